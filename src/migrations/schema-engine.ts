@@ -46,12 +46,16 @@ export function poolConfigFromUrl(url: string): pg.PoolConfig {
  * database (not the real one) and closes its pool before dropping it. The engine calls
  * these methods unbound, so they are closures over the config, not class methods.
  */
-function migrationAdapterFactory(poolConfig: pg.PoolConfig) {
+function migrationAdapterFactory(poolConfig: pg.PoolConfig, opened: PgAdapter[]) {
   const base = new PrismaPg(poolConfig);
   return {
-    provider: base.provider,
+    provider: base.provider as 'postgres',
     adapterName: base.adapterName,
-    connect: async () => fixAdapter(await base.connect()),
+    connect: async () => {
+      const adapter = fixAdapter(await base.connect());
+      opened.push(adapter);
+      return adapter;
+    },
     connectToShadowDb: async () => {
       const database = `prisma_migrate_shadow_db_${crypto.randomUUID().replaceAll('-', '')}`;
       await runAdminStatement(poolConfig, `CREATE DATABASE "${database}"`);
@@ -128,7 +132,10 @@ export async function withSchemaEngine<T>(
 ): Promise<T> {
   await loadWasm();
   // The engine expects the Result-wrapped adapter the Prisma CLI builds the same way.
-  const factory = bindMigrationAwareSqlAdapterFactory(migrationAdapterFactory(poolConfigFromUrl(databaseUrl)));
+  // The engine does not close the pools it opens: they are closed here, so the database
+  // can be dropped or used as a template right after.
+  const opened: PgAdapter[] = [];
+  const factory = bindMigrationAwareSqlAdapterFactory(migrationAdapterFactory(poolConfigFromUrl(databaseUrl), opened));
   const logs: string[] = [];
   const engine = await bindings.SchemaEngine.new(
     { datamodels: datamodel ? [[datamodel.path, datamodel.content]] : undefined },
@@ -139,5 +146,6 @@ export async function withSchemaEngine<T>(
     return await run(engine);
   } finally {
     engine.free();
+    await Promise.all(opened.map((adapter) => adapter.dispose()));
   }
 }

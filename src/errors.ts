@@ -1,0 +1,74 @@
+// The contract's error codes, the helpers that raise them, and the one place that
+// turns unexpected errors (Prisma's included) into safe client errors.
+import { GraphQLError } from 'graphql';
+import { createGraphQLError } from 'graphql-yoga';
+import { Prisma } from './generated/prisma/client.js';
+import { logger } from './logger.js';
+
+export const ErrorCode = {
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An expected failure: shown to the client as is, with its code. */
+export function clientError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+  return createGraphQLError(message, { extensions: { code, ...extensions } });
+}
+
+export const notFound = (what: string) => clientError(ErrorCode.NOT_FOUND, `${what} not found`);
+export const conflict = (message: string) => clientError(ErrorCode.CONFLICT, message);
+export const badUserInput = (message: string, extensions?: Record<string, unknown>) =>
+  clientError(ErrorCode.BAD_USER_INPUT, message, extensions);
+export const forbidden = (message = 'Not allowed for this API key') => clientError(ErrorCode.FORBIDDEN, message);
+export const unauthenticated = (message = 'A valid API key is required (Authorization: Bearer <key> or X-API-Key)') =>
+  createGraphQLError(message, {
+    extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
+  });
+
+/** Prisma's known request errors that are the caller's doing, mapped in this one place. */
+export function mapPrismaError(error: unknown): GraphQLError | undefined {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return undefined;
+  switch (error.code) {
+    case 'P2025':
+      return clientError(ErrorCode.NOT_FOUND, 'Record not found');
+    case 'P2002':
+      return clientError(ErrorCode.CONFLICT, 'A record with these values already exists');
+    case 'P2003':
+      return clientError(ErrorCode.BAD_USER_INPUT, 'A referenced record does not exist');
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * yoga's maskError: client errors pass, Prisma errors are mapped, anything else is logged
+ * and replaced by INTERNAL_SERVER_ERROR without its message or stack.
+ */
+export function maskError(error: unknown): Error {
+  const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  if (original instanceof GraphQLError) {
+    const code = original.extensions?.code;
+    if (original !== error && error instanceof GraphQLError) {
+      return new GraphQLError(original.message, {
+        nodes: error.nodes,
+        path: error.path,
+        extensions: { ...original.extensions, code: code ?? ErrorCode.INTERNAL_SERVER_ERROR },
+      });
+    }
+    return original;
+  }
+  const location = error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {};
+  const mapped = mapPrismaError(original);
+  if (mapped) return new GraphQLError(mapped.message, { ...location, extensions: mapped.extensions });
+  logger.error({ err: original }, 'unexpected error');
+  return new GraphQLError('Internal server error', {
+    ...location,
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  });
+}

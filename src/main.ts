@@ -1,0 +1,100 @@
+// Process entry: ROLE=all (API + worker, the default), api, or worker.
+// With no DATABASE_URL it starts the embedded PostgreSQL and loads the demo data.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { connectDatabase, disconnectDatabase } from './db.js';
+import { loadDemoData } from './demo/load.js';
+import { localAdminApiKey, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
+import { logger } from './logger.js';
+import { applyPendingMigrations } from './migrations/index.js';
+import { createPubSub } from './pubsub.js';
+import { createApp } from './server.js';
+import { startWorker, type RunningWorker } from './workers/worker.js';
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  logger.level = config.logLevel;
+
+  let embedded: EmbeddedDatabase | undefined;
+  const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.dataDir)).url;
+  const applied = await applyPendingMigrations(databaseUrl);
+  if (applied.length) logger.info({ applied }, 'migrations applied');
+  connectDatabase(databaseUrl);
+
+  const adminApiKey = config.adminApiKey ?? (embedded ? await localAdminApiKey(config.dataDir) : undefined);
+  if (config.loadDemoData) await loadDemoData();
+
+  const pubsub = createPubSub(config.redisUrl, config.pubsubPrefix);
+  const stops: Array<() => Promise<void>> = [];
+
+  let worker: RunningWorker | undefined;
+  if (config.role !== 'api') {
+    worker = await startWorker({ concurrency: 4, heartbeatIntervalMs: 2_000 });
+  }
+
+  if (config.role !== 'worker') {
+    const app = createApp({
+      adminApiKey,
+      pubsub,
+      // Only on the local embedded default: GraphiQL opens ready to use.
+      graphiqlHeaders: embedded && adminApiKey && config.nodeEnv !== 'production' ? { Authorization: `Bearer ${adminApiKey}` } : undefined,
+    });
+    const server = createServer(app.yoga);
+    await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+    const { port } = server.address() as AddressInfo;
+    const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    logger.info({ port, role: config.role, pubsub: pubsub.kind, embedded: Boolean(embedded) }, 'API listening');
+    console.log(`\nGraphiQL:     http://${shownHost}:${port}/graphql`);
+    console.log(`Subscriptions: http://${shownHost}:${port}/graphql/stream (graphql-sse)`);
+    if (embedded && adminApiKey) console.log(`Admin API key: ${adminApiKey}  (kept in ${config.dataDir}/admin-api-key)\n`);
+    stops.push(async () => {
+      app.drain();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Event streams never end by themselves: close idle keep-alives now, the rest after the grace period.
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), Math.min(config.shutdownTimeoutMs, 2_000)).unref();
+      });
+    });
+  }
+  if (worker) stops.push(() => worker.stop());
+  stops.push(() => pubsub.close());
+  stops.push(() => disconnectDatabase());
+  if (embedded) stops.push(() => embedded.stop());
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const forced = setTimeout(() => {
+      logger.error('shutdown timed out');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    forced.unref();
+    for (const stop of stops) {
+      await stop().catch((err) => logger.error({ err }, 'error during shutdown'));
+    }
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  logger.fatal({ err }, 'failed to start');
+  process.exit(1);
+});

@@ -1,0 +1,97 @@
+// API keys: minted by admins, stored as sha256 hashes, presented as Bearer or X-API-Key.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { db } from '../db.js';
+import type { Scope } from '../generated/prisma/enums.js';
+import { badUserInput } from '../errors.js';
+
+export interface Caller {
+  userId: string;
+  userName: string;
+  /** null for the ADMIN_API_KEY from the environment. */
+  apiKeyId: string | null;
+  scopes: ReadonlySet<Scope>;
+}
+
+const ALL_SCOPES: readonly Scope[] = ['READ', 'WRITE', 'ADMIN'];
+export const ENV_ADMIN_USER = 'admin';
+
+/** The key itself, from `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
+export function apiKeyFromHeaders(headers: Headers): string | undefined {
+  const authorization = headers.get('authorization');
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    return match?.[1];
+  }
+  return headers.get('x-api-key')?.trim() || undefined;
+}
+
+/** Random 32-byte keys: a fast hash is enough (no password stretching needed). */
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+function generateApiKey(): string {
+  return `agk_${randomBytes(32).toString('base64url')}`;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const left = createHash('sha256').update(a).digest();
+  const right = createHash('sha256').update(b).digest();
+  return timingSafeEqual(left, right);
+}
+
+/** ADMIN grants WRITE and READ; WRITE grants READ. */
+function effectiveScopes(scopes: readonly Scope[]): Set<Scope> {
+  const result = new Set(scopes);
+  if (result.has('ADMIN')) result.add('WRITE');
+  if (result.has('WRITE')) result.add('READ');
+  return result;
+}
+
+async function ensureUser(name: string) {
+  return db().user.upsert({ where: { name }, create: { name }, update: {}, select: { id: true, name: true } });
+}
+
+let envAdminUserId: Promise<string> | undefined;
+
+/** The caller a key belongs to, or undefined for a missing, unknown or revoked key. */
+export async function authenticateApiKey(key: string | undefined, adminApiKey: string | undefined): Promise<Caller | undefined> {
+  if (!key) return undefined;
+  if (adminApiKey && sameSecret(key, adminApiKey)) {
+    envAdminUserId ??= ensureUser(ENV_ADMIN_USER).then((user) => user.id);
+    return { userId: await envAdminUserId, userName: ENV_ADMIN_USER, apiKeyId: null, scopes: new Set(ALL_SCOPES) };
+  }
+  const found = await db().apiKey.findUnique({
+    where: { keyHash: hashApiKey(key) },
+    select: { id: true, scopes: true, revokedAt: true, user: { select: { id: true, name: true } } },
+  });
+  if (!found || found.revokedAt) return undefined;
+  return { userId: found.user.id, userName: found.user.name, apiKeyId: found.id, scopes: effectiveScopes(found.scopes) };
+}
+
+export interface CreateApiKeyInput {
+  user: string;
+  name: string;
+  scopes: Scope[];
+}
+
+/** Mints a key for a user (created on first minting). The key is returned once, never stored. */
+export async function createApiKey(input: CreateApiKeyInput) {
+  const user = input.user.trim();
+  const name = input.name.trim();
+  if (!user || user.length > 100) throw badUserInput('user must be 1-100 characters');
+  if (!name || name.length > 100) throw badUserInput('name must be 1-100 characters');
+  if (input.scopes.length === 0) throw badUserInput('scopes must not be empty');
+  const scopes = [...new Set(input.scopes)];
+  const key = generateApiKey();
+  const owner = await ensureUser(user);
+  await db().apiKey.create({
+    data: { userId: owner.id, name, scopes, keyHash: hashApiKey(key), prefix: key.slice(0, 10) },
+  });
+  return { key, user: owner.name, scopes };
+}
+
+/** Test and shutdown hook: forget the cached admin user id (a new database may be in use). */
+export function resetAuthCache(): void {
+  envAdminUserId = undefined;
+}

@@ -1,0 +1,111 @@
+// The API: GraphQL over HTTP at /graphql (GraphiQL in a browser), graphql-sse at
+// /graphql/stream (both modes) and for event-stream requests at /graphql, plus
+// /health and /ready. No port is bound here: main.ts and the tests do that.
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import { createContext, type Context, type ContextOptions } from './context.js';
+import { db } from './db.js';
+import { maskError } from './errors.js';
+import { logger } from './logger.js';
+import type { PubSub } from './pubsub.js';
+import { schema } from './schema/index.js';
+import { createSseHandler } from './sse.js';
+
+export interface ServerOptions {
+  adminApiKey: string | undefined;
+  pubsub: PubSub;
+  /** Headers GraphiQL starts with (the embedded default fills in its admin key). */
+  graphiqlHeaders?: Record<string, string>;
+}
+
+export interface App {
+  fetch: (request: Request) => Promise<Response>;
+  yoga: ReturnType<typeof createYoga<Record<string, never>, Context>>;
+  /** Stop reporting ready, so load balancers drain this process before it stops. */
+  drain(): void;
+}
+
+/** graphql-sse distinct-connections requests on /graphql are recognised by their Accept header. */
+function wantsEventStream(request: Request): boolean {
+  const accept = request.headers.get('accept') ?? '';
+  return accept.split(',').some((part) => part.trim().split(';')[0] === 'text/event-stream');
+}
+
+async function readiness(pubsub: PubSub): Promise<{ database: boolean; pubsub: boolean }> {
+  const database = await db()
+    .$queryRaw`SELECT 1`.then(() => true)
+    .catch(() => false);
+  return { database, pubsub: await pubsub.ping() };
+}
+
+const yogaLog = logger.child({ module: 'yoga' });
+/** Expected failures (they carry a contract code other than INTERNAL_SERVER_ERROR) are not errors of ours. */
+const isClientError = (value: unknown) => {
+  const code = (value as { extensions?: { code?: unknown } } | null)?.extensions?.code;
+  return typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR';
+};
+const yogaLogger = {
+  debug: (...args: unknown[]) => yogaLog.debug(args[0] as object, ...(args.slice(1) as [])),
+  info: (...args: unknown[]) => yogaLog.info(args[0] as object, ...(args.slice(1) as [])),
+  warn: (...args: unknown[]) => yogaLog.warn(args[0] as object, ...(args.slice(1) as [])),
+  error: (...args: unknown[]) =>
+    (isClientError(args[0]) ? yogaLog.debug : yogaLog.error).call(yogaLog, args[0] as object, ...(args.slice(1) as [])),
+};
+
+export function createApp(options: ServerOptions): App {
+  const contextOptions: ContextOptions = { adminApiKey: options.adminApiKey, pubsub: options.pubsub };
+  let draining = false;
+  let sseHandler: ((request: Request) => Promise<Response>) | undefined;
+
+  const routes: Plugin = {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      // Response.json of @whatwg-node/fetch sometimes sends an empty body: build it explicitly.
+      const json = (body: unknown, status = 200) =>
+        new fetchAPI.Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
+      if (url.pathname === '/health') {
+        endResponse(json({ status: 'ok' }));
+      } else if (url.pathname === '/ready') {
+        const checks = await readiness(options.pubsub);
+        const ready = !draining && checks.database && checks.pubsub;
+        endResponse(json({ status: ready ? 'ready' : 'unavailable', draining, ...checks }, ready ? 200 : 503));
+      } else if (url.pathname === '/graphql/stream' || (url.pathname === '/graphql' && wantsEventStream(request))) {
+        let forwarded = request;
+        if (request.headers.get('accept') !== 'text/event-stream' && wantsEventStream(request)) {
+          // graphql-sse matches the Accept header exactly.
+          const headers = new fetchAPI.Headers(request.headers);
+          headers.set('accept', 'text/event-stream');
+          forwarded = new fetchAPI.Request(request, { headers });
+        }
+        endResponse(await sseHandler!(forwarded));
+      }
+    },
+  };
+
+  const yoga = createYoga<Record<string, never>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    context: ({ request }) => createContext(request, contextOptions),
+    maskedErrors: { maskError: (error) => maskError(error) },
+    logging: yogaLogger,
+    landingPage: false,
+    graphiql: {
+      title: 'Agent Growth API',
+      // GraphiQL's subscriptions use SSE on /graphql, which the routes above send to graphql-sse.
+      subscriptionsProtocol: 'SSE',
+      headers: options.graphiqlHeaders ? JSON.stringify(options.graphiqlHeaders, null, 2) : undefined,
+      shouldPersistHeaders: false,
+    },
+    // The GraphiQL bundle is served from this process: no CDN, works offline.
+    renderGraphiQL,
+    plugins: [routes],
+  });
+  sseHandler = createSseHandler(yoga, contextOptions);
+
+  return {
+    fetch: (request) => Promise.resolve(yoga.fetch(request)),
+    yoga,
+    drain: () => {
+      draining = true;
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('config', () => {
+  it('has working defaults: embedded database, in-process pub/sub, ROLE=all on 4000', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ role: 'all', port: 4000, databaseUrl: undefined, redisUrl: undefined, loadDemoData: true });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      ROLE: 'api',
+      PORT: '8080',
+      DATABASE_URL: 'postgresql://u@db:5432/app',
+      REDIS_URL: 'redis://cache:6379',
+      ADMIN_API_KEY: 'a-long-enough-admin-key',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({ role: 'api', port: 8080, redisUrl: 'redis://cache:6379', logLevel: 'warn', loadDemoData: false });
+  });
+
+  it('fails with a message naming each bad variable', () => {
+    const attempt = () => loadConfig({ ROLE: 'both', PORT: 'http', DATABASE_URL: 'mysql://x', ADMIN_API_KEY: 'short' });
+    expect(attempt).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        attempt();
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    for (const name of ['ROLE', 'PORT', 'DATABASE_URL', 'ADMIN_API_KEY']) expect(message).toContain(name);
+  });
+
+  it('refuses ROLE=worker without DATABASE_URL', () => {
+    expect(() => loadConfig({ ROLE: 'worker' })).toThrow(/DATABASE_URL/);
+  });
+});

@@ -1,0 +1,109 @@
+// Per test file: its own database (cloned from the migrated template), its own Redis
+// channel prefix, API servers on ephemeral ports, and a leak guard that fails the file
+// when a server, client or connection it opened is still open at the end.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
+import { connectDatabase, db, disconnectDatabase } from '../../src/db.js';
+import { createInProcessPubSub, createRedisPubSub, type PubSub } from '../../src/pubsub.js';
+import { resetAuthCache } from '../../src/resolvers/auth.js';
+import { createApp, type App } from '../../src/server.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { graphql, type GraphQLResponse } from './graphql.js';
+
+export type PubSubKind = 'in-process' | 'redis';
+
+export interface TestApp {
+  app: App;
+  pubsub: PubSub;
+  /** http://127.0.0.1:<ephemeral port> */
+  baseUrl: string;
+  /** yoga.fetch, no socket involved. */
+  fetch: (request: Request) => Promise<Response>;
+  close(): Promise<void>;
+}
+
+export interface Harness {
+  readonly databaseUrl: string;
+  readonly adminKey: string;
+  readonly redisUrl: string | null;
+  /** Unique per file: Redis channels of parallel files never meet. */
+  readonly pubsubPrefix: string;
+  startApp(options?: { pubsub?: PubSubKind }): Promise<TestApp>;
+  /** A GraphQL request through the first app, as the admin unless `key` says otherwise. */
+  gql<TData = any>(query: string | import('@graphql-typed-document-node/core').TypedDocumentNode<TData, any>, variables?: Record<string, unknown>, key?: string | null): Promise<GraphQLResponse<TData>>;
+  /** Registers something to close at the end of the file. */
+  onCleanup(close: () => Promise<void> | void): void;
+}
+
+function tcpHandles(): number {
+  return process.getActiveResourcesInfo().filter((name) => name === 'TCPServerWrap' || name === 'TCPSocketWrap').length;
+}
+
+export const redisAvailable = Boolean(inject('redisUrl'));
+
+export function useHarness(): Harness {
+  let database: TestDatabase;
+  let firstApp: TestApp | undefined;
+  let baselineHandles = 0;
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const harness: Harness & { databaseUrl: string } = {
+    databaseUrl: '',
+    adminKey: `test-admin-${randomBytes(12).toString('hex')}`,
+    redisUrl: inject('redisUrl'),
+    pubsubPrefix: `test:${randomBytes(6).toString('hex')}:`,
+    onCleanup: (close: () => Promise<void> | void) => void cleanups.push(close),
+    async startApp(options: { pubsub?: PubSubKind } = {}): Promise<TestApp> {
+      const kind = options.pubsub ?? 'in-process';
+      if (kind === 'redis' && !harness.redisUrl) throw new Error('REDIS_URL is not set');
+      const pubsub = kind === 'redis' ? createRedisPubSub(harness.redisUrl!, harness.pubsubPrefix) : createInProcessPubSub(harness.pubsubPrefix);
+      const app = createApp({ adminApiKey: harness.adminKey, pubsub });
+      const server: Server = createServer(app.yoga);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      let closed = false;
+      const testApp: TestApp = {
+        app,
+        pubsub,
+        baseUrl: `http://127.0.0.1:${port}`,
+        fetch: app.fetch,
+        async close() {
+          if (closed) return;
+          closed = true;
+          server.closeAllConnections();
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+          await pubsub.close();
+        },
+      };
+      cleanups.push(() => testApp.close());
+      firstApp ??= testApp;
+      return testApp;
+    },
+    async gql(query: any, variables?: Record<string, unknown>, key: string | null = harness.adminKey) {
+      const target = firstApp ?? (await harness.startApp());
+      return graphql(target.fetch, query, variables, { key });
+    },
+  };
+
+  beforeAll(async () => {
+    baselineHandles = tcpHandles();
+    database = await createTestDatabase(inject('adminDatabaseUrl'), inject('templateDatabase'));
+    harness.databaseUrl = database.url;
+    connectDatabase(database.url, 5);
+    await db().$queryRaw`SELECT 1`;
+  });
+
+  afterAll(async () => {
+    for (const close of cleanups.reverse()) await close();
+    await disconnectDatabase();
+    resetAuthCache();
+    await database?.drop();
+    // Leak guard: sockets and servers opened by this file must be gone.
+    const deadline = Date.now() + 2_000;
+    while (tcpHandles() > baselineHandles && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(tcpHandles(), 'TCP servers or sockets left open by this test file').toBeLessThanOrEqual(baselineHandles);
+  });
+
+  return harness;
+}
