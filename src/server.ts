@@ -58,16 +58,16 @@ export function createApp(options: ServerOptions): App {
   let sseHandler: ((request: Request) => Promise<Response>) | undefined;
 
   const routes: Plugin = {
-    async onRequest({ request, url, endResponse, fetchAPI }) {
-      // Response.json of @whatwg-node/fetch sometimes sends an empty body: build it explicitly.
+    onRequest({ request, url, endResponse, fetchAPI }) {
       const json = (body: unknown, status = 200) =>
         new fetchAPI.Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
       if (url.pathname === '/health') {
         endResponse(json({ status: 'ok' }));
       } else if (url.pathname === '/ready') {
-        const checks = await readiness(options.pubsub);
-        const ready = !draining && checks.database && checks.pubsub;
-        endResponse(json({ status: ready ? 'ready' : 'unavailable', draining, ...checks }, ready ? 200 : 503));
+        return readiness(options.pubsub).then((checks) => {
+          const ready = !draining && checks.database && checks.pubsub;
+          endResponse(json({ status: ready ? 'ready' : 'unavailable', draining, ...checks }, ready ? 200 : 503));
+        });
       } else if (url.pathname === '/graphql/stream' || (url.pathname === '/graphql' && wantsEventStream(request))) {
         let forwarded = request;
         if (request.headers.get('accept') !== 'text/event-stream' && wantsEventStream(request)) {
@@ -76,8 +76,9 @@ export function createApp(options: ServerOptions): App {
           headers.set('accept', 'text/event-stream');
           forwarded = new fetchAPI.Request(request, { headers });
         }
-        endResponse(await sseHandler!(forwarded));
+        return sseHandler!(forwarded).then(endResponse);
       }
+      return undefined;
     },
   };
 
@@ -88,6 +89,8 @@ export function createApp(options: ServerOptions): App {
     maskedErrors: { maskError: (error) => maskError(error) },
     logging: yogaLogger,
     landingPage: false,
+    // Our /health (above) answers JSON; yoga's built-in probe (an empty 200) moves out of its way.
+    healthCheckEndpoint: '/healthz',
     graphiql: {
       title: 'Agent Growth API',
       // GraphiQL's subscriptions use SSE on /graphql, which the routes above send to graphql-sse.
