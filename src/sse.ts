@@ -3,11 +3,29 @@
 // distinct-connections mode, where PROTOCOL.md wants it as a `next` event.
 // Operations run through yoga's envelop pipeline, so masked errors and auth apply.
 import { randomUUID } from 'node:crypto';
-import { getOperationAST, GraphQLError, type ExecutionArgs } from 'graphql';
+import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { createHandler } from 'graphql-sse/lib/use/fetch';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { callerOf, type Context, type ContextOptions } from './context.js';
 import { ErrorCode } from './errors.js';
+
+/**
+ * A single result as a one-event stream. graphql-sse only takes an onSubscribe result
+ * as a result when it has a `data` key, which request errors must not have (spec).
+ */
+async function* once(result: ExecutionResult) {
+  yield result;
+}
+
+/** Request errors for the client: yoga's internal `http` hints stay on the server. */
+function requestErrors(errors: readonly GraphQLError[]) {
+  return once({
+    errors: errors.map((error) => {
+      const { http: _http, ...extensions } = error.extensions ?? {};
+      return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions });
+    }),
+  });
+}
 
 const json = (status: number, statusText: string, body: unknown, headers: Record<string, string> = {}) =>
   [JSON.stringify(body), { status, statusText, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } }] as const;
@@ -47,12 +65,13 @@ export function createSseHandler(
         try {
           document = enveloped.parse(params.query);
         } catch (error) {
-          return { errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))] };
+          return requestErrors([error instanceof GraphQLError ? error : new GraphQLError(String(error))]);
         }
         const validationErrors = enveloped.validate(enveloped.schema, document);
-        if (validationErrors.length) return { errors: validationErrors };
+        // graphql-sse PROTOCOL.md: in distinct mode a validation error is a `next` event on the accepted stream.
+        if (validationErrors.length) return requestErrors(validationErrors);
         const operation = getOperationAST(document, params.operationName);
-        if (!operation) return { errors: [new GraphQLError('Unable to identify the operation to run')] };
+        if (!operation) return requestErrors([new GraphQLError('Unable to identify the operation to run')]);
         // GraphQL over HTTP: mutations only over POST.
         if (operation.operation === 'mutation' && req.method === 'GET') {
           return json(405, 'Method Not Allowed', { errors: [{ message: 'Mutations need POST' }] }, { allow: 'POST' });
@@ -66,7 +85,7 @@ export function createSseHandler(
           contextValue,
         };
         const result = await (operation.operation === 'subscription' ? enveloped.subscribe(args) : enveloped.execute(args));
-        return result as never;
+        return (Symbol.asyncIterator in result ? result : once(result as ExecutionResult)) as never;
       },
     },
     { Response: yoga.fetchAPI.Response, ReadableStream: yoga.fetchAPI.ReadableStream, TextEncoder: yoga.fetchAPI.TextEncoder },

@@ -1,0 +1,77 @@
+// The graphql-sse protocol (PROTOCOL.md) at /graphql/stream in both modes, and
+// distinct connections at /graphql, with graphql-sse's own client and raw requests.
+import { describe, expect, it } from 'vitest';
+import { CreateApiKeyMutation } from './client/operations.js';
+import { useHarness } from './utils/harness.js';
+import { collect, sseClient } from './utils/sse.js';
+
+const h = useHarness();
+const viewer = '{ viewer { user scopes } }';
+
+async function eventStreamPost(url: string, query: string, key: string | null, extra: Record<string, string> = {}) {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream', ...extra };
+  if (key) headers.authorization = `Bearer ${key}`;
+  return fetch(url, { method: 'POST', headers, body: JSON.stringify({ query }) });
+}
+
+describe('graphql-sse', () => {
+  for (const [name, path, singleConnection] of [
+    ['distinct connections at /graphql/stream', '/graphql/stream', false],
+    ['single connection at /graphql/stream', '/graphql/stream', true],
+    ['distinct connections at /graphql', '/graphql', false],
+  ] as const) {
+    it(`runs an operation over ${name}`, async () => {
+      const app = await h.startApp();
+      const client = sseClient({ url: `${app.baseUrl}${path}`, key: h.adminKey, singleConnection });
+      h.onCleanup(() => client.dispose());
+      const results = await collect(client, viewer);
+      expect(results).toEqual([{ data: { viewer: { user: 'admin', scopes: expect.arrayContaining(['ADMIN']) } } }]);
+    });
+  }
+
+  it('answers a validation error in distinct mode as a `next` event on an accepted stream', async () => {
+    const app = await h.startApp();
+    const response = await eventStreamPost(`${app.baseUrl}/graphql/stream`, '{ viewer { noSuchField } }', h.adminKey);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const body = await response.text();
+    expect(body).toMatch(/event: next\ndata: \{"errors":\[\{"message":"[^"]*noSuchField/);
+    expect(body).toContain('event: complete');
+  });
+
+  it('delivers the same validation error through the client, then completes', async () => {
+    const app = await h.startApp();
+    const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
+    h.onCleanup(() => client.dispose());
+    const results = await collect(client, '{ viewer { noSuchField } }');
+    expect(results).toHaveLength(1);
+    expect(results[0]!.errors?.[0]?.message).toMatch(/noSuchField/);
+  });
+
+  it('refuses an event stream without a key with 401 UNAUTHENTICATED', async () => {
+    const app = await h.startApp();
+    for (const path of ['/graphql/stream', '/graphql']) {
+      const response = await eventStreamPost(`${app.baseUrl}${path}`, viewer, null);
+      expect(response.status).toBe(401);
+      expect((await response.json()).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    }
+    const reservation = await fetch(`${app.baseUrl}/graphql/stream`, { method: 'PUT' });
+    expect(reservation.status).toBe(401);
+  });
+
+  it('keeps a single-connection stream to the caller who reserved it', async () => {
+    const app = await h.startApp();
+    const reservation = await fetch(`${app.baseUrl}/graphql/stream`, { method: 'PUT', headers: { authorization: `Bearer ${h.adminKey}` } });
+    expect(reservation.status).toBe(201);
+    const token = await reservation.text();
+    const minted = await h.gql(CreateApiKeyMutation, { input: { user: 'intruder', name: 'k', scopes: ['READ'] } });
+    const intruderKey = minted.data!.createApiKey.key;
+    const hijack = await fetch(`${app.baseUrl}/graphql/stream`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${intruderKey}`, 'x-graphql-event-stream-token': token, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: viewer, extensions: { operationId: '1' } }),
+    });
+    expect(hijack.status).toBe(403);
+    expect((await hijack.json()).errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+});
