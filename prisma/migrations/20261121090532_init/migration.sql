@@ -72,6 +72,7 @@ CREATE TABLE "documents" (
     "title" TEXT NOT NULL,
     "content" TEXT NOT NULL,
     "source" TEXT,
+    "chunkCount" INTEGER NOT NULL DEFAULT 0,
     "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "documents_pkey" PRIMARY KEY ("id")
