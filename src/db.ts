@@ -5,9 +5,23 @@ import { PrismaClient } from './generated/prisma/client.js';
 
 let client: PrismaClient | undefined;
 
-export function connectDatabase(databaseUrl: string, poolSize = 10): PrismaClient {
+export interface DatabaseOptions {
+  poolSize?: number;
+  /** Called with every SQL statement (tests count statements to catch N+1 queries). */
+  onQuery?: (sql: string) => void;
+}
+
+export function connectDatabase(databaseUrl: string, options: DatabaseOptions = {}): PrismaClient {
   if (client) throw new Error('The database is already connected');
-  client = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: poolSize }) });
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
+  if (options.onQuery) {
+    const onQuery = options.onQuery;
+    const logged = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+    logged.$on('query', (event) => onQuery(event.query));
+    client = logged;
+  } else {
+    client = new PrismaClient({ adapter });
+  }
   return client;
 }
 

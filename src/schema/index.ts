@@ -1,6 +1,10 @@
 // Imports every domain for its side effects, then builds the schema.
 import { builder } from '../builder.js';
 import './api-keys.js';
+import './taxonomy.js';
+import './agents.js';
+import './coverage.js';
+import './search.js';
 
 builder.queryType({});
 builder.mutationType({});

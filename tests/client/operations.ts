@@ -20,3 +20,109 @@ export const CreateApiKeyMutation = graphql(`
     }
   }
 `);
+
+export const CreateTaxonomyMutation = graphql(`
+  mutation CreateTaxonomy($input: CreateTaxonomyInput!) {
+    createTaxonomy(input: $input) {
+      id
+      version
+      nodes {
+        id
+        key
+        label
+        path
+        parent {
+          id
+        }
+      }
+    }
+  }
+`);
+
+export const IngestDocumentsMutation = graphql(`
+  mutation IngestDocuments($taxonomyVersion: String!, $documents: [DocumentInput!]!) {
+    ingestDocuments(taxonomyVersion: $taxonomyVersion, documents: $documents) {
+      documentCount
+      chunkCount
+    }
+  }
+`);
+
+export const AgentFields = graphql(`
+  fragment AgentFields on Agent {
+    id
+    name
+    scopeDescription
+    taxonomyVersion
+    taxonomyNodes {
+      id
+      label
+    }
+    retrievalConfig
+    featuresConfig
+    coveragePercent
+    totalDocuments
+    totalChunks
+    lastCoverageUpdate
+    createdAt
+    updatedAt
+  }
+`);
+
+export const CreateAgentMutation = graphql(`
+  mutation CreateAgent($input: CreateAgentInput!) {
+    createAgentFromTaxonomy(input: $input) {
+      ...AgentFields
+    }
+  }
+`);
+
+export const AgentsQuery = graphql(`
+  query Agents($search: String, $first: Int, $after: String) {
+    agents(search: $search, first: $first, after: $after) {
+      totalCount
+      edges {
+        cursor
+        node {
+          id
+          name
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);
+
+export const CoverageQuery = graphql(`
+  query Coverage($id: ID!) {
+    agent(id: $id) {
+      coverage {
+        overallCoverage
+        totalDocuments
+        totalChunks
+        computedAt
+        nodes {
+          node {
+            id
+            key
+          }
+          documentCount
+          chunkCount
+          targetDocuments
+          missingDocuments
+          coverage
+          recommendation
+        }
+        gaps {
+          node {
+            key
+          }
+          coverage
+        }
+      }
+    }
+  }
+`);

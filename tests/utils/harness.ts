@@ -33,6 +33,8 @@ export interface Harness {
   startApp(options?: { pubsub?: PubSubKind }): Promise<TestApp>;
   /** A GraphQL request through the first app, as the admin unless `key` says otherwise. */
   gql<TData = any>(query: string | import('@graphql-typed-document-node/core').TypedDocumentNode<TData, any>, variables?: Record<string, unknown>, key?: string | null): Promise<GraphQLResponse<TData>>;
+  /** Every SQL statement Prisma sent in this file, in order (clear it to start counting). */
+  readonly queryLog: string[];
   /** Registers something to close at the end of the file. */
   onCleanup(close: () => Promise<void> | void): void;
 }
@@ -50,6 +52,7 @@ export function useHarness(): Harness {
   const cleanups: Array<() => Promise<void> | void> = [];
   const harness: Harness & { databaseUrl: string } = {
     databaseUrl: '',
+    queryLog: [],
     adminKey: `test-admin-${randomBytes(12).toString('hex')}`,
     redisUrl: inject('redisUrl'),
     pubsubPrefix: `test:${randomBytes(6).toString('hex')}:`,
@@ -90,7 +93,7 @@ export function useHarness(): Harness {
     baselineHandles = tcpHandles();
     database = await createTestDatabase(inject('adminDatabaseUrl'), inject('templateDatabase'));
     harness.databaseUrl = database.url;
-    connectDatabase(database.url, 5);
+    connectDatabase(database.url, { poolSize: 5, onQuery: (sql) => harness.queryLog.push(sql) });
     await db().$queryRaw`SELECT 1`;
   });
 

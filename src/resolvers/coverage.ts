@@ -1,0 +1,104 @@
+// Coverage (seed 000/001): per selected node, documents found against a target; the
+// overall coverage is the mean over the selected nodes; gaps are nodes under the
+// threshold. Every computation appends a history entry and updates the agent, in one
+// transaction (seed 001: automatic history tracking).
+import { db } from '../db.js';
+import { notFound } from '../errors.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import type { PubSub } from '../pubsub.js';
+import { coverageSettings } from './agent-config.js';
+import { toGlobalId } from './ids.js';
+import { selectAgentCoverage, type NodeCoverageRow } from './sql/agent-coverage.js';
+
+export interface NodeCoverage {
+  node: Omit<NodeCoverageRow, 'documents' | 'chunks' | 'totalDocuments' | 'totalChunks'>;
+  documentCount: number;
+  chunkCount: number;
+  targetDocuments: number;
+  missingDocuments: number;
+  coverage: number;
+  recommendation: string | null;
+}
+
+export interface CoverageReport {
+  overallCoverage: number;
+  totalDocuments: number;
+  totalChunks: number;
+  nodes: NodeCoverage[];
+  gaps: NodeCoverage[];
+  computedAt: Date;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+export function buildCoverageReport(rows: readonly NodeCoverageRow[], featuresConfig: unknown, computedAt: Date): CoverageReport {
+  const { target, gapThreshold } = coverageSettings(featuresConfig);
+  const nodes = rows.map(({ documents, chunks, totalDocuments: _d, totalChunks: _c, ...node }) => {
+    const coverage = round2(Math.min(100, (100 * documents) / target));
+    const missing = Math.max(0, target - documents);
+    return {
+      node,
+      documentCount: documents,
+      chunkCount: chunks,
+      targetDocuments: target,
+      missingDocuments: missing,
+      coverage,
+      recommendation:
+        coverage < gapThreshold
+          ? `Ingest ${missing} more document${missing === 1 ? '' : 's'} about "${node.path.join(' > ')}" to reach the target of ${target}.`
+          : null,
+    };
+  });
+  const overall = nodes.length ? round2(nodes.reduce((sum, n) => sum + n.coverage, 0) / nodes.length) : 0;
+  return {
+    overallCoverage: overall,
+    totalDocuments: rows[0]?.totalDocuments ?? 0,
+    totalChunks: rows[0]?.totalChunks ?? 0,
+    nodes,
+    gaps: nodes.filter((n) => n.coverage < gapThreshold),
+    computedAt,
+  };
+}
+
+export interface ComputeCoverageOptions {
+  /** The task computing it: a task that runs twice still writes one history entry. */
+  taskId?: string;
+  pubsub?: PubSub;
+}
+
+export async function computeAndRecordCoverage(agentId: string, options: ComputeCoverageOptions = {}): Promise<CoverageReport> {
+  const report = await db().$transaction(async (tx) => {
+    const agent = await tx.agent.findUnique({ where: { id: agentId }, select: { featuresConfig: true, taxonomyVersion: true } });
+    if (!agent) throw notFound('Agent');
+    const computedAt = new Date();
+    const built = buildCoverageReport(await selectAgentCoverage(tx, agentId), agent.featuresConfig, computedAt);
+    const nodeCoverage = Object.fromEntries(built.nodes.map((n) => [toGlobalId('TaxonomyNode', n.node.id), n.coverage]));
+    const history = {
+      agentId,
+      taskId: options.taskId ?? null,
+      timestamp: computedAt,
+      overallCoverage: built.overallCoverage,
+      totalDocuments: built.totalDocuments,
+      totalChunks: built.totalChunks,
+      nodeCoverage: nodeCoverage as Prisma.InputJsonValue,
+      taxonomyVersion: agent.taxonomyVersion,
+    };
+    if (options.taskId) {
+      await tx.coverageHistory.upsert({ where: { taskId: options.taskId }, create: history, update: {} });
+    } else {
+      await tx.coverageHistory.create({ data: history });
+    }
+    await tx.agent.update({
+      where: { id: agentId },
+      data: {
+        coveragePercent: built.overallCoverage,
+        totalDocuments: built.totalDocuments,
+        totalChunks: built.totalChunks,
+        lastCoverageUpdate: computedAt,
+      },
+    });
+    return built;
+  }, { timeout: 60_000 });
+  await options.pubsub?.publish('agentUpdated', agentId, { agentId, deleted: false });
+  return report;
+}

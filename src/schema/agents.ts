@@ -1,0 +1,180 @@
+import { builder } from '../builder.js';
+import { db } from '../db.js';
+import { badUserInput } from '../errors.js';
+import {
+  bulkDeleteAgents,
+  bulkUpdateAgents,
+  cloneAgent,
+  createAgent,
+  deleteAgent,
+  requireAgentId,
+  updateAgent,
+} from '../resolvers/agents.js';
+import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../resolvers/pagination.js';
+import { TaxonomyNode } from './taxonomy.js';
+
+export const Agent = builder.prismaNode('Agent', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    scopeDescription: t.exposeString('scopeDescription', { nullable: true }),
+    taxonomyVersion: t.exposeString('taxonomyVersion'),
+    taxonomyNodes: t.field({
+      type: [TaxonomyNode],
+      description: 'The selected nodes (each covers its whole subtree), in the order given at creation.',
+      select: { nodes: { orderBy: { position: 'asc' }, select: { node: true } } },
+      resolve: (agent) => agent.nodes.map((scoped) => scoped.node),
+    }),
+    retrievalConfig: t.expose('retrievalConfig', { type: 'JSON' }),
+    featuresConfig: t.expose('featuresConfig', { type: 'JSON' }),
+    coveragePercent: t.exposeFloat('coveragePercent', { nullable: true, description: 'Last computed; null before the first computation.' }),
+    totalDocuments: t.exposeInt('totalDocuments'),
+    totalChunks: t.exposeInt('totalChunks'),
+    lastCoverageUpdate: t.expose('lastCoverageUpdate', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const UpdateAgentInput = builder.inputType('UpdateAgentInput', {
+  description: 'Only mutable fields exist here; immutable ones cannot be sent.',
+  fields: (t) => ({
+    name: t.string(),
+    scopeDescription: t.string(),
+    retrievalConfig: t.field({ type: 'JSON' }),
+    featuresConfig: t.field({ type: 'JSON' }),
+  }),
+});
+
+const CreateAgentInput = builder.inputType('CreateAgentInput', {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    taxonomyVersion: t.string({ required: true }),
+    taxonomyNodeIds: t.idList({ required: true }),
+    scopeDescription: t.string(),
+    retrievalConfig: t.field({ type: 'JSON' }),
+    featuresConfig: t.field({ type: 'JSON' }),
+  }),
+});
+
+const BulkAgentResult = builder.objectRef<{ id: string; ok: boolean; error: string | null }>('BulkAgentResult').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    ok: t.exposeBoolean('ok'),
+    error: t.exposeString('error', { nullable: true, description: 'NOT_FOUND for an unknown id; NOT_APPLIED for a known id when another was unknown.' }),
+  }),
+});
+
+const BulkAgentPayload = builder.objectRef<{ applied: boolean; results: Array<{ id: string; ok: boolean; error: string | null }> }>('BulkAgentPayload').implement({
+  description: 'All or nothing: `applied` is false and nothing changed when any id was unknown.',
+  fields: (t) => ({
+    applied: t.exposeBoolean('applied'),
+    results: t.expose('results', { type: [BulkAgentResult] }),
+  }),
+});
+
+builder.queryField('agent', (t) =>
+  t.prismaField({
+    type: Agent,
+    nullable: true,
+    authScopes: { read: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }) => {
+      const rowId = await requireAgentId(id).catch(() => null);
+      return rowId ? db().agent.findUnique({ ...query, where: { id: rowId } }) : null;
+    },
+  }),
+);
+
+builder.queryField('agents', (t) =>
+  t.prismaConnection(
+    {
+      type: Agent,
+      cursor: 'id',
+      defaultSize: DEFAULT_PAGE_SIZE,
+      maxSize: MAX_PAGE_SIZE,
+      description: 'Newest first. `search`: case-insensitive substring of the name; empty = all.',
+      authScopes: { read: true },
+      args: { search: t.arg.string() },
+      totalCount: (_root, args) => db().agent.count({ where: nameFilter(args.search) }),
+      resolve: (query, _root, args) => {
+        if (args.first !== null && args.first !== undefined && (args.first < 0 || args.first > MAX_PAGE_SIZE)) {
+          throw badUserInput(`first must be between 0 and ${MAX_PAGE_SIZE}`, { max: MAX_PAGE_SIZE });
+        }
+        return db().agent.findMany({ ...query, where: nameFilter(args.search), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+      },
+    },
+    { name: 'AgentConnection' },
+    { name: 'AgentEdge' },
+  ),
+);
+
+function nameFilter(search: string | null | undefined) {
+  const text = search?.trim();
+  return text ? { name: { contains: text, mode: 'insensitive' as const } } : {};
+}
+
+builder.mutationField('createAgentFromTaxonomy', (t) =>
+  t.prismaField({
+    type: Agent,
+    authScopes: { write: true },
+    args: { input: t.arg({ type: CreateAgentInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const agent = await createAgent(input, ctx.caller.userId);
+      return db().agent.findUniqueOrThrow({ ...query, where: { id: agent.id } });
+    },
+  }),
+);
+
+builder.mutationField('updateAgent', (t) =>
+  t.prismaField({
+    type: Agent,
+    description: 'Partial update of the mutable fields; NOT_FOUND for an unknown id.',
+    authScopes: { write: true },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateAgentInput, required: true }) },
+    resolve: async (query, _root, { id, input }, ctx) => {
+      const agent = await updateAgent(id, input, ctx.pubsub);
+      return db().agent.findUniqueOrThrow({ ...query, where: { id: agent.id } });
+    },
+  }),
+);
+
+builder.mutationField('deleteAgent', (t) =>
+  t.id({
+    description: 'Deletes the agent with its tasks and history; a second delete is NOT_FOUND.',
+    authScopes: { write: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) => deleteAgent(id, ctx.pubsub),
+  }),
+);
+
+builder.mutationField('bulkUpdateAgents', (t) =>
+  t.field({
+    type: BulkAgentPayload,
+    authScopes: { write: true },
+    args: { ids: t.arg.idList({ required: true }), input: t.arg({ type: UpdateAgentInput, required: true }) },
+    resolve: (_root, { ids, input }, ctx) => bulkUpdateAgents(ids, input, ctx.pubsub),
+  }),
+);
+
+builder.mutationField('bulkDeleteAgents', (t) =>
+  t.field({
+    type: BulkAgentPayload,
+    authScopes: { write: true },
+    args: { ids: t.arg.idList({ required: true }) },
+    resolve: (_root, { ids }, ctx) => bulkDeleteAgents(ids, ctx.pubsub),
+  }),
+);
+
+builder.mutationField('cloneAgent', (t) =>
+  t.prismaField({
+    type: Agent,
+    description: 'A new agent with the same scope and configs (no history).',
+    authScopes: { write: true },
+    args: { id: t.arg.id({ required: true }), name: t.arg.string() },
+    resolve: async (query, _root, { id, name }, ctx) => {
+      const agent = await cloneAgent(id, name, ctx.caller.userId);
+      return db().agent.findUniqueOrThrow({ ...query, where: { id: agent.id } });
+    },
+  }),
+);

@@ -1,0 +1,97 @@
+import { builder } from '../builder.js';
+import { db } from '../db.js';
+import { notFound } from '../errors.js';
+import type { PubSub } from '../pubsub.js';
+import { queryAgent, streamAgentQuery, type QueryStreamEvent, type SearchHit as SearchHitShape } from '../resolvers/search.js';
+import { parseGlobalId } from '../resolvers/ids.js';
+import { Agent } from './agents.js';
+
+const SearchHit = builder.objectRef<SearchHitShape>('SearchHit').implement({
+  fields: (t) => ({
+    index: t.exposeInt('index', { description: '0-based rank.' }),
+    documentId: t.exposeID('documentId'),
+    chunkId: t.exposeID('chunkId'),
+    title: t.exposeString('title'),
+    content: t.exposeString('content'),
+    score: t.exposeFloat('score', { description: 'PostgreSQL full-text rank (ts_rank_cd).' }),
+  }),
+});
+
+const QueryResult = builder.objectRef<{ hits: SearchHitShape[]; totalResults: number; queryTimeMs: number }>('QueryResult').implement({
+  fields: (t) => ({
+    hits: t.expose('hits', { type: [SearchHit] }),
+    totalResults: t.exposeInt('totalResults'),
+    queryTimeMs: t.exposeFloat('queryTimeMs'),
+  }),
+});
+
+type EventOf<T extends QueryStreamEvent['__typename']> = Extract<QueryStreamEvent, { __typename: T }>;
+
+const QueryStarted = builder.objectRef<EventOf<'QueryStarted'>>('QueryStarted').implement({
+  fields: (t) => ({ agentId: t.exposeID('agentId'), query: t.exposeString('query') }),
+});
+const QueryHit = builder.objectRef<EventOf<'QueryHit'>>('QueryHit').implement({
+  fields: (t) => ({ hit: t.expose('hit', { type: SearchHit }) }),
+});
+const QueryCompleted = builder.objectRef<EventOf<'QueryCompleted'>>('QueryCompleted').implement({
+  fields: (t) => ({ totalResults: t.exposeInt('totalResults'), queryTimeMs: t.exposeFloat('queryTimeMs') }),
+});
+const QueryFailed = builder.objectRef<EventOf<'QueryFailed'>>('QueryFailed').implement({
+  fields: (t) => ({ code: t.exposeString('code'), message: t.exposeString('message') }),
+});
+
+const QueryStreamEvent = builder.unionType('QueryStreamEvent', {
+  types: [QueryStarted, QueryHit, QueryCompleted, QueryFailed],
+  resolveType: (event) => event.__typename,
+});
+
+builder.queryField('queryAgent', (t) =>
+  t.field({
+    type: QueryResult,
+    description: "Chunks in the agent's scope ranked by full-text relevance (topK: argument, else retrievalConfig.top_k, else 10; max 100).",
+    authScopes: { read: true },
+    args: { agentId: t.arg.id({ required: true }), query: t.arg.string({ required: true }), topK: t.arg.int() },
+    resolve: (_root, args) => queryAgent(args.agentId, args.query, args.topK),
+  }),
+);
+
+builder.subscriptionType({});
+
+builder.subscriptionField('agentQueryStream', (t) =>
+  t.field({
+    type: QueryStreamEvent,
+    description: 'QueryStarted, each QueryHit as soon as it is ranked, then QueryCompleted; a failure is one QueryFailed. Then the stream ends.',
+    authScopes: { read: true },
+    args: { agentId: t.arg.id({ required: true }), query: t.arg.string({ required: true }), topK: t.arg.int() },
+    subscribe: (_root, args) => streamAgentQuery(args.agentId, args.query, args.topK),
+    resolve: (event) => event,
+  }),
+);
+
+builder.subscriptionField('agentUpdated', (t) =>
+  t.prismaField({
+    type: Agent,
+    description: 'The agent now, then again after every change (update, coverage computation); ends when it is deleted. NOT_FOUND for an unknown id.',
+    authScopes: { read: true },
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: (_root, { id }, ctx) => agentUpdates(id, ctx.pubsub),
+    resolve: (query, agentId: string) => db().agent.findUniqueOrThrow({ ...query, where: { id: agentId } }),
+  }),
+);
+
+/** Listens before reading, so no change between the first read and the subscription is missed. */
+async function* agentUpdates(globalId: string, pubsub: PubSub): AsyncGenerator<string> {
+  const id = parseGlobalId('Agent', globalId);
+  if (!id) throw notFound('Agent');
+  const events = pubsub.subscribe('agentUpdated', id);
+  try {
+    if (!(await db().agent.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Agent');
+    yield id;
+    for await (const event of events) {
+      if (event.deleted) return;
+      yield id;
+    }
+  } finally {
+    await events.return?.();
+  }
+}

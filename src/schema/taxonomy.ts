@@ -1,0 +1,92 @@
+import { builder } from '../builder.js';
+import { db } from '../db.js';
+import { ingestDocuments } from '../resolvers/documents.js';
+import { createTaxonomy } from '../resolvers/taxonomy.js';
+
+export const Taxonomy = builder.prismaNode('Taxonomy', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    version: t.exposeString('version'),
+    name: t.exposeString('name'),
+    nodes: t.relation('nodes', { query: { orderBy: { position: 'asc' } }, description: 'Every node, parents before children.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+export const TaxonomyNode = builder.prismaNode('TaxonomyNode', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    key: t.exposeString('key'),
+    label: t.exposeString('label'),
+    path: t.exposeStringList('path', { description: 'Labels from the root down to this node.' }),
+    depth: t.exposeInt('depth'),
+    parent: t.relation('parent', { nullable: true }),
+  }),
+});
+
+const TaxonomyNodeInput = builder.inputType('TaxonomyNodeInput', {
+  fields: (t) => ({
+    key: t.string({ required: true }),
+    label: t.string({ required: true }),
+    parentKey: t.string(),
+  }),
+});
+
+const CreateTaxonomyInput = builder.inputType('CreateTaxonomyInput', {
+  fields: (t) => ({
+    version: t.string({ required: true }),
+    name: t.string({ required: true }),
+    nodes: t.field({ type: [TaxonomyNodeInput], required: true }),
+  }),
+});
+
+const DocumentInput = builder.inputType('DocumentInput', {
+  fields: (t) => ({
+    title: t.string({ required: true }),
+    content: t.string({ required: true }),
+    taxonomyNodeIds: t.idList({ required: true }),
+    source: t.string(),
+  }),
+});
+
+const IngestPayload = builder.objectRef<{ documentCount: number; chunkCount: number }>('IngestPayload').implement({
+  fields: (t) => ({
+    documentCount: t.exposeInt('documentCount'),
+    chunkCount: t.exposeInt('chunkCount'),
+  }),
+});
+
+builder.queryField('taxonomy', (t) =>
+  t.prismaField({
+    type: Taxonomy,
+    nullable: true,
+    authScopes: { read: true },
+    args: { version: t.arg.string({ required: true }) },
+    resolve: (query, _root, { version }) => db().taxonomy.findUnique({ ...query, where: { version } }),
+  }),
+);
+
+builder.mutationField('createTaxonomy', (t) =>
+  t.prismaField({
+    type: Taxonomy,
+    authScopes: { write: true },
+    args: { input: t.arg({ type: CreateTaxonomyInput, required: true }) },
+    resolve: async (query, _root, { input }) => {
+      const created = await createTaxonomy(input);
+      return db().taxonomy.findUniqueOrThrow({ ...query, where: { id: created.id } });
+    },
+  }),
+);
+
+builder.mutationField('ingestDocuments', (t) =>
+  t.field({
+    type: IngestPayload,
+    description: 'Classify documents into nodes of a taxonomy version, chunk them and index them for search.',
+    authScopes: { write: true },
+    args: {
+      taxonomyVersion: t.arg.string({ required: true }),
+      documents: t.arg({ type: [DocumentInput], required: true }),
+    },
+    resolve: (_root, args) => ingestDocuments(args.taxonomyVersion, args.documents),
+  }),
+);
