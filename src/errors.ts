@@ -51,19 +51,18 @@ export function mapPrismaError(error: unknown): GraphQLError | undefined {
  * and replaced by INTERNAL_SERVER_ERROR without its message or stack.
  */
 export function maskError(error: unknown): Error {
-  const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  const outer = error instanceof GraphQLError ? error : undefined;
+  const original = outer?.originalError ?? error;
+  const location = outer ? { nodes: outer.nodes, path: outer.path } : {};
   if (original instanceof GraphQLError) {
-    const code = original.extensions?.code;
-    if (original !== error && error instanceof GraphQLError) {
-      return new GraphQLError(original.message, {
-        nodes: error.nodes,
-        path: error.path,
-        extensions: { ...original.extensions, code: code ?? ErrorCode.INTERNAL_SERVER_ERROR },
-      });
+    // Thrown by our resolvers with a code: shown as is, at the field's location.
+    if (original.extensions?.code) {
+      return original === outer ? original : new GraphQLError(original.message, { ...location, extensions: original.extensions });
     }
-    return original;
+    // graphql-js's own request errors (variable coercion, validation): the caller's input.
+    const { http: _http, ...extensions } = outer!.extensions ?? {};
+    return new GraphQLError(outer!.message, { ...location, extensions: { ...extensions, code: extensions.code ?? ErrorCode.BAD_USER_INPUT } });
   }
-  const location = error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {};
   const mapped = mapPrismaError(original);
   if (mapped) return new GraphQLError(mapped.message, { ...location, extensions: mapped.extensions });
   logger.error({ err: original }, 'unexpected error');

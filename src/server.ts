@@ -2,6 +2,7 @@
 // /graphql/stream (both modes) and for event-stream requests at /graphql, plus
 // /health and /ready. No port is bound here: main.ts and the tests do that.
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import { createContext, type Context, type ContextOptions } from './context.js';
 import { db } from './db.js';
@@ -39,11 +40,12 @@ async function readiness(pubsub: PubSub): Promise<{ database: boolean; pubsub: b
 }
 
 const yogaLog = logger.child({ module: 'yoga' });
-/** Expected failures (they carry a contract code other than INTERNAL_SERVER_ERROR) are not errors of ours. */
-const isClientError = (value: unknown) => {
-  const code = (value as { extensions?: { code?: unknown } } | null)?.extensions?.code;
-  return typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR';
-};
+/**
+ * Expected failures (GraphQL errors all the way down: bad input, auth, not found) are
+ * the caller's, not ours; maskError logs the unexpected ones.
+ */
+const isClientError = (value: unknown) =>
+  value instanceof GraphQLError && (!value.originalError || value.originalError instanceof GraphQLError);
 const yogaLogger = {
   debug: (...args: unknown[]) => yogaLog.debug(args[0] as object, ...(args.slice(1) as [])),
   info: (...args: unknown[]) => yogaLog.info(args[0] as object, ...(args.slice(1) as [])),
