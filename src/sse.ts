@@ -7,7 +7,7 @@ import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult
 import { createHandler } from 'graphql-sse/lib/use/fetch';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { callerOf, type Context, type ContextOptions } from './context.js';
-import { ErrorCode } from './errors.js';
+import { ErrorCode, maskError } from './errors.js';
 
 /**
  * A single result as a one-event stream. graphql-sse only takes an onSubscribe result
@@ -15,6 +15,18 @@ import { ErrorCode } from './errors.js';
  */
 async function* once(result: ExecutionResult) {
   yield result;
+}
+
+/**
+ * A stream that fails mid-way ends with its error as a last result instead of breaking
+ * the HTTP stream (graphql-sse would otherwise leave the client waiting).
+ */
+async function* endOnError(results: AsyncIterable<ExecutionResult>) {
+  try {
+    yield* results;
+  } catch (error) {
+    yield { errors: [maskError(error) as GraphQLError] };
+  }
 }
 
 /** Request errors for the client: yoga's internal `http` hints stay on the server. */
@@ -85,7 +97,7 @@ export function createSseHandler(
           contextValue,
         };
         const result = await (operation.operation === 'subscription' ? enveloped.subscribe(args) : enveloped.execute(args));
-        return (Symbol.asyncIterator in result ? result : once(result as ExecutionResult)) as never;
+        return (Symbol.asyncIterator in result ? endOnError(result) : once(result as ExecutionResult)) as never;
       },
     },
     { Response: yoga.fetchAPI.Response, ReadableStream: yoga.fetchAPI.ReadableStream, TextEncoder: yoga.fetchAPI.TextEncoder },

@@ -1,9 +1,8 @@
 import { builder } from '../builder.js';
 import { db } from '../db.js';
-import { notFound } from '../errors.js';
+import { requireAgentId } from '../resolvers/agents.js';
 import type { PubSub } from '../pubsub.js';
 import { queryAgent, streamAgentQuery, type QueryStreamEvent, type SearchHit as SearchHitShape } from '../resolvers/search.js';
-import { parseGlobalId } from '../resolvers/ids.js';
 import { Agent } from './agents.js';
 
 const SearchHit = builder.objectRef<SearchHitShape>('SearchHit').implement({
@@ -74,18 +73,17 @@ builder.subscriptionField('agentUpdated', (t) =>
     description: 'The agent now, then again after every change (update, coverage computation); ends when it is deleted. NOT_FOUND for an unknown id.',
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
-    subscribe: (_root, { id }, ctx) => agentUpdates(id, ctx.pubsub),
+    // Checked before the stream starts, so an unknown id is an error result, not a broken stream.
+    subscribe: async (_root, { id }, ctx) => agentUpdates(await requireAgentId(id), ctx.pubsub),
     resolve: (query, agentId: string) => db().agent.findUniqueOrThrow({ ...query, where: { id: agentId } }),
   }),
 );
 
 /** Listens before reading, so no change between the first read and the subscription is missed. */
-async function* agentUpdates(globalId: string, pubsub: PubSub): AsyncGenerator<string> {
-  const id = parseGlobalId('Agent', globalId);
-  if (!id) throw notFound('Agent');
+async function* agentUpdates(id: string, pubsub: PubSub): AsyncGenerator<string> {
   const events = pubsub.subscribe('agentUpdated', id);
   try {
-    if (!(await db().agent.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Agent');
+    if (!(await db().agent.findUnique({ where: { id }, select: { id: true } }))) return;
     yield id;
     for await (const event of events) {
       if (event.deleted) return;
