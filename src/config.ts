@@ -26,7 +26,21 @@ const envSchema = z.object({
   PUBSUB_PREFIX: z.string().default('agent-growth:'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   LOAD_DEMO_DATA: booleanFromEnv.optional(),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  TASK_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
+  TASK_HEARTBEAT_MS: z.coerce.number().int().min(100).default(1_000),
+  TASK_POLL_MS: z.coerce.number().int().min(50).default(1_000),
+  TASK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1_000),
+  TASK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(300_000),
+  TASK_RETENTION_HOURS: z.coerce.number().positive().default(24),
+  HISTORY_RETENTION_DAYS: z.coerce.number().positive().default(90),
+  WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64 (Standard Webhooks)').optional(),
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: booleanFromEnv.optional(),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
+
+/** Development only: a fixed, public secret so webhooks can be tried without setup. */
+export const DEVELOPMENT_WEBHOOK_SECRET = `whsec_${Buffer.from('agent-growth development webhook secret').toString('base64')}`;
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -46,6 +60,22 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Load the demo data on an empty database; defaults to on for the embedded database only. */
   loadDemoData: boolean;
+  tasks: TaskEngineConfig;
+  webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
+}
+
+export interface TaskEngineConfig {
+  /** Tasks one worker process runs at once. */
+  concurrency: number;
+  /** A claimed task is another worker's to take over this long after its last heartbeat. */
+  leaseMs: number;
+  heartbeatMs: number;
+  /** Idle workers look for work (and expired leases) this often, Redis or not. */
+  pollMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  retentionMs: number;
+  historyRetentionDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -57,6 +87,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
   const e = parsed.data;
+  if (e.NODE_ENV === 'production' && !e.WEBHOOK_SECRET) {
+    throw new ConfigError('Invalid configuration:\n  WEBHOOK_SECRET: required with NODE_ENV=production');
+  }
   if (e.ROLE === 'worker' && !e.DATABASE_URL) {
     throw new ConfigError('Invalid configuration:\n  DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)');
   }
@@ -73,5 +106,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pubsubPrefix: e.PUBSUB_PREFIX,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     loadDemoData: e.LOAD_DEMO_DATA ?? !e.DATABASE_URL,
+    tasks: {
+      concurrency: e.WORKER_CONCURRENCY,
+      leaseMs: e.TASK_LEASE_MS,
+      heartbeatMs: Math.min(e.TASK_HEARTBEAT_MS, Math.floor(e.TASK_LEASE_MS / 3)),
+      pollMs: e.TASK_POLL_MS,
+      backoffBaseMs: e.TASK_BACKOFF_BASE_MS,
+      backoffMaxMs: e.TASK_BACKOFF_MAX_MS,
+      retentionMs: e.TASK_RETENTION_HOURS * 3_600_000,
+      historyRetentionDays: e.HISTORY_RETENTION_DAYS,
+    },
+    webhooks: {
+      secret: e.WEBHOOK_SECRET ?? DEVELOPMENT_WEBHOOK_SECRET,
+      // Outside development only https to public addresses (C4).
+      allowPrivateTargets: e.NODE_ENV !== 'production' && (e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? true),
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    },
   };
 }

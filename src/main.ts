@@ -10,7 +10,9 @@ import { logger } from './logger.js';
 import { applyPendingMigrations } from './migrations/index.js';
 import { createPubSub } from './pubsub.js';
 import { createApp } from './server.js';
-import { startWorker, type RunningWorker } from './workers/worker.js';
+import { configureWebhooks } from './resolvers/webhooks.js';
+import { startServiceWorker } from './workers/index.js';
+import type { RunningWorker } from './workers/worker.js';
 
 function readConfig(): Config {
   try {
@@ -38,11 +40,12 @@ async function main(): Promise<void> {
   if (config.loadDemoData) await loadDemoData();
 
   const pubsub = createPubSub(config.redisUrl, config.pubsubPrefix);
+  configureWebhooks(config.webhooks);
   const stops: Array<() => Promise<void>> = [];
 
   let worker: RunningWorker | undefined;
   if (config.role !== 'api') {
-    worker = await startWorker({ concurrency: 4, heartbeatIntervalMs: 2_000 });
+    worker = await startServiceWorker(config, pubsub);
   }
 
   if (config.role !== 'worker') {
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
       });
     });
   }
-  if (worker) stops.push(() => worker.stop());
+  if (worker) stops.push(() => worker.stop(config.shutdownTimeoutMs / 2));
   stops.push(() => pubsub.close());
   stops.push(() => disconnectDatabase());
   if (embedded) stops.push(() => embedded.stop());

@@ -11,6 +11,12 @@ import { logger } from './logger.js';
 export interface PubSubTopics {
   /** An agent's stored fields or coverage changed. */
   agentUpdated: { agentId: string; deleted: boolean };
+  /** A task's event log grew up to `sequence` (subscribers read the events from PostgreSQL). */
+  taskEvents: { taskId: string; sequence: number };
+  /** Key 'queue': a task became runnable; idle workers try to claim. */
+  taskReady: { type: string };
+  /** Key 'workers': cancellation was requested for a running task. */
+  taskCancel: { taskId: string };
 }
 export type Topic = keyof PubSubTopics;
 

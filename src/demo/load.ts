@@ -1,6 +1,85 @@
-// Demo data for the embedded default, loaded once into an empty database.
+// Demo data for the embedded default, loaded once into an empty database: the taxonomy
+// "Enterprise Knowledge" 1.0.0, about a thousand documents and a handful of agents with
+// coverage history. Everything goes through the domain services (createTaxonomy,
+// ingestDocuments, createAgent, computeAndRecordCoverage), so it is as valid as data
+// created through the API. Deterministic: every fresh database gets the same corpus.
+import { db } from '../db.js';
 import { logger } from '../logger.js';
+import { ingestDocuments } from '../resolvers/documents.js';
+import { toGlobalId } from '../resolvers/ids.js';
+import { createTaxonomy } from '../resolvers/taxonomy.js';
+import { createDemoAgents } from './agents.js';
+import { buildDemoDocuments } from './documents.js';
+import { buildDemoTaxonomy, DEMO_TAXONOMY_NAME } from './taxonomy.js';
+
+export const DEMO_TAXONOMY_VERSION = '1.0.0';
+export const DEMO_USER_NAME = 'demo';
+
+const isConflict = (error: unknown) => (error as { extensions?: { code?: string } })?.extensions?.code === 'CONFLICT';
 
 export async function loadDemoData(): Promise<void> {
-  logger.debug('no demo data yet');
+  const started = performance.now();
+  const log = logger.child({ module: 'demo' });
+  const ms: Record<string, number> = {};
+  let lapStart = started;
+  const lap = (phase: string) => {
+    const now = performance.now();
+    ms[phase] = Math.round(now - lapStart);
+    lapStart = now;
+  };
+  if (await db().taxonomy.findUnique({ where: { version: DEMO_TAXONOMY_VERSION }, select: { id: true } })) {
+    log.debug({ taxonomyVersion: DEMO_TAXONOMY_VERSION }, 'demo data already present');
+    return;
+  }
+
+  // 1. The taxonomy. A concurrent start that got there first wins: then there is nothing to do.
+  const plan = buildDemoTaxonomy();
+  let taxonomyId: string;
+  try {
+    const taxonomy = await createTaxonomy({
+      version: DEMO_TAXONOMY_VERSION,
+      name: DEMO_TAXONOMY_NAME,
+      nodes: plan.map(({ key, label, parentKey }) => ({ key, label, parentKey })),
+    });
+    taxonomyId = taxonomy.id;
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+    log.debug({ taxonomyVersion: DEMO_TAXONOMY_VERSION }, 'demo data loaded by another process');
+    return;
+  }
+  const nodes = await db().taxonomyNode.findMany({ where: { taxonomyId }, select: { id: true, key: true, parentId: true } });
+  const globalIdByKey = new Map(nodes.map((n) => [n.key, toGlobalId('TaxonomyNode', n.id)]));
+  lap('taxonomy');
+
+  // 2. The documents (chunked and indexed for full-text search by the service).
+  const documents = buildDemoDocuments(plan).map((doc) => ({
+    title: doc.title,
+    content: doc.content,
+    source: doc.source,
+    taxonomyNodeIds: doc.nodeKeys.map((key) => globalIdByKey.get(key)!),
+  }));
+  const ingested = await ingestDocuments(DEMO_TAXONOMY_VERSION, documents);
+  lap('documents');
+
+  // 3. The agents, owned by the demo user, each with coverage computed and a month of history.
+  const owner = await db().user.upsert({ where: { name: DEMO_USER_NAME }, create: { name: DEMO_USER_NAME }, update: {} });
+  const agents = await createDemoAgents(DEMO_TAXONOMY_VERSION, nodes, owner.id);
+  lap('agents');
+
+  // 4. Template marketplace: demo templates (official, featured, rated, forked) will be
+  //    added here later, owned by `owner` like the agents, e.g. `await createDemoTemplates(owner.id)`.
+
+  log.info(
+    {
+      taxonomyVersion: DEMO_TAXONOMY_VERSION,
+      nodes: nodes.length,
+      levels: Math.max(...plan.map((n) => n.depth)) + 1,
+      documents: ingested.documentCount,
+      chunks: ingested.chunkCount,
+      agents,
+      ms: Math.round(performance.now() - started),
+      phasesMs: ms,
+    },
+    'demo data loaded',
+  );
 }

@@ -5,6 +5,7 @@ import './taxonomy.js';
 import './agents.js';
 import './coverage.js';
 import './search.js';
+import './tasks.js';
 
 builder.queryType({});
 builder.mutationType({});

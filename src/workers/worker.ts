@@ -1,41 +1,242 @@
-// A worker process's presence: a row in `workers`, renewed by heartbeats, removed on a
-// clean stop. queueStats.workersAlive counts rows with a recent heartbeat; the task
-// engine (claiming, leases) runs inside this loop.
+// A worker process: claims tasks from PostgreSQL (the queue), runs up to `concurrency`
+// at once under renewed leases, and records every outcome with its event. Redis only
+// speeds things up (wake-ups, cancel pushes); without it the poll does the same work.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
+import type { TaskEngineConfig } from '../config.js';
 import { db } from '../db.js';
 import { logger } from '../logger.js';
+import type { PubSub } from '../pubsub.js';
+import { claimNextTask } from './sql/claim.js';
+import { finishTask } from './sql/finish.js';
+import { reclaimExpiredLeases } from './sql/reclaim-expired.js';
+import { recordProgress } from './sql/record-progress.js';
+import { renewLeases } from './sql/renew-leases.js';
+import { handBackTask } from './sql/requeue.js';
+import { scheduleRetryOrDeadLetter } from './sql/schedule-retry.js';
+import { isTerminal, type TaskRow } from './sql/task-row.js';
+import { NonRetryableError, type TaskDefinition } from './task-definition.js';
 
-export interface WorkerOptions {
-  concurrency: number;
-  heartbeatIntervalMs: number;
+export interface WorkerOptions extends TaskEngineConfig {
+  pubsub: PubSub;
+  definitions: ReadonlyMap<string, TaskDefinition<any>>;
+  /** Called with every task that reached a terminal state (webhooks hang off this). */
+  onFinished?: (task: TaskRow) => Promise<void>;
+  /** Periodic clean-up (retention), run by every worker about once a minute. */
+  maintenance?: () => Promise<void>;
 }
 
 export interface RunningWorker {
   id: string;
-  stop(): Promise<void>;
+  /** Stops claiming, lets running tasks finish until `graceMs`, hands back the rest. */
+  stop(graceMs?: number): Promise<void>;
 }
+
+type StopReason = 'cancelled' | 'timeout' | 'lease-lost' | 'shutdown';
+
+interface Running {
+  task: TaskRow;
+  controller: AbortController;
+  reason?: StopReason;
+  done: Promise<void>;
+}
+
+/** Progress writes at most this often per task; the last one always lands. */
+const PROGRESS_INTERVAL_MS = 250;
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const log = logger.child({ module: 'worker', workerId: id });
-  await db().worker.create({ data: { id, hostname: hostname(), pid: process.pid, concurrency: options.concurrency } });
-  const heartbeat = setInterval(() => {
-    db()
-      .worker.upsert({
-        where: { id },
-        create: { id, hostname: hostname(), pid: process.pid, concurrency: options.concurrency },
-        update: { lastHeartbeatAt: new Date() },
-      })
-      .catch((err) => log.warn({ err }, 'heartbeat failed'));
-  }, options.heartbeatIntervalMs);
-  heartbeat.unref();
-  log.info({ concurrency: options.concurrency }, 'worker started');
+  const types = [...options.definitions.keys()];
+  const running = new Map<string, Running>();
+  let stopping = false;
+  let filling: Promise<void> | undefined;
+  let fillAgain = false;
+
+  const registration = { id, hostname: hostname(), pid: process.pid, concurrency: options.concurrency };
+  await db().worker.create({ data: registration });
+
+  const publishEvent = (task: { id: string; lastSequence: number }) =>
+    options.pubsub.publish('taskEvents', task.id, { taskId: task.id, sequence: task.lastSequence });
+
+  function stopTask(taskId: string, reason: StopReason) {
+    const entry = running.get(taskId);
+    if (!entry || entry.controller.signal.aborted) return;
+    entry.reason = reason;
+    entry.controller.abort(new Error(reason));
+  }
+
+  async function execute(task: TaskRow, entry: Running): Promise<void> {
+    const definition = options.definitions.get(task.type)!;
+    const taskLog = log.child({ taskId: task.id, type: task.type, attempt: task.attempts });
+    const { signal } = entry.controller;
+    const timeout = setTimeout(() => stopTask(task.id, 'timeout'), task.timeoutSeconds * 1000);
+    let pending: { percent: number; step: string } | undefined;
+    let lastWrite = 0;
+    let flushing: Promise<void> = Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      timer = undefined;
+      const next = pending;
+      pending = undefined;
+      if (!next || signal.aborted) return;
+      lastWrite = Date.now();
+      flushing = flushing
+        .then(() => recordProgress(db(), task.id, id, next.percent, next.step))
+        .then((sequence) => (sequence ? publishEvent({ id: task.id, lastSequence: sequence }) : undefined))
+        .catch((err) => taskLog.warn({ err }, 'progress not recorded'));
+    };
+    const reportProgress = (percent: number, step: string) => {
+      pending = { percent: Math.max(0, Math.min(99, Math.round(percent))), step };
+      const wait = lastWrite + PROGRESS_INTERVAL_MS - Date.now();
+      if (wait <= 0) flush();
+      else timer ??= setTimeout(flush, wait);
+    };
+    const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    aborted.catch(() => {});
+
+    let finished: TaskRow | undefined;
+    try {
+      const payload = definition.parsePayload(task.payload);
+      const result = await Promise.race([definition.run(payload, { task, logger: taskLog, signal, reportProgress, pubsub: options.pubsub }), aborted]);
+      clearTimeout(timer);
+      await flushing;
+      if (signal.aborted) throw signal.reason;
+      finished = await finishTask(db(), task.id, id, { status: 'COMPLETED', result: result ?? null, message: 'completed' });
+    } catch (error) {
+      clearTimeout(timer);
+      await flushing;
+      const message = error instanceof Error ? error.message : String(error);
+      switch (entry.reason) {
+        case 'cancelled':
+          finished = await finishTask(db(), task.id, id, { status: 'CANCELLED', error: 'cancelled while running', message: 'cancelled while running' });
+          break;
+        case 'timeout':
+          finished = await finishTask(db(), task.id, id, {
+            status: 'TIMEOUT',
+            error: `timed out after ${task.timeoutSeconds} s`,
+            message: `timed out after ${task.timeoutSeconds} s`,
+          });
+          break;
+        case 'lease-lost':
+          taskLog.warn('lease lost: another worker owns the task now; dropping this attempt');
+          break;
+        case 'shutdown':
+          if (await handBackTask(db(), task.id, id)) {
+            const row = await db().task.findUnique({ where: { id: task.id }, select: { id: true, lastSequence: true } });
+            if (row) await publishEvent(row);
+          }
+          break;
+        default:
+          if (error instanceof NonRetryableError) {
+            finished = await finishTask(db(), task.id, id, { status: 'FAILED', error: message, message: `failed: ${message}` });
+          } else {
+            taskLog.warn({ err: error }, 'attempt failed');
+            const row = await scheduleRetryOrDeadLetter(db(), task.id, id, message, options.backoffBaseMs, options.backoffMaxMs);
+            if (row && isTerminal(row.status)) finished = row;
+            else if (row) await publishEvent(row);
+          }
+      }
+    } finally {
+      clearTimeout(timeout);
+    }
+    if (finished) {
+      await publishEvent(finished);
+      taskLog.info({ status: finished.status }, 'task finished');
+      await options.onFinished?.(finished).catch((err) => taskLog.error({ err }, 'after-finish hook failed'));
+    }
+  }
+
+  function start(task: TaskRow) {
+    const entry = { task, controller: new AbortController() } as Running;
+    running.set(task.id, entry);
+    void publishEvent(task);
+    entry.done = execute(task, entry)
+      .catch((err) => log.error({ err, taskId: task.id }, 'task bookkeeping failed; the lease will expire and the task be retried'))
+      .finally(() => {
+        running.delete(task.id);
+        void fill();
+      });
+  }
+
+  /** Claims until every slot is busy or the queue is empty; one fill at a time. */
+  function fill(): Promise<void> {
+    if (filling) {
+      fillAgain = true;
+      return filling;
+    }
+    filling = (async () => {
+      do {
+        fillAgain = false;
+        while (!stopping && running.size < options.concurrency) {
+          const task = await claimNextTask(db(), id, types, options.leaseMs);
+          if (!task) break;
+          start(task);
+        }
+      } while (fillAgain && !stopping);
+    })()
+      .catch((err) => log.warn({ err: (err as Error).message }, 'claim failed; retrying on the next poll'))
+      .finally(() => {
+        filling = undefined;
+      });
+    return filling;
+  }
+
+  async function heartbeat() {
+    await db().worker.upsert({ where: { id }, create: registration, update: { lastHeartbeatAt: new Date() } });
+    if (running.size === 0) return;
+    const held = await renewLeases(db(), id, options.leaseMs);
+    const heldIds = new Set(held.map((row) => row.id));
+    for (const row of held) if (row.cancellationRequested) stopTask(row.id, 'cancelled');
+    for (const taskId of running.keys()) if (!heldIds.has(taskId)) stopTask(taskId, 'lease-lost');
+  }
+
+  async function poll() {
+    const reclaimed = await reclaimExpiredLeases(db());
+    for (const task of reclaimed) {
+      log.warn({ taskId: task.id, status: task.status }, 'reclaimed a task whose lease expired');
+      const row = await db().task.findUnique({ where: { id: task.id }, select: { id: true, lastSequence: true } });
+      if (row) await publishEvent(row);
+    }
+    await fill();
+  }
+
+  const maintenanceTimer = setInterval(
+    () => void options.maintenance?.().catch((err) => log.warn({ err: (err as Error).message }, 'maintenance failed')),
+    60_000,
+  );
+  maintenanceTimer.unref();
+  const heartbeatTimer = setInterval(() => void heartbeat().catch((err) => log.warn({ err: (err as Error).message }, 'heartbeat failed')), options.heartbeatMs);
+  const pollTimer = setInterval(() => void poll().catch((err) => log.warn({ err: (err as Error).message }, 'poll failed')), options.pollMs);
+
+  // Redis pushes: run sooner than the poll would.
+  const wakeUps = options.pubsub.subscribe('taskReady', 'queue');
+  const cancels = options.pubsub.subscribe('taskCancel', 'workers');
+  void (async () => {
+    for await (const _ of wakeUps) void fill();
+  })().catch(() => {});
+  void (async () => {
+    for await (const { taskId } of cancels) stopTask(taskId, 'cancelled');
+  })().catch(() => {});
+
+  log.info({ concurrency: options.concurrency, types }, 'worker started');
+  void poll();
+
   return {
     id,
-    async stop() {
-      clearInterval(heartbeat);
-      // Best effort: a row left behind stops counting once its heartbeat is stale.
+    async stop(graceMs = 5_000) {
+      stopping = true;
+      clearInterval(pollTimer);
+      clearInterval(maintenanceTimer);
+      await wakeUps.return?.();
+      await cancels.return?.();
+      await filling;
+      const all = () => Promise.all([...running.values()].map((entry) => entry.done));
+      const graceTimer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([all(), graceTimer]);
+      for (const taskId of running.keys()) stopTask(taskId, 'shutdown');
+      await all();
+      clearInterval(heartbeatTimer);
       await db()
         .worker.deleteMany({ where: { id } })
         .catch((err) => log.warn({ err: (err as Error).message }, 'could not remove the worker row'));

@@ -9,6 +9,11 @@ import { connectDatabase, db, disconnectDatabase } from '../../src/db.js';
 import { createInProcessPubSub, createRedisPubSub, type PubSub } from '../../src/pubsub.js';
 import { resetAuthCache } from '../../src/resolvers/auth.js';
 import { createApp, type App } from '../../src/server.js';
+import { DEVELOPMENT_WEBHOOK_SECRET, type TaskEngineConfig } from '../../src/config.js';
+import { afterTaskFinished } from '../../src/resolvers/tasks.js';
+import { configureWebhooks } from '../../src/resolvers/webhooks.js';
+import { startWorker, type RunningWorker } from '../../src/workers/worker.js';
+import { testTaskDefinitions } from './test-tasks.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { graphql, type GraphQLResponse } from './graphql.js';
 
@@ -35,6 +40,10 @@ export interface Harness {
   gql<TData = any>(query: string | import('@graphql-typed-document-node/core').TypedDocumentNode<TData, any>, variables?: Record<string, unknown>, key?: string | null): Promise<GraphQLResponse<TData>>;
   /** Every SQL statement Prisma sent in this file, in order (clear it to start counting). */
   readonly queryLog: string[];
+  /** An in-process worker with test task types and fast timings (lease 2 s, poll 100 ms). */
+  startWorker(pubsub: PubSub, overrides?: Partial<TaskEngineConfig>): Promise<RunningWorker>;
+  /** Stops every worker started so far (tests that must own the queue call it in afterEach). */
+  stopWorkers(): Promise<void>;
   /** Registers something to close at the end of the file. */
   onCleanup(close: () => Promise<void> | void): void;
 }
@@ -45,11 +54,23 @@ function tcpHandles(): number {
 
 export const redisAvailable = Boolean(inject('redisUrl'));
 
+export const FAST_TASK_ENGINE: TaskEngineConfig = {
+  concurrency: 4,
+  leaseMs: 2_000,
+  heartbeatMs: 200,
+  pollMs: 100,
+  backoffBaseMs: 20,
+  backoffMaxMs: 200,
+  retentionMs: 24 * 3_600_000,
+  historyRetentionDays: 90,
+};
+
 export function useHarness(): Harness {
   let database: TestDatabase;
   let firstApp: TestApp | undefined;
   let baselineHandles = 0;
   const cleanups: Array<() => Promise<void> | void> = [];
+  const workers: RunningWorker[] = [];
   const harness: Harness & { databaseUrl: string } = {
     databaseUrl: '',
     queryLog: [],
@@ -83,6 +104,20 @@ export function useHarness(): Harness {
       firstApp ??= testApp;
       return testApp;
     },
+    async startWorker(pubsub: PubSub, overrides: Partial<TaskEngineConfig> = {}) {
+      const worker = await startWorker({
+        ...FAST_TASK_ENGINE,
+        ...overrides,
+        pubsub,
+        definitions: testTaskDefinitions,
+        onFinished: (task) => afterTaskFinished(task, pubsub),
+      });
+      workers.push(worker);
+      return worker;
+    },
+    async stopWorkers() {
+      await Promise.all(workers.splice(0).map((worker) => worker.stop(0)));
+    },
     async gql(query: any, variables?: Record<string, unknown>, key: string | null = harness.adminKey) {
       const target = firstApp ?? (await harness.startApp());
       return graphql(target.fetch, query, variables, { key });
@@ -93,11 +128,13 @@ export function useHarness(): Harness {
     baselineHandles = tcpHandles();
     database = await createTestDatabase(inject('adminDatabaseUrl'), inject('templateDatabase'));
     harness.databaseUrl = database.url;
-    connectDatabase(database.url, { poolSize: 5, onQuery: (sql) => harness.queryLog.push(sql) });
+    configureWebhooks({ secret: DEVELOPMENT_WEBHOOK_SECRET, allowPrivateTargets: true, timeoutMs: 2_000 });
+    connectDatabase(database.url, { poolSize: 8, onQuery: (sql) => harness.queryLog.push(sql) });
     await db().$queryRaw`SELECT 1`;
   });
 
   afterAll(async () => {
+    await harness.stopWorkers();
     for (const close of cleanups.reverse()) await close();
     await disconnectDatabase();
     resetAuthCache();

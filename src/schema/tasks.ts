@@ -1,0 +1,239 @@
+import { builder } from '../builder.js';
+import { db } from '../db.js';
+import { badUserInput } from '../errors.js';
+import { requireAgentId } from '../resolvers/agents.js';
+import { computeAndRecordCoverage } from '../resolvers/coverage.js';
+import { followTaskEvents, taskEventPage, type TaskEventRow } from '../resolvers/task-events.js';
+import {
+  cancelTask,
+  enqueueTask,
+  estimateCompletion,
+  listTasks,
+  queuePosition,
+  queueStats,
+  requireTaskForCaller,
+  retryTask,
+} from '../resolvers/tasks.js';
+import { checkWebhookUrl } from '../resolvers/webhooks.js';
+import { Agent } from './agents.js';
+import { CoverageReport } from './coverage.js';
+
+const TaskStatus = builder.enumType('TaskStatus', {
+  values: ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'DEAD'] as const,
+  description: 'DEAD: retries exhausted (the dead-letter state); retryTask puts it back to PENDING.',
+});
+const TaskPriority = builder.enumType('TaskPriority', { values: ['HIGH', 'MEDIUM', 'LOW'] as const });
+
+const WebhookDelivery = builder.prismaObject('WebhookDelivery', {
+  fields: (t) => ({
+    attempt: t.exposeInt('attempt'),
+    statusCode: t.exposeInt('statusCode', { nullable: true }),
+    error: t.exposeString('error', { nullable: true }),
+    deliveredAt: t.expose('deliveredAt', { type: 'DateTime' }),
+    succeeded: t.exposeBoolean('succeeded'),
+  }),
+});
+
+export const Task = builder.prismaNode('Task', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    type: t.exposeString('type'),
+    status: t.expose('status', { type: TaskStatus }),
+    priority: t.expose('priority', { type: TaskPriority }),
+    progressPercent: t.exposeInt('progressPercent'),
+    currentStep: t.exposeString('currentStep', { nullable: true }),
+    queuePosition: t.int({
+      nullable: true,
+      description: '1-based place in the claim order while PENDING, else null.',
+      select: { status: true },
+      resolve: (task) => (task.status === 'PENDING' ? queuePosition(task.id) : null),
+    }),
+    estimatedCompletionAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'From recent run times of this task type and the live workers; null once finished.',
+      select: { type: true, status: true, startedAt: true, progressPercent: true },
+      resolve: (task) => estimateCompletion(task),
+    }),
+    attempts: t.exposeInt('attempts'),
+    result: t.expose('result', { type: 'JSON', nullable: true }),
+    error: t.exposeString('error', { nullable: true }),
+    cancellationRequested: t.exposeBoolean('cancellationRequested'),
+    webhookUrl: t.exposeString('webhookUrl', { nullable: true }),
+    agent: t.relation('agent', { nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    webhookDeliveries: t.relation('webhookDeliveries', { query: { orderBy: { attempt: 'asc' } } }),
+  }),
+});
+
+export const TaskEvent = builder.objectRef<TaskEventRow>('TaskEvent').implement({
+  fields: (t) => ({
+    sequence: t.exposeInt('sequence'),
+    status: t.expose('status', { type: TaskStatus }),
+    progressPercent: t.exposeInt('progressPercent'),
+    currentStep: t.exposeString('currentStep', { nullable: true }),
+    message: t.exposeString('message', { nullable: true }),
+    at: t.expose('at', { type: 'DateTime' }),
+    task: t.prismaField({ type: Task, resolve: (query, event) => db().task.findUniqueOrThrow({ ...query, where: { id: event.taskId } }) }),
+  }),
+});
+
+builder.prismaObjectFields(Task, (t) => ({
+  events: t.connection(
+    { type: TaskEvent, description: 'The append-only log of every change, oldest first.', resolve: (task, args) => taskEventPage(task.id, args) },
+    { name: 'TaskEventConnection' },
+    { name: 'TaskEventEdge' },
+  ),
+}));
+
+const TaskConnection = builder.connectionObject({
+  type: Task,
+  name: 'TaskConnection',
+  fields: (t) => ({ totalCount: t.int({ resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount }) }),
+}, { name: 'TaskEdge' });
+
+builder.prismaObjectFields(Agent, (t) => ({
+  tasks: t.field({
+    type: TaskConnection,
+    description: "The agent's tasks visible to the caller, newest first.",
+    args: { status: t.arg({ type: [TaskStatus] }), first: t.arg.int(), after: t.arg.string() },
+    resolve: (agent, args, ctx) => listTasks(ctx.caller, { ...args, agentId: agent.id }) as never,
+  }),
+}));
+
+builder.queryField('task', (t) =>
+  t.prismaField({
+    type: Task,
+    nullable: true,
+    authScopes: { read: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const task = await requireTaskForCaller(id, ctx.caller).catch(() => null);
+      return task ? db().task.findUnique({ ...query, where: { id: task.id } }) : null;
+    },
+  }),
+);
+
+builder.queryField('tasks', (t) =>
+  t.field({
+    type: TaskConnection,
+    description: "The caller's tasks (an admin sees all), newest first.",
+    authScopes: { read: true },
+    args: { status: t.arg({ type: [TaskStatus] }), first: t.arg.int(), after: t.arg.string() },
+    resolve: (_root, args, ctx) => listTasks(ctx.caller, args) as never,
+  }),
+);
+
+const QueueStats = builder.objectRef<Awaited<ReturnType<typeof queueStats>>>('QueueStats').implement({
+  fields: (t) => ({
+    pending: t.exposeInt('pending'),
+    running: t.exposeInt('running'),
+    completed: t.exposeInt('completed'),
+    failed: t.exposeInt('failed'),
+    cancelled: t.exposeInt('cancelled'),
+    timeout: t.exposeInt('timeout'),
+    dead: t.exposeInt('dead'),
+    byPriority: t.expose('byPriority', { type: 'JSON', description: 'Pending tasks by priority: {HIGH, MEDIUM, LOW}.' }),
+    oldestPendingAgeSeconds: t.exposeFloat('oldestPendingAgeSeconds', { nullable: true }),
+    workersAlive: t.exposeInt('workersAlive', { description: 'Workers with a heartbeat in the last 15 s.' }),
+  }),
+});
+
+builder.queryField('queueStats', (t) => t.field({ type: QueueStats, authScopes: { read: true }, resolve: () => queueStats() }));
+
+const RefreshCoverageInput = builder.inputType('RefreshCoverageInput', {
+  fields: (t) => ({
+    agentId: t.id({ required: true }),
+    background: t.boolean({ defaultValue: true }),
+    priority: t.field({ type: TaskPriority, defaultValue: 'MEDIUM' }),
+    webhookUrl: t.string(),
+    idempotencyKey: t.string({ description: 'The same key (per caller, 24 h) returns the same task.' }),
+  }),
+});
+
+const RefreshCoveragePayload = builder
+  .objectRef<{ taskId: string | null; coverage: Awaited<ReturnType<typeof computeAndRecordCoverage>> | null }>('RefreshCoveragePayload')
+  .implement({
+    description: 'task when background, coverage when not.',
+    fields: (t) => ({
+      task: t.prismaField({
+        type: Task,
+        nullable: true,
+        resolve: (query, payload) => (payload.taskId ? db().task.findUnique({ ...query, where: { id: payload.taskId } }) : null),
+      }),
+      coverage: t.field({ type: CoverageReport, nullable: true, resolve: (payload) => payload.coverage }),
+    }),
+  });
+
+builder.mutationField('refreshCoverage', (t) =>
+  t.field({
+    type: RefreshCoveragePayload,
+    description: 'background (default): returns at once with a PENDING task (the seed\'s 202); otherwise computes now.',
+    authScopes: { write: true },
+    args: { input: t.arg({ type: RefreshCoverageInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => {
+      const agentId = await requireAgentId(input.agentId);
+      if (input.background === false) {
+        if (input.webhookUrl || input.idempotencyKey) throw badUserInput('webhookUrl and idempotencyKey need background: true');
+        return { taskId: null, coverage: await computeAndRecordCoverage(agentId, { pubsub: ctx.pubsub }) };
+      }
+      const webhookUrl = input.webhookUrl ? await checkWebhookUrl(input.webhookUrl) : null;
+      const task = await enqueueTask(
+        {
+          type: 'coverage_refresh',
+          payload: { agentId },
+          priority: input.priority ?? 'MEDIUM',
+          ownerId: ctx.caller.userId,
+          agentId,
+          webhookUrl,
+          idempotencyKey: input.idempotencyKey,
+        },
+        ctx.pubsub,
+      );
+      return { taskId: task.id, coverage: null };
+    },
+  }),
+);
+
+builder.mutationField('cancelTask', (t) =>
+  t.prismaField({
+    type: Task,
+    description: 'PENDING: cancelled at once, never runs. RUNNING: asked to stop (within a second). Finished: CONFLICT.',
+    authScopes: { write: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const task = await cancelTask(id, ctx.caller, ctx.pubsub);
+      return db().task.findUniqueOrThrow({ ...query, where: { id: task.id } });
+    },
+  }),
+);
+
+builder.mutationField('retryTask', (t) =>
+  t.prismaField({
+    type: Task,
+    description: 'Puts a FAILED, DEAD, TIMEOUT or CANCELLED task back to PENDING with fresh attempts.',
+    authScopes: { write: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, { id }, ctx) => {
+      const task = await retryTask(id, ctx.caller, ctx.pubsub);
+      return db().task.findUniqueOrThrow({ ...query, where: { id: task.id } });
+    },
+  }),
+);
+
+builder.subscriptionField('taskProgress', (t) =>
+  t.field({
+    type: TaskEvent,
+    description: 'The current state first (or every event after afterSequence, from the log), then every change; ends after the terminal state.',
+    authScopes: { read: true },
+    args: { taskId: t.arg.id({ required: true }), afterSequence: t.arg.int() },
+    subscribe: async (_root, { taskId, afterSequence }, ctx) => {
+      const task = await requireTaskForCaller(taskId, ctx.caller);
+      if (afterSequence !== null && afterSequence !== undefined && afterSequence < 0) throw badUserInput('afterSequence must be ≥ 0');
+      return followTaskEvents(task.id, afterSequence, ctx.pubsub);
+    },
+    resolve: (event) => event,
+  }),
+);

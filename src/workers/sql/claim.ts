@@ -1,0 +1,32 @@
+// Claim the next runnable task: PENDING, due, of a type this worker runs, by priority
+// (HIGH first: enum order) then age; SKIP LOCKED so concurrent workers never wait on or
+// take the same row. The claim, its lease and its event are one statement.
+import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { TaskRow } from './task-row.js';
+
+export async function claimNextTask(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, types: string[], leaseMs: number): Promise<TaskRow | undefined> {
+  const rows = await client.$queryRaw<TaskRow[]>`
+    WITH next AS (
+      SELECT id FROM tasks
+      WHERE status = 'PENDING' AND "runAt" <= now() AND type = ANY(${types}::text[])
+      ORDER BY priority, "runAt", "createdAt", id
+      FOR UPDATE SKIP LOCKED
+      LIMIT 1
+    ),
+    claimed AS (
+      UPDATE tasks t
+      SET status = 'RUNNING', attempts = t.attempts + 1, "lockedBy" = ${workerId},
+          "lockedUntil" = now() + ${leaseMs} * interval '1 millisecond',
+          "startedAt" = now(), "completedAt" = NULL, "currentStep" = 'starting',
+          "lastSequence" = t."lastSequence" + 1, "updatedAt" = now()
+      FROM next WHERE t.id = next.id
+      RETURNING t.*
+    ),
+    event AS (
+      INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
+      SELECT id, "lastSequence", status, "progressPercent", "currentStep", 'attempt ' || attempts || ' started by ' || ${workerId}
+      FROM claimed
+    )
+    SELECT * FROM claimed`;
+  return rows[0];
+}

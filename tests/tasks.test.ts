@@ -1,0 +1,203 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { db } from '../src/db.js';
+import { toGlobalId } from '../src/resolvers/ids.js';
+import { CreateAgentMutation, CreateApiKeyMutation } from './client/operations.js';
+import { createCorpus } from './utils/corpus.js';
+import { errorCodes } from './utils/graphql.js';
+import { useHarness } from './utils/harness.js';
+import { enqueueTestTask } from './utils/test-tasks.js';
+import { waitFor } from './utils/wait.js';
+
+const h = useHarness();
+// Each test owns the queue: no worker outlives the test that started it.
+afterEach(() => h.stopWorkers());
+const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
+const adminUserId = async () => (await db().user.findUniqueOrThrow({ where: { name: 'admin' } })).id;
+
+async function agentFixture() {
+  const corpus = await createCorpus(h);
+  const response = await h.gql(CreateAgentMutation, { input: { name: 'Tasks agent', taxonomyVersion: corpus.version, taxonomyNodeIds: [corpus.nodeIds.ai] } });
+  return response.data!.createAgentFromTaxonomy;
+}
+
+const refresh = `mutation($input: RefreshCoverageInput!) { refreshCoverage(input: $input) {
+  task { id status priority queuePosition progressPercent attempts webhookUrl agent { id } estimatedCompletionAt } coverage { overallCoverage } } }`;
+const taskQuery = `query($id: ID!) { task(id: $id) { id type status progressPercent currentStep queuePosition attempts result error
+  cancellationRequested startedAt completedAt events(first: 100) { edges { node { sequence status progressPercent currentStep message } } } } }`;
+const finished = (status: string) => ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'DEAD'].includes(status);
+
+async function taskUntil(id: string, done: (task: any) => boolean) {
+  return waitFor(async () => {
+    const task = (await h.gql(taskQuery, { id })).data?.task;
+    return task && done(task) ? task : undefined;
+  }, `task ${id}`);
+}
+
+describe('background coverage refresh', () => {
+  it('returns a PENDING task at once, which a worker completes with progress events and one history entry', async () => {
+    const agent = await agentFixture();
+    const app = await h.startApp();
+    const response = await h.gql(refresh, { input: { agentId: agent.id, priority: 'HIGH' } });
+    expect(response.errors).toBeUndefined();
+    const queued = response.data.refreshCoverage;
+    expect(queued.coverage).toBeNull();
+    expect(queued.task).toMatchObject({ status: 'PENDING', priority: 'HIGH', queuePosition: 1, progressPercent: 0, attempts: 0, agent: { id: agent.id } });
+    expect(queued.task.estimatedCompletionAt).not.toBeNull();
+
+    await h.startWorker(app.pubsub);
+    const done = await taskUntil(queued.task.id, (t) => finished(t.status));
+    expect(done).toMatchObject({ status: 'COMPLETED', progressPercent: 100, attempts: 1, queuePosition: null, error: null });
+    expect(done.result).toMatchObject({ overallCoverage: 100, totalDocuments: expect.any(Number) });
+    const events = done.events.edges.map((e: any) => e.node);
+    expect(events.map((e: any) => e.sequence)).toEqual(events.map((_: unknown, i: number) => i + 1));
+    expect(events[0]).toMatchObject({ status: 'PENDING', message: 'enqueued' });
+    expect(events[1]).toMatchObject({ status: 'RUNNING' });
+    expect(events.at(-1)).toMatchObject({ status: 'COMPLETED', progressPercent: 100 });
+    const history = await db().coverageHistory.findMany({ where: { agentId: rowId(agent.id) } });
+    expect(history).toHaveLength(1);
+    expect(history[0]!.taskId).toBe(rowId(queued.task.id));
+    const agentRow = await db().agent.findUniqueOrThrow({ where: { id: rowId(agent.id) } });
+    expect(agentRow.coveragePercent).toBe(100);
+  });
+
+  it('returns the same task for the same idempotency key, per caller', async () => {
+    const agent = await agentFixture();
+    const input = { agentId: agent.id, idempotencyKey: 'nightly-2026-11-21' };
+    const first = (await h.gql(refresh, { input })).data.refreshCoverage.task.id;
+    const again = (await h.gql(refresh, { input })).data.refreshCoverage.task.id;
+    expect(again).toBe(first);
+    const other = (await h.gql(CreateApiKeyMutation, { input: { user: 'idem-other', name: 'k', scopes: ['WRITE'] } })).data!.createApiKey.key;
+    const theirs = (await h.gql(refresh, { input }, other)).data.refreshCoverage.task.id;
+    expect(theirs).not.toBe(first);
+    expect(await db().task.count({ where: { idempotencyKey: 'nightly-2026-11-21' } })).toBe(2);
+  });
+
+  it('orders the queue by priority then age, and reports the position', async () => {
+    const agent = await agentFixture();
+    const low = (await h.gql(refresh, { input: { agentId: agent.id, priority: 'LOW' } })).data.refreshCoverage.task;
+    const medium = (await h.gql(refresh, { input: { agentId: agent.id, priority: 'MEDIUM' } })).data.refreshCoverage.task;
+    const high = (await h.gql(refresh, { input: { agentId: agent.id, priority: 'HIGH' } })).data.refreshCoverage.task;
+    const position = async (id: string) => (await h.gql(taskQuery, { id })).data.task.queuePosition;
+    const positions = [await position(high.id), await position(medium.id), await position(low.id)];
+    expect(positions[0]).toBeLessThan(positions[1]);
+    expect(positions[1]).toBeLessThan(positions[2]);
+  });
+});
+
+describe('cancel', () => {
+  it('cancels a PENDING task at once, and it never runs', async () => {
+    const agent = await agentFixture();
+    const app = await h.startApp();
+    const task = (await h.gql(refresh, { input: { agentId: agent.id } })).data.refreshCoverage.task;
+    const cancelled = await h.gql('mutation($id: ID!) { cancelTask(id: $id) { status cancellationRequested completedAt } }', { id: task.id });
+    expect(cancelled.data.cancelTask).toMatchObject({ status: 'CANCELLED', cancellationRequested: true });
+    await h.startWorker(app.pubsub);
+    const marker = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 1 }, { ownerId: await adminUserId() });
+    await taskUntil(toGlobalId('Task', marker.id), (t) => t.status === 'COMPLETED');
+    const after = (await h.gql(taskQuery, { id: task.id })).data.task;
+    expect(after).toMatchObject({ status: 'CANCELLED', attempts: 0, startedAt: null });
+    expect(await db().coverageHistory.count({ where: { agentId: rowId(agent.id) } })).toBe(0);
+  });
+
+  it('stops a RUNNING task through its AbortSignal, ending CANCELLED', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 60_000 }, { ownerId: await adminUserId() });
+    const id = toGlobalId('Task', row.id);
+    await taskUntil(id, (t) => t.status === 'RUNNING');
+    const asked = await h.gql('mutation($id: ID!) { cancelTask(id: $id) { status cancellationRequested } }', { id });
+    expect(asked.data.cancelTask).toEqual({ status: 'RUNNING', cancellationRequested: true });
+    const done = await taskUntil(id, (t) => finished(t.status));
+    expect(done).toMatchObject({ status: 'CANCELLED', error: 'cancelled while running' });
+    expect(done.events.edges.map((e: any) => e.node.message)).toContain('cancellation requested');
+  });
+
+  it('answers a finished task with CONFLICT and an unknown one with NOT_FOUND', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 1 }, { ownerId: await adminUserId() });
+    const id = toGlobalId('Task', row.id);
+    await taskUntil(id, (t) => t.status === 'COMPLETED');
+    const cancel = 'mutation($id: ID!) { cancelTask(id: $id) { status } }';
+    expect(errorCodes(await h.gql(cancel, { id }))).toEqual(['CONFLICT']);
+    expect(errorCodes(await h.gql(cancel, { id: toGlobalId('Task', '00000000-0000-0000-0000-000000000000') }))).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe('timeouts, retries and the dead letter', () => {
+  it('ends a task that overruns its timeout as TIMEOUT', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 60_000 }, { ownerId: await adminUserId(), timeoutSeconds: 1 });
+    const done = await taskUntil(toGlobalId('Task', row.id), (t) => finished(t.status));
+    expect(done).toMatchObject({ status: 'TIMEOUT', error: 'timed out after 1 s' });
+  });
+
+  it('retries a transient failure with backoff, then succeeds', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(app.pubsub, 'test_fail', { failAttempts: 2 }, { ownerId: await adminUserId() });
+    const done = await taskUntil(toGlobalId('Task', row.id), (t) => finished(t.status));
+    expect(done).toMatchObject({ status: 'COMPLETED', attempts: 3, result: { succeededOnAttempt: 3 } });
+    expect(done.events.edges.filter((e: any) => /failed, retry at/.test(e.node.message ?? ''))).toHaveLength(2);
+  });
+
+  it('dead-letters after the last attempt, and retryTask brings it back', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(app.pubsub, 'test_fail', { failAttempts: 5 }, { ownerId: await adminUserId() });
+    const id = toGlobalId('Task', row.id);
+    const dead = await taskUntil(id, (t) => finished(t.status));
+    expect(dead).toMatchObject({ status: 'DEAD', attempts: 3, error: 'transient failure on attempt 3' });
+    const stats = (await h.gql('{ queueStats { dead workersAlive byPriority } }')).data.queueStats;
+    expect(stats.dead).toBeGreaterThanOrEqual(1);
+    expect(stats.workersAlive).toBeGreaterThanOrEqual(1);
+    // Make the next round succeed: fewer failures than attempts.
+    await db().task.update({ where: { id: row.id }, data: { payload: { failAttempts: 1 } } });
+    const retried = await h.gql('mutation($id: ID!) { retryTask(id: $id) { status attempts error } }', { id });
+    expect(retried.data.retryTask).toEqual({ status: 'PENDING', attempts: 0, error: null });
+    expect(await taskUntil(id, (t) => finished(t.status))).toMatchObject({ status: 'COMPLETED', attempts: 2 });
+    expect(errorCodes(await h.gql('mutation($id: ID!) { retryTask(id: $id) { status } }', { id }))).toEqual(['CONFLICT']);
+  });
+
+  it('fails a non-retryable error at once', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(app.pubsub, 'test_fail', { failAttempts: 0, nonRetryable: true }, { ownerId: await adminUserId() });
+    expect(await taskUntil(toGlobalId('Task', row.id), (t) => finished(t.status))).toMatchObject({ status: 'FAILED', attempts: 1, error: 'this can never work' });
+  });
+
+  it('fails a refresh whose agent was deleted, without retrying', async () => {
+    const agent = await agentFixture();
+    const app = await h.startApp();
+    const task = (await h.gql(refresh, { input: { agentId: agent.id } })).data.refreshCoverage.task;
+    // Detach the task from the agent first, so the delete does not cascade to it.
+    await db().task.update({ where: { id: rowId(task.id) }, data: { agentId: null } });
+    await h.gql('mutation($id: ID!) { deleteAgent(id: $id) }', { id: agent.id });
+    await h.startWorker(app.pubsub);
+    expect(await taskUntil(task.id, (t) => finished(t.status))).toMatchObject({ status: 'FAILED', attempts: 1, error: 'the agent was deleted' });
+  });
+});
+
+describe('visibility and statistics', () => {
+  it("keeps another user's task NOT_FOUND everywhere", async () => {
+    const agent = await agentFixture();
+    const task = (await h.gql(refresh, { input: { agentId: agent.id } })).data.refreshCoverage.task;
+    const key = (await h.gql(CreateApiKeyMutation, { input: { user: 'stranger', name: 'k', scopes: ['WRITE'] } })).data!.createApiKey.key;
+    expect((await h.gql(taskQuery, { id: task.id }, key)).data.task).toBeNull();
+    expect(errorCodes(await h.gql('mutation($id: ID!) { cancelTask(id: $id) { id } }', { id: task.id }, key))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await h.gql('mutation($id: ID!) { retryTask(id: $id) { id } }', { id: task.id }, key))).toEqual(['NOT_FOUND']);
+    expect((await h.gql('{ tasks { totalCount } }', {}, key)).data.tasks.totalCount).toBe(0);
+    const mine = await h.gql('query($id: ID!) { agent(id: $id) { tasks { totalCount edges { node { id } } } } }', { id: agent.id });
+    expect(mine.data.agent.tasks.edges.map((e: any) => e.node.id)).toContain(task.id);
+  });
+
+  it('counts tasks by status and priority with the oldest pending age', async () => {
+    const agent = await agentFixture();
+    await h.gql(refresh, { input: { agentId: agent.id, priority: 'LOW' } });
+    const stats = (await h.gql('{ queueStats { pending running completed failed dead byPriority oldestPendingAgeSeconds workersAlive } }')).data.queueStats;
+    expect(stats.pending).toBe(await db().task.count({ where: { status: 'PENDING' } }));
+    expect(stats.byPriority.LOW).toBe(await db().task.count({ where: { status: 'PENDING', priority: 'LOW' } }));
+    expect(stats.oldestPendingAgeSeconds).toBeGreaterThanOrEqual(0);
+  });
+});
