@@ -12,7 +12,7 @@ const h = useHarness();
 // Each test owns the queue: no worker outlives the test that started it.
 afterEach(() => h.stopWorkers());
 const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
-const adminUserId = async () => (await db().user.findUniqueOrThrow({ where: { name: 'admin' } })).id;
+const adminUserId = async () => (await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })).id;
 
 async function agentFixture() {
   const corpus = await createCorpus(h);

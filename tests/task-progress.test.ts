@@ -1,0 +1,154 @@
+// taskProgress over graphql-sse: current state first, every change in order, the end;
+// resumable with afterSequence; fed across processes through Redis; Redis may restart.
+import { afterEach, describe, expect, it } from 'vitest';
+import { db } from '../src/db.js';
+import { toGlobalId } from '../src/resolvers/ids.js';
+import { CreateApiKeyMutation } from './client/operations.js';
+import { redisAvailable, useHarness, type TestApp } from './utils/harness.js';
+import { redisServerAvailable, spawnWorkerProcess, startPrivateRedis } from './utils/processes.js';
+import { collect, listen, sseClient } from './utils/sse.js';
+import { enqueueTestTask } from './utils/test-tasks.js';
+import { waitFor } from './utils/wait.js';
+
+const h = useHarness();
+afterEach(() => h.stopWorkers());
+
+const progress = `subscription($taskId: ID!, $after: Int) {
+  taskProgress(taskId: $taskId, afterSequence: $after) { sequence status progressPercent currentStep message task { id status } } }`;
+const adminUserId = async () => (await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })).id;
+
+async function logOf(taskId: string) {
+  return (await db().taskEvent.findMany({ where: { taskId }, orderBy: { sequence: 'asc' } })).map((e) => e.sequence);
+}
+
+function expectGapFree(sequences: number[], from = 1) {
+  expect(sequences).toEqual(sequences.map((_, i) => from + i));
+}
+
+describe('taskProgress', () => {
+  for (const singleConnection of [false, true]) {
+    it(`sends the current state, then every change, and ends after the terminal one (${singleConnection ? 'single' : 'distinct'} connection)`, async () => {
+      const app = await h.startApp();
+      const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 400 }, { ownerId: await adminUserId() });
+      const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey, singleConnection });
+      h.onCleanup(() => client.dispose());
+      const events: any[] = [];
+      const { done } = listen<any>(client, progress, { taskId: toGlobalId('Task', row.id) }, (value) => events.push(value.data!.taskProgress));
+      await waitFor(async () => events.length > 0, 'the current state');
+      expect(events[0]).toMatchObject({ sequence: 1, status: 'PENDING', message: 'enqueued' });
+      await h.startWorker(app.pubsub);
+      await done;
+      expect(events.at(-1)).toMatchObject({ status: 'COMPLETED', progressPercent: 100, task: { status: 'COMPLETED' } });
+      expectGapFree(events.map((e) => e.sequence));
+      expect(events.map((e) => e.sequence)).toEqual(await logOf(row.id));
+      // Progress is coalesced at the source: a few writes per second, not one per report.
+      const progressEvents = events.filter((e) => e.status === 'RUNNING' && e.currentStep === 'sleeping');
+      expect(progressEvents.length).toBeGreaterThan(0);
+      expect(progressEvents.length).toBeLessThanOrEqual(5);
+    });
+  }
+
+  it('resumes after a disconnect with afterSequence: no gap, no duplicate', async () => {
+    const app = await h.startApp();
+    const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 800 }, { ownerId: await adminUserId() });
+    const taskId = toGlobalId('Task', row.id);
+    const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
+    h.onCleanup(() => client.dispose());
+    await h.startWorker(app.pubsub);
+    const firstPart: any[] = [];
+    const first = listen<any>(client, progress, { taskId }, (value) => firstPart.push(value.data!.taskProgress));
+    await waitFor(async () => firstPart.some((e) => e.status === 'RUNNING' && e.currentStep === 'sleeping'), 'a progress event');
+    first.unsubscribe();
+    const lastSeen = firstPart.at(-1).sequence;
+    await waitFor(async () => (await db().task.findUnique({ where: { id: row.id } }))?.status === 'COMPLETED', 'completion while disconnected');
+    const rest = (await collect<any>(client, progress, { taskId, after: lastSeen })).map((r) => r.data!.taskProgress);
+    const all = [...firstPart.map((e) => e.sequence), ...rest.map((e) => e.sequence)];
+    const log = await logOf(row.id);
+    // From the state at subscription time on: every event exactly once, across the reconnect.
+    expect(all).toEqual(log.slice(log.indexOf(all[0]!)));
+    expect(rest[0].sequence).toBe(lastSeen + 1);
+    expect(rest.at(-1).status).toBe('COMPLETED');
+    // A client that already saw the end gets nothing more.
+    expect(await collect(client, progress, { taskId, after: all.at(-1) })).toEqual([]);
+    // One that joins after the end gets the final state at once.
+    expect((await collect<any>(client, progress, { taskId })).map((r) => r.data!.taskProgress.status)).toEqual(['COMPLETED']);
+  });
+
+  it("answers an unknown task and another user's task with NOT_FOUND", async () => {
+    const app = await h.startApp();
+    const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 1 }, { ownerId: await adminUserId() });
+    const key = (await h.gql(CreateApiKeyMutation, { input: { user: 'peeker', name: 'k', scopes: ['READ'] } })).data!.createApiKey.key;
+    const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key });
+    h.onCleanup(() => client.dispose());
+    for (const taskId of [toGlobalId('Task', row.id), toGlobalId('Task', '00000000-0000-0000-0000-000000000000')]) {
+      const results = await collect(client, progress, { taskId });
+      expect(results.map((r) => r.errors?.[0]?.extensions?.code)).toEqual(['NOT_FOUND']);
+    }
+  });
+});
+
+async function subscribeAll(app: TestApp, taskId: string, singleConnection: boolean) {
+  const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey, singleConnection });
+  h.onCleanup(() => client.dispose());
+  const events: any[] = [];
+  const { done } = listen<any>(client, progress, { taskId }, (value) => events.push(value.data!.taskProgress));
+  await waitFor(async () => events.length > 0, 'the current state');
+  return { events, done };
+}
+
+describe.skipIf(!redisAvailable)('across processes through Redis', () => {
+  it('delivers events from a worker process to subscribers of two API processes', async () => {
+    const apiA = await h.startApp({ pubsub: 'redis' });
+    const apiB = await h.startApp({ pubsub: 'redis' });
+    const worker = spawnWorkerProcess(h, { redisUrl: h.redisUrl });
+    await worker.ready;
+    const row = await enqueueTestTask(apiA.pubsub, 'test_sleep', { ms: 300 }, { ownerId: await adminUserId() });
+    const taskId = toGlobalId('Task', row.id);
+    const onA = await subscribeAll(apiA, taskId, false);
+    const onB = await subscribeAll(apiB, taskId, true);
+    await Promise.all([onA.done, onB.done]);
+    const log = await logOf(row.id);
+    for (const { events } of [onA, onB]) {
+      expect(events.at(-1).status).toBe('COMPLETED');
+      // The first event is the state at subscription time; from there on, every event.
+      expect(events.map((e) => e.sequence)).toEqual(log.slice(log.indexOf(events[0].sequence)));
+    }
+    await worker.kill();
+  });
+});
+
+describe.skipIf(!redisServerAvailable)('Redis restarting mid-run', () => {
+  it('loses no task and no event: workers and subscribers fall back to the database', async () => {
+    const redis = await startPrivateRedis(h);
+    const prefix = h.pubsubPrefix;
+    const { createRedisPubSub } = await import('../src/pubsub.js');
+    const pubsub = createRedisPubSub(redis.url, prefix);
+    h.onCleanup(() => pubsub.close());
+    const app = await h.startApp({ pubsub: 'in-process' });
+    // The API of this test talks to the private Redis: swap the app for one on it.
+    const { createApp } = await import('../src/server.js');
+    const { createServer } = await import('node:http');
+    const api = createApp({ adminApiKey: h.adminKey, pubsub });
+    const server = createServer(api.yoga);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    h.onCleanup(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+    const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    void app;
+    await h.startWorker(pubsub);
+
+    const owner = await adminUserId();
+    const rows = await Promise.all([1, 2, 3].map(() => enqueueTestTask(pubsub, 'test_sleep', { ms: 1_500 }, { ownerId: owner })));
+    const subscriptions = await Promise.all(rows.map((row) => subscribeAll({ baseUrl } as TestApp, toGlobalId('Task', row.id), false)));
+    await waitFor(async () => (await db().task.count({ where: { id: { in: rows.map((r) => r.id) }, status: 'RUNNING' } })) > 0, 'a running task');
+    await redis.kill('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    await startPrivateRedis(h, redis.port);
+    await Promise.all(subscriptions.map((s) => s.done));
+    for (const [index, row] of rows.entries()) {
+      const log = await logOf(row.id);
+      const seen = subscriptions[index]!.events.map((e) => e.sequence);
+      expect(seen).toEqual(log.slice(log.indexOf(seen[0])));
+      expect(subscriptions[index]!.events.at(-1).status).toBe('COMPLETED');
+    }
+  });
+});

@@ -1,0 +1,68 @@
+// Child processes for cross-process tests: a worker, or a private Redis server that a
+// test may kill and restart without disturbing anything else on the machine.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import type { Harness } from './harness.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+export interface Child {
+  process: ChildProcess;
+  ready: Promise<string>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function track(child: ChildProcess, readyPattern: RegExp, h: Harness): Child {
+  let output = '';
+  const ready = new Promise<string>((resolve, reject) => {
+    const onData = (data: Buffer) => {
+      output += data.toString();
+      const match = readyPattern.exec(output);
+      if (match) resolve(match[0]);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`child exited with ${code} before it was ready:\n${output}`)));
+  });
+  ready.catch(() => {});
+  const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  };
+  h.onCleanup(() => kill('SIGKILL'));
+  return { process: child, ready, kill };
+}
+
+export function spawnWorkerProcess(h: Harness, env: { redisUrl?: string | null } = {}): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'tests/utils/worker-process.ts')], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: h.databaseUrl, REDIS_URL: env.redisUrl ?? '', PUBSUB_PREFIX: h.pubsubPrefix, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return track(child, /ready \S+/, h);
+}
+
+export const redisServerAvailable = spawnSync('redis-server', ['--version']).status === 0;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throw-away redis-server on an ephemeral port (no persistence). */
+export async function startPrivateRedis(h: Harness, port?: number): Promise<Child & { url: string; port: number }> {
+  const chosen = port ?? (await freePort());
+  const child = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const tracked = track(child, /Ready to accept connections/, h);
+  await tracked.ready;
+  return { ...tracked, url: `redis://127.0.0.1:${chosen}`, port: chosen };
+}
