@@ -29,12 +29,12 @@ export const DEMO_AGENTS: DemoAgentSpec[] = [
     scopeDescription: 'Machine learning topics and vector databases, for engineers building retrieval and MLOps pipelines.',
     scope: ['technology/machine-learning/*', 'technology/data-platform/vector-databases'],
     retrievalConfig: { top_k: 8, strategy: 'hybrid' },
-    featuresConfig: { coverageTarget: 8, gapThreshold: 60, citations: true, streaming: true },
+    featuresConfig: { coverageTarget: 10, gapThreshold: 60, citations: true, streaming: true },
   },
   {
     name: 'Compliance Advisor',
     scopeDescription: 'Regulatory compliance, data privacy and financial risk and compliance: policies, controls and obligations.',
-    scope: ['legal/regulatory-compliance', 'legal/data-privacy', 'finance/financial-risk-and-compliance'],
+    scope: ['legal/regulatory-compliance/*', 'legal/data-privacy/*', 'finance/financial-risk-and-compliance'],
     retrievalConfig: { top_k: 10, strategy: 'fulltext' },
     featuresConfig: { coverageTarget: 10, gapThreshold: 70, notifyOnGaps: true },
   },
@@ -43,21 +43,21 @@ export const DEMO_AGENTS: DemoAgentSpec[] = [
     scopeDescription: 'Treasury topics (cash management, foreign exchange, banking, debt) and scenario modeling.',
     scope: ['finance/treasury/*', 'finance/financial-planning-and-analysis/scenario-modeling'],
     retrievalConfig: { top_k: 5, strategy: 'fulltext' },
-    featuresConfig: { coverageTarget: 6, gapThreshold: 50 },
+    featuresConfig: { coverageTarget: 10, gapThreshold: 50 },
   },
   {
     name: 'Clinical Data Steward',
     scopeDescription: 'Health informatics: electronic health records, interoperability and patient data privacy.',
     scope: ['healthcare/health-informatics/*', 'healthcare/health-informatics/patient-data-privacy/*'],
     retrievalConfig: { top_k: 6, strategy: 'hybrid' },
-    featuresConfig: { coverageTarget: 5, gapThreshold: 60, notifyOnGaps: true },
+    featuresConfig: { coverageTarget: 8, gapThreshold: 60, notifyOnGaps: true },
   },
   {
     name: 'Security Operations Assistant',
     scopeDescription: 'Security topics: identity and access, application security, incident response, vulnerabilities, encryption.',
     scope: ['technology/security/*'],
     retrievalConfig: { top_k: 7, strategy: 'hybrid' },
-    featuresConfig: { coverageTarget: 8, gapThreshold: 60 },
+    featuresConfig: { coverageTarget: 10, gapThreshold: 60 },
   },
   {
     name: 'Facilities & Sustainability Planner',
@@ -71,7 +71,7 @@ export const DEMO_AGENTS: DemoAgentSpec[] = [
     scopeDescription: '한국어 자료: 인공지능, 개인정보 보호, 클라우드 전환, 디지털 금융.',
     scope: ['research/korean-sources/*'],
     retrievalConfig: { top_k: 5, strategy: 'fulltext' },
-    featuresConfig: { coverageTarget: 3, gapThreshold: 50, language: 'ko' },
+    featuresConfig: { coverageTarget: 5, gapThreshold: 70, language: 'ko' },
   },
 ];
 

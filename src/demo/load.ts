@@ -15,7 +15,11 @@ import { buildDemoTaxonomy, DEMO_TAXONOMY_NAME } from './taxonomy.js';
 export const DEMO_TAXONOMY_VERSION = '1.0.0';
 export const DEMO_USER_NAME = 'demo';
 
-const isConflict = (error: unknown) => (error as { extensions?: { code?: string } })?.extensions?.code === 'CONFLICT';
+/** createTaxonomy's CONFLICT, or the unique violation (P2002) when another process inserted it in between. */
+const isConflict = (error: unknown) => {
+  const e = error as { code?: string; extensions?: { code?: string } } | undefined;
+  return e?.extensions?.code === 'CONFLICT' || e?.code === 'P2002';
+};
 
 export async function loadDemoData(): Promise<void> {
   const started = performance.now();
@@ -31,6 +35,7 @@ export async function loadDemoData(): Promise<void> {
     log.debug({ taxonomyVersion: DEMO_TAXONOMY_VERSION }, 'demo data already present');
     return;
   }
+  lap('check');
 
   // 1. The taxonomy. A concurrent start that got there first wins: then there is nothing to do.
   const plan = buildDemoTaxonomy();
