@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     if (embedded && adminApiKey) console.log(`Admin API key: ${adminApiKey}  (kept in ${config.dataDir}/admin-api-key)\n`);
     stops.push(async () => {
       app.drain();
+      app.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Event streams never end by themselves: close idle keep-alives now, the rest after the grace period.

@@ -9,6 +9,7 @@ import { db } from './db.js';
 import { maskError } from './errors.js';
 import { logger } from './logger.js';
 import type { PubSub } from './pubsub.js';
+import { TaskEventHub } from './resolvers/task-events.js';
 import { schema } from './schema/index.js';
 import { createSseHandler } from './sse.js';
 
@@ -24,6 +25,8 @@ export interface App {
   yoga: ReturnType<typeof createYoga<Record<string, never>, Context>>;
   /** Stop reporting ready, so load balancers drain this process before it stops. */
   drain(): void;
+  /** Stops the task event hub's poll (the pub/sub belongs to the caller). */
+  close(): void;
 }
 
 /** graphql-sse distinct-connections requests on /graphql are recognised by their Accept header. */
@@ -55,7 +58,8 @@ const yogaLogger = {
 };
 
 export function createApp(options: ServerOptions): App {
-  const contextOptions: ContextOptions = { adminApiKey: options.adminApiKey, pubsub: options.pubsub };
+  const taskEvents = new TaskEventHub(options.pubsub);
+  const contextOptions: ContextOptions = { adminApiKey: options.adminApiKey, pubsub: options.pubsub, taskEvents };
   let draining = false;
   let sseHandler: ((request: Request) => Promise<Response>) | undefined;
 
@@ -112,5 +116,6 @@ export function createApp(options: ServerOptions): App {
     drain: () => {
       draining = true;
     },
+    close: () => taskEvents.close(),
   };
 }

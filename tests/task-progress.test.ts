@@ -74,6 +74,23 @@ describe('taskProgress', () => {
     expect((await collect<any>(client, progress, { taskId })).map((r) => r.data!.taskProgress.status)).toEqual(['COMPLETED']);
   });
 
+  it('reads the log once per change for all followers of a task, not once per follower', async () => {
+    const app = await h.startApp();
+    const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 600 }, { ownerId: await adminUserId() });
+    const taskId = toGlobalId('Task', row.id);
+    const followers = 12;
+    const subscriptions = await Promise.all(Array.from({ length: followers }, () => subscribeAll(app, taskId, false)));
+    h.queryLog.length = 0;
+    await h.startWorker(app.pubsub);
+    await Promise.all(subscriptions.map((s) => s.done));
+    const log = await logOf(row.id);
+    for (const { events } of subscriptions) expect(events.map((e) => e.sequence)).toEqual(log);
+    const eventReads = h.queryLog.filter((sql) => /FROM "public"."task_events"/.test(sql)).length;
+    // One hub read per change (+ the 1 s poll), never one per follower per change.
+    expect(eventReads).toBeGreaterThan(0);
+    expect(eventReads).toBeLessThan(log.length + 5);
+  });
+
   it("answers an unknown task and another user's task with NOT_FOUND", async () => {
     const app = await h.startApp();
     const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 1 }, { ownerId: await adminUserId() });
@@ -131,7 +148,7 @@ describe.skipIf(!redisServerAvailable)('Redis restarting mid-run', () => {
     const api = createApp({ adminApiKey: h.adminKey, pubsub });
     const server = createServer(api.yoga);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    h.onCleanup(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+    h.onCleanup(() => new Promise<void>((resolve) => { api.close(); server.closeAllConnections(); server.close(() => resolve()); }));
     const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     void app;
     await h.startWorker(pubsub);

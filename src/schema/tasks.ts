@@ -3,7 +3,7 @@ import { db } from '../db.js';
 import { badUserInput } from '../errors.js';
 import { requireAgentId } from '../resolvers/agents.js';
 import { computeAndRecordCoverage } from '../resolvers/coverage.js';
-import { followTaskEvents, taskEventPage, type TaskEventRow } from '../resolvers/task-events.js';
+import { taskEventPage, type TaskEventRow } from '../resolvers/task-events.js';
 import {
   cancelTask,
   enqueueTask,
@@ -232,7 +232,7 @@ builder.subscriptionField('taskProgress', (t) =>
     subscribe: async (_root, { taskId, afterSequence }, ctx) => {
       const task = await requireTaskForCaller(taskId, ctx.caller);
       if (afterSequence !== null && afterSequence !== undefined && afterSequence < 0) throw badUserInput('afterSequence must be ≥ 0');
-      return followTaskEvents(task.id, afterSequence, ctx.pubsub);
+      return ctx.taskEvents.follow(task.id, afterSequence);
     },
     resolve: (event) => event,
   }),

@@ -97,6 +97,7 @@ export function useHarness(): Harness {
           closed = true;
           server.closeAllConnections();
           await new Promise<void>((resolve) => server.close(() => resolve()));
+          app.close();
           await pubsub.close();
         },
       };
