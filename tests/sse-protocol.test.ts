@@ -76,3 +76,20 @@ describe('graphql-sse', () => {
     expect((await hijack.json()).errors[0].extensions.code).toBe('FORBIDDEN');
   });
 });
+
+describe('GraphiQL', () => {
+  it("runs a subscription the way GraphiQL's fetcher does (GET, Accept: text/event-stream, on /graphql)", async () => {
+    const { buildHTTPExecutor } = await import('@graphql-tools/executor-http');
+    const { parse } = await import('graphql');
+    const app = await h.startApp();
+    const executor = buildHTTPExecutor({ endpoint: `${app.baseUrl}/graphql`, headers: { authorization: `Bearer ${h.adminKey}` } });
+    const unknown = Buffer.from('Agent:00000000-0000-0000-0000-000000000000').toString('base64');
+    const result = await executor({
+      document: parse('subscription($id: ID!) { agentQueryStream(agentId: $id, query: "x") { __typename ... on QueryFailed { code } } }'),
+      variables: { id: unknown },
+    });
+    const events: unknown[] = [];
+    for await (const value of result as AsyncIterable<{ data: unknown }>) events.push(value.data);
+    expect(events).toEqual([{ agentQueryStream: { __typename: 'QueryFailed', code: 'NOT_FOUND' } }]);
+  });
+});
