@@ -7,7 +7,7 @@ import type { TaskEngineConfig } from '../config.js';
 import { db } from '../db.js';
 import { logger } from '../logger.js';
 import type { PubSub } from '../pubsub.js';
-import { claimNextTask } from './sql/claim.js';
+import { claimTasks } from './sql/claim.js';
 import { finishTask } from './sql/finish.js';
 import { reclaimExpiredLeases } from './sql/reclaim-expired.js';
 import { recordProgress } from './sql/record-progress.js';
@@ -169,9 +169,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       do {
         fillAgain = false;
         while (!stopping && running.size < options.concurrency) {
-          const task = await claimNextTask(db(), id, types, options.leaseMs);
-          if (!task) break;
-          start(task);
+          const free = options.concurrency - running.size;
+          const tasks = await claimTasks(db(), id, types, options.leaseMs, free);
+          for (const task of tasks) start(task);
+          if (tasks.length < free) break;
         }
       } while (fillAgain && !stopping);
     })()

@@ -1,17 +1,18 @@
-// Claim the next runnable task: PENDING, due, of a type this worker runs, by priority
-// (HIGH first: enum order) then age; SKIP LOCKED so concurrent workers never wait on or
-// take the same row. The claim, its lease and its event are one statement.
+// Claim the next runnable tasks (as many as the worker has free slots): PENDING, due, of
+// a type this worker runs, by priority (HIGH first: enum order) then age; SKIP LOCKED so
+// concurrent workers never wait on or take the same row. The claims, their leases and
+// their events are one statement.
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { TaskRow } from './task-row.js';
 
-export async function claimNextTask(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, types: string[], leaseMs: number): Promise<TaskRow | undefined> {
-  const rows = await client.$queryRaw<TaskRow[]>`
+export async function claimTasks(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, types: string[], leaseMs: number, limit: number): Promise<TaskRow[]> {
+  return client.$queryRaw<TaskRow[]>`
     WITH next AS (
       SELECT id FROM tasks
       WHERE status = 'PENDING' AND "runAt" <= now() AND type = ANY(${types}::text[])
       ORDER BY priority, "runAt", "createdAt", id
       FOR UPDATE SKIP LOCKED
-      LIMIT 1
+      LIMIT ${limit}
     ),
     claimed AS (
       UPDATE tasks t
@@ -27,6 +28,9 @@ export async function claimNextTask(client: Pick<PrismaClient, '$queryRaw'>, wor
       SELECT id, "lastSequence", status, "progressPercent", "currentStep", 'attempt ' || attempts || ' started by ' || ${workerId}
       FROM claimed
     )
-    SELECT * FROM claimed`;
-  return rows[0];
+    SELECT * FROM claimed ORDER BY priority, "runAt", "createdAt", id`;
+}
+
+export async function claimNextTask(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, types: string[], leaseMs: number): Promise<TaskRow | undefined> {
+  return (await claimTasks(client, workerId, types, leaseMs, 1))[0];
 }
