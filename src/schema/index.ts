@@ -6,6 +6,7 @@ import './agents.js';
 import './coverage.js';
 import './search.js';
 import './tasks.js';
+import './templates.js';
 
 builder.queryType({});
 builder.mutationType({});
