@@ -37,6 +37,8 @@ export function mapPrismaError(error: unknown): GraphQLError | undefined {
   switch (error.code) {
     case 'P2025':
       return clientError(ErrorCode.NOT_FOUND, 'Record not found');
+    case 'P2007': // a malformed id (not a UUID) in a lookup: no such record
+      return clientError(ErrorCode.NOT_FOUND, 'Record not found');
     case 'P2002':
       return clientError(ErrorCode.CONFLICT, 'A record with these values already exists');
     case 'P2003':

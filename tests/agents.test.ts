@@ -146,3 +146,14 @@ describe('agents', () => {
     expect(withMany).toBeLessThanOrEqual(5);
   });
 });
+
+describe('node(id)', () => {
+  it('answers malformed and unknown ids with a client error, never an internal one', async () => {
+    const ids = [Buffer.from('Agent:nope').toString('base64'), Buffer.from('Agent:00000000-0000-0000-0000-000000000000').toString('base64'), 'garbage!!'];
+    for (const id of ids) {
+      const response = await h.gql('query($id: ID!) { node(id: $id) { id } }', { id });
+      expect(response.data?.node ?? null).toBeNull();
+      expect(errorCodes(response)).not.toContain('INTERNAL_SERVER_ERROR');
+    }
+  });
+});
