@@ -1,0 +1,75 @@
+// `npm run bench -- fanout`: 1,000 / 5,000 / 10,000 concurrent taskProgress subscribers
+// to one task on one API process (this one); a worker process writes 20 progress events;
+// subscribers (another process) measure publish→receive (event `at` to arrival) and this
+// process measures its memory per subscription. Baseline (same run): 1 subscriber.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { connectDatabase, db, disconnectDatabase } from '../../src/db.js';
+import { createPubSub } from '../../src/pubsub.js';
+import { toGlobalId } from '../../src/resolvers/ids.js';
+import { createApp } from '../../src/server.js';
+import { insertTask } from '../../src/workers/sql/enqueue.js';
+import { formatSummary, heading, line, summarize } from '../stats.js';
+import { openTaskBenchDatabase } from './database.js';
+import { spawnBenchScript } from './processes.js';
+
+const ADMIN_KEY = 'bench-admin-key-0123456789';
+const LEVELS = (process.env.BENCH_FANOUT_LEVELS ?? '1,1000,5000,10000').split(',').map(Number);
+
+function settledMemory() {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage();
+}
+
+export async function benchFanout(): Promise<void> {
+  const database = await openTaskBenchDatabase();
+  connectDatabase(database.url, { poolSize: 10 });
+  const redisUrl = process.env.REDIS_URL;
+  const prefix = `bench:fanout:${Date.now()}:`;
+  const pubsub = createPubSub(redisUrl, prefix);
+  const app = createApp({ adminApiKey: ADMIN_KEY, pubsub });
+  const server = createServer(app.yoga);
+  server.maxConnections = 20_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql/stream`;
+  heading('fanout (taskProgress subscribers to one task, one API process)');
+  line('pub/sub', redisUrl ? `Redis ${redisUrl}` : 'none across processes: the hub polls every 1 s');
+  line('gc between measurements', (globalThis as { gc?: unknown }).gc ? 'yes (--expose-gc)' : 'no (run with NODE_OPTIONS=--expose-gc for exact memory)');
+  const owner = await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} });
+  let baselineP99 = Number.NaN;
+  try {
+    for (const subscriptions of LEVELS) {
+      const { task } = await insertTask(db(), { type: 'ticker', priority: 'HIGH', payload: { ticks: 20, intervalMs: 300 }, maxAttempts: 1, timeoutSeconds: 600, ownerId: owner.id });
+      const before = settledMemory();
+      const clients = spawnBenchScript('bench/tasks/subscribers.ts', {
+        URL: url,
+        KEY: ADMIN_KEY,
+        TASK_ID: toGlobalId('Task', task.id),
+        SUBSCRIPTIONS: String(subscriptions),
+        PER_CLIENT: '100',
+      });
+      await clients.waitFor(/subscribed/);
+      const after = settledMemory();
+      const worker = spawnBenchScript('bench/tasks/worker-process.ts', { DATABASE_URL: database.url, REDIS_URL: redisUrl ?? '', PUBSUB_PREFIX: prefix });
+      const result = JSON.parse((await clients.waitFor(/\{"latencies":\[[^\]]*\]\}/)).toString()) as { latencies: number[] };
+      await worker.stop();
+      await clients.stop();
+      const summary = summarize(result.latencies);
+      if (subscriptions === 1) baselineP99 = summary.p99;
+      const perSubscription = (after.heapUsed - before.heapUsed) / subscriptions / 1024;
+      const rssPerSubscription = (after.rss - before.rss) / subscriptions / 1024;
+      line(`${subscriptions} subscribers: publish->receive`, `${formatSummary(summary)}${subscriptions > 1 ? `; p99 ${(summary.p99 / baselineP99).toFixed(1)}x the 1-subscriber baseline` : ''}`);
+      line(`${subscriptions} subscribers: memory per subscription`, `heap ${perSubscription.toFixed(1)} KB, rss ${rssPerSubscription.toFixed(1)} KB`);
+      if (subscriptions > 1) {
+        line(`TARGET ${subscriptions}: p99 < 20 ms, <= 40 KB/subscription`, `${summary.p99 < 20 ? 'MET' : 'MISSED'} / ${perSubscription <= 40 ? 'MET' : 'MISSED'}`);
+      }
+    }
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    app.close();
+    await pubsub.close();
+    await disconnectDatabase();
+    await database.stop();
+  }
+}

@@ -1,0 +1,50 @@
+// Child processes of the task benchmarks (workers, subscriber clients), stopped by PID.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+export interface BenchChild {
+  child: ChildProcess;
+  /** Resolves with the first stdout line matching `pattern`. */
+  waitFor(pattern: RegExp): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function spawnBenchScript(script: string, env: Record<string, string>): BenchChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
+  child.stdout!.on('data', (data: Buffer) => {
+    output += data.toString();
+    for (const waiter of [...waiters]) {
+      const match = waiter.pattern.exec(output);
+      if (match) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(match[0]);
+      }
+    }
+  });
+  return {
+    child,
+    waitFor: (pattern) =>
+      new Promise((resolve, reject) => {
+        const match = pattern.exec(output);
+        if (match) return resolve(match[0]);
+        waiters.push({ pattern, resolve });
+        child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+      }),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

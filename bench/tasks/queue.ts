@@ -1,0 +1,110 @@
+// `npm run bench -- queue`: no-op tasks through the whole engine (claim, run, finish,
+// events, pub/sub) with 1 and 2 worker processes: throughput and add→start latency.
+// Baseline (same run): the bare claim + finish SQL in a tight loop, one connection.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectDatabase, db, disconnectDatabase } from '../../src/db.js';
+import { createPubSub } from '../../src/pubsub.js';
+import { claimNextTask } from '../../src/workers/sql/claim.js';
+import { finishTask } from '../../src/workers/sql/finish.js';
+import { insertTask } from '../../src/workers/sql/enqueue.js';
+import { heading, line, ms } from '../stats.js';
+import { openTaskBenchDatabase } from './database.js';
+import { spawnBenchScript } from './processes.js';
+
+const PREFILL = Number(process.env.BENCH_QUEUE_TASKS ?? 20_000);
+const RATE_PER_SECOND = Number(process.env.BENCH_QUEUE_RATE ?? 500);
+const RATE_SECONDS = 5;
+
+async function prefill(count: number): Promise<void> {
+  await db().$executeRaw`
+    INSERT INTO tasks (type, payload, "maxAttempts", "lastSequence", "currentStep")
+    SELECT 'noop', '{}'::jsonb, 1, 1, 'queued' FROM generate_series(1, ${count})`;
+  // What autovacuum does within a minute of such a burst (the migration tunes it for tasks).
+  await db().$executeRaw`ANALYZE tasks`;
+}
+
+async function waitUntilDone(): Promise<void> {
+  for (;;) {
+    const [{ left }] = await db().$queryRaw<[{ left: number }]>`SELECT count(*)::int AS left FROM tasks WHERE status IN ('PENDING', 'RUNNING')`;
+    if (left === 0) return;
+    await sleep(100);
+  }
+}
+
+async function baseline(): Promise<number> {
+  await prefill(2_000);
+  const workerId = `baseline:${randomUUID()}`;
+  const started = performance.now();
+  let done = 0;
+  for (;;) {
+    const task = await claimNextTask(db(), workerId, ['noop'], 10_000);
+    if (!task) break;
+    await finishTask(db(), task.id, workerId, { status: 'COMPLETED', result: null, message: 'completed' });
+    done++;
+  }
+  return done / ((performance.now() - started) / 1000);
+}
+
+export async function benchQueue(): Promise<void> {
+  const database = await openTaskBenchDatabase();
+  connectDatabase(database.url, { poolSize: 10 });
+  const redisUrl = process.env.REDIS_URL;
+  const prefix = `bench:${randomUUID().slice(0, 8)}:`;
+  const pubsub = createPubSub(redisUrl, prefix);
+  heading('queue (no-op tasks through the engine)');
+  line('pub/sub between processes', redisUrl ? `Redis ${redisUrl} (push wake-ups)` : 'none: workers poll every 50 ms');
+  try {
+    const bare = await baseline();
+    line('baseline: bare claim+finish SQL, 1 connection', `${bare.toFixed(0)} tasks/s`);
+    await db().$executeRaw`TRUNCATE tasks CASCADE`;
+
+    for (const processes of [1, 2]) {
+      const workers = Array.from({ length: processes }, () =>
+        spawnBenchScript('bench/tasks/worker-process.ts', {
+          DATABASE_URL: database.url,
+          REDIS_URL: redisUrl ?? '',
+          PUBSUB_PREFIX: prefix,
+          WORKER_CONCURRENCY: '8',
+          TASK_POLL_MS: redisUrl ? '1000' : '50',
+        }),
+      );
+      try {
+        await Promise.all(workers.map((w) => w.waitFor(/ready \S+/)));
+        // Throughput: a backlog drained by the workers.
+        await prefill(PREFILL);
+        await pubsub.publish('taskReady', 'queue', { type: 'noop' });
+        await waitUntilDone();
+        const [drain] = await db().$queryRaw<[{ seconds: number; done: number }]>`
+          SELECT extract(epoch FROM max("completedAt") - min("startedAt"))::float8 AS seconds, count(*)::int AS done
+          FROM tasks WHERE status = 'COMPLETED'`;
+        const rate = drain.done / drain.seconds;
+        line(`${processes} worker process(es) x 8 slots: throughput`, `${rate.toFixed(0)} tasks/s (${drain.done} tasks in ${drain.seconds.toFixed(2)} s) = ${(rate / bare).toFixed(2)}x baseline; target >= 3000/s: ${rate >= 3000 ? 'MET' : 'MISSED'}`);
+        await db().$executeRaw`TRUNCATE tasks CASCADE`;
+
+        // Latency: tasks added one by one at a steady rate to idle workers.
+        const owner = await db().user.upsert({ where: { name: 'bench' }, create: { name: 'bench' }, update: {} });
+        const total = RATE_PER_SECOND * RATE_SECONDS;
+        const started = Date.now();
+        for (let i = 0; i < total; i++) {
+          const { task } = await insertTask(db(), { type: 'noop', priority: 'MEDIUM', payload: {}, maxAttempts: 1, timeoutSeconds: 60, ownerId: owner.id });
+          await pubsub.publish('taskReady', 'queue', { type: task.type });
+          const due = started + ((i + 1) * 1000) / RATE_PER_SECOND;
+          if (due > Date.now()) await sleep(due - Date.now());
+        }
+        await waitUntilDone();
+        const [latency] = await db().$queryRaw<[{ p50: number; p99: number; max: number }]>`
+          SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS max
+          FROM (SELECT extract(epoch FROM "startedAt" - "createdAt") * 1000 AS ms FROM tasks WHERE status = 'COMPLETED') t`;
+        line(`${processes} worker process(es): add->start at ${RATE_PER_SECOND}/s`, `p50=${ms(latency.p50)} p99=${ms(latency.p99)} max=${ms(latency.max)}; target p99 < 10 ms: ${latency.p99 < 10 ? 'MET' : 'MISSED'}`);
+        await db().$executeRaw`TRUNCATE tasks CASCADE`;
+      } finally {
+        await Promise.all(workers.map((w) => w.stop()));
+      }
+    }
+  } finally {
+    await pubsub.close();
+    await disconnectDatabase();
+    await database.stop();
+  }
+}

@@ -1,0 +1,44 @@
+// The fan-out benchmark's clients, in their own process: SUBSCRIPTIONS taskProgress
+// subscriptions to one task over graphql-sse single-connection streams (PER_CLIENT
+// subscriptions per stream). Prints "subscribed" once every subscription got its first
+// event, then a JSON line of publish→receive latencies once all have completed.
+import { createClient } from 'graphql-sse';
+
+const url = process.env.URL!;
+const key = process.env.KEY!;
+const taskId = process.env.TASK_ID!;
+const total = Number(process.env.SUBSCRIPTIONS);
+const perClient = Number(process.env.PER_CLIENT ?? 100);
+const query = 'subscription($id: ID!) { taskProgress(taskId: $id) { sequence status at } }';
+
+const latencies: number[] = [];
+let firstEvents = 0;
+let completed = 0;
+const clients = Array.from({ length: Math.ceil(total / perClient) }, () =>
+  createClient({ url, singleConnection: true, headers: { authorization: `Bearer ${key}` }, retryAttempts: 0 }),
+);
+await new Promise<void>((resolveAll, reject) => {
+  for (let i = 0; i < total; i++) {
+    let first = true;
+    clients[i % clients.length]!.subscribe<{ taskProgress: { sequence: number; status: string; at: string } }>(
+      { query, variables: { id: taskId } },
+      {
+        next: ({ data }) => {
+          if (first) {
+            first = false;
+            if (++firstEvents === total) console.log('subscribed');
+            return;
+          }
+          latencies.push(Date.now() - Date.parse(data!.taskProgress.at));
+        },
+        error: reject,
+        complete: () => {
+          if (++completed === total) resolveAll();
+        },
+      },
+    );
+  }
+});
+console.log(JSON.stringify({ latencies }));
+for (const client of clients) client.dispose();
+process.exit(0);

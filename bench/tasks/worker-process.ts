@@ -1,0 +1,27 @@
+// A benchmark worker in its own OS process: the real engine running the bench task types.
+import { connectDatabase, disconnectDatabase } from '../../src/db.js';
+import { createPubSub } from '../../src/pubsub.js';
+import { startWorker } from '../../src/workers/worker.js';
+import { benchTaskDefinitions } from './noop.js';
+
+connectDatabase(process.env.DATABASE_URL!, { poolSize: Number(process.env.POOL_SIZE ?? 10) });
+const pubsub = createPubSub(process.env.REDIS_URL || undefined, process.env.PUBSUB_PREFIX ?? 'bench:');
+const worker = await startWorker({
+  concurrency: Number(process.env.WORKER_CONCURRENCY ?? 8),
+  leaseMs: 10_000,
+  heartbeatMs: 1_000,
+  pollMs: Number(process.env.TASK_POLL_MS ?? 1_000),
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 60_000,
+  retentionMs: 86_400_000,
+  historyRetentionDays: 90,
+  pubsub,
+  definitions: benchTaskDefinitions,
+});
+console.log(`ready ${worker.id}`);
+process.on('SIGTERM', async () => {
+  await worker.stop(1_000);
+  await pubsub.close();
+  await disconnectDatabase();
+  process.exit(0);
+});
