@@ -201,3 +201,18 @@ describe('visibility and statistics', () => {
     expect(stats.oldestPendingAgeSeconds).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe('retention', () => {
+  it('deletes finished tasks older than the retention period with their events, and keeps the rest', async () => {
+    const { deleteFinishedTasks } = await import('../src/workers/sql/delete-finished.js');
+    const owner = await adminUserId();
+    const old = await db().task.create({ data: { type: 'test_sleep', status: 'COMPLETED', ownerId: owner, completedAt: new Date(Date.now() - 25 * 3_600_000) } });
+    await db().taskEvent.create({ data: { taskId: old.id, sequence: 1, status: 'COMPLETED', progressPercent: 100 } });
+    const recent = await db().task.create({ data: { type: 'test_sleep', status: 'FAILED', ownerId: owner, completedAt: new Date(Date.now() - 3_600_000) } });
+    const pending = await db().task.create({ data: { type: 'test_sleep', status: 'PENDING', ownerId: owner, createdAt: new Date(Date.now() - 48 * 3_600_000), runAt: new Date(Date.now() + 3_600_000) } });
+    expect(await deleteFinishedTasks(db(), 24 * 3_600_000)).toBeGreaterThanOrEqual(1);
+    expect(await db().task.count({ where: { id: old.id } })).toBe(0);
+    expect(await db().taskEvent.count({ where: { taskId: old.id } })).toBe(0);
+    expect(await db().task.count({ where: { id: { in: [recent.id, pending.id] } } })).toBe(2);
+  });
+});
