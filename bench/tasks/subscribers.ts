@@ -17,8 +17,13 @@ let completed = 0;
 const clients = Array.from({ length: Math.ceil(total / perClient) }, () =>
   createClient({ url, singleConnection: true, headers: { authorization: `Bearer ${key}` }, retryAttempts: 0 }),
 );
-await new Promise<void>((resolveAll, reject) => {
+// Subscribe in waves of WAVE, each after the previous wave got its first events: the
+// registration requests would otherwise all hit the listen backlog at once.
+const WAVE = 250;
+let waveReady: () => void = () => {};
+await new Promise<void>(async (resolveAll, reject) => {
   for (let i = 0; i < total; i++) {
+    if (i > 0 && i % WAVE === 0) await new Promise<void>((resolve) => ((waveReady = resolve), firstEvents >= i && resolve()));
     let first = true;
     clients[i % clients.length]!.subscribe<{ taskProgress: { sequence: number; status: string; at: string } }>(
       { query, variables: { id: taskId } },
@@ -27,6 +32,7 @@ await new Promise<void>((resolveAll, reject) => {
           if (first) {
             first = false;
             if (++firstEvents === total) console.log('subscribed');
+            if (firstEvents % WAVE === 0) waveReady();
             return;
           }
           latencies.push(Date.now() - Date.parse(data!.taskProgress.at));
