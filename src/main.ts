@@ -98,6 +98,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
+// A library promise nobody awaits (e.g. a Redis command cut off by a reconnect) must not
+// take the process down: log it; state lives in PostgreSQL and the poll catches up.
+process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+
 main().catch((err) => {
   logger.fatal({ err }, 'failed to start');
   process.exit(1);
