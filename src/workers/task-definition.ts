@@ -1,5 +1,6 @@
 // What a task type is: a payload parser and a handler `(payload, helpers)`, as in
 // graphile-worker; helpers carry a task-scoped logger, an AbortSignal and reportProgress.
+import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import type { PubSub } from '../pubsub.js';
 import type { TaskRow } from './sql/task-row.js';
@@ -30,4 +31,13 @@ export class NonRetryableError extends Error {
 
 export function defineTask<Payload>(definition: TaskDefinition<Payload>): TaskDefinition<Payload> {
   return definition;
+}
+
+/** A payload parser from a zod schema: an invalid payload can never succeed (NonRetryableError). */
+export function payloadParser<Schema extends z.ZodType>(schema: Schema) {
+  return (payload: unknown): z.infer<Schema> => {
+    const parsed = schema.safeParse(payload);
+    if (!parsed.success) throw new NonRetryableError(`bad payload: ${parsed.error.message}`);
+    return parsed.data;
+  };
 }

@@ -13,7 +13,7 @@ import { DEVELOPMENT_WEBHOOK_SECRET, type TaskEngineConfig } from '../../src/con
 import { afterTaskFinished } from '../../src/resolvers/tasks.js';
 import { configureWebhooks } from '../../src/resolvers/webhooks.js';
 import { startWorker, type RunningWorker } from '../../src/workers/worker.js';
-import { testTaskDefinitions } from './test-tasks.js';
+import { FAST_TASK_ENGINE, testTaskDefinitions } from './test-tasks.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { graphql, type GraphQLResponse } from './graphql.js';
 
@@ -54,16 +54,6 @@ function tcpHandles(): number {
 
 export const redisAvailable = Boolean(inject('redisUrl'));
 
-export const FAST_TASK_ENGINE: TaskEngineConfig = {
-  concurrency: 4,
-  leaseMs: 2_000,
-  heartbeatMs: 200,
-  pollMs: 100,
-  backoffBaseMs: 20,
-  backoffMaxMs: 200,
-  retentionMs: 24 * 3_600_000,
-  historyRetentionDays: 90,
-};
 
 export function useHarness(): Harness {
   let database: TestDatabase;

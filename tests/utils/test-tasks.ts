@@ -8,6 +8,19 @@ import { computeAndRecordCoverage } from '../../src/resolvers/coverage.js';
 import { insertTask } from '../../src/workers/sql/enqueue.js';
 import { defineTask, NonRetryableError, type TaskDefinition } from '../../src/workers/task-definition.js';
 import { taskDefinitions } from '../../src/workers/tasks/index.js';
+import type { TaskEngineConfig } from '../../src/config.js';
+
+/** Fast engine timings for tests: lease 2 s, heartbeat 200 ms, poll 100 ms, backoff 20 ms. */
+export const FAST_TASK_ENGINE: TaskEngineConfig = {
+  concurrency: 4,
+  leaseMs: 2_000,
+  heartbeatMs: 200,
+  pollMs: 100,
+  backoffBaseMs: 20,
+  backoffMaxMs: 200,
+  retentionMs: 24 * 3_600_000,
+  historyRetentionDays: 90,
+};
 
 const testSleep = defineTask<{ ms: number }>({
   type: 'test_sleep',

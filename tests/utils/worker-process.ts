@@ -6,21 +6,14 @@ import { createPubSub } from '../../src/pubsub.js';
 import { afterTaskFinished } from '../../src/resolvers/tasks.js';
 import { configureWebhooks } from '../../src/resolvers/webhooks.js';
 import { startWorker } from '../../src/workers/worker.js';
-import { testTaskDefinitions } from './test-tasks.js';
+import { FAST_TASK_ENGINE, testTaskDefinitions } from './test-tasks.js';
 
 const databaseUrl = process.env.DATABASE_URL!;
 connectDatabase(databaseUrl, { poolSize: 4 });
 configureWebhooks({ secret: DEVELOPMENT_WEBHOOK_SECRET, allowPrivateTargets: true, timeoutMs: 2_000 });
 const pubsub = createPubSub(process.env.REDIS_URL || undefined, process.env.PUBSUB_PREFIX ?? 'test:');
 const worker = await startWorker({
-  concurrency: 4,
-  leaseMs: 2_000,
-  heartbeatMs: 200,
-  pollMs: 100,
-  backoffBaseMs: 20,
-  backoffMaxMs: 200,
-  retentionMs: 86_400_000,
-  historyRetentionDays: 90,
+  ...FAST_TASK_ENGINE,
   pubsub,
   definitions: testTaskDefinitions,
   onFinished: (task) => afterTaskFinished(task, pubsub),

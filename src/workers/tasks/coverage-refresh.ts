@@ -6,7 +6,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';
 import { db } from '../../db.js';
 import { computeAndRecordCoverage } from '../../resolvers/coverage.js';
-import { defineTask, NonRetryableError } from '../task-definition.js';
+import { defineTask, NonRetryableError, payloadParser } from '../task-definition.js';
 
 const payloadSchema = z.object({ agentId: z.string().uuid() });
 
@@ -14,11 +14,7 @@ export const coverageRefresh = defineTask({
   type: 'coverage_refresh',
   timeoutSeconds: 300,
   maxAttempts: 3,
-  parsePayload(payload) {
-    const parsed = payloadSchema.safeParse(payload);
-    if (!parsed.success) throw new NonRetryableError(`bad payload: ${parsed.error.message}`);
-    return parsed.data;
-  },
+  parsePayload: payloadParser(payloadSchema),
   async run({ agentId }, { task, signal, reportProgress, pubsub }) {
     reportProgress(5, 'loading agent');
     const agent = await db().agent.findUnique({ where: { id: agentId }, select: { id: true } });

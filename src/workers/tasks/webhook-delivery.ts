@@ -3,7 +3,7 @@
 // with exponential backoff (the queue's SQL schedule); every attempt is recorded.
 import { z } from 'zod';
 import { deliverTaskWebhook } from '../../resolvers/webhooks.js';
-import { defineTask, NonRetryableError } from '../task-definition.js';
+import { defineTask, NonRetryableError, payloadParser } from '../task-definition.js';
 
 const payloadSchema = z.object({ taskId: z.string().uuid() });
 
@@ -12,11 +12,7 @@ export const webhookDelivery = defineTask({
   // 10 s per request plus bookkeeping.
   timeoutSeconds: 30,
   maxAttempts: 4,
-  parsePayload(payload) {
-    const parsed = payloadSchema.safeParse(payload);
-    if (!parsed.success) throw new NonRetryableError(`bad payload: ${parsed.error.message}`);
-    return parsed.data;
-  },
+  parsePayload: payloadParser(payloadSchema),
   async run({ taskId }, { task, reportProgress }) {
     reportProgress(10, `delivering (attempt ${task.attempts} of ${task.maxAttempts})`);
     const outcome = await deliverTaskWebhook(taskId, task.attempts);
