@@ -1,0 +1,75 @@
+// `npm run bench -- [coverage|search|stream|generate] [--regenerate] [--explain]`
+// (no benchmark named: all three). Prints figures, a same-run baseline and the ratio,
+// and whether each target is met; never asserts on time.
+import os from 'node:os';
+import { connectDatabase, db, disconnectDatabase } from '../src/db.js';
+import { ensureCorpus, type Corpus } from './corpus.js';
+import { openBenchServer } from './database.js';
+import { heading, line, type TargetCheck } from './stats.js';
+
+export interface BenchContext {
+  corpus: Corpus;
+  url: string;
+  /** Print EXPLAIN (ANALYZE, BUFFERS) even when the target is met. */
+  alwaysExplain: boolean;
+}
+
+type Benchmark = (context: BenchContext) => Promise<TargetCheck[]>;
+
+const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
+  coverage: async () => (await import('./coverage.js')).benchCoverage,
+  search: async () => (await import('./search.js')).benchSearch,
+  stream: async () => (await import('./stream.js')).benchStream,
+};
+
+/** Other processes share the machine: the load is printed with the figures. */
+function loadAverage(): string {
+  return os.loadavg().map((load) => load.toFixed(2)).join(' / ') + ` (1/5/15 min, ${os.cpus().length} cpus)`;
+}
+
+async function machine(): Promise<void> {
+  heading('machine');
+  line('cpus', `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}`);
+  line('memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB total, ${(os.freemem() / 2 ** 30).toFixed(1)} GiB free`);
+  line('load average', loadAverage());
+  line('node', process.version);
+  const settings = await db().$queryRaw<Array<{ version: string; shared_buffers: string; work_mem: string; jit: string }>>`
+    SELECT version(), current_setting('shared_buffers') AS shared_buffers, current_setting('work_mem') AS work_mem, current_setting('jit') AS jit`;
+  const s = settings[0]!;
+  line('postgres', s.version.split(' on ')[0]!);
+  line('postgres settings', `shared_buffers=${s.shared_buffers} work_mem=${s.work_mem} jit=${s.jit}`);
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const flags = new Set(args.filter((arg) => arg.startsWith('--')));
+  const names = args.filter((arg) => !arg.startsWith('--'));
+  const unknown = names.filter((name) => name !== 'generate' && !(name in BENCHMARKS));
+  if (unknown.length) throw new Error(`Unknown benchmark ${unknown.join(', ')}: use ${Object.keys(BENCHMARKS).join(', ')} or generate`);
+  const selected = names.length ? names.filter((name) => name in BENCHMARKS) : Object.keys(BENCHMARKS);
+
+  const server = await openBenchServer();
+  const checks: TargetCheck[] = [];
+  try {
+    const corpus = await ensureCorpus(server, flags.has('--regenerate'));
+    connectDatabase(server.url);
+    await machine();
+    for (const name of selected) {
+      const run = await BENCHMARKS[name]!();
+      checks.push(...(await run({ corpus, url: server.url, alwaysExplain: flags.has('--explain') })));
+      line(`load average after ${name}`, loadAverage());
+    }
+  } finally {
+    await disconnectDatabase();
+    await server.stop();
+  }
+  if (checks.length) {
+    heading('targets');
+    for (const check of checks) line(check.label, `${check.met ? 'MET   ' : 'MISSED'} ${check.value.toFixed(2)} ms (target < ${check.target} ms)`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

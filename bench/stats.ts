@@ -1,0 +1,82 @@
+// Timing and reporting helpers: plain lines, milliseconds, nearest-rank percentiles.
+export interface Summary {
+  n: number;
+  min: number;
+  p50: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentile (p99 of 200 samples is the 198th smallest). */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (!sorted.length) return Number.NaN;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+/** Non-finite samples (a stream without hits has no first-hit time) are left out. */
+export function summarize(samples: readonly number[]): Summary {
+  const sorted = samples.filter(Number.isFinite).sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    min: sorted[0] ?? Number.NaN,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? Number.NaN,
+    mean: sorted.reduce((sum, v) => sum + v, 0) / (sorted.length || 1),
+  };
+}
+
+export const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)) + ' ms';
+
+export function formatSummary(s: Summary): string {
+  return `n=${s.n} min=${ms(s.min)} p50=${ms(s.p50)} p99=${ms(s.p99)} max=${ms(s.max)} mean=${ms(s.mean)}`;
+}
+
+export const ratio = (value: number, baseline: number) => `${(value / baseline).toFixed(1)}x baseline`;
+
+/** Times `run` `n` times, one after the other, after `warmup` untimed runs. */
+export async function timeRuns(n: number, run: (i: number) => Promise<unknown>, warmup = 1): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await run(-1 - i);
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    await run(i);
+    samples.push(performance.now() - started);
+  }
+  return samples;
+}
+
+export function heading(title: string): void {
+  console.log(`\n=== ${title} ===`);
+}
+
+export function line(label: string, text: string): void {
+  console.log(`${label.padEnd(44)} ${text}`);
+}
+
+export interface TargetCheck {
+  label: string;
+  value: number;
+  target: number;
+  met: boolean;
+}
+
+export function checkTarget(label: string, value: number, target: number): TargetCheck {
+  const met = value < target;
+  line(`TARGET ${label}`, `${ms(value)} (target < ${ms(target)}): ${met ? 'MET' : 'MISSED'}`);
+  return { label, value, target, met };
+}
+
+export function indent(text: string, prefix = '    '): string {
+  return text
+    .split('\n')
+    .map((row) => prefix + row)
+    .join('\n');
+}
+
+/** Repetitions that fit a time budget, given how long one run took. */
+export function repsWithin(budgetMs: number, oneRunMs: number, runsPerRep: number, min: number, max: number): number {
+  return Math.max(min, Math.min(max, Math.floor(budgetMs / Math.max(1, oneRunMs * runsPerRep))));
+}
