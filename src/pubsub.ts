@@ -17,14 +17,22 @@ export interface PubSubTopics {
   taskReady: { type: string };
   /** Key 'workers': cancellation was requested for a running task. */
   taskCancel: { taskId: string };
+  /** A topic's generation state changed (subscribers read the topic row). */
+  topicUpdated: { topicId: string };
 }
 export type Topic = keyof PubSubTopics;
+
+/** An open subscription: iterate it; `return()` unsubscribes. */
+export interface Subscription<T> extends AsyncIterableIterator<T> {
+  /** Settles once the transport delivers to it (Redis acknowledged the SUBSCRIBE); rejects if it cannot. */
+  ready: Promise<void>;
+}
 
 export interface PubSub {
   readonly kind: 'redis' | 'in-process';
   /** Never throws: a failed publish is logged (subscribers fall back to the database). */
   publish<T extends Topic>(topic: T, key: string, payload: PubSubTopics[T]): Promise<void>;
-  subscribe<T extends Topic>(topic: T, key: string): AsyncIterableIterator<PubSubTopics[T]>;
+  subscribe<T extends Topic>(topic: T, key: string): Subscription<PubSubTopics[T]>;
   /** For /ready: is the transport reachable? */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -32,10 +40,64 @@ export interface PubSub {
 
 interface Engine {
   publish(trigger: string, payload: unknown): Promise<void>;
-  asyncIterableIterator<T>(triggers: string | string[]): AsyncIterableIterator<T>;
+  subscribe(trigger: string, onMessage: (payload: any) => void): Promise<number>;
+  unsubscribe(subId: number): void;
 }
 
-function wrap(kind: PubSub['kind'], engine: Engine, prefix: string, extra: Pick<PubSub, 'ping' | 'close'>): PubSub {
+/** Signals are "look again": a slow consumer only needs the latest ones. */
+const MAX_QUEUED = 1_000;
+
+/**
+ * The engines' own iterators subscribe lazily, on the first next(); this one subscribes
+ * at once and says when it is live, so a caller can read state only after that.
+ */
+function subscription<T>(engine: Engine, channel: string, whenConnected: () => Promise<void>): Subscription<T> {
+  const queue: T[] = [];
+  const waiting: Array<(result: IteratorResult<T>) => void> = [];
+  let done = false;
+  const subscribed = whenConnected().then(() => engine.subscribe(channel, (payload: T) => {
+    if (done) return;
+    const waiter = waiting.shift();
+    if (waiter) waiter({ value: payload, done: false });
+    else if (queue.push(payload) > MAX_QUEUED) queue.shift();
+  }));
+  subscribed.catch(() => {});
+  const finish = async () => {
+    if (done) return;
+    done = true;
+    for (const waiter of waiting.splice(0)) waiter({ value: undefined, done: true });
+    const id = await subscribed.catch(() => undefined);
+    if (id !== undefined) engine.unsubscribe(id);
+  };
+  return {
+    ready: subscribed.then(() => undefined),
+    next: () =>
+      queue.length
+        ? Promise.resolve({ value: queue.shift()!, done: false })
+        : done
+          ? Promise.resolve({ value: undefined, done: true })
+          : new Promise((resolve) => waiting.push(resolve)),
+    return: async () => {
+      await finish();
+      return { value: undefined, done: true };
+    },
+    throw: async (error: unknown) => {
+      await finish();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+function wrap(
+  kind: PubSub['kind'],
+  engine: Engine,
+  prefix: string,
+  extra: Pick<PubSub, 'ping' | 'close'>,
+  whenConnected: () => Promise<void> = async () => {},
+): PubSub {
   const log = logger.child({ module: 'pubsub', kind });
   return {
     kind,
@@ -48,7 +110,7 @@ function wrap(kind: PubSub['kind'], engine: Engine, prefix: string, extra: Pick<
       }
     },
     subscribe(topic, key) {
-      return engine.asyncIterableIterator(`${prefix}${topic}:${key}`);
+      return subscription(engine, `${prefix}${topic}:${key}`, whenConnected);
     },
     ...extra,
   };
@@ -73,6 +135,10 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
     connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   }
   const engine = new RedisPubSub({ publisher, subscriber });
+  // A SUBSCRIBE sent before ioredis's ready check finishes can leave the connection
+  // deaf to its messages (measured: status 'connect' → no 'message' events); wait for it.
+  const whenConnected = () =>
+    subscriber.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => subscriber.once('ready', () => resolve()));
   return wrap('redis', engine as unknown as Engine, prefix, {
     ping: async () => {
       try {
@@ -84,7 +150,7 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
     close: async () => {
       await engine.close().catch(() => undefined);
     },
-  });
+  }, whenConnected);
 }
 
 export function createPubSub(redisUrl: string | undefined, prefix: string): PubSub {

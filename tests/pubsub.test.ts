@@ -12,9 +12,6 @@ async function nextValue<T>(iterator: AsyncIterableIterator<T>): Promise<T> {
   return result.value as T;
 }
 
-/** Let a Redis SUBSCRIBE reach the server before publishing (pub/sub is at-most-once). */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
-
 const variants: Array<{ name: string; enabled: boolean; pair: () => [PubSub, PubSub] }> = [
   {
     name: 'in-process',
@@ -41,10 +38,12 @@ for (const variant of variants) {
       const agentId = randomUUID();
       const events = subscriber.subscribe('agentUpdated', agentId);
       const received = nextValue(events);
-      await settle();
+      // Pub/sub is at-most-once: publish only once the SUBSCRIBE is live.
+      await events.ready;
       await publisher.publish('agentUpdated', agentId, { agentId, deleted: false });
       expect(await received).toEqual({ agentId, deleted: false });
       await events.return?.();
+      expect(await events.next()).toEqual({ value: undefined, done: true });
     });
 
     it('keeps keys and prefixes apart', async () => {
@@ -54,7 +53,7 @@ for (const variant of variants) {
       const wanted = randomUUID();
       const events = subscriber.subscribe('agentUpdated', wanted);
       const received = nextValue(events);
-      await settle();
+      await events.ready;
       const other = variant.name === 'redis' ? createRedisPubSub(h.redisUrl!, `${h.pubsubPrefix}other:`) : createInProcessPubSub('other:');
       h.onCleanup(() => other.close());
       await other.publish('agentUpdated', wanted, { agentId: wanted, deleted: true });

@@ -34,6 +34,7 @@ interface Watch {
   reading?: Promise<void>;
   readAgain: boolean;
   stopNotifications: () => void;
+  ready: Promise<void>;
 }
 
 export class TaskEventHub {
@@ -66,7 +67,15 @@ export class TaskEventHub {
     let watch = this.watches.get(taskId);
     if (watch) return watch;
     const notifications = this.pubsub.subscribe('taskEvents', taskId);
-    const created: Watch = { taskId, listeners: new Set(), last: from, readAgain: false, stopNotifications: () => void notifications.return?.() };
+    const created: Watch = {
+      taskId,
+      listeners: new Set(),
+      last: from,
+      readAgain: false,
+      stopNotifications: () => void notifications.return?.(),
+      // Not live (Redis down)? The poll covers it.
+      ready: notifications.ready.catch(() => undefined),
+    };
     this.watches.set(taskId, created);
     void (async () => {
       for await (const note of notifications) if (note.sequence > created.last) void this.read(created);
@@ -122,6 +131,7 @@ export class TaskEventHub {
     const watch = this.watch(taskId, current.lastSequence);
     watch.listeners.add(listener);
     try {
+      await watch.ready;
       let last: number;
       if (afterSequence === null || afterSequence === undefined) {
         const latest = await db().taskEvent.findFirst({ where: { taskId }, orderBy: { sequence: 'desc' } });

@@ -83,6 +83,8 @@ builder.subscriptionField('agentUpdated', (t) =>
 async function* agentUpdates(id: string, pubsub: PubSub): AsyncGenerator<string> {
   const events = pubsub.subscribe('agentUpdated', id);
   try {
+    // Live before the first read, so no change in between is missed (Redis down: carry on).
+    await events.ready.catch(() => undefined);
     if (!(await db().agent.findUnique({ where: { id }, select: { id: true } }))) return;
     yield id;
     for await (const event of events) {
