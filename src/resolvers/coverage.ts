@@ -70,6 +70,9 @@ export async function computeAndRecordCoverage(agentId: string, options: Compute
   const report = await db().$transaction(async (tx) => {
     const agent = await tx.agent.findUnique({ where: { id: agentId }, select: { featuresConfig: true, taxonomyVersion: true } });
     if (!agent) throw notFound('Agent');
+    // Hash joins: with the planner's subtree estimates far too low it picks nested loops
+    // that probe documents once per (node, document) pair (measured: 1.6 s → 1.1 s at the root).
+    await tx.$executeRaw`SET LOCAL enable_nestloop = off`;
     const computedAt = new Date();
     const built = buildCoverageReport(await selectAgentCoverage(tx, agentId), agent.featuresConfig, computedAt);
     const nodeCoverage = Object.fromEntries(built.nodes.map((n) => [toGlobalId('TaxonomyNode', n.node.id), n.coverage]));
