@@ -27,6 +27,13 @@ function loadAverage(): string {
   return os.loadavg().map((load) => load.toFixed(2)).join(' / ') + ` (1/5/15 min, ${os.cpus().length} cpus)`;
 }
 
+/** Benchmarks that build their own small database instead of the large corpus. */
+const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
+  queue: async () => (await import('./tasks/queue.js')).benchQueue,
+  enqueue: async () => (await import('./tasks/enqueue.js')).benchEnqueue,
+  fanout: async () => (await import('./tasks/fanout.js')).benchFanout,
+};
+
 async function machine(): Promise<void> {
   heading('machine');
   line('cpus', `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}`);
@@ -44,9 +51,17 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const flags = new Set(args.filter((arg) => arg.startsWith('--')));
   const names = args.filter((arg) => !arg.startsWith('--'));
-  const unknown = names.filter((name) => name !== 'generate' && !(name in BENCHMARKS));
-  if (unknown.length) throw new Error(`Unknown benchmark ${unknown.join(', ')}: use ${Object.keys(BENCHMARKS).join(', ')} or generate`);
+  const unknown = names.filter((name) => name !== 'generate' && !(name in BENCHMARKS) && !(name in STANDALONE));
+  if (unknown.length) {
+    throw new Error(`Unknown benchmark ${unknown.join(', ')}: use ${[...Object.keys(BENCHMARKS), ...Object.keys(STANDALONE)].join(', ')} or generate`);
+  }
   const selected = names.length ? names.filter((name) => name in BENCHMARKS) : Object.keys(BENCHMARKS);
+  const standalone = names.length ? names.filter((name) => name in STANDALONE) : Object.keys(STANDALONE);
+  for (const name of standalone) {
+    await (await STANDALONE[name]!())();
+    line(`load average after ${name}`, loadAverage());
+  }
+  if (names.length && selected.length === 0 && !names.includes('generate')) return;
 
   const server = await openBenchServer();
   const checks: TargetCheck[] = [];
