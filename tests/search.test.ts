@@ -160,3 +160,24 @@ for (const kind of ['in-process', 'redis'] as PubSubKind[]) {
     });
   });
 }
+
+describe('large scopes', () => {
+  it('searches index-first for a large scope with the same hits as scope-first', async () => {
+    const corpus = await createCorpus(h);
+    const agent = await createAgent(corpus, ['tech']);
+    const { db } = await import('../src/db.js');
+    const id = Buffer.from(agent.id, 'base64').toString().split(':')[1]!;
+    const before = (await h.gql(search, { agentId: agent.id, query: 'language text model', topK: 6 })).data.queryAgent.hits;
+    // What a coverage computation over a large corpus would have recorded.
+    await db().agent.update({ where: { id }, data: { totalChunks: 1_000_000 } });
+    h.queryLog.length = 0;
+    const after = (await h.gql(search, { agentId: agent.id, query: 'language text model', topK: 6 })).data.queryAgent.hits;
+    expect(h.queryLog.some((sql) => sql.includes('&& scope.ids'))).toBe(true);
+    expect(after.map((hit: any) => [hit.chunkId, hit.score])).toEqual(before.map((hit: any) => [hit.chunkId, hit.score]));
+    const app = await h.startApp();
+    const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
+    h.onCleanup(() => client.dispose());
+    const streamed = (await collect<any>(client, stream, { agentId: agent.id, query: 'language text model', topK: 6 })).map((e) => e.data!.agentQueryStream);
+    expect(streamed.filter((e) => e.__typename === 'QueryHit').map((e) => e.hit.title)).toEqual(before.map((hit: any) => hit.title));
+  });
+});

@@ -24,12 +24,16 @@ interface PreparedSearch {
   agentId: string;
   query: string;
   topK: number;
+  strategy: 'scope-first' | 'index-first';
 }
+
+/** Scopes larger than this (chunks, from the last coverage computation) search index-first. */
+export const LARGE_SCOPE_CHUNKS = 50_000;
 
 /** Validates the agent, the query and topK (argument, else retrievalConfig.top_k, else 10). */
 async function prepareSearch(agentGlobalId: string, query: string, topK: number | null | undefined): Promise<PreparedSearch> {
   const agentId = parseGlobalId('Agent', agentGlobalId);
-  const agent = agentId ? await db().agent.findUnique({ where: { id: agentId }, select: { retrievalConfig: true } }) : null;
+  const agent = agentId ? await db().agent.findUnique({ where: { id: agentId }, select: { retrievalConfig: true, totalChunks: true } }) : null;
   if (!agentId || !agent) throw notFound('Agent');
   const text = query.trim();
   if (!text) throw badUserInput('query must not be empty');
@@ -39,7 +43,12 @@ async function prepareSearch(agentGlobalId: string, query: string, topK: number 
   }
   if ((await countQueryTerms(db(), text)) === 0) throw badUserInput('query has no searchable terms (only stop words or punctuation)');
   const configured = retrievalConfigSchema.safeParse(agent.retrievalConfig);
-  return { agentId, query: text, topK: topK ?? (configured.success ? configured.data.top_k : undefined) ?? DEFAULT_TOP_K };
+  return {
+    agentId,
+    query: text,
+    topK: topK ?? (configured.success ? configured.data.top_k : undefined) ?? DEFAULT_TOP_K,
+    strategy: agent.totalChunks > LARGE_SCOPE_CHUNKS ? 'index-first' : 'scope-first',
+  };
 }
 
 const toHit = (row: ChunkHitRow, index: number): SearchHit => ({
@@ -54,7 +63,7 @@ const toHit = (row: ChunkHitRow, index: number): SearchHit => ({
 export async function queryAgent(agentGlobalId: string, query: string, topK: number | null | undefined) {
   const started = performance.now();
   const search = await prepareSearch(agentGlobalId, query, topK);
-  const rows = await searchAgentChunks(db(), { agentId: search.agentId, query: search.query, limit: search.topK });
+  const rows = await searchAgentChunks(db(), { agentId: search.agentId, query: search.query, limit: search.topK, strategy: search.strategy });
   const hits = rows.map(toHit);
   return { hits, totalResults: hits.length, queryTimeMs: performance.now() - started };
 }
@@ -85,7 +94,7 @@ export async function* streamAgentQuery(agentGlobalId: string, query: string, to
   try {
     while (sent < search.topK) {
       const limit = Math.min(STREAM_BATCH_SIZE, search.topK - sent);
-      const rows = await searchAgentChunks(db(), { agentId: search.agentId, query: search.query, limit, after });
+      const rows = await searchAgentChunks(db(), { agentId: search.agentId, query: search.query, limit, after, strategy: search.strategy });
       for (const row of rows) yield { __typename: 'QueryHit', hit: toHit(row, sent++) };
       if (rows.length < limit) break;
       const last = rows.at(-1)!;

@@ -16,6 +16,13 @@ export interface SearchPage {
   limit: number;
   /** The last hit of the previous page. */
   after?: { score: number; chunkId: string };
+  /**
+   * scope-first (small scopes): the scope's chunks, then the text match.
+   * index-first (large scopes): the GIN text match drives, the scope is checked per hit
+   * (measured at the root of 1M chunks: 3.6 s → 13–800 ms; a leaf would go 3 ms → 1.5 s).
+   * Default: scope-first.
+   */
+  strategy?: 'scope-first' | 'index-first';
 }
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
@@ -28,6 +35,35 @@ export async function countQueryTerms(client: Queryable, query: string): Promise
 }
 
 export function searchAgentChunks(client: Queryable, page: SearchPage): Promise<ChunkHitRow[]> {
+  return page.strategy === 'index-first' ? searchIndexFirst(client, page) : searchScopeFirst(client, page);
+}
+
+function searchIndexFirst(client: Queryable, page: SearchPage): Promise<ChunkHitRow[]> {
+  const afterScore = page.after?.score ?? null;
+  const afterId = page.after?.chunkId ?? null;
+  return client.$queryRaw<ChunkHitRow[]>`
+    WITH q AS (SELECT websearch_to_tsquery('english', ${page.query}) AS query),
+    scope AS (SELECT array_agg(an."nodeId") AS ids FROM agent_nodes an WHERE an."agentId" = ${page.agentId}::uuid),
+    top AS (
+      SELECT c.id AS "chunkId", c."documentId", c.content, ts_rank_cd(c.tsv, q.query)::float8 AS score
+      FROM chunks c, q, scope
+      WHERE c.tsv @@ q.query
+        AND EXISTS (
+          SELECT 1 FROM document_nodes dn JOIN taxonomy_nodes n ON n.id = dn."nodeId"
+          WHERE dn."documentId" = c."documentId" AND n."ancestorIds" && scope.ids
+        )
+        AND (${afterScore}::float8 IS NULL
+             OR ts_rank_cd(c.tsv, q.query)::float8 < ${afterScore}::float8
+             OR (ts_rank_cd(c.tsv, q.query)::float8 = ${afterScore}::float8 AND c.id > ${afterId}::uuid))
+      ORDER BY score DESC, c.id
+      LIMIT ${page.limit}
+    )
+    SELECT t."chunkId", t."documentId", d.title, t.content, t.score
+    FROM top t JOIN documents d ON d.id = t."documentId"
+    ORDER BY t.score DESC, t."chunkId"`;
+}
+
+function searchScopeFirst(client: Queryable, page: SearchPage): Promise<ChunkHitRow[]> {
   const afterScore = page.after?.score ?? null;
   const afterId = page.after?.chunkId ?? null;
   return client.$queryRaw<ChunkHitRow[]>`
