@@ -37,6 +37,12 @@ const envSchema = z.object({
   WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64 (Standard Webhooks)').optional(),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: booleanFromEnv.optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  LLM_PROVIDER: z.enum(['local', 'openai', 'anthropic']).default('local'),
+  LLM_BASE_URL: z.string().url().optional(),
+  LLM_API_KEY: z.string().min(1).optional(),
+  LLM_MODEL: z.string().min(1).optional(),
+  LLM_PLAN_BUDGET_MS: z.coerce.number().int().positive().default(2_000),
+  PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
 });
 
 /** Development only: a fixed, public secret so webhooks can be tried without setup. */
@@ -62,6 +68,20 @@ export interface Config {
   loadDemoData: boolean;
   tasks: TaskEngineConfig;
   webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
+  reports: ReportsConfig;
+}
+
+/** Topics and reports (C6): the text provider, the LLM planner's budget, the plan rate limit. */
+export interface ReportsConfig {
+  /** `local` (default): deterministic, no network. Otherwise the LLM plans and writes. */
+  provider: 'local' | 'openai' | 'anthropic';
+  /** Any OpenAI-compatible endpoint (or an Anthropic-compatible one); unset: the vendor's. */
+  baseUrl: string | undefined;
+  apiKey: string | undefined;
+  model: string | undefined;
+  /** Past this the LLM planner is abandoned for the local one (seed 004: plan < 2 s). */
+  planBudgetMs: number;
+  planRateLimitPerMinute: number;
 }
 
 export interface TaskEngineConfig {
@@ -89,6 +109,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.NODE_ENV === 'production' && !e.WEBHOOK_SECRET) {
     throw new ConfigError('Invalid configuration:\n  WEBHOOK_SECRET: required with NODE_ENV=production');
+  }
+  if (e.LLM_PROVIDER === 'anthropic' && !e.LLM_API_KEY) {
+    throw new ConfigError('Invalid configuration:\n  LLM_API_KEY: required with LLM_PROVIDER=anthropic');
+  }
+  if (e.LLM_PROVIDER === 'openai' && !e.LLM_API_KEY && !e.LLM_BASE_URL) {
+    throw new ConfigError('Invalid configuration:\n  LLM_API_KEY: required with LLM_PROVIDER=openai (or set LLM_BASE_URL for a local OpenAI-compatible server)');
+  }
+  if (e.LLM_PROVIDER !== 'local' && !e.LLM_MODEL) {
+    throw new ConfigError(`Invalid configuration:\n  LLM_MODEL: required with LLM_PROVIDER=${e.LLM_PROVIDER}`);
   }
   if (e.ROLE === 'worker' && !e.DATABASE_URL) {
     throw new ConfigError('Invalid configuration:\n  DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)');
@@ -121,6 +150,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // Outside development only https to public addresses (C4).
       allowPrivateTargets: e.NODE_ENV !== 'production' && (e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? true),
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    },
+    reports: {
+      provider: e.LLM_PROVIDER,
+      baseUrl: e.LLM_BASE_URL,
+      apiKey: e.LLM_API_KEY,
+      model: e.LLM_MODEL,
+      planBudgetMs: e.LLM_PLAN_BUDGET_MS,
+      planRateLimitPerMinute: e.PLAN_RATE_LIMIT_PER_MINUTE,
     },
   };
 }

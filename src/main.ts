@@ -11,6 +11,7 @@ import { applyPendingMigrations } from './migrations/index.js';
 import { createPubSub } from './pubsub.js';
 import { createApp } from './server.js';
 import { configureWebhooks } from './resolvers/webhooks.js';
+import { closeTopics, configureTopics } from './resolvers/topic-settings.js';
 import { startServiceWorker } from './workers/index.js';
 import type { RunningWorker } from './workers/worker.js';
 
@@ -41,6 +42,8 @@ async function main(): Promise<void> {
 
   const pubsub = createPubSub(config.redisUrl, config.pubsubPrefix);
   configureWebhooks(config.webhooks);
+  // Text provider, LLM planner and the plan rate limit (shared through Redis when set).
+  await configureTopics({ reports: config.reports, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix });
   const stops: Array<() => Promise<void>> = [];
 
   let worker: RunningWorker | undefined;
@@ -75,6 +78,7 @@ async function main(): Promise<void> {
     });
   }
   if (worker) stops.push(() => worker.stop(config.shutdownTimeoutMs / 2));
+  stops.push(() => closeTopics());
   stops.push(() => pubsub.close());
   stops.push(() => disconnectDatabase());
   if (embedded) stops.push(() => embedded.stop());

@@ -10,6 +10,7 @@ import { maskError } from './errors.js';
 import { logger } from './logger.js';
 import type { PubSub } from './pubsub.js';
 import { TaskEventHub } from './resolvers/task-events.js';
+import { serveArtifactDownload } from './resolvers/topic-downloads.js';
 import { schema } from './schema/index.js';
 import { createSseHandler } from './sse.js';
 
@@ -83,6 +84,9 @@ export function createApp(options: ServerOptions): App {
           forwarded = new fetchAPI.Request(request, { headers });
         }
         return sseHandler!(forwarded).then(endResponse);
+      } else if (url.pathname.startsWith('/artifacts/')) {
+        // Report files (Artifact.downloads), authorised like GraphQL requests.
+        return serveArtifactDownload(request, url, contextOptions, fetchAPI.Response).then(endResponse);
       }
       return undefined;
     },

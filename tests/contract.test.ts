@@ -57,8 +57,6 @@ describe.skipIf(!hasContract)('contract', () => {
       const actual = shape(ours);
       for (const member of Object.keys(shape(type))) if (actual[member] === undefined) missing.push(`${type.name}.${member}`);
     }
-    // Fields that need the topics capability are added with it.
-    const pending = new Set(['Task.topic']);
-    expect(missing.filter((m) => !pending.has(m))).toEqual([]);
+    expect(missing).toEqual([]);
   });
 });

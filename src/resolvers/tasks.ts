@@ -14,6 +14,7 @@ import type { TaskRow } from '../workers/sql/task-row.js';
 import { taskDefinition } from '../workers/tasks/index.js';
 import type { Caller } from './auth.js';
 import { parseGlobalId } from './ids.js';
+import { afterReportTaskFinished } from './topic-progress.js';
 import { connectionFromRows, decodeCursor, pageSize } from './pagination.js';
 
 export interface EnqueueInput {
@@ -101,6 +102,8 @@ export async function cancelTask(globalId: string, caller: Caller, pubsub: PubSu
   }
   await pubsub.publish('taskEvents', task.id, { taskId: task.id, sequence: outcome.task.lastSequence });
   if (outcome.task.status === 'RUNNING') await pubsub.publish('taskCancel', 'workers', { taskId: task.id });
+  // Cancelled before it ran: no worker will see it end (a report's topic fails now).
+  else await afterReportTaskFinished(outcome.task, pubsub);
   return outcome.task;
 }
 
@@ -147,8 +150,9 @@ export async function estimateCompletion(task: { id: string; type: string; statu
   return new Date(Date.now() + (Math.ceil((position ?? 1) / capacity) + 0) * duration + duration);
 }
 
-/** After a task ends: queue the delivery of its webhook (never blocking the task itself). */
+/** After a task ends: fail its topic if it was a report that did not complete; queue the delivery of its webhook (never blocking the task itself). */
 export async function afterTaskFinished(task: TaskRow, pubsub: PubSub): Promise<void> {
+  await afterReportTaskFinished(task, pubsub);
   if (!task.webhookUrl || task.type === 'webhook_delivery') return;
   await enqueueTask(
     {

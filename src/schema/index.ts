@@ -7,6 +7,7 @@ import './coverage.js';
 import './search.js';
 import './tasks.js';
 import './templates.js';
+import './topics.js';
 
 builder.queryType({});
 builder.mutationType({});

@@ -6,6 +6,7 @@ import { logger } from '../logger.js';
 import type { PubSub } from '../pubsub.js';
 import { deleteExpiredHistory } from '../resolvers/history.js';
 import { afterTaskFinished } from '../resolvers/tasks.js';
+import { reconcileStuckTopics } from '../resolvers/topic-progress.js';
 import { deleteFinishedTasks } from './sql/delete-finished.js';
 import { taskDefinitions } from './tasks/index.js';
 import { startWorker, type RunningWorker } from './worker.js';
@@ -19,6 +20,7 @@ export function startServiceWorker(config: Pick<Config, 'tasks'>, pubsub: PubSub
     maintenance: async () => {
       const tasks = await deleteFinishedTasks(db(), config.tasks.retentionMs);
       const history = await deleteExpiredHistory(config.tasks.historyRetentionDays);
+      await reconcileStuckTopics(pubsub);
       if (tasks || history) logger.info({ tasks, history }, 'retention clean-up');
     },
   });

@@ -1,10 +1,11 @@
 // The task types this service runs, by name.
 import type { TaskDefinition } from '../task-definition.js';
 import { coverageRefresh } from './coverage-refresh.js';
+import { reportGeneration } from './report-generation.js';
 import { webhookDelivery } from './webhook-delivery.js';
 
 export const taskDefinitions: ReadonlyMap<string, TaskDefinition<any>> = new Map(
-  [coverageRefresh, webhookDelivery].map((definition) => [definition.type, definition as TaskDefinition<any>]),
+  [coverageRefresh, reportGeneration, webhookDelivery].map((definition) => [definition.type, definition as TaskDefinition<any>]),
 );
 
 export function taskDefinition(type: string): TaskDefinition<any> {

@@ -1,0 +1,109 @@
+// The topic benchmarks' world: a fresh database (`agent_growth_bench_topics`, migrated, with
+// the demo corpus: ~1,000 documents, 8 agents) on the server of DATABASE_URL or the
+// embedded PostgreSQL; the API in-process on an in-process pub/sub; a user key; a
+// six-section template. Requests go through app.fetch: no sockets.
+import { randomUUID } from 'node:crypto';
+import { connectDatabase, db, disconnectDatabase } from '../../src/db.js';
+import { loadDemoData } from '../../src/demo/load.js';
+import { applyPendingMigrations } from '../../src/migrations/index.js';
+import { createInProcessPubSub, type PubSub } from '../../src/pubsub.js';
+import { resetAuthCache } from '../../src/resolvers/auth.js';
+import { toGlobalId } from '../../src/resolvers/ids.js';
+import { closeTopics, configureTopics } from '../../src/resolvers/topic-settings.js';
+import { createApp, type App } from '../../src/server.js';
+import { openBenchServer, withClient, withDatabase } from '../database.js';
+
+export const TOPIC_BENCH_DATABASE = 'agent_growth_bench_topics';
+
+export const SIX_SECTION_GUIDE = `# 시장 분석 보고서 가이드
+
+## 개요
+보고서의 목적과 범위.
+
+## 시장 현황
+{{topic}}의 규모와 성장률.
+
+## 기술 동향
+핵심 기술과 성숙도.
+
+## 경쟁 구도
+주요 기업과 점유율.
+
+## 위험 요인
+규제, 비용, 보안.
+
+## 결론 및 제언
+요약과 실행 과제.
+`;
+
+export async function openTopicBenchDatabase() {
+  const server = await openBenchServer();
+  await withClient(server.adminUrl, async (client) => {
+    await client.query(`DROP DATABASE IF EXISTS ${TOPIC_BENCH_DATABASE} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${TOPIC_BENCH_DATABASE}`);
+  });
+  const url = withDatabase(server.adminUrl, TOPIC_BENCH_DATABASE);
+  await applyPendingMigrations(url);
+  return { url, stop: server.stop };
+}
+
+export interface TopicBench {
+  app: App;
+  pubsub: PubSub;
+  /** A WRITE key of the user `bench`. */
+  key: string;
+  templateId: string;
+  /** A demo agent (global id). */
+  agentId: string;
+  gql(query: string, variables?: Record<string, unknown>): Promise<{ data?: any; errors?: Array<{ message: string }> }>;
+  close(): Promise<void>;
+}
+
+export async function openTopicBench(): Promise<TopicBench> {
+  const database = await openTopicBenchDatabase();
+  connectDatabase(database.url, { poolSize: 10 });
+  await loadDemoData();
+  // The plan limit is raised: the benchmark measures planning, not the limiter's refusals.
+  await configureTopics({ reports: { provider: 'local', baseUrl: undefined, apiKey: undefined, model: undefined, planRateLimitPerMinute: 1_000_000 } });
+  const adminApiKey = `bench-admin-${randomUUID()}`;
+  const pubsub = createInProcessPubSub('bench:');
+  const app = createApp({ adminApiKey, pubsub });
+  const request = async (key: string, query: string, variables?: Record<string, unknown>) => {
+    const response = await app.fetch(
+      new Request('http://bench.local/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query, variables }),
+      }),
+    );
+    return (await response.json()) as { data?: any; errors?: Array<{ message: string }> };
+  };
+  const minted = await request(adminApiKey, `mutation { createApiKey(input: { user: "bench", name: "bench", scopes: [WRITE] }) { key } }`);
+  const key: string = minted.data.createApiKey.key;
+  const template = await request(key, `mutation($input: CreateTemplateInput!) { createTemplate(input: $input) { id } }`, {
+    input: { name: 'six sections', category: 'RESEARCH', content: 'x', promptSystem: SIX_SECTION_GUIDE },
+  });
+  const agent = await db().agent.findFirstOrThrow({ orderBy: { createdAt: 'asc' }, select: { id: true } });
+  return {
+    app,
+    pubsub,
+    key,
+    templateId: template.data.createTemplate.id,
+    agentId: toGlobalId('Agent', agent.id),
+    gql: (query, variables) => request(key, query, variables),
+    async close() {
+      app.close();
+      await pubsub.close();
+      await closeTopics();
+      await disconnectDatabase();
+      resetAuthCache();
+      await database.stop();
+    },
+  };
+}
+
+/** Fails the benchmark loudly on a GraphQL error (a fast error is not a fast answer). */
+export function ok<T extends { errors?: Array<{ message: string }> }>(result: T, what: string): T {
+  if (result.errors?.length) throw new Error(`${what}: ${result.errors.map((e) => e.message).join('; ')}`);
+  return result;
+}

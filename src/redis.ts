@@ -1,0 +1,24 @@
+// Plain Redis command connections (shared rate-limit buckets). The pub/sub module keeps
+// its own publisher and subscriber: a subscribed connection cannot run commands.
+import { Redis } from 'ioredis';
+import { logger } from './logger.js';
+
+/** Connected (or failed) before it is returned, so the first command does not race the handshake. */
+export async function createRedisClient(redisUrl: string, connectionName: string): Promise<Redis> {
+  const client = new Redis(redisUrl, {
+    connectionName,
+    lazyConnect: true,
+    // Commands fail fast while Redis is away (callers fall back), instead of queueing.
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+  });
+  const log = logger.child({ module: 'redis', connectionName });
+  client.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  await client.connect().catch((err) => log.warn({ err: (err as Error).message }, 'redis not reachable yet; retrying in the background'));
+  return client;
+}
+
+export async function closeRedisClient(client: Redis): Promise<void> {
+  await client.quit().catch(() => client.disconnect());
+}
