@@ -32,6 +32,8 @@ const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   queue: async () => (await import('./tasks/queue.js')).benchQueue,
   enqueue: async () => (await import('./tasks/enqueue.js')).benchEnqueue,
   fanout: async () => (await import('./tasks/fanout.js')).benchFanout,
+  plan: async () => async () => void (await (await import('./topics/plan.js')).benchTopicsPlan()),
+  status: async () => async () => void (await (await import('./topics/status.js')).benchTopicsStatus()),
 };
 
 async function machine(): Promise<void> {

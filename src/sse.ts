@@ -19,14 +19,32 @@ async function* once(result: ExecutionResult) {
 
 /**
  * A stream that fails mid-way ends with its error as a last result instead of breaking
- * the HTTP stream (graphql-sse would otherwise leave the client waiting).
+ * the HTTP stream (graphql-sse would otherwise leave the client waiting). Not an async
+ * generator: a leaving client's return() must reach the source at once, not after the
+ * source's next event.
  */
-async function* endOnError(results: AsyncIterable<ExecutionResult>) {
-  try {
-    yield* results;
-  } catch (error) {
-    yield { errors: [maskError(error) as GraphQLError] };
-  }
+function endOnError(results: AsyncIterable<ExecutionResult>): AsyncIterableIterator<ExecutionResult> {
+  const source = results[Symbol.asyncIterator]();
+  let ended = false;
+  return {
+    async next() {
+      if (ended) return { value: undefined, done: true };
+      try {
+        return await source.next();
+      } catch (error) {
+        ended = true;
+        return { value: { errors: [maskError(error) as GraphQLError] }, done: false };
+      }
+    },
+    async return() {
+      ended = true;
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 /** Request errors for the client: yoga's internal `http` hints stay on the server. */

@@ -405,7 +405,11 @@ describe('generateTopicReport', () => {
       await configureTopics({ reports: LOCAL, keyPrefix: h.pubsubPrefix, writer: always });
       const doomed = await plan(keys.alice!, { topic: 'Always overloaded' });
       await h.gql(GENERATE, { input: { topicId: doomed.topic.id, plan: doomed.plan } }, keys.alice);
-      const failed = await waitForTopic(doomed.topic.id, keys.alice!, 'FAILED');
+      // The topic fails in the last attempt; the task row turns DEAD right after it.
+      const failed = await waitFor(async () => {
+        const topic = await topicOf(doomed.topic.id, keys.alice!);
+        return topic?.status === 'FAILED' && topic.task?.status === 'DEAD' ? topic : undefined;
+      }, 'the topic FAILED and its task DEAD');
       expect(failed).toMatchObject({ errorMessage: 'report generation failed: provider overloaded (transient)', task: { status: 'DEAD' } });
     } finally {
       await configureLocal();
