@@ -54,6 +54,14 @@ async function ensureUser(name: string) {
 
 let envAdminUserId: Promise<string> | undefined;
 
+/**
+ * Recently seen keys, so a request costs no key lookup: a revoked key stops working
+ * within KEY_CACHE_TTL_MS. Hand-written (a Map with expiry) rather than a dependency.
+ */
+const KEY_CACHE_TTL_MS = 5_000;
+const KEY_CACHE_MAX = 10_000;
+const keyCache = new Map<string, { caller: Caller | undefined; expires: number }>();
+
 /** The caller a key belongs to, or undefined for a missing, unknown or revoked key. */
 export async function authenticateApiKey(key: string | undefined, adminApiKey: string | undefined): Promise<Caller | undefined> {
   if (!key) return undefined;
@@ -61,12 +69,20 @@ export async function authenticateApiKey(key: string | undefined, adminApiKey: s
     envAdminUserId ??= ensureUser(ENV_ADMIN_USER).then((user) => user.id);
     return { userId: await envAdminUserId, userName: ENV_ADMIN_USER, apiKeyId: null, scopes: new Set(ALL_SCOPES) };
   }
+  const keyHash = hashApiKey(key);
+  const cached = keyCache.get(keyHash);
+  if (cached && cached.expires > Date.now()) return cached.caller;
   const found = await db().apiKey.findUnique({
-    where: { keyHash: hashApiKey(key) },
+    where: { keyHash },
     select: { id: true, scopes: true, revokedAt: true, user: { select: { id: true, name: true } } },
   });
-  if (!found || found.revokedAt) return undefined;
-  return { userId: found.user.id, userName: found.user.name, apiKeyId: found.id, scopes: effectiveScopes(found.scopes) };
+  const caller =
+    !found || found.revokedAt
+      ? undefined
+      : { userId: found.user.id, userName: found.user.name, apiKeyId: found.id, scopes: effectiveScopes(found.scopes) };
+  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
+  keyCache.set(keyHash, { caller, expires: Date.now() + KEY_CACHE_TTL_MS });
+  return caller;
 }
 
 export interface CreateApiKeyInput {
@@ -94,4 +110,5 @@ export async function createApiKey(input: CreateApiKeyInput) {
 /** Test and shutdown hook: forget the cached admin user id (a new database may be in use). */
 export function resetAuthCache(): void {
   envAdminUserId = undefined;
+  keyCache.clear();
 }
