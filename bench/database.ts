@@ -69,3 +69,16 @@ export async function ensureBenchDatabase(adminUrl: string): Promise<void> {
     if (!found.rowCount) await client.query(`CREATE DATABASE ${BENCH_DATABASE}`);
   });
 }
+
+/** A fresh, migrated database of that name on the bench server (dropped first if it exists). */
+export async function openFreshBenchDatabase(name: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { applyPendingMigrations } = await import('../src/migrations/index.js');
+  const server = await openBenchServer();
+  await withClient(server.adminUrl, async (client) => {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${name}`);
+  });
+  const url = withDatabase(server.adminUrl, name);
+  await applyPendingMigrations(url);
+  return { url, stop: server.stop };
+}

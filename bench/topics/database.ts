@@ -5,13 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { connectDatabase, db, disconnectDatabase } from '../../src/db.js';
 import { loadDemoData } from '../../src/demo/load.js';
-import { applyPendingMigrations } from '../../src/migrations/index.js';
 import { createInProcessPubSub, type PubSub } from '../../src/pubsub.js';
 import { resetAuthCache } from '../../src/resolvers/auth.js';
 import { toGlobalId } from '../../src/resolvers/ids.js';
 import { closeTopics, configureTopics } from '../../src/resolvers/topic-settings.js';
 import { createApp, type App } from '../../src/server.js';
-import { openBenchServer, withClient, withDatabase } from '../database.js';
+import { openFreshBenchDatabase } from '../database.js';
 
 export const TOPIC_BENCH_DATABASE = 'agent_growth_bench_topics';
 
@@ -36,16 +35,7 @@ export const SIX_SECTION_GUIDE = `# 시장 분석 보고서 가이드
 요약과 실행 과제.
 `;
 
-export async function openTopicBenchDatabase() {
-  const server = await openBenchServer();
-  await withClient(server.adminUrl, async (client) => {
-    await client.query(`DROP DATABASE IF EXISTS ${TOPIC_BENCH_DATABASE} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${TOPIC_BENCH_DATABASE}`);
-  });
-  const url = withDatabase(server.adminUrl, TOPIC_BENCH_DATABASE);
-  await applyPendingMigrations(url);
-  return { url, stop: server.stop };
-}
+export const openTopicBenchDatabase = () => openFreshBenchDatabase(TOPIC_BENCH_DATABASE);
 
 export interface TopicBench {
   app: App;
