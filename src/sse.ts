@@ -41,6 +41,12 @@ function endOnError(results: AsyncIterable<ExecutionResult>): AsyncIterableItera
       await source.return?.();
       return { value: undefined, done: true };
     },
+    // graphql-sse only returns (on a client leaving) what has next, return AND throw.
+    async throw(error: unknown) {
+      ended = true;
+      await source.return?.();
+      throw error;
+    },
     [Symbol.asyncIterator]() {
       return this;
     },

@@ -169,3 +169,22 @@ describe.skipIf(!redisServerAvailable)('Redis restarting mid-run', () => {
     }
   });
 });
+
+describe('leaving', () => {
+  it('frees the server side of a subscription to a quiet task as soon as the client leaves', async () => {
+    const app = await h.startApp();
+    const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 1 }, { ownerId: await adminUserId() });
+    const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
+    h.onCleanup(() => client.dispose());
+    const events: any[] = [];
+    const subscription = listen<any>(client, progress, { taskId: toGlobalId('Task', row.id) }, (value) => events.push(value));
+    await waitFor(async () => events.length > 0, 'the current state');
+    // Nobody works on the task (no worker): the stream is quiet. The client leaves.
+    subscription.unsubscribe();
+    await waitFor(async () => {
+      const reads = h.queryLog.length;
+      await new Promise((resolve) => setTimeout(resolve, 1_200)); // longer than the hub's poll
+      return h.queryLog.slice(reads).every((sql) => !/FROM "public"."task_events"/.test(sql));
+    }, 'the hub to stop polling the task', 10_000);
+  });
+});

@@ -26,6 +26,11 @@ export async function taskEventPage(taskId: string, args: { first?: number | nul
 
 type Listener = (events: readonly TaskEventRow[]) => void;
 
+interface FollowState {
+  closed: boolean;
+  wake?: () => void;
+}
+
 interface Watch {
   taskId: string;
   listeners: Set<Listener>;
@@ -116,14 +121,36 @@ export class TaskEventHub {
 
   /**
    * The current state first (the latest event), or every event after `afterSequence`
-   * when given; then each new event in order; ends after a terminal one.
+   * when given; then each new event in order; ends after a terminal one. return() takes
+   * effect at once, even while the task is quiet (an async generator alone would wait for
+   * its next event), so a client that leaves frees its listener.
    */
-  async *follow(taskId: string, afterSequence?: number | null): AsyncGenerator<TaskEventRow> {
+  follow(taskId: string, afterSequence?: number | null): AsyncIterableIterator<TaskEventRow> {
+    const state: FollowState = { closed: false };
+    const events = this.followEvents(taskId, afterSequence, state);
+    return {
+      next: () => events.next(),
+      return: async () => {
+        state.closed = true;
+        state.wake?.();
+        return events.return(undefined);
+      },
+      throw: async (error: unknown) => {
+        state.closed = true;
+        state.wake?.();
+        return events.throw(error);
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  private async *followEvents(taskId: string, afterSequence: number | null | undefined, state: FollowState): AsyncGenerator<TaskEventRow> {
     const queue: TaskEventRow[] = [];
-    let wake: (() => void) | undefined;
     const listener: Listener = (events) => {
       queue.push(...events);
-      wake?.();
+      state.wake?.();
     };
     // Listen before reading, so nothing written in between is missed.
     const current = await db().task.findUnique({ where: { id: taskId }, select: { status: true, lastSequence: true } });
@@ -164,10 +191,11 @@ export class TaskEventHub {
           continue;
         }
         await new Promise<void>((resolve) => {
-          wake = resolve;
-          if (queue.length) resolve();
+          state.wake = resolve;
+          if (queue.length || state.closed) resolve();
         });
-        wake = undefined;
+        state.wake = undefined;
+        if (state.closed) return;
       }
     } finally {
       this.unlisten(watch, listener);

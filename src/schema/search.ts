@@ -1,7 +1,7 @@
 import { builder } from '../builder.js';
 import { db } from '../db.js';
 import { requireAgentId } from '../resolvers/agents.js';
-import type { PubSub } from '../pubsub.js';
+import type { PubSubTopics, Subscription } from '../pubsub.js';
 import { queryAgent, streamAgentQuery, type QueryStreamEvent, type SearchHit as SearchHitShape } from '../resolvers/search.js';
 import { Agent } from './agents.js';
 
@@ -74,14 +74,25 @@ builder.subscriptionField('agentUpdated', (t) =>
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     // Checked before the stream starts, so an unknown id is an error result, not a broken stream.
-    subscribe: async (_root, { id }, ctx) => agentUpdates(await requireAgentId(id), ctx.pubsub),
+    subscribe: async (_root, { id }, ctx) => {
+      const agentId = await requireAgentId(id);
+      const events = ctx.pubsub.subscribe('agentUpdated', agentId);
+      const updates = agentUpdates(agentId, events);
+      const finish = updates.return.bind(updates);
+      // Ending the pub/sub subscription first ends the generator's wait at once.
+      return Object.assign(updates, {
+        return: async () => {
+          await events.return?.();
+          return finish(undefined);
+        },
+      });
+    },
     resolve: (query, agentId: string) => db().agent.findUniqueOrThrow({ ...query, where: { id: agentId } }),
   }),
 );
 
 /** Listens before reading, so no change between the first read and the subscription is missed. */
-async function* agentUpdates(id: string, pubsub: PubSub): AsyncGenerator<string> {
-  const events = pubsub.subscribe('agentUpdated', id);
+async function* agentUpdates(id: string, events: Subscription<PubSubTopics['agentUpdated']>): AsyncGenerator<string> {
   try {
     // Live before the first read, so no change in between is missed (Redis down: carry on).
     await events.ready.catch(() => undefined);
