@@ -158,3 +158,22 @@ describe('demo data', () => {
     for (const doc of stored) expect(doc.chunks.map((c) => c.content).join('\n\n')).toBe(doc.content);
   });
 });
+
+describe('demo templates', () => {
+  it('has official, public report templates whose guides give planTopic its sections', async () => {
+    await loadDemoData();
+    const listed = await h.gql('{ templates(filter: { isOfficial: true }) { totalCount edges { node { id name isPublic isOfficial promptSystem } } } }');
+    expect(listed.errors).toBeUndefined();
+    const templates = listed.data.templates.edges.map((e: any) => e.node);
+    expect(templates.length).toBeGreaterThanOrEqual(3);
+    expect(templates.every((t: any) => t.isPublic && t.isOfficial)).toBe(true);
+    const market = templates.find((t: any) => t.name.includes('Market analysis'));
+    const planned = await h.gql('mutation($input: PlanTopicInput!) { planTopic(input: $input) { sections { title order } } }', {
+      input: { topic: 'AI agents in insurance', templateId: market.id },
+    });
+    expect(planned.errors).toBeUndefined();
+    expect(planned.data.planTopic.sections.map((s: any) => s.title)).toEqual(
+      expect.arrayContaining(['Executive summary', 'Market overview', 'Competitive landscape']),
+    );
+  });
+});

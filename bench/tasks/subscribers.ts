@@ -28,7 +28,11 @@ await new Promise<void>(async (resolveAll, reject) => {
     clients[i % clients.length]!.subscribe<{ taskProgress: { sequence: number; status: string; at: string } }>(
       { query, variables: { id: taskId } },
       {
-        next: ({ data }) => {
+        next: ({ data, errors }) => {
+          if (errors) {
+            console.error(`subscription ${i} failed: ${JSON.stringify(errors)}`);
+            process.exit(2);
+          }
           if (first) {
             first = false;
             if (++firstEvents === total) console.log('subscribed');

@@ -9,6 +9,7 @@ import { ingestDocuments } from '../resolvers/documents.js';
 import { toGlobalId } from '../resolvers/ids.js';
 import { createTaxonomy } from '../resolvers/taxonomy.js';
 import { createDemoAgents } from './agents.js';
+import { createDemoTemplates } from './templates.js';
 import { buildDemoDocuments } from './documents.js';
 import { buildDemoTaxonomy, DEMO_TAXONOMY_NAME } from './taxonomy.js';
 
@@ -71,8 +72,9 @@ export async function loadDemoData(): Promise<void> {
   const agents = await createDemoAgents(DEMO_TAXONOMY_VERSION, nodes, owner.id);
   lap('agents');
 
-  // 4. Template marketplace: demo templates (official, featured, rated, forked) will be
-  //    added here later, owned by `owner` like the agents, e.g. `await createDemoTemplates(owner.id)`.
+  // 4. Official templates for the report kinds, whose guides drive planTopic's sections.
+  const templates = await createDemoTemplates({ userId: owner.id, userName: owner.name, apiKeyId: null, scopes: new Set(['READ', 'WRITE', 'ADMIN']) });
+  lap('templates');
 
   log.info(
     {
@@ -82,6 +84,7 @@ export async function loadDemoData(): Promise<void> {
       documents: ingested.documentCount,
       chunks: ingested.chunkCount,
       agents,
+      templates,
       ms: Math.round(performance.now() - started),
       phasesMs: ms,
     },
