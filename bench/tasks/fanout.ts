@@ -46,14 +46,21 @@ export async function benchFanout(): Promise<void> {
         KEY: ADMIN_KEY,
         TASK_ID: toGlobalId('Task', task.id),
         SUBSCRIPTIONS: String(subscriptions),
-        PER_CLIENT: '100',
+        PER_CLIENT: process.env.BENCH_FANOUT_PER_CLIENT ?? '100',
       });
-      await clients.waitFor(/subscribed/);
-      const after = settledMemory();
-      const worker = spawnBenchScript('bench/tasks/worker-process.ts', { DATABASE_URL: database.url, REDIS_URL: redisUrl ?? '', PUBSUB_PREFIX: prefix });
-      const result = JSON.parse((await clients.waitFor(/\{"latencies":\[[^\]]*\]\}/)).toString()) as { latencies: number[] };
-      await worker.stop();
-      await clients.stop();
+      let worker: ReturnType<typeof spawnBenchScript> | undefined;
+      let result: { latencies: number[] };
+      let after: NodeJS.MemoryUsage;
+      try {
+        await clients.waitFor(/subscribed/);
+        after = settledMemory();
+        worker = spawnBenchScript('bench/tasks/worker-process.ts', { DATABASE_URL: database.url, REDIS_URL: redisUrl ?? '', PUBSUB_PREFIX: prefix });
+        result = JSON.parse((await clients.waitFor(/\{"latencies":\[[^\]]*\]\}/)).toString()) as { latencies: number[] };
+      } finally {
+        // Never leave a worker behind: it would take the next run's tasks.
+        await worker?.stop();
+        await clients.stop();
+      }
       const summary = summarize(result.latencies);
       if (subscriptions === 1) baselineP99 = summary.p99;
       const perSubscription = (after.heapUsed - before.heapUsed) / subscriptions / 1024;

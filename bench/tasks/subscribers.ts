@@ -14,8 +14,10 @@ const query = 'subscription($id: ID!) { taskProgress(taskId: $id) { sequence sta
 const latencies: number[] = [];
 let firstEvents = 0;
 let completed = 0;
+// PER_CLIENT=1: distinct connections (one event stream per subscription).
+const singleConnection = perClient > 1;
 const clients = Array.from({ length: Math.ceil(total / perClient) }, () =>
-  createClient({ url, singleConnection: true, headers: { authorization: `Bearer ${key}` }, retryAttempts: 0 }),
+  createClient({ url, singleConnection, headers: { authorization: `Bearer ${key}` }, retryAttempts: 0 }),
 );
 // Subscribe in waves of WAVE, each after the previous wave got its first events: the
 // registration requests would otherwise all hit the listen backlog at once.
