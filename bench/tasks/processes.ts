@@ -36,7 +36,8 @@ export function spawnBenchScript(script: string, env: Record<string, string>): B
         const match = pattern.exec(output);
         if (match) return resolve(match[0]);
         waiters.push({ pattern, resolve });
-        child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+        // 'close', not 'exit': stdout may still be delivering the last lines after 'exit'.
+        child.once('close', (code) => reject(new Error(`${script} exited with ${code}`)));
       }),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;

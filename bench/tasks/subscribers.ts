@@ -51,6 +51,6 @@ await new Promise<void>(async (resolveAll, reject) => {
     );
   }
 });
-console.log(JSON.stringify({ latencies }));
 for (const client of clients) client.dispose();
-process.exit(0);
+// Exit only once the (large) line is flushed: process.exit would cut a piped stdout short.
+process.stdout.write(`${JSON.stringify({ latencies })}\n`, () => process.exit(0));
