@@ -48,6 +48,14 @@ interface Engine {
 const MAX_QUEUED = 1_000;
 
 /**
+ * How long `ready` waits for the transport. Past it `ready` rejects (Redis is away; callers
+ * carry on and their poll covers it) while the subscription still goes live once Redis is
+ * back (ioredis reconnects and resubscribes).
+ */
+const READY_TIMEOUT_MS = 1_000;
+const RESUBSCRIBE_DELAY_MS = 250;
+
+/**
  * The engines' own iterators subscribe lazily, on the first next(); this one subscribes
  * at once and says when it is live, so a caller can read state only after that.
  */
@@ -55,22 +63,40 @@ function subscription<T>(engine: Engine, channel: string, whenConnected: () => P
   const queue: T[] = [];
   const waiting: Array<(result: IteratorResult<T>) => void> = [];
   let done = false;
-  const subscribed = whenConnected().then(() => engine.subscribe(channel, (payload: T) => {
+  const onMessage = (payload: T) => {
     if (done) return;
     const waiter = waiting.shift();
     if (waiter) waiter({ value: payload, done: false });
     else if (queue.push(payload) > MAX_QUEUED) queue.shift();
-  }));
+  };
+  // A SUBSCRIBE cut off by a lost connection fails for good; try again once connected, so a
+  // subscription made while Redis is away still goes live when it comes back.
+  const subscribed = (async () => {
+    for (;;) {
+      if (done) throw new Error('unsubscribed');
+      try {
+        await whenConnected();
+        return await engine.subscribe(channel, onMessage);
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_DELAY_MS).unref());
+      }
+    }
+  })();
   subscribed.catch(() => {});
   const finish = async () => {
     if (done) return;
     done = true;
     for (const waiter of waiting.splice(0)) waiter({ value: undefined, done: true });
-    const id = await subscribed.catch(() => undefined);
-    if (id !== undefined) engine.unsubscribe(id);
+    // Not awaited: with Redis away the SUBSCRIBE may only land later; unsubscribe then.
+    subscribed.then((id) => engine.unsubscribe(id), () => {});
   };
+  const ready = Promise.race([
+    subscribed.then(() => undefined),
+    new Promise<void>((_, reject) => setTimeout(() => reject(new Error('pub/sub is not reachable yet')), READY_TIMEOUT_MS).unref()),
+  ]);
+  ready.catch(() => {}); // callers that never look at `ready` must not see an unhandled rejection
   return {
-    ready: subscribed.then(() => undefined),
+    ready,
     next: () =>
       queue.length
         ? Promise.resolve({ value: queue.shift()!, done: false })

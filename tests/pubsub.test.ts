@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createInProcessPubSub, createRedisPubSub, type PubSub } from '../src/pubsub.js';
 import { redisAvailable, useHarness } from './utils/harness.js';
+import { redisServerAvailable, startPrivateRedis } from './utils/processes.js';
 
 const h = useHarness();
 
@@ -64,3 +65,30 @@ for (const variant of variants) {
     });
   });
 }
+
+describe.skipIf(!redisServerAvailable)('pub/sub while Redis is away', () => {
+  it('gives up waiting for a subscription to go live, and delivers once Redis is back', async () => {
+    const redis = await startPrivateRedis(h);
+    const subscriber = createRedisPubSub(redis.url, h.pubsubPrefix);
+    const publisher = createRedisPubSub(redis.url, h.pubsubPrefix);
+    h.onCleanup(() => subscriber.close());
+    h.onCleanup(() => publisher.close());
+    expect(await subscriber.ping()).toBe(true);
+    await redis.kill('SIGKILL');
+    const agentId = randomUUID();
+    const events = subscriber.subscribe('agentUpdated', agentId);
+    // Callers must not hang on a subscription that cannot go live (their poll covers it).
+    await expect(events.ready).rejects.toThrow();
+    await startPrivateRedis(h, redis.port);
+    const received = nextValue(events);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      await publisher.publish('agentUpdated', agentId, { agentId, deleted: false });
+      const value = await Promise.race([received, new Promise((resolve) => setTimeout(() => resolve(undefined), 100))]);
+      if (value) {
+        expect(value).toEqual({ agentId, deleted: false });
+        return;
+      }
+    }
+    throw new Error('no message after Redis came back');
+  });
+});

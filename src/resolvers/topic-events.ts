@@ -73,8 +73,8 @@ export class TopicFeedHub {
     let watch = this.watches.get(topicId);
     if (watch) return watch;
     const notifications = this.pubsub.subscribe('topicUpdated', topicId);
-    // Redis down: do not wait for the subscription longer than a poll interval.
-    const live = Promise.race([notifications.ready.catch(() => undefined), new Promise<void>((resolve) => setTimeout(resolve, this.pollMs).unref())]);
+    // Redis down: `ready` gives up after a second; the poll covers the rest.
+    const live = notifications.ready.catch(() => undefined);
     const created: Watch = { topicId, listeners: new Set(), readAgain: false, stopNotifications: () => void notifications.return?.(), live };
     this.watches.set(topicId, created);
     void (async () => {
