@@ -6,10 +6,10 @@
 // One TaskEventHub per API process watches each followed task once — one pub/sub
 // subscription and one database read per change, however many clients follow it.
 import { db } from '../db.js';
-import { logger } from '../logger.js';
 import type { PubSub } from '../pubsub.js';
 import { isTerminal } from '../workers/sql/task-row.js';
 import { connectionFromRows, decodeCursor, pageSize } from './pagination.js';
+import { WatchHub } from './watch-hub.js';
 
 export type TaskEventRow = Awaited<ReturnType<typeof eventsAfter>>[number];
 
@@ -24,99 +24,46 @@ export async function taskEventPage(taskId: string, args: { first?: number | nul
   return connectionFromRows(rows, limit, args.after, (row) => [row.sequence]);
 }
 
-type Listener = (events: readonly TaskEventRow[]) => void;
-
 interface FollowState {
   closed: boolean;
   wake?: () => void;
 }
 
-interface Watch {
-  taskId: string;
-  listeners: Set<Listener>;
-  /** Highest sequence read and dispatched. */
-  last: number;
-  reading?: Promise<void>;
-  readAgain: boolean;
-  stopNotifications: () => void;
-  ready: Promise<void>;
-}
-
+/** The task feed of one API process: a WatchHub over `taskEvents`, delivering new log rows. */
 export class TaskEventHub {
-  private readonly watches = new Map<string, Watch>();
-  private readonly poller: NodeJS.Timeout;
+  /** Per followed task: the last sequence the hub read. */
+  private readonly cursors = new Map<string, number>();
+  private readonly hub: WatchHub<TaskEventRow[]>;
 
-  constructor(
-    private readonly pubsub: PubSub,
-    pollMs = 1_000,
-  ) {
-    // The fallback for lost notifications: one read per followed task per interval.
-    this.poller = setInterval(() => {
-      for (const watch of this.watches.values()) void this.read(watch);
-    }, pollMs);
-    this.poller.unref();
+  constructor(pubsub: PubSub, pollMs = 1_000) {
+    this.hub = new WatchHub<TaskEventRow[]>({
+      pubsub,
+      topic: 'taskEvents',
+      pollMs,
+      read: (taskId) => this.readNew(taskId),
+      onIdle: (taskId) => this.cursors.delete(taskId),
+    });
   }
 
   close(): void {
-    clearInterval(this.poller);
-    for (const watch of this.watches.values()) watch.stopNotifications();
-    this.watches.clear();
+    this.hub.close();
+    this.cursors.clear();
   }
 
   /** Followed tasks (for tests and metrics). */
   get size(): number {
-    return this.watches.size;
+    return this.hub.size;
   }
 
-  private watch(taskId: string, from: number): Watch {
-    let watch = this.watches.get(taskId);
-    if (watch) return watch;
-    const notifications = this.pubsub.subscribe('taskEvents', taskId);
-    const created: Watch = {
-      taskId,
-      listeners: new Set(),
-      last: from,
-      readAgain: false,
-      stopNotifications: () => void notifications.return?.(),
-      // Not live (Redis down)? The poll covers it.
-      ready: notifications.ready.catch(() => undefined),
-    };
-    this.watches.set(taskId, created);
-    void (async () => {
-      for await (const note of notifications) if (note.sequence > created.last) void this.read(created);
-    })().catch(() => {});
-    return created;
-  }
-
-  /** One read at a time per task; a change during a read triggers one more. */
-  private read(watch: Watch): Promise<void> {
-    if (watch.reading) {
-      watch.readAgain = true;
-      return watch.reading;
+  private async readNew(taskId: string): Promise<TaskEventRow[] | undefined> {
+    const events: TaskEventRow[] = [];
+    for (;;) {
+      const page = await eventsAfter(taskId, this.cursors.get(taskId) ?? 0);
+      if (page.length) this.cursors.set(taskId, page.at(-1)!.sequence);
+      events.push(...page);
+      if (page.length < 500) break;
     }
-    watch.reading = (async () => {
-      do {
-        watch.readAgain = false;
-        const events = await eventsAfter(watch.taskId, watch.last);
-        if (events.length === 0) continue;
-        watch.last = events.at(-1)!.sequence;
-        for (const listener of watch.listeners) listener(events);
-        if (events.length === 500) watch.readAgain = true;
-      } while (watch.readAgain);
-    })()
-      .catch((err) => logger.warn({ err: (err as Error).message, taskId: watch.taskId }, 'task event read failed; the poll retries'))
-      .finally(() => {
-        watch.reading = undefined;
-      });
-    return watch.reading;
-  }
-
-  private unlisten(watch: Watch, listener: Listener) {
-    watch.listeners.delete(listener);
-    if (watch.listeners.size === 0 && this.watches.get(watch.taskId) === watch) {
-      this.watches.delete(watch.taskId);
-      watch.stopNotifications();
-    }
+    return events.length ? events : undefined;
   }
 
   /**
@@ -148,17 +95,16 @@ export class TaskEventHub {
 
   private async *followEvents(taskId: string, afterSequence: number | null | undefined, state: FollowState): AsyncGenerator<TaskEventRow> {
     const queue: TaskEventRow[] = [];
-    const listener: Listener = (events) => {
-      queue.push(...events);
-      state.wake?.();
-    };
     // Listen before reading, so nothing written in between is missed.
     const current = await db().task.findUnique({ where: { id: taskId }, select: { status: true, lastSequence: true } });
     if (!current) return;
-    const watch = this.watch(taskId, current.lastSequence);
-    watch.listeners.add(listener);
+    if (!this.cursors.has(taskId)) this.cursors.set(taskId, current.lastSequence);
+    const watch = this.hub.listen(taskId, (events) => {
+      queue.push(...events);
+      state.wake?.();
+    });
     try {
-      await watch.ready;
+      await watch.live;
       let last: number;
       if (afterSequence === null || afterSequence === undefined) {
         const latest = await db().taskEvent.findFirst({ where: { taskId }, orderBy: { sequence: 'desc' } });
@@ -198,7 +144,7 @@ export class TaskEventHub {
         if (state.closed) return;
       }
     } finally {
-      this.unlisten(watch, listener);
+      watch.stop();
     }
   }
 }

@@ -6,10 +6,10 @@
 // however many clients follow it.
 import { db } from '../db.js';
 import type { TopicStatus } from '../generated/prisma/enums.js';
-import { logger } from '../logger.js';
 import type { PubSub } from '../pubsub.js';
 import { isTerminal } from '../workers/sql/task-row.js';
 import { reconcileTopic } from './topic-progress.js';
+import { WatchHub } from './watch-hub.js';
 
 export interface TopicGenerationEvent {
   event: 'status_update' | 'completion';
@@ -21,17 +21,6 @@ export interface TopicGenerationEvent {
 }
 
 type TopicState = Omit<TopicGenerationEvent, 'event'>;
-type Listener = (state: TopicState | null) => void;
-
-interface Watch {
-  topicId: string;
-  listeners: Set<Listener>;
-  reading?: Promise<void>;
-  readAgain: boolean;
-  stopNotifications: () => void;
-  /** The pub/sub subscription is live (or the wait for it is over: the poll covers the rest). */
-  live: Promise<void>;
-}
 
 const ENDED = new Set<TopicStatus>(['COMPLETED', 'FAILED']);
 
@@ -56,67 +45,15 @@ async function readState(topicId: string, pubsub: PubSub): Promise<TopicState | 
 }
 
 export class TopicFeedHub {
-  private readonly watches = new Map<string, Watch>();
-  private poller: NodeJS.Timeout | undefined;
+  private readonly hub: WatchHub<TopicState | null>;
 
-  constructor(
-    private readonly pubsub: PubSub,
-    private readonly pollMs = 1_000,
-  ) {}
+  constructor(pubsub: PubSub, pollMs = 1_000) {
+    this.hub = new WatchHub<TopicState | null>({ pubsub, topic: 'topicUpdated', pollMs, read: (topicId) => readState(topicId, pubsub) });
+  }
 
   /** Followed topics (for tests). */
   get size(): number {
-    return this.watches.size;
-  }
-
-  private watch(topicId: string): Watch {
-    let watch = this.watches.get(topicId);
-    if (watch) return watch;
-    const notifications = this.pubsub.subscribe('topicUpdated', topicId);
-    // Redis down: `ready` gives up after a second; the poll covers the rest.
-    const live = notifications.ready.catch(() => undefined);
-    const created: Watch = { topicId, listeners: new Set(), readAgain: false, stopNotifications: () => void notifications.return?.(), live };
-    this.watches.set(topicId, created);
-    void (async () => {
-      for await (const _ of notifications) void this.read(created);
-    })().catch(() => {});
-    // The poll runs only while someone follows a topic: nothing to close otherwise.
-    this.poller ??= setInterval(() => {
-      for (const each of this.watches.values()) void this.read(each);
-    }, this.pollMs).unref();
-    return created;
-  }
-
-  /** One read at a time per topic; a change during a read triggers one more. */
-  private read(watch: Watch): Promise<void> {
-    if (watch.reading) {
-      watch.readAgain = true;
-      return watch.reading;
-    }
-    watch.reading = (async () => {
-      do {
-        watch.readAgain = false;
-        const state = await readState(watch.topicId, this.pubsub);
-        for (const listener of watch.listeners) listener(state);
-      } while (watch.readAgain);
-    })()
-      .catch((err) => logger.warn({ err: (err as Error).message, topicId: watch.topicId }, 'topic read failed; the poll retries'))
-      .finally(() => {
-        watch.reading = undefined;
-      });
-    return watch.reading;
-  }
-
-  private unlisten(watch: Watch, listener: Listener) {
-    watch.listeners.delete(listener);
-    if (watch.listeners.size === 0 && this.watches.get(watch.topicId) === watch) {
-      this.watches.delete(watch.topicId);
-      watch.stopNotifications();
-    }
-    if (this.watches.size === 0 && this.poller) {
-      clearInterval(this.poller);
-      this.poller = undefined;
-    }
+    return this.hub.size;
   }
 
   /**
@@ -145,18 +82,16 @@ export class TopicFeedHub {
   private async *events(topicId: string, stopped: AbortSignal): AsyncGenerator<TopicGenerationEvent> {
     const queue: Array<TopicState | null> = [];
     let wake: (() => void) | undefined;
-    const listener: Listener = (state) => {
-      queue.push(state);
-      wake?.();
-    };
     stopped.addEventListener('abort', () => wake?.(), { once: true });
     // Listen (and wait until the subscription is live) before reading, so nothing written in
     // between is missed; every state comes from the hub's serialised reads, in order.
-    const watch = this.watch(topicId);
-    watch.listeners.add(listener);
+    const watch = this.hub.listen(topicId, (state) => {
+      queue.push(state);
+      wake?.();
+    });
     try {
       await watch.live;
-      void this.read(watch);
+      void watch.refresh();
       let last: string | undefined;
       for (;;) {
         while (queue.length) {
@@ -178,7 +113,7 @@ export class TopicFeedHub {
         if (stopped.aborted) return;
       }
     } finally {
-      this.unlisten(watch, listener);
+      watch.stop();
     }
   }
 }

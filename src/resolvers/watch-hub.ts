@@ -1,0 +1,115 @@
+// What the task and topic feeds share: per followed key, one pub/sub subscription and one
+// database read per change in this process, however many clients follow it. A
+// notification only says "read again" (Redis pub/sub is at-most-once); a poll covers lost
+// ones. Reads of one key are serialised, so every listener sees updates in order.
+import { logger } from '../logger.js';
+import type { PubSub, PubSubTopics } from '../pubsub.js';
+
+export interface WatchHubOptions<Update> {
+  pubsub: PubSub;
+  topic: keyof PubSubTopics;
+  pollMs: number;
+  /** What changed for this key since its last read; undefined: nothing. */
+  read(key: string): Promise<Update | undefined>;
+  /** The last listener of a key left (drop any per-key state). */
+  onIdle?(key: string): void;
+}
+
+export interface WatchHandle {
+  /** Settles once notifications for the key are live, or when waiting was given up (the poll covers it). */
+  live: Promise<void>;
+  /** Reads now (serialised with the notification- and poll-driven reads). */
+  refresh(): Promise<void>;
+  stop(): void;
+}
+
+interface Watch<Update> {
+  listeners: Set<(update: Update) => void>;
+  reading?: Promise<void>;
+  readAgain: boolean;
+  live: Promise<void>;
+  stopNotifications(): void;
+}
+
+export class WatchHub<Update> {
+  private readonly watches = new Map<string, Watch<Update>>();
+  private poller: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: WatchHubOptions<Update>) {}
+
+  /** Followed keys (for tests and metrics). */
+  get size(): number {
+    return this.watches.size;
+  }
+
+  listen(key: string, listener: (update: Update) => void): WatchHandle {
+    const watch = this.watch(key);
+    watch.listeners.add(listener);
+    return {
+      live: watch.live,
+      refresh: () => this.read(key, watch),
+      stop: () => this.unlisten(key, watch, listener),
+    };
+  }
+
+  close(): void {
+    clearInterval(this.poller);
+    this.poller = undefined;
+    for (const watch of this.watches.values()) watch.stopNotifications();
+    this.watches.clear();
+  }
+
+  private watch(key: string): Watch<Update> {
+    const existing = this.watches.get(key);
+    if (existing) return existing;
+    const notifications = this.options.pubsub.subscribe(this.options.topic, key);
+    const watch: Watch<Update> = {
+      listeners: new Set(),
+      readAgain: false,
+      live: notifications.ready.catch(() => undefined),
+      stopNotifications: () => void notifications.return?.(),
+    };
+    this.watches.set(key, watch);
+    void (async () => {
+      for await (const _ of notifications) void this.read(key, watch);
+    })().catch(() => {});
+    // The poll runs only while something is followed.
+    this.poller ??= setInterval(() => {
+      for (const [each, eachWatch] of this.watches) void this.read(each, eachWatch);
+    }, this.options.pollMs).unref();
+    return watch;
+  }
+
+  /** One read at a time per key; a change during a read triggers one more. */
+  private read(key: string, watch: Watch<Update>): Promise<void> {
+    if (watch.reading) {
+      watch.readAgain = true;
+      return watch.reading;
+    }
+    watch.reading = (async () => {
+      do {
+        watch.readAgain = false;
+        const update = await this.options.read(key);
+        if (update !== undefined) for (const listener of watch.listeners) listener(update);
+      } while (watch.readAgain);
+    })()
+      .catch((err) => logger.warn({ err: (err as Error).message, topic: this.options.topic, key }, 'read failed; the poll retries'))
+      .finally(() => {
+        watch.reading = undefined;
+      });
+    return watch.reading;
+  }
+
+  private unlisten(key: string, watch: Watch<Update>, listener: (update: Update) => void): void {
+    watch.listeners.delete(listener);
+    if (watch.listeners.size === 0 && this.watches.get(key) === watch) {
+      this.watches.delete(key);
+      watch.stopNotifications();
+      this.options.onIdle?.(key);
+    }
+    if (this.watches.size === 0 && this.poller) {
+      clearInterval(this.poller);
+      this.poller = undefined;
+    }
+  }
+}
