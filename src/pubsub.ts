@@ -165,7 +165,21 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   // deaf to its messages (measured: status 'connect' → no 'message' events); wait for it.
   const whenConnected = () =>
     subscriber.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => subscriber.once('ready', () => resolve()));
-  return wrap('redis', engine as unknown as Engine, prefix, {
+  const redisEngine: Engine = {
+    publish: (trigger, payload) => engine.publish(trigger, payload),
+    subscribe: (trigger, onMessage) => {
+      const subscribed = engine.subscribe(trigger, onMessage);
+      // graphql-redis-subscriptions also keeps a second promise for a SUBSCRIBE in flight and
+      // rejects it with nobody listening when that SUBSCRIBE fails (Redis away): an unhandled
+      // rejection. `subscribed` itself is handled by our caller.
+      (engine as unknown as { subsPendingRefsMap: Map<string, { pending: Promise<unknown> }> }).subsPendingRefsMap
+        .get(trigger)
+        ?.pending.catch(() => {});
+      return subscribed;
+    },
+    unsubscribe: (id) => engine.unsubscribe(id),
+  };
+  return wrap('redis', redisEngine, prefix, {
     ping: async () => {
       try {
         return (await publisher.ping()) === 'PONG';
