@@ -4,7 +4,7 @@
 // Operations run through yoga's envelop pipeline, so masked errors and auth apply.
 import { randomUUID } from 'node:crypto';
 import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import { createHandler } from 'graphql-sse/lib/use/fetch';
+import { createHandler, type HandlerOptions } from 'graphql-sse';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { callerOf, type Context, type ContextOptions } from './context.js';
 import { ErrorCode, maskError } from './errors.js';
@@ -66,12 +66,74 @@ function requestErrors(errors: readonly GraphQLError[]) {
 const json = (status: number, statusText: string, body: unknown, headers: Record<string, string> = {}) =>
   [JSON.stringify(body), { status, statusText, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } }] as const;
 
+interface FetchApi {
+  Response: typeof Response;
+  ReadableStream: typeof ReadableStream;
+  TextEncoder: typeof TextEncoder;
+}
+
+/**
+ * graphql-sse's fetch adapter (`graphql-sse/lib/use/fetch`), except that the messages of a
+ * stream that are ready together leave as one chunk: theirs writes each message as its
+ * own chunk, one socket write each, and one task event fanned out to the hundreds of
+ * subscriptions of a single-connection stream made that the main cost.
+ */
+function createFetchHandler(options: HandlerOptions<Request, FetchApi>, api: FetchApi): (request: Request) => Promise<Response> {
+  const handler = createHandler(options);
+  return async (request) => {
+    const [body, init] = await handler({
+      method: request.method,
+      url: request.url,
+      headers: request.headers,
+      body: () => request.text(),
+      raw: request,
+      context: api,
+    });
+    if (!body || typeof body === 'string') return new api.Response(body, init);
+    const encoder = new api.TextEncoder();
+    let waiting: Promise<IteratorResult<string>> | undefined;
+    let cancelled = false;
+    const stream = new api.ReadableStream<Uint8Array>({
+      async pull(controller) {
+        let step = await (waiting ?? body.next());
+        waiting = undefined;
+        // Everything the stream produces before the event loop's next check phase joins this chunk.
+        let tickEnded = false;
+        const endOfTick = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+          tickEnded = true;
+        });
+        let text = '';
+        while (!step.done) {
+          text += step.value;
+          const next = body.next();
+          await Promise.race([next, endOfTick]);
+          if (tickEnded) {
+            waiting = next;
+            next.catch(() => {}); // awaited by the next pull, unless the client left first
+            break;
+          }
+          step = await next;
+        }
+        if (text) controller.enqueue(encoder.encode(text));
+        if (step.done) controller.close();
+      },
+      async cancel() {
+        cancelled = true;
+        await body.return(undefined);
+      },
+    });
+    if (request.signal.aborted) void body.return(undefined);
+    else request.signal.addEventListener('abort', () => void (cancelled || body.return(undefined)));
+    return new api.Response(stream, init);
+  };
+}
+
 /** The fetch handler for /graphql/stream (and event-stream requests on /graphql). */
 export function createSseHandler(
   yoga: YogaServerInstance<Record<string, never>, Context>,
   contextOptions: ContextOptions,
 ): (request: Request) => Promise<Response> {
-  return createHandler(
+  return createFetchHandler(
     {
       // Every request authenticates like a query. Stream tokens carry their owner's id,
       // so one caller cannot attach operations to another caller's stream.

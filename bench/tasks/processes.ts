@@ -12,7 +12,9 @@ export interface BenchChild {
 }
 
 export function spawnBenchScript(script: string, env: Record<string, string>): BenchChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], {
+  // BENCH_CHILD_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=prof" to profile the children.
+  const nodeArgs = process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, script)], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

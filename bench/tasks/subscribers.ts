@@ -12,6 +12,7 @@ const perClient = Number(process.env.PER_CLIENT ?? 100);
 const query = 'subscription($id: ID!) { taskProgress(taskId: $id) { sequence status at } }';
 
 const latencies: number[] = [];
+const bySequence: number[][] = [];
 let firstEvents = 0;
 let completed = 0;
 // PER_CLIENT=1: distinct connections (one event stream per subscription).
@@ -41,7 +42,9 @@ await new Promise<void>(async (resolveAll, reject) => {
             if (firstEvents % WAVE === 0) waveReady();
             return;
           }
-          latencies.push(Date.now() - Date.parse(data!.taskProgress.at));
+          const latency = Date.now() - Date.parse(data!.taskProgress.at);
+          latencies.push(latency);
+          if (process.env.BENCH_DEBUG) (bySequence[data!.taskProgress.sequence] ??= []).push(latency);
         },
         error: reject,
         complete: () => {
@@ -52,5 +55,12 @@ await new Promise<void>(async (resolveAll, reject) => {
   }
 });
 for (const client of clients) client.dispose();
+if (process.env.BENCH_DEBUG) {
+  for (const [sequence, values] of bySequence.entries()) {
+    if (!values) continue;
+    values.sort((a, b) => a - b);
+    console.error(`sequence ${sequence}: min ${values[0]} p50 ${values[values.length >> 1]} max ${values.at(-1)} ms`);
+  }
+}
 // Exit only once the (large) line is flushed: process.exit would cut a piped stdout short.
 process.stdout.write(`${JSON.stringify({ latencies })}\n`, () => process.exit(0));

@@ -1,0 +1,71 @@
+// Fan-out: subscribers of one task get the same event objects from the TaskEventHub, and
+// executing the same selection on the same event for the same caller gives the same
+// result. graphql-js (and yoga's executor) execute the selection once per subscriber per
+// event; this plugin executes it once per (event, document, operation, variables, caller)
+// and hands every such subscriber the same result. Each subscriber keeps its own source
+// stream, so its own replay, first event and completion are untouched.
+import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Context } from './context.js';
+
+type Result = ExecutionResult | Promise<ExecutionResult>;
+
+/** Per event object, per document: results by operation, variables and caller. */
+const resultsByEvent = new WeakMap<object, WeakMap<DocumentNode, Map<string, Result>>>();
+
+function sharedResult(args: ExecutionArgs, payload: unknown, callerKey: string): Result {
+  if (typeof payload !== 'object' || payload === null) return execute({ ...args, rootValue: payload });
+  let byDocument = resultsByEvent.get(payload);
+  if (!byDocument) resultsByEvent.set(payload, (byDocument = new WeakMap()));
+  let byKey = byDocument.get(args.document);
+  if (!byKey) byDocument.set(args.document, (byKey = new Map()));
+  const key = `${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${callerKey}`;
+  let result = byKey.get(key);
+  if (!result) {
+    result = execute({ ...args, rootValue: payload });
+    byKey.set(key, result);
+  }
+  return result;
+}
+
+/**
+ * The source stream mapped to results. Not an async generator: a leaving client's
+ * return() must reach the source at once, not after the source's next event.
+ */
+function mapEvents(source: AsyncIterator<unknown>, toResult: (payload: unknown) => Result): AsyncIterableIterator<ExecutionResult> {
+  return {
+    async next() {
+      const step = await source.next();
+      if (step.done) return { value: undefined, done: true };
+      return { value: await toResult(step.value), done: false };
+    },
+    async return() {
+      await source.return?.();
+      return { value: undefined, done: true };
+    },
+    async throw(error: unknown) {
+      await source.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+async function subscribeSharingResults(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  const source = await createSourceEventStream(args);
+  if (!(Symbol.asyncIterator in source)) return source;
+  const { caller } = args.contextValue as Context;
+  const callerKey = `${caller.userId}\n${[...caller.scopes].sort().join(',')}`;
+  return mapEvents(source[Symbol.asyncIterator](), (payload) => sharedResult(args, payload, callerKey));
+}
+
+/** Subscriptions execute each event once per identical subscription (see above). */
+export function useSharedSubscriptionResults(): Plugin<Context> {
+  return {
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(subscribeSharingResults as never);
+    },
+  };
+}
