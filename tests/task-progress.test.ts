@@ -91,6 +91,38 @@ describe('taskProgress', () => {
     expect(eventReads).toBeLessThan(log.length + 5);
   });
 
+  it('executes each event once for all followers with the same selection, not once per follower', async () => {
+    const app = await h.startApp();
+    const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 600 }, { ownerId: await adminUserId() });
+    const taskId = toGlobalId('Task', row.id);
+    // Task.events reads the log on every execution (findMany: Prisma does not batch it).
+    const withLog = `subscription($taskId: ID!) { taskProgress(taskId: $taskId) { sequence status task { events(first: 1) { edges { node { sequence } } } } } }`;
+    const followers = 12;
+    const subscriptions = await Promise.all(
+      Array.from({ length: followers }, async () => {
+        const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
+        h.onCleanup(() => client.dispose());
+        const events: any[] = [];
+        const { done } = listen<any>(client, withLog, { taskId }, (value) => events.push(value.data!.taskProgress));
+        await waitFor(async () => events.length > 0, 'the current state');
+        return { events, done };
+      }),
+    );
+    h.queryLog.length = 0;
+    await h.startWorker(app.pubsub);
+    await Promise.all(subscriptions.map((s) => s.done));
+    const log = await logOf(row.id);
+    for (const { events } of subscriptions) {
+      expect(events.map((e) => e.sequence)).toEqual(log);
+      expect(events.every((e) => e.task.events.edges[0].node.sequence === 1)).toBe(true);
+    }
+    const liveEvents = log.length - 1;
+    const logReads = h.queryLog.filter((sql) => /FROM "public"."task_events"/.test(sql)).length;
+    // Per live event: one hub read and one shared execution (+ the 1 s poll), never one per follower.
+    expect(logReads).toBeGreaterThanOrEqual(2 * liveEvents);
+    expect(logReads).toBeLessThan(2 * liveEvents + 5);
+  });
+
   it("answers an unknown task and another user's task with NOT_FOUND", async () => {
     const app = await h.startApp();
     const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 1 }, { ownerId: await adminUserId() });
