@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { db } from '../src/db.js';
+import { createInProcessPubSub } from '../src/pubsub.js';
 import { toGlobalId } from '../src/resolvers/ids.js';
 import { CreateAgentMutation, CreateApiKeyMutation } from './client/operations.js';
 import { createCorpus } from './utils/corpus.js';
@@ -214,5 +215,61 @@ describe('retention', () => {
     expect(await db().task.count({ where: { id: old.id } })).toBe(0);
     expect(await db().taskEvent.count({ where: { taskId: old.id } })).toBe(0);
     expect(await db().task.count({ where: { id: { in: [recent.id, pending.id] } } })).toBe(2);
+  });
+});
+
+describe("the worker's statements", () => {
+  const pubsub = createInProcessPubSub('worker-statements:');
+  async function claimAll(workerId: string, count: number) {
+    const { claimTasks } = await import('../src/workers/sql/claim.js');
+    const owner = await adminUserId();
+    for (let i = 0; i < count; i++) await enqueueTestTask(pubsub, 'test_sleep', { ms: 1 }, { ownerId: owner });
+    return claimTasks(db(), workerId, ['test_sleep'], 60_000, count);
+  }
+
+  it('finishes attempts and claims the freed slots in one statement, each change with its event', async () => {
+    const { finishAndClaimTasks } = await import('../src/workers/sql/finish-and-claim.js');
+    const running = await claimAll('worker-a', 3);
+    const owner = await adminUserId();
+    const waiting = [];
+    for (const priority of ['LOW', 'HIGH', 'MEDIUM'] as const) waiting.push((await enqueueTestTask(pubsub, 'test_sleep', { ms: 1 }, { ownerId: owner, priority })).id);
+    const outcomes = [
+      { taskId: running[0]!.id, status: 'COMPLETED' as const, result: { n: 1 }, message: 'completed' },
+      { taskId: running[1]!.id, status: 'FAILED' as const, error: 'bad payload', message: 'failed: bad payload' },
+      // Not held by this worker: left alone.
+      { taskId: running[2]!.id, status: 'COMPLETED' as const, result: null, message: 'completed' },
+    ];
+    await db().task.update({ where: { id: running[2]!.id }, data: { lockedBy: 'worker-b' } });
+    const { finished, claimed } = await finishAndClaimTasks(db(), 'worker-a', outcomes, { types: ['test_sleep'], leaseMs: 60_000, limit: 2 });
+    expect(finished.map((row) => [row.id, row.status]).sort()).toEqual([[running[0]!.id, 'COMPLETED'], [running[1]!.id, 'FAILED']].sort());
+    expect(claimed.map((row) => row.id)).toEqual([waiting[1], waiting[2]]);
+    const rows = await db().task.findMany({ where: { id: { in: [...running.map((r) => r.id), ...waiting] } } });
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    expect(byId.get(running[0]!.id)).toMatchObject({ status: 'COMPLETED', result: { n: 1 }, progressPercent: 100, lockedBy: null });
+    expect(byId.get(running[1]!.id)).toMatchObject({ status: 'FAILED', error: 'bad payload', lockedBy: null });
+    expect(byId.get(running[2]!.id)).toMatchObject({ status: 'RUNNING', lockedBy: 'worker-b' });
+    expect(byId.get(waiting[0]!)).toMatchObject({ status: 'PENDING' });
+    for (const id of [waiting[1]!, waiting[2]!]) expect(byId.get(id)).toMatchObject({ status: 'RUNNING', lockedBy: 'worker-a', attempts: 1 });
+    for (const row of rows) {
+      const events = await db().taskEvent.findMany({ where: { taskId: row.id }, orderBy: { sequence: 'asc' } });
+      expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
+      expect(events.at(-1)).toMatchObject({ sequence: row.lastSequence, status: row.status });
+    }
+  });
+
+  it('finishes a batch while the heartbeat renews the same leases without deadlocking', async () => {
+    const { finishTasks } = await import('../src/workers/sql/finish.js');
+    const { renewLeases } = await import('../src/workers/sql/renew-leases.js');
+    const running = await claimAll('worker-a', 120);
+    // Outcomes in the reverse of the table's order, while the heartbeat walks the table forwards.
+    const outcomes = running.map((row) => ({ taskId: row.id, status: 'COMPLETED' as const, result: null, message: 'completed' })).reverse();
+    const batches = Array.from({ length: 6 }, (_, i) => outcomes.slice(i * 20, i * 20 + 20));
+    const heartbeats = (async () => {
+      for (let i = 0; i < 40; i++) await renewLeases(db(), 'worker-a', 60_000);
+    })();
+    const finished = await Promise.all(batches.map((batch) => finishTasks(db(), 'worker-a', batch)));
+    await heartbeats;
+    expect(finished.flat()).toHaveLength(120);
+    expect(await db().task.count({ where: { id: { in: running.map((r) => r.id) }, status: 'COMPLETED' } })).toBe(120);
   });
 });

@@ -8,7 +8,9 @@ import { db } from '../db.js';
 import { logger } from '../logger.js';
 import type { PubSub } from '../pubsub.js';
 import { claimTasks } from './sql/claim.js';
-import { finishTask } from './sql/finish.js';
+import { batchWrites } from './batch.js';
+import { finishAndClaimTasks } from './sql/finish-and-claim.js';
+import type { TaskOutcomeOf } from './sql/finish.js';
 import { reclaimExpiredLeases } from './sql/reclaim-expired.js';
 import { recordProgress } from './sql/record-progress.js';
 import { renewLeases } from './sql/renew-leases.js';
@@ -56,6 +58,27 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const registration = { id, hostname: hostname(), pid: process.pid, concurrency: options.concurrency };
   await db().worker.create({ data: registration });
 
+  /** Slots promised to claims in flight (so two claims never fill the same free slot). */
+  let claiming = 0;
+  const freeSlots = () => (stopping ? 0 : Math.max(0, options.concurrency - running.size - claiming));
+
+  // Attempts that end together are recorded in one statement, which also claims the tasks
+  // for the slots they free: a busy worker's turn is one commit.
+  const finishTask = batchWrites(async (outcomes: TaskOutcomeOf[]) => {
+    // The finishing tasks still count in `running` until this resolves.
+    const limit = stopping ? 0 : Math.min(options.concurrency, freeSlots() + outcomes.length);
+    claiming += limit;
+    let changed;
+    try {
+      changed = await finishAndClaimTasks(db(), id, outcomes, { types, leaseMs: options.leaseMs, limit });
+    } finally {
+      claiming -= limit;
+    }
+    for (const task of changed.claimed) start(task);
+    const rows = new Map(changed.finished.map((row) => [row.id, row]));
+    return outcomes.map((outcome) => rows.get(outcome.taskId));
+  });
+
   const publishEvent = (task: { id: string; lastSequence: number }) =>
     options.pubsub.publish('taskEvents', task.id, { taskId: task.id, sequence: task.lastSequence });
 
@@ -102,17 +125,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       clearTimeout(timer);
       await flushing;
       if (signal.aborted) throw signal.reason;
-      finished = await finishTask(db(), task.id, id, { status: 'COMPLETED', result: result ?? null, message: 'completed' });
+      finished = await finishTask({ taskId: task.id, status: 'COMPLETED', result: result ?? null, message: 'completed' });
     } catch (error) {
       clearTimeout(timer);
       await flushing;
       const message = error instanceof Error ? error.message : String(error);
       switch (entry.reason) {
         case 'cancelled':
-          finished = await finishTask(db(), task.id, id, { status: 'CANCELLED', error: 'cancelled while running', message: 'cancelled while running' });
+          finished = await finishTask({ taskId: task.id, status: 'CANCELLED', error: 'cancelled while running', message: 'cancelled while running' });
           break;
         case 'timeout':
-          finished = await finishTask(db(), task.id, id, {
+          finished = await finishTask({ taskId: task.id,
             status: 'TIMEOUT',
             error: `timed out after ${task.timeoutSeconds} s`,
             message: `timed out after ${task.timeoutSeconds} s`,
@@ -129,7 +152,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           break;
         default:
           if (error instanceof NonRetryableError) {
-            finished = await finishTask(db(), task.id, id, { status: 'FAILED', error: message, message: `failed: ${message}` });
+            finished = await finishTask({ taskId: task.id, status: 'FAILED', error: message, message: `failed: ${message}` });
           } else {
             taskLog.warn({ err: error }, 'attempt failed');
             const row = await scheduleRetryOrDeadLetter(db(), task.id, id, message, options.backoffBaseMs, options.backoffMaxMs);
@@ -168,9 +191,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     filling = (async () => {
       do {
         fillAgain = false;
-        while (!stopping && running.size < options.concurrency) {
-          const free = options.concurrency - running.size;
-          const tasks = await claimTasks(db(), id, types, options.leaseMs, free);
+        for (let free = freeSlots(); free > 0; free = freeSlots()) {
+          claiming += free;
+          let tasks;
+          try {
+            tasks = await claimTasks(db(), id, types, options.leaseMs, free);
+          } finally {
+            claiming -= free;
+          }
           for (const task of tasks) start(task);
           if (tasks.length < free) break;
         }

@@ -2,12 +2,13 @@
 // a type this worker runs, by priority (HIGH first: enum order) then age; SKIP LOCKED so
 // concurrent workers never wait on or take the same row. The claims, their leases and
 // their events are one statement.
-import type { PrismaClient } from '../../generated/prisma/client.js';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import type { TaskRow } from './task-row.js';
 
-export async function claimTasks(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, types: string[], leaseMs: number, limit: number): Promise<TaskRow[]> {
-  return client.$queryRaw<TaskRow[]>`
-    WITH next AS (
+/** The claim as CTEs (`claimed` holds the claimed rows), to run alone or with finishTasks. */
+export function claimCtes(workerId: string, types: string[], leaseMs: number, limit: number): Prisma.Sql {
+  return Prisma.sql`
+    next AS (
       SELECT id FROM tasks
       WHERE status = 'PENDING' AND "runAt" <= now() AND type = ANY(${types}::text[])
       ORDER BY priority, "runAt", "createdAt", id
@@ -23,11 +24,17 @@ export async function claimTasks(client: Pick<PrismaClient, '$queryRaw'>, worker
       FROM next WHERE t.id = next.id
       RETURNING t.*
     ),
-    event AS (
+    claim_event AS (
       INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
       SELECT id, "lastSequence", status, "progressPercent", "currentStep", 'attempt ' || attempts || ' started by ' || ${workerId}
       FROM claimed
-    )
+    )`;
+}
+
+/** In claim order. */
+export async function claimTasks(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, types: string[], leaseMs: number, limit: number): Promise<TaskRow[]> {
+  return client.$queryRaw<TaskRow[]>`
+    WITH ${claimCtes(workerId, types, leaseMs, limit)}
     SELECT * FROM claimed ORDER BY priority, "runAt", "createdAt", id`;
 }
 
