@@ -61,6 +61,14 @@ describe('background coverage refresh', () => {
     expect(agentRow.coveragePercent).toBe(100);
   });
 
+  it('answers an unknown or malformed agent id with NOT_FOUND and queues nothing', async () => {
+    const before = [await db().task.count(), await db().taskEvent.count()];
+    for (const agentId of [toGlobalId('Agent', '00000000-0000-0000-0000-000000000000'), 'not-an-id', toGlobalId('Task', '00000000-0000-0000-0000-000000000000')]) {
+      expect(errorCodes(await h.gql(refresh, { input: { agentId } }))).toEqual(['NOT_FOUND']);
+    }
+    expect([await db().task.count(), await db().taskEvent.count()]).toEqual(before);
+  });
+
   it('returns the same task for the same idempotency key, per caller', async () => {
     const agent = await agentFixture();
     const input = { agentId: agent.id, idempotencyKey: 'nightly-2026-11-21' };

@@ -1,6 +1,8 @@
 // `npm run bench -- enqueue`: refreshCoverage(background: true) through GraphQL over a
-// real HTTP server, 50 concurrent clients. Baseline (same run, same server and
-// concurrency): `{ viewer { user } }`, an authenticated query that touches no table.
+// real HTTP server with 50 concurrent clients (another process). Two loads: closed
+// (every client sends again as soon as it has its answer: the server's saturation) and
+// paced (every client sends every BENCH_ENQUEUE_INTERVAL_MS). Baseline (same run, same
+// server, same loads): `{ viewer { user } }`, an authenticated query that touches no table.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connectDatabase, disconnectDatabase } from '../../src/db.js';
@@ -9,27 +11,30 @@ import { createApp } from '../../src/server.js';
 import { formatSummary, heading, line, ms, summarize } from '../stats.js';
 import { openTaskBenchDatabase } from './database.js';
 import { benchAgent } from './fixture.js';
+import { spawnBenchScript } from './processes.js';
 
-const CONCURRENCY = 50;
+const CLIENTS = 50;
 const REQUESTS = Number(process.env.BENCH_ENQUEUE_REQUESTS ?? 3_000);
+// Paced loads: each client sends every INTERVAL ms (200: 250/s offered, 100: 500/s).
+const INTERVALS_MS = (process.env.BENCH_ENQUEUE_INTERVAL_MS ?? '200,100').split(',').map(Number);
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 
-async function load(url: string, body: string): Promise<number[]> {
-  const samples: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < REQUESTS) {
-        next++;
-        const started = performance.now();
-        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body });
-        const json = (await response.json()) as { errors?: unknown };
-        if (json.errors) throw new Error(JSON.stringify(json.errors));
-        samples.push(performance.now() - started);
-      }
-    }),
-  );
-  return samples;
+async function load(url: string, body: string, mode: 'closed' | 'paced', intervalMs = 0, requests = REQUESTS) {
+  const clients = spawnBenchScript('bench/tasks/http-clients.ts', {
+    URL: url,
+    BODY: body,
+    KEY: ADMIN_KEY,
+    CLIENTS: String(CLIENTS),
+    REQUESTS: String(requests),
+    MODE: mode,
+    INTERVAL_MS: String(intervalMs),
+  });
+  try {
+    const result = JSON.parse(await clients.waitFor(/\{"latencies":\[[^\]]*\],"seconds":[\d.]+\}/)) as { latencies: number[]; seconds: number };
+    return { summary: summarize(result.latencies), perSecond: requests / result.seconds };
+  } finally {
+    await clients.stop();
+  }
 }
 
 export async function benchEnqueue(): Promise<void> {
@@ -42,21 +47,23 @@ export async function benchEnqueue(): Promise<void> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   try {
     const { agentId } = await benchAgent();
-    heading(`enqueue (refreshCoverage background, ${CONCURRENCY} concurrent clients, ${REQUESTS} requests, API in this process, no worker)`);
+    heading(`enqueue (refreshCoverage background, ${CLIENTS} concurrent clients in another process, ${REQUESTS} requests per load, no worker)`);
     const viewer = JSON.stringify({ query: '{ viewer { user } }' });
     const enqueue = JSON.stringify({
       query: 'mutation($input: RefreshCoverageInput!) { refreshCoverage(input: $input) { task { id status } } }',
       variables: { input: { agentId, priority: 'MEDIUM' } },
     });
-    await load(url, viewer); // warm-up
-    const baseline = summarize(await load(url, viewer));
-    line('baseline { viewer }', formatSummary(baseline));
-    const started = performance.now();
-    const result = summarize(await load(url, enqueue));
-    const seconds = (performance.now() - started) / 1000;
-    line('refreshCoverage(background: true)', formatSummary(result));
-    line('throughput', `${(REQUESTS / seconds).toFixed(0)} enqueues/s; p99 = ${(result.p99 / baseline.p99).toFixed(2)}x baseline p99`);
-    line('TARGET p99 < 15 ms (seed floor 500 ms)', `${ms(result.p99)}: ${result.p99 < 15 ? 'MET' : 'MISSED'}`);
+    await load(url, viewer, 'closed', 0, 1_000); // warm-up
+    await load(url, enqueue, 'closed', 0, 1_000);
+    for (const intervalMs of [...INTERVALS_MS, 0]) {
+      const mode = intervalMs > 0 ? 'paced' : 'closed';
+      const label = mode === 'paced' ? `paced: each client every ${intervalMs} ms (${((CLIENTS * 1000) / intervalMs).toFixed(0)}/s offered)` : 'closed loop (saturation)';
+      const baseline = await load(url, viewer, mode, intervalMs);
+      const result = await load(url, enqueue, mode, intervalMs);
+      line(`${label}: baseline { viewer }`, `${formatSummary(baseline.summary)}; ${baseline.perSecond.toFixed(0)}/s`);
+      line(`${label}: refreshCoverage`, `${formatSummary(result.summary)}; ${result.perSecond.toFixed(0)}/s; p99 = ${(result.summary.p99 / baseline.summary.p99).toFixed(2)}x baseline p99`);
+      line(`${label}: TARGET p99 < 15 ms (seed floor 500 ms)`, `${ms(result.summary.p99)}: ${result.summary.p99 < 15 ? 'MET' : 'MISSED'}`);
+    }
   } finally {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

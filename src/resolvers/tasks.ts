@@ -3,7 +3,7 @@
 // its event by the SQL in src/workers/sql and announced on pub/sub after commit.
 import { db } from '../db.js';
 import { badUserInput, conflict, notFound } from '../errors.js';
-import type { Prisma } from '../generated/prisma/client.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { TaskPriority, TaskStatus } from '../generated/prisma/enums.js';
 import type { PubSub } from '../pubsub.js';
 import { requestCancellation } from '../workers/sql/cancel.js';
@@ -28,6 +28,17 @@ export interface EnqueueInput {
   idempotencyKey?: string | null;
 }
 
+/** The foreign key a raw statement violated, if that is why it failed. */
+function violatedForeignKey(error: unknown): string | undefined {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2010') return undefined;
+  const cause = (error.meta?.driverAdapterError as { cause?: { kind?: string; constraint?: { index?: string } } } | undefined)?.cause;
+  return cause?.kind === 'ForeignKeyConstraintViolation' ? cause.constraint?.index : undefined;
+}
+
+/**
+ * The task row and its first event in one statement. A deleted or unknown agent is found
+ * by the foreign key (NOT_FOUND), not by a query before: enqueueing is one round trip.
+ */
 export async function enqueueTask(input: EnqueueInput, pubsub: PubSub): Promise<TaskRow> {
   const definition = taskDefinition(input.type);
   const key = input.idempotencyKey?.trim() || null;
@@ -38,6 +49,9 @@ export async function enqueueTask(input: EnqueueInput, pubsub: PubSub): Promise<
     idempotencyKey: key,
     maxAttempts: definition.maxAttempts,
     timeoutSeconds: definition.timeoutSeconds,
+  }).catch((error: unknown) => {
+    if (violatedForeignKey(error) === 'tasks_agentId_fkey') throw notFound('Agent');
+    throw error;
   });
   if (created) {
     await pubsub.publish('taskEvents', task.id, { taskId: task.id, sequence: task.lastSequence });

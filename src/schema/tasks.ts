@@ -1,7 +1,8 @@
 import { builder } from '../builder.js';
 import { db } from '../db.js';
-import { badUserInput } from '../errors.js';
+import { badUserInput, notFound } from '../errors.js';
 import { requireAgentId } from '../resolvers/agents.js';
+import { parseGlobalId } from '../resolvers/ids.js';
 import { computeAndRecordCoverage } from '../resolvers/coverage.js';
 import { taskEventPage, type TaskEventRow } from '../resolvers/task-events.js';
 import {
@@ -15,6 +16,7 @@ import {
   retryTask,
 } from '../resolvers/tasks.js';
 import { checkWebhookUrl } from '../resolvers/webhooks.js';
+import type { TaskRow } from '../workers/sql/task-row.js';
 import { Agent } from './agents.js';
 import { CoverageReport } from './coverage.js';
 
@@ -154,15 +156,12 @@ const RefreshCoverageInput = builder.inputType('RefreshCoverageInput', {
 });
 
 const RefreshCoveragePayload = builder
-  .objectRef<{ taskId: string | null; coverage: Awaited<ReturnType<typeof computeAndRecordCoverage>> | null }>('RefreshCoveragePayload')
+  .objectRef<{ task: TaskRow | null; coverage: Awaited<ReturnType<typeof computeAndRecordCoverage>> | null }>('RefreshCoveragePayload')
   .implement({
     description: 'task when background, coverage when not.',
     fields: (t) => ({
-      task: t.prismaField({
-        type: Task,
-        nullable: true,
-        resolve: (query, payload) => (payload.taskId ? db().task.findUnique({ ...query, where: { id: payload.taskId } }) : null),
-      }),
+      // The row the enqueue statement returned, not read again; relations load on demand.
+      task: t.field({ type: Task, nullable: true, resolve: (payload) => payload.task }),
       coverage: t.field({ type: CoverageReport, nullable: true, resolve: (payload) => payload.coverage }),
     }),
   });
@@ -174,11 +173,12 @@ builder.mutationField('refreshCoverage', (t) =>
     authScopes: { write: true },
     args: { input: t.arg({ type: RefreshCoverageInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
-      const agentId = await requireAgentId(input.agentId);
       if (input.background === false) {
         if (input.webhookUrl || input.idempotencyKey) throw badUserInput('webhookUrl and idempotencyKey need background: true');
-        return { taskId: null, coverage: await computeAndRecordCoverage(agentId, { pubsub: ctx.pubsub }) };
+        return { task: null, coverage: await computeAndRecordCoverage(await requireAgentId(input.agentId), { pubsub: ctx.pubsub }) };
       }
+      const agentId = parseGlobalId('Agent', input.agentId);
+      if (!agentId) throw notFound('Agent');
       const webhookUrl = input.webhookUrl ? await checkWebhookUrl(input.webhookUrl) : null;
       const task = await enqueueTask(
         {
@@ -192,7 +192,7 @@ builder.mutationField('refreshCoverage', (t) =>
         },
         ctx.pubsub,
       );
-      return { taskId: task.id, coverage: null };
+      return { task, coverage: null };
     },
   }),
 );

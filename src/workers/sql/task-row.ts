@@ -1,4 +1,5 @@
 // The tasks row as raw SQL returns it, and the event log entry written with each change.
+import type { Prisma } from '../../generated/prisma/client.js';
 import type { TaskPriority, TaskStatus } from '../../generated/prisma/enums.js';
 
 export interface TaskRow {
@@ -6,7 +7,7 @@ export interface TaskRow {
   type: string;
   status: TaskStatus;
   priority: TaskPriority;
-  payload: unknown;
+  payload: Prisma.JsonValue;
   progressPercent: number;
   currentStep: string | null;
   attempts: number;
@@ -15,7 +16,7 @@ export interface TaskRow {
   runAt: Date;
   lockedBy: string | null;
   lockedUntil: Date | null;
-  result: unknown;
+  result: Prisma.JsonValue;
   error: string | null;
   cancellationRequested: boolean;
   webhookUrl: string | null;
