@@ -50,4 +50,16 @@ describe('crash recovery', () => {
     expect(row).toMatchObject({ status: 'PENDING', attempts: 0, lockedBy: null });
     expect(await db().worker.count({ where: { id: worker.id } })).toBe(0);
   });
+
+  it('leaves no task running in its name when it stops in the middle of busy turns', async () => {
+    const app = await h.startApp();
+    const owner = (await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })).id;
+    for (let i = 0; i < 300; i++) await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 1 }, { ownerId: owner });
+    const worker = await h.startWorker(app.pubsub, { concurrency: 8 });
+    await waitFor(async () => (await db().task.count({ where: { status: 'COMPLETED' } })) >= 40, 'the worker to be busy');
+    await worker.stop(1_000);
+    // Every claim the worker made before it stopped ended (finished or handed back).
+    expect(await db().task.count({ where: { lockedBy: worker.id } })).toBe(0);
+    expect(await db().task.count({ where: { status: 'RUNNING' } })).toBe(0);
+  });
 });

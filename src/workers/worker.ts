@@ -61,20 +61,29 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   /** Slots promised to claims in flight (so two claims never fill the same free slot). */
   let claiming = 0;
   const freeSlots = () => (stopping ? 0 : Math.max(0, options.concurrency - running.size - claiming));
+  /** Claims in flight, each until its tasks have started (stop() waits for them). */
+  const claimsInFlight = new Set<Promise<unknown>>();
+  const claim = <T extends { claimed: TaskRow[] }>(slots: number, statement: () => Promise<T>): Promise<T> => {
+    claiming += slots;
+    const started = (async () => {
+      try {
+        const changed = await statement();
+        for (const task of changed.claimed) start(task);
+        return changed;
+      } finally {
+        claiming -= slots;
+      }
+    })();
+    claimsInFlight.add(started);
+    return started.finally(() => claimsInFlight.delete(started));
+  };
 
   // Attempts that end together are recorded in one statement, which also claims the tasks
   // for the slots they free: a busy worker's turn is one commit.
   const finishTask = batchWrites(async (outcomes: TaskOutcomeOf[]) => {
     // The finishing tasks still count in `running` until this resolves.
     const limit = stopping ? 0 : Math.min(options.concurrency, freeSlots() + outcomes.length);
-    claiming += limit;
-    let changed;
-    try {
-      changed = await finishAndClaimTasks(db(), id, outcomes, { types, leaseMs: options.leaseMs, limit });
-    } finally {
-      claiming -= limit;
-    }
-    for (const task of changed.claimed) start(task);
+    const changed = await claim(limit, () => finishAndClaimTasks(db(), id, outcomes, { types, leaseMs: options.leaseMs, limit }));
     const rows = new Map(changed.finished.map((row) => [row.id, row]));
     return outcomes.map((outcome) => rows.get(outcome.taskId));
   });
@@ -192,14 +201,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       do {
         fillAgain = false;
         for (let free = freeSlots(); free > 0; free = freeSlots()) {
-          claiming += free;
-          let tasks;
-          try {
-            tasks = await claimTasks(db(), id, types, options.leaseMs, free);
-          } finally {
-            claiming -= free;
-          }
-          for (const task of tasks) start(task);
+          const { claimed: tasks } = await claim(free, async () => ({ claimed: await claimTasks(db(), id, types, options.leaseMs, free) }));
           if (tasks.length < free) break;
         }
       } while (fillAgain && !stopping);
@@ -260,6 +262,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       await wakeUps.return?.();
       await cancels.return?.();
       await filling;
+      await Promise.allSettled([...claimsInFlight]);
       const all = () => Promise.all([...running.values()].map((entry) => entry.done));
       const graceTimer = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([all(), graceTimer]);
