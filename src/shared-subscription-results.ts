@@ -13,16 +13,25 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
 /** Per event object, per document: results by operation, variables and caller. */
 const resultsByEvent = new WeakMap<object, WeakMap<DocumentNode, Map<string, Result>>>();
 
-function sharedResult(args: ExecutionArgs, payload: unknown, callerKey: string): Result {
+/**
+ * graphql-js builds `data` from null-prototype objects, which V8 keeps in dictionary mode
+ * and JSON.stringify walks slowly; a result sent to thousands of subscribers is turned into
+ * plain objects once. Results with errors stay as they are (the error masking needs them).
+ */
+function plain(result: ExecutionResult): ExecutionResult {
+  return result.errors ? result : (JSON.parse(JSON.stringify(result)) as ExecutionResult);
+}
+
+function sharedResult(args: ExecutionArgs, payload: unknown, key: string): Result {
   if (typeof payload !== 'object' || payload === null) return execute({ ...args, rootValue: payload });
   let byDocument = resultsByEvent.get(payload);
   if (!byDocument) resultsByEvent.set(payload, (byDocument = new WeakMap()));
   let byKey = byDocument.get(args.document);
   if (!byKey) byDocument.set(args.document, (byKey = new Map()));
-  const key = `${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${callerKey}`;
   let result = byKey.get(key);
   if (!result) {
-    result = execute({ ...args, rootValue: payload });
+    const executed = execute({ ...args, rootValue: payload });
+    result = executed instanceof Promise ? executed.then(plain) : plain(executed);
     byKey.set(key, result);
   }
   return result;
@@ -33,11 +42,15 @@ function sharedResult(args: ExecutionArgs, payload: unknown, callerKey: string):
  * return() must reach the source at once, not after the source's next event.
  */
 function mapEvents(source: AsyncIterator<unknown>, toResult: (payload: unknown) => Result): AsyncIterableIterator<ExecutionResult> {
+  // then-chains rather than async functions: this runs per subscriber per event.
+  const stepOf = (result: ExecutionResult): IteratorResult<ExecutionResult> => ({ value: result, done: false });
   return {
-    async next() {
-      const step = await source.next();
-      if (step.done) return { value: undefined, done: true };
-      return { value: await toResult(step.value), done: false };
+    next() {
+      return source.next().then((step): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> => {
+        if (step.done) return { value: undefined, done: true };
+        const result = toResult(step.value);
+        return result instanceof Promise ? result.then(stepOf) : stepOf(result);
+      });
     },
     async return() {
       await source.return?.();
@@ -57,8 +70,9 @@ async function subscribeSharingResults(args: ExecutionArgs): Promise<AsyncIterab
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source;
   const { caller } = args.contextValue as Context;
-  const callerKey = `${caller.userId}\n${[...caller.scopes].sort().join(',')}`;
-  return mapEvents(source[Symbol.asyncIterator](), (payload) => sharedResult(args, payload, callerKey));
+  // What besides the document decides the result; computed once per subscription.
+  const key = `${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${caller.userId}\n${[...caller.scopes].sort().join(',')}`;
+  return mapEvents(source[Symbol.asyncIterator](), (payload) => sharedResult(args, payload, key));
 }
 
 /** Subscriptions execute each event once per identical subscription (see above). */

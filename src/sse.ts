@@ -27,14 +27,13 @@ function endOnError(results: AsyncIterable<ExecutionResult>): AsyncIterableItera
   const source = results[Symbol.asyncIterator]();
   let ended = false;
   return {
-    async next() {
-      if (ended) return { value: undefined, done: true };
-      try {
-        return await source.next();
-      } catch (error) {
+    next() {
+      if (ended) return Promise.resolve({ value: undefined, done: true });
+      // A then-chain, not an async function: this runs per subscriber per event.
+      return source.next().then(undefined, (error: unknown) => {
         ended = true;
         return { value: { errors: [maskError(error) as GraphQLError] }, done: false };
-      }
+      });
     },
     async return() {
       ended = true;
@@ -91,31 +90,31 @@ function createFetchHandler(options: HandlerOptions<Request, FetchApi>, api: Fet
     });
     if (!body || typeof body === 'string') return new api.Response(body, init);
     const encoder = new api.TextEncoder();
-    let waiting: Promise<IteratorResult<string>> | undefined;
     let cancelled = false;
+    // Pushed, not pulled: graphql-sse queues its messages without bound anyway. Messages
+    // produced before the event loop's next check phase leave as one chunk.
     const stream = new api.ReadableStream<Uint8Array>({
-      async pull(controller) {
-        let step = await (waiting ?? body.next());
-        waiting = undefined;
-        // Everything the stream produces before the event loop's next check phase joins this chunk.
-        let tickEnded = false;
-        const endOfTick = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-          tickEnded = true;
-        });
+      start(controller) {
         let text = '';
-        while (!step.done) {
-          text += step.value;
-          const next = body.next();
-          await Promise.race([next, endOfTick]);
-          if (tickEnded) {
-            waiting = next;
-            next.catch(() => {}); // awaited by the next pull, unless the client left first
-            break;
+        let flushScheduled = false;
+        const flush = () => {
+          flushScheduled = false;
+          if (text && !cancelled) controller.enqueue(encoder.encode(text));
+          text = '';
+        };
+        void (async () => {
+          for await (const message of body) {
+            text += message;
+            if (!flushScheduled) {
+              flushScheduled = true;
+              setImmediate(flush);
+            }
           }
-          step = await next;
-        }
-        if (text) controller.enqueue(encoder.encode(text));
-        if (step.done) controller.close();
+          flush();
+          if (!cancelled) controller.close();
+        })().catch((error: unknown) => {
+          if (!cancelled) controller.error(error);
+        });
       },
       async cancel() {
         cancelled = true;

@@ -37,9 +37,22 @@ export async function benchFanout(): Promise<void> {
   line('gc between measurements', (globalThis as { gc?: unknown }).gc ? 'yes (--expose-gc)' : 'no (run with NODE_OPTIONS=--expose-gc for exact memory)');
   const owner = await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} });
   let baselineP99 = Number.NaN;
+  // One worker for all levels, warmed up by a first task: what is measured is the fan-out,
+  // not a worker process starting.
+  const worker = spawnBenchScript('bench/tasks/worker-process.ts', { DATABASE_URL: database.url, REDIS_URL: redisUrl ?? '', PUBSUB_PREFIX: prefix });
+  const release = async (taskId: string) => {
+    await db().task.update({ where: { id: taskId }, data: { runAt: new Date() } });
+    await pubsub.publish('taskReady', 'queue', { type: 'ticker' });
+  };
+  const later = new Date(Date.now() + 3_600_000);
   try {
+    await worker.waitFor(/ready \S+/);
+    const warmUp = await insertTask(db(), { type: 'ticker', priority: 'HIGH', payload: { ticks: 5, intervalMs: 20 }, maxAttempts: 1, timeoutSeconds: 60, ownerId: owner.id });
+    await pubsub.publish('taskReady', 'queue', { type: 'ticker' });
+    while ((await db().task.findUniqueOrThrow({ where: { id: warmUp.task.id } })).status !== 'COMPLETED') await new Promise((resolve) => setTimeout(resolve, 50));
     for (const subscriptions of LEVELS) {
-      const { task } = await insertTask(db(), { type: 'ticker', priority: 'HIGH', payload: { ticks: 20, intervalMs: 300 }, maxAttempts: 1, timeoutSeconds: 600, ownerId: owner.id });
+      // Held back (runAt in an hour) until every subscriber has its first event.
+      const { task } = await insertTask(db(), { type: 'ticker', priority: 'HIGH', payload: { ticks: 20, intervalMs: 300 }, maxAttempts: 1, timeoutSeconds: 600, ownerId: owner.id, runAt: later });
       const before = settledMemory();
       const clients = spawnBenchScript('bench/tasks/subscribers.ts', {
         URL: url,
@@ -48,17 +61,14 @@ export async function benchFanout(): Promise<void> {
         SUBSCRIPTIONS: String(subscriptions),
         PER_CLIENT: process.env.BENCH_FANOUT_PER_CLIENT ?? '100',
       });
-      let worker: ReturnType<typeof spawnBenchScript> | undefined;
       let result: { latencies: number[] };
       let after: NodeJS.MemoryUsage;
       try {
         await clients.waitFor(/subscribed/);
         after = settledMemory();
-        worker = spawnBenchScript('bench/tasks/worker-process.ts', { DATABASE_URL: database.url, REDIS_URL: redisUrl ?? '', PUBSUB_PREFIX: prefix });
+        await release(task.id);
         result = JSON.parse((await clients.waitFor(/\{"latencies":\[[^\]]*\]\}/)).toString()) as { latencies: number[] };
       } finally {
-        // Never leave a worker behind: it would take the next run's tasks.
-        await worker?.stop();
         await clients.stop();
       }
       const summary = summarize(result.latencies);
@@ -72,6 +82,8 @@ export async function benchFanout(): Promise<void> {
       }
     }
   } finally {
+    // Never leave a worker behind: it would take the next run's tasks.
+    await worker.stop();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
     app.close();
