@@ -1,6 +1,6 @@
 // A worker killed with SIGKILL mid-task loses nothing: its lease expires, another worker
 // takes the task over, and the side effect (the coverage history entry) stays single.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { db } from '../src/db.js';
 import { CreateAgentMutation } from './client/operations.js';
 import { createCorpus } from './utils/corpus.js';
@@ -10,6 +10,8 @@ import { enqueueTestTask } from './utils/test-tasks.js';
 import { waitFor } from './utils/wait.js';
 
 const h = useHarness();
+// A test's workers would take the next test's tasks.
+afterEach(() => h.stopWorkers());
 const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 
 describe('crash recovery', () => {

@@ -144,7 +144,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           finished = await finishTask({ taskId: task.id, status: 'CANCELLED', error: 'cancelled while running', message: 'cancelled while running' });
           break;
         case 'timeout':
-          finished = await finishTask({ taskId: task.id,
+          finished = await finishTask({
+            taskId: task.id,
             status: 'TIMEOUT',
             error: `timed out after ${task.timeoutSeconds} s`,
             message: `timed out after ${task.timeoutSeconds} s`,
