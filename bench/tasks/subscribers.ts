@@ -2,59 +2,90 @@
 // subscriptions to one task over graphql-sse single-connection streams (PER_CLIENT
 // subscriptions per stream). Prints "subscribed" once every subscription got its first
 // event, then a JSON line of publish→receive latencies once all have completed.
+// CLIENT=light (default): the minimal protocol client of stream-client.ts;
+// CLIENT=graphql-sse: graphql-sse's own client (PER_CLIENT=1: distinct connections).
 import { createClient } from 'graphql-sse';
+import { openStream, type StreamMessage } from './stream-client.js';
 
 const url = process.env.URL!;
 const key = process.env.KEY!;
 const taskId = process.env.TASK_ID!;
 const total = Number(process.env.SUBSCRIPTIONS);
 const perClient = Number(process.env.PER_CLIENT ?? 100);
+const clientKind = process.env.CLIENT ?? 'light';
 const query = 'subscription($id: ID!) { taskProgress(taskId: $id) { sequence status at } }';
+type Progress = { taskProgress: { sequence: number; status: string; at: string } };
 
 const latencies: number[] = [];
 const bySequence: number[][] = [];
 let firstEvents = 0;
 let completed = 0;
-// PER_CLIENT=1: distinct connections (one event stream per subscription).
-const singleConnection = perClient > 1;
-const clients = Array.from({ length: Math.ceil(total / perClient) }, () =>
-  createClient({ url, singleConnection, headers: { authorization: `Bearer ${key}` }, retryAttempts: 0 }),
-);
+let resolveAll: () => void = () => {};
 // Subscribe in waves of WAVE, each after the previous wave got its first events: the
 // registration requests would otherwise all hit the listen backlog at once.
 const WAVE = 250;
 let waveReady: () => void = () => {};
-await new Promise<void>(async (resolveAll, reject) => {
-  for (let i = 0; i < total; i++) {
-    if (i > 0 && i % WAVE === 0) await new Promise<void>((resolve) => ((waveReady = resolve), firstEvents >= i && resolve()));
-    let first = true;
-    clients[i % clients.length]!.subscribe<{ taskProgress: { sequence: number; status: string; at: string } }>(
-      { query, variables: { id: taskId } },
-      {
-        next: ({ data, errors }) => {
-          if (errors) {
-            console.error(`subscription ${i} failed: ${JSON.stringify(errors)}`);
-            process.exit(2);
-          }
-          if (first) {
-            first = false;
-            if (++firstEvents === total) console.log('subscribed');
-            if (firstEvents % WAVE === 0) waveReady();
-            return;
-          }
-          const latency = Date.now() - Date.parse(data!.taskProgress.at);
-          latencies.push(latency);
-          if (process.env.BENCH_DEBUG) (bySequence[data!.taskProgress.sequence] ??= []).push(latency);
-        },
-        error: reject,
-        complete: () => {
-          if (++completed === total) resolveAll();
-        },
-      },
-    );
-  }
-});
-for (const client of clients) client.dispose();
+const allCompleted = new Promise<void>((resolve) => (resolveAll = resolve));
+
+/** One subscription's sink: its first event is the current state, the rest are timed. */
+function sink() {
+  let first = true;
+  return {
+    next(payload: { data?: unknown; errors?: unknown }) {
+      if (payload.errors) {
+        console.error(`subscription failed: ${JSON.stringify(payload.errors)}`);
+        process.exit(2);
+      }
+      if (first) {
+        first = false;
+        if (++firstEvents === total) console.log('subscribed');
+        if (firstEvents % WAVE === 0) waveReady();
+        return;
+      }
+      const { sequence, at } = (payload.data as Progress).taskProgress;
+      const latency = Date.now() - Date.parse(at);
+      latencies.push(latency);
+      if (process.env.BENCH_DEBUG) (bySequence[sequence] ??= []).push(latency);
+    },
+    complete() {
+      if (++completed === total) resolveAll();
+    },
+  };
+}
+
+type Sink = ReturnType<typeof sink>;
+type Subscribe = (i: number, sink: Sink) => void;
+let subscribe: Subscribe;
+let dispose: () => void;
+if (clientKind === 'graphql-sse') {
+  const clients = Array.from({ length: Math.ceil(total / perClient) }, () =>
+    createClient({ url, singleConnection: perClient > 1, headers: { authorization: `Bearer ${key}` }, retryAttempts: 0 }),
+  );
+  subscribe = (i, s) =>
+    clients[i % clients.length]!.subscribe({ query, variables: { id: taskId } }, { next: s.next, complete: s.complete, error: (error) => s.next({ errors: [String(error)] }) });
+  dispose = () => clients.forEach((client) => client.dispose());
+} else {
+  const sinks = new Map<string, Sink>();
+  const onMessage = (message: StreamMessage) => {
+    const target = sinks.get(message.id)!;
+    if (message.event === 'next') target.next(message.payload!);
+    else target.complete();
+  };
+  const streams = await Promise.all(Array.from({ length: Math.ceil(total / perClient) }, () => openStream(url, key, onMessage)));
+  subscribe = (i, s) => {
+    const id = String(i);
+    sinks.set(id, s);
+    void streams[i % streams.length]!.subscribe(id, query, { id: taskId }).catch((error) => s.next({ errors: [String(error)] }));
+  };
+  dispose = () => streams.forEach((stream) => stream.close());
+}
+
+for (let i = 0; i < total; i++) {
+  if (i > 0 && i % WAVE === 0) await new Promise<void>((resolve) => ((waveReady = resolve), firstEvents >= i && resolve()));
+  subscribe(i, sink());
+}
+await allCompleted;
+dispose();
 if (process.env.BENCH_DEBUG) {
   for (const [sequence, values] of bySequence.entries()) {
     if (!values) continue;
