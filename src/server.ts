@@ -12,7 +12,6 @@ import type { PubSub } from './pubsub.js';
 import { TaskEventHub } from './resolvers/task-events.js';
 import { serveArtifactDownload } from './resolvers/topic-downloads.js';
 import { schema } from './schema/index.js';
-import { useSharedSubscriptionResults } from './shared-subscription-results.js';
 import { createSseHandler } from './sse.js';
 
 export interface ServerOptions {
@@ -111,7 +110,7 @@ export function createApp(options: ServerOptions): App {
     },
     // The GraphiQL bundle is served from this process: no CDN, works offline.
     renderGraphiQL,
-    plugins: [routes, useSharedSubscriptionResults()],
+    plugins: [routes],
   });
   sseHandler = createSseHandler(yoga, contextOptions);
 

@@ -1,11 +1,10 @@
 // Fan-out: subscribers of one task get the same event objects from the TaskEventHub, and
 // executing the same selection on the same event for the same caller gives the same
 // result. graphql-js (and yoga's executor) execute the selection once per subscriber per
-// event; this plugin executes it once per (event, document, operation, variables, caller)
+// event; this executes it once per (event, document, operation, variables, caller)
 // and hands every such subscriber the same result. Each subscriber keeps its own source
 // stream, so its own replay, first event and completion are untouched.
 import { createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
 import type { Context } from './context.js';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
@@ -66,20 +65,12 @@ function mapEvents(source: AsyncIterator<unknown>, toResult: (payload: unknown) 
   };
 }
 
-async function subscribeSharingResults(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+/** graphql-js's subscribe, except that identical subscriptions share each event's result. */
+export async function subscribeSharingResults(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source;
   const { caller } = args.contextValue as Context;
   // What besides the document decides the result; computed once per subscription.
   const key = `${args.operationName ?? ''}\n${JSON.stringify(args.variableValues ?? {})}\n${caller.userId}\n${[...caller.scopes].sort().join(',')}`;
   return mapEvents(source[Symbol.asyncIterator](), (payload) => sharedResult(args, payload, key));
-}
-
-/** Subscriptions execute each event once per identical subscription (see above). */
-export function useSharedSubscriptionResults(): Plugin<Context> {
-  return {
-    onSubscribe({ setSubscribeFn }) {
-      setSubscribeFn(subscribeSharingResults as never);
-    },
-  };
 }

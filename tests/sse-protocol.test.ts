@@ -40,6 +40,21 @@ describe('graphql-sse', () => {
     expect(body).toContain('event: complete');
   });
 
+  it('answers subscription request errors with their codes and nothing internal', async () => {
+    const app = await h.startApp();
+    const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey, singleConnection: true });
+    h.onCleanup(() => client.dispose());
+    const progress = 'subscription($id: ID!, $after: Int) { taskProgress(taskId: $id, afterSequence: $after) { sequence } }';
+    const unknownTask = Buffer.from('Task:00000000-0000-0000-0000-000000000000').toString('base64');
+    const wrongType = await collect(client, progress, { id: unknownTask, after: 'seven' });
+    const unknown = await collect(client, progress, { id: unknownTask });
+    expect([...wrongType, ...unknown].map((r) => r.errors?.[0]?.extensions?.code)).toEqual(['BAD_USER_INPUT', 'NOT_FOUND']);
+    for (const result of [...wrongType, ...unknown]) {
+      expect(result.data ?? null).toBeNull();
+      expect(JSON.stringify(result)).not.toMatch(/stack|"http"|originalError/);
+    }
+  });
+
   it('delivers the same validation error through the client, then completes', async () => {
     const app = await h.startApp();
     const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });

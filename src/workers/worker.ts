@@ -217,10 +217,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   async function heartbeat() {
     await db().worker.upsert({ where: { id }, create: registration, update: { lastHeartbeatAt: new Date() } });
     if (running.size === 0) return;
+    // Only tasks started before the renewal are judged: one claimed while it ran is missing
+    // from its answer without having lost anything (that dropped good attempts).
+    const before = [...running.keys()];
     const held = await renewLeases(db(), id, options.leaseMs);
     const heldIds = new Set(held.map((row) => row.id));
     for (const row of held) if (row.cancellationRequested) stopTask(row.id, 'cancelled');
-    for (const taskId of running.keys()) if (!heldIds.has(taskId)) stopTask(taskId, 'lease-lost');
+    for (const taskId of before) if (running.has(taskId) && !heldIds.has(taskId)) stopTask(taskId, 'lease-lost');
   }
 
   async function poll() {
