@@ -1,7 +1,9 @@
 // Subscriptions (and queries) over the graphql-sse protocol, both modes, through
 // graphql-sse's own handler: yoga's plugin answers 400 to a validation error in
 // distinct-connections mode, where PROTOCOL.md wants it as a `next` event.
-// Operations run through yoga's envelop pipeline, so masked errors and auth apply.
+// Operations are parsed, validated and given their context by yoga's envelop pipeline
+// (auth applies); queries and mutations execute there too, subscriptions through
+// subscribeSharingResults with their errors masked here (same maskError as yoga's).
 import { randomUUID } from 'node:crypto';
 import { getOperationAST, GraphQLError, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { createHandler, type HandlerOptions } from 'graphql-sse';
