@@ -45,6 +45,10 @@ describe('taskProgress', () => {
       const progressEvents = events.filter((e) => e.status === 'RUNNING' && e.currentStep === 'sleeping');
       expect(progressEvents.length).toBeGreaterThan(0);
       expect(progressEvents.length).toBeLessThanOrEqual(5);
+      // ~4 writes/s per task counting the claim's RUNNING event: the first report does not follow it at once.
+      const running = (await db().taskEvent.findMany({ where: { taskId: row.id, status: 'RUNNING' }, orderBy: { sequence: 'asc' } })).map((e) => e.at.getTime());
+      expect(running.length).toBeGreaterThan(1);
+      for (let i = 1; i < running.length; i++) expect(running[i]! - running[i - 1]!).toBeGreaterThanOrEqual(150);
     });
   }
 

@@ -104,7 +104,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const { signal } = entry.controller;
     const timeout = setTimeout(() => stopTask(task.id, 'timeout'), task.timeoutSeconds * 1000);
     let pending: { percent: number; step: string } | undefined;
-    let lastWrite = 0;
+    // The claim wrote this task's RUNNING event just now: it counts towards the rate.
+    let lastWrite = Date.now();
     let flushing: Promise<void> = Promise.resolve();
     let timer: NodeJS.Timeout | undefined;
     const flush = () => {
