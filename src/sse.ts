@@ -192,7 +192,10 @@ export function createSseHandler(
           variableValues: params.variables,
           contextValue,
         };
-        if (operation.operation !== 'subscription') return once((await enveloped.execute(args)) as ExecutionResult) as never;
+        if (operation.operation !== 'subscription') {
+          const result = await enveloped.execute(args);
+          return (Symbol.asyncIterator in result ? endOnError(result) : once(result as ExecutionResult)) as never;
+        }
         // Not through envelop's subscribe: its per-event result mapping (for yoga's error
         // masking) cost a quarter of the CPU of a fan-out; results are masked here instead.
         const result = await subscribeSharingResults(args);
