@@ -48,6 +48,13 @@ export function mapPrismaError(error: unknown): GraphQLError | undefined {
   }
 }
 
+/** The foreign key a raw statement ($queryRaw) violated, if that is why it failed. */
+export function violatedForeignKey(error: unknown): string | undefined {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2010') return undefined;
+  const cause = (error.meta?.driverAdapterError as { cause?: { kind?: string; constraint?: { index?: string } } } | undefined)?.cause;
+  return cause?.kind === 'ForeignKeyConstraintViolation' ? cause.constraint?.index : undefined;
+}
+
 /**
  * yoga's maskError: client errors pass, Prisma errors are mapped, anything else is logged
  * and replaced by INTERNAL_SERVER_ERROR without its message or stack.

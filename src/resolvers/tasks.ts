@@ -2,8 +2,8 @@
 // queue position and estimates, cancel, retry, statistics. Every change is written with
 // its event by the SQL in src/workers/sql and announced on pub/sub after commit.
 import { db } from '../db.js';
-import { badUserInput, conflict, notFound } from '../errors.js';
-import { Prisma } from '../generated/prisma/client.js';
+import { badUserInput, conflict, notFound, violatedForeignKey } from '../errors.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { TaskPriority, TaskStatus } from '../generated/prisma/enums.js';
 import type { PubSub } from '../pubsub.js';
 import { requestCancellation } from '../workers/sql/cancel.js';
@@ -26,13 +26,6 @@ export interface EnqueueInput {
   topicId?: string | null;
   webhookUrl?: string | null;
   idempotencyKey?: string | null;
-}
-
-/** The foreign key a raw statement violated, if that is why it failed. */
-function violatedForeignKey(error: unknown): string | undefined {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2010') return undefined;
-  const cause = (error.meta?.driverAdapterError as { cause?: { kind?: string; constraint?: { index?: string } } } | undefined)?.cause;
-  return cause?.kind === 'ForeignKeyConstraintViolation' ? cause.constraint?.index : undefined;
 }
 
 /**
