@@ -2,8 +2,6 @@
 // then end to end through a real HTTP server and graphql-sse's own client. Baselines:
 // SELECT 1 through the same Prisma client, and a `{ __typename }` query over the same
 // SSE transport. Target: first hit under 50 ms.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient } from 'graphql-sse';
 import { streamAgentQuery, STREAM_BATCH_SIZE } from '../src/resolvers/search.js';
@@ -13,6 +11,7 @@ import { captureSql, explainAnalyze } from './explain.js';
 import { ADMIN_API_KEY, createBenchApp } from './graphql.js';
 import type { BenchContext } from './index.js';
 import { SEARCH_QUERIES } from './search.js';
+import { listenBenchApp } from './http-server.js';
 import { checkTarget, formatSummary, heading, indent, line, ms, ratio, repsWithin, summarize, type TargetCheck } from './stats.js';
 
 const TARGET_MS = 50;
@@ -52,11 +51,9 @@ export async function benchStream(context: BenchContext): Promise<TargetCheck[]>
   heading('stream: agentQueryStream, time to first hit');
   const sqlBaseline = await selectOneBaseline();
   const app = createBenchApp();
-  const server = createServer(app.yoga);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenBenchApp(app);
   const client = createClient({
-    url: `http://127.0.0.1:${port}/graphql/stream`,
+    url: `${server.baseUrl}/graphql/stream`,
     headers: { authorization: `Bearer ${ADMIN_API_KEY}` },
     retryAttempts: 0,
   });
@@ -114,10 +111,7 @@ export async function benchStream(context: BenchContext): Promise<TargetCheck[]>
     }
   } finally {
     client.dispose();
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    await server.close();
   }
   return checks;
 }

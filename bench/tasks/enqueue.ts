@@ -3,11 +3,10 @@
 // (every client sends again as soon as it has its answer: the server's saturation) and
 // paced (every client sends every BENCH_ENQUEUE_INTERVAL_MS). Baseline (same run, same
 // server, same loads): `{ viewer { user } }`, an authenticated query that touches no table.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { connectDatabase, disconnectDatabase } from '../../src/db.js';
 import { createInProcessPubSub } from '../../src/pubsub.js';
 import { createApp } from '../../src/server.js';
+import { listenBenchApp } from '../http-server.js';
 import { formatSummary, heading, line, ms, summarize } from '../stats.js';
 import { openTaskBenchDatabase } from './database.js';
 import { benchAgent } from './fixture.js';
@@ -42,9 +41,8 @@ export async function benchEnqueue(): Promise<void> {
   connectDatabase(database.url, { poolSize: 10 });
   const pubsub = createInProcessPubSub('bench:');
   const app = createApp({ adminApiKey: ADMIN_KEY, pubsub });
-  const server = createServer(app.yoga);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  const server = await listenBenchApp(app);
+  const url = `${server.baseUrl}/graphql`;
   try {
     const { agentId } = await benchAgent();
     heading(`enqueue (refreshCoverage background, ${CLIENTS} concurrent clients in another process, ${REQUESTS} requests per load, no worker)`);
@@ -65,8 +63,7 @@ export async function benchEnqueue(): Promise<void> {
       line(`${label}: TARGET p99 < 15 ms (seed floor 500 ms)`, `${ms(result.summary.p99)}: ${result.summary.p99 < 15 ? 'MET' : 'MISSED'}`);
     }
   } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
     app.close();
     await pubsub.close();
     await disconnectDatabase();

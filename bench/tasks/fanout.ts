@@ -2,13 +2,12 @@
 // to one task on one API process (this one); a worker process writes 20 progress events;
 // subscribers (another process) measure publish→receive (event `at` to arrival) and this
 // process measures its memory per subscription. Baseline (same run): 1 subscriber.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { connectDatabase, db, disconnectDatabase } from '../../src/db.js';
 import { createPubSub } from '../../src/pubsub.js';
 import { toGlobalId } from '../../src/resolvers/ids.js';
 import { createApp } from '../../src/server.js';
 import { insertTask } from '../../src/workers/sql/enqueue.js';
+import { listenBenchApp } from '../http-server.js';
 import { formatSummary, heading, line, summarize } from '../stats.js';
 import { openTaskBenchDatabase } from './database.js';
 import { spawnBenchScript } from './processes.js';
@@ -30,10 +29,8 @@ export async function benchFanout(): Promise<void> {
   const prefix = `bench:fanout:${Date.now()}:`;
   const pubsub = createPubSub(redisUrl, prefix);
   const app = createApp({ adminApiKey: ADMIN_KEY, pubsub });
-  const server = createServer(app.yoga);
-  server.maxConnections = 20_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql/stream`;
+  const server = await listenBenchApp(app);
+  const url = `${server.baseUrl}/graphql/stream`;
   heading('fanout (taskProgress subscribers to one task, one API process)');
   line('subscriber client', `${CLIENT}, ${process.env.BENCH_FANOUT_PER_CLIENT ?? '100'} subscriptions per single-connection stream, in another process`);
   line('pub/sub', redisUrl ? `Redis ${redisUrl}` : 'none across processes: the hub polls every 1 s');
@@ -90,8 +87,7 @@ export async function benchFanout(): Promise<void> {
   } finally {
     // Never leave a worker behind: it would take the next run's tasks.
     await worker.stop();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
     app.close();
     await pubsub.close();
     await disconnectDatabase();

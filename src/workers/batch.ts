@@ -4,15 +4,16 @@
 // starts a new batch every tick even while one is in flight, which keeps batches small.
 
 /** Collects items until the next check phase, then writes them as one batch; `write` answers per item, in order. */
-export function batchWrites<Item, Answer>(write: (items: Item[]) => Promise<Answer[]>, maxBatch = 500): (item: Item) => Promise<Answer> {
+export function batchWrites<Item, Answer>(write: (items: Item[]) => Promise<Answer[]>): (item: Item) => Promise<Answer> {
   type Waiting = { item: Item; resolve: (answer: Answer) => void; reject: (error: unknown) => void };
   let queue: Waiting[] = [];
   let writing = false;
 
   async function drain(): Promise<void> {
     while (queue.length) {
-      const batch = queue.slice(0, maxBatch);
-      queue = queue.slice(maxBatch);
+      // Bounded by the worker's slots: one waiting item per running task.
+      const batch = queue;
+      queue = [];
       try {
         const answers = await write(batch.map((waiting) => waiting.item));
         batch.forEach((waiting, i) => waiting.resolve(answers[i]!));
