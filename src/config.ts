@@ -24,6 +24,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   PUBSUB_PREFIX: z.string().default('agent-growth:'),
+  SSE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65_536).default(16 * 1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   LOAD_DEMO_DATA: booleanFromEnv.optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
@@ -64,6 +65,8 @@ export interface Config {
   dataDir: string;
   pubsubPrefix: string;
   shutdownTimeoutMs: number;
+  /** An event stream whose client reads nothing while this much piles up is closed (it resumes with afterSequence). */
+  sseMaxBufferedBytes: number;
   /** Load the demo data on an empty database; defaults to on for the embedded database only. */
   loadDemoData: boolean;
   tasks: TaskEngineConfig;
@@ -134,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     pubsubPrefix: e.PUBSUB_PREFIX,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    sseMaxBufferedBytes: e.SSE_MAX_BUFFERED_BYTES,
     loadDemoData: e.LOAD_DEMO_DATA ?? !e.DATABASE_URL,
     tasks: {
       concurrency: e.WORKER_CONCURRENCY,

@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     const app = createApp({
       adminApiKey,
       pubsub,
+      sseMaxBufferedBytes: config.sseMaxBufferedBytes,
       // Only on the local embedded default: GraphiQL opens ready to use.
       graphiqlHeaders: embedded && adminApiKey && config.nodeEnv !== 'production' ? { Authorization: `Bearer ${adminApiKey}` } : undefined,
     });

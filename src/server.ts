@@ -12,13 +12,15 @@ import type { PubSub } from './pubsub.js';
 import { TaskEventHub } from './resolvers/task-events.js';
 import { serveArtifactDownload } from './resolvers/topic-downloads.js';
 import { schema } from './schema/index.js';
-import { createSseHandler } from './sse.js';
+import { createSseHandler } from './sse/handler.js';
 
 export interface ServerOptions {
   adminApiKey: string | undefined;
   pubsub: PubSub;
   /** Headers GraphiQL starts with (the embedded default fills in its admin key). */
   graphiqlHeaders?: Record<string, string>;
+  /** Per event stream: past this much unread output the stream is closed (default 16 MiB). */
+  sseMaxBufferedBytes?: number;
 }
 
 export interface App {
@@ -112,7 +114,7 @@ export function createApp(options: ServerOptions): App {
     renderGraphiQL,
     plugins: [routes],
   });
-  sseHandler = createSseHandler(yoga, contextOptions);
+  sseHandler = createSseHandler(yoga, contextOptions, options.sseMaxBufferedBytes ?? 16 * 1024 * 1024);
 
   return {
     fetch: (request) => Promise.resolve(yoga.fetch(request)),

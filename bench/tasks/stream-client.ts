@@ -26,7 +26,9 @@ async function text(res: IncomingMessage): Promise<string> {
   return body;
 }
 
-export async function openStream(address: string, key: string, onMessage: (message: StreamMessage) => void) {
+const COMPLETE = 'event: complete';
+
+export async function openStream(address: string, key: string, onMessage: (message: StreamMessage, receivedAt: number) => void) {
   const url = new URL(address);
   const agent = new Agent({ keepAlive: true, maxSockets: 4 });
   const auth = { authorization: `Bearer ${key}` };
@@ -38,7 +40,11 @@ export async function openStream(address: string, key: string, onMessage: (messa
   if (stream.statusCode !== 200) throw new Error(`stream: HTTP ${stream.statusCode}`);
   stream.setEncoding('utf8');
   let buffered = '';
-  stream.on('data', (chunk: string) => {
+  // Recording: chunks are kept with their arrival time and parsed later, so that parsing
+  // the messages of thousands of subscriptions in this one process does not delay the
+  // arrival of the next chunk (each real subscriber would parse only its own messages).
+  let recording: { chunks: [number, string][]; carry: string; onComplete: () => void } | undefined;
+  const parse = (chunk: string, receivedAt: number) => {
     buffered += chunk;
     let end: number;
     while ((end = buffered.indexOf('\n\n')) >= 0) {
@@ -47,8 +53,17 @@ export async function openStream(address: string, key: string, onMessage: (messa
       if (message.startsWith(':')) continue; // keep-alive
       const event = message.slice(message.indexOf('event: ') + 7, message.indexOf('\n'));
       const data = JSON.parse(message.slice(message.indexOf('data: ') + 6)) as { id: string; payload?: StreamMessage['payload'] };
-      onMessage({ event: event as StreamMessage['event'], id: data.id, payload: data.payload });
+      onMessage({ event: event as StreamMessage['event'], id: data.id, payload: data.payload }, receivedAt);
     }
+  };
+  stream.on('data', (chunk: string) => {
+    const receivedAt = Date.now();
+    if (!recording) return parse(chunk, receivedAt);
+    recording.chunks.push([receivedAt, chunk]);
+    // Count completions without parsing; a marker may straddle two chunks.
+    const text = recording.carry + chunk;
+    for (let at = text.indexOf(COMPLETE); at >= 0; at = text.indexOf(COMPLETE, at + 1)) recording.onComplete();
+    recording.carry = text.slice(-(COMPLETE.length - 1));
   });
   return {
     async subscribe(operationId: string, query: string, variables: Record<string, unknown>) {
@@ -56,6 +71,16 @@ export async function openStream(address: string, key: string, onMessage: (messa
       const res = await call(agent, url, 'POST', { ...headers, 'content-type': 'application/json; charset=utf-8' }, body);
       const answer = await text(res);
       if (res.statusCode !== 202) throw new Error(`subscribe: HTTP ${res.statusCode} ${answer}`);
+    },
+    /** From now on keep chunks unparsed; `onComplete` is called per completed operation. */
+    record(onComplete: () => void) {
+      recording = { chunks: [], carry: '', onComplete };
+    },
+    /** Parses what was recorded, each message with the arrival time of its last chunk. */
+    replay() {
+      const chunks = recording?.chunks ?? [];
+      recording = undefined;
+      for (const [receivedAt, chunk] of chunks) parse(chunk, receivedAt);
     },
     close() {
       stream.destroy();

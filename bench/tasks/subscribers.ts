@@ -2,6 +2,9 @@
 // subscriptions to one task over graphql-sse single-connection streams (PER_CLIENT
 // subscriptions per stream). Prints "subscribed" once every subscription got its first
 // event, then a JSON line of publish→receive latencies once all have completed.
+// Received = the arrival of the chunk that completes a message in this process (the light
+// client parses after the run: one process stands in for thousands of subscribers, and
+// parsing every one's messages on arrival would queue their arrivals behind each other).
 // CLIENT=light (default): the minimal protocol client of stream-client.ts;
 // CLIENT=graphql-sse: graphql-sse's own client (PER_CLIENT=1: distinct connections).
 import { createClient } from 'graphql-sse';
@@ -26,24 +29,29 @@ let resolveAll: () => void = () => {};
 const WAVE = 250;
 let waveReady: () => void = () => {};
 const allCompleted = new Promise<void>((resolve) => (resolveAll = resolve));
+let resolveSubscribed: () => void = () => {};
+const allSubscribed = new Promise<void>((resolve) => (resolveSubscribed = resolve));
 
 /** One subscription's sink: its first event is the current state, the rest are timed. */
 function sink() {
   let first = true;
   return {
-    next(payload: { data?: unknown; errors?: unknown }) {
+    next(payload: { data?: unknown; errors?: unknown }, receivedAt = Date.now()) {
       if (payload.errors) {
         console.error(`subscription failed: ${JSON.stringify(payload.errors)}`);
         process.exit(2);
       }
       if (first) {
         first = false;
-        if (++firstEvents === total) console.log('subscribed');
+        if (++firstEvents === total) {
+          console.log('subscribed');
+          resolveSubscribed();
+        }
         if (firstEvents % WAVE === 0) waveReady();
         return;
       }
       const { sequence, at } = (payload.data as Progress).taskProgress;
-      const latency = Date.now() - Date.parse(at);
+      const latency = receivedAt - Date.parse(at);
       latencies.push(latency);
       if (process.env.BENCH_DEBUG) (bySequence[sequence] ??= []).push(latency);
     },
@@ -57,6 +65,8 @@ type Sink = ReturnType<typeof sink>;
 type Subscribe = (i: number, sink: Sink) => void;
 let subscribe: Subscribe;
 let dispose: () => void;
+/** Once subscribed: the light client records chunks and parses them after the last completion. */
+let record: () => Promise<void> = async () => {};
 if (clientKind === 'graphql-sse') {
   const clients = Array.from({ length: Math.ceil(total / perClient) }, () =>
     createClient({ url, singleConnection: perClient > 1, headers: { authorization: `Bearer ${key}` }, retryAttempts: 0 }),
@@ -66,9 +76,9 @@ if (clientKind === 'graphql-sse') {
   dispose = () => clients.forEach((client) => client.dispose());
 } else {
   const sinks = new Map<string, Sink>();
-  const onMessage = (message: StreamMessage) => {
+  const onMessage = (message: StreamMessage, receivedAt: number) => {
     const target = sinks.get(message.id)!;
-    if (message.event === 'next') target.next(message.payload!);
+    if (message.event === 'next') target.next(message.payload!, receivedAt);
     else target.complete();
   };
   const streams = await Promise.all(Array.from({ length: Math.ceil(total / perClient) }, () => openStream(url, key, onMessage)));
@@ -78,12 +88,21 @@ if (clientKind === 'graphql-sse') {
     void streams[i % streams.length]!.subscribe(id, query, { id: taskId }).catch((error) => s.next({ errors: [String(error)] }));
   };
   dispose = () => streams.forEach((stream) => stream.close());
+  record = async () => {
+    let completions = 0;
+    await new Promise<void>((resolve) => {
+      for (const stream of streams) stream.record(() => ++completions === total && resolve());
+    });
+    for (const stream of streams) stream.replay();
+  };
 }
 
 for (let i = 0; i < total; i++) {
   if (i > 0 && i % WAVE === 0) await new Promise<void>((resolve) => ((waveReady = resolve), firstEvents >= i && resolve()));
   subscribe(i, sink());
 }
+await allSubscribed;
+await record();
 await allCompleted;
 dispose();
 if (process.env.BENCH_DEBUG) {

@@ -9,7 +9,8 @@ import { db } from '../db.js';
 import type { PubSub } from '../pubsub.js';
 import { isTerminal } from '../workers/sql/task-row.js';
 import { connectionFromRows, decodeCursor, pageSize } from './pagination.js';
-import { WatchHub } from './watch-hub.js';
+import { pushFeed, type PushFeed } from './push-feed.js';
+import { WatchHub, type WatchHandle } from './watch-hub.js';
 
 export type TaskEventRow = Awaited<ReturnType<typeof eventsAfter>>[number];
 
@@ -22,11 +23,6 @@ export async function taskEventPage(taskId: string, args: { first?: number | nul
   const cursor = decodeCursor<[number]>(args.after, 1);
   const rows = await eventsAfter(taskId, cursor?.[0] ?? 0, limit + 1);
   return connectionFromRows(rows, limit, args.after, (row) => [row.sequence]);
-}
-
-interface FollowState {
-  closed: boolean;
-  wake?: () => void;
 }
 
 /** The task feed of one API process: a WatchHub over `taskEvents`, delivering new log rows. */
@@ -68,83 +64,108 @@ export class TaskEventHub {
 
   /**
    * The current state first (the latest event), or every event after `afterSequence`
-   * when given; then each new event in order; ends after a terminal one. return() takes
-   * effect at once, even while the task is quiet (an async generator alone would wait for
-   * its next event), so a client that leaves frees its listener.
+   * when given; then each new event in order; ends after a terminal one. Stopping takes
+   * effect at once, even while the task is quiet, so a client that leaves frees its
+   * listener. Live events reach an observer synchronously, in the hub's delivery.
    */
-  follow(taskId: string, afterSequence?: number | null): AsyncIterableIterator<TaskEventRow> {
-    const state: FollowState = { closed: false };
-    const events = this.followEvents(taskId, afterSequence, state);
-    return {
-      next: () => events.next(),
-      return: async () => {
-        state.closed = true;
-        state.wake?.();
-        return events.return(undefined);
-      },
-      throw: async (error: unknown) => {
-        state.closed = true;
-        state.wake?.();
-        return events.throw(error);
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
-  }
-
-  private async *followEvents(taskId: string, afterSequence: number | null | undefined, state: FollowState): AsyncGenerator<TaskEventRow> {
-    const queue: TaskEventRow[] = [];
-    // Listen before reading, so nothing written in between is missed.
-    const current = await db().task.findUnique({ where: { id: taskId }, select: { status: true, lastSequence: true } });
-    if (!current) return;
-    if (!this.cursors.has(taskId)) this.cursors.set(taskId, current.lastSequence);
-    const watch = this.hub.listen(taskId, (events) => {
-      queue.push(...events);
-      state.wake?.();
+  follow(taskId: string, afterSequence?: number | null): PushFeed<TaskEventRow> {
+    return pushFeed((observer) => {
+      let stopped = false;
+      let watch: WatchHandle | undefined;
+      /** The last sequence delivered; events arrive in order, at most once each. */
+      let last = -1;
+      /** Until the replay is done, and on a gap, events wait here. */
+      const waiting: TaskEventRow[] = [];
+      let reading = true;
+      const stop = () => {
+        stopped = true;
+        watch?.stop();
+      };
+      const fail = (error: unknown) => {
+        if (stopped) return;
+        stop();
+        observer.error(error);
+      };
+      const emit = (event: TaskEventRow) => {
+        last = event.sequence;
+        observer.next(event);
+        if (isTerminal(event.status) && !stopped) {
+          stop();
+          observer.complete();
+        }
+      };
+      /** Delivers what follows on from `last`; on a gap, reads the log from there. */
+      const drain = () => {
+        waiting.sort((a, b) => a.sequence - b.sequence);
+        let i = 0;
+        for (; i < waiting.length && !stopped && waiting[i]!.sequence <= last + 1; i++) {
+          if (waiting[i]!.sequence === last + 1) emit(waiting[i]!);
+        }
+        waiting.splice(0, i);
+        if (waiting.length && !stopped) void catchUp();
+      };
+      const catchUp = async () => {
+        reading = true;
+        try {
+          for (;;) {
+            const page = await eventsAfter(taskId, last);
+            if (stopped) return;
+            waiting.push(...page);
+            reading = page.length === 500;
+            drain();
+            if (!reading) return;
+          }
+        } catch (error) {
+          fail(error);
+        }
+      };
+      const onEvents = (events: TaskEventRow[]) => {
+        if (stopped) return;
+        if (reading || waiting.length) {
+          waiting.push(...events);
+          if (!reading) drain();
+          return;
+        }
+        // The usual case, kept free of sorting and copies: the next events, in order.
+        for (const event of events) {
+          if (stopped) return;
+          if (event.sequence === last + 1) emit(event);
+          else if (event.sequence > last) waiting.push(event);
+        }
+        if (waiting.length) drain();
+      };
+      void (async () => {
+        const current = await db().task.findUnique({ where: { id: taskId }, select: { status: true, lastSequence: true } });
+        if (stopped) return;
+        if (!current) {
+          stop();
+          return observer.complete();
+        }
+        if (!this.cursors.has(taskId)) this.cursors.set(taskId, current.lastSequence);
+        // Listen before reading, so nothing written in between is missed.
+        watch = this.hub.listen(taskId, onEvents);
+        await watch.live;
+        if (stopped) return;
+        if (afterSequence === null || afterSequence === undefined) {
+          const latest = await db().taskEvent.findFirst({ where: { taskId }, orderBy: { sequence: 'desc' } });
+          if (stopped) return;
+          if (!latest) {
+            stop();
+            return observer.complete();
+          }
+          emit(latest);
+          if (stopped) return;
+        } else {
+          last = afterSequence;
+          if (isTerminal(current.status) && current.lastSequence <= last) {
+            stop();
+            return observer.complete();
+          }
+        }
+        // The replay (and anything the hub delivered meanwhile); live from the hub after it.
+        await catchUp();
+      })().catch(fail);
+      return stop;
     });
-    try {
-      await watch.live;
-      let last: number;
-      if (afterSequence === null || afterSequence === undefined) {
-        const latest = await db().taskEvent.findFirst({ where: { taskId }, orderBy: { sequence: 'desc' } });
-        if (!latest) return;
-        yield latest;
-        if (isTerminal(latest.status)) return;
-        last = latest.sequence;
-      } else {
-        last = afterSequence;
-        if (isTerminal(current.status) && current.lastSequence <= last) return;
-      }
-      // Catch up from the log once (a replay), then live from the hub; read the log again
-      // only on a gap between what this client saw and what the hub delivers.
-      let catchUp = true;
-      for (;;) {
-        if (catchUp) {
-          queue.push(...(await eventsAfter(taskId, last)));
-          catchUp = false;
-        }
-        queue.sort((a, b) => a.sequence - b.sequence);
-        while (queue.length && queue[0]!.sequence <= last + 1) {
-          const event = queue.shift()!;
-          if (event.sequence <= last) continue;
-          yield event;
-          last = event.sequence;
-          if (isTerminal(event.status)) return;
-        }
-        if (queue.length) {
-          catchUp = true;
-          continue;
-        }
-        await new Promise<void>((resolve) => {
-          state.wake = resolve;
-          if (queue.length || state.closed) resolve();
-        });
-        state.wake = undefined;
-        if (state.closed) return;
-      }
-    } finally {
-      watch.stop();
-    }
   }
 }

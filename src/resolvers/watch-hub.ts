@@ -90,7 +90,16 @@ export class WatchHub<Update> {
       do {
         watch.readAgain = false;
         const update = await this.options.read(key);
-        if (update !== undefined) for (const listener of watch.listeners) listener(update);
+        if (update !== undefined) {
+          for (const listener of watch.listeners) {
+            // One listener failing must not keep the update from the others.
+            try {
+              listener(update);
+            } catch (err) {
+              logger.error({ err, topic: this.options.topic, key }, 'a listener failed');
+            }
+          }
+        }
       } while (watch.readAgain);
     })()
       .catch((err) => logger.warn({ err: (err as Error).message, topic: this.options.topic, key }, 'read failed; the poll retries'))
