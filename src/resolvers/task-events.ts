@@ -9,8 +9,8 @@ import { db } from '../db.js';
 import type { PubSub } from '../pubsub.js';
 import { isTerminal } from '../workers/sql/task-row.js';
 import { connectionFromRows, decodeCursor, pageSize } from './pagination.js';
-import { pushFeed, type PushFeed } from './push-feed.js';
-import { WatchHub, type WatchHandle } from './watch-hub.js';
+import { pushFeed, type FeedObserver, type PushFeed } from './push-feed.js';
+import { WatchHub, type WatchListener } from './watch-hub.js';
 
 export type TaskEventRow = Awaited<ReturnType<typeof eventsAfter>>[number];
 
@@ -70,102 +70,158 @@ export class TaskEventHub {
    */
   follow(taskId: string, afterSequence?: number | null): PushFeed<TaskEventRow> {
     return pushFeed((observer) => {
-      let stopped = false;
-      let watch: WatchHandle | undefined;
-      /** The last sequence delivered; events arrive in order, at most once each. */
-      let last = -1;
-      /** Until the replay is done, and on a gap, events wait here. */
-      const waiting: TaskEventRow[] = [];
-      let reading = true;
-      const stop = () => {
-        stopped = true;
-        watch?.stop();
-      };
-      const fail = (error: unknown) => {
-        if (stopped) return;
-        stop();
-        observer.error(error);
-      };
-      const emit = (event: TaskEventRow) => {
-        last = event.sequence;
-        observer.next(event);
-        if (isTerminal(event.status) && !stopped) {
-          stop();
-          observer.complete();
-        }
-      };
-      /** Delivers what follows on from `last`; on a gap, reads the log from there. */
-      const drain = () => {
-        waiting.sort((a, b) => a.sequence - b.sequence);
-        let i = 0;
-        for (; i < waiting.length && !stopped && waiting[i]!.sequence <= last + 1; i++) {
-          if (waiting[i]!.sequence === last + 1) emit(waiting[i]!);
-        }
-        waiting.splice(0, i);
-        if (waiting.length && !stopped) void catchUp();
-      };
-      const catchUp = async () => {
-        reading = true;
-        try {
-          for (;;) {
-            const page = await eventsAfter(taskId, last);
-            if (stopped) return;
-            waiting.push(...page);
-            reading = page.length === 500;
-            drain();
-            if (!reading) return;
-          }
-        } catch (error) {
-          fail(error);
-        }
-      };
-      const onEvents = (events: TaskEventRow[]) => {
-        if (stopped) return;
-        if (reading || waiting.length) {
-          waiting.push(...events);
-          if (!reading) drain();
-          return;
-        }
-        // The usual case, kept free of sorting and copies: the next events, in order.
-        for (const event of events) {
-          if (stopped) return;
-          if (event.sequence === last + 1) emit(event);
-          else if (event.sequence > last) waiting.push(event);
-        }
-        if (waiting.length) drain();
-      };
-      void (async () => {
-        const current = await db().task.findUnique({ where: { id: taskId }, select: { status: true, lastSequence: true } });
-        if (stopped) return;
-        if (!current) {
-          stop();
-          return observer.complete();
-        }
-        if (!this.cursors.has(taskId)) this.cursors.set(taskId, current.lastSequence);
-        // Listen before reading, so nothing written in between is missed.
-        watch = this.hub.listen(taskId, onEvents);
-        await watch.live;
-        if (stopped) return;
-        if (afterSequence === null || afterSequence === undefined) {
-          const latest = await db().taskEvent.findFirst({ where: { taskId }, orderBy: { sequence: 'desc' } });
-          if (stopped) return;
-          if (!latest) {
-            stop();
-            return observer.complete();
-          }
-          emit(latest);
-          if (stopped) return;
-        } else {
-          last = afterSequence;
-          if (isTerminal(current.status) && current.lastSequence <= last) {
-            stop();
-            return observer.complete();
-          }
-        }
-        // The replay (and anything the hub delivered meanwhile); live from the hub after it.
-        await catchUp();
-      })().catch(fail);
-      return stop;
+      const follower = new TaskFollower(this.hub, taskId, observer);
+      void follower.start(afterSequence, this.cursors).catch((error: unknown) => follower.fail(error));
+      return () => follower.stop();
     });
+  }
+}
+
+/** Followers that saw their terminal event in this turn; see endSoon. */
+let ending: TaskFollower[] = [];
+
+/**
+ * A terminal event ends every follower of the task at once. The event is delivered to all
+ * of them first; the endings (leaving the hub, completing each subscription) wait for the
+ * next turn of the event loop, when the transport has written the event out.
+ */
+function endSoon(follower: TaskFollower): void {
+  follower.stopped = true;
+  if (ending.length === 0) {
+    setImmediate(() => {
+      const followers = ending;
+      ending = [];
+      for (const each of followers) each.finish();
+    });
+  }
+  ending.push(follower);
+}
+
+/**
+ * One subscriber's position in a task's event log. A class with its state in one object:
+ * the hub calls thousands of these per event (see WatchListener).
+ */
+class TaskFollower implements WatchListener<TaskEventRow[]> {
+  /** No more events are delivered. */
+  stopped = false;
+  /** Out of the hub, and the observer told (or gone). */
+  private closed = false;
+  private listening = false;
+  /** The last sequence delivered; events arrive in order, at most once each. */
+  private last = -1;
+  /** Until the replay is done, and on a gap, events wait here (no array while none wait). */
+  private waiting: TaskEventRow[] | undefined;
+  private reading = true;
+
+  constructor(
+    private readonly hub: WatchHub<TaskEventRow[]>,
+    private readonly taskId: string,
+    private readonly observer: FeedObserver<TaskEventRow>,
+  ) {}
+
+  async start(afterSequence: number | null | undefined, cursors: Map<string, number>): Promise<void> {
+    const { taskId } = this;
+    const current = await db().task.findUnique({ where: { id: taskId }, select: { status: true, lastSequence: true } });
+    if (this.stopped) return;
+    if (!current) return this.end();
+    if (!cursors.has(taskId)) cursors.set(taskId, current.lastSequence);
+    // Listen before reading, so nothing written in between is missed.
+    const watch = this.hub.listen(taskId, this);
+    this.listening = true;
+    await watch.live;
+    if (this.stopped) return;
+    if (afterSequence === null || afterSequence === undefined) {
+      const latest = await db().taskEvent.findFirst({ where: { taskId }, orderBy: { sequence: 'desc' } });
+      if (this.stopped) return;
+      if (!latest) return this.end();
+      this.emit(latest);
+      if (this.stopped) return;
+    } else {
+      this.last = afterSequence;
+      if (isTerminal(current.status) && current.lastSequence <= afterSequence) return this.end();
+    }
+    // The replay (and anything the hub delivered meanwhile); live from the hub after it.
+    await this.catchUp();
+  }
+
+  /** The consumer left. */
+  stop(): void {
+    this.stopped = true;
+    this.close();
+  }
+
+  fail(error: unknown): void {
+    this.stopped = true;
+    if (this.close()) this.observer.error(error);
+  }
+
+  deliver(events: TaskEventRow[]): void {
+    if (this.stopped) return;
+    if (this.reading || this.waiting) {
+      (this.waiting ??= []).push(...events);
+      if (!this.reading) this.drain();
+      return;
+    }
+    // The usual case, kept free of sorting and copies: the next events, in order.
+    for (const event of events) {
+      if (this.stopped) return;
+      if (event.sequence === this.last + 1) this.emit(event);
+      else if (event.sequence > this.last) (this.waiting ??= []).push(event);
+    }
+    if (this.waiting) this.drain();
+  }
+
+  private end(): void {
+    this.stopped = true;
+    if (this.close()) this.observer.complete();
+  }
+
+  /** Leaves the hub once; false if that was done already. */
+  private close(): boolean {
+    if (this.closed) return false;
+    this.closed = true;
+    // Straight to the hub, not through the watch's handle: one object less per follower.
+    if (this.listening) this.hub.unlisten(this.taskId, this);
+    return true;
+  }
+
+  private emit(event: TaskEventRow): void {
+    this.last = event.sequence;
+    this.observer.next(event);
+    if (isTerminal(event.status)) endSoon(this);
+  }
+
+  /** Ends after a terminal event; see endSoon. */
+  finish(): void {
+    this.end();
+  }
+
+  /** Delivers what follows on from `last`; on a gap, reads the log from there. */
+  private drain(): void {
+    const waiting = this.waiting ?? [];
+    waiting.sort((a, b) => a.sequence - b.sequence);
+    let i = 0;
+    for (; i < waiting.length && !this.stopped && waiting[i]!.sequence <= this.last + 1; i++) {
+      if (waiting[i]!.sequence === this.last + 1) this.emit(waiting[i]!);
+    }
+    waiting.splice(0, i);
+    this.waiting = waiting.length ? waiting : undefined;
+    if (this.waiting && !this.stopped && !this.reading) void this.catchUp();
+  }
+
+  private async catchUp(): Promise<void> {
+    this.reading = true;
+    try {
+      for (;;) {
+        const page = await eventsAfter(this.taskId, this.last);
+        if (this.stopped) return;
+        (this.waiting ??= []).push(...page);
+        this.reading = page.length === 500;
+        this.drain();
+        if (!this.reading) return;
+      }
+    } catch (error) {
+      this.fail(error);
+    }
   }
 }

@@ -85,9 +85,11 @@ export class TopicFeedHub {
     stopped.addEventListener('abort', () => wake?.(), { once: true });
     // Listen (and wait until the subscription is live) before reading, so nothing written in
     // between is missed; every state comes from the hub's serialised reads, in order.
-    const watch = this.hub.listen(topicId, (state) => {
-      queue.push(state);
-      wake?.();
+    const watch = this.hub.listen(topicId, {
+      deliver: (state) => {
+        queue.push(state);
+        wake?.();
+      },
     });
     try {
       await watch.live;

@@ -1,6 +1,7 @@
 // One text/event-stream response body. Messages sent before the event loop's next check
-// phase leave as one write: a task event fanned out to the hundreds of operations of a
-// single-connection stream is one socket write, not hundreds. The body is a Node stream,
+// phase leave as one write per stream: a task event fanned out to the hundreds of
+// operations of a single-connection stream is one socket write, not hundreds. All streams
+// with pending output are written in one pass (see flushAll). The body is a Node stream,
 // which whatwg-node pipes to the socket with backpressure; a client that stops reading
 // while messages pile up past `maxBufferedBytes` is cut off (its client reconnects and
 // resumes from the log with afterSequence) instead of growing this process without bound.
@@ -9,10 +10,41 @@ import { PassThrough } from 'node:stream';
 /** graphql-sse's keep-alive: a comment every 12 s keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE_MS = 12_000;
 
+export interface AfterFlush {
+  flushed(): void;
+}
+
+/** Streams with output pending, written together by the next flushAll. */
+let pending: EventStream[] = [];
+/** What waits until every pending stream has been written. */
+let afterFlush: AfterFlush[] = [];
+let flushScheduled = false;
+
+/**
+ * Writes every stream with pending output, then runs what waited for that. One pass for all
+ * streams, scheduled by the first message: when one event ends thousands of operations,
+ * the event reaches every stream before any ending is processed.
+ */
+function flushAll(): void {
+  flushScheduled = false;
+  const streams = pending;
+  const tasks = afterFlush;
+  pending = [];
+  afterFlush = [];
+  for (const stream of streams) stream.write();
+  for (const task of tasks) task.flushed();
+}
+
+function scheduleFlush(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushAll);
+}
+
 export class EventStream {
   readonly body = new PassThrough();
-  private text = '';
-  private flushScheduled = false;
+  /** Output not yet written, joined at the flush (no intermediate strings per message). */
+  private parts: string[] = [];
   private pinger: NodeJS.Timeout | undefined;
   private ended = false;
   private readonly onEnd: Array<() => void> = [];
@@ -34,11 +66,26 @@ export class EventStream {
 
   send(message: string): void {
     if (this.ended) return;
-    this.text += message;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(this.flush);
-    }
+    if (!this.parts.length) this.markPending();
+    this.parts.push(message);
+  }
+
+  /** A message in three parts (e.g. an operation's prefix, a shared result, a suffix). */
+  send3(head: string, body: string, tail: string): void {
+    if (this.ended) return;
+    if (!this.parts.length) this.markPending();
+    this.parts.push(head, body, tail);
+  }
+
+  /**
+   * Calls `task.flushed()` once everything sent so far, on every stream, is written (or
+   * dropped, for a stream that ended). One task event can end thousands of operations at once;
+   * their endings wait, so that the event itself leaves first.
+   */
+  whenFlushed(task: AfterFlush): void {
+    if (this.ended) return;
+    afterFlush.push(task);
+    scheduleFlush();
   }
 
   /** Calls `listener` once when the stream ends, from either side. */
@@ -50,23 +97,28 @@ export class EventStream {
   /** Sends what is pending, then ends the response. */
   close(): void {
     if (this.ended) return;
-    this.flush();
+    this.write();
     this.body.end();
     this.end();
   }
 
-  private readonly flush = () => {
-    this.flushScheduled = false;
-    if (!this.text || this.ended) return;
-    this.body.write(this.text);
-    this.text = '';
+  /** Writes the pending output (flushAll and close call this). */
+  write(): void {
+    if (this.ended || !this.parts.length) return;
+    this.body.write(this.parts.join(''));
+    this.parts = [];
     if (this.body.writableLength + this.body.readableLength > this.maxBufferedBytes) this.body.destroy();
-  };
+  }
+
+  private markPending(): void {
+    pending.push(this);
+    scheduleFlush();
+  }
 
   private end(): void {
     if (this.ended) return;
     this.ended = true;
-    this.text = '';
+    this.parts = [];
     clearInterval(this.pinger);
     for (const listener of this.onEnd.splice(0)) listener();
   }

@@ -42,6 +42,40 @@ const EVENT_STREAM_HEADERS = {
 /** A distinct-mode result, or a single-connection one wrapped with its operation id. */
 const nextMessage = (json: string) => `event: next\ndata: ${json}\n\n`;
 
+/**
+ * An operation's results on a single-connection stream, as `{id, payload}` messages. One
+ * object per operation, its message framing built once (see WatchListener on why).
+ */
+class StreamOperation implements ResultSink {
+  done = false;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly reservation: Reservation,
+    private readonly id: string,
+  ) {
+    // Joined, not a template literal: V8 keeps a template's result as a tree of pieces
+    // (a cons string), which every flush would walk again, ten thousand times per event.
+    this.prefix = ['event: next\ndata: {"id":', JSON.stringify(id), ',"payload":'].join('');
+  }
+
+  next(result: string): void {
+    if (!this.done) this.reservation.stream.send3(this.prefix, result, '}\n\n');
+  }
+
+  complete(): void {
+    if (this.done) return;
+    this.done = true;
+    this.reservation.stream.whenFlushed(this);
+  }
+
+  /** The results are out: now the completion and the bookkeeping. */
+  flushed(): void {
+    this.reservation.stream.send(`event: complete\ndata: {"id":${JSON.stringify(this.id)}}\n\n`);
+    this.reservation.operations.delete(this.id);
+  }
+}
+
 export function createSseHandler(yoga: Yoga, contextOptions: ContextOptions, maxBufferedBytes: number): (request: Request) => Promise<Response> {
   const { Response } = yoga.fetchAPI;
   const reservations = new Map<string, Reservation>();
@@ -104,33 +138,18 @@ export function createSseHandler(yoga: Yoga, contextOptions: ContextOptions, max
     const { operationId: id, ...operation } = params;
     if (reservation.operations.has(id)) return errors(409, 'Operation with ID already exists');
     reservation.operations.set(id, null);
-    const { stream } = reservation;
-    // Built once per operation: each result is then one concatenation.
-    const prefix = `event: next\ndata: {"id":${JSON.stringify(id)},"payload":`;
-    const completion = `event: complete\ndata: {"id":${JSON.stringify(id)}}\n\n`;
-    let done = false;
-    const sink: ResultSink = {
-      next: (result) => {
-        if (!done) stream.send(`${prefix}${result}}\n\n`);
-      },
-      complete: () => {
-        if (done) return;
-        done = true;
-        stream.send(completion);
-        reservation.operations.delete(id);
-      },
-    };
+    const sink = new StreamOperation(reservation, id);
     const start = await startOperation(yoga, request, operation, sink);
     if (start.kind === 'refused') {
       reservation.operations.delete(id);
       return json(start.status, start.body, start.headers);
     }
     // Stopped (DELETE) or the stream ended while this was being prepared.
-    if (!reservation.operations.has(id) && !done) {
+    if (!reservation.operations.has(id) && !sink.done) {
       start.stop();
       return empty(204);
     }
-    if (!done) reservation.operations.set(id, start.stop);
+    if (!sink.done) reservation.operations.set(id, start.stop);
     return empty(202);
   }
 

@@ -23,7 +23,7 @@ import {
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../context.js';
 import { maskError } from '../errors.js';
-import { isPushFeed, observeFeed } from '../resolvers/push-feed.js';
+import { isPushFeed, observeFeed, type FeedObserver } from '../resolvers/push-feed.js';
 
 export interface OperationParams {
   query: string;
@@ -57,38 +57,118 @@ function requestErrorsJson(errors: readonly GraphQLError[]): string {
   });
 }
 
-/** Per event object, per document: result texts by operation, variables and caller. */
-const resultsByEvent = new WeakMap<object, WeakMap<DocumentNode, Map<string, Json>>>();
+/**
+ * Subscriptions whose results are equal for equal events: the same document, operation,
+ * variables and caller. A group remembers each event's result text (and the last one
+ * apart: its subscribers usually ask for the same event one after another).
+ */
+interface ResultGroup {
+  subscriptions: number;
+  lastEvent: unknown;
+  lastJson: Json | undefined;
+  readonly byEvent: WeakMap<object, Json>;
+  /** One subscription left; the last one removes the group. */
+  leave(): void;
+}
 
-function sharedResultJson(args: ExecutionArgs, event: unknown, key: string): Json {
-  const run = (): Json => {
-    const result = execute({ ...args, rootValue: event });
-    return result instanceof Promise ? result.then(toJson) : toJson(result);
-  };
-  if (typeof event !== 'object' || event === null) return run();
-  let byDocument = resultsByEvent.get(event);
-  if (!byDocument) resultsByEvent.set(event, (byDocument = new WeakMap()));
-  let byKey = byDocument.get(args.document);
-  if (!byKey) byDocument.set(args.document, (byKey = new Map()));
-  let json = byKey.get(key);
-  if (json === undefined) byKey.set(key, (json = run()));
+const groupsByDocument = new WeakMap<DocumentNode, Map<string, ResultGroup>>();
+
+function joinGroup(document: DocumentNode, key: string): ResultGroup {
+  let groups = groupsByDocument.get(document);
+  if (!groups) groupsByDocument.set(document, (groups = new Map()));
+  let group = groups.get(key);
+  if (!group) {
+    const created: ResultGroup = {
+      subscriptions: 0,
+      lastEvent: undefined,
+      lastJson: undefined,
+      byEvent: new WeakMap(),
+      leave: () => {
+        if (--created.subscriptions === 0 && groups.get(key) === created) groups.delete(key);
+      },
+    };
+    groups.set(key, (group = created));
+  }
+  group.subscriptions++;
+  return group;
+}
+
+function executeJson(args: ExecutionArgs, event: unknown): Json {
+  const result = execute({ ...args, rootValue: event });
+  return result instanceof Promise ? result.then(toJson) : toJson(result);
+}
+
+function groupResultJson(group: ResultGroup, args: ExecutionArgs, event: unknown): Json {
+  if (event === group.lastEvent && group.lastJson !== undefined) return group.lastJson;
+  const shareable = typeof event === 'object' && event !== null;
+  let json = shareable ? group.byEvent.get(event) : undefined;
+  if (json === undefined) {
+    json = executeJson(args, event);
+    if (shareable) group.byEvent.set(event, json);
+  }
+  group.lastEvent = event;
+  group.lastJson = json;
   return json;
 }
 
-/** Feeds `sink` in order, whether each text is ready now or later. */
-function orderedSink(sink: ResultSink) {
-  let tail: Promise<void> | undefined;
-  const fail = (error: unknown) => sink.next(JSON.stringify({ errors: [maskError(error)] }));
-  return {
-    next(json: Json) {
-      if (typeof json === 'string' && !tail) return sink.next(json);
-      tail = (tail ?? Promise.resolve()).then(() => json).then(sink.next, fail);
-    },
-    complete() {
-      if (tail) void tail.then(sink.complete);
-      else sink.complete();
-    },
-  };
+const errorJson = (error: unknown) => JSON.stringify({ errors: [maskError(error)] });
+
+/** Feeds a sink in order, whether each text is ready now or later. */
+class OrderedResults {
+  private tail: Promise<void> | undefined;
+
+  constructor(private readonly sink: ResultSink) {}
+
+  send(json: Json): void {
+    if (typeof json === 'string' && this.tail === undefined) return this.sink.next(json);
+    this.tail = (this.tail ?? Promise.resolve())
+      .then(() => json)
+      .then(
+        (text) => this.sink.next(text),
+        (error: unknown) => this.sink.next(errorJson(error)),
+      );
+  }
+
+  complete(): void {
+    if (this.tail) void this.tail.then(() => this.sink.complete());
+    else this.sink.complete();
+  }
+}
+
+/**
+ * One subscription: each event's result, shared with its group, sent in order. Its state
+ * is one object, as the hub calls thousands of these per event (see WatchListener).
+ */
+class SubscriptionResults extends OrderedResults implements FeedObserver<unknown> {
+  private inGroup = true;
+
+  constructor(
+    private readonly group: ResultGroup,
+    private readonly args: ExecutionArgs,
+    sink: ResultSink,
+  ) {
+    super(sink);
+  }
+
+  next(event: unknown): void {
+    this.send(groupResultJson(this.group, this.args, event));
+  }
+
+  error(error: unknown): void {
+    this.send(errorJson(error));
+    this.complete();
+  }
+
+  override complete(): void {
+    this.leave();
+    super.complete();
+  }
+
+  leave(): void {
+    if (!this.inGroup) return;
+    this.inGroup = false;
+    this.group.leave();
+  }
 }
 
 export type OperationStart =
@@ -134,46 +214,44 @@ export async function startOperation(yoga: Yoga, request: Request, params: Opera
   if (operation.operation !== 'subscription') {
     const result = await enveloped.execute(args);
     if (!(Symbol.asyncIterator in result)) return once(JSON.stringify(result));
-    return { kind: 'running', stop: pull(result as AsyncIterableIterator<ExecutionResult>, (each) => JSON.stringify(each), sink) };
+    const results = new OrderedResults(sink);
+    return { kind: 'running', stop: pull(result as AsyncIterableIterator<ExecutionResult>, (each) => results.send(JSON.stringify(each)), results) };
   }
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return once(toJson(source));
   // What besides the document and the event decides the result; computed once per subscription.
   const { caller } = contextValue;
   const key = `${params.operationName ?? ''}\n${JSON.stringify(params.variables ?? {})}\n${caller.userId}\n${[...caller.scopes].sort().join(',')}`;
-  const resultOf = (event: unknown) => sharedResultJson(args, event, key);
-  if (!isPushFeed(source)) return { kind: 'running', stop: pull(source as AsyncIterableIterator<unknown>, resultOf, sink) };
-  const ordered = orderedSink(sink);
-  const stop = source[observeFeed]({
-    next: (event) => ordered.next(resultOf(event)),
-    complete: () => ordered.complete(),
-    error: (error) => {
-      ordered.next(JSON.stringify({ errors: [maskError(error)] }));
-      ordered.complete();
+  const results = new SubscriptionResults(joinGroup(document, key), args, sink);
+  const stop = isPushFeed(source)
+    ? source[observeFeed](results)
+    : pull(source as AsyncIterableIterator<unknown>, (event) => results.next(event), results);
+  return {
+    kind: 'running',
+    stop: () => {
+      results.leave();
+      stop();
     },
-  });
-  return { kind: 'running', stop };
+  };
 }
 
 /**
  * Iterates a source that only has the async iterator side. A source that fails mid-way
  * ends with its error as a last result rather than breaking the HTTP stream.
  */
-function pull<T>(source: AsyncIterableIterator<T>, resultOf: (each: T) => Json, sink: ResultSink): () => void {
+function pull<T>(source: AsyncIterableIterator<T>, consume: (each: T) => void, results: { send(json: Json): void; complete(): void }): () => void {
   let stopped = false;
   void (async () => {
     try {
       for (;;) {
         const step = await source.next();
         if (step.done || stopped) break;
-        const json = await resultOf(step.value);
-        if (stopped) break;
-        sink.next(json);
+        consume(step.value);
       }
     } catch (error) {
-      if (!stopped) sink.next(JSON.stringify({ errors: [maskError(error)] }));
+      if (!stopped) results.send(errorJson(error));
     }
-    if (!stopped) sink.complete();
+    if (!stopped) results.complete();
   })();
   return () => {
     stopped = true;
