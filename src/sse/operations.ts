@@ -98,14 +98,15 @@ function executeJson(args: ExecutionArgs, event: unknown): Json {
   return result instanceof Promise ? result.then(toJson) : toJson(result);
 }
 
+/**
+ * Only an event object is shared: it stands for one event. A primitive may come again
+ * with another meaning (agentUpdated sends the agent's id after every change).
+ */
 function groupResultJson(group: ResultGroup, args: ExecutionArgs, event: unknown): Json {
+  if (typeof event !== 'object' || event === null) return executeJson(args, event);
   if (event === group.lastEvent && group.lastJson !== undefined) return group.lastJson;
-  const shareable = typeof event === 'object' && event !== null;
-  let json = shareable ? group.byEvent.get(event) : undefined;
-  if (json === undefined) {
-    json = executeJson(args, event);
-    if (shareable) group.byEvent.set(event, json);
-  }
+  let json = group.byEvent.get(event);
+  if (json === undefined) group.byEvent.set(event, (json = executeJson(args, event)));
   group.lastEvent = event;
   group.lastJson = json;
   return json;
