@@ -64,10 +64,10 @@ export function createApp(options: ServerOptions): App {
   const taskEvents = new TaskEventHub(options.pubsub);
   const contextOptions: ContextOptions = { adminApiKey: options.adminApiKey, pubsub: options.pubsub, taskEvents };
   let draining = false;
-  let sseHandler: ((request: Request) => Promise<Response>) | undefined;
+  let sseHandler: ReturnType<typeof createSseHandler> | undefined;
 
   const routes: Plugin = {
-    onRequest({ request, url, endResponse, fetchAPI }) {
+    onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
       const json = (body: unknown, status = 200) =>
         new fetchAPI.Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
       if (url.pathname === '/health') {
@@ -85,7 +85,9 @@ export function createApp(options: ServerOptions): App {
           headers.set('accept', 'text/event-stream');
           forwarded = new fetchAPI.Request(request, { headers });
         }
-        return sseHandler!(forwarded).then(endResponse);
+        // Under node:http, a stream cut off for not reading closes its connection.
+        const { res } = serverContext as { res?: { destroy(): void } };
+        return sseHandler!(forwarded, res && (() => res.destroy())).then(endResponse);
       } else if (url.pathname.startsWith('/artifacts/')) {
         // Report files (Artifact.downloads), authorised like GraphQL requests.
         return serveArtifactDownload(request, url, contextOptions, fetchAPI.Response).then(endResponse);

@@ -1,5 +1,7 @@
 // The graphql-sse protocol (PROTOCOL.md) at /graphql/stream in both modes, and
 // distinct connections at /graphql, with graphql-sse's own client and raw requests.
+import { request, type IncomingMessage } from 'node:http';
+import { getIntrospectionQuery } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { CreateApiKeyMutation } from './client/operations.js';
 import { useHarness } from './utils/harness.js';
@@ -89,6 +91,43 @@ describe('graphql-sse', () => {
     });
     expect(hijack.status).toBe(403);
     expect((await hijack.json()).errors[0].extensions.code).toBe('FORBIDDEN');
+  });
+
+  it('cuts off a stream whose client stops reading, closing its connection and its operations', async () => {
+    const app = await h.startApp({ sseMaxBufferedBytes: 256 * 1024 });
+    const headers = { authorization: `Bearer ${h.adminKey}` };
+    const token = await (await fetch(`${app.baseUrl}/graphql/stream`, { method: 'PUT', headers })).text();
+    // A client that opens the stream and then reads nothing.
+    const { port } = new URL(app.baseUrl);
+    const response = await new Promise<IncomingMessage>((resolve, reject) =>
+      request({ host: '127.0.0.1', port, path: '/graphql/stream', headers: { ...headers, accept: 'text/event-stream', 'x-graphql-event-stream-token': token } }, resolve)
+        .on('error', reject)
+        .end(),
+    );
+    expect(response.statusCode).toBe(200);
+    response.pause();
+    response.on('error', () => {}); // the cut-off may reach it as a reset
+    // Each introspection result is tens of KB; the socket buffers take some MB before the server holds any.
+    const introspection = JSON.stringify({ query: getIntrospectionQuery() });
+    let status = 202;
+    let sent = 0;
+    for (; status === 202 && sent < 2_000; sent++) {
+      const body = introspection.replace(/^\{/, `{"extensions":{"operationId":"${sent}"},`);
+      const post = await fetch(`${app.baseUrl}/graphql/stream`, {
+        method: 'POST',
+        headers: { ...headers, 'x-graphql-event-stream-token': token, 'content-type': 'application/json' },
+        body,
+      });
+      status = post.status;
+      await post.arrayBuffer();
+    }
+    // The stream is gone: its token no longer names anything, and the client's connection closed.
+    expect(status).toBe(404);
+    expect(sent).toBeGreaterThan(1);
+    // Reading again, the client gets what was sent before the cut-off, then the end.
+    const closed = new Promise<void>((resolve) => response.once('close', () => resolve()));
+    response.resume();
+    await closed;
   });
 });
 

@@ -78,6 +78,23 @@ describe('taskProgress', () => {
     expect((await collect<any>(client, progress, { taskId })).map((r) => r.data!.taskProgress.status)).toEqual(['COMPLETED']);
   });
 
+  it('replays a log longer than one read (500 events) from afterSequence, then ends', async () => {
+    const app = await h.startApp();
+    const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 1 }, { ownerId: await adminUserId() });
+    // A long-running task's log, written as the worker would: 1,199 more events, the last terminal.
+    await db().$executeRaw`
+      INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
+      SELECT ${row.id}::uuid, n, CASE WHEN n = 1200 THEN 'COMPLETED' ELSE 'RUNNING' END::"TaskStatus", n / 12, 'working', NULL
+      FROM generate_series(2, 1200) AS n`;
+    await db().task.update({ where: { id: row.id }, data: { status: 'COMPLETED', lastSequence: 1200, progressPercent: 100, completedAt: new Date() } });
+    const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey, singleConnection: true });
+    h.onCleanup(() => client.dispose());
+    const replay = (await collect<any>(client, progress, { taskId: toGlobalId('Task', row.id), after: 0 })).map((r) => r.data!.taskProgress);
+    expectGapFree(replay.map((e) => e.sequence));
+    expect(replay).toHaveLength(1200);
+    expect(replay.at(-1)).toMatchObject({ sequence: 1200, status: 'COMPLETED' });
+  });
+
   it('reads the log once per change for all followers of a task, not once per follower', async () => {
     const app = await h.startApp();
     const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 600 }, { ownerId: await adminUserId() });

@@ -6,6 +6,7 @@
 // while messages pile up past `maxBufferedBytes` is cut off (its client reconnects and
 // resumes from the log with afterSequence) instead of growing this process without bound.
 import { PassThrough } from 'node:stream';
+import { logger } from '../logger.js';
 
 /** graphql-sse's keep-alive: a comment every 12 s keeps proxies from closing a quiet stream. */
 const KEEP_ALIVE_MS = 12_000;
@@ -48,6 +49,9 @@ export class EventStream {
   private pinger: NodeJS.Timeout | undefined;
   private ended = false;
   private readonly onEnd: Array<() => void> = [];
+
+  /** Closes the connection under the stream when it is cut off, so that its client sees it end. */
+  closeConnection: (() => void) | undefined;
 
   constructor(private readonly maxBufferedBytes: number) {
     this.body.on('close', () => this.end());
@@ -107,7 +111,11 @@ export class EventStream {
     if (this.ended || !this.parts.length) return;
     this.body.write(this.parts.join(''));
     this.parts = [];
-    if (this.body.writableLength + this.body.readableLength > this.maxBufferedBytes) this.body.destroy();
+    if (this.body.writableLength + this.body.readableLength > this.maxBufferedBytes) {
+      logger.warn({ bufferedBytes: this.body.writableLength + this.body.readableLength }, 'event stream cut off: its client is not reading');
+      this.body.destroy();
+      this.closeConnection?.();
+    }
   }
 
   private markPending(): void {

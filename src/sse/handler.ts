@@ -76,7 +76,14 @@ class StreamOperation implements ResultSink {
   }
 }
 
-export function createSseHandler(yoga: Yoga, contextOptions: ContextOptions, maxBufferedBytes: number): (request: Request) => Promise<Response> {
+/** How to close the connection under a request (from the server adapter; absent: nothing). */
+export type CloseConnection = () => void;
+
+export function createSseHandler(
+  yoga: Yoga,
+  contextOptions: ContextOptions,
+  maxBufferedBytes: number,
+): (request: Request, closeConnection?: CloseConnection) => Promise<Response> {
   const { Response } = yoga.fetchAPI;
   const reservations = new Map<string, Reservation>();
   const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
@@ -85,13 +92,15 @@ export function createSseHandler(yoga: Yoga, contextOptions: ContextOptions, max
   const errors = (status: number, message: string, code?: ErrorCode, headers: Record<string, string> = {}) =>
     json(status, { errors: [{ message, ...(code ? { extensions: { code } } : {}) }] }, headers);
 
-  function newStream(): EventStream {
-    return new EventStream(maxBufferedBytes);
+  function newStream(closeConnection?: CloseConnection): EventStream {
+    const stream = new EventStream(maxBufferedBytes);
+    stream.closeConnection = closeConnection;
+    return stream;
   }
 
   /** Distinct connections: one operation, one stream, closed after its last result. */
-  async function distinct(request: Request, params: OperationParams): Promise<Response> {
-    const stream = newStream();
+  async function distinct(request: Request, params: OperationParams, closeConnection?: CloseConnection): Promise<Response> {
+    const stream = newStream(closeConnection);
     stream.open();
     const start = await startOperation(yoga, request, params, {
       next: (result) => stream.send(nextMessage(result)),
@@ -127,9 +136,10 @@ export function createSseHandler(yoga: Yoga, contextOptions: ContextOptions, max
     return new Response(token, { status: 201, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   }
 
-  function connect(reservation: Reservation): Response {
+  function connect(reservation: Reservation, closeConnection?: CloseConnection): Response {
     if (reservation.connected) return errors(409, 'Stream already open');
     reservation.connected = true;
+    reservation.stream.closeConnection = closeConnection;
     reservation.stream.open();
     return new Response(reservation.stream.body as never, { status: 200, headers: EVENT_STREAM_HEADERS });
   }
@@ -161,7 +171,7 @@ export function createSseHandler(yoga: Yoga, contextOptions: ContextOptions, max
     return empty(200);
   }
 
-  return async (request) => {
+  return async (request, closeConnection) => {
     // Every request authenticates like a query. Stream tokens carry their owner's id, so
     // one caller cannot attach operations to another caller's stream.
     const caller = await callerOf(request, contextOptions);
@@ -174,10 +184,10 @@ export function createSseHandler(yoga: Yoga, contextOptions: ContextOptions, max
     const reservation = presented ? reservations.get(presented) : undefined;
     const wantsStream = request.headers.get('accept') === 'text/event-stream';
 
-    if (wantsStream && reservation) return connect(reservation);
+    if (wantsStream && reservation) return connect(reservation, closeConnection);
     if (wantsStream) {
       const params = await readParams(request, url);
-      return 'errors' in params ? json(params.status, { errors: params.errors }) : distinct(request, params);
+      return 'errors' in params ? json(params.status, { errors: params.errors }) : distinct(request, params, closeConnection);
     }
     if (request.method === 'PUT') return reserve(presented ?? `${caller.userId}.${randomUUID()}`);
     if (!['GET', 'POST', 'DELETE'].includes(request.method)) return empty(405, { allow: 'GET, POST, PUT, DELETE' });
