@@ -53,13 +53,17 @@ export async function benchFanout(): Promise<void> {
     const warmUp = await insertTask(db(), { type: 'ticker', priority: 'HIGH', payload: { ticks: 5, intervalMs: 20 }, maxAttempts: 1, timeoutSeconds: 60, ownerId: owner.id });
     await pubsub.publish('taskReady', 'queue', { type: 'ticker' });
     while ((await db().task.findUniqueOrThrow({ where: { id: warmUp.task.id } })).status !== 'COMPLETED') await new Promise((resolve) => setTimeout(resolve, 50));
-    // A first, unreported round with WARM_UP subscribers warms the API's delivery path: a
-    // long-running server has its fan-out code optimised by V8; a fresh one would run the
-    // first event's thousands of deliveries in the interpreter.
-    for (const [round, subscriptions] of [WARM_UP, ...LEVELS].entries()) {
+    /**
+     * One task with `subscriptions` subscribers: latencies, or (measureMemory) the heap per
+     * subscription instead. Memory needs a forced full collection once all have subscribed,
+     * and that collection right before the events made the first event's delivery several
+     * times slower (V8 moves the objects and may drop the optimised code of functions idle
+     * through it), so the two are measured in separate rounds.
+     */
+    const round = async (subscriptions: number, measureMemory: boolean) => {
       // Held back (runAt in an hour) until every subscriber has its first event.
       const { task } = await insertTask(db(), { type: 'ticker', priority: 'HIGH', payload: { ticks: 20, intervalMs: 300 }, maxAttempts: 1, timeoutSeconds: 600, ownerId: owner.id, runAt: later });
-      const before = settledMemory();
+      const before = measureMemory ? settledMemory() : undefined;
       const clients = spawnBenchScript('bench/tasks/subscribers.ts', {
         URL: url,
         KEY: ADMIN_KEY,
@@ -68,28 +72,28 @@ export async function benchFanout(): Promise<void> {
         PER_CLIENT: process.env.BENCH_FANOUT_PER_CLIENT ?? '100',
         CLIENT: CLIENT,
       });
-      let result: { latencies: number[] };
-      let after: NodeJS.MemoryUsage;
       try {
         await clients.waitFor(/subscribed/);
-        after = settledMemory();
-        // Let the collection's concurrent sweeping finish: it is the measurement's, not the fan-out's.
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        const after = measureMemory ? settledMemory() : undefined;
         await release(task.id);
-        result = JSON.parse((await clients.waitFor(/\{"latencies":\[[^\]]*\]\}/)).toString()) as { latencies: number[] };
+        const { latencies } = JSON.parse((await clients.waitFor(/\{"latencies":\[[^\]]*\]\}/)).toString()) as { latencies: number[] };
+        return { latencies, heapPerSubscription: after && before ? (after.heapUsed - before.heapUsed) / subscriptions / 1024 : Number.NaN };
       } finally {
         await clients.stop();
       }
-      if (round === 0) continue;
-      const summary = summarize(result.latencies);
+    };
+    // A first, unreported round with WARM_UP subscribers warms the API's delivery path: a
+    // long-running server has its fan-out code optimised by V8; a fresh one would run the
+    // first event's thousands of deliveries in the interpreter.
+    await round(WARM_UP, false);
+    for (const subscriptions of LEVELS) {
+      const summary = summarize((await round(subscriptions, false)).latencies);
       if (subscriptions === 1) baselineP99 = summary.p99;
-      const perSubscription = (after.heapUsed - before.heapUsed) / subscriptions / 1024;
-      const rssPerSubscription = (after.rss - before.rss) / subscriptions / 1024;
       line(`${subscriptions} subscribers: publish->receive`, `${formatSummary(summary)}${subscriptions > 1 ? `; p99 ${(summary.p99 / baselineP99).toFixed(1)}x the 1-subscriber baseline` : ''}`);
-      line(`${subscriptions} subscribers: memory per subscription`, `heap ${perSubscription.toFixed(1)} KB, rss ${rssPerSubscription.toFixed(1)} KB`);
-      if (subscriptions > 1) {
-        line(`TARGET ${subscriptions}: p99 < 20 ms, <= 40 KB/subscription`, `${summary.p99 < 20 ? 'MET' : 'MISSED'} / ${perSubscription <= 40 ? 'MET' : 'MISSED'}`);
-      }
+      if (subscriptions === 1) continue;
+      const { heapPerSubscription } = await round(subscriptions, true);
+      line(`${subscriptions} subscribers: memory per subscription`, `heap ${heapPerSubscription.toFixed(1)} KB (a separate round, after a full collection)`);
+      line(`TARGET ${subscriptions}: p99 < 20 ms, <= 40 KB/subscription`, `${summary.p99 < 20 ? 'MET' : 'MISSED'} / ${heapPerSubscription <= 40 ? 'MET' : 'MISSED'}`);
     }
   } finally {
     // Never leave a worker behind: it would take the next run's tasks.
