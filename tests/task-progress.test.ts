@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { db } from '../src/db.js';
 import { toGlobalId } from '../src/resolvers/ids.js';
+import { TaskEventHub } from '../src/resolvers/task-events.js';
 import { CreateApiKeyMutation } from './client/operations.js';
 import { redisAvailable, useHarness, type TestApp } from './utils/harness.js';
 import { redisServerAvailable, spawnWorkerProcess, startPrivateRedis } from './utils/processes.js';
@@ -93,6 +94,27 @@ describe('taskProgress', () => {
     expectGapFree(replay.map((e) => e.sequence));
     expect(replay).toHaveLength(1200);
     expect(replay.at(-1)).toMatchObject({ sequence: 1200, status: 'COMPLETED' });
+  });
+
+  it('serves the same feed as an async iterator (what graphql-js asks of a subscribe resolver)', async () => {
+    const app = await h.startApp();
+    const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 300 }, { ownerId: await adminUserId() });
+    const hub = new TaskEventHub(app.pubsub, 100);
+    h.onCleanup(() => hub.close());
+    await h.startWorker(app.pubsub);
+    const seen: [number, string][] = [];
+    for await (const event of hub.follow(row.id, 0)) seen.push([event.sequence, event.status]);
+    expect(seen.map(([sequence]) => sequence)).toEqual(await logOf(row.id));
+    expect(seen.at(-1)?.[1]).toBe('COMPLETED');
+    // Leaving early ends the iteration at once and frees the hub's watch.
+    await h.stopWorkers();
+    const quiet = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 1 }, { ownerId: await adminUserId() });
+    const feed = hub.follow(quiet.id);
+    expect((await feed.next()).value).toMatchObject({ sequence: 1, status: 'PENDING' });
+    const pending = feed.next();
+    await feed.return!();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    expect(hub.size).toBe(0);
   });
 
   it('reads the log once per change for all followers of a task, not once per follower', async () => {

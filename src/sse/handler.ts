@@ -39,7 +39,7 @@ const EVENT_STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
 };
 
-/** A distinct-mode result, or a single-connection one wrapped with its operation id. */
+/** A result in distinct-connections mode (single-connection results carry their operation id, see StreamOperation). */
 const nextMessage = (json: string) => `event: next\ndata: ${json}\n\n`;
 
 /**
