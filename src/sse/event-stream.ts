@@ -5,7 +5,7 @@
 // which whatwg-node pipes to the socket with backpressure; a client that stops reading
 // while messages pile up past `maxBufferedBytes` is cut off (its client reconnects and
 // resumes from the log with afterSequence) instead of growing this process without bound.
-import { PassThrough } from 'node:stream';
+import { Readable } from 'node:stream';
 import { logger } from '../logger.js';
 
 /** graphql-sse's keep-alive: a comment every 12 s keeps proxies from closing a quiet stream. */
@@ -43,7 +43,8 @@ function scheduleFlush(): void {
 }
 
 export class EventStream {
-  readonly body = new PassThrough();
+  /** Pushed to, never pulled: a bare Readable is half the stream machinery of a PassThrough. */
+  readonly body = new Readable({ read() {} });
   /** Output not yet written, joined at the flush (no intermediate strings per message). */
   private parts: string[] = [];
   private pinger: NodeJS.Timeout | undefined;
@@ -102,17 +103,18 @@ export class EventStream {
   close(): void {
     if (this.ended) return;
     this.write();
-    this.body.end();
+    this.body.push(null);
     this.end();
   }
 
   /** Writes the pending output (flushAll and close call this). */
   write(): void {
     if (this.ended || !this.parts.length) return;
-    this.body.write(this.parts.join(''));
+    this.body.push(this.parts.join(''), 'utf8');
     this.parts = [];
-    if (this.body.writableLength + this.body.readableLength > this.maxBufferedBytes) {
-      logger.warn({ bufferedBytes: this.body.writableLength + this.body.readableLength }, 'event stream cut off: its client is not reading');
+    // What the socket did not take yet waits here (whatwg-node pipes the body with backpressure).
+    if (this.body.readableLength > this.maxBufferedBytes) {
+      logger.warn({ bufferedBytes: this.body.readableLength }, 'event stream cut off: its client is not reading');
       this.body.destroy();
       this.closeConnection?.();
     }

@@ -15,7 +15,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { callerOf, type Context, type ContextOptions } from '../context.js';
 import { ErrorCode } from '../errors.js';
 import { EventStream } from './event-stream.js';
-import { startOperation, type OperationParams, type ResultSink } from './operations.js';
+import { OperationResults, startOperation, type OperationParams } from './operations.js';
 
 type Yoga = YogaServerInstance<Record<string, never>, Context>;
 
@@ -39,14 +39,11 @@ const EVENT_STREAM_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
 };
 
-/** A result in distinct-connections mode (single-connection results carry their operation id, see StreamOperation). */
-const nextMessage = (json: string) => `event: next\ndata: ${json}\n\n`;
-
 /**
  * An operation's results on a single-connection stream, as `{id, payload}` messages. One
  * object per operation, its message framing built once (see WatchListener on why).
  */
-class StreamOperation implements ResultSink {
+class StreamOperation extends OperationResults {
   done = false;
   private readonly prefix: string;
 
@@ -54,16 +51,17 @@ class StreamOperation implements ResultSink {
     private readonly reservation: Reservation,
     private readonly id: string,
   ) {
+    super();
     // Joined, not a template literal: V8 keeps a template's result as a tree of pieces
     // (a cons string), which every flush would walk again, ten thousand times per event.
     this.prefix = ['event: next\ndata: {"id":', JSON.stringify(id), ',"payload":'].join('');
   }
 
-  next(result: string): void {
+  protected deliver(result: string): void {
     if (!this.done) this.reservation.stream.send3(this.prefix, result, '}\n\n');
   }
 
-  complete(): void {
+  protected finish(): void {
     if (this.done) return;
     this.done = true;
     this.reservation.stream.whenFlushed(this);
@@ -73,6 +71,22 @@ class StreamOperation implements ResultSink {
   flushed(): void {
     this.reservation.stream.send(`event: complete\ndata: {"id":${JSON.stringify(this.id)}}\n\n`);
     this.reservation.operations.delete(this.id);
+  }
+}
+
+/** An operation's results on its own stream (distinct-connections mode); the stream ends with it. */
+class DistinctOperation extends OperationResults {
+  constructor(private readonly stream: EventStream) {
+    super();
+  }
+
+  protected deliver(result: string): void {
+    this.stream.send(`event: next\ndata: ${result}\n\n`);
+  }
+
+  protected finish(): void {
+    this.stream.send('event: complete\ndata:\n\n');
+    this.stream.close();
   }
 }
 
@@ -102,13 +116,7 @@ export function createSseHandler(
   async function distinct(request: Request, params: OperationParams, closeConnection?: CloseConnection): Promise<Response> {
     const stream = newStream(closeConnection);
     stream.open();
-    const start = await startOperation(yoga, request, params, {
-      next: (result) => stream.send(nextMessage(result)),
-      complete: () => {
-        stream.send('event: complete\ndata:\n\n');
-        stream.close();
-      },
-    });
+    const start = await startOperation(yoga, request, params, new DistinctOperation(stream));
     if (start.kind === 'refused') {
       stream.close();
       return json(start.status, start.body, start.headers);

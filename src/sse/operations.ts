@@ -31,12 +31,6 @@ export interface OperationParams {
   variables?: Record<string, unknown> | null;
 }
 
-export interface ResultSink {
-  /** One result, as JSON text. */
-  next(json: string): void;
-  complete(): void;
-}
-
 type Yoga = YogaServerInstance<Record<string, never>, Context>;
 type Json = string | Promise<string>;
 
@@ -114,45 +108,26 @@ function groupResultJson(group: ResultGroup, args: ExecutionArgs, event: unknown
 
 const errorJson = (error: unknown) => JSON.stringify({ errors: [maskError(error)] });
 
-/** Feeds a sink in order, whether each text is ready now or later. */
-class OrderedResults {
-  private tail: Promise<void> | undefined;
-
-  constructor(private readonly sink: ResultSink) {}
-
-  send(json: Json): void {
-    if (typeof json === 'string' && this.tail === undefined) return this.sink.next(json);
-    this.tail = (this.tail ?? Promise.resolve())
-      .then(() => json)
-      .then(
-        (text) => this.sink.next(text),
-        (error: unknown) => this.sink.next(errorJson(error)),
-      );
-  }
-
-  complete(): void {
-    if (this.tail) void this.tail.then(() => this.sink.complete());
-    else this.sink.complete();
-  }
-}
-
 /**
- * One subscription: each event's result, shared with its group, sent in order. Its state
- * is one object, as the hub calls thousands of these per event (see WatchListener).
+ * One operation's results, for a transport: it implements `deliver` (one result text) and
+ * `finish` (the end); this class sends them in order, whether each text is ready now or
+ * later, and for a subscription shares each event's text with the subscription's group.
+ * The transport's object is itself what the event hub calls, thousands of times per event:
+ * one object per subscriber on that path, not a chain of them (see WatchListener).
  */
-class SubscriptionResults extends OrderedResults implements FeedObserver<unknown> {
-  private inGroup = true;
+export abstract class OperationResults implements FeedObserver<unknown> {
+  private tail: Promise<void> | undefined;
+  private group: ResultGroup | undefined;
+  private args: ExecutionArgs | undefined;
 
-  constructor(
-    private readonly group: ResultGroup,
-    private readonly args: ExecutionArgs,
-    sink: ResultSink,
-  ) {
-    super(sink);
-  }
+  /** One result, as JSON text. */
+  protected abstract deliver(json: string): void;
+  /** After the last result. */
+  protected abstract finish(): void;
 
+  /** A subscription's event (FeedObserver). */
   next(event: unknown): void {
-    this.send(groupResultJson(this.group, this.args, event));
+    this.send(groupResultJson(this.group!, this.args!, event));
   }
 
   error(error: unknown): void {
@@ -160,15 +135,32 @@ class SubscriptionResults extends OrderedResults implements FeedObserver<unknown
     this.complete();
   }
 
-  override complete(): void {
-    this.leave();
-    super.complete();
+  complete(): void {
+    this.leaveGroup();
+    if (this.tail) void this.tail.then(() => this.finish());
+    else this.finish();
   }
 
-  leave(): void {
-    if (!this.inGroup) return;
-    this.inGroup = false;
-    this.group.leave();
+  send(json: Json): void {
+    if (typeof json === 'string' && this.tail === undefined) return this.deliver(json);
+    this.tail = (this.tail ?? Promise.resolve())
+      .then(() => json)
+      .then(
+        (text) => this.deliver(text),
+        (error: unknown) => this.deliver(errorJson(error)),
+      );
+  }
+
+  /** startOperation: a subscription's events are executed with `args`, shared with `group`. */
+  shareWith(group: ResultGroup, args: ExecutionArgs): void {
+    this.group = group;
+    this.args = args;
+  }
+
+  leaveGroup(): void {
+    const { group } = this;
+    this.group = undefined;
+    group?.leave();
   }
 }
 
@@ -183,10 +175,10 @@ export type OperationStart =
  * validation, a failing subscribe resolver) are results too, as graphql-sse's PROTOCOL.md
  * wants them in both modes.
  */
-export async function startOperation(yoga: Yoga, request: Request, params: OperationParams, sink: ResultSink): Promise<OperationStart> {
+export async function startOperation(yoga: Yoga, request: Request, params: OperationParams, results: OperationResults): Promise<OperationStart> {
   const once = (json: string): OperationStart => {
-    sink.next(json);
-    sink.complete();
+    results.send(json);
+    results.complete();
     return { kind: 'running', stop: () => {} };
   };
   const enveloped = yoga.getEnveloped({ request, params } as never);
@@ -215,7 +207,6 @@ export async function startOperation(yoga: Yoga, request: Request, params: Opera
   if (operation.operation !== 'subscription') {
     const result = await enveloped.execute(args);
     if (!(Symbol.asyncIterator in result)) return once(JSON.stringify(result));
-    const results = new OrderedResults(sink);
     return { kind: 'running', stop: pull(result as AsyncIterableIterator<ExecutionResult>, (each) => results.send(JSON.stringify(each)), results) };
   }
   const source = await createSourceEventStream(args);
@@ -223,14 +214,14 @@ export async function startOperation(yoga: Yoga, request: Request, params: Opera
   // What besides the document and the event decides the result; computed once per subscription.
   const { caller } = contextValue;
   const key = `${params.operationName ?? ''}\n${JSON.stringify(params.variables ?? {})}\n${caller.userId}\n${[...caller.scopes].sort().join(',')}`;
-  const results = new SubscriptionResults(joinGroup(document, key), args, sink);
+  results.shareWith(joinGroup(document, key), args);
   const stop = isPushFeed(source)
     ? source[observeFeed](results)
     : pull(source as AsyncIterableIterator<unknown>, (event) => results.next(event), results);
   return {
     kind: 'running',
     stop: () => {
-      results.leave();
+      results.leaveGroup();
       stop();
     },
   };
@@ -240,7 +231,7 @@ export async function startOperation(yoga: Yoga, request: Request, params: Opera
  * Iterates a source that only has the async iterator side. A source that fails mid-way
  * ends with its error as a last result rather than breaking the HTTP stream.
  */
-function pull<T>(source: AsyncIterableIterator<T>, consume: (each: T) => void, results: { send(json: Json): void; complete(): void }): () => void {
+function pull<T>(source: AsyncIterableIterator<T>, consume: (each: T) => void, results: OperationResults): () => void {
   let stopped = false;
   void (async () => {
     try {
