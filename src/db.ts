@@ -7,8 +7,12 @@ let client: PrismaClient | undefined;
 
 export interface DatabaseOptions {
   poolSize?: number;
-  /** Called with every SQL statement (tests count statements to catch N+1 queries). */
-  onQuery?: (sql: string) => void;
+  /**
+   * Called with every SQL statement and its duration in ms as Prisma reports it (waiting for
+   * a pooled connection, round trip and commit; tests count statements to catch N+1
+   * queries, the enqueue benchmark times its insert).
+   */
+  onQuery?: (sql: string, durationMs: number) => void;
 }
 
 export function connectDatabase(databaseUrl: string, options: DatabaseOptions = {}): PrismaClient {
@@ -17,7 +21,7 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
   if (options.onQuery) {
     const onQuery = options.onQuery;
     const logged = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
-    logged.$on('query', (event) => onQuery(event.query));
+    logged.$on('query', (event) => onQuery(event.query, event.duration));
     client = logged;
   } else {
     client = new PrismaClient({ adapter });
