@@ -156,18 +156,18 @@ export function createSseHandler(
     const { operationId: id, ...operation } = params;
     if (reservation.operations.has(id)) return errors(409, 'Operation with ID already exists');
     reservation.operations.set(id, null);
-    const sink = new StreamOperation(reservation, id);
-    const start = await startOperation(yoga, request, operation, sink);
+    const results = new StreamOperation(reservation, id);
+    const start = await startOperation(yoga, request, operation, results);
     if (start.kind === 'refused') {
       reservation.operations.delete(id);
       return json(start.status, start.body, start.headers);
     }
     // Stopped (DELETE) or the stream ended while this was being prepared.
-    if (!reservation.operations.has(id) && !sink.done) {
+    if (!reservation.operations.has(id) && !results.done) {
       start.stop();
       return empty(204);
     }
-    if (!sink.done) reservation.operations.set(id, start.stop);
+    if (!results.done) reservation.operations.set(id, start.stop);
     return empty(202);
   }
 

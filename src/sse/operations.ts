@@ -1,5 +1,5 @@
-// Running one GraphQL operation for an event stream: its results as JSON texts, handed to a
-// sink in order, then the end. Parse, validation and context come from yoga's envelop
+// Running one GraphQL operation for an event stream: its results as JSON texts, handed to
+// the transport's OperationResults in order, then the end. Parse, validation and context come from yoga's envelop
 // pipeline (auth applies); queries and mutations execute there too (yoga masks their
 // errors). Subscriptions do not go through envelop's subscribe, whose per-event result
 // mapping cost a quarter of a fan-out's CPU: their results are masked here with the same
@@ -171,9 +171,9 @@ export type OperationStart =
   | { kind: 'refused'; status: number; body: unknown; headers?: Record<string, string> };
 
 /**
- * Prepares and starts an operation, sending its results to `sink`. Request errors (parse,
- * validation, a failing subscribe resolver) are results too, as graphql-sse's PROTOCOL.md
- * wants them in both modes.
+ * Prepares and starts an operation, sending its results to the transport's `results`.
+ * Request errors (parse, validation, a failing subscribe resolver) are results too, as
+ * graphql-sse's PROTOCOL.md wants them in both modes.
  */
 export async function startOperation(yoga: Yoga, request: Request, params: OperationParams, results: OperationResults): Promise<OperationStart> {
   const once = (json: string): OperationStart => {
