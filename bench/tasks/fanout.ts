@@ -1,7 +1,9 @@
 // `npm run bench -- fanout`: 1,000 / 5,000 / 10,000 concurrent taskProgress subscribers
-// to one task on one API process (this one); a worker process writes 20 progress events;
-// subscribers (another process) measure publish→receive (event `at` to arrival) and this
-// process measures its memory per subscription. Baseline (same run): 1 subscriber.
+// to one task on one API process (this one); a worker process writes 20 progress events
+// and logs when it publishes each (after its commit); subscribers (another process) log
+// when each event arrives: publish→receive. Also printed: from the event's `at` (stamped
+// when the worker's statement starts, so its commit is included). This process measures
+// its memory per subscription. Baseline (same run): 1 subscriber.
 import { connectDatabase, db, disconnectDatabase } from '../../src/db.js';
 import { createPubSub } from '../../src/pubsub.js';
 import { toGlobalId } from '../../src/resolvers/ids.js';
@@ -35,6 +37,7 @@ export async function benchFanout(): Promise<void> {
   heading('fanout (taskProgress subscribers to one task, one API process)');
   line('subscriber client', `${CLIENT}, ${process.env.BENCH_FANOUT_PER_CLIENT ?? '100'} subscriptions per single-connection stream, in another process`);
   line('warm-up (not reported)', `one round with ${WARM_UP} subscribers`);
+  line('published', "when the worker process hands the event's notification to Redis, after its commit");
   line('received', 'when the chunk completing a message arrives in the subscriber process (parsed after the run)');
   line('pub/sub', redisUrl ? `Redis ${redisUrl}` : 'none across processes: the hub polls every 1 s');
   line('gc between measurements', (globalThis as { gc?: unknown }).gc ? 'yes (--expose-gc)' : 'no (run with NODE_OPTIONS=--expose-gc for exact memory)');
@@ -42,7 +45,10 @@ export async function benchFanout(): Promise<void> {
   let baselineP99 = Number.NaN;
   // One worker for all levels, warmed up by a first task: what is measured is the fan-out,
   // not a worker process starting.
-  const worker = spawnBenchScript('bench/tasks/worker-process.ts', { DATABASE_URL: database.url, REDIS_URL: redisUrl ?? '', PUBSUB_PREFIX: prefix });
+  const worker = spawnBenchScript('bench/tasks/worker-process.ts', { DATABASE_URL: database.url, REDIS_URL: redisUrl ?? '', PUBSUB_PREFIX: prefix, LOG_PUBLISHED: '1' });
+  /** When the worker published each event of a task (after its commit), by sequence. */
+  const publishedAt = (taskId: string) =>
+    new Map([...worker.output().matchAll(new RegExp(`^published ${taskId} (\\d+) (\\d+)$`, 'gm'))].map((m) => [Number(m[1]), Number(m[2])]));
   const release = async (taskId: string) => {
     await db().task.update({ where: { id: taskId }, data: { runAt: new Date() } });
     await pubsub.publish('taskReady', 'queue', { type: 'ticker' });
@@ -76,8 +82,11 @@ export async function benchFanout(): Promise<void> {
         await clients.waitFor(/subscribed/);
         const after = measureMemory ? settledMemory() : undefined;
         await release(task.id);
-        const { latencies } = JSON.parse((await clients.waitFor(/\{"latencies":\[[^\]]*\]\}/)).toString()) as { latencies: number[] };
-        return { latencies, heapPerSubscription: after && before ? (after.heapUsed - before.heapUsed) / subscriptions / 1024 : Number.NaN };
+        const { latencies, arrivals } = JSON.parse(await clients.waitFor(/^\{"latencies".*\}\n/m)) as { latencies: number[]; arrivals: Record<string, number[]> };
+        const published = publishedAt(task.id);
+        const fromPublish = Object.entries(arrivals).flatMap(([sequence, times]) => times.map((at) => at - published.get(Number(sequence))!));
+        if (fromPublish.some(Number.isNaN)) throw new Error('an event without its publish time');
+        return { fromPublish, fromAt: latencies, heapPerSubscription: after && before ? (after.heapUsed - before.heapUsed) / subscriptions / 1024 : Number.NaN };
       } finally {
         await clients.stop();
       }
@@ -87,9 +96,11 @@ export async function benchFanout(): Promise<void> {
     // first event's thousands of deliveries in the interpreter.
     await round(WARM_UP, false);
     for (const subscriptions of LEVELS) {
-      const summary = summarize((await round(subscriptions, false)).latencies);
+      const { fromPublish, fromAt } = await round(subscriptions, false);
+      const summary = summarize(fromPublish);
       if (subscriptions === 1) baselineP99 = summary.p99;
       line(`${subscriptions} subscribers: publish->receive`, `${formatSummary(summary)}${subscriptions > 1 ? `; p99 ${(summary.p99 / baselineP99).toFixed(1)}x the 1-subscriber baseline` : ''}`);
+      line(`${subscriptions} subscribers: event at->receive`, `${formatSummary(summarize(fromAt))} (from the worker's statement start: its commit included)`);
       if (subscriptions === 1) continue;
       const { heapPerSubscription } = await round(subscriptions, true);
       line(`${subscriptions} subscribers: memory per subscription`, `heap ${heapPerSubscription.toFixed(1)} KB (a separate round, after a full collection)`);

@@ -8,6 +8,8 @@ export interface BenchChild {
   child: ChildProcess;
   /** Resolves with the first stdout line matching `pattern`. */
   waitFor(pattern: RegExp): Promise<string>;
+  /** Everything it printed so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export function spawnBenchScript(script: string, env: Record<string, string>): B
   });
   return {
     child,
+    output: () => output,
     waitFor: (pattern) =>
       new Promise((resolve, reject) => {
         const match = pattern.exec(output);

@@ -1,7 +1,9 @@
 // The fan-out benchmark's clients, in their own process: SUBSCRIPTIONS taskProgress
 // subscriptions to one task over graphql-sse single-connection streams (PER_CLIENT
 // subscriptions per stream). Prints "subscribed" once every subscription got its first
-// event, then a JSON line of publish→receive latencies once all have completed.
+// event, then one JSON line once all have completed: `latencies` (each event's `at`, stamped
+// by the worker's statement, to its arrival) and `arrivals` (per sequence, the arrival
+// times, for the bench to subtract the worker's publish times from).
 // Received = the arrival of the chunk that completes a message in this process (the light
 // client parses after the run: one process stands in for thousands of subscribers, and
 // parsing every one's messages on arrival would queue their arrivals behind each other).
@@ -21,6 +23,7 @@ type Progress = { taskProgress: { sequence: number; status: string; at: string }
 
 const latencies: number[] = [];
 const bySequence: number[][] = [];
+const arrivals: Record<number, number[]> = {};
 let firstEvents = 0;
 let completed = 0;
 let resolveAll: () => void = () => {};
@@ -53,6 +56,7 @@ function sink() {
       const { sequence, at } = (payload.data as Progress).taskProgress;
       const latency = receivedAt - Date.parse(at);
       latencies.push(latency);
+      (arrivals[sequence] ??= []).push(receivedAt);
       if (process.env.BENCH_DEBUG) (bySequence[sequence] ??= []).push(latency);
     },
     complete() {
@@ -113,4 +117,4 @@ if (process.env.BENCH_DEBUG) {
   }
 }
 // Exit only once the (large) line is flushed: process.exit would cut a piped stdout short.
-process.stdout.write(`${JSON.stringify({ latencies })}\n`, () => process.exit(0));
+process.stdout.write(`${JSON.stringify({ latencies, arrivals })}\n`, () => process.exit(0));

@@ -6,6 +6,14 @@ import { benchTaskDefinitions } from './noop.js';
 
 connectDatabase(process.env.DATABASE_URL!, { poolSize: Number(process.env.POOL_SIZE ?? 10) });
 const pubsub = createPubSub(process.env.REDIS_URL || undefined, process.env.PUBSUB_PREFIX ?? 'bench:');
+if (process.env.LOG_PUBLISHED) {
+  // For the fan-out bench: when each task event was published (after its commit).
+  const publish = pubsub.publish.bind(pubsub);
+  pubsub.publish = (async (topic: string, key: string, payload: { taskId?: string; sequence?: number }) => {
+    if (topic === 'taskEvents') console.log(`published ${payload.taskId} ${payload.sequence} ${Date.now()}`);
+    return publish(topic as never, key, payload as never);
+  }) as typeof pubsub.publish;
+}
 const worker = await startWorker({
   concurrency: Number(process.env.WORKER_CONCURRENCY ?? 8),
   leaseMs: 10_000,
