@@ -101,8 +101,8 @@ export class EventStream {
 
   /** Sends what is pending, then ends the response. */
   close(): void {
-    if (this.ended) return;
     this.write();
+    if (this.ended) return; // already ended (or cut off by that write)
     this.body.push(null);
     this.end();
   }
@@ -116,6 +116,7 @@ export class EventStream {
     if (this.body.readableLength > this.maxBufferedBytes) {
       logger.warn({ bufferedBytes: this.body.readableLength }, 'event stream cut off: its client is not reading');
       this.body.destroy();
+      this.end();
       this.closeConnection?.();
     }
   }
