@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { callerOf, type Context, type ContextOptions } from '../context.js';
 import { ErrorCode } from '../errors.js';
-import { EventStream } from './event-stream.js';
+import { EventStream, type ResultFraming } from './event-stream.js';
 import { OperationResults, startOperation, type OperationParams } from './operations.js';
 
 type Yoga = YogaServerInstance<Record<string, never>, Context>;
@@ -43,9 +43,10 @@ const EVENT_STREAM_HEADERS = {
  * An operation's results on a single-connection stream, as `{id, payload}` messages. One
  * object per operation, its message framing built once (see WatchListener on why).
  */
-class StreamOperation extends OperationResults {
+class StreamOperation extends OperationResults implements ResultFraming {
   done = false;
-  private readonly prefix: string;
+  readonly prefix: string;
+  readonly suffix = '}\n\n';
 
   constructor(
     private readonly reservation: Reservation,
@@ -58,7 +59,7 @@ class StreamOperation extends OperationResults {
   }
 
   protected deliver(result: string): void {
-    if (!this.done) this.reservation.stream.send3(this.prefix, result, '}\n\n');
+    if (!this.done) this.reservation.stream.sendResult(this, result);
   }
 
   protected finish(): void {
