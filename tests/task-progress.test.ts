@@ -134,6 +134,36 @@ describe('taskProgress', () => {
     expect(eventReads).toBeLessThan(log.length + 5);
   });
 
+  it('keeps every operation of a single-connection stream apart, same selection or not', async () => {
+    const app = await h.startApp();
+    const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 600 }, { ownerId: await adminUserId() });
+    const taskId = toGlobalId('Task', row.id);
+    const bySequence = 'subscription($taskId: ID!) { taskProgress(taskId: $taskId) { sequence status } }';
+    const byProgress = 'subscription($taskId: ID!) { taskProgress(taskId: $taskId) { sequence progressPercent } }';
+    // One stream where the two selections alternate (no two neighbours share a result), one
+    // where five operations share every result (written from the stream's cached block).
+    const mixed = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey, singleConnection: true });
+    const uniform = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey, singleConnection: true });
+    h.onCleanup(() => (mixed.dispose(), uniform.dispose()));
+    const plan = [...[0, 1, 2, 3, 4, 5].map((i) => [mixed, i % 2 ? byProgress : bySequence] as const), ...[0, 1, 2, 3, 4].map(() => [uniform, bySequence] as const)];
+    const subscriptions = await Promise.all(
+      plan.map(async ([client, query]) => {
+        const events: any[] = [];
+        const { done } = listen<any>(client, query, { taskId }, (value) => events.push(value.data!.taskProgress));
+        await waitFor(async () => events.length > 0, 'the current state');
+        return { events, done, query };
+      }),
+    );
+    await h.startWorker(app.pubsub);
+    await Promise.all(subscriptions.map((s) => s.done));
+    const log = await logOf(row.id);
+    for (const { events, query } of subscriptions) {
+      expect(events.map((e) => e.sequence)).toEqual(log);
+      const field = query === byProgress ? 'progressPercent' : 'status';
+      expect(events.every((e) => Object.keys(e).sort().join() === ['sequence', field].sort().join())).toBe(true);
+    }
+  });
+
   it('executes each event once for all followers with the same selection, not once per follower', async () => {
     const app = await h.startApp();
     const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 600 }, { ownerId: await adminUserId() });
