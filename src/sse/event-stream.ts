@@ -32,8 +32,21 @@ function flushAll(): void {
   const tasks = afterFlush;
   pending = [];
   afterFlush = [];
-  for (const stream of streams) stream.write();
-  for (const task of tasks) task.flushed();
+  // One stream failing must neither keep the others unwritten nor leave them marked pending.
+  for (const stream of streams) {
+    try {
+      stream.write();
+    } catch (err) {
+      logger.error({ err }, 'writing an event stream failed');
+    }
+  }
+  for (const task of tasks) {
+    try {
+      task.flushed();
+    } catch (err) {
+      logger.error({ err }, 'finishing an operation after a flush failed');
+    }
+  }
 }
 
 function scheduleFlush(): void {
