@@ -14,12 +14,15 @@ import { WatchHub, type WatchListener } from './watch-hub.js';
 
 export type TaskEventRow = Awaited<ReturnType<typeof eventsAfter>>[number];
 
-function eventsAfter(taskId: string, sequence: number, limit = 500) {
+/** Events read from the log at once; a full page means there may be more. */
+const LOG_PAGE = 500;
+
+function eventsAfter(taskId: string, sequence: number, limit = LOG_PAGE) {
   return db().taskEvent.findMany({ where: { taskId, sequence: { gt: sequence } }, orderBy: { sequence: 'asc' }, take: limit });
 }
 
 export async function taskEventPage(taskId: string, args: { first?: number | null; after?: string | null }) {
-  const limit = pageSize(args.first, 500, 100);
+  const limit = pageSize(args.first, LOG_PAGE, 100);
   const cursor = decodeCursor<[number]>(args.after, 1);
   const rows = await eventsAfter(taskId, cursor?.[0] ?? 0, limit + 1);
   return connectionFromRows(rows, limit, args.after, (row) => [row.sequence]);
@@ -57,7 +60,7 @@ export class TaskEventHub {
       const page = await eventsAfter(taskId, this.cursors.get(taskId) ?? 0);
       if (page.length) this.cursors.set(taskId, page.at(-1)!.sequence);
       events.push(...page);
-      if (page.length < 500) break;
+      if (page.length < LOG_PAGE) break;
     }
     return events.length ? events : undefined;
   }
@@ -86,12 +89,11 @@ let ending: TaskFollower[] = [];
  * next turn of the event loop, when the transport has written the event out.
  */
 function endSoon(follower: TaskFollower): void {
-  follower.stopped = true;
   if (ending.length === 0) {
     setImmediate(() => {
       const followers = ending;
       ending = [];
-      for (const each of followers) each.finish();
+      for (const each of followers) each.end();
     });
   }
   ending.push(follower);
@@ -103,7 +105,7 @@ function endSoon(follower: TaskFollower): void {
  */
 class TaskFollower implements WatchListener<TaskEventRow[]> {
   /** No more events are delivered. */
-  stopped = false;
+  private stopped = false;
   /** Out of the hub, and the observer told (or gone). */
   private closed = false;
   private listening = false;
@@ -171,7 +173,8 @@ class TaskFollower implements WatchListener<TaskEventRow[]> {
     if (this.waiting) this.drain();
   }
 
-  private end(): void {
+  /** Leaves the hub and completes the observer, once (endSoon calls it after a terminal event). */
+  end(): void {
     this.stopped = true;
     if (this.close()) this.observer.complete();
   }
@@ -188,12 +191,10 @@ class TaskFollower implements WatchListener<TaskEventRow[]> {
   private emit(event: TaskEventRow): void {
     this.last = event.sequence;
     this.observer.next(event);
-    if (isTerminal(event.status)) endSoon(this);
-  }
-
-  /** Ends after a terminal event; see endSoon. */
-  finish(): void {
-    this.end();
+    if (isTerminal(event.status)) {
+      this.stopped = true;
+      endSoon(this);
+    }
   }
 
   /** Delivers what follows on from `last`; on a gap, reads the log from there. */
@@ -216,7 +217,7 @@ class TaskFollower implements WatchListener<TaskEventRow[]> {
         const page = await eventsAfter(this.taskId, this.last);
         if (this.stopped) return;
         (this.waiting ??= []).push(...page);
-        this.reading = page.length === 500;
+        this.reading = page.length === LOG_PAGE;
         this.drain();
         if (!this.reading) return;
       }

@@ -95,10 +95,6 @@ export class EventStream {
     this.body.on('close', () => this.end());
   }
 
-  get closed(): boolean {
-    return this.ended;
-  }
-
   /** The response has started: say so at once (some browsers wait for a first byte), then keep it alive. */
   open(): void {
     if (this.ended) return;
