@@ -1,18 +1,22 @@
 // Event fan-out between processes: Redis pub/sub (graphql-redis-subscriptions) when
 // REDIS_URL is set, in-process otherwise. Redis carries signals only, never state:
-// payloads are small JSON (ids, sequence numbers) and subscribers read the state from
-// PostgreSQL, so an event lost while Redis is down loses no data.
+// payloads are small JSON (ids, sequence numbers, at most a copy of a committed task
+// event) and PostgreSQL stays the source, so an event lost while Redis is down loses no data.
 import { PubSub as InProcessPubSub } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis } from 'ioredis';
 import { logger } from './logger.js';
+import type { TaskEventJson } from './workers/sql/task-row.js';
 
 /** Topic → payload. Channels are `<prefix><topic>:<key>`. */
 export interface PubSubTopics {
   /** An agent's stored fields or coverage changed. */
   agentUpdated: { agentId: string; deleted: boolean };
-  /** A task's event log grew up to `sequence` (subscribers read the events from PostgreSQL). */
-  taskEvents: { taskId: string; sequence: number };
+  /**
+   * A task's event log grew up to `sequence`. `event`, when present, is a copy of that
+   * committed event; subscribers read the log for anything else (see TaskEventHub).
+   */
+  taskEvents: { taskId: string; sequence: number; event?: TaskEventJson };
   /** Key 'queue': a task became runnable; idle workers try to claim. */
   taskReady: { type: string };
   /** Key 'workers': cancellation was requested for a running task. */
@@ -129,8 +133,7 @@ function wrap(
     kind,
     async publish(topic, key, payload) {
       try {
-        // A JSON round trip in both modes, so in-process subscribers see what Redis would deliver.
-        await engine.publish(`${prefix}${topic}:${key}`, JSON.parse(JSON.stringify(payload)));
+        await engine.publish(`${prefix}${topic}:${key}`, payload);
       } catch (err) {
         log.warn({ err, topic, key }, 'publish failed; subscribers will catch up from the database');
       }
@@ -143,8 +146,14 @@ function wrap(
 }
 
 export function createInProcessPubSub(prefix: string): PubSub {
-  const engine = new InProcessPubSub();
-  return wrap('in-process', engine as Engine, prefix, { ping: async () => true, close: async () => {} });
+  const inProcess = new InProcessPubSub();
+  const engine: Engine = {
+    // A JSON round trip, so that in-process subscribers see what Redis would deliver.
+    publish: (trigger, payload) => inProcess.publish(trigger, JSON.parse(JSON.stringify(payload))),
+    subscribe: (trigger, onMessage) => inProcess.subscribe(trigger, onMessage),
+    unsubscribe: (id) => inProcess.unsubscribe(id),
+  };
+  return wrap('in-process', engine, prefix, { ping: async () => true, close: async () => {} });
 }
 
 export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {

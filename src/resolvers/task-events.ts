@@ -1,18 +1,23 @@
 // The task event log: paging for Task.events, and the feed behind taskProgress.
 //
-// The feed reads PostgreSQL, not pub/sub payloads: a notification only says "look
-// again", so a lost one (Redis down, at-most-once delivery) delays an event by at most
-// one poll interval and never loses it; sequences make replays gap- and duplicate-free.
-// One TaskEventHub per API process watches each followed task once — one pub/sub
-// subscription and one database read per change, however many clients follow it.
+// The feed follows the log in PostgreSQL. A notification says "look again", so a lost one
+// (Redis down, at-most-once delivery) delays an event by at most one poll interval and
+// never loses it; sequences make replays gap- and duplicate-free. One TaskEventHub per
+// API process watches each followed task once: one pub/sub subscription and at most one
+// database read per change, however many clients follow it. A worker's notification
+// carries a copy of the committed event it announces; when that is the next event the hub
+// expects, it is delivered without reading it back (a read per event cost a millisecond
+// or more of every subscriber's latency). Anything else, a gap, a replay, a lost
+// notification, is read from the log.
 import { db } from '../db.js';
+import type { TaskEvent } from '../generated/prisma/client.js';
 import type { PubSub } from '../pubsub.js';
-import { isTerminal } from '../workers/sql/task-row.js';
+import { isTerminal, type TaskEventJson } from '../workers/sql/task-row.js';
 import { connectionFromRows, decodeCursor, pageSize } from './pagination.js';
 import { pushFeed, type FeedObserver, type PushFeed } from './push-feed.js';
 import { WatchHub, type WatchListener } from './watch-hub.js';
 
-export type TaskEventRow = Awaited<ReturnType<typeof eventsAfter>>[number];
+export type TaskEventRow = Omit<TaskEvent, 'id'>;
 
 /** Events read from the log at once; a full page means there may be more. */
 const LOG_PAGE = 500;
@@ -32,14 +37,15 @@ export async function taskEventPage(taskId: string, args: { first?: number | nul
 export class TaskEventHub {
   /** Per followed task: the last sequence the hub read. */
   private readonly cursors = new Map<string, number>();
-  private readonly hub: WatchHub<TaskEventRow[]>;
+  private readonly hub: WatchHub<TaskEventRow[], 'taskEvents'>;
 
   constructor(pubsub: PubSub, pollMs = 1_000) {
-    this.hub = new WatchHub<TaskEventRow[]>({
+    this.hub = new WatchHub({
       pubsub,
       topic: 'taskEvents',
       pollMs,
       read: (taskId) => this.readNew(taskId),
+      fromNotification: (taskId, { event }) => this.nextFrom(taskId, event),
       onIdle: (taskId) => this.cursors.delete(taskId),
     });
   }
@@ -52,6 +58,15 @@ export class TaskEventHub {
   /** Followed tasks (for tests and metrics). */
   get size(): number {
     return this.hub.size;
+  }
+
+  /** The notification's event, if it is the one after the last this hub delivered. */
+  private nextFrom(taskId: string, event: TaskEventJson | undefined): TaskEventRow[] | undefined {
+    const cursor = this.cursors.get(taskId);
+    if (!event || event.taskId !== taskId || cursor === undefined || event.sequence !== cursor + 1) return undefined;
+    this.cursors.set(taskId, event.sequence);
+    const { sequence, status, progressPercent, currentStep, message, at } = event;
+    return [{ taskId, sequence, status, progressPercent, currentStep, message, at: new Date(at) }];
   }
 
   private async readNew(taskId: string): Promise<TaskEventRow[] | undefined> {
@@ -116,7 +131,7 @@ class TaskFollower implements WatchListener<TaskEventRow[]> {
   private reading = true;
 
   constructor(
-    private readonly hub: WatchHub<TaskEventRow[]>,
+    private readonly hub: WatchHub<TaskEventRow[], 'taskEvents'>,
     private readonly taskId: string,
     private readonly observer: FeedObserver<TaskEventRow>,
   ) {}

@@ -1,16 +1,23 @@
 // What the task and topic feeds share: per followed key, one pub/sub subscription and one
 // database read per change in this process, however many clients follow it. A
-// notification only says "read again" (Redis pub/sub is at-most-once); a poll covers lost
-// ones. Reads of one key are serialised, so every listener sees updates in order.
+// notification says "read again" (Redis pub/sub is at-most-once); a poll covers lost
+// ones. Reads of one key are serialised, so every listener sees updates in order. A
+// notification that carries its update in full (see fromNotification) is delivered
+// without a read when no read is under way.
 import { logger } from '../logger.js';
 import type { PubSub, PubSubTopics } from '../pubsub.js';
 
-export interface WatchHubOptions<Update> {
+export interface WatchHubOptions<Topic extends keyof PubSubTopics, Update> {
   pubsub: PubSub;
-  topic: keyof PubSubTopics;
+  topic: Topic;
   pollMs: number;
   /** What changed for this key since its last read; undefined: nothing. */
   read(key: string): Promise<Update | undefined>;
+  /**
+   * The update a notification carries, when it is all that changed since the last read or
+   * update (the hub then delivers it instead of reading); undefined: read.
+   */
+  fromNotification?(key: string, notification: PubSubTopics[Topic]): Update | undefined;
   /** The last listener of a key left (drop any per-key state). */
   onIdle?(key: string): void;
 }
@@ -40,11 +47,11 @@ interface Watch<Update> {
   stopNotifications(): void;
 }
 
-export class WatchHub<Update> {
+export class WatchHub<Update, Topic extends keyof PubSubTopics = keyof PubSubTopics> {
   private readonly watches = new Map<string, Watch<Update>>();
   private poller: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: WatchHubOptions<Update>) {}
+  constructor(private readonly options: WatchHubOptions<Topic, Update>) {}
 
   /** Followed keys (for tests and metrics). */
   get size(): number {
@@ -80,13 +87,20 @@ export class WatchHub<Update> {
     };
     this.watches.set(key, watch);
     void (async () => {
-      for await (const _ of notifications) void this.read(key, watch);
+      for await (const notification of notifications) this.notified(key, watch, notification);
     })().catch(() => {});
     // The poll runs only while something is followed.
     this.poller ??= setInterval(() => {
       for (const [each, eachWatch] of this.watches) void this.read(each, eachWatch);
     }, this.options.pollMs).unref();
     return watch;
+  }
+
+  private notified(key: string, watch: Watch<Update>, notification: PubSubTopics[Topic]): void {
+    // A read under way may still deliver updates older than this one: it reads again instead.
+    const update = watch.reading ? undefined : this.options.fromNotification?.(key, notification);
+    if (update === undefined) void this.read(key, watch);
+    else this.deliver(key, watch, update);
   }
 
   /** One read at a time per key; a change during a read triggers one more. */
@@ -99,16 +113,7 @@ export class WatchHub<Update> {
       do {
         watch.readAgain = false;
         const update = await this.options.read(key);
-        if (update !== undefined) {
-          for (const listener of watch.listeners) {
-            // One listener failing must not keep the update from the others.
-            try {
-              listener.deliver(update);
-            } catch (err) {
-              logger.error({ err, topic: this.options.topic, key }, 'a listener failed');
-            }
-          }
-        }
+        if (update !== undefined) this.deliver(key, watch, update);
       } while (watch.readAgain);
     })()
       .catch((err) => logger.warn({ err: (err as Error).message, topic: this.options.topic, key }, 'read failed; the poll retries'))
@@ -116,6 +121,17 @@ export class WatchHub<Update> {
         watch.reading = undefined;
       });
     return watch.reading;
+  }
+
+  private deliver(key: string, watch: Watch<Update>, update: Update): void {
+    for (const listener of watch.listeners) {
+      // One listener failing must not keep the update from the others.
+      try {
+        listener.deliver(update);
+      } catch (err) {
+        logger.error({ err, topic: this.options.topic, key }, 'a listener failed');
+      }
+    }
   }
 
   /** Removes a listener (what its handle's stop() does, without the handle). */

@@ -16,7 +16,7 @@ import { recordProgress } from './sql/record-progress.js';
 import { renewLeases } from './sql/renew-leases.js';
 import { handBackTask } from './sql/requeue.js';
 import { scheduleRetryOrDeadLetter } from './sql/schedule-retry.js';
-import { isTerminal, type TaskRow } from './sql/task-row.js';
+import { isTerminal, type TaskEventJson, type TaskRow } from './sql/task-row.js';
 import { NonRetryableError, type TaskDefinition } from './task-definition.js';
 
 export interface WorkerOptions extends TaskEngineConfig {
@@ -88,8 +88,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     return outcomes.map((outcome) => rows.get(outcome.taskId));
   });
 
-  const publishEvent = (task: { id: string; lastSequence: number }) =>
-    options.pubsub.publish('taskEvents', task.id, { taskId: task.id, sequence: task.lastSequence });
+  // The claim, progress and finish statements return the event they wrote; the notification
+  // carries it, so that API processes need not read it back (see TaskEventHub).
+  const publishEvent = (task: { id: string; lastSequence: number; event?: TaskEventJson }) =>
+    options.pubsub.publish('taskEvents', task.id, { taskId: task.id, sequence: task.lastSequence, ...(task.event && { event: task.event }) });
 
   function stopTask(taskId: string, reason: StopReason) {
     const entry = running.get(taskId);
@@ -116,7 +118,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       lastWrite = Date.now();
       flushing = flushing
         .then(() => recordProgress(db(), task.id, id, next.percent, next.step))
-        .then((sequence) => (sequence ? publishEvent({ id: task.id, lastSequence: sequence }) : undefined))
+        .then((event) => (event ? publishEvent({ id: task.id, lastSequence: event.sequence, event }) : undefined))
         .catch((err) => taskLog.warn({ err }, 'progress not recorded'));
     };
     const reportProgress = (percent: number, step: string) => {

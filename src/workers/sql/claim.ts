@@ -3,7 +3,7 @@
 // concurrent workers never wait on or take the same row. The claims, their leases and
 // their events are one statement.
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
-import type { TaskRow } from './task-row.js';
+import { eventJson, type TaskRow } from './task-row.js';
 
 /** The claim as CTEs (`claimed` holds the claimed rows), to run alone or with finishTasks. */
 export function claimCtes(workerId: string, types: string[], leaseMs: number, limit: number): Prisma.Sql {
@@ -28,14 +28,17 @@ export function claimCtes(workerId: string, types: string[], leaseMs: number, li
       INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
       SELECT id, "lastSequence", status, "progressPercent", "currentStep", 'attempt ' || attempts || ' started by ' || ${workerId}
       FROM claimed
+      RETURNING *
     )`;
 }
 
-/** In claim order. */
+/** The claimed rows with their events, in claim order (the SELECT after claimCtes). */
+export const selectClaimed = (change = Prisma.empty) => Prisma.sql`
+  SELECT ${change} c.*, ${eventJson('e')} AS event FROM claimed c JOIN claim_event e ON e."taskId" = c.id
+  ORDER BY c.priority, c."runAt", c."createdAt", c.id`;
+
 export async function claimTasks(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, types: string[], leaseMs: number, limit: number): Promise<TaskRow[]> {
-  return client.$queryRaw<TaskRow[]>`
-    WITH ${claimCtes(workerId, types, leaseMs, limit)}
-    SELECT * FROM claimed ORDER BY priority, "runAt", "createdAt", id`;
+  return client.$queryRaw<TaskRow[]>`WITH ${claimCtes(workerId, types, leaseMs, limit)} ${selectClaimed()}`;
 }
 
 export async function claimNextTask(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, types: string[], leaseMs: number): Promise<TaskRow | undefined> {

@@ -1,9 +1,9 @@
 // A busy worker's turn in one statement (one commit): record the attempts that just ended
 // and claim as many new tasks as that frees slots. The finished rows are RUNNING and the
 // claimed ones PENDING, so the two updates never touch the same row.
-import type { PrismaClient } from '../../generated/prisma/client.js';
-import { claimCtes } from './claim.js';
-import { finishCtes, type TaskOutcomeOf } from './finish.js';
+import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
+import { claimCtes, selectClaimed } from './claim.js';
+import { finishCtes, selectFinished, type TaskOutcomeOf } from './finish.js';
 import type { TaskRow } from './task-row.js';
 
 export async function finishAndClaimTasks(
@@ -14,9 +14,9 @@ export async function finishAndClaimTasks(
 ): Promise<{ finished: TaskRow[]; claimed: TaskRow[] }> {
   const rows = await client.$queryRaw<Array<TaskRow & { change: 'finished' | 'claimed' }>>`
     WITH ${finishCtes(workerId, outcomes)}, ${claimCtes(workerId, claim.types, claim.leaseMs, claim.limit)}
-    SELECT 'finished' AS change, * FROM finished
+    ${selectFinished(Prisma.sql`'finished' AS change,`)}
     UNION ALL
-    (SELECT 'claimed' AS change, * FROM claimed ORDER BY priority, "runAt", "createdAt", id)`;
+    (${selectClaimed(Prisma.sql`'claimed' AS change,`)})`;
   const finished: TaskRow[] = [];
   const claimed: TaskRow[] = [];
   for (const { change, ...row } of rows) (change === 'finished' ? finished : claimed).push(row);

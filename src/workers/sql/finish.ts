@@ -3,7 +3,7 @@
 // one statement: a worker records the attempts that end together in one commit.
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import type { TaskStatus } from '../../generated/prisma/enums.js';
-import type { TaskRow } from './task-row.js';
+import { eventJson, type TaskRow } from './task-row.js';
 
 export interface TaskOutcome {
   status: Exclude<TaskStatus, 'PENDING' | 'RUNNING'>;
@@ -48,13 +48,18 @@ export function finishCtes(workerId: string, outcomes: readonly TaskOutcomeOf[])
       INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
       SELECT f.id, f."lastSequence", f.status, f."progressPercent", f."currentStep", o.message
       FROM finished f JOIN outcome o ON o.id = f.id
+      RETURNING *
     )`;
 }
+
+/** The finished rows with their events (the SELECT after finishCtes). */
+export const selectFinished = (change = Prisma.empty) => Prisma.sql`
+  SELECT ${change} f.*, ${eventJson('e')} AS event FROM finished f JOIN finish_event e ON e."taskId" = f.id`;
 
 /** The finished rows; a task this worker no longer holds is left alone and not returned. */
 export async function finishTasks(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, outcomes: readonly TaskOutcomeOf[]): Promise<TaskRow[]> {
   if (outcomes.length === 0) return [];
-  return client.$queryRaw<TaskRow[]>`WITH ${finishCtes(workerId, outcomes)} SELECT * FROM finished`;
+  return client.$queryRaw<TaskRow[]>`WITH ${finishCtes(workerId, outcomes)} ${selectFinished()}`;
 }
 
 export async function finishTask(client: Pick<PrismaClient, '$queryRaw'>, taskId: string, workerId: string, outcome: TaskOutcome): Promise<TaskRow | undefined> {

@@ -1,5 +1,7 @@
 // Progress of a running task, with its event; only while this worker still holds it.
+// Returns the event written (none: the worker no longer holds the task).
 import type { PrismaClient } from '../../generated/prisma/client.js';
+import { eventJson, type TaskEventJson } from './task-row.js';
 
 export async function recordProgress(
   client: Pick<PrismaClient, '$queryRaw'>,
@@ -7,8 +9,8 @@ export async function recordProgress(
   workerId: string,
   percent: number,
   step: string | null,
-): Promise<number | undefined> {
-  const rows = await client.$queryRaw<Array<{ lastSequence: number }>>`
+): Promise<TaskEventJson | undefined> {
+  const rows = await client.$queryRaw<Array<{ event: TaskEventJson }>>`
     WITH updated AS (
       UPDATE tasks
       SET "progressPercent" = ${percent}, "currentStep" = ${step}, "lastSequence" = "lastSequence" + 1, "updatedAt" = now()
@@ -18,7 +20,8 @@ export async function recordProgress(
     event AS (
       INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep")
       SELECT id, "lastSequence", status, "progressPercent", "currentStep" FROM updated
+      RETURNING *
     )
-    SELECT "lastSequence" FROM updated`;
-  return rows[0]?.lastSequence;
+    SELECT ${eventJson('event')} AS event FROM event`;
+  return rows[0]?.event;
 }
