@@ -84,6 +84,13 @@ export async function benchFanout(): Promise<void> {
         await release(task.id);
         const { latencies, arrivals } = JSON.parse(await clients.waitFor(/^\{"latencies".*\}\n/m)) as { latencies: number[]; arrivals: Record<string, number[]> };
         const published = publishedAt(task.id);
+        if (process.env.BENCH_DEBUG) {
+          // Per event: which ones were slow, and for all subscribers or only the last ones.
+          for (const [sequence, times] of Object.entries(arrivals)) {
+            const each = times.map((at) => at - published.get(Number(sequence))!).sort((a, b) => a - b);
+            console.error(`${subscriptions} subscribers, sequence ${sequence}: publish->receive min ${each[0]} p50 ${each[each.length >> 1]} max ${each.at(-1)} ms`);
+          }
+        }
         const fromPublish = Object.entries(arrivals).flatMap(([sequence, times]) => times.map((at) => at - published.get(Number(sequence))!));
         if (fromPublish.some(Number.isNaN)) throw new Error('an event without its publish time');
         return { fromPublish, fromAt: latencies, heapPerSubscription: after && before ? (after.heapUsed - before.heapUsed) / subscriptions / 1024 : Number.NaN };

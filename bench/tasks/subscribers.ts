@@ -22,7 +22,6 @@ const query = 'subscription($id: ID!) { taskProgress(taskId: $id) { sequence sta
 type Progress = { taskProgress: { sequence: number; status: string; at: string } };
 
 const latencies: number[] = [];
-const bySequence: number[][] = [];
 const arrivals: Record<number, number[]> = {};
 let firstEvents = 0;
 let completed = 0;
@@ -57,7 +56,6 @@ function sink() {
       const latency = receivedAt - Date.parse(at);
       latencies.push(latency);
       (arrivals[sequence] ??= []).push(receivedAt);
-      if (process.env.BENCH_DEBUG) (bySequence[sequence] ??= []).push(latency);
     },
     complete() {
       if (++completed === total) resolveAll();
@@ -109,12 +107,5 @@ await allSubscribed;
 await record();
 await allCompleted;
 dispose();
-if (process.env.BENCH_DEBUG) {
-  for (const [sequence, values] of bySequence.entries()) {
-    if (!values) continue;
-    values.sort((a, b) => a - b);
-    console.error(`sequence ${sequence}: min ${values[0]} p50 ${values[values.length >> 1]} max ${values.at(-1)} ms`);
-  }
-}
 // Exit only once the (large) line is flushed: process.exit would cut a piped stdout short.
 process.stdout.write(`${JSON.stringify({ latencies, arrivals })}\n`, () => process.exit(0));
