@@ -43,6 +43,8 @@ export function mapPrismaError(error: unknown): GraphQLError | undefined {
       return clientError(ErrorCode.CONFLICT, 'A record with these values already exists');
     case 'P2003':
       return clientError(ErrorCode.BAD_USER_INPUT, 'A referenced record does not exist');
+    case 'P2010': // a raw statement ($queryRaw) failed; only a foreign key is the caller's doing
+      return violatedForeignKey(error) ? clientError(ErrorCode.BAD_USER_INPUT, 'A referenced record does not exist') : undefined;
     default:
       return undefined;
   }

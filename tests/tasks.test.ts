@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import type { GraphQLError } from 'graphql';
 import { db } from '../src/db.js';
+import { maskError } from '../src/errors.js';
+import { insertTask } from '../src/workers/sql/enqueue.js';
 import { createInProcessPubSub } from '../src/pubsub.js';
 import { toGlobalId } from '../src/resolvers/ids.js';
 import { CreateAgentMutation, CreateApiKeyMutation } from './client/operations.js';
@@ -66,6 +70,15 @@ describe('background coverage refresh', () => {
     for (const agentId of [toGlobalId('Agent', '00000000-0000-0000-0000-000000000000'), 'not-an-id', toGlobalId('Task', '00000000-0000-0000-0000-000000000000')]) {
       expect(errorCodes(await h.gql(refresh, { input: { agentId } }))).toEqual(['NOT_FOUND']);
     }
+    expect([await db().task.count(), await db().taskEvent.count()]).toEqual(before);
+  });
+
+  it("maps a raw statement's foreign-key violation to BAD_USER_INPUT, not INTERNAL, and writes nothing", async () => {
+    const before = [await db().task.count(), await db().taskEvent.count()];
+    // An owner that does not exist (e.g. deleted while its request ran).
+    const failure = await insertTask(db(), { type: 'test_sleep', payload: {}, priority: 'LOW', maxAttempts: 1, timeoutSeconds: 10, ownerId: randomUUID() }).catch((error: unknown) => error);
+    expect(maskError(failure).message).toBe('A referenced record does not exist');
+    expect((maskError(failure) as GraphQLError).extensions.code).toBe('BAD_USER_INPUT');
     expect([await db().task.count(), await db().taskEvent.count()]).toEqual(before);
   });
 
