@@ -70,8 +70,12 @@ export interface ResultFraming {
 const MARK = '\u0000';
 
 export class EventStream {
-  /** Pushed to, never pulled: a bare Readable is half the stream machinery of a PassThrough. */
-  readonly body = new Readable({ read() {} });
+  /**
+   * Pushed to, never pulled: a bare Readable is half the stream machinery of a PassThrough.
+   * Its chunks stay strings (utf8 in, utf8 kept): the socket encodes them as it writes, so
+   * no Buffer is made and copied per write.
+   */
+  readonly body = new Readable({ read() {}, encoding: 'utf8' });
   /** Output not yet written, joined at the flush (no intermediate strings per message). */
   private parts: string[] = [];
   private pending = false;
@@ -152,7 +156,8 @@ export class EventStream {
     if (this.ended || !this.parts.length) return;
     this.body.push(this.parts.join(''), 'utf8');
     this.parts = [];
-    // What the socket did not take yet waits here (whatwg-node pipes the body with backpressure).
+    // What the socket did not take yet waits here (whatwg-node pipes the body with backpressure),
+    // counted in characters: bytes for the ASCII of the protocol, a little under for other text.
     if (this.body.readableLength > this.maxBufferedBytes) {
       logger.warn({ bufferedBytes: this.body.readableLength }, 'event stream cut off: its client is not reading');
       this.body.destroy();

@@ -51,4 +51,6 @@ export interface TaskEventJson {
 export const eventJson = (alias: string) => Prisma.raw(`to_jsonb(${alias}) - 'id'`);
 
 export const TERMINAL_STATUSES: readonly TaskStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'DEAD'];
-export const isTerminal = (status: TaskStatus) => TERMINAL_STATUSES.includes(status);
+const terminal = new Set<string>(TERMINAL_STATUSES);
+/** A Set: the task feed asks this once per subscriber per event. */
+export const isTerminal = (status: TaskStatus) => terminal.has(status);
