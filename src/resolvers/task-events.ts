@@ -35,7 +35,7 @@ export async function taskEventPage(taskId: string, args: { first?: number | nul
 
 /** The task feed of one API process: a WatchHub over `taskEvents`, delivering new log rows. */
 export class TaskEventHub {
-  /** Per followed task: the last sequence the hub read. */
+  /** Per followed task: the last sequence the hub has (read, or handed over by a notification). */
   private readonly cursors = new Map<string, number>();
   private readonly hub: WatchHub<TaskEventRow[], 'taskEvents'>;
 
