@@ -201,7 +201,8 @@ describe('taskProgress', () => {
 
   it('delivers the event a notification carries as the log holds it, without reading it back; a gap or a repeat is read from the log', async () => {
     const app = await h.startApp();
-    const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 1 }, { ownerId: await adminUserId() });
+    // HIGH: the claim below takes the first runnable task of this file's database.
+    const row = await enqueueTestTask(app.pubsub, 'test_sleep', { ms: 1 }, { ownerId: await adminUserId(), priority: 'HIGH' });
     const hub = new TaskEventHub(app.pubsub, 60_000); // no poll during the test
     h.onCleanup(() => hub.close());
     const feed = hub.follow(row.id);
@@ -213,6 +214,7 @@ describe('taskProgress', () => {
     const announce = (event: TaskEventJson) => app.pubsub.publish('taskEvents', row.id, { taskId: row.id, sequence: event.sequence, event });
 
     const [claimed] = await claimTasks(db(), 'test-worker', ['test_sleep'], 10_000, 1);
+    expect(claimed!.id).toBe(row.id);
     h.queryLog.length = 0;
     await announce(claimed!.event!);
     const delivered = [(await feed.next()).value];
