@@ -7,6 +7,9 @@ const booleanFromEnv = z
   .enum(['true', 'false', '1', '0'])
   .transform((value) => value === 'true' || value === '1');
 
+/** SSE_MAX_BUFFERED_BYTES's default, also what createApp uses when given none (16 MiB). */
+export const DEFAULT_SSE_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
@@ -24,7 +27,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   PUBSUB_PREFIX: z.string().default('agent-growth:'),
-  SSE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65_536).default(16 * 1024 * 1024),
+  SSE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65_536).default(DEFAULT_SSE_MAX_BUFFERED_BYTES),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   LOAD_DEMO_DATA: booleanFromEnv.optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),

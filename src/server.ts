@@ -4,6 +4,7 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
+import { DEFAULT_SSE_MAX_BUFFERED_BYTES } from './config.js';
 import { createContext, type Context, type ContextOptions } from './context.js';
 import { db } from './db.js';
 import { maskError } from './errors.js';
@@ -116,7 +117,7 @@ export function createApp(options: ServerOptions): App {
     renderGraphiQL,
     plugins: [routes],
   });
-  sseHandler = createSseHandler(yoga, contextOptions, options.sseMaxBufferedBytes ?? 16 * 1024 * 1024);
+  sseHandler = createSseHandler(yoga, contextOptions, options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES);
 
   return {
     fetch: (request) => Promise.resolve(yoga.fetch(request)),

@@ -1,5 +1,5 @@
-// What the task and topic feeds share: per followed key, one pub/sub subscription and one
-// database read per change in this process, however many clients follow it. A
+// What the task and topic feeds share: per followed key, one pub/sub subscription and at most
+// one database read per change in this process, however many clients follow it. A
 // notification says "read again" (Redis pub/sub is at-most-once); a poll covers lost
 // ones. Reads of one key are serialised, so every listener sees updates in order. A
 // notification that carries its update in full (see fromNotification) is delivered
