@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { db } from '../src/db.js';
+import { parseGlobalId } from '../src/resolvers/ids.js';
 import { CreateAgentMutation } from './client/operations.js';
 import { createCorpus, type Corpus } from './utils/corpus.js';
 import { errorCodes } from './utils/graphql.js';
@@ -148,6 +150,28 @@ for (const kind of ['in-process', 'redis'] as PubSubKind[]) {
       expect(names.at(-1)).toBe('Renamed twice');
       const order = [agent.name, 'Renamed once', 'Renamed twice'];
       expect(names.map((name) => order.indexOf(name))).toEqual([...names.map((name) => order.indexOf(name))].sort());
+    });
+
+    it('ends without an error when the agent is gone by the time a change is read', async () => {
+      const corpus = await createCorpus(h);
+      const agent = await createAgent(corpus, ['ai']);
+      const app = await h.startApp({ pubsub: kind });
+      const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
+      h.onCleanup(() => client.dispose());
+      const results: any[] = [];
+      let resolveFirst!: () => void;
+      const first = new Promise<void>((resolve) => (resolveFirst = resolve));
+      const { done } = listen<any>(client, agentUpdated, { id: agent.id }, (value) => {
+        results.push(value);
+        resolveFirst();
+      });
+      await first;
+      // Deleted, but the last notification to arrive is a change (the deletion's own is not sent).
+      const agentId = parseGlobalId('Agent', agent.id)!;
+      await db().agent.delete({ where: { id: agentId } });
+      await app.pubsub.publish('agentUpdated', agentId, { agentId, deleted: false });
+      await done;
+      expect(results.map((r) => r.data?.agentUpdated?.name ?? r.errors?.[0]?.extensions?.code)).toEqual([agent.name]);
     });
 
     it('answers an unknown agent with NOT_FOUND', async () => {

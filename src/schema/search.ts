@@ -1,5 +1,6 @@
 import { builder } from '../builder.js';
 import { db } from '../db.js';
+import type { Agent as AgentRow } from '../generated/prisma/client.js';
 import { requireAgentId } from '../resolvers/agents.js';
 import type { PubSubTopics, Subscription } from '../pubsub.js';
 import { queryAgent, streamAgentQuery, type QueryStreamEvent, type SearchHit as SearchHitShape } from '../resolvers/search.js';
@@ -87,20 +88,27 @@ builder.subscriptionField('agentUpdated', (t) =>
         },
       });
     },
-    resolve: (query, agentId: string) => db().agent.findUniqueOrThrow({ ...query, where: { id: agentId } }),
+    // The row the source read (relations the selection asks for are loaded by Pothos).
+    resolve: (_query, agent: AgentRow) => agent,
   }),
 );
 
-/** Listens before reading, so no change between the first read and the subscription is missed. */
-async function* agentUpdates(id: string, events: Subscription<PubSubTopics['agentUpdated']>): AsyncGenerator<string> {
+/**
+ * The agent as it is now, then after each change; ends when it is gone. The row is read
+ * here, not in the resolver: an agent deleted between a change's notification and its read
+ * ends the stream instead of answering that change with NOT_FOUND. Listens before the
+ * first read, so no change in between is missed.
+ */
+async function* agentUpdates(id: string, events: Subscription<PubSubTopics['agentUpdated']>): AsyncGenerator<AgentRow> {
   try {
-    // Live before the first read, so no change in between is missed (Redis down: carry on).
+    // Live before the first read (Redis down: carry on).
     await events.ready.catch(() => undefined);
-    if (!(await db().agent.findUnique({ where: { id }, select: { id: true } }))) return;
-    yield id;
+    let agent = await db().agent.findUnique({ where: { id } });
+    if (!agent) return;
+    yield agent;
     for await (const event of events) {
-      if (event.deleted) return;
-      yield id;
+      if (event.deleted || !(agent = await db().agent.findUnique({ where: { id } }))) return;
+      yield agent;
     }
   } finally {
     await events.return?.();

@@ -94,7 +94,7 @@ function executeJson(args: ExecutionArgs, event: unknown): Json {
 
 /**
  * Only an event object is shared: it stands for one event. A primitive may come again
- * with another meaning (agentUpdated sends the agent's id after every change).
+ * with another meaning (an id sent after every change of what it names).
  */
 function groupResultJson(group: ResultGroup, args: ExecutionArgs, event: unknown): Json {
   if (typeof event !== 'object' || event === null) return executeJson(args, event);
