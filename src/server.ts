@@ -10,6 +10,7 @@ import { db } from './db.js';
 import { maskError } from './errors.js';
 import { logger } from './logger.js';
 import type { PubSub } from './pubsub.js';
+import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
 import { TaskEventHub } from './resolvers/task-events.js';
 import { serveArtifactDownload } from './resolvers/topic-downloads.js';
 import { schema } from './schema/index.js';
@@ -22,6 +23,8 @@ export interface ServerOptions {
   graphiqlHeaders?: Record<string, string>;
   /** Per event stream: past this much unread output the stream is closed (default 16 MiB). */
   sseMaxBufferedBytes?: number;
+  /** Larger request bodies are refused with 413 (default 25 MB, as yoga's). */
+  maxRequestBodyBytes?: number;
 }
 
 export interface App {
@@ -115,7 +118,8 @@ export function createApp(options: ServerOptions): App {
     },
     // The GraphiQL bundle is served from this process: no CDN, works offline.
     renderGraphiQL,
-    plugins: [routes],
+    maxRequestBodySize: false, // requestBodyLimit below checks it (and says why)
+    plugins: [routes, requestBodyLimit(options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES)],
   });
   sseHandler = createSseHandler(yoga, contextOptions, options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES);
 

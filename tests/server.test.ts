@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { db } from '../src/db.js';
@@ -63,5 +64,74 @@ describe('errors', () => {
     expect(response.status).toBe(400);
     expect(response.errors?.[0]?.message).toMatch(/Syntax Error/);
     expect(JSON.stringify(response)).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
+
+describe('request body limit', () => {
+  const LIMIT = 2_000;
+  const createTaxonomy = (version: string, padding: number) =>
+    JSON.stringify({
+      query: `# ${'x'.repeat(padding)}\nmutation($input: CreateTaxonomyInput!) { createTaxonomy(input: $input) { version } }`,
+      variables: { input: { version, name: 'Padded', nodes: [{ key: 'root', label: 'Root' }] } },
+    });
+  const taxonomies = (version: string) => db().taxonomy.count({ where: { version } });
+
+  /** POSTs `body` over a socket: with Content-Length, or chunked (no Content-Length) in 500-byte pieces. */
+  function post(baseUrl: string, body: string, framing: 'content-length' | 'chunked') {
+    return new Promise<{ status: number; json: { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } }>(
+      (resolve, reject) => {
+        const url = new URL('/graphql', baseUrl);
+        const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${h.adminKey}` };
+        if (framing === 'content-length') headers['content-length'] = String(Buffer.byteLength(body));
+        const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
+        });
+        req.on('error', reject);
+        for (let at = 0; at < body.length; at += 500) req.write(body.slice(at, at + 500));
+        req.end();
+      },
+    );
+  }
+
+  for (const framing of ['content-length', 'chunked'] as const) {
+    it(`refuses a body over the limit with 413 and runs nothing (${framing})`, async () => {
+      const app = await h.startApp({ maxRequestBodyBytes: LIMIT });
+      const version = `too-large-${framing}`;
+      const response = await post(app.baseUrl, createTaxonomy(version, LIMIT), framing);
+      expect(response.status).toBe(413);
+      expect(response.json.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([['Request body too large', 'BAD_USER_INPUT']]);
+      expect(await taxonomies(version)).toBe(0);
+    });
+
+    it(`accepts a body under the limit (${framing})`, async () => {
+      const app = await h.startApp({ maxRequestBodyBytes: LIMIT });
+      const version = `fits-${framing}`;
+      const body = createTaxonomy(version, LIMIT - 400);
+      expect(body.length).toBeGreaterThan(LIMIT - 300); // several chunks, close to the limit
+      const response = await post(app.baseUrl, body, framing);
+      expect(response.status).toBe(200);
+      expect(response.json).toEqual({ data: { createTaxonomy: { version } } });
+      expect(await taxonomies(version)).toBe(1);
+    });
+  }
+
+  it('refuses a Content-Length that is not one non-negative integer with 400', async () => {
+    const app = await h.startApp({ maxRequestBodyBytes: LIMIT });
+    const body = createTaxonomy('bad-length', 10);
+    // Through fetch (no socket): node:http's own parser would refuse this header before the app.
+    const response = await app.fetch(
+      new Request(`${app.baseUrl}/graphql`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', 'content-length': '10, 10', authorization: `Bearer ${h.adminKey}` },
+      }),
+    );
+    expect(response.status).toBe(400);
+    const json = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(json.errors.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+    expect(await taxonomies('bad-length')).toBe(0);
   });
 });

@@ -35,7 +35,7 @@ export interface Harness {
   readonly redisUrl: string | null;
   /** Unique per file: Redis channels of parallel files never meet. */
   readonly pubsubPrefix: string;
-  startApp(options?: { pubsub?: PubSubKind; sseMaxBufferedBytes?: number }): Promise<TestApp>;
+  startApp(options?: { pubsub?: PubSubKind; sseMaxBufferedBytes?: number; maxRequestBodyBytes?: number }): Promise<TestApp>;
   /** A GraphQL request through the first app, as the admin unless `key` says otherwise. */
   gql<TData = any>(query: string | import('@graphql-typed-document-node/core').TypedDocumentNode<TData, any>, variables?: Record<string, unknown>, key?: string | null): Promise<GraphQLResponse<TData>>;
   /** Every SQL statement Prisma sent in this file, in order (clear it to start counting). */
@@ -68,11 +68,16 @@ export function useHarness(): Harness {
     redisUrl: inject('redisUrl'),
     pubsubPrefix: `test:${randomBytes(6).toString('hex')}:`,
     onCleanup: (close: () => Promise<void> | void) => void cleanups.push(close),
-    async startApp(options: { pubsub?: PubSubKind; sseMaxBufferedBytes?: number } = {}): Promise<TestApp> {
+    async startApp(options: { pubsub?: PubSubKind; sseMaxBufferedBytes?: number; maxRequestBodyBytes?: number } = {}): Promise<TestApp> {
       const kind = options.pubsub ?? 'in-process';
       if (kind === 'redis' && !harness.redisUrl) throw new Error('REDIS_URL is not set');
       const pubsub = kind === 'redis' ? createRedisPubSub(harness.redisUrl!, harness.pubsubPrefix) : createInProcessPubSub(harness.pubsubPrefix);
-      const app = createApp({ adminApiKey: harness.adminKey, pubsub, sseMaxBufferedBytes: options.sseMaxBufferedBytes });
+      const app = createApp({
+        adminApiKey: harness.adminKey,
+        pubsub,
+        sseMaxBufferedBytes: options.sseMaxBufferedBytes,
+        maxRequestBodyBytes: options.maxRequestBodyBytes,
+      });
       const server: Server = createServer(app.yoga);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       const { port } = server.address() as AddressInfo;
