@@ -3,6 +3,7 @@
 // (every client sends again as soon as it has its answer: the server's saturation) and
 // paced (every client sends every BENCH_ENQUEUE_INTERVAL_MS). Baseline (same run, same
 // server, same loads): `{ viewer { user } }`, an authenticated query that touches no table.
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { connectDatabase, disconnectDatabase } from '../../src/db.js';
 import { createInProcessPubSub } from '../../src/pubsub.js';
 import { createApp } from '../../src/server.js';
@@ -14,8 +15,8 @@ import { spawnBenchScript } from './processes.js';
 
 const CLIENTS = 50;
 const REQUESTS = Number(process.env.BENCH_ENQUEUE_REQUESTS ?? 3_000);
-// Paced loads: each client sends every INTERVAL ms (200: 250/s offered, 100: 500/s).
-const INTERVALS_MS = (process.env.BENCH_ENQUEUE_INTERVAL_MS ?? '200,100').split(',').map(Number);
+// Each client sends every INTERVAL ms (200: 250/s offered, 100: 500/s); 0 is the closed loop.
+const INTERVALS_MS = (process.env.BENCH_ENQUEUE_INTERVAL_MS ?? '200,100,0').split(',').map(Number);
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 
 /** Durations of the task insert statement (Prisma's query events), while recording. */
@@ -31,12 +32,41 @@ async function load(url: string, body: string, mode: 'closed' | 'paced', interva
     MODE: mode,
     INTERVAL_MS: String(intervalMs),
   });
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  const gcPauses: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => list.getEntries().forEach((entry) => gcPauses.push(entry.duration)));
+  if (process.env.BENCH_DEBUG) {
+    loopDelay.enable();
+    gcObserver.observe({ entryTypes: ['gc'] });
+  }
   try {
-    const result = JSON.parse(await clients.waitFor(/\{"latencies":\[[^\]]*\],"seconds":[\d.]+\}/)) as { latencies: number[]; seconds: number };
+    const result = JSON.parse(await clients.waitFor(/\{"latencies":\[[^\]]*\],"starts":\[[^\]]*\],"seconds":[\d.]+\}/)) as {
+      latencies: number[];
+      starts: number[];
+      seconds: number;
+    };
+    if (process.env.BENCH_DEBUG) {
+      loopDelay.disable();
+      gcObserver.disconnect();
+      line('  API event loop delay', `p50 ${ms(loopDelay.percentile(50) / 1e6)} p99 ${ms(loopDelay.percentile(99) / 1e6)} max ${ms(loopDelay.max / 1e6)}`);
+      line('  API GC pauses', `${formatSummary(summarize(gcPauses))}`);
+      printSlowRequests(result.latencies, result.starts);
+    }
     return { summary: summarize(result.latencies), perSecond: requests / result.seconds };
   } finally {
     await clients.stop();
   }
+}
+
+/** BENCH_DEBUG: the slow requests (over 15 ms) by the 100 ms window they started in. */
+function printSlowRequests(latencies: number[], starts: number[]) {
+  const windows = new Map<number, number[]>();
+  latencies.forEach((latency, i) => {
+    if (latency < 15) return;
+    const window = Math.floor(starts[i]! / 100) * 100;
+    windows.set(window, [...(windows.get(window) ?? []), Math.round(latency)]);
+  });
+  for (const [window, slow] of windows) line(`  slow requests started at ${window} ms`, slow.join(' '));
 }
 
 export async function benchEnqueue(): Promise<void> {
@@ -61,7 +91,7 @@ export async function benchEnqueue(): Promise<void> {
     });
     await load(url, viewer, 'closed', 0, 1_000); // warm-up
     await load(url, enqueue, 'closed', 0, 1_000);
-    for (const intervalMs of [...INTERVALS_MS, 0]) {
+    for (const intervalMs of INTERVALS_MS) {
       const mode = intervalMs > 0 ? 'paced' : 'closed';
       const label = mode === 'paced' ? `paced: each client every ${intervalMs} ms (${((CLIENTS * 1000) / intervalMs).toFixed(0)}/s offered)` : 'closed loop (saturation)';
       const baseline = await load(url, viewer, mode, intervalMs);

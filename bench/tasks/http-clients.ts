@@ -37,6 +37,7 @@ function post(): Promise<number> {
 }
 
 const latencies: number[] = [];
+const starts: number[] = [];
 let sent = 0;
 const started = performance.now();
 await Promise.all(
@@ -50,10 +51,12 @@ await Promise.all(
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
         due += intervalMs;
       }
+      const startedAt = performance.now() - started;
       latencies.push(await post());
+      starts.push(startedAt);
     }
   }),
 );
 const seconds = (performance.now() - started) / 1000;
 agent.destroy();
-process.stdout.write(`${JSON.stringify({ latencies, seconds })}\n`, () => process.exit(0));
+process.stdout.write(`${JSON.stringify({ latencies, starts, seconds })}\n`, () => process.exit(0));
