@@ -9,6 +9,7 @@ import { createContext, type Context, type ContextOptions } from './context.js';
 import { db } from './db.js';
 import { maskError } from './errors.js';
 import { logger } from './logger.js';
+import { createMetrics } from './metrics.js';
 import type { PubSub } from './pubsub.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
 import { TaskEventHub } from './resolvers/task-events.js';
@@ -67,6 +68,7 @@ const yogaLogger = {
 export function createApp(options: ServerOptions): App {
   const taskEvents = new TaskEventHub(options.pubsub);
   const contextOptions: ContextOptions = { adminApiKey: options.adminApiKey, pubsub: options.pubsub, taskEvents };
+  const metrics = createMetrics();
   let draining = false;
   let sseHandler: ReturnType<typeof createSseHandler> | undefined;
 
@@ -81,6 +83,15 @@ export function createApp(options: ServerOptions): App {
           const ready = !draining && checks.database && checks.pubsub;
           endResponse(json({ status: ready ? 'ready' : 'unavailable', draining, ...checks }, ready ? 200 : 503));
         });
+      } else if (url.pathname === '/metrics') {
+        // Unauthenticated like the probes: counts only, no names or ids (see metrics.ts).
+        return metrics.registry.metrics().then(
+          (text) => endResponse(new fetchAPI.Response(text, { headers: { 'content-type': metrics.registry.contentType } })),
+          (error: unknown) => {
+            yogaLog.error({ err: error }, 'metrics scrape failed');
+            endResponse(new fetchAPI.Response('metrics unavailable\n', { status: 503 }));
+          },
+        );
       } else if (url.pathname === '/graphql/stream' || (url.pathname === '/graphql' && wantsEventStream(request))) {
         let forwarded = request;
         if (request.headers.get('accept') !== 'text/event-stream' && wantsEventStream(request)) {
@@ -119,9 +130,12 @@ export function createApp(options: ServerOptions): App {
     // The GraphiQL bundle is served from this process: no CDN, works offline.
     renderGraphiQL,
     maxRequestBodySize: false, // requestBodyLimit below checks it (and says why)
-    plugins: [routes, requestBodyLimit(options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES)],
+    plugins: [routes, metrics.plugin, requestBodyLimit(options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES)],
   });
-  sseHandler = createSseHandler(yoga, contextOptions, options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES);
+  sseHandler = createSseHandler(yoga, contextOptions, options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES, {
+    opened: metrics.streamOpened,
+    closed: metrics.streamClosed,
+  });
 
   return {
     fetch: (request) => Promise.resolve(yoga.fetch(request)),

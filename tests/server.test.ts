@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { db } from '../src/db.js';
 import { ErrorCode, mapPrismaError, maskError } from '../src/errors.js';
+import { insertTask } from '../src/workers/sql/enqueue.js';
 import { useHarness } from './utils/harness.js';
 
 const h = useHarness();
@@ -133,5 +134,49 @@ describe('request body limit', () => {
     const json = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
     expect(json.errors.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
     expect(await taxonomies('bad-length')).toBe(0);
+  });
+});
+
+describe('/metrics', () => {
+  /** The value of one sample line (`name{labels} value`), or undefined if absent. */
+  function sample(text: string, series: string): number | undefined {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  }
+
+  it('counts operations and errors by code, open event streams, and the queue from PostgreSQL', async () => {
+    const app = await h.startApp();
+    const post = (query: string) =>
+      fetch(`${app.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${h.adminKey}` },
+        body: JSON.stringify({ query }),
+      }).then((response) => response.json());
+    await post('{ viewer { user } }');
+    await post('{ viewer { user } }');
+    await post('mutation { cancelTask(id: "VGFzazpub3BlCg==") { id } }');
+    await post('{ noSuchField }');
+    await fetch(`${app.baseUrl}/graphql/stream`, { method: 'PUT', headers: { authorization: `Bearer ${h.adminKey}` } });
+    await insertTask(db(), { type: 'metrics_probe', priority: 'LOW', payload: {}, maxAttempts: 1, timeoutSeconds: 1, ownerId: null });
+
+    const response = await fetch(`${app.baseUrl}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(sample(text, 'graphql_operations_total{type="query",outcome="ok"}')).toBe(2);
+    expect(sample(text, 'graphql_operations_total{type="mutation",outcome="error"}')).toBe(1);
+    expect(sample(text, 'graphql_errors_total{code="NOT_FOUND"}')).toBe(1);
+    expect(sample(text, 'graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"}')).toBe(1);
+    expect(sample(text, 'graphql_execution_duration_seconds_count{type="query"}')).toBe(2);
+    expect(sample(text, 'graphql_sse_streams_open')).toBe(1);
+    const stats = await db().task.groupBy({ by: ['status'], _count: true });
+    const pending = stats.find((s) => s.status === 'PENDING')?._count ?? 0;
+    expect(pending).toBeGreaterThan(0);
+    expect(sample(text, 'tasks{status="pending"}')).toBe(pending);
+    expect(sample(text, 'task_workers_alive')).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+    // Bounded labels: no operation text or ids in the output.
+    expect(text).not.toContain('noSuchField');
+    expect(text).not.toContain('VGFzazpub3BlCg');
   });
 });

@@ -98,6 +98,7 @@ export function createSseHandler(
   yoga: Yoga,
   contextOptions: ContextOptions,
   maxBufferedBytes: number,
+  streamCount?: { opened(): void; closed(): void },
 ): (request: Request, closeConnection?: CloseConnection) => Promise<Response> {
   const { Response } = yoga.fetchAPI;
   const reservations = new Map<string, Reservation>();
@@ -110,6 +111,10 @@ export function createSseHandler(
   function newStream(closeConnection?: CloseConnection): EventStream {
     const stream = new EventStream(maxBufferedBytes);
     stream.closeConnection = closeConnection;
+    if (streamCount) {
+      streamCount.opened();
+      stream.onceEnded(() => streamCount.closed());
+    }
     return stream;
   }
 
