@@ -10,6 +10,7 @@ import { db } from './db.js';
 import { maskError } from './errors.js';
 import { logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { operationLimits } from './operation-limits.js';
 import type { PubSub } from './pubsub.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
 import { TaskEventHub } from './resolvers/task-events.js';
@@ -130,7 +131,7 @@ export function createApp(options: ServerOptions): App {
     // The GraphiQL bundle is served from this process: no CDN, works offline.
     renderGraphiQL,
     maxRequestBodySize: false, // requestBodyLimit below checks it (and says why)
-    plugins: [routes, metrics.plugin, requestBodyLimit(options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES)],
+    plugins: [routes, metrics.plugin, requestBodyLimit(options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES), operationLimits()],
   });
   sseHandler = createSseHandler(yoga, contextOptions, options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES, {
     opened: metrics.streamOpened,

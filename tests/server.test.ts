@@ -180,3 +180,33 @@ describe('/metrics', () => {
     expect(text).not.toContain('VGFzazpub3BlCg');
   });
 });
+
+describe('operation limits', () => {
+  const codesAndMessages = (response: { errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> }) =>
+    response.errors?.map((e) => [e.extensions?.code, e.message]);
+
+  it('refuses too many aliases, too deep a selection and too many tokens before running anything', async () => {
+    const aliases = await h.gql(`{ ${Array.from({ length: 16 }, (_, i) => `a${i}: viewer { user }`).join(' ')} }`);
+    expect(aliases.status).toBe(400);
+    expect(codesAndMessages(aliases)).toEqual([['BAD_USER_INPUT', expect.stringContaining('Aliases limit of 15 exceeded')]]);
+
+    const nested = (depth: number): string => (depth === 0 ? 'id' : `id parent { ${nested(depth - 1)} }`);
+    // taxonomy, nodes, then parent after parent: nested(9) is 12 levels deep, nested(10) is 13.
+    const deepest = await h.gql(`{ taxonomy(version: "any") { nodes { ${nested(9)} } } }`);
+    expect(deepest.errors).toBeUndefined();
+    const deep = await h.gql(`{ taxonomy(version: "any") { nodes { ${nested(10)} } } }`);
+    expect(deep.status).toBe(400);
+    expect(codesAndMessages(deep)).toEqual([['BAD_USER_INPUT', 'Query depth limit of 12 exceeded, found 13.']]);
+
+    const tokens = await h.gql(`{ viewer { user ${'__typename '.repeat(5_000)} } }`);
+    expect(tokens.status).toBe(400);
+    expect(codesAndMessages(tokens)).toEqual([['BAD_USER_INPUT', expect.stringContaining('Token limit of 5000 exceeded')]]);
+  });
+
+  it('lets the full introspection query through (GraphiQL, code generators)', async () => {
+    const { getIntrospectionQuery } = await import('graphql');
+    const response = await h.gql<{ __schema: { types: unknown[] } }>(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }));
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.__schema.types.length).toBeGreaterThan(50);
+  });
+});
