@@ -87,3 +87,45 @@ describe('scopes', () => {
     expect(await db().user.count({ where: { name: 'heidi' } })).toBe(0);
   });
 });
+
+describe('API key revocation', () => {
+  const LIST = 'query($user: String) { apiKeys(user: $user) { id name user prefix scopes createdAt revokedAt } }';
+  const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) { id user revokedAt } }';
+  const MINT = 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id prefix } } }';
+
+  it('lists keys without secrets, and a revoked key is refused at once', async () => {
+    const minted = (await h.gql(MINT, { input: { user: 'ivan', name: 'ivan-ci', scopes: ['WRITE'] } })).data.createApiKey;
+    expect(minted.key.startsWith(minted.apiKey.prefix)).toBe(true);
+    expect((await h.gql(ViewerQuery, {}, minted.key)).data?.viewer.user).toBe('ivan');
+
+    const listed = await h.gql(LIST, { user: 'ivan' });
+    expect(listed.data.apiKeys).toEqual([
+      { id: minted.apiKey.id, name: 'ivan-ci', user: 'ivan', prefix: minted.apiKey.prefix, scopes: ['WRITE'], createdAt: expect.any(String), revokedAt: null },
+    ]);
+    expect(JSON.stringify(listed)).not.toContain(minted.key);
+
+    const revoked = await h.gql(REVOKE, { id: minted.apiKey.id });
+    expect(revoked.errors).toBeUndefined();
+    expect(revoked.data.revokeApiKey).toMatchObject({ id: minted.apiKey.id, user: 'ivan', revokedAt: expect.any(String) });
+    // The key was cached by the request above; revoking drops it from this process's cache.
+    const refused = await h.gql(ViewerQuery, {}, minted.key);
+    expect(refused.status).toBe(401);
+    expect(errorCodes(refused)).toEqual(['UNAUTHENTICATED']);
+    const row = await db().apiKey.findFirstOrThrow({ where: { prefix: minted.apiKey.prefix, user: { name: 'ivan' } } });
+    expect(row.revokedAt?.toISOString()).toBe(revoked.data.revokeApiKey.revokedAt);
+
+    // Again: nothing changes.
+    const again = await h.gql(REVOKE, { id: minted.apiKey.id });
+    expect(again.data.revokeApiKey.revokedAt).toBe(revoked.data.revokeApiKey.revokedAt);
+  });
+
+  it('answers an unknown or malformed id with NOT_FOUND, and refuses non-admins with FORBIDDEN', async () => {
+    expect(errorCodes(await h.gql(REVOKE, { id: 'QXBpS2V5OjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMA==' }))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await h.gql(REVOKE, { id: 'garbage' }))).toEqual(['NOT_FOUND']);
+    const writer = await mintKey('judy', ['WRITE']);
+    const target = (await h.gql(MINT, { input: { user: 'judy', name: 'judy-2', scopes: ['READ'] } })).data.createApiKey;
+    expect(errorCodes(await h.gql(REVOKE, { id: target.apiKey.id }, writer))).toEqual(['FORBIDDEN']);
+    expect(errorCodes(await h.gql(LIST, {}, writer))).toEqual(['FORBIDDEN']);
+    expect((await db().apiKey.findFirstOrThrow({ where: { prefix: target.apiKey.prefix } })).revokedAt).toBeNull();
+  });
+});

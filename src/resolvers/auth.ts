@@ -2,7 +2,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { db } from '../db.js';
 import type { Scope } from '../generated/prisma/enums.js';
-import { badUserInput } from '../errors.js';
+import { badUserInput, notFound } from '../errors.js';
+import { parseGlobalId } from './ids.js';
 
 export interface Caller {
   userId: string;
@@ -91,6 +92,41 @@ export interface CreateApiKeyInput {
   scopes: Scope[];
 }
 
+/** What an admin sees of a key: never the key or its hash. */
+const API_KEY_VIEW = {
+  id: true,
+  name: true,
+  prefix: true,
+  scopes: true,
+  createdAt: true,
+  revokedAt: true,
+  user: { select: { name: true } },
+} as const;
+
+/** Newest first, at most 1,000 (keys are few: one per user and purpose). */
+export function listApiKeys(user: string | null | undefined) {
+  return db().apiKey.findMany({
+    where: user ? { user: { name: user.trim() } } : {},
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: 1_000,
+    select: API_KEY_VIEW,
+  });
+}
+
+/**
+ * Revokes a key at once on this process (its cache entry goes) and within KEY_CACHE_TTL_MS
+ * on the others. Revoking a revoked key changes nothing and answers the same.
+ */
+export async function revokeApiKey(globalId: string) {
+  const id = parseGlobalId('ApiKey', globalId);
+  if (!id) throw notFound('API key');
+  await db().apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+  const key = await db().apiKey.findUnique({ where: { id }, select: API_KEY_VIEW });
+  if (!key) throw notFound('API key');
+  for (const [hash, entry] of keyCache) if (entry.caller?.apiKeyId === id) keyCache.delete(hash);
+  return key;
+}
+
 /** Mints a key for a user (created on first minting). The key is returned once, never stored. */
 export async function createApiKey(input: CreateApiKeyInput) {
   const user = input.user.trim();
@@ -101,10 +137,11 @@ export async function createApiKey(input: CreateApiKeyInput) {
   const scopes = [...new Set(input.scopes)];
   const key = generateApiKey();
   const owner = await ensureUser(user);
-  await db().apiKey.create({
+  const apiKey = await db().apiKey.create({
     data: { userId: owner.id, name, scopes, keyHash: hashApiKey(key), prefix: key.slice(0, 10) },
+    select: API_KEY_VIEW,
   });
-  return { key, user: owner.name, scopes };
+  return { key, user: owner.name, scopes, apiKey };
 }
 
 /** Test and shutdown hook: forget the cached admin user id (a new database may be in use). */

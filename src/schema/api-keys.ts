@@ -1,6 +1,7 @@
 import { builder } from '../builder.js';
 import type { Scope } from '../generated/prisma/enums.js';
-import { createApiKey } from '../resolvers/auth.js';
+import { createApiKey, listApiKeys, revokeApiKey } from '../resolvers/auth.js';
+import { toGlobalId } from '../resolvers/ids.js';
 
 export const ScopeEnum = builder.enumType('Scope', { values: ['READ', 'WRITE', 'ADMIN'] as const });
 
@@ -12,11 +13,35 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
   }),
 });
 
-const ApiKeyPayload = builder.objectRef<{ key: string; user: string; scopes: Scope[] }>('ApiKeyPayload').implement({
+interface ApiKeyView {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: Scope[];
+  createdAt: Date;
+  revokedAt: Date | null;
+  user: { name: string };
+}
+
+const ApiKey = builder.objectRef<ApiKeyView>('ApiKey').implement({
+  description: 'A minted key as admins see it: never the key itself.',
+  fields: (t) => ({
+    id: t.id({ resolve: (key) => toGlobalId('ApiKey', key.id) }),
+    name: t.exposeString('name'),
+    user: t.string({ resolve: (key) => key.user.name }),
+    prefix: t.exposeString('prefix', { description: 'The first characters of the key, to recognise it.' }),
+    scopes: t.expose('scopes', { type: [ScopeEnum] }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const ApiKeyPayload = builder.objectRef<{ key: string; user: string; scopes: Scope[]; apiKey: ApiKeyView }>('ApiKeyPayload').implement({
   fields: (t) => ({
     key: t.exposeString('key', { description: 'The key itself: shown once, stored only as a hash.' }),
     user: t.exposeString('user'),
     scopes: t.expose('scopes', { type: [ScopeEnum] }),
+    apiKey: t.field({ type: ApiKey, description: 'The new key as apiKeys lists it (its id revokes it).', resolve: (payload) => payload.apiKey }),
   }),
 });
 
@@ -34,6 +59,26 @@ builder.mutationField('createApiKey', (t) =>
     authScopes: { admin: true },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: (_root, { input }) => createApiKey(input),
+  }),
+);
+
+builder.mutationField('revokeApiKey', (t) =>
+  t.field({
+    type: ApiKey,
+    description: 'Revoke a key: refused at once by this process, within 5 s by the others. ADMIN only; NOT_FOUND for an unknown id.',
+    authScopes: { admin: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }) => revokeApiKey(String(id)),
+  }),
+);
+
+builder.queryField('apiKeys', (t) =>
+  t.field({
+    type: [ApiKey],
+    description: 'Minted keys, newest first (at most 1,000), optionally of one user. ADMIN only.',
+    authScopes: { admin: true },
+    args: { user: t.arg.string() },
+    resolve: (_root, { user }) => listApiKeys(user),
   }),
 );
 
