@@ -23,6 +23,8 @@ export interface PubSubTopics {
   taskCancel: { taskId: string };
   /** A topic's generation state changed (subscribers read the topic row). */
   topicUpdated: { topicId: string };
+  /** Key 'all': an API key was revoked; every API process drops it from its auth cache. */
+  apiKeyRevoked: { apiKeyId: string };
 }
 export type Topic = keyof PubSubTopics;
 
@@ -169,6 +171,17 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   const log = logger.child({ module: 'pubsub', kind: 'redis' });
   for (const connection of [publisher, subscriber]) {
     connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  }
+  // graphql-redis-subscriptions drops the promises of its UNSUBSCRIBE and PUNSUBSCRIBE: while
+  // Redis is away, or the connection is closing, they reject with nobody listening (an
+  // unhandled rejection). Ours catch them: the channel is gone with the connection anyway.
+  for (const command of ['unsubscribe', 'punsubscribe'] as const) {
+    const send = subscriber[command].bind(subscriber) as (...channels: string[]) => Promise<unknown>;
+    (subscriber as unknown as Record<typeof command, (...channels: string[]) => Promise<unknown>>)[command] = (...channels) => {
+      const sent = send(...channels);
+      sent.catch(() => {});
+      return sent;
+    };
   }
   const engine = new RedisPubSub({ publisher, subscriber });
   // A SUBSCRIBE sent before ioredis's ready check finishes can leave the connection
