@@ -13,6 +13,7 @@ import { createMetrics } from './metrics.js';
 import { operationLimits } from './operation-limits.js';
 import type { PubSub } from './pubsub.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
+import { followRevokedApiKeys } from './resolvers/auth.js';
 import { TaskEventHub } from './resolvers/task-events.js';
 import { serveArtifactDownload } from './resolvers/topic-downloads.js';
 import { schema } from './schema/index.js';
@@ -34,7 +35,7 @@ export interface App {
   yoga: ReturnType<typeof createYoga<Record<string, never>, Context>>;
   /** Stop reporting ready, so load balancers drain this process before it stops. */
   drain(): void;
-  /** Stops the task event hub's poll (the pub/sub belongs to the caller). */
+  /** Stops the task event hub's poll and the revoked-key signal (the pub/sub belongs to the caller). */
   close(): void;
 }
 
@@ -70,6 +71,7 @@ export function createApp(options: ServerOptions): App {
   const taskEvents = new TaskEventHub(options.pubsub);
   const contextOptions: ContextOptions = { adminApiKey: options.adminApiKey, pubsub: options.pubsub, taskEvents };
   const metrics = createMetrics();
+  const revokedKeys = followRevokedApiKeys(options.pubsub);
   let draining = false;
   let sseHandler: ReturnType<typeof createSseHandler> | undefined;
 
@@ -144,6 +146,9 @@ export function createApp(options: ServerOptions): App {
     drain: () => {
       draining = true;
     },
-    close: () => taskEvents.close(),
+    close: () => {
+      taskEvents.close();
+      revokedKeys.return();
+    },
   };
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { db } from '../src/db.js';
 import { CreateApiKeyMutation, ViewerQuery } from './client/operations.js';
 import { errorCodes, graphql } from './utils/graphql.js';
-import { useHarness } from './utils/harness.js';
+import { createRedisPubSub } from '../src/pubsub.js';
+import { redisAvailable, useHarness } from './utils/harness.js';
 
 const h = useHarness();
 
@@ -127,5 +128,33 @@ describe('API key revocation', () => {
     expect(errorCodes(await h.gql(REVOKE, { id: target.apiKey.id }, writer))).toEqual(['FORBIDDEN']);
     expect(errorCodes(await h.gql(LIST, {}, writer))).toEqual(['FORBIDDEN']);
     expect((await db().apiKey.findFirstOrThrow({ where: { prefix: target.apiKey.prefix } })).revokedAt).toBeNull();
+  });
+});
+
+describe.skipIf(!redisAvailable)('API key revocation across processes (Redis)', () => {
+  it('drops a key revoked elsewhere from the cache as soon as the signal arrives, not after the TTL', async () => {
+    const app = await h.startApp({ pubsub: 'redis' });
+    await app.pubsub.subscribe('apiKeyRevoked', 'all').ready; // the app's own subscription is live by now too
+    const key = await mintKey('kim', ['READ']);
+    const viewer = () =>
+      fetch(`${app.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: '{ viewer { user } }' }),
+      });
+    expect((await viewer()).status).toBe(200); // cached for 5 s from here
+    // Another API process revokes it: the row changes there, and the signal crosses Redis.
+    const row = await db().apiKey.update({ where: { keyHash: createHash('sha256').update(key).digest('hex') }, data: { revokedAt: new Date() } });
+    expect((await viewer()).status).toBe(200); // still cached: nothing told this process yet
+    const elsewhere = createRedisPubSub(h.redisUrl!, h.pubsubPrefix);
+    h.onCleanup(() => elsewhere.close());
+    await elsewhere.publish('apiKeyRevoked', 'all', { apiKeyId: row.id });
+    const deadline = Date.now() + 2_000;
+    let status = 200;
+    while (status === 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      status = (await viewer()).status;
+    }
+    expect(status).toBe(401);
   });
 });

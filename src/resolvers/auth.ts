@@ -3,6 +3,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { db } from '../db.js';
 import type { Scope } from '../generated/prisma/enums.js';
 import { badUserInput, notFound } from '../errors.js';
+import { logger } from '../logger.js';
+import type { PubSub } from '../pubsub.js';
 import { parseGlobalId } from './ids.js';
 
 export interface Caller {
@@ -114,17 +116,34 @@ export function listApiKeys(user: string | null | undefined) {
 }
 
 /**
- * Revokes a key at once on this process (its cache entry goes) and within KEY_CACHE_TTL_MS
- * on the others. Revoking a revoked key changes nothing and answers the same.
+ * Revokes a key: this process drops it from its cache at once, the others when the
+ * `apiKeyRevoked` signal reaches them (or, with pub/sub away, when their cache entry expires
+ * after KEY_CACHE_TTL_MS). Revoking a revoked key changes nothing and answers the same.
  */
-export async function revokeApiKey(globalId: string) {
+export async function revokeApiKey(globalId: string, pubsub: PubSub) {
   const id = parseGlobalId('ApiKey', globalId);
   if (!id) throw notFound('API key');
   await db().apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
   const key = await db().apiKey.findUnique({ where: { id }, select: API_KEY_VIEW });
   if (!key) throw notFound('API key');
-  for (const [hash, entry] of keyCache) if (entry.caller?.apiKeyId === id) keyCache.delete(hash);
+  forgetApiKey(id);
+  await pubsub.publish('apiKeyRevoked', 'all', { apiKeyId: id });
   return key;
+}
+
+/** Drops a key from this process's cache, so its next request reads the key row again. */
+export function forgetApiKey(apiKeyId: string): void {
+  for (const [hash, entry] of keyCache) if (entry.caller?.apiKeyId === apiKeyId) keyCache.delete(hash);
+}
+
+/** Until `return()`: drops every key another process announces as revoked. */
+export function followRevokedApiKeys(pubsub: PubSub): { return(): void } {
+  const revoked = pubsub.subscribe('apiKeyRevoked', 'all');
+  (async () => {
+    for await (const { apiKeyId } of revoked) forgetApiKey(apiKeyId);
+  })().catch((error: unknown) => logger.warn({ err: error }, 'revoked-key signal stopped; the cache TTL still applies'));
+  revoked.ready.catch(() => {}); // Redis away: the cache's TTL still bounds a revoked key's life
+  return { return: () => void revoked.return?.() };
 }
 
 /** Mints a key for a user (created on first minting). The key is returned once, never stored. */

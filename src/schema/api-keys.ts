@@ -65,10 +65,10 @@ builder.mutationField('createApiKey', (t) =>
 builder.mutationField('revokeApiKey', (t) =>
   t.field({
     type: ApiKey,
-    description: 'Revoke a key: refused at once by this process, within 5 s by the others. ADMIN only; NOT_FOUND for an unknown id.',
+    description: 'Revoke a key: refused at once by every API process (within 5 s if pub/sub is down). ADMIN only; NOT_FOUND for an unknown id.',
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }) => revokeApiKey(String(id)),
+    resolve: (_root, { id }, ctx) => revokeApiKey(String(id), ctx.pubsub),
   }),
 );
 
