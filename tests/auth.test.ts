@@ -5,6 +5,7 @@ import { CreateApiKeyMutation, ViewerQuery } from './client/operations.js';
 import { errorCodes, graphql } from './utils/graphql.js';
 import { createRedisPubSub } from '../src/pubsub.js';
 import { redisAvailable, useHarness } from './utils/harness.js';
+import { waitFor } from './utils/wait.js';
 
 const h = useHarness();
 
@@ -90,18 +91,32 @@ describe('scopes', () => {
 });
 
 describe('API key revocation', () => {
-  const LIST = 'query($user: String) { apiKeys(user: $user) { id name user prefix scopes createdAt revokedAt } }';
+  const LIST = 'query($user: String) { apiKeys(user: $user) { id name user prefix scopes createdAt lastUsedAt revokedAt } }';
   const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) { id user revokedAt } }';
   const MINT = 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id prefix } } }';
 
   it('lists keys without secrets, and a revoked key is refused at once', async () => {
     const minted = (await h.gql(MINT, { input: { user: 'ivan', name: 'ivan-ci', scopes: ['WRITE'] } })).data.createApiKey;
     expect(minted.key.startsWith(minted.apiKey.prefix)).toBe(true);
+    expect((await h.gql(LIST, { user: 'ivan' })).data.apiKeys[0].lastUsedAt).toBeNull();
     expect((await h.gql(ViewerQuery, {}, minted.key)).data?.viewer.user).toBe('ivan');
 
-    const listed = await h.gql(LIST, { user: 'ivan' });
+    // The use is recorded without holding up the request: look until it lands.
+    const listed = await waitFor(async () => {
+      const response = await h.gql(LIST, { user: 'ivan' });
+      return response.data.apiKeys[0].lastUsedAt ? response : undefined;
+    }, 'lastUsedAt to be recorded');
     expect(listed.data.apiKeys).toEqual([
-      { id: minted.apiKey.id, name: 'ivan-ci', user: 'ivan', prefix: minted.apiKey.prefix, scopes: ['WRITE'], createdAt: expect.any(String), revokedAt: null },
+      {
+        id: minted.apiKey.id,
+        name: 'ivan-ci',
+        user: 'ivan',
+        prefix: minted.apiKey.prefix,
+        scopes: ['WRITE'],
+        createdAt: expect.any(String),
+        lastUsedAt: expect.any(String),
+        revokedAt: null,
+      },
     ]);
     expect(JSON.stringify(listed)).not.toContain(minted.key);
 

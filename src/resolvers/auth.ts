@@ -83,6 +83,7 @@ export async function authenticateApiKey(key: string | undefined, adminApiKey: s
     !found || found.revokedAt
       ? undefined
       : { userId: found.user.id, userName: found.user.name, apiKeyId: found.id, scopes: effectiveScopes(found.scopes) };
+  if (caller) recordKeyUse(caller.apiKeyId!);
   if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
   keyCache.set(keyHash, { caller, expires: Date.now() + KEY_CACHE_TTL_MS });
   return caller;
@@ -94,6 +95,17 @@ export interface CreateApiKeyInput {
   scopes: Scope[];
 }
 
+/**
+ * lastUsedAt, to the minute: written on a cache miss (at most every KEY_CACHE_TTL_MS per key
+ * and process) and only when a minute has passed, so busy keys cost no write per request.
+ * Not awaited: a failed write loses a timestamp, not a request.
+ */
+function recordKeyUse(apiKeyId: string): void {
+  db()
+    .$executeRaw`UPDATE api_keys SET "lastUsedAt" = now() WHERE id = ${apiKeyId}::uuid AND ("lastUsedAt" IS NULL OR "lastUsedAt" < now() - interval '1 minute')`
+    .catch((error: unknown) => logger.warn({ err: error }, 'could not record an API key use'));
+}
+
 /** What an admin sees of a key: never the key or its hash. */
 const API_KEY_VIEW = {
   id: true,
@@ -101,6 +113,7 @@ const API_KEY_VIEW = {
   prefix: true,
   scopes: true,
   createdAt: true,
+  lastUsedAt: true,
   revokedAt: true,
   user: { select: { name: true } },
 } as const;

@@ -19,6 +19,7 @@ interface ApiKeyView {
   prefix: string;
   scopes: Scope[];
   createdAt: Date;
+  lastUsedAt: Date | null;
   revokedAt: Date | null;
   user: { name: string };
 }
@@ -32,6 +33,7 @@ const ApiKey = builder.objectRef<ApiKeyView>('ApiKey').implement({
     prefix: t.exposeString('prefix', { description: 'The first characters of the key, to recognise it.' }),
     scopes: t.expose('scopes', { type: [ScopeEnum] }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'Last request with this key, to the minute.' }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
   }),
 });
