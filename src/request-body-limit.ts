@@ -33,6 +33,34 @@ function limitedRequest(request: Request, limit: number, fetchAPI: { Request: ty
   return new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, signal: request.signal, body, duplex: 'half' } as RequestInit);
 }
 
+/**
+ * The body as text for handlers that read bodies themselves (graphql-sse), with the same
+ * limit: a Content-Length is checked first, a body without one is counted while it is read.
+ */
+export async function readBodyText(request: Request, limit: number): Promise<{ text: string } | { status: 400 | 413; message: string }> {
+  const contentLength = request.headers.get('content-length');
+  if (contentLength != null) {
+    if (!CONTENT_LENGTH.test(contentLength)) return { status: 400, message: 'Content-Length header is invalid' };
+    if (Number(contentLength) > limit) return { status: 413, message: 'Request body too large' };
+    return { text: await request.text() };
+  }
+  if (!request.body) return { text: '' };
+  const reader = request.body.getReader();
+  const decoder = new TextDecoder();
+  let bytesRead = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { text: text + decoder.decode() };
+    bytesRead += value.byteLength;
+    if (bytesRead > limit) {
+      await reader.cancel();
+      return { status: 413, message: 'Request body too large' };
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}
+
 export function requestBodyLimit(limit: number): Plugin {
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {

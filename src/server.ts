@@ -26,7 +26,7 @@ export interface ServerOptions {
   graphiqlHeaders?: Record<string, string>;
   /** Per event stream: past this much unread output the stream is closed (default 16 MiB). */
   sseMaxBufferedBytes?: number;
-  /** Larger request bodies are refused with 413 (default 25 MB, as yoga's). */
+  /** Larger request bodies (GraphQL and graphql-sse alike) are refused with 413 (default 25 MB, as yoga's). */
   maxRequestBodyBytes?: number;
 }
 
@@ -71,6 +71,7 @@ export function createApp(options: ServerOptions): App {
   const taskEvents = new TaskEventHub(options.pubsub);
   const contextOptions: ContextOptions = { adminApiKey: options.adminApiKey, pubsub: options.pubsub, taskEvents };
   const metrics = createMetrics();
+  const maxRequestBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
   const revokedKeys = followRevokedApiKeys(options.pubsub);
   let draining = false;
   let sseHandler: ReturnType<typeof createSseHandler> | undefined;
@@ -133,12 +134,15 @@ export function createApp(options: ServerOptions): App {
     // The GraphiQL bundle is served from this process: no CDN, works offline.
     renderGraphiQL,
     maxRequestBodySize: false, // requestBodyLimit below checks it (and says why)
-    plugins: [routes, metrics.plugin, requestBodyLimit(options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES), operationLimits()],
+    plugins: [routes, metrics.plugin, requestBodyLimit(maxRequestBodyBytes), operationLimits()],
   });
-  sseHandler = createSseHandler(yoga, contextOptions, options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES, {
-    opened: metrics.streamOpened,
-    closed: metrics.streamClosed,
-  });
+  sseHandler = createSseHandler(
+    yoga,
+    contextOptions,
+    options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES,
+    maxRequestBodyBytes,
+    { opened: metrics.streamOpened, closed: metrics.streamClosed },
+  );
 
   return {
     fetch: (request) => Promise.resolve(yoga.fetch(request)),

@@ -78,17 +78,18 @@ describe('request body limit', () => {
   const taxonomies = (version: string) => db().taxonomy.count({ where: { version } });
 
   /** POSTs `body` over a socket: with Content-Length, or chunked (no Content-Length) in 500-byte pieces. */
-  function post(baseUrl: string, body: string, framing: 'content-length' | 'chunked') {
+  function post(baseUrl: string, body: string, framing: 'content-length' | 'chunked', path = '/graphql') {
     return new Promise<{ status: number; json: { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } }>(
       (resolve, reject) => {
-        const url = new URL('/graphql', baseUrl);
+        const url = new URL(path, baseUrl);
         const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${h.adminKey}` };
+        if (path !== '/graphql') headers.accept = 'text/event-stream';
         if (framing === 'content-length') headers['content-length'] = String(Buffer.byteLength(body));
         const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
           let text = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => resolve({ status: res.statusCode!, json: JSON.parse(text) }));
+          res.on('end', () => resolve({ status: res.statusCode!, json: res.statusCode === 200 && path !== '/graphql' ? { data: text } : JSON.parse(text) }));
         });
         req.on('error', reject);
         for (let at = 0; at < body.length; at += 500) req.write(body.slice(at, at + 500));
@@ -116,6 +117,20 @@ describe('request body limit', () => {
       expect(response.status).toBe(200);
       expect(response.json).toEqual({ data: { createTaxonomy: { version } } });
       expect(await taxonomies(version)).toBe(1);
+    });
+  }
+
+  for (const framing of ['content-length', 'chunked'] as const) {
+    it(`holds graphql-sse requests to the same limit (${framing})`, async () => {
+      const app = await h.startApp({ maxRequestBodyBytes: LIMIT });
+      const refused = await post(app.baseUrl, createTaxonomy(`sse-too-large-${framing}`, LIMIT), framing, '/graphql/stream');
+      expect(refused.status).toBe(413);
+      expect(refused.json.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([['Request body too large', 'BAD_USER_INPUT']]);
+      expect(await taxonomies(`sse-too-large-${framing}`)).toBe(0);
+      const fits = await post(app.baseUrl, createTaxonomy(`sse-fits-${framing}`, LIMIT - 400), framing, '/graphql/stream');
+      expect(fits.status).toBe(200);
+      expect(fits.json.data).toContain(`"version":"sse-fits-${framing}"`);
+      expect(await taxonomies(`sse-fits-${framing}`)).toBe(1);
     });
   }
 

@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { callerOf, type Context, type ContextOptions } from '../context.js';
 import { ErrorCode } from '../errors.js';
+import { readBodyText } from '../request-body-limit.js';
 import { EventStream, type ResultFraming } from './event-stream.js';
 import { OperationResults, startOperation, type OperationParams } from './operations.js';
 
@@ -98,6 +99,7 @@ export function createSseHandler(
   yoga: Yoga,
   contextOptions: ContextOptions,
   maxBufferedBytes: number,
+  maxBodyBytes: number,
   streamCount?: { opened(): void; closed(): void },
 ): (request: Request, closeConnection?: CloseConnection) => Promise<Response> {
   const { Response } = yoga.fetchAPI;
@@ -200,14 +202,14 @@ export function createSseHandler(
 
     if (wantsStream && reservation) return connect(reservation, closeConnection);
     if (wantsStream) {
-      const params = await readParams(request, url);
+      const params = await readParams(request, url, maxBodyBytes);
       return 'errors' in params ? json(params.status, { errors: params.errors }) : distinct(request, params, closeConnection);
     }
     if (request.method === 'PUT') return reserve(presented ?? `${caller.userId}.${randomUUID()}`);
     if (!['GET', 'POST', 'DELETE'].includes(request.method)) return empty(405, { allow: 'GET, POST, PUT, DELETE' });
     if (!reservation) return errors(404, 'Stream not found');
     if (request.method === 'DELETE') return stopOperation(reservation, url.searchParams.get('operationId'));
-    const params = await readParams(request, url);
+    const params = await readParams(request, url, maxBodyBytes);
     if ('errors' in params) return json(params.status, { errors: params.errors });
     const operationId = params.extensions?.operationId;
     if (operationId === undefined || operationId === null || operationId === '') return errors(400, 'Operation ID is missing');
@@ -218,7 +220,11 @@ export function createSseHandler(
 type RequestParams = OperationParams & { extensions?: Record<string, unknown> | null };
 
 /** GraphQL-over-HTTP parameters from a GET's search parameters or a POST's JSON body. */
-async function readParams(request: Request, url: URL): Promise<RequestParams | { status: number; errors: { message: string }[] }> {
+async function readParams(
+  request: Request,
+  url: URL,
+  maxBodyBytes: number,
+): Promise<RequestParams | { status: number; errors: Array<{ message: string; extensions?: { code: string } }> }> {
   const bad = (message: string) => ({ status: 400, errors: [{ message }] });
   let raw: Record<string, unknown>;
   if (request.method === 'GET') {
@@ -229,8 +235,10 @@ async function readParams(request: Request, url: URL): Promise<RequestParams | {
       return bad('Unparsable URL');
     }
   } else if (request.method === 'POST' && request.headers.get('content-type')?.includes('application/json')) {
+    const body = await readBodyText(request, maxBodyBytes);
+    if ('status' in body) return { status: body.status, errors: [{ message: body.message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] };
     try {
-      raw = JSON.parse(await request.text()) as Record<string, unknown>;
+      raw = JSON.parse(body.text) as Record<string, unknown>;
     } catch {
       return bad('The body is not JSON');
     }
