@@ -95,7 +95,8 @@ export function createMetrics(): Metrics {
     },
     onValidate() {
       return ({ result }) => {
-        if (result.length > 0) errors.inc({ code: 'GRAPHQL_VALIDATION_FAILED' }, result.length);
+        // graphql-js's own rules carry no code yet (yoga adds it later); the operation limits' do.
+        for (const error of result) errors.inc({ code: error.extensions?.code ? codeOf(error) : 'GRAPHQL_VALIDATION_FAILED' });
       };
     },
     onExecute({ args }) {

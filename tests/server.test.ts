@@ -171,6 +171,7 @@ describe('/metrics', () => {
     await post('{ viewer { user } }');
     await post('mutation { cancelTask(id: "VGFzazpub3BlCg==") { id } }');
     await post('{ noSuchField }');
+    await post(`{ ${Array.from({ length: 16 }, (_, i) => `a${i}: viewer { user }`).join(' ')} }`); // over the alias limit
     await fetch(`${app.baseUrl}/graphql/stream`, { method: 'PUT', headers: { authorization: `Bearer ${h.adminKey}` } });
     await insertTask(db(), { type: 'metrics_probe', priority: 'LOW', payload: {}, maxAttempts: 1, timeoutSeconds: 1, ownerId: null });
 
@@ -182,6 +183,7 @@ describe('/metrics', () => {
     expect(sample(text, 'graphql_operations_total{type="mutation",outcome="error"}')).toBe(1);
     expect(sample(text, 'graphql_errors_total{code="NOT_FOUND"}')).toBe(1);
     expect(sample(text, 'graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"}')).toBe(1);
+    expect(sample(text, 'graphql_errors_total{code="BAD_USER_INPUT"}')).toBe(1);
     expect(sample(text, 'graphql_execution_duration_seconds_count{type="query"}')).toBe(2);
     expect(sample(text, 'graphql_sse_streams_open')).toBe(1);
     const stats = await db().task.groupBy({ by: ['status'], _count: true });
