@@ -220,6 +220,20 @@ describe('operation limits', () => {
     expect(codesAndMessages(tokens)).toEqual([['BAD_USER_INPUT', expect.stringContaining('Token limit of 5000 exceeded')]]);
   });
 
+  it('refuses too many directives and too high a cost, naming the limit', async () => {
+    const directives = await h.gql(`{ viewer { ${'user @include(if: true) '.repeat(51)} } }`);
+    expect(directives.status).toBe(400);
+    expect(codesAndMessages(directives)).toEqual([['BAD_USER_INPUT', expect.stringContaining('Directives limit of 50 exceeded')]]);
+
+    // Within the depth, alias and token limits, but wide at every level: armor's cost grows 1.5× a level.
+    // (Much wider, and graphql-js itself aborts validation: too many overlapping fields to compare.)
+    const typenames = '__typename '.repeat(200);
+    const wide = (depth: number): string => (depth === 0 ? typenames : `${typenames} parent { ${wide(depth - 1)} }`);
+    const costly = await h.gql(`{ taxonomy(version: "any") { nodes { ${wide(9)} } } }`);
+    expect(costly.status).toBe(400);
+    expect(codesAndMessages(costly)).toEqual([['BAD_USER_INPUT', expect.stringContaining('Query Cost limit of 50000 exceeded')]]);
+  });
+
   it('lets the full introspection query through (GraphiQL, code generators)', async () => {
     const { getIntrospectionQuery } = await import('graphql');
     const response = await h.gql<{ __schema: { types: unknown[] } }>(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }));
