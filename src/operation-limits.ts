@@ -6,12 +6,12 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, type ValidationContext } from 'graphql';
 import { ErrorCode } from './errors.js';
 
+// Well above every operation of the test suite and our typed client (all run under them)
+// and the full introspection query (tests/server.test.ts).
 export const OPERATION_LIMITS = {
-  /** Our deepest client operation (agent → tasks → edges → node → events …) is 7 levels. */
   maxDepth: 12,
   maxAliases: 15,
   maxDirectives: 50,
-  /** Generated client documents with fragments run to a few hundred tokens. */
   maxTokens: 5_000,
   /**
    * Armor's static cost compounds 1.5× per level, so connection queries cost more than their
