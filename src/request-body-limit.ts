@@ -15,7 +15,17 @@ export const DEFAULT_MAX_REQUEST_BODY_BYTES = 25_000_000;
 
 const CONTENT_LENGTH = /^\d+$/;
 
-const tooLarge = () => badUserInput('Request body too large', { http: { status: 413 } });
+const TOO_LARGE = { status: 413, message: 'Request body too large' } as const;
+
+/** What a Content-Length header says: absent, acceptable, or a refusal. */
+function checkContentLength(request: Request, limit: number): 'absent' | 'ok' | { status: 400 | 413; message: string } {
+  const contentLength = request.headers.get('content-length');
+  if (contentLength == null) return 'absent';
+  if (!CONTENT_LENGTH.test(contentLength)) return { status: 400, message: 'Content-Length header is invalid' };
+  return Number(contentLength) > limit ? TOO_LARGE : 'ok';
+}
+
+const refusal = ({ status, message }: { status: number; message: string }) => badUserInput(message, { http: { status } });
 
 /** Counts a streamed body's bytes and fails the stream past `limit`. */
 function limitedRequest(request: Request, limit: number, fetchAPI: { Request: typeof Request; TransformStream: typeof TransformStream }): Request {
@@ -26,7 +36,7 @@ function limitedRequest(request: Request, limit: number, fetchAPI: { Request: ty
     new Transform<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         bytesRead += chunk.byteLength;
-        if (bytesRead > limit) controller.error(tooLarge());
+        if (bytesRead > limit) controller.error(refusal(TOO_LARGE));
         else controller.enqueue(chunk);
       },
     }),
@@ -39,12 +49,9 @@ function limitedRequest(request: Request, limit: number, fetchAPI: { Request: ty
  * limit: a Content-Length is checked first, a body without one is counted while it is read.
  */
 export async function readBodyText(request: Request, limit: number): Promise<{ text: string } | { status: 400 | 413; message: string }> {
-  const contentLength = request.headers.get('content-length');
-  if (contentLength != null) {
-    if (!CONTENT_LENGTH.test(contentLength)) return { status: 400, message: 'Content-Length header is invalid' };
-    if (Number(contentLength) > limit) return { status: 413, message: 'Request body too large' };
-    return { text: await request.text() };
-  }
+  const checked = checkContentLength(request, limit);
+  if (checked === 'ok') return { text: await request.text() };
+  if (checked !== 'absent') return checked;
   if (!request.body) return { text: '' };
   const reader = request.body.getReader();
   const decoder = new TextDecoder();
@@ -56,7 +63,7 @@ export async function readBodyText(request: Request, limit: number): Promise<{ t
     bytesRead += value.byteLength;
     if (bytesRead > limit) {
       await reader.cancel();
-      return { status: 413, message: 'Request body too large' };
+      return TOO_LARGE;
     }
     text += decoder.decode(value, { stream: true });
   }
@@ -65,12 +72,9 @@ export async function readBodyText(request: Request, limit: number): Promise<{ t
 export function requestBodyLimit(limit: number): Plugin {
   return {
     onRequestParse({ request, requestParser, setRequestParser, fetchAPI }) {
-      const contentLength = request.headers.get('content-length');
-      if (contentLength != null) {
-        if (!CONTENT_LENGTH.test(contentLength)) throw badUserInput('Content-Length header is invalid', { http: { status: 400 } });
-        if (Number(contentLength) > limit) throw tooLarge();
-        return; // the HTTP parser stops at Content-Length
-      }
+      const checked = checkContentLength(request, limit);
+      if (checked === 'ok') return; // the HTTP parser stops at Content-Length
+      if (checked !== 'absent') throw refusal(checked);
       if (requestParser == null || request.body == null) return;
       const parse = requestParser;
       setRequestParser((req) => parse(limitedRequest(req, limit, fetchAPI)));

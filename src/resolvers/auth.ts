@@ -145,7 +145,7 @@ export async function revokeApiKey(globalId: string, pubsub: PubSub) {
 }
 
 /** Drops a key from this process's cache, so its next request reads the key row again. */
-export function forgetApiKey(apiKeyId: string): void {
+function forgetApiKey(apiKeyId: string): void {
   for (const [hash, entry] of keyCache) if (entry.caller?.apiKeyId === apiKeyId) keyCache.delete(hash);
 }
 
