@@ -3,6 +3,8 @@
 // (every client sends again as soon as it has its answer: the server's saturation) and
 // paced (every client sends every BENCH_ENQUEUE_INTERVAL_MS). Baseline (same run, same
 // server, same loads): `{ viewer { user } }`, an authenticated query that touches no table.
+// Each load is a new client process that first sends a few unrecorded requests per
+// connection (see http-clients.ts), so the figures time the server, not the client's start.
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { connectDatabase, disconnectDatabase } from '../../src/db.js';
 import { createInProcessPubSub } from '../../src/pubsub.js';
@@ -22,7 +24,8 @@ const ADMIN_KEY = 'bench-admin-key-0123456789';
 /** Durations of the task insert statement (Prisma's query events), while recording. */
 let insertDurations: number[] | undefined;
 
-async function load(url: string, body: string, mode: 'closed' | 'paced', intervalMs = 0, requests = REQUESTS) {
+/** One load from a new client process; `onMeasuring` runs when its warm-up is over. */
+async function load(url: string, body: string, mode: 'closed' | 'paced', intervalMs = 0, requests = REQUESTS, onMeasuring?: () => void) {
   const clients = spawnBenchScript('bench/tasks/http-clients.ts', {
     URL: url,
     BODY: body,
@@ -35,11 +38,13 @@ async function load(url: string, body: string, mode: 'closed' | 'paced', interva
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   const gcPauses: number[] = [];
   const gcObserver = new PerformanceObserver((list) => list.getEntries().forEach((entry) => gcPauses.push(entry.duration)));
-  if (process.env.BENCH_DEBUG) {
-    loopDelay.enable();
-    gcObserver.observe({ entryTypes: ['gc'] });
-  }
   try {
+    await clients.waitFor(/^measuring$/m);
+    onMeasuring?.();
+    if (process.env.BENCH_DEBUG) {
+      loopDelay.enable();
+      gcObserver.observe({ entryTypes: ['gc'] });
+    }
     const result = JSON.parse(await clients.waitFor(/\{"latencies":\[[^\]]*\],"starts":\[[^\]]*\],"seconds":[\d.]+\}/)) as {
       latencies: number[];
       starts: number[];
@@ -95,9 +100,9 @@ export async function benchEnqueue(): Promise<void> {
       const mode = intervalMs > 0 ? 'paced' : 'closed';
       const label = mode === 'paced' ? `paced: each client every ${intervalMs} ms (${((CLIENTS * 1000) / intervalMs).toFixed(0)}/s offered)` : 'closed loop (saturation)';
       const baseline = await load(url, viewer, mode, intervalMs);
-      insertDurations = [];
-      const result = await load(url, enqueue, mode, intervalMs);
-      const inserts = summarize(insertDurations);
+      const recorded: number[] = [];
+      const result = await load(url, enqueue, mode, intervalMs, REQUESTS, () => (insertDurations = recorded));
+      const inserts = summarize(recorded);
       insertDurations = undefined;
       line(`${label}: baseline { viewer }`, `${formatSummary(baseline.summary)}; ${baseline.perSecond.toFixed(0)}/s`);
       line(`${label}: refreshCoverage`, `${formatSummary(result.summary)}; ${result.perSecond.toFixed(0)}/s; p99 = ${(result.summary.p99 / baseline.summary.p99).toFixed(2)}x baseline p99`);

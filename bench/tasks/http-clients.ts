@@ -3,7 +3,10 @@
 // MODE=closed: each client sends its next request as soon as the last one is answered
 // (saturation: latency grows with the queue). MODE=paced: each client sends one request
 // every INTERVAL_MS (RATE = CLIENTS x 1000 / INTERVAL_MS per second), the load of clients
-// with think time. Prints one JSON line: {"latencies":[...],"seconds":n}.
+// with think time. Before measuring, every client sends WARMUP requests on its connection
+// (not recorded): this process is new for each load, and its first requests would time its
+// own JIT and TCP handshakes, not the server. Prints one JSON line:
+// {"latencies":[...],"starts":[...],"seconds":n}.
 import { Agent, request } from 'node:http';
 
 const url = new URL(process.env.URL!);
@@ -13,6 +16,7 @@ const clients = Number(process.env.CLIENTS ?? 50);
 const total = Number(process.env.REQUESTS ?? 3_000);
 const mode = process.env.MODE ?? 'closed';
 const intervalMs = Number(process.env.INTERVAL_MS ?? 100);
+const warmup = Number(process.env.WARMUP ?? 5);
 const agent = new Agent({ keepAlive: true, maxSockets: clients });
 
 function post(): Promise<number> {
@@ -35,6 +39,11 @@ function post(): Promise<number> {
     req.end(body);
   });
 }
+
+await Promise.all(Array.from({ length: clients }, async () => {
+  for (let i = 0; i < warmup; i++) await post();
+}));
+process.stdout.write('measuring\n');
 
 const latencies: number[] = [];
 const starts: number[] = [];
