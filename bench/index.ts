@@ -2,7 +2,9 @@
 // (no benchmark named: all three). Prints figures, a same-run baseline and the ratio,
 // and whether each target is met; never asserts on time.
 import os from 'node:os';
+import { loadConfig } from '../src/config.js';
 import { connectDatabase, db, disconnectDatabase } from '../src/db.js';
+import { setHeapGrowingPercent } from '../src/heap-growth.js';
 import { ensureCorpus, type Corpus } from './corpus.js';
 import { openBenchServer } from './database.js';
 import { heading, line, type TargetCheck } from './stats.js';
@@ -50,6 +52,10 @@ async function machine(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // The API runs in this process (enqueue, fanout, ...): the same heap setting as npm start.
+  const { heapGrowingPercent } = loadConfig({ HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT });
+  setHeapGrowingPercent(heapGrowingPercent);
+  line('HEAP_GROWING_PERCENT', heapGrowingPercent ? `${heapGrowingPercent} (as npm start)` : "0 (V8's own)");
   const args = process.argv.slice(2);
   const flags = new Set(args.filter((arg) => arg.startsWith('--')));
   const names = args.filter((arg) => !arg.startsWith('--'));

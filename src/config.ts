@@ -2,6 +2,7 @@
 // A bad value stops the process with a message naming the variable (see main.ts).
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
 
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0'])
@@ -29,6 +30,7 @@ const envSchema = z.object({
   PUBSUB_PREFIX: z.string().default('agent-growth:'),
   SSE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65_536).default(DEFAULT_SSE_MAX_BUFFERED_BYTES),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1_000).default(DEFAULT_HEAP_GROWING_PERCENT),
   LOAD_DEMO_DATA: booleanFromEnv.optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   TASK_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
@@ -70,6 +72,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** An event stream whose client reads nothing while this much piles up is closed (it resumes with afterSequence). */
   sseMaxBufferedBytes: number;
+  /** V8's old-generation growth between full collections, in percent (0: V8's own). */
+  heapGrowingPercent: number;
   /** Load the demo data on an empty database; defaults to on for the embedded database only. */
   loadDemoData: boolean;
   tasks: TaskEngineConfig;
@@ -141,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pubsubPrefix: e.PUBSUB_PREFIX,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     sseMaxBufferedBytes: e.SSE_MAX_BUFFERED_BYTES,
+    heapGrowingPercent: e.HEAP_GROWING_PERCENT,
     loadDemoData: e.LOAD_DEMO_DATA ?? !e.DATABASE_URL,
     tasks: {
       concurrency: e.WORKER_CONCURRENCY,

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { connectDatabase, disconnectDatabase } from './db.js';
 import { loadDemoData } from './demo/load.js';
+import { setHeapGrowingPercent } from './heap-growth.js';
 import { localAdminApiKey, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 import { logger } from './logger.js';
 import { applyPendingMigrations } from './migrations/index.js';
@@ -30,6 +31,7 @@ function readConfig(): Config {
 async function main(): Promise<void> {
   const config = readConfig();
   logger.level = config.logLevel;
+  setHeapGrowingPercent(config.heapGrowingPercent);
 
   let embedded: EmbeddedDatabase | undefined;
   const databaseUrl = config.databaseUrl ?? (embedded = await startEmbeddedPostgres(config.dataDir)).url;

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 describe('config', () => {
   it('has working defaults: embedded database, in-process pub/sub, ROLE=all on 4000', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ role: 'all', port: 4000, databaseUrl: undefined, redisUrl: undefined, loadDemoData: true });
+    expect(config).toMatchObject({ role: 'all', port: 4000, databaseUrl: undefined, redisUrl: undefined, loadDemoData: true, heapGrowingPercent: 400 });
   });
 
   it('reads every variable', () => {
@@ -15,12 +15,13 @@ describe('config', () => {
       REDIS_URL: 'redis://cache:6379',
       ADMIN_API_KEY: 'a-long-enough-admin-key',
       LOG_LEVEL: 'warn',
+      HEAP_GROWING_PERCENT: '0',
     });
-    expect(config).toMatchObject({ role: 'api', port: 8080, redisUrl: 'redis://cache:6379', logLevel: 'warn', loadDemoData: false });
+    expect(config).toMatchObject({ role: 'api', port: 8080, redisUrl: 'redis://cache:6379', logLevel: 'warn', loadDemoData: false, heapGrowingPercent: 0 });
   });
 
   it('fails with a message naming each bad variable', () => {
-    const attempt = () => loadConfig({ ROLE: 'both', PORT: 'http', DATABASE_URL: 'mysql://x', ADMIN_API_KEY: 'short' });
+    const attempt = () => loadConfig({ ROLE: 'both', PORT: 'http', DATABASE_URL: 'mysql://x', ADMIN_API_KEY: 'short', HEAP_GROWING_PERCENT: '-1' });
     expect(attempt).toThrow(ConfigError);
     const message = (() => {
       try {
@@ -29,7 +30,7 @@ describe('config', () => {
         return (error as Error).message;
       }
     })();
-    for (const name of ['ROLE', 'PORT', 'DATABASE_URL', 'ADMIN_API_KEY']) expect(message).toContain(name);
+    for (const name of ['ROLE', 'PORT', 'DATABASE_URL', 'ADMIN_API_KEY', 'HEAP_GROWING_PERCENT']) expect(message).toContain(name);
   });
 
   it('refuses ROLE=worker without DATABASE_URL', () => {

@@ -1,9 +1,12 @@
 // A benchmark worker in its own OS process: the real engine running the bench task types.
+import { loadConfig } from '../../src/config.js';
 import { connectDatabase, disconnectDatabase } from '../../src/db.js';
+import { setHeapGrowingPercent } from '../../src/heap-growth.js';
 import { createPubSub } from '../../src/pubsub.js';
 import { startWorker } from '../../src/workers/worker.js';
 import { benchTaskDefinitions } from './noop.js';
 
+setHeapGrowingPercent(loadConfig({ HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT }).heapGrowingPercent); // as ROLE=worker does
 connectDatabase(process.env.DATABASE_URL!, { poolSize: Number(process.env.POOL_SIZE ?? 10) });
 const pubsub = createPubSub(process.env.REDIS_URL || undefined, process.env.PUBSUB_PREFIX ?? 'bench:');
 if (process.env.LOG_PUBLISHED) {
