@@ -28,7 +28,7 @@ export async function insertTask(client: Queryable, task: NewTask): Promise<{ ta
       VALUES (${task.type}, ${task.priority}::"TaskPriority", ${JSON.stringify(task.payload ?? {})}::jsonb, ${task.maxAttempts},
               ${task.timeoutSeconds}, ${task.ownerId}::uuid, ${task.agentId ?? null}::uuid, ${task.topicId ?? null}::uuid,
               ${task.webhookUrl ?? null}, ${task.idempotencyKey ?? null}, coalesce(${task.runAt ?? null}::timestamptz, now()), 1, 'queued')
-      ON CONFLICT ("ownerId", "idempotencyKey") DO NOTHING
+      ON CONFLICT ("ownerId", "idempotencyKey") WHERE "idempotencyKey" IS NOT NULL DO NOTHING
       RETURNING *
     ),
     event AS (

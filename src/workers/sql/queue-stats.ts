@@ -52,7 +52,7 @@ export async function selectRecentDurationMs(client: Pick<PrismaClient, '$queryR
   const [row] = await client.$queryRaw<Array<{ ms: number | null }>>`
     SELECT avg(extract(epoch FROM "completedAt" - "startedAt") * 1000)::float8 AS ms FROM (
       SELECT "startedAt", "completedAt" FROM tasks
-      WHERE type = ${type} AND status = 'COMPLETED' AND "startedAt" IS NOT NULL
+      WHERE type = ${type} AND status = 'COMPLETED' AND "startedAt" IS NOT NULL AND "completedAt" IS NOT NULL
       ORDER BY "completedAt" DESC LIMIT 20
     ) recent`;
   return row?.ms ?? null;
