@@ -1,10 +1,11 @@
 // How far V8 lets the old generation grow past the live heap before the next full
-// (mark-compact) collection. V8's own factor came out at 1.2-1.4 here. The yoga request
-// pipeline promotes about 10 KB per request to the old generation (measured: a bare yoga
-// server 1.4 MB per scavenge, plain node:http 16 KB), so under 250 enqueues/s a full
-// collection ran every 4-9 s and stalled the event loop 15-40 ms each time: the slow
-// clusters of the enqueue benchmark. At 400 % (a factor of 5) they become rare, for a
-// larger heap between collections. Set once at start; V8 reads it at every collection.
+// (mark-compact) collection. V8's own limit came out at 1.1-2 times the live heap here.
+// The yoga request pipeline promotes 10-15 KB per request to the old generation
+// (measured: a bare yoga server 1.4 MB per scavenge, plain node:http 16 KB), so under 250
+// enqueues/s a full collection ran every 4-9 s and stalled the event loop 15-40 ms each
+// time: the slow clusters of the enqueue benchmark. At 400 % (a factor of 5) they become
+// rare, for a larger heap between collections. Set once at start; V8 reads it at every
+// collection.
 import v8 from 'node:v8';
 
 export const DEFAULT_HEAP_GROWING_PERCENT = 400;
