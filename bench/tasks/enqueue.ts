@@ -106,8 +106,9 @@ export async function benchEnqueue(): Promise<void> {
       insertDurations = undefined;
       line(`${label}: baseline { viewer }`, `${formatSummary(baseline.summary)}; ${baseline.perSecond.toFixed(0)}/s`);
       line(`${label}: refreshCoverage`, `${formatSummary(result.summary)}; ${result.perSecond.toFixed(0)}/s; p99 = ${(result.summary.p99 / baseline.summary.p99).toFixed(2)}x baseline p99`);
-      // The durable insert is the floor: a commit waits for its WAL flush, and this machine's
-      // disk stalls now and then (every request in flight waits together).
+      // The durable insert is the floor: a commit waits for its WAL flush (fdatasync here:
+      // p50 0.3 ms, p99.9 5 ms, traced under this load). Its tail is mostly the API's own
+      // event loop: a reply waits while the process runs other requests or a collection.
       line(`${label}: of which the insert statement`, `${formatSummary(inserts)} (Prisma's query event: pool wait, round trip, commit)`);
       line(`${label}: TARGET p99 < 15 ms (seed floor 500 ms)`, `${ms(result.summary.p99)}: ${result.summary.p99 < 15 ? 'MET' : 'MISSED'}`);
     }
