@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { db } from '../src/db.js';
 import { CreateApiKeyMutation, ViewerQuery } from './client/operations.js';
@@ -143,6 +144,41 @@ describe('API key revocation', () => {
     expect(errorCodes(await h.gql(REVOKE, { id: target.apiKey.id }, writer))).toEqual(['FORBIDDEN']);
     expect(errorCodes(await h.gql(LIST, {}, writer))).toEqual(['FORBIDDEN']);
     expect((await db().apiKey.findFirstOrThrow({ where: { prefix: target.apiKey.prefix } })).revokedAt).toBeNull();
+  });
+});
+
+describe('API key revocation during a lookup', () => {
+  it('does not cache a key as valid when its revocation landed while the lookup was reading it', async () => {
+    const app = await h.startApp();
+    const revokedSignal = app.pubsub.subscribe('apiKeyRevoked', 'all');
+    await revokedSignal.ready;
+    const key = await mintKey('lena', ['READ']);
+    const viewer = () =>
+      fetch(`${app.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: '{ viewer { user } }' }),
+      });
+    // The lookup reads the key row, then its user. Holding the users table makes it wait in
+    // between: it has already seen the key unrevoked.
+    const locker = new pg.Client({ connectionString: h.databaseUrl });
+    await locker.connect();
+    h.onCleanup(() => locker.end());
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+    const inFlight = viewer();
+    await waitFor(
+      async () => (await locker.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rowCount,
+      'the lookup to wait for the users table',
+    );
+    // Meanwhile another API process revokes the key and says so; this process drops it.
+    const row = await db().apiKey.update({ where: { keyHash: createHash('sha256').update(key).digest('hex') }, data: { revokedAt: new Date() } });
+    const delivered = revokedSignal[Symbol.asyncIterator]().next();
+    await app.pubsub.publish('apiKeyRevoked', 'all', { apiKeyId: row.id });
+    await delivered; // the app's own subscriber was registered first, so it has it too
+    await locker.query('COMMIT');
+    expect((await inFlight).status).toBe(200); // it read the key before the revocation
+    expect((await viewer()).status).toBe(401); // but did not cache it as valid for later
   });
 });
 

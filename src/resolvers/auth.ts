@@ -64,6 +64,11 @@ let envAdminUserId: Promise<string> | undefined;
 const KEY_CACHE_TTL_MS = 5_000;
 const KEY_CACHE_MAX = 10_000;
 const keyCache = new Map<string, { caller: Caller | undefined; expires: number }>();
+/**
+ * Counts keys dropped from the cache. A lookup that overlapped a drop does not cache what
+ * it read: it may have read a key row from before that key's revocation.
+ */
+let keysDropped = 0;
 
 /** The caller a key belongs to, or undefined for a missing, unknown or revoked key. */
 export async function authenticateApiKey(key: string | undefined, adminApiKey: string | undefined): Promise<Caller | undefined> {
@@ -75,6 +80,7 @@ export async function authenticateApiKey(key: string | undefined, adminApiKey: s
   const keyHash = hashApiKey(key);
   const cached = keyCache.get(keyHash);
   if (cached && cached.expires > Date.now()) return cached.caller;
+  const droppedBefore = keysDropped;
   const found = await db().apiKey.findUnique({
     where: { keyHash },
     select: { id: true, scopes: true, revokedAt: true, user: { select: { id: true, name: true } } },
@@ -84,8 +90,10 @@ export async function authenticateApiKey(key: string | undefined, adminApiKey: s
       ? undefined
       : { userId: found.user.id, userName: found.user.name, apiKeyId: found.id, scopes: effectiveScopes(found.scopes) };
   if (caller) recordKeyUse(caller.apiKeyId!);
-  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
-  keyCache.set(keyHash, { caller, expires: Date.now() + KEY_CACHE_TTL_MS });
+  if (keysDropped === droppedBefore) {
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
+    keyCache.set(keyHash, { caller, expires: Date.now() + KEY_CACHE_TTL_MS });
+  }
   return caller;
 }
 
@@ -146,6 +154,7 @@ export async function revokeApiKey(globalId: string, pubsub: PubSub) {
 
 /** Drops a key from this process's cache, so its next request reads the key row again. */
 function forgetApiKey(apiKeyId: string): void {
+  keysDropped++;
   for (const [hash, entry] of keyCache) if (entry.caller?.apiKeyId === apiKeyId) keyCache.delete(hash);
 }
 
