@@ -10,6 +10,14 @@ import { waitFor } from './utils/wait.js';
 
 const h = useHarness();
 
+/** `{ viewer { user } }` over the app's real HTTP server, with `key`. */
+const viewerOver = (baseUrl: string, key: string) =>
+  fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query: '{ viewer { user } }' }),
+  });
+
 async function mintKey(user: string, scopes: Array<'READ' | 'WRITE' | 'ADMIN'>) {
   const response = await h.gql(CreateApiKeyMutation, { input: { user, name: `${user}-key`, scopes } });
   expect(response.errors).toBeUndefined();
@@ -153,12 +161,7 @@ describe('API key revocation during a lookup', () => {
     const revokedSignal = app.pubsub.subscribe('apiKeyRevoked', 'all');
     await revokedSignal.ready;
     const key = await mintKey('lena', ['READ']);
-    const viewer = () =>
-      fetch(`${app.baseUrl}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ query: '{ viewer { user } }' }),
-      });
+    const viewer = () => viewerOver(app.baseUrl, key);
     // The lookup reads the key row, then its user. Holding the users table makes it wait in
     // between: it has already seen the key unrevoked.
     const locker = new pg.Client({ connectionString: h.databaseUrl });
@@ -187,12 +190,7 @@ describe.skipIf(!redisAvailable)('API key revocation across processes (Redis)', 
     const app = await h.startApp({ pubsub: 'redis' });
     await app.pubsub.subscribe('apiKeyRevoked', 'all').ready; // the app's own subscription is live by now too
     const key = await mintKey('kim', ['READ']);
-    const viewer = () =>
-      fetch(`${app.baseUrl}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ query: '{ viewer { user } }' }),
-      });
+    const viewer = () => viewerOver(app.baseUrl, key);
     expect((await viewer()).status).toBe(200); // cached for 5 s from here
     // Another API process revokes it: the row changes there, and the signal crosses Redis.
     const row = await db().apiKey.update({ where: { keyHash: createHash('sha256').update(key).digest('hex') }, data: { revokedAt: new Date() } });

@@ -1,6 +1,7 @@
 // API keys: minted by admins, stored as sha256 hashes, presented as Bearer or X-API-Key.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { db } from '../db.js';
+import type { Prisma } from '../generated/prisma/client.js';
 import type { Scope } from '../generated/prisma/enums.js';
 import { badUserInput, notFound } from '../errors.js';
 import { logger } from '../logger.js';
@@ -125,6 +126,8 @@ const API_KEY_VIEW = {
   revokedAt: true,
   user: { select: { name: true } },
 } as const;
+
+export type ApiKeyView = Prisma.ApiKeyGetPayload<{ select: typeof API_KEY_VIEW }>;
 
 /** Newest first, at most 1,000 (keys are few: one per user and purpose). */
 export function listApiKeys(user: string | null | undefined) {

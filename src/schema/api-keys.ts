@@ -1,6 +1,6 @@
 import { builder } from '../builder.js';
 import type { Scope } from '../generated/prisma/enums.js';
-import { createApiKey, listApiKeys, revokeApiKey } from '../resolvers/auth.js';
+import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyView } from '../resolvers/auth.js';
 import { toGlobalId } from '../resolvers/ids.js';
 
 export const ScopeEnum = builder.enumType('Scope', { values: ['READ', 'WRITE', 'ADMIN'] as const });
@@ -12,17 +12,6 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
     scopes: t.field({ type: [ScopeEnum], required: true }),
   }),
 });
-
-interface ApiKeyView {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: Scope[];
-  createdAt: Date;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
-  user: { name: string };
-}
 
 const ApiKey = builder.objectRef<ApiKeyView>('ApiKey').implement({
   description: 'A minted key as admins see it: never the key itself.',

@@ -29,13 +29,19 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface StartAppOptions {
+  pubsub?: PubSubKind;
+  sseMaxBufferedBytes?: number;
+  maxRequestBodyBytes?: number;
+}
+
 export interface Harness {
   readonly databaseUrl: string;
   readonly adminKey: string;
   readonly redisUrl: string | null;
   /** Unique per file: Redis channels of parallel files never meet. */
   readonly pubsubPrefix: string;
-  startApp(options?: { pubsub?: PubSubKind; sseMaxBufferedBytes?: number; maxRequestBodyBytes?: number }): Promise<TestApp>;
+  startApp(options?: StartAppOptions): Promise<TestApp>;
   /** A GraphQL request through the first app, as the admin unless `key` says otherwise. */
   gql<TData = any>(query: string | import('@graphql-typed-document-node/core').TypedDocumentNode<TData, any>, variables?: Record<string, unknown>, key?: string | null): Promise<GraphQLResponse<TData>>;
   /** Every SQL statement Prisma sent in this file, in order (clear it to start counting). */
@@ -68,7 +74,7 @@ export function useHarness(): Harness {
     redisUrl: inject('redisUrl'),
     pubsubPrefix: `test:${randomBytes(6).toString('hex')}:`,
     onCleanup: (close: () => Promise<void> | void) => void cleanups.push(close),
-    async startApp(options: { pubsub?: PubSubKind; sseMaxBufferedBytes?: number; maxRequestBodyBytes?: number } = {}): Promise<TestApp> {
+    async startApp(options: StartAppOptions = {}): Promise<TestApp> {
       const kind = options.pubsub ?? 'in-process';
       if (kind === 'redis' && !harness.redisUrl) throw new Error('REDIS_URL is not set');
       const pubsub = kind === 'redis' ? createRedisPubSub(harness.redisUrl!, harness.pubsubPrefix) : createInProcessPubSub(harness.pubsubPrefix);
