@@ -1,7 +1,9 @@
 // The Prisma client: a module singleton (not in the GraphQL context), connected once
 // the database URL is known (it comes from the embedded PostgreSQL when DATABASE_URL is unset).
+import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from './generated/prisma/client.js';
+import { Prisma, PrismaClient } from './generated/prisma/client.js';
+import { logger } from './logger.js';
 
 let client: PrismaClient | undefined;
 
@@ -15,9 +17,41 @@ export interface DatabaseOptions {
   onQuery?: (sql: string, durationMs: number) => void;
 }
 
+const PREPARED_MARK = '/* prepared */';
+
+/**
+ * Put first in a raw statement's SQL: each pooled connection prepares it once and reuses its
+ * plan. For the queue's statements (enqueue, claim, finish) planning cost about as much as
+ * running them. Only for statements whose text never varies (every value a parameter): each
+ * distinct text is kept prepared on every connection.
+ */
+export const PREPARED = Prisma.raw(`${PREPARED_MARK} `);
+
+/** Marked statements seen so far, by text; past the cap, new texts run unprepared. */
+const statementNames = new Map<string, string>();
+const MAX_PREPARED_STATEMENTS = 100;
+let warnedOfVaryingText = false;
+
+/** The adapter's statementNameGenerator: a name (from the text) for marked statements only. */
+function preparedStatementName({ sql }: { sql: string }): string | undefined {
+  if (!sql.startsWith(PREPARED_MARK)) return undefined;
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    if (statementNames.size >= MAX_PREPARED_STATEMENTS) {
+      if (!warnedOfVaryingText) logger.warn({ sql: sql.slice(0, 200) }, 'a statement marked PREPARED varies in its text: new variants run unprepared');
+      warnedOfVaryingText = true;
+      return undefined;
+    }
+    name = `prepared_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
 export function connectDatabase(databaseUrl: string, options: DatabaseOptions = {}): PrismaClient {
   if (client) throw new Error('The database is already connected');
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10 });
+  // The type says string, but undefined (the default: no name) is what unmarked statements need.
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10 }, { statementNameGenerator: preparedStatementName as (query: { sql: string }) => string });
   if (options.onQuery) {
     const onQuery = options.onQuery;
     const logged = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });

@@ -293,4 +293,25 @@ describe("the worker's statements", () => {
     expect(finished.flat()).toHaveLength(120);
     expect(await db().task.count({ where: { id: { in: running.map((r) => r.id) }, status: 'COMPLETED' } })).toBe(120);
   });
+
+  it('prepares the hot statements once per connection, and only those', async () => {
+    const owner = await adminUserId();
+    const task = { type: 'test_sleep', priority: 'LOW' as const, payload: { ms: 1 }, maxAttempts: 1, timeoutSeconds: 60, ownerId: owner };
+    // One transaction: one connection, whose prepared statements the view lists.
+    const ids: string[] = [];
+    const prepared = await db().$transaction(async (tx) => {
+      for (let i = 0; i < 7; i++) ids.push((await insertTask(tx, task)).task.id);
+      await tx.$queryRaw`SELECT 'not marked' AS probe`;
+      return tx.$queryRaw<Array<{ name: string; statement: string; generic_plans: bigint; custom_plans: bigint }>>`
+        SELECT name, statement, generic_plans, custom_plans FROM pg_prepared_statements`;
+    });
+    // Earlier tests may have left the queue's other statements prepared on this connection.
+    expect(prepared.every((each) => /^prepared_[0-9a-f]{24}$/.test(each.name) && each.statement.startsWith('/* prepared */'))).toBe(true);
+    const inserts = prepared.filter((each) => each.statement.includes('INSERT INTO tasks'));
+    expect(inserts).toHaveLength(1);
+    // Seven runs (at least) of one statement: after five custom plans, PostgreSQL reuses a generic one.
+    expect(Number(inserts[0]!.generic_plans) + Number(inserts[0]!.custom_plans)).toBeGreaterThanOrEqual(7);
+    expect(Number(inserts[0]!.generic_plans)).toBeGreaterThan(0);
+    expect(await db().task.count({ where: { id: { in: ids }, status: 'PENDING' } })).toBe(7);
+  });
 });

@@ -79,7 +79,7 @@ export async function benchEnqueue(): Promise<void> {
   connectDatabase(database.url, {
     poolSize: 10,
     onQuery: (sql, durationMs) => {
-      if (insertDurations && sql.trimStart().startsWith('WITH') && sql.includes('INSERT INTO tasks')) insertDurations.push(durationMs);
+      if (insertDurations && sql.includes('INSERT INTO tasks (')) insertDurations.push(durationMs);
     },
   });
   const pubsub = createInProcessPubSub('bench:');

@@ -2,6 +2,7 @@
 // a type this worker runs, by priority (HIGH first: enum order) then age; SKIP LOCKED so
 // concurrent workers never wait on or take the same row. The claims, their leases and
 // their events are one statement.
+import { PREPARED } from '../../db.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { eventJson, type TaskRow } from './task-row.js';
 
@@ -38,7 +39,7 @@ export const selectClaimed = (change = Prisma.empty) => Prisma.sql`
   ORDER BY c.priority, c."runAt", c."createdAt", c.id`;
 
 export async function claimTasks(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, types: string[], leaseMs: number, limit: number): Promise<TaskRow[]> {
-  return client.$queryRaw<TaskRow[]>`WITH ${claimCtes(workerId, types, leaseMs, limit)} ${selectClaimed()}`;
+  return client.$queryRaw<TaskRow[]>`${PREPARED}WITH ${claimCtes(workerId, types, leaseMs, limit)} ${selectClaimed()}`;
 }
 
 export async function claimNextTask(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, types: string[], leaseMs: number): Promise<TaskRow | undefined> {

@@ -1,5 +1,6 @@
 // Enqueue: the task row and its first event in one statement. With an idempotency key
 // the caller's existing task (of the last 24 h) is returned instead of a new one.
+import { PREPARED } from '../../db.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { TaskPriority } from '../../generated/prisma/enums.js';
 import type { TaskRow } from './task-row.js';
@@ -21,7 +22,7 @@ export interface NewTask {
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
 export async function insertTask(client: Queryable, task: NewTask): Promise<{ task: TaskRow; created: boolean }> {
-  const rows = await client.$queryRaw<Array<TaskRow & { created: boolean }>>`
+  const rows = await client.$queryRaw<Array<TaskRow & { created: boolean }>>`${PREPARED}
     WITH inserted AS (
       INSERT INTO tasks (type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "agentId", "topicId",
                          "webhookUrl", "idempotencyKey", "runAt", "lastSequence", "currentStep")

@@ -1,6 +1,7 @@
 // A busy worker's turn in one statement (one commit): record the attempts that just ended
 // and claim as many new tasks as that frees slots. The finished rows are RUNNING and the
 // claimed ones PENDING, so the two updates never touch the same row.
+import { PREPARED } from '../../db.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { claimCtes, selectClaimed } from './claim.js';
 import { finishCtes, selectFinished, type TaskOutcomeOf } from './finish.js';
@@ -12,7 +13,7 @@ export async function finishAndClaimTasks(
   outcomes: readonly TaskOutcomeOf[],
   claim: { types: string[]; leaseMs: number; limit: number },
 ): Promise<{ finished: TaskRow[]; claimed: TaskRow[] }> {
-  const rows = await client.$queryRaw<Array<TaskRow & { change: 'finished' | 'claimed' }>>`
+  const rows = await client.$queryRaw<Array<TaskRow & { change: 'finished' | 'claimed' }>>`${PREPARED}
     WITH ${finishCtes(workerId, outcomes)}, ${claimCtes(workerId, claim.types, claim.leaseMs, claim.limit)}
     ${selectFinished(Prisma.sql`'finished' AS change,`)}
     UNION ALL

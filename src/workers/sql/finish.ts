@@ -1,6 +1,7 @@
 // The end of attempts, with their events: COMPLETED with a result, or CANCELLED / TIMEOUT /
 // FAILED / DEAD with an error. Only while this worker still holds the task. Many tasks in
 // one statement: a worker records the attempts that end together in one commit.
+import { PREPARED } from '../../db.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import type { TaskStatus } from '../../generated/prisma/enums.js';
 import { eventJson, type TaskRow } from './task-row.js';
@@ -59,7 +60,7 @@ export const selectFinished = (change = Prisma.empty) => Prisma.sql`
 /** The finished rows; a task this worker no longer holds is left alone and not returned. */
 export async function finishTasks(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, outcomes: readonly TaskOutcomeOf[]): Promise<TaskRow[]> {
   if (outcomes.length === 0) return [];
-  return client.$queryRaw<TaskRow[]>`WITH ${finishCtes(workerId, outcomes)} ${selectFinished()}`;
+  return client.$queryRaw<TaskRow[]>`${PREPARED}WITH ${finishCtes(workerId, outcomes)} ${selectFinished()}`;
 }
 
 export async function finishTask(client: Pick<PrismaClient, '$queryRaw'>, taskId: string, workerId: string, outcome: TaskOutcome): Promise<TaskRow | undefined> {

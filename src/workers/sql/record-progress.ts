@@ -1,5 +1,6 @@
 // Progress of a running task, with its event; only while this worker still holds it.
 // Returns the event written (none: the worker no longer holds the task).
+import { PREPARED } from '../../db.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { eventJson, type TaskEventJson } from './task-row.js';
 
@@ -10,7 +11,7 @@ export async function recordProgress(
   percent: number,
   step: string | null,
 ): Promise<TaskEventJson | undefined> {
-  const rows = await client.$queryRaw<Array<{ event: TaskEventJson }>>`
+  const rows = await client.$queryRaw<Array<{ event: TaskEventJson }>>`${PREPARED}
     WITH updated AS (
       UPDATE tasks
       SET "progressPercent" = ${percent}, "currentStep" = ${step}, "lastSequence" = "lastSequence" + 1, "updatedAt" = now()

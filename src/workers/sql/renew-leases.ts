@@ -1,9 +1,10 @@
 // The heartbeat: extend this worker's leases and learn which of its tasks were asked to
 // stop (the cancel poll that backs up the Redis push).
+import { PREPARED } from '../../db.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 
 export async function renewLeases(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, leaseMs: number) {
-  return client.$queryRaw<Array<{ id: string; cancellationRequested: boolean }>>`
+  return client.$queryRaw<Array<{ id: string; cancellationRequested: boolean }>>`${PREPARED}
     WITH held AS (
       -- Rows locked in id order, as finishTasks does: two multi-row updates of the same
       -- rows in different orders deadlock.
