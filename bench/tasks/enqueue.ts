@@ -3,6 +3,8 @@
 // (every client sends again as soon as it has its answer: the server's saturation) and
 // paced (every client sends every BENCH_ENQUEUE_INTERVAL_MS). Baseline (same run, same
 // server, same loads): `{ viewer { user } }`, an authenticated query that touches no table.
+// The closed loop also prints what Little's law makes of it, and a last load is the seed's
+// burst: 100 enqueues sent at once.
 // Each load is a new client process that first sends a few unrecorded requests per
 // connection (see http-clients.ts), so the figures time the server, not the client's start.
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -20,17 +22,18 @@ const REQUESTS = Number(process.env.BENCH_ENQUEUE_REQUESTS ?? 3_000);
 // Each client sends every INTERVAL ms (200: 250/s offered, 100: 500/s); 0 is the closed loop.
 const INTERVALS_MS = (process.env.BENCH_ENQUEUE_INTERVAL_MS ?? '200,100,0').split(',').map(Number);
 const ADMIN_KEY = 'bench-admin-key-0123456789';
+const BURST = 100;
 
 /** Durations of the task insert statement (Prisma's query events), while recording. */
 let insertDurations: number[] | undefined;
 
 /** One load from a new client process; `onMeasuring` runs when its warm-up is over. */
-async function load(url: string, body: string, mode: 'closed' | 'paced', intervalMs = 0, requests = REQUESTS, onMeasuring?: () => void) {
+async function load(url: string, body: string, mode: 'closed' | 'paced', intervalMs = 0, requests = REQUESTS, onMeasuring?: () => void, connections = CLIENTS) {
   const clients = spawnBenchScript('bench/tasks/http-clients.ts', {
     URL: url,
     BODY: body,
     KEY: ADMIN_KEY,
-    CLIENTS: String(CLIENTS),
+    CLIENTS: String(connections),
     REQUESTS: String(requests),
     MODE: mode,
     INTERVAL_MS: String(intervalMs),
@@ -57,7 +60,7 @@ async function load(url: string, body: string, mode: 'closed' | 'paced', interva
       line('  API GC pauses', `${formatSummary(summarize(gcPauses))}`);
       printSlowRequests(result.latencies, result.starts);
     }
-    return { summary: summarize(result.latencies), perSecond: requests / result.seconds };
+    return { summary: summarize(result.latencies), perSecond: requests / result.seconds, seconds: result.seconds };
   } finally {
     await clients.stop();
   }
@@ -111,7 +114,18 @@ export async function benchEnqueue(): Promise<void> {
       // event loop: a reply waits while the process runs other requests or a collection.
       line(`${label}: of which the insert statement`, `${formatSummary(inserts)} (Prisma's query event: pool wait, round trip, commit)`);
       line(`${label}: TARGET p99 < 15 ms (seed floor 500 ms)`, `${ms(result.summary.p99)}: ${result.summary.p99 < 15 ? 'MET' : 'MISSED'}`);
+      if (mode === 'closed') {
+        // Little's law: with N requests always in flight, mean latency = N / throughput.
+        const needed = CLIENTS / 0.015;
+        line(
+          `${label}: Little's law`,
+          `${CLIENTS} in flight at ${result.perSecond.toFixed(0)}/s give a mean of ${ms((CLIENTS * 1000) / result.perSecond)}; a mean under 15 ms needs over ${needed.toFixed(0)}/s, and the baseline query (no table) reaches ${baseline.perSecond.toFixed(0)}/s with p99 ${ms(baseline.summary.p99)}`,
+        );
+      }
     }
+    // The seed's floor for a burst: 100 enqueues sent at once (after the warm-up) all answered within 10 s.
+    const burst = await load(url, enqueue, 'closed', 0, BURST, undefined, BURST);
+    line(`burst: ${BURST} enqueues sent at once`, `all answered in ${ms(burst.seconds * 1000)}; ${formatSummary(burst.summary)}; seed floor < 10 s: ${burst.seconds < 10 ? 'MET' : 'MISSED'}`);
   } finally {
     await server.close();
     app.close();
