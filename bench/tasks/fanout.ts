@@ -1,6 +1,6 @@
 // `npm run bench -- fanout`: 1,000 / 5,000 / 10,000 concurrent taskProgress subscribers
-// to one task on one API process (this one); a worker process writes 20 progress events
-// and logs when it publishes each (after its commit); subscribers (another process) log
+// to one task on one API process (this one); a worker process writes BENCH_FANOUT_TICKS
+// (100) progress events, 3 a second, and logs when it publishes each (after its commit); subscribers (another process) log
 // when each event arrives: publish→receive. Also printed: from the event's `at` (stamped
 // when the worker's statement starts, so its commit is included). This process measures
 // its memory per subscription. Baseline (same run): 1 subscriber.
@@ -19,6 +19,9 @@ const ADMIN_KEY = 'bench-admin-key-0123456789';
 const CLIENT = process.env.BENCH_FANOUT_CLIENT ?? 'light';
 const LEVELS = (process.env.BENCH_FANOUT_LEVELS ?? '1,1000,5000,10000').split(',').map(Number);
 const WARM_UP = Number(process.env.BENCH_FANOUT_WARM_UP ?? 1000);
+// Events per measured round: every event goes to all subscribers at once, so one late event
+// is 1/TICKS of the samples; with 20, one alone set the p99.
+const TICKS = Number(process.env.BENCH_FANOUT_TICKS ?? 100);
 
 function settledMemory() {
   (globalThis as { gc?: () => void }).gc?.();
@@ -66,9 +69,9 @@ export async function benchFanout(): Promise<void> {
      * times slower (V8 moves the objects and may drop the optimised code of functions idle
      * through it), so the two are measured in separate rounds.
      */
-    const round = async (subscriptions: number, measureMemory: boolean) => {
+    const round = async (subscriptions: number, measureMemory: boolean, ticks = measureMemory ? 5 : TICKS) => {
       // Held back (runAt in an hour) until every subscriber has its first event.
-      const { task } = await insertTask(db(), { type: 'ticker', priority: 'HIGH', payload: { ticks: 20, intervalMs: 300 }, maxAttempts: 1, timeoutSeconds: 600, ownerId: owner.id, runAt: later });
+      const { task } = await insertTask(db(), { type: 'ticker', priority: 'HIGH', payload: { ticks, intervalMs: 300 }, maxAttempts: 1, timeoutSeconds: 600, ownerId: owner.id, runAt: later });
       const before = measureMemory ? settledMemory() : undefined;
       const clients = spawnBenchScript('bench/tasks/subscribers.ts', {
         URL: url,
@@ -93,7 +96,9 @@ export async function benchFanout(): Promise<void> {
         }
         const fromPublish = Object.entries(arrivals).flatMap(([sequence, times]) => times.map((at) => at - published.get(Number(sequence))!));
         if (fromPublish.some(Number.isNaN)) throw new Error('an event without its publish time');
-        return { fromPublish, fromAt: latencies, heapPerSubscription: after && before ? (after.heapUsed - before.heapUsed) / subscriptions / 1024 : Number.NaN };
+        // Events whose last subscriber got it 20 ms or more after its publish.
+        const lateEvents = Object.entries(arrivals).filter(([sequence, times]) => Math.max(...times) - published.get(Number(sequence))! >= 20).length;
+        return { fromPublish, fromAt: latencies, events: Object.keys(arrivals).length, lateEvents, heapPerSubscription: after && before ? (after.heapUsed - before.heapUsed) / subscriptions / 1024 : Number.NaN };
       } finally {
         await clients.stop();
       }
@@ -101,13 +106,14 @@ export async function benchFanout(): Promise<void> {
     // A first, unreported round with WARM_UP subscribers warms the API's delivery path: a
     // long-running server has its fan-out code optimised by V8; a fresh one would run the
     // first event's thousands of deliveries in the interpreter.
-    await round(WARM_UP, false);
+    await round(WARM_UP, false, 20);
     for (const subscriptions of LEVELS) {
-      const { fromPublish, fromAt } = await round(subscriptions, false);
+      const { fromPublish, fromAt, events, lateEvents } = await round(subscriptions, false);
       const summary = summarize(fromPublish);
       if (subscriptions === 1) baselineP99 = summary.p99;
       line(`${subscriptions} subscribers: publish->receive`, `${formatSummary(summary)}${subscriptions > 1 ? `; p99 ${(summary.p99 / baselineP99).toFixed(1)}x the 1-subscriber baseline` : ''}`);
       line(`${subscriptions} subscribers: event at->receive`, `${formatSummary(summarize(fromAt))} (from the worker's statement start: its commit included)`);
+      line(`${subscriptions} subscribers: late events`, `${lateEvents} of ${events} reached their last subscriber 20 ms or more after the publish`);
       if (subscriptions === 1) continue;
       const { heapPerSubscription } = await round(subscriptions, true);
       line(`${subscriptions} subscribers: memory per subscription`, `heap ${heapPerSubscription.toFixed(1)} KB (a separate round, after a full collection)`);
