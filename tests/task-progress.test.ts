@@ -287,23 +287,14 @@ describe.skipIf(!redisServerAvailable)('Redis restarting mid-run', () => {
     const redis = await startPrivateRedis(h);
     const prefix = h.pubsubPrefix;
     const { createRedisPubSub } = await import('../src/pubsub.js');
+    // The API and the worker of this test talk to the private Redis.
     const pubsub = createRedisPubSub(redis.url, prefix);
-    h.onCleanup(() => pubsub.close());
-    const app = await h.startApp({ pubsub: 'in-process' });
-    // The API of this test talks to the private Redis: swap the app for one on it.
-    const { createApp } = await import('../src/server.js');
-    const { createServer } = await import('node:http');
-    const api = createApp({ adminApiKey: h.adminKey, pubsub });
-    const server = createServer(api.yoga);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    h.onCleanup(() => new Promise<void>((resolve) => { api.close(); server.closeAllConnections(); server.close(() => resolve()); }));
-    const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    void app;
+    const app = await h.startApp({ pubsub });
     await h.startWorker(pubsub);
 
     const owner = await adminUserId();
     const rows = await Promise.all([1, 2, 3].map(() => enqueueTestTask(pubsub, 'test_sleep', { ms: 1_500 }, { ownerId: owner })));
-    const subscriptions = await Promise.all(rows.map((row) => subscribeAll({ baseUrl } as TestApp, toGlobalId('Task', row.id), false)));
+    const subscriptions = await Promise.all(rows.map((row) => subscribeAll(app, toGlobalId('Task', row.id), false)));
     await waitFor(async () => (await db().task.count({ where: { id: { in: rows.map((r) => r.id) }, status: 'RUNNING' } })) > 0, 'a running task');
     await redis.kill('SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 700));

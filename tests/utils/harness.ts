@@ -30,7 +30,8 @@ export interface TestApp {
 }
 
 export interface StartAppOptions {
-  pubsub?: PubSubKind;
+  /** A kind made for the app, or one the test made (closed with the app all the same). */
+  pubsub?: PubSubKind | PubSub;
   sseMaxBufferedBytes?: number;
   maxRequestBodyBytes?: number;
 }
@@ -77,7 +78,8 @@ export function useHarness(): Harness {
     async startApp(options: StartAppOptions = {}): Promise<TestApp> {
       const kind = options.pubsub ?? 'in-process';
       if (kind === 'redis' && !harness.redisUrl) throw new Error('REDIS_URL is not set');
-      const pubsub = kind === 'redis' ? createRedisPubSub(harness.redisUrl!, harness.pubsubPrefix) : createInProcessPubSub(harness.pubsubPrefix);
+      const pubsub =
+        typeof kind === 'object' ? kind : kind === 'redis' ? createRedisPubSub(harness.redisUrl!, harness.pubsubPrefix) : createInProcessPubSub(harness.pubsubPrefix);
       const app = createApp({
         adminApiKey: harness.adminKey,
         pubsub,
