@@ -314,4 +314,39 @@ describe("the worker's statements", () => {
     expect(Number(inserts[0]!.generic_plans)).toBeGreaterThan(0);
     expect(await db().task.count({ where: { id: { in: ids }, status: 'PENDING' } })).toBe(7);
   });
+
+  it('keeps its prepared statements working when a migration adds a column (a rolling deploy)', async () => {
+    const { claimTasks } = await import('../src/workers/sql/claim.js');
+    const { finishTasks } = await import('../src/workers/sql/finish.js');
+    const { finishAndClaimTasks } = await import('../src/workers/sql/finish-and-claim.js');
+    const owner = await adminUserId();
+    const task = { type: 'test_sleep', priority: 'LOW' as const, payload: { ms: 1 }, maxAttempts: 1, timeoutSeconds: 60, ownerId: owner, runAt: new Date(Date.now() - 1_000) };
+    type Tx = Parameters<Parameters<ReturnType<typeof db>['$transaction']>[0]>[0];
+    const turn = async (tx: Tx) => {
+      await insertTask(tx, task);
+      await insertTask(tx, task);
+      const [claimed] = await claimTasks(tx, 'worker-deploy', ['test_sleep'], 60_000, 1);
+      const outcome = { taskId: claimed!.id, status: 'COMPLETED' as const, result: null, message: 'completed' };
+      const { finished, claimed: next } = await finishAndClaimTasks(tx, 'worker-deploy', [outcome], { types: ['test_sleep'], leaseMs: 60_000, limit: 1 });
+      const done = await finishTasks(tx, 'worker-deploy', [{ ...outcome, taskId: next[0]!.id }]);
+      return [...finished, ...done].map((row) => row.status);
+    };
+    // One connection throughout; the added column is rolled back with the transaction.
+    const rolledBack = new Error('roll back');
+    const statuses: string[][] = [];
+    await db()
+      .$transaction(async (tx) => {
+        statuses.push(await turn(tx));
+        await tx.$executeRaw`ALTER TABLE tasks ADD COLUMN added_by_a_later_release integer`;
+        statuses.push(await turn(tx));
+        throw rolledBack;
+      })
+      .catch((error: unknown) => {
+        if (error !== rolledBack) throw error;
+      });
+    expect(statuses).toEqual([
+      ['COMPLETED', 'COMPLETED'],
+      ['COMPLETED', 'COMPLETED'],
+    ]);
+  });
 });

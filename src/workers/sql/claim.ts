@@ -4,7 +4,7 @@
 // their events are one statement.
 import { PREPARED } from '../../db.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
-import { eventJson, type TaskRow } from './task-row.js';
+import { eventJson, taskColumns, type TaskRow } from './task-row.js';
 
 /** The claim as CTEs (`claimed` holds the claimed rows), to run alone or with finishTasks. */
 export function claimCtes(workerId: string, types: string[], leaseMs: number, limit: number): Prisma.Sql {
@@ -35,7 +35,7 @@ export function claimCtes(workerId: string, types: string[], leaseMs: number, li
 
 /** The claimed rows with their events, in claim order (the SELECT after claimCtes). */
 export const selectClaimed = (change = Prisma.empty) => Prisma.sql`
-  SELECT ${change} c.*, ${eventJson('e')} AS event FROM claimed c JOIN claim_event e ON e."taskId" = c.id
+  SELECT ${change} ${taskColumns('c')}, ${eventJson('e')} AS event FROM claimed c JOIN claim_event e ON e."taskId" = c.id
   ORDER BY c.priority, c."runAt", c."createdAt", c.id`;
 
 export async function claimTasks(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, types: string[], leaseMs: number, limit: number): Promise<TaskRow[]> {

@@ -3,7 +3,7 @@
 import { PREPARED } from '../../db.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { TaskPriority } from '../../generated/prisma/enums.js';
-import type { TaskRow } from './task-row.js';
+import { taskColumns, type TaskRow } from './task-row.js';
 
 export interface NewTask {
   type: string;
@@ -36,9 +36,9 @@ export async function insertTask(client: Queryable, task: NewTask): Promise<{ ta
       INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
       SELECT id, 1, status, 0, 'queued', 'enqueued' FROM inserted
     )
-    SELECT *, true AS created FROM inserted
+    SELECT ${taskColumns('inserted')}, true AS created FROM inserted
     UNION ALL
-    SELECT *, false AS created FROM tasks
+    SELECT ${taskColumns('tasks')}, false AS created FROM tasks
     WHERE ${task.idempotencyKey ?? null}::text IS NOT NULL
       AND "ownerId" = ${task.ownerId}::uuid AND "idempotencyKey" = ${task.idempotencyKey ?? null}
       AND NOT EXISTS (SELECT 1 FROM inserted)`;

@@ -4,7 +4,7 @@
 import { PREPARED } from '../../db.js';
 import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import type { TaskStatus } from '../../generated/prisma/enums.js';
-import { eventJson, type TaskRow } from './task-row.js';
+import { eventJson, taskColumns, type TaskRow } from './task-row.js';
 
 export interface TaskOutcome {
   status: Exclude<TaskStatus, 'PENDING' | 'RUNNING'>;
@@ -55,7 +55,7 @@ export function finishCtes(workerId: string, outcomes: readonly TaskOutcomeOf[])
 
 /** The finished rows with their events (the SELECT after finishCtes). */
 export const selectFinished = (change = Prisma.empty) => Prisma.sql`
-  SELECT ${change} f.*, ${eventJson('e')} AS event FROM finished f JOIN finish_event e ON e."taskId" = f.id`;
+  SELECT ${change} ${taskColumns('f')}, ${eventJson('e')} AS event FROM finished f JOIN finish_event e ON e."taskId" = f.id`;
 
 /** The finished rows; a task this worker no longer holds is left alone and not returned. */
 export async function finishTasks(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, outcomes: readonly TaskOutcomeOf[]): Promise<TaskRow[]> {

@@ -1,37 +1,12 @@
 // The tasks row as raw SQL returns it, and the event log entry written with each change.
-import { Prisma } from '../../generated/prisma/client.js';
-import type { TaskPriority, TaskStatus } from '../../generated/prisma/enums.js';
+import { Prisma, type Task } from '../../generated/prisma/client.js';
+import type { TaskStatus } from '../../generated/prisma/enums.js';
 
-export interface TaskRow {
-  id: string;
-  type: string;
-  status: TaskStatus;
-  priority: TaskPriority;
-  payload: Prisma.JsonValue;
-  progressPercent: number;
-  currentStep: string | null;
-  attempts: number;
-  maxAttempts: number;
-  timeoutSeconds: number;
-  runAt: Date;
-  lockedBy: string | null;
-  lockedUntil: Date | null;
-  result: Prisma.JsonValue;
-  error: string | null;
-  cancellationRequested: boolean;
-  webhookUrl: string | null;
-  idempotencyKey: string | null;
-  lastSequence: number;
-  ownerId: string | null;
-  agentId: string | null;
-  topicId: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  startedAt: Date | null;
-  completedAt: Date | null;
+/** The tasks row as the statements here return it (see taskColumns), with the event a hot-path statement wrote. */
+export type TaskRow = Task & {
   /** From the statements that write the hot path's events (claim, finish): that event. */
   event?: TaskEventJson;
-}
+};
 
 /**
  * A task_events row as PostgreSQL's to_jsonb gives it (`at` as text), without its id:
@@ -46,6 +21,15 @@ export interface TaskEventJson {
   message: string | null;
   at: string;
 }
+
+/**
+ * The columns of a TaskRow from the tasks row `alias`, by name: Prisma's scalar fields, named
+ * as the columns are. A prepared statement's result must not say `*`: once a migration added
+ * a column, every later run of it would fail ("cached plan must not change result type")
+ * in the processes of the previous release.
+ */
+const TASK_COLUMNS = Object.values(Prisma.TaskScalarFieldEnum);
+export const taskColumns = (alias: string) => Prisma.raw(TASK_COLUMNS.map((name) => `${alias}."${name}"`).join(', '));
 
 /** The SQL of a TaskEventJson column, from a task_events row `alias` (an INSERT's RETURNING *). */
 export const eventJson = (alias: string) => Prisma.raw(`to_jsonb(${alias}) - 'id'`);
