@@ -315,6 +315,28 @@ describe("the worker's statements", () => {
     expect(await db().task.count({ where: { id: { in: ids }, status: 'PENDING' } })).toBe(7);
   });
 
+  it('can claim a task the moment it is enqueued: runAt is not rounded past now()', async () => {
+    const { claimTasks } = await import('../src/workers/sql/claim.js');
+    const owner = await adminUserId();
+    const type = `claim-at-once-${randomUUID()}`;
+    // In a transaction now() stands still: a runAt rounded up past it (at milliseconds, one in
+    // two) is not due yet. Ten transactions, each with its own now().
+    const rolledBack = new Error('roll back');
+    let claimed = 0;
+    for (let i = 0; i < 10; i++) {
+      await db()
+        .$transaction(async (tx) => {
+          await insertTask(tx, { type, priority: 'HIGH', payload: {}, maxAttempts: 1, timeoutSeconds: 60, ownerId: owner });
+          claimed += (await claimTasks(tx, 'worker-at-once', [type], 60_000, 1)).length;
+          throw rolledBack;
+        })
+        .catch((error: unknown) => {
+          if (error !== rolledBack) throw error;
+        });
+    }
+    expect(claimed).toBe(10);
+  });
+
   it('keeps its prepared statements working when a migration adds a column (a rolling deploy)', async () => {
     const { claimTasks } = await import('../src/workers/sql/claim.js');
     const { finishTasks } = await import('../src/workers/sql/finish.js');

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "tasks" ALTER COLUMN "runAt" SET DATA TYPE TIMESTAMPTZ(6);
