@@ -16,6 +16,7 @@ const envSchema = z.object({
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   HOST: z.string().min(1).default('0.0.0.0'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
@@ -61,6 +62,8 @@ export interface Config {
   role: Role;
   host: string;
   port: number;
+  /** ROLE=worker: where /health, /ready and /metrics are served (unset: nowhere; 0: any free port). */
+  workerHttpPort: number | undefined;
   /** Unset: the embedded PostgreSQL under dataDir is started (the newcomer default). */
   databaseUrl: string | undefined;
   /** Unset: pub/sub stays inside this process. */
@@ -129,6 +132,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.LLM_PROVIDER !== 'local' && !e.LLM_MODEL) {
     throw new ConfigError(`Invalid configuration:\n  LLM_MODEL: required with LLM_PROVIDER=${e.LLM_PROVIDER}`);
   }
+  if (e.WORKER_HTTP_PORT !== undefined && e.ROLE !== 'worker') {
+    throw new ConfigError('Invalid configuration:\n  WORKER_HTTP_PORT: only with ROLE=worker (with ROLE=all the worker\'s metrics are on the API\'s /metrics)');
+  }
   if (e.ROLE === 'worker' && !e.DATABASE_URL) {
     throw new ConfigError('Invalid configuration:\n  DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)');
   }
@@ -137,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     role: e.ROLE,
     host: e.HOST,
     port: e.PORT,
+    workerHttpPort: e.WORKER_HTTP_PORT,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     adminApiKey: e.ADMIN_API_KEY,

@@ -2,6 +2,7 @@
 // With no DATABASE_URL it starts the embedded PostgreSQL and loads the demo data.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { connectDatabase, disconnectDatabase } from './db.js';
 import { loadDemoData } from './demo/load.js';
@@ -14,6 +15,8 @@ import { createApp } from './server.js';
 import { configureWebhooks } from './resolvers/webhooks.js';
 import { closeTopics, configureTopics } from './resolvers/topic-settings.js';
 import { startServiceWorker } from './workers/index.js';
+import { createWorkerMetrics } from './workers/metrics.js';
+import { serveWorkerProbes, type WorkerProbes } from './workers/probes.js';
 import type { RunningWorker } from './workers/worker.js';
 
 function readConfig(): Config {
@@ -48,19 +51,32 @@ async function main(): Promise<void> {
   await configureTopics({ reports: config.reports, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix });
   const stops: Array<() => Promise<void>> = [];
 
+  const app =
+    config.role === 'worker'
+      ? undefined
+      : createApp({
+          adminApiKey,
+          pubsub,
+          sseMaxBufferedBytes: config.sseMaxBufferedBytes,
+          // Only on the local embedded default: GraphiQL opens ready to use.
+          graphiqlHeaders: embedded && adminApiKey && config.nodeEnv !== 'production' ? { Authorization: `Bearer ${adminApiKey}` } : undefined,
+        });
+
   let worker: RunningWorker | undefined;
+  let probes: WorkerProbes | undefined;
+  let stopping = false;
   if (config.role !== 'api') {
-    worker = await startServiceWorker(config, pubsub);
+    // With the API in this process, its /metrics has the worker's too; alone, the worker has its own.
+    const registry = app?.metricsRegistry ?? new Registry();
+    if (!app) collectDefaultMetrics({ register: registry });
+    worker = await startServiceWorker(config, pubsub, createWorkerMetrics(registry));
+    if (!app && config.workerHttpPort !== undefined) {
+      probes = await serveWorkerProbes({ port: config.workerHttpPort, host: config.host, registry, stopping: () => stopping });
+      logger.info({ port: probes.port }, 'worker probes listening (/health, /ready, /metrics)');
+    }
   }
 
-  if (config.role !== 'worker') {
-    const app = createApp({
-      adminApiKey,
-      pubsub,
-      sseMaxBufferedBytes: config.sseMaxBufferedBytes,
-      // Only on the local embedded default: GraphiQL opens ready to use.
-      graphiqlHeaders: embedded && adminApiKey && config.nodeEnv !== 'production' ? { Authorization: `Bearer ${adminApiKey}` } : undefined,
-    });
+  if (app) {
     const server = createServer(app.yoga);
     await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
     const { port } = server.address() as AddressInfo;
@@ -81,12 +97,13 @@ async function main(): Promise<void> {
     });
   }
   if (worker) stops.push(() => worker.stop(config.shutdownTimeoutMs / 2));
+  // After the worker: /ready answers 503 while it drains.
+  if (probes) stops.push(() => probes.close());
   stops.push(() => closeTopics());
   stops.push(() => pubsub.close());
   stops.push(() => disconnectDatabase());
   if (embedded) stops.push(() => embedded.stop());
 
-  let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;

@@ -4,6 +4,7 @@
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError } from 'graphql';
 import { createYoga, type Plugin } from 'graphql-yoga';
+import type { Registry } from 'prom-client';
 import { DEFAULT_SSE_MAX_BUFFERED_BYTES } from './config.js';
 import { createContext, type Context, type ContextOptions } from './context.js';
 import { db } from './db.js';
@@ -37,6 +38,8 @@ export interface App {
   drain(): void;
   /** Stops the task event hub's poll and the revoked-key signal (the pub/sub belongs to the caller). */
   close(): void;
+  /** What /metrics serves; with ROLE=all the worker adds its own metrics to it. */
+  metricsRegistry: Registry;
 }
 
 /** graphql-sse distinct-connections requests on /graphql are recognised by their Accept header. */
@@ -147,6 +150,7 @@ export function createApp(options: ServerOptions): App {
   return {
     fetch: (request) => Promise.resolve(yoga.fetch(request)),
     yoga,
+    metricsRegistry: metrics.registry,
     drain: () => {
       draining = true;
     },

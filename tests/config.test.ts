@@ -36,4 +36,10 @@ describe('config', () => {
   it('refuses ROLE=worker without DATABASE_URL', () => {
     expect(() => loadConfig({ ROLE: 'worker' })).toThrow(/DATABASE_URL/);
   });
+
+  it('takes WORKER_HTTP_PORT with ROLE=worker only', () => {
+    expect(loadConfig({ ROLE: 'worker', DATABASE_URL: 'postgresql://u@db/app', WORKER_HTTP_PORT: '9464' })).toMatchObject({ workerHttpPort: 9464 });
+    expect(loadConfig({ ROLE: 'worker', DATABASE_URL: 'postgresql://u@db/app' })).toMatchObject({ workerHttpPort: undefined });
+    expect(() => loadConfig({ WORKER_HTTP_PORT: '9464' })).toThrow(/WORKER_HTTP_PORT: only with ROLE=worker/);
+  });
 });

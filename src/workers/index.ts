@@ -9,12 +9,14 @@ import { afterTaskFinished } from '../resolvers/tasks.js';
 import { reconcileStuckTopics } from '../resolvers/topic-progress.js';
 import { deleteFinishedTasks } from './sql/delete-finished.js';
 import { taskDefinitions } from './tasks/index.js';
+import type { WorkerMetrics } from './metrics.js';
 import { startWorker, type RunningWorker } from './worker.js';
 
-export function startServiceWorker(config: Pick<Config, 'tasks'>, pubsub: PubSub): Promise<RunningWorker> {
+export function startServiceWorker(config: Pick<Config, 'tasks'>, pubsub: PubSub, metrics?: WorkerMetrics): Promise<RunningWorker> {
   return startWorker({
     ...config.tasks,
     pubsub,
+    metrics,
     definitions: taskDefinitions,
     onFinished: (task) => afterTaskFinished(task, pubsub),
     maintenance: async () => {

@@ -9,6 +9,7 @@ import { logger } from '../logger.js';
 import type { PubSub } from '../pubsub.js';
 import { claimTasks } from './sql/claim.js';
 import { batchWrites } from './batch.js';
+import type { AttemptOutcome, WorkerMetrics } from './metrics.js';
 import { finishAndClaimTasks } from './sql/finish-and-claim.js';
 import type { TaskOutcomeOf } from './sql/finish.js';
 import { reclaimExpiredLeases } from './sql/reclaim-expired.js';
@@ -26,6 +27,7 @@ export interface WorkerOptions extends TaskEngineConfig {
   onFinished?: (task: TaskRow) => Promise<void>;
   /** Periodic clean-up (retention), run by every worker about once a minute. */
   maintenance?: () => Promise<void>;
+  metrics?: WorkerMetrics;
 }
 
 export interface RunningWorker {
@@ -56,6 +58,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   let fillAgain = false;
 
   const registration = { id, hostname: hostname(), pid: process.pid, concurrency: options.concurrency };
+  options.metrics?.observeSlots(() => running.size, options.concurrency);
   await db().worker.create({ data: registration });
 
   /** Slots promised to claims in flight (so two claims never fill the same free slot). */
@@ -131,6 +134,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     aborted.catch(() => {});
 
     let finished: TaskRow | undefined;
+    // Unless the attempt ends in a terminal status (`finished`): no longer this worker's.
+    let outcome: AttemptOutcome = 'lease_lost';
+    const startedAt = performance.now();
     try {
       const payload = definition.parsePayload(task.payload);
       const result = await Promise.race([definition.run(payload, { task, logger: taskLog, signal, reportProgress, pubsub: options.pubsub }), aborted]);
@@ -158,6 +164,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           taskLog.warn('lease lost: another worker owns the task now; dropping this attempt');
           break;
         case 'shutdown':
+          outcome = 'handed_back';
           if (await handBackTask(db(), task.id, id)) {
             const row = await db().task.findUnique({ where: { id: task.id }, select: { id: true, lastSequence: true } });
             if (row) await publishEvent(row);
@@ -170,12 +177,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
             taskLog.warn({ err: error }, 'attempt failed');
             const row = await scheduleRetryOrDeadLetter(db(), task.id, id, message, options.backoffBaseMs, options.backoffMaxMs);
             if (row && isTerminal(row.status)) finished = row;
-            else if (row) await publishEvent(row);
+            else if (row) {
+              outcome = 'retry';
+              await publishEvent(row);
+            }
           }
       }
     } finally {
       clearTimeout(timeout);
     }
+    if (finished) outcome = finished.status.toLowerCase() as AttemptOutcome;
+    options.metrics?.attemptEnded(task.type, outcome, (performance.now() - startedAt) / 1000);
     if (finished) {
       await publishEvent(finished);
       taskLog.info({ status: finished.status }, 'task finished');

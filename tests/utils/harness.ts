@@ -13,6 +13,7 @@ import { DEVELOPMENT_WEBHOOK_SECRET, type TaskEngineConfig } from '../../src/con
 import { afterTaskFinished } from '../../src/resolvers/tasks.js';
 import { configureWebhooks } from '../../src/resolvers/webhooks.js';
 import { startWorker, type RunningWorker } from '../../src/workers/worker.js';
+import type { WorkerMetrics } from '../../src/workers/metrics.js';
 import { FAST_TASK_ENGINE, testTaskDefinitions } from './test-tasks.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { graphql, type GraphQLResponse } from './graphql.js';
@@ -48,7 +49,7 @@ export interface Harness {
   /** Every SQL statement Prisma sent in this file, in order (clear it to start counting). */
   readonly queryLog: string[];
   /** An in-process worker with test task types and fast timings (lease 2 s, poll 100 ms). */
-  startWorker(pubsub: PubSub, overrides?: Partial<TaskEngineConfig>): Promise<RunningWorker>;
+  startWorker(pubsub: PubSub, overrides?: Partial<TaskEngineConfig> & { metrics?: WorkerMetrics }): Promise<RunningWorker>;
   /** Stops every worker started so far (tests that must own the queue call it in afterEach). */
   stopWorkers(): Promise<void>;
   /** Registers something to close at the end of the file. */
@@ -108,7 +109,7 @@ export function useHarness(): Harness {
       firstApp ??= testApp;
       return testApp;
     },
-    async startWorker(pubsub: PubSub, overrides: Partial<TaskEngineConfig> = {}) {
+    async startWorker(pubsub: PubSub, overrides: Partial<TaskEngineConfig> & { metrics?: WorkerMetrics } = {}) {
       const worker = await startWorker({
         ...FAST_TASK_ENGINE,
         ...overrides,

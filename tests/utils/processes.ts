@@ -45,6 +45,17 @@ export function spawnWorkerProcess(h: Harness, env: { redisUrl?: string | null }
   return track(child, /ready \S+/, h);
 }
 
+/** The service as `npm start` runs it (src/main.ts) on the test database, without Redis, with `env` on top. */
+export function spawnServiceProcess(h: Harness, env: Record<string, string>, readyPattern: RegExp): Child {
+  const { REDIS_URL: _redis, ...inherited } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts')], {
+    cwd: root,
+    env: { ...inherited, DATABASE_URL: h.databaseUrl, PUBSUB_PREFIX: h.pubsubPrefix, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return track(child, readyPattern, h);
+}
+
 export const redisServerAvailable = spawnSync('redis-server', ['--version']).status === 0;
 
 async function freePort(): Promise<number> {

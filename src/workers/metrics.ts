@@ -1,0 +1,60 @@
+// A worker's Prometheus metrics: its task attempts by type and how they ended, how long they
+// ran, and its busy slots. With ROLE=all they are on the API's /metrics; a ROLE=worker process
+// serves them itself on WORKER_HTTP_PORT (see probes.ts). The queue's own state (tasks by
+// status, oldest pending age, workers alive) is the API's, read from PostgreSQL at scrape time.
+// Labels are bounded: task types come from the handler registry.
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { TaskStatus } from '../generated/prisma/enums.js';
+
+/** A terminal status, or: another attempt is scheduled, the task was handed back at shutdown, another worker owns it now. */
+export type AttemptOutcome = Lowercase<Exclude<TaskStatus, 'PENDING' | 'RUNNING'>> | 'retry' | 'handed_back' | 'lease_lost';
+
+export interface WorkerMetrics {
+  attemptEnded(type: string, outcome: AttemptOutcome, seconds: number): void;
+  /** The worker's slots: how many are busy (read at scrape time) out of how many. */
+  observeSlots(busy: () => number, total: number): void;
+}
+
+export function createWorkerMetrics(registry: Registry): WorkerMetrics {
+  const attempts = new Counter({
+    name: 'task_attempts_total',
+    help: 'Task attempts this process ran, by type and how they ended (retry: another attempt is scheduled; lease_lost: another worker owns the task now).',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const durations = new Histogram({
+    name: 'task_attempt_duration_seconds',
+    help: 'How long task attempts ran in this process, by type.',
+    labelNames: ['type'] as const,
+    buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [registry],
+  });
+  let busy = () => 0;
+  let total = 0;
+  new Gauge({
+    name: 'task_worker_slots_busy',
+    help: 'Tasks this process runs now.',
+    registers: [registry],
+    collect() {
+      this.set(busy());
+    },
+  });
+  new Gauge({
+    name: 'task_worker_slots',
+    help: 'Tasks this process runs at most (WORKER_CONCURRENCY).',
+    registers: [registry],
+    collect() {
+      this.set(total);
+    },
+  });
+  return {
+    attemptEnded(type, outcome, seconds) {
+      attempts.inc({ type, outcome });
+      durations.observe({ type }, seconds);
+    },
+    observeSlots(get, slots) {
+      busy = get;
+      total = slots;
+    },
+  };
+}
