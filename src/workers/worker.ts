@@ -164,8 +164,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           taskLog.warn('lease lost: another worker owns the task now; dropping this attempt');
           break;
         case 'shutdown':
-          outcome = 'handed_back';
           if (await handBackTask(db(), task.id, id)) {
+            outcome = 'handed_back';
             const row = await db().task.findUnique({ where: { id: task.id }, select: { id: true, lastSequence: true } });
             if (row) await publishEvent(row);
           }
