@@ -404,6 +404,13 @@ describe('worker metrics and probes', () => {
     expect(text).toMatch(/^task_attempt_duration_seconds_count\{type="test_sleep"\} 1$/m);
     expect(text).toMatch(/^task_worker_slots 4$/m);
     expect(text).toMatch(/^task_worker_slots_busy 0$/m);
+
+    // A stop with no grace hands a running task back.
+    const long = await enqueueTestTask(pubsub, 'test_sleep', { ms: 60_000 }, { ownerId: owner });
+    await waitFor(async () => /^task_worker_slots_busy 1$/m.test(await registry.metrics()) || undefined, 'the long task running');
+    await h.stopWorkers();
+    expect((await attempts())['test_sleep handed_back']).toBe(1);
+    expect(await db().task.findUnique({ where: { id: long.id } })).toMatchObject({ status: 'PENDING' });
   });
 
   it('serves /health, /ready and /metrics from a ROLE=worker process on WORKER_HTTP_PORT', async () => {
