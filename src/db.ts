@@ -69,6 +69,14 @@ export function db(): PrismaClient {
   return client;
 }
 
+/** For readiness probes (the API's and a worker's): whether PostgreSQL answers. */
+export function databaseReachable(): Promise<boolean> {
+  return db().$queryRaw`SELECT 1`.then(
+    () => true,
+    () => false,
+  );
+}
+
 export async function disconnectDatabase(): Promise<void> {
   const current = client;
   client = undefined;

@@ -7,7 +7,7 @@ import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import { DEFAULT_SSE_MAX_BUFFERED_BYTES } from './config.js';
 import { createContext, type Context, type ContextOptions } from './context.js';
-import { db } from './db.js';
+import { databaseReachable } from './db.js';
 import { maskError } from './errors.js';
 import { logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -49,10 +49,7 @@ function wantsEventStream(request: Request): boolean {
 }
 
 async function readiness(pubsub: PubSub): Promise<{ database: boolean; pubsub: boolean }> {
-  const database = await db()
-    .$queryRaw`SELECT 1`.then(() => true)
-    .catch(() => false);
-  return { database, pubsub: await pubsub.ping() };
+  return { database: await databaseReachable(), pubsub: await pubsub.ping() };
 }
 
 const yogaLog = logger.child({ module: 'yoga' });

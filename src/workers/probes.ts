@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { db } from '../db.js';
+import { databaseReachable } from '../db.js';
 import { logger } from '../logger.js';
 
 export interface WorkerProbes {
@@ -19,12 +19,10 @@ export async function serveWorkerProbes(options: { port: number; host: string; r
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, JSON.stringify({ error: 'GET only' }));
     if (path === '/health') return send(200, JSON.stringify({ status: 'ok' }));
     if (path === '/ready') {
-      void db()
-        .$queryRaw`SELECT 1`.then(() => true, () => false)
-        .then((database) => {
-          const ready = database && !options.stopping();
-          send(ready ? 200 : 503, JSON.stringify({ status: ready ? 'ready' : 'unavailable', stopping: options.stopping(), database }));
-        });
+      void databaseReachable().then((database) => {
+        const ready = database && !options.stopping();
+        send(ready ? 200 : 503, JSON.stringify({ status: ready ? 'ready' : 'unavailable', stopping: options.stopping(), database }));
+      });
       return;
     }
     if (path === '/metrics') {

@@ -31,8 +31,16 @@ export interface TaskEventJson {
  */
 const TASK_COLUMNS = Object.values(Prisma.TaskScalarFieldEnum);
 const TIMESTAMP_COLUMNS: ReadonlySet<string> = new Set(['runAt', 'lockedUntil', 'createdAt', 'updatedAt', 'startedAt', 'completedAt'] satisfies Array<keyof Task>);
-export const taskColumns = (alias: string) =>
-  Prisma.raw(TASK_COLUMNS.map((name) => (TIMESTAMP_COLUMNS.has(name) ? `${alias}."${name}"::timestamptz AS "${name}"` : `${alias}."${name}"`)).join(', '));
+/** Built once per alias: the hot path's statements ask for it on every run. */
+const columnLists = new Map<string, Prisma.Sql>();
+export function taskColumns(alias: string): Prisma.Sql {
+  let list = columnLists.get(alias);
+  if (!list) {
+    const columns = TASK_COLUMNS.map((name) => (TIMESTAMP_COLUMNS.has(name) ? `${alias}."${name}"::timestamptz AS "${name}"` : `${alias}."${name}"`));
+    columnLists.set(alias, (list = Prisma.raw(columns.join(', '))));
+  }
+  return list;
+}
 
 /** The SQL of a TaskEventJson column, from a task_events row `alias` (an INSERT's RETURNING *). */
 export const eventJson = (alias: string) => Prisma.raw(`to_jsonb(${alias}) - 'id'`);
