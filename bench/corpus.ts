@@ -1,6 +1,6 @@
 // Generates the corpus once and reuses it: the database comment is the marker of a
 // complete generation (written last), so an interrupted run regenerates.
-import { applyPendingMigrations } from '../src/migrations/index.js';
+import { applyPendingMigrations } from '../src/platform/migrations/index.js';
 import {
   ensureBenchDatabase,
   readCorpusMarker,

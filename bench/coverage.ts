@@ -1,9 +1,9 @@
 // computeAndRecordCoverage for the root-scoped agent (the whole corpus: 250,000
 // documents under 10 roots) and a leaf agent, against a SELECT 1 round trip through the
 // same Prisma client. Target: the root agent under 1 s.
-import { db } from '../src/db.js';
-import { computeAndRecordCoverage } from '../src/resolvers/coverage.js';
-import { selectAgentCoverage } from '../src/resolvers/sql/agent-coverage.js';
+import { db } from '../src/platform/db.js';
+import { computeAndRecordCoverage } from '../src/resolvers/coverage/coverage.js';
+import { selectAgentCoverage } from '../src/resolvers/coverage/sql/agent-coverage.js';
 import type { BenchContext } from './index.js';
 import { captureSql, explainAnalyze } from './explain.js';
 import { checkTarget, formatSummary, heading, indent, line, ratio, repsWithin, summarize, timeRuns, type TargetCheck } from './stats.js';

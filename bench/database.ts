@@ -3,7 +3,7 @@
 // Kept between runs so the corpus is generated once.
 import path from 'node:path';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../src/embedded-postgres.js';
+import { startEmbeddedPostgres } from '../src/platform/embedded-postgres.js';
 
 export const BENCH_DATABASE = 'agent_growth_bench';
 
@@ -72,7 +72,7 @@ export async function ensureBenchDatabase(adminUrl: string): Promise<void> {
 
 /** A fresh, migrated database of that name on the bench server (dropped first if it exists). */
 export async function openFreshBenchDatabase(name: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const { applyPendingMigrations } = await import('../src/migrations/index.js');
+  const { applyPendingMigrations } = await import('../src/platform/migrations/index.js');
   const server = await openBenchServer();
   await withClient(server.adminUrl, async (client) => {
     await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -1,7 +1,7 @@
 // EXPLAIN (ANALYZE, BUFFERS) of the statements the code under test really sends: the
 // SQL builders in src/resolvers/sql take a client, so a client that only records the
 // tagged template gives us the exact statement and parameters, run again under EXPLAIN.
-import { db, type PrismaClient } from '../src/db.js';
+import { db, type PrismaClient } from '../src/platform/db.js';
 import { Prisma } from '../src/generated/prisma/client.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;

@@ -50,131 +50,177 @@ async function onConnections(clients: pg.Client[], tasks: Array<(client: pg.Clie
   }));
 }
 
+interface DroppedIndex {
+  name: string;
+  def: string;
+}
+
+/** The two connections of the load and the taxonomy every loaded row belongs to. */
+interface Load {
+  /** Runs the single-statement steps. */
+  main: pg.Client;
+  /** Both connections, for the steps split across backends. */
+  both: pg.Client[];
+  taxonomyId: string;
+}
+
+async function dropSecondaryIndexes(client: pg.Client): Promise<DroppedIndex[]> {
+  return step('drop secondary indexes of the loaded tables', async () => {
+    const found = await client.query<DroppedIndex>(
+      `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
+       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+       WHERE t.relname = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+       ORDER BY pg_relation_size(x.indrelid) DESC`,
+      [LOADED_TABLES],
+    );
+    for (const index of found.rows) await client.query(`DROP INDEX "${index.name}"`);
+    return found.rows;
+  });
+}
+
+/** Inserts the taxonomy row; returns its id. */
+async function insertTaxonomy(client: pg.Client): Promise<string> {
+  return step('taxonomy', async () => {
+    const inserted = await client.query<{ id: string }>(
+      `INSERT INTO taxonomies (version, name) VALUES ($1, 'Benchmark taxonomy') RETURNING id`, [TAXONOMY_VERSION]);
+    return inserted.rows[0]!.id;
+  });
+}
+
+async function insertTaxonomyNodes(load: Load): Promise<void> {
+  await step('taxonomy_nodes (10 x 10 x 10 x 10)', () => load.main.query(
+    `WITH digits AS (
+       SELECT ARRAY[r] AS d FROM generate_series(0, 9) r
+       UNION ALL SELECT ARRAY[r, s] FROM generate_series(0, 9) r, generate_series(0, 9) s
+       UNION ALL SELECT ARRAY[r, s, t] FROM generate_series(0, 9) r, generate_series(0, 9) s, generate_series(0, 9) t
+       UNION ALL SELECT ARRAY[r, s, t, u] FROM generate_series(0, 9) r, generate_series(0, 9) s, generate_series(0, 9) t, generate_series(0, 9) u
+     ), nodes AS (
+       SELECT cardinality(d) - 1 AS depth,
+         ARRAY(SELECT 'n' || array_to_string(d[1:k], '.') FROM generate_series(1, cardinality(d)) k ORDER BY k) AS keys,
+         ARRAY(SELECT CASE WHEN k = 1 THEN ($2::text[])[d[1] + 1]
+                      ELSE initcap(($3::text[])[1 + (d[k] * 3 + k * 7 + d[1]) % cardinality($3::text[])]) || ' ' || array_to_string(d[1:k], '.') END
+               FROM generate_series(1, cardinality(d)) k ORDER BY k) AS labels
+       FROM digits
+     )
+     INSERT INTO taxonomy_nodes (id, "taxonomyId", key, label, "parentId", path, "ancestorIds", depth, position)
+     SELECT ${nodeId('keys[depth + 1]')}, $1::uuid, keys[depth + 1], labels[depth + 1],
+       CASE WHEN depth = 0 THEN NULL ELSE ${nodeId('keys[depth]')} END,
+       labels, ARRAY(SELECT ${nodeId('k')} FROM unnest(keys) WITH ORDINALITY AS u(k, o) ORDER BY o), depth,
+       (row_number() OVER (ORDER BY depth, keys[depth + 1]) - 1)::int
+     FROM nodes`,
+    [load.taxonomyId, ROOT_LABELS, TOPIC_WORDS],
+  ));
+}
+
+// English-like sentences: 8–14 words drawn with a power-law skew (common words first).
+async function buildSentencePool(client: pg.Client): Promise<string[]> {
+  return step(`sentence pool (${SENTENCES} sentences)`, async () => {
+    const pool = await client.query<{ pool: string[] }>(
+      `SELECT array_agg(initcap(w[1]) || ' ' || array_to_string(w[2:], ' ') || '.' ORDER BY s) AS pool
+       FROM generate_series(1, $2::int) s,
+       LATERAL (SELECT array_agg(($1::text[])[1 + floor(power(random(), 2.2) * cardinality($1::text[]))::int] ORDER BY k) AS w
+                FROM generate_series(1, 8 + s % 7) k) words`,
+      [WORDS, SENTENCES],
+    );
+    return pool.rows[0]!.pool;
+  });
+}
+
+/** The documents and the leaves they are filed under. */
+async function insertDocuments(load: Load, sentences: string[]): Promise<void> {
+  await step(`documents (${DOCUMENTS})`, () => load.main.query(
+    `INSERT INTO documents (id, "taxonomyId", title, content, source, "chunkCount", "createdAt")
+     SELECT md5('bench-doc:' || d)::uuid, $1::uuid, 'Document ' || d || ': ' || left(($2::text[])[1 + d % $3], 60),
+       ($2::text[])[1 + (d * 7) % $3] || ' ' || ($2::text[])[1 + (d * 13) % $3], 'bench://documents/' || d,
+       2 + d % 5, now() - d * interval '2 minutes'
+     FROM generate_series(0, $4::int - 1) d`,
+    [load.taxonomyId, sentences, SENTENCES, DOCUMENTS],
+  ));
+
+  await step('document_nodes (one leaf each, 10 % a second leaf)', () => load.main.query(
+    `INSERT INTO document_nodes ("documentId", "nodeId")
+     SELECT md5('bench-doc:' || d)::uuid, ${nodeId(leafKey(primaryLeaf('d')))} FROM generate_series(0, $2::int - 1) d
+     UNION ALL
+     SELECT md5('bench-doc:' || d)::uuid, ${nodeId(leafKey(`(${primaryLeaf('d')} + 5000) % 10000`))}
+     FROM generate_series(0, $2::int - 1, 10) d`,
+    [load.taxonomyId, DOCUMENTS],
+  ));
+}
+
+// 2 + d % 5 chunks per document (mean 4): 1,000,000 chunks, each through the tsv trigger.
+async function insertChunks(load: Load, sentences: string[]): Promise<void> {
+  const batches = Array.from({ length: Math.ceil(DOCUMENTS / DOCUMENT_BATCH) }, (_, i) => i * DOCUMENT_BATCH);
+  await step(`chunks (1,000,000 via the tsv trigger, 2 connections)`, () => onConnections(load.both, batches.map((first) => async (client) => {
+    const started = performance.now();
+    const done = await client.query(
+      `INSERT INTO chunks ("documentId", ordinal, content)
+       SELECT md5('bench-doc:' || d)::uuid, o,
+         ($1::text[])[1 + floor(random() * $2)::int] || ' ' || ($1::text[])[1 + floor(random() * $2)::int] || ' ' ||
+         ($1::text[])[1 + floor(random() * $2)::int] || ' ' || ($1::text[])[1 + floor(random() * $2)::int] ||
+         CASE WHEN random() < 0.01 THEN ' Notes on ' || ($3::text[])[1 + floor(random() * cardinality($3::text[]))::int] || '.' ELSE '' END
+       FROM generate_series($4::int, $5::int) d, generate_series(0, 1 + d % 5) o`,
+      [sentences, SENTENCES, RARE_WORDS, first, Math.min(DOCUMENTS, first + DOCUMENT_BATCH) - 1],
+    );
+    console.log(`    chunks for documents ${first}..${first + DOCUMENT_BATCH - 1}: ${done.rowCount} rows in ${ms(performance.now() - started)}`);
+  })));
+}
+
+/** The million one-leaf agents, then the root-scoped and the leaf-scoped agent. */
+async function insertAgents(load: Load): Promise<void> {
+  await step(`agents (${AGENTS}, createdAt over ~1 year)`, () => load.main.query(
+    `INSERT INTO agents (id, name, "taxonomyId", "taxonomyVersion", "retrievalConfig", "featuresConfig", "createdAt", "updatedAt")
+     SELECT md5('bench-agent:' || i)::uuid,
+       'Agent ' || i || ' ' || ($3::text[])[1 + floor(random() * cardinality($3::text[]))::int]
+         || ' ' || ($4::text[])[1 + floor(random() * cardinality($4::text[]))::int],
+       $1::uuid, $2, '{}', '{}', now() - i * interval '31 seconds', now() - i * interval '31 seconds'
+     FROM generate_series(1, $5::int) i`,
+    [load.taxonomyId, TAXONOMY_VERSION, AGENT_AREAS, AGENT_TEAMS, AGENTS],
+  ));
+  await step('agent_nodes (one leaf each)', () => load.main.query(
+    `INSERT INTO agent_nodes ("agentId", "nodeId", position)
+     SELECT md5('bench-agent:' || i)::uuid, ${nodeId(leafKey('i % 10000'))}, 0 FROM generate_series(1, $2::int) i`,
+    [load.taxonomyId, AGENTS],
+  ));
+  await step('root agent (10 roots) and leaf agent', () => load.main.query(
+    `WITH root_agent AS (
+       INSERT INTO agents (name, "scopeDescription", "taxonomyId", "taxonomyVersion") VALUES ($2, 'every root', $1::uuid, $4) RETURNING id
+     ), leaf_agent AS (
+       INSERT INTO agents (name, "scopeDescription", "taxonomyId", "taxonomyVersion") VALUES ($3, 'one leaf', $1::uuid, $4) RETURNING id
+     )
+     INSERT INTO agent_nodes ("agentId", "nodeId", position)
+     SELECT root_agent.id, n.id, n.position FROM root_agent, taxonomy_nodes n WHERE n."taxonomyId" = $1::uuid AND n.depth = 0
+     UNION ALL SELECT leaf_agent.id, ${nodeId('$5::text')}, 0 FROM leaf_agent`,
+    [load.taxonomyId, ROOT_AGENT_NAME, LEAF_AGENT_NAME, TAXONOMY_VERSION, LEAF_AGENT_NODE_KEY],
+  ));
+}
+
+async function recreateIndexes(clients: pg.Client[], indexes: DroppedIndex[]): Promise<void> {
+  await step(`recreate ${indexes.length} indexes (2 connections)`, () => onConnections(clients, indexes.map((index) => async (client) => {
+    const started = performance.now();
+    await client.query(index.def);
+    console.log(`    ${index.name.padEnd(40)} ${ms(performance.now() - started)}`);
+  })));
+}
+
+async function vacuumLoadedTables(clients: pg.Client[]): Promise<void> {
+  await step('VACUUM (ANALYZE) the loaded tables', () => onConnections(clients, LOADED_TABLES.map((table) => async (client) => {
+    await client.query(`VACUUM (ANALYZE) ${table}`);
+  })));
+}
+
 export async function generateCorpus(url: string): Promise<void> {
   const a = await connect(url);
   const b = await connect(url);
   try {
-    const indexes = await step('drop secondary indexes of the loaded tables', async () => {
-      const found = await a.query<{ name: string; def: string }>(
-        `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
-         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-         WHERE t.relname = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
-         ORDER BY pg_relation_size(x.indrelid) DESC`,
-        [LOADED_TABLES],
-      );
-      for (const index of found.rows) await a.query(`DROP INDEX "${index.name}"`);
-      return found.rows;
-    });
-
-    const taxonomyId = await step('taxonomy', async () => {
-      const inserted = await a.query<{ id: string }>(
-        `INSERT INTO taxonomies (version, name) VALUES ($1, 'Benchmark taxonomy') RETURNING id`, [TAXONOMY_VERSION]);
-      return inserted.rows[0]!.id;
-    });
-
-    await step('taxonomy_nodes (10 x 10 x 10 x 10)', () => a.query(
-      `WITH digits AS (
-         SELECT ARRAY[r] AS d FROM generate_series(0, 9) r
-         UNION ALL SELECT ARRAY[r, s] FROM generate_series(0, 9) r, generate_series(0, 9) s
-         UNION ALL SELECT ARRAY[r, s, t] FROM generate_series(0, 9) r, generate_series(0, 9) s, generate_series(0, 9) t
-         UNION ALL SELECT ARRAY[r, s, t, u] FROM generate_series(0, 9) r, generate_series(0, 9) s, generate_series(0, 9) t, generate_series(0, 9) u
-       ), nodes AS (
-         SELECT cardinality(d) - 1 AS depth,
-           ARRAY(SELECT 'n' || array_to_string(d[1:k], '.') FROM generate_series(1, cardinality(d)) k ORDER BY k) AS keys,
-           ARRAY(SELECT CASE WHEN k = 1 THEN ($2::text[])[d[1] + 1]
-                        ELSE initcap(($3::text[])[1 + (d[k] * 3 + k * 7 + d[1]) % cardinality($3::text[])]) || ' ' || array_to_string(d[1:k], '.') END
-                 FROM generate_series(1, cardinality(d)) k ORDER BY k) AS labels
-         FROM digits
-       )
-       INSERT INTO taxonomy_nodes (id, "taxonomyId", key, label, "parentId", path, "ancestorIds", depth, position)
-       SELECT ${nodeId('keys[depth + 1]')}, $1::uuid, keys[depth + 1], labels[depth + 1],
-         CASE WHEN depth = 0 THEN NULL ELSE ${nodeId('keys[depth]')} END,
-         labels, ARRAY(SELECT ${nodeId('k')} FROM unnest(keys) WITH ORDINALITY AS u(k, o) ORDER BY o), depth,
-         (row_number() OVER (ORDER BY depth, keys[depth + 1]) - 1)::int
-       FROM nodes`,
-      [taxonomyId, ROOT_LABELS, TOPIC_WORDS],
-    ));
-
-    // English-like sentences: 8–14 words drawn with a power-law skew (common words first).
-    const sentences = await step(`sentence pool (${SENTENCES} sentences)`, async () => {
-      const pool = await a.query<{ pool: string[] }>(
-        `SELECT array_agg(initcap(w[1]) || ' ' || array_to_string(w[2:], ' ') || '.' ORDER BY s) AS pool
-         FROM generate_series(1, $2::int) s,
-         LATERAL (SELECT array_agg(($1::text[])[1 + floor(power(random(), 2.2) * cardinality($1::text[]))::int] ORDER BY k) AS w
-                  FROM generate_series(1, 8 + s % 7) k) words`,
-        [WORDS, SENTENCES],
-      );
-      return pool.rows[0]!.pool;
-    });
-
-    await step(`documents (${DOCUMENTS})`, () => a.query(
-      `INSERT INTO documents (id, "taxonomyId", title, content, source, "chunkCount", "createdAt")
-       SELECT md5('bench-doc:' || d)::uuid, $1::uuid, 'Document ' || d || ': ' || left(($2::text[])[1 + d % $3], 60),
-         ($2::text[])[1 + (d * 7) % $3] || ' ' || ($2::text[])[1 + (d * 13) % $3], 'bench://documents/' || d,
-         2 + d % 5, now() - d * interval '2 minutes'
-       FROM generate_series(0, $4::int - 1) d`,
-      [taxonomyId, sentences, SENTENCES, DOCUMENTS],
-    ));
-
-    await step('document_nodes (one leaf each, 10 % a second leaf)', () => a.query(
-      `INSERT INTO document_nodes ("documentId", "nodeId")
-       SELECT md5('bench-doc:' || d)::uuid, ${nodeId(leafKey(primaryLeaf('d')))} FROM generate_series(0, $2::int - 1) d
-       UNION ALL
-       SELECT md5('bench-doc:' || d)::uuid, ${nodeId(leafKey(`(${primaryLeaf('d')} + 5000) % 10000`))}
-       FROM generate_series(0, $2::int - 1, 10) d`,
-      [taxonomyId, DOCUMENTS],
-    ));
-
-    // 2 + d % 5 chunks per document (mean 4): 1,000,000 chunks, each through the tsv trigger.
-    const batches = Array.from({ length: Math.ceil(DOCUMENTS / DOCUMENT_BATCH) }, (_, i) => i * DOCUMENT_BATCH);
-    await step(`chunks (1,000,000 via the tsv trigger, 2 connections)`, () => onConnections([a, b], batches.map((first) => async (client) => {
-      const started = performance.now();
-      const done = await client.query(
-        `INSERT INTO chunks ("documentId", ordinal, content)
-         SELECT md5('bench-doc:' || d)::uuid, o,
-           ($1::text[])[1 + floor(random() * $2)::int] || ' ' || ($1::text[])[1 + floor(random() * $2)::int] || ' ' ||
-           ($1::text[])[1 + floor(random() * $2)::int] || ' ' || ($1::text[])[1 + floor(random() * $2)::int] ||
-           CASE WHEN random() < 0.01 THEN ' Notes on ' || ($3::text[])[1 + floor(random() * cardinality($3::text[]))::int] || '.' ELSE '' END
-         FROM generate_series($4::int, $5::int) d, generate_series(0, 1 + d % 5) o`,
-        [sentences, SENTENCES, RARE_WORDS, first, Math.min(DOCUMENTS, first + DOCUMENT_BATCH) - 1],
-      );
-      console.log(`    chunks for documents ${first}..${first + DOCUMENT_BATCH - 1}: ${done.rowCount} rows in ${ms(performance.now() - started)}`);
-    })));
-
-    await step(`agents (${AGENTS}, createdAt over ~1 year)`, () => a.query(
-      `INSERT INTO agents (id, name, "taxonomyId", "taxonomyVersion", "retrievalConfig", "featuresConfig", "createdAt", "updatedAt")
-       SELECT md5('bench-agent:' || i)::uuid,
-         'Agent ' || i || ' ' || ($3::text[])[1 + floor(random() * cardinality($3::text[]))::int]
-           || ' ' || ($4::text[])[1 + floor(random() * cardinality($4::text[]))::int],
-         $1::uuid, $2, '{}', '{}', now() - i * interval '31 seconds', now() - i * interval '31 seconds'
-       FROM generate_series(1, $5::int) i`,
-      [taxonomyId, TAXONOMY_VERSION, AGENT_AREAS, AGENT_TEAMS, AGENTS],
-    ));
-    await step('agent_nodes (one leaf each)', () => a.query(
-      `INSERT INTO agent_nodes ("agentId", "nodeId", position)
-       SELECT md5('bench-agent:' || i)::uuid, ${nodeId(leafKey('i % 10000'))}, 0 FROM generate_series(1, $2::int) i`,
-      [taxonomyId, AGENTS],
-    ));
-    await step('root agent (10 roots) and leaf agent', () => a.query(
-      `WITH root_agent AS (
-         INSERT INTO agents (name, "scopeDescription", "taxonomyId", "taxonomyVersion") VALUES ($2, 'every root', $1::uuid, $4) RETURNING id
-       ), leaf_agent AS (
-         INSERT INTO agents (name, "scopeDescription", "taxonomyId", "taxonomyVersion") VALUES ($3, 'one leaf', $1::uuid, $4) RETURNING id
-       )
-       INSERT INTO agent_nodes ("agentId", "nodeId", position)
-       SELECT root_agent.id, n.id, n.position FROM root_agent, taxonomy_nodes n WHERE n."taxonomyId" = $1::uuid AND n.depth = 0
-       UNION ALL SELECT leaf_agent.id, ${nodeId('$5::text')}, 0 FROM leaf_agent`,
-      [taxonomyId, ROOT_AGENT_NAME, LEAF_AGENT_NAME, TAXONOMY_VERSION, LEAF_AGENT_NODE_KEY],
-    ));
-
-    await step(`recreate ${indexes.length} indexes (2 connections)`, () => onConnections([a, b], indexes.map((index) => async (client) => {
-      const started = performance.now();
-      await client.query(index.def);
-      console.log(`    ${index.name.padEnd(40)} ${ms(performance.now() - started)}`);
-    })));
-    await step('VACUUM (ANALYZE) the loaded tables', () => onConnections([a, b], LOADED_TABLES.map((table) => async (client) => {
-      await client.query(`VACUUM (ANALYZE) ${table}`);
-    })));
+    const indexes = await dropSecondaryIndexes(a);
+    const load: Load = { main: a, both: [a, b], taxonomyId: await insertTaxonomy(a) };
+    await insertTaxonomyNodes(load);
+    const sentences = await buildSentencePool(a);
+    await insertDocuments(load, sentences);
+    await insertChunks(load, sentences);
+    await insertAgents(load);
+    await recreateIndexes(load.both, indexes);
+    await vacuumLoadedTables(load.both);
   } finally {
     await a.end();
     await b.end();

@@ -1,14 +1,16 @@
 // GraphQL in process: the real yoga app (auth, Pothos, Prisma) through app.fetch.
-import { connectDatabase, db, disconnectDatabase } from '../src/db.js';
-import { createInProcessPubSub } from '../src/pubsub.js';
-import { createApp, type App } from '../src/server.js';
+import { connectDatabase, db, disconnectDatabase } from '../src/platform/db.js';
+import { createInProcessPubSub } from '../src/platform/pubsub.js';
+import type { App } from '../src/http/app.js';
+import { benchApp } from './service.js';
 import { formatSummary, line, summarize, timeRuns } from './stats.js';
 
 /** Any string of 16+ characters: the app's ADMIN_API_KEY for this run. */
 export const ADMIN_API_KEY = 'bench-admin-key-0123456789abcdef';
 
-export function createBenchApp(): App {
-  return createApp({ adminApiKey: ADMIN_API_KEY, pubsub: createInProcessPubSub('bench:') });
+/** The app on an in-process pub/sub; `close` stops what it was made with. */
+export function createBenchApp(): Promise<{ app: App; close(): Promise<void> }> {
+  return benchApp(ADMIN_API_KEY, createInProcessPubSub('bench:'));
 }
 
 export interface GraphQLResponse<T> {

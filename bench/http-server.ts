@@ -1,7 +1,7 @@
 // The API app on a real HTTP server, on a free loopback port, for the benchmarks.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { App } from '../src/server.js';
+import type { App } from '../src/http/app.js';
 
 export interface BenchHttpServer {
   /** http://127.0.0.1:<port> */
@@ -12,6 +12,7 @@ export interface BenchHttpServer {
 
 export async function listenBenchApp(app: App): Promise<BenchHttpServer> {
   const server = createServer(app.yoga);
+  app.attachWebSockets(server);
   server.maxConnections = 20_000; // the fan-out bench opens thousands of streams
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {

@@ -2,9 +2,9 @@
 // (no benchmark named: all three). Prints figures, a same-run baseline and the ratio,
 // and whether each target is met; never asserts on time.
 import os from 'node:os';
-import { loadConfig } from '../src/config.js';
-import { connectDatabase, db, disconnectDatabase } from '../src/db.js';
-import { setHeapGrowingPercent } from '../src/heap-growth.js';
+import { loadConfig } from '../src/platform/config.js';
+import { connectDatabase, db, disconnectDatabase } from '../src/platform/db.js';
+import { setHeapGrowingPercent } from '../src/platform/heap-growth.js';
 import { ensureCorpus, type Corpus } from './corpus.js';
 import { openBenchServer } from './database.js';
 import { heading, line, type TargetCheck } from './stats.js';

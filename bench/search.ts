@@ -2,7 +2,7 @@
 // through the same app and SELECT 1 through the same Prisma client. Target: agents
 // search p99 under 20 ms (with totalCount, as clients ask for it).
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import type { App } from '../src/server.js';
+import type { App } from '../src/http/app.js';
 import { selectOneBaseline } from './coverage.js';
 import { explainAnalyzeUnsafe } from './explain.js';
 import { captureStatements, createBenchApp, gql, graphqlBaseline } from './graphql.js';
@@ -70,7 +70,7 @@ async function explainSearch(context: BenchContext, app: App, text: string): Pro
 
 export async function benchSearch(context: BenchContext): Promise<TargetCheck[]> {
   heading('search: agents(search:) and queryAgent through GraphQL (app.fetch)');
-  const app = createBenchApp();
+  const { app, close: closeApp } = await createBenchApp();
   const sqlBaseline = await selectOneBaseline();
   const baseline = await graphqlBaseline(app);
   const strings = searchStrings();
@@ -120,5 +120,6 @@ export async function benchSearch(context: BenchContext): Promise<TargetCheck[]>
     for (const entry of perQuery) line('', entry);
   }
   line('note', 'queryAgent has no target in the brief; its SQL is the one the stream benchmark explains.');
+  await closeApp();
   return checks;
 }

@@ -1,5 +1,5 @@
 // npm run db:migrate | db:migrate:create -- <name> | db:migrate:check
-import { applyPendingMigrations, createMigration, diffMigrationsToSchema } from '../src/migrations/index.js';
+import { applyPendingMigrations, createMigration, diffMigrationsToSchema } from '../src/platform/migrations/index.js';
 
 const [command, name] = process.argv.slice(2);
 const databaseUrl = process.env.DATABASE_URL;

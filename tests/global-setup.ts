@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/embedded-postgres.js';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/platform/embedded-postgres.js';
 import { prepareTemplateDatabase } from './utils/database.js';
 
 declare module 'vitest' {

@@ -8,9 +8,9 @@
 // Each load is a new client process that first sends a few unrecorded requests per
 // connection (see http-clients.ts), so the figures time the server, not the client's start.
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { connectDatabase, disconnectDatabase } from '../../src/db.js';
-import { createInProcessPubSub } from '../../src/pubsub.js';
-import { createApp } from '../../src/server.js';
+import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
+import { createInProcessPubSub } from '../../src/platform/pubsub.js';
+import { benchApp } from '../service.js';
 import { listenBenchApp } from '../http-server.js';
 import { formatSummary, heading, line, ms, summarize } from '../stats.js';
 import { openTaskBenchDatabase } from './database.js';
@@ -86,7 +86,7 @@ export async function benchEnqueue(): Promise<void> {
     },
   });
   const pubsub = createInProcessPubSub('bench:');
-  const app = createApp({ adminApiKey: ADMIN_KEY, pubsub });
+  const { app, close: closeApp } = await benchApp(ADMIN_KEY, pubsub);
   const server = await listenBenchApp(app);
   const url = `${server.baseUrl}/graphql`;
   try {
@@ -128,7 +128,7 @@ export async function benchEnqueue(): Promise<void> {
     line(`burst: ${BURST} enqueues sent at once`, `all answered in ${ms(burst.seconds * 1000)}; ${formatSummary(burst.summary)}; seed floor < 10 s: ${burst.seconds < 10 ? 'MET' : 'MISSED'}`);
   } finally {
     await server.close();
-    app.close();
+    await closeApp();
     await pubsub.close();
     await disconnectDatabase();
     await database.stop();

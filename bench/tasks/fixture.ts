@@ -1,8 +1,8 @@
 // A minimal taxonomy and agent for the task benchmarks, created through the services.
-import { db } from '../../src/db.js';
-import { createAgent } from '../../src/resolvers/agents.js';
-import { toGlobalId } from '../../src/resolvers/ids.js';
-import { createTaxonomy } from '../../src/resolvers/taxonomy.js';
+import { db } from '../../src/platform/db.js';
+import { createAgent } from '../../src/resolvers/agents/agents.js';
+import { toGlobalId } from '../../src/platform/ids.js';
+import { createTaxonomy } from '../../src/resolvers/taxonomy/taxonomy.js';
 
 export async function benchAgent(): Promise<{ agentId: string; ownerId: string }> {
   const owner = await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} });

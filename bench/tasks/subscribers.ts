@@ -7,10 +7,14 @@
 // Received = the arrival of the chunk that completes a message in this process (the light
 // client parses after the run: one process stands in for thousands of subscribers, and
 // parsing every one's messages on arrival would queue their arrivals behind each other).
-// CLIENT=light (default): the minimal protocol client of stream-client.ts;
-// CLIENT=graphql-sse: graphql-sse's own client (PER_CLIENT=1: distinct connections).
+// CLIENT=light (default): the minimal graphql-sse client of stream-client.ts; ws: the
+// minimal graphql-ws client of ws-client.ts (PER_CLIENT subscriptions per connection);
+// multipart: one multipart response per subscription (multipart-client.ts);
+// graphql-sse: graphql-sse's own client (PER_CLIENT=1: distinct connections).
 import { createClient } from 'graphql-sse';
+import { openMultipart } from './multipart-client.js';
 import { openStream, type StreamMessage } from './stream-client.js';
+import { openWs } from './ws-client.js';
 
 const url = process.env.URL!;
 const key = process.env.KEY!;
@@ -83,7 +87,11 @@ if (clientKind === 'graphql-sse') {
     if (message.event === 'next') target.next(message.payload!, receivedAt);
     else target.complete();
   };
-  const streams = await Promise.all(Array.from({ length: Math.ceil(total / perClient) }, () => openStream(url, key, onMessage)));
+  // Multipart has one subscription per response: one opener makes them all.
+  const streams =
+    clientKind === 'multipart'
+      ? [openMultipart(url, key, onMessage)]
+      : await Promise.all(Array.from({ length: Math.ceil(total / perClient) }, () => (clientKind === 'ws' ? openWs : openStream)(url, key, onMessage)));
   subscribe = (i, s) => {
     const id = String(i);
     sinks.set(id, s);

@@ -1,8 +1,9 @@
 // A benchmark worker in its own OS process: the real engine running the bench task types.
-import { loadConfig } from '../../src/config.js';
-import { connectDatabase, disconnectDatabase } from '../../src/db.js';
-import { setHeapGrowingPercent } from '../../src/heap-growth.js';
-import { createPubSub } from '../../src/pubsub.js';
+import { loadConfig } from '../../src/platform/config.js';
+import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
+import { setHeapGrowingPercent } from '../../src/platform/heap-growth.js';
+import { createPubSub } from '../../src/platform/pubsub.js';
+import { taskRegistry } from '../../src/workers/task-registry.js';
 import { startWorker } from '../../src/workers/worker.js';
 import { benchTaskDefinitions } from './noop.js';
 
@@ -27,7 +28,7 @@ const worker = await startWorker({
   retentionMs: 86_400_000,
   historyRetentionDays: 90,
   pubsub,
-  definitions: benchTaskDefinitions,
+  registry: taskRegistry(benchTaskDefinitions),
 });
 console.log(`ready ${worker.id}`);
 process.on('SIGTERM', async () => {

@@ -3,13 +3,12 @@
 // embedded PostgreSQL; the API in-process on an in-process pub/sub; a user key; a
 // six-section template. Requests go through app.fetch: no sockets.
 import { randomUUID } from 'node:crypto';
-import { connectDatabase, db, disconnectDatabase } from '../../src/db.js';
+import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
 import { loadDemoData } from '../../src/demo/load.js';
-import { createInProcessPubSub, type PubSub } from '../../src/pubsub.js';
-import { resetAuthCache } from '../../src/resolvers/auth.js';
-import { toGlobalId } from '../../src/resolvers/ids.js';
-import { closeTopics, configureTopics } from '../../src/resolvers/topic-settings.js';
-import { createApp, type App } from '../../src/server.js';
+import { createInProcessPubSub, type PubSub } from '../../src/platform/pubsub.js';
+import { toGlobalId } from '../../src/platform/ids.js';
+import type { App } from '../../src/http/app.js';
+import { benchApp, type BenchService } from '../service.js';
 import { openFreshBenchDatabase } from '../database.js';
 
 export const TOPIC_BENCH_DATABASE = 'agent_growth_bench_topics';
@@ -40,6 +39,8 @@ export const openTopicBenchDatabase = () => openFreshBenchDatabase(TOPIC_BENCH_D
 export interface TopicBench {
   app: App;
   pubsub: PubSub;
+  /** What the app was made with (the worker runs the same task registry). */
+  service: BenchService;
   /** A WRITE key of the user `bench`. */
   key: string;
   templateId: string;
@@ -53,11 +54,9 @@ export async function openTopicBench(): Promise<TopicBench> {
   const database = await openTopicBenchDatabase();
   connectDatabase(database.url, { poolSize: 10 });
   await loadDemoData();
-  // The plan limit is raised: the benchmark measures planning, not the limiter's refusals.
-  await configureTopics({ reports: { provider: 'local', baseUrl: undefined, apiKey: undefined, model: undefined, planRateLimitPerMinute: 1_000_000 } });
   const adminApiKey = `bench-admin-${randomUUID()}`;
   const pubsub = createInProcessPubSub('bench:');
-  const app = createApp({ adminApiKey, pubsub });
+  const { app, service, close: closeApp } = await benchApp(adminApiKey, pubsub);
   const request = async (key: string, query: string, variables?: Record<string, unknown>) => {
     const response = await app.fetch(
       new Request('http://bench.local/graphql', {
@@ -77,16 +76,15 @@ export async function openTopicBench(): Promise<TopicBench> {
   return {
     app,
     pubsub,
+    service,
     key,
     templateId: template.data.createTemplate.id,
     agentId: toGlobalId('Agent', agent.id),
     gql: (query, variables) => request(key, query, variables),
     async close() {
-      app.close();
+      await closeApp();
       await pubsub.close();
-      await closeTopics();
       await disconnectDatabase();
-      resetAuthCache();
       await database.stop();
     },
   };

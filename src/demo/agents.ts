@@ -1,11 +1,11 @@
 // The demo agents: scopes of different sizes (a whole domain, areas, topics, a sparse
 // corner that shows gaps, the Korean area), each with a first coverage computation and a
 // few older history entries with rising coverage so coverageHistory/coverageTrend show a curve.
-import { db } from '../db.js';
+import { db } from '../platform/db.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { createAgent } from '../resolvers/agents.js';
-import { computeAndRecordCoverage, type CoverageReport } from '../resolvers/coverage.js';
-import { toGlobalId } from '../resolvers/ids.js';
+import { createAgent } from '../resolvers/agents/agents.js';
+import { computeAndRecordCoverage, type CoverageReport } from '../resolvers/coverage/coverage.js';
+import { toGlobalId } from '../platform/ids.js';
 
 interface DemoAgentSpec {
   name: string;

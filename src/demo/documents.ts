@@ -153,77 +153,92 @@ function fill(template: string, vars: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => vars[name] ?? whole);
 }
 
-/** The demo documents for the demo taxonomy, always the same ones. */
-export function buildDemoDocuments(nodes: readonly DemoNode[], seed = 20240501): DemoDocument[] {
+/** A seeded random source and the draws the documents are made with (the same sequence every time). */
+function dice(seed: number) {
   const random = seededRandom(seed);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const shuffled = <T>(items: readonly T[]): T[] => items.map((item) => [random(), item] as const).sort((a, b) => a[0] - b[0]).map(([, item]) => item);
+  return { random, int, pick, shuffled };
+}
+type Dice = ReturnType<typeof dice>;
 
-  const leaves = nodes.filter((n) => n.isLeaf);
-  // How many documents each leaf gets: 0-1 in sparse areas, 3 in the Korean area,
-  // otherwise 2-10 with an occasional empty leaf (a gap).
+/**
+ * How many documents each leaf gets: 0-1 in sparse areas, 3 in the Korean area, otherwise
+ * 2-10 with an occasional empty leaf (a gap).
+ */
+function documentCounts(leaves: readonly DemoNode[], { random, int }: Dice): Map<string, number> {
   const counts = new Map<string, number>();
   for (const leaf of leaves) {
     const area = leaf.path[1]!;
     const count = SPARSE_AREAS.has(area) ? (random() < 0.35 ? 1 : 0) : area === KOREAN_AREA ? 3 : random() < 0.08 ? 0 : int(2, 10);
     counts.set(leaf.key, count);
   }
-  const populatedByArea = new Map<string, DemoNode[]>();
+  return counts;
+}
+
+const areaKeyOf = (leaf: DemoNode) => leaf.key.split('/').slice(0, 2).join('/');
+
+/** The populated leaves of each (non-sparse) area: where a document may also be filed. */
+function populatedByArea(leaves: readonly DemoNode[], counts: Map<string, number>): Map<string, DemoNode[]> {
+  const byArea = new Map<string, DemoNode[]>();
   for (const leaf of leaves) {
     if (!counts.get(leaf.key) || SPARSE_AREAS.has(leaf.path[1]!)) continue;
-    const areaKey = leaf.key.split('/').slice(0, 2).join('/');
-    populatedByArea.set(areaKey, [...(populatedByArea.get(areaKey) ?? []), leaf]);
+    byArea.set(areaKeyOf(leaf), [...(byArea.get(areaKeyOf(leaf)) ?? []), leaf]);
   }
+  return byArea;
+}
 
+/** The title and paragraphs of a leaf's i-th document (`kindOffset`: where its kinds start). */
+function documentText(leaf: DemoNode, i: number, kindOffset: number, d: Dice): { title: string; content: string } {
+  const [domain, area] = leaf.path as [string, string];
+  const korean = area === KOREAN_AREA;
+  const text = DOMAIN_TEXT[domain]!;
+  const vars: Record<string, string> = {
+    topic: leaf.label,
+    t: leaf.label.toLowerCase(),
+    area,
+    domain,
+    parent: leaf.path.at(-2)!,
+    path: leaf.path.join(' > '),
+    audience: text.audience,
+    team: korean ? d.pick(KOREAN_TEAMS) : d.pick(text.teams),
+    year: String(2023 + d.int(0, 2)),
+    quarter: d.pick(QUARTERS),
+    n: String(d.int(2, 9)),
+    channel: leaf.key.split('/').slice(1, 3).join('-'),
+  };
+  let paragraphs: string[];
+  if (korean) {
+    vars.kind = KOREAN_KINDS[i % KOREAN_KINDS.length]![1];
+    paragraphs = [KOREAN_INTRO, KOREAN_AI_SENTENCE, ...d.shuffled(KOREAN_PARAGRAPHS).slice(0, 2), KOREAN_CLOSING];
+  } else {
+    vars.kind = KINDS[(kindOffset + i) % KINDS.length]![1];
+    // Three or four of the domain's five paragraphs, in a shuffled order.
+    const body = d.shuffled(text.paragraphs).slice(0, d.int(3, 4));
+    paragraphs = [d.pick(INTROS), ...body, d.pick(CLOSINGS)];
+  }
+  const titlePattern = korean ? KOREAN_KINDS[i % KOREAN_KINDS.length]![0] : KINDS[(kindOffset + i) % KINDS.length]![0];
+  return { title: fill(titlePattern, vars), content: paragraphs.map((p) => fill(p, vars)).join('\n\n') };
+}
+
+/** The demo documents for the demo taxonomy, always the same ones. */
+export function buildDemoDocuments(nodes: readonly DemoNode[], seed = 20240501): DemoDocument[] {
+  const d = dice(seed);
+  const leaves = nodes.filter((n) => n.isLeaf);
+  const counts = documentCounts(leaves, d);
+  const byArea = populatedByArea(leaves, counts);
   const documents: DemoDocument[] = [];
   for (const leaf of leaves) {
-    const [domain, area] = leaf.path as [string, string];
-    const parent = leaf.path.at(-2)!;
-    const korean = area === KOREAN_AREA;
-    const text = DOMAIN_TEXT[domain]!;
-    const kindOffset = int(0, KINDS.length - 1);
+    const korean = leaf.path[1] === KOREAN_AREA;
+    const kindOffset = d.int(0, KINDS.length - 1);
     for (let i = 0; i < counts.get(leaf.key)!; i++) {
-      const vars: Record<string, string> = {
-        topic: leaf.label,
-        t: leaf.label.toLowerCase(),
-        area,
-        domain,
-        parent,
-        path: leaf.path.join(' > '),
-        audience: text.audience,
-        team: korean ? pick(KOREAN_TEAMS) : pick(text.teams),
-        year: String(2023 + int(0, 2)),
-        quarter: pick(QUARTERS),
-        n: String(int(2, 9)),
-        channel: leaf.key.split('/').slice(1, 3).join('-'),
-      };
-      let title: string;
-      let paragraphs: string[];
-      if (korean) {
-        const [titlePattern, kind] = KOREAN_KINDS[i % KOREAN_KINDS.length]!;
-        vars.kind = kind;
-        title = fill(titlePattern, vars);
-        const extra = shuffled(KOREAN_PARAGRAPHS).slice(0, 2);
-        paragraphs = [KOREAN_INTRO, KOREAN_AI_SENTENCE, ...extra, KOREAN_CLOSING];
-      } else {
-        const [titlePattern, kind] = KINDS[(kindOffset + i) % KINDS.length]!;
-        vars.kind = kind;
-        title = fill(titlePattern, vars);
-        // Three or four of the domain's five paragraphs, in a shuffled order.
-        const body = shuffled(text.paragraphs).slice(0, int(3, 4));
-        paragraphs = [pick(INTROS), ...body, pick(CLOSINGS)];
-      }
+      const { title, content } = documentText(leaf, i, kindOffset, d);
       // About a third are also filed under a second populated leaf of the same area.
       const nodeKeys = [leaf.key];
-      const siblings = (populatedByArea.get(leaf.key.split('/').slice(0, 2).join('/')) ?? []).filter((n) => n.key !== leaf.key);
-      if (!korean && siblings.length && random() < 0.3) nodeKeys.push(pick(siblings).key);
-      documents.push({
-        title,
-        content: paragraphs.map((p) => fill(p, vars)).join('\n\n'),
-        nodeKeys,
-        source: `${pick(SOURCES)}/${leaf.key}/${i + 1}`,
-      });
+      const siblings = (byArea.get(areaKeyOf(leaf)) ?? []).filter((n) => n.key !== leaf.key);
+      if (!korean && siblings.length && d.random() < 0.3) nodeKeys.push(d.pick(siblings).key);
+      documents.push({ title, content, nodeKeys, source: `${d.pick(SOURCES)}/${leaf.key}/${i + 1}` });
     }
   }
   return documents;

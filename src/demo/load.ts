@@ -3,11 +3,11 @@
 // coverage history. Everything goes through the domain services (createTaxonomy,
 // ingestDocuments, createAgent, computeAndRecordCoverage), so it is as valid as data
 // created through the API. Deterministic: every fresh database gets the same corpus.
-import { db } from '../db.js';
-import { logger } from '../logger.js';
-import { ingestDocuments } from '../resolvers/documents.js';
-import { toGlobalId } from '../resolvers/ids.js';
-import { createTaxonomy } from '../resolvers/taxonomy.js';
+import { db } from '../platform/db.js';
+import { logger } from '../platform/logger.js';
+import { ingestDocuments } from '../resolvers/taxonomy/documents.js';
+import { toGlobalId } from '../platform/ids.js';
+import { createTaxonomy } from '../resolvers/taxonomy/taxonomy.js';
 import { createDemoAgents } from './agents.js';
 import { createDemoTemplates } from './templates.js';
 import { buildDemoDocuments } from './documents.js';
@@ -22,24 +22,8 @@ const isConflict = (error: unknown) => {
   return e?.extensions?.code === 'CONFLICT' || e?.code === 'P2002';
 };
 
-export async function loadDemoData(): Promise<void> {
-  const started = performance.now();
-  const log = logger.child({ module: 'demo' });
-  const ms: Record<string, number> = {};
-  let lapStart = started;
-  const lap = (phase: string) => {
-    const now = performance.now();
-    ms[phase] = Math.round(now - lapStart);
-    lapStart = now;
-  };
-  if (await db().taxonomy.findUnique({ where: { version: DEMO_TAXONOMY_VERSION }, select: { id: true } })) {
-    log.debug({ taxonomyVersion: DEMO_TAXONOMY_VERSION }, 'demo data already present');
-    return;
-  }
-  lap('check');
-
-  // 1. The taxonomy. A concurrent start that got there first wins: then there is nothing to do.
-  const plan = buildDemoTaxonomy();
+/** The demo taxonomy and its node ids by key; undefined when a concurrent start created it first. */
+async function createDemoTaxonomy(plan: ReturnType<typeof buildDemoTaxonomy>) {
   let taxonomyId: string;
   try {
     const taxonomy = await createTaxonomy({
@@ -50,10 +34,42 @@ export async function loadDemoData(): Promise<void> {
     taxonomyId = taxonomy.id;
   } catch (error) {
     if (!isConflict(error)) throw error;
+    return undefined;
+  }
+  return db().taxonomyNode.findMany({ where: { taxonomyId }, select: { id: true, key: true, parentId: true } });
+}
+
+/** Times each phase of the load, for the log line. */
+function lapTimer() {
+  const phasesMs: Record<string, number> = {};
+  let lapStart = performance.now();
+  return {
+    phasesMs,
+    lap(phase: string) {
+      const now = performance.now();
+      phasesMs[phase] = Math.round(now - lapStart);
+      lapStart = now;
+    },
+  };
+}
+
+export async function loadDemoData(): Promise<void> {
+  const started = performance.now();
+  const log = logger.child({ module: 'demo' });
+  const { phasesMs, lap } = lapTimer();
+  if (await db().taxonomy.findUnique({ where: { version: DEMO_TAXONOMY_VERSION }, select: { id: true } })) {
+    log.debug({ taxonomyVersion: DEMO_TAXONOMY_VERSION }, 'demo data already present');
+    return;
+  }
+  lap('check');
+
+  // 1. The taxonomy. A concurrent start that got there first wins: then there is nothing to do.
+  const plan = buildDemoTaxonomy();
+  const nodes = await createDemoTaxonomy(plan);
+  if (!nodes) {
     log.debug({ taxonomyVersion: DEMO_TAXONOMY_VERSION }, 'demo data loaded by another process');
     return;
   }
-  const nodes = await db().taxonomyNode.findMany({ where: { taxonomyId }, select: { id: true, key: true, parentId: true } });
   const globalIdByKey = new Map(nodes.map((n) => [n.key, toGlobalId('TaxonomyNode', n.id)]));
   lap('taxonomy');
 
@@ -75,19 +91,7 @@ export async function loadDemoData(): Promise<void> {
   // 4. Official templates for the report kinds, whose guides drive planTopic's sections.
   const templates = await createDemoTemplates({ userId: owner.id, userName: owner.name, apiKeyId: null, scopes: new Set(['READ', 'WRITE', 'ADMIN']) });
   lap('templates');
-
-  log.info(
-    {
-      taxonomyVersion: DEMO_TAXONOMY_VERSION,
-      nodes: nodes.length,
-      levels: Math.max(...plan.map((n) => n.depth)) + 1,
-      documents: ingested.documentCount,
-      chunks: ingested.chunkCount,
-      agents,
-      templates,
-      ms: Math.round(performance.now() - started),
-      phasesMs: ms,
-    },
-    'demo data loaded',
-  );
+  const levels = Math.max(...plan.map((n) => n.depth)) + 1;
+  const counts = { nodes: nodes.length, levels, documents: ingested.documentCount, chunks: ingested.chunkCount, agents, templates };
+  log.info({ taxonomyVersion: DEMO_TAXONOMY_VERSION, ...counts, ms: Math.round(performance.now() - started), phasesMs }, 'demo data loaded');
 }

@@ -1,7 +1,7 @@
 // The demo taxonomy "Enterprise Knowledge": domains > areas > topics > subtopics (4 levels),
 // generated from the compact lists below. A topic is 'Label' or 'Label|Sub one;Sub two'.
 // Keys are the slugged path (`technology/data-platform/vector-databases`).
-import type { TaxonomyNodeInput } from '../resolvers/taxonomy.js';
+import type { TaxonomyNodeInput } from '../resolvers/taxonomy/taxonomy.js';
 
 export const DEMO_TAXONOMY_NAME = 'Enterprise Knowledge';
 

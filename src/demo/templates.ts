@@ -1,9 +1,9 @@
 // Official demo templates for the report kinds of seed 004 (market analysis, research
 // summary, weekly status). Their promptSystem headings are what the local planner turns
 // into a topic's sections. Created through the template service, then flagged official.
-import type { Caller } from '../resolvers/auth.js';
-import { toGlobalId } from '../resolvers/ids.js';
-import { createTemplate, setTemplateFlags } from '../resolvers/templates.js';
+import type { Caller } from '../resolvers/auth/caller.js';
+import { toGlobalId } from '../platform/ids.js';
+import { createTemplate, setTemplateFlags } from '../resolvers/templates/templates.js';
 
 const DEMO_TEMPLATES = [
   {

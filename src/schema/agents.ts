@@ -1,16 +1,16 @@
-import { builder } from '../builder.js';
-import { db } from '../db.js';
-import { badUserInput } from '../errors.js';
+import { builder } from './builder.js';
+import { db } from '../platform/db.js';
+import { badUserInput } from '../platform/errors.js';
+import { rowIdOrNone } from '../platform/ids.js';
 import {
   bulkDeleteAgents,
   bulkUpdateAgents,
   cloneAgent,
   createAgent,
   deleteAgent,
-  requireAgentId,
   updateAgent,
-} from '../resolvers/agents.js';
-import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../resolvers/pagination.js';
+} from '../resolvers/agents/agents.js';
+import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../platform/pagination.js';
 import { TaxonomyNode } from './taxonomy.js';
 
 export const Agent = builder.prismaNode('Agent', {
@@ -79,10 +79,7 @@ builder.queryField('agent', (t) =>
     nullable: true,
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (query, _root, { id }) => {
-      const rowId = await requireAgentId(id).catch(() => null);
-      return rowId ? db().agent.findUnique({ ...query, where: { id: rowId } }) : null;
-    },
+    resolve: (query, _root, { id }) => db().agent.findUnique({ ...query, where: { id: rowIdOrNone('Agent', id) } }),
   }),
 );
 

@@ -1,7 +1,7 @@
-import { builder } from '../builder.js';
+import { builder } from './builder.js';
 import type { Scope } from '../generated/prisma/enums.js';
-import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyView } from '../resolvers/auth.js';
-import { toGlobalId } from '../resolvers/ids.js';
+import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyView } from '../resolvers/auth/api-keys.js';
+import { toGlobalId } from '../platform/ids.js';
 
 export const ScopeEnum = builder.enumType('Scope', { values: ['READ', 'WRITE', 'ADMIN'] as const });
 
@@ -59,7 +59,7 @@ builder.mutationField('revokeApiKey', (t) =>
     description: 'Revoke a key: refused at once by every API process (within 5 s if pub/sub is down). ADMIN only; NOT_FOUND for an unknown id.',
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => revokeApiKey(String(id), ctx.pubsub),
+    resolve: (_root, { id }, ctx) => revokeApiKey(String(id), ctx),
   }),
 );
 

@@ -1,6 +1,6 @@
-import { builder } from '../builder.js';
-import { computeAndRecordCoverage, type CoverageReport as CoverageReportShape, type NodeCoverage as NodeCoverageShape } from '../resolvers/coverage.js';
-import { coverageHistory, coverageTrend } from '../resolvers/history.js';
+import { builder } from './builder.js';
+import { computeAndRecordCoverage, type CoverageReport as CoverageReportShape, type NodeCoverage as NodeCoverageShape } from '../resolvers/coverage/coverage.js';
+import { coverageHistory, coverageTrend } from '../resolvers/coverage/history.js';
 import { Agent } from './agents.js';
 import { TaxonomyNode } from './taxonomy.js';
 

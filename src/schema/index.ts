@@ -1,5 +1,5 @@
 // Imports every domain for its side effects, then builds the schema.
-import { builder } from '../builder.js';
+import { builder } from './builder.js';
 import './api-keys.js';
 import './taxonomy.js';
 import './agents.js';

@@ -1,9 +1,9 @@
-import { builder } from '../builder.js';
-import { db } from '../db.js';
+import { builder } from './builder.js';
+import { iteratorFeed } from '../feeds/push-feed.js';
+import { db } from '../platform/db.js';
 import type { Agent as AgentRow } from '../generated/prisma/client.js';
-import { requireAgentId } from '../resolvers/agents.js';
-import type { PubSubTopics, Subscription } from '../pubsub.js';
-import { queryAgent, streamAgentQuery, type QueryStreamEvent, type SearchHit as SearchHitShape } from '../resolvers/search.js';
+import { requireAgentId } from '../resolvers/agents/agents.js';
+import { queryAgent, streamAgentQuery, type QueryStreamEvent, type SearchHit as SearchHitShape } from '../resolvers/search/search.js';
 import { Agent } from './agents.js';
 
 const SearchHit = builder.objectRef<SearchHitShape>('SearchHit').implement({
@@ -63,7 +63,7 @@ builder.subscriptionField('agentQueryStream', (t) =>
     description: 'QueryStarted, each QueryHit as soon as it is ranked, then QueryCompleted; a failure is one QueryFailed. Then the stream ends.',
     authScopes: { read: true },
     args: { agentId: t.arg.id({ required: true }), query: t.arg.string({ required: true }), topK: t.arg.int() },
-    subscribe: (_root, args) => streamAgentQuery(args.agentId, args.query, args.topK),
+    subscribe: (_root, args) => iteratorFeed(streamAgentQuery(args.agentId, args.query, args.topK)),
     resolve: (event) => event,
   }),
 );
@@ -75,42 +75,9 @@ builder.subscriptionField('agentUpdated', (t) =>
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     // Checked before the stream starts, so an unknown id is an error result, not a broken stream.
-    subscribe: async (_root, { id }, ctx) => {
-      const agentId = await requireAgentId(id);
-      const events = ctx.pubsub.subscribe('agentUpdated', agentId);
-      const updates = agentUpdates(agentId, events);
-      const finish = updates.return.bind(updates);
-      // Ending the pub/sub subscription first ends the generator's wait at once.
-      return Object.assign(updates, {
-        return: async () => {
-          await events.return?.();
-          return finish(undefined);
-        },
-      });
-    },
-    // The row the source read (relations the selection asks for are loaded by Pothos).
-    resolve: (_query, agent: AgentRow) => agent,
+    subscribe: async (_root, { id }, ctx) => ctx.feeds.agents.follow(await requireAgentId(id)),
+    // The row the feed read, with what the selection asks for loaded in one query (an agent
+    // deleted since answers with the row the feed read).
+    resolve: async (query, agent: AgentRow) => (await db().agent.findUnique({ ...query, where: { id: agent.id } })) ?? agent,
   }),
 );
-
-/**
- * The agent as it is now, then after each change; ends when it is gone. The row is read
- * here, not in the resolver: an agent deleted between a change's notification and its read
- * ends the stream instead of answering that change with NOT_FOUND. Listens before the
- * first read, so no change in between is missed.
- */
-async function* agentUpdates(id: string, events: Subscription<PubSubTopics['agentUpdated']>): AsyncGenerator<AgentRow> {
-  try {
-    // Live before the first read (Redis down: carry on).
-    await events.ready.catch(() => undefined);
-    let agent = await db().agent.findUnique({ where: { id } });
-    if (!agent) return;
-    yield agent;
-    for await (const event of events) {
-      if (event.deleted || !(agent = await db().agent.findUnique({ where: { id } }))) return;
-      yield agent;
-    }
-  } finally {
-    await events.return?.();
-  }
-}

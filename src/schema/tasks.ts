@@ -1,22 +1,13 @@
-import { builder } from '../builder.js';
-import { db } from '../db.js';
-import { badUserInput, notFound } from '../errors.js';
-import { requireAgentId } from '../resolvers/agents.js';
-import { parseGlobalId } from '../resolvers/ids.js';
-import { computeAndRecordCoverage } from '../resolvers/coverage.js';
-import { taskEventPage, type TaskEventRow } from '../resolvers/task-events.js';
-import {
-  cancelTask,
-  enqueueTask,
-  estimateCompletion,
-  listTasks,
-  queuePosition,
-  queueStats,
-  requireTaskForCaller,
-  retryTask,
-} from '../resolvers/tasks.js';
-import { checkWebhookUrl } from '../resolvers/webhooks.js';
-import type { TaskRow } from '../workers/sql/task-row.js';
+import { builder } from './builder.js';
+import { db } from '../platform/db.js';
+import { badUserInput } from '../platform/errors.js';
+import { refreshCoverage } from '../resolvers/coverage/refresh.js';
+import type { CoverageReport as CoverageReportShape } from '../resolvers/coverage/coverage.js';
+import { estimateCompletion, queuePosition, queueStats } from '../resolvers/tasks/queue-info.js';
+import { taskEventPage } from '../resolvers/tasks/task-events.js';
+import { cancelTask, listTasks, requireTaskForCaller, retryTask, visibleTaskWhere } from '../resolvers/tasks/tasks.js';
+import type { TaskEventRow } from '../workers/queue/task-events.js';
+import type { TaskRow } from '../workers/queue/task-row.js';
 import { Agent } from './agents.js';
 import { CoverageReport } from './coverage.js';
 
@@ -54,7 +45,7 @@ export const Task = builder.prismaNode('Task', {
       type: 'DateTime',
       nullable: true,
       description: 'From recent run times of this task type and the live workers; null once finished.',
-      select: { type: true, status: true, startedAt: true, progressPercent: true },
+      select: { type: true, status: true, startedAt: true, progressPercent: true, timeoutSeconds: true },
       resolve: (task) => estimateCompletion(task),
     }),
     attempts: t.exposeInt('attempts'),
@@ -111,10 +102,7 @@ builder.queryField('task', (t) =>
     nullable: true,
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (query, _root, { id }, ctx) => {
-      const task = await requireTaskForCaller(id, ctx.caller).catch(() => null);
-      return task ? db().task.findUnique({ ...query, where: { id: task.id } }) : null;
-    },
+    resolve: (query, _root, { id }, ctx) => db().task.findFirst({ ...query, where: visibleTaskWhere(id, ctx.caller) }),
   }),
 );
 
@@ -156,7 +144,7 @@ const RefreshCoverageInput = builder.inputType('RefreshCoverageInput', {
 });
 
 const RefreshCoveragePayload = builder
-  .objectRef<{ task: TaskRow | null; coverage: Awaited<ReturnType<typeof computeAndRecordCoverage>> | null }>('RefreshCoveragePayload')
+  .objectRef<{ task: TaskRow | null; coverage: CoverageReportShape | null }>('RefreshCoveragePayload')
   .implement({
     description: 'task when background, coverage when not.',
     fields: (t) => ({
@@ -172,28 +160,7 @@ builder.mutationField('refreshCoverage', (t) =>
     description: 'background (default): returns at once with a PENDING task (the seed\'s 202); otherwise computes now.',
     authScopes: { write: true },
     args: { input: t.arg({ type: RefreshCoverageInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      if (input.background === false) {
-        if (input.webhookUrl || input.idempotencyKey) throw badUserInput('webhookUrl and idempotencyKey need background: true');
-        return { task: null, coverage: await computeAndRecordCoverage(await requireAgentId(input.agentId), { pubsub: ctx.pubsub }) };
-      }
-      const agentId = parseGlobalId('Agent', input.agentId);
-      if (!agentId) throw notFound('Agent');
-      const webhookUrl = input.webhookUrl ? await checkWebhookUrl(input.webhookUrl) : null;
-      const task = await enqueueTask(
-        {
-          type: 'coverage_refresh',
-          payload: { agentId },
-          priority: input.priority ?? 'MEDIUM',
-          ownerId: ctx.caller.userId,
-          agentId,
-          webhookUrl,
-          idempotencyKey: input.idempotencyKey,
-        },
-        ctx.pubsub,
-      );
-      return { task, coverage: null };
-    },
+    resolve: (_root, { input }, ctx) => refreshCoverage(input, ctx.caller, ctx),
   }),
 );
 
@@ -204,7 +171,7 @@ builder.mutationField('cancelTask', (t) =>
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      const task = await cancelTask(id, ctx.caller, ctx.pubsub);
+      const task = await cancelTask(id, ctx.caller, ctx);
       return db().task.findUniqueOrThrow({ ...query, where: { id: task.id } });
     },
   }),
@@ -232,7 +199,7 @@ builder.subscriptionField('taskProgress', (t) =>
     subscribe: async (_root, { taskId, afterSequence }, ctx) => {
       const task = await requireTaskForCaller(taskId, ctx.caller);
       if (afterSequence !== null && afterSequence !== undefined && afterSequence < 0) throw badUserInput('afterSequence must be ≥ 0');
-      return ctx.taskEvents.follow(task.id, afterSequence);
+      return ctx.feeds.tasks.follow(task.id, afterSequence);
     },
     resolve: (event) => event,
   }),

@@ -1,7 +1,7 @@
-import { builder } from '../builder.js';
-import { db } from '../db.js';
-import { ingestDocuments } from '../resolvers/documents.js';
-import { createTaxonomy } from '../resolvers/taxonomy.js';
+import { builder } from './builder.js';
+import { db } from '../platform/db.js';
+import { ingestDocuments } from '../resolvers/taxonomy/documents.js';
+import { createTaxonomy } from '../resolvers/taxonomy/taxonomy.js';
 
 export const Taxonomy = builder.prismaNode('Taxonomy', {
   id: { field: 'id' },

@@ -1,11 +1,11 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import { builder } from '../builder.js';
-import { db } from '../db.js';
-import { parseGlobalId } from '../resolvers/ids.js';
-import { templateRatingsPage } from '../resolvers/template-rating-pages.js';
-import { rateTemplate } from '../resolvers/template-ratings.js';
-import { renderTemplate, type RenderedTemplate as RenderedTemplateShape } from '../resolvers/template-render.js';
-import { listTemplates } from '../resolvers/template-search.js';
+import { builder } from './builder.js';
+import { db } from '../platform/db.js';
+import { rowIdOrNone } from '../platform/ids.js';
+import { templateRatingsPage } from '../resolvers/templates/rating-pages.js';
+import { rateTemplate } from '../resolvers/templates/ratings.js';
+import { renderTemplate, type RenderedTemplate as RenderedTemplateShape } from '../resolvers/templates/render.js';
+import { listTemplates } from '../resolvers/templates/search.js';
 import {
   createTemplate,
   deleteTemplate,
@@ -14,7 +14,7 @@ import {
   setTemplateFlags,
   updateTemplate,
   visibleTemplateWhere,
-} from '../resolvers/templates.js';
+} from '../resolvers/templates/templates.js';
 
 const TemplateCategory = builder.enumType('TemplateCategory', { values: ['DOCS', 'SHEETS', 'SLIDES', 'RESEARCH'] as const });
 const TemplateOrder = builder.enumType('TemplateOrder', {
@@ -140,8 +140,7 @@ builder.queryField('template', (t) =>
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, { id }, ctx) => {
-      const rowId = parseGlobalId('Template', id);
-      return rowId ? db().template.findUnique({ ...query, where: visibleTemplateWhere(rowId, ctx.caller) }) : null;
+      return db().template.findUnique({ ...query, where: visibleTemplateWhere(rowIdOrNone('Template', id), ctx.caller) });
     },
   }),
 );

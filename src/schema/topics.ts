@@ -1,12 +1,14 @@
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import { builder } from '../builder.js';
-import { db } from '../db.js';
-import { parseGlobalId } from '../resolvers/ids.js';
-import { byFormatOrder, downloadPath } from '../resolvers/topic-artifacts.js';
-import { topicFeed, type TopicGenerationEvent as TopicGenerationEventShape } from '../resolvers/topic-events.js';
-import { parseSections } from '../resolvers/topic-sections.js';
-import { generateTopicReport, listTopics, ownTopicWhere, planTopic, requireTopicForCaller, type PlanPayload as PlanPayloadShape } from '../resolvers/topics.js';
-import { isUuid, isVisibleTo } from '../resolvers/templates.js';
+import { builder } from './builder.js';
+import { noRow } from './no-row.js';
+import { db } from '../platform/db.js';
+import { rowIdOrNone } from '../platform/ids.js';
+import { byFormatOrder, downloadPath } from '../resolvers/topics/artifacts.js';
+import type { TopicGenerationEvent as TopicGenerationEventShape } from '../resolvers/topics/generation-state.js';
+import { generateTopicReport } from '../resolvers/topics/generation.js';
+import { parseSections } from '../resolvers/topics/sections.js';
+import { listTopics, ownTopicWhere, planTopic, requireTopicForCaller, type PlanPayload as PlanPayloadShape } from '../resolvers/topics/topics.js';
+import { isUuid, isVisibleTo } from '../resolvers/templates/templates.js';
 import type { PlanSection as PlanSectionShape } from '../reports/planner/types.js';
 import { Task } from './tasks.js';
 import { Template } from './templates.js';
@@ -160,7 +162,7 @@ const TopicGenerationEvent = builder.objectRef<TopicGenerationEventShape>('Topic
       nullable: true,
       description: 'The report, on a completed completion.',
       resolve: (query, event) =>
-        event.status === 'COMPLETED' ? db().artifact.findFirst({ ...query, where: { topicId: event.topicId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }) : null,
+        event.status === 'COMPLETED' ? db().artifact.findFirst({ ...query, where: { topicId: event.topicId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }) : noRow(query),
     }),
     errorMessage: t.exposeString('errorMessage', { nullable: true }),
     topic: t.prismaField({ type: Topic, resolve: (query, event) => db().topic.findUniqueOrThrow({ ...query, where: { id: event.topicId } }) }),
@@ -175,8 +177,7 @@ builder.queryField('topic', (t) =>
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, { id }, ctx) => {
-      const rowId = parseGlobalId('Topic', id);
-      return rowId ? db().topic.findUnique({ ...query, where: ownTopicWhere(rowId, ctx.caller) }) : null;
+      return db().topic.findUnique({ ...query, where: ownTopicWhere(rowIdOrNone('Topic', id), ctx.caller) });
     },
   }),
 );
@@ -198,7 +199,7 @@ builder.mutationField('planTopic', (t) =>
     description: 'seed 004 /plan: a plan (Markdown) and ordered sections, stored as a PLANNED topic. At most 10 per minute per user by default (RATE_LIMITED with extensions.retryAfter in seconds).',
     authScopes: { write: true },
     args: { input: t.arg({ type: PlanTopicInput, required: true }) },
-    resolve: (_root, { input }, ctx) => planTopic(input, ctx.caller),
+    resolve: (_root, { input }, ctx) => planTopic(input, ctx.caller, ctx.topicSettings),
   }),
 );
 
@@ -223,7 +224,7 @@ builder.subscriptionField('topicGeneration', (t) =>
     args: { topicId: t.arg.id({ required: true }) },
     subscribe: async (_root, { topicId }, ctx) => {
       const topic = await requireTopicForCaller(topicId, ctx.caller);
-      return topicFeed(ctx.pubsub).follow(topic.id);
+      return ctx.feeds.topics.follow(topic.id);
     },
     resolve: (event) => event,
   }),

@@ -1,29 +1,48 @@
-// The worker as the process runs it: the task engine with this service's task types,
-// webhooks queued after tasks end, and the retention clean-up.
-import type { Config } from '../config.js';
-import { db } from '../db.js';
-import { logger } from '../logger.js';
-import type { PubSub } from '../pubsub.js';
-import { deleteExpiredHistory } from '../resolvers/history.js';
-import { afterTaskFinished } from '../resolvers/tasks.js';
-import { reconcileStuckTopics } from '../resolvers/topic-progress.js';
-import { deleteFinishedTasks } from './sql/delete-finished.js';
-import { taskDefinitions } from './tasks/index.js';
+// The worker as the service runs it, in production (src/main.ts) and in the tests alike: the
+// engine with the service's task types, what follows a task's end, and the retention clean-up.
+import type { TaskEngineConfig } from '../platform/config.js';
+import { db } from '../platform/db.js';
+import { logger } from '../platform/logger.js';
+import type { PubSub } from '../platform/pubsub.js';
+import { deleteExpiredHistory } from '../resolvers/coverage/history.js';
+import { queueWebhookDelivery } from '../resolvers/tasks/webhook-task.js';
+import { reconcileStuckTopics } from '../resolvers/topics/progress.js';
 import type { WorkerMetrics } from './metrics.js';
+import { deleteFinishedTasks } from './queue/delete-finished.js';
+import type { TaskRow } from './queue/task-row.js';
+import type { TaskRegistry } from './task-registry.js';
 import { startWorker, type RunningWorker } from './worker.js';
 
-export function startServiceWorker(config: Pick<Config, 'tasks'>, pubsub: PubSub, metrics?: WorkerMetrics): Promise<RunningWorker> {
+export interface ServiceWorkerOptions {
+  tasks: TaskEngineConfig;
+  pubsub: PubSub;
+  registry: TaskRegistry;
+  metrics?: WorkerMetrics;
+}
+
+/**
+ * What follows a task's end, wherever it ends (a worker, or the API for a task cancelled
+ * before it ran): its type's after-finish step, then the delivery of its webhook (queued).
+ */
+export function taskFinishedStep(registry: TaskRegistry, pubsub: PubSub): (task: TaskRow) => Promise<void> {
+  return async (task) => {
+    await registry.get(task.type)?.onFinished?.(task, pubsub);
+    await queueWebhookDelivery(task, pubsub);
+  };
+}
+
+export function startServiceWorker({ tasks, pubsub, registry, metrics }: ServiceWorkerOptions): Promise<RunningWorker> {
   return startWorker({
-    ...config.tasks,
+    ...tasks,
     pubsub,
     metrics,
-    definitions: taskDefinitions,
-    onFinished: (task) => afterTaskFinished(task, pubsub),
+    registry,
+    onFinished: taskFinishedStep(registry, pubsub),
     maintenance: async () => {
-      const tasks = await deleteFinishedTasks(db(), config.tasks.retentionMs);
-      const history = await deleteExpiredHistory(config.tasks.historyRetentionDays);
+      const deletedTasks = await deleteFinishedTasks(db(), tasks.retentionMs);
+      const history = await deleteExpiredHistory(tasks.historyRetentionDays);
       await reconcileStuckTopics(pubsub);
-      if (tasks || history) logger.info({ tasks, history }, 'retention clean-up');
+      if (deletedTasks || history) logger.info({ tasks: deletedTasks, history }, 'retention clean-up');
     },
   });
 }

@@ -4,8 +4,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { databaseReachable } from '../db.js';
-import { logger } from '../logger.js';
+import { databaseReachable } from '../platform/db.js';
+import { logger } from '../platform/logger.js';
 
 export interface WorkerProbes {
   port: number;

@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { applyPendingMigrations, migrationsDir } from '../../src/migrations/index.js';
+import { applyPendingMigrations, migrationsDir } from '../../src/platform/migrations/index.js';
 
 const TEMPLATE_PREFIX = 'agent_growth_tpl_';
 const TEST_PREFIX = 'agent_growth_test_';

@@ -5,18 +5,20 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
-import { connectDatabase, db, disconnectDatabase } from '../../src/db.js';
-import { createInProcessPubSub, createRedisPubSub, type PubSub } from '../../src/pubsub.js';
-import { resetAuthCache } from '../../src/resolvers/auth.js';
-import { createApp, type App } from '../../src/server.js';
-import { DEVELOPMENT_WEBHOOK_SECRET, type TaskEngineConfig } from '../../src/config.js';
-import { afterTaskFinished } from '../../src/resolvers/tasks.js';
-import { configureWebhooks } from '../../src/resolvers/webhooks.js';
-import { startWorker, type RunningWorker } from '../../src/workers/worker.js';
+import { createApp, type App } from '../../src/http/app.js';
+import { DEVELOPMENT_WEBHOOK_SECRET, type TaskEngineConfig } from '../../src/platform/config.js';
+import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
+import { createInProcessPubSub, createRedisPubSub, type PubSub } from '../../src/platform/pubsub.js';
+import type { WebhookSettings } from '../../src/resolvers/tasks/webhooks.js';
+import { closeTopicSettings, createTopicSettings, LOCAL_REPORTS, type TopicSettings, type TopicSettingsOptions } from '../../src/resolvers/topics/settings.js';
+import { startServiceWorker, taskFinishedStep } from '../../src/workers/index.js';
 import type { WorkerMetrics } from '../../src/workers/metrics.js';
-import { FAST_TASK_ENGINE, testTaskDefinitions } from './test-tasks.js';
+import { serviceTaskRegistry } from '../../src/workers/tasks/index.js';
+import type { TaskRegistry } from '../../src/workers/task-registry.js';
+import type { RunningWorker } from '../../src/workers/worker.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { graphql, type GraphQLResponse } from './graphql.js';
+import { FAST_TASK_ENGINE, testTaskDefinitions } from './test-tasks.js';
 
 export type PubSubKind = 'in-process' | 'redis';
 
@@ -35,6 +37,8 @@ export interface StartAppOptions {
   pubsub?: PubSubKind | PubSub;
   sseMaxBufferedBytes?: number;
   maxRequestBodyBytes?: number;
+  /** Headers GraphiQL opens with. */
+  graphiqlHeaders?: Record<string, string>;
 }
 
 export interface Harness {
@@ -43,12 +47,20 @@ export interface Harness {
   readonly redisUrl: string | null;
   /** Unique per file: Redis channels of parallel files never meet. */
   readonly pubsubPrefix: string;
+  /** This file's webhook settings, given to every app and worker it starts (a test may change them). */
+  readonly webhooks: WebhookSettings;
+  /** This file's topic settings (local provider), given to every app and worker; see configureTopics. */
+  readonly topicSettings: TopicSettings;
+  /** Replaces the topic settings every app and worker of this file use (closing the old limiter). */
+  configureTopics(options: TopicSettingsOptions): Promise<TopicSettings>;
+  /** The service's task types and the tests' own, as every worker of this file runs them. */
+  readonly registry: TaskRegistry;
   startApp(options?: StartAppOptions): Promise<TestApp>;
   /** A GraphQL request through the first app, as the admin unless `key` says otherwise. */
   gql<TData = any>(query: string | import('@graphql-typed-document-node/core').TypedDocumentNode<TData, any>, variables?: Record<string, unknown>, key?: string | null): Promise<GraphQLResponse<TData>>;
   /** Every SQL statement Prisma sent in this file, in order (clear it to start counting). */
   readonly queryLog: string[];
-  /** An in-process worker with test task types and fast timings (lease 2 s, poll 100 ms). */
+  /** A worker as production starts it (src/workers/index.ts), with the test task types and fast timings (lease 2 s, poll 100 ms). */
   startWorker(pubsub: PubSub, overrides?: Partial<TaskEngineConfig> & { metrics?: WorkerMetrics }): Promise<RunningWorker>;
   /** Stops every worker started so far (tests that must own the queue call it in afterEach). */
   stopWorkers(): Promise<void>;
@@ -62,6 +74,42 @@ function tcpHandles(): number {
 
 export const redisAvailable = Boolean(inject('redisUrl'));
 
+/** An app as main.ts makes it, on an ephemeral port, with the file's settings. */
+async function startTestApp(harness: Harness, options: StartAppOptions): Promise<TestApp> {
+  const kind = options.pubsub ?? 'in-process';
+  if (kind === 'redis' && !harness.redisUrl) throw new Error('REDIS_URL is not set');
+  const pubsub =
+    typeof kind === 'object' ? kind : kind === 'redis' ? createRedisPubSub(harness.redisUrl!, harness.pubsubPrefix) : createInProcessPubSub(harness.pubsubPrefix);
+  const app = createApp({
+    adminApiKey: harness.adminKey,
+    pubsub,
+    topicSettings: harness.topicSettings,
+    webhooks: harness.webhooks,
+    taskFinished: taskFinishedStep(harness.registry, pubsub),
+    sseMaxBufferedBytes: options.sseMaxBufferedBytes,
+    maxRequestBodyBytes: options.maxRequestBodyBytes,
+    graphiqlHeaders: options.graphiqlHeaders,
+  });
+  const server: Server = createServer(app.yoga);
+  app.attachWebSockets(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  let closed = false;
+  return {
+    app,
+    pubsub,
+    baseUrl: `http://127.0.0.1:${port}`,
+    fetch: app.fetch,
+    async close() {
+      if (closed) return;
+      closed = true;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      app.close();
+      await pubsub.close();
+    },
+  };
+}
 
 export function useHarness(): Harness {
   let database: TestDatabase;
@@ -69,54 +117,33 @@ export function useHarness(): Harness {
   let baselineHandles = 0;
   const cleanups: Array<() => Promise<void> | void> = [];
   const workers: RunningWorker[] = [];
+  const webhooks: WebhookSettings = { secret: DEVELOPMENT_WEBHOOK_SECRET, allowPrivateTargets: true, timeoutMs: 2_000 };
+  // Filled in beforeAll; apps and workers keep this object, so configureTopics reaches them all.
+  const topicSettings = {} as TopicSettings;
   const harness: Harness & { databaseUrl: string } = {
     databaseUrl: '',
     queryLog: [],
     adminKey: `test-admin-${randomBytes(12).toString('hex')}`,
     redisUrl: inject('redisUrl'),
     pubsubPrefix: `test:${randomBytes(6).toString('hex')}:`,
+    webhooks,
+    topicSettings,
+    registry: serviceTaskRegistry({ topicSettings, webhooks }, testTaskDefinitions),
     onCleanup: (close: () => Promise<void> | void) => void cleanups.push(close),
+    async configureTopics(options) {
+      const previous = topicSettings.planLimiter ? { ...topicSettings } : undefined;
+      Object.assign(topicSettings, await createTopicSettings(options));
+      if (previous) await closeTopicSettings(previous);
+      return topicSettings;
+    },
     async startApp(options: StartAppOptions = {}): Promise<TestApp> {
-      const kind = options.pubsub ?? 'in-process';
-      if (kind === 'redis' && !harness.redisUrl) throw new Error('REDIS_URL is not set');
-      const pubsub =
-        typeof kind === 'object' ? kind : kind === 'redis' ? createRedisPubSub(harness.redisUrl!, harness.pubsubPrefix) : createInProcessPubSub(harness.pubsubPrefix);
-      const app = createApp({
-        adminApiKey: harness.adminKey,
-        pubsub,
-        sseMaxBufferedBytes: options.sseMaxBufferedBytes,
-        maxRequestBodyBytes: options.maxRequestBodyBytes,
-      });
-      const server: Server = createServer(app.yoga);
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const { port } = server.address() as AddressInfo;
-      let closed = false;
-      const testApp: TestApp = {
-        app,
-        pubsub,
-        baseUrl: `http://127.0.0.1:${port}`,
-        fetch: app.fetch,
-        async close() {
-          if (closed) return;
-          closed = true;
-          server.closeAllConnections();
-          await new Promise<void>((resolve) => server.close(() => resolve()));
-          app.close();
-          await pubsub.close();
-        },
-      };
+      const testApp = await startTestApp(harness, options);
       cleanups.push(() => testApp.close());
       firstApp ??= testApp;
       return testApp;
     },
-    async startWorker(pubsub: PubSub, overrides: Partial<TaskEngineConfig> & { metrics?: WorkerMetrics } = {}) {
-      const worker = await startWorker({
-        ...FAST_TASK_ENGINE,
-        ...overrides,
-        pubsub,
-        definitions: testTaskDefinitions,
-        onFinished: (task) => afterTaskFinished(task, pubsub),
-      });
+    async startWorker(pubsub: PubSub, { metrics, ...overrides }: Partial<TaskEngineConfig> & { metrics?: WorkerMetrics } = {}) {
+      const worker = await startServiceWorker({ tasks: { ...FAST_TASK_ENGINE, ...overrides }, pubsub, registry: harness.registry, metrics });
       workers.push(worker);
       return worker;
     },
@@ -133,7 +160,7 @@ export function useHarness(): Harness {
     baselineHandles = tcpHandles();
     database = await createTestDatabase(inject('adminDatabaseUrl'), inject('templateDatabase'));
     harness.databaseUrl = database.url;
-    configureWebhooks({ secret: DEVELOPMENT_WEBHOOK_SECRET, allowPrivateTargets: true, timeoutMs: 2_000 });
+    await harness.configureTopics({ reports: LOCAL_REPORTS, keyPrefix: harness.pubsubPrefix });
     connectDatabase(database.url, { poolSize: 8, onQuery: (sql) => harness.queryLog.push(sql) });
     await db().$queryRaw`SELECT 1`;
   });
@@ -141,8 +168,8 @@ export function useHarness(): Harness {
   afterAll(async () => {
     await harness.stopWorkers();
     for (const close of cleanups.reverse()) await close();
+    await closeTopicSettings(topicSettings);
     await disconnectDatabase();
-    resetAuthCache();
     await database?.drop();
     // Leak guard: sockets and servers opened by this file must be gone.
     const deadline = Date.now() + 2_000;

@@ -9,7 +9,7 @@ export interface SseClientOptions {
   singleConnection?: boolean;
 }
 
-export function sseClient(options: SseClientOptions): Client {
+export function sseClient(options: SseClientOptions): Client<boolean> {
   return createClient({
     url: options.url,
     singleConnection: options.singleConnection ?? false,
@@ -20,7 +20,7 @@ export function sseClient(options: SseClientOptions): Client {
 
 /** Subscribes and collects every result until the server completes the operation. */
 export function collect<TData = Record<string, unknown>>(
-  client: Client,
+  client: Client<boolean>,
   query: string,
   variables?: Record<string, unknown>,
 ): Promise<ExecutionResult<TData>[]> {
@@ -39,7 +39,7 @@ export function collect<TData = Record<string, unknown>>(
 
 /** Subscribes and hands each result to `onNext`; returns a function that unsubscribes. */
 export function listen<TData = Record<string, unknown>>(
-  client: Client,
+  client: Client<boolean>,
   query: string,
   variables: Record<string, unknown>,
   onNext: (value: ExecutionResult<TData>) => void,

@@ -1,26 +1,24 @@
-// A worker in its own OS process (for crash and cross-process tests): the real engine
-// with the test task types and fast timings. Prints "ready <id>" once it is claiming.
-import { connectDatabase, disconnectDatabase } from '../../src/db.js';
-import { DEVELOPMENT_WEBHOOK_SECRET } from '../../src/config.js';
-import { createPubSub } from '../../src/pubsub.js';
-import { afterTaskFinished } from '../../src/resolvers/tasks.js';
-import { configureWebhooks } from '../../src/resolvers/webhooks.js';
-import { startWorker } from '../../src/workers/worker.js';
+// A worker in its own OS process (for crash and cross-process tests), started as
+// src/main.ts starts one (startServiceWorker, the service's task registry) with the test task
+// types and fast timings. Prints "ready <id>" once it is claiming.
+import { DEVELOPMENT_WEBHOOK_SECRET } from '../../src/platform/config.js';
+import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
+import { createPubSub } from '../../src/platform/pubsub.js';
+import { closeTopicSettings, createTopicSettings, LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
+import { startServiceWorker } from '../../src/workers/index.js';
+import { serviceTaskRegistry } from '../../src/workers/tasks/index.js';
 import { FAST_TASK_ENGINE, testTaskDefinitions } from './test-tasks.js';
 
-const databaseUrl = process.env.DATABASE_URL!;
-connectDatabase(databaseUrl, { poolSize: 4 });
-configureWebhooks({ secret: DEVELOPMENT_WEBHOOK_SECRET, allowPrivateTargets: true, timeoutMs: 2_000 });
+connectDatabase(process.env.DATABASE_URL!, { poolSize: 4 });
 const pubsub = createPubSub(process.env.REDIS_URL || undefined, process.env.PUBSUB_PREFIX ?? 'test:');
-const worker = await startWorker({
-  ...FAST_TASK_ENGINE,
-  pubsub,
-  definitions: testTaskDefinitions,
-  onFinished: (task) => afterTaskFinished(task, pubsub),
-});
+const topicSettings = await createTopicSettings({ reports: LOCAL_REPORTS });
+const webhooks = { secret: DEVELOPMENT_WEBHOOK_SECRET, allowPrivateTargets: true, timeoutMs: 2_000 };
+const registry = serviceTaskRegistry({ topicSettings, webhooks }, testTaskDefinitions);
+const worker = await startServiceWorker({ tasks: FAST_TASK_ENGINE, pubsub, registry });
 console.log(`ready ${worker.id}`);
 process.on('SIGTERM', async () => {
   await worker.stop(1_000);
+  await closeTopicSettings(topicSettings);
   await pubsub.close();
   await disconnectDatabase();
   process.exit(0);

@@ -4,37 +4,14 @@
 // with CommonMark's rules where they matter for such text (a `1.`-style marker other than
 // `1.` does not interrupt a paragraph, `_` inside a word is not emphasis, setext headings).
 // It is not a full Markdown implementation, and needs none for this: no dependency.
+import { mergeSpans, parseInline, spansText } from './markdown-inline.js';
+import type { HeadingLevel, InlineSpan, MarkdownBlock } from './markdown-types.js';
 
-export interface InlineSpan {
-  text: string;
-  bold: boolean;
-  italic: boolean;
-  code: boolean;
-}
-
-export type HeadingLevel = 1 | 2 | 3 | 4 | 5 | 6;
-
-export type MarkdownBlock =
-  | { type: 'heading'; level: HeadingLevel; text: string; spans: InlineSpan[] }
-  | { type: 'paragraph'; text: string; spans: InlineSpan[] }
-  | {
-      type: 'listItem';
-      ordered: boolean;
-      /** The marker as written for an ordered item (`3.`, `2)`), or `-`/`*`/`+` for a bullet. */
-      marker: string;
-      /** The ordered item's number, null for a bullet. */
-      number: number | null;
-      /** Nesting depth, 0 for a top-level item. */
-      level: number;
-      /** Items of one list (consecutive items, blank lines allowed between them) share an id. */
-      listId: number;
-      text: string;
-      spans: InlineSpan[];
-    }
-  /** A fenced or indented code block: its lines as written, no inline parsing. */
-  | { type: 'code'; language: string | null; lines: string[] };
+export { parseInline, spansText, stripInline } from './markdown-inline.js';
+export type { HeadingLevel, InlineSpan, MarkdownBlock } from './markdown-types.js';
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*([^`\s]*)[^`]*$/;
+const CLOSING_FENCE = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
 const ATX_HEADING = /^ {0,3}(#{1,6})(?=[ \t]|$)(.*)$/;
 const THEMATIC_BREAK = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
 const SETEXT_H1 = /^ {0,3}=+[ \t]*$/;
@@ -44,189 +21,230 @@ const QUOTE = /^ {0,3}>[ \t]?(.*)$/;
 const TABLE_ROW = /^[ \t]*\|.*\|[ \t]*$/;
 const TABLE_DELIMITER = /^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;
 const LINK_DEFINITION = /^ {0,3}\[[^\]]+\]:[ \t]*\S+/;
+const CODE_INDENT = /^(?: {4}|\t)/;
+
+/** A list item still taking lines. */
+interface OpenItem {
+  ordered: boolean;
+  marker: string;
+  number: number | null;
+  level: number;
+  contentIndent: number;
+  lines: string[];
+}
+
+export function parseMarkdownBlocks(markdown: string): MarkdownBlock[] {
+  const lines = markdown.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').split('\n');
+  return new BlockParser(lines).parse();
+}
+
+/**
+ * The parser's state between lines: the paragraph and list item being collected and the
+ * open list. Each `take…` method handles a line of its kind and says whether it did.
+ */
+class BlockParser {
+  private readonly blocks: MarkdownBlock[] = [];
+  private paragraph: string[] = [];
+  private item: OpenItem | null = null;
+  // Open list: the indents of its open levels, its id, whether a blank line came since the last line.
+  private listIndents: number[] = [];
+  private listId = 0;
+  private listOrderedAtTop: boolean | null = null;
+  private listOpen = false;
+  private blankSinceItemLine = false;
+
+  constructor(private readonly lines: string[]) {}
+
+  parse(): MarkdownBlock[] {
+    for (let i = 0; i < this.lines.length; i++) i = this.parseLine(i);
+    this.closeAll();
+    return this.blocks;
+  }
+
+  /** Handles line `i` (and the lines after it that belong to the same block); returns the last line used. */
+  private parseLine(i: number): number {
+    const line = this.lines[i];
+    const fence = FENCE.exec(line);
+    if (fence) return this.takeFencedCode(i, fence);
+    if (line.trim() === '') {
+      this.flushParagraph();
+      if (this.item) this.blankSinceItemLine = true;
+      return i;
+    }
+    if (this.takeAtxHeading(line)) return i;
+    if (this.takeSetextUnderline(line)) return i;
+    if (THEMATIC_BREAK.test(line)) {
+      this.closeAll();
+      return i;
+    }
+    if (LINK_DEFINITION.test(line) && this.paragraph.length === 0) return i;
+    if (this.takeListItem(line)) return i;
+    if (this.takeItemContinuation(line)) return i;
+
+    // Anything else ends an open list.
+    if (this.listOpen) this.closeList();
+
+    if (this.takeTableRow(line)) return i;
+    // Indented code (4+ spaces, not inside a paragraph or list).
+    if (this.paragraph.length === 0 && CODE_INDENT.test(line)) return this.takeIndentedCode(i);
+    this.paragraph.push(stripQuote(line.trim()));
+    return i;
+  }
+
+  /** Fenced code: everything up to the closing fence (or the end) as written. */
+  private takeFencedCode(i: number, fence: RegExpExecArray): number {
+    this.closeAll();
+    const marker = fence[1];
+    const code: string[] = [];
+    let j = i + 1;
+    for (; j < this.lines.length; j++) {
+      const close = CLOSING_FENCE.exec(this.lines[j]);
+      if (close && close[1][0] === marker[0] && close[1].length >= marker.length) break;
+      code.push(this.lines[j]);
+    }
+    this.blocks.push({ type: 'code', language: fence[2] || null, lines: code });
+    return j;
+  }
+
+  private takeIndentedCode(i: number): number {
+    const code: string[] = [];
+    let j = i;
+    for (; j < this.lines.length && (CODE_INDENT.test(this.lines[j]) || this.lines[j].trim() === ''); j++) {
+      code.push(this.lines[j].replace(CODE_INDENT, ''));
+    }
+    while (code.length > 0 && code[code.length - 1].trim() === '') code.pop();
+    this.blocks.push({ type: 'code', language: null, lines: code });
+    return j - 1;
+  }
+
+  private takeAtxHeading(line: string): boolean {
+    const heading = ATX_HEADING.exec(line);
+    if (!heading) return false;
+    this.closeAll();
+    const content = heading[2].replace(/[ \t]+#+[ \t]*$/, '').replace(/^[ \t]*#+[ \t]*$/, '').trim();
+    const spans = parseInline(content);
+    this.blocks.push({ type: 'heading', level: heading[1].length as HeadingLevel, text: spansText(spans), spans });
+    return true;
+  }
+
+  /** Setext headings: a paragraph underlined with === or ---. */
+  private takeSetextUnderline(line: string): boolean {
+    if (this.paragraph.length === 0 || !(SETEXT_H1.test(line) || SETEXT_H2.test(line))) return false;
+    const spans = parseInline(this.paragraph.join(' '));
+    this.paragraph = [];
+    this.closeList();
+    this.blocks.push({ type: 'heading', level: SETEXT_H1.test(line) ? 1 : 2, text: spansText(spans), spans });
+    return true;
+  }
+
+  private takeListItem(line: string): boolean {
+    const listMatch = LIST_ITEM.exec(line);
+    if (!listMatch) return false;
+    const marker = listMatch[2];
+    const ordered = /\d/.test(marker[0]);
+    const number = ordered ? Number.parseInt(marker, 10) : null;
+    const content = listMatch[3] ?? '';
+    // CommonMark: inside a paragraph, only a non-empty item (and for an ordered one, a `1.`) starts a list.
+    const interrupts = content.trim() !== '' && (!ordered || number === 1);
+    if (this.paragraph.length > 0 && !interrupts) return false;
+    this.flushParagraph();
+    const indent = indentWidth(listMatch[1]);
+    this.flushItem();
+    const level = this.listLevelFor(indent, ordered);
+    this.item = {
+      ordered,
+      marker,
+      number,
+      level,
+      contentIndent: indent + marker.length + 1,
+      lines: content.trim() === '' ? [] : [content.trim()],
+    };
+    this.blankSinceItemLine = false;
+    return true;
+  }
+
+  /** The nesting level of an item at `indent`, opening a list (or a level of one) as needed. */
+  private listLevelFor(indent: number, ordered: boolean): number {
+    // A top-level item of the other kind (bullet after numbered) starts a new list.
+    const topLevel = this.listIndents.length === 0 || indent <= this.listIndents[0];
+    if (this.listOpen && topLevel && this.listOrderedAtTop !== null && this.listOrderedAtTop !== ordered) this.closeList();
+    if (!this.listOpen) {
+      this.listOpen = true;
+      this.listId++;
+      this.listIndents = [];
+    }
+    const indents = this.listIndents;
+    while (indents.length > 0 && indent < indents[indents.length - 1]) indents.pop();
+    if (indents.length === 0 || indent > indents[indents.length - 1]) indents.push(indent);
+    const level = indents.length - 1;
+    if (level === 0) this.listOrderedAtTop = ordered;
+    return level;
+  }
+
+  /** A line inside a list item: right after it (lazy continuation) or indented under it. */
+  private takeItemContinuation(line: string): boolean {
+    const item = this.item;
+    if (!item || this.paragraph.length > 0) return false;
+    const indent = indentWidth(/^[ \t]*/.exec(line)![0]);
+    if (this.blankSinceItemLine && indent < Math.min(item.contentIndent, 2)) return false;
+    item.lines.push(stripQuote(line.trim()));
+    this.blankSinceItemLine = false;
+    return true;
+  }
+
+  /** A table row becomes a paragraph of its cells joined by ` | `; the delimiter row is dropped. */
+  private takeTableRow(line: string): boolean {
+    if (!TABLE_ROW.test(line)) return false;
+    this.flushParagraph();
+    if (TABLE_DELIMITER.test(line)) return true;
+    const cells = splitTableRow(line);
+    const spans = joinSpans(cells.map((cell) => parseInline(cell)), ' | ');
+    if (spans.length > 0) this.blocks.push({ type: 'paragraph', text: spansText(spans), spans });
+    return true;
+  }
+
+  private flushParagraph(): void {
+    if (this.paragraph.length === 0) return;
+    const spans = parseInline(this.paragraph.join(' '));
+    this.blocks.push({ type: 'paragraph', text: spansText(spans), spans });
+    this.paragraph = [];
+  }
+
+  private flushItem(): void {
+    const item = this.item;
+    if (!item) return;
+    const spans = parseInline(item.lines.join(' '));
+    this.blocks.push({
+      type: 'listItem',
+      ordered: item.ordered,
+      marker: item.marker,
+      number: item.number,
+      level: item.level,
+      listId: this.listId,
+      text: spansText(spans),
+      spans,
+    });
+    this.item = null;
+  }
+
+  private closeList(): void {
+    this.flushItem();
+    this.listOpen = false;
+    this.listIndents = [];
+    this.listOrderedAtTop = null;
+  }
+
+  private closeAll(): void {
+    this.flushParagraph();
+    this.closeList();
+  }
+}
 
 /** Columns of leading whitespace (a tab counts to the next multiple of 4). */
 function indentWidth(ws: string): number {
   let width = 0;
   for (const ch of ws) width = ch === '\t' ? width + 4 - (width % 4) : width + 1;
   return width;
-}
-
-export function parseMarkdownBlocks(markdown: string): MarkdownBlock[] {
-  const lines = markdown.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').split('\n');
-  const blocks: MarkdownBlock[] = [];
-
-  let paragraph: string[] = [];
-  let item: { ordered: boolean; marker: string; number: number | null; level: number; contentIndent: number; lines: string[] } | null =
-    null;
-  // Open list: the indents of its open levels, its id, whether a blank line came since the last line.
-  let listIndents: number[] = [];
-  let listId = 0;
-  let listOrderedAtTop: boolean | null = null;
-  let listOpen = false;
-  let blankSinceItemLine = false;
-
-  const flushParagraph = () => {
-    if (paragraph.length > 0) {
-      const spans = parseInline(paragraph.join(' '));
-      blocks.push({ type: 'paragraph', text: spansText(spans), spans });
-      paragraph = [];
-    }
-  };
-  const flushItem = () => {
-    if (item) {
-      const spans = parseInline(item.lines.join(' '));
-      blocks.push({
-        type: 'listItem',
-        ordered: item.ordered,
-        marker: item.marker,
-        number: item.number,
-        level: item.level,
-        listId,
-        text: spansText(spans),
-        spans,
-      });
-      item = null;
-    }
-  };
-  const closeList = () => {
-    flushItem();
-    listOpen = false;
-    listIndents = [];
-    listOrderedAtTop = null;
-  };
-  const closeAll = () => {
-    flushParagraph();
-    closeList();
-  };
-
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-
-    // Fenced code: everything up to the closing fence (or the end) as written.
-    const fence = FENCE.exec(line);
-    if (fence) {
-      closeAll();
-      const marker = fence[1];
-      const code: string[] = [];
-      let j = i + 1;
-      for (; j < lines.length; j++) {
-        const close = /^ {0,3}(`{3,}|~{3,})[ \t]*$/.exec(lines[j]);
-        if (close && close[1][0] === marker[0] && close[1].length >= marker.length) break;
-        code.push(lines[j]);
-      }
-      blocks.push({ type: 'code', language: fence[2] || null, lines: code });
-      i = j;
-      continue;
-    }
-
-    if (line.trim() === '') {
-      flushParagraph();
-      if (item) blankSinceItemLine = true;
-      continue;
-    }
-
-    const heading = ATX_HEADING.exec(line);
-    if (heading) {
-      closeAll();
-      const content = heading[2].replace(/[ \t]+#+[ \t]*$/, '').replace(/^[ \t]*#+[ \t]*$/, '').trim();
-      const spans = parseInline(content);
-      blocks.push({ type: 'heading', level: heading[1].length as HeadingLevel, text: spansText(spans), spans });
-      continue;
-    }
-
-    // Setext headings: a paragraph underlined with === or ---.
-    if (paragraph.length > 0 && (SETEXT_H1.test(line) || SETEXT_H2.test(line))) {
-      const spans = parseInline(paragraph.join(' '));
-      paragraph = [];
-      closeList();
-      blocks.push({ type: 'heading', level: SETEXT_H1.test(line) ? 1 : 2, text: spansText(spans), spans });
-      continue;
-    }
-
-    if (THEMATIC_BREAK.test(line)) {
-      closeAll();
-      continue;
-    }
-
-    if (LINK_DEFINITION.test(line) && paragraph.length === 0) continue;
-
-    const listMatch = LIST_ITEM.exec(line);
-    if (listMatch) {
-      const marker = listMatch[2];
-      const ordered = /\d/.test(marker[0]);
-      const number = ordered ? Number.parseInt(marker, 10) : null;
-      const content = listMatch[3] ?? '';
-      // CommonMark: inside a paragraph, only a non-empty item (and for an ordered one, a `1.`) starts a list.
-      const interrupts = content.trim() !== '' && (!ordered || number === 1);
-      if (paragraph.length === 0 || interrupts) {
-        flushParagraph();
-        const indent = indentWidth(listMatch[1]);
-        flushItem();
-        // A top-level item of the other kind (bullet after numbered) starts a new list.
-        const topLevel = listIndents.length === 0 || indent <= listIndents[0];
-        if (listOpen && topLevel && listOrderedAtTop !== null && listOrderedAtTop !== ordered) closeList();
-        if (!listOpen) {
-          listOpen = true;
-          listId++;
-          listIndents = [];
-        }
-        while (listIndents.length > 0 && indent < listIndents[listIndents.length - 1]) listIndents.pop();
-        if (listIndents.length === 0 || indent > listIndents[listIndents.length - 1]) listIndents.push(indent);
-        const level = listIndents.length - 1;
-        if (level === 0) listOrderedAtTop = ordered;
-        item = {
-          ordered,
-          marker,
-          number,
-          level,
-          contentIndent: indent + marker.length + 1,
-          lines: content.trim() === '' ? [] : [content.trim()],
-        };
-        blankSinceItemLine = false;
-        continue;
-      }
-    }
-
-    // A line inside a list item: right after it (lazy continuation) or indented under it.
-    if (item && paragraph.length === 0) {
-      const indent = indentWidth(/^[ \t]*/.exec(line)![0]);
-      if (!blankSinceItemLine || indent >= Math.min(item.contentIndent, 2)) {
-        item.lines.push(stripQuote(line.trim()));
-        blankSinceItemLine = false;
-        continue;
-      }
-    }
-
-    // Anything else ends an open list.
-    if (listOpen) closeList();
-
-    if (TABLE_ROW.test(line)) {
-      flushParagraph();
-      if (TABLE_DELIMITER.test(line)) continue;
-      const cells = splitTableRow(line);
-      const spans = joinSpans(cells.map((cell) => parseInline(cell)), ' | ');
-      if (spans.length > 0) blocks.push({ type: 'paragraph', text: spansText(spans), spans });
-      continue;
-    }
-
-    // Indented code (4+ spaces, not inside a paragraph or list).
-    if (paragraph.length === 0 && /^(?: {4}|\t)/.test(line)) {
-      const code: string[] = [];
-      let j = i;
-      for (; j < lines.length && (/^(?: {4}|\t)/.test(lines[j]) || lines[j].trim() === ''); j++) {
-        code.push(lines[j].replace(/^(?: {4}|\t)/, ''));
-      }
-      while (code.length > 0 && code[code.length - 1].trim() === '') code.pop();
-      blocks.push({ type: 'code', language: null, lines: code });
-      i = j - 1;
-      continue;
-    }
-
-    paragraph.push(stripQuote(line.trim()));
-  }
-  closeAll();
-  return blocks;
 }
 
 /** `> quoted` (any depth) to its text; quotes become plain paragraphs. */
@@ -263,219 +281,4 @@ function joinSpans(parts: InlineSpan[][], separator: string): InlineSpan[] {
     out.push(...spans);
   });
   return mergeSpans(out);
-}
-
-export function spansText(spans: InlineSpan[]): string {
-  return spans.map((span) => span.text).join('');
-}
-
-// ---------------------------------------------------------------------------------------
-// Inline Markdown: emphasis becomes span styles, code spans keep their text, links and
-// images keep their text (the URL is dropped), autolinks keep their URL, HTML stays as text.
-
-interface InlineStyle {
-  bold: boolean;
-  italic: boolean;
-}
-
-const ESCAPABLE = /[!-/:-@[-`{-~]/;
-
-export function parseInline(source: string): InlineSpan[] {
-  return mergeSpans(parseInlineWith(source.replace(/\s+/g, ' ').trim(), { bold: false, italic: false }));
-}
-
-/** Plain text of inline Markdown: `**a** [b](c)` → `a b`. */
-export function stripInline(source: string): string {
-  return spansText(parseInline(source));
-}
-
-function parseInlineWith(src: string, style: InlineStyle): InlineSpan[] {
-  const out: InlineSpan[] = [];
-  let buffer = '';
-  const flush = () => {
-    if (buffer) out.push({ text: buffer, bold: style.bold, italic: style.italic, code: false });
-    buffer = '';
-  };
-
-  let i = 0;
-  while (i < src.length) {
-    const ch = src[i];
-
-    if (ch === '\\' && i + 1 < src.length && ESCAPABLE.test(src[i + 1])) {
-      buffer += src[i + 1];
-      i += 2;
-      continue;
-    }
-
-    if (ch === '`') {
-      const run = /^`+/.exec(src.slice(i))![0];
-      const close = findBacktickRun(src, i + run.length, run.length);
-      if (close >= 0) {
-        flush();
-        let code = src.slice(i + run.length, close);
-        if (code.length > 2 && code.startsWith(' ') && code.endsWith(' ') && code.trim() !== '') code = code.slice(1, -1);
-        out.push({ text: code, bold: style.bold, italic: style.italic, code: true });
-        i = close + run.length;
-      } else {
-        buffer += run;
-        i += run.length;
-      }
-      continue;
-    }
-
-    if (ch === '[' || (ch === '!' && src[i + 1] === '[')) {
-      const start = ch === '!' ? i + 1 : i;
-      const link = matchLink(src, start);
-      if (link) {
-        flush();
-        // An image keeps its alt text; a link's text may itself hold emphasis.
-        if (ch === '!') buffer += link.text;
-        else out.push(...parseInlineWith(link.text, style));
-        i = link.end;
-        continue;
-      }
-      buffer += ch;
-      i++;
-      continue;
-    }
-
-    if (ch === '<') {
-      const auto = /^<((?:https?|ftp|mailto):[^\s<>]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)>/i.exec(src.slice(i));
-      if (auto) {
-        buffer += auto[1];
-        i += auto[0].length;
-        continue;
-      }
-      buffer += ch;
-      i++;
-      continue;
-    }
-
-    if (ch === '~' && src[i + 1] === '~') {
-      const close = src.indexOf('~~', i + 2);
-      if (close > i + 2 && !/\s/.test(src[i + 2]) && !/\s/.test(src[close - 1])) {
-        flush();
-        out.push(...parseInlineWith(src.slice(i + 2, close), style));
-        i = close + 2;
-        continue;
-      }
-    }
-
-    if (ch === '*' || ch === '_') {
-      const run = ch === '*' ? /^\*+/.exec(src.slice(i))![0] : /^_+/.exec(src.slice(i))![0];
-      const emphasis = matchEmphasis(src, i, ch, Math.min(run.length, 3));
-      if (emphasis) {
-        flush();
-        const inner: InlineStyle = {
-          bold: style.bold || emphasis.length >= 2,
-          italic: style.italic || emphasis.length !== 2,
-        };
-        out.push(...parseInlineWith(src.slice(i + emphasis.length, emphasis.close), inner));
-        i = emphasis.close + emphasis.length;
-        continue;
-      }
-      buffer += run;
-      i += run.length;
-      continue;
-    }
-
-    buffer += ch;
-    i++;
-  }
-  flush();
-  return out;
-}
-
-function findBacktickRun(src: string, from: number, length: number): number {
-  for (let j = from; j < src.length; j++) {
-    if (src[j] !== '`') continue;
-    let k = j;
-    while (k < src.length && src[k] === '`') k++;
-    if (k - j === length) return j;
-    j = k;
-  }
-  return -1;
-}
-
-/** `[text](url "title")`, `[text][ref]` or `[text][]` starting at `start` (the `[`). */
-function matchLink(src: string, start: number): { text: string; end: number } | null {
-  let depth = 0;
-  let j = start;
-  for (; j < src.length; j++) {
-    if (src[j] === '\\') {
-      j++;
-      continue;
-    }
-    if (src[j] === '[') depth++;
-    else if (src[j] === ']' && --depth === 0) break;
-  }
-  if (j >= src.length) return null;
-  const text = src.slice(start + 1, j);
-  const after = j + 1;
-  if (src[after] === '(') {
-    let parens = 0;
-    for (let k = after; k < src.length; k++) {
-      if (src[k] === '\\') {
-        k++;
-        continue;
-      }
-      if (src[k] === '(') parens++;
-      else if (src[k] === ')' && --parens === 0) return { text, end: k + 1 };
-    }
-    return null;
-  }
-  if (src[after] === '[') {
-    const close = src.indexOf(']', after);
-    if (close > 0 && !text.startsWith('^')) return { text, end: close + 1 };
-  }
-  return null;
-}
-
-/**
- * An emphasis run of `length` (1: italic, 2: bold, 3: both) opening at `start`, closed by
- * the same run later in the text. An opener must be followed, and a closer preceded, by a
- * non-space; `_` does not open or close inside a word (snake_case stays as written).
- */
-function matchEmphasis(src: string, start: number, ch: string, length: number): { length: number; close: number } | null {
-  for (let len = length; len >= 1; len--) {
-    const open = start + len;
-    if (open >= src.length || /\s/.test(src[open])) continue;
-    if (ch === '_' && start > 0 && /[\p{L}\p{N}]/u.test(src[start - 1])) return null;
-    const delimiter = ch.repeat(len);
-    for (let j = open + 1; j <= src.length - len; j++) {
-      if (src[j - 1] === '\\') continue;
-      if (src.startsWith(delimiter, j) && !/\s/.test(src[j - 1])) {
-        // Skip a longer run (`**` when looking for `*`) unless it closes exactly here.
-        if (src[j + len] === ch && len < 3) {
-          const longer = /^[*_]+/.exec(src.slice(j))![0].length;
-          if (longer !== len && longer < len + 2) {
-            j += longer - 1;
-            continue;
-          }
-        }
-        if (ch === '_' && j + len < src.length && /[\p{L}\p{N}]/u.test(src[j + len])) continue;
-        // Skip code spans inside: a delimiter between backticks is not a closer.
-        if (insideCodeSpan(src, open, j)) continue;
-        return { length: len, close: j };
-      }
-    }
-  }
-  return null;
-}
-
-function insideCodeSpan(src: string, from: number, at: number): boolean {
-  let ticks = 0;
-  for (let k = from; k < at; k++) if (src[k] === '`') ticks++;
-  return ticks % 2 === 1;
-}
-
-function mergeSpans(spans: InlineSpan[]): InlineSpan[] {
-  const out: InlineSpan[] = [];
-  for (const span of spans) {
-    if (!span.text) continue;
-    const last = out[out.length - 1];
-    if (last && last.bold === span.bold && last.italic === span.italic && last.code === span.code) last.text += span.text;
-    else out.push({ ...span });
-  }
-  return out;
 }

@@ -1,6 +1,5 @@
 // Planning with a budget (seed 004: the plan answers within 2 s): an LLM planner when
 // one is configured, abandoned for the local planner when it is late or fails.
-import { logger } from '../../logger.js';
 import type { ChatClient } from '../providers/types.js';
 import { planWithLlm } from './llm.js';
 import { planLocally } from './local.js';
@@ -14,6 +13,8 @@ export interface PlannerSettings {
   /** Unset: the local planner only. */
   chat?: ChatClient;
   budgetMs: number;
+  /** Told when the LLM planner missed the budget or failed and the local plan was used instead. */
+  onFallback?: (planner: string, reason: string) => void;
 }
 
 export async function makePlan(context: PlanContext, settings: PlannerSettings): Promise<PlanOutcome> {
@@ -24,7 +25,7 @@ export async function makePlan(context: PlanContext, settings: PlannerSettings):
     return { ...plan, planner: settings.chat.name, fellBack: false };
   } catch (error) {
     const reason = budget.aborted ? `missed the ${settings.budgetMs} ms budget` : (error as Error).message;
-    logger.warn({ planner: settings.chat.name, reason }, 'LLM planner fell back to the local planner');
+    settings.onFallback?.(settings.chat.name, reason);
     return { ...planLocally(context), planner: 'local', fellBack: true };
   }
 }

@@ -1,10 +1,9 @@
 // The configured text provider: `local` (default), or an LLM through its official SDK.
-import type { ReportsConfig } from '../../config.js';
 import { createAnthropicChat } from './anthropic.js';
 import { llmWriter } from './llm.js';
 import { localWriter } from './local.js';
 import { createOpenAiChat } from './openai.js';
-import type { ChatClient, ReportWriter } from './types.js';
+import type { ChatClient, ProviderSettings, ReportWriter } from './types.js';
 
 export * from './types.js';
 export { localWriter } from './local.js';
@@ -15,16 +14,16 @@ export interface Providers {
   chat: ChatClient | undefined;
 }
 
-export function createProviders(config: Pick<ReportsConfig, 'provider' | 'baseUrl' | 'apiKey' | 'model'>): Providers {
+export function createProviders(settings: ProviderSettings): Providers {
   let chat: ChatClient | undefined;
-  switch (config.provider) {
+  switch (settings.provider) {
     case 'local':
       return { writer: localWriter, chat: undefined };
     case 'openai':
-      chat = createOpenAiChat({ baseUrl: config.baseUrl, apiKey: config.apiKey, model: config.model! });
+      chat = createOpenAiChat({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, model: settings.model! });
       break;
     case 'anthropic':
-      chat = createAnthropicChat({ baseUrl: config.baseUrl, apiKey: config.apiKey!, model: config.model! });
+      chat = createAnthropicChat({ baseUrl: settings.baseUrl, apiKey: settings.apiKey!, model: settings.model! });
       break;
   }
   return { writer: llmWriter(chat), chat };

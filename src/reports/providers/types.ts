@@ -5,6 +5,15 @@ import type { Language, PlanSection } from '../planner/types.js';
 
 export type ProviderName = 'local' | 'openai' | 'anthropic';
 
+/** Which provider writes (and plans) reports, and how to reach it. */
+export interface ProviderSettings {
+  provider: ProviderName;
+  /** Any OpenAI-compatible endpoint (or an Anthropic-compatible one); unset: the vendor's. */
+  baseUrl: string | undefined;
+  apiKey: string | undefined;
+  model: string | undefined;
+}
+
 export interface ChatRequest {
   system: string;
   user: string;

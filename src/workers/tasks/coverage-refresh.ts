@@ -3,18 +3,12 @@
 // keyed by task id, so an attempt that ran twice (a worker died after committing)
 // still leaves one entry.
 import pRetry, { AbortError } from 'p-retry';
-import { z } from 'zod';
-import { db } from '../../db.js';
-import { computeAndRecordCoverage } from '../../resolvers/coverage.js';
-import { defineTask, NonRetryableError, payloadParser } from '../task-definition.js';
+import { db } from '../../platform/db.js';
+import { computeAndRecordCoverage } from '../../resolvers/coverage/coverage.js';
+import { coverageRefresh } from '../../resolvers/coverage/refresh.js';
+import { defineTask, NonRetryableError } from '../task-registry.js';
 
-const payloadSchema = z.object({ agentId: z.string().uuid() });
-
-export const coverageRefresh = defineTask({
-  type: 'coverage_refresh',
-  timeoutSeconds: 300,
-  maxAttempts: 3,
-  parsePayload: payloadParser(payloadSchema),
+export const coverageRefreshTask = defineTask(coverageRefresh, {
   async run({ agentId }, { task, signal, reportProgress, pubsub }) {
     reportProgress(5, 'loading agent');
     const agent = await db().agent.findUnique({ where: { id: agentId }, select: { id: true } });

@@ -1,15 +1,19 @@
-// The task types this service runs, by name.
-import type { TaskDefinition } from '../task-definition.js';
-import { coverageRefresh } from './coverage-refresh.js';
-import { reportGeneration } from './report-generation.js';
-import { webhookDelivery } from './webhook-delivery.js';
+// The task types this service runs. Each type's spec lives with the domain that enqueues it;
+// its handler lives here, one file per type.
+import type { ReportWriter } from '../../reports/providers/types.js';
+import type { WebhookSettings } from '../../resolvers/tasks/webhooks.js';
+import { taskRegistry, type TaskDefinition, type TaskRegistry } from '../task-registry.js';
+import { coverageRefreshTask } from './coverage-refresh.js';
+import { reportGenerationTask } from './report-generation.js';
+import { webhookDeliveryTask } from './webhook-delivery.js';
 
-export const taskDefinitions: ReadonlyMap<string, TaskDefinition<any>> = new Map(
-  [coverageRefresh, reportGeneration, webhookDelivery].map((definition) => [definition.type, definition as TaskDefinition<any>]),
-);
+export interface ServiceTaskSettings {
+  /** Its writer writes report sections (the configured text provider). */
+  topicSettings: { writer: ReportWriter };
+  webhooks: WebhookSettings;
+}
 
-export function taskDefinition(type: string): TaskDefinition<any> {
-  const definition = taskDefinitions.get(type);
-  if (!definition) throw new Error(`unknown task type ${type}`);
-  return definition;
+/** The service's task types, and `extra` ones (the tests' own). */
+export function serviceTaskRegistry(settings: ServiceTaskSettings, extra: readonly TaskDefinition[] = []): TaskRegistry {
+  return taskRegistry([coverageRefreshTask, reportGenerationTask(settings.topicSettings), webhookDeliveryTask(settings.webhooks), ...extra]);
 }

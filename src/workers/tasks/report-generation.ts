@@ -3,21 +3,18 @@
 // and saves the artifact. Steps: starting → writing section k of n → exporting → saving →
 // completed, on both the task (reportProgress) and the topic row (+ topicUpdated).
 // Idempotent per task: the artifact is keyed by the task, so a re-run replaces it.
-import { z } from 'zod';
-import { db } from '../../db.js';
+import { db } from '../../platform/db.js';
+import { toGlobalId } from '../../platform/ids.js';
 import { exportReport } from '../../reports/export/index.js';
-import { languageOf } from '../../reports/planner/types.js';
+import { languageOf, type PlanSection } from '../../reports/planner/types.js';
 import { escapeMarkdown } from '../../reports/providers/local.js';
-import { ProviderError, type SectionSource } from '../../reports/providers/types.js';
-import { toGlobalId } from '../../resolvers/ids.js';
-import { saveArtifactAndComplete } from '../../resolvers/topic-artifacts.js';
-import { sectionSources } from '../../resolvers/topic-knowledge.js';
-import { failTopicRun, publishTopicUpdated, recordTopicStep, startTopicRun } from '../../resolvers/topic-progress.js';
-import { parseSections } from '../../resolvers/topic-sections.js';
-import { topicSettings } from '../../resolvers/topic-settings.js';
-import { defineTask, NonRetryableError, payloadParser, type TaskHelpers } from '../task-definition.js';
-
-const payloadSchema = z.object({ topicId: z.string().uuid() });
+import { ProviderError, type ReportWriter } from '../../reports/providers/types.js';
+import { saveArtifactAndComplete } from '../../resolvers/topics/artifacts.js';
+import { sectionSources } from '../../resolvers/topics/knowledge.js';
+import { failTopicOfEndedTask, failTopicRun, publishTopicUpdated, recordTopicStep, startTopicRun } from '../../resolvers/topics/progress.js';
+import { reportGeneration } from '../../resolvers/topics/report-task.js';
+import { parseSections } from '../../resolvers/topics/sections.js';
+import { defineTask, NonRetryableError, type TaskHelpers } from '../task-registry.js';
 
 /** Progress bands: sections fill 5–85 %, export and save the rest. */
 const WRITING_FROM = 5;
@@ -27,49 +24,68 @@ class Superseded extends NonRetryableError {}
 
 const REFERENCES = { ko: '참고 문헌', en: 'References' } as const;
 
-async function generate(topicId: string, helpers: TaskHelpers) {
-  const { task, signal, pubsub } = helpers;
+interface TopicToWrite {
+  id: string;
+  topic: string;
+  plan: string | null;
+  agentId: string | null;
+  sections: PlanSection[];
+}
+
+async function loadTopic(topicId: string, taskId: string): Promise<TopicToWrite> {
   const topic = await db().topic.findUnique({
     where: { id: topicId },
     select: { id: true, topic: true, plan: true, sections: true, agentId: true, taskId: true },
   });
   if (!topic) throw new NonRetryableError('the topic was deleted');
-  if (topic.taskId !== task.id) throw new Superseded('superseded by a newer generation of this topic');
+  if (topic.taskId !== taskId) throw new Superseded('superseded by a newer generation of this topic');
   const sections = parseSections(topic.sections);
   if (sections.length === 0) throw new NonRetryableError('the plan has no sections');
-  const settings = await topicSettings();
-  const language = languageOf(topic.topic);
-  const runStarted = Date.now();
+  return { ...topic, sections };
+}
 
-  const step = async (percent: number, currentStep: string) => {
+/** A step on the task and on the topic, with an estimate extrapolated from the work done so far. */
+function stepper(topic: TopicToWrite, helpers: TaskHelpers) {
+  const runStarted = Date.now();
+  return async (percent: number, currentStep: string) => {
     helpers.reportProgress(percent, currentStep);
-    // Extrapolated from the work done so far once there is some.
     const elapsed = Date.now() - runStarted;
     const estimatedCompletion = percent > WRITING_FROM ? new Date(Date.now() + (elapsed * (100 - percent)) / percent) : undefined;
-    if (!(await recordTopicStep(topic.id, task.id, { progressPercent: Math.round(percent), currentStep, estimatedCompletion }, pubsub))) {
+    const step = { progressPercent: Math.round(percent), currentStep, estimatedCompletion };
+    if (!(await recordTopicStep(topic.id, helpers.task.id, step, helpers.pubsub))) {
       throw new Superseded('the topic is no longer generating for this task');
     }
   };
+}
 
-  if (!(await startTopicRun(topic.id, task.id, pubsub))) throw new Superseded('superseded by a newer generation of this topic');
-  await step(2, 'starting');
-
+/** The report's Markdown: a heading per section, each written from the agent's sources, then the references. */
+async function writeMarkdown(topic: TopicToWrite, writer: ReportWriter, helpers: TaskHelpers, step: ReturnType<typeof stepper>): Promise<string> {
+  const language = languageOf(topic.topic);
+  const { sections } = topic;
   const parts = [`# ${escapeMarkdown(topic.topic)}`];
   const usedChunks = new Set<string>();
   const cited = new Map<string, string>();
   for (const [index, section] of sections.entries()) {
-    signal.throwIfAborted();
+    helpers.signal.throwIfAborted();
     await step(WRITING_FROM + ((WRITING_TO - WRITING_FROM) * index) / sections.length, `writing section ${index + 1} of ${sections.length}: ${section.title}`);
-    const sources: SectionSource[] = topic.agentId ? await sectionSources(topic.agentId, topic.topic, section, usedChunks) : [];
+    const sources = topic.agentId ? await sectionSources(topic.agentId, topic.topic, section, usedChunks) : [];
     for (const source of sources) cited.set(source.documentId, source.title);
     let body = '';
     const request = { topic: topic.topic, language, plan: topic.plan ?? '', section, total: sections.length, sources };
-    for await (const piece of settings.writer.writeSection(request, signal)) body += piece;
+    for await (const piece of writer.writeSection(request, helpers.signal)) body += piece;
     parts.push(`## ${section.order}. ${escapeMarkdown(section.title)}`, body.trim());
   }
   if (cited.size) parts.push(`## ${REFERENCES[language]}`, [...cited.values()].map((title) => `- ${escapeMarkdown(title)}`).join('\n'));
-  const markdown = `${parts.filter(Boolean).join('\n\n')}\n`;
+  return `${parts.filter(Boolean).join('\n\n')}\n`;
+}
 
+async function generate(topicId: string, writer: ReportWriter, helpers: TaskHelpers) {
+  const { task, signal, pubsub } = helpers;
+  const topic = await loadTopic(topicId, task.id);
+  const step = stepper(topic, helpers);
+  if (!(await startTopicRun(topic.id, task.id, pubsub))) throw new Superseded('superseded by a newer generation of this topic');
+  await step(2, 'starting');
+  const markdown = await writeMarkdown(topic, writer, helpers, step);
   await step(88, 'exporting');
   const files = await exportReport(markdown, { title: topic.topic, createdAt: new Date() });
   signal.throwIfAborted();
@@ -80,36 +96,39 @@ async function generate(topicId: string, helpers: TaskHelpers) {
   await publishTopicUpdated(pubsub, topic.id);
   return {
     artifactId: toGlobalId('Artifact', task.id),
-    sections: sections.length,
-    provider: settings.writer.name,
+    sections: topic.sections.length,
+    provider: writer.name,
     files: files.map((file) => ({ format: file.format, bytes: file.data.byteLength })),
   };
 }
 
-export const reportGeneration = defineTask({
-  type: 'report_generation',
-  timeoutSeconds: 600,
-  maxAttempts: 3,
-  parsePayload: payloadParser(payloadSchema),
-  async run({ topicId }, helpers) {
-    const { task, signal, pubsub, logger } = helpers;
-    try {
-      return await generate(topicId, helpers);
-    } catch (caught) {
-      // A provider's refusal (bad key, unknown model) will not pass on a retry.
-      const error = caught instanceof ProviderError && !caught.retryable ? new NonRetryableError(caught.message) : caught;
-      const message = error instanceof Error ? error.message : String(error);
-      // Cancel, timeout, lost lease and shutdown are the engine's to record (the after-finish hook fails the topic).
-      if (!signal.aborted && !(error instanceof Superseded)) {
-        const last = error instanceof NonRetryableError || task.attempts >= task.maxAttempts;
-        logger.warn({ err: message, last }, 'report generation attempt failed');
-        // Never hides the error itself: the after-finish hook and the sweep fail the topic too.
-        await (last
-          ? failTopicRun(topicId, task.id, `report generation failed: ${message}`, pubsub)
-          : recordTopicStep(topicId, task.id, { progressPercent: 0, currentStep: `attempt ${task.attempts} failed; retrying: ${message}`.slice(0, 500) }, pubsub)
-        ).catch((err) => logger.warn({ err: (err as Error).message }, 'could not record the failure on the topic'));
+/** Records a failed attempt on the topic: failed for good on the last attempt, else retrying. */
+async function recordFailure(topicId: string, error: unknown, helpers: TaskHelpers): Promise<void> {
+  const { task, pubsub, logger } = helpers;
+  const message = error instanceof Error ? error.message : String(error);
+  const last = error instanceof NonRetryableError || task.attempts >= task.maxAttempts;
+  logger.warn({ err: message, last }, 'report generation attempt failed');
+  // Never hides the error itself: the after-finish step and the sweep fail the topic too.
+  await (last
+    ? failTopicRun(topicId, task.id, `report generation failed: ${message}`, pubsub)
+    : recordTopicStep(topicId, task.id, { progressPercent: 0, currentStep: `attempt ${task.attempts} failed; retrying: ${message}`.slice(0, 500) }, pubsub)
+  ).catch((err) => logger.warn({ err: (err as Error).message }, 'could not record the failure on the topic'));
+}
+
+/** `settings.writer` is read at each run: the configured text provider. */
+export function reportGenerationTask(settings: { writer: ReportWriter }) {
+  return defineTask(reportGeneration, {
+    async run({ topicId }, helpers) {
+      try {
+        return await generate(topicId, settings.writer, helpers);
+      } catch (caught) {
+        // A provider's refusal (bad key, unknown model) will not pass on a retry.
+        const error = caught instanceof ProviderError && !caught.retryable ? new NonRetryableError(caught.message) : caught;
+        // Cancel, timeout, lost lease and shutdown are the engine's to record (the after-finish step fails the topic).
+        if (!helpers.signal.aborted && !(error instanceof Superseded)) await recordFailure(topicId, error, helpers);
+        throw error;
       }
-      throw error;
-    }
-  },
-});
+    },
+    onFinished: failTopicOfEndedTask,
+  });
+}

@@ -1,0 +1,96 @@
+// A minimal graphql-ws client (graphql-transport-ws over a raw WebSocket: handshake, masked
+// text frames out, frames in decoded after the run), for the fan-out benchmark only, with
+// many subscriptions per connection. Tests use graphql-ws's own client.
+import { connect, type Socket } from 'node:net';
+import type { StreamMessage } from './stream-client.js';
+import { recordPiece, type Recording } from './raw-stream.js';
+
+const COMPLETE = Buffer.from('"type":"complete"');
+
+type MessageHandler = (message: StreamMessage, receivedAt: number) => void;
+
+/** A client frame (RFC 6455 §5.2): masked, with a zero mask so the payload is unchanged. */
+function frame(text: string): Buffer {
+  const payload = Buffer.from(text);
+  const n = payload.length;
+  const header = n < 126 ? Buffer.from([0x81, 0x80 | n]) : Buffer.from([0x81, 0x80 | 126, n >> 8, n & 0xff]);
+  return Buffer.concat([header, Buffer.alloc(4), payload]);
+}
+
+type WsMessage = { id?: string; type: string; payload?: StreamMessage['payload'] };
+
+/** Server frames (unmasked text) to protocol messages, across reads. */
+function frameParser(onMessage: (message: WsMessage, receivedAt: number) => void): (bytes: Buffer, receivedAt: number) => void {
+  let pending: Buffer = Buffer.alloc(0);
+  return (bytes, receivedAt) => {
+    pending = pending.length ? Buffer.concat([pending, bytes]) : bytes;
+    for (;;) {
+      if (pending.length < 2) return;
+      let length = pending[1]! & 0x7f;
+      let offset = 2;
+      if (length === 126) [length, offset] = [pending.readUInt16BE(2), 4];
+      else if (length === 127) [length, offset] = [Number(pending.readBigUInt64BE(2)), 10];
+      if (pending.length < offset + length) return;
+      const opcode = pending[0]! & 0x0f;
+      const text = pending.toString('utf8', offset, offset + length);
+      pending = pending.subarray(offset + length);
+      if (opcode !== 1) continue;
+      onMessage(JSON.parse(text) as WsMessage, receivedAt);
+    }
+  };
+}
+
+function handshake(url: URL): Promise<{ socket: Socket; rest: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port) });
+    socket.setNoDelay(true);
+    socket.on('error', reject);
+    socket.write(
+      [`GET ${url.pathname} HTTP/1.1`, `Host: ${url.host}`, 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Protocol: graphql-transport-ws', '', ''].join('\r\n'),
+    );
+    let head = Buffer.alloc(0);
+    const onData = (bytes: Buffer) => {
+      head = Buffer.concat([head, bytes]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      if (!head.toString('latin1', 0, end).startsWith('HTTP/1.1 101')) return reject(new Error(`handshake: ${head.toString('latin1', 0, end)}`));
+      resolve({ socket, rest: head.subarray(end + 4) });
+    };
+    socket.on('data', onData);
+  });
+}
+
+export async function openWs(address: string, key: string, onMessage: MessageHandler) {
+  const url = new URL(address.replace(/^http/, 'ws').replace(/\/graphql\/stream$/, '/graphql'));
+  const { socket, rest } = await handshake(url);
+  let acked: () => void = () => {};
+  const ack = new Promise<void>((resolve) => (acked = resolve));
+  const parse = frameParser((message, receivedAt) => {
+    if (message.type === 'connection_ack') acked();
+    else if (message.type === 'next') onMessage({ event: 'next', id: message.id!, payload: message.payload }, receivedAt);
+    else if (message.type === 'complete') onMessage({ event: 'complete', id: message.id! }, receivedAt);
+  });
+  let recording: Recording | undefined;
+  socket.on('data', (bytes: Buffer) => (recording ? recordPiece(recording, bytes, Date.now()) : parse(bytes, Date.now())));
+  if (rest.length) parse(rest, Date.now());
+  socket.write(frame(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${key}` } })));
+  await ack;
+  return {
+    async subscribe(id: string, query: string, variables: Record<string, unknown>) {
+      socket.write(frame(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } })));
+    },
+    record(onComplete: () => void) {
+      recording = { pieces: [], carry: Buffer.alloc(0), onComplete, marker: COMPLETE };
+    },
+    replay() {
+      const pieces = recording?.pieces ?? [];
+      recording = undefined;
+      for (const [receivedAt, bytes] of pieces) parse(bytes, receivedAt);
+    },
+    close() {
+      socket.resetAndDestroy();
+    },
+  };
+}

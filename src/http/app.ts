@@ -1,0 +1,127 @@
+// The API: GraphQL over HTTP at /graphql (GraphiQL in a browser), with subscriptions over
+// graphql-sse (/graphql/stream in both modes, and /graphql when an event stream is preferred),
+// Apollo's multipart HTTP subscriptions and graphql-ws (a WebSocket upgrade of /graphql), plus
+// /health, /ready, /metrics and report downloads. No port is bound here: main.ts and the tests
+// do that. The app owns what lives as long as it does: the key cache, feeds, transports, metrics.
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import type { Server } from 'node:http';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import type { Registry } from 'prom-client';
+import { DEFAULT_SSE_MAX_BUFFERED_BYTES } from '../platform/config.js';
+import { databaseReachable } from '../platform/db.js';
+import { maskError } from '../platform/errors.js';
+import { createMetricsRegistry } from '../platform/metrics.js';
+import type { PubSub } from '../platform/pubsub.js';
+import { ApiKeyAuthenticator } from '../resolvers/auth/authenticator.js';
+import type { ServiceDeps } from '../resolvers/deps.js';
+import type { Context } from '../schema/builder.js';
+import { schema } from '../schema/index.js';
+import { createContext, type ContextOptions } from './context.js';
+import { createAppFeeds } from './feeds.js';
+import { createApiMetrics } from './metrics.js';
+import { operationLimits } from './operation-limits.js';
+import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
+import { routes } from './routes.js';
+import type { LiveCore } from './live/core.js';
+import { createMultipartTransport, type MultipartTransport } from './multipart/handler.js';
+import { createSseTransport, type SseTransport } from './sse/handler.js';
+import { liveTransports } from './transports-plugin.js';
+import { createWsTransport, type WsTransport } from './ws/server.js';
+import { yogaLogger } from './yoga-logging.js';
+
+export interface ServerOptions extends Omit<ServiceDeps, 'apiKeys'> {
+  /** The environment's ADMIN_API_KEY: accepted with every scope. */
+  adminApiKey: string | undefined;
+  /** Headers GraphiQL starts with (the embedded default fills in its admin key). */
+  graphiqlHeaders?: Record<string, string>;
+  /** Per event stream: past this much unread output the stream is closed (default 16 MiB). */
+  sseMaxBufferedBytes?: number;
+  /** Larger request bodies (GraphQL and graphql-sse alike) are refused with 413 (default 25 MB, as yoga's). */
+  maxRequestBodyBytes?: number;
+  /** What /metrics serves (with ROLE=all the worker adds its own metrics to it); default: a new one. */
+  metricsRegistry?: Registry;
+}
+
+export type Yoga = ReturnType<typeof createYoga<Record<string, never>, Context>>;
+
+export interface App {
+  fetch: (request: Request) => Promise<Response>;
+  yoga: Yoga;
+  /** Stop reporting ready, so load balancers drain this process before it stops. */
+  drain(): void;
+  /** Stops the feeds' polls and the revoked-key signal (the pub/sub belongs to the caller). */
+  close(): void;
+  metricsRegistry: Registry;
+  /** What every request's context carries besides its caller (for tests that call services directly). */
+  contextOptions: ContextOptions;
+  /** Serves graphql-ws on this server's /graphql upgrades (main.ts and the tests call it with their server). */
+  attachWebSockets(server: Server): void;
+}
+
+async function readiness(pubsub: PubSub): Promise<{ database: boolean; pubsub: boolean }> {
+  return { database: await databaseReachable(), pubsub: await pubsub.ping() };
+}
+
+/** yoga with our context, masking, GraphiQL (served from this process: no CDN) and plugins. */
+function createYogaServer(contextOptions: ContextOptions, graphiqlHeaders: Record<string, string> | undefined, plugins: Array<Plugin<any>>): Yoga {
+  return createYoga<Record<string, never>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    context: ({ request }) => createContext(request, contextOptions),
+    maskedErrors: { maskError: (error) => maskError(error) },
+    logging: yogaLogger,
+    landingPage: false,
+    // Our /health answers JSON; yoga's built-in probe (an empty 200) moves out of its way.
+    healthCheckEndpoint: '/healthz',
+    graphiql: {
+      title: 'Agent Growth API',
+      // GraphiQL's subscriptions ask /graphql for an event stream (graphql-sse, distinct connections).
+      subscriptionsProtocol: 'SSE',
+      headers: graphiqlHeaders ? JSON.stringify(graphiqlHeaders, null, 2) : undefined,
+      shouldPersistHeaders: false,
+    },
+    renderGraphiQL,
+    maxRequestBodySize: false, // requestBodyLimit checks it (and says why)
+    plugins,
+  });
+}
+
+export function createApp(options: ServerOptions): App {
+  const apiKeys = new ApiKeyAuthenticator(options.adminApiKey);
+  apiKeys.followRevocations(options.pubsub);
+  const feeds = createAppFeeds(options.pubsub);
+  const { pubsub, topicSettings, webhooks, taskFinished } = options;
+  const contextOptions: ContextOptions = { pubsub, topicSettings, webhooks, taskFinished, apiKeys, feeds };
+  const registry = options.metricsRegistry ?? createMetricsRegistry();
+  const metrics = createApiMetrics(registry);
+  const maxBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
+  let draining = false;
+  // The transports run operations through yoga: made right after it.
+  let transports: { sse: SseTransport; multipart: MultipartTransport; ws: WsTransport } | undefined;
+  const yoga = createYogaServer(contextOptions, options.graphiqlHeaders, [
+    routes({ contextOptions, registry, readiness: () => readiness(pubsub), draining: () => draining, sse: () => transports!.sse }),
+    liveTransports({ sse: () => transports!.sse, multipart: () => transports!.multipart }),
+    metrics.plugin,
+    requestBodyLimit(maxBodyBytes),
+    operationLimits(),
+  ]);
+  const maxBufferedBytes = options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES;
+  const live: LiveCore = { yoga, contextOptions, maxBufferedBytes, maxBodyBytes, metrics: metrics.live };
+  const ws = createWsTransport(live);
+  transports = { sse: createSseTransport(live), multipart: createMultipartTransport(live), ws };
+  return {
+    fetch: (request) => Promise.resolve(yoga.fetch(request)),
+    yoga,
+    metricsRegistry: registry,
+    contextOptions,
+    attachWebSockets: (server) => ws.attach(server),
+    drain: () => {
+      draining = true;
+    },
+    close: () => {
+      ws.close();
+      feeds.close();
+      apiKeys.close();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+// What every live transport (graphql-sse, multipart, graphql-ws) is built on: the yoga app
+// whose envelop pipeline prepares operations, the context every request gets, and the limits
+// and metrics they share.
+import type { Context } from '../../schema/builder.js';
+import type { ContextOptions } from '../context.js';
+import type { Yoga } from './start-operation.js';
+
+export type Transport = 'sse' | 'multipart' | 'ws';
+
+export interface LiveMetrics {
+  /** A stream, reservation or WebSocket opened (and later closed). */
+  opened(transport: Transport): void;
+  closed(transport: Transport): void;
+  /** A subscription started on a live transport ('error': its subscribe resolver refused it). */
+  operation(type: 'subscription', outcome: 'ok' | 'error'): void;
+}
+
+export interface LiveCore {
+  yoga: Yoga;
+  contextOptions: ContextOptions;
+  /** Per connection: past this much unwritten output it is cut off (its client resumes with afterSequence). */
+  maxBufferedBytes: number;
+  /** Request bodies, and WebSocket messages. */
+  maxBodyBytes: number;
+  metrics: LiveMetrics;
+}
+
+export type { Context };

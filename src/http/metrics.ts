@@ -1,0 +1,106 @@
+// The API's Prometheus metrics at /metrics: GraphQL operations by type and outcome, errors by
+// code, open event streams, and the task queue (queue-gauges.ts). Labels are bounded on
+// purpose: no operation names or URLs, which clients choose. Not yoga's prometheus plugin,
+// because its default labels are those.
+import type { GraphQLError, OperationTypeNode } from 'graphql';
+import { getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { ErrorCode } from '../platform/errors.js';
+import type { LiveMetrics, Transport } from './live/core.js';
+import { registerQueueGauges } from './queue-gauges.js';
+
+export interface ApiMetrics {
+  /** Counts GraphQL operations and their errors (over HTTP, and what the live transports run through envelop). */
+  plugin: Plugin;
+  /** Open streams and connections of the live transports, and the subscriptions they start. */
+  live: LiveMetrics;
+}
+
+// The contract's codes plus yoga's own request errors; anything else is counted as OTHER.
+const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST']);
+
+const codeOf = (error: GraphQLError) => {
+  const code = error.extensions?.code;
+  return typeof code === 'string' && KNOWN_CODES.has(code) ? code : 'OTHER';
+};
+
+type Labelled = { document: Parameters<typeof getOperationAST>[0]; operationName?: string | null };
+const operationType = (args: Labelled): OperationTypeNode | 'unknown' => getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
+
+/** Adds the API's metrics to the process's registry. */
+export function createApiMetrics(registry: Registry): ApiMetrics {
+  registerQueueGauges(registry);
+  const open: Record<Transport, Gauge> = {
+    sse: new Gauge({ name: 'graphql_sse_streams_open', help: 'Open graphql-sse event streams (a reservation counts).', registers: [registry] }),
+    multipart: new Gauge({ name: 'graphql_multipart_streams_open', help: 'Open multipart subscription responses.', registers: [registry] }),
+    ws: new Gauge({ name: 'graphql_ws_connections_open', help: 'Open graphql-ws WebSocket connections.', registers: [registry] }),
+  };
+  const { plugin, operations } = graphqlMetrics(registry);
+  return {
+    plugin,
+    live: {
+      opened: (transport) => open[transport].inc(),
+      closed: (transport) => open[transport].dec(),
+      operation: (type, outcome) => operations.inc({ type, outcome }),
+    },
+  };
+}
+
+function graphqlMetrics(registry: Registry) {
+  const operations = new Counter({
+    name: 'graphql_operations_total',
+    help: 'GraphQL operations executed or subscribed, by type and outcome (error: the result carried errors).',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'graphql_execution_duration_seconds',
+    help: 'Time to execute a query or mutation (after parse and validation).',
+    labelNames: ['type'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'graphql_errors_total',
+    help: 'GraphQL errors in results, by extensions.code (parse and validation failures included).',
+    labelNames: ['code'] as const,
+    registers: [registry],
+  });
+  const countErrors = (list: readonly GraphQLError[] | undefined) => list?.forEach((error) => errors.inc({ code: codeOf(error) }));
+  const plugin: Plugin = {
+    onParse: () => ({ result }) => {
+      if (result instanceof Error) errors.inc({ code: 'GRAPHQL_PARSE_FAILED' });
+    },
+    // graphql-js's own rules carry no code yet (yoga adds it later); the operation limits' do.
+    onValidate: () => ({ result }) => {
+      for (const error of result) errors.inc({ code: error.extensions?.code ? codeOf(error) : 'GRAPHQL_VALIDATION_FAILED' });
+    },
+    onExecute({ args }) {
+      const type = operationType(args);
+      const end = duration.startTimer({ type });
+      return {
+        onExecuteDone({ result }) {
+          end();
+          if (Symbol.asyncIterator in result) return; // an incremental result (@defer, not used here)
+          operations.inc({ type, outcome: result.errors?.length ? 'error' : 'ok' });
+          countErrors(result.errors);
+        },
+      };
+    },
+    onSubscribe({ args }) {
+      return {
+        onSubscribeResult({ result }) {
+          // An async iterable is a started subscription; an execution result is a refusal.
+          const errorsOf = Symbol.asyncIterator in result ? undefined : result.errors;
+          operations.inc({ type: operationType(args), outcome: errorsOf?.length ? 'error' : 'ok' });
+          countErrors(errorsOf);
+        },
+        onSubscribeError() {
+          operations.inc({ type: operationType(args), outcome: 'error' });
+        },
+      };
+    },
+  };
+  return { plugin, operations };
+}

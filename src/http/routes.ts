@@ -1,0 +1,54 @@
+// The API's routes besides /graphql, as one yoga plugin: /health, /ready, /metrics,
+// graphql-sse at /graphql/stream, and report downloads at /artifacts/….
+import type { Plugin } from 'graphql-yoga';
+import type { Registry } from 'prom-client';
+import { logger } from '../platform/logger.js';
+import { serveArtifactDownload } from './artifact-downloads.js';
+import type { ContextOptions } from './context.js';
+import type { SseTransport } from './sse/handler.js';
+
+export interface RouteOptions {
+  contextOptions: ContextOptions;
+  registry: Registry;
+  /** What /ready checks, besides draining. */
+  readiness(): Promise<{ database: boolean; pubsub: boolean }>;
+  draining(): boolean;
+  /** Made after yoga (it runs operations through yoga): asked for on each request. */
+  sse(): SseTransport;
+}
+
+export function routes(options: RouteOptions): Plugin {
+  const log = logger.child({ module: 'routes' });
+  return {
+    onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
+      const json = (body: unknown, status = 200) =>
+        new fetchAPI.Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
+      if (url.pathname === '/health') {
+        endResponse(json({ status: 'ok' }));
+      } else if (url.pathname === '/ready') {
+        return options.readiness().then((checks) => {
+          const draining = options.draining();
+          const ready = !draining && checks.database && checks.pubsub;
+          endResponse(json({ status: ready ? 'ready' : 'unavailable', draining, ...checks }, ready ? 200 : 503));
+        });
+      } else if (url.pathname === '/metrics') {
+        // Unauthenticated like the probes: counts only, no names or ids (see metrics.ts).
+        return options.registry.metrics().then(
+          (text) => endResponse(new fetchAPI.Response(text, { headers: { 'content-type': options.registry.contentType } })),
+          (error: unknown) => {
+            log.error({ err: error }, 'metrics scrape failed');
+            endResponse(new fetchAPI.Response('metrics unavailable\n', { status: 503 }));
+          },
+        );
+      } else if (url.pathname === '/graphql/stream') {
+        // Under node:http, a stream cut off for not reading closes its connection.
+        const { res } = serverContext as { res?: { destroy(): void } };
+        return options.sse().handle(request, res && (() => res.destroy())).then(endResponse);
+      } else if (url.pathname.startsWith('/artifacts/')) {
+        // Report files (Artifact.downloads), authorised like GraphQL requests.
+        return serveArtifactDownload(request, url, options.contextOptions, fetchAPI.Response).then(endResponse);
+      }
+      return undefined;
+    },
+  };
+}

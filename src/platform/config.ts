@@ -1,0 +1,187 @@
+// Every setting the service reads from the environment, parsed once with typed defaults.
+// A bad value stops the process with a message naming the variable (see main.ts).
+import path from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
+
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((value) => value === 'true' || value === '1');
+
+/** SSE_MAX_BUFFERED_BYTES's default, also what createApp uses when given none (16 MiB). */
+export const DEFAULT_SSE_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
+  ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default('.data'),
+  PUBSUB_PREFIX: z.string().default('agent-growth:'),
+  SSE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65_536).default(DEFAULT_SSE_MAX_BUFFERED_BYTES),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1_000).default(DEFAULT_HEAP_GROWING_PERCENT),
+  LOAD_DEMO_DATA: booleanFromEnv.optional(),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  TASK_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
+  TASK_HEARTBEAT_MS: z.coerce.number().int().min(100).default(1_000),
+  TASK_POLL_MS: z.coerce.number().int().min(50).default(1_000),
+  TASK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1_000),
+  TASK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(300_000),
+  TASK_RETENTION_HOURS: z.coerce.number().positive().default(24),
+  HISTORY_RETENTION_DAYS: z.coerce.number().positive().default(90),
+  WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64 (Standard Webhooks)').optional(),
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: booleanFromEnv.optional(),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  LLM_PROVIDER: z.enum(['local', 'openai', 'anthropic']).default('local'),
+  LLM_BASE_URL: z.string().url().optional(),
+  LLM_API_KEY: z.string().min(1).optional(),
+  LLM_MODEL: z.string().min(1).optional(),
+  LLM_PLAN_BUDGET_MS: z.coerce.number().int().positive().default(2_000),
+  PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+});
+
+/** Development only: a fixed, public secret so webhooks can be tried without setup. */
+export const DEVELOPMENT_WEBHOOK_SECRET = `whsec_${Buffer.from('agent-growth development webhook secret').toString('base64')}`;
+
+export type Role = 'all' | 'api' | 'worker';
+
+export interface Config {
+  nodeEnv: 'development' | 'test' | 'production';
+  role: Role;
+  host: string;
+  port: number;
+  /** ROLE=worker: where /health, /ready and /metrics are served (unset: nowhere; 0: any free port). */
+  workerHttpPort: number | undefined;
+  /** Unset: the embedded PostgreSQL under dataDir is started (the newcomer default). */
+  databaseUrl: string | undefined;
+  /** Unset: pub/sub stays inside this process. */
+  redisUrl: string | undefined;
+  adminApiKey: string | undefined;
+  logLevel: string;
+  dataDir: string;
+  pubsubPrefix: string;
+  shutdownTimeoutMs: number;
+  /** An event stream whose client reads nothing while this much piles up is closed (it resumes with afterSequence). */
+  sseMaxBufferedBytes: number;
+  /** V8's old-generation growth between full collections, in percent (0: V8's own). */
+  heapGrowingPercent: number;
+  /** Load the demo data on an empty database; defaults to on for the embedded database only. */
+  loadDemoData: boolean;
+  tasks: TaskEngineConfig;
+  webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
+  reports: ReportsConfig;
+}
+
+/** Topics and reports (C6): the text provider, the LLM planner's budget, the plan rate limit. */
+export interface ReportsConfig {
+  /** `local` (default): deterministic, no network. Otherwise the LLM plans and writes. */
+  provider: 'local' | 'openai' | 'anthropic';
+  /** Any OpenAI-compatible endpoint (or an Anthropic-compatible one); unset: the vendor's. */
+  baseUrl: string | undefined;
+  apiKey: string | undefined;
+  model: string | undefined;
+  /** Past this the LLM planner is abandoned for the local one (seed 004: plan < 2 s). */
+  planBudgetMs: number;
+  planRateLimitPerMinute: number;
+}
+
+export interface TaskEngineConfig {
+  /** Tasks one worker process runs at once. */
+  concurrency: number;
+  /** A claimed task is another worker's to take over this long after its last heartbeat. */
+  leaseMs: number;
+  heartbeatMs: number;
+  /** Idle workers look for work (and expired leases) this often, Redis or not. */
+  pollMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  retentionMs: number;
+  historyRetentionDays: number;
+}
+
+export class ConfigError extends Error {}
+
+type Env = z.infer<typeof envSchema>;
+
+/** Rules between variables, which the schema of each one cannot say. */
+function combinationProblem(e: Env): string | undefined {
+  if (e.NODE_ENV === 'production' && !e.WEBHOOK_SECRET) return 'WEBHOOK_SECRET: required with NODE_ENV=production';
+  if (e.LLM_PROVIDER === 'anthropic' && !e.LLM_API_KEY) return 'LLM_API_KEY: required with LLM_PROVIDER=anthropic';
+  if (e.LLM_PROVIDER === 'openai' && !e.LLM_API_KEY && !e.LLM_BASE_URL) {
+    return 'LLM_API_KEY: required with LLM_PROVIDER=openai (or set LLM_BASE_URL for a local OpenAI-compatible server)';
+  }
+  if (e.LLM_PROVIDER !== 'local' && !e.LLM_MODEL) return `LLM_MODEL: required with LLM_PROVIDER=${e.LLM_PROVIDER}`;
+  if (e.WORKER_HTTP_PORT !== undefined && e.ROLE !== 'worker') {
+    return "WORKER_HTTP_PORT: only with ROLE=worker (with ROLE=all the worker's metrics are on the API's /metrics)";
+  }
+  if (e.ROLE === 'worker' && !e.DATABASE_URL) return 'DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)';
+  return undefined;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+  }
+  const e = parsed.data;
+  const problem = combinationProblem(e);
+  if (problem) throw new ConfigError(`Invalid configuration:\n  ${problem}`);
+  return {
+    nodeEnv: e.NODE_ENV,
+    role: e.ROLE,
+    host: e.HOST,
+    port: e.PORT,
+    workerHttpPort: e.WORKER_HTTP_PORT,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    adminApiKey: e.ADMIN_API_KEY,
+    logLevel: e.LOG_LEVEL,
+    dataDir: path.resolve(e.DATA_DIR),
+    pubsubPrefix: e.PUBSUB_PREFIX,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    sseMaxBufferedBytes: e.SSE_MAX_BUFFERED_BYTES,
+    heapGrowingPercent: e.HEAP_GROWING_PERCENT,
+    loadDemoData: e.LOAD_DEMO_DATA ?? !e.DATABASE_URL,
+    tasks: taskEngineConfig(e),
+    webhooks: {
+      secret: e.WEBHOOK_SECRET ?? DEVELOPMENT_WEBHOOK_SECRET,
+      // Outside development only https to public addresses (C4).
+      allowPrivateTargets: e.NODE_ENV !== 'production' && (e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? true),
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    },
+    reports: {
+      provider: e.LLM_PROVIDER,
+      baseUrl: e.LLM_BASE_URL,
+      apiKey: e.LLM_API_KEY,
+      model: e.LLM_MODEL,
+      planBudgetMs: e.LLM_PLAN_BUDGET_MS,
+      planRateLimitPerMinute: e.PLAN_RATE_LIMIT_PER_MINUTE,
+    },
+  };
+}
+
+function taskEngineConfig(e: Env): TaskEngineConfig {
+  return {
+    concurrency: e.WORKER_CONCURRENCY,
+    leaseMs: e.TASK_LEASE_MS,
+    heartbeatMs: Math.min(e.TASK_HEARTBEAT_MS, Math.floor(e.TASK_LEASE_MS / 3)),
+    pollMs: e.TASK_POLL_MS,
+    backoffBaseMs: e.TASK_BACKOFF_BASE_MS,
+    backoffMaxMs: e.TASK_BACKOFF_MAX_MS,
+    retentionMs: e.TASK_RETENTION_HOURS * 3_600_000,
+    historyRetentionDays: e.HISTORY_RETENTION_DAYS,
+  };
+}

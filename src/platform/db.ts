@@ -1,0 +1,101 @@
+// The Prisma client: a module singleton (not in the GraphQL context), connected once
+// the database URL is known (it comes from the embedded PostgreSQL when DATABASE_URL is unset).
+import { createHash } from 'node:crypto';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { logger } from './logger.js';
+
+let client: PrismaClient | undefined;
+
+export interface DatabaseOptions {
+  poolSize?: number;
+  /**
+   * Called with every SQL statement and its duration in ms as Prisma reports it (waiting for
+   * a pooled connection, round trip and commit; tests count statements to catch N+1
+   * queries, the enqueue benchmark times its insert).
+   */
+  onQuery?: (sql: string, durationMs: number) => void;
+}
+
+const PREPARED_MARK = '/* prepared */';
+
+/**
+ * Put first in a raw statement's SQL: each pooled connection prepares it once and reuses its
+ * plan. For the queue's statements (enqueue, claim, finish) planning cost about as much as
+ * running them. Only for statements whose text never varies (every value a parameter): each
+ * distinct text is kept prepared on every connection. Its result type must not change with
+ * a migration (see taskColumns): that would break the release still running.
+ */
+export const PREPARED = Prisma.raw(`${PREPARED_MARK} `);
+
+/** Marked statements seen so far, by text; past the cap, new texts run unprepared. */
+const statementNames = new Map<string, string>();
+const MAX_PREPARED_STATEMENTS = 100;
+let warnedOfVaryingText = false;
+
+/** The adapter's statementNameGenerator: a name (from the text) for marked statements only. */
+function preparedStatementName({ sql }: { sql: string }): string | undefined {
+  if (!sql.startsWith(PREPARED_MARK)) return undefined;
+  let name = statementNames.get(sql);
+  if (name === undefined) {
+    if (statementNames.size >= MAX_PREPARED_STATEMENTS) {
+      if (!warnedOfVaryingText) logger.warn({ sql: sql.slice(0, 200) }, 'a statement marked PREPARED varies in its text: new variants run unprepared');
+      warnedOfVaryingText = true;
+      return undefined;
+    }
+    name = `prepared_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
+export function connectDatabase(databaseUrl: string, options: DatabaseOptions = {}): PrismaClient {
+  if (client) throw new Error('The database is already connected');
+  // The type says string, but undefined (the default: no name) is what unmarked statements need.
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.poolSize ?? 10 }, { statementNameGenerator: preparedStatementName as (query: { sql: string }) => string });
+  if (options.onQuery) {
+    const onQuery = options.onQuery;
+    const logged = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+    logged.$on('query', (event) => onQuery(event.query, event.duration));
+    client = logged;
+  } else {
+    client = new PrismaClient({ adapter });
+  }
+  return client;
+}
+
+export function db(): PrismaClient {
+  if (!client) throw new Error('The database is not connected: call connectDatabase() first');
+  return client;
+}
+
+/** For readiness probes (the API's and a worker's): whether PostgreSQL answers. */
+export function databaseReachable(): Promise<boolean> {
+  return db().$queryRaw`SELECT 1`.then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A transaction's client, and what to do once it has committed. */
+export interface Transaction {
+  client: Prisma.TransactionClient;
+  /** Runs after the commit: pub/sub signals must not announce rows that a rollback undoes. */
+  afterCommit(callback: () => void): void;
+}
+
+/** db().$transaction, with after-commit callbacks (see Transaction). */
+export async function inTransaction<T>(run: (tx: Transaction) => Promise<T>, options?: { timeout?: number }): Promise<T> {
+  const committed: Array<() => void> = [];
+  const result = await db().$transaction((client) => run({ client, afterCommit: (callback) => void committed.push(callback) }), options);
+  for (const callback of committed) callback();
+  return result;
+}
+
+export async function disconnectDatabase(): Promise<void> {
+  const current = client;
+  client = undefined;
+  await current?.$disconnect();
+}
+
+export type { PrismaClient };

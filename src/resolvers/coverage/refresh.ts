@@ -1,0 +1,64 @@
+// Refreshing an agent's coverage (seed 001): in the background by default (the seed's 202:
+// a PENDING task at once), or computed now. coverage_refresh is declared here, where it is
+// enqueued; the worker runs it (src/workers/tasks/coverage-refresh.ts).
+import { z } from 'zod';
+import type { TaskPriority } from '../../generated/prisma/enums.js';
+import { badUserInput, notFound, violatedForeignKey } from '../../platform/errors.js';
+import { parseGlobalId } from '../../platform/ids.js';
+import { enqueue } from '../../workers/queue/enqueue.js';
+import type { TaskRow } from '../../workers/queue/task-row.js';
+import { taskSpec } from '../../workers/queue/task-spec.js';
+import { requireAgentId } from '../agents/agents.js';
+import type { Caller } from '../auth/caller.js';
+import type { ServiceDeps } from '../deps.js';
+import { checkWebhookUrl } from '../tasks/webhooks.js';
+import { computeAndRecordCoverage, type CoverageReport } from './coverage.js';
+
+export const coverageRefresh = taskSpec({
+  name: 'coverage_refresh',
+  payload: z.object({ agentId: z.guid() }),
+  maxAttempts: 3,
+  timeoutSeconds: 300,
+});
+
+export interface RefreshCoverageInput {
+  agentId: string;
+  background?: boolean | null;
+  priority?: TaskPriority | null;
+  webhookUrl?: string | null;
+  idempotencyKey?: string | null;
+}
+
+const MAX_IDEMPOTENCY_KEY = 200;
+
+function idempotencyKeyOf(input: RefreshCoverageInput): string | null {
+  const key = input.idempotencyKey?.trim() || null;
+  if (key && key.length > MAX_IDEMPOTENCY_KEY) throw badUserInput(`idempotencyKey must be at most ${MAX_IDEMPOTENCY_KEY} characters`, { field: 'idempotencyKey' });
+  return key;
+}
+
+export async function refreshCoverage(
+  input: RefreshCoverageInput,
+  caller: Caller,
+  deps: Pick<ServiceDeps, 'pubsub' | 'webhooks'>,
+): Promise<{ task: TaskRow | null; coverage: CoverageReport | null }> {
+  if (input.background === false) {
+    if (input.webhookUrl || input.idempotencyKey) throw badUserInput('webhookUrl and idempotencyKey need background: true');
+    return { task: null, coverage: await computeAndRecordCoverage(await requireAgentId(input.agentId), { pubsub: deps.pubsub }) };
+  }
+  const agentId = parseGlobalId('Agent', input.agentId);
+  if (!agentId) throw notFound('Agent');
+  const idempotencyKey = idempotencyKeyOf(input);
+  const webhookUrl = input.webhookUrl ? await checkWebhookUrl(input.webhookUrl, deps.webhooks) : null;
+  // A deleted or unknown agent is found by the foreign key, not by a query before:
+  // enqueueing stays one round trip.
+  const { task } = await enqueue(
+    coverageRefresh,
+    { payload: { agentId }, priority: input.priority ?? 'MEDIUM', ownerId: caller.userId, agentId, webhookUrl, idempotencyKey },
+    { pubsub: deps.pubsub },
+  ).catch((error: unknown) => {
+    if (violatedForeignKey(error) === 'tasks_agentId_fkey') throw notFound('Agent');
+    throw error;
+  });
+  return { task, coverage: null };
+}

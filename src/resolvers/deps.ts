@@ -1,0 +1,17 @@
+// What the domain services need from the process beyond their arguments: made once by main
+// (or a test) and passed down, never held in module state.
+import type { PubSub } from '../platform/pubsub.js';
+import type { TaskRow } from '../workers/queue/task-row.js';
+import type { ApiKeyAuthenticator } from './auth/authenticator.js';
+import type { WebhookSettings } from './tasks/webhooks.js';
+import type { TopicSettings } from './topics/settings.js';
+
+export interface ServiceDeps {
+  pubsub: PubSub;
+  topicSettings: TopicSettings;
+  webhooks: WebhookSettings;
+  /** This API process's key cache: a revocation drops the key from it at once. */
+  apiKeys: ApiKeyAuthenticator;
+  /** A task's after-finish step, for tasks that end outside a worker (cancelled before they ran). */
+  taskFinished(task: TaskRow): Promise<void>;
+}

@@ -1,0 +1,32 @@
+// webhook_delivery: one queued delivery per finished task with a webhookUrl, so the task
+// completes without waiting on the receiver. Four attempts = the first and 3 retries with
+// exponential backoff (the queue's SQL schedule); every attempt is recorded.
+import { z } from 'zod';
+import type { PubSub } from '../../platform/pubsub.js';
+import { enqueue } from '../../workers/queue/enqueue.js';
+import type { TaskRow } from '../../workers/queue/task-row.js';
+import { taskSpec } from '../../workers/queue/task-spec.js';
+
+export const webhookDelivery = taskSpec({
+  name: 'webhook_delivery',
+  payload: z.object({ taskId: z.guid() }),
+  maxAttempts: 4,
+  // 10 s per request plus bookkeeping.
+  timeoutSeconds: 30,
+});
+
+/** After a task ends: queue the delivery of its webhook, if it has one (never blocking the task itself). */
+export async function queueWebhookDelivery(task: TaskRow, pubsub: PubSub): Promise<void> {
+  if (!task.webhookUrl || task.type === webhookDelivery.name) return;
+  await enqueue(
+    webhookDelivery,
+    {
+      payload: { taskId: task.id },
+      priority: 'HIGH',
+      ownerId: task.ownerId!,
+      // One delivery per ending: a retried task that ends again is delivered again.
+      idempotencyKey: `webhook:${task.id}:${task.lastSequence}`,
+    },
+    { pubsub },
+  );
+}

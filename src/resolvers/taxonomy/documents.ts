@@ -1,0 +1,96 @@
+// Ingesting documents: classified into taxonomy nodes, split into chunks, indexed for
+// full-text search by the chunks_tsv trigger. Batched: one transaction and three
+// set-based INSERTs (unnest of arrays) per batch, never a round trip per row.
+import { randomUUID } from 'node:crypto';
+import { db } from '../../platform/db.js';
+import { badUserInput, notFound } from '../../platform/errors.js';
+import { chunkText } from './chunking.js';
+import { parseGlobalIds } from '../../platform/ids.js';
+
+export interface DocumentInput {
+  title: string;
+  content: string;
+  taxonomyNodeIds: string[];
+  source?: string | null;
+}
+
+export const INGEST_BATCH_SIZE = 1_000;
+export const MAX_DOCUMENTS_PER_CALL = 10_000;
+
+/** The node ids of each document, all of them in the taxonomy; BAD_USER_INPUT naming what is wrong. */
+async function validNodeIds(taxonomy: { id: string; version: string }, documents: readonly DocumentInput[]): Promise<string[][]> {
+  const nodeIdsPerDocument = documents.map((doc, index) => {
+    if (!doc.title.trim()) throw badUserInput(`documents[${index}].title must not be empty`);
+    if (!doc.content.trim()) throw badUserInput(`documents[${index}].content must not be empty`);
+    if (doc.taxonomyNodeIds.length === 0) throw badUserInput(`documents[${index}].taxonomyNodeIds must not be empty`);
+    return [...new Set(parseGlobalIds('TaxonomyNode', doc.taxonomyNodeIds, `documents[${index}].taxonomyNodeIds`))];
+  });
+  const wanted = [...new Set(nodeIdsPerDocument.flat())];
+  const found = await db().taxonomyNode.findMany({ where: { id: { in: wanted }, taxonomyId: taxonomy.id }, select: { id: true } });
+  if (found.length !== wanted.length) {
+    const known = new Set(found.map((n) => n.id));
+    const missing = wanted.filter((id) => !known.has(id));
+    throw badUserInput(`taxonomyNodeIds not in taxonomy ${taxonomy.version}: ${missing.length} ids`, { missingNodeIds: missing });
+  }
+  return nodeIdsPerDocument;
+}
+
+/** One batch as columns (documents, their node links, their chunks), for unnest inserts. */
+function batchColumns(batch: readonly DocumentInput[], nodeIds: readonly string[][]) {
+  const docs = { id: [] as string[], title: [] as string[], content: [] as string[], source: [] as (string | null)[], chunks: [] as number[] };
+  const links = { documentId: [] as string[], nodeId: [] as string[] };
+  const chunks = { id: [] as string[], documentId: [] as string[], ordinal: [] as number[], content: [] as string[] };
+  batch.forEach((doc, offset) => {
+    const id = randomUUID();
+    const pieces = chunkText(doc.content);
+    docs.id.push(id);
+    docs.title.push(doc.title.trim());
+    docs.content.push(doc.content);
+    docs.source.push(doc.source ?? null);
+    docs.chunks.push(pieces.length);
+    for (const nodeId of nodeIds[offset]!) {
+      links.documentId.push(id);
+      links.nodeId.push(nodeId);
+    }
+    pieces.forEach((piece, ordinal) => {
+      chunks.id.push(randomUUID());
+      chunks.documentId.push(id);
+      chunks.ordinal.push(ordinal);
+      chunks.content.push(piece);
+    });
+  });
+  return { docs, links, chunks };
+}
+
+/** One batch in one transaction: three set-based inserts. Returns its chunk count. */
+async function insertBatch(taxonomyId: string, batch: readonly DocumentInput[], nodeIds: readonly string[][]): Promise<number> {
+  const { docs, links, chunks } = batchColumns(batch, nodeIds);
+  await db().$transaction([
+    db().$executeRaw`
+      INSERT INTO documents (id, "taxonomyId", title, content, source, "chunkCount")
+      SELECT id, ${taxonomyId}::uuid, title, content, source, chunk_count
+      FROM unnest(${docs.id}::uuid[], ${docs.title}::text[], ${docs.content}::text[], ${docs.source}::text[], ${docs.chunks}::int[])
+        AS d(id, title, content, source, chunk_count)`,
+    db().$executeRaw`
+      INSERT INTO document_nodes ("documentId", "nodeId")
+      SELECT * FROM unnest(${links.documentId}::uuid[], ${links.nodeId}::uuid[])`,
+    db().$executeRaw`
+      INSERT INTO chunks (id, "documentId", ordinal, content)
+      SELECT * FROM unnest(${chunks.id}::uuid[], ${chunks.documentId}::uuid[], ${chunks.ordinal}::int[], ${chunks.content}::text[])`,
+  ]);
+  return chunks.id.length;
+}
+
+export async function ingestDocuments(taxonomyVersion: string, documents: readonly DocumentInput[]) {
+  if (documents.length === 0) throw badUserInput('documents must not be empty');
+  if (documents.length > MAX_DOCUMENTS_PER_CALL) throw badUserInput(`at most ${MAX_DOCUMENTS_PER_CALL} documents per call`);
+  const taxonomy = await db().taxonomy.findUnique({ where: { version: taxonomyVersion }, select: { id: true, version: true } });
+  if (!taxonomy) throw notFound(`Taxonomy version ${taxonomyVersion}`);
+  const nodeIdsPerDocument = await validNodeIds(taxonomy, documents);
+  let chunkCount = 0;
+  for (let start = 0; start < documents.length; start += INGEST_BATCH_SIZE) {
+    const end = start + INGEST_BATCH_SIZE;
+    chunkCount += await insertBatch(taxonomy.id, documents.slice(start, end), nodeIdsPerDocument.slice(start, end));
+  }
+  return { documentCount: documents.length, chunkCount };
+}

@@ -1,0 +1,29 @@
+// Using a template (seed 002 `use_template`): substitute the caller's values into the
+// content, then count the use. A render that fails (missing or invalid values) is not a use.
+import { db } from '../../platform/db.js';
+import { badUserInput, notFound } from '../../platform/errors.js';
+import type { Caller } from '../auth/caller.js';
+import { incrementTemplateUsage } from './sql/increment-template-usage.js';
+import { substituteVariables } from './variables.js';
+import { requireVisibleTemplate } from './templates.js';
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export interface RenderedTemplate {
+  content: string;
+  templateId: string;
+}
+
+/** Unknown extra variables are ignored; every placeholder needs a string, number or boolean. */
+export async function renderTemplate(globalId: string, variables: unknown, caller: Caller): Promise<RenderedTemplate> {
+  if (!isPlainObject(variables)) throw badUserInput('variables must be a JSON object of name → value');
+  const template = await requireVisibleTemplate(globalId, caller);
+  const { content, missing, invalid } = substituteVariables(template.content, variables);
+  if (missing.length) throw badUserInput(`missing variables: ${missing.join(', ')}`, { missingVariables: missing });
+  if (invalid.length) {
+    throw badUserInput(`variables must be strings, numbers or booleans: ${invalid.join(', ')}`, { invalidVariables: invalid });
+  }
+  if (!(await incrementTemplateUsage(db(), template.id))) throw notFound('Template');
+  return { content, templateId: template.id };
+}

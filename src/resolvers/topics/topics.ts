@@ -1,0 +1,117 @@
+// Topics (seed 004, SPEC C6): plan a topic (fast, rate-limited) and read the caller's own
+// topics. Another user's topic does not exist for the caller: NOT_FOUND, or null. Reports
+// are generated in generation.ts.
+import type { Prisma } from '../../generated/prisma/client.js';
+import { db } from '../../platform/db.js';
+import { badUserInput, notFound } from '../../platform/errors.js';
+import { parseGlobalId } from '../../platform/ids.js';
+import { logger } from '../../platform/logger.js';
+import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import { languageOf, makePlan, type PlanContext, type PlanOutcome } from '../../reports/planner/index.js';
+import type { Caller } from '../auth/caller.js';
+import { isUuid, requireVisibleTemplate } from '../templates/templates.js';
+import { agentKnowledge } from './knowledge.js';
+import type { TopicSettings } from './settings.js';
+
+export const TOPIC_LIMITS = { topic: 200, plan: 50_000 } as const;
+
+/** Topics are private to their owner, admins included (seed 004: no cross-user reads). */
+export const ownedBy = (caller: Pick<Caller, 'userId'>) => ({ ownerId: caller.userId }) satisfies Prisma.TopicWhereInput;
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** The unique `where` of a row id restricted to the caller's topics (for node(id)). */
+export function ownTopicWhere(rowId: string, caller: Pick<Caller, 'userId'>): Prisma.TopicWhereUniqueInput {
+  return { id: isUuid(rowId) ? rowId : NIL_UUID, ...ownedBy(caller) };
+}
+
+export async function findTopicForCaller(globalId: string, caller: Pick<Caller, 'userId'>) {
+  const id = parseGlobalId('Topic', globalId);
+  return (id && (await db().topic.findFirst({ where: { id, ...ownedBy(caller) } }))) || undefined;
+}
+
+export async function requireTopicForCaller(globalId: string, caller: Pick<Caller, 'userId'>) {
+  const topic = await findTopicForCaller(globalId, caller);
+  if (!topic) throw notFound('Topic');
+  return topic;
+}
+
+/** Newest first, keyset-paginated on (createdAt, id) behind topics(ownerId, createdAt desc, id desc). */
+export async function listTopics(caller: Caller, args: { first?: number | null; after?: string | null }, query: { include?: Prisma.TopicInclude; select?: Prisma.TopicSelect } = {}) {
+  const limit = pageSize(args.first);
+  const cursor = decodeCursor<[string, string]>(args.after, 2);
+  if (cursor && (!isUuid(cursor[1]) || Number.isNaN(Date.parse(cursor[0])))) throw badUserInput('after: not a cursor of this connection');
+  const where = ownedBy(caller);
+  const after: Prisma.TopicWhereInput | undefined = cursor
+    ? { OR: [{ createdAt: { lt: new Date(cursor[0]) } }, { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } }] }
+    : undefined;
+  const [rows, totalCount] = await Promise.all([
+    db().topic.findMany({
+      ...query,
+      where: after ? { AND: [where, after] } : where,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    }),
+    db().topic.count({ where }),
+  ]);
+  return { ...connectionFromRows(rows, limit, args.after, (row) => [row.createdAt.toISOString(), row.id]), totalCount };
+}
+
+export interface PlanTopicInput {
+  topic: string;
+  templateId?: string | null;
+  agentId?: string | null;
+}
+
+export interface PlanPayload extends PlanOutcome {
+  topicId: string;
+}
+
+function validTopic(text: string): string {
+  const topic = text.replace(/\s+/g, ' ').trim();
+  const length = [...topic].length;
+  if (length < 1 || length > TOPIC_LIMITS.topic) throw badUserInput(`topic must be 1-${TOPIC_LIMITS.topic} characters`, { field: 'topic' });
+  return topic;
+}
+
+async function requireAgent(globalId: string) {
+  const id = parseGlobalId('Agent', globalId);
+  const agent = id ? await db().agent.findUnique({ where: { id }, select: { id: true, name: true } }) : null;
+  if (!agent) throw notFound('Agent');
+  return agent;
+}
+
+/** seed 004 POST /plan: a plan and ordered sections, stored as a PLANNED topic of the caller. */
+export async function planTopic(input: PlanTopicInput, caller: Caller, settings: TopicSettings): Promise<PlanPayload> {
+  const topic = validTopic(input.topic);
+  // seed 004: at most 10 plans per minute per user (429) — counted before any work.
+  await settings.planLimiter.consume(caller.userId, 'plans');
+  const [template, agent] = await Promise.all([
+    input.templateId ? requireVisibleTemplate(input.templateId, caller) : null,
+    input.agentId ? requireAgent(input.agentId) : null,
+  ]);
+  const context: PlanContext = {
+    topic,
+    language: languageOf(topic),
+    template: template && { name: template.name, promptSystem: template.promptSystem },
+    agent: agent && (await agentKnowledge(agent, topic)),
+  };
+  const outcome = await makePlan(context, {
+    chat: settings.planner,
+    budgetMs: settings.planBudgetMs,
+    onFallback: (planner, reason) => logger.warn({ planner, reason }, 'LLM planner fell back to the local planner'),
+  });
+  const row = await db().topic.create({
+    data: {
+      ownerId: caller.userId,
+      topic,
+      templateId: template?.id ?? null,
+      agentId: agent?.id ?? null,
+      plan: outcome.plan,
+      sections: outcome.sections as unknown as Prisma.InputJsonValue,
+      status: 'PLANNED',
+    },
+    select: { id: true },
+  });
+  return { ...outcome, topicId: row.id };
+}

@@ -1,0 +1,77 @@
+// The Pothos builder: plugins, scalars and the Context type. No GraphQL types are defined here.
+import SchemaBuilder from '@pothos/core';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
+import type { StateFeed } from '../feeds/state-feed.js';
+import type { TaskFeed } from '../feeds/task-feed.js';
+import type { Agent } from '../generated/prisma/client.js';
+import type PrismaTypes from '../generated/pothos-prisma-types.js';
+import { getDatamodel } from '../generated/pothos-prisma-types.js';
+import { db } from '../platform/db.js';
+import { clientError, ErrorCode } from '../platform/errors.js';
+import type { Caller } from '../resolvers/auth/caller.js';
+import type { ServiceDeps } from '../resolvers/deps.js';
+import type { TopicGenerationEvent } from '../resolvers/topics/generation-state.js';
+
+/** The live feeds of one API process (made by its app, src/http/feeds.ts): every subscription's source. */
+export interface AppFeeds {
+  tasks: TaskFeed;
+  topics: StateFeed<TopicGenerationEvent>;
+  agents: StateFeed<Agent>;
+}
+
+/** Per request (HTTP, graphql-sse and the tests alike): who calls, and what the services need. */
+export interface Context extends ServiceDeps {
+  caller: Caller;
+  requestId: string;
+  feeds: AppFeeds;
+}
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  AuthScopes: { read: boolean; write: boolean; admin: boolean };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date };
+    JSON: { Input: unknown; Output: unknown };
+    ID: { Input: string; Output: string };
+  };
+  // Non-null unless a field says otherwise, as most of the contract is.
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+}>({
+  // scope-auth after relay, so auth functions see decoded global ids (Pothos docs).
+  plugins: [RelayPlugin, ScopeAuthPlugin, PrismaPlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (context) => ({
+      read: context.caller.scopes.has('READ'),
+      write: context.caller.scopes.has('WRITE'),
+      admin: context.caller.scopes.has('ADMIN'),
+    }),
+    unauthorizedError: (_parent, _context, info) =>
+      clientError(ErrorCode.FORBIDDEN, `This API key may not use ${info.parentType.name}.${info.fieldName}`),
+  },
+  prisma: {
+    client: () => db(),
+    // Prisma 7 no longer ships the DMMF at run time (pothos issue 1530).
+    dmmf: getDatamodel(),
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'error',
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+    nodeQueryOptions: { authScopes: { read: true } },
+    nodesQueryOptions: false,
+  },
+});
+
+builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('JSON', JSONResolver);

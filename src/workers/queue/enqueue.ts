@@ -1,0 +1,64 @@
+// The one way to add a task, for every caller (services, the worker's follow-ups, tests): like
+// graphile-worker's addJob, it works alone or inside the caller's transaction, where the task
+// commits (or rolls back) with the caller's rows and its signals wait for the commit.
+import type { TaskPriority } from '../../generated/prisma/enums.js';
+import { db, type Transaction } from '../../platform/db.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import { insertTask } from './insert-task.js';
+import { releaseStaleIdempotencyKey } from './release-idempotency-key.js';
+import { announceTaskEvent, wakeWorkers } from './signals.js';
+import type { TaskRow } from './task-row.js';
+import type { TaskSpec } from './task-spec.js';
+
+export interface EnqueueInput<Payload> {
+  payload: Payload;
+  /** The user the task belongs to (who may see, cancel and retry it). */
+  ownerId: string;
+  priority?: TaskPriority;
+  agentId?: string | null;
+  topicId?: string | null;
+  webhookUrl?: string | null;
+  /** The same key (per owner, 24 h) returns the existing task instead of a new one. */
+  idempotencyKey?: string | null;
+  runAt?: Date;
+  /** The spec's limits, unless given. */
+  maxAttempts?: number;
+  timeoutSeconds?: number;
+}
+
+export interface EnqueueContext {
+  pubsub: PubSub;
+  /** Enqueue inside this transaction; the signals go out after its commit. */
+  tx?: Transaction;
+}
+
+export async function enqueue<Payload>(
+  spec: TaskSpec<Payload>,
+  input: EnqueueInput<Payload>,
+  { pubsub, tx }: EnqueueContext,
+): Promise<{ task: TaskRow; created: boolean }> {
+  const client = tx?.client ?? db();
+  const idempotencyKey = input.idempotencyKey ?? null;
+  if (idempotencyKey) await releaseStaleIdempotencyKey(client, input.ownerId, idempotencyKey);
+  const enqueued = await insertTask(client, {
+    ...input,
+    type: spec.name,
+    payload: spec.payload.parse(input.payload),
+    priority: input.priority ?? 'MEDIUM',
+    maxAttempts: input.maxAttempts ?? spec.maxAttempts,
+    timeoutSeconds: input.timeoutSeconds ?? spec.timeoutSeconds,
+    idempotencyKey,
+  });
+  if (enqueued.created) {
+    const { task } = enqueued;
+    // Not awaited: the task is committed and these are signals (a lost one is covered by the
+    // polls); waiting for Redis's replies added its round trips to every enqueue.
+    const announce = () => {
+      void announceTaskEvent(pubsub, task);
+      void wakeWorkers(pubsub, task.type);
+    };
+    if (tx) tx.afterCommit(announce);
+    else announce();
+  }
+  return enqueued;
+}

@@ -1,0 +1,49 @@
+// The insert behind enqueue (enqueue.ts): the task row and its first event in one statement.
+// With an idempotency key the caller's existing task (of the last 24 h) is returned instead.
+import { PREPARED } from '../../platform/db.js';
+import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { TaskPriority } from '../../generated/prisma/enums.js';
+import { taskColumns, type TaskRow } from './task-row.js';
+
+export interface NewTask {
+  type: string;
+  priority: TaskPriority;
+  payload: unknown;
+  maxAttempts: number;
+  timeoutSeconds: number;
+  ownerId: string | null;
+  agentId?: string | null;
+  topicId?: string | null;
+  webhookUrl?: string | null;
+  idempotencyKey?: string | null;
+  runAt?: Date;
+}
+
+type Queryable = Pick<PrismaClient, '$queryRaw'>;
+
+export async function insertTask(client: Queryable, task: NewTask): Promise<{ task: TaskRow; created: boolean }> {
+  const rows = await client.$queryRaw<Array<TaskRow & { created: boolean }>>`${PREPARED}
+    WITH inserted AS (
+      INSERT INTO tasks (type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "agentId", "topicId",
+                         "webhookUrl", "idempotencyKey", "runAt", "lastSequence", "currentStep")
+      VALUES (${task.type}, ${task.priority}::"TaskPriority", ${JSON.stringify(task.payload ?? {})}::jsonb, ${task.maxAttempts},
+              ${task.timeoutSeconds}, ${task.ownerId}::uuid, ${task.agentId ?? null}::uuid, ${task.topicId ?? null}::uuid,
+              ${task.webhookUrl ?? null}, ${task.idempotencyKey ?? null}, coalesce(${task.runAt ?? null}::timestamptz, now()), 1, 'queued')
+      ON CONFLICT ("ownerId", "idempotencyKey") WHERE "idempotencyKey" IS NOT NULL DO NOTHING
+      RETURNING *
+    ),
+    event AS (
+      INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
+      SELECT id, 1, status, 0, 'queued', 'enqueued' FROM inserted
+    )
+    SELECT ${taskColumns('inserted')}, true AS created FROM inserted
+    UNION ALL
+    SELECT ${taskColumns('tasks')}, false AS created FROM tasks
+    WHERE ${task.idempotencyKey ?? null}::text IS NOT NULL
+      AND "ownerId" = ${task.ownerId}::uuid AND "idempotencyKey" = ${task.idempotencyKey ?? null}
+      AND NOT EXISTS (SELECT 1 FROM inserted)`;
+  const row = rows[0];
+  if (!row) throw new Error('enqueue returned no row');
+  const { created, ...taskRow } = row;
+  return { task: taskRow, created };
+}

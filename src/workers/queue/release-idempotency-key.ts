@@ -1,0 +1,9 @@
+// Idempotency keys are remembered for 24 h: an older task lets go of its key, so that the key
+// can name a new task (run before the insert, in the same transaction when there is one).
+import type { PrismaClient } from '../../generated/prisma/client.js';
+
+export async function releaseStaleIdempotencyKey(client: Pick<PrismaClient, '$executeRaw'>, ownerId: string, key: string): Promise<void> {
+  await client.$executeRaw`
+    UPDATE tasks SET "idempotencyKey" = NULL
+    WHERE "ownerId" = ${ownerId}::uuid AND "idempotencyKey" = ${key} AND "createdAt" < now() - interval '24 hours'`;
+}

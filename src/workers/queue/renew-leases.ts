@@ -1,0 +1,16 @@
+// The heartbeat: extend this worker's leases and learn which of its tasks were asked to
+// stop (the cancel poll that backs up the Redis push).
+import { PREPARED } from '../../platform/db.js';
+import type { PrismaClient } from '../../generated/prisma/client.js';
+
+export async function renewLeases(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, leaseMs: number) {
+  return client.$queryRaw<Array<{ id: string; cancellationRequested: boolean }>>`${PREPARED}
+    WITH held AS (
+      -- Rows locked in id order, as finishTasks does: two multi-row updates of the same
+      -- rows in different orders deadlock.
+      SELECT id FROM tasks WHERE "lockedBy" = ${workerId} AND status = 'RUNNING' ORDER BY id FOR UPDATE
+    )
+    UPDATE tasks t SET "lockedUntil" = now() + ${leaseMs} * interval '1 millisecond'
+    FROM held WHERE t.id = held.id AND t."lockedBy" = ${workerId} AND t.status = 'RUNNING'
+    RETURNING t.id, t."cancellationRequested"`;
+}

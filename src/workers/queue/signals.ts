@@ -1,0 +1,18 @@
+// The queue's pub/sub signals, sent after a change has committed. Signals say "look again":
+// subscribers read the event log and workers poll, so a lost one costs a poll interval.
+import type { PubSub, TaskEventJson } from '../../platform/pubsub.js';
+
+/** A task's event log grew to `lastSequence`; `event` is a copy of that event when the statement returned it. */
+export function announceTaskEvent(pubsub: PubSub, task: { id: string; lastSequence: number; event?: TaskEventJson }): Promise<void> {
+  return pubsub.publish('taskEvents', task.id, { taskId: task.id, sequence: task.lastSequence, ...(task.event && { event: task.event }) });
+}
+
+/** A task of `type` became runnable: idle workers claim sooner than their poll. */
+export function wakeWorkers(pubsub: PubSub, type: string): Promise<void> {
+  return pubsub.publish('taskReady', 'queue', { type });
+}
+
+/** A running task was asked to stop: its worker aborts it now rather than at its next heartbeat. */
+export function pushCancellation(pubsub: PubSub, taskId: string): Promise<void> {
+  return pubsub.publish('taskCancel', 'workers', { taskId });
+}

@@ -1,0 +1,23 @@
+// Reading a task's event log (task_events) in sequence order, after a given sequence: for
+// paging Task.events and for the live feed's replays and gap fills.
+import type { TaskEvent } from '../../generated/prisma/client.js';
+import { db } from '../../platform/db.js';
+
+export type TaskEventRow = Omit<TaskEvent, 'id'>;
+
+/** Events read at once; a full page means there may be more. */
+export const TASK_EVENT_PAGE = 500;
+
+export function selectTaskEventsAfter(taskId: string, sequence: number, limit = TASK_EVENT_PAGE): Promise<TaskEventRow[]> {
+  return db().taskEvent.findMany({ where: { taskId, sequence: { gt: sequence } }, orderBy: { sequence: 'asc' }, take: limit });
+}
+
+/** The newest event, or null for a task without events (deleted). */
+export function selectLatestTaskEvent(taskId: string): Promise<TaskEventRow | null> {
+  return db().taskEvent.findFirst({ where: { taskId }, orderBy: { sequence: 'desc' } });
+}
+
+/** Where a task's log stands: its status and last sequence (null: no such task). */
+export function selectTaskLogPosition(taskId: string) {
+  return db().task.findUnique({ where: { id: taskId }, select: { status: true, lastSequence: true } });
+}

@@ -1,0 +1,56 @@
+// The attempts a worker runs now, by task id, and how each is asked to stop.
+import type { TaskRow } from './queue/task-row.js';
+
+/** Why an attempt was aborted; none: it ended by itself (completed or threw). */
+export type StopReason = 'cancelled' | 'timeout' | 'lease-lost' | 'shutdown';
+
+export interface RunningTask {
+  task: TaskRow;
+  controller: AbortController;
+  reason?: StopReason;
+  /** Settles once the attempt is recorded (or given up to the lease). */
+  done: Promise<void>;
+}
+
+export class RunningTasks {
+  private readonly byId = new Map<string, RunningTask>();
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  ids(): string[] {
+    return [...this.byId.keys()];
+  }
+
+  has(taskId: string): boolean {
+    return this.byId.has(taskId);
+  }
+
+  add(task: TaskRow): RunningTask {
+    const entry = { task, controller: new AbortController() } as RunningTask;
+    this.byId.set(task.id, entry);
+    return entry;
+  }
+
+  delete(taskId: string): void {
+    this.byId.delete(taskId);
+  }
+
+  /** Aborts the attempt with a reason, once. */
+  stop(taskId: string, reason: StopReason): void {
+    const entry = this.byId.get(taskId);
+    if (!entry || entry.controller.signal.aborted) return;
+    entry.reason = reason;
+    entry.controller.abort(new Error(reason));
+  }
+
+  stopAll(reason: StopReason): void {
+    for (const taskId of this.byId.keys()) this.stop(taskId, reason);
+  }
+
+  /** Settles when every attempt running now is recorded. */
+  allDone(): Promise<unknown> {
+    return Promise.all([...this.byId.values()].map((entry) => entry.done));
+  }
+}

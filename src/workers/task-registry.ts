@@ -1,0 +1,56 @@
+// A task type as the worker runs it: its spec (name, payload schema, limits; declared by its
+// domain, src/workers/queue/task-spec.ts) and a handler `(payload, helpers)` as in
+// graphile-worker, whose helpers carry a task-scoped logger, an AbortSignal and
+// reportProgress. An optional onFinished step runs once a task of the type has ended.
+import type { Logger } from '../platform/logger.js';
+import type { PubSub } from '../platform/pubsub.js';
+import type { TaskRow } from './queue/task-row.js';
+import type { TaskSpec } from './queue/task-spec.js';
+
+export interface TaskHelpers {
+  task: TaskRow;
+  logger: Logger;
+  /** Aborted on cancellation, timeout, lost lease or shutdown: stop promptly. */
+  signal: AbortSignal;
+  /** Coalesced: at most a few writes per second reach the database and subscribers. */
+  reportProgress(percent: number, step: string): void;
+  pubsub: PubSub;
+}
+
+export interface TaskHandler<Payload> {
+  run(payload: Payload, helpers: TaskHelpers): Promise<unknown>;
+  /** After a task of this type ended (any terminal status, also when cancelled before it ran). */
+  onFinished?(task: TaskRow, pubsub: PubSub): Promise<void>;
+}
+
+export interface TaskDefinition<Payload = any> extends TaskHandler<Payload> {
+  readonly spec: TaskSpec<Payload>;
+}
+
+export function defineTask<Payload>(spec: TaskSpec<Payload>, handler: TaskHandler<Payload>): TaskDefinition<Payload> {
+  return { spec, ...handler };
+}
+
+/** A failure that retrying cannot fix (bad payload, the subject is gone): FAILED at once. */
+export class NonRetryableError extends Error {
+  override name = 'NonRetryableError';
+}
+
+/** The task's payload as its type declares it; one that does not parse can never succeed. */
+export function parsePayload<Payload>(definition: TaskDefinition<Payload>, payload: unknown): Payload {
+  const parsed = definition.spec.payload.safeParse(payload);
+  if (!parsed.success) throw new NonRetryableError(`bad payload: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+/** The task types a worker runs, by name. */
+export type TaskRegistry = ReadonlyMap<string, TaskDefinition>;
+
+export function taskRegistry(definitions: readonly TaskDefinition[]): TaskRegistry {
+  const registry = new Map<string, TaskDefinition>();
+  for (const definition of definitions) {
+    if (registry.has(definition.spec.name)) throw new Error(`task type ${definition.spec.name} is defined twice`);
+    registry.set(definition.spec.name, definition);
+  }
+  return registry;
+}

@@ -1,0 +1,98 @@
+// The README's client recipes as code the tests run: each makes a client the way a frontend
+// would, with the real library on its defaults. `url` is the API's origin, `key` an API key.
+// (In a browser, graphql-ws uses the global WebSocket; Node 20 has none, so `ws` is passed.)
+import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, Observable } from '@apollo/client';
+import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
+import { getMainDefinition } from '@apollo/client/utilities';
+import { cacheExchange, Client, fetchExchange, subscriptionExchange } from '@urql/core';
+import { print } from 'graphql';
+import { createClient as createSseClient } from 'graphql-sse';
+import { createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
+const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+const wsUrl = (url: string) => `${url.replace(/^http/, 'ws')}/graphql`;
+
+/** urql on its defaults: queries and mutations over fetch, subscriptions too (`fetchSubscriptions`). */
+export function urqlClient(url: string, key: string) {
+  return new Client({ url: `${url}/graphql`, exchanges: [cacheExchange, fetchExchange], fetchSubscriptions: true, fetchOptions: { headers: auth(key) } });
+}
+
+/** urql with subscriptions over graphql-ws. */
+export function urqlWithGraphqlWs(url: string, key: string) {
+  const ws = createWsClient({ url: wsUrl(url), connectionParams: auth(key), webSocketImpl: WebSocket });
+  const client = new Client({
+    url: `${url}/graphql`,
+    fetchOptions: { headers: auth(key) },
+    exchanges: [
+      cacheExchange,
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+        }),
+      }),
+    ],
+  });
+  return { client, dispose: () => ws.dispose() };
+}
+
+/** urql with subscriptions over graphql-sse (single connection: one stream for every subscription). */
+export function urqlWithGraphqlSse(url: string, key: string) {
+  const sse = createSseClient({ url: `${url}/graphql/stream`, headers: auth(key), singleConnection: true });
+  const client = new Client({
+    url: `${url}/graphql`,
+    fetchOptions: { headers: auth(key) },
+    exchanges: [
+      cacheExchange,
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({ unsubscribe: sse.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+        }),
+      }),
+    ],
+  });
+  return { client, dispose: () => sse.dispose() };
+}
+
+/** Apollo Client with a plain HttpLink: subscriptions use Apollo's multipart protocol on /graphql. */
+export function apolloHttp(url: string, key: string) {
+  return new ApolloClient({ link: new HttpLink({ uri: `${url}/graphql`, headers: auth(key) }), cache: new InMemoryCache() });
+}
+
+const isSubscription = ({ query }: ApolloLink.Operation) => {
+  const definition = getMainDefinition(query);
+  return definition.kind === 'OperationDefinition' && definition.operation === 'subscription';
+};
+
+/** Apollo Client with subscriptions over graphql-ws (GraphQLWsLink), the rest over HTTP. */
+export function apolloWithGraphqlWs(url: string, key: string) {
+  const ws = createWsClient({ url: wsUrl(url), connectionParams: auth(key), webSocketImpl: WebSocket });
+  const link = ApolloLink.split(isSubscription, new GraphQLWsLink(ws), new HttpLink({ uri: `${url}/graphql`, headers: auth(key) }));
+  return { client: new ApolloClient({ link, cache: new InMemoryCache() }), dispose: () => ws.dispose() };
+}
+
+/** An Apollo link over a graphql-sse client (Apollo ships none). */
+class GraphqlSseLink extends ApolloLink {
+  constructor(private readonly sse: ReturnType<typeof createSseClient>) {
+    super();
+  }
+
+  override request(operation: ApolloLink.Operation): Observable<ApolloLink.Result> {
+    return new Observable((sink) =>
+      this.sse.subscribe<ApolloLink.Result>({ ...operation, query: print(operation.query) }, {
+        next: (value) => sink.next(value as ApolloLink.Result),
+        complete: () => sink.complete(),
+        error: (error) => sink.error(error),
+      }),
+    );
+  }
+}
+
+/** Apollo Client with subscriptions over graphql-sse, the rest over HTTP. */
+export function apolloWithGraphqlSse(url: string, key: string) {
+  const sse = createSseClient({ url: `${url}/graphql/stream`, headers: auth(key), singleConnection: true });
+  const link = ApolloLink.split(isSubscription, new GraphqlSseLink(sse), new HttpLink({ uri: `${url}/graphql`, headers: auth(key) }));
+  return { client: new ApolloClient({ link, cache: new InMemoryCache() }), dispose: () => sse.dispose() };
+}

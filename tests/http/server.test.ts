@@ -1,0 +1,243 @@
+import { request as httpRequest } from 'node:http';
+import { GraphQLError } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { ErrorCode, mapPrismaError, maskError } from '../../src/platform/errors.js';
+import { insertTask } from '../../src/workers/queue/insert-task.js';
+import { useHarness } from '../utils/harness.js';
+
+const h = useHarness();
+
+describe('probes', () => {
+  it('/health answers without touching the stores', async () => {
+    const app = await h.startApp();
+    const response = await fetch(`${app.baseUrl}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('/ready checks PostgreSQL and pub/sub, and turns 503 while draining', async () => {
+    const app = await h.startApp();
+    const ready = await fetch(`${app.baseUrl}/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', database: true, pubsub: true });
+    app.app.drain();
+    const draining = await fetch(`${app.baseUrl}/ready`);
+    expect(draining.status).toBe(503);
+    expect(await draining.json()).toMatchObject({ draining: true });
+  });
+});
+
+describe('GraphiQL', () => {
+  it('is served from this process, with no CDN script or stylesheet', async () => {
+    const app = await h.startApp();
+    const response = await fetch(`${app.baseUrl}/graphql`, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    const html = await response.text();
+    expect(html).toContain('YogaGraphiQL');
+    const external = [...html.matchAll(/<(?:script|link)[^>]+(?:src|href)=["'](https?:)?\/\/[^"']+/g)].map((m) => m[0]);
+    expect(external).toEqual([]);
+  });
+});
+
+describe('errors', () => {
+  it('masks unexpected errors as INTERNAL_SERVER_ERROR without their message', () => {
+    const masked = maskError(new GraphQLError('wrapped', { originalError: new Error('password=hunter2 at db.internal') }));
+    expect(masked.message).toBe('Internal server error');
+    expect((masked as GraphQLError).extensions.code).toBe(ErrorCode.INTERNAL_SERVER_ERROR);
+    expect(JSON.stringify(masked)).not.toContain('hunter2');
+  });
+
+  it('maps a real unique violation from PostgreSQL to CONFLICT', async () => {
+    await db().user.create({ data: { name: 'unique-user' } });
+    const error = await db()
+      .user.create({ data: { name: 'unique-user' } })
+      .catch((e: unknown) => e);
+    expect(mapPrismaError(error)?.extensions.code).toBe(ErrorCode.CONFLICT);
+    expect((maskError(new GraphQLError('x', { originalError: error as Error })) as GraphQLError).extensions.code).toBe(
+      ErrorCode.CONFLICT,
+    );
+  });
+
+  it('answers a syntax error with a GraphQL error, not a stack trace', async () => {
+    const response = await h.gql('{ viewer { user ');
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.message).toMatch(/Syntax Error/);
+    expect(JSON.stringify(response)).not.toMatch(/at .*\.ts:\d+/);
+  });
+});
+
+describe('request body limit', () => {
+  const LIMIT = 2_000;
+  const createTaxonomy = (version: string, padding: number) =>
+    JSON.stringify({
+      query: `# ${'x'.repeat(padding)}\nmutation($input: CreateTaxonomyInput!) { createTaxonomy(input: $input) { version } }`,
+      variables: { input: { version, name: 'Padded', nodes: [{ key: 'root', label: 'Root' }] } },
+    });
+  const taxonomies = (version: string) => db().taxonomy.count({ where: { version } });
+
+  /** POSTs `body` over a socket: with Content-Length, or chunked (no Content-Length) in 500-byte pieces. */
+  function post(baseUrl: string, body: string, framing: 'content-length' | 'chunked', path = '/graphql') {
+    return new Promise<{ status: number; json: { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } }>(
+      (resolve, reject) => {
+        const url = new URL(path, baseUrl);
+        const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${h.adminKey}` };
+        if (path !== '/graphql') headers.accept = 'text/event-stream';
+        if (framing === 'content-length') headers['content-length'] = String(Buffer.byteLength(body));
+        const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve({ status: res.statusCode!, json: res.statusCode === 200 && path !== '/graphql' ? { data: text } : JSON.parse(text) }));
+        });
+        req.on('error', reject);
+        for (let at = 0; at < body.length; at += 500) req.write(body.slice(at, at + 500));
+        req.end();
+      },
+    );
+  }
+
+  for (const framing of ['content-length', 'chunked'] as const) {
+    it(`refuses a body over the limit with 413 and runs nothing (${framing})`, async () => {
+      const app = await h.startApp({ maxRequestBodyBytes: LIMIT });
+      const version = `too-large-${framing}`;
+      const response = await post(app.baseUrl, createTaxonomy(version, LIMIT), framing);
+      expect(response.status).toBe(413);
+      expect(response.json.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([['Request body too large', 'BAD_USER_INPUT']]);
+      expect(await taxonomies(version)).toBe(0);
+    });
+
+    it(`accepts a body under the limit (${framing})`, async () => {
+      const app = await h.startApp({ maxRequestBodyBytes: LIMIT });
+      const version = `fits-${framing}`;
+      const body = createTaxonomy(version, LIMIT - 400);
+      expect(body.length).toBeGreaterThan(LIMIT - 300); // several chunks, close to the limit
+      const response = await post(app.baseUrl, body, framing);
+      expect(response.status).toBe(200);
+      expect(response.json).toEqual({ data: { createTaxonomy: { version } } });
+      expect(await taxonomies(version)).toBe(1);
+    });
+  }
+
+  for (const framing of ['content-length', 'chunked'] as const) {
+    it(`holds graphql-sse requests to the same limit (${framing})`, async () => {
+      const app = await h.startApp({ maxRequestBodyBytes: LIMIT });
+      const refused = await post(app.baseUrl, createTaxonomy(`sse-too-large-${framing}`, LIMIT), framing, '/graphql/stream');
+      expect(refused.status).toBe(413);
+      expect(refused.json.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([['Request body too large', 'BAD_USER_INPUT']]);
+      expect(await taxonomies(`sse-too-large-${framing}`)).toBe(0);
+      const fits = await post(app.baseUrl, createTaxonomy(`sse-fits-${framing}`, LIMIT - 400), framing, '/graphql/stream');
+      expect(fits.status).toBe(200);
+      expect(fits.json.data).toContain(`"version":"sse-fits-${framing}"`);
+      expect(await taxonomies(`sse-fits-${framing}`)).toBe(1);
+    });
+  }
+
+  it('refuses a Content-Length that is not one non-negative integer with 400', async () => {
+    const app = await h.startApp({ maxRequestBodyBytes: LIMIT });
+    const body = createTaxonomy('bad-length', 10);
+    // Through fetch (no socket): node:http's own parser would refuse this header before the app.
+    const response = await app.fetch(
+      new Request(`${app.baseUrl}/graphql`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', 'content-length': '10, 10', authorization: `Bearer ${h.adminKey}` },
+      }),
+    );
+    expect(response.status).toBe(400);
+    const json = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(json.errors.map((e) => e.extensions.code)).toEqual(['BAD_USER_INPUT']);
+    expect(await taxonomies('bad-length')).toBe(0);
+  });
+});
+
+describe('/metrics', () => {
+  /** The value of one sample line (`name{labels} value`), or undefined if absent. */
+  function sample(text: string, series: string): number | undefined {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  }
+
+  it('counts operations and errors by code, open event streams, and the queue from PostgreSQL', async () => {
+    const app = await h.startApp();
+    const post = (query: string) =>
+      fetch(`${app.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${h.adminKey}` },
+        body: JSON.stringify({ query }),
+      }).then((response) => response.json());
+    await post('{ viewer { user } }');
+    await post('{ viewer { user } }');
+    await post('mutation { cancelTask(id: "VGFzazpub3BlCg==") { id } }');
+    await post('{ noSuchField }');
+    await post(`{ ${Array.from({ length: 16 }, (_, i) => `a${i}: viewer { user }`).join(' ')} }`); // over the alias limit
+    await fetch(`${app.baseUrl}/graphql/stream`, { method: 'PUT', headers: { authorization: `Bearer ${h.adminKey}` } });
+    await insertTask(db(), { type: 'metrics_probe', priority: 'LOW', payload: {}, maxAttempts: 1, timeoutSeconds: 1, ownerId: null });
+
+    const response = await fetch(`${app.baseUrl}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(sample(text, 'graphql_operations_total{type="query",outcome="ok"}')).toBe(2);
+    expect(sample(text, 'graphql_operations_total{type="mutation",outcome="error"}')).toBe(1);
+    expect(sample(text, 'graphql_errors_total{code="NOT_FOUND"}')).toBe(1);
+    expect(sample(text, 'graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"}')).toBe(1);
+    expect(sample(text, 'graphql_errors_total{code="BAD_USER_INPUT"}')).toBe(1);
+    expect(sample(text, 'graphql_execution_duration_seconds_count{type="query"}')).toBe(2);
+    expect(sample(text, 'graphql_sse_streams_open')).toBe(1);
+    const stats = await db().task.groupBy({ by: ['status'], _count: true });
+    const pending = stats.find((s) => s.status === 'PENDING')?._count ?? 0;
+    expect(pending).toBeGreaterThan(0);
+    expect(sample(text, 'tasks{status="pending"}')).toBe(pending);
+    expect(sample(text, 'task_workers_alive')).toBeGreaterThanOrEqual(0);
+    expect(sample(text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+    // Bounded labels: no operation text or ids in the output.
+    expect(text).not.toContain('noSuchField');
+    expect(text).not.toContain('VGFzazpub3BlCg');
+  });
+});
+
+describe('operation limits', () => {
+  const codesAndMessages = (response: { errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> }) =>
+    response.errors?.map((e) => [e.extensions?.code, e.message]);
+
+  it('refuses too many aliases, too deep a selection and too many tokens before running anything', async () => {
+    const aliases = await h.gql(`{ ${Array.from({ length: 16 }, (_, i) => `a${i}: viewer { user }`).join(' ')} }`);
+    expect(aliases.status).toBe(400);
+    expect(codesAndMessages(aliases)).toEqual([['BAD_USER_INPUT', expect.stringContaining('Aliases limit of 15 exceeded')]]);
+
+    const nested = (depth: number): string => (depth === 0 ? 'id' : `id parent { ${nested(depth - 1)} }`);
+    // taxonomy, nodes, then parent after parent: nested(9) is 12 levels deep, nested(10) is 13.
+    const deepest = await h.gql(`{ taxonomy(version: "any") { nodes { ${nested(9)} } } }`);
+    expect(deepest.errors).toBeUndefined();
+    const deep = await h.gql(`{ taxonomy(version: "any") { nodes { ${nested(10)} } } }`);
+    expect(deep.status).toBe(400);
+    expect(codesAndMessages(deep)).toEqual([['BAD_USER_INPUT', 'Query depth limit of 12 exceeded, found 13.']]);
+
+    const tokens = await h.gql(`{ viewer { user ${'__typename '.repeat(5_000)} } }`);
+    expect(tokens.status).toBe(400);
+    expect(codesAndMessages(tokens)).toEqual([['BAD_USER_INPUT', expect.stringContaining('Token limit of 5000 exceeded')]]);
+  });
+
+  it('refuses too many directives and too high a cost, naming the limit', async () => {
+    const directives = await h.gql(`{ viewer { ${'user @include(if: true) '.repeat(51)} } }`);
+    expect(directives.status).toBe(400);
+    expect(codesAndMessages(directives)).toEqual([['BAD_USER_INPUT', expect.stringContaining('Directives limit of 50 exceeded')]]);
+
+    // Within the depth, alias and token limits, but wide at every level: armor's cost grows 1.5× a level.
+    // (Much wider, and graphql-js itself aborts validation: too many overlapping fields to compare.)
+    const typenames = '__typename '.repeat(200);
+    const wide = (depth: number): string => (depth === 0 ? typenames : `${typenames} parent { ${wide(depth - 1)} }`);
+    const costly = await h.gql(`{ taxonomy(version: "any") { nodes { ${wide(9)} } } }`);
+    expect(costly.status).toBe(400);
+    expect(codesAndMessages(costly)).toEqual([['BAD_USER_INPUT', expect.stringContaining('Query Cost limit of 50000 exceeded')]]);
+  });
+
+  it('lets the full introspection query through (GraphiQL, code generators)', async () => {
+    const { getIntrospectionQuery } = await import('graphql');
+    const response = await h.gql<{ __schema: { types: unknown[] } }>(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }));
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.__schema.types.length).toBeGreaterThan(50);
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/platform/config.js';
+
+describe('config', () => {
+  it('has working defaults: embedded database, in-process pub/sub, ROLE=all on 4000', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ role: 'all', port: 4000, databaseUrl: undefined, redisUrl: undefined, loadDemoData: true, heapGrowingPercent: 400 });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      ROLE: 'api',
+      PORT: '8080',
+      DATABASE_URL: 'postgresql://u@db:5432/app',
+      REDIS_URL: 'redis://cache:6379',
+      ADMIN_API_KEY: 'a-long-enough-admin-key',
+      LOG_LEVEL: 'warn',
+      HEAP_GROWING_PERCENT: '0',
+    });
+    expect(config).toMatchObject({ role: 'api', port: 8080, redisUrl: 'redis://cache:6379', logLevel: 'warn', loadDemoData: false, heapGrowingPercent: 0 });
+  });
+
+  it('fails with a message naming each bad variable', () => {
+    const attempt = () => loadConfig({ ROLE: 'both', PORT: 'http', DATABASE_URL: 'mysql://x', ADMIN_API_KEY: 'short', HEAP_GROWING_PERCENT: '-1' });
+    expect(attempt).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        attempt();
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    for (const name of ['ROLE', 'PORT', 'DATABASE_URL', 'ADMIN_API_KEY', 'HEAP_GROWING_PERCENT']) expect(message).toContain(name);
+  });
+
+  it('refuses ROLE=worker without DATABASE_URL', () => {
+    expect(() => loadConfig({ ROLE: 'worker' })).toThrow(/DATABASE_URL/);
+  });
+
+  it('takes WORKER_HTTP_PORT with ROLE=worker only', () => {
+    expect(loadConfig({ ROLE: 'worker', DATABASE_URL: 'postgresql://u@db/app', WORKER_HTTP_PORT: '9464' })).toMatchObject({ workerHttpPort: 9464 });
+    expect(loadConfig({ ROLE: 'worker', DATABASE_URL: 'postgresql://u@db/app' })).toMatchObject({ workerHttpPort: undefined });
+    expect(() => loadConfig({ WORKER_HTTP_PORT: '9464' })).toThrow(/WORKER_HTTP_PORT: only with ROLE=worker/);
+  });
+});

@@ -1,0 +1,94 @@
+// The same pub/sub behaviour over Redis (two connections each, as two processes have)
+// and in-process.
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createInProcessPubSub, createRedisPubSub, type PubSub } from '../../src/platform/pubsub.js';
+import { redisAvailable, useHarness } from '../utils/harness.js';
+import { redisServerAvailable, startPrivateRedis } from '../utils/processes.js';
+
+const h = useHarness();
+
+async function nextValue<T>(iterator: AsyncIterableIterator<T>): Promise<T> {
+  const result = await iterator.next();
+  return result.value as T;
+}
+
+const variants: Array<{ name: string; enabled: boolean; pair: () => [PubSub, PubSub] }> = [
+  {
+    name: 'in-process',
+    enabled: true,
+    pair: () => {
+      const one = createInProcessPubSub(h.pubsubPrefix);
+      return [one, one];
+    },
+  },
+  {
+    name: 'redis',
+    enabled: redisAvailable,
+    pair: () => [createRedisPubSub(h.redisUrl!, h.pubsubPrefix), createRedisPubSub(h.redisUrl!, h.pubsubPrefix)],
+  },
+];
+
+for (const variant of variants) {
+  describe.skipIf(!variant.enabled)(`pub/sub (${variant.name})`, () => {
+    it('delivers a publish to a subscriber of the same topic and key, as JSON', async () => {
+      const [publisher, subscriber] = variant.pair();
+      h.onCleanup(() => publisher.close());
+      h.onCleanup(() => subscriber.close());
+      expect(await publisher.ping()).toBe(true);
+      const agentId = randomUUID();
+      const events = subscriber.subscribe('agentUpdated', agentId);
+      const received = nextValue(events);
+      // Pub/sub is at-most-once: publish only once the SUBSCRIBE is live.
+      await events.ready;
+      await publisher.publish('agentUpdated', agentId, { agentId, deleted: false });
+      expect(await received).toEqual({ agentId, deleted: false });
+      await events.return?.();
+      expect(await events.next()).toEqual({ value: undefined, done: true });
+    });
+
+    it('keeps keys and prefixes apart', async () => {
+      const [publisher, subscriber] = variant.pair();
+      h.onCleanup(() => publisher.close());
+      h.onCleanup(() => subscriber.close());
+      const wanted = randomUUID();
+      const events = subscriber.subscribe('agentUpdated', wanted);
+      const received = nextValue(events);
+      await events.ready;
+      const other = variant.name === 'redis' ? createRedisPubSub(h.redisUrl!, `${h.pubsubPrefix}other:`) : createInProcessPubSub('other:');
+      h.onCleanup(() => other.close());
+      await other.publish('agentUpdated', wanted, { agentId: wanted, deleted: true });
+      await publisher.publish('agentUpdated', randomUUID(), { agentId: 'someone else', deleted: true });
+      await publisher.publish('agentUpdated', wanted, { agentId: wanted, deleted: false });
+      expect(await received).toEqual({ agentId: wanted, deleted: false });
+      await events.return?.();
+    });
+  });
+}
+
+describe.skipIf(!redisServerAvailable)('pub/sub while Redis is away', () => {
+  it('gives up waiting for a subscription to go live, and delivers once Redis is back', async () => {
+    const redis = await startPrivateRedis(h);
+    const subscriber = createRedisPubSub(redis.url, h.pubsubPrefix);
+    const publisher = createRedisPubSub(redis.url, h.pubsubPrefix);
+    h.onCleanup(() => subscriber.close());
+    h.onCleanup(() => publisher.close());
+    expect(await subscriber.ping()).toBe(true);
+    await redis.kill('SIGKILL');
+    const agentId = randomUUID();
+    const events = subscriber.subscribe('agentUpdated', agentId);
+    // Callers must not hang on a subscription that cannot go live (their poll covers it).
+    await expect(events.ready).rejects.toThrow();
+    await startPrivateRedis(h, redis.port);
+    const received = nextValue(events);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      await publisher.publish('agentUpdated', agentId, { agentId, deleted: false });
+      const value = await Promise.race([received, new Promise((resolve) => setTimeout(() => resolve(undefined), 100))]);
+      if (value) {
+        expect(value).toEqual({ agentId, deleted: false });
+        return;
+      }
+    }
+    throw new Error('no message after Redis came back');
+  });
+});

@@ -1,0 +1,67 @@
+// A worker killed with SIGKILL mid-task loses nothing: its lease expires, another worker
+// takes the task over, and the side effect (the coverage history entry) stays single.
+import { afterEach, describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { CreateAgentMutation } from '../client/operations.js';
+import { createCorpus } from '../utils/corpus.js';
+import { useHarness } from '../utils/harness.js';
+import { spawnWorkerProcess } from '../utils/processes.js';
+import { enqueueTestTask, testCoverageThenHang, testSleep } from '../utils/test-tasks.js';
+import { waitFor } from '../utils/wait.js';
+
+const h = useHarness();
+// A test's workers would take the next test's tasks.
+afterEach(() => h.stopWorkers());
+const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
+
+describe('crash recovery', () => {
+  it('lets another worker finish a task whose worker was SIGKILLed, writing one history entry', async () => {
+    const corpus = await createCorpus(h);
+    const agent = (await h.gql(CreateAgentMutation, { input: { name: 'Crash', taxonomyVersion: corpus.version, taxonomyNodeIds: [corpus.nodeIds.ai] } })).data!
+      .createAgentFromTaxonomy;
+    const app = await h.startApp();
+    const owner = (await db().user.findUniqueOrThrow({ where: { name: 'admin' } })).id;
+
+    const doomed = spawnWorkerProcess(h);
+    await doomed.ready;
+    const task = await enqueueTestTask(app.pubsub, testCoverageThenHang, { agentId: rowId(agent.id) }, { ownerId: owner, agentId: rowId(agent.id) });
+    await waitFor(async () => (await db().task.findUnique({ where: { id: task.id } }))?.currentStep === 'hanging', 'the first attempt to hang');
+    expect(await db().coverageHistory.count({ where: { taskId: task.id } })).toBe(1);
+    await doomed.kill('SIGKILL');
+
+    await h.startWorker(app.pubsub);
+    const done = await waitFor(async () => {
+      const row = await db().task.findUnique({ where: { id: task.id } });
+      return row?.status === 'COMPLETED' ? row : undefined;
+    }, 'the takeover to complete', 20_000);
+    expect(done.attempts).toBe(2);
+    expect(done.result).toEqual({ attempt: 2 });
+    expect(await db().coverageHistory.count({ where: { agentId: rowId(agent.id) } })).toBe(1);
+    const messages = (await db().taskEvent.findMany({ where: { taskId: task.id }, orderBy: { sequence: 'asc' } })).map((e) => e.message);
+    expect(messages).toContain('lease expired: the worker stopped; requeued');
+  });
+
+  it('hands back a running task on a graceful stop, without counting the attempt', async () => {
+    const app = await h.startApp();
+    const owner = (await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })).id;
+    const worker = await h.startWorker(app.pubsub);
+    const task = await enqueueTestTask(app.pubsub, testSleep, { ms: 60_000 }, { ownerId: owner });
+    await waitFor(async () => (await db().task.findUnique({ where: { id: task.id } }))?.status === 'RUNNING', 'the task to start');
+    await worker.stop(0);
+    const row = await db().task.findUniqueOrThrow({ where: { id: task.id } });
+    expect(row).toMatchObject({ status: 'PENDING', attempts: 0, lockedBy: null });
+    expect(await db().worker.count({ where: { id: worker.id } })).toBe(0);
+  });
+
+  it('leaves no task running in its name when it stops in the middle of busy turns', async () => {
+    const app = await h.startApp();
+    const owner = (await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })).id;
+    for (let i = 0; i < 300; i++) await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, { ownerId: owner });
+    const worker = await h.startWorker(app.pubsub, { concurrency: 8 });
+    await waitFor(async () => (await db().task.count({ where: { status: 'COMPLETED' } })) >= 40, 'the worker to be busy');
+    await worker.stop(1_000);
+    // Every claim the worker made before it stopped ended (finished or handed back).
+    const left = await db().task.findMany({ where: { OR: [{ lockedBy: worker.id }, { status: 'RUNNING' }] }, include: { events: true } });
+    expect(left, JSON.stringify(left, null, 1)).toEqual([]);
+  });
+});
