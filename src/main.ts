@@ -65,7 +65,8 @@ function createApi(config: Config, services: Services): App {
     webhooks,
     taskFinished: taskFinishedStep(registry, pubsub),
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
-    // Only on the local embedded default: GraphiQL opens ready to use.
+    // Only on the local embedded default, and only to a browser on this machine (app.ts):
+    // GraphiQL opens ready to use there.
     graphiqlHeaders: embedded && adminApiKey && config.nodeEnv !== 'production' ? { Authorization: `Bearer ${adminApiKey}` } : undefined,
   });
 }

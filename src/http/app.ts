@@ -3,8 +3,9 @@
 // Apollo's multipart HTTP subscriptions and graphql-ws (a WebSocket upgrade of /graphql), plus
 // /health, /ready, /metrics and report downloads. No port is bound here: main.ts and the tests
 // do that. The app owns what lives as long as it does: the key cache, feeds, transports, metrics.
+import type { IncomingMessage, Server } from 'node:http';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import type { Server } from 'node:http';
+import ipaddr from 'ipaddr.js';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import { DEFAULT_SSE_MAX_BUFFERED_BYTES } from '../platform/config.js';
@@ -19,7 +20,8 @@ import { schema } from '../schema/index.js';
 import { createContext, type ContextOptions } from './context.js';
 import { createAppFeeds } from './feeds.js';
 import { createApiMetrics } from './metrics.js';
-import { operationLimits } from './operation-limits.js';
+import { getParamsCheck } from './get-params.js';
+import { documentNestingLimit, inputBounds, operationLimits } from './operation-limits.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
 import { routes } from './routes.js';
 import type { LiveCore } from './live/core.js';
@@ -62,6 +64,12 @@ async function readiness(pubsub: PubSub): Promise<{ database: boolean; pubsub: b
   return { database: await databaseReachable(), pubsub: await pubsub.ping() };
 }
 
+/** The request came over a socket from this machine (yoga.fetch without a socket does not count). */
+function fromLoopback(serverContext: unknown): boolean {
+  const address = (serverContext as { req?: IncomingMessage } | undefined)?.req?.socket?.remoteAddress;
+  return address !== undefined && ipaddr.process(address).range() === 'loopback';
+}
+
 /** yoga with our context, masking, GraphiQL (served from this process: no CDN) and plugins. */
 function createYogaServer(contextOptions: ContextOptions, graphiqlHeaders: Record<string, string> | undefined, plugins: Array<Plugin<any>>): Yoga {
   return createYoga<Record<string, never>, Context>({
@@ -73,13 +81,14 @@ function createYogaServer(contextOptions: ContextOptions, graphiqlHeaders: Recor
     landingPage: false,
     // Our /health answers JSON; yoga's built-in probe (an empty 200) moves out of its way.
     healthCheckEndpoint: '/healthz',
-    graphiql: {
+    graphiql: (_request, serverContext) => ({
       title: 'Agent Growth API',
       // GraphiQL's subscriptions ask /graphql for an event stream (graphql-sse, distinct connections).
       subscriptionsProtocol: 'SSE',
-      headers: graphiqlHeaders ? JSON.stringify(graphiqlHeaders, null, 2) : undefined,
+      // The pre-filled (admin) key is for the person at this machine only: never sent over the network.
+      headers: graphiqlHeaders && fromLoopback(serverContext) ? JSON.stringify(graphiqlHeaders, null, 2) : undefined,
       shouldPersistHeaders: false,
-    },
+    }),
     renderGraphiQL,
     maxRequestBodySize: false, // requestBodyLimit checks it (and says why)
     plugins,
@@ -103,7 +112,10 @@ export function createApp(options: ServerOptions): App {
     liveTransports({ sse: () => transports!.sse, multipart: () => transports!.multipart }),
     metrics.plugin,
     requestBodyLimit(maxBodyBytes),
+    getParamsCheck(),
+    documentNestingLimit(),
     operationLimits(),
+    inputBounds(),
   ]);
   const maxBufferedBytes = options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES;
   const live: LiveCore = { yoga, contextOptions, maxBufferedBytes, maxBodyBytes, metrics: metrics.live };

@@ -4,7 +4,9 @@
 // and GraphiQL users rely on them.
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, type ValidationContext } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import { ErrorCode } from '../platform/errors.js';
+import { checkInputBounds } from '../schema/input-bounds.js';
 
 // Well above every operation of the test suite and our typed client (all run under them)
 // and the full introspection query (tests/server.test.ts).
@@ -45,3 +47,59 @@ export const operationLimits = () =>
     maxTokens: { n: OPERATION_LIMITS.maxTokens, ...reported },
     costLimit: { maxCost: OPERATION_LIMITS.maxCost, ...reported },
   });
+
+/**
+ * Input bounds (src/schema/input-bounds.ts) before execution: a refusal is a request error, like
+ * a variable that does not coerce (HTTP 400, BAD_USER_INPUT naming the argument).
+ */
+export const inputBounds = (): Plugin => ({
+  onExecute({ args }) {
+    const refusal = checkInputBounds(args.schema, args.document, args.operationName, args.variableValues as Record<string, unknown> | undefined);
+    if (refusal) throw withStatus(refusal, 400);
+  },
+});
+
+const withStatus = (error: GraphQLError, status: number) =>
+  new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });
+
+/** Brackets, braces and parentheses open at once in a document, at most. */
+export const MAX_DOCUMENT_NESTING = 100;
+
+/**
+ * How deep a document's brackets nest, counted in one pass before it is parsed: graphql-js's
+ * parser recurses once per level, so a list literal nested thousands deep would overflow the
+ * stack (an internal error) before armor's token limit is reached.
+ */
+export function documentNesting(source: string, limit = MAX_DOCUMENT_NESTING): number {
+  let depth = 0;
+  let deepest = 0;
+  for (let i = 0; i < source.length; i++) {
+    const char = source[i];
+    if (char === '#') {
+      while (i < source.length && source[i] !== '\n' && source[i] !== '\r') i++;
+    } else if (char === '"') {
+      const block = source.startsWith('"""', i);
+      const end = block ? '"""' : '"';
+      for (i += end.length; i < source.length && !source.startsWith(end, i); i++) if (source[i] === '\\') i++;
+      i += end.length - 1;
+    } else if (char === '[' || char === '{' || char === '(') {
+      deepest = Math.max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    } else if (char === ']' || char === '}' || char === ')') {
+      depth--;
+    }
+  }
+  return deepest;
+}
+
+/** Refuses a document nested deeper than MAX_DOCUMENT_NESTING before any parser sees it. */
+export const documentNestingLimit = (): Plugin => ({
+  onParse({ params }) {
+    const source = typeof params.source === 'string' ? params.source : params.source.body;
+    if (documentNesting(source) > MAX_DOCUMENT_NESTING) {
+      throw new GraphQLError(`The document nests deeper than ${MAX_DOCUMENT_NESTING} levels of brackets`, {
+        extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
+      });
+    }
+  },
+});

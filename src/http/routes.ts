@@ -1,4 +1,4 @@
-// The API's routes besides /graphql, as one yoga plugin: /health, /ready, /metrics,
+// The API's routes besides /graphql, as one yoga plugin: / (to GraphiQL), /health, /ready, /metrics,
 // graphql-sse at /graphql/stream, and report downloads at /artifacts/….
 import type { Plugin } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
@@ -23,7 +23,14 @@ export function routes(options: RouteOptions): Plugin {
     onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
       const json = (body: unknown, status = 200) =>
         new fetchAPI.Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
-      if (url.pathname === '/health') {
+      if (url.pathname === '/') {
+        // A browser opening the bare address lands in GraphiQL; anything else learns where things are.
+        if (request.headers.get('accept')?.includes('text/html')) {
+          endResponse(new fetchAPI.Response(null, { status: 302, headers: { location: '/graphql' } }));
+        } else {
+          endResponse(json({ graphql: '/graphql', graphqlStream: '/graphql/stream', health: '/health', ready: '/ready', metrics: '/metrics' }));
+        }
+      } else if (url.pathname === '/health') {
         endResponse(json({ status: 'ok' }));
       } else if (url.pathname === '/ready') {
         return options.readiness().then((checks) => {

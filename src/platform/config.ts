@@ -14,7 +14,8 @@ export const DEFAULT_SSE_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   ROLE: z.enum(['all', 'api', 'worker']).default('all'),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  // Loopback unless the operator opens it to the network (HOST=0.0.0.0) on purpose.
+  HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   DATABASE_URL: z

@@ -69,7 +69,16 @@ export function maskError(error: unknown): Error {
   if (original instanceof GraphQLError) {
     // Thrown by our resolvers with a code: shown as is, at the field's location.
     if (original.extensions?.code) {
-      return original === outer ? original : new GraphQLError(original.message, { ...location, extensions: original.extensions });
+      // yoga's own request errors (a body that is not JSON, ...) say BAD_REQUEST and, in
+      // extensions.originalError, echo the request: ours say BAD_USER_INPUT and echo nothing.
+      const { originalError: echo, ...extensions } = original.extensions;
+      const code = extensions.code === 'BAD_REQUEST' ? ErrorCode.BAD_USER_INPUT : extensions.code;
+      if (original === outer && echo === undefined && code === extensions.code) return original;
+      // yoga answers such an error with 200 to a client accepting only application/json unless it
+      // carries the echo or keeps its status outside the spec's leeway: its status stays.
+      const http = extensions.http as { status?: number; spec?: boolean } | undefined;
+      const status = http?.status ? { http: { status: http.status } } : {};
+      return new GraphQLError(original.message, { ...location, extensions: { ...extensions, ...status, code } });
     }
     // graphql-js's request errors (parse, validation, variable coercion: no path) and Pothos's
     // input validation are the caller's; a GraphQLError a resolver threw without a code is ours.

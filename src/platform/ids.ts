@@ -4,6 +4,9 @@ import { badUserInput } from './errors.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Row ids (in cursors, in node ids) are checked before they reach a uuid column. */
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
+
 export const toGlobalId = (typename: string, id: string) => encodeGlobalID(typename, id);
 
 /** The row id behind a global id of that type, or undefined when it is malformed or of another type. */
@@ -33,3 +36,6 @@ export const NO_ROW_ID = '00000000-0000-0000-0000-000000000000';
 
 /** The row id behind a global id of that type, or NO_ROW_ID. */
 export const rowIdOrNone = (typename: string, globalId: string) => parseGlobalId(typename, globalId) ?? NO_ROW_ID;
+
+/** A row id as a lookup: a malformed one finds nothing (instead of a uuid cast error from PostgreSQL). */
+export const rowIdWhere = (rowId: string) => ({ id: isUuid(rowId) ? rowId : NO_ROW_ID });

@@ -59,7 +59,7 @@ builder.mutationField('revokeApiKey', (t) =>
     description: 'Revoke a key: refused at once by every API process (within 5 s if pub/sub is down). ADMIN only; NOT_FOUND for an unknown id.',
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => revokeApiKey(String(id), ctx),
+    resolve: (_root, { id }, ctx) => revokeApiKey(String(id), ctx.caller, ctx),
   }),
 );
 
@@ -69,7 +69,7 @@ builder.queryField('apiKeys', (t) =>
     description: 'Minted keys, newest first (at most 1,000), optionally of one user. ADMIN only.',
     authScopes: { admin: true },
     args: { user: t.arg.string() },
-    resolve: (_root, { user }) => listApiKeys(user),
+    resolve: (_root, { user }, ctx) => listApiKeys(user, ctx.caller),
   }),
 );
 

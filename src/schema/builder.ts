@@ -3,6 +3,7 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { isObjectType, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { StateFeed } from '../feeds/state-feed.js';
 import type { TaskFeed } from '../feeds/task-feed.js';
@@ -27,6 +28,11 @@ export interface Context extends ServiceDeps {
   caller: Caller;
   requestId: string;
   feeds: AppFeeds;
+}
+
+function isNodeType(schema: GraphQLSchema, typename: string): boolean {
+  const type = schema.getType(typename);
+  return isObjectType(type) && type.getInterfaces().some((each) => each.name === 'Node');
 }
 
 export const builder = new SchemaBuilder<{
@@ -68,7 +74,11 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
-    nodeQueryOptions: { authScopes: { read: true } },
+    nodeQueryOptions: {
+      authScopes: { read: true },
+      // An id of a type that is no Node finds nothing, as an unknown id of a Node type does.
+      resolve: (_root, { id }, _context, info, resolveNode) => (isNodeType(info.schema, id.typename) ? resolveNode(id) : null),
+    },
     nodesQueryOptions: false,
   },
 });

@@ -1,5 +1,6 @@
 // Imports every domain for its side effects, then builds the schema.
 import { builder } from './builder.js';
+import { describeInputBounds } from './input-bounds.js';
 import './api-keys.js';
 import './taxonomy.js';
 import './agents.js';
@@ -12,4 +13,4 @@ import './topics.js';
 builder.queryType({});
 builder.mutationType({});
 
-export const schema = builder.toSchema({ sortSchema: true });
+export const schema = describeInputBounds(builder.toSchema({ sortSchema: true }));

@@ -1,6 +1,8 @@
 import { builder } from './builder.js';
 import { db } from '../platform/db.js';
 import { badUserInput } from '../platform/errors.js';
+import { rowIdWhere } from '../platform/ids.js';
+import { taskVisibleTo, webhookDeliveryVisibleTo } from '../resolvers/auth/visibility.js';
 import { refreshCoverage } from '../resolvers/coverage/refresh.js';
 import type { CoverageReport as CoverageReportShape } from '../resolvers/coverage/coverage.js';
 import { estimateCompletion, queuePosition, queueStats } from '../resolvers/tasks/queue-info.js';
@@ -29,6 +31,9 @@ const WebhookDelivery = builder.prismaObject('WebhookDelivery', {
 
 export const Task = builder.prismaNode('Task', {
   id: { field: 'id' },
+  // node(id) sees what task(id) sees: another user's task is null.
+  nullable: true,
+  findUnique: (id, ctx) => ({ ...taskVisibleTo(ctx.caller), ...rowIdWhere(id) }),
   fields: (t) => ({
     type: t.exposeString('type'),
     status: t.expose('status', { type: TaskStatus }),
@@ -57,7 +62,7 @@ export const Task = builder.prismaNode('Task', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
-    webhookDeliveries: t.relation('webhookDeliveries', { query: { orderBy: { attempt: 'asc' } } }),
+    webhookDeliveries: t.relation('webhookDeliveries', { query: (_args, ctx) => ({ where: webhookDeliveryVisibleTo(ctx.caller), orderBy: { attempt: 'asc' } }) }),
   }),
 });
 
@@ -69,7 +74,7 @@ export const TaskEvent = builder.objectRef<TaskEventRow>('TaskEvent').implement(
     currentStep: t.exposeString('currentStep', { nullable: true }),
     message: t.exposeString('message', { nullable: true }),
     at: t.expose('at', { type: 'DateTime' }),
-    task: t.prismaField({ type: Task, resolve: (query, event) => db().task.findUniqueOrThrow({ ...query, where: { id: event.taskId } }) }),
+    task: t.prismaField({ type: Task, resolve: (query, event, _args, ctx) => db().task.findFirstOrThrow({ ...query, where: { id: event.taskId, ...taskVisibleTo(ctx.caller) } }) }),
   }),
 });
 

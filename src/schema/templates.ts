@@ -2,6 +2,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from './builder.js';
 import { db } from '../platform/db.js';
 import { rowIdOrNone } from '../platform/ids.js';
+import { isTemplateVisibleTo } from '../resolvers/auth/visibility.js';
 import { templateRatingsPage } from '../resolvers/templates/rating-pages.js';
 import { rateTemplate } from '../resolvers/templates/ratings.js';
 import { renderTemplate, type RenderedTemplate as RenderedTemplateShape } from '../resolvers/templates/render.js';
@@ -10,7 +11,6 @@ import {
   createTemplate,
   deleteTemplate,
   forkTemplate,
-  isVisibleTo,
   setTemplateFlags,
   updateTemplate,
   visibleTemplateWhere,
@@ -75,7 +75,7 @@ builder.prismaObjectFields(Template, (t) => ({
     nullable: true,
     description: 'The template this one was forked from; null when none, deleted, or private to someone else.',
     select: (_args, _ctx, nestedSelection) => ({ parent: nestedSelection(true) }),
-    resolve: (template, _args, ctx) => (template.parent && isVisibleTo(template.parent, ctx.caller) ? template.parent : null),
+    resolve: (template, _args, ctx) => (template.parent && isTemplateVisibleTo(template.parent, ctx.caller) ? template.parent : null),
   }),
   ratings: t.field({
     type: TemplateRatingConnection,

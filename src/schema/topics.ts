@@ -2,13 +2,13 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from './builder.js';
 import { noRow } from './no-row.js';
 import { db } from '../platform/db.js';
-import { rowIdOrNone } from '../platform/ids.js';
+import { rowIdOrNone, rowIdWhere } from '../platform/ids.js';
 import { byFormatOrder, downloadPath } from '../resolvers/topics/artifacts.js';
 import type { TopicGenerationEvent as TopicGenerationEventShape } from '../resolvers/topics/generation-state.js';
 import { generateTopicReport } from '../resolvers/topics/generation.js';
 import { parseSections } from '../resolvers/topics/sections.js';
 import { listTopics, ownTopicWhere, planTopic, requireTopicForCaller, type PlanPayload as PlanPayloadShape } from '../resolvers/topics/topics.js';
-import { isUuid, isVisibleTo } from '../resolvers/templates/templates.js';
+import { artifactVisibleTo, isTemplateVisibleTo, isTopicVisibleTo, taskVisibleTo, topicVisibleTo } from '../resolvers/auth/visibility.js';
 import type { PlanSection as PlanSectionShape } from '../reports/planner/types.js';
 import { Task } from './tasks.js';
 import { Template } from './templates.js';
@@ -51,7 +51,7 @@ export const Artifact = builder.prismaNode('Artifact', {
   id: { field: 'id' },
   // node(id) sees only the caller's own artifacts, as topic(id) does.
   nullable: true,
-  findUnique: (id, ctx) => ({ id: isUuid(id) ? id : '00000000-0000-0000-0000-000000000000', topic: { ownerId: ctx.caller.userId } }),
+  findUnique: (id, ctx) => ({ ...artifactVisibleTo(ctx.caller), ...rowIdWhere(id) }),
   description: 'A generated report: its Markdown, and every exported file.',
   fields: (t) => ({
     format: t.string({ description: 'The format of `markdown` (always "markdown"); `downloads` has the others.', resolve: () => 'markdown' }),
@@ -78,7 +78,7 @@ export const Topic = builder.prismaNode('Topic', {
       nullable: true,
       description: 'null when none, deleted, or made private by its owner since.',
       select: (_args, _ctx, nestedSelection) => ({ template: nestedSelection(true) }),
-      resolve: (topic, _args, ctx) => (topic.template && isVisibleTo(topic.template, ctx.caller) ? topic.template : null),
+      resolve: (topic, _args, ctx) => (topic.template && isTemplateVisibleTo(topic.template, ctx.caller) ? topic.template : null),
     }),
     agent: t.relation('agent', { nullable: true }),
     plan: t.exposeString('plan', { nullable: true, description: 'Markdown: one `##` heading per section.' }),
@@ -99,7 +99,13 @@ export const Topic = builder.prismaNode('Topic', {
       }),
       resolve: (topic) => topic.artifacts[0] ?? null,
     }),
-    task: t.relation('task', { nullable: true, description: 'The task of the latest generation.' }),
+    task: t.prismaField({
+      type: Task,
+      nullable: true,
+      description: 'The task of the latest generation.',
+      select: { taskId: true },
+      resolve: (query, topic, _args, ctx) => (topic.taskId ? db().task.findFirst({ ...query, where: { id: topic.taskId, ...taskVisibleTo(ctx.caller) } }) : noRow(query)),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
@@ -110,7 +116,7 @@ builder.prismaObjectFields(Task, (t) => ({
     type: Topic,
     nullable: true,
     select: (_args, _ctx, nestedSelection) => ({ topic: nestedSelection(true) }),
-    resolve: (task, _args, ctx) => (task.topic && task.topic.ownerId === ctx.caller.userId ? task.topic : null),
+    resolve: (task, _args, ctx) => (task.topic && isTopicVisibleTo(task.topic, ctx.caller) ? task.topic : null),
   }),
 }));
 
@@ -133,7 +139,7 @@ const PlanTopicInput = builder.inputType('PlanTopicInput', {
 
 const PlanPayload = builder.objectRef<PlanPayloadShape>('PlanPayload').implement({
   fields: (t) => ({
-    topic: t.prismaField({ type: Topic, resolve: (query, payload) => db().topic.findUniqueOrThrow({ ...query, where: { id: payload.topicId } }) }),
+    topic: t.prismaField({ type: Topic, resolve: (query, payload, _args, ctx) => db().topic.findFirstOrThrow({ ...query, where: { ...topicVisibleTo(ctx.caller), id: payload.topicId } }) }),
     plan: t.exposeString('plan'),
     sections: t.field({ type: [PlanSection], resolve: (payload) => payload.sections }),
     estimatedSectionsCount: t.int({ resolve: (payload) => payload.sections.length }),
@@ -165,7 +171,7 @@ const TopicGenerationEvent = builder.objectRef<TopicGenerationEventShape>('Topic
         event.status === 'COMPLETED' ? db().artifact.findFirst({ ...query, where: { topicId: event.topicId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }) : noRow(query),
     }),
     errorMessage: t.exposeString('errorMessage', { nullable: true }),
-    topic: t.prismaField({ type: Topic, resolve: (query, event) => db().topic.findUniqueOrThrow({ ...query, where: { id: event.topicId } }) }),
+    topic: t.prismaField({ type: Topic, resolve: (query, event, _args, ctx) => db().topic.findFirstOrThrow({ ...query, where: { ...topicVisibleTo(ctx.caller), id: event.topicId } }) }),
   }),
 });
 

@@ -1,4 +1,6 @@
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
@@ -29,6 +31,16 @@ describe('probes', () => {
 });
 
 describe('GraphiQL', () => {
+  it('is where a browser opening / lands; other clients get the endpoints', async () => {
+    const app = await h.startApp();
+    const browser = await fetch(`${app.baseUrl}/`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(browser.url).toBe(`${app.baseUrl}/graphql`);
+    expect(await browser.text()).toContain('YogaGraphiQL');
+    const other = await fetch(`${app.baseUrl}/`, { redirect: 'manual' });
+    expect(other.status).toBe(200);
+    expect(await other.json()).toMatchObject({ graphql: '/graphql', graphqlStream: '/graphql/stream' });
+  });
+
   it('is served from this process, with no CDN script or stylesheet', async () => {
     const app = await h.startApp();
     const response = await fetch(`${app.baseUrl}/graphql`, { headers: { accept: 'text/html' } });
@@ -38,6 +50,29 @@ describe('GraphiQL', () => {
     expect(html).toContain('YogaGraphiQL');
     const external = [...html.matchAll(/<(?:script|link)[^>]+(?:src|href)=["'](https?:)?\/\/[^"']+/g)].map((m) => m[0]);
     expect(external).toEqual([]);
+  });
+
+  it('pre-fills the admin key only for a browser on this machine', async () => {
+    const secret = 'Bearer prefilled-admin-key-0123456789';
+    const app = await h.startApp({ graphiqlHeaders: { Authorization: secret } });
+    const page = (url: string) => fetch(url, { headers: { accept: 'text/html' } }).then((response) => response.text());
+    expect(await page(`${app.baseUrl}/graphql`)).toContain('prefilled-admin-key');
+    // No socket at all (yoga.fetch): not known to be local.
+    const direct = await app.fetch(new Request('http://localhost/graphql', { headers: { accept: 'text/html' } }));
+    expect(await direct.text()).not.toContain('prefilled-admin-key');
+    // Over the network: the same app on this machine's non-loopback address.
+    const address = Object.values(networkInterfaces()).flat().find((each) => each && each.family === 'IPv4' && !each.internal)?.address;
+    expect(address, 'a non-loopback IPv4 address to test from').toBeDefined();
+    const server = createServer(app.app.yoga);
+    await new Promise<void>((resolve) => server.listen(0, address, resolve));
+    try {
+      const html = await page(`http://${address}:${(server.address() as AddressInfo).port}/graphql`);
+      expect(html).toContain('YogaGraphiQL');
+      expect(html).not.toContain('prefilled-admin-key');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

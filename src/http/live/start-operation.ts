@@ -8,6 +8,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { isPushFeed, iteratorFeed, observeFeed } from '../../feeds/push-feed.js';
 import { ErrorCode, maskError } from '../../platform/errors.js';
 import type { Context } from '../../schema/builder.js';
+import { checkInputBounds } from '../../schema/input-bounds.js';
 import type { LiveCore } from './core.js';
 import { joinGroup, toJson, type OperationResults } from './operation-results.js';
 
@@ -70,6 +71,8 @@ export async function startOperation(live: LiveCore, request: Request, params: O
   // Variables are the request's too: coerced before running, so a bad one is a request error.
   const variables = getVariableValues(enveloped.schema, operation.variableDefinitions ?? [], params.variables ?? {});
   if (variables.errors) return refused(400, variables.errors);
+  const outOfBounds = checkInputBounds(enveloped.schema, document, params.operationName, params.variables);
+  if (outOfBounds) return refused(400, [outOfBounds]);
   let contextValue: Context;
   try {
     contextValue = (await enveloped.contextFactory()) as unknown as Context;

@@ -12,7 +12,8 @@ export async function readParams(
   url: URL,
   maxBodyBytes: number,
 ): Promise<RequestParams | { status: number; errors: Array<{ message: string; extensions?: { code: string } }> }> {
-  const bad = (message: string) => ({ status: 400, errors: [{ message }] });
+  const refuse = (status: number, message: string) => ({ status, errors: [{ message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+  const bad = (message: string) => refuse(400, message);
   let raw: Record<string, unknown>;
   if (request.method === 'GET') {
     raw = Object.fromEntries(url.searchParams);
@@ -23,15 +24,16 @@ export async function readParams(
     }
   } else if (request.method === 'POST' && request.headers.get('content-type')?.includes('application/json')) {
     const body = await readBodyText(request, maxBodyBytes);
-    if ('status' in body) return { status: body.status, errors: [{ message: body.message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] };
+    if ('status' in body) return refuse(body.status, body.message);
     try {
       raw = JSON.parse(body.text) as Record<string, unknown>;
     } catch {
       return bad('The body is not JSON');
     }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('JSON body must be an object');
+    if (Array.isArray(raw)) return bad('Batching is not supported: send one operation per request');
+    if (typeof raw !== 'object' || raw === null) return bad('JSON body must be an object');
   } else {
-    return { status: 415, errors: [{ message: 'Send GraphQL as a GET or as a POST of application/json' }] };
+    return refuse(415, 'Send GraphQL as a GET or as a POST of application/json');
   }
   const { query, operationName, variables, extensions } = raw;
   if (query === undefined || query === null) return bad('Missing query');

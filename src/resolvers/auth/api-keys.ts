@@ -7,7 +7,8 @@ import { db } from '../../platform/db.js';
 import { badUserInput, notFound } from '../../platform/errors.js';
 import { parseGlobalId } from '../../platform/ids.js';
 import type { PubSub } from '../../platform/pubsub.js';
-import { hashApiKey } from './caller.js';
+import { hashApiKey, type Caller } from './caller.js';
+import { apiKeyVisibleTo } from './visibility.js';
 import { ensureUser } from './users.js';
 
 export interface CreateApiKeyInput {
@@ -52,9 +53,9 @@ export async function createApiKey(input: CreateApiKeyInput) {
 }
 
 /** Newest first, at most 1,000 (keys are few: one per user and purpose). */
-export function listApiKeys(user: string | null | undefined) {
+export function listApiKeys(user: string | null | undefined, caller: Caller) {
   return db().apiKey.findMany({
-    where: user ? { user: { name: user.trim() } } : {},
+    where: { ...apiKeyVisibleTo(caller), ...(user ? { user: { name: user.trim() } } : {}) },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: 1_000,
     select: API_KEY_VIEW,
@@ -72,9 +73,9 @@ export interface RevokeDeps {
  * `apiKeyRevoked` signal reaches them (or, with pub/sub away, when their cache entry expires).
  * Revoking a revoked key changes nothing and answers the same.
  */
-export async function revokeApiKey(globalId: string, { pubsub, apiKeys }: RevokeDeps) {
+export async function revokeApiKey(globalId: string, caller: Caller, { pubsub, apiKeys }: RevokeDeps) {
   const id = parseGlobalId('ApiKey', globalId);
-  if (!id) throw notFound('API key');
+  if (!id || !(await db().apiKey.count({ where: { id, ...apiKeyVisibleTo(caller) } }))) throw notFound('API key');
   await db().apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
   const key = await db().apiKey.findUnique({ where: { id }, select: API_KEY_VIEW });
   if (!key) throw notFound('API key');

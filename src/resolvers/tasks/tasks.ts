@@ -13,15 +13,11 @@ import { retryFinishedTask } from '../../workers/queue/requeue.js';
 import { announceTaskEvent, pushCancellation, wakeWorkers } from '../../workers/queue/signals.js';
 import type { TaskRow } from '../../workers/queue/task-row.js';
 import type { Caller } from '../auth/caller.js';
-
-/** Admins see every task; everyone else only their own (another user's task is NOT_FOUND). */
-function visibleTo(caller: Caller): Prisma.TaskWhereInput {
-  return caller.scopes.has('ADMIN') ? {} : { ownerId: caller.userId };
-}
+import { taskVisibleTo } from '../auth/visibility.js';
 
 /** The task behind a global id, if the caller may see it (as a `where`: a malformed id finds nothing). */
 export function visibleTaskWhere(globalId: string, caller: Caller): Prisma.TaskWhereInput {
-  return { id: rowIdOrNone('Task', globalId), ...visibleTo(caller) };
+  return { id: rowIdOrNone('Task', globalId), ...taskVisibleTo(caller) };
 }
 
 export async function findTaskForCaller(globalId: string, caller: Caller) {
@@ -46,7 +42,7 @@ export async function listTasks(caller: Caller, args: TaskListArgs) {
   const limit = pageSize(args.first);
   const cursor = decodeCursor<[string, string]>(args.after, 2);
   const where: Prisma.TaskWhereInput = {
-    ...visibleTo(caller),
+    ...taskVisibleTo(caller),
     ...(args.status?.length ? { status: { in: args.status } } : {}),
     ...(args.agentId ? { agentId: args.agentId } : {}),
   };

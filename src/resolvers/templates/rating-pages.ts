@@ -4,7 +4,7 @@
 import { db } from '../../platform/db.js';
 import { badUserInput } from '../../platform/errors.js';
 import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
-import { isUuid } from './templates.js';
+import { isUuid } from '../../platform/ids.js';
 import { selectTemplateRatings, type TemplateRatingRow } from './sql/select-template-ratings.js';
 
 export interface RatingPageArgs {

@@ -12,7 +12,9 @@ import type { Prisma } from '../../generated/prisma/client.js';
 import type { TemplateCategory } from '../../generated/prisma/enums.js';
 import type { Caller } from '../auth/caller.js';
 import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
-import { isUuid, normaliseTags, visibleTo } from './templates.js';
+import { isUuid } from '../../platform/ids.js';
+import { templateVisibleTo } from '../auth/visibility.js';
+import { normaliseTags } from './templates.js';
 
 export type TemplateOrder = 'NEWEST' | 'RATING' | 'USAGE';
 

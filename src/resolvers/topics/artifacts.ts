@@ -5,6 +5,7 @@
 import { db } from '../../platform/db.js';
 import { EXPORT_FORMATS, type ExportedFile } from '../../reports/export/index.js';
 import type { Caller } from '../auth/caller.js';
+import { artifactVisibleTo } from '../auth/visibility.js';
 import { parseGlobalId, toGlobalId } from '../../platform/ids.js';
 
 export interface ReportArtifact {
@@ -57,7 +58,7 @@ export async function findArtifactFileForCaller(artifactGlobalId: string, format
   const artifactId = parseGlobalId('Artifact', artifactGlobalId);
   if (!artifactId) return undefined;
   const file = await db().artifactFile.findFirst({
-    where: { artifactId, format, artifact: { topic: { ownerId: caller.userId } } },
+    where: { artifactId, format, artifact: artifactVisibleTo(caller) },
     select: { contentType: true, filename: true, bytes: true, data: true },
   });
   return file ?? undefined;

@@ -9,10 +9,11 @@ import { sectionsFromPlan, type PlanSection } from '../../reports/planner/index.
 import { enqueue } from '../../workers/queue/enqueue.js';
 import { selectRecentDurationMs } from '../../workers/queue/queue-stats.js';
 import type { Caller } from '../auth/caller.js';
+import { topicVisibleTo } from '../auth/visibility.js';
 import { publishTopicUpdated, reconcileTopic } from './progress.js';
 import { reportGeneration } from './report-task.js';
 import { parseSections } from './sections.js';
-import { ownedBy, requireTopicForCaller, TOPIC_LIMITS } from './topics.js';
+import { requireTopicForCaller, TOPIC_LIMITS } from './topics.js';
 
 export interface GenerateTopicReportInput {
   topicId: string;
@@ -50,7 +51,7 @@ export async function generateTopicReport(input: GenerateTopicReportInput, calle
   const task = await inTransaction(async (tx) => {
     const { task: row } = await enqueue(reportGeneration, { payload: { topicId: existing.id }, ownerId: caller.userId, topicId: existing.id }, { pubsub, tx });
     const claimed = await tx.client.topic.updateMany({
-      where: { id: existing.id, ...ownedBy(caller), status: { not: 'GENERATING' } },
+      where: { id: existing.id, ...topicVisibleTo(caller), status: { not: 'GENERATING' } },
       data: {
         status: 'GENERATING',
         plan,

@@ -4,30 +4,26 @@
 import type { Prisma } from '../../generated/prisma/client.js';
 import { db } from '../../platform/db.js';
 import { badUserInput, notFound } from '../../platform/errors.js';
-import { parseGlobalId } from '../../platform/ids.js';
+import { isUuid, parseGlobalId, rowIdWhere } from '../../platform/ids.js';
 import { logger } from '../../platform/logger.js';
 import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
 import { languageOf, makePlan, type PlanContext, type PlanOutcome } from '../../reports/planner/index.js';
 import type { Caller } from '../auth/caller.js';
-import { isUuid, requireVisibleTemplate } from '../templates/templates.js';
+import { topicVisibleTo } from '../auth/visibility.js';
+import { requireVisibleTemplate } from '../templates/templates.js';
 import { agentKnowledge } from './knowledge.js';
 import type { TopicSettings } from './settings.js';
 
 export const TOPIC_LIMITS = { topic: 200, plan: 50_000 } as const;
 
-/** Topics are private to their owner, admins included (seed 004: no cross-user reads). */
-export const ownedBy = (caller: Pick<Caller, 'userId'>) => ({ ownerId: caller.userId }) satisfies Prisma.TopicWhereInput;
-
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
-
 /** The unique `where` of a row id restricted to the caller's topics (for node(id)). */
 export function ownTopicWhere(rowId: string, caller: Pick<Caller, 'userId'>): Prisma.TopicWhereUniqueInput {
-  return { id: isUuid(rowId) ? rowId : NIL_UUID, ...ownedBy(caller) };
+  return { ...rowIdWhere(rowId), ...topicVisibleTo(caller) };
 }
 
 export async function findTopicForCaller(globalId: string, caller: Pick<Caller, 'userId'>) {
   const id = parseGlobalId('Topic', globalId);
-  return (id && (await db().topic.findFirst({ where: { id, ...ownedBy(caller) } }))) || undefined;
+  return (id && (await db().topic.findFirst({ where: { id, ...topicVisibleTo(caller) } }))) || undefined;
 }
 
 export async function requireTopicForCaller(globalId: string, caller: Pick<Caller, 'userId'>) {
@@ -41,7 +37,7 @@ export async function listTopics(caller: Caller, args: { first?: number | null; 
   const limit = pageSize(args.first);
   const cursor = decodeCursor<[string, string]>(args.after, 2);
   if (cursor && (!isUuid(cursor[1]) || Number.isNaN(Date.parse(cursor[0])))) throw badUserInput('after: not a cursor of this connection');
-  const where = ownedBy(caller);
+  const where = topicVisibleTo(caller);
   const after: Prisma.TopicWhereInput | undefined = cursor
     ? { OR: [{ createdAt: { lt: new Date(cursor[0]) } }, { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } }] }
     : undefined;

@@ -1,0 +1,205 @@
+// Every input is bounded before it reaches a resolver, PostgreSQL or Prisma: each String and
+// ID has a maximum length (printed in the SDL beside the argument), no string may hold a NUL
+// or a lone surrogate (PostgreSQL text cannot store either), and JSON values are bounded in
+// depth and size. One walk over the operation's coerced arguments, for every transport.
+// Written here rather than per field with a validation plugin: one table states every bound,
+// and the same table writes the SDL's descriptions.
+import {
+  getNamedType,
+  getNullableType,
+  getOperationAST,
+  GraphQLError,
+  isInputObjectType,
+  isListType,
+  isObjectType,
+  Kind,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type GraphQLInputType,
+  type GraphQLSchema,
+} from 'graphql';
+import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
+import { ErrorCode } from '../platform/errors.js';
+
+/** Characters, for a String or ID not in MAX_LENGTH. */
+const DEFAULT_MAX_LENGTH = { String: 1_000, ID: 200 };
+
+/** Longer or shorter bounds, by argument (`Type.field(arg)`) or input field (`Input.field`). */
+const MAX_LENGTH: Record<string, number> = {
+  'Query.agents(search)': 200,
+  'Query.templates(search)': 200,
+  'Query.queryAgent(query)': 1_000,
+  'Subscription.agentQueryStream(query)': 1_000,
+  'Mutation.cloneAgent(name)': 200,
+  'Mutation.forkTemplate(name)': 200,
+  'Mutation.rateTemplate(review)': 5_000,
+  'CreateAgentInput.name': 200,
+  'UpdateAgentInput.name': 200,
+  'CreateAgentInput.scopeDescription': 5_000,
+  'UpdateAgentInput.scopeDescription': 5_000,
+  'CreateApiKeyInput.user': 100,
+  'CreateApiKeyInput.name': 100,
+  'CreateTaxonomyInput.name': 200,
+  'CreateTemplateInput.name': 200,
+  'UpdateTemplateInput.name': 200,
+  'CreateTemplateInput.description': 5_000,
+  'UpdateTemplateInput.description': 5_000,
+  'UpdateTemplateInput.changelog': 5_000,
+  'CreateTemplateInput.content': 100_000,
+  'UpdateTemplateInput.content': 100_000,
+  'CreateTemplateInput.promptSystem': 20_000,
+  'UpdateTemplateInput.promptSystem': 20_000,
+  'CreateTemplateInput.tags': 50,
+  'UpdateTemplateInput.tags': 50,
+  'TemplateFilter.tags': 50,
+  'DocumentInput.content': 1_000_000,
+  'DocumentInput.source': 2_000,
+  'GenerateTopicReportInput.plan': 50_000,
+  'RefreshCoverageInput.webhookUrl': 2_000,
+  'RefreshCoverageInput.idempotencyKey': 200,
+};
+
+/** JSON arguments: nesting depth and serialised size. */
+export const JSON_BOUNDS = { maxDepth: 32, maxBytes: 64 * 1024 };
+
+const maxLengthOf = (coordinate: string, typeName: 'String' | 'ID') => MAX_LENGTH[coordinate] ?? DEFAULT_MAX_LENGTH[typeName];
+
+/** Appends each String and ID argument's and input field's bound to its description (the SDL documents it). */
+export function describeInputBounds(schema: GraphQLSchema): GraphQLSchema {
+  const note = (description: string | null | undefined, type: GraphQLInputType, coordinate: string) => {
+    const named = getNamedType(type).name;
+    const bound =
+      named === 'String' || named === 'ID'
+        ? `At most ${maxLengthOf(coordinate, named).toLocaleString('en-US')} characters${isListType(getNullableType(type)) ? ' each' : ''}.`
+        : named === 'JSON'
+          ? `At most ${JSON_BOUNDS.maxDepth} levels deep and ${JSON_BOUNDS.maxBytes / 1024} KiB.`
+          : undefined;
+    if (!bound) return description;
+    return description ? `${description.trim()} ${bound}` : bound;
+  };
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (type.name.startsWith('__')) continue;
+    if (isObjectType(type)) {
+      for (const field of Object.values(type.getFields())) {
+        for (const arg of field.args) arg.description = note(arg.description, arg.type, `${type.name}.${field.name}(${arg.name})`);
+      }
+    } else if (isInputObjectType(type)) {
+      for (const field of Object.values(type.getFields())) field.description = note(field.description, field.type, `${type.name}.${field.name}`);
+    }
+  }
+  return schema;
+}
+
+function refuse(argument: string, coordinate: string, problem: string): GraphQLError {
+  return new GraphQLError(`${argument}: ${problem}`, { extensions: { code: ErrorCode.BAD_USER_INPUT, argument, coordinate } });
+}
+
+/** String.prototype.isWellFormed (Node 20; our TypeScript lib predates it): no lone surrogate. */
+const isWellFormed = (value: string) => (value as string & { isWellFormed(): boolean }).isWellFormed();
+
+/** Why a string is refused, if it is. */
+function stringProblem(value: string, maxLength: number): string | undefined {
+  if (value.length > maxLength) return `must be at most ${maxLength.toLocaleString('en-US')} characters (got ${value.length.toLocaleString('en-US')})`;
+  if (value.includes('\0')) return 'must not contain a NUL character';
+  if (!isWellFormed(value)) return 'must not contain a lone surrogate (not valid Unicode)';
+  return undefined;
+}
+
+/** Why a JSON value is refused, if it is: too deep, too big, or a string PostgreSQL cannot store. */
+function jsonProblem(value: unknown): string | undefined {
+  let bytes = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [item, depth] = stack.pop()!;
+    if (depth > JSON_BOUNDS.maxDepth) return `must be at most ${JSON_BOUNDS.maxDepth} levels deep`;
+    if (typeof item === 'string') {
+      bytes += item.length;
+      const problem = stringProblem(item, Infinity);
+      if (problem) return problem.replace('must', 'strings in it must');
+    } else if (item && typeof item === 'object') {
+      for (const [key, child] of Object.entries(item)) {
+        bytes += key.length + 4;
+        const problem = stringProblem(key, Infinity);
+        if (problem) return problem.replace('must', 'keys in it must');
+        stack.push([child, depth + 1]);
+      }
+    } else {
+      bytes += 8;
+    }
+    if (bytes > JSON_BOUNDS.maxBytes) return `must be at most ${JSON_BOUNDS.maxBytes / 1024} KiB`;
+  }
+  return undefined;
+}
+
+/** Checks one coerced value against its input type; `argument` names it for the caller (`input.name`). */
+function checkValue(value: unknown, type: GraphQLInputType, argument: string, coordinate: string): GraphQLError | undefined {
+  if (value === null || value === undefined) return undefined;
+  const nullable = getNullableType(type);
+  if (isListType(nullable)) {
+    if (!Array.isArray(value)) return checkValue(value, nullable.ofType, argument, coordinate);
+    for (const [index, item] of value.entries()) {
+      const error = checkValue(item, nullable.ofType, `${argument}[${index}]`, coordinate);
+      if (error) return error;
+    }
+    return undefined;
+  }
+  if (isInputObjectType(nullable)) {
+    for (const field of Object.values(nullable.getFields())) {
+      const error = checkValue((value as Record<string, unknown>)[field.name], field.type, `${argument}.${field.name}`, `${nullable.name}.${field.name}`);
+      if (error) return error;
+    }
+    return undefined;
+  }
+  const name = getNamedType(nullable).name;
+  if ((name === 'String' || name === 'ID') && typeof value === 'string') {
+    const problem = stringProblem(value, maxLengthOf(coordinate, name));
+    return problem ? refuse(argument, coordinate, problem) : undefined;
+  }
+  if (name === 'JSON') {
+    const problem = jsonProblem(value);
+    return problem ? refuse(argument, coordinate, problem) : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * The first argument of the operation that breaks a bound, as BAD_USER_INPUT naming it; undefined
+ * when all hold. Arguments that do not coerce are left to execution, which reports them.
+ */
+export function checkInputBounds(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  rawVariables: Record<string, unknown> | null | undefined,
+): GraphQLError | undefined {
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return undefined;
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
+  if (coerced.errors) return undefined;
+  const variableValues = coerced.coerced;
+  const typeInfo = new TypeInfo(schema);
+  let found: GraphQLError | undefined;
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      [Kind.FIELD]: (node) => {
+        const field = typeInfo.getFieldDef();
+        const parent = typeInfo.getParentType();
+        if (found || !field || !parent || !node.arguments?.length) return;
+        let values: Record<string, unknown>;
+        try {
+          values = getArgumentValues(field, node, variableValues);
+        } catch {
+          return;
+        }
+        for (const arg of field.args) {
+          found = checkValue(values[arg.name], arg.type, `${field.name}(${arg.name}:)`, `${parent.name}.${field.name}(${arg.name})`);
+          if (found) return;
+        }
+      },
+    }),
+  );
+  return found;
+}
