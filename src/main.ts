@@ -1,7 +1,7 @@
 // Process entry: ROLE=all (API + worker, the default), api, or worker. Reads the
 // configuration once and passes what each part needs down. With no DATABASE_URL it starts
 // the embedded PostgreSQL and loads the demo data.
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { loadDemoData } from './demo/load.js';
@@ -10,6 +10,7 @@ import { ConfigError, loadConfig, type Config } from './platform/config.js';
 import { connectDatabase, disconnectDatabase } from './platform/db.js';
 import { localAdminApiKey, startEmbeddedPostgres, type EmbeddedDatabase } from './platform/embedded-postgres.js';
 import { setHeapGrowingPercent } from './platform/heap-growth.js';
+import { describeStartupFailure, redactUrl, StartupError } from './platform/startup-failure.js';
 import { logger } from './platform/logger.js';
 import { createMetricsRegistry } from './platform/metrics.js';
 import { applyPendingMigrations } from './platform/migrations/index.js';
@@ -48,7 +49,11 @@ function readConfig(): Config {
 async function startDatabase(config: Config): Promise<{ embedded: EmbeddedDatabase | undefined; adminApiKey: string | undefined }> {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
   const databaseUrl = config.databaseUrl ?? embedded!.url;
-  const applied = await applyPendingMigrations(databaseUrl);
+  const applied = await applyPendingMigrations(databaseUrl).catch((error: unknown) => {
+    if (!config.databaseUrl) throw error;
+    const reason = String((error as Error)?.message ?? error).split('\n').find((line) => line.trim()) ?? 'unknown error';
+    throw new StartupError(`cannot use PostgreSQL at ${redactUrl(config.databaseUrl)} (DATABASE_URL): ${reason.trim()}`);
+  });
   if (applied.length) logger.info({ applied }, 'migrations applied');
   connectDatabase(databaseUrl);
   const adminApiKey = config.adminApiKey ?? (embedded ? await localAdminApiKey(config.dataDir) : undefined);
@@ -71,12 +76,32 @@ function createApi(config: Config, services: Services): App {
   });
 }
 
+/**
+ * The API's port, bound before anything else starts: a port in use is said at once, not
+ * after the database's start. Until the app takes over, every request gets 503.
+ */
+async function bindPort(config: Config, stops: Stop[]): Promise<Server> {
+  const server = createServer((_request, response) => {
+    response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"status":"starting"}');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  // Closes it if the start failed before listen() took it over (which closes it first otherwise).
+  stops.push(() => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
+  return server;
+}
+
 /** Last of the start: "API listening" says the whole process is ready. */
-async function listen(app: App, config: Config, services: Services, stops: Stop[]): Promise<void> {
+async function listen(server: Server, app: App, config: Config, services: Services, stops: Stop[]): Promise<void> {
   const { pubsub, adminApiKey, embedded } = services;
-  const server = createServer(app.yoga);
+  server.removeAllListeners('request');
+  server.on('request', app.yoga);
   app.attachWebSockets(server);
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   logger.info({ port, role: config.role, pubsub: pubsub.kind, embedded: Boolean(embedded) }, 'API listening');
@@ -116,13 +141,39 @@ async function startWorkerRole(config: Config, services: Services, registry: Reg
   });
 }
 
+/** Everything the role needs, in order; each part's stop is pushed as it starts. */
+async function start(config: Config, stops: Stop[], stopping: () => boolean): Promise<void> {
+  const server = config.role === 'worker' ? undefined : await bindPort(config, stops);
+  const { embedded, adminApiKey } = await startDatabase(config);
+  if (embedded) stops.push(() => embedded.stop());
+  stops.push(() => disconnectDatabase());
+  const pubsub = createPubSub(config.redisUrl, config.pubsubPrefix);
+  stops.push(() => pubsub.close());
+  if (config.redisUrl && !(await pubsub.ping())) {
+    throw new StartupError(`cannot reach Redis at ${redactUrl(config.redisUrl)} (REDIS_URL): is it running? Unset REDIS_URL for in-process pub/sub`);
+  }
+  const webhooks = checkedWebhookSettings(config.webhooks);
+  // Text provider, LLM planner and the plan rate limit (shared through Redis when set).
+  const topicSettings = await createTopicSettings({ reports: config.reports, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix });
+  stops.push(() => closeTopicSettings(topicSettings));
+  const registry = serviceTaskRegistry({ topicSettings, webhooks });
+  const services: Services = { pubsub, topicSettings, webhooks, registry, adminApiKey, embedded };
+  const app = config.role === 'worker' ? undefined : createApi(config, services);
+  if (config.role !== 'api') await startWorkerRole(config, services, app?.metricsRegistry, stops, stopping);
+  if (app && server) await listen(server, app, config, services, stops);
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   logger.level = config.logLevel;
   setHeapGrowingPercent(config.heapGrowingPercent);
   // What was started, in order; stopped in the reverse order.
   const stops: Stop[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch((err) => logger.error({ err }, 'error during shutdown'));
+  };
   let stopping = false;
+  // SIGINT (Ctrl+C, which a terminal sends to the whole process group) and SIGTERM: the same graceful stop.
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -131,33 +182,27 @@ async function main(): Promise<void> {
       logger.error('shutdown timed out');
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
-    for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err }, 'error during shutdown'));
+    await stopAll();
+    logger.info('stopped');
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-
-  const { embedded, adminApiKey } = await startDatabase(config);
-  if (embedded) stops.push(() => embedded.stop());
-  stops.push(() => disconnectDatabase());
-  const pubsub = createPubSub(config.redisUrl, config.pubsubPrefix);
-  stops.push(() => pubsub.close());
-  const webhooks = checkedWebhookSettings(config.webhooks);
-  // Text provider, LLM planner and the plan rate limit (shared through Redis when set).
-  const topicSettings = await createTopicSettings({ reports: config.reports, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix });
-  stops.push(() => closeTopicSettings(topicSettings));
-  const registry = serviceTaskRegistry({ topicSettings, webhooks });
-  const services: Services = { pubsub, topicSettings, webhooks, registry, adminApiKey, embedded };
-  const app = config.role === 'worker' ? undefined : createApi(config, services);
-  if (config.role !== 'api') await startWorkerRole(config, services, app?.metricsRegistry, stops, () => stopping);
-  if (app) await listen(app, config, services, stops);
+  try {
+    await start(config, stops, () => stopping);
+  } catch (error) {
+    if (stopping) return; // a signal arrived during the start: shutdown() ends the process
+    const reason = describeStartupFailure(error);
+    if (reason) console.error(`cannot start: ${reason}`);
+    else logger.fatal({ err: error }, 'failed to start');
+    stopping = true;
+    await stopAll();
+    process.exit(1);
+  }
 }
 
 // A library promise nobody awaits (e.g. a Redis command cut off by a reconnect) must not
 // take the process down: log it; state lives in PostgreSQL and the poll catches up.
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
-main().catch((err) => {
-  logger.fatal({ err }, 'failed to start');
-  process.exit(1);
-});
+void main();

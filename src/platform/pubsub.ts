@@ -66,6 +66,8 @@ interface Engine {
 
 /** Signals are "look again": a slow consumer only needs the latest ones. */
 const MAX_QUEUED = 1_000;
+/** Publishes held while Redis is away (the oldest are dropped past it). */
+const MAX_HELD = 1_000;
 
 /**
  * How long `ready` waits for the transport. Past it `ready` rejects (Redis is away; callers
@@ -147,12 +149,12 @@ function wrap(
   const log = logger.child({ module: 'pubsub', kind });
   return {
     kind,
+    // Fire and forget: a signal never holds up the request or task that sends it (with Redis
+    // away, it is held or dropped by the engine at once; see createRedisPubSub).
     async publish(topic, key, payload) {
-      try {
-        await engine.publish(`${prefix}${topic}:${key}`, payload);
-      } catch (err) {
+      engine.publish(`${prefix}${topic}:${key}`, payload).catch((err: unknown) => {
         log.warn({ err, topic, key }, 'publish failed; subscribers will catch up from the database');
-      }
+      });
     },
     subscribe(topic, key) {
       return subscription(engine, `${prefix}${topic}:${key}`, whenConnected);
@@ -172,6 +174,19 @@ export function createInProcessPubSub(prefix: string): PubSub {
   return wrap('in-process', engine, prefix, { ping: async () => true, close: async () => {} });
 }
 
+/** Resolves once the connection is ready, or after `timeoutMs` (the caller's command then says). */
+function ready(connection: Redis, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    function done() {
+      clearTimeout(timer);
+      connection.off('ready', done);
+      resolve();
+    }
+    connection.once('ready', done);
+  });
+}
+
 export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   const options = {
     // Commands fail fast while Redis is away instead of queueing without bound.
@@ -180,7 +195,9 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
     lazyConnect: false,
   };
   // Publishes made in the same tick leave in one write (a busy worker publishes two per task).
-  const publisher = new Redis(redisUrl, { ...options, enableAutoPipelining: true, connectionName: 'agent-growth:publisher' });
+  // No offline queue: while Redis is away a publish must not wait behind reconnects (held
+  // below instead, bounded).
+  const publisher = new Redis(redisUrl, { ...options, enableOfflineQueue: false, enableAutoPipelining: true, connectionName: 'agent-growth:publisher' });
   const subscriber = new Redis(redisUrl, { ...options, connectionName: 'agent-growth:subscriber' });
   const log = logger.child({ module: 'pubsub', kind: 'redis' });
   for (const connection of [publisher, subscriber]) {
@@ -202,8 +219,20 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   // deaf to its messages (measured: status 'connect' → no 'message' events); wait for it.
   const whenConnected = () =>
     subscriber.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => subscriber.once('ready', () => resolve()));
+  // Publishes while the publisher is not connected (starting, or Redis away): the latest
+  // MAX_HELD, sent once it is back. Signals only say "look again", so older ones may go.
+  const held: Array<[string, unknown]> = [];
+  publisher.on('ready', () => {
+    for (const [trigger, payload] of held.splice(0)) {
+      engine.publish(trigger, payload).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'held publish failed'));
+    }
+  });
   const redisEngine: Engine = {
-    publish: (trigger, payload) => engine.publish(trigger, payload),
+    publish: (trigger, payload) => {
+      if (publisher.status === 'ready') return engine.publish(trigger, payload);
+      if (held.push([trigger, payload]) > MAX_HELD) held.shift();
+      return Promise.resolve();
+    },
     subscribe: (trigger, onMessage) => {
       const subscribed = engine.subscribe(trigger, onMessage);
       // graphql-redis-subscriptions also keeps a second promise for a SUBSCRIBE in flight and
@@ -219,6 +248,8 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   return wrap('redis', redisEngine, prefix, {
     ping: async () => {
       try {
+        // Without an offline queue a PING before the connection is up fails at once: wait a little.
+        if (publisher.status !== 'ready') await ready(publisher, READY_TIMEOUT_MS);
         return (await publisher.ping()) === 'PONG';
       } catch {
         return false;

@@ -91,4 +91,28 @@ describe.skipIf(!redisServerAvailable)('pub/sub while Redis is away', () => {
     }
     throw new Error('no message after Redis came back');
   });
+
+  it('never holds up a publisher while Redis is away: its publish returns, and a held one is sent once Redis is back', async () => {
+    const redis = await startPrivateRedis(h);
+    const subscriber = createRedisPubSub(redis.url, h.pubsubPrefix);
+    const publisher = createRedisPubSub(redis.url, h.pubsubPrefix);
+    h.onCleanup(() => subscriber.close());
+    h.onCleanup(() => publisher.close());
+    const agentId = randomUUID();
+    const events = subscriber.subscribe('agentUpdated', agentId);
+    await events.ready;
+    await redis.kill('SIGKILL');
+    // Publishes while Redis is down resolve with Redis still down (nothing waits for it to come back).
+    for (let i = 0; i < 20; i++) await publisher.publish('agentUpdated', agentId, { agentId, deleted: i === 19 });
+    expect(await publisher.ping()).toBe(false);
+    const received = nextValue(events);
+    await startPrivateRedis(h, redis.port);
+    // The subscriber resubscribes and the publisher sends what it held, the latest last.
+    let value: unknown;
+    for (let attempt = 0; attempt < 50 && !value; attempt++) {
+      value = await Promise.race([received, new Promise((resolve) => setTimeout(() => resolve(undefined), 100))]);
+      if (!value) await publisher.publish('agentUpdated', agentId, { agentId, deleted: true });
+    }
+    expect(value).toMatchObject({ agentId });
+  });
 });

@@ -8,6 +8,11 @@ import { useHarness } from '../utils/harness.js';
 import { spawnWorkerProcess } from '../utils/processes.js';
 import { enqueueTestTask, testCoverageThenHang, testSleep } from '../utils/test-tasks.js';
 import { waitFor } from '../utils/wait.js';
+import { claimTasks } from '../../src/workers/queue/claim.js';
+import { insertTask } from '../../src/workers/queue/insert-task.js';
+import { selectQueuePosition } from '../../src/workers/queue/queue-stats.js';
+import { reclaimExpiredLeases } from '../../src/workers/queue/reclaim-expired.js';
+import { handBackTask } from '../../src/workers/queue/requeue.js';
 
 const h = useHarness();
 // A test's workers would take the next test's tasks.
@@ -63,5 +68,25 @@ describe('crash recovery', () => {
     // Every claim the worker made before it stopped ended (finished or handed back).
     const left = await db().task.findMany({ where: { OR: [{ lockedBy: worker.id }, { status: 'RUNNING' }] }, include: { events: true } });
     expect(left, JSON.stringify(left, null, 1)).toEqual([]);
+  });
+
+  it('gives a task taken back from a dead worker, or handed back at shutdown, its old place in the queue', async () => {
+    const owner = (await db().user.findUniqueOrThrow({ where: { name: 'admin' } })).id;
+    // A type no worker of this file runs: only this test claims it.
+    const type = 'test_keeps_place';
+    const add = async () => (await insertTask(db(), { type, priority: 'MEDIUM', payload: {}, maxAttempts: 3, timeoutSeconds: 60, ownerId: owner })).task;
+    const first = await add();
+    const second = await add();
+    expect((await claimTasks(db(), 'doomed', [type], 10_000, 2)).map((task) => task.id)).toEqual([first.id, second.id]);
+    const later = [await add(), await add(), await add()];
+    // The doomed worker dies: its leases run out and are taken back.
+    await db().$executeRaw`UPDATE tasks SET "lockedUntil" = now() - interval '1 second' WHERE id = ${first.id}::uuid`;
+    expect((await reclaimExpiredLeases(db())).map((task) => task.id)).toEqual([first.id]);
+    expect(await handBackTask(db(), second.id, 'doomed')).toBe(true);
+    // Other tests' tasks share the queue: the places relative to each other.
+    const places = await Promise.all([first, second, ...later].map((task) => selectQueuePosition(db(), task.id)));
+    expect(places).toEqual([...places].sort((a, b) => a! - b!));
+    const order = (await claimTasks(db(), 'survivor', [type], 10_000, 5)).map((task) => task.id);
+    expect(order).toEqual([first.id, second.id, ...later.map((task) => task.id)]);
   });
 });

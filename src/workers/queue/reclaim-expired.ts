@@ -1,5 +1,7 @@
 // Tasks whose worker stopped renewing its lease (killed, frozen, cut off): back to
-// PENDING for another worker, or DEAD when that was the last attempt.
+// PENDING for another worker, or DEAD when that was the last attempt. A task taken back
+// keeps its runAt, so its place in the claim order (priority, runAt, createdAt): it runs
+// before the work enqueued after it, not behind it.
 import type { PrismaClient } from '../../generated/prisma/client.js';
 
 export async function reclaimExpiredLeases(client: Pick<PrismaClient, '$queryRaw'>): Promise<Array<{ id: string; status: string }>> {
@@ -13,7 +15,7 @@ export async function reclaimExpiredLeases(client: Pick<PrismaClient, '$queryRaw
       SET status = CASE WHEN t.attempts >= t."maxAttempts" THEN 'DEAD'::"TaskStatus" ELSE 'PENDING'::"TaskStatus" END,
           "completedAt" = CASE WHEN t.attempts >= t."maxAttempts" THEN now() END,
           error = CASE WHEN t.attempts >= t."maxAttempts" THEN 'the worker stopped (lease expired) on the last attempt' ELSE t.error END,
-          "runAt" = now(), "lockedBy" = NULL, "lockedUntil" = NULL,
+          "lockedBy" = NULL, "lockedUntil" = NULL,
           "currentStep" = CASE WHEN t.attempts >= t."maxAttempts" THEN 'dead' ELSE 'requeued' END,
           "lastSequence" = t."lastSequence" + 1, "updatedAt" = now()
       FROM expired WHERE t.id = expired.id

@@ -22,11 +22,12 @@ export async function retryFinishedTask(client: Pick<PrismaClient, '$queryRaw'>,
   return rows[0];
 }
 
+/** A running task handed back at shutdown: PENDING again, in its old place (runAt unchanged). */
 export async function handBackTask(client: Pick<PrismaClient, '$queryRaw'>, taskId: string, workerId: string): Promise<boolean> {
   const rows = await client.$queryRaw<Array<{ id: string }>>`
     WITH updated AS (
       UPDATE tasks
-      SET status = 'PENDING', attempts = greatest(attempts - 1, 0), "runAt" = now(), "lockedBy" = NULL, "lockedUntil" = NULL,
+      SET status = 'PENDING', attempts = greatest(attempts - 1, 0), "lockedBy" = NULL, "lockedUntil" = NULL,
           "currentStep" = 'requeued', "lastSequence" = "lastSequence" + 1, "updatedAt" = now()
       WHERE id = ${taskId}::uuid AND status = 'RUNNING' AND "lockedBy" = ${workerId}
       RETURNING *
