@@ -1,0 +1,22 @@
+// A chaos worker: the service's worker (src/workers/index.ts) in its own process, configured
+// from the environment as ROLE=worker is, with the chaos task type added.
+import { loadConfig } from '../../src/platform/config.js';
+import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
+import { createPubSub } from '../../src/platform/pubsub.js';
+import { startServiceWorker } from '../../src/workers/index.js';
+import { benchService } from '../service.js';
+import { chaosStepTask } from './tasks.js';
+
+const config = loadConfig({ ...process.env, ROLE: 'worker' });
+connectDatabase(config.databaseUrl!, { poolSize: 5 });
+const pubsub = createPubSub(config.redisUrl, config.pubsubPrefix);
+const service = await benchService([chaosStepTask]);
+const worker = await startServiceWorker({ tasks: config.tasks, pubsub, registry: service.registry });
+console.log(`ready ${worker.id}`);
+process.on('SIGTERM', async () => {
+  await worker.stop(1_000);
+  await service.close();
+  await pubsub.close();
+  await disconnectDatabase();
+  process.exit(0);
+});
