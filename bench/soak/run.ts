@@ -1,0 +1,204 @@
+// `npm run soak`: the API (ROLE=api) and a worker in their own processes on one PostgreSQL and
+// a private Redis, loopback only. SOAK_SUBSCRIPTIONS agentUpdated subscriptions over both
+// graphql-sse modes (half single-connection, 100 per connection; half one connection each)
+// while updateAgent runs at SOAK_RATE per second for SOAK_SECONDS. Every 10 s it prints the
+// API's RSS; at the end the event latency (from the mutation's send to the event's arrival,
+// after the first minute), errors, subscribers whose last event is not their agent's last
+// state (a lost update), and the RSS trend over the last 5 minutes. Exits 1 on a missed target.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { createClient, type Client } from 'graphql-sse';
+import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
+import { openFreshBenchDatabase } from '../database.js';
+import { formatSummary, heading, line, summarize } from '../stats.js';
+import { benchAgent } from '../tasks/fixture.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
+const SUBSCRIPTIONS = Number(process.env.SOAK_SUBSCRIPTIONS ?? 1_000);
+const RATE = Number(process.env.SOAK_RATE ?? 50);
+const AGENTS = 10;
+const WARM_UP_S = Math.min(60, SECONDS / 5);
+const ADMIN_KEY = 'soak-admin-key-0123456789';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function start(command: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (ready.test(output)) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
+  });
+}
+
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+
+/** Least-squares slope of (t, y), per unit of t. */
+function slope(points: Array<[number, number]>): number {
+  const n = points.length;
+  const mt = points.reduce((s, [t]) => s + t, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const num = points.reduce((s, [t, y]) => s + (t - mt) * (y - my), 0);
+  const den = points.reduce((s, [t]) => s + (t - mt) ** 2, 0);
+  return den ? num / den : 0;
+}
+
+export async function runSoak(): Promise<boolean> {
+  const database = await openFreshBenchDatabase('agent_growth_soak');
+  connectDatabase(database.url, { poolSize: 2 });
+  const redisPort = await freePort();
+  const redis = await start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /Ready to accept/);
+  const env = { DATABASE_URL: database.url, REDIS_URL: `redis://127.0.0.1:${redisPort}`, ADMIN_API_KEY: ADMIN_KEY, PUBSUB_PREFIX: 'soak:' };
+  const children: ChildProcess[] = [redis];
+  const clients: Array<Client<boolean>> = [];
+  try {
+    const port = await freePort();
+    const api = await start(process.execPath, ['scripts/start.mjs'], { ...env, ROLE: 'api', PORT: String(port) }, /GraphiQL/);
+    children.push(api);
+    children.push(await start(process.execPath, ['scripts/start.mjs'], { ...env, ROLE: 'worker', LOG_LEVEL: 'info' }, /worker started/));
+    const url = `http://127.0.0.1:${port}/graphql`;
+    const headers = { authorization: `Bearer ${ADMIN_KEY}` };
+    const agents: string[] = [];
+    const first = await benchAgent();
+    agents.push(first.agentId);
+    for (let i = 1; i < AGENTS; i++) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'mutation($id: ID!) { cloneAgent(id: $id) { id } }', variables: { id: first.agentId } }),
+      });
+      agents.push(((await response.json()) as { data: { cloneAgent: { id: string } } }).data.cloneAgent.id);
+    }
+    heading(`soak (${SUBSCRIPTIONS} agentUpdated subscriptions over both graphql-sse modes, updateAgent at ${RATE}/s for ${SECONDS} s)`);
+    // Headers as a function: the client writes its stream token into a headers object, which
+    // clients must not share.
+    const clientHeaders = () => ({ ...headers });
+    const single = Array.from({ length: Math.ceil(SUBSCRIPTIONS / 2 / 100) }, () => createClient({ url: `${url}/stream`, headers: clientHeaders, singleConnection: true, retryAttempts: 5 }));
+    const distinct = createClient({ url: `${url}/stream`, headers: clientHeaders, singleConnection: false, retryAttempts: 5 });
+    clients.push(...single, distinct);
+    const latencies: Array<[number, number]> = [];
+    let errors = 0;
+    let received = 0;
+    const last: Array<{ agent: number; seq: number; mode: 'single' | 'distinct'; ended: boolean }> = [];
+    const startedAt = Date.now();
+    for (let i = 0; i < SUBSCRIPTIONS; i++) {
+      const agent = i % AGENTS;
+      const client = i % 2 === 0 ? single[Math.floor(i / 2 / 100)]! : distinct;
+      const mine = { agent, seq: -1, mode: i % 2 === 0 ? ('single' as const) : ('distinct' as const), ended: false };
+      last.push(mine);
+      client.subscribe<{ agentUpdated: { scopeDescription: string | null } }>(
+        { query: 'subscription($id: ID!) { agentUpdated(id: $id) { scopeDescription } }', variables: { id: agents[agent] } },
+        {
+          next: (result) => {
+            if (result.errors) errors++;
+            const match = /^soak (\d+) (\d+)$/.exec(result.data?.agentUpdated.scopeDescription ?? '');
+            if (!match) return;
+            received++;
+            mine.seq = Number(match[1]);
+            latencies.push([Date.now() - startedAt, Date.now() - Number(match[2])]);
+          },
+          error: (error: unknown) => {
+            errors++;
+            mine.ended = true;
+            if (errors <= 3) console.error(`subscription error: ${error instanceof Error ? error.message : JSON.stringify(error)}`);
+          },
+          complete: () => {
+            mine.ended = true;
+          },
+        },
+      );
+    }
+    const sentSeq = new Array<number>(AGENTS).fill(-1);
+    let sent = 0;
+    let mutationErrors = 0;
+    const rss: Array<[number, number]> = [];
+    const end = startedAt + SECONDS * 1_000;
+    let nextRss = startedAt;
+    while (Date.now() < end) {
+      const tick = Date.now();
+      if (tick >= nextRss) {
+        const mb = rssMb(api.pid!);
+        rss.push([(tick - startedAt) / 1_000, mb]);
+        line(`t=${Math.round((tick - startedAt) / 1_000)} s`, `API RSS ${mb.toFixed(1)} MB, ${received} events received, ${errors + mutationErrors} errors`);
+        nextRss += 10_000;
+      }
+      const agent = sent % AGENTS;
+      const seq = sent++;
+      sentSeq[agent] = seq;
+      void fetch(url, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'mutation($id: ID!, $d: String) { updateAgent(id: $id, input: { scopeDescription: $d }) { id } }', variables: { id: agents[agent], d: `soak ${seq} ${Date.now()}` } }),
+      })
+        .then(async (response) => ((await response.json()) as { errors?: unknown }).errors && mutationErrors++)
+        .catch(() => mutationErrors++);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1_000 / RATE - (Date.now() - tick))));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const missing = last.filter((mine) => mine.seq !== sentSeq[mine.agent]);
+    const missed = missing.length;
+    if (missed) {
+      const by = (mode: string) => missing.filter((mine) => mine.mode === mode);
+      line('  of which', `single-connection ${by('single').length} (${by('single').filter((m) => m.ended).length} ended), distinct ${by('distinct').length} (${by('distinct').filter((m) => m.ended).length} ended)`);
+    }
+    const steady = summarize(latencies.filter(([t]) => t >= WARM_UP_S * 1_000).map(([, latency]) => latency));
+    // RSS saws up and down with V8's collections: the trend is the floor's, the lowest RSS of
+    // each minute of the last five.
+    const tail = rss.filter(([t]) => t >= SECONDS - 300);
+    const floors = Object.values(
+      tail.reduce<Record<number, [number, number]>>((minute, [t, mb]) => {
+        const key = Math.floor(t / 60);
+        if (!minute[key] || mb < minute[key]![1]) minute[key] = [t, mb];
+        return minute;
+      }, {}),
+    );
+    const trend = floors.length > 2 ? slope(floors) * 60 : 0;
+    line(`event latency after the first ${WARM_UP_S} s`, formatSummary(steady));
+    // A state feed sends the agent as it is: updates close together may arrive as one event.
+    const expected = sent * (SUBSCRIPTIONS / AGENTS);
+    line('events received / updates sent × subscribers per agent', `${received} / ${expected} (${((100 * received) / expected).toFixed(1)} %)`);
+    const checks: Array<[string, string, boolean]> = [
+      ['errors (subscriptions and mutations)', String(errors + mutationErrors), errors + mutationErrors === 0],
+      ['subscribers whose last event is not their agent\'s last state', String(missed), missed === 0],
+      ['event p99 after warm-up (target < 100 ms)', `${steady.p99.toFixed(1)} ms`, steady.p99 < 100],
+      // A trend needs the last 5 minutes of a run of 6 or more; shorter runs report it only.
+      [
+        `API RSS floor trend over the last ${Math.min(300, SECONDS)} s (target: none upward, < 1 MB/min)`,
+        `${trend.toFixed(2)} MB/min (minute floors ${floors.map(([, mb]) => mb.toFixed(0)).join(', ')} MB)${SECONDS < 360 ? ', not judged: run shorter than 6 min' : ''}`,
+        SECONDS < 360 || trend < 1,
+      ],
+    ];
+    for (const [label, value, met] of checks) line(label, `${value}: ${met ? 'MET' : 'MISSED'}`);
+    return checks.every(([, , met]) => met);
+  } finally {
+    for (const client of clients) client.dispose();
+    for (const child of children) child.kill('SIGKILL');
+    await disconnectDatabase();
+    await database.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runSoak().then(
+    (met) => process.exit(met ? 0 : 1),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
