@@ -157,16 +157,9 @@ export async function runSoak(): Promise<boolean> {
       line('  of which', `single-connection ${by('single').length} (${by('single').filter((m) => m.ended).length} ended), distinct ${by('distinct').length} (${by('distinct').filter((m) => m.ended).length} ended)`);
     }
     const steady = summarize(latencies.filter(([t]) => t >= WARM_UP_S * 1_000).map(([, latency]) => latency));
-    // RSS saws up and down with V8's collections: the trend is the floor's, the lowest RSS of
-    // each minute of the last five.
-    const tail = rss.filter(([t]) => t >= SECONDS - 300);
-    const floors = Object.values(
-      tail.reduce<Record<number, [number, number]>>((minute, [t, mb]) => {
-        const key = Math.floor(t / 60);
-        if (!minute[key] || mb < minute[key]![1]) minute[key] = [t, mb];
-        return minute;
-      }, {}),
-    );
+    // RSS saws up and down with V8's collections (every 100-200 s here): the trend is the
+    // floors', the first sample after each drop of 10 % or more, in the last five minutes.
+    const floors = rss.filter(([t], i) => i > 0 && t >= SECONDS - 300 && rss[i]![1] < 0.9 * rss[i - 1]![1]);
     const trend = floors.length > 2 ? slope(floors) * 60 : 0;
     line(`event latency after the first ${WARM_UP_S} s`, formatSummary(steady));
     // A state feed sends the agent as it is: updates close together may arrive as one event.
@@ -179,7 +172,7 @@ export async function runSoak(): Promise<boolean> {
       // A trend needs the last 5 minutes of a run of 6 or more; shorter runs report it only.
       [
         `API RSS floor trend over the last ${Math.min(300, SECONDS)} s (target: none upward, < 1 MB/min)`,
-        `${trend.toFixed(2)} MB/min (minute floors ${floors.map(([, mb]) => mb.toFixed(0)).join(', ')} MB)${SECONDS < 360 ? ', not judged: run shorter than 6 min' : ''}`,
+        `${trend.toFixed(2)} MB/min (floors after collections ${floors.map(([t, mb]) => `${mb.toFixed(0)} MB at ${t.toFixed(0)} s`).join(', ') || 'none'})${SECONDS < 360 ? ', not judged: run shorter than 6 min' : ''}`,
         SECONDS < 360 || trend < 1,
       ],
     ];
