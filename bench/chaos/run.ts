@@ -53,26 +53,76 @@ function start(command: string, args: string[], env: Record<string, string>, rea
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function runChaos(): Promise<boolean> {
-  const database = await openFreshBenchDatabase('agent_growth_chaos');
-  connectDatabase(database.url, { poolSize: 5 });
+interface Kill {
+  at: Date;
+  taskIds: string[];
+}
+
+/** Sample tasks followed through the API: each subscriber must see every sequence, in order, to the end. */
+function followThroughApi(apiPort: number, ids: string[]): { seen: Map<string, number[]>; done: Promise<unknown>; close(): void } {
+  const seen = new Map<string, number[]>();
+  const sse = createClient({ url: `http://127.0.0.1:${apiPort}/graphql/stream`, headers: { authorization: `Bearer ${ADMIN_KEY}` }, retryAttempts: 20 });
+  const followed = ids.slice(0, SUBSCRIBERS).map(
+    (id) =>
+      new Promise<void>((resolve) => {
+        const sequences: number[] = [];
+        seen.set(id, sequences);
+        sse.subscribe<{ taskProgress: { sequence: number } }>(
+          { query: 'subscription($id: ID!) { taskProgress(taskId: $id, afterSequence: 0) { sequence status } }', variables: { id: toGlobalId('Task', id) } },
+          { next: (result) => result.data && sequences.push(result.data.taskProgress.sequence), error: () => resolve(), complete: () => resolve() },
+        );
+      }),
+  );
+  return { seen, done: Promise.race([Promise.all(followed), sleep(10_000)]), close: () => sse.dispose() };
+}
+
+/** The processes under test, and how to kill, replace and stop them. */
+async function startCluster(databaseUrl: string) {
   const redisPort = await freePort();
   const startRedis = () => start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /Ready to accept/);
   let redis = await startRedis();
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
-  const env = { DATABASE_URL: database.url, REDIS_URL: redisUrl, ADMIN_API_KEY: ADMIN_KEY, TASK_LEASE_MS: String(LEASE_MS), TASK_POLL_MS: '500', PUBSUB_PREFIX: 'chaos:' };
+  const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ADMIN_API_KEY: ADMIN_KEY, TASK_LEASE_MS: String(LEASE_MS), TASK_POLL_MS: '500', PUBSUB_PREFIX: 'chaos:' };
   const children = new Set<ChildProcess>();
   const spawnWorker = async () => {
     const worker = await start(process.execPath, ['--import', 'tsx', 'bench/chaos/worker.ts'], { ...env, WORKER_CONCURRENCY: '4' }, /^ready /m);
     children.add(worker);
     return worker;
   };
-  const pubsub = createRedisPubSub(redisUrl, 'chaos:');
+  const apiPort = await freePort();
+  children.add(await start(process.execPath, ['scripts/start.mjs'], { ...env, ROLE: 'api', PORT: String(apiPort) }, /GraphiQL/));
+  const workers = await Promise.all(Array.from({ length: WORKERS }, spawnWorker));
+  return {
+    redisUrl,
+    apiPort,
+    /** SIGKILLs a random worker (saying which tasks it was running) and starts another. */
+    async killWorker(): Promise<Kill> {
+      const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0]!;
+      const running = await db().task.findMany({ where: { status: 'RUNNING', lockedBy: { contains: `:${victim.pid}:` } }, select: { id: true } });
+      victim.kill('SIGKILL');
+      children.delete(victim);
+      const kill = { at: new Date(), taskIds: running.map((task) => task.id) };
+      workers.push(await spawnWorker());
+      return kill;
+    },
+    async bounceRedis() {
+      redis.kill('SIGKILL');
+      await sleep(3_000);
+      redis = await startRedis();
+    },
+    stop() {
+      for (const child of children) child.kill('SIGKILL');
+      redis.kill('SIGKILL');
+    },
+  };
+}
+
+export async function runChaos(): Promise<boolean> {
+  const database = await openFreshBenchDatabase('agent_growth_chaos');
+  connectDatabase(database.url, { poolSize: 5 });
+  const cluster = await startCluster(database.url);
+  const pubsub = createRedisPubSub(cluster.redisUrl, 'chaos:');
   try {
-    const apiPort = await freePort();
-    const api = await start(process.execPath, ['scripts/start.mjs'], { ...env, ROLE: 'api', PORT: String(apiPort) }, /GraphiQL/);
-    children.add(api);
-    const workers = await Promise.all(Array.from({ length: WORKERS }, spawnWorker));
     const { agentId, ownerId } = await benchAgent();
     const agentRowId = Buffer.from(agentId, 'base64').toString().split(':')[1]!;
     heading(`chaos (${TASKS} tasks, 1 API + ${WORKERS} workers, a worker SIGKILLed every ${KILL_EVERY_MS} ms, Redis SIGKILLed once, lease ${LEASE_MS} ms)`);
@@ -81,53 +131,28 @@ export async function runChaos(): Promise<boolean> {
       const { task } = await enqueue(chaosStep, { payload: { agentId: agentRowId, ms: 200 + ((i * 37) % 400) }, ownerId }, { pubsub });
       ids.push(task.id);
     }
-    // Subscribers through the API follow sample tasks: each must see every sequence, in order, to the end.
-    const seen = new Map<string, number[]>();
-    const sse = createClient({ url: `http://127.0.0.1:${apiPort}/graphql/stream`, headers: { authorization: `Bearer ${ADMIN_KEY}` }, retryAttempts: 20 });
-    const followed = ids.slice(0, SUBSCRIBERS).map(
-      (id) =>
-        new Promise<void>((resolve) => {
-          const sequences: number[] = [];
-          seen.set(id, sequences);
-          sse.subscribe<{ taskProgress: { sequence: number } }>(
-            { query: 'subscription($id: ID!) { taskProgress(taskId: $id, afterSequence: 0) { sequence status } }', variables: { id: toGlobalId('Task', id) } },
-            { next: (result) => result.data && sequences.push(result.data.taskProgress.sequence), error: () => resolve(), complete: () => resolve() },
-          );
-        }),
-    );
-    const kills: Array<{ at: Date; taskIds: string[] }> = [];
+    const followers = followThroughApi(cluster.apiPort, ids);
+    const kills: Kill[] = [];
     const deadline = Date.now() + DEADLINE_S * 1_000;
-    let redisKilled = false;
     for (;;) {
       const open = await db().task.count({ where: { id: { in: ids }, status: { notIn: TERMINAL as never } } });
       if (open === 0 || Date.now() > deadline) break;
       await sleep(KILL_EVERY_MS);
-      const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0]!;
-      const running = await db().task.findMany({ where: { status: 'RUNNING', lockedBy: { contains: `:${victim.pid}:` } }, select: { id: true } });
-      victim.kill('SIGKILL');
-      children.delete(victim);
-      kills.push({ at: new Date(), taskIds: running.map((task) => task.id) });
-      workers.push(await spawnWorker());
-      if (!redisKilled && kills.length === 2) {
-        redisKilled = true;
-        redis.kill('SIGKILL');
-        await sleep(3_000);
-        redis = await startRedis();
-      }
+      kills.push(await cluster.killWorker());
+      if (kills.length === 2) await cluster.bounceRedis();
     }
-    await Promise.race([Promise.all(followed), sleep(10_000)]);
-    sse.dispose();
-    return await report(ids, kills, seen);
+    await followers.done;
+    followers.close();
+    return await report(ids, kills, followers.seen);
   } finally {
-    for (const child of children) child.kill('SIGKILL');
-    redis.kill('SIGKILL');
+    cluster.stop();
     await pubsub.close();
     await disconnectDatabase();
     await database.stop();
   }
 }
 
-async function report(ids: string[], kills: Array<{ at: Date; taskIds: string[] }>, seen: Map<string, number[]>): Promise<boolean> {
+async function report(ids: string[], kills: Kill[], seen: Map<string, number[]>): Promise<boolean> {
   const rows = await db().task.findMany({ where: { id: { in: ids } }, select: { id: true, status: true, attempts: true, lastSequence: true } });
   const lost = ids.length - rows.length;
   const stuck = rows.filter((row) => !TERMINAL.includes(row.status)).length;

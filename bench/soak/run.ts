@@ -58,129 +58,163 @@ function slope(points: Array<[number, number]>): number {
   return den ? num / den : 0;
 }
 
-export async function runSoak(): Promise<boolean> {
-  const database = await openFreshBenchDatabase('agent_growth_soak');
-  connectDatabase(database.url, { poolSize: 2 });
+const HEADERS = { authorization: `Bearer ${ADMIN_KEY}` };
+
+async function post<T>(url: string, query: string, variables: Record<string, unknown>): Promise<T & { errors?: unknown }> {
+  const response = await fetch(url, { method: 'POST', headers: { ...HEADERS, 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return (await response.json()) as T & { errors?: unknown };
+}
+
+/** A private Redis, the API and a worker; `stop` kills them. */
+async function startServices(databaseUrl: string) {
   const redisPort = await freePort();
   const redis = await start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /Ready to accept/);
-  const env = { DATABASE_URL: database.url, REDIS_URL: `redis://127.0.0.1:${redisPort}`, ADMIN_API_KEY: ADMIN_KEY, PUBSUB_PREFIX: 'soak:' };
+  const env = { DATABASE_URL: databaseUrl, REDIS_URL: `redis://127.0.0.1:${redisPort}`, ADMIN_API_KEY: ADMIN_KEY, PUBSUB_PREFIX: 'soak:' };
   const children: ChildProcess[] = [redis];
-  const clients: Array<Client<boolean>> = [];
+  const stop = () => children.forEach((child) => child.kill('SIGKILL'));
   try {
     const port = await freePort();
     const api = await start(process.execPath, ['scripts/start.mjs'], { ...env, ROLE: 'api', PORT: String(port) }, /GraphiQL/);
     children.push(api);
     children.push(await start(process.execPath, ['scripts/start.mjs'], { ...env, ROLE: 'worker', LOG_LEVEL: 'info' }, /worker started/));
-    const url = `http://127.0.0.1:${port}/graphql`;
-    const headers = { authorization: `Bearer ${ADMIN_KEY}` };
-    const agents: string[] = [];
-    const first = await benchAgent();
-    agents.push(first.agentId);
-    for (let i = 1; i < AGENTS; i++) {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ query: 'mutation($id: ID!) { cloneAgent(id: $id) { id } }', variables: { id: first.agentId } }),
-      });
-      agents.push(((await response.json()) as { data: { cloneAgent: { id: string } } }).data.cloneAgent.id);
-    }
-    heading(`soak (${SUBSCRIPTIONS} agentUpdated subscriptions over both graphql-sse modes, updateAgent at ${RATE}/s for ${SECONDS} s)`);
-    // Headers as a function: the client writes its stream token into a headers object, which
-    // clients must not share.
-    const clientHeaders = () => ({ ...headers });
-    const single = Array.from({ length: Math.ceil(SUBSCRIPTIONS / 2 / 100) }, () => createClient({ url: `${url}/stream`, headers: clientHeaders, singleConnection: true, retryAttempts: 5 }));
-    const distinct = createClient({ url: `${url}/stream`, headers: clientHeaders, singleConnection: false, retryAttempts: 5 });
-    clients.push(...single, distinct);
-    const latencies: Array<[number, number]> = [];
-    let errors = 0;
-    let received = 0;
-    const last: Array<{ agent: number; seq: number; mode: 'single' | 'distinct'; ended: boolean }> = [];
-    const startedAt = Date.now();
-    for (let i = 0; i < SUBSCRIPTIONS; i++) {
-      const agent = i % AGENTS;
-      const client = i % 2 === 0 ? single[Math.floor(i / 2 / 100)]! : distinct;
-      const mine = { agent, seq: -1, mode: i % 2 === 0 ? ('single' as const) : ('distinct' as const), ended: false };
-      last.push(mine);
-      client.subscribe<{ agentUpdated: { scopeDescription: string | null } }>(
-        { query: 'subscription($id: ID!) { agentUpdated(id: $id) { scopeDescription } }', variables: { id: agents[agent] } },
-        {
-          next: (result) => {
-            if (result.errors) errors++;
-            const match = /^soak (\d+) (\d+)$/.exec(result.data?.agentUpdated.scopeDescription ?? '');
-            if (!match) return;
-            received++;
-            mine.seq = Number(match[1]);
-            latencies.push([Date.now() - startedAt, Date.now() - Number(match[2])]);
-          },
-          error: (error: unknown) => {
-            errors++;
-            mine.ended = true;
-            if (errors <= 3) console.error(`subscription error: ${error instanceof Error ? error.message : JSON.stringify(error)}`);
-          },
-          complete: () => {
-            mine.ended = true;
-          },
+    return { url: `http://127.0.0.1:${port}/graphql`, apiPid: api.pid!, stop };
+  } catch (error) {
+    stop();
+    throw error;
+  }
+}
+
+async function makeAgents(url: string): Promise<string[]> {
+  const first = await benchAgent();
+  const agents = [first.agentId];
+  for (let i = 1; i < AGENTS; i++) {
+    const cloned = await post<{ data: { cloneAgent: { id: string } } }>(url, 'mutation($id: ID!) { cloneAgent(id: $id) { id } }', { id: first.agentId });
+    agents.push(cloned.data.cloneAgent.id);
+  }
+  return agents;
+}
+
+interface Subscriber {
+  agent: number;
+  seq: number;
+  mode: 'single' | 'distinct';
+  ended: boolean;
+}
+
+/** Every subscription, half on single-connection streams (100 each), half on their own connections. */
+function subscribeAll(url: string, agents: string[], startedAt: number) {
+  // Headers as a function: the client writes its stream token into a headers object, which
+  // clients must not share.
+  const headers = () => ({ ...HEADERS });
+  const single = Array.from({ length: Math.ceil(SUBSCRIPTIONS / 2 / 100) }, () => createClient({ url: `${url}/stream`, headers, singleConnection: true, retryAttempts: 5 }));
+  const distinct = createClient({ url: `${url}/stream`, headers, singleConnection: false, retryAttempts: 5 });
+  const stats = { latencies: [] as Array<[number, number]>, errors: 0, received: 0, subscribers: [] as Subscriber[] };
+  for (let i = 0; i < SUBSCRIPTIONS; i++) {
+    const mine: Subscriber = { agent: i % AGENTS, seq: -1, mode: i % 2 === 0 ? 'single' : 'distinct', ended: false };
+    stats.subscribers.push(mine);
+    const client: Client<boolean> = i % 2 === 0 ? single[Math.floor(i / 2 / 100)]! : distinct;
+    client.subscribe<{ agentUpdated: { scopeDescription: string | null } }>(
+      { query: 'subscription($id: ID!) { agentUpdated(id: $id) { scopeDescription } }', variables: { id: agents[mine.agent] } },
+      {
+        next: (result) => {
+          if (result.errors) stats.errors++;
+          const match = /^soak (\d+) (\d+)$/.exec(result.data?.agentUpdated.scopeDescription ?? '');
+          if (!match) return;
+          stats.received++;
+          mine.seq = Number(match[1]);
+          stats.latencies.push([Date.now() - startedAt, Date.now() - Number(match[2])]);
         },
-      );
+        error: (error: unknown) => {
+          stats.errors++;
+          mine.ended = true;
+          if (stats.errors <= 3) console.error(`subscription error: ${error instanceof Error ? error.message : JSON.stringify(error)}`);
+        },
+        complete: () => {
+          mine.ended = true;
+        },
+      },
+    );
+  }
+  return { stats, dispose: () => [...single, distinct].forEach((client) => client.dispose()) };
+}
+
+/** updateAgent at RATE per second for SECONDS, round robin over the agents; the API's RSS every 10 s. */
+async function drive(url: string, agents: string[], apiPid: number, startedAt: number, progress: () => string) {
+  const sentSeq = new Array<number>(AGENTS).fill(-1);
+  const run = { sent: 0, mutationErrors: 0, sentSeq, rss: [] as Array<[number, number]> };
+  const end = startedAt + SECONDS * 1_000;
+  let nextRss = startedAt;
+  while (Date.now() < end) {
+    const tick = Date.now();
+    if (tick >= nextRss) {
+      const mb = rssMb(apiPid);
+      run.rss.push([(tick - startedAt) / 1_000, mb]);
+      line(`t=${Math.round((tick - startedAt) / 1_000)} s`, `API RSS ${mb.toFixed(1)} MB, ${progress()}`);
+      nextRss += 10_000;
     }
-    const sentSeq = new Array<number>(AGENTS).fill(-1);
-    let sent = 0;
-    let mutationErrors = 0;
-    const rss: Array<[number, number]> = [];
-    const end = startedAt + SECONDS * 1_000;
-    let nextRss = startedAt;
-    while (Date.now() < end) {
-      const tick = Date.now();
-      if (tick >= nextRss) {
-        const mb = rssMb(api.pid!);
-        rss.push([(tick - startedAt) / 1_000, mb]);
-        line(`t=${Math.round((tick - startedAt) / 1_000)} s`, `API RSS ${mb.toFixed(1)} MB, ${received} events received, ${errors + mutationErrors} errors`);
-        nextRss += 10_000;
+    const agent = run.sent % AGENTS;
+    const seq = run.sent++;
+    sentSeq[agent] = seq;
+    post(url, 'mutation($id: ID!, $d: String) { updateAgent(id: $id, input: { scopeDescription: $d }) { id } }', { id: agents[agent], d: `soak ${seq} ${Date.now()}` })
+      .then((body) => body.errors && run.mutationErrors++)
+      .catch(() => run.mutationErrors++);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1_000 / RATE - (Date.now() - tick))));
+  }
+  return run;
+}
+
+function judge(stats: ReturnType<typeof subscribeAll>['stats'], run: Awaited<ReturnType<typeof drive>>): boolean {
+  const missing = stats.subscribers.filter((mine) => mine.seq !== run.sentSeq[mine.agent]);
+  if (missing.length) {
+    const by = (mode: string) => missing.filter((mine) => mine.mode === mode);
+    line('  of which', `single-connection ${by('single').length} (${by('single').filter((m) => m.ended).length} ended), distinct ${by('distinct').length} (${by('distinct').filter((m) => m.ended).length} ended)`);
+  }
+  const steady = summarize(stats.latencies.filter(([t]) => t >= WARM_UP_S * 1_000).map(([, latency]) => latency));
+  // RSS saws up and down with V8's collections (every 100-200 s here): the trend is the
+  // floors', the first sample after each drop of 10 % or more, in the last five minutes.
+  const floors = run.rss.filter(([t], i) => i > 0 && t >= SECONDS - 300 && run.rss[i]![1] < 0.9 * run.rss[i - 1]![1]);
+  const trend = floors.length > 2 ? slope(floors) * 60 : 0;
+  line(`event latency after the first ${WARM_UP_S} s`, formatSummary(steady));
+  // A state feed sends the agent as it is: updates close together may arrive as one event.
+  const expected = run.sent * (SUBSCRIPTIONS / AGENTS);
+  line('events received / updates sent × subscribers per agent', `${stats.received} / ${expected} (${((100 * stats.received) / expected).toFixed(1)} %)`);
+  const errors = stats.errors + run.mutationErrors;
+  const checks: Array<[string, string, boolean]> = [
+    ['errors (subscriptions and mutations)', String(errors), errors === 0],
+    ["subscribers whose last event is not their agent's last state", String(missing.length), missing.length === 0],
+    ['event p99 after warm-up (target < 100 ms)', `${steady.p99.toFixed(1)} ms`, steady.p99 < 100],
+    // A trend needs the last 5 minutes of a run of 6 or more; shorter runs report it only.
+    [
+      `API RSS floor trend over the last ${Math.min(300, SECONDS)} s (target: none upward, < 1 MB/min)`,
+      `${trend.toFixed(2)} MB/min (floors after collections ${floors.map(([t, mb]) => `${mb.toFixed(0)} MB at ${t.toFixed(0)} s`).join(', ') || 'none'})${SECONDS < 360 ? ', not judged: run shorter than 6 min' : ''}`,
+      SECONDS < 360 || trend < 1,
+    ],
+  ];
+  for (const [label, value, met] of checks) line(label, `${value}: ${met ? 'MET' : 'MISSED'}`);
+  return checks.every(([, , met]) => met);
+}
+
+export async function runSoak(): Promise<boolean> {
+  const database = await openFreshBenchDatabase('agent_growth_soak');
+  connectDatabase(database.url, { poolSize: 2 });
+  try {
+    const services = await startServices(database.url);
+    try {
+      const agents = await makeAgents(services.url);
+      heading(`soak (${SUBSCRIPTIONS} agentUpdated subscriptions over both graphql-sse modes, updateAgent at ${RATE}/s for ${SECONDS} s)`);
+      const startedAt = Date.now();
+      const { stats, dispose } = subscribeAll(services.url, agents, startedAt);
+      try {
+        const run = await drive(services.url, agents, services.apiPid, startedAt, () => `${stats.received} events received, ${stats.errors} subscription errors`);
+        await new Promise((resolve) => setTimeout(resolve, 3_000));
+        return judge(stats, run);
+      } finally {
+        dispose();
       }
-      const agent = sent % AGENTS;
-      const seq = sent++;
-      sentSeq[agent] = seq;
-      void fetch(url, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ query: 'mutation($id: ID!, $d: String) { updateAgent(id: $id, input: { scopeDescription: $d }) { id } }', variables: { id: agents[agent], d: `soak ${seq} ${Date.now()}` } }),
-      })
-        .then(async (response) => ((await response.json()) as { errors?: unknown }).errors && mutationErrors++)
-        .catch(() => mutationErrors++);
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1_000 / RATE - (Date.now() - tick))));
+    } finally {
+      services.stop();
     }
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const missing = last.filter((mine) => mine.seq !== sentSeq[mine.agent]);
-    const missed = missing.length;
-    if (missed) {
-      const by = (mode: string) => missing.filter((mine) => mine.mode === mode);
-      line('  of which', `single-connection ${by('single').length} (${by('single').filter((m) => m.ended).length} ended), distinct ${by('distinct').length} (${by('distinct').filter((m) => m.ended).length} ended)`);
-    }
-    const steady = summarize(latencies.filter(([t]) => t >= WARM_UP_S * 1_000).map(([, latency]) => latency));
-    // RSS saws up and down with V8's collections (every 100-200 s here): the trend is the
-    // floors', the first sample after each drop of 10 % or more, in the last five minutes.
-    const floors = rss.filter(([t], i) => i > 0 && t >= SECONDS - 300 && rss[i]![1] < 0.9 * rss[i - 1]![1]);
-    const trend = floors.length > 2 ? slope(floors) * 60 : 0;
-    line(`event latency after the first ${WARM_UP_S} s`, formatSummary(steady));
-    // A state feed sends the agent as it is: updates close together may arrive as one event.
-    const expected = sent * (SUBSCRIPTIONS / AGENTS);
-    line('events received / updates sent × subscribers per agent', `${received} / ${expected} (${((100 * received) / expected).toFixed(1)} %)`);
-    const checks: Array<[string, string, boolean]> = [
-      ['errors (subscriptions and mutations)', String(errors + mutationErrors), errors + mutationErrors === 0],
-      ['subscribers whose last event is not their agent\'s last state', String(missed), missed === 0],
-      ['event p99 after warm-up (target < 100 ms)', `${steady.p99.toFixed(1)} ms`, steady.p99 < 100],
-      // A trend needs the last 5 minutes of a run of 6 or more; shorter runs report it only.
-      [
-        `API RSS floor trend over the last ${Math.min(300, SECONDS)} s (target: none upward, < 1 MB/min)`,
-        `${trend.toFixed(2)} MB/min (floors after collections ${floors.map(([t, mb]) => `${mb.toFixed(0)} MB at ${t.toFixed(0)} s`).join(', ') || 'none'})${SECONDS < 360 ? ', not judged: run shorter than 6 min' : ''}`,
-        SECONDS < 360 || trend < 1,
-      ],
-    ];
-    for (const [label, value, met] of checks) line(label, `${value}: ${met ? 'MET' : 'MISSED'}`);
-    return checks.every(([, , met]) => met);
   } finally {
-    for (const client of clients) client.dispose();
-    for (const child of children) child.kill('SIGKILL');
     await disconnectDatabase();
     await database.stop();
   }

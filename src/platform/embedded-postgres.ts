@@ -106,8 +106,7 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
     });
   }
   await server.start();
-  // If this process dies without stop(), the server must not outlive it (it would hold
-  // the data directory). Fast shutdown: SIGINT.
+  // Dying without stop(), this process takes the server along (fast shutdown: SIGINT).
   const child = (server as unknown as { process?: import('node:child_process').ChildProcess }).process;
   const killOnExit = () => child?.kill('SIGINT');
   process.once('exit', killOnExit);

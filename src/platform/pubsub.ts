@@ -187,6 +187,40 @@ function ready(connection: Redis, timeoutMs: number): Promise<void> {
   });
 }
 
+/**
+ * graphql-redis-subscriptions drops the promises of its UNSUBSCRIBE and PUNSUBSCRIBE: while
+ * Redis is away, or the connection is closing, they reject with nobody listening (an
+ * unhandled rejection). Ours catch them: the channel is gone with the connection anyway.
+ */
+function catchUnsubscribeRejections(subscriber: Redis): void {
+  for (const command of ['unsubscribe', 'punsubscribe'] as const) {
+    const send = subscriber[command].bind(subscriber) as (...channels: string[]) => Promise<unknown>;
+    (subscriber as unknown as Record<typeof command, (...channels: string[]) => Promise<unknown>>)[command] = (...channels) => {
+      const sent = send(...channels);
+      sent.catch(() => {});
+      return sent;
+    };
+  }
+}
+
+/**
+ * Publishes while the publisher is not connected (starting, or Redis away) are held: the
+ * latest MAX_HELD, sent once it is back. Signals only say "look again", so older ones may go.
+ */
+function holdingPublish(publisher: Redis, engine: RedisPubSub, log: typeof logger): Engine['publish'] {
+  const held: Array<[string, unknown]> = [];
+  publisher.on('ready', () => {
+    for (const [trigger, payload] of held.splice(0)) {
+      engine.publish(trigger, payload).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'held publish failed'));
+    }
+  });
+  return (trigger, payload) => {
+    if (publisher.status === 'ready') return engine.publish(trigger, payload);
+    if (held.push([trigger, payload]) > MAX_HELD) held.shift();
+    return Promise.resolve();
+  };
+}
+
 export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   const options = {
     // Commands fail fast while Redis is away instead of queueing without bound.
@@ -203,36 +237,14 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   for (const connection of [publisher, subscriber]) {
     connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   }
-  // graphql-redis-subscriptions drops the promises of its UNSUBSCRIBE and PUNSUBSCRIBE: while
-  // Redis is away, or the connection is closing, they reject with nobody listening (an
-  // unhandled rejection). Ours catch them: the channel is gone with the connection anyway.
-  for (const command of ['unsubscribe', 'punsubscribe'] as const) {
-    const send = subscriber[command].bind(subscriber) as (...channels: string[]) => Promise<unknown>;
-    (subscriber as unknown as Record<typeof command, (...channels: string[]) => Promise<unknown>>)[command] = (...channels) => {
-      const sent = send(...channels);
-      sent.catch(() => {});
-      return sent;
-    };
-  }
+  catchUnsubscribeRejections(subscriber);
   const engine = new RedisPubSub({ publisher, subscriber });
   // A SUBSCRIBE sent before ioredis's ready check finishes can leave the connection
   // deaf to its messages (measured: status 'connect' → no 'message' events); wait for it.
   const whenConnected = () =>
     subscriber.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => subscriber.once('ready', () => resolve()));
-  // Publishes while the publisher is not connected (starting, or Redis away): the latest
-  // MAX_HELD, sent once it is back. Signals only say "look again", so older ones may go.
-  const held: Array<[string, unknown]> = [];
-  publisher.on('ready', () => {
-    for (const [trigger, payload] of held.splice(0)) {
-      engine.publish(trigger, payload).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'held publish failed'));
-    }
-  });
   const redisEngine: Engine = {
-    publish: (trigger, payload) => {
-      if (publisher.status === 'ready') return engine.publish(trigger, payload);
-      if (held.push([trigger, payload]) > MAX_HELD) held.shift();
-      return Promise.resolve();
-    },
+    publish: holdingPublish(publisher, engine, log),
     subscribe: (trigger, onMessage) => {
       const subscribed = engine.subscribe(trigger, onMessage);
       // graphql-redis-subscriptions also keeps a second promise for a SUBSCRIBE in flight and
