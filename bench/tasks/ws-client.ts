@@ -2,6 +2,7 @@
 // text frames out, frames in decoded after the run), for the fan-out benchmark only, with
 // many subscriptions per connection. Tests use graphql-ws's own client.
 import { connect, type Socket } from 'node:net';
+import { recordPiece, type Recording } from './raw-stream.js';
 import type { StreamMessage } from './stream-client.js';
 
 const COMPLETE = Buffer.from('"type":"complete"');
@@ -43,6 +44,7 @@ function frameWalker(onFrame: (opcode: number, payload: Buffer) => void): (bytes
 }
 
 const PING = 0x9;
+const EMPTY_PING = Buffer.from([0x89, 0x00]);
 const TEXT = 0x1;
 
 function handshake(url: URL): Promise<{ socket: Socket; rest: Buffer }> {
@@ -77,20 +79,24 @@ export async function openWs(address: string, key: string, onMessage: MessageHan
     else if (message.type === 'next') onMessage({ event: 'next', id: message.id!, payload: message.payload }, receivedAt);
     else if (message.type === 'complete') onMessage({ event: 'complete', id: message.id! }, receivedAt);
   };
-  // While recording, text frames are kept as they came (parsed after the run) and completions
-  // counted; pings are answered at once either way (the server drops a peer that does not).
-  let recording: { frames: Array<[number, Buffer]>; onComplete: () => void } | undefined;
+  // While recording, reads are kept as they came (framed and parsed after the run) and
+  // completions counted in the bytes, as the graphql-sse client does. Server pings are
+  // answered at once either way (the server drops a peer that does not): an empty ping frame
+  // is 0x89 0x00, which JSON text never contains.
+  let recording: Recording | undefined;
+  let replaying = false;
+  let lastByte: Buffer = Buffer.alloc(0);
   let receivedAt = 0;
   const walk = frameWalker((opcode, payload) => {
-    if (opcode === PING) return void socket.write(controlFrame(0xa, payload));
-    if (opcode !== TEXT) return;
-    if (!recording) return handle(JSON.parse(payload.toString('utf8')) as WsMessage, receivedAt);
-    recording.frames.push([receivedAt, payload]);
-    if (payload.includes(COMPLETE)) recording.onComplete();
+    if (opcode === PING && !replaying) return void socket.write(controlFrame(0xa, payload));
+    if (opcode === TEXT) handle(JSON.parse(payload.toString('utf8')) as WsMessage, receivedAt);
   });
   socket.on('data', (bytes: Buffer) => {
     receivedAt = Date.now();
-    walk(bytes);
+    if (!recording) return walk(bytes);
+    recordPiece(recording, bytes, receivedAt);
+    if (bytes.includes(EMPTY_PING) || (lastByte[0] === EMPTY_PING[0] && bytes[0] === 0)) socket.write(controlFrame(0xa, Buffer.alloc(0)));
+    lastByte = bytes.subarray(-1);
   });
   if (rest.length) walk(rest);
   socket.write(frame(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${key}` } })));
@@ -100,12 +106,17 @@ export async function openWs(address: string, key: string, onMessage: MessageHan
       socket.write(frame(JSON.stringify({ id, type: 'subscribe', payload: { query, variables } })));
     },
     record(onComplete: () => void) {
-      recording = { frames: [], onComplete };
+      recording = { pieces: [], carry: Buffer.alloc(0), onComplete, marker: COMPLETE };
     },
     replay() {
-      const frames = recording?.frames ?? [];
+      const pieces = recording?.pieces ?? [];
       recording = undefined;
-      for (const [at, payload] of frames) handle(JSON.parse(payload.toString('utf8')) as WsMessage, at);
+      replaying = true;
+      for (const [at, bytes] of pieces) {
+        receivedAt = at;
+        walk(bytes);
+      }
+      replaying = false;
     },
     close() {
       socket.resetAndDestroy();

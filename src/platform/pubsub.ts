@@ -6,6 +6,7 @@ import { PubSub as InProcessPubSub } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis } from 'ioredis';
 import { logger } from './logger.js';
+import { logConnectionErrors } from './redis.js';
 import type { TaskStatus } from '../generated/prisma/enums.js';
 
 /**
@@ -234,9 +235,7 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   const publisher = new Redis(redisUrl, { ...options, enableOfflineQueue: false, enableAutoPipelining: true, connectionName: 'agent-growth:publisher' });
   const subscriber = new Redis(redisUrl, { ...options, connectionName: 'agent-growth:subscriber' });
   const log = logger.child({ module: 'pubsub', kind: 'redis' });
-  for (const connection of [publisher, subscriber]) {
-    connection.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  }
+  for (const connection of [publisher, subscriber]) logConnectionErrors(connection, log);
   catchUnsubscribeRejections(subscriber);
   const engine = new RedisPubSub({ publisher, subscriber });
   // A SUBSCRIBE sent before ioredis's ready check finishes can leave the connection

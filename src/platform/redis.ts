@@ -14,9 +14,28 @@ export async function createRedisClient(redisUrl: string, connectionName: string
     retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
   });
   const log = logger.child({ module: 'redis', connectionName });
-  client.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  logConnectionErrors(client, log);
   await client.connect().catch((err) => log.warn({ err: (err as Error).message }, 'redis not reachable yet; retrying in the background'));
   return client;
+}
+
+/**
+ * One warning per outage (ioredis reports every reconnect attempt), and none before the
+ * connection was ever up: a start that cannot reach Redis says so in its own line.
+ */
+export function logConnectionErrors(connection: Redis, log: typeof logger): void {
+  let wasReady = false;
+  let warned = false;
+  connection.on('ready', () => {
+    wasReady = true;
+    if (warned) log.info('redis connection back');
+    warned = false;
+  });
+  connection.on('error', (err) => {
+    if (!wasReady || warned) return log.debug({ err: err.message }, 'redis connection error');
+    warned = true;
+    log.warn({ err: err.message }, 'redis connection lost; retrying in the background');
+  });
 }
 
 export async function closeRedisClient(client: Redis): Promise<void> {
