@@ -4,15 +4,13 @@
 // SSE transport. Target: first hit under 50 ms.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient, type Client as SseClient } from 'graphql-sse';
-import { streamAgentQuery, STREAM_BATCH_SIZE } from '../src/resolvers/search/search.js';
-import { searchAgentChunks } from '../src/resolvers/search/sql/search-chunks.js';
+import { streamAgentQuery } from '../src/resolvers/search/search.js';
 import { selectOneBaseline } from './coverage.js';
-import { captureSql, explainAnalyze } from './explain.js';
 import { ADMIN_API_KEY, createBenchApp } from './graphql.js';
 import type { BenchContext } from './index.js';
 import { SEARCH_QUERIES } from './search.js';
 import { listenBenchApp } from './http-server.js';
-import { checkTarget, formatSummary, heading, indent, line, ms, ratio, repsWithin, summarize, type Summary, type TargetCheck } from './stats.js';
+import { checkTarget, formatSummary, heading, line, ms, ratio, repsWithin, summarize, type Summary, type TargetCheck } from './stats.js';
 
 const TARGET_MS = 50;
 const MAX_REPS = 3;
@@ -106,12 +104,6 @@ async function measureFirstHit(agent: StreamAgent, mode: StreamMode): Promise<Ta
   return checkTarget(`first streamed hit p50, ${agent.label}, ${mode.label}`, first.p50, TARGET_MS);
 }
 
-async function explainFirstBatch(agent: StreamAgent): Promise<void> {
-  const statement = captureSql((c) => searchAgentChunks(c, { agentId: agent.id, query: SEARCH_QUERIES[0]!, limit: STREAM_BATCH_SIZE }));
-  console.log(`  EXPLAIN (ANALYZE, BUFFERS) of searchAgentChunks, first batch (${agent.label}, ${JSON.stringify(SEARCH_QUERIES[0])}):`);
-  console.log(indent(await explainAnalyze(statement)));
-}
-
 export async function benchStream(context: BenchContext): Promise<TargetCheck[]> {
   heading('stream: agentQueryStream, time to first hit');
   const sqlBaseline = await selectOneBaseline();
@@ -136,7 +128,6 @@ export async function benchStream(context: BenchContext): Promise<TargetCheck[]>
       const agentChecks: TargetCheck[] = [];
       for (const mode of modes) agentChecks.push(await measureFirstHit(agent, mode));
       checks.push(...agentChecks);
-      if (agentChecks.some((check) => !check.met) || context.alwaysExplain) await explainFirstBatch(agent);
     }
   } finally {
     client.dispose();

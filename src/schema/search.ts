@@ -3,7 +3,8 @@ import { iteratorFeed } from '../feeds/push-feed.js';
 import { db } from '../platform/db.js';
 import type { Agent as AgentRow } from '../generated/prisma/client.js';
 import { requireAgentId } from '../resolvers/agents/agents.js';
-import { queryAgent, streamAgentQuery, type QueryStreamEvent, type SearchHit as SearchHitShape } from '../resolvers/search/search.js';
+import { EXACT_COUNT_CAP } from '../resolvers/search/ranking.js';
+import { queryAgent, streamAgentQuery, type QueryStreamEvent, type SearchHit as SearchHitShape, type SearchResult } from '../resolvers/search/search.js';
 import { Agent } from './agents.js';
 
 const SearchHit = builder.objectRef<SearchHitShape>('SearchHit').implement({
@@ -13,14 +14,18 @@ const SearchHit = builder.objectRef<SearchHitShape>('SearchHit').implement({
     chunkId: t.exposeID('chunkId'),
     title: t.exposeString('title'),
     content: t.exposeString('content'),
-    score: t.exposeFloat('score', { description: 'PostgreSQL full-text rank (ts_rank_cd).' }),
+    score: t.exposeFloat('score', { description: "BM25 score over the agent's scope (k1 1.2, b 0.75; IDF and average length from the scope's chunks)." }),
   }),
 });
 
-const QueryResult = builder.objectRef<{ hits: SearchHitShape[]; totalResults: number; queryTimeMs: number }>('QueryResult').implement({
+const TOTAL_RESULTS = `Chunks in the agent's scope that match the query (any of its words; its quoted phrases; none of its minus words): exact up to ${EXACT_COUNT_CAP}, past that possibly an estimate (then totalResultsIsEstimate).`;
+const TOTAL_IS_ESTIMATE = 'True when totalResults is an estimate (only past the exact cap).';
+
+const QueryResult = builder.objectRef<SearchResult & { queryTimeMs: number }>('QueryResult').implement({
   fields: (t) => ({
     hits: t.expose('hits', { type: [SearchHit] }),
-    totalResults: t.exposeInt('totalResults'),
+    totalResults: t.exposeInt('totalResults', { description: TOTAL_RESULTS }),
+    totalResultsIsEstimate: t.exposeBoolean('totalResultsIsEstimate', { description: TOTAL_IS_ESTIMATE }),
     queryTimeMs: t.exposeFloat('queryTimeMs'),
   }),
 });
@@ -34,7 +39,11 @@ const QueryHit = builder.objectRef<EventOf<'QueryHit'>>('QueryHit').implement({
   fields: (t) => ({ hit: t.expose('hit', { type: SearchHit }) }),
 });
 const QueryCompleted = builder.objectRef<EventOf<'QueryCompleted'>>('QueryCompleted').implement({
-  fields: (t) => ({ totalResults: t.exposeInt('totalResults'), queryTimeMs: t.exposeFloat('queryTimeMs') }),
+  fields: (t) => ({
+    totalResults: t.exposeInt('totalResults', { description: TOTAL_RESULTS }),
+    totalResultsIsEstimate: t.exposeBoolean('totalResultsIsEstimate', { description: TOTAL_IS_ESTIMATE }),
+    queryTimeMs: t.exposeFloat('queryTimeMs'),
+  }),
 });
 const QueryFailed = builder.objectRef<EventOf<'QueryFailed'>>('QueryFailed').implement({
   fields: (t) => ({ code: t.exposeString('code'), message: t.exposeString('message') }),
@@ -48,7 +57,8 @@ const QueryStreamEvent = builder.unionType('QueryStreamEvent', {
 builder.queryField('queryAgent', (t) =>
   t.field({
     type: QueryResult,
-    description: "Chunks in the agent's scope ranked by full-text relevance (topK: argument, else retrievalConfig.top_k, else 10; max 100).",
+    description:
+      "Chunks in the agent's scope ranked by BM25: a chunk matches on any word of the query; \"quoted phrases\" must appear, -words must not (web search syntax). English is stemmed without stop words; Korean words match whatever particles follow them. topK: argument, else retrievalConfig.top_k, else 10; max 100.",
     authScopes: { read: true },
     args: { agentId: t.arg.id({ required: true }), query: t.arg.string({ required: true }), topK: t.arg.int() },
     resolve: (_root, args) => queryAgent(args.agentId, args.query, args.topK),
@@ -60,7 +70,7 @@ builder.subscriptionType({});
 builder.subscriptionField('agentQueryStream', (t) =>
   t.field({
     type: QueryStreamEvent,
-    description: 'QueryStarted, each QueryHit as soon as it is ranked, then QueryCompleted; a failure is one QueryFailed. Then the stream ends.',
+    description: 'QueryStarted, each QueryHit in rank order as soon as the ranking is known (the same ranking as queryAgent), then QueryCompleted; a failure is one QueryFailed. Then the stream ends.',
     authScopes: { read: true },
     args: { agentId: t.arg.id({ required: true }), query: t.arg.string({ required: true }), topK: t.arg.int() },
     subscribe: (_root, args) => iteratorFeed(streamAgentQuery(args.agentId, args.query, args.topK)),

@@ -1,6 +1,6 @@
 import { builder } from './builder.js';
 import { db } from '../platform/db.js';
-import { ingestDocuments } from '../resolvers/taxonomy/documents.js';
+import { deleteDocuments, ingestDocuments, MAX_DOCUMENTS_PER_CALL } from '../resolvers/taxonomy/documents.js';
 import { createTaxonomy } from '../resolvers/taxonomy/taxonomy.js';
 
 export const Taxonomy = builder.prismaNode('Taxonomy', {
@@ -49,8 +49,9 @@ const DocumentInput = builder.inputType('DocumentInput', {
   }),
 });
 
-const IngestPayload = builder.objectRef<{ documentCount: number; chunkCount: number }>('IngestPayload').implement({
+const IngestPayload = builder.objectRef<{ documentIds: string[]; documentCount: number; chunkCount: number }>('IngestPayload').implement({
   fields: (t) => ({
+    documentIds: t.exposeIDList('documentIds', { description: 'The new documents, in input order (the ids search hits carry as documentId).' }),
     documentCount: t.exposeInt('documentCount'),
     chunkCount: t.exposeInt('chunkCount'),
   }),
@@ -88,5 +89,22 @@ builder.mutationField('ingestDocuments', (t) =>
       documents: t.arg({ type: [DocumentInput], required: true }),
     },
     resolve: (_root, args) => ingestDocuments(args.taxonomyVersion, args.documents),
+  }),
+);
+
+const DeleteDocumentsPayload = builder.objectRef<{ documentCount: number; chunkCount: number }>('DeleteDocumentsPayload').implement({
+  fields: (t) => ({
+    documentCount: t.exposeInt('documentCount'),
+    chunkCount: t.exposeInt('chunkCount'),
+  }),
+});
+
+builder.mutationField('deleteDocuments', (t) =>
+  t.field({
+    type: DeleteDocumentsPayload,
+    description: `Delete documents (ids from ingestDocuments or a search hit's documentId) with their chunks; search statistics follow in the same transaction. All or nothing: NOT_FOUND when any id is unknown. At most ${MAX_DOCUMENTS_PER_CALL.toLocaleString('en-US')} ids.`,
+    authScopes: { write: true },
+    args: { ids: t.arg.idList({ required: true }) },
+    resolve: (_root, args) => deleteDocuments(args.ids.map(String)),
   }),
 );

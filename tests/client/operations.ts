@@ -42,6 +42,7 @@ export const CreateTaxonomyMutation = graphql(`
 export const IngestDocumentsMutation = graphql(`
   mutation IngestDocuments($taxonomyVersion: String!, $documents: [DocumentInput!]!) {
     ingestDocuments(taxonomyVersion: $taxonomyVersion, documents: $documents) {
+      documentIds
       documentCount
       chunkCount
     }

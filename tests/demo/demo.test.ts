@@ -132,7 +132,8 @@ describe('demo data', () => {
       const response = await h.gql(searchQuery, { agentId: agents.get(name)!.id, query, topK: 5 });
       expect(response.errors, name).toBeUndefined();
       const { hits, totalResults } = response.data.queryAgent;
-      expect(totalResults, `${name}: ${query}`).toBe(5);
+      expect(hits, `${name}: ${query}`).toHaveLength(5);
+      expect(totalResults, `${name}: ${query}`).toBeGreaterThanOrEqual(5);
       const scores = hits.map((hit: any) => hit.score);
       expect(scores).toEqual([...scores].sort((a, b) => b - a));
     }

@@ -97,7 +97,8 @@ describe('ingestDocuments', () => {
     }));
     const response = await h.gql(IngestDocumentsMutation, { taxonomyVersion: corpus.version, documents });
     expect(response.errors).toBeUndefined();
-    expect(response.data!.ingestDocuments).toEqual({ documentCount: 10_000, chunkCount: 10_000 });
+    expect(response.data!.ingestDocuments).toMatchObject({ documentCount: 10_000, chunkCount: 10_000 });
+    expect(new Set(response.data!.ingestDocuments.documentIds).size).toBe(10_000);
     expect(await db().document.count({ where: { title: { startsWith: 'Bulk ' } } })).toBe(10_000);
   });
 });

@@ -4,12 +4,13 @@ import { logger } from '../../platform/logger.js';
 import { badUserInput, notFound, type ErrorCode } from '../../platform/errors.js';
 import { retrievalConfigSchema } from '../agents/agent-config.js';
 import { parseGlobalId } from '../../platform/ids.js';
-import { countQueryTerms, searchAgentChunks, type ChunkHitRow } from './sql/search-chunks.js';
+import { parseQuery } from './query-syntax.js';
+import { rankChunks, type Ranking } from './ranking.js';
+import { selectHits } from './sql/select-hits.js';
+import { selectScopeStatistics, type ScopeStatistics } from './sql/scope-statistics.js';
 
 export const MAX_TOP_K = 100;
 export const DEFAULT_TOP_K = 10;
-/** Hits fetched per round trip while streaming. */
-export const STREAM_BATCH_SIZE = 5;
 
 export interface SearchHit {
   index: number;
@@ -20,20 +21,22 @@ export interface SearchHit {
   score: number;
 }
 
-interface PreparedSearch {
-  agentId: string;
-  query: string;
-  topK: number;
-  strategy: 'scope-first' | 'index-first';
+export interface SearchResult {
+  hits: SearchHit[];
+  /** Chunks in the scope that match (see ranking.ts: exact up to EXACT_COUNT_CAP). */
+  totalResults: number;
+  totalResultsIsEstimate: boolean;
 }
 
-/** Scopes larger than this (chunks, from the last coverage computation) search index-first. */
-export const LARGE_SCOPE_CHUNKS = 50_000;
+interface PreparedSearch {
+  topK: number;
+  statistics: ScopeStatistics;
+}
 
-/** Validates the agent, the query and topK (argument, else retrievalConfig.top_k, else 10). */
+/** Validates the agent, the query and topK (argument, else retrievalConfig.top_k, else 10), and reads the scope's statistics. */
 async function prepareSearch(agentGlobalId: string, query: string, topK: number | null | undefined): Promise<PreparedSearch> {
   const agentId = parseGlobalId('Agent', agentGlobalId);
-  const agent = agentId ? await db().agent.findUnique({ where: { id: agentId }, select: { retrievalConfig: true, totalChunks: true } }) : null;
+  const agent = agentId ? await db().agent.findUnique({ where: { id: agentId }, select: { retrievalConfig: true } }) : null;
   if (!agentId || !agent) throw notFound('Agent');
   const text = query.trim();
   if (!text) throw badUserInput('query must not be empty');
@@ -41,43 +44,55 @@ async function prepareSearch(agentGlobalId: string, query: string, topK: number 
   if (topK !== null && topK !== undefined && (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K)) {
     throw badUserInput(`topK must be between 1 and ${MAX_TOP_K}`);
   }
-  if ((await countQueryTerms(db(), text)) === 0) throw badUserInput('query has no searchable terms (only stop words or punctuation)');
+  const parsed = parseQuery(text);
+  const statistics = await selectScopeStatistics(db(), agentId, parsed.scoringText, parsed.filterText);
+  if (statistics.terms.length === 0) throw badUserInput('query has no searchable terms (only stop words, punctuation or excluded words)');
   const configured = retrievalConfigSchema.safeParse(agent.retrievalConfig);
+  return { topK: topK ?? (configured.success ? configured.data.top_k : undefined) ?? DEFAULT_TOP_K, statistics };
+}
+
+/** The ranking's chunks with their documents, in rank order. */
+async function toResult(ranking: Ranking): Promise<SearchResult> {
+  const rows = await selectHits(db(), ranking.ranked.map((hit) => hit.chunkId));
+  // A chunk deleted since the ranking drops out.
+  const found = ranking.ranked.flatMap((hit) => (rows.has(hit.chunkId) ? [{ ...rows.get(hit.chunkId)!, score: hit.score }] : []));
   return {
-    agentId,
-    query: text,
-    topK: topK ?? (configured.success ? configured.data.top_k : undefined) ?? DEFAULT_TOP_K,
-    strategy: agent.totalChunks > LARGE_SCOPE_CHUNKS ? 'index-first' : 'scope-first',
+    hits: found.map((hit, index) => ({ index, ...hit })),
+    totalResults: ranking.total,
+    totalResultsIsEstimate: ranking.totalIsEstimate,
   };
 }
 
-const toHit = (row: ChunkHitRow, index: number): SearchHit => ({
-  index,
-  documentId: row.documentId,
-  chunkId: row.chunkId,
-  title: row.title,
-  content: row.content,
-  score: row.score,
-});
+/** BM25 over the agent's scope: the top `topK` chunks and the number of matches. */
+export async function searchAgent(agentGlobalId: string, query: string, topK: number | null | undefined): Promise<SearchResult> {
+  const search = await prepareSearch(agentGlobalId, query, topK);
+  return toResult(await rankChunks(db(), search.statistics, search.topK));
+}
+
+/** The same ranking for callers inside the service (report planning): plain words, internal agent id, no validation. */
+export async function searchAgentKnowledge(agentId: string, text: string, limit: number): Promise<SearchHit[]> {
+  const parsed = parseQuery(text.replace(/["-]/g, ' '));
+  const statistics = await selectScopeStatistics(db(), agentId, parsed.scoringText, null);
+  if (statistics.terms.length === 0) return [];
+  return (await toResult(await rankChunks(db(), statistics, limit))).hits;
+}
 
 export async function queryAgent(agentGlobalId: string, query: string, topK: number | null | undefined) {
   const started = performance.now();
-  const search = await prepareSearch(agentGlobalId, query, topK);
-  const rows = await searchAgentChunks(db(), { agentId: search.agentId, query: search.query, limit: search.topK, strategy: search.strategy });
-  const hits = rows.map(toHit);
-  return { hits, totalResults: hits.length, queryTimeMs: performance.now() - started };
+  const result = await searchAgent(agentGlobalId, query, topK);
+  return { ...result, queryTimeMs: performance.now() - started };
 }
 
 export type QueryStreamEvent =
   | { __typename: 'QueryStarted'; agentId: string; query: string }
   | { __typename: 'QueryHit'; hit: SearchHit }
-  | { __typename: 'QueryCompleted'; totalResults: number; queryTimeMs: number }
+  | { __typename: 'QueryCompleted'; totalResults: number; totalResultsIsEstimate: boolean; queryTimeMs: number }
   | { __typename: 'QueryFailed'; code: ErrorCode | string; message: string };
 
 /**
- * The streamed query: started, each hit as soon as its batch is ranked, completed.
- * Failures are a QueryFailed event followed by the end of the stream, never a dropped
- * connection. Stops fetching as soon as the subscriber goes away.
+ * The streamed query: started, each hit in rank order as soon as the ranking is known,
+ * completed. Failures are a QueryFailed event followed by the end of the stream, never a
+ * dropped connection.
  */
 export async function* streamAgentQuery(agentGlobalId: string, query: string, topK: number | null | undefined): AsyncGenerator<QueryStreamEvent> {
   const started = performance.now();
@@ -88,23 +103,21 @@ export async function* streamAgentQuery(agentGlobalId: string, query: string, to
     yield failure(error);
     return;
   }
-  yield { __typename: 'QueryStarted', agentId: agentGlobalId, query: search.query };
-  let sent = 0;
-  let after: { score: number; chunkId: string } | undefined;
+  yield { __typename: 'QueryStarted', agentId: agentGlobalId, query: query.trim() };
+  let result: SearchResult;
   try {
-    while (sent < search.topK) {
-      const limit = Math.min(STREAM_BATCH_SIZE, search.topK - sent);
-      const rows = await searchAgentChunks(db(), { agentId: search.agentId, query: search.query, limit, after, strategy: search.strategy });
-      for (const row of rows) yield { __typename: 'QueryHit', hit: toHit(row, sent++) };
-      if (rows.length < limit) break;
-      const last = rows.at(-1)!;
-      after = { score: last.score, chunkId: last.chunkId };
-    }
+    result = await toResult(await rankChunks(db(), search.statistics, search.topK));
   } catch (error) {
     yield failure(error);
     return;
   }
-  yield { __typename: 'QueryCompleted', totalResults: sent, queryTimeMs: performance.now() - started };
+  for (const hit of result.hits) yield { __typename: 'QueryHit', hit };
+  yield {
+    __typename: 'QueryCompleted',
+    totalResults: result.totalResults,
+    totalResultsIsEstimate: result.totalResultsIsEstimate,
+    queryTimeMs: performance.now() - started,
+  };
 }
 
 function failure(error: unknown): QueryStreamEvent {

@@ -63,7 +63,7 @@ function batchColumns(batch: readonly DocumentInput[], nodeIds: readonly string[
 }
 
 /** One batch in one transaction: three set-based inserts. Returns its chunk count. */
-async function insertBatch(taxonomyId: string, batch: readonly DocumentInput[], nodeIds: readonly string[][]): Promise<number> {
+async function insertBatch(taxonomyId: string, batch: readonly DocumentInput[], nodeIds: readonly string[][]): Promise<{ ids: string[]; chunks: number }> {
   const { docs, links, chunks } = batchColumns(batch, nodeIds);
   await db().$transaction([
     db().$executeRaw`
@@ -78,7 +78,7 @@ async function insertBatch(taxonomyId: string, batch: readonly DocumentInput[], 
       INSERT INTO chunks (id, "documentId", ordinal, content)
       SELECT * FROM unnest(${chunks.id}::uuid[], ${chunks.documentId}::uuid[], ${chunks.ordinal}::int[], ${chunks.content}::text[])`,
   ]);
-  return chunks.id.length;
+  return { ids: docs.id, chunks: chunks.id.length };
 }
 
 export async function ingestDocuments(taxonomyVersion: string, documents: readonly DocumentInput[]) {
@@ -88,9 +88,32 @@ export async function ingestDocuments(taxonomyVersion: string, documents: readon
   if (!taxonomy) throw notFound(`Taxonomy version ${taxonomyVersion}`);
   const nodeIdsPerDocument = await validNodeIds(taxonomy, documents);
   let chunkCount = 0;
+  const documentIds: string[] = [];
   for (let start = 0; start < documents.length; start += INGEST_BATCH_SIZE) {
     const end = start + INGEST_BATCH_SIZE;
-    chunkCount += await insertBatch(taxonomy.id, documents.slice(start, end), nodeIdsPerDocument.slice(start, end));
+    const inserted = await insertBatch(taxonomy.id, documents.slice(start, end), nodeIdsPerDocument.slice(start, end));
+    documentIds.push(...inserted.ids);
+    chunkCount += inserted.chunks;
   }
-  return { documentCount: documents.length, chunkCount };
+  return { documentIds, documentCount: documents.length, chunkCount };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Deletes the documents and (by cascade) their chunks, whose trigger takes them out of the search index. */
+export async function deleteDocuments(ids: readonly string[]) {
+  if (ids.length === 0) throw badUserInput('ids must not be empty');
+  if (ids.length > MAX_DOCUMENTS_PER_CALL) throw badUserInput(`at most ${MAX_DOCUMENTS_PER_CALL} ids per call`);
+  const unique = [...new Set(ids)];
+  const malformed = unique.filter((id) => !UUID.test(id));
+  if (malformed.length) throw notFound(`Document ${malformed[0]}`);
+  return db().$transaction(async (tx) => {
+    const found = await tx.document.findMany({ where: { id: { in: unique } }, select: { id: true, chunkCount: true } });
+    if (found.length !== unique.length) {
+      const known = new Set(found.map((d) => d.id));
+      throw notFound(`Document ${unique.find((id) => !known.has(id))}`);
+    }
+    await tx.document.deleteMany({ where: { id: { in: unique } } });
+    return { documentCount: found.length, chunkCount: found.reduce((sum, d) => sum + d.chunkCount, 0) };
+  });
 }

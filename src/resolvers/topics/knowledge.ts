@@ -5,22 +5,22 @@ import { db } from '../../platform/db.js';
 import { terms } from '../../reports/planner/local.js';
 import type { FocusNode, KnowledgeHit, PlanSection } from '../../reports/planner/types.js';
 import type { SectionSource } from '../../reports/providers/types.js';
-import { searchAgentChunks } from '../search/sql/search-chunks.js';
+import { searchAgentKnowledge } from '../search/search.js';
 import { selectAgentScopeNodes, selectHitDocumentNodes } from './sql/topic-focus-nodes.js';
 
 const PLAN_HITS = 8;
 const MAX_QUERY_TERMS = 16;
 
-/** Any of the words (websearch syntax `a or b`): a topic is a phrase, not a conjunction of must-haves. */
+/** The topic's words (BM25 ranks chunks with any of them): a topic is a phrase, not a conjunction of must-haves. */
 export function anyWordQuery(text: string): string | undefined {
   const words = [...terms(text)].slice(0, MAX_QUERY_TERMS);
-  return words.length ? words.join(' or ') : undefined;
+  return words.length ? words.join(' ') : undefined;
 }
 
 async function search(agentId: string, text: string, limit: number): Promise<KnowledgeHit[]> {
   const query = anyWordQuery(text);
   if (!query) return [];
-  const rows = await searchAgentChunks(db(), { agentId, query, limit });
+  const rows = await searchAgentKnowledge(agentId, query, limit);
   return rows.map((row) => ({ documentId: row.documentId, title: row.title, content: row.content, score: row.score }));
 }
 
@@ -49,7 +49,7 @@ export async function agentKnowledge(agent: { id: string; name: string }, topic:
 export async function sectionSources(agentId: string, topic: string, section: PlanSection, used: Set<string>, limit = 3): Promise<SectionSource[]> {
   const query = anyWordQuery(`${section.title} ${section.description} ${topic}`);
   if (!query) return [];
-  const hits = await searchAgentChunks(db(), { agentId, query, limit: limit * 3 });
+  const hits = await searchAgentKnowledge(agentId, query, limit * 3);
   const picked = hits.filter((hit) => !used.has(hit.chunkId)).slice(0, limit);
   for (const hit of picked) used.add(hit.chunkId);
   return picked.map((hit) => ({ documentId: hit.documentId, title: hit.title, content: hit.content }));

@@ -1,0 +1,69 @@
+// Every match scored in one statement, best first, with the number of matches. Two ways in,
+// whichever reads less: the query terms' postings (scope checked per posting), or the
+// scope's chunks (found through the GIN index, weighed from their tsvector).
+import { Prisma, type PrismaClient } from '../../../generated/prisma/client.js';
+import { B, K1 } from '../bm25.js';
+
+type Queryable = Pick<PrismaClient, '$queryRaw'>;
+
+export interface WeightedTerms {
+  terms: string[];
+  /** qtf × idf per term. */
+  weights: number[];
+}
+
+export interface ExhaustiveSearch extends WeightedTerms {
+  scopeNodeIds: string[];
+  averageLength: number;
+  filter: string | null;
+  limit: number;
+}
+
+/** BM25's saturated, length-normalised term frequency (bm25.ts termFrequencyWeight), in SQL. */
+const tfWeight = (tf: Prisma.Sql, dl: Prisma.Sql, averageLength: number) =>
+  Prisma.sql`(${tf} * ${K1 + 1}::float8 / (${tf} + ${K1}::float8 * (1 - ${B}::float8 + ${B}::float8 * ${dl} / ${averageLength}::float8)))`;
+
+export interface RankedRow {
+  chunkId: string;
+  score: number;
+  /** Matches in all (the window count before the limit). */
+  total: number;
+}
+
+export function rankFromPostings(client: Queryable, search: ExhaustiveSearch): Promise<RankedRow[]> {
+  return client.$queryRaw<RankedRow[]>`
+    WITH q AS (SELECT * FROM unnest(${search.terms}::text[], ${search.weights}::float8[]) AS q(term, weight)),
+    matches AS (
+      SELECT p."chunkId", sum(q.weight * ${tfWeight(Prisma.sql`p.tf`, Prisma.sql`p.dl`, search.averageLength)}) AS score
+      FROM q JOIN search_postings p ON p.term = q.term
+      WHERE (SELECT s."ancestorIds" && ${search.scopeNodeIds}::uuid[] FROM search_classes s WHERE s.id = p."classId")
+      GROUP BY p."chunkId"
+    ),
+    kept AS (
+      SELECT m.* FROM matches m
+      WHERE ${search.filter}::tsquery IS NULL
+         OR EXISTS (SELECT 1 FROM chunks c WHERE c.id = m."chunkId" AND c.tsv @@ ${search.filter}::tsquery)
+    )
+    SELECT "chunkId"::text, score, (count(*) OVER ())::int AS total
+    FROM kept ORDER BY score DESC, "chunkId" LIMIT ${search.limit}`;
+}
+
+export function rankScopeChunks(client: Queryable, search: ExhaustiveSearch): Promise<RankedRow[]> {
+  return client.$queryRaw<RankedRow[]>`
+    WITH q AS (SELECT * FROM unnest(${search.terms}::text[], ${search.weights}::float8[]) AS q(term, weight)),
+    scoped AS (
+      SELECT c.id, c.tsv, c."searchLength" AS dl
+      FROM chunks c
+      WHERE c."searchClassId" IN (SELECT s.id FROM search_classes s WHERE s."ancestorIds" && ${search.scopeNodeIds}::uuid[])
+        AND c.tsv @@ search_any_term(${search.terms}::text[])
+        AND (${search.filter}::tsquery IS NULL OR c.tsv @@ ${search.filter}::tsquery)
+    ),
+    matches AS (
+      SELECT s.id AS "chunkId",
+             sum(q.weight * ${tfWeight(Prisma.sql`cardinality(l.positions)`, Prisma.sql`s.dl`, search.averageLength)}) AS score
+      FROM scoped s, unnest(s.tsv) l JOIN q ON q.term = l.lexeme
+      GROUP BY s.id
+    )
+    SELECT "chunkId"::text, score, (count(*) OVER ())::int AS total
+    FROM matches ORDER BY score DESC, "chunkId" LIMIT ${search.limit}`;
+}

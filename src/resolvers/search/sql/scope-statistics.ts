@@ -1,0 +1,65 @@
+// Everything BM25 needs before reading postings, in one round trip: the agent's scope (its
+// nodes, less those under another of its nodes), the scope's corpus statistics, each query
+// term (analysed as the chunks are) with its frequency in the query, in the scope and in the
+// whole taxonomy, and the filter (phrases, minus words) as a tsquery.
+import type { PrismaClient } from '../../../generated/prisma/client.js';
+
+type Queryable = Pick<PrismaClient, '$queryRaw'>;
+
+export interface QueryTermStatistics {
+  term: string;
+  /** Occurrences in the query. */
+  qtf: number;
+  /** Chunks in the scope that contain the term. */
+  df: number;
+  /** Chunks in the agent's taxonomy that contain the term: a term's postings to read in full. */
+  taxonomyDf: number;
+}
+
+export interface ScopeStatistics {
+  scopeNodeIds: string[];
+  /** Chunks in the scope. */
+  chunks: number;
+  /** Their total length in indexed words. */
+  length: number;
+  terms: QueryTermStatistics[];
+  /** tsquery text of the required phrases and excluded words, or null. */
+  filter: string | null;
+}
+
+export async function selectScopeStatistics(client: Queryable, agentId: string, scoringText: string, filterText: string | null): Promise<ScopeStatistics> {
+  const [row] = await client.$queryRaw<ScopeStatistics[]>`
+    WITH scope AS (
+      SELECT an."nodeId" AS id
+      FROM agent_nodes an JOIN taxonomy_nodes n ON n.id = an."nodeId"
+      WHERE an."agentId" = ${agentId}::uuid
+        AND NOT EXISTS (SELECT 1 FROM agent_nodes o
+                        WHERE o."agentId" = an."agentId" AND o."nodeId" <> an."nodeId" AND o."nodeId" = ANY (n."ancestorIds"))
+    ),
+    roots AS (
+      SELECT n.id FROM agents a JOIN taxonomy_nodes n ON n."taxonomyId" = a."taxonomyId" AND n."parentId" IS NULL
+      WHERE a.id = ${agentId}::uuid
+    ),
+    words AS (
+      SELECT l.lexeme AS term, cardinality(l.positions) AS qtf
+      FROM unnest(to_tsvector('english', search_text(${scoringText}::text))) l
+    ),
+    scope_df AS (SELECT * FROM search_scope_df(ARRAY(SELECT id FROM scope), ARRAY(SELECT term FROM words))),
+    taxonomy_df AS (SELECT * FROM search_scope_df(ARRAY(SELECT id FROM roots), ARRAY(SELECT term FROM words))),
+    filter AS (SELECT websearch_to_tsquery('english', search_text(${filterText}::text)) AS query)
+    SELECT
+      ARRAY(SELECT id::text FROM scope) AS "scopeNodeIds",
+      coalesce((SELECT sum(s.chunks) FROM search_node_stats s WHERE s."nodeId" IN (SELECT id FROM scope)), 0)::float8 AS chunks,
+      coalesce((SELECT sum(s.length) FROM search_node_stats s WHERE s."nodeId" IN (SELECT id FROM scope)), 0)::float8 AS length,
+      coalesce((
+        SELECT json_agg(json_build_object(
+          'term', w.term,
+          'qtf', w.qtf,
+          'df', (SELECT d.df FROM scope_df d WHERE d.term = w.term),
+          'taxonomyDf', (SELECT d.df FROM taxonomy_df d WHERE d.term = w.term)
+        ) ORDER BY w.term)
+        FROM words w
+      ), '[]'::json) AS terms,
+      (SELECT CASE WHEN numnode(query) = 0 THEN NULL ELSE query::text END FROM filter) AS filter`;
+  return row!;
+}

@@ -1,0 +1,127 @@
+// The search index (postings, per-node statistics) follows every ingest and delete in the
+// same transaction: after each, it equals what a recomputation from the chunks gives.
+import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { CreateAgentMutation, IngestDocumentsMutation } from '../client/operations.js';
+import { createCorpus } from '../utils/corpus.js';
+import { errorCodes } from '../utils/graphql.js';
+import { useHarness } from '../utils/harness.js';
+
+const h = useHarness();
+
+const deleteDocuments = 'mutation($ids: [ID!]!) { deleteDocuments(ids: $ids) { documentCount chunkCount } }';
+const search = 'query($agentId: ID!, $query: String!) { queryAgent(agentId: $agentId, query: $query) { totalResults hits { documentId title } } }';
+
+/** Rows of the index that differ from a recomputation from chunks, documents and the taxonomy. */
+async function indexDrift() {
+  return db().$queryRaw<Array<{ what: string; n: number }>>`
+    WITH chunk_nodes AS (
+      SELECT DISTINCT c.id, c.tsv, c."searchLength" AS dl, a AS node
+      FROM chunks c JOIN document_nodes dn ON dn."documentId" = c."documentId"
+      JOIN taxonomy_nodes n ON n.id = dn."nodeId", unnest(n."ancestorIds") a
+    ),
+    expected_stats AS (SELECT node, count(*)::int AS chunks, sum(dl)::bigint AS length FROM chunk_nodes GROUP BY node),
+    expected_terms AS (
+      SELECT node, l.lexeme AS term, count(*)::int AS df FROM chunk_nodes, unnest(tsv) l
+      WHERE node IN (SELECT "nodeId" FROM search_node_stats WHERE "keepsTerms") GROUP BY 1, 2),
+    expected_postings AS (SELECT l.lexeme AS term, c.id, cardinality(l.positions) AS tf FROM chunks c, unnest(c.tsv) l)
+    SELECT 'stats' AS what, count(*)::int AS n FROM (
+      (SELECT node, chunks, length FROM expected_stats EXCEPT SELECT "nodeId", chunks, length FROM search_node_stats WHERE chunks > 0)
+      UNION ALL (SELECT "nodeId", chunks, length FROM search_node_stats WHERE chunks > 0 EXCEPT SELECT node, chunks, length FROM expected_stats)) d
+    UNION ALL
+    SELECT 'terms', count(*)::int FROM (
+      (SELECT node, term, df FROM expected_terms EXCEPT SELECT "nodeId", term, df FROM search_node_terms)
+      UNION ALL (SELECT "nodeId", term, df FROM search_node_terms EXCEPT SELECT node, term, df FROM expected_terms)) d
+    UNION ALL
+    SELECT 'postings', count(*)::int FROM (
+      (SELECT term, id, tf FROM expected_postings EXCEPT SELECT term, "chunkId", tf FROM search_postings)
+      UNION ALL (SELECT term, "chunkId", tf FROM search_postings EXCEPT SELECT term, id, tf FROM expected_postings)) d
+    UNION ALL
+    SELECT 'chunks without a class', count(*)::int FROM chunks WHERE "searchClassId" IS NULL
+    UNION ALL
+    SELECT 'nodes that should keep terms', count(*)::int FROM search_node_stats WHERE NOT "keepsTerms" AND chunks >= search_terms_kept_from()`;
+}
+
+/** Nodes keep their document frequencies from this many chunks (2,000 in the migration): both kinds of node in a small corpus. */
+async function keepTermsFrom(chunks: number) {
+  await db().$executeRawUnsafe(`CREATE OR REPLACE FUNCTION search_terms_kept_from() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT ${chunks} $$`);
+}
+
+const noDrift = [
+  { what: 'stats', n: 0 },
+  { what: 'terms', n: 0 },
+  { what: 'postings', n: 0 },
+  { what: 'chunks without a class', n: 0 },
+  { what: 'nodes that should keep terms', n: 0 },
+];
+
+describe('search index maintenance', () => {
+  it('follows ingests (concurrent ones too) and deletes, in the same transaction', async () => {
+    await keepTermsFrom(4);
+    const corpus = await createCorpus(h);
+    expect(await indexDrift()).toEqual(noDrift);
+    const kept = await db().searchNodeStats.count({ where: { keepsTerms: true } });
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(await db().searchNodeStats.count());
+    expect(await db().searchPosting.count()).toBeGreaterThan(50);
+
+    // Two ingests at once into the same nodes: the shared statistics rows add up.
+    const documents = (n: number, word: string) =>
+      Array.from({ length: n }, (_, i) => ({ title: `${word} ${i}`, content: `${word} report number ${i}. Shared words in every one.`, taxonomyNodeIds: [corpus.nodeIds.ml!, corpus.nodeIds.fin!] }));
+    const [first, second] = await Promise.all([
+      h.gql(IngestDocumentsMutation, { taxonomyVersion: corpus.version, documents: documents(40, 'quarterly') }),
+      h.gql(IngestDocumentsMutation, { taxonomyVersion: corpus.version, documents: documents(40, 'monthly') }),
+    ]);
+    expect(first.errors ?? second.errors).toBeUndefined();
+    expect(await indexDrift()).toEqual(noDrift);
+    expect(await db().searchNodeStats.count({ where: { keepsTerms: true } })).toBeGreaterThan(kept); // ml and fin grew past 4
+
+    const agent = (await h.gql(CreateAgentMutation, { input: { name: 'Reports', taxonomyVersion: corpus.version, taxonomyNodeIds: [corpus.nodeIds.ml!] } })).data!.createAgentFromTaxonomy;
+    expect((await h.gql(search, { agentId: agent.id, query: 'quarterly' })).data.queryAgent.totalResults).toBe(40);
+
+    const ids = first.data!.ingestDocuments.documentIds.slice(0, 30);
+    const deleted = await h.gql(deleteDocuments, { ids });
+    expect(deleted.data.deleteDocuments).toEqual({ documentCount: 30, chunkCount: 30 });
+    expect(await indexDrift()).toEqual(noDrift);
+    const after = (await h.gql(search, { agentId: agent.id, query: 'quarterly' })).data.queryAgent;
+    expect(after.totalResults).toBe(10);
+    expect(after.hits.every((hit: any) => !ids.includes(hit.documentId))).toBe(true);
+    expect(await db().searchPosting.count({ where: { term: 'quarter' } })).toBe(10);
+  });
+
+  it('deletes all or nothing: an unknown id is NOT_FOUND and nothing is deleted', async () => {
+    const corpus = await createCorpus(h);
+    const ingested = await h.gql(IngestDocumentsMutation, {
+      taxonomyVersion: corpus.version,
+      documents: [{ title: 'One', content: 'Solitary text.', taxonomyNodeIds: [corpus.nodeIds.pg!] }],
+    });
+    const [id] = ingested.data!.ingestDocuments.documentIds;
+    const before = await db().chunk.count();
+    expect(errorCodes(await h.gql(deleteDocuments, { ids: [id, '00000000-0000-0000-0000-000000000000'] }))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await h.gql(deleteDocuments, { ids: ['garbage'] }))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await h.gql(deleteDocuments, { ids: [] }))).toEqual(['BAD_USER_INPUT']);
+    expect(await db().chunk.count()).toBe(before);
+    expect((await h.gql(deleteDocuments, { ids: [id] })).data.deleteDocuments.documentCount).toBe(1);
+    expect(errorCodes(await h.gql(deleteDocuments, { ids: [id] }))).toEqual(['NOT_FOUND']);
+    expect(await indexDrift()).toEqual(noDrift);
+  });
+
+  it('indexes Korean words without their particles, as syllable pairs', async () => {
+    const corpus = await createCorpus(h);
+    await h.gql(IngestDocumentsMutation, {
+      taxonomyVersion: corpus.version,
+      documents: [
+        { title: '보고서', content: '분기 보고서는 매출과 비용을 정리한다.', taxonomyNodeIds: [corpus.nodeIds.fin!] },
+        { title: '주간보고서', content: '팀은 주간보고서를 금요일에 작성했다.', taxonomyNodeIds: [corpus.nodeIds.fin!] },
+        { title: '회의록', content: '회의에서 예산을 논의했다.', taxonomyNodeIds: [corpus.nodeIds.fin!] },
+      ],
+    });
+    const agent = (await h.gql(CreateAgentMutation, { input: { name: 'Finance', taxonomyVersion: corpus.version, taxonomyNodeIds: [corpus.nodeIds.fin!] } })).data!.createAgentFromTaxonomy;
+    const titles = async (query: string) => (await h.gql(search, { agentId: agent.id, query })).data.queryAgent.hits.map((hit: any) => hit.title);
+    for (const query of ['보고서', '보고서를', '보고서는', '보고서의']) expect(await titles(query), query).toEqual(['보고서', '주간보고서']);
+    expect(await titles('작성한 보고서')).toEqual(['주간보고서', '보고서']);
+    expect(await titles('예산')).toEqual(['회의록']);
+    const lexemes = await db().$queryRaw<Array<{ l: string }>>`SELECT unnest(tsvector_to_array(to_tsvector('english', search_text('보고서를 작성했다')))) AS l`;
+    expect(lexemes.map((row) => row.l).sort()).toEqual(['고서', '보고', '성했', '작성', '했다']);
+  });
+});
