@@ -12,7 +12,7 @@ import {
 import { generateCorpus, LEAF_AGENT_NAME, ROOT_AGENT_NAME, TAXONOMY_VERSION } from './generate.js';
 import { heading, line, ms } from './stats.js';
 
-const MARKER = 'bench corpus v1 complete';
+const MARKER = 'bench corpus v2 complete';
 
 export interface Corpus {
   taxonomyId: string;
@@ -62,7 +62,9 @@ async function loadCorpus(url: string): Promise<Corpus> {
               (SELECT count(*) FROM chunks) AS chunks,
               (SELECT sum("chunkCount") FROM documents) AS "sum(documents.chunkCount)",
               (SELECT count(*) FROM agents) AS agents,
-              (SELECT count(*) FROM agent_nodes) AS agent_nodes`,
+              (SELECT count(*) FROM agent_nodes) AS agent_nodes,
+              (SELECT reltuples::bigint FROM pg_class WHERE relname = 'search_postings') AS "search_postings (estimate)",
+              (SELECT count(*) FROM search_node_terms) AS search_node_terms`,
     );
     const rootAgentId = byName.get(ROOT_AGENT_NAME);
     const leafAgentId = byName.get(LEAF_AGENT_NAME);

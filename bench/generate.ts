@@ -2,9 +2,12 @@
 // INSERT … SELECT): one taxonomy of 10 × 10 × 10 × 10 nodes (11,110 nodes, 10,000
 // leaves), 250,000 documents with 2–6 chunks each (1,000,000 chunks, through the
 // chunks_tsv trigger), 1,000,000 agents with one node each, plus a root-scoped agent
-// and a leaf-scoped agent. Secondary indexes of the loaded tables are dropped before the
-// load and recreated from their own definitions afterwards (the standard bulk-load
-// order: same schema at the end, far faster than maintaining a GIN index row by row).
+// and a leaf-scoped agent. Chunk text is 40–89 words drawn like text: a third function
+// words, the rest from a 50,000-word vocabulary with a Zipf distribution (the 20 most common
+// words each in 15–45 % of chunks, most words in a few hundred). Secondary indexes of the
+// loaded tables are dropped before the load and recreated from their own definitions
+// afterwards, and the search index is built once from the loaded chunks (the standard
+// bulk-load order: same schema at the end, far faster than row by row).
 import pg from 'pg';
 import { ms } from './stats.js';
 import { AGENT_AREAS, AGENT_TEAMS, RARE_WORDS, ROOT_LABELS, TOPIC_WORDS, WORDS } from './vocabulary.js';
@@ -19,7 +22,13 @@ export const DOCUMENTS = 250_000;
 export const AGENTS = 1_000_000;
 const SENTENCES = 5_000;
 const DOCUMENT_BATCH = 25_000;
-const LOADED_TABLES = ['taxonomy_nodes', 'documents', 'document_nodes', 'chunks', 'agents', 'agent_nodes'];
+const LOADED_TABLES = ['taxonomy_nodes', 'documents', 'document_nodes', 'chunks', 'agents', 'agent_nodes', 'search_postings'];
+/** The postings' primary key, dropped and added back around the index build like the indexes (the build's upserts need the others). */
+const SEARCH_KEYS = [{ table: 'search_postings', name: 'search_postings_pkey', columns: '(term, "chunkId")' }];
+/** Content words: the vocabulary's first ranks are real words, the rest made up (4 syllables from 30, all distinct). */
+const VOCABULARY_SIZE = 50_000;
+const ZIPF_OFFSET = 10;
+const SYLLABLES = ['ka', 'ro', 'mi', 'te', 'lu', 'sa', 'no', 'pe', 'di', 'go', 'fa', 'ze', 'bo', 'ri', 'tu', 'ma', 'ke', 'li', 'vo', 'ha', 'ne', 'ju', 'pa', 'si', 'do', 'we', 'ya', 'ku', 'be', 'ra'];
 
 /** A node id is derived from its key, so every statement can compute it without a lookup. */
 const nodeId = (keySql: string) => `md5($1::text || ':' || ${keySql})::uuid`;
@@ -147,22 +156,49 @@ async function insertDocuments(load: Load, sentences: string[]): Promise<void> {
   ));
 }
 
-// 2 + d % 5 chunks per document (mean 4): 1,000,000 chunks, each through the tsv trigger.
-async function insertChunks(load: Load, sentences: string[]): Promise<void> {
+/** word(rank): the content word of that Zipf rank (a session-local function of the load's connections). */
+async function createWordFunction(clients: pg.Client[]): Promise<void> {
+  for (const client of clients) {
+    await client.query(`CREATE OR REPLACE FUNCTION pg_temp.bench_word(r integer, top text[], syllables text[]) RETURNS text
+      LANGUAGE sql IMMUTABLE AS $$
+        SELECT CASE WHEN r < cardinality(top) THEN top[r + 1]
+          ELSE syllables[1 + r % 30] || syllables[1 + (r / 30) % 30] || syllables[1 + (r / 900) % 30] || syllables[1 + (r / 27000) % 30] END
+      $$`);
+  }
+}
+
+// 2 + d % 5 chunks per document (mean 4), 40–89 words each: 1,000,000 chunks through the tsv
+// trigger (the search index is built afterwards, in one pass).
+async function insertChunks(load: Load): Promise<void> {
+  const stopWords = WORDS.slice(0, 20);
+  const contentWords = WORDS.slice(20);
+  await createWordFunction(load.both);
   const batches = Array.from({ length: Math.ceil(DOCUMENTS / DOCUMENT_BATCH) }, (_, i) => i * DOCUMENT_BATCH);
   await step(`chunks (1,000,000 via the tsv trigger, 2 connections)`, () => onConnections(load.both, batches.map((first) => async (client) => {
     const started = performance.now();
     const done = await client.query(
       `INSERT INTO chunks ("documentId", ordinal, content)
        SELECT md5('bench-doc:' || d)::uuid, o,
-         ($1::text[])[1 + floor(random() * $2)::int] || ' ' || ($1::text[])[1 + floor(random() * $2)::int] || ' ' ||
-         ($1::text[])[1 + floor(random() * $2)::int] || ' ' || ($1::text[])[1 + floor(random() * $2)::int] ||
+         (SELECT initcap(string_agg(CASE WHEN random() < 0.35 THEN ($1::text[])[1 + floor(random() * 20)::int]
+                                  ELSE pg_temp.bench_word(floor($6::float8 * power(($7::float8 + $6::float8) / $6::float8, random()) - $6::float8)::int, $2::text[], $8::text[]) END, ' '))
+          FROM generate_series(1, 40 + (d * 7 + o * 13) % 50)) || '.' ||
          CASE WHEN random() < 0.01 THEN ' Notes on ' || ($3::text[])[1 + floor(random() * cardinality($3::text[]))::int] || '.' ELSE '' END
        FROM generate_series($4::int, $5::int) d, generate_series(0, 1 + d % 5) o`,
-      [sentences, SENTENCES, RARE_WORDS, first, Math.min(DOCUMENTS, first + DOCUMENT_BATCH) - 1],
+      [stopWords, contentWords, RARE_WORDS, first, Math.min(DOCUMENTS, first + DOCUMENT_BATCH) - 1, ZIPF_OFFSET, VOCABULARY_SIZE, SYLLABLES],
     );
     console.log(`    chunks for documents ${first}..${first + DOCUMENT_BATCH - 1}: ${done.rowCount} rows in ${ms(performance.now() - started)}`);
   })));
+}
+
+/** The search index from the loaded chunks in one pass (its statement trigger is off during the load). */
+async function buildSearchIndex(client: pg.Client): Promise<void> {
+  await step('search index: postings, node statistics, document frequencies', async () => {
+    for (const key of SEARCH_KEYS) await client.query(`ALTER TABLE ${key.table} DROP CONSTRAINT IF EXISTS ${key.name}`);
+    await client.query('SELECT search_rebuild_index()');
+  });
+  await step('search index: primary keys', async () => {
+    for (const key of SEARCH_KEYS) await client.query(`ALTER TABLE ${key.table} ADD CONSTRAINT ${key.name} PRIMARY KEY ${key.columns}`);
+  });
 }
 
 /** The million one-leaf agents, then the root-scoped and the leaf-scoped agent. */
@@ -217,7 +253,14 @@ export async function generateCorpus(url: string): Promise<void> {
     await insertTaxonomyNodes(load);
     const sentences = await buildSentencePool(a);
     await insertDocuments(load, sentences);
-    await insertChunks(load, sentences);
+    await step('search classes (the node sets of the documents)', () => a.query(
+      `SELECT search_ensure_classes($1::uuid, (SELECT jsonb_agg(s) FROM (SELECT DISTINCT jsonb_agg("nodeId") AS s FROM document_nodes GROUP BY "documentId") x))`,
+      [load.taxonomyId],
+    ));
+    await a.query('ALTER TABLE chunks DISABLE TRIGGER chunks_search_insert');
+    await insertChunks(load);
+    await a.query('ALTER TABLE chunks ENABLE TRIGGER chunks_search_insert');
+    await buildSearchIndex(a);
     await insertAgents(load);
     await recreateIndexes(load.both, indexes);
     await vacuumLoadedTables(load.both);

@@ -2,9 +2,11 @@
 // a private Redis, loopback only. SOAK_SUBSCRIPTIONS agentUpdated subscriptions over both
 // graphql-sse modes (half single-connection, 100 per connection; half one connection each)
 // while updateAgent runs at SOAK_RATE per second for SOAK_SECONDS. Every 10 s it prints the
-// API's RSS; at the end the event latency (from the mutation's send to the event's arrival,
+// API's RSS, and every minute its RSS and heap right after a full collection (through its
+// inspector); at the end the event latency (from the mutation's send to the event's arrival,
 // after the first minute), errors, subscribers whose last event is not their agent's last
-// state (a lost update), and the RSS trend over the last 5 minutes. Exits 1 on a missed target.
+// state (a lost update), and the trend of the collected RSS over the last 5 minutes. Exits 1
+// on a missed target.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -14,6 +16,7 @@ import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
 import { openFreshBenchDatabase } from '../database.js';
 import { formatSummary, heading, line, summarize } from '../stats.js';
 import { benchAgent } from '../tasks/fixture.js';
+import { openInspector, type CollectedMemory } from './collected-memory.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
@@ -74,10 +77,11 @@ async function startServices(databaseUrl: string) {
   const stop = () => children.forEach((child) => child.kill('SIGKILL'));
   try {
     const port = await freePort();
-    const api = await start(process.execPath, ['scripts/start.mjs'], { ...env, ROLE: 'api', PORT: String(port) }, /GraphiQL/);
+    const inspectPort = await freePort();
+    const api = await start(process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, 'scripts/start.mjs'], { ...env, ROLE: 'api', PORT: String(port) }, /GraphiQL/);
     children.push(api);
     children.push(await start(process.execPath, ['scripts/start.mjs'], { ...env, ROLE: 'worker', LOG_LEVEL: 'info' }, /worker started/));
-    return { url: `http://127.0.0.1:${port}/graphql`, apiPid: api.pid!, stop };
+    return { url: `http://127.0.0.1:${port}/graphql`, apiPid: api.pid!, inspectPort, stop };
   } catch (error) {
     stop();
     throw error;
@@ -138,18 +142,33 @@ function subscribeAll(url: string, agents: string[], startedAt: number) {
   return { stats, dispose: () => [...single, distinct].forEach((client) => client.dispose()) };
 }
 
-/** updateAgent at RATE per second for SECONDS, round robin over the agents; the API's RSS every 10 s. */
-async function drive(url: string, agents: string[], apiPid: number, startedAt: number, progress: () => string) {
+type Inspector = Awaited<ReturnType<typeof openInspector>>;
+
+/** Reads the API's memory after a full collection, in the background (the driver keeps its pace). */
+function sampleCollected(inspector: Inspector, at: number, into: Array<[number, CollectedMemory]>): void {
+  inspector.collectedMemory().then(
+    (memory) => {
+      into.push([at, memory]);
+      line(`t=${Math.round(at)} s after a full collection`, `API RSS ${memory.rssMb.toFixed(1)} MB, heap used ${memory.heapUsedMb.toFixed(1)} MB`);
+    },
+    (error: unknown) => line('collected memory', `not read: ${String(error)}`),
+  );
+}
+
+/** updateAgent at RATE per second for SECONDS, round robin over the agents; the API's RSS every 10 s, after a collection every minute. */
+async function drive(url: string, agents: string[], api: { pid: number; inspector: Inspector }, startedAt: number, progress: () => string) {
   const sentSeq = new Array<number>(AGENTS).fill(-1);
-  const run = { sent: 0, mutationErrors: 0, sentSeq, rss: [] as Array<[number, number]> };
+  const run = { sent: 0, mutationErrors: 0, sentSeq, rss: [] as Array<[number, number]>, collected: [] as Array<[number, CollectedMemory]> };
   const end = startedAt + SECONDS * 1_000;
   let nextRss = startedAt;
   while (Date.now() < end) {
     const tick = Date.now();
     if (tick >= nextRss) {
-      const mb = rssMb(apiPid);
-      run.rss.push([(tick - startedAt) / 1_000, mb]);
-      line(`t=${Math.round((tick - startedAt) / 1_000)} s`, `API RSS ${mb.toFixed(1)} MB, ${progress()}`);
+      const mb = rssMb(api.pid);
+      const at = (tick - startedAt) / 1_000;
+      run.rss.push([at, mb]);
+      line(`t=${Math.round(at)} s`, `API RSS ${mb.toFixed(1)} MB, ${progress()}`);
+      if (run.rss.length % 6 === 1 && run.rss.length > 1) sampleCollected(api.inspector, at, run.collected); // every sixth: each minute
       nextRss += 10_000;
     }
     const agent = run.sent % AGENTS;
@@ -170,10 +189,11 @@ function judge(stats: ReturnType<typeof subscribeAll>['stats'], run: Awaited<Ret
     line('  of which', `single-connection ${by('single').length} (${by('single').filter((m) => m.ended).length} ended), distinct ${by('distinct').length} (${by('distinct').filter((m) => m.ended).length} ended)`);
   }
   const steady = summarize(stats.latencies.filter(([t]) => t >= WARM_UP_S * 1_000).map(([, latency]) => latency));
-  // RSS saws up and down with V8's collections (every 100-200 s here): the trend is the
-  // floors', the first sample after each drop of 10 % or more, in the last five minutes.
-  const floors = run.rss.filter(([t], i) => i > 0 && t >= SECONDS - 300 && run.rss[i]![1] < 0.9 * run.rss[i - 1]![1]);
-  const trend = floors.length > 2 ? slope(floors) * 60 : 0;
+  // RSS saws up and down with V8's own collections (every 100-200 s here): the trend is that of
+  // the RSS right after the soak's full collections, one a minute, over the last five minutes.
+  const lastFive = run.collected.filter(([t]) => t >= SECONDS - 300);
+  const trend = lastFive.length > 2 ? slope(lastFive.map(([t, m]) => [t, m.rssMb])) * 60 : 0;
+  const heapTrend = lastFive.length > 2 ? slope(lastFive.map(([t, m]) => [t, m.heapUsedMb])) * 60 : 0;
   line(`event latency after the first ${WARM_UP_S} s`, formatSummary(steady));
   // A state feed sends the agent as it is: updates close together may arrive as one event.
   const expected = run.sent * (SUBSCRIPTIONS / AGENTS);
@@ -185,8 +205,8 @@ function judge(stats: ReturnType<typeof subscribeAll>['stats'], run: Awaited<Ret
     ['event p99 after warm-up (target < 100 ms)', `${steady.p99.toFixed(1)} ms`, steady.p99 < 100],
     // A trend needs the last 5 minutes of a run of 6 or more; shorter runs report it only.
     [
-      `API RSS floor trend over the last ${Math.min(300, SECONDS)} s (target: none upward, < 1 MB/min)`,
-      `${trend.toFixed(2)} MB/min (floors after collections ${floors.map(([t, mb]) => `${mb.toFixed(0)} MB at ${t.toFixed(0)} s`).join(', ') || 'none'})${SECONDS < 360 ? ', not judged: run shorter than 6 min' : ''}`,
+      `API RSS trend after full collections over the last ${Math.min(300, SECONDS)} s (target: none upward, < 1 MB/min)`,
+      `${trend.toFixed(2)} MB/min (${lastFive.map(([t, m]) => `${m.rssMb.toFixed(0)} MB at ${t.toFixed(0)} s`).join(', ') || 'none'}; heap used ${heapTrend.toFixed(2)} MB/min)${SECONDS < 360 ? ', not judged: run shorter than 6 min' : ''}`,
       SECONDS < 360 || trend < 1,
     ],
   ];
@@ -205,9 +225,15 @@ export async function runSoak(): Promise<boolean> {
       const startedAt = Date.now();
       const { stats, dispose } = subscribeAll(services.url, agents, startedAt);
       try {
-        const run = await drive(services.url, agents, services.apiPid, startedAt, () => `${stats.received} events received, ${stats.errors} subscription errors`);
-        await new Promise((resolve) => setTimeout(resolve, 3_000));
-        return judge(stats, run);
+        const inspector = await openInspector(services.inspectPort);
+        try {
+          const api = { pid: services.apiPid, inspector };
+          const run = await drive(services.url, agents, api, startedAt, () => `${stats.received} events received, ${stats.errors} subscription errors`);
+          await new Promise((resolve) => setTimeout(resolve, 3_000));
+          return judge(stats, run);
+        } finally {
+          inspector.close();
+        }
       } finally {
         dispose();
       }

@@ -2,7 +2,7 @@
 // same transaction: after each, it equals what a recomputation from the chunks gives.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { CreateAgentMutation, IngestDocumentsMutation } from '../client/operations.js';
+import { CreateAgentMutation, CreateTaxonomyMutation, IngestDocumentsMutation } from '../client/operations.js';
 import { createCorpus } from '../utils/corpus.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
@@ -87,6 +87,26 @@ describe('search index maintenance', () => {
     expect(after.totalResults).toBe(10);
     expect(after.hits.every((hit: any) => !ids.includes(hit.documentId))).toBe(true);
     expect(await db().searchPosting.count({ where: { term: 'quarter' } })).toBe(10);
+  });
+
+  it('creates the search classes of concurrent ingests without deadlocking, whatever their order', async () => {
+    const version = `classes-${Math.random().toString(36).slice(2, 8)}`;
+    const nodes = Array.from({ length: 12 }, (_, i) => ({ key: `k${i}`, label: `Node ${i}` }));
+    const created = await h.gql(CreateTaxonomyMutation, { input: { version, name: 'Classes', nodes } });
+    const ids = created.data!.createTaxonomy.nodes.map((n) => n.id);
+    const pairs = ids.flatMap((a, i) => ids.slice(i + 1).map((b) => [a, b]));
+    for (let round = 0; round < 6; round++) {
+      const sets = pairs.slice(round * 10, round * 10 + 10);
+      const ingest = (order: string[][]) =>
+        h.gql(IngestDocumentsMutation, {
+          taxonomyVersion: version,
+          documents: order.map((set, i) => ({ title: `Round ${round} ${i}`, content: `Filed under two nodes, round ${round}.`, taxonomyNodeIds: set })),
+        });
+      const results = await Promise.all([ingest(sets), ingest([...sets].reverse())]);
+      expect(results.map((r) => r.errors), `round ${round}`).toEqual([undefined, undefined]);
+    }
+    expect(await db().searchClass.count({ where: { taxonomy: { version } } })).toBe(60);
+    expect(await indexDrift()).toEqual(noDrift);
   });
 
   it('deletes all or nothing: an unknown id is NOT_FOUND and nothing is deleted', async () => {

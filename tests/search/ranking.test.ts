@@ -127,7 +127,7 @@ describe('BM25 ranking', () => {
     for (const [scopeName, agentId] of Object.entries(scopes)) {
       for (const query of queries) {
         const reference = await referenceRanking(agentId, query);
-        for (const plan of ['postings', 'scope', 'threshold'] as const) {
+        for (const plan of ['postings', 'scope', 'threshold', 'pruned'] as const) {
           for (const limit of [1, 5, 20]) {
             const ranking = await rank(agentId, query, limit, plan);
             const label = `${scopeName} "${query}" ${plan} top ${limit}`;
@@ -155,7 +155,7 @@ describe('BM25 ranking', () => {
       );
       const reference = (await referenceRanking(agentId, parsed.scoringText)).filter((r) => allowed.has(r.chunkId));
       expect(reference.length, query).toBeGreaterThan(0);
-      for (const plan of ['postings', 'scope', 'threshold'] as const) {
+      for (const plan of ['postings', 'scope', 'threshold', 'pruned'] as const) {
         const ranking = await rank(agentId, query, 10, plan);
         expectSameRanking(ranking.ranked, reference.slice(0, 10), `${query} ${plan}`);
         expect(ranking.total, `${query} ${plan}`).toBe(reference.length);

@@ -171,6 +171,20 @@ $$;
 CREATE FUNCTION search_terms_kept_from() RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT 2000 $$;
 
+-- Creates the classes of these node sets (a JSON array of arrays of node ids) that do not
+-- exist yet, in one committed statement in key order. Ingest calls it before its own
+-- transaction: two ingests that each created classes inside their transactions, in different
+-- orders, would deadlock on the unique index.
+CREATE FUNCTION search_ensure_classes(taxonomy uuid, node_sets jsonb) RETURNS void
+LANGUAGE sql AS $$
+  INSERT INTO search_classes ("taxonomyId", "nodeIds", "ancestorIds")
+  SELECT taxonomy, s.nodes, (SELECT array_agg(DISTINCT a) FROM taxonomy_nodes n, unnest(n."ancestorIds") a WHERE n.id = ANY (s.nodes))
+  FROM (SELECT DISTINCT ARRAY(SELECT DISTINCT e::uuid FROM jsonb_array_elements_text(x) e ORDER BY 1) AS nodes
+        FROM jsonb_array_elements(node_sets) x) s
+  ORDER BY s.nodes
+  ON CONFLICT ("taxonomyId", "nodeIds") DO NOTHING
+$$;
+
 -- The statements that add (sign 1) or remove (sign -1) the chunks of a relation (a trigger's
 -- transition table, or `chunks` for a rebuild) to or from the postings and the statistics
 -- of every node above them. Upserts go in key order, so concurrent ingests queue on the
@@ -184,27 +198,33 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
       SELECT l.lexeme, c.id, c."searchClassId", least(cardinality(l.positions), 32767), least(c."searchLength", 32767),
              search_impact(cardinality(l.positions), c."searchLength")
       FROM %I c, unnest(c.tsv) l WHERE c."searchClassId" IS NOT NULL$q$, source),
-    format($q$INSERT INTO search_node_terms ("nodeId", term, df)
-      SELECT a.node, l.lexeme, count(*)
-      FROM %I c JOIN search_classes s ON s.id = c."searchClassId", unnest(s."ancestorIds") a(node), unnest(c.tsv) l
-      WHERE a.node IN (SELECT "nodeId" FROM search_node_stats WHERE "keepsTerms")
-      GROUP BY a.node, l.lexeme ORDER BY a.node, l.lexeme
-      ON CONFLICT ("nodeId", term) DO UPDATE SET df = search_node_terms.df + excluded.df$q$, source),
     format($q$INSERT INTO search_node_stats ("nodeId", chunks, length)
       SELECT a.node, count(*), sum(c."searchLength")
       FROM %I c JOIN search_classes s ON s.id = c."searchClassId", unnest(s."ancestorIds") a(node)
       GROUP BY a.node ORDER BY a.node
       ON CONFLICT ("nodeId") DO UPDATE SET chunks = search_node_stats.chunks + excluded.chunks,
                                            length = search_node_stats.length + excluded.length$q$, source),
-    $q$WITH grown AS (
+    -- After this statement's statistics rows are locked (above), so a concurrent ingest's
+    -- chunks are either committed (and in a node's backfill) or still to come (and counted by
+    -- that ingest, which then sees the node keep terms). Within one statement, the nodes it
+    -- makes keep terms still read as not keeping them: their backfill already holds its chunks.
+    format($q$WITH grown AS (
         UPDATE search_node_stats SET "keepsTerms" = true
         WHERE NOT "keepsTerms" AND chunks >= search_terms_kept_from()
-        RETURNING "nodeId")
+          AND "nodeId" IN (SELECT a.node FROM %1$I c JOIN search_classes s ON s.id = c."searchClassId", unnest(s."ancestorIds") a(node))
+        RETURNING "nodeId"),
+      backfill AS (
+        INSERT INTO search_node_terms ("nodeId", term, df)
+        SELECT g."nodeId", l.lexeme, count(*)
+        FROM grown g JOIN search_classes s ON s."ancestorIds" @> ARRAY[g."nodeId"]
+        JOIN chunks c ON c."searchClassId" = s.id, unnest(c.tsv) l
+        GROUP BY g."nodeId", l.lexeme ORDER BY 1, 2)
       INSERT INTO search_node_terms ("nodeId", term, df)
-      SELECT g."nodeId", l.lexeme, count(*)
-      FROM grown g JOIN search_classes s ON s."ancestorIds" @> ARRAY[g."nodeId"]
-      JOIN chunks c ON c."searchClassId" = s.id, unnest(c.tsv) l
-      GROUP BY g."nodeId", l.lexeme ORDER BY 1, 2$q$
+      SELECT a.node, l.lexeme, count(*)
+      FROM %1$I c JOIN search_classes s ON s.id = c."searchClassId", unnest(s."ancestorIds") a(node), unnest(c.tsv) l
+      WHERE a.node IN (SELECT "nodeId" FROM search_node_stats WHERE "keepsTerms")
+      GROUP BY a.node, l.lexeme ORDER BY a.node, l.lexeme
+      ON CONFLICT ("nodeId", term) DO UPDATE SET df = search_node_terms.df + excluded.df$q$, source)
   ] ELSE ARRAY[
     format($q$DELETE FROM search_postings p USING %I c, unnest(c.tsv) l
       WHERE p.term = l.lexeme AND p."chunkId" = c.id$q$, source),

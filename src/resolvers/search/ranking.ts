@@ -6,7 +6,8 @@ import { idf } from './bm25.js';
 import { countMatchesUpTo } from './sql/count-matches.js';
 import { rankFromPostings, rankScopeChunks, type ExhaustiveSearch } from './sql/rank-exhaustively.js';
 import type { ScopeStatistics } from './sql/scope-statistics.js';
-import { rankByThreshold } from './threshold.js';
+import { candidateQuery, termSetsReaching } from './pruned-candidates.js';
+import { rankByThreshold, type ThresholdResult } from './threshold.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
@@ -16,10 +17,14 @@ export const EXHAUSTIVE_POSTINGS = 20_000;
 export const SCOPE_FIRST_CHUNKS = 5_000;
 /** Matches are counted exactly up to this many; past it totalResults is an estimate. */
 export const EXACT_COUNT_CAP = 1_000;
-/** Postings per term the threshold algorithm reads before it scores every match instead. */
+/** Postings per term the threshold algorithm reads before the pruned candidates may take over. */
+const FIRST_THRESHOLD_DEPTH = 128;
+/** Postings per term it reads at most when the pruned candidates would be too many. */
 const MAX_THRESHOLD_DEPTH = 32_768;
+/** The pruned candidates are used when the statistics expect at most this many. */
+const MAX_PRUNED_CANDIDATES = 30_000;
 
-export type RankingPlan = 'postings' | 'scope' | 'threshold';
+export type RankingPlan = 'postings' | 'scope' | 'threshold' | 'pruned';
 
 export interface Ranking {
   ranked: Array<{ chunkId: string; score: number }>;
@@ -46,13 +51,44 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
   if (chosen === 'postings') return exhaustive(await rankFromPostings(client, search), 'postings');
   if (chosen === 'scope') return exhaustive(await rankScopeChunks(client, search), 'scope');
 
-  const threshold = await rankByThreshold(client, search, MAX_THRESHOLD_DEPTH);
+  // Forced 'pruned' (tests): one round of the threshold algorithm, then the pruned candidates.
+  let threshold = await rankByThreshold(client, search, chosen === 'pruned' ? 0 : FIRST_THRESHOLD_DEPTH);
+  if (chosen === 'pruned' || (!threshold.exact && expectedCandidates(statistics, threshold, limit) <= MAX_PRUNED_CANDIDATES)) {
+    return rankPrunedCandidates(client, search, statistics, threshold);
+  }
+  if (!threshold.exact) threshold = await rankByThreshold(client, search, MAX_THRESHOLD_DEPTH);
   if (!threshold.exact) return exhaustive(await rankFromPostings(client, search), 'postings');
   const postingsRead = threshold.postingsRead + threshold.probes;
   if (threshold.listsExhausted && !search.filter) {
     return { ranked: threshold.ranked, total: threshold.candidates, totalIsEstimate: false, plan: 'threshold', postingsRead };
   }
   return { ranked: threshold.ranked, ...(await countMatches(client, search, statistics)), plan: 'threshold', postingsRead };
+}
+
+/** How many chunks the pruned candidates' word sets should match, the words taken as independent. */
+function expectedCandidates(statistics: ScopeStatistics, threshold: ThresholdResult, limit: number): number {
+  if (threshold.ranked.length < limit) return Infinity;
+  const sets = termSetsReaching(threshold.maxWeights, threshold.ranked.at(-1)!.score);
+  if (!sets) return Infinity;
+  const chunks = Math.max(statistics.chunks, 1);
+  return sets.reduce((sum, set) => sum + set.reduce((n, i) => (n * statistics.terms[i]!.df) / chunks, chunks), 0);
+}
+
+/**
+ * After an unfinished threshold algorithm: the chunks that can still reach its k-th score,
+ * found by the GIN index (pruned-candidates.ts), scored exactly. Without k scores to prune
+ * with, or with too many word sets, every match of the scope is scored.
+ */
+async function rankPrunedCandidates(client: Queryable, search: ExhaustiveSearch, statistics: ScopeStatistics, threshold: ThresholdResult): Promise<Ranking> {
+  const theta = threshold.ranked.length >= search.limit ? threshold.ranked.at(-1)!.score : undefined;
+  const sets = theta === undefined ? undefined : termSetsReaching(threshold.maxWeights, theta);
+  const candidates = sets ? candidateQuery(search.terms, sets) : null;
+  const rows = await rankScopeChunks(client, search, candidates);
+  const postingsRead = threshold.postingsRead + threshold.probes;
+  // The pruned candidates are not all the matches: the count is the statistics' estimate.
+  const ranking = { ranked: rows.map((row) => ({ chunkId: row.chunkId, score: row.score })), plan: 'pruned' as const, postingsRead };
+  if (!candidates) return { ...ranking, total: rows[0]?.total ?? 0, totalIsEstimate: false };
+  return { ...ranking, ...(await countMatches(client, search, statistics)) };
 }
 
 function exhaustive(rows: Array<{ chunkId: string; score: number; total: number }>, plan: RankingPlan): Ranking {

@@ -29,6 +29,8 @@ interface Candidate {
 
 interface ListState {
   read: number;
+  /** The impact of the list's first posting: no posting of the term weighs more. */
+  first?: number;
   last?: { impact: number; chunkId: string };
   exhausted: boolean;
 }
@@ -44,6 +46,8 @@ export interface ThresholdResult {
   listsExhausted: boolean;
   /** Matches seen (exact count when listsExhausted and there is no filter). */
   candidates: number;
+  /** Per term, the most it can add to any chunk's score (0 for a term with no postings in the scope). */
+  maxWeights: number[];
 }
 
 const FIRST_DEPTH = 32;
@@ -86,6 +90,7 @@ class ThresholdRun {
     for (const row of rows) {
       const list = this.lists[row.termIndex]!;
       list.read++;
+      list.first ??= row.impact;
       list.last = { impact: row.impact, chunkId: row.chunkId };
       counts.set(row.termIndex, (counts.get(row.termIndex) ?? 0) + 1);
       if (this.rejected.has(row.chunkId)) continue;
@@ -126,6 +131,9 @@ class ThresholdRun {
       exact,
       listsExhausted: this.lists.every((list) => list.exhausted),
       candidates: this.candidates.size,
+      maxWeights: this.lists.map((list, i) =>
+        list.first === undefined ? 0 : this.search.weights[i]! * weightBoundAfter(list.first, this.search.averageLength),
+      ),
     };
   }
 

@@ -62,9 +62,14 @@ function batchColumns(batch: readonly DocumentInput[], nodeIds: readonly string[
   return { docs, links, chunks };
 }
 
-/** One batch in one transaction: three set-based inserts. Returns its chunk count. */
+/**
+ * One batch in one transaction: three set-based inserts. Returns the documents' ids and the
+ * chunk count. The search classes of the batch's node sets are made first, committed on their
+ * own (see search_ensure_classes in the migrations: inside the transaction they could deadlock).
+ */
 async function insertBatch(taxonomyId: string, batch: readonly DocumentInput[], nodeIds: readonly string[][]): Promise<{ ids: string[]; chunks: number }> {
   const { docs, links, chunks } = batchColumns(batch, nodeIds);
+  await db().$executeRaw`SELECT search_ensure_classes(${taxonomyId}::uuid, ${JSON.stringify(nodeIds)}::jsonb)`;
   await db().$transaction([
     db().$executeRaw`
       INSERT INTO documents (id, "taxonomyId", title, content, source, "chunkCount")

@@ -48,14 +48,19 @@ export function rankFromPostings(client: Queryable, search: ExhaustiveSearch): P
     FROM kept ORDER BY score DESC, "chunkId" LIMIT ${search.limit}`;
 }
 
-export function rankScopeChunks(client: Queryable, search: ExhaustiveSearch): Promise<RankedRow[]> {
+/**
+ * The scope's chunks that match `candidates` (a tsquery; by default any of the terms), scored
+ * from their tsvectors; `total` counts them. The planner reads the scope's classes or the GIN
+ * index, whichever is more selective.
+ */
+export function rankScopeChunks(client: Queryable, search: ExhaustiveSearch, candidates: string | null = null): Promise<RankedRow[]> {
   return client.$queryRaw<RankedRow[]>`
     WITH q AS (SELECT * FROM unnest(${search.terms}::text[], ${search.weights}::float8[]) AS q(term, weight)),
     scoped AS (
       SELECT c.id, c.tsv, c."searchLength" AS dl
       FROM chunks c
       WHERE c."searchClassId" IN (SELECT s.id FROM search_classes s WHERE s."ancestorIds" && ${search.scopeNodeIds}::uuid[])
-        AND c.tsv @@ search_any_term(${search.terms}::text[])
+        AND c.tsv @@ coalesce(${candidates}::tsquery, search_any_term(${search.terms}::text[]))
         AND (${search.filter}::tsquery IS NULL OR c.tsv @@ ${search.filter}::tsquery)
     ),
     matches AS (
