@@ -12,6 +12,11 @@ import {
 } from '../resolvers/agents/agents.js';
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../platform/pagination.js';
 import { TaxonomyNode } from './taxonomy.js';
+import type { Path } from 'graphql/jsutils/Path.js';
+import { containsPattern, countAgentsByName } from '../resolvers/agents/sql/count-agents-by-name.js';
+
+/** agents(search:) counts its matches one by one up to this many, then estimates. */
+const AGENT_COUNT_EXACT_CAP = 1_000;
 
 export const Agent = builder.prismaNode('Agent', {
   id: { field: 'id' },
@@ -93,22 +98,54 @@ builder.queryField('agents', (t) =>
       description: 'Newest first. `search`: case-insensitive substring of the name; empty = all.',
       authScopes: { read: true },
       args: { search: t.arg.string() },
-      totalCount: (_root, args) => db().agent.count({ where: nameFilter(args.search) }),
-      resolve: (query, _root, args) => {
+      totalCount: async (_root, args, ctx) => (await agentCount(ctx, args.search)).count,
+      resolve: (query, _root, args, ctx, info) => {
+        searchesOf(ctx).set(pathKey(info.path), args.search);
         if (args.first !== null && args.first !== undefined && (args.first < 0 || args.first > MAX_PAGE_SIZE)) {
           throw badUserInput(`first must be between 0 and ${MAX_PAGE_SIZE}`, { max: MAX_PAGE_SIZE });
         }
         return db().agent.findMany({ ...query, where: nameFilter(args.search), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
       },
     },
-    { name: 'AgentConnection' },
+    {
+      name: 'AgentConnection',
+      fields: (t) => ({
+        totalCountIsEstimate: t.boolean({
+          description: `True when totalCount is the planner's estimate: past ${AGENT_COUNT_EXACT_CAP.toLocaleString('en-US')} matches it is not counted one by one.`,
+          resolve: async (_connection, _args, ctx, info) => (await agentCount(ctx, searchesOf(ctx).get(pathKey(info.path.prev!)))).isEstimate,
+        }),
+      }),
+    },
     { name: 'AgentEdge' },
   ),
 );
 
+/** The search of each `agents` field of a request, by response path (its connection's fields read it). */
+const searches = new WeakMap<object, Map<string, string | null | undefined>>();
+const counts = new WeakMap<object, Map<string, Promise<{ count: number; isEstimate: boolean }>>>();
+
+function searchesOf(ctx: object) {
+  let found = searches.get(ctx);
+  if (!found) searches.set(ctx, (found = new Map()));
+  return found;
+}
+
+const pathKey = (path: Path): string => (path.prev ? `${pathKey(path.prev)}.${path.key}` : String(path.key));
+
+/** Counted once per request and search, for totalCount and totalCountIsEstimate alike. */
+function agentCount(ctx: object, search: string | null | undefined) {
+  let byText = counts.get(ctx);
+  if (!byText) counts.set(ctx, (byText = new Map()));
+  const text = search?.trim() ?? '';
+  let count = byText.get(text);
+  if (!count) byText.set(text, (count = countAgentsByName(db(), containsPattern(text), AGENT_COUNT_EXACT_CAP)));
+  return count;
+}
+
 function nameFilter(search: string | null | undefined) {
   const text = search?.trim();
-  return text ? { name: { contains: text, mode: 'insensitive' as const } } : {};
+  // Prisma passes `contains` to ILIKE as is: the search's own % and _ are characters here.
+  return text ? { name: { contains: text.replace(/[\\%_]/g, (c) => `\\${c}`), mode: 'insensitive' as const } } : {};
 }
 
 builder.mutationField('createAgentFromTaxonomy', (t) =>
