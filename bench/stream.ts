@@ -9,6 +9,7 @@ import { selectOneBaseline } from './coverage.js';
 import { ADMIN_API_KEY, createBenchApp } from './graphql.js';
 import type { BenchContext } from './index.js';
 import { queryClasses, type QueryClass } from './query-classes.js';
+import { CLASS_BUDGET_MS } from './search-queries.js';
 import { searchAgents, type SearchAgent } from './search-agents.js';
 import { listenBenchApp } from './http-server.js';
 import { checkTarget, formatSummary, heading, line, ratio, summarize, type Summary, type TargetCheck } from './stats.js';
@@ -81,7 +82,9 @@ async function measureSseBaseline(client: SseClient): Promise<Summary> {
 async function measureFirstHit(agent: SearchAgent, queryClass: QueryClass, mode: StreamMode): Promise<TargetCheck> {
   const globalId = encodeGlobalID('Agent', agent.id);
   const timings: StreamTiming[] = [];
+  const started = performance.now();
   for (const query of queryClass.queries) {
+    if (performance.now() - started > CLASS_BUDGET_MS) break;
     await timeStream(mode.run(globalId, query)); // warm-up
     for (let i = 0; i < REPS; i++) timings.push(await timeStream(mode.run(globalId, query)));
   }

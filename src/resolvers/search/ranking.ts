@@ -4,7 +4,7 @@
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { idf } from './bm25.js';
 import { countMatchesUpTo } from './sql/count-matches.js';
-import { rankFromPostings, rankScopeChunks, type ExhaustiveSearch } from './sql/rank-exhaustively.js';
+import { rankCandidateChunks, rankFromPostings, rankScopeChunks, type ExhaustiveSearch } from './sql/rank-exhaustively.js';
 import type { ScopeStatistics } from './sql/scope-statistics.js';
 import { candidateQuery, termSetsReaching } from './pruned-candidates.js';
 import { rankByThreshold, type ThresholdResult } from './threshold.js';
@@ -65,13 +65,17 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
   return { ranked: threshold.ranked, ...(await countMatches(client, search, statistics)), plan: 'threshold', postingsRead };
 }
 
-/** How many chunks the pruned candidates' word sets should match, the words taken as independent. */
+/**
+ * How many chunks the pruned candidates' word sets should match, the words taken as
+ * independent: in the whole taxonomy, since the GIN index finds them there before the scope
+ * is checked (chunk by chunk).
+ */
 function expectedCandidates(statistics: ScopeStatistics, threshold: ThresholdResult, limit: number): number {
   if (threshold.ranked.length < limit) return Infinity;
   const sets = termSetsReaching(threshold.maxWeights, threshold.ranked.at(-1)!.score);
   if (!sets) return Infinity;
-  const chunks = Math.max(statistics.chunks, 1);
-  return sets.reduce((sum, set) => sum + set.reduce((n, i) => (n * statistics.terms[i]!.df) / chunks, chunks), 0);
+  const chunks = Math.max(statistics.taxonomyChunks, 1);
+  return sets.reduce((sum, set) => sum + set.reduce((n, i) => (n * statistics.terms[i]!.taxonomyDf) / chunks, chunks), 0);
 }
 
 /**
@@ -83,7 +87,7 @@ async function rankPrunedCandidates(client: Queryable, search: ExhaustiveSearch,
   const theta = threshold.ranked.length >= search.limit ? threshold.ranked.at(-1)!.score : undefined;
   const sets = theta === undefined ? undefined : termSetsReaching(threshold.maxWeights, theta);
   const candidates = sets ? candidateQuery(search.terms, sets) : null;
-  const rows = await rankScopeChunks(client, search, candidates);
+  const rows = candidates ? await rankCandidateChunks(client, search, candidates) : await rankScopeChunks(client, search);
   const postingsRead = threshold.postingsRead + threshold.probes;
   // The pruned candidates are not all the matches: the count is the statistics' estimate.
   const ranking = { ranked: rows.map((row) => ({ chunkId: row.chunkId, score: row.score })), plan: 'pruned' as const, postingsRead };

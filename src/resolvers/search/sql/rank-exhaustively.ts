@@ -49,18 +49,39 @@ export function rankFromPostings(client: Queryable, search: ExhaustiveSearch): P
 }
 
 /**
- * The scope's chunks that match `candidates` (a tsquery; by default any of the terms), scored
- * from their tsvectors; `total` counts them. The planner reads the scope's classes or the GIN
- * index, whichever is more selective.
+ * The scope's chunks that match any of the terms, scored from their tsvectors; `total` counts
+ * them. The planner reads the scope's classes or the GIN index, whichever is more selective.
  */
-export function rankScopeChunks(client: Queryable, search: ExhaustiveSearch, candidates: string | null = null): Promise<RankedRow[]> {
+export function rankScopeChunks(client: Queryable, search: ExhaustiveSearch): Promise<RankedRow[]> {
+  return rankChunksWhere(
+    client,
+    search,
+    Prisma.sql`c."searchClassId" IN (SELECT s.id FROM search_classes s WHERE s."ancestorIds" && ${search.scopeNodeIds}::uuid[])
+      AND c.tsv @@ search_any_term(${search.terms}::text[])`,
+  );
+}
+
+/**
+ * The chunks that match `candidates` (a tsquery), found through the GIN index and checked for
+ * the scope one by one (a scalar subquery: the planner cannot turn it into a scan of the
+ * scope's chunks), scored from their tsvectors.
+ */
+export function rankCandidateChunks(client: Queryable, search: ExhaustiveSearch, candidates: string): Promise<RankedRow[]> {
+  return rankChunksWhere(
+    client,
+    search,
+    Prisma.sql`c.tsv @@ ${candidates}::tsquery
+      AND (SELECT s."ancestorIds" && ${search.scopeNodeIds}::uuid[] FROM search_classes s WHERE s.id = c."searchClassId")`,
+  );
+}
+
+function rankChunksWhere(client: Queryable, search: ExhaustiveSearch, where: Prisma.Sql): Promise<RankedRow[]> {
   return client.$queryRaw<RankedRow[]>`
     WITH q AS (SELECT * FROM unnest(${search.terms}::text[], ${search.weights}::float8[]) AS q(term, weight)),
     scoped AS (
       SELECT c.id, c.tsv, c."searchLength" AS dl
       FROM chunks c
-      WHERE c."searchClassId" IN (SELECT s.id FROM search_classes s WHERE s."ancestorIds" && ${search.scopeNodeIds}::uuid[])
-        AND c.tsv @@ coalesce(${candidates}::tsquery, search_any_term(${search.terms}::text[]))
+      WHERE ${where}
         AND (${search.filter}::tsquery IS NULL OR c.tsv @@ ${search.filter}::tsquery)
     ),
     matches AS (

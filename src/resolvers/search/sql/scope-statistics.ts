@@ -22,6 +22,8 @@ export interface ScopeStatistics {
   chunks: number;
   /** Their total length in indexed words. */
   length: number;
+  /** Chunks in the agent's taxonomy (what the GIN index's word lists cover). */
+  taxonomyChunks: number;
   terms: QueryTermStatistics[];
   /** tsquery text of the required phrases and excluded words, or null. */
   filter: string | null;
@@ -51,6 +53,7 @@ export async function selectScopeStatistics(client: Queryable, agentId: string, 
       ARRAY(SELECT id::text FROM scope) AS "scopeNodeIds",
       coalesce((SELECT sum(s.chunks) FROM search_node_stats s WHERE s."nodeId" IN (SELECT id FROM scope)), 0)::float8 AS chunks,
       coalesce((SELECT sum(s.length) FROM search_node_stats s WHERE s."nodeId" IN (SELECT id FROM scope)), 0)::float8 AS length,
+      coalesce((SELECT sum(s.chunks) FROM search_node_stats s WHERE s."nodeId" IN (SELECT id FROM roots)), 0)::float8 AS "taxonomyChunks",
       coalesce((
         SELECT json_agg(json_build_object(
           'term', w.term,
