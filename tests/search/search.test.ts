@@ -171,9 +171,12 @@ for (const kind of ['in-process', 'redis'] as PubSubKind[]) {
       const names: string[] = [];
       let resolveFirst!: () => void;
       const first = new Promise<void>((resolve) => (resolveFirst = resolve));
+      let resolveSecondRename!: () => void;
+      const secondRename = new Promise<void>((resolve) => (resolveSecondRename = resolve));
       const { done } = listen<any>(client, agentUpdated, { id: agent.id }, (value) => {
         names.push(value.data!.agentUpdated.name);
         resolveFirst();
+        if (value.data!.agentUpdated.name === 'Renamed twice') resolveSecondRename();
       });
       // The server subscribes to pub/sub before it sends the first state.
       await first;
@@ -185,6 +188,9 @@ for (const kind of ['in-process', 'redis'] as PubSubKind[]) {
         }).then((r) => r.json());
       await write(update, { id: agent.id, name: 'Renamed once' });
       await write(update, { id: agent.id, name: 'Renamed twice' });
+      // A state feed reads the row when a notification arrives: deleted first, the last rename
+      // would never be read (seen under a loaded suite). The deletion waits for it.
+      await secondRename;
       await write('mutation($id: ID!) { deleteAgent(id: $id) }', { id: agent.id });
       await done;
       // State, not a diff: each event is the agent as it is when the notification is read,
