@@ -10,7 +10,7 @@
 // bulk-load order: same schema at the end, far faster than row by row).
 import pg from 'pg';
 import { ms } from './stats.js';
-import { AGENT_AREAS, AGENT_TEAMS, RARE_WORDS, ROOT_LABELS, TOPIC_WORDS, WORDS } from './vocabulary.js';
+import { AGENT_AREAS, AGENT_TEAMS, CONTENT_WORDS, RARE_WORDS, ROOT_LABELS, STOP_WORDS, SYLLABLES, TOPIC_WORDS, WORDS } from './vocabulary.js';
 
 export const TAXONOMY_VERSION = 'bench-corpus-v1';
 export const ROOT_AGENT_NAME = 'Bench root agent (all 10 roots)';
@@ -25,10 +25,8 @@ const DOCUMENT_BATCH = 25_000;
 const LOADED_TABLES = ['taxonomy_nodes', 'documents', 'document_nodes', 'chunks', 'agents', 'agent_nodes', 'search_postings'];
 /** The postings' primary key, dropped and added back around the index build like the indexes (the build's upserts need the others). */
 const SEARCH_KEYS = [{ table: 'search_postings', name: 'search_postings_pkey', columns: '(term, "chunkId")' }];
-/** Content words: the vocabulary's first ranks are real words, the rest made up (4 syllables from 30, all distinct). */
 const VOCABULARY_SIZE = 50_000;
 const ZIPF_OFFSET = 10;
-const SYLLABLES = ['ka', 'ro', 'mi', 'te', 'lu', 'sa', 'no', 'pe', 'di', 'go', 'fa', 'ze', 'bo', 'ri', 'tu', 'ma', 'ke', 'li', 'vo', 'ha', 'ne', 'ju', 'pa', 'si', 'do', 'we', 'ya', 'ku', 'be', 'ra'];
 
 /** A node id is derived from its key, so every statement can compute it without a lookup. */
 const nodeId = (keySql: string) => `md5($1::text || ':' || ${keySql})::uuid`;
@@ -170,8 +168,6 @@ async function createWordFunction(clients: pg.Client[]): Promise<void> {
 // 2 + d % 5 chunks per document (mean 4), 40–89 words each: 1,000,000 chunks through the tsv
 // trigger (the search index is built afterwards, in one pass).
 async function insertChunks(load: Load): Promise<void> {
-  const stopWords = WORDS.slice(0, 20);
-  const contentWords = WORDS.slice(20);
   await createWordFunction(load.both);
   const batches = Array.from({ length: Math.ceil(DOCUMENTS / DOCUMENT_BATCH) }, (_, i) => i * DOCUMENT_BATCH);
   await step(`chunks (1,000,000 via the tsv trigger, 2 connections)`, () => onConnections(load.both, batches.map((first) => async (client) => {
@@ -184,7 +180,7 @@ async function insertChunks(load: Load): Promise<void> {
           FROM generate_series(1, 40 + (d * 7 + o * 13) % 50)) || '.' ||
          CASE WHEN random() < 0.01 THEN ' Notes on ' || ($3::text[])[1 + floor(random() * cardinality($3::text[]))::int] || '.' ELSE '' END
        FROM generate_series($4::int, $5::int) d, generate_series(0, 1 + d % 5) o`,
-      [stopWords, contentWords, RARE_WORDS, first, Math.min(DOCUMENTS, first + DOCUMENT_BATCH) - 1, ZIPF_OFFSET, VOCABULARY_SIZE, SYLLABLES],
+      [STOP_WORDS, CONTENT_WORDS, RARE_WORDS, first, Math.min(DOCUMENTS, first + DOCUMENT_BATCH) - 1, ZIPF_OFFSET, VOCABULARY_SIZE, SYLLABLES],
     );
     console.log(`    chunks for documents ${first}..${first + DOCUMENT_BATCH - 1}: ${done.rowCount} rows in ${ms(performance.now() - started)}`);
   })));

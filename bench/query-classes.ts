@@ -3,7 +3,7 @@
 // phrase (and the same quoted), a fifteen-word question. Deterministic: the same corpus
 // gives the same queries.
 import { db } from '../src/platform/db.js';
-import { RARE_WORDS, WORDS } from './vocabulary.js';
+import { CONTENT_WORDS, RARE_WORDS, SYLLABLES } from './vocabulary.js';
 
 export interface QueryClass {
   label: string;
@@ -11,8 +11,6 @@ export interface QueryClass {
 }
 
 const PER_CLASS = 20;
-const SYLLABLES = ['ka', 'ro', 'mi', 'te', 'lu', 'sa', 'no', 'pe', 'di', 'go', 'fa', 'ze', 'bo', 'ri', 'tu', 'ma', 'ke', 'li', 'vo', 'ha', 'ne', 'ju', 'pa', 'si', 'do', 'we', 'ya', 'ku', 'be', 'ra'];
-const CONTENT_WORDS = WORDS.slice(20);
 
 /** The generator's content word of a Zipf rank (bench/generate.ts, pg_temp.bench_word). */
 function wordOfRank(rank: number): string {

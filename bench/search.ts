@@ -2,13 +2,12 @@
 // through the same app and SELECT 1 through the same Prisma client. Targets: agents
 // search p99 under 20 ms (with totalCount, as clients ask for it); queryAgent p99 under
 // 50 ms for every query class (search-queries.ts).
-import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { App } from '../src/http/app.js';
 import { selectOneBaseline } from './coverage.js';
 import { explainAnalyzeUnsafe } from './explain.js';
 import { captureStatements, createBenchApp, gql, graphqlBaseline } from './graphql.js';
 import type { BenchContext } from './index.js';
-import { checkTarget, formatSummary, heading, indent, line, ms, ratio, repsWithin, summarize, type TargetCheck } from './stats.js';
+import { checkTarget, formatSummary, heading, indent, line, ms, ratio, summarize, type TargetCheck } from './stats.js';
 import { benchQueryAgent } from './search-queries.js';
 import { AGENT_AREAS, AGENT_TEAMS } from './vocabulary.js';
 
@@ -71,7 +70,7 @@ async function explainSearch(context: BenchContext, app: App, text: string): Pro
 export async function benchSearch(context: BenchContext): Promise<TargetCheck[]> {
   heading('search: agents(search:) and queryAgent through GraphQL (app.fetch)');
   const { app, close: closeApp } = await createBenchApp();
-  const sqlBaseline = await selectOneBaseline();
+  await selectOneBaseline(); // printed beside the figures
   const baseline = await graphqlBaseline(app);
   const strings = searchStrings();
 

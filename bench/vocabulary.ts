@@ -44,3 +44,9 @@ export const AGENT_AREAS = [
   'energy', 'climate', 'education', 'hr', 'procurement', 'logistics', 'compliance', 'risk', 'design', 'platform',
 ];
 export const AGENT_TEAMS = ['ops', 'insights', 'assistant', 'analyst', 'review', 'triage', 'planner', 'scout', 'writer', 'auditor'];
+
+/** WORDS' function words (the generator mixes them in; the analysis drops them) and content words (the vocabulary's first ranks). */
+export const STOP_WORDS = WORDS.slice(0, 20);
+export const CONTENT_WORDS = WORDS.slice(20);
+/** The made-up words past CONTENT_WORDS: a Zipf rank written in base 30, four syllables (bench/generate.ts, query-classes.ts). */
+export const SYLLABLES = ['ka', 'ro', 'mi', 'te', 'lu', 'sa', 'no', 'pe', 'di', 'go', 'fa', 'ze', 'bo', 'ri', 'tu', 'ma', 'ke', 'li', 'vo', 'ha', 'ne', 'ju', 'pa', 'si', 'do', 'we', 'ya', 'ku', 'be', 'ra'];

@@ -6,6 +6,7 @@ import { CreateAgentMutation, CreateTaxonomyMutation, IngestDocumentsMutation } 
 import { createCorpus } from '../utils/corpus.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
+import { keepTermsFrom } from '../utils/search-index.js';
 
 const h = useHarness();
 
@@ -42,10 +43,6 @@ async function indexDrift() {
     SELECT 'nodes that should keep terms', count(*)::int FROM search_node_stats WHERE NOT "keepsTerms" AND chunks >= search_terms_kept_from()`;
 }
 
-/** Nodes keep their document frequencies from this many chunks (2,000 in the migration): both kinds of node in a small corpus. */
-async function keepTermsFrom(chunks: number) {
-  await db().$executeRawUnsafe(`CREATE OR REPLACE FUNCTION search_terms_kept_from() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT ${chunks} $$`);
-}
 
 const noDrift = [
   { what: 'stats', n: 0 },

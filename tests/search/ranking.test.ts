@@ -11,6 +11,7 @@ import { rankChunks, type RankingPlan } from '../../src/resolvers/search/ranking
 import { selectScopeStatistics } from '../../src/resolvers/search/sql/scope-statistics.js';
 import { CreateAgentMutation, CreateTaxonomyMutation, IngestDocumentsMutation } from '../client/operations.js';
 import { useHarness } from '../utils/harness.js';
+import { keepTermsFrom } from '../utils/search-index.js';
 
 const h = useHarness();
 
@@ -111,8 +112,8 @@ function expectSameRanking(actual: Array<{ chunkId: string; score: number }>, ex
 
 describe('BM25 ranking', () => {
   it('scores like the reference with each plan, and the threshold algorithm stops early', async () => {
-    // Some nodes keep their document frequencies (the migration's bar is 2,000 chunks), some count them when asked.
-    await db().$executeRawUnsafe(`CREATE OR REPLACE FUNCTION search_terms_kept_from() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 200 $$`);
+    // Some nodes keep their document frequencies, some count them when asked.
+    await keepTermsFrom(200);
     const corpus = await createCorpus(600);
     const scopes = { whole: await corpus.agent(['a', 'b']), subtree: await corpus.agent(['a']), leaf: await corpus.agent(['a2']) };
     const queries = [

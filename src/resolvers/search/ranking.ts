@@ -53,27 +53,31 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
 
   // Forced 'pruned' (tests): one round of the threshold algorithm, then the pruned candidates.
   let threshold = await rankByThreshold(client, search, chosen === 'pruned' ? 0 : FIRST_THRESHOLD_DEPTH);
-  if (chosen === 'pruned' || (!threshold.exact && expectedCandidates(statistics, threshold, limit) <= MAX_PRUNED_CANDIDATES)) {
-    return rankPrunedCandidates(client, search, statistics, threshold);
+  if (chosen === 'pruned' || !threshold.exact) {
+    const sets = prunedWordSets(threshold, limit);
+    if (chosen === 'pruned' || (sets && expectedCandidates(statistics, sets) <= MAX_PRUNED_CANDIDATES)) {
+      return rankPrunedCandidates(client, search, statistics, threshold, sets);
+    }
+    threshold = await rankByThreshold(client, search, MAX_THRESHOLD_DEPTH);
   }
-  if (!threshold.exact) threshold = await rankByThreshold(client, search, MAX_THRESHOLD_DEPTH);
   if (!threshold.exact) return exhaustive(await rankFromPostings(client, search), 'postings');
-  const postingsRead = threshold.postingsRead + threshold.probes;
+  const { postingsRead } = threshold;
   if (threshold.listsExhausted && !search.filter) {
     return { ranked: threshold.ranked, total: threshold.candidates, totalIsEstimate: false, plan: 'threshold', postingsRead };
   }
   return { ranked: threshold.ranked, ...(await countMatches(client, search, statistics)), plan: 'threshold', postingsRead };
 }
 
+/** The word sets that can still reach the threshold algorithm's k-th score; none without k scores, or past MAX_TERM_SETS. */
+function prunedWordSets(threshold: ThresholdResult, limit: number): number[][] | undefined {
+  return threshold.ranked.length >= limit ? termSetsReaching(threshold.maxWeights, threshold.ranked.at(-1)!.score) : undefined;
+}
+
 /**
- * How many chunks the pruned candidates' word sets should match, the words taken as
- * independent: in the whole taxonomy, since the GIN index finds them there before the scope
- * is checked (chunk by chunk).
+ * How many chunks the word sets should match, the words taken as independent: in the whole
+ * taxonomy, since the GIN index finds them there before the scope is checked (chunk by chunk).
  */
-function expectedCandidates(statistics: ScopeStatistics, threshold: ThresholdResult, limit: number): number {
-  if (threshold.ranked.length < limit) return Infinity;
-  const sets = termSetsReaching(threshold.maxWeights, threshold.ranked.at(-1)!.score);
-  if (!sets) return Infinity;
+function expectedCandidates(statistics: ScopeStatistics, sets: number[][]): number {
   const chunks = Math.max(statistics.taxonomyChunks, 1);
   return sets.reduce((sum, set) => sum + set.reduce((n, i) => (n * statistics.terms[i]!.taxonomyDf) / chunks, chunks), 0);
 }
@@ -83,16 +87,18 @@ function expectedCandidates(statistics: ScopeStatistics, threshold: ThresholdRes
  * found by the GIN index (pruned-candidates.ts), scored exactly. Without k scores to prune
  * with, or with too many word sets, every match of the scope is scored.
  */
-async function rankPrunedCandidates(client: Queryable, search: ExhaustiveSearch, statistics: ScopeStatistics, threshold: ThresholdResult): Promise<Ranking> {
-  const theta = threshold.ranked.length >= search.limit ? threshold.ranked.at(-1)!.score : undefined;
-  const sets = theta === undefined ? undefined : termSetsReaching(threshold.maxWeights, theta);
-  const candidates = sets ? candidateQuery(search.terms, sets) : null;
-  const rows = candidates ? await rankCandidateChunks(client, search, candidates) : await rankScopeChunks(client, search);
-  const postingsRead = threshold.postingsRead + threshold.probes;
-  // The pruned candidates are not all the matches: the count is the statistics' estimate.
-  const ranking = { ranked: rows.map((row) => ({ chunkId: row.chunkId, score: row.score })), plan: 'pruned' as const, postingsRead };
-  if (!candidates) return { ...ranking, total: rows[0]?.total ?? 0, totalIsEstimate: false };
-  return { ...ranking, ...(await countMatches(client, search, statistics)) };
+async function rankPrunedCandidates(
+  client: Queryable,
+  search: ExhaustiveSearch,
+  statistics: ScopeStatistics,
+  threshold: ThresholdResult,
+  sets: number[][] | undefined,
+): Promise<Ranking> {
+  const { postingsRead } = threshold;
+  if (!sets) return { ...exhaustive(await rankScopeChunks(client, search), 'pruned'), postingsRead };
+  const ranking = exhaustive(await rankCandidateChunks(client, search, candidateQuery(search.terms, sets)), 'pruned');
+  // The pruned candidates are not all the matches: the count comes from countMatches.
+  return { ...ranking, ...(await countMatches(client, search, statistics)), postingsRead };
 }
 
 function exhaustive(rows: Array<{ chunkId: string; score: number; total: number }>, plan: RankingPlan): Ranking {

@@ -6,19 +6,10 @@
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { SCORE_TIE, termFrequencyWeight, weightBoundAfter } from './bm25.js';
 import { chunksPassingFilter, probePostings } from './sql/probe-postings.js';
+import type { ExhaustiveSearch as ThresholdSearch } from './sql/rank-exhaustively.js';
 import { readPostings, type ListRead } from './sql/read-postings.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
-
-export interface ThresholdSearch {
-  terms: string[];
-  /** qtf × idf per term. */
-  weights: number[];
-  scopeNodeIds: string[];
-  averageLength: number;
-  filter: string | null;
-  limit: number;
-}
 
 interface Candidate {
   chunkId: string;
@@ -37,9 +28,8 @@ interface ListState {
 
 export interface ThresholdResult {
   ranked: Array<{ chunkId: string; score: number }>;
-  /** Postings read from the lists, probes made: the work done. */
+  /** Postings read from the lists and by probes: the work done. */
   postingsRead: number;
-  probes: number;
   /** False when the depth limit was reached before the ranking was proven exact. */
   exact: boolean;
   /** True when every list was read to its end: the candidates are all the matches. */
@@ -68,7 +58,6 @@ class ThresholdRun {
   private readonly candidates = new Map<string, Candidate>();
   private readonly rejected = new Set<string>();
   postingsRead = 0;
-  probes = 0;
 
   constructor(
     private readonly client: Queryable,
@@ -127,7 +116,6 @@ class ThresholdRun {
     return {
       ranked,
       postingsRead: this.postingsRead,
-      probes: this.probes,
       exact,
       listsExhausted: this.lists.every((list) => list.exhausted),
       candidates: this.candidates.size,
@@ -189,7 +177,7 @@ class ThresholdRun {
       probePostings(this.client, pairs),
       filter ? chunksPassingFilter(this.client, pending.filter((c) => c.passesFilter === undefined).map((c) => c.chunkId), filter) : undefined,
     ]);
-    this.probes += pairs.length;
+    this.postingsRead += pairs.length;
     const found = new Map(postings.map((p) => [`${p.term}\u0000${p.chunkId}`, p]));
     for (const pair of pairs) {
       const posting = found.get(`${pair.term}\u0000${pair.chunkId}`);

@@ -6,13 +6,11 @@ import { B, K1 } from '../bm25.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
-export interface WeightedTerms {
+/** A query ready to score: its terms and weights, the scope and its average length, the filter, k. */
+export interface ExhaustiveSearch {
   terms: string[];
   /** qtf × idf per term. */
   weights: number[];
-}
-
-export interface ExhaustiveSearch extends WeightedTerms {
   scopeNodeIds: string[];
   averageLength: number;
   filter: string | null;
