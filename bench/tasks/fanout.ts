@@ -4,7 +4,8 @@
 // a second, and logs when it publishes each (after its commit); subscribers (another
 // process) log when each event arrives: publish→receive. Also printed: from the event's `at`
 // (stamped when the worker's statement starts, so its commit is included). This process
-// measures its memory per subscription. Baselines (same run): 1 subscriber, and graphql-sse.
+// measures its memory per subscription. Baselines (same run): 1 subscriber, graphql-sse, and
+// for multipart a bare server's floor (multipart-floor.ts).
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
 import { createPubSub, type PubSub } from '../../src/platform/pubsub.js';
 import { toGlobalId } from '../../src/platform/ids.js';
@@ -16,6 +17,7 @@ import { listenBenchApp } from '../http-server.js';
 import { formatSummary, heading, line, summarize } from '../stats.js';
 import { openTaskBenchDatabase } from './database.js';
 import { spawnBenchScript, type BenchChild } from './processes.js';
+import { multipartFloor } from './multipart-floor.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 /** The transports measured, and the subscriber client of each (subscribers.ts). */
@@ -168,8 +170,24 @@ async function measureLevels(fanout: Fanout): Promise<Map<number, LevelResult>> 
   return results;
 }
 
-/** The targets, each transport against graphql-sse's figures of the same run. */
-function printTargets(byTransport: Map<string, Map<number, LevelResult>>): void {
+/**
+ * The floor under multipart at each level above 1 (multipart-floor.ts): a bare server's
+ * writes of the same parts to as many responses, read by the same client. Returns p99s.
+ */
+async function measureMultipartFloor(): Promise<Map<number, number>> {
+  heading('multipart floor: a bare node:http server writing the same parts to as many responses (no GraphQL)');
+  const floors = new Map<number, number>();
+  for (const subscriptions of LEVELS) {
+    if (subscriptions === 1) continue;
+    const summary = summarize(await multipartFloor(subscriptions, TICKS));
+    line(`${subscriptions} responses: publish->receive`, formatSummary(summary));
+    floors.set(subscriptions, summary.p99);
+  }
+  return floors;
+}
+
+/** The targets, each transport against graphql-sse's figures of the same run (multipart also against its floor). */
+function printTargets(byTransport: Map<string, Map<number, LevelResult>>, multipartFloors: Map<number, number>): void {
   heading('fanout targets: p99 < 20 ms, within 1.5x of graphql-sse, <= 16 KB per subscription');
   const sse = byTransport.get('sse');
   for (const [transport, levels] of byTransport) {
@@ -177,9 +195,11 @@ function printTargets(byTransport: Map<string, Map<number, LevelResult>>): void 
       if (subscriptions === 1) continue;
       const ratio = sse?.get(subscriptions) ? result.p99 / sse.get(subscriptions)!.p99 : Number.NaN;
       const verdicts = [result.p99 < 20, transport === 'sse' || ratio <= 1.5, result.heapKb <= MAX_KB_PER_SUBSCRIPTION].map((met) => (met ? 'MET' : 'MISSED'));
+      const floor = transport === 'multipart' ? multipartFloors.get(subscriptions) : undefined;
+      const overFloor = floor === undefined ? '' : `; the bare server's floor p99 ${floor.toFixed(1)} ms (${(result.p99 / floor).toFixed(2)}x)`;
       line(
         `${transport} ${subscriptions}`,
-        `p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (${Number.isNaN(ratio) ? '-' : `${ratio.toFixed(2)}x sse`}), ${result.heapKb.toFixed(1)} KB/subscription: ${verdicts.join(' / ')}`,
+        `p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (${Number.isNaN(ratio) ? '-' : `${ratio.toFixed(2)}x sse`}), ${result.heapKb.toFixed(1)} KB/subscription: ${verdicts.join(' / ')}${overFloor}`,
       );
     }
   }
@@ -207,7 +227,8 @@ export async function benchFanout(): Promise<void> {
       heading(`fanout over ${transport}`);
       byTransport.set(transport, await measureLevels({ ...base, url: urls[transport]!, client: CLIENTS[transport]! }));
     }
-    printTargets(byTransport);
+    const multipartFloors = TRANSPORTS.includes('multipart') ? await measureMultipartFloor() : new Map<number, number>();
+    printTargets(byTransport, multipartFloors);
   } finally {
     // Never leave a worker behind: it would take the next run's tasks.
     await worker.stop();

@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { logger } from '../platform/logger.js';
 import { serveArtifactDownload } from './artifact-downloads.js';
 import type { ContextOptions } from './context.js';
+import type { NodeResponse } from './live/response-stream.js';
 import type { SseTransport } from './sse/handler.js';
 
 export interface RouteOptions {
@@ -48,9 +49,9 @@ export function routes(options: RouteOptions): Plugin {
           },
         );
       } else if (url.pathname === '/graphql/stream') {
-        // Under node:http, a stream cut off for not reading closes its connection.
-        const { res } = serverContext as { res?: { destroy(): void } };
-        return options.sse().handle(request, res && (() => res.destroy())).then(endResponse);
+        // Under node:http, the stream writes the Node response (live/response-stream.ts).
+        const { res } = serverContext as { res?: NodeResponse };
+        return options.sse().handle(request, res).then(endResponse);
       } else if (url.pathname.startsWith('/artifacts/')) {
         // Report files (Artifact.downloads), authorised like GraphQL requests.
         return serveArtifactDownload(request, url, options.contextOptions, fetchAPI.Response).then(endResponse);

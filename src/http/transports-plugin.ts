@@ -5,10 +5,11 @@
 // multipart subscription. (Yoga's own choice ignores q-values and the Accept order.)
 import { getOperationAST, parse, type ExecutionResult } from 'graphql';
 import { processRegularResult, type GraphQLParams, type Plugin } from 'graphql-yoga';
+import type { NodeResponse } from './live/response-stream.js';
 import type { OperationParams } from './live/start-operation.js';
 import type { MultipartTransport } from './multipart/handler.js';
 import { mayStream, negotiate, type OperationKind, type Representation } from './negotiation.js';
-import type { CloseConnection, SseTransport } from './sse/handler.js';
+import type { SseTransport } from './sse/handler.js';
 
 export interface TransportsOptions {
   /** Made after yoga (they run operations through it): asked for on each request. */
@@ -63,11 +64,10 @@ export function liveTransports(options: TransportsOptions): Plugin {
       const choice = chosen.get(request);
       if (!choice) return;
       const mediaType = MEDIA_TYPES[choice.representation];
-      // Under node:http, a stream cut off for not reading closes its connection.
-      const { res } = serverContext as { res?: { destroy(): void } };
-      const close: CloseConnection | undefined = res && (() => res.destroy());
-      if (choice.representation === 'event-stream') setResultProcessor(() => options.sse().distinct(request, choice.params, close), mediaType);
-      else if (choice.representation === 'multipart') setResultProcessor(() => options.multipart().subscribe(request, choice.params, close), mediaType);
+      // Under node:http, the stream writes the Node response (response-stream.ts).
+      const { res } = serverContext as { res?: NodeResponse };
+      if (choice.representation === 'event-stream') setResultProcessor(() => options.sse().distinct(request, choice.params, res), mediaType);
+      else if (choice.representation === 'multipart') setResultProcessor(() => options.multipart().subscribe(request, choice.params, res), mediaType);
       else setResultProcessor(processRegularResult, mediaType);
     },
   };

@@ -1,13 +1,18 @@
 // A streamed response body (graphql-sse's event stream, Apollo's multipart subscription).
 // Messages sent before the flush pass (flush.ts) leave as one write per stream: a task event
 // fanned out to the hundreds of operations of a single-connection stream is one socket
-// write, not hundreds. The body is a Node stream, which whatwg-node pipes to the socket with
-// backpressure; a client that stops reading while messages pile up past `maxBufferedBytes`
-// is cut off (its client reconnects and resumes from the log with afterSequence) instead of
-// growing this process without bound.
+// write, not hundreds. The body is a Node stream, which whatwg-node pipes to the response with
+// backpressure; under node:http, once that pipe flows and holds nothing, output goes to the
+// Node response directly (see write). A client that stops reading while messages pile up past
+// `maxBufferedBytes` is cut off (its client reconnects and resumes from the log with
+// afterSequence) instead of growing this process without bound.
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { logger } from '../../platform/logger.js';
 import { afterNextFlush, flushSoon, type AfterFlush, type Flushable } from './flush.js';
+
+/** The node:http response a stream is sent on, where there is one. */
+export type NodeResponse = Pick<ServerResponse, 'write' | 'writableLength' | 'destroy'>;
 
 export interface KeepAlive {
   /** What is sent every `everyMs` on a quiet stream (and once at open). */
@@ -52,8 +57,11 @@ export class ResponseStream implements Flushable {
   private ended = false;
   private readonly onEnd: Array<() => void> = [];
 
-  /** Closes the connection under the stream when it is cut off, so that its client sees it end. */
-  closeConnection: (() => void) | undefined;
+  /**
+   * The node:http response under the body: written directly when the body's pipe into it is
+   * idle, and destroyed when the stream is cut off, so that its client sees it end.
+   */
+  response: NodeResponse | undefined;
 
   constructor(
     private readonly maxBufferedBytes: number,
@@ -116,15 +124,23 @@ export class ResponseStream implements Flushable {
     this.pending = false;
     this.closeBatch();
     if (this.ended || !this.parts.length) return;
-    this.body.push(this.parts.join(''), 'utf8');
+    const { body, response } = this;
+    const text = this.parts.join('');
     this.parts = [];
-    // What the socket did not take yet waits here (whatwg-node pipes the body with backpressure),
-    // counted in characters: bytes for the ASCII of the protocol, a little under for other text.
-    if (this.body.readableLength > this.maxBufferedBytes) {
-      logger.warn({ bufferedBytes: this.body.readableLength }, 'event stream cut off: its client is not reading');
-      this.body.destroy();
+    // Once whatwg-node pipes the body into the Node response (after writing its head) and
+    // nothing waits in the body, writing the response directly keeps the order and saves the
+    // stream hop per write (a third of the CPU of a 10,000-response fan-out). Otherwise (before
+    // the head, or while the pipe waits for a drain) the body queues it, in order.
+    if (response && body.readableFlowing && body.readableLength === 0) response.write(text);
+    else body.push(text, 'utf8');
+    // What the socket did not take yet, counted in characters of the body and bytes of the
+    // response: bytes for the ASCII of the protocol, a little under for other text.
+    const buffered = body.readableLength + (response?.writableLength ?? 0);
+    if (buffered > this.maxBufferedBytes) {
+      logger.warn({ bufferedBytes: buffered }, 'event stream cut off: its client is not reading');
+      body.destroy();
       this.end();
-      this.closeConnection?.();
+      response?.destroy();
     }
   }
 

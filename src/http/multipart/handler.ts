@@ -7,12 +7,11 @@ import { ErrorCode } from '../../platform/errors.js';
 import { callerOf } from '../context.js';
 import type { LiveCore } from '../live/core.js';
 import { OperationResults } from '../live/operation-results.js';
-import { ResponseStream, type ResultFraming } from '../live/response-stream.js';
+import { ResponseStream, type NodeResponse, type ResultFraming } from '../live/response-stream.js';
 import { startOperation, type OperationParams } from '../live/start-operation.js';
-import type { CloseConnection } from '../sse/handler.js';
 
 export interface MultipartTransport {
-  subscribe(request: Request, params: OperationParams, closeConnection?: CloseConnection): Promise<Response>;
+  subscribe(request: Request, params: OperationParams, response?: NodeResponse): Promise<Response>;
 }
 
 // Every part is followed at once by the delimiter (RFC 2046 §5.1.1): a client knows a part is
@@ -55,13 +54,13 @@ export function createMultipartTransport(live: LiveCore): MultipartTransport {
   const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
     new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/graphql-response+json; charset=utf-8', ...headers } });
   return {
-    async subscribe(request, params, closeConnection) {
+    async subscribe(request, params, response) {
       if (!(await callerOf(request, live.contextOptions))) {
         const error = { message: 'A valid API key is required', extensions: { code: ErrorCode.UNAUTHENTICATED } };
         return json(401, { errors: [error] }, { 'www-authenticate': 'Bearer' });
       }
       const stream = new ResponseStream(live.maxBufferedBytes, HEARTBEAT);
-      stream.closeConnection = closeConnection;
+      stream.response = response;
       live.metrics.opened('multipart');
       stream.onceEnded(() => live.metrics.closed('multipart'));
       stream.send(DELIMITER);

@@ -12,19 +12,16 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../platform/errors.js';
 import { callerOf } from '../context.js';
 import type { LiveCore } from '../live/core.js';
-import { ResponseStream } from '../live/response-stream.js';
+import { ResponseStream, type NodeResponse } from '../live/response-stream.js';
 import { startOperation, type OperationParams } from '../live/start-operation.js';
 import { DistinctOperation, StreamOperation, type Reservation } from './framings.js';
 import { readParams } from './params.js';
 
-/** How to close the connection under a request (from the server adapter; absent: nothing). */
-export type CloseConnection = () => void;
-
 export interface SseTransport {
   /** /graphql/stream: every request of the protocol. */
-  handle(request: Request, closeConnection?: CloseConnection): Promise<Response>;
+  handle(request: Request, response?: NodeResponse): Promise<Response>;
   /** /graphql with an event stream preferred: one operation whose parameters yoga has read. */
-  distinct(request: Request, params: OperationParams, closeConnection?: CloseConnection): Promise<Response>;
+  distinct(request: Request, params: OperationParams, response?: NodeResponse): Promise<Response>;
 }
 
 /** PROTOCOL.md: the stream token travels in this header or the `token` search parameter. */
@@ -51,8 +48,8 @@ export function createSseTransport(live: LiveCore): SseTransport {
     return then(caller.userId);
   };
   return {
-    handle: (request, closeConnection) => authenticated(request, (userId) => protocol.handle(request, userId, closeConnection)),
-    distinct: (request, params, closeConnection) => authenticated(request, () => protocol.distinct(request, params, closeConnection)),
+    handle: (request, response) => authenticated(request, (userId) => protocol.handle(request, userId, response)),
+    distinct: (request, params, response) => authenticated(request, () => protocol.distinct(request, params, response)),
   };
 }
 
@@ -64,7 +61,7 @@ class SseProtocol {
     this.Response = live.yoga.fetchAPI.Response;
   }
 
-  async handle(request: Request, userId: string, closeConnection?: CloseConnection): Promise<Response> {
+  async handle(request: Request, userId: string, response?: NodeResponse): Promise<Response> {
     const url = new URL(request.url);
     // PROTOCOL.md: PUT answers a new token. A client may still send the token of its last
     // stream (graphql-sse's client keeps it in the headers it was given): it is not reused.
@@ -74,10 +71,10 @@ class SseProtocol {
     const reservation = presented ? this.reservations.get(presented) : undefined;
     if (presented && !reservation) return this.errors(404, 'Stream not found', ErrorCode.NOT_FOUND);
     const wantsStream = request.headers.get('accept')?.includes('text/event-stream') ?? false;
-    if (wantsStream && reservation) return this.connect(reservation, closeConnection);
+    if (wantsStream && reservation) return this.connect(reservation, response);
     if (wantsStream) {
       const params = await readParams(request, url, this.live.maxBodyBytes);
-      return 'errors' in params ? this.json(params.status, { errors: params.errors }) : this.distinct(request, params, closeConnection);
+      return 'errors' in params ? this.json(params.status, { errors: params.errors }) : this.distinct(request, params, response);
     }
     if (!['GET', 'POST', 'DELETE'].includes(request.method)) return this.empty(405, { allow: 'GET, POST, PUT, DELETE' });
     if (!reservation) return this.errors(404, 'Stream not found', ErrorCode.NOT_FOUND);
@@ -101,9 +98,9 @@ class SseProtocol {
     return new this.Response(null, { status, headers });
   }
 
-  private newStream(closeConnection?: CloseConnection): ResponseStream {
+  private newStream(response?: NodeResponse): ResponseStream {
     const stream = new ResponseStream(this.live.maxBufferedBytes, KEEP_ALIVE);
-    stream.closeConnection = closeConnection;
+    stream.response = response;
     this.live.metrics.opened('sse');
     stream.onceEnded(() => this.live.metrics.closed('sse'));
     return stream;
@@ -114,8 +111,8 @@ class SseProtocol {
    * errors arrive as a `next` event on the accepted stream (PROTOCOL.md, distinct mode);
    * a refusal that is not about the document (a mutation over GET) is an HTTP answer.
    */
-  async distinct(request: Request, params: OperationParams, closeConnection?: CloseConnection): Promise<Response> {
-    const stream = this.newStream(closeConnection);
+  async distinct(request: Request, params: OperationParams, response?: NodeResponse): Promise<Response> {
+    const stream = this.newStream(response);
     stream.open();
     const results = new DistinctOperation(stream);
     const start = await startOperation(this.live, request, params, results);
@@ -150,10 +147,10 @@ class SseProtocol {
     return new this.Response(token, { status: 201, headers: { 'content-type': 'text/plain; charset=utf-8' } });
   }
 
-  private connect(reservation: Reservation, closeConnection?: CloseConnection): Response {
+  private connect(reservation: Reservation, response?: NodeResponse): Response {
     if (reservation.connected) return this.errors(409, 'Stream already open', ErrorCode.CONFLICT);
     reservation.connected = true;
-    reservation.stream.closeConnection = closeConnection;
+    reservation.stream.response = response;
     reservation.stream.open();
     return new this.Response(reservation.stream.body as never, { status: 200, headers: EVENT_STREAM_HEADERS });
   }
