@@ -1,7 +1,7 @@
 // Everything BM25 needs before reading postings, in one round trip: the agent's scope (its
 // nodes, less those under another of its nodes), the scope's corpus statistics, each query
 // term (analysed as the chunks are) with its frequency in the query, in the scope and in the
-// whole taxonomy, and the filter (phrases, minus words) as a tsquery.
+// whole taxonomy, the filter (phrases, minus words) as a tsquery, and the required phrases' terms.
 import type { PrismaClient } from '../../../generated/prisma/client.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
@@ -27,9 +27,17 @@ export interface ScopeStatistics {
   terms: QueryTermStatistics[];
   /** tsquery text of the required phrases and excluded words, or null. */
   filter: string | null;
+  /** The terms of the required phrases (each also in `terms`): every match holds them all. */
+  requiredTerms: string[];
 }
 
-export async function selectScopeStatistics(client: Queryable, agentId: string, scoringText: string, filterText: string | null): Promise<ScopeStatistics> {
+export async function selectScopeStatistics(
+  client: Queryable,
+  agentId: string,
+  scoringText: string,
+  filterText: string | null,
+  requiredText: string | null = null,
+): Promise<ScopeStatistics> {
   const [row] = await client.$queryRaw<ScopeStatistics[]>`
     WITH scope AS (
       SELECT an."nodeId" AS id
@@ -63,6 +71,7 @@ export async function selectScopeStatistics(client: Queryable, agentId: string, 
         ) ORDER BY w.term)
         FROM words w
       ), '[]'::json) AS terms,
-      (SELECT CASE WHEN numnode(query) = 0 THEN NULL ELSE query::text END FROM filter) AS filter`;
+      (SELECT CASE WHEN numnode(query) = 0 THEN NULL ELSE query::text END FROM filter) AS filter,
+      ARRAY(SELECT lexeme FROM unnest(to_tsvector('english', search_text(coalesce(${requiredText}::text, ''))))) AS "requiredTerms"`;
   return row!;
 }
