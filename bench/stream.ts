@@ -93,6 +93,9 @@ async function measureFirstHit(agent: SearchAgent, queryClass: QueryClass, mode:
   const empty = timings.filter((t) => t.hits === 0).length;
   line(`${agent.label}, ${queryClass.label}, ${mode.label}: first hit`, `${formatSummary(first)} (p50 ${ratio(first.p50, mode.baseline)})`);
   line('', `completed ${formatSummary(completed)}${empty ? `; ${empty} streams without hits left out` : ''}`);
+  // No query of the class has a hit in this scope (rare words in a leaf's ~100 chunks): the
+  // answer is known when the stream completes, so that time is judged.
+  if (first.n === 0) return checkTarget(`streamed answer (no hits in this scope) p99, ${agent.label}, ${queryClass.label}, ${mode.label}`, completed.p99, TARGET_MS);
   return checkTarget(`first streamed hit p99, ${agent.label}, ${queryClass.label}, ${mode.label}`, first.p99, TARGET_MS);
 }
 
