@@ -6,8 +6,6 @@ export interface ParsedQuery {
   scoringText: string;
   /** websearch_to_tsquery input for the required phrases and excluded words; null when none. */
   filterText: string | null;
-  /** The required phrases' words: every match holds all of them; null when there is no phrase. */
-  requiredText: string | null;
 }
 
 const TOKEN = /(-?)"([^"]*)"?|(\S+)/g;
@@ -17,7 +15,6 @@ const clean = (text: string) => text.replace(/"/g, ' ').trim();
 export function parseQuery(text: string): ParsedQuery {
   const scoring: string[] = [];
   const filters: string[] = [];
-  const required: string[] = [];
   for (const match of text.matchAll(TOKEN)) {
     const [, negated, phrase, word] = match;
     if (phrase !== undefined) {
@@ -26,7 +23,6 @@ export function parseQuery(text: string): ParsedQuery {
       if (negated) filters.push(`-"${body}"`);
       else {
         scoring.push(body);
-        required.push(body);
         filters.push(`"${body}"`);
       }
     } else if (word === 'OR') {
@@ -39,5 +35,5 @@ export function parseQuery(text: string): ParsedQuery {
       scoring.push(word!);
     }
   }
-  return { scoringText: scoring.join(' '), filterText: filters.length ? filters.join(' ') : null, requiredText: required.length ? required.join(' ') : null };
+  return { scoringText: scoring.join(' '), filterText: filters.length ? filters.join(' ') : null };
 }

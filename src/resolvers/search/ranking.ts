@@ -1,7 +1,7 @@
 // BM25 over the chunks in an agent's scope: one plan per query, chosen from the corpus
 // statistics. Few postings or a small scope: score every match in one statement. A required
-// phrase: score the chunks that hold it, found through the GIN index. Otherwise the threshold algorithm reads the best postings of each
-// term until the top k is proven.
+// phrase: score the chunks that hold it, found through the GIN index. Otherwise the
+// threshold algorithm reads the best postings of each term until the top k is proven.
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { idf } from './bm25.js';
 import { countMatchesUpTo } from './sql/count-matches.js';
@@ -53,13 +53,13 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
   const postings = statistics.terms.reduce((sum, t) => sum + t.taxonomyDf, 0);
   // A required phrase: the threshold algorithm would read on past the many chunks with its
   // words but not the phrase (1.4–2.0 s at 1M chunks where the GIN index takes 150–530 ms).
-  const phrase = statistics.requiredTerms.length > 0;
+  const phrase = statistics.filterFindsMatches;
   const chosen =
     plan ?? (postings <= EXHAUSTIVE_POSTINGS ? 'postings' : statistics.chunks <= SCOPE_FIRST_CHUNKS ? 'scope' : phrase ? 'phrase' : 'threshold');
   if (chosen === 'postings') return exhaustive(await rankFromPostings(client, search), 'postings');
   if (chosen === 'scope') return exhaustive(await rankScopeChunks(client, search), 'scope');
   // Every match holds the phrase: the filter finds them all (its count is exact).
-  if (chosen === 'phrase' && statistics.requiredTerms.length > 0) return exhaustive(await rankCandidateChunks(client, search, statistics.filter!), 'phrase');
+  if (chosen === 'phrase' && phrase) return exhaustive(await rankCandidateChunks(client, search, statistics.filter!), 'phrase');
 
   // Forced 'pruned' (tests): one round of the threshold algorithm, then the pruned candidates.
   let threshold = await rankByThreshold(client, search, chosen === 'pruned' ? 0 : FIRST_THRESHOLD_DEPTH);

@@ -1,7 +1,7 @@
 // Everything BM25 needs before reading postings, in one round trip: the agent's scope (its
 // nodes, less those under another of its nodes), the scope's corpus statistics, each query
 // term (analysed as the chunks are) with its frequency in the query, in the scope and in the
-// whole taxonomy, the filter (phrases, minus words) as a tsquery, and the required phrases' terms.
+// whole taxonomy, and the filter (phrases, minus words) as a tsquery.
 import type { PrismaClient } from '../../../generated/prisma/client.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
@@ -27,17 +27,14 @@ export interface ScopeStatistics {
   terms: QueryTermStatistics[];
   /** tsquery text of the required phrases and excluded words, or null. */
   filter: string | null;
-  /** The terms of the required phrases (each also in `terms`): every match holds them all. */
-  requiredTerms: string[];
+  /**
+   * The filter requires words (a phrase): the GIN index finds every chunk that passes it.
+   * False for no filter, or one of minus words only (its index part, querytree, is 'T').
+   */
+  filterFindsMatches: boolean;
 }
 
-export async function selectScopeStatistics(
-  client: Queryable,
-  agentId: string,
-  scoringText: string,
-  filterText: string | null,
-  requiredText: string | null = null,
-): Promise<ScopeStatistics> {
+export async function selectScopeStatistics(client: Queryable, agentId: string, scoringText: string, filterText: string | null): Promise<ScopeStatistics> {
   const [row] = await client.$queryRaw<ScopeStatistics[]>`
     WITH scope AS (
       SELECT an."nodeId" AS id
@@ -72,6 +69,6 @@ export async function selectScopeStatistics(
         FROM words w
       ), '[]'::json) AS terms,
       (SELECT CASE WHEN numnode(query) = 0 THEN NULL ELSE query::text END FROM filter) AS filter,
-      ARRAY(SELECT lexeme FROM unnest(to_tsvector('english', search_text(coalesce(${requiredText}::text, ''))))) AS "requiredTerms"`;
+      coalesce((SELECT numnode(query) > 0 AND querytree(query) <> 'T' FROM filter), false) AS "filterFindsMatches"`;
   return row!;
 }
