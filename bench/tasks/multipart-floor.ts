@@ -6,10 +6,8 @@
 // writes and their reads cost here, beside what the API adds.
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DELIMITER, PART_HEAD } from '../../src/http/multipart/handler.js';
 import { spawnBenchScript } from './processes.js';
-
-const DELIMITER = '\r\n--graphql';
-const PART_HEAD = '\r\ncontent-type: application/json; charset=utf-8\r\n\r\n';
 
 function part(sequence: number, status: string): string {
   const payload = { data: { taskProgress: { sequence, status, at: new Date().toISOString() } } };

@@ -13,7 +13,7 @@ import {
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../platform/pagination.js';
 import { TaxonomyNode } from './taxonomy.js';
 import type { Path } from 'graphql/jsutils/Path.js';
-import { containsPattern, countAgentsByName } from '../resolvers/agents/sql/count-agents-by-name.js';
+import { containsPattern, countAgentsByName, escapeLike } from '../resolvers/agents/sql/count-agents-by-name.js';
 
 /** agents(search:) counts its matches one by one up to this many, then estimates. */
 const AGENT_COUNT_EXACT_CAP = 1_000;
@@ -145,7 +145,7 @@ function agentCount(ctx: object, search: string | null | undefined) {
 function nameFilter(search: string | null | undefined) {
   const text = search?.trim();
   // Prisma passes `contains` to ILIKE as is: the search's own % and _ are characters here.
-  return text ? { name: { contains: text.replace(/[\\%_]/g, (c) => `\\${c}`), mode: 'insensitive' as const } } : {};
+  return text ? { name: { contains: escapeLike(text), mode: 'insensitive' as const } } : {};
 }
 
 builder.mutationField('createAgentFromTaxonomy', (t) =>

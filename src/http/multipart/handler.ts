@@ -17,8 +17,8 @@ export interface MultipartTransport {
 // Every part is followed at once by the delimiter (RFC 2046 §5.1.1): a client knows a part is
 // whole when it sees the next delimiter, so each one is written right after its part, and the
 // end turns the last delimiter into the closing one.
-const DELIMITER = '\r\n--graphql';
-const PART_HEAD = '\r\ncontent-type: application/json; charset=utf-8\r\n\r\n';
+export const DELIMITER = '\r\n--graphql';
+export const PART_HEAD = '\r\ncontent-type: application/json; charset=utf-8\r\n\r\n';
 const END = '--\r\n';
 /** The protocol's heartbeat: an empty object part, every 5 s (as Apollo's router sends it). */
 const HEARTBEAT = { message: `${PART_HEAD}{}${DELIMITER}`, everyMs: 5_000 };

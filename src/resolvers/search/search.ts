@@ -5,7 +5,7 @@ import { badUserInput, notFound, type ErrorCode } from '../../platform/errors.js
 import { retrievalConfigSchema } from '../agents/agent-config.js';
 import { parseGlobalId } from '../../platform/ids.js';
 import { parseQuery } from './query-syntax.js';
-import { rankChunks, type Ranking } from './ranking.js';
+import { rankChunks } from './ranking.js';
 import { selectHits } from './sql/select-hits.js';
 import { selectScopeStatistics, type ScopeStatistics } from './sql/scope-statistics.js';
 
@@ -45,14 +45,15 @@ async function prepareSearch(agentGlobalId: string, query: string, topK: number 
     throw badUserInput(`topK must be between 1 and ${MAX_TOP_K}`);
   }
   const parsed = parseQuery(text);
-  const statistics = await selectScopeStatistics(db(), agentId, parsed.scoringText, parsed.filterText, parsed.requiredText);
+  const statistics = await selectScopeStatistics(db(), agentId, parsed.scoringText, parsed.filterText);
   if (statistics.terms.length === 0) throw badUserInput('query has no searchable terms (only stop words, punctuation or excluded words)');
   const configured = retrievalConfigSchema.safeParse(agent.retrievalConfig);
   return { topK: topK ?? (configured.success ? configured.data.top_k : undefined) ?? DEFAULT_TOP_K, statistics };
 }
 
-/** The ranking's chunks with their documents, in rank order. */
-async function toResult(ranking: Ranking): Promise<SearchResult> {
+/** The top `limit` chunks of the scope with their documents, in rank order, and the number of matches. */
+async function answer(statistics: ScopeStatistics, limit: number): Promise<SearchResult> {
+  const ranking = await rankChunks(db(), statistics, limit);
   const rows = await selectHits(db(), ranking.ranked.map((hit) => hit.chunkId));
   // A chunk deleted since the ranking drops out.
   const found = ranking.ranked.flatMap((hit) => (rows.has(hit.chunkId) ? [{ ...rows.get(hit.chunkId)!, score: hit.score }] : []));
@@ -66,7 +67,7 @@ async function toResult(ranking: Ranking): Promise<SearchResult> {
 /** BM25 over the agent's scope: the top `topK` chunks and the number of matches. */
 export async function searchAgent(agentGlobalId: string, query: string, topK: number | null | undefined): Promise<SearchResult> {
   const search = await prepareSearch(agentGlobalId, query, topK);
-  return toResult(await rankChunks(db(), search.statistics, search.topK));
+  return answer(search.statistics, search.topK);
 }
 
 /** The same ranking for callers inside the service (report planning): plain words, internal agent id, no validation. */
@@ -74,7 +75,7 @@ export async function searchAgentKnowledge(agentId: string, text: string, limit:
   const parsed = parseQuery(text.replace(/["-]/g, ' '));
   const statistics = await selectScopeStatistics(db(), agentId, parsed.scoringText, null);
   if (statistics.terms.length === 0) return [];
-  return (await toResult(await rankChunks(db(), statistics, limit))).hits;
+  return (await answer(statistics, limit)).hits;
 }
 
 export async function queryAgent(agentGlobalId: string, query: string, topK: number | null | undefined) {
@@ -106,7 +107,7 @@ export async function* streamAgentQuery(agentGlobalId: string, query: string, to
   yield { __typename: 'QueryStarted', agentId: agentGlobalId, query: query.trim() };
   let result: SearchResult;
   try {
-    result = await toResult(await rankChunks(db(), search.statistics, search.topK));
+    result = await answer(search.statistics, search.topK);
   } catch (error) {
     yield failure(error);
     return;

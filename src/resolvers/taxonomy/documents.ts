@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { db } from '../../platform/db.js';
 import { badUserInput, notFound } from '../../platform/errors.js';
 import { chunkText } from './chunking.js';
-import { parseGlobalIds } from '../../platform/ids.js';
+import { isUuid, parseGlobalIds } from '../../platform/ids.js';
 
 export interface DocumentInput {
   title: string;
@@ -103,14 +103,12 @@ export async function ingestDocuments(taxonomyVersion: string, documents: readon
   return { documentIds, documentCount: documents.length, chunkCount };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Deletes the documents and (by cascade) their chunks, whose trigger takes them out of the search index. */
 export async function deleteDocuments(ids: readonly string[]) {
   if (ids.length === 0) throw badUserInput('ids must not be empty');
   if (ids.length > MAX_DOCUMENTS_PER_CALL) throw badUserInput(`at most ${MAX_DOCUMENTS_PER_CALL} ids per call`);
   const unique = [...new Set(ids)];
-  const malformed = unique.filter((id) => !UUID.test(id));
+  const malformed = unique.filter((id) => !isUuid(id));
   if (malformed.length) throw notFound(`Document ${malformed[0]}`);
   return db().$transaction(async (tx) => {
     const found = await tx.document.findMany({ where: { id: { in: unique } }, select: { id: true, chunkCount: true } });

@@ -5,8 +5,11 @@ import type { PrismaClient } from '../../../generated/prisma/client.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
-/** `%text%` for ILIKE, with the text's own wildcards escaped. */
-export const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** The text with LIKE's wildcards and escape character escaped: its % and _ are characters. */
+export const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/** `%text%` for ILIKE. */
+export const containsPattern = (text: string) => `%${escapeLike(text)}%`;
 
 export async function countAgentsByName(client: Queryable, pattern: string, cap: number): Promise<{ count: number; isEstimate: boolean }> {
   const [row] = await client.$queryRaw<Array<{ counted: number; estimate: number | null }>>`
