@@ -3,9 +3,11 @@
 // IR group distributes it. Read from a folder outside the repository (see bench/eval/README.md
 // for where it comes from and why it is not committed), checked file by file.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const CRANFIELD_SOURCE = {
   repository: 'https://github.com/xyxxyyxy/cranvectors',
@@ -36,8 +38,14 @@ export interface Collection {
   judgements: Map<string, Map<string, number>>;
 }
 
+/** Where the steering side keeps shared data files: `shared/` beside the checkout (as CI has it). */
+const SHARED_COPY = fileURLToPath(new URL('../../../shared/eval/cranfield', import.meta.url));
+
+/** SEARCH_EVAL_DIR, else the steering side's copy in `../shared/eval/cranfield` when there is one, else the user's cache. */
 export function collectionDir(): string {
-  return process.env.SEARCH_EVAL_DIR ?? path.join(os.homedir(), '.cache/agent-growth/eval/cranfield');
+  if (process.env.SEARCH_EVAL_DIR) return process.env.SEARCH_EVAL_DIR;
+  if (existsSync(SHARED_COPY)) return SHARED_COPY;
+  return path.join(os.homedir(), '.cache/agent-growth/eval/cranfield');
 }
 
 async function readChecked(dir: string, name: keyof typeof CRANFIELD_SOURCE.sha256): Promise<string> {
