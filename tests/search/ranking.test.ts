@@ -125,15 +125,18 @@ describe('BM25 ranking', () => {
       `${word(3)} ${word(8)} ${word(13)} ${word(30)} ${word(60)} ${word(200)} ${word(4)} ${word(7)}`,
     ];
     let pruned = 0;
+    let floors = 0;
     for (const [scopeName, agentId] of Object.entries(scopes)) {
       for (const query of queries) {
         const reference = await referenceRanking(agentId, query);
-        for (const plan of ['postings', 'scope', 'threshold', 'pruned'] as const) {
+        for (const plan of ['postings', 'scope', 'floors', 'threshold', 'pruned'] as const) {
           for (const limit of [1, 5, 20]) {
             const ranking = await rank(agentId, query, limit, plan);
             const label = `${scopeName} "${query}" ${plan} top ${limit}`;
             expectSameRanking(ranking.ranked, reference.slice(0, limit), label);
             if (!ranking.totalIsEstimate) expect(ranking.total, label).toBe(reference.length);
+            // 'floors' gives way to the threshold algorithm where it does not apply (one word, too many postings above the floors).
+            if (ranking.plan === 'floors') floors++;
           }
         }
         // Stopping early: the top 5 known exactly from a part of the postings.
@@ -143,6 +146,8 @@ describe('BM25 ranking', () => {
     }
     // Common words and short queries: under half the postings in every scope (measured: 9 of 18).
     expect(pruned).toBeGreaterThanOrEqual(queries.length);
+    // The floors rank the two- to four-word queries in every scope, at every k.
+    expect(floors).toBeGreaterThanOrEqual(3 * 3 * 3);
   });
 
   it('honours phrases and minus words in every plan', async () => {
@@ -157,7 +162,9 @@ describe('BM25 ranking', () => {
       const reference = (await referenceRanking(agentId, parsed.scoringText)).filter((r) => allowed.has(r.chunkId));
       expect(reference.length, query).toBeGreaterThan(0);
       // 'phrase' (the chunks that hold the required phrase, through the GIN index) only where there is one.
-      const plans = query.startsWith('"') ? (['postings', 'scope', 'phrase', 'threshold', 'pruned'] as const) : (['postings', 'scope', 'threshold', 'pruned'] as const);
+      const plans = query.startsWith('"')
+        ? (['postings', 'scope', 'phrase', 'floors', 'threshold', 'pruned'] as const)
+        : (['postings', 'scope', 'floors', 'threshold', 'pruned'] as const);
       for (const plan of plans) {
         const ranking = await rank(agentId, query, 10, plan);
         expectSameRanking(ranking.ranked, reference.slice(0, 10), `${query} ${plan}`);

@@ -18,8 +18,21 @@ export interface ExhaustiveSearch {
 }
 
 /** BM25's saturated, length-normalised term frequency (bm25.ts termFrequencyWeight), in SQL. */
-const tfWeight = (tf: Prisma.Sql, dl: Prisma.Sql, averageLength: number) =>
+export const tfWeight = (tf: Prisma.Sql, dl: Prisma.Sql, averageLength: number) =>
   Prisma.sql`(${tf} * ${K1 + 1}::float8 / (${tf} + ${K1}::float8 * (1 - ${B}::float8 + ${B}::float8 * ${dl} / ${averageLength}::float8)))`;
+
+/** The search classes (node sets) under the scope's nodes: a chunk is in the scope when its class is. */
+export const scopeClasses = (scopeNodeIds: string[]) =>
+  Prisma.sql`SELECT s.id FROM search_classes s WHERE s."ancestorIds" && ${scopeNodeIds}::uuid[]`;
+
+/**
+ * A posting's class is in the scope, checked in a hash of the scope's classes built once. The
+ * `OR false` keeps PostgreSQL from turning the IN into a join (it does not pull up a sublink
+ * under OR): as a join, it misjudged a common term's postings by 100x, read all 340k of them
+ * and sorted them, where the impact order read with this filter stops at the LIMIT (240 → 11 ms).
+ */
+export const postingInScope = (classId: Prisma.Sql, scopeNodeIds: string[]) =>
+  Prisma.sql`(${classId} IN (${scopeClasses(scopeNodeIds)}) OR false)`;
 
 export interface RankedRow {
   chunkId: string;
@@ -54,7 +67,7 @@ export function rankScopeChunks(client: Queryable, search: ExhaustiveSearch): Pr
   return rankChunksWhere(
     client,
     search,
-    Prisma.sql`c."searchClassId" IN (SELECT s.id FROM search_classes s WHERE s."ancestorIds" && ${search.scopeNodeIds}::uuid[])
+    Prisma.sql`c."searchClassId" IN (${scopeClasses(search.scopeNodeIds)})
       AND c.tsv @@ search_any_term(${search.terms}::text[])`,
   );
 }

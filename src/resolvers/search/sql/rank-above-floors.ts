@@ -1,0 +1,59 @@
+// The chunks with at least one term above its floor (floors.ts), found through the impact
+// order (an index range per term, the exact weight checked on each posting), then scored
+// exactly by random access to every query term's posting of each chunk. Too many postings
+// above the floors (many words, θ far below their largest weights together): it says so
+// after reading a bounded number, and the caller ranks another way.
+import { Prisma, type PrismaClient } from '../../../generated/prisma/client.js';
+import type { TermFloor } from '../floors.js';
+import { postingInScope, tfWeight, type ExhaustiveSearch } from './rank-exhaustively.js';
+
+type Queryable = Pick<PrismaClient, '$queryRaw'>;
+
+/** Rounding between this process and PostgreSQL must not drop a posting exactly at its floor. */
+const WEIGHT_MARGIN = 1e-9;
+
+/** More postings above the floors than this: the plan gives way (each one costs a probe per term). */
+export const MAX_FLOOR_POSTINGS = 12_000;
+
+/** The top k, or undefined when more than MAX_FLOOR_POSTINGS postings are above the floors. */
+export async function rankAboveFloors(
+  client: Queryable,
+  search: ExhaustiveSearch,
+  floors: Array<TermFloor | null>,
+): Promise<Array<{ chunkId: string; score: number }> | undefined> {
+  const weigh = (p: string) => tfWeight(Prisma.raw(`${p}.tf`), Prisma.raw(`${p}.dl`), search.averageLength);
+  const floorWeights = floors.map((floor) => (floor ? floor.weight * (1 - WEIGHT_MARGIN) : null));
+  // A floor above every impact (Infinity) reads nothing: as null, the term brings no chunk.
+  const floorImpacts = floors.map((floor) => (floor && Number.isFinite(floor.impact) ? floor.impact : null));
+  const [row] = await client.$queryRaw<Array<{ overflow: boolean; ranked: Array<{ chunkId: string; score: number }> | null }>>`
+    WITH q AS (
+      SELECT * FROM unnest(${search.terms}::text[], ${search.weights}::float8[], ${floorWeights}::float8[], ${floorImpacts}::float8[])
+        AS q(term, weight, floor_weight, floor_impact)
+    ),
+    above AS MATERIALIZED (
+      SELECT p."chunkId"
+      FROM q JOIN search_postings p ON p.term = q.term AND p.impact >= q.floor_impact
+      WHERE q.floor_impact IS NOT NULL
+        AND q.weight * ${weigh('p')} >= q.floor_weight
+        AND ${postingInScope(Prisma.sql`p."classId"`, search.scopeNodeIds)}
+      LIMIT ${MAX_FLOOR_POSTINGS + 1}
+    ),
+    overflow AS (SELECT count(*) > ${MAX_FLOOR_POSTINGS} AS yes FROM above),
+    scored AS (
+      SELECT c."chunkId", (
+        SELECT sum(q.weight * ${weigh('o')}) FROM q JOIN search_postings o ON o.term = q.term AND o."chunkId" = c."chunkId"
+      ) AS score
+      FROM (SELECT DISTINCT "chunkId" FROM above WHERE NOT (SELECT yes FROM overflow)) c
+      ORDER BY score DESC, "chunkId"
+      OFFSET 0
+    ),
+    top AS (
+      SELECT s."chunkId", s.score FROM scored s
+      WHERE ${search.filter}::tsquery IS NULL
+         OR EXISTS (SELECT 1 FROM chunks c WHERE c.id = s."chunkId" AND c.tsv @@ ${search.filter}::tsquery)
+      LIMIT ${search.limit}
+    )
+    SELECT (SELECT yes FROM overflow) AS overflow,
+           (SELECT json_agg(json_build_object('chunkId', t."chunkId", 'score', t.score) ORDER BY t.score DESC, t."chunkId") FROM top t) AS ranked`;
+  return row!.overflow ? undefined : (row!.ranked ?? []);
+}
