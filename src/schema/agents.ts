@@ -13,9 +13,9 @@ import {
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../platform/pagination.js';
 import { TaxonomyNode } from './taxonomy.js';
 import type { Path } from 'graphql/jsutils/Path.js';
-import { containsPattern, countAgentsByName, escapeLike } from '../resolvers/agents/sql/count-agents-by-name.js';
+import { containsPattern, escapeLike, matchAgentsByName, type NameMatches } from '../resolvers/agents/sql/match-agents-by-name.js';
 
-/** agents(search:) counts its matches one by one up to this many, then estimates. */
+/** agents(search:) finds its matches one by one up to this many, then estimates how many. */
 const AGENT_COUNT_EXACT_CAP = 1_000;
 
 export const Agent = builder.prismaNode('Agent', {
@@ -98,13 +98,14 @@ builder.queryField('agents', (t) =>
       description: 'Newest first. `search`: case-insensitive substring of the name; empty = all.',
       authScopes: { read: true },
       args: { search: t.arg.string() },
-      totalCount: async (_root, args, ctx) => (await agentCount(ctx, args.search)).count,
-      resolve: (query, _root, args, ctx, info) => {
+      totalCount: async (_root, args, ctx) => (await agentMatches(ctx, args.search)).count,
+      resolve: async (query, _root, args, ctx, info) => {
         searchesOf(ctx).set(pathKey(info.path), args.search);
         if (args.first !== null && args.first !== undefined && (args.first < 0 || args.first > MAX_PAGE_SIZE)) {
           throw badUserInput(`first must be between 0 and ${MAX_PAGE_SIZE}`, { max: MAX_PAGE_SIZE });
         }
-        return db().agent.findMany({ ...query, where: nameFilter(args.search), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+        const where = await nameFilter(ctx, args.search);
+        return db().agent.findMany({ ...query, where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
       },
     },
     {
@@ -112,7 +113,7 @@ builder.queryField('agents', (t) =>
       fields: (t) => ({
         totalCountIsEstimate: t.boolean({
           description: `True when totalCount is the planner's estimate: past ${AGENT_COUNT_EXACT_CAP.toLocaleString('en-US')} matches it is not counted one by one.`,
-          resolve: async (_connection, _args, ctx, info) => (await agentCount(ctx, searchesOf(ctx).get(pathKey(info.path.prev!)))).isEstimate,
+          resolve: async (_connection, _args, ctx, info) => (await agentMatches(ctx, searchesOf(ctx).get(pathKey(info.path.prev!)))).isEstimate,
         }),
       }),
     },
@@ -122,7 +123,7 @@ builder.queryField('agents', (t) =>
 
 /** The search of each `agents` field of a request, by response path (its connection's fields read it). */
 const searches = new WeakMap<object, Map<string, string | null | undefined>>();
-const counts = new WeakMap<object, Map<string, Promise<{ count: number; isEstimate: boolean }>>>();
+const matches = new WeakMap<object, Map<string, Promise<NameMatches>>>();
 
 function searchesOf(ctx: object) {
   let found = searches.get(ctx);
@@ -132,20 +133,23 @@ function searchesOf(ctx: object) {
 
 const pathKey = (path: Path): string => (path.prev ? `${pathKey(path.prev)}.${path.key}` : String(path.key));
 
-/** Counted once per request and search, for totalCount and totalCountIsEstimate alike. */
-function agentCount(ctx: object, search: string | null | undefined) {
-  let byText = counts.get(ctx);
-  if (!byText) counts.set(ctx, (byText = new Map()));
+/** Found once per request and search, for the page, totalCount and totalCountIsEstimate alike. */
+function agentMatches(ctx: object, search: string | null | undefined) {
+  let byText = matches.get(ctx);
+  if (!byText) matches.set(ctx, (byText = new Map()));
   const text = search?.trim() ?? '';
-  let count = byText.get(text);
-  if (!count) byText.set(text, (count = countAgentsByName(db(), containsPattern(text), AGENT_COUNT_EXACT_CAP)));
-  return count;
+  let found = byText.get(text);
+  if (!found) byText.set(text, (found = matchAgentsByName(db(), containsPattern(text), AGENT_COUNT_EXACT_CAP)));
+  return found;
 }
 
-function nameFilter(search: string | null | undefined) {
+/** Few matches: their ids; many: the pattern, over the createdAt order (a page is soon full). */
+async function nameFilter(ctx: object, search: string | null | undefined) {
   const text = search?.trim();
+  if (!text) return {};
+  const { ids } = await agentMatches(ctx, text);
   // Prisma passes `contains` to ILIKE as is: the search's own % and _ are characters here.
-  return text ? { name: { contains: escapeLike(text), mode: 'insensitive' as const } } : {};
+  return ids ? { id: { in: ids } } : { name: { contains: escapeLike(text), mode: 'insensitive' as const } };
 }
 
 builder.mutationField('createAgentFromTaxonomy', (t) =>

@@ -7,7 +7,7 @@ import { useHarness } from '../utils/harness.js';
 const h = useHarness();
 
 describe('agents(search:) totalCount', () => {
-  it('counts name matches exactly up to 1,000, then estimates and says so', async () => {
+  it('counts name matches exactly up to 1,000, then estimates and says so; pages them newest first', async () => {
     const corpus = await createCorpus(h);
     const taxonomy = await db().taxonomy.findUniqueOrThrow({ where: { version: corpus.version } });
     await db().agent.createMany({
@@ -28,6 +28,18 @@ describe('agents(search:) totalCount', () => {
     expect(estimated.totalCountIsEstimate).toBe(true);
     expect(estimated.totalCount).toBeGreaterThan(1_000);
     expect(estimated.totalCount).toBeLessThan(3_000);
+
+    // Pages, newest first, alike for few matches (read by id) and many (the pattern over the createdAt order).
+    const page = `query($s: String, $after: String) { agents(search: $s, first: 100, after: $after) { edges { node { name } } pageInfo { hasNextPage endCursor } } }`;
+    for (const search of ['gadget', 'bulk']) {
+      const expected = (
+        await db().agent.findMany({ where: { name: { contains: search, mode: 'insensitive' } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 200 })
+      ).map((a) => a.name);
+      const first = (await h.gql(page, { s: search })).data.agents;
+      const second = (await h.gql(page, { s: search, after: first.pageInfo.endCursor })).data.agents;
+      expect([...first.edges, ...second.edges].map((e: any) => e.node.name), search).toEqual(expected);
+      expect(second.pageInfo.hasNextPage, search).toBe(true);
+    }
   });
 
 });
