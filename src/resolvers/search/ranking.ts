@@ -1,18 +1,17 @@
 // BM25 over the chunks in an agent's scope: one plan per query, chosen from the corpus
 // statistics. Few postings or a small scope: score every match in one statement. A required
-// phrase: score the chunks that hold it, found through the GIN index. Two to four words: a lower
-// bound of the k-th score from their best postings, then the chunks above a term's floor
-// (floors.ts). Otherwise the threshold algorithm reads the best postings of each term until
-// the top k is proven.
+// phrase: score the chunks that hold it, found through the GIN index. Several words: a lower
+// bound of the k-th score from their best postings, then the chunks above a word's floor or
+// holding a word set that can reach it (seeded.ts). Otherwise (one word, or when those find
+// too many) the threshold algorithm reads the best postings of each term until the top k is
+// proven.
 import type { PrismaClient } from '../../generated/prisma/client.js';
-import { idf, weightBoundAfter } from './bm25.js';
+import { idf } from './bm25.js';
 import { countMatchesUpTo } from './sql/count-matches.js';
 import { rankCandidateChunks, rankFromPostings, rankScopeChunks, type ExhaustiveSearch } from './sql/rank-exhaustively.js';
 import type { ScopeStatistics } from './sql/scope-statistics.js';
-import { termFloors } from './floors.js';
 import { candidateQuery, termSetsReaching } from './pruned-candidates.js';
-import { rankAboveFloors } from './sql/rank-above-floors.js';
-import { seedThreshold } from './sql/seed-threshold.js';
+import { planFromSeed } from './seeded.js';
 import { rankByThreshold, type ThresholdResult } from './threshold.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
@@ -29,15 +28,6 @@ const FIRST_THRESHOLD_DEPTH = 128;
 const MAX_THRESHOLD_DEPTH = 32_768;
 /** The pruned candidates are used when the statistics expect at most this many. */
 const MAX_PRUNED_CANDIDATES = 30_000;
-/** Best postings read in all, shared by the terms, for the floors' lower bound of the k-th score. */
-const SEED_POSTINGS = 8_192;
-const MIN_SEED_DEPTH = 256;
-/**
- * Floors for queries of at most this many terms: past it, θ fell far below the terms' largest
- * weights together (7-word questions: the large terms would give up 43–57 % of theirs, 19
- * questions of 20), so the lower bound's statement would be spent for nothing.
- */
-const MAX_FLOOR_TERMS = 4;
 
 export type RankingPlan = 'postings' | 'scope' | 'phrase' | 'floors' | 'threshold' | 'pruned';
 
@@ -68,21 +58,24 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
   // A required phrase: the threshold algorithm would read on past the many chunks with its
   // words but not the phrase (1.4–2.0 s at 1M chunks where the GIN index takes 150–530 ms).
   const phrase = statistics.filterFindsMatches;
-  const floorsApply = search.terms.length > 1 && search.terms.length <= MAX_FLOOR_TERMS;
   const chosen =
     plan ??
-    (postings <= EXHAUSTIVE_POSTINGS ? 'postings' : statistics.chunks <= SCOPE_FIRST_CHUNKS ? 'scope' : phrase ? 'phrase' : floorsApply ? 'floors' : 'threshold');
+    (postings <= EXHAUSTIVE_POSTINGS ? 'postings' : statistics.chunks <= SCOPE_FIRST_CHUNKS ? 'scope' : phrase ? 'phrase' : search.terms.length > 1 ? 'floors' : 'threshold');
   if (chosen === 'postings') return exhaustive(await rankFromPostings(client, search), 'postings');
   if (chosen === 'scope') return exhaustive(await rankScopeChunks(client, search), 'scope');
   // Every match holds the phrase: the filter finds them all (its count is exact).
   if (chosen === 'phrase' && phrase) return exhaustive(await rankCandidateChunks(client, search, statistics.filter!), 'phrase');
-  // Without k chunks among the best postings (a filter that few pass), or with too many
-  // postings above the floors, the threshold algorithm, helped by the floors' lower bound.
+  // Several words (seeded.ts): the floors, or the pruned word sets of the seed's bound. Without
+  // k chunks among the best postings (a filter few pass), or too many candidates either way,
+  // the threshold algorithm, helped by that bound.
   let seedTheta = 0;
   if (chosen === 'floors') {
-    const floors = await rankByFloors(client, search, statistics);
-    if (floors.ranked) return { ranked: floors.ranked, ...(await countMatches(client, search, statistics)), plan: 'floors' };
-    seedTheta = floors.theta;
+    const seeded = await planFromSeed(client, search, statistics);
+    if (seeded.ranked) return { ranked: seeded.ranked, ...(await countMatches(client, search, statistics)), plan: 'floors' };
+    if (seeded.sets && expectedCandidates(statistics, seeded.sets) <= MAX_PRUNED_CANDIDATES) {
+      return rankPrunedCandidates(client, search, statistics, undefined, seeded.sets);
+    }
+    seedTheta = seeded.theta;
   }
 
   // Forced 'pruned' (tests): one round of the threshold algorithm, then the pruned candidates.
@@ -90,7 +83,7 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
   if (chosen === 'pruned' || !threshold.exact) {
     const sets = prunedWordSets(threshold, limit, seedTheta);
     if (chosen === 'pruned' || (sets && expectedCandidates(statistics, sets) <= MAX_PRUNED_CANDIDATES)) {
-      return rankPrunedCandidates(client, search, statistics, threshold, sets);
+      return rankPrunedCandidates(client, search, statistics, threshold.postingsRead, sets);
     }
     threshold = await rankByThreshold(client, search, MAX_THRESHOLD_DEPTH);
   }
@@ -100,28 +93,6 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
     return { ranked: threshold.ranked, total: threshold.candidates, totalIsEstimate: false, plan: 'threshold', postingsRead };
   }
   return { ranked: threshold.ranked, ...(await countMatches(client, search, statistics)), plan: 'threshold', postingsRead };
-}
-
-/**
- * The top k among the chunks above a term's floor, the floors set from a lower bound θ of the
- * k-th score (seed-threshold.ts); no ranking without θ, when the floors would read too far
- * down the lists (floors.ts), or with too many postings above them.
- */
-async function rankByFloors(client: Queryable, search: ExhaustiveSearch, statistics: ScopeStatistics) {
-  // In a part of the taxonomy every posting read in the scope costs 1 / part read in the
-  // index: the square root keeps the subtree agent (a tenth) at 1,300 postings per word where
-  // 4,096 took 20–50 ms, and 400 weakened θ (the floors then read deeper: 50–67 ms).
-  const part = Math.min(1, statistics.chunks / Math.max(statistics.taxonomyChunks, 1));
-  const depth = Math.max(MIN_SEED_DEPTH, Math.floor((SEED_POSTINGS / search.terms.length) * Math.sqrt(part)));
-  const seed = await seedThreshold(client, search, depth);
-  if (seed.theta <= 0) return { theta: 0 };
-  const terms = search.terms.map((_, i) => ({
-    weight: search.weights[i]!,
-    maxWeight: seed.topImpacts[i]! > 0 ? search.weights[i]! * weightBoundAfter(seed.topImpacts[i]!, search.averageLength) : 0,
-    postings: statistics.terms[i]!.df,
-  }));
-  const floors = termFloors(terms, seed.theta, search.averageLength);
-  return { theta: seed.theta, ranked: floors ? await rankAboveFloors(client, search, floors) : undefined };
 }
 
 /**
@@ -143,18 +114,17 @@ function expectedCandidates(statistics: ScopeStatistics, sets: number[][]): numb
 }
 
 /**
- * After an unfinished threshold algorithm: the chunks that can still reach its k-th score,
- * found by the GIN index (pruned-candidates.ts), scored exactly. Without k scores to prune
- * with, or with too many word sets, every match of the scope is scored.
+ * After the seed's bound or an unfinished threshold algorithm: the chunks that can still reach
+ * the k-th score, found by the GIN index (pruned-candidates.ts), scored exactly. Without a
+ * score to prune with, or with too many word sets, every match of the scope is scored.
  */
 async function rankPrunedCandidates(
   client: Queryable,
   search: ExhaustiveSearch,
   statistics: ScopeStatistics,
-  threshold: ThresholdResult,
+  postingsRead: number | undefined,
   sets: number[][] | undefined,
 ): Promise<Ranking> {
-  const { postingsRead } = threshold;
   if (!sets) return { ...exhaustive(await rankScopeChunks(client, search), 'pruned'), postingsRead };
   const ranking = exhaustive(await rankCandidateChunks(client, search, candidateQuery(search.terms, sets)), 'pruned');
   // The pruned candidates are not all the matches: the count comes from countMatches.

@@ -98,7 +98,10 @@ function rankChunksWhere(client: Queryable, search: ExhaustiveSearch, where: Pri
     matches AS (
       SELECT s.id AS "chunkId",
              sum(q.weight * ${tfWeight(Prisma.sql`cardinality(l.positions)`, Prisma.sql`s.dl`, search.averageLength)}) AS score
-      FROM scoped s, unnest(s.tsv) l JOIN q ON q.term = l.lexeme
+      -- Only the query's lexemes are unnested: setweight marks them (chunks' lexemes carry the
+      -- default weight D), ts_filter keeps them. Unnesting every lexeme cost 5x as much (20,000
+      -- chunks: 258 → 50 ms over reading them).
+      FROM scoped s, unnest(ts_filter(setweight(s.tsv, 'A', ${search.terms}::text[]), '{a}')) l JOIN q ON q.term = l.lexeme
       GROUP BY s.id
     )
     SELECT "chunkId"::text, score, (count(*) OVER ())::int AS total
