@@ -1,6 +1,6 @@
 // The chunks with at least one term above its floor (floors.ts), found through the impact
 // order (an index range per term, the exact weight checked on each posting), then scored
-// exactly by random access to every query term's posting of each chunk. Too many postings
+// exactly: the weights read there, plus random access to the chunk's other terms' postings. Too many postings
 // above the floors (many words, θ far below their largest weights together): it says so
 // after reading a bounded number, and the caller ranks another way.
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client.js';
@@ -28,10 +28,10 @@ export async function rankAboveFloors(
   const [row] = await client.$queryRaw<Array<{ overflow: boolean; ranked: Array<{ chunkId: string; score: number }> | null }>>`
     WITH q AS (
       SELECT * FROM unnest(${search.terms}::text[], ${search.weights}::float8[], ${floorWeights}::float8[], ${floorImpacts}::float8[])
-        AS q(term, weight, floor_weight, floor_impact)
+        WITH ORDINALITY AS q(term, weight, floor_weight, floor_impact, i)
     ),
     above AS MATERIALIZED (
-      SELECT p."chunkId"
+      SELECT p."chunkId", q.i, q.weight * ${weigh('p')} AS weight
       FROM q JOIN search_postings p ON p.term = q.term AND p.impact >= q.floor_impact
       WHERE q.floor_impact IS NOT NULL
         AND q.weight * ${weigh('p')} >= q.floor_weight
@@ -39,11 +39,17 @@ export async function rankAboveFloors(
       LIMIT ${MAX_FLOOR_POSTINGS + 1}
     ),
     overflow AS (SELECT count(*) > ${MAX_FLOOR_POSTINGS} AS yes FROM above),
+    -- The weights read above count as they are; only the chunk's other terms are fetched.
+    candidates AS (
+      SELECT "chunkId", sum(weight) AS known, array_agg(i) AS read
+      FROM above WHERE NOT (SELECT yes FROM overflow) GROUP BY "chunkId"
+    ),
     scored AS (
-      SELECT c."chunkId", (
+      SELECT c."chunkId", c.known + coalesce((
         SELECT sum(q.weight * ${weigh('o')}) FROM q JOIN search_postings o ON o.term = q.term AND o."chunkId" = c."chunkId"
-      ) AS score
-      FROM (SELECT DISTINCT "chunkId" FROM above WHERE NOT (SELECT yes FROM overflow)) c
+        WHERE q.i <> ALL (c.read)
+      ), 0) AS score
+      FROM candidates c
       ORDER BY score DESC, "chunkId"
       OFFSET 0
     ),
