@@ -34,6 +34,7 @@ const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   queue: async () => (await import('./tasks/queue.js')).benchQueue,
   enqueue: async () => (await import('./tasks/enqueue.js')).benchEnqueue,
   fanout: async () => (await import('./tasks/fanout.js')).benchFanout,
+  'h2-floor': async () => (await import('./tasks/h2-floor.js')).benchH2Floor,
   'redis-outage': async () => (await import('./tasks/redis-outage.js')).benchRedisOutage,
   startup: async () => (await import('./startup.js')).benchStartup,
   plan: async () => async () => void (await (await import('./topics/plan.js')).benchTopicsPlan()),
