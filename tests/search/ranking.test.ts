@@ -7,7 +7,8 @@ import { db } from '../../src/platform/db.js';
 import { parseGlobalId } from '../../src/platform/ids.js';
 import { B, K1 } from '../../src/resolvers/search/bm25.js';
 import { parseQuery } from '../../src/resolvers/search/query-syntax.js';
-import { rankChunks, type RankingPlan } from '../../src/resolvers/search/ranking.js';
+import { rankChunks, searchOf, type RankingPlan } from '../../src/resolvers/search/ranking.js';
+import { rankAboveFloors } from '../../src/resolvers/search/sql/rank-above-floors.js';
 import { selectScopeStatistics } from '../../src/resolvers/search/sql/scope-statistics.js';
 import { CreateAgentMutation, CreateTaxonomyMutation, IngestDocumentsMutation } from '../client/operations.js';
 import { useHarness } from '../utils/harness.js';
@@ -148,6 +149,24 @@ describe('BM25 ranking', () => {
     expect(pruned).toBeGreaterThanOrEqual(queries.length);
     // The floors rank the two- to four-word queries in every scope, at every k.
     expect(floors).toBeGreaterThanOrEqual(3 * 3 * 3);
+  });
+
+  it('ranks exactly above the floors, and gives way past its posting cap', async () => {
+    const corpus = await createCorpus(300);
+    const agentId = await corpus.agent(['a', 'b']);
+    const query = `${word(1)} ${word(2)} ${word(9)}`;
+    const reference = await referenceRanking(agentId, query);
+    const search = searchOf(await selectScopeStatistics(db(), agentId, query, null), 10);
+    // Floors of 0 for the first two words: every chunk with one of them is a candidate, scored
+    // from the postings read plus the third word's by random access.
+    const floors = [{ weight: 0, impact: 0 }, { weight: 0, impact: 0 }, null];
+    const withFirstTwo = reference.filter((r) => r.score > 0).length;
+    expect(await rankAboveFloors(db(), search, floors, 10)).toBeUndefined();
+    const ranked = (await rankAboveFloors(db(), search, floors, 1_000_000))!;
+    const expected = (await referenceRanking(agentId, `${word(1)} ${word(2)}`)).map((r) => r.chunkId);
+    const candidates = reference.filter((r) => expected.includes(r.chunkId));
+    expect(withFirstTwo).toBeGreaterThan(candidates.length); // the third word alone does not make a candidate
+    expectSameRanking(ranked, candidates.slice(0, 10), query);
   });
 
   it('honours phrases and minus words in every plan', async () => {

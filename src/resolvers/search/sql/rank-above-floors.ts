@@ -15,11 +15,12 @@ const WEIGHT_MARGIN = 1e-9;
 /** More postings above the floors than this: the plan gives way (each one costs a probe per term). */
 export const MAX_FLOOR_POSTINGS = 12_000;
 
-/** The top k, or undefined when more than MAX_FLOOR_POSTINGS postings are above the floors. */
+/** The top k, or undefined when more than `maxPostings` postings are above the floors. */
 export async function rankAboveFloors(
   client: Queryable,
   search: ExhaustiveSearch,
   floors: Array<TermFloor | null>,
+  maxPostings = MAX_FLOOR_POSTINGS,
 ): Promise<Array<{ chunkId: string; score: number }> | undefined> {
   const weigh = (p: string) => tfWeight(Prisma.raw(`${p}.tf`), Prisma.raw(`${p}.dl`), search.averageLength);
   const floorWeights = floors.map((floor) => (floor ? floor.weight * (1 - WEIGHT_MARGIN) : null));
@@ -36,9 +37,9 @@ export async function rankAboveFloors(
       WHERE q.floor_impact IS NOT NULL
         AND q.weight * ${weigh('p')} >= q.floor_weight
         AND ${postingInScope(Prisma.sql`p."classId"`, search.scopeNodeIds)}
-      LIMIT ${MAX_FLOOR_POSTINGS + 1}
+      LIMIT ${maxPostings + 1}
     ),
-    overflow AS (SELECT count(*) > ${MAX_FLOOR_POSTINGS} AS yes FROM above),
+    overflow AS (SELECT count(*) > ${maxPostings} AS yes FROM above),
     -- The weights read above count as they are; only the chunk's other terms are fetched.
     candidates AS (
       SELECT "chunkId", sum(weight) AS known, array_agg(i) AS read
