@@ -112,7 +112,7 @@ builder.queryField('agents', (t) =>
       name: 'AgentConnection',
       fields: (t) => ({
         totalCountIsEstimate: t.boolean({
-          description: `True when totalCount is the planner's estimate: past ${AGENT_COUNT_EXACT_CAP.toLocaleString('en-US')} matches it is not counted one by one.`,
+          description: `True when totalCount is the planner's estimate: past ${AGENT_COUNT_EXACT_CAP.toLocaleString('en-US')} matches (or when the planner expects twice that many) they are not counted one by one.`,
           resolve: async (_connection, _args, ctx, info) => (await agentMatches(ctx, searchesOf(ctx).get(pathKey(info.path.prev!)))).isEstimate,
         }),
       }),
