@@ -5,7 +5,7 @@
 // The floors share out the slack Σ(largest weights) − θ: a small term (few postings) gives up
 // all of its weight (every posting of it is read); the large terms give up the rest in
 // proportion to their largest weights, so each is read only near its top. Two common words,
-// θ 83 % of their largest weights together: 2,000 postings of each instead of 300,000.
+// θ 84 % of their largest weights together: 1,500–3,000 postings of each instead of 300,000.
 import { SCORE_TIE, weightBoundAfter } from './bm25.js';
 
 /** A term with at most this many postings in the scope is read whole. */
@@ -53,7 +53,7 @@ export interface FloorTerm {
 /**
  * Per term its floor, or null for a term that can leave no chunk above θ on its own share;
  * undefined when the large terms would give up more than MAX_LARGE_SHARE of their weights
- * (their lists would be read far down: a 15-word question, θ 57 % of them, read 8 s).
+ * (their lists would be read far down: 7-word questions would give up 43–57 %, and read 8 s).
  */
 export function termFloors(terms: readonly FloorTerm[], theta: number, averageLength: number, maxShare = MAX_LARGE_SHARE): Array<TermFloor | null> | undefined {
   const target = theta * (1 - SCORE_TIE);
