@@ -13,7 +13,7 @@ type Queryable = Pick<PrismaClient, '$queryRaw'>;
 const WEIGHT_MARGIN = 1e-9;
 
 /** More postings above the floors than this: the plan gives way (each one costs a probe per term). */
-export const MAX_FLOOR_POSTINGS = 12_000;
+const MAX_FLOOR_POSTINGS = 12_000;
 
 /** The top k, or undefined when more than `maxPostings` postings are above the floors. */
 export async function rankAboveFloors(

@@ -22,7 +22,7 @@ export const tfWeight = (tf: Prisma.Sql, dl: Prisma.Sql, averageLength: number) 
   Prisma.sql`(${tf} * ${K1 + 1}::float8 / (${tf} + ${K1}::float8 * (1 - ${B}::float8 + ${B}::float8 * ${dl} / ${averageLength}::float8)))`;
 
 /** The search classes (node sets) under the scope's nodes: a chunk is in the scope when its class is. */
-export const scopeClasses = (scopeNodeIds: string[]) =>
+const scopeClasses = (scopeNodeIds: string[]) =>
   Prisma.sql`SELECT s.id FROM search_classes s WHERE s."ancestorIds" && ${scopeNodeIds}::uuid[]`;
 
 /**
