@@ -22,9 +22,12 @@ export const DOCUMENTS = 250_000;
 export const AGENTS = 1_000_000;
 const SENTENCES = 5_000;
 const DOCUMENT_BATCH = 25_000;
-const LOADED_TABLES = ['taxonomy_nodes', 'documents', 'document_nodes', 'chunks', 'agents', 'agent_nodes', 'search_postings'];
+const LOADED_TABLES = ['taxonomy_nodes', 'documents', 'document_nodes', 'chunks', 'agents', 'agent_nodes', 'search_postings', 'search_phrase_pairs'];
 /** The postings' primary key, dropped and added back around the index build like the indexes (the build's upserts need the others). */
-const SEARCH_KEYS = [{ table: 'search_postings', name: 'search_postings_pkey', columns: '(term, "chunkId")' }];
+const SEARCH_KEYS = [
+  { table: 'search_postings', name: 'search_postings_pkey', columns: '(term, "chunkId", tf, dl)' },
+  { table: 'search_phrase_pairs', name: 'search_phrase_pairs_pkey', columns: '(pair, "chunkId", "classId")' },
+];
 const VOCABULARY_SIZE = 50_000;
 const ZIPF_OFFSET = 10;
 

@@ -1,4 +1,4 @@
-// The search index (postings, per-node statistics) follows every ingest and delete in the
+// The search index (postings, phrase pairs, per-node statistics) follows every ingest and delete in the
 // same transaction: after each, it equals what a recomputation from the chunks gives.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
@@ -25,7 +25,12 @@ async function indexDrift() {
     expected_terms AS (
       SELECT node, l.lexeme AS term, count(*)::int AS df FROM chunk_nodes, unnest(tsv) l
       WHERE node IN (SELECT "nodeId" FROM search_node_stats WHERE "keepsTerms") GROUP BY 1, 2),
-    expected_postings AS (SELECT l.lexeme AS term, c.id, cardinality(l.positions) AS tf FROM chunks c, unnest(c.tsv) l)
+    expected_postings AS (SELECT l.lexeme AS term, c.id, cardinality(l.positions) AS tf FROM chunks c, unnest(c.tsv) l),
+    chunk_words AS (
+      SELECT c.id, c."searchClassId" AS class, l.lexeme, lead(l.lexeme) OVER w AS next, p, lead(p) OVER w AS next_p
+      FROM chunks c, unnest(c.tsv) l, unnest(l.positions) p WINDOW w AS (PARTITION BY c.id ORDER BY p)),
+    expected_pairs AS (
+      SELECT DISTINCT hashtextextended(lexeme || ' ' || next, 0) AS pair, id, class FROM chunk_words WHERE next_p = p + 1)
     SELECT 'stats' AS what, count(*)::int AS n FROM (
       (SELECT node, chunks, length FROM expected_stats EXCEPT SELECT "nodeId", chunks, length FROM search_node_stats WHERE chunks > 0)
       UNION ALL (SELECT "nodeId", chunks, length FROM search_node_stats WHERE chunks > 0 EXCEPT SELECT node, chunks, length FROM expected_stats)) d
@@ -38,6 +43,10 @@ async function indexDrift() {
       (SELECT term, id, tf FROM expected_postings EXCEPT SELECT term, "chunkId", tf FROM search_postings)
       UNION ALL (SELECT term, "chunkId", tf FROM search_postings EXCEPT SELECT term, id, tf FROM expected_postings)) d
     UNION ALL
+    SELECT 'phrase pairs', count(*)::int FROM (
+      (SELECT pair, id, class FROM expected_pairs EXCEPT SELECT pair, "chunkId", "classId" FROM search_phrase_pairs)
+      UNION ALL (SELECT pair, "chunkId", "classId" FROM search_phrase_pairs EXCEPT SELECT pair, id, class FROM expected_pairs)) d
+    UNION ALL
     SELECT 'chunks without a class', count(*)::int FROM chunks WHERE "searchClassId" IS NULL
     UNION ALL
     SELECT 'nodes that should keep terms', count(*)::int FROM search_node_stats WHERE NOT "keepsTerms" AND chunks >= search_terms_kept_from()`;
@@ -48,6 +57,7 @@ const noDrift = [
   { what: 'stats', n: 0 },
   { what: 'terms', n: 0 },
   { what: 'postings', n: 0 },
+  { what: 'phrase pairs', n: 0 },
   { what: 'chunks without a class', n: 0 },
   { what: 'nodes that should keep terms', n: 0 },
 ];
@@ -61,6 +71,7 @@ describe('search index maintenance', () => {
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(await db().searchNodeStats.count());
     expect(await db().searchPosting.count()).toBeGreaterThan(50);
+    expect(await db().searchPhrasePair.count()).toBeGreaterThan(50);
 
     // Two ingests at once into the same nodes: the shared statistics rows add up.
     const documents = (n: number, word: string) =>

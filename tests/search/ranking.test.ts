@@ -100,7 +100,7 @@ async function postingsInScope(agentId: string, query: string): Promise<number> 
 
 async function rank(agentId: string, query: string, limit: number, plan: RankingPlan) {
   const parsed = parseQuery(query);
-  return rankChunks(db(), await selectScopeStatistics(db(), agentId, parsed.scoringText, parsed.filterText), limit, plan);
+  return rankChunks(db(), await selectScopeStatistics(db(), agentId, parsed), limit, plan);
 }
 
 function expectSameRanking(actual: Array<{ chunkId: string; score: number }>, expected: Array<{ chunkId: string; score: number }>, label: string) {
@@ -156,7 +156,7 @@ describe('BM25 ranking', () => {
     const agentId = await corpus.agent(['a', 'b']);
     const query = `${word(1)} ${word(2)} ${word(9)}`;
     const reference = await referenceRanking(agentId, query);
-    const search = searchOf(await selectScopeStatistics(db(), agentId, query, null), 10);
+    const search = searchOf(await selectScopeStatistics(db(), agentId, parseQuery(query)), 10);
     // Floors of 0 for the first two words: every chunk with one of them is a candidate, scored
     // from the postings read plus the third word's by random access.
     const floors = [{ weight: 0, impact: 0 }, { weight: 0, impact: 0 }, null];
@@ -172,15 +172,18 @@ describe('BM25 ranking', () => {
   it('honours phrases and minus words in every plan', async () => {
     const corpus = await createCorpus(300);
     const agentId = await corpus.agent(['a', 'b']);
-    for (const query of [`"${word(0)} ${word(1)}" ${word(2)}`, `${word(0)} -${word(1)}`, `${word(0)} OR ${word(3)} -"${word(2)} ${word(3)}"`]) {
+    // The phrase plan reads a phrase's adjacent word pairs (one, two, none: a stop word between).
+    const phrasePairs = new Map([[`"${word(0)} ${word(1)}" ${word(2)}`, 1], [`"${word(0)} ${word(0)} ${word(1)}"`, 2], [`"${word(0)} the ${word(1)}"`, 0]]);
+    for (const query of [...phrasePairs.keys(), `${word(0)} -${word(1)}`, `${word(0)} OR ${word(3)} -"${word(2)} ${word(3)}"`]) {
       const parsed = parseQuery(query);
+      expect((await selectScopeStatistics(db(), agentId, parsed)).phrasePairs.length, query).toBe(phrasePairs.get(query) ?? 0);
       const allowed = new Set(
         (await db().$queryRaw<Array<{ id: string }>>`
           SELECT id::text FROM chunks WHERE tsv @@ websearch_to_tsquery('english', ${parsed.filterText})`).map((r) => r.id),
       );
       const reference = (await referenceRanking(agentId, parsed.scoringText)).filter((r) => allowed.has(r.chunkId));
       expect(reference.length, query).toBeGreaterThan(0);
-      // 'phrase' (the chunks that hold the required phrase, through the GIN index) only where there is one.
+      // 'phrase' (the chunks that hold the required phrase: its word pairs, else the GIN index) only where there is one.
       const plans = query.startsWith('"')
         ? (['postings', 'scope', 'phrase', 'floors', 'threshold', 'pruned'] as const)
         : (['postings', 'scope', 'floors', 'threshold', 'pruned'] as const);

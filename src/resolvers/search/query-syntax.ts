@@ -6,6 +6,8 @@ export interface ParsedQuery {
   scoringText: string;
   /** websearch_to_tsquery input for the required phrases and excluded words; null when none. */
   filterText: string | null;
+  /** The required phrases' texts (the quoted ones not negated): their chunks are read by word pairs. */
+  phrases: string[];
 }
 
 const TOKEN = /(-?)"([^"]*)"?|(\S+)/g;
@@ -15,6 +17,7 @@ const clean = (text: string) => text.replace(/"/g, ' ').trim();
 export function parseQuery(text: string): ParsedQuery {
   const scoring: string[] = [];
   const filters: string[] = [];
+  const phrases: string[] = [];
   for (const match of text.matchAll(TOKEN)) {
     const [, negated, phrase, word] = match;
     if (phrase !== undefined) {
@@ -24,6 +27,7 @@ export function parseQuery(text: string): ParsedQuery {
       else {
         scoring.push(body);
         filters.push(`"${body}"`);
+        phrases.push(body);
       }
     } else if (word === 'OR') {
       continue;
@@ -35,5 +39,5 @@ export function parseQuery(text: string): ParsedQuery {
       scoring.push(word!);
     }
   }
-  return { scoringText: scoring.join(' '), filterText: filters.length ? filters.join(' ') : null };
+  return { scoringText: scoring.join(' '), filterText: filters.length ? filters.join(' ') : null, phrases };
 }

@@ -1,6 +1,6 @@
 // BM25 over the chunks in an agent's scope: one plan per query, chosen from the corpus
 // statistics. Few postings or a small scope: score every match in one statement. A required
-// phrase: score the chunks that hold it, found through the GIN index. Several words: a lower
+// phrase: score the chunks that hold it, found through its word pairs. Several words: a lower
 // bound of the k-th score from their best postings, then the chunks above a word's floor or
 // holding a word set that can reach it (seeded.ts). Otherwise (one word, or when those find
 // too many) the threshold algorithm reads the best postings of each term until the top k is
@@ -8,7 +8,7 @@
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { idf } from './bm25.js';
 import { countMatchesUpTo } from './sql/count-matches.js';
-import { rankCandidateChunks, rankFromPostings, rankScopeChunks, type ExhaustiveSearch } from './sql/rank-exhaustively.js';
+import { rankCandidateChunks, rankFromPostings, rankPhraseChunks, rankScopeChunks, type ExhaustiveSearch } from './sql/rank-exhaustively.js';
 import type { ScopeStatistics } from './sql/scope-statistics.js';
 import { candidateQuery, termSetsReaching } from './pruned-candidates.js';
 import { planFromSeed } from './seeded.js';
@@ -61,15 +61,19 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
   const search = searchOf(statistics, limit);
   const postings = statistics.terms.reduce((sum, t) => sum + t.taxonomyDf, 0);
   // A required phrase: the threshold algorithm would read on past the many chunks with its
-  // words but not the phrase (1.4–2.0 s at 1M chunks where the GIN index takes 150–530 ms).
+  // words but not the phrase (1.4–2.0 s at 1M chunks where the GIN index took 150–530 ms).
   const phrase = statistics.filterFindsMatches;
   const chosen =
     plan ??
     (postings <= EXHAUSTIVE_POSTINGS ? 'postings' : statistics.chunks <= SCOPE_FIRST_CHUNKS ? 'scope' : phrase ? 'phrase' : search.terms.length > 1 ? 'floors' : 'threshold');
   if (chosen === 'postings') return exhaustive(await rankFromPostings(client, search), 'postings');
   if (chosen === 'scope') return exhaustive(await rankScopeChunks(client, search), 'scope');
-  // Every match holds the phrase: the filter finds them all (its count is exact).
-  if (chosen === 'phrase' && phrase) return exhaustive(await rankCandidateChunks(client, search, statistics.filter!), 'phrase');
+  // Every match holds the phrase: its word pairs (or, for a one-word phrase, the filter
+  // through the GIN index) find them all, and the count is exact.
+  if (chosen === 'phrase' && phrase) {
+    const pairs = statistics.phrasePairs;
+    return exhaustive(await (pairs.length ? rankPhraseChunks(client, search, pairs) : rankCandidateChunks(client, search, statistics.filter!)), 'phrase');
+  }
   // Several words (seeded.ts): the floors, or the pruned word sets of the seed's bound. Without
   // k chunks among the best postings (a filter few pass), or too many candidates either way,
   // the threshold algorithm, helped by that bound.

@@ -45,7 +45,7 @@ async function prepareSearch(agentGlobalId: string, query: string, topK: number 
     throw badUserInput(`topK must be between 1 and ${MAX_TOP_K}`);
   }
   const parsed = parseQuery(text);
-  const statistics = await selectScopeStatistics(db(), agentId, parsed.scoringText, parsed.filterText);
+  const statistics = await selectScopeStatistics(db(), agentId, parsed);
   if (statistics.terms.length === 0) throw badUserInput('query has no searchable terms (only stop words, punctuation or excluded words)');
   const configured = retrievalConfigSchema.safeParse(agent.retrievalConfig);
   return { topK: topK ?? (configured.success ? configured.data.top_k : undefined) ?? DEFAULT_TOP_K, statistics };
@@ -73,7 +73,7 @@ export async function searchAgent(agentGlobalId: string, query: string, topK: nu
 /** The same ranking for callers inside the service (report planning): plain words, internal agent id, no validation. */
 export async function searchAgentKnowledge(agentId: string, text: string, limit: number): Promise<SearchHit[]> {
   const parsed = parseQuery(text.replace(/["-]/g, ' '));
-  const statistics = await selectScopeStatistics(db(), agentId, parsed.scoringText, null);
+  const statistics = await selectScopeStatistics(db(), agentId, parsed);
   if (statistics.terms.length === 0) return [];
   return (await answer(statistics, limit)).hits;
 }

@@ -86,6 +86,22 @@ export function rankCandidateChunks(client: Queryable, search: ExhaustiveSearch,
   );
 }
 
+/**
+ * The scope's chunks that hold every adjacent word pair of the required phrases
+ * (search_phrase_pairs, the scope checked in the index), then checked against the filter
+ * itself, scored from their tsvectors. Every chunk that passes the filter holds the pairs.
+ */
+export function rankPhraseChunks(client: Queryable, search: ExhaustiveSearch, pairs: string[]): Promise<RankedRow[]> {
+  return rankChunksWhere(
+    client,
+    search,
+    Prisma.sql`c.id IN (
+      SELECT pp."chunkId" FROM search_phrase_pairs pp
+      WHERE pp.pair = ANY (${pairs}::bigint[]) AND ${postingInScope(Prisma.sql`pp."classId"`, search.scopeNodeIds)}
+      GROUP BY pp."chunkId" HAVING count(*) = ${pairs.length})`,
+  );
+}
+
 function rankChunksWhere(client: Queryable, search: ExhaustiveSearch, where: Prisma.Sql): Promise<RankedRow[]> {
   return client.$queryRaw<RankedRow[]>`
     WITH q AS (SELECT * FROM unnest(${search.terms}::text[], ${search.weights}::float8[]) AS q(term, weight)),

@@ -3,6 +3,7 @@
 // term (analysed as the chunks are) with its frequency in the query, in the scope and in the
 // whole taxonomy, and the filter (phrases, minus words) as a tsquery.
 import type { PrismaClient } from '../../../generated/prisma/client.js';
+import type { ParsedQuery } from '../query-syntax.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
@@ -32,9 +33,15 @@ export interface ScopeStatistics {
    * False for no filter, or one of minus words only (its index part, querytree, is 'T').
    */
   filterFindsMatches: boolean;
+  /**
+   * The adjacent word pairs of the required phrases (search_adjacent_pairs, as text: 64-bit):
+   * every chunk that passes the filter holds them all. Empty without a phrase of two words.
+   */
+  phrasePairs: string[];
 }
 
-export async function selectScopeStatistics(client: Queryable, agentId: string, scoringText: string, filterText: string | null): Promise<ScopeStatistics> {
+export async function selectScopeStatistics(client: Queryable, agentId: string, query: ParsedQuery): Promise<ScopeStatistics> {
+  const { scoringText, filterText, phrases } = query;
   const [row] = await client.$queryRaw<ScopeStatistics[]>`
     WITH scope AS (
       SELECT an."nodeId" AS id
@@ -69,6 +76,8 @@ export async function selectScopeStatistics(client: Queryable, agentId: string, 
         FROM words w
       ), '[]'::json) AS terms,
       (SELECT CASE WHEN numnode(query) = 0 THEN NULL ELSE query::text END FROM filter) AS filter,
-      coalesce((SELECT numnode(query) > 0 AND querytree(query) <> 'T' FROM filter), false) AS "filterFindsMatches"`;
+      coalesce((SELECT numnode(query) > 0 AND querytree(query) <> 'T' FROM filter), false) AS "filterFindsMatches",
+      ARRAY(SELECT DISTINCT x::text FROM unnest(${phrases}::text[]) phrase,
+              search_adjacent_pairs(to_tsvector('english', search_text(phrase))) x) AS "phrasePairs"`;
   return row!;
 }
