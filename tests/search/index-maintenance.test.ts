@@ -30,7 +30,7 @@ async function indexDrift() {
       SELECT c.id, c."searchClassId" AS class, l.lexeme, lead(l.lexeme) OVER w AS next, p, lead(p) OVER w AS next_p
       FROM chunks c, unnest(c.tsv) l, unnest(l.positions) p WINDOW w AS (PARTITION BY c.id ORDER BY p)),
     expected_pairs AS (
-      SELECT DISTINCT hashtextextended(lexeme || ' ' || next, 0) AS pair, id, class FROM chunk_words WHERE next_p = p + 1)
+      SELECT DISTINCT lexeme || ' ' || next AS pair, id, class FROM chunk_words WHERE next_p = p + 1)
     SELECT 'stats' AS what, count(*)::int AS n FROM (
       (SELECT node, chunks, length FROM expected_stats EXCEPT SELECT "nodeId", chunks, length FROM search_node_stats WHERE chunks > 0)
       UNION ALL (SELECT "nodeId", chunks, length FROM search_node_stats WHERE chunks > 0 EXCEPT SELECT node, chunks, length FROM expected_stats)) d

@@ -172,11 +172,21 @@ describe('BM25 ranking', () => {
   it('honours phrases and minus words in every plan', async () => {
     const corpus = await createCorpus(300);
     const agentId = await corpus.agent(['a', 'b']);
-    // The phrase plan reads a phrase's adjacent word pairs (one, two, none: a stop word between).
-    const phrasePairs = new Map([[`"${word(0)} ${word(1)}" ${word(2)}`, 1], [`"${word(0)} ${word(0)} ${word(1)}"`, 2], [`"${word(0)} the ${word(1)}"`, 0]]);
+    // The phrase plan reads a phrase's adjacent word pairs: one pair alone (its chunks are the
+    // matches), two, one with a third word after a stop word (both checked on the chunks), none
+    // (a stop word between: the GIN index).
+    const onePair = `"${word(0)} ${word(1)}" ${word(2)}`;
+    const phrasePairs = new Map([
+      [onePair, 1],
+      [`"${word(0)} ${word(0)} ${word(1)}"`, 2],
+      [`"${word(0)} ${word(0)} the ${word(0)}"`, 1],
+      [`"${word(0)} the ${word(1)}"`, 0],
+    ]);
     for (const query of [...phrasePairs.keys(), `${word(0)} -${word(1)}`, `${word(0)} OR ${word(3)} -"${word(2)} ${word(3)}"`]) {
       const parsed = parseQuery(query);
-      expect((await selectScopeStatistics(db(), agentId, parsed)).phrasePairs.length, query).toBe(phrasePairs.get(query) ?? 0);
+      const statistics = await selectScopeStatistics(db(), agentId, parsed);
+      expect(statistics.phrasePairs.length, query).toBe(phrasePairs.get(query) ?? 0);
+      expect(statistics.filterIsOnePair, query).toBe(query === onePair);
       const allowed = new Set(
         (await db().$queryRaw<Array<{ id: string }>>`
           SELECT id::text FROM chunks WHERE tsv @@ websearch_to_tsquery('english', ${parsed.filterText})`).map((r) => r.id),

@@ -1,22 +1,25 @@
 -- Quoted phrases (issue 17): the adjacent lexeme pairs of every chunk, so that the chunks
 -- holding a phrase are read from an index instead of checking every chunk with all its words
 -- (GIN keeps no positions: "data market" read and checked 132,662 chunks at 1M, 310–480 ms).
--- Elasticsearch's index_phrases does the same with two-word shingles. A pair is a 64-bit
--- hash of its two lexemes; a hash collision only adds a candidate, which the phrase's own
--- check (tsv @@ filter) then drops.
+-- Elasticsearch's index_phrases does the same with two-word shingles. A pair is its two
+-- lexemes joined by a space (the english parser makes no lexeme with a space), so the chunks
+-- of a two-word phrase are exactly its pair's rows.
 CREATE TABLE "search_phrase_pairs" (
-    "pair" BIGINT NOT NULL,
+    "pair" TEXT NOT NULL,
     "chunkId" UUID NOT NULL,
     "classId" INTEGER NOT NULL
 );
 
 -- The pairs of lexemes at adjacent positions (p, p + 1) of a tsvector: what the phrase
 -- operator <-> matches, read off the same positions, so the pairs of a chunk that holds a
--- phrase always include the phrase's pairs.
-CREATE FUNCTION search_adjacent_pairs(tsv tsvector) RETURNS SETOF bigint
+-- phrase always include the phrase's pairs. Pairs of two very long lexemes are left out (a
+-- b-tree key holds at most 2,704 bytes): a phrase's pairs come from this function too, so such
+-- a phrase is found another way.
+CREATE FUNCTION search_adjacent_pairs(tsv tsvector) RETURNS SETOF text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   WITH w AS (SELECT l.lexeme, p FROM unnest(tsv) l, unnest(l.positions) p)
-  SELECT DISTINCT hashtextextended(a.lexeme || ' ' || b.lexeme, 0) FROM w a JOIN w b ON b.p = a.p + 1
+  SELECT DISTINCT a.lexeme || ' ' || b.lexeme FROM w a JOIN w b ON b.p = a.p + 1
+  WHERE octet_length(a.lexeme) + octet_length(b.lexeme) < 1000
 $$;
 
 -- The statements that add (sign 1) or remove (sign -1) the pairs of a relation's chunks,

@@ -8,7 +8,7 @@
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { idf } from './bm25.js';
 import { countMatchesUpTo } from './sql/count-matches.js';
-import { rankCandidateChunks, rankFromPostings, rankPhraseChunks, rankScopeChunks, type ExhaustiveSearch } from './sql/rank-exhaustively.js';
+import { rankCandidateChunks, rankFromPostings, rankPairPostings, rankPhraseChunks, rankScopeChunks, type ExhaustiveSearch } from './sql/rank-exhaustively.js';
 import type { ScopeStatistics } from './sql/scope-statistics.js';
 import { candidateQuery, termSetsReaching } from './pruned-candidates.js';
 import { planFromSeed } from './seeded.js';
@@ -70,10 +70,7 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
   if (chosen === 'scope') return exhaustive(await rankScopeChunks(client, search), 'scope');
   // Every match holds the phrase: its word pairs (or, for a one-word phrase, the filter
   // through the GIN index) find them all, and the count is exact.
-  if (chosen === 'phrase' && phrase) {
-    const pairs = statistics.phrasePairs;
-    return exhaustive(await (pairs.length ? rankPhraseChunks(client, search, pairs) : rankCandidateChunks(client, search, statistics.filter!)), 'phrase');
-  }
+  if (chosen === 'phrase' && phrase) return exhaustive(await rankPhraseMatches(client, search, statistics), 'phrase');
   // Several words (seeded.ts): the floors, or the pruned word sets of the seed's bound. Without
   // k chunks among the best postings (a filter few pass), or too many candidates either way,
   // the threshold algorithm, helped by that bound.
@@ -102,6 +99,18 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
     return { ranked: threshold.ranked, total: threshold.candidates, totalIsEstimate: false, plan: 'threshold', postingsRead };
   }
   return { ranked: threshold.ranked, ...(await countMatches(client, search, statistics)), plan: 'threshold', postingsRead };
+}
+
+/**
+ * The chunks that pass a filter requiring phrases: a two-word phrase alone is its pair's
+ * chunks, scored from the postings; longer phrases (or more filter) are checked on the chunks
+ * holding all their pairs; a phrase without a pair (one word, a stop word between) goes to the
+ * GIN index. At 1M chunks "data market" (2,593 chunks) took 300–480 ms through the GIN index.
+ */
+function rankPhraseMatches(client: Queryable, search: ExhaustiveSearch, statistics: ScopeStatistics) {
+  const pairs = statistics.phrasePairs;
+  if (statistics.filterIsOnePair) return rankPairPostings(client, search, pairs[0]!);
+  return pairs.length ? rankPhraseChunks(client, search, pairs) : rankCandidateChunks(client, search, statistics.filter!);
 }
 
 /**

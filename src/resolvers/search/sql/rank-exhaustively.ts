@@ -97,9 +97,29 @@ export function rankPhraseChunks(client: Queryable, search: ExhaustiveSearch, pa
     search,
     Prisma.sql`c.id IN (
       SELECT pp."chunkId" FROM search_phrase_pairs pp
-      WHERE pp.pair = ANY (${pairs}::bigint[]) AND ${postingInScope(Prisma.sql`pp."classId"`, search.scopeNodeIds)}
+      WHERE pp.pair = ANY (${pairs}::text[]) AND ${postingInScope(Prisma.sql`pp."classId"`, search.scopeNodeIds)}
       GROUP BY pp."chunkId" HAVING count(*) = ${pairs.length})`,
   );
+}
+
+/**
+ * The filter is one phrase of two adjacent words: its chunks are exactly its pair's rows in
+ * the scope, scored from the postings' primary key (index-only, no chunk read).
+ */
+export function rankPairPostings(client: Queryable, search: ExhaustiveSearch, pair: string): Promise<RankedRow[]> {
+  return client.$queryRaw<RankedRow[]>`
+    WITH q AS (SELECT * FROM unnest(${search.terms}::text[], ${search.weights}::float8[]) AS q(term, weight)),
+    holding AS (
+      SELECT pp."chunkId" FROM search_phrase_pairs pp
+      WHERE pp.pair = ${pair} AND ${postingInScope(Prisma.sql`pp."classId"`, search.scopeNodeIds)}
+    ),
+    matches AS (
+      SELECT h."chunkId", sum(q.weight * ${tfWeight(Prisma.sql`p.tf`, Prisma.sql`p.dl`, search.averageLength)}) AS score
+      FROM holding h CROSS JOIN q JOIN search_postings p ON p.term = q.term AND p."chunkId" = h."chunkId"
+      GROUP BY h."chunkId"
+    )
+    SELECT "chunkId"::text, score, (count(*) OVER ())::int AS total
+    FROM matches ORDER BY score DESC, "chunkId" LIMIT ${search.limit}`;
 }
 
 function rankChunksWhere(client: Queryable, search: ExhaustiveSearch, where: Prisma.Sql): Promise<RankedRow[]> {

@@ -34,14 +34,17 @@ export interface ScopeStatistics {
    */
   filterFindsMatches: boolean;
   /**
-   * The adjacent word pairs of the required phrases (search_adjacent_pairs, as text: 64-bit):
-   * every chunk that passes the filter holds them all. Empty without a phrase of two words.
+   * The adjacent word pairs of the required phrases (search_adjacent_pairs): every chunk that
+   * passes the filter holds them all. Empty without a phrase of two words.
    */
   phrasePairs: string[];
+  /** The filter is one phrase of two adjacent words: the chunks that pass it are its pair's. */
+  filterIsOnePair: boolean;
 }
 
 export async function selectScopeStatistics(client: Queryable, agentId: string, query: ParsedQuery): Promise<ScopeStatistics> {
   const { scoringText, filterText, phrases } = query;
+  const onePhrase = phrases.length === 1 && filterText === `"${phrases[0]}"`;
   const [row] = await client.$queryRaw<ScopeStatistics[]>`
     WITH scope AS (
       SELECT an."nodeId" AS id
@@ -77,7 +80,10 @@ export async function selectScopeStatistics(client: Queryable, agentId: string, 
       ), '[]'::json) AS terms,
       (SELECT CASE WHEN numnode(query) = 0 THEN NULL ELSE query::text END FROM filter) AS filter,
       coalesce((SELECT numnode(query) > 0 AND querytree(query) <> 'T' FROM filter), false) AS "filterFindsMatches",
-      ARRAY(SELECT DISTINCT x::text FROM unnest(${phrases}::text[]) phrase,
-              search_adjacent_pairs(to_tsvector('english', search_text(phrase))) x) AS "phrasePairs"`;
+      ARRAY(SELECT DISTINCT x FROM unnest(${phrases}::text[]) phrase,
+              search_adjacent_pairs(to_tsvector('english', search_text(phrase))) x) AS "phrasePairs",
+      ${onePhrase}::boolean AND coalesce((
+        SELECT search_length(t.v) = 2 AND (SELECT count(*) = 1 FROM search_adjacent_pairs(t.v))
+        FROM (SELECT to_tsvector('english', search_text(${phrases[0] ?? ''}::text)) AS v) t), false) AS "filterIsOnePair"`;
   return row!;
 }
