@@ -26,7 +26,7 @@ const LOADED_TABLES = ['taxonomy_nodes', 'documents', 'document_nodes', 'chunks'
 /** The postings' primary key, dropped and added back around the index build like the indexes (the build's upserts need the others). */
 const SEARCH_KEYS = [
   { table: 'search_postings', name: 'search_postings_pkey', columns: '(term, "chunkId", tf, dl)' },
-  { table: 'search_phrase_pairs', name: 'search_phrase_pairs_pkey', columns: '(pair, "chunkId", "classId")' },
+  { table: 'search_phrase_pairs', name: 'search_phrase_pairs_pkey', columns: '(pair, "chunkId", "classId", "firstTf", "secondTf", dl)' },
 ];
 const VOCABULARY_SIZE = 50_000;
 const ZIPF_OFFSET = 10;

@@ -27,10 +27,11 @@ async function indexDrift() {
       WHERE node IN (SELECT "nodeId" FROM search_node_stats WHERE "keepsTerms") GROUP BY 1, 2),
     expected_postings AS (SELECT l.lexeme AS term, c.id, cardinality(l.positions) AS tf FROM chunks c, unnest(c.tsv) l),
     chunk_words AS (
-      SELECT c.id, c."searchClassId" AS class, l.lexeme, lead(l.lexeme) OVER w AS next, p, lead(p) OVER w AS next_p
+      SELECT c.id, c."searchClassId" AS class, c."searchLength" AS dl, l.lexeme, cardinality(l.positions) AS tf, p,
+             lead(l.lexeme) OVER w AS next, lead(cardinality(l.positions)) OVER w AS next_tf, lead(p) OVER w AS next_p
       FROM chunks c, unnest(c.tsv) l, unnest(l.positions) p WINDOW w AS (PARTITION BY c.id ORDER BY p)),
     expected_pairs AS (
-      SELECT DISTINCT lexeme || ' ' || next AS pair, id, class FROM chunk_words WHERE next_p = p + 1)
+      SELECT DISTINCT lexeme || ' ' || next AS pair, id, class, tf, next_tf, dl FROM chunk_words WHERE next_p = p + 1)
     SELECT 'stats' AS what, count(*)::int AS n FROM (
       (SELECT node, chunks, length FROM expected_stats EXCEPT SELECT "nodeId", chunks, length FROM search_node_stats WHERE chunks > 0)
       UNION ALL (SELECT "nodeId", chunks, length FROM search_node_stats WHERE chunks > 0 EXCEPT SELECT node, chunks, length FROM expected_stats)) d
@@ -44,8 +45,10 @@ async function indexDrift() {
       UNION ALL (SELECT term, "chunkId", tf FROM search_postings EXCEPT SELECT term, id, tf FROM expected_postings)) d
     UNION ALL
     SELECT 'phrase pairs', count(*)::int FROM (
-      (SELECT pair, id, class FROM expected_pairs EXCEPT SELECT pair, "chunkId", "classId" FROM search_phrase_pairs)
-      UNION ALL (SELECT pair, "chunkId", "classId" FROM search_phrase_pairs EXCEPT SELECT pair, id, class FROM expected_pairs)) d
+      (SELECT pair, id, class, tf, next_tf, dl FROM expected_pairs
+       EXCEPT SELECT pair, "chunkId", "classId", "firstTf", "secondTf", dl FROM search_phrase_pairs)
+      UNION ALL (SELECT pair, "chunkId", "classId", "firstTf", "secondTf", dl FROM search_phrase_pairs
+                 EXCEPT SELECT pair, id, class, tf, next_tf, dl FROM expected_pairs)) d
     UNION ALL
     SELECT 'chunks without a class', count(*)::int FROM chunks WHERE "searchClassId" IS NULL
     UNION ALL

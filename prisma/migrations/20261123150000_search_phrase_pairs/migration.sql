@@ -3,11 +3,16 @@
 -- (GIN keeps no positions: "data market" read and checked 132,662 chunks at 1M, 310–480 ms).
 -- Elasticsearch's index_phrases does the same with two-word shingles. A pair is its two
 -- lexemes joined by a space (the english parser makes no lexeme with a space), so the chunks
--- of a two-word phrase are exactly its pair's rows.
+-- of a two-word phrase are exactly its pair's rows. Each row also carries what BM25 needs of
+-- the chunk for the pair's two words (their tf and the chunk's length), so such a phrase is
+-- scored from this index alone.
 CREATE TABLE "search_phrase_pairs" (
     "pair" TEXT NOT NULL,
     "chunkId" UUID NOT NULL,
-    "classId" INTEGER NOT NULL
+    "classId" INTEGER NOT NULL,
+    "firstTf" SMALLINT NOT NULL,
+    "secondTf" SMALLINT NOT NULL,
+    "dl" SMALLINT NOT NULL
 );
 
 -- The pairs of lexemes at adjacent positions (p, p + 1) of a tsvector: what the phrase
@@ -15,10 +20,10 @@ CREATE TABLE "search_phrase_pairs" (
 -- phrase always include the phrase's pairs. Pairs of two very long lexemes are left out (a
 -- b-tree key holds at most 2,704 bytes): a phrase's pairs come from this function too, so such
 -- a phrase is found another way.
-CREATE FUNCTION search_adjacent_pairs(tsv tsvector) RETURNS SETOF text
+CREATE FUNCTION search_adjacent_pairs(tsv tsvector) RETURNS TABLE (pair text, first_tf integer, second_tf integer)
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  WITH w AS (SELECT l.lexeme, p FROM unnest(tsv) l, unnest(l.positions) p)
-  SELECT DISTINCT a.lexeme || ' ' || b.lexeme FROM w a JOIN w b ON b.p = a.p + 1
+  WITH w AS (SELECT l.lexeme, cardinality(l.positions) AS tf, p FROM unnest(tsv) l, unnest(l.positions) p)
+  SELECT DISTINCT a.lexeme || ' ' || b.lexeme, a.tf, b.tf FROM w a JOIN w b ON b.p = a.p + 1
   WHERE octet_length(a.lexeme) + octet_length(b.lexeme) < 1000
 $$;
 
@@ -27,11 +32,11 @@ $$;
 CREATE FUNCTION search_pair_statements(source text, sign integer) RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   SELECT CASE WHEN sign > 0 THEN ARRAY[
-    format($q$INSERT INTO search_phrase_pairs (pair, "chunkId", "classId")
-      SELECT x.pair, c.id, c."searchClassId" FROM %I c, search_adjacent_pairs(c.tsv) x(pair)
-      WHERE c."searchClassId" IS NOT NULL$q$, source)
+    format($q$INSERT INTO search_phrase_pairs (pair, "chunkId", "classId", "firstTf", "secondTf", dl)
+      SELECT x.pair, c.id, c."searchClassId", least(x.first_tf, 32767), least(x.second_tf, 32767), least(c."searchLength", 32767)
+      FROM %I c, search_adjacent_pairs(c.tsv) x WHERE c."searchClassId" IS NOT NULL$q$, source)
   ] ELSE ARRAY[
-    format($q$DELETE FROM search_phrase_pairs p USING %I c, search_adjacent_pairs(c.tsv) x(pair)
+    format($q$DELETE FROM search_phrase_pairs p USING %I c, search_adjacent_pairs(c.tsv) x
       WHERE p.pair = x.pair AND p."chunkId" = c.id$q$, source)
   ] END
 $$;
@@ -68,9 +73,8 @@ END
 $$;
 
 -- Existing chunks, then the key (built once over the loaded rows: faster than row by row).
--- The key carries the class so that the scope is checked from the index alone.
-INSERT INTO search_phrase_pairs (pair, "chunkId", "classId")
-SELECT x.pair, c.id, c."searchClassId" FROM chunks c, search_adjacent_pairs(c.tsv) x(pair)
-WHERE c."searchClassId" IS NOT NULL;
+-- The key carries the class, the tfs and the length so that the scope is checked and the
+-- phrase scored from the index alone; still one row per pair and chunk (the triggers make them).
+DO $$ BEGIN EXECUTE (search_pair_statements('chunks', 1))[1]; END $$;
 
-ALTER TABLE "search_phrase_pairs" ADD CONSTRAINT "search_phrase_pairs_pkey" PRIMARY KEY ("pair", "chunkId", "classId");
+ALTER TABLE "search_phrase_pairs" ADD CONSTRAINT "search_phrase_pairs_pkey" PRIMARY KEY ("pair", "chunkId", "classId", "firstTf", "secondTf", "dl");

@@ -80,7 +80,7 @@ export async function selectScopeStatistics(client: Queryable, agentId: string, 
       ), '[]'::json) AS terms,
       (SELECT CASE WHEN numnode(query) = 0 THEN NULL ELSE query::text END FROM filter) AS filter,
       coalesce((SELECT numnode(query) > 0 AND querytree(query) <> 'T' FROM filter), false) AS "filterFindsMatches",
-      ARRAY(SELECT DISTINCT x FROM unnest(${phrases}::text[]) phrase,
+      ARRAY(SELECT DISTINCT x.pair FROM unnest(${phrases}::text[]) phrase,
               search_adjacent_pairs(to_tsvector('english', search_text(phrase))) x) AS "phrasePairs",
       ${onePhrase}::boolean AND coalesce((
         SELECT search_length(t.v) = 2 AND (SELECT count(*) = 1 FROM search_adjacent_pairs(t.v))
