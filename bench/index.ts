@@ -47,11 +47,11 @@ async function machine(): Promise<void> {
   line('memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB total, ${(os.freemem() / 2 ** 30).toFixed(1)} GiB free`);
   line('load average', loadAverage());
   line('node', process.version);
-  const settings = await db().$queryRaw<Array<{ version: string; shared_buffers: string; work_mem: string; jit: string }>>`
-    SELECT version(), current_setting('shared_buffers') AS shared_buffers, current_setting('work_mem') AS work_mem, current_setting('jit') AS jit`;
+  const settings = await db().$queryRaw<Array<{ version: string; shared_buffers: string; work_mem: string; jit: string; jit_above_cost: string }>>`
+    SELECT version(), current_setting('shared_buffers') AS shared_buffers, current_setting('work_mem') AS work_mem, current_setting('jit') AS jit, current_setting('jit_above_cost') AS jit_above_cost`;
   const s = settings[0]!;
   line('postgres', s.version.split(' on ')[0]!);
-  line('postgres settings', `shared_buffers=${s.shared_buffers} work_mem=${s.work_mem} jit=${s.jit}`);
+  line('postgres settings', `shared_buffers=${s.shared_buffers} work_mem=${s.work_mem} jit=${s.jit} jit_above_cost=${s.jit_above_cost}`);
 }
 
 async function main(): Promise<void> {
