@@ -6,6 +6,11 @@
 -- of a two-word phrase are exactly its pair's rows. Each row also carries what BM25 needs of
 -- the chunk for the pair's two words (their tf and the chunk's length), so such a phrase is
 -- scored from this index alone.
+-- Writes to chunks wait until this migration commits (reads go on): a chunk that another
+-- process inserted meanwhile, through the old trigger, would get no pairs, and no phrase
+-- would find it. At 1M chunks the backfill below took 3.9 minutes.
+LOCK TABLE "chunks" IN SHARE MODE;
+
 CREATE TABLE "search_phrase_pairs" (
     "pair" TEXT NOT NULL,
     "chunkId" UUID NOT NULL,
