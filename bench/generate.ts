@@ -23,11 +23,8 @@ export const AGENTS = 1_000_000;
 const SENTENCES = 5_000;
 const DOCUMENT_BATCH = 25_000;
 const LOADED_TABLES = ['taxonomy_nodes', 'documents', 'document_nodes', 'chunks', 'agents', 'agent_nodes', 'search_postings', 'search_phrase_pairs'];
-/** The postings' primary key, dropped and added back around the index build like the indexes (the build's upserts need the others). */
-const SEARCH_KEYS = [
-  { table: 'search_postings', name: 'search_postings_pkey', columns: '(term, "chunkId", tf, dl)' },
-  { table: 'search_phrase_pairs', name: 'search_phrase_pairs_pkey', columns: '(pair, "chunkId", "classId", "firstTf", "secondTf", dl)' },
-];
+/** Tables whose primary keys are dropped and added back around the index build, like the indexes (the build's upserts need the others'). */
+const SEARCH_KEY_TABLES = ['search_postings', 'search_phrase_pairs'];
 const VOCABULARY_SIZE = 50_000;
 const ZIPF_OFFSET = 10;
 
@@ -191,12 +188,18 @@ async function insertChunks(load: Load): Promise<void> {
 
 /** The search index from the loaded chunks in one pass (its statement trigger is off during the load). */
 async function buildSearchIndex(client: pg.Client): Promise<void> {
-  await step('search index: postings, node statistics, document frequencies', async () => {
-    for (const key of SEARCH_KEYS) await client.query(`ALTER TABLE ${key.table} DROP CONSTRAINT IF EXISTS ${key.name}`);
+  // The keys as the migrations made them (a copy written here once lagged behind one).
+  const keys = await client.query<{ table: string; name: string; def: string }>(
+    `SELECT t.relname AS table, c.conname AS name, pg_get_constraintdef(c.oid) AS def
+     FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'p' AND t.relname = ANY($1)`,
+    [SEARCH_KEY_TABLES],
+  );
+  await step('search index: postings, phrase pairs, node statistics, document frequencies', async () => {
+    for (const key of keys.rows) await client.query(`ALTER TABLE ${key.table} DROP CONSTRAINT ${key.name}`);
     await client.query('SELECT search_rebuild_index()');
   });
   await step('search index: primary keys', async () => {
-    for (const key of SEARCH_KEYS) await client.query(`ALTER TABLE ${key.table} ADD CONSTRAINT ${key.name} PRIMARY KEY ${key.columns}`);
+    for (const key of keys.rows) await client.query(`ALTER TABLE ${key.table} ADD CONSTRAINT ${key.name} ${key.def}`);
   });
 }
 

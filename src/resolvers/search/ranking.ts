@@ -59,31 +59,12 @@ export function searchOf(statistics: ScopeStatistics, limit: number): Exhaustive
  */
 export async function rankChunks(client: Queryable, statistics: ScopeStatistics, limit: number, plan?: RankingPlan): Promise<Ranking> {
   const search = searchOf(statistics, limit);
-  const postings = statistics.terms.reduce((sum, t) => sum + t.taxonomyDf, 0);
-  // A required phrase: the threshold algorithm would read on past the many chunks with its
-  // words but not the phrase (1.4–2.0 s at 1M chunks where the GIN index took 150–530 ms).
-  const phrase = statistics.filterFindsMatches;
-  // A phrase with word pairs is read from its pairs in any scope: for a leaf of ~100 chunks the
-  // planner took the GIN index for the phrase's two common words (p50 33 ms, p99 57 ms at 1M).
-  const byPairs = phrase && statistics.phrasePairs.length > 0;
-  const chosen =
-    plan ??
-    (postings <= EXHAUSTIVE_POSTINGS
-      ? 'postings'
-      : byPairs
-        ? 'phrase'
-        : statistics.chunks <= SCOPE_FIRST_CHUNKS
-          ? 'scope'
-          : phrase
-            ? 'phrase'
-            : search.terms.length > 1
-              ? 'floors'
-              : 'threshold');
+  const chosen = plan ?? cheapestPlan(statistics);
   if (chosen === 'postings') return exhaustive(await rankFromPostings(client, search), 'postings');
   if (chosen === 'scope') return exhaustive(await rankScopeChunks(client, search), 'scope');
   // Every match holds the phrase: its word pairs (or, for a one-word phrase, the filter
   // through the GIN index) find them all, and the count is exact.
-  if (chosen === 'phrase' && phrase) return exhaustive(await rankPhraseMatches(client, search, statistics), 'phrase');
+  if (chosen === 'phrase' && statistics.filterFindsMatches) return exhaustive(await rankPhraseMatches(client, search, statistics), 'phrase');
   // Several words (seeded.ts): the floors, or the pruned word sets of the seed's bound. Without
   // k chunks among the best postings (a filter few pass), or too many candidates either way,
   // the threshold algorithm, helped by that bound.
@@ -114,9 +95,22 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
   return { ranked: threshold.ranked, ...(await countMatches(client, search, statistics)), plan: 'threshold', postingsRead };
 }
 
+/** The plan that should read least, from the statistics alone. */
+function cheapestPlan(statistics: ScopeStatistics): RankingPlan {
+  if (statistics.terms.reduce((sum, t) => sum + t.taxonomyDf, 0) <= EXHAUSTIVE_POSTINGS) return 'postings';
+  // A phrase with word pairs is read from its pairs in any scope: for a leaf of ~100 chunks the
+  // planner took the GIN index for the phrase's two common words (p50 33 ms, p99 57 ms at 1M).
+  if (statistics.filterFindsMatches && statistics.phrasePairs.length > 0) return 'phrase';
+  if (statistics.chunks <= SCOPE_FIRST_CHUNKS) return 'scope';
+  // A required phrase: the threshold algorithm would read on past the many chunks with its
+  // words but not the phrase (1.4–2.0 s at 1M chunks where the GIN index took 150–530 ms).
+  if (statistics.filterFindsMatches) return 'phrase';
+  return statistics.terms.length > 1 ? 'floors' : 'threshold';
+}
+
 /**
  * The chunks that pass a filter requiring phrases: a two-word phrase alone is its pair's
- * chunks, scored from the postings; longer phrases (or more filter) are checked on the chunks
+ * chunks, scored from the pair index; longer phrases (or more filter) are checked on the chunks
  * holding all their pairs; a phrase without a pair (one word, a stop word between) goes to the
  * GIN index. At 1M chunks "data market" (2,593 chunks) took 300–480 ms through the GIN index.
  */

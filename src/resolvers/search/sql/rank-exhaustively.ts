@@ -108,8 +108,8 @@ export function rankPhraseChunks(client: Queryable, search: ExhaustiveSearch, pa
  * alone); only the query's other words are read from the postings.
  */
 export function rankPairPostings(client: Queryable, search: ExhaustiveSearch, pair: string): Promise<RankedRow[]> {
-  const [first, second] = pair.split(' ');
-  const weightOf = (term: string | undefined) => search.weights[search.terms.indexOf(term!)] ?? 0;
+  const [first = '', second = ''] = pair.split(' ');
+  const weightOf = (term: string) => search.weights[search.terms.indexOf(term)] ?? 0;
   // "data data": one word, counted once.
   const secondWeight = second === first ? 0 : weightOf(second);
   const others = search.terms.map((term, i) => ({ term, weight: search.weights[i]! })).filter((t) => t.term !== first && t.term !== second);

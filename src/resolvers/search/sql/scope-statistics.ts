@@ -63,7 +63,8 @@ export async function selectScopeStatistics(client: Queryable, agentId: string, 
     ),
     scope_df AS (SELECT * FROM search_scope_df(ARRAY(SELECT id FROM scope), ARRAY(SELECT term FROM words))),
     taxonomy_df AS (SELECT * FROM search_scope_df(ARRAY(SELECT id FROM roots), ARRAY(SELECT term FROM words))),
-    filter AS (SELECT websearch_to_tsquery('english', search_text(${filterText}::text)) AS query)
+    filter AS (SELECT websearch_to_tsquery('english', search_text(${filterText}::text)) AS query),
+    phrase_vectors AS (SELECT to_tsvector('english', search_text(phrase)) AS v FROM unnest(${phrases}::text[]) phrase)
     SELECT
       ARRAY(SELECT id::text FROM scope) AS "scopeNodeIds",
       coalesce((SELECT sum(s.chunks) FROM search_node_stats s WHERE s."nodeId" IN (SELECT id FROM scope)), 0)::float8 AS chunks,
@@ -80,10 +81,8 @@ export async function selectScopeStatistics(client: Queryable, agentId: string, 
       ), '[]'::json) AS terms,
       (SELECT CASE WHEN numnode(query) = 0 THEN NULL ELSE query::text END FROM filter) AS filter,
       coalesce((SELECT numnode(query) > 0 AND querytree(query) <> 'T' FROM filter), false) AS "filterFindsMatches",
-      ARRAY(SELECT DISTINCT x.pair FROM unnest(${phrases}::text[]) phrase,
-              search_adjacent_pairs(to_tsvector('english', search_text(phrase))) x) AS "phrasePairs",
+      ARRAY(SELECT DISTINCT x.pair FROM phrase_vectors, search_adjacent_pairs(v) x) AS "phrasePairs",
       ${onePhrase}::boolean AND coalesce((
-        SELECT search_length(t.v) = 2 AND (SELECT count(*) = 1 FROM search_adjacent_pairs(t.v))
-        FROM (SELECT to_tsvector('english', search_text(${phrases[0] ?? ''}::text)) AS v) t), false) AS "filterIsOnePair"`;
+        SELECT search_length(v) = 2 AND (SELECT count(*) = 1 FROM search_adjacent_pairs(v)) FROM phrase_vectors), false) AS "filterIsOnePair"`;
   return row!;
 }
