@@ -5,10 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { parseGlobalId } from '../../src/platform/ids.js';
-import { B, K1 } from '../../src/resolvers/search/bm25.js';
+import { B, K1, termFrequencyWeight } from '../../src/resolvers/search/bm25.js';
 import { parseQuery } from '../../src/resolvers/search/query-syntax.js';
 import { rankChunks, searchOf, type RankingPlan } from '../../src/resolvers/search/ranking.js';
 import { rankAboveFloors } from '../../src/resolvers/search/sql/rank-above-floors.js';
+import { rankSplitCandidates } from '../../src/resolvers/search/sql/rank-split-candidates.js';
 import { selectScopeStatistics } from '../../src/resolvers/search/sql/scope-statistics.js';
 import { CreateAgentMutation, CreateTaxonomyMutation, IngestDocumentsMutation } from '../client/operations.js';
 import { useHarness } from '../utils/harness.js';
@@ -127,10 +128,11 @@ describe('BM25 ranking', () => {
     ];
     let pruned = 0;
     let floors = 0;
+    let split = 0;
     for (const [scopeName, agentId] of Object.entries(scopes)) {
       for (const query of queries) {
         const reference = await referenceRanking(agentId, query);
-        for (const plan of ['postings', 'scope', 'floors', 'threshold', 'pruned'] as const) {
+        for (const plan of ['postings', 'scope', 'floors', 'split', 'threshold', 'pruned'] as const) {
           for (const limit of [1, 5, 20]) {
             const ranking = await rank(agentId, query, limit, plan);
             const label = `${scopeName} "${query}" ${plan} top ${limit}`;
@@ -138,6 +140,7 @@ describe('BM25 ranking', () => {
             if (!ranking.totalIsEstimate) expect(ranking.total, label).toBe(reference.length);
             // 'floors' gives way to the threshold algorithm where it does not apply (one word, too many postings above the floors).
             if (ranking.plan === 'floors') floors++;
+            if (ranking.plan === 'split') split++;
           }
         }
         // Stopping early: the top 5 known exactly from a part of the postings.
@@ -149,6 +152,8 @@ describe('BM25 ranking', () => {
     expect(pruned).toBeGreaterThanOrEqual(queries.length);
     // The floors rank the two- to four-word queries in every scope, at every k.
     expect(floors).toBeGreaterThanOrEqual(3 * 3 * 3);
+    // The common-word split ranks some queries of five words or more ('split' forced).
+    expect(split).toBeGreaterThan(0);
   });
 
   it('ranks exactly above the floors, and gives way past its posting cap', async () => {
@@ -167,6 +172,44 @@ describe('BM25 ranking', () => {
     const candidates = reference.filter((r) => expected.includes(r.chunkId));
     expect(withFirstTwo).toBeGreaterThan(candidates.length); // the third word alone does not make a candidate
     expectSameRanking(ranked, candidates.slice(0, 10), query);
+  });
+
+  it('ranks the split\'s candidates exactly: its sets\' chunks and its postings above a cutoff, in the scope', async () => {
+    const corpus = await createCorpus(300);
+    const agentId = await corpus.agent(['a']); // a part of the taxonomy: the scope is checked
+    const query = `${word(1)} ${word(2)} ${word(40)} ${word(90)}`;
+    const reference = await referenceRanking(agentId, query);
+    const search = searchOf(await selectScopeStatistics(db(), agentId, parseQuery(query)), 10_000);
+    const none = search.terms.map(() => null);
+    const matching = async (tsquery: string) =>
+      new Set((await db().$queryRaw<Array<{ id: string }>>`SELECT id::text FROM chunks WHERE tsv @@ ${tsquery}::tsquery`).map((r) => r.id));
+
+    // A set alone: the scope's chunks holding both of its words, every one of them scored.
+    const [set] = await db().$queryRaw<Array<{ q: string }>>`SELECT to_tsquery('english', ${`${word(40)} & ${word(90)}`})::text AS q`;
+    const withSet = await matching(set!.q);
+    const bySet = (await rankSplitCandidates(db(), search, set!.q, none, 1_000_000))!;
+    const expectedBySet = reference.filter((r) => withSet.has(r.chunkId));
+    expect(expectedBySet.length).toBeGreaterThan(0);
+    expect(withSet.size).toBeGreaterThan(expectedBySet.length); // some of them are outside the scope
+    expectSameRanking(bySet, expectedBySet, `set ${set!.q}`);
+
+    // A cutoff alone: the scope's chunks whose first word weighs at least it.
+    const postings = await db().$queryRaw<Array<{ chunkId: string; tf: number; dl: number }>>`
+      SELECT "chunkId"::text, tf, dl FROM search_postings WHERE term = ${search.terms[0]}`;
+    const inScope = new Set(reference.map((r) => r.chunkId));
+    const firstWeight = new Map(postings.filter((p) => inScope.has(p.chunkId)).map((p) => [p.chunkId, search.weights[0]! * termFrequencyWeight(p.tf, p.dl, search.averageLength)]));
+    const cut = [...firstWeight.values()].sort((a, b) => a - b)[Math.floor(firstWeight.size * 0.8)]!;
+    const byCutoff = (await rankSplitCandidates(db(), search, null, [{ weight: cut, impact: 0 }, null, null, null], 1_000_000))!;
+    const expectedByCutoff = reference.filter((r) => (firstWeight.get(r.chunkId) ?? 0) >= cut);
+    expect(expectedByCutoff.length).toBeGreaterThan(0);
+    expect(expectedByCutoff.length).toBeLessThan(firstWeight.size);
+    expectSameRanking(byCutoff, expectedByCutoff, `cutoff ${cut}`);
+
+    // Both: the union. Past the cap: undefined.
+    const both = (await rankSplitCandidates(db(), { ...search, limit: 10 }, set!.q, [{ weight: cut, impact: 0 }, null, null, null], 1_000_000))!;
+    const union = reference.filter((r) => withSet.has(r.chunkId) || (firstWeight.get(r.chunkId) ?? 0) >= cut);
+    expectSameRanking(both, union.slice(0, 10), 'set and cutoff');
+    expect(await rankSplitCandidates(db(), search, set!.q, [{ weight: cut, impact: 0 }, null, null, null], 3)).toBeUndefined();
   });
 
   it('honours phrases and minus words in every plan', async () => {
@@ -196,8 +239,8 @@ describe('BM25 ranking', () => {
       expect(reference.length, query).toBeGreaterThan(0);
       // 'phrase' (the chunks that hold the required phrase: its word pairs, else the GIN index) only where there is one.
       const plans = query.startsWith('"')
-        ? (['postings', 'scope', 'phrase', 'floors', 'threshold', 'pruned'] as const)
-        : (['postings', 'scope', 'floors', 'threshold', 'pruned'] as const);
+        ? (['postings', 'scope', 'phrase', 'floors', 'split', 'threshold', 'pruned'] as const)
+        : (['postings', 'scope', 'floors', 'split', 'threshold', 'pruned'] as const);
       for (const plan of plans) {
         const ranking = await rank(agentId, query, 10, plan);
         expectSameRanking(ranking.ranked, reference.slice(0, 10), `${query} ${plan}`);

@@ -29,7 +29,7 @@ const MAX_THRESHOLD_DEPTH = 32_768;
 /** The pruned candidates are used when the statistics expect at most this many. */
 const MAX_PRUNED_CANDIDATES = 30_000;
 
-export type RankingPlan = 'postings' | 'scope' | 'phrase' | 'floors' | 'threshold' | 'pruned';
+export type RankingPlan = 'postings' | 'scope' | 'phrase' | 'floors' | 'split' | 'threshold' | 'pruned';
 
 export interface Ranking {
   ranked: Array<{ chunkId: string; score: number }>;
@@ -65,13 +65,14 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
   // Every match holds the phrase: its word pairs (or, for a one-word phrase, the filter
   // through the GIN index) find them all, and the count is exact.
   if (chosen === 'phrase' && statistics.filterFindsMatches) return exhaustive(await rankPhraseMatches(client, search, statistics), 'phrase');
-  // Several words (seeded.ts): the floors, or the pruned word sets of the seed's bound. Without
+  // Several words (seeded.ts): the floors, the common-word split ('split' forced takes it
+  // whenever it applies), or the pruned word sets of the seed's bound. Without
   // k chunks among the best postings (a filter few pass), or too many candidates either way,
   // the threshold algorithm, helped by that bound.
   let seedTheta = 0;
-  if (chosen === 'floors') {
-    const seeded = await planFromSeed(client, search, statistics);
-    if (seeded.ranked) return { ranked: seeded.ranked, ...(await countMatches(client, search, statistics)), plan: 'floors' };
+  if (chosen === 'floors' || chosen === 'split') {
+    const seeded = await planFromSeed(client, search, statistics, chosen === 'split');
+    if (seeded.ranked) return { ranked: seeded.ranked, ...(await countMatches(client, search, statistics)), plan: seeded.plan ?? 'floors' };
     if (seeded.sets && expectedCandidates(statistics, seeded.sets) <= MAX_PRUNED_CANDIDATES) {
       return rankPrunedCandidates(client, search, statistics, undefined, seeded.sets);
     }

@@ -1,13 +1,16 @@
 // Several words: a lower bound θ of the k-th score from the words' best postings
 // (sql/seed-threshold.ts), then, for two to four words, the chunks above a word's floor
-// (floors.ts, sql/rank-above-floors.ts), else the word sets that can reach θ for the GIN index
+// (floors.ts, sql/rank-above-floors.ts), else the common-word split when it should read less
+// (common-words.ts), else the word sets that can reach θ for the GIN index
 // (pruned-candidates.ts). The bound came out closer than the threshold algorithm's first
 // round, for less: 15–22 ms against 32–125 ms for 7-word questions at 1M chunks.
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { weightBoundAfter } from './bm25.js';
-import { termFloors } from './floors.js';
-import { termSetsReaching } from './pruned-candidates.js';
+import { splitCommonWords } from './common-words.js';
+import { impactFloor, termFloors } from './floors.js';
+import { candidateQuery, termSetsReaching } from './pruned-candidates.js';
 import { rankAboveFloors } from './sql/rank-above-floors.js';
+import { rankSplitCandidates } from './sql/rank-split-candidates.js';
 import type { ExhaustiveSearch } from './sql/rank-exhaustively.js';
 import type { ScopeStatistics } from './sql/scope-statistics.js';
 import { seedThreshold } from './sql/seed-threshold.js';
@@ -23,17 +26,28 @@ const MIN_SEED_DEPTH = 256;
  * questions of 20), so the word sets go to the GIN index instead.
  */
 const MAX_FLOOR_TERMS = 4;
+/**
+ * The common-word split in scopes of at most this part of the taxonomy: its reads grow with
+ * the scope, the pruned sets' GIN scan works in the whole taxonomy. For the 20 bench questions
+ * (statement times, median of 3) the split took 947 ms in all against 1,233 in a subtree (a
+ * tenth of 1M chunks), worst 72 against 110 ms; at the root it found more candidates than it
+ * may score for most of them.
+ */
+const MAX_SPLIT_PART = 0.25;
 
 export interface SeededPlan {
   /** A score k chunks of the scope are known to reach; 0 when fewer than k were found. */
   theta: number;
-  /** The top k, from the floors. */
+  /** The top k, from the floors or the common-word split. */
   ranked?: Array<{ chunkId: string; score: number }>;
+  /** Which of the two ranked them. */
+  plan?: 'floors' | 'split';
   /** Otherwise the word sets that can reach θ (undefined past MAX_TERM_SETS). */
   sets?: number[][];
 }
 
-export async function planFromSeed(client: Queryable, search: ExhaustiveSearch, statistics: ScopeStatistics): Promise<SeededPlan> {
+/** `preferSplit` takes the common-word split whenever it applies (tests force each plan). */
+export async function planFromSeed(client: Queryable, search: ExhaustiveSearch, statistics: ScopeStatistics, preferSplit = false): Promise<SeededPlan> {
   // In a part of the taxonomy every posting read in the scope costs 1 / part read in the
   // index: the square root keeps the subtree agent (a tenth) at 1,300 postings per word where
   // 4,096 took 20–50 ms, and 400 weakened θ (the floors then read deeper: 50–67 ms).
@@ -46,7 +60,14 @@ export async function planFromSeed(client: Queryable, search: ExhaustiveSearch, 
     const terms = search.weights.map((weight, i) => ({ weight, maxWeight: maxWeights[i]!, postings: statistics.terms[i]!.df }));
     const floors = termFloors(terms, seed.theta, search.averageLength);
     const ranked = floors && (await rankAboveFloors(client, search, floors));
-    if (ranked) return { theta: seed.theta, ranked };
+    if (ranked) return { theta: seed.theta, ranked, plan: 'floors' };
+  }
+  const shares = statistics.terms.map((t) => t.taxonomyDf / Math.max(statistics.taxonomyChunks, 1));
+  const split = splitCommonWords(maxWeights, shares, seed.theta);
+  if (split && (preferSplit || part <= MAX_SPLIT_PART)) {
+    const cutoffs = split.cutoffs.map((weight, i) => (weight === null ? null : { weight, impact: impactFloor(weight / search.weights[i]!, search.averageLength) }));
+    const ranked = await rankSplitCandidates(client, search, split.sets.length ? candidateQuery(search.terms, split.sets) : null, cutoffs);
+    if (ranked) return { theta: seed.theta, ranked, plan: 'split' };
   }
   return { theta: seed.theta, sets: termSetsReaching(maxWeights, seed.theta) };
 }
