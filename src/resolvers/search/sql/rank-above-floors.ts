@@ -9,8 +9,8 @@ import { postingInScope, tfWeight, type ExhaustiveSearch } from './rank-exhausti
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
-/** Rounding between this process and PostgreSQL must not drop a posting exactly at its floor. */
-const WEIGHT_MARGIN = 1e-9;
+/** Rounding between this process and PostgreSQL must not drop a posting exactly at its floor (or cutoff). */
+export const WEIGHT_MARGIN = 1e-9;
 
 /** More postings above the floors than this: the plan gives way (each one costs a probe per term). */
 const MAX_FLOOR_POSTINGS = 12_000;

@@ -5,12 +5,10 @@
 // ranks another way.
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client.js';
 import type { TermFloor } from '../floors.js';
+import { WEIGHT_MARGIN } from './rank-above-floors.js';
 import { postingInScope, scoreScoped, tfWeight, type ExhaustiveSearch } from './rank-exhaustively.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
-
-/** Rounding between this process and PostgreSQL must not drop a posting exactly at its cutoff. */
-const WEIGHT_MARGIN = 1e-9;
 
 /** More candidates than this: the plan gives way (each is a chunk read and scored). */
 const MAX_SPLIT_CANDIDATES = 8_000;
