@@ -16,6 +16,8 @@ export const MAX_LARGE_SHARE = 0.3;
 const BISECTIONS = 40;
 /** Impacts are float4: a floor this much lower keeps every posting whose exact impact reaches it. */
 const FLOAT4_MARGIN = 1e-6;
+/** Rounding between this process and PostgreSQL must not drop a posting exactly at its floor. */
+export const WEIGHT_MARGIN = 1e-9;
 
 export interface TermFloor {
   /** The least weight (qtf × idf × saturated frequency) a posting needs to be read. */
@@ -39,6 +41,11 @@ export function impactFloor(frequencyWeight: number, averageLength: number): num
     else low = middle;
   }
   return low * (1 - FLOAT4_MARGIN);
+}
+
+/** The floor of a term of weight `termWeight` (qtf × idf) at `weight`. */
+export function floorAt(weight: number, termWeight: number, averageLength: number): TermFloor {
+  return { weight, impact: impactFloor(weight / termWeight, averageLength) };
 }
 
 export interface FloorTerm {
@@ -67,7 +74,6 @@ export function termFloors(terms: readonly FloorTerm[], theta: number, averageLe
     const share = small(t) ? 0 : largeSlack <= 0 ? t.maxWeight : t.maxWeight - (largeSlack * t.maxWeight) / largeMax;
     // A large term that gives up none of its weight brings no chunk the small terms do not.
     if (largeSlack <= 0 && !small(t)) return null;
-    const weight = Math.max(share, 0);
-    return { weight, impact: impactFloor(weight / t.weight, averageLength) };
+    return floorAt(Math.max(share, 0), t.weight, averageLength);
   });
 }

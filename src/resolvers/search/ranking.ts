@@ -1,10 +1,10 @@
 // BM25 over the chunks in an agent's scope: one plan per query, chosen from the corpus
 // statistics. Few postings or a small scope: score every match in one statement. A required
 // phrase: score the chunks that hold it, found through its word pairs. Several words: a lower
-// bound of the k-th score from their best postings, then the chunks above a word's floor or
-// holding a word set that can reach it (seeded.ts). Otherwise (one word, or when those find
-// too many) the threshold algorithm reads the best postings of each term until the top k is
-// proven.
+// bound of the k-th score from their best postings, then the chunks above a word's floor, or
+// for questions in a part of the taxonomy the common-word split, or the chunks holding a word
+// set that can reach it (seeded.ts). Otherwise (one word, or when those find too many) the
+// threshold algorithm reads the best postings of each term until the top k is proven.
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { idf } from './bm25.js';
 import { countMatchesUpTo } from './sql/count-matches.js';
@@ -72,7 +72,7 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
   let seedTheta = 0;
   if (chosen === 'floors' || chosen === 'split') {
     const seeded = await planFromSeed(client, search, statistics, chosen === 'split');
-    if (seeded.ranked) return { ranked: seeded.ranked, ...(await countMatches(client, search, statistics)), plan: seeded.plan ?? 'floors' };
+    if (seeded.ranking) return { ...seeded.ranking, ...(await countMatches(client, search, statistics)) };
     if (seeded.sets && expectedCandidates(statistics, seeded.sets) <= MAX_PRUNED_CANDIDATES) {
       return rankPrunedCandidates(client, search, statistics, undefined, seeded.sets);
     }

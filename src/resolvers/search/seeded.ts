@@ -1,13 +1,13 @@
 // Several words: a lower bound θ of the k-th score from the words' best postings
 // (sql/seed-threshold.ts), then, for two to four words, the chunks above a word's floor
-// (floors.ts, sql/rank-above-floors.ts), else the common-word split when it should read less
+// (floors.ts, sql/rank-above-floors.ts), else, in a part of the taxonomy, the common-word split
 // (common-words.ts), else the word sets that can reach θ for the GIN index
 // (pruned-candidates.ts). The bound came out closer than the threshold algorithm's first
 // round, for less: 15–22 ms against 32–125 ms for 7-word questions at 1M chunks.
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { weightBoundAfter } from './bm25.js';
 import { splitCommonWords } from './common-words.js';
-import { impactFloor, termFloors } from './floors.js';
+import { floorAt, termFloors } from './floors.js';
 import { candidateQuery, termSetsReaching } from './pruned-candidates.js';
 import { rankAboveFloors } from './sql/rank-above-floors.js';
 import { rankSplitCandidates } from './sql/rank-split-candidates.js';
@@ -38,10 +38,8 @@ const MAX_SPLIT_PART = 0.25;
 export interface SeededPlan {
   /** A score k chunks of the scope are known to reach; 0 when fewer than k were found. */
   theta: number;
-  /** The top k, from the floors or the common-word split. */
-  ranked?: Array<{ chunkId: string; score: number }>;
-  /** Which of the two ranked them. */
-  plan?: 'floors' | 'split';
+  /** The top k, and which of the floors or the common-word split ranked them. */
+  ranking?: { plan: 'floors' | 'split'; ranked: Array<{ chunkId: string; score: number }> };
   /** Otherwise the word sets that can reach θ (undefined past MAX_TERM_SETS). */
   sets?: number[][];
 }
@@ -60,14 +58,14 @@ export async function planFromSeed(client: Queryable, search: ExhaustiveSearch, 
     const terms = search.weights.map((weight, i) => ({ weight, maxWeight: maxWeights[i]!, postings: statistics.terms[i]!.df }));
     const floors = termFloors(terms, seed.theta, search.averageLength);
     const ranked = floors && (await rankAboveFloors(client, search, floors));
-    if (ranked) return { theta: seed.theta, ranked, plan: 'floors' };
+    if (ranked) return { theta: seed.theta, ranking: { plan: 'floors', ranked } };
   }
   const shares = statistics.terms.map((t) => t.taxonomyDf / Math.max(statistics.taxonomyChunks, 1));
-  const split = splitCommonWords(maxWeights, shares, seed.theta);
-  if (split && (preferSplit || part <= MAX_SPLIT_PART)) {
-    const cutoffs = split.cutoffs.map((weight, i) => (weight === null ? null : { weight, impact: impactFloor(weight / search.weights[i]!, search.averageLength) }));
+  const split = (preferSplit || part <= MAX_SPLIT_PART) && splitCommonWords(maxWeights, shares, seed.theta);
+  if (split) {
+    const cutoffs = split.cutoffs.map((weight, i) => (weight === null ? null : floorAt(weight, search.weights[i]!, search.averageLength)));
     const ranked = await rankSplitCandidates(client, search, split.sets.length ? candidateQuery(search.terms, split.sets) : null, cutoffs);
-    if (ranked) return { theta: seed.theta, ranked, plan: 'split' };
+    if (ranked) return { theta: seed.theta, ranking: { plan: 'split', ranked } };
   }
   return { theta: seed.theta, sets: termSetsReaching(maxWeights, seed.theta) };
 }

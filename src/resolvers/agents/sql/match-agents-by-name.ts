@@ -2,9 +2,9 @@
 // scan that stops at cap + 1 matches, through the trigram index when the planner expects
 // few); past it, or when the planner expects far more, only its estimate of how many
 // (agents_matching_estimate in the migrations). Counting a pattern that matches half of a
-// million agents exactly reads them all. The ids serve the page too: walking the createdAt order with the pattern as a filter
-// read 104,000 agents for a 4-digit fragment with 300 matches (41 ms); reading those 300 by
-// id and sorting them takes a millisecond.
+// million agents exactly reads them all. The ids serve the page too: walking the createdAt
+// order with the pattern as a filter read 104,000 agents for a 4-digit fragment with 300
+// matches (41 ms); reading those 300 by id and sorting them takes a millisecond.
 import type { PrismaClient } from '../../../generated/prisma/client.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;

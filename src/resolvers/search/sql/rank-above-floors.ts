@@ -4,13 +4,10 @@
 // above the floors (many words, θ far below their largest weights together): it says so
 // after reading a bounded number, and the caller ranks another way.
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client.js';
-import type { TermFloor } from '../floors.js';
+import { WEIGHT_MARGIN, type TermFloor } from '../floors.js';
 import { postingInScope, tfWeight, type ExhaustiveSearch } from './rank-exhaustively.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
-
-/** Rounding between this process and PostgreSQL must not drop a posting exactly at its floor (or cutoff). */
-export const WEIGHT_MARGIN = 1e-9;
 
 /** More postings above the floors than this: the plan gives way (each one costs a probe per term). */
 const MAX_FLOOR_POSTINGS = 12_000;

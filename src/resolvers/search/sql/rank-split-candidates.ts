@@ -4,8 +4,7 @@
 // tsvectors. Too many candidates: it says so after finding a bounded number, and the caller
 // ranks another way.
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client.js';
-import type { TermFloor } from '../floors.js';
-import { WEIGHT_MARGIN } from './rank-above-floors.js';
+import { WEIGHT_MARGIN, type TermFloor } from '../floors.js';
 import { postingInScope, scoreScoped, tfWeight, type ExhaustiveSearch } from './rank-exhaustively.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
