@@ -29,7 +29,10 @@ export async function ensureCorpus(server: BenchServer, regenerate: boolean): Pr
     const applied = await applyPendingMigrations(server.url);
     if (applied.length) line('migrations applied since generation', applied.join(', '));
   } else {
-    line(marker === undefined ? 'generating corpus' : 'regenerating corpus', regenerate ? '(--regenerate)' : '(no complete corpus found)');
+    line(
+      marker === undefined ? 'generating corpus' : 'regenerating corpus',
+      regenerate ? '(--regenerate)' : '(no complete corpus found)',
+    );
     if (marker === undefined) await ensureBenchDatabase(server.adminUrl);
     else await recreateBenchDatabase(server.adminUrl);
     const started = performance.now();
@@ -40,19 +43,27 @@ export async function ensureCorpus(server: BenchServer, regenerate: boolean): Pr
     const seconds = (performance.now() - generating) / 1000;
     line('generation time', `${seconds.toFixed(1)} s`);
     await checkCorpus(server.url);
-    await writeCorpusMarker(server.adminUrl, `${MARKER}: generated ${new Date().toISOString()} in ${seconds.toFixed(1)} s`);
+    await writeCorpusMarker(
+      server.adminUrl,
+      `${MARKER}: generated ${new Date().toISOString()} in ${seconds.toFixed(1)} s`,
+    );
   }
   const corpus = await loadCorpus(server.url);
-  for (const [table, count] of Object.entries(corpus.counts)) line(`rows ${table}`, count.toLocaleString('en-US'));
+  for (const [table, count] of Object.entries(corpus.counts))
+    line(`rows ${table}`, count.toLocaleString('en-US'));
   return corpus;
 }
 
 async function loadCorpus(url: string): Promise<Corpus> {
   return withClient(url, async (client) => {
-    const taxonomy = await client.query<{ id: string }>('SELECT id FROM taxonomies WHERE version = $1', [TAXONOMY_VERSION]);
-    const agents = await client.query<{ name: string; id: string }>('SELECT name, id FROM agents WHERE name = ANY($1)', [
-      [ROOT_AGENT_NAME, LEAF_AGENT_NAME],
-    ]);
+    const taxonomy = await client.query<{ id: string }>(
+      'SELECT id FROM taxonomies WHERE version = $1',
+      [TAXONOMY_VERSION],
+    );
+    const agents = await client.query<{ name: string; id: string }>(
+      'SELECT name, id FROM agents WHERE name = ANY($1)',
+      [[ROOT_AGENT_NAME, LEAF_AGENT_NAME]],
+    );
     const byName = new Map(agents.rows.map((row) => [row.name, row.id]));
     const counts = await client.query<Record<string, string>>(
       `SELECT (SELECT count(*) FROM taxonomy_nodes) AS taxonomy_nodes,
@@ -69,7 +80,9 @@ async function loadCorpus(url: string): Promise<Corpus> {
     const rootAgentId = byName.get(ROOT_AGENT_NAME);
     const leafAgentId = byName.get(LEAF_AGENT_NAME);
     if (!taxonomy.rowCount || !rootAgentId || !leafAgentId) {
-      throw new Error(`The bench corpus is incomplete (no taxonomy ${TAXONOMY_VERSION} or special agents): run with --regenerate`);
+      throw new Error(
+        `The bench corpus is incomplete (no taxonomy ${TAXONOMY_VERSION} or special agents): run with --regenerate`,
+      );
     }
     return {
       taxonomyId: taxonomy.rows[0]!.id,

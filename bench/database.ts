@@ -22,7 +22,10 @@ export function withDatabase(serverUrl: string, database: string): string {
   return url.toString();
 }
 
-export async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  url: string,
+  run: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -35,10 +38,20 @@ export async function withClient<T>(url: string, run: (client: pg.Client) => Pro
 export async function openBenchServer(): Promise<BenchServer> {
   const adminUrl = process.env.DATABASE_URL;
   if (adminUrl) {
-    return { url: withDatabase(adminUrl, BENCH_DATABASE), adminUrl, embedded: false, stop: async () => {} };
+    return {
+      url: withDatabase(adminUrl, BENCH_DATABASE),
+      adminUrl,
+      embedded: false,
+      stop: async () => {},
+    };
   }
   const embedded = await startEmbeddedPostgres(path.resolve('.data/bench'));
-  return { url: withDatabase(embedded.adminUrl, BENCH_DATABASE), adminUrl: embedded.adminUrl, embedded: true, stop: embedded.stop };
+  return {
+    url: withDatabase(embedded.adminUrl, BENCH_DATABASE),
+    adminUrl: embedded.adminUrl,
+    embedded: true,
+    stop: embedded.stop,
+  };
 }
 
 /** The marker of a complete corpus: a comment on the database, written as the last step of generation. */
@@ -53,7 +66,9 @@ export async function readCorpusMarker(adminUrl: string): Promise<string | undef
 }
 
 export async function writeCorpusMarker(adminUrl: string, note: string): Promise<void> {
-  await withClient(adminUrl, (client) => client.query(`COMMENT ON DATABASE ${BENCH_DATABASE} IS '${note.replace(/'/g, "''")}'`));
+  await withClient(adminUrl, (client) =>
+    client.query(`COMMENT ON DATABASE ${BENCH_DATABASE} IS '${note.replace(/'/g, "''")}'`),
+  );
 }
 
 export async function recreateBenchDatabase(adminUrl: string): Promise<void> {
@@ -65,13 +80,17 @@ export async function recreateBenchDatabase(adminUrl: string): Promise<void> {
 
 export async function ensureBenchDatabase(adminUrl: string): Promise<void> {
   await withClient(adminUrl, async (client) => {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [BENCH_DATABASE]);
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      BENCH_DATABASE,
+    ]);
     if (!found.rowCount) await client.query(`CREATE DATABASE ${BENCH_DATABASE}`);
   });
 }
 
 /** A fresh, migrated database of that name on the bench server (dropped first if it exists). */
-export async function openFreshBenchDatabase(name: string): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function openFreshBenchDatabase(
+  name: string,
+): Promise<{ url: string; stop: () => Promise<void> }> {
   const { applyPendingMigrations } = await import('../src/platform/migrations/index.js');
   const server = await openBenchServer();
   await withClient(server.adminUrl, async (client) => {

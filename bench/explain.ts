@@ -11,7 +11,8 @@ export function captureSql(build: (client: Queryable) => unknown): Prisma.Sql {
   let captured: Prisma.Sql | undefined;
   const recorder = {
     $queryRaw(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) {
-      captured = query instanceof Prisma.Sql ? query : new Prisma.Sql(query, values as Prisma.Sql[]);
+      captured =
+        query instanceof Prisma.Sql ? query : new Prisma.Sql(query, values as Prisma.Sql[]);
       return Promise.resolve([]);
     },
   };
@@ -21,12 +22,17 @@ export function captureSql(build: (client: Queryable) => unknown): Prisma.Sql {
 }
 
 export async function explainAnalyze(statement: Prisma.Sql): Promise<string> {
-  const rows = await db().$queryRaw<Array<{ 'QUERY PLAN': string }>>(Prisma.sql`EXPLAIN (ANALYZE, BUFFERS) ${statement}`);
+  const rows = await db().$queryRaw<Array<{ 'QUERY PLAN': string }>>(
+    Prisma.sql`EXPLAIN (ANALYZE, BUFFERS) ${statement}`,
+  );
   return rows.map((row) => row['QUERY PLAN']).join('\n');
 }
 
 /** A hand-written statement (the ones Prisma builds from findMany / count), with its parameters. */
 export async function explainAnalyzeUnsafe(sql: string, ...params: unknown[]): Promise<string> {
-  const rows = await db().$queryRawUnsafe<Array<{ 'QUERY PLAN': string }>>(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, ...params);
+  const rows = await db().$queryRawUnsafe<Array<{ 'QUERY PLAN': string }>>(
+    `EXPLAIN (ANALYZE, BUFFERS) ${sql}`,
+    ...params,
+  );
   return rows.map((row) => row['QUERY PLAN']).join('\n');
 }

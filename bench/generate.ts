@@ -10,7 +10,17 @@
 // bulk-load order: same schema at the end, far faster than row by row).
 import pg from 'pg';
 import { ms } from './stats.js';
-import { AGENT_AREAS, AGENT_TEAMS, CONTENT_WORDS, RARE_WORDS, ROOT_LABELS, STOP_WORDS, SYLLABLES, TOPIC_WORDS, WORDS } from './vocabulary.js';
+import {
+  AGENT_AREAS,
+  AGENT_TEAMS,
+  CONTENT_WORDS,
+  RARE_WORDS,
+  ROOT_LABELS,
+  STOP_WORDS,
+  SYLLABLES,
+  TOPIC_WORDS,
+  WORDS,
+} from './vocabulary.js';
 
 export const TAXONOMY_VERSION = 'bench-corpus-v1';
 export const ROOT_AGENT_NAME = 'Bench root agent (all 10 roots)';
@@ -22,7 +32,16 @@ export const DOCUMENTS = 250_000;
 export const AGENTS = 1_000_000;
 const SENTENCES = 5_000;
 const DOCUMENT_BATCH = 25_000;
-const LOADED_TABLES = ['taxonomy_nodes', 'documents', 'document_nodes', 'chunks', 'agents', 'agent_nodes', 'search_postings', 'search_phrase_pairs'];
+const LOADED_TABLES = [
+  'taxonomy_nodes',
+  'documents',
+  'document_nodes',
+  'chunks',
+  'agents',
+  'agent_nodes',
+  'search_postings',
+  'search_phrase_pairs',
+];
 /** Tables whose primary keys are dropped and added back around the index build, like the indexes (the build's upserts need the others'). */
 const SEARCH_KEY_TABLES = ['search_postings', 'search_phrase_pairs'];
 const VOCABULARY_SIZE = 50_000;
@@ -31,14 +50,18 @@ const ZIPF_OFFSET = 10;
 /** A node id is derived from its key, so every statement can compute it without a lookup. */
 const nodeId = (keySql: string) => `md5($1::text || ':' || ${keySql})::uuid`;
 /** Leaf number 0..9999 → its key `n{a}.{b}.{c}.{d}`. */
-const leafKey = (idx: string) => `('n' || (${idx}) / 1000 || '.' || (${idx}) / 100 % 10 || '.' || (${idx}) / 10 % 10 || '.' || (${idx}) % 10)`;
+const leafKey = (idx: string) =>
+  `('n' || (${idx}) / 1000 || '.' || (${idx}) / 100 % 10 || '.' || (${idx}) / 10 % 10 || '.' || (${idx}) % 10)`;
 /** Document d's leaf: 8,000 of the 10,000 leaves get documents (leaf numbers ≡ 4 mod 5 stay empty: coverage gaps). */
-const primaryLeaf = (d: string) => `(((${d})::bigint * 7919 % 8000) + ((${d})::bigint * 7919 % 8000) / 4)::int`;
+const primaryLeaf = (d: string) =>
+  `(((${d})::bigint * 7919 % 8000) + ((${d})::bigint * 7919 % 8000) / 4)::int`;
 
 async function connect(url: string): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  await client.query(`SET synchronous_commit = off; SET maintenance_work_mem = '1GB'; SET work_mem = '256MB'`);
+  await client.query(
+    `SET synchronous_commit = off; SET maintenance_work_mem = '1GB'; SET work_mem = '256MB'`,
+  );
   return client;
 }
 
@@ -50,11 +73,16 @@ async function step<T>(label: string, run: () => Promise<T>): Promise<T> {
 }
 
 /** Runs the tasks on `clients` connections at once (2 cores: two backends). */
-async function onConnections(clients: pg.Client[], tasks: Array<(client: pg.Client) => Promise<void>>): Promise<void> {
+async function onConnections(
+  clients: pg.Client[],
+  tasks: Array<(client: pg.Client) => Promise<void>>,
+): Promise<void> {
   const queue = [...tasks];
-  await Promise.all(clients.map(async (client) => {
-    for (let task = queue.shift(); task; task = queue.shift()) await task(client);
-  }));
+  await Promise.all(
+    clients.map(async (client) => {
+      for (let task = queue.shift(); task; task = queue.shift()) await task(client);
+    }),
+  );
 }
 
 interface DroppedIndex {
@@ -89,14 +117,17 @@ async function dropSecondaryIndexes(client: pg.Client): Promise<DroppedIndex[]> 
 async function insertTaxonomy(client: pg.Client): Promise<string> {
   return step('taxonomy', async () => {
     const inserted = await client.query<{ id: string }>(
-      `INSERT INTO taxonomies (version, name) VALUES ($1, 'Benchmark taxonomy') RETURNING id`, [TAXONOMY_VERSION]);
+      `INSERT INTO taxonomies (version, name) VALUES ($1, 'Benchmark taxonomy') RETURNING id`,
+      [TAXONOMY_VERSION],
+    );
     return inserted.rows[0]!.id;
   });
 }
 
 async function insertTaxonomyNodes(load: Load): Promise<void> {
-  await step('taxonomy_nodes (10 x 10 x 10 x 10)', () => load.main.query(
-    `WITH digits AS (
+  await step('taxonomy_nodes (10 x 10 x 10 x 10)', () =>
+    load.main.query(
+      `WITH digits AS (
        SELECT ARRAY[r] AS d FROM generate_series(0, 9) r
        UNION ALL SELECT ARRAY[r, s] FROM generate_series(0, 9) r, generate_series(0, 9) s
        UNION ALL SELECT ARRAY[r, s, t] FROM generate_series(0, 9) r, generate_series(0, 9) s, generate_series(0, 9) t
@@ -115,8 +146,9 @@ async function insertTaxonomyNodes(load: Load): Promise<void> {
        labels, ARRAY(SELECT ${nodeId('k')} FROM unnest(keys) WITH ORDINALITY AS u(k, o) ORDER BY o), depth,
        (row_number() OVER (ORDER BY depth, keys[depth + 1]) - 1)::int
      FROM nodes`,
-    [load.taxonomyId, ROOT_LABELS, TOPIC_WORDS],
-  ));
+      [load.taxonomyId, ROOT_LABELS, TOPIC_WORDS],
+    ),
+  );
 }
 
 // English-like sentences: 8–14 words drawn with a power-law skew (common words first).
@@ -135,23 +167,27 @@ async function buildSentencePool(client: pg.Client): Promise<string[]> {
 
 /** The documents and the leaves they are filed under. */
 async function insertDocuments(load: Load, sentences: string[]): Promise<void> {
-  await step(`documents (${DOCUMENTS})`, () => load.main.query(
-    `INSERT INTO documents (id, "taxonomyId", title, content, source, "chunkCount", "createdAt")
+  await step(`documents (${DOCUMENTS})`, () =>
+    load.main.query(
+      `INSERT INTO documents (id, "taxonomyId", title, content, source, "chunkCount", "createdAt")
      SELECT md5('bench-doc:' || d)::uuid, $1::uuid, 'Document ' || d || ': ' || left(($2::text[])[1 + d % $3], 60),
        ($2::text[])[1 + (d * 7) % $3] || ' ' || ($2::text[])[1 + (d * 13) % $3], 'bench://documents/' || d,
        2 + d % 5, now() - d * interval '2 minutes'
      FROM generate_series(0, $4::int - 1) d`,
-    [load.taxonomyId, sentences, SENTENCES, DOCUMENTS],
-  ));
+      [load.taxonomyId, sentences, SENTENCES, DOCUMENTS],
+    ),
+  );
 
-  await step('document_nodes (one leaf each, 10 % a second leaf)', () => load.main.query(
-    `INSERT INTO document_nodes ("documentId", "nodeId")
+  await step('document_nodes (one leaf each, 10 % a second leaf)', () =>
+    load.main.query(
+      `INSERT INTO document_nodes ("documentId", "nodeId")
      SELECT md5('bench-doc:' || d)::uuid, ${nodeId(leafKey(primaryLeaf('d')))} FROM generate_series(0, $2::int - 1) d
      UNION ALL
      SELECT md5('bench-doc:' || d)::uuid, ${nodeId(leafKey(`(${primaryLeaf('d')} + 5000) % 10000`))}
      FROM generate_series(0, $2::int - 1, 10) d`,
-    [load.taxonomyId, DOCUMENTS],
-  ));
+      [load.taxonomyId, DOCUMENTS],
+    ),
+  );
 }
 
 /** word(rank): the content word of that Zipf rank (a session-local function of the load's connections). */
@@ -169,21 +205,40 @@ async function createWordFunction(clients: pg.Client[]): Promise<void> {
 // trigger (the search index is built afterwards, in one pass).
 async function insertChunks(load: Load): Promise<void> {
   await createWordFunction(load.both);
-  const batches = Array.from({ length: Math.ceil(DOCUMENTS / DOCUMENT_BATCH) }, (_, i) => i * DOCUMENT_BATCH);
-  await step(`chunks (1,000,000 via the tsv trigger, 2 connections)`, () => onConnections(load.both, batches.map((first) => async (client) => {
-    const started = performance.now();
-    const done = await client.query(
-      `INSERT INTO chunks ("documentId", ordinal, content)
+  const batches = Array.from(
+    { length: Math.ceil(DOCUMENTS / DOCUMENT_BATCH) },
+    (_, i) => i * DOCUMENT_BATCH,
+  );
+  await step(`chunks (1,000,000 via the tsv trigger, 2 connections)`, () =>
+    onConnections(
+      load.both,
+      batches.map((first) => async (client) => {
+        const started = performance.now();
+        const done = await client.query(
+          `INSERT INTO chunks ("documentId", ordinal, content)
        SELECT md5('bench-doc:' || d)::uuid, o,
          (SELECT initcap(string_agg(CASE WHEN random() < 0.35 THEN ($1::text[])[1 + floor(random() * 20)::int]
                                   ELSE pg_temp.bench_word(floor($6::float8 * power(($7::float8 + $6::float8) / $6::float8, random()) - $6::float8)::int, $2::text[], $8::text[]) END, ' '))
           FROM generate_series(1, 40 + (d * 7 + o * 13) % 50)) || '.' ||
          CASE WHEN random() < 0.01 THEN ' Notes on ' || ($3::text[])[1 + floor(random() * cardinality($3::text[]))::int] || '.' ELSE '' END
        FROM generate_series($4::int, $5::int) d, generate_series(0, 1 + d % 5) o`,
-      [STOP_WORDS, CONTENT_WORDS, RARE_WORDS, first, Math.min(DOCUMENTS, first + DOCUMENT_BATCH) - 1, ZIPF_OFFSET, VOCABULARY_SIZE, SYLLABLES],
-    );
-    console.log(`    chunks for documents ${first}..${first + DOCUMENT_BATCH - 1}: ${done.rowCount} rows in ${ms(performance.now() - started)}`);
-  })));
+          [
+            STOP_WORDS,
+            CONTENT_WORDS,
+            RARE_WORDS,
+            first,
+            Math.min(DOCUMENTS, first + DOCUMENT_BATCH) - 1,
+            ZIPF_OFFSET,
+            VOCABULARY_SIZE,
+            SYLLABLES,
+          ],
+        );
+        console.log(
+          `    chunks for documents ${first}..${first + DOCUMENT_BATCH - 1}: ${done.rowCount} rows in ${ms(performance.now() - started)}`,
+        );
+      }),
+    ),
+  );
 }
 
 /** The search index from the loaded chunks in one pass (its statement trigger is off during the load). */
@@ -194,33 +249,43 @@ async function buildSearchIndex(client: pg.Client): Promise<void> {
      FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid WHERE c.contype = 'p' AND t.relname = ANY($1)`,
     [SEARCH_KEY_TABLES],
   );
-  await step('search index: postings, phrase pairs, node statistics, document frequencies', async () => {
-    for (const key of keys.rows) await client.query(`ALTER TABLE ${key.table} DROP CONSTRAINT ${key.name}`);
-    await client.query('SELECT search_rebuild_index()');
-  });
+  await step(
+    'search index: postings, phrase pairs, node statistics, document frequencies',
+    async () => {
+      for (const key of keys.rows)
+        await client.query(`ALTER TABLE ${key.table} DROP CONSTRAINT ${key.name}`);
+      await client.query('SELECT search_rebuild_index()');
+    },
+  );
   await step('search index: primary keys', async () => {
-    for (const key of keys.rows) await client.query(`ALTER TABLE ${key.table} ADD CONSTRAINT ${key.name} ${key.def}`);
+    for (const key of keys.rows)
+      await client.query(`ALTER TABLE ${key.table} ADD CONSTRAINT ${key.name} ${key.def}`);
   });
 }
 
 /** The million one-leaf agents, then the root-scoped and the leaf-scoped agent. */
 async function insertAgents(load: Load): Promise<void> {
-  await step(`agents (${AGENTS}, createdAt over ~1 year)`, () => load.main.query(
-    `INSERT INTO agents (id, name, "taxonomyId", "taxonomyVersion", "retrievalConfig", "featuresConfig", "createdAt", "updatedAt")
+  await step(`agents (${AGENTS}, createdAt over ~1 year)`, () =>
+    load.main.query(
+      `INSERT INTO agents (id, name, "taxonomyId", "taxonomyVersion", "retrievalConfig", "featuresConfig", "createdAt", "updatedAt")
      SELECT md5('bench-agent:' || i)::uuid,
        'Agent ' || i || ' ' || ($3::text[])[1 + floor(random() * cardinality($3::text[]))::int]
          || ' ' || ($4::text[])[1 + floor(random() * cardinality($4::text[]))::int],
        $1::uuid, $2, '{}', '{}', now() - i * interval '31 seconds', now() - i * interval '31 seconds'
      FROM generate_series(1, $5::int) i`,
-    [load.taxonomyId, TAXONOMY_VERSION, AGENT_AREAS, AGENT_TEAMS, AGENTS],
-  ));
-  await step('agent_nodes (one leaf each)', () => load.main.query(
-    `INSERT INTO agent_nodes ("agentId", "nodeId", position)
+      [load.taxonomyId, TAXONOMY_VERSION, AGENT_AREAS, AGENT_TEAMS, AGENTS],
+    ),
+  );
+  await step('agent_nodes (one leaf each)', () =>
+    load.main.query(
+      `INSERT INTO agent_nodes ("agentId", "nodeId", position)
      SELECT md5('bench-agent:' || i)::uuid, ${nodeId(leafKey('i % 10000'))}, 0 FROM generate_series(1, $2::int) i`,
-    [load.taxonomyId, AGENTS],
-  ));
-  await step('root agent (10 roots) and leaf agent', () => load.main.query(
-    `WITH root_agent AS (
+      [load.taxonomyId, AGENTS],
+    ),
+  );
+  await step('root agent (10 roots) and leaf agent', () =>
+    load.main.query(
+      `WITH root_agent AS (
        INSERT INTO agents (name, "scopeDescription", "taxonomyId", "taxonomyVersion") VALUES ($2, 'every root', $1::uuid, $4) RETURNING id
      ), leaf_agent AS (
        INSERT INTO agents (name, "scopeDescription", "taxonomyId", "taxonomyVersion") VALUES ($3, 'one leaf', $1::uuid, $4) RETURNING id
@@ -228,22 +293,33 @@ async function insertAgents(load: Load): Promise<void> {
      INSERT INTO agent_nodes ("agentId", "nodeId", position)
      SELECT root_agent.id, n.id, n.position FROM root_agent, taxonomy_nodes n WHERE n."taxonomyId" = $1::uuid AND n.depth = 0
      UNION ALL SELECT leaf_agent.id, ${nodeId('$5::text')}, 0 FROM leaf_agent`,
-    [load.taxonomyId, ROOT_AGENT_NAME, LEAF_AGENT_NAME, TAXONOMY_VERSION, LEAF_AGENT_NODE_KEY],
-  ));
+      [load.taxonomyId, ROOT_AGENT_NAME, LEAF_AGENT_NAME, TAXONOMY_VERSION, LEAF_AGENT_NODE_KEY],
+    ),
+  );
 }
 
 async function recreateIndexes(clients: pg.Client[], indexes: DroppedIndex[]): Promise<void> {
-  await step(`recreate ${indexes.length} indexes (2 connections)`, () => onConnections(clients, indexes.map((index) => async (client) => {
-    const started = performance.now();
-    await client.query(index.def);
-    console.log(`    ${index.name.padEnd(40)} ${ms(performance.now() - started)}`);
-  })));
+  await step(`recreate ${indexes.length} indexes (2 connections)`, () =>
+    onConnections(
+      clients,
+      indexes.map((index) => async (client) => {
+        const started = performance.now();
+        await client.query(index.def);
+        console.log(`    ${index.name.padEnd(40)} ${ms(performance.now() - started)}`);
+      }),
+    ),
+  );
 }
 
 async function vacuumLoadedTables(clients: pg.Client[]): Promise<void> {
-  await step('VACUUM (ANALYZE) the loaded tables', () => onConnections(clients, LOADED_TABLES.map((table) => async (client) => {
-    await client.query(`VACUUM (ANALYZE) ${table}`);
-  })));
+  await step('VACUUM (ANALYZE) the loaded tables', () =>
+    onConnections(
+      clients,
+      LOADED_TABLES.map((table) => async (client) => {
+        await client.query(`VACUUM (ANALYZE) ${table}`);
+      }),
+    ),
+  );
 }
 
 export async function generateCorpus(url: string): Promise<void> {
@@ -255,10 +331,12 @@ export async function generateCorpus(url: string): Promise<void> {
     await insertTaxonomyNodes(load);
     const sentences = await buildSentencePool(a);
     await insertDocuments(load, sentences);
-    await step('search classes (the node sets of the documents)', () => a.query(
-      `SELECT search_ensure_classes($1::uuid, (SELECT jsonb_agg(s) FROM (SELECT DISTINCT jsonb_agg("nodeId") AS s FROM document_nodes GROUP BY "documentId") x))`,
-      [load.taxonomyId],
-    ));
+    await step('search classes (the node sets of the documents)', () =>
+      a.query(
+        `SELECT search_ensure_classes($1::uuid, (SELECT jsonb_agg(s) FROM (SELECT DISTINCT jsonb_agg("nodeId") AS s FROM document_nodes GROUP BY "documentId") x))`,
+        [load.taxonomyId],
+      ),
+    );
     await a.query('ALTER TABLE chunks DISABLE TRIGGER chunks_search_insert');
     await insertChunks(load);
     await a.query('ALTER TABLE chunks ENABLE TRIGGER chunks_search_insert');

@@ -18,7 +18,11 @@ export interface GraphQLResponse<T> {
   errors?: Array<{ message: string; extensions?: { code?: string } }>;
 }
 
-export async function gql<T = Record<string, unknown>>(app: App, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {
+export async function gql<T = Record<string, unknown>>(
+  app: App,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<GraphQLResponse<T>> {
   const response = await app.fetch(
     new Request('http://bench/graphql', {
       method: 'POST',
@@ -48,11 +52,18 @@ export interface CapturedStatement {
  * reconnected with query logging for the capture only (logging costs time), then
  * reconnected plain.
  */
-export async function captureStatements(url: string, run: () => Promise<unknown>): Promise<CapturedStatement[]> {
+export async function captureStatements(
+  url: string,
+  run: () => Promise<unknown>,
+): Promise<CapturedStatement[]> {
   const captured: CapturedStatement[] = [];
   await disconnectDatabase();
   const client = connectDatabase(url, { onQuery: () => {} });
-  (client as unknown as { $on(event: 'query', listener: (e: { query: string; params: string }) => void): void }).$on('query', (event) =>
+  (
+    client as unknown as {
+      $on(event: 'query', listener: (e: { query: string; params: string }) => void): void;
+    }
+  ).$on('query', (event) =>
     captured.push({ sql: event.query, params: JSON.parse(event.params) as unknown[] }),
   );
   try {

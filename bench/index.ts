@@ -26,7 +26,12 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
 
 /** Other processes share the machine: the load is printed with the figures. */
 function loadAverage(): string {
-  return os.loadavg().map((load) => load.toFixed(2)).join(' / ') + ` (1/5/15 min, ${os.cpus().length} cpus)`;
+  return (
+    os
+      .loadavg()
+      .map((load) => load.toFixed(2))
+      .join(' / ') + ` (1/5/15 min, ${os.cpus().length} cpus)`
+  );
 }
 
 /** Benchmarks that build their own small database instead of the large corpus. */
@@ -38,38 +43,68 @@ const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   'redis-outage': async () => (await import('./tasks/redis-outage.js')).benchRedisOutage,
   startup: async () => (await import('./startup.js')).benchStartup,
   plan: async () => async () => void (await (await import('./topics/plan.js')).benchTopicsPlan()),
-  status: async () => async () => void (await (await import('./topics/status.js')).benchTopicsStatus()),
+  status: async () => async () =>
+    void (await (await import('./topics/status.js')).benchTopicsStatus()),
 };
 
 async function machine(): Promise<void> {
   heading('machine');
   line('cpus', `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}`);
-  line('memory', `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB total, ${(os.freemem() / 2 ** 30).toFixed(1)} GiB free`);
+  line(
+    'memory',
+    `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB total, ${(os.freemem() / 2 ** 30).toFixed(1)} GiB free`,
+  );
   line('load average', loadAverage());
   line('node', process.version);
-  const settings = await db().$queryRaw<Array<{ version: string; shared_buffers: string; work_mem: string; jit: string; jit_above_cost: string }>>`
+  const settings = await db().$queryRaw<
+    Array<{
+      version: string;
+      shared_buffers: string;
+      work_mem: string;
+      jit: string;
+      jit_above_cost: string;
+    }>
+  >`
     SELECT version(), current_setting('shared_buffers') AS shared_buffers, current_setting('work_mem') AS work_mem, current_setting('jit') AS jit, current_setting('jit_above_cost') AS jit_above_cost`;
   const s = settings[0]!;
   line('postgres', s.version.split(' on ')[0]!);
-  line('postgres settings', `shared_buffers=${s.shared_buffers} work_mem=${s.work_mem} jit=${s.jit} jit_above_cost=${s.jit_above_cost}`);
+  line(
+    'postgres settings',
+    `shared_buffers=${s.shared_buffers} work_mem=${s.work_mem} jit=${s.jit} jit_above_cost=${s.jit_above_cost}`,
+  );
 }
 
 async function main(): Promise<void> {
   // The API runs in this process (enqueue, fanout, ...): the same heap setting as npm start.
-  const { heapGrowingPercent } = loadConfig({ HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT });
+  const { heapGrowingPercent } = loadConfig({
+    HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT,
+  });
   setHeapGrowingPercent(heapGrowingPercent);
-  line('HEAP_GROWING_PERCENT', heapGrowingPercent ? `${heapGrowingPercent} (as npm start)` : "0 (V8's own)");
+  line(
+    'HEAP_GROWING_PERCENT',
+    heapGrowingPercent ? `${heapGrowingPercent} (as npm start)` : "0 (V8's own)",
+  );
   const args = process.argv.slice(2);
   const flags = new Set(args.filter((arg) => arg.startsWith('--')));
   const names = args.filter((arg) => !arg.startsWith('--'));
-  const unknown = names.filter((name) => name !== 'generate' && !(name in BENCHMARKS) && !(name in STANDALONE));
+  const unknown = names.filter(
+    (name) => name !== 'generate' && !(name in BENCHMARKS) && !(name in STANDALONE),
+  );
   if (unknown.length) {
-    throw new Error(`Unknown benchmark ${unknown.join(', ')}: use ${[...Object.keys(BENCHMARKS), ...Object.keys(STANDALONE)].join(', ')} or generate`);
+    throw new Error(
+      `Unknown benchmark ${unknown.join(', ')}: use ${[...Object.keys(BENCHMARKS), ...Object.keys(STANDALONE)].join(', ')} or generate`,
+    );
   }
-  const selected = names.length ? names.filter((name) => name in BENCHMARKS) : Object.keys(BENCHMARKS);
-  const standalone = names.length ? names.filter((name) => name in STANDALONE) : Object.keys(STANDALONE);
+  const selected = names.length
+    ? names.filter((name) => name in BENCHMARKS)
+    : Object.keys(BENCHMARKS);
+  const standalone = names.length
+    ? names.filter((name) => name in STANDALONE)
+    : Object.keys(STANDALONE);
   for (const name of standalone) {
-    await (await STANDALONE[name]!())();
+    await (
+      await STANDALONE[name]!()
+    )();
     line(`load average after ${name}`, loadAverage());
   }
   if (names.length && selected.length === 0 && !names.includes('generate')) return;
@@ -82,7 +117,9 @@ async function main(): Promise<void> {
     await machine();
     for (const name of selected) {
       const run = await BENCHMARKS[name]!();
-      checks.push(...(await run({ corpus, url: server.url, alwaysExplain: flags.has('--explain') })));
+      checks.push(
+        ...(await run({ corpus, url: server.url, alwaysExplain: flags.has('--explain') })),
+      );
       line(`load average after ${name}`, loadAverage());
     }
   } finally {
@@ -91,7 +128,11 @@ async function main(): Promise<void> {
   }
   if (checks.length) {
     heading('targets');
-    for (const check of checks) line(check.label, `${check.met ? 'MET   ' : 'MISSED'} ${check.value.toFixed(2)} ms (target < ${check.target} ms)`);
+    for (const check of checks)
+      line(
+        check.label,
+        `${check.met ? 'MET   ' : 'MISSED'} ${check.value.toFixed(2)} ms (target < ${check.target} ms)`,
+      );
   }
 }
 

@@ -32,16 +32,33 @@ const QUESTION = (w: string[]) =>
   `what is the effect of ${w[0]} and ${w[1]} on ${w[2]} of ${w[3]} for ${w[4]} ${w[5]}`;
 
 export async function queryClasses(): Promise<QueryClass[]> {
-  const sampled = Array.from({ length: 400 }, (_, i) => wordOfRank(Math.floor(1.5 ** (i / 17)) - 1 + i));
-  const frequencies = (await wordFrequencies([...new Set([...CONTENT_WORDS, ...RARE_WORDS, ...sampled])])).sort((a, b) => b.df - a.df);
+  const sampled = Array.from({ length: 400 }, (_, i) =>
+    wordOfRank(Math.floor(1.5 ** (i / 17)) - 1 + i),
+  );
+  const frequencies = (
+    await wordFrequencies([...new Set([...CONTENT_WORDS, ...RARE_WORDS, ...sampled])])
+  ).sort((a, b) => b.df - a.df);
   const common = frequencies.slice(0, PER_CLASS).map((f) => f.word);
-  const rare = frequencies.filter((f) => f.df >= 50 && f.df <= 500).slice(0, PER_CLASS).map((f) => f.word);
+  const rare = frequencies
+    .filter((f) => f.df >= 50 && f.df <= 500)
+    .slice(0, PER_CLASS)
+    .map((f) => f.word);
   const frequent = frequencies.slice(0, 200).map((f) => f.word);
-  const pairs = Array.from({ length: PER_CLASS }, (_, i) => `${frequent[(i * 7) % frequent.length]} ${frequent[(i * 13 + 5) % frequent.length]}`);
+  const pairs = Array.from(
+    { length: PER_CLASS },
+    (_, i) => `${frequent[(i * 7) % frequent.length]} ${frequent[(i * 13 + 5) % frequent.length]}`,
+  );
   // Fifteen words: function words and six content words across the frequencies (two common, two mid, two rarer).
   const mid = frequencies.filter((f) => f.df > 500 && f.df < 20_000).map((f) => f.word);
   const questions = Array.from({ length: PER_CLASS }, (_, i) =>
-    QUESTION([frequent[i]!, frequent[(i * 3 + 1) % frequent.length]!, mid[(i * 5) % mid.length]!, mid[(i * 11 + 3) % mid.length]!, rare[(i * 7) % rare.length]!, frequent[(i * 17 + 9) % frequent.length]!]),
+    QUESTION([
+      frequent[i]!,
+      frequent[(i * 3 + 1) % frequent.length]!,
+      mid[(i * 5) % mid.length]!,
+      mid[(i * 11 + 3) % mid.length]!,
+      rare[(i * 7) % rare.length]!,
+      frequent[(i * 17 + 9) % frequent.length]!,
+    ]),
   );
   return [
     { label: 'one rare word (df 50-500)', queries: rare },

@@ -11,7 +11,9 @@ export interface SearchAgent {
 const SUBTREE_AGENT_NAME = 'Bench subtree agent (one root)';
 
 async function subtreeAgentId(corpus: Corpus): Promise<string> {
-  const [found] = await db().$queryRaw<Array<{ id: string }>>`SELECT id::text FROM agents WHERE name = ${SUBTREE_AGENT_NAME}`;
+  const [found] = await db().$queryRaw<
+    Array<{ id: string }>
+  >`SELECT id::text FROM agents WHERE name = ${SUBTREE_AGENT_NAME}`;
   if (found) return found.id;
   const [created] = await db().$queryRaw<Array<{ id: string }>>`
     WITH agent AS (

@@ -17,7 +17,8 @@ const TARGET_P99_MS = 50;
 const REPS = 5;
 /** A class that is slow stops being sampled after this long (its n says how many runs it got). */
 export const CLASS_BUDGET_MS = 15_000;
-const QUERY_AGENT = 'query($id: ID!, $q: String!) { queryAgent(agentId: $id, query: $q, topK: 10) { totalResults totalResultsIsEstimate hits { chunkId score } } }';
+const QUERY_AGENT =
+  'query($id: ID!, $q: String!) { queryAgent(agentId: $id, query: $q, topK: 10) { totalResults totalResultsIsEstimate hits { chunkId score } } }';
 
 /** How each query of a class was answered: plans, postings read, matches. */
 async function describeClass(agent: SearchAgent, queryClass: QueryClass): Promise<string> {
@@ -32,7 +33,9 @@ async function describeClass(agent: SearchAgent, queryClass: QueryClass): Promis
     totals.push(ranking.total);
   }
   const plan = [...plans].map(([name, n]) => `${name} x${n}`).join(', ');
-  const postings = read.length ? `; threshold read p50 ${summarize(read).p50} max ${summarize(read).max} postings` : '';
+  const postings = read.length
+    ? `; threshold read p50 ${summarize(read).p50} max ${summarize(read).max} postings`
+    : '';
   return `${plan}${postings}; matches p50 ${summarize(totals).p50.toLocaleString('en-US')}`;
 }
 
@@ -52,16 +55,36 @@ async function timeClass(app: App, agent: SearchAgent, queryClass: QueryClass): 
   return samples;
 }
 
-export async function benchQueryAgent(context: BenchContext, app: App, baseline: number): Promise<TargetCheck[]> {
+export async function benchQueryAgent(
+  context: BenchContext,
+  app: App,
+  baseline: number,
+): Promise<TargetCheck[]> {
   const classes = await queryClasses();
-  for (const queryClass of classes) line(`class: ${queryClass.label}`, queryClass.queries.slice(0, 3).map((q) => JSON.stringify(q)).join(', ') + ', …');
+  for (const queryClass of classes)
+    line(
+      `class: ${queryClass.label}`,
+      queryClass.queries
+        .slice(0, 3)
+        .map((q) => JSON.stringify(q))
+        .join(', ') + ', …',
+    );
   const checks: TargetCheck[] = [];
   for (const agent of await searchAgents(context.corpus)) {
     for (const queryClass of classes) {
       const summary = summarize(await timeClass(app, agent, queryClass));
-      line(`queryAgent ${agent.label}, ${queryClass.label}`, `${formatSummary(summary)} (p50 ${ratio(summary.p50, baseline)})`);
+      line(
+        `queryAgent ${agent.label}, ${queryClass.label}`,
+        `${formatSummary(summary)} (p50 ${ratio(summary.p50, baseline)})`,
+      );
       line('', await describeClass(agent, queryClass));
-      checks.push(checkTarget(`queryAgent p99, ${agent.label}, ${queryClass.label}`, summary.p99, TARGET_P99_MS));
+      checks.push(
+        checkTarget(
+          `queryAgent p99, ${agent.label}, ${queryClass.label}`,
+          summary.p99,
+          TARGET_P99_MS,
+        ),
+      );
     }
   }
   return checks;

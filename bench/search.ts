@@ -7,14 +7,26 @@ import { selectOneBaseline } from './coverage.js';
 import { explainAnalyzeUnsafe } from './explain.js';
 import { captureStatements, createBenchApp, gql, graphqlBaseline } from './graphql.js';
 import type { BenchContext } from './index.js';
-import { checkTarget, formatSummary, heading, indent, line, ms, ratio, summarize, type TargetCheck } from './stats.js';
+import {
+  checkTarget,
+  formatSummary,
+  heading,
+  indent,
+  line,
+  ms,
+  ratio,
+  summarize,
+  type TargetCheck,
+} from './stats.js';
 import { benchQueryAgent } from './search-queries.js';
 import { AGENT_AREAS, AGENT_TEAMS } from './vocabulary.js';
 
 const TARGET_P99_MS = 20;
 const SEARCHES = 200;
-const WITH_TOTAL = 'query($s: String) { agents(search: $s, first: 20) { totalCount edges { node { id name } } } }';
-const WITHOUT_TOTAL = 'query($s: String) { agents(search: $s, first: 20) { edges { node { id name } } } }';
+const WITH_TOTAL =
+  'query($s: String) { agents(search: $s, first: 20) { totalCount edges { node { id name } } } }';
+const WITHOUT_TOTAL =
+  'query($s: String) { agents(search: $s, first: 20) { edges { node { id name } } } }';
 
 interface SearchString {
   kind: string;
@@ -25,16 +37,24 @@ interface SearchString {
 export function searchStrings(): SearchString[] {
   const pick = <T>(list: readonly T[], i: number) => list[i % list.length]!;
   const shapes: Array<(i: number) => SearchString> = [
-    (i) => ({ kind: 'agent number (6 digits, ~1 match)', text: String(100_000 + ((i * 7_919) % 900_000)) }),
+    (i) => ({
+      kind: 'agent number (6 digits, ~1 match)',
+      text: String(100_000 + ((i * 7_919) % 900_000)),
+    }),
     (i) => ({ kind: 'number fragment (4 digits)', text: String(1_000 + ((i * 613) % 9_000)) }),
     (i) => ({ kind: 'area word (~5 % of agents)', text: pick(AGENT_AREAS, i) }),
-    (i) => ({ kind: 'area + team (~0.5 %)', text: `${pick(AGENT_AREAS, i)} ${pick(AGENT_TEAMS, i * 3)}` }),
+    (i) => ({
+      kind: 'area + team (~0.5 %)',
+      text: `${pick(AGENT_AREAS, i)} ${pick(AGENT_TEAMS, i * 3)}`,
+    }),
     (i) => ({ kind: 'prefix "Agent 12"', text: `Agent ${10 + (i % 90)}` }),
     (i) => ({ kind: 'no match', text: `zq${i}x` }),
     (i) => ({ kind: '2 letters (no trigram)', text: pick(['op', 'le', 'da', 'ri', 'an'], i) }),
     (i) => ({ kind: 'upper case word', text: pick(AGENT_TEAMS, i).toUpperCase() }),
   ];
-  return Array.from({ length: SEARCHES }, (_, i) => shapes[i % shapes.length]!(Math.floor(i / shapes.length)));
+  return Array.from({ length: SEARCHES }, (_, i) =>
+    shapes[i % shapes.length]!(Math.floor(i / shapes.length)),
+  );
 }
 
 async function timeSearches(app: App, query: string, strings: SearchString[]) {
@@ -48,7 +68,11 @@ async function timeSearches(app: App, query: string, strings: SearchString[]) {
   return samples;
 }
 
-function report(label: string, samples: Array<{ search: SearchString; ms: number }>, baseline: number) {
+function report(
+  label: string,
+  samples: Array<{ search: SearchString; ms: number }>,
+  baseline: number,
+) {
   const all = summarize(samples.map((s) => s.ms));
   line(label, `${formatSummary(all)} (p50 ${ratio(all.p50, baseline)})`);
   const kinds = [...new Set(samples.map((s) => s.search.kind))];
@@ -62,7 +86,9 @@ function report(label: string, samples: Array<{ search: SearchString; ms: number
 async function explainSearch(context: BenchContext, app: App, text: string): Promise<void> {
   const statements = await captureStatements(context.url, () => gql(app, WITH_TOTAL, { s: text }));
   for (const statement of statements.filter((s) => s.sql.includes('"agents"'))) {
-    console.log(`  EXPLAIN (ANALYZE, BUFFERS) for search ${JSON.stringify(text)}: ${statement.sql.slice(0, 60)}… params ${JSON.stringify(statement.params)}`);
+    console.log(
+      `  EXPLAIN (ANALYZE, BUFFERS) for search ${JSON.stringify(text)}: ${statement.sql.slice(0, 60)}… params ${JSON.stringify(statement.params)}`,
+    );
     console.log(indent(await explainAnalyzeUnsafe(statement.sql, ...statement.params)));
   }
 }
@@ -85,9 +111,16 @@ export async function benchSearch(context: BenchContext): Promise<TargetCheck[]>
   // The slowest samples' statements, one search string per kind (two with totalCount, one without).
   const toExplain = new Map<string, string>();
   const slowestKinds = (samples: typeof withTotal, count: number) =>
-    [...samples].sort((a, b) => b.ms - a.ms).filter((sample, i, all) => all.findIndex((o) => o.search.kind === sample.search.kind) === i).slice(0, count);
-  if (!checks[0]!.met || context.alwaysExplain) for (const s of slowestKinds(withTotal, 2)) toExplain.set(s.search.text, `${s.search.kind}, ${ms(s.ms)} with totalCount`);
-  if (!checks[1]!.met || context.alwaysExplain) for (const s of slowestKinds(withoutTotal, 1)) toExplain.set(s.search.text, `${s.search.kind}, ${ms(s.ms)} without totalCount`);
+    [...samples]
+      .sort((a, b) => b.ms - a.ms)
+      .filter((sample, i, all) => all.findIndex((o) => o.search.kind === sample.search.kind) === i)
+      .slice(0, count);
+  if (!checks[0]!.met || context.alwaysExplain)
+    for (const s of slowestKinds(withTotal, 2))
+      toExplain.set(s.search.text, `${s.search.kind}, ${ms(s.ms)} with totalCount`);
+  if (!checks[1]!.met || context.alwaysExplain)
+    for (const s of slowestKinds(withoutTotal, 1))
+      toExplain.set(s.search.text, `${s.search.kind}, ${ms(s.ms)} without totalCount`);
   for (const [text, why] of toExplain) {
     line(`slowest: ${JSON.stringify(text)}`, why);
     await explainSearch(context, app, text);

@@ -5,7 +5,12 @@ import { createApp, type App } from '../src/http/app.js';
 import { DEVELOPMENT_WEBHOOK_SECRET } from '../src/platform/config.js';
 import type { PubSub } from '../src/platform/pubsub.js';
 import type { WebhookSettings } from '../src/resolvers/tasks/webhooks.js';
-import { closeTopicSettings, createTopicSettings, LOCAL_REPORTS, type TopicSettings } from '../src/resolvers/topics/settings.js';
+import {
+  closeTopicSettings,
+  createTopicSettings,
+  LOCAL_REPORTS,
+  type TopicSettings,
+} from '../src/resolvers/topics/settings.js';
 import { taskFinishedStep } from '../src/workers/index.js';
 import type { TaskDefinition, TaskRegistry } from '../src/workers/task-registry.js';
 import { serviceTaskRegistry } from '../src/workers/tasks/index.js';
@@ -17,18 +22,40 @@ export interface BenchService {
   close(): Promise<void>;
 }
 
-export async function benchService(extraTasks: readonly TaskDefinition[] = []): Promise<BenchService> {
+export async function benchService(
+  extraTasks: readonly TaskDefinition[] = [],
+): Promise<BenchService> {
   // The benchmarks measure planning and serving, not the limiter's refusals.
-  const topicSettings = await createTopicSettings({ reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 1_000_000 } });
-  const webhooks = { secret: DEVELOPMENT_WEBHOOK_SECRET, allowPrivateTargets: true, timeoutMs: 10_000 };
-  return { topicSettings, webhooks, registry: serviceTaskRegistry({ topicSettings, webhooks }, extraTasks), close: () => closeTopicSettings(topicSettings) };
+  const topicSettings = await createTopicSettings({
+    reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 1_000_000 },
+  });
+  const webhooks = {
+    secret: DEVELOPMENT_WEBHOOK_SECRET,
+    allowPrivateTargets: true,
+    timeoutMs: 10_000,
+  };
+  return {
+    topicSettings,
+    webhooks,
+    registry: serviceTaskRegistry({ topicSettings, webhooks }, extraTasks),
+    close: () => closeTopicSettings(topicSettings),
+  };
 }
 
 /** An API app on `pubsub`, and how to close what it was made with (not the pub/sub). */
-export async function benchApp(adminApiKey: string, pubsub: PubSub): Promise<{ app: App; service: BenchService; close(): Promise<void> }> {
+export async function benchApp(
+  adminApiKey: string,
+  pubsub: PubSub,
+): Promise<{ app: App; service: BenchService; close(): Promise<void> }> {
   const service = await benchService();
   const { topicSettings, webhooks, registry } = service;
-  const app = createApp({ adminApiKey, pubsub, topicSettings, webhooks, taskFinished: taskFinishedStep(registry, pubsub) });
+  const app = createApp({
+    adminApiKey,
+    pubsub,
+    topicSettings,
+    webhooks,
+    taskFinished: taskFinishedStep(registry, pubsub),
+  });
   return {
     app,
     service,

@@ -29,13 +29,22 @@ function freePort(): Promise<number> {
 }
 
 /** Milliseconds from spawn until `ready()` says yes; the process is stopped after. */
-async function timeStart(args: string[], env: Record<string, string>, ready: () => Promise<boolean>): Promise<number> {
+async function timeStart(
+  args: string[],
+  env: Record<string, string>,
+  ready: () => Promise<boolean>,
+): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   try {
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
+      if (child.exitCode !== null)
+        throw new Error(`${args.join(' ')} exited with ${child.exitCode}`);
       if (await ready().catch(() => false)) return performance.now() - started;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -76,10 +85,13 @@ export async function benchStartup(): Promise<void> {
         timeoutSeconds: 60,
         ownerId,
       });
-      const claimed = async () => (await db().task.findUniqueOrThrow({ where: { id: task.id } })).status !== 'PENDING';
+      const claimed = async () =>
+        (await db().task.findUniqueOrThrow({ where: { id: task.id } })).status !== 'PENDING';
       return timeStart(entry, { ...env, ...extra, ROLE: 'worker' }, claimed);
     };
-    heading(`startup (spawn to /ready for the API, spawn to the first claim for a worker; ${RUNS} warm runs each)`);
+    heading(
+      `startup (spawn to /ready for the API, spawn to the first claim for a worker; ${RUNS} warm runs each)`,
+    );
     const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('npm run build failed');
     const compiled = [path.join(root, 'dist/main.js')];

@@ -28,16 +28,22 @@ export function summarize(samples: readonly number[]): Summary {
   };
 }
 
-export const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)) + ' ms';
+export const ms = (value: number) =>
+  (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)) + ' ms';
 
 export function formatSummary(s: Summary): string {
   return `n=${s.n} min=${ms(s.min)} p50=${ms(s.p50)} p99=${ms(s.p99)} max=${ms(s.max)} mean=${ms(s.mean)}`;
 }
 
-export const ratio = (value: number, baseline: number) => `${(value / baseline).toFixed(1)}x baseline`;
+export const ratio = (value: number, baseline: number) =>
+  `${(value / baseline).toFixed(1)}x baseline`;
 
 /** Times `run` `n` times, one after the other, after `warmup` untimed runs. */
-export async function timeRuns(n: number, run: (i: number) => Promise<unknown>, warmup = 1): Promise<number[]> {
+export async function timeRuns(
+  n: number,
+  run: (i: number) => Promise<unknown>,
+  warmup = 1,
+): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await run(-1 - i);
   const samples: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -77,6 +83,12 @@ export function indent(text: string, prefix = '    '): string {
 }
 
 /** Repetitions that fit a time budget, given how long one run took. */
-export function repsWithin(budgetMs: number, oneRunMs: number, runsPerRep: number, min: number, max: number): number {
+export function repsWithin(
+  budgetMs: number,
+  oneRunMs: number,
+  runsPerRep: number,
+  min: number,
+  max: number,
+): number {
   return Math.max(min, Math.min(max, Math.floor(budgetMs / Math.max(1, oneRunMs * runsPerRep))));
 }

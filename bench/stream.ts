@@ -12,7 +12,16 @@ import { queryClasses, type QueryClass } from './query-classes.js';
 import { CLASS_BUDGET_MS } from './search-queries.js';
 import { searchAgents, type SearchAgent } from './search-agents.js';
 import { listenBenchApp } from './http-server.js';
-import { checkTarget, formatSummary, heading, line, ratio, summarize, type Summary, type TargetCheck } from './stats.js';
+import {
+  checkTarget,
+  formatSummary,
+  heading,
+  line,
+  ratio,
+  summarize,
+  type Summary,
+  type TargetCheck,
+} from './stats.js';
 
 const TARGET_MS = 50;
 const REPS = 3;
@@ -57,7 +66,10 @@ async function* direct(id: string, query: string): AsyncGenerator<string> {
 /** The same stream through graphql-sse's client, as an end-to-end caller sees it. */
 function overSse(client: SseClient): StreamMode['run'] {
   return async function* (id, query) {
-    const results = client.iterate<{ agentQueryStream: { __typename: string } }>({ query: SUBSCRIPTION, variables: { id, q: query, k: TOP_K } });
+    const results = client.iterate<{ agentQueryStream: { __typename: string } }>({
+      query: SUBSCRIPTION,
+      variables: { id, q: query, k: TOP_K },
+    });
     for await (const result of results) {
       if (result.errors?.length) throw new Error(JSON.stringify(result.errors));
       yield result.data!.agentQueryStream.__typename;
@@ -79,7 +91,11 @@ async function measureSseBaseline(client: SseClient): Promise<Summary> {
 }
 
 /** Every query of a class streamed for one agent in one mode; prints the figures and checks the target. */
-async function measureFirstHit(agent: SearchAgent, queryClass: QueryClass, mode: StreamMode): Promise<TargetCheck> {
+async function measureFirstHit(
+  agent: SearchAgent,
+  queryClass: QueryClass,
+  mode: StreamMode,
+): Promise<TargetCheck> {
   const globalId = encodeGlobalID('Agent', agent.id);
   const timings: StreamTiming[] = [];
   const started = performance.now();
@@ -91,12 +107,27 @@ async function measureFirstHit(agent: SearchAgent, queryClass: QueryClass, mode:
   const first = summarize(timings.map((t) => t.firstHit));
   const completed = summarize(timings.map((t) => t.completed));
   const empty = timings.filter((t) => t.hits === 0).length;
-  line(`${agent.label}, ${queryClass.label}, ${mode.label}: first hit`, `${formatSummary(first)} (p50 ${ratio(first.p50, mode.baseline)})`);
-  line('', `completed ${formatSummary(completed)}${empty ? `; ${empty} streams without hits left out` : ''}`);
+  line(
+    `${agent.label}, ${queryClass.label}, ${mode.label}: first hit`,
+    `${formatSummary(first)} (p50 ${ratio(first.p50, mode.baseline)})`,
+  );
+  line(
+    '',
+    `completed ${formatSummary(completed)}${empty ? `; ${empty} streams without hits left out` : ''}`,
+  );
   // No query of the class has a hit in this scope (rare words in a leaf's ~100 chunks): the
   // answer is known when the stream completes, so that time is judged.
-  if (first.n === 0) return checkTarget(`streamed answer (no hits in this scope) p99, ${agent.label}, ${queryClass.label}, ${mode.label}`, completed.p99, TARGET_MS);
-  return checkTarget(`first streamed hit p99, ${agent.label}, ${queryClass.label}, ${mode.label}`, first.p99, TARGET_MS);
+  if (first.n === 0)
+    return checkTarget(
+      `streamed answer (no hits in this scope) p99, ${agent.label}, ${queryClass.label}, ${mode.label}`,
+      completed.p99,
+      TARGET_MS,
+    );
+  return checkTarget(
+    `first streamed hit p99, ${agent.label}, ${queryClass.label}, ${mode.label}`,
+    first.p99,
+    TARGET_MS,
+  );
 }
 
 export async function benchStream(context: BenchContext): Promise<TargetCheck[]> {

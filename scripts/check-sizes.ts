@@ -31,7 +31,9 @@ function functionBreaches(file: string, text: string): string[] {
       const lines = last - first + 1;
       if (lines > MAX_FUNCTION_LINES) {
         const name = node.name && ts.isIdentifier(node.name) ? node.name.text : '(anonymous)';
-        breaches.push(`${path.relative(root, file)}:${first}: function ${name} has ${lines} lines (max ${MAX_FUNCTION_LINES})`);
+        breaches.push(
+          `${path.relative(root, file)}:${first}: function ${name} has ${lines} lines (max ${MAX_FUNCTION_LINES})`,
+        );
       }
     }
     ts.forEachChild(node, visit);
@@ -51,7 +53,9 @@ for (const file of ROOTS.flatMap((dir) => sourceFiles(path.join(root, dir)))) {
 }
 
 if (breaches.length) {
-  console.error(`Size rules broken (files ≤ ${MAX_FILE_LINES} lines, functions ≤ ${MAX_FUNCTION_LINES}):\n${breaches.map((b) => `  ${b}`).join('\n')}`);
+  console.error(
+    `Size rules broken (files ≤ ${MAX_FILE_LINES} lines, functions ≤ ${MAX_FUNCTION_LINES}):\n${breaches.map((b) => `  ${b}`).join('\n')}`,
+  );
   process.exit(1);
 }
 console.log(`sizes: every file ≤ ${MAX_FILE_LINES} lines, every function ≤ ${MAX_FUNCTION_LINES}`);

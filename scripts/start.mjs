@@ -8,7 +8,9 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 if (process.env.NODE_ENV === 'production') {
   const compiled = `${root}dist/main.js`;
   if (!existsSync(compiled)) {
-    console.error('cannot start: dist/main.js is missing: run `npm run build` first (NODE_ENV=production runs the compiled service)');
+    console.error(
+      'cannot start: dist/main.js is missing: run `npm run build` first (NODE_ENV=production runs the compiled service)',
+    );
     process.exit(1);
   }
   await import(pathToFileURL(compiled).href);

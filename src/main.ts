@@ -8,7 +8,11 @@ import { loadDemoData } from './demo/load.js';
 import { createApp, type App } from './http/app.js';
 import { ConfigError, loadConfig, type Config } from './platform/config.js';
 import { connectDatabase, disconnectDatabase } from './platform/db.js';
-import { localAdminApiKey, startEmbeddedPostgres, type EmbeddedDatabase } from './platform/embedded-postgres.js';
+import {
+  localAdminApiKey,
+  startEmbeddedPostgres,
+  type EmbeddedDatabase,
+} from './platform/embedded-postgres.js';
 import { setHeapGrowingPercent } from './platform/heap-growth.js';
 import { describeStartupFailure, redactUrl, StartupError } from './platform/startup-failure.js';
 import { logger } from './platform/logger.js';
@@ -16,7 +20,11 @@ import { createMetricsRegistry } from './platform/metrics.js';
 import { applyPendingMigrations } from './platform/migrations/index.js';
 import { createPubSub, type PubSub } from './platform/pubsub.js';
 import { checkedWebhookSettings, type WebhookSettings } from './resolvers/tasks/webhooks.js';
-import { closeTopicSettings, createTopicSettings, type TopicSettings } from './resolvers/topics/settings.js';
+import {
+  closeTopicSettings,
+  createTopicSettings,
+  type TopicSettings,
+} from './resolvers/topics/settings.js';
 import { startServiceWorker, taskFinishedStep } from './workers/index.js';
 import { createWorkerMetrics } from './workers/metrics.js';
 import { serveWorkerProbes } from './workers/probes.js';
@@ -46,17 +54,25 @@ function readConfig(): Config {
 }
 
 /** PostgreSQL (DATABASE_URL's, or the embedded one), migrated and connected; the demo data when asked. */
-async function startDatabase(config: Config): Promise<{ embedded: EmbeddedDatabase | undefined; adminApiKey: string | undefined }> {
+async function startDatabase(
+  config: Config,
+): Promise<{ embedded: EmbeddedDatabase | undefined; adminApiKey: string | undefined }> {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
   const databaseUrl = config.databaseUrl ?? embedded!.url;
   const applied = await applyPendingMigrations(databaseUrl).catch((error: unknown) => {
     if (!config.databaseUrl) throw error;
-    const reason = String((error as Error)?.message ?? error).split('\n').find((line) => line.trim()) ?? 'unknown error';
-    throw new StartupError(`cannot use PostgreSQL at ${redactUrl(config.databaseUrl)} (DATABASE_URL): ${reason.trim()}`);
+    const reason =
+      String((error as Error)?.message ?? error)
+        .split('\n')
+        .find((line) => line.trim()) ?? 'unknown error';
+    throw new StartupError(
+      `cannot use PostgreSQL at ${redactUrl(config.databaseUrl)} (DATABASE_URL): ${reason.trim()}`,
+    );
   });
   if (applied.length) logger.info({ applied }, 'migrations applied');
   connectDatabase(databaseUrl);
-  const adminApiKey = config.adminApiKey ?? (embedded ? await localAdminApiKey(config.dataDir) : undefined);
+  const adminApiKey =
+    config.adminApiKey ?? (embedded ? await localAdminApiKey(config.dataDir) : undefined);
   if (config.loadDemoData) await loadDemoData();
   return { embedded, adminApiKey };
 }
@@ -72,7 +88,10 @@ function createApi(config: Config, services: Services): App {
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
     // Only on the local embedded default, and only to a browser on this machine (app.ts):
     // GraphiQL opens ready to use there.
-    graphiqlHeaders: embedded && adminApiKey && config.nodeEnv !== 'production' ? { Authorization: `Bearer ${adminApiKey}` } : undefined,
+    graphiqlHeaders:
+      embedded && adminApiKey && config.nodeEnv !== 'production'
+        ? { Authorization: `Bearer ${adminApiKey}` }
+        : undefined,
   });
 }
 
@@ -82,7 +101,9 @@ function createApi(config: Config, services: Services): App {
  */
 async function bindPort(config: Config, stops: Stop[]): Promise<Server> {
   const server = createServer((_request, response) => {
-    response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"status":"starting"}');
+    response
+      .writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' })
+      .end('{"status":"starting"}');
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -92,22 +113,39 @@ async function bindPort(config: Config, stops: Stop[]): Promise<Server> {
     });
   });
   // Closes it if the start failed before listen() took it over (which closes it first otherwise).
-  stops.push(() => new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve())));
+  stops.push(
+    () =>
+      new Promise<void>((resolve) =>
+        server.listening ? server.close(() => resolve()) : resolve(),
+      ),
+  );
   return server;
 }
 
 /** Last of the start: "API listening" says the whole process is ready. */
-async function listen(server: Server, app: App, config: Config, services: Services, stops: Stop[]): Promise<void> {
+async function listen(
+  server: Server,
+  app: App,
+  config: Config,
+  services: Services,
+  stops: Stop[],
+): Promise<void> {
   const { pubsub, adminApiKey, embedded } = services;
   server.removeAllListeners('request');
   server.on('request', app.yoga);
   app.attachWebSockets(server);
   const { port } = server.address() as AddressInfo;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  logger.info({ port, role: config.role, pubsub: pubsub.kind, embedded: Boolean(embedded) }, 'API listening');
+  logger.info(
+    { port, role: config.role, pubsub: pubsub.kind, embedded: Boolean(embedded) },
+    'API listening',
+  );
   console.log(`\nGraphiQL:     http://${shownHost}:${port}/graphql`);
-  console.log(`Subscriptions: graphql-sse at http://${shownHost}:${port}/graphql/stream, graphql-ws at ws://${shownHost}:${port}/graphql, multipart on /graphql`);
-  if (embedded && adminApiKey) console.log(`Admin API key: ${adminApiKey}  (kept in ${config.dataDir}/admin-api-key)\n`);
+  console.log(
+    `Subscriptions: graphql-sse at http://${shownHost}:${port}/graphql/stream, graphql-ws at ws://${shownHost}:${port}/graphql, multipart on /graphql`,
+  );
+  if (embedded && adminApiKey)
+    console.log(`Admin API key: ${adminApiKey}  (kept in ${config.dataDir}/admin-api-key)\n`);
   stops.push(async () => {
     app.drain();
     app.close();
@@ -115,13 +153,22 @@ async function listen(server: Server, app: App, config: Config, services: Servic
       server.close(() => resolve());
       // Event streams never end by themselves: close idle keep-alives now, the rest after the grace period.
       server.closeIdleConnections();
-      setTimeout(() => server.closeAllConnections(), Math.min(config.shutdownTimeoutMs, 2_000)).unref();
+      setTimeout(
+        () => server.closeAllConnections(),
+        Math.min(config.shutdownTimeoutMs, 2_000),
+      ).unref();
     });
   });
 }
 
 /** The worker; with the API in this process its metrics join the API's, alone it serves its own probes. */
-async function startWorkerRole(config: Config, services: Services, registry: Registry | undefined, stops: Stop[], stopping: () => boolean): Promise<void> {
+async function startWorkerRole(
+  config: Config,
+  services: Services,
+  registry: Registry | undefined,
+  stops: Stop[],
+  stopping: () => boolean,
+): Promise<void> {
   const metricsRegistry = registry ?? createMetricsRegistry();
   const worker = await startServiceWorker({
     tasks: config.tasks,
@@ -132,8 +179,14 @@ async function startWorkerRole(config: Config, services: Services, registry: Reg
   const probes =
     registry || config.workerHttpPort === undefined
       ? undefined
-      : await serveWorkerProbes({ port: config.workerHttpPort, host: config.host, registry: metricsRegistry, stopping });
-  if (probes) logger.info({ port: probes.port }, 'worker probes listening (/health, /ready, /metrics)');
+      : await serveWorkerProbes({
+          port: config.workerHttpPort,
+          host: config.host,
+          registry: metricsRegistry,
+          stopping,
+        });
+  if (probes)
+    logger.info({ port: probes.port }, 'worker probes listening (/health, /ready, /metrics)');
   stops.push(async () => {
     await worker.stop(config.shutdownTimeoutMs / 2);
     // After the worker: /ready answers 503 while it drains.
@@ -150,16 +203,23 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   const pubsub = createPubSub(config.redisUrl, config.pubsubPrefix);
   stops.push(() => pubsub.close());
   if (config.redisUrl && !(await pubsub.ping())) {
-    throw new StartupError(`cannot reach Redis at ${redactUrl(config.redisUrl)} (REDIS_URL): is it running? Unset REDIS_URL for in-process pub/sub`);
+    throw new StartupError(
+      `cannot reach Redis at ${redactUrl(config.redisUrl)} (REDIS_URL): is it running? Unset REDIS_URL for in-process pub/sub`,
+    );
   }
   const webhooks = checkedWebhookSettings(config.webhooks);
   // Text provider, LLM planner and the plan rate limit (shared through Redis when set).
-  const topicSettings = await createTopicSettings({ reports: config.reports, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix });
+  const topicSettings = await createTopicSettings({
+    reports: config.reports,
+    redisUrl: config.redisUrl,
+    keyPrefix: config.pubsubPrefix,
+  });
   stops.push(() => closeTopicSettings(topicSettings));
   const registry = serviceTaskRegistry({ topicSettings, webhooks });
   const services: Services = { pubsub, topicSettings, webhooks, registry, adminApiKey, embedded };
   const app = config.role === 'worker' ? undefined : createApi(config, services);
-  if (config.role !== 'api') await startWorkerRole(config, services, app?.metricsRegistry, stops, stopping);
+  if (config.role !== 'api')
+    await startWorkerRole(config, services, app?.metricsRegistry, stops, stopping);
   if (app && server) await listen(server, app, config, services, stops);
 }
 
@@ -170,7 +230,8 @@ async function main(): Promise<void> {
   // What was started, in order; stopped in the reverse order.
   const stops: Stop[] = [];
   const stopAll = async () => {
-    for (const stop of stops.splice(0).reverse()) await stop().catch((err) => logger.error({ err }, 'error during shutdown'));
+    for (const stop of stops.splice(0).reverse())
+      await stop().catch((err) => logger.error({ err }, 'error during shutdown'));
   };
   let stopping = false;
   // SIGINT (Ctrl+C, which a terminal sends to the whole process group) and SIGTERM: the same graceful stop.

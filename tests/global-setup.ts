@@ -28,7 +28,8 @@ export default async function setup(project: TestProject) {
   project.provide('redisUrl', process.env.REDIS_URL ?? null);
   if (!process.env.REDIS_URL) {
     // CI sets REQUIRE_REDIS: there, a skipped Redis test would be a silent hole.
-    if (process.env.REQUIRE_REDIS === '1') throw new Error('REQUIRE_REDIS=1 but REDIS_URL is not set');
+    if (process.env.REQUIRE_REDIS === '1')
+      throw new Error('REQUIRE_REDIS=1 but REDIS_URL is not set');
     console.log('REDIS_URL is not set: the Redis variants of the tests are skipped');
   }
   return async () => {

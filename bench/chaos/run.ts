@@ -39,15 +39,26 @@ function freePort(): Promise<number> {
 }
 
 /** A child process, resolved once a line of its output matches `ready`. */
-function start(command: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+function start(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<ChildProcess> {
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (ready.test(output)) resolve(child);
     });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)),
+    );
   });
 }
 
@@ -59,38 +70,82 @@ interface Kill {
 }
 
 /** Sample tasks followed through the API: each subscriber must see every sequence, in order, to the end. */
-function followThroughApi(apiPort: number, ids: string[]): { seen: Map<string, number[]>; done: Promise<unknown>; close(): void } {
+function followThroughApi(
+  apiPort: number,
+  ids: string[],
+): { seen: Map<string, number[]>; done: Promise<unknown>; close(): void } {
   const seen = new Map<string, number[]>();
-  const sse = createClient({ url: `http://127.0.0.1:${apiPort}/graphql/stream`, headers: { authorization: `Bearer ${ADMIN_KEY}` }, retryAttempts: 20 });
+  const sse = createClient({
+    url: `http://127.0.0.1:${apiPort}/graphql/stream`,
+    headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    retryAttempts: 20,
+  });
   const followed = ids.slice(0, SUBSCRIBERS).map(
     (id) =>
       new Promise<void>((resolve) => {
         const sequences: number[] = [];
         seen.set(id, sequences);
         sse.subscribe<{ taskProgress: { sequence: number } }>(
-          { query: 'subscription($id: ID!) { taskProgress(taskId: $id, afterSequence: 0) { sequence status } }', variables: { id: toGlobalId('Task', id) } },
-          { next: (result) => result.data && sequences.push(result.data.taskProgress.sequence), error: () => resolve(), complete: () => resolve() },
+          {
+            query:
+              'subscription($id: ID!) { taskProgress(taskId: $id, afterSequence: 0) { sequence status } }',
+            variables: { id: toGlobalId('Task', id) },
+          },
+          {
+            next: (result) => result.data && sequences.push(result.data.taskProgress.sequence),
+            error: () => resolve(),
+            complete: () => resolve(),
+          },
         );
       }),
   );
-  return { seen, done: Promise.race([Promise.all(followed), sleep(10_000)]), close: () => sse.dispose() };
+  return {
+    seen,
+    done: Promise.race([Promise.all(followed), sleep(10_000)]),
+    close: () => sse.dispose(),
+  };
 }
 
 /** The processes under test, and how to kill, replace and stop them. */
 async function startCluster(databaseUrl: string) {
   const redisPort = await freePort();
-  const startRedis = () => start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /Ready to accept/);
+  const startRedis = () =>
+    start(
+      'redis-server',
+      ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {},
+      /Ready to accept/,
+    );
   let redis = await startRedis();
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
-  const env = { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl, ADMIN_API_KEY: ADMIN_KEY, TASK_LEASE_MS: String(LEASE_MS), TASK_POLL_MS: '500', PUBSUB_PREFIX: 'chaos:' };
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    ADMIN_API_KEY: ADMIN_KEY,
+    TASK_LEASE_MS: String(LEASE_MS),
+    TASK_POLL_MS: '500',
+    PUBSUB_PREFIX: 'chaos:',
+  };
   const children = new Set<ChildProcess>();
   const spawnWorker = async () => {
-    const worker = await start(process.execPath, ['--import', 'tsx', 'bench/chaos/worker.ts'], { ...env, WORKER_CONCURRENCY: '4' }, /^ready /m);
+    const worker = await start(
+      process.execPath,
+      ['--import', 'tsx', 'bench/chaos/worker.ts'],
+      { ...env, WORKER_CONCURRENCY: '4' },
+      /^ready /m,
+    );
     children.add(worker);
     return worker;
   };
   const apiPort = await freePort();
-  children.add(await start(process.execPath, ['scripts/start.mjs'], { ...env, ROLE: 'api', PORT: String(apiPort) }, /GraphiQL/));
+  children.add(
+    await start(
+      process.execPath,
+      ['scripts/start.mjs'],
+      { ...env, ROLE: 'api', PORT: String(apiPort) },
+      /GraphiQL/,
+    ),
+  );
   const workers = await Promise.all(Array.from({ length: WORKERS }, spawnWorker));
   return {
     redisUrl,
@@ -98,7 +153,10 @@ async function startCluster(databaseUrl: string) {
     /** SIGKILLs a random worker (saying which tasks it was running) and starts another. */
     async killWorker(): Promise<Kill> {
       const victim = workers.splice(Math.floor(Math.random() * workers.length), 1)[0]!;
-      const running = await db().task.findMany({ where: { status: 'RUNNING', lockedBy: { contains: `:${victim.pid}:` } }, select: { id: true } });
+      const running = await db().task.findMany({
+        where: { status: 'RUNNING', lockedBy: { contains: `:${victim.pid}:` } },
+        select: { id: true },
+      });
       victim.kill('SIGKILL');
       children.delete(victim);
       const kill = { at: new Date(), taskIds: running.map((task) => task.id) };
@@ -125,17 +183,25 @@ export async function runChaos(): Promise<boolean> {
   try {
     const { agentId, ownerId } = await benchAgent();
     const agentRowId = Buffer.from(agentId, 'base64').toString().split(':')[1]!;
-    heading(`chaos (${TASKS} tasks, 1 API + ${WORKERS} workers, a worker SIGKILLed every ${KILL_EVERY_MS} ms, Redis SIGKILLed once, lease ${LEASE_MS} ms)`);
+    heading(
+      `chaos (${TASKS} tasks, 1 API + ${WORKERS} workers, a worker SIGKILLed every ${KILL_EVERY_MS} ms, Redis SIGKILLed once, lease ${LEASE_MS} ms)`,
+    );
     const ids: string[] = [];
     for (let i = 0; i < TASKS; i++) {
-      const { task } = await enqueue(chaosStep, { payload: { agentId: agentRowId, ms: 200 + ((i * 37) % 400) }, ownerId }, { pubsub });
+      const { task } = await enqueue(
+        chaosStep,
+        { payload: { agentId: agentRowId, ms: 200 + ((i * 37) % 400) }, ownerId },
+        { pubsub },
+      );
       ids.push(task.id);
     }
     const followers = followThroughApi(cluster.apiPort, ids);
     const kills: Kill[] = [];
     const deadline = Date.now() + DEADLINE_S * 1_000;
     for (;;) {
-      const open = await db().task.count({ where: { id: { in: ids }, status: { notIn: TERMINAL as never } } });
+      const open = await db().task.count({
+        where: { id: { in: ids }, status: { notIn: TERMINAL as never } },
+      });
       if (open === 0 || Date.now() > deadline) break;
       await sleep(KILL_EVERY_MS);
       kills.push(await cluster.killWorker());
@@ -153,7 +219,10 @@ export async function runChaos(): Promise<boolean> {
 }
 
 async function report(ids: string[], kills: Kill[], seen: Map<string, number[]>): Promise<boolean> {
-  const rows = await db().task.findMany({ where: { id: { in: ids } }, select: { id: true, status: true, attempts: true, lastSequence: true } });
+  const rows = await db().task.findMany({
+    where: { id: { in: ids } },
+    select: { id: true, status: true, attempts: true, lastSequence: true },
+  });
   const lost = ids.length - rows.length;
   const stuck = rows.filter((row) => !TERMINAL.includes(row.status)).length;
   const twice = await db().$queryRaw<Array<{ n: bigint }>>`
@@ -172,7 +241,11 @@ async function report(ids: string[], kills: Kill[], seen: Map<string, number[]>)
   const reruns: number[] = [];
   for (const kill of kills) {
     for (const taskId of kill.taskIds) {
-      const after = await db().taskEvent.findMany({ where: { taskId, at: { gt: kill.at } }, orderBy: { sequence: 'asc' }, select: { at: true, message: true } });
+      const after = await db().taskEvent.findMany({
+        where: { taskId, at: { gt: kill.at } },
+        orderBy: { sequence: 'asc' },
+        select: { at: true, message: true },
+      });
       const reclaimed = after.find((event) => event.message?.startsWith('lease expired'));
       const rerun = after.find((event) => event.message?.startsWith('attempt '));
       if (reclaimed) reclaims.push(reclaimed.at.getTime() - kill.at.getTime());
@@ -181,16 +254,34 @@ async function report(ids: string[], kills: Kill[], seen: Map<string, number[]>)
   }
   const caught = kills.reduce((n, kill) => n + kill.taskIds.length, 0);
   const completed = rows.filter((row) => row.status === 'COMPLETED').length;
-  line('kills', `${kills.length} worker SIGKILLs caught ${caught} running tasks; Redis SIGKILLed and restarted once`);
-  line('tasks', `${ids.length} enqueued, ${completed} COMPLETED, ${rows.filter((row) => row.attempts > 1).length} needed more than one attempt`);
+  line(
+    'kills',
+    `${kills.length} worker SIGKILLs caught ${caught} running tasks; Redis SIGKILLed and restarted once`,
+  );
+  line(
+    'tasks',
+    `${ids.length} enqueued, ${completed} COMPLETED, ${rows.filter((row) => row.attempts > 1).length} needed more than one attempt`,
+  );
   const maxRerun = reruns.length ? Math.max(...reruns) : 0;
   const checks: Array<[string, number, boolean]> = [
     ['tasks lost', lost, lost === 0],
     ['tasks stuck (not finished by the deadline)', stuck, stuck === 0],
-    ['tasks run twice (two COMPLETED, or two history entries)', Number(twice[0]!.n) + Number(histories[0]!.n), Number(twice[0]!.n) + Number(histories[0]!.n) === 0],
+    [
+      'tasks run twice (two COMPLETED, or two history entries)',
+      Number(twice[0]!.n) + Number(histories[0]!.n),
+      Number(twice[0]!.n) + Number(histories[0]!.n) === 0,
+    ],
     ['tasks with event-log gaps', Number(gaps[0]!.n), Number(gaps[0]!.n) === 0],
-    [`subscribers (of ${seen.size}) that missed or repeated a sequence`, subscriberGaps, subscriberGaps === 0],
-    [`slowest kill → rerun, ms (target <= 2 x ${LEASE_MS})`, Math.round(maxRerun), maxRerun <= 2 * LEASE_MS],
+    [
+      `subscribers (of ${seen.size}) that missed or repeated a sequence`,
+      subscriberGaps,
+      subscriberGaps === 0,
+    ],
+    [
+      `slowest kill → rerun, ms (target <= 2 x ${LEASE_MS})`,
+      Math.round(maxRerun),
+      maxRerun <= 2 * LEASE_MS,
+    ],
   ];
   if (reclaims.length) line('kill → reclaim', formatSummary(summarize(reclaims)));
   if (reruns.length) line('kill → rerun', formatSummary(summarize(reruns)));

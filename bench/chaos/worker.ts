@@ -11,7 +11,11 @@ const config = loadConfig({ ...process.env, ROLE: 'worker' });
 connectDatabase(config.databaseUrl!, { poolSize: 5 });
 const pubsub = createPubSub(config.redisUrl, config.pubsubPrefix);
 const service = await benchService([chaosStepTask]);
-const worker = await startServiceWorker({ tasks: config.tasks, pubsub, registry: service.registry });
+const worker = await startServiceWorker({
+  tasks: config.tasks,
+  pubsub,
+  registry: service.registry,
+});
 console.log(`ready ${worker.id}`);
 process.on('SIGTERM', async () => {
   await worker.stop(1_000);

@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 export const CRANFIELD_SOURCE = {
   repository: 'https://github.com/xyxxyyxy/cranvectors',
   commit: '78c84cb834dfa003715b9a7c091548a49682bf86',
-  licence: 'GPL-3.0 (the LICENSE of the repository it is taken from); the collection itself is distributed for research by the University of Glasgow IR group (http://ir.dcs.gla.ac.uk/resources/test_collections/cran/)',
+  licence:
+    'GPL-3.0 (the LICENSE of the repository it is taken from); the collection itself is distributed for research by the University of Glasgow IR group (http://ir.dcs.gla.ac.uk/resources/test_collections/cran/)',
   sha256: {
     'cran.all.1400': '1ff6a3982db4ae6318262fd6b4ccaadaf79521e2a877204c350cf04ec9f1a6ad',
     'cran.qry': '7071f9ccf6af1361f87b7c4d39e5fd647f22e1c43eca1e9f7eb862e000708c96',
@@ -48,10 +49,14 @@ export function collectionDir(): string {
   return path.join(os.homedir(), '.cache/agent-growth/eval/cranfield');
 }
 
-async function readChecked(dir: string, name: keyof typeof CRANFIELD_SOURCE.sha256): Promise<string> {
+async function readChecked(
+  dir: string,
+  name: keyof typeof CRANFIELD_SOURCE.sha256,
+): Promise<string> {
   const bytes = await readFile(path.join(dir, name));
   const digest = createHash('sha256').update(bytes).digest('hex');
-  if (digest !== CRANFIELD_SOURCE.sha256[name]) throw new Error(`${name} in ${dir} is not the expected file (sha256 ${digest})`);
+  if (digest !== CRANFIELD_SOURCE.sha256[name])
+    throw new Error(`${name} in ${dir} is not the expected file (sha256 ${digest})`);
   return bytes.toString('latin1');
 }
 
@@ -75,10 +80,21 @@ function records(text: string): Array<{ id: string; fields: Record<string, strin
 }
 
 export async function loadCranfield(dir = collectionDir()): Promise<Collection> {
-  const [all, qry, qrel] = await Promise.all([readChecked(dir, 'cran.all.1400'), readChecked(dir, 'cran.qry'), readChecked(dir, 'cranqrel')]);
-  const documents = records(all).map((r) => ({ id: r.id, title: (r.fields.T ?? '').replace(/\s+/g, ' ').trim(), text: (r.fields.W ?? '').trim() }));
+  const [all, qry, qrel] = await Promise.all([
+    readChecked(dir, 'cran.all.1400'),
+    readChecked(dir, 'cran.qry'),
+    readChecked(dir, 'cranqrel'),
+  ]);
+  const documents = records(all).map((r) => ({
+    id: r.id,
+    title: (r.fields.T ?? '').replace(/\s+/g, ' ').trim(),
+    text: (r.fields.W ?? '').trim(),
+  }));
   // The judgements number the questions 1..225 in file order (cran.qry's own numbers skip).
-  const queries = records(qry).map((r, index) => ({ id: String(index + 1), text: (r.fields.W ?? '').replace(/\s+/g, ' ').trim() }));
+  const queries = records(qry).map((r, index) => ({
+    id: String(index + 1),
+    text: (r.fields.W ?? '').replace(/\s+/g, ' ').trim(),
+  }));
   const judgements = new Map<string, Map<string, number>>();
   for (const line of qrel.split('\n')) {
     const [query, document, code] = line.trim().split(/\s+/);

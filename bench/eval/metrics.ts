@@ -3,7 +3,8 @@
 export type Judged = Map<string, number>;
 
 export function ndcgAt(k: number, ranked: readonly string[], judged: Judged): number {
-  const dcg = (gains: number[]) => gains.reduce((sum, gain, i) => sum + (2 ** gain - 1) / Math.log2(i + 2), 0);
+  const dcg = (gains: number[]) =>
+    gains.reduce((sum, gain, i) => sum + (2 ** gain - 1) / Math.log2(i + 2), 0);
   const ideal = dcg([...judged.values()].sort((a, b) => b - a).slice(0, k));
   return ideal === 0 ? 0 : dcg(ranked.slice(0, k).map((id) => judged.get(id) ?? 0)) / ideal;
 }
@@ -36,7 +37,8 @@ export interface Scores {
 }
 
 export function meanScores(runs: Array<{ ranked: readonly string[]; judged: Judged }>): Scores {
-  const mean = (f: (ranked: readonly string[], judged: Judged) => number) => runs.reduce((sum, run) => sum + f(run.ranked, run.judged), 0) / runs.length;
+  const mean = (f: (ranked: readonly string[], judged: Judged) => number) =>
+    runs.reduce((sum, run) => sum + f(run.ranked, run.judged), 0) / runs.length;
   return {
     ndcg10: mean((r, j) => ndcgAt(10, r, j)),
     p10: mean((r, j) => precisionAt(10, r, j)),

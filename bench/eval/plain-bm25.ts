@@ -5,7 +5,11 @@
 const K1 = 1.2;
 const B = 0.75;
 
-const tokens = (text: string) => text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+const tokens = (text: string) =>
+  text
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
 
 export class PlainBm25 {
   private readonly frequencies: Array<Map<string, number>>;
@@ -17,10 +21,13 @@ export class PlainBm25 {
     this.frequencies = documents.map((doc) => {
       const counts = new Map<string, number>();
       for (const token of tokens(doc.text)) counts.set(token, (counts.get(token) ?? 0) + 1);
-      for (const token of counts.keys()) this.documentFrequency.set(token, (this.documentFrequency.get(token) ?? 0) + 1);
+      for (const token of counts.keys())
+        this.documentFrequency.set(token, (this.documentFrequency.get(token) ?? 0) + 1);
       return counts;
     });
-    this.lengths = this.frequencies.map((counts) => [...counts.values()].reduce((a, b) => a + b, 0));
+    this.lengths = this.frequencies.map((counts) =>
+      [...counts.values()].reduce((a, b) => a + b, 0),
+    );
     this.averageLength = this.lengths.reduce((a, b) => a + b, 0) / documents.length;
   }
 
@@ -34,7 +41,8 @@ export class PlainBm25 {
         if (!tf) continue;
         const df = this.documentFrequency.get(token)!;
         const idf = Math.log(1 + (n - df + 0.5) / (df + 0.5));
-        score += (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.lengths[i]!) / this.averageLength));
+        score +=
+          (idf * tf * (K1 + 1)) / (tf + K1 * (1 - B + (B * this.lengths[i]!) / this.averageLength));
       }
       return { id: doc.id, score };
     });

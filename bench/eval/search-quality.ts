@@ -17,55 +17,100 @@ const HITS = 100;
 const INGEST_BATCH = 500;
 
 /** What both searches index: the abstract (two of the 1,400 are empty: their title, else a marker). */
-const contentOf = (doc: { id: string; title: string; text: string }) => doc.text || doc.title || `(document ${doc.id} has no text)`;
+const contentOf = (doc: { id: string; title: string; text: string }) =>
+  doc.text || doc.title || `(document ${doc.id} has no text)`;
 
 type App = Awaited<ReturnType<typeof createBenchApp>>['app'];
 
 /** The collection as a one-node taxonomy and an agent scoped to it; document id → Cranfield id. */
 async function load(app: App, collection: Collection) {
   const version = `cranfield-${Date.now()}`;
-  const taxonomy = await gql<any>(app, 'mutation($input: CreateTaxonomyInput!) { createTaxonomy(input: $input) { nodes { id } } }', {
-    input: { version, name: 'Cranfield', nodes: [{ key: 'aero', label: 'Aeronautics' }] },
-  });
+  const taxonomy = await gql<any>(
+    app,
+    'mutation($input: CreateTaxonomyInput!) { createTaxonomy(input: $input) { nodes { id } } }',
+    {
+      input: { version, name: 'Cranfield', nodes: [{ key: 'aero', label: 'Aeronautics' }] },
+    },
+  );
   const nodeId = taxonomy.data.createTaxonomy.nodes[0].id;
   const cranfieldId = new Map<string, string>();
   for (let start = 0; start < collection.documents.length; start += INGEST_BATCH) {
     const batch = collection.documents.slice(start, start + INGEST_BATCH);
-    const ingested = await gql<any>(app, 'mutation($v: String!, $d: [DocumentInput!]!) { ingestDocuments(taxonomyVersion: $v, documents: $d) { documentIds } }', {
-      v: version,
-      d: batch.map((doc) => ({ title: doc.title || `Cranfield ${doc.id}`, content: contentOf(doc), taxonomyNodeIds: [nodeId], source: `cranfield:${doc.id}` })),
-    });
-    ingested.data.ingestDocuments.documentIds.forEach((id: string, i: number) => cranfieldId.set(id, batch[i]!.id));
+    const ingested = await gql<any>(
+      app,
+      'mutation($v: String!, $d: [DocumentInput!]!) { ingestDocuments(taxonomyVersion: $v, documents: $d) { documentIds } }',
+      {
+        v: version,
+        d: batch.map((doc) => ({
+          title: doc.title || `Cranfield ${doc.id}`,
+          content: contentOf(doc),
+          taxonomyNodeIds: [nodeId],
+          source: `cranfield:${doc.id}`,
+        })),
+      },
+    );
+    ingested.data.ingestDocuments.documentIds.forEach((id: string, i: number) =>
+      cranfieldId.set(id, batch[i]!.id),
+    );
   }
-  const agent = await gql<any>(app, 'mutation($input: CreateAgentInput!) { createAgentFromTaxonomy(input: $input) { id } }', {
-    input: { name: 'Cranfield agent', taxonomyVersion: version, taxonomyNodeIds: [nodeId] },
-  });
+  const agent = await gql<any>(
+    app,
+    'mutation($input: CreateAgentInput!) { createAgentFromTaxonomy(input: $input) { id } }',
+    {
+      input: { name: 'Cranfield agent', taxonomyVersion: version, taxonomyNodeIds: [nodeId] },
+    },
+  );
   return { agentId: agent.data.createAgentFromTaxonomy.id as string, cranfieldId };
 }
 
 /** Documents in the order their best chunk ranks. */
-async function askAgent(app: App, agentId: string, question: string, cranfieldId: Map<string, string>): Promise<string[]> {
-  const result = await gql<any>(app, 'query($a: ID!, $q: String!, $k: Int) { queryAgent(agentId: $a, query: $q, topK: $k) { hits { documentId } } }', {
-    a: agentId,
-    q: question,
-    k: HITS,
-  });
-  return [...new Set(result.data.queryAgent.hits.map((hit: { documentId: string }) => cranfieldId.get(hit.documentId)!))] as string[];
+async function askAgent(
+  app: App,
+  agentId: string,
+  question: string,
+  cranfieldId: Map<string, string>,
+): Promise<string[]> {
+  const result = await gql<any>(
+    app,
+    'query($a: ID!, $q: String!, $k: Int) { queryAgent(agentId: $a, query: $q, topK: $k) { hits { documentId } } }',
+    {
+      a: agentId,
+      q: question,
+      k: HITS,
+    },
+  );
+  return [
+    ...new Set(
+      result.data.queryAgent.hits.map((hit: { documentId: string }) =>
+        cranfieldId.get(hit.documentId)!,
+      ),
+    ),
+  ] as string[];
 }
 
 const format = (scores: Scores) =>
   `nDCG@10 ${scores.ndcg10.toFixed(4)}  P@10 ${scores.p10.toFixed(4)}  MAP@100 ${scores.map100.toFixed(4)}  hit@3 ${scores.hit3.toFixed(4)}`;
 
-async function evaluate(collection: Collection, queryCount: number): Promise<{ ours: Scores; plain: Scores }> {
+async function evaluate(
+  collection: Collection,
+  queryCount: number,
+): Promise<{ ours: Scores; plain: Scores }> {
   const database = await openFreshBenchDatabase('agent_growth_eval');
   connectDatabase(database.url);
   const { app, close } = await createBenchApp();
   try {
     const started = performance.now();
     const { agentId, cranfieldId } = await load(app, collection);
-    line('loaded', `${collection.documents.length} documents through ingestDocuments in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    const plain = new PlainBm25(collection.documents.map((doc) => ({ id: doc.id, text: contentOf(doc) })));
-    const queries = collection.queries.slice(0, queryCount).filter((q) => collection.judgements.has(q.id));
+    line(
+      'loaded',
+      `${collection.documents.length} documents through ingestDocuments in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    const plain = new PlainBm25(
+      collection.documents.map((doc) => ({ id: doc.id, text: contentOf(doc) })),
+    );
+    const queries = collection.queries
+      .slice(0, queryCount)
+      .filter((q) => collection.judgements.has(q.id));
     const ours: Array<{ ranked: string[]; judged: Judged }> = [];
     const baseline: Array<{ ranked: string[]; judged: Judged }> = [];
     for (const query of queries) {
@@ -87,21 +132,36 @@ async function main(): Promise<void> {
   const queryCount = queriesArg > 0 ? Number(process.argv[queriesArg + 1]) : Infinity;
   heading('search quality: Cranfield (1,400 abstracts, 225 questions, graded judgements)');
   const dir = collectionDir();
-  if (!(await access(dir).then(() => true, () => false))) {
-    console.error(`The Cranfield collection is not in ${dir} (SEARCH_EVAL_DIR): see bench/eval/README.md for where to get it.`);
+  if (
+    !(await access(dir).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    console.error(
+      `The Cranfield collection is not in ${dir} (SEARCH_EVAL_DIR): see bench/eval/README.md for where to get it.`,
+    );
     process.exit(2);
   }
-  line('collection', `${dir} (${CRANFIELD_SOURCE.repository} @ ${CRANFIELD_SOURCE.commit.slice(0, 7)}, checked by sha256)`);
+  line(
+    'collection',
+    `${dir} (${CRANFIELD_SOURCE.repository} @ ${CRANFIELD_SOURCE.commit.slice(0, 7)}, checked by sha256)`,
+  );
   const { ours, plain } = await evaluate(await loadCranfield(dir), queryCount);
   line('queryAgent (BM25 in PostgreSQL)', format(ours));
   line('plain BM25 (same run, same documents)', format(plain));
   const ratio = ours.ndcg10 / plain.ndcg10;
   const checks = [
-    { label: `nDCG@10 / plain BM25 >= ${TARGETS.ndcgRatio}`, value: ratio, met: ratio >= TARGETS.ndcgRatio },
+    {
+      label: `nDCG@10 / plain BM25 >= ${TARGETS.ndcgRatio}`,
+      value: ratio,
+      met: ratio >= TARGETS.ndcgRatio,
+    },
     { label: `hit@3 >= ${TARGETS.hit3}`, value: ours.hit3, met: ours.hit3 >= TARGETS.hit3 },
   ];
   heading('targets');
-  for (const check of checks) line(check.label, `${check.met ? 'MET   ' : 'MISSED'} ${check.value.toFixed(4)}`);
+  for (const check of checks)
+    line(check.label, `${check.met ? 'MET   ' : 'MISSED'} ${check.value.toFixed(4)}`);
   if (checks.some((check) => !check.met)) process.exitCode = 1;
 }
 

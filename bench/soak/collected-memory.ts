@@ -11,7 +11,9 @@ export interface CollectedMemory {
 
 /** The inspector's WebSocket URL for the process listening on that port. */
 async function debuggerUrl(port: number): Promise<string> {
-  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{ webSocketDebuggerUrl: string }>;
+  const targets = (await (await fetch(`http://127.0.0.1:${port}/json/list`)).json()) as Array<{
+    webSocketDebuggerUrl: string;
+  }>;
   return targets[0]!.webSocketDebuggerUrl;
 }
 
@@ -34,8 +36,14 @@ export async function openInspector(port: number) {
     /** A full collection, then process.memoryUsage(). */
     async collectedMemory(): Promise<CollectedMemory> {
       await call('HeapProfiler.collectGarbage');
-      const evaluated = await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
-      const usage = JSON.parse(evaluated.result.value as string) as { rss: number; heapUsed: number };
+      const evaluated = await call('Runtime.evaluate', {
+        expression: 'JSON.stringify(process.memoryUsage())',
+        returnByValue: true,
+      });
+      const usage = JSON.parse(evaluated.result.value as string) as {
+        rss: number;
+        heapUsed: number;
+      };
       return { rssMb: usage.rss / 2 ** 20, heapUsedMb: usage.heapUsed / 2 ** 20 };
     },
     close: () => socket.close(),

@@ -37,19 +37,31 @@ function freePort(): Promise<number> {
   });
 }
 
-function start(command: string, args: string[], env: Record<string, string>, ready: RegExp): Promise<ChildProcess> {
-  const child = spawn(command, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+function start(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: RegExp,
+): Promise<ChildProcess> {
+  const child = spawn(command, args, {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'error', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (ready.test(output)) resolve(child);
     });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)),
+    );
   });
 }
 
-const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const rssMb = (pid: number) =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 /** Least-squares slope of (t, y), per unit of t. */
 function slope(points: Array<[number, number]>): number {
@@ -63,24 +75,54 @@ function slope(points: Array<[number, number]>): number {
 
 const HEADERS = { authorization: `Bearer ${ADMIN_KEY}` };
 
-async function post<T>(url: string, query: string, variables: Record<string, unknown>): Promise<T & { errors?: unknown }> {
-  const response = await fetch(url, { method: 'POST', headers: { ...HEADERS, 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+async function post<T>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+): Promise<T & { errors?: unknown }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { ...HEADERS, 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
   return (await response.json()) as T & { errors?: unknown };
 }
 
 /** A private Redis, the API and a worker; `stop` kills them. */
 async function startServices(databaseUrl: string) {
   const redisPort = await freePort();
-  const redis = await start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /Ready to accept/);
-  const env = { DATABASE_URL: databaseUrl, REDIS_URL: `redis://127.0.0.1:${redisPort}`, ADMIN_API_KEY: ADMIN_KEY, PUBSUB_PREFIX: 'soak:' };
+  const redis = await start(
+    'redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {},
+    /Ready to accept/,
+  );
+  const env = {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    ADMIN_API_KEY: ADMIN_KEY,
+    PUBSUB_PREFIX: 'soak:',
+  };
   const children: ChildProcess[] = [redis];
   const stop = () => children.forEach((child) => child.kill('SIGKILL'));
   try {
     const port = await freePort();
     const inspectPort = await freePort();
-    const api = await start(process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, 'scripts/start.mjs'], { ...env, ROLE: 'api', PORT: String(port) }, /GraphiQL/);
+    const api = await start(
+      process.execPath,
+      [`--inspect=127.0.0.1:${inspectPort}`, 'scripts/start.mjs'],
+      { ...env, ROLE: 'api', PORT: String(port) },
+      /GraphiQL/,
+    );
     children.push(api);
-    children.push(await start(process.execPath, ['scripts/start.mjs'], { ...env, ROLE: 'worker', LOG_LEVEL: 'info' }, /worker started/));
+    children.push(
+      await start(
+        process.execPath,
+        ['scripts/start.mjs'],
+        { ...env, ROLE: 'worker', LOG_LEVEL: 'info' },
+        /worker started/,
+      ),
+    );
     return { url: `http://127.0.0.1:${port}/graphql`, apiPid: api.pid!, inspectPort, stop };
   } catch (error) {
     stop();
@@ -92,7 +134,11 @@ async function makeAgents(url: string): Promise<string[]> {
   const first = await benchAgent();
   const agents = [first.agentId];
   for (let i = 1; i < AGENTS; i++) {
-    const cloned = await post<{ data: { cloneAgent: { id: string } } }>(url, 'mutation($id: ID!) { cloneAgent(id: $id) { id } }', { id: first.agentId });
+    const cloned = await post<{ data: { cloneAgent: { id: string } } }>(
+      url,
+      'mutation($id: ID!) { cloneAgent(id: $id) { id } }',
+      { id: first.agentId },
+    );
     agents.push(cloned.data.cloneAgent.id);
   }
   return agents;
@@ -110,15 +156,35 @@ function subscribeAll(url: string, agents: string[], startedAt: number) {
   // Headers as a function: the client writes its stream token into a headers object, which
   // clients must not share.
   const headers = () => ({ ...HEADERS });
-  const single = Array.from({ length: Math.ceil(SUBSCRIPTIONS / 2 / 100) }, () => createClient({ url: `${url}/stream`, headers, singleConnection: true, retryAttempts: 5 }));
-  const distinct = createClient({ url: `${url}/stream`, headers, singleConnection: false, retryAttempts: 5 });
-  const stats = { latencies: [] as Array<[number, number]>, errors: 0, received: 0, subscribers: [] as Subscriber[] };
+  const single = Array.from({ length: Math.ceil(SUBSCRIPTIONS / 2 / 100) }, () =>
+    createClient({ url: `${url}/stream`, headers, singleConnection: true, retryAttempts: 5 }),
+  );
+  const distinct = createClient({
+    url: `${url}/stream`,
+    headers,
+    singleConnection: false,
+    retryAttempts: 5,
+  });
+  const stats = {
+    latencies: [] as Array<[number, number]>,
+    errors: 0,
+    received: 0,
+    subscribers: [] as Subscriber[],
+  };
   for (let i = 0; i < SUBSCRIPTIONS; i++) {
-    const mine: Subscriber = { agent: i % AGENTS, seq: -1, mode: i % 2 === 0 ? 'single' : 'distinct', ended: false };
+    const mine: Subscriber = {
+      agent: i % AGENTS,
+      seq: -1,
+      mode: i % 2 === 0 ? 'single' : 'distinct',
+      ended: false,
+    };
     stats.subscribers.push(mine);
     const client: Client<boolean> = i % 2 === 0 ? single[Math.floor(i / 2 / 100)]! : distinct;
     client.subscribe<{ agentUpdated: { scopeDescription: string | null } }>(
-      { query: 'subscription($id: ID!) { agentUpdated(id: $id) { scopeDescription } }', variables: { id: agents[mine.agent] } },
+      {
+        query: 'subscription($id: ID!) { agentUpdated(id: $id) { scopeDescription } }',
+        variables: { id: agents[mine.agent] },
+      },
       {
         next: (result) => {
           if (result.errors) stats.errors++;
@@ -131,7 +197,10 @@ function subscribeAll(url: string, agents: string[], startedAt: number) {
         error: (error: unknown) => {
           stats.errors++;
           mine.ended = true;
-          if (stats.errors <= 3) console.error(`subscription error: ${error instanceof Error ? error.message : JSON.stringify(error)}`);
+          if (stats.errors <= 3)
+            console.error(
+              `subscription error: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+            );
         },
         complete: () => {
           mine.ended = true;
@@ -145,20 +214,39 @@ function subscribeAll(url: string, agents: string[], startedAt: number) {
 type Inspector = Awaited<ReturnType<typeof openInspector>>;
 
 /** Reads the API's memory after a full collection, in the background (the driver keeps its pace). */
-function sampleCollected(inspector: Inspector, at: number, into: Array<[number, CollectedMemory]>): void {
+function sampleCollected(
+  inspector: Inspector,
+  at: number,
+  into: Array<[number, CollectedMemory]>,
+): void {
   inspector.collectedMemory().then(
     (memory) => {
       into.push([at, memory]);
-      line(`t=${Math.round(at)} s after a full collection`, `API RSS ${memory.rssMb.toFixed(1)} MB, heap used ${memory.heapUsedMb.toFixed(1)} MB`);
+      line(
+        `t=${Math.round(at)} s after a full collection`,
+        `API RSS ${memory.rssMb.toFixed(1)} MB, heap used ${memory.heapUsedMb.toFixed(1)} MB`,
+      );
     },
     (error: unknown) => line('collected memory', `not read: ${String(error)}`),
   );
 }
 
 /** updateAgent at RATE per second for SECONDS, round robin over the agents; the API's RSS every 10 s, after a collection every minute. */
-async function drive(url: string, agents: string[], api: { pid: number; inspector: Inspector }, startedAt: number, progress: () => string) {
+async function drive(
+  url: string,
+  agents: string[],
+  api: { pid: number; inspector: Inspector },
+  startedAt: number,
+  progress: () => string,
+) {
   const sentSeq = new Array<number>(AGENTS).fill(-1);
-  const run = { sent: 0, mutationErrors: 0, sentSeq, rss: [] as Array<[number, number]>, collected: [] as Array<[number, CollectedMemory]> };
+  const run = {
+    sent: 0,
+    mutationErrors: 0,
+    sentSeq,
+    rss: [] as Array<[number, number]>,
+    collected: [] as Array<[number, CollectedMemory]>,
+  };
   const end = startedAt + SECONDS * 1_000;
   let nextRss = startedAt;
   while (Date.now() < end) {
@@ -168,40 +256,63 @@ async function drive(url: string, agents: string[], api: { pid: number; inspecto
       const at = (tick - startedAt) / 1_000;
       run.rss.push([at, mb]);
       line(`t=${Math.round(at)} s`, `API RSS ${mb.toFixed(1)} MB, ${progress()}`);
-      if (run.rss.length % 6 === 1 && run.rss.length > 1) sampleCollected(api.inspector, at, run.collected); // every sixth: each minute
+      if (run.rss.length % 6 === 1 && run.rss.length > 1)
+        sampleCollected(api.inspector, at, run.collected); // every sixth: each minute
       nextRss += 10_000;
     }
     const agent = run.sent % AGENTS;
     const seq = run.sent++;
     sentSeq[agent] = seq;
-    post(url, 'mutation($id: ID!, $d: String) { updateAgent(id: $id, input: { scopeDescription: $d }) { id } }', { id: agents[agent], d: `soak ${seq} ${Date.now()}` })
+    post(
+      url,
+      'mutation($id: ID!, $d: String) { updateAgent(id: $id, input: { scopeDescription: $d }) { id } }',
+      { id: agents[agent], d: `soak ${seq} ${Date.now()}` },
+    )
       .then((body) => body.errors && run.mutationErrors++)
       .catch(() => run.mutationErrors++);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1_000 / RATE - (Date.now() - tick))));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, 1_000 / RATE - (Date.now() - tick))),
+    );
   }
   return run;
 }
 
-function judge(stats: ReturnType<typeof subscribeAll>['stats'], run: Awaited<ReturnType<typeof drive>>): boolean {
+function judge(
+  stats: ReturnType<typeof subscribeAll>['stats'],
+  run: Awaited<ReturnType<typeof drive>>,
+): boolean {
   const missing = stats.subscribers.filter((mine) => mine.seq !== run.sentSeq[mine.agent]);
   if (missing.length) {
     const by = (mode: string) => missing.filter((mine) => mine.mode === mode);
-    line('  of which', `single-connection ${by('single').length} (${by('single').filter((m) => m.ended).length} ended), distinct ${by('distinct').length} (${by('distinct').filter((m) => m.ended).length} ended)`);
+    line(
+      '  of which',
+      `single-connection ${by('single').length} (${by('single').filter((m) => m.ended).length} ended), distinct ${by('distinct').length} (${by('distinct').filter((m) => m.ended).length} ended)`,
+    );
   }
-  const steady = summarize(stats.latencies.filter(([t]) => t >= WARM_UP_S * 1_000).map(([, latency]) => latency));
+  const steady = summarize(
+    stats.latencies.filter(([t]) => t >= WARM_UP_S * 1_000).map(([, latency]) => latency),
+  );
   // RSS saws up and down with V8's own collections (every 100-200 s here): the trend is that of
   // the RSS right after the soak's full collections, one a minute, over the last five minutes.
   const lastFive = run.collected.filter(([t]) => t >= SECONDS - 300);
   const trend = lastFive.length > 2 ? slope(lastFive.map(([t, m]) => [t, m.rssMb])) * 60 : 0;
-  const heapTrend = lastFive.length > 2 ? slope(lastFive.map(([t, m]) => [t, m.heapUsedMb])) * 60 : 0;
+  const heapTrend =
+    lastFive.length > 2 ? slope(lastFive.map(([t, m]) => [t, m.heapUsedMb])) * 60 : 0;
   line(`event latency after the first ${WARM_UP_S} s`, formatSummary(steady));
   // A state feed sends the agent as it is: updates close together may arrive as one event.
   const expected = run.sent * (SUBSCRIPTIONS / AGENTS);
-  line('events received / updates sent × subscribers per agent', `${stats.received} / ${expected} (${((100 * stats.received) / expected).toFixed(1)} %)`);
+  line(
+    'events received / updates sent × subscribers per agent',
+    `${stats.received} / ${expected} (${((100 * stats.received) / expected).toFixed(1)} %)`,
+  );
   const errors = stats.errors + run.mutationErrors;
   const checks: Array<[string, string, boolean]> = [
     ['errors (subscriptions and mutations)', String(errors), errors === 0],
-    ["subscribers whose last event is not their agent's last state", String(missing.length), missing.length === 0],
+    [
+      "subscribers whose last event is not their agent's last state",
+      String(missing.length),
+      missing.length === 0,
+    ],
     ['event p99 after warm-up (target < 100 ms)', `${steady.p99.toFixed(1)} ms`, steady.p99 < 100],
     // A trend needs the last 5 minutes of a run of 6 or more; shorter runs report it only.
     [
@@ -221,14 +332,22 @@ export async function runSoak(): Promise<boolean> {
     const services = await startServices(database.url);
     try {
       const agents = await makeAgents(services.url);
-      heading(`soak (${SUBSCRIPTIONS} agentUpdated subscriptions over both graphql-sse modes, updateAgent at ${RATE}/s for ${SECONDS} s)`);
+      heading(
+        `soak (${SUBSCRIPTIONS} agentUpdated subscriptions over both graphql-sse modes, updateAgent at ${RATE}/s for ${SECONDS} s)`,
+      );
       const startedAt = Date.now();
       const { stats, dispose } = subscribeAll(services.url, agents, startedAt);
       try {
         const inspector = await openInspector(services.inspectPort);
         try {
           const api = { pid: services.apiPid, inspector };
-          const run = await drive(services.url, agents, api, startedAt, () => `${stats.received} events received, ${stats.errors} subscription errors`);
+          const run = await drive(
+            services.url,
+            agents,
+            api,
+            startedAt,
+            () => `${stats.received} events received, ${stats.errors} subscription errors`,
+          );
           await new Promise((resolve) => setTimeout(resolve, 3_000));
           return judge(stats, run);
         } finally {

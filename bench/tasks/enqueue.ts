@@ -28,7 +28,15 @@ const BURST = 100;
 let insertDurations: number[] | undefined;
 
 /** One load from a new client process; `onMeasuring` runs when its warm-up is over. */
-async function load(url: string, body: string, mode: 'closed' | 'paced', intervalMs = 0, requests = REQUESTS, onMeasuring?: () => void, connections = CLIENTS) {
+async function load(
+  url: string,
+  body: string,
+  mode: 'closed' | 'paced',
+  intervalMs = 0,
+  requests = REQUESTS,
+  onMeasuring?: () => void,
+  connections = CLIENTS,
+) {
   const clients = spawnBenchScript('bench/tasks/http-clients.ts', {
     URL: url,
     BODY: body,
@@ -40,7 +48,9 @@ async function load(url: string, body: string, mode: 'closed' | 'paced', interva
   });
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   const gcPauses: number[] = [];
-  const gcObserver = new PerformanceObserver((list) => list.getEntries().forEach((entry) => gcPauses.push(entry.duration)));
+  const gcObserver = new PerformanceObserver((list) =>
+    list.getEntries().forEach((entry) => gcPauses.push(entry.duration)),
+  );
   try {
     await clients.waitFor(/^measuring$/m);
     onMeasuring?.();
@@ -48,7 +58,9 @@ async function load(url: string, body: string, mode: 'closed' | 'paced', interva
       loopDelay.enable();
       gcObserver.observe({ entryTypes: ['gc'] });
     }
-    const result = JSON.parse(await clients.waitFor(/\{"latencies":\[[^\]]*\],"starts":\[[^\]]*\],"seconds":[\d.]+\}/)) as {
+    const result = JSON.parse(
+      await clients.waitFor(/\{"latencies":\[[^\]]*\],"starts":\[[^\]]*\],"seconds":[\d.]+\}/),
+    ) as {
       latencies: number[];
       starts: number[];
       seconds: number;
@@ -56,11 +68,18 @@ async function load(url: string, body: string, mode: 'closed' | 'paced', interva
     if (process.env.BENCH_DEBUG) {
       loopDelay.disable();
       gcObserver.disconnect();
-      line('  API event loop delay', `p50 ${ms(loopDelay.percentile(50) / 1e6)} p99 ${ms(loopDelay.percentile(99) / 1e6)} max ${ms(loopDelay.max / 1e6)}`);
+      line(
+        '  API event loop delay',
+        `p50 ${ms(loopDelay.percentile(50) / 1e6)} p99 ${ms(loopDelay.percentile(99) / 1e6)} max ${ms(loopDelay.max / 1e6)}`,
+      );
       line('  API GC pauses', `${formatSummary(summarize(gcPauses))}`);
       printSlowRequests(result.latencies, result.starts);
     }
-    return { summary: summarize(result.latencies), perSecond: requests / result.seconds, seconds: result.seconds };
+    return {
+      summary: summarize(result.latencies),
+      perSecond: requests / result.seconds,
+      seconds: result.seconds,
+    };
   } finally {
     await clients.stop();
   }
@@ -74,7 +93,8 @@ function printSlowRequests(latencies: number[], starts: number[]) {
     const window = Math.floor(starts[i]! / 100) * 100;
     windows.set(window, [...(windows.get(window) ?? []), Math.round(latency)]);
   });
-  for (const [window, slow] of windows) line(`  slow requests started at ${window} ms`, slow.join(' '));
+  for (const [window, slow] of windows)
+    line(`  slow requests started at ${window} ms`, slow.join(' '));
 }
 
 export async function benchEnqueue(): Promise<void> {
@@ -91,29 +111,54 @@ export async function benchEnqueue(): Promise<void> {
   const url = `${server.baseUrl}/graphql`;
   try {
     const { agentId } = await benchAgent();
-    heading(`enqueue (refreshCoverage background, ${CLIENTS} concurrent clients in another process, ${REQUESTS} requests per load, no worker)`);
+    heading(
+      `enqueue (refreshCoverage background, ${CLIENTS} concurrent clients in another process, ${REQUESTS} requests per load, no worker)`,
+    );
     const viewer = JSON.stringify({ query: '{ viewer { user } }' });
     const enqueue = JSON.stringify({
-      query: 'mutation($input: RefreshCoverageInput!) { refreshCoverage(input: $input) { task { id status } } }',
+      query:
+        'mutation($input: RefreshCoverageInput!) { refreshCoverage(input: $input) { task { id status } } }',
       variables: { input: { agentId, priority: 'MEDIUM' } },
     });
     await load(url, viewer, 'closed', 0, 1_000); // warm-up
     await load(url, enqueue, 'closed', 0, 1_000);
     for (const intervalMs of INTERVALS_MS) {
       const mode = intervalMs > 0 ? 'paced' : 'closed';
-      const label = mode === 'paced' ? `paced: each client every ${intervalMs} ms (${((CLIENTS * 1000) / intervalMs).toFixed(0)}/s offered)` : 'closed loop (saturation)';
+      const label =
+        mode === 'paced'
+          ? `paced: each client every ${intervalMs} ms (${((CLIENTS * 1000) / intervalMs).toFixed(0)}/s offered)`
+          : 'closed loop (saturation)';
       const baseline = await load(url, viewer, mode, intervalMs);
       const recorded: number[] = [];
-      const result = await load(url, enqueue, mode, intervalMs, REQUESTS, () => (insertDurations = recorded));
+      const result = await load(
+        url,
+        enqueue,
+        mode,
+        intervalMs,
+        REQUESTS,
+        () => (insertDurations = recorded),
+      );
       const inserts = summarize(recorded);
       insertDurations = undefined;
-      line(`${label}: baseline { viewer }`, `${formatSummary(baseline.summary)}; ${baseline.perSecond.toFixed(0)}/s`);
-      line(`${label}: refreshCoverage`, `${formatSummary(result.summary)}; ${result.perSecond.toFixed(0)}/s; p99 = ${(result.summary.p99 / baseline.summary.p99).toFixed(2)}x baseline p99`);
+      line(
+        `${label}: baseline { viewer }`,
+        `${formatSummary(baseline.summary)}; ${baseline.perSecond.toFixed(0)}/s`,
+      );
+      line(
+        `${label}: refreshCoverage`,
+        `${formatSummary(result.summary)}; ${result.perSecond.toFixed(0)}/s; p99 = ${(result.summary.p99 / baseline.summary.p99).toFixed(2)}x baseline p99`,
+      );
       // The durable insert is the floor: a commit waits for its WAL flush (fdatasync here:
       // p50 0.3 ms, p99.9 5 ms, traced under this load). Its tail is mostly the API's own
       // event loop: a reply waits while the process runs other requests or a collection.
-      line(`${label}: of which the insert statement`, `${formatSummary(inserts)} (Prisma's query event: pool wait, round trip, commit)`);
-      line(`${label}: TARGET p99 < 15 ms (seed floor 500 ms)`, `${ms(result.summary.p99)}: ${result.summary.p99 < 15 ? 'MET' : 'MISSED'}`);
+      line(
+        `${label}: of which the insert statement`,
+        `${formatSummary(inserts)} (Prisma's query event: pool wait, round trip, commit)`,
+      );
+      line(
+        `${label}: TARGET p99 < 15 ms (seed floor 500 ms)`,
+        `${ms(result.summary.p99)}: ${result.summary.p99 < 15 ? 'MET' : 'MISSED'}`,
+      );
       if (mode === 'closed') {
         // Little's law: with N requests always in flight, mean latency = N / throughput.
         const needed = CLIENTS / 0.015;
@@ -125,7 +170,10 @@ export async function benchEnqueue(): Promise<void> {
     }
     // The seed's floor for a burst: 100 enqueues sent at once (after the warm-up) all answered within 10 s.
     const burst = await load(url, enqueue, 'closed', 0, BURST, undefined, BURST);
-    line(`burst: ${BURST} enqueues sent at once`, `all answered in ${ms(burst.seconds * 1000)}; ${formatSummary(burst.summary)}; seed floor < 10 s: ${burst.seconds < 10 ? 'MET' : 'MISSED'}`);
+    line(
+      `burst: ${BURST} enqueues sent at once`,
+      `all answered in ${ms(burst.seconds * 1000)}; ${formatSummary(burst.summary)}; seed floor < 10 s: ${burst.seconds < 10 ? 'MET' : 'MISSED'}`,
+    );
   } finally {
     await server.close();
     await closeApp();

@@ -21,7 +21,11 @@ import { multipartFloor } from './multipart-floor.js';
 
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 /** The transports measured, and the subscriber client of each (subscribers.ts). */
-const CLIENTS: Record<string, string> = { sse: process.env.BENCH_FANOUT_CLIENT ?? 'light', ws: 'ws', multipart: 'multipart' };
+const CLIENTS: Record<string, string> = {
+  sse: process.env.BENCH_FANOUT_CLIENT ?? 'light',
+  ws: 'ws',
+  multipart: 'multipart',
+};
 const TRANSPORTS = (process.env.BENCH_FANOUT_TRANSPORTS ?? 'sse,ws,multipart').split(',');
 const LEVELS = (process.env.BENCH_FANOUT_LEVELS ?? '1,1000,10000').split(',').map(Number);
 const MAX_KB_PER_SUBSCRIPTION = 16;
@@ -60,17 +64,38 @@ type Arrivals = Record<string, number[]>;
 
 function printSetup(redisUrl: string | undefined): void {
   heading('fanout (taskProgress subscribers to one task, one API process)');
-  line('subscriber clients', `in another process; graphql-sse (${CLIENTS.sse}) and graphql-ws: ${process.env.BENCH_FANOUT_PER_CLIENT ?? '100'} subscriptions per connection; multipart: one per response`);
+  line(
+    'subscriber clients',
+    `in another process; graphql-sse (${CLIENTS.sse}) and graphql-ws: ${process.env.BENCH_FANOUT_PER_CLIENT ?? '100'} subscriptions per connection; multipart: one per response`,
+  );
   line('warm-up (not reported)', `one round with ${WARM_UP} subscribers`);
-  line('published', "when the worker process hands the event's notification to Redis, after its commit");
-  line('received', 'when the chunk completing a message arrives in the subscriber process (parsed after the run)');
-  line('pub/sub', redisUrl ? `Redis ${redisUrl}` : 'none across processes: the hub polls every 1 s');
-  line('gc between measurements', (globalThis as { gc?: unknown }).gc ? 'yes (--expose-gc)' : 'no (run with NODE_OPTIONS=--expose-gc for exact memory)');
+  line(
+    'published',
+    "when the worker process hands the event's notification to Redis, after its commit",
+  );
+  line(
+    'received',
+    'when the chunk completing a message arrives in the subscriber process (parsed after the run)',
+  );
+  line(
+    'pub/sub',
+    redisUrl ? `Redis ${redisUrl}` : 'none across processes: the hub polls every 1 s',
+  );
+  line(
+    'gc between measurements',
+    (globalThis as { gc?: unknown }).gc
+      ? 'yes (--expose-gc)'
+      : 'no (run with NODE_OPTIONS=--expose-gc for exact memory)',
+  );
 }
 
 /** When the worker published each event of a task (after its commit), by sequence. */
 function publishedAt(fanout: Fanout, taskId: string): Map<number, number> {
-  return new Map([...fanout.worker.output().matchAll(new RegExp(`^published ${taskId} (\\d+) (\\d+)$`, 'gm'))].map((m) => [Number(m[1]), Number(m[2])]));
+  return new Map(
+    [
+      ...fanout.worker.output().matchAll(new RegExp(`^published ${taskId} (\\d+) (\\d+)$`, 'gm')),
+    ].map((m) => [Number(m[1]), Number(m[2])]),
+  );
 }
 
 async function release(fanout: Fanout, taskId: string): Promise<void> {
@@ -81,15 +106,33 @@ async function release(fanout: Fanout, taskId: string): Promise<void> {
 /** Runs a first small task to its end, so the rounds do not measure the worker starting. */
 async function warmUpWorker(fanout: Fanout): Promise<void> {
   await fanout.worker.waitFor(/ready \S+/);
-  const warmUp = await enqueue(ticker, { payload: { ticks: 5, intervalMs: 20 }, priority: 'HIGH', timeoutSeconds: 60, ownerId: fanout.ownerId }, { pubsub: fanout.pubsub });
-  while ((await db().task.findUniqueOrThrow({ where: { id: warmUp.task.id } })).status !== 'COMPLETED') await new Promise((resolve) => setTimeout(resolve, 50));
+  const warmUp = await enqueue(
+    ticker,
+    {
+      payload: { ticks: 5, intervalMs: 20 },
+      priority: 'HIGH',
+      timeoutSeconds: 60,
+      ownerId: fanout.ownerId,
+    },
+    { pubsub: fanout.pubsub },
+  );
+  while (
+    (await db().task.findUniqueOrThrow({ where: { id: warmUp.task.id } })).status !== 'COMPLETED'
+  )
+    await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 // Per event: which ones were slow, and for all subscribers or only the last ones.
-function printPerEvent(subscriptions: number, arrivals: Arrivals, published: Map<number, number>): void {
+function printPerEvent(
+  subscriptions: number,
+  arrivals: Arrivals,
+  published: Map<number, number>,
+): void {
   for (const [sequence, times] of Object.entries(arrivals)) {
     const each = times.map((at) => at - published.get(Number(sequence))!).sort((a, b) => a - b);
-    console.error(`${subscriptions} subscribers, sequence ${sequence}: publish->receive min ${each[0]} p50 ${each[each.length >> 1]} max ${each.at(-1)} ms`);
+    console.error(
+      `${subscriptions} subscribers, sequence ${sequence}: publish->receive min ${each[0]} p50 ${each[each.length >> 1]} max ${each.at(-1)} ms`,
+    );
   }
 }
 
@@ -100,9 +143,23 @@ function printPerEvent(subscriptions: number, arrivals: Arrivals, published: Map
  * times slower (V8 moves the objects and may drop the optimised code of functions idle
  * through it), so the two are measured in separate rounds.
  */
-async function round(fanout: Fanout, subscriptions: number, measureMemory: boolean, ticks = measureMemory ? 5 : TICKS): Promise<RoundResult> {
+async function round(
+  fanout: Fanout,
+  subscriptions: number,
+  measureMemory: boolean,
+  ticks = measureMemory ? 5 : TICKS,
+): Promise<RoundResult> {
   // Held back (runAt in an hour) until every subscriber has its first event.
-  const { task } = await enqueue(ticker, { payload: { ticks, intervalMs: 300 }, priority: 'HIGH', ownerId: fanout.ownerId, runAt: fanout.later }, { pubsub: fanout.pubsub });
+  const { task } = await enqueue(
+    ticker,
+    {
+      payload: { ticks, intervalMs: 300 },
+      priority: 'HIGH',
+      ownerId: fanout.ownerId,
+      runAt: fanout.later,
+    },
+    { pubsub: fanout.pubsub },
+  );
   const before = measureMemory ? settledMemory() : undefined;
   const clients = spawnBenchScript('bench/tasks/subscribers.ts', {
     URL: fanout.url,
@@ -116,14 +173,28 @@ async function round(fanout: Fanout, subscriptions: number, measureMemory: boole
     await clients.waitFor(/subscribed/);
     const after = measureMemory ? settledMemory() : undefined;
     await release(fanout, task.id);
-    const { latencies, arrivals } = JSON.parse(await clients.waitFor(/^\{"latencies".*\}\n/m)) as { latencies: number[]; arrivals: Arrivals };
+    const { latencies, arrivals } = JSON.parse(await clients.waitFor(/^\{"latencies".*\}\n/m)) as {
+      latencies: number[];
+      arrivals: Arrivals;
+    };
     const published = publishedAt(fanout, task.id);
     if (process.env.BENCH_DEBUG) printPerEvent(subscriptions, arrivals, published);
-    const fromPublish = Object.entries(arrivals).flatMap(([sequence, times]) => times.map((at) => at - published.get(Number(sequence))!));
+    const fromPublish = Object.entries(arrivals).flatMap(([sequence, times]) =>
+      times.map((at) => at - published.get(Number(sequence))!),
+    );
     if (fromPublish.some(Number.isNaN)) throw new Error('an event without its publish time');
     // Events whose last subscriber got it 20 ms or more after its publish.
-    const lateEvents = Object.entries(arrivals).filter(([sequence, times]) => Math.max(...times) - published.get(Number(sequence))! >= 20).length;
-    return { fromPublish, fromAt: latencies, events: Object.keys(arrivals).length, lateEvents, heapPerSubscription: after && before ? (after.heapUsed - before.heapUsed) / subscriptions / 1024 : Number.NaN };
+    const lateEvents = Object.entries(arrivals).filter(
+      ([sequence, times]) => Math.max(...times) - published.get(Number(sequence))! >= 20,
+    ).length;
+    return {
+      fromPublish,
+      fromAt: latencies,
+      events: Object.keys(arrivals).length,
+      lateEvents,
+      heapPerSubscription:
+        after && before ? (after.heapUsed - before.heapUsed) / subscriptions / 1024 : Number.NaN,
+    };
   } finally {
     await clients.stop();
   }
@@ -137,19 +208,35 @@ interface LevelResult {
 }
 
 /** A latency round with `subscriptions` subscribers; prints it and returns its publish→receive figures. */
-async function measureLatency(fanout: Fanout, subscriptions: number, baselineP99: number): Promise<{ p50: number; p99: number }> {
+async function measureLatency(
+  fanout: Fanout,
+  subscriptions: number,
+  baselineP99: number,
+): Promise<{ p50: number; p99: number }> {
   const { fromPublish, fromAt, events, lateEvents } = await round(fanout, subscriptions, false);
   const summary = summarize(fromPublish);
-  line(`${subscriptions} subscribers: publish->receive`, `${formatSummary(summary)}${subscriptions > 1 ? `; p99 ${(summary.p99 / baselineP99).toFixed(1)}x the 1-subscriber baseline` : ''}`);
-  line(`${subscriptions} subscribers: event at->receive`, `${formatSummary(summarize(fromAt))} (from the worker's statement start: its commit included)`);
-  line(`${subscriptions} subscribers: late events`, `${lateEvents} of ${events} reached their last subscriber 20 ms or more after the publish`);
+  line(
+    `${subscriptions} subscribers: publish->receive`,
+    `${formatSummary(summary)}${subscriptions > 1 ? `; p99 ${(summary.p99 / baselineP99).toFixed(1)}x the 1-subscriber baseline` : ''}`,
+  );
+  line(
+    `${subscriptions} subscribers: event at->receive`,
+    `${formatSummary(summarize(fromAt))} (from the worker's statement start: its commit included)`,
+  );
+  line(
+    `${subscriptions} subscribers: late events`,
+    `${lateEvents} of ${events} reached their last subscriber 20 ms or more after the publish`,
+  );
   return { p50: summary.p50, p99: summary.p99 };
 }
 
 /** A memory round with `subscriptions` subscribers; prints it and returns the heap per subscription in KB. */
 async function measureMemory(fanout: Fanout, subscriptions: number): Promise<number> {
   const { heapPerSubscription } = await round(fanout, subscriptions, true);
-  line(`${subscriptions} subscribers: memory per subscription`, `heap ${heapPerSubscription.toFixed(1)} KB (a separate round, after a full collection)`);
+  line(
+    `${subscriptions} subscribers: memory per subscription`,
+    `heap ${heapPerSubscription.toFixed(1)} KB (a separate round, after a full collection)`,
+  );
   return heapPerSubscription;
 }
 
@@ -175,7 +262,9 @@ async function measureLevels(fanout: Fanout): Promise<Map<number, LevelResult>> 
  * writes of the same parts to as many responses, read by the same client. Returns p99s.
  */
 async function measureMultipartFloor(): Promise<Map<number, number>> {
-  heading('multipart floor: a bare node:http server writing the same parts to as many responses (no GraphQL)');
+  heading(
+    'multipart floor: a bare node:http server writing the same parts to as many responses (no GraphQL)',
+  );
   const floors = new Map<number, number>();
   for (const subscriptions of LEVELS) {
     if (subscriptions === 1) continue;
@@ -187,16 +276,26 @@ async function measureMultipartFloor(): Promise<Map<number, number>> {
 }
 
 /** The targets, each transport against graphql-sse's figures of the same run (multipart also against its floor). */
-function printTargets(byTransport: Map<string, Map<number, LevelResult>>, multipartFloors: Map<number, number>): void {
+function printTargets(
+  byTransport: Map<string, Map<number, LevelResult>>,
+  multipartFloors: Map<number, number>,
+): void {
   heading('fanout targets: p99 < 20 ms, within 1.5x of graphql-sse, <= 16 KB per subscription');
   const sse = byTransport.get('sse');
   for (const [transport, levels] of byTransport) {
     for (const [subscriptions, result] of levels) {
       if (subscriptions === 1) continue;
       const ratio = sse?.get(subscriptions) ? result.p99 / sse.get(subscriptions)!.p99 : Number.NaN;
-      const verdicts = [result.p99 < 20, transport === 'sse' || ratio <= 1.5, result.heapKb <= MAX_KB_PER_SUBSCRIPTION].map((met) => (met ? 'MET' : 'MISSED'));
+      const verdicts = [
+        result.p99 < 20,
+        transport === 'sse' || ratio <= 1.5,
+        result.heapKb <= MAX_KB_PER_SUBSCRIPTION,
+      ].map((met) => (met ? 'MET' : 'MISSED'));
       const floor = transport === 'multipart' ? multipartFloors.get(subscriptions) : undefined;
-      const overFloor = floor === undefined ? '' : `; the bare server's floor p99 ${floor.toFixed(1)} ms (${(result.p99 / floor).toFixed(2)}x)`;
+      const overFloor =
+        floor === undefined
+          ? ''
+          : `; the bare server's floor p99 ${floor.toFixed(1)} ms (${(result.p99 / floor).toFixed(2)}x)`;
       line(
         `${transport} ${subscriptions}`,
         `p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms (${Number.isNaN(ratio) ? '-' : `${ratio.toFixed(2)}x sse`}), ${result.heapKb.toFixed(1)} KB/subscription: ${verdicts.join(' / ')}${overFloor}`,
@@ -214,20 +313,38 @@ export async function benchFanout(): Promise<void> {
   const { app, close: closeApp } = await benchApp(ADMIN_KEY, pubsub);
   const server = await listenBenchApp(app);
   printSetup(redisUrl);
-  const owner = await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} });
+  const owner = await db().user.upsert({
+    where: { name: 'admin' },
+    create: { name: 'admin' },
+    update: {},
+  });
   // One worker for all levels, warmed up by a first task: what is measured is the fan-out,
   // not a worker process starting.
-  const worker = spawnBenchScript('bench/tasks/worker-process.ts', { DATABASE_URL: database.url, REDIS_URL: redisUrl ?? '', PUBSUB_PREFIX: prefix, LOG_PUBLISHED: '1' });
+  const worker = spawnBenchScript('bench/tasks/worker-process.ts', {
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl ?? '',
+    PUBSUB_PREFIX: prefix,
+    LOG_PUBLISHED: '1',
+  });
   const base = { pubsub, worker, ownerId: owner.id, later: new Date(Date.now() + 3_600_000) };
-  const urls: Record<string, string> = { sse: `${server.baseUrl}/graphql/stream`, ws: `${server.baseUrl}/graphql`, multipart: `${server.baseUrl}/graphql` };
+  const urls: Record<string, string> = {
+    sse: `${server.baseUrl}/graphql/stream`,
+    ws: `${server.baseUrl}/graphql`,
+    multipart: `${server.baseUrl}/graphql`,
+  };
   try {
     await warmUpWorker({ ...base, url: urls.sse!, client: CLIENTS.sse! });
     const byTransport = new Map<string, Map<number, LevelResult>>();
     for (const transport of TRANSPORTS) {
       heading(`fanout over ${transport}`);
-      byTransport.set(transport, await measureLevels({ ...base, url: urls[transport]!, client: CLIENTS[transport]! }));
+      byTransport.set(
+        transport,
+        await measureLevels({ ...base, url: urls[transport]!, client: CLIENTS[transport]! }),
+      );
     }
-    const multipartFloors = TRANSPORTS.includes('multipart') ? await measureMultipartFloor() : new Map<number, number>();
+    const multipartFloors = TRANSPORTS.includes('multipart')
+      ? await measureMultipartFloor()
+      : new Map<number, number>();
     printTargets(byTransport, multipartFloors);
   } finally {
     // Never leave a worker behind: it would take the next run's tasks.

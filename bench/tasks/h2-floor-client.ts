@@ -14,13 +14,18 @@ let ended = 0;
 
 function onPart(chunk: string): void {
   const receivedAt = Date.now();
-  for (const match of chunk.matchAll(/"publishedAt":(\d+)/g)) latencies.push(receivedAt - Number(match[1]));
+  for (const match of chunk.matchAll(/"publishedAt":(\d+)/g))
+    latencies.push(receivedAt - Number(match[1]));
 }
 
 for (let c = 0; c < Math.ceil(subscriptions / perClient); c++) {
   const session = http2.connect(url);
   for (let i = 0; i < perClient && c * perClient + i < subscriptions; i++) {
-    const stream = session.request({ ':method': 'POST', ':path': '/graphql', accept: 'multipart/mixed;subscriptionSpec="1.0"' });
+    const stream = session.request({
+      ':method': 'POST',
+      ':path': '/graphql',
+      accept: 'multipart/mixed;subscriptionSpec="1.0"',
+    });
     stream.end();
     stream.setEncoding('utf8');
     let first = true;
@@ -35,8 +40,15 @@ for (let c = 0; c < Math.ceil(subscriptions / perClient); c++) {
     stream.on('end', () => {
       if (++ended === subscriptions) {
         latencies.sort((a, b) => a - b);
-        const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? Number.NaN;
-        const summary = { received: latencies.length, expected: subscriptions * ticks, p50: at(0.5), p99: at(0.99), max: latencies.at(-1) };
+        const at = (p: number) =>
+          latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? Number.NaN;
+        const summary = {
+          received: latencies.length,
+          expected: subscriptions * ticks,
+          p50: at(0.5),
+          p99: at(0.99),
+          max: latencies.at(-1),
+        };
         // Exit once the line is written (a pipe is asynchronous).
         process.stdout.write(`${JSON.stringify(summary)}\n`, () => process.exit(0));
       }

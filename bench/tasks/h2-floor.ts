@@ -16,17 +16,26 @@ const part = (sequence: number) =>
   `${PART_HEAD}${JSON.stringify({ payload: { data: { taskProgress: { sequence, status: 'RUNNING', publishedAt: Date.now() } } } })}${DELIMITER}`;
 
 export async function benchH2Floor(): Promise<void> {
-  heading(`multipart over HTTP/2 (h2c), bare server: ${SUBSCRIPTIONS} streams, 100 per connection, ${TICKS} events`);
+  heading(
+    `multipart over HTTP/2 (h2c), bare server: ${SUBSCRIPTIONS} streams, 100 per connection, ${TICKS} events`,
+  );
   const streams: ServerHttp2Stream[] = [];
   const server = http2.createServer({ settings: { maxConcurrentStreams: 1_000 } });
   server.on('stream', (stream) => {
-    stream.respond({ ':status': 200, 'content-type': 'multipart/mixed;boundary="graphql";subscriptionSpec="1.0"' });
+    stream.respond({
+      ':status': 200,
+      'content-type': 'multipart/mixed;boundary="graphql";subscriptionSpec="1.0"',
+    });
     stream.write(`${DELIMITER}${part(0)}`);
     streams.push(stream);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const clients = spawnBenchScript('bench/tasks/h2-floor-client.ts', { URL: url, SUBSCRIPTIONS: String(SUBSCRIPTIONS), TICKS: String(TICKS) });
+  const clients = spawnBenchScript('bench/tasks/h2-floor-client.ts', {
+    URL: url,
+    SUBSCRIPTIONS: String(SUBSCRIPTIONS),
+    TICKS: String(TICKS),
+  });
   try {
     await clients.waitFor(/subscribed/);
     const loops: number[] = [];
@@ -38,10 +47,22 @@ export async function benchH2Floor(): Promise<void> {
       loops.push(performance.now() - started);
     }
     for (const stream of streams) stream.end('--\r\n');
-    const received = JSON.parse(await clients.waitFor(/^\{"received".*\}\n/m)) as { received: number; expected: number; p50: number; p99: number; max: number };
+    const received = JSON.parse(await clients.waitFor(/^\{"received".*\}\n/m)) as {
+      received: number;
+      expected: number;
+      p50: number;
+      p99: number;
+      max: number;
+    };
     line('write loop per event (server JS only)', formatSummary(summarize(loops)));
-    line('publish->receive', `p50=${received.p50} ms p99=${received.p99} ms max=${received.max} ms (${received.received} of ${received.expected} parts)`);
-    line('target (fanout): p99 < 20 ms', received.p99 < 20 ? 'MET' : 'MISSED, before any GraphQL work');
+    line(
+      'publish->receive',
+      `p50=${received.p50} ms p99=${received.p99} ms max=${received.max} ms (${received.received} of ${received.expected} parts)`,
+    );
+    line(
+      'target (fanout): p99 < 20 ms',
+      received.p99 < 20 ? 'MET' : 'MISSED, before any GraphQL work',
+    );
   } finally {
     await clients.stop();
     for (const stream of streams) stream.close();

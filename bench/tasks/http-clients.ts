@@ -23,14 +23,22 @@ function post(): Promise<number> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
         res.on('end', () => {
           const elapsed = performance.now() - started;
-          if (res.statusCode !== 200 || (JSON.parse(text) as { errors?: unknown }).errors) reject(new Error(`HTTP ${res.statusCode}: ${text}`));
+          if (res.statusCode !== 200 || (JSON.parse(text) as { errors?: unknown }).errors)
+            reject(new Error(`HTTP ${res.statusCode}: ${text}`));
           else resolve(elapsed);
         });
       },
@@ -40,9 +48,11 @@ function post(): Promise<number> {
   });
 }
 
-await Promise.all(Array.from({ length: clients }, async () => {
-  for (let i = 0; i < warmup; i++) await post();
-}));
+await Promise.all(
+  Array.from({ length: clients }, async () => {
+    for (let i = 0; i < warmup; i++) await post();
+  }),
+);
 process.stdout.write('measuring\n');
 
 const latencies: number[] = [];

@@ -50,16 +50,23 @@ export function openMultipart(address: string, key: string, onMessage: MessageHa
     async subscribe(id: string, query: string, variables: Record<string, unknown>) {
       const response: Response = { parse: partParser(id, onMessage) };
       responses.push(response);
-      const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: ACCEPT };
+      const headers = {
+        authorization: `Bearer ${key}`,
+        'content-type': 'application/json',
+        accept: ACCEPT,
+      };
       const request = { method: 'POST', headers, body: JSON.stringify({ query, variables }) };
       sockets.push(
         await openHttpStream(url, request, (bytes, receivedAt) =>
-          response.recording ? recordPiece(response.recording, bytes, receivedAt) : response.parse(bytes, receivedAt),
+          response.recording
+            ? recordPiece(response.recording, bytes, receivedAt)
+            : response.parse(bytes, receivedAt),
         ),
       );
     },
     record(onComplete: () => void) {
-      for (const response of responses) response.recording = { pieces: [], carry: Buffer.alloc(0), onComplete, marker: CLOSING };
+      for (const response of responses)
+        response.recording = { pieces: [], carry: Buffer.alloc(0), onComplete, marker: CLOSING };
     },
     replay() {
       for (const response of responses) {

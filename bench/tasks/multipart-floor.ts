@@ -20,7 +20,9 @@ export async function multipartFloor(subscriptions: number, ticks: number): Prom
   const server = createServer((request, response) => {
     request.resume();
     request.on('end', () => {
-      response.writeHead(200, { 'content-type': 'multipart/mixed;boundary="graphql";subscriptionSpec="1.0"' });
+      response.writeHead(200, {
+        'content-type': 'multipart/mixed;boundary="graphql";subscriptionSpec="1.0"',
+      });
       response.write(`${DELIMITER}${part(0, 'PENDING')}`);
       responses.push(response);
     });
@@ -28,7 +30,13 @@ export async function multipartFloor(subscriptions: number, ticks: number): Prom
   server.maxConnections = 20_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-  const clients = spawnBenchScript('bench/tasks/subscribers.ts', { URL: url, KEY: 'floor', TASK_ID: 'floor', SUBSCRIPTIONS: String(subscriptions), CLIENT: 'multipart' });
+  const clients = spawnBenchScript('bench/tasks/subscribers.ts', {
+    URL: url,
+    KEY: 'floor',
+    TASK_ID: 'floor',
+    SUBSCRIPTIONS: String(subscriptions),
+    CLIENT: 'multipart',
+  });
   try {
     await clients.waitFor(/subscribed/);
     const published = new Map<number, number>();
@@ -39,8 +47,12 @@ export async function multipartFloor(subscriptions: number, ticks: number): Prom
       for (const response of responses) response.write(text);
     }
     for (const response of responses) response.end('--\r\n');
-    const { arrivals } = JSON.parse(await clients.waitFor(/^\{"latencies".*\}\n/m)) as { arrivals: Record<string, number[]> };
-    return Object.entries(arrivals).flatMap(([sequence, times]) => times.map((at) => at - published.get(Number(sequence))!));
+    const { arrivals } = JSON.parse(await clients.waitFor(/^\{"latencies".*\}\n/m)) as {
+      arrivals: Record<string, number[]>;
+    };
+    return Object.entries(arrivals).flatMap(([sequence, times]) =>
+      times.map((at) => at - published.get(Number(sequence))!),
+    );
   } finally {
     await clients.stop();
     server.closeAllConnections();

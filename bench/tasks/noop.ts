@@ -5,8 +5,18 @@ import { z } from 'zod';
 import { taskSpec } from '../../src/workers/queue/task-spec.js';
 import { defineTask, type TaskDefinition } from '../../src/workers/task-registry.js';
 
-export const noop = taskSpec({ name: 'noop', payload: z.unknown(), maxAttempts: 1, timeoutSeconds: 60 });
-export const ticker = taskSpec({ name: 'ticker', payload: z.object({ ticks: z.number(), intervalMs: z.number() }), maxAttempts: 1, timeoutSeconds: 600 });
+export const noop = taskSpec({
+  name: 'noop',
+  payload: z.unknown(),
+  maxAttempts: 1,
+  timeoutSeconds: 60,
+});
+export const ticker = taskSpec({
+  name: 'ticker',
+  payload: z.object({ ticks: z.number(), intervalMs: z.number() }),
+  maxAttempts: 1,
+  timeoutSeconds: 600,
+});
 
 export const benchTaskDefinitions: readonly TaskDefinition[] = [
   defineTask(noop, { run: async () => null }),

@@ -42,7 +42,9 @@ export function spawnBenchScript(script: string, env: Record<string, string>): B
         if (match) return resolve(match[0]);
         waiters.push({ pattern, resolve });
         // 'close', not 'exit': stdout may still be delivering the last lines after 'exit'.
-        child.once('close', (code) => reject(new Error(`${script} exited with ${code}:\n${output.slice(-2000)}`)));
+        child.once('close', (code) =>
+          reject(new Error(`${script} exited with ${code}:\n${output.slice(-2000)}`)),
+        );
       }),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;

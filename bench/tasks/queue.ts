@@ -32,7 +32,9 @@ async function prefill(count: number): Promise<void> {
 
 async function waitUntilDone(): Promise<void> {
   for (;;) {
-    const [{ left }] = await db().$queryRaw<[{ left: number }]>`SELECT count(*)::int AS left FROM tasks WHERE status IN ('PENDING', 'RUNNING')`;
+    const [{ left }] = await db().$queryRaw<
+      [{ left: number }]
+    >`SELECT count(*)::int AS left FROM tasks WHERE status IN ('PENDING', 'RUNNING')`;
     if (left === 0) return;
     await sleep(100);
   }
@@ -46,7 +48,11 @@ async function baseline(): Promise<number> {
   for (;;) {
     const task = await claimNextTask(db(), workerId, ['noop'], 10_000);
     if (!task) break;
-    await finishTask(db(), task.id, workerId, { status: 'COMPLETED', result: null, message: 'completed' });
+    await finishTask(db(), task.id, workerId, {
+      status: 'COMPLETED',
+      result: null,
+      message: 'completed',
+    });
     done++;
   }
   return done / ((performance.now() - started) / 1000);
@@ -66,7 +72,8 @@ interface Level {
   concurrency: number;
 }
 
-const levelLabel = (level: Level) => `${level.processes} worker process(es) x ${level.concurrency} slots`;
+const levelLabel = (level: Level) =>
+  `${level.processes} worker process(es) x ${level.concurrency} slots`;
 
 function spawnWorkers(bench: QueueBench, level: Level): BenchChild[] {
   return Array.from({ length: level.processes }, () =>
@@ -89,18 +96,27 @@ async function measureThroughput(bench: QueueBench, level: Level, bare: number):
     SELECT extract(epoch FROM max("completedAt") - min("startedAt"))::float8 AS seconds, count(*)::int AS done
     FROM tasks WHERE status = 'COMPLETED'`;
   if (drain.done !== PREFILL) {
-    const statuses = await db().$queryRaw<Array<{ status: string; n: number; error: string | null }>>`
+    const statuses = await db().$queryRaw<
+      Array<{ status: string; n: number; error: string | null }>
+    >`
       SELECT status::text, count(*)::int AS n, min(error) AS error FROM tasks GROUP BY status`;
     line('NOT ALL TASKS COMPLETED', JSON.stringify(statuses));
   }
   const rate = drain.done / drain.seconds;
-  line(`${levelLabel(level)}: throughput`, `${rate.toFixed(0)} tasks/s (${drain.done} tasks in ${drain.seconds.toFixed(2)} s) = ${(rate / bare).toFixed(2)}x baseline; target >= 3000/s: ${rate >= 3000 ? 'MET' : 'MISSED'}`);
+  line(
+    `${levelLabel(level)}: throughput`,
+    `${rate.toFixed(0)} tasks/s (${drain.done} tasks in ${drain.seconds.toFixed(2)} s) = ${(rate / bare).toFixed(2)}x baseline; target >= 3000/s: ${rate >= 3000 ? 'MET' : 'MISSED'}`,
+  );
   await db().$executeRaw`TRUNCATE tasks CASCADE`;
 }
 
 // Latency: tasks added one by one at a steady rate to idle workers.
 async function measureLatency(bench: QueueBench, level: Level): Promise<void> {
-  const owner = await db().user.upsert({ where: { name: 'bench' }, create: { name: 'bench' }, update: {} });
+  const owner = await db().user.upsert({
+    where: { name: 'bench' },
+    create: { name: 'bench' },
+    update: {},
+  });
   const total = RATE_PER_SECOND * RATE_SECONDS;
   const started = Date.now();
   for (let i = 0; i < total; i++) {
@@ -112,7 +128,10 @@ async function measureLatency(bench: QueueBench, level: Level): Promise<void> {
   const [latency] = await db().$queryRaw<[{ p50: number; p99: number; max: number }]>`
     SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS max
     FROM (SELECT extract(epoch FROM "startedAt" - "createdAt") * 1000 AS ms FROM tasks WHERE status = 'COMPLETED') t`;
-  line(`${levelLabel(level)}: add->start at ${RATE_PER_SECOND}/s`, `p50=${ms(latency.p50)} p99=${ms(latency.p99)} max=${ms(latency.max)}; target p99 < 10 ms: ${latency.p99 < 10 ? 'MET' : 'MISSED'}`);
+  line(
+    `${levelLabel(level)}: add->start at ${RATE_PER_SECOND}/s`,
+    `p50=${ms(latency.p50)} p99=${ms(latency.p99)} max=${ms(latency.max)}; target p99 < 10 ms: ${latency.p99 < 10 ? 'MET' : 'MISSED'}`,
+  );
   await db().$executeRaw`TRUNCATE tasks CASCADE`;
 }
 
@@ -135,14 +154,18 @@ export async function benchQueue(): Promise<void> {
   const prefix = `bench:${randomUUID().slice(0, 8)}:`;
   const pubsub = createPubSub(redisUrl, prefix);
   heading('queue (no-op tasks through the engine)');
-  line('pub/sub between processes', redisUrl ? `Redis ${redisUrl} (push wake-ups)` : 'none: workers poll every 50 ms');
+  line(
+    'pub/sub between processes',
+    redisUrl ? `Redis ${redisUrl} (push wake-ups)` : 'none: workers poll every 50 ms',
+  );
   const bench: QueueBench = { databaseUrl: database.url, redisUrl, prefix, pubsub };
   try {
     const bare = await baseline();
     line('baseline: bare claim+finish SQL, 1 connection', `${bare.toFixed(0)} tasks/s`);
     await db().$executeRaw`TRUNCATE tasks CASCADE`;
 
-    for (const concurrency of CONCURRENCY_LEVELS) for (const processes of [1, 2]) await measureLevel(bench, { processes, concurrency }, bare);
+    for (const concurrency of CONCURRENCY_LEVELS)
+      for (const processes of [1, 2]) await measureLevel(bench, { processes, concurrency }, bare);
   } finally {
     await pubsub.close();
     await disconnectDatabase();

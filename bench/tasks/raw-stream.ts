@@ -63,7 +63,12 @@ export function openHttpStream(
     socket.setNoDelay(true);
     const body = request.body === undefined ? '' : request.body;
     const extra = request.body === undefined ? [] : [`content-length: ${Buffer.byteLength(body)}`];
-    const lines = [`${request.method} ${url.pathname} HTTP/1.1`, `Host: ${url.host}`, ...Object.entries(request.headers).map(([name, value]) => `${name}: ${value}`), ...extra];
+    const lines = [
+      `${request.method} ${url.pathname} HTTP/1.1`,
+      `Host: ${url.host}`,
+      ...Object.entries(request.headers).map(([name, value]) => `${name}: ${value}`),
+      ...extra,
+    ];
     socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`);
     let head: Buffer | undefined = Buffer.alloc(0);
     const chunked = new ChunkedBody();
@@ -77,8 +82,10 @@ export function openHttpStream(
       const text = head.toString('latin1', 0, end);
       const rest = head.subarray(end + 4);
       head = undefined;
-      if (!/^HTTP\/1\.1 200 /.test(text)) return reject(new Error(`stream: ${text.split('\r\n')[0]}`));
-      if (!/\r\ntransfer-encoding: chunked/i.test(text)) return reject(new Error('stream: not chunked'));
+      if (!/^HTTP\/1\.1 200 /.test(text))
+        return reject(new Error(`stream: ${text.split('\r\n')[0]}`));
+      if (!/\r\ntransfer-encoding: chunked/i.test(text))
+        return reject(new Error('stream: not chunked'));
       resolve(socket);
       if (rest.length) chunked.write(rest, (piece) => onBody(piece, receivedAt));
     });
@@ -102,9 +109,14 @@ export function recordPiece(recording: Recording, bytes: Buffer, receivedAt: num
   // markers that start in the carry (the last bytes before this piece).
   const edge = Buffer.concat([recording.carry, bytes.subarray(0, recording.marker.length - 1)]);
   for (const each of [edge, bytes]) {
-    for (let at = each.indexOf(recording.marker); at >= 0; at = each.indexOf(recording.marker, at + 1)) recording.onComplete();
+    for (
+      let at = each.indexOf(recording.marker);
+      at >= 0;
+      at = each.indexOf(recording.marker, at + 1)
+    )
+      recording.onComplete();
   }
-  const tail = bytes.length >= recording.marker.length - 1 ? bytes : Buffer.concat([recording.carry, bytes]);
+  const tail =
+    bytes.length >= recording.marker.length - 1 ? bytes : Buffer.concat([recording.carry, bytes]);
   recording.carry = Buffer.from(tail.subarray(-(recording.marker.length - 1)));
 }
-

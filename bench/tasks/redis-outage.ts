@@ -29,9 +29,16 @@ function freePort(): Promise<number> {
 }
 
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve());
+    child.stdout!.on(
+      'data',
+      (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve(),
+    );
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
   });
   return child;
@@ -50,30 +57,48 @@ export async function benchRedisOutage(): Promise<void> {
     const post = (query: string, variables: Record<string, unknown>) => async () => {
       const response = await fetch(`${server.baseUrl}/graphql`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+        headers: {
+          authorization: `Bearer ${ADMIN_KEY}`,
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+        },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await response.json()) as { errors?: unknown };
       if (body.errors) throw new Error(JSON.stringify(body.errors));
     };
     const operations = {
-      updateAgent: (i: number) => post('mutation($id: ID!, $d: String) { updateAgent(id: $id, input: { scopeDescription: $d }) { id } }', { id: agentId, d: `run ${i}` })(),
-      'refreshCoverage (enqueue)': () => post('mutation($id: ID!) { refreshCoverage(input: { agentId: $id }) { task { id } } }', { id: agentId })(),
+      updateAgent: (i: number) =>
+        post(
+          'mutation($id: ID!, $d: String) { updateAgent(id: $id, input: { scopeDescription: $d }) { id } }',
+          { id: agentId, d: `run ${i}` },
+        )(),
+      'refreshCoverage (enqueue)': () =>
+        post('mutation($id: ID!) { refreshCoverage(input: { agentId: $id }) { task { id } } }', {
+          id: agentId,
+        })(),
     };
-    heading(`redis outage (${REQUESTS} sequential requests each over HTTP, Redis up, then SIGKILLed)`);
+    heading(
+      `redis outage (${REQUESTS} sequential requests each over HTTP, Redis up, then SIGKILLed)`,
+    );
     const up: Record<string, number[]> = {};
-    for (const [name, run] of Object.entries(operations)) up[name] = await timeRuns(REQUESTS, run, 50);
+    for (const [name, run] of Object.entries(operations))
+      up[name] = await timeRuns(REQUESTS, run, 50);
     redis.kill('SIGKILL');
     await new Promise((resolve) => redis.once('exit', resolve));
     const down: Record<string, number[]> = {};
-    for (const [name, run] of Object.entries(operations)) down[name] = await timeRuns(REQUESTS, run, 5);
+    for (const [name, run] of Object.entries(operations))
+      down[name] = await timeRuns(REQUESTS, run, 5);
     for (const name of Object.keys(operations)) {
       const before = summarize(up[name]!);
       const after = summarize(down[name]!);
       line(`${name}: Redis up (baseline)`, formatSummary(before));
       line(`${name}: Redis down`, formatSummary(after));
       const ratio = after.p99 / before.p99;
-      line(`${name}: p99 down / up`, `${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x): ${ratio <= TARGET_RATIO ? 'MET' : 'MISSED'}`);
+      line(
+        `${name}: p99 down / up`,
+        `${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x): ${ratio <= TARGET_RATIO ? 'MET' : 'MISSED'}`,
+      );
     }
   } finally {
     redis.kill('SIGKILL');

@@ -13,9 +13,18 @@ export interface StreamMessage {
   payload?: { data?: unknown; errors?: unknown[] };
 }
 
-function call(agent: Agent, url: URL, method: string, headers: Record<string, string>, body?: string): Promise<IncomingMessage> {
+function call(
+  agent: Agent,
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = request({ agent, host: url.hostname, port: url.port, path: url.pathname, method, headers }, resolve);
+    const req = request(
+      { agent, host: url.hostname, port: url.port, path: url.pathname, method, headers },
+      resolve,
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -31,10 +40,15 @@ async function text(res: IncomingMessage): Promise<string> {
 const COMPLETE = Buffer.from('event: complete');
 
 /** Reserves a single-connection stream (PUT); returns its token. */
-async function reserveStream(agent: Agent, url: URL, auth: Record<string, string>): Promise<string> {
+async function reserveStream(
+  agent: Agent,
+  url: URL,
+  auth: Record<string, string>,
+): Promise<string> {
   const reservation = await call(agent, url, 'PUT', auth);
   const token = await text(reservation);
-  if (reservation.statusCode !== 201) throw new Error(`reservation: HTTP ${reservation.statusCode} ${token}`);
+  if (reservation.statusCode !== 201)
+    throw new Error(`reservation: HTTP ${reservation.statusCode} ${token}`);
   return token;
 }
 
@@ -52,8 +66,14 @@ function messageParser(onMessage: MessageHandler): (bytes: Buffer, receivedAt: n
       buffered = buffered.slice(end + 2);
       if (message.startsWith(':')) continue; // keep-alive
       const event = message.slice(message.indexOf('event: ') + 7, message.indexOf('\n'));
-      const data = JSON.parse(message.slice(message.indexOf('data: ') + 6)) as { id: string; payload?: StreamMessage['payload'] };
-      onMessage({ event: event as StreamMessage['event'], id: data.id, payload: data.payload }, receivedAt);
+      const data = JSON.parse(message.slice(message.indexOf('data: ') + 6)) as {
+        id: string;
+        payload?: StreamMessage['payload'];
+      };
+      onMessage(
+        { event: event as StreamMessage['event'], id: data.id, payload: data.payload },
+        receivedAt,
+      );
     }
   };
 }
@@ -69,14 +89,24 @@ export async function openStream(address: string, key: string, onMessage: Messag
   // parsing the messages of thousands of subscriptions in this one process does not delay
   // the arrival of the next read (each real subscriber would parse only its own messages).
   let recording: Recording | undefined;
-  const stream = await openHttpStream(url, { method: 'GET', headers: { ...headers, accept: 'text/event-stream' } }, (bytes, receivedAt) => {
-    if (!recording) return parse(bytes, receivedAt);
-    recordPiece(recording, bytes, receivedAt);
-  });
+  const stream = await openHttpStream(
+    url,
+    { method: 'GET', headers: { ...headers, accept: 'text/event-stream' } },
+    (bytes, receivedAt) => {
+      if (!recording) return parse(bytes, receivedAt);
+      recordPiece(recording, bytes, receivedAt);
+    },
+  );
   return {
     async subscribe(operationId: string, query: string, variables: Record<string, unknown>) {
       const body = JSON.stringify({ query, variables, extensions: { operationId } });
-      const res = await call(agent, url, 'POST', { ...headers, 'content-type': 'application/json; charset=utf-8' }, body);
+      const res = await call(
+        agent,
+        url,
+        'POST',
+        { ...headers, 'content-type': 'application/json; charset=utf-8' },
+        body,
+      );
       const answer = await text(res);
       if (res.statusCode !== 202) throw new Error(`subscribe: HTTP ${res.statusCode} ${answer}`);
     },

@@ -75,10 +75,18 @@ let dispose: () => void;
 let record: () => Promise<void> = async () => {};
 if (clientKind === 'graphql-sse') {
   const clients = Array.from({ length: Math.ceil(total / perClient) }, () =>
-    createClient({ url, singleConnection: perClient > 1, headers: { authorization: `Bearer ${key}` }, retryAttempts: 0 }),
+    createClient({
+      url,
+      singleConnection: perClient > 1,
+      headers: { authorization: `Bearer ${key}` },
+      retryAttempts: 0,
+    }),
   );
   subscribe = (i, s) =>
-    clients[i % clients.length]!.subscribe({ query, variables: { id: taskId } }, { next: s.next, complete: s.complete, error: (error) => s.next({ errors: [String(error)] }) });
+    clients[i % clients.length]!.subscribe(
+      { query, variables: { id: taskId } },
+      { next: s.next, complete: s.complete, error: (error) => s.next({ errors: [String(error)] }) },
+    );
   dispose = () => clients.forEach((client) => client.dispose());
 } else {
   const sinks = new Map<string, Sink>();
@@ -91,11 +99,17 @@ if (clientKind === 'graphql-sse') {
   const streams =
     clientKind === 'multipart'
       ? [openMultipart(url, key, onMessage)]
-      : await Promise.all(Array.from({ length: Math.ceil(total / perClient) }, () => (clientKind === 'ws' ? openWs : openStream)(url, key, onMessage)));
+      : await Promise.all(
+          Array.from({ length: Math.ceil(total / perClient) }, () =>
+            (clientKind === 'ws' ? openWs : openStream)(url, key, onMessage),
+          ),
+        );
   subscribe = (i, s) => {
     const id = String(i);
     sinks.set(id, s);
-    void streams[i % streams.length]!.subscribe(id, query, { id: taskId }).catch((error) => s.next({ errors: [String(error)] }));
+    void streams[i % streams.length]!.subscribe(id, query, { id: taskId }).catch((error) =>
+      s.next({ errors: [String(error)] }),
+    );
   };
   dispose = () => streams.forEach((stream) => stream.close());
   record = async () => {
@@ -108,7 +122,8 @@ if (clientKind === 'graphql-sse') {
 }
 
 for (let i = 0; i < total; i++) {
-  if (i > 0 && i % WAVE === 0) await new Promise<void>((resolve) => ((waveReady = resolve), firstEvents >= i && resolve()));
+  if (i > 0 && i % WAVE === 0)
+    await new Promise<void>((resolve) => ((waveReady = resolve), firstEvents >= i && resolve()));
   subscribe(i, sink());
 }
 await allSubscribed;

@@ -7,14 +7,24 @@ import { taskRegistry } from '../../src/workers/task-registry.js';
 import { startWorker } from '../../src/workers/worker.js';
 import { benchTaskDefinitions } from './noop.js';
 
-setHeapGrowingPercent(loadConfig({ HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT }).heapGrowingPercent); // as ROLE=worker does
+setHeapGrowingPercent(
+  loadConfig({ HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT }).heapGrowingPercent,
+); // as ROLE=worker does
 connectDatabase(process.env.DATABASE_URL!, { poolSize: Number(process.env.POOL_SIZE ?? 10) });
-const pubsub = createPubSub(process.env.REDIS_URL || undefined, process.env.PUBSUB_PREFIX ?? 'bench:');
+const pubsub = createPubSub(
+  process.env.REDIS_URL || undefined,
+  process.env.PUBSUB_PREFIX ?? 'bench:',
+);
 if (process.env.LOG_PUBLISHED) {
   // For the fan-out bench: when each task event was published (after its commit).
   const publish = pubsub.publish.bind(pubsub);
-  pubsub.publish = (async (topic: string, key: string, payload: { taskId?: string; sequence?: number }) => {
-    if (topic === 'taskEvents') console.log(`published ${payload.taskId} ${payload.sequence} ${Date.now()}`);
+  pubsub.publish = (async (
+    topic: string,
+    key: string,
+    payload: { taskId?: string; sequence?: number },
+  ) => {
+    if (topic === 'taskEvents')
+      console.log(`published ${payload.taskId} ${payload.sequence} ${Date.now()}`);
     return publish(topic as never, key, payload as never);
   }) as typeof pubsub.publish;
 }

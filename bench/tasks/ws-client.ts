@@ -12,7 +12,10 @@ type MessageHandler = (message: StreamMessage, receivedAt: number) => void;
 /** A client frame (RFC 6455 §5.2): masked, with a zero mask so the payload is unchanged. */
 function controlFrame(opcode: number, payload: Buffer): Buffer {
   const n = payload.length;
-  const header = n < 126 ? Buffer.from([0x80 | opcode, 0x80 | n]) : Buffer.from([0x80 | opcode, 0x80 | 126, n >> 8, n & 0xff]);
+  const header =
+    n < 126
+      ? Buffer.from([0x80 | opcode, 0x80 | n])
+      : Buffer.from([0x80 | opcode, 0x80 | 126, n >> 8, n & 0xff]);
   return Buffer.concat([header, Buffer.alloc(4), payload]);
 }
 
@@ -32,8 +35,11 @@ function frameWalker(onFrame: (opcode: number, payload: Buffer) => void): (bytes
       if (pending.length < 2) return;
       let length = pending[1]! & 0x7f;
       let offset = 2;
-      if (length === 126) [length, offset] = pending.length < 4 ? [Infinity, 4] : [pending.readUInt16BE(2), 4];
-      else if (length === 127) [length, offset] = pending.length < 10 ? [Infinity, 10] : [Number(pending.readBigUInt64BE(2)), 10];
+      if (length === 126)
+        [length, offset] = pending.length < 4 ? [Infinity, 4] : [pending.readUInt16BE(2), 4];
+      else if (length === 127)
+        [length, offset] =
+          pending.length < 10 ? [Infinity, 10] : [Number(pending.readBigUInt64BE(2)), 10];
       if (pending.length < offset + length) return;
       const opcode = pending[0]! & 0x0f;
       const payload = pending.subarray(offset, offset + length);
@@ -53,8 +59,17 @@ function handshake(url: URL): Promise<{ socket: Socket; rest: Buffer }> {
     socket.setNoDelay(true);
     socket.on('error', reject);
     socket.write(
-      [`GET ${url.pathname} HTTP/1.1`, `Host: ${url.host}`, 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-        'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Protocol: graphql-transport-ws', '', ''].join('\r\n'),
+      [
+        `GET ${url.pathname} HTTP/1.1`,
+        `Host: ${url.host}`,
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Protocol: graphql-transport-ws',
+        '',
+        '',
+      ].join('\r\n'),
     );
     let head = Buffer.alloc(0);
     const onData = (bytes: Buffer) => {
@@ -62,7 +77,8 @@ function handshake(url: URL): Promise<{ socket: Socket; rest: Buffer }> {
       const end = head.indexOf('\r\n\r\n');
       if (end < 0) return;
       socket.off('data', onData);
-      if (!head.toString('latin1', 0, end).startsWith('HTTP/1.1 101')) return reject(new Error(`handshake: ${head.toString('latin1', 0, end)}`));
+      if (!head.toString('latin1', 0, end).startsWith('HTTP/1.1 101'))
+        return reject(new Error(`handshake: ${head.toString('latin1', 0, end)}`));
       resolve({ socket, rest: head.subarray(end + 4) });
     };
     socket.on('data', onData);
@@ -76,8 +92,10 @@ export async function openWs(address: string, key: string, onMessage: MessageHan
   const ack = new Promise<void>((resolve) => (acked = resolve));
   const handle = (message: WsMessage, receivedAt: number) => {
     if (message.type === 'connection_ack') acked();
-    else if (message.type === 'next') onMessage({ event: 'next', id: message.id!, payload: message.payload }, receivedAt);
-    else if (message.type === 'complete') onMessage({ event: 'complete', id: message.id! }, receivedAt);
+    else if (message.type === 'next')
+      onMessage({ event: 'next', id: message.id!, payload: message.payload }, receivedAt);
+    else if (message.type === 'complete')
+      onMessage({ event: 'complete', id: message.id! }, receivedAt);
   };
   // While recording, reads are kept as they came (framed and parsed after the run) and
   // completions counted in the bytes, as the graphql-sse client does. Server pings are
@@ -95,11 +113,14 @@ export async function openWs(address: string, key: string, onMessage: MessageHan
     receivedAt = Date.now();
     if (!recording) return walk(bytes);
     recordPiece(recording, bytes, receivedAt);
-    if (bytes.includes(EMPTY_PING) || (lastByte[0] === EMPTY_PING[0] && bytes[0] === 0)) socket.write(controlFrame(0xa, Buffer.alloc(0)));
+    if (bytes.includes(EMPTY_PING) || (lastByte[0] === EMPTY_PING[0] && bytes[0] === 0))
+      socket.write(controlFrame(0xa, Buffer.alloc(0)));
     lastByte = bytes.subarray(-1);
   });
   if (rest.length) walk(rest);
-  socket.write(frame(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${key}` } })));
+  socket.write(
+    frame(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${key}` } })),
+  );
   await ack;
   return {
     async subscribe(id: string, query: string, variables: Record<string, unknown>) {

@@ -46,7 +46,10 @@ export interface TopicBench {
   templateId: string;
   /** A demo agent (global id). */
   agentId: string;
-  gql(query: string, variables?: Record<string, unknown>): Promise<{ data?: any; errors?: Array<{ message: string }> }>;
+  gql(
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{ data?: any; errors?: Array<{ message: string }> }>;
   close(): Promise<void>;
 }
 
@@ -67,12 +70,27 @@ export async function openTopicBench(): Promise<TopicBench> {
     );
     return (await response.json()) as { data?: any; errors?: Array<{ message: string }> };
   };
-  const minted = await request(adminApiKey, `mutation { createApiKey(input: { user: "bench", name: "bench", scopes: [WRITE] }) { key } }`);
+  const minted = await request(
+    adminApiKey,
+    `mutation { createApiKey(input: { user: "bench", name: "bench", scopes: [WRITE] }) { key } }`,
+  );
   const key: string = minted.data.createApiKey.key;
-  const template = await request(key, `mutation($input: CreateTemplateInput!) { createTemplate(input: $input) { id } }`, {
-    input: { name: 'six sections', category: 'RESEARCH', content: 'x', promptSystem: SIX_SECTION_GUIDE },
+  const template = await request(
+    key,
+    `mutation($input: CreateTemplateInput!) { createTemplate(input: $input) { id } }`,
+    {
+      input: {
+        name: 'six sections',
+        category: 'RESEARCH',
+        content: 'x',
+        promptSystem: SIX_SECTION_GUIDE,
+      },
+    },
+  );
+  const agent = await db().agent.findFirstOrThrow({
+    orderBy: { createdAt: 'asc' },
+    select: { id: true },
   });
-  const agent = await db().agent.findFirstOrThrow({ orderBy: { createdAt: 'asc' }, select: { id: true } });
   return {
     app,
     pubsub,
@@ -92,6 +110,7 @@ export async function openTopicBench(): Promise<TopicBench> {
 
 /** Fails the benchmark loudly on a GraphQL error (a fast error is not a fast answer). */
 export function ok<T extends { errors?: Array<{ message: string }> }>(result: T, what: string): T {
-  if (result.errors?.length) throw new Error(`${what}: ${result.errors.map((e) => e.message).join('; ')}`);
+  if (result.errors?.length)
+    throw new Error(`${what}: ${result.errors.map((e) => e.message).join('; ')}`);
   return result;
 }

@@ -10,7 +10,18 @@ import { loadConfig } from '../../src/platform/config.js';
 import { db } from '../../src/platform/db.js';
 import { createAppFeeds } from '../../src/http/feeds.js';
 import { startServiceWorker } from '../../src/workers/index.js';
-import { checkTarget, formatSummary, heading, line, ms, ratio, summarize, timeRuns, type Summary, type TargetCheck } from '../stats.js';
+import {
+  checkTarget,
+  formatSummary,
+  heading,
+  line,
+  ms,
+  ratio,
+  summarize,
+  timeRuns,
+  type Summary,
+  type TargetCheck,
+} from '../stats.js';
 import { ok, openTopicBench, type TopicBench } from './database.js';
 
 const CLIENTS = 50;
@@ -43,7 +54,9 @@ async function polling(run: () => Promise<unknown>, intervalMs: number): Promise
 }
 
 /** Every client sends its next request as soon as the last one answers: the process's ceiling. */
-async function saturation(run: () => Promise<unknown>): Promise<{ summary: Summary; perSecond: number }> {
+async function saturation(
+  run: () => Promise<unknown>,
+): Promise<{ summary: Summary; perSecond: number }> {
   const samples: number[] = [];
   const started = performance.now();
   await Promise.all(
@@ -55,13 +68,20 @@ async function saturation(run: () => Promise<unknown>): Promise<{ summary: Summa
       }
     }),
   );
-  return { summary: summarize(samples), perSecond: samples.length / ((performance.now() - started) / 1000) };
+  return {
+    summary: summarize(samples),
+    perSecond: samples.length / ((performance.now() - started) / 1000),
+  };
 }
 
 type PlannedTopic = { plan: string; topic: { id: string } };
 
 async function planned(bench: TopicBench, topic: string, withAgent: boolean) {
-  const input = { topic, templateId: bench.templateId, ...(withAgent ? { agentId: bench.agentId } : {}) };
+  const input = {
+    topic,
+    templateId: bench.templateId,
+    ...(withAgent ? { agentId: bench.agentId } : {}),
+  };
   return ok(await bench.gql(PLAN, { input }), 'planTopic').data.planTopic as PlannedTopic;
 }
 
@@ -73,11 +93,23 @@ async function statusRequests(bench: TopicBench): Promise<StatusRequest[]> {
   const plannedTopic = await planned(bench, 'status polling', false);
   // A topic GENERATING (its task pending: no worker yet).
   const generating = await planned(bench, 'status polling while generating', false);
-  ok(await bench.gql(GENERATE, { input: { topicId: generating.topic.id, plan: generating.plan } }), 'generateTopicReport');
+  ok(
+    await bench.gql(GENERATE, { input: { topicId: generating.topic.id, plan: generating.plan } }),
+    'generateTopicReport',
+  );
   return [
-    ['baseline { viewer { user } }', async () => ok(await bench.gql('{ viewer { user } }'), 'viewer')],
-    ['topic(id) { status progressPercent }, PLANNED', async () => ok(await bench.gql(STATUS, { id: plannedTopic.topic.id }), 'topic')],
-    ['topic(id) { status progressPercent }, GENERATING', async () => ok(await bench.gql(STATUS, { id: generating.topic.id }), 'topic')],
+    [
+      'baseline { viewer { user } }',
+      async () => ok(await bench.gql('{ viewer { user } }'), 'viewer'),
+    ],
+    [
+      'topic(id) { status progressPercent }, PLANNED',
+      async () => ok(await bench.gql(STATUS, { id: plannedTopic.topic.id }), 'topic'),
+    ],
+    [
+      'topic(id) { status progressPercent }, GENERATING',
+      async () => ok(await bench.gql(STATUS, { id: generating.topic.id }), 'topic'),
+    ],
   ];
 }
 
@@ -87,20 +119,29 @@ async function measureOneClient(requests: StatusRequest[]): Promise<void> {
   for (const [label, run] of requests) {
     const summary = summarize(await timeRuns(500, run, 20));
     if (label.startsWith('baseline')) baseline = summary;
-    line(`  ${label}`, `${formatSummary(summary)}${label.startsWith('baseline') ? '' : `  p99 ${ratio(summary.p99, baseline.p99)}`}`);
+    line(
+      `  ${label}`,
+      `${formatSummary(summary)}${label.startsWith('baseline') ? '' : `  p99 ${ratio(summary.p99, baseline.p99)}`}`,
+    );
   }
 }
 
 /** The target: the worst status p99 over the polling clients. */
 async function measurePolling(requests: StatusRequest[]): Promise<TargetCheck> {
-  line(`${CLIENTS} clients, each polling every ${INTERVAL_MS} ms (${((CLIENTS * 1000) / INTERVAL_MS).toFixed(0)} req/s offered)`, '');
+  line(
+    `${CLIENTS} clients, each polling every ${INTERVAL_MS} ms (${((CLIENTS * 1000) / INTERVAL_MS).toFixed(0)} req/s offered)`,
+    '',
+  );
   let baseline = summarize([]);
   let worst = 0;
   for (const [label, run] of requests) {
     const summary = summarize(await polling(run, INTERVAL_MS));
     if (label.startsWith('baseline')) baseline = summary;
     else worst = Math.max(worst, summary.p99);
-    line(`  ${label}`, `${formatSummary(summary)}${label.startsWith('baseline') ? '' : `  p50 ${ratio(summary.p50, baseline.p50)}, p99 ${ratio(summary.p99, baseline.p99)}`}`);
+    line(
+      `  ${label}`,
+      `${formatSummary(summary)}${label.startsWith('baseline') ? '' : `  p50 ${ratio(summary.p50, baseline.p50)}, p99 ${ratio(summary.p99, baseline.p99)}`}`,
+    );
   }
   return checkTarget(`topic status p99, ${CLIENTS} polling clients (worst above)`, worst, 5);
 }
@@ -111,7 +152,10 @@ async function measureSaturation(requests: StatusRequest[]): Promise<void> {
   for (const [label, run] of requests) {
     const { summary, perSecond } = await saturation(run);
     if (label.startsWith('baseline')) baselineRate = perSecond;
-    line(`  ${label}`, `${perSecond.toFixed(0)} req/s${label.startsWith('baseline') ? '' : ` (${(perSecond / baselineRate).toFixed(2)}x baseline)`}; ${formatSummary(summary)}`);
+    line(
+      `  ${label}`,
+      `${perSecond.toFixed(0)} req/s${label.startsWith('baseline') ? '' : ` (${(perSecond / baselineRate).toFixed(2)}x baseline)`}; ${formatSummary(summary)}`,
+    );
   }
 }
 
@@ -122,30 +166,42 @@ interface ReportBench {
 }
 
 /** generateTopicReport → the completion event, following as a subscriber would (in-process feed). */
-async function generateOnce(reports: ReportBench, topic: PlannedTopic): Promise<{ returned: number; total: number }> {
+async function generateOnce(
+  reports: ReportBench,
+  topic: PlannedTopic,
+): Promise<{ returned: number; total: number }> {
   const rowId = Buffer.from(topic.topic.id, 'base64').toString('utf8').split(':')[1]!;
   const feed = reports.feeds.topics.follow(rowId);
   const first = await feed.next();
   if (first.done) throw new Error('no current state');
   const started = performance.now();
-  ok(await reports.bench.gql(GENERATE, { input: { topicId: topic.topic.id, plan: topic.plan } }), 'generateTopicReport');
+  ok(
+    await reports.bench.gql(GENERATE, { input: { topicId: topic.topic.id, plan: topic.plan } }),
+    'generateTopicReport',
+  );
   const returned = performance.now() - started;
   let last = first.value;
   for await (const event of feed) last = event;
-  if (last.status !== 'COMPLETED') throw new Error(`report ended ${last.status}: ${last.errorMessage}`);
+  if (last.status !== 'COMPLETED')
+    throw new Error(`report ended ${last.status}: ${last.errorMessage}`);
   return { returned, total: performance.now() - started };
 }
 
 /** Where the time of the report tasks created since `since` went: waiting to be claimed, running. */
 async function printTaskSplit(since: Date): Promise<void> {
-  const [split] = await db().$queryRaw<[{ wait: number; run: number; sections: number; bytes: number }]>`
+  const [split] = await db().$queryRaw<
+    [{ wait: number; run: number; sections: number; bytes: number }]
+  >`
     SELECT avg(extract(epoch FROM "startedAt" - "createdAt") * 1000)::float8 AS wait,
            avg(extract(epoch FROM "completedAt" - "startedAt") * 1000)::float8 AS run,
            avg((result->>'sections')::int)::float8 AS sections,
            avg((SELECT sum((f->>'bytes')::int) FROM jsonb_array_elements(result->'files') f))::float8 AS bytes
     FROM tasks WHERE type = 'report_generation' AND status = 'COMPLETED' AND "createdAt" >= ${since}`;
   line('  of which: enqueue → claimed (mean)', ms(split.wait));
-  line('  of which: task run (mean)', `${ms(split.run)} for ${split.sections.toFixed(0)} sections, ${(split.bytes / 1024).toFixed(0)} KiB of files (md + hwpx + docx)`);
+  line(
+    '  of which: task run (mean)',
+    `${ms(split.run)} for ${split.sections.toFixed(0)} sections, ${(split.bytes / 1024).toFixed(0)} KiB of files (md + hwpx + docx)`,
+  );
 }
 
 /** REPORTS minimal reports (the baseline), then REPORTS 6-section ones; prints both. */
@@ -158,19 +214,37 @@ async function measureReports(reports: ReportBench): Promise<void> {
   }
   const since = new Date();
   const runs = [];
-  for (let i = 0; i < REPORTS; i++) runs.push(await generateOnce(reports, await planned(reports.bench, `AI adoption in enterprise knowledge management ${i}`, true)));
+  for (let i = 0; i < REPORTS; i++)
+    runs.push(
+      await generateOnce(
+        reports,
+        await planned(reports.bench, `AI adoption in enterprise knowledge management ${i}`, true),
+      ),
+    );
   const base = summarize(minimal.map((r) => r.total));
   const totals = summarize(runs.map((r) => r.total));
   line('baseline: 1-section report, no agent → completion', formatSummary(base));
-  line('generateTopicReport returns (6 sections)', formatSummary(summarize(runs.map((r) => r.returned))));
-  line('generateTopicReport → completion event (6 sections)', `${formatSummary(totals)}  p50 ${ratio(totals.p50, base.p50)}`);
+  line(
+    'generateTopicReport returns (6 sections)',
+    formatSummary(summarize(runs.map((r) => r.returned))),
+  );
+  line(
+    'generateTopicReport → completion event (6 sections)',
+    `${formatSummary(totals)}  p50 ${ratio(totals.p50, base.p50)}`,
+  );
   await printTaskSplit(since);
 }
 
 /** Report generation with an in-process worker running the real task definitions. */
 async function benchReportGeneration(bench: TopicBench): Promise<void> {
-  heading(`topics: generateTopicReport → completion, 6 sections, local provider, agent with ~1,000 documents (${REPORTS} reports, one at a time)`);
-  const worker = await startServiceWorker({ tasks: loadConfig({}).tasks, pubsub: bench.pubsub, registry: bench.service.registry });
+  heading(
+    `topics: generateTopicReport → completion, 6 sections, local provider, agent with ~1,000 documents (${REPORTS} reports, one at a time)`,
+  );
+  const worker = await startServiceWorker({
+    tasks: loadConfig({}).tasks,
+    pubsub: bench.pubsub,
+    registry: bench.service.registry,
+  });
   const feeds = createAppFeeds(bench.pubsub);
   try {
     // Lets the worker take the pending topic above first.

@@ -19,49 +19,63 @@ interface DemoAgentSpec {
 export const DEMO_AGENTS: DemoAgentSpec[] = [
   {
     name: 'Healthcare Knowledge Assistant',
-    scopeDescription: 'Everything in the Healthcare domain: clinical operations, informatics, devices, population health and pharmacy.',
+    scopeDescription:
+      'Everything in the Healthcare domain: clinical operations, informatics, devices, population health and pharmacy.',
     scope: ['healthcare'],
     retrievalConfig: { top_k: 8, strategy: 'hybrid' },
     featuresConfig: { coverageTarget: 10, gapThreshold: 50, citations: true },
   },
   {
     name: 'ML Platform Copilot',
-    scopeDescription: 'Machine learning topics and vector databases, for engineers building retrieval and MLOps pipelines.',
+    scopeDescription:
+      'Machine learning topics and vector databases, for engineers building retrieval and MLOps pipelines.',
     scope: ['technology/machine-learning/*', 'technology/data-platform/vector-databases'],
     retrievalConfig: { top_k: 8, strategy: 'hybrid' },
     featuresConfig: { coverageTarget: 10, gapThreshold: 60, citations: true, streaming: true },
   },
   {
     name: 'Compliance Advisor',
-    scopeDescription: 'Regulatory compliance, data privacy and financial risk and compliance: policies, controls and obligations.',
-    scope: ['legal/regulatory-compliance/*', 'legal/data-privacy/*', 'finance/financial-risk-and-compliance'],
+    scopeDescription:
+      'Regulatory compliance, data privacy and financial risk and compliance: policies, controls and obligations.',
+    scope: [
+      'legal/regulatory-compliance/*',
+      'legal/data-privacy/*',
+      'finance/financial-risk-and-compliance',
+    ],
     retrievalConfig: { top_k: 10, strategy: 'fulltext' },
     featuresConfig: { coverageTarget: 10, gapThreshold: 70, notifyOnGaps: true },
   },
   {
     name: 'Treasury & Cash Flow Analyst',
-    scopeDescription: 'Treasury topics (cash management, foreign exchange, banking, debt) and scenario modeling.',
+    scopeDescription:
+      'Treasury topics (cash management, foreign exchange, banking, debt) and scenario modeling.',
     scope: ['finance/treasury/*', 'finance/financial-planning-and-analysis/scenario-modeling'],
     retrievalConfig: { top_k: 5, strategy: 'fulltext' },
     featuresConfig: { coverageTarget: 10, gapThreshold: 50 },
   },
   {
     name: 'Clinical Data Steward',
-    scopeDescription: 'Health informatics: electronic health records, interoperability and patient data privacy.',
-    scope: ['healthcare/health-informatics/*', 'healthcare/health-informatics/patient-data-privacy/*'],
+    scopeDescription:
+      'Health informatics: electronic health records, interoperability and patient data privacy.',
+    scope: [
+      'healthcare/health-informatics/*',
+      'healthcare/health-informatics/patient-data-privacy/*',
+    ],
     retrievalConfig: { top_k: 6, strategy: 'hybrid' },
     featuresConfig: { coverageTarget: 8, gapThreshold: 60, notifyOnGaps: true },
   },
   {
     name: 'Security Operations Assistant',
-    scopeDescription: 'Security topics: identity and access, application security, incident response, vulnerabilities, encryption.',
+    scopeDescription:
+      'Security topics: identity and access, application security, incident response, vulnerabilities, encryption.',
     scope: ['technology/security/*'],
     retrievalConfig: { top_k: 7, strategy: 'hybrid' },
     featuresConfig: { coverageTarget: 10, gapThreshold: 60 },
   },
   {
     name: 'Facilities & Sustainability Planner',
-    scopeDescription: 'Facilities management and digital twins: a sparse corner of the corpus, to show coverage gaps and recommendations.',
+    scopeDescription:
+      'Facilities management and digital twins: a sparse corner of the corpus, to show coverage gaps and recommendations.',
     scope: ['operations/facilities-management/*', 'research/emerging-technology/digital-twins'],
     retrievalConfig: { top_k: 5, strategy: 'hybrid' },
     featuresConfig: { coverageTarget: 3, gapThreshold: 50, notifyOnGaps: true },
@@ -104,20 +118,35 @@ function resolveScope(spec: DemoAgentSpec, nodes: readonly DemoNodeRow[]): strin
 }
 
 /** Older entries shaped like the ones computeAndRecordCoverage writes, rising towards today's report. */
-function olderHistory(agentId: string, taxonomyVersion: string, report: CoverageReport, index: number, now: number) {
+function olderHistory(
+  agentId: string,
+  taxonomyVersion: string,
+  report: CoverageReport,
+  index: number,
+  now: number,
+) {
   return HISTORY_STEPS.map(([daysAgo, fraction]) => ({
     agentId,
     timestamp: new Date(now - daysAgo * DAY_MS - index * 3_600_000),
     overallCoverage: round2(report.overallCoverage * fraction),
     totalDocuments: Math.round(report.totalDocuments * fraction),
     totalChunks: Math.round(report.totalChunks * fraction),
-    nodeCoverage: Object.fromEntries(report.nodes.map((n) => [toGlobalId('TaxonomyNode', n.node.id), round2(n.coverage * fraction)])) as Prisma.InputJsonValue,
+    nodeCoverage: Object.fromEntries(
+      report.nodes.map((n) => [
+        toGlobalId('TaxonomyNode', n.node.id),
+        round2(n.coverage * fraction),
+      ]),
+    ) as Prisma.InputJsonValue,
     taxonomyVersion,
   }));
 }
 
 /** Creates the demo agents through the agent service and records their coverage; returns how many. */
-export async function createDemoAgents(taxonomyVersion: string, nodes: readonly DemoNodeRow[], ownerId: string): Promise<number> {
+export async function createDemoAgents(
+  taxonomyVersion: string,
+  nodes: readonly DemoNodeRow[],
+  ownerId: string,
+): Promise<number> {
   const now = Date.now();
   for (const [index, spec] of DEMO_AGENTS.entries()) {
     const agent = await createAgent(
@@ -132,9 +161,14 @@ export async function createDemoAgents(taxonomyVersion: string, nodes: readonly 
       ownerId,
     );
     const report = await computeAndRecordCoverage(agent.id);
-    await db().coverageHistory.createMany({ data: olderHistory(agent.id, taxonomyVersion, report, index, now) });
+    await db().coverageHistory.createMany({
+      data: olderHistory(agent.id, taxonomyVersion, report, index, now),
+    });
     // The agent "existed" before its oldest history entry (the list stays in creation order).
-    await db().agent.update({ where: { id: agent.id }, data: { createdAt: new Date(now - 30 * DAY_MS + index * 60_000) } });
+    await db().agent.update({
+      where: { id: agent.id },
+      data: { createdAt: new Date(now - 30 * DAY_MS + index * 60_000) },
+    });
   }
   return DEMO_AGENTS.length;
 }

@@ -49,13 +49,19 @@ const DOMAIN_TEXT: Record<string, DomainText> = {
       'Cash flow is the first thing we look at. For {t}, the treasury team maintains a thirteen-week cash flow forecast, reconciled weekly against actual bank balances, and escalates any variance above {n} percent to the CFO.',
       'Every process in {area} is subject to internal controls and compliance reviews. Journal entries above the approval threshold need a second signature, reconciliations are completed by the third working day after the month-end close, and evidence is kept for the external audit.',
       'Forecasting and budgeting follow a rolling cycle: business units submit their drivers, FP&A consolidates them into scenarios (base, upside, downside), and the results feed working capital planning, capital allocation and the quarterly board pack.',
-      'Risk management for {t} covers credit risk, liquidity risk and foreign exchange exposure. Limits are set by the finance committee and monitored daily; any breach is documented together with the remediation plan and the compliance officer\'s sign-off.',
+      "Risk management for {t} covers credit risk, liquidity risk and foreign exchange exposure. Limits are set by the finance committee and monitored daily; any breach is documented together with the remediation plan and the compliance officer's sign-off.",
       'Key metrics: days sales outstanding, days payable outstanding, free cash flow, EBITDA margin and forecast accuracy. Targets for {year} were agreed in the annual planning round, and the dashboards refresh every night from the general ledger.',
     ],
   },
   Healthcare: {
     audience: 'clinicians, care coordinators and health informatics staff',
-    teams: ['Clinical Informatics', 'Care Operations', 'Quality and Safety', 'Pharmacy Services', 'Population Health'],
+    teams: [
+      'Clinical Informatics',
+      'Care Operations',
+      'Quality and Safety',
+      'Pharmacy Services',
+      'Population Health',
+    ],
     paragraphs: [
       'Patient data is handled under strict privacy rules. For {t}, only the minimum necessary patient data is shared, every access to the electronic health record is logged, and exports for analytics are de-identified before they leave the clinical network.',
       'Clinical workflows come first: any change related to {t} is piloted on one ward, evaluated with nursing staff and physicians, and rolled out only after the quality and safety committee has reviewed the outcomes and the impact on patient safety.',
@@ -137,16 +143,24 @@ const KOREAN_KINDS: Array<[string, string]> = [
   ['{topic} 사례 연구', '사례 연구'],
 ];
 const KOREAN_TEAMS = ['데이터 플랫폼', 'AI 연구', '정보보호', '디지털 전략'];
-const KOREAN_INTRO = '이 문서는 {topic} 분야의 핵심 개념과 사내 적용 사례를 정리한 {kind}입니다. {team} 팀이 작성했으며 분기마다 내용을 검토합니다.';
-export const KOREAN_AI_SENTENCE = '인공지능 기술은 빠르게 발전하고 있으며, 우리 조직은 {topic} 업무에서 데이터 품질과 보안을 가장 중요하게 생각합니다.';
+const KOREAN_INTRO =
+  '이 문서는 {topic} 분야의 핵심 개념과 사내 적용 사례를 정리한 {kind}입니다. {team} 팀이 작성했으며 분기마다 내용을 검토합니다.';
+export const KOREAN_AI_SENTENCE =
+  '인공지능 기술은 빠르게 발전하고 있으며, 우리 조직은 {topic} 업무에서 데이터 품질과 보안을 가장 중요하게 생각합니다.';
 const KOREAN_PARAGRAPHS = [
   '개인정보 보호 규정을 준수하기 위해 모든 개인 데이터는 암호화되어 저장되며, 접근 권한은 최소 권한 원칙에 따라 부여됩니다. 접근 기록은 매월 점검합니다.',
   '클라우드 전환 이후 인프라 비용과 운영 방식이 크게 달라졌습니다. {topic} 관련 서비스는 자동 확장과 모니터링을 기본으로 사용합니다.',
   '디지털 금융 서비스와 연계하기 위해 표준 API와 감사 로그를 제공합니다. 규제 기관의 요구 사항을 반영하여 보고서를 매월 작성합니다.',
 ];
-const KOREAN_CLOSING = '다음 단계: {topic} 성과 지표를 정의하고 담당자, 일정, 예산을 확정합니다. 문의 사항은 {team} 팀에 연락해 주세요.';
+const KOREAN_CLOSING =
+  '다음 단계: {topic} 성과 지표를 정의하고 담당자, 일정, 예산을 확정합니다. 문의 사항은 {team} 팀에 연락해 주세요.';
 
-const SOURCES = ['https://wiki.example.com/spaces', 'https://drive.example.com/docs', 'https://sharepoint.example.com/sites', 'https://notion.example.com/pages'];
+const SOURCES = [
+  'https://wiki.example.com/spaces',
+  'https://drive.example.com/docs',
+  'https://sharepoint.example.com/sites',
+  'https://notion.example.com/pages',
+];
 const QUARTERS = ['Q1', 'Q2', 'Q3', 'Q4'];
 
 function fill(template: string, vars: Record<string, string>): string {
@@ -158,7 +172,11 @@ function dice(seed: number) {
   const random = seededRandom(seed);
   const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-  const shuffled = <T>(items: readonly T[]): T[] => items.map((item) => [random(), item] as const).sort((a, b) => a[0] - b[0]).map(([, item]) => item);
+  const shuffled = <T>(items: readonly T[]): T[] =>
+    items
+      .map((item) => [random(), item] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, item]) => item);
   return { random, int, pick, shuffled };
 }
 type Dice = ReturnType<typeof dice>;
@@ -171,7 +189,15 @@ function documentCounts(leaves: readonly DemoNode[], { random, int }: Dice): Map
   const counts = new Map<string, number>();
   for (const leaf of leaves) {
     const area = leaf.path[1]!;
-    const count = SPARSE_AREAS.has(area) ? (random() < 0.35 ? 1 : 0) : area === KOREAN_AREA ? 3 : random() < 0.08 ? 0 : int(2, 10);
+    const count = SPARSE_AREAS.has(area)
+      ? random() < 0.35
+        ? 1
+        : 0
+      : area === KOREAN_AREA
+        ? 3
+        : random() < 0.08
+          ? 0
+          : int(2, 10);
     counts.set(leaf.key, count);
   }
   return counts;
@@ -180,7 +206,10 @@ function documentCounts(leaves: readonly DemoNode[], { random, int }: Dice): Map
 const areaKeyOf = (leaf: DemoNode) => leaf.key.split('/').slice(0, 2).join('/');
 
 /** The populated leaves of each (non-sparse) area: where a document may also be filed. */
-function populatedByArea(leaves: readonly DemoNode[], counts: Map<string, number>): Map<string, DemoNode[]> {
+function populatedByArea(
+  leaves: readonly DemoNode[],
+  counts: Map<string, number>,
+): Map<string, DemoNode[]> {
   const byArea = new Map<string, DemoNode[]>();
   for (const leaf of leaves) {
     if (!counts.get(leaf.key) || SPARSE_AREAS.has(leaf.path[1]!)) continue;
@@ -190,7 +219,12 @@ function populatedByArea(leaves: readonly DemoNode[], counts: Map<string, number
 }
 
 /** The title and paragraphs of a leaf's i-th document (`kindOffset`: where its kinds start). */
-function documentText(leaf: DemoNode, i: number, kindOffset: number, d: Dice): { title: string; content: string } {
+function documentText(
+  leaf: DemoNode,
+  i: number,
+  kindOffset: number,
+  d: Dice,
+): { title: string; content: string } {
   const [domain, area] = leaf.path as [string, string];
   const korean = area === KOREAN_AREA;
   const text = DOMAIN_TEXT[domain]!;
@@ -211,15 +245,25 @@ function documentText(leaf: DemoNode, i: number, kindOffset: number, d: Dice): {
   let paragraphs: string[];
   if (korean) {
     vars.kind = KOREAN_KINDS[i % KOREAN_KINDS.length]![1];
-    paragraphs = [KOREAN_INTRO, KOREAN_AI_SENTENCE, ...d.shuffled(KOREAN_PARAGRAPHS).slice(0, 2), KOREAN_CLOSING];
+    paragraphs = [
+      KOREAN_INTRO,
+      KOREAN_AI_SENTENCE,
+      ...d.shuffled(KOREAN_PARAGRAPHS).slice(0, 2),
+      KOREAN_CLOSING,
+    ];
   } else {
     vars.kind = KINDS[(kindOffset + i) % KINDS.length]![1];
     // Three or four of the domain's five paragraphs, in a shuffled order.
     const body = d.shuffled(text.paragraphs).slice(0, d.int(3, 4));
     paragraphs = [d.pick(INTROS), ...body, d.pick(CLOSINGS)];
   }
-  const titlePattern = korean ? KOREAN_KINDS[i % KOREAN_KINDS.length]![0] : KINDS[(kindOffset + i) % KINDS.length]![0];
-  return { title: fill(titlePattern, vars), content: paragraphs.map((p) => fill(p, vars)).join('\n\n') };
+  const titlePattern = korean
+    ? KOREAN_KINDS[i % KOREAN_KINDS.length]![0]
+    : KINDS[(kindOffset + i) % KINDS.length]![0];
+  return {
+    title: fill(titlePattern, vars),
+    content: paragraphs.map((p) => fill(p, vars)).join('\n\n'),
+  };
 }
 
 /** The demo documents for the demo taxonomy, always the same ones. */
@@ -238,7 +282,12 @@ export function buildDemoDocuments(nodes: readonly DemoNode[], seed = 20240501):
       const nodeKeys = [leaf.key];
       const siblings = (byArea.get(areaKeyOf(leaf)) ?? []).filter((n) => n.key !== leaf.key);
       if (!korean && siblings.length && d.random() < 0.3) nodeKeys.push(d.pick(siblings).key);
-      documents.push({ title, content, nodeKeys, source: `${d.pick(SOURCES)}/${leaf.key}/${i + 1}` });
+      documents.push({
+        title,
+        content,
+        nodeKeys,
+        source: `${d.pick(SOURCES)}/${leaf.key}/${i + 1}`,
+      });
     }
   }
   return documents;

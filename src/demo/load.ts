@@ -36,7 +36,10 @@ async function createDemoTaxonomy(plan: ReturnType<typeof buildDemoTaxonomy>) {
     if (!isConflict(error)) throw error;
     return undefined;
   }
-  return db().taxonomyNode.findMany({ where: { taxonomyId }, select: { id: true, key: true, parentId: true } });
+  return db().taxonomyNode.findMany({
+    where: { taxonomyId },
+    select: { id: true, key: true, parentId: true },
+  });
 }
 
 /** Times each phase of the load, for the log line. */
@@ -57,7 +60,12 @@ export async function loadDemoData(): Promise<void> {
   const started = performance.now();
   const log = logger.child({ module: 'demo' });
   const { phasesMs, lap } = lapTimer();
-  if (await db().taxonomy.findUnique({ where: { version: DEMO_TAXONOMY_VERSION }, select: { id: true } })) {
+  if (
+    await db().taxonomy.findUnique({
+      where: { version: DEMO_TAXONOMY_VERSION },
+      select: { id: true },
+    })
+  ) {
     log.debug({ taxonomyVersion: DEMO_TAXONOMY_VERSION }, 'demo data already present');
     return;
   }
@@ -84,14 +92,38 @@ export async function loadDemoData(): Promise<void> {
   lap('documents');
 
   // 3. The agents, owned by the demo user, each with coverage computed and a month of history.
-  const owner = await db().user.upsert({ where: { name: DEMO_USER_NAME }, create: { name: DEMO_USER_NAME }, update: {} });
+  const owner = await db().user.upsert({
+    where: { name: DEMO_USER_NAME },
+    create: { name: DEMO_USER_NAME },
+    update: {},
+  });
   const agents = await createDemoAgents(DEMO_TAXONOMY_VERSION, nodes, owner.id);
   lap('agents');
 
   // 4. Official templates for the report kinds, whose guides drive planTopic's sections.
-  const templates = await createDemoTemplates({ userId: owner.id, userName: owner.name, apiKeyId: null, scopes: new Set(['READ', 'WRITE', 'ADMIN']) });
+  const templates = await createDemoTemplates({
+    userId: owner.id,
+    userName: owner.name,
+    apiKeyId: null,
+    scopes: new Set(['READ', 'WRITE', 'ADMIN']),
+  });
   lap('templates');
   const levels = Math.max(...plan.map((n) => n.depth)) + 1;
-  const counts = { nodes: nodes.length, levels, documents: ingested.documentCount, chunks: ingested.chunkCount, agents, templates };
-  log.info({ taxonomyVersion: DEMO_TAXONOMY_VERSION, ...counts, ms: Math.round(performance.now() - started), phasesMs }, 'demo data loaded');
+  const counts = {
+    nodes: nodes.length,
+    levels,
+    documents: ingested.documentCount,
+    chunks: ingested.chunkCount,
+    agents,
+    templates,
+  };
+  log.info(
+    {
+      taxonomyVersion: DEMO_TAXONOMY_VERSION,
+      ...counts,
+      ms: Math.round(performance.now() - started),
+      phasesMs,
+    },
+    'demo data loaded',
+  );
 }

@@ -30,7 +30,8 @@ Regulatory, cost, security and adoption risks.
 
 ## Recommendations
 Concrete next steps with owners.`,
-    content: '# {{title}}\n\nPrepared for {{audience}} on {{date}}.\n\n## Executive summary\n\n## Market overview\n',
+    content:
+      '# {{title}}\n\nPrepared for {{audience}} on {{date}}.\n\n## Executive summary\n\n## Market overview\n',
   },
   {
     name: 'Research summary',
@@ -91,7 +92,10 @@ export async function createDemoTemplates(owner: Caller): Promise<number> {
       },
       owner,
     );
-    await setTemplateFlags(toGlobalId('Template', created.id), { isOfficial: true, isFeatured: template.featured });
+    await setTemplateFlags(toGlobalId('Template', created.id), {
+      isOfficial: true,
+      isFeatured: template.featured,
+    });
   }
   return DEMO_TEMPLATES.length;
 }

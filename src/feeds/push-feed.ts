@@ -39,7 +39,8 @@ class QueuedFeed<T> implements PushFeed<T> {
   private readonly queue: T[] = [];
   private ended = false;
   private failure: { error: unknown } | undefined;
-  private waiting: { resolve: (step: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
+  private waiting:
+    { resolve: (step: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
 
   constructor(private readonly start: FeedStart<T>) {}
 
@@ -50,7 +51,11 @@ class QueuedFeed<T> implements PushFeed<T> {
   }
 
   next(): Promise<IteratorResult<T>> {
-    this.stopFeed ??= this[observeFeed]({ next: (value) => this.push(value), complete: () => this.end(), error: (error) => this.fail(error) });
+    this.stopFeed ??= this[observeFeed]({
+      next: (value) => this.push(value),
+      complete: () => this.end(),
+      error: (error) => this.fail(error),
+    });
     if (this.queue.length) return Promise.resolve({ value: this.queue.shift()!, done: false });
     if (this.failure) {
       const { error } = this.failure;

@@ -25,7 +25,12 @@ export class StateFeed<State> {
   private readonly hub: WatchHub<State | null>;
 
   constructor(private readonly options: StateFeedOptions<State>) {
-    this.hub = new WatchHub<State | null>({ pubsub: options.pubsub, topic: options.topic, pollMs: options.pollMs ?? 1_000, read: options.read });
+    this.hub = new WatchHub<State | null>({
+      pubsub: options.pubsub,
+      topic: options.topic,
+      pollMs: options.pollMs ?? 1_000,
+      read: options.read,
+    });
   }
 
   /** Followed keys (for tests). */

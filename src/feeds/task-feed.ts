@@ -9,7 +9,13 @@
 // expects, it is delivered without reading it back. Anything else, a gap, a replay, a lost
 // notification, is read from the log.
 import type { PubSub, TaskEventJson } from '../platform/pubsub.js';
-import { selectLatestTaskEvent, selectTaskEventsAfter, selectTaskLogPosition, TASK_EVENT_PAGE, type TaskEventRow } from '../workers/queue/task-events.js';
+import {
+  selectLatestTaskEvent,
+  selectTaskEventsAfter,
+  selectTaskLogPosition,
+  TASK_EVENT_PAGE,
+  type TaskEventRow,
+} from '../workers/queue/task-events.js';
 import { isTerminal } from '../workers/queue/task-row.js';
 import { pushFeed, type FeedObserver, type PushFeed } from './push-feed.js';
 import { WatchHub, type WatchListener } from './watch-hub.js';
@@ -46,7 +52,8 @@ export class TaskFeed {
   /** The notification's event, if it is the one after the last this hub delivered. */
   private nextFrom(taskId: string, event: TaskEventJson | undefined): TaskEventRow[] | undefined {
     const cursor = this.cursors.get(taskId);
-    if (!event || event.taskId !== taskId || cursor === undefined || event.sequence !== cursor + 1) return undefined;
+    if (!event || event.taskId !== taskId || cursor === undefined || event.sequence !== cursor + 1)
+      return undefined;
     this.cursors.set(taskId, event.sequence);
     const { sequence, status, progressPercent, currentStep, message, at } = event;
     return [{ taskId, sequence, status, progressPercent, currentStep, message, at: new Date(at) }];
@@ -72,7 +79,9 @@ export class TaskFeed {
   follow(taskId: string, afterSequence?: number | null): PushFeed<TaskEventRow> {
     return pushFeed((observer) => {
       const follower = new TaskFollower(this.hub, taskId, observer);
-      void follower.start(afterSequence, this.cursors).catch((error: unknown) => follower.fail(error));
+      void follower
+        .start(afterSequence, this.cursors)
+        .catch((error: unknown) => follower.fail(error));
       return () => follower.stop();
     });
   }
@@ -119,7 +128,10 @@ class TaskFollower implements WatchListener<TaskEventRow[]> {
     private readonly observer: FeedObserver<TaskEventRow>,
   ) {}
 
-  async start(afterSequence: number | null | undefined, cursors: Map<string, number>): Promise<void> {
+  async start(
+    afterSequence: number | null | undefined,
+    cursors: Map<string, number>,
+  ): Promise<void> {
     const { taskId } = this;
     const current = await selectTaskLogPosition(taskId);
     if (this.stopped) return;

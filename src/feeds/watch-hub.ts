@@ -116,7 +116,12 @@ export class WatchHub<Update, Topic extends keyof PubSubTopics = keyof PubSubTop
         if (update !== undefined) this.deliver(key, watch, update);
       } while (watch.readAgain);
     })()
-      .catch((err) => logger.warn({ err: (err as Error).message, topic: this.options.topic, key }, 'read failed; the poll retries'))
+      .catch((err) =>
+        logger.warn(
+          { err: (err as Error).message, topic: this.options.topic, key },
+          'read failed; the poll retries',
+        ),
+      )
       .finally(() => {
         watch.reading = undefined;
       });

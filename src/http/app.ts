@@ -66,12 +66,17 @@ async function readiness(pubsub: PubSub): Promise<{ database: boolean; pubsub: b
 
 /** The request came over a socket from this machine (yoga.fetch without a socket does not count). */
 function fromLoopback(serverContext: unknown): boolean {
-  const address = (serverContext as { req?: IncomingMessage } | undefined)?.req?.socket?.remoteAddress;
+  const address = (serverContext as { req?: IncomingMessage } | undefined)?.req?.socket
+    ?.remoteAddress;
   return address !== undefined && ipaddr.process(address).range() === 'loopback';
 }
 
 /** yoga with our context, masking, GraphiQL (served from this process: no CDN) and plugins. */
-function createYogaServer(contextOptions: ContextOptions, graphiqlHeaders: Record<string, string> | undefined, plugins: Array<Plugin<any>>): Yoga {
+function createYogaServer(
+  contextOptions: ContextOptions,
+  graphiqlHeaders: Record<string, string> | undefined,
+  plugins: Array<Plugin<any>>,
+): Yoga {
   return createYoga<Record<string, never>, Context>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -86,7 +91,10 @@ function createYogaServer(contextOptions: ContextOptions, graphiqlHeaders: Recor
       // GraphiQL's subscriptions ask /graphql for an event stream (graphql-sse, distinct connections).
       subscriptionsProtocol: 'SSE',
       // The pre-filled (admin) key is for the person at this machine only: never sent over the network.
-      headers: graphiqlHeaders && fromLoopback(serverContext) ? JSON.stringify(graphiqlHeaders, null, 2) : undefined,
+      headers:
+        graphiqlHeaders && fromLoopback(serverContext)
+          ? JSON.stringify(graphiqlHeaders, null, 2)
+          : undefined,
       shouldPersistHeaders: false,
     }),
     renderGraphiQL,
@@ -100,7 +108,14 @@ export function createApp(options: ServerOptions): App {
   apiKeys.followRevocations(options.pubsub);
   const feeds = createAppFeeds(options.pubsub);
   const { pubsub, topicSettings, webhooks, taskFinished } = options;
-  const contextOptions: ContextOptions = { pubsub, topicSettings, webhooks, taskFinished, apiKeys, feeds };
+  const contextOptions: ContextOptions = {
+    pubsub,
+    topicSettings,
+    webhooks,
+    taskFinished,
+    apiKeys,
+    feeds,
+  };
   const registry = options.metricsRegistry ?? createMetricsRegistry();
   const metrics = createApiMetrics(registry);
   const maxBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
@@ -108,7 +123,13 @@ export function createApp(options: ServerOptions): App {
   // The transports run operations through yoga: made right after it.
   let transports: { sse: SseTransport; multipart: MultipartTransport; ws: WsTransport } | undefined;
   const yoga = createYogaServer(contextOptions, options.graphiqlHeaders, [
-    routes({ contextOptions, registry, readiness: () => readiness(pubsub), draining: () => draining, sse: () => transports!.sse }),
+    routes({
+      contextOptions,
+      registry,
+      readiness: () => readiness(pubsub),
+      draining: () => draining,
+      sse: () => transports!.sse,
+    }),
     liveTransports({ sse: () => transports!.sse, multipart: () => transports!.multipart }),
     metrics.plugin,
     requestBodyLimit(maxBodyBytes),
@@ -118,7 +139,13 @@ export function createApp(options: ServerOptions): App {
     inputBounds(),
   ]);
   const maxBufferedBytes = options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES;
-  const live: LiveCore = { yoga, contextOptions, maxBufferedBytes, maxBodyBytes, metrics: metrics.live };
+  const live: LiveCore = {
+    yoga,
+    contextOptions,
+    maxBufferedBytes,
+    maxBodyBytes,
+    metrics: metrics.live,
+  };
   const ws = createWsTransport(live);
   transports = { sse: createSseTransport(live), multipart: createMultipartTransport(live), ws };
   return {

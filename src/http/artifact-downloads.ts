@@ -9,8 +9,12 @@ export const ARTIFACT_ROUTE = /^\/artifacts\/([^/]+)\/([^/]+)\/?$/;
 /** RFC 6266 / RFC 8187: an ASCII `filename` fallback and the real (Korean) name in `filename*`. */
 export function contentDisposition(filename: string): string {
   const extension = /\.([A-Za-z0-9]+)$/.exec(filename)?.[1] ?? 'bin';
-  const ascii = /^[\x20-\x7e]+$/.test(filename) && !/["\\]/.test(filename) ? filename : `report.${extension}`;
-  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  const ascii =
+    /^[\x20-\x7e]+$/.test(filename) && !/["\\]/.test(filename) ? filename : `report.${extension}`;
+  const encoded = encodeURIComponent(filename).replace(
+    /['()*]/g,
+    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }
 
@@ -22,10 +26,15 @@ export async function serveArtifactDownload(
   ResponseClass: typeof Response = Response,
 ): Promise<Response> {
   const notFound = () =>
-    new ResponseClass(JSON.stringify({ errors: [{ message: 'Artifact not found', extensions: { code: 'NOT_FOUND' } }] }), {
-      status: 404,
-      headers: { 'content-type': 'application/json; charset=utf-8' },
-    });
+    new ResponseClass(
+      JSON.stringify({
+        errors: [{ message: 'Artifact not found', extensions: { code: 'NOT_FOUND' } }],
+      }),
+      {
+        status: 404,
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+      },
+    );
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return new ResponseClass(null, { status: 405, headers: { allow: 'GET, HEAD' } });
   }

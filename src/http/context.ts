@@ -9,7 +9,10 @@ import type { Context } from '../schema/builder.js';
 export type ContextOptions = Omit<Context, 'caller' | 'requestId'>;
 
 /** The caller of a request, or undefined when it carries no valid key. */
-export function callerOf(request: Request, options: Pick<ContextOptions, 'apiKeys'>): Promise<Caller | undefined> {
+export function callerOf(
+  request: Request,
+  options: Pick<ContextOptions, 'apiKeys'>,
+): Promise<Caller | undefined> {
   return options.apiKeys.authenticate(apiKeyFromHeaders(request.headers));
 }
 

@@ -5,7 +5,11 @@ import { TaskFeed } from '../feeds/task-feed.js';
 import type { Agent } from '../generated/prisma/client.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { agentVersion, readAgent } from '../resolvers/agents/agents.js';
-import { isGenerationEnd, readTopicGeneration, topicGenerationVersion } from '../resolvers/topics/generation-state.js';
+import {
+  isGenerationEnd,
+  readTopicGeneration,
+  topicGenerationVersion,
+} from '../resolvers/topics/generation-state.js';
 import type { AppFeeds } from '../schema/builder.js';
 
 /** `pollMs`: how often followed keys are read again when notifications are lost. */
@@ -19,7 +23,14 @@ export function createAppFeeds(pubsub: PubSub, pollMs = 1_000): AppFeeds & { clo
     version: topicGenerationVersion,
     isFinal: isGenerationEnd,
   });
-  const agents = new StateFeed<Agent>({ pubsub, topic: 'agentUpdated', pollMs, read: readAgent, version: agentVersion, isFinal: () => false });
+  const agents = new StateFeed<Agent>({
+    pubsub,
+    topic: 'agentUpdated',
+    pollMs,
+    read: readAgent,
+    version: agentVersion,
+    isFinal: () => false,
+  });
   return {
     tasks,
     topics,

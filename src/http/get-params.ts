@@ -16,7 +16,9 @@ export const getParamsCheck = (): Plugin => ({
         JSON.parse(value);
       } catch {
         setRequestParser(() => {
-          throw new GraphQLError(`${name}: not valid JSON`, { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
+          throw new GraphQLError(`${name}: not valid JSON`, {
+            extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
+          });
         });
         return;
       }

@@ -18,7 +18,12 @@ export interface ApiMetrics {
 }
 
 // The contract's codes plus yoga's own request errors; anything else is counted as OTHER.
-const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST']);
+const KNOWN_CODES = new Set<string>([
+  ...Object.values(ErrorCode),
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+]);
 
 const codeOf = (error: GraphQLError) => {
   const code = error.extensions?.code;
@@ -26,15 +31,28 @@ const codeOf = (error: GraphQLError) => {
 };
 
 type Labelled = { document: Parameters<typeof getOperationAST>[0]; operationName?: string | null };
-const operationType = (args: Labelled): OperationTypeNode | 'unknown' => getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
+const operationType = (args: Labelled): OperationTypeNode | 'unknown' =>
+  getOperationAST(args.document, args.operationName)?.operation ?? 'unknown';
 
 /** Adds the API's metrics to the process's registry. */
 export function createApiMetrics(registry: Registry): ApiMetrics {
   registerQueueGauges(registry);
   const open: Record<Transport, Gauge> = {
-    sse: new Gauge({ name: 'graphql_sse_streams_open', help: 'Open graphql-sse event streams (a reservation counts).', registers: [registry] }),
-    multipart: new Gauge({ name: 'graphql_multipart_streams_open', help: 'Open multipart subscription responses.', registers: [registry] }),
-    ws: new Gauge({ name: 'graphql_ws_connections_open', help: 'Open graphql-ws WebSocket connections.', registers: [registry] }),
+    sse: new Gauge({
+      name: 'graphql_sse_streams_open',
+      help: 'Open graphql-sse event streams (a reservation counts).',
+      registers: [registry],
+    }),
+    multipart: new Gauge({
+      name: 'graphql_multipart_streams_open',
+      help: 'Open multipart subscription responses.',
+      registers: [registry],
+    }),
+    ws: new Gauge({
+      name: 'graphql_ws_connections_open',
+      help: 'Open graphql-ws WebSocket connections.',
+      registers: [registry],
+    }),
   };
   const { plugin, operations } = graphqlMetrics(registry);
   return {
@@ -67,15 +85,23 @@ function graphqlMetrics(registry: Registry) {
     labelNames: ['code'] as const,
     registers: [registry],
   });
-  const countErrors = (list: readonly GraphQLError[] | undefined) => list?.forEach((error) => errors.inc({ code: codeOf(error) }));
+  const countErrors = (list: readonly GraphQLError[] | undefined) =>
+    list?.forEach((error) => errors.inc({ code: codeOf(error) }));
   const plugin: Plugin = {
-    onParse: () => ({ result }) => {
-      if (result instanceof Error) errors.inc({ code: 'GRAPHQL_PARSE_FAILED' });
-    },
+    onParse:
+      () =>
+      ({ result }) => {
+        if (result instanceof Error) errors.inc({ code: 'GRAPHQL_PARSE_FAILED' });
+      },
     // graphql-js's own rules carry no code yet (yoga adds it later); the operation limits' do.
-    onValidate: () => ({ result }) => {
-      for (const error of result) errors.inc({ code: error.extensions?.code ? codeOf(error) : 'GRAPHQL_VALIDATION_FAILED' });
-    },
+    onValidate:
+      () =>
+      ({ result }) => {
+        for (const error of result)
+          errors.inc({
+            code: error.extensions?.code ? codeOf(error) : 'GRAPHQL_VALIDATION_FAILED',
+          });
+      },
     onExecute({ args }) {
       const type = operationType(args);
       const end = duration.startTimer({ type });

@@ -18,9 +18,16 @@ interface MediaRange {
   q: number;
 }
 
-const OFFERS: Record<OperationKind, ReadonlyArray<{ type: string; subtype: string; representation: Representation }>> = {
+const OFFERS: Record<
+  OperationKind,
+  ReadonlyArray<{ type: string; subtype: string; representation: Representation }>
+> = {
   single: [
-    { type: 'application', subtype: 'graphql-response+json', representation: 'graphql-response+json' },
+    {
+      type: 'application',
+      subtype: 'graphql-response+json',
+      representation: 'graphql-response+json',
+    },
     { type: 'application', subtype: 'json', representation: 'json' },
     { type: 'text', subtype: 'event-stream', representation: 'event-stream' },
   ],
@@ -40,7 +47,14 @@ export function parseAccept(header: string): MediaRange[] {
     const params = new Map<string, string>();
     for (const param of rawParams) {
       const eq = param.indexOf('=');
-      if (eq > 0) params.set(param.slice(0, eq).trim().toLowerCase(), param.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'));
+      if (eq > 0)
+        params.set(
+          param.slice(0, eq).trim().toLowerCase(),
+          param
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"(.*)"$/, '$1'),
+        );
     }
     const q = params.has('q') ? Number(params.get('q')) : 1;
     ranges.push({ type, subtype, params, q: Number.isFinite(q) ? q : 0, index });

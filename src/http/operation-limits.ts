@@ -54,7 +54,12 @@ export const operationLimits = () =>
  */
 export const inputBounds = (): Plugin => ({
   onExecute({ args }) {
-    const refusal = checkInputBounds(args.schema, args.document, args.operationName, args.variableValues as Record<string, unknown> | undefined);
+    const refusal = checkInputBounds(
+      args.schema,
+      args.document,
+      args.operationName,
+      args.variableValues as Record<string, unknown> | undefined,
+    );
     if (refusal) throw withStatus(refusal, 400);
   },
 });
@@ -80,7 +85,8 @@ export function documentNesting(source: string, limit = MAX_DOCUMENT_NESTING): n
     } else if (char === '"') {
       const block = source.startsWith('"""', i);
       const end = block ? '"""' : '"';
-      for (i += end.length; i < source.length && !source.startsWith(end, i); i++) if (source[i] === '\\') i++;
+      for (i += end.length; i < source.length && !source.startsWith(end, i); i++)
+        if (source[i] === '\\') i++;
       i += end.length - 1;
     } else if (char === '[' || char === '{' || char === '(') {
       deepest = Math.max(deepest, ++depth);
@@ -97,9 +103,12 @@ export const documentNestingLimit = (): Plugin => ({
   onParse({ params }) {
     const source = typeof params.source === 'string' ? params.source : params.source.body;
     if (documentNesting(source) > MAX_DOCUMENT_NESTING) {
-      throw new GraphQLError(`The document nests deeper than ${MAX_DOCUMENT_NESTING} levels of brackets`, {
-        extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
-      });
+      throw new GraphQLError(
+        `The document nests deeper than ${MAX_DOCUMENT_NESTING} levels of brackets`,
+        {
+          extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
+        },
+      );
     }
   },
 });

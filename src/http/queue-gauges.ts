@@ -3,12 +3,21 @@
 import { Gauge, type Registry } from 'prom-client';
 import { queueStats } from '../resolvers/tasks/queue-info.js';
 
-const TASK_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled', 'timeout', 'dead'] as const;
+const TASK_STATUSES = [
+  'pending',
+  'running',
+  'completed',
+  'failed',
+  'cancelled',
+  'timeout',
+  'dead',
+] as const;
 
 export function registerQueueGauges(registry: Registry): void {
   // The three gauges share one query per scrape (prom-client collects them concurrently).
   let reading: ReturnType<typeof queueStats> | undefined;
-  const readQueue = () => (reading ??= queueStats().finally(() => setImmediate(() => (reading = undefined))));
+  const readQueue = () =>
+    (reading ??= queueStats().finally(() => setImmediate(() => (reading = undefined))));
   new Gauge({
     name: 'tasks',
     help: 'Background tasks by status, read from PostgreSQL at scrape time.',

@@ -15,20 +15,30 @@ const CONTENT_LENGTH = /^\d+$/;
 const TOO_LARGE = { status: 413, message: 'Request body too large' } as const;
 
 /** What a Content-Length header says: absent, acceptable, or a refusal. */
-function checkContentLength(request: Request, limit: number): 'absent' | 'ok' | { status: 400 | 413; message: string } {
+function checkContentLength(
+  request: Request,
+  limit: number,
+): 'absent' | 'ok' | { status: 400 | 413; message: string } {
   const contentLength = request.headers.get('content-length');
   if (contentLength == null) return 'absent';
-  if (!CONTENT_LENGTH.test(contentLength)) return { status: 400, message: 'Content-Length header is invalid' };
+  if (!CONTENT_LENGTH.test(contentLength))
+    return { status: 400, message: 'Content-Length header is invalid' };
   return Number(contentLength) > limit ? TOO_LARGE : 'ok';
 }
 
-const refusal = ({ status, message }: { status: number; message: string }) => badUserInput(message, { http: { status } });
+const refusal = ({ status, message }: { status: number; message: string }) =>
+  badUserInput(message, { http: { status } });
 
 /** Counts a streamed body's bytes and fails the stream past `limit`. */
-function limitedRequest(request: Request, limit: number, fetchAPI: { Request: typeof Request; TransformStream: typeof TransformStream }): Request {
+function limitedRequest(
+  request: Request,
+  limit: number,
+  fetchAPI: { Request: typeof Request; TransformStream: typeof TransformStream },
+): Request {
   let bytesRead = 0;
   // A native body needs the native TransformStream; the ponyfill's body needs the ponyfill's (as in yoga).
-  const Transform = request.body instanceof ReadableStream ? globalThis.TransformStream : fetchAPI.TransformStream;
+  const Transform =
+    request.body instanceof ReadableStream ? globalThis.TransformStream : fetchAPI.TransformStream;
   const body = request.body!.pipeThrough(
     new Transform<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
@@ -38,14 +48,23 @@ function limitedRequest(request: Request, limit: number, fetchAPI: { Request: ty
       },
     }),
   );
-  return new fetchAPI.Request(request.url, { method: request.method, headers: request.headers, signal: request.signal, body, duplex: 'half' } as RequestInit);
+  return new fetchAPI.Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    signal: request.signal,
+    body,
+    duplex: 'half',
+  } as RequestInit);
 }
 
 /**
  * The body as text for handlers that read bodies themselves (graphql-sse), with the same
  * limit: a Content-Length is checked first, a body without one is counted while it is read.
  */
-export async function readBodyText(request: Request, limit: number): Promise<{ text: string } | { status: 400 | 413; message: string }> {
+export async function readBodyText(
+  request: Request,
+  limit: number,
+): Promise<{ text: string } | { status: 400 | 413; message: string }> {
   const checked = checkContentLength(request, limit);
   if (checked === 'ok') return { text: await request.text() };
   if (checked !== 'absent') return checked;

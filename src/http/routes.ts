@@ -23,13 +23,26 @@ export function routes(options: RouteOptions): Plugin {
   return {
     onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
       const json = (body: unknown, status = 200) =>
-        new fetchAPI.Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8' } });
+        new fetchAPI.Response(JSON.stringify(body), {
+          status,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+        });
       if (url.pathname === '/') {
         // A browser opening the bare address lands in GraphiQL; anything else learns where things are.
         if (request.headers.get('accept')?.includes('text/html')) {
-          endResponse(new fetchAPI.Response(null, { status: 302, headers: { location: '/graphql' } }));
+          endResponse(
+            new fetchAPI.Response(null, { status: 302, headers: { location: '/graphql' } }),
+          );
         } else {
-          endResponse(json({ graphql: '/graphql', graphqlStream: '/graphql/stream', health: '/health', ready: '/ready', metrics: '/metrics' }));
+          endResponse(
+            json({
+              graphql: '/graphql',
+              graphqlStream: '/graphql/stream',
+              health: '/health',
+              ready: '/ready',
+              metrics: '/metrics',
+            }),
+          );
         }
       } else if (url.pathname === '/health') {
         endResponse(json({ status: 'ok' }));
@@ -37,12 +50,22 @@ export function routes(options: RouteOptions): Plugin {
         return options.readiness().then((checks) => {
           const draining = options.draining();
           const ready = !draining && checks.database && checks.pubsub;
-          endResponse(json({ status: ready ? 'ready' : 'unavailable', draining, ...checks }, ready ? 200 : 503));
+          endResponse(
+            json(
+              { status: ready ? 'ready' : 'unavailable', draining, ...checks },
+              ready ? 200 : 503,
+            ),
+          );
         });
       } else if (url.pathname === '/metrics') {
         // Unauthenticated like the probes: counts only, no names or ids (see metrics.ts).
         return options.registry.metrics().then(
-          (text) => endResponse(new fetchAPI.Response(text, { headers: { 'content-type': options.registry.contentType } })),
+          (text) =>
+            endResponse(
+              new fetchAPI.Response(text, {
+                headers: { 'content-type': options.registry.contentType },
+              }),
+            ),
           (error: unknown) => {
             log.error({ err: error }, 'metrics scrape failed');
             endResponse(new fetchAPI.Response('metrics unavailable\n', { status: 503 }));
@@ -54,7 +77,9 @@ export function routes(options: RouteOptions): Plugin {
         return options.sse().handle(request, res).then(endResponse);
       } else if (url.pathname.startsWith('/artifacts/')) {
         // Report files (Artifact.downloads), authorised like GraphQL requests.
-        return serveArtifactDownload(request, url, options.contextOptions, fetchAPI.Response).then(endResponse);
+        return serveArtifactDownload(request, url, options.contextOptions, fetchAPI.Response).then(
+          endResponse,
+        );
       }
       return undefined;
     },

@@ -30,14 +30,21 @@ const STREAMED: ExecutionResult = {};
 /** Operation kinds by document text: the same few documents come again and again. */
 const MAX_REMEMBERED = 1_000;
 
-function kindOf(cache: Map<string, OperationKind | null>, params: GraphQLParams): OperationKind | undefined {
+function kindOf(
+  cache: Map<string, OperationKind | null>,
+  params: GraphQLParams,
+): OperationKind | undefined {
   if (typeof params.query !== 'string') return undefined;
   const key = `${params.operationName ?? ''}\n${params.query}`;
   let kind = cache.get(key);
   if (kind === undefined) {
     try {
       const operation = getOperationAST(parse(params.query), params.operationName);
-      kind = operation ? (operation.operation === 'subscription' ? 'subscription' : 'single') : null;
+      kind = operation
+        ? operation.operation === 'subscription'
+          ? 'subscription'
+          : 'single'
+        : null;
     } catch {
       kind = null; // yoga reports the syntax error
     }
@@ -49,7 +56,10 @@ function kindOf(cache: Map<string, OperationKind | null>, params: GraphQLParams)
 
 export function liveTransports(options: TransportsOptions): Plugin {
   const kinds = new Map<string, OperationKind | null>();
-  const chosen = new WeakMap<Request, { representation: Representation; params: OperationParams }>();
+  const chosen = new WeakMap<
+    Request,
+    { representation: Representation; params: OperationParams }
+  >();
   return {
     onParams({ request, params, setResult }) {
       const accept = request.headers.get('accept');
@@ -66,8 +76,13 @@ export function liveTransports(options: TransportsOptions): Plugin {
       const mediaType = MEDIA_TYPES[choice.representation];
       // Under node:http, the stream writes the Node response (response-stream.ts).
       const { res } = serverContext as { res?: NodeResponse };
-      if (choice.representation === 'event-stream') setResultProcessor(() => options.sse().distinct(request, choice.params, res), mediaType);
-      else if (choice.representation === 'multipart') setResultProcessor(() => options.multipart().subscribe(request, choice.params, res), mediaType);
+      if (choice.representation === 'event-stream')
+        setResultProcessor(() => options.sse().distinct(request, choice.params, res), mediaType);
+      else if (choice.representation === 'multipart')
+        setResultProcessor(
+          () => options.multipart().subscribe(request, choice.params, res),
+          mediaType,
+        );
       else setResultProcessor(processRegularResult, mediaType);
     },
   };

@@ -7,7 +7,8 @@ import { logger } from '../platform/logger.js';
 const yogaLog = logger.child({ module: 'yoga' });
 
 const isClientError = (value: unknown) =>
-  value instanceof GraphQLError && (!value.originalError || value.originalError instanceof GraphQLError);
+  value instanceof GraphQLError &&
+  (!value.originalError || value.originalError instanceof GraphQLError);
 
 type LogArgs = unknown[];
 
@@ -16,5 +17,9 @@ export const yogaLogger = {
   info: (...args: LogArgs) => yogaLog.info(args[0] as object, ...(args.slice(1) as [])),
   warn: (...args: LogArgs) => yogaLog.warn(args[0] as object, ...(args.slice(1) as [])),
   error: (...args: LogArgs) =>
-    (isClientError(args[0]) ? yogaLog.debug : yogaLog.error).call(yogaLog, args[0] as object, ...(args.slice(1) as [])),
+    (isClientError(args[0]) ? yogaLog.debug : yogaLog.error).call(
+      yogaLog,
+      args[0] as object,
+      ...(args.slice(1) as []),
+    ),
 };

@@ -30,9 +30,18 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   PUBSUB_PREFIX: z.string().default('agent-growth:'),
-  SSE_MAX_BUFFERED_BYTES: z.coerce.number().int().min(65_536).default(DEFAULT_SSE_MAX_BUFFERED_BYTES),
+  SSE_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(65_536)
+    .default(DEFAULT_SSE_MAX_BUFFERED_BYTES),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1_000).default(DEFAULT_HEAP_GROWING_PERCENT),
+  HEAP_GROWING_PERCENT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000)
+    .default(DEFAULT_HEAP_GROWING_PERCENT),
   LOAD_DEMO_DATA: booleanFromEnv.optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   TASK_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
@@ -42,7 +51,10 @@ const envSchema = z.object({
   TASK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(300_000),
   TASK_RETENTION_HOURS: z.coerce.number().positive().default(24),
   HISTORY_RETENTION_DAYS: z.coerce.number().positive().default(90),
-  WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64 (Standard Webhooks)').optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64 (Standard Webhooks)')
+    .optional(),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: booleanFromEnv.optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   LLM_PROVIDER: z.enum(['local', 'openai', 'anthropic']).default('local'),
@@ -118,23 +130,29 @@ type Env = z.infer<typeof envSchema>;
 
 /** Rules between variables, which the schema of each one cannot say. */
 function combinationProblem(e: Env): string | undefined {
-  if (e.NODE_ENV === 'production' && !e.WEBHOOK_SECRET) return 'WEBHOOK_SECRET: required with NODE_ENV=production';
-  if (e.LLM_PROVIDER === 'anthropic' && !e.LLM_API_KEY) return 'LLM_API_KEY: required with LLM_PROVIDER=anthropic';
+  if (e.NODE_ENV === 'production' && !e.WEBHOOK_SECRET)
+    return 'WEBHOOK_SECRET: required with NODE_ENV=production';
+  if (e.LLM_PROVIDER === 'anthropic' && !e.LLM_API_KEY)
+    return 'LLM_API_KEY: required with LLM_PROVIDER=anthropic';
   if (e.LLM_PROVIDER === 'openai' && !e.LLM_API_KEY && !e.LLM_BASE_URL) {
     return 'LLM_API_KEY: required with LLM_PROVIDER=openai (or set LLM_BASE_URL for a local OpenAI-compatible server)';
   }
-  if (e.LLM_PROVIDER !== 'local' && !e.LLM_MODEL) return `LLM_MODEL: required with LLM_PROVIDER=${e.LLM_PROVIDER}`;
+  if (e.LLM_PROVIDER !== 'local' && !e.LLM_MODEL)
+    return `LLM_MODEL: required with LLM_PROVIDER=${e.LLM_PROVIDER}`;
   if (e.WORKER_HTTP_PORT !== undefined && e.ROLE !== 'worker') {
     return "WORKER_HTTP_PORT: only with ROLE=worker (with ROLE=all the worker's metrics are on the API's /metrics)";
   }
-  if (e.ROLE === 'worker' && !e.DATABASE_URL) return 'DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)';
+  if (e.ROLE === 'worker' && !e.DATABASE_URL)
+    return 'DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)';
   return undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `  ${issue.path.join('.')}: ${issue.message}`,
+    );
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
   const e = parsed.data;

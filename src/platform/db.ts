@@ -39,7 +39,11 @@ function preparedStatementName({ sql }: { sql: string }): string | undefined {
   let name = statementNames.get(sql);
   if (name === undefined) {
     if (statementNames.size >= MAX_PREPARED_STATEMENTS) {
-      if (!warnedOfVaryingText) logger.warn({ sql: sql.slice(0, 200) }, 'a statement marked PREPARED varies in its text: new variants run unprepared');
+      if (!warnedOfVaryingText)
+        logger.warn(
+          { sql: sql.slice(0, 200) },
+          'a statement marked PREPARED varies in its text: new variants run unprepared',
+        );
       warnedOfVaryingText = true;
       return undefined;
     }
@@ -54,9 +58,15 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
   // JIT compilation only for statements the planner costs at 50x PostgreSQL's default
   // (100,000): it is paid on every execution, and a search statement over the GIN index (cost
   // 133,000, 150 ms) spent 33 ms compiling. An `options` in the URL takes precedence.
-  const pool = { connectionString: databaseUrl, max: options.poolSize ?? 10, options: '-c jit_above_cost=5000000' };
+  const pool = {
+    connectionString: databaseUrl,
+    max: options.poolSize ?? 10,
+    options: '-c jit_above_cost=5000000',
+  };
   // The type says string, but undefined (the default: no name) is what unmarked statements need.
-  const adapter = new PrismaPg(pool, { statementNameGenerator: preparedStatementName as (query: { sql: string }) => string });
+  const adapter = new PrismaPg(pool, {
+    statementNameGenerator: preparedStatementName as (query: { sql: string }) => string,
+  });
   if (options.onQuery) {
     const onQuery = options.onQuery;
     const logged = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
@@ -89,9 +99,15 @@ export interface Transaction {
 }
 
 /** db().$transaction, with after-commit callbacks (see Transaction). */
-export async function inTransaction<T>(run: (tx: Transaction) => Promise<T>, options?: { timeout?: number }): Promise<T> {
+export async function inTransaction<T>(
+  run: (tx: Transaction) => Promise<T>,
+  options?: { timeout?: number },
+): Promise<T> {
   const committed: Array<() => void> = [];
-  const result = await db().$transaction((client) => run({ client, afterCommit: (callback) => void committed.push(callback) }), options);
+  const result = await db().$transaction(
+    (client) => run({ client, afterCommit: (callback) => void committed.push(callback) }),
+    options,
+  );
   for (const callback of committed) callback();
   return result;
 }

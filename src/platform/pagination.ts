@@ -5,9 +5,14 @@ import { badUserInput } from './errors.js';
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
 
-export function pageSize(first: number | null | undefined, max = MAX_PAGE_SIZE, fallback = DEFAULT_PAGE_SIZE): number {
+export function pageSize(
+  first: number | null | undefined,
+  max = MAX_PAGE_SIZE,
+  fallback = DEFAULT_PAGE_SIZE,
+): number {
   if (first === null || first === undefined) return fallback;
-  if (!Number.isInteger(first) || first < 0) throw badUserInput('first must be a non-negative integer');
+  if (!Number.isInteger(first) || first < 0)
+    throw badUserInput('first must be a non-negative integer');
   if (first > max) throw badUserInput(`first must be at most ${max}`, { max });
   return first;
 }
@@ -16,7 +21,10 @@ export function encodeCursor(values: readonly unknown[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-export function decodeCursor<T extends unknown[]>(cursor: string | null | undefined, arity: number): T | undefined {
+export function decodeCursor<T extends unknown[]>(
+  cursor: string | null | undefined,
+  arity: number,
+): T | undefined {
   if (!cursor) return undefined;
   try {
     const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -29,11 +37,21 @@ export function decodeCursor<T extends unknown[]>(cursor: string | null | undefi
 
 export interface Connection<T> {
   edges: Array<{ cursor: string; node: T }>;
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
 }
 
 /** `rows` was fetched with limit + 1: the extra row only says there is a next page. */
-export function connectionFromRows<T>(rows: readonly T[], limit: number, after: string | null | undefined, cursorOf: (row: T) => unknown[]): Connection<T> {
+export function connectionFromRows<T>(
+  rows: readonly T[],
+  limit: number,
+  after: string | null | undefined,
+  cursorOf: (row: T) => unknown[],
+): Connection<T> {
   const page = rows.slice(0, limit);
   const edges = page.map((node) => ({ cursor: encodeCursor(cursorOf(node)), node }));
   return {

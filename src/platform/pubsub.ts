@@ -82,7 +82,11 @@ const RESUBSCRIBE_DELAY_MS = 250;
  * The engines' own iterators subscribe lazily, on the first next(); this one subscribes
  * at once and says when it is live, so a caller can read state only after that.
  */
-function subscription<T>(engine: Engine, channel: string, whenConnected: () => Promise<void>): Subscription<T> {
+function subscription<T>(
+  engine: Engine,
+  channel: string,
+  whenConnected: () => Promise<void>,
+): Subscription<T> {
   const queue: T[] = [];
   const waiting: Array<(result: IteratorResult<T>) => void> = [];
   let done = false;
@@ -111,11 +115,16 @@ function subscription<T>(engine: Engine, channel: string, whenConnected: () => P
     done = true;
     for (const waiter of waiting.splice(0)) waiter({ value: undefined, done: true });
     // Not awaited: with Redis away the SUBSCRIBE may only land later; unsubscribe then.
-    subscribed.then((id) => engine.unsubscribe(id), () => {});
+    subscribed.then(
+      (id) => engine.unsubscribe(id),
+      () => {},
+    );
   };
   const ready = Promise.race([
     subscribed.then(() => undefined),
-    new Promise<void>((_, reject) => setTimeout(() => reject(new Error('pub/sub is not reachable yet')), READY_TIMEOUT_MS).unref()),
+    new Promise<void>((_, reject) =>
+      setTimeout(() => reject(new Error('pub/sub is not reachable yet')), READY_TIMEOUT_MS).unref(),
+    ),
   ]);
   ready.catch(() => {}); // callers that never look at `ready` must not see an unhandled rejection
   return {
@@ -154,7 +163,10 @@ function wrap(
     // away, it is held or dropped by the engine at once; see createRedisPubSub).
     async publish(topic, key, payload) {
       engine.publish(`${prefix}${topic}:${key}`, payload).catch((err: unknown) => {
-        log.warn({ err, topic, key }, 'publish failed; subscribers will catch up from the database');
+        log.warn(
+          { err, topic, key },
+          'publish failed; subscribers will catch up from the database',
+        );
       });
     },
     subscribe(topic, key) {
@@ -195,8 +207,12 @@ function ready(connection: Redis, timeoutMs: number): Promise<void> {
  */
 function catchUnsubscribeRejections(subscriber: Redis): void {
   for (const command of ['unsubscribe', 'punsubscribe'] as const) {
-    const send = subscriber[command].bind(subscriber) as (...channels: string[]) => Promise<unknown>;
-    (subscriber as unknown as Record<typeof command, (...channels: string[]) => Promise<unknown>>)[command] = (...channels) => {
+    const send = subscriber[command].bind(subscriber) as (
+      ...channels: string[]
+    ) => Promise<unknown>;
+    (subscriber as unknown as Record<typeof command, (...channels: string[]) => Promise<unknown>>)[
+      command
+    ] = (...channels) => {
       const sent = send(...channels);
       sent.catch(() => {});
       return sent;
@@ -208,11 +224,17 @@ function catchUnsubscribeRejections(subscriber: Redis): void {
  * Publishes while the publisher is not connected (starting, or Redis away) are held: the
  * latest MAX_HELD, sent once it is back. Signals only say "look again", so older ones may go.
  */
-function holdingPublish(publisher: Redis, engine: RedisPubSub, log: typeof logger): Engine['publish'] {
+function holdingPublish(
+  publisher: Redis,
+  engine: RedisPubSub,
+  log: typeof logger,
+): Engine['publish'] {
   const held: Array<[string, unknown]> = [];
   publisher.on('ready', () => {
     for (const [trigger, payload] of held.splice(0)) {
-      engine.publish(trigger, payload).catch((err: unknown) => log.warn({ err: (err as Error).message }, 'held publish failed'));
+      engine
+        .publish(trigger, payload)
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'held publish failed'));
     }
   });
   return (trigger, payload) => {
@@ -232,7 +254,12 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   // Publishes made in the same tick leave in one write (a busy worker publishes two per task).
   // No offline queue: while Redis is away a publish must not wait behind reconnects (held
   // below instead, bounded).
-  const publisher = new Redis(redisUrl, { ...options, enableOfflineQueue: false, enableAutoPipelining: true, connectionName: 'agent-growth:publisher' });
+  const publisher = new Redis(redisUrl, {
+    ...options,
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    connectionName: 'agent-growth:publisher',
+  });
   const subscriber = new Redis(redisUrl, { ...options, connectionName: 'agent-growth:subscriber' });
   const log = logger.child({ module: 'pubsub', kind: 'redis' });
   for (const connection of [publisher, subscriber]) logConnectionErrors(connection, log);
@@ -241,7 +268,9 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
   // A SUBSCRIBE sent before ioredis's ready check finishes can leave the connection
   // deaf to its messages (measured: status 'connect' → no 'message' events); wait for it.
   const whenConnected = () =>
-    subscriber.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => subscriber.once('ready', () => resolve()));
+    subscriber.status === 'ready'
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => subscriber.once('ready', () => resolve()));
   const redisEngine: Engine = {
     publish: holdingPublish(publisher, engine, log),
     subscribe: (trigger, onMessage) => {
@@ -249,27 +278,35 @@ export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
       // graphql-redis-subscriptions also keeps a second promise for a SUBSCRIBE in flight and
       // rejects it with nobody listening when that SUBSCRIBE fails (Redis away): an unhandled
       // rejection. `subscribed` itself is handled by our caller.
-      (engine as unknown as { subsPendingRefsMap: Map<string, { pending: Promise<unknown> }> }).subsPendingRefsMap
+      (
+        engine as unknown as { subsPendingRefsMap: Map<string, { pending: Promise<unknown> }> }
+      ).subsPendingRefsMap
         .get(trigger)
         ?.pending.catch(() => {});
       return subscribed;
     },
     unsubscribe: (id) => engine.unsubscribe(id),
   };
-  return wrap('redis', redisEngine, prefix, {
-    ping: async () => {
-      try {
-        // Without an offline queue a PING before the connection is up fails at once: wait a little.
-        if (publisher.status !== 'ready') await ready(publisher, READY_TIMEOUT_MS);
-        return (await publisher.ping()) === 'PONG';
-      } catch {
-        return false;
-      }
+  return wrap(
+    'redis',
+    redisEngine,
+    prefix,
+    {
+      ping: async () => {
+        try {
+          // Without an offline queue a PING before the connection is up fails at once: wait a little.
+          if (publisher.status !== 'ready') await ready(publisher, READY_TIMEOUT_MS);
+          return (await publisher.ping()) === 'PONG';
+        } catch {
+          return false;
+        }
+      },
+      close: async () => {
+        await engine.close().catch(() => undefined);
+      },
     },
-    close: async () => {
-      await engine.close().catch(() => undefined);
-    },
-  }, whenConnected);
+    whenConnected,
+  );
 }
 
 export function createPubSub(redisUrl: string | undefined, prefix: string): PubSub {

@@ -3,7 +3,12 @@
 // the same budget; in memory otherwise. A Redis outage falls back to an in-memory bucket
 // per process (its insurance limiter) instead of failing the request.
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
 import { clientError, ErrorCode } from './errors.js';
 import { closeRedisClient, createRedisClient } from './redis.js';
 
@@ -25,7 +30,11 @@ export interface RateLimiter {
 
 export async function createRateLimiter(settings: RateLimitSettings): Promise<RateLimiter> {
   const memory = (): RateLimiterMemory =>
-    new RateLimiterMemory({ points: settings.points, duration: settings.durationSeconds, keyPrefix: settings.keyPrefix });
+    new RateLimiterMemory({
+      points: settings.points,
+      duration: settings.durationSeconds,
+      keyPrefix: settings.keyPrefix,
+    });
   let redis: Redis | undefined;
   let limiter: RateLimiterAbstract;
   if (settings.redisUrl) {
@@ -49,9 +58,13 @@ export async function createRateLimiter(settings: RateLimitSettings): Promise<Ra
       } catch (rejection) {
         if (!(rejection instanceof RateLimiterRes)) throw rejection;
         const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-        throw clientError(ErrorCode.RATE_LIMITED, `Too many ${what}: at most ${settings.points} per ${settings.durationSeconds} s; retry in ${retryAfter} s`, {
-          retryAfter,
-        });
+        throw clientError(
+          ErrorCode.RATE_LIMITED,
+          `Too many ${what}: at most ${settings.points} per ${settings.durationSeconds} s; retry in ${retryAfter} s`,
+          {
+            retryAfter,
+          },
+        );
       }
     },
     async close() {

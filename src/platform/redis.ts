@@ -15,7 +15,14 @@ export async function createRedisClient(redisUrl: string, connectionName: string
   });
   const log = logger.child({ module: 'redis', connectionName });
   logConnectionErrors(client, log);
-  await client.connect().catch((err) => log.warn({ err: (err as Error).message }, 'redis not reachable yet; retrying in the background'));
+  await client
+    .connect()
+    .catch((err) =>
+      log.warn(
+        { err: (err as Error).message },
+        'redis not reachable yet; retrying in the background',
+      ),
+    );
   return client;
 }
 

@@ -30,9 +30,11 @@ export function describeStartupFailure(error: unknown): string | undefined {
   const { code, syscall, address, port } = (error ?? {}) as SystemError;
   if (syscall === 'listen') {
     const where = `${address ?? 'the address'}:${port ?? '?'}`;
-    if (code === 'EADDRINUSE') return `${where} is already in use by another process: stop it, or set PORT to a free port`;
+    if (code === 'EADDRINUSE')
+      return `${where} is already in use by another process: stop it, or set PORT to a free port`;
     if (code === 'EACCES') return `not allowed to listen on ${where}: use a PORT above 1023`;
-    if (code === 'EADDRNOTAVAIL') return `HOST ${address} is not an address of this machine: use 127.0.0.1, or 0.0.0.0 for every interface`;
+    if (code === 'EADDRNOTAVAIL')
+      return `HOST ${address} is not an address of this machine: use 127.0.0.1, or 0.0.0.0 for every interface`;
   }
   return undefined;
 }

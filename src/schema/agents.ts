@@ -13,7 +13,12 @@ import {
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../platform/pagination.js';
 import { TaxonomyNode } from './taxonomy.js';
 import type { Path } from 'graphql/jsutils/Path.js';
-import { containsPattern, escapeLike, matchAgentsByName, type NameMatches } from '../resolvers/agents/sql/match-agents-by-name.js';
+import {
+  containsPattern,
+  escapeLike,
+  matchAgentsByName,
+  type NameMatches,
+} from '../resolvers/agents/sql/match-agents-by-name.js';
 
 /** agents(search:) finds its matches one by one up to this many, then estimates how many. */
 const AGENT_COUNT_EXACT_CAP = 1_000;
@@ -26,13 +31,17 @@ export const Agent = builder.prismaNode('Agent', {
     taxonomyVersion: t.exposeString('taxonomyVersion'),
     taxonomyNodes: t.field({
       type: [TaxonomyNode],
-      description: 'The selected nodes (each covers its whole subtree), in the order given at creation.',
+      description:
+        'The selected nodes (each covers its whole subtree), in the order given at creation.',
       select: { nodes: { orderBy: { position: 'asc' }, select: { node: true } } },
       resolve: (agent) => agent.nodes.map((scoped) => scoped.node),
     }),
     retrievalConfig: t.expose('retrievalConfig', { type: 'JSON' }),
     featuresConfig: t.expose('featuresConfig', { type: 'JSON' }),
-    coveragePercent: t.exposeFloat('coveragePercent', { nullable: true, description: 'Last computed; null before the first computation.' }),
+    coveragePercent: t.exposeFloat('coveragePercent', {
+      nullable: true,
+      description: 'Last computed; null before the first computation.',
+    }),
     totalDocuments: t.exposeInt('totalDocuments'),
     totalChunks: t.exposeInt('totalChunks'),
     lastCoverageUpdate: t.expose('lastCoverageUpdate', { type: 'DateTime', nullable: true }),
@@ -62,21 +71,32 @@ const CreateAgentInput = builder.inputType('CreateAgentInput', {
   }),
 });
 
-const BulkAgentResult = builder.objectRef<{ id: string; ok: boolean; error: string | null }>('BulkAgentResult').implement({
-  fields: (t) => ({
-    id: t.exposeID('id'),
-    ok: t.exposeBoolean('ok'),
-    error: t.exposeString('error', { nullable: true, description: 'NOT_FOUND for an unknown id; NOT_APPLIED for a known id when another was unknown.' }),
-  }),
-});
+const BulkAgentResult = builder
+  .objectRef<{ id: string; ok: boolean; error: string | null }>('BulkAgentResult')
+  .implement({
+    fields: (t) => ({
+      id: t.exposeID('id'),
+      ok: t.exposeBoolean('ok'),
+      error: t.exposeString('error', {
+        nullable: true,
+        description:
+          'NOT_FOUND for an unknown id; NOT_APPLIED for a known id when another was unknown.',
+      }),
+    }),
+  });
 
-const BulkAgentPayload = builder.objectRef<{ applied: boolean; results: Array<{ id: string; ok: boolean; error: string | null }> }>('BulkAgentPayload').implement({
-  description: 'All or nothing: `applied` is false and nothing changed when any id was unknown.',
-  fields: (t) => ({
-    applied: t.exposeBoolean('applied'),
-    results: t.expose('results', { type: [BulkAgentResult] }),
-  }),
-});
+const BulkAgentPayload = builder
+  .objectRef<{
+    applied: boolean;
+    results: Array<{ id: string; ok: boolean; error: string | null }>;
+  }>('BulkAgentPayload')
+  .implement({
+    description: 'All or nothing: `applied` is false and nothing changed when any id was unknown.',
+    fields: (t) => ({
+      applied: t.exposeBoolean('applied'),
+      results: t.expose('results', { type: [BulkAgentResult] }),
+    }),
+  });
 
 builder.queryField('agent', (t) =>
   t.prismaField({
@@ -84,7 +104,8 @@ builder.queryField('agent', (t) =>
     nullable: true,
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }) => db().agent.findUnique({ ...query, where: { id: rowIdOrNone('Agent', id) } }),
+    resolve: (query, _root, { id }) =>
+      db().agent.findUnique({ ...query, where: { id: rowIdOrNone('Agent', id) } }),
   }),
 );
 
@@ -101,11 +122,21 @@ builder.queryField('agents', (t) =>
       totalCount: async (_root, args, ctx) => (await agentMatches(ctx, args.search)).count,
       resolve: async (query, _root, args, ctx, info) => {
         searchesOf(ctx).set(pathKey(info.path), args.search);
-        if (args.first !== null && args.first !== undefined && (args.first < 0 || args.first > MAX_PAGE_SIZE)) {
-          throw badUserInput(`first must be between 0 and ${MAX_PAGE_SIZE}`, { max: MAX_PAGE_SIZE });
+        if (
+          args.first !== null &&
+          args.first !== undefined &&
+          (args.first < 0 || args.first > MAX_PAGE_SIZE)
+        ) {
+          throw badUserInput(`first must be between 0 and ${MAX_PAGE_SIZE}`, {
+            max: MAX_PAGE_SIZE,
+          });
         }
         const where = await nameFilter(ctx, args.search);
-        return db().agent.findMany({ ...query, where, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+        return db().agent.findMany({
+          ...query,
+          where,
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        });
       },
     },
     {
@@ -113,7 +144,8 @@ builder.queryField('agents', (t) =>
       fields: (t) => ({
         totalCountIsEstimate: t.boolean({
           description: `True when totalCount is the planner's estimate: past ${AGENT_COUNT_EXACT_CAP.toLocaleString('en-US')} matches (or when the planner expects twice that many) they are not counted one by one.`,
-          resolve: async (_connection, _args, ctx, info) => (await agentMatches(ctx, searchesOf(ctx).get(pathKey(info.path.prev!)))).isEstimate,
+          resolve: async (_connection, _args, ctx, info) =>
+            (await agentMatches(ctx, searchesOf(ctx).get(pathKey(info.path.prev!)))).isEstimate,
         }),
       }),
     },
@@ -131,7 +163,8 @@ function searchesOf(ctx: object) {
   return found;
 }
 
-const pathKey = (path: Path): string => (path.prev ? `${pathKey(path.prev)}.${path.key}` : String(path.key));
+const pathKey = (path: Path): string =>
+  path.prev ? `${pathKey(path.prev)}.${path.key}` : String(path.key);
 
 /** Found once per request and search, for the page, totalCount and totalCountIsEstimate alike. */
 function agentMatches(ctx: object, search: string | null | undefined) {
@@ -139,7 +172,11 @@ function agentMatches(ctx: object, search: string | null | undefined) {
   if (!byText) matches.set(ctx, (byText = new Map()));
   const text = search?.trim() ?? '';
   let found = byText.get(text);
-  if (!found) byText.set(text, (found = matchAgentsByName(db(), containsPattern(text), AGENT_COUNT_EXACT_CAP)));
+  if (!found)
+    byText.set(
+      text,
+      (found = matchAgentsByName(db(), containsPattern(text), AGENT_COUNT_EXACT_CAP)),
+    );
   return found;
 }
 
@@ -149,7 +186,9 @@ async function nameFilter(ctx: object, search: string | null | undefined) {
   if (!text) return {};
   const { ids } = await agentMatches(ctx, text);
   // Prisma passes `contains` to ILIKE as is: the search's own % and _ are characters here.
-  return ids ? { id: { in: ids } } : { name: { contains: escapeLike(text), mode: 'insensitive' as const } };
+  return ids
+    ? { id: { in: ids } }
+    : { name: { contains: escapeLike(text), mode: 'insensitive' as const } };
 }
 
 builder.mutationField('createAgentFromTaxonomy', (t) =>
@@ -169,7 +208,10 @@ builder.mutationField('updateAgent', (t) =>
     type: Agent,
     description: 'Partial update of the mutable fields; NOT_FOUND for an unknown id.',
     authScopes: { write: true },
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateAgentInput, required: true }) },
+    args: {
+      id: t.arg.id({ required: true }),
+      input: t.arg({ type: UpdateAgentInput, required: true }),
+    },
     resolve: async (query, _root, { id, input }, ctx) => {
       const agent = await updateAgent(id, input, ctx.pubsub);
       return db().agent.findUniqueOrThrow({ ...query, where: { id: agent.id } });
@@ -190,7 +232,10 @@ builder.mutationField('bulkUpdateAgents', (t) =>
   t.field({
     type: BulkAgentPayload,
     authScopes: { write: true },
-    args: { ids: t.arg.idList({ required: true }), input: t.arg({ type: UpdateAgentInput, required: true }) },
+    args: {
+      ids: t.arg.idList({ required: true }),
+      input: t.arg({ type: UpdateAgentInput, required: true }),
+    },
     resolve: (_root, { ids, input }, ctx) => bulkUpdateAgents(ids, input, ctx.pubsub),
   }),
 );

@@ -1,6 +1,11 @@
 import { builder } from './builder.js';
 import type { Scope } from '../generated/prisma/enums.js';
-import { createApiKey, listApiKeys, revokeApiKey, type ApiKeyView } from '../resolvers/auth/api-keys.js';
+import {
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+  type ApiKeyView,
+} from '../resolvers/auth/api-keys.js';
 import { toGlobalId } from '../platform/ids.js';
 
 export const ScopeEnum = builder.enumType('Scope', { values: ['READ', 'WRITE', 'ADMIN'] as const });
@@ -19,27 +24,44 @@ const ApiKey = builder.objectRef<ApiKeyView>('ApiKey').implement({
     id: t.id({ resolve: (key) => toGlobalId('ApiKey', key.id) }),
     name: t.exposeString('name'),
     user: t.string({ resolve: (key) => key.user.name }),
-    prefix: t.exposeString('prefix', { description: 'The first characters of the key, to recognise it.' }),
+    prefix: t.exposeString('prefix', {
+      description: 'The first characters of the key, to recognise it.',
+    }),
     scopes: t.expose('scopes', { type: [ScopeEnum] }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true, description: 'Last request with this key, to the minute.' }),
+    lastUsedAt: t.expose('lastUsedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Last request with this key, to the minute.',
+    }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
   }),
 });
 
-const ApiKeyPayload = builder.objectRef<{ key: string; user: string; scopes: Scope[]; apiKey: ApiKeyView }>('ApiKeyPayload').implement({
-  fields: (t) => ({
-    key: t.exposeString('key', { description: 'The key itself: shown once, stored only as a hash.' }),
-    user: t.exposeString('user'),
-    scopes: t.expose('scopes', { type: [ScopeEnum] }),
-    apiKey: t.field({ type: ApiKey, description: 'The new key as apiKeys lists it (its id revokes it).', resolve: (payload) => payload.apiKey }),
-  }),
-});
+const ApiKeyPayload = builder
+  .objectRef<{ key: string; user: string; scopes: Scope[]; apiKey: ApiKeyView }>('ApiKeyPayload')
+  .implement({
+    fields: (t) => ({
+      key: t.exposeString('key', {
+        description: 'The key itself: shown once, stored only as a hash.',
+      }),
+      user: t.exposeString('user'),
+      scopes: t.expose('scopes', { type: [ScopeEnum] }),
+      apiKey: t.field({
+        type: ApiKey,
+        description: 'The new key as apiKeys lists it (its id revokes it).',
+        resolve: (payload) => payload.apiKey,
+      }),
+    }),
+  });
 
 const Viewer = builder.objectRef<{ user: string; scopes: Scope[] }>('Viewer').implement({
   fields: (t) => ({
     user: t.exposeString('user'),
-    scopes: t.expose('scopes', { type: [ScopeEnum], description: 'Effective scopes: ADMIN implies WRITE, WRITE implies READ.' }),
+    scopes: t.expose('scopes', {
+      type: [ScopeEnum],
+      description: 'Effective scopes: ADMIN implies WRITE, WRITE implies READ.',
+    }),
   }),
 });
 
@@ -56,7 +78,8 @@ builder.mutationField('createApiKey', (t) =>
 builder.mutationField('revokeApiKey', (t) =>
   t.field({
     type: ApiKey,
-    description: 'Revoke a key: refused at once by every API process (within 5 s if pub/sub is down). ADMIN only; NOT_FOUND for an unknown id.',
+    description:
+      'Revoke a key: refused at once by every API process (within 5 s if pub/sub is down). ADMIN only; NOT_FOUND for an unknown id.',
     authScopes: { admin: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => revokeApiKey(String(id), ctx.caller, ctx),

@@ -60,7 +60,10 @@ export const builder = new SchemaBuilder<{
       admin: context.caller.scopes.has('ADMIN'),
     }),
     unauthorizedError: (_parent, _context, info) =>
-      clientError(ErrorCode.FORBIDDEN, `This API key may not use ${info.parentType.name}.${info.fieldName}`),
+      clientError(
+        ErrorCode.FORBIDDEN,
+        `This API key may not use ${info.parentType.name}.${info.fieldName}`,
+      ),
   },
   prisma: {
     client: () => db(),
@@ -77,7 +80,8 @@ export const builder = new SchemaBuilder<{
     nodeQueryOptions: {
       authScopes: { read: true },
       // An id of a type that is no Node finds nothing, as an unknown id of a Node type does.
-      resolve: (_root, { id }, _context, info, resolveNode) => (isNodeType(info.schema, id.typename) ? resolveNode(id) : null),
+      resolve: (_root, { id }, _context, info, resolveNode) =>
+        isNodeType(info.schema, id.typename) ? resolveNode(id) : null,
     },
     nodesQueryOptions: false,
   },

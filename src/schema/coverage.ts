@@ -1,5 +1,9 @@
 import { builder } from './builder.js';
-import { computeAndRecordCoverage, type CoverageReport as CoverageReportShape, type NodeCoverage as NodeCoverageShape } from '../resolvers/coverage/coverage.js';
+import {
+  computeAndRecordCoverage,
+  type CoverageReport as CoverageReportShape,
+  type NodeCoverage as NodeCoverageShape,
+} from '../resolvers/coverage/coverage.js';
 import { coverageHistory, coverageTrend } from '../resolvers/coverage/history.js';
 import { Agent } from './agents.js';
 import { TaxonomyNode } from './taxonomy.js';
@@ -9,20 +13,35 @@ export const NodeCoverage = builder.objectRef<NodeCoverageShape>('NodeCoverage')
     node: t.field({ type: TaxonomyNode, resolve: (coverage) => coverage.node }),
     documentCount: t.exposeInt('documentCount'),
     chunkCount: t.exposeInt('chunkCount'),
-    targetDocuments: t.exposeInt('targetDocuments', { description: 'The target the coverage is measured against (featuresConfig.coverageTarget, default 1).' }),
-    missingDocuments: t.exposeInt('missingDocuments', { description: 'max(0, target - documents)' }),
+    targetDocuments: t.exposeInt('targetDocuments', {
+      description:
+        'The target the coverage is measured against (featuresConfig.coverageTarget, default 1).',
+    }),
+    missingDocuments: t.exposeInt('missingDocuments', {
+      description: 'max(0, target - documents)',
+    }),
     coverage: t.exposeFloat('coverage', { description: 'min(100, 100 * documents / target)' }),
-    recommendation: t.exposeString('recommendation', { nullable: true, description: 'For gaps: what to ingest, in a sentence.' }),
+    recommendation: t.exposeString('recommendation', {
+      nullable: true,
+      description: 'For gaps: what to ingest, in a sentence.',
+    }),
   }),
 });
 
 export const CoverageReport = builder.objectRef<CoverageReportShape>('CoverageReport').implement({
   fields: (t) => ({
-    overallCoverage: t.exposeFloat('overallCoverage', { description: 'Mean coverage of the selected nodes, 0..100.' }),
-    totalDocuments: t.exposeInt('totalDocuments', { description: 'Distinct documents in the whole scope.' }),
+    overallCoverage: t.exposeFloat('overallCoverage', {
+      description: 'Mean coverage of the selected nodes, 0..100.',
+    }),
+    totalDocuments: t.exposeInt('totalDocuments', {
+      description: 'Distinct documents in the whole scope.',
+    }),
     totalChunks: t.exposeInt('totalChunks'),
     nodes: t.expose('nodes', { type: [NodeCoverage] }),
-    gaps: t.expose('gaps', { type: [NodeCoverage], description: 'Selected nodes under featuresConfig.gapThreshold (default 50).' }),
+    gaps: t.expose('gaps', {
+      type: [NodeCoverage],
+      description: 'Selected nodes under featuresConfig.gapThreshold (default 50).',
+    }),
     computedAt: t.expose('computedAt', { type: 'DateTime' }),
   }),
 });
@@ -35,7 +54,10 @@ export const CoverageHistoryEntry = builder.prismaNode('CoverageHistory', {
     overallCoverage: t.exposeFloat('overallCoverage'),
     totalDocuments: t.exposeInt('totalDocuments'),
     totalChunks: t.exposeInt('totalChunks'),
-    nodeCoverage: t.expose('nodeCoverage', { type: 'JSON', description: 'Coverage per selected node, keyed by TaxonomyNode id.' }),
+    nodeCoverage: t.expose('nodeCoverage', {
+      type: 'JSON',
+      description: 'Coverage per selected node, keyed by TaxonomyNode id.',
+    }),
     taxonomyVersion: t.exposeString('taxonomyVersion'),
   }),
 });
@@ -43,13 +65,28 @@ export const CoverageHistoryEntry = builder.prismaNode('CoverageHistory', {
 const TrendPeriod = builder.enumType('TrendPeriod', { values: ['WEEK', 'MONTH'] as const });
 
 const CoverageTrend = builder
-  .objectRef<{ period: 'WEEK' | 'MONTH'; start: number | null; end: number | null; change: number | null; entries: number }>('CoverageTrend')
+  .objectRef<{
+    period: 'WEEK' | 'MONTH';
+    start: number | null;
+    end: number | null;
+    change: number | null;
+    entries: number;
+  }>('CoverageTrend')
   .implement({
     fields: (t) => ({
       period: t.expose('period', { type: TrendPeriod }),
-      start: t.exposeFloat('start', { nullable: true, description: 'The first overall coverage in the window.' }),
-      end: t.exposeFloat('end', { nullable: true, description: 'The last overall coverage in the window.' }),
-      change: t.exposeFloat('change', { nullable: true, description: 'end - start, in percentage points.' }),
+      start: t.exposeFloat('start', {
+        nullable: true,
+        description: 'The first overall coverage in the window.',
+      }),
+      end: t.exposeFloat('end', {
+        nullable: true,
+        description: 'The last overall coverage in the window.',
+      }),
+      change: t.exposeFloat('change', {
+        nullable: true,
+        description: 'end - start, in percentage points.',
+      }),
       entries: t.exposeInt('entries'),
     }),
   });
@@ -57,7 +94,8 @@ const CoverageTrend = builder
 builder.prismaObjectFields(Agent, (t) => ({
   coverage: t.field({
     type: CoverageReport,
-    description: 'Computed now, and recorded: every computation appends a history entry (seed 001).',
+    description:
+      'Computed now, and recorded: every computation appends a history entry (seed 001).',
     resolve: (agent, _args, ctx) => computeAndRecordCoverage(agent.id, { pubsub: ctx.pubsub }),
   }),
   coverageHistory: t.connection(
@@ -67,7 +105,10 @@ builder.prismaObjectFields(Agent, (t) => ({
       args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
       resolve: (agent, args) => coverageHistory(agent.id, args),
     },
-    { name: 'CoverageHistoryConnection', fields: (c) => ({ totalCount: c.exposeInt('totalCount') }) },
+    {
+      name: 'CoverageHistoryConnection',
+      fields: (c) => ({ totalCount: c.exposeInt('totalCount') }),
+    },
     { name: 'CoverageHistoryEdge' },
   ),
   coverageTrend: t.field({

@@ -64,11 +64,16 @@ const MAX_LENGTH: Record<string, number> = {
 /** JSON arguments: nesting depth and serialised size. */
 export const JSON_BOUNDS = { maxDepth: 32, maxBytes: 64 * 1024 };
 
-const maxLengthOf = (coordinate: string, typeName: 'String' | 'ID') => MAX_LENGTH[coordinate] ?? DEFAULT_MAX_LENGTH[typeName];
+const maxLengthOf = (coordinate: string, typeName: 'String' | 'ID') =>
+  MAX_LENGTH[coordinate] ?? DEFAULT_MAX_LENGTH[typeName];
 
 /** Appends each String and ID argument's and input field's bound to its description (the SDL documents it). */
 export function describeInputBounds(schema: GraphQLSchema): GraphQLSchema {
-  const note = (description: string | null | undefined, type: GraphQLInputType, coordinate: string) => {
+  const note = (
+    description: string | null | undefined,
+    type: GraphQLInputType,
+    coordinate: string,
+  ) => {
     const named = getNamedType(type).name;
     const bound =
       named === 'String' || named === 'ID'
@@ -83,25 +88,35 @@ export function describeInputBounds(schema: GraphQLSchema): GraphQLSchema {
     if (type.name.startsWith('__')) continue;
     if (isObjectType(type)) {
       for (const field of Object.values(type.getFields())) {
-        for (const arg of field.args) arg.description = note(arg.description, arg.type, `${type.name}.${field.name}(${arg.name})`);
+        for (const arg of field.args)
+          arg.description = note(
+            arg.description,
+            arg.type,
+            `${type.name}.${field.name}(${arg.name})`,
+          );
       }
     } else if (isInputObjectType(type)) {
-      for (const field of Object.values(type.getFields())) field.description = note(field.description, field.type, `${type.name}.${field.name}`);
+      for (const field of Object.values(type.getFields()))
+        field.description = note(field.description, field.type, `${type.name}.${field.name}`);
     }
   }
   return schema;
 }
 
 function refuse(argument: string, coordinate: string, problem: string): GraphQLError {
-  return new GraphQLError(`${argument}: ${problem}`, { extensions: { code: ErrorCode.BAD_USER_INPUT, argument, coordinate } });
+  return new GraphQLError(`${argument}: ${problem}`, {
+    extensions: { code: ErrorCode.BAD_USER_INPUT, argument, coordinate },
+  });
 }
 
 /** String.prototype.isWellFormed (Node 20; our TypeScript lib predates it): no lone surrogate. */
-const isWellFormed = (value: string) => (value as string & { isWellFormed(): boolean }).isWellFormed();
+const isWellFormed = (value: string) =>
+  (value as string & { isWellFormed(): boolean }).isWellFormed();
 
 /** Why a string is refused, if it is. */
 function stringProblem(value: string, maxLength: number): string | undefined {
-  if (value.length > maxLength) return `must be at most ${maxLength.toLocaleString('en-US')} characters (got ${value.length.toLocaleString('en-US')})`;
+  if (value.length > maxLength)
+    return `must be at most ${maxLength.toLocaleString('en-US')} characters (got ${value.length.toLocaleString('en-US')})`;
   if (value.includes('\0')) return 'must not contain a NUL character';
   if (!isWellFormed(value)) return 'must not contain a lone surrogate (not valid Unicode)';
   return undefined;
@@ -134,7 +149,12 @@ function jsonProblem(value: unknown): string | undefined {
 }
 
 /** Checks one coerced value against its input type; `argument` names it for the caller (`input.name`). */
-function checkValue(value: unknown, type: GraphQLInputType, argument: string, coordinate: string): GraphQLError | undefined {
+function checkValue(
+  value: unknown,
+  type: GraphQLInputType,
+  argument: string,
+  coordinate: string,
+): GraphQLError | undefined {
   if (value === null || value === undefined) return undefined;
   const nullable = getNullableType(type);
   if (isListType(nullable)) {
@@ -147,7 +167,12 @@ function checkValue(value: unknown, type: GraphQLInputType, argument: string, co
   }
   if (isInputObjectType(nullable)) {
     for (const field of Object.values(nullable.getFields())) {
-      const error = checkValue((value as Record<string, unknown>)[field.name], field.type, `${argument}.${field.name}`, `${nullable.name}.${field.name}`);
+      const error = checkValue(
+        (value as Record<string, unknown>)[field.name],
+        field.type,
+        `${argument}.${field.name}`,
+        `${nullable.name}.${field.name}`,
+      );
       if (error) return error;
     }
     return undefined;
@@ -176,7 +201,11 @@ export function checkInputBounds(
 ): GraphQLError | undefined {
   const operation = getOperationAST(document, operationName);
   if (!operation) return undefined;
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
+  const coerced = getVariableValues(
+    schema,
+    operation.variableDefinitions ?? [],
+    rawVariables ?? {},
+  );
   if (coerced.errors) return undefined;
   const variableValues = coerced.coerced;
   const typeInfo = new TypeInfo(schema);
@@ -195,7 +224,12 @@ export function checkInputBounds(
           return;
         }
         for (const arg of field.args) {
-          found = checkValue(values[arg.name], arg.type, `${field.name}(${arg.name}:)`, `${parent.name}.${field.name}(${arg.name})`);
+          found = checkValue(
+            values[arg.name],
+            arg.type,
+            `${field.name}(${arg.name}:)`,
+            `${parent.name}.${field.name}(${arg.name})`,
+          );
           if (found) return;
         }
       },

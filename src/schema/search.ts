@@ -4,7 +4,13 @@ import { db } from '../platform/db.js';
 import type { Agent as AgentRow } from '../generated/prisma/client.js';
 import { requireAgentId } from '../resolvers/agents/agents.js';
 import { EXACT_COUNT_CAP } from '../resolvers/search/ranking.js';
-import { queryAgent, streamAgentQuery, type QueryStreamEvent, type SearchHit as SearchHitShape, type SearchResult } from '../resolvers/search/search.js';
+import {
+  queryAgent,
+  streamAgentQuery,
+  type QueryStreamEvent,
+  type SearchHit as SearchHitShape,
+  type SearchResult,
+} from '../resolvers/search/search.js';
 import { Agent } from './agents.js';
 
 const SearchHit = builder.objectRef<SearchHitShape>('SearchHit').implement({
@@ -14,23 +20,33 @@ const SearchHit = builder.objectRef<SearchHitShape>('SearchHit').implement({
     chunkId: t.exposeID('chunkId'),
     title: t.exposeString('title'),
     content: t.exposeString('content'),
-    score: t.exposeFloat('score', { description: "BM25 score over the agent's scope (k1 1.2, b 0.75; IDF and average length from the scope's chunks)." }),
+    score: t.exposeFloat('score', {
+      description:
+        "BM25 score over the agent's scope (k1 1.2, b 0.75; IDF and average length from the scope's chunks).",
+    }),
   }),
 });
 
 const TOTAL_RESULTS = `Chunks in the agent's scope that match the query (any of its words; its quoted phrases; none of its minus words): exact up to ${EXACT_COUNT_CAP}, past that possibly an estimate (then totalResultsIsEstimate).`;
 const TOTAL_IS_ESTIMATE = 'True when totalResults is an estimate (only past the exact cap).';
 
-const QueryResult = builder.objectRef<SearchResult & { queryTimeMs: number }>('QueryResult').implement({
-  fields: (t) => ({
-    hits: t.expose('hits', { type: [SearchHit] }),
-    totalResults: t.exposeInt('totalResults', { description: TOTAL_RESULTS }),
-    totalResultsIsEstimate: t.exposeBoolean('totalResultsIsEstimate', { description: TOTAL_IS_ESTIMATE }),
-    queryTimeMs: t.exposeFloat('queryTimeMs'),
-  }),
-});
+const QueryResult = builder
+  .objectRef<SearchResult & { queryTimeMs: number }>('QueryResult')
+  .implement({
+    fields: (t) => ({
+      hits: t.expose('hits', { type: [SearchHit] }),
+      totalResults: t.exposeInt('totalResults', { description: TOTAL_RESULTS }),
+      totalResultsIsEstimate: t.exposeBoolean('totalResultsIsEstimate', {
+        description: TOTAL_IS_ESTIMATE,
+      }),
+      queryTimeMs: t.exposeFloat('queryTimeMs'),
+    }),
+  });
 
-type EventOf<T extends QueryStreamEvent['__typename']> = Extract<QueryStreamEvent, { __typename: T }>;
+type EventOf<T extends QueryStreamEvent['__typename']> = Extract<
+  QueryStreamEvent,
+  { __typename: T }
+>;
 
 const QueryStarted = builder.objectRef<EventOf<'QueryStarted'>>('QueryStarted').implement({
   fields: (t) => ({ agentId: t.exposeID('agentId'), query: t.exposeString('query') }),
@@ -41,7 +57,9 @@ const QueryHit = builder.objectRef<EventOf<'QueryHit'>>('QueryHit').implement({
 const QueryCompleted = builder.objectRef<EventOf<'QueryCompleted'>>('QueryCompleted').implement({
   fields: (t) => ({
     totalResults: t.exposeInt('totalResults', { description: TOTAL_RESULTS }),
-    totalResultsIsEstimate: t.exposeBoolean('totalResultsIsEstimate', { description: TOTAL_IS_ESTIMATE }),
+    totalResultsIsEstimate: t.exposeBoolean('totalResultsIsEstimate', {
+      description: TOTAL_IS_ESTIMATE,
+    }),
     queryTimeMs: t.exposeFloat('queryTimeMs'),
   }),
 });
@@ -58,9 +76,13 @@ builder.queryField('queryAgent', (t) =>
   t.field({
     type: QueryResult,
     description:
-      "Chunks in the agent's scope ranked by BM25: a chunk matches on any word of the query; \"quoted phrases\" must appear, -words must not (web search syntax). English is stemmed without stop words; Korean words match whatever particles follow them. topK: argument, else retrievalConfig.top_k, else 10; max 100.",
+      'Chunks in the agent\'s scope ranked by BM25: a chunk matches on any word of the query; "quoted phrases" must appear, -words must not (web search syntax). English is stemmed without stop words; Korean words match whatever particles follow them. topK: argument, else retrievalConfig.top_k, else 10; max 100.',
     authScopes: { read: true },
-    args: { agentId: t.arg.id({ required: true }), query: t.arg.string({ required: true }), topK: t.arg.int() },
+    args: {
+      agentId: t.arg.id({ required: true }),
+      query: t.arg.string({ required: true }),
+      topK: t.arg.int(),
+    },
     resolve: (_root, args) => queryAgent(args.agentId, args.query, args.topK),
   }),
 );
@@ -70,9 +92,14 @@ builder.subscriptionType({});
 builder.subscriptionField('agentQueryStream', (t) =>
   t.field({
     type: QueryStreamEvent,
-    description: 'QueryStarted, each QueryHit in rank order as soon as the ranking is known (the same ranking as queryAgent), then QueryCompleted; a failure is one QueryFailed. Then the stream ends.',
+    description:
+      'QueryStarted, each QueryHit in rank order as soon as the ranking is known (the same ranking as queryAgent), then QueryCompleted; a failure is one QueryFailed. Then the stream ends.',
     authScopes: { read: true },
-    args: { agentId: t.arg.id({ required: true }), query: t.arg.string({ required: true }), topK: t.arg.int() },
+    args: {
+      agentId: t.arg.id({ required: true }),
+      query: t.arg.string({ required: true }),
+      topK: t.arg.int(),
+    },
     subscribe: (_root, args) => iteratorFeed(streamAgentQuery(args.agentId, args.query, args.topK)),
     resolve: (event) => event,
   }),
@@ -81,13 +108,15 @@ builder.subscriptionField('agentQueryStream', (t) =>
 builder.subscriptionField('agentUpdated', (t) =>
   t.prismaField({
     type: Agent,
-    description: 'The agent now, then again after every change (update, coverage computation); ends when it is deleted. NOT_FOUND for an unknown id.',
+    description:
+      'The agent now, then again after every change (update, coverage computation); ends when it is deleted. NOT_FOUND for an unknown id.',
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     // Checked before the stream starts, so an unknown id is an error result, not a broken stream.
     subscribe: async (_root, { id }, ctx) => ctx.feeds.agents.follow(await requireAgentId(id)),
     // The row the feed read, with what the selection asks for loaded in one query (an agent
     // deleted since answers with the row the feed read).
-    resolve: async (query, agent: AgentRow) => (await db().agent.findUnique({ ...query, where: { id: agent.id } })) ?? agent,
+    resolve: async (query, agent: AgentRow) =>
+      (await db().agent.findUnique({ ...query, where: { id: agent.id } })) ?? agent,
   }),
 );

@@ -7,7 +7,13 @@ import { refreshCoverage } from '../resolvers/coverage/refresh.js';
 import type { CoverageReport as CoverageReportShape } from '../resolvers/coverage/coverage.js';
 import { estimateCompletion, queuePosition, queueStats } from '../resolvers/tasks/queue-info.js';
 import { taskEventPage } from '../resolvers/tasks/task-events.js';
-import { cancelTask, listTasks, requireTaskForCaller, retryTask, visibleTaskWhere } from '../resolvers/tasks/tasks.js';
+import {
+  cancelTask,
+  listTasks,
+  requireTaskForCaller,
+  retryTask,
+  visibleTaskWhere,
+} from '../resolvers/tasks/tasks.js';
 import type { TaskEventRow } from '../workers/queue/task-events.js';
 import type { TaskRow } from '../workers/queue/task-row.js';
 import { Agent } from './agents.js';
@@ -15,9 +21,12 @@ import { CoverageReport } from './coverage.js';
 
 const TaskStatus = builder.enumType('TaskStatus', {
   values: ['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'DEAD'] as const,
-  description: 'DEAD: retries exhausted (the dead-letter state); retryTask puts it back to PENDING.',
+  description:
+    'DEAD: retries exhausted (the dead-letter state); retryTask puts it back to PENDING.',
 });
-const TaskPriority = builder.enumType('TaskPriority', { values: ['HIGH', 'MEDIUM', 'LOW'] as const });
+const TaskPriority = builder.enumType('TaskPriority', {
+  values: ['HIGH', 'MEDIUM', 'LOW'] as const,
+});
 
 const WebhookDelivery = builder.prismaObject('WebhookDelivery', {
   fields: (t) => ({
@@ -49,8 +58,15 @@ export const Task = builder.prismaNode('Task', {
     estimatedCompletionAt: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'From recent run times of this task type and the live workers; null once finished.',
-      select: { type: true, status: true, startedAt: true, progressPercent: true, timeoutSeconds: true },
+      description:
+        'From recent run times of this task type and the live workers; null once finished.',
+      select: {
+        type: true,
+        status: true,
+        startedAt: true,
+        progressPercent: true,
+        timeoutSeconds: true,
+      },
       resolve: (task) => estimateCompletion(task),
     }),
     attempts: t.exposeInt('attempts'),
@@ -62,7 +78,12 @@ export const Task = builder.prismaNode('Task', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
-    webhookDeliveries: t.relation('webhookDeliveries', { query: (_args, ctx) => ({ where: webhookDeliveryVisibleTo(ctx.caller), orderBy: { attempt: 'asc' } }) }),
+    webhookDeliveries: t.relation('webhookDeliveries', {
+      query: (_args, ctx) => ({
+        where: webhookDeliveryVisibleTo(ctx.caller),
+        orderBy: { attempt: 'asc' },
+      }),
+    }),
   }),
 });
 
@@ -74,23 +95,41 @@ export const TaskEvent = builder.objectRef<TaskEventRow>('TaskEvent').implement(
     currentStep: t.exposeString('currentStep', { nullable: true }),
     message: t.exposeString('message', { nullable: true }),
     at: t.expose('at', { type: 'DateTime' }),
-    task: t.prismaField({ type: Task, resolve: (query, event, _args, ctx) => db().task.findFirstOrThrow({ ...query, where: { id: event.taskId, ...taskVisibleTo(ctx.caller) } }) }),
+    task: t.prismaField({
+      type: Task,
+      resolve: (query, event, _args, ctx) =>
+        db().task.findFirstOrThrow({
+          ...query,
+          where: { id: event.taskId, ...taskVisibleTo(ctx.caller) },
+        }),
+    }),
   }),
 });
 
 builder.prismaObjectFields(Task, (t) => ({
   events: t.connection(
-    { type: TaskEvent, description: 'The append-only log of every change, oldest first.', resolve: (task, args) => taskEventPage(task.id, args) },
+    {
+      type: TaskEvent,
+      description: 'The append-only log of every change, oldest first.',
+      resolve: (task, args) => taskEventPage(task.id, args),
+    },
     { name: 'TaskEventConnection' },
     { name: 'TaskEventEdge' },
   ),
 }));
 
-const TaskConnection = builder.connectionObject({
-  type: Task,
-  name: 'TaskConnection',
-  fields: (t) => ({ totalCount: t.int({ resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount }) }),
-}, { name: 'TaskEdge' });
+const TaskConnection = builder.connectionObject(
+  {
+    type: Task,
+    name: 'TaskConnection',
+    fields: (t) => ({
+      totalCount: t.int({
+        resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount,
+      }),
+    }),
+  },
+  { name: 'TaskEdge' },
+);
 
 builder.prismaObjectFields(Agent, (t) => ({
   tasks: t.field({
@@ -107,7 +146,8 @@ builder.queryField('task', (t) =>
     nullable: true,
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }, ctx) => db().task.findFirst({ ...query, where: visibleTaskWhere(id, ctx.caller) }),
+    resolve: (query, _root, { id }, ctx) =>
+      db().task.findFirst({ ...query, where: visibleTaskWhere(id, ctx.caller) }),
   }),
 );
 
@@ -121,22 +161,31 @@ builder.queryField('tasks', (t) =>
   }),
 );
 
-const QueueStats = builder.objectRef<Awaited<ReturnType<typeof queueStats>>>('QueueStats').implement({
-  fields: (t) => ({
-    pending: t.exposeInt('pending'),
-    running: t.exposeInt('running'),
-    completed: t.exposeInt('completed'),
-    failed: t.exposeInt('failed'),
-    cancelled: t.exposeInt('cancelled'),
-    timeout: t.exposeInt('timeout'),
-    dead: t.exposeInt('dead'),
-    byPriority: t.expose('byPriority', { type: 'JSON', description: 'Pending tasks by priority: {HIGH, MEDIUM, LOW}.' }),
-    oldestPendingAgeSeconds: t.exposeFloat('oldestPendingAgeSeconds', { nullable: true }),
-    workersAlive: t.exposeInt('workersAlive', { description: 'Workers with a heartbeat in the last 15 s.' }),
-  }),
-});
+const QueueStats = builder
+  .objectRef<Awaited<ReturnType<typeof queueStats>>>('QueueStats')
+  .implement({
+    fields: (t) => ({
+      pending: t.exposeInt('pending'),
+      running: t.exposeInt('running'),
+      completed: t.exposeInt('completed'),
+      failed: t.exposeInt('failed'),
+      cancelled: t.exposeInt('cancelled'),
+      timeout: t.exposeInt('timeout'),
+      dead: t.exposeInt('dead'),
+      byPriority: t.expose('byPriority', {
+        type: 'JSON',
+        description: 'Pending tasks by priority: {HIGH, MEDIUM, LOW}.',
+      }),
+      oldestPendingAgeSeconds: t.exposeFloat('oldestPendingAgeSeconds', { nullable: true }),
+      workersAlive: t.exposeInt('workersAlive', {
+        description: 'Workers with a heartbeat in the last 15 s.',
+      }),
+    }),
+  });
 
-builder.queryField('queueStats', (t) => t.field({ type: QueueStats, authScopes: { read: true }, resolve: () => queueStats() }));
+builder.queryField('queueStats', (t) =>
+  t.field({ type: QueueStats, authScopes: { read: true }, resolve: () => queueStats() }),
+);
 
 const RefreshCoverageInput = builder.inputType('RefreshCoverageInput', {
   fields: (t) => ({
@@ -144,25 +193,34 @@ const RefreshCoverageInput = builder.inputType('RefreshCoverageInput', {
     background: t.boolean({ defaultValue: true }),
     priority: t.field({ type: TaskPriority, defaultValue: 'MEDIUM' }),
     webhookUrl: t.string(),
-    idempotencyKey: t.string({ description: 'The same key (per caller, 24 h) returns the same task.' }),
+    idempotencyKey: t.string({
+      description: 'The same key (per caller, 24 h) returns the same task.',
+    }),
   }),
 });
 
 const RefreshCoveragePayload = builder
-  .objectRef<{ task: TaskRow | null; coverage: CoverageReportShape | null }>('RefreshCoveragePayload')
+  .objectRef<{ task: TaskRow | null; coverage: CoverageReportShape | null }>(
+    'RefreshCoveragePayload',
+  )
   .implement({
     description: 'task when background, coverage when not.',
     fields: (t) => ({
       // The row the enqueue statement returned, not read again; relations load on demand.
       task: t.field({ type: Task, nullable: true, resolve: (payload) => payload.task }),
-      coverage: t.field({ type: CoverageReport, nullable: true, resolve: (payload) => payload.coverage }),
+      coverage: t.field({
+        type: CoverageReport,
+        nullable: true,
+        resolve: (payload) => payload.coverage,
+      }),
     }),
   });
 
 builder.mutationField('refreshCoverage', (t) =>
   t.field({
     type: RefreshCoveragePayload,
-    description: 'background (default): returns at once with a PENDING task (the seed\'s 202); otherwise computes now.',
+    description:
+      "background (default): returns at once with a PENDING task (the seed's 202); otherwise computes now.",
     authScopes: { write: true },
     args: { input: t.arg({ type: RefreshCoverageInput, required: true }) },
     resolve: (_root, { input }, ctx) => refreshCoverage(input, ctx.caller, ctx),
@@ -172,7 +230,8 @@ builder.mutationField('refreshCoverage', (t) =>
 builder.mutationField('cancelTask', (t) =>
   t.prismaField({
     type: Task,
-    description: 'PENDING: cancelled at once, never runs. RUNNING: asked to stop (within a second). Finished: CONFLICT.',
+    description:
+      'PENDING: cancelled at once, never runs. RUNNING: asked to stop (within a second). Finished: CONFLICT.',
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
@@ -185,7 +244,8 @@ builder.mutationField('cancelTask', (t) =>
 builder.mutationField('retryTask', (t) =>
   t.prismaField({
     type: Task,
-    description: 'Puts a FAILED, DEAD, TIMEOUT or CANCELLED task back to PENDING with fresh attempts.',
+    description:
+      'Puts a FAILED, DEAD, TIMEOUT or CANCELLED task back to PENDING with fresh attempts.',
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
@@ -198,12 +258,14 @@ builder.mutationField('retryTask', (t) =>
 builder.subscriptionField('taskProgress', (t) =>
   t.field({
     type: TaskEvent,
-    description: 'The current state first (or every event after afterSequence, from the log), then every change; ends after the terminal state.',
+    description:
+      'The current state first (or every event after afterSequence, from the log), then every change; ends after the terminal state.',
     authScopes: { read: true },
     args: { taskId: t.arg.id({ required: true }), afterSequence: t.arg.int() },
     subscribe: async (_root, { taskId, afterSequence }, ctx) => {
       const task = await requireTaskForCaller(taskId, ctx.caller);
-      if (afterSequence !== null && afterSequence !== undefined && afterSequence < 0) throw badUserInput('afterSequence must be ≥ 0');
+      if (afterSequence !== null && afterSequence !== undefined && afterSequence < 0)
+        throw badUserInput('afterSequence must be ≥ 0');
       return ctx.feeds.tasks.follow(task.id, afterSequence);
     },
     resolve: (event) => event,

@@ -1,6 +1,10 @@
 import { builder } from './builder.js';
 import { db } from '../platform/db.js';
-import { deleteDocuments, ingestDocuments, MAX_DOCUMENTS_PER_CALL } from '../resolvers/taxonomy/documents.js';
+import {
+  deleteDocuments,
+  ingestDocuments,
+  MAX_DOCUMENTS_PER_CALL,
+} from '../resolvers/taxonomy/documents.js';
 import { createTaxonomy } from '../resolvers/taxonomy/taxonomy.js';
 
 export const Taxonomy = builder.prismaNode('Taxonomy', {
@@ -8,7 +12,10 @@ export const Taxonomy = builder.prismaNode('Taxonomy', {
   fields: (t) => ({
     version: t.exposeString('version'),
     name: t.exposeString('name'),
-    nodes: t.relation('nodes', { query: { orderBy: { position: 'asc' } }, description: 'Every node, parents before children.' }),
+    nodes: t.relation('nodes', {
+      query: { orderBy: { position: 'asc' } },
+      description: 'Every node, parents before children.',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
@@ -49,13 +56,17 @@ const DocumentInput = builder.inputType('DocumentInput', {
   }),
 });
 
-const IngestPayload = builder.objectRef<{ documentIds: string[]; documentCount: number; chunkCount: number }>('IngestPayload').implement({
-  fields: (t) => ({
-    documentIds: t.exposeIDList('documentIds', { description: 'The new documents, in input order (the ids search hits carry as documentId).' }),
-    documentCount: t.exposeInt('documentCount'),
-    chunkCount: t.exposeInt('chunkCount'),
-  }),
-});
+const IngestPayload = builder
+  .objectRef<{ documentIds: string[]; documentCount: number; chunkCount: number }>('IngestPayload')
+  .implement({
+    fields: (t) => ({
+      documentIds: t.exposeIDList('documentIds', {
+        description: 'The new documents, in input order (the ids search hits carry as documentId).',
+      }),
+      documentCount: t.exposeInt('documentCount'),
+      chunkCount: t.exposeInt('chunkCount'),
+    }),
+  });
 
 builder.queryField('taxonomy', (t) =>
   t.prismaField({
@@ -63,7 +74,8 @@ builder.queryField('taxonomy', (t) =>
     nullable: true,
     authScopes: { read: true },
     args: { version: t.arg.string({ required: true }) },
-    resolve: (query, _root, { version }) => db().taxonomy.findUnique({ ...query, where: { version } }),
+    resolve: (query, _root, { version }) =>
+      db().taxonomy.findUnique({ ...query, where: { version } }),
   }),
 );
 
@@ -82,7 +94,8 @@ builder.mutationField('createTaxonomy', (t) =>
 builder.mutationField('ingestDocuments', (t) =>
   t.field({
     type: IngestPayload,
-    description: 'Classify documents into nodes of a taxonomy version, chunk them and index them for search.',
+    description:
+      'Classify documents into nodes of a taxonomy version, chunk them and index them for search.',
     authScopes: { write: true },
     args: {
       taxonomyVersion: t.arg.string({ required: true }),
@@ -92,12 +105,14 @@ builder.mutationField('ingestDocuments', (t) =>
   }),
 );
 
-const DeleteDocumentsPayload = builder.objectRef<{ documentCount: number; chunkCount: number }>('DeleteDocumentsPayload').implement({
-  fields: (t) => ({
-    documentCount: t.exposeInt('documentCount'),
-    chunkCount: t.exposeInt('chunkCount'),
-  }),
-});
+const DeleteDocumentsPayload = builder
+  .objectRef<{ documentCount: number; chunkCount: number }>('DeleteDocumentsPayload')
+  .implement({
+    fields: (t) => ({
+      documentCount: t.exposeInt('documentCount'),
+      chunkCount: t.exposeInt('chunkCount'),
+    }),
+  });
 
 builder.mutationField('deleteDocuments', (t) =>
   t.field({

@@ -5,7 +5,10 @@ import { rowIdOrNone } from '../platform/ids.js';
 import { isTemplateVisibleTo } from '../resolvers/auth/visibility.js';
 import { templateRatingsPage } from '../resolvers/templates/rating-pages.js';
 import { rateTemplate } from '../resolvers/templates/ratings.js';
-import { renderTemplate, type RenderedTemplate as RenderedTemplateShape } from '../resolvers/templates/render.js';
+import {
+  renderTemplate,
+  type RenderedTemplate as RenderedTemplateShape,
+} from '../resolvers/templates/render.js';
 import { listTemplates } from '../resolvers/templates/search.js';
 import {
   createTemplate,
@@ -16,7 +19,9 @@ import {
   visibleTemplateWhere,
 } from '../resolvers/templates/templates.js';
 
-const TemplateCategory = builder.enumType('TemplateCategory', { values: ['DOCS', 'SHEETS', 'SLIDES', 'RESEARCH'] as const });
+const TemplateCategory = builder.enumType('TemplateCategory', {
+  values: ['DOCS', 'SHEETS', 'SLIDES', 'RESEARCH'] as const,
+});
 const TemplateOrder = builder.enumType('TemplateOrder', {
   values: ['NEWEST', 'RATING', 'USAGE'] as const,
   description: 'Each ends with the id as a tie-break; RATING puts unrated templates last.',
@@ -35,37 +40,63 @@ export const Template = builder.prismaNode('Template', {
     isPublic: t.exposeBoolean('isPublic'),
     isOfficial: t.exposeBoolean('isOfficial', { description: 'Set by admins (setTemplateFlags).' }),
     isFeatured: t.exposeBoolean('isFeatured', { description: 'Set by admins (setTemplateFlags).' }),
-    promptSystem: t.exposeString('promptSystem', { nullable: true, description: 'The planning guide topics follow.' }),
+    promptSystem: t.exposeString('promptSystem', {
+      nullable: true,
+      description: 'The planning guide topics follow.',
+    }),
     content: t.exposeString('content'),
-    variables: t.exposeStringList('variables', { description: 'The `{{name}}` placeholders of the content, in order of first use.' }),
-    version: t.exposeInt('version', { description: '1 at creation (and for a fork); every update adds one.' }),
-    changelog: t.exposeString('changelog', { nullable: true, description: 'What the current version changed.' }),
+    variables: t.exposeStringList('variables', {
+      description: 'The `{{name}}` placeholders of the content, in order of first use.',
+    }),
+    version: t.exposeInt('version', {
+      description: '1 at creation (and for a fork); every update adds one.',
+    }),
+    changelog: t.exposeString('changelog', {
+      nullable: true,
+      description: 'What the current version changed.',
+    }),
     usageCount: t.exposeInt('usageCount', { description: 'Successful renders.' }),
-    ratingAverage: t.exposeFloat('ratingAverage', { nullable: true, description: 'null until the first rating.' }),
+    ratingAverage: t.exposeFloat('ratingAverage', {
+      nullable: true,
+      description: 'null until the first rating.',
+    }),
     ratingCount: t.exposeInt('ratingCount'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
   }),
 });
 
-const TemplateRating = builder.objectRef<{ stars: number; review: string | null; createdAt: Date }>('TemplateRating').implement({
-  fields: (t) => ({
-    stars: t.exposeInt('stars'),
-    review: t.exposeString('review', { nullable: true }),
-    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the user first rated; rating again keeps it.' }),
-  }),
-});
+const TemplateRating = builder
+  .objectRef<{ stars: number; review: string | null; createdAt: Date }>('TemplateRating')
+  .implement({
+    fields: (t) => ({
+      stars: t.exposeInt('stars'),
+      review: t.exposeString('review', { nullable: true }),
+      createdAt: t.expose('createdAt', {
+        type: 'DateTime',
+        description: 'When the user first rated; rating again keeps it.',
+      }),
+    }),
+  });
 
 // The services return { edges, pageInfo, totalCount }; Pothos types a connection without the total.
 const totalCount = (connection: object) => (connection as { totalCount: number }).totalCount;
 
 const TemplateRatingConnection = builder.connectionObject(
-  { type: TemplateRating, name: 'TemplateRatingConnection', fields: (t) => ({ totalCount: t.int({ resolve: totalCount }) }) },
+  {
+    type: TemplateRating,
+    name: 'TemplateRatingConnection',
+    fields: (t) => ({ totalCount: t.int({ resolve: totalCount }) }),
+  },
   { name: 'TemplateRatingEdge' },
 );
 
 const TemplateConnection = builder.connectionObject(
-  { type: Template, name: 'TemplateConnection', fields: (t) => ({ totalCount: t.int({ resolve: totalCount }) }) },
+  {
+    type: Template,
+    name: 'TemplateConnection',
+    fields: (t) => ({ totalCount: t.int({ resolve: totalCount }) }),
+  },
   { name: 'TemplateEdge' },
 );
 
@@ -73,9 +104,11 @@ builder.prismaObjectFields(Template, (t) => ({
   parent: t.field({
     type: Template,
     nullable: true,
-    description: 'The template this one was forked from; null when none, deleted, or private to someone else.',
+    description:
+      'The template this one was forked from; null when none, deleted, or private to someone else.',
     select: (_args, _ctx, nestedSelection) => ({ parent: nestedSelection(true) }),
-    resolve: (template, _args, ctx) => (template.parent && isTemplateVisibleTo(template.parent, ctx.caller) ? template.parent : null),
+    resolve: (template, _args, ctx) =>
+      template.parent && isTemplateVisibleTo(template.parent, ctx.caller) ? template.parent : null,
   }),
   ratings: t.field({
     type: TemplateRatingConnection,
@@ -91,7 +124,8 @@ const RenderedTemplate = builder.objectRef<RenderedTemplateShape>('RenderedTempl
     template: t.prismaField({
       type: Template,
       description: 'The template, its usageCount including this render.',
-      resolve: (query, rendered) => db().template.findUniqueOrThrow({ ...query, where: { id: rendered.templateId } }),
+      resolve: (query, rendered) =>
+        db().template.findUniqueOrThrow({ ...query, where: { id: rendered.templateId } }),
     }),
   }),
 });
@@ -103,7 +137,9 @@ const TemplateFilter = builder.inputType('TemplateFilter', {
     isPublic: t.boolean(),
     isOfficial: t.boolean(),
     isFeatured: t.boolean(),
-    mine: t.boolean({ description: "true: the caller's own templates (\"my templates\"); false: everyone else's." }),
+    mine: t.boolean({
+      description: 'true: the caller\'s own templates ("my templates"); false: everyone else\'s.',
+    }),
   }),
 });
 
@@ -140,7 +176,10 @@ builder.queryField('template', (t) =>
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, { id }, ctx) => {
-      return db().template.findUnique({ ...query, where: visibleTemplateWhere(rowIdOrNone('Template', id), ctx.caller) });
+      return db().template.findUnique({
+        ...query,
+        where: visibleTemplateWhere(rowIdOrNone('Template', id), ctx.caller),
+      });
     },
   }),
 );
@@ -148,7 +187,8 @@ builder.queryField('template', (t) =>
 builder.queryField('templates', (t) =>
   t.field({
     type: TemplateConnection,
-    description: 'Public templates and the caller\'s own. `search`: case-insensitive, in name, description or an exact tag.',
+    description:
+      "Public templates and the caller's own. `search`: case-insensitive, in name, description or an exact tag.",
     authScopes: { read: true },
     args: {
       search: t.arg.string(),
@@ -158,7 +198,11 @@ builder.queryField('templates', (t) =>
       after: t.arg.string(),
     },
     resolve: (_root, args, ctx, info) =>
-      listTemplates(ctx.caller, args, queryFromInfo({ context: ctx, info, typeName: 'Template', path: ['edges', 'node'] })) as never,
+      listTemplates(
+        ctx.caller,
+        args,
+        queryFromInfo({ context: ctx, info, typeName: 'Template', path: ['edges', 'node'] }),
+      ) as never,
   }),
 );
 
@@ -179,7 +223,10 @@ builder.mutationField('updateTemplate', (t) =>
     type: Template,
     description: 'Owner only (FORBIDDEN otherwise); bumps version and stores the changelog.',
     authScopes: { write: true },
-    args: { id: t.arg.id({ required: true }), input: t.arg({ type: UpdateTemplateInput, required: true }) },
+    args: {
+      id: t.arg.id({ required: true }),
+      input: t.arg({ type: UpdateTemplateInput, required: true }),
+    },
     resolve: async (query, _root, { id, input }, ctx) => {
       const template = await updateTemplate(id, input, ctx.caller);
       return db().template.findUniqueOrThrow({ ...query, where: { id: template.id } });
@@ -212,7 +259,8 @@ builder.mutationField('forkTemplate', (t) =>
 builder.mutationField('renderTemplate', (t) =>
   t.field({
     type: RenderedTemplate,
-    description: 'Substitutes `{{name}}` placeholders and counts one use. Missing variables are BAD_USER_INPUT; extra ones are ignored.',
+    description:
+      'Substitutes `{{name}}` placeholders and counts one use. Missing variables are BAD_USER_INPUT; extra ones are ignored.',
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }), variables: t.arg({ type: 'JSON', required: true }) },
     resolve: (_root, { id, variables }, ctx) => renderTemplate(id, variables, ctx.caller),
@@ -222,9 +270,14 @@ builder.mutationField('renderTemplate', (t) =>
 builder.mutationField('rateTemplate', (t) =>
   t.prismaField({
     type: Template,
-    description: 'One rating per user (rating again replaces it); not on your own template (FORBIDDEN).',
+    description:
+      'One rating per user (rating again replaces it); not on your own template (FORBIDDEN).',
     authScopes: { write: true },
-    args: { id: t.arg.id({ required: true }), stars: t.arg.int({ required: true }), review: t.arg.string() },
+    args: {
+      id: t.arg.id({ required: true }),
+      stars: t.arg.int({ required: true }),
+      review: t.arg.string(),
+    },
     resolve: async (query, _root, { id, stars, review }, ctx) => {
       const templateId = await rateTemplate(id, stars, review, ctx.caller);
       return db().template.findUniqueOrThrow({ ...query, where: { id: templateId } });
@@ -237,7 +290,11 @@ builder.mutationField('setTemplateFlags', (t) =>
     type: Template,
     description: 'ADMIN only: marks a template official and/or featured (not a new version).',
     authScopes: { admin: true },
-    args: { id: t.arg.id({ required: true }), isOfficial: t.arg.boolean(), isFeatured: t.arg.boolean() },
+    args: {
+      id: t.arg.id({ required: true }),
+      isOfficial: t.arg.boolean(),
+      isFeatured: t.arg.boolean(),
+    },
     resolve: async (query, _root, { id, ...flags }) => {
       const templateId = await setTemplateFlags(id, flags);
       return db().template.findUniqueOrThrow({ ...query, where: { id: templateId } });

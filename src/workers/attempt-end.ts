@@ -27,15 +27,28 @@ export interface AttemptEndOptions {
   log: Logger;
 }
 
-export async function endedAttempt(entry: RunningTask, error: unknown, options: AttemptEndOptions): Promise<AttemptEnd> {
+export async function endedAttempt(
+  entry: RunningTask,
+  error: unknown,
+  options: AttemptEndOptions,
+): Promise<AttemptEnd> {
   const { task } = entry;
   const { finish } = options;
   switch (entry.reason) {
     case 'cancelled':
-      return { finished: await finish({ taskId: task.id, status: 'CANCELLED', error: 'cancelled while running', message: 'cancelled while running' }) };
+      return {
+        finished: await finish({
+          taskId: task.id,
+          status: 'CANCELLED',
+          error: 'cancelled while running',
+          message: 'cancelled while running',
+        }),
+      };
     case 'timeout': {
       const message = `timed out after ${task.timeoutSeconds} s`;
-      return { finished: await finish({ taskId: task.id, status: 'TIMEOUT', error: message, message }) };
+      return {
+        finished: await finish({ taskId: task.id, status: 'TIMEOUT', error: message, message }),
+      };
     }
     case 'lease-lost':
       options.log.warn('lease lost: another worker owns the task now; dropping this attempt');
@@ -50,19 +63,40 @@ export async function endedAttempt(entry: RunningTask, error: unknown, options: 
 /** Back to PENDING for another worker; the attempt does not count. */
 async function handBack(task: TaskRow, options: AttemptEndOptions): Promise<AttemptEnd> {
   if (!(await handBackTask(db(), task.id, options.workerId))) return {};
-  const row = await db().task.findUnique({ where: { id: task.id }, select: { id: true, lastSequence: true } });
+  const row = await db().task.findUnique({
+    where: { id: task.id },
+    select: { id: true, lastSequence: true },
+  });
   if (row) await announceTaskEvent(options.pubsub, row);
   return { outcome: 'handed_back' };
 }
 
-async function failed(task: TaskRow, error: unknown, options: AttemptEndOptions): Promise<AttemptEnd> {
+async function failed(
+  task: TaskRow,
+  error: unknown,
+  options: AttemptEndOptions,
+): Promise<AttemptEnd> {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof NonRetryableError) {
-    return { finished: await options.finish({ taskId: task.id, status: 'FAILED', error: message, message: `failed: ${message}` }) };
+    return {
+      finished: await options.finish({
+        taskId: task.id,
+        status: 'FAILED',
+        error: message,
+        message: `failed: ${message}`,
+      }),
+    };
   }
   options.log.warn({ err: error }, 'attempt failed');
   const { baseMs, maxMs } = options.backoff;
-  const row = await scheduleRetryOrDeadLetter(db(), task.id, options.workerId, message, baseMs, maxMs);
+  const row = await scheduleRetryOrDeadLetter(
+    db(),
+    task.id,
+    options.workerId,
+    message,
+    baseMs,
+    maxMs,
+  );
   if (!row) return {};
   if (isTerminal(row.status)) return { finished: row };
   await announceTaskEvent(options.pubsub, row);

@@ -36,7 +36,12 @@ export class AttemptRunner {
     const entry = running.add(task);
     void announceTaskEvent(this.options.pubsub, task);
     entry.done = this.execute(entry)
-      .catch((err) => log.error({ err, taskId: task.id }, 'task bookkeeping failed; the lease will expire and the task be retried'))
+      .catch((err) =>
+        log.error(
+          { err, taskId: task.id },
+          'task bookkeeping failed; the lease will expire and the task be retried',
+        ),
+      )
       .finally(() => {
         running.delete(task.id);
         this.options.slotFreed();
@@ -46,8 +51,15 @@ export class AttemptRunner {
   private async execute(entry: RunningTask): Promise<void> {
     const { task } = entry;
     const { pubsub, metrics } = this.options;
-    const taskLog = this.options.log.child({ taskId: task.id, type: task.type, attempt: task.attempts });
-    const timeout = setTimeout(() => this.options.running.stop(task.id, 'timeout'), task.timeoutSeconds * 1000);
+    const taskLog = this.options.log.child({
+      taskId: task.id,
+      type: task.type,
+      attempt: task.attempts,
+    });
+    const timeout = setTimeout(
+      () => this.options.running.stop(task.id, 'timeout'),
+      task.timeoutSeconds * 1000,
+    );
     const startedAt = performance.now();
     let end: AttemptEnd;
     try {
@@ -57,29 +69,54 @@ export class AttemptRunner {
     }
     const { finished } = end;
     // An attempt that is neither finished nor otherwise accounted for is no longer this worker's.
-    const outcome: AttemptOutcome = finished ? (finished.status.toLowerCase() as AttemptOutcome) : (end.outcome ?? 'lease_lost');
+    const outcome: AttemptOutcome = finished
+      ? (finished.status.toLowerCase() as AttemptOutcome)
+      : (end.outcome ?? 'lease_lost');
     metrics?.attemptEnded(task.type, outcome, (performance.now() - startedAt) / 1000);
     if (!finished) return;
     await announceTaskEvent(pubsub, finished);
     taskLog.info({ status: finished.status }, 'task finished');
-    await this.options.onFinished?.(finished).catch((err) => taskLog.error({ err }, 'after-finish hook failed'));
+    await this.options
+      .onFinished?.(finished)
+      .catch((err) => taskLog.error({ err }, 'after-finish hook failed'));
   }
 
   /** Runs the handler and records the attempt's end. */
   private async runHandler(entry: RunningTask, taskLog: Logger): Promise<AttemptEnd> {
     const { task, controller } = entry;
     const { signal } = controller;
-    const progress = progressReporter(task.id, this.options.workerId, signal, this.options.pubsub, taskLog);
-    const aborted = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    const progress = progressReporter(
+      task.id,
+      this.options.workerId,
+      signal,
+      this.options.pubsub,
+      taskLog,
+    );
+    const aborted = new Promise<never>((_, reject) =>
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
+    );
     aborted.catch(() => {});
     try {
       const definition = this.options.registry.get(task.type)!;
       const payload = parsePayload(definition, task.payload);
-      const helpers = { task, logger: taskLog, signal, reportProgress: progress.report, pubsub: this.options.pubsub };
+      const helpers = {
+        task,
+        logger: taskLog,
+        signal,
+        reportProgress: progress.report,
+        pubsub: this.options.pubsub,
+      };
       const result = await Promise.race([definition.run(payload, helpers), aborted]);
       await progress.settle();
       if (signal.aborted) throw signal.reason;
-      return { finished: await this.options.finish({ taskId: task.id, status: 'COMPLETED', result: result ?? null, message: 'completed' }) };
+      return {
+        finished: await this.options.finish({
+          taskId: task.id,
+          status: 'COMPLETED',
+          result: result ?? null,
+          message: 'completed',
+        }),
+      };
     } catch (error) {
       await progress.settle();
       return endedAttempt(entry, error, { ...this.options, log: taskLog });

@@ -4,8 +4,14 @@
 // starts a new batch every tick even while one is in flight, which keeps batches small.
 
 /** Collects items until the next check phase, then writes them as one batch; `write` answers per item, in order. */
-export function batchWrites<Item, Answer>(write: (items: Item[]) => Promise<Answer[]>): (item: Item) => Promise<Answer> {
-  type Waiting = { item: Item; resolve: (answer: Answer) => void; reject: (error: unknown) => void };
+export function batchWrites<Item, Answer>(
+  write: (items: Item[]) => Promise<Answer[]>,
+): (item: Item) => Promise<Answer> {
+  type Waiting = {
+    item: Item;
+    resolve: (answer: Answer) => void;
+    reject: (error: unknown) => void;
+  };
   let queue: Waiting[] = [];
   let writing = false;
 

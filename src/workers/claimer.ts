@@ -37,7 +37,9 @@ export class Claimer {
   }
 
   freeSlots(): number {
-    return this.stopping ? 0 : Math.max(0, this.options.concurrency - this.options.running.size - this.claiming);
+    return this.stopping
+      ? 0
+      : Math.max(0, this.options.concurrency - this.options.running.size - this.claiming);
   }
 
   /** Claims until every slot is busy or the queue is empty; one fill at a time. */
@@ -47,7 +49,12 @@ export class Claimer {
       return this.filling;
     }
     this.filling = this.fillSlots()
-      .catch((err) => this.options.log.warn({ err: (err as Error).message }, 'claim failed; retrying on the next poll'))
+      .catch((err) =>
+        this.options.log.warn(
+          { err: (err as Error).message },
+          'claim failed; retrying on the next poll',
+        ),
+      )
       .finally(() => {
         this.filling = undefined;
       });
@@ -66,7 +73,9 @@ export class Claimer {
     do {
       this.fillAgain = false;
       for (let free = this.freeSlots(); free > 0; free = this.freeSlots()) {
-        const { claimed } = await this.claim(free, async () => ({ claimed: await claimTasks(db(), workerId, types, leaseMs, free) }));
+        const { claimed } = await this.claim(free, async () => ({
+          claimed: await claimTasks(db(), workerId, types, leaseMs, free),
+        }));
         if (claimed.length < free) break;
       }
     } while (this.fillAgain && !this.stopping);
@@ -76,12 +85,17 @@ export class Claimer {
     const { workerId, types, leaseMs, concurrency } = this.options;
     // The finishing tasks still count in `running` until this resolves.
     const limit = this.stopping ? 0 : Math.min(concurrency, this.freeSlots() + outcomes.length);
-    const changed = await this.claim(limit, () => finishAndClaimTasks(db(), workerId, outcomes, { types, leaseMs, limit }));
+    const changed = await this.claim(limit, () =>
+      finishAndClaimTasks(db(), workerId, outcomes, { types, leaseMs, limit }),
+    );
     const rows = new Map(changed.finished.map((row) => [row.id, row]));
     return outcomes.map((outcome) => rows.get(outcome.taskId));
   }
 
-  private claim<T extends { claimed: TaskRow[] }>(slots: number, statement: () => Promise<T>): Promise<T> {
+  private claim<T extends { claimed: TaskRow[] }>(
+    slots: number,
+    statement: () => Promise<T>,
+  ): Promise<T> {
     this.claiming += slots;
     const started = (async () => {
       try {

@@ -24,14 +24,22 @@ export interface ServiceWorkerOptions {
  * What follows a task's end, wherever it ends (a worker, or the API for a task cancelled
  * before it ran): its type's after-finish step, then the delivery of its webhook (queued).
  */
-export function taskFinishedStep(registry: TaskRegistry, pubsub: PubSub): (task: TaskRow) => Promise<void> {
+export function taskFinishedStep(
+  registry: TaskRegistry,
+  pubsub: PubSub,
+): (task: TaskRow) => Promise<void> {
   return async (task) => {
     await registry.get(task.type)?.onFinished?.(task, pubsub);
     await queueWebhookDelivery(task, pubsub);
   };
 }
 
-export function startServiceWorker({ tasks, pubsub, registry, metrics }: ServiceWorkerOptions): Promise<RunningWorker> {
+export function startServiceWorker({
+  tasks,
+  pubsub,
+  registry,
+  metrics,
+}: ServiceWorkerOptions): Promise<RunningWorker> {
   return startWorker({
     ...tasks,
     pubsub,
@@ -42,7 +50,8 @@ export function startServiceWorker({ tasks, pubsub, registry, metrics }: Service
       const deletedTasks = await deleteFinishedTasks(db(), tasks.retentionMs);
       const history = await deleteExpiredHistory(tasks.historyRetentionDays);
       await reconcileStuckTopics(pubsub);
-      if (deletedTasks || history) logger.info({ tasks: deletedTasks, history }, 'retention clean-up');
+      if (deletedTasks || history)
+        logger.info({ tasks: deletedTasks, history }, 'retention clean-up');
     },
   });
 }

@@ -17,9 +17,17 @@ export interface WorkerRegistration {
 }
 
 /** Marks the worker alive, renews its leases, and stops the attempts it no longer holds or that were cancelled. */
-export async function heartbeat(registration: WorkerRegistration, leaseMs: number, running: RunningTasks): Promise<void> {
+export async function heartbeat(
+  registration: WorkerRegistration,
+  leaseMs: number,
+  running: RunningTasks,
+): Promise<void> {
   const { id } = registration;
-  await db().worker.upsert({ where: { id }, create: registration, update: { lastHeartbeatAt: new Date() } });
+  await db().worker.upsert({
+    where: { id },
+    create: registration,
+    update: { lastHeartbeatAt: new Date() },
+  });
   if (running.size === 0) return;
   // Only tasks started before the renewal are judged: one claimed while it ran is missing
   // from its answer without having lost anything (that dropped good attempts).
@@ -27,7 +35,8 @@ export async function heartbeat(registration: WorkerRegistration, leaseMs: numbe
   const held = await renewLeases(db(), id, leaseMs);
   const heldIds = new Set(held.map((row) => row.id));
   for (const row of held) if (row.cancellationRequested) running.stop(row.id, 'cancelled');
-  for (const taskId of before) if (running.has(taskId) && !heldIds.has(taskId)) running.stop(taskId, 'lease-lost');
+  for (const taskId of before)
+    if (running.has(taskId) && !heldIds.has(taskId)) running.stop(taskId, 'lease-lost');
 }
 
 /** Requeues (or dead-letters) tasks whose lease expired, and announces their new event. */
@@ -35,7 +44,10 @@ export async function reclaimExpired(pubsub: PubSub, log: Logger): Promise<void>
   const reclaimed = await reclaimExpiredLeases(db());
   for (const task of reclaimed) {
     log.warn({ taskId: task.id, status: task.status }, 'reclaimed a task whose lease expired');
-    const row = await db().task.findUnique({ where: { id: task.id }, select: { id: true, lastSequence: true } });
+    const row = await db().task.findUnique({
+      where: { id: task.id },
+      select: { id: true, lastSequence: true },
+    });
     if (row) await announceTaskEvent(pubsub, row);
   }
 }

@@ -7,7 +7,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { TaskStatus } from '../generated/prisma/enums.js';
 
 /** A terminal status, or: another attempt is scheduled, the task was handed back at shutdown, another worker owns it now. */
-export type AttemptOutcome = Lowercase<Exclude<TaskStatus, 'PENDING' | 'RUNNING'>> | 'retry' | 'handed_back' | 'lease_lost';
+export type AttemptOutcome =
+  Lowercase<Exclude<TaskStatus, 'PENDING' | 'RUNNING'>> | 'retry' | 'handed_back' | 'lease_lost';
 
 export interface WorkerMetrics {
   attemptEnded(type: string, outcome: AttemptOutcome, seconds: number): void;

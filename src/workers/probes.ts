@@ -12,16 +12,30 @@ export interface WorkerProbes {
   close(): Promise<void>;
 }
 
-export async function serveWorkerProbes(options: { port: number; host: string; registry: Registry; stopping: () => boolean }): Promise<WorkerProbes> {
+export async function serveWorkerProbes(options: {
+  port: number;
+  host: string;
+  registry: Registry;
+  stopping: () => boolean;
+}): Promise<WorkerProbes> {
   const server: Server = createServer((req, res) => {
-    const send = (status: number, body: string, type = 'application/json; charset=utf-8') => res.writeHead(status, { 'content-type': type }).end(body);
+    const send = (status: number, body: string, type = 'application/json; charset=utf-8') =>
+      res.writeHead(status, { 'content-type': type }).end(body);
     const path = new URL(req.url ?? '/', 'http://worker').pathname;
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, JSON.stringify({ error: 'GET only' }));
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return send(405, JSON.stringify({ error: 'GET only' }));
     if (path === '/health') return send(200, JSON.stringify({ status: 'ok' }));
     if (path === '/ready') {
       void databaseReachable().then((database) => {
         const ready = database && !options.stopping();
-        send(ready ? 200 : 503, JSON.stringify({ status: ready ? 'ready' : 'unavailable', stopping: options.stopping(), database }));
+        send(
+          ready ? 200 : 503,
+          JSON.stringify({
+            status: ready ? 'ready' : 'unavailable',
+            stopping: options.stopping(),
+            database,
+          }),
+        );
       });
       return;
     }

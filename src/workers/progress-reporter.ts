@@ -14,7 +14,13 @@ export interface ProgressReporter {
   settle(): Promise<void>;
 }
 
-export function progressReporter(taskId: string, workerId: string, signal: AbortSignal, pubsub: PubSub, log: Logger): ProgressReporter {
+export function progressReporter(
+  taskId: string,
+  workerId: string,
+  signal: AbortSignal,
+  pubsub: PubSub,
+  log: Logger,
+): ProgressReporter {
   let pending: { percent: number; step: string } | undefined;
   // The claim wrote this task's RUNNING event just now: it counts towards the rate.
   let lastWrite = Date.now();
@@ -28,7 +34,11 @@ export function progressReporter(taskId: string, workerId: string, signal: Abort
     lastWrite = Date.now();
     writing = writing
       .then(() => recordProgress(db(), taskId, workerId, next.percent, next.step))
-      .then((event) => (event ? announceTaskEvent(pubsub, { id: taskId, lastSequence: event.sequence, event }) : undefined))
+      .then((event) =>
+        event
+          ? announceTaskEvent(pubsub, { id: taskId, lastSequence: event.sequence, event })
+          : undefined,
+      )
       .catch((err) => log.warn({ err }, 'progress not recorded'));
   };
   return {

@@ -27,7 +27,10 @@ export interface TaskDefinition<Payload = any> extends TaskHandler<Payload> {
   readonly spec: TaskSpec<Payload>;
 }
 
-export function defineTask<Payload>(spec: TaskSpec<Payload>, handler: TaskHandler<Payload>): TaskDefinition<Payload> {
+export function defineTask<Payload>(
+  spec: TaskSpec<Payload>,
+  handler: TaskHandler<Payload>,
+): TaskDefinition<Payload> {
   return { spec, ...handler };
 }
 
@@ -37,7 +40,10 @@ export class NonRetryableError extends Error {
 }
 
 /** The task's payload as its type declares it; one that does not parse can never succeed. */
-export function parsePayload<Payload>(definition: TaskDefinition<Payload>, payload: unknown): Payload {
+export function parsePayload<Payload>(
+  definition: TaskDefinition<Payload>,
+  payload: unknown,
+): Payload {
   const parsed = definition.spec.payload.safeParse(payload);
   if (!parsed.success) throw new NonRetryableError(`bad payload: ${parsed.error.message}`);
   return parsed.data;
@@ -49,7 +55,8 @@ export type TaskRegistry = ReadonlyMap<string, TaskDefinition>;
 export function taskRegistry(definitions: readonly TaskDefinition[]): TaskRegistry {
   const registry = new Map<string, TaskDefinition>();
   for (const definition of definitions) {
-    if (registry.has(definition.spec.name)) throw new Error(`task type ${definition.spec.name} is defined twice`);
+    if (registry.has(definition.spec.name))
+      throw new Error(`task type ${definition.spec.name} is defined twice`);
     registry.set(definition.spec.name, definition);
   }
   return registry;

@@ -39,12 +39,25 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const log = logger.child({ module: 'worker', workerId: id });
   const types = [...options.registry.keys()];
-  const registration: WorkerRegistration = { id, hostname: hostname(), pid: process.pid, concurrency: options.concurrency };
+  const registration: WorkerRegistration = {
+    id,
+    hostname: hostname(),
+    pid: process.pid,
+    concurrency: options.concurrency,
+  };
   const running = new RunningTasks();
   options.metrics?.observeSlots(() => running.size, options.concurrency);
   await db().worker.create({ data: registration });
 
-  const claimer: Claimer = new Claimer({ workerId: id, types, leaseMs: options.leaseMs, concurrency: options.concurrency, running, log, start: (task) => runner.start(task) });
+  const claimer: Claimer = new Claimer({
+    workerId: id,
+    types,
+    leaseMs: options.leaseMs,
+    concurrency: options.concurrency,
+    running,
+    log,
+    start: (task) => runner.start(task),
+  });
   const runner = new AttemptRunner({
     ...options,
     workerId: id,
@@ -71,13 +84,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       timers.stopClaiming();
       await signals.stop();
       await claimer.stop();
-      await Promise.race([running.allDone(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+      await Promise.race([
+        running.allDone(),
+        new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+      ]);
       running.stopAll('shutdown');
       await running.allDone();
       timers.stopHeartbeat();
       await db()
         .worker.deleteMany({ where: { id } })
-        .catch((err) => log.warn({ err: (err as Error).message }, 'could not remove the worker row'));
+        .catch((err) =>
+          log.warn({ err: (err as Error).message }, 'could not remove the worker row'),
+        );
       log.info('worker stopped');
     },
   };
@@ -90,9 +108,13 @@ interface Periodic {
 
 /** Heartbeat, poll and maintenance timers; a failed round is logged and the next one tries again. */
 function startTimers(options: WorkerOptions, log: Logger, work: Periodic) {
-  const guarded = (name: string, run: () => Promise<void>) => () => run().catch((err) => log.warn({ err: (err as Error).message }, `${name} failed`));
+  const guarded = (name: string, run: () => Promise<void>) => () =>
+    run().catch((err) => log.warn({ err: (err as Error).message }, `${name} failed`));
   const poll = guarded('poll', work.poll);
-  const maintenance = setInterval(guarded('maintenance', () => options.maintenance?.() ?? Promise.resolve()), MAINTENANCE_INTERVAL_MS);
+  const maintenance = setInterval(
+    guarded('maintenance', () => options.maintenance?.() ?? Promise.resolve()),
+    MAINTENANCE_INTERVAL_MS,
+  );
   maintenance.unref();
   const beat = setInterval(guarded('heartbeat', work.heartbeat), options.heartbeatMs);
   const polling = setInterval(poll, options.pollMs);

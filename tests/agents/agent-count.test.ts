@@ -11,7 +11,11 @@ describe('agents(search:) totalCount', () => {
     const corpus = await createCorpus(h);
     const taxonomy = await db().taxonomy.findUniqueOrThrow({ where: { version: corpus.version } });
     await db().agent.createMany({
-      data: Array.from({ length: 1_500 }, (_, i) => ({ name: `Bulk ${i % 3 ? 'widget' : 'gadget'} 50%_${i}`, taxonomyId: taxonomy.id, taxonomyVersion: corpus.version })),
+      data: Array.from({ length: 1_500 }, (_, i) => ({
+        name: `Bulk ${i % 3 ? 'widget' : 'gadget'} 50%_${i}`,
+        taxonomyId: taxonomy.id,
+        taxonomyVersion: corpus.version,
+      })),
     });
     await db().$executeRawUnsafe('ANALYZE agents');
     const count = `query($s: String) { agents(search: $s, first: 1) { totalCount totalCountIsEstimate }
@@ -21,8 +25,12 @@ describe('agents(search:) totalCount', () => {
     expect(exact.data.gadgets).toEqual({ totalCount: 500, totalCountIsEstimate: false });
     // A wildcard in the search is a character, not a pattern.
     const names = (await db().agent.findMany({ select: { name: true } })).map((a) => a.name);
-    const literal = await h.gql(`{ agents(search: "50%_1", first: 100) { totalCount edges { node { name } } } }`);
-    expect(literal.data.agents.totalCount).toBe(names.filter((name) => name.includes('50%_1')).length);
+    const literal = await h.gql(
+      `{ agents(search: "50%_1", first: 100) { totalCount edges { node { name } } } }`,
+    );
+    expect(literal.data.agents.totalCount).toBe(
+      names.filter((name) => name.includes('50%_1')).length,
+    );
     expect(literal.data.agents.edges.every((e: any) => e.node.name.includes('50%_1'))).toBe(true);
     const estimated = (await h.gql(count, { s: 'bulk' })).data.agents;
     expect(estimated.totalCountIsEstimate).toBe(true);
@@ -33,13 +41,20 @@ describe('agents(search:) totalCount', () => {
     const page = `query($s: String, $after: String) { agents(search: $s, first: 100, after: $after) { edges { node { name } } pageInfo { hasNextPage endCursor } } }`;
     for (const search of ['gadget', 'bulk']) {
       const expected = (
-        await db().agent.findMany({ where: { name: { contains: search, mode: 'insensitive' } }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 200 })
+        await db().agent.findMany({
+          where: { name: { contains: search, mode: 'insensitive' } },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          take: 200,
+        })
       ).map((a) => a.name);
       const first = (await h.gql(page, { s: search })).data.agents;
-      const second = (await h.gql(page, { s: search, after: first.pageInfo.endCursor })).data.agents;
-      expect([...first.edges, ...second.edges].map((e: any) => e.node.name), search).toEqual(expected);
+      const second = (await h.gql(page, { s: search, after: first.pageInfo.endCursor })).data
+        .agents;
+      expect(
+        [...first.edges, ...second.edges].map((e: any) => e.node.name),
+        search,
+      ).toEqual(expected);
       expect(second.pageInfo.hasNextPage, search).toBe(true);
     }
   });
-
 });

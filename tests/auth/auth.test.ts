@@ -19,7 +19,9 @@ const viewerOver = (baseUrl: string, key: string) =>
   });
 
 async function mintKey(user: string, scopes: Array<'READ' | 'WRITE' | 'ADMIN'>) {
-  const response = await h.gql(CreateApiKeyMutation, { input: { user, name: `${user}-key`, scopes } });
+  const response = await h.gql(CreateApiKeyMutation, {
+    input: { user, name: `${user}-key`, scopes },
+  });
   expect(response.errors).toBeUndefined();
   return response.data!.createApiKey.key;
 }
@@ -33,15 +35,25 @@ describe('API key authentication', () => {
   });
 
   it('rejects an unknown key and a malformed Authorization header', async () => {
-    expect(errorCodes(await h.gql(ViewerQuery, {}, 'agk_not_a_real_key'))).toEqual(['UNAUTHENTICATED']);
+    expect(errorCodes(await h.gql(ViewerQuery, {}, 'agk_not_a_real_key'))).toEqual([
+      'UNAUTHENTICATED',
+    ]);
     const app = await h.startApp();
-    const malformed = await graphql(app.fetch, ViewerQuery, {}, { key: null, headers: { authorization: `Basic ${h.adminKey}` } });
+    const malformed = await graphql(
+      app.fetch,
+      ViewerQuery,
+      {},
+      { key: null, headers: { authorization: `Basic ${h.adminKey}` } },
+    );
     expect(errorCodes(malformed)).toEqual(['UNAUTHENTICATED']);
   });
 
   it('accepts ADMIN_API_KEY with every scope', async () => {
     const response = await h.gql(ViewerQuery);
-    expect(response.data?.viewer).toEqual({ user: 'admin', scopes: expect.arrayContaining(['READ', 'WRITE', 'ADMIN']) });
+    expect(response.data?.viewer).toEqual({
+      user: 'admin',
+      scopes: expect.arrayContaining(['READ', 'WRITE', 'ADMIN']),
+    });
   });
 
   it('mints a key once, stores only its hash, and creates the user on first minting', async () => {
@@ -60,7 +72,12 @@ describe('API key authentication', () => {
   it('authenticates with X-API-Key as well as Bearer', async () => {
     const key = await mintKey('bob', ['READ']);
     const app = await h.startApp();
-    const response = await graphql(app.fetch, ViewerQuery, {}, { key: null, headers: { 'x-api-key': key } });
+    const response = await graphql(
+      app.fetch,
+      ViewerQuery,
+      {},
+      { key: null, headers: { 'x-api-key': key } },
+    );
     expect(response.data?.viewer).toEqual({ user: 'bob', scopes: ['READ'] });
   });
 
@@ -77,7 +94,11 @@ describe('scopes', () => {
     const writer = await mintKey('erin', ['WRITE']);
     const before = await db().apiKey.count();
     for (const key of [reader, writer]) {
-      const response = await h.gql(CreateApiKeyMutation, { input: { user: 'mallory', name: 'x', scopes: ['ADMIN'] } }, key);
+      const response = await h.gql(
+        CreateApiKeyMutation,
+        { input: { user: 'mallory', name: 'x', scopes: ['ADMIN'] } },
+        key,
+      );
       expect(errorCodes(response)).toEqual(['FORBIDDEN']);
     }
     expect(await db().apiKey.count()).toBe(before);
@@ -86,26 +107,38 @@ describe('scopes', () => {
 
   it('lets a minted ADMIN key mint keys', async () => {
     const admin = await mintKey('frank', ['ADMIN']);
-    const response = await h.gql(CreateApiKeyMutation, { input: { user: 'grace', name: 'g', scopes: ['READ'] } }, admin);
+    const response = await h.gql(
+      CreateApiKeyMutation,
+      { input: { user: 'grace', name: 'g', scopes: ['READ'] } },
+      admin,
+    );
     expect(response.data?.createApiKey.user).toBe('grace');
   });
 
   it('rejects empty scopes and blank names with BAD_USER_INPUT', async () => {
-    const noScopes = await h.gql(CreateApiKeyMutation, { input: { user: 'heidi', name: 'k', scopes: [] } });
+    const noScopes = await h.gql(CreateApiKeyMutation, {
+      input: { user: 'heidi', name: 'k', scopes: [] },
+    });
     expect(errorCodes(noScopes)).toEqual(['BAD_USER_INPUT']);
-    const blank = await h.gql(CreateApiKeyMutation, { input: { user: '  ', name: 'k', scopes: ['READ'] } });
+    const blank = await h.gql(CreateApiKeyMutation, {
+      input: { user: '  ', name: 'k', scopes: ['READ'] },
+    });
     expect(errorCodes(blank)).toEqual(['BAD_USER_INPUT']);
     expect(await db().user.count({ where: { name: 'heidi' } })).toBe(0);
   });
 });
 
 describe('API key revocation', () => {
-  const LIST = 'query($user: String) { apiKeys(user: $user) { id name user prefix scopes createdAt lastUsedAt revokedAt } }';
+  const LIST =
+    'query($user: String) { apiKeys(user: $user) { id name user prefix scopes createdAt lastUsedAt revokedAt } }';
   const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) { id user revokedAt } }';
-  const MINT = 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id prefix } } }';
+  const MINT =
+    'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id prefix } } }';
 
   it('lists keys without secrets, and a revoked key is refused at once', async () => {
-    const minted = (await h.gql(MINT, { input: { user: 'ivan', name: 'ivan-ci', scopes: ['WRITE'] } })).data.createApiKey;
+    const minted = (
+      await h.gql(MINT, { input: { user: 'ivan', name: 'ivan-ci', scopes: ['WRITE'] } })
+    ).data.createApiKey;
     expect(minted.key.startsWith(minted.apiKey.prefix)).toBe(true);
     expect((await h.gql(LIST, { user: 'ivan' })).data.apiKeys[0].lastUsedAt).toBeNull();
     expect((await h.gql(ViewerQuery, {}, minted.key)).data?.viewer.user).toBe('ivan');
@@ -131,12 +164,18 @@ describe('API key revocation', () => {
 
     const revoked = await h.gql(REVOKE, { id: minted.apiKey.id });
     expect(revoked.errors).toBeUndefined();
-    expect(revoked.data.revokeApiKey).toMatchObject({ id: minted.apiKey.id, user: 'ivan', revokedAt: expect.any(String) });
+    expect(revoked.data.revokeApiKey).toMatchObject({
+      id: minted.apiKey.id,
+      user: 'ivan',
+      revokedAt: expect.any(String),
+    });
     // The key was cached by the request above; revoking drops it from this process's cache.
     const refused = await h.gql(ViewerQuery, {}, minted.key);
     expect(refused.status).toBe(401);
     expect(errorCodes(refused)).toEqual(['UNAUTHENTICATED']);
-    const row = await db().apiKey.findFirstOrThrow({ where: { prefix: minted.apiKey.prefix, user: { name: 'ivan' } } });
+    const row = await db().apiKey.findFirstOrThrow({
+      where: { prefix: minted.apiKey.prefix, user: { name: 'ivan' } },
+    });
     expect(row.revokedAt?.toISOString()).toBe(revoked.data.revokeApiKey.revokedAt);
 
     // Again: nothing changes.
@@ -145,13 +184,23 @@ describe('API key revocation', () => {
   });
 
   it('answers an unknown or malformed id with NOT_FOUND, and refuses non-admins with FORBIDDEN', async () => {
-    expect(errorCodes(await h.gql(REVOKE, { id: 'QXBpS2V5OjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMA==' }))).toEqual(['NOT_FOUND']);
+    expect(
+      errorCodes(
+        await h.gql(REVOKE, { id: 'QXBpS2V5OjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMA==' }),
+      ),
+    ).toEqual(['NOT_FOUND']);
     expect(errorCodes(await h.gql(REVOKE, { id: 'garbage' }))).toEqual(['NOT_FOUND']);
     const writer = await mintKey('judy', ['WRITE']);
-    const target = (await h.gql(MINT, { input: { user: 'judy', name: 'judy-2', scopes: ['READ'] } })).data.createApiKey;
-    expect(errorCodes(await h.gql(REVOKE, { id: target.apiKey.id }, writer))).toEqual(['FORBIDDEN']);
+    const target = (
+      await h.gql(MINT, { input: { user: 'judy', name: 'judy-2', scopes: ['READ'] } })
+    ).data.createApiKey;
+    expect(errorCodes(await h.gql(REVOKE, { id: target.apiKey.id }, writer))).toEqual([
+      'FORBIDDEN',
+    ]);
     expect(errorCodes(await h.gql(LIST, {}, writer))).toEqual(['FORBIDDEN']);
-    expect((await db().apiKey.findFirstOrThrow({ where: { prefix: target.apiKey.prefix } })).revokedAt).toBeNull();
+    expect(
+      (await db().apiKey.findFirstOrThrow({ where: { prefix: target.apiKey.prefix } })).revokedAt,
+    ).toBeNull();
   });
 });
 
@@ -171,11 +220,19 @@ describe('API key revocation during a lookup', () => {
     await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
     const inFlight = viewer();
     await waitFor(
-      async () => (await locker.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)).rowCount,
+      async () =>
+        (
+          await locker.query(
+            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          )
+        ).rowCount,
       'the lookup to wait for the users table',
     );
     // Meanwhile another API process revokes the key and says so; this process drops it.
-    const row = await db().apiKey.update({ where: { keyHash: createHash('sha256').update(key).digest('hex') }, data: { revokedAt: new Date() } });
+    const row = await db().apiKey.update({
+      where: { keyHash: createHash('sha256').update(key).digest('hex') },
+      data: { revokedAt: new Date() },
+    });
     const delivered = revokedSignal[Symbol.asyncIterator]().next();
     await app.pubsub.publish('apiKeyRevoked', 'all', { apiKeyId: row.id });
     await delivered; // the app's own subscriber was registered first, so it has it too
@@ -193,7 +250,10 @@ describe.skipIf(!redisAvailable)('API key revocation across processes (Redis)', 
     const viewer = () => viewerOver(app.baseUrl, key);
     expect((await viewer()).status).toBe(200); // cached for 5 s from here
     // Another API process revokes it: the row changes there, and the signal crosses Redis.
-    const row = await db().apiKey.update({ where: { keyHash: createHash('sha256').update(key).digest('hex') }, data: { revokedAt: new Date() } });
+    const row = await db().apiKey.update({
+      where: { keyHash: createHash('sha256').update(key).digest('hex') },
+      data: { revokedAt: new Date() },
+    });
     expect((await viewer()).status).toBe(200); // still cached: nothing told this process yet
     const elsewhere = createRedisPubSub(h.redisUrl!, h.pubsubPrefix);
     h.onCleanup(() => elsewhere.close());

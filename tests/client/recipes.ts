@@ -15,12 +15,21 @@ const wsUrl = (url: string) => `${url.replace(/^http/, 'ws')}/graphql`;
 
 /** urql on its defaults: queries and mutations over fetch, subscriptions too (`fetchSubscriptions`). */
 export function urqlClient(url: string, key: string) {
-  return new Client({ url: `${url}/graphql`, exchanges: [cacheExchange, fetchExchange], fetchSubscriptions: true, fetchOptions: { headers: auth(key) } });
+  return new Client({
+    url: `${url}/graphql`,
+    exchanges: [cacheExchange, fetchExchange],
+    fetchSubscriptions: true,
+    fetchOptions: { headers: auth(key) },
+  });
 }
 
 /** urql with subscriptions over graphql-ws. */
 export function urqlWithGraphqlWs(url: string, key: string) {
-  const ws = createWsClient({ url: wsUrl(url), connectionParams: auth(key), webSocketImpl: WebSocket });
+  const ws = createWsClient({
+    url: wsUrl(url),
+    connectionParams: auth(key),
+    webSocketImpl: WebSocket,
+  });
   const client = new Client({
     url: `${url}/graphql`,
     fetchOptions: { headers: auth(key) },
@@ -29,7 +38,9 @@ export function urqlWithGraphqlWs(url: string, key: string) {
       fetchExchange,
       subscriptionExchange({
         forwardSubscription: (request) => ({
-          subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+          subscribe: (sink) => ({
+            unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink),
+          }),
         }),
       }),
     ],
@@ -39,7 +50,11 @@ export function urqlWithGraphqlWs(url: string, key: string) {
 
 /** urql with subscriptions over graphql-sse (single connection: one stream for every subscription). */
 export function urqlWithGraphqlSse(url: string, key: string) {
-  const sse = createSseClient({ url: `${url}/graphql/stream`, headers: auth(key), singleConnection: true });
+  const sse = createSseClient({
+    url: `${url}/graphql/stream`,
+    headers: auth(key),
+    singleConnection: true,
+  });
   const client = new Client({
     url: `${url}/graphql`,
     fetchOptions: { headers: auth(key) },
@@ -48,7 +63,9 @@ export function urqlWithGraphqlSse(url: string, key: string) {
       fetchExchange,
       subscriptionExchange({
         forwardSubscription: (request) => ({
-          subscribe: (sink) => ({ unsubscribe: sse.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+          subscribe: (sink) => ({
+            unsubscribe: sse.subscribe({ ...request, query: request.query ?? '' }, sink),
+          }),
         }),
       }),
     ],
@@ -58,7 +75,10 @@ export function urqlWithGraphqlSse(url: string, key: string) {
 
 /** Apollo Client with a plain HttpLink: subscriptions use Apollo's multipart protocol on /graphql. */
 export function apolloHttp(url: string, key: string) {
-  return new ApolloClient({ link: new HttpLink({ uri: `${url}/graphql`, headers: auth(key) }), cache: new InMemoryCache() });
+  return new ApolloClient({
+    link: new HttpLink({ uri: `${url}/graphql`, headers: auth(key) }),
+    cache: new InMemoryCache(),
+  });
 }
 
 const isSubscription = ({ query }: ApolloLink.Operation) => {
@@ -68,9 +88,20 @@ const isSubscription = ({ query }: ApolloLink.Operation) => {
 
 /** Apollo Client with subscriptions over graphql-ws (GraphQLWsLink), the rest over HTTP. */
 export function apolloWithGraphqlWs(url: string, key: string) {
-  const ws = createWsClient({ url: wsUrl(url), connectionParams: auth(key), webSocketImpl: WebSocket });
-  const link = ApolloLink.split(isSubscription, new GraphQLWsLink(ws), new HttpLink({ uri: `${url}/graphql`, headers: auth(key) }));
-  return { client: new ApolloClient({ link, cache: new InMemoryCache() }), dispose: () => ws.dispose() };
+  const ws = createWsClient({
+    url: wsUrl(url),
+    connectionParams: auth(key),
+    webSocketImpl: WebSocket,
+  });
+  const link = ApolloLink.split(
+    isSubscription,
+    new GraphQLWsLink(ws),
+    new HttpLink({ uri: `${url}/graphql`, headers: auth(key) }),
+  );
+  return {
+    client: new ApolloClient({ link, cache: new InMemoryCache() }),
+    dispose: () => ws.dispose(),
+  };
 }
 
 /** An Apollo link over a graphql-sse client (Apollo ships none). */
@@ -81,18 +112,32 @@ class GraphqlSseLink extends ApolloLink {
 
   override request(operation: ApolloLink.Operation): Observable<ApolloLink.Result> {
     return new Observable((sink) =>
-      this.sse.subscribe<ApolloLink.Result>({ ...operation, query: print(operation.query) }, {
-        next: (value) => sink.next(value as ApolloLink.Result),
-        complete: () => sink.complete(),
-        error: (error) => sink.error(error),
-      }),
+      this.sse.subscribe<ApolloLink.Result>(
+        { ...operation, query: print(operation.query) },
+        {
+          next: (value) => sink.next(value as ApolloLink.Result),
+          complete: () => sink.complete(),
+          error: (error) => sink.error(error),
+        },
+      ),
     );
   }
 }
 
 /** Apollo Client with subscriptions over graphql-sse, the rest over HTTP. */
 export function apolloWithGraphqlSse(url: string, key: string) {
-  const sse = createSseClient({ url: `${url}/graphql/stream`, headers: auth(key), singleConnection: true });
-  const link = ApolloLink.split(isSubscription, new GraphqlSseLink(sse), new HttpLink({ uri: `${url}/graphql`, headers: auth(key) }));
-  return { client: new ApolloClient({ link, cache: new InMemoryCache() }), dispose: () => sse.dispose() };
+  const sse = createSseClient({
+    url: `${url}/graphql/stream`,
+    headers: auth(key),
+    singleConnection: true,
+  });
+  const link = ApolloLink.split(
+    isSubscription,
+    new GraphqlSseLink(sse),
+    new HttpLink({ uri: `${url}/graphql`, headers: auth(key) }),
+  );
+  return {
+    client: new ApolloClient({ link, cache: new InMemoryCache() }),
+    dispose: () => sse.dispose(),
+  };
 }

@@ -9,9 +9,18 @@ import { useHarness } from '../utils/harness.js';
 const h = useHarness();
 const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 
-async function createAgent(corpus: Corpus, keys: string[], featuresConfig: Record<string, unknown> = {}) {
+async function createAgent(
+  corpus: Corpus,
+  keys: string[],
+  featuresConfig: Record<string, unknown> = {},
+) {
   const response = await h.gql(CreateAgentMutation, {
-    input: { name: `Agent ${keys.join('+')}`, taxonomyVersion: corpus.version, taxonomyNodeIds: keys.map((k) => corpus.nodeIds[k]), featuresConfig },
+    input: {
+      name: `Agent ${keys.join('+')}`,
+      taxonomyVersion: corpus.version,
+      taxonomyNodeIds: keys.map((k) => corpus.nodeIds[k]),
+      featuresConfig,
+    },
   });
   expect(response.errors).toBeUndefined();
   return response.data!.createAgentFromTaxonomy;
@@ -30,7 +39,10 @@ describe('coverage', () => {
   ] as const) {
     it(`matches the independently computed numbers: ${name}`, async () => {
       const corpus = await createCorpus(h);
-      const features = { ...(target ? { coverageTarget: target } : {}), ...(threshold ? { gapThreshold: threshold } : {}) };
+      const features = {
+        ...(target ? { coverageTarget: target } : {}),
+        ...(threshold ? { gapThreshold: threshold } : {}),
+      };
       const agent = await createAgent(corpus, [...keys], features);
       const expected = expectedCoverage(corpus, [...keys], target ?? 1, threshold ?? 50);
       const response = await h.gql(CoverageQuery, { id: agent.id });
@@ -39,7 +51,14 @@ describe('coverage', () => {
       expect(report.overallCoverage).toBe(expected.overallCoverage);
       expect(report.totalDocuments).toBe(expected.totalDocuments);
       expect(report.totalChunks).toBe(expected.totalChunks);
-      expect(report.nodes.map((n) => ({ key: n.node.key, documentCount: n.documentCount, chunkCount: n.chunkCount, coverage: n.coverage }))).toEqual(expected.nodes);
+      expect(
+        report.nodes.map((n) => ({
+          key: n.node.key,
+          documentCount: n.documentCount,
+          chunkCount: n.chunkCount,
+          coverage: n.coverage,
+        })),
+      ).toEqual(expected.nodes);
       for (const node of report.nodes) {
         expect(node.targetDocuments).toBe(target ?? 1);
         expect(node.missingDocuments).toBe(Math.max(0, (target ?? 1) - node.documentCount));
@@ -59,21 +78,44 @@ describe('coverage', () => {
     expect(stored.totalDocuments).toBe(first.totalDocuments);
     expect(stored.totalChunks).toBe(first.totalChunks);
     expect(stored.lastCoverageUpdate).not.toBeNull();
-    const history = await db().coverageHistory.findMany({ where: { agentId: rowId(agent.id) }, orderBy: { timestamp: 'asc' } });
+    const history = await db().coverageHistory.findMany({
+      where: { agentId: rowId(agent.id) },
+      orderBy: { timestamp: 'asc' },
+    });
     expect(history).toHaveLength(2);
     expect(history[1]!.timestamp.toISOString()).toBe(stored.lastCoverageUpdate!.toISOString());
-    expect(history[0]).toMatchObject({ overallCoverage: first.overallCoverage, totalDocuments: first.totalDocuments, taxonomyVersion: corpus.version });
-    expect(history[0]!.nodeCoverage).toEqual({ [corpus.nodeIds.ai!]: 100, [corpus.nodeIds.db!]: 50 });
+    expect(history[0]).toMatchObject({
+      overallCoverage: first.overallCoverage,
+      totalDocuments: first.totalDocuments,
+      taxonomyVersion: corpus.version,
+    });
+    expect(history[0]!.nodeCoverage).toEqual({
+      [corpus.nodeIds.ai!]: 100,
+      [corpus.nodeIds.db!]: 50,
+    });
   });
 
   it('computes synchronously through refreshCoverage(background: false)', async () => {
     const corpus = await createCorpus(h);
     const agent = await createAgent(corpus, ['pg']);
-    const response = await h.gql('mutation($id: ID!) { refreshCoverage(input: { agentId: $id, background: false }) { task { id } coverage { overallCoverage totalDocuments } } }', { id: agent.id });
-    expect(response.data.refreshCoverage).toEqual({ task: null, coverage: { overallCoverage: 100, totalDocuments: 1 } });
+    const response = await h.gql(
+      'mutation($id: ID!) { refreshCoverage(input: { agentId: $id, background: false }) { task { id } coverage { overallCoverage totalDocuments } } }',
+      { id: agent.id },
+    );
+    expect(response.data.refreshCoverage).toEqual({
+      task: null,
+      coverage: { overallCoverage: 100, totalDocuments: 1 },
+    });
     expect(await db().coverageHistory.count({ where: { agentId: rowId(agent.id) } })).toBe(1);
     const unknown = Buffer.from('Agent:00000000-0000-0000-0000-000000000000').toString('base64');
-    expect(errorCodes(await h.gql('mutation($id: ID!) { refreshCoverage(input: { agentId: $id, background: false }) { coverage { overallCoverage } } }', { id: unknown }))).toEqual(['NOT_FOUND']);
+    expect(
+      errorCodes(
+        await h.gql(
+          'mutation($id: ID!) { refreshCoverage(input: { agentId: $id, background: false }) { coverage { overallCoverage } } }',
+          { id: unknown },
+        ),
+      ),
+    ).toEqual(['NOT_FOUND']);
   });
 });
 
@@ -97,39 +139,80 @@ describe('coverage history and trend', () => {
   }
 
   it('lists newest first, filters by from/to, paginates with totalCount', async () => {
-    const agent = await agentWithHistory([[40, 10], [20, 20], [10, 30], [5, 40], [1, 50]]);
+    const agent = await agentWithHistory([
+      [40, 10],
+      [20, 20],
+      [10, 30],
+      [5, 40],
+      [1, 50],
+    ]);
     const all = (await h.gql(historyQuery, { id: agent.id })).data.agent.coverageHistory;
     expect(all.totalCount).toBe(5);
     expect(all.edges.map((e: any) => e.node.overallCoverage)).toEqual([50, 40, 30, 20, 10]);
 
     const from = new Date(Date.now() - 15 * 86_400_000).toISOString();
     const to = new Date(Date.now() - 2 * 86_400_000).toISOString();
-    const window = (await h.gql(historyQuery, { id: agent.id, from, to })).data.agent.coverageHistory;
+    const window = (await h.gql(historyQuery, { id: agent.id, from, to })).data.agent
+      .coverageHistory;
     expect(window.totalCount).toBe(2);
     expect(window.edges.map((e: any) => e.node.overallCoverage)).toEqual([40, 30]);
 
     const seen: number[] = [];
     let after: string | null = null;
     do {
-      const page: any = (await h.gql(historyQuery, { id: agent.id, first: 2, after })).data.agent.coverageHistory;
+      const page: any = (await h.gql(historyQuery, { id: agent.id, first: 2, after })).data.agent
+        .coverageHistory;
       seen.push(...page.edges.map((e: any) => e.node.overallCoverage));
       after = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
     } while (after);
     expect(seen).toEqual([50, 40, 30, 20, 10]);
 
-    expect(errorCodes(await h.gql(historyQuery, { id: agent.id, from: to, to: from }))).toEqual(['BAD_USER_INPUT']);
-    expect(errorCodes(await h.gql(historyQuery, { id: agent.id, after: 'not-a-cursor' }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await h.gql(historyQuery, { id: agent.id, from: to, to: from }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    expect(errorCodes(await h.gql(historyQuery, { id: agent.id, after: 'not-a-cursor' }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
   });
 
   it('computes the weekly and monthly change from the first and last entries of the window', async () => {
-    const agent = await agentWithHistory([[40, 10], [20, 22.5], [6, 30], [3, 35], [1, 47.25]]);
+    const agent = await agentWithHistory([
+      [40, 10],
+      [20, 22.5],
+      [6, 30],
+      [3, 35],
+      [1, 47.25],
+    ]);
     const trend = async (period: string) =>
-      (await h.gql('query($id: ID!, $p: TrendPeriod!) { agent(id: $id) { coverageTrend(period: $p) { period start end change entries } } }', { id: agent.id, p: period })).data
-        .agent.coverageTrend;
-    expect(await trend('WEEK')).toEqual({ period: 'WEEK', start: 30, end: 47.25, change: 17.25, entries: 3 });
-    expect(await trend('MONTH')).toEqual({ period: 'MONTH', start: 22.5, end: 47.25, change: 24.75, entries: 4 });
+      (
+        await h.gql(
+          'query($id: ID!, $p: TrendPeriod!) { agent(id: $id) { coverageTrend(period: $p) { period start end change entries } } }',
+          { id: agent.id, p: period },
+        )
+      ).data.agent.coverageTrend;
+    expect(await trend('WEEK')).toEqual({
+      period: 'WEEK',
+      start: 30,
+      end: 47.25,
+      change: 17.25,
+      entries: 3,
+    });
+    expect(await trend('MONTH')).toEqual({
+      period: 'MONTH',
+      start: 22.5,
+      end: 47.25,
+      change: 24.75,
+      entries: 4,
+    });
     const empty = await agentWithHistory([[60, 10]]);
-    expect((await h.gql('query($id: ID!) { agent(id: $id) { coverageTrend(period: WEEK) { start end change entries } } }', { id: empty.id })).data.agent.coverageTrend).toEqual({
+    expect(
+      (
+        await h.gql(
+          'query($id: ID!) { agent(id: $id) { coverageTrend(period: WEEK) { start end change entries } } }',
+          { id: empty.id },
+        )
+      ).data.agent.coverageTrend,
+    ).toEqual({
       start: null,
       end: null,
       change: null,
@@ -138,7 +221,11 @@ describe('coverage history and trend', () => {
   });
 
   it('removes entries older than the retention period', async () => {
-    const agent = await agentWithHistory([[100, 1], [91, 2], [89, 3]]);
+    const agent = await agentWithHistory([
+      [100, 1],
+      [91, 2],
+      [89, 3],
+    ]);
     await deleteExpiredHistory(90);
     const left = await db().coverageHistory.findMany({ where: { agentId: rowId(agent.id) } });
     expect(left.map((e) => e.overallCoverage)).toEqual([3]);

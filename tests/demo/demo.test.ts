@@ -32,7 +32,9 @@ async function counts() {
   return { taxonomies, nodes, documents, links, chunks, agents, history, users };
 }
 
-async function agentsByName(): Promise<Map<string, { id: string; totalDocuments: number; coveragePercent: number | null }>> {
+async function agentsByName(): Promise<
+  Map<string, { id: string; totalDocuments: number; coveragePercent: number | null }>
+> {
   const response = await h.gql(agentsQuery);
   expect(response.errors).toBeUndefined();
   return new Map(response.data.agents.edges.map((e: any) => [e.node.name, e.node]));
@@ -62,7 +64,11 @@ describe('demo data', () => {
     expect(depths.size).toBeGreaterThanOrEqual(3);
     // UTF-8 labels round-trip.
     const ai = taxonomy.nodes.find((n: any) => n.label === '인공지능');
-    expect(ai).toMatchObject({ key: 'research/korean-sources/ai', path: ['Research', '한국어 자료', '인공지능'], depth: 2 });
+    expect(ai).toMatchObject({
+      key: 'research/korean-sources/ai',
+      path: ['Research', '한국어 자료', '인공지능'],
+      depth: 2,
+    });
 
     const loaded = await counts();
     expect(loaded.taxonomies).toBe(1);
@@ -139,7 +145,10 @@ describe('demo data', () => {
     }
     // Outside the scope: the Korean agent has no English finance documents.
     const korean = agents.get('한국어 지식 도우미 (Korean Knowledge Assistant)')!;
-    expect((await h.gql(searchQuery, { agentId: korean.id, query: 'cash flow' })).data.queryAgent.totalResults).toBe(0);
+    expect(
+      (await h.gql(searchQuery, { agentId: korean.id, query: 'cash flow' })).data.queryAgent
+        .totalResults,
+    ).toBe(0);
   });
 
   it('round-trips Korean documents through ingestion and search', async () => {
@@ -152,26 +161,37 @@ describe('demo data', () => {
     expect(hits[0].title).toMatch(/^[가-힣 ]+$/);
     expect(hits[0].content).toContain('인공지능 기술은 빠르게 발전하고 있으며');
 
-    const stored = await db().document.findMany({ where: { title: hits[0].title }, include: { chunks: { orderBy: { ordinal: 'asc' } } } });
+    const stored = await db().document.findMany({
+      where: { title: hits[0].title },
+      include: { chunks: { orderBy: { ordinal: 'asc' } } },
+    });
     expect(stored.length).toBeGreaterThan(0);
-    const generated = buildDemoDocuments(buildDemoTaxonomy()).filter((d) => d.title === hits[0].title);
+    const generated = buildDemoDocuments(buildDemoTaxonomy()).filter(
+      (d) => d.title === hits[0].title,
+    );
     expect(stored.map((d) => d.content).sort()).toEqual(generated.map((d) => d.content).sort());
-    for (const doc of stored) expect(doc.chunks.map((c) => c.content).join('\n\n')).toBe(doc.content);
+    for (const doc of stored)
+      expect(doc.chunks.map((c) => c.content).join('\n\n')).toBe(doc.content);
   });
 });
 
 describe('demo templates', () => {
   it('has official, public report templates whose guides give planTopic its sections', async () => {
     await loadDemoData();
-    const listed = await h.gql('{ templates(filter: { isOfficial: true }) { totalCount edges { node { id name isPublic isOfficial promptSystem } } } }');
+    const listed = await h.gql(
+      '{ templates(filter: { isOfficial: true }) { totalCount edges { node { id name isPublic isOfficial promptSystem } } } }',
+    );
     expect(listed.errors).toBeUndefined();
     const templates = listed.data.templates.edges.map((e: any) => e.node);
     expect(templates.length).toBeGreaterThanOrEqual(3);
     expect(templates.every((t: any) => t.isPublic && t.isOfficial)).toBe(true);
     const market = templates.find((t: any) => t.name.includes('Market analysis'));
-    const planned = await h.gql('mutation($input: PlanTopicInput!) { planTopic(input: $input) { sections { title order } } }', {
-      input: { topic: 'AI agents in insurance', templateId: market.id },
-    });
+    const planned = await h.gql(
+      'mutation($input: PlanTopicInput!) { planTopic(input: $input) { sections { title order } } }',
+      {
+        input: { topic: 'AI agents in insurance', templateId: market.id },
+      },
+    );
     expect(planned.errors).toBeUndefined();
     expect(planned.data.planTopic.sections.map((s: any) => s.title)).toEqual(
       expect.arrayContaining(['Executive summary', 'Market overview', 'Competitive landscape']),

@@ -14,33 +14,73 @@ function expectNothingInternal(body: string) {
 async function post(url: string, body: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { authorization: `Bearer ${h.adminKey}`, 'content-type': 'application/json', accept: JSON_ACCEPT, ...headers },
+    headers: {
+      authorization: `Bearer ${h.adminKey}`,
+      'content-type': 'application/json',
+      accept: JSON_ACCEPT,
+      ...headers,
+    },
     body,
   });
   const text = await response.text();
   expectNothingInternal(text);
-  return { status: response.status, body: JSON.parse(text) as { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string; argument?: string } }> } };
+  return {
+    status: response.status,
+    body: JSON.parse(text) as {
+      data?: unknown;
+      errors?: Array<{ message: string; extensions?: { code?: string; argument?: string } }>;
+    },
+  };
 }
 
-const codes = (body: { errors?: Array<{ extensions?: { code?: string } }> }) => (body.errors ?? []).map((error) => error.extensions?.code);
+const codes = (body: { errors?: Array<{ extensions?: { code?: string } }> }) =>
+  (body.errors ?? []).map((error) => error.extensions?.code);
 
 describe('input bounds', () => {
   const cases: Array<[string, string, Record<string, unknown>, string]> = [
-    ['a NUL byte', 'query($s: String) { agents(search: $s) { totalCount } }', { s: 'a\u0000b' }, 'agents(search:)'],
-    ['a lone surrogate', 'query($s: String) { agents(search: $s) { totalCount } }', { s: 'a\ud800b' }, 'agents(search:)'],
-    ['a 2 MB search string', 'query($s: String) { agents(search: $s) { totalCount } }', { s: 'x'.repeat(2_000_000) }, 'agents(search:)'],
+    [
+      'a NUL byte',
+      'query($s: String) { agents(search: $s) { totalCount } }',
+      { s: 'a\u0000b' },
+      'agents(search:)',
+    ],
+    [
+      'a lone surrogate',
+      'query($s: String) { agents(search: $s) { totalCount } }',
+      { s: 'a\ud800b' },
+      'agents(search:)',
+    ],
+    [
+      'a 2 MB search string',
+      'query($s: String) { agents(search: $s) { totalCount } }',
+      { s: 'x'.repeat(2_000_000) },
+      'agents(search:)',
+    ],
     [
       'a lone surrogate in an input object',
       'mutation($input: CreateTemplateInput!) { createTemplate(input: $input) { id } }',
       { input: { name: 'n', category: 'DOCS', content: 'c\udc00' } },
       'createTemplate(input:).content',
     ],
-    ['a lone surrogate in planTopic', 'mutation($input: PlanTopicInput!) { planTopic(input: $input) { topic { id } } }', { input: { topic: 'x\ud800' } }, 'planTopic(input:).topic'],
-    ['a NUL in an id', 'query($id: ID!) { task(id: $id) { id } }', { id: 'VGFzazo\u0000' }, 'task(id:)'],
+    [
+      'a lone surrogate in planTopic',
+      'mutation($input: PlanTopicInput!) { planTopic(input: $input) { topic { id } } }',
+      { input: { topic: 'x\ud800' } },
+      'planTopic(input:).topic',
+    ],
+    [
+      'a NUL in an id',
+      'query($id: ID!) { task(id: $id) { id } }',
+      { id: 'VGFzazo\u0000' },
+      'task(id:)',
+    ],
   ];
   for (const [name, query, variables, argument] of cases) {
     it(`refuses ${name} as BAD_USER_INPUT naming ${argument}`, async () => {
-      const { status, body } = await post(`${(await app()).baseUrl}/graphql`, JSON.stringify({ query, variables }));
+      const { status, body } = await post(
+        `${(await app()).baseUrl}/graphql`,
+        JSON.stringify({ query, variables }),
+      );
       expect(status).toBe(400);
       expect(codes(body)).toEqual(['BAD_USER_INPUT']);
       expect(body.errors![0]!.extensions!.argument).toBe(argument);
@@ -51,9 +91,15 @@ describe('input bounds', () => {
   it('refuses JSON nested 5,000 deep, and a list literal nested 3,000 deep', async () => {
     // Written out: JSON.stringify itself cannot go 5,000 levels deep.
     const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
-    const id = (await h.gql('{ agents(first: 1) { edges { node { id } } } }')).data.agents.edges[0]?.node.id ?? 'QWdlbnQ6eA==';
-    const query = 'mutation($id: ID!, $c: JSON) { updateAgent(id: $id, input: { featuresConfig: $c }) { id } }';
-    const json = await post(`${(await app()).baseUrl}/graphql`, `{"query":${JSON.stringify(query)},"variables":{"id":${JSON.stringify(id)},"c":${deep}}}`);
+    const id =
+      (await h.gql('{ agents(first: 1) { edges { node { id } } } }')).data.agents.edges[0]?.node
+        .id ?? 'QWdlbnQ6eA==';
+    const query =
+      'mutation($id: ID!, $c: JSON) { updateAgent(id: $id, input: { featuresConfig: $c }) { id } }';
+    const json = await post(
+      `${(await app()).baseUrl}/graphql`,
+      `{"query":${JSON.stringify(query)},"variables":{"id":${JSON.stringify(id)},"c":${deep}}}`,
+    );
     expect(json.status).toBe(400);
     expect(codes(json.body)).toEqual(['BAD_USER_INPUT']);
     const list = `{ agents(search: ${'['.repeat(3_000)}"x"${']'.repeat(3_000)}) { totalCount } }`;
@@ -63,7 +109,10 @@ describe('input bounds', () => {
   });
 
   it('documents every bound in the SDL', async () => {
-    const sdl = (await import('node:fs')).readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
+    const sdl = (await import('node:fs')).readFileSync(
+      new URL('../../schema.graphql', import.meta.url),
+      'utf8',
+    );
     expect(sdl).toMatch(/"""At most 200 characters\."""\s+search: String/);
     expect(sdl).toMatch(/At most 32 levels deep and 64 KiB\.\s*"""\s+featuresConfig: JSON/);
   });
@@ -72,7 +121,9 @@ describe('input bounds', () => {
 describe('request errors', () => {
   it('answers malformed variables in a GET as BAD_USER_INPUT', async () => {
     const url = `${(await app()).baseUrl}/graphql?query=${encodeURIComponent('{ viewer { user } }')}&variables=%7Bbad`;
-    const response = await fetch(url, { headers: { authorization: `Bearer ${h.adminKey}`, accept: JSON_ACCEPT } });
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${h.adminKey}`, accept: JSON_ACCEPT },
+    });
     const text = await response.text();
     expectNothingInternal(text);
     expect(response.status).toBe(400);
@@ -80,7 +131,10 @@ describe('request errors', () => {
   });
 
   it('answers a malformed JSON body with a code and without echoing it', async () => {
-    const { status, body } = await post(`${(await app()).baseUrl}/graphql`, '{"query": "{ viewer { user } }", secret-body-text');
+    const { status, body } = await post(
+      `${(await app()).baseUrl}/graphql`,
+      '{"query": "{ viewer { user } }", secret-body-text',
+    );
     expect(status).toBe(400);
     expect(codes(body)).toEqual(['BAD_USER_INPUT']);
     expect(JSON.stringify(body)).not.toContain('secret-body-text');
@@ -102,7 +156,10 @@ describe('request errors', () => {
 
   it('answers an operation-limit refusal with HTTP 400, as the README says', async () => {
     const deep = `{ agents { edges { node { tasks { edges { node { agent { tasks { edges { node { agent { tasks { edges { node { id } } } } } } } } } } } } } } }`;
-    const { status, body } = await post(`${(await app()).baseUrl}/graphql`, JSON.stringify({ query: deep }));
+    const { status, body } = await post(
+      `${(await app()).baseUrl}/graphql`,
+      JSON.stringify({ query: deep }),
+    );
     expect(status).toBe(400);
     expect(codes(body)).toEqual(['BAD_USER_INPUT']);
     const aliases = `{ ${Array.from({ length: 20 }, (_, i) => `a${i}: viewer { user }`).join(' ')} }`;

@@ -15,7 +15,8 @@ import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`${CHROMIUM} is missing: the GraphiQL browser test must run in CI`);
+if (!available && process.env.CI)
+  throw new Error(`${CHROMIUM} is missing: the GraphiQL browser test must run in CI`);
 
 const h = useHarness();
 let browser: Browser;
@@ -33,7 +34,15 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     headless: true,
     userDataDir: profile,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -47,36 +56,58 @@ afterEach(() => h.stopWorkers());
 async function openGraphiQL(query: string): Promise<Page> {
   const page = await browser.newPage();
   page.on('request', (request) => requested.push(request.url()));
-  await page.goto(`${app.baseUrl}/graphql?query=${encodeURIComponent(query)}`, { waitUntil: 'networkidle0' });
+  await page.goto(`${app.baseUrl}/graphql?query=${encodeURIComponent(query)}`, {
+    waitUntil: 'networkidle0',
+  });
   await page.waitForSelector('.graphiql-execute-button');
   return page;
 }
 
 /** The result pane's text, spaces dropped (the editor renders them as non-breaking ones). */
-const resultText = (page: Page) => page.$eval('.result-window', (pane) => (pane.textContent ?? '').replace(/\s|\u00a0/g, ''));
+const resultText = (page: Page) =>
+  page.$eval('.result-window', (pane) => (pane.textContent ?? '').replace(/\s|\u00a0/g, ''));
 
 describe.skipIf(!available)('GraphiQL in Chromium', () => {
   it('loads from this server alone and runs a query with the key it opened with', async () => {
     const page = await openGraphiQL('{ viewer { user } }');
     await page.click('.graphiql-execute-button');
-    await page.waitForFunction(() => (document.querySelector('.result-window')?.textContent ?? '').includes('admin'));
+    await page.waitForFunction(() =>
+      (document.querySelector('.result-window')?.textContent ?? '').includes('admin'),
+    );
     expect(await resultText(page)).toContain('"viewer":{"user":"admin"}');
-    expect(requested.filter((url) => url.startsWith(`${app.baseUrl}/graphql`)).length).toBeGreaterThan(1);
-    const foreign = requested.filter((url) => !url.startsWith(app.baseUrl) && !/^(data|blob):/.test(url));
+    expect(
+      requested.filter((url) => url.startsWith(`${app.baseUrl}/graphql`)).length,
+    ).toBeGreaterThan(1);
+    const foreign = requested.filter(
+      (url) => !url.startsWith(app.baseUrl) && !/^(data|blob):/.test(url),
+    );
     expect(foreign).toEqual([]);
     await page.close();
   });
 
   it("shows a subscription's events in the result pane as they come", async () => {
-    const owner = await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} });
+    const owner = await db().user.upsert({
+      where: { name: 'admin' },
+      create: { name: 'admin' },
+      update: {},
+    });
     const task = await enqueueTestTask(app.pubsub, testSleep, { ms: 600 }, { ownerId: owner.id });
-    const page = await openGraphiQL(`subscription { taskProgress(taskId: "${toGlobalId('Task', task.id)}") { sequence status } }`);
+    const page = await openGraphiQL(
+      `subscription { taskProgress(taskId: "${toGlobalId('Task', task.id)}") { sequence status } }`,
+    );
     await page.click('.graphiql-execute-button');
-    await page.waitForFunction(() => (document.querySelector('.result-window')?.textContent ?? '').includes('PENDING'));
+    await page.waitForFunction(() =>
+      (document.querySelector('.result-window')?.textContent ?? '').includes('PENDING'),
+    );
     await h.startWorker(app.pubsub);
-    await page.waitForFunction(() => (document.querySelector('.result-window')?.textContent ?? '').includes('COMPLETED'), { timeout: 15_000 });
+    await page.waitForFunction(
+      () => (document.querySelector('.result-window')?.textContent ?? '').includes('COMPLETED'),
+      { timeout: 15_000 },
+    );
     expect(await resultText(page)).toContain('"status":"COMPLETED"');
-    const foreign = requested.filter((url) => !url.startsWith(app.baseUrl) && !/^(data|blob):/.test(url));
+    const foreign = requested.filter(
+      (url) => !url.startsWith(app.baseUrl) && !/^(data|blob):/.test(url),
+    );
     expect(foreign).toEqual([]);
     await page.close();
   });

@@ -26,7 +26,9 @@ describe('GraphQL over HTTP (graphql-http server audits)', () => {
       const result = await audit.fn();
       if (result.status !== 'ok') {
         // Every audit passes, MUST and SHOULD alike (yoga's own score is 61/61).
-        expect.fail(`${result.reason}\n${JSON.stringify(await result.response.text().catch(() => ''))}`);
+        expect.fail(
+          `${result.reason}\n${JSON.stringify(await result.response.text().catch(() => ''))}`,
+        );
       }
     });
   }

@@ -7,11 +7,14 @@ import { useHarness, type TestApp } from '../utils/harness.js';
 
 const h = useHarness();
 
-const URQL = 'application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed';
+const URQL =
+  'application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed';
 const URQL_SUBSCRIPTION = 'text/event-stream, multipart/mixed';
 const APOLLO_QUERY = 'application/graphql-response+json,application/json;q=0.9';
-const APOLLO_SUBSCRIPTION = 'multipart/mixed;boundary=graphql;subscriptionSpec=1.0,application/graphql-response+json,application/json;q=0.9';
-const APOLLO_DEFER = 'multipart/mixed;deferSpec=20220824,application/graphql-response+json,application/json;q=0.9';
+const APOLLO_SUBSCRIPTION =
+  'multipart/mixed;boundary=graphql;subscriptionSpec=1.0,application/graphql-response+json,application/json;q=0.9';
+const APOLLO_DEFER =
+  'multipart/mixed;deferSpec=20220824,application/graphql-response+json,application/json;q=0.9';
 
 describe('negotiate', () => {
   it('follows q-values, then order, among what the operation can be sent as', () => {
@@ -31,40 +34,69 @@ describe('negotiate', () => {
   });
 
   it('reads quoted parameters and ignores malformed ranges', () => {
-    expect(parseAccept('multipart/mixed;subscriptionSpec="1.0";q=0.5, nonsense, text/html').map((r) => [r.type, r.subtype, r.q])).toEqual([
+    expect(
+      parseAccept('multipart/mixed;subscriptionSpec="1.0";q=0.5, nonsense, text/html').map((r) => [
+        r.type,
+        r.subtype,
+        r.q,
+      ]),
+    ).toEqual([
       ['text', 'html', 1],
       ['multipart', 'mixed', 0.5],
     ]);
   });
 });
 
-async function post(app: TestApp, accept: string | undefined, query: string, variables?: Record<string, unknown>) {
-  const headers: Record<string, string> = { authorization: `Bearer ${h.adminKey}`, 'content-type': 'application/json' };
+async function post(
+  app: TestApp,
+  accept: string | undefined,
+  query: string,
+  variables?: Record<string, unknown>,
+) {
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${h.adminKey}`,
+    'content-type': 'application/json',
+  };
   if (accept) headers.accept = accept;
-  return fetch(`${app.baseUrl}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+  return fetch(`${app.baseUrl}/graphql`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query, variables }),
+  });
 }
 
 describe('/graphql', () => {
   it("keeps the body of a POST with urql's Accept header, and answers it with JSON", async () => {
     const app = await h.startApp();
-    const response = await post(app, URQL, 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { user } }', {
-      input: { user: 'negotiated', name: 'k', scopes: ['READ'] },
-    });
+    const response = await post(
+      app,
+      URQL,
+      'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { user } }',
+      {
+        input: { user: 'negotiated', name: 'k', scopes: ['READ'] },
+      },
+    );
     expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toBe('application/graphql-response+json; charset=utf-8');
+    expect(response.headers.get('content-type')).toBe(
+      'application/graphql-response+json; charset=utf-8',
+    );
     expect(await response.json()).toEqual({ data: { createApiKey: { user: 'negotiated' } } });
   });
 
   it('answers a GET query as JSON when JSON comes first, and as an event stream when the client prefers one', async () => {
     const app = await h.startApp();
     const get = (accept: string) =>
-      fetch(`${app.baseUrl}/graphql?query=${encodeURIComponent('{ viewer { user } }')}`, { headers: { authorization: `Bearer ${h.adminKey}`, accept } });
+      fetch(`${app.baseUrl}/graphql?query=${encodeURIComponent('{ viewer { user } }')}`, {
+        headers: { authorization: `Bearer ${h.adminKey}`, accept },
+      });
     const json = await get(URQL);
     expect(json.headers.get('content-type')).toContain('application/graphql-response+json');
     expect(await json.json()).toEqual({ data: { viewer: { user: 'admin' } } });
     const stream = await get('text/event-stream, application/json;q=0.5');
     expect(stream.headers.get('content-type')).toContain('text/event-stream');
-    expect(await stream.text()).toContain('event: next\ndata: {"data":{"viewer":{"user":"admin"}}}');
+    expect(await stream.text()).toContain(
+      'event: next\ndata: {"data":{"viewer":{"user":"admin"}}}',
+    );
   });
 
   it('streams a subscription as the client prefers: an event stream, or Apollo multipart; JSON alone is not acceptable', async () => {
@@ -75,8 +107,12 @@ describe('/graphql', () => {
     expect(sse.headers.get('content-type')).toContain('text/event-stream');
     expect(await sse.text()).toContain('"__typename":"QueryFailed"');
     const multipart = await post(app, APOLLO_SUBSCRIPTION, subscription);
-    expect(multipart.headers.get('content-type')).toBe('multipart/mixed;boundary="graphql";subscriptionSpec="1.0"');
-    expect(await multipart.text()).toContain('{"payload":{"data":{"agentQueryStream":{"__typename":"QueryFailed"}}}}');
+    expect(multipart.headers.get('content-type')).toBe(
+      'multipart/mixed;boundary="graphql";subscriptionSpec="1.0"',
+    );
+    expect(await multipart.text()).toContain(
+      '{"payload":{"data":{"agentQueryStream":{"__typename":"QueryFailed"}}}}',
+    );
     expect((await post(app, 'application/json', subscription)).status).toBe(406);
   });
 });

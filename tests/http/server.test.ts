@@ -33,12 +33,17 @@ describe('probes', () => {
 describe('GraphiQL', () => {
   it('is where a browser opening / lands; other clients get the endpoints', async () => {
     const app = await h.startApp();
-    const browser = await fetch(`${app.baseUrl}/`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    const browser = await fetch(`${app.baseUrl}/`, {
+      headers: { accept: 'text/html,application/xhtml+xml' },
+    });
     expect(browser.url).toBe(`${app.baseUrl}/graphql`);
     expect(await browser.text()).toContain('YogaGraphiQL');
     const other = await fetch(`${app.baseUrl}/`, { redirect: 'manual' });
     expect(other.status).toBe(200);
-    expect(await other.json()).toMatchObject({ graphql: '/graphql', graphqlStream: '/graphql/stream' });
+    expect(await other.json()).toMatchObject({
+      graphql: '/graphql',
+      graphqlStream: '/graphql/stream',
+    });
   });
 
   it('is served from this process, with no CDN script or stylesheet', async () => {
@@ -48,25 +53,34 @@ describe('GraphiQL', () => {
     expect(response.headers.get('content-type')).toContain('text/html');
     const html = await response.text();
     expect(html).toContain('YogaGraphiQL');
-    const external = [...html.matchAll(/<(?:script|link)[^>]+(?:src|href)=["'](https?:)?\/\/[^"']+/g)].map((m) => m[0]);
+    const external = [
+      ...html.matchAll(/<(?:script|link)[^>]+(?:src|href)=["'](https?:)?\/\/[^"']+/g),
+    ].map((m) => m[0]);
     expect(external).toEqual([]);
   });
 
   it('pre-fills the admin key only for a browser on this machine', async () => {
     const secret = 'Bearer prefilled-admin-key-0123456789';
     const app = await h.startApp({ graphiqlHeaders: { Authorization: secret } });
-    const page = (url: string) => fetch(url, { headers: { accept: 'text/html' } }).then((response) => response.text());
+    const page = (url: string) =>
+      fetch(url, { headers: { accept: 'text/html' } }).then((response) => response.text());
     expect(await page(`${app.baseUrl}/graphql`)).toContain('prefilled-admin-key');
     // No socket at all (yoga.fetch): not known to be local.
-    const direct = await app.fetch(new Request('http://localhost/graphql', { headers: { accept: 'text/html' } }));
+    const direct = await app.fetch(
+      new Request('http://localhost/graphql', { headers: { accept: 'text/html' } }),
+    );
     expect(await direct.text()).not.toContain('prefilled-admin-key');
     // Over the network: the same app on this machine's non-loopback address.
-    const address = Object.values(networkInterfaces()).flat().find((each) => each && each.family === 'IPv4' && !each.internal)?.address;
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((each) => each && each.family === 'IPv4' && !each.internal)?.address;
     expect(address, 'a non-loopback IPv4 address to test from').toBeDefined();
     const server = createServer(app.app.yoga);
     await new Promise<void>((resolve) => server.listen(0, address, resolve));
     try {
-      const html = await page(`http://${address}:${(server.address() as AddressInfo).port}/graphql`);
+      const html = await page(
+        `http://${address}:${(server.address() as AddressInfo).port}/graphql`,
+      );
       expect(html).toContain('YogaGraphiQL');
       expect(html).not.toContain('prefilled-admin-key');
     } finally {
@@ -78,7 +92,9 @@ describe('GraphiQL', () => {
 
 describe('errors', () => {
   it('masks unexpected errors as INTERNAL_SERVER_ERROR without their message', () => {
-    const masked = maskError(new GraphQLError('wrapped', { originalError: new Error('password=hunter2 at db.internal') }));
+    const masked = maskError(
+      new GraphQLError('wrapped', { originalError: new Error('password=hunter2 at db.internal') }),
+    );
     expect(masked.message).toBe('Internal server error');
     expect((masked as GraphQLError).extensions.code).toBe(ErrorCode.INTERNAL_SERVER_ERROR);
     expect(JSON.stringify(masked)).not.toContain('hunter2');
@@ -90,9 +106,10 @@ describe('errors', () => {
       .user.create({ data: { name: 'unique-user' } })
       .catch((e: unknown) => e);
     expect(mapPrismaError(error)?.extensions.code).toBe(ErrorCode.CONFLICT);
-    expect((maskError(new GraphQLError('x', { originalError: error as Error })) as GraphQLError).extensions.code).toBe(
-      ErrorCode.CONFLICT,
-    );
+    expect(
+      (maskError(new GraphQLError('x', { originalError: error as Error })) as GraphQLError)
+        .extensions.code,
+    ).toBe(ErrorCode.CONFLICT);
   });
 
   it('answers a syntax error with a GraphQL error, not a stack trace', async () => {
@@ -113,24 +130,42 @@ describe('request body limit', () => {
   const taxonomies = (version: string) => db().taxonomy.count({ where: { version } });
 
   /** POSTs `body` over a socket: with Content-Length, or chunked (no Content-Length) in 500-byte pieces. */
-  function post(baseUrl: string, body: string, framing: 'content-length' | 'chunked', path = '/graphql') {
-    return new Promise<{ status: number; json: { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } }>(
-      (resolve, reject) => {
-        const url = new URL(path, baseUrl);
-        const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${h.adminKey}` };
-        if (path !== '/graphql') headers.accept = 'text/event-stream';
-        if (framing === 'content-length') headers['content-length'] = String(Buffer.byteLength(body));
-        const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
+  function post(
+    baseUrl: string,
+    body: string,
+    framing: 'content-length' | 'chunked',
+    path = '/graphql',
+  ) {
+    return new Promise<{
+      status: number;
+      json: { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+    }>((resolve, reject) => {
+      const url = new URL(path, baseUrl);
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        authorization: `Bearer ${h.adminKey}`,
+      };
+      if (path !== '/graphql') headers.accept = 'text/event-stream';
+      if (framing === 'content-length') headers['content-length'] = String(Buffer.byteLength(body));
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers },
+        (res) => {
           let text = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => resolve({ status: res.statusCode!, json: res.statusCode === 200 && path !== '/graphql' ? { data: text } : JSON.parse(text) }));
-        });
-        req.on('error', reject);
-        for (let at = 0; at < body.length; at += 500) req.write(body.slice(at, at + 500));
-        req.end();
-      },
-    );
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode!,
+              json:
+                res.statusCode === 200 && path !== '/graphql' ? { data: text } : JSON.parse(text),
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      for (let at = 0; at < body.length; at += 500) req.write(body.slice(at, at + 500));
+      req.end();
+    });
   }
 
   for (const framing of ['content-length', 'chunked'] as const) {
@@ -139,7 +174,9 @@ describe('request body limit', () => {
       const version = `too-large-${framing}`;
       const response = await post(app.baseUrl, createTaxonomy(version, LIMIT), framing);
       expect(response.status).toBe(413);
-      expect(response.json.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([['Request body too large', 'BAD_USER_INPUT']]);
+      expect(response.json.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([
+        ['Request body too large', 'BAD_USER_INPUT'],
+      ]);
       expect(await taxonomies(version)).toBe(0);
     });
 
@@ -158,11 +195,23 @@ describe('request body limit', () => {
   for (const framing of ['content-length', 'chunked'] as const) {
     it(`holds graphql-sse requests to the same limit (${framing})`, async () => {
       const app = await h.startApp({ maxRequestBodyBytes: LIMIT });
-      const refused = await post(app.baseUrl, createTaxonomy(`sse-too-large-${framing}`, LIMIT), framing, '/graphql/stream');
+      const refused = await post(
+        app.baseUrl,
+        createTaxonomy(`sse-too-large-${framing}`, LIMIT),
+        framing,
+        '/graphql/stream',
+      );
       expect(refused.status).toBe(413);
-      expect(refused.json.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([['Request body too large', 'BAD_USER_INPUT']]);
+      expect(refused.json.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([
+        ['Request body too large', 'BAD_USER_INPUT'],
+      ]);
       expect(await taxonomies(`sse-too-large-${framing}`)).toBe(0);
-      const fits = await post(app.baseUrl, createTaxonomy(`sse-fits-${framing}`, LIMIT - 400), framing, '/graphql/stream');
+      const fits = await post(
+        app.baseUrl,
+        createTaxonomy(`sse-fits-${framing}`, LIMIT - 400),
+        framing,
+        '/graphql/stream',
+      );
       expect(fits.status).toBe(200);
       expect(fits.json.data).toContain(`"version":"sse-fits-${framing}"`);
       expect(await taxonomies(`sse-fits-${framing}`)).toBe(1);
@@ -177,7 +226,11 @@ describe('request body limit', () => {
       new Request(`${app.baseUrl}/graphql`, {
         method: 'POST',
         body,
-        headers: { 'content-type': 'application/json', 'content-length': '10, 10', authorization: `Bearer ${h.adminKey}` },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': '10, 10',
+          authorization: `Bearer ${h.adminKey}`,
+        },
       }),
     );
     expect(response.status).toBe(400);
@@ -207,8 +260,18 @@ describe('/metrics', () => {
     await post('mutation { cancelTask(id: "VGFzazpub3BlCg==") { id } }');
     await post('{ noSuchField }');
     await post(`{ ${Array.from({ length: 16 }, (_, i) => `a${i}: viewer { user }`).join(' ')} }`); // over the alias limit
-    await fetch(`${app.baseUrl}/graphql/stream`, { method: 'PUT', headers: { authorization: `Bearer ${h.adminKey}` } });
-    await insertTask(db(), { type: 'metrics_probe', priority: 'LOW', payload: {}, maxAttempts: 1, timeoutSeconds: 1, ownerId: null });
+    await fetch(`${app.baseUrl}/graphql/stream`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${h.adminKey}` },
+    });
+    await insertTask(db(), {
+      type: 'metrics_probe',
+      priority: 'LOW',
+      payload: {},
+      maxAttempts: 1,
+      timeoutSeconds: 1,
+      ownerId: null,
+    });
 
     const response = await fetch(`${app.baseUrl}/metrics`);
     expect(response.status).toBe(200);
@@ -234,44 +297,61 @@ describe('/metrics', () => {
 });
 
 describe('operation limits', () => {
-  const codesAndMessages = (response: { errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }> }) =>
-    response.errors?.map((e) => [e.extensions?.code, e.message]);
+  const codesAndMessages = (response: {
+    errors?: ReadonlyArray<{ message: string; extensions?: Record<string, unknown> }>;
+  }) => response.errors?.map((e) => [e.extensions?.code, e.message]);
 
   it('refuses too many aliases, too deep a selection and too many tokens before running anything', async () => {
-    const aliases = await h.gql(`{ ${Array.from({ length: 16 }, (_, i) => `a${i}: viewer { user }`).join(' ')} }`);
+    const aliases = await h.gql(
+      `{ ${Array.from({ length: 16 }, (_, i) => `a${i}: viewer { user }`).join(' ')} }`,
+    );
     expect(aliases.status).toBe(400);
-    expect(codesAndMessages(aliases)).toEqual([['BAD_USER_INPUT', expect.stringContaining('Aliases limit of 15 exceeded')]]);
+    expect(codesAndMessages(aliases)).toEqual([
+      ['BAD_USER_INPUT', expect.stringContaining('Aliases limit of 15 exceeded')],
+    ]);
 
-    const nested = (depth: number): string => (depth === 0 ? 'id' : `id parent { ${nested(depth - 1)} }`);
+    const nested = (depth: number): string =>
+      depth === 0 ? 'id' : `id parent { ${nested(depth - 1)} }`;
     // taxonomy, nodes, then parent after parent: nested(9) is 12 levels deep, nested(10) is 13.
     const deepest = await h.gql(`{ taxonomy(version: "any") { nodes { ${nested(9)} } } }`);
     expect(deepest.errors).toBeUndefined();
     const deep = await h.gql(`{ taxonomy(version: "any") { nodes { ${nested(10)} } } }`);
     expect(deep.status).toBe(400);
-    expect(codesAndMessages(deep)).toEqual([['BAD_USER_INPUT', 'Query depth limit of 12 exceeded, found 13.']]);
+    expect(codesAndMessages(deep)).toEqual([
+      ['BAD_USER_INPUT', 'Query depth limit of 12 exceeded, found 13.'],
+    ]);
 
     const tokens = await h.gql(`{ viewer { user ${'__typename '.repeat(5_000)} } }`);
     expect(tokens.status).toBe(400);
-    expect(codesAndMessages(tokens)).toEqual([['BAD_USER_INPUT', expect.stringContaining('Token limit of 5000 exceeded')]]);
+    expect(codesAndMessages(tokens)).toEqual([
+      ['BAD_USER_INPUT', expect.stringContaining('Token limit of 5000 exceeded')],
+    ]);
   });
 
   it('refuses too many directives and too high a cost, naming the limit', async () => {
     const directives = await h.gql(`{ viewer { ${'user @include(if: true) '.repeat(51)} } }`);
     expect(directives.status).toBe(400);
-    expect(codesAndMessages(directives)).toEqual([['BAD_USER_INPUT', expect.stringContaining('Directives limit of 50 exceeded')]]);
+    expect(codesAndMessages(directives)).toEqual([
+      ['BAD_USER_INPUT', expect.stringContaining('Directives limit of 50 exceeded')],
+    ]);
 
     // Within the depth, alias and token limits, but wide at every level: armor's cost grows 1.5× a level.
     // (Much wider, and graphql-js itself aborts validation: too many overlapping fields to compare.)
     const typenames = '__typename '.repeat(200);
-    const wide = (depth: number): string => (depth === 0 ? typenames : `${typenames} parent { ${wide(depth - 1)} }`);
+    const wide = (depth: number): string =>
+      depth === 0 ? typenames : `${typenames} parent { ${wide(depth - 1)} }`;
     const costly = await h.gql(`{ taxonomy(version: "any") { nodes { ${wide(9)} } } }`);
     expect(costly.status).toBe(400);
-    expect(codesAndMessages(costly)).toEqual([['BAD_USER_INPUT', expect.stringContaining('Query Cost limit of 50000 exceeded')]]);
+    expect(codesAndMessages(costly)).toEqual([
+      ['BAD_USER_INPUT', expect.stringContaining('Query Cost limit of 50000 exceeded')],
+    ]);
   });
 
   it('lets the full introspection query through (GraphiQL, code generators)', async () => {
     const { getIntrospectionQuery } = await import('graphql');
-    const response = await h.gql<{ __schema: { types: unknown[] } }>(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }));
+    const response = await h.gql<{ __schema: { types: unknown[] } }>(
+      getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }),
+    );
     expect(response.errors).toBeUndefined();
     expect(response.data!.__schema.types.length).toBeGreaterThan(50);
   });

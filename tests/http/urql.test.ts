@@ -18,7 +18,12 @@ describe('urql', () => {
     await followTaskAndStreamQuery(h, app, urqlUnderTest(client));
     // urql's GET for queries (preferGetMethod) lists JSON first: a JSON answer, not an event stream.
     const { Client, fetchExchange } = await import('@urql/core');
-    const getClient = new Client({ url: `${app.baseUrl}/graphql`, exchanges: [fetchExchange], preferGetMethod: 'force', fetchOptions: { headers: { authorization: `Bearer ${h.adminKey}` } } });
+    const getClient = new Client({
+      url: `${app.baseUrl}/graphql`,
+      exchanges: [fetchExchange],
+      preferGetMethod: 'force',
+      fetchOptions: { headers: { authorization: `Bearer ${h.adminKey}` } },
+    });
     const viewer = await getClient.query('{ viewer { user } }', {}).toPromise();
     expect(viewer.error).toBeUndefined();
     expect(viewer.data).toEqual({ viewer: { user: 'admin' } });

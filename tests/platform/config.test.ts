@@ -4,7 +4,14 @@ import { ConfigError, loadConfig } from '../../src/platform/config.js';
 describe('config', () => {
   it('has working defaults: embedded database, in-process pub/sub, ROLE=all on 4000', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ role: 'all', port: 4000, databaseUrl: undefined, redisUrl: undefined, loadDemoData: true, heapGrowingPercent: 400 });
+    expect(config).toMatchObject({
+      role: 'all',
+      port: 4000,
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      loadDemoData: true,
+      heapGrowingPercent: 400,
+    });
   });
 
   it('reads every variable', () => {
@@ -17,11 +24,25 @@ describe('config', () => {
       LOG_LEVEL: 'warn',
       HEAP_GROWING_PERCENT: '0',
     });
-    expect(config).toMatchObject({ role: 'api', port: 8080, redisUrl: 'redis://cache:6379', logLevel: 'warn', loadDemoData: false, heapGrowingPercent: 0 });
+    expect(config).toMatchObject({
+      role: 'api',
+      port: 8080,
+      redisUrl: 'redis://cache:6379',
+      logLevel: 'warn',
+      loadDemoData: false,
+      heapGrowingPercent: 0,
+    });
   });
 
   it('fails with a message naming each bad variable', () => {
-    const attempt = () => loadConfig({ ROLE: 'both', PORT: 'http', DATABASE_URL: 'mysql://x', ADMIN_API_KEY: 'short', HEAP_GROWING_PERCENT: '-1' });
+    const attempt = () =>
+      loadConfig({
+        ROLE: 'both',
+        PORT: 'http',
+        DATABASE_URL: 'mysql://x',
+        ADMIN_API_KEY: 'short',
+        HEAP_GROWING_PERCENT: '-1',
+      });
     expect(attempt).toThrow(ConfigError);
     const message = (() => {
       try {
@@ -30,7 +51,8 @@ describe('config', () => {
         return (error as Error).message;
       }
     })();
-    for (const name of ['ROLE', 'PORT', 'DATABASE_URL', 'ADMIN_API_KEY', 'HEAP_GROWING_PERCENT']) expect(message).toContain(name);
+    for (const name of ['ROLE', 'PORT', 'DATABASE_URL', 'ADMIN_API_KEY', 'HEAP_GROWING_PERCENT'])
+      expect(message).toContain(name);
   });
 
   it('refuses ROLE=worker without DATABASE_URL', () => {
@@ -38,8 +60,18 @@ describe('config', () => {
   });
 
   it('takes WORKER_HTTP_PORT with ROLE=worker only', () => {
-    expect(loadConfig({ ROLE: 'worker', DATABASE_URL: 'postgresql://u@db/app', WORKER_HTTP_PORT: '9464' })).toMatchObject({ workerHttpPort: 9464 });
-    expect(loadConfig({ ROLE: 'worker', DATABASE_URL: 'postgresql://u@db/app' })).toMatchObject({ workerHttpPort: undefined });
-    expect(() => loadConfig({ WORKER_HTTP_PORT: '9464' })).toThrow(/WORKER_HTTP_PORT: only with ROLE=worker/);
+    expect(
+      loadConfig({
+        ROLE: 'worker',
+        DATABASE_URL: 'postgresql://u@db/app',
+        WORKER_HTTP_PORT: '9464',
+      }),
+    ).toMatchObject({ workerHttpPort: 9464 });
+    expect(loadConfig({ ROLE: 'worker', DATABASE_URL: 'postgresql://u@db/app' })).toMatchObject({
+      workerHttpPort: undefined,
+    });
+    expect(() => loadConfig({ WORKER_HTTP_PORT: '9464' })).toThrow(
+      /WORKER_HTTP_PORT: only with ROLE=worker/,
+    );
   });
 });

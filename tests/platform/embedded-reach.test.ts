@@ -5,7 +5,10 @@ import { mkdtemp, readFile, rm, mkdir, chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { reachableByOthers, reachableDatabaseDir } from '../../src/platform/embedded-postgres-reach.js';
+import {
+  reachableByOthers,
+  reachableDatabaseDir,
+} from '../../src/platform/embedded-postgres-reach.js';
 
 const made: string[] = [];
 afterAll(async () => {
@@ -25,7 +28,9 @@ describe('embedded PostgreSQL folders', () => {
     const dataDir = path.join(open, '.data');
     await mkdir(dataDir);
     expect(reachableByOthers(path.join(dataDir, 'postgres'))).toBe(true);
-    expect(await reachableDatabaseDir(dataDir, await tempDir(0o755))).toBe(path.join(dataDir, 'postgres'));
+    expect(await reachableDatabaseDir(dataDir, await tempDir(0o755))).toBe(
+      path.join(dataDir, 'postgres'),
+    );
   });
 
   it('moves the data of a private folder to a shared one, the same one every start, and says where', async () => {

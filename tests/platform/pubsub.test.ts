@@ -2,7 +2,11 @@
 // and in-process.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createInProcessPubSub, createRedisPubSub, type PubSub } from '../../src/platform/pubsub.js';
+import {
+  createInProcessPubSub,
+  createRedisPubSub,
+  type PubSub,
+} from '../../src/platform/pubsub.js';
 import { redisAvailable, useHarness } from '../utils/harness.js';
 import { redisServerAvailable, startPrivateRedis } from '../utils/processes.js';
 
@@ -25,7 +29,10 @@ const variants: Array<{ name: string; enabled: boolean; pair: () => [PubSub, Pub
   {
     name: 'redis',
     enabled: redisAvailable,
-    pair: () => [createRedisPubSub(h.redisUrl!, h.pubsubPrefix), createRedisPubSub(h.redisUrl!, h.pubsubPrefix)],
+    pair: () => [
+      createRedisPubSub(h.redisUrl!, h.pubsubPrefix),
+      createRedisPubSub(h.redisUrl!, h.pubsubPrefix),
+    ],
   },
 ];
 
@@ -55,10 +62,16 @@ for (const variant of variants) {
       const events = subscriber.subscribe('agentUpdated', wanted);
       const received = nextValue(events);
       await events.ready;
-      const other = variant.name === 'redis' ? createRedisPubSub(h.redisUrl!, `${h.pubsubPrefix}other:`) : createInProcessPubSub('other:');
+      const other =
+        variant.name === 'redis'
+          ? createRedisPubSub(h.redisUrl!, `${h.pubsubPrefix}other:`)
+          : createInProcessPubSub('other:');
       h.onCleanup(() => other.close());
       await other.publish('agentUpdated', wanted, { agentId: wanted, deleted: true });
-      await publisher.publish('agentUpdated', randomUUID(), { agentId: 'someone else', deleted: true });
+      await publisher.publish('agentUpdated', randomUUID(), {
+        agentId: 'someone else',
+        deleted: true,
+      });
       await publisher.publish('agentUpdated', wanted, { agentId: wanted, deleted: false });
       expect(await received).toEqual({ agentId: wanted, deleted: false });
       await events.return?.();
@@ -83,7 +96,10 @@ describe.skipIf(!redisServerAvailable)('pub/sub while Redis is away', () => {
     const received = nextValue(events);
     for (let attempt = 0; attempt < 50; attempt++) {
       await publisher.publish('agentUpdated', agentId, { agentId, deleted: false });
-      const value = await Promise.race([received, new Promise((resolve) => setTimeout(() => resolve(undefined), 100))]);
+      const value = await Promise.race([
+        received,
+        new Promise((resolve) => setTimeout(() => resolve(undefined), 100)),
+      ]);
       if (value) {
         expect(value).toEqual({ agentId, deleted: false });
         return;
@@ -103,14 +119,18 @@ describe.skipIf(!redisServerAvailable)('pub/sub while Redis is away', () => {
     await events.ready;
     await redis.kill('SIGKILL');
     // Publishes while Redis is down resolve with Redis still down (nothing waits for it to come back).
-    for (let i = 0; i < 20; i++) await publisher.publish('agentUpdated', agentId, { agentId, deleted: i === 19 });
+    for (let i = 0; i < 20; i++)
+      await publisher.publish('agentUpdated', agentId, { agentId, deleted: i === 19 });
     expect(await publisher.ping()).toBe(false);
     const received = nextValue(events);
     await startPrivateRedis(h, redis.port);
     // The subscriber resubscribes and the publisher sends what it held, the latest last.
     let value: unknown;
     for (let attempt = 0; attempt < 50 && !value; attempt++) {
-      value = await Promise.race([received, new Promise((resolve) => setTimeout(() => resolve(undefined), 100))]);
+      value = await Promise.race([
+        received,
+        new Promise((resolve) => setTimeout(() => resolve(undefined), 100)),
+      ]);
       if (!value) await publisher.publish('agentUpdated', agentId, { agentId, deleted: true });
     }
     expect(value).toMatchObject({ agentId });

@@ -6,9 +6,20 @@ import { HwpxReader } from '@ssabrojs/hwpxjs';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { strFromU8, unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { EXPORT_FORMATS, exportReport, markdownToDocx, markdownToHwpx, slugify } from '../../src/reports/export/index.js';
+import {
+  EXPORT_FORMATS,
+  exportReport,
+  markdownToDocx,
+  markdownToHwpx,
+  slugify,
+} from '../../src/reports/export/index.js';
 import { escapeXml } from '../../src/reports/export/hwpx.js';
-import { parseInline, parseMarkdownBlocks, stripInline, type MarkdownBlock } from '../../src/reports/export/markdown-blocks.js';
+import {
+  parseInline,
+  parseMarkdownBlocks,
+  stripInline,
+  type MarkdownBlock,
+} from '../../src/reports/export/markdown-blocks.js';
 
 const REPORT = `# 시장 분석 보고서
 
@@ -51,7 +62,10 @@ const EXPECTED_LINES = [
 ];
 
 function arrayBufferOf(buffer: Buffer): ArrayBuffer {
-  return buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength) as ArrayBuffer;
+  return buffer.buffer.slice(
+    buffer.byteOffset,
+    buffer.byteOffset + buffer.byteLength,
+  ) as ArrayBuffer;
 }
 
 /** Local file headers in file order: name, compression method, extra length, data. */
@@ -72,7 +86,9 @@ function localEntries(zip: Buffer) {
 }
 
 function unzipText(zip: Buffer): Record<string, string> {
-  return Object.fromEntries(Object.entries(unzipSync(new Uint8Array(zip))).map(([name, bytes]) => [name, strFromU8(bytes)]));
+  return Object.fromEntries(
+    Object.entries(unzipSync(new Uint8Array(zip))).map(([name, bytes]) => [name, strFromU8(bytes)]),
+  );
 }
 
 // Keeps whitespace and text as written (no trimming, no number parsing), order preserved.
@@ -104,7 +120,9 @@ function findAll(nodes: OrderedNode[], name: string, out: OrderedNode[] = []): O
 }
 
 function textOf(nodes: OrderedNode[]): string {
-  return nodes.map((node) => (typeof node['#text'] === 'string' ? (node['#text'] as string) : '')).join('');
+  return nodes
+    .map((node) => (typeof node['#text'] === 'string' ? (node['#text'] as string) : ''))
+    .join('');
 }
 
 /** Each hp:p of section0.xml: its paragraph property and its runs (char property, exact text). */
@@ -126,8 +144,14 @@ function sectionParagraphs(sectionXml: string) {
 
 describe('Markdown blocks', () => {
   it('parses ATX headings at six levels, dropping closing hashes; #tag is not a heading', () => {
-    const blocks = parseMarkdownBlocks('# 제목 하나\n## Two ##\n###### 여섯\n####### seven\n#hashtag');
-    expect(blocks.map((b) => (b.type === 'heading' ? [b.level, b.text] : [b.type, 'text' in b ? b.text : '']))).toEqual([
+    const blocks = parseMarkdownBlocks(
+      '# 제목 하나\n## Two ##\n###### 여섯\n####### seven\n#hashtag',
+    );
+    expect(
+      blocks.map((b) =>
+        b.type === 'heading' ? [b.level, b.text] : [b.type, 'text' in b ? b.text : ''],
+      ),
+    ).toEqual([
       [1, '제목 하나'],
       [2, 'Two'],
       [6, '여섯'],
@@ -155,7 +179,9 @@ describe('Markdown blocks', () => {
     const blocks = parseMarkdownBlocks(
       '- one\n* two\n  + nested\n    - deeper\n  continued line\n+ three\n\n1. first\n2) second\n\n   7. seventh after a blank\n\nText\n\n- new list',
     );
-    const items = blocks.filter((b): b is Extract<MarkdownBlock, { type: 'listItem' }> => b.type === 'listItem');
+    const items = blocks.filter(
+      (b): b is Extract<MarkdownBlock, { type: 'listItem' }> => b.type === 'listItem',
+    );
     expect(items.map((b) => [b.text, b.level, b.ordered, b.number, b.listId])).toEqual([
       ['one', 0, false, null, 1],
       ['two', 0, false, null, 1],
@@ -172,7 +198,9 @@ describe('Markdown blocks', () => {
 
   it('does not start a list inside a paragraph for a number other than 1 (dates)', () => {
     const blocks = parseMarkdownBlocks('회의 일자는\n2024. 5. 3. 입니다');
-    expect(blocks).toEqual([expect.objectContaining({ type: 'paragraph', text: '회의 일자는 2024. 5. 3. 입니다' })]);
+    expect(blocks).toEqual([
+      expect.objectContaining({ type: 'paragraph', text: '회의 일자는 2024. 5. 3. 입니다' }),
+    ]);
   });
 
   it('keeps fenced code as written, skips rules, flattens quotes and table rows', () => {
@@ -188,15 +216,21 @@ describe('Markdown blocks', () => {
   });
 
   it('strips inline Markdown to readable text', () => {
-    expect(stripInline('**굵게** and __bold__, *기울임* and _italic_, ***both***')).toBe('굵게 and bold, 기울임 and italic, both');
-    expect(stripInline('`code_span` and ``a ` tick``')).toBe('code_span and a ` tick');
-    expect(stripInline('[링크 **텍스트**](https://example.com/a_(b) "title") and ![그림](x.png) and [ref][1]')).toBe(
-      '링크 텍스트 and 그림 and ref',
+    expect(stripInline('**굵게** and __bold__, *기울임* and _italic_, ***both***')).toBe(
+      '굵게 and bold, 기울임 and italic, both',
     );
+    expect(stripInline('`code_span` and ``a ` tick``')).toBe('code_span and a ` tick');
+    expect(
+      stripInline(
+        '[링크 **텍스트**](https://example.com/a_(b) "title") and ![그림](x.png) and [ref][1]',
+      ),
+    ).toBe('링크 텍스트 and 그림 and ref');
     expect(stripInline('<https://example.com/x> and <tags> & snake_case_name and 2 * 3 * 4')).toBe(
       'https://example.com/x and <tags> & snake_case_name and 2 * 3 * 4',
     );
-    expect(stripInline('\\*not italic\\* ~~gone~~ **unclosed')).toBe('*not italic* gone **unclosed');
+    expect(stripInline('\\*not italic\\* ~~gone~~ **unclosed')).toBe(
+      '*not italic* gone **unclosed',
+    );
   });
 
   it('keeps emphasis as span styles', () => {
@@ -258,21 +292,42 @@ describe('HWPX', () => {
     for (const [name, text] of Object.entries(files)) {
       if (name.endsWith('.xml') || name.endsWith('.hpf')) {
         expect(XMLValidator.validate(text), name).toBe(true);
-        expect(text.startsWith('<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>'), name).toBe(true);
+        expect(
+          text.startsWith('<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>'),
+          name,
+        ).toBe(true);
       }
     }
-    expect(files['META-INF/container.xml']).toContain('xmlns:ocf="urn:oasis:names:tc:opendocument:xmlns:container"');
+    expect(files['META-INF/container.xml']).toContain(
+      'xmlns:ocf="urn:oasis:names:tc:opendocument:xmlns:container"',
+    );
     expect(files['META-INF/container.xml']).toContain('full-path="Contents/content.hpf"');
     expect(files['Contents/content.hpf']).toContain('xmlns:opf="http://www.idpf.org/2007/opf/"');
-    expect(files['Contents/content.hpf']).toContain('<opf:item id="header" href="Contents/header.xml"');
-    expect(files['Contents/content.hpf']).toContain('<opf:item id="section0" href="Contents/section0.xml"');
+    expect(files['Contents/content.hpf']).toContain(
+      '<opf:item id="header" href="Contents/header.xml"',
+    );
+    expect(files['Contents/content.hpf']).toContain(
+      '<opf:item id="section0" href="Contents/section0.xml"',
+    );
     expect(files['Contents/content.hpf']).toContain('<opf:itemref idref="section0" linear="yes"/>');
-    expect(files['Contents/content.hpf']).toContain('<opf:meta name="CreatedDate" content="text">2024-09-30T09:00:00Z</opf:meta>');
-    expect(files['Contents/section0.xml']).toContain('xmlns:hs="http://www.hancom.co.kr/hwpml/2011/section"');
-    expect(files['Contents/section0.xml']).toContain('xmlns:hp="http://www.hancom.co.kr/hwpml/2011/paragraph"');
-    expect(files['Contents/header.xml']).toContain('xmlns:hh="http://www.hancom.co.kr/hwpml/2011/head"');
-    expect(files['Contents/header.xml']).toContain('xmlns:hc="http://www.hancom.co.kr/hwpml/2011/core"');
-    expect(files['version.xml']).toContain('<hv:HCFVersion xmlns:hv="http://www.hancom.co.kr/hwpml/2011/version"');
+    expect(files['Contents/content.hpf']).toContain(
+      '<opf:meta name="CreatedDate" content="text">2024-09-30T09:00:00Z</opf:meta>',
+    );
+    expect(files['Contents/section0.xml']).toContain(
+      'xmlns:hs="http://www.hancom.co.kr/hwpml/2011/section"',
+    );
+    expect(files['Contents/section0.xml']).toContain(
+      'xmlns:hp="http://www.hancom.co.kr/hwpml/2011/paragraph"',
+    );
+    expect(files['Contents/header.xml']).toContain(
+      'xmlns:hh="http://www.hancom.co.kr/hwpml/2011/head"',
+    );
+    expect(files['Contents/header.xml']).toContain(
+      'xmlns:hc="http://www.hancom.co.kr/hwpml/2011/core"',
+    );
+    expect(files['version.xml']).toContain(
+      '<hv:HCFVersion xmlns:hv="http://www.hancom.co.kr/hwpml/2011/version"',
+    );
     expect(files['Preview/PrvText.txt']).toContain('시장 분석 보고서\r\n1. Market Overview\r\n');
   });
 
@@ -280,8 +335,10 @@ describe('HWPX', () => {
     const files = unzipText(await markdownToHwpx(REPORT, META));
     const header = files['Contents/header.xml'];
     const section = files['Contents/section0.xml'];
-    const ids = (tag: string) => new Set([...header.matchAll(new RegExp(`<hh:${tag} id="(\\d+)"`, 'g'))].map((m) => m[1]));
-    const refs = (xml: string, attribute: string) => new Set([...xml.matchAll(new RegExp(`${attribute}="(\\d+)"`, 'g'))].map((m) => m[1]));
+    const ids = (tag: string) =>
+      new Set([...header.matchAll(new RegExp(`<hh:${tag} id="(\\d+)"`, 'g'))].map((m) => m[1]));
+    const refs = (xml: string, attribute: string) =>
+      new Set([...xml.matchAll(new RegExp(`${attribute}="(\\d+)"`, 'g'))].map((m) => m[1]));
 
     const charPrs = ids('charPr');
     const paraPrs = ids('paraPr');
@@ -290,7 +347,8 @@ describe('HWPX', () => {
     for (const id of refs(section, 'charPrIDRef')) expect(charPrs, `charPr ${id}`).toContain(id);
     for (const id of refs(section, 'paraPrIDRef')) expect(paraPrs, `paraPr ${id}`).toContain(id);
     for (const id of refs(section + header, 'styleIDRef')) expect(ids('style')).toContain(id);
-    for (const id of refs(section + header, 'borderFillIDRef')) expect(ids('borderFill')).toContain(id);
+    for (const id of refs(section + header, 'borderFillIDRef'))
+      expect(ids('borderFill')).toContain(id);
     for (const id of refs(header, 'tabPrIDRef')) expect(ids('tabPr')).toContain(id);
     for (const id of refs(section, 'outlineShapeIDRef')) expect(ids('numbering')).toContain(id);
 
@@ -324,7 +382,8 @@ describe('HWPX', () => {
     const squash = (s: string) => s.replace(/\s+/g, '');
     expect(lines.map(squash)).toEqual(EXPECTED_LINES.map(squash));
     const multiRun = new Set([2, 5]); // the lines with **bold**, `code`, _italic_
-    for (const line of EXPECTED_LINES.filter((_, index) => !multiRun.has(index))) expect(lines).toContain(line);
+    for (const line of EXPECTED_LINES.filter((_, index) => !multiRun.has(index)))
+      expect(lines).toContain(line);
     expect(text).toContain('AI 에이전트 & <tags> 시장은');
     expect(text).toContain(`성장하고 있으며, "quotes" and 'apostrophes' are kept.`);
 
@@ -336,7 +395,9 @@ describe('HWPX', () => {
     // Its HTML view applies our char properties: headings bold and larger than the body.
     const html = await reader.extractHtml();
     expect(html).toContain('<strong><span style="font-size:18pt">시장 분석 보고서</span></strong>');
-    expect(html).toContain('<strong><span style="font-size:15pt">1. Market Overview</span></strong>');
+    expect(html).toContain(
+      '<strong><span style="font-size:15pt">1. Market Overview</span></strong>',
+    );
     expect(html).toContain('<strong><span style="font-size:10pt">빠르게</span></strong>');
   });
 
@@ -347,7 +408,8 @@ describe('HWPX', () => {
 
     // Headings use their own (bold, larger) char properties; body text the body's.
     const header = files['Contents/header.xml'];
-    const charPr = (id: string | undefined) => new RegExp(`<hh:charPr id="${id}" height="(\\d+)"[^>]*>(.*?)</hh:charPr>`).exec(header)!;
+    const charPr = (id: string | undefined) =>
+      new RegExp(`<hh:charPr id="${id}" height="(\\d+)"[^>]*>(.*?)</hh:charPr>`).exec(header)!;
     const titleRun = paragraphs[0].runs.find((run) => run.text !== '')!;
     const bodyRun = paragraphs[2].runs[0];
     expect(Number(charPr(titleRun.charPr)[1])).toBeGreaterThan(Number(charPr(bodyRun.charPr)[1]));
@@ -364,7 +426,9 @@ describe('HWPX', () => {
     expect(files['Contents/section0.xml']).toContain(
       'AI 에이전트 &amp; &lt;tags&gt; 시장은 </hp:t></hp:run><hp:run charPrIDRef="1"><hp:t>빠르게</hp:t>',
     );
-    expect(files['Contents/section0.xml']).toContain('&quot;quotes&quot; and &apos;apostrophes&apos;');
+    expect(files['Contents/section0.xml']).toContain(
+      '&quot;quotes&quot; and &apos;apostrophes&apos;',
+    );
   });
 
   it('numbers list items as Markdown does: from the first number, nested lists restarting', async () => {
@@ -390,7 +454,11 @@ describe('HWPX', () => {
   });
 
   it('writes a valid document for an empty report and for text XML cannot hold', async () => {
-    for (const markdown of ['', 'bad \u0001 char and lone \uD800 surrogate', '```\n\tindented\n```']) {
+    for (const markdown of [
+      '',
+      'bad \u0001 char and lone \uD800 surrogate',
+      '```\n\tindented\n```',
+    ]) {
       const hwpx = await markdownToHwpx(markdown, { title: '', createdAt: new Date(0) });
       const files = unzipText(hwpx);
       expect(XMLValidator.validate(files['Contents/section0.xml'])).toBe(true);
@@ -405,7 +473,12 @@ describe('DOCX', () => {
   /** Texts of the w:p paragraphs of word/document.xml, and the style / list of each. */
   function docxParagraphs(documentXml: string) {
     const decode = (s: string) =>
-      s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+      s
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'")
+        .replace(/&amp;/g, '&');
     return [...documentXml.matchAll(/<w:p[ >][\s\S]*?<\/w:p>/g)].map(([p]) => ({
       text: [...p.matchAll(/<w:t(?: [^>]*)?>([^<]*)<\/w:t>/g)].map((m) => decode(m[1])).join(''),
       style: /<w:pStyle w:val="([^"]+)"/.exec(p)?.[1] ?? null,
@@ -415,14 +488,23 @@ describe('DOCX', () => {
 
   it('opens as a ZIP whose word/document.xml holds every block, headings as Heading styles', async () => {
     const files = unzipText(await markdownToDocx(REPORT, META));
-    expect(Object.keys(files)).toEqual(expect.arrayContaining(['[Content_Types].xml', 'word/document.xml', 'word/numbering.xml']));
+    expect(Object.keys(files)).toEqual(
+      expect.arrayContaining(['[Content_Types].xml', 'word/document.xml', 'word/numbering.xml']),
+    );
     expect(XMLValidator.validate(files['word/document.xml'])).toBe(true);
 
     const paragraphs = docxParagraphs(files['word/document.xml']).filter((p) => p.text !== '');
     // Word draws list markers itself: list items (lines 4 to 9) have none in their text.
-    const withoutMarkers = EXPECTED_LINES.map((line, index) => (index >= 4 && index <= 9 ? line.replace(/^\S+ /, '') : line));
+    const withoutMarkers = EXPECTED_LINES.map((line, index) =>
+      index >= 4 && index <= 9 ? line.replace(/^\S+ /, '') : line,
+    );
     expect(paragraphs.map((p) => p.text)).toEqual(withoutMarkers);
-    expect(paragraphs.map((p) => p.style).slice(0, 4)).toEqual(['Heading1', 'Heading2', null, 'Heading3']);
+    expect(paragraphs.map((p) => p.style).slice(0, 4)).toEqual([
+      'Heading1',
+      'Heading2',
+      null,
+      'Heading3',
+    ]);
     expect(paragraphs.filter((p) => p.numbered).map((p) => p.text)).toEqual([
       '생성형 AI 도입 확대',
       'Enterprise adoption of agents',
@@ -453,9 +535,19 @@ describe('DOCX', () => {
 describe('exportReport', () => {
   it('returns the report in every format, named after the title', async () => {
     const files = await exportReport(REPORT, META);
-    expect(files.map(({ format, contentType, filename }) => ({ format, contentType, filename }))).toEqual([
-      { format: 'markdown', contentType: 'text/markdown; charset=utf-8', filename: '시장-분석-보고서-q3-2024.md' },
-      { format: 'hwpx', contentType: 'application/hwp+zip', filename: '시장-분석-보고서-q3-2024.hwpx' },
+    expect(
+      files.map(({ format, contentType, filename }) => ({ format, contentType, filename })),
+    ).toEqual([
+      {
+        format: 'markdown',
+        contentType: 'text/markdown; charset=utf-8',
+        filename: '시장-분석-보고서-q3-2024.md',
+      },
+      {
+        format: 'hwpx',
+        contentType: 'application/hwp+zip',
+        filename: '시장-분석-보고서-q3-2024.hwpx',
+      },
       {
         format: 'docx',
         contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
@@ -467,7 +559,9 @@ describe('exportReport', () => {
     expect(files[1].data.subarray(30, 38).toString('ascii')).toBe('mimetype');
     expect(files[2].data.subarray(0, 2).toString('ascii')).toBe('PK');
 
-    const untitled = await exportReport('본문', { title: '!!!', createdAt: META.createdAt }, ['hwpx']);
+    const untitled = await exportReport('본문', { title: '!!!', createdAt: META.createdAt }, [
+      'hwpx',
+    ]);
     expect(untitled.map((f) => f.filename)).toEqual(['report.hwpx']);
   });
 });

@@ -29,21 +29,59 @@ beforeAll(async () => {
   app = await h.startApp();
   const corpus = await createCorpus(h);
   version = corpus.version;
-  const agent = (await data(CreateAgentMutation as never, { input: { name: 'Everything', taxonomyVersion: version, taxonomyNodeIds: [corpus.nodeIds.ai] } })).createAgentFromTaxonomy;
+  const agent = (
+    await data(CreateAgentMutation as never, {
+      input: { name: 'Everything', taxonomyVersion: version, taxonomyNodeIds: [corpus.nodeIds.ai] },
+    })
+  ).createAgentFromTaxonomy;
   await h.startWorker(app.pubsub);
-  const task = (await data('mutation($id: ID!) { refreshCoverage(input: { agentId: $id }) { task { id } } }', { id: agent.id })).refreshCoverage.task;
-  const template = (await data('mutation { createTemplate(input: { name: "t", category: DOCS, content: "{{x}}", promptSystem: "## A\\n## B" }) { id } }')).createTemplate;
-  const planned = (await data('mutation($a: ID!, $t: ID!) { planTopic(input: { topic: "gradient descent", agentId: $a, templateId: $t }) { plan topic { id } } }', { a: agent.id, t: template.id })).planTopic;
-  await data('mutation($id: ID!, $plan: String!) { generateTopicReport(input: { topicId: $id, plan: $plan }) { id } }', { id: planned.topic.id, plan: planned.plan });
+  const task = (
+    await data('mutation($id: ID!) { refreshCoverage(input: { agentId: $id }) { task { id } } }', {
+      id: agent.id,
+    })
+  ).refreshCoverage.task;
+  const template = (
+    await data(
+      'mutation { createTemplate(input: { name: "t", category: DOCS, content: "{{x}}", promptSystem: "## A\\n## B" }) { id } }',
+    )
+  ).createTemplate;
+  const planned = (
+    await data(
+      'mutation($a: ID!, $t: ID!) { planTopic(input: { topic: "gradient descent", agentId: $a, templateId: $t }) { plan topic { id } } }',
+      { a: agent.id, t: template.id },
+    )
+  ).planTopic;
+  await data(
+    'mutation($id: ID!, $plan: String!) { generateTopicReport(input: { topicId: $id, plan: $plan }) { id } }',
+    { id: planned.topic.id, plan: planned.plan },
+  );
   // Planned, never generated: its generation events are not final (their artifact is null).
-  const plannedOnly = (await data('mutation { planTopic(input: { topic: "learning rates" }) { topic { id } } }')).planTopic.topic;
+  const plannedOnly = (
+    await data('mutation { planTopic(input: { topic: "learning rates" }) { topic { id } } }')
+  ).planTopic.topic;
   const topic = await waitFor(async () => {
-    const read = (await data('query($id: ID!) { topic(id: $id) { status artifact { id } } }', { id: planned.topic.id })).topic;
+    const read = (
+      await data('query($id: ID!) { topic(id: $id) { status artifact { id } } }', {
+        id: planned.topic.id,
+      })
+    ).topic;
     return read.status === 'COMPLETED' ? read : undefined;
   }, 'the report');
-  await waitFor(async () => (await data('query($id: ID!) { task(id: $id) { status } }', { id: task.id })).task.status === 'COMPLETED', 'the coverage task');
-  const history = (await data('query($id: ID!) { agent(id: $id) { coverageHistory(first: 1) { edges { node { id } } } } }', { id: agent.id })).agent;
-  const taxonomy = (await data('query($v: String!) { taxonomy(version: $v) { id } }', { v: version })).taxonomy;
+  await waitFor(
+    async () =>
+      (await data('query($id: ID!) { task(id: $id) { status } }', { id: task.id })).task.status ===
+      'COMPLETED',
+    'the coverage task',
+  );
+  const history = (
+    await data(
+      'query($id: ID!) { agent(id: $id) { coverageHistory(first: 1) { edges { node { id } } } } }',
+      { id: agent.id },
+    )
+  ).agent;
+  const taxonomy = (
+    await data('query($v: String!) { taxonomy(version: $v) { id } }', { v: version })
+  ).taxonomy;
   Object.assign(ids, {
     agent: agent.id,
     task: task.id,
@@ -73,17 +111,30 @@ function variableSets(field: GraphQLField<unknown, unknown>): Array<Record<strin
 }
 
 /** Faults that are ours, in a result: what no request may ever show. */
-function serverFaults(result: { errors?: ReadonlyArray<{ message: string; extensions?: { code?: unknown } }> }) {
-  return (result.errors ?? []).filter((error) => error.extensions?.code === 'INTERNAL_SERVER_ERROR' || /unused|Internal/i.test(error.message));
+function serverFaults(result: {
+  errors?: ReadonlyArray<{ message: string; extensions?: { code?: unknown } }>;
+}) {
+  return (result.errors ?? []).filter(
+    (error) =>
+      error.extensions?.code === 'INTERNAL_SERVER_ERROR' || /unused|Internal/i.test(error.message),
+  );
 }
 
 /** The deepest selection the operation limits accept (depth and cost grow with it). */
-async function deepestAccepted(operation: 'query' | 'subscription', field: GraphQLField<unknown, unknown>): Promise<string> {
+async function deepestAccepted(
+  operation: 'query' | 'subscription',
+  field: GraphQLField<unknown, unknown>,
+): Promise<string> {
   for (let depth = 5; depth > 0; depth--) {
     const document = operationFor(operation, field, depth);
     if (!document) continue;
-    const probe = await h.gql(operation === 'query' ? document : document.replace(/^subscription/, 'query'), variableSets(field)[0]);
-    const limited = (probe.errors ?? []).some((error) => /depth|cost|aliases|tokens/i.test(error.message));
+    const probe = await h.gql(
+      operation === 'query' ? document : document.replace(/^subscription/, 'query'),
+      variableSets(field)[0],
+    );
+    const limited = (probe.errors ?? []).some((error) =>
+      /depth|cost|aliases|tokens/i.test(error.message),
+    );
     if (!limited) return document;
   }
   throw new Error(`no selection of ${field.name} passes the operation limits`);
@@ -104,17 +155,26 @@ describe('every query field, with everything selected', () => {
 describe('every subscription field, with everything selected', () => {
   for (const field of rootFields(schema, 'subscription')) {
     it(field.name, async () => {
-      const document = (await deepestAccepted('subscription', field)).replace(/^query/, 'subscription');
+      const document = (await deepestAccepted('subscription', field)).replace(
+        /^query/,
+        'subscription',
+      );
       const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
       h.onCleanup(() => client.dispose());
       for (const variables of variableSets(field)) {
         const results: any[] = [];
         // The first results (agentUpdated never ends by itself), or all of a stream that ends.
-        const { done, unsubscribe } = listen<any>(client, document, variables, (result) => results.push(result));
-        await Promise.race([done, waitFor(async () => results.length >= 2, 'results', 3_000).catch(() => undefined)]);
+        const { done, unsubscribe } = listen<any>(client, document, variables, (result) =>
+          results.push(result),
+        );
+        await Promise.race([
+          done,
+          waitFor(async () => results.length >= 2, 'results', 3_000).catch(() => undefined),
+        ]);
         unsubscribe();
         expect(results.length, `${field.name} ${JSON.stringify(variables)}`).toBeGreaterThan(0);
-        for (const result of results) expect(serverFaults(result), `${field.name} ${JSON.stringify(variables)}`).toEqual([]);
+        for (const result of results)
+          expect(serverFaults(result), `${field.name} ${JSON.stringify(variables)}`).toEqual([]);
       }
     });
   }

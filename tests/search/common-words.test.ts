@@ -8,7 +8,7 @@ import { COMMON_SHARE, splitCommonWords } from '../../src/resolvers/search/commo
 /** Deterministic pseudo-random numbers in [0, 1). */
 function random(seed: number) {
   let state = seed;
-  return () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  return () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 }
 
 /** Every weight vector with each word absent (0) or at one of `levels` fractions of its largest weight. */
@@ -37,7 +37,9 @@ describe('common-word split', () => {
       // Common words: light and frequent; the others heavier and rarer.
       const common = Array.from({ length: terms }, () => next() < 0.5);
       const maxWeights = common.map((c) => (c ? 0.5 + next() * 2.5 : 3 + next() * 7));
-      const shares = common.map((c) => (c ? COMMON_SHARE + 0.01 + next() * 0.4 : next() * COMMON_SHARE));
+      const shares = common.map((c) =>
+        c ? COMMON_SHARE + 0.01 + next() * 0.4 : next() * COMMON_SHARE,
+      );
       const sum = maxWeights.reduce((a, b) => a + b, 0);
       const theta = sum * (0.25 + next() * 0.6);
       const split = splitCommonWords(maxWeights, shares, theta);
@@ -47,9 +49,12 @@ describe('common-word split', () => {
         const score = weights.reduce((a, b) => a + b, 0);
         if (score < theta) continue;
         const bySet = split.sets.some((set) => set.every((i) => weights[i]! > 0));
-        const byCutoff = split.cutoffs.some((cutoff, i) => cutoff !== null && weights[i]! > 0 && weights[i]! >= cutoff);
+        const byCutoff = split.cutoffs.some(
+          (cutoff, i) => cutoff !== null && weights[i]! > 0 && weights[i]! >= cutoff,
+        );
         if (byCutoff && !bySet) cutCandidates++;
-        if (!bySet && !byCutoff && missed.length < 3) missed.push(JSON.stringify({ query, maxWeights, shares, theta, split, weights }));
+        if (!bySet && !byCutoff && missed.length < 3)
+          missed.push(JSON.stringify({ query, maxWeights, shares, theta, split, weights }));
       }
     }
     expect(missed).toEqual([]);
@@ -58,10 +63,14 @@ describe('common-word split', () => {
     expect(cutCandidates).toBeGreaterThan(0);
   });
 
-  it('cuts a lone rarer word at θ less the common words\' largest weights', () => {
+  it("cuts a lone rarer word at θ less the common words' largest weights", () => {
     // Two common words (largest weights 2 and 1.5) and three rarer ones, any two of which reach θ = 9.
     const split = splitCommonWords([2, 1.5, 6, 5.5, 5], [0.3, 0.2, 0.01, 0.02, 0.001], 9)!;
-    expect(split.sets.map((set) => [...set].sort())).toEqual([[2, 3], [2, 4], [3, 4]]);
+    expect(split.sets.map((set) => [...set].sort())).toEqual([
+      [2, 3],
+      [2, 4],
+      [3, 4],
+    ]);
     const rest = 9 * (1 - 1e-6) - 3.5;
     expect(split.cutoffs[0]).toBeNull();
     expect(split.cutoffs[1]).toBeNull();

@@ -2,7 +2,12 @@
 // impact floor keeps every posting that can reach its weight, and deep floors are refused.
 import { describe, expect, it } from 'vitest';
 import { impactOf, SCORE_TIE, termFrequencyWeight } from '../../src/resolvers/search/bm25.js';
-import { impactFloor, MAX_LARGE_SHARE, SMALL_TERM_POSTINGS, termFloors } from '../../src/resolvers/search/floors.js';
+import {
+  impactFloor,
+  MAX_LARGE_SHARE,
+  SMALL_TERM_POSTINGS,
+  termFloors,
+} from '../../src/resolvers/search/floors.js';
 
 describe('term floors', () => {
   it('keep every posting whose weight reaches the floor, at any average length', () => {
@@ -11,7 +16,11 @@ describe('term floors', () => {
         const floor = impactFloor(target, averageLength);
         for (let tf = 1; tf <= 12; tf++) {
           for (let dl = tf; dl <= 400; dl += 3) {
-            if (termFrequencyWeight(tf, dl, averageLength) >= target) expect(Math.fround(impactOf(tf, dl)), `${tf} ${dl} ${averageLength} ${target}`).toBeGreaterThanOrEqual(floor);
+            if (termFrequencyWeight(tf, dl, averageLength) >= target)
+              expect(
+                Math.fround(impactOf(tf, dl)),
+                `${tf} ${dl} ${averageLength} ${target}`,
+              ).toBeGreaterThanOrEqual(floor);
           }
         }
       }
@@ -40,7 +49,11 @@ describe('term floors', () => {
     const large = { weight: 1, maxWeight: 2, postings: 300_000 };
     const small = { weight: 8, maxWeight: 10, postings: 200 };
     // Σ max 14, θ 11.5: the small word's 10 covers the slack of 2.5; a chunk without it scores at most 4.
-    expect(termFloors([large, large, small], 11.5, 64)).toEqual([null, null, { weight: 0, impact: 0 }]);
+    expect(termFloors([large, large, small], 11.5, 64)).toEqual([
+      null,
+      null,
+      { weight: 0, impact: 0 },
+    ]);
     // Two large words, θ at 60 % of their largest weights: each would be read down to 60 % of it.
     expect(termFloors([large, large], 4 * (1 - MAX_LARGE_SHARE) - 0.4, 64)).toBeUndefined();
     expect(termFloors([large, large], 4 * (1 - MAX_LARGE_SHARE) + 0.1, 64)).toBeDefined();

@@ -2,7 +2,11 @@
 // same transaction: after each, it equals what a recomputation from the chunks gives.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { CreateAgentMutation, CreateTaxonomyMutation, IngestDocumentsMutation } from '../client/operations.js';
+import {
+  CreateAgentMutation,
+  CreateTaxonomyMutation,
+  IngestDocumentsMutation,
+} from '../client/operations.js';
 import { createCorpus } from '../utils/corpus.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
@@ -10,8 +14,10 @@ import { keepTermsFrom } from '../utils/search-index.js';
 
 const h = useHarness();
 
-const deleteDocuments = 'mutation($ids: [ID!]!) { deleteDocuments(ids: $ids) { documentCount chunkCount } }';
-const search = 'query($agentId: ID!, $query: String!) { queryAgent(agentId: $agentId, query: $query) { totalResults hits { documentId title } } }';
+const deleteDocuments =
+  'mutation($ids: [ID!]!) { deleteDocuments(ids: $ids) { documentCount chunkCount } }';
+const search =
+  'query($agentId: ID!, $query: String!) { queryAgent(agentId: $agentId, query: $query) { totalResults hits { documentId title } } }';
 
 /** Rows of the index that differ from a recomputation from chunks, documents and the taxonomy. */
 async function indexDrift() {
@@ -55,7 +61,6 @@ async function indexDrift() {
     SELECT 'nodes that should keep terms', count(*)::int FROM search_node_stats WHERE NOT "keepsTerms" AND chunks >= search_terms_kept_from()`;
 }
 
-
 const noDrift = [
   { what: 'stats', n: 0 },
   { what: 'terms', n: 0 },
@@ -78,17 +83,37 @@ describe('search index maintenance', () => {
 
     // Two ingests at once into the same nodes: the shared statistics rows add up.
     const documents = (n: number, word: string) =>
-      Array.from({ length: n }, (_, i) => ({ title: `${word} ${i}`, content: `${word} report number ${i}. Shared words in every one.`, taxonomyNodeIds: [corpus.nodeIds.ml!, corpus.nodeIds.fin!] }));
+      Array.from({ length: n }, (_, i) => ({
+        title: `${word} ${i}`,
+        content: `${word} report number ${i}. Shared words in every one.`,
+        taxonomyNodeIds: [corpus.nodeIds.ml!, corpus.nodeIds.fin!],
+      }));
     const [first, second] = await Promise.all([
-      h.gql(IngestDocumentsMutation, { taxonomyVersion: corpus.version, documents: documents(40, 'quarterly') }),
-      h.gql(IngestDocumentsMutation, { taxonomyVersion: corpus.version, documents: documents(40, 'monthly') }),
+      h.gql(IngestDocumentsMutation, {
+        taxonomyVersion: corpus.version,
+        documents: documents(40, 'quarterly'),
+      }),
+      h.gql(IngestDocumentsMutation, {
+        taxonomyVersion: corpus.version,
+        documents: documents(40, 'monthly'),
+      }),
     ]);
     expect(first.errors ?? second.errors).toBeUndefined();
     expect(await indexDrift()).toEqual(noDrift);
     expect(await db().searchNodeStats.count({ where: { keepsTerms: true } })).toBeGreaterThan(kept); // ml and fin grew past 4
 
-    const agent = (await h.gql(CreateAgentMutation, { input: { name: 'Reports', taxonomyVersion: corpus.version, taxonomyNodeIds: [corpus.nodeIds.ml!] } })).data!.createAgentFromTaxonomy;
-    expect((await h.gql(search, { agentId: agent.id, query: 'quarterly' })).data.queryAgent.totalResults).toBe(40);
+    const agent = (
+      await h.gql(CreateAgentMutation, {
+        input: {
+          name: 'Reports',
+          taxonomyVersion: corpus.version,
+          taxonomyNodeIds: [corpus.nodeIds.ml!],
+        },
+      })
+    ).data!.createAgentFromTaxonomy;
+    expect(
+      (await h.gql(search, { agentId: agent.id, query: 'quarterly' })).data.queryAgent.totalResults,
+    ).toBe(40);
 
     const ids = first.data!.ingestDocuments.documentIds.slice(0, 30);
     const deleted = await h.gql(deleteDocuments, { ids });
@@ -103,7 +128,9 @@ describe('search index maintenance', () => {
   it('creates the search classes of concurrent ingests without deadlocking, whatever their order', async () => {
     const version = `classes-${Math.random().toString(36).slice(2, 8)}`;
     const nodes = Array.from({ length: 12 }, (_, i) => ({ key: `k${i}`, label: `Node ${i}` }));
-    const created = await h.gql(CreateTaxonomyMutation, { input: { version, name: 'Classes', nodes } });
+    const created = await h.gql(CreateTaxonomyMutation, {
+      input: { version, name: 'Classes', nodes },
+    });
     const ids = created.data!.createTaxonomy.nodes.map((n) => n.id);
     const pairs = ids.flatMap((a, i) => ids.slice(i + 1).map((b) => [a, b]));
     for (let round = 0; round < 6; round++) {
@@ -111,10 +138,17 @@ describe('search index maintenance', () => {
       const ingest = (order: string[][]) =>
         h.gql(IngestDocumentsMutation, {
           taxonomyVersion: version,
-          documents: order.map((set, i) => ({ title: `Round ${round} ${i}`, content: `Filed under two nodes, round ${round}.`, taxonomyNodeIds: set })),
+          documents: order.map((set, i) => ({
+            title: `Round ${round} ${i}`,
+            content: `Filed under two nodes, round ${round}.`,
+            taxonomyNodeIds: set,
+          })),
         });
       const results = await Promise.all([ingest(sets), ingest([...sets].reverse())]);
-      expect(results.map((r) => r.errors), `round ${round}`).toEqual([undefined, undefined]);
+      expect(
+        results.map((r) => r.errors),
+        `round ${round}`,
+      ).toEqual([undefined, undefined]);
     }
     expect(await db().searchClass.count({ where: { taxonomy: { version } } })).toBe(60);
     expect(await indexDrift()).toEqual(noDrift);
@@ -124,15 +158,23 @@ describe('search index maintenance', () => {
     const corpus = await createCorpus(h);
     const ingested = await h.gql(IngestDocumentsMutation, {
       taxonomyVersion: corpus.version,
-      documents: [{ title: 'One', content: 'Solitary text.', taxonomyNodeIds: [corpus.nodeIds.pg!] }],
+      documents: [
+        { title: 'One', content: 'Solitary text.', taxonomyNodeIds: [corpus.nodeIds.pg!] },
+      ],
     });
     const [id] = ingested.data!.ingestDocuments.documentIds;
     const before = await db().chunk.count();
-    expect(errorCodes(await h.gql(deleteDocuments, { ids: [id, '00000000-0000-0000-0000-000000000000'] }))).toEqual(['NOT_FOUND']);
+    expect(
+      errorCodes(
+        await h.gql(deleteDocuments, { ids: [id, '00000000-0000-0000-0000-000000000000'] }),
+      ),
+    ).toEqual(['NOT_FOUND']);
     expect(errorCodes(await h.gql(deleteDocuments, { ids: ['garbage'] }))).toEqual(['NOT_FOUND']);
     expect(errorCodes(await h.gql(deleteDocuments, { ids: [] }))).toEqual(['BAD_USER_INPUT']);
     expect(await db().chunk.count()).toBe(before);
-    expect((await h.gql(deleteDocuments, { ids: [id] })).data.deleteDocuments.documentCount).toBe(1);
+    expect((await h.gql(deleteDocuments, { ids: [id] })).data.deleteDocuments.documentCount).toBe(
+      1,
+    );
     expect(errorCodes(await h.gql(deleteDocuments, { ids: [id] }))).toEqual(['NOT_FOUND']);
     expect(await indexDrift()).toEqual(noDrift);
   });
@@ -142,17 +184,43 @@ describe('search index maintenance', () => {
     await h.gql(IngestDocumentsMutation, {
       taxonomyVersion: corpus.version,
       documents: [
-        { title: '보고서', content: '분기 보고서는 매출과 비용을 정리한다.', taxonomyNodeIds: [corpus.nodeIds.fin!] },
-        { title: '주간보고서', content: '팀은 주간보고서를 금요일에 작성했다.', taxonomyNodeIds: [corpus.nodeIds.fin!] },
-        { title: '회의록', content: '회의에서 예산을 논의했다.', taxonomyNodeIds: [corpus.nodeIds.fin!] },
+        {
+          title: '보고서',
+          content: '분기 보고서는 매출과 비용을 정리한다.',
+          taxonomyNodeIds: [corpus.nodeIds.fin!],
+        },
+        {
+          title: '주간보고서',
+          content: '팀은 주간보고서를 금요일에 작성했다.',
+          taxonomyNodeIds: [corpus.nodeIds.fin!],
+        },
+        {
+          title: '회의록',
+          content: '회의에서 예산을 논의했다.',
+          taxonomyNodeIds: [corpus.nodeIds.fin!],
+        },
       ],
     });
-    const agent = (await h.gql(CreateAgentMutation, { input: { name: 'Finance', taxonomyVersion: corpus.version, taxonomyNodeIds: [corpus.nodeIds.fin!] } })).data!.createAgentFromTaxonomy;
-    const titles = async (query: string) => (await h.gql(search, { agentId: agent.id, query })).data.queryAgent.hits.map((hit: any) => hit.title);
-    for (const query of ['보고서', '보고서를', '보고서는', '보고서의']) expect(await titles(query), query).toEqual(['보고서', '주간보고서']);
+    const agent = (
+      await h.gql(CreateAgentMutation, {
+        input: {
+          name: 'Finance',
+          taxonomyVersion: corpus.version,
+          taxonomyNodeIds: [corpus.nodeIds.fin!],
+        },
+      })
+    ).data!.createAgentFromTaxonomy;
+    const titles = async (query: string) =>
+      (await h.gql(search, { agentId: agent.id, query })).data.queryAgent.hits.map(
+        (hit: any) => hit.title,
+      );
+    for (const query of ['보고서', '보고서를', '보고서는', '보고서의'])
+      expect(await titles(query), query).toEqual(['보고서', '주간보고서']);
     expect(await titles('작성한 보고서')).toEqual(['주간보고서', '보고서']);
     expect(await titles('예산')).toEqual(['회의록']);
-    const lexemes = await db().$queryRaw<Array<{ l: string }>>`SELECT unnest(tsvector_to_array(to_tsvector('english', search_text('보고서를 작성했다')))) AS l`;
+    const lexemes = await db().$queryRaw<
+      Array<{ l: string }>
+    >`SELECT unnest(tsvector_to_array(to_tsvector('english', search_text('보고서를 작성했다')))) AS l`;
     expect(lexemes.map((row) => row.l).sort()).toEqual(['고서', '보고', '성했', '작성', '했다']);
   });
 });

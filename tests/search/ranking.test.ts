@@ -11,13 +11,36 @@ import { rankChunks, searchOf, type RankingPlan } from '../../src/resolvers/sear
 import { rankAboveFloors } from '../../src/resolvers/search/sql/rank-above-floors.js';
 import { rankSplitCandidates } from '../../src/resolvers/search/sql/rank-split-candidates.js';
 import { selectScopeStatistics } from '../../src/resolvers/search/sql/scope-statistics.js';
-import { CreateAgentMutation, CreateTaxonomyMutation, IngestDocumentsMutation } from '../client/operations.js';
+import {
+  CreateAgentMutation,
+  CreateTaxonomyMutation,
+  IngestDocumentsMutation,
+} from '../client/operations.js';
 import { useHarness } from '../utils/harness.js';
 import { keepTermsFrom } from '../utils/search-index.js';
 
 const h = useHarness();
 
-const SYLLABLES = ['ba', 'ko', 'ri', 'mu', 'te', 'lo', 'na', 'pi', 'du', 'ge', 'fa', 'zo', 'ye', 'wi', 'hu', 'qa', 've', 'jo'];
+const SYLLABLES = [
+  'ba',
+  'ko',
+  'ri',
+  'mu',
+  'te',
+  'lo',
+  'na',
+  'pi',
+  'du',
+  'ge',
+  'fa',
+  'zo',
+  'ye',
+  'wi',
+  'hu',
+  'qa',
+  've',
+  'jo',
+];
 /** 324 made-up words, most frequent first. */
 const VOCABULARY = SYLLABLES.flatMap((a) => SYLLABLES.map((b) => `${a}${b}`));
 const word = (rank: number) => VOCABULARY[rank]!;
@@ -25,14 +48,23 @@ const word = (rank: number) => VOCABULARY[rank]!;
 /** Deterministic pseudo-random text, Zipf-like: a few words are common, most are rare. */
 function text(seed: number, words: number): string {
   let state = seed * 2_654_435_761;
-  const next = () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-  return Array.from({ length: words }, () => word(Math.floor(VOCABULARY.length * next() ** 3))).join(' ');
+  const next = () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  return Array.from({ length: words }, () =>
+    word(Math.floor(VOCABULARY.length * next() ** 3)),
+  ).join(' ');
 }
 
 async function createCorpus(documents: number) {
   const version = `rank-${Math.random().toString(36).slice(2, 8)}`;
-  const nodes = [{ key: 'a', label: 'A' }, { key: 'a1', label: 'A1', parentKey: 'a' }, { key: 'a2', label: 'A2', parentKey: 'a' }, { key: 'b', label: 'B' }];
-  const created = await h.gql(CreateTaxonomyMutation, { input: { version, name: 'Ranking', nodes } });
+  const nodes = [
+    { key: 'a', label: 'A' },
+    { key: 'a1', label: 'A1', parentKey: 'a' },
+    { key: 'a2', label: 'A2', parentKey: 'a' },
+    { key: 'b', label: 'B' },
+  ];
+  const created = await h.gql(CreateTaxonomyMutation, {
+    input: { version, name: 'Ranking', nodes },
+  });
   const nodeIds = Object.fromEntries(created.data!.createTaxonomy.nodes.map((n) => [n.key, n.id]));
   const keys = [['a1'], ['a2'], ['b'], ['a1', 'b']];
   const ingested = await h.gql(IngestDocumentsMutation, {
@@ -45,7 +77,13 @@ async function createCorpus(documents: number) {
   });
   expect(ingested.errors).toBeUndefined();
   const agent = async (scope: string[]) => {
-    const response = await h.gql(CreateAgentMutation, { input: { name: `Agent ${scope.join('+')}`, taxonomyVersion: version, taxonomyNodeIds: scope.map((k) => nodeIds[k]!) } });
+    const response = await h.gql(CreateAgentMutation, {
+      input: {
+        name: `Agent ${scope.join('+')}`,
+        taxonomyVersion: version,
+        taxonomyNodeIds: scope.map((k) => nodeIds[k]!),
+      },
+    });
     return parseGlobalId('Agent', response.data!.createAgentFromTaxonomy.id)!;
   };
   return { agent };
@@ -57,7 +95,9 @@ async function createCorpus(documents: number) {
  * definition: the scope's corpus is its nodes' corpora together).
  */
 async function referenceRanking(agentId: string, query: string) {
-  const chunks = await db().$queryRaw<Array<{ id: string; nodes: number; lexemes: Array<{ lexeme: string; tf: number }> }>>`
+  const chunks = await db().$queryRaw<
+    Array<{ id: string; nodes: number; lexemes: Array<{ lexeme: string; tf: number }> }>
+  >`
     SELECT c.id::text, x.nodes,
       (SELECT json_agg(json_build_object('lexeme', l.lexeme, 'tf', cardinality(l.positions))) FROM unnest(c.tsv) l) AS lexemes
     FROM chunks c
@@ -86,7 +126,9 @@ async function referenceRanking(agentId: string, query: string) {
     }
     return { chunkId: c.id, score, matched };
   });
-  return scores.filter((s) => s.matched).sort((a, b) => b.score - a.score || (a.chunkId < b.chunkId ? -1 : 1));
+  return scores
+    .filter((s) => s.matched)
+    .sort((a, b) => b.score - a.score || (a.chunkId < b.chunkId ? -1 : 1));
 }
 
 /** Postings of the query's terms in the scope: what scoring every match reads. */
@@ -104,11 +146,22 @@ async function rank(agentId: string, query: string, limit: number, plan: Ranking
   return rankChunks(db(), await selectScopeStatistics(db(), agentId, parsed), limit, plan);
 }
 
-function expectSameRanking(actual: Array<{ chunkId: string; score: number }>, expected: Array<{ chunkId: string; score: number }>, label: string) {
-  expect(actual.map((r) => r.score), label).toEqual(expected.map((r) => expect.closeTo(r.score, 9)));
+function expectSameRanking(
+  actual: Array<{ chunkId: string; score: number }>,
+  expected: Array<{ chunkId: string; score: number }>,
+  label: string,
+) {
+  expect(
+    actual.map((r) => r.score),
+    label,
+  ).toEqual(expected.map((r) => expect.closeTo(r.score, 9)));
   // Equal scores may come in either order, and a tie at the cut may keep either chunk.
   const last = expected.at(-1)?.score ?? 0;
-  const above = (rows: typeof actual) => rows.filter((r) => r.score > last + 1e-9).map((r) => `${r.score.toFixed(9)} ${r.chunkId}`).sort();
+  const above = (rows: typeof actual) =>
+    rows
+      .filter((r) => r.score > last + 1e-9)
+      .map((r) => `${r.score.toFixed(9)} ${r.chunkId}`)
+      .sort();
   expect(above(actual), label).toEqual(above(expected));
 }
 
@@ -117,7 +170,11 @@ describe('BM25 ranking', () => {
     // Some nodes keep their document frequencies, some count them when asked.
     await keepTermsFrom(200);
     const corpus = await createCorpus(600);
-    const scopes = { whole: await corpus.agent(['a', 'b']), subtree: await corpus.agent(['a']), leaf: await corpus.agent(['a2']) };
+    const scopes = {
+      whole: await corpus.agent(['a', 'b']),
+      subtree: await corpus.agent(['a']),
+      leaf: await corpus.agent(['a2']),
+    };
     const queries = [
       word(0),
       word(300),
@@ -132,7 +189,14 @@ describe('BM25 ranking', () => {
     for (const [scopeName, agentId] of Object.entries(scopes)) {
       for (const query of queries) {
         const reference = await referenceRanking(agentId, query);
-        for (const plan of ['postings', 'scope', 'floors', 'split', 'threshold', 'pruned'] as const) {
+        for (const plan of [
+          'postings',
+          'scope',
+          'floors',
+          'split',
+          'threshold',
+          'pruned',
+        ] as const) {
           for (const limit of [1, 5, 20]) {
             const ranking = await rank(agentId, query, limit, plan);
             const label = `${scopeName} "${query}" ${plan} top ${limit}`;
@@ -168,13 +232,15 @@ describe('BM25 ranking', () => {
     const withFirstTwo = reference.filter((r) => r.score > 0).length;
     expect(await rankAboveFloors(db(), search, floors, 10)).toBeUndefined();
     const ranked = (await rankAboveFloors(db(), search, floors, 1_000_000))!;
-    const expected = (await referenceRanking(agentId, `${word(1)} ${word(2)}`)).map((r) => r.chunkId);
+    const expected = (await referenceRanking(agentId, `${word(1)} ${word(2)}`)).map(
+      (r) => r.chunkId,
+    );
     const candidates = reference.filter((r) => expected.includes(r.chunkId));
     expect(withFirstTwo).toBeGreaterThan(candidates.length); // the third word alone does not make a candidate
     expectSameRanking(ranked, candidates.slice(0, 10), query);
   });
 
-  it('ranks the split\'s candidates exactly: its sets\' chunks and its postings above a cutoff, in the scope', async () => {
+  it("ranks the split's candidates exactly: its sets' chunks and its postings above a cutoff, in the scope", async () => {
     const corpus = await createCorpus(300);
     const agentId = await corpus.agent(['a']); // a part of the taxonomy: the scope is checked
     const query = `${word(1)} ${word(2)} ${word(40)} ${word(90)}`;
@@ -182,10 +248,18 @@ describe('BM25 ranking', () => {
     const search = searchOf(await selectScopeStatistics(db(), agentId, parseQuery(query)), 10_000);
     const none = search.terms.map(() => null);
     const matching = async (tsquery: string) =>
-      new Set((await db().$queryRaw<Array<{ id: string }>>`SELECT id::text FROM chunks WHERE tsv @@ ${tsquery}::tsquery`).map((r) => r.id));
+      new Set(
+        (
+          await db().$queryRaw<
+            Array<{ id: string }>
+          >`SELECT id::text FROM chunks WHERE tsv @@ ${tsquery}::tsquery`
+        ).map((r) => r.id),
+      );
 
     // A set alone: the scope's chunks holding both of its words, every one of them scored.
-    const [set] = await db().$queryRaw<Array<{ q: string }>>`SELECT to_tsquery('english', ${`${word(40)} & ${word(90)}`})::text AS q`;
+    const [set] = await db().$queryRaw<
+      Array<{ q: string }>
+    >`SELECT to_tsquery('english', ${`${word(40)} & ${word(90)}`})::text AS q`;
     const withSet = await matching(set!.q);
     const bySet = (await rankSplitCandidates(db(), search, set!.q, none, 1_000_000))!;
     const expectedBySet = reference.filter((r) => withSet.has(r.chunkId));
@@ -197,19 +271,50 @@ describe('BM25 ranking', () => {
     const postings = await db().$queryRaw<Array<{ chunkId: string; tf: number; dl: number }>>`
       SELECT "chunkId"::text, tf, dl FROM search_postings WHERE term = ${search.terms[0]}`;
     const inScope = new Set(reference.map((r) => r.chunkId));
-    const firstWeight = new Map(postings.filter((p) => inScope.has(p.chunkId)).map((p) => [p.chunkId, search.weights[0]! * termFrequencyWeight(p.tf, p.dl, search.averageLength)]));
-    const cut = [...firstWeight.values()].sort((a, b) => a - b)[Math.floor(firstWeight.size * 0.8)]!;
-    const byCutoff = (await rankSplitCandidates(db(), search, null, [{ weight: cut, impact: 0 }, null, null, null], 1_000_000))!;
+    const firstWeight = new Map(
+      postings
+        .filter((p) => inScope.has(p.chunkId))
+        .map((p) => [
+          p.chunkId,
+          search.weights[0]! * termFrequencyWeight(p.tf, p.dl, search.averageLength),
+        ]),
+    );
+    const cut = [...firstWeight.values()].sort((a, b) => a - b)[
+      Math.floor(firstWeight.size * 0.8)
+    ]!;
+    const byCutoff = (await rankSplitCandidates(
+      db(),
+      search,
+      null,
+      [{ weight: cut, impact: 0 }, null, null, null],
+      1_000_000,
+    ))!;
     const expectedByCutoff = reference.filter((r) => (firstWeight.get(r.chunkId) ?? 0) >= cut);
     expect(expectedByCutoff.length).toBeGreaterThan(0);
     expect(expectedByCutoff.length).toBeLessThan(firstWeight.size);
     expectSameRanking(byCutoff, expectedByCutoff, `cutoff ${cut}`);
 
     // Both: the union. Past the cap: undefined.
-    const both = (await rankSplitCandidates(db(), { ...search, limit: 10 }, set!.q, [{ weight: cut, impact: 0 }, null, null, null], 1_000_000))!;
-    const union = reference.filter((r) => withSet.has(r.chunkId) || (firstWeight.get(r.chunkId) ?? 0) >= cut);
+    const both = (await rankSplitCandidates(
+      db(),
+      { ...search, limit: 10 },
+      set!.q,
+      [{ weight: cut, impact: 0 }, null, null, null],
+      1_000_000,
+    ))!;
+    const union = reference.filter(
+      (r) => withSet.has(r.chunkId) || (firstWeight.get(r.chunkId) ?? 0) >= cut,
+    );
     expectSameRanking(both, union.slice(0, 10), 'set and cutoff');
-    expect(await rankSplitCandidates(db(), search, set!.q, [{ weight: cut, impact: 0 }, null, null, null], 3)).toBeUndefined();
+    expect(
+      await rankSplitCandidates(
+        db(),
+        search,
+        set!.q,
+        [{ weight: cut, impact: 0 }, null, null, null],
+        3,
+      ),
+    ).toBeUndefined();
   });
 
   it('honours phrases and minus words in every plan', async () => {
@@ -226,16 +331,24 @@ describe('BM25 ranking', () => {
       [`"${word(0)} ${word(0)} the ${word(0)}"`, 1],
       [`"${word(0)} the ${word(1)}"`, 0],
     ]);
-    for (const query of [...phrasePairs.keys(), `${word(0)} -${word(1)}`, `${word(0)} OR ${word(3)} -"${word(2)} ${word(3)}"`]) {
+    for (const query of [
+      ...phrasePairs.keys(),
+      `${word(0)} -${word(1)}`,
+      `${word(0)} OR ${word(3)} -"${word(2)} ${word(3)}"`,
+    ]) {
       const parsed = parseQuery(query);
       const statistics = await selectScopeStatistics(db(), agentId, parsed);
       expect(statistics.phrasePairs.length, query).toBe(phrasePairs.get(query) ?? 0);
       expect(statistics.filterIsOnePair, query).toBe(onePair.includes(query));
       const allowed = new Set(
-        (await db().$queryRaw<Array<{ id: string }>>`
-          SELECT id::text FROM chunks WHERE tsv @@ websearch_to_tsquery('english', ${parsed.filterText})`).map((r) => r.id),
+        (
+          await db().$queryRaw<Array<{ id: string }>>`
+          SELECT id::text FROM chunks WHERE tsv @@ websearch_to_tsquery('english', ${parsed.filterText})`
+        ).map((r) => r.id),
       );
-      const reference = (await referenceRanking(agentId, parsed.scoringText)).filter((r) => allowed.has(r.chunkId));
+      const reference = (await referenceRanking(agentId, parsed.scoringText)).filter((r) =>
+        allowed.has(r.chunkId),
+      );
       expect(reference.length, query).toBeGreaterThan(0);
       // 'phrase' (the chunks that hold the required phrase: its word pairs, else the GIN index) only where there is one.
       const plans = query.startsWith('"')

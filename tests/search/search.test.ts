@@ -9,9 +9,18 @@ import { collect, listen, sseClient } from '../utils/sse.js';
 
 const h = useHarness();
 
-async function createAgent(corpus: Corpus, keys: string[], retrievalConfig: Record<string, unknown> = {}) {
+async function createAgent(
+  corpus: Corpus,
+  keys: string[],
+  retrievalConfig: Record<string, unknown> = {},
+) {
   const response = await h.gql(CreateAgentMutation, {
-    input: { name: `Search ${keys.join('+')}`, taxonomyVersion: corpus.version, taxonomyNodeIds: keys.map((k) => corpus.nodeIds[k]), retrievalConfig },
+    input: {
+      name: `Search ${keys.join('+')}`,
+      taxonomyVersion: corpus.version,
+      taxonomyNodeIds: keys.map((k) => corpus.nodeIds[k]),
+      retrievalConfig,
+    },
   });
   expect(response.errors).toBeUndefined();
   return response.data!.createAgentFromTaxonomy;
@@ -39,14 +48,17 @@ describe('queryAgent', () => {
     expect(response.errors).toBeUndefined();
     const result = response.data.queryAgent;
     expect(result.hits[0].title).toBe('Gradient descent explained');
-    expect(result.hits.map((hit: any) => hit.index)).toEqual(result.hits.map((_: unknown, i: number) => i));
+    expect(result.hits.map((hit: any) => hit.index)).toEqual(
+      result.hits.map((_: unknown, i: number) => i),
+    );
     expect(result.queryTimeMs).toBeGreaterThan(0);
 
     const vacuum = (await h.gql(search, { agentId: agent.id, query: 'vacuum' })).data.queryAgent;
     // d4 (Finance) mentions vacuum too, but it is outside the agent's scope.
     expect(vacuum.hits.map((hit: any) => hit.title)).toEqual(['Vacuum and autovacuum']);
 
-    const ranked = (await h.gql(search, { agentId: agent.id, query: 'language models text' })).data.queryAgent.hits;
+    const ranked = (await h.gql(search, { agentId: agent.id, query: 'language models text' })).data
+      .queryAgent.hits;
     const scores = ranked.map((hit: any) => hit.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
   });
@@ -55,10 +67,15 @@ describe('queryAgent', () => {
     const corpus = await createCorpus(h);
     const configured = await createAgent(corpus, ['ai'], { top_k: 2 });
     const plain = await createAgent(corpus, ['ai']);
-    const run = async (agentId: string, topK?: number) => (await h.gql(search, { agentId, query: 'language', topK })).data.queryAgent;
+    const run = async (agentId: string, topK?: number) =>
+      (await h.gql(search, { agentId, query: 'language', topK })).data.queryAgent;
     const matches = await countMatching(configured.id, 'language');
     expect(matches).toBeGreaterThan(2);
-    for (const [agent, topK, hits] of [[configured, undefined, 2], [configured, 1, 1], [plain, undefined, Math.min(10, matches)]] as const) {
+    for (const [agent, topK, hits] of [
+      [configured, undefined, 2],
+      [configured, 1, 1],
+      [plain, undefined, Math.min(10, matches)],
+    ] as const) {
       const result = await run(agent.id, topK);
       expect(result.hits).toHaveLength(hits);
       expect(result).toMatchObject({ totalResults: matches, totalResultsIsEstimate: false });
@@ -68,17 +85,33 @@ describe('queryAgent', () => {
   it('answers a question in plain words: any word matches, ranked by BM25', async () => {
     const corpus = await createCorpus(h);
     const agent = await createAgent(corpus, ['tech']);
-    const result = (await h.gql(search, { agentId: agent.id, query: 'how does postgres reclaim the dead tuples left behind?' })).data.queryAgent;
+    const result = (
+      await h.gql(search, {
+        agentId: agent.id,
+        query: 'how does postgres reclaim the dead tuples left behind?',
+      })
+    ).data.queryAgent;
     expect(result.hits[0].title).toBe('Vacuum and autovacuum');
-    expect(result.totalResults).toBe(await countMatching(agent.id, 'postgr | reclaim | dead | tupl | left | behind'));
+    expect(result.totalResults).toBe(
+      await countMatching(agent.id, 'postgr | reclaim | dead | tupl | left | behind'),
+    );
   });
 
   it('honours the web search syntax: a quoted phrase must appear, a minus word must not', async () => {
     const corpus = await createCorpus(h);
     const agent = await createAgent(corpus, ['tech']);
-    const titles = async (query: string) => (await h.gql(search, { agentId: agent.id, query, topK: 20 })).data.queryAgent.hits.map((hit: any) => hit.title);
-    expect(await titles('"language models" text')).toEqual(['Transformers in practice', 'Transformers in practice', 'Transformers in practice']);
-    expect(await titles('vacuum OR gradient')).toEqual(expect.arrayContaining(['Vacuum and autovacuum', 'Gradient descent explained']));
+    const titles = async (query: string) =>
+      (await h.gql(search, { agentId: agent.id, query, topK: 20 })).data.queryAgent.hits.map(
+        (hit: any) => hit.title,
+      );
+    expect(await titles('"language models" text')).toEqual([
+      'Transformers in practice',
+      'Transformers in practice',
+      'Transformers in practice',
+    ]);
+    expect(await titles('vacuum OR gradient')).toEqual(
+      expect.arrayContaining(['Vacuum and autovacuum', 'Gradient descent explained']),
+    );
     expect(await titles('vacuum OR gradient -autovacuum')).toEqual(['Gradient descent explained']);
     expect(await titles('data -"artificial intelligence"')).not.toContain('한국어 문서');
     expect(await titles('data')).toContain('한국어 문서');
@@ -87,22 +120,42 @@ describe('queryAgent', () => {
   it('finds Korean text whatever particles follow the word', async () => {
     const corpus = await createCorpus(h);
     const agent = await createAgent(corpus, ['ai']);
-    for (const query of ['인공지능', '인공지능이', '인공지능을', '데이터', '데이터를', '데이터에서']) {
+    for (const query of [
+      '인공지능',
+      '인공지능이',
+      '인공지능을',
+      '데이터',
+      '데이터를',
+      '데이터에서',
+    ]) {
       const hits = (await h.gql(search, { agentId: agent.id, query })).data.queryAgent.hits;
-      expect(hits.map((hit: any) => hit.title), query).toEqual(['한국어 문서']);
+      expect(
+        hits.map((hit: any) => hit.title),
+        query,
+      ).toEqual(['한국어 문서']);
     }
-    expect((await h.gql(search, { agentId: agent.id, query: '보고서를' })).data.queryAgent.totalResults).toBe(0);
+    expect(
+      (await h.gql(search, { agentId: agent.id, query: '보고서를' })).data.queryAgent.totalResults,
+    ).toBe(0);
   });
 
   it('answers bad input with BAD_USER_INPUT and an unknown agent with NOT_FOUND', async () => {
     const corpus = await createCorpus(h);
     const agent = await createAgent(corpus, ['ai']);
     for (const query of ['', '   ', 'the and of', '!!!']) {
-      expect(errorCodes(await h.gql(search, { agentId: agent.id, query })), query).toEqual(['BAD_USER_INPUT']);
+      expect(errorCodes(await h.gql(search, { agentId: agent.id, query })), query).toEqual([
+        'BAD_USER_INPUT',
+      ]);
     }
-    expect(errorCodes(await h.gql(search, { agentId: agent.id, query: 'model', topK: 101 }))).toEqual(['BAD_USER_INPUT']);
-    expect(errorCodes(await h.gql(search, { agentId: agent.id, query: 'model', topK: 0 }))).toEqual(['BAD_USER_INPUT']);
-    expect(errorCodes(await h.gql(search, { agentId: corpus.nodeIds.ai, query: 'model' }))).toEqual(['NOT_FOUND']);
+    expect(
+      errorCodes(await h.gql(search, { agentId: agent.id, query: 'model', topK: 101 })),
+    ).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await h.gql(search, { agentId: agent.id, query: 'model', topK: 0 }))).toEqual(
+      ['BAD_USER_INPUT'],
+    );
+    expect(errorCodes(await h.gql(search, { agentId: corpus.nodeIds.ai, query: 'model' }))).toEqual(
+      ['NOT_FOUND'],
+    );
   });
 });
 
@@ -121,16 +174,30 @@ describe('agentQueryStream over graphql-sse', () => {
       const corpus = await createCorpus(h);
       const agent = await createAgent(corpus, ['tech']);
       const app = await h.startApp();
-      const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey, singleConnection });
+      const client = sseClient({
+        url: `${app.baseUrl}/graphql/stream`,
+        key: h.adminKey,
+        singleConnection,
+      });
       h.onCleanup(() => client.dispose());
-      const events = (await collect<any>(client, stream, { agentId: agent.id, query: 'language text', topK: 7 })).map((e) => e.data!.agentQueryStream);
-      const direct = (await h.gql(search, { agentId: agent.id, query: 'language text', topK: 7 })).data.queryAgent.hits;
-      expect(events[0]).toEqual({ __typename: 'QueryStarted', agentId: agent.id, query: 'language text' });
+      const events = (
+        await collect<any>(client, stream, { agentId: agent.id, query: 'language text', topK: 7 })
+      ).map((e) => e.data!.agentQueryStream);
+      const direct = (await h.gql(search, { agentId: agent.id, query: 'language text', topK: 7 }))
+        .data.queryAgent.hits;
+      expect(events[0]).toEqual({
+        __typename: 'QueryStarted',
+        agentId: agent.id,
+        query: 'language text',
+      });
       const hits = events.slice(1, -1);
       expect(hits.every((e) => e.__typename === 'QueryHit')).toBe(true);
       expect(hits.map((e) => e.hit.index)).toEqual(direct.map((d: any) => d.index));
       expect(hits.map((e) => e.hit.title)).toEqual(direct.map((d: any) => d.title));
-      expect(events.at(-1)).toMatchObject({ __typename: 'QueryCompleted', totalResults: await countMatching(agent.id, 'languag | text') });
+      expect(events.at(-1)).toMatchObject({
+        __typename: 'QueryCompleted',
+        totalResults: await countMatching(agent.id, 'languag | text'),
+      });
     });
   }
 
@@ -141,10 +208,18 @@ describe('agentQueryStream over graphql-sse', () => {
     const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
     h.onCleanup(() => client.dispose());
     const unknown = Buffer.from('Agent:00000000-0000-0000-0000-000000000000').toString('base64');
-    const missing = (await collect<any>(client, stream, { agentId: unknown, query: 'text' })).map((e) => e.data!.agentQueryStream);
-    expect(missing).toEqual([{ __typename: 'QueryFailed', code: 'NOT_FOUND', message: 'Agent not found' }]);
-    const stopwords = (await collect<any>(client, stream, { agentId: agent.id, query: 'the of and' })).map((e) => e.data!.agentQueryStream);
-    expect(stopwords).toEqual([{ __typename: 'QueryFailed', code: 'BAD_USER_INPUT', message: expect.any(String) }]);
+    const missing = (await collect<any>(client, stream, { agentId: unknown, query: 'text' })).map(
+      (e) => e.data!.agentQueryStream,
+    );
+    expect(missing).toEqual([
+      { __typename: 'QueryFailed', code: 'NOT_FOUND', message: 'Agent not found' },
+    ]);
+    const stopwords = (
+      await collect<any>(client, stream, { agentId: agent.id, query: 'the of and' })
+    ).map((e) => e.data!.agentQueryStream);
+    expect(stopwords).toEqual([
+      { __typename: 'QueryFailed', code: 'BAD_USER_INPUT', message: expect.any(String) },
+    ]);
   });
 
   it('is authorised like a query', async () => {
@@ -155,8 +230,10 @@ describe('agentQueryStream over graphql-sse', () => {
   });
 });
 
-const agentUpdated = 'subscription($id: ID!) { agentUpdated(id: $id) { id name scopeDescription } }';
-const update = 'mutation($id: ID!, $name: String!) { updateAgent(id: $id, input: { name: $name }) { id } }';
+const agentUpdated =
+  'subscription($id: ID!) { agentUpdated(id: $id) { id name scopeDescription } }';
+const update =
+  'mutation($id: ID!, $name: String!) { updateAgent(id: $id, input: { name: $name }) { id } }';
 
 for (const kind of ['in-process', 'redis'] as PubSubKind[]) {
   describe.skipIf(kind === 'redis' && !redisAvailable)(`agentUpdated (${kind} pub/sub)`, () => {
@@ -198,7 +275,9 @@ for (const kind of ['in-process', 'redis'] as PubSubKind[]) {
       expect(names[0]).toBe(agent.name);
       expect(names.at(-1)).toBe('Renamed twice');
       const order = [agent.name, 'Renamed once', 'Renamed twice'];
-      expect(names.map((name) => order.indexOf(name))).toEqual([...names.map((name) => order.indexOf(name))].sort());
+      expect(names.map((name) => order.indexOf(name))).toEqual(
+        [...names.map((name) => order.indexOf(name))].sort(),
+      );
     });
 
     it('ends without an error when the agent is gone by the time a change is read', async () => {
@@ -220,7 +299,9 @@ for (const kind of ['in-process', 'redis'] as PubSubKind[]) {
       await db().agent.delete({ where: { id: agentId } });
       await app.pubsub.publish('agentUpdated', agentId, { agentId, deleted: false });
       await done;
-      expect(results.map((r) => r.data?.agentUpdated?.name ?? r.errors?.[0]?.extensions?.code)).toEqual([agent.name]);
+      expect(
+        results.map((r) => r.data?.agentUpdated?.name ?? r.errors?.[0]?.extensions?.code),
+      ).toEqual([agent.name]);
     });
 
     it('answers an unknown agent with NOT_FOUND', async () => {

@@ -14,7 +14,13 @@ import { waitFor } from '../utils/wait.js';
 const h = useHarness();
 const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 const deliveryOf = (taskId: string, statuses: string[]) =>
-  db().task.findFirst({ where: { type: 'webhook_delivery', payload: { path: ['taskId'], equals: rowId(taskId) }, status: { in: statuses as never } } });
+  db().task.findFirst({
+    where: {
+      type: 'webhook_delivery',
+      payload: { path: ['taskId'], equals: rowId(taskId) },
+      status: { in: statuses as never },
+    },
+  });
 afterEach(async () => {
   await h.stopWorkers();
   h.webhooks.allowPrivateTargets = true;
@@ -43,19 +49,29 @@ async function receiver(statuses: number[]) {
 
 async function agent() {
   const corpus = await createCorpus(h);
-  return (await h.gql(CreateAgentMutation, { input: { name: 'Hooked', taxonomyVersion: corpus.version, taxonomyNodeIds: [corpus.nodeIds.ml] } })).data!
-    .createAgentFromTaxonomy;
+  return (
+    await h.gql(CreateAgentMutation, {
+      input: {
+        name: 'Hooked',
+        taxonomyVersion: corpus.version,
+        taxonomyNodeIds: [corpus.nodeIds.ml],
+      },
+    })
+  ).data!.createAgentFromTaxonomy;
 }
 
-const refresh = 'mutation($input: RefreshCoverageInput!) { refreshCoverage(input: $input) { task { id } } }';
-const deliveries = 'query($id: ID!) { task(id: $id) { status webhookDeliveries { attempt statusCode succeeded error } } }';
+const refresh =
+  'mutation($input: RefreshCoverageInput!) { refreshCoverage(input: $input) { task { id } } }';
+const deliveries =
+  'query($id: ID!) { task(id: $id) { status webhookDeliveries { attempt statusCode succeeded error } } }';
 
 describe('webhooks', () => {
   it('delivers a signed outcome, retrying after a 503, and records every attempt', async () => {
     const hook = await receiver([503, 200]);
     const subject = await agent();
     const app = await h.startApp();
-    const taskId = (await h.gql(refresh, { input: { agentId: subject.id, webhookUrl: hook.url } })).data.refreshCoverage.task.id;
+    const taskId = (await h.gql(refresh, { input: { agentId: subject.id, webhookUrl: hook.url } }))
+      .data.refreshCoverage.task.id;
     await h.startWorker(app.pubsub);
     const task = await waitFor(async () => {
       const t = (await h.gql(deliveries, { id: taskId })).data.task;
@@ -70,19 +86,38 @@ describe('webhooks', () => {
     const [first, second] = hook.received;
     // Standard Webhooks: the same message id on a retry; a signature the library verifies.
     expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
-    const verified = new Webhook(DEVELOPMENT_WEBHOOK_SECRET).verify(second!.body, second!.headers as Record<string, string>) as Record<string, unknown>;
-    expect(verified).toMatchObject({ taskId, agentId: subject.id, topicId: null, status: 'COMPLETED', error: null, result: { overallCoverage: 100 } });
+    const verified = new Webhook(DEVELOPMENT_WEBHOOK_SECRET).verify(
+      second!.body,
+      second!.headers as Record<string, string>,
+    ) as Record<string, unknown>;
+    expect(verified).toMatchObject({
+      taskId,
+      agentId: subject.id,
+      topicId: null,
+      status: 'COMPLETED',
+      error: null,
+      result: { overallCoverage: 100 },
+    });
     expect(typeof verified.completedAt).toBe('string');
-    expect(() => new Webhook(`whsec_${Buffer.from('some other secret!!').toString('base64')}`).verify(second!.body, second!.headers as Record<string, string>)).toThrow();
+    expect(() =>
+      new Webhook(`whsec_${Buffer.from('some other secret!!').toString('base64')}`).verify(
+        second!.body,
+        second!.headers as Record<string, string>,
+      ),
+    ).toThrow();
   });
 
   it('stops after 3 retries, and never holds up the task', async () => {
     const hook = await receiver([500, 500, 500, 500, 500]);
     const subject = await agent();
     const app = await h.startApp();
-    const taskId = (await h.gql(refresh, { input: { agentId: subject.id, webhookUrl: hook.url } })).data.refreshCoverage.task.id;
+    const taskId = (await h.gql(refresh, { input: { agentId: subject.id, webhookUrl: hook.url } }))
+      .data.refreshCoverage.task.id;
     await h.startWorker(app.pubsub);
-    const delivery = await waitFor(() => deliveryOf(taskId, ['DEAD', 'COMPLETED']), 'the delivery to give up');
+    const delivery = await waitFor(
+      () => deliveryOf(taskId, ['DEAD', 'COMPLETED']),
+      'the delivery to give up',
+    );
     expect(delivery.status).toBe('DEAD');
     expect(hook.received).toHaveLength(4);
     const task = (await h.gql(deliveries, { id: taskId })).data.task;
@@ -94,22 +129,42 @@ describe('webhooks', () => {
     const hook = await receiver([200]);
     const subject = await agent();
     h.webhooks.allowPrivateTargets = false;
-    for (const url of [hook.url, hook.url.replace('http:', 'https:'), 'https://localhost/hook', 'https://[::1]/x', 'https://169.254.169.254/latest', 'ftp://example.com/x']) {
+    for (const url of [
+      hook.url,
+      hook.url.replace('http:', 'https:'),
+      'https://localhost/hook',
+      'https://[::1]/x',
+      'https://169.254.169.254/latest',
+      'ftp://example.com/x',
+    ]) {
       const response = await h.gql(refresh, { input: { agentId: subject.id, webhookUrl: url } });
       expect(errorCodes(response), url).toEqual(['BAD_USER_INPUT']);
     }
-    expect(await db().task.count({ where: { agentId: rowId(subject.id), webhookUrl: { not: null } } })).toBe(0);
+    expect(
+      await db().task.count({ where: { agentId: rowId(subject.id), webhookUrl: { not: null } } }),
+    ).toBe(0);
 
     // Accepted while allowed, refused when delivered under the production policy.
     h.webhooks.allowPrivateTargets = true;
     const app = await h.startApp();
-    const taskId = (await h.gql(refresh, { input: { agentId: subject.id, webhookUrl: hook.url } })).data.refreshCoverage.task.id;
+    const taskId = (await h.gql(refresh, { input: { agentId: subject.id, webhookUrl: hook.url } }))
+      .data.refreshCoverage.task.id;
     h.webhooks.allowPrivateTargets = false;
     await h.startWorker(app.pubsub);
-    const delivery = await waitFor(() => deliveryOf(taskId, ['FAILED', 'DEAD', 'COMPLETED']), 'the refusal');
+    const delivery = await waitFor(
+      () => deliveryOf(taskId, ['FAILED', 'DEAD', 'COMPLETED']),
+      'the refusal',
+    );
     expect(delivery.status).toBe('FAILED');
     const task = (await h.gql(deliveries, { id: taskId })).data.task;
-    expect(task.webhookDeliveries).toEqual([{ attempt: 1, statusCode: null, succeeded: false, error: expect.stringMatching(/^refused: /) }]);
+    expect(task.webhookDeliveries).toEqual([
+      {
+        attempt: 1,
+        statusCode: null,
+        succeeded: false,
+        error: expect.stringMatching(/^refused: /),
+      },
+    ]);
     expect(hook.received).toHaveLength(0);
   });
 });

@@ -9,7 +9,9 @@ const h = useHarness();
 
 describe('taxonomy', () => {
   it('creates a versioned tree with labels paths and parents, parents first', async () => {
-    const response = await h.gql(CreateTaxonomyMutation, { input: { version: '1.0.0', name: 'Main', nodes: [...TAXONOMY_NODES].reverse() } });
+    const response = await h.gql(CreateTaxonomyMutation, {
+      input: { version: '1.0.0', name: 'Main', nodes: [...TAXONOMY_NODES].reverse() },
+    });
     expect(response.errors).toBeUndefined();
     const nodes = response.data!.createTaxonomy.nodes;
     const byKey = Object.fromEntries(nodes.map((n) => [n.key, n]));
@@ -20,7 +22,10 @@ describe('taxonomy', () => {
     expect(order.indexOf('tech')).toBeLessThan(order.indexOf('ai'));
     expect(order.indexOf('ai')).toBeLessThan(order.indexOf('ml'));
 
-    const fetched = await h.gql('query($v: String!) { taxonomy(version: $v) { version name nodes { key } } }', { v: '1.0.0' });
+    const fetched = await h.gql(
+      'query($v: String!) { taxonomy(version: $v) { version name nodes { key } } }',
+      { v: '1.0.0' },
+    );
     expect(fetched.data.taxonomy).toMatchObject({ version: '1.0.0', name: 'Main' });
     expect(fetched.data.taxonomy.nodes).toHaveLength(TAXONOMY_NODES.length);
     expect((await h.gql('{ taxonomy(version: "9.9.9") { id } }')).data.taxonomy).toBeNull();
@@ -39,11 +44,26 @@ describe('taxonomy', () => {
     expect(errorCodes(unknownParent)).toEqual(['BAD_USER_INPUT']);
     expect(unknownParent.errors![0]!.message).toContain('nope');
     const duplicate = await h.gql(CreateTaxonomyMutation, {
-      input: { version: 'bad-2', name: 'x', nodes: [{ key: 'a', label: 'A' }, { key: 'a', label: 'B' }] },
+      input: {
+        version: 'bad-2',
+        name: 'x',
+        nodes: [
+          { key: 'a', label: 'A' },
+          { key: 'a', label: 'B' },
+        ],
+      },
     });
     expect(errorCodes(duplicate)).toEqual(['BAD_USER_INPUT']);
     const cycle = await h.gql(CreateTaxonomyMutation, {
-      input: { version: 'bad-3', name: 'x', nodes: [{ key: 'r', label: 'R' }, { key: 'a', label: 'A', parentKey: 'b' }, { key: 'b', label: 'B', parentKey: 'a' }] },
+      input: {
+        version: 'bad-3',
+        name: 'x',
+        nodes: [
+          { key: 'r', label: 'R' },
+          { key: 'a', label: 'A', parentKey: 'b' },
+          { key: 'b', label: 'B', parentKey: 'a' },
+        ],
+      },
     });
     expect(errorCodes(cycle)).toEqual(['BAD_USER_INPUT']);
     expect(await db().taxonomy.count({ where: { version: { startsWith: 'bad-' } } })).toBe(0);
@@ -53,7 +73,10 @@ describe('taxonomy', () => {
 describe('ingestDocuments', () => {
   it('stores documents, their nodes and searchable chunks', async () => {
     const corpus = await createCorpus(h);
-    const docs = await db().document.findMany({ where: { taxonomy: { version: corpus.version } }, include: { nodes: true, chunks: true } });
+    const docs = await db().document.findMany({
+      where: { taxonomy: { version: corpus.version } },
+      include: { nodes: true, chunks: true },
+    });
     expect(docs).toHaveLength(DOCUMENTS.length);
     const long = docs.find((d) => d.source === 'd5')!;
     expect(long.chunks.length).toBeGreaterThan(1);
@@ -62,8 +85,14 @@ describe('ingestDocuments', () => {
     // Paragraph-aware: no chunk starts mid-sentence.
     for (const chunk of long.chunks) expect(chunk.content).toMatch(/^[A-Z]/);
     const both = docs.find((d) => d.source === 'd2')!;
-    expect(both.nodes.map((n) => n.nodeId).sort()).toEqual([corpus.nodeIds.ml, corpus.nodeIds.nlp].map((g) => Buffer.from(g!, 'base64').toString().split(':')[1]).sort());
-    const [{ indexed }] = await db().$queryRaw<[{ indexed: bigint }]>`SELECT count(*) AS indexed FROM chunks WHERE tsv IS NOT NULL`;
+    expect(both.nodes.map((n) => n.nodeId).sort()).toEqual(
+      [corpus.nodeIds.ml, corpus.nodeIds.nlp]
+        .map((g) => Buffer.from(g!, 'base64').toString().split(':')[1])
+        .sort(),
+    );
+    const [{ indexed }] = await db().$queryRaw<
+      [{ indexed: bigint }]
+    >`SELECT count(*) AS indexed FROM chunks WHERE tsv IS NOT NULL`;
     expect(Number(indexed)).toBe(docs.reduce((s, d) => s + d.chunks.length, 0));
     const korean = docs.find((d) => d.source === 'd6')!;
     expect(korean.content).toContain('인공지능은');
@@ -81,11 +110,21 @@ describe('ingestDocuments', () => {
       ],
     });
     expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
-    const malformed = await h.gql(IngestDocumentsMutation, { taxonomyVersion: a.version, documents: [{ title: 't', content: 'c', taxonomyNodeIds: ['garbage'] }] });
+    const malformed = await h.gql(IngestDocumentsMutation, {
+      taxonomyVersion: a.version,
+      documents: [{ title: 't', content: 'c', taxonomyNodeIds: ['garbage'] }],
+    });
     expect(errorCodes(malformed)).toEqual(['BAD_USER_INPUT']);
     expect(malformed.errors![0]!.message).toContain('garbage');
     expect(await db().document.count()).toBe(before);
-    expect(errorCodes(await h.gql(IngestDocumentsMutation, { taxonomyVersion: 'nope', documents: [{ title: 't', content: 'c', taxonomyNodeIds: [a.nodeIds.ml] }] }))).toEqual(['NOT_FOUND']);
+    expect(
+      errorCodes(
+        await h.gql(IngestDocumentsMutation, {
+          taxonomyVersion: 'nope',
+          documents: [{ title: 't', content: 'c', taxonomyNodeIds: [a.nodeIds.ml] }],
+        }),
+      ),
+    ).toEqual(['NOT_FOUND']);
   });
 
   it('ingests 10,000 documents in one call', async () => {
@@ -95,9 +134,15 @@ describe('ingestDocuments', () => {
       content: `Bulk document number ${i} about ${i % 2 ? 'vectors' : 'indexes'}.`,
       taxonomyNodeIds: [i % 3 ? corpus.nodeIds.pg : corpus.nodeIds.ml],
     }));
-    const response = await h.gql(IngestDocumentsMutation, { taxonomyVersion: corpus.version, documents });
+    const response = await h.gql(IngestDocumentsMutation, {
+      taxonomyVersion: corpus.version,
+      documents,
+    });
     expect(response.errors).toBeUndefined();
-    expect(response.data!.ingestDocuments).toMatchObject({ documentCount: 10_000, chunkCount: 10_000 });
+    expect(response.data!.ingestDocuments).toMatchObject({
+      documentCount: 10_000,
+      chunkCount: 10_000,
+    });
     expect(new Set(response.data!.ingestDocuments.documentIds).size).toBe(10_000);
     expect(await db().document.count({ where: { title: { startsWith: 'Bulk ' } } })).toBe(10_000);
   });

@@ -50,7 +50,8 @@ export function apolloUnderTest(client: ApolloClient): ClientUnderTest {
     subscribe(document, variables, onResult) {
       return new Promise((resolve, reject) => {
         client.subscribe({ query: gql(document), variables, fetchPolicy: 'no-cache' }).subscribe({
-          next: (result) => onResult({ data: result.data, errors: result.error ? [result.error] : undefined }),
+          next: (result) =>
+            onResult({ data: result.data, errors: result.error ? [result.error] : undefined }),
           error: reject,
           complete: resolve,
         });
@@ -60,8 +61,14 @@ export function apolloUnderTest(client: ApolloClient): ClientUnderTest {
 }
 
 /** graphql-sse's own client: every operation (mutations too) over the event stream. */
-export function graphqlSseUnderTest(client: import('graphql-sse').Client<boolean>): ClientUnderTest {
-  const run = (query: string, variables: Record<string, unknown>, onResult: (result: any) => void) =>
+export function graphqlSseUnderTest(
+  client: import('graphql-sse').Client<boolean>,
+): ClientUnderTest {
+  const run = (
+    query: string,
+    variables: Record<string, unknown>,
+    onResult: (result: any) => void,
+  ) =>
     new Promise<void>((resolve, reject) => {
       client.subscribe({ query, variables }, { next: onResult, error: reject, complete: resolve });
     });

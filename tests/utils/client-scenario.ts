@@ -11,8 +11,15 @@ import { waitFor } from './wait.js';
 
 /** A GraphQL client as the tests drive it; `subscribe` resolves with every result once the server completes. */
 export interface ClientUnderTest {
-  request(document: string, variables?: Record<string, unknown>): Promise<{ data?: any; errors?: readonly unknown[] }>;
-  subscribe(document: string, variables: Record<string, unknown>, onResult: (result: { data?: any; errors?: readonly any[] }) => void): Promise<void>;
+  request(
+    document: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{ data?: any; errors?: readonly unknown[] }>;
+  subscribe(
+    document: string,
+    variables: Record<string, unknown>,
+    onResult: (result: { data?: any; errors?: readonly any[] }) => void,
+  ): Promise<void>;
 }
 
 const CREATE_AGENT = `mutation($input: CreateAgentInput!) { createAgentFromTaxonomy(input: $input) { id name } }`;
@@ -29,9 +36,17 @@ function data(result: { data?: any; errors?: readonly unknown[] }) {
 }
 
 /** Follows a background task from PENDING to COMPLETED and streams a query, through `client`. */
-export async function followTaskAndStreamQuery(h: Harness, app: TestApp, client: ClientUnderTest): Promise<void> {
+export async function followTaskAndStreamQuery(
+  h: Harness,
+  app: TestApp,
+  client: ClientUnderTest,
+): Promise<void> {
   const corpus = await createCorpus(h);
-  const input = { name: 'Client agent', taxonomyVersion: corpus.version, taxonomyNodeIds: [corpus.nodeIds.ai, corpus.nodeIds.tech] };
+  const input = {
+    name: 'Client agent',
+    taxonomyVersion: corpus.version,
+    taxonomyNodeIds: [corpus.nodeIds.ai, corpus.nodeIds.tech],
+  };
   const agent = data(await client.request(CREATE_AGENT, { input })).createAgentFromTaxonomy;
   expect(await db().agent.count({ where: { id: parseGlobalId('Agent', agent.id)! } })).toBe(1);
   // No worker yet: the task waits, so its first event is PENDING.
@@ -39,7 +54,9 @@ export async function followTaskAndStreamQuery(h: Harness, app: TestApp, client:
   const task = data(await client.request(REFRESH, { agentId: agent.id })).refreshCoverage.task;
   expect(task.status).toBe('PENDING');
   const events: any[] = [];
-  const followed = client.subscribe(PROGRESS, { taskId: task.id }, (result) => events.push(data(result).taskProgress));
+  const followed = client.subscribe(PROGRESS, { taskId: task.id }, (result) =>
+    events.push(data(result).taskProgress),
+  );
   await waitFor(async () => events.length > 0, 'the first taskProgress event');
   await h.startWorker(app.pubsub);
   await followed;
@@ -50,21 +67,35 @@ export async function followTaskAndStreamQuery(h: Harness, app: TestApp, client:
   expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
   expect(new Set(sequences).size).toBe(sequences.length);
   expect(events.every((event) => event.task.id === task.id)).toBe(true);
-  const stored = await db().task.findUniqueOrThrow({ where: { id: parseGlobalId('Task', task.id)! } });
+  const stored = await db().task.findUniqueOrThrow({
+    where: { id: parseGlobalId('Task', task.id)! },
+  });
   expect(stored.status).toBe('COMPLETED');
-  expect(data(await client.request(TASK, { id: task.id })).task).toMatchObject({ id: task.id, status: 'COMPLETED', progressPercent: 100 });
+  expect(data(await client.request(TASK, { id: task.id })).task).toMatchObject({
+    id: task.id,
+    status: 'COMPLETED',
+    progressPercent: 100,
+  });
   await streamsQuery(client, agent.id);
 }
 
 async function streamsQuery(client: ClientUnderTest, agentId: string): Promise<void> {
   const query = 'gradient descent learning';
-  const { hits: ranked, totalResults } = data(await client.request(SEARCH, { agentId, query })).queryAgent;
+  const { hits: ranked, totalResults } = data(
+    await client.request(SEARCH, { agentId, query }),
+  ).queryAgent;
   expect(ranked.length).toBeGreaterThan(0);
   const streamed: any[] = [];
-  await client.subscribe(STREAM, { agentId, query }, (result) => streamed.push(data(result).agentQueryStream));
+  await client.subscribe(STREAM, { agentId, query }, (result) =>
+    streamed.push(data(result).agentQueryStream),
+  );
   expect(streamed[0]).toEqual({ __typename: 'QueryStarted', query });
-  const hits = streamed.filter((event) => event.__typename === 'QueryHit').map((event) => event.hit);
-  expect(hits.map((hit) => hit.chunkId)).toEqual(ranked.map((hit: { chunkId: string }) => hit.chunkId));
+  const hits = streamed
+    .filter((event) => event.__typename === 'QueryHit')
+    .map((event) => event.hit);
+  expect(hits.map((hit) => hit.chunkId)).toEqual(
+    ranked.map((hit: { chunkId: string }) => hit.chunkId),
+  );
   expect(hits.map((hit) => hit.index)).toEqual(hits.map((_, index) => index));
   expect(streamed.at(-1)).toEqual({ __typename: 'QueryCompleted', totalResults });
   expect(totalResults).toBeGreaterThanOrEqual(hits.length);

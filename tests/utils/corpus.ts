@@ -24,12 +24,38 @@ const longNlp = [
   .join('\n\n');
 
 export const DOCUMENTS = [
-  { key: 'd1', title: 'Gradient descent explained', nodes: ['ml'], content: 'Gradient descent minimises a loss function by stepping against the gradient.\n\nLearning rates that are too large make training diverge.' },
-  { key: 'd2', title: 'Embeddings for search', nodes: ['ml', 'nlp'], content: 'Dense vector embeddings map sentences into a space where similar meanings are close.' },
-  { key: 'd3', title: 'Vacuum and autovacuum', nodes: ['pg'], content: 'PostgreSQL reclaims dead tuples with vacuum. Autovacuum runs it in the background.' },
-  { key: 'd4', title: 'Interest rates', nodes: ['fin'], content: 'Central banks raise interest rates to cool inflation. Vacuum cleaners are unrelated.' },
+  {
+    key: 'd1',
+    title: 'Gradient descent explained',
+    nodes: ['ml'],
+    content:
+      'Gradient descent minimises a loss function by stepping against the gradient.\n\nLearning rates that are too large make training diverge.',
+  },
+  {
+    key: 'd2',
+    title: 'Embeddings for search',
+    nodes: ['ml', 'nlp'],
+    content: 'Dense vector embeddings map sentences into a space where similar meanings are close.',
+  },
+  {
+    key: 'd3',
+    title: 'Vacuum and autovacuum',
+    nodes: ['pg'],
+    content: 'PostgreSQL reclaims dead tuples with vacuum. Autovacuum runs it in the background.',
+  },
+  {
+    key: 'd4',
+    title: 'Interest rates',
+    nodes: ['fin'],
+    content: 'Central banks raise interest rates to cool inflation. Vacuum cleaners are unrelated.',
+  },
   { key: 'd5', title: 'Transformers in practice', nodes: ['nlp'], content: longNlp },
-  { key: 'd6', title: '한국어 문서', nodes: ['ai'], content: '인공지능은 데이터에서 배운다. Artificial intelligence learns from data.' },
+  {
+    key: 'd6',
+    title: '한국어 문서',
+    nodes: ['ai'],
+    content: '인공지능은 데이터에서 배운다. Artificial intelligence learns from data.',
+  },
 ];
 
 export interface Corpus {
@@ -38,15 +64,27 @@ export interface Corpus {
   chunkCounts: Record<string, number>;
 }
 
-export async function createCorpus(h: Harness, version = `v-${Math.random().toString(36).slice(2, 8)}`): Promise<Corpus> {
-  const created = await h.gql(CreateTaxonomyMutation, { input: { version, name: 'Test taxonomy', nodes: TAXONOMY_NODES } });
+export async function createCorpus(
+  h: Harness,
+  version = `v-${Math.random().toString(36).slice(2, 8)}`,
+): Promise<Corpus> {
+  const created = await h.gql(CreateTaxonomyMutation, {
+    input: { version, name: 'Test taxonomy', nodes: TAXONOMY_NODES },
+  });
   expect(created.errors).toBeUndefined();
   const nodeIds = Object.fromEntries(created.data!.createTaxonomy.nodes.map((n) => [n.key, n.id]));
   const chunkCounts: Record<string, number> = {};
   for (const doc of DOCUMENTS) {
     const ingested = await h.gql(IngestDocumentsMutation, {
       taxonomyVersion: version,
-      documents: [{ title: doc.title, content: doc.content, taxonomyNodeIds: doc.nodes.map((k) => nodeIds[k]!), source: doc.key }],
+      documents: [
+        {
+          title: doc.title,
+          content: doc.content,
+          taxonomyNodeIds: doc.nodes.map((k) => nodeIds[k]!),
+          source: doc.key,
+        },
+      ],
     });
     expect(ingested.errors).toBeUndefined();
     chunkCounts[doc.key] = ingested.data!.ingestDocuments.chunkCount;
@@ -61,7 +99,12 @@ export function subtreeKeys(key: string): string[] {
 }
 
 /** The coverage the issue defines, computed from the fixture alone. */
-export function expectedCoverage(corpus: Corpus, scopeKeys: string[], target = 1, gapThreshold = 50) {
+export function expectedCoverage(
+  corpus: Corpus,
+  scopeKeys: string[],
+  target = 1,
+  gapThreshold = 50,
+) {
   const docsUnder = (key: string) => {
     const keys = new Set(subtreeKeys(key));
     return DOCUMENTS.filter((d) => d.nodes.some((n) => keys.has(n)));
@@ -69,12 +112,18 @@ export function expectedCoverage(corpus: Corpus, scopeKeys: string[], target = 1
   const nodes = scopeKeys.map((key) => {
     const docs = docsUnder(key);
     const coverage = Math.round(Math.min(100, (100 * docs.length) / target) * 100) / 100;
-    return { key, documentCount: docs.length, chunkCount: docs.reduce((s, d) => s + corpus.chunkCounts[d.key]!, 0), coverage };
+    return {
+      key,
+      documentCount: docs.length,
+      chunkCount: docs.reduce((s, d) => s + corpus.chunkCounts[d.key]!, 0),
+      coverage,
+    };
   });
   const all = new Set(scopeKeys.flatMap((key) => docsUnder(key).map((d) => d.key)));
   return {
     nodes,
-    overallCoverage: Math.round((nodes.reduce((s, n) => s + n.coverage, 0) / nodes.length) * 100) / 100,
+    overallCoverage:
+      Math.round((nodes.reduce((s, n) => s + n.coverage, 0) / nodes.length) * 100) / 100,
     totalDocuments: all.size,
     totalChunks: [...all].reduce((s, k) => s + corpus.chunkCounts[k]!, 0),
     gaps: nodes.filter((n) => n.coverage < gapThreshold).map((n) => n.key),

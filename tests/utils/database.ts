@@ -58,7 +58,8 @@ export async function prepareTemplateDatabase(adminUrl: string): Promise<string>
       const hourAgo = Math.floor(Date.now() / 1000) - 3600;
       for (const { datname } of stale.rows) {
         const created = Number(datname.slice(TEST_PREFIX.length).split('_')[0]);
-        if (created < hourAgo) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => {});
+        if (created < hourAgo)
+          await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`).catch(() => {});
       }
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtext($1))', [name]);
@@ -73,12 +74,20 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(adminUrl: string, template: string): Promise<TestDatabase> {
+export async function createTestDatabase(
+  adminUrl: string,
+  template: string,
+): Promise<TestDatabase> {
   const name = `${TEST_PREFIX}${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
-  await withClient(adminUrl, (client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+  await withClient(adminUrl, (client) =>
+    client.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`),
+  );
   return {
     name,
     url: databaseUrl(adminUrl, name),
-    drop: () => withClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {}),
+    drop: () =>
+      withClient(adminUrl, (client) =>
+        client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
+      ).then(() => {}),
   };
 }

@@ -24,14 +24,23 @@ export async function graphql<TData = any, TVariables = Record<string, unknown>>
   options: RequestOptions,
 ): Promise<GraphQLResponse<TData>> {
   const query = typeof document === 'string' ? document : print(document);
-  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...options.headers };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/graphql-response+json',
+    ...options.headers,
+  };
   if (options.key) headers.authorization = `Bearer ${options.key}`;
   const response = await fetch(
-    new Request(options.url ?? 'http://test.local/graphql', { method: 'POST', headers, body: JSON.stringify({ query, variables }) }),
+    new Request(options.url ?? 'http://test.local/graphql', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables }),
+    }),
   );
   const body = (await response.json()) as { data?: TData; errors?: GraphQLFormattedError[] };
   return { status: response.status, ...body };
 }
 
 /** The `extensions.code` of each error, for assertions. */
-export const errorCodes = (response: GraphQLResponse<unknown>) => (response.errors ?? []).map((e) => e.extensions?.code);
+export const errorCodes = (response: GraphQLResponse<unknown>) =>
+  (response.errors ?? []).map((e) => e.extensions?.code);

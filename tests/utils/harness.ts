@@ -8,9 +8,19 @@ import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { createApp, type App } from '../../src/http/app.js';
 import { DEVELOPMENT_WEBHOOK_SECRET, type TaskEngineConfig } from '../../src/platform/config.js';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
-import { createInProcessPubSub, createRedisPubSub, type PubSub } from '../../src/platform/pubsub.js';
+import {
+  createInProcessPubSub,
+  createRedisPubSub,
+  type PubSub,
+} from '../../src/platform/pubsub.js';
 import type { WebhookSettings } from '../../src/resolvers/tasks/webhooks.js';
-import { closeTopicSettings, createTopicSettings, LOCAL_REPORTS, type TopicSettings, type TopicSettingsOptions } from '../../src/resolvers/topics/settings.js';
+import {
+  closeTopicSettings,
+  createTopicSettings,
+  LOCAL_REPORTS,
+  type TopicSettings,
+  type TopicSettingsOptions,
+} from '../../src/resolvers/topics/settings.js';
 import { startServiceWorker, taskFinishedStep } from '../../src/workers/index.js';
 import type { WorkerMetrics } from '../../src/workers/metrics.js';
 import { serviceTaskRegistry } from '../../src/workers/tasks/index.js';
@@ -57,11 +67,18 @@ export interface Harness {
   readonly registry: TaskRegistry;
   startApp(options?: StartAppOptions): Promise<TestApp>;
   /** A GraphQL request through the first app, as the admin unless `key` says otherwise. */
-  gql<TData = any>(query: string | import('@graphql-typed-document-node/core').TypedDocumentNode<TData, any>, variables?: Record<string, unknown>, key?: string | null): Promise<GraphQLResponse<TData>>;
+  gql<TData = any>(
+    query: string | import('@graphql-typed-document-node/core').TypedDocumentNode<TData, any>,
+    variables?: Record<string, unknown>,
+    key?: string | null,
+  ): Promise<GraphQLResponse<TData>>;
   /** Every SQL statement Prisma sent in this file, in order (clear it to start counting). */
   readonly queryLog: string[];
   /** A worker as production starts it (src/workers/index.ts), with the test task types and fast timings (lease 2 s, poll 100 ms). */
-  startWorker(pubsub: PubSub, overrides?: Partial<TaskEngineConfig> & { metrics?: WorkerMetrics }): Promise<RunningWorker>;
+  startWorker(
+    pubsub: PubSub,
+    overrides?: Partial<TaskEngineConfig> & { metrics?: WorkerMetrics },
+  ): Promise<RunningWorker>;
   /** Stops every worker started so far (tests that must own the queue call it in afterEach). */
   stopWorkers(): Promise<void>;
   /** Registers something to close at the end of the file. */
@@ -69,7 +86,9 @@ export interface Harness {
 }
 
 function tcpHandles(): number {
-  return process.getActiveResourcesInfo().filter((name) => name === 'TCPServerWrap' || name === 'TCPSocketWrap').length;
+  return process
+    .getActiveResourcesInfo()
+    .filter((name) => name === 'TCPServerWrap' || name === 'TCPSocketWrap').length;
 }
 
 export const redisAvailable = Boolean(inject('redisUrl'));
@@ -79,7 +98,11 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
   const kind = options.pubsub ?? 'in-process';
   if (kind === 'redis' && !harness.redisUrl) throw new Error('REDIS_URL is not set');
   const pubsub =
-    typeof kind === 'object' ? kind : kind === 'redis' ? createRedisPubSub(harness.redisUrl!, harness.pubsubPrefix) : createInProcessPubSub(harness.pubsubPrefix);
+    typeof kind === 'object'
+      ? kind
+      : kind === 'redis'
+        ? createRedisPubSub(harness.redisUrl!, harness.pubsubPrefix)
+        : createInProcessPubSub(harness.pubsubPrefix);
   const app = createApp({
     adminApiKey: harness.adminKey,
     pubsub,
@@ -117,7 +140,11 @@ export function useHarness(): Harness {
   let baselineHandles = 0;
   const cleanups: Array<() => Promise<void> | void> = [];
   const workers: RunningWorker[] = [];
-  const webhooks: WebhookSettings = { secret: DEVELOPMENT_WEBHOOK_SECRET, allowPrivateTargets: true, timeoutMs: 2_000 };
+  const webhooks: WebhookSettings = {
+    secret: DEVELOPMENT_WEBHOOK_SECRET,
+    allowPrivateTargets: true,
+    timeoutMs: 2_000,
+  };
   // Filled in beforeAll; apps and workers keep this object, so configureTopics reaches them all.
   const topicSettings = {} as TopicSettings;
   const harness: Harness & { databaseUrl: string } = {
@@ -142,15 +169,27 @@ export function useHarness(): Harness {
       firstApp ??= testApp;
       return testApp;
     },
-    async startWorker(pubsub: PubSub, { metrics, ...overrides }: Partial<TaskEngineConfig> & { metrics?: WorkerMetrics } = {}) {
-      const worker = await startServiceWorker({ tasks: { ...FAST_TASK_ENGINE, ...overrides }, pubsub, registry: harness.registry, metrics });
+    async startWorker(
+      pubsub: PubSub,
+      { metrics, ...overrides }: Partial<TaskEngineConfig> & { metrics?: WorkerMetrics } = {},
+    ) {
+      const worker = await startServiceWorker({
+        tasks: { ...FAST_TASK_ENGINE, ...overrides },
+        pubsub,
+        registry: harness.registry,
+        metrics,
+      });
       workers.push(worker);
       return worker;
     },
     async stopWorkers() {
       await Promise.all(workers.splice(0).map((worker) => worker.stop(0)));
     },
-    async gql(query: any, variables?: Record<string, unknown>, key: string | null = harness.adminKey) {
+    async gql(
+      query: any,
+      variables?: Record<string, unknown>,
+      key: string | null = harness.adminKey,
+    ) {
       const target = firstApp ?? (await harness.startApp());
       return graphql(target.fetch, query, variables, { key });
     },
@@ -173,8 +212,11 @@ export function useHarness(): Harness {
     await database?.drop();
     // Leak guard: sockets and servers opened by this file must be gone.
     const deadline = Date.now() + 2_000;
-    while (tcpHandles() > baselineHandles && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(tcpHandles(), 'TCP servers or sockets left open by this test file').toBeLessThanOrEqual(baselineHandles);
+    while (tcpHandles() > baselineHandles && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(tcpHandles(), 'TCP servers or sockets left open by this test file').toBeLessThanOrEqual(
+      baselineHandles,
+    );
   });
 
   return harness;

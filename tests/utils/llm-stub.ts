@@ -41,13 +41,30 @@ export interface LlmStub {
 /** A plan for a plan request, numbered paragraphs for a section request. */
 export function defaultReply(request: StubRequest): string {
   if (request.system.includes('You plan reports')) {
-    return ['# Stub plan', '', '## 1. Stub opening', 'What the stub opens with.', '', '## 2. Stub middle', 'The middle.', '', '## 3. Stub ending', 'How it ends.', ''].join('\n');
+    return [
+      '# Stub plan',
+      '',
+      '## 1. Stub opening',
+      'What the stub opens with.',
+      '',
+      '## 2. Stub middle',
+      'The middle.',
+      '',
+      '## 3. Stub ending',
+      'How it ends.',
+      '',
+    ].join('\n');
   }
   const title = /Write section (\d+) of (\d+): (.+)/.exec(request.user);
   return `STUB-SECTION-${title?.[1]}-OF-${title?.[2]} streamed text about ${title?.[3]}.\n\nA second paragraph, also streamed.`;
 }
 
-const DEFAULTS: StubBehaviour = { reply: defaultReply, chunkSize: 7, headersDelayMs: 0, chunkDelayMs: 0 };
+const DEFAULTS: StubBehaviour = {
+  reply: defaultReply,
+  chunkSize: 7,
+  headersDelayMs: 0,
+  chunkDelayMs: 0,
+};
 
 function pieces(text: string, size: number): string[] {
   const chars = [...text];
@@ -64,7 +81,8 @@ async function readBody(req: IncomingMessage): Promise<any> {
 
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((part) => (typeof part === 'string' ? part : (part?.text ?? ''))).join('');
+  if (Array.isArray(content))
+    return content.map((part) => (typeof part === 'string' ? part : (part?.text ?? ''))).join('');
   return '';
 }
 
@@ -74,14 +92,23 @@ export async function startLlmStub(): Promise<LlmStub> {
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = new URL(req.url ?? '/', 'http://stub').pathname;
-    const api = path.endsWith('/chat/completions') ? 'openai' : path.endsWith('/messages') ? 'anthropic' : undefined;
+    const api = path.endsWith('/chat/completions')
+      ? 'openai'
+      : path.endsWith('/messages')
+        ? 'anthropic'
+        : undefined;
     if (req.method !== 'POST' || !api) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: 'not found' } }));
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: 'not found' } }));
       return;
     }
     const body = await readBody(req);
     const messages: Array<{ role: string; content: unknown }> = body.messages ?? [];
-    const system = api === 'openai' ? textOf(messages.find((m) => m.role === 'system')?.content) : textOf(body.system);
+    const system =
+      api === 'openai'
+        ? textOf(messages.find((m) => m.role === 'system')?.content)
+        : textOf(body.system);
     const user = textOf(messages.filter((m) => m.role === 'user').at(-1)?.content);
     const request: StubRequest = { api, path, headers: req.headers, body, system, user };
     requests.push(request);
@@ -89,22 +116,45 @@ export async function startLlmStub(): Promise<LlmStub> {
     if (current.headersDelayMs) await sleep(current.headersDelayMs);
     if (res.destroyed) return;
     if (current.fail) {
-      const error = api === 'openai'
-        ? { error: { message: current.fail.message, type: 'invalid_request_error', code: null } }
-        : { type: 'error', error: { type: 'invalid_request_error', message: current.fail.message } };
-      res.writeHead(current.fail.status, { 'content-type': 'application/json' }).end(JSON.stringify(error));
+      const error =
+        api === 'openai'
+          ? { error: { message: current.fail.message, type: 'invalid_request_error', code: null } }
+          : {
+              type: 'error',
+              error: { type: 'invalid_request_error', message: current.fail.message },
+            };
+      res
+        .writeHead(current.fail.status, { 'content-type': 'application/json' })
+        .end(JSON.stringify(error));
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     const send = (event: string | null, data: unknown) =>
-      res.write(`${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`);
+      res.write(
+        `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`,
+      );
     const parts = pieces(current.reply(request), current.chunkSize);
     if (api === 'openai') {
-      const base = { id: 'chatcmpl-stub', object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model };
-      send(null, { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+      const base = {
+        id: 'chatcmpl-stub',
+        object: 'chat.completion.chunk',
+        created: Math.floor(Date.now() / 1000),
+        model: body.model,
+      };
+      send(null, {
+        ...base,
+        choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+      });
       for (const part of parts) {
         if (res.destroyed) return;
-        send(null, { ...base, choices: [{ index: 0, delta: { content: part }, finish_reason: null }] });
+        send(null, {
+          ...base,
+          choices: [{ index: 0, delta: { content: part }, finish_reason: null }],
+        });
         if (current.chunkDelayMs) await sleep(current.chunkDelayMs);
       }
       send(null, { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
@@ -112,16 +162,37 @@ export async function startLlmStub(): Promise<LlmStub> {
     } else {
       send('message_start', {
         type: 'message_start',
-        message: { id: 'msg_stub', type: 'message', role: 'assistant', model: body.model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } },
+        message: {
+          id: 'msg_stub',
+          type: 'message',
+          role: 'assistant',
+          model: body.model,
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 1, output_tokens: 0 },
+        },
       });
-      send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
+      send('content_block_start', {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'text', text: '' },
+      });
       for (const part of parts) {
         if (res.destroyed) return;
-        send('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: part } });
+        send('content_block_delta', {
+          type: 'content_block_delta',
+          index: 0,
+          delta: { type: 'text_delta', text: part },
+        });
         if (current.chunkDelayMs) await sleep(current.chunkDelayMs);
       }
       send('content_block_stop', { type: 'content_block_stop', index: 0 });
-      send('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: parts.length } });
+      send('message_delta', {
+        type: 'message_delta',
+        delta: { stop_reason: 'end_turn', stop_sequence: null },
+        usage: { output_tokens: parts.length },
+      });
       send('message_stop', { type: 'message_stop' });
     }
     res.end();

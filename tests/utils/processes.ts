@@ -23,7 +23,9 @@ function track(child: ChildProcess, readyPattern: RegExp, h: Harness): Child {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`child exited with ${code} before it was ready:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`child exited with ${code} before it was ready:\n${output}`)),
+    );
   });
   ready.catch(() => {});
   const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
@@ -37,20 +39,40 @@ function track(child: ChildProcess, readyPattern: RegExp, h: Harness): Child {
 }
 
 export function spawnWorkerProcess(h: Harness, env: { redisUrl?: string | null } = {}): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'tests/utils/worker-process.ts')], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: h.databaseUrl, REDIS_URL: env.redisUrl ?? '', PUBSUB_PREFIX: h.pubsubPrefix, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'tests/utils/worker-process.ts')],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        DATABASE_URL: h.databaseUrl,
+        REDIS_URL: env.redisUrl ?? '',
+        PUBSUB_PREFIX: h.pubsubPrefix,
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return track(child, /ready \S+/, h);
 }
 
 /** The service as `npm start` runs it (src/main.ts) on the test database, without Redis, with `env` on top. */
-export function spawnServiceProcess(h: Harness, env: Record<string, string>, readyPattern: RegExp): Child {
+export function spawnServiceProcess(
+  h: Harness,
+  env: Record<string, string>,
+  readyPattern: RegExp,
+): Child {
   const { REDIS_URL: _redis, ...inherited } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts')], {
     cwd: root,
-    env: { ...inherited, DATABASE_URL: h.databaseUrl, PUBSUB_PREFIX: h.pubsubPrefix, LOG_LEVEL: 'info', ...env },
+    env: {
+      ...inherited,
+      DATABASE_URL: h.databaseUrl,
+      PUBSUB_PREFIX: h.pubsubPrefix,
+      LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return track(child, readyPattern, h);
@@ -68,11 +90,18 @@ async function freePort(): Promise<number> {
 }
 
 /** A throw-away redis-server on an ephemeral port (no persistence). */
-export async function startPrivateRedis(h: Harness, port?: number): Promise<Child & { url: string; port: number }> {
+export async function startPrivateRedis(
+  h: Harness,
+  port?: number,
+): Promise<Child & { url: string; port: number }> {
   const chosen = port ?? (await freePort());
-  const child = spawn('redis-server', ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(chosen), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const tracked = track(child, /Ready to accept connections/, h);
   await tracked.ready;
   return { ...tracked, url: `redis://127.0.0.1:${chosen}`, port: chosen };

@@ -4,5 +4,7 @@
 import { db } from '../../src/platform/db.js';
 
 export async function keepTermsFrom(chunks: number): Promise<void> {
-  await db().$executeRawUnsafe(`CREATE OR REPLACE FUNCTION search_terms_kept_from() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT ${chunks} $$`);
+  await db().$executeRawUnsafe(
+    `CREATE OR REPLACE FUNCTION search_terms_kept_from() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT ${chunks} $$`,
+  );
 }

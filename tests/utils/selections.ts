@@ -24,7 +24,9 @@ export function literalFor(type: GraphQLInputType): string {
   if (isListType(type)) return `[${literalFor(type.ofType)}]`;
   if (isEnumType(type)) return type.getValues()[0]!.name;
   if (isInputObjectType(type)) {
-    const fields = Object.values(type.getFields()).filter((field) => isNonNullType(field.type) && field.defaultValue === undefined);
+    const fields = Object.values(type.getFields()).filter(
+      (field) => isNonNullType(field.type) && field.defaultValue === undefined,
+    );
     return `{ ${fields.map((field) => `${field.name}: ${literalFor(field.type)}`).join(', ')} }`;
   }
   switch (type.name) {
@@ -44,7 +46,9 @@ export function literalFor(type: GraphQLInputType): string {
 
 function nestedArguments(args: readonly GraphQLArgument[]): string {
   const required = args.filter((arg) => isNonNullType(arg.type) && arg.defaultValue === undefined);
-  return required.length ? `(${required.map((arg) => `${arg.name}: ${literalFor(arg.type)}`).join(', ')})` : '';
+  return required.length
+    ? `(${required.map((arg) => `${arg.name}: ${literalFor(arg.type)}`).join(', ')})`
+    : '';
 }
 
 function fieldSelection(field: GraphQLField<unknown, unknown>, depth: number): string | undefined {
@@ -59,7 +63,9 @@ export function selectionSet(type: GraphQLOutputType, depth: number): string | u
   if (isLeafType(named)) return '';
   if (depth <= 0) return undefined;
   if (isUnionType(named)) {
-    const members = named.getTypes().map((member) => `... on ${member.name} ${selectionSet(member, depth) ?? '{ __typename }'}`);
+    const members = named
+      .getTypes()
+      .map((member) => `... on ${member.name} ${selectionSet(member, depth) ?? '{ __typename }'}`);
     return ` { __typename ${members.join(' ')} }`;
   }
   if (isObjectType(named) || isInterfaceType(named)) {
@@ -78,7 +84,11 @@ export function rootFields(schema: GraphQLSchema, operation: 'query' | 'subscrip
 }
 
 /** A whole operation for one root field, its arguments given as variables. */
-export function operationFor(operation: 'query' | 'subscription', field: GraphQLField<unknown, unknown>, depth: number): string | undefined {
+export function operationFor(
+  operation: 'query' | 'subscription',
+  field: GraphQLField<unknown, unknown>,
+  depth: number,
+): string | undefined {
   const below = selectionSet(field.type, depth);
   if (below === undefined) return undefined;
   const declarations = field.args.map((arg) => `$${arg.name}: ${arg.type.toString()}`);

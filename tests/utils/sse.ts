@@ -13,7 +13,8 @@ export function sseClient(options: SseClientOptions): Client<boolean> {
   return createClient({
     url: options.url,
     singleConnection: options.singleConnection ?? false,
-    headers: () => (options.key ? { authorization: `Bearer ${options.key}` } : ({} as Record<string, string>)),
+    headers: () =>
+      options.key ? { authorization: `Bearer ${options.key}` } : ({} as Record<string, string>),
     retryAttempts: 0,
   });
 }
@@ -46,7 +47,10 @@ export function listen<TData = Record<string, unknown>>(
 ): { done: Promise<void>; unsubscribe: () => void } {
   let unsubscribe: () => void = () => {};
   const done = new Promise<void>((resolve, reject) => {
-    unsubscribe = client.subscribe<TData, unknown>({ query, variables }, { next: onNext, error: reject, complete: resolve });
+    unsubscribe = client.subscribe<TData, unknown>(
+      { query, variables },
+      { next: onNext, error: reject, complete: resolve },
+    );
   });
   return { done, unsubscribe };
 }

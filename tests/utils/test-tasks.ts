@@ -9,7 +9,11 @@ import type { PubSub } from '../../src/platform/pubsub.js';
 import { computeAndRecordCoverage } from '../../src/resolvers/coverage/coverage.js';
 import { enqueue } from '../../src/workers/queue/enqueue.js';
 import { taskSpec, type TaskSpec } from '../../src/workers/queue/task-spec.js';
-import { defineTask, NonRetryableError, type TaskDefinition } from '../../src/workers/task-registry.js';
+import {
+  defineTask,
+  NonRetryableError,
+  type TaskDefinition,
+} from '../../src/workers/task-registry.js';
 
 /** Fast engine timings for tests: lease 2 s, heartbeat 200 ms, poll 100 ms, backoff 20 ms. */
 export const FAST_TASK_ENGINE: TaskEngineConfig = {
@@ -23,7 +27,12 @@ export const FAST_TASK_ENGINE: TaskEngineConfig = {
   historyRetentionDays: 90,
 };
 
-export const testSleep = taskSpec({ name: 'test_sleep', payload: z.object({ ms: z.number() }), maxAttempts: 1, timeoutSeconds: 60 });
+export const testSleep = taskSpec({
+  name: 'test_sleep',
+  payload: z.object({ ms: z.number() }),
+  maxAttempts: 1,
+  timeoutSeconds: 60,
+});
 
 export const testFail = taskSpec({
   name: 'test_fail',
@@ -33,7 +42,12 @@ export const testFail = taskSpec({
 });
 
 /** Records coverage, then hangs on its first attempt (to be killed there); completes on the next. */
-export const testCoverageThenHang = taskSpec({ name: 'test_coverage_then_hang', payload: z.object({ agentId: z.guid() }), maxAttempts: 3, timeoutSeconds: 120 });
+export const testCoverageThenHang = taskSpec({
+  name: 'test_coverage_then_hang',
+  payload: z.object({ agentId: z.guid() }),
+  maxAttempts: 3,
+  timeoutSeconds: 120,
+});
 
 export const testTaskDefinitions: readonly TaskDefinition[] = [
   defineTask(testSleep, {
@@ -49,7 +63,8 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
   defineTask(testFail, {
     async run({ failAttempts, nonRetryable }, { task }) {
       if (nonRetryable) throw new NonRetryableError('this can never work');
-      if (task.attempts <= failAttempts) throw new Error(`transient failure on attempt ${task.attempts}`);
+      if (task.attempts <= failAttempts)
+        throw new Error(`transient failure on attempt ${task.attempts}`);
       return { succeededOnAttempt: task.attempts };
     },
   }),
@@ -71,7 +86,14 @@ export async function enqueueTestTask<Payload>(
   pubsub: PubSub,
   spec: TaskSpec<Payload>,
   payload: Payload,
-  options: { ownerId: string; priority?: TaskPriority; timeoutSeconds?: number; maxAttempts?: number; webhookUrl?: string; agentId?: string },
+  options: {
+    ownerId: string;
+    priority?: TaskPriority;
+    timeoutSeconds?: number;
+    maxAttempts?: number;
+    webhookUrl?: string;
+    agentId?: string;
+  },
 ) {
   const { task } = await enqueue(spec, { payload, ...options }, { pubsub });
   return task;

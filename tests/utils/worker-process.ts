@@ -4,15 +4,26 @@
 import { DEVELOPMENT_WEBHOOK_SECRET } from '../../src/platform/config.js';
 import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
-import { closeTopicSettings, createTopicSettings, LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
+import {
+  closeTopicSettings,
+  createTopicSettings,
+  LOCAL_REPORTS,
+} from '../../src/resolvers/topics/settings.js';
 import { startServiceWorker } from '../../src/workers/index.js';
 import { serviceTaskRegistry } from '../../src/workers/tasks/index.js';
 import { FAST_TASK_ENGINE, testTaskDefinitions } from './test-tasks.js';
 
 connectDatabase(process.env.DATABASE_URL!, { poolSize: 4 });
-const pubsub = createPubSub(process.env.REDIS_URL || undefined, process.env.PUBSUB_PREFIX ?? 'test:');
+const pubsub = createPubSub(
+  process.env.REDIS_URL || undefined,
+  process.env.PUBSUB_PREFIX ?? 'test:',
+);
 const topicSettings = await createTopicSettings({ reports: LOCAL_REPORTS });
-const webhooks = { secret: DEVELOPMENT_WEBHOOK_SECRET, allowPrivateTargets: true, timeoutMs: 2_000 };
+const webhooks = {
+  secret: DEVELOPMENT_WEBHOOK_SECRET,
+  allowPrivateTargets: true,
+  timeoutMs: 2_000,
+};
 const registry = serviceTaskRegistry({ topicSettings, webhooks }, testTaskDefinitions);
 const worker = await startServiceWorker({ tasks: FAST_TASK_ENGINE, pubsub, registry });
 console.log(`ready ${worker.id}`);

@@ -22,36 +22,63 @@ const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().s
 describe('crash recovery', () => {
   it('lets another worker finish a task whose worker was SIGKILLed, writing one history entry', async () => {
     const corpus = await createCorpus(h);
-    const agent = (await h.gql(CreateAgentMutation, { input: { name: 'Crash', taxonomyVersion: corpus.version, taxonomyNodeIds: [corpus.nodeIds.ai] } })).data!
-      .createAgentFromTaxonomy;
+    const agent = (
+      await h.gql(CreateAgentMutation, {
+        input: {
+          name: 'Crash',
+          taxonomyVersion: corpus.version,
+          taxonomyNodeIds: [corpus.nodeIds.ai],
+        },
+      })
+    ).data!.createAgentFromTaxonomy;
     const app = await h.startApp();
     const owner = (await db().user.findUniqueOrThrow({ where: { name: 'admin' } })).id;
 
     const doomed = spawnWorkerProcess(h);
     await doomed.ready;
-    const task = await enqueueTestTask(app.pubsub, testCoverageThenHang, { agentId: rowId(agent.id) }, { ownerId: owner, agentId: rowId(agent.id) });
-    await waitFor(async () => (await db().task.findUnique({ where: { id: task.id } }))?.currentStep === 'hanging', 'the first attempt to hang');
+    const task = await enqueueTestTask(
+      app.pubsub,
+      testCoverageThenHang,
+      { agentId: rowId(agent.id) },
+      { ownerId: owner, agentId: rowId(agent.id) },
+    );
+    await waitFor(
+      async () =>
+        (await db().task.findUnique({ where: { id: task.id } }))?.currentStep === 'hanging',
+      'the first attempt to hang',
+    );
     expect(await db().coverageHistory.count({ where: { taskId: task.id } })).toBe(1);
     await doomed.kill('SIGKILL');
 
     await h.startWorker(app.pubsub);
-    const done = await waitFor(async () => {
-      const row = await db().task.findUnique({ where: { id: task.id } });
-      return row?.status === 'COMPLETED' ? row : undefined;
-    }, 'the takeover to complete', 20_000);
+    const done = await waitFor(
+      async () => {
+        const row = await db().task.findUnique({ where: { id: task.id } });
+        return row?.status === 'COMPLETED' ? row : undefined;
+      },
+      'the takeover to complete',
+      20_000,
+    );
     expect(done.attempts).toBe(2);
     expect(done.result).toEqual({ attempt: 2 });
     expect(await db().coverageHistory.count({ where: { agentId: rowId(agent.id) } })).toBe(1);
-    const messages = (await db().taskEvent.findMany({ where: { taskId: task.id }, orderBy: { sequence: 'asc' } })).map((e) => e.message);
+    const messages = (
+      await db().taskEvent.findMany({ where: { taskId: task.id }, orderBy: { sequence: 'asc' } })
+    ).map((e) => e.message);
     expect(messages).toContain('lease expired: the worker stopped; requeued');
   });
 
   it('hands back a running task on a graceful stop, without counting the attempt', async () => {
     const app = await h.startApp();
-    const owner = (await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })).id;
+    const owner = (
+      await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })
+    ).id;
     const worker = await h.startWorker(app.pubsub);
     const task = await enqueueTestTask(app.pubsub, testSleep, { ms: 60_000 }, { ownerId: owner });
-    await waitFor(async () => (await db().task.findUnique({ where: { id: task.id } }))?.status === 'RUNNING', 'the task to start');
+    await waitFor(
+      async () => (await db().task.findUnique({ where: { id: task.id } }))?.status === 'RUNNING',
+      'the task to start',
+    );
     await worker.stop(0);
     const row = await db().task.findUniqueOrThrow({ where: { id: task.id } });
     expect(row).toMatchObject({ status: 'PENDING', attempts: 0, lockedBy: null });
@@ -60,13 +87,22 @@ describe('crash recovery', () => {
 
   it('leaves no task running in its name when it stops in the middle of busy turns', async () => {
     const app = await h.startApp();
-    const owner = (await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })).id;
-    for (let i = 0; i < 300; i++) await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, { ownerId: owner });
+    const owner = (
+      await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })
+    ).id;
+    for (let i = 0; i < 300; i++)
+      await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, { ownerId: owner });
     const worker = await h.startWorker(app.pubsub, { concurrency: 8 });
-    await waitFor(async () => (await db().task.count({ where: { status: 'COMPLETED' } })) >= 40, 'the worker to be busy');
+    await waitFor(
+      async () => (await db().task.count({ where: { status: 'COMPLETED' } })) >= 40,
+      'the worker to be busy',
+    );
     await worker.stop(1_000);
     // Every claim the worker made before it stopped ended (finished or handed back).
-    const left = await db().task.findMany({ where: { OR: [{ lockedBy: worker.id }, { status: 'RUNNING' }] }, include: { events: true } });
+    const left = await db().task.findMany({
+      where: { OR: [{ lockedBy: worker.id }, { status: 'RUNNING' }] },
+      include: { events: true },
+    });
     expect(left, JSON.stringify(left, null, 1)).toEqual([]);
   });
 
@@ -74,17 +110,33 @@ describe('crash recovery', () => {
     const owner = (await db().user.findUniqueOrThrow({ where: { name: 'admin' } })).id;
     // A type no worker of this file runs: only this test claims it.
     const type = 'test_keeps_place';
-    const add = async () => (await insertTask(db(), { type, priority: 'MEDIUM', payload: {}, maxAttempts: 3, timeoutSeconds: 60, ownerId: owner })).task;
+    const add = async () =>
+      (
+        await insertTask(db(), {
+          type,
+          priority: 'MEDIUM',
+          payload: {},
+          maxAttempts: 3,
+          timeoutSeconds: 60,
+          ownerId: owner,
+        })
+      ).task;
     const first = await add();
     const second = await add();
-    expect((await claimTasks(db(), 'doomed', [type], 10_000, 2)).map((task) => task.id)).toEqual([first.id, second.id]);
+    expect((await claimTasks(db(), 'doomed', [type], 10_000, 2)).map((task) => task.id)).toEqual([
+      first.id,
+      second.id,
+    ]);
     const later = [await add(), await add(), await add()];
     // The doomed worker dies: its leases run out and are taken back.
-    await db().$executeRaw`UPDATE tasks SET "lockedUntil" = now() - interval '1 second' WHERE id = ${first.id}::uuid`;
+    await db()
+      .$executeRaw`UPDATE tasks SET "lockedUntil" = now() - interval '1 second' WHERE id = ${first.id}::uuid`;
     expect((await reclaimExpiredLeases(db())).map((task) => task.id)).toEqual([first.id]);
     expect(await handBackTask(db(), second.id, 'doomed')).toBe(true);
     // Other tests' tasks share the queue: the places relative to each other.
-    const places = await Promise.all([first, second, ...later].map((task) => selectQueuePosition(db(), task.id)));
+    const places = await Promise.all(
+      [first, second, ...later].map((task) => selectQueuePosition(db(), task.id)),
+    );
     expect(places).toEqual([...places].sort((a, b) => a! - b!));
     const order = (await claimTasks(db(), 'survivor', [type], 10_000, 5)).map((task) => task.id);
     expect(order).toEqual([first.id, second.id, ...later.map((task) => task.id)]);

@@ -7,7 +7,13 @@
 // JSON once per (event, document, operation, variables, caller), and every such
 // subscriber is sent that text. Each subscriber keeps its own source stream, so its own
 // replay, first event and completion are untouched.
-import { execute, GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import {
+  execute,
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+} from 'graphql';
 import type { FeedObserver } from '../../feeds/push-feed.js';
 import { maskError } from '../../platform/errors.js';
 
@@ -15,11 +21,12 @@ type Json = string | Promise<string>;
 
 /** What yoga's maskedErrors does to a result: every error through maskError. */
 function masked(result: ExecutionResult): ExecutionResult {
-  return result.errors?.length ? { ...result, errors: result.errors.map((error) => maskError(error) as GraphQLError) } : result;
+  return result.errors?.length
+    ? { ...result, errors: result.errors.map((error) => maskError(error) as GraphQLError) }
+    : result;
 }
 
 export const toJson = (result: ExecutionResult) => JSON.stringify(masked(result));
-
 
 /**
  * Subscriptions whose results are equal for equal events: the same document, operation,
@@ -133,4 +140,3 @@ export abstract class OperationResults implements FeedObserver<unknown> {
     group?.leave();
   }
 }
-

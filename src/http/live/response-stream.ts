@@ -166,7 +166,11 @@ export class ResponseStream implements Flushable {
     const { batch } = this;
     if (batch.length === 1) return `${batch[0]!.prefix}${this.batchJson}${batch[0]!.suffix}`;
     let block = this.block;
-    if (!block || block.operations.length !== batch.length || block.operations.some((operation, i) => operation !== batch[i])) {
+    if (
+      !block ||
+      block.operations.length !== batch.length ||
+      block.operations.some((operation, i) => operation !== batch[i])
+    ) {
       const pieces = `${batch.map((operation) => operation.prefix).join(MARK)}${MARK}`.split(MARK);
       this.block = block = { operations: batch, pieces };
     }

@@ -3,7 +3,15 @@
 // over HTTP; queries and mutations execute there too. Subscriptions skip envelop's per-event
 // result mapping (costly in a fan-out): their source is a feed (src/feeds) observed by the
 // transport's OperationResults, which share each event's result with equal subscriptions.
-import { createSourceEventStream, getOperationAST, getVariableValues, GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import {
+  createSourceEventStream,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+} from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { isPushFeed, iteratorFeed, observeFeed } from '../../feeds/push-feed.js';
 import { ErrorCode, maskError } from '../../platform/errors.js';
@@ -33,11 +41,20 @@ export type OperationStart =
 export function requestErrors(errors: readonly GraphQLError[]): GraphQLError[] {
   return errors.map((error) => {
     const { http: _http, ...extensions } = (maskError(error) as GraphQLError).extensions ?? {};
-    return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions });
+    return new GraphQLError(error.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      extensions,
+    });
   });
 }
 
-const refused = (status: number, errors: readonly GraphQLError[], headers?: Record<string, string>): OperationStart => ({
+const refused = (
+  status: number,
+  errors: readonly GraphQLError[],
+  headers?: Record<string, string>,
+): OperationStart => ({
   kind: 'refused',
   status,
   errors: requestErrors(errors),
@@ -52,7 +69,12 @@ function groupKey(params: OperationParams, context: Context): string {
 
 /** Prepares and starts an operation, sending its results to the transport's `results`. */
 /** Queries and mutations are counted by the metrics plugin (envelop's execute); subscriptions here. */
-export async function startOperation(live: LiveCore, request: Request, params: OperationParams, results: OperationResults): Promise<OperationStart> {
+export async function startOperation(
+  live: LiveCore,
+  request: Request,
+  params: OperationParams,
+  results: OperationResults,
+): Promise<OperationStart> {
   const enveloped = live.yoga.getEnveloped({ request, params } as never);
   let document: DocumentNode;
   try {
@@ -63,23 +85,49 @@ export async function startOperation(live: LiveCore, request: Request, params: O
   const validationErrors = enveloped.validate(enveloped.schema, document);
   if (validationErrors.length) return refused(400, validationErrors);
   const operation = getOperationAST(document, params.operationName);
-  if (!operation) return refused(400, [new GraphQLError('Unable to identify the operation to run', { extensions: { code: ErrorCode.BAD_USER_INPUT } })]);
+  if (!operation)
+    return refused(400, [
+      new GraphQLError('Unable to identify the operation to run', {
+        extensions: { code: ErrorCode.BAD_USER_INPUT },
+      }),
+    ]);
   // GraphQL over HTTP: mutations only over POST.
   if (operation.operation === 'mutation' && request.method === 'GET') {
-    return refused(405, [new GraphQLError('Mutations need POST', { extensions: { code: ErrorCode.BAD_USER_INPUT } })], { allow: 'POST' });
+    return refused(
+      405,
+      [new GraphQLError('Mutations need POST', { extensions: { code: ErrorCode.BAD_USER_INPUT } })],
+      { allow: 'POST' },
+    );
   }
   // Variables are the request's too: coerced before running, so a bad one is a request error.
-  const variables = getVariableValues(enveloped.schema, operation.variableDefinitions ?? [], params.variables ?? {});
+  const variables = getVariableValues(
+    enveloped.schema,
+    operation.variableDefinitions ?? [],
+    params.variables ?? {},
+  );
   if (variables.errors) return refused(400, variables.errors);
-  const outOfBounds = checkInputBounds(enveloped.schema, document, params.operationName, params.variables);
+  const outOfBounds = checkInputBounds(
+    enveloped.schema,
+    document,
+    params.operationName,
+    params.variables,
+  );
   if (outOfBounds) return refused(400, [outOfBounds]);
   let contextValue: Context;
   try {
     contextValue = (await enveloped.contextFactory()) as unknown as Context;
   } catch (error) {
-    return refused(401, [error instanceof GraphQLError ? error : new GraphQLError('Unauthenticated')]);
+    return refused(401, [
+      error instanceof GraphQLError ? error : new GraphQLError('Unauthenticated'),
+    ]);
   }
-  const args: ExecutionArgs = { schema: enveloped.schema, document, operationName: params.operationName, variableValues: params.variables, contextValue };
+  const args: ExecutionArgs = {
+    schema: enveloped.schema,
+    document,
+    operationName: params.operationName,
+    variableValues: params.variables,
+    contextValue,
+  };
   const type = operation.operation;
   if (type !== 'subscription') {
     // No incremental delivery here (@defer and @stream are not enabled): one result.
@@ -97,7 +145,9 @@ export async function startOperation(live: LiveCore, request: Request, params: O
   }
   live.metrics.operation('subscription', 'ok');
   results.shareWith(joinGroup(document, groupKey(params, contextValue)), args);
-  const feed = isPushFeed(source) ? source : iteratorFeed((source as AsyncIterable<unknown>)[Symbol.asyncIterator]());
+  const feed = isPushFeed(source)
+    ? source
+    : iteratorFeed((source as AsyncIterable<unknown>)[Symbol.asyncIterator]());
   const stop = feed[observeFeed](results);
   return {
     kind: 'running',

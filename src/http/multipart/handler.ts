@@ -52,11 +52,17 @@ class MultipartOperation extends OperationResults implements ResultFraming {
 export function createMultipartTransport(live: LiveCore): MultipartTransport {
   const { Response } = live.yoga.fetchAPI;
   const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/graphql-response+json; charset=utf-8', ...headers } });
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/graphql-response+json; charset=utf-8', ...headers },
+    });
   return {
     async subscribe(request, params, response) {
       if (!(await callerOf(request, live.contextOptions))) {
-        const error = { message: 'A valid API key is required', extensions: { code: ErrorCode.UNAUTHENTICATED } };
+        const error = {
+          message: 'A valid API key is required',
+          extensions: { code: ErrorCode.UNAUTHENTICATED },
+        };
         return json(401, { errors: [error] }, { 'www-authenticate': 'Bearer' });
       }
       const stream = new ResponseStream(live.maxBufferedBytes, HEARTBEAT);

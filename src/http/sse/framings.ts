@@ -63,4 +63,3 @@ export class DistinctOperation extends OperationResults {
     this.stream.close();
   }
 }
-

@@ -42,14 +42,22 @@ export function createSseTransport(live: LiveCore): SseTransport {
   const protocol = new SseProtocol(live);
   // Every request authenticates like a query. Stream tokens carry their owner's id, so one
   // caller cannot attach operations to another caller's stream.
-  const authenticated = async (request: Request, then: (userId: string) => Promise<Response> | Response) => {
+  const authenticated = async (
+    request: Request,
+    then: (userId: string) => Promise<Response> | Response,
+  ) => {
     const caller = await callerOf(request, live.contextOptions);
-    if (!caller) return protocol.errors(401, 'A valid API key is required', ErrorCode.UNAUTHENTICATED, { 'www-authenticate': 'Bearer' });
+    if (!caller)
+      return protocol.errors(401, 'A valid API key is required', ErrorCode.UNAUTHENTICATED, {
+        'www-authenticate': 'Bearer',
+      });
     return then(caller.userId);
   };
   return {
-    handle: (request, response) => authenticated(request, (userId) => protocol.handle(request, userId, response)),
-    distinct: (request, params, response) => authenticated(request, () => protocol.distinct(request, params, response)),
+    handle: (request, response) =>
+      authenticated(request, (userId) => protocol.handle(request, userId, response)),
+    distinct: (request, params, response) =>
+      authenticated(request, () => protocol.distinct(request, params, response)),
   };
 }
 
@@ -67,30 +75,44 @@ class SseProtocol {
     // stream (graphql-sse's client keeps it in the headers it was given): it is not reused.
     if (request.method === 'PUT') return this.reserve(`${userId}.${randomUUID()}`);
     const presented = request.headers.get(TOKEN_HEADER) ?? url.searchParams.get('token');
-    if (presented && !presented.startsWith(`${userId}.`)) return this.errors(403, 'This stream token belongs to another caller', ErrorCode.FORBIDDEN);
+    if (presented && !presented.startsWith(`${userId}.`))
+      return this.errors(403, 'This stream token belongs to another caller', ErrorCode.FORBIDDEN);
     const reservation = presented ? this.reservations.get(presented) : undefined;
     if (presented && !reservation) return this.errors(404, 'Stream not found', ErrorCode.NOT_FOUND);
     const wantsStream = request.headers.get('accept')?.includes('text/event-stream') ?? false;
     if (wantsStream && reservation) return this.connect(reservation, response);
     if (wantsStream) {
       const params = await readParams(request, url, this.live.maxBodyBytes);
-      return 'errors' in params ? this.json(params.status, { errors: params.errors }) : this.distinct(request, params, response);
+      return 'errors' in params
+        ? this.json(params.status, { errors: params.errors })
+        : this.distinct(request, params, response);
     }
-    if (!['GET', 'POST', 'DELETE'].includes(request.method)) return this.empty(405, { allow: 'GET, POST, PUT, DELETE' });
+    if (!['GET', 'POST', 'DELETE'].includes(request.method))
+      return this.empty(405, { allow: 'GET, POST, PUT, DELETE' });
     if (!reservation) return this.errors(404, 'Stream not found', ErrorCode.NOT_FOUND);
-    if (request.method === 'DELETE') return this.stopOperation(reservation, url.searchParams.get('operationId'));
+    if (request.method === 'DELETE')
+      return this.stopOperation(reservation, url.searchParams.get('operationId'));
     const params = await readParams(request, url, this.live.maxBodyBytes);
     if ('errors' in params) return this.json(params.status, { errors: params.errors });
     const operationId = params.extensions?.operationId;
-    if (operationId === undefined || operationId === null || operationId === '') return this.errors(400, 'Operation ID is missing', ErrorCode.BAD_USER_INPUT);
+    if (operationId === undefined || operationId === null || operationId === '')
+      return this.errors(400, 'Operation ID is missing', ErrorCode.BAD_USER_INPUT);
     return this.addOperation(request, reservation, { ...params, operationId: String(operationId) });
   }
 
   json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-    return new this.Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers } });
+    return new this.Response(JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    });
   }
 
-  errors(status: number, message: string, code: ErrorCode, headers: Record<string, string> = {}): Response {
+  errors(
+    status: number,
+    message: string,
+    code: ErrorCode,
+    headers: Record<string, string> = {},
+  ): Response {
     return this.json(status, { errors: [{ message, extensions: { code } }] }, headers);
   }
 
@@ -111,7 +133,11 @@ class SseProtocol {
    * errors arrive as a `next` event on the accepted stream (PROTOCOL.md, distinct mode);
    * a refusal that is not about the document (a mutation over GET) is an HTTP answer.
    */
-  async distinct(request: Request, params: OperationParams, response?: NodeResponse): Promise<Response> {
+  async distinct(
+    request: Request,
+    params: OperationParams,
+    response?: NodeResponse,
+  ): Promise<Response> {
     const stream = this.newStream(response);
     stream.open();
     const results = new DistinctOperation(stream);
@@ -135,7 +161,10 @@ class SseProtocol {
       stream,
       connected: false,
       operations: new Map(),
-      expiry: setTimeout(() => !reservation.connected && stream.close(), RESERVATION_TTL_MS).unref(),
+      expiry: setTimeout(
+        () => !reservation.connected && stream.close(),
+        RESERVATION_TTL_MS,
+      ).unref(),
     };
     this.reservations.set(token, reservation);
     stream.onceEnded(() => {
@@ -144,7 +173,10 @@ class SseProtocol {
       for (const stop of reservation.operations.values()) stop?.();
       reservation.operations.clear();
     });
-    return new this.Response(token, { status: 201, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    return new this.Response(token, {
+      status: 201,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    });
   }
 
   private connect(reservation: Reservation, response?: NodeResponse): Response {
@@ -152,13 +184,21 @@ class SseProtocol {
     reservation.connected = true;
     reservation.stream.response = response;
     reservation.stream.open();
-    return new this.Response(reservation.stream.body as never, { status: 200, headers: EVENT_STREAM_HEADERS });
+    return new this.Response(reservation.stream.body as never, {
+      status: 200,
+      headers: EVENT_STREAM_HEADERS,
+    });
   }
 
   /** Single connection: results on the reserved stream; request errors answered here, as GraphQL over HTTP does (PROTOCOL.md). */
-  private async addOperation(request: Request, reservation: Reservation, params: OperationParams & { operationId: string }): Promise<Response> {
+  private async addOperation(
+    request: Request,
+    reservation: Reservation,
+    params: OperationParams & { operationId: string },
+  ): Promise<Response> {
     const { operationId: id, ...operation } = params;
-    if (reservation.operations.has(id)) return this.errors(409, 'Operation with ID already exists', ErrorCode.CONFLICT);
+    if (reservation.operations.has(id))
+      return this.errors(409, 'Operation with ID already exists', ErrorCode.CONFLICT);
     reservation.operations.set(id, null);
     const results = new StreamOperation(reservation, id);
     const start = await startOperation(this.live, request, operation, results);

@@ -11,18 +11,28 @@ export async function readParams(
   request: Request,
   url: URL,
   maxBodyBytes: number,
-): Promise<RequestParams | { status: number; errors: Array<{ message: string; extensions?: { code: string } }> }> {
-  const refuse = (status: number, message: string) => ({ status, errors: [{ message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+): Promise<
+  | RequestParams
+  | { status: number; errors: Array<{ message: string; extensions?: { code: string } }> }
+> {
+  const refuse = (status: number, message: string) => ({
+    status,
+    errors: [{ message, extensions: { code: ErrorCode.BAD_USER_INPUT } }],
+  });
   const bad = (message: string) => refuse(400, message);
   let raw: Record<string, unknown>;
   if (request.method === 'GET') {
     raw = Object.fromEntries(url.searchParams);
     try {
-      for (const field of ['variables', 'extensions'] as const) if (typeof raw[field] === 'string') raw[field] = JSON.parse(raw[field]);
+      for (const field of ['variables', 'extensions'] as const)
+        if (typeof raw[field] === 'string') raw[field] = JSON.parse(raw[field]);
     } catch {
       return bad('Unparsable URL');
     }
-  } else if (request.method === 'POST' && request.headers.get('content-type')?.includes('application/json')) {
+  } else if (
+    request.method === 'POST' &&
+    request.headers.get('content-type')?.includes('application/json')
+  ) {
     const body = await readBodyText(request, maxBodyBytes);
     if ('status' in body) return refuse(body.status, body.message);
     try {
@@ -38,10 +48,12 @@ export async function readParams(
   const { query, operationName, variables, extensions } = raw;
   if (query === undefined || query === null) return bad('Missing query');
   if (typeof query !== 'string') return bad('Invalid query');
-  const isObject = (value: unknown) => value === undefined || value === null || (typeof value === 'object' && !Array.isArray(value));
+  const isObject = (value: unknown) =>
+    value === undefined || value === null || (typeof value === 'object' && !Array.isArray(value));
   if (!isObject(variables)) return bad('Invalid variables');
   if (!isObject(extensions)) return bad('Invalid extensions');
-  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return bad('Invalid operationName');
+  if (operationName !== undefined && operationName !== null && typeof operationName !== 'string')
+    return bad('Invalid operationName');
   return {
     query,
     operationName: operationName as string | null | undefined,

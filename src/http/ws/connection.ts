@@ -67,7 +67,8 @@ class WsOperation extends OperationResults implements AfterFlush {
 
   /** The results are out: now the completion. */
   flushed(): void {
-    if (this.connection.forget(this)) this.connection.send({ id: this.id, type: MessageType.Complete });
+    if (this.connection.forget(this))
+      this.connection.send({ id: this.id, type: MessageType.Complete });
   }
 }
 
@@ -83,8 +84,17 @@ export class WsConnection implements Flushable {
     private readonly ws: WebSocket,
     private readonly socket: Socket,
   ) {
-    this.initTimer = setTimeout(() => !this.request && this.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout'), INIT_TIMEOUT_MS);
-    ws.on('message', (data, isBinary) => void this.receive(isBinary ? '' : data.toString()).catch((err) => this.fail(err)));
+    this.initTimer = setTimeout(
+      () =>
+        !this.request &&
+        this.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout'),
+      INIT_TIMEOUT_MS,
+    );
+    ws.on(
+      'message',
+      (data, isBinary) =>
+        void this.receive(isBinary ? '' : data.toString()).catch((err) => this.fail(err)),
+    );
     ws.once('close', () => this.closed());
   }
 
@@ -112,7 +122,10 @@ export class WsConnection implements Flushable {
     if (!messages.length || this.ws.readyState !== this.ws.OPEN) return;
     this.socket.write(textFrames(messages));
     if (this.socket.writableLength > this.live.maxBufferedBytes) {
-      logger.warn({ bufferedBytes: this.socket.writableLength }, 'graphql-ws connection cut off: its client is not reading');
+      logger.warn(
+        { bufferedBytes: this.socket.writableLength },
+        'graphql-ws connection cut off: its client is not reading',
+      );
       this.ws.terminate();
     }
   }
@@ -136,31 +149,61 @@ export class WsConnection implements Flushable {
       case MessageType.Complete:
         return this.stop(message.id);
       default:
-        return this.close(CloseCode.BadRequest, `Unexpected message of type ${message.type} received`);
+        return this.close(
+          CloseCode.BadRequest,
+          `Unexpected message of type ${message.type} received`,
+        );
     }
   }
 
   private async initialise(payload: unknown): Promise<void> {
-    if (this.initialised) return this.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+    if (this.initialised)
+      return this.close(
+        CloseCode.TooManyInitialisationRequests,
+        'Too many initialisation requests',
+      );
     this.initialised = true;
-    const request = new Request('http://graphql-ws/graphql', { method: 'POST', headers: keyHeaders(payload) });
-    if (!(await callerOf(request, this.live.contextOptions))) return this.close(CloseCode.Forbidden, 'Forbidden');
+    const request = new Request('http://graphql-ws/graphql', {
+      method: 'POST',
+      headers: keyHeaders(payload),
+    });
+    if (!(await callerOf(request, this.live.contextOptions)))
+      return this.close(CloseCode.Forbidden, 'Forbidden');
     this.request = request;
     clearTimeout(this.initTimer);
     this.send({ type: MessageType.ConnectionAck });
   }
 
-  private async subscribe(id: string, payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null }): Promise<void> {
+  private async subscribe(
+    id: string,
+    payload: {
+      query: string;
+      operationName?: string | null;
+      variables?: Record<string, unknown> | null;
+    },
+  ): Promise<void> {
     const { request } = this;
     if (!request) return this.close(CloseCode.Unauthorized, 'Unauthorized');
-    if (this.operations.has(id)) return this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+    if (this.operations.has(id))
+      return this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
     const results = new WsOperation(this, id);
     this.operations.set(id, { results });
     // A key revoked since the connection began ends it, as a revoked key ends HTTP access.
-    if (!(await callerOf(request, this.live.contextOptions))) return this.close(CloseCode.Forbidden, 'Forbidden');
-    const start = await startOperation(this.live, request, { query: payload.query, operationName: payload.operationName, variables: payload.variables }, results);
+    if (!(await callerOf(request, this.live.contextOptions)))
+      return this.close(CloseCode.Forbidden, 'Forbidden');
+    const start = await startOperation(
+      this.live,
+      request,
+      { query: payload.query, operationName: payload.operationName, variables: payload.variables },
+      results,
+    );
     if (start.kind === 'refused') {
-      if (this.forget(results)) this.send({ id, type: MessageType.Error, payload: start.errors.map((error) => error.toJSON()) });
+      if (this.forget(results))
+        this.send({
+          id,
+          type: MessageType.Error,
+          payload: start.errors.map((error) => error.toJSON()),
+        });
       return;
     }
     const entry = this.operations.get(id);

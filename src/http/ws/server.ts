@@ -25,7 +25,8 @@ export function createWsTransport(live: LiveCore): WsTransport {
     maxPayload: live.maxBodyBytes,
     perMessageDeflate: false,
     // graphql-ws's PROTOCOL.md: only graphql-transport-ws; anything else is closed with 4406 below.
-    handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
+    handleProtocols: (protocols) =>
+      protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false,
   });
   const alive = new WeakSet<WebSocket>();
   const heartbeat = setInterval(() => {
@@ -41,7 +42,8 @@ export function createWsTransport(live: LiveCore): WsTransport {
   const accept = (ws: WebSocket, socket: Socket) => {
     live.metrics.opened('ws');
     ws.once('close', () => live.metrics.closed('ws'));
-    if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) return ws.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+    if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL)
+      return ws.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
     new WsConnection(live, ws, socket);
@@ -49,7 +51,8 @@ export function createWsTransport(live: LiveCore): WsTransport {
   return {
     attach(server, path = '/graphql') {
       server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
-        if (new URL(request.url ?? '/', 'http://localhost').pathname !== path) return socket.destroy();
+        if (new URL(request.url ?? '/', 'http://localhost').pathname !== path)
+          return socket.destroy();
         wss.handleUpgrade(request, socket, head, (ws) => accept(ws, socket));
       });
     },

@@ -84,11 +84,15 @@ function readCharColumnsAsText(adapter: object): void {
   if (charPatched) return;
   let proto = Object.getPrototypeOf(adapter);
   while (proto && !Object.hasOwn(proto, 'performIO')) proto = Object.getPrototypeOf(proto);
-  if (!proto) throw new Error('@prisma/adapter-pg changed: performIO not found (update src/migrations/schema-engine.ts)');
+  if (!proto)
+    throw new Error(
+      '@prisma/adapter-pg changed: performIO not found (update src/migrations/schema-engine.ts)',
+    );
   const performIO = proto.performIO as (query: unknown) => Promise<pg.QueryResult>;
   proto.performIO = async function (this: unknown, query: unknown) {
     const result = await performIO.call(this, query);
-    for (const field of result.fields) if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+    for (const field of result.fields)
+      if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
     return result;
   };
   charPatched = true;
@@ -135,7 +139,9 @@ export async function withSchemaEngine<T>(
   // The engine does not close the pools it opens: they are closed here, so the database
   // can be dropped or used as a template right after.
   const opened: PgAdapter[] = [];
-  const factory = bindMigrationAwareSqlAdapterFactory(migrationAdapterFactory(poolConfigFromUrl(databaseUrl), opened));
+  const factory = bindMigrationAwareSqlAdapterFactory(
+    migrationAdapterFactory(poolConfigFromUrl(databaseUrl), opened),
+  );
   const logs: string[] = [];
   const engine = await bindings.SchemaEngine.new(
     { datamodels: datamodel ? [[datamodel.path, datamodel.content]] : undefined },

@@ -74,7 +74,9 @@ function toParagraphs(blocks: MarkdownBlock[]): Paragraph[] {
   for (const block of blocks) {
     switch (block.type) {
       case 'heading':
-        paragraphs.push(new Paragraph({ heading: HEADINGS[block.level - 1], children: runsOf(block.spans) }));
+        paragraphs.push(
+          new Paragraph({ heading: HEADINGS[block.level - 1], children: runsOf(block.spans) }),
+        );
         break;
       case 'paragraph':
         paragraphs.push(new Paragraph({ children: runsOf(block.spans), spacing: { after: 120 } }));
@@ -95,7 +97,9 @@ function toParagraphs(blocks: MarkdownBlock[]): Paragraph[] {
         for (const line of block.lines.length > 0 ? block.lines : ['']) {
           paragraphs.push(
             new Paragraph({
-              children: [new TextRun({ text: line.replace(/\t/g, '    '), font: CODE_FONT, size: 19 })],
+              children: [
+                new TextRun({ text: line.replace(/\t/g, '    '), font: CODE_FONT, size: 19 }),
+              ],
               spacing: { after: 0 },
               indent: { left: 360 },
             }),
@@ -109,7 +113,10 @@ function toParagraphs(blocks: MarkdownBlock[]): Paragraph[] {
 
 export async function markdownToDocx(markdown: string, meta: ReportMeta): Promise<Buffer> {
   const blocks = parseMarkdownBlocks(markdown);
-  const heading = (size: number) => ({ run: { size, bold: true, font: BODY_FONT, color: '1F3864' }, paragraph: { spacing: { before: 240, after: 120 } } });
+  const heading = (size: number) => ({
+    run: { size, bold: true, font: BODY_FONT, color: '1F3864' },
+    paragraph: { spacing: { before: 240, after: 120 } },
+  });
   const document = new Document({
     title: meta.title,
     creator: 'agent-growth',

@@ -91,7 +91,9 @@ function fontfacesXml(): string {
   ).join('');
   return (
     `<hh:fontfaces itemCnt="${LANGS.length}">` +
-    LANGS.map((lang) => `<hh:fontface lang="${lang}" fontCnt="${FONTS.length}">${fonts}</hh:fontface>`).join('') +
+    LANGS.map(
+      (lang) => `<hh:fontface lang="${lang}" fontCnt="${FONTS.length}">${fonts}</hh:fontface>`,
+    ).join('') +
     `</hh:fontfaces>`
   );
 }
@@ -106,7 +108,9 @@ function borderFillXml(id: number, fill: boolean): string {
     border('topBorder') +
     border('bottomBorder') +
     `<hh:diagonal type="SOLID" width="0.1 mm" color="#000000"/>` +
-    (fill ? `<hc:fillBrush><hc:winBrush faceColor="none" hatchColor="#999999" alpha="0"/></hc:fillBrush>` : '') +
+    (fill
+      ? `<hc:fillBrush><hc:winBrush faceColor="none" hatchColor="#999999" alpha="0"/></hc:fillBrush>`
+      : '') +
     `</hh:borderFill>`
   );
 }

@@ -10,7 +10,11 @@ function isoSeconds(date: Date): string {
 
 export function contentHpfXml(meta: ReportMeta): string {
   const created = isoSeconds(meta.createdAt);
-  const localDate = meta.createdAt.toLocaleString('ko-KR', { timeZone: 'Asia/Seoul', dateStyle: 'full', timeStyle: 'medium' });
+  const localDate = meta.createdAt.toLocaleString('ko-KR', {
+    timeZone: 'Asia/Seoul',
+    dateStyle: 'full',
+    timeStyle: 'medium',
+  });
   return (
     XML_PROLOG +
     `<opf:package ${NS_DECLARATIONS} version="" unique-identifier="" id="">` +
@@ -53,7 +57,8 @@ export const CONTAINER_XML =
   `</ocf:rootfiles>` +
   `</ocf:container>`;
 
-export const MANIFEST_XML = XML_PROLOG + `<odf:manifest xmlns:odf="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>`;
+export const MANIFEST_XML =
+  XML_PROLOG + `<odf:manifest xmlns:odf="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>`;
 
 export const SETTINGS_XML =
   XML_PROLOG +

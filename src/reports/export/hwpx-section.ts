@@ -100,7 +100,10 @@ function listItemParagraph(item: ListItemBlock, marker: string): Paragraph {
   const level = Math.min(item.level, LIST_LEVELS - 1);
   // The marker takes the style of the text it opens, so the two share a run.
   const first = item.spans[0] ? spanChar(item.spans[0]) : CHAR.body;
-  return { paraPr: PARA.list0 + level, runs: [{ charPr: first, text: `${marker} ` }, ...spanRuns(item.spans)] };
+  return {
+    paraPr: PARA.list0 + level,
+    runs: [{ charPr: first, text: `${marker} ` }, ...spanRuns(item.spans)],
+  };
 }
 
 /** One paragraph per line of code (an empty block still takes a line). */
@@ -158,8 +161,13 @@ export function sectionXml(paragraphs: Paragraph[]): string {
       const runs = paragraph.runs;
       // The section settings open the first paragraph, in a run of their own.
       const settings =
-        index === 0 ? `<hp:run charPrIDRef="${runs[0]?.charPr ?? CHAR.body}">${sectionPropertiesXml()}</hp:run>` : '';
-      const content = runs.length > 0 || index === 0 ? runs.map(runXml).join('') : `<hp:run charPrIDRef="${CHAR.body}"/>`;
+        index === 0
+          ? `<hp:run charPrIDRef="${runs[0]?.charPr ?? CHAR.body}">${sectionPropertiesXml()}</hp:run>`
+          : '';
+      const content =
+        runs.length > 0 || index === 0
+          ? runs.map(runXml).join('')
+          : `<hp:run charPrIDRef="${CHAR.body}"/>`;
       return (
         `<hp:p id="0" paraPrIDRef="${paragraph.paraPr}" styleIDRef="0" pageBreak="0" columnBreak="0" merged="0">` +
         settings +

@@ -20,10 +20,13 @@ const OWPML_NAMESPACES = [
   ['epub', 'http://www.idpf.org/2007/ops'],
   ['config', 'urn:oasis:names:tc:opendocument:xmlns:config:1.0'],
 ] as const;
-export const NS_DECLARATIONS = OWPML_NAMESPACES.map(([prefix, uri]) => `xmlns:${prefix}="${uri}"`).join(' ');
+export const NS_DECLARATIONS = OWPML_NAMESPACES.map(
+  ([prefix, uri]) => `xmlns:${prefix}="${uri}"`,
+).join(' ');
 
 // Characters XML 1.0 does not allow, and unpaired surrogates (not encodable in UTF-8).
-export const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+export const INVALID_XML_CHARS =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Text for XML content or an attribute value: & < > " ' escaped, disallowed characters dropped. */
 export function escapeXml(text: string): string {

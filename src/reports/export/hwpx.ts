@@ -9,7 +9,14 @@
 // run of the first paragraph), `settings.xml` and `Preview/PrvText.txt`.
 import { zipSync, strToU8, type ZippableFile } from 'fflate';
 import { headerXml } from './hwpx-header.js';
-import { CONTAINER_XML, contentHpfXml, MANIFEST_XML, previewText, SETTINGS_XML, VERSION_XML } from './hwpx-package.js';
+import {
+  CONTAINER_XML,
+  contentHpfXml,
+  MANIFEST_XML,
+  previewText,
+  SETTINGS_XML,
+  VERSION_XML,
+} from './hwpx-package.js';
 import { sectionXml, toParagraphs } from './hwpx-section.js';
 import type { ReportMeta } from './index.js';
 import { parseMarkdownBlocks } from './markdown-blocks.js';

@@ -5,7 +5,13 @@ import { markdownToHwpx } from './hwpx.js';
 
 export { markdownToDocx } from './docx.js';
 export { markdownToHwpx } from './hwpx.js';
-export { parseMarkdownBlocks, parseInline, stripInline, type MarkdownBlock, type InlineSpan } from './markdown-blocks.js';
+export {
+  parseMarkdownBlocks,
+  parseInline,
+  stripInline,
+  type MarkdownBlock,
+  type InlineSpan,
+} from './markdown-blocks.js';
 
 export interface ReportMeta {
   title: string;

@@ -34,7 +34,10 @@ interface OpenItem {
 }
 
 export function parseMarkdownBlocks(markdown: string): MarkdownBlock[] {
-  const lines = markdown.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').split('\n');
+  const lines = markdown
+    .replace(/^\uFEFF/, '')
+    .replace(/\r\n?/g, '\n')
+    .split('\n');
   return new BlockParser(lines).parse();
 }
 
@@ -109,7 +112,11 @@ class BlockParser {
   private takeIndentedCode(i: number): number {
     const code: string[] = [];
     let j = i;
-    for (; j < this.lines.length && (CODE_INDENT.test(this.lines[j]) || this.lines[j].trim() === ''); j++) {
+    for (
+      ;
+      j < this.lines.length && (CODE_INDENT.test(this.lines[j]) || this.lines[j].trim() === '');
+      j++
+    ) {
       code.push(this.lines[j].replace(CODE_INDENT, ''));
     }
     while (code.length > 0 && code[code.length - 1].trim() === '') code.pop();
@@ -121,19 +128,33 @@ class BlockParser {
     const heading = ATX_HEADING.exec(line);
     if (!heading) return false;
     this.closeAll();
-    const content = heading[2].replace(/[ \t]+#+[ \t]*$/, '').replace(/^[ \t]*#+[ \t]*$/, '').trim();
+    const content = heading[2]
+      .replace(/[ \t]+#+[ \t]*$/, '')
+      .replace(/^[ \t]*#+[ \t]*$/, '')
+      .trim();
     const spans = parseInline(content);
-    this.blocks.push({ type: 'heading', level: heading[1].length as HeadingLevel, text: spansText(spans), spans });
+    this.blocks.push({
+      type: 'heading',
+      level: heading[1].length as HeadingLevel,
+      text: spansText(spans),
+      spans,
+    });
     return true;
   }
 
   /** Setext headings: a paragraph underlined with === or ---. */
   private takeSetextUnderline(line: string): boolean {
-    if (this.paragraph.length === 0 || !(SETEXT_H1.test(line) || SETEXT_H2.test(line))) return false;
+    if (this.paragraph.length === 0 || !(SETEXT_H1.test(line) || SETEXT_H2.test(line)))
+      return false;
     const spans = parseInline(this.paragraph.join(' '));
     this.paragraph = [];
     this.closeList();
-    this.blocks.push({ type: 'heading', level: SETEXT_H1.test(line) ? 1 : 2, text: spansText(spans), spans });
+    this.blocks.push({
+      type: 'heading',
+      level: SETEXT_H1.test(line) ? 1 : 2,
+      text: spansText(spans),
+      spans,
+    });
     return true;
   }
 
@@ -167,7 +188,13 @@ class BlockParser {
   private listLevelFor(indent: number, ordered: boolean): number {
     // A top-level item of the other kind (bullet after numbered) starts a new list.
     const topLevel = this.listIndents.length === 0 || indent <= this.listIndents[0];
-    if (this.listOpen && topLevel && this.listOrderedAtTop !== null && this.listOrderedAtTop !== ordered) this.closeList();
+    if (
+      this.listOpen &&
+      topLevel &&
+      this.listOrderedAtTop !== null &&
+      this.listOrderedAtTop !== ordered
+    )
+      this.closeList();
     if (!this.listOpen) {
       this.listOpen = true;
       this.listId++;
@@ -198,7 +225,10 @@ class BlockParser {
     this.flushParagraph();
     if (TABLE_DELIMITER.test(line)) return true;
     const cells = splitTableRow(line);
-    const spans = joinSpans(cells.map((cell) => parseInline(cell)), ' | ');
+    const spans = joinSpans(
+      cells.map((cell) => parseInline(cell)),
+      ' | ',
+    );
     if (spans.length > 0) this.blocks.push({ type: 'paragraph', text: spansText(spans), spans });
     return true;
   }

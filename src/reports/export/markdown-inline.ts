@@ -21,7 +21,9 @@ const ESCAPABLE = /[!-/:-@[-`{-~]/;
 const AUTOLINK = /^<((?:https?|ftp|mailto):[^\s<>]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)>/i;
 
 export function parseInline(source: string): InlineSpan[] {
-  return mergeSpans(parseInlineWith(source.replace(/\s+/g, ' ').trim(), { bold: false, italic: false }));
+  return mergeSpans(
+    parseInlineWith(source.replace(/\s+/g, ' ').trim(), { bold: false, italic: false }),
+  );
 }
 
 /** Plain text of inline Markdown: `**a** [b](c)` → `a b`. */
@@ -39,7 +41,8 @@ export function mergeSpans(spans: InlineSpan[]): InlineSpan[] {
   for (const span of spans) {
     if (!span.text) continue;
     const last = out[out.length - 1];
-    if (last && last.bold === span.bold && last.italic === span.italic && last.code === span.code) last.text += span.text;
+    if (last && last.bold === span.bold && last.italic === span.italic && last.code === span.code)
+      last.text += span.text;
     else out.push({ ...span });
   }
   return out;
@@ -70,11 +73,13 @@ function parseInlineWith(src: string, style: InlineStyle): InlineSpan[] {
 /** The construct starting at `i`; a character that starts none is plain text. */
 function readToken(src: string, i: number, style: InlineStyle): InlineToken {
   const ch = src[i];
-  if (ch === '\\' && i + 1 < src.length && ESCAPABLE.test(src[i + 1])) return { text: src[i + 1], end: i + 2 };
+  if (ch === '\\' && i + 1 < src.length && ESCAPABLE.test(src[i + 1]))
+    return { text: src[i + 1], end: i + 2 };
   if (ch === '`') return readCodeSpan(src, i, style);
   if (ch === '[' || (ch === '!' && src[i + 1] === '[')) return readLinkOrImage(src, i, style);
   if (ch === '<') return readAutolink(src, i);
-  if (ch === '~' && src[i + 1] === '~') return readStrikethrough(src, i, style) ?? { text: ch, end: i + 1 };
+  if (ch === '~' && src[i + 1] === '~')
+    return readStrikethrough(src, i, style) ?? { text: ch, end: i + 1 };
   if (ch === '*' || ch === '_') return readEmphasis(src, i, style);
   return { text: ch, end: i + 1 };
 }
@@ -84,8 +89,12 @@ function readCodeSpan(src: string, i: number, style: InlineStyle): InlineToken {
   const close = findBacktickRun(src, i + run.length, run.length);
   if (close < 0) return { text: run, end: i + run.length };
   let code = src.slice(i + run.length, close);
-  if (code.length > 2 && code.startsWith(' ') && code.endsWith(' ') && code.trim() !== '') code = code.slice(1, -1);
-  return { spans: [{ text: code, bold: style.bold, italic: style.italic, code: true }], end: close + run.length };
+  if (code.length > 2 && code.startsWith(' ') && code.endsWith(' ') && code.trim() !== '')
+    code = code.slice(1, -1);
+  return {
+    spans: [{ text: code, bold: style.bold, italic: style.italic, code: true }],
+    end: close + run.length,
+  };
 }
 
 function readLinkOrImage(src: string, i: number, style: InlineStyle): InlineToken {
@@ -176,7 +185,12 @@ function matchLink(src: string, start: number): { text: string; end: number } | 
  * the same run later in the text. An opener must be followed, and a closer preceded, by a
  * non-space; `_` does not open or close inside a word (snake_case stays as written).
  */
-function matchEmphasis(src: string, start: number, ch: string, length: number): { length: number; close: number } | null {
+function matchEmphasis(
+  src: string,
+  start: number,
+  ch: string,
+  length: number,
+): { length: number; close: number } | null {
   for (let len = length; len >= 1; len--) {
     const open = start + len;
     if (open >= src.length || /\s/.test(src[open])) continue;

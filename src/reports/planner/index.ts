@@ -17,14 +17,19 @@ export interface PlannerSettings {
   onFallback?: (planner: string, reason: string) => void;
 }
 
-export async function makePlan(context: PlanContext, settings: PlannerSettings): Promise<PlanOutcome> {
+export async function makePlan(
+  context: PlanContext,
+  settings: PlannerSettings,
+): Promise<PlanOutcome> {
   if (!settings.chat) return { ...planLocally(context), planner: 'local', fellBack: false };
   const budget = AbortSignal.timeout(settings.budgetMs);
   try {
     const plan = await planWithLlm(settings.chat, context, budget);
     return { ...plan, planner: settings.chat.name, fellBack: false };
   } catch (error) {
-    const reason = budget.aborted ? `missed the ${settings.budgetMs} ms budget` : (error as Error).message;
+    const reason = budget.aborted
+      ? `missed the ${settings.budgetMs} ms budget`
+      : (error as Error).message;
     settings.onFallback?.(settings.chat.name, reason);
     return { ...planLocally(context), planner: 'local', fellBack: true };
   }

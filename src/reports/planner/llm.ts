@@ -16,22 +16,43 @@ export function planPrompt(context: PlanContext): { system: string; user: string
     `Write in ${language}.`,
   ].join('\n');
   const lines = [`Topic: ${context.topic}`];
-  if (context.template) lines.push('', `Guide (template "${context.template.name}"):`, context.template.promptSystem?.trim() || '(none)');
+  if (context.template)
+    lines.push(
+      '',
+      `Guide (template "${context.template.name}"):`,
+      context.template.promptSystem?.trim() || '(none)',
+    );
   if (context.agent) {
-    if (context.agent.focus.length) lines.push('', `Knowledge areas: ${context.agent.focus.map((node) => node.path.join(' > ')).join('; ')}`);
+    if (context.agent.focus.length)
+      lines.push(
+        '',
+        `Knowledge areas: ${context.agent.focus.map((node) => node.path.join(' > ')).join('; ')}`,
+      );
     if (context.agent.hits.length) {
       lines.push('', 'Relevant documents:');
-      for (const hit of context.agent.hits.slice(0, 5)) lines.push(`- ${hit.title}: ${hit.content.replace(/\s+/g, ' ').slice(0, 200)}`);
+      for (const hit of context.agent.hits.slice(0, 5))
+        lines.push(`- ${hit.title}: ${hit.content.replace(/\s+/g, ' ').slice(0, 200)}`);
     }
   }
   return { system, user: lines.join('\n') };
 }
 
-export async function planWithLlm(chat: ChatClient, context: PlanContext, signal: AbortSignal): Promise<Plan> {
+export async function planWithLlm(
+  chat: ChatClient,
+  context: PlanContext,
+  signal: AbortSignal,
+): Promise<Plan> {
   const { system, user } = planPrompt(context);
   let text = '';
   // No SDK retries: the plan has a budget, and the local planner is the fallback.
-  for await (const delta of chat.streamChat({ system, user, maxTokens: PLAN_MAX_TOKENS, signal, maxRetries: 0 })) text += delta;
+  for await (const delta of chat.streamChat({
+    system,
+    user,
+    maxTokens: PLAN_MAX_TOKENS,
+    signal,
+    maxRetries: 0,
+  }))
+    text += delta;
   const plan = `${text.trim()}\n`;
   const sections = sectionsFromPlan(plan);
   if (sections.length === 0) throw new Error(`${chat.name} planner: the reply has no sections`);

@@ -3,7 +3,13 @@
 // headings, else its numbered or bullet lists — or a default outline; an agent's
 // knowledge adds sections for the taxonomy areas the topic touches (default outline) and
 // points each section at the documents that back it.
-import { finishSections, renderPlan, sectionsFromHeadings, sectionsFromLists, type DraftSection } from './markdown.js';
+import {
+  finishSections,
+  renderPlan,
+  sectionsFromHeadings,
+  sectionsFromLists,
+  type DraftSection,
+} from './markdown.js';
 import type { FocusNode, KnowledgeHit, Language, Plan, PlanContext } from './types.js';
 
 const MAX_FOCUS_SECTIONS = 3;
@@ -23,7 +29,10 @@ const TEXT = {
       { title: '개요', description: `${topic} 보고서의 목적과 범위, 핵심 내용 요약.` },
       { title: '배경 및 현황', description: `${topic}의 배경과 현재 상황.` },
     ],
-    analysis: (topic: string) => ({ title: '주요 분석', description: `${topic}의 핵심 쟁점과 근거 분석.` }),
+    analysis: (topic: string) => ({
+      title: '주요 분석',
+      description: `${topic}의 핵심 쟁점과 근거 분석.`,
+    }),
     closing: (topic: string) => [
       { title: '시사점', description: `분석 결과가 ${topic}에 주는 의미와 기회, 위험 요인.` },
       { title: '결론 및 제언', description: '요약과 향후 과제, 실행 제언.' },
@@ -37,15 +46,31 @@ const TEXT = {
     documents: (titles: string[]) => `Sources: ${titles.map((t) => `"${t}"`).join(', ')}`,
     sources: (titles: string[]) => `Sources: ${titles.map((t) => `"${t}"`).join(', ')}.`,
     fallbackDescription: (topic: string, title: string) => `${title} of ${topic}.`,
-    focus: (topic: string, node: FocusNode) => `${topic} from the angle of ${node.path.join(' > ')}.`,
+    focus: (topic: string, node: FocusNode) =>
+      `${topic} from the angle of ${node.path.join(' > ')}.`,
     opening: (topic: string) => [
-      { title: 'Overview', description: `Purpose and scope of the report on ${topic}, and a summary of its findings.` },
-      { title: 'Background and current state', description: `Where ${topic} comes from and where it stands today.` },
+      {
+        title: 'Overview',
+        description: `Purpose and scope of the report on ${topic}, and a summary of its findings.`,
+      },
+      {
+        title: 'Background and current state',
+        description: `Where ${topic} comes from and where it stands today.`,
+      },
     ],
-    analysis: (topic: string) => ({ title: 'Key analysis', description: `The main questions of ${topic} and the evidence on them.` }),
+    analysis: (topic: string) => ({
+      title: 'Key analysis',
+      description: `The main questions of ${topic} and the evidence on them.`,
+    }),
     closing: (topic: string) => [
-      { title: 'Implications', description: `What the findings mean for ${topic}: opportunities and risks.` },
-      { title: 'Conclusion and recommendations', description: 'Summary, open questions and next steps.' },
+      {
+        title: 'Implications',
+        description: `What the findings mean for ${topic}: opportunities and risks.`,
+      },
+      {
+        title: 'Conclusion and recommendations',
+        description: 'Summary, open questions and next steps.',
+      },
     ],
   },
 } satisfies Record<Language, unknown>;
@@ -56,7 +81,10 @@ function fillTopic(text: string, topic: string): string {
 }
 
 /** The guide's own structure: its headings, else its lists; fewer than two is no structure. */
-export function guideSections(promptSystem: string | null | undefined, topic: string): DraftSection[] {
+export function guideSections(
+  promptSystem: string | null | undefined,
+  topic: string,
+): DraftSection[] {
   if (!promptSystem?.trim()) return [];
   const guide = fillTopic(promptSystem, topic);
   const byHeadings = sectionsFromHeadings(guide).filter((section) => section.title.trim());
@@ -71,7 +99,10 @@ export function terms(text: string): Set<string> {
   for (const word of text.toLowerCase().split(/[^\p{L}\p{N}]+/u)) {
     if ([...word].length < 2) continue;
     out.add(word);
-    const stem = word.replace(/(?:은|는|이|가|을|를|의|에|와|과|도|로|으로|에서|에게|까지|부터)$/u, '');
+    const stem = word.replace(
+      /(?:은|는|이|가|을|를|의|에|와|과|도|로|으로|에서|에게|까지|부터)$/u,
+      '',
+    );
     if (stem !== word && [...stem].length >= 2) out.add(stem);
   }
   return out;
@@ -84,7 +115,10 @@ function overlap(a: Set<string>, b: Set<string>): number {
 }
 
 /** Each hit's document goes to the section it shares the most words with (ties: the earlier one). */
-function assignSources(sections: readonly DraftSection[], hits: readonly KnowledgeHit[]): string[][] {
+function assignSources(
+  sections: readonly DraftSection[],
+  hits: readonly KnowledgeHit[],
+): string[][] {
   const sectionTerms = sections.map((section) => terms(`${section.title} ${section.description}`));
   const assigned = sections.map(() => [] as string[]);
   const seen = new Set<string>();
@@ -101,7 +135,8 @@ function assignSources(sections: readonly DraftSection[], hits: readonly Knowled
         bestScore = score;
       }
     });
-    if (best >= 0 && assigned[best]!.length < MAX_SOURCES_PER_SECTION) assigned[best]!.push(hit.title);
+    if (best >= 0 && assigned[best]!.length < MAX_SOURCES_PER_SECTION)
+      assigned[best]!.push(hit.title);
   }
   return assigned;
 }
@@ -118,13 +153,17 @@ export function planLocally(context: PlanContext): Plan {
     drafts = fromGuide;
   } else {
     const focus = (agent?.focus ?? []).slice(0, MAX_FOCUS_SECTIONS);
-    const middle = focus.length ? focus.map((node) => ({ title: node.label, description: text.focus(topic, node) })) : [text.analysis(topic)];
+    const middle = focus.length
+      ? focus.map((node) => ({ title: node.label, description: text.focus(topic, node) }))
+      : [text.analysis(topic)];
     drafts = [...text.opening(topic), ...middle, ...text.closing(topic)];
   }
   if (agent?.hits.length) {
     const sources = assignSources(drafts, agent.hits);
     drafts = drafts.map((draft, index) =>
-      sources[index]!.length ? { ...draft, description: `${draft.description} ${text.sources(sources[index]!)}` } : draft,
+      sources[index]!.length
+        ? { ...draft, description: `${draft.description} ${text.sources(sources[index]!)}` }
+        : draft,
     );
   }
   const sections = finishSections(drafts);

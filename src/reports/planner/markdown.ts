@@ -14,7 +14,12 @@ const collapse = (text: string) => text.replace(/\s+/g, ' ').trim();
 
 function clip(text: string, max: number): string {
   const chars = [...text];
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+  return chars.length <= max
+    ? text
+    : `${chars
+        .slice(0, max - 1)
+        .join('')
+        .trimEnd()}…`;
 }
 
 /** `1.`, `2)`, `1.2` numbering in front of a title (added when plans are written). */
@@ -25,7 +30,10 @@ export function stripNumbering(title: string): string {
 /** Ordered, clipped, numbered from 1; untitled drafts dropped. */
 export function finishSections(drafts: readonly DraftSection[]): PlanSection[] {
   return drafts
-    .map((draft) => ({ title: clip(collapse(stripNumbering(collapse(draft.title))), PLAN_LIMITS.title), description: clip(collapse(draft.description), PLAN_LIMITS.description) }))
+    .map((draft) => ({
+      title: clip(collapse(stripNumbering(collapse(draft.title))), PLAN_LIMITS.title),
+      description: clip(collapse(draft.description), PLAN_LIMITS.description),
+    }))
     .filter((draft) => draft.title.length > 0)
     .slice(0, PLAN_LIMITS.sections)
     .map((draft, index) => ({ ...draft, order: index + 1 }));
@@ -51,7 +59,8 @@ export function sectionsFromHeadings(markdown: string): DraftSection[] {
   const sections: DraftSection[] = [];
   let current: { title: string; parts: string[] } | undefined;
   const close = () => {
-    if (current) sections.push({ title: current.title, description: current.parts.filter(Boolean).join(' ') });
+    if (current)
+      sections.push({ title: current.title, description: current.parts.filter(Boolean).join(' ') });
   };
   for (const block of blocks) {
     if (block.type === 'heading' && block.level <= level) {

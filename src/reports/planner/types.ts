@@ -48,4 +48,5 @@ export interface PlanOutcome extends Plan {
 
 export const PLAN_LIMITS = { sections: 20, title: 200, description: 1_000 } as const;
 
-export const languageOf = (text: string): Language => (/\p{Script=Hangul}/u.test(text) ? 'ko' : 'en');
+export const languageOf = (text: string): Language =>
+  /\p{Script=Hangul}/u.test(text) ? 'ko' : 'en';

@@ -18,18 +18,29 @@ function providerError(error: unknown, signal: AbortSignal): unknown {
 }
 
 export function createAnthropicChat(settings: AnthropicSettings): ChatClient {
-  const client = new Anthropic({ apiKey: settings.apiKey, baseURL: settings.baseUrl, timeout: 120_000 });
+  const client = new Anthropic({
+    apiKey: settings.apiKey,
+    baseURL: settings.baseUrl,
+    timeout: 120_000,
+  });
   return {
     name: 'anthropic',
     model: settings.model,
     async *streamChat({ system, user, maxTokens, signal, maxRetries }) {
       try {
         const stream = await client.messages.create(
-          { model: settings.model, max_tokens: maxTokens, system, messages: [{ role: 'user', content: user }], stream: true },
+          {
+            model: settings.model,
+            max_tokens: maxTokens,
+            system,
+            messages: [{ role: 'user', content: user }],
+            stream: true,
+          },
           { signal, maxRetries },
         );
         for await (const event of stream) {
-          if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') yield event.delta.text;
+          if (event.type === 'content_block_delta' && event.delta.type === 'text_delta')
+            yield event.delta.text;
         }
       } catch (error) {
         throw providerError(error, signal);

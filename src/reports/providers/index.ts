@@ -20,10 +20,18 @@ export function createProviders(settings: ProviderSettings): Providers {
     case 'local':
       return { writer: localWriter, chat: undefined };
     case 'openai':
-      chat = createOpenAiChat({ baseUrl: settings.baseUrl, apiKey: settings.apiKey, model: settings.model! });
+      chat = createOpenAiChat({
+        baseUrl: settings.baseUrl,
+        apiKey: settings.apiKey,
+        model: settings.model!,
+      });
       break;
     case 'anthropic':
-      chat = createAnthropicChat({ baseUrl: settings.baseUrl, apiKey: settings.apiKey!, model: settings.model! });
+      chat = createAnthropicChat({
+        baseUrl: settings.baseUrl,
+        apiKey: settings.apiKey!,
+        model: settings.model!,
+      });
       break;
   }
   return { writer: llmWriter(chat), chat };

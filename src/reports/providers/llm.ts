@@ -15,7 +15,12 @@ export function sectionPrompt(request: SectionRequest): { system: string; user: 
     `Write in ${language}. No preamble, no closing remarks: only the section body.`,
   ].join('\n');
   const sources = request.sources.length
-    ? request.sources.map((source, index) => `[${index + 1}] ${source.title}\n${source.content.slice(0, SOURCE_CHARS)}`).join('\n\n')
+    ? request.sources
+        .map(
+          (source, index) =>
+            `[${index + 1}] ${source.title}\n${source.content.slice(0, SOURCE_CHARS)}`,
+        )
+        .join('\n\n')
     : '(none)';
   const user = [
     `Report topic: ${request.topic}`,
@@ -35,7 +40,8 @@ export function sectionPrompt(request: SectionRequest): { system: string; user: 
 /** Drops a leading heading that repeats the section title, should the model write one anyway. */
 function withoutOwnHeading(text: string, title: string): string {
   const match = /^\s*#{1,6}\s+(.+)\n+/.exec(text);
-  if (match && match[1]!.replace(/^\d+[.)]\s*/, '').trim() === title.trim()) return text.slice(match[0].length);
+  if (match && match[1]!.replace(/^\d+[.)]\s*/, '').trim() === title.trim())
+    return text.slice(match[0].length);
   return text;
 }
 
@@ -47,7 +53,12 @@ export function llmWriter(chat: ChatClient): ReportWriter {
       // Hold back the start until it cannot be a repeated heading any more; stream the rest.
       let head = '';
       let started = false;
-      for await (const delta of chat.streamChat({ system, user, maxTokens: SECTION_MAX_TOKENS, signal })) {
+      for await (const delta of chat.streamChat({
+        system,
+        user,
+        maxTokens: SECTION_MAX_TOKENS,
+        signal,
+      })) {
         if (started) {
           yield delta;
           continue;

@@ -20,9 +20,17 @@ export function escapeMarkdown(text: string): string {
 /** The first sentences of a chunk, clipped. */
 export function excerpt(content: string): string {
   const text = content.replace(/\s+/g, ' ').trim();
-  const sentences = text.split(/(?<=[.!?。])\s+/u).slice(0, MAX_SENTENCES).join(' ');
+  const sentences = text
+    .split(/(?<=[.!?。])\s+/u)
+    .slice(0, MAX_SENTENCES)
+    .join(' ');
   const chars = [...sentences];
-  return chars.length <= MAX_EXCERPT ? sentences : `${chars.slice(0, MAX_EXCERPT - 1).join('').trimEnd()}…`;
+  return chars.length <= MAX_EXCERPT
+    ? sentences
+    : `${chars
+        .slice(0, MAX_EXCERPT - 1)
+        .join('')
+        .trimEnd()}…`;
 }
 
 /** 을 after a final consonant, 를 after a vowel, 을(를) when the word does not end in Hangul. */
@@ -33,7 +41,10 @@ function objectParticle(word: string): string {
   return code % 28 === 0 ? '를' : '을';
 }
 
-const TEXT: Record<Language, { opening(title: string): string; cite(title: string): string; none: string }> = {
+const TEXT: Record<
+  Language,
+  { opening(title: string): string; cite(title: string): string; none: string }
+> = {
   ko: {
     opening: (title) => `이 절에서는 ${title}${objectParticle(title)} 다룬다.`,
     cite: (title) => `(출처: 「${title}」)`,
@@ -50,7 +61,10 @@ export function writeSectionLocally(request: SectionRequest): string[] {
   const text = TEXT[request.language];
   const { section } = request;
   const paragraphs = [escapeMarkdown(`${text.opening(section.title)} ${section.description}`)];
-  for (const source of request.sources) paragraphs.push(`${escapeMarkdown(excerpt(source.content))} ${escapeMarkdown(text.cite(source.title))}`);
+  for (const source of request.sources)
+    paragraphs.push(
+      `${escapeMarkdown(excerpt(source.content))} ${escapeMarkdown(text.cite(source.title))}`,
+    );
   if (request.sources.length === 0) paragraphs.push(escapeMarkdown(text.none));
   return paragraphs;
 }

@@ -20,7 +20,11 @@ function providerError(error: unknown, signal: AbortSignal): unknown {
 
 export function createOpenAiChat(settings: OpenAiSettings): ChatClient {
   // A local OpenAI-compatible server usually takes any key; the SDK insists on one.
-  const client = new OpenAI({ apiKey: settings.apiKey ?? 'not-needed', baseURL: settings.baseUrl, timeout: 120_000 });
+  const client = new OpenAI({
+    apiKey: settings.apiKey ?? 'not-needed',
+    baseURL: settings.baseUrl,
+    timeout: 120_000,
+  });
   return {
     name: 'openai',
     model: settings.model,

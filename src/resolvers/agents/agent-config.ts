@@ -15,7 +15,16 @@ export const featuresConfigSchema = z
     coverageTarget: z.number().int().min(1).max(1_000_000).optional(),
     gapThreshold: z.number().min(0).max(100).optional(),
   })
-  .catchall(z.union([z.boolean(), z.number(), z.string(), z.null(), z.array(z.unknown()), z.record(z.string(), z.unknown())]));
+  .catchall(
+    z.union([
+      z.boolean(),
+      z.number(),
+      z.string(),
+      z.null(),
+      z.array(z.unknown()),
+      z.record(z.string(), z.unknown()),
+    ]),
+  );
 
 export type RetrievalConfig = z.infer<typeof retrievalConfigSchema>;
 export type FeaturesConfig = z.infer<typeof featuresConfigSchema>;
@@ -23,20 +32,27 @@ export type FeaturesConfig = z.infer<typeof featuresConfigSchema>;
 function parse<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${[field, ...issue.path].join('.')}: ${issue.message}`);
+    const problems = result.error.issues.map(
+      (issue) => `${[field, ...issue.path].join('.')}: ${issue.message}`,
+    );
     throw badUserInput(`Invalid ${field}: ${problems.join('; ')}`, { problems });
   }
   return result.data;
 }
 
-export const parseRetrievalConfig = (value: unknown) => parse(retrievalConfigSchema, value ?? {}, 'retrievalConfig');
-export const parseFeaturesConfig = (value: unknown) => parse(featuresConfigSchema, value ?? {}, 'featuresConfig');
+export const parseRetrievalConfig = (value: unknown) =>
+  parse(retrievalConfigSchema, value ?? {}, 'retrievalConfig');
+export const parseFeaturesConfig = (value: unknown) =>
+  parse(featuresConfigSchema, value ?? {}, 'featuresConfig');
 
 /** What coverage measures against (issue: target default 1, gap threshold default 50). */
 export function coverageSettings(featuresConfig: unknown) {
   const features = featuresConfigSchema.safeParse(featuresConfig ?? {});
   return {
     target: (features.success && features.data.coverageTarget) || 1,
-    gapThreshold: features.success && features.data.gapThreshold !== undefined ? features.data.gapThreshold : 50,
+    gapThreshold:
+      features.success && features.data.gapThreshold !== undefined
+        ? features.data.gapThreshold
+        : 50,
   };
 }

@@ -32,7 +32,8 @@ function validName(name: string): string {
 /** The agent's row id, or NOT_FOUND for a malformed, foreign-typed or unknown id. */
 export async function requireAgentId(globalId: string): Promise<string> {
   const id = parseGlobalId('Agent', globalId);
-  if (!id || !(await db().agent.findUnique({ where: { id }, select: { id: true } }))) throw notFound('Agent');
+  if (!id || !(await db().agent.findUnique({ where: { id }, select: { id: true } })))
+    throw notFound('Agent');
   return id;
 }
 
@@ -41,14 +42,26 @@ export async function createAgent(input: CreateAgentInput, ownerId: string) {
   const retrievalConfig = parseRetrievalConfig(input.retrievalConfig);
   const featuresConfig = parseFeaturesConfig(input.featuresConfig);
   if (input.taxonomyNodeIds.length === 0) throw badUserInput('taxonomyNodeIds must not be empty');
-  const nodeIds = [...new Set(parseGlobalIds('TaxonomyNode', input.taxonomyNodeIds, 'taxonomyNodeIds'))];
-  const taxonomy = await db().taxonomy.findUnique({ where: { version: input.taxonomyVersion }, select: { id: true, version: true } });
+  const nodeIds = [
+    ...new Set(parseGlobalIds('TaxonomyNode', input.taxonomyNodeIds, 'taxonomyNodeIds')),
+  ];
+  const taxonomy = await db().taxonomy.findUnique({
+    where: { version: input.taxonomyVersion },
+    select: { id: true, version: true },
+  });
   if (!taxonomy) throw badUserInput(`taxonomyVersion ${input.taxonomyVersion} does not exist`);
-  const found = await db().taxonomyNode.findMany({ where: { id: { in: nodeIds }, taxonomyId: taxonomy.id }, select: { id: true } });
+  const found = await db().taxonomyNode.findMany({
+    where: { id: { in: nodeIds }, taxonomyId: taxonomy.id },
+    select: { id: true },
+  });
   if (found.length !== nodeIds.length) {
     const known = new Set(found.map((n) => n.id));
-    const bad = input.taxonomyNodeIds.filter((globalId) => !known.has(parseGlobalId('TaxonomyNode', globalId)!));
-    throw badUserInput(`taxonomyNodeIds not in taxonomy ${taxonomy.version}: ${bad.join(', ')}`, { invalidIds: bad });
+    const bad = input.taxonomyNodeIds.filter(
+      (globalId) => !known.has(parseGlobalId('TaxonomyNode', globalId)!),
+    );
+    throw badUserInput(`taxonomyNodeIds not in taxonomy ${taxonomy.version}: ${bad.join(', ')}`, {
+      invalidIds: bad,
+    });
   }
   return db().agent.create({
     data: {
@@ -72,8 +85,10 @@ function updateData(input: UpdateAgentInput): Prisma.AgentUpdateInput {
     data.name = validName(input.name);
   }
   if (input.scopeDescription !== undefined) data.scopeDescription = input.scopeDescription;
-  if (input.retrievalConfig !== undefined) data.retrievalConfig = parseRetrievalConfig(input.retrievalConfig) as Prisma.InputJsonValue;
-  if (input.featuresConfig !== undefined) data.featuresConfig = parseFeaturesConfig(input.featuresConfig) as Prisma.InputJsonValue;
+  if (input.retrievalConfig !== undefined)
+    data.retrievalConfig = parseRetrievalConfig(input.retrievalConfig) as Prisma.InputJsonValue;
+  if (input.featuresConfig !== undefined)
+    data.featuresConfig = parseFeaturesConfig(input.featuresConfig) as Prisma.InputJsonValue;
   if (Object.keys(data).length === 0) throw badUserInput('input must set at least one field');
   return data;
 }
@@ -107,7 +122,12 @@ async function resolveBulkIds(globalIds: readonly string[]) {
   if (globalIds.length > 1_000) throw badUserInput('at most 1000 ids per call');
   const rowIds = globalIds.map((globalId) => parseGlobalId('Agent', globalId));
   const existing = new Set(
-    (await db().agent.findMany({ where: { id: { in: rowIds.filter((id): id is string => Boolean(id)) } }, select: { id: true } })).map((a) => a.id),
+    (
+      await db().agent.findMany({
+        where: { id: { in: rowIds.filter((id): id is string => Boolean(id)) } },
+        select: { id: true },
+      })
+    ).map((a) => a.id),
   );
   const results: BulkResult[] = globalIds.map((globalId, index) => {
     const known = rowIds[index] && existing.has(rowIds[index]!);
@@ -116,27 +136,50 @@ async function resolveBulkIds(globalIds: readonly string[]) {
   return { rowIds: rowIds as string[], results, complete: results.every((r) => r.ok) };
 }
 
-export async function bulkUpdateAgents(globalIds: readonly string[], input: UpdateAgentInput, pubsub: PubSub) {
+export async function bulkUpdateAgents(
+  globalIds: readonly string[],
+  input: UpdateAgentInput,
+  pubsub: PubSub,
+) {
   const data = updateData(input);
   const { rowIds, results, complete } = await resolveBulkIds(globalIds);
-  if (!complete) return { applied: false, results: results.map((r) => (r.ok ? { ...r, ok: false, error: 'NOT_APPLIED' } : r)) };
+  if (!complete)
+    return {
+      applied: false,
+      results: results.map((r) => (r.ok ? { ...r, ok: false, error: 'NOT_APPLIED' } : r)),
+    };
   await db().$transaction(rowIds.map((id) => db().agent.update({ where: { id }, data })));
-  await Promise.all(rowIds.map((id) => pubsub.publish('agentUpdated', id, { agentId: id, deleted: false })));
+  await Promise.all(
+    rowIds.map((id) => pubsub.publish('agentUpdated', id, { agentId: id, deleted: false })),
+  );
   return { applied: true, results };
 }
 
 export async function bulkDeleteAgents(globalIds: readonly string[], pubsub: PubSub) {
   const { rowIds, results, complete } = await resolveBulkIds(globalIds);
-  if (!complete) return { applied: false, results: results.map((r) => (r.ok ? { ...r, ok: false, error: 'NOT_APPLIED' } : r)) };
+  if (!complete)
+    return {
+      applied: false,
+      results: results.map((r) => (r.ok ? { ...r, ok: false, error: 'NOT_APPLIED' } : r)),
+    };
   await db().agent.deleteMany({ where: { id: { in: rowIds } } });
-  await Promise.all(rowIds.map((id) => pubsub.publish('agentUpdated', id, { agentId: id, deleted: true })));
+  await Promise.all(
+    rowIds.map((id) => pubsub.publish('agentUpdated', id, { agentId: id, deleted: true })),
+  );
   return { applied: true, results };
 }
 
 /** A new agent with the same scope and configs; history and tasks stay with the original. */
-export async function cloneAgent(globalId: string, name: string | null | undefined, ownerId: string) {
+export async function cloneAgent(
+  globalId: string,
+  name: string | null | undefined,
+  ownerId: string,
+) {
   const id = await requireAgentId(globalId);
-  const source = await db().agent.findUniqueOrThrow({ where: { id }, include: { nodes: { orderBy: { position: 'asc' } } } });
+  const source = await db().agent.findUniqueOrThrow({
+    where: { id },
+    include: { nodes: { orderBy: { position: 'asc' } } },
+  });
   return db().agent.create({
     data: {
       name: name ? validName(name) : `${source.name} (copy)`.slice(0, 200),

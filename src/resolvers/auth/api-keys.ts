@@ -73,9 +73,14 @@ export interface RevokeDeps {
  * `apiKeyRevoked` signal reaches them (or, with pub/sub away, when their cache entry expires).
  * Revoking a revoked key changes nothing and answers the same.
  */
-export async function revokeApiKey(globalId: string, caller: Caller, { pubsub, apiKeys }: RevokeDeps) {
+export async function revokeApiKey(
+  globalId: string,
+  caller: Caller,
+  { pubsub, apiKeys }: RevokeDeps,
+) {
   const id = parseGlobalId('ApiKey', globalId);
-  if (!id || !(await db().apiKey.count({ where: { id, ...apiKeyVisibleTo(caller) } }))) throw notFound('API key');
+  if (!id || !(await db().apiKey.count({ where: { id, ...apiKeyVisibleTo(caller) } })))
+    throw notFound('API key');
   await db().apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
   const key = await db().apiKey.findUnique({ where: { id }, select: API_KEY_VIEW });
   if (!key) throw notFound('API key');

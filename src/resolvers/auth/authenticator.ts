@@ -13,7 +13,10 @@ const KEY_CACHE_TTL_MS = 5_000;
 const KEY_CACHE_MAX = 10_000;
 
 function sameSecret(a: string, b: string): boolean {
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+  return timingSafeEqual(
+    createHash('sha256').update(a).digest(),
+    createHash('sha256').update(b).digest(),
+  );
 }
 
 export class ApiKeyAuthenticator {
@@ -39,10 +42,22 @@ export class ApiKeyAuthenticator {
     const droppedBefore = this.keysDropped;
     const found = await db().apiKey.findUnique({
       where: { keyHash },
-      select: { id: true, scopes: true, revokedAt: true, user: { select: { id: true, name: true } } },
+      select: {
+        id: true,
+        scopes: true,
+        revokedAt: true,
+        user: { select: { id: true, name: true } },
+      },
     });
     const caller =
-      !found || found.revokedAt ? undefined : { userId: found.user.id, userName: found.user.name, apiKeyId: found.id, scopes: effectiveScopes(found.scopes) };
+      !found || found.revokedAt
+        ? undefined
+        : {
+            userId: found.user.id,
+            userName: found.user.name,
+            apiKeyId: found.id,
+            scopes: effectiveScopes(found.scopes),
+          };
     if (caller) recordKeyUse(caller.apiKeyId!);
     if (this.keysDropped === droppedBefore) {
       if (this.cache.size >= KEY_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
@@ -54,7 +69,8 @@ export class ApiKeyAuthenticator {
   /** Drops a key from the cache, so its next request reads the key row again. */
   forget(apiKeyId: string): void {
     this.keysDropped++;
-    for (const [hash, entry] of this.cache) if (entry.caller?.apiKeyId === apiKeyId) this.cache.delete(hash);
+    for (const [hash, entry] of this.cache)
+      if (entry.caller?.apiKeyId === apiKeyId) this.cache.delete(hash);
   }
 
   /** Until close(): drops every key another process announces as revoked. */
@@ -63,7 +79,9 @@ export class ApiKeyAuthenticator {
     this.revocations = revoked;
     (async () => {
       for await (const { apiKeyId } of revoked) this.forget(apiKeyId);
-    })().catch((error: unknown) => logger.warn({ err: error }, 'revoked-key signal stopped; the cache TTL still applies'));
+    })().catch((error: unknown) =>
+      logger.warn({ err: error }, 'revoked-key signal stopped; the cache TTL still applies'),
+    );
     revoked.ready.catch(() => {}); // Redis away: the cache's TTL still bounds a revoked key's life
   }
 
@@ -74,7 +92,12 @@ export class ApiKeyAuthenticator {
 
   private async envAdmin(): Promise<Caller> {
     this.envAdminUserId ??= ensureUser(ENV_ADMIN_USER).then((user) => user.id);
-    return { userId: await this.envAdminUserId, userName: ENV_ADMIN_USER, apiKeyId: null, scopes: new Set(ALL_SCOPES) };
+    return {
+      userId: await this.envAdminUserId,
+      userName: ENV_ADMIN_USER,
+      apiKeyId: null,
+      scopes: new Set(ALL_SCOPES),
+    };
   }
 }
 
@@ -85,6 +108,7 @@ export class ApiKeyAuthenticator {
  */
 function recordKeyUse(apiKeyId: string): void {
   db()
-    .$executeRaw`UPDATE api_keys SET "lastUsedAt" = now() WHERE id = ${apiKeyId}::uuid AND ("lastUsedAt" IS NULL OR "lastUsedAt" < now() - interval '1 minute')`
-    .catch((error: unknown) => logger.warn({ err: error }, 'could not record an API key use'));
+    .$executeRaw`UPDATE api_keys SET "lastUsedAt" = now() WHERE id = ${apiKeyId}::uuid AND ("lastUsedAt" IS NULL OR "lastUsedAt" < now() - interval '1 minute')`.catch(
+    (error: unknown) => logger.warn({ err: error }, 'could not record an API key use'),
+  );
 }

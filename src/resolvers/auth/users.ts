@@ -3,5 +3,10 @@
 import { db } from '../../platform/db.js';
 
 export function ensureUser(name: string) {
-  return db().user.upsert({ where: { name }, create: { name }, update: {}, select: { id: true, name: true } });
+  return db().user.upsert({
+    where: { name },
+    create: { name },
+    update: {},
+    select: { id: true, name: true },
+  });
 }

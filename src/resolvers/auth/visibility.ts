@@ -10,26 +10,39 @@ import type { Caller } from './caller.js';
 type Who = Pick<Caller, 'userId' | 'scopes'>;
 
 /** Tasks: their owner's; an admin sees every task. */
-export const taskVisibleTo = (caller: Who): Prisma.TaskWhereInput => (caller.scopes.has('ADMIN') ? {} : { ownerId: caller.userId });
+export const taskVisibleTo = (caller: Who): Prisma.TaskWhereInput =>
+  caller.scopes.has('ADMIN') ? {} : { ownerId: caller.userId };
 
 /** A task's webhook deliveries: as its task. */
-export const webhookDeliveryVisibleTo = (caller: Who): Prisma.WebhookDeliveryWhereInput => ({ task: taskVisibleTo(caller) });
+export const webhookDeliveryVisibleTo = (caller: Who): Prisma.WebhookDeliveryWhereInput => ({
+  task: taskVisibleTo(caller),
+});
 
 /** Topics: their owner's only (a report is private to whoever planned it, admins included). */
-export const topicVisibleTo = (caller: Pick<Caller, 'userId'>) => ({ ownerId: caller.userId }) satisfies Prisma.TopicWhereInput;
+export const topicVisibleTo = (caller: Pick<Caller, 'userId'>) =>
+  ({ ownerId: caller.userId }) satisfies Prisma.TopicWhereInput;
 
 /** The same rule for a topic already loaded. */
-export const isTopicVisibleTo = (topic: { ownerId: string | null }, caller: Pick<Caller, 'userId'>) => topic.ownerId === caller.userId;
+export const isTopicVisibleTo = (
+  topic: { ownerId: string | null },
+  caller: Pick<Caller, 'userId'>,
+) => topic.ownerId === caller.userId;
 
 /** Artifacts: as their topic. */
-export const artifactVisibleTo = (caller: Pick<Caller, 'userId'>): Prisma.ArtifactWhereInput => ({ topic: topicVisibleTo(caller) });
+export const artifactVisibleTo = (caller: Pick<Caller, 'userId'>): Prisma.ArtifactWhereInput => ({
+  topic: topicVisibleTo(caller),
+});
 
 /** Templates: public ones and the caller's own. */
-export const templateVisibleTo = (caller: Pick<Caller, 'userId'>) => ({ OR: [{ isPublic: true }, { ownerId: caller.userId }] }) satisfies Prisma.TemplateWhereInput;
+export const templateVisibleTo = (caller: Pick<Caller, 'userId'>) =>
+  ({ OR: [{ isPublic: true }, { ownerId: caller.userId }] }) satisfies Prisma.TemplateWhereInput;
 
 /** The same rule for a template already loaded. */
-export const isTemplateVisibleTo = (template: { isPublic: boolean; ownerId: string | null }, caller: Pick<Caller, 'userId'>) =>
-  template.isPublic || template.ownerId === caller.userId;
+export const isTemplateVisibleTo = (
+  template: { isPublic: boolean; ownerId: string | null },
+  caller: Pick<Caller, 'userId'>,
+) => template.isPublic || template.ownerId === caller.userId;
 
 /** API keys: admins only (a key never sees its own or others' records otherwise). */
-export const apiKeyVisibleTo = (caller: Who): Prisma.ApiKeyWhereInput => (caller.scopes.has('ADMIN') ? {} : { id: NO_ROW_ID });
+export const apiKeyVisibleTo = (caller: Who): Prisma.ApiKeyWhereInput =>
+  caller.scopes.has('ADMIN') ? {} : { id: NO_ROW_ID };

@@ -15,7 +15,10 @@ export async function coverageHistory(agentId: string, args: HistoryArgs) {
   if (args.from && args.to && args.from > args.to) throw badUserInput('from must not be after to');
   const limit = pageSize(args.first);
   const cursor = decodeCursor<[string, string]>(args.after, 2);
-  const window = { agentId, timestamp: { ...(args.from ? { gte: args.from } : {}), ...(args.to ? { lte: args.to } : {}) } };
+  const window = {
+    agentId,
+    timestamp: { ...(args.from ? { gte: args.from } : {}), ...(args.to ? { lte: args.to } : {}) },
+  };
   const [rows, totalCount] = await Promise.all([
     db().coverageHistory.findMany({
       where: cursor
@@ -32,7 +35,10 @@ export async function coverageHistory(agentId: string, args: HistoryArgs) {
     }),
     db().coverageHistory.count({ where: window }),
   ]);
-  return { ...connectionFromRows(rows, limit, args.after, (row) => [row.timestamp.toISOString(), row.id]), totalCount };
+  return {
+    ...connectionFromRows(rows, limit, args.after, (row) => [row.timestamp.toISOString(), row.id]),
+    totalCount,
+  };
 }
 
 export type TrendPeriod = 'WEEK' | 'MONTH';
@@ -43,16 +49,33 @@ export async function coverageTrend(agentId: string, period: TrendPeriod, now = 
   const since = new Date(now.getTime() - PERIOD_DAYS[period] * 24 * 3600 * 1000);
   const where = { agentId, timestamp: { gte: since, lte: now } };
   const [first, last, entries] = await Promise.all([
-    db().coverageHistory.findFirst({ where, orderBy: [{ timestamp: 'asc' }, { id: 'asc' }], select: { overallCoverage: true } }),
-    db().coverageHistory.findFirst({ where, orderBy: [{ timestamp: 'desc' }, { id: 'desc' }], select: { overallCoverage: true } }),
+    db().coverageHistory.findFirst({
+      where,
+      orderBy: [{ timestamp: 'asc' }, { id: 'asc' }],
+      select: { overallCoverage: true },
+    }),
+    db().coverageHistory.findFirst({
+      where,
+      orderBy: [{ timestamp: 'desc' }, { id: 'desc' }],
+      select: { overallCoverage: true },
+    }),
     db().coverageHistory.count({ where }),
   ]);
   const start = first?.overallCoverage ?? null;
   const end = last?.overallCoverage ?? null;
-  return { period, start, end, change: start === null || end === null ? null : Math.round((end - start) * 100) / 100, entries };
+  return {
+    period,
+    start,
+    end,
+    change: start === null || end === null ? null : Math.round((end - start) * 100) / 100,
+    entries,
+  };
 }
 
-export async function deleteExpiredHistory(retentionDays: number, now = new Date()): Promise<number> {
+export async function deleteExpiredHistory(
+  retentionDays: number,
+  now = new Date(),
+): Promise<number> {
   const cutoff = new Date(now.getTime() - retentionDays * 24 * 3600 * 1000);
   const { count } = await db().coverageHistory.deleteMany({ where: { timestamp: { lt: cutoff } } });
   return count;

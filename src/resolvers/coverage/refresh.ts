@@ -33,7 +33,10 @@ const MAX_IDEMPOTENCY_KEY = 200;
 
 function idempotencyKeyOf(input: RefreshCoverageInput): string | null {
   const key = input.idempotencyKey?.trim() || null;
-  if (key && key.length > MAX_IDEMPOTENCY_KEY) throw badUserInput(`idempotencyKey must be at most ${MAX_IDEMPOTENCY_KEY} characters`, { field: 'idempotencyKey' });
+  if (key && key.length > MAX_IDEMPOTENCY_KEY)
+    throw badUserInput(`idempotencyKey must be at most ${MAX_IDEMPOTENCY_KEY} characters`, {
+      field: 'idempotencyKey',
+    });
   return key;
 }
 
@@ -43,18 +46,33 @@ export async function refreshCoverage(
   deps: Pick<ServiceDeps, 'pubsub' | 'webhooks'>,
 ): Promise<{ task: TaskRow | null; coverage: CoverageReport | null }> {
   if (input.background === false) {
-    if (input.webhookUrl || input.idempotencyKey) throw badUserInput('webhookUrl and idempotencyKey need background: true');
-    return { task: null, coverage: await computeAndRecordCoverage(await requireAgentId(input.agentId), { pubsub: deps.pubsub }) };
+    if (input.webhookUrl || input.idempotencyKey)
+      throw badUserInput('webhookUrl and idempotencyKey need background: true');
+    return {
+      task: null,
+      coverage: await computeAndRecordCoverage(await requireAgentId(input.agentId), {
+        pubsub: deps.pubsub,
+      }),
+    };
   }
   const agentId = parseGlobalId('Agent', input.agentId);
   if (!agentId) throw notFound('Agent');
   const idempotencyKey = idempotencyKeyOf(input);
-  const webhookUrl = input.webhookUrl ? await checkWebhookUrl(input.webhookUrl, deps.webhooks) : null;
+  const webhookUrl = input.webhookUrl
+    ? await checkWebhookUrl(input.webhookUrl, deps.webhooks)
+    : null;
   // A deleted or unknown agent is found by the foreign key, not by a query before:
   // enqueueing stays one round trip.
   const { task } = await enqueue(
     coverageRefresh,
-    { payload: { agentId }, priority: input.priority ?? 'MEDIUM', ownerId: caller.userId, agentId, webhookUrl, idempotencyKey },
+    {
+      payload: { agentId },
+      priority: input.priority ?? 'MEDIUM',
+      ownerId: caller.userId,
+      agentId,
+      webhookUrl,
+      idempotencyKey,
+    },
     { pubsub: deps.pubsub },
   ).catch((error: unknown) => {
     if (violatedForeignKey(error) === 'tasks_agentId_fkey') throw notFound('Agent');

@@ -25,7 +25,11 @@ export interface CommonWordsSplit {
  * words able to reach θ together, or too many other words or sets. `taxonomyShare` is each
  * term's part of the taxonomy's chunks.
  */
-export function splitCommonWords(maxWeights: readonly number[], taxonomyShare: readonly number[], theta: number): CommonWordsSplit | undefined {
+export function splitCommonWords(
+  maxWeights: readonly number[],
+  taxonomyShare: readonly number[],
+  theta: number,
+): CommonWordsSplit | undefined {
   const target = theta * (1 - SCORE_TIE);
   // The most frequent words first, while their largest weights stay short of θ together.
   const byShare = maxWeights.map((_, i) => i).sort((a, b) => taxonomyShare[b]! - taxonomyShare[a]!);
@@ -37,16 +41,22 @@ export function splitCommonWords(maxWeights: readonly number[], taxonomyShare: r
     commonMax += maxWeights[i]!;
   }
   const rest = target - commonMax;
-  const others = maxWeights.map((weight, i) => ({ weight, i })).filter((t) => !common.has(t.i) && t.weight > 0);
+  const others = maxWeights
+    .map((weight, i) => ({ weight, i }))
+    .filter((t) => !common.has(t.i) && t.weight > 0);
   if (common.size === 0 || others.length > MAX_OTHER_TERMS) return undefined;
 
-  const sets = termSetsReaching(maxWeights.map((weight, i) => (common.has(i) ? 0 : weight)), theta);
+  const sets = termSetsReaching(
+    maxWeights.map((weight, i) => (common.has(i) ? 0 : weight)),
+    theta,
+  );
   if (!sets) return undefined;
 
   // Every largest subset of the other words that cannot reach θ shares out `rest` over its
   // words in proportion to their largest weights; a word's cutoff is its least share.
   const cutoffs: Array<number | null> = maxWeights.map(() => null);
-  const reaches = (mask: number) => others.reduce((sum, t, b) => (mask & (1 << b) ? sum + t.weight : sum), 0) >= target;
+  const reaches = (mask: number) =>
+    others.reduce((sum, t, b) => (mask & (1 << b) ? sum + t.weight : sum), 0) >= target;
   for (let mask = 1; mask < 1 << others.length; mask++) {
     if (reaches(mask)) continue;
     const largest = others.every((_, b) => mask & (1 << b) || reaches(mask | (1 << b)));

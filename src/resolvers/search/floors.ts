@@ -62,7 +62,12 @@ export interface FloorTerm {
  * undefined when the large terms would give up more than MAX_LARGE_SHARE of their weights
  * (their lists would be read far down: 7-word questions would give up 43–57 %, and read 8 s).
  */
-export function termFloors(terms: readonly FloorTerm[], theta: number, averageLength: number, maxShare = MAX_LARGE_SHARE): Array<TermFloor | null> | undefined {
+export function termFloors(
+  terms: readonly FloorTerm[],
+  theta: number,
+  averageLength: number,
+  maxShare = MAX_LARGE_SHARE,
+): Array<TermFloor | null> | undefined {
   const target = theta * (1 - SCORE_TIE);
   const small = (t: FloorTerm) => t.postings <= SMALL_TERM_POSTINGS;
   const slack = terms.reduce((sum, t) => sum + t.maxWeight, 0) - target;
@@ -71,7 +76,11 @@ export function termFloors(terms: readonly FloorTerm[], theta: number, averageLe
   if (largeSlack > maxShare * largeMax) return undefined;
   return terms.map((t) => {
     if (t.maxWeight <= 0 || t.weight <= 0) return null;
-    const share = small(t) ? 0 : largeSlack <= 0 ? t.maxWeight : t.maxWeight - (largeSlack * t.maxWeight) / largeMax;
+    const share = small(t)
+      ? 0
+      : largeSlack <= 0
+        ? t.maxWeight
+        : t.maxWeight - (largeSlack * t.maxWeight) / largeMax;
     // A large term that gives up none of its weight brings no chunk the small terms do not.
     if (largeSlack <= 0 && !small(t)) return null;
     return floorAt(Math.max(share, 0), t.weight, averageLength);

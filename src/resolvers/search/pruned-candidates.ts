@@ -15,9 +15,15 @@ export const MAX_TERM_SETS = 256;
  * MAX_TERM_SETS. Terms are taken heaviest first, so the set found when the sum first reaches
  * theta loses it without any one of its terms (its lightest included): it is minimal.
  */
-export function termSetsReaching(maxWeights: readonly number[], theta: number): number[][] | undefined {
+export function termSetsReaching(
+  maxWeights: readonly number[],
+  theta: number,
+): number[][] | undefined {
   const floor = theta * (1 - SCORE_TIE);
-  const order = maxWeights.map((weight, index) => ({ weight, index })).filter((t) => t.weight > 0).sort((a, b) => b.weight - a.weight);
+  const order = maxWeights
+    .map((weight, index) => ({ weight, index }))
+    .filter((t) => t.weight > 0)
+    .sort((a, b) => b.weight - a.weight);
   const rest = order.map((_, i) => order.slice(i).reduce((sum, t) => sum + t.weight, 0));
   const sets: number[][] = [];
   const visit = (from: number, sum: number, chosen: number[]): boolean => {

@@ -39,5 +39,9 @@ export function parseQuery(text: string): ParsedQuery {
       scoring.push(word!);
     }
   }
-  return { scoringText: scoring.join(' '), filterText: filters.length ? filters.join(' ') : null, phrases };
+  return {
+    scoringText: scoring.join(' '),
+    filterText: filters.length ? filters.join(' ') : null,
+    phrases,
+  };
 }

@@ -8,7 +8,14 @@
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { idf } from './bm25.js';
 import { countMatchesUpTo } from './sql/count-matches.js';
-import { rankCandidateChunks, rankFromPostings, rankPairPostings, rankPhraseChunks, rankScopeChunks, type ExhaustiveSearch } from './sql/rank-exhaustively.js';
+import {
+  rankCandidateChunks,
+  rankFromPostings,
+  rankPairPostings,
+  rankPhraseChunks,
+  rankScopeChunks,
+  type ExhaustiveSearch,
+} from './sql/rank-exhaustively.js';
 import type { ScopeStatistics } from './sql/scope-statistics.js';
 import { candidateQuery, termSetsReaching } from './pruned-candidates.js';
 import { planFromSeed } from './seeded.js';
@@ -29,7 +36,8 @@ const MAX_THRESHOLD_DEPTH = 32_768;
 /** The pruned candidates are used when the statistics expect at most this many. */
 const MAX_PRUNED_CANDIDATES = 30_000;
 
-export type RankingPlan = 'postings' | 'scope' | 'phrase' | 'floors' | 'split' | 'threshold' | 'pruned';
+export type RankingPlan =
+  'postings' | 'scope' | 'phrase' | 'floors' | 'split' | 'threshold' | 'pruned';
 
 export interface Ranking {
   ranked: Array<{ chunkId: string; score: number }>;
@@ -57,14 +65,20 @@ export function searchOf(statistics: ScopeStatistics, limit: number): Exhaustive
  * `plan` forces a plan (tests compare the plans on one corpus; 'phrase' only applies to a
  * query with a required phrase); by default the cheapest is chosen.
  */
-export async function rankChunks(client: Queryable, statistics: ScopeStatistics, limit: number, plan?: RankingPlan): Promise<Ranking> {
+export async function rankChunks(
+  client: Queryable,
+  statistics: ScopeStatistics,
+  limit: number,
+  plan?: RankingPlan,
+): Promise<Ranking> {
   const search = searchOf(statistics, limit);
   const chosen = plan ?? cheapestPlan(statistics);
   if (chosen === 'postings') return exhaustive(await rankFromPostings(client, search), 'postings');
   if (chosen === 'scope') return exhaustive(await rankScopeChunks(client, search), 'scope');
   // Every match holds the phrase: its word pairs (or, for a one-word phrase, the filter
   // through the GIN index) find them all, and the count is exact.
-  if (chosen === 'phrase' && statistics.filterFindsMatches) return exhaustive(await rankPhraseMatches(client, search, statistics), 'phrase');
+  if (chosen === 'phrase' && statistics.filterFindsMatches)
+    return exhaustive(await rankPhraseMatches(client, search, statistics), 'phrase');
   // Several words (seeded.ts): the floors, the common-word split ('split' forced takes it
   // whenever it applies), or the pruned word sets of the seed's bound. Without
   // k chunks among the best postings (a filter few pass), or too many candidates either way,
@@ -72,7 +86,8 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
   let seedTheta = 0;
   if (chosen === 'floors' || chosen === 'split') {
     const seeded = await planFromSeed(client, search, statistics, chosen === 'split');
-    if (seeded.ranking) return { ...seeded.ranking, ...(await countMatches(client, search, statistics)) };
+    if (seeded.ranking)
+      return { ...seeded.ranking, ...(await countMatches(client, search, statistics)) };
     if (seeded.sets && expectedCandidates(statistics, seeded.sets) <= MAX_PRUNED_CANDIDATES) {
       return rankPrunedCandidates(client, search, statistics, undefined, seeded.sets);
     }
@@ -80,10 +95,17 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
   }
 
   // Forced 'pruned' (tests): one round of the threshold algorithm, then the pruned candidates.
-  let threshold = await rankByThreshold(client, search, chosen === 'pruned' ? 0 : FIRST_THRESHOLD_DEPTH);
+  let threshold = await rankByThreshold(
+    client,
+    search,
+    chosen === 'pruned' ? 0 : FIRST_THRESHOLD_DEPTH,
+  );
   if (chosen === 'pruned' || !threshold.exact) {
     const sets = prunedWordSets(threshold, limit, seedTheta);
-    if (chosen === 'pruned' || (sets && expectedCandidates(statistics, sets) <= MAX_PRUNED_CANDIDATES)) {
+    if (
+      chosen === 'pruned' ||
+      (sets && expectedCandidates(statistics, sets) <= MAX_PRUNED_CANDIDATES)
+    ) {
       return rankPrunedCandidates(client, search, statistics, threshold.postingsRead, sets);
     }
     threshold = await rankByThreshold(client, search, MAX_THRESHOLD_DEPTH);
@@ -91,14 +113,26 @@ export async function rankChunks(client: Queryable, statistics: ScopeStatistics,
   if (!threshold.exact) return exhaustive(await rankFromPostings(client, search), 'postings');
   const { postingsRead } = threshold;
   if (threshold.listsExhausted && !search.filter) {
-    return { ranked: threshold.ranked, total: threshold.candidates, totalIsEstimate: false, plan: 'threshold', postingsRead };
+    return {
+      ranked: threshold.ranked,
+      total: threshold.candidates,
+      totalIsEstimate: false,
+      plan: 'threshold',
+      postingsRead,
+    };
   }
-  return { ranked: threshold.ranked, ...(await countMatches(client, search, statistics)), plan: 'threshold', postingsRead };
+  return {
+    ranked: threshold.ranked,
+    ...(await countMatches(client, search, statistics)),
+    plan: 'threshold',
+    postingsRead,
+  };
 }
 
 /** The plan that should read least, from the statistics alone. */
 function cheapestPlan(statistics: ScopeStatistics): RankingPlan {
-  if (statistics.terms.reduce((sum, t) => sum + t.taxonomyDf, 0) <= EXHAUSTIVE_POSTINGS) return 'postings';
+  if (statistics.terms.reduce((sum, t) => sum + t.taxonomyDf, 0) <= EXHAUSTIVE_POSTINGS)
+    return 'postings';
   // A phrase with word pairs is read from its pairs in any scope: for a leaf of ~100 chunks the
   // planner took the GIN index for the phrase's two common words (p50 33 ms, p99 57 ms at 1M).
   if (statistics.filterFindsMatches && statistics.phrasePairs.length > 0) return 'phrase';
@@ -115,18 +149,31 @@ function cheapestPlan(statistics: ScopeStatistics): RankingPlan {
  * holding all their pairs; a phrase without a pair (one word, a stop word between) goes to the
  * GIN index. At 1M chunks "data market" (2,593 chunks) took 300–480 ms through the GIN index.
  */
-function rankPhraseMatches(client: Queryable, search: ExhaustiveSearch, statistics: ScopeStatistics) {
+function rankPhraseMatches(
+  client: Queryable,
+  search: ExhaustiveSearch,
+  statistics: ScopeStatistics,
+) {
   const pairs = statistics.phrasePairs;
   if (statistics.filterIsOnePair) return rankPairPostings(client, search, pairs[0]!);
-  return pairs.length ? rankPhraseChunks(client, search, pairs) : rankCandidateChunks(client, search, statistics.filter!);
+  return pairs.length
+    ? rankPhraseChunks(client, search, pairs)
+    : rankCandidateChunks(client, search, statistics.filter!);
 }
 
 /**
  * The word sets that can still reach the k-th score (the threshold algorithm's, or `theta` when
  * larger: k chunks known to reach it); none without either, or past MAX_TERM_SETS.
  */
-function prunedWordSets(threshold: ThresholdResult, limit: number, theta: number): number[][] | undefined {
-  const kth = Math.max(threshold.ranked.length >= limit ? threshold.ranked.at(-1)!.score : 0, theta);
+function prunedWordSets(
+  threshold: ThresholdResult,
+  limit: number,
+  theta: number,
+): number[][] | undefined {
+  const kth = Math.max(
+    threshold.ranked.length >= limit ? threshold.ranked.at(-1)!.score : 0,
+    theta,
+  );
   return kth > 0 ? termSetsReaching(threshold.maxWeights, kth) : undefined;
 }
 
@@ -136,7 +183,11 @@ function prunedWordSets(threshold: ThresholdResult, limit: number, theta: number
  */
 function expectedCandidates(statistics: ScopeStatistics, sets: number[][]): number {
   const chunks = Math.max(statistics.taxonomyChunks, 1);
-  return sets.reduce((sum, set) => sum + set.reduce((n, i) => (n * statistics.terms[i]!.taxonomyDf) / chunks, chunks), 0);
+  return sets.reduce(
+    (sum, set) =>
+      sum + set.reduce((n, i) => (n * statistics.terms[i]!.taxonomyDf) / chunks, chunks),
+    0,
+  );
 }
 
 /**
@@ -151,13 +202,20 @@ async function rankPrunedCandidates(
   postingsRead: number | undefined,
   sets: number[][] | undefined,
 ): Promise<Ranking> {
-  if (!sets) return { ...exhaustive(await rankScopeChunks(client, search), 'pruned'), postingsRead };
-  const ranking = exhaustive(await rankCandidateChunks(client, search, candidateQuery(search.terms, sets)), 'pruned');
+  if (!sets)
+    return { ...exhaustive(await rankScopeChunks(client, search), 'pruned'), postingsRead };
+  const ranking = exhaustive(
+    await rankCandidateChunks(client, search, candidateQuery(search.terms, sets)),
+    'pruned',
+  );
   // The pruned candidates are not all the matches: the count comes from countMatches.
   return { ...ranking, ...(await countMatches(client, search, statistics)), postingsRead };
 }
 
-function exhaustive(rows: Array<{ chunkId: string; score: number; total: number }>, plan: RankingPlan): Ranking {
+function exhaustive(
+  rows: Array<{ chunkId: string; score: number; total: number }>,
+  plan: RankingPlan,
+): Ranking {
   return {
     ranked: rows.map((row) => ({ chunkId: row.chunkId, score: row.score })),
     total: rows[0]?.total ?? 0,
@@ -171,14 +229,26 @@ function exhaustive(rows: Array<{ chunkId: string; score: number; total: number 
  * statistics say it may be at most the cap; else the chance that a chunk has any of the
  * terms, taken as independent, times the scope's chunks.
  */
-async function countMatches(client: Queryable, search: ExhaustiveSearch, statistics: ScopeStatistics) {
+async function countMatches(
+  client: Queryable,
+  search: ExhaustiveSearch,
+  statistics: ScopeStatistics,
+) {
   const dfs = statistics.terms.map((t) => t.df);
   // With one scope node a chunk counts once in the statistics (under several, once per node).
-  if (dfs.length === 1 && !search.filter && search.scopeNodeIds.length === 1) return { total: dfs[0]!, totalIsEstimate: false };
+  if (dfs.length === 1 && !search.filter && search.scopeNodeIds.length === 1)
+    return { total: dfs[0]!, totalIsEstimate: false };
   const chunks = Math.max(statistics.chunks, 1);
-  const independent = chunks * (1 - dfs.reduce((none, df) => none * (1 - Math.min(df, chunks) / chunks), 1));
-  const estimate = Math.round(Math.min(Math.max(independent, ...dfs), dfs.reduce((a, b) => a + b, 0)));
-  if (estimate > EXACT_COUNT_CAP * 4 && !search.filter) return { total: estimate, totalIsEstimate: true };
+  const independent =
+    chunks * (1 - dfs.reduce((none, df) => none * (1 - Math.min(df, chunks) / chunks), 1));
+  const estimate = Math.round(
+    Math.min(
+      Math.max(independent, ...dfs),
+      dfs.reduce((a, b) => a + b, 0),
+    ),
+  );
+  if (estimate > EXACT_COUNT_CAP * 4 && !search.filter)
+    return { total: estimate, totalIsEstimate: true };
   const counted = await countMatchesUpTo(client, search, EXACT_COUNT_CAP);
   if (counted <= EXACT_COUNT_CAP) return { total: counted, totalIsEstimate: false };
   return { total: search.filter ? counted : Math.max(estimate, counted), totalIsEstimate: true };

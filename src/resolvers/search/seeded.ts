@@ -45,26 +45,50 @@ export interface SeededPlan {
 }
 
 /** `preferSplit` takes the common-word split whenever it applies (tests force each plan). */
-export async function planFromSeed(client: Queryable, search: ExhaustiveSearch, statistics: ScopeStatistics, preferSplit = false): Promise<SeededPlan> {
+export async function planFromSeed(
+  client: Queryable,
+  search: ExhaustiveSearch,
+  statistics: ScopeStatistics,
+  preferSplit = false,
+): Promise<SeededPlan> {
   // In a part of the taxonomy every posting read in the scope costs 1 / part read in the
   // index: the square root keeps the subtree agent (a tenth) at 1,300 postings per word where
   // 4,096 took 20–50 ms, and 400 weakened θ (the floors then read deeper: 50–67 ms).
   const part = Math.min(1, statistics.chunks / Math.max(statistics.taxonomyChunks, 1));
-  const depth = Math.max(MIN_SEED_DEPTH, Math.floor((SEED_POSTINGS / search.terms.length) * Math.sqrt(part)));
+  const depth = Math.max(
+    MIN_SEED_DEPTH,
+    Math.floor((SEED_POSTINGS / search.terms.length) * Math.sqrt(part)),
+  );
   const seed = await seedThreshold(client, search, depth);
   if (seed.theta <= 0) return { theta: 0 };
-  const maxWeights = search.weights.map((weight, i) => (seed.topImpacts[i]! > 0 ? weight * weightBoundAfter(seed.topImpacts[i]!, search.averageLength) : 0));
+  const maxWeights = search.weights.map((weight, i) =>
+    seed.topImpacts[i]! > 0
+      ? weight * weightBoundAfter(seed.topImpacts[i]!, search.averageLength)
+      : 0,
+  );
   if (search.terms.length <= MAX_FLOOR_TERMS) {
-    const terms = search.weights.map((weight, i) => ({ weight, maxWeight: maxWeights[i]!, postings: statistics.terms[i]!.df }));
+    const terms = search.weights.map((weight, i) => ({
+      weight,
+      maxWeight: maxWeights[i]!,
+      postings: statistics.terms[i]!.df,
+    }));
     const floors = termFloors(terms, seed.theta, search.averageLength);
     const ranked = floors && (await rankAboveFloors(client, search, floors));
     if (ranked) return { theta: seed.theta, ranking: { plan: 'floors', ranked } };
   }
   const shares = statistics.terms.map((t) => t.taxonomyDf / Math.max(statistics.taxonomyChunks, 1));
-  const split = (preferSplit || part <= MAX_SPLIT_PART) && splitCommonWords(maxWeights, shares, seed.theta);
+  const split =
+    (preferSplit || part <= MAX_SPLIT_PART) && splitCommonWords(maxWeights, shares, seed.theta);
   if (split) {
-    const cutoffs = split.cutoffs.map((weight, i) => (weight === null ? null : floorAt(weight, search.weights[i]!, search.averageLength)));
-    const ranked = await rankSplitCandidates(client, search, split.sets.length ? candidateQuery(search.terms, split.sets) : null, cutoffs);
+    const cutoffs = split.cutoffs.map((weight, i) =>
+      weight === null ? null : floorAt(weight, search.weights[i]!, search.averageLength),
+    );
+    const ranked = await rankSplitCandidates(
+      client,
+      search,
+      split.sets.length ? candidateQuery(search.terms, split.sets) : null,
+      cutoffs,
+    );
     if (ranked) return { theta: seed.theta, ranking: { plan: 'split', ranked } };
   }
   return { theta: seed.theta, sets: termSetsReaching(maxWeights, seed.theta) };

@@ -43,7 +43,11 @@ export interface ThresholdResult {
 const FIRST_DEPTH = 32;
 const PROBE_BATCH = 500;
 
-export async function rankByThreshold(client: Queryable, search: ThresholdSearch, maxDepth: number): Promise<ThresholdResult> {
+export async function rankByThreshold(
+  client: Queryable,
+  search: ThresholdSearch,
+  maxDepth: number,
+): Promise<ThresholdResult> {
   const run = new ThresholdRun(client, search);
   for (let depth = Math.max(FIRST_DEPTH, search.limit * 2); ; depth *= 4) {
     await run.readTo(depth);
@@ -70,7 +74,13 @@ class ThresholdRun {
   async readTo(depth: number): Promise<void> {
     const reads: ListRead[] = [];
     this.lists.forEach((list, termIndex) => {
-      if (!list.exhausted) reads.push({ termIndex, term: this.search.terms[termIndex]!, limit: depth - list.read, after: list.last });
+      if (!list.exhausted)
+        reads.push({
+          termIndex,
+          term: this.search.terms[termIndex]!,
+          limit: depth - list.read,
+          after: list.last,
+        });
     });
     if (reads.length === 0) return;
     const rows = await readPostings(this.client, this.search.scopeNodeIds, reads);
@@ -85,7 +95,9 @@ class ThresholdRun {
       if (this.rejected.has(row.chunkId)) continue;
       this.candidate(row.chunkId).known[row.termIndex] = this.weight(row.termIndex, row.tf, row.dl);
     }
-    for (const read of reads) if ((counts.get(read.termIndex) ?? 0) < read.limit) this.lists[read.termIndex]!.exhausted = true;
+    for (const read of reads)
+      if ((counts.get(read.termIndex) ?? 0) < read.limit)
+        this.lists[read.termIndex]!.exhausted = true;
   }
 
   /** Resolves candidates, best upper bound first, until the top k is exactly known. */
@@ -120,7 +132,9 @@ class ThresholdRun {
       listsExhausted: this.lists.every((list) => list.exhausted),
       candidates: this.candidates.size,
       maxWeights: this.lists.map((list, i) =>
-        list.first === undefined ? 0 : this.search.weights[i]! * weightBoundAfter(list.first, this.search.averageLength),
+        list.first === undefined
+          ? 0
+          : this.search.weights[i]! * weightBoundAfter(list.first, this.search.averageLength),
       ),
     };
   }
@@ -142,15 +156,23 @@ class ThresholdRun {
   private bound(termIndex: number): number {
     const list = this.lists[termIndex]!;
     if (list.exhausted || !list.last) return list.exhausted ? 0 : Infinity;
-    return this.search.weights[termIndex]! * weightBoundAfter(list.last.impact, this.search.averageLength);
+    return (
+      this.search.weights[termIndex]! *
+      weightBoundAfter(list.last.impact, this.search.averageLength)
+    );
   }
 
   private missingTerms(c: Candidate): number[] {
-    return this.lists.flatMap((list, i) => (c.known[i] === undefined && !list.exhausted ? [i] : []));
+    return this.lists.flatMap((list, i) =>
+      c.known[i] === undefined && !list.exhausted ? [i] : [],
+    );
   }
 
   private needsResolving(c: Candidate): boolean {
-    return this.missingTerms(c).length > 0 || (this.search.filter !== null && c.passesFilter === undefined);
+    return (
+      this.missingTerms(c).length > 0 ||
+      (this.search.filter !== null && c.passesFilter === undefined)
+    );
   }
 
   private score(c: Candidate): number {
@@ -171,17 +193,27 @@ class ThresholdRun {
   }
 
   private async probe(pending: Candidate[]): Promise<void> {
-    const pairs = pending.flatMap((c) => this.missingTerms(c).map((i) => ({ term: this.search.terms[i]!, chunkId: c.chunkId, i })));
+    const pairs = pending.flatMap((c) =>
+      this.missingTerms(c).map((i) => ({ term: this.search.terms[i]!, chunkId: c.chunkId, i })),
+    );
     const filter = this.search.filter;
     const [postings, passing] = await Promise.all([
       probePostings(this.client, pairs),
-      filter ? chunksPassingFilter(this.client, pending.filter((c) => c.passesFilter === undefined).map((c) => c.chunkId), filter) : undefined,
+      filter
+        ? chunksPassingFilter(
+            this.client,
+            pending.filter((c) => c.passesFilter === undefined).map((c) => c.chunkId),
+            filter,
+          )
+        : undefined,
     ]);
     this.postingsRead += pairs.length;
     const found = new Map(postings.map((p) => [`${p.term}\u0000${p.chunkId}`, p]));
     for (const pair of pairs) {
       const posting = found.get(`${pair.term}\u0000${pair.chunkId}`);
-      this.candidates.get(pair.chunkId)!.known[pair.i] = posting ? this.weight(pair.i, posting.tf, posting.dl) : 0;
+      this.candidates.get(pair.chunkId)!.known[pair.i] = posting
+        ? this.weight(pair.i, posting.tf, posting.dl)
+        : 0;
     }
     if (!passing) return;
     for (const c of pending) {

@@ -2,7 +2,11 @@
 // should be done.
 import type { TaskStatus } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
-import { selectQueuePosition, selectQueueStats, selectRecentDurationMs } from '../../workers/queue/queue-stats.js';
+import {
+  selectQueuePosition,
+  selectQueueStats,
+  selectRecentDurationMs,
+} from '../../workers/queue/queue-stats.js';
 
 /** A worker counts as alive while its heartbeat is this recent. */
 export const WORKER_ALIVE_WITHIN_MS = 15_000;
@@ -42,7 +46,10 @@ export async function estimateCompletion(task: EstimatedTask) {
   }
   const [position, slots] = await Promise.all([
     selectQueuePosition(db(), task.id),
-    db().worker.aggregate({ _sum: { concurrency: true }, where: { lastHeartbeatAt: { gt: new Date(Date.now() - WORKER_ALIVE_WITHIN_MS) } } }),
+    db().worker.aggregate({
+      _sum: { concurrency: true },
+      where: { lastHeartbeatAt: { gt: new Date(Date.now() - WORKER_ALIVE_WITHIN_MS) } },
+    }),
   ]);
   const capacity = Math.max(1, slots._sum.concurrency ?? 1);
   return new Date(Date.now() + Math.ceil((position ?? 1) / capacity) * duration + duration);

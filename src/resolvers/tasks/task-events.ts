@@ -2,7 +2,10 @@
 import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
 import { selectTaskEventsAfter, TASK_EVENT_PAGE } from '../../workers/queue/task-events.js';
 
-export async function taskEventPage(taskId: string, args: { first?: number | null; after?: string | null }) {
+export async function taskEventPage(
+  taskId: string,
+  args: { first?: number | null; after?: string | null },
+) {
   const limit = pageSize(args.first, TASK_EVENT_PAGE, 100);
   const cursor = decodeCursor<[number]>(args.after, 1);
   const rows = await selectTaskEventsAfter(taskId, cursor?.[0] ?? 0, limit + 1);

@@ -49,14 +49,27 @@ export async function listTasks(caller: Caller, args: TaskListArgs) {
   const [rows, totalCount] = await Promise.all([
     db().task.findMany({
       where: cursor
-        ? { AND: [where, { OR: [{ createdAt: { lt: new Date(cursor[0]) } }, { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } }] }] }
+        ? {
+            AND: [
+              where,
+              {
+                OR: [
+                  { createdAt: { lt: new Date(cursor[0]) } },
+                  { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } },
+                ],
+              },
+            ],
+          }
         : where,
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       take: limit + 1,
     }),
     db().task.count({ where }),
   ]);
-  return { ...connectionFromRows(rows, limit, args.after, (row) => [row.createdAt.toISOString(), row.id]), totalCount };
+  return {
+    ...connectionFromRows(rows, limit, args.after, (row) => [row.createdAt.toISOString(), row.id]),
+    totalCount,
+  };
 }
 
 export interface CancelDeps {
@@ -65,7 +78,11 @@ export interface CancelDeps {
   taskFinished(task: TaskRow): Promise<void>;
 }
 
-export async function cancelTask(globalId: string, caller: Caller, { pubsub, taskFinished }: CancelDeps) {
+export async function cancelTask(
+  globalId: string,
+  caller: Caller,
+  { pubsub, taskFinished }: CancelDeps,
+) {
   const task = await requireTaskForCaller(globalId, caller);
   const outcome = await requestCancellation(db(), task.id);
   if (!outcome) throw notFound('Task');
@@ -82,7 +99,10 @@ export async function cancelTask(globalId: string, caller: Caller, { pubsub, tas
 export async function retryTask(globalId: string, caller: Caller, pubsub: PubSub) {
   const task = await requireTaskForCaller(globalId, caller);
   const retried = await retryFinishedTask(db(), task.id);
-  if (!retried) throw conflict(`only FAILED, DEAD, TIMEOUT or CANCELLED tasks can be retried (this one is ${task.status})`);
+  if (!retried)
+    throw conflict(
+      `only FAILED, DEAD, TIMEOUT or CANCELLED tasks can be retried (this one is ${task.status})`,
+    );
   await announceTaskEvent(pubsub, retried);
   await wakeWorkers(pubsub, retried.type);
   return retried;

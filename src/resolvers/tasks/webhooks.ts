@@ -32,22 +32,32 @@ function isPublicAddress(address: string): boolean {
 }
 
 /** The URL to store, or BAD_USER_INPUT saying why it is refused. */
-export async function checkWebhookUrl(raw: string, settings: Pick<WebhookSettings, 'allowPrivateTargets'>): Promise<string> {
+export async function checkWebhookUrl(
+  raw: string,
+  settings: Pick<WebhookSettings, 'allowPrivateTargets'>,
+): Promise<string> {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw badUserInput('webhookUrl is not a URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badUserInput('webhookUrl must be http(s)');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw badUserInput('webhookUrl must be http(s)');
   if (url.username || url.password) throw badUserInput('webhookUrl must not carry credentials');
   if (settings.allowPrivateTargets) return url.toString();
   if (url.protocol !== 'https:') throw badUserInput('webhookUrl must use https');
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = ipaddr.isValid(host) ? [host] : await lookup(host, { all: true }).then((all) => all.map((a) => a.address), () => []);
+  const addresses = ipaddr.isValid(host)
+    ? [host]
+    : await lookup(host, { all: true }).then(
+        (all) => all.map((a) => a.address),
+        () => [],
+      );
   if (addresses.length === 0) throw badUserInput(`webhookUrl host ${host} does not resolve`);
   const refused = addresses.filter((address) => !isPublicAddress(address));
-  if (refused.length) throw badUserInput(`webhookUrl resolves to a non-public address (${refused.join(', ')})`);
+  if (refused.length)
+    throw badUserInput(`webhookUrl resolves to a non-public address (${refused.join(', ')})`);
   return url.toString();
 }
 
@@ -59,14 +69,25 @@ export interface WebhookOutcome {
   refused: boolean;
 }
 
-function post(url: URL, headers: Record<string, string>, body: string, timeoutMs: number, allowPrivate: boolean): Promise<number> {
+function post(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+  allowPrivate: boolean,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : http;
     const request = transport.request(
       url,
       {
         method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body).toString(), 'user-agent': 'agent-growth-webhooks/1' },
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body).toString(),
+          'user-agent': 'agent-growth-webhooks/1',
+        },
         agent: allowPrivate ? undefined : useAgent(url.toString()),
         timeout: timeoutMs,
       },
@@ -83,7 +104,11 @@ function post(url: URL, headers: Record<string, string>, body: string, timeoutMs
 }
 
 /** One delivery attempt of a finished task's outcome, recorded in webhook_deliveries. */
-export async function deliverTaskWebhook(taskId: string, attempt: number, settings: WebhookSettings): Promise<WebhookOutcome> {
+export async function deliverTaskWebhook(
+  taskId: string,
+  attempt: number,
+  settings: WebhookSettings,
+): Promise<WebhookOutcome> {
   const { secret, allowPrivateTargets, timeoutMs } = settings;
   const task = await db().task.findUniqueOrThrow({ where: { id: taskId } });
   const url = new URL(task.webhookUrl!);
@@ -109,16 +134,39 @@ export async function deliverTaskWebhook(taskId: string, attempt: number, settin
   try {
     const status = await post(url, headers, body, timeoutMs, allowPrivateTargets);
     const ok = status >= 200 && status < 300;
-    outcome = { succeeded: ok, statusCode: status, error: ok ? null : `HTTP ${status}`, refused: false };
+    outcome = {
+      succeeded: ok,
+      statusCode: status,
+      error: ok ? null : `HTTP ${status}`,
+      refused: false,
+    };
   } catch (error) {
     const message = (error as Error).message;
     const refused = /is not allowed|private|Forbidden/i.test(message) && !allowPrivateTargets;
-    outcome = { succeeded: false, statusCode: null, error: refused ? `refused: ${message}` : message, refused };
+    outcome = {
+      succeeded: false,
+      statusCode: null,
+      error: refused ? `refused: ${message}` : message,
+      refused,
+    };
   }
   await db().webhookDelivery.upsert({
     where: { taskId_attempt: { taskId, attempt } },
-    create: { taskId, url: url.toString(), attempt, statusCode: outcome.statusCode, error: outcome.error, succeeded: outcome.succeeded, durationMs: Math.round(performance.now() - started) },
-    update: { statusCode: outcome.statusCode, error: outcome.error, succeeded: outcome.succeeded, deliveredAt: new Date() },
+    create: {
+      taskId,
+      url: url.toString(),
+      attempt,
+      statusCode: outcome.statusCode,
+      error: outcome.error,
+      succeeded: outcome.succeeded,
+      durationMs: Math.round(performance.now() - started),
+    },
+    update: {
+      statusCode: outcome.statusCode,
+      error: outcome.error,
+      succeeded: outcome.succeeded,
+      deliveredAt: new Date(),
+    },
   });
   return outcome;
 }

@@ -18,28 +18,53 @@ export const INGEST_BATCH_SIZE = 1_000;
 export const MAX_DOCUMENTS_PER_CALL = 10_000;
 
 /** The node ids of each document, all of them in the taxonomy; BAD_USER_INPUT naming what is wrong. */
-async function validNodeIds(taxonomy: { id: string; version: string }, documents: readonly DocumentInput[]): Promise<string[][]> {
+async function validNodeIds(
+  taxonomy: { id: string; version: string },
+  documents: readonly DocumentInput[],
+): Promise<string[][]> {
   const nodeIdsPerDocument = documents.map((doc, index) => {
     if (!doc.title.trim()) throw badUserInput(`documents[${index}].title must not be empty`);
     if (!doc.content.trim()) throw badUserInput(`documents[${index}].content must not be empty`);
-    if (doc.taxonomyNodeIds.length === 0) throw badUserInput(`documents[${index}].taxonomyNodeIds must not be empty`);
-    return [...new Set(parseGlobalIds('TaxonomyNode', doc.taxonomyNodeIds, `documents[${index}].taxonomyNodeIds`))];
+    if (doc.taxonomyNodeIds.length === 0)
+      throw badUserInput(`documents[${index}].taxonomyNodeIds must not be empty`);
+    return [
+      ...new Set(
+        parseGlobalIds('TaxonomyNode', doc.taxonomyNodeIds, `documents[${index}].taxonomyNodeIds`),
+      ),
+    ];
   });
   const wanted = [...new Set(nodeIdsPerDocument.flat())];
-  const found = await db().taxonomyNode.findMany({ where: { id: { in: wanted }, taxonomyId: taxonomy.id }, select: { id: true } });
+  const found = await db().taxonomyNode.findMany({
+    where: { id: { in: wanted }, taxonomyId: taxonomy.id },
+    select: { id: true },
+  });
   if (found.length !== wanted.length) {
     const known = new Set(found.map((n) => n.id));
     const missing = wanted.filter((id) => !known.has(id));
-    throw badUserInput(`taxonomyNodeIds not in taxonomy ${taxonomy.version}: ${missing.length} ids`, { missingNodeIds: missing });
+    throw badUserInput(
+      `taxonomyNodeIds not in taxonomy ${taxonomy.version}: ${missing.length} ids`,
+      { missingNodeIds: missing },
+    );
   }
   return nodeIdsPerDocument;
 }
 
 /** One batch as columns (documents, their node links, their chunks), for unnest inserts. */
 function batchColumns(batch: readonly DocumentInput[], nodeIds: readonly string[][]) {
-  const docs = { id: [] as string[], title: [] as string[], content: [] as string[], source: [] as (string | null)[], chunks: [] as number[] };
+  const docs = {
+    id: [] as string[],
+    title: [] as string[],
+    content: [] as string[],
+    source: [] as (string | null)[],
+    chunks: [] as number[],
+  };
   const links = { documentId: [] as string[], nodeId: [] as string[] };
-  const chunks = { id: [] as string[], documentId: [] as string[], ordinal: [] as number[], content: [] as string[] };
+  const chunks = {
+    id: [] as string[],
+    documentId: [] as string[],
+    ordinal: [] as number[],
+    content: [] as string[],
+  };
   batch.forEach((doc, offset) => {
     const id = randomUUID();
     const pieces = chunkText(doc.content);
@@ -67,9 +92,14 @@ function batchColumns(batch: readonly DocumentInput[], nodeIds: readonly string[
  * chunk count. The search classes of the batch's node sets are made first, committed on their
  * own (see search_ensure_classes in the migrations: inside the transaction they could deadlock).
  */
-async function insertBatch(taxonomyId: string, batch: readonly DocumentInput[], nodeIds: readonly string[][]): Promise<{ ids: string[]; chunks: number }> {
+async function insertBatch(
+  taxonomyId: string,
+  batch: readonly DocumentInput[],
+  nodeIds: readonly string[][],
+): Promise<{ ids: string[]; chunks: number }> {
   const { docs, links, chunks } = batchColumns(batch, nodeIds);
-  await db().$executeRaw`SELECT search_ensure_classes(${taxonomyId}::uuid, ${JSON.stringify(nodeIds)}::jsonb)`;
+  await db()
+    .$executeRaw`SELECT search_ensure_classes(${taxonomyId}::uuid, ${JSON.stringify(nodeIds)}::jsonb)`;
   await db().$transaction([
     db().$executeRaw`
       INSERT INTO documents (id, "taxonomyId", title, content, source, "chunkCount")
@@ -86,17 +116,28 @@ async function insertBatch(taxonomyId: string, batch: readonly DocumentInput[], 
   return { ids: docs.id, chunks: chunks.id.length };
 }
 
-export async function ingestDocuments(taxonomyVersion: string, documents: readonly DocumentInput[]) {
+export async function ingestDocuments(
+  taxonomyVersion: string,
+  documents: readonly DocumentInput[],
+) {
   if (documents.length === 0) throw badUserInput('documents must not be empty');
-  if (documents.length > MAX_DOCUMENTS_PER_CALL) throw badUserInput(`at most ${MAX_DOCUMENTS_PER_CALL} documents per call`);
-  const taxonomy = await db().taxonomy.findUnique({ where: { version: taxonomyVersion }, select: { id: true, version: true } });
+  if (documents.length > MAX_DOCUMENTS_PER_CALL)
+    throw badUserInput(`at most ${MAX_DOCUMENTS_PER_CALL} documents per call`);
+  const taxonomy = await db().taxonomy.findUnique({
+    where: { version: taxonomyVersion },
+    select: { id: true, version: true },
+  });
   if (!taxonomy) throw notFound(`Taxonomy version ${taxonomyVersion}`);
   const nodeIdsPerDocument = await validNodeIds(taxonomy, documents);
   let chunkCount = 0;
   const documentIds: string[] = [];
   for (let start = 0; start < documents.length; start += INGEST_BATCH_SIZE) {
     const end = start + INGEST_BATCH_SIZE;
-    const inserted = await insertBatch(taxonomy.id, documents.slice(start, end), nodeIdsPerDocument.slice(start, end));
+    const inserted = await insertBatch(
+      taxonomy.id,
+      documents.slice(start, end),
+      nodeIdsPerDocument.slice(start, end),
+    );
     documentIds.push(...inserted.ids);
     chunkCount += inserted.chunks;
   }
@@ -106,17 +147,24 @@ export async function ingestDocuments(taxonomyVersion: string, documents: readon
 /** Deletes the documents and (by cascade) their chunks, whose trigger takes them out of the search index. */
 export async function deleteDocuments(ids: readonly string[]) {
   if (ids.length === 0) throw badUserInput('ids must not be empty');
-  if (ids.length > MAX_DOCUMENTS_PER_CALL) throw badUserInput(`at most ${MAX_DOCUMENTS_PER_CALL} ids per call`);
+  if (ids.length > MAX_DOCUMENTS_PER_CALL)
+    throw badUserInput(`at most ${MAX_DOCUMENTS_PER_CALL} ids per call`);
   const unique = [...new Set(ids)];
   const malformed = unique.filter((id) => !isUuid(id));
   if (malformed.length) throw notFound(`Document ${malformed[0]}`);
   return db().$transaction(async (tx) => {
-    const found = await tx.document.findMany({ where: { id: { in: unique } }, select: { id: true, chunkCount: true } });
+    const found = await tx.document.findMany({
+      where: { id: { in: unique } },
+      select: { id: true, chunkCount: true },
+    });
     if (found.length !== unique.length) {
       const known = new Set(found.map((d) => d.id));
       throw notFound(`Document ${unique.find((id) => !known.has(id))}`);
     }
     await tx.document.deleteMany({ where: { id: { in: unique } } });
-    return { documentCount: found.length, chunkCount: found.reduce((sum, d) => sum + d.chunkCount, 0) };
+    return {
+      documentCount: found.length,
+      chunkCount: found.reduce((sum, d) => sum + d.chunkCount, 0),
+    };
   });
 }

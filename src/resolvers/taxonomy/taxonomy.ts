@@ -32,18 +32,24 @@ interface PlannedNode {
 /** Parents before children, with paths; BAD_USER_INPUT for duplicates, unknown parents and cycles. */
 export function planTaxonomyNodes(nodes: readonly TaxonomyNodeInput[]): PlannedNode[] {
   if (nodes.length === 0) throw badUserInput('nodes must not be empty');
-  if (nodes.length > MAX_TAXONOMY_NODES) throw badUserInput(`at most ${MAX_TAXONOMY_NODES} nodes per taxonomy`);
+  if (nodes.length > MAX_TAXONOMY_NODES)
+    throw badUserInput(`at most ${MAX_TAXONOMY_NODES} nodes per taxonomy`);
   const byKey = new Map<string, TaxonomyNodeInput>();
   const duplicates = new Set<string>();
   for (const node of nodes) {
-    if (!node.key.trim() || !node.label.trim()) throw badUserInput('every node needs a non-empty key and label');
+    if (!node.key.trim() || !node.label.trim())
+      throw badUserInput('every node needs a non-empty key and label');
     if (byKey.has(node.key)) duplicates.add(node.key);
     byKey.set(node.key, node);
   }
   if (duplicates.size) throw badUserInput(`duplicate node keys: ${[...duplicates].join(', ')}`);
-  const unknownParents = nodes.filter((n) => n.parentKey && !byKey.has(n.parentKey)).map((n) => n.parentKey!);
+  const unknownParents = nodes
+    .filter((n) => n.parentKey && !byKey.has(n.parentKey))
+    .map((n) => n.parentKey!);
   if (unknownParents.length) {
-    throw badUserInput(`unknown parentKey: ${[...new Set(unknownParents)].join(', ')}`, { unknownParentKeys: [...new Set(unknownParents)] });
+    throw badUserInput(`unknown parentKey: ${[...new Set(unknownParents)].join(', ')}`, {
+      unknownParentKeys: [...new Set(unknownParents)],
+    });
   }
   const children = new Map<string | null, TaxonomyNodeInput[]>();
   for (const node of nodes) {
@@ -51,7 +57,9 @@ export function planTaxonomyNodes(nodes: readonly TaxonomyNodeInput[]): PlannedN
     children.set(parent, [...(children.get(parent) ?? []), node]);
   }
   const planned: PlannedNode[] = [];
-  const queue: Array<{ node: TaxonomyNodeInput; parent: PlannedNode | null }> = (children.get(null) ?? []).map((node) => ({ node, parent: null }));
+  const queue: Array<{ node: TaxonomyNodeInput; parent: PlannedNode | null }> = (
+    children.get(null) ?? []
+  ).map((node) => ({ node, parent: null }));
   while (queue.length) {
     const { node, parent } = queue.shift()!;
     const id = randomUUID();
@@ -89,7 +97,9 @@ export async function createTaxonomy(input: CreateTaxonomyInput) {
     const taxonomy = await tx.taxonomy.create({ data: { version, name } });
     for (let start = 0; start < planned.length; start += 5_000) {
       await tx.taxonomyNode.createMany({
-        data: planned.slice(start, start + 5_000).map((node) => ({ ...node, taxonomyId: taxonomy.id })),
+        data: planned
+          .slice(start, start + 5_000)
+          .map((node) => ({ ...node, taxonomyId: taxonomy.id })),
       });
     }
     return taxonomy;

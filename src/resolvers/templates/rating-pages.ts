@@ -47,7 +47,8 @@ function batchFor(scope: object, page: RatingPage): Batch {
     batches.delete(key);
     const found = await selectTemplateRatings(db(), [...templateIds], page.cursor, page.limit + 1);
     const byTemplate = new Map<string, TemplateRatingRow[]>();
-    for (const row of found) byTemplate.set(row.templateId, [...(byTemplate.get(row.templateId) ?? []), row]);
+    for (const row of found)
+      byTemplate.set(row.templateId, [...(byTemplate.get(row.templateId) ?? []), row]);
     return byTemplate;
   });
   const batch = { templateIds, rows };
@@ -59,10 +60,20 @@ function batchFor(scope: object, page: RatingPage): Batch {
  * One page of a template's ratings. `scope` is the request's context object; the total is
  * the template's ratingCount, which rateTemplate keeps equal to the rows.
  */
-export async function templateRatingsPage(scope: object, template: { id: string; ratingCount: number }, args: RatingPageArgs) {
+export async function templateRatingsPage(
+  scope: object,
+  template: { id: string; ratingCount: number },
+  args: RatingPageArgs,
+) {
   const page = ratingPage(args);
   const batch = batchFor(scope, page);
   batch.templateIds.add(template.id);
   const rows = (await batch.rows).get(template.id) ?? [];
-  return { ...connectionFromRows(rows, page.limit, args.after, (row) => [row.createdAt.toISOString(), row.userId]), totalCount: template.ratingCount };
+  return {
+    ...connectionFromRows(rows, page.limit, args.after, (row) => [
+      row.createdAt.toISOString(),
+      row.userId,
+    ]),
+    totalCount: template.ratingCount,
+  };
 }

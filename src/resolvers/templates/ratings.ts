@@ -15,10 +15,17 @@ const MAX_REVIEW = 5_000;
  * Rating your own template is refused (FORBIDDEN): an author's stars would only inflate
  * the average the marketplace sorts by.
  */
-export async function rateTemplate(globalId: string, stars: number, review: string | null | undefined, caller: Caller): Promise<string> {
-  if (!Number.isInteger(stars) || stars < 1 || stars > 5) throw badUserInput('stars must be an integer from 1 to 5');
+export async function rateTemplate(
+  globalId: string,
+  stars: number,
+  review: string | null | undefined,
+  caller: Caller,
+): Promise<string> {
+  if (!Number.isInteger(stars) || stars < 1 || stars > 5)
+    throw badUserInput('stars must be an integer from 1 to 5');
   const text = review?.trim() || null;
-  if (text && text.length > MAX_REVIEW) throw badUserInput(`review must be at most ${MAX_REVIEW} characters`);
+  if (text && text.length > MAX_REVIEW)
+    throw badUserInput(`review must be at most ${MAX_REVIEW} characters`);
   const template = await requireVisibleTemplate(globalId, caller);
   if (template.ownerId === caller.userId) throw forbidden('You cannot rate your own template');
   await db().$transaction(

@@ -16,13 +16,21 @@ export interface RenderedTemplate {
 }
 
 /** Unknown extra variables are ignored; every placeholder needs a string, number or boolean. */
-export async function renderTemplate(globalId: string, variables: unknown, caller: Caller): Promise<RenderedTemplate> {
-  if (!isPlainObject(variables)) throw badUserInput('variables must be a JSON object of name → value');
+export async function renderTemplate(
+  globalId: string,
+  variables: unknown,
+  caller: Caller,
+): Promise<RenderedTemplate> {
+  if (!isPlainObject(variables))
+    throw badUserInput('variables must be a JSON object of name → value');
   const template = await requireVisibleTemplate(globalId, caller);
   const { content, missing, invalid } = substituteVariables(template.content, variables);
-  if (missing.length) throw badUserInput(`missing variables: ${missing.join(', ')}`, { missingVariables: missing });
+  if (missing.length)
+    throw badUserInput(`missing variables: ${missing.join(', ')}`, { missingVariables: missing });
   if (invalid.length) {
-    throw badUserInput(`variables must be strings, numbers or booleans: ${invalid.join(', ')}`, { invalidVariables: invalid });
+    throw badUserInput(`variables must be strings, numbers or booleans: ${invalid.join(', ')}`, {
+      invalidVariables: invalid,
+    });
   }
   if (!(await incrementTemplateUsage(db(), template.id))) throw notFound('Template');
   return { content, templateId: template.id };

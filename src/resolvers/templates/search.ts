@@ -43,7 +43,8 @@ const MAX_SEARCH = 200;
 function searchWhere(search: string | null | undefined): Prisma.TemplateWhereInput {
   const text = search?.trim();
   if (!text) return {};
-  if (text.length > MAX_SEARCH) throw badUserInput(`search must be at most ${MAX_SEARCH} characters`);
+  if (text.length > MAX_SEARCH)
+    throw badUserInput(`search must be at most ${MAX_SEARCH} characters`);
   // Prisma passes `contains` into ILIKE unescaped: % and _ would be wildcards.
   const pattern = text.replace(/[\\%_]/g, '\\$&');
   return {
@@ -56,16 +57,21 @@ function searchWhere(search: string | null | undefined): Prisma.TemplateWhereInp
   };
 }
 
-function filterWhere(filter: TemplateFilter | null | undefined, caller: Caller): Prisma.TemplateWhereInput[] {
+function filterWhere(
+  filter: TemplateFilter | null | undefined,
+  caller: Caller,
+): Prisma.TemplateWhereInput[] {
   if (!filter) return [];
   const where: Prisma.TemplateWhereInput[] = [];
   if (filter.category != null) where.push({ category: filter.category });
-  if (filter.tags?.length) where.push({ tags: { hasEvery: normaliseTags(filter.tags, 'filter.tags') } });
+  if (filter.tags?.length)
+    where.push({ tags: { hasEvery: normaliseTags(filter.tags, 'filter.tags') } });
   if (filter.isPublic != null) where.push({ isPublic: filter.isPublic });
   if (filter.isOfficial != null) where.push({ isOfficial: filter.isOfficial });
   if (filter.isFeatured != null) where.push({ isFeatured: filter.isFeatured });
   if (filter.mine === true) where.push({ ownerId: caller.userId });
-  if (filter.mine === false) where.push({ OR: [{ ownerId: null }, { ownerId: { not: caller.userId } }] });
+  if (filter.mine === false)
+    where.push({ OR: [{ ownerId: null }, { ownerId: { not: caller.userId } }] });
   return where;
 }
 
@@ -97,7 +103,10 @@ const SEGMENTS: Record<TemplateOrder, Segment[]> = {
     {
       where: {},
       orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      after: ({ key, id }) => ({ createdAt: { lte: new Date(key as string) }, OR: [{ createdAt: { lt: new Date(key as string) } }, { id: { lt: id } }] }),
+      after: ({ key, id }) => ({
+        createdAt: { lte: new Date(key as string) },
+        OR: [{ createdAt: { lt: new Date(key as string) } }, { id: { lt: id } }],
+      }),
       rank: (row) => row.createdAt.getTime(),
     },
   ],
@@ -105,7 +114,10 @@ const SEGMENTS: Record<TemplateOrder, Segment[]> = {
     {
       where: {},
       orderBy: [{ usageCount: 'desc' }, { id: 'desc' }],
-      after: ({ key, id }) => ({ usageCount: { lte: key as number }, OR: [{ usageCount: { lt: key as number } }, { id: { lt: id } }] }),
+      after: ({ key, id }) => ({
+        usageCount: { lte: key as number },
+        OR: [{ usageCount: { lt: key as number } }, { id: { lt: id } }],
+      }),
       rank: (row) => row.usageCount,
     },
   ],
@@ -114,7 +126,12 @@ const SEGMENTS: Record<TemplateOrder, Segment[]> = {
       where: { ratingAverage: { not: null } },
       orderBy: [{ ratingAverage: 'desc' }, { id: 'desc' }],
       after: ({ key, id }) =>
-        key === null ? null : { ratingAverage: { lte: key as number }, OR: [{ ratingAverage: { lt: key as number } }, { id: { lt: id } }] },
+        key === null
+          ? null
+          : {
+              ratingAverage: { lte: key as number },
+              OR: [{ ratingAverage: { lt: key as number } }, { id: { lt: id } }],
+            },
       rank: (row) => row.ratingAverage!,
     },
     {
@@ -132,15 +149,21 @@ function sortKey(order: TemplateOrder, row: KeyRow): SortKey {
 }
 
 /** The cursor carries the order it was made for, the sort key of the last row and its id. */
-function decodeTemplateCursor(after: string | null | undefined, order: TemplateOrder): Cursor | undefined {
+function decodeTemplateCursor(
+  after: string | null | undefined,
+  order: TemplateOrder,
+): Cursor | undefined {
   const cursor = decodeCursor<[unknown, unknown, unknown]>(after, 3);
   if (!cursor) return undefined;
   const [cursorOrder, key, id] = cursor;
-  if (cursorOrder !== order) throw badUserInput(`after: a cursor of another orderBy (${String(cursorOrder)}), not ${order}`);
+  if (cursorOrder !== order)
+    throw badUserInput(`after: a cursor of another orderBy (${String(cursorOrder)}), not ${order}`);
   const keyOk =
-    order === 'NEWEST' ? typeof key === 'string' && !Number.isNaN(Date.parse(key))
-    : order === 'RATING' ? key === null || typeof key === 'number'
-    : Number.isInteger(key);
+    order === 'NEWEST'
+      ? typeof key === 'string' && !Number.isNaN(Date.parse(key))
+      : order === 'RATING'
+        ? key === null || typeof key === 'number'
+        : Number.isInteger(key);
   if (!keyOk || !isUuid(id)) throw badUserInput('after: not a cursor of this connection');
   return { key: key as SortKey, id };
 }
@@ -150,17 +173,27 @@ function decodeTemplateCursor(after: string | null | undefined, order: TemplateO
  * has one: public rows walk the order's index, the caller's private rows come from
  * (ownerId, createdAt). The filter can rule a branch out.
  */
-function visibilityBranches(caller: Caller, filter: TemplateFilter | null | undefined): Prisma.TemplateWhereInput[] {
+function visibilityBranches(
+  caller: Caller,
+  filter: TemplateFilter | null | undefined,
+): Prisma.TemplateWhereInput[] {
   const branches: Prisma.TemplateWhereInput[] = [];
   if (filter?.isPublic !== false) branches.push({ isPublic: true });
-  if (filter?.isPublic !== true && filter?.mine !== false) branches.push({ isPublic: false, ownerId: caller.userId });
+  if (filter?.isPublic !== true && filter?.mine !== false)
+    branches.push({ isPublic: false, ownerId: caller.userId });
   return branches;
 }
 
 const byIdDesc = (a: KeyRow, b: KeyRow) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
 
 /** The sort keys of the next `take` rows: per segment, each branch's top rows merged. */
-async function pageKeys(order: TemplateOrder, branches: Prisma.TemplateWhereInput[], filters: Prisma.TemplateWhereInput[], cursor: Cursor | undefined, take: number) {
+async function pageKeys(
+  order: TemplateOrder,
+  branches: Prisma.TemplateWhereInput[],
+  filters: Prisma.TemplateWhereInput[],
+  cursor: Cursor | undefined,
+  take: number,
+) {
   const rows: KeyRow[] = [];
   for (const segment of SEGMENTS[order]) {
     const wanted = take - rows.length;
@@ -169,10 +202,20 @@ async function pageKeys(order: TemplateOrder, branches: Prisma.TemplateWhereInpu
     if (seek === null) continue;
     const parts = await Promise.all(
       branches.map((branch) =>
-        db().template.findMany({ where: { AND: [branch, segment.where, seek, ...filters] }, orderBy: segment.orderBy, take: wanted, select: KEY_COLUMNS }),
+        db().template.findMany({
+          where: { AND: [branch, segment.where, seek, ...filters] },
+          orderBy: segment.orderBy,
+          take: wanted,
+          select: KEY_COLUMNS,
+        }),
       ),
     );
-    rows.push(...parts.flat().sort((a, b) => segment.rank(b) - segment.rank(a) || byIdDesc(a, b)).slice(0, wanted));
+    rows.push(
+      ...parts
+        .flat()
+        .sort((a, b) => segment.rank(b) - segment.rank(a) || byIdDesc(a, b))
+        .slice(0, wanted),
+    );
   }
   return rows;
 }
@@ -182,7 +225,11 @@ async function pageKeys(order: TemplateOrder, branches: Prisma.TemplateWhereInpu
  * Pothos selection (`query`) spread, so parents load with the page. Cursors come from the
  * keys read, so a row whose usage or rating changes meanwhile cannot shift the page.
  */
-export async function listTemplates(caller: Caller, args: TemplateListArgs, query: { include?: Prisma.TemplateInclude } = {}) {
+export async function listTemplates(
+  caller: Caller,
+  args: TemplateListArgs,
+  query: { include?: Prisma.TemplateInclude } = {},
+) {
   const limit = pageSize(args.first);
   const order = args.orderBy ?? 'NEWEST';
   const cursor = decodeTemplateCursor(args.after, order);
@@ -193,10 +240,18 @@ export async function listTemplates(caller: Caller, args: TemplateListArgs, quer
     branches.length ? db().template.count({ where: { AND: [{ OR: branches }, ...filters] } }) : 0,
   ]);
   const page = keys.slice(0, limit);
-  const loaded = page.length ? await db().template.findMany({ ...query, where: { id: { in: page.map((key) => key.id) } } }) : [];
+  const loaded = page.length
+    ? await db().template.findMany({ ...query, where: { id: { in: page.map((key) => key.id) } } })
+    : [];
   const byId = new Map(loaded.map((row) => [row.id, row]));
-  const connection = connectionFromRows(keys, limit, args.after, (key) => [order, sortKey(order, key), key.id]);
+  const connection = connectionFromRows(keys, limit, args.after, (key) => [
+    order,
+    sortKey(order, key),
+    key.id,
+  ]);
   // A row deleted between the two reads is left out of the page.
-  const edges = connection.edges.flatMap(({ cursor: edgeCursor, node }) => (byId.has(node.id) ? [{ cursor: edgeCursor, node: byId.get(node.id)! }] : []));
+  const edges = connection.edges.flatMap(({ cursor: edgeCursor, node }) =>
+    byId.has(node.id) ? [{ cursor: edgeCursor, node: byId.get(node.id)! }] : [],
+  );
   return { ...connection, edges, totalCount };
 }

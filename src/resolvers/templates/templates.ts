@@ -48,14 +48,20 @@ export interface TemplateFlags {
 }
 
 /** The unique `where` of a row id restricted to what the caller may see (for node(id)). */
-export function visibleTemplateWhere(rowId: string, caller: Pick<Caller, 'userId'>): Prisma.TemplateWhereUniqueInput {
+export function visibleTemplateWhere(
+  rowId: string,
+  caller: Pick<Caller, 'userId'>,
+): Prisma.TemplateWhereUniqueInput {
   return { ...rowIdWhere(rowId), ...templateVisibleTo(caller) };
 }
 
 /** A template the caller may see, or undefined for a malformed, unknown or hidden id. */
 export async function findVisibleTemplate(globalId: string, caller: Pick<Caller, 'userId'>) {
   const id = parseGlobalId('Template', globalId);
-  return (id && (await db().template.findFirst({ where: { id, ...templateVisibleTo(caller) } }))) || undefined;
+  return (
+    (id && (await db().template.findFirst({ where: { id, ...templateVisibleTo(caller) } }))) ||
+    undefined
+  );
 }
 
 export async function requireVisibleTemplate(globalId: string, caller: Pick<Caller, 'userId'>) {
@@ -66,19 +72,24 @@ export async function requireVisibleTemplate(globalId: string, caller: Pick<Call
 
 function validName(name: string): string {
   const trimmed = name.trim();
-  if (!trimmed || trimmed.length > TEMPLATE_LIMITS.name) throw badUserInput(`name must be 1-${TEMPLATE_LIMITS.name} characters`);
+  if (!trimmed || trimmed.length > TEMPLATE_LIMITS.name)
+    throw badUserInput(`name must be 1-${TEMPLATE_LIMITS.name} characters`);
   return trimmed;
 }
 
 /** Content is kept as written (whitespace is part of a template), but must not be blank. */
 function validContent(content: string): string {
   if (!content.trim()) throw badUserInput('content must not be empty');
-  if (content.length > TEMPLATE_LIMITS.content) throw badUserInput(`content must be at most ${TEMPLATE_LIMITS.content} characters`);
+  if (content.length > TEMPLATE_LIMITS.content)
+    throw badUserInput(`content must be at most ${TEMPLATE_LIMITS.content} characters`);
   return content;
 }
 
 /** Trimmed; blank becomes null. */
-function optionalText(value: string | null | undefined, field: keyof typeof TEMPLATE_LIMITS): string | null {
+function optionalText(
+  value: string | null | undefined,
+  field: keyof typeof TEMPLATE_LIMITS,
+): string | null {
   const trimmed = value?.trim();
   if (!trimmed) return null;
   const max = TEMPLATE_LIMITS[field];
@@ -92,7 +103,8 @@ export function normaliseTags(tags: readonly string[], field = 'tags'): string[]
   if (normalised.some((tag) => !tag || tag.length > TEMPLATE_LIMITS.tagLength)) {
     throw badUserInput(`${field}: each tag must be 1-${TEMPLATE_LIMITS.tagLength} characters`);
   }
-  if (normalised.length > TEMPLATE_LIMITS.tags) throw badUserInput(`${field}: at most ${TEMPLATE_LIMITS.tags} tags`);
+  if (normalised.length > TEMPLATE_LIMITS.tags)
+    throw badUserInput(`${field}: at most ${TEMPLATE_LIMITS.tags} tags`);
   return normalised;
 }
 
@@ -130,22 +142,30 @@ function updateData(input: UpdateTemplateInput): Prisma.TemplateUpdateInput {
     if (input.isPublic === null) throw badUserInput('isPublic cannot be null');
     data.isPublic = input.isPublic;
   }
-  if (input.description !== undefined) data.description = optionalText(input.description, 'description');
-  if (input.promptSystem !== undefined) data.promptSystem = optionalText(input.promptSystem, 'promptSystem');
+  if (input.description !== undefined)
+    data.description = optionalText(input.description, 'description');
+  if (input.promptSystem !== undefined)
+    data.promptSystem = optionalText(input.promptSystem, 'promptSystem');
   if (input.tags !== undefined) data.tags = normaliseTags(input.tags ?? []);
-  if (Object.keys(data).length === 0) throw badUserInput('input must change at least one field besides changelog');
+  if (Object.keys(data).length === 0)
+    throw badUserInput('input must change at least one field besides changelog');
   return data;
 }
 
 /** Owner only. Every update is a new version; its changelog describes that version (null when none is given). */
 export async function updateTemplate(globalId: string, input: UpdateTemplateInput, caller: Caller) {
   const template = await requireVisibleTemplate(globalId, caller);
-  if (template.ownerId !== caller.userId) throw forbidden('Only the owner may update this template');
+  if (template.ownerId !== caller.userId)
+    throw forbidden('Only the owner may update this template');
   const data = updateData(input);
   // increment in SQL: two concurrent updates make two versions.
   return db().template.update({
     where: { id: template.id },
-    data: { ...data, changelog: optionalText(input.changelog, 'changelog'), version: { increment: 1 } },
+    data: {
+      ...data,
+      changelog: optionalText(input.changelog, 'changelog'),
+      version: { increment: 1 },
+    },
   });
 }
 
@@ -153,9 +173,12 @@ export async function updateTemplate(globalId: string, input: UpdateTemplateInpu
 export async function deleteTemplate(globalId: string, caller: Caller): Promise<string> {
   const id = parseGlobalId('Template', globalId);
   const admin = caller.scopes.has('ADMIN');
-  const template = id ? await db().template.findUnique({ where: { id }, select: { isPublic: true, ownerId: true } }) : null;
+  const template = id
+    ? await db().template.findUnique({ where: { id }, select: { isPublic: true, ownerId: true } })
+    : null;
   if (!template || (!admin && !isTemplateVisibleTo(template, caller))) throw notFound('Template');
-  if (!admin && template.ownerId !== caller.userId) throw forbidden('Only the owner or an admin may delete this template');
+  if (!admin && template.ownerId !== caller.userId)
+    throw forbidden('Only the owner or an admin may delete this template');
   const { count } = await db().template.deleteMany({ where: { id: id! } });
   if (count === 0) throw notFound('Template');
   return globalId;
@@ -165,7 +188,11 @@ export async function deleteTemplate(globalId: string, caller: Caller): Promise<
  * A copy owned by the caller, starting again at version 1 with `parent` pointing at the
  * source. Forks start private, and never inherit the official/featured flags.
  */
-export async function forkTemplate(globalId: string, name: string | null | undefined, caller: Caller) {
+export async function forkTemplate(
+  globalId: string,
+  name: string | null | undefined,
+  caller: Caller,
+) {
   const source = await requireVisibleTemplate(globalId, caller);
   return db().template.create({
     data: {

@@ -24,7 +24,10 @@ export interface Substitution {
  * One pass over the content: a value that itself contains `{{x}}` is inserted as text and
  * not substituted again. Only own properties count (`{{constructor}}` is not Object's).
  */
-export function substituteVariables(content: string, values: Record<string, unknown>): Substitution {
+export function substituteVariables(
+  content: string,
+  values: Record<string, unknown>,
+): Substitution {
   const missing = new Set<string>();
   const invalid = new Set<string>();
   const rendered = content.replace(PLACEHOLDER, (placeholder, name: string) => {
@@ -33,7 +36,12 @@ export function substituteVariables(content: string, values: Record<string, unkn
       return placeholder;
     }
     const value = values[name];
-    if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return String(value);
+    if (
+      typeof value === 'string' ||
+      typeof value === 'boolean' ||
+      (typeof value === 'number' && Number.isFinite(value))
+    )
+      return String(value);
     invalid.add(name);
     return placeholder;
   });

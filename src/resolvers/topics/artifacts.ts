@@ -21,7 +21,14 @@ export async function saveArtifactAndComplete(artifact: ReportArtifact): Promise
   return db().$transaction(async (tx) => {
     const { count } = await tx.topic.updateMany({
       where: { id: topicId, taskId, status: 'GENERATING' },
-      data: { status: 'COMPLETED', progressPercent: 100, currentStep: 'completed', completedAt: new Date(), estimatedCompletion: null, errorMessage: null },
+      data: {
+        status: 'COMPLETED',
+        progressPercent: 100,
+        currentStep: 'completed',
+        completedAt: new Date(),
+        estimatedCompletion: null,
+        errorMessage: null,
+      },
     });
     if (count === 0) return false;
     await tx.artifact.deleteMany({ where: { id: taskId } });
@@ -46,7 +53,8 @@ export async function saveArtifactAndComplete(artifact: ReportArtifact): Promise
 }
 
 const FORMAT_ORDER: readonly string[] = EXPORT_FORMATS.map((entry) => entry.format);
-export const byFormatOrder = (a: { format: string }, b: { format: string }) => FORMAT_ORDER.indexOf(a.format) - FORMAT_ORDER.indexOf(b.format);
+export const byFormatOrder = (a: { format: string }, b: { format: string }) =>
+  FORMAT_ORDER.indexOf(a.format) - FORMAT_ORDER.indexOf(b.format);
 
 /** Where a file downloads from: relative to the API's origin (works behind any proxy). */
 export function downloadPath(artifactId: string, format: string): string {
@@ -54,7 +62,11 @@ export function downloadPath(artifactId: string, format: string): string {
 }
 
 /** The file, if the artifact is the caller's; undefined for anyone else (a 404, not a 403). */
-export async function findArtifactFileForCaller(artifactGlobalId: string, format: string, caller: Pick<Caller, 'userId'>) {
+export async function findArtifactFileForCaller(
+  artifactGlobalId: string,
+  format: string,
+  caller: Pick<Caller, 'userId'>,
+) {
   const artifactId = parseGlobalId('Artifact', artifactGlobalId);
   if (!artifactId) return undefined;
   const file = await db().artifactFile.findFirst({

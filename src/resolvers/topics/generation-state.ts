@@ -29,12 +29,19 @@ const STATE = {
 } as const;
 
 /** The topic's generation now; null once the topic is gone. */
-export async function readTopicGeneration(topicId: string, pubsub: PubSub): Promise<TopicGenerationEvent | null> {
+export async function readTopicGeneration(
+  topicId: string,
+  pubsub: PubSub,
+): Promise<TopicGenerationEvent | null> {
   let row = await db().topic.findUnique({ where: { id: topicId }, select: STATE });
   // A generation whose task ended without saying so (cancelled while pending, dead-lettered
   // by a lease reclaim): the topic is failed here rather than left GENERATING.
-  if (row?.status === 'GENERATING' && (!row.task || (isTerminal(row.task.status) && row.task.status !== 'COMPLETED'))) {
-    if (await reconcileTopic(topicId, pubsub)) row = await db().topic.findUnique({ where: { id: topicId }, select: STATE });
+  if (
+    row?.status === 'GENERATING' &&
+    (!row.task || (isTerminal(row.task.status) && row.task.status !== 'COMPLETED'))
+  ) {
+    if (await reconcileTopic(topicId, pubsub))
+      row = await db().topic.findUnique({ where: { id: topicId }, select: STATE });
   }
   if (!row) return null;
   return {

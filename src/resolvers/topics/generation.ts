@@ -26,12 +26,21 @@ async function estimateDurationMs(sections: number): Promise<number> {
 }
 
 /** The plan to generate: an edited plan replaces the stored one, and its `##` headings are the sections then. */
-function approvedPlan(input: GenerateTopicReportInput, stored: { plan: string | null; sections: unknown }) {
+function approvedPlan(
+  input: GenerateTopicReportInput,
+  stored: { plan: string | null; sections: unknown },
+) {
   const plan = input.plan.trim();
-  if (!plan) throw badUserInput('plan is required (seed 004: generation follows the approved plan)', { field: 'plan' });
-  if (plan.length > TOPIC_LIMITS.plan) throw badUserInput(`plan must be at most ${TOPIC_LIMITS.plan} characters`, { field: 'plan' });
-  const sections: PlanSection[] = plan === stored.plan?.trim() ? parseSections(stored.sections) : sectionsFromPlan(plan);
-  if (sections.length === 0) throw badUserInput('plan must have at least one "## " section heading', { field: 'plan' });
+  if (!plan)
+    throw badUserInput('plan is required (seed 004: generation follows the approved plan)', {
+      field: 'plan',
+    });
+  if (plan.length > TOPIC_LIMITS.plan)
+    throw badUserInput(`plan must be at most ${TOPIC_LIMITS.plan} characters`, { field: 'plan' });
+  const sections: PlanSection[] =
+    plan === stored.plan?.trim() ? parseSections(stored.sections) : sectionsFromPlan(plan);
+  if (sections.length === 0)
+    throw badUserInput('plan must have at least one "## " section heading', { field: 'plan' });
   return { plan, sections };
 }
 
@@ -40,7 +49,11 @@ function approvedPlan(input: GenerateTopicReportInput, stored: { plan: string | 
  * enqueue commit together, so two racing requests cannot both start, and a topic is never
  * GENERATING without its task.
  */
-export async function generateTopicReport(input: GenerateTopicReportInput, caller: Caller, pubsub: PubSub) {
+export async function generateTopicReport(
+  input: GenerateTopicReportInput,
+  caller: Caller,
+  pubsub: PubSub,
+) {
   const existing = await requireTopicForCaller(input.topicId, caller);
   const { plan, sections } = approvedPlan(input, existing);
   // A topic left GENERATING by a task that ended without saying so is failed first.
@@ -49,7 +62,11 @@ export async function generateTopicReport(input: GenerateTopicReportInput, calle
   }
   const estimatedCompletion = new Date(Date.now() + (await estimateDurationMs(sections.length)));
   const task = await inTransaction(async (tx) => {
-    const { task: row } = await enqueue(reportGeneration, { payload: { topicId: existing.id }, ownerId: caller.userId, topicId: existing.id }, { pubsub, tx });
+    const { task: row } = await enqueue(
+      reportGeneration,
+      { payload: { topicId: existing.id }, ownerId: caller.userId, topicId: existing.id },
+      { pubsub, tx },
+    );
     const claimed = await tx.client.topic.updateMany({
       where: { id: existing.id, ...topicVisibleTo(caller), status: { not: 'GENERATING' } },
       data: {

@@ -21,18 +21,32 @@ async function search(agentId: string, text: string, limit: number): Promise<Kno
   const query = anyWordQuery(text);
   if (!query) return [];
   const rows = await searchAgentKnowledge(agentId, query, limit);
-  return rows.map((row) => ({ documentId: row.documentId, title: row.title, content: row.content, score: row.score }));
+  return rows.map((row) => ({
+    documentId: row.documentId,
+    title: row.title,
+    content: row.content,
+    score: row.score,
+  }));
 }
 
 export async function agentKnowledge(agent: { id: string; name: string }, topic: string) {
-  const [hits, scope] = await Promise.all([search(agent.id, topic, PLAN_HITS), selectAgentScopeNodes(db(), agent.id)]);
+  const [hits, scope] = await Promise.all([
+    search(agent.id, topic, PLAN_HITS),
+    selectAgentScopeNodes(db(), agent.id),
+  ]);
   const documentIds = [...new Set(hits.map((hit) => hit.documentId))];
-  const documentNodes = documentIds.length ? await selectHitDocumentNodes(db(), agent.id, documentIds) : [];
+  const documentNodes = documentIds.length
+    ? await selectHitDocumentNodes(db(), agent.id, documentIds)
+    : [];
   const focus = new Map<string, FocusNode>();
   // Nodes in the order their documents rank, then scope nodes whose label the topic names.
   for (const hit of hits) {
     for (const node of documentNodes.filter((row) => row.documentId === hit.documentId)) {
-      const entry = focus.get(node.id) ?? { label: node.label, path: node.path, documentTitles: [] };
+      const entry = focus.get(node.id) ?? {
+        label: node.label,
+        path: node.path,
+        documentTitles: [],
+      };
       if (!entry.documentTitles.includes(hit.title)) entry.documentTitles.push(hit.title);
       focus.set(node.id, entry);
     }
@@ -40,17 +54,28 @@ export async function agentKnowledge(agent: { id: string; name: string }, topic:
   const topicTerms = terms(topic);
   for (const node of scope) {
     if (focus.has(node.id)) continue;
-    if ([...terms(node.label)].some((term) => topicTerms.has(term))) focus.set(node.id, { label: node.label, path: node.path, documentTitles: [] });
+    if ([...terms(node.label)].some((term) => topicTerms.has(term)))
+      focus.set(node.id, { label: node.label, path: node.path, documentTitles: [] });
   }
   return { name: agent.name, focus: [...focus.values()], hits };
 }
 
 /** A section's sources: the best chunks for the topic and the section, skipping chunks used before. */
-export async function sectionSources(agentId: string, topic: string, section: PlanSection, used: Set<string>, limit = 3): Promise<SectionSource[]> {
+export async function sectionSources(
+  agentId: string,
+  topic: string,
+  section: PlanSection,
+  used: Set<string>,
+  limit = 3,
+): Promise<SectionSource[]> {
   const query = anyWordQuery(`${section.title} ${section.description} ${topic}`);
   if (!query) return [];
   const hits = await searchAgentKnowledge(agentId, query, limit * 3);
   const picked = hits.filter((hit) => !used.has(hit.chunkId)).slice(0, limit);
   for (const hit of picked) used.add(hit.chunkId);
-  return picked.map((hit) => ({ documentId: hit.documentId, title: hit.title, content: hit.content }));
+  return picked.map((hit) => ({
+    documentId: hit.documentId,
+    title: hit.title,
+    content: hit.content,
+  }));
 }

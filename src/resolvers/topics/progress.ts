@@ -9,13 +9,24 @@ import type { PubSub } from '../../platform/pubsub.js';
 import type { TaskRow } from '../../workers/queue/task-row.js';
 import { failStuckTopics } from './sql/topic-fail-stuck.js';
 
-export const publishTopicUpdated = (pubsub: PubSub, topicId: string) => pubsub.publish('topicUpdated', topicId, { topicId });
+export const publishTopicUpdated = (pubsub: PubSub, topicId: string) =>
+  pubsub.publish('topicUpdated', topicId, { topicId });
 
 /** The run (re)starts: GENERATING again (also after an operator's retry of a failed task). */
-export async function startTopicRun(topicId: string, taskId: string, pubsub: PubSub): Promise<boolean> {
+export async function startTopicRun(
+  topicId: string,
+  taskId: string,
+  pubsub: PubSub,
+): Promise<boolean> {
   const { count } = await db().topic.updateMany({
     where: { id: topicId, taskId },
-    data: { status: 'GENERATING', progressPercent: 0, currentStep: 'starting', completedAt: null, errorMessage: null },
+    data: {
+      status: 'GENERATING',
+      progressPercent: 0,
+      currentStep: 'starting',
+      completedAt: null,
+      errorMessage: null,
+    },
   });
   if (count) await publishTopicUpdated(pubsub, topicId);
   return count > 0;
@@ -28,15 +39,29 @@ export async function recordTopicStep(
   step: { progressPercent: number; currentStep: string; estimatedCompletion?: Date },
   pubsub: PubSub,
 ): Promise<boolean> {
-  const { count } = await db().topic.updateMany({ where: { id: topicId, taskId, status: 'GENERATING' }, data: step });
+  const { count } = await db().topic.updateMany({
+    where: { id: topicId, taskId, status: 'GENERATING' },
+    data: step,
+  });
   if (count) await publishTopicUpdated(pubsub, topicId);
   return count > 0;
 }
 
-export async function failTopicRun(topicId: string, taskId: string, message: string, pubsub: PubSub): Promise<boolean> {
+export async function failTopicRun(
+  topicId: string,
+  taskId: string,
+  message: string,
+  pubsub: PubSub,
+): Promise<boolean> {
   const { count } = await db().topic.updateMany({
     where: { id: topicId, taskId, status: 'GENERATING' },
-    data: { status: 'FAILED', errorMessage: message.slice(0, 2_000), currentStep: 'failed', completedAt: new Date(), estimatedCompletion: null },
+    data: {
+      status: 'FAILED',
+      errorMessage: message.slice(0, 2_000),
+      currentStep: 'failed',
+      completedAt: new Date(),
+      estimatedCompletion: null,
+    },
   });
   if (count) await publishTopicUpdated(pubsub, topicId);
   return count > 0;
@@ -52,11 +77,17 @@ function endMessage(task: Pick<TaskRow, 'status' | 'error'>): string {
  * CANCELLED fails its topic, so it never stays GENERATING (the handler cannot always say so
  * itself: a timeout or cancel stops it).
  */
-export async function failTopicOfEndedTask(task: Pick<TaskRow, 'id' | 'status' | 'error' | 'topicId'>, pubsub: PubSub): Promise<void> {
+export async function failTopicOfEndedTask(
+  task: Pick<TaskRow, 'id' | 'status' | 'error' | 'topicId'>,
+  pubsub: PubSub,
+): Promise<void> {
   if (!task.topicId || task.status === 'COMPLETED') return;
   // Never in the way of what follows the hook (webhooks): the periodic sweep retries.
   await failTopicRun(task.topicId, task.id, endMessage(task), pubsub).catch((err) =>
-    logger.warn({ err: (err as Error).message, taskId: task.id }, 'could not fail the topic of a finished report task'),
+    logger.warn(
+      { err: (err as Error).message, taskId: task.id },
+      'could not fail the topic of a finished report task',
+    ),
   );
 }
 
@@ -71,6 +102,7 @@ export async function reconcileTopic(topicId: string, pubsub: PubSub): Promise<b
 export async function reconcileStuckTopics(pubsub: PubSub): Promise<number> {
   const rows = await failStuckTopics(db(), null);
   for (const row of rows) await publishTopicUpdated(pubsub, row.id);
-  if (rows.length) logger.warn({ topics: rows.length }, 'failed topics whose generation task had ended');
+  if (rows.length)
+    logger.warn({ topics: rows.length }, 'failed topics whose generation task had ended');
   return rows.length;
 }

@@ -2,7 +2,9 @@
 import { z } from 'zod';
 import type { PlanSection } from '../../reports/planner/types.js';
 
-const sectionsSchema = z.array(z.object({ title: z.string(), description: z.string(), order: z.number().int() }));
+const sectionsSchema = z.array(
+  z.object({ title: z.string(), description: z.string(), order: z.number().int() }),
+);
 
 /** Stored sections, in order; anything malformed reads as no sections (never a crash). */
 export function parseSections(json: unknown): PlanSection[] {

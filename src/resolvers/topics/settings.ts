@@ -3,7 +3,11 @@
 // and the plan rate limit (shared through Redis when it is configured).
 import type { ReportsConfig } from '../../platform/config.js';
 import { createRateLimiter, type RateLimiter } from '../../platform/rate-limit.js';
-import { createProviders, type ChatClient, type ReportWriter } from '../../reports/providers/index.js';
+import {
+  createProviders,
+  type ChatClient,
+  type ReportWriter,
+} from '../../reports/providers/index.js';
 
 export interface TopicSettings {
   writer: ReportWriter;
@@ -14,7 +18,8 @@ export interface TopicSettings {
 }
 
 export interface TopicSettingsOptions {
-  reports: Pick<ReportsConfig, 'provider' | 'baseUrl' | 'apiKey' | 'model'> & Partial<Pick<ReportsConfig, 'planBudgetMs' | 'planRateLimitPerMinute'>>;
+  reports: Pick<ReportsConfig, 'provider' | 'baseUrl' | 'apiKey' | 'model'> &
+    Partial<Pick<ReportsConfig, 'planBudgetMs' | 'planRateLimitPerMinute'>>;
   /** Plan buckets live in Redis when set (shared by every API process). */
   redisUrl?: string | null;
   /** Redis key prefix of the buckets (`<prefix>plan`). */
@@ -27,7 +32,12 @@ export const DEFAULT_PLAN_BUDGET_MS = 2_000;
 export const DEFAULT_PLANS_PER_MINUTE = 10;
 
 /** The local provider, no LLM: the default, and what tests and tools start from. */
-export const LOCAL_REPORTS: TopicSettingsOptions['reports'] = { provider: 'local', baseUrl: undefined, apiKey: undefined, model: undefined };
+export const LOCAL_REPORTS: TopicSettingsOptions['reports'] = {
+  provider: 'local',
+  baseUrl: undefined,
+  apiKey: undefined,
+  model: undefined,
+};
 
 export async function createTopicSettings(options: TopicSettingsOptions): Promise<TopicSettings> {
   const providers = createProviders(options.reports);

@@ -7,7 +7,12 @@ import { badUserInput, notFound } from '../../platform/errors.js';
 import { isUuid, parseGlobalId, rowIdWhere } from '../../platform/ids.js';
 import { logger } from '../../platform/logger.js';
 import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
-import { languageOf, makePlan, type PlanContext, type PlanOutcome } from '../../reports/planner/index.js';
+import {
+  languageOf,
+  makePlan,
+  type PlanContext,
+  type PlanOutcome,
+} from '../../reports/planner/index.js';
 import type { Caller } from '../auth/caller.js';
 import { topicVisibleTo } from '../auth/visibility.js';
 import { requireVisibleTemplate } from '../templates/templates.js';
@@ -17,13 +22,18 @@ import type { TopicSettings } from './settings.js';
 export const TOPIC_LIMITS = { topic: 200, plan: 50_000 } as const;
 
 /** The unique `where` of a row id restricted to the caller's topics (for node(id)). */
-export function ownTopicWhere(rowId: string, caller: Pick<Caller, 'userId'>): Prisma.TopicWhereUniqueInput {
+export function ownTopicWhere(
+  rowId: string,
+  caller: Pick<Caller, 'userId'>,
+): Prisma.TopicWhereUniqueInput {
   return { ...rowIdWhere(rowId), ...topicVisibleTo(caller) };
 }
 
 export async function findTopicForCaller(globalId: string, caller: Pick<Caller, 'userId'>) {
   const id = parseGlobalId('Topic', globalId);
-  return (id && (await db().topic.findFirst({ where: { id, ...topicVisibleTo(caller) } }))) || undefined;
+  return (
+    (id && (await db().topic.findFirst({ where: { id, ...topicVisibleTo(caller) } }))) || undefined
+  );
 }
 
 export async function requireTopicForCaller(globalId: string, caller: Pick<Caller, 'userId'>) {
@@ -33,13 +43,23 @@ export async function requireTopicForCaller(globalId: string, caller: Pick<Calle
 }
 
 /** Newest first, keyset-paginated on (createdAt, id) behind topics(ownerId, createdAt desc, id desc). */
-export async function listTopics(caller: Caller, args: { first?: number | null; after?: string | null }, query: { include?: Prisma.TopicInclude; select?: Prisma.TopicSelect } = {}) {
+export async function listTopics(
+  caller: Caller,
+  args: { first?: number | null; after?: string | null },
+  query: { include?: Prisma.TopicInclude; select?: Prisma.TopicSelect } = {},
+) {
   const limit = pageSize(args.first);
   const cursor = decodeCursor<[string, string]>(args.after, 2);
-  if (cursor && (!isUuid(cursor[1]) || Number.isNaN(Date.parse(cursor[0])))) throw badUserInput('after: not a cursor of this connection');
+  if (cursor && (!isUuid(cursor[1]) || Number.isNaN(Date.parse(cursor[0]))))
+    throw badUserInput('after: not a cursor of this connection');
   const where = topicVisibleTo(caller);
   const after: Prisma.TopicWhereInput | undefined = cursor
-    ? { OR: [{ createdAt: { lt: new Date(cursor[0]) } }, { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } }] }
+    ? {
+        OR: [
+          { createdAt: { lt: new Date(cursor[0]) } },
+          { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } },
+        ],
+      }
     : undefined;
   const [rows, totalCount] = await Promise.all([
     db().topic.findMany({
@@ -50,7 +70,10 @@ export async function listTopics(caller: Caller, args: { first?: number | null; 
     }),
     db().topic.count({ where }),
   ]);
-  return { ...connectionFromRows(rows, limit, args.after, (row) => [row.createdAt.toISOString(), row.id]), totalCount };
+  return {
+    ...connectionFromRows(rows, limit, args.after, (row) => [row.createdAt.toISOString(), row.id]),
+    totalCount,
+  };
 }
 
 export interface PlanTopicInput {
@@ -66,19 +89,26 @@ export interface PlanPayload extends PlanOutcome {
 function validTopic(text: string): string {
   const topic = text.replace(/\s+/g, ' ').trim();
   const length = [...topic].length;
-  if (length < 1 || length > TOPIC_LIMITS.topic) throw badUserInput(`topic must be 1-${TOPIC_LIMITS.topic} characters`, { field: 'topic' });
+  if (length < 1 || length > TOPIC_LIMITS.topic)
+    throw badUserInput(`topic must be 1-${TOPIC_LIMITS.topic} characters`, { field: 'topic' });
   return topic;
 }
 
 async function requireAgent(globalId: string) {
   const id = parseGlobalId('Agent', globalId);
-  const agent = id ? await db().agent.findUnique({ where: { id }, select: { id: true, name: true } }) : null;
+  const agent = id
+    ? await db().agent.findUnique({ where: { id }, select: { id: true, name: true } })
+    : null;
   if (!agent) throw notFound('Agent');
   return agent;
 }
 
 /** seed 004 POST /plan: a plan and ordered sections, stored as a PLANNED topic of the caller. */
-export async function planTopic(input: PlanTopicInput, caller: Caller, settings: TopicSettings): Promise<PlanPayload> {
+export async function planTopic(
+  input: PlanTopicInput,
+  caller: Caller,
+  settings: TopicSettings,
+): Promise<PlanPayload> {
   const topic = validTopic(input.topic);
   // seed 004: at most 10 plans per minute per user (429) — counted before any work.
   await settings.planLimiter.consume(caller.userId, 'plans');
@@ -95,7 +125,8 @@ export async function planTopic(input: PlanTopicInput, caller: Caller, settings:
   const outcome = await makePlan(context, {
     chat: settings.planner,
     budgetMs: settings.planBudgetMs,
-    onFallback: (planner, reason) => logger.warn({ planner, reason }, 'LLM planner fell back to the local planner'),
+    onFallback: (planner, reason) =>
+      logger.warn({ planner, reason }, 'LLM planner fell back to the local planner'),
   });
   const row = await db().topic.create({
     data: {

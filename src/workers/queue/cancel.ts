@@ -4,7 +4,10 @@
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { TaskRow } from './task-row.js';
 
-export async function requestCancellation(client: Pick<PrismaClient, '$queryRaw'>, taskId: string): Promise<{ task: TaskRow; changed: boolean } | undefined> {
+export async function requestCancellation(
+  client: Pick<PrismaClient, '$queryRaw'>,
+  taskId: string,
+): Promise<{ task: TaskRow; changed: boolean } | undefined> {
   const rows = await client.$queryRaw<Array<TaskRow & { changed: boolean }>>`
     WITH updated AS (
       UPDATE tasks

@@ -7,7 +7,12 @@ import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { eventJson, taskColumns, type TaskRow } from './task-row.js';
 
 /** The claim as CTEs (`claimed` holds the claimed rows), to run alone or with finishTasks. */
-export function claimCtes(workerId: string, types: string[], leaseMs: number, limit: number): Prisma.Sql {
+export function claimCtes(
+  workerId: string,
+  types: string[],
+  leaseMs: number,
+  limit: number,
+): Prisma.Sql {
   return Prisma.sql`
     next AS (
       SELECT id FROM tasks
@@ -38,10 +43,23 @@ export const selectClaimed = (change = Prisma.empty) => Prisma.sql`
   SELECT ${change} ${taskColumns('c')}, ${eventJson('e')} AS event FROM claimed c JOIN claim_event e ON e."taskId" = c.id
   ORDER BY c.priority, c."runAt", c."createdAt", c.id`;
 
-export async function claimTasks(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, types: string[], leaseMs: number, limit: number): Promise<TaskRow[]> {
-  return client.$queryRaw<TaskRow[]>`${PREPARED}WITH ${claimCtes(workerId, types, leaseMs, limit)} ${selectClaimed()}`;
+export async function claimTasks(
+  client: Pick<PrismaClient, '$queryRaw'>,
+  workerId: string,
+  types: string[],
+  leaseMs: number,
+  limit: number,
+): Promise<TaskRow[]> {
+  return client.$queryRaw<
+    TaskRow[]
+  >`${PREPARED}WITH ${claimCtes(workerId, types, leaseMs, limit)} ${selectClaimed()}`;
 }
 
-export async function claimNextTask(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, types: string[], leaseMs: number): Promise<TaskRow | undefined> {
+export async function claimNextTask(
+  client: Pick<PrismaClient, '$queryRaw'>,
+  workerId: string,
+  types: string[],
+  leaseMs: number,
+): Promise<TaskRow | undefined> {
   return (await claimTasks(client, workerId, types, leaseMs, 1))[0];
 }

@@ -2,7 +2,10 @@
 // retention period.
 import type { PrismaClient } from '../../generated/prisma/client.js';
 
-export async function deleteFinishedTasks(client: Pick<PrismaClient, '$executeRaw'>, retentionMs: number): Promise<number> {
+export async function deleteFinishedTasks(
+  client: Pick<PrismaClient, '$executeRaw'>,
+  retentionMs: number,
+): Promise<number> {
   return client.$executeRaw`
     DELETE FROM tasks
     WHERE status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'DEAD')

@@ -13,7 +13,9 @@ export async function finishAndClaimTasks(
   outcomes: readonly TaskOutcomeOf[],
   claim: { types: string[]; leaseMs: number; limit: number },
 ): Promise<{ finished: TaskRow[]; claimed: TaskRow[] }> {
-  const rows = await client.$queryRaw<Array<TaskRow & { change: 'finished' | 'claimed' }>>`${PREPARED}
+  const rows = await client.$queryRaw<
+    Array<TaskRow & { change: 'finished' | 'claimed' }>
+  >`${PREPARED}
     WITH ${finishCtes(workerId, outcomes)}, ${claimCtes(workerId, claim.types, claim.leaseMs, claim.limit)}
     ${selectFinished(Prisma.sql`'finished' AS change,`)}
     UNION ALL

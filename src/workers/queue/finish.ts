@@ -58,11 +58,22 @@ export const selectFinished = (change = Prisma.empty) => Prisma.sql`
   SELECT ${change} ${taskColumns('f')}, ${eventJson('e')} AS event FROM finished f JOIN finish_event e ON e."taskId" = f.id`;
 
 /** The finished rows; a task this worker no longer holds is left alone and not returned. */
-export async function finishTasks(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, outcomes: readonly TaskOutcomeOf[]): Promise<TaskRow[]> {
+export async function finishTasks(
+  client: Pick<PrismaClient, '$queryRaw'>,
+  workerId: string,
+  outcomes: readonly TaskOutcomeOf[],
+): Promise<TaskRow[]> {
   if (outcomes.length === 0) return [];
-  return client.$queryRaw<TaskRow[]>`${PREPARED}WITH ${finishCtes(workerId, outcomes)} ${selectFinished()}`;
+  return client.$queryRaw<
+    TaskRow[]
+  >`${PREPARED}WITH ${finishCtes(workerId, outcomes)} ${selectFinished()}`;
 }
 
-export async function finishTask(client: Pick<PrismaClient, '$queryRaw'>, taskId: string, workerId: string, outcome: TaskOutcome): Promise<TaskRow | undefined> {
+export async function finishTask(
+  client: Pick<PrismaClient, '$queryRaw'>,
+  taskId: string,
+  workerId: string,
+  outcome: TaskOutcome,
+): Promise<TaskRow | undefined> {
   return (await finishTasks(client, workerId, [{ ...outcome, taskId }]))[0];
 }

@@ -21,7 +21,10 @@ export interface NewTask {
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
-export async function insertTask(client: Queryable, task: NewTask): Promise<{ task: TaskRow; created: boolean }> {
+export async function insertTask(
+  client: Queryable,
+  task: NewTask,
+): Promise<{ task: TaskRow; created: boolean }> {
   const rows = await client.$queryRaw<Array<TaskRow & { created: boolean }>>`${PREPARED}
     WITH inserted AS (
       INSERT INTO tasks (type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "agentId", "topicId",

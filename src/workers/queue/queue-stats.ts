@@ -17,7 +17,10 @@ export interface QueueStatsRow {
   workersAlive: number;
 }
 
-export async function selectQueueStats(client: Pick<PrismaClient, '$queryRaw'>, aliveWithinMs: number): Promise<QueueStatsRow> {
+export async function selectQueueStats(
+  client: Pick<PrismaClient, '$queryRaw'>,
+  aliveWithinMs: number,
+): Promise<QueueStatsRow> {
   const [row] = await client.$queryRaw<QueueStatsRow[]>`
     SELECT
       count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
@@ -37,7 +40,10 @@ export async function selectQueueStats(client: Pick<PrismaClient, '$queryRaw'>, 
 }
 
 /** 1-based place in the claim order (priority, runAt, createdAt, id) among PENDING tasks. */
-export async function selectQueuePosition(client: Pick<PrismaClient, '$queryRaw'>, taskId: string): Promise<number | null> {
+export async function selectQueuePosition(
+  client: Pick<PrismaClient, '$queryRaw'>,
+  taskId: string,
+): Promise<number | null> {
   const [row] = await client.$queryRaw<Array<{ position: number | null }>>`
     SELECT CASE WHEN t.status = 'PENDING' THEN (
       SELECT count(*)::int + 1 FROM tasks o
@@ -48,7 +54,10 @@ export async function selectQueuePosition(client: Pick<PrismaClient, '$queryRaw'
 }
 
 /** Mean run time of the last finished tasks of a type, in ms (for estimates). */
-export async function selectRecentDurationMs(client: Pick<PrismaClient, '$queryRaw'>, type: string): Promise<number | null> {
+export async function selectRecentDurationMs(
+  client: Pick<PrismaClient, '$queryRaw'>,
+  type: string,
+): Promise<number | null> {
   const [row] = await client.$queryRaw<Array<{ ms: number | null }>>`
     SELECT avg(extract(epoch FROM "completedAt" - "startedAt") * 1000)::float8 AS ms FROM (
       SELECT "startedAt", "completedAt" FROM tasks

@@ -4,7 +4,9 @@
 // before the work enqueued after it, not behind it.
 import type { PrismaClient } from '../../generated/prisma/client.js';
 
-export async function reclaimExpiredLeases(client: Pick<PrismaClient, '$queryRaw'>): Promise<Array<{ id: string; status: string }>> {
+export async function reclaimExpiredLeases(
+  client: Pick<PrismaClient, '$queryRaw'>,
+): Promise<Array<{ id: string; status: string }>> {
   return client.$queryRaw`
     WITH expired AS (
       SELECT id FROM tasks WHERE status = 'RUNNING' AND "lockedUntil" < now()

@@ -2,7 +2,11 @@
 // can name a new task (run before the insert, in the same transaction when there is one).
 import type { PrismaClient } from '../../generated/prisma/client.js';
 
-export async function releaseStaleIdempotencyKey(client: Pick<PrismaClient, '$executeRaw'>, ownerId: string, key: string): Promise<void> {
+export async function releaseStaleIdempotencyKey(
+  client: Pick<PrismaClient, '$executeRaw'>,
+  ownerId: string,
+  key: string,
+): Promise<void> {
   await client.$executeRaw`
     UPDATE tasks SET "idempotencyKey" = NULL
     WHERE "ownerId" = ${ownerId}::uuid AND "idempotencyKey" = ${key} AND "createdAt" < now() - interval '24 hours'`;

@@ -3,7 +3,11 @@
 import { PREPARED } from '../../platform/db.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 
-export async function renewLeases(client: Pick<PrismaClient, '$queryRaw'>, workerId: string, leaseMs: number) {
+export async function renewLeases(
+  client: Pick<PrismaClient, '$queryRaw'>,
+  workerId: string,
+  leaseMs: number,
+) {
   return client.$queryRaw<Array<{ id: string; cancellationRequested: boolean }>>`${PREPARED}
     WITH held AS (
       -- Rows locked in id order, as finishTasks does: two multi-row updates of the same

@@ -4,7 +4,10 @@
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { TaskRow } from './task-row.js';
 
-export async function retryFinishedTask(client: Pick<PrismaClient, '$queryRaw'>, taskId: string): Promise<TaskRow | undefined> {
+export async function retryFinishedTask(
+  client: Pick<PrismaClient, '$queryRaw'>,
+  taskId: string,
+): Promise<TaskRow | undefined> {
   const rows = await client.$queryRaw<TaskRow[]>`
     WITH updated AS (
       UPDATE tasks
@@ -23,7 +26,11 @@ export async function retryFinishedTask(client: Pick<PrismaClient, '$queryRaw'>,
 }
 
 /** A running task handed back at shutdown: PENDING again, in its old place (runAt unchanged). */
-export async function handBackTask(client: Pick<PrismaClient, '$queryRaw'>, taskId: string, workerId: string): Promise<boolean> {
+export async function handBackTask(
+  client: Pick<PrismaClient, '$queryRaw'>,
+  taskId: string,
+  workerId: string,
+): Promise<boolean> {
   const rows = await client.$queryRaw<Array<{ id: string }>>`
     WITH updated AS (
       UPDATE tasks

@@ -3,8 +3,15 @@
 import type { PubSub, TaskEventJson } from '../../platform/pubsub.js';
 
 /** A task's event log grew to `lastSequence`; `event` is a copy of that event when the statement returned it. */
-export function announceTaskEvent(pubsub: PubSub, task: { id: string; lastSequence: number; event?: TaskEventJson }): Promise<void> {
-  return pubsub.publish('taskEvents', task.id, { taskId: task.id, sequence: task.lastSequence, ...(task.event && { event: task.event }) });
+export function announceTaskEvent(
+  pubsub: PubSub,
+  task: { id: string; lastSequence: number; event?: TaskEventJson },
+): Promise<void> {
+  return pubsub.publish('taskEvents', task.id, {
+    taskId: task.id,
+    sequence: task.lastSequence,
+    ...(task.event && { event: task.event }),
+  });
 }
 
 /** A task of `type` became runnable: idle workers claim sooner than their poll. */

@@ -8,8 +8,16 @@ export type TaskEventRow = Omit<TaskEvent, 'id'>;
 /** Events read at once; a full page means there may be more. */
 export const TASK_EVENT_PAGE = 500;
 
-export function selectTaskEventsAfter(taskId: string, sequence: number, limit = TASK_EVENT_PAGE): Promise<TaskEventRow[]> {
-  return db().taskEvent.findMany({ where: { taskId, sequence: { gt: sequence } }, orderBy: { sequence: 'asc' }, take: limit });
+export function selectTaskEventsAfter(
+  taskId: string,
+  sequence: number,
+  limit = TASK_EVENT_PAGE,
+): Promise<TaskEventRow[]> {
+  return db().taskEvent.findMany({
+    where: { taskId, sequence: { gt: sequence } },
+    orderBy: { sequence: 'asc' },
+    take: limit,
+  });
 }
 
 /** The newest event, or null for a task without events (deleted). */
@@ -19,5 +27,8 @@ export function selectLatestTaskEvent(taskId: string): Promise<TaskEventRow | nu
 
 /** Where a task's log stands: its status and last sequence (null: no such task). */
 export function selectTaskLogPosition(taskId: string) {
-  return db().task.findUnique({ where: { id: taskId }, select: { status: true, lastSequence: true } });
+  return db().task.findUnique({
+    where: { id: taskId },
+    select: { status: true, lastSequence: true },
+  });
 }

@@ -19,13 +19,24 @@ export type TaskRow = Task & {
  * timestamps are cast to plain timestamptz (their precision is part of the type).
  */
 const TASK_COLUMNS = Object.values(Prisma.TaskScalarFieldEnum);
-const TIMESTAMP_COLUMNS: ReadonlySet<string> = new Set(['runAt', 'lockedUntil', 'createdAt', 'updatedAt', 'startedAt', 'completedAt'] satisfies Array<keyof Task>);
+const TIMESTAMP_COLUMNS: ReadonlySet<string> = new Set([
+  'runAt',
+  'lockedUntil',
+  'createdAt',
+  'updatedAt',
+  'startedAt',
+  'completedAt',
+] satisfies Array<keyof Task>);
 /** Built once per alias: the hot path's statements ask for it on every run. */
 const columnLists = new Map<string, Prisma.Sql>();
 export function taskColumns(alias: string): Prisma.Sql {
   let list = columnLists.get(alias);
   if (!list) {
-    const columns = TASK_COLUMNS.map((name) => (TIMESTAMP_COLUMNS.has(name) ? `${alias}."${name}"::timestamptz AS "${name}"` : `${alias}."${name}"`));
+    const columns = TASK_COLUMNS.map((name) =>
+      TIMESTAMP_COLUMNS.has(name)
+        ? `${alias}."${name}"::timestamptz AS "${name}"`
+        : `${alias}."${name}"`,
+    );
     columnLists.set(alias, (list = Prisma.raw(columns.join(', '))));
   }
   return list;
@@ -34,7 +45,13 @@ export function taskColumns(alias: string): Prisma.Sql {
 /** The SQL of a TaskEventJson column, from a task_events row `alias` (an INSERT's RETURNING *). */
 export const eventJson = (alias: string) => Prisma.raw(`to_jsonb(${alias}) - 'id'`);
 
-export const TERMINAL_STATUSES: readonly TaskStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'DEAD'];
+export const TERMINAL_STATUSES: readonly TaskStatus[] = [
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'DEAD',
+];
 const terminal = new Set<string>(TERMINAL_STATUSES);
 /** A Set: the task feed asks this once per subscriber per event. */
 export const isTerminal = (status: TaskStatus) => terminal.has(status);

@@ -20,13 +20,15 @@ export const coverageRefreshTask = defineTask(coverageRefresh, {
         try {
           return await computeAndRecordCoverage(agentId, { taskId: task.id, pubsub });
         } catch (error) {
-          if ((error as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND') throw new AbortError('the agent was deleted');
+          if ((error as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND')
+            throw new AbortError('the agent was deleted');
           throw error;
         }
       },
       { retries: 2, minTimeout: 50, maxTimeout: 500, signal },
     ).catch((error) => {
-      if (error instanceof AbortError || error?.name === 'AbortError') throw new NonRetryableError(error.message);
+      if (error instanceof AbortError || error?.name === 'AbortError')
+        throw new NonRetryableError(error.message);
       throw error;
     });
     reportProgress(95, 'saving');

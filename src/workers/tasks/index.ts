@@ -14,6 +14,14 @@ export interface ServiceTaskSettings {
 }
 
 /** The service's task types, and `extra` ones (the tests' own). */
-export function serviceTaskRegistry(settings: ServiceTaskSettings, extra: readonly TaskDefinition[] = []): TaskRegistry {
-  return taskRegistry([coverageRefreshTask, reportGenerationTask(settings.topicSettings), webhookDeliveryTask(settings.webhooks), ...extra]);
+export function serviceTaskRegistry(
+  settings: ServiceTaskSettings,
+  extra: readonly TaskDefinition[] = [],
+): TaskRegistry {
+  return taskRegistry([
+    coverageRefreshTask,
+    reportGenerationTask(settings.topicSettings),
+    webhookDeliveryTask(settings.webhooks),
+    ...extra,
+  ]);
 }

@@ -11,7 +11,13 @@ import { escapeMarkdown } from '../../reports/providers/local.js';
 import { ProviderError, type ReportWriter } from '../../reports/providers/types.js';
 import { saveArtifactAndComplete } from '../../resolvers/topics/artifacts.js';
 import { sectionSources } from '../../resolvers/topics/knowledge.js';
-import { failTopicOfEndedTask, failTopicRun, publishTopicUpdated, recordTopicStep, startTopicRun } from '../../resolvers/topics/progress.js';
+import {
+  failTopicOfEndedTask,
+  failTopicRun,
+  publishTopicUpdated,
+  recordTopicStep,
+  startTopicRun,
+} from '../../resolvers/topics/progress.js';
 import { reportGeneration } from '../../resolvers/topics/report-task.js';
 import { parseSections } from '../../resolvers/topics/sections.js';
 import { defineTask, NonRetryableError, type TaskHelpers } from '../task-registry.js';
@@ -38,7 +44,8 @@ async function loadTopic(topicId: string, taskId: string): Promise<TopicToWrite>
     select: { id: true, topic: true, plan: true, sections: true, agentId: true, taskId: true },
   });
   if (!topic) throw new NonRetryableError('the topic was deleted');
-  if (topic.taskId !== taskId) throw new Superseded('superseded by a newer generation of this topic');
+  if (topic.taskId !== taskId)
+    throw new Superseded('superseded by a newer generation of this topic');
   const sections = parseSections(topic.sections);
   if (sections.length === 0) throw new NonRetryableError('the plan has no sections');
   return { ...topic, sections };
@@ -50,7 +57,10 @@ function stepper(topic: TopicToWrite, helpers: TaskHelpers) {
   return async (percent: number, currentStep: string) => {
     helpers.reportProgress(percent, currentStep);
     const elapsed = Date.now() - runStarted;
-    const estimatedCompletion = percent > WRITING_FROM ? new Date(Date.now() + (elapsed * (100 - percent)) / percent) : undefined;
+    const estimatedCompletion =
+      percent > WRITING_FROM
+        ? new Date(Date.now() + (elapsed * (100 - percent)) / percent)
+        : undefined;
     const step = { progressPercent: Math.round(percent), currentStep, estimatedCompletion };
     if (!(await recordTopicStep(topic.id, helpers.task.id, step, helpers.pubsub))) {
       throw new Superseded('the topic is no longer generating for this task');
@@ -59,7 +69,12 @@ function stepper(topic: TopicToWrite, helpers: TaskHelpers) {
 }
 
 /** The report's Markdown: a heading per section, each written from the agent's sources, then the references. */
-async function writeMarkdown(topic: TopicToWrite, writer: ReportWriter, helpers: TaskHelpers, step: ReturnType<typeof stepper>): Promise<string> {
+async function writeMarkdown(
+  topic: TopicToWrite,
+  writer: ReportWriter,
+  helpers: TaskHelpers,
+  step: ReturnType<typeof stepper>,
+): Promise<string> {
   const language = languageOf(topic.topic);
   const { sections } = topic;
   const parts = [`# ${escapeMarkdown(topic.topic)}`];
@@ -67,15 +82,31 @@ async function writeMarkdown(topic: TopicToWrite, writer: ReportWriter, helpers:
   const cited = new Map<string, string>();
   for (const [index, section] of sections.entries()) {
     helpers.signal.throwIfAborted();
-    await step(WRITING_FROM + ((WRITING_TO - WRITING_FROM) * index) / sections.length, `writing section ${index + 1} of ${sections.length}: ${section.title}`);
-    const sources = topic.agentId ? await sectionSources(topic.agentId, topic.topic, section, usedChunks) : [];
+    await step(
+      WRITING_FROM + ((WRITING_TO - WRITING_FROM) * index) / sections.length,
+      `writing section ${index + 1} of ${sections.length}: ${section.title}`,
+    );
+    const sources = topic.agentId
+      ? await sectionSources(topic.agentId, topic.topic, section, usedChunks)
+      : [];
     for (const source of sources) cited.set(source.documentId, source.title);
     let body = '';
-    const request = { topic: topic.topic, language, plan: topic.plan ?? '', section, total: sections.length, sources };
+    const request = {
+      topic: topic.topic,
+      language,
+      plan: topic.plan ?? '',
+      section,
+      total: sections.length,
+      sources,
+    };
     for await (const piece of writer.writeSection(request, helpers.signal)) body += piece;
     parts.push(`## ${section.order}. ${escapeMarkdown(section.title)}`, body.trim());
   }
-  if (cited.size) parts.push(`## ${REFERENCES[language]}`, [...cited.values()].map((title) => `- ${escapeMarkdown(title)}`).join('\n'));
+  if (cited.size)
+    parts.push(
+      `## ${REFERENCES[language]}`,
+      [...cited.values()].map((title) => `- ${escapeMarkdown(title)}`).join('\n'),
+    );
   return `${parts.filter(Boolean).join('\n\n')}\n`;
 }
 
@@ -83,7 +114,8 @@ async function generate(topicId: string, writer: ReportWriter, helpers: TaskHelp
   const { task, signal, pubsub } = helpers;
   const topic = await loadTopic(topicId, task.id);
   const step = stepper(topic, helpers);
-  if (!(await startTopicRun(topic.id, task.id, pubsub))) throw new Superseded('superseded by a newer generation of this topic');
+  if (!(await startTopicRun(topic.id, task.id, pubsub)))
+    throw new Superseded('superseded by a newer generation of this topic');
   await step(2, 'starting');
   const markdown = await writeMarkdown(topic, writer, helpers, step);
   await step(88, 'exporting');
@@ -109,10 +141,21 @@ async function recordFailure(topicId: string, error: unknown, helpers: TaskHelpe
   const last = error instanceof NonRetryableError || task.attempts >= task.maxAttempts;
   logger.warn({ err: message, last }, 'report generation attempt failed');
   // Never hides the error itself: the after-finish step and the sweep fail the topic too.
-  await (last
-    ? failTopicRun(topicId, task.id, `report generation failed: ${message}`, pubsub)
-    : recordTopicStep(topicId, task.id, { progressPercent: 0, currentStep: `attempt ${task.attempts} failed; retrying: ${message}`.slice(0, 500) }, pubsub)
-  ).catch((err) => logger.warn({ err: (err as Error).message }, 'could not record the failure on the topic'));
+  await (
+    last
+      ? failTopicRun(topicId, task.id, `report generation failed: ${message}`, pubsub)
+      : recordTopicStep(
+          topicId,
+          task.id,
+          {
+            progressPercent: 0,
+            currentStep: `attempt ${task.attempts} failed; retrying: ${message}`.slice(0, 500),
+          },
+          pubsub,
+        )
+  ).catch((err) =>
+    logger.warn({ err: (err as Error).message }, 'could not record the failure on the topic'),
+  );
 }
 
 /** `settings.writer` is read at each run: the configured text provider. */
@@ -123,9 +166,13 @@ export function reportGenerationTask(settings: { writer: ReportWriter }) {
         return await generate(topicId, settings.writer, helpers);
       } catch (caught) {
         // A provider's refusal (bad key, unknown model) will not pass on a retry.
-        const error = caught instanceof ProviderError && !caught.retryable ? new NonRetryableError(caught.message) : caught;
+        const error =
+          caught instanceof ProviderError && !caught.retryable
+            ? new NonRetryableError(caught.message)
+            : caught;
         // Cancel, timeout, lost lease and shutdown are the engine's to record (the after-finish step fails the topic).
-        if (!helpers.signal.aborted && !(error instanceof Superseded)) await recordFailure(topicId, error, helpers);
+        if (!helpers.signal.aborted && !(error instanceof Superseded))
+          await recordFailure(topicId, error, helpers);
         throw error;
       }
     },

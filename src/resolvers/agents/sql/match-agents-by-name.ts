@@ -31,7 +31,11 @@ export interface NameMatches {
  */
 const TRUSTED_ESTIMATE = 2;
 
-export async function matchAgentsByName(client: Queryable, pattern: string, cap: number): Promise<NameMatches> {
+export async function matchAgentsByName(
+  client: Queryable,
+  pattern: string,
+  cap: number,
+): Promise<NameMatches> {
   const [row] = await client.$queryRaw<Array<{ ids: string[]; estimate: number; counted: number }>>`
     WITH estimate AS MATERIALIZED (SELECT agents_matching_estimate(${pattern})::float8 AS rows),
     capped AS MATERIALIZED (
@@ -40,6 +44,7 @@ export async function matchAgentsByName(client: Queryable, pattern: string, cap:
     )
     SELECT ARRAY(SELECT id::text FROM capped) AS ids, (SELECT rows FROM estimate) AS estimate, (SELECT count(*) FROM capped)::int AS counted`;
   const { ids, estimate, counted } = row!;
-  if (estimate < cap * TRUSTED_ESTIMATE && counted <= cap) return { ids, count: counted, isEstimate: false };
+  if (estimate < cap * TRUSTED_ESTIMATE && counted <= cap)
+    return { ids, count: counted, isEstimate: false };
   return { ids: undefined, count: Math.max(Math.round(estimate), cap + 1), isEstimate: true };
 }

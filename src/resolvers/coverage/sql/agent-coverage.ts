@@ -22,7 +22,10 @@ export interface NodeCoverageRow {
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
-export function selectAgentCoverage(client: Queryable, agentId: string): Promise<NodeCoverageRow[]> {
+export function selectAgentCoverage(
+  client: Queryable,
+  agentId: string,
+): Promise<NodeCoverageRow[]> {
   // MATERIALIZED: computed once. Inlined, PostgreSQL re-ran `totals` for every output row
   // (measured on 10,000 nodes / 250,000 documents: 15 s → 1.5 s for a root-scoped agent).
   return client.$queryRaw<NodeCoverageRow[]>`

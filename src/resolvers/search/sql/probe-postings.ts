@@ -11,7 +11,10 @@ export interface ProbedPosting {
   dl: number;
 }
 
-export function probePostings(client: Queryable, pairs: Array<{ term: string; chunkId: string }>): Promise<ProbedPosting[]> {
+export function probePostings(
+  client: Queryable,
+  pairs: Array<{ term: string; chunkId: string }>,
+): Promise<ProbedPosting[]> {
   if (pairs.length === 0) return Promise.resolve([]);
   return client.$queryRaw<ProbedPosting[]>`
     SELECT p.term, p."chunkId"::text, p.tf, p.dl
@@ -19,7 +22,11 @@ export function probePostings(client: Queryable, pairs: Array<{ term: string; ch
     JOIN search_postings p ON p.term = k.term AND p."chunkId" = k.chunk`;
 }
 
-export async function chunksPassingFilter(client: Queryable, chunkIds: string[], filter: string): Promise<Set<string>> {
+export async function chunksPassingFilter(
+  client: Queryable,
+  chunkIds: string[],
+  filter: string,
+): Promise<Set<string>> {
   if (chunkIds.length === 0) return new Set();
   const rows = await client.$queryRaw<Array<{ id: string }>>`
     SELECT id::text FROM chunks WHERE id = ANY (${chunkIds}::uuid[]) AND tsv @@ ${filter}::tsquery`;

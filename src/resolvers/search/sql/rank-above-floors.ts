@@ -19,11 +19,16 @@ export async function rankAboveFloors(
   floors: Array<TermFloor | null>,
   maxPostings = MAX_FLOOR_POSTINGS,
 ): Promise<Array<{ chunkId: string; score: number }> | undefined> {
-  const weigh = (p: string) => tfWeight(Prisma.raw(`${p}.tf`), Prisma.raw(`${p}.dl`), search.averageLength);
+  const weigh = (p: string) =>
+    tfWeight(Prisma.raw(`${p}.tf`), Prisma.raw(`${p}.dl`), search.averageLength);
   const floorWeights = floors.map((floor) => (floor ? floor.weight * (1 - WEIGHT_MARGIN) : null));
   // A floor above every impact (Infinity) reads nothing: as null, the term brings no chunk.
-  const floorImpacts = floors.map((floor) => (floor && Number.isFinite(floor.impact) ? floor.impact : null));
-  const [row] = await client.$queryRaw<Array<{ overflow: boolean; ranked: Array<{ chunkId: string; score: number }> | null }>>`
+  const floorImpacts = floors.map((floor) =>
+    floor && Number.isFinite(floor.impact) ? floor.impact : null,
+  );
+  const [row] = await client.$queryRaw<
+    Array<{ overflow: boolean; ranked: Array<{ chunkId: string; score: number }> | null }>
+  >`
     WITH q AS (
       SELECT * FROM unnest(${search.terms}::text[], ${search.weights}::float8[], ${floorWeights}::float8[], ${floorImpacts}::float8[])
         WITH ORDINALITY AS q(term, weight, floor_weight, floor_impact, i)

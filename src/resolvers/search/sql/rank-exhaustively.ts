@@ -41,7 +41,10 @@ export interface RankedRow {
   total: number;
 }
 
-export function rankFromPostings(client: Queryable, search: ExhaustiveSearch): Promise<RankedRow[]> {
+export function rankFromPostings(
+  client: Queryable,
+  search: ExhaustiveSearch,
+): Promise<RankedRow[]> {
   return client.$queryRaw<RankedRow[]>`
     WITH q AS (SELECT * FROM unnest(${search.terms}::text[], ${search.weights}::float8[]) AS q(term, weight)),
     matches AS (
@@ -77,7 +80,11 @@ export function rankScopeChunks(client: Queryable, search: ExhaustiveSearch): Pr
  * the scope one by one (a scalar subquery: the planner cannot turn it into a scan of the
  * scope's chunks), scored from their tsvectors.
  */
-export function rankCandidateChunks(client: Queryable, search: ExhaustiveSearch, candidates: string): Promise<RankedRow[]> {
+export function rankCandidateChunks(
+  client: Queryable,
+  search: ExhaustiveSearch,
+  candidates: string,
+): Promise<RankedRow[]> {
   return rankChunksWhere(
     client,
     search,
@@ -91,7 +98,11 @@ export function rankCandidateChunks(client: Queryable, search: ExhaustiveSearch,
  * (search_phrase_pairs, the scope checked in the index), then checked against the filter
  * itself, scored from their tsvectors. Every chunk that passes the filter holds the pairs.
  */
-export function rankPhraseChunks(client: Queryable, search: ExhaustiveSearch, pairs: string[]): Promise<RankedRow[]> {
+export function rankPhraseChunks(
+  client: Queryable,
+  search: ExhaustiveSearch,
+  pairs: string[],
+): Promise<RankedRow[]> {
   return rankChunksWhere(
     client,
     search,
@@ -107,12 +118,18 @@ export function rankPhraseChunks(client: Queryable, search: ExhaustiveSearch, pa
  * the scope, which carry both words' tf and the chunk's length (scored from the pair index
  * alone); only the query's other words are read from the postings.
  */
-export function rankPairPostings(client: Queryable, search: ExhaustiveSearch, pair: string): Promise<RankedRow[]> {
+export function rankPairPostings(
+  client: Queryable,
+  search: ExhaustiveSearch,
+  pair: string,
+): Promise<RankedRow[]> {
   const [first = '', second = ''] = pair.split(' ');
   const weightOf = (term: string) => search.weights[search.terms.indexOf(term)] ?? 0;
   // "data data": one word, counted once.
   const secondWeight = second === first ? 0 : weightOf(second);
-  const others = search.terms.map((term, i) => ({ term, weight: search.weights[i]! })).filter((t) => t.term !== first && t.term !== second);
+  const others = search.terms
+    .map((term, i) => ({ term, weight: search.weights[i]! }))
+    .filter((t) => t.term !== first && t.term !== second);
   return client.$queryRaw<RankedRow[]>`
     WITH q AS (SELECT * FROM unnest(${others.map((t) => t.term)}::text[], ${others.map((t) => t.weight)}::float8[]) AS q(term, weight)),
     matches AS (
@@ -128,7 +145,11 @@ export function rankPairPostings(client: Queryable, search: ExhaustiveSearch, pa
     FROM matches ORDER BY score DESC, "chunkId" LIMIT ${search.limit}`;
 }
 
-function rankChunksWhere(client: Queryable, search: ExhaustiveSearch, where: Prisma.Sql): Promise<RankedRow[]> {
+function rankChunksWhere(
+  client: Queryable,
+  search: ExhaustiveSearch,
+  where: Prisma.Sql,
+): Promise<RankedRow[]> {
   return client.$queryRaw<RankedRow[]>`
     WITH q AS (SELECT * FROM unnest(${search.terms}::text[], ${search.weights}::float8[]) AS q(term, weight)),
     scoped AS (

@@ -5,7 +5,12 @@
 // ranks another way.
 import { Prisma, type PrismaClient } from '../../../generated/prisma/client.js';
 import { WEIGHT_MARGIN, type TermFloor } from '../floors.js';
-import { postingInScope, scoreScoped, tfWeight, type ExhaustiveSearch } from './rank-exhaustively.js';
+import {
+  postingInScope,
+  scoreScoped,
+  tfWeight,
+  type ExhaustiveSearch,
+} from './rank-exhaustively.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
@@ -23,14 +28,18 @@ export async function rankSplitCandidates(
   const weigh = tfWeight(Prisma.sql`p.tf`, Prisma.sql`p.dl`, search.averageLength);
   const cut = search.terms.flatMap((term, i) => {
     const floor = cutoffs[i];
-    return floor && Number.isFinite(floor.impact) ? [{ term, weight: search.weights[i]!, floor }] : [];
+    return floor && Number.isFinite(floor.impact)
+      ? [{ term, weight: search.weights[i]!, floor }]
+      : [];
   });
   const fromSets = sets
     ? Prisma.sql`SELECT c.id FROM chunks c
         WHERE c.tsv @@ ${sets}::tsquery
           AND (SELECT s."ancestorIds" && ${search.scopeNodeIds}::uuid[] FROM search_classes s WHERE s.id = c."searchClassId")`
     : Prisma.sql`SELECT NULL::uuid AS id WHERE false`;
-  const [row] = await client.$queryRaw<Array<{ overflow: boolean; ranked: Array<{ chunkId: string; score: number }> | null }>>`
+  const [row] = await client.$queryRaw<
+    Array<{ overflow: boolean; ranked: Array<{ chunkId: string; score: number }> | null }>
+  >`
     WITH q AS (SELECT * FROM unnest(${search.terms}::text[], ${search.weights}::float8[]) AS q(term, weight)),
     cut AS (
       SELECT * FROM unnest(${cut.map((t) => t.term)}::text[], ${cut.map((t) => t.weight)}::float8[],

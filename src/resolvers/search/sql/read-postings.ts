@@ -22,7 +22,11 @@ export interface PostingRow {
   impact: number;
 }
 
-export function readPostings(client: Queryable, scopeNodeIds: string[], reads: ListRead[]): Promise<PostingRow[]> {
+export function readPostings(
+  client: Queryable,
+  scopeNodeIds: string[],
+  reads: ListRead[],
+): Promise<PostingRow[]> {
   const afterImpact = reads.map((read) => read.after?.impact ?? null);
   const afterChunk = reads.map((read) => read.after?.chunkId ?? null);
   return client.$queryRaw<PostingRow[]>`

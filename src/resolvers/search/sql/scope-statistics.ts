@@ -42,7 +42,11 @@ export interface ScopeStatistics {
   filterIsOnePair: boolean;
 }
 
-export async function selectScopeStatistics(client: Queryable, agentId: string, query: ParsedQuery): Promise<ScopeStatistics> {
+export async function selectScopeStatistics(
+  client: Queryable,
+  agentId: string,
+  query: ParsedQuery,
+): Promise<ScopeStatistics> {
   const { scoringText, filterText, phrases } = query;
   const onePhrase = phrases.length === 1 && filterText === `"${phrases[0]}"`;
   const [row] = await client.$queryRaw<ScopeStatistics[]>`

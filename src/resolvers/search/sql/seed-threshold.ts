@@ -18,7 +18,11 @@ export interface Seed {
   topImpacts: number[];
 }
 
-export async function seedThreshold(client: Queryable, search: ExhaustiveSearch, depth: number): Promise<Seed> {
+export async function seedThreshold(
+  client: Queryable,
+  search: ExhaustiveSearch,
+  depth: number,
+): Promise<Seed> {
   const [row] = await client.$queryRaw<Seed[]>`
     WITH q AS (SELECT * FROM unnest(${search.terms}::text[], ${search.weights}::float8[]) WITH ORDINALITY AS q(term, weight, i)),
     best AS (

@@ -10,7 +10,10 @@ export interface HitRow {
   content: string;
 }
 
-export async function selectHits(client: Queryable, chunkIds: string[]): Promise<Map<string, HitRow>> {
+export async function selectHits(
+  client: Queryable,
+  chunkIds: string[],
+): Promise<Map<string, HitRow>> {
   if (chunkIds.length === 0) return new Map();
   const rows = await client.$queryRaw<HitRow[]>`
     SELECT c.id::text AS "chunkId", c."documentId"::text AS "documentId", d.title, c.content

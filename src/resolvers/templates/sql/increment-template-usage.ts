@@ -6,7 +6,10 @@ import type { PrismaClient } from '../../../generated/prisma/client.js';
 type Executor = Pick<PrismaClient, '$executeRaw'>;
 
 /** false when the template no longer exists. */
-export async function incrementTemplateUsage(client: Executor, templateId: string): Promise<boolean> {
+export async function incrementTemplateUsage(
+  client: Executor,
+  templateId: string,
+): Promise<boolean> {
   const updated = await client.$executeRaw`
     UPDATE "templates" SET "usageCount" = "usageCount" + 1 WHERE "id" = ${templateId}::uuid`;
   return updated === 1;

@@ -3,7 +3,10 @@
 // with the task's error. One topic (on read) or all (the workers' periodic clean-up).
 import type { PrismaClient } from '../../../generated/prisma/client.js';
 
-export function failStuckTopics(client: Pick<PrismaClient, '$queryRaw'>, topicId: string | null): Promise<Array<{ id: string }>> {
+export function failStuckTopics(
+  client: Pick<PrismaClient, '$queryRaw'>,
+  topicId: string | null,
+): Promise<Array<{ id: string }>> {
   return client.$queryRaw<Array<{ id: string }>>`
     WITH stuck AS (
       SELECT t.id, k.status AS "taskStatus", k.error

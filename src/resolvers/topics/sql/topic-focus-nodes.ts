@@ -18,7 +18,11 @@ export function selectAgentScopeNodes(client: Queryable, agentId: string): Promi
     ORDER BY an.position`;
 }
 
-export function selectHitDocumentNodes(client: Queryable, agentId: string, documentIds: string[]): Promise<Array<NodeRow & { documentId: string }>> {
+export function selectHitDocumentNodes(
+  client: Queryable,
+  agentId: string,
+  documentIds: string[],
+): Promise<Array<NodeRow & { documentId: string }>> {
   return client.$queryRaw<Array<NodeRow & { documentId: string }>>`
     SELECT dn."documentId", n.id, n.label, n.path
     FROM document_nodes dn JOIN taxonomy_nodes n ON n.id = dn."nodeId"
