@@ -5,11 +5,11 @@ import { db } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import type { AttemptOutcome } from './metrics.js';
-import type { TaskOutcomeOf } from './queue/finish.js';
-import { handBackTask } from './queue/requeue.js';
-import { scheduleRetryOrDeadLetter } from './queue/schedule-retry.js';
-import { announceTaskEvent } from './queue/signals.js';
-import { isTerminal, type TaskRow } from './queue/task-row.js';
+import type { TaskOutcomeOf } from '../queue/finish.js';
+import { handBackTask } from '../queue/hand-back-task.js';
+import { scheduleRetryOrDeadLetter } from '../queue/schedule-retry.js';
+import { announceTaskEvent } from '../queue/signals.js';
+import { isTerminal, type TaskRow } from '../queue/task-row.js';
 import type { RunningTask } from './running-tasks.js';
 import { NonRetryableError } from './task-registry.js';
 

@@ -4,10 +4,10 @@
 import { db } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import { batchWrites } from './batch.js';
-import { claimTasks } from './queue/claim.js';
-import { finishAndClaimTasks } from './queue/finish-and-claim.js';
-import type { TaskOutcomeOf } from './queue/finish.js';
-import type { TaskRow } from './queue/task-row.js';
+import { claimTasks } from '../queue/claim.js';
+import { finishAndClaimTasks } from '../queue/finish-and-claim.js';
+import type { TaskOutcomeOf } from '../queue/finish.js';
+import type { TaskRow } from '../queue/task-row.js';
 import type { RunningTasks } from './running-tasks.js';
 
 export interface ClaimerOptions {

@@ -8,8 +8,8 @@ import { deleteExpiredHistory } from '../resolvers/coverage/history.js';
 import { queueWebhookDelivery } from '../resolvers/tasks/webhook-task.js';
 import { reconcileStuckTopics } from '../resolvers/topics/progress.js';
 import type { WorkerMetrics } from './metrics.js';
-import { deleteFinishedTasks } from './queue/delete-finished.js';
-import type { TaskRow } from './queue/task-row.js';
+import { deleteFinishedTasks } from '../queue/delete-finished.js';
+import type { TaskRow } from '../queue/task-row.js';
 import type { TaskRegistry } from './task-registry.js';
 import { startWorker, type RunningWorker } from './worker.js';
 

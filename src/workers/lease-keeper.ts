@@ -4,9 +4,9 @@
 import { db } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
-import { reclaimExpiredLeases } from './queue/reclaim-expired.js';
-import { renewLeases } from './queue/renew-leases.js';
-import { announceTaskEvent } from './queue/signals.js';
+import { reclaimExpiredLeases } from '../queue/reclaim-expired.js';
+import { renewLeases } from '../queue/renew-leases.js';
+import { announceTaskEvent } from '../queue/signals.js';
 import type { RunningTasks } from './running-tasks.js';
 
 export interface WorkerRegistration {

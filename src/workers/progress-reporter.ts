@@ -3,8 +3,8 @@
 import { db } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
-import { recordProgress } from './queue/record-progress.js';
-import { announceTaskEvent } from './queue/signals.js';
+import { recordProgress } from '../queue/record-progress.js';
+import { announceTaskEvent } from '../queue/signals.js';
 
 const PROGRESS_INTERVAL_MS = 250;
 

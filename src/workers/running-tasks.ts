@@ -1,5 +1,5 @@
 // The attempts a worker runs now, by task id, and how each is asked to stop.
-import type { TaskRow } from './queue/task-row.js';
+import type { TaskRow } from '../queue/task-row.js';
 
 /** Why an attempt was aborted; none: it ended by itself (completed or threw). */
 export type StopReason = 'cancelled' | 'timeout' | 'lease-lost' | 'shutdown';

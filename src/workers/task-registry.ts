@@ -1,11 +1,11 @@
 // A task type as the worker runs it: its spec (name, payload schema, limits; declared by its
-// domain, src/workers/queue/task-spec.ts) and a handler `(payload, helpers)` as in
+// domain, src/queue/task-spec.ts) and a handler `(payload, helpers)` as in
 // graphile-worker, whose helpers carry a task-scoped logger, an AbortSignal and
 // reportProgress. An optional onFinished step runs once a task of the type has ended.
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
-import type { TaskRow } from './queue/task-row.js';
-import type { TaskSpec } from './queue/task-spec.js';
+import type { TaskRow } from '../queue/task-row.js';
+import type { TaskSpec } from '../queue/task-spec.js';
 
 export interface TaskHelpers {
   task: TaskRow;

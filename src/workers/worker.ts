@@ -13,7 +13,7 @@ import { AttemptRunner } from './attempt-runner.js';
 import { Claimer } from './claimer.js';
 import { heartbeat, reclaimExpired, type WorkerRegistration } from './lease-keeper.js';
 import type { WorkerMetrics } from './metrics.js';
-import type { TaskRow } from './queue/task-row.js';
+import type { TaskRow } from '../queue/task-row.js';
 import { RunningTasks } from './running-tasks.js';
 import type { TaskRegistry } from './task-registry.js';
 
@@ -76,29 +76,37 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   });
   const signals = followSignals(options.pubsub, claimer, running);
   log.info({ concurrency: options.concurrency, types }, 'worker started');
-  void timers.poll();
+  timers.poll();
+  const started = { id, log, timers, signals, claimer, running };
+  return { id, stop: (graceMs = 5_000) => stopWorker(started, graceMs) };
+}
 
-  return {
-    id,
-    async stop(graceMs = 5_000) {
-      timers.stopClaiming();
-      await signals.stop();
-      await claimer.stop();
-      await Promise.race([
-        running.allDone(),
-        new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
-      ]);
-      running.stopAll('shutdown');
-      await running.allDone();
-      timers.stopHeartbeat();
-      await db()
-        .worker.deleteMany({ where: { id } })
-        .catch((err) =>
-          log.warn({ err: (err as Error).message }, 'could not remove the worker row'),
-        );
-      log.info('worker stopped');
-    },
-  };
+interface StartedWorker {
+  id: string;
+  log: Logger;
+  timers: ReturnType<typeof startTimers>;
+  signals: ReturnType<typeof followSignals>;
+  claimer: Claimer;
+  running: RunningTasks;
+}
+
+/** Stops claiming, lets running tasks finish until `graceMs`, hands back the rest. */
+async function stopWorker(worker: StartedWorker, graceMs: number): Promise<void> {
+  const { id, log, timers, signals, claimer, running } = worker;
+  timers.stopClaiming();
+  await signals.stop();
+  await claimer.stop();
+  await Promise.race([
+    running.allDone(),
+    new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
+  ]);
+  running.stopAll('shutdown');
+  await running.allDone();
+  timers.stopHeartbeat();
+  await db()
+    .worker.deleteMany({ where: { id } })
+    .catch((err) => log.warn({ err: (err as Error).message }, 'could not remove the worker row'));
+  log.info('worker stopped');
 }
 
 interface Periodic {
@@ -108,8 +116,9 @@ interface Periodic {
 
 /** Heartbeat, poll and maintenance timers; a failed round is logged and the next one tries again. */
 function startTimers(options: WorkerOptions, log: Logger, work: Periodic) {
+  // Timer callbacks: each round runs on its own, its failure logged, nothing awaits it.
   const guarded = (name: string, run: () => Promise<void>) => () =>
-    run().catch((err) => log.warn({ err: (err as Error).message }, `${name} failed`));
+    void run().catch((err) => log.warn({ err: (err as Error).message }, `${name} failed`));
   const poll = guarded('poll', work.poll);
   const maintenance = setInterval(
     guarded('maintenance', () => options.maintenance?.() ?? Promise.resolve()),

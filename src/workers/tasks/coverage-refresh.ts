@@ -4,6 +4,7 @@
 // still leaves one entry.
 import pRetry, { AbortError } from 'p-retry';
 import { db } from '../../platform/db.js';
+import { NotFoundError } from '../../platform/errors.js';
 import { computeAndRecordCoverage } from '../../resolvers/coverage/coverage.js';
 import { coverageRefresh } from '../../resolvers/coverage/refresh.js';
 import { defineTask, NonRetryableError } from '../task-registry.js';
@@ -20,8 +21,7 @@ export const coverageRefreshTask = defineTask(coverageRefresh, {
         try {
           return await computeAndRecordCoverage(agentId, { taskId: task.id, pubsub });
         } catch (error) {
-          if ((error as { extensions?: { code?: string } }).extensions?.code === 'NOT_FOUND')
-            throw new AbortError('the agent was deleted');
+          if (error instanceof NotFoundError) throw new AbortError('the agent was deleted');
           throw error;
         }
       },

@@ -4,7 +4,7 @@
 // completed, on both the task (reportProgress) and the topic row (+ topicUpdated).
 // Idempotent per task: the artifact is keyed by the task, so a re-run replaces it.
 import { db } from '../../platform/db.js';
-import { toGlobalId } from '../../platform/ids.js';
+import { publicId } from '../../platform/public-ids.js';
 import { exportReport } from '../../reports/export/index.js';
 import { languageOf, type PlanSection } from '../../reports/planner/types.js';
 import { escapeMarkdown } from '../../reports/providers/local.js';
@@ -127,7 +127,8 @@ async function generate(topicId: string, writer: ReportWriter, helpers: TaskHelp
   }
   await publishTopicUpdated(pubsub, topic.id);
   return {
-    artifactId: toGlobalId('Artifact', task.id),
+    // The result is JSON clients read (Task.result, the webhook): the id they know it by.
+    artifactId: publicId('Artifact', task.id),
     sections: topic.sections.length,
     provider: writer.name,
     files: files.map((file) => ({ format: file.format, bytes: file.data.byteLength })),

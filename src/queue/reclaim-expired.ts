@@ -2,10 +2,10 @@
 // PENDING for another worker, or DEAD when that was the last attempt. A task taken back
 // keeps its runAt, so its place in the claim order (priority, runAt, createdAt): it runs
 // before the work enqueued after it, not behind it.
-import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { Queryable } from '../platform/db.js';
 
 export async function reclaimExpiredLeases(
-  client: Pick<PrismaClient, '$queryRaw'>,
+  client: Queryable,
 ): Promise<Array<{ id: string; status: string }>> {
   return client.$queryRaw`
     WITH expired AS (

@@ -1,9 +1,9 @@
 // The end of attempts, with their events: COMPLETED with a result, or CANCELLED / TIMEOUT /
 // FAILED / DEAD with an error. Only while this worker still holds the task. Many tasks in
 // one statement: a worker records the attempts that end together in one commit.
-import { PREPARED } from '../../platform/db.js';
-import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
-import type { TaskStatus } from '../../generated/prisma/enums.js';
+import { PREPARED, type Queryable } from '../platform/db.js';
+import { Prisma } from '../generated/prisma/client.js';
+import type { TaskStatus } from '../generated/prisma/enums.js';
 import { eventJson, taskColumns, type TaskRow } from './task-row.js';
 
 export interface TaskOutcome {
@@ -59,7 +59,7 @@ export const selectFinished = (change = Prisma.empty) => Prisma.sql`
 
 /** The finished rows; a task this worker no longer holds is left alone and not returned. */
 export async function finishTasks(
-  client: Pick<PrismaClient, '$queryRaw'>,
+  client: Queryable,
   workerId: string,
   outcomes: readonly TaskOutcomeOf[],
 ): Promise<TaskRow[]> {
@@ -70,7 +70,7 @@ export async function finishTasks(
 }
 
 export async function finishTask(
-  client: Pick<PrismaClient, '$queryRaw'>,
+  client: Queryable,
   taskId: string,
   workerId: string,
   outcome: TaskOutcome,

@@ -1,7 +1,7 @@
 // The tasks row as raw SQL returns it, and the event log entry written with each change.
-import { Prisma, type Task } from '../../generated/prisma/client.js';
-import type { TaskStatus } from '../../generated/prisma/enums.js';
-import type { TaskEventJson } from '../../platform/pubsub.js';
+import { Prisma, type Task } from '../generated/prisma/client.js';
+import type { TaskStatus } from '../generated/prisma/enums.js';
+import type { TaskEventJson } from '../platform/pubsub.js';
 
 export type { TaskEventJson };
 

@@ -1,6 +1,6 @@
 // The queue's pub/sub signals, sent after a change has committed. Signals say "look again":
 // subscribers read the event log and workers poll, so a lost one costs a poll interval.
-import type { PubSub, TaskEventJson } from '../../platform/pubsub.js';
+import type { PubSub, TaskEventJson } from '../platform/pubsub.js';
 
 /** A task's event log grew to `lastSequence`; `event` is a copy of that event when the statement returned it. */
 export function announceTaskEvent(

@@ -1,13 +1,8 @@
 // The heartbeat: extend this worker's leases and learn which of its tasks were asked to
 // stop (the cancel poll that backs up the Redis push).
-import { PREPARED } from '../../platform/db.js';
-import type { PrismaClient } from '../../generated/prisma/client.js';
+import { PREPARED, type Queryable } from '../platform/db.js';
 
-export async function renewLeases(
-  client: Pick<PrismaClient, '$queryRaw'>,
-  workerId: string,
-  leaseMs: number,
-) {
+export async function renewLeases(client: Queryable, workerId: string, leaseMs: number) {
   return client.$queryRaw<Array<{ id: string; cancellationRequested: boolean }>>`${PREPARED}
     WITH held AS (
       -- Rows locked in id order, as finishTasks does: two multi-row updates of the same

@@ -1,11 +1,10 @@
 // Progress of a running task, with its event; only while this worker still holds it.
 // Returns the event written (none: the worker no longer holds the task).
-import { PREPARED } from '../../platform/db.js';
-import type { PrismaClient } from '../../generated/prisma/client.js';
+import { PREPARED, type Queryable } from '../platform/db.js';
 import { eventJson, type TaskEventJson } from './task-row.js';
 
 export async function recordProgress(
-  client: Pick<PrismaClient, '$queryRaw'>,
+  client: Queryable,
   taskId: string,
   workerId: string,
   percent: number,

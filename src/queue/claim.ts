@@ -2,8 +2,8 @@
 // a type this worker runs, by priority (HIGH first: enum order) then age; SKIP LOCKED so
 // concurrent workers never wait on or take the same row. The claims, their leases and
 // their events are one statement.
-import { PREPARED } from '../../platform/db.js';
-import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
+import { PREPARED, type Queryable } from '../platform/db.js';
+import { Prisma } from '../generated/prisma/client.js';
 import { eventJson, taskColumns, type TaskRow } from './task-row.js';
 
 /** The claim as CTEs (`claimed` holds the claimed rows), to run alone or with finishTasks. */
@@ -44,7 +44,7 @@ export const selectClaimed = (change = Prisma.empty) => Prisma.sql`
   ORDER BY c.priority, c."runAt", c."createdAt", c.id`;
 
 export async function claimTasks(
-  client: Pick<PrismaClient, '$queryRaw'>,
+  client: Queryable,
   workerId: string,
   types: string[],
   leaseMs: number,
@@ -56,7 +56,7 @@ export async function claimTasks(
 }
 
 export async function claimNextTask(
-  client: Pick<PrismaClient, '$queryRaw'>,
+  client: Queryable,
   workerId: string,
   types: string[],
   leaseMs: number,

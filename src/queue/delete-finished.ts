@@ -1,6 +1,6 @@
 // Retention: finished tasks (and, by cascade, their events and deliveries) older than the
 // retention period.
-import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
 
 export async function deleteFinishedTasks(
   client: Pick<PrismaClient, '$executeRaw'>,

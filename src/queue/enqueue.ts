@@ -1,9 +1,9 @@
 // The one way to add a task, for every caller (services, the worker's follow-ups, tests): like
 // graphile-worker's addJob, it works alone or inside the caller's transaction, where the task
 // commits (or rolls back) with the caller's rows and its signals wait for the commit.
-import type { TaskPriority } from '../../generated/prisma/enums.js';
-import { db, type Transaction } from '../../platform/db.js';
-import type { PubSub } from '../../platform/pubsub.js';
+import type { TaskPriority } from '../generated/prisma/enums.js';
+import { db, type Transaction } from '../platform/db.js';
+import type { PubSub } from '../platform/pubsub.js';
 import { insertTask } from './insert-task.js';
 import { releaseStaleIdempotencyKey } from './release-idempotency-key.js';
 import { announceTaskEvent, wakeWorkers } from './signals.js';
@@ -12,8 +12,10 @@ import type { TaskSpec } from './task-spec.js';
 
 export interface EnqueueInput<Payload> {
   payload: Payload;
-  /** The user the task belongs to (who may see, cancel and retry it). */
+  /** The user who asked for it. */
   ownerId: string;
+  /** The team it belongs to (whose members see, cancel and retry it); null: the `default` team. */
+  teamId: string | null;
   priority?: TaskPriority;
   agentId?: string | null;
   topicId?: string | null;

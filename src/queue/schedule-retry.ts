@@ -1,10 +1,10 @@
 // A transient failure: back to PENDING with the next attempt's runAt computed here, in
 // SQL (exponential backoff with full jitter, capped), or DEAD once attempts are used up.
-import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { Queryable } from '../platform/db.js';
 import type { TaskRow } from './task-row.js';
 
 export async function scheduleRetryOrDeadLetter(
-  client: Pick<PrismaClient, '$queryRaw'>,
+  client: Queryable,
   taskId: string,
   workerId: string,
   error: string,

@@ -1,8 +1,7 @@
 // The insert behind enqueue (enqueue.ts): the task row and its first event in one statement.
 // With an idempotency key the caller's existing task (of the last 24 h) is returned instead.
-import { PREPARED } from '../../platform/db.js';
-import type { PrismaClient } from '../../generated/prisma/client.js';
-import type { TaskPriority } from '../../generated/prisma/enums.js';
+import { PREPARED, type Queryable } from '../platform/db.js';
+import type { TaskPriority } from '../generated/prisma/enums.js';
 import { taskColumns, type TaskRow } from './task-row.js';
 
 export interface NewTask {
@@ -12,6 +11,8 @@ export interface NewTask {
   maxAttempts: number;
   timeoutSeconds: number;
   ownerId: string | null;
+  /** The team the task belongs to; none: the `default` team (the operator's). */
+  teamId?: string | null;
   agentId?: string | null;
   topicId?: string | null;
   webhookUrl?: string | null;
@@ -19,18 +20,18 @@ export interface NewTask {
   runAt?: Date;
 }
 
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
-
 export async function insertTask(
   client: Queryable,
   task: NewTask,
 ): Promise<{ task: TaskRow; created: boolean }> {
   const rows = await client.$queryRaw<Array<TaskRow & { created: boolean }>>`${PREPARED}
     WITH inserted AS (
-      INSERT INTO tasks (type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "agentId", "topicId",
+      INSERT INTO tasks (type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId", "agentId", "topicId",
                          "webhookUrl", "idempotencyKey", "runAt", "lastSequence", "currentStep")
       VALUES (${task.type}, ${task.priority}::"TaskPriority", ${JSON.stringify(task.payload ?? {})}::jsonb, ${task.maxAttempts},
-              ${task.timeoutSeconds}, ${task.ownerId}::uuid, ${task.agentId ?? null}::uuid, ${task.topicId ?? null}::uuid,
+              ${task.timeoutSeconds}, ${task.ownerId}::uuid,
+              coalesce(${task.teamId ?? null}::uuid, (SELECT id FROM teams WHERE slug = 'default')),
+              ${task.agentId ?? null}::uuid, ${task.topicId ?? null}::uuid,
               ${task.webhookUrl ?? null}, ${task.idempotencyKey ?? null}, coalesce(${task.runAt ?? null}::timestamptz, now()), 1, 'queued')
       ON CONFLICT ("ownerId", "idempotencyKey") WHERE "idempotencyKey" IS NOT NULL DO NOTHING
       RETURNING *

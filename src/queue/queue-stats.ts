@@ -1,6 +1,6 @@
 // Queue statistics in one statement: counts by status and by priority (pending), the
 // oldest pending age, and the workers whose heartbeat is recent.
-import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { Queryable } from '../platform/db.js';
 
 export interface QueueStatsRow {
   pending: number;
@@ -18,7 +18,7 @@ export interface QueueStatsRow {
 }
 
 export async function selectQueueStats(
-  client: Pick<PrismaClient, '$queryRaw'>,
+  client: Queryable,
   aliveWithinMs: number,
 ): Promise<QueueStatsRow> {
   const [row] = await client.$queryRaw<QueueStatsRow[]>`
@@ -37,32 +37,4 @@ export async function selectQueueStats(
       (SELECT count(*)::int FROM workers WHERE "lastHeartbeatAt" > now() - ${aliveWithinMs} * interval '1 millisecond') AS "workersAlive"
     FROM tasks`;
   return row!;
-}
-
-/** 1-based place in the claim order (priority, runAt, createdAt, id) among PENDING tasks. */
-export async function selectQueuePosition(
-  client: Pick<PrismaClient, '$queryRaw'>,
-  taskId: string,
-): Promise<number | null> {
-  const [row] = await client.$queryRaw<Array<{ position: number | null }>>`
-    SELECT CASE WHEN t.status = 'PENDING' THEN (
-      SELECT count(*)::int + 1 FROM tasks o
-      WHERE o.status = 'PENDING' AND (o.priority, o."runAt", o."createdAt", o.id) < (t.priority, t."runAt", t."createdAt", t.id)
-    ) END AS position
-    FROM tasks t WHERE t.id = ${taskId}::uuid`;
-  return row?.position ?? null;
-}
-
-/** Mean run time of the last finished tasks of a type, in ms (for estimates). */
-export async function selectRecentDurationMs(
-  client: Pick<PrismaClient, '$queryRaw'>,
-  type: string,
-): Promise<number | null> {
-  const [row] = await client.$queryRaw<Array<{ ms: number | null }>>`
-    SELECT avg(extract(epoch FROM "completedAt" - "startedAt") * 1000)::float8 AS ms FROM (
-      SELECT "startedAt", "completedAt" FROM tasks
-      WHERE type = ${type} AND status = 'COMPLETED' AND "startedAt" IS NOT NULL AND "completedAt" IS NOT NULL
-      ORDER BY "completedAt" DESC LIMIT 20
-    ) recent`;
-  return row?.ms ?? null;
 }

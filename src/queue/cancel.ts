@@ -1,11 +1,11 @@
 // Cancel: a PENDING task ends CANCELLED at once (it will never be claimed); a RUNNING one
 // is flagged, and its worker aborts it. Returns the row after the change, or the
 // unchanged row when it had already finished.
-import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { Queryable } from '../platform/db.js';
 import type { TaskRow } from './task-row.js';
 
 export async function requestCancellation(
-  client: Pick<PrismaClient, '$queryRaw'>,
+  client: Queryable,
   taskId: string,
 ): Promise<{ task: TaskRow; changed: boolean } | undefined> {
   const rows = await client.$queryRaw<Array<TaskRow & { changed: boolean }>>`

@@ -1,14 +1,14 @@
 // A busy worker's turn in one statement (one commit): record the attempts that just ended
 // and claim as many new tasks as that frees slots. The finished rows are RUNNING and the
 // claimed ones PENDING, so the two updates never touch the same row.
-import { PREPARED } from '../../platform/db.js';
-import { Prisma, type PrismaClient } from '../../generated/prisma/client.js';
+import { PREPARED, type Queryable } from '../platform/db.js';
+import { Prisma } from '../generated/prisma/client.js';
 import { claimCtes, selectClaimed } from './claim.js';
 import { finishCtes, selectFinished, type TaskOutcomeOf } from './finish.js';
 import type { TaskRow } from './task-row.js';
 
 export async function finishAndClaimTasks(
-  client: Pick<PrismaClient, '$queryRaw'>,
+  client: Queryable,
   workerId: string,
   outcomes: readonly TaskOutcomeOf[],
   claim: { types: string[]; leaseMs: number; limit: number },
