@@ -4,10 +4,11 @@
 // threshold algorithm to stop early.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { parseGlobalId } from '../../src/platform/ids.js';
+import { parseGlobalId } from '../../src/schema/ids.js';
 import { B, K1, termFrequencyWeight } from '../../src/resolvers/search/bm25.js';
 import { parseQuery } from '../../src/resolvers/search/query-syntax.js';
-import { rankChunks, searchOf, type RankingPlan } from '../../src/resolvers/search/ranking.js';
+import { rankChunksWithPlan } from '../../src/resolvers/search/forced-plan.js';
+import { searchOf, type RankingPlan } from '../../src/resolvers/search/ranking.js';
 import { rankAboveFloors } from '../../src/resolvers/search/sql/rank-above-floors.js';
 import { rankSplitCandidates } from '../../src/resolvers/search/sql/rank-split-candidates.js';
 import { selectScopeStatistics } from '../../src/resolvers/search/sql/scope-statistics.js';
@@ -143,7 +144,7 @@ async function postingsInScope(agentId: string, query: string): Promise<number> 
 
 async function rank(agentId: string, query: string, limit: number, plan: RankingPlan) {
   const parsed = parseQuery(query);
-  return rankChunks(db(), await selectScopeStatistics(db(), agentId, parsed), limit, plan);
+  return rankChunksWithPlan(db(), await selectScopeStatistics(db(), agentId, parsed), limit, plan);
 }
 
 function expectSameRanking(

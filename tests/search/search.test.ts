@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { parseGlobalId } from '../../src/platform/ids.js';
+import { parseGlobalId } from '../../src/schema/ids.js';
 import { CreateAgentMutation } from '../client/operations.js';
 import { createCorpus, type Corpus } from '../utils/corpus.js';
 import { errorCodes } from '../utils/graphql.js';

@@ -4,8 +4,8 @@
 // impact order finds as index ranges (sql/rank-above-floors.ts scores them exactly).
 // The floors share out the slack Σ(largest weights) − θ: a small term (few postings) gives up
 // all of its weight (every posting of it is read); the large terms give up the rest in
-// proportion to their largest weights, so each is read only near its top. Two common words,
-// θ 84 % of their largest weights together: 1,500–3,000 postings of each instead of 300,000.
+// proportion to their largest weights, so each is read only near its top: for two common
+// words, a small part of each word's list instead of all of it.
 import { SCORE_TIE, weightBoundAfter } from './bm25.js';
 
 /** A term with at most this many postings in the scope is read whole. */
@@ -60,7 +60,7 @@ export interface FloorTerm {
 /**
  * Per term its floor, or null for a term that can leave no chunk above θ on its own share;
  * undefined when the large terms would give up more than MAX_LARGE_SHARE of their weights
- * (their lists would be read far down: 7-word questions would give up 43–57 %, and read 8 s).
+ * (their lists would be read far down, as for long questions).
  */
 export function termFloors(
   terms: readonly FloorTerm[],

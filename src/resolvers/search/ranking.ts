@@ -1,27 +1,18 @@
-// BM25 over the chunks in an agent's scope: one plan per query, chosen from the corpus
-// statistics. Few postings or a small scope: score every match in one statement. A required
-// phrase: score the chunks that hold it, found through its word pairs. Several words: a lower
-// bound of the k-th score from their best postings, then the chunks above a word's floor, or
-// for questions in a part of the taxonomy the common-word split, or the chunks holding a word
-// set that can reach it (seeded.ts). Otherwise (one word, or when those find too many) the
-// threshold algorithm reads the best postings of each term until the top k is proven.
-import type { PrismaClient } from '../../generated/prisma/client.js';
+// BM25 over the chunks in an agent's scope: one ranking plan per query, chosen from the scope's
+// statistics. The plans, when each applies, what it reads and why it exists: docs/search.md.
+import type { Queryable } from '../../platform/db.js';
 import { idf } from './bm25.js';
 import { countMatchesUpTo } from './sql/count-matches.js';
-import {
-  rankCandidateChunks,
-  rankFromPostings,
-  rankPairPostings,
-  rankPhraseChunks,
-  rankScopeChunks,
-  type ExhaustiveSearch,
-} from './sql/rank-exhaustively.js';
+import { rankCandidateChunks } from './sql/rank-candidate-chunks.js';
+import { rankFromPostings } from './sql/rank-from-postings.js';
+import { rankPairPostings } from './sql/rank-pair-postings.js';
+import { rankPhraseChunks } from './sql/rank-phrase-chunks.js';
+import { rankScopeChunks } from './sql/rank-scope-chunks.js';
+import type { ExhaustiveSearch } from './sql/ranking-fragments.js';
 import type { ScopeStatistics } from './sql/scope-statistics.js';
 import { candidateQuery, termSetsReaching } from './pruned-candidates.js';
-import { planFromSeed } from './seeded.js';
+import { planFromSeed, type SeededPlan } from './seeded.js';
 import { rankByThreshold, type ThresholdResult } from './threshold.js';
-
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
 /** Up to this many postings of the query terms in the taxonomy, every match is scored. */
 export const EXHAUSTIVE_POSTINGS = 20_000;
@@ -38,6 +29,8 @@ const MAX_PRUNED_CANDIDATES = 30_000;
 
 export type RankingPlan =
   'postings' | 'scope' | 'phrase' | 'floors' | 'split' | 'threshold' | 'pruned';
+/** What cheapestPlan chooses from: 'split' and 'pruned' are reached from 'floors' and 'threshold'. */
+export type ChosenPlan = Exclude<RankingPlan, 'split' | 'pruned'>;
 
 export interface Ranking {
   ranked: Array<{ chunkId: string; score: number }>;
@@ -61,68 +54,84 @@ export function searchOf(statistics: ScopeStatistics, limit: number): Exhaustive
   };
 }
 
-/**
- * `plan` forces a plan (tests compare the plans on one corpus; 'phrase' only applies to a
- * query with a required phrase); by default the cheapest is chosen.
- */
-export async function rankChunks(
+/** The top `limit` chunks, ranked by the plan that should read least. */
+export function rankChunks(
   client: Queryable,
   statistics: ScopeStatistics,
   limit: number,
-  plan?: RankingPlan,
 ): Promise<Ranking> {
-  const search = searchOf(statistics, limit);
-  const chosen = plan ?? cheapestPlan(statistics);
-  if (chosen === 'postings') return exhaustive(await rankFromPostings(client, search), 'postings');
-  if (chosen === 'scope') return exhaustive(await rankScopeChunks(client, search), 'scope');
+  return runPlan(client, searchOf(statistics, limit), statistics, cheapestPlan(statistics));
+}
+
+/**
+ * One of the plans cheapestPlan chooses ('phrase' applies to a query with a required phrase;
+ * otherwise it takes the threshold algorithm). forced-plan.ts runs each for tests.
+ */
+export async function runPlan(
+  client: Queryable,
+  search: ExhaustiveSearch,
+  statistics: ScopeStatistics,
+  plan: ChosenPlan,
+): Promise<Ranking> {
+  if (plan === 'postings') return exhaustive(await rankFromPostings(client, search), 'postings');
+  if (plan === 'scope') return exhaustive(await rankScopeChunks(client, search), 'scope');
   // Every match holds the phrase: its word pairs (or, for a one-word phrase, the filter
   // through the GIN index) find them all, and the count is exact.
-  if (chosen === 'phrase' && statistics.filterFindsMatches)
+  if (plan === 'phrase' && statistics.filterFindsMatches)
     return exhaustive(await rankPhraseMatches(client, search, statistics), 'phrase');
-  // Several words (seeded.ts): the floors, the common-word split ('split' forced takes it
-  // whenever it applies), or the pruned word sets of the seed's bound. Without
-  // k chunks among the best postings (a filter few pass), or too many candidates either way,
-  // the threshold algorithm, helped by that bound.
-  let seedTheta = 0;
-  if (chosen === 'floors' || chosen === 'split') {
-    const seeded = await planFromSeed(client, search, statistics, chosen === 'split');
-    if (seeded.ranking)
-      return { ...seeded.ranking, ...(await countMatches(client, search, statistics)) };
-    if (seeded.sets && expectedCandidates(statistics, seeded.sets) <= MAX_PRUNED_CANDIDATES) {
-      return rankPrunedCandidates(client, search, statistics, undefined, seeded.sets);
-    }
-    seedTheta = seeded.theta;
-  }
+  if (plan === 'floors')
+    return rankFromSeed(client, search, statistics, await planFromSeed(client, search, statistics));
+  return rankThresholdPlan(client, search, statistics, 0);
+}
 
-  // Forced 'pruned' (tests): one round of the threshold algorithm, then the pruned candidates.
-  let threshold = await rankByThreshold(
-    client,
-    search,
-    chosen === 'pruned' ? 0 : FIRST_THRESHOLD_DEPTH,
-  );
-  if (chosen === 'pruned' || !threshold.exact) {
-    const sets = prunedWordSets(threshold, limit, seedTheta);
-    if (
-      chosen === 'pruned' ||
-      (sets && expectedCandidates(statistics, sets) <= MAX_PRUNED_CANDIDATES)
-    ) {
+/**
+ * Several words (seeded.ts): the floors or the common-word split ranked them, or the pruned word
+ * sets of the seed's bound. Without k chunks among the best postings (a filter few pass), or too
+ * many candidates either way, the threshold algorithm, helped by that bound.
+ */
+export async function rankFromSeed(
+  client: Queryable,
+  search: ExhaustiveSearch,
+  statistics: ScopeStatistics,
+  seeded: SeededPlan,
+): Promise<Ranking> {
+  if (seeded.ranking)
+    return { ...seeded.ranking, ...(await countMatches(client, search, statistics)) };
+  if (seeded.sets && expectedCandidates(statistics, seeded.sets) <= MAX_PRUNED_CANDIDATES)
+    return rankPrunedCandidates(client, search, statistics, undefined, seeded.sets);
+  return rankThresholdPlan(client, search, statistics, seeded.theta);
+}
+
+/**
+ * The threshold algorithm: a first round, then, unless that proved the top k, the pruned
+ * candidates of the k-th score it found (or `seedTheta` when larger) when they are few, else
+ * deeper rounds; scoring every match from the postings when even those do not prove it.
+ */
+async function rankThresholdPlan(
+  client: Queryable,
+  search: ExhaustiveSearch,
+  statistics: ScopeStatistics,
+  seedTheta: number,
+): Promise<Ranking> {
+  let threshold = await rankByThreshold(client, search, FIRST_THRESHOLD_DEPTH);
+  if (!threshold.exact) {
+    const sets = prunedWordSets(threshold, search.limit, seedTheta);
+    if (sets && expectedCandidates(statistics, sets) <= MAX_PRUNED_CANDIDATES)
       return rankPrunedCandidates(client, search, statistics, threshold.postingsRead, sets);
-    }
     threshold = await rankByThreshold(client, search, MAX_THRESHOLD_DEPTH);
   }
   if (!threshold.exact) return exhaustive(await rankFromPostings(client, search), 'postings');
-  const { postingsRead } = threshold;
-  if (threshold.listsExhausted && !search.filter) {
+  const { ranked, postingsRead } = threshold;
+  if (threshold.listsExhausted && !search.filter)
     return {
-      ranked: threshold.ranked,
+      ranked,
       total: threshold.candidates,
       totalIsEstimate: false,
       plan: 'threshold',
       postingsRead,
     };
-  }
   return {
-    ranked: threshold.ranked,
+    ranked,
     ...(await countMatches(client, search, statistics)),
     plan: 'threshold',
     postingsRead,
@@ -130,15 +139,15 @@ export async function rankChunks(
 }
 
 /** The plan that should read least, from the statistics alone. */
-function cheapestPlan(statistics: ScopeStatistics): RankingPlan {
+function cheapestPlan(statistics: ScopeStatistics): ChosenPlan {
   if (statistics.terms.reduce((sum, t) => sum + t.taxonomyDf, 0) <= EXHAUSTIVE_POSTINGS)
     return 'postings';
-  // A phrase with word pairs is read from its pairs in any scope: for a leaf of ~100 chunks the
-  // planner took the GIN index for the phrase's two common words (p50 33 ms, p99 57 ms at 1M).
+  // A phrase with word pairs is read from its pairs in any scope, a small one too: the 'scope'
+  // statement would read every chunk with the phrase's words through the GIN index.
   if (statistics.filterFindsMatches && statistics.phrasePairs.length > 0) return 'phrase';
   if (statistics.chunks <= SCOPE_FIRST_CHUNKS) return 'scope';
   // A required phrase: the threshold algorithm would read on past the many chunks with its
-  // words but not the phrase (1.4–2.0 s at 1M chunks where the GIN index took 150–530 ms).
+  // words but not the phrase, where the GIN index finds the chunks that hold them all.
   if (statistics.filterFindsMatches) return 'phrase';
   return statistics.terms.length > 1 ? 'floors' : 'threshold';
 }
@@ -147,7 +156,7 @@ function cheapestPlan(statistics: ScopeStatistics): RankingPlan {
  * The chunks that pass a filter requiring phrases: a two-word phrase alone is its pair's
  * chunks, scored from the pair index; longer phrases (or more filter) are checked on the chunks
  * holding all their pairs; a phrase without a pair (one word, a stop word between) goes to the
- * GIN index. At 1M chunks "data market" (2,593 chunks) took 300–480 ms through the GIN index.
+ * GIN index (which keeps no positions: every chunk with the words is read to check them).
  */
 function rankPhraseMatches(
   client: Queryable,
@@ -165,7 +174,7 @@ function rankPhraseMatches(
  * The word sets that can still reach the k-th score (the threshold algorithm's, or `theta` when
  * larger: k chunks known to reach it); none without either, or past MAX_TERM_SETS.
  */
-function prunedWordSets(
+export function prunedWordSets(
   threshold: ThresholdResult,
   limit: number,
   theta: number,
@@ -195,7 +204,7 @@ function expectedCandidates(statistics: ScopeStatistics, sets: number[][]): numb
  * the k-th score, found by the GIN index (pruned-candidates.ts), scored exactly. Without a
  * score to prune with, or with too many word sets, every match of the scope is scored.
  */
-async function rankPrunedCandidates(
+export async function rankPrunedCandidates(
   client: Queryable,
   search: ExhaustiveSearch,
   statistics: ScopeStatistics,

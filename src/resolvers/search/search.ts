@@ -1,9 +1,11 @@
 // Querying an agent's knowledge (seed 000 /query and /query/stream).
 import { db } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
-import { badUserInput, notFound, type ErrorCode } from '../../platform/errors.js';
+import { badUserInput, DomainError, notFound, type ErrorCode } from '../../platform/errors.js';
 import { retrievalConfigSchema } from '../agents/agent-config.js';
-import { parseGlobalId } from '../../platform/ids.js';
+import { rowIdWhere } from '../../platform/ids.js';
+import type { Caller } from '../auth/caller.js';
+import { agentVisibleTo } from '../auth/visibility.js';
 import { parseQuery } from './query-syntax.js';
 import { rankChunks } from './ranking.js';
 import { selectHits } from './sql/select-hits.js';
@@ -28,6 +30,9 @@ export interface SearchResult {
   totalResultsIsEstimate: boolean;
 }
 
+/** Whose search: the agent must be one the caller sees. */
+type Who = Pick<Caller, 'isOperator' | 'roles'>;
+
 interface PreparedSearch {
   topK: number;
   statistics: ScopeStatistics;
@@ -35,15 +40,16 @@ interface PreparedSearch {
 
 /** Validates the agent, the query and topK (argument, else retrievalConfig.top_k, else 10), and reads the scope's statistics. */
 async function prepareSearch(
-  agentGlobalId: string,
+  agentId: string,
   query: string,
   topK: number | null | undefined,
+  caller: Who,
 ): Promise<PreparedSearch> {
-  const agentId = parseGlobalId('Agent', agentGlobalId);
-  const agent = agentId
-    ? await db().agent.findUnique({ where: { id: agentId }, select: { retrievalConfig: true } })
-    : null;
-  if (!agentId || !agent) throw notFound('Agent');
+  const agent = await db().agent.findFirst({
+    where: { AND: [rowIdWhere(agentId), agentVisibleTo(caller)] },
+    select: { id: true, retrievalConfig: true },
+  });
+  if (!agent) throw notFound('Agent');
   const text = query.trim();
   if (!text) throw badUserInput('query must not be empty');
   if (text.length > 1_000) throw badUserInput('query must be at most 1000 characters');
@@ -55,7 +61,7 @@ async function prepareSearch(
     throw badUserInput(`topK must be between 1 and ${MAX_TOP_K}`);
   }
   const parsed = parseQuery(text);
-  const statistics = await selectScopeStatistics(db(), agentId, parsed);
+  const statistics = await selectScopeStatistics(db(), agent.id, parsed);
   if (statistics.terms.length === 0)
     throw badUserInput(
       'query has no searchable terms (only stop words, punctuation or excluded words)',
@@ -87,11 +93,12 @@ async function answer(statistics: ScopeStatistics, limit: number): Promise<Searc
 
 /** BM25 over the agent's scope: the top `topK` chunks and the number of matches. */
 export async function searchAgent(
-  agentGlobalId: string,
+  agentId: string,
   query: string,
   topK: number | null | undefined,
+  caller: Who,
 ): Promise<SearchResult> {
-  const search = await prepareSearch(agentGlobalId, query, topK);
+  const search = await prepareSearch(agentId, query, topK, caller);
   return answer(search.statistics, search.topK);
 }
 
@@ -108,45 +115,48 @@ export async function searchAgentKnowledge(
 }
 
 export async function queryAgent(
-  agentGlobalId: string,
+  agentId: string,
   query: string,
   topK: number | null | undefined,
+  caller: Who,
 ) {
   const started = performance.now();
-  const result = await searchAgent(agentGlobalId, query, topK);
+  const result = await searchAgent(agentId, query, topK, caller);
   return { ...result, queryTimeMs: performance.now() - started };
 }
 
+/** The streamed query's events, as plain data (src/schema/search.ts gives them their types). */
 export type QueryStreamEvent =
-  | { __typename: 'QueryStarted'; agentId: string; query: string }
-  | { __typename: 'QueryHit'; hit: SearchHit }
+  | { kind: 'started'; agentId: string; query: string }
+  | { kind: 'hit'; hit: SearchHit }
   | {
-      __typename: 'QueryCompleted';
+      kind: 'completed';
       totalResults: number;
       totalResultsIsEstimate: boolean;
       queryTimeMs: number;
     }
-  | { __typename: 'QueryFailed'; code: ErrorCode | string; message: string };
+  | { kind: 'failed'; code: ErrorCode; message: string };
 
 /**
  * The streamed query: started, each hit in rank order as soon as the ranking is known,
- * completed. Failures are a QueryFailed event followed by the end of the stream, never a
+ * completed. Failures are a failed event followed by the end of the stream, never a
  * dropped connection.
  */
 export async function* streamAgentQuery(
-  agentGlobalId: string,
+  agentId: string,
   query: string,
   topK: number | null | undefined,
+  caller: Who,
 ): AsyncGenerator<QueryStreamEvent> {
   const started = performance.now();
   let search: PreparedSearch;
   try {
-    search = await prepareSearch(agentGlobalId, query, topK);
+    search = await prepareSearch(agentId, query, topK, caller);
   } catch (error) {
     yield failure(error);
     return;
   }
-  yield { __typename: 'QueryStarted', agentId: agentGlobalId, query: query.trim() };
+  yield { kind: 'started', agentId, query: query.trim() };
   let result: SearchResult;
   try {
     result = await answer(search.statistics, search.topK);
@@ -154,9 +164,9 @@ export async function* streamAgentQuery(
     yield failure(error);
     return;
   }
-  for (const hit of result.hits) yield { __typename: 'QueryHit', hit };
+  for (const hit of result.hits) yield { kind: 'hit', hit };
   yield {
-    __typename: 'QueryCompleted',
+    kind: 'completed',
     totalResults: result.totalResults,
     totalResultsIsEstimate: result.totalResultsIsEstimate,
     queryTimeMs: performance.now() - started,
@@ -164,9 +174,9 @@ export async function* streamAgentQuery(
 }
 
 function failure(error: unknown): QueryStreamEvent {
-  const code = (error as { extensions?: { code?: string } })?.extensions?.code;
-  if (code && code !== 'INTERNAL_SERVER_ERROR')
-    return { __typename: 'QueryFailed', code, message: (error as Error).message };
+  // A domain error is the caller's (an unknown agent, an empty query): said as it is.
+  if (error instanceof DomainError)
+    return { kind: 'failed', code: error.code, message: error.message };
   logger.error({ err: error }, 'streamed query failed');
-  return { __typename: 'QueryFailed', code: 'INTERNAL_SERVER_ERROR', message: 'The query failed' };
+  return { kind: 'failed', code: 'INTERNAL_SERVER_ERROR', message: 'The query failed' };
 }

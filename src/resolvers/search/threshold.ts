@@ -1,15 +1,11 @@
-// The threshold algorithm (Fagin, Lotem & Naor 2001) over impact-ordered postings, for
-// scopes and terms too large to score every match: read each term's best postings, weigh
-// what was read exactly, fetch the missing terms of the candidates that could still make
-// the top k (random access by (term, chunk)), and stop when no unread chunk can beat the
-// k-th score. The answer is exact; the depth read grows 4x a round until it is.
-import type { PrismaClient } from '../../generated/prisma/client.js';
+// The threshold algorithm (Fagin, Lotem & Naor 2001) over impact-ordered postings, exact: each
+// round reads deeper until no unread chunk can beat the k-th score (docs/search.md).
+import type { Queryable } from '../../platform/db.js';
 import { SCORE_TIE, termFrequencyWeight, weightBoundAfter } from './bm25.js';
-import { chunksPassingFilter, probePostings } from './sql/probe-postings.js';
-import type { ExhaustiveSearch as ThresholdSearch } from './sql/rank-exhaustively.js';
+import { chunksPassingFilter } from './sql/chunks-passing-filter.js';
+import { probePostings } from './sql/probe-postings.js';
+import type { ExhaustiveSearch as ThresholdSearch } from './sql/ranking-fragments.js';
 import { readPostings, type ListRead } from './sql/read-postings.js';
-
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
 interface Candidate {
   chunkId: string;

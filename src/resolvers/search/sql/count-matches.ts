@@ -1,8 +1,6 @@
 // Matches counted exactly, up to a cap: the chunks in the scope with any of the terms (and
 // passing the filter), through the GIN index; past the cap the count stops.
-import type { PrismaClient } from '../../../generated/prisma/client.js';
-
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
+import type { Queryable } from '../../../platform/db.js';
 
 /** The count, or cap + 1 when there are more than cap. */
 export async function countMatchesUpTo(

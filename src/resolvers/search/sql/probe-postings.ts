@@ -1,8 +1,6 @@
 // Random access for the threshold algorithm: the postings of given (term, chunk) pairs
-// (absent pairs: the chunk lacks the term), and which chunks pass the query's filter.
-import type { PrismaClient } from '../../../generated/prisma/client.js';
-
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
+// (absent pairs: the chunk lacks the term).
+import type { Queryable } from '../../../platform/db.js';
 
 export interface ProbedPosting {
   term: string;
@@ -20,15 +18,4 @@ export function probePostings(
     SELECT p.term, p."chunkId"::text, p.tf, p.dl
     FROM unnest(${pairs.map((pair) => pair.term)}::text[], ${pairs.map((pair) => pair.chunkId)}::uuid[]) AS k(term, chunk)
     JOIN search_postings p ON p.term = k.term AND p."chunkId" = k.chunk`;
-}
-
-export async function chunksPassingFilter(
-  client: Queryable,
-  chunkIds: string[],
-  filter: string,
-): Promise<Set<string>> {
-  if (chunkIds.length === 0) return new Set();
-  const rows = await client.$queryRaw<Array<{ id: string }>>`
-    SELECT id::text FROM chunks WHERE id = ANY (${chunkIds}::uuid[]) AND tsv @@ ${filter}::tsquery`;
-  return new Set(rows.map((row) => row.id));
 }

@@ -3,21 +3,17 @@
 // exactly: the weights read there, plus random access to the chunk's other terms' postings. Too many postings
 // above the floors (many words, θ far below their largest weights together): it says so
 // after reading a bounded number, and the caller ranks another way.
-import { Prisma, type PrismaClient } from '../../../generated/prisma/client.js';
+import { Prisma } from '../../../generated/prisma/client.js';
+import type { Queryable } from '../../../platform/db.js';
 import { WEIGHT_MARGIN, type TermFloor } from '../floors.js';
-import { postingInScope, tfWeight, type ExhaustiveSearch } from './rank-exhaustively.js';
-
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
-
-/** More postings above the floors than this: the plan gives way (each one costs a probe per term). */
-const MAX_FLOOR_POSTINGS = 12_000;
+import { postingInScope, tfWeight, type ExhaustiveSearch } from './ranking-fragments.js';
 
 /** The top k, or undefined when more than `maxPostings` postings are above the floors. */
 export async function rankAboveFloors(
   client: Queryable,
   search: ExhaustiveSearch,
   floors: Array<TermFloor | null>,
-  maxPostings = MAX_FLOOR_POSTINGS,
+  maxPostings: number,
 ): Promise<Array<{ chunkId: string; score: number }> | undefined> {
   const weigh = (p: string) =>
     tfWeight(Prisma.raw(`${p}.tf`), Prisma.raw(`${p}.dl`), search.averageLength);
@@ -44,7 +40,7 @@ export async function rankAboveFloors(
     overflow AS (SELECT count(*) > ${maxPostings} AS yes FROM above),
     -- The weights read above count as they are; only the chunk's other terms are fetched. The
     -- terms read are a bit mask: with array_agg the aggregate spilled to disk at work_mem's
-    -- default (3,200 chunks in 5 batches).
+    -- default.
     candidates AS (
       SELECT "chunkId", sum(weight) AS known, bit_or(1 << (i - 1)::int) AS read
       FROM above WHERE NOT (SELECT yes FROM overflow) GROUP BY "chunkId"

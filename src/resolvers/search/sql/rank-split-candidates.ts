@@ -3,19 +3,15 @@
 // cutoff (index ranges in impact order, scope checked per posting), scored from their
 // tsvectors. Too many candidates: it says so after finding a bounded number, and the caller
 // ranks another way.
-import { Prisma, type PrismaClient } from '../../../generated/prisma/client.js';
+import { Prisma } from '../../../generated/prisma/client.js';
+import type { Queryable } from '../../../platform/db.js';
 import { WEIGHT_MARGIN, type TermFloor } from '../floors.js';
 import {
   postingInScope,
   scoreScoped,
   tfWeight,
   type ExhaustiveSearch,
-} from './rank-exhaustively.js';
-
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
-
-/** More candidates than this: the plan gives way (each is a chunk read and scored). */
-const MAX_SPLIT_CANDIDATES = 8_000;
+} from './ranking-fragments.js';
 
 /** The top k, or undefined past `maxCandidates`. `sets` is tsquery text, or null for none. */
 export async function rankSplitCandidates(
@@ -23,7 +19,7 @@ export async function rankSplitCandidates(
   search: ExhaustiveSearch,
   sets: string | null,
   cutoffs: Array<TermFloor | null>,
-  maxCandidates = MAX_SPLIT_CANDIDATES,
+  maxCandidates: number,
 ): Promise<Array<{ chunkId: string; score: number }> | undefined> {
   const weigh = tfWeight(Prisma.sql`p.tf`, Prisma.sql`p.dl`, search.averageLength);
   const cut = search.terms.flatMap((term, i) => {

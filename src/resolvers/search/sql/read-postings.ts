@@ -1,8 +1,6 @@
 // The next postings of each term in the scope, best impact first (the ordered index, read
 // from where the previous read stopped): the lists the threshold algorithm walks.
-import type { PrismaClient } from '../../../generated/prisma/client.js';
-
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
+import type { Queryable } from '../../../platform/db.js';
 
 export interface ListRead {
   /** Index of the term in the query's term list. */

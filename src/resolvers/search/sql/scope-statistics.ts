@@ -2,10 +2,8 @@
 // nodes, less those under another of its nodes), the scope's corpus statistics, each query
 // term (analysed as the chunks are) with its frequency in the query, in the scope and in the
 // whole taxonomy, and the filter (phrases, minus words) as a tsquery.
-import type { PrismaClient } from '../../../generated/prisma/client.js';
+import type { Queryable } from '../../../platform/db.js';
 import type { ParsedQuery } from '../query-syntax.js';
-
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
 export interface QueryTermStatistics {
   term: string;

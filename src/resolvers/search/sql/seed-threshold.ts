@@ -1,12 +1,11 @@
 // A first lower bound of the k-th score: each term's best postings in the scope, summed per
 // chunk; the chunks with the largest sums scored exactly (random access to each term's
 // posting). k chunks are known to reach the k-th largest exact score among them (of those
-// passing the filter). Only the sums: two words that seldom meet in their best postings
-// ("management backup") gave 4.4 where the true k-th score is 6.5, and floors far too low.
-import { Prisma, type PrismaClient } from '../../../generated/prisma/client.js';
-import { postingInScope, tfWeight, type ExhaustiveSearch } from './rank-exhaustively.js';
-
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
+// passing the filter). The sums alone fall far short for two words that seldom meet in their
+// best postings, and so would the floors taken from them.
+import { Prisma } from '../../../generated/prisma/client.js';
+import type { Queryable } from '../../../platform/db.js';
+import { postingInScope, tfWeight, type ExhaustiveSearch } from './ranking-fragments.js';
 
 /** Chunks with the largest sums that are scored exactly. */
 const SCORED = 256;

@@ -1,7 +1,5 @@
 // The chunks and document titles of ranked hits.
-import type { PrismaClient } from '../../../generated/prisma/client.js';
-
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
+import type { Queryable } from '../../../platform/db.js';
 
 export interface HitRow {
   chunkId: string;
