@@ -155,9 +155,10 @@ describe('templates: create, read, update, delete', () => {
     });
   });
 
-  it('lets only the owner update, bumping the version and storing the changelog', async () => {
+  it("lets only its team's writers update, bumping the version and storing the changelog", async () => {
     const owner = await mintKey('tpl-owner');
     const other = await mintKey('tpl-other');
+    const otherAdmin = await mintKey('tpl-other-admin', ['ADMIN']);
     const template = await createTemplate({ isPublic: true, content: 'Hi {{a}}' }, owner);
 
     const updated = await h.gql(
@@ -186,9 +187,9 @@ describe('templates: create, read, update, delete', () => {
 
     const forbidden = await h.gql(UPDATE, { id: template.id, input: { name: 'Hijacked' } }, other);
     expect(errorCodes(forbidden)).toEqual(['FORBIDDEN']);
-    // An admin is not the owner either.
+    // ADMIN in another team is not a writer of this one's either.
     expect(
-      errorCodes(await h.gql(UPDATE, { id: template.id, input: { name: 'Hijacked' } })),
+      errorCodes(await h.gql(UPDATE, { id: template.id, input: { name: 'Hijacked' } }, otherAdmin)),
     ).toEqual(['FORBIDDEN']);
     const row = await db().template.findUniqueOrThrow({ where: { id: rowId(template.id) } });
     expect(row).toMatchObject({ name: 'Renamed', version: 3, variables: ['b', 'c'] });
@@ -218,7 +219,7 @@ describe('templates: create, read, update, delete', () => {
     ).toBe(3);
   });
 
-  it('deletes for the owner or an admin, returning the id; a second delete is NOT_FOUND', async () => {
+  it("deletes for its team's writers or the operator, returning the id; a second delete is NOT_FOUND", async () => {
     const owner = await mintKey('del-owner');
     const other = await mintKey('del-other');
     const mine = await createTemplate({ isPublic: true }, owner);
@@ -231,15 +232,20 @@ describe('templates: create, read, update, delete', () => {
 
     const theirs = await createTemplate({ isPublic: false }, owner);
     expect(errorCodes(await h.gql(DELETE, { id: theirs.id }, other))).toEqual(['NOT_FOUND']);
-    expect((await h.gql(DELETE, { id: theirs.id })).data).toEqual({ deleteTemplate: theirs.id }); // admin
+    expect((await h.gql(DELETE, { id: theirs.id })).data).toEqual({ deleteTemplate: theirs.id }); // the operator
     expect(await db().template.count({ where: { id: rowId(theirs.id) } })).toBe(0);
   });
 
-  it('keeps official/featured flags for admins: FORBIDDEN for a WRITE key', async () => {
+  it('keeps official/featured flags for the operator: FORBIDDEN for a WRITE key and a team ADMIN key', async () => {
     const writer = await mintKey('flag-writer');
+    const teamAdmin = await mintKey('flag-team-admin', ['ADMIN']);
     const template = await createTemplate({ isPublic: true }, writer);
     const refused = await h.gql(FLAGS, { id: template.id, isOfficial: true }, writer);
     expect(errorCodes(refused)).toEqual(['FORBIDDEN']);
+    const mine = await createTemplate({ isPublic: true }, teamAdmin);
+    expect(errorCodes(await h.gql(FLAGS, { id: mine.id, isOfficial: true }, teamAdmin))).toEqual([
+      'FORBIDDEN',
+    ]);
     expect(
       await db().template.findUniqueOrThrow({ where: { id: rowId(template.id) } }),
     ).toMatchObject({ isOfficial: false, isFeatured: false });
@@ -347,7 +353,7 @@ describe('templates: forks and visibility', () => {
     expect(orphan.parentId).toBeNull();
   });
 
-  it('shows a private template to its owner only, in template, node and templates', async () => {
+  it('shows a private template to its team only (and the operator), in template, node and templates', async () => {
     const owner = await mintKey('vis-owner');
     const other = await mintKey('vis-other');
     const tag = unique('vis');
@@ -364,9 +370,9 @@ describe('templates: forks and visibility', () => {
       node: null,
     });
     expect((await h.gql(nodeQuery, { id: secret.id })).data).toEqual({
-      template: null,
-      node: null,
-    }); // admins too
+      template: { id: secret.id },
+      node: { id: secret.id },
+    }); // the operator sees every team
 
     const forOwner = await allPages({ filter: { tags: [tag] } }, owner);
     expect(forOwner.names.sort()).toEqual(['Open plan', 'Secret plan']);
@@ -468,7 +474,9 @@ describe('templates: search, filters, orders, pages', () => {
     ]);
     expect(await names({ filter: within({ mine: true }) })).toHaveLength(4);
     expect(await names({ filter: within({ mine: true }) }, h.adminKey)).toEqual([]);
+    // The operator sees every team's private templates too.
     expect(await names({ filter: within({ mine: false }) }, h.adminKey)).toEqual([
+      'Plain doc',
       'Quarterly FINANCE review',
       'Research notes',
       'Slides deck',

@@ -5,6 +5,7 @@
 import { db } from '../../platform/db.js';
 import { badUserInput, forbidden, notFound } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
+import { readableTeamIds } from '../auth/permissions.js';
 import { lockVisibleTemplate } from './sql/lock-visible-template.js';
 import { recomputeTemplateRating } from './sql/recompute-template-rating.js';
 import { requireVisibleTemplate } from './templates.js';
@@ -16,7 +17,7 @@ const MAX_REVIEW = 5_000;
  * the average the marketplace sorts by.
  */
 export async function rateTemplate(
-  globalId: string,
+  templateId: string,
   stars: number,
   review: string | null | undefined,
   caller: Caller,
@@ -26,12 +27,13 @@ export async function rateTemplate(
   const text = review?.trim() || null;
   if (text && text.length > MAX_REVIEW)
     throw badUserInput(`review must be at most ${MAX_REVIEW} characters`);
-  const template = await requireVisibleTemplate(globalId, caller);
+  const template = await requireVisibleTemplate(templateId, caller);
   if (template.ownerId === caller.userId) throw forbidden('You cannot rate your own template');
   await db().$transaction(
     async (tx) => {
       // Visibility is checked again under the lock: it may have changed since.
-      if (!(await lockVisibleTemplate(tx, template.id, caller.userId))) throw notFound('Template');
+      if (!(await lockVisibleTemplate(tx, template.id, readableTeamIds(caller))))
+        throw notFound('Template');
       const key = { templateId: template.id, userId: caller.userId };
       await tx.templateRating.upsert({
         where: { templateId_userId: key },

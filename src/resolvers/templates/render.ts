@@ -1,11 +1,13 @@
 // Using a template (seed 002 `use_template`): substitute the caller's values into the
-// content, then count the use. A render that fails (missing or invalid values) is not a use.
+// content (of the current version, or of a pinned one), then count the use. A render that
+// fails (missing or invalid values, unknown version) is not a use.
 import { db } from '../../platform/db.js';
 import { badUserInput, notFound } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
 import { incrementTemplateUsage } from './sql/increment-template-usage.js';
 import { substituteVariables } from './variables.js';
 import { requireVisibleTemplate } from './templates.js';
+import { requireTemplateVersion } from './versions.js';
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -13,18 +15,25 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 export interface RenderedTemplate {
   content: string;
   templateId: string;
+  /** The version rendered. */
+  version: number;
 }
 
-/** Unknown extra variables are ignored; every placeholder needs a string, number or boolean. */
+/**
+ * Unknown extra variables are ignored; every placeholder needs a string, number or boolean.
+ * `version`: a recorded version to render (NOT_FOUND when there is none); default the current.
+ */
 export async function renderTemplate(
-  globalId: string,
+  templateId: string,
   variables: unknown,
   caller: Caller,
+  version?: number | null,
 ): Promise<RenderedTemplate> {
   if (!isPlainObject(variables))
     throw badUserInput('variables must be a JSON object of name → value');
-  const template = await requireVisibleTemplate(globalId, caller);
-  const { content, missing, invalid } = substituteVariables(template.content, variables);
+  const template = await requireVisibleTemplate(templateId, caller);
+  const source = version == null ? template : await requireTemplateVersion(template.id, version);
+  const { content, missing, invalid } = substituteVariables(source.content, variables);
   if (missing.length)
     throw badUserInput(`missing variables: ${missing.join(', ')}`, { missingVariables: missing });
   if (invalid.length) {
@@ -33,5 +42,5 @@ export async function renderTemplate(
     });
   }
   if (!(await incrementTemplateUsage(db(), template.id))) throw notFound('Template');
-  return { content, templateId: template.id };
+  return { content, templateId: template.id, version: source.version };
 }

@@ -2,7 +2,8 @@
 // orders and keyset pagination on the order's key. Only templates the caller may see.
 //
 // Indexes (prisma/schema.prisma): the public rows of each order walk (isPublic, createdAt, id),
-// (usageCount, id) or (ratingAverage, id); the caller's private rows (ownerId, createdAt); name
+// (usageCount, id) or (ratingAverage, id); the private rows of each of the caller's teams
+// (teamId, createdAt, id); name
 // ILIKE can use templates_name_trgm_idx and tags @> templates_tags_idx. description has no
 // trigram index, so a text search filters rows as it walks the order's index (fine while
 // matches are common; a rare term reads the whole index): a description trigram index fixes it.
@@ -11,9 +12,9 @@ import { badUserInput } from '../../platform/errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { TemplateCategory } from '../../generated/prisma/enums.js';
 import type { Caller } from '../auth/caller.js';
+import { readableTeamIds } from '../auth/permissions.js';
 import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
 import { isUuid } from '../../platform/ids.js';
-import { templateVisibleTo } from '../auth/visibility.js';
 import { normaliseTags } from './templates.js';
 
 export type TemplateOrder = 'NEWEST' | 'RATING' | 'USAGE';
@@ -25,7 +26,7 @@ export interface TemplateFilter {
   isPublic?: boolean | null;
   isOfficial?: boolean | null;
   isFeatured?: boolean | null;
-  /** true: the caller's own; false: everyone else's. */
+  /** true: those the caller made; false: everyone else's. */
   mine?: boolean | null;
 }
 
@@ -168,10 +169,15 @@ function decodeTemplateCursor(
   return { key: key as SortKey, id };
 }
 
+/** Past this many teams, their private rows are one branch (`teamId IN`) instead of one each. */
+const MAX_TEAM_BRANCHES = 8;
+
 /**
- * `isPublic OR ownerId = caller` can use no index as one predicate; as two branches each
- * has one: public rows walk the order's index, the caller's private rows come from
- * (ownerId, createdAt). The filter can rule a branch out.
+ * `isPublic OR teamId IN (caller's teams)` can use no index as one predicate; as branches each
+ * has one: public rows walk the order's index, each team's private rows come in order from
+ * (teamId, createdAt, id). One branch per team: with `teamId IN` the planner may walk
+ * (isPublic, createdAt) instead, reading every private row of every team (bench/README.md).
+ * The filter can rule branches out.
  */
 function visibilityBranches(
   caller: Caller,
@@ -179,8 +185,12 @@ function visibilityBranches(
 ): Prisma.TemplateWhereInput[] {
   const branches: Prisma.TemplateWhereInput[] = [];
   if (filter?.isPublic !== false) branches.push({ isPublic: true });
-  if (filter?.isPublic !== true && filter?.mine !== false)
-    branches.push({ isPublic: false, ownerId: caller.userId });
+  if (filter?.isPublic === true) return branches;
+  const teams = readableTeamIds(caller);
+  if (!teams) branches.push({ isPublic: false });
+  else if (teams.length > MAX_TEAM_BRANCHES)
+    branches.push({ isPublic: false, teamId: { in: teams } });
+  else for (const teamId of teams) branches.push({ isPublic: false, teamId });
   return branches;
 }
 

@@ -1,16 +1,19 @@
-// Templates marketplace (seed 002, Phase 8): create, update (bumps the version, records the
-// changelog), delete, fork (parent link), and the admin-only official/featured flags.
-// Visibility: a public template is seen by everyone, a private one by its owner only; a
+// Templates marketplace (seed 002, Phase 8): create, update (a new recorded version with its
+// changelog: versions.ts), delete, fork (parent link), and the admin-only official/featured flags.
+// Visibility: a public template is seen by everyone, a private one by its team only; a
 // template the caller may not see is NOT_FOUND to mutations and null to queries, so its
-// existence does not leak.
+// existence does not leak. Changing one needs write in its team (FORBIDDEN when only seen).
 import { db } from '../../platform/db.js';
-import { badUserInput, forbidden, notFound } from '../../platform/errors.js';
-import type { Prisma, Template } from '../../generated/prisma/client.js';
+import { badUserInput, conflict, forbidden, notFound } from '../../platform/errors.js';
+import type { Prisma } from '../../generated/prisma/client.js';
 import type { TemplateCategory } from '../../generated/prisma/enums.js';
 import type { Caller } from '../auth/caller.js';
-import { parseGlobalId, rowIdWhere } from '../../platform/ids.js';
+import { rowIdWhere } from '../../platform/ids.js';
+import { readableTeamIds, requireWrite } from '../auth/permissions.js';
 import { isTemplateVisibleTo, templateVisibleTo } from '../auth/visibility.js';
+import { lockVisibleTemplate } from './sql/lock-visible-template.js';
 import { parseVariables } from './variables.js';
+import { changedFields, versionRecord } from './versions.js';
 
 export const TEMPLATE_LIMITS = {
   name: 200,
@@ -21,6 +24,9 @@ export const TEMPLATE_LIMITS = {
   tags: 20,
   tagLength: 50,
 } as const;
+
+/** Updates of one template queue on its row lock: give them time rather than failing. */
+const TRANSACTION_WAIT = { maxWait: 10_000, timeout: 15_000 };
 
 export interface CreateTemplateInput {
   name: string;
@@ -47,25 +53,23 @@ export interface TemplateFlags {
   isFeatured?: boolean | null;
 }
 
+type Who = Pick<Caller, 'isOperator' | 'roles'>;
+
 /** The unique `where` of a row id restricted to what the caller may see (for node(id)). */
-export function visibleTemplateWhere(
-  rowId: string,
-  caller: Pick<Caller, 'userId'>,
-): Prisma.TemplateWhereUniqueInput {
-  return { ...rowIdWhere(rowId), ...templateVisibleTo(caller) };
+export function visibleTemplateWhere(rowId: string, caller: Who): Prisma.TemplateWhereUniqueInput {
+  return { ...rowIdWhere(rowId), AND: [templateVisibleTo(caller)] };
 }
 
 /** A template the caller may see, or undefined for a malformed, unknown or hidden id. */
-export async function findVisibleTemplate(globalId: string, caller: Pick<Caller, 'userId'>) {
-  const id = parseGlobalId('Template', globalId);
+export async function findVisibleTemplate(templateId: string, caller: Who) {
   return (
-    (id && (await db().template.findFirst({ where: { id, ...templateVisibleTo(caller) } }))) ||
+    (await db().template.findFirst({ where: visibleTemplateWhere(templateId, caller) })) ??
     undefined
   );
 }
 
-export async function requireVisibleTemplate(globalId: string, caller: Pick<Caller, 'userId'>) {
-  const template = await findVisibleTemplate(globalId, caller);
+export async function requireVisibleTemplate(templateId: string, caller: Who) {
+  const template = await findVisibleTemplate(templateId, caller);
   if (!template) throw notFound('Template');
   return template;
 }
@@ -108,10 +112,19 @@ export function normaliseTags(tags: readonly string[], field = 'tags'): string[]
   return normalised;
 }
 
+/** Version 1, recorded with the template in one statement. */
 export async function createTemplate(input: CreateTemplateInput, caller: Caller) {
   const content = validContent(input.content);
+  const first = {
+    version: 1,
+    content,
+    promptSystem: optionalText(input.promptSystem, 'promptSystem'),
+    variables: parseVariables(content),
+    changelog: null,
+  };
   return db().template.create({
     data: {
+      teamId: caller.teamId,
       ownerId: caller.userId,
       name: validName(input.name),
       description: optionalText(input.description, 'description'),
@@ -119,9 +132,8 @@ export async function createTemplate(input: CreateTemplateInput, caller: Caller)
       tags: normaliseTags(input.tags ?? []),
       // Private unless asked: publishing is a choice.
       isPublic: input.isPublic ?? false,
-      promptSystem: optionalText(input.promptSystem, 'promptSystem'),
-      content,
-      variables: parseVariables(content),
+      ...first,
+      versions: { create: versionRecord(first, caller.userId) },
     },
   });
 }
@@ -152,74 +164,106 @@ function updateData(input: UpdateTemplateInput): Prisma.TemplateUpdateInput {
   return data;
 }
 
-/** Owner only. Every update is a new version; its changelog describes that version (null when none is given). */
-export async function updateTemplate(globalId: string, input: UpdateTemplateInput, caller: Caller) {
-  const template = await requireVisibleTemplate(globalId, caller);
-  if (template.ownerId !== caller.userId)
-    throw forbidden('Only the owner may update this template');
+/**
+ * Write in its team. Every update is a new recorded version; its changelog describes that version
+ * (null when none is given). With `expectedVersion`, a template that has moved on since is
+ * CONFLICT (extensions.currentVersion); without it the last writer wins, still versioned.
+ */
+export async function updateTemplate(
+  templateId: string,
+  input: UpdateTemplateInput,
+  caller: Caller,
+  expectedVersion?: number | null,
+) {
+  const template = await requireVisibleTemplate(templateId, caller);
+  requireWrite(caller, template.teamId, 'Template', true);
   const data = updateData(input);
-  // increment in SQL: two concurrent updates make two versions.
-  return db().template.update({
-    where: { id: template.id },
-    data: {
-      ...data,
-      changelog: optionalText(input.changelog, 'changelog'),
-      version: { increment: 1 },
-    },
-  });
+  const changelog = optionalText(input.changelog, 'changelog');
+  // Under the row lock, concurrent updates are made one after the other: each reads the
+  // version the one before it made, so none is lost and two with one expectedVersion conflict.
+  return db().$transaction(async (tx) => {
+    if (!(await lockVisibleTemplate(tx, template.id, readableTeamIds(caller))))
+      throw notFound('Template');
+    const current = await tx.template.findUniqueOrThrow({ where: { id: template.id } });
+    if (expectedVersion != null && expectedVersion !== current.version) {
+      throw conflict(`Template is at version ${current.version}, not ${expectedVersion}`, {
+        currentVersion: current.version,
+      });
+    }
+    if (changedFields(current, data).length === 0)
+      throw badUserInput('input changes nothing: every field given equals the current value');
+    const updated = await tx.template.update({
+      where: { id: template.id },
+      data: { ...data, changelog, version: current.version + 1 },
+    });
+    await tx.templateVersion.create({
+      data: { templateId: updated.id, ...versionRecord(updated, caller.userId) },
+    });
+    return updated;
+  }, TRANSACTION_WAIT);
 }
 
-/** Owner or admin. Forks keep existing with no parent (ON DELETE SET NULL); ratings go with it. */
-export async function deleteTemplate(globalId: string, caller: Caller): Promise<string> {
-  const id = parseGlobalId('Template', globalId);
-  const admin = caller.scopes.has('ADMIN');
-  const template = id
-    ? await db().template.findUnique({ where: { id }, select: { isPublic: true, ownerId: true } })
-    : null;
-  if (!template || (!admin && !isTemplateVisibleTo(template, caller))) throw notFound('Template');
-  if (!admin && template.ownerId !== caller.userId)
-    throw forbidden('Only the owner or an admin may delete this template');
-  const { count } = await db().template.deleteMany({ where: { id: id! } });
+/** Write in its team. Forks keep existing with no parent (ON DELETE SET NULL); ratings go with it. */
+export async function deleteTemplate(templateId: string, caller: Caller): Promise<void> {
+  const where = rowIdWhere(templateId);
+  const template = await db().template.findUnique({
+    where,
+    select: { isPublic: true, teamId: true },
+  });
+  if (!template || !isTemplateVisibleTo(template, caller)) throw notFound('Template');
+  requireWrite(caller, template.teamId, 'Template', true);
+  const { count } = await db().template.deleteMany({ where });
   if (count === 0) throw notFound('Template');
-  return globalId;
 }
 
 /**
- * A copy owned by the caller, starting again at version 1 with `parent` pointing at the
- * source. Forks start private, and never inherit the official/featured flags.
+ * A copy in the caller's team, starting again at version 1 (recorded) with `parent` pointing
+ * at the source and `parentVersion` at the source's version. Forks start private, and never
+ * inherit the official/featured flags.
  */
 export async function forkTemplate(
-  globalId: string,
+  templateId: string,
   name: string | null | undefined,
   caller: Caller,
 ) {
-  const source = await requireVisibleTemplate(globalId, caller);
+  const source = await requireVisibleTemplate(templateId, caller);
+  const first = {
+    version: 1,
+    content: source.content,
+    promptSystem: source.promptSystem,
+    variables: source.variables,
+    changelog: `Forked from version ${source.version}`,
+  };
   return db().template.create({
     data: {
+      teamId: caller.teamId,
       ownerId: caller.userId,
       parentId: source.id,
+      parentVersion: source.version,
       name: name != null ? validName(name) : `${source.name} (fork)`.slice(0, TEMPLATE_LIMITS.name),
       description: source.description,
       category: source.category,
       tags: source.tags,
       isPublic: false,
-      promptSystem: source.promptSystem,
-      content: source.content,
-      variables: source.variables,
-      version: 1,
-      changelog: `Forked from version ${source.version}`,
+      ...first,
+      versions: { create: versionRecord(first, caller.userId) },
     },
   });
 }
 
-/** ADMIN only (checked by the schema's auth scope): curation flags, not a new version. */
-export async function setTemplateFlags(globalId: string, flags: TemplateFlags): Promise<string> {
+/** The operator only (the flags are marketplace-wide): curation flags, not a new version. */
+export async function setTemplateFlags(
+  templateId: string,
+  flags: TemplateFlags,
+  caller: Pick<Caller, 'isOperator'>,
+): Promise<string> {
+  if (!caller.isOperator) throw forbidden('Only the operator sets official and featured');
   const data: Prisma.TemplateUpdateManyMutationInput = {};
   if (flags.isOfficial != null) data.isOfficial = flags.isOfficial;
   if (flags.isFeatured != null) data.isFeatured = flags.isFeatured;
   if (Object.keys(data).length === 0) throw badUserInput('set isOfficial, isFeatured or both');
-  const id = parseGlobalId('Template', globalId);
-  const { count } = id ? await db().template.updateMany({ where: { id }, data }) : { count: 0 };
+  const where = rowIdWhere(templateId);
+  const { count } = await db().template.updateMany({ where, data });
   if (count === 0) throw notFound('Template');
-  return id!;
+  return where.id;
 }

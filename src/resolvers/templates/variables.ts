@@ -10,8 +10,6 @@ export function parseVariables(content: string): string[] {
   return [...new Set(Array.from(content.matchAll(PLACEHOLDER), (match) => match[1]!))];
 }
 
-export type VariableValue = string | number | boolean;
-
 export interface Substitution {
   content: string;
   /** Placeholders without a value, distinct, in order of first appearance. */

@@ -2,9 +2,8 @@
 // per template walks template_ratings_templateId_createdAt_idx and stops at the limit, so a
 // popular template's other ratings are never read. (Prisma's nested `take` over several
 // parents reads every related row and slices in memory, which is why this is SQL.)
-import { Prisma, type PrismaClient } from '../../../generated/prisma/client.js';
-
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
+import { Prisma } from '../../../generated/prisma/client.js';
+import type { Queryable } from '../../../platform/db.js';
 
 export interface TemplateRatingRow {
   templateId: string;

@@ -1,0 +1,28 @@
+// One page of versions for each of several templates in one statement: a LATERAL subquery per
+// template walks the primary key (templateId, version) backwards and stops at the limit.
+import type { PrismaClient } from '../../../generated/prisma/client.js';
+import { Prisma } from '../../../generated/prisma/client.js';
+import { VERSION_COLUMNS, type TemplateVersionRow } from './template-version-row.js';
+
+type Queryable = Pick<PrismaClient, '$queryRaw'>;
+
+/** Newest first, below version `before` when given; at most `limit` per template. */
+export function selectTemplateVersionPages(
+  client: Queryable,
+  templateIds: readonly string[],
+  before: number | undefined,
+  limit: number,
+): Promise<TemplateVersionRow[]> {
+  const below = before === undefined ? Prisma.empty : Prisma.sql`AND x."version" < ${before}`;
+  return client.$queryRaw<TemplateVersionRow[]>`
+    SELECT ${VERSION_COLUMNS}
+    FROM unnest(${[...templateIds]}::uuid[]) AS t(id)
+    CROSS JOIN LATERAL (
+      SELECT x.* FROM "template_versions" x
+      WHERE x."templateId" = t.id ${below}
+      ORDER BY x."version" DESC
+      LIMIT ${limit}
+    ) AS v
+    LEFT JOIN "users" u ON u."id" = v."createdById"
+    ORDER BY v."templateId", v."version" DESC`;
+}

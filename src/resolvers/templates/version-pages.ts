@@ -1,0 +1,73 @@
+// Template.versions (newest first, keyset cursor [version]) and Template.versionAt: every
+// template of a response asking for the same page, or the same version, is served by one
+// statement (request-batch.ts), so a list of templates costs no query per template.
+import { db } from '../../platform/db.js';
+import { badUserInput } from '../../platform/errors.js';
+import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import { groupBy, loadInBatch } from './request-batch.js';
+import { countTemplateVersions } from './sql/count-template-versions.js';
+import { selectTemplateVersionPages } from './sql/select-template-version-pages.js';
+import { selectTemplateVersionsAt } from './sql/select-template-versions-at.js';
+import type { TemplateVersionRow } from './versions.js';
+
+export interface VersionPageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+function versionPage(args: VersionPageArgs) {
+  const limit = pageSize(args.first);
+  const cursor = decodeCursor<[unknown]>(args.after, 1);
+  // A version is an int4: anything else did not come from this connection.
+  if (cursor && !(Number.isInteger(cursor[0]) && Math.abs(cursor[0] as number) < 2 ** 31))
+    throw badUserInput('after: not a cursor of this connection');
+  return { limit, before: cursor?.[0] as number | undefined };
+}
+
+interface VersionPage {
+  rows: TemplateVersionRow[];
+  totalCount: number;
+}
+
+/** One page of a template's versions; `scope` is the request's context object. */
+export async function templateVersionsPage(
+  scope: object,
+  template: { id: string },
+  args: VersionPageArgs,
+) {
+  const page = versionPage(args);
+  const load = async (templateIds: string[]) => {
+    const [rows, counts] = await Promise.all([
+      selectTemplateVersionPages(db(), templateIds, page.before, page.limit + 1),
+      countTemplateVersions(db(), templateIds),
+    ]);
+    const byTemplate = groupBy(rows, (row) => row.templateId);
+    return new Map<string, VersionPage>(
+      templateIds.map((id) => [
+        id,
+        { rows: byTemplate.get(id) ?? [], totalCount: counts.get(id) ?? 0 },
+      ]),
+    );
+  };
+  const found = await loadInBatch(scope, `versions:${JSON.stringify(page)}`, template.id, load);
+  return {
+    ...connectionFromRows(found?.rows ?? [], page.limit, args.after, (row) => [row.version]),
+    totalCount: found?.totalCount ?? 0,
+  };
+}
+
+/** A recorded version of a template, or null. */
+export async function templateVersionAt(
+  scope: object,
+  templateId: string,
+  version: number,
+): Promise<TemplateVersionRow | null> {
+  const load = async (templateIds: string[]) =>
+    new Map(
+      (await selectTemplateVersionsAt(db(), templateIds, version)).map((row) => [
+        row.templateId,
+        row,
+      ]),
+    );
+  return (await loadInBatch(scope, `versionAt:${version}`, templateId, load)) ?? null;
+}
