@@ -1,23 +1,34 @@
-// API keys: minted by admins for users, shown once, stored as sha256 hashes; listed and
-// revoked by admins. A revocation reaches every API process (see authenticator.ts).
+// API keys: shown once, stored as sha256 hashes. A key belongs to one team and one member of
+// it; what it may do is the lesser of its scopes and the member's role there. Members mint
+// keys for themselves, a team's administrators also for its other members, the operator for
+// anyone. A revocation reaches every API process (see authenticator.ts).
 import { randomBytes } from 'node:crypto';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { Scope } from '../../generated/prisma/enums.js';
-import { db } from '../../platform/db.js';
-import { badUserInput, notFound } from '../../platform/errors.js';
-import { parseGlobalId } from '../../platform/ids.js';
+import { db, inTransaction } from '../../platform/db.js';
+import { BadInputError, badUserInput, notFound } from '../../platform/errors.js';
+import { rowIdWhere } from '../../platform/ids.js';
 import type { PubSub } from '../../platform/pubsub.js';
-import { hashApiKey, type Caller } from './caller.js';
-import { apiKeyVisibleTo } from './visibility.js';
+import { ensurePersonalTeam, joinDefaultTeam } from '../teams/personal-team.js';
+import { effectiveScopes, hashApiKey, type Caller } from './caller.js';
+import { mintingPlan, type MintingPlan } from './minting.js';
 import { ensureUser } from './users.js';
+import { apiKeyVisibleTo } from './visibility.js';
 
 export interface CreateApiKeyInput {
   user: string;
   name: string;
   scopes: Scope[];
+  /** A row id; none: the user's personal team (made on first use). */
+  teamId?: string | null;
 }
 
-/** What an admin sees of a key: never the key or its hash. */
+export interface KeySettings {
+  /** Every user joins the `default` team as a MEMBER when their first key is minted. */
+  autoJoinDefaultTeam: boolean;
+}
+
+/** What a key's viewers see of it: never the key or its hash. */
 const API_KEY_VIEW = {
   id: true,
   name: true,
@@ -26,6 +37,7 @@ const API_KEY_VIEW = {
   createdAt: true,
   lastUsedAt: true,
   revokedAt: true,
+  teamId: true,
   user: { select: { name: true } },
 } as const;
 
@@ -35,27 +47,70 @@ function generateApiKey(): string {
   return `agk_${randomBytes(32).toString('base64url')}`;
 }
 
-/** Mints a key for a user (created on first minting). The key is returned once, never stored. */
-export async function createApiKey(input: CreateApiKeyInput) {
+function validInput(input: CreateApiKeyInput) {
   const user = input.user.trim();
   const name = input.name.trim();
   if (!user || user.length > 100) throw badUserInput('user must be 1-100 characters');
   if (!name || name.length > 100) throw badUserInput('name must be 1-100 characters');
   if (input.scopes.length === 0) throw badUserInput('scopes must not be empty');
-  const scopes = [...new Set(input.scopes)];
-  const key = generateApiKey();
-  const owner = await ensureUser(user);
-  const apiKey = await db().apiKey.create({
-    data: { userId: owner.id, name, scopes, keyHash: hashApiKey(key), prefix: key.slice(0, 10) },
-    select: API_KEY_VIEW,
-  });
-  return { key, user: owner.name, scopes, apiKey };
+  return { user, name, scopes: [...new Set(input.scopes)] };
 }
 
-/** Newest first, at most 1,000 (keys are few: one per user and purpose). */
-export function listApiKeys(user: string | null | undefined, caller: Caller) {
+/** Inserts the key (and the user's first memberships) as the plan says. */
+async function insertKey(plan: MintingPlan, name: string, scopes: Scope[], settings: KeySettings) {
+  const key = generateApiKey();
+  const apiKey = await inTransaction(async ({ client }) => {
+    const user = plan.user ?? (await ensureUser(plan.userName, client));
+    const firstKey = (await client.apiKey.count({ where: { userId: user.id } })) === 0;
+    if (firstKey && settings.autoJoinDefaultTeam) await joinDefaultTeam(client, user.id);
+    const teamId = plan.teamId ?? (await ensurePersonalTeam(client, user));
+    const member = await client.teamMember.findUnique({
+      where: { teamId_userId: { teamId, userId: user.id } },
+      select: { role: true },
+    });
+    if (!member)
+      throw new BadInputError(`${user.name} is not a member of the team`, {}, 'input.user');
+    plan.check(member.role);
+    return client.apiKey.create({
+      data: {
+        userId: user.id,
+        teamId,
+        name,
+        scopes,
+        keyHash: hashApiKey(key),
+        prefix: key.slice(0, 10),
+      },
+      select: API_KEY_VIEW,
+    });
+  });
+  return { key, apiKey };
+}
+
+/** Mints a key; the key is returned once, never stored. */
+export async function createApiKey(
+  input: CreateApiKeyInput,
+  caller: Caller,
+  settings: KeySettings,
+) {
+  const { user, name, scopes } = validInput(input);
+  const plan = await mintingPlan(caller, user, effectiveScopes(scopes), input.teamId ?? null);
+  const { key, apiKey } = await insertKey(plan, name, scopes, settings);
+  return { key, user: apiKey.user.name, scopes, apiKey };
+}
+
+/** Newest first, at most 1,000 (keys are few: one per user, team and purpose). */
+export function listApiKeys(
+  filter: { user?: string | null; teamId?: string | null },
+  caller: Caller,
+) {
   return db().apiKey.findMany({
-    where: { ...apiKeyVisibleTo(caller), ...(user ? { user: { name: user.trim() } } : {}) },
+    where: {
+      AND: [
+        apiKeyVisibleTo(caller),
+        filter.user ? { user: { name: filter.user.trim() } } : {},
+        filter.teamId ? { teamId: rowIdWhere(filter.teamId).id } : {},
+      ],
+    },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: 1_000,
     select: API_KEY_VIEW,
@@ -69,18 +124,19 @@ export interface RevokeDeps {
 }
 
 /**
- * Revokes a key: this process drops it from its cache at once, the others when the
- * `apiKeyRevoked` signal reaches them (or, with pub/sub away, when their cache entry expires).
- * Revoking a revoked key changes nothing and answers the same.
+ * Revokes a key (the caller's own, one of a team it administers, or any for the operator):
+ * this process drops it from its cache at once, the others when the `apiKeyRevoked` signal
+ * reaches them (or, with pub/sub away, when their cache entry expires). Revoking a revoked key
+ * changes nothing and answers the same.
  */
 export async function revokeApiKey(
-  globalId: string,
+  apiKeyId: string,
   caller: Caller,
   { pubsub, apiKeys }: RevokeDeps,
 ) {
-  const id = parseGlobalId('ApiKey', globalId);
-  if (!id || !(await db().apiKey.count({ where: { id, ...apiKeyVisibleTo(caller) } })))
-    throw notFound('API key');
+  const { id } = rowIdWhere(apiKeyId);
+  const where = { AND: [{ id }, apiKeyVisibleTo(caller)] };
+  if (!(await db().apiKey.count({ where }))) throw notFound('API key');
   await db().apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
   const key = await db().apiKey.findUnique({ where: { id }, select: API_KEY_VIEW });
   if (!key) throw notFound('API key');

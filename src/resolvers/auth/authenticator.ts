@@ -1,12 +1,22 @@
 // Turning a presented key into a Caller, for one API process. Recently seen keys are cached,
-// so a request costs no key lookup; a revoked key is dropped from every process's cache by
-// the `apiKeyRevoked` signal, and within KEY_CACHE_TTL_MS when pub/sub is down.
+// so a request costs no key lookup. A revoked key, and every key of a user whose memberships
+// changed (removed, role lowered, left, joined), is dropped from every process's cache by the
+// `apiKeyRevoked` signal, and within KEY_CACHE_TTL_MS when pub/sub is down.
 // Hand-written (a Map with expiry) rather than a dependency.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { db } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
 import type { PubSub } from '../../platform/pubsub.js';
-import { ALL_SCOPES, effectiveScopes, ENV_ADMIN_USER, hashApiKey, type Caller } from './caller.js';
+import { defaultTeamId } from '../teams/default-team.js';
+import {
+  effectiveScopes,
+  ENV_ADMIN_USER,
+  hashApiKey,
+  operatorCaller,
+  type Caller,
+} from './caller.js';
+import { scopesWithin } from './permissions.js';
+import { selectKeyCaller, type KeyCallerRow } from './sql/select-key-caller.js';
 import { ensureUser } from './users.js';
 
 const KEY_CACHE_TTL_MS = 5_000;
@@ -19,66 +29,94 @@ function sameSecret(a: string, b: string): boolean {
   );
 }
 
+/**
+ * The caller of a key row; undefined for a revoked key, and for a key whose user is no longer
+ * a member of the key's team (whatever its revokedAt says).
+ */
+function callerOfKey(found: KeyCallerRow): Caller | undefined {
+  if (found.revokedAt) return undefined;
+  const roles = new Map(found.memberships.map((m) => [m.teamId, m.role]));
+  const role = roles.get(found.teamId);
+  if (!role) return undefined;
+  const keyScopes = effectiveScopes(found.scopes);
+  return {
+    userId: found.userId,
+    userName: found.userName,
+    apiKeyId: found.id,
+    teamId: found.teamId,
+    isOperator: false,
+    roles,
+    keyScopes,
+    scopes: scopesWithin(keyScopes, role),
+  };
+}
+
+interface CacheEntry {
+  caller: Caller | undefined;
+  /** Whose key it is (also for a refused one, so a membership change drops it too). */
+  userId: string | undefined;
+  apiKeyId: string | undefined;
+  expires: number;
+}
+
 export class ApiKeyAuthenticator {
-  private readonly cache = new Map<string, { caller: Caller | undefined; expires: number }>();
+  private readonly cache = new Map<string, CacheEntry>();
   /**
-   * Counts keys dropped from the cache. A lookup that overlapped a drop does not cache what
-   * it read: it may have read a key row from before that key's revocation.
+   * Counts drops from the cache. A lookup that overlapped a drop does not cache what it read:
+   * it may have read a key or membership from before that change.
    */
-  private keysDropped = 0;
-  private envAdminUserId: Promise<string> | undefined;
+  private dropped = 0;
+  private operator: Promise<Caller> | undefined;
   private revocations: AsyncIterator<unknown> | undefined;
 
-  /** `adminApiKey`: the environment's key, accepted with every scope. */
+  /** `adminApiKey`: the environment's key, the operator's. */
   constructor(private readonly adminApiKey: string | undefined) {}
 
-  /** The caller a key belongs to, or undefined for a missing, unknown or revoked key. */
+  /** The caller a key belongs to, or undefined for a missing, unknown, revoked or orphaned key. */
   async authenticate(key: string | undefined): Promise<Caller | undefined> {
     if (!key) return undefined;
     if (this.adminApiKey && sameSecret(key, this.adminApiKey)) return this.envAdmin();
     const keyHash = hashApiKey(key);
     const cached = this.cache.get(keyHash);
     if (cached && cached.expires > Date.now()) return cached.caller;
-    const droppedBefore = this.keysDropped;
-    const found = await db().apiKey.findUnique({
-      where: { keyHash },
-      select: {
-        id: true,
-        scopes: true,
-        revokedAt: true,
-        user: { select: { id: true, name: true } },
-      },
-    });
-    const caller =
-      !found || found.revokedAt
-        ? undefined
-        : {
-            userId: found.user.id,
-            userName: found.user.name,
-            apiKeyId: found.id,
-            scopes: effectiveScopes(found.scopes),
-          };
+    const droppedBefore = this.dropped;
+    const found = await selectKeyCaller(db(), keyHash);
+    const caller = found ? callerOfKey(found) : undefined;
     if (caller) recordKeyUse(caller.apiKeyId!);
-    if (this.keysDropped === droppedBefore) {
+    if (this.dropped === droppedBefore) {
       if (this.cache.size >= KEY_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(keyHash, { caller, expires: Date.now() + KEY_CACHE_TTL_MS });
+      this.cache.set(keyHash, {
+        caller,
+        userId: found?.userId,
+        apiKeyId: found?.id,
+        expires: Date.now() + KEY_CACHE_TTL_MS,
+      });
     }
     return caller;
   }
 
   /** Drops a key from the cache, so its next request reads the key row again. */
   forget(apiKeyId: string): void {
-    this.keysDropped++;
+    this.dropped++;
     for (const [hash, entry] of this.cache)
-      if (entry.caller?.apiKeyId === apiKeyId) this.cache.delete(hash);
+      if (entry.apiKeyId === apiKeyId) this.cache.delete(hash);
   }
 
-  /** Until close(): drops every key another process announces as revoked. */
+  /** Drops every key of a user whose memberships changed. */
+  forgetUser(userId: string): void {
+    this.dropped++;
+    for (const [hash, entry] of this.cache) if (entry.userId === userId) this.cache.delete(hash);
+  }
+
+  /** Until close(): drops every key (or user) another process announces. */
   followRevocations(pubsub: PubSub): void {
     const revoked = pubsub.subscribe('apiKeyRevoked', 'all');
     this.revocations = revoked;
     (async () => {
-      for await (const { apiKeyId } of revoked) this.forget(apiKeyId);
+      for await (const signal of revoked) {
+        if ('apiKeyId' in signal) this.forget(signal.apiKeyId);
+        else this.forgetUser(signal.userId);
+      }
     })().catch((error: unknown) =>
       logger.warn({ err: error }, 'revoked-key signal stopped; the cache TTL still applies'),
     );
@@ -90,14 +128,13 @@ export class ApiKeyAuthenticator {
     this.cache.clear();
   }
 
-  private async envAdmin(): Promise<Caller> {
-    this.envAdminUserId ??= ensureUser(ENV_ADMIN_USER).then((user) => user.id);
-    return {
-      userId: await this.envAdminUserId,
-      userName: ENV_ADMIN_USER,
-      apiKeyId: null,
-      scopes: new Set(ALL_SCOPES),
-    };
+  private envAdmin(): Promise<Caller> {
+    this.operator ??= Promise.all([ensureUser(ENV_ADMIN_USER), defaultTeamId()]).then(
+      ([user, teamId]) => operatorCaller(user, teamId),
+    );
+    // A failed first lookup (the database away) is tried again on the next request.
+    this.operator.catch(() => (this.operator = undefined));
+    return this.operator;
   }
 }
 

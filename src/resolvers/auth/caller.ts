@@ -1,13 +1,23 @@
-// Who is calling: the user behind an API key and the key's scopes. Keys are presented as
-// `Authorization: Bearer <key>` or `X-API-Key: <key>` and stored as sha256 hashes.
+// Who is calling: the user behind an API key, the key's team, the user's roles in every team
+// they belong to, and what the key may do. Keys are presented as `Authorization: Bearer <key>`
+// or `X-API-Key: <key>` and stored as sha256 hashes.
 import { createHash } from 'node:crypto';
-import type { Scope } from '../../generated/prisma/enums.js';
+import type { Scope, TeamRole } from '../../generated/prisma/enums.js';
 
 export interface Caller {
   userId: string;
   userName: string;
   /** null for the ADMIN_API_KEY from the environment. */
   apiKeyId: string | null;
+  /** The key's team: what it creates belongs there (the operator's: the `default` team). */
+  teamId: string;
+  /** The environment's ADMIN_API_KEY: every scope in every team. */
+  isOperator: boolean;
+  /** Every team the key's user belongs to, with their role there (empty for the operator). */
+  roles: ReadonlyMap<string, TeamRole>;
+  /** The key's own scopes, expanded (ADMIN ⇒ WRITE ⇒ READ): the ceiling in every team. */
+  keyScopes: ReadonlySet<Scope>;
+  /** Effective in the key's own team: the lesser of the key's scopes and the member's role. */
   scopes: ReadonlySet<Scope>;
 }
 
@@ -36,4 +46,18 @@ export function effectiveScopes(scopes: readonly Scope[]): Set<Scope> {
   if (result.has('ADMIN')) result.add('WRITE');
   if (result.has('WRITE')) result.add('READ');
   return result;
+}
+
+/** The operator as a caller (the environment's key, and server-side loaders such as the demo). */
+export function operatorCaller(user: { id: string; name: string }, defaultTeamId: string): Caller {
+  return {
+    userId: user.id,
+    userName: user.name,
+    apiKeyId: null,
+    teamId: defaultTeamId,
+    isOperator: true,
+    roles: new Map(),
+    keyScopes: new Set(ALL_SCOPES),
+    scopes: new Set(ALL_SCOPES),
+  };
 }

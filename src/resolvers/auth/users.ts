@@ -1,12 +1,22 @@
-// Users exist by name: created the first time a key is minted for them (or the environment's
-// admin key is used).
+// Users exist by name: created the first time the operator mints a key for them (or the
+// environment's admin key is used).
+import type { Prisma } from '../../generated/prisma/client.js';
 import { db } from '../../platform/db.js';
 
-export function ensureUser(name: string) {
-  return db().user.upsert({
-    where: { name },
-    create: { name },
-    update: {},
-    select: { id: true, name: true },
-  });
+type Queryable = Pick<Prisma.TransactionClient, '$queryRaw'>;
+
+/** One statement (ON CONFLICT): concurrent first mintings for a name make one user. */
+export async function ensureUser(
+  name: string,
+  client: Queryable = db(),
+): Promise<{ id: string; name: string }> {
+  const rows = await client.$queryRaw<Array<{ id: string; name: string }>>`
+    INSERT INTO users (name) VALUES (${name})
+    ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+    RETURNING id::text AS id, name`;
+  return rows[0]!;
+}
+
+export function findUserByName(name: string) {
+  return db().user.findUnique({ where: { name }, select: { id: true, name: true } });
 }

@@ -1,48 +1,86 @@
-// Who may see what: one rule per type that has an owner, as a Prisma `where`. Every way to
-// reach such a type goes through its rule: its root field, node(id), lists, nested fields,
-// subscriptions and downloads (tests/auth/visibility.test.ts walks the schema for them).
-// Agents, taxonomies (with their nodes) and coverage history are shared by every key of a
-// deployment; changing them needs the write scope.
+// Who may see what: one rule per owned type, as a Prisma `where` (and, where a row is already
+// loaded, the same rule as a check). Every way to reach such a type goes through its rule: its
+// root field, node(id), lists, nested fields, subscriptions and downloads
+// (tests/auth/visibility.test.ts walks the schema for them). A row belongs to one team; a
+// caller sees what belongs to any team its user belongs to; the operator sees every team.
 import type { Prisma } from '../../generated/prisma/client.js';
-import { NO_ROW_ID } from '../../platform/ids.js';
 import type { Caller } from './caller.js';
+import { administeredTeamIds, canRead, readableTeamIds } from './permissions.js';
 
-type Who = Pick<Caller, 'userId' | 'scopes'>;
+type Who = Pick<Caller, 'isOperator' | 'roles'>;
 
-/** Tasks: their owner's; an admin sees every task. */
-export const taskVisibleTo = (caller: Who): Prisma.TaskWhereInput =>
-  caller.scopes.has('ADMIN') ? {} : { ownerId: caller.userId };
+/** The rule every team-owned row shares. */
+function inCallerTeams(caller: Who): { teamId?: { in: string[] } } {
+  const teams = readableTeamIds(caller);
+  return teams ? { teamId: { in: teams } } : {};
+}
+
+/** The same rule for a row already loaded. */
+export const isTeamRowVisibleTo = (row: { teamId: string }, caller: Who) =>
+  canRead(caller, row.teamId);
+
+/** Agents: their team's. */
+export const agentVisibleTo = (caller: Who): Prisma.AgentWhereInput => inCallerTeams(caller);
+
+/** Coverage history: as its agent. */
+export const coverageHistoryVisibleTo = (caller: Who): Prisma.CoverageHistoryWhereInput =>
+  caller.isOperator ? {} : { agent: agentVisibleTo(caller) };
+
+/** Taxonomies: their team's. */
+export const taxonomyVisibleTo = (caller: Who): Prisma.TaxonomyWhereInput => inCallerTeams(caller);
+
+/**
+ * Taxonomy nodes: as their taxonomy. A node reached through a visible agent (its scope, its
+ * coverage) is part of that agent and shown with it, whatever the taxonomy's team.
+ */
+export const taxonomyNodeVisibleTo = (caller: Who): Prisma.TaxonomyNodeWhereInput =>
+  caller.isOperator ? {} : { taxonomy: taxonomyVisibleTo(caller) };
+
+/** Documents (and their chunks): as their taxonomy. */
+export const documentVisibleTo = (caller: Who): Prisma.DocumentWhereInput =>
+  caller.isOperator ? {} : { taxonomy: taxonomyVisibleTo(caller) };
+
+/** Tasks: their team's. */
+export const taskVisibleTo = (caller: Who): Prisma.TaskWhereInput => inCallerTeams(caller);
 
 /** A task's webhook deliveries: as its task. */
-export const webhookDeliveryVisibleTo = (caller: Who): Prisma.WebhookDeliveryWhereInput => ({
-  task: taskVisibleTo(caller),
-});
+export const webhookDeliveryVisibleTo = (caller: Who): Prisma.WebhookDeliveryWhereInput =>
+  caller.isOperator ? {} : { task: taskVisibleTo(caller) };
 
-/** Topics: their owner's only (a report is private to whoever planned it, admins included). */
-export const topicVisibleTo = (caller: Pick<Caller, 'userId'>) =>
-  ({ ownerId: caller.userId }) satisfies Prisma.TopicWhereInput;
-
-/** The same rule for a topic already loaded. */
-export const isTopicVisibleTo = (
-  topic: { ownerId: string | null },
-  caller: Pick<Caller, 'userId'>,
-) => topic.ownerId === caller.userId;
+/** Topics: their team's. */
+export const topicVisibleTo = (caller: Who): Prisma.TopicWhereInput => inCallerTeams(caller);
 
 /** Artifacts: as their topic. */
-export const artifactVisibleTo = (caller: Pick<Caller, 'userId'>): Prisma.ArtifactWhereInput => ({
-  topic: topicVisibleTo(caller),
-});
+export const artifactVisibleTo = (caller: Who): Prisma.ArtifactWhereInput =>
+  caller.isOperator ? {} : { topic: topicVisibleTo(caller) };
 
-/** Templates: public ones and the caller's own. */
-export const templateVisibleTo = (caller: Pick<Caller, 'userId'>) =>
-  ({ OR: [{ isPublic: true }, { ownerId: caller.userId }] }) satisfies Prisma.TemplateWhereInput;
+/** Templates: public ones, and the private ones of the caller's teams. */
+export const templateVisibleTo = (caller: Who): Prisma.TemplateWhereInput =>
+  caller.isOperator ? {} : { OR: [{ isPublic: true }, inCallerTeams(caller)] };
 
 /** The same rule for a template already loaded. */
-export const isTemplateVisibleTo = (
-  template: { isPublic: boolean; ownerId: string | null },
-  caller: Pick<Caller, 'userId'>,
-) => template.isPublic || template.ownerId === caller.userId;
+export const isTemplateVisibleTo = (template: { isPublic: boolean; teamId: string }, caller: Who) =>
+  template.isPublic || canRead(caller, template.teamId);
 
-/** API keys: admins only (a key never sees its own or others' records otherwise). */
-export const apiKeyVisibleTo = (caller: Who): Prisma.ApiKeyWhereInput =>
-  caller.scopes.has('ADMIN') ? {} : { id: NO_ROW_ID };
+/** API keys: the caller's own, and every key of the teams the caller administers. */
+export function apiKeyVisibleTo(
+  caller: Pick<Caller, 'isOperator' | 'roles' | 'keyScopes' | 'userId'>,
+): Prisma.ApiKeyWhereInput {
+  const administered = administeredTeamIds(caller);
+  if (!administered) return {};
+  return { OR: [{ userId: caller.userId }, { teamId: { in: administered } }] };
+}
+
+/** Teams: those the caller belongs to. */
+export const teamVisibleTo = (caller: Who): Prisma.TeamWhereInput => {
+  const teams = readableTeamIds(caller);
+  return teams ? { id: { in: teams } } : {};
+};
+
+/** Invitations: to the teams the caller administers. */
+export function teamInvitationVisibleTo(
+  caller: Pick<Caller, 'isOperator' | 'roles' | 'keyScopes'>,
+): Prisma.TeamInvitationWhereInput {
+  const administered = administeredTeamIds(caller);
+  return administered ? { teamId: { in: administered } } : {};
+}

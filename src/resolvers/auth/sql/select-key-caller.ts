@@ -1,0 +1,32 @@
+// A presented key on a cache miss: the key, its user, and every team the user belongs to with
+// the role there, in one statement (one snapshot: a membership removed after it is read is
+// caught by the signal that removal publishes, see authenticator.ts).
+import type { PrismaClient } from '../../../generated/prisma/client.js';
+import type { Scope, TeamRole } from '../../../generated/prisma/enums.js';
+import { PREPARED } from '../../../platform/db.js';
+
+type Queryable = Pick<PrismaClient, '$queryRaw'>;
+
+export interface KeyCallerRow {
+  id: string;
+  teamId: string;
+  scopes: Scope[];
+  revokedAt: Date | null;
+  userId: string;
+  userName: string;
+  memberships: Array<{ teamId: string; role: TeamRole }>;
+}
+
+export async function selectKeyCaller(
+  client: Queryable,
+  keyHash: string,
+): Promise<KeyCallerRow | undefined> {
+  const rows = await client.$queryRaw<KeyCallerRow[]>`${PREPARED}
+    SELECT k.id::text AS id, k."teamId"::text AS "teamId", k.scopes::text[] AS scopes,
+           k."revokedAt", u.id::text AS "userId", u.name AS "userName",
+           coalesce((SELECT json_agg(json_build_object('teamId', m."teamId", 'role', m.role))
+                     FROM team_members m WHERE m."userId" = u.id), '[]'::json) AS memberships
+    FROM api_keys k JOIN users u ON u.id = k."userId"
+    WHERE k."keyHash" = ${keyHash}`;
+  return rows[0];
+}

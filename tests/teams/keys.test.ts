@@ -1,0 +1,121 @@
+// Keys belong to one team and one member: what a key may do is the lesser of its scopes and
+// the member's role there; who mints which key for whom; who lists and revokes which keys.
+import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { errorCodes } from '../utils/graphql.js';
+import { useHarness } from '../utils/harness.js';
+import { createTeam, join, mint, MINT } from '../utils/teams.js';
+
+const h = useHarness();
+
+const scopesOf = async (key: string) =>
+  new Set((await h.gql('{ viewer { scopes } }', {}, key)).data.viewer.scopes);
+const mintAs = (by: string | undefined, user: string, scopes: string[], teamId?: string) =>
+  h.gql(MINT, { input: { user, name: 'k', scopes, teamId } }, by);
+
+describe('effective scopes', () => {
+  it('are the lesser of the key’s scopes and the member’s role, and follow a role change at once', async () => {
+    const owner = await mint(h, 'eff-owner', ['ADMIN']);
+    const teamId = await createTeam(h, owner.key, 'eff-team');
+    const home = await mint(h, 'eff-member', ['ADMIN']);
+    await join(h, owner.key, teamId, home.key, 'ADMIN');
+    const key = (await mint(h, 'eff-member', ['ADMIN'], teamId, home.key)).key;
+    expect(await scopesOf(key)).toEqual(new Set(['READ', 'WRITE', 'ADMIN']));
+    const role = `mutation($t: ID!, $r: TeamRole!) { changeTeamMemberRole(teamId: $t, user: "eff-member", role: $r) { role } }`;
+    await h.gql(role, { t: teamId, r: 'VIEWER' }, owner.key);
+    expect(await scopesOf(key)).toEqual(new Set(['READ']));
+    const write = await h.gql(
+      'mutation { createTemplate(input: { name: "x", category: DOCS, content: "y" }) { id } }',
+      {},
+      key,
+    );
+    expect(errorCodes(write)).toEqual(['FORBIDDEN']);
+    await h.gql(role, { t: teamId, r: 'MEMBER' }, owner.key);
+    expect(await scopesOf(key)).toEqual(new Set(['READ', 'WRITE']));
+  });
+});
+
+describe('createApiKey', () => {
+  it('lets a member mint for themselves up to their role there and their key’s scopes', async () => {
+    const owner = await mint(h, 'self-owner', ['ADMIN']);
+    const teamId = await createTeam(h, owner.key, 'self-team');
+    const home = await mint(h, 'self-viewer', ['WRITE']);
+    await join(h, owner.key, teamId, home.key, 'VIEWER');
+    const read = await mintAs(home.key, 'self-viewer', ['READ'], teamId);
+    expect(read.errors).toBeUndefined();
+    expect(errorCodes(await mintAs(home.key, 'self-viewer', ['WRITE'], teamId))).toEqual([
+      'FORBIDDEN',
+    ]);
+    // Never above the calling key's own scopes: a READ key mints no WRITE key, even at home.
+    const reader = read.data.createApiKey.key;
+    const reading = await mint(h, 'self-reader', ['READ']);
+    expect(errorCodes(await mintAs(reading.key, 'self-reader', ['WRITE']))).toEqual(['FORBIDDEN']);
+    expect((await mintAs(reading.key, 'self-reader', ['READ'])).errors).toBeUndefined();
+    expect(errorCodes(await mintAs(reader, 'self-viewer', ['READ'], teamId))).toEqual([]);
+  });
+
+  it('lets administrators mint for other members up to their role, and no one for a non-member', async () => {
+    const owner = await mint(h, 'adm-owner', ['ADMIN']);
+    const teamId = await createTeam(h, owner.key, 'adm-team');
+    const member = await mint(h, 'adm-member', ['READ']);
+    await join(h, owner.key, teamId, member.key, 'MEMBER');
+    const minted = await mintAs(owner.key, 'adm-member', ['WRITE'], teamId);
+    expect(minted.errors).toBeUndefined();
+    expect(minted.data.createApiKey).toMatchObject({ user: 'adm-member', scopes: ['WRITE'] });
+    expect(errorCodes(await mintAs(owner.key, 'adm-member', ['ADMIN'], teamId))).toEqual([
+      'FORBIDDEN',
+    ]);
+    // A member who does not administer mints for no one else.
+    const memberKey = minted.data.createApiKey.key;
+    expect(errorCodes(await mintAs(memberKey, 'adm-owner', ['READ'], teamId))).toEqual([
+      'FORBIDDEN',
+    ]);
+    const notMember = await mintAs(owner.key, 'adm-stranger', ['READ'], teamId);
+    expect(errorCodes(notMember)).toEqual(['BAD_USER_INPUT']);
+    expect(notMember.errors![0]!.extensions!.argument).toBe('input.user');
+    expect(await db().user.count({ where: { name: 'adm-stranger' } })).toBe(0);
+    // The operator mints into any team, but only for its members.
+    expect((await mintAs(undefined, 'adm-member', ['ADMIN'], teamId)).errors).toBeUndefined();
+    expect(errorCodes(await mintAs(undefined, 'adm-newcomer', ['READ'], teamId))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    expect(await db().user.count({ where: { name: 'adm-newcomer' } })).toBe(0);
+    // Without a team, into another user's personal team: the operator's alone.
+    expect(errorCodes(await mintAs(owner.key, 'adm-member', ['READ']))).toEqual(['FORBIDDEN']);
+    // A team the caller is not in does not exist for it.
+    const outsider = await mint(h, 'adm-outsider', ['ADMIN']);
+    expect(errorCodes(await mintAs(outsider.key, 'adm-outsider', ['READ'], teamId))).toEqual([
+      'NOT_FOUND',
+    ]);
+  });
+});
+
+describe('apiKeys and revokeApiKey', () => {
+  it('show a key its own user’s keys, and administrators every key of their team', async () => {
+    const owner = await mint(h, 'list-owner', ['ADMIN']);
+    const teamId = await createTeam(h, owner.key, 'list-team');
+    const member = await mint(h, 'list-member', ['WRITE']);
+    await join(h, owner.key, teamId, member.key, 'MEMBER');
+    const inTeam = (await mint(h, 'list-member', ['WRITE'], teamId, member.key)).key;
+    const LIST = `query($t: ID) { apiKeys(teamId: $t) { id user team { slug } } }`;
+    const forOwner = (await h.gql(LIST, { t: teamId }, owner.key)).data.apiKeys;
+    expect(forOwner.map((k: { user: string }) => k.user)).toEqual(['list-member']);
+    expect(forOwner[0].team).toEqual({ slug: 'list-team' });
+    const forMember = (await h.gql(LIST, {}, inTeam)).data.apiKeys;
+    expect(new Set(forMember.map((k: { user: string }) => k.user))).toEqual(
+      new Set(['list-member']),
+    );
+    expect(forMember).toHaveLength(2);
+    // The team's owner revokes the member's key of the team; the member no one else's.
+    const ownersKeys = (await h.gql(LIST, {}, owner.key)).data.apiKeys.filter(
+      (k: { user: string }) => k.user === 'list-owner',
+    );
+    const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }';
+    expect(errorCodes(await h.gql(REVOKE, { id: ownersKeys[0].id }, inTeam))).toEqual([
+      'NOT_FOUND',
+    ]);
+    const revoked = await h.gql(REVOKE, { id: forOwner[0].id }, owner.key);
+    expect(revoked.data.revokeApiKey.revokedAt).not.toBeNull();
+    expect((await h.gql('{ viewer { user } }', {}, inTeam)).status).toBe(401);
+  });
+});
