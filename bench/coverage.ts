@@ -4,7 +4,7 @@
 import { db } from '../src/platform/db.js';
 import { computeAndRecordCoverage } from '../src/resolvers/coverage/coverage.js';
 import { selectAgentCoverage } from '../src/resolvers/coverage/sql/agent-coverage.js';
-import type { BenchContext } from './index.js';
+import type { BenchContext } from './bench-context.js';
 import { captureSql, explainAnalyze } from './explain.js';
 import {
   checkTarget,

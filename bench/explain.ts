@@ -1,10 +1,8 @@
 // EXPLAIN (ANALYZE, BUFFERS) of the statements the code under test really sends: the
 // SQL builders in src/resolvers/sql take a client, so a client that only records the
 // tagged template gives us the exact statement and parameters, run again under EXPLAIN.
-import { db, type PrismaClient } from '../src/platform/db.js';
+import { db, type Queryable } from '../src/platform/db.js';
 import { Prisma } from '../src/generated/prisma/client.js';
-
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
 /** The statement `build` would run through `$queryRaw`, without running it. */
 export function captureSql(build: (client: Queryable) => unknown): Prisma.Sql {

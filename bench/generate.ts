@@ -8,19 +8,18 @@
 // loaded tables are dropped before the load and recreated from their own definitions
 // afterwards, and the search index is built once from the loaded chunks (the standard
 // bulk-load order: same schema at the end, far faster than row by row).
-import pg from 'pg';
-import { ms } from './stats.js';
+import type pg from 'pg';
 import {
-  AGENT_AREAS,
-  AGENT_TEAMS,
-  CONTENT_WORDS,
-  RARE_WORDS,
-  ROOT_LABELS,
-  STOP_WORDS,
-  SYLLABLES,
-  TOPIC_WORDS,
-  WORDS,
-} from './vocabulary.js';
+  connect,
+  dropSecondaryIndexes,
+  onConnections,
+  recreateIndexes,
+  step,
+  vacuumLoadedTables,
+} from './bulk-load.js';
+import { ms } from './stats.js';
+import { AGENT_AREAS, AGENT_TEAMS, ROOT_LABELS, TOPIC_WORDS } from './names.js';
+import { CONTENT_WORDS, RARE_WORDS, STOP_WORDS, SYLLABLES, WORDS } from './vocabulary.js';
 
 export const TAXONOMY_VERSION = 'bench-corpus-v1';
 export const ROOT_AGENT_NAME = 'Bench root agent (all 10 roots)';
@@ -32,16 +31,6 @@ export const DOCUMENTS = 250_000;
 export const AGENTS = 1_000_000;
 const SENTENCES = 5_000;
 const DOCUMENT_BATCH = 25_000;
-const LOADED_TABLES = [
-  'taxonomy_nodes',
-  'documents',
-  'document_nodes',
-  'chunks',
-  'agents',
-  'agent_nodes',
-  'search_postings',
-  'search_phrase_pairs',
-];
 /** Tables whose primary keys are dropped and added back around the index build, like the indexes (the build's upserts need the others'). */
 const SEARCH_KEY_TABLES = ['search_postings', 'search_phrase_pairs'];
 const VOCABULARY_SIZE = 50_000;
@@ -56,40 +45,6 @@ const leafKey = (idx: string) =>
 const primaryLeaf = (d: string) =>
   `(((${d})::bigint * 7919 % 8000) + ((${d})::bigint * 7919 % 8000) / 4)::int`;
 
-async function connect(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  await client.query(
-    `SET synchronous_commit = off; SET maintenance_work_mem = '1GB'; SET work_mem = '256MB'`,
-  );
-  return client;
-}
-
-async function step<T>(label: string, run: () => Promise<T>): Promise<T> {
-  const started = performance.now();
-  const result = await run();
-  console.log(`  ${label.padEnd(58)} ${ms(performance.now() - started)}`);
-  return result;
-}
-
-/** Runs the tasks on `clients` connections at once (2 cores: two backends). */
-async function onConnections(
-  clients: pg.Client[],
-  tasks: Array<(client: pg.Client) => Promise<void>>,
-): Promise<void> {
-  const queue = [...tasks];
-  await Promise.all(
-    clients.map(async (client) => {
-      for (let task = queue.shift(); task; task = queue.shift()) await task(client);
-    }),
-  );
-}
-
-interface DroppedIndex {
-  name: string;
-  def: string;
-}
-
 /** The two connections of the load and the taxonomy every loaded row belongs to. */
 interface Load {
   /** Runs the single-statement steps. */
@@ -99,25 +54,12 @@ interface Load {
   taxonomyId: string;
 }
 
-async function dropSecondaryIndexes(client: pg.Client): Promise<DroppedIndex[]> {
-  return step('drop secondary indexes of the loaded tables', async () => {
-    const found = await client.query<DroppedIndex>(
-      `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
-       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-       WHERE t.relname = ANY($1) AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
-       ORDER BY pg_relation_size(x.indrelid) DESC`,
-      [LOADED_TABLES],
-    );
-    for (const index of found.rows) await client.query(`DROP INDEX "${index.name}"`);
-    return found.rows;
-  });
-}
-
 /** Inserts the taxonomy row; returns its id. */
 async function insertTaxonomy(client: pg.Client): Promise<string> {
   return step('taxonomy', async () => {
     const inserted = await client.query<{ id: string }>(
-      `INSERT INTO taxonomies (version, name) VALUES ($1, 'Benchmark taxonomy') RETURNING id`,
+      `INSERT INTO taxonomies ("teamId", version, name)
+       SELECT id, $1, 'Benchmark taxonomy' FROM teams WHERE slug = 'default' RETURNING id`,
       [TAXONOMY_VERSION],
     );
     return inserted.rows[0]!.id;
@@ -267,8 +209,8 @@ async function buildSearchIndex(client: pg.Client): Promise<void> {
 async function insertAgents(load: Load): Promise<void> {
   await step(`agents (${AGENTS}, createdAt over ~1 year)`, () =>
     load.main.query(
-      `INSERT INTO agents (id, name, "taxonomyId", "taxonomyVersion", "retrievalConfig", "featuresConfig", "createdAt", "updatedAt")
-     SELECT md5('bench-agent:' || i)::uuid,
+      `INSERT INTO agents (id, "teamId", name, "taxonomyId", "taxonomyVersion", "retrievalConfig", "featuresConfig", "createdAt", "updatedAt")
+     SELECT md5('bench-agent:' || i)::uuid, (SELECT "teamId" FROM taxonomies WHERE id = $1::uuid),
        'Agent ' || i || ' ' || ($3::text[])[1 + floor(random() * cardinality($3::text[]))::int]
          || ' ' || ($4::text[])[1 + floor(random() * cardinality($4::text[]))::int],
        $1::uuid, $2, '{}', '{}', now() - i * interval '31 seconds', now() - i * interval '31 seconds'
@@ -286,38 +228,16 @@ async function insertAgents(load: Load): Promise<void> {
   await step('root agent (10 roots) and leaf agent', () =>
     load.main.query(
       `WITH root_agent AS (
-       INSERT INTO agents (name, "scopeDescription", "taxonomyId", "taxonomyVersion") VALUES ($2, 'every root', $1::uuid, $4) RETURNING id
+       INSERT INTO agents ("teamId", name, "scopeDescription", "taxonomyId", "taxonomyVersion")
+       SELECT "teamId", $2, 'every root', $1::uuid, $4 FROM taxonomies WHERE id = $1::uuid RETURNING id
      ), leaf_agent AS (
-       INSERT INTO agents (name, "scopeDescription", "taxonomyId", "taxonomyVersion") VALUES ($3, 'one leaf', $1::uuid, $4) RETURNING id
+       INSERT INTO agents ("teamId", name, "scopeDescription", "taxonomyId", "taxonomyVersion")
+       SELECT "teamId", $3, 'one leaf', $1::uuid, $4 FROM taxonomies WHERE id = $1::uuid RETURNING id
      )
      INSERT INTO agent_nodes ("agentId", "nodeId", position)
      SELECT root_agent.id, n.id, n.position FROM root_agent, taxonomy_nodes n WHERE n."taxonomyId" = $1::uuid AND n.depth = 0
      UNION ALL SELECT leaf_agent.id, ${nodeId('$5::text')}, 0 FROM leaf_agent`,
       [load.taxonomyId, ROOT_AGENT_NAME, LEAF_AGENT_NAME, TAXONOMY_VERSION, LEAF_AGENT_NODE_KEY],
-    ),
-  );
-}
-
-async function recreateIndexes(clients: pg.Client[], indexes: DroppedIndex[]): Promise<void> {
-  await step(`recreate ${indexes.length} indexes (2 connections)`, () =>
-    onConnections(
-      clients,
-      indexes.map((index) => async (client) => {
-        const started = performance.now();
-        await client.query(index.def);
-        console.log(`    ${index.name.padEnd(40)} ${ms(performance.now() - started)}`);
-      }),
-    ),
-  );
-}
-
-async function vacuumLoadedTables(clients: pg.Client[]): Promise<void> {
-  await step('VACUUM (ANALYZE) the loaded tables', () =>
-    onConnections(
-      clients,
-      LOADED_TABLES.map((table) => async (client) => {
-        await client.query(`VACUUM (ANALYZE) ${table}`);
-      }),
     ),
   );
 }

@@ -1,20 +1,14 @@
 // `npm run bench -- [coverage|search|stream|generate] [--regenerate] [--explain]`
 // (no benchmark named: all three). Prints figures, a same-run baseline and the ratio,
 // and whether each target is met; never asserts on time.
-import os from 'node:os';
 import { loadConfig } from '../src/platform/config.js';
-import { connectDatabase, db, disconnectDatabase } from '../src/platform/db.js';
+import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
 import { setHeapGrowingPercent } from '../src/platform/heap-growth.js';
-import { ensureCorpus, type Corpus } from './corpus.js';
+import type { BenchContext } from './bench-context.js';
+import { ensureCorpus } from './corpus.js';
 import { openBenchServer } from './database.js';
+import { loadAverage, machine } from './machine.js';
 import { heading, line, type TargetCheck } from './stats.js';
-
-export interface BenchContext {
-  corpus: Corpus;
-  url: string;
-  /** Print EXPLAIN (ANALYZE, BUFFERS) even when the target is met. */
-  alwaysExplain: boolean;
-}
 
 type Benchmark = (context: BenchContext) => Promise<TargetCheck[]>;
 
@@ -24,16 +18,6 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
   stream: async () => (await import('./stream.js')).benchStream,
 };
 
-/** Other processes share the machine: the load is printed with the figures. */
-function loadAverage(): string {
-  return (
-    os
-      .loadavg()
-      .map((load) => load.toFixed(2))
-      .join(' / ') + ` (1/5/15 min, ${os.cpus().length} cpus)`
-  );
-}
-
 /** Benchmarks that build their own small database instead of the large corpus. */
 const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   queue: async () => (await import('./tasks/queue.js')).benchQueue,
@@ -42,37 +26,12 @@ const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   'h2-floor': async () => (await import('./tasks/h2-floor.js')).benchH2Floor,
   'redis-outage': async () => (await import('./tasks/redis-outage.js')).benchRedisOutage,
   startup: async () => (await import('./startup.js')).benchStartup,
+  demo: async () => (await import('./demo-load.js')).benchDemoLoad,
   plan: async () => async () => void (await (await import('./topics/plan.js')).benchTopicsPlan()),
   status: async () => async () =>
     void (await (await import('./topics/status.js')).benchTopicsStatus()),
+  teams: async () => (await import('./teams/run.js')).benchTeams,
 };
-
-async function machine(): Promise<void> {
-  heading('machine');
-  line('cpus', `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}`);
-  line(
-    'memory',
-    `${(os.totalmem() / 2 ** 30).toFixed(1)} GiB total, ${(os.freemem() / 2 ** 30).toFixed(1)} GiB free`,
-  );
-  line('load average', loadAverage());
-  line('node', process.version);
-  const settings = await db().$queryRaw<
-    Array<{
-      version: string;
-      shared_buffers: string;
-      work_mem: string;
-      jit: string;
-      jit_above_cost: string;
-    }>
-  >`
-    SELECT version(), current_setting('shared_buffers') AS shared_buffers, current_setting('work_mem') AS work_mem, current_setting('jit') AS jit, current_setting('jit_above_cost') AS jit_above_cost`;
-  const s = settings[0]!;
-  line('postgres', s.version.split(' on ')[0]!);
-  line(
-    'postgres settings',
-    `shared_buffers=${s.shared_buffers} work_mem=${s.work_mem} jit=${s.jit} jit_above_cost=${s.jit_above_cost}`,
-  );
-}
 
 async function main(): Promise<void> {
   // The API runs in this process (enqueue, fanout, ...): the same heap setting as npm start.
@@ -108,7 +67,11 @@ async function main(): Promise<void> {
     line(`load average after ${name}`, loadAverage());
   }
   if (names.length && selected.length === 0 && !names.includes('generate')) return;
+  printTargets(await runOnCorpus(selected, flags));
+}
 
+/** The corpus benchmarks, on the generated corpus (made first if missing or asked for). */
+async function runOnCorpus(selected: string[], flags: Set<string>): Promise<TargetCheck[]> {
   const server = await openBenchServer();
   const checks: TargetCheck[] = [];
   try {
@@ -126,6 +89,10 @@ async function main(): Promise<void> {
     await disconnectDatabase();
     await server.stop();
   }
+  return checks;
+}
+
+function printTargets(checks: TargetCheck[]): void {
   if (checks.length) {
     heading('targets');
     for (const check of checks)

@@ -17,8 +17,8 @@ async function subtreeAgentId(corpus: Corpus): Promise<string> {
   if (found) return found.id;
   const [created] = await db().$queryRaw<Array<{ id: string }>>`
     WITH agent AS (
-      INSERT INTO agents (name, "scopeDescription", "taxonomyId", "taxonomyVersion")
-      SELECT ${SUBTREE_AGENT_NAME}, 'one root', t.id, t.version FROM taxonomies t WHERE t.id = ${corpus.taxonomyId}::uuid
+      INSERT INTO agents ("teamId", name, "scopeDescription", "taxonomyId", "taxonomyVersion")
+      SELECT t."teamId", ${SUBTREE_AGENT_NAME}, 'one root', t.id, t.version FROM taxonomies t WHERE t.id = ${corpus.taxonomyId}::uuid
       RETURNING id
     ), scoped AS (
       INSERT INTO agent_nodes ("agentId", "nodeId", position)

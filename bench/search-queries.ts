@@ -8,7 +8,7 @@ import { parseQuery } from '../src/resolvers/search/query-syntax.js';
 import { rankChunks } from '../src/resolvers/search/ranking.js';
 import { selectScopeStatistics } from '../src/resolvers/search/sql/scope-statistics.js';
 import { gql } from './graphql.js';
-import type { BenchContext } from './index.js';
+import type { BenchContext } from './bench-context.js';
 import { queryClasses, type QueryClass } from './query-classes.js';
 import { searchAgents, type SearchAgent } from './search-agents.js';
 import { checkTarget, formatSummary, line, ratio, summarize, type TargetCheck } from './stats.js';

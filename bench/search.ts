@@ -6,7 +6,7 @@ import type { App } from '../src/http/app.js';
 import { selectOneBaseline } from './coverage.js';
 import { explainAnalyzeUnsafe } from './explain.js';
 import { captureStatements, createBenchApp, gql, graphqlBaseline } from './graphql.js';
-import type { BenchContext } from './index.js';
+import type { BenchContext } from './bench-context.js';
 import {
   checkTarget,
   formatSummary,
@@ -19,7 +19,7 @@ import {
   type TargetCheck,
 } from './stats.js';
 import { benchQueryAgent } from './search-queries.js';
-import { AGENT_AREAS, AGENT_TEAMS } from './vocabulary.js';
+import { AGENT_AREAS, AGENT_TEAMS } from './names.js';
 
 const TARGET_P99_MS = 20;
 const SEARCHES = 200;

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { connectDatabase, db, disconnectDatabase } from '../src/platform/db.js';
-import { insertTask } from '../src/workers/queue/insert-task.js';
+import { insertTask } from '../src/queue/insert-task.js';
 import { formatSummary, heading, line, summarize } from './stats.js';
 import { openTaskBenchDatabase } from './tasks/database.js';
 import { benchAgent } from './tasks/fixture.js';
@@ -60,35 +60,41 @@ const baseline = async () => {
   return performance.now() - started;
 };
 
+/** Timed starts of an API (until /ready) and of a worker (until it claims a task waiting for it). */
+async function starters(databaseUrl: string) {
+  const { agentId, ownerId } = await benchAgent();
+  const env = {
+    NODE_ENV: 'production',
+    DATABASE_URL: databaseUrl,
+    ADMIN_API_KEY: 'bench-admin-key-0123456789',
+    WEBHOOK_SECRET: 'whsec_YmVuY2ggd2ViaG9vayBzZWNyZXQ=',
+  };
+  const api = async (entry: string[], extra: Record<string, string> = {}) => {
+    const port = await freePort();
+    const ready = async () => (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200;
+    return timeStart(entry, { ...env, ...extra, ROLE: 'api', PORT: String(port) }, ready);
+  };
+  const worker = async (entry: string[], extra: Record<string, string> = {}) => {
+    const { task } = await insertTask(db(), {
+      type: 'coverage_refresh',
+      priority: 'HIGH',
+      payload: { agentId: Buffer.from(agentId, 'base64').toString().split(':')[1] },
+      maxAttempts: 1,
+      timeoutSeconds: 60,
+      ownerId,
+    });
+    const claimed = async () =>
+      (await db().task.findUniqueOrThrow({ where: { id: task.id } })).status !== 'PENDING';
+    return timeStart(entry, { ...env, ...extra, ROLE: 'worker' }, claimed);
+  };
+  return { api, worker };
+}
+
 export async function benchStartup(): Promise<void> {
   const database = await openTaskBenchDatabase();
   connectDatabase(database.url, { poolSize: 2 });
   try {
-    const { agentId, ownerId } = await benchAgent();
-    const env = {
-      NODE_ENV: 'production',
-      DATABASE_URL: database.url,
-      ADMIN_API_KEY: 'bench-admin-key-0123456789',
-      WEBHOOK_SECRET: 'whsec_YmVuY2ggd2ViaG9vayBzZWNyZXQ=',
-    };
-    const api = async (entry: string[], extra: Record<string, string> = {}) => {
-      const port = await freePort();
-      const ready = async () => (await fetch(`http://127.0.0.1:${port}/ready`)).status === 200;
-      return timeStart(entry, { ...env, ...extra, ROLE: 'api', PORT: String(port) }, ready);
-    };
-    const worker = async (entry: string[], extra: Record<string, string> = {}) => {
-      const { task } = await insertTask(db(), {
-        type: 'coverage_refresh',
-        priority: 'HIGH',
-        payload: { agentId: Buffer.from(agentId, 'base64').toString().split(':')[1] },
-        maxAttempts: 1,
-        timeoutSeconds: 60,
-        ownerId,
-      });
-      const claimed = async () =>
-        (await db().task.findUniqueOrThrow({ where: { id: task.id } })).status !== 'PENDING';
-      return timeStart(entry, { ...env, ...extra, ROLE: 'worker' }, claimed);
-    };
+    const { api, worker } = await starters(database.url);
     heading(
       `startup (spawn to /ready for the API, spawn to the first claim for a worker; ${RUNS} warm runs each)`,
     );

@@ -5,9 +5,10 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient, type Client as SseClient } from 'graphql-sse';
 import { streamAgentQuery } from '../src/resolvers/search/search.js';
+import { parseGlobalId } from '../src/schema/ids.js';
 import { selectOneBaseline } from './coverage.js';
 import { ADMIN_API_KEY, createBenchApp } from './graphql.js';
-import type { BenchContext } from './index.js';
+import type { BenchContext } from './bench-context.js';
 import { queryClasses, type QueryClass } from './query-classes.js';
 import { CLASS_BUDGET_MS } from './search-queries.js';
 import { searchAgents, type SearchAgent } from './search-agents.js';
@@ -26,6 +27,8 @@ import {
 const TARGET_MS = 50;
 const REPS = 3;
 const TOP_K = 10;
+/** The direct stream runs as the operator would: every agent is visible. */
+const OPERATOR = { isOperator: true, roles: new Map() } as const;
 const SUBSCRIPTION = `subscription($id: ID!, $q: String!, $k: Int) {
   agentQueryStream(agentId: $id, query: $q, topK: $k) {
     __typename
@@ -59,8 +62,16 @@ async function timeStream(events: AsyncIterable<string>): Promise<StreamTiming> 
   return { firstHit, completed: performance.now() - started, hits };
 }
 
+const TYPENAMES = {
+  started: 'QueryStarted',
+  hit: 'QueryHit',
+  completed: 'QueryCompleted',
+  failed: 'QueryFailed',
+};
+
 async function* direct(id: string, query: string): AsyncGenerator<string> {
-  for await (const event of streamAgentQuery(id, query, TOP_K)) yield event.__typename;
+  for await (const event of streamAgentQuery(parseGlobalId('Agent', id)!, query, TOP_K, OPERATOR))
+    yield TYPENAMES[event.kind];
 }
 
 /** The same stream through graphql-sse's client, as an end-to-end caller sees it. */

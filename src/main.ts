@@ -85,6 +85,7 @@ function createApi(config: Config, services: Services): App {
     topicSettings,
     webhooks,
     taskFinished: taskFinishedStep(registry, pubsub),
+    keySettings: { autoJoinDefaultTeam: config.autoJoinDefaultTeam },
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
     // Only on the local embedded default, and only to a browser on this machine (app.ts):
     // GraphiQL opens ready to use there.
@@ -132,7 +133,7 @@ async function listen(
 ): Promise<void> {
   const { pubsub, adminApiKey, embedded } = services;
   server.removeAllListeners('request');
-  server.on('request', app.yoga);
+  server.on('request', app.yoga.requestListener);
   app.attachWebSockets(server);
   const { port } = server.address() as AddressInfo;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;

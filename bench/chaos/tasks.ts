@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { computeAndRecordCoverage } from '../../src/resolvers/coverage/coverage.js';
-import { taskSpec } from '../../src/workers/queue/task-spec.js';
+import { taskSpec } from '../../src/queue/task-spec.js';
 import { defineTask } from '../../src/workers/task-registry.js';
 
 export const chaosStep = taskSpec({

@@ -17,10 +17,12 @@ const worker = await startServiceWorker({
   registry: service.registry,
 });
 console.log(`ready ${worker.id}`);
-process.on('SIGTERM', async () => {
+// A signal handler returns nothing: the shutdown runs on its own and exits when done.
+async function shutDown(): Promise<void> {
   await worker.stop(1_000);
   await service.close();
   await pubsub.close();
   await disconnectDatabase();
   process.exit(0);
-});
+}
+process.on('SIGTERM', () => void shutDown());

@@ -7,58 +7,14 @@
 // after the first minute), errors, subscribers whose last event is not their agent's last
 // state (a lost update), and the trend of the collected RSS over the last 5 minutes. Exits 1
 // on a missed target.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import path from 'node:path';
-import { createClient, type Client } from 'graphql-sse';
 import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
 import { openFreshBenchDatabase } from '../database.js';
 import { formatSummary, heading, line, summarize } from '../stats.js';
-import { benchAgent } from '../tasks/fixture.js';
 import { openInspector, type CollectedMemory } from './collected-memory.js';
-
-const root = path.resolve(import.meta.dirname, '../..');
-const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
-const SUBSCRIPTIONS = Number(process.env.SOAK_SUBSCRIPTIONS ?? 1_000);
-const RATE = Number(process.env.SOAK_RATE ?? 50);
-const AGENTS = 10;
-const WARM_UP_S = Math.min(60, SECONDS / 5);
-const ADMIN_KEY = 'soak-admin-key-0123456789';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function start(
-  command: string,
-  args: string[],
-  env: Record<string, string>,
-  ready: RegExp,
-): Promise<ChildProcess> {
-  const child = spawn(command, args, {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'error', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (ready.test(output)) resolve(child);
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`${args.join(' ')} exited with ${code} before it was ready`)),
-    );
-  });
-}
+import { makeAgents, post, startServices } from './services.js';
+import { AGENTS, RATE, SECONDS, SUBSCRIPTIONS, WARM_UP_S } from './settings.js';
+import { subscribeAll } from './subscribers.js';
 
 const rssMb = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
@@ -71,144 +27,6 @@ function slope(points: Array<[number, number]>): number {
   const num = points.reduce((s, [t, y]) => s + (t - mt) * (y - my), 0);
   const den = points.reduce((s, [t]) => s + (t - mt) ** 2, 0);
   return den ? num / den : 0;
-}
-
-const HEADERS = { authorization: `Bearer ${ADMIN_KEY}` };
-
-async function post<T>(
-  url: string,
-  query: string,
-  variables: Record<string, unknown>,
-): Promise<T & { errors?: unknown }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { ...HEADERS, 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as T & { errors?: unknown };
-}
-
-/** A private Redis, the API and a worker; `stop` kills them. */
-async function startServices(databaseUrl: string) {
-  const redisPort = await freePort();
-  const redis = await start(
-    'redis-server',
-    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {},
-    /Ready to accept/,
-  );
-  const env = {
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-    ADMIN_API_KEY: ADMIN_KEY,
-    PUBSUB_PREFIX: 'soak:',
-  };
-  const children: ChildProcess[] = [redis];
-  const stop = () => children.forEach((child) => child.kill('SIGKILL'));
-  try {
-    const port = await freePort();
-    const inspectPort = await freePort();
-    const api = await start(
-      process.execPath,
-      [`--inspect=127.0.0.1:${inspectPort}`, 'scripts/start.mjs'],
-      { ...env, ROLE: 'api', PORT: String(port) },
-      /GraphiQL/,
-    );
-    children.push(api);
-    children.push(
-      await start(
-        process.execPath,
-        ['scripts/start.mjs'],
-        { ...env, ROLE: 'worker', LOG_LEVEL: 'info' },
-        /worker started/,
-      ),
-    );
-    return { url: `http://127.0.0.1:${port}/graphql`, apiPid: api.pid!, inspectPort, stop };
-  } catch (error) {
-    stop();
-    throw error;
-  }
-}
-
-async function makeAgents(url: string): Promise<string[]> {
-  const first = await benchAgent();
-  const agents = [first.agentId];
-  for (let i = 1; i < AGENTS; i++) {
-    const cloned = await post<{ data: { cloneAgent: { id: string } } }>(
-      url,
-      'mutation($id: ID!) { cloneAgent(id: $id) { id } }',
-      { id: first.agentId },
-    );
-    agents.push(cloned.data.cloneAgent.id);
-  }
-  return agents;
-}
-
-interface Subscriber {
-  agent: number;
-  seq: number;
-  mode: 'single' | 'distinct';
-  ended: boolean;
-}
-
-/** Every subscription, half on single-connection streams (100 each), half on their own connections. */
-function subscribeAll(url: string, agents: string[], startedAt: number) {
-  // Headers as a function: the client writes its stream token into a headers object, which
-  // clients must not share.
-  const headers = () => ({ ...HEADERS });
-  const single = Array.from({ length: Math.ceil(SUBSCRIPTIONS / 2 / 100) }, () =>
-    createClient({ url: `${url}/stream`, headers, singleConnection: true, retryAttempts: 5 }),
-  );
-  const distinct = createClient({
-    url: `${url}/stream`,
-    headers,
-    singleConnection: false,
-    retryAttempts: 5,
-  });
-  const stats = {
-    latencies: [] as Array<[number, number]>,
-    errors: 0,
-    received: 0,
-    subscribers: [] as Subscriber[],
-  };
-  for (let i = 0; i < SUBSCRIPTIONS; i++) {
-    const mine: Subscriber = {
-      agent: i % AGENTS,
-      seq: -1,
-      mode: i % 2 === 0 ? 'single' : 'distinct',
-      ended: false,
-    };
-    stats.subscribers.push(mine);
-    const client: Client<boolean> = i % 2 === 0 ? single[Math.floor(i / 2 / 100)]! : distinct;
-    client.subscribe<{ agentUpdated: { scopeDescription: string | null } }>(
-      {
-        query: 'subscription($id: ID!) { agentUpdated(id: $id) { scopeDescription } }',
-        variables: { id: agents[mine.agent] },
-      },
-      {
-        next: (result) => {
-          if (result.errors) stats.errors++;
-          const match = /^soak (\d+) (\d+)$/.exec(result.data?.agentUpdated.scopeDescription ?? '');
-          if (!match) return;
-          stats.received++;
-          mine.seq = Number(match[1]);
-          stats.latencies.push([Date.now() - startedAt, Date.now() - Number(match[2])]);
-        },
-        error: (error: unknown) => {
-          stats.errors++;
-          mine.ended = true;
-          if (stats.errors <= 3)
-            console.error(
-              `subscription error: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
-            );
-        },
-        complete: () => {
-          mine.ended = true;
-        },
-      },
-    );
-  }
-  return { stats, dispose: () => [...single, distinct].forEach((client) => client.dispose()) };
 }
 
 type Inspector = Awaited<ReturnType<typeof openInspector>>;

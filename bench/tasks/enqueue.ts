@@ -97,6 +97,59 @@ function printSlowRequests(latencies: number[], starts: number[]) {
     line(`  slow requests started at ${window} ms`, slow.join(' '));
 }
 
+/** One load shape (paced at `intervalMs`, or closed at 0): the baseline, then refreshCoverage. */
+async function compareAt(
+  url: string,
+  bodies: { viewer: string; enqueue: string },
+  intervalMs: number,
+): Promise<void> {
+  const { viewer, enqueue } = bodies;
+  const mode = intervalMs > 0 ? 'paced' : 'closed';
+  const label =
+    mode === 'paced'
+      ? `paced: each client every ${intervalMs} ms (${((CLIENTS * 1000) / intervalMs).toFixed(0)}/s offered)`
+      : 'closed loop (saturation)';
+  const baseline = await load(url, viewer, mode, intervalMs);
+  const recorded: number[] = [];
+  const result = await load(
+    url,
+    enqueue,
+    mode,
+    intervalMs,
+    REQUESTS,
+    () => (insertDurations = recorded),
+  );
+  const inserts = summarize(recorded);
+  insertDurations = undefined;
+  line(
+    `${label}: baseline { viewer }`,
+    `${formatSummary(baseline.summary)}; ${baseline.perSecond.toFixed(0)}/s`,
+  );
+  line(
+    `${label}: refreshCoverage`,
+    `${formatSummary(result.summary)}; ${result.perSecond.toFixed(0)}/s; p99 = ${(result.summary.p99 / baseline.summary.p99).toFixed(2)}x baseline p99`,
+  );
+  // The durable insert is the floor: a commit waits for its WAL flush (fdatasync here:
+  // p50 0.3 ms, p99.9 5 ms, traced under this load). Its tail is mostly the API's own
+  // event loop: a reply waits while the process runs other requests or a collection.
+  line(
+    `${label}: of which the insert statement`,
+    `${formatSummary(inserts)} (Prisma's query event: pool wait, round trip, commit)`,
+  );
+  line(
+    `${label}: TARGET p99 < 15 ms (seed floor 500 ms)`,
+    `${ms(result.summary.p99)}: ${result.summary.p99 < 15 ? 'MET' : 'MISSED'}`,
+  );
+  if (mode === 'closed') {
+    // Little's law: with N requests always in flight, mean latency = N / throughput.
+    const needed = CLIENTS / 0.015;
+    line(
+      `${label}: Little's law`,
+      `${CLIENTS} in flight at ${result.perSecond.toFixed(0)}/s give a mean of ${ms((CLIENTS * 1000) / result.perSecond)}; a mean under 15 ms needs over ${needed.toFixed(0)}/s, and the baseline query (no table) reaches ${baseline.perSecond.toFixed(0)}/s with p99 ${ms(baseline.summary.p99)}`,
+    );
+  }
+}
+
 export async function benchEnqueue(): Promise<void> {
   const database = await openTaskBenchDatabase();
   connectDatabase(database.url, {
@@ -122,52 +175,7 @@ export async function benchEnqueue(): Promise<void> {
     });
     await load(url, viewer, 'closed', 0, 1_000); // warm-up
     await load(url, enqueue, 'closed', 0, 1_000);
-    for (const intervalMs of INTERVALS_MS) {
-      const mode = intervalMs > 0 ? 'paced' : 'closed';
-      const label =
-        mode === 'paced'
-          ? `paced: each client every ${intervalMs} ms (${((CLIENTS * 1000) / intervalMs).toFixed(0)}/s offered)`
-          : 'closed loop (saturation)';
-      const baseline = await load(url, viewer, mode, intervalMs);
-      const recorded: number[] = [];
-      const result = await load(
-        url,
-        enqueue,
-        mode,
-        intervalMs,
-        REQUESTS,
-        () => (insertDurations = recorded),
-      );
-      const inserts = summarize(recorded);
-      insertDurations = undefined;
-      line(
-        `${label}: baseline { viewer }`,
-        `${formatSummary(baseline.summary)}; ${baseline.perSecond.toFixed(0)}/s`,
-      );
-      line(
-        `${label}: refreshCoverage`,
-        `${formatSummary(result.summary)}; ${result.perSecond.toFixed(0)}/s; p99 = ${(result.summary.p99 / baseline.summary.p99).toFixed(2)}x baseline p99`,
-      );
-      // The durable insert is the floor: a commit waits for its WAL flush (fdatasync here:
-      // p50 0.3 ms, p99.9 5 ms, traced under this load). Its tail is mostly the API's own
-      // event loop: a reply waits while the process runs other requests or a collection.
-      line(
-        `${label}: of which the insert statement`,
-        `${formatSummary(inserts)} (Prisma's query event: pool wait, round trip, commit)`,
-      );
-      line(
-        `${label}: TARGET p99 < 15 ms (seed floor 500 ms)`,
-        `${ms(result.summary.p99)}: ${result.summary.p99 < 15 ? 'MET' : 'MISSED'}`,
-      );
-      if (mode === 'closed') {
-        // Little's law: with N requests always in flight, mean latency = N / throughput.
-        const needed = CLIENTS / 0.015;
-        line(
-          `${label}: Little's law`,
-          `${CLIENTS} in flight at ${result.perSecond.toFixed(0)}/s give a mean of ${ms((CLIENTS * 1000) / result.perSecond)}; a mean under 15 ms needs over ${needed.toFixed(0)}/s, and the baseline query (no table) reaches ${baseline.perSecond.toFixed(0)}/s with p99 ${ms(baseline.summary.p99)}`,
-        );
-      }
-    }
+    for (const intervalMs of INTERVALS_MS) await compareAt(url, { viewer, enqueue }, intervalMs);
     // The seed's floor for a burst: 100 enqueues sent at once (after the warm-up) all answered within 10 s.
     const burst = await load(url, enqueue, 'closed', 0, BURST, undefined, BURST);
     line(

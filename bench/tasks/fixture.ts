@@ -1,8 +1,10 @@
 // A minimal taxonomy and agent for the task benchmarks, created through the services.
 import { db } from '../../src/platform/db.js';
 import { createAgent } from '../../src/resolvers/agents/agents.js';
-import { toGlobalId } from '../../src/platform/ids.js';
+import { toGlobalId } from '../../src/schema/ids.js';
 import { createTaxonomy } from '../../src/resolvers/taxonomy/taxonomy.js';
+import { operatorCaller } from '../../src/resolvers/auth/caller.js';
+import { defaultTeamId } from '../../src/resolvers/teams/default-team.js';
 
 export async function benchAgent(): Promise<{ agentId: string; ownerId: string }> {
   const owner = await db().user.upsert({
@@ -10,19 +12,20 @@ export async function benchAgent(): Promise<{ agentId: string; ownerId: string }
     create: { name: 'admin' },
     update: {},
   });
-  const taxonomy = await createTaxonomy({
-    version: 'bench-1',
-    name: 'Bench',
-    nodes: [{ key: 'root', label: 'Root' }],
-  });
+  // The operator's, as the API's ADMIN_API_KEY makes them: in the `default` team.
+  const operator = operatorCaller(owner, await defaultTeamId());
+  const taxonomy = await createTaxonomy(
+    { version: 'bench-1', name: 'Bench', nodes: [{ key: 'root', label: 'Root' }] },
+    operator,
+  );
   const node = await db().taxonomyNode.findFirstOrThrow({ where: { taxonomyId: taxonomy.id } });
   const agent = await createAgent(
     {
       name: 'Bench agent',
       taxonomyVersion: 'bench-1',
-      taxonomyNodeIds: [toGlobalId('TaxonomyNode', node.id)],
+      taxonomyNodeIds: [node.id],
     },
-    owner.id,
+    operator,
   );
   return { agentId: toGlobalId('Agent', agent.id), ownerId: owner.id };
 }

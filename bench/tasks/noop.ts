@@ -2,7 +2,7 @@
 // progress N times, for the fan-out benchmark).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { taskSpec } from '../../src/workers/queue/task-spec.js';
+import { taskSpec } from '../../src/queue/task-spec.js';
 import { defineTask, type TaskDefinition } from '../../src/workers/task-registry.js';
 
 export const noop = taskSpec({

@@ -5,10 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
 import { createPubSub, type PubSub } from '../../src/platform/pubsub.js';
-import { claimNextTask } from '../../src/workers/queue/claim.js';
-import { finishTask } from '../../src/workers/queue/finish.js';
-import { enqueue } from '../../src/workers/queue/enqueue.js';
-import { wakeWorkers } from '../../src/workers/queue/signals.js';
+import { claimNextTask } from '../../src/queue/claim.js';
+import { finishTask } from '../../src/queue/finish.js';
+import { enqueue } from '../../src/queue/enqueue.js';
+import { wakeWorkers } from '../../src/queue/signals.js';
 import { heading, line, ms } from '../stats.js';
 import { openTaskBenchDatabase } from './database.js';
 import { noop } from './noop.js';
@@ -24,8 +24,9 @@ const CONCURRENCY_LEVELS = (process.env.BENCH_QUEUE_CONCURRENCY ?? '4,8,32').spl
 
 async function prefill(count: number): Promise<void> {
   await db().$executeRaw`
-    INSERT INTO tasks (type, payload, "maxAttempts", "lastSequence", "currentStep")
-    SELECT 'noop', '{}'::jsonb, 1, 1, 'queued' FROM generate_series(1, ${count})`;
+    INSERT INTO tasks (type, payload, "maxAttempts", "lastSequence", "currentStep", "teamId")
+    SELECT 'noop', '{}'::jsonb, 1, 1, 'queued', (SELECT id FROM teams WHERE slug = 'default')
+    FROM generate_series(1, ${count})`;
   // What autovacuum does within a minute of such a burst (the migration tunes it for tasks).
   await db().$executeRaw`ANALYZE tasks`;
 }
@@ -120,7 +121,7 @@ async function measureLatency(bench: QueueBench, level: Level): Promise<void> {
   const total = RATE_PER_SECOND * RATE_SECONDS;
   const started = Date.now();
   for (let i = 0; i < total; i++) {
-    await enqueue(noop, { payload: {}, ownerId: owner.id }, { pubsub: bench.pubsub });
+    await enqueue(noop, { payload: {}, ownerId: owner.id, teamId: null }, { pubsub: bench.pubsub });
     const due = started + ((i + 1) * 1000) / RATE_PER_SECOND;
     if (due > Date.now()) await sleep(due - Date.now());
   }

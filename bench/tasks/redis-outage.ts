@@ -44,6 +44,34 @@ async function startRedis(port: number): Promise<ChildProcess> {
   return child;
 }
 
+/** The two requests timed: one publishes a signal, the other enqueues (publish and wake-up). */
+function timedOperations(baseUrl: string, agentId: string) {
+  const post = (query: string, variables: Record<string, unknown>) => async () => {
+    const response = await fetch(`${baseUrl}/graphql`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${ADMIN_KEY}`,
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as { errors?: unknown };
+    if (body.errors) throw new Error(JSON.stringify(body.errors));
+  };
+  return {
+    updateAgent: (i: number) =>
+      post(
+        'mutation($id: ID!, $d: String) { updateAgent(id: $id, input: { scopeDescription: $d }) { id } }',
+        { id: agentId, d: `run ${i}` },
+      )(),
+    'refreshCoverage (enqueue)': () =>
+      post('mutation($id: ID!) { refreshCoverage(input: { agentId: $id }) { task { id } } }', {
+        id: agentId,
+      })(),
+  };
+}
+
 export async function benchRedisOutage(): Promise<void> {
   const database = await openTaskBenchDatabase();
   connectDatabase(database.url, { poolSize: 10 });
@@ -54,30 +82,7 @@ export async function benchRedisOutage(): Promise<void> {
   const server = await listenBenchApp(app);
   try {
     const { agentId } = await benchAgent();
-    const post = (query: string, variables: Record<string, unknown>) => async () => {
-      const response = await fetch(`${server.baseUrl}/graphql`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${ADMIN_KEY}`,
-          'content-type': 'application/json',
-          accept: 'application/graphql-response+json',
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json()) as { errors?: unknown };
-      if (body.errors) throw new Error(JSON.stringify(body.errors));
-    };
-    const operations = {
-      updateAgent: (i: number) =>
-        post(
-          'mutation($id: ID!, $d: String) { updateAgent(id: $id, input: { scopeDescription: $d }) { id } }',
-          { id: agentId, d: `run ${i}` },
-        )(),
-      'refreshCoverage (enqueue)': () =>
-        post('mutation($id: ID!) { refreshCoverage(input: { agentId: $id }) { task { id } } }', {
-          id: agentId,
-        })(),
-    };
+    const operations = timedOperations(server.baseUrl, agentId);
     heading(
       `redis outage (${REQUESTS} sequential requests each over HTTP, Redis up, then SIGKILLed)`,
     );

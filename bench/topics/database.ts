@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
 import { loadDemoData } from '../../src/demo/load.js';
 import { createInProcessPubSub, type PubSub } from '../../src/platform/pubsub.js';
-import { toGlobalId } from '../../src/platform/ids.js';
+import { toGlobalId } from '../../src/schema/ids.js';
 import type { App } from '../../src/http/app.js';
 import { benchApp, type BenchService } from '../service.js';
 import { openFreshBenchDatabase } from '../database.js';

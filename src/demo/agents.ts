@@ -4,8 +4,9 @@
 import { db } from '../platform/db.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import { createAgent } from '../resolvers/agents/agents.js';
+import type { Caller } from '../resolvers/auth/caller.js';
 import { computeAndRecordCoverage, type CoverageReport } from '../resolvers/coverage/coverage.js';
-import { toGlobalId } from '../platform/ids.js';
+import { publicId } from '../platform/public-ids.js';
 
 interface DemoAgentSpec {
   name: string;
@@ -113,7 +114,7 @@ function resolveScope(spec: DemoAgentSpec, nodes: readonly DemoNodeRow[]): strin
     const node = byKey.get(key);
     if (!node) throw new Error(`demo agent ${spec.name}: unknown node key ${key}`);
     const selected = entry.endsWith('/*') ? nodes.filter((n) => n.parentId === node.id) : [node];
-    return selected.map((n) => toGlobalId('TaxonomyNode', n.id));
+    return selected.map((n) => n.id);
   });
 }
 
@@ -132,10 +133,7 @@ function olderHistory(
     totalDocuments: Math.round(report.totalDocuments * fraction),
     totalChunks: Math.round(report.totalChunks * fraction),
     nodeCoverage: Object.fromEntries(
-      report.nodes.map((n) => [
-        toGlobalId('TaxonomyNode', n.node.id),
-        round2(n.coverage * fraction),
-      ]),
+      report.nodes.map((n) => [publicId('TaxonomyNode', n.node.id), round2(n.coverage * fraction)]),
     ) as Prisma.InputJsonValue,
     taxonomyVersion,
   }));
@@ -145,7 +143,7 @@ function olderHistory(
 export async function createDemoAgents(
   taxonomyVersion: string,
   nodes: readonly DemoNodeRow[],
-  ownerId: string,
+  owner: Caller,
 ): Promise<number> {
   const now = Date.now();
   for (const [index, spec] of DEMO_AGENTS.entries()) {
@@ -158,7 +156,7 @@ export async function createDemoAgents(
         retrievalConfig: spec.retrievalConfig,
         featuresConfig: spec.featuresConfig,
       },
-      ownerId,
+      owner,
     );
     const report = await computeAndRecordCoverage(agent.id);
     await db().coverageHistory.createMany({

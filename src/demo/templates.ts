@@ -2,7 +2,6 @@
 // summary, weekly status). Their promptSystem headings are what the local planner turns
 // into a topic's sections. Created through the template service, then flagged official.
 import type { Caller } from '../resolvers/auth/caller.js';
-import { toGlobalId } from '../platform/ids.js';
 import { createTemplate, setTemplateFlags } from '../resolvers/templates/templates.js';
 
 const DEMO_TEMPLATES = [
@@ -92,10 +91,7 @@ export async function createDemoTemplates(owner: Caller): Promise<number> {
       },
       owner,
     );
-    await setTemplateFlags(toGlobalId('Template', created.id), {
-      isOfficial: true,
-      isFeatured: template.featured,
-    });
+    await setTemplateFlags(created.id, { isOfficial: true, isFeatured: template.featured }, owner);
   }
   return DEMO_TEMPLATES.length;
 }

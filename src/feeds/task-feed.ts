@@ -9,14 +9,10 @@
 // expects, it is delivered without reading it back. Anything else, a gap, a replay, a lost
 // notification, is read from the log.
 import type { PubSub, TaskEventJson } from '../platform/pubsub.js';
-import {
-  selectLatestTaskEvent,
-  selectTaskEventsAfter,
-  selectTaskLogPosition,
-  TASK_EVENT_PAGE,
-  type TaskEventRow,
-} from '../workers/queue/task-events.js';
-import { isTerminal } from '../workers/queue/task-row.js';
+import { selectLatestTaskEvent } from '../queue/latest-task-event.js';
+import { selectTaskEventsAfter, TASK_EVENT_PAGE, type TaskEventRow } from '../queue/task-events.js';
+import { selectTaskLogPosition } from '../queue/task-log-position.js';
+import { isTerminal } from '../queue/task-row.js';
 import { pushFeed, type FeedObserver, type PushFeed } from './push-feed.js';
 import { WatchHub, type WatchListener } from './watch-hub.js';
 

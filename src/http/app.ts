@@ -10,7 +10,7 @@ import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import { DEFAULT_SSE_MAX_BUFFERED_BYTES } from '../platform/config.js';
 import { databaseReachable } from '../platform/db.js';
-import { maskError } from '../platform/errors.js';
+import { maskError } from '../schema/errors.js';
 import { createMetricsRegistry } from '../platform/metrics.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { ApiKeyAuthenticator } from '../resolvers/auth/authenticator.js';
@@ -25,13 +25,15 @@ import { documentNestingLimit, inputBounds, operationLimits } from './operation-
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
 import { routes } from './routes.js';
 import type { LiveCore } from './live/core.js';
-import { createMultipartTransport, type MultipartTransport } from './multipart/handler.js';
-import { createSseTransport, type SseTransport } from './sse/handler.js';
+import { createMultipartTransport } from './multipart/handler.js';
+import { createSseTransport } from './sse/handler.js';
 import { liveTransports } from './transports-plugin.js';
-import { createWsTransport, type WsTransport } from './ws/server.js';
+import { createWsTransport } from './ws/server.js';
 import { yogaLogger } from './yoga-logging.js';
 
-export interface ServerOptions extends Omit<ServiceDeps, 'apiKeys'> {
+export interface ServerOptions extends Omit<ServiceDeps, 'apiKeys' | 'keySettings'> {
+  /** AUTO_JOIN_DEFAULT_TEAM (default on): a user's first key makes them a MEMBER of `default`. */
+  keySettings?: ServiceDeps['keySettings'];
   /** The environment's ADMIN_API_KEY: accepted with every scope. */
   adminApiKey: string | undefined;
   /** Headers GraphiQL starts with (the embedded default fills in its admin key). */
@@ -103,51 +105,65 @@ function createYogaServer(
   });
 }
 
-export function createApp(options: ServerOptions): App {
+/** The request and operation limits, in the order they apply. */
+const requestLimits = (maxBodyBytes: number) => [
+  requestBodyLimit(maxBodyBytes),
+  getParamsCheck(),
+  documentNestingLimit(),
+  operationLimits(),
+  inputBounds(),
+];
+
+function createTransports(live: LiveCore) {
+  const ws = createWsTransport(live);
+  return { sse: createSseTransport(live), multipart: createMultipartTransport(live), ws };
+}
+
+/** What every request's context carries besides its caller: made once per app. */
+function appContextOptions(options: ServerOptions): ContextOptions & { feeds: { close(): void } } {
   const apiKeys = new ApiKeyAuthenticator(options.adminApiKey);
   apiKeys.followRevocations(options.pubsub);
-  const feeds = createAppFeeds(options.pubsub);
   const { pubsub, topicSettings, webhooks, taskFinished } = options;
-  const contextOptions: ContextOptions = {
+  return {
     pubsub,
     topicSettings,
     webhooks,
     taskFinished,
     apiKeys,
-    feeds,
+    keySettings: options.keySettings ?? { autoJoinDefaultTeam: true },
+    feeds: createAppFeeds(pubsub),
   };
+}
+
+export function createApp(options: ServerOptions): App {
+  const contextOptions = appContextOptions(options);
+  const { pubsub, apiKeys, feeds } = contextOptions;
   const registry = options.metricsRegistry ?? createMetricsRegistry();
   const metrics = createApiMetrics(registry);
   const maxBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
   let draining = false;
-  // The transports run operations through yoga: made right after it.
-  let transports: { sse: SseTransport; multipart: MultipartTransport; ws: WsTransport } | undefined;
+  // The transports run operations through yoga, so they are made right after it; its plugins
+  // only reach them once requests arrive.
   const yoga = createYogaServer(contextOptions, options.graphiqlHeaders, [
     routes({
       contextOptions,
       registry,
       readiness: () => readiness(pubsub),
       draining: () => draining,
-      sse: () => transports!.sse,
+      sse: () => transports.sse,
     }),
-    liveTransports({ sse: () => transports!.sse, multipart: () => transports!.multipart }),
+    liveTransports({ sse: () => transports.sse, multipart: () => transports.multipart }),
     metrics.plugin,
-    requestBodyLimit(maxBodyBytes),
-    getParamsCheck(),
-    documentNestingLimit(),
-    operationLimits(),
-    inputBounds(),
+    ...requestLimits(maxBodyBytes),
   ]);
-  const maxBufferedBytes = options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES;
-  const live: LiveCore = {
+  const transports = createTransports({
     yoga,
     contextOptions,
-    maxBufferedBytes,
+    maxBufferedBytes: options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES,
     maxBodyBytes,
     metrics: metrics.live,
-  };
-  const ws = createWsTransport(live);
-  transports = { sse: createSseTransport(live), multipart: createMultipartTransport(live), ws };
+  });
+  const { ws } = transports;
   return {
     fetch: (request) => Promise.resolve(yoga.fetch(request)),
     yoga,

@@ -1,8 +1,9 @@
-// GET /artifacts/<artifact id>/<format>: a report file for its owner, with the API key as
-// for GraphQL (Bearer or X-API-Key). Anyone else — another user, no key — gets 404, so an
-// artifact's existence does not leak.
+// GET /artifacts/<artifact id>/<format>: a report file for the members of its topic's team,
+// with the API key as for GraphQL (Bearer or X-API-Key). Anyone else — another team, no key —
+// gets 404, so an artifact's existence does not leak.
 import { callerOf, type ContextOptions } from './context.js';
 import { findArtifactFileForCaller } from '../resolvers/topics/artifacts.js';
+import { parseGlobalId } from '../schema/ids.js';
 
 export const ARTIFACT_ROUTE = /^\/artifacts\/([^/]+)\/([^/]+)\/?$/;
 
@@ -40,16 +41,17 @@ export async function serveArtifactDownload(
   }
   const match = ARTIFACT_ROUTE.exec(url.pathname);
   if (!match) return notFound();
-  let artifactId: string;
+  let artifactId: string | undefined;
   let format: string;
   try {
-    artifactId = decodeURIComponent(match[1]!);
+    artifactId = parseGlobalId('Artifact', decodeURIComponent(match[1]!));
     format = decodeURIComponent(match[2]!);
   } catch {
     return notFound();
   }
   const caller = await callerOf(request, options);
-  const file = caller ? await findArtifactFileForCaller(artifactId, format, caller) : undefined;
+  const file =
+    caller && artifactId ? await findArtifactFileForCaller(artifactId, format, caller) : undefined;
   if (!file) return notFound();
   return new ResponseClass(request.method === 'HEAD' ? null : file.data, {
     status: 200,

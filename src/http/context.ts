@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { unauthenticated } from '../platform/errors.js';
 import { apiKeyFromHeaders, type Caller } from '../resolvers/auth/caller.js';
 import type { Context } from '../schema/builder.js';
+import { graphQLErrorOf } from '../schema/errors.js';
 
 /** Everything in a Context but the request's own part. */
 export type ContextOptions = Omit<Context, 'caller' | 'requestId'>;
@@ -19,6 +20,6 @@ export function callerOf(
 /** Every operation needs a valid key (contract: UNAUTHENTICATED otherwise). */
 export async function createContext(request: Request, options: ContextOptions): Promise<Context> {
   const caller = await callerOf(request, options);
-  if (!caller) throw unauthenticated();
+  if (!caller) throw graphQLErrorOf(unauthenticated());
   return { ...options, caller, requestId: request.headers.get('x-request-id') ?? randomUUID() };
 }

@@ -2,9 +2,9 @@
 // JSON.parse, so a malformed one surfaced as an internal error; here it is the caller's
 // (HTTP 400, BAD_USER_INPUT), before yoga's parser runs. graphql-sse's GET (sse/params.ts)
 // checks the same.
-import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../platform/errors.js';
+import { badUserInput } from '../platform/errors.js';
+import { graphQLErrorOf } from '../schema/errors.js';
 
 export const getParamsCheck = (): Plugin => ({
   onRequestParse({ request, url, setRequestParser }) {
@@ -16,8 +16,8 @@ export const getParamsCheck = (): Plugin => ({
         JSON.parse(value);
       } catch {
         setRequestParser(() => {
-          throw new GraphQLError(`${name}: not valid JSON`, {
-            extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
+          throw graphQLErrorOf(badUserInput(`${name}: not valid JSON`), {
+            extensions: { http: { status: 400 } },
           });
         });
         return;

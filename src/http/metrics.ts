@@ -7,6 +7,7 @@ import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ErrorCode } from '../platform/errors.js';
+import { errorCodeOf } from '../schema/errors.js';
 import type { LiveMetrics, Transport } from './live/core.js';
 import { registerQueueGauges } from './queue-gauges.js';
 
@@ -26,7 +27,7 @@ const KNOWN_CODES = new Set<string>([
 ]);
 
 const codeOf = (error: GraphQLError) => {
-  const code = error.extensions?.code;
+  const code = errorCodeOf(error);
   return typeof code === 'string' && KNOWN_CODES.has(code) ? code : 'OTHER';
 };
 
@@ -54,9 +55,10 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
       registers: [registry],
     }),
   };
-  const { plugin, operations } = graphqlMetrics(registry);
+  const counters = graphqlCounters(registry);
+  const { operations } = counters;
   return {
-    plugin,
+    plugin: metricsPlugin(counters),
     live: {
       opened: (transport) => open[transport].inc(),
       closed: (transport) => open[transport].dec(),
@@ -65,7 +67,7 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
   };
 }
 
-function graphqlMetrics(registry: Registry) {
+function graphqlCounters(registry: Registry) {
   const operations = new Counter({
     name: 'graphql_operations_total',
     help: 'GraphQL operations executed or subscribed, by type and outcome (error: the result carried errors).',
@@ -85,6 +87,11 @@ function graphqlMetrics(registry: Registry) {
     labelNames: ['code'] as const,
     registers: [registry],
   });
+  return { operations, duration, errors };
+}
+
+/** Counts what envelop parses, validates, executes and subscribes. */
+function metricsPlugin({ operations, duration, errors }: ReturnType<typeof graphqlCounters>) {
   const countErrors = (list: readonly GraphQLError[] | undefined) =>
     list?.forEach((error) => errors.inc({ code: codeOf(error) }));
   const plugin: Plugin = {
@@ -128,5 +135,5 @@ function graphqlMetrics(registry: Registry) {
       };
     },
   };
-  return { plugin, operations };
+  return plugin;
 }

@@ -1,11 +1,13 @@
 // Limits on what one GraphQL document may ask for (graphql-armor, validated before execution):
-// depth, aliases, directives, tokens and a static cost. Rejections are validation errors
-// (HTTP 400). Field suggestions ("Did you mean …?") stay on: every caller is authenticated,
-// and GraphiQL users rely on them.
+// depth, aliases, directives, tokens and a static cost. Rejections are validation errors:
+// HTTP 400 under application/graphql-response+json, 200 under application/json (GraphQL over
+// HTTP's rule for validation errors). Field suggestions ("Did you mean …?") stay on: every
+// caller is authenticated, and GraphiQL users rely on them.
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../platform/errors.js';
+import { badUserInput } from '../platform/errors.js';
+import { graphQLErrorOf } from '../schema/errors.js';
 import { checkInputBounds } from '../schema/input-bounds.js';
 
 // Well above every operation of the test suite and our typed client (all run under them)
@@ -24,13 +26,13 @@ export const OPERATION_LIMITS = {
 
 /**
  * Armor throws its rejection from inside validation, which yoga answers like an execution
- * error (HTTP 200). Reported to the validation context instead, it is a validation error:
- * HTTP 400 and BAD_USER_INPUT. The token limit is checked while parsing (no context): thrown
- * with its status.
+ * error (HTTP 200). Reported to the validation context instead, it is a validation error
+ * with BAD_USER_INPUT (HTTP 400 where the client accepts application/graphql-response+json).
+ * The token limit is checked while parsing (no context): thrown with its status.
  */
 function reject(context: ValidationContext | null, error: GraphQLError): void {
-  const refusal = new GraphQLError(error.message.replace(/^Syntax Error: /, ''), {
-    extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
+  const refusal = graphQLErrorOf(badUserInput(error.message.replace(/^Syntax Error: /, '')), {
+    extensions: { http: { status: 400 } },
   });
   if (!context) throw refusal;
   context.reportError(refusal);
@@ -49,8 +51,8 @@ export const operationLimits = () =>
   });
 
 /**
- * Input bounds (src/schema/input-bounds.ts) before execution: a refusal is a request error, like
- * a variable that does not coerce (HTTP 400, BAD_USER_INPUT naming the argument).
+ * Input bounds (src/schema/input-bounds.ts) before execution: a refusal is a request error
+ * (HTTP 400 under every JSON media type, BAD_USER_INPUT naming the argument).
  */
 export const inputBounds = (): Plugin => ({
   onExecute({ args }) {
@@ -103,11 +105,9 @@ export const documentNestingLimit = (): Plugin => ({
   onParse({ params }) {
     const source = typeof params.source === 'string' ? params.source : params.source.body;
     if (documentNesting(source) > MAX_DOCUMENT_NESTING) {
-      throw new GraphQLError(
-        `The document nests deeper than ${MAX_DOCUMENT_NESTING} levels of brackets`,
-        {
-          extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
-        },
+      throw graphQLErrorOf(
+        badUserInput(`The document nests deeper than ${MAX_DOCUMENT_NESTING} levels of brackets`),
+        { extensions: { http: { status: 400 } } },
       );
     }
   },

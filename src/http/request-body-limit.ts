@@ -6,6 +6,7 @@
 // request's time (bench/README.md). By hand because yoga does not export its plugin's parts.
 import type { Plugin } from 'graphql-yoga';
 import { badUserInput } from '../platform/errors.js';
+import { graphQLErrorOf } from '../schema/errors.js';
 
 /** yoga's default. */
 export const DEFAULT_MAX_REQUEST_BODY_BYTES = 25_000_000;
@@ -27,7 +28,7 @@ function checkContentLength(
 }
 
 const refusal = ({ status, message }: { status: number; message: string }) =>
-  badUserInput(message, { http: { status } });
+  graphQLErrorOf(badUserInput(message), { extensions: { http: { status } } });
 
 /** Counts a streamed body's bytes and fails the stream past `limit`. */
 function limitedRequest(

@@ -6,7 +6,7 @@
 import { getOperationAST, parse, type ExecutionResult } from 'graphql';
 import { processRegularResult, type GraphQLParams, type Plugin } from 'graphql-yoga';
 import type { NodeResponse } from './live/response-stream.js';
-import type { OperationParams } from './live/start-operation.js';
+import type { OperationParams } from './live/core.js';
 import type { MultipartTransport } from './multipart/handler.js';
 import { mayStream, negotiate, type OperationKind, type Representation } from './negotiation.js';
 import type { SseTransport } from './sse/handler.js';

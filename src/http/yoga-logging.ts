@@ -1,14 +1,18 @@
-// yoga's logger on our pino logger. Expected failures (GraphQL errors all the way down: bad
-// input, auth, not found) are the caller's, not ours: logged at debug; maskError logs the
-// unexpected ones.
+// yoga's logger on our pino logger. Expected failures (domain errors, and GraphQL errors all
+// the way down: bad input, auth, not found) are the caller's, not ours: logged at debug;
+// maskError logs the unexpected ones.
 import { GraphQLError } from 'graphql';
+import { DomainError } from '../platform/errors.js';
 import { logger } from '../platform/logger.js';
 
 const yogaLog = logger.child({ module: 'yoga' });
 
 const isClientError = (value: unknown) =>
-  value instanceof GraphQLError &&
-  (!value.originalError || value.originalError instanceof GraphQLError);
+  value instanceof DomainError ||
+  (value instanceof GraphQLError &&
+    (!value.originalError ||
+      value.originalError instanceof GraphQLError ||
+      value.originalError instanceof DomainError));
 
 type LogArgs = unknown[];
 

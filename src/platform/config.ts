@@ -63,6 +63,7 @@ const envSchema = z.object({
   LLM_MODEL: z.string().min(1).optional(),
   LLM_PLAN_BUDGET_MS: z.coerce.number().int().positive().default(2_000),
   PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  AUTO_JOIN_DEFAULT_TEAM: booleanFromEnv.default(true),
 });
 
 /** Development only: a fixed, public secret so webhooks can be tried without setup. */
@@ -93,6 +94,8 @@ export interface Config {
   /** Load the demo data on an empty database; defaults to on for the embedded database only. */
   loadDemoData: boolean;
   tasks: TaskEngineConfig;
+  /** A user's first key makes them a MEMBER of the `default` team (what the operator makes). */
+  autoJoinDefaultTeam: boolean;
   webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
   reports: ReportsConfig;
 }
@@ -175,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heapGrowingPercent: e.HEAP_GROWING_PERCENT,
     loadDemoData: e.LOAD_DEMO_DATA ?? !e.DATABASE_URL,
     tasks: taskEngineConfig(e),
+    autoJoinDefaultTeam: e.AUTO_JOIN_DEFAULT_TEAM,
     webhooks: {
       secret: e.WEBHOOK_SECRET ?? DEVELOPMENT_WEBHOOK_SECRET,
       // Outside development only https to public addresses (C4).

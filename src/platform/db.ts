@@ -7,6 +7,9 @@ import { logger } from './logger.js';
 
 let client: PrismaClient | undefined;
 
+/** What a raw statement runs on: the client or a transaction's client (see Transaction). */
+export type Queryable = Pick<PrismaClient, '$queryRaw'>;
+
 export interface DatabaseOptions {
   poolSize?: number;
   /**
@@ -55,9 +58,9 @@ function preparedStatementName({ sql }: { sql: string }): string | undefined {
 
 export function connectDatabase(databaseUrl: string, options: DatabaseOptions = {}): PrismaClient {
   if (client) throw new Error('The database is already connected');
-  // JIT compilation only for statements the planner costs at 50x PostgreSQL's default
-  // (100,000): it is paid on every execution, and a search statement over the GIN index (cost
-  // 133,000, 150 ms) spent 33 ms compiling. An `options` in the URL takes precedence.
+  // JIT compilation only for statements the planner costs far above PostgreSQL's default
+  // threshold: it is paid on every execution, and was a large part of a search statement's
+  // time over the GIN index (bench/README.md). An `options` in the URL takes precedence.
   const pool = {
     connectionString: databaseUrl,
     max: options.poolSize ?? 10,

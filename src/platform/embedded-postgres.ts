@@ -7,7 +7,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ensureReachableBinaries, reachableDatabaseDir } from './embedded-postgres-reach.js';
-import { logger } from './logger.js';
+import { logger, type Logger } from './logger.js';
 import { StartupError } from './startup-failure.js';
 
 export const EMBEDDED_DATABASE = 'agent_growth';
@@ -81,6 +81,8 @@ async function ensureDataDir(dataDir: string): Promise<void> {
   }
 }
 
+type EmbeddedPostgresClass = Awaited<ReturnType<typeof importEmbeddedPostgres>>;
+
 export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDatabase> {
   const log = logger.child({ module: 'embedded-postgres' });
   const root = process.getuid?.() === 0;
@@ -96,7 +98,34 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
   const databaseDir = root ? await reachableDatabaseDir(dataDir) : path.join(dataDir, 'postgres');
   const password = await readOrCreateSecret(path.join(dataDir, 'postgres-password'));
   const port = await freePort();
-  const server = new EmbeddedPostgres({
+  const server = newServer(EmbeddedPostgres, { databaseDir, port, password, root }, log);
+  await initialiseOnce(server, databaseDir, log);
+  await server.start();
+  // Dying without stop(), this process takes the server along (fast shutdown: SIGINT).
+  const child = (server as unknown as { process?: import('node:child_process').ChildProcess })
+    .process;
+  const killOnExit = () => child?.kill('SIGINT');
+  process.once('exit', killOnExit);
+  await ensureServiceDatabase(port, password);
+  log.info({ port, databaseDir }, 'embedded PostgreSQL started');
+  const base = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  return {
+    url: `${base}/${EMBEDDED_DATABASE}`,
+    adminUrl: `${base}/postgres`,
+    stop: async () => {
+      process.removeListener('exit', killOnExit);
+      await server.stop();
+    },
+  };
+}
+
+function newServer(
+  EmbeddedPostgres: EmbeddedPostgresClass,
+  where: { databaseDir: string; port: number; password: string; root: boolean },
+  log: Logger,
+) {
+  const { databaseDir, port, password, root } = where;
+  return new EmbeddedPostgres({
     databaseDir,
     port,
     user: 'postgres',
@@ -117,23 +146,27 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
     onLog: (message) => log.debug({ message: message.trim() }),
     onError: (error) => log.error({ err: error }, 'embedded postgres error'),
   });
-  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
-    log.info({ databaseDir }, 'initialising the embedded PostgreSQL');
-    await server.initialise().catch(async (error: unknown) => {
-      // Nothing half-initialised is left for the next start to trip over.
-      await rm(databaseDir, { recursive: true, force: true });
-      const reason = String((error as Error)?.message ?? error).split('\n')[0];
-      throw new StartupError(
-        `the embedded PostgreSQL could not initialise ${databaseDir}: ${reason}`,
-      );
-    });
-  }
-  await server.start();
-  // Dying without stop(), this process takes the server along (fast shutdown: SIGINT).
-  const child = (server as unknown as { process?: import('node:child_process').ChildProcess })
-    .process;
-  const killOnExit = () => child?.kill('SIGINT');
-  process.once('exit', killOnExit);
+}
+
+/** initdb on the first start; a failed one leaves nothing half-initialised behind. */
+async function initialiseOnce(
+  server: InstanceType<EmbeddedPostgresClass>,
+  databaseDir: string,
+  log: Logger,
+): Promise<void> {
+  if (existsSync(path.join(databaseDir, 'PG_VERSION'))) return;
+  log.info({ databaseDir }, 'initialising the embedded PostgreSQL');
+  await server.initialise().catch(async (error: unknown) => {
+    await rm(databaseDir, { recursive: true, force: true });
+    const reason = String((error as Error)?.message ?? error).split('\n')[0];
+    throw new StartupError(
+      `the embedded PostgreSQL could not initialise ${databaseDir}: ${reason}`,
+    );
+  });
+}
+
+/** The service's database, created on the first start. */
+async function ensureServiceDatabase(port: number, password: string): Promise<void> {
   const admin = new pg.Client({
     host: '127.0.0.1',
     port,
@@ -150,16 +183,6 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
   } finally {
     await admin.end();
   }
-  log.info({ port, databaseDir }, 'embedded PostgreSQL started');
-  const base = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
-  return {
-    url: `${base}/${EMBEDDED_DATABASE}`,
-    adminUrl: `${base}/postgres`,
-    stop: async () => {
-      process.removeListener('exit', killOnExit);
-      await server.stop();
-    },
-  };
 }
 
 /** The embedded default's admin key: generated once and kept under DATA_DIR. */

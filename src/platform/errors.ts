@@ -1,11 +1,10 @@
-// The contract's error codes, the helpers that raise them, and the one place that
-// turns unexpected errors (Prisma's included) into safe client errors.
-import { PothosError, PothosValidationError } from '@pothos/core';
-import { GraphQLError } from 'graphql';
-import { createGraphQLError } from 'graphql-yoga';
+// The domain's errors: what services throw when a caller's request cannot be met, as typed
+// classes callers can `instanceof` (river's JobCancel, BullMQ's UnrecoverableError), and the
+// one map of Prisma's request errors onto them. No GraphQL here: src/schema/errors.ts turns
+// them into the contract's errors, with these codes, once.
 import { Prisma } from '../generated/prisma/client.js';
-import { logger } from './logger.js';
 
+/** The contract's error codes: every error a client sees carries one. */
 export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
@@ -17,47 +16,108 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** An expected failure: shown to the client as is, with its code. */
-export function clientError(
-  code: ErrorCode,
-  message: string,
-  extensions: Record<string, unknown> = {},
-): GraphQLError {
-  return createGraphQLError(message, { extensions: { code, ...extensions } });
+/** Extra facts about a failure that a client may act on (shown beside the code). */
+export type ErrorDetails = Readonly<Record<string, unknown>>;
+
+/** An expected failure, the caller's to fix: shown to the client with its message and details. */
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+
+  constructor(
+    message: string,
+    readonly details: ErrorDetails = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
 }
 
-export const notFound = (what: string) => clientError(ErrorCode.NOT_FOUND, `${what} not found`);
-export const conflict = (message: string) => clientError(ErrorCode.CONFLICT, message);
-export const badUserInput = (message: string, extensions?: Record<string, unknown>) =>
-  clientError(ErrorCode.BAD_USER_INPUT, message, extensions);
-export const forbidden = (message = 'Not allowed for this API key') =>
-  clientError(ErrorCode.FORBIDDEN, message);
+/** No such thing for this caller (unknown, malformed, or not theirs to see). */
+export class NotFoundError extends DomainError {
+  readonly code = ErrorCode.NOT_FOUND;
+
+  constructor(readonly what: string) {
+    super(`${what} not found`);
+  }
+}
+
+/** The request clashes with the current state (already exists, already running, finished). */
+export class ConflictError extends DomainError {
+  readonly code = ErrorCode.CONFLICT;
+}
+
+/** Input the service refuses; `argument` names the argument at fault when one is. */
+export class BadInputError extends DomainError {
+  readonly code = ErrorCode.BAD_USER_INPUT;
+
+  constructor(
+    message: string,
+    details: ErrorDetails = {},
+    readonly argument?: string,
+  ) {
+    super(message, details);
+  }
+}
+
+/** Ids the caller named that cannot be used there: the message and details name each one. */
+export class InvalidIdsError extends BadInputError {
+  constructor(
+    readonly problem: string,
+    readonly ids: readonly string[],
+  ) {
+    super(`${problem}: ${ids.join(', ')}`, { invalidIds: ids });
+  }
+}
+
+/** The caller is known but may not do this. */
+export class ForbiddenError extends DomainError {
+  readonly code = ErrorCode.FORBIDDEN;
+}
+
+/** No valid API key was presented. */
+export class UnauthenticatedError extends DomainError {
+  readonly code = ErrorCode.UNAUTHENTICATED;
+}
+
+/** Over a rate limit: `retryAfter` seconds until the next attempt can pass. */
+export class RateLimitedError extends DomainError {
+  readonly code = ErrorCode.RATE_LIMITED;
+
+  constructor(
+    message: string,
+    readonly retryAfter: number,
+    details: ErrorDetails = {},
+  ) {
+    super(message, details);
+  }
+}
+
+export const notFound = (what: string) => new NotFoundError(what);
+export const conflict = (message: string, details?: ErrorDetails) =>
+  new ConflictError(message, details);
+export const badUserInput = (message: string, details?: ErrorDetails) =>
+  new BadInputError(message, details);
+export const forbidden = (message = 'Not allowed for this API key') => new ForbiddenError(message);
 export const unauthenticated = (
   message = 'A valid API key is required (Authorization: Bearer <key> or X-API-Key)',
-) =>
-  createGraphQLError(message, {
-    extensions: {
-      code: ErrorCode.UNAUTHENTICATED,
-      http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } },
-    },
-  });
+) => new UnauthenticatedError(message);
+
+const NO_REFERENCED_RECORD = 'A referenced record does not exist';
 
 /** Prisma's known request errors that are the caller's doing, mapped in this one place. */
-export function mapPrismaError(error: unknown): GraphQLError | undefined {
+export function mapPrismaError(error: unknown): DomainError | undefined {
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return undefined;
   switch (error.code) {
     case 'P2025':
-      return clientError(ErrorCode.NOT_FOUND, 'Record not found');
+      return notFound('Record');
     case 'P2007': // a malformed id (not a UUID) in a lookup: no such record
-      return clientError(ErrorCode.NOT_FOUND, 'Record not found');
+      return notFound('Record');
     case 'P2002':
-      return clientError(ErrorCode.CONFLICT, 'A record with these values already exists');
+      return conflict('A record with these values already exists');
     case 'P2003':
-      return clientError(ErrorCode.BAD_USER_INPUT, 'A referenced record does not exist');
+      return badUserInput(NO_REFERENCED_RECORD);
     case 'P2010': // a raw statement ($queryRaw) failed; only a foreign key is the caller's doing
-      return violatedForeignKey(error)
-        ? clientError(ErrorCode.BAD_USER_INPUT, 'A referenced record does not exist')
-        : undefined;
+      return violatedForeignKey(error) ? badUserInput(NO_REFERENCED_RECORD) : undefined;
     default:
       return undefined;
   }
@@ -72,59 +132,4 @@ export function violatedForeignKey(error: unknown): string | undefined {
       { cause?: { kind?: string; constraint?: { index?: string } } } | undefined
   )?.cause;
   return cause?.kind === 'ForeignKeyConstraintViolation' ? cause.constraint?.index : undefined;
-}
-
-/**
- * yoga's maskError: client errors pass, Prisma errors are mapped, anything else is logged
- * and replaced by INTERNAL_SERVER_ERROR without its message or stack.
- */
-export function maskError(error: unknown): Error {
-  const outer = error instanceof GraphQLError ? error : undefined;
-  const original = outer?.originalError ?? error;
-  const location = outer ? { nodes: outer.nodes, path: outer.path } : {};
-  if (original instanceof GraphQLError) {
-    // Thrown by our resolvers with a code: shown as is, at the field's location.
-    if (original.extensions?.code) {
-      // yoga's own request errors (a body that is not JSON, ...) say BAD_REQUEST and, in
-      // extensions.originalError, echo the request: ours say BAD_USER_INPUT and echo nothing.
-      const { originalError: echo, ...extensions } = original.extensions;
-      const code = extensions.code === 'BAD_REQUEST' ? ErrorCode.BAD_USER_INPUT : extensions.code;
-      if (original === outer && echo === undefined && code === extensions.code) return original;
-      // yoga answers such an error with 200 to a client accepting only application/json unless it
-      // carries the echo or keeps its status outside the spec's leeway: its status stays.
-      const http = extensions.http as { status?: number; spec?: boolean } | undefined;
-      const status = http?.status ? { http: { status: http.status } } : {};
-      return new GraphQLError(original.message, {
-        ...location,
-        extensions: { ...extensions, ...status, code },
-      });
-    }
-    // graphql-js's request errors (parse, validation, variable coercion: no path) and Pothos's
-    // input validation are the caller's; a GraphQLError a resolver threw without a code is ours.
-    if (
-      (!outer!.path && !(original instanceof PothosError)) ||
-      original instanceof PothosValidationError
-    ) {
-      const { http: _http, ...extensions } = outer!.extensions ?? {};
-      return new GraphQLError(outer!.message, {
-        ...location,
-        extensions: { ...extensions, code: extensions.code ?? ErrorCode.BAD_USER_INPUT },
-      });
-    }
-  }
-  // A scalar that refused a variable's value (graphql-js wraps what it threw).
-  if (outer && !outer.path && /^Variable "\$/.test(outer.message)) {
-    return new GraphQLError(outer.message, {
-      ...location,
-      extensions: { code: ErrorCode.BAD_USER_INPUT },
-    });
-  }
-  const mapped = mapPrismaError(original);
-  if (mapped)
-    return new GraphQLError(mapped.message, { ...location, extensions: mapped.extensions });
-  logger.error({ err: original }, 'unexpected error');
-  return new GraphQLError('Internal server error', {
-    ...location,
-    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
-  });
 }

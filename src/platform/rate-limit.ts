@@ -9,7 +9,7 @@ import {
   RateLimiterRes,
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
-import { clientError, ErrorCode } from './errors.js';
+import { RateLimitedError } from './errors.js';
 import { closeRedisClient, createRedisClient } from './redis.js';
 
 export interface RateLimitSettings {
@@ -23,7 +23,7 @@ export interface RateLimitSettings {
 
 export interface RateLimiter {
   readonly kind: 'redis' | 'memory';
-  /** Takes one point for `key`, or throws RATE_LIMITED with `extensions.retryAfter` (seconds). */
+  /** Takes one point for `key`, or throws a RateLimitedError with its retryAfter (seconds). */
   consume(key: string, what: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -58,12 +58,9 @@ export async function createRateLimiter(settings: RateLimitSettings): Promise<Ra
       } catch (rejection) {
         if (!(rejection instanceof RateLimiterRes)) throw rejection;
         const retryAfter = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
-        throw clientError(
-          ErrorCode.RATE_LIMITED,
+        throw new RateLimitedError(
           `Too many ${what}: at most ${settings.points} per ${settings.durationSeconds} s; retry in ${retryAfter} s`,
-          {
-            retryAfter,
-          },
+          retryAfter,
         );
       }
     },

@@ -1,7 +1,8 @@
 // What the domain services need from the process beyond their arguments: made once by main
 // (or a test) and passed down, never held in module state.
 import type { PubSub } from '../platform/pubsub.js';
-import type { TaskRow } from '../workers/queue/task-row.js';
+import type { TaskRow } from '../queue/task-row.js';
+import type { KeySettings } from './auth/api-keys.js';
 import type { ApiKeyAuthenticator } from './auth/authenticator.js';
 import type { WebhookSettings } from './tasks/webhooks.js';
 import type { TopicSettings } from './topics/settings.js';
@@ -12,6 +13,8 @@ export interface ServiceDeps {
   webhooks: WebhookSettings;
   /** This API process's key cache: a revocation drops the key from it at once. */
   apiKeys: ApiKeyAuthenticator;
+  /** What minting a key does besides (AUTO_JOIN_DEFAULT_TEAM). */
+  keySettings: KeySettings;
   /** A task's after-finish step, for tasks that end outside a worker (cancelled before they ran). */
   taskFinished(task: TaskRow): Promise<void>;
 }

@@ -1,17 +1,14 @@
 import { builder } from './builder.js';
 import { db } from '../platform/db.js';
 import { badUserInput } from '../platform/errors.js';
-import { rowIdOrNone } from '../platform/ids.js';
-import {
-  bulkDeleteAgents,
-  bulkUpdateAgents,
-  cloneAgent,
-  createAgent,
-  deleteAgent,
-  updateAgent,
-} from '../resolvers/agents/agents.js';
+import { cloneAgent, createAgent, deleteAgent, updateAgent } from '../resolvers/agents/agents.js';
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../platform/pagination.js';
+import { rowIdWhere } from '../platform/ids.js';
+import type { Caller } from '../resolvers/auth/caller.js';
+import { readableTeamIds } from '../resolvers/auth/permissions.js';
+import { agentVisibleTo } from '../resolvers/auth/visibility.js';
 import { TaxonomyNode } from './taxonomy.js';
+import { namingGlobalIds, parseGlobalIds, rowIdOrNone } from './ids.js';
 import type { Path } from 'graphql/jsutils/Path.js';
 import {
   containsPattern,
@@ -25,6 +22,9 @@ const AGENT_COUNT_EXACT_CAP = 1_000;
 
 export const Agent = builder.prismaNode('Agent', {
   id: { field: 'id' },
+  // node(id) sees what agent(id) sees: another team's agent is null.
+  nullable: true,
+  findUnique: (id, ctx) => ({ ...rowIdWhere(id), AND: [agentVisibleTo(ctx.caller)] }),
   fields: (t) => ({
     name: t.exposeString('name'),
     scopeDescription: t.exposeString('scopeDescription', { nullable: true }),
@@ -50,7 +50,7 @@ export const Agent = builder.prismaNode('Agent', {
   }),
 });
 
-const UpdateAgentInput = builder.inputType('UpdateAgentInput', {
+export const UpdateAgentInput = builder.inputType('UpdateAgentInput', {
   description: 'Only mutable fields exist here; immutable ones cannot be sent.',
   fields: (t) => ({
     name: t.string(),
@@ -71,41 +71,17 @@ const CreateAgentInput = builder.inputType('CreateAgentInput', {
   }),
 });
 
-const BulkAgentResult = builder
-  .objectRef<{ id: string; ok: boolean; error: string | null }>('BulkAgentResult')
-  .implement({
-    fields: (t) => ({
-      id: t.exposeID('id'),
-      ok: t.exposeBoolean('ok'),
-      error: t.exposeString('error', {
-        nullable: true,
-        description:
-          'NOT_FOUND for an unknown id; NOT_APPLIED for a known id when another was unknown.',
-      }),
-    }),
-  });
-
-const BulkAgentPayload = builder
-  .objectRef<{
-    applied: boolean;
-    results: Array<{ id: string; ok: boolean; error: string | null }>;
-  }>('BulkAgentPayload')
-  .implement({
-    description: 'All or nothing: `applied` is false and nothing changed when any id was unknown.',
-    fields: (t) => ({
-      applied: t.exposeBoolean('applied'),
-      results: t.expose('results', { type: [BulkAgentResult] }),
-    }),
-  });
-
 builder.queryField('agent', (t) =>
   t.prismaField({
     type: Agent,
     nullable: true,
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, { id }) =>
-      db().agent.findUnique({ ...query, where: { id: rowIdOrNone('Agent', id) } }),
+    resolve: (query, _root, { id }, ctx) =>
+      db().agent.findFirst({
+        ...query,
+        where: { AND: [{ id: rowIdOrNone('Agent', id) }, agentVisibleTo(ctx.caller)] },
+      }),
   }),
 );
 
@@ -116,7 +92,8 @@ builder.queryField('agents', (t) =>
       cursor: 'id',
       defaultSize: DEFAULT_PAGE_SIZE,
       maxSize: MAX_PAGE_SIZE,
-      description: 'Newest first. `search`: case-insensitive substring of the name; empty = all.',
+      description:
+        "The agents of the caller's teams, newest first. `search`: case-insensitive substring of the name; empty = all.",
       authScopes: { read: true },
       args: { search: t.arg.string() },
       totalCount: async (_root, args, ctx) => (await agentMatches(ctx, args.search)).count,
@@ -134,7 +111,7 @@ builder.queryField('agents', (t) =>
         const where = await nameFilter(ctx, args.search);
         return db().agent.findMany({
           ...query,
-          where,
+          where: { AND: [agentVisibleTo(ctx.caller), where] },
           orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         });
       },
@@ -167,7 +144,7 @@ const pathKey = (path: Path): string =>
   path.prev ? `${pathKey(path.prev)}.${path.key}` : String(path.key);
 
 /** Found once per request and search, for the page, totalCount and totalCountIsEstimate alike. */
-function agentMatches(ctx: object, search: string | null | undefined) {
+function agentMatches(ctx: { caller: Caller }, search: string | null | undefined) {
   let byText = matches.get(ctx);
   if (!byText) matches.set(ctx, (byText = new Map()));
   const text = search?.trim() ?? '';
@@ -175,13 +152,18 @@ function agentMatches(ctx: object, search: string | null | undefined) {
   if (!found)
     byText.set(
       text,
-      (found = matchAgentsByName(db(), containsPattern(text), AGENT_COUNT_EXACT_CAP)),
+      (found = matchAgentsByName(
+        db(),
+        containsPattern(text),
+        AGENT_COUNT_EXACT_CAP,
+        readableTeamIds(ctx.caller),
+      )),
     );
   return found;
 }
 
 /** Few matches: their ids; many: the pattern, over the createdAt order (a page is soon full). */
-async function nameFilter(ctx: object, search: string | null | undefined) {
+async function nameFilter(ctx: { caller: Caller }, search: string | null | undefined) {
   const text = search?.trim();
   if (!text) return {};
   const { ids } = await agentMatches(ctx, text);
@@ -194,10 +176,16 @@ async function nameFilter(ctx: object, search: string | null | undefined) {
 builder.mutationField('createAgentFromTaxonomy', (t) =>
   t.prismaField({
     type: Agent,
+    description:
+      "Into the caller's team, over the taxonomy of that version the caller sees (its own team's first, then the default team's).",
     authScopes: { write: true },
     args: { input: t.arg({ type: CreateAgentInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      const agent = await createAgent(input, ctx.caller.userId);
+      const globalIds = input.taxonomyNodeIds;
+      const taxonomyNodeIds = parseGlobalIds('TaxonomyNode', globalIds, 'taxonomyNodeIds');
+      const agent = await namingGlobalIds(globalIds, taxonomyNodeIds, () =>
+        createAgent({ ...input, taxonomyNodeIds }, ctx.caller),
+      );
       return db().agent.findUniqueOrThrow({ ...query, where: { id: agent.id } });
     },
   }),
@@ -206,14 +194,15 @@ builder.mutationField('createAgentFromTaxonomy', (t) =>
 builder.mutationField('updateAgent', (t) =>
   t.prismaField({
     type: Agent,
-    description: 'Partial update of the mutable fields; NOT_FOUND for an unknown id.',
+    description:
+      "Partial update of the mutable fields. NOT_FOUND for an unknown id (or another team's); FORBIDDEN where the caller's role there does not write.",
     authScopes: { write: true },
     args: {
       id: t.arg.id({ required: true }),
       input: t.arg({ type: UpdateAgentInput, required: true }),
     },
     resolve: async (query, _root, { id, input }, ctx) => {
-      const agent = await updateAgent(id, input, ctx.pubsub);
+      const agent = await updateAgent(rowIdOrNone('Agent', id), input, ctx.caller, ctx.pubsub);
       return db().agent.findUniqueOrThrow({ ...query, where: { id: agent.id } });
     },
   }),
@@ -221,42 +210,25 @@ builder.mutationField('updateAgent', (t) =>
 
 builder.mutationField('deleteAgent', (t) =>
   t.id({
-    description: 'Deletes the agent with its tasks and history; a second delete is NOT_FOUND.',
+    description:
+      "Deletes the agent with its tasks and history; a second delete is NOT_FOUND (as is another team's agent).",
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => deleteAgent(id, ctx.pubsub),
-  }),
-);
-
-builder.mutationField('bulkUpdateAgents', (t) =>
-  t.field({
-    type: BulkAgentPayload,
-    authScopes: { write: true },
-    args: {
-      ids: t.arg.idList({ required: true }),
-      input: t.arg({ type: UpdateAgentInput, required: true }),
+    resolve: async (_root, { id }, ctx) => {
+      await deleteAgent(rowIdOrNone('Agent', id), ctx.caller, ctx.pubsub);
+      return id;
     },
-    resolve: (_root, { ids, input }, ctx) => bulkUpdateAgents(ids, input, ctx.pubsub),
-  }),
-);
-
-builder.mutationField('bulkDeleteAgents', (t) =>
-  t.field({
-    type: BulkAgentPayload,
-    authScopes: { write: true },
-    args: { ids: t.arg.idList({ required: true }) },
-    resolve: (_root, { ids }, ctx) => bulkDeleteAgents(ids, ctx.pubsub),
   }),
 );
 
 builder.mutationField('cloneAgent', (t) =>
   t.prismaField({
     type: Agent,
-    description: 'A new agent with the same scope and configs (no history).',
+    description: "A new agent of the caller's team with the same scope and configs (no history).",
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }), name: t.arg.string() },
     resolve: async (query, _root, { id, name }, ctx) => {
-      const agent = await cloneAgent(id, name, ctx.caller.userId);
+      const agent = await cloneAgent(rowIdOrNone('Agent', id), name, ctx.caller);
       return db().agent.findUniqueOrThrow({ ...query, where: { id: agent.id } });
     },
   }),

@@ -6,7 +6,7 @@ import {
   revokeApiKey,
   type ApiKeyView,
 } from '../resolvers/auth/api-keys.js';
-import { toGlobalId } from '../platform/ids.js';
+import { optionalRowId, rowIdOrNone, toGlobalId } from './ids.js';
 
 export const ScopeEnum = builder.enumType('Scope', { values: ['READ', 'WRITE', 'ADMIN'] as const });
 
@@ -15,11 +15,15 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
     user: t.string({ required: true }),
     name: t.string({ required: true }),
     scopes: t.field({ type: [ScopeEnum], required: true }),
+    teamId: t.id({
+      description:
+        "The key's team (the user must be a member). None: the user's personal team, made on first use.",
+    }),
   }),
 });
 
-const ApiKey = builder.objectRef<ApiKeyView>('ApiKey').implement({
-  description: 'A minted key as admins see it: never the key itself.',
+export const ApiKey = builder.objectRef<ApiKeyView>('ApiKey').implement({
+  description: 'A minted key as its viewers see it: never the key itself.',
   fields: (t) => ({
     id: t.id({ resolve: (key) => toGlobalId('ApiKey', key.id) }),
     name: t.exposeString('name'),
@@ -27,7 +31,10 @@ const ApiKey = builder.objectRef<ApiKeyView>('ApiKey').implement({
     prefix: t.exposeString('prefix', {
       description: 'The first characters of the key, to recognise it.',
     }),
-    scopes: t.expose('scopes', { type: [ScopeEnum] }),
+    scopes: t.expose('scopes', {
+      type: [ScopeEnum],
+      description: "As minted; what the key may do is the lesser of these and its member's role.",
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     lastUsedAt: t.expose('lastUsedAt', {
       type: 'DateTime',
@@ -55,23 +62,19 @@ const ApiKeyPayload = builder
     }),
   });
 
-const Viewer = builder.objectRef<{ user: string; scopes: Scope[] }>('Viewer').implement({
-  fields: (t) => ({
-    user: t.exposeString('user'),
-    scopes: t.expose('scopes', {
-      type: [ScopeEnum],
-      description: 'Effective scopes: ADMIN implies WRITE, WRITE implies READ.',
-    }),
-  }),
-});
-
 builder.mutationField('createApiKey', (t) =>
   t.field({
     type: ApiKeyPayload,
-    description: 'Mint an API key for a user (created on first minting). ADMIN only.',
-    authScopes: { admin: true },
+    description:
+      "Mint a key for a member of a team: for yourself up to your role there and your key's scopes; for another member if you administer the team (up to their role and yours); the operator for anyone (creating the user on first minting). More than that is FORBIDDEN.",
+    authScopes: { read: true },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
-    resolve: (_root, { input }) => createApiKey(input),
+    resolve: (_root, { input }, ctx) =>
+      createApiKey(
+        { ...input, teamId: optionalRowId('Team', input.teamId) },
+        ctx.caller,
+        ctx.keySettings,
+      ),
   }),
 );
 
@@ -79,28 +82,21 @@ builder.mutationField('revokeApiKey', (t) =>
   t.field({
     type: ApiKey,
     description:
-      'Revoke a key: refused at once by every API process (within 5 s if pub/sub is down). ADMIN only; NOT_FOUND for an unknown id.',
-    authScopes: { admin: true },
+      'Revoke a key (your own, one of a team you administer, or any for the operator): refused at once by every API process (within 5 s if pub/sub is down). NOT_FOUND for any other id.',
+    authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, { id }, ctx) => revokeApiKey(String(id), ctx.caller, ctx),
+    resolve: (_root, { id }, ctx) => revokeApiKey(rowIdOrNone('ApiKey', id), ctx.caller, ctx),
   }),
 );
 
 builder.queryField('apiKeys', (t) =>
   t.field({
     type: [ApiKey],
-    description: 'Minted keys, newest first (at most 1,000), optionally of one user. ADMIN only.',
-    authScopes: { admin: true },
-    args: { user: t.arg.string() },
-    resolve: (_root, { user }, ctx) => listApiKeys(user, ctx.caller),
-  }),
-);
-
-builder.queryField('viewer', (t) =>
-  t.field({
-    type: Viewer,
-    description: 'Who the presented API key belongs to, and what it may do.',
+    description:
+      'Keys the caller sees (its own, and every key of the teams it administers; the operator: all), newest first (at most 1,000), optionally of one user or team.',
     authScopes: { read: true },
-    resolve: (_root, _args, ctx) => ({ user: ctx.caller.userName, scopes: [...ctx.caller.scopes] }),
+    args: { user: t.arg.string(), teamId: t.arg.id() },
+    resolve: (_root, { user, teamId }, ctx) =>
+      listApiKeys({ user, teamId: optionalRowId('Team', teamId) }, ctx.caller),
   }),
 );

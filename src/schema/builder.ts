@@ -11,10 +11,11 @@ import type { Agent } from '../generated/prisma/client.js';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
 import { db } from '../platform/db.js';
-import { clientError, ErrorCode } from '../platform/errors.js';
+import { forbidden } from '../platform/errors.js';
 import type { Caller } from '../resolvers/auth/caller.js';
 import type { ServiceDeps } from '../resolvers/deps.js';
 import type { TopicGenerationEvent } from '../resolvers/topics/generation-state.js';
+import { graphQLErrorOf } from './errors.js';
 
 /** The live feeds of one API process (made by its app, src/http/feeds.ts): every subscription's source. */
 export interface AppFeeds {
@@ -60,9 +61,8 @@ export const builder = new SchemaBuilder<{
       admin: context.caller.scopes.has('ADMIN'),
     }),
     unauthorizedError: (_parent, _context, info) =>
-      clientError(
-        ErrorCode.FORBIDDEN,
-        `This API key may not use ${info.parentType.name}.${info.fieldName}`,
+      graphQLErrorOf(
+        forbidden(`This API key may not use ${info.parentType.name}.${info.fieldName}`),
       ),
   },
   prisma: {

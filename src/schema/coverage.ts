@@ -5,6 +5,8 @@ import {
   type NodeCoverage as NodeCoverageShape,
 } from '../resolvers/coverage/coverage.js';
 import { coverageHistory, coverageTrend } from '../resolvers/coverage/history.js';
+import { rowIdWhere } from '../platform/ids.js';
+import { coverageHistoryVisibleTo } from '../resolvers/auth/visibility.js';
 import { Agent } from './agents.js';
 import { TaxonomyNode } from './taxonomy.js';
 
@@ -49,6 +51,9 @@ export const CoverageReport = builder.objectRef<CoverageReportShape>('CoverageRe
 export const CoverageHistoryEntry = builder.prismaNode('CoverageHistory', {
   variant: 'CoverageHistoryEntry',
   id: { field: 'id' },
+  // node(id): as its agent.
+  nullable: true,
+  findUnique: (id, ctx) => ({ ...rowIdWhere(id), AND: [coverageHistoryVisibleTo(ctx.caller)] }),
   fields: (t) => ({
     timestamp: t.expose('timestamp', { type: 'DateTime' }),
     overallCoverage: t.exposeFloat('overallCoverage'),

@@ -2,13 +2,15 @@
 import { builder } from './builder.js';
 import { describeInputBounds } from './input-bounds.js';
 import './api-keys.js';
+import './teams/index.js';
 import './taxonomy.js';
 import './agents.js';
+import './agent-bulk.js';
 import './coverage.js';
 import './search.js';
 import './tasks.js';
-import './templates.js';
-import './topics.js';
+import './templates/index.js';
+import './topics/index.js';
 
 builder.queryType({});
 builder.mutationType({});

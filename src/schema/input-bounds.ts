@@ -21,7 +21,8 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
-import { ErrorCode } from '../platform/errors.js';
+import { BadInputError } from '../platform/errors.js';
+import { graphQLErrorOf } from './errors.js';
 
 /** Characters, for a String or ID not in MAX_LENGTH. */
 const DEFAULT_MAX_LENGTH = { String: 1_000, ID: 200 };
@@ -41,6 +42,12 @@ const MAX_LENGTH: Record<string, number> = {
   'UpdateAgentInput.scopeDescription': 5_000,
   'CreateApiKeyInput.user': 100,
   'CreateApiKeyInput.name': 100,
+  'CreateTeamInput.name': 100,
+  'Mutation.acceptTeamInvitation(token)': 200,
+  'Mutation.changeTeamMemberRole(user)': 100,
+  'Mutation.removeTeamMember(user)': 100,
+  'Mutation.transferTeamOwnership(user)': 100,
+  'Query.apiKeys(user)': 100,
   'CreateTaxonomyInput.name': 200,
   'CreateTemplateInput.name': 200,
   'UpdateTemplateInput.name': 200,
@@ -104,9 +111,7 @@ export function describeInputBounds(schema: GraphQLSchema): GraphQLSchema {
 }
 
 function refuse(argument: string, coordinate: string, problem: string): GraphQLError {
-  return new GraphQLError(`${argument}: ${problem}`, {
-    extensions: { code: ErrorCode.BAD_USER_INPUT, argument, coordinate },
-  });
+  return graphQLErrorOf(new BadInputError(`${argument}: ${problem}`, { coordinate }, argument));
 }
 
 /** String.prototype.isWellFormed (Node 20; our TypeScript lib predates it): no lone surrogate. */

@@ -2,7 +2,8 @@ import { builder } from './builder.js';
 import { iteratorFeed } from '../feeds/push-feed.js';
 import { db } from '../platform/db.js';
 import type { Agent as AgentRow } from '../generated/prisma/client.js';
-import { requireAgentId } from '../resolvers/agents/agents.js';
+import { requireVisibleAgent } from '../resolvers/agents/agents.js';
+import type { Caller } from '../resolvers/auth/caller.js';
 import { EXACT_COUNT_CAP } from '../resolvers/search/ranking.js';
 import {
   queryAgent,
@@ -12,6 +13,7 @@ import {
   type SearchResult,
 } from '../resolvers/search/search.js';
 import { Agent } from './agents.js';
+import { rowIdOrNone } from './ids.js';
 
 const SearchHit = builder.objectRef<SearchHitShape>('SearchHit').implement({
   fields: (t) => ({
@@ -43,18 +45,15 @@ const QueryResult = builder
     }),
   });
 
-type EventOf<T extends QueryStreamEvent['__typename']> = Extract<
-  QueryStreamEvent,
-  { __typename: T }
->;
+type EventOf<K extends QueryStreamEvent['kind']> = Extract<QueryStreamEvent, { kind: K }>;
 
-const QueryStarted = builder.objectRef<EventOf<'QueryStarted'>>('QueryStarted').implement({
+const QueryStarted = builder.objectRef<EventOf<'started'>>('QueryStarted').implement({
   fields: (t) => ({ agentId: t.exposeID('agentId'), query: t.exposeString('query') }),
 });
-const QueryHit = builder.objectRef<EventOf<'QueryHit'>>('QueryHit').implement({
+const QueryHit = builder.objectRef<EventOf<'hit'>>('QueryHit').implement({
   fields: (t) => ({ hit: t.expose('hit', { type: SearchHit }) }),
 });
-const QueryCompleted = builder.objectRef<EventOf<'QueryCompleted'>>('QueryCompleted').implement({
+const QueryCompleted = builder.objectRef<EventOf<'completed'>>('QueryCompleted').implement({
   fields: (t) => ({
     totalResults: t.exposeInt('totalResults', { description: TOTAL_RESULTS }),
     totalResultsIsEstimate: t.exposeBoolean('totalResultsIsEstimate', {
@@ -63,14 +62,37 @@ const QueryCompleted = builder.objectRef<EventOf<'QueryCompleted'>>('QueryComple
     queryTimeMs: t.exposeFloat('queryTimeMs'),
   }),
 });
-const QueryFailed = builder.objectRef<EventOf<'QueryFailed'>>('QueryFailed').implement({
+const QueryFailed = builder.objectRef<EventOf<'failed'>>('QueryFailed').implement({
   fields: (t) => ({ code: t.exposeString('code'), message: t.exposeString('message') }),
 });
 
+const TYPENAMES = {
+  started: 'QueryStarted',
+  hit: 'QueryHit',
+  completed: 'QueryCompleted',
+  failed: 'QueryFailed',
+} as const satisfies Record<QueryStreamEvent['kind'], string>;
+
 const QueryStreamEvent = builder.unionType('QueryStreamEvent', {
   types: [QueryStarted, QueryHit, QueryCompleted, QueryFailed],
-  resolveType: (event) => event.__typename,
+  resolveType: (event) => TYPENAMES[event.kind],
 });
+
+/** The stream of an agent named by its global id: QueryStarted says the id as it was given. */
+async function* agentQueryEvents(
+  agentGlobalId: string,
+  query: string,
+  topK: number | null | undefined,
+  caller: Caller,
+): AsyncGenerator<QueryStreamEvent> {
+  for await (const event of streamAgentQuery(
+    rowIdOrNone('Agent', agentGlobalId),
+    query,
+    topK,
+    caller,
+  ))
+    yield event.kind === 'started' ? { ...event, agentId: agentGlobalId } : event;
+}
 
 builder.queryField('queryAgent', (t) =>
   t.field({
@@ -83,7 +105,8 @@ builder.queryField('queryAgent', (t) =>
       query: t.arg.string({ required: true }),
       topK: t.arg.int(),
     },
-    resolve: (_root, args) => queryAgent(args.agentId, args.query, args.topK),
+    resolve: (_root, args, ctx) =>
+      queryAgent(rowIdOrNone('Agent', args.agentId), args.query, args.topK, ctx.caller),
   }),
 );
 
@@ -100,7 +123,8 @@ builder.subscriptionField('agentQueryStream', (t) =>
       query: t.arg.string({ required: true }),
       topK: t.arg.int(),
     },
-    subscribe: (_root, args) => iteratorFeed(streamAgentQuery(args.agentId, args.query, args.topK)),
+    subscribe: (_root, args, ctx) =>
+      iteratorFeed(agentQueryEvents(args.agentId, args.query, args.topK, ctx.caller)),
     resolve: (event) => event,
   }),
 );
@@ -113,7 +137,8 @@ builder.subscriptionField('agentUpdated', (t) =>
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     // Checked before the stream starts, so an unknown id is an error result, not a broken stream.
-    subscribe: async (_root, { id }, ctx) => ctx.feeds.agents.follow(await requireAgentId(id)),
+    subscribe: async (_root, { id }, ctx) =>
+      ctx.feeds.agents.follow((await requireVisibleAgent(rowIdOrNone('Agent', id), ctx.caller)).id),
     // The row the feed read, with what the selection asks for loaded in one query (an agent
     // deleted since answers with the row the feed read).
     resolve: async (query, agent: AgentRow) =>

@@ -1,21 +1,27 @@
+import { queryFromInfo } from '@pothos/plugin-prisma';
+import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from './builder.js';
 import { db } from '../platform/db.js';
 import { badUserInput } from '../platform/errors.js';
 import { rowIdWhere } from '../platform/ids.js';
-import { taskVisibleTo, webhookDeliveryVisibleTo } from '../resolvers/auth/visibility.js';
+import { rowIdOrNone } from './ids.js';
+import {
+  isTeamRowVisibleTo,
+  taskVisibleTo,
+  webhookDeliveryVisibleTo,
+} from '../resolvers/auth/visibility.js';
 import { refreshCoverage } from '../resolvers/coverage/refresh.js';
 import type { CoverageReport as CoverageReportShape } from '../resolvers/coverage/coverage.js';
 import { estimateCompletion, queuePosition, queueStats } from '../resolvers/tasks/queue-info.js';
-import { taskEventPage } from '../resolvers/tasks/task-events.js';
+import { taskEventPage, type TaskEventRow } from '../resolvers/tasks/task-events.js';
 import {
   cancelTask,
   listTasks,
   requireTaskForCaller,
   retryTask,
   visibleTaskWhere,
+  type TaskRow,
 } from '../resolvers/tasks/tasks.js';
-import type { TaskEventRow } from '../workers/queue/task-events.js';
-import type { TaskRow } from '../workers/queue/task-row.js';
 import { Agent } from './agents.js';
 import { CoverageReport } from './coverage.js';
 
@@ -28,7 +34,8 @@ const TaskPriority = builder.enumType('TaskPriority', {
   values: ['HIGH', 'MEDIUM', 'LOW'] as const,
 });
 
-const WebhookDelivery = builder.prismaObject('WebhookDelivery', {
+// Registered for Task.webhookDeliveries (t.relation finds it by its Prisma model).
+builder.prismaObject('WebhookDelivery', {
   fields: (t) => ({
     attempt: t.exposeInt('attempt'),
     statusCode: t.exposeInt('statusCode', { nullable: true }),
@@ -40,9 +47,9 @@ const WebhookDelivery = builder.prismaObject('WebhookDelivery', {
 
 export const Task = builder.prismaNode('Task', {
   id: { field: 'id' },
-  // node(id) sees what task(id) sees: another user's task is null.
+  // node(id) sees what task(id) sees: another team's task is null.
   nullable: true,
-  findUnique: (id, ctx) => ({ ...taskVisibleTo(ctx.caller), ...rowIdWhere(id) }),
+  findUnique: (id, ctx) => ({ ...rowIdWhere(id), AND: [taskVisibleTo(ctx.caller)] }),
   fields: (t) => ({
     type: t.exposeString('type'),
     status: t.expose('status', { type: TaskStatus }),
@@ -74,7 +81,14 @@ export const Task = builder.prismaNode('Task', {
     error: t.exposeString('error', { nullable: true }),
     cancellationRequested: t.exposeBoolean('cancellationRequested'),
     webhookUrl: t.exposeString('webhookUrl', { nullable: true }),
-    agent: t.relation('agent', { nullable: true }),
+    agent: t.field({
+      type: Agent,
+      nullable: true,
+      description: 'null when none, deleted, or of a team the caller is not in.',
+      select: (_args, _ctx, nestedSelection) => ({ agent: nestedSelection(true) }),
+      resolve: (task, _args, ctx) =>
+        task.agent && isTeamRowVisibleTo(task.agent, ctx.caller) ? task.agent : null,
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
@@ -100,7 +114,7 @@ export const TaskEvent = builder.objectRef<TaskEventRow>('TaskEvent').implement(
       resolve: (query, event, _args, ctx) =>
         db().task.findFirstOrThrow({
           ...query,
-          where: { id: event.taskId, ...taskVisibleTo(ctx.caller) },
+          where: { AND: [{ id: event.taskId }, taskVisibleTo(ctx.caller)] },
         }),
     }),
   }),
@@ -117,6 +131,10 @@ builder.prismaObjectFields(Task, (t) => ({
     { name: 'TaskEventEdge' },
   ),
 }));
+
+/** What a task connection's selection loads with its page. */
+const taskSelection = (context: object, info: GraphQLResolveInfo) =>
+  queryFromInfo({ context, info, typeName: 'Task', path: ['edges', 'node'] });
 
 const TaskConnection = builder.connectionObject(
   {
@@ -136,7 +154,8 @@ builder.prismaObjectFields(Agent, (t) => ({
     type: TaskConnection,
     description: "The agent's tasks visible to the caller, newest first.",
     args: { status: t.arg({ type: [TaskStatus] }), first: t.arg.int(), after: t.arg.string() },
-    resolve: (agent, args, ctx) => listTasks(ctx.caller, { ...args, agentId: agent.id }) as never,
+    resolve: (agent, args, ctx, info) =>
+      listTasks(ctx.caller, { ...args, agentId: agent.id }, taskSelection(ctx, info)) as never,
   }),
 }));
 
@@ -147,17 +166,21 @@ builder.queryField('task', (t) =>
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, { id }, ctx) =>
-      db().task.findFirst({ ...query, where: visibleTaskWhere(id, ctx.caller) }),
+      db().task.findFirst({
+        ...query,
+        where: visibleTaskWhere(rowIdOrNone('Task', id), ctx.caller),
+      }),
   }),
 );
 
 builder.queryField('tasks', (t) =>
   t.field({
     type: TaskConnection,
-    description: "The caller's tasks (an admin sees all), newest first.",
+    description: "The tasks of the caller's teams (the operator: every task), newest first.",
     authScopes: { read: true },
     args: { status: t.arg({ type: [TaskStatus] }), first: t.arg.int(), after: t.arg.string() },
-    resolve: (_root, args, ctx) => listTasks(ctx.caller, args) as never,
+    resolve: (_root, args, ctx, info) =>
+      listTasks(ctx.caller, args, taskSelection(ctx, info)) as never,
   }),
 );
 
@@ -223,7 +246,8 @@ builder.mutationField('refreshCoverage', (t) =>
       "background (default): returns at once with a PENDING task (the seed's 202); otherwise computes now.",
     authScopes: { write: true },
     args: { input: t.arg({ type: RefreshCoverageInput, required: true }) },
-    resolve: (_root, { input }, ctx) => refreshCoverage(input, ctx.caller, ctx),
+    resolve: (_root, { input }, ctx) =>
+      refreshCoverage({ ...input, agentId: rowIdOrNone('Agent', input.agentId) }, ctx.caller, ctx),
   }),
 );
 
@@ -235,7 +259,7 @@ builder.mutationField('cancelTask', (t) =>
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      const task = await cancelTask(id, ctx.caller, ctx);
+      const task = await cancelTask(rowIdOrNone('Task', id), ctx.caller, ctx);
       return db().task.findUniqueOrThrow({ ...query, where: { id: task.id } });
     },
   }),
@@ -249,7 +273,7 @@ builder.mutationField('retryTask', (t) =>
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      const task = await retryTask(id, ctx.caller, ctx.pubsub);
+      const task = await retryTask(rowIdOrNone('Task', id), ctx.caller, ctx.pubsub);
       return db().task.findUniqueOrThrow({ ...query, where: { id: task.id } });
     },
   }),
@@ -263,7 +287,7 @@ builder.subscriptionField('taskProgress', (t) =>
     authScopes: { read: true },
     args: { taskId: t.arg.id({ required: true }), afterSequence: t.arg.int() },
     subscribe: async (_root, { taskId, afterSequence }, ctx) => {
-      const task = await requireTaskForCaller(taskId, ctx.caller);
+      const task = await requireTaskForCaller(rowIdOrNone('Task', taskId), ctx.caller);
       if (afterSequence !== null && afterSequence !== undefined && afterSequence < 0)
         throw badUserInput('afterSequence must be ≥ 0');
       return ctx.feeds.tasks.follow(task.id, afterSequence);

@@ -6,9 +6,17 @@ import {
   MAX_DOCUMENTS_PER_CALL,
 } from '../resolvers/taxonomy/documents.js';
 import { createTaxonomy } from '../resolvers/taxonomy/taxonomy.js';
+import { findVisibleTaxonomy } from '../resolvers/taxonomy/lookup.js';
+import { taxonomyNodeVisibleTo, taxonomyVisibleTo } from '../resolvers/auth/visibility.js';
+import { rowIdWhere } from '../platform/ids.js';
+import { noRow } from './no-row.js';
+import { parseGlobalIds } from './ids.js';
 
 export const Taxonomy = builder.prismaNode('Taxonomy', {
   id: { field: 'id' },
+  // node(id) sees what taxonomy(version) sees: another team's taxonomy is null.
+  nullable: true,
+  findUnique: (id, ctx) => ({ ...rowIdWhere(id), AND: [taxonomyVisibleTo(ctx.caller)] }),
   fields: (t) => ({
     version: t.exposeString('version'),
     name: t.exposeString('name'),
@@ -22,6 +30,9 @@ export const Taxonomy = builder.prismaNode('Taxonomy', {
 
 export const TaxonomyNode = builder.prismaNode('TaxonomyNode', {
   id: { field: 'id' },
+  // node(id): as its taxonomy (a node reached through a visible agent is shown with the agent).
+  nullable: true,
+  findUnique: (id, ctx) => ({ ...rowIdWhere(id), AND: [taxonomyNodeVisibleTo(ctx.caller)] }),
   fields: (t) => ({
     key: t.exposeString('key'),
     label: t.exposeString('label'),
@@ -73,9 +84,13 @@ builder.queryField('taxonomy', (t) =>
     type: Taxonomy,
     nullable: true,
     authScopes: { read: true },
+    description:
+      "The caller's team's taxonomy of that version, else the default team's, else the oldest one the caller sees.",
     args: { version: t.arg.string({ required: true }) },
-    resolve: (query, _root, { version }) =>
-      db().taxonomy.findUnique({ ...query, where: { version } }),
+    resolve: async (query, _root, { version }, ctx) => {
+      const found = await findVisibleTaxonomy(version, ctx.caller);
+      return found ? db().taxonomy.findUnique({ ...query, where: { id: found.id } }) : noRow(query);
+    },
   }),
 );
 
@@ -84,8 +99,9 @@ builder.mutationField('createTaxonomy', (t) =>
     type: Taxonomy,
     authScopes: { write: true },
     args: { input: t.arg({ type: CreateTaxonomyInput, required: true }) },
-    resolve: async (query, _root, { input }) => {
-      const created = await createTaxonomy(input);
+    description: "Into the caller's team; a version taken there is CONFLICT.",
+    resolve: async (query, _root, { input }, ctx) => {
+      const created = await createTaxonomy(input, ctx.caller);
       return db().taxonomy.findUniqueOrThrow({ ...query, where: { id: created.id } });
     },
   }),
@@ -101,7 +117,19 @@ builder.mutationField('ingestDocuments', (t) =>
       taxonomyVersion: t.arg.string({ required: true }),
       documents: t.arg({ type: [DocumentInput], required: true }),
     },
-    resolve: (_root, args) => ingestDocuments(args.taxonomyVersion, args.documents),
+    resolve: (_root, args, ctx) =>
+      ingestDocuments(
+        args.taxonomyVersion,
+        args.documents.map((doc, index) => ({
+          ...doc,
+          taxonomyNodeIds: parseGlobalIds(
+            'TaxonomyNode',
+            doc.taxonomyNodeIds,
+            `documents[${index}].taxonomyNodeIds`,
+          ),
+        })),
+        ctx.caller,
+      ),
   }),
 );
 
@@ -120,6 +148,6 @@ builder.mutationField('deleteDocuments', (t) =>
     description: `Delete documents (ids from ingestDocuments or a search hit's documentId) with their chunks; search statistics follow in the same transaction. All or nothing: NOT_FOUND when any id is unknown. At most ${MAX_DOCUMENTS_PER_CALL.toLocaleString('en-US')} ids.`,
     authScopes: { write: true },
     args: { ids: t.arg.idList({ required: true }) },
-    resolve: (_root, args) => deleteDocuments(args.ids.map(String)),
+    resolve: (_root, args, ctx) => deleteDocuments(args.ids.map(String), ctx.caller),
   }),
 );

@@ -9,12 +9,13 @@ const h = useHarness();
 describe('agents(search:) totalCount', () => {
   it('counts name matches exactly up to 1,000, then estimates and says so; pages them newest first', async () => {
     const corpus = await createCorpus(h);
-    const taxonomy = await db().taxonomy.findUniqueOrThrow({ where: { version: corpus.version } });
+    const taxonomy = await db().taxonomy.findFirstOrThrow({ where: { version: corpus.version } });
     await db().agent.createMany({
       data: Array.from({ length: 1_500 }, (_, i) => ({
         name: `Bulk ${i % 3 ? 'widget' : 'gadget'} 50%_${i}`,
         taxonomyId: taxonomy.id,
         taxonomyVersion: corpus.version,
+        teamId: taxonomy.teamId,
       })),
     });
     await db().$executeRawUnsafe('ANALYZE agents');

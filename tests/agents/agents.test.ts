@@ -152,7 +152,10 @@ describe('agents', () => {
       id: agent.id,
     });
     const id = rowId(agent.id);
-    const task = await db().task.create({ data: { type: 'coverage_refresh', agentId: id } });
+    const { teamId } = await db().agent.findUniqueOrThrow({ where: { id } });
+    const task = await db().task.create({
+      data: { type: 'coverage_refresh', agentId: id, teamId },
+    });
     await db().taskEvent.create({
       data: { taskId: task.id, sequence: 1, status: 'PENDING', progressPercent: 0 },
     });

@@ -49,7 +49,8 @@ export const IngestDocumentsMutation = graphql(`
   }
 `);
 
-export const AgentFields = graphql(`
+// Spread by the agent operations below: codegen reads it here, nothing imports it.
+graphql(`
   fragment AgentFields on Agent {
     id
     name

@@ -48,10 +48,8 @@ describe('demo data', () => {
   });
 
   it('loads a taxonomy of 250-400 nodes over at least 3 levels, documents and agents', async () => {
-    const started = performance.now();
+    // How long the first start waits for this is a benchmark's (npm run bench -- demo).
     await loadDemoData();
-    const elapsed = performance.now() - started;
-    expect(elapsed).toBeLessThan(15_000);
 
     const response = await h.gql(taxonomyQuery, { version: DEMO_TAXONOMY_VERSION });
     expect(response.errors).toBeUndefined();

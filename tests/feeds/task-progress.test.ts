@@ -2,12 +2,12 @@
 // resumable with afterSequence; fed across processes through Redis; Redis may restart.
 import { afterEach, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { toGlobalId } from '../../src/platform/ids.js';
+import { toGlobalId } from '../../src/schema/ids.js';
 import { TaskFeed } from '../../src/feeds/task-feed.js';
-import { claimTasks } from '../../src/workers/queue/claim.js';
-import { finishTasks } from '../../src/workers/queue/finish.js';
-import { recordProgress } from '../../src/workers/queue/record-progress.js';
-import type { TaskEventJson } from '../../src/workers/queue/task-row.js';
+import { claimTasks } from '../../src/queue/claim.js';
+import { finishTasks } from '../../src/queue/finish.js';
+import { recordProgress } from '../../src/queue/record-progress.js';
+import type { TaskEventJson } from '../../src/queue/task-row.js';
 import { CreateApiKeyMutation } from '../client/operations.js';
 import { redisAvailable, useHarness, type TestApp } from '../utils/harness.js';
 import { redisServerAvailable, spawnWorkerProcess, startPrivateRedis } from '../utils/processes.js';
@@ -362,13 +362,17 @@ describe('taskProgress', () => {
     expect(delivered.map(withoutId)).toEqual(log.map(withoutId));
   });
 
-  it("answers an unknown task and another user's task with NOT_FOUND", async () => {
+  it("answers an unknown task and another team's task with NOT_FOUND", async () => {
     const app = await h.startApp();
+    // A team the peeker is not in (the default team, the operator's, is everyone's).
+    const elsewhere = await db().team.create({
+      data: { slug: 'feeds-elsewhere', name: 'Elsewhere' },
+    });
     const row = await enqueueTestTask(
       app.pubsub,
       testSleep,
       { ms: 1 },
-      { ownerId: await adminUserId() },
+      { ownerId: await adminUserId(), teamId: elsewhere.id },
     );
     const key = (
       await h.gql(CreateApiKeyMutation, { input: { user: 'peeker', name: 'k', scopes: ['READ'] } })

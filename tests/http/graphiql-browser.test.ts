@@ -9,7 +9,7 @@ import path from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { toGlobalId } from '../../src/platform/ids.js';
+import { toGlobalId } from '../../src/schema/ids.js';
 import { useHarness, type TestApp } from '../utils/harness.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 

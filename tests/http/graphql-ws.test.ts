@@ -8,7 +8,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { db } from '../../src/platform/db.js';
-import { toGlobalId } from '../../src/platform/ids.js';
+import { toGlobalId } from '../../src/schema/ids.js';
 import { useHarness, type TestApp } from '../utils/harness.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 import { waitFor } from '../utils/wait.js';

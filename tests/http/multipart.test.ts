@@ -4,7 +4,7 @@
 import { gql } from '@apollo/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { toGlobalId } from '../../src/platform/ids.js';
+import { toGlobalId } from '../../src/schema/ids.js';
 import { apolloHttp } from '../client/recipes.js';
 import { useHarness, type TestApp } from '../utils/harness.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';

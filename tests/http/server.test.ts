@@ -4,8 +4,9 @@ import { networkInterfaces } from 'node:os';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { ErrorCode, mapPrismaError, maskError } from '../../src/platform/errors.js';
-import { insertTask } from '../../src/workers/queue/insert-task.js';
+import { ErrorCode, mapPrismaError } from '../../src/platform/errors.js';
+import { maskError } from '../../src/schema/errors.js';
+import { insertTask } from '../../src/queue/insert-task.js';
 import { useHarness } from '../utils/harness.js';
 
 const h = useHarness();
@@ -75,7 +76,7 @@ describe('GraphiQL', () => {
       .flat()
       .find((each) => each && each.family === 'IPv4' && !each.internal)?.address;
     expect(address, 'a non-loopback IPv4 address to test from').toBeDefined();
-    const server = createServer(app.app.yoga);
+    const server = createServer(app.app.yoga.requestListener);
     await new Promise<void>((resolve) => server.listen(0, address, resolve));
     try {
       const html = await page(
@@ -105,7 +106,7 @@ describe('errors', () => {
     const error = await db()
       .user.create({ data: { name: 'unique-user' } })
       .catch((e: unknown) => e);
-    expect(mapPrismaError(error)?.extensions.code).toBe(ErrorCode.CONFLICT);
+    expect(mapPrismaError(error)?.code).toBe(ErrorCode.CONFLICT);
     expect(
       (maskError(new GraphQLError('x', { originalError: error as Error })) as GraphQLError)
         .extensions.code,

@@ -2,10 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { GraphQLError } from 'graphql';
 import { db } from '../../src/platform/db.js';
-import { maskError } from '../../src/platform/errors.js';
-import { insertTask } from '../../src/workers/queue/insert-task.js';
+import { maskError } from '../../src/schema/errors.js';
+import { insertTask } from '../../src/queue/insert-task.js';
 import { createInProcessPubSub } from '../../src/platform/pubsub.js';
-import { toGlobalId } from '../../src/platform/ids.js';
+import { toGlobalId } from '../../src/schema/ids.js';
 import { CreateAgentMutation, CreateApiKeyMutation } from '../client/operations.js';
 import { createCorpus } from '../utils/corpus.js';
 import { errorCodes } from '../utils/graphql.js';
@@ -317,14 +317,20 @@ describe('timeouts, retries and the dead letter', () => {
 });
 
 describe('visibility and statistics', () => {
-  it("keeps another user's task NOT_FOUND everywhere", async () => {
+  // A task belongs to the team of the key that asked for it: here a user's personal team
+  // (the operator's tasks belong to the default team, which every user joins).
+  it("keeps another team's task NOT_FOUND everywhere", async () => {
     const agent = await agentFixture();
-    const task = (await h.gql(refresh, { input: { agentId: agent.id } })).data.refreshCoverage.task;
-    const key = (
-      await h.gql(CreateApiKeyMutation, {
-        input: { user: 'stranger', name: 'k', scopes: ['WRITE'] },
-      })
-    ).data!.createApiKey.key;
+    const mint = async (user: string) =>
+      (
+        await h.gql(CreateApiKeyMutation, {
+          input: { user, name: 'k', scopes: ['WRITE'] },
+        })
+      ).data!.createApiKey.key;
+    const owner = await mint('task-owner');
+    const task = (await h.gql(refresh, { input: { agentId: agent.id } }, owner)).data
+      .refreshCoverage.task;
+    const key = await mint('stranger');
     expect((await h.gql(taskQuery, { id: task.id }, key)).data.task).toBeNull();
     expect(
       errorCodes(
@@ -336,7 +342,8 @@ describe('visibility and statistics', () => {
         await h.gql('mutation($id: ID!) { retryTask(id: $id) { id } }', { id: task.id }, key),
       ),
     ).toEqual(['NOT_FOUND']);
-    expect((await h.gql('{ tasks { totalCount } }', {}, key)).data.tasks.totalCount).toBe(0);
+    const theirs = await h.gql('{ tasks(first: 100) { edges { node { id } } } }', {}, key);
+    expect(theirs.data.tasks.edges.map((e: any) => e.node.id)).not.toContain(task.id);
     const mine = await h.gql(
       'query($id: ID!) { agent(id: $id) { tasks { totalCount edges { node { id } } } } }',
       { id: agent.id },
@@ -362,13 +369,15 @@ describe('visibility and statistics', () => {
 
 describe('retention', () => {
   it('deletes finished tasks older than the retention period with their events, and keeps the rest', async () => {
-    const { deleteFinishedTasks } = await import('../../src/workers/queue/delete-finished.js');
+    const { deleteFinishedTasks } = await import('../../src/queue/delete-finished.js');
     const owner = await adminUserId();
+    const { id: teamId } = await db().team.findUniqueOrThrow({ where: { slug: 'default' } });
     const old = await db().task.create({
       data: {
         type: 'test_sleep',
         status: 'COMPLETED',
         ownerId: owner,
+        teamId,
         completedAt: new Date(Date.now() - 25 * 3_600_000),
       },
     });
@@ -380,6 +389,7 @@ describe('retention', () => {
         type: 'test_sleep',
         status: 'FAILED',
         ownerId: owner,
+        teamId,
         completedAt: new Date(Date.now() - 3_600_000),
       },
     });
@@ -388,6 +398,7 @@ describe('retention', () => {
         type: 'test_sleep',
         status: 'PENDING',
         ownerId: owner,
+        teamId,
         createdAt: new Date(Date.now() - 48 * 3_600_000),
         runAt: new Date(Date.now() + 3_600_000),
       },
@@ -402,7 +413,7 @@ describe('retention', () => {
 describe("the worker's statements", () => {
   const pubsub = createInProcessPubSub('worker-statements:');
   async function claimAll(workerId: string, count: number) {
-    const { claimTasks } = await import('../../src/workers/queue/claim.js');
+    const { claimTasks } = await import('../../src/queue/claim.js');
     const owner = await adminUserId();
     for (let i = 0; i < count; i++)
       await enqueueTestTask(pubsub, testSleep, { ms: 1 }, { ownerId: owner });
@@ -410,7 +421,7 @@ describe("the worker's statements", () => {
   }
 
   it('finishes attempts and claims the freed slots in one statement, each change with its event', async () => {
-    const { finishAndClaimTasks } = await import('../../src/workers/queue/finish-and-claim.js');
+    const { finishAndClaimTasks } = await import('../../src/queue/finish-and-claim.js');
     const running = await claimAll('worker-a', 3);
     const owner = await adminUserId();
     const waiting = [];
@@ -477,8 +488,8 @@ describe("the worker's statements", () => {
   });
 
   it('finishes a batch while the heartbeat renews the same leases without deadlocking', async () => {
-    const { finishTasks } = await import('../../src/workers/queue/finish.js');
-    const { renewLeases } = await import('../../src/workers/queue/renew-leases.js');
+    const { finishTasks } = await import('../../src/queue/finish.js');
+    const { renewLeases } = await import('../../src/queue/renew-leases.js');
     const running = await claimAll('worker-a', 120);
     // Outcomes in the reverse of the table's order, while the heartbeat walks the table forwards.
     const outcomes = running
@@ -542,7 +553,7 @@ describe("the worker's statements", () => {
   });
 
   it('can claim a task the moment it is enqueued: runAt is not rounded past now()', async () => {
-    const { claimTasks } = await import('../../src/workers/queue/claim.js');
+    const { claimTasks } = await import('../../src/queue/claim.js');
     const owner = await adminUserId();
     const type = `claim-at-once-${randomUUID()}`;
     // In a transaction now() stands still: a runAt rounded up past it (at milliseconds, one in
@@ -571,9 +582,9 @@ describe("the worker's statements", () => {
   });
 
   it("keeps its prepared statements working when a migration adds a column or changes a column's precision (a rolling deploy)", async () => {
-    const { claimTasks } = await import('../../src/workers/queue/claim.js');
-    const { finishTasks } = await import('../../src/workers/queue/finish.js');
-    const { finishAndClaimTasks } = await import('../../src/workers/queue/finish-and-claim.js');
+    const { claimTasks } = await import('../../src/queue/claim.js');
+    const { finishTasks } = await import('../../src/queue/finish.js');
+    const { finishAndClaimTasks } = await import('../../src/queue/finish-and-claim.js');
     const owner = await adminUserId();
     const task = {
       type: 'test_sleep',

@@ -4,7 +4,7 @@
 // knowledge (agentQueryStream), checking every event against the database and queryAgent.
 import { expect } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { parseGlobalId } from '../../src/platform/ids.js';
+import { parseGlobalId } from '../../src/schema/ids.js';
 import { createCorpus } from './corpus.js';
 import type { Harness, TestApp } from './harness.js';
 import { waitFor } from './wait.js';

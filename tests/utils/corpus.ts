@@ -64,28 +64,36 @@ export interface Corpus {
   chunkCounts: Record<string, number>;
 }
 
+/** Through `key` (default: the operator's, so into the `default` team every user joins). */
 export async function createCorpus(
   h: Harness,
   version = `v-${Math.random().toString(36).slice(2, 8)}`,
+  key?: string,
 ): Promise<Corpus> {
-  const created = await h.gql(CreateTaxonomyMutation, {
-    input: { version, name: 'Test taxonomy', nodes: TAXONOMY_NODES },
-  });
+  const created = await h.gql(
+    CreateTaxonomyMutation,
+    { input: { version, name: 'Test taxonomy', nodes: TAXONOMY_NODES } },
+    key,
+  );
   expect(created.errors).toBeUndefined();
   const nodeIds = Object.fromEntries(created.data!.createTaxonomy.nodes.map((n) => [n.key, n.id]));
   const chunkCounts: Record<string, number> = {};
   for (const doc of DOCUMENTS) {
-    const ingested = await h.gql(IngestDocumentsMutation, {
-      taxonomyVersion: version,
-      documents: [
-        {
-          title: doc.title,
-          content: doc.content,
-          taxonomyNodeIds: doc.nodes.map((k) => nodeIds[k]!),
-          source: doc.key,
-        },
-      ],
-    });
+    const ingested = await h.gql(
+      IngestDocumentsMutation,
+      {
+        taxonomyVersion: version,
+        documents: [
+          {
+            title: doc.title,
+            content: doc.content,
+            taxonomyNodeIds: doc.nodes.map((k) => nodeIds[k]!),
+            source: doc.key,
+          },
+        ],
+      },
+      key,
+    );
     expect(ingested.errors).toBeUndefined();
     chunkCounts[doc.key] = ingested.data!.ingestDocuments.chunkCount;
   }

@@ -49,6 +49,8 @@ export interface StartAppOptions {
   maxRequestBodyBytes?: number;
   /** Headers GraphiQL opens with. */
   graphiqlHeaders?: Record<string, string>;
+  /** AUTO_JOIN_DEFAULT_TEAM (default on). */
+  autoJoinDefaultTeam?: boolean;
 }
 
 export interface Harness {
@@ -112,8 +114,9 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
     sseMaxBufferedBytes: options.sseMaxBufferedBytes,
     maxRequestBodyBytes: options.maxRequestBodyBytes,
     graphiqlHeaders: options.graphiqlHeaders,
+    keySettings: { autoJoinDefaultTeam: options.autoJoinDefaultTeam ?? true },
   });
-  const server: Server = createServer(app.yoga);
+  const server: Server = createServer(app.yoga.requestListener);
   app.attachWebSockets(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

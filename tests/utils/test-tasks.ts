@@ -7,8 +7,8 @@ import type { TaskPriority } from '../../src/generated/prisma/enums.js';
 import type { TaskEngineConfig } from '../../src/platform/config.js';
 import type { PubSub } from '../../src/platform/pubsub.js';
 import { computeAndRecordCoverage } from '../../src/resolvers/coverage/coverage.js';
-import { enqueue } from '../../src/workers/queue/enqueue.js';
-import { taskSpec, type TaskSpec } from '../../src/workers/queue/task-spec.js';
+import { enqueue } from '../../src/queue/enqueue.js';
+import { taskSpec, type TaskSpec } from '../../src/queue/task-spec.js';
 import {
   defineTask,
   NonRetryableError,
@@ -88,6 +88,8 @@ export async function enqueueTestTask<Payload>(
   payload: Payload,
   options: {
     ownerId: string;
+    /** None: the `default` team (the operator sees every task anyway). */
+    teamId?: string | null;
     priority?: TaskPriority;
     timeoutSeconds?: number;
     maxAttempts?: number;
@@ -95,6 +97,6 @@ export async function enqueueTestTask<Payload>(
     agentId?: string;
   },
 ) {
-  const { task } = await enqueue(spec, { payload, ...options }, { pubsub });
+  const { task } = await enqueue(spec, { payload, teamId: null, ...options }, { pubsub });
   return task;
 }

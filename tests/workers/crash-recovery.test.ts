@@ -8,11 +8,11 @@ import { useHarness } from '../utils/harness.js';
 import { spawnWorkerProcess } from '../utils/processes.js';
 import { enqueueTestTask, testCoverageThenHang, testSleep } from '../utils/test-tasks.js';
 import { waitFor } from '../utils/wait.js';
-import { claimTasks } from '../../src/workers/queue/claim.js';
-import { insertTask } from '../../src/workers/queue/insert-task.js';
-import { selectQueuePosition } from '../../src/workers/queue/queue-stats.js';
-import { reclaimExpiredLeases } from '../../src/workers/queue/reclaim-expired.js';
-import { handBackTask } from '../../src/workers/queue/requeue.js';
+import { claimTasks } from '../../src/queue/claim.js';
+import { insertTask } from '../../src/queue/insert-task.js';
+import { selectQueuePosition } from '../../src/queue/queue-position.js';
+import { reclaimExpiredLeases } from '../../src/queue/reclaim-expired.js';
+import { handBackTask } from '../../src/queue/hand-back-task.js';
 
 const h = useHarness();
 // A test's workers would take the next test's tasks.

@@ -1,9 +1,18 @@
 // What every live transport (graphql-sse, multipart, graphql-ws) is built on: the yoga app
 // whose envelop pipeline prepares operations, the context every request gets, and the limits
 // and metrics they share.
+import type { YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../../schema/builder.js';
 import type { ContextOptions } from '../context.js';
-import type { Yoga } from './start-operation.js';
+
+export type Yoga = YogaServerInstance<Record<string, never>, Context>;
+
+/** An operation as a transport received it (GraphQL over HTTP's request parameters). */
+export interface OperationParams {
+  query: string;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+}
 
 export type Transport = 'sse' | 'multipart' | 'ws';
 

@@ -15,7 +15,7 @@ import {
   type ExecutionResult,
 } from 'graphql';
 import type { FeedObserver } from '../../feeds/push-feed.js';
-import { maskError } from '../../platform/errors.js';
+import { maskError } from '../../schema/errors.js';
 
 type Json = string | Promise<string>;
 

@@ -5,10 +5,10 @@
 // boundary when the subscription completes. Request errors are a GraphQL-over-HTTP answer.
 import { ErrorCode } from '../../platform/errors.js';
 import { callerOf } from '../context.js';
-import type { LiveCore } from '../live/core.js';
+import type { LiveCore, OperationParams } from '../live/core.js';
 import { OperationResults } from '../live/operation-results.js';
 import { ResponseStream, type NodeResponse, type ResultFraming } from '../live/response-stream.js';
-import { startOperation, type OperationParams } from '../live/start-operation.js';
+import { startOperation } from '../live/start-operation.js';
 
 export interface MultipartTransport {
   subscribe(request: Request, params: OperationParams, response?: NodeResponse): Promise<Response>;

@@ -11,9 +11,9 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../platform/errors.js';
 import { callerOf } from '../context.js';
-import type { LiveCore } from '../live/core.js';
+import type { LiveCore, OperationParams } from '../live/core.js';
 import { ResponseStream, type NodeResponse } from '../live/response-stream.js';
-import { startOperation, type OperationParams } from '../live/start-operation.js';
+import { startOperation } from '../live/start-operation.js';
 import { DistinctOperation, StreamOperation, type Reservation } from './framings.js';
 import { readParams } from './params.js';
 

@@ -2,7 +2,7 @@
 // POST's JSON body (read with the request body limit), or the HTTP error that refuses them.
 import { ErrorCode } from '../../platform/errors.js';
 import { readBodyText } from '../request-body-limit.js';
-import type { OperationParams } from '../live/start-operation.js';
+import type { OperationParams } from '../live/core.js';
 
 export type RequestParams = OperationParams & { extensions?: Record<string, unknown> | null };
 

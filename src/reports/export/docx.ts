@@ -13,7 +13,7 @@ import {
   type NumberingDefinition,
 } from 'docx';
 import { parseMarkdownBlocks, type InlineSpan, type MarkdownBlock } from './markdown-blocks.js';
-import type { ReportMeta } from './index.js';
+import type { ReportMeta } from './report-meta.js';
 
 const HEADINGS = [
   HeadingLevel.HEADING_1,

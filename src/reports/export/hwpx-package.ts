@@ -2,7 +2,7 @@
 // manifest, spine), version.xml, the META-INF files, settings.xml and the preview text.
 import type { Paragraph } from './hwpx-section.js';
 import { escapeXml, INVALID_XML_CHARS, NS_DECLARATIONS, XML_PROLOG } from './hwpx-xml.js';
-import type { ReportMeta } from './index.js';
+import type { ReportMeta } from './report-meta.js';
 
 function isoSeconds(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');

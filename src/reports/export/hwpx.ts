@@ -18,7 +18,7 @@ import {
   VERSION_XML,
 } from './hwpx-package.js';
 import { sectionXml, toParagraphs } from './hwpx-section.js';
-import type { ReportMeta } from './index.js';
+import type { ReportMeta } from './report-meta.js';
 import { parseMarkdownBlocks } from './markdown-blocks.js';
 
 export { escapeXml } from './hwpx-xml.js';

@@ -2,6 +2,7 @@
 // Hancom Office Hangul, DOCX for Word. Pure functions: no database, no I/O.
 import { markdownToDocx } from './docx.js';
 import { markdownToHwpx } from './hwpx.js';
+import type { ReportMeta } from './report-meta.js';
 
 export { markdownToDocx } from './docx.js';
 export { markdownToHwpx } from './hwpx.js';
@@ -12,11 +13,6 @@ export {
   type MarkdownBlock,
   type InlineSpan,
 } from './markdown-blocks.js';
-
-export interface ReportMeta {
-  title: string;
-  createdAt: Date;
-}
 
 export const EXPORT_FORMATS = [
   { format: 'markdown', contentType: 'text/markdown; charset=utf-8', extension: 'md' },

@@ -4,8 +4,9 @@
 // with CommonMark's rules where they matter for such text (a `1.`-style marker other than
 // `1.` does not interrupt a paragraph, `_` inside a word is not emphasis, setext headings).
 // It is not a full Markdown implementation, and needs none for this: no dependency.
-import { mergeSpans, parseInline, spansText } from './markdown-inline.js';
-import type { HeadingLevel, InlineSpan, MarkdownBlock } from './markdown-types.js';
+import { parseInline, spansText } from './markdown-inline.js';
+import { isTableDelimiter, isTableRow, tableRowSpans } from './markdown-table.js';
+import type { HeadingLevel, MarkdownBlock } from './markdown-types.js';
 
 export { parseInline, spansText, stripInline } from './markdown-inline.js';
 export type { HeadingLevel, InlineSpan, MarkdownBlock } from './markdown-types.js';
@@ -18,8 +19,6 @@ const SETEXT_H1 = /^ {0,3}=+[ \t]*$/;
 const SETEXT_H2 = /^ {0,3}-+[ \t]*$/;
 const LIST_ITEM = /^([ \t]*)([-*+]|\d{1,9}[.)])(?:[ \t]+(.*))?$/;
 const QUOTE = /^ {0,3}>[ \t]?(.*)$/;
-const TABLE_ROW = /^[ \t]*\|.*\|[ \t]*$/;
-const TABLE_DELIMITER = /^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$/;
 const LINK_DEFINITION = /^ {0,3}\[[^\]]+\]:[ \t]*\S+/;
 const CODE_INDENT = /^(?: {4}|\t)/;
 
@@ -219,16 +218,12 @@ class BlockParser {
     return true;
   }
 
-  /** A table row becomes a paragraph of its cells joined by ` | `; the delimiter row is dropped. */
+  /** A table row becomes a paragraph (markdown-table.ts); the delimiter row is dropped. */
   private takeTableRow(line: string): boolean {
-    if (!TABLE_ROW.test(line)) return false;
+    if (!isTableRow(line)) return false;
     this.flushParagraph();
-    if (TABLE_DELIMITER.test(line)) return true;
-    const cells = splitTableRow(line);
-    const spans = joinSpans(
-      cells.map((cell) => parseInline(cell)),
-      ' | ',
-    );
+    if (isTableDelimiter(line)) return true;
+    const spans = tableRowSpans(line);
     if (spans.length > 0) this.blocks.push({ type: 'paragraph', text: spansText(spans), spans });
     return true;
   }
@@ -283,32 +278,4 @@ function stripQuote(line: string): string {
   let m: RegExpExecArray | null;
   while ((m = QUOTE.exec(out))) out = m[1];
   return out.trim();
-}
-
-function splitTableRow(line: string): string[] {
-  const inner = line.trim().replace(/^\|/, '').replace(/\|$/, '');
-  const cells: string[] = [];
-  let current = '';
-  for (let i = 0; i < inner.length; i++) {
-    if (inner[i] === '\\' && inner[i + 1] === '|') {
-      current += '|';
-      i++;
-    } else if (inner[i] === '|') {
-      cells.push(current.trim());
-      current = '';
-    } else {
-      current += inner[i];
-    }
-  }
-  cells.push(current.trim());
-  return cells;
-}
-
-function joinSpans(parts: InlineSpan[][], separator: string): InlineSpan[] {
-  const out: InlineSpan[] = [];
-  parts.forEach((spans, index) => {
-    if (index > 0) out.push({ text: separator, bold: false, italic: false, code: false });
-    out.push(...spans);
-  });
-  return mergeSpans(out);
 }

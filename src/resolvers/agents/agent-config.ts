@@ -26,9 +26,6 @@ export const featuresConfigSchema = z
     ]),
   );
 
-export type RetrievalConfig = z.infer<typeof retrievalConfigSchema>;
-export type FeaturesConfig = z.infer<typeof featuresConfigSchema>;
-
 function parse<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {

@@ -1,15 +1,22 @@
 // Agents: knowledge agents scoped to nodes of one taxonomy version (seed 000).
 // Immutable after creation: id, taxonomy node ids, taxonomy version, created at.
 import { db } from '../../platform/db.js';
-import { badUserInput, notFound } from '../../platform/errors.js';
+import { badUserInput, InvalidIdsError, notFound } from '../../platform/errors.js';
+import { rowIdWhere } from '../../platform/ids.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { PubSub } from '../../platform/pubsub.js';
+import type { Caller } from '../auth/caller.js';
+import { canWrite, requireWrite } from '../auth/permissions.js';
+import { agentVisibleTo } from '../auth/visibility.js';
+import { findVisibleTaxonomy } from '../taxonomy/lookup.js';
 import { parseFeaturesConfig, parseRetrievalConfig } from './agent-config.js';
-import { parseGlobalId, parseGlobalIds } from '../../platform/ids.js';
+
+type Who = Pick<Caller, 'isOperator' | 'roles'>;
 
 export interface CreateAgentInput {
   name: string;
   taxonomyVersion: string;
+  /** Row ids. */
   taxonomyNodeIds: string[];
   scopeDescription?: string | null;
   retrievalConfig?: unknown;
@@ -29,26 +36,37 @@ function validName(name: string): string {
   return trimmed;
 }
 
-/** The agent's row id, or NOT_FOUND for a malformed, foreign-typed or unknown id. */
-export async function requireAgentId(globalId: string): Promise<string> {
-  const id = parseGlobalId('Agent', globalId);
-  if (!id || !(await db().agent.findUnique({ where: { id }, select: { id: true } })))
-    throw notFound('Agent');
-  return id;
+/** The agent with its team, or NOT_FOUND for an unknown, malformed or hidden one. */
+export async function requireVisibleAgent(agentId: string, caller: Who) {
+  const agent = await db().agent.findFirst({
+    where: { AND: [rowIdWhere(agentId), agentVisibleTo(caller)] },
+    select: { id: true, teamId: true },
+  });
+  if (!agent) throw notFound('Agent');
+  return agent;
 }
 
-export async function createAgent(input: CreateAgentInput, ownerId: string) {
+/** The agent, if the caller may change it: NOT_FOUND when hidden, FORBIDDEN when only seen. */
+export async function requireWritableAgent(
+  agentId: string,
+  caller: Pick<Caller, 'isOperator' | 'roles' | 'keyScopes'>,
+) {
+  const agent = await requireVisibleAgent(agentId, caller);
+  requireWrite(caller, agent.teamId, 'Agent', true);
+  return agent;
+}
+
+/** Into the caller's team, over a taxonomy the caller sees (taxonomy/lookup.ts). */
+export async function createAgent(
+  input: CreateAgentInput,
+  caller: Pick<Caller, 'isOperator' | 'roles' | 'teamId' | 'userId'>,
+) {
   const name = validName(input.name);
   const retrievalConfig = parseRetrievalConfig(input.retrievalConfig);
   const featuresConfig = parseFeaturesConfig(input.featuresConfig);
   if (input.taxonomyNodeIds.length === 0) throw badUserInput('taxonomyNodeIds must not be empty');
-  const nodeIds = [
-    ...new Set(parseGlobalIds('TaxonomyNode', input.taxonomyNodeIds, 'taxonomyNodeIds')),
-  ];
-  const taxonomy = await db().taxonomy.findUnique({
-    where: { version: input.taxonomyVersion },
-    select: { id: true, version: true },
-  });
+  const nodeIds = [...new Set(input.taxonomyNodeIds)];
+  const taxonomy = await findVisibleTaxonomy(input.taxonomyVersion, caller);
   if (!taxonomy) throw badUserInput(`taxonomyVersion ${input.taxonomyVersion} does not exist`);
   const found = await db().taxonomyNode.findMany({
     where: { id: { in: nodeIds }, taxonomyId: taxonomy.id },
@@ -56,17 +74,16 @@ export async function createAgent(input: CreateAgentInput, ownerId: string) {
   });
   if (found.length !== nodeIds.length) {
     const known = new Set(found.map((n) => n.id));
-    const bad = input.taxonomyNodeIds.filter(
-      (globalId) => !known.has(parseGlobalId('TaxonomyNode', globalId)!),
+    throw new InvalidIdsError(
+      `taxonomyNodeIds not in taxonomy ${taxonomy.version}`,
+      input.taxonomyNodeIds.filter((id) => !known.has(id)),
     );
-    throw badUserInput(`taxonomyNodeIds not in taxonomy ${taxonomy.version}: ${bad.join(', ')}`, {
-      invalidIds: bad,
-    });
   }
   return db().agent.create({
     data: {
       name,
-      ownerId,
+      teamId: caller.teamId,
+      ownerId: caller.userId,
       scopeDescription: input.scopeDescription ?? null,
       taxonomyId: taxonomy.id,
       taxonomyVersion: taxonomy.version,
@@ -93,56 +110,65 @@ function updateData(input: UpdateAgentInput): Prisma.AgentUpdateInput {
   return data;
 }
 
-export async function updateAgent(globalId: string, input: UpdateAgentInput, pubsub: PubSub) {
+export async function updateAgent(
+  agentId: string,
+  input: UpdateAgentInput,
+  caller: Caller,
+  pubsub: PubSub,
+) {
   const data = updateData(input);
-  const id = await requireAgentId(globalId);
+  const { id } = await requireWritableAgent(agentId, caller);
   const agent = await db().agent.update({ where: { id }, data });
   await pubsub.publish('agentUpdated', id, { agentId: id, deleted: false });
   return agent;
 }
 
-export async function deleteAgent(globalId: string, pubsub: PubSub): Promise<string> {
-  const id = parseGlobalId('Agent', globalId);
+export async function deleteAgent(agentId: string, caller: Caller, pubsub: PubSub): Promise<void> {
+  await requireWritableAgent(agentId, caller);
   // Tasks, history and their events go with it (ON DELETE CASCADE).
-  const deleted = id ? await db().agent.deleteMany({ where: { id } }) : { count: 0 };
+  const deleted = await db().agent.deleteMany({ where: rowIdWhere(agentId) });
   if (deleted.count === 0) throw notFound('Agent');
-  await pubsub.publish('agentUpdated', id!, { agentId: id!, deleted: true });
-  return globalId;
+  await pubsub.publish('agentUpdated', agentId, { agentId, deleted: true });
 }
 
+/** One id of a bulk call, in the order given. */
 export interface BulkResult {
-  id: string;
   ok: boolean;
   error: string | null;
 }
 
-/** All or nothing: when any id is unknown, nothing changes and the report says which. */
-async function resolveBulkIds(globalIds: readonly string[]) {
-  if (globalIds.length === 0) throw badUserInput('ids must not be empty');
-  if (globalIds.length > 1_000) throw badUserInput('at most 1000 ids per call');
-  const rowIds = globalIds.map((globalId) => parseGlobalId('Agent', globalId));
-  const existing = new Set(
+/**
+ * All or nothing: when any id is unknown (or hidden from the caller), or one the caller sees
+ * may not be changed by it (FORBIDDEN), nothing changes and the report says which.
+ */
+async function resolveBulkIds(agentIds: readonly string[], caller: Caller) {
+  if (agentIds.length === 0) throw badUserInput('ids must not be empty');
+  if (agentIds.length > 1_000) throw badUserInput('at most 1000 ids per call');
+  const rowIds = agentIds.map((id) => rowIdWhere(id).id);
+  const teams = new Map(
     (
       await db().agent.findMany({
-        where: { id: { in: rowIds.filter((id): id is string => Boolean(id)) } },
-        select: { id: true },
+        where: { AND: [{ id: { in: rowIds } }, agentVisibleTo(caller)] },
+        select: { id: true, teamId: true },
       })
-    ).map((a) => a.id),
+    ).map((a) => [a.id, a.teamId]),
   );
-  const results: BulkResult[] = globalIds.map((globalId, index) => {
-    const known = rowIds[index] && existing.has(rowIds[index]!);
-    return { id: globalId, ok: Boolean(known), error: known ? null : 'NOT_FOUND' };
+  const results: BulkResult[] = rowIds.map((id) => {
+    const teamId = teams.get(id);
+    if (teamId === undefined) return { ok: false, error: 'NOT_FOUND' };
+    return canWrite(caller, teamId) ? { ok: true, error: null } : { ok: false, error: 'FORBIDDEN' };
   });
-  return { rowIds: rowIds as string[], results, complete: results.every((r) => r.ok) };
+  return { rowIds, results, complete: results.every((r) => r.ok) };
 }
 
 export async function bulkUpdateAgents(
-  globalIds: readonly string[],
+  agentIds: readonly string[],
   input: UpdateAgentInput,
+  caller: Caller,
   pubsub: PubSub,
 ) {
   const data = updateData(input);
-  const { rowIds, results, complete } = await resolveBulkIds(globalIds);
+  const { rowIds, results, complete } = await resolveBulkIds(agentIds, caller);
   if (!complete)
     return {
       applied: false,
@@ -155,8 +181,12 @@ export async function bulkUpdateAgents(
   return { applied: true, results };
 }
 
-export async function bulkDeleteAgents(globalIds: readonly string[], pubsub: PubSub) {
-  const { rowIds, results, complete } = await resolveBulkIds(globalIds);
+export async function bulkDeleteAgents(
+  agentIds: readonly string[],
+  caller: Caller,
+  pubsub: PubSub,
+) {
+  const { rowIds, results, complete } = await resolveBulkIds(agentIds, caller);
   if (!complete)
     return {
       applied: false,
@@ -169,13 +199,12 @@ export async function bulkDeleteAgents(globalIds: readonly string[], pubsub: Pub
   return { applied: true, results };
 }
 
-/** A new agent with the same scope and configs; history and tasks stay with the original. */
-export async function cloneAgent(
-  globalId: string,
-  name: string | null | undefined,
-  ownerId: string,
-) {
-  const id = await requireAgentId(globalId);
+/**
+ * A new agent of the caller's team with the same scope and configs; history and tasks stay
+ * with the original. The scope is part of the agent seen, whatever its taxonomy's team.
+ */
+export async function cloneAgent(agentId: string, name: string | null | undefined, caller: Caller) {
+  const { id } = await requireVisibleAgent(agentId, caller);
   const source = await db().agent.findUniqueOrThrow({
     where: { id },
     include: { nodes: { orderBy: { position: 'asc' } } },
@@ -183,7 +212,8 @@ export async function cloneAgent(
   return db().agent.create({
     data: {
       name: name ? validName(name) : `${source.name} (copy)`.slice(0, 200),
-      ownerId,
+      teamId: caller.teamId,
+      ownerId: caller.userId,
       scopeDescription: source.scopeDescription,
       taxonomyId: source.taxonomyId,
       taxonomyVersion: source.taxonomyVersion,

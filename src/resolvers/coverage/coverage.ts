@@ -7,7 +7,7 @@ import { notFound } from '../../platform/errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import { coverageSettings } from '../agents/agent-config.js';
-import { toGlobalId } from '../../platform/ids.js';
+import { publicId } from '../../platform/public-ids.js';
 import { selectAgentCoverage, type NodeCoverageRow } from './sql/agent-coverage.js';
 
 export interface NodeCoverage {
@@ -75,63 +75,77 @@ export interface ComputeCoverageOptions {
   pubsub?: PubSub;
 }
 
+type Tx = Prisma.TransactionClient;
+
+/** The history entry of a computation; a task's entry is written once however often it runs. */
+async function recordHistory(
+  tx: Tx,
+  agent: { id: string; taxonomyVersion: string },
+  report: CoverageReport,
+  taskId: string | undefined,
+) {
+  // Keyed by the nodes' public ids: the entry is read back as JSON, as clients know the nodes.
+  const nodeCoverage = Object.fromEntries(
+    report.nodes.map((n) => [publicId('TaxonomyNode', n.node.id), n.coverage]),
+  );
+  const history = {
+    agentId: agent.id,
+    taskId: taskId ?? null,
+    timestamp: report.computedAt,
+    overallCoverage: report.overallCoverage,
+    totalDocuments: report.totalDocuments,
+    totalChunks: report.totalChunks,
+    nodeCoverage: nodeCoverage as Prisma.InputJsonValue,
+    taxonomyVersion: agent.taxonomyVersion,
+  };
+  if (taskId) {
+    await tx.coverageHistory.upsert({ where: { taskId }, create: history, update: {} });
+  } else {
+    await tx.coverageHistory.create({ data: history });
+  }
+}
+
+/** Computes the agent's coverage, appends the history entry and updates the agent, in one transaction. */
+async function computeInTransaction(tx: Tx, agentId: string, taskId: string | undefined) {
+  const agent = await tx.agent.findUnique({
+    where: { id: agentId },
+    select: { featuresConfig: true, taxonomyVersion: true, totalDocuments: true },
+  });
+  if (!agent) throw notFound('Agent');
+  // A large scope (known from the last computation): hash joins. The planner's subtree
+  // estimates are far too low there, and its nested loops probe documents once per
+  // (node, document) pair. A small scope keeps the nested loops, where hash joins would
+  // read far more than it holds (bench/README.md).
+  if (agent.totalDocuments > LARGE_SCOPE_DOCUMENTS)
+    await tx.$executeRaw`SET LOCAL enable_nestloop = off`;
+  const computedAt = new Date();
+  const report = buildCoverageReport(
+    await selectAgentCoverage(tx, agentId),
+    agent.featuresConfig,
+    computedAt,
+  );
+  await recordHistory(tx, { id: agentId, taxonomyVersion: agent.taxonomyVersion }, report, taskId);
+  await tx.agent.update({
+    where: { id: agentId },
+    data: {
+      coveragePercent: report.overallCoverage,
+      totalDocuments: report.totalDocuments,
+      totalChunks: report.totalChunks,
+      lastCoverageUpdate: computedAt,
+    },
+  });
+  return report;
+}
+
 export async function computeAndRecordCoverage(
   agentId: string,
   options: ComputeCoverageOptions = {},
 ): Promise<CoverageReport> {
   const report = await db().$transaction(
-    async (tx) => {
-      const agent = await tx.agent.findUnique({
-        where: { id: agentId },
-        select: { featuresConfig: true, taxonomyVersion: true, totalDocuments: true },
-      });
-      if (!agent) throw notFound('Agent');
-      // A large scope (known from the last computation): hash joins. The planner's subtree
-      // estimates are far too low there, and its nested loops probe documents once per
-      // (node, document) pair (measured at the root of 250k documents: 1.6 s → 1.0 s). A
-      // small scope keeps the nested loops (a leaf: 2 ms, but 550 ms with hash joins).
-      if (agent.totalDocuments > LARGE_SCOPE_DOCUMENTS)
-        await tx.$executeRaw`SET LOCAL enable_nestloop = off`;
-      const computedAt = new Date();
-      const built = buildCoverageReport(
-        await selectAgentCoverage(tx, agentId),
-        agent.featuresConfig,
-        computedAt,
-      );
-      const nodeCoverage = Object.fromEntries(
-        built.nodes.map((n) => [toGlobalId('TaxonomyNode', n.node.id), n.coverage]),
-      );
-      const history = {
-        agentId,
-        taskId: options.taskId ?? null,
-        timestamp: computedAt,
-        overallCoverage: built.overallCoverage,
-        totalDocuments: built.totalDocuments,
-        totalChunks: built.totalChunks,
-        nodeCoverage: nodeCoverage as Prisma.InputJsonValue,
-        taxonomyVersion: agent.taxonomyVersion,
-      };
-      if (options.taskId) {
-        await tx.coverageHistory.upsert({
-          where: { taskId: options.taskId },
-          create: history,
-          update: {},
-        });
-      } else {
-        await tx.coverageHistory.create({ data: history });
-      }
-      await tx.agent.update({
-        where: { id: agentId },
-        data: {
-          coveragePercent: built.overallCoverage,
-          totalDocuments: built.totalDocuments,
-          totalChunks: built.totalChunks,
-          lastCoverageUpdate: computedAt,
-        },
-      });
-      return built;
+    (tx) => computeInTransaction(tx, agentId, options.taskId),
+    {
+      timeout: 60_000,
     },
-    { timeout: 60_000 },
   );
   await options.pubsub?.publish('agentUpdated', agentId, { agentId, deleted: false });
   return report;

@@ -4,11 +4,10 @@
 import { z } from 'zod';
 import type { TaskPriority } from '../../generated/prisma/enums.js';
 import { badUserInput, notFound, violatedForeignKey } from '../../platform/errors.js';
-import { parseGlobalId } from '../../platform/ids.js';
-import { enqueue } from '../../workers/queue/enqueue.js';
-import type { TaskRow } from '../../workers/queue/task-row.js';
-import { taskSpec } from '../../workers/queue/task-spec.js';
-import { requireAgentId } from '../agents/agents.js';
+import { enqueue } from '../../queue/enqueue.js';
+import type { TaskRow } from '../../queue/task-row.js';
+import { taskSpec } from '../../queue/task-spec.js';
+import { requireWritableAgent } from '../agents/agents.js';
 import type { Caller } from '../auth/caller.js';
 import type { ServiceDeps } from '../deps.js';
 import { checkWebhookUrl } from '../tasks/webhooks.js';
@@ -22,6 +21,7 @@ export const coverageRefresh = taskSpec({
 });
 
 export interface RefreshCoverageInput {
+  /** A row id. */
   agentId: string;
   background?: boolean | null;
   priority?: TaskPriority | null;
@@ -40,6 +40,11 @@ function idempotencyKeyOf(input: RefreshCoverageInput): string | null {
   return key;
 }
 
+/**
+ * Needs write in the agent's team (NOT_FOUND for an agent the caller does not see). The task
+ * belongs to the caller's key's team, as what a key creates does: it carries the caller's
+ * webhook URL and idempotency key.
+ */
 export async function refreshCoverage(
   input: RefreshCoverageInput,
   caller: Caller,
@@ -48,27 +53,27 @@ export async function refreshCoverage(
   if (input.background === false) {
     if (input.webhookUrl || input.idempotencyKey)
       throw badUserInput('webhookUrl and idempotencyKey need background: true');
+    const agent = await requireWritableAgent(input.agentId, caller);
     return {
       task: null,
-      coverage: await computeAndRecordCoverage(await requireAgentId(input.agentId), {
-        pubsub: deps.pubsub,
-      }),
+      coverage: await computeAndRecordCoverage(agent.id, { pubsub: deps.pubsub }),
     };
   }
-  const agentId = parseGlobalId('Agent', input.agentId);
-  if (!agentId) throw notFound('Agent');
+  // The agent is looked for before anything else: an idempotency key could otherwise answer
+  // with the task it named before.
+  const { id: agentId } = await requireWritableAgent(input.agentId, caller);
   const idempotencyKey = idempotencyKeyOf(input);
   const webhookUrl = input.webhookUrl
     ? await checkWebhookUrl(input.webhookUrl, deps.webhooks)
     : null;
-  // A deleted or unknown agent is found by the foreign key, not by a query before:
-  // enqueueing stays one round trip.
+  // An agent deleted since is found by the foreign key.
   const { task } = await enqueue(
     coverageRefresh,
     {
       payload: { agentId },
       priority: input.priority ?? 'MEDIUM',
       ownerId: caller.userId,
+      teamId: caller.teamId,
       agentId,
       webhookUrl,
       idempotencyKey,

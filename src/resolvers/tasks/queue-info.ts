@@ -2,11 +2,9 @@
 // should be done.
 import type { TaskStatus } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
-import {
-  selectQueuePosition,
-  selectQueueStats,
-  selectRecentDurationMs,
-} from '../../workers/queue/queue-stats.js';
+import { selectQueuePosition } from '../../queue/queue-position.js';
+import { selectQueueStats } from '../../queue/queue-stats.js';
+import { selectRecentDurationMs } from '../../queue/recent-duration.js';
 
 /** A worker counts as alive while its heartbeat is this recent. */
 export const WORKER_ALIVE_WITHIN_MS = 15_000;

@@ -1,6 +1,8 @@
 // Task.events: a task's event log, oldest first, as a connection.
 import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
-import { selectTaskEventsAfter, TASK_EVENT_PAGE } from '../../workers/queue/task-events.js';
+import { selectTaskEventsAfter, TASK_EVENT_PAGE } from '../../queue/task-events.js';
+
+export type { TaskEventRow } from '../../queue/task-events.js';
 
 export async function taskEventPage(
   taskId: string,

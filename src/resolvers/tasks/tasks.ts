@@ -1,32 +1,42 @@
-// Background tasks as the API sees them: who may see a task, reading and listing, cancel and
-// retry. Every change is written with its event by the queue's SQL (src/workers/queue) and
+// Background tasks as the API sees them: who may see a task (its team's members), reading and
+// listing, cancel and retry (write in its team). Every change is written with its event by the queue's SQL (src/queue) and
 // announced on pub/sub after commit.
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { TaskStatus } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
 import { conflict, notFound } from '../../platform/errors.js';
-import { rowIdOrNone } from '../../platform/ids.js';
+import { rowIdWhere } from '../../platform/ids.js';
 import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
 import type { PubSub } from '../../platform/pubsub.js';
-import { requestCancellation } from '../../workers/queue/cancel.js';
-import { retryFinishedTask } from '../../workers/queue/requeue.js';
-import { announceTaskEvent, pushCancellation, wakeWorkers } from '../../workers/queue/signals.js';
-import type { TaskRow } from '../../workers/queue/task-row.js';
+import { requestCancellation } from '../../queue/cancel.js';
+import { retryFinishedTask } from '../../queue/retry-finished-task.js';
+import { announceTaskEvent, pushCancellation, wakeWorkers } from '../../queue/signals.js';
+import type { TaskRow } from '../../queue/task-row.js';
+
+export type { TaskRow } from '../../queue/task-row.js';
 import type { Caller } from '../auth/caller.js';
+import { requireWrite } from '../auth/permissions.js';
 import { taskVisibleTo } from '../auth/visibility.js';
 
-/** The task behind a global id, if the caller may see it (as a `where`: a malformed id finds nothing). */
-export function visibleTaskWhere(globalId: string, caller: Caller): Prisma.TaskWhereInput {
-  return { id: rowIdOrNone('Task', globalId), ...taskVisibleTo(caller) };
+/** The task, if the caller may see it (as a `where`: a malformed id finds nothing). */
+export function visibleTaskWhere(taskId: string, caller: Caller): Prisma.TaskWhereInput {
+  return { AND: [rowIdWhere(taskId), taskVisibleTo(caller)] };
 }
 
-export async function findTaskForCaller(globalId: string, caller: Caller) {
-  return (await db().task.findFirst({ where: visibleTaskWhere(globalId, caller) })) ?? undefined;
+export async function findTaskForCaller(taskId: string, caller: Caller) {
+  return (await db().task.findFirst({ where: visibleTaskWhere(taskId, caller) })) ?? undefined;
 }
 
-export async function requireTaskForCaller(globalId: string, caller: Caller) {
-  const task = await findTaskForCaller(globalId, caller);
+export async function requireTaskForCaller(taskId: string, caller: Caller) {
+  const task = await findTaskForCaller(taskId, caller);
   if (!task) throw notFound('Task');
+  return task;
+}
+
+/** A task the caller may cancel or retry: write in its team (FORBIDDEN when only seen). */
+async function requireWritableTask(taskId: string, caller: Caller) {
+  const task = await requireTaskForCaller(taskId, caller);
+  requireWrite(caller, task.teamId, 'Task', true);
   return task;
 }
 
@@ -37,8 +47,15 @@ export interface TaskListArgs {
   agentId?: string;
 }
 
-/** Newest first, keyset-paginated. */
-export async function listTasks(caller: Caller, args: TaskListArgs) {
+/**
+ * Newest first, keyset-paginated (behind tasks(teamId, createdAt desc, id desc)). `query`:
+ * what the selection loads with the page (relations in the same statements, no N+1).
+ */
+export async function listTasks(
+  caller: Caller,
+  args: TaskListArgs,
+  query: { include?: Prisma.TaskInclude } = {},
+) {
   const limit = pageSize(args.first);
   const cursor = decodeCursor<[string, string]>(args.after, 2);
   const where: Prisma.TaskWhereInput = {
@@ -48,6 +65,7 @@ export async function listTasks(caller: Caller, args: TaskListArgs) {
   };
   const [rows, totalCount] = await Promise.all([
     db().task.findMany({
+      ...query,
       where: cursor
         ? {
             AND: [
@@ -79,11 +97,11 @@ export interface CancelDeps {
 }
 
 export async function cancelTask(
-  globalId: string,
+  taskId: string,
   caller: Caller,
   { pubsub, taskFinished }: CancelDeps,
 ) {
-  const task = await requireTaskForCaller(globalId, caller);
+  const task = await requireWritableTask(taskId, caller);
   const outcome = await requestCancellation(db(), task.id);
   if (!outcome) throw notFound('Task');
   if (!outcome.changed) {
@@ -96,8 +114,8 @@ export async function cancelTask(
   return outcome.task;
 }
 
-export async function retryTask(globalId: string, caller: Caller, pubsub: PubSub) {
-  const task = await requireTaskForCaller(globalId, caller);
+export async function retryTask(taskId: string, caller: Caller, pubsub: PubSub) {
+  const task = await requireWritableTask(taskId, caller);
   const retried = await retryFinishedTask(db(), task.id);
   if (!retried)
     throw conflict(

@@ -3,15 +3,15 @@
 // exponential backoff (the queue's SQL schedule); every attempt is recorded.
 import { z } from 'zod';
 import type { PubSub } from '../../platform/pubsub.js';
-import { enqueue } from '../../workers/queue/enqueue.js';
-import type { TaskRow } from '../../workers/queue/task-row.js';
-import { taskSpec } from '../../workers/queue/task-spec.js';
+import { enqueue } from '../../queue/enqueue.js';
+import type { TaskRow } from '../../queue/task-row.js';
+import { taskSpec } from '../../queue/task-spec.js';
 
 export const webhookDelivery = taskSpec({
   name: 'webhook_delivery',
   payload: z.object({ taskId: z.guid() }),
   maxAttempts: 4,
-  // 10 s per request plus bookkeeping.
+  // The request's own timeout (WEBHOOK_TIMEOUT_MS) plus bookkeeping.
   timeoutSeconds: 30,
 });
 
@@ -24,6 +24,7 @@ export async function queueWebhookDelivery(task: TaskRow, pubsub: PubSub): Promi
       payload: { taskId: task.id },
       priority: 'HIGH',
       ownerId: task.ownerId!,
+      teamId: task.teamId,
       // One delivery per ending: a retried task that ends again is delivered again.
       idempotencyKey: `webhook:${task.id}:${task.lastSequence}`,
     },

@@ -11,7 +11,7 @@ import { useAgent } from 'request-filtering-agent';
 import { Webhook } from 'standardwebhooks';
 import { db } from '../../platform/db.js';
 import { badUserInput } from '../../platform/errors.js';
-import { toGlobalId } from '../../platform/ids.js';
+import { publicId } from '../../platform/public-ids.js';
 
 export interface WebhookSettings {
   /** `whsec_<base64>` */
@@ -103,38 +103,38 @@ function post(
   });
 }
 
-/** One delivery attempt of a finished task's outcome, recorded in webhook_deliveries. */
-export async function deliverTaskWebhook(
-  taskId: string,
-  attempt: number,
-  settings: WebhookSettings,
-): Promise<WebhookOutcome> {
-  const { secret, allowPrivateTargets, timeoutMs } = settings;
-  const task = await db().task.findUniqueOrThrow({ where: { id: taskId } });
-  const url = new URL(task.webhookUrl!);
-  const body = JSON.stringify({
-    taskId: toGlobalId('Task', task.id),
-    agentId: task.agentId ? toGlobalId('Agent', task.agentId) : null,
-    topicId: task.topicId ? toGlobalId('Topic', task.topicId) : null,
+/** The body receivers get (SPEC C4): the task's outcome, with ids as clients know them. */
+function webhookBody(task: {
+  id: string;
+  agentId: string | null;
+  topicId: string | null;
+  status: string;
+  result: unknown;
+  error: string | null;
+  completedAt: Date | null;
+}): string {
+  return JSON.stringify({
+    taskId: publicId('Task', task.id),
+    agentId: task.agentId ? publicId('Agent', task.agentId) : null,
+    topicId: task.topicId ? publicId('Topic', task.topicId) : null,
     status: task.status,
     result: task.result,
     error: task.error,
     completedAt: task.completedAt?.toISOString() ?? null,
   });
-  // The same id on every attempt: receivers de-duplicate on it (Standard Webhooks).
-  const messageId = `msg_${task.id}_${task.lastSequence}`;
-  const timestamp = new Date();
-  const headers = {
-    'webhook-id': messageId,
-    'webhook-timestamp': Math.floor(timestamp.getTime() / 1000).toString(),
-    'webhook-signature': new Webhook(secret).sign(messageId, timestamp, body),
-  };
-  const started = performance.now();
-  let outcome: WebhookOutcome;
+}
+
+/** POSTs the signed body; the outcome says whether a retry can help. */
+async function attemptDelivery(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  { timeoutMs, allowPrivateTargets }: WebhookSettings,
+): Promise<WebhookOutcome> {
   try {
     const status = await post(url, headers, body, timeoutMs, allowPrivateTargets);
     const ok = status >= 200 && status < 300;
-    outcome = {
+    return {
       succeeded: ok,
       statusCode: status,
       error: ok ? null : `HTTP ${status}`,
@@ -143,30 +143,49 @@ export async function deliverTaskWebhook(
   } catch (error) {
     const message = (error as Error).message;
     const refused = /is not allowed|private|Forbidden/i.test(message) && !allowPrivateTargets;
-    outcome = {
+    return {
       succeeded: false,
       statusCode: null,
       error: refused ? `refused: ${message}` : message,
       refused,
     };
   }
+}
+
+/** One delivery attempt of a finished task's outcome, recorded in webhook_deliveries. */
+export async function deliverTaskWebhook(
+  taskId: string,
+  attempt: number,
+  settings: WebhookSettings,
+): Promise<WebhookOutcome> {
+  const task = await db().task.findUniqueOrThrow({ where: { id: taskId } });
+  const url = new URL(task.webhookUrl!);
+  const body = webhookBody(task);
+  // The same id on every attempt: receivers de-duplicate on it (Standard Webhooks).
+  const messageId = `msg_${task.id}_${task.lastSequence}`;
+  const timestamp = new Date();
+  const headers = {
+    'webhook-id': messageId,
+    'webhook-timestamp': Math.floor(timestamp.getTime() / 1000).toString(),
+    'webhook-signature': new Webhook(settings.secret).sign(messageId, timestamp, body),
+  };
+  const started = performance.now();
+  const outcome = await attemptDelivery(url, headers, body, settings);
+  const recorded = {
+    statusCode: outcome.statusCode,
+    error: outcome.error,
+    succeeded: outcome.succeeded,
+  };
   await db().webhookDelivery.upsert({
     where: { taskId_attempt: { taskId, attempt } },
     create: {
       taskId,
       url: url.toString(),
       attempt,
-      statusCode: outcome.statusCode,
-      error: outcome.error,
-      succeeded: outcome.succeeded,
+      ...recorded,
       durationMs: Math.round(performance.now() - started),
     },
-    update: {
-      statusCode: outcome.statusCode,
-      error: outcome.error,
-      succeeded: outcome.succeeded,
-      deliveredAt: new Date(),
-    },
+    update: { ...recorded, deliveredAt: new Date() },
   });
   return outcome;
 }

@@ -5,11 +5,16 @@ import { randomUUID } from 'node:crypto';
 import { db } from '../../platform/db.js';
 import { badUserInput, notFound } from '../../platform/errors.js';
 import { chunkText } from './chunking.js';
-import { isUuid, parseGlobalIds } from '../../platform/ids.js';
+import { isUuid } from '../../platform/ids.js';
+import type { Caller } from '../auth/caller.js';
+import { requireWrite } from '../auth/permissions.js';
+import { documentVisibleTo } from '../auth/visibility.js';
+import { findVisibleTaxonomy } from './lookup.js';
 
 export interface DocumentInput {
   title: string;
   content: string;
+  /** Row ids. */
   taxonomyNodeIds: string[];
   source?: string | null;
 }
@@ -27,11 +32,7 @@ async function validNodeIds(
     if (!doc.content.trim()) throw badUserInput(`documents[${index}].content must not be empty`);
     if (doc.taxonomyNodeIds.length === 0)
       throw badUserInput(`documents[${index}].taxonomyNodeIds must not be empty`);
-    return [
-      ...new Set(
-        parseGlobalIds('TaxonomyNode', doc.taxonomyNodeIds, `documents[${index}].taxonomyNodeIds`),
-      ),
-    ];
+    return [...new Set(doc.taxonomyNodeIds)];
   });
   const wanted = [...new Set(nodeIdsPerDocument.flat())];
   const found = await db().taxonomyNode.findMany({
@@ -116,18 +117,18 @@ async function insertBatch(
   return { ids: docs.id, chunks: chunks.id.length };
 }
 
+/** Into the taxonomy of that version the caller sees (taxonomy/lookup.ts); needs write in its team. */
 export async function ingestDocuments(
   taxonomyVersion: string,
   documents: readonly DocumentInput[],
+  caller: Caller,
 ) {
   if (documents.length === 0) throw badUserInput('documents must not be empty');
   if (documents.length > MAX_DOCUMENTS_PER_CALL)
     throw badUserInput(`at most ${MAX_DOCUMENTS_PER_CALL} documents per call`);
-  const taxonomy = await db().taxonomy.findUnique({
-    where: { version: taxonomyVersion },
-    select: { id: true, version: true },
-  });
+  const taxonomy = await findVisibleTaxonomy(taxonomyVersion, caller);
   if (!taxonomy) throw notFound(`Taxonomy version ${taxonomyVersion}`);
+  requireWrite(caller, taxonomy.teamId, 'Taxonomy');
   const nodeIdsPerDocument = await validNodeIds(taxonomy, documents);
   let chunkCount = 0;
   const documentIds: string[] = [];
@@ -144,8 +145,12 @@ export async function ingestDocuments(
   return { documentIds, documentCount: documents.length, chunkCount };
 }
 
-/** Deletes the documents and (by cascade) their chunks, whose trigger takes them out of the search index. */
-export async function deleteDocuments(ids: readonly string[]) {
+/**
+ * Deletes the documents and (by cascade) their chunks, whose trigger takes them out of the
+ * search index. Documents the caller does not see are NOT_FOUND; seen but of a taxonomy whose
+ * team the caller may not change, FORBIDDEN.
+ */
+export async function deleteDocuments(ids: readonly string[], caller: Caller) {
   if (ids.length === 0) throw badUserInput('ids must not be empty');
   if (ids.length > MAX_DOCUMENTS_PER_CALL)
     throw badUserInput(`at most ${MAX_DOCUMENTS_PER_CALL} ids per call`);
@@ -154,13 +159,15 @@ export async function deleteDocuments(ids: readonly string[]) {
   if (malformed.length) throw notFound(`Document ${malformed[0]}`);
   return db().$transaction(async (tx) => {
     const found = await tx.document.findMany({
-      where: { id: { in: unique } },
-      select: { id: true, chunkCount: true },
+      where: { AND: [{ id: { in: unique } }, documentVisibleTo(caller)] },
+      select: { id: true, chunkCount: true, taxonomy: { select: { teamId: true } } },
     });
     if (found.length !== unique.length) {
       const known = new Set(found.map((d) => d.id));
       throw notFound(`Document ${unique.find((id) => !known.has(id))}`);
     }
+    for (const teamId of new Set(found.map((d) => d.taxonomy.teamId)))
+      requireWrite(caller, teamId, 'Document', true);
     await tx.document.deleteMany({ where: { id: { in: unique } } });
     return {
       documentCount: found.length,

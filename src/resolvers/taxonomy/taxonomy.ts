@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { db } from '../../platform/db.js';
 import { badUserInput, conflict } from '../../platform/errors.js';
+import type { Caller } from '../auth/caller.js';
 
 export interface TaxonomyNodeInput {
   key: string;
@@ -84,17 +85,20 @@ export function planTaxonomyNodes(nodes: readonly TaxonomyNodeInput[]): PlannedN
   return planned;
 }
 
-export async function createTaxonomy(input: CreateTaxonomyInput) {
+/** Into the caller's team; a version taken there is CONFLICT (one of another team is not). */
+export async function createTaxonomy(input: CreateTaxonomyInput, caller: Pick<Caller, 'teamId'>) {
+  const { teamId } = caller;
   const version = input.version.trim();
   const name = input.name.trim();
   if (!version || version.length > 50) throw badUserInput('version must be 1-50 characters');
   if (!name || name.length > 200) throw badUserInput('name must be 1-200 characters');
   const planned = planTaxonomyNodes(input.nodes);
-  if (await db().taxonomy.findUnique({ where: { version }, select: { id: true } })) {
+  const where = { teamId_version: { teamId, version } };
+  if (await db().taxonomy.findUnique({ where, select: { id: true } })) {
     throw conflict(`taxonomy version ${version} already exists`);
   }
   return db().$transaction(async (tx) => {
-    const taxonomy = await tx.taxonomy.create({ data: { version, name } });
+    const taxonomy = await tx.taxonomy.create({ data: { teamId, version, name } });
     for (let start = 0; start < planned.length; start += 5_000) {
       await tx.taxonomyNode.createMany({
         data: planned

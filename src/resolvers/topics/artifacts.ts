@@ -6,7 +6,7 @@ import { db } from '../../platform/db.js';
 import { EXPORT_FORMATS, type ExportedFile } from '../../reports/export/index.js';
 import type { Caller } from '../auth/caller.js';
 import { artifactVisibleTo } from '../auth/visibility.js';
-import { parseGlobalId, toGlobalId } from '../../platform/ids.js';
+import { rowIdWhere } from '../../platform/ids.js';
 
 export interface ReportArtifact {
   topicId: string;
@@ -56,21 +56,14 @@ const FORMAT_ORDER: readonly string[] = EXPORT_FORMATS.map((entry) => entry.form
 export const byFormatOrder = (a: { format: string }, b: { format: string }) =>
   FORMAT_ORDER.indexOf(a.format) - FORMAT_ORDER.indexOf(b.format);
 
-/** Where a file downloads from: relative to the API's origin (works behind any proxy). */
-export function downloadPath(artifactId: string, format: string): string {
-  return `/artifacts/${encodeURIComponent(toGlobalId('Artifact', artifactId))}/${encodeURIComponent(format)}`;
-}
-
-/** The file, if the artifact is the caller's; undefined for anyone else (a 404, not a 403). */
+/** The file, if the artifact's topic is of a team of the caller; undefined for anyone else (a 404, not a 403). */
 export async function findArtifactFileForCaller(
-  artifactGlobalId: string,
+  artifactId: string,
   format: string,
-  caller: Pick<Caller, 'userId'>,
+  caller: Pick<Caller, 'isOperator' | 'roles'>,
 ) {
-  const artifactId = parseGlobalId('Artifact', artifactGlobalId);
-  if (!artifactId) return undefined;
   const file = await db().artifactFile.findFirst({
-    where: { artifactId, format, artifact: artifactVisibleTo(caller) },
+    where: { artifactId: rowIdWhere(artifactId).id, format, artifact: artifactVisibleTo(caller) },
     select: { contentType: true, filename: true, bytes: true, data: true },
   });
   return file ?? undefined;

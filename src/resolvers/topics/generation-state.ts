@@ -4,7 +4,7 @@
 import type { TopicStatus } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
 import type { PubSub } from '../../platform/pubsub.js';
-import { isTerminal } from '../../workers/queue/task-row.js';
+import { isTerminal } from '../../queue/task-row.js';
 import { reconcileTopic } from './progress.js';
 
 export interface TopicGenerationEvent {

@@ -6,9 +6,10 @@ import { badUserInput, conflict } from '../../platform/errors.js';
 import { logger } from '../../platform/logger.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import { sectionsFromPlan, type PlanSection } from '../../reports/planner/index.js';
-import { enqueue } from '../../workers/queue/enqueue.js';
-import { selectRecentDurationMs } from '../../workers/queue/queue-stats.js';
+import { enqueue } from '../../queue/enqueue.js';
+import { selectRecentDurationMs } from '../../queue/recent-duration.js';
 import type { Caller } from '../auth/caller.js';
+import { requireWrite } from '../auth/permissions.js';
 import { topicVisibleTo } from '../auth/visibility.js';
 import { publishTopicUpdated, reconcileTopic } from './progress.js';
 import { reportGeneration } from './report-task.js';
@@ -16,6 +17,7 @@ import { parseSections } from './sections.js';
 import { requireTopicForCaller, TOPIC_LIMITS } from './topics.js';
 
 export interface GenerateTopicReportInput {
+  /** A row id. */
   topicId: string;
   plan: string;
 }
@@ -55,6 +57,7 @@ export async function generateTopicReport(
   pubsub: PubSub,
 ) {
   const existing = await requireTopicForCaller(input.topicId, caller);
+  requireWrite(caller, existing.teamId, 'Topic', true);
   const { plan, sections } = approvedPlan(input, existing);
   // A topic left GENERATING by a task that ended without saying so is failed first.
   if (existing.status === 'GENERATING' && !(await reconcileTopic(existing.id, pubsub))) {
@@ -64,11 +67,17 @@ export async function generateTopicReport(
   const task = await inTransaction(async (tx) => {
     const { task: row } = await enqueue(
       reportGeneration,
-      { payload: { topicId: existing.id }, ownerId: caller.userId, topicId: existing.id },
+      {
+        payload: { topicId: existing.id },
+        ownerId: caller.userId,
+        // The topic's team: its members follow the report being written.
+        teamId: existing.teamId,
+        topicId: existing.id,
+      },
       { pubsub, tx },
     );
     const claimed = await tx.client.topic.updateMany({
-      where: { id: existing.id, ...topicVisibleTo(caller), status: { not: 'GENERATING' } },
+      where: { AND: [{ id: existing.id, status: { not: 'GENERATING' } }, topicVisibleTo(caller)] },
       data: {
         status: 'GENERATING',
         plan,

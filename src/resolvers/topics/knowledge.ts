@@ -6,7 +6,8 @@ import { terms } from '../../reports/planner/local.js';
 import type { FocusNode, KnowledgeHit, PlanSection } from '../../reports/planner/types.js';
 import type { SectionSource } from '../../reports/providers/types.js';
 import { searchAgentKnowledge } from '../search/search.js';
-import { selectAgentScopeNodes, selectHitDocumentNodes } from './sql/topic-focus-nodes.js';
+import { selectHitDocumentNodes } from './sql/hit-document-nodes.js';
+import { selectAgentScopeNodes } from './sql/topic-focus-nodes.js';
 
 const PLAN_HITS = 8;
 const MAX_QUERY_TERMS = 16;

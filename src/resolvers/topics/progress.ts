@@ -6,7 +6,7 @@
 import { db } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
 import type { PubSub } from '../../platform/pubsub.js';
-import type { TaskRow } from '../../workers/queue/task-row.js';
+import type { TaskRow } from '../../queue/task-row.js';
 import { failStuckTopics } from './sql/topic-fail-stuck.js';
 
 export const publishTopicUpdated = (pubsub: PubSub, topicId: string) =>

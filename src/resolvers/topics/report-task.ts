@@ -1,7 +1,7 @@
 // report_generation: a topic's report, written in the background. Declared here, where it is
 // enqueued (generation.ts); the worker runs it (src/workers/tasks/report-generation.ts).
 import { z } from 'zod';
-import { taskSpec } from '../../workers/queue/task-spec.js';
+import { taskSpec } from '../../queue/task-spec.js';
 
 export const reportGeneration = taskSpec({
   name: 'report_generation',

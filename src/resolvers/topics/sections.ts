@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import type { PlanSection } from '../../reports/planner/types.js';
 
+export type { PlanSection } from '../../reports/planner/types.js';
+
 const sectionsSchema = z.array(
   z.object({ title: z.string(), description: z.string(), order: z.number().int() }),
 );

@@ -1,10 +1,10 @@
-// Topics (seed 004, SPEC C6): plan a topic (fast, rate-limited) and read the caller's own
-// topics. Another user's topic does not exist for the caller: NOT_FOUND, or null. Reports
-// are generated in generation.ts.
+// Topics (seed 004, SPEC C6): plan a topic (fast, rate-limited) into the caller's team, and
+// read the topics of the caller's teams. Another team's topic does not exist for the caller:
+// NOT_FOUND, or null. Reports are generated in generation.ts.
 import type { Prisma } from '../../generated/prisma/client.js';
 import { db } from '../../platform/db.js';
 import { badUserInput, notFound } from '../../platform/errors.js';
-import { isUuid, parseGlobalId, rowIdWhere } from '../../platform/ids.js';
+import { isUuid, rowIdWhere } from '../../platform/ids.js';
 import { logger } from '../../platform/logger.js';
 import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
 import {
@@ -14,35 +14,32 @@ import {
   type PlanOutcome,
 } from '../../reports/planner/index.js';
 import type { Caller } from '../auth/caller.js';
-import { topicVisibleTo } from '../auth/visibility.js';
+import { agentVisibleTo, topicVisibleTo } from '../auth/visibility.js';
 import { requireVisibleTemplate } from '../templates/templates.js';
+import { requireTemplateVersion } from '../templates/versions.js';
 import { agentKnowledge } from './knowledge.js';
 import type { TopicSettings } from './settings.js';
 
 export const TOPIC_LIMITS = { topic: 200, plan: 50_000 } as const;
 
-/** The unique `where` of a row id restricted to the caller's topics (for node(id)). */
-export function ownTopicWhere(
-  rowId: string,
-  caller: Pick<Caller, 'userId'>,
-): Prisma.TopicWhereUniqueInput {
-  return { ...rowIdWhere(rowId), ...topicVisibleTo(caller) };
+type Who = Pick<Caller, 'isOperator' | 'roles'>;
+
+/** The unique `where` of a row id restricted to the topics the caller sees (for node(id)). */
+export function ownTopicWhere(rowId: string, caller: Who): Prisma.TopicWhereUniqueInput {
+  return { ...rowIdWhere(rowId), AND: [topicVisibleTo(caller)] };
 }
 
-export async function findTopicForCaller(globalId: string, caller: Pick<Caller, 'userId'>) {
-  const id = parseGlobalId('Topic', globalId);
-  return (
-    (id && (await db().topic.findFirst({ where: { id, ...topicVisibleTo(caller) } }))) || undefined
-  );
+export async function findTopicForCaller(topicId: string, caller: Who) {
+  return (await db().topic.findFirst({ where: ownTopicWhere(topicId, caller) })) ?? undefined;
 }
 
-export async function requireTopicForCaller(globalId: string, caller: Pick<Caller, 'userId'>) {
-  const topic = await findTopicForCaller(globalId, caller);
+export async function requireTopicForCaller(topicId: string, caller: Who) {
+  const topic = await findTopicForCaller(topicId, caller);
   if (!topic) throw notFound('Topic');
   return topic;
 }
 
-/** Newest first, keyset-paginated on (createdAt, id) behind topics(ownerId, createdAt desc, id desc). */
+/** Newest first, keyset-paginated on (createdAt, id) behind topics(teamId, createdAt desc, id desc). */
 export async function listTopics(
   caller: Caller,
   args: { first?: number | null; after?: string | null },
@@ -78,7 +75,10 @@ export async function listTopics(
 
 export interface PlanTopicInput {
   topic: string;
+  /** Row ids. */
   templateId?: string | null;
+  /** A recorded version of the template to follow; default its current version. */
+  templateVersion?: number | null;
   agentId?: string | null;
 }
 
@@ -94,16 +94,32 @@ function validTopic(text: string): string {
   return topic;
 }
 
-async function requireAgent(globalId: string) {
-  const id = parseGlobalId('Agent', globalId);
-  const agent = id
-    ? await db().agent.findUnique({ where: { id }, select: { id: true, name: true } })
-    : null;
+/** The template and the version of it the plan follows (the current one unless pinned). */
+async function templateToFollow(input: PlanTopicInput, caller: Caller) {
+  if (!input.templateId) {
+    if (input.templateVersion != null)
+      throw badUserInput('templateVersion needs templateId', { field: 'templateVersion' });
+    return null;
+  }
+  const template = await requireVisibleTemplate(input.templateId, caller);
+  const followed =
+    input.templateVersion == null
+      ? template
+      : await requireTemplateVersion(template.id, input.templateVersion);
+  const { version, promptSystem } = followed;
+  return { id: template.id, name: template.name, version, promptSystem };
+}
+
+async function requireAgent(agentId: string, caller: Who) {
+  const agent = await db().agent.findFirst({
+    where: { AND: [rowIdWhere(agentId), agentVisibleTo(caller)] },
+    select: { id: true, name: true },
+  });
   if (!agent) throw notFound('Agent');
   return agent;
 }
 
-/** seed 004 POST /plan: a plan and ordered sections, stored as a PLANNED topic of the caller. */
+/** seed 004 POST /plan: a plan and ordered sections, stored as a PLANNED topic of the caller's team. */
 export async function planTopic(
   input: PlanTopicInput,
   caller: Caller,
@@ -113,8 +129,8 @@ export async function planTopic(
   // seed 004: at most 10 plans per minute per user (429) — counted before any work.
   await settings.planLimiter.consume(caller.userId, 'plans');
   const [template, agent] = await Promise.all([
-    input.templateId ? requireVisibleTemplate(input.templateId, caller) : null,
-    input.agentId ? requireAgent(input.agentId) : null,
+    templateToFollow(input, caller),
+    input.agentId ? requireAgent(input.agentId, caller) : null,
   ]);
   const context: PlanContext = {
     topic,
@@ -130,9 +146,11 @@ export async function planTopic(
   });
   const row = await db().topic.create({
     data: {
+      teamId: caller.teamId,
       ownerId: caller.userId,
       topic,
       templateId: template?.id ?? null,
+      templateVersion: template?.version ?? null,
       agentId: agent?.id ?? null,
       plan: outcome.plan,
       sections: outcome.sections as unknown as Prisma.InputJsonValue,

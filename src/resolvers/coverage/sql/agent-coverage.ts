@@ -2,7 +2,7 @@
 // documents (and their chunks) in its subtree, plus the distinct totals over the whole
 // scope. Subtrees come from the materialised path (GIN on taxonomy_nodes.ancestorIds);
 // chunk counts from documents.chunkCount, so the chunks table is never scanned.
-import type { PrismaClient } from '../../../generated/prisma/client.js';
+import type { Queryable } from '../../../platform/db.js';
 
 export interface NodeCoverageRow {
   id: string;
@@ -20,14 +20,12 @@ export interface NodeCoverageRow {
   totalChunks: number;
 }
 
-type Queryable = Pick<PrismaClient, '$queryRaw'>;
-
 export function selectAgentCoverage(
   client: Queryable,
   agentId: string,
 ): Promise<NodeCoverageRow[]> {
-  // MATERIALIZED: computed once. Inlined, PostgreSQL re-ran `totals` for every output row
-  // (measured on 10,000 nodes / 250,000 documents: 15 s → 1.5 s for a root-scoped agent).
+  // MATERIALIZED: computed once. Inlined, PostgreSQL re-ran `totals` for every output row,
+  // which made a root-scoped agent many times slower (bench/README.md).
   return client.$queryRaw<NodeCoverageRow[]>`
     WITH scope AS (
       SELECT an."nodeId" AS id, an.position AS scope_position

@@ -1,0 +1,110 @@
+// Preparing one GraphQL operation for a live transport through yoga's envelop pipeline (parse,
+// validation with the operation limits, variables, input bounds, context), so auth and limits
+// are the same as over HTTP; or refusing it with GraphQL over HTTP's status and errors.
+import {
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  type DocumentNode,
+  type ExecutionArgs,
+  type OperationTypeNode,
+} from 'graphql';
+import { ErrorCode } from '../../platform/errors.js';
+import { maskError } from '../../schema/errors.js';
+import type { Context } from '../../schema/builder.js';
+import { checkInputBounds } from '../../schema/input-bounds.js';
+import type { LiveCore, OperationParams } from './core.js';
+
+/**
+ * Refused before it ran (parse or validation errors, a mutation over GET, no valid key):
+ * GraphQL-over-HTTP's answer, which each transport frames its own way.
+ */
+export interface Refusal {
+  kind: 'refused';
+  status: number;
+  errors: GraphQLError[];
+  headers?: Record<string, string>;
+}
+
+/** An operation ready to run: its arguments, its type, and yoga's envelop to execute it with. */
+export interface PreparedOperation {
+  kind: 'prepared';
+  args: ExecutionArgs & { contextValue: Context };
+  document: DocumentNode;
+  type: OperationTypeNode;
+  execute: (args: ExecutionArgs) => unknown;
+}
+
+/** Request errors as the client sees them: masked, coded, without yoga's internal `http` hints. */
+export function requestErrors(errors: readonly GraphQLError[]): GraphQLError[] {
+  return errors.map((error) => {
+    const { http: _http, ...extensions } = (maskError(error) as GraphQLError).extensions ?? {};
+    return new GraphQLError(error.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      extensions,
+    });
+  });
+}
+
+const refused = (
+  status: number,
+  errors: readonly GraphQLError[],
+  headers?: Record<string, string>,
+): Refusal => ({ kind: 'refused', status, errors: requestErrors(errors), headers });
+
+const badInput = (message: string) =>
+  new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
+
+export async function prepareOperation(
+  live: LiveCore,
+  request: Request,
+  params: OperationParams,
+): Promise<PreparedOperation | Refusal> {
+  const enveloped = live.yoga.getEnveloped({ request, params } as never);
+  let document: DocumentNode;
+  try {
+    document = enveloped.parse(params.query);
+  } catch (error) {
+    return refused(400, [error instanceof GraphQLError ? error : new GraphQLError(String(error))]);
+  }
+  const validationErrors = enveloped.validate(enveloped.schema, document);
+  if (validationErrors.length) return refused(400, validationErrors);
+  const operation = getOperationAST(document, params.operationName);
+  if (!operation) return refused(400, [badInput('Unable to identify the operation to run')]);
+  // GraphQL over HTTP: mutations only over POST.
+  if (operation.operation === 'mutation' && request.method === 'GET')
+    return refused(405, [badInput('Mutations need POST')], { allow: 'POST' });
+  // Variables are the request's too: coerced before running, so a bad one is a request error.
+  const variables = getVariableValues(
+    enveloped.schema,
+    operation.variableDefinitions ?? [],
+    params.variables ?? {},
+  );
+  if (variables.errors) return refused(400, variables.errors);
+  const outOfBounds = checkInputBounds(
+    enveloped.schema,
+    document,
+    params.operationName,
+    params.variables,
+  );
+  if (outOfBounds) return refused(400, [outOfBounds]);
+  let contextValue: Context;
+  try {
+    contextValue = (await enveloped.contextFactory()) as unknown as Context;
+  } catch (error) {
+    return refused(401, [
+      error instanceof GraphQLError ? error : new GraphQLError('Unauthenticated'),
+    ]);
+  }
+  const args = {
+    schema: enveloped.schema,
+    document,
+    operationName: params.operationName,
+    variableValues: params.variables,
+    contextValue,
+  };
+  const execute = (executed: ExecutionArgs) => enveloped.execute(executed);
+  return { kind: 'prepared', args, document, type: operation.operation, execute };
+}

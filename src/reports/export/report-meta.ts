@@ -1,0 +1,6 @@
+// What every exporter is told about the report besides its Markdown.
+
+export interface ReportMeta {
+  title: string;
+  createdAt: Date;
+}

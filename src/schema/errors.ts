@@ -1,0 +1,106 @@
+// The one place domain errors (src/platform/errors.ts) become the contract's GraphQL errors:
+// the code in extensions.code, the message as is, and the error's details beside the code.
+// maskError applies it to every error of a result (yoga's and our own transports'), and
+// turns anything unexpected into INTERNAL_SERVER_ERROR without its message or stack.
+import { PothosError, PothosValidationError } from '@pothos/core';
+import { GraphQLError, type ASTNode } from 'graphql';
+import {
+  BadInputError,
+  DomainError,
+  ErrorCode,
+  mapPrismaError,
+  RateLimitedError,
+  UnauthenticatedError,
+} from '../platform/errors.js';
+import { logger } from '../platform/logger.js';
+
+export interface ErrorPlacement {
+  nodes?: ReadonlyArray<ASTNode> | ASTNode;
+  path?: ReadonlyArray<string | number>;
+  /** Hints for the HTTP layer (yoga reads `http` for the response's status and headers). */
+  extensions?: Record<string, unknown>;
+}
+
+function extensionsOf(error: DomainError): Record<string, unknown> {
+  if (error instanceof BadInputError && error.argument !== undefined)
+    return { code: error.code, argument: error.argument, ...error.details };
+  if (error instanceof RateLimitedError)
+    return { code: error.code, retryAfter: error.retryAfter, ...error.details };
+  // RFC 9110 §11.6.1: a 401 names the scheme that would pass.
+  if (error instanceof UnauthenticatedError)
+    return { code: error.code, http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } };
+  return { code: error.code, ...error.details };
+}
+
+/** The contract's GraphQL error for a domain error, at a field's location when it has one. */
+export function graphQLErrorOf(error: DomainError, placement: ErrorPlacement = {}): GraphQLError {
+  const { extensions, ...location } = placement;
+  return new GraphQLError(error.message, {
+    ...location,
+    extensions: { ...extensionsOf(error), ...extensions },
+  });
+}
+
+/** What a GraphQL error's code is (or will be once masked): for counting errors before masking. */
+export function errorCodeOf(error: GraphQLError): unknown {
+  return error.originalError instanceof DomainError
+    ? error.originalError.code
+    : error.extensions?.code;
+}
+
+/** A GraphQLError that already carries its code (ours from src/http, yoga's request errors). */
+function maskCodedError(original: GraphQLError, outer: GraphQLError | undefined) {
+  // yoga's own request errors (a body that is not JSON, ...) say BAD_REQUEST and, in
+  // extensions.originalError, echo the request: ours say BAD_USER_INPUT and echo nothing.
+  const { originalError: echo, ...extensions } = original.extensions;
+  const code = extensions.code === 'BAD_REQUEST' ? ErrorCode.BAD_USER_INPUT : extensions.code;
+  if (original === outer && echo === undefined && code === extensions.code) return original;
+  // yoga answers such an error with 200 to a client accepting only application/json unless it
+  // carries the echo or keeps its status outside the spec's leeway: its status stays.
+  const http = extensions.http as { status?: number; spec?: boolean } | undefined;
+  const status = http?.status ? { http: { status: http.status } } : {};
+  return new GraphQLError(original.message, {
+    ...(outer ? { nodes: outer.nodes, path: outer.path } : {}),
+    extensions: { ...extensions, ...status, code },
+  });
+}
+
+/**
+ * yoga's maskError: domain errors and coded client errors pass with their code, Prisma errors
+ * are mapped, anything else is logged and replaced by INTERNAL_SERVER_ERROR.
+ */
+export function maskError(error: unknown): Error {
+  const outer = error instanceof GraphQLError ? error : undefined;
+  const original = outer?.originalError ?? error;
+  const location = outer ? { nodes: outer.nodes, path: outer.path } : {};
+  if (original instanceof DomainError) return graphQLErrorOf(original, location);
+  if (original instanceof GraphQLError) {
+    if (original.extensions?.code) return maskCodedError(original, outer);
+    // graphql-js's request errors (parse, validation, variable coercion: no path) and Pothos's
+    // input validation are the caller's; a GraphQLError a resolver threw without a code is ours.
+    if (
+      (!outer!.path && !(original instanceof PothosError)) ||
+      original instanceof PothosValidationError
+    ) {
+      const { http: _http, ...extensions } = outer!.extensions ?? {};
+      return new GraphQLError(outer!.message, {
+        ...location,
+        extensions: { ...extensions, code: extensions.code ?? ErrorCode.BAD_USER_INPUT },
+      });
+    }
+  }
+  // A scalar that refused a variable's value (graphql-js wraps what it threw).
+  if (outer && !outer.path && /^Variable "\$/.test(outer.message)) {
+    return new GraphQLError(outer.message, {
+      ...location,
+      extensions: { code: ErrorCode.BAD_USER_INPUT },
+    });
+  }
+  const mapped = mapPrismaError(original);
+  if (mapped) return graphQLErrorOf(mapped, location);
+  logger.error({ err: original }, 'unexpected error');
+  return new GraphQLError('Internal server error', {
+    ...location,
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  });
+}

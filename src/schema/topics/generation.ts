@@ -1,0 +1,90 @@
+// Generating a topic's report (seed 004 /generate) and following it (/status/stream).
+import { builder } from '../builder.js';
+import { noRow } from '../no-row.js';
+import { db } from '../../platform/db.js';
+import type { TopicGenerationEvent as TopicGenerationEventShape } from '../../resolvers/topics/generation-state.js';
+import { generateTopicReport } from '../../resolvers/topics/generation.js';
+import { requireTopicForCaller } from '../../resolvers/topics/topics.js';
+import { topicVisibleTo } from '../../resolvers/auth/visibility.js';
+import { rowIdOrNone } from '../ids.js';
+import { Artifact } from './artifact.js';
+import { Topic, TopicStatus } from './topic.js';
+
+const GenerateTopicReportInput = builder.inputType('GenerateTopicReportInput', {
+  fields: (t) => ({
+    topicId: t.id({ required: true }),
+    plan: t.string({
+      required: true,
+      description:
+        'Required. An edited plan replaces the stored one; its `##` headings become the sections.',
+    }),
+  }),
+});
+
+const TopicGenerationEvent = builder
+  .objectRef<TopicGenerationEventShape>('TopicGenerationEvent')
+  .implement({
+    fields: (t) => ({
+      event: t.exposeString('event', {
+        description: 'status_update while generating; completion (completed or failed) last.',
+      }),
+      status: t.expose('status', { type: TopicStatus }),
+      progressPercent: t.exposeInt('progressPercent'),
+      currentStep: t.exposeString('currentStep', { nullable: true }),
+      artifact: t.prismaField({
+        type: Artifact,
+        nullable: true,
+        description: 'The report, on a completed completion.',
+        resolve: (query, event) =>
+          event.status === 'COMPLETED'
+            ? db().artifact.findFirst({
+                ...query,
+                where: { topicId: event.topicId },
+                orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+              })
+            : noRow(query),
+      }),
+      errorMessage: t.exposeString('errorMessage', { nullable: true }),
+      topic: t.prismaField({
+        type: Topic,
+        resolve: (query, event, _args, ctx) =>
+          db().topic.findFirstOrThrow({
+            ...query,
+            where: { AND: [{ id: event.topicId }, topicVisibleTo(ctx.caller)] },
+          }),
+      }),
+    }),
+  });
+
+builder.mutationField('generateTopicReport', (t) =>
+  t.prismaField({
+    type: Topic,
+    description:
+      'seed 004 /generate: returns at once, GENERATING with its task; CONFLICT while a generation of the topic runs.',
+    authScopes: { write: true },
+    args: { input: t.arg({ type: GenerateTopicReportInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const { topicId } = await generateTopicReport(
+        { ...input, topicId: rowIdOrNone('Topic', input.topicId) },
+        ctx.caller,
+        ctx.pubsub,
+      );
+      return db().topic.findUniqueOrThrow({ ...query, where: { id: topicId } });
+    },
+  }),
+);
+
+builder.subscriptionField('topicGeneration', (t) =>
+  t.field({
+    type: TopicGenerationEvent,
+    description:
+      'seed 004 /status/stream: the current state first, status updates while generating, then one completion event; then the stream ends.',
+    authScopes: { read: true },
+    args: { topicId: t.arg.id({ required: true }) },
+    subscribe: async (_root, { topicId }, ctx) => {
+      const topic = await requireTopicForCaller(rowIdOrNone('Topic', topicId), ctx.caller);
+      return ctx.feeds.topics.follow(topic.id);
+    },
+    resolve: (event) => event,
+  }),
+);

@@ -1,0 +1,5 @@
+// Topics (seed 004, SPEC C6): each part registers its types and fields.
+import './topic.js';
+import './artifact.js';
+import './plan.js';
+import './generation.js';
