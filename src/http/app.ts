@@ -145,6 +145,7 @@ export function createApp(options: ServerOptions): App {
   // The transports run operations through yoga, so they are made right after it; its plugins
   // only reach them once requests arrive.
   const yoga = createYogaServer(contextOptions, options.graphiqlHeaders, [
+    metrics.http,
     routes({
       contextOptions,
       registry,

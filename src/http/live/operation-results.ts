@@ -16,6 +16,7 @@ import {
 } from 'graphql';
 import type { FeedObserver } from '../../feeds/push-feed.js';
 import { maskError } from '../../schema/errors.js';
+import type { Transport } from './core.js';
 
 type Json = string | Promise<string>;
 
@@ -96,6 +97,10 @@ export abstract class OperationResults implements FeedObserver<unknown> {
   private tail: Promise<void> | undefined;
   private group: ResultGroup | undefined;
   private args: ExecutionArgs | undefined;
+  private ended: (() => void) | undefined;
+
+  /** The transport it is sent over (for the open subscriptions gauge). */
+  abstract readonly transport: Transport;
 
   /** One result, as JSON text. */
   protected abstract deliver(json: string): void;
@@ -128,15 +133,22 @@ export abstract class OperationResults implements FeedObserver<unknown> {
       );
   }
 
-  /** startOperation: a subscription's events are executed with `args`, shared with `group`. */
-  shareWith(group: ResultGroup, args: ExecutionArgs): void {
+  /**
+   * startOperation: a subscription's events are executed with `args`, shared with `group`;
+   * `ended` is told once, when it completes or is stopped.
+   */
+  shareWith(group: ResultGroup, args: ExecutionArgs, ended: () => void): void {
     this.group = group;
     this.args = args;
+    this.ended = ended;
   }
 
   leaveGroup(): void {
-    const { group } = this;
+    const { group, ended } = this;
+    if (!group) return;
     this.group = undefined;
-    group?.leave();
+    this.ended = undefined;
+    group.leave();
+    ended?.();
   }
 }
