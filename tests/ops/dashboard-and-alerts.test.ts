@@ -22,7 +22,7 @@ const PLANNED = new Set([
   'response_cache_misses_total',
 ]);
 
-/** Every series name a process can expose: all the families, as main.ts registers them with ROLE=all. */
+/** Every series name a process can expose: the families main.ts registers with ROLE=all. */
 function registeredSeries(): Set<string> {
   const registry = createMetricsRegistry();
   createApiMetrics(registry);
@@ -31,7 +31,7 @@ function registeredSeries(): Set<string> {
   const names = new Set<string>();
   for (const { name, type } of registry.getMetricsAsArray()) {
     names.add(name);
-    if (type === 'histogram' || type === 'summary')
+    if (['histogram', 'summary'].includes(String(type)))
       for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${name}${suffix}`);
   }
   return names;
@@ -39,7 +39,10 @@ function registeredSeries(): Set<string> {
 
 const KEYWORDS = new Set(['and', 'or', 'unless', 'offset', 'bool', 'group_left', 'group_right']);
 
-/** The metric names a PromQL expression reads: what is left once strings, matchers, ranges, grouping and functions go. */
+/**
+ * The metric names a PromQL expression reads: what is left once strings, matchers, ranges,
+ * grouping clauses and functions go.
+ */
 function metricNamesIn(expr: string): string[] {
   const bare = expr
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')

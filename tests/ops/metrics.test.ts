@@ -1,8 +1,8 @@
-// /metrics as an operator scrapes it (docs/operations.md#metrics): each family the dashboard
-// and the alerts read moves when requests, tasks, webhooks, LLM calls, subscriptions and the
-// database pool do, with the labels it is documented with, and no label value is an id, a
-// name or a URL from the test's own data. API and worker share one process here (ROLE=all);
-// metrics-processes.test.ts has them apart.
+// /metrics as an operator scrapes it (docs/operations.md, "Probes and metrics"): each family
+// the dashboard and the alerts read moves when requests, tasks, webhooks, LLM calls,
+// subscriptions and the database pool do, with the labels it is documented with, and no
+// label value is an id, a name or a URL from the test's own data. API and worker share one
+// process here (ROLE=all); metrics-processes.test.ts has them apart.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -306,7 +306,7 @@ describe('/metrics', () => {
       valueOf(samples, 'webhook_delivery_duration_seconds_count', { outcome: 'success' }),
     ).toBe(2);
 
-    // LLM calls: one plan in the API, three sections in the worker; tokens as the stub reported them.
+    // LLM calls: a plan (API), three sections (worker); tokens as the stub reported them.
     const labels = (service: string) => ({ provider: 'openai', model: 'stub-model', service });
     expect(valueOf(samples, 'llm_requests_total', { ...labels('plan'), outcome: 'ok' })).toBe(1);
     expect(valueOf(samples, 'llm_requests_total', { ...labels('report'), outcome: 'ok' })).toBe(3);

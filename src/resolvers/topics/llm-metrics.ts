@@ -7,7 +7,10 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ChatClient, ChatRequest, TokenUsage } from '../../reports/providers/index.js';
 
 export type LlmService = 'plan' | 'report';
-/** ok; error: the provider refused or failed; timeout: the budget or the task's timeout passed; aborted: cancelled, or the reader stopped. */
+/**
+ * ok; error: the provider refused or failed; timeout: the plan budget or the task's timeout
+ * passed; aborted: cancelled, or the reader stopped.
+ */
 type LlmOutcome = 'ok' | 'error' | 'timeout' | 'aborted';
 
 /** USD per million tokens (LLM_INPUT_PRICE_PER_MTOK, LLM_OUTPUT_PRICE_PER_MTOK; 0 when unknown). */
