@@ -25,6 +25,7 @@ import { documentNestingLimit, inputBounds, operationLimits } from './operation-
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
 import { routes } from './routes.js';
 import type { LiveCore } from './live/core.js';
+import { StreamGuard } from './live/stream-guard.js';
 import { createMultipartTransport } from './multipart/handler.js';
 import { createSseTransport } from './sse/handler.js';
 import { liveTransports } from './transports-plugin.js';
@@ -53,7 +54,7 @@ export interface App {
   yoga: Yoga;
   /** Stop reporting ready, so load balancers drain this process before it stops. */
   drain(): void;
-  /** Stops the feeds' polls and the revoked-key signal (the pub/sub belongs to the caller). */
+  /** Stops the feeds' polls, the open streams' key checks and the revoked-key signal (the pub/sub belongs to the caller). */
   close(): void;
   metricsRegistry: Registry;
   /** What every request's context carries besides its caller (for tests that call services directly). */
@@ -156,12 +157,14 @@ export function createApp(options: ServerOptions): App {
     metrics.plugin,
     ...requestLimits(maxBodyBytes),
   ]);
+  const streamGuard = new StreamGuard(apiKeys);
   const transports = createTransports({
     yoga,
     contextOptions,
     maxBufferedBytes: options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES,
     maxBodyBytes,
     metrics: metrics.live,
+    streamGuard,
   });
   const { ws } = transports;
   return {
@@ -175,6 +178,7 @@ export function createApp(options: ServerOptions): App {
     },
     close: () => {
       ws.close();
+      streamGuard.close();
       feeds.close();
       apiKeys.close();
     },
