@@ -1,6 +1,7 @@
-// A removed member's open subscriptions end in every API process: in another OS process on the
-// same Redis (the revocation signal), and, with Redis away, in a process that missed the
-// signal once it reads the key again (the guard's sweep, under the key cache's 5 s).
+// Membership changes reach every API process: in another OS process on the same Redis (the
+// revocation signal) a lowered role refuses writes and a removal ends the member's open stream
+// and refuses their key; with Redis away, a process that missed the signal ends the stream
+// once it reads the key again (the guard's sweep, under the key cache's 5 s).
 import { createClient } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -22,6 +23,10 @@ const h = useHarness();
 
 const PROGRESS = 'subscription($id: ID!) { taskProgress(taskId: $id) { sequence status } }';
 const REMOVE = 'mutation($t: ID!, $u: String!) { removeTeamMember(teamId: $t, user: $u) }';
+const LOWER =
+  'mutation($t: ID!, $u: String!) { changeTeamMemberRole(teamId: $t, user: $u, role: VIEWER) { role } }';
+const WRITE =
+  'mutation { createTemplate(input: { name: "osp", category: DOCS, content: "x" }) { id } }';
 
 interface Result {
   data?: { taskProgress: { status: string } } | null;
@@ -53,7 +58,7 @@ function expectEndedWith(results: Result[], code: string) {
 }
 
 describe.skipIf(!redisAvailable)('another API process on the same Redis', () => {
-  it('ends the removed member’s graphql-ws stream there, and refuses the key there', async () => {
+  it('lowers the member’s rights there, then ends their graphql-ws stream and refuses their key there once removed', async () => {
     const a = await h.startApp({ pubsub: 'redis' });
     const b = spawnServiceProcess(
       h,
@@ -84,14 +89,18 @@ describe.skipIf(!redisAvailable)('another API process on the same Redis', () => 
       ),
     );
     await waitFor(async () => results.length === 1, 'the first event from the other process');
+    const atB = (query: string) =>
+      graphql(fetch, query, undefined, { key: t.member, url: `http://127.0.0.1:${port}/graphql` });
+    expect((await atB(WRITE)).errors).toBeUndefined(); // b has the key cached now
+    // A lowered role: b refuses the write; the stream, which VIEWERs may read, stays.
+    const lowered = await graphql(a.fetch, LOWER, { t: t.teamId, u: t.user }, { key: t.owner });
+    expect(lowered.errors).toBeUndefined();
+    await waitFor(async () => errorCodes(await atB(WRITE))[0] === 'FORBIDDEN', 'b to refuse');
+    // Removed: the stream ends there, and b refuses the key.
     await removeMember(a, t);
     await done;
     expectEndedWith(results, 'UNAUTHENTICATED');
-    const refused = await graphql(fetch, '{ viewer { user } }', undefined, {
-      key: t.member,
-      url: `http://127.0.0.1:${port}/graphql`,
-    });
-    expect(refused.status).toBe(401);
+    expect((await atB('{ viewer { user } }')).status).toBe(401);
     await b.kill('SIGTERM');
   }, 120_000);
 });
