@@ -93,6 +93,8 @@ function batchColumns(batch: readonly DocumentInput[], nodeIds: readonly string[
  * chunk count. The search classes of the batch's node sets are made first, committed on their
  * own (see search_ensure_classes in the migrations: inside the transaction they could deadlock).
  */
+const INGEST_TRANSACTION = { maxWait: 10_000, timeout: 60_000 };
+
 async function insertBatch(
   taxonomyId: string,
   batch: readonly DocumentInput[],
@@ -101,19 +103,21 @@ async function insertBatch(
   const { docs, links, chunks } = batchColumns(batch, nodeIds);
   await db()
     .$executeRaw`SELECT search_ensure_classes(${taxonomyId}::uuid, ${JSON.stringify(nodeIds)}::jsonb)`;
-  await db().$transaction([
-    db().$executeRaw`
+  // Interactive, for its timeout: the chunks' trigger indexes them in the same statement, which
+  // outlasts Prisma's 5 s default on a busy host.
+  await db().$transaction(async (tx) => {
+    await tx.$executeRaw`
       INSERT INTO documents (id, "taxonomyId", title, content, source, "chunkCount")
       SELECT id, ${taxonomyId}::uuid, title, content, source, chunk_count
       FROM unnest(${docs.id}::uuid[], ${docs.title}::text[], ${docs.content}::text[], ${docs.source}::text[], ${docs.chunks}::int[])
-        AS d(id, title, content, source, chunk_count)`,
-    db().$executeRaw`
+        AS d(id, title, content, source, chunk_count)`;
+    await tx.$executeRaw`
       INSERT INTO document_nodes ("documentId", "nodeId")
-      SELECT * FROM unnest(${links.documentId}::uuid[], ${links.nodeId}::uuid[])`,
-    db().$executeRaw`
+      SELECT * FROM unnest(${links.documentId}::uuid[], ${links.nodeId}::uuid[])`;
+    await tx.$executeRaw`
       INSERT INTO chunks (id, "documentId", ordinal, content)
-      SELECT * FROM unnest(${chunks.id}::uuid[], ${chunks.documentId}::uuid[], ${chunks.ordinal}::int[], ${chunks.content}::text[])`,
-  ]);
+      SELECT * FROM unnest(${chunks.id}::uuid[], ${chunks.documentId}::uuid[], ${chunks.ordinal}::int[], ${chunks.content}::text[])`;
+  }, INGEST_TRANSACTION);
   return { ids: docs.id, chunks: chunks.id.length };
 }
 

@@ -97,15 +97,18 @@ export async function createTaxonomy(input: CreateTaxonomyInput, caller: Pick<Ca
   if (await db().taxonomy.findUnique({ where, select: { id: true } })) {
     throw conflict(`taxonomy version ${version} already exists`);
   }
-  return db().$transaction(async (tx) => {
-    const taxonomy = await tx.taxonomy.create({ data: { teamId, version, name } });
-    for (let start = 0; start < planned.length; start += 5_000) {
-      await tx.taxonomyNode.createMany({
-        data: planned
-          .slice(start, start + 5_000)
-          .map((node) => ({ ...node, taxonomyId: taxonomy.id })),
-      });
-    }
-    return taxonomy;
-  });
+  return db().$transaction(
+    async (tx) => {
+      const taxonomy = await tx.taxonomy.create({ data: { teamId, version, name } });
+      for (let start = 0; start < planned.length; start += 5_000) {
+        await tx.taxonomyNode.createMany({
+          data: planned
+            .slice(start, start + 5_000)
+            .map((node) => ({ ...node, taxonomyId: taxonomy.id })),
+        });
+      }
+      return taxonomy;
+    },
+    { maxWait: 10_000, timeout: 60_000 },
+  );
 }
