@@ -31,6 +31,7 @@ const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   status: async () => async () =>
     void (await (await import('./topics/status.js')).benchTopicsStatus()),
   teams: async () => (await import('./teams/run.js')).benchTeams,
+  metrics: async () => (await import('./ops/metrics.js')).benchMetrics,
 };
 
 async function main(): Promise<void> {

@@ -19,6 +19,7 @@ import { logger } from './platform/logger.js';
 import { createMetricsRegistry } from './platform/metrics.js';
 import { applyPendingMigrations } from './platform/migrations/index.js';
 import { createPubSub, type PubSub } from './platform/pubsub.js';
+import { createServiceMetrics, type ServiceMetrics } from './resolvers/metrics.js';
 import { checkedWebhookSettings, type WebhookSettings } from './resolvers/tasks/webhooks.js';
 import {
   closeTopicSettings,
@@ -39,6 +40,9 @@ interface Services {
   registry: ReturnType<typeof serviceTaskRegistry>;
   adminApiKey: string | undefined;
   embedded: EmbeddedDatabase | undefined;
+  /** This process's /metrics (the API's, or a lone worker's on WORKER_HTTP_PORT). */
+  metricsRegistry: Registry;
+  metrics: ServiceMetrics;
 }
 
 function readConfig(): Config {
@@ -84,7 +88,9 @@ function createApi(config: Config, services: Services): App {
     pubsub,
     topicSettings,
     webhooks,
-    taskFinished: taskFinishedStep(registry, pubsub),
+    taskFinished: taskFinishedStep(registry, pubsub, services.metrics.queue),
+    metricsRegistry: services.metricsRegistry,
+    metrics: services.metrics,
     keySettings: { autoJoinDefaultTeam: config.autoJoinDefaultTeam },
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
     // Only on the local embedded default, and only to a browser on this machine (app.ts):
@@ -166,19 +172,19 @@ async function listen(
 async function startWorkerRole(
   config: Config,
   services: Services,
-  registry: Registry | undefined,
   stops: Stop[],
   stopping: () => boolean,
 ): Promise<void> {
-  const metricsRegistry = registry ?? createMetricsRegistry();
+  const { metricsRegistry } = services;
   const worker = await startServiceWorker({
     tasks: config.tasks,
     pubsub: services.pubsub,
     registry: services.registry,
     metrics: createWorkerMetrics(metricsRegistry),
+    queueMetrics: services.metrics.queue,
   });
   const probes =
-    registry || config.workerHttpPort === undefined
+    config.role !== 'worker' || config.workerHttpPort === undefined
       ? undefined
       : await serveWorkerProbes({
           port: config.workerHttpPort,
@@ -209,18 +215,33 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     );
   }
   const webhooks = checkedWebhookSettings(config.webhooks);
+  const metricsRegistry = createMetricsRegistry();
+  const metrics = createServiceMetrics(metricsRegistry);
   // Text provider, LLM planner and the plan rate limit (shared through Redis when set).
   const topicSettings = await createTopicSettings({
     reports: config.reports,
     redisUrl: config.redisUrl,
     keyPrefix: config.pubsubPrefix,
+    llmMetrics: metrics.llm,
   });
   stops.push(() => closeTopicSettings(topicSettings));
-  const registry = serviceTaskRegistry({ topicSettings, webhooks });
-  const services: Services = { pubsub, topicSettings, webhooks, registry, adminApiKey, embedded };
+  const registry = serviceTaskRegistry({
+    topicSettings,
+    webhooks,
+    webhookMetrics: metrics.webhooks,
+  });
+  const services: Services = {
+    pubsub,
+    topicSettings,
+    webhooks,
+    registry,
+    adminApiKey,
+    embedded,
+    metricsRegistry,
+    metrics,
+  };
   const app = config.role === 'worker' ? undefined : createApi(config, services);
-  if (config.role !== 'api')
-    await startWorkerRole(config, services, app?.metricsRegistry, stops, stopping);
+  if (config.role !== 'api') await startWorkerRole(config, services, stops, stopping);
   if (app && server) await listen(server, app, config, services, stops);
 }
 

@@ -15,6 +15,7 @@ import { createMetricsRegistry } from '../platform/metrics.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { ApiKeyAuthenticator } from '../resolvers/auth/authenticator.js';
 import type { ServiceDeps } from '../resolvers/deps.js';
+import { createServiceMetrics, type ServiceMetrics } from '../resolvers/metrics.js';
 import type { Context } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
 import { createContext, type ContextOptions } from './context.js';
@@ -32,7 +33,7 @@ import { liveTransports } from './transports-plugin.js';
 import { createWsTransport } from './ws/server.js';
 import { yogaLogger } from './yoga-logging.js';
 
-export interface ServerOptions extends Omit<ServiceDeps, 'apiKeys' | 'keySettings'> {
+export interface ServerOptions extends Omit<ServiceDeps, 'apiKeys' | 'keySettings' | 'metrics'> {
   /** AUTO_JOIN_DEFAULT_TEAM (default on): a user's first key makes them a MEMBER of `default`. */
   keySettings?: ServiceDeps['keySettings'];
   /** The environment's ADMIN_API_KEY: accepted with every scope. */
@@ -45,6 +46,8 @@ export interface ServerOptions extends Omit<ServiceDeps, 'apiKeys' | 'keySetting
   maxRequestBodyBytes?: number;
   /** What /metrics serves (with ROLE=all the worker adds its own metrics to it); default: a new one. */
   metricsRegistry?: Registry;
+  /** The services' counts, registered on metricsRegistry (main makes them once); default: made here. */
+  metrics?: ServiceMetrics;
 }
 
 export type Yoga = ReturnType<typeof createYoga<Record<string, never>, Context>>;
@@ -57,6 +60,8 @@ export interface App {
   /** Stops the feeds' polls, the open streams' key checks and the revoked-key signal (the pub/sub belongs to the caller). */
   close(): void;
   metricsRegistry: Registry;
+  /** The services' counts on metricsRegistry (a worker in this process counts with them too). */
+  serviceMetrics: ServiceMetrics;
   /** What every request's context carries besides its caller (for tests that call services directly). */
   contextOptions: ContextOptions;
   /** Serves graphql-ws on this server's /graphql upgrades (main.ts and the tests call it with their server). */
@@ -121,7 +126,10 @@ function createTransports(live: LiveCore) {
 }
 
 /** What every request's context carries besides its caller: made once per app. */
-function appContextOptions(options: ServerOptions): ContextOptions & { feeds: { close(): void } } {
+function appContextOptions(
+  options: ServerOptions,
+  metrics: ServiceMetrics,
+): ContextOptions & { feeds: { close(): void } } {
   const apiKeys = new ApiKeyAuthenticator(options.adminApiKey);
   apiKeys.followRevocations(options.pubsub);
   const { pubsub, topicSettings, webhooks, taskFinished } = options;
@@ -132,20 +140,23 @@ function appContextOptions(options: ServerOptions): ContextOptions & { feeds: { 
     taskFinished,
     apiKeys,
     keySettings: options.keySettings ?? { autoJoinDefaultTeam: true },
+    metrics,
     feeds: createAppFeeds(pubsub),
   };
 }
 
 export function createApp(options: ServerOptions): App {
-  const contextOptions = appContextOptions(options);
-  const { pubsub, apiKeys, feeds } = contextOptions;
   const registry = options.metricsRegistry ?? createMetricsRegistry();
+  const serviceMetrics = options.metrics ?? createServiceMetrics(registry);
+  const contextOptions = appContextOptions(options, serviceMetrics);
+  const { pubsub, apiKeys, feeds } = contextOptions;
   const metrics = createApiMetrics(registry);
   const maxBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
   let draining = false;
   // The transports run operations through yoga, so they are made right after it; its plugins
   // only reach them once requests arrive.
   const yoga = createYogaServer(contextOptions, options.graphiqlHeaders, [
+    metrics.http,
     routes({
       contextOptions,
       registry,
@@ -171,6 +182,7 @@ export function createApp(options: ServerOptions): App {
     fetch: (request) => Promise.resolve(yoga.fetch(request)),
     yoga,
     metricsRegistry: registry,
+    serviceMetrics,
     contextOptions,
     attachWebSockets: (server) => ws.attach(server),
     drain: () => {

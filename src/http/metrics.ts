@@ -1,19 +1,22 @@
-// The API's Prometheus metrics at /metrics: GraphQL operations by type and outcome, errors by
-// code, open event streams, and the task queue (queue-gauges.ts). Labels are bounded on
-// purpose: no operation names or URLs, which clients choose. Not yoga's prometheus plugin,
-// because its default labels are those.
+// The API's Prometheus metrics at /metrics: HTTP requests (http-metrics.ts), GraphQL
+// operations by type and outcome, errors by code, open event streams and subscriptions, and
+// the task queue (queue-gauges.ts). Labels are bounded on purpose: no operation names or URLs,
+// which clients choose. Not yoga's prometheus plugin, because its default labels are those.
 import type { GraphQLError, OperationTypeNode } from 'graphql';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ErrorCode } from '../platform/errors.js';
 import { errorCodeOf } from '../schema/errors.js';
+import { httpMetricsPlugin } from './http-metrics.js';
 import type { LiveMetrics, Transport } from './live/core.js';
 import { registerQueueGauges } from './queue-gauges.js';
 
 export interface ApiMetrics {
   /** Counts GraphQL operations and their errors (over HTTP, and what the live transports run through envelop). */
   plugin: Plugin;
+  /** Counts HTTP requests by route and status: the first plugin, so it times the others too. */
+  http: Plugin;
   /** Open streams and connections of the live transports, and the subscriptions they start. */
   live: LiveMetrics;
 }
@@ -55,14 +58,23 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
       registers: [registry],
     }),
   };
+  const subscriptions = new Gauge({
+    name: 'graphql_subscriptions_open',
+    help: 'Subscriptions running, by transport (sse, ws, multipart): a WebSocket or a single-connection event stream carries several.',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+  });
   const counters = graphqlCounters(registry);
   const { operations } = counters;
   return {
     plugin: metricsPlugin(counters),
+    http: httpMetricsPlugin(registry),
     live: {
       opened: (transport) => open[transport].inc(),
       closed: (transport) => open[transport].dec(),
       operation: (type, outcome) => operations.inc({ type, outcome }),
+      subscriptionStarted: (transport) => subscriptions.inc({ transport }),
+      subscriptionEnded: (transport) => subscriptions.dec({ transport }),
     },
   };
 }

@@ -1,5 +1,5 @@
 // The task queue on the API's /metrics, read from PostgreSQL at scrape time: the queue's state
-// lives there, so every API process reports the same numbers.
+// lives there, so every API process reports the same numbers (dashboards and alerts take max).
 import { Gauge, type Registry } from 'prom-client';
 import { queueStats } from '../resolvers/tasks/queue-info.js';
 
@@ -14,7 +14,7 @@ const TASK_STATUSES = [
 ] as const;
 
 export function registerQueueGauges(registry: Registry): void {
-  // The three gauges share one query per scrape (prom-client collects them concurrently).
+  // The gauges share one query per scrape (prom-client collects them concurrently).
   let reading: ReturnType<typeof queueStats> | undefined;
   const readQueue = () =>
     (reading ??= queueStats().finally(() => setImmediate(() => (reading = undefined))));
@@ -26,6 +26,25 @@ export function registerQueueGauges(registry: Registry): void {
     async collect() {
       const stats = await readQueue();
       for (const status of TASK_STATUSES) this.set({ status }, stats[status]);
+    },
+  });
+  new Gauge({
+    name: 'tasks_pending',
+    help: 'The queue depth: PENDING tasks by priority (high, medium, low), due or scheduled.',
+    labelNames: ['priority'] as const,
+    registers: [registry],
+    async collect() {
+      const { byPriority } = await readQueue();
+      for (const [priority, count] of Object.entries(byPriority))
+        this.set({ priority: priority.toLowerCase() }, count);
+    },
+  });
+  new Gauge({
+    name: 'tasks_oldest_due_wait_seconds',
+    help: 'How long the oldest due PENDING task has waited for a worker since its runAt (enqueued, or due for a retry); 0 when none waits.',
+    registers: [registry],
+    async collect() {
+      this.set((await readQueue()).oldestDueWaitSeconds ?? 0);
     },
   });
   new Gauge({

@@ -62,6 +62,8 @@ const envSchema = z.object({
   LLM_API_KEY: z.string().min(1).optional(),
   LLM_MODEL: z.string().min(1).optional(),
   LLM_PLAN_BUDGET_MS: z.coerce.number().int().positive().default(2_000),
+  LLM_INPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
+  LLM_OUTPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   AUTO_JOIN_DEFAULT_TEAM: booleanFromEnv.default(true),
 });
@@ -111,6 +113,8 @@ export interface ReportsConfig {
   /** Past this the LLM planner is abandoned for the local one (seed 004: plan < 2 s). */
   planBudgetMs: number;
   planRateLimitPerMinute: number;
+  /** USD per million tokens, for llm_cost_usd_total (0: unknown). */
+  llmPrices: { inputPerMillionTokens: number; outputPerMillionTokens: number };
 }
 
 export interface TaskEngineConfig {
@@ -192,6 +196,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       model: e.LLM_MODEL,
       planBudgetMs: e.LLM_PLAN_BUDGET_MS,
       planRateLimitPerMinute: e.PLAN_RATE_LIMIT_PER_MINUTE,
+      llmPrices: {
+        inputPerMillionTokens: e.LLM_INPUT_PRICE_PER_MTOK,
+        outputPerMillionTokens: e.LLM_OUTPUT_PRICE_PER_MTOK,
+      },
     },
   };
 }

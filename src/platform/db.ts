@@ -2,10 +2,13 @@
 // the database URL is known (it comes from the embedded PostgreSQL when DATABASE_URL is unset).
 import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { logger } from './logger.js';
 
 let client: PrismaClient | undefined;
+/** The pool behind the adapter: made here so that its counts can be read (databasePoolStats). */
+let pool: pg.Pool | undefined;
 
 /** What a raw statement runs on: the client or a transaction's client (see Transaction). */
 export type Queryable = Pick<PrismaClient, '$queryRaw'>;
@@ -61,14 +64,15 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
   // JIT compilation only for statements the planner costs far above PostgreSQL's default
   // threshold: it is paid on every execution, and was a large part of a search statement's
   // time over the GIN index (bench/README.md). An `options` in the URL takes precedence.
-  const pool = {
+  pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.poolSize ?? 10,
     options: '-c jit_above_cost=5000000',
-  };
+  });
   // The type says string, but undefined (the default: no name) is what unmarked statements need.
   const adapter = new PrismaPg(pool, {
     statementNameGenerator: preparedStatementName as (query: { sql: string }) => string,
+    disposeExternalPool: true,
   });
   if (options.onQuery) {
     const onQuery = options.onQuery;
@@ -84,6 +88,27 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
 export function db(): PrismaClient {
   if (!client) throw new Error('The database is not connected: call connectDatabase() first');
   return client;
+}
+
+export interface DatabasePoolStats {
+  /** Connections lent out now (a statement or a transaction holds each). */
+  inUse: number;
+  idle: number;
+  /** Requests queued for a connection: the pool is exhausted while this stays above 0. */
+  waiting: number;
+  max: number;
+}
+
+/** The pool's counts now, for /metrics; undefined before connectDatabase. */
+export function databasePoolStats(): DatabasePoolStats | undefined {
+  if (!pool) return undefined;
+  const { totalCount, idleCount, waitingCount, options } = pool;
+  return {
+    inUse: totalCount - idleCount,
+    idle: idleCount,
+    waiting: waitingCount,
+    max: options.max,
+  };
 }
 
 /** For readiness probes (the API's and a worker's): whether PostgreSQL answers. */
@@ -118,6 +143,8 @@ export async function inTransaction<T>(
 export async function disconnectDatabase(): Promise<void> {
   const current = client;
   client = undefined;
+  pool = undefined;
+  // Ends the pool too (disposeExternalPool).
   await current?.$disconnect();
 }
 

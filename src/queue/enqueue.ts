@@ -5,6 +5,7 @@ import type { TaskPriority } from '../generated/prisma/enums.js';
 import { db, type Transaction } from '../platform/db.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { insertTask } from './insert-task.js';
+import type { QueueMetrics } from './queue-metrics.js';
 import { releaseStaleIdempotencyKey } from './release-idempotency-key.js';
 import { announceTaskEvent, wakeWorkers } from './signals.js';
 import type { TaskRow } from './task-row.js';
@@ -32,12 +33,14 @@ export interface EnqueueContext {
   pubsub: PubSub;
   /** Enqueue inside this transaction; the signals go out after its commit. */
   tx?: Transaction;
+  /** Counts the new task once it has committed (tasks_enqueued_total). */
+  metrics?: QueueMetrics;
 }
 
 export async function enqueue<Payload>(
   spec: TaskSpec<Payload>,
   input: EnqueueInput<Payload>,
-  { pubsub, tx }: EnqueueContext,
+  { pubsub, tx, metrics }: EnqueueContext,
 ): Promise<{ task: TaskRow; created: boolean }> {
   const client = tx?.client ?? db();
   const idempotencyKey = input.idempotencyKey ?? null;
@@ -56,6 +59,7 @@ export async function enqueue<Payload>(
     // Not awaited: the task is committed and these are signals (a lost one is covered by the
     // polls); waiting for Redis's replies added its round trips to every enqueue.
     const announce = () => {
+      metrics?.enqueued(task);
       void announceTaskEvent(pubsub, task);
       void wakeWorkers(pubsub, task.type);
     };

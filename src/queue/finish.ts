@@ -53,9 +53,10 @@ export function finishCtes(workerId: string, outcomes: readonly TaskOutcomeOf[])
     )`;
 }
 
-/** The finished rows with their events (the SELECT after finishCtes). */
+/** The finished rows with their events (the SELECT after finishCtes; columns as selectClaimed's). */
 export const selectFinished = (change = Prisma.empty) => Prisma.sql`
-  SELECT ${change} ${taskColumns('f')}, ${eventJson('e')} AS event FROM finished f JOIN finish_event e ON e."taskId" = f.id`;
+  SELECT ${change} ${taskColumns('f')}, ${eventJson('e')} AS event, NULL::float8 AS "queueWaitSeconds"
+  FROM finished f JOIN finish_event e ON e."taskId" = f.id`;
 
 /** The finished rows; a task this worker no longer holds is left alone and not returned. */
 export async function finishTasks(

@@ -1,5 +1,6 @@
 // Queue statistics in one statement: counts by status and by priority (pending), the
-// oldest pending age, and the workers whose heartbeat is recent.
+// oldest pending age, how long the oldest due task has waited, and the workers whose
+// heartbeat is recent.
 import type { Queryable } from '../platform/db.js';
 
 export interface QueueStatsRow {
@@ -14,6 +15,8 @@ export interface QueueStatsRow {
   pendingMedium: number;
   pendingLow: number;
   oldestPendingAgeSeconds: number | null;
+  /** Since its runAt (enqueued, or due for a retry), of the oldest PENDING task that is due. */
+  oldestDueWaitSeconds: number | null;
   workersAlive: number;
 }
 
@@ -34,6 +37,7 @@ export async function selectQueueStats(
       count(*) FILTER (WHERE status = 'PENDING' AND priority = 'MEDIUM')::int AS "pendingMedium",
       count(*) FILTER (WHERE status = 'PENDING' AND priority = 'LOW')::int AS "pendingLow",
       extract(epoch FROM now() - min("createdAt") FILTER (WHERE status = 'PENDING'))::float8 AS "oldestPendingAgeSeconds",
+      extract(epoch FROM now() - min("runAt") FILTER (WHERE status = 'PENDING' AND "runAt" <= now()))::float8 AS "oldestDueWaitSeconds",
       (SELECT count(*)::int FROM workers WHERE "lastHeartbeatAt" > now() - ${aliveWithinMs} * interval '1 millisecond') AS "workersAlive"
     FROM tasks`;
   return row!;

@@ -9,6 +9,8 @@ export type { TaskEventJson };
 export type TaskRow = Task & {
   /** From the statements that write the hot path's events (claim, finish): that event. */
   event?: TaskEventJson;
+  /** From the claim: seconds from when it became runnable (enqueued, due, requeued) to its start. */
+  queueWaitSeconds?: number | null;
 };
 
 /**

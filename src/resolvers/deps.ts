@@ -4,6 +4,7 @@ import type { PubSub } from '../platform/pubsub.js';
 import type { TaskRow } from '../queue/task-row.js';
 import type { KeySettings } from './auth/api-keys.js';
 import type { ApiKeyAuthenticator } from './auth/authenticator.js';
+import type { ServiceMetrics } from './metrics.js';
 import type { WebhookSettings } from './tasks/webhooks.js';
 import type { TopicSettings } from './topics/settings.js';
 
@@ -17,4 +18,6 @@ export interface ServiceDeps {
   keySettings: KeySettings;
   /** A task's after-finish step, for tasks that end outside a worker (cancelled before they ran). */
   taskFinished(task: TaskRow): Promise<void>;
+  /** This process's counts (tasks enqueued, webhooks, LLM calls). */
+  metrics: ServiceMetrics;
 }

@@ -35,6 +35,8 @@ export class AttemptRunner {
     const { running, log } = this.options;
     const entry = running.add(task);
     void announceTaskEvent(this.options.pubsub, task);
+    if (task.queueWaitSeconds != null)
+      this.options.metrics?.attemptStarted(task.type, task.priority, task.queueWaitSeconds);
     entry.done = this.execute(entry)
       .catch((err) =>
         log.error(

@@ -8,6 +8,7 @@ import { deleteExpiredHistory } from '../resolvers/coverage/history.js';
 import { queueWebhookDelivery } from '../resolvers/tasks/webhook-task.js';
 import { reconcileStuckTopics } from '../resolvers/topics/progress.js';
 import type { WorkerMetrics } from './metrics.js';
+import type { QueueMetrics } from '../queue/queue-metrics.js';
 import { deleteFinishedTasks } from '../queue/delete-finished.js';
 import type { TaskRow } from '../queue/task-row.js';
 import type { TaskRegistry } from './task-registry.js';
@@ -18,6 +19,8 @@ export interface ServiceWorkerOptions {
   pubsub: PubSub;
   registry: TaskRegistry;
   metrics?: WorkerMetrics;
+  /** Counts the webhook deliveries this worker queues. */
+  queueMetrics?: QueueMetrics;
 }
 
 /**
@@ -27,10 +30,11 @@ export interface ServiceWorkerOptions {
 export function taskFinishedStep(
   registry: TaskRegistry,
   pubsub: PubSub,
+  queueMetrics?: QueueMetrics,
 ): (task: TaskRow) => Promise<void> {
   return async (task) => {
     await registry.get(task.type)?.onFinished?.(task, pubsub);
-    await queueWebhookDelivery(task, pubsub);
+    await queueWebhookDelivery(task, pubsub, queueMetrics);
   };
 }
 
@@ -39,13 +43,14 @@ export function startServiceWorker({
   pubsub,
   registry,
   metrics,
+  queueMetrics,
 }: ServiceWorkerOptions): Promise<RunningWorker> {
   return startWorker({
     ...tasks,
     pubsub,
     metrics,
     registry,
-    onFinished: taskFinishedStep(registry, pubsub),
+    onFinished: taskFinishedStep(registry, pubsub, queueMetrics),
     maintenance: async () => {
       const deletedTasks = await deleteFinishedTasks(db(), tasks.retentionMs);
       const history = await deleteExpiredHistory(tasks.historyRetentionDays);

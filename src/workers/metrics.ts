@@ -1,16 +1,18 @@
-// A worker's Prometheus metrics: its task attempts by type and how they ended, how long they
-// ran, and its busy slots. With ROLE=all they are on the API's /metrics; a ROLE=worker process
+// A worker's Prometheus metrics: how long the tasks it starts waited in the queue, its task
+// attempts by type and how they ended, how long they ran, and its busy slots. With ROLE=all they are on the API's /metrics; a ROLE=worker process
 // serves them itself on WORKER_HTTP_PORT (see probes.ts). The queue's own state (tasks by
 // status, oldest pending age, workers alive) is the API's, read from PostgreSQL at scrape time.
 // Labels are bounded: task types come from the handler registry.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { TaskStatus } from '../generated/prisma/enums.js';
+import type { TaskPriority, TaskStatus } from '../generated/prisma/enums.js';
 
 /** A terminal status, or: another attempt is scheduled, the task was handed back at shutdown, another worker owns it now. */
 export type AttemptOutcome =
   Lowercase<Exclude<TaskStatus, 'PENDING' | 'RUNNING'>> | 'retry' | 'handed_back' | 'lease_lost';
 
 export interface WorkerMetrics {
+  /** A claimed task starts: how long it waited runnable (PostgreSQL's clock, see claim.ts). */
+  attemptStarted(type: string, priority: TaskPriority, waitSeconds: number): void;
   attemptEnded(type: string, outcome: AttemptOutcome, seconds: number): void;
   /** The worker's slots: how many are busy (read at scrape time) out of how many. */
   observeSlots(busy: () => number, total: number): void;
@@ -28,6 +30,13 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     help: 'How long task attempts ran in this process, by type.',
     labelNames: ['type'] as const,
     buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 15, 60, 300],
+    registers: [registry],
+  });
+  const waits = new Histogram({
+    name: 'task_queue_wait_seconds',
+    help: 'From when a task became runnable (enqueued, due for a retry, requeued) to the start of its attempt in this process, by type and priority.',
+    labelNames: ['type', 'priority'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
     registers: [registry],
   });
   let busy = () => 0;
@@ -49,6 +58,9 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     },
   });
   return {
+    attemptStarted(type, priority, waitSeconds) {
+      waits.observe({ type, priority: priority.toLowerCase() }, waitSeconds);
+    },
     attemptEnded(type, outcome, seconds) {
       attempts.inc({ type, outcome });
       durations.observe({ type }, seconds);

@@ -129,6 +129,7 @@ describe('configuration', () => {
       model: undefined,
       planBudgetMs: 2_000,
       planRateLimitPerMinute: 10,
+      llmPrices: { inputPerMillionTokens: 0, outputPerMillionTokens: 0 },
     });
     expect(
       loadConfig({

@@ -14,6 +14,8 @@ export interface StubRequest {
   /** The system prompt and the user's message, whichever API. */
   system: string;
   user: string;
+  /** The tokens the stub reported for it (Anthropic always; OpenAI when stream_options.include_usage). */
+  usage?: { input: number; output: number };
 }
 
 export interface StubBehaviour {
@@ -138,6 +140,8 @@ export async function startLlmStub(): Promise<LlmStub> {
         `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`,
       );
     const parts = pieces(current.reply(request), current.chunkSize);
+    // Made-up but deterministic counts: a token per 4 characters in, one per streamed piece out.
+    const usage = { input: Math.ceil((system.length + user.length) / 4), output: parts.length };
     if (api === 'openai') {
       const base = {
         id: 'chatcmpl-stub',
@@ -158,6 +162,15 @@ export async function startLlmStub(): Promise<LlmStub> {
         if (current.chunkDelayMs) await sleep(current.chunkDelayMs);
       }
       send(null, { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+      if (body.stream_options?.include_usage) {
+        request.usage = usage;
+        const counts = { prompt_tokens: usage.input, completion_tokens: usage.output };
+        send(null, {
+          ...base,
+          choices: [],
+          usage: { ...counts, total_tokens: usage.input + usage.output },
+        });
+      }
       send(null, '[DONE]');
     } else {
       send('message_start', {
@@ -170,7 +183,7 @@ export async function startLlmStub(): Promise<LlmStub> {
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: { input_tokens: 1, output_tokens: 0 },
+          usage: { input_tokens: usage.input, output_tokens: 0 },
         },
       });
       send('content_block_start', {
@@ -191,8 +204,9 @@ export async function startLlmStub(): Promise<LlmStub> {
       send('message_delta', {
         type: 'message_delta',
         delta: { stop_reason: 'end_turn', stop_sequence: null },
-        usage: { output_tokens: parts.length },
+        usage: { output_tokens: usage.output },
       });
+      request.usage = usage;
       send('message_stop', { type: 'message_stop' });
     }
     res.end();

@@ -23,6 +23,9 @@ export interface LiveMetrics {
   closed(transport: Transport): void;
   /** A subscription started on a live transport ('error': its subscribe resolver refused it). */
   operation(type: 'subscription', outcome: 'ok' | 'error'): void;
+  /** A subscription runs on `transport` (after operation(…, 'ok')), and later ended. */
+  subscriptionStarted(transport: Transport): void;
+  subscriptionEnded(transport: Transport): void;
 }
 
 export interface LiveCore {

@@ -16,6 +16,7 @@ import {
 } from 'graphql';
 import type { FeedObserver } from '../../feeds/push-feed.js';
 import { maskError } from '../../schema/errors.js';
+import type { Transport } from './core.js';
 
 type Json = string | Promise<string>;
 
@@ -100,6 +101,10 @@ export abstract class OperationResults implements FeedObserver<unknown> {
   /** Cut off (stream-guard.ts): results not yet delivered are dropped. */
   private cut = false;
   private onEnd: (() => void) | undefined;
+  private ended: (() => void) | undefined;
+
+  /** The transport it is sent over (for the open subscriptions gauge). */
+  abstract readonly transport: Transport;
 
   /** One result, as JSON text. */
   protected abstract deliver(json: string): void;
@@ -142,10 +147,14 @@ export abstract class OperationResults implements FeedObserver<unknown> {
       );
   }
 
-  /** startOperation: a subscription's events are executed with `args`, shared with `group`. */
-  shareWith(group: ResultGroup, args: ExecutionArgs): void {
+  /**
+   * startOperation: a subscription's events are executed with `args`, shared with `group`;
+   * `ended` is told once, when it completes or is stopped.
+   */
+  shareWith(group: ResultGroup, args: ExecutionArgs, ended: () => void): void {
     this.group = group;
     this.args = args;
+    this.ended = ended;
   }
 
   /** Called once when the results end, however they end. */
@@ -173,8 +182,11 @@ export abstract class OperationResults implements FeedObserver<unknown> {
   }
 
   leaveGroup(): void {
-    const { group } = this;
+    const { group, ended } = this;
+    if (!group) return;
     this.group = undefined;
-    group?.leave();
+    this.ended = undefined;
+    group.leave();
+    ended?.();
   }
 }

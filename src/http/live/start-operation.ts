@@ -54,7 +54,11 @@ async function startSubscription(
     return { kind: 'running', stop: () => {}, type: 'subscription' };
   }
   live.metrics.operation('subscription', 'ok');
-  results.shareWith(joinGroup(document, groupKey(params, args.contextValue)), args);
+  const { transport } = results;
+  live.metrics.subscriptionStarted(transport);
+  results.shareWith(joinGroup(document, groupKey(params, args.contextValue)), args, () =>
+    live.metrics.subscriptionEnded(transport),
+  );
   const feed = isPushFeed(source)
     ? source
     : iteratorFeed((source as AsyncIterable<unknown>)[Symbol.asyncIterator]());

@@ -32,6 +32,7 @@ const MULTIPART_HEADERS = {
 
 /** One operation's results as parts of its own response; the response ends with it. */
 class MultipartOperation extends OperationResults implements ResultFraming {
+  readonly transport = 'multipart';
   readonly prefix = `${PART_HEAD}{"payload":`;
   readonly suffix = `}${DELIMITER}`;
 

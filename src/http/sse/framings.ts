@@ -17,6 +17,7 @@ export interface Reservation {
  * object per operation, its message framing built once (see WatchListener on why).
  */
 export class StreamOperation extends OperationResults implements ResultFraming {
+  readonly transport = 'sse';
   done = false;
   readonly prefix: string;
   readonly suffix = '}\n\n';
@@ -50,6 +51,7 @@ export class StreamOperation extends OperationResults implements ResultFraming {
 
 /** An operation's results on its own stream (distinct-connections mode); the stream ends with it. */
 export class DistinctOperation extends OperationResults {
+  readonly transport = 'sse';
   constructor(private readonly stream: ResponseStream) {
     super();
   }

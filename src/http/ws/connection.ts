@@ -44,6 +44,7 @@ function keyHeaders(payload: unknown): Headers {
 }
 
 class WsOperation extends OperationResults implements AfterFlush {
+  readonly transport = 'ws';
   readonly prefix: Buffer;
   done = false;
 

@@ -26,7 +26,7 @@ export function createAnthropicChat(settings: AnthropicSettings): ChatClient {
   return {
     name: 'anthropic',
     model: settings.model,
-    async *streamChat({ system, user, maxTokens, signal, maxRetries }) {
+    async *streamChat({ system, user, maxTokens, signal, maxRetries, onUsage }) {
       try {
         const stream = await client.messages.create(
           {
@@ -38,10 +38,16 @@ export function createAnthropicChat(settings: AnthropicSettings): ChatClient {
           },
           { signal, maxRetries },
         );
+        // message_start counts the input, message_delta the output so far (Messages streaming).
+        const usage = { inputTokens: 0, outputTokens: 0 };
         for await (const event of stream) {
           if (event.type === 'content_block_delta' && event.delta.type === 'text_delta')
             yield event.delta.text;
+          else if (event.type === 'message_start')
+            usage.inputTokens = event.message.usage.input_tokens;
+          else if (event.type === 'message_delta') usage.outputTokens = event.usage.output_tokens;
         }
+        onUsage?.(usage);
       } catch (error) {
         throw providerError(error, signal);
       }

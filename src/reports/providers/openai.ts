@@ -28,12 +28,14 @@ export function createOpenAiChat(settings: OpenAiSettings): ChatClient {
   return {
     name: 'openai',
     model: settings.model,
-    async *streamChat({ system, user, maxTokens, signal, maxRetries }) {
+    async *streamChat({ system, user, maxTokens, signal, maxRetries, onUsage }) {
       try {
         const stream = await client.chat.completions.create(
           {
             model: settings.model,
             stream: true,
+            // The last chunk then carries the usage (and no choices).
+            stream_options: { include_usage: true },
             max_tokens: maxTokens,
             messages: [
               { role: 'system', content: system },
@@ -45,6 +47,11 @@ export function createOpenAiChat(settings: OpenAiSettings): ChatClient {
         for await (const chunk of stream) {
           const text = chunk.choices[0]?.delta?.content;
           if (text) yield text;
+          if (chunk.usage)
+            onUsage?.({
+              inputTokens: chunk.usage.prompt_tokens,
+              outputTokens: chunk.usage.completion_tokens,
+            });
         }
       } catch (error) {
         throw providerError(error, signal);

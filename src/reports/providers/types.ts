@@ -21,6 +21,13 @@ export interface ChatRequest {
   signal: AbortSignal;
   /** Retries inside the SDK (429, 5xx, connection errors); the task engine retries too. */
   maxRetries?: number;
+  /** Told the tokens the provider counted, once its stream has said (for metrics and cost). */
+  onUsage?(usage: TokenUsage): void;
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
 }
 
 /** An LLM chat endpoint, streaming: yields text deltas as they arrive. */

@@ -48,7 +48,7 @@ function idempotencyKeyOf(input: RefreshCoverageInput): string | null {
 export async function refreshCoverage(
   input: RefreshCoverageInput,
   caller: Caller,
-  deps: Pick<ServiceDeps, 'pubsub' | 'webhooks'>,
+  deps: Pick<ServiceDeps, 'pubsub' | 'webhooks' | 'metrics'>,
 ): Promise<{ task: TaskRow | null; coverage: CoverageReport | null }> {
   if (input.background === false) {
     if (input.webhookUrl || input.idempotencyKey)
@@ -78,7 +78,7 @@ export async function refreshCoverage(
       webhookUrl,
       idempotencyKey,
     },
-    { pubsub: deps.pubsub },
+    { pubsub: deps.pubsub, metrics: deps.metrics.queue },
   ).catch((error: unknown) => {
     if (violatedForeignKey(error) === 'tasks_agentId_fkey') throw notFound('Agent');
     throw error;

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { PubSub } from '../../platform/pubsub.js';
 import { enqueue } from '../../queue/enqueue.js';
+import type { QueueMetrics } from '../../queue/queue-metrics.js';
 import type { TaskRow } from '../../queue/task-row.js';
 import { taskSpec } from '../../queue/task-spec.js';
 
@@ -16,7 +17,11 @@ export const webhookDelivery = taskSpec({
 });
 
 /** After a task ends: queue the delivery of its webhook, if it has one (never blocking the task itself). */
-export async function queueWebhookDelivery(task: TaskRow, pubsub: PubSub): Promise<void> {
+export async function queueWebhookDelivery(
+  task: TaskRow,
+  pubsub: PubSub,
+  metrics?: QueueMetrics,
+): Promise<void> {
   if (!task.webhookUrl || task.type === webhookDelivery.name) return;
   await enqueue(
     webhookDelivery,
@@ -28,6 +33,6 @@ export async function queueWebhookDelivery(task: TaskRow, pubsub: PubSub): Promi
       // One delivery per ending: a retried task that ends again is delivered again.
       idempotencyKey: `webhook:${task.id}:${task.lastSequence}`,
     },
-    { pubsub },
+    { pubsub, metrics },
   );
 }

@@ -69,6 +69,9 @@ export interface WebhookOutcome {
   refused: boolean;
 }
 
+/** One attempt as deliverTaskWebhook made it: its outcome and how long the POST took. */
+export type WebhookAttempt = WebhookOutcome & { seconds: number };
+
 function post(
   url: URL,
   headers: Record<string, string>,
@@ -157,7 +160,7 @@ export async function deliverTaskWebhook(
   taskId: string,
   attempt: number,
   settings: WebhookSettings,
-): Promise<WebhookOutcome> {
+): Promise<WebhookAttempt> {
   const task = await db().task.findUniqueOrThrow({ where: { id: taskId } });
   const url = new URL(task.webhookUrl!);
   const body = webhookBody(task);
@@ -171,6 +174,7 @@ export async function deliverTaskWebhook(
   };
   const started = performance.now();
   const outcome = await attemptDelivery(url, headers, body, settings);
+  const durationMs = performance.now() - started;
   const recorded = {
     statusCode: outcome.statusCode,
     error: outcome.error,
@@ -183,9 +187,9 @@ export async function deliverTaskWebhook(
       url: url.toString(),
       attempt,
       ...recorded,
-      durationMs: Math.round(performance.now() - started),
+      durationMs: Math.round(durationMs),
     },
     update: { ...recorded, deliveredAt: new Date() },
   });
-  return outcome;
+  return { ...outcome, seconds: durationMs / 1000 };
 }

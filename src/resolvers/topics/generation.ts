@@ -4,11 +4,11 @@ import type { Prisma } from '../../generated/prisma/client.js';
 import { db, inTransaction } from '../../platform/db.js';
 import { badUserInput, conflict } from '../../platform/errors.js';
 import { logger } from '../../platform/logger.js';
-import type { PubSub } from '../../platform/pubsub.js';
 import { sectionsFromPlan, type PlanSection } from '../../reports/planner/index.js';
 import { enqueue } from '../../queue/enqueue.js';
 import { selectRecentDurationMs } from '../../queue/recent-duration.js';
 import type { Caller } from '../auth/caller.js';
+import type { ServiceDeps } from '../deps.js';
 import { requireWrite } from '../auth/permissions.js';
 import { topicVisibleTo } from '../auth/visibility.js';
 import { publishTopicUpdated, reconcileTopic } from './progress.js';
@@ -54,7 +54,7 @@ function approvedPlan(
 export async function generateTopicReport(
   input: GenerateTopicReportInput,
   caller: Caller,
-  pubsub: PubSub,
+  { pubsub, metrics }: Pick<ServiceDeps, 'pubsub' | 'metrics'>,
 ) {
   const existing = await requireTopicForCaller(input.topicId, caller);
   requireWrite(caller, existing.teamId, 'Topic', true);
@@ -74,7 +74,7 @@ export async function generateTopicReport(
         teamId: existing.teamId,
         topicId: existing.id,
       },
-      { pubsub, tx },
+      { pubsub, tx, metrics: metrics.queue },
     );
     const claimed = await tx.client.topic.updateMany({
       where: { AND: [{ id: existing.id, status: { not: 'GENERATING' } }, topicVisibleTo(caller)] },

@@ -8,6 +8,8 @@ import {
   type ChatClient,
   type ReportWriter,
 } from '../../reports/providers/index.js';
+import { llmWriter } from '../../reports/providers/llm.js';
+import { NO_PRICES, type LlmMetrics } from './llm-metrics.js';
 
 export interface TopicSettings {
   writer: ReportWriter;
@@ -19,7 +21,9 @@ export interface TopicSettings {
 
 export interface TopicSettingsOptions {
   reports: Pick<ReportsConfig, 'provider' | 'baseUrl' | 'apiKey' | 'model'> &
-    Partial<Pick<ReportsConfig, 'planBudgetMs' | 'planRateLimitPerMinute'>>;
+    Partial<Pick<ReportsConfig, 'planBudgetMs' | 'planRateLimitPerMinute' | 'llmPrices'>>;
+  /** Measures the LLM's calls (llm_* on /metrics); unset: not measured. */
+  llmMetrics?: LlmMetrics;
   /** Plan buckets live in Redis when set (shared by every API process). */
   redisUrl?: string | null;
   /** Redis key prefix of the buckets (`<prefix>plan`). */
@@ -39,11 +43,23 @@ export const LOCAL_REPORTS: TopicSettingsOptions['reports'] = {
   model: undefined,
 };
 
-export async function createTopicSettings(options: TopicSettingsOptions): Promise<TopicSettings> {
-  const providers = createProviders(options.reports);
+/** The LLM as the planner and the writer call it: measured per service when metrics are given. */
+function chatsOf(options: TopicSettingsOptions): { writer: ReportWriter; planner?: ChatClient } {
+  const { writer, chat } = createProviders(options.reports);
+  const { llmMetrics } = options;
+  if (!chat || !llmMetrics) return { writer, planner: chat };
+  const prices = options.reports.llmPrices ?? NO_PRICES;
   return {
-    writer: options.writer ?? providers.writer,
-    planner: providers.chat,
+    writer: llmWriter(llmMetrics.instrument(chat, 'report', prices)),
+    planner: llmMetrics.instrument(chat, 'plan', prices),
+  };
+}
+
+export async function createTopicSettings(options: TopicSettingsOptions): Promise<TopicSettings> {
+  const chats = chatsOf(options);
+  return {
+    writer: options.writer ?? chats.writer,
+    planner: chats.planner,
     planBudgetMs: options.reports.planBudgetMs ?? DEFAULT_PLAN_BUDGET_MS,
     planLimiter: await createRateLimiter({
       points: options.reports.planRateLimitPerMinute ?? DEFAULT_PLANS_PER_MINUTE,

@@ -67,7 +67,7 @@ builder.mutationField('generateTopicReport', (t) =>
       const { topicId } = await generateTopicReport(
         { ...input, topicId: rowIdOrNone('Topic', input.topicId) },
         ctx.caller,
-        ctx.pubsub,
+        ctx,
       );
       return db().topic.findUniqueOrThrow({ ...query, where: { id: topicId } });
     },

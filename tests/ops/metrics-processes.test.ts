@@ -1,0 +1,97 @@
+// The queue's counts across processes, as deployed: an API process enqueues, a ROLE=worker
+// process (src/main.ts, its /metrics on WORKER_HTTP_PORT) claims, runs and queues the webhook
+// deliveries. Each counts what it did itself, and the queue wait comes from PostgreSQL's
+// clock, so it is the same whichever process enqueued.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { CreateAgentMutation } from '../client/operations.js';
+import { createCorpus } from '../utils/corpus.js';
+import { graphql } from '../utils/graphql.js';
+import { useHarness } from '../utils/harness.js';
+import { spawnServiceProcess } from '../utils/processes.js';
+import { samplesOf, scrape, valueOf } from '../utils/prometheus.js';
+import { waitFor } from '../utils/wait.js';
+
+const h = useHarness();
+const REFRESH = `mutation($input: RefreshCoverageInput!) { refreshCoverage(input: $input) { task { id } } }`;
+const TASKS = 3;
+
+async function receiver(): Promise<string> {
+  const server = createServer((req, res) => req.resume().on('end', () => res.end()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  h.onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+}
+
+describe('metrics across processes', () => {
+  it('counts an enqueue in the API process and its wait and webhook in the worker process', async () => {
+    const api = await h.startApp();
+    const corpus = await createCorpus(h);
+    const created = await h.gql(CreateAgentMutation, {
+      input: {
+        name: 'Apart',
+        taxonomyVersion: corpus.version,
+        taxonomyNodeIds: [corpus.nodeIds.ml],
+      },
+    });
+    const agentId = created.data!.createAgentFromTaxonomy.id;
+    const webhookUrl = await receiver();
+    // Enqueued before any worker runs: they wait in the queue until the worker process starts.
+    for (let i = 0; i < TASKS; i++) {
+      const refreshed = await graphql<any>(
+        api.fetch,
+        REFRESH,
+        { input: { agentId, webhookUrl } },
+        { key: h.adminKey },
+      );
+      expect(refreshed.errors).toBeUndefined();
+    }
+    const worker = spawnServiceProcess(
+      h,
+      { ROLE: 'worker', WORKER_HTTP_PORT: '0', HOST: '127.0.0.1', TASK_POLL_MS: '100' },
+      /"port":(\d+)[^\n]*worker probes listening/,
+    );
+    const port = /"port":(\d+)/.exec(await worker.ready)![1];
+    const delivered = () =>
+      db().task.count({ where: { type: 'webhook_delivery', status: 'COMPLETED' } });
+    await waitFor(
+      async () => (await delivered()) === TASKS || undefined,
+      'every webhook delivered',
+    );
+
+    const apiSamples = await scrape(`${api.baseUrl}/metrics`);
+    const workerSamples = await scrape(`http://127.0.0.1:${port}/metrics`);
+    const refresh = { type: 'coverage_refresh', priority: 'medium' };
+    const webhook = { type: 'webhook_delivery', priority: 'high' };
+    // The API enqueued the refreshes and started nothing.
+    expect(valueOf(apiSamples, 'tasks_enqueued_total', refresh)).toBe(TASKS);
+    expect(samplesOf(apiSamples, 'tasks_enqueued_total', webhook)).toEqual([]);
+    expect(samplesOf(apiSamples, 'task_queue_wait_seconds_count')).toEqual([]);
+    // The worker started them, queued their webhooks and delivered them.
+    expect(samplesOf(workerSamples, 'tasks_enqueued_total', refresh)).toEqual([]);
+    expect(valueOf(workerSamples, 'tasks_enqueued_total', webhook)).toBe(TASKS);
+    expect(valueOf(workerSamples, 'task_queue_wait_seconds_count', refresh)).toBe(TASKS);
+    expect(valueOf(workerSamples, 'task_queue_wait_seconds_count', webhook)).toBe(TASKS);
+    expect(valueOf(workerSamples, 'webhook_deliveries_total', { outcome: 'success' })).toBe(TASKS);
+    expect(
+      valueOf(workerSamples, 'task_attempts_total', {
+        type: 'coverage_refresh',
+        outcome: 'completed',
+      }),
+    ).toBe(TASKS);
+    // The wait is what the rows say: from runAt (the enqueue) to the start, on one clock
+    // (updatedAt, which the claim also reads, is runAt rounded to the millisecond).
+    const rows = await db().task.findMany({ where: { type: 'coverage_refresh' } });
+    const waited = rows.reduce(
+      (sum, t) => sum + (t.startedAt!.getTime() - t.runAt.getTime()) / 1000,
+      0,
+    );
+    expect(waited).toBeGreaterThan(0);
+    const sum = valueOf(workerSamples, 'task_queue_wait_seconds_sum', refresh)!;
+    expect(Math.abs(sum - waited)).toBeLessThan(0.002 * TASKS);
+    await worker.kill('SIGTERM');
+    expect(worker.process.exitCode).toBe(0);
+  }, 120_000); // a process started through tsx, on a loaded machine
+});
