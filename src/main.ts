@@ -19,6 +19,10 @@ import { logger } from './platform/logger.js';
 import { createMetricsRegistry } from './platform/metrics.js';
 import { applyPendingMigrations } from './platform/migrations/index.js';
 import { createPubSub, type PubSub } from './platform/pubsub.js';
+import {
+  openResponseStore,
+  type OpenedResponseStore,
+} from './platform/response-cache/invalidation.js';
 import { checkedWebhookSettings, type WebhookSettings } from './resolvers/tasks/webhooks.js';
 import {
   closeTopicSettings,
@@ -39,6 +43,8 @@ interface Services {
   registry: ReturnType<typeof serviceTaskRegistry>;
   adminApiKey: string | undefined;
   embedded: EmbeddedDatabase | undefined;
+  /** With Redis: every process drops what it changes from the shared response cache. */
+  responseStore: OpenedResponseStore | undefined;
 }
 
 function readConfig(): Config {
@@ -87,6 +93,10 @@ function createApi(config: Config, services: Services): App {
     taskFinished: taskFinishedStep(registry, pubsub),
     keySettings: { autoJoinDefaultTeam: config.autoJoinDefaultTeam },
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
+    responseCache:
+      config.responseCache.enabled && services.responseStore
+        ? { ...config.responseCache, store: services.responseStore.store }
+        : undefined,
     // Only on the local embedded default, and only to a browser on this machine (app.ts):
     // GraphiQL opens ready to use there.
     graphiqlHeaders:
@@ -217,7 +227,20 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   });
   stops.push(() => closeTopicSettings(topicSettings));
   const registry = serviceTaskRegistry({ topicSettings, webhooks });
-  const services: Services = { pubsub, topicSettings, webhooks, registry, adminApiKey, embedded };
+  // Opened whether this process caches or not: its changes must reach the API processes that do.
+  const responseStore = config.redisUrl
+    ? await openResponseStore(config.redisUrl, config.pubsubPrefix, config.responseCache)
+    : undefined;
+  if (responseStore) stops.push(() => responseStore.close());
+  const services: Services = {
+    pubsub,
+    topicSettings,
+    webhooks,
+    registry,
+    adminApiKey,
+    embedded,
+    responseStore,
+  };
   const app = config.role === 'worker' ? undefined : createApi(config, services);
   if (config.role !== 'api')
     await startWorkerRole(config, services, app?.metricsRegistry, stops, stopping);

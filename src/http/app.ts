@@ -23,6 +23,7 @@ import { createApiMetrics } from './metrics.js';
 import { getParamsCheck } from './get-params.js';
 import { documentNestingLimit, inputBounds, operationLimits } from './operation-limits.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
+import { responseCachePlugins, type ResponseCacheOptions } from './response-cache/plugin.js';
 import { routes } from './routes.js';
 import type { LiveCore } from './live/core.js';
 import { createMultipartTransport } from './multipart/handler.js';
@@ -44,6 +45,8 @@ export interface ServerOptions extends Omit<ServiceDeps, 'apiKeys' | 'keySetting
   maxRequestBodyBytes?: number;
   /** What /metrics serves (with ROLE=all the worker adds its own metrics to it); default: a new one. */
   metricsRegistry?: Registry;
+  /** The query response cache (RESPONSE_CACHE) on a shared store; default: none. */
+  responseCache?: ResponseCacheOptions;
 }
 
 export type Yoga = ReturnType<typeof createYoga<Record<string, never>, Context>>;
@@ -155,6 +158,9 @@ export function createApp(options: ServerOptions): App {
     liveTransports({ sse: () => transports.sse, multipart: () => transports.multipart }),
     metrics.plugin,
     ...requestLimits(maxBodyBytes),
+    ...(options.responseCache
+      ? responseCachePlugins(options.responseCache, { schema, contextOptions, registry })
+      : []),
   ]);
   const transports = createTransports({
     yoga,
