@@ -74,6 +74,66 @@ function cacheable(shape: OperationShape | null, excluded: Set<string>): boolean
   );
 }
 
+type ShapeReader = ReturnType<typeof createShapeReader>;
+
+/** Decided once per request, before the plugin looks anything up. */
+function decider(
+  decisions: WeakMap<Request, Decision>,
+  readShape: ShapeReader,
+  excluded: Set<string>,
+  contextOptions: ContextOptions,
+): Plugin {
+  let sequence = 0;
+  return {
+    async onParams({ request, params }) {
+      const shape = readShape(params);
+      const token = String(++sequence);
+      if (shape?.kind === 'mutation')
+        return void decisions.set(request, { kind: 'mutation', token });
+      const caller =
+        cacheable(shape, excluded) && answersJson(request.headers.get('accept'))
+          ? await callerOf(request, contextOptions)
+          : undefined;
+      // No valid key: not looked up (the request is refused before it runs).
+      decisions.set(
+        request,
+        caller
+          ? { kind: 'cache', token, key: responseKey(shape!, params, sessionOf(caller)) }
+          : { kind: 'skip', token },
+      );
+    },
+  };
+}
+
+/** X-Cache, extensions.responseCache and the counters; a mutation's answer waits for its drops. */
+function reporter(
+  decisions: WeakMap<Request, Decision>,
+  store: ResponseStore,
+  registry: Registry,
+): Plugin {
+  const metrics = createResponseCacheMetrics(registry);
+  const outcomes = new WeakMap<Request, 'HIT' | 'MISS'>();
+  return {
+    onExecutionResult({ request, result, setResult }) {
+      const decision = decisions.get(request);
+      if (!decision || !result || isAsyncIterable(result)) return;
+      store.release(decision.token);
+      const outcome = reportOutcome(decision.kind, result, setResult);
+      if (outcome) {
+        outcomes.set(request, outcome);
+        if (outcome === 'HIT') metrics.hit();
+        else metrics.miss();
+      }
+      // The plugin drops a mutation's entities without waiting: its answer waits for that.
+      if (decision.kind === 'mutation') return store.settled();
+    },
+    onResponse({ request, response }) {
+      const outcome = outcomes.get(request);
+      if (outcome) response.headers.set('x-cache', outcome);
+    },
+  };
+}
+
 export function responseCachePlugins(
   options: ResponseCacheOptions,
   app: { schema: GraphQLSchema; contextOptions: ContextOptions; registry: Registry },
@@ -87,27 +147,6 @@ export function responseCachePlugins(
   );
   const readShape = createShapeReader();
   const decisions = new WeakMap<Request, Decision>();
-  let sequence = 0;
-  // Decided once per request, before the plugin looks anything up.
-  const decide: Plugin = {
-    async onParams({ request, params }) {
-      const shape = readShape(params);
-      const token = String(++sequence);
-      if (shape?.kind === 'mutation')
-        return void decisions.set(request, { kind: 'mutation', token });
-      const caller =
-        cacheable(shape, excluded) && answersJson(request.headers.get('accept'))
-          ? await callerOf(request, app.contextOptions)
-          : undefined;
-      // No valid key: not looked up (the request is refused before it runs).
-      decisions.set(
-        request,
-        caller
-          ? { kind: 'cache', token, key: responseKey(shape!, params, sessionOf(caller)) }
-          : { kind: 'skip', token },
-      );
-    },
-  };
   const cache = useResponseCache({
     cache: storeAdapter(options.store, entityTypes),
     ttl: options.ttlMs,
@@ -127,26 +166,9 @@ export function responseCachePlugins(
     shouldCacheResult: ({ result }) => !result.errors?.length,
     includeExtensionMetadata: true,
   });
-  const metrics = createResponseCacheMetrics(app.registry);
-  const outcomes = new WeakMap<Request, 'HIT' | 'MISS'>();
-  const report: Plugin = {
-    onExecutionResult({ request, result, setResult }) {
-      const decision = decisions.get(request);
-      if (!decision || !result || isAsyncIterable(result)) return;
-      options.store.release(decision.token);
-      const outcome = reportOutcome(decision.kind, result, setResult);
-      if (outcome) {
-        outcomes.set(request, outcome);
-        if (outcome === 'HIT') metrics.hit();
-        else metrics.miss();
-      }
-      // The plugin drops a mutation's entities without waiting: its answer waits for that.
-      if (decision.kind === 'mutation') return options.store.settled();
-    },
-    onResponse({ request, response }) {
-      const outcome = outcomes.get(request);
-      if (outcome) response.headers.set('x-cache', outcome);
-    },
-  };
-  return [decide, cache, report];
+  return [
+    decider(decisions, readShape, excluded, app.contextOptions),
+    cache,
+    reporter(decisions, options.store, app.registry),
+  ];
 }

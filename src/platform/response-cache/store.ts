@@ -62,87 +62,96 @@ function defineScripts(redis: Redis): ScriptRedis {
   return redis as ScriptRedis;
 }
 
+class RedisResponseStore implements ResponseStore {
+  private readonly redis: ScriptRedis;
+  private readonly log = logger.child({ module: 'response-cache' });
+  /** Each request's miss: the clock and epoch it saw, until it writes or is done. */
+  private readonly pending = new Map<string, Pending>();
+  private readonly inflight = new Set<Promise<void>>();
+  /**
+   * An invalidation Redis did not take: once it is back every response is dropped, since one
+   * of them may hold what that invalidation meant to delete.
+   */
+  private dirty = false;
+
+  constructor(
+    client: Redis,
+    private readonly prefix: string,
+    private readonly tagTtlMs: number,
+  ) {
+    this.redis = defineScripts(client);
+    this.redis.on('ready', () => {
+      if (this.dirty)
+        this.flush().catch((err: Error) => this.log.warn({ err: err.message }, 'flush failed'));
+    });
+  }
+
+  async get(id: string, request: string): Promise<string | undefined> {
+    // Asked again by the same request (yoga looks up before and at execution): a miss still,
+    // and the first mark is the one that precedes its reads.
+    if (this.pending.has(request)) return undefined;
+    try {
+      const [found, value, epoch] = await this.redis.responseGet(this.prefix, id);
+      if (found) return value;
+      if (this.pending.size >= PENDING_MAX) this.pending.delete(this.pending.keys().next().value!);
+      this.pending.set(request, { clock: value, epoch: epoch!, at: Date.now() });
+    } catch (error) {
+      this.log.debug({ err: (error as Error).message }, 'response cache read failed');
+    }
+    return undefined;
+  }
+
+  async set(id: string, request: string, json: string, tags: readonly string[], ttlMs: number) {
+    const mark = this.pending.get(request);
+    this.pending.delete(request);
+    if (!mark || Date.now() - mark.at > PENDING_MAX_MS || this.dirty) return false;
+    const tagTtl = Math.max(ttlMs, this.tagTtlMs);
+    try {
+      const args = [this.prefix, id, json, ttlMs, mark.clock, mark.epoch, tagTtl, ...tags];
+      return (await this.redis.responseSet(...args)) === 1;
+    } catch (error) {
+      this.log.debug({ err: (error as Error).message }, 'response cache write failed');
+      return false;
+    }
+  }
+
+  release(request: string): void {
+    this.pending.delete(request);
+  }
+
+  invalidate(tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return Promise.resolve();
+    const done = this.invalidateNow([...new Set(tags)]);
+    this.inflight.add(done);
+    void done.finally(() => this.inflight.delete(done));
+    return done;
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all([...this.inflight]);
+  }
+
+  async flush(): Promise<void> {
+    await this.redis.responseFlush(this.prefix);
+    this.dirty = false;
+  }
+
+  private async invalidateNow(tags: readonly string[]): Promise<void> {
+    try {
+      await this.redis.responseInvalidate(this.prefix, INVALIDATION_MEMORY_MS, ...tags);
+    } catch (error) {
+      this.dirty = true;
+      const err = (error as Error).message;
+      this.log.warn({ err }, 'invalidation failed; flushing when Redis is back');
+    }
+  }
+}
+
 /**
  * `prefix`: the deployment's (PUBSUB_PREFIX) plus `rc:`. `tagTtlMs`: the longest response
  * TTL, which the tag sets outlive.
  */
-export function createResponseStore(
+export const createResponseStore = (
   client: Redis,
   options: { prefix: string; tagTtlMs: number },
-): ResponseStore {
-  const redis = defineScripts(client);
-  const { prefix } = options;
-  const log = logger.child({ module: 'response-cache' });
-  const pending = new Map<string, Pending>();
-  const inflight = new Set<Promise<void>>();
-  // An invalidation Redis did not take: once it is back every response is dropped, since
-  // one of them may hold what that invalidation meant to delete.
-  let dirty = false;
-  const flush = async () => {
-    await redis.responseFlush(prefix);
-    dirty = false;
-  };
-  redis.on('ready', () => {
-    if (dirty) flush().catch((err: Error) => log.warn({ err: err.message }, 'flush failed'));
-  });
-
-  function notePending(request: string, clock: string, epoch: string): void {
-    if (pending.size >= PENDING_MAX) pending.delete(pending.keys().next().value!);
-    pending.set(request, { clock, epoch, at: Date.now() });
-  }
-
-  async function invalidateNow(tags: readonly string[]): Promise<void> {
-    try {
-      await redis.responseInvalidate(prefix, INVALIDATION_MEMORY_MS, ...tags);
-    } catch (error) {
-      dirty = true;
-      log.warn(
-        { err: (error as Error).message },
-        'invalidation failed; flushing when Redis is back',
-      );
-    }
-  }
-
-  return {
-    async get(id, request) {
-      // Asked again by the same request (yoga looks up before and at execution): a miss
-      // still, and the first mark is the one that precedes its reads.
-      if (pending.has(request)) return undefined;
-      try {
-        const [found, value, epoch] = await redis.responseGet(prefix, id);
-        if (found) return value;
-        notePending(request, value, epoch!);
-      } catch (error) {
-        log.debug({ err: (error as Error).message }, 'response cache read failed');
-      }
-      return undefined;
-    },
-    async set(id, request, json, tags, ttlMs) {
-      const mark = pending.get(request);
-      pending.delete(request);
-      if (!mark || Date.now() - mark.at > PENDING_MAX_MS || dirty) return false;
-      const tagTtl = Math.max(ttlMs, options.tagTtlMs);
-      try {
-        const args = [prefix, id, json, ttlMs, mark.clock, mark.epoch, tagTtl, ...tags];
-        return (await redis.responseSet(...args)) === 1;
-      } catch (error) {
-        log.debug({ err: (error as Error).message }, 'response cache write failed');
-        return false;
-      }
-    },
-    release(request) {
-      pending.delete(request);
-    },
-    invalidate(tags) {
-      if (tags.length === 0) return Promise.resolve();
-      const done = invalidateNow([...new Set(tags)]);
-      inflight.add(done);
-      void done.finally(() => inflight.delete(done));
-      return done;
-    },
-    async settled() {
-      await Promise.all([...inflight]);
-    },
-    flush,
-  };
-}
+): ResponseStore => new RedisResponseStore(client, options.prefix, options.tagTtlMs);
