@@ -20,6 +20,10 @@ import { createMetricsRegistry } from './platform/metrics.js';
 import { applyPendingMigrations } from './platform/migrations/index.js';
 import { createPubSub, type PubSub } from './platform/pubsub.js';
 import { createServiceMetrics, type ServiceMetrics } from './resolvers/metrics.js';
+import {
+  openResponseStore,
+  type OpenedResponseStore,
+} from './platform/response-cache/invalidation.js';
 import { checkedWebhookSettings, type WebhookSettings } from './resolvers/tasks/webhooks.js';
 import {
   closeTopicSettings,
@@ -43,6 +47,8 @@ interface Services {
   /** This process's /metrics (the API's, or a lone worker's on WORKER_HTTP_PORT). */
   metricsRegistry: Registry;
   metrics: ServiceMetrics;
+  /** With Redis: every process drops what it changes from the shared response cache. */
+  responseStore: OpenedResponseStore | undefined;
 }
 
 function readConfig(): Config {
@@ -93,6 +99,10 @@ function createApi(config: Config, services: Services): App {
     metrics: services.metrics,
     keySettings: { autoJoinDefaultTeam: config.autoJoinDefaultTeam },
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
+    responseCache:
+      config.responseCache.enabled && services.responseStore
+        ? { ...config.responseCache, store: services.responseStore.store }
+        : undefined,
     // Only on the local embedded default, and only to a browser on this machine (app.ts):
     // GraphiQL opens ready to use there.
     graphiqlHeaders:
@@ -230,6 +240,11 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     webhooks,
     webhookMetrics: metrics.webhooks,
   });
+  // Opened whether this process caches or not: its changes must reach the API processes that do.
+  const responseStore = config.redisUrl
+    ? await openResponseStore(config.redisUrl, config.pubsubPrefix, config.responseCache)
+    : undefined;
+  if (responseStore) stops.push(() => responseStore.close());
   const services: Services = {
     pubsub,
     topicSettings,
@@ -239,6 +254,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     embedded,
     metricsRegistry,
     metrics,
+    responseStore,
   };
   const app = config.role === 'worker' ? undefined : createApi(config, services);
   if (config.role !== 'api') await startWorkerRole(config, services, stops, stopping);

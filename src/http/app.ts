@@ -24,6 +24,7 @@ import { createApiMetrics } from './metrics.js';
 import { getParamsCheck } from './get-params.js';
 import { documentNestingLimit, inputBounds, operationLimits } from './operation-limits.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
+import { responseCachePlugins, type ResponseCacheOptions } from './response-cache/plugin.js';
 import { routes } from './routes.js';
 import type { LiveCore } from './live/core.js';
 import { StreamGuard } from './live/stream-guard.js';
@@ -48,6 +49,8 @@ export interface ServerOptions extends Omit<ServiceDeps, 'apiKeys' | 'keySetting
   metricsRegistry?: Registry;
   /** The services' counts, registered on metricsRegistry (main makes them once); default: made here. */
   metrics?: ServiceMetrics;
+  /** The query response cache (RESPONSE_CACHE) on a shared store; default: none. */
+  responseCache?: ResponseCacheOptions;
 }
 
 export type Yoga = ReturnType<typeof createYoga<Record<string, never>, Context>>;
@@ -167,6 +170,9 @@ export function createApp(options: ServerOptions): App {
     liveTransports({ sse: () => transports.sse, multipart: () => transports.multipart }),
     metrics.plugin,
     ...requestLimits(maxBodyBytes),
+    ...(options.responseCache
+      ? responseCachePlugins(options.responseCache, { schema, contextOptions, registry })
+      : []),
   ]);
   const streamGuard = new StreamGuard(apiKeys);
   const transports = createTransports({

@@ -10,6 +10,7 @@ import type { Caller } from '../auth/caller.js';
 import { requireWrite } from '../auth/permissions.js';
 import { documentVisibleTo } from '../auth/visibility.js';
 import { findVisibleTaxonomy } from './lookup.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
 
 export interface DocumentInput {
   title: string;
@@ -136,15 +137,20 @@ export async function ingestDocuments(
   const nodeIdsPerDocument = await validNodeIds(taxonomy, documents);
   let chunkCount = 0;
   const documentIds: string[] = [];
-  for (let start = 0; start < documents.length; start += INGEST_BATCH_SIZE) {
-    const end = start + INGEST_BATCH_SIZE;
-    const inserted = await insertBatch(
-      taxonomy.id,
-      documents.slice(start, end),
-      nodeIdsPerDocument.slice(start, end),
-    );
-    documentIds.push(...inserted.ids);
-    chunkCount += inserted.chunks;
+  try {
+    for (let start = 0; start < documents.length; start += INGEST_BATCH_SIZE) {
+      const end = start + INGEST_BATCH_SIZE;
+      const inserted = await insertBatch(
+        taxonomy.id,
+        documents.slice(start, end),
+        nodeIdsPerDocument.slice(start, end),
+      );
+      documentIds.push(...inserted.ids);
+      chunkCount += inserted.chunks;
+    }
+  } finally {
+    // Search answers change with the documents (also when a later batch failed).
+    if (documentIds.length) await invalidateCachedResponses(SEARCH_ANSWERS);
   }
   return { documentIds, documentCount: documents.length, chunkCount };
 }
@@ -161,7 +167,7 @@ export async function deleteDocuments(ids: readonly string[], caller: Caller) {
   const unique = [...new Set(ids)];
   const malformed = unique.filter((id) => !isUuid(id));
   if (malformed.length) throw notFound(`Document ${malformed[0]}`);
-  return db().$transaction(async (tx) => {
+  const deleted = await db().$transaction(async (tx) => {
     const found = await tx.document.findMany({
       where: { AND: [{ id: { in: unique } }, documentVisibleTo(caller)] },
       select: { id: true, chunkCount: true, taxonomy: { select: { teamId: true } } },
@@ -178,4 +184,9 @@ export async function deleteDocuments(ids: readonly string[], caller: Caller) {
       chunkCount: found.reduce((sum, d) => sum + d.chunkCount, 0),
     };
   });
+  await invalidateCachedResponses(SEARCH_ANSWERS);
+  return deleted;
 }
+
+/** Documents are seen only through search answers (counts on agents move on a refresh). */
+const SEARCH_ANSWERS = [{ rootField: 'queryAgent' }];

@@ -11,6 +11,7 @@ import { atLeast, requireAdminister, roleIn } from '../auth/permissions.js';
 import { teamInvitationVisibleTo } from '../auth/visibility.js';
 import { announceMembershipChange, type MembershipDeps } from './membership-signal.js';
 import { lockInvitation } from './sql/lock-invitation.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
 
 export const INVITATION_DAYS = { default: 7, min: 1, max: 30 } as const;
 
@@ -60,6 +61,7 @@ export async function inviteToTeam(
       expiresAt: new Date(Date.now() + days * 86_400_000),
     },
   });
+  await invalidateCachedResponses([{ type: 'Team', rowId: teamId }]); // its invitations
   return { invitation, token };
 }
 
