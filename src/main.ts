@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { loadDemoData } from './demo/load.js';
 import { createApp, type App } from './http/app.js';
-import { ConfigError, loadConfig, type Config } from './platform/config.js';
+import { loadConfigOrExit, type Config } from './platform/config.js';
 import { connectDatabase, disconnectDatabase } from './platform/db.js';
 import {
   localAdminApiKey,
@@ -49,18 +49,6 @@ interface Services {
   metrics: ServiceMetrics;
   /** With Redis: every process drops what it changes from the shared response cache. */
   responseStore: OpenedResponseStore | undefined;
-}
-
-function readConfig(): Config {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
 }
 
 /** PostgreSQL (DATABASE_URL's, or the embedded one), migrated and connected; the demo data when asked. */
@@ -262,7 +250,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
 }
 
 async function main(): Promise<void> {
-  const config = readConfig();
+  const config = loadConfigOrExit();
   logger.level = config.logLevel;
   setHeapGrowingPercent(config.heapGrowingPercent);
   // What was started, in order; stopped in the reverse order.

@@ -254,3 +254,14 @@ function taskEngineConfig(e: Env): TaskEngineConfig {
     historyRetentionDays: e.HISTORY_RETENTION_DAYS,
   };
 }
+
+/** For the process entry: the configuration, or its one-line error and exit 1. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}

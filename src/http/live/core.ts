@@ -15,7 +15,8 @@ export interface OperationParams {
   variables?: Record<string, unknown> | null;
 }
 
-export type Transport = 'sse' | 'multipart' | 'ws';
+export type { Transport } from './transport.js';
+import type { Transport } from './transport.js';
 
 export interface LiveMetrics {
   /** A stream, reservation or WebSocket opened (and later closed). */

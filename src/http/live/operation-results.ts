@@ -16,7 +16,7 @@ import {
 } from 'graphql';
 import type { FeedObserver } from '../../feeds/push-feed.js';
 import { maskError } from '../../schema/errors.js';
-import type { Transport } from './core.js';
+import type { Transport } from './transport.js';
 
 type Json = string | Promise<string>;
 
