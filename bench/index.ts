@@ -1,4 +1,4 @@
-// `npm run bench -- [coverage|search|stream|generate] [--regenerate] [--explain]`
+// `npm run bench -- [coverage|search|stream|cache|...|generate] [--regenerate] [--explain]`
 // (no benchmark named: all three). Prints figures, a same-run baseline and the ratio,
 // and whether each target is met; never asserts on time.
 import { loadConfig } from '../src/platform/config.js';
@@ -32,6 +32,7 @@ const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
     void (await (await import('./topics/status.js')).benchTopicsStatus()),
   teams: async () => (await import('./teams/run.js')).benchTeams,
   metrics: async () => (await import('./ops/metrics.js')).benchMetrics,
+  cache: async () => (await import('./cache.js')).benchCache,
 };
 
 async function main(): Promise<void> {

@@ -2,6 +2,7 @@
 // (with the plan limit out of the way), development webhooks, the service's task registry
 // (plus the bench's own types) and its after-finish step.
 import { createApp, type App } from '../src/http/app.js';
+import type { ResponseCacheOptions } from '../src/http/response-cache/plugin.js';
 import { DEVELOPMENT_WEBHOOK_SECRET } from '../src/platform/config.js';
 import type { PubSub } from '../src/platform/pubsub.js';
 import type { WebhookSettings } from '../src/resolvers/tasks/webhooks.js';
@@ -46,6 +47,7 @@ export async function benchService(
 export async function benchApp(
   adminApiKey: string,
   pubsub: PubSub,
+  responseCache?: ResponseCacheOptions,
 ): Promise<{ app: App; service: BenchService; close(): Promise<void> }> {
   const service = await benchService();
   const { topicSettings, webhooks, registry } = service;
@@ -55,6 +57,7 @@ export async function benchApp(
     topicSettings,
     webhooks,
     taskFinished: taskFinishedStep(registry, pubsub),
+    responseCache,
   });
   return {
     app,

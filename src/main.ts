@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { loadDemoData } from './demo/load.js';
 import { createApp, type App } from './http/app.js';
-import { ConfigError, loadConfig, type Config } from './platform/config.js';
+import { loadConfigOrExit, type Config } from './platform/config.js';
 import { connectDatabase, disconnectDatabase } from './platform/db.js';
 import {
   localAdminApiKey,
@@ -20,6 +20,10 @@ import { createMetricsRegistry } from './platform/metrics.js';
 import { applyPendingMigrations } from './platform/migrations/index.js';
 import { createPubSub, type PubSub } from './platform/pubsub.js';
 import { createServiceMetrics, type ServiceMetrics } from './resolvers/metrics.js';
+import {
+  openResponseStore,
+  type OpenedResponseStore,
+} from './platform/response-cache/invalidation.js';
 import { checkedWebhookSettings, type WebhookSettings } from './resolvers/tasks/webhooks.js';
 import {
   closeTopicSettings,
@@ -43,18 +47,8 @@ interface Services {
   /** This process's /metrics (the API's, or a lone worker's on WORKER_HTTP_PORT). */
   metricsRegistry: Registry;
   metrics: ServiceMetrics;
-}
-
-function readConfig(): Config {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  /** With Redis: every process drops what it changes from the shared response cache. */
+  responseStore: OpenedResponseStore | undefined;
 }
 
 /** PostgreSQL (DATABASE_URL's, or the embedded one), migrated and connected; the demo data when asked. */
@@ -93,6 +87,10 @@ function createApi(config: Config, services: Services): App {
     metrics: services.metrics,
     keySettings: { autoJoinDefaultTeam: config.autoJoinDefaultTeam },
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
+    responseCache:
+      config.responseCache.enabled && services.responseStore
+        ? { ...config.responseCache, store: services.responseStore.store }
+        : undefined,
     // Only on the local embedded default, and only to a browser on this machine (app.ts):
     // GraphiQL opens ready to use there.
     graphiqlHeaders:
@@ -230,6 +228,11 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     webhooks,
     webhookMetrics: metrics.webhooks,
   });
+  // Opened whether this process caches or not: its changes must reach the API processes that do.
+  const responseStore = config.redisUrl
+    ? await openResponseStore(config.redisUrl, config.pubsubPrefix, config.responseCache)
+    : undefined;
+  if (responseStore) stops.push(() => responseStore.close());
   const services: Services = {
     pubsub,
     topicSettings,
@@ -239,6 +242,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     embedded,
     metricsRegistry,
     metrics,
+    responseStore,
   };
   const app = config.role === 'worker' ? undefined : createApi(config, services);
   if (config.role !== 'api') await startWorkerRole(config, services, stops, stopping);
@@ -246,7 +250,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
 }
 
 async function main(): Promise<void> {
-  const config = readConfig();
+  const config = loadConfigOrExit();
   logger.level = config.logLevel;
   setHeapGrowingPercent(config.heapGrowingPercent);
   // What was started, in order; stopped in the reverse order.

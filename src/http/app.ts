@@ -24,8 +24,10 @@ import { createApiMetrics } from './metrics.js';
 import { getParamsCheck } from './get-params.js';
 import { documentNestingLimit, inputBounds, operationLimits } from './operation-limits.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
+import { responseCachePlugins, type ResponseCacheOptions } from './response-cache/plugin.js';
 import { routes } from './routes.js';
 import type { LiveCore } from './live/core.js';
+import { StreamGuard } from './live/stream-guard.js';
 import { createMultipartTransport } from './multipart/handler.js';
 import { createSseTransport } from './sse/handler.js';
 import { liveTransports } from './transports-plugin.js';
@@ -47,6 +49,8 @@ export interface ServerOptions extends Omit<ServiceDeps, 'apiKeys' | 'keySetting
   metricsRegistry?: Registry;
   /** The services' counts, registered on metricsRegistry (main makes them once); default: made here. */
   metrics?: ServiceMetrics;
+  /** The query response cache (RESPONSE_CACHE) on a shared store; default: none. */
+  responseCache?: ResponseCacheOptions;
 }
 
 export type Yoga = ReturnType<typeof createYoga<Record<string, never>, Context>>;
@@ -56,7 +60,7 @@ export interface App {
   yoga: Yoga;
   /** Stop reporting ready, so load balancers drain this process before it stops. */
   drain(): void;
-  /** Stops the feeds' polls and the revoked-key signal (the pub/sub belongs to the caller). */
+  /** Stops the feeds' polls, the open streams' key checks and the revoked-key signal (the pub/sub belongs to the caller). */
   close(): void;
   metricsRegistry: Registry;
   /** The services' counts on metricsRegistry (a worker in this process counts with them too). */
@@ -166,13 +170,18 @@ export function createApp(options: ServerOptions): App {
     liveTransports({ sse: () => transports.sse, multipart: () => transports.multipart }),
     metrics.plugin,
     ...requestLimits(maxBodyBytes),
+    ...(options.responseCache
+      ? responseCachePlugins(options.responseCache, { schema, contextOptions, registry })
+      : []),
   ]);
+  const streamGuard = new StreamGuard(apiKeys);
   const transports = createTransports({
     yoga,
     contextOptions,
     maxBufferedBytes: options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES,
     maxBodyBytes,
     metrics: metrics.live,
+    streamGuard,
   });
   const { ws } = transports;
   return {
@@ -187,6 +196,7 @@ export function createApp(options: ServerOptions): App {
     },
     close: () => {
       ws.close();
+      streamGuard.close();
       feeds.close();
       apiKeys.close();
     },

@@ -66,6 +66,15 @@ const envSchema = z.object({
   LLM_OUTPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   AUTO_JOIN_DEFAULT_TEAM: booleanFromEnv.default(true),
+  RESPONSE_CACHE: booleanFromEnv.default(false),
+  RESPONSE_CACHE_TTL_MS: z.coerce.number().int().positive().default(60_000),
+  RESPONSE_CACHE_TTL_PER_TYPE: z
+    .string()
+    .regex(
+      /^\s*(\w+(\.\w+)?=\d+\s*(,\s*\w+(\.\w+)?=\d+\s*)*)?$/,
+      'must be Type=ms or Type.field=ms, comma-separated',
+    )
+    .optional(),
 });
 
 /** Development only: a fixed, public secret so webhooks can be tried without setup. */
@@ -100,6 +109,28 @@ export interface Config {
   autoJoinDefaultTeam: boolean;
   webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
   reports: ReportsConfig;
+  responseCache: ResponseCacheConfig;
+}
+
+/** The query response cache, shared by the API processes through Redis. */
+export interface ResponseCacheConfig {
+  /** RESPONSE_CACHE (default off); needs REDIS_URL. */
+  enabled: boolean;
+  /** A response's TTL when no type in it says less. */
+  ttlMs: number;
+  /** RESPONSE_CACHE_TTL_PER_TYPE: `Type` or `Type.field` → ms (0: never cached), over the defaults. */
+  ttlPerCoordinate: Record<string, number>;
+}
+
+/** `Type=ms,Type.field=ms` (checked by the schema above). */
+function ttlOverrides(text: string | undefined): Record<string, number> {
+  const pairs = (text ?? '').split(',').filter((pair) => pair.trim());
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const [coordinate, ms] = pair.split('=');
+      return [coordinate!.trim(), Number(ms)];
+    }),
+  );
 }
 
 /** Topics and reports (C6): the text provider, the LLM planner's budget, the plan rate limit. */
@@ -149,6 +180,8 @@ function combinationProblem(e: Env): string | undefined {
   if (e.WORKER_HTTP_PORT !== undefined && e.ROLE !== 'worker') {
     return "WORKER_HTTP_PORT: only with ROLE=worker (with ROLE=all the worker's metrics are on the API's /metrics)";
   }
+  if (e.RESPONSE_CACHE && !e.REDIS_URL)
+    return 'RESPONSE_CACHE: needs REDIS_URL (every API process shares the cache through Redis)';
   if (e.ROLE === 'worker' && !e.DATABASE_URL)
     return 'DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)';
   return undefined;
@@ -201,6 +234,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         outputPerMillionTokens: e.LLM_OUTPUT_PRICE_PER_MTOK,
       },
     },
+    responseCache: {
+      enabled: e.RESPONSE_CACHE,
+      ttlMs: e.RESPONSE_CACHE_TTL_MS,
+      ttlPerCoordinate: ttlOverrides(e.RESPONSE_CACHE_TTL_PER_TYPE),
+    },
   };
 }
 
@@ -215,4 +253,15 @@ function taskEngineConfig(e: Env): TaskEngineConfig {
     retentionMs: e.TASK_RETENTION_HOURS * 3_600_000,
     historyRetentionDays: e.HISTORY_RETENTION_DAYS,
   };
+}
+
+/** For the process entry: the configuration, or its one-line error and exit 1. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
 }

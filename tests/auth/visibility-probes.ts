@@ -182,6 +182,13 @@ export const PROBES: Record<string, Probe> = {
     `mutation { acceptTeamInvitation(token: "agi_not-a-token") { ${TEAM} } }`,
     () => ({}),
   ),
+  // Invitations are seen by those who administer the team only (as keys): NOT_FOUND to the rest.
+  'Mutation.revokeTeamInvitation': {
+    ...change('mutation($id: ID!) { revokeTeamInvitation(id: $id) }', (w) => ({
+      id: w.invitationId,
+    })),
+    changes: 'NOT_FOUND',
+  },
   'Mutation.changeTeamMemberRole': change(
     'mutation($t: ID!) { changeTeamMemberRole(teamId: $t, user: "rita-vis", role: VIEWER) { user role } }',
     (w) => ({ t: w.teamId }),

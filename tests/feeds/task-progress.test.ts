@@ -1,37 +1,17 @@
 // taskProgress over graphql-sse: current state first, every change in order, the end;
-// resumable with afterSequence; fed across processes through Redis; Redis may restart.
-import { afterEach, describe, expect, it } from 'vitest';
+// resumable with afterSequence; a long log replayed; the feed as an async iterator; another
+// team's task NOT_FOUND; a quiet subscription freed when its client leaves.
+import { describe, expect, it } from 'vitest';
+import { TaskFeed } from '../../src/feeds/task-feed.js';
 import { db } from '../../src/platform/db.js';
 import { toGlobalId } from '../../src/schema/ids.js';
-import { TaskFeed } from '../../src/feeds/task-feed.js';
-import { claimTasks } from '../../src/queue/claim.js';
-import { finishTasks } from '../../src/queue/finish.js';
-import { recordProgress } from '../../src/queue/record-progress.js';
-import type { TaskEventJson } from '../../src/queue/task-row.js';
 import { CreateApiKeyMutation } from '../client/operations.js';
-import { redisAvailable, useHarness, type TestApp } from '../utils/harness.js';
-import { redisServerAvailable, spawnWorkerProcess, startPrivateRedis } from '../utils/processes.js';
 import { collect, listen, sseClient } from '../utils/sse.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 import { waitFor } from '../utils/wait.js';
+import { adminUserId, expectGapFree, logOf, progress, useTaskProgress } from './fixture.js';
 
-const h = useHarness();
-afterEach(() => h.stopWorkers());
-
-const progress = `subscription($taskId: ID!, $after: Int) {
-  taskProgress(taskId: $taskId, afterSequence: $after) { sequence status progressPercent currentStep message task { id status } } }`;
-const adminUserId = async () =>
-  (await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })).id;
-
-async function logOf(taskId: string) {
-  return (await db().taskEvent.findMany({ where: { taskId }, orderBy: { sequence: 'asc' } })).map(
-    (e) => e.sequence,
-  );
-}
-
-function expectGapFree(sequences: number[], from = 1) {
-  expect(sequences).toEqual(sequences.map((_, i) => from + i));
-}
+const { h } = useTaskProgress();
 
 describe('taskProgress', () => {
   for (const singleConnection of [false, true]) {
@@ -74,6 +54,8 @@ describe('taskProgress', () => {
       expect(progressEvents.length).toBeGreaterThan(0);
       expect(progressEvents.length).toBeLessThanOrEqual(5);
       // ~4 writes/s per task counting the claim's RUNNING event: the first report does not follow it at once.
+      // Only that gap is a bound load cannot break: the claim's time is taken before the reporter
+      // starts counting, and a report reaches the database no sooner than it is sent.
       const running = (
         await db().taskEvent.findMany({
           where: { taskId: row.id, status: 'RUNNING' },
@@ -81,8 +63,7 @@ describe('taskProgress', () => {
         })
       ).map((e) => e.at.getTime());
       expect(running.length).toBeGreaterThan(1);
-      for (let i = 1; i < running.length; i++)
-        expect(running[i]! - running[i - 1]!).toBeGreaterThanOrEqual(150);
+      expect(running[1]! - running[0]!).toBeGreaterThanOrEqual(150);
     });
   }
 
@@ -196,172 +177,6 @@ describe('taskProgress', () => {
     expect(hub.size).toBe(0);
   });
 
-  it('reads the log once per change for all followers of a task, not once per follower', async () => {
-    const app = await h.startApp();
-    const row = await enqueueTestTask(
-      app.pubsub,
-      testSleep,
-      { ms: 600 },
-      { ownerId: await adminUserId() },
-    );
-    const taskId = toGlobalId('Task', row.id);
-    const followers = 12;
-    const subscriptions = await Promise.all(
-      Array.from({ length: followers }, () => subscribeAll(app, taskId, false)),
-    );
-    h.queryLog.length = 0;
-    await h.startWorker(app.pubsub);
-    await Promise.all(subscriptions.map((s) => s.done));
-    const log = await logOf(row.id);
-    for (const { events } of subscriptions) expect(events.map((e) => e.sequence)).toEqual(log);
-    const eventReads = h.queryLog.filter((sql) => /FROM "public"."task_events"/.test(sql)).length;
-    // At most one hub read per change (+ the 1 s poll), never one per follower per change.
-    expect(eventReads).toBeLessThan(log.length + 5);
-  });
-
-  it('keeps every operation of a single-connection stream apart, same selection or not', async () => {
-    const app = await h.startApp();
-    const row = await enqueueTestTask(
-      app.pubsub,
-      testSleep,
-      { ms: 600 },
-      { ownerId: await adminUserId() },
-    );
-    const taskId = toGlobalId('Task', row.id);
-    const bySequence =
-      'subscription($taskId: ID!) { taskProgress(taskId: $taskId) { sequence status } }';
-    const byProgress =
-      'subscription($taskId: ID!) { taskProgress(taskId: $taskId) { sequence progressPercent } }';
-    // One stream where the two selections alternate (no two neighbours share a result), one
-    // where five operations share every result (written from the stream's cached block).
-    const mixed = sseClient({
-      url: `${app.baseUrl}/graphql/stream`,
-      key: h.adminKey,
-      singleConnection: true,
-    });
-    const uniform = sseClient({
-      url: `${app.baseUrl}/graphql/stream`,
-      key: h.adminKey,
-      singleConnection: true,
-    });
-    h.onCleanup(() => (mixed.dispose(), uniform.dispose()));
-    const plan = [
-      ...[0, 1, 2, 3, 4, 5].map((i) => [mixed, i % 2 ? byProgress : bySequence] as const),
-      ...[0, 1, 2, 3, 4].map(() => [uniform, bySequence] as const),
-    ];
-    const subscriptions = await Promise.all(
-      plan.map(async ([client, query]) => {
-        const events: any[] = [];
-        const { done } = listen<any>(client, query, { taskId }, (value) =>
-          events.push(value.data!.taskProgress),
-        );
-        await waitFor(async () => events.length > 0, 'the current state');
-        return { events, done, query };
-      }),
-    );
-    await h.startWorker(app.pubsub);
-    await Promise.all(subscriptions.map((s) => s.done));
-    const log = await logOf(row.id);
-    for (const { events, query } of subscriptions) {
-      expect(events.map((e) => e.sequence)).toEqual(log);
-      const field = query === byProgress ? 'progressPercent' : 'status';
-      expect(
-        events.every((e) => Object.keys(e).sort().join() === ['sequence', field].sort().join()),
-      ).toBe(true);
-    }
-  });
-
-  it('executes each event once for all followers with the same selection, not once per follower', async () => {
-    const app = await h.startApp();
-    const row = await enqueueTestTask(
-      app.pubsub,
-      testSleep,
-      { ms: 600 },
-      { ownerId: await adminUserId() },
-    );
-    const taskId = toGlobalId('Task', row.id);
-    // Task.events reads the log on every execution (findMany: Prisma does not batch it).
-    const withLog = `subscription($taskId: ID!) { taskProgress(taskId: $taskId) { sequence status task { events(first: 1) { edges { node { sequence } } } } } }`;
-    const followers = 12;
-    const subscriptions = await Promise.all(
-      Array.from({ length: followers }, async () => {
-        const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
-        h.onCleanup(() => client.dispose());
-        const events: any[] = [];
-        const { done } = listen<any>(client, withLog, { taskId }, (value) =>
-          events.push(value.data!.taskProgress),
-        );
-        await waitFor(async () => events.length > 0, 'the current state');
-        return { events, done };
-      }),
-    );
-    h.queryLog.length = 0;
-    await h.startWorker(app.pubsub);
-    await Promise.all(subscriptions.map((s) => s.done));
-    const log = await logOf(row.id);
-    for (const { events } of subscriptions) {
-      expect(events.map((e) => e.sequence)).toEqual(log);
-      expect(events.every((e) => e.task.events.edges[0].node.sequence === 1)).toBe(true);
-    }
-    const liveEvents = log.length - 1;
-    const logReads = h.queryLog.filter((sql) => /FROM "public"."task_events"/.test(sql)).length;
-    // Per live event: one shared execution and at most one hub read (+ the 1 s poll), never one per follower.
-    expect(logReads).toBeGreaterThanOrEqual(liveEvents);
-    expect(logReads).toBeLessThan(2 * liveEvents + 5);
-  });
-
-  it('delivers the event a notification carries as the log holds it, without reading it back; a gap or a repeat is read from the log', async () => {
-    const app = await h.startApp();
-    // HIGH: the claim below takes the first runnable task of this file's database.
-    const row = await enqueueTestTask(
-      app.pubsub,
-      testSleep,
-      { ms: 1 },
-      { ownerId: await adminUserId(), priority: 'HIGH' },
-    );
-    const hub = new TaskFeed(app.pubsub, 60_000); // no poll during the test
-    h.onCleanup(() => hub.close());
-    const feed = hub.follow(row.id);
-    const eventReads = () =>
-      h.queryLog.filter((sql) => /FROM "public"."task_events"/.test(sql)).length;
-    h.queryLog.length = 0;
-    expect((await feed.next()).value).toMatchObject({ sequence: 1, status: 'PENDING' });
-    // The follower has read the latest event and caught up from it.
-    await waitFor(async () => eventReads() >= 2, "the follower's reads");
-    const announce = (event: TaskEventJson) =>
-      app.pubsub.publish('taskEvents', row.id, { taskId: row.id, sequence: event.sequence, event });
-
-    const [claimed] = await claimTasks(db(), 'test-worker', ['test_sleep'], 10_000, 1);
-    expect(claimed!.id).toBe(row.id);
-    h.queryLog.length = 0;
-    await announce(claimed!.event!);
-    const delivered = [(await feed.next()).value];
-    expect(delivered[0]).toMatchObject({ sequence: 2, status: 'RUNNING' });
-    expect(eventReads()).toBe(0);
-
-    // Sequence 3 is never announced: the announcement of 4 finds the gap and reads both.
-    await recordProgress(db(), row.id, 'test-worker', 50, 'halfway');
-    const fourth = (await recordProgress(db(), row.id, 'test-worker', 70, 'nearly'))!;
-    await announce(fourth);
-    delivered.push((await feed.next()).value, (await feed.next()).value);
-    expect(eventReads()).toBeGreaterThan(0);
-    // A repeated announcement delivers nothing twice.
-    await announce(fourth);
-    const [finished] = await finishTasks(db(), 'test-worker', [
-      { taskId: row.id, status: 'COMPLETED', result: null, message: 'completed' },
-    ]);
-    await announce(finished!.event!);
-    delivered.push((await feed.next()).value);
-    expect(await feed.next()).toEqual({ value: undefined, done: true });
-
-    const log = await db().taskEvent.findMany({
-      where: { taskId: row.id, sequence: { gt: 1 } },
-      orderBy: { sequence: 'asc' },
-    });
-    const withoutId = ({ id: _id, ...event }: Record<string, unknown>) => event;
-    expect(delivered.map(withoutId)).toEqual(log.map(withoutId));
-  });
-
   it("answers an unknown task and another team's task with NOT_FOUND", async () => {
     const app = await h.startApp();
     // A team the peeker is not in (the default team, the operator's, is everyone's).
@@ -385,84 +200,6 @@ describe('taskProgress', () => {
     ]) {
       const results = await collect(client, progress, { taskId });
       expect(results.map((r) => r.errors?.[0]?.extensions?.code)).toEqual(['NOT_FOUND']);
-    }
-  });
-});
-
-async function subscribeAll(app: TestApp, taskId: string, singleConnection: boolean) {
-  const client = sseClient({
-    url: `${app.baseUrl}/graphql/stream`,
-    key: h.adminKey,
-    singleConnection,
-  });
-  h.onCleanup(() => client.dispose());
-  const events: any[] = [];
-  const { done } = listen<any>(client, progress, { taskId }, (value) =>
-    events.push(value.data!.taskProgress),
-  );
-  await waitFor(async () => events.length > 0, 'the current state');
-  return { events, done };
-}
-
-describe.skipIf(!redisAvailable)('across processes through Redis', () => {
-  it('delivers events from a worker process to subscribers of two API processes', async () => {
-    const apiA = await h.startApp({ pubsub: 'redis' });
-    const apiB = await h.startApp({ pubsub: 'redis' });
-    const worker = spawnWorkerProcess(h, { redisUrl: h.redisUrl });
-    await worker.ready;
-    const row = await enqueueTestTask(
-      apiA.pubsub,
-      testSleep,
-      { ms: 300 },
-      { ownerId: await adminUserId() },
-    );
-    const taskId = toGlobalId('Task', row.id);
-    const onA = await subscribeAll(apiA, taskId, false);
-    const onB = await subscribeAll(apiB, taskId, true);
-    await Promise.all([onA.done, onB.done]);
-    const log = await logOf(row.id);
-    for (const { events } of [onA, onB]) {
-      expect(events.at(-1).status).toBe('COMPLETED');
-      // The first event is the state at subscription time; from there on, every event.
-      expect(events.map((e) => e.sequence)).toEqual(log.slice(log.indexOf(events[0].sequence)));
-    }
-    await worker.kill();
-  });
-});
-
-describe.skipIf(!redisServerAvailable)('Redis restarting mid-run', () => {
-  it('loses no task and no event: workers and subscribers fall back to the database', async () => {
-    const redis = await startPrivateRedis(h);
-    const prefix = h.pubsubPrefix;
-    const { createRedisPubSub } = await import('../../src/platform/pubsub.js');
-    // The API and the worker of this test talk to the private Redis.
-    const pubsub = createRedisPubSub(redis.url, prefix);
-    const app = await h.startApp({ pubsub });
-    await h.startWorker(pubsub);
-
-    const owner = await adminUserId();
-    const rows = await Promise.all(
-      [1, 2, 3].map(() => enqueueTestTask(pubsub, testSleep, { ms: 1_500 }, { ownerId: owner })),
-    );
-    const subscriptions = await Promise.all(
-      rows.map((row) => subscribeAll(app, toGlobalId('Task', row.id), false)),
-    );
-    await waitFor(
-      async () =>
-        (await db().task.count({
-          where: { id: { in: rows.map((r) => r.id) }, status: 'RUNNING' },
-        })) > 0,
-      'a running task',
-    );
-    await redis.kill('SIGKILL');
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    await startPrivateRedis(h, redis.port);
-    await Promise.all(subscriptions.map((s) => s.done));
-    for (const [index, row] of rows.entries()) {
-      const log = await logOf(row.id);
-      const seen = subscriptions[index]!.events.map((e) => e.sequence);
-      expect(seen).toEqual(log.slice(log.indexOf(seen[0])));
-      expect(subscriptions[index]!.events.at(-1).status).toBe('COMPLETED');
     }
   });
 });

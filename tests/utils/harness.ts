@@ -13,6 +13,10 @@ import {
   createRedisPubSub,
   type PubSub,
 } from '../../src/platform/pubsub.js';
+import {
+  openResponseStore,
+  type OpenedResponseStore,
+} from '../../src/platform/response-cache/invalidation.js';
 import type { WebhookSettings } from '../../src/resolvers/tasks/webhooks.js';
 import {
   closeTopicSettings,
@@ -51,6 +55,8 @@ export interface StartAppOptions {
   graphiqlHeaders?: Record<string, string>;
   /** AUTO_JOIN_DEFAULT_TEAM (default on). */
   autoJoinDefaultTeam?: boolean;
+  /** RESPONSE_CACHE on (needs Redis), with these TTLs; default off, as in production. */
+  responseCache?: { ttlMs?: number; ttlPerCoordinate?: Record<string, number> };
 }
 
 export interface Harness {
@@ -85,6 +91,11 @@ export interface Harness {
   stopWorkers(): Promise<void>;
   /** Registers something to close at the end of the file. */
   onCleanup(close: () => Promise<void> | void): void;
+  /**
+   * The file's response store in Redis (under its prefix), opened once: from then on every
+   * service in this process drops what it changes from it, as a process with REDIS_URL does.
+   */
+  responseStore(): Promise<OpenedResponseStore>;
 }
 
 function tcpHandles(): number {
@@ -115,6 +126,11 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
     maxRequestBodyBytes: options.maxRequestBodyBytes,
     graphiqlHeaders: options.graphiqlHeaders,
     keySettings: { autoJoinDefaultTeam: options.autoJoinDefaultTeam ?? true },
+    responseCache: options.responseCache && {
+      ttlMs: options.responseCache.ttlMs ?? 60_000,
+      ttlPerCoordinate: options.responseCache.ttlPerCoordinate,
+      store: (await harness.responseStore()).store,
+    },
   });
   const server: Server = createServer(app.yoga.requestListener);
   app.attachWebSockets(server);
@@ -148,6 +164,7 @@ export function useHarness(): Harness {
     allowPrivateTargets: true,
     timeoutMs: 2_000,
   };
+  let responseStore: Promise<OpenedResponseStore> | undefined;
   // Filled in beforeAll; apps and workers keep this object, so configureTopics reaches them all.
   const topicSettings = {} as TopicSettings;
   const harness: Harness & { databaseUrl: string } = {
@@ -160,6 +177,17 @@ export function useHarness(): Harness {
     topicSettings,
     registry: serviceTaskRegistry({ topicSettings, webhooks }, testTaskDefinitions),
     onCleanup: (close: () => Promise<void> | void) => void cleanups.push(close),
+    responseStore() {
+      if (!harness.redisUrl) throw new Error('REDIS_URL is not set');
+      if (!responseStore) {
+        responseStore = openResponseStore(harness.redisUrl, harness.pubsubPrefix, {
+          ttlMs: 60_000,
+          ttlPerCoordinate: {},
+        });
+        cleanups.unshift(async () => (await responseStore!).close());
+      }
+      return responseStore;
+    },
     async configureTopics(options) {
       const previous = topicSettings.planLimiter ? { ...topicSettings } : undefined;
       Object.assign(topicSettings, await createTopicSettings(options));

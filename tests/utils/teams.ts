@@ -1,6 +1,7 @@
 // Teams through the API, as a client does it: minting keys, making teams, inviting and
 // accepting. Each helper fails the test on an unexpected error.
 import { expect } from 'vitest';
+import { db } from '../../src/platform/db.js';
 import type { Harness } from './harness.js';
 
 type Scope = 'READ' | 'WRITE' | 'ADMIN';
@@ -63,4 +64,39 @@ export async function join(
   const { token } = await invite(h, adminKey, teamId, role);
   const accepted = await accept(h, memberKey, token);
   expect(accepted.errors, `joining as ${role}`).toBeUndefined();
+}
+
+export interface TeamWithMember {
+  teamId: string;
+  /** The team's row id (for enqueueing into it). */
+  teamRowId: string;
+  ownerUserId: string;
+  /** The OWNER's ADMIN key of the team. */
+  owner: string;
+  /** The MEMBER's WRITE key of the team, and of their personal team. */
+  member: string;
+  memberHome: string;
+  memberKeyId: string;
+  user: string;
+}
+
+/** A team with an OWNER and a MEMBER, each with a key of the team (the member also one of home). */
+export async function teamWithMember(h: Harness, slug: string): Promise<TeamWithMember> {
+  const home = await mint(h, `${slug}-owner`, ['ADMIN']);
+  const teamId = await createTeam(h, home.key, slug);
+  const owner = await mint(h, `${slug}-owner`, ['ADMIN'], teamId, home.key);
+  const memberHome = await mint(h, `${slug}-member`, ['WRITE']);
+  await join(h, home.key, teamId, memberHome.key, 'MEMBER');
+  const member = await mint(h, `${slug}-member`, ['WRITE'], teamId, memberHome.key);
+  const ownerUser = await db().user.findUniqueOrThrow({ where: { name: `${slug}-owner` } });
+  return {
+    teamId,
+    teamRowId: Buffer.from(teamId, 'base64').toString().split(':')[1]!,
+    ownerUserId: ownerUser.id,
+    owner: owner.key,
+    member: member.key,
+    memberHome: memberHome.key,
+    memberKeyId: member.id,
+    user: `${slug}-member`,
+  };
 }

@@ -4,6 +4,7 @@
 import { DEVELOPMENT_WEBHOOK_SECRET } from '../../src/platform/config.js';
 import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
+import { openResponseStore } from '../../src/platform/response-cache/invalidation.js';
 import {
   closeTopicSettings,
   createTopicSettings,
@@ -18,6 +19,13 @@ const pubsub = createPubSub(
   process.env.REDIS_URL || undefined,
   process.env.PUBSUB_PREFIX ?? 'test:',
 );
+// With Redis it drops what its tasks change from the shared response cache, as main.ts does.
+const responseStore = process.env.REDIS_URL
+  ? await openResponseStore(process.env.REDIS_URL, process.env.PUBSUB_PREFIX ?? 'test:', {
+      ttlMs: 60_000,
+      ttlPerCoordinate: {},
+    })
+  : undefined;
 const topicSettings = await createTopicSettings({ reports: LOCAL_REPORTS });
 const webhooks = {
   secret: DEVELOPMENT_WEBHOOK_SECRET,
@@ -31,6 +39,7 @@ console.log(`ready ${worker.id}`);
 async function shutDown(): Promise<void> {
   await worker.stop(1_000);
   await closeTopicSettings(topicSettings);
+  await responseStore?.close();
   await pubsub.close();
   await disconnectDatabase();
   process.exit(0);

@@ -4,6 +4,7 @@
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../../schema/builder.js';
 import type { ContextOptions } from '../context.js';
+import type { StreamGuard } from './stream-guard.js';
 
 export type Yoga = YogaServerInstance<Record<string, never>, Context>;
 
@@ -14,7 +15,8 @@ export interface OperationParams {
   variables?: Record<string, unknown> | null;
 }
 
-export type Transport = 'sse' | 'multipart' | 'ws';
+export type { Transport } from './transport.js';
+import type { Transport } from './transport.js';
 
 export interface LiveMetrics {
   /** A stream, reservation or WebSocket opened (and later closed). */
@@ -35,6 +37,8 @@ export interface LiveCore {
   /** Request bodies, and WebSocket messages. */
   maxBodyBytes: number;
   metrics: LiveMetrics;
+  /** Ends open subscriptions whose key is refused, or whose caller lost what they follow. */
+  streamGuard: StreamGuard;
 }
 
 export type { Context };

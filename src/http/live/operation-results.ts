@@ -16,7 +16,7 @@ import {
 } from 'graphql';
 import type { FeedObserver } from '../../feeds/push-feed.js';
 import { maskError } from '../../schema/errors.js';
-import type { Transport } from './core.js';
+import type { Transport } from './transport.js';
 
 type Json = string | Promise<string>;
 
@@ -97,6 +97,10 @@ export abstract class OperationResults implements FeedObserver<unknown> {
   private tail: Promise<void> | undefined;
   private group: ResultGroup | undefined;
   private args: ExecutionArgs | undefined;
+  private completed = false;
+  /** Cut off (stream-guard.ts): results not yet delivered are dropped. */
+  private cut = false;
+  private onEnd: (() => void) | undefined;
   private ended: (() => void) | undefined;
 
   /** The transport it is sent over (for the open subscriptions gauge). */
@@ -118,18 +122,28 @@ export abstract class OperationResults implements FeedObserver<unknown> {
   }
 
   complete(): void {
+    if (this.completed) return;
+    this.completed = true;
     this.leaveGroup();
+    const onEnd = this.onEnd;
+    this.onEnd = undefined;
+    onEnd?.();
     if (this.tail) void this.tail.then(() => this.finish());
     else this.finish();
   }
 
   send(json: Json): void {
+    if (this.cut) return;
     if (typeof json === 'string' && this.tail === undefined) return this.deliver(json);
     this.tail = (this.tail ?? Promise.resolve())
       .then(() => json)
       .then(
-        (text) => this.deliver(text),
-        (error: unknown) => this.deliver(errorJson(error)),
+        (text) => {
+          if (!this.cut) this.deliver(text);
+        },
+        (error: unknown) => {
+          if (!this.cut) this.deliver(errorJson(error));
+        },
       );
   }
 
@@ -141,6 +155,30 @@ export abstract class OperationResults implements FeedObserver<unknown> {
     this.group = group;
     this.args = args;
     this.ended = ended;
+  }
+
+  /** Called once when the results end, however they end. */
+  whenEnded(onEnd: () => void): void {
+    this.onEnd = onEnd;
+  }
+
+  /** Results sent from now on wait for `gate` (a check of the caller's rights; stream-guard.ts). */
+  hold(gate: Promise<void>): void {
+    const held: Promise<void> = (this.tail ?? Promise.resolve())
+      .then(() => gate)
+      .then(() => {
+        if (this.tail === held) this.tail = undefined;
+      });
+    this.tail = held;
+  }
+
+  /** Ends with `json` (an error result), dropping every result not delivered yet. */
+  cutOff(json: string): void {
+    if (this.completed) return;
+    this.cut = true;
+    if (this.tail) this.tail = this.tail.then(() => this.deliver(json));
+    else this.deliver(json);
+    this.complete();
   }
 
   leaveGroup(): void {

@@ -62,13 +62,15 @@ async function startSubscription(
   const feed = isPushFeed(source)
     ? source
     : iteratorFeed((source as AsyncIterable<unknown>)[Symbol.asyncIterator]());
-  const stop = feed[observeFeed](results);
-  return {
-    kind: 'running',
-    type: 'subscription',
-    stop: () => {
-      results.leaveGroup();
-      stop();
-    },
+  const stopFeed = feed[observeFeed](results);
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    results.leaveGroup();
+    stopFeed();
   };
+  // A key revoked, or its user's rights narrowed, while the stream is open ends it.
+  live.streamGuard.guard({ args, results, stop });
+  return { kind: 'running', type: 'subscription', stop };
 }

@@ -10,8 +10,22 @@ import { canWrite, requireWrite } from '../auth/permissions.js';
 import { agentVisibleTo } from '../auth/visibility.js';
 import { findVisibleTaxonomy } from '../taxonomy/lookup.js';
 import { parseFeaturesConfig, parseRetrievalConfig } from './agent-config.js';
+import {
+  invalidateCachedResponses,
+  type CacheTarget,
+} from '../../platform/response-cache/invalidation.js';
 
 type Who = Pick<Caller, 'isOperator' | 'roles'>;
+
+/** A new agent joins the lists. */
+const AGENT_LISTS: CacheTarget[] = [{ rootField: 'agents' }];
+
+/** Changed or deleted agents: themselves, the lists (names filter them), and search answers (retrievalConfig). */
+const agentsChanged = (rowIds: readonly string[]): CacheTarget[] => [
+  ...rowIds.map((rowId) => ({ type: 'Agent', rowId })),
+  { rootField: 'agents' },
+  { rootField: 'queryAgent' },
+];
 
 export interface CreateAgentInput {
   name: string;
@@ -79,7 +93,7 @@ export async function createAgent(
       input.taxonomyNodeIds.filter((id) => !known.has(id)),
     );
   }
-  return db().agent.create({
+  const agent = await db().agent.create({
     data: {
       name,
       teamId: caller.teamId,
@@ -92,6 +106,8 @@ export async function createAgent(
       nodes: { create: nodeIds.map((nodeId, position) => ({ nodeId, position })) },
     },
   });
+  await invalidateCachedResponses(AGENT_LISTS);
+  return agent;
 }
 
 /** Only the fields sent change (a partial update); null clears scopeDescription only. */
@@ -119,6 +135,7 @@ export async function updateAgent(
   const data = updateData(input);
   const { id } = await requireWritableAgent(agentId, caller);
   const agent = await db().agent.update({ where: { id }, data });
+  await invalidateCachedResponses(agentsChanged([id]));
   await pubsub.publish('agentUpdated', id, { agentId: id, deleted: false });
   return agent;
 }
@@ -128,6 +145,7 @@ export async function deleteAgent(agentId: string, caller: Caller, pubsub: PubSu
   // Tasks, history and their events go with it (ON DELETE CASCADE).
   const deleted = await db().agent.deleteMany({ where: rowIdWhere(agentId) });
   if (deleted.count === 0) throw notFound('Agent');
+  await invalidateCachedResponses(agentsChanged([rowIdWhere(agentId).id]));
   await pubsub.publish('agentUpdated', agentId, { agentId, deleted: true });
 }
 
@@ -175,6 +193,7 @@ export async function bulkUpdateAgents(
       results: results.map((r) => (r.ok ? { ...r, ok: false, error: 'NOT_APPLIED' } : r)),
     };
   await db().$transaction(rowIds.map((id) => db().agent.update({ where: { id }, data })));
+  await invalidateCachedResponses(agentsChanged(rowIds));
   await Promise.all(
     rowIds.map((id) => pubsub.publish('agentUpdated', id, { agentId: id, deleted: false })),
   );
@@ -193,6 +212,7 @@ export async function bulkDeleteAgents(
       results: results.map((r) => (r.ok ? { ...r, ok: false, error: 'NOT_APPLIED' } : r)),
     };
   await db().agent.deleteMany({ where: { id: { in: rowIds } } });
+  await invalidateCachedResponses(agentsChanged(rowIds));
   await Promise.all(
     rowIds.map((id) => pubsub.publish('agentUpdated', id, { agentId: id, deleted: true })),
   );
@@ -209,7 +229,7 @@ export async function cloneAgent(agentId: string, name: string | null | undefine
     where: { id },
     include: { nodes: { orderBy: { position: 'asc' } } },
   });
-  return db().agent.create({
+  const clone = await db().agent.create({
     data: {
       name: name ? validName(name) : `${source.name} (copy)`.slice(0, 200),
       teamId: caller.teamId,
@@ -222,6 +242,8 @@ export async function cloneAgent(agentId: string, name: string | null | undefine
       nodes: { create: source.nodes.map(({ nodeId, position }) => ({ nodeId, position })) },
     },
   });
+  await invalidateCachedResponses(AGENT_LISTS);
+  return clone;
 }
 
 /** The agent now, for the agentUpdated feed; null once it is deleted (the feed ends). */

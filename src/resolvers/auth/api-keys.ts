@@ -14,6 +14,7 @@ import { effectiveScopes, hashApiKey, type Caller } from './caller.js';
 import { mintingPlan, type MintingPlan } from './minting.js';
 import { ensureUser } from './users.js';
 import { apiKeyVisibleTo } from './visibility.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
 
 export interface CreateApiKeyInput {
   user: string;
@@ -95,6 +96,8 @@ export async function createApiKey(
   const { user, name, scopes } = validInput(input);
   const plan = await mintingPlan(caller, user, effectiveScopes(scopes), input.teamId ?? null);
   const { key, apiKey } = await insertKey(plan, name, scopes, settings);
+  // A user's first key may have made them a member (of default, of a personal team).
+  await invalidateCachedResponses([{ type: 'Team' }]);
   return { key, user: apiKey.user.name, scopes, apiKey };
 }
 

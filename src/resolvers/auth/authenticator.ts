@@ -1,7 +1,8 @@
 // Turning a presented key into a Caller, for one API process. Recently seen keys are cached,
 // so a request costs no key lookup. A revoked key, and every key of a user whose memberships
 // changed (removed, role lowered, left, joined), is dropped from every process's cache by the
-// `apiKeyRevoked` signal, and within KEY_CACHE_TTL_MS when pub/sub is down.
+// `apiKeyRevoked` signal, and within KEY_CACHE_TTL_MS when pub/sub is down. Open streams are
+// told of each drop (onChange) and read their keys again (src/http/live/stream-guard.ts).
 // Hand-written (a Map with expiry) rather than a dependency.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { db } from '../../platform/db.js';
@@ -17,9 +18,11 @@ import {
 } from './caller.js';
 import { scopesWithin } from './permissions.js';
 import { selectKeyCaller, type KeyCallerRow } from './sql/select-key-caller.js';
+import { selectKeyCallersById } from './sql/select-key-callers-by-id.js';
 import { ensureUser } from './users.js';
 
-const KEY_CACHE_TTL_MS = 5_000;
+/** How long a process may go on trusting a key it has not heard about (the bound without pub/sub). */
+export const KEY_CACHE_TTL_MS = 5_000;
 const KEY_CACHE_MAX = 10_000;
 
 function sameSecret(a: string, b: string): boolean {
@@ -51,6 +54,9 @@ function callerOfKey(found: KeyCallerRow): Caller | undefined {
   };
 }
 
+/** What the `apiKeyRevoked` signal says: one key revoked, or one user's memberships changed. */
+export type KeyChange = { apiKeyId: string } | { userId: string };
+
 interface CacheEntry {
   caller: Caller | undefined;
   /** Whose key it is (also for a refused one, so a membership change drops it too). */
@@ -68,6 +74,7 @@ export class ApiKeyAuthenticator {
   private dropped = 0;
   private operator: Promise<Caller> | undefined;
   private revocations: AsyncIterator<unknown> | undefined;
+  private readonly changeListeners = new Set<(change: KeyChange) => void>();
 
   /** `adminApiKey`: the environment's key, the operator's. */
   constructor(private readonly adminApiKey: string | undefined) {}
@@ -100,12 +107,30 @@ export class ApiKeyAuthenticator {
     this.dropped++;
     for (const [hash, entry] of this.cache)
       if (entry.apiKeyId === apiKeyId) this.cache.delete(hash);
+    this.changed({ apiKeyId });
   }
 
   /** Drops every key of a user whose memberships changed. */
   forgetUser(userId: string): void {
     this.dropped++;
     for (const [hash, entry] of this.cache) if (entry.userId === userId) this.cache.delete(hash);
+    this.changed({ userId });
+  }
+
+  /** Calls `listener` with every key or user this process drops (here, or by the signal). */
+  onChange(listener: (change: KeyChange) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /**
+   * What each key may do now, read from the database rather than the cache (for streams
+   * opened earlier): undefined for a key that would be refused.
+   */
+  async currentCallers(apiKeyIds: readonly string[]): Promise<Map<string, Caller | undefined>> {
+    const rows = apiKeyIds.length ? await selectKeyCallersById(db(), apiKeyIds) : [];
+    const found = new Map(rows.map((row) => [row.id, callerOfKey(row)]));
+    return new Map(apiKeyIds.map((id) => [id, found.get(id)]));
   }
 
   /** Until close(): drops every key (or user) another process announces. */
@@ -126,6 +151,17 @@ export class ApiKeyAuthenticator {
   close(): void {
     void this.revocations?.return?.();
     this.cache.clear();
+    this.changeListeners.clear();
+  }
+
+  private changed(change: KeyChange): void {
+    for (const listener of this.changeListeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        logger.error({ err: error }, 'a key change listener failed');
+      }
+    }
   }
 
   private envAdmin(): Promise<Caller> {

@@ -9,6 +9,7 @@ import type { PubSub } from '../../platform/pubsub.js';
 import { coverageSettings } from '../agents/agent-config.js';
 import { publicId } from '../../platform/public-ids.js';
 import { selectAgentCoverage, type NodeCoverageRow } from './sql/agent-coverage.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
 
 export interface NodeCoverage {
   node: Omit<NodeCoverageRow, 'documents' | 'chunks' | 'totalDocuments' | 'totalChunks'>;
@@ -147,6 +148,8 @@ export async function computeAndRecordCoverage(
       timeout: 60_000,
     },
   );
+  // Its percentage, history and trend changed (before the task that asked is seen to finish).
+  await invalidateCachedResponses([{ type: 'Agent', rowId: agentId }]);
   await options.pubsub?.publish('agentUpdated', agentId, { agentId, deleted: false });
   return report;
 }

@@ -3,6 +3,7 @@
 import { db } from '../../platform/db.js';
 import { badUserInput } from '../../platform/errors.js';
 import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
 
 export interface HistoryArgs {
   from?: Date | null;
@@ -78,5 +79,7 @@ export async function deleteExpiredHistory(
 ): Promise<number> {
   const cutoff = new Date(now.getTime() - retentionDays * 24 * 3600 * 1000);
   const { count } = await db().coverageHistory.deleteMany({ where: { timestamp: { lt: cutoff } } });
+  // A count, not the agents: every agent's history (its totalCount too) may have changed.
+  if (count) await invalidateCachedResponses([{ type: 'Agent' }]);
   return count;
 }

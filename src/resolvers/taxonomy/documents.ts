@@ -10,6 +10,7 @@ import type { Caller } from '../auth/caller.js';
 import { requireWrite } from '../auth/permissions.js';
 import { documentVisibleTo } from '../auth/visibility.js';
 import { findVisibleTaxonomy } from './lookup.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
 
 export interface DocumentInput {
   title: string;
@@ -93,6 +94,8 @@ function batchColumns(batch: readonly DocumentInput[], nodeIds: readonly string[
  * chunk count. The search classes of the batch's node sets are made first, committed on their
  * own (see search_ensure_classes in the migrations: inside the transaction they could deadlock).
  */
+const INGEST_TRANSACTION = { maxWait: 10_000, timeout: 60_000 };
+
 async function insertBatch(
   taxonomyId: string,
   batch: readonly DocumentInput[],
@@ -101,19 +104,21 @@ async function insertBatch(
   const { docs, links, chunks } = batchColumns(batch, nodeIds);
   await db()
     .$executeRaw`SELECT search_ensure_classes(${taxonomyId}::uuid, ${JSON.stringify(nodeIds)}::jsonb)`;
-  await db().$transaction([
-    db().$executeRaw`
+  // Interactive, for its timeout: the chunks' trigger indexes them in the same statement, which
+  // outlasts Prisma's 5 s default on a busy host.
+  await db().$transaction(async (tx) => {
+    await tx.$executeRaw`
       INSERT INTO documents (id, "taxonomyId", title, content, source, "chunkCount")
       SELECT id, ${taxonomyId}::uuid, title, content, source, chunk_count
       FROM unnest(${docs.id}::uuid[], ${docs.title}::text[], ${docs.content}::text[], ${docs.source}::text[], ${docs.chunks}::int[])
-        AS d(id, title, content, source, chunk_count)`,
-    db().$executeRaw`
+        AS d(id, title, content, source, chunk_count)`;
+    await tx.$executeRaw`
       INSERT INTO document_nodes ("documentId", "nodeId")
-      SELECT * FROM unnest(${links.documentId}::uuid[], ${links.nodeId}::uuid[])`,
-    db().$executeRaw`
+      SELECT * FROM unnest(${links.documentId}::uuid[], ${links.nodeId}::uuid[])`;
+    await tx.$executeRaw`
       INSERT INTO chunks (id, "documentId", ordinal, content)
-      SELECT * FROM unnest(${chunks.id}::uuid[], ${chunks.documentId}::uuid[], ${chunks.ordinal}::int[], ${chunks.content}::text[])`,
-  ]);
+      SELECT * FROM unnest(${chunks.id}::uuid[], ${chunks.documentId}::uuid[], ${chunks.ordinal}::int[], ${chunks.content}::text[])`;
+  }, INGEST_TRANSACTION);
   return { ids: docs.id, chunks: chunks.id.length };
 }
 
@@ -132,15 +137,20 @@ export async function ingestDocuments(
   const nodeIdsPerDocument = await validNodeIds(taxonomy, documents);
   let chunkCount = 0;
   const documentIds: string[] = [];
-  for (let start = 0; start < documents.length; start += INGEST_BATCH_SIZE) {
-    const end = start + INGEST_BATCH_SIZE;
-    const inserted = await insertBatch(
-      taxonomy.id,
-      documents.slice(start, end),
-      nodeIdsPerDocument.slice(start, end),
-    );
-    documentIds.push(...inserted.ids);
-    chunkCount += inserted.chunks;
+  try {
+    for (let start = 0; start < documents.length; start += INGEST_BATCH_SIZE) {
+      const end = start + INGEST_BATCH_SIZE;
+      const inserted = await insertBatch(
+        taxonomy.id,
+        documents.slice(start, end),
+        nodeIdsPerDocument.slice(start, end),
+      );
+      documentIds.push(...inserted.ids);
+      chunkCount += inserted.chunks;
+    }
+  } finally {
+    // Search answers change with the documents (also when a later batch failed).
+    if (documentIds.length) await invalidateCachedResponses(SEARCH_ANSWERS);
   }
   return { documentIds, documentCount: documents.length, chunkCount };
 }
@@ -157,7 +167,7 @@ export async function deleteDocuments(ids: readonly string[], caller: Caller) {
   const unique = [...new Set(ids)];
   const malformed = unique.filter((id) => !isUuid(id));
   if (malformed.length) throw notFound(`Document ${malformed[0]}`);
-  return db().$transaction(async (tx) => {
+  const deleted = await db().$transaction(async (tx) => {
     const found = await tx.document.findMany({
       where: { AND: [{ id: { in: unique } }, documentVisibleTo(caller)] },
       select: { id: true, chunkCount: true, taxonomy: { select: { teamId: true } } },
@@ -174,4 +184,9 @@ export async function deleteDocuments(ids: readonly string[], caller: Caller) {
       chunkCount: found.reduce((sum, d) => sum + d.chunkCount, 0),
     };
   });
+  await invalidateCachedResponses(SEARCH_ANSWERS);
+  return deleted;
 }
+
+/** Documents are seen only through search answers (counts on agents move on a refresh). */
+const SEARCH_ANSWERS = [{ rootField: 'queryAgent' }];

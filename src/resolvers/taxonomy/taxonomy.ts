@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { db } from '../../platform/db.js';
 import { badUserInput, conflict } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
 
 export interface TaxonomyNodeInput {
   key: string;
@@ -97,15 +98,21 @@ export async function createTaxonomy(input: CreateTaxonomyInput, caller: Pick<Ca
   if (await db().taxonomy.findUnique({ where, select: { id: true } })) {
     throw conflict(`taxonomy version ${version} already exists`);
   }
-  return db().$transaction(async (tx) => {
-    const taxonomy = await tx.taxonomy.create({ data: { teamId, version, name } });
-    for (let start = 0; start < planned.length; start += 5_000) {
-      await tx.taxonomyNode.createMany({
-        data: planned
-          .slice(start, start + 5_000)
-          .map((node) => ({ ...node, taxonomyId: taxonomy.id })),
-      });
-    }
-    return taxonomy;
-  });
+  const created = await db().$transaction(
+    async (tx) => {
+      const taxonomy = await tx.taxonomy.create({ data: { teamId, version, name } });
+      for (let start = 0; start < planned.length; start += 5_000) {
+        await tx.taxonomyNode.createMany({
+          data: planned
+            .slice(start, start + 5_000)
+            .map((node) => ({ ...node, taxonomyId: taxonomy.id })),
+        });
+      }
+      return taxonomy;
+    },
+    { maxWait: 10_000, timeout: 60_000 },
+  );
+  // taxonomy(version) may now find this one first.
+  await invalidateCachedResponses([{ rootField: 'taxonomy' }]);
+  return created;
 }

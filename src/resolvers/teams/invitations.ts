@@ -1,14 +1,17 @@
 // Invitations: a token shown once (stored as its sha256), single use, for a fixed role,
 // expiring after 7 days unless asked otherwise. Only those who administer a team invite, never
-// to a role above their own; only an OWNER invites an OWNER.
+// to a role above their own; only an OWNER invites an OWNER. They also withdraw a pending one.
 import { createHash, randomBytes } from 'node:crypto';
 import type { TeamRole } from '../../generated/prisma/enums.js';
 import { db, inTransaction } from '../../platform/db.js';
 import { BadInputError, conflict, forbidden, notFound } from '../../platform/errors.js';
+import { rowIdWhere } from '../../platform/ids.js';
 import type { Caller } from '../auth/caller.js';
 import { atLeast, requireAdminister, roleIn } from '../auth/permissions.js';
+import { teamInvitationVisibleTo } from '../auth/visibility.js';
 import { announceMembershipChange, type MembershipDeps } from './membership-signal.js';
 import { lockInvitation } from './sql/lock-invitation.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
 
 export const INVITATION_DAYS = { default: 7, min: 1, max: 30 } as const;
 
@@ -58,6 +61,7 @@ export async function inviteToTeam(
       expiresAt: new Date(Date.now() + days * 86_400_000),
     },
   });
+  await invalidateCachedResponses([{ type: 'Team', rowId: teamId }]); // its invitations
   return { invitation, token };
 }
 
@@ -90,4 +94,24 @@ export async function acceptTeamInvitation(
   });
   await announceMembershipChange(deps, [caller.userId]);
   return teamId;
+}
+
+/**
+ * Withdraws a pending invitation (its token then fails with INVITATION_REVOKED). Only those who
+ * see it (who administer its team) may; any other id is NOT_FOUND. Withdrawing a withdrawn or
+ * expired one changes nothing and answers true; a used one is CONFLICT (INVITATION_USED).
+ */
+export async function revokeTeamInvitation(invitationId: string, caller: Caller): Promise<true> {
+  const where = { ...rowIdWhere(invitationId), ...teamInvitationVisibleTo(caller) };
+  // One statement: it waits for an accept holding the row (lockInvitation), then sees its result.
+  const revoked = await db().teamInvitation.updateMany({
+    where: { ...where, acceptedAt: null, revokedAt: null },
+    data: { revokedAt: new Date() },
+  });
+  if (revoked.count) return true;
+  const invitation = await db().teamInvitation.findFirst({ where, select: { acceptedAt: true } });
+  if (!invitation) throw notFound('Invitation');
+  if (invitation.acceptedAt)
+    throw refused('INVITATION_USED', 'This invitation has been used already');
+  return true;
 }

@@ -1,8 +1,10 @@
 // A user's memberships changed (joined, left, removed, role changed): every API process drops
 // the user's cached keys, this one at once and the others on the same signal as a key
 // revocation (within the cache's TTL when pub/sub is down), so the change holds on their
-// next request.
+// next request. Cached responses of teams (members, roles) go at once; every other cached
+// view is the caller's old session's, which their new roles never look up again.
 import type { PubSub } from '../../platform/pubsub.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
 
 export interface MembershipDeps {
   pubsub: PubSub;
@@ -14,6 +16,7 @@ export async function announceMembershipChange(
   { pubsub, apiKeys }: MembershipDeps,
   userIds: readonly string[],
 ): Promise<void> {
+  await invalidateCachedResponses([{ type: 'Team' }]);
   for (const userId of new Set(userIds)) {
     apiKeys.forgetUser(userId);
     await pubsub.publish('apiKeyRevoked', 'all', { userId });

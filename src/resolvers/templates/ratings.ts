@@ -9,6 +9,8 @@ import { readableTeamIds } from '../auth/permissions.js';
 import { lockVisibleTemplate } from './sql/lock-visible-template.js';
 import { recomputeTemplateRating } from './sql/recompute-template-rating.js';
 import { requireVisibleTemplate } from './templates.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
+import { templateMoved } from './cache-targets.js';
 
 const MAX_REVIEW = 5_000;
 
@@ -45,5 +47,6 @@ export async function rateTemplate(
     // Ratings of one template queue on its lock; give them time rather than failing.
     { maxWait: 10_000, timeout: 15_000 },
   );
+  await invalidateCachedResponses(templateMoved(template.id));
   return template.id;
 }

@@ -8,6 +8,8 @@ import { incrementTemplateUsage } from './sql/increment-template-usage.js';
 import { substituteVariables } from './variables.js';
 import { requireVisibleTemplate } from './templates.js';
 import { requireTemplateVersion } from './versions.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
+import { templateMoved } from './cache-targets.js';
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -42,5 +44,6 @@ export async function renderTemplate(
     });
   }
   if (!(await incrementTemplateUsage(db(), template.id))) throw notFound('Template');
+  await invalidateCachedResponses(templateMoved(template.id));
   return { content, templateId: template.id, version: source.version };
 }

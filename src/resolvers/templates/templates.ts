@@ -14,6 +14,8 @@ import { isTemplateVisibleTo, templateVisibleTo } from '../auth/visibility.js';
 import { lockVisibleTemplate } from './sql/lock-visible-template.js';
 import { parseVariables } from './variables.js';
 import { changedFields, versionRecord } from './versions.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
+import { TEMPLATE_LISTS, TEMPLATES_REWRITTEN, templateMoved } from './cache-targets.js';
 
 export const TEMPLATE_LIMITS = {
   name: 200,
@@ -122,7 +124,7 @@ export async function createTemplate(input: CreateTemplateInput, caller: Caller)
     variables: parseVariables(content),
     changelog: null,
   };
-  return db().template.create({
+  const created = await db().template.create({
     data: {
       teamId: caller.teamId,
       ownerId: caller.userId,
@@ -136,6 +138,8 @@ export async function createTemplate(input: CreateTemplateInput, caller: Caller)
       versions: { create: versionRecord(first, caller.userId) },
     },
   });
+  await invalidateCachedResponses(TEMPLATE_LISTS);
+  return created;
 }
 
 /** Only the fields sent change; null clears description and promptSystem, and empties tags. */
@@ -181,7 +185,7 @@ export async function updateTemplate(
   const changelog = optionalText(input.changelog, 'changelog');
   // Under the row lock, concurrent updates are made one after the other: each reads the
   // version the one before it made, so none is lost and two with one expectedVersion conflict.
-  return db().$transaction(async (tx) => {
+  const updated = await db().$transaction(async (tx) => {
     if (!(await lockVisibleTemplate(tx, template.id, readableTeamIds(caller))))
       throw notFound('Template');
     const current = await tx.template.findUniqueOrThrow({ where: { id: template.id } });
@@ -201,6 +205,8 @@ export async function updateTemplate(
     });
     return updated;
   }, TRANSACTION_WAIT);
+  await invalidateCachedResponses(TEMPLATES_REWRITTEN);
+  return updated;
 }
 
 /** Write in its team. Forks keep existing with no parent (ON DELETE SET NULL); ratings go with it. */
@@ -214,6 +220,7 @@ export async function deleteTemplate(templateId: string, caller: Caller): Promis
   requireWrite(caller, template.teamId, 'Template', true);
   const { count } = await db().template.deleteMany({ where });
   if (count === 0) throw notFound('Template');
+  await invalidateCachedResponses(TEMPLATES_REWRITTEN);
 }
 
 /**
@@ -234,7 +241,7 @@ export async function forkTemplate(
     variables: source.variables,
     changelog: `Forked from version ${source.version}`,
   };
-  return db().template.create({
+  const fork = await db().template.create({
     data: {
       teamId: caller.teamId,
       ownerId: caller.userId,
@@ -249,6 +256,8 @@ export async function forkTemplate(
       versions: { create: versionRecord(first, caller.userId) },
     },
   });
+  await invalidateCachedResponses(TEMPLATE_LISTS);
+  return fork;
 }
 
 /** The operator only (the flags are marketplace-wide): curation flags, not a new version. */
@@ -265,5 +274,6 @@ export async function setTemplateFlags(
   const where = rowIdWhere(templateId);
   const { count } = await db().template.updateMany({ where, data });
   if (count === 0) throw notFound('Template');
+  await invalidateCachedResponses(templateMoved(where.id));
   return where.id;
 }

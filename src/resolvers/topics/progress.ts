@@ -8,9 +8,13 @@ import { logger } from '../../platform/logger.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import type { TaskRow } from '../../queue/task-row.js';
 import { failStuckTopics } from './sql/topic-fail-stuck.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
 
-export const publishTopicUpdated = (pubsub: PubSub, topicId: string) =>
-  pubsub.publish('topicUpdated', topicId, { topicId });
+/** After every committed change of a topic: its cached answers go, and its watchers are told. */
+export async function publishTopicUpdated(pubsub: PubSub, topicId: string): Promise<void> {
+  await invalidateCachedResponses([{ type: 'Topic', rowId: topicId }]);
+  await pubsub.publish('topicUpdated', topicId, { topicId });
+}
 
 /** The run (re)starts: GENERATING again (also after an operator's retry of a failed task). */
 export async function startTopicRun(

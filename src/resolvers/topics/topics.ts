@@ -19,6 +19,7 @@ import { requireVisibleTemplate } from '../templates/templates.js';
 import { requireTemplateVersion } from '../templates/versions.js';
 import { agentKnowledge } from './knowledge.js';
 import type { TopicSettings } from './settings.js';
+import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
 
 export const TOPIC_LIMITS = { topic: 200, plan: 50_000 } as const;
 
@@ -158,5 +159,6 @@ export async function planTopic(
     },
     select: { id: true },
   });
+  await invalidateCachedResponses([{ rootField: 'topics' }]);
   return { ...outcome, topicId: row.id };
 }

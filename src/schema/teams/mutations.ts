@@ -3,7 +3,11 @@
 // member's teams reaches every API process's key cache at once.
 import { builder } from '../builder.js';
 import { db } from '../../platform/db.js';
-import { acceptTeamInvitation, inviteToTeam } from '../../resolvers/teams/invitations.js';
+import {
+  acceptTeamInvitation,
+  inviteToTeam,
+  revokeTeamInvitation,
+} from '../../resolvers/teams/invitations.js';
 import {
   changeTeamMemberRole,
   leaveTeam,
@@ -70,13 +74,24 @@ builder.mutationField('acceptTeamInvitation', (t) =>
   t.prismaField({
     type: Team,
     description:
-      "Joins the team with the invitation's role. Unknown token: NOT_FOUND; CONFLICT with extensions.reason INVITATION_EXPIRED, INVITATION_USED or ALREADY_MEMBER.",
+      "Joins the team with the invitation's role. Unknown token: NOT_FOUND; CONFLICT with extensions.reason INVITATION_EXPIRED, INVITATION_USED, INVITATION_REVOKED or ALREADY_MEMBER.",
     authScopes: { read: true },
     args: { token: t.arg.string({ required: true }) },
     resolve: async (query, _root, { token }, ctx) => {
       const teamId = await acceptTeamInvitation(token, ctx.caller, ctx);
       return db().team.findUniqueOrThrow({ ...query, where: { id: teamId } });
     },
+  }),
+);
+
+builder.mutationField('revokeTeamInvitation', (t) =>
+  t.boolean({
+    description:
+      'For those who administer its team: withdraws a pending invitation, whose token then fails with CONFLICT (reason INVITATION_REVOKED). true also for one withdrawn or expired already; a used one is CONFLICT (reason INVITATION_USED); any other id NOT_FOUND.',
+    authScopes: { read: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (_root, { id }, ctx) =>
+      revokeTeamInvitation(rowIdOrNone('TeamInvitation', id), ctx.caller),
   }),
 );
 

@@ -73,7 +73,7 @@ export const Team = builder.prismaNode('Team', {
     }),
     invitations: t.relation('invitations', {
       description:
-        'Pending invitations (not accepted, not expired), newest first: for those who administer the team, empty for others.',
+        'Pending invitations (not accepted, withdrawn or expired), newest first: for those who administer the team, empty for others.',
       query: (_args, ctx) => ({
         where: {
           acceptedAt: null,

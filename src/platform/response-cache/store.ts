@@ -1,0 +1,157 @@
+// The response cache's store in Redis, shared by every API process, and the invalidation
+// every process (API or worker) runs after it commits a change. Responses are tagged (an
+// entity `Type:id`, a type, a root field); invalidating a tag deletes every response holding
+// it. Written here rather than @envelop/response-cache-redis: that store runs KEYS on
+// invalidation (blocking Redis), writes unprefixed index sets that never expire, and lets a
+// reader that started before a change write its stale response after the invalidation; the
+// scripts (scripts.ts) close that race with an invalidation clock.
+import type { Redis } from 'ioredis';
+import { logger } from '../logger.js';
+import { FLUSH_SCRIPT, GET_SCRIPT, INVALIDATE_SCRIPT, SET_SCRIPT } from './scripts.js';
+
+/** How long an invalidation is remembered for readers that started before it. */
+const INVALIDATION_MEMORY_MS = 10 * 60_000;
+/** A response that took longer than this from its miss to its write is not kept. */
+const PENDING_MAX_MS = 60_000;
+/** Requests between their miss and their write, at most (the oldest marks go first). */
+const PENDING_MAX = 10_000;
+
+interface Pending {
+  clock: string;
+  epoch: string;
+  at: number;
+}
+
+type ScriptRedis = Redis & {
+  responseGet(prefix: string, id: string): Promise<[number, string, string?]>;
+  responseSet(...args: Array<string | number>): Promise<number>;
+  responseInvalidate(...args: Array<string | number>): Promise<number>;
+  responseFlush(prefix: string): Promise<number>;
+};
+
+/**
+ * `request`: a token of the request asking (unique per request). A miss notes the clock for
+ * that request, and its write is checked against what was invalidated since.
+ */
+export interface ResponseStore {
+  /** The stored JSON text of a response, or undefined (a miss; also when Redis is away). */
+  get(id: string, request: string): Promise<string | undefined>;
+  /** Keeps a response unless something it holds was invalidated since the request's miss. */
+  set(
+    id: string,
+    request: string,
+    json: string,
+    tags: readonly string[],
+    ttlMs: number,
+  ): Promise<boolean>;
+  /** The request is done (whether it wrote or not): forget its miss. */
+  release(request: string): void;
+  /** Deletes every response holding one of the tags; never throws (see dirty below). */
+  invalidate(tags: readonly string[]): Promise<void>;
+  /** Resolves once every invalidation started so far has finished. */
+  settled(): Promise<void>;
+  /** Drops every response (a new epoch). */
+  flush(): Promise<void>;
+}
+
+function defineScripts(redis: Redis): ScriptRedis {
+  redis.defineCommand('responseGet', { numberOfKeys: 0, lua: GET_SCRIPT });
+  redis.defineCommand('responseSet', { numberOfKeys: 0, lua: SET_SCRIPT });
+  redis.defineCommand('responseInvalidate', { numberOfKeys: 0, lua: INVALIDATE_SCRIPT });
+  redis.defineCommand('responseFlush', { numberOfKeys: 0, lua: FLUSH_SCRIPT });
+  return redis as ScriptRedis;
+}
+
+class RedisResponseStore implements ResponseStore {
+  private readonly redis: ScriptRedis;
+  private readonly log = logger.child({ module: 'response-cache' });
+  /** Each request's miss: the clock and epoch it saw, until it writes or is done. */
+  private readonly pending = new Map<string, Pending>();
+  private readonly inflight = new Set<Promise<void>>();
+  /**
+   * An invalidation Redis did not take: once it is back every response is dropped, since one
+   * of them may hold what that invalidation meant to delete.
+   */
+  private dirty = false;
+
+  constructor(
+    client: Redis,
+    private readonly prefix: string,
+    private readonly tagTtlMs: number,
+  ) {
+    this.redis = defineScripts(client);
+    this.redis.on('ready', () => {
+      if (this.dirty)
+        this.flush().catch((err: Error) => this.log.warn({ err: err.message }, 'flush failed'));
+    });
+  }
+
+  async get(id: string, request: string): Promise<string | undefined> {
+    // Asked again by the same request (yoga looks up before and at execution): a miss still,
+    // and the first mark is the one that precedes its reads.
+    if (this.pending.has(request)) return undefined;
+    try {
+      const [found, value, epoch] = await this.redis.responseGet(this.prefix, id);
+      if (found) return value;
+      if (this.pending.size >= PENDING_MAX) this.pending.delete(this.pending.keys().next().value!);
+      this.pending.set(request, { clock: value, epoch: epoch!, at: Date.now() });
+    } catch (error) {
+      this.log.debug({ err: (error as Error).message }, 'response cache read failed');
+    }
+    return undefined;
+  }
+
+  async set(id: string, request: string, json: string, tags: readonly string[], ttlMs: number) {
+    const mark = this.pending.get(request);
+    this.pending.delete(request);
+    if (!mark || Date.now() - mark.at > PENDING_MAX_MS || this.dirty) return false;
+    const tagTtl = Math.max(ttlMs, this.tagTtlMs);
+    try {
+      const args = [this.prefix, id, json, ttlMs, mark.clock, mark.epoch, tagTtl, ...tags];
+      return (await this.redis.responseSet(...args)) === 1;
+    } catch (error) {
+      this.log.debug({ err: (error as Error).message }, 'response cache write failed');
+      return false;
+    }
+  }
+
+  release(request: string): void {
+    this.pending.delete(request);
+  }
+
+  invalidate(tags: readonly string[]): Promise<void> {
+    if (tags.length === 0) return Promise.resolve();
+    const done = this.invalidateNow([...new Set(tags)]);
+    this.inflight.add(done);
+    void done.finally(() => this.inflight.delete(done));
+    return done;
+  }
+
+  async settled(): Promise<void> {
+    await Promise.all([...this.inflight]);
+  }
+
+  async flush(): Promise<void> {
+    await this.redis.responseFlush(this.prefix);
+    this.dirty = false;
+  }
+
+  private async invalidateNow(tags: readonly string[]): Promise<void> {
+    try {
+      await this.redis.responseInvalidate(this.prefix, INVALIDATION_MEMORY_MS, ...tags);
+    } catch (error) {
+      this.dirty = true;
+      const err = (error as Error).message;
+      this.log.warn({ err }, 'invalidation failed; flushing when Redis is back');
+    }
+  }
+}
+
+/**
+ * `prefix`: the deployment's (PUBSUB_PREFIX) plus `rc:`. `tagTtlMs`: the longest response
+ * TTL, which the tag sets outlive.
+ */
+export const createResponseStore = (
+  client: Redis,
+  options: { prefix: string; tagTtlMs: number },
+): ResponseStore => new RedisResponseStore(client, options.prefix, options.tagTtlMs);

@@ -1,0 +1,20 @@
+// The keys behind open subscriptions, read again from the database (not the key cache) when
+// their users' rights may have changed: the same row as select-key-caller.ts per key, for
+// many keys in one statement (see src/http/live/stream-guard.ts).
+import type { PrismaClient } from '../../../generated/prisma/client.js';
+import type { KeyCallerRow } from './select-key-caller.js';
+
+type Queryable = Pick<PrismaClient, '$queryRaw'>;
+
+export function selectKeyCallersById(
+  client: Queryable,
+  apiKeyIds: readonly string[],
+): Promise<KeyCallerRow[]> {
+  return client.$queryRaw<KeyCallerRow[]>`
+    SELECT k.id::text AS id, k."teamId"::text AS "teamId", k.scopes::text[] AS scopes,
+           k."revokedAt", u.id::text AS "userId", u.name AS "userName",
+           coalesce((SELECT json_agg(json_build_object('teamId', m."teamId", 'role', m.role))
+                     FROM team_members m WHERE m."userId" = u.id), '[]'::json) AS memberships
+    FROM api_keys k JOIN users u ON u.id = k."userId"
+    WHERE k.id = ANY(${apiKeyIds as string[]}::uuid[])`;
+}

@@ -1,0 +1,46 @@
+// What the task test files share: the harness with no worker outliving its test, an agent
+// to refresh, the refresh and task operations, and a wait for a task's state.
+import { afterEach } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { CreateAgentMutation } from '../client/operations.js';
+import { createCorpus } from '../utils/corpus.js';
+import { useHarness } from '../utils/harness.js';
+import { waitFor } from '../utils/wait.js';
+
+export const adminUserId = async () =>
+  (await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })).id;
+
+export const refresh = `mutation($input: RefreshCoverageInput!) { refreshCoverage(input: $input) {
+  task { id status priority queuePosition progressPercent attempts webhookUrl agent { id } estimatedCompletionAt } coverage { overallCoverage } } }`;
+export const taskQuery = `query($id: ID!) { task(id: $id) { id type status progressPercent currentStep queuePosition attempts result error
+  cancellationRequested startedAt completedAt events(first: 100) { edges { node { sequence status progressPercent currentStep message } } } } }`;
+export const finished = (status: string) =>
+  ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'DEAD'].includes(status);
+
+/** The harness of one test file and helpers bound to it; call it once, at the top. */
+export function useTasks() {
+  const h = useHarness();
+  // Each test owns the queue: no worker outlives the test that started it.
+  afterEach(() => h.stopWorkers());
+
+  async function agentFixture() {
+    const corpus = await createCorpus(h);
+    const response = await h.gql(CreateAgentMutation, {
+      input: {
+        name: 'Tasks agent',
+        taxonomyVersion: corpus.version,
+        taxonomyNodeIds: [corpus.nodeIds.ai],
+      },
+    });
+    return response.data!.createAgentFromTaxonomy;
+  }
+
+  async function taskUntil(id: string, done: (task: any) => boolean) {
+    return waitFor(async () => {
+      const task = (await h.gql(taskQuery, { id })).data?.task;
+      return task && done(task) ? task : undefined;
+    }, `task ${id}`);
+  }
+
+  return { h, agentFixture, taskUntil };
+}

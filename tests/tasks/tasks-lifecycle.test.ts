@@ -1,0 +1,180 @@
+// A task's life after it is queued: cancelled pending or running, timed out, retried with
+// backoff, dead-lettered and retried by hand, failed at once when it can never work.
+import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { toGlobalId } from '../../src/schema/ids.js';
+import { errorCodes } from '../utils/graphql.js';
+import { enqueueTestTask, testFail, testSleep } from '../utils/test-tasks.js';
+import { adminUserId, finished, refresh, taskQuery, useTasks } from './fixture.js';
+
+const { h, agentFixture, taskUntil } = useTasks();
+const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
+
+describe('cancel', () => {
+  it('cancels a PENDING task at once, and it never runs', async () => {
+    const agent = await agentFixture();
+    const app = await h.startApp();
+    const task = (await h.gql(refresh, { input: { agentId: agent.id } })).data.refreshCoverage.task;
+    const cancelled = await h.gql(
+      'mutation($id: ID!) { cancelTask(id: $id) { status cancellationRequested completedAt } }',
+      { id: task.id },
+    );
+    expect(cancelled.data.cancelTask).toMatchObject({
+      status: 'CANCELLED',
+      cancellationRequested: true,
+    });
+    await h.startWorker(app.pubsub);
+    const marker = await enqueueTestTask(
+      app.pubsub,
+      testSleep,
+      { ms: 1 },
+      { ownerId: await adminUserId() },
+    );
+    await taskUntil(toGlobalId('Task', marker.id), (t) => t.status === 'COMPLETED');
+    const after = (await h.gql(taskQuery, { id: task.id })).data.task;
+    expect(after).toMatchObject({ status: 'CANCELLED', attempts: 0, startedAt: null });
+    expect(await db().coverageHistory.count({ where: { agentId: rowId(agent.id) } })).toBe(0);
+  });
+
+  it('stops a RUNNING task through its AbortSignal, ending CANCELLED', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(
+      app.pubsub,
+      testSleep,
+      { ms: 60_000 },
+      { ownerId: await adminUserId() },
+    );
+    const id = toGlobalId('Task', row.id);
+    await taskUntil(id, (t) => t.status === 'RUNNING');
+    const asked = await h.gql(
+      'mutation($id: ID!) { cancelTask(id: $id) { status cancellationRequested } }',
+      { id },
+    );
+    expect(asked.data.cancelTask).toEqual({ status: 'RUNNING', cancellationRequested: true });
+    const done = await taskUntil(id, (t) => finished(t.status));
+    expect(done).toMatchObject({ status: 'CANCELLED', error: 'cancelled while running' });
+    expect(done.events.edges.map((e: any) => e.node.message)).toContain('cancellation requested');
+  });
+
+  it('answers a finished task with CONFLICT and an unknown one with NOT_FOUND', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(
+      app.pubsub,
+      testSleep,
+      { ms: 1 },
+      { ownerId: await adminUserId() },
+    );
+    const id = toGlobalId('Task', row.id);
+    await taskUntil(id, (t) => t.status === 'COMPLETED');
+    const cancel = 'mutation($id: ID!) { cancelTask(id: $id) { status } }';
+    expect(errorCodes(await h.gql(cancel, { id }))).toEqual(['CONFLICT']);
+    expect(
+      errorCodes(
+        await h.gql(cancel, { id: toGlobalId('Task', '00000000-0000-0000-0000-000000000000') }),
+      ),
+    ).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe('timeouts, retries and the dead letter', () => {
+  it('ends a task that overruns its timeout as TIMEOUT', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(
+      app.pubsub,
+      testSleep,
+      { ms: 60_000 },
+      { ownerId: await adminUserId(), timeoutSeconds: 1 },
+    );
+    const done = await taskUntil(toGlobalId('Task', row.id), (t) => finished(t.status));
+    expect(done).toMatchObject({ status: 'TIMEOUT', error: 'timed out after 1 s' });
+  });
+
+  it('retries a transient failure with backoff, then succeeds', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(
+      app.pubsub,
+      testFail,
+      { failAttempts: 2 },
+      { ownerId: await adminUserId() },
+    );
+    const done = await taskUntil(toGlobalId('Task', row.id), (t) => finished(t.status));
+    expect(done).toMatchObject({
+      status: 'COMPLETED',
+      attempts: 3,
+      result: { succeededOnAttempt: 3 },
+    });
+    expect(
+      done.events.edges.filter((e: any) => /failed, retry at/.test(e.node.message ?? '')),
+    ).toHaveLength(2);
+  });
+
+  it('dead-letters after the last attempt, and retryTask brings it back', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(
+      app.pubsub,
+      testFail,
+      { failAttempts: 5 },
+      { ownerId: await adminUserId() },
+    );
+    const id = toGlobalId('Task', row.id);
+    const dead = await taskUntil(id, (t) => finished(t.status));
+    expect(dead).toMatchObject({
+      status: 'DEAD',
+      attempts: 3,
+      error: 'transient failure on attempt 3',
+    });
+    const stats = (await h.gql('{ queueStats { dead workersAlive byPriority } }')).data.queueStats;
+    expect(stats.dead).toBeGreaterThanOrEqual(1);
+    expect(stats.workersAlive).toBeGreaterThanOrEqual(1);
+    // Make the next round succeed: fewer failures than attempts.
+    await db().task.update({ where: { id: row.id }, data: { payload: { failAttempts: 1 } } });
+    const retried = await h.gql(
+      'mutation($id: ID!) { retryTask(id: $id) { status attempts error } }',
+      { id },
+    );
+    expect(retried.data.retryTask).toEqual({ status: 'PENDING', attempts: 0, error: null });
+    expect(await taskUntil(id, (t) => finished(t.status))).toMatchObject({
+      status: 'COMPLETED',
+      attempts: 2,
+    });
+    expect(
+      errorCodes(await h.gql('mutation($id: ID!) { retryTask(id: $id) { status } }', { id })),
+    ).toEqual(['CONFLICT']);
+  });
+
+  it('fails a non-retryable error at once', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(
+      app.pubsub,
+      testFail,
+      { failAttempts: 0, nonRetryable: true },
+      { ownerId: await adminUserId() },
+    );
+    expect(await taskUntil(toGlobalId('Task', row.id), (t) => finished(t.status))).toMatchObject({
+      status: 'FAILED',
+      attempts: 1,
+      error: 'this can never work',
+    });
+  });
+
+  it('fails a refresh whose agent was deleted, without retrying', async () => {
+    const agent = await agentFixture();
+    const app = await h.startApp();
+    const task = (await h.gql(refresh, { input: { agentId: agent.id } })).data.refreshCoverage.task;
+    // Detach the task from the agent first, so the delete does not cascade to it.
+    await db().task.update({ where: { id: rowId(task.id) }, data: { agentId: null } });
+    await h.gql('mutation($id: ID!) { deleteAgent(id: $id) }', { id: agent.id });
+    await h.startWorker(app.pubsub);
+    expect(await taskUntil(task.id, (t) => finished(t.status))).toMatchObject({
+      status: 'FAILED',
+      attempts: 1,
+      error: 'the agent was deleted',
+    });
+  });
+});

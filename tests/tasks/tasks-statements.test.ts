@@ -1,0 +1,290 @@
+// The queue's statements on their own: retention, finishing and claiming in one statement,
+// a batch finished beside the heartbeat, prepared statements that survive a rolling deploy.
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { createInProcessPubSub } from '../../src/platform/pubsub.js';
+import { insertTask } from '../../src/queue/insert-task.js';
+import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
+import { adminUserId, useTasks } from './fixture.js';
+
+useTasks();
+
+describe('retention', () => {
+  it('deletes finished tasks older than the retention period with their events, and keeps the rest', async () => {
+    const { deleteFinishedTasks } = await import('../../src/queue/delete-finished.js');
+    const owner = await adminUserId();
+    const { id: teamId } = await db().team.findUniqueOrThrow({ where: { slug: 'default' } });
+    const old = await db().task.create({
+      data: {
+        type: 'test_sleep',
+        status: 'COMPLETED',
+        ownerId: owner,
+        teamId,
+        completedAt: new Date(Date.now() - 25 * 3_600_000),
+      },
+    });
+    await db().taskEvent.create({
+      data: { taskId: old.id, sequence: 1, status: 'COMPLETED', progressPercent: 100 },
+    });
+    const recent = await db().task.create({
+      data: {
+        type: 'test_sleep',
+        status: 'FAILED',
+        ownerId: owner,
+        teamId,
+        completedAt: new Date(Date.now() - 3_600_000),
+      },
+    });
+    const pending = await db().task.create({
+      data: {
+        type: 'test_sleep',
+        status: 'PENDING',
+        ownerId: owner,
+        teamId,
+        createdAt: new Date(Date.now() - 48 * 3_600_000),
+        runAt: new Date(Date.now() + 3_600_000),
+      },
+    });
+    expect(await deleteFinishedTasks(db(), 24 * 3_600_000)).toBeGreaterThanOrEqual(1);
+    expect(await db().task.count({ where: { id: old.id } })).toBe(0);
+    expect(await db().taskEvent.count({ where: { taskId: old.id } })).toBe(0);
+    expect(await db().task.count({ where: { id: { in: [recent.id, pending.id] } } })).toBe(2);
+  });
+});
+
+describe("the worker's statements", () => {
+  const pubsub = createInProcessPubSub('worker-statements:');
+  async function claimAll(workerId: string, count: number) {
+    const { claimTasks } = await import('../../src/queue/claim.js');
+    const owner = await adminUserId();
+    for (let i = 0; i < count; i++)
+      await enqueueTestTask(pubsub, testSleep, { ms: 1 }, { ownerId: owner });
+    return claimTasks(db(), workerId, ['test_sleep'], 60_000, count);
+  }
+
+  it('finishes attempts and claims the freed slots in one statement, each change with its event', async () => {
+    const { finishAndClaimTasks } = await import('../../src/queue/finish-and-claim.js');
+    const running = await claimAll('worker-a', 3);
+    const owner = await adminUserId();
+    const waiting = [];
+    for (const priority of ['LOW', 'HIGH', 'MEDIUM'] as const)
+      waiting.push(
+        (await enqueueTestTask(pubsub, testSleep, { ms: 1 }, { ownerId: owner, priority })).id,
+      );
+    const outcomes = [
+      {
+        taskId: running[0]!.id,
+        status: 'COMPLETED' as const,
+        result: { n: 1 },
+        message: 'completed',
+      },
+      {
+        taskId: running[1]!.id,
+        status: 'FAILED' as const,
+        error: 'bad payload',
+        message: 'failed: bad payload',
+      },
+      // Not held by this worker: left alone.
+      { taskId: running[2]!.id, status: 'COMPLETED' as const, result: null, message: 'completed' },
+    ];
+    await db().task.update({ where: { id: running[2]!.id }, data: { lockedBy: 'worker-b' } });
+    const { finished, claimed } = await finishAndClaimTasks(db(), 'worker-a', outcomes, {
+      types: ['test_sleep'],
+      leaseMs: 60_000,
+      limit: 2,
+    });
+    expect(finished.map((row) => [row.id, row.status]).sort()).toEqual(
+      [
+        [running[0]!.id, 'COMPLETED'],
+        [running[1]!.id, 'FAILED'],
+      ].sort(),
+    );
+    expect(claimed.map((row) => row.id)).toEqual([waiting[1], waiting[2]]);
+    const rows = await db().task.findMany({
+      where: { id: { in: [...running.map((r) => r.id), ...waiting] } },
+    });
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    expect(byId.get(running[0]!.id)).toMatchObject({
+      status: 'COMPLETED',
+      result: { n: 1 },
+      progressPercent: 100,
+      lockedBy: null,
+    });
+    expect(byId.get(running[1]!.id)).toMatchObject({
+      status: 'FAILED',
+      error: 'bad payload',
+      lockedBy: null,
+    });
+    expect(byId.get(running[2]!.id)).toMatchObject({ status: 'RUNNING', lockedBy: 'worker-b' });
+    expect(byId.get(waiting[0]!)).toMatchObject({ status: 'PENDING' });
+    for (const id of [waiting[1]!, waiting[2]!])
+      expect(byId.get(id)).toMatchObject({ status: 'RUNNING', lockedBy: 'worker-a', attempts: 1 });
+    for (const row of rows) {
+      const events = await db().taskEvent.findMany({
+        where: { taskId: row.id },
+        orderBy: { sequence: 'asc' },
+      });
+      expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
+      expect(events.at(-1)).toMatchObject({ sequence: row.lastSequence, status: row.status });
+    }
+  });
+
+  it('finishes a batch while the heartbeat renews the same leases without deadlocking', async () => {
+    const { finishTasks } = await import('../../src/queue/finish.js');
+    const { renewLeases } = await import('../../src/queue/renew-leases.js');
+    const running = await claimAll('worker-a', 120);
+    // Outcomes in the reverse of the table's order, while the heartbeat walks the table forwards.
+    const outcomes = running
+      .map((row) => ({
+        taskId: row.id,
+        status: 'COMPLETED' as const,
+        result: null,
+        message: 'completed',
+      }))
+      .reverse();
+    const batches = Array.from({ length: 6 }, (_, i) => outcomes.slice(i * 20, i * 20 + 20));
+    const heartbeats = (async () => {
+      for (let i = 0; i < 40; i++) await renewLeases(db(), 'worker-a', 60_000);
+    })();
+    const finished = await Promise.all(
+      batches.map((batch) => finishTasks(db(), 'worker-a', batch)),
+    );
+    await heartbeats;
+    expect(finished.flat()).toHaveLength(120);
+    expect(
+      await db().task.count({
+        where: { id: { in: running.map((r) => r.id) }, status: 'COMPLETED' },
+      }),
+    ).toBe(120);
+  });
+
+  it('prepares the hot statements once per connection, and only those', async () => {
+    const owner = await adminUserId();
+    const task = {
+      type: 'test_sleep',
+      priority: 'LOW' as const,
+      payload: { ms: 1 },
+      maxAttempts: 1,
+      timeoutSeconds: 60,
+      ownerId: owner,
+    };
+    // One transaction: one connection, whose prepared statements the view lists.
+    const ids: string[] = [];
+    const prepared = await db().$transaction(async (tx) => {
+      for (let i = 0; i < 7; i++) ids.push((await insertTask(tx, task)).task.id);
+      await tx.$queryRaw`SELECT 'not marked' AS probe`;
+      return tx.$queryRaw<
+        Array<{ name: string; statement: string; generic_plans: bigint; custom_plans: bigint }>
+      >`
+        SELECT name, statement, generic_plans, custom_plans FROM pg_prepared_statements`;
+    });
+    // Earlier tests may have left the queue's other statements prepared on this connection.
+    expect(
+      prepared.every(
+        (each) =>
+          /^prepared_[0-9a-f]{24}$/.test(each.name) && each.statement.startsWith('/* prepared */'),
+      ),
+    ).toBe(true);
+    const inserts = prepared.filter((each) => each.statement.includes('INSERT INTO tasks'));
+    expect(inserts).toHaveLength(1);
+    // Seven runs (at least) of the one statement prepared.
+    expect(
+      Number(inserts[0]!.generic_plans) + Number(inserts[0]!.custom_plans),
+    ).toBeGreaterThanOrEqual(7);
+    expect(await db().task.count({ where: { id: { in: ids }, status: 'PENDING' } })).toBe(7);
+  });
+
+  it('can claim a task the moment it is enqueued: runAt is not rounded past now()', async () => {
+    const { claimTasks } = await import('../../src/queue/claim.js');
+    const owner = await adminUserId();
+    const type = `claim-at-once-${randomUUID()}`;
+    // In a transaction now() stands still: a runAt rounded up past it (at milliseconds, one in
+    // two) is not due yet. Ten transactions, each with its own now().
+    const rolledBack = new Error('roll back');
+    let claimed = 0;
+    for (let i = 0; i < 10; i++) {
+      await db()
+        .$transaction(async (tx) => {
+          await insertTask(tx, {
+            type,
+            priority: 'HIGH',
+            payload: {},
+            maxAttempts: 1,
+            timeoutSeconds: 60,
+            ownerId: owner,
+          });
+          claimed += (await claimTasks(tx, 'worker-at-once', [type], 60_000, 1)).length;
+          throw rolledBack;
+        })
+        .catch((error: unknown) => {
+          if (error !== rolledBack) throw error;
+        });
+    }
+    expect(claimed).toBe(10);
+  });
+
+  it("keeps its prepared statements working when a migration adds a column or changes a column's precision (a rolling deploy)", async () => {
+    const { claimTasks } = await import('../../src/queue/claim.js');
+    const { finishTasks } = await import('../../src/queue/finish.js');
+    const { finishAndClaimTasks } = await import('../../src/queue/finish-and-claim.js');
+    const owner = await adminUserId();
+    const task = {
+      type: 'test_sleep',
+      priority: 'LOW' as const,
+      payload: { ms: 1 },
+      maxAttempts: 1,
+      timeoutSeconds: 60,
+      ownerId: owner,
+      runAt: new Date(Date.now() - 1_000),
+    };
+    type Tx = Parameters<Parameters<ReturnType<typeof db>['$transaction']>[0]>[0];
+    const turn = async (tx: Tx) => {
+      await insertTask(tx, task);
+      await insertTask(tx, task);
+      const [claimed] = await claimTasks(tx, 'worker-deploy', ['test_sleep'], 60_000, 1);
+      const outcome = {
+        taskId: claimed!.id,
+        status: 'COMPLETED' as const,
+        result: null,
+        message: 'completed',
+      };
+      const { finished, claimed: next } = await finishAndClaimTasks(
+        tx,
+        'worker-deploy',
+        [outcome],
+        { types: ['test_sleep'], leaseMs: 60_000, limit: 1 },
+      );
+      const done = await finishTasks(tx, 'worker-deploy', [{ ...outcome, taskId: next[0]!.id }]);
+      return [...finished, ...done].map((row) => row.status);
+    };
+    // One connection throughout; the added column is rolled back with the transaction.
+    const rolledBack = new Error('roll back');
+    const statuses: string[][] = [];
+    await db()
+      .$transaction(async (tx) => {
+        statuses.push(await turn(tx));
+        await tx.$executeRaw`ALTER TABLE tasks ADD COLUMN added_by_a_later_release integer`;
+        // Every column with a precision (a type modifier): the timestamps, which taskColumns casts.
+        const modified = await tx.$queryRaw<Array<{ name: string; type: string }>>`
+          SELECT attname AS name, format_type(atttypid, NULL) AS type FROM pg_attribute
+          WHERE attrelid = 'tasks'::regclass AND attnum > 0 AND NOT attisdropped AND atttypmod <> -1`;
+        expect(modified.map((column) => column.type)).toEqual(
+          modified.map(() => 'timestamp with time zone'),
+        );
+        for (const { name } of modified)
+          await tx.$executeRawUnsafe(
+            `ALTER TABLE tasks ALTER COLUMN "${name}" TYPE timestamptz(2)`,
+          );
+        statuses.push(await turn(tx));
+        throw rolledBack;
+      })
+      .catch((error: unknown) => {
+        if (error !== rolledBack) throw error;
+      });
+    expect(statuses).toEqual([
+      ['COMPLETED', 'COMPLETED'],
+      ['COMPLETED', 'COMPLETED'],
+    ]);
+  });
+});
