@@ -25,6 +25,8 @@ import { getParamsCheck } from './get-params.js';
 import { documentNestingLimit, inputBounds, operationLimits } from './operation-limits.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
 import { responseCachePlugins, type ResponseCacheOptions } from './response-cache/plugin.js';
+import { createRateLimits, type RateLimitOptions } from './rate-limit/limits.js';
+import { rateLimitPlugin } from './rate-limit/plugin.js';
 import { routes } from './routes.js';
 import type { LiveCore } from './live/core.js';
 import { StreamGuard } from './live/stream-guard.js';
@@ -51,6 +53,8 @@ export interface ServerOptions extends Omit<ServiceDeps, 'apiKeys' | 'keySetting
   metrics?: ServiceMetrics;
   /** The query response cache (RESPONSE_CACHE) on a shared store; default: none. */
   responseCache?: ResponseCacheOptions;
+  /** Token buckets per key, team and client address, and the open-subscription cap; default: none. */
+  rateLimits?: RateLimitOptions;
 }
 
 export type Yoga = ReturnType<typeof createYoga<Record<string, never>, Context>>;
@@ -156,10 +160,12 @@ export function createApp(options: ServerOptions): App {
   const metrics = createApiMetrics(registry);
   const maxBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
   let draining = false;
+  const rateLimits = options.rateLimits && createRateLimits(options.rateLimits, registry);
   // The transports run operations through yoga, so they are made right after it; its plugins
   // only reach them once requests arrive.
   const yoga = createYogaServer(contextOptions, options.graphiqlHeaders, [
     metrics.http,
+    ...(rateLimits ? [rateLimitPlugin(rateLimits, contextOptions)] : []),
     routes({
       contextOptions,
       registry,
@@ -182,6 +188,7 @@ export function createApp(options: ServerOptions): App {
     maxBodyBytes,
     metrics: metrics.live,
     streamGuard,
+    rateLimits,
   });
   const { ws } = transports;
   return {
@@ -199,6 +206,7 @@ export function createApp(options: ServerOptions): App {
       streamGuard.close();
       feeds.close();
       apiKeys.close();
+      void rateLimits?.close();
     },
   };
 }

@@ -2,6 +2,7 @@
 // A bad value stops the process with a message naming the variable (see main.ts).
 import path from 'node:path';
 import { z } from 'zod';
+import { rateLimitConfig, rateLimitEnv, type RateLimitConfig } from './config-rate-limits.js';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
 
 const booleanFromEnv = z
@@ -75,6 +76,7 @@ const envSchema = z.object({
       'must be Type=ms or Type.field=ms, comma-separated',
     )
     .optional(),
+  ...rateLimitEnv,
 });
 
 /** Development only: a fixed, public secret so webhooks can be tried without setup. */
@@ -110,6 +112,8 @@ export interface Config {
   webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
   reports: ReportsConfig;
   responseCache: ResponseCacheConfig;
+  /** Token buckets per key, team and client address, and the open-subscription cap. */
+  rateLimits: RateLimitConfig;
 }
 
 /** The query response cache, shared by the API processes through Redis. */
@@ -239,6 +243,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ttlMs: e.RESPONSE_CACHE_TTL_MS,
       ttlPerCoordinate: ttlOverrides(e.RESPONSE_CACHE_TTL_PER_TYPE),
     },
+    rateLimits: rateLimitConfig(e),
   };
 }
 

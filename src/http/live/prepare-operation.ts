@@ -13,6 +13,7 @@ import { ErrorCode } from '../../platform/errors.js';
 import { maskError } from '../../schema/errors.js';
 import type { Context } from '../../schema/builder.js';
 import { checkInputBounds } from '../../schema/input-bounds.js';
+import { admitLive, ANONYMOUS } from '../rate-limit/live.js';
 import type { LiveCore, OperationParams } from './core.js';
 
 /**
@@ -94,10 +95,18 @@ export async function prepareOperation(
   try {
     contextValue = (await enveloped.contextFactory()) as unknown as Context;
   } catch (error) {
+    // Without a valid key it counts against the client address's bucket.
+    const limited = await admitLive(live.rateLimits, request, undefined, ANONYMOUS);
+    if (limited) return refused(429, [limited.refusal], limited.headers);
     return refused(401, [
       error instanceof GraphQLError ? error : new GraphQLError('Unauthenticated'),
     ]);
   }
+  const operationCost = live.rateLimits?.costs.ofDocument(document, params.operationName);
+  const limited =
+    operationCost &&
+    (await admitLive(live.rateLimits, request, contextValue.caller, operationCost));
+  if (limited) return refused(429, [limited.refusal], limited.headers);
   const args = {
     schema: enveloped.schema,
     document,
