@@ -3,7 +3,7 @@
 // a valid key, taken from before anything runs, at the operation's cost; the operator's key
 // is exempt. Besides, a cap on the subscriptions one key holds open (per API process).
 import { GraphQLError } from 'graphql';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { RateLimitConfig } from '../../platform/config-rate-limits.js';
 import { ErrorCode, RateLimitedError } from '../../platform/errors.js';
 import {
@@ -15,6 +15,7 @@ import type { Caller } from '../../resolvers/auth/caller.js';
 import { graphQLErrorOf } from '../../schema/errors.js';
 import { createCostReader, type OperationCost } from './cost.js';
 import { rateLimitHeaders } from './headers.js';
+import { createRateLimitMetrics, type RefusalScope } from './metrics.js';
 
 export interface RateLimitOptions extends RateLimitConfig {
   /** Unset: every process keeps its own buckets. */
@@ -83,12 +84,7 @@ function bucketsOf(
 
 export function createRateLimits(options: RateLimitOptions, registry: Registry): RateLimits {
   const buckets = createTokenBuckets(options);
-  const refusals = new Counter({
-    name: 'rate_limit_refusals_total',
-    help: 'Operations refused for a rate limit, by the bucket that refused (key, team, ip) or open_subscriptions, and operation type.',
-    labelNames: ['scope', 'operation'] as const,
-    registers: [registry],
-  });
+  const metrics = createRateLimitMetrics(registry);
   const openByKey = new Map<string, number>();
   const max = options.maxOpenSubscriptionsPerKey;
   return {
@@ -103,7 +99,7 @@ export function createRateLimits(options: RateLimitOptions, registry: Registry):
       const outcome = await buckets.take(requests, Math.min(operation.cost, minBurst(requests)));
       if (outcome.allowed) return { headers: rateLimitHeaders(outcome.buckets) };
       const scope = outcome.buckets.find((b) => b.retryAfterSeconds !== undefined)!.scope;
-      refusals.inc({ scope, operation: operation.kind });
+      metrics.refused(scope as RefusalScope, operation.kind);
       return refusalOf(outcome.buckets);
     },
     openSubscription(caller, kind) {
@@ -111,7 +107,7 @@ export function createRateLimits(options: RateLimitOptions, registry: Registry):
       if (!max || caller.isOperator || !key) return { release: () => {} };
       const open = openByKey.get(key) ?? 0;
       if (open >= max) {
-        refusals.inc({ scope: 'open_subscriptions', operation: kind });
+        metrics.refused('open_subscriptions', kind);
         return new GraphQLError(
           `Too many open subscriptions for this API key (at most ${max}): end one first`,
           {
