@@ -137,6 +137,7 @@ async function measure(w: Awaited<ReturnType<typeof world>>): Promise<Samples> {
     const order = MODES.map((_, i) => MODES[(i + round) % MODES.length]!);
     for (const name of names)
       for (const mode of order) {
+        globalThis.gc?.(); // each burst starts from a collected heap (npm run bench exposes gc)
         const result = await burst(request(w.apps[mode], w.key, name, w.agentId));
         samples[name][mode].samples.push(...result.samples);
         samples[name][mode].seconds += result.seconds;

@@ -10,7 +10,7 @@ import { MemoryBuckets } from './memory.js';
 import { RedisBuckets } from './redis.js';
 import type { BucketRequest, TakeOutcome } from './types.js';
 
-export type { BucketRate, BucketRequest, BucketState, TakeOutcome } from './types.js';
+export type { BucketRate, BucketRequest, BucketState } from './types.js';
 
 /** A take that Redis has not answered by then is taken from this process's buckets instead. */
 const COMMAND_TIMEOUT_MS = 500;
@@ -32,10 +32,13 @@ function firstConnection(redis: Redis): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, FIRST_CONNECTION_WAIT_MS);
     timer.unref();
-    redis.once('ready', () => {
+    // Ready, or the first attempt failed (the fallback serves while ioredis retries).
+    const settle = () => {
       clearTimeout(timer);
       resolve();
-    });
+    };
+    redis.once('ready', settle);
+    redis.once('error', settle);
   });
 }
 
