@@ -148,6 +148,28 @@ describe('rate limits: subscriptions count as they start', () => {
   });
 });
 
+describe('rate limits: graphql-ws without a valid key', () => {
+  it("closes a connection_init past its address's bucket with the time to wait", async () => {
+    const app = await limitedApp({ key: { perMinute: 1, burst: 1 } });
+    const closes: Array<{ code: number; reason: string }> = [];
+    for (let i = 0; i < 2; i++) {
+      const socket = new WebSocket(`${app.baseUrl.replace('http', 'ws')}/graphql`, [
+        'graphql-transport-ws',
+      ]);
+      h.onCleanup(() => socket.terminate());
+      await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+      const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+        socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+      );
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { apiKey: 'not-a-key' } }));
+      closes.push(await closed);
+    }
+    expect(closes[0]).toEqual({ code: 4403, reason: 'Forbidden' });
+    expect(closes[1]!.code).toBe(4403);
+    expect(closes[1]!.reason).toMatch(/^Rate limited: retry in \d+ s$/);
+  });
+});
+
 describe('rate limits: open subscriptions per key', () => {
   it('caps what one key holds open over graphql-ws and graphql-sse together, and frees a slot when one ends', async () => {
     const app = await limitedApp({ maxOpenSubscriptionsPerKey: 2 });

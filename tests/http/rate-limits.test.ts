@@ -151,6 +151,22 @@ describe('rate limits: whose bucket', () => {
     expect((await post(app, VIEWER, { key })).status).toBe(200);
   });
 
+  it('behind TRUSTED_PROXY_HOPS proxies, counts the address X-Forwarded-For gives; else ignores it', async () => {
+    const send = (app: TestApp, forwardedFor: string) =>
+      fetch(`${app.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor },
+        body: JSON.stringify({ query: VIEWER }),
+      }).then((response) => response.status);
+    const proxied = await limitedApp({ key: { perMinute: 1, burst: 1 }, trustedProxyHops: 1 });
+    expect(await send(proxied, '198.51.100.7, 203.0.113.1')).toBe(401);
+    expect(await send(proxied, '198.51.100.8, 203.0.113.1')).toBe(429); // the proxy saw .1 both times
+    expect(await send(proxied, '203.0.113.2')).toBe(401);
+    const direct = await limitedApp({ key: { perMinute: 1, burst: 1 } });
+    expect(await send(direct, '203.0.113.3')).toBe(401);
+    expect(await send(direct, '203.0.113.4')).toBe(429); // both from this socket's address
+  });
+
   it("exempts the operator's ADMIN_API_KEY", async () => {
     const app = await limitedApp({
       key: { perMinute: 1, burst: 2 },
