@@ -26,7 +26,7 @@ import { documentNestingLimit, inputBounds, operationLimits } from './operation-
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
 import { responseCachePlugins, type ResponseCacheOptions } from './response-cache/plugin.js';
 import { createRateLimits, type RateLimitOptions } from './rate-limit/limits.js';
-import { rateLimitPlugin } from './rate-limit/plugin.js';
+import { rateLimitPlugins } from './rate-limit/plugin.js';
 import { routes } from './routes.js';
 import type { LiveCore } from './live/core.js';
 import { StreamGuard } from './live/stream-guard.js';
@@ -161,11 +161,12 @@ export function createApp(options: ServerOptions): App {
   const maxBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
   let draining = false;
   const rateLimits = options.rateLimits && createRateLimits(options.rateLimits, registry);
+  const limiting = rateLimits && rateLimitPlugins(rateLimits, contextOptions);
   // The transports run operations through yoga, so they are made right after it; its plugins
   // only reach them once requests arrive.
   const yoga = createYogaServer(contextOptions, options.graphiqlHeaders, [
     metrics.http,
-    ...(rateLimits ? [rateLimitPlugin(rateLimits, contextOptions)] : []),
+    ...(limiting ? [limiting.admit] : []),
     routes({
       contextOptions,
       registry,
@@ -179,6 +180,7 @@ export function createApp(options: ServerOptions): App {
     ...(options.responseCache
       ? responseCachePlugins(options.responseCache, { schema, contextOptions, registry })
       : []),
+    ...(limiting ? [limiting.answer] : []),
   ]);
   const streamGuard = new StreamGuard(apiKeys);
   const transports = createTransports({

@@ -99,6 +99,28 @@ describe('rate limits: answers', () => {
     }
   });
 
+  it('refuses a query whose answer the response cache holds: no cached data goes out', async () => {
+    const app = await h.startApp({
+      responseCache: {},
+      rateLimits: { keyPrefix: `${h.pubsubPrefix}cached:`, key: { perMinute: 1, burst: 2 } },
+    });
+    const [key] = await teamKeys('rl-cached', 1);
+    const query = '{ templates(first: 1) { totalCount } }';
+    const fill = await post(app, query, { key });
+    const hit = await post(app, query, { key });
+    expect([fill.headers.get('x-cache'), hit.headers.get('x-cache')]).toEqual(['MISS', 'HIT']);
+    const refused = await post(app, query, { key });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('x-cache')).toBeNull();
+    expect(refused.body).toEqual({
+      errors: [
+        expect.objectContaining({
+          extensions: { code: 'RATE_LIMITED', retryAfter: expect.any(Number) },
+        }),
+      ],
+    });
+  });
+
   it('refuses a mutation before it runs: nothing is written', async () => {
     const app = await limitedApp({ key: { perMinute: 1, burst: 3 } });
     const [key] = await teamKeys('rl-mutation', 1);

@@ -1,15 +1,19 @@
-// Rate limits on /graphql as a yoga plugin: each request's client address as it arrives, the
-// operation's cost taken from its caller's buckets as soon as yoga has its parameters (before
-// the response cache, parsing, validation and execution), and the limit headers on its answer.
-// A refusal is thrown: yoga answers it with 429, Retry-After and RATE_LIMITED at once, and no
-// later hook (a cached hit, a live transport) can turn it into something else. Operations that
-// negotiation sends to a live transport are counted there as they start (prepare-operation.ts).
+// Rate limits on /graphql as two yoga plugins. `admit`, early in the list: each request's client
+// address as it arrives, and the operation's cost taken from its caller's buckets as soon as
+// yoga has its parameters; the take runs while yoga goes on (the response cache's lookup,
+// parsing, validation, the context) and is waited for before anything executes, so a refused
+// mutation never runs. A request without a valid key waits for its address's bucket at once.
+// `answer`, last: a refusal replaces whatever else was ready (a cached answer, request errors),
+// and every answer gets the limit headers. Operations that negotiation sends to a live
+// transport are counted there as they start (prepare-operation.ts).
 import type { IncomingMessage } from 'node:http';
+import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { logger } from '../../platform/logger.js';
 import { callerOf, type ContextOptions } from '../context.js';
 import { mayStream, negotiate } from '../negotiation.js';
 import { clientAddress } from './client-address.js';
-import type { RateLimits } from './limits.js';
+import type { Admission, RateLimits } from './limits.js';
 
 function streamed(accept: string | null, kind: string): boolean {
   if (!mayStream(accept)) return false;
@@ -17,17 +21,26 @@ function streamed(accept: string | null, kind: string): boolean {
   return representation === 'event-stream' || representation === 'multipart';
 }
 
-export function rateLimitPlugin(limits: RateLimits, contextOptions: ContextOptions): Plugin {
-  return {
+export function rateLimitPlugins(
+  limits: RateLimits,
+  contextOptions: ContextOptions,
+): { admit: Plugin; answer: Plugin } {
+  const pending = new WeakMap<Request, Promise<Admission | undefined>>();
+  const refusalOf = async (request: Request | undefined): Promise<GraphQLError | undefined> =>
+    request && (await pending.get(request))?.refusal;
+  // Before execution (and before a subscription's source): the take must have answered.
+  const refuseBeforeRunning = async ({ args, setResultAndStopExecution }: any) => {
+    const refusal = await refusalOf((args.contextValue as { request?: Request }).request);
+    if (refusal) setResultAndStopExecution({ errors: [refusal] });
+  };
+  const admit: Plugin = {
     onRequest({ request, serverContext }) {
       const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
+      const { trustedProxyHops } = limits;
+      const forwardedFor = req?.headers['x-forwarded-for'];
       limits.addresses.set(
         request,
-        clientAddress(
-          req?.socket?.remoteAddress,
-          req?.headers['x-forwarded-for'],
-          limits.trustedProxyHops,
-        ),
+        clientAddress(req?.socket?.remoteAddress, forwardedFor, trustedProxyHops),
       );
     },
     async onParams({ request, params }) {
@@ -35,16 +48,36 @@ export function rateLimitPlugin(limits: RateLimits, contextOptions: ContextOptio
       if (streamed(request.headers.get('accept'), operation.kind)) return;
       const caller = await callerOf(request, contextOptions);
       const address = limits.addresses.get(request) ?? 'unknown';
-      const admission = await limits.admit(caller, address, operation);
-      if (!admission) return;
-      limits.admissions.set(request, admission);
-      if (admission.refusal) throw admission.refusal;
+      const admission = limits.admit(caller, address, operation).then(
+        (admitted) => {
+          if (admitted) limits.admissions.set(request, admitted);
+          return admitted;
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'rate limit check failed; the request passes');
+          return undefined;
+        },
+      );
+      if (caller) return void pending.set(request, admission);
+      const refusal = (await admission)?.refusal;
+      if (refusal) throw refusal; // yoga answers it at once; no later hook can change that
+    },
+    onExecute: refuseBeforeRunning,
+    onSubscribe: refuseBeforeRunning,
+  };
+  const answer: Plugin = {
+    async onExecutionResult({ request, setResult }) {
+      const refusal = await refusalOf(request);
+      if (refusal) setResult({ errors: [refusal] });
     },
     onResponse({ request, response }) {
       const admission = limits.admissions.get(request);
       if (!admission) return;
       for (const [name, value] of Object.entries(admission.headers))
         response.headers.set(name, value);
+      // A cached answer that was there but refused is not what the client got.
+      if (admission.refusal) response.headers.delete('x-cache');
     },
   };
+  return { admit, answer };
 }
