@@ -7,13 +7,19 @@
 // and every answer gets the limit headers. Operations that negotiation sends to a live
 // transport are counted there as they start (prepare-operation.ts).
 import type { IncomingMessage } from 'node:http';
-import type { GraphQLError } from 'graphql';
+import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { logger } from '../../platform/logger.js';
 import { callerOf, type ContextOptions } from '../context.js';
 import { mayStream, negotiate } from '../negotiation.js';
 import { clientAddress } from './client-address.js';
 import type { Admission, RateLimits } from './limits.js';
+
+/** What envelop's onExecute and onSubscribe both hand over. */
+interface BeforeRunning {
+  args: { contextValue: unknown };
+  setResultAndStopExecution(result: ExecutionResult): void;
+}
 
 function streamed(accept: string | null, kind: string): boolean {
   if (!mayStream(accept)) return false;
@@ -29,7 +35,7 @@ export function rateLimitPlugins(
   const refusalOf = async (request: Request | undefined): Promise<GraphQLError | undefined> =>
     request && (await pending.get(request))?.refusal;
   // Before execution (and before a subscription's source): the take must have answered.
-  const refuseBeforeRunning = async ({ args, setResultAndStopExecution }: any) => {
+  const refuseBeforeRunning = async ({ args, setResultAndStopExecution }: BeforeRunning) => {
     const refusal = await refusalOf((args.contextValue as { request?: Request }).request);
     if (refusal) setResultAndStopExecution({ errors: [refusal] });
   };
