@@ -1,7 +1,8 @@
 // Rate limits of the live transports, with their real clients: a subscription is counted once,
 // as it starts, over graphql-ws, graphql-sse (both modes) and multipart; a refused start is
 // each protocol's error; a key's open subscriptions are capped over graphql-ws and graphql-sse
-// together. And with Redis gone, every process limits with its own buckets and still serves.
+// together. The service's own process takes its settings from the environment and shares the
+// buckets; with Redis gone, every process limits with its own buckets and still serves.
 import { randomBytes } from 'node:crypto';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { NetworkError } from 'graphql-sse';
@@ -11,7 +12,7 @@ import type { RateLimitOptions } from '../../src/http/rate-limit/limits.js';
 import { db } from '../../src/platform/db.js';
 import { toGlobalId } from '../../src/schema/ids.js';
 import { useHarness, type TestApp } from '../utils/harness.js';
-import { startPrivateRedis } from '../utils/processes.js';
+import { spawnServiceProcess, startPrivateRedis } from '../utils/processes.js';
 import { sseClient } from '../utils/sse.js';
 import { mint } from '../utils/teams.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
@@ -190,6 +191,47 @@ describe('rate limits: open subscriptions per key', () => {
     stops.shift()!();
     await waitFor(async () => !(await overSse(distinct)).error, 'a slot freed');
   });
+});
+
+describe('rate limits across processes', () => {
+  it('reads RATE_LIMIT_* in the service process (src/main.ts) and shares its buckets through Redis', async () => {
+    const service = spawnServiceProcess(
+      h,
+      {
+        ROLE: 'api',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        ADMIN_API_KEY: h.adminKey,
+        REDIS_URL: h.redisUrl!,
+        LOAD_DEMO_DATA: 'false',
+        RATE_LIMIT_PER_MINUTE: '1',
+        RATE_LIMIT_BURST: '3',
+      },
+      /"port":(\d+)[^\n]*API listening/,
+    );
+    const port = /"port":(\d+)/.exec(await service.ready)![1];
+    const other = { baseUrl: `http://127.0.0.1:${port}` } as TestApp;
+    // This process's app on the same prefix (the service's is PUBSUB_PREFIX) and sizes (the
+    // team's are the defaults): the same buckets.
+    const here = await limitedApp(
+      { key: { perMinute: 1, burst: 3 }, team: { perMinute: 600, burst: 1_200 } },
+      h.pubsubPrefix,
+    );
+    const key = await freshKey('rl-processes');
+    expect(await remaining(other, key)).toBe(2);
+    expect(await remaining(here, key)).toBe(1);
+    expect(await remaining(other, key)).toBe(0);
+    for (const app of [here, other]) {
+      const refused = await fetch(`${app.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: VIEWER }),
+      });
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('ratelimit-policy')).toBe('"key";q=3;w=180, "team";q=1200;w=120');
+      await refused.arrayBuffer();
+    }
+  }, 60_000);
 });
 
 describe('rate limits without Redis', () => {
