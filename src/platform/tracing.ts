@@ -12,6 +12,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
+import type { Sampler } from '@opentelemetry/sdk-trace-node';
 
 export interface TracingConfig {
   /** OTLP/HTTP base URL; traces go to its /v1/traces (unset: no tracing at all). */
@@ -32,7 +33,18 @@ export async function startTracing(config: TracingConfig, role: string): Promise
     import('@prisma/instrumentation'),
   ]);
   const base = config.endpoint.endsWith('/') ? config.endpoint : `${config.endpoint}/`;
+  // Statements outside an operation or an attempt (the worker's polls, heartbeats and
+  // maintenance, several a second) would each be a trace of their own: not recorded.
+  const root: Sampler = {
+    shouldSample: (_context, _traceId, name) => ({
+      decision: name.startsWith('prisma:')
+        ? sdk.SamplingDecision.NOT_RECORD
+        : sdk.SamplingDecision.RECORD_AND_SAMPLED,
+    }),
+    toString: () => 'OperationsAndAttempts',
+  };
   const provider = new sdk.NodeTracerProvider({
+    sampler: new sdk.ParentBasedSampler({ root }),
     resource: resources.resourceFromAttributes({
       'service.name':
         config.serviceName ?? (role === 'all' ? 'agent-growth' : `agent-growth-${role}`),
