@@ -78,7 +78,10 @@ const envSchema = z.object({
     .optional(),
   TRUSTED_DOCUMENTS_ONLY: booleanFromEnv.default(false),
   TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'must be an http(s):// URL')
+    .optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
