@@ -33,7 +33,6 @@ import { createSseTransport } from './sse/handler.js';
 import { liveTransports } from './transports-plugin.js';
 import { createWsTransport } from './ws/server.js';
 import { yogaLogger } from './yoga-logging.js';
-import { TrustedDocumentRegistry } from '../resolvers/trusted-documents/registry.js';
 import { trustedDocumentPlugins } from './trusted-documents/plugin.js';
 import { tracingPlugin } from './tracing/plugin.js';
 import { trustedDocuments, type TrustedDocumentsOptions } from './trusted-documents/policy.js';
@@ -166,11 +165,7 @@ export function createApp(options: ServerOptions): App {
   const { pubsub, apiKeys, feeds } = contextOptions;
   const metrics = createApiMetrics(registry);
   const maxBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
-  const trusted = trustedDocuments(
-    options.trustedDocuments ?? { only: false },
-    new TrustedDocumentRegistry(),
-    contextOptions,
-  );
+  const trusted = trustedDocuments(options.trustedDocuments, contextOptions);
   let draining = false;
   // The transports run operations through yoga, so they are made right after it; its plugins
   // only reach them once requests arrive.

@@ -4,7 +4,7 @@
 // (or from the operator's key, so GraphiQL and the registering mutation still work).
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../platform/errors.js';
-import type { TrustedDocumentRegistry } from '../../resolvers/trusted-documents/registry.js';
+import { TrustedDocumentRegistry } from '../../resolvers/trusted-documents/registry.js';
 import { callerOf, type ContextOptions } from '../context.js';
 
 export interface TrustedDocumentsOptions {
@@ -18,11 +18,12 @@ export interface TrustedDocuments extends TrustedDocumentsOptions {
   mayRun(query: string, request: Request): Promise<boolean>;
 }
 
+/** This app's policy (default: any document runs), on a registry of its own (its cache). */
 export function trustedDocuments(
-  options: TrustedDocumentsOptions,
-  registry: TrustedDocumentRegistry,
+  options: TrustedDocumentsOptions = { only: false },
   contextOptions: Pick<ContextOptions, 'apiKeys'>,
 ): TrustedDocuments {
+  const registry = new TrustedDocumentRegistry();
   return {
     ...options,
     registry,
