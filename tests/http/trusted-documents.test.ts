@@ -29,6 +29,7 @@ const REGISTER = `mutation($documents: [TrustedDocumentInput!]!) {
 const hashOf = (document: unknown) => (document as { __meta__: { hash: string } }).__meta__.hash;
 const bareHex = (hash: string) => hash.replace(/^sha256:/, '');
 const AD_HOC = '{ viewer { user } }';
+const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 
 /** A raw GraphQL-over-HTTP POST with `body` as its JSON. */
 async function post(app: TestApp, body: unknown, key = h.adminKey, accept = 'application/json') {
@@ -121,9 +122,11 @@ describe('trusted documents', () => {
       headers: { accept: 'application/json', authorization: `Bearer ${h.adminKey}` },
     });
     expect(((await get.json()) as any).data.viewer.scopes).toContain('ADMIN');
-    const unknown = await post(app, {
-      extensions: { persistedQuery: { version: 1, sha256Hash: 'ab'.repeat(32) } },
-    });
+    const unknownHash = { persistedQuery: { version: 1, sha256Hash: 'ab'.repeat(32) } };
+    const unknown = await post(app, { extensions: unknownHash });
+    // 200, as Apollo Server answers it, whatever the client accepts: the client resends.
+    const strict = await post(app, { extensions: unknownHash }, h.adminKey, GRAPHQL_RESPONSE);
+    expect([unknown.status, strict.status]).toEqual([200, 200]);
     expect(errorCodes(unknown)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
     expect(unknown.errors[0].message).toBe('PersistedQueryNotFound');
     // Outside TRUSTED_DOCUMENTS_ONLY any document runs.
