@@ -9,6 +9,7 @@ import { createClient as createWsClient } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { db } from '../../src/platform/db.js';
+import { registerTrustedDocuments } from '../../src/resolvers/trusted-documents/register.js';
 import { toGlobalId } from '../../src/schema/ids.js';
 import {
   CreateApiKeyMutation,
@@ -110,6 +111,7 @@ describe('trusted documents', () => {
   });
 
   it('runs a registered document by its hash over POST and GET; an unknown hash is PERSISTED_QUERY_NOT_FOUND', async () => {
+    await registerTrustedDocuments(entries, { manifest: true }); // whether or not the first test ran
     const app = await h.startApp();
     const hash = hashOf(ViewerQuery);
     const apollo = await post(app, {
@@ -136,6 +138,7 @@ describe('trusted documents', () => {
   });
 
   it('TRUSTED_DOCUMENTS_ONLY refuses unregistered documents over HTTP, graphql-sse, graphql-ws and multipart', async () => {
+    await registerTrustedDocuments(entries, { manifest: true });
     const app = await h.startApp({ trustedDocumentsOnly: true });
     const key = await memberKey(app); // the operator's own documents still run
     const http = await post(app, { query: AD_HOC }, key);
@@ -204,5 +207,17 @@ describe('trusted documents', () => {
       'multipart/mixed;subscriptionSpec="1.0", application/json',
     );
     expect(errorCodes(multipart)).toEqual(['TRUSTED_DOCUMENT_REQUIRED']);
+    const stream = await fetch(`${app.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${key}`,
+      },
+      body: JSON.stringify({ query: adHocSubscription, variables }),
+    });
+    // On /graphql yoga answers the refusal as its event stream: one `next` with the errors.
+    expect(stream.status).toBe(400);
+    expect(await stream.text()).toMatch(/^event: next\ndata: .*"TRUSTED_DOCUMENT_REQUIRED"/m);
   });
 });
