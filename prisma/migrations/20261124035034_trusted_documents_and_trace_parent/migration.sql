@@ -1,3 +1,8 @@
+-- Trusted documents (persisted operations) and the trace a task continues.
+-- tasks."traceParent": the W3C traceparent of the request that enqueued the task; existing
+-- rows keep NULL (no trace to continue), as every row does while tracing is off.
+-- trusted_documents: hash (sha256 hex of the text) → document, shared by every API process.
+
 -- AlterTable
 ALTER TABLE "tasks" ADD COLUMN     "traceParent" TEXT;
 
