@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { loadDemoData } from './demo/load.js';
-import { createApp, type App } from './http/app.js';
+import { createApp, loadTrustedDocumentsManifest, type App } from './http/app.js';
 import { loadConfigOrExit, type Config } from './platform/config.js';
 import { connectDatabase, disconnectDatabase } from './platform/db.js';
 import {
@@ -14,6 +14,7 @@ import {
   type EmbeddedDatabase,
 } from './platform/embedded-postgres.js';
 import { setHeapGrowingPercent } from './platform/heap-growth.js';
+import { startTracing } from './platform/tracing.js';
 import { describeStartupFailure, redactUrl, StartupError } from './platform/startup-failure.js';
 import { logger } from './platform/logger.js';
 import { createMetricsRegistry } from './platform/metrics.js';
@@ -88,12 +89,13 @@ function createApi(config: Config, services: Services): App {
     keySettings: { autoJoinDefaultTeam: config.autoJoinDefaultTeam },
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
     rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix },
+    trustedDocuments: config.trustedDocuments,
+    tracing: Boolean(config.tracing.endpoint),
     responseCache:
       config.responseCache.enabled && services.responseStore
         ? { ...config.responseCache, store: services.responseStore.store }
         : undefined,
-    // Only on the local embedded default, and only to a browser on this machine (app.ts):
-    // GraphiQL opens ready to use there.
+    // Only on the embedded default, to a browser on this machine (app.ts): GraphiQL ready to use.
     graphiqlHeaders:
       embedded && adminApiKey && config.nodeEnv !== 'production'
         ? { Authorization: `Bearer ${adminApiKey}` }
@@ -202,6 +204,7 @@ async function startWorkerRole(
 
 /** Everything the role needs, in order; each part's stop is pushed as it starts. */
 async function start(config: Config, stops: Stop[], stopping: () => boolean): Promise<void> {
+  stops.push(await startTracing(config.tracing, config.role));
   const server = config.role === 'worker' ? undefined : await bindPort(config, stops);
   const { embedded, adminApiKey } = await startDatabase(config);
   if (embedded) stops.push(() => embedded.stop());
@@ -245,6 +248,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     metrics,
     responseStore,
   };
+  if (config.role !== 'worker') await loadTrustedDocumentsManifest(config.trustedDocuments);
   const app = config.role === 'worker' ? undefined : createApi(config, services);
   if (config.role !== 'api') await startWorkerRole(config, services, stops, stopping);
   if (app && server) await listen(server, app, config, services, stops);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { rateLimitConfig, rateLimitEnv, type RateLimitConfig } from './config-rate-limits.js';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
+import type { TracingConfig } from './tracing.js';
 
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0'])
@@ -77,6 +78,13 @@ const envSchema = z.object({
     )
     .optional(),
   ...rateLimitEnv,
+  TRUSTED_DOCUMENTS_ONLY: booleanFromEnv.default(false),
+  TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'must be an http(s):// URL')
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
 /** Development only: a fixed, public secret so webhooks can be tried without setup. */
@@ -114,6 +122,10 @@ export interface Config {
   responseCache: ResponseCacheConfig;
   /** Token buckets per key, team and client address, and the open-subscription cap. */
   rateLimits: RateLimitConfig;
+  /** TRUSTED_DOCUMENTS_ONLY, and the manifest (hash → document) registered at start. */
+  trustedDocuments: { only: boolean; manifestPath: string | undefined };
+  /** OTLP/HTTP traces to OTEL_EXPORTER_OTLP_ENDPOINT (unset: no tracing at all). */
+  tracing: TracingConfig;
 }
 
 /** The query response cache, shared by the API processes through Redis. */
@@ -244,6 +256,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ttlPerCoordinate: ttlOverrides(e.RESPONSE_CACHE_TTL_PER_TYPE),
     },
     rateLimits: rateLimitConfig(e),
+    trustedDocuments: {
+      only: e.TRUSTED_DOCUMENTS_ONLY,
+      manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST && path.resolve(e.TRUSTED_DOCUMENTS_MANIFEST),
+    },
+    tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
   };
 }
 

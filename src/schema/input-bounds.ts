@@ -66,6 +66,8 @@ const MAX_LENGTH: Record<string, number> = {
   'GenerateTopicReportInput.plan': 50_000,
   'RefreshCoverageInput.webhookUrl': 2_000,
   'RefreshCoverageInput.idempotencyKey': 200,
+  'TrustedDocumentInput.hash': 100,
+  'TrustedDocumentInput.document': 100_000,
 };
 
 /** JSON arguments: nesting depth and serialised size. */

@@ -3,7 +3,7 @@
 // a key's bucket and its team's, the client address's bucket for requests without a key, the
 // operator's exemption, operation costs, RATE_LIMIT_PER_MINUTE=0, and a bucket shared by two
 // API apps on one Redis. (Redis going away, and subscriptions: rate-limits-streams.test.ts.)
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/platform/config.js';
 import { db } from '../../src/platform/db.js';
@@ -220,6 +220,26 @@ describe('rate limits: costs and settings', () => {
     expect(await remaining(refresh)).toBe(0);
     const refused = await post(app, refresh, { key });
     expect(refused.status).toBe(429);
+  });
+
+  it('charges a trusted document sent by its hash alone what its document costs', async () => {
+    const app = await limitedApp({ key: { perMinute: 1, burst: 20 } });
+    const [key] = await teamKeys('rl-trusted', 1);
+    const document =
+      'mutation RateLimitedRefresh { refreshCoverage(input: { agentId: "QWdlbnQ6eA==" }) { task { id } } }';
+    const hash = createHash('sha256').update(document).digest('hex');
+    const registered = await h.gql(
+      'mutation($documents: [TrustedDocumentInput!]!) { registerTrustedDocuments(documents: $documents) { registered } }',
+      { documents: [{ hash: `sha256:${hash}`, document }] },
+    );
+    expect(registered.errors).toBeUndefined();
+    const byHash = await fetch(`${app.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ documentId: `sha256:${hash}` }),
+    });
+    expect(((await byHash.json()) as any).errors[0].extensions.code).toBe('NOT_FOUND');
+    expect(byHash.headers.get('x-ratelimit-remaining')).toBe('15');
   });
 
   it('RATE_LIMIT_PER_MINUTE=0 turns the limits off; the defaults are 60 a minute, bursts of 120', async () => {

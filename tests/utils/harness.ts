@@ -63,6 +63,8 @@ export interface StartAppOptions {
    * unlike production (60 a minute per key), so that tests may send what they need.
    */
   rateLimits?: Partial<RateLimitOptions>;
+  /** TRUSTED_DOCUMENTS_ONLY (default off, as in production). */
+  trustedDocumentsOnly?: boolean;
 }
 
 export interface Harness {
@@ -146,6 +148,7 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
       keyPrefix: harness.pubsubPrefix,
       ...options.rateLimits,
     },
+    trustedDocuments: { only: options.trustedDocumentsOnly ?? false },
   });
   const server: Server = createServer(app.yoga.requestListener);
   app.attachWebSockets(server);

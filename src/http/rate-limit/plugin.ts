@@ -1,8 +1,9 @@
-// Rate limits on /graphql as two yoga plugins. `admit`, early in the list: each request's client
-// address as it arrives, and the operation's cost taken from its caller's buckets as soon as
-// yoga has its parameters; the take runs while yoga goes on (the response cache's lookup,
-// parsing, validation, the context) and is waited for before anything executes, so a refused
-// mutation never runs. A request without a valid key waits for its address's bucket at once.
+// Rate limits on /graphql as three yoga plugins. `address`, before the routes: each request's
+// client address as it arrives (graphql-sse's endpoint needs it too). `admit`, once the
+// parameters are final (after trusted documents swap an id for its document): the operation's
+// cost taken from its caller's buckets; the take runs while yoga goes on (the response cache's
+// lookup, parsing, validation, the context) and is waited for before anything executes, so a
+// refused mutation never runs. A request without a valid key waits for its address's bucket at once.
 // `answer`, last: a refusal replaces whatever else was ready (a cached answer, request errors),
 // and every answer gets the limit headers. Operations that negotiation sends to a live
 // transport are counted there as they start (prepare-operation.ts).
@@ -27,10 +28,24 @@ function streamed(accept: string | null, kind: string): boolean {
   return representation === 'event-stream' || representation === 'multipart';
 }
 
+/** Each request's client address, as it arrives (graphql-sse's endpoint reads it too). */
+function addressPlugin(limits: RateLimits): Plugin {
+  return {
+    onRequest({ request, serverContext }) {
+      const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
+      const forwardedFor = req?.headers['x-forwarded-for'];
+      limits.addresses.set(
+        request,
+        clientAddress(req?.socket?.remoteAddress, forwardedFor, limits.trustedProxyHops),
+      );
+    },
+  };
+}
+
 export function rateLimitPlugins(
   limits: RateLimits,
   contextOptions: ContextOptions,
-): { admit: Plugin; answer: Plugin } {
+): { address: Plugin; admit: Plugin; answer: Plugin } {
   const pending = new WeakMap<Request, Promise<Admission | undefined>>();
   const refusalOf = async (request: Request | undefined): Promise<GraphQLError | undefined> =>
     request && (await pending.get(request))?.refusal;
@@ -40,15 +55,6 @@ export function rateLimitPlugins(
     if (refusal) setResultAndStopExecution({ errors: [refusal] });
   };
   const admit: Plugin = {
-    onRequest({ request, serverContext }) {
-      const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
-      const { trustedProxyHops } = limits;
-      const forwardedFor = req?.headers['x-forwarded-for'];
-      limits.addresses.set(
-        request,
-        clientAddress(req?.socket?.remoteAddress, forwardedFor, trustedProxyHops),
-      );
-    },
     async onParams({ request, params }) {
       const operation = limits.costs.ofText(params.query, params.operationName);
       if (streamed(request.headers.get('accept'), operation.kind)) return;
@@ -85,5 +91,5 @@ export function rateLimitPlugins(
       if (admission.refusal) response.headers.delete('x-cache');
     },
   };
-  return { admit, answer };
+  return { address: addressPlugin(limits), admit, answer };
 }
