@@ -2,6 +2,7 @@
 // A bad value stops the process with a message naming the variable (see main.ts).
 import path from 'node:path';
 import { z } from 'zod';
+import { rateLimitConfig, rateLimitEnv, type RateLimitConfig } from './config-rate-limits.js';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
 import type { TracingConfig } from './tracing.js';
 
@@ -76,6 +77,7 @@ const envSchema = z.object({
       'must be Type=ms or Type.field=ms, comma-separated',
     )
     .optional(),
+  ...rateLimitEnv,
   TRUSTED_DOCUMENTS_ONLY: booleanFromEnv.default(false),
   TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z
@@ -118,6 +120,8 @@ export interface Config {
   webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
   reports: ReportsConfig;
   responseCache: ResponseCacheConfig;
+  /** Token buckets per key, team and client address, and the open-subscription cap. */
+  rateLimits: RateLimitConfig;
   /** TRUSTED_DOCUMENTS_ONLY, and the manifest (hash → document) registered at start. */
   trustedDocuments: { only: boolean; manifestPath: string | undefined };
   /** OTLP/HTTP traces to OTEL_EXPORTER_OTLP_ENDPOINT (unset: no tracing at all). */
@@ -251,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ttlMs: e.RESPONSE_CACHE_TTL_MS,
       ttlPerCoordinate: ttlOverrides(e.RESPONSE_CACHE_TTL_PER_TYPE),
     },
+    rateLimits: rateLimitConfig(e),
     trustedDocuments: {
       only: e.TRUSTED_DOCUMENTS_ONLY,
       manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST && path.resolve(e.TRUSTED_DOCUMENTS_MANIFEST),
