@@ -31,6 +31,7 @@ import {
   type TopicSettings,
 } from './resolvers/topics/settings.js';
 import { startServiceWorker, taskFinishedStep } from './workers/index.js';
+import { openVault } from './resolvers/llm/vault-startup.js';
 import { createWorkerMetrics } from './workers/metrics.js';
 import { serveWorkerProbes } from './workers/probes.js';
 import { serviceTaskRegistry } from './workers/tasks/index.js';
@@ -215,12 +216,16 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   const webhooks = checkedWebhookSettings(config.webhooks);
   const metricsRegistry = createMetricsRegistry();
   const metrics = createServiceMetrics(metricsRegistry);
-  // Text provider, LLM planner and the plan rate limit (shared through Redis when set).
+  // The key vault's keyring (checked against every stored key), the LLM router over it, the
+  // plan rate limit (shared through Redis when set).
+  const keyring = await openVault(config);
   const topicSettings = await createTopicSettings({
     reports: config.reports,
     redisUrl: config.redisUrl,
     keyPrefix: config.pubsubPrefix,
     llmMetrics: metrics.llm,
+    llm: { keyring, allowPrivateBaseUrls: config.llm.allowPrivateBaseUrls },
+    pubsub,
   });
   stops.push(() => closeTopicSettings(topicSettings));
   const registry = serviceTaskRegistry({

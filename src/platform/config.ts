@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
+import { parseKeyring, VaultError, type Keyring } from './vault.js';
 
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0'])
@@ -64,6 +65,7 @@ const envSchema = z.object({
   LLM_PLAN_BUDGET_MS: z.coerce.number().int().positive().default(2_000),
   LLM_INPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   LLM_OUTPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
+  KEY_VAULT_MASTER_KEYS: z.string().optional(),
   PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   AUTO_JOIN_DEFAULT_TEAM: booleanFromEnv.default(true),
   RESPONSE_CACHE: booleanFromEnv.default(false),
@@ -110,6 +112,15 @@ export interface Config {
   webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
   reports: ReportsConfig;
   responseCache: ResponseCacheConfig;
+  llm: LlmPlatformConfig;
+}
+
+/** The LLM platform (issue 29): the key vault's master keyring and where deployments may point. */
+export interface LlmPlatformConfig {
+  /** KEY_VAULT_MASTER_KEYS; unset outside production: a development keyring in DATA_DIR. */
+  keyring: Keyring | undefined;
+  /** Outside production a deployment's base URL may be http and private (a local model server). */
+  allowPrivateBaseUrls: boolean;
 }
 
 /** The query response cache, shared by the API processes through Redis. */
@@ -182,6 +193,8 @@ function combinationProblem(e: Env): string | undefined {
   }
   if (e.RESPONSE_CACHE && !e.REDIS_URL)
     return 'RESPONSE_CACHE: needs REDIS_URL (every API process shares the cache through Redis)';
+  if (e.NODE_ENV === 'production' && !e.KEY_VAULT_MASTER_KEYS)
+    return 'KEY_VAULT_MASTER_KEYS: required with NODE_ENV=production (v1:<base64 of 32 bytes>)';
   if (e.ROLE === 'worker' && !e.DATABASE_URL)
     return 'DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)';
   return undefined;
@@ -234,12 +247,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         outputPerMillionTokens: e.LLM_OUTPUT_PRICE_PER_MTOK,
       },
     },
+    llm: {
+      keyring: keyringOf(e.KEY_VAULT_MASTER_KEYS),
+      allowPrivateBaseUrls: e.NODE_ENV !== 'production',
+    },
     responseCache: {
       enabled: e.RESPONSE_CACHE,
       ttlMs: e.RESPONSE_CACHE_TTL_MS,
       ttlPerCoordinate: ttlOverrides(e.RESPONSE_CACHE_TTL_PER_TYPE),
     },
   };
+}
+
+/** The keyring, or a ConfigError saying what is wrong with it (never the key itself). */
+function keyringOf(text: string | undefined): Keyring | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseKeyring(text);
+  } catch (error) {
+    if (!(error instanceof VaultError)) throw error;
+    throw new ConfigError(`Invalid configuration:\n  KEY_VAULT_MASTER_KEYS: ${error.message}`);
+  }
 }
 
 function taskEngineConfig(e: Env): TaskEngineConfig {

@@ -66,6 +66,15 @@ const MAX_LENGTH: Record<string, number> = {
   'GenerateTopicReportInput.plan': 50_000,
   'RefreshCoverageInput.webhookUrl': 2_000,
   'RefreshCoverageInput.idempotencyKey': 200,
+  'AddProviderKeyInput.name': 100,
+  'AddProviderKeyInput.secret': 4_096,
+  'Mutation.rotateProviderKey(secret)': 4_096,
+  'CreateLlmDeploymentInput.name': 100,
+  'UpdateLlmDeploymentInput.name': 100,
+  'CreateLlmDeploymentInput.baseUrl': 2_000,
+  'UpdateLlmDeploymentInput.baseUrl': 2_000,
+  'CreateLlmDeploymentInput.model': 200,
+  'UpdateLlmDeploymentInput.model': 200,
 };
 
 /** JSON arguments: nesting depth and serialised size. */

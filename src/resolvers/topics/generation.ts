@@ -68,7 +68,7 @@ export async function generateTopicReport(
     const { task: row } = await enqueue(
       reportGeneration,
       {
-        payload: { topicId: existing.id },
+        payload: { topicId: existing.id, apiKeyId: caller.apiKeyId },
         ownerId: caller.userId,
         // The topic's team: its members follow the report being written.
         teamId: existing.teamId,

@@ -1,0 +1,190 @@
+// One attempt of a routed call on one deployment: the key opened from the vault (audited
+// with this call), the SDK client made with its retries off, the stream passed through
+// while its time to first token and usage are taken, and then, whatever happened, the
+// attempt metered (a row, /metrics) and its budget reservation settled, off the token path.
+import { randomUUID } from 'node:crypto';
+import type { LlmCallOutcome, LlmService } from '../../generated/prisma/enums.js';
+import type { Keyring } from '../../platform/vault.js';
+import { openSecret, secretBinding } from '../../platform/vault.js';
+import {
+  createChatClient,
+  ProviderError,
+  type ChatRequest,
+  type LlmCallScope,
+  type TokenUsage,
+} from '../../reports/providers/index.js';
+import type { LlmMetrics } from '../topics/llm-metrics.js';
+import { settle } from './budgets.js';
+import type { DeploymentEntry } from './catalog.js';
+import type { LatencyWindow } from './latency.js';
+import type { MeteringWriter } from './metering.js';
+import { costUsd, estimateTokens } from './ranking.js';
+import type { Reserved } from './sql/reserve-budget.js';
+
+export interface AttemptDeps {
+  keyring: Keyring | undefined;
+  metering: MeteringWriter;
+  latency: LatencyWindow;
+  metrics: LlmMetrics | undefined;
+  /** LLM_API_KEY, for the env deployment (never stored). */
+  envApiKey: string | undefined;
+  /** The fetch the SDKs use (production: public addresses only). */
+  fetch: typeof fetch | undefined;
+}
+
+export interface AttemptPlan {
+  deployment: DeploymentEntry;
+  service: LlmService;
+  scope: LlmCallScope;
+  attempt: number;
+  reserved: Reserved[];
+  reservedUsd: number;
+}
+
+export interface AttemptResult {
+  outcome: LlmCallOutcome;
+  /** Text reached the caller before it ended. */
+  yielded: boolean;
+  error?: unknown;
+  status?: number;
+  retryAfterMs?: number;
+}
+
+const PROVIDER = { OPENAI_COMPATIBLE: 'openai', ANTHROPIC: 'anthropic', LOCAL: 'local' } as const;
+
+/** The secret out of error text: the provider may echo it (issue 29: never in a message). */
+export function redact(message: string, secret: string | undefined): string {
+  let text = secret && secret.length >= 4 ? message.split(secret).join('[redacted]') : message;
+  text = text.replace(/(Bearer\s+)\S+/gi, '$1[redacted]');
+  return text;
+}
+
+function classify(error: unknown, signal: AbortSignal): Omit<AttemptResult, 'yielded' | 'error'> {
+  if (signal.aborted) {
+    const reason = signal.reason as Error | undefined;
+    const timeout = reason?.name === 'TimeoutError' || reason?.message === 'timeout';
+    return { outcome: timeout ? 'TIMEOUT' : 'ABORTED' };
+  }
+  if (!(error instanceof ProviderError)) return { outcome: 'ERROR' };
+  const { status, detail } = error;
+  const retryAfterMs = detail.retryAfterMs;
+  if (detail.cut) return { outcome: 'CUT' };
+  if (status === undefined) return { outcome: 'NETWORK_ERROR' };
+  if (status === 401 || status === 403) return { outcome: 'REJECTED', status };
+  if (status === 429) return { outcome: 'RATE_LIMITED', status, retryAfterMs };
+  if (status === 408 || status === 409 || status >= 500)
+    return { outcome: 'SERVER_ERROR', status, retryAfterMs };
+  return { outcome: 'BAD_REQUEST', status };
+}
+
+/** The key to call with: LLM_API_KEY for `env`, else the vault's (undefined: none needed). */
+function secretOf(deps: AttemptDeps, deployment: DeploymentEntry): string | undefined {
+  if (deployment.fromEnvironment) return deps.envApiKey;
+  const key = deployment.key;
+  if (!key) return undefined;
+  if (!deps.keyring) throw new Error('the key vault has no keyring');
+  return openSecret(deps.keyring, key.sealed, secretBinding(key.teamId, key.id));
+}
+
+export async function* runAttempt(
+  deps: AttemptDeps,
+  plan: AttemptPlan,
+  request: ChatRequest,
+  secret: string | undefined,
+): AsyncGenerator<string, AttemptResult> {
+  const { deployment, scope } = plan;
+  const started = performance.now();
+  const id = randomUUID();
+  let usage: TokenUsage | undefined;
+  let firstTokenMs: number | undefined;
+  let chars = 0;
+  let result: AttemptResult | undefined;
+  const client = createChatClient({
+    provider: deployment.kind === 'ANTHROPIC' ? 'anthropic' : 'openai',
+    baseUrl: deployment.baseUrl ?? undefined,
+    apiKey: secret,
+    model: deployment.model,
+    // LLM_BASE_URL is the operator's own (often a model server on the private network).
+    fetch: deployment.fromEnvironment ? undefined : deps.fetch,
+  });
+  try {
+    for await (const delta of client.streamChat({
+      ...request,
+      maxRetries: 0,
+      onUsage: (u) => (usage = u),
+    })) {
+      firstTokenMs ??= performance.now() - started;
+      chars += delta.length;
+      yield delta;
+    }
+    result = { outcome: 'OK', yielded: chars > 0 };
+    return result;
+  } catch (error) {
+    const message = redact((error as Error)?.message ?? String(error), secret);
+    const safe =
+      error instanceof ProviderError
+        ? new ProviderError(message, error.retryable, error.status, error.detail)
+        : request.signal.aborted
+          ? error
+          : new ProviderError(message, true);
+    result = { ...classify(error, request.signal), yielded: chars > 0, error: safe };
+    return result;
+  } finally {
+    const latencyMs = performance.now() - started;
+    const estimated = !usage;
+    const counted = usage ?? {
+      inputTokens: estimateTokens(request.system + request.user),
+      outputTokens: Math.ceil(chars / 4),
+    };
+    const cost = costUsd(deployment, counted) ?? 0;
+    const outcome = result?.outcome ?? 'ABORTED';
+    if (outcome === 'OK' && firstTokenMs !== undefined)
+      deps.latency.record(deployment.id, firstTokenMs);
+    settle(plan.reserved, plan.reservedUsd, cost);
+    deps.metering.record(
+      {
+        id,
+        service: plan.service,
+        deploymentId: deployment.id,
+        provider: PROVIDER[deployment.kind],
+        model: deployment.model,
+        teamId: scope.teamId,
+        apiKeyId: scope.apiKeyId,
+        topicId: scope.topicId ?? null,
+        taskId: scope.taskId ?? null,
+        attempt: plan.attempt,
+        inputTokens: counted.inputTokens,
+        outputTokens: counted.outputTokens,
+        usageEstimated: estimated,
+        costUsd: cost,
+        latencyMs: Math.round(latencyMs),
+        timeToFirstTokenMs: firstTokenMs === undefined ? null : Math.round(firstTokenMs),
+        outcome,
+        httpStatus: result?.status ?? null,
+        createdAt: new Date(),
+      },
+      deployment.key && !deployment.fromEnvironment
+        ? {
+            providerKeyId: deployment.key.id,
+            teamId: deployment.key.teamId,
+            apiKeyId: scope.apiKeyId,
+            llmCallId: id,
+            at: new Date(),
+          }
+        : undefined,
+    );
+    deps.metrics?.record({
+      provider: PROVIDER[deployment.kind],
+      model: deployment.model,
+      service: plan.service === 'PLAN' ? 'plan' : 'report',
+      outcome: outcome.toLowerCase(),
+      seconds: latencyMs / 1000,
+      firstTokenSeconds: firstTokenMs === undefined ? undefined : firstTokenMs / 1000,
+      // Tokens on /metrics: as the provider reported them, or estimated for a call that answered.
+      usage: usage ?? (outcome === 'OK' ? counted : undefined),
+      costUsd: cost,
+    });
+  }
+}
+
+export { secretOf };
