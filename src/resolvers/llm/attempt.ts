@@ -18,7 +18,7 @@ import { settle } from './budgets.js';
 import type { DeploymentEntry } from './catalog.js';
 import type { LatencyWindow } from './latency.js';
 import type { MeteringWriter } from './metering.js';
-import { costUsd, estimateTokens } from './ranking.js';
+import { CHARS_PER_TOKEN, costUsd, estimateTokens } from './ranking.js';
 import type { Reserved } from './sql/reserve-budget.js';
 
 export interface AttemptDeps {
@@ -86,19 +86,99 @@ function secretOf(deps: AttemptDeps, deployment: DeploymentEntry): string | unde
   return openSecret(deps.keyring, key.sealed, secretBinding(key.teamId, key.id));
 }
 
+interface Measured {
+  id: string;
+  started: number;
+  usage: TokenUsage | undefined;
+  firstTokenMs: number | undefined;
+  chars: number;
+  result: AttemptResult | undefined;
+}
+
+/** The attempt's row, its /metrics observations, its latency sample and its budget settled. */
+function meter(deps: AttemptDeps, plan: AttemptPlan, request: ChatRequest, m: Measured): void {
+  const { deployment, scope } = plan;
+  const latencyMs = performance.now() - m.started;
+  const counted = m.usage ?? {
+    inputTokens: estimateTokens(request.system + request.user),
+    outputTokens: Math.ceil(m.chars / CHARS_PER_TOKEN),
+  };
+  const cost = costUsd(deployment, counted) ?? 0;
+  const outcome = m.result?.outcome ?? 'ABORTED';
+  const firstTokenMs = m.firstTokenMs;
+  if (outcome === 'OK' && firstTokenMs !== undefined)
+    deps.latency.record(deployment.id, firstTokenMs);
+  settle(plan.reserved, plan.reservedUsd, cost);
+  const at = new Date();
+  deps.metering.record(
+    {
+      id: m.id,
+      service: plan.service,
+      deploymentId: deployment.id,
+      provider: PROVIDER[deployment.kind],
+      model: deployment.model,
+      teamId: scope.teamId,
+      apiKeyId: scope.apiKeyId,
+      topicId: scope.topicId ?? null,
+      taskId: scope.taskId ?? null,
+      attempt: plan.attempt,
+      inputTokens: counted.inputTokens,
+      outputTokens: counted.outputTokens,
+      usageEstimated: !m.usage,
+      costUsd: cost,
+      latencyMs: Math.round(latencyMs),
+      timeToFirstTokenMs: firstTokenMs === undefined ? null : Math.round(firstTokenMs),
+      outcome,
+      httpStatus: m.result?.status ?? null,
+      createdAt: at,
+    },
+    deployment.key && !deployment.fromEnvironment
+      ? {
+          providerKeyId: deployment.key.id,
+          teamId: deployment.key.teamId,
+          apiKeyId: scope.apiKeyId,
+          llmCallId: m.id,
+          at,
+        }
+      : undefined,
+  );
+  deps.metrics?.record({
+    provider: PROVIDER[deployment.kind],
+    model: deployment.model,
+    service: plan.service === 'PLAN' ? 'plan' : 'report',
+    outcome: outcome.toLowerCase(),
+    seconds: latencyMs / 1000,
+    firstTokenSeconds: firstTokenMs === undefined ? undefined : firstTokenMs / 1000,
+    // Tokens on /metrics: as the provider reported them, or estimated for a call that answered.
+    usage: m.usage ?? (outcome === 'OK' ? counted : undefined),
+    costUsd: cost,
+  });
+}
+
+/** The error to pass on: the provider's, with the secret taken out of its message. */
+function safeError(error: unknown, secret: string | undefined, signal: AbortSignal): unknown {
+  if (signal.aborted && !(error instanceof ProviderError)) return error;
+  const message = redact((error as Error)?.message ?? String(error), secret);
+  return error instanceof ProviderError
+    ? new ProviderError(message, error.retryable, error.status, error.detail)
+    : new ProviderError(message, true);
+}
+
 export async function* runAttempt(
   deps: AttemptDeps,
   plan: AttemptPlan,
   request: ChatRequest,
   secret: string | undefined,
 ): AsyncGenerator<string, AttemptResult> {
-  const { deployment, scope } = plan;
-  const started = performance.now();
-  const id = randomUUID();
-  let usage: TokenUsage | undefined;
-  let firstTokenMs: number | undefined;
-  let chars = 0;
-  let result: AttemptResult | undefined;
+  const { deployment } = plan;
+  const m: Measured = {
+    id: randomUUID(),
+    started: performance.now(),
+    usage: undefined,
+    firstTokenMs: undefined,
+    chars: 0,
+    result: undefined,
+  };
   const client = createChatClient({
     provider: deployment.kind === 'ANTHROPIC' ? 'anthropic' : 'openai',
     baseUrl: deployment.baseUrl ?? undefined,
@@ -108,83 +188,26 @@ export async function* runAttempt(
     fetch: deployment.fromEnvironment ? undefined : deps.fetch,
   });
   try {
-    for await (const delta of client.streamChat({
-      ...request,
-      maxRetries: 0,
-      onUsage: (u) => (usage = u),
-    })) {
-      firstTokenMs ??= performance.now() - started;
-      chars += delta.length;
+    const onUsage = (usage: TokenUsage) => (m.usage = usage);
+    for await (const delta of client.streamChat({ ...request, maxRetries: 0, onUsage })) {
+      m.firstTokenMs ??= performance.now() - m.started;
+      m.chars += delta.length;
       yield delta;
     }
-    result = { outcome: 'OK', yielded: chars > 0 };
-    return result;
+    m.result = { outcome: 'OK', yielded: m.chars > 0 };
   } catch (error) {
-    const message = redact((error as Error)?.message ?? String(error), secret);
-    const safe =
-      error instanceof ProviderError
-        ? new ProviderError(message, error.retryable, error.status, error.detail)
-        : request.signal.aborted
-          ? error
-          : new ProviderError(message, true);
-    result = { ...classify(error, request.signal), yielded: chars > 0, error: safe };
-    return result;
-  } finally {
-    const latencyMs = performance.now() - started;
-    const estimated = !usage;
-    const counted = usage ?? {
-      inputTokens: estimateTokens(request.system + request.user),
-      outputTokens: Math.ceil(chars / 4),
+    const classified = classify(error, request.signal);
+    // The connection dropped after text came: the stream was cut before its end.
+    if (classified.outcome === 'NETWORK_ERROR' && m.chars > 0) classified.outcome = 'CUT';
+    m.result = {
+      ...classified,
+      yielded: m.chars > 0,
+      error: safeError(error, secret, request.signal),
     };
-    const cost = costUsd(deployment, counted) ?? 0;
-    const outcome = result?.outcome ?? 'ABORTED';
-    if (outcome === 'OK' && firstTokenMs !== undefined)
-      deps.latency.record(deployment.id, firstTokenMs);
-    settle(plan.reserved, plan.reservedUsd, cost);
-    deps.metering.record(
-      {
-        id,
-        service: plan.service,
-        deploymentId: deployment.id,
-        provider: PROVIDER[deployment.kind],
-        model: deployment.model,
-        teamId: scope.teamId,
-        apiKeyId: scope.apiKeyId,
-        topicId: scope.topicId ?? null,
-        taskId: scope.taskId ?? null,
-        attempt: plan.attempt,
-        inputTokens: counted.inputTokens,
-        outputTokens: counted.outputTokens,
-        usageEstimated: estimated,
-        costUsd: cost,
-        latencyMs: Math.round(latencyMs),
-        timeToFirstTokenMs: firstTokenMs === undefined ? null : Math.round(firstTokenMs),
-        outcome,
-        httpStatus: result?.status ?? null,
-        createdAt: new Date(),
-      },
-      deployment.key && !deployment.fromEnvironment
-        ? {
-            providerKeyId: deployment.key.id,
-            teamId: deployment.key.teamId,
-            apiKeyId: scope.apiKeyId,
-            llmCallId: id,
-            at: new Date(),
-          }
-        : undefined,
-    );
-    deps.metrics?.record({
-      provider: PROVIDER[deployment.kind],
-      model: deployment.model,
-      service: plan.service === 'PLAN' ? 'plan' : 'report',
-      outcome: outcome.toLowerCase(),
-      seconds: latencyMs / 1000,
-      firstTokenSeconds: firstTokenMs === undefined ? undefined : firstTokenMs / 1000,
-      // Tokens on /metrics: as the provider reported them, or estimated for a call that answered.
-      usage: usage ?? (outcome === 'OK' ? counted : undefined),
-      costUsd: cost,
-    });
+  } finally {
+    meter(deps, plan, request, m);
   }
+  return m.result!;
 }
 
 export { secretOf };

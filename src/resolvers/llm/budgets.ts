@@ -62,6 +62,8 @@ export function budgetState(row: {
     resetsAt: resetsAtOf(row.period),
     softLimitReached: spentUsd >= (row.limitUsd * row.softLimitPercent) / 100,
     exceeded: spentUsd + reservedUsd >= row.limitUsd,
+    /** What a call may still reserve. */
+    remainingUsd: row.limitUsd - spentUsd - reservedUsd,
   };
 }
 

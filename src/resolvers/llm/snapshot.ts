@@ -44,10 +44,12 @@ export async function routingSnapshot(
   const unknown = ranked.filter((c) => c.latencyP50Ms === null).map((c) => c.deploymentId);
   const recorded = await selectRecentLatency(db(), unknown);
   const budgets = await db().llmBudget.findMany({ where: { teamId: team, scope: 'TEAM' } });
-  const overBudget = budgets.some((budget) => budgetState(budget).exceeded);
+  const remaining = Math.min(...budgets.map((budget) => budgetState(budget).remainingUsd));
   for (const candidate of ranked) {
     candidate.latencyP50Ms ??= recorded.get(candidate.deploymentId) ?? null;
-    if (overBudget && !candidate.excludedReason && (candidate.estimatedCostUsd ?? 0) > 0)
+    const cost = candidate.estimatedCostUsd ?? 0;
+    // A typical call of the service would not fit what the team's budget has left.
+    if (!candidate.excludedReason && cost > 0 && cost > remaining)
       candidate.excludedReason = 'BUDGET_EXCEEDED';
   }
   return { service, strategy: route.strategy, implicit: route.implicit, candidates: ranked };

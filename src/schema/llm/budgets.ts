@@ -3,6 +3,7 @@ import type { LlmBudget } from '../../generated/prisma/client.js';
 import { budgetState, listBudgets, setBudget } from '../../resolvers/llm/budgets.js';
 import { builder } from '../builder.js';
 import { rowIdOrNone, toGlobalId } from '../ids.js';
+import { thenForget } from './mutations.js';
 
 const BudgetScopeEnum = builder.enumType('BudgetScope', { values: ['TEAM', 'API_KEY'] as const });
 const BudgetPeriodEnum = builder.enumType('BudgetPeriod', {

@@ -27,6 +27,15 @@ import {
 } from './types.js';
 
 const vault = (ctx: Context) => ({ keyring: ctx.topicSettings.llm.keyring, pubsub: ctx.pubsub });
+
+/** This process's router reads the change at once; the others on llmConfigChanged. */
+export async function thenForget<T>(ctx: Context, change: Promise<T>): Promise<T> {
+  try {
+    return await change;
+  } finally {
+    ctx.topicSettings.llm.catalog.forget();
+  }
+}
 const deploymentDeps = (ctx: Context) => ({
   pubsub: ctx.pubsub,
   allowPrivateBaseUrls: ctx.topicSettings.llm.allowPrivateBaseUrls,
@@ -63,10 +72,13 @@ builder.mutationField('addProviderKey', (t) =>
     authScopes: { read: true },
     args: { input: t.arg({ type: AddProviderKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      addProviderKey(
-        { ...input, teamId: optionalRowId('Team', input.teamId) },
-        ctx.caller,
-        vault(ctx),
+      thenForget(
+        ctx,
+        addProviderKey(
+          { ...input, teamId: optionalRowId('Team', input.teamId) },
+          ctx.caller,
+          vault(ctx),
+        ),
       ),
   }),
 );
@@ -82,7 +94,16 @@ builder.mutationField('rotateProviderKey', (t) =>
       expiresAt: t.arg({ type: 'DateTime' }),
     },
     resolve: (_root, { id, secret, expiresAt }, ctx) =>
-      rotateProviderKey(rowIdOrNone('ProviderKey', id), secret, ctx.caller, vault(ctx), expiresAt),
+      thenForget(
+        ctx,
+        rotateProviderKey(
+          rowIdOrNone('ProviderKey', id),
+          secret,
+          ctx.caller,
+          vault(ctx),
+          expiresAt,
+        ),
+      ),
   }),
 );
 
@@ -93,7 +114,7 @@ builder.mutationField('revokeProviderKey', (t) =>
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) =>
-      revokeProviderKey(rowIdOrNone('ProviderKey', id), ctx.caller, ctx),
+      thenForget(ctx, revokeProviderKey(rowIdOrNone('ProviderKey', id), ctx.caller, ctx)),
   }),
 );
 
@@ -102,7 +123,7 @@ builder.mutationField('rewrapProviderKeys', (t) =>
     description:
       "The operator's: every key's data key wrapped again by the newest master key of KEY_VAULT_MASTER_KEYS; how many were rewrapped.",
     authScopes: { admin: true },
-    resolve: (_root, _args, ctx) => rewrapProviderKeys(ctx.caller, vault(ctx)),
+    resolve: (_root, _args, ctx) => thenForget(ctx, rewrapProviderKeys(ctx.caller, vault(ctx))),
   }),
 );
 
@@ -150,7 +171,7 @@ builder.mutationField('createLlmDeployment', (t) =>
     authScopes: { read: true },
     args: { input: t.arg({ type: CreateLlmDeploymentInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      createLlmDeployment(deploymentInput(input), ctx.caller, deploymentDeps(ctx)),
+      thenForget(ctx, createLlmDeployment(deploymentInput(input), ctx.caller, deploymentDeps(ctx))),
   }),
 );
 
@@ -164,11 +185,14 @@ builder.mutationField('updateLlmDeployment', (t) =>
     },
     resolve: (_root, { id, input }, ctx) => {
       const { teamId: _ignored, ...rest } = deploymentInput(input);
-      return updateLlmDeployment(
-        rowIdOrNone('LlmDeployment', id),
-        rest,
-        ctx.caller,
-        deploymentDeps(ctx),
+      return thenForget(
+        ctx,
+        updateLlmDeployment(
+          rowIdOrNone('LlmDeployment', id),
+          rest,
+          ctx.caller,
+          deploymentDeps(ctx),
+        ),
       );
     },
   }),
@@ -181,7 +205,7 @@ builder.mutationField('deleteLlmDeployment', (t) =>
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) =>
-      deleteLlmDeployment(rowIdOrNone('LlmDeployment', id), ctx.caller, ctx),
+      thenForget(ctx, deleteLlmDeployment(rowIdOrNone('LlmDeployment', id), ctx.caller, ctx)),
   }),
 );
 
@@ -214,11 +238,14 @@ builder.mutationField('setLlmRoute', (t) =>
     args: { input: t.arg({ type: SetLlmRouteInput, required: true }) },
     resolve: (_root, { input }, ctx) => {
       const ids = parseGlobalIds('LlmDeployment', input.deploymentIds, 'deploymentIds');
-      return namingGlobalIds(input.deploymentIds, ids, () =>
-        setLlmRoute(
-          { ...input, teamId: optionalRowId('Team', input.teamId), deploymentIds: ids },
-          ctx.caller,
-          ctx.pubsub,
+      return thenForget(
+        ctx,
+        namingGlobalIds(input.deploymentIds, ids, () =>
+          setLlmRoute(
+            { ...input, teamId: optionalRowId('Team', input.teamId), deploymentIds: ids },
+            ctx.caller,
+            ctx.pubsub,
+          ),
         ),
       );
     },
