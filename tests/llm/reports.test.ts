@@ -35,7 +35,7 @@ describe('routed reports', () => {
     t.primary.reset();
     t.secondary.reset();
     // 10 chunks of 7 characters: past the first line, so text has reached the writer.
-    t.primary.behave({ cutAfterChunks: 10 });
+    t.primary.behave({ cutAfterChunks: 10, chunkDelayMs: 5 });
     t.secondary.behave({ chunkDelayMs: 5 });
     const cut = await t.deployment(t.alice.key, { name: 'cut', baseUrl: t.primary.openaiBaseUrl });
     const whole = await t.deployment(t.alice.key, {
