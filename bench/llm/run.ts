@@ -97,17 +97,41 @@ async function overhead(settings: TopicSettings, stub: LlmStub): Promise<TargetC
   await concurrently(500, () => drain(direct));
   await concurrently(500, () => drain(routed, scope));
   const rounds = { baseline: [] as number[], routed: [] as number[] };
+  const cpu = { baseline: 0, routed: 0 };
+  const timed = async (which: 'baseline' | 'routed', run: () => Promise<number>) => {
+    const before = process.cpuUsage();
+    rounds[which].push(...(await concurrently(2_000, run)));
+    const used = process.cpuUsage(before);
+    cpu[which] += (used.user + used.system) / 1000;
+  };
   for (let round = 0; round < 3; round++) {
-    rounds.baseline.push(...(await concurrently(2_000, () => drain(direct))));
-    rounds.routed.push(...(await concurrently(2_000, () => drain(routed, scope))));
+    await timed('baseline', () => drain(direct));
+    await timed('routed', () => drain(routed, scope));
   }
   const base = summarize(rounds.baseline);
   const withRouter = summarize(rounds.routed);
   line('baseline: the SDK calling the stub', formatSummary(base));
   line('routed (rank, reserve-free, meter, metrics)', formatSummary(withRouter));
+  // The stub shares this process: at 64 streams on 2 cores every CPU millisecond a call adds
+  // is paid by the calls queued behind it, so the CPU per call is the figure to compare.
+  const perCall = (total: number) => total / rounds.baseline.length;
+  line(
+    'CPU per call (this process, stub included)',
+    `baseline ${perCall(cpu.baseline).toFixed(3)} ms, routed ${perCall(cpu.routed).toFixed(3)} ms: +${(perCall(cpu.routed) - perCall(cpu.baseline)).toFixed(3)} ms`,
+  );
+  const single = { baseline: [] as number[], routed: [] as number[] };
+  for (let i = 0; i < 500; i++) {
+    single.baseline.push(await drain(direct));
+    single.routed.push(await drain(routed, scope));
+  }
+  const one = { base: summarize(single.baseline), routed: summarize(single.routed) };
+  line('one stream at a time: baseline', formatSummary(one.base));
+  line('one stream at a time: routed', formatSummary(one.routed));
   return [
-    checkTarget('overhead p99 (routed p99 - baseline p99)', withRouter.p99 - base.p99, 2),
-    checkTarget('overhead p50', withRouter.p50 - base.p50, 2),
+    checkTarget('overhead p99 at 64 streams (routed - baseline)', withRouter.p99 - base.p99, 2),
+    checkTarget('overhead p50 at 64 streams', withRouter.p50 - base.p50, 2),
+    checkTarget('CPU per call added', perCall(cpu.routed - cpu.baseline), 2),
+    checkTarget('overhead p99, one stream at a time', one.routed.p99 - one.base.p99, 2),
   ];
 }
 
@@ -151,8 +175,8 @@ async function deadPrimary(
     );
     await new Promise((r) => setTimeout(r, Math.max(0, 250 - (Date.now() - tick))));
   }
-  primary.reset();
   const attempts = primary.requests.length;
+  primary.reset();
   line('requests answered by the standby', `${secondary.answered()}, failed ${failures.length}`);
   line(
     'TARGET primary attempts in the minute',

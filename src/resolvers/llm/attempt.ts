@@ -9,6 +9,7 @@ import { openSecret, secretBinding } from '../../platform/vault.js';
 import {
   createChatClient,
   ProviderError,
+  type ChatClient,
   type ChatRequest,
   type LlmCallScope,
   type TokenUsage,
@@ -77,13 +78,40 @@ function classify(error: unknown, signal: AbortSignal): Omit<AttemptResult, 'yie
   return { outcome: 'BAD_REQUEST', status };
 }
 
-/** The key to call with: LLM_API_KEY for `env`, else the vault's (undefined: none needed). */
-function secretOf(deps: AttemptDeps, deployment: DeploymentEntry): string | undefined {
-  if (deployment.fromEnvironment) return deps.envApiKey;
+/** The deployment's SDK client, made once per catalog entry (a change of it makes a new entry). */
+export interface DeploymentClient {
+  client: ChatClient;
+  secret: string | undefined;
+}
+
+const clients = new WeakMap<DeploymentEntry, DeploymentClient>();
+
+/**
+ * The client of a deployment; `decrypted` when its key was opened for this call (audited
+ * with it). Throws VaultError when the keyring cannot open the key.
+ */
+export function clientFor(
+  deps: AttemptDeps,
+  deployment: DeploymentEntry,
+): DeploymentClient & { decrypted: boolean } {
+  const made = clients.get(deployment);
+  if (made) return { ...made, decrypted: false };
   const key = deployment.key;
-  if (!key) return undefined;
-  if (!deps.keyring) throw new Error('the key vault has no keyring');
-  return openSecret(deps.keyring, key.sealed, secretBinding(key.teamId, key.id));
+  let secret = deployment.fromEnvironment ? deps.envApiKey : undefined;
+  if (key && !deployment.fromEnvironment) {
+    if (!deps.keyring) throw new Error('the key vault has no keyring');
+    secret = openSecret(deps.keyring, key.sealed, secretBinding(key.teamId, key.id));
+  }
+  const client = createChatClient({
+    provider: deployment.kind === 'ANTHROPIC' ? 'anthropic' : 'openai',
+    baseUrl: deployment.baseUrl ?? undefined,
+    apiKey: secret,
+    model: deployment.model,
+    // LLM_BASE_URL is the operator's own (often a model server on the private network).
+    fetch: deployment.fromEnvironment ? undefined : deps.fetch,
+  });
+  clients.set(deployment, { client, secret });
+  return { client, secret, decrypted: Boolean(key && !deployment.fromEnvironment) };
 }
 
 interface Measured {
@@ -96,7 +124,13 @@ interface Measured {
 }
 
 /** The attempt's row, its /metrics observations, its latency sample and its budget settled. */
-function meter(deps: AttemptDeps, plan: AttemptPlan, request: ChatRequest, m: Measured): void {
+function meter(
+  deps: AttemptDeps,
+  plan: AttemptPlan,
+  request: ChatRequest,
+  m: Measured,
+  decrypted: boolean,
+): void {
   const { deployment, scope } = plan;
   const latencyMs = performance.now() - m.started;
   const counted = m.usage ?? {
@@ -139,6 +173,7 @@ function meter(deps: AttemptDeps, plan: AttemptPlan, request: ChatRequest, m: Me
           apiKeyId: scope.apiKeyId,
           llmCallId: m.id,
           at,
+          decrypted,
         }
       : undefined,
   );
@@ -168,9 +203,8 @@ export async function* runAttempt(
   deps: AttemptDeps,
   plan: AttemptPlan,
   request: ChatRequest,
-  secret: string | undefined,
+  { client, secret, decrypted }: DeploymentClient & { decrypted: boolean },
 ): AsyncGenerator<string, AttemptResult> {
-  const { deployment } = plan;
   const m: Measured = {
     id: randomUUID(),
     started: performance.now(),
@@ -179,14 +213,6 @@ export async function* runAttempt(
     chars: 0,
     result: undefined,
   };
-  const client = createChatClient({
-    provider: deployment.kind === 'ANTHROPIC' ? 'anthropic' : 'openai',
-    baseUrl: deployment.baseUrl ?? undefined,
-    apiKey: secret,
-    model: deployment.model,
-    // LLM_BASE_URL is the operator's own (often a model server on the private network).
-    fetch: deployment.fromEnvironment ? undefined : deps.fetch,
-  });
   try {
     const onUsage = (usage: TokenUsage) => (m.usage = usage);
     for await (const delta of client.streamChat({ ...request, maxRetries: 0, onUsage })) {
@@ -205,9 +231,7 @@ export async function* runAttempt(
       error: safeError(error, secret, request.signal),
     };
   } finally {
-    meter(deps, plan, request, m);
+    meter(deps, plan, request, m, decrypted);
   }
   return m.result!;
 }
-
-export { secretOf };

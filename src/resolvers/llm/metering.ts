@@ -1,46 +1,29 @@
 // Metering off the token path: every attempt's llm_calls row, the vault's DECRYPT audit rows
+// (a key is opened once per deployment entry of the catalog, with the call it served first)
 // and the keys' lastUsedAt go into an in-process buffer that one writer flushes every
 // FLUSH_MS in one transaction (a few statements for hundreds of calls), so no token waits
 // on PostgreSQL. Nothing acknowledged is dropped: a failed flush keeps its rows and tries
 // again, and close() (the graceful shutdown) flushes what is left before the pool closes.
 // What a killed process (SIGKILL) loses is at most the last interval's rows, and those
 // calls' budgets stay reserved (never under-counted).
-import type { LlmCallOutcome, LlmService } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
+import { insertLlmCalls, type LlmCallRow } from './sql/insert-llm-calls.js';
 
-export interface LlmCallRow {
-  id: string;
-  service: LlmService;
-  deploymentId: string | null;
-  provider: string;
-  model: string;
-  teamId: string | null;
-  apiKeyId: string | null;
-  topicId: string | null;
-  taskId: string | null;
-  attempt: number;
-  inputTokens: number;
-  outputTokens: number;
-  usageEstimated: boolean;
-  costUsd: number;
-  latencyMs: number;
-  timeToFirstTokenMs: number | null;
-  outcome: LlmCallOutcome;
-  httpStatus: number | null;
-  createdAt: Date;
-}
+export type { LlmCallRow };
 
-export interface DecryptAudit {
+/** The vault key a call used: its lastUsedAt, and a DECRYPT audit row when it was opened for it. */
+export interface KeyUse {
   providerKeyId: string;
   teamId: string | null;
   apiKeyId: string | null;
   llmCallId: string;
   at: Date;
+  decrypted: boolean;
 }
 
 export interface MeteringWriter {
-  record(call: LlmCallRow, decrypted?: DecryptAudit): void;
+  record(call: LlmCallRow, keyUse?: KeyUse): void;
   /** Writes what is buffered now (tests and the bench wait on it). */
   flush(): Promise<void>;
   /** Flushes everything, then stops. */
@@ -50,11 +33,11 @@ export interface MeteringWriter {
 }
 
 const FLUSH_MS = 100;
-/** Rows per statement: well under PostgreSQL's 65,535 bind parameters at 19 columns a row. */
-const BATCH_ROWS = 2_000;
+/** Rows per statement (19 arrays of this many values). */
+const BATCH_ROWS = 5_000;
 const RETRY_MS = 1_000;
 
-async function write(calls: LlmCallRow[], audits: DecryptAudit[]): Promise<void> {
+async function write(calls: LlmCallRow[], audits: KeyUse[]): Promise<void> {
   const used = new Map<string, Date>();
   for (const audit of audits) {
     const seen = used.get(audit.providerKeyId);
@@ -62,10 +45,14 @@ async function write(calls: LlmCallRow[], audits: DecryptAudit[]): Promise<void>
   }
   await db().$transaction(async (tx) => {
     for (let i = 0; i < calls.length; i += BATCH_ROWS)
-      await tx.llmCall.createMany({ data: calls.slice(i, i + BATCH_ROWS), skipDuplicates: true });
-    if (audits.length)
+      await insertLlmCalls(tx, calls.slice(i, i + BATCH_ROWS));
+    const decrypts = audits.filter((use) => use.decrypted);
+    if (decrypts.length)
       await tx.providerKeyAudit.createMany({
-        data: audits.map((audit) => ({ ...audit, action: 'DECRYPT' as const })),
+        data: decrypts.map(({ decrypted: _decrypted, ...use }) => ({
+          ...use,
+          action: 'DECRYPT' as const,
+        })),
       });
     for (const [id, at] of used)
       await tx.providerKey.updateMany({
@@ -77,7 +64,7 @@ async function write(calls: LlmCallRow[], audits: DecryptAudit[]): Promise<void>
 
 export function createMeteringWriter(): MeteringWriter {
   let calls: LlmCallRow[] = [];
-  let audits: DecryptAudit[] = [];
+  let audits: KeyUse[] = [];
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> | undefined;
   let closed = false;
@@ -99,7 +86,7 @@ export function createMeteringWriter(): MeteringWriter {
     try {
       await write(batch.calls, batch.audits);
     } catch (error) {
-      // Kept, ahead of newer rows, and tried again (skipDuplicates makes a retried insert safe).
+      // Kept, ahead of newer rows, and tried again (a retried insert skips the rows it wrote).
       calls = batch.calls.concat(calls);
       audits = batch.audits.concat(audits);
       logger.warn(
@@ -121,9 +108,9 @@ export function createMeteringWriter(): MeteringWriter {
   }
 
   return {
-    record(call, decrypted) {
+    record(call, keyUse) {
       calls.push(call);
-      if (decrypted) audits.push(decrypted);
+      if (keyUse) audits.push(keyUse);
       schedule(FLUSH_MS);
     },
     async flush() {

@@ -13,7 +13,7 @@ import {
   type ChatClient,
   type ChatRequest,
 } from '../../reports/providers/index.js';
-import { runAttempt, secretOf, type AttemptDeps, type AttemptResult } from './attempt.js';
+import { clientFor, runAttempt, type AttemptDeps, type AttemptResult } from './attempt.js';
 import { budgetExceededError, budgetsFor, reserve } from './budgets.js';
 import type { Catalog, DeploymentEntry } from './catalog.js';
 import type { Cooldowns } from './cooldowns.js';
@@ -89,9 +89,9 @@ async function* routeCall(
         state.attempts > 0 || state.budgetRefused,
         `route chose ${deployment.name}`,
       );
-    let secret: string | undefined;
+    let client: ReturnType<typeof clientFor>;
     try {
-      secret = secretOf(deps, deployment);
+      client = clientFor(deps, deployment);
     } catch (error) {
       if (!(error instanceof VaultError)) throw error;
       continue; // KEY_UNREADABLE: this keyring cannot open it
@@ -113,7 +113,7 @@ async function* routeCall(
       reserved,
       reservedUsd: worst,
     };
-    const result = yield* runAttempt(deps, plan, request, secret);
+    const result = yield* runAttempt(deps, plan, request, client);
     if (result.outcome === 'OK') {
       request.onProvider?.(deployment.kind === 'ANTHROPIC' ? 'anthropic' : 'openai');
       return;
