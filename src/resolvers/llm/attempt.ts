@@ -18,7 +18,7 @@ import type { LlmMetrics } from '../topics/llm-metrics.js';
 import { settle } from './budgets.js';
 import type { DeploymentEntry } from './catalog.js';
 import type { LatencyWindow } from './latency.js';
-import type { MeteringWriter } from './metering.js';
+import type { LlmCallRow, MeteringWriter } from './metering.js';
 import { CHARS_PER_TOKEN, costUsd, estimateTokens } from './ranking.js';
 import type { Reserved } from './sql/reserve-budget.js';
 
@@ -123,6 +123,42 @@ interface Measured {
   result: AttemptResult | undefined;
 }
 
+/** The attempt's llm_calls row. */
+function callRow(
+  plan: AttemptPlan,
+  m: Measured,
+  measured: {
+    counted: TokenUsage;
+    cost: number;
+    outcome: LlmCallOutcome;
+    latencyMs: number;
+    at: Date;
+  },
+): LlmCallRow {
+  const { deployment, scope } = plan;
+  return {
+    id: m.id,
+    service: plan.service,
+    deploymentId: deployment.id,
+    provider: PROVIDER[deployment.kind],
+    model: deployment.model,
+    teamId: scope.teamId,
+    apiKeyId: scope.apiKeyId,
+    topicId: scope.topicId ?? null,
+    taskId: scope.taskId ?? null,
+    attempt: plan.attempt,
+    inputTokens: measured.counted.inputTokens,
+    outputTokens: measured.counted.outputTokens,
+    usageEstimated: !m.usage,
+    costUsd: measured.cost,
+    latencyMs: Math.round(measured.latencyMs),
+    timeToFirstTokenMs: m.firstTokenMs === undefined ? null : Math.round(m.firstTokenMs),
+    outcome: measured.outcome,
+    httpStatus: m.result?.status ?? null,
+    createdAt: measured.at,
+  };
+}
+
 /** The attempt's row, its /metrics observations, its latency sample and its budget settled. */
 function meter(
   deps: AttemptDeps,
@@ -145,27 +181,7 @@ function meter(
   settle(plan.reserved, plan.reservedUsd, cost);
   const at = new Date();
   deps.metering.record(
-    {
-      id: m.id,
-      service: plan.service,
-      deploymentId: deployment.id,
-      provider: PROVIDER[deployment.kind],
-      model: deployment.model,
-      teamId: scope.teamId,
-      apiKeyId: scope.apiKeyId,
-      topicId: scope.topicId ?? null,
-      taskId: scope.taskId ?? null,
-      attempt: plan.attempt,
-      inputTokens: counted.inputTokens,
-      outputTokens: counted.outputTokens,
-      usageEstimated: !m.usage,
-      costUsd: cost,
-      latencyMs: Math.round(latencyMs),
-      timeToFirstTokenMs: firstTokenMs === undefined ? null : Math.round(firstTokenMs),
-      outcome,
-      httpStatus: m.result?.status ?? null,
-      createdAt: at,
-    },
+    callRow(plan, m, { counted, cost, outcome, latencyMs, at }),
     deployment.key && !deployment.fromEnvironment
       ? {
           providerKeyId: deployment.key.id,

@@ -62,74 +62,80 @@ async function write(calls: LlmCallRow[], audits: KeyUse[]): Promise<void> {
   });
 }
 
-export function createMeteringWriter(): MeteringWriter {
-  let calls: LlmCallRow[] = [];
-  let audits: KeyUse[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let flushing: Promise<void> | undefined;
-  let closed = false;
+class MeteringBuffer implements MeteringWriter {
+  private calls: LlmCallRow[] = [];
+  private uses: KeyUse[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
 
-  const schedule = (ms: number) => {
-    if (timer || closed) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      void flush();
+  get pending(): number {
+    return this.calls.length;
+  }
+
+  record(call: LlmCallRow, keyUse?: KeyUse): void {
+    this.calls.push(call);
+    if (keyUse) this.uses.push(keyUse);
+    this.schedule(FLUSH_MS);
+  }
+
+  async flush(): Promise<void> {
+    await this.flushing;
+    await this.flushSoon();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    // Until it is all written or the database is gone for good (the shutdown's timeout).
+    for (let tries = 0; this.calls.length + this.uses.length > 0 && tries < 20; tries++) {
+      await this.flushing;
+      await this.flushOnce().catch(() => new Promise((r) => setTimeout(r, 250)));
+    }
+    if (this.calls.length)
+      logger.error(
+        { rows: this.calls.length },
+        'LLM metering rows could not be written at shutdown',
+      );
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flushSoon();
     }, ms);
-    timer.unref();
-  };
+    this.timer.unref();
+  }
 
-  async function flushOnce(): Promise<void> {
-    if (calls.length === 0 && audits.length === 0) return;
-    const batch = { calls, audits };
-    calls = [];
-    audits = [];
+  private flushSoon(): Promise<void> {
+    this.flushing ??= this.flushOnce()
+      .catch(() => this.schedule(RETRY_MS))
+      .finally(() => {
+        this.flushing = undefined;
+        if (this.calls.length) this.schedule(FLUSH_MS);
+      });
+    return this.flushing;
+  }
+
+  private async flushOnce(): Promise<void> {
+    if (this.calls.length === 0 && this.uses.length === 0) return;
+    const batch = { calls: this.calls, uses: this.uses };
+    this.calls = [];
+    this.uses = [];
     try {
-      await write(batch.calls, batch.audits);
+      await write(batch.calls, batch.uses);
     } catch (error) {
       // Kept, ahead of newer rows, and tried again (a retried insert skips the rows it wrote).
-      calls = batch.calls.concat(calls);
-      audits = batch.audits.concat(audits);
+      this.calls = batch.calls.concat(this.calls);
+      this.uses = batch.uses.concat(this.uses);
       logger.warn(
-        { err: (error as Error).message, rows: calls.length },
+        { err: (error as Error).message, rows: this.calls.length },
         'LLM metering write failed; retrying',
       );
       throw error;
     }
   }
-
-  function flush(): Promise<void> {
-    flushing ??= flushOnce()
-      .catch(() => schedule(RETRY_MS))
-      .finally(() => {
-        flushing = undefined;
-        if (calls.length) schedule(FLUSH_MS);
-      });
-    return flushing;
-  }
-
-  return {
-    record(call, keyUse) {
-      calls.push(call);
-      if (keyUse) audits.push(keyUse);
-      schedule(FLUSH_MS);
-    },
-    async flush() {
-      await flushing;
-      await flush();
-    },
-    async close() {
-      closed = true;
-      clearTimeout(timer);
-      // Until it is all written or the database is gone for good (the shutdown's timeout).
-      for (let tries = 0; calls.length + audits.length > 0 && tries < 20; tries++) {
-        await flushing;
-        await flushOnce().catch(() => new Promise((r) => setTimeout(r, 250)));
-      }
-      if (calls.length)
-        logger.error({ rows: calls.length }, 'LLM metering rows could not be written at shutdown');
-    },
-    get pending() {
-      return calls.length;
-    },
-  };
 }
+
+export const createMeteringWriter = (): MeteringWriter => new MeteringBuffer();

@@ -56,11 +56,8 @@ async function afterFailure(
   }
 }
 
-async function* routeCall(
-  deps: RouterDeps,
-  service: LlmService,
-  request: ChatRequest,
-): AsyncGenerator<string> {
+/** The call's route, its candidates ranked, and the budgets that apply to it. */
+async function planCall(deps: RouterDeps, service: LlmService, request: ChatRequest) {
   const scope = request.call ?? { teamId: null, apiKeyId: null };
   const view = await deps.catalog.view(scope.teamId);
   const route = view.routes.get(service)!;
@@ -75,14 +72,42 @@ async function* routeCall(
     tokens,
   });
   const budgets = budgetsFor(view.budgets, scope.apiKeyId).map((budget) => budget.id);
+  return { scope, route, tokens, ranked, budgets };
+}
+
+/** Nothing answered: the local provider, the budget's refusal, or the last error. */
+async function giveUp(
+  service: LlmService,
+  call: Awaited<ReturnType<typeof planCall>>,
+  state: LoopState,
+  request: ChatRequest,
+): Promise<never> {
+  if (state.dirty) request.onRestart?.();
+  if (call.route.fallbackToLocal)
+    throw new LocalProviderChosen(true, 'no LLM deployment of the route answered');
+  if (state.budgetRefused && state.attempts === 0) throw await budgetExceededError(call.budgets);
+  if (state.lastError) throw state.lastError;
+  const reasons = call.ranked.map((c) => c.excludedReason ?? 'untried').join(', ');
+  throw new ProviderError(
+    `no deployment of the ${service} route is available (${reasons || 'none named'})`,
+    true,
+  );
+}
+
+async function* routeCall(
+  deps: RouterDeps,
+  service: LlmService,
+  request: ChatRequest,
+): AsyncGenerator<string> {
+  const call = await planCall(deps, service, request);
   const state: LoopState = {
     attempts: 0,
     budgetRefused: false,
     lastError: undefined,
     dirty: false,
   };
-  for (const candidate of attemptOrder(route.strategy, ranked)) {
-    if (state.attempts >= route.maxAttempts) break;
+  for (const candidate of attemptOrder(call.route.strategy, call.ranked)) {
+    if (state.attempts >= call.route.maxAttempts) break;
     const deployment = candidate.deployment!;
     if (deployment.kind === 'LOCAL')
       throw new LocalProviderChosen(
@@ -96,41 +121,30 @@ async function* routeCall(
       if (!(error instanceof VaultError)) throw error;
       continue; // KEY_UNREADABLE: this keyring cannot open it
     }
-    const worst = costUsd(deployment, tokens) ?? 0;
-    const reserved = worst > 0 ? await reserve(budgets, worst) : [];
+    const worst = costUsd(deployment, call.tokens) ?? 0;
+    const reserved = worst > 0 ? await reserve(call.budgets, worst) : [];
     if (!reserved) {
       state.budgetRefused = true;
       continue;
     }
     state.attempts += 1;
     if (state.dirty) request.onRestart?.();
-    state.dirty = false;
     const plan = {
       deployment,
       service,
-      scope,
+      scope: call.scope,
       attempt: state.attempts,
       reserved,
       reservedUsd: worst,
     };
     const result = yield* runAttempt(deps, plan, request, client);
-    if (result.outcome === 'OK') {
-      request.onProvider?.(deployment.kind === 'ANTHROPIC' ? 'anthropic' : 'openai');
-      return;
-    }
+    if (result.outcome === 'OK')
+      return request.onProvider?.(deployment.kind === 'ANTHROPIC' ? 'anthropic' : 'openai');
     state.dirty = result.yielded;
     state.lastError = result.error;
     if ((await afterFailure(deps, deployment, result)) === 'stop') throw result.error;
   }
-  if (state.dirty) request.onRestart?.();
-  if (route.fallbackToLocal)
-    throw new LocalProviderChosen(true, 'no LLM deployment of the route answered');
-  if (state.budgetRefused && state.attempts === 0) throw await budgetExceededError(budgets);
-  if (state.lastError) throw state.lastError;
-  throw new ProviderError(
-    `no deployment of the ${service} route is available (${ranked.map((c) => c.excludedReason ?? 'untried').join(', ') || 'none named'})`,
-    true,
-  );
+  await giveUp(service, call, state, request);
 }
 
 export interface LlmRouter {

@@ -8,14 +8,6 @@ import type { TokenUsage } from '../../reports/providers/index.js';
 
 export type LlmService = 'plan' | 'report';
 
-/** USD per million tokens (LLM_INPUT_PRICE_PER_MTOK, LLM_OUTPUT_PRICE_PER_MTOK; 0 when unknown). */
-export interface LlmPrices {
-  inputPerMillionTokens: number;
-  outputPerMillionTokens: number;
-}
-
-export const NO_PRICES: LlmPrices = { inputPerMillionTokens: 0, outputPerMillionTokens: 0 };
-
 /** One attempt as the router saw it. */
 export interface LlmAttemptObservation {
   provider: string;
@@ -73,7 +65,6 @@ function llmFamilies(registry: Registry) {
     }),
   };
 }
-type LlmFamilies = ReturnType<typeof llmFamilies>;
 
 export function createLlmMetrics(registry: Registry): LlmMetrics {
   const families = llmFamilies(registry);

@@ -63,13 +63,16 @@ builder.mutationField('setBudget', (t) =>
     authScopes: { read: true },
     args: { input: t.arg({ type: SetBudgetInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      setBudget(
-        {
-          ...input,
-          targetId: rowIdOrNone(input.scope === 'TEAM' ? 'Team' : 'ApiKey', input.targetId),
-        },
-        ctx.caller,
-        ctx.pubsub,
+      thenForget(
+        ctx,
+        setBudget(
+          {
+            ...input,
+            targetId: rowIdOrNone(input.scope === 'TEAM' ? 'Team' : 'ApiKey', input.targetId),
+          },
+          ctx.caller,
+          ctx.pubsub,
+        ),
       ),
   }),
 );

@@ -38,7 +38,7 @@ export const LlmCallOutcomeEnum = builder.enumType('LlmCallOutcome', {
 
 type ProviderKeyShape = Pick<ProviderKeyRow, keyof typeof PROVIDER_KEY_VIEW>;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- one field shared by three object types
+// One field shared by three object types (Pothos' field builder is generic per type).
 const teamIdField = (t: any) =>
   t.id({
     nullable: true,
