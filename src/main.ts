@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { loadDemoData } from './demo/load.js';
-import { createApp, type App } from './http/app.js';
+import { createApp, loadTrustedDocumentsManifest, type App } from './http/app.js';
 import { loadConfigOrExit, type Config } from './platform/config.js';
 import { connectDatabase, disconnectDatabase } from './platform/db.js';
 import {
@@ -14,6 +14,7 @@ import {
   type EmbeddedDatabase,
 } from './platform/embedded-postgres.js';
 import { setHeapGrowingPercent } from './platform/heap-growth.js';
+import { startTracing } from './platform/tracing.js';
 import { describeStartupFailure, redactUrl, StartupError } from './platform/startup-failure.js';
 import { logger } from './platform/logger.js';
 import { createMetricsRegistry } from './platform/metrics.js';
@@ -28,10 +29,10 @@ import { checkedWebhookSettings, type WebhookSettings } from './resolvers/tasks/
 import {
   closeTopicSettings,
   createTopicSettings,
+  topicOptionsOf,
   type TopicSettings,
 } from './resolvers/topics/settings.js';
 import { startServiceWorker, taskFinishedStep } from './workers/index.js';
-import { openVault } from './resolvers/llm/vault-startup.js';
 import { createWorkerMetrics } from './workers/metrics.js';
 import { serveWorkerProbes } from './workers/probes.js';
 import { serviceTaskRegistry } from './workers/tasks/index.js';
@@ -88,6 +89,8 @@ function createApi(config: Config, services: Services): App {
     metrics: services.metrics,
     keySettings: { autoJoinDefaultTeam: config.autoJoinDefaultTeam },
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
+    trustedDocuments: config.trustedDocuments,
+    tracing: Boolean(config.tracing.endpoint),
     responseCache:
       config.responseCache.enabled && services.responseStore
         ? { ...config.responseCache, store: services.responseStore.store }
@@ -202,6 +205,7 @@ async function startWorkerRole(
 
 /** Everything the role needs, in order; each part's stop is pushed as it starts. */
 async function start(config: Config, stops: Stop[], stopping: () => boolean): Promise<void> {
+  stops.push(await startTracing(config.tracing, config.role));
   const server = config.role === 'worker' ? undefined : await bindPort(config, stops);
   const { embedded, adminApiKey } = await startDatabase(config);
   if (embedded) stops.push(() => embedded.stop());
@@ -216,15 +220,10 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   const webhooks = checkedWebhookSettings(config.webhooks);
   const metricsRegistry = createMetricsRegistry();
   const metrics = createServiceMetrics(metricsRegistry);
-  // The key vault's keyring (checked against every stored key), the LLM router over it, the
-  // plan rate limit (shared through Redis when set).
-  const keyring = await openVault(config);
+  // The LLM router over the key vault (its keyring checked on every stored key); the plan limit.
   const topicSettings = await createTopicSettings({
-    reports: config.reports,
-    redisUrl: config.redisUrl,
-    keyPrefix: config.pubsubPrefix,
+    ...topicOptionsOf(config),
     llmMetrics: metrics.llm,
-    llm: { keyring, allowPrivateBaseUrls: config.llm.allowPrivateBaseUrls },
     pubsub,
   });
   stops.push(() => closeTopicSettings(topicSettings));
@@ -249,6 +248,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     metrics,
     responseStore,
   };
+  if (config.role !== 'worker') await loadTrustedDocumentsManifest(config.trustedDocuments);
   const app = config.role === 'worker' ? undefined : createApi(config, services);
   if (config.role !== 'api') await startWorkerRole(config, services, stops, stopping);
   if (app && server) await listen(server, app, config, services, stops);

@@ -33,6 +33,9 @@ import { createSseTransport } from './sse/handler.js';
 import { liveTransports } from './transports-plugin.js';
 import { createWsTransport } from './ws/server.js';
 import { yogaLogger } from './yoga-logging.js';
+import { trustedDocumentPlugins } from './trusted-documents/plugin.js';
+import { tracingPlugin } from './tracing/plugin.js';
+import { trustedDocuments, type TrustedDocumentsOptions } from './trusted-documents/policy.js';
 
 export interface ServerOptions extends Omit<ServiceDeps, 'apiKeys' | 'keySettings' | 'metrics'> {
   /** AUTO_JOIN_DEFAULT_TEAM (default on): a user's first key makes them a MEMBER of `default`. */
@@ -51,7 +54,13 @@ export interface ServerOptions extends Omit<ServiceDeps, 'apiKeys' | 'keySetting
   metrics?: ServiceMetrics;
   /** The query response cache (RESPONSE_CACHE) on a shared store; default: none. */
   responseCache?: ResponseCacheOptions;
+  /** TRUSTED_DOCUMENTS_ONLY; default: any document runs, registered ones also by id. */
+  trustedDocuments?: TrustedDocumentsOptions;
+  /** Spans for every operation (OTEL_EXPORTER_OTLP_ENDPOINT set); default off: no plugin at all. */
+  tracing?: boolean;
 }
+
+export { loadTrustedDocumentsManifest } from './trusted-documents/manifest.js';
 
 export type Yoga = ReturnType<typeof createYoga<Record<string, never>, Context>>;
 
@@ -110,6 +119,7 @@ function createYogaServer(
     }),
     renderGraphiQL,
     maxRequestBodySize: false, // requestBodyLimit checks it (and says why)
+    extraParamNames: ['documentId'], // a trusted document's id (trusted-documents/plugin.ts)
     plugins,
   });
 }
@@ -155,10 +165,12 @@ export function createApp(options: ServerOptions): App {
   const { pubsub, apiKeys, feeds } = contextOptions;
   const metrics = createApiMetrics(registry);
   const maxBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
+  const trusted = trustedDocuments(options.trustedDocuments, contextOptions);
   let draining = false;
   // The transports run operations through yoga, so they are made right after it; its plugins
   // only reach them once requests arrive.
   const yoga = createYogaServer(contextOptions, options.graphiqlHeaders, [
+    ...(options.tracing ? [tracingPlugin()] : []),
     metrics.http,
     routes({
       contextOptions,
@@ -167,6 +179,7 @@ export function createApp(options: ServerOptions): App {
       draining: () => draining,
       sse: () => transports.sse,
     }),
+    ...trustedDocumentPlugins(trusted),
     liveTransports({ sse: () => transports.sse, multipart: () => transports.multipart }),
     metrics.plugin,
     ...requestLimits(maxBodyBytes),
@@ -182,6 +195,8 @@ export function createApp(options: ServerOptions): App {
     maxBodyBytes,
     metrics: metrics.live,
     streamGuard,
+    trustedDocuments: trusted,
+    tracing: options.tracing ?? false,
   });
   const { ws } = transports;
   return {

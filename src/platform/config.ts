@@ -3,7 +3,8 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
-import { parseKeyring, VaultError, type Keyring } from './vault.js';
+import { keyringFromEnv, type Keyring } from './vault.js';
+import type { TracingConfig } from './tracing.js';
 
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0'])
@@ -65,7 +66,8 @@ const envSchema = z.object({
   LLM_PLAN_BUDGET_MS: z.coerce.number().int().positive().default(2_000),
   LLM_INPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   LLM_OUTPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
-  KEY_VAULT_MASTER_KEYS: z.string().optional(),
+  // The key vault's keyring: what is wrong with it is said, never the key.
+  KEY_VAULT_MASTER_KEYS: z.string().optional().transform(keyringFromEnv),
   PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   AUTO_JOIN_DEFAULT_TEAM: booleanFromEnv.default(true),
   RESPONSE_CACHE: booleanFromEnv.default(false),
@@ -77,6 +79,13 @@ const envSchema = z.object({
       'must be Type=ms or Type.field=ms, comma-separated',
     )
     .optional(),
+  TRUSTED_DOCUMENTS_ONLY: booleanFromEnv.default(false),
+  TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'must be an http(s):// URL')
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
 /** Development only: a fixed, public secret so webhooks can be tried without setup. */
@@ -112,15 +121,12 @@ export interface Config {
   webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
   reports: ReportsConfig;
   responseCache: ResponseCacheConfig;
-  llm: LlmPlatformConfig;
-}
-
-/** The LLM platform (issue 29): the key vault's master keyring and where deployments may point. */
-export interface LlmPlatformConfig {
-  /** KEY_VAULT_MASTER_KEYS; unset outside production: a development keyring in DATA_DIR. */
-  keyring: Keyring | undefined;
-  /** Outside production a deployment's base URL may be http and private (a local model server). */
-  allowPrivateBaseUrls: boolean;
+  /** The LLM platform (issue 29): KEY_VAULT_MASTER_KEYS (unset outside production: a development keyring in DATA_DIR); outside production base URLs may be http and private. */
+  llm: { keyring: Keyring | undefined; allowPrivateBaseUrls: boolean };
+  /** TRUSTED_DOCUMENTS_ONLY, and the manifest (hash → document) registered at start. */
+  trustedDocuments: { only: boolean; manifestPath: string | undefined };
+  /** OTLP/HTTP traces to OTEL_EXPORTER_OTLP_ENDPOINT (unset: no tracing at all). */
+  tracing: TracingConfig;
 }
 
 /** The query response cache, shared by the API processes through Redis. */
@@ -247,27 +253,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         outputPerMillionTokens: e.LLM_OUTPUT_PRICE_PER_MTOK,
       },
     },
-    llm: {
-      keyring: keyringOf(e.KEY_VAULT_MASTER_KEYS),
-      allowPrivateBaseUrls: e.NODE_ENV !== 'production',
-    },
+    llm: { keyring: e.KEY_VAULT_MASTER_KEYS, allowPrivateBaseUrls: e.NODE_ENV !== 'production' },
     responseCache: {
       enabled: e.RESPONSE_CACHE,
       ttlMs: e.RESPONSE_CACHE_TTL_MS,
       ttlPerCoordinate: ttlOverrides(e.RESPONSE_CACHE_TTL_PER_TYPE),
     },
+    trustedDocuments: {
+      only: e.TRUSTED_DOCUMENTS_ONLY,
+      manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST && path.resolve(e.TRUSTED_DOCUMENTS_MANIFEST),
+    },
+    tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
   };
-}
-
-/** The keyring, or a ConfigError saying what is wrong with it (never the key itself). */
-function keyringOf(text: string | undefined): Keyring | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return parseKeyring(text);
-  } catch (error) {
-    if (!(error instanceof VaultError)) throw error;
-    throw new ConfigError(`Invalid configuration:\n  KEY_VAULT_MASTER_KEYS: ${error.message}`);
-  }
 }
 
 function taskEngineConfig(e: Env): TaskEngineConfig {

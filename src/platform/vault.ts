@@ -55,6 +55,20 @@ export function parseKeyring(text: string): Keyring {
   return { keys, generated: false };
 }
 
+/** For the configuration's schema: the keyring, or an issue saying what is wrong (never the key). */
+export function keyringFromEnv(
+  text: string | undefined,
+  ctx: { addIssue(issue: { code: 'custom'; message: string }): void },
+): Keyring | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseKeyring(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return undefined;
+  }
+}
+
 /** A new development keyring, as KEY_VAULT_MASTER_KEYS would spell it. */
 export function generateKeyringText(version = 'v1'): string {
   return `${version}:${randomBytes(32).toString('base64')}`;

@@ -75,6 +75,8 @@ const MAX_LENGTH: Record<string, number> = {
   'UpdateLlmDeploymentInput.baseUrl': 2_000,
   'CreateLlmDeploymentInput.model': 200,
   'UpdateLlmDeploymentInput.model': 200,
+  'TrustedDocumentInput.hash': 100,
+  'TrustedDocumentInput.document': 100_000,
 };
 
 /** JSON arguments: nesting depth and serialised size. */

@@ -58,6 +58,8 @@ export interface StartAppOptions {
   autoJoinDefaultTeam?: boolean;
   /** RESPONSE_CACHE on (needs Redis), with these TTLs; default off, as in production. */
   responseCache?: { ttlMs?: number; ttlPerCoordinate?: Record<string, number> };
+  /** TRUSTED_DOCUMENTS_ONLY (default off, as in production). */
+  trustedDocumentsOnly?: boolean;
 }
 
 export interface Harness {
@@ -134,6 +136,7 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
       ttlPerCoordinate: options.responseCache.ttlPerCoordinate,
       store: (await harness.responseStore()).store,
     },
+    trustedDocuments: { only: options.trustedDocumentsOnly ?? false },
   });
   const server: Server = createServer(app.yoga.requestListener);
   app.attachWebSockets(server);

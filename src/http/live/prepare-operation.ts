@@ -13,6 +13,7 @@ import { ErrorCode } from '../../platform/errors.js';
 import { maskError } from '../../schema/errors.js';
 import type { Context } from '../../schema/builder.js';
 import { checkInputBounds } from '../../schema/input-bounds.js';
+import { resolveTrustedOperation } from '../trusted-documents/plugin.js';
 import type { LiveCore, OperationParams } from './core.js';
 
 /**
@@ -60,8 +61,11 @@ const badInput = (message: string) =>
 export async function prepareOperation(
   live: LiveCore,
   request: Request,
-  params: OperationParams,
+  requested: OperationParams,
 ): Promise<PreparedOperation | Refusal> {
+  const trusted = await resolveTrustedOperation(live.trustedDocuments, request, requested);
+  if (trusted instanceof GraphQLError) return refused(400, [trusted]);
+  const params = trusted;
   const enveloped = live.yoga.getEnveloped({ request, params } as never);
   let document: DocumentNode;
   try {

@@ -2,9 +2,11 @@
 // it; queries and mutations execute in envelop. Subscriptions skip envelop's per-event
 // result mapping (costly in a fan-out): their source is a feed (src/feeds) observed by the
 // transport's OperationResults, which share each event's result with equal subscriptions.
-import { createSourceEventStream, type ExecutionResult } from 'graphql';
+import { context, type Span } from '@opentelemetry/api';
+import { createSourceEventStream, getOperationAST, type ExecutionResult } from 'graphql';
 import { isPushFeed, iteratorFeed, observeFeed } from '../../feeds/push-feed.js';
 import type { Context } from '../../schema/builder.js';
+import { markErrors, nameOperationSpan, startOperationSpan } from '../tracing/operation-span.js';
 import type { LiveCore, OperationParams } from './core.js';
 import { joinGroup, toJson, type OperationResults } from './operation-results.js';
 import { prepareOperation, type PreparedOperation, type Refusal } from './prepare-operation.js';
@@ -26,9 +28,34 @@ export async function startOperation(
   params: OperationParams,
   results: OperationResults,
 ): Promise<OperationStart> {
+  if (!live.tracing) return runOperation(live, request, params, results);
+  // Traced: a span from the request until the result is sent, or the subscription started.
+  const { span, context: active } = startOperationSpan(request);
+  return context.with(active, async () => {
+    try {
+      const start = await runOperation(live, request, params, results, span);
+      if (start.kind === 'refused') markErrors(span, start.errors.length);
+      return start;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+const operationNameOf = ({ document, args }: PreparedOperation) =>
+  getOperationAST(document, args.operationName)?.name?.value;
+
+async function runOperation(
+  live: LiveCore,
+  request: Request,
+  params: OperationParams,
+  results: OperationResults,
+  span?: Span,
+): Promise<OperationStart> {
   const prepared = await prepareOperation(live, request, params);
   if (prepared.kind === 'refused') return prepared;
   const { type } = prepared;
+  if (span) nameOperationSpan(span, type, operationNameOf(prepared));
   if (type !== 'subscription') {
     // No incremental delivery here (@defer and @stream are not enabled): one result.
     results.send(JSON.stringify((await prepared.execute(prepared.args)) as ExecutionResult));

@@ -181,6 +181,7 @@ export class WsConnection implements Flushable {
       query: string;
       operationName?: string | null;
       variables?: Record<string, unknown> | null;
+      extensions?: Record<string, unknown> | null;
     },
   ): Promise<void> {
     const { request } = this;
@@ -195,7 +196,13 @@ export class WsConnection implements Flushable {
     const start = await startOperation(
       this.live,
       request,
-      { query: payload.query, operationName: payload.operationName, variables: payload.variables },
+      {
+        query: payload.query,
+        operationName: payload.operationName,
+        variables: payload.variables,
+        // A trusted document's id (with an empty query: graphql-ws requires the field).
+        extensions: payload.extensions,
+      },
       results,
     );
     if (start.kind === 'refused') {

@@ -1,12 +1,13 @@
 // What topics need from the process, made once at start-up by main (and by tests, with their
 // own writer or limits) and passed down: the routed writer and planner (src/resolvers/llm),
 // the plan budget, and the plan rate limit (shared through Redis when it is configured).
-import type { LlmPlatformConfig, ReportsConfig } from '../../platform/config.js';
+import type { Config, ReportsConfig } from '../../platform/config.js';
 import { createInProcessPubSub, type PubSub } from '../../platform/pubsub.js';
 import { createRateLimiter, type RateLimiter } from '../../platform/rate-limit.js';
 import { generateKeyringText, parseKeyring, type Keyring } from '../../platform/vault.js';
 import { llmWriter, type ChatClient, type ReportWriter } from '../../reports/providers/index.js';
 import { createLlmPlatform, type LlmPlatform } from '../llm/platform.js';
+import { openVault } from '../llm/vault-startup.js';
 import type { LlmMetrics } from './llm-metrics.js';
 
 export interface TopicSettings {
@@ -38,10 +39,20 @@ export interface TopicSettingsOptions {
   /** Tests: a writer of their own (to fail on purpose). */
   writer?: ReportWriter;
   /** The vault's keyring and where base URLs may point; unset: a throw-away keyring, private URLs allowed. */
-  llm?: Partial<LlmPlatformConfig>;
+  llm?: Partial<Config['llm']>;
   /** Cooldown and config-change signals between processes; unset: this process only. */
   pubsub?: PubSub;
+  /** The service's start (main): its keyring (or a development one), checked against every stored key. */
+  vault?: Pick<Config, 'nodeEnv' | 'dataDir' | 'llm'>;
 }
+
+/** What the service's start (main) gives: the configuration's provider, Redis, prefix and key vault. */
+export const topicOptionsOf = (config: Config): TopicSettingsOptions => ({
+  reports: config.reports,
+  redisUrl: config.redisUrl,
+  keyPrefix: config.pubsubPrefix,
+  vault: config,
+});
 
 export const DEFAULT_PLAN_BUDGET_MS = 2_000;
 export const DEFAULT_PLANS_PER_MINUTE = 10;
@@ -56,12 +67,15 @@ export const LOCAL_REPORTS: TopicSettingsOptions['reports'] = {
 
 export async function createTopicSettings(options: TopicSettingsOptions): Promise<TopicSettings> {
   const keyPrefix = options.keyPrefix ?? 'agent-growth:';
-  const keyring: Keyring = options.llm?.keyring ?? parseKeyring(generateKeyringText());
+  const keyring: Keyring = options.vault
+    ? await openVault(options.vault)
+    : (options.llm?.keyring ?? parseKeyring(generateKeyringText()));
   const ownPubSub = options.pubsub ? undefined : createInProcessPubSub(keyPrefix);
   const llm = await createLlmPlatform({
     reports: options.reports,
     keyring,
-    allowPrivateBaseUrls: options.llm?.allowPrivateBaseUrls ?? true,
+    allowPrivateBaseUrls:
+      options.vault?.llm.allowPrivateBaseUrls ?? options.llm?.allowPrivateBaseUrls ?? true,
     pubsub: options.pubsub ?? ownPubSub!,
     redisUrl: options.redisUrl,
     keyPrefix,
