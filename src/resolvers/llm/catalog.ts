@@ -1,7 +1,7 @@
 // What the router reads per call, cached per team in each process: the team's and the
 // operator's routes and deployments (with their keys, still sealed) and the team's budgets.
 // A change anywhere publishes llmConfigChanged and every process drops its copies; without
-// pub/sub a copy lives at most CACHE_MS.
+// pub/sub a copy is read again once it is CACHE_MS old.
 import type {
   BudgetPeriod,
   BudgetScope,
@@ -138,8 +138,14 @@ export interface Catalog {
   close(): Promise<void>;
 }
 
+interface CachedView {
+  at: number;
+  view: Promise<TeamView>;
+  refreshing?: boolean;
+}
+
 export function createCatalog(pubsub: PubSub, envDeploymentId: string): Catalog {
-  const cache = new Map<string, { at: number; view: Promise<TeamView> }>();
+  const cache = new Map<string, CachedView>();
   const changes = pubsub.subscribe('llmConfigChanged', 'all');
   void (async () => {
     for await (const _change of changes) cache.clear();
@@ -149,11 +155,23 @@ export function createCatalog(pubsub: PubSub, envDeploymentId: string): Catalog 
     view(teamId) {
       const key = teamId ?? 'operator';
       const cached = cache.get(key);
-      if (cached && Date.now() - cached.at < CACHE_MS) return cached.view;
-      const view = loadView(teamId, envDeploymentId);
-      cache.set(key, { at: Date.now(), view });
-      view.catch(() => cache.delete(key));
-      return view;
+      if (!cached) {
+        const entry: CachedView = { at: Date.now(), view: loadView(teamId, envDeploymentId) };
+        cache.set(key, entry);
+        entry.view.catch(() => cache.get(key) === entry && cache.delete(key));
+        return entry.view;
+      }
+      // Past its age a view is still served while the next one loads (no call waits on the
+      // database); a change (forget, llmConfigChanged) drops it at once.
+      if (Date.now() - cached.at >= CACHE_MS && !cached.refreshing) {
+        cached.refreshing = true;
+        const next = loadView(teamId, envDeploymentId);
+        next.then(
+          () => cache.get(key) === cached && cache.set(key, { at: Date.now(), view: next }),
+          () => (cached.refreshing = false),
+        );
+      }
+      return cached.view;
     },
     forget: () => cache.clear(),
     async close() {
