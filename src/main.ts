@@ -89,14 +89,14 @@ function createApi(config: Config, services: Services): App {
     metrics: services.metrics,
     keySettings: { autoJoinDefaultTeam: config.autoJoinDefaultTeam },
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
+    rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix },
     trustedDocuments: config.trustedDocuments,
     tracing: Boolean(config.tracing.endpoint),
     responseCache:
       config.responseCache.enabled && services.responseStore
         ? { ...config.responseCache, store: services.responseStore.store }
         : undefined,
-    // Only on the local embedded default, and only to a browser on this machine (app.ts):
-    // GraphiQL opens ready to use there.
+    // Only on the embedded default, to a browser on this machine (app.ts): GraphiQL ready to use.
     graphiqlHeaders:
       embedded && adminApiKey && config.nodeEnv !== 'production'
         ? { Authorization: `Bearer ${adminApiKey}` }

@@ -2,6 +2,7 @@
 // A bad value stops the process with a message naming the variable (see main.ts).
 import path from 'node:path';
 import { z } from 'zod';
+import { rateLimitConfig, rateLimitEnv, type RateLimitConfig } from './config-rate-limits.js';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
 import { keyringFromEnv, type Keyring } from './vault.js';
 import type { TracingConfig } from './tracing.js';
@@ -66,7 +67,6 @@ const envSchema = z.object({
   LLM_PLAN_BUDGET_MS: z.coerce.number().int().positive().default(2_000),
   LLM_INPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   LLM_OUTPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
-  // The key vault's keyring: what is wrong with it is said, never the key.
   KEY_VAULT_MASTER_KEYS: z.string().optional().transform(keyringFromEnv),
   PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   AUTO_JOIN_DEFAULT_TEAM: booleanFromEnv.default(true),
@@ -79,6 +79,7 @@ const envSchema = z.object({
       'must be Type=ms or Type.field=ms, comma-separated',
     )
     .optional(),
+  ...rateLimitEnv,
   TRUSTED_DOCUMENTS_ONLY: booleanFromEnv.default(false),
   TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z
@@ -123,6 +124,8 @@ export interface Config {
   responseCache: ResponseCacheConfig;
   /** The LLM platform (issue 29): KEY_VAULT_MASTER_KEYS (unset outside production: a development keyring in DATA_DIR); outside production base URLs may be http and private. */
   llm: { keyring: Keyring | undefined; allowPrivateBaseUrls: boolean };
+  /** Token buckets per key, team and client address, and the open-subscription cap. */
+  rateLimits: RateLimitConfig;
   /** TRUSTED_DOCUMENTS_ONLY, and the manifest (hash → document) registered at start. */
   trustedDocuments: { only: boolean; manifestPath: string | undefined };
   /** OTLP/HTTP traces to OTEL_EXPORTER_OTLP_ENDPOINT (unset: no tracing at all). */
@@ -241,29 +244,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowPrivateTargets: e.NODE_ENV !== 'production' && (e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? true),
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
     },
-    reports: {
-      provider: e.LLM_PROVIDER,
-      baseUrl: e.LLM_BASE_URL,
-      apiKey: e.LLM_API_KEY,
-      model: e.LLM_MODEL,
-      planBudgetMs: e.LLM_PLAN_BUDGET_MS,
-      planRateLimitPerMinute: e.PLAN_RATE_LIMIT_PER_MINUTE,
-      llmPrices: {
-        inputPerMillionTokens: e.LLM_INPUT_PRICE_PER_MTOK,
-        outputPerMillionTokens: e.LLM_OUTPUT_PRICE_PER_MTOK,
-      },
-    },
+    reports: reportsConfig(e),
     llm: { keyring: e.KEY_VAULT_MASTER_KEYS, allowPrivateBaseUrls: e.NODE_ENV !== 'production' },
     responseCache: {
       enabled: e.RESPONSE_CACHE,
       ttlMs: e.RESPONSE_CACHE_TTL_MS,
       ttlPerCoordinate: ttlOverrides(e.RESPONSE_CACHE_TTL_PER_TYPE),
     },
+    rateLimits: rateLimitConfig(e),
     trustedDocuments: {
       only: e.TRUSTED_DOCUMENTS_ONLY,
       manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST && path.resolve(e.TRUSTED_DOCUMENTS_MANIFEST),
     },
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
+  };
+}
+
+function reportsConfig(e: Env): ReportsConfig {
+  return {
+    provider: e.LLM_PROVIDER,
+    baseUrl: e.LLM_BASE_URL,
+    apiKey: e.LLM_API_KEY,
+    model: e.LLM_MODEL,
+    planBudgetMs: e.LLM_PLAN_BUDGET_MS,
+    planRateLimitPerMinute: e.PLAN_RATE_LIMIT_PER_MINUTE,
+    llmPrices: {
+      inputPerMillionTokens: e.LLM_INPUT_PRICE_PER_MTOK,
+      outputPerMillionTokens: e.LLM_OUTPUT_PRICE_PER_MTOK,
+    },
   };
 }
 

@@ -4,6 +4,7 @@
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../../schema/builder.js';
 import type { ContextOptions } from '../context.js';
+import type { RateLimits } from '../rate-limit/limits.js';
 import type { StreamGuard } from './stream-guard.js';
 import type { TrustedDocuments } from '../trusted-documents/policy.js';
 
@@ -45,6 +46,8 @@ export interface LiveCore {
   metrics: LiveMetrics;
   /** Ends open subscriptions whose key is refused, or whose caller lost what they follow. */
   streamGuard: StreamGuard;
+  /** Rate limits: each operation is counted as it starts, and open subscriptions per key capped. */
+  rateLimits?: RateLimits;
   /** Which documents may run, and the registered ones by id. */
   trustedDocuments: TrustedDocuments;
   /** A span per operation (OTEL_EXPORTER_OTLP_ENDPOINT set). */

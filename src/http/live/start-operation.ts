@@ -3,13 +3,23 @@
 // result mapping (costly in a fan-out): their source is a feed (src/feeds) observed by the
 // transport's OperationResults, which share each event's result with equal subscriptions.
 import { context, type Span } from '@opentelemetry/api';
-import { createSourceEventStream, getOperationAST, type ExecutionResult } from 'graphql';
+import {
+  createSourceEventStream,
+  getOperationAST,
+  GraphQLError,
+  type ExecutionResult,
+} from 'graphql';
 import { isPushFeed, iteratorFeed, observeFeed } from '../../feeds/push-feed.js';
 import type { Context } from '../../schema/builder.js';
 import { markErrors, nameOperationSpan, startOperationSpan } from '../tracing/operation-span.js';
 import type { LiveCore, OperationParams } from './core.js';
 import { joinGroup, toJson, type OperationResults } from './operation-results.js';
-import { prepareOperation, type PreparedOperation, type Refusal } from './prepare-operation.js';
+import {
+  prepareOperation,
+  requestErrors,
+  type PreparedOperation,
+  type Refusal,
+} from './prepare-operation.js';
 
 export type OperationStart =
   /** The operation runs; `stop` ends it early (the client left or cancelled it). */
@@ -72,9 +82,14 @@ async function startSubscription(
   { args, document }: PreparedOperation,
   results: OperationResults,
 ): Promise<OperationStart> {
+  // The cap on a key's open subscriptions (MAX_OPEN_SUBSCRIPTIONS_PER_KEY), before it starts.
+  const slot = live.rateLimits?.openSubscription(args.contextValue.caller, 'subscription');
+  if (slot instanceof GraphQLError)
+    return { kind: 'refused', status: 429, errors: requestErrors([slot]) };
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) {
     // The subscribe resolver refused (an unknown id, a missing scope): its errors are the one result.
+    slot?.release();
     live.metrics.operation('subscription', 'error');
     results.send(toJson(source));
     results.complete();
@@ -83,9 +98,10 @@ async function startSubscription(
   live.metrics.operation('subscription', 'ok');
   const { transport } = results;
   live.metrics.subscriptionStarted(transport);
-  results.shareWith(joinGroup(document, groupKey(params, args.contextValue)), args, () =>
-    live.metrics.subscriptionEnded(transport),
-  );
+  results.shareWith(joinGroup(document, groupKey(params, args.contextValue)), args, () => {
+    live.metrics.subscriptionEnded(transport);
+    slot?.release();
+  });
   const feed = isPushFeed(source)
     ? source
     : iteratorFeed((source as AsyncIterable<unknown>)[Symbol.asyncIterator]());
