@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { rateLimitConfig, rateLimitEnv, type RateLimitConfig } from './config-rate-limits.js';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
+import { keyringFromEnv, type Keyring } from './vault.js';
 import type { TracingConfig } from './tracing.js';
 
 const booleanFromEnv = z
@@ -66,6 +67,7 @@ const envSchema = z.object({
   LLM_PLAN_BUDGET_MS: z.coerce.number().int().positive().default(2_000),
   LLM_INPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   LLM_OUTPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
+  KEY_VAULT_MASTER_KEYS: z.string().optional().transform(keyringFromEnv),
   PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   AUTO_JOIN_DEFAULT_TEAM: booleanFromEnv.default(true),
   RESPONSE_CACHE: booleanFromEnv.default(false),
@@ -120,6 +122,8 @@ export interface Config {
   webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
   reports: ReportsConfig;
   responseCache: ResponseCacheConfig;
+  /** The LLM platform (issue 29): KEY_VAULT_MASTER_KEYS (unset outside production: a development keyring in DATA_DIR); outside production base URLs may be http and private. */
+  llm: { keyring: Keyring | undefined; allowPrivateBaseUrls: boolean };
   /** Token buckets per key, team and client address, and the open-subscription cap. */
   rateLimits: RateLimitConfig;
   /** TRUSTED_DOCUMENTS_ONLY, and the manifest (hash → document) registered at start. */
@@ -198,6 +202,8 @@ function combinationProblem(e: Env): string | undefined {
   }
   if (e.RESPONSE_CACHE && !e.REDIS_URL)
     return 'RESPONSE_CACHE: needs REDIS_URL (every API process shares the cache through Redis)';
+  if (e.NODE_ENV === 'production' && !e.KEY_VAULT_MASTER_KEYS)
+    return 'KEY_VAULT_MASTER_KEYS: required with NODE_ENV=production (v1:<base64 of 32 bytes>)';
   if (e.ROLE === 'worker' && !e.DATABASE_URL)
     return 'DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)';
   return undefined;
@@ -238,18 +244,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowPrivateTargets: e.NODE_ENV !== 'production' && (e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? true),
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
     },
-    reports: {
-      provider: e.LLM_PROVIDER,
-      baseUrl: e.LLM_BASE_URL,
-      apiKey: e.LLM_API_KEY,
-      model: e.LLM_MODEL,
-      planBudgetMs: e.LLM_PLAN_BUDGET_MS,
-      planRateLimitPerMinute: e.PLAN_RATE_LIMIT_PER_MINUTE,
-      llmPrices: {
-        inputPerMillionTokens: e.LLM_INPUT_PRICE_PER_MTOK,
-        outputPerMillionTokens: e.LLM_OUTPUT_PRICE_PER_MTOK,
-      },
-    },
+    reports: reportsConfig(e),
+    llm: { keyring: e.KEY_VAULT_MASTER_KEYS, allowPrivateBaseUrls: e.NODE_ENV !== 'production' },
     responseCache: {
       enabled: e.RESPONSE_CACHE,
       ttlMs: e.RESPONSE_CACHE_TTL_MS,
@@ -261,6 +257,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST && path.resolve(e.TRUSTED_DOCUMENTS_MANIFEST),
     },
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
+  };
+}
+
+function reportsConfig(e: Env): ReportsConfig {
+  return {
+    provider: e.LLM_PROVIDER,
+    baseUrl: e.LLM_BASE_URL,
+    apiKey: e.LLM_API_KEY,
+    model: e.LLM_MODEL,
+    planBudgetMs: e.LLM_PLAN_BUDGET_MS,
+    planRateLimitPerMinute: e.PLAN_RATE_LIMIT_PER_MINUTE,
+    llmPrices: {
+      inputPerMillionTokens: e.LLM_INPUT_PRICE_PER_MTOK,
+      outputPerMillionTokens: e.LLM_OUTPUT_PRICE_PER_MTOK,
+    },
   };
 }
 
