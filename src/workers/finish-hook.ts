@@ -1,0 +1,49 @@
+// Task types whose rows must commit with their tasks' ends (TaskHandler.finishInTransaction):
+// their batch of ends and claims runs in a transaction with the types' own statements.
+import pRetry from 'p-retry';
+import { inTransaction, type Transaction } from '../platform/db.js';
+import type { TaskRow } from '../queue/task-row.js';
+import type { TaskRegistry } from './task-registry.js';
+
+export interface FinishHook {
+  types: ReadonlySet<string>;
+  run(finished: readonly TaskRow[], tx: Transaction): Promise<void>;
+}
+
+/** The registry's types with a finishInTransaction step; undefined when there are none. */
+export function finishHookOf(registry: TaskRegistry): FinishHook | undefined {
+  const hooked = [...registry.values()].filter((definition) => definition.finishInTransaction);
+  if (hooked.length === 0) return undefined;
+  return {
+    types: new Set(hooked.map((definition) => definition.spec.name)),
+    async run(finished, tx) {
+      for (const definition of hooked) {
+        const rows = finished.filter((row) => row.type === definition.spec.name);
+        if (rows.length) await definition.finishInTransaction!(rows, tx);
+      }
+    },
+  };
+}
+
+/**
+ * `statement` (the ends and claims) and the hook in one transaction. Tried again on failure
+ * (a deadlock or serialization failure between concurrent commits rolls everything back):
+ * given up, the attempts' leases expire and the tasks run again.
+ */
+export function inHookedTransaction<T extends { finished: TaskRow[] }>(
+  hook: FinishHook,
+  statement: (tx: Transaction) => Promise<T>,
+): Promise<T> {
+  return pRetry(
+    () =>
+      inTransaction(
+        async (tx) => {
+          const changed = await statement(tx);
+          await hook.run(changed.finished, tx);
+          return changed;
+        },
+        { timeout: 30_000 },
+      ),
+    { retries: 3, minTimeout: 5, maxTimeout: 50 },
+  );
+}
