@@ -86,6 +86,7 @@ function createApi(config: Config, services: Services): App {
     metricsRegistry: services.metricsRegistry,
     metrics: services.metrics,
     keySettings: { autoJoinDefaultTeam: config.autoJoinDefaultTeam },
+    workflows: config.workflows,
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
     responseCache:
       config.responseCache.enabled && services.responseStore
@@ -180,6 +181,7 @@ async function startWorkerRole(
     registry: services.registry,
     metrics: createWorkerMetrics(metricsRegistry),
     queueMetrics: services.metrics.queue,
+    workflows: config.workflows,
   });
   const probes =
     config.role !== 'worker' || config.workerHttpPort === undefined
@@ -227,6 +229,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     topicSettings,
     webhooks,
     webhookMetrics: metrics.webhooks,
+    workflows: config.workflows,
   });
   // Opened whether this process caches or not: its changes must reach the API processes that do.
   const responseStore = config.redisUrl

@@ -65,6 +65,10 @@ const envSchema = z.object({
   LLM_INPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   LLM_OUTPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  WORKFLOW_MAX_STEPS: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  WORKFLOW_MAX_REPLANS: z.coerce.number().int().min(0).max(100).default(2),
+  WORKFLOW_MAX_PARALLEL_STEPS: z.coerce.number().int().min(1).max(1_000).default(16),
+  WORKFLOW_RECONCILE_MS: z.coerce.number().int().min(100).default(5_000),
   AUTO_JOIN_DEFAULT_TEAM: booleanFromEnv.default(true),
   RESPONSE_CACHE: booleanFromEnv.default(false),
   RESPONSE_CACHE_TTL_MS: z.coerce.number().int().positive().default(60_000),
@@ -110,6 +114,17 @@ export interface Config {
   webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
   reports: ReportsConfig;
   responseCache: ResponseCacheConfig;
+  workflows: WorkflowConfig;
+}
+
+/** Workflows (issue 30): plan size, replans, parallelism, the reconciler's period, the token price. */
+export interface WorkflowConfig {
+  maxSteps: number;
+  maxReplans: number;
+  maxParallelSteps: number;
+  reconcileMs: number;
+  /** The mean of LLM_INPUT_PRICE_PER_MTOK and LLM_OUTPUT_PRICE_PER_MTOK: estimates count tokens, not their kind. */
+  pricePerMillionTokens: number;
 }
 
 /** The query response cache, shared by the API processes through Redis. */
@@ -233,6 +248,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         inputPerMillionTokens: e.LLM_INPUT_PRICE_PER_MTOK,
         outputPerMillionTokens: e.LLM_OUTPUT_PRICE_PER_MTOK,
       },
+    },
+    workflows: {
+      maxSteps: e.WORKFLOW_MAX_STEPS,
+      maxReplans: e.WORKFLOW_MAX_REPLANS,
+      maxParallelSteps: e.WORKFLOW_MAX_PARALLEL_STEPS,
+      reconcileMs: e.WORKFLOW_RECONCILE_MS,
+      pricePerMillionTokens: (e.LLM_INPUT_PRICE_PER_MTOK + e.LLM_OUTPUT_PRICE_PER_MTOK) / 2,
     },
     responseCache: {
       enabled: e.RESPONSE_CACHE,

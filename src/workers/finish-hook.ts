@@ -2,6 +2,7 @@
 // their batch of ends and claims runs in a transaction with the types' own statements.
 import pRetry from 'p-retry';
 import { inTransaction, type Transaction } from '../platform/db.js';
+import type { PubSub } from '../platform/pubsub.js';
 import type { TaskRow } from '../queue/task-row.js';
 import type { TaskRegistry } from './task-registry.js';
 
@@ -11,7 +12,7 @@ export interface FinishHook {
 }
 
 /** The registry's types with a finishInTransaction step; undefined when there are none. */
-export function finishHookOf(registry: TaskRegistry): FinishHook | undefined {
+export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook | undefined {
   const hooked = [...registry.values()].filter((definition) => definition.finishInTransaction);
   if (hooked.length === 0) return undefined;
   return {
@@ -19,7 +20,7 @@ export function finishHookOf(registry: TaskRegistry): FinishHook | undefined {
     async run(finished, tx) {
       for (const definition of hooked) {
         const rows = finished.filter((row) => row.type === definition.spec.name);
-        if (rows.length) await definition.finishInTransaction!(rows, tx);
+        if (rows.length) await definition.finishInTransaction!(rows, tx, pubsub);
       }
     },
   };

@@ -28,7 +28,11 @@ export interface TaskHandler<Payload> {
    * attempt, so the type's own rows commit with the task's end or not at all (a stale
    * worker's end is refused by the fence and never reaches this).
    */
-  finishInTransaction?(finished: readonly TaskRow[], tx: Transaction): Promise<void>;
+  finishInTransaction?(
+    finished: readonly TaskRow[],
+    tx: Transaction,
+    pubsub: PubSub,
+  ): Promise<void>;
 }
 
 export interface TaskDefinition<Payload = any> extends TaskHandler<Payload> {

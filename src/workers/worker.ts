@@ -58,7 +58,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     running,
     log,
     start: (task) => runner.start(task),
-    finishHook: finishHookOf(options.registry),
+    finishHook: finishHookOf(options.registry, options.pubsub),
   });
   const runner = new AttemptRunner({
     ...options,

@@ -109,6 +109,9 @@ CREATE UNIQUE INDEX "workflows_ownerId_idempotencyKey_key" ON "workflows"("owner
 CREATE INDEX "workflow_steps_taskId_idx" ON "workflow_steps"("taskId");
 
 -- CreateIndex
+CREATE INDEX "workflow_steps_agentId_idx" ON "workflow_steps"("agentId");
+
+-- CreateIndex
 CREATE INDEX "workflow_steps_open_idx" ON "workflow_steps"("workflowId", "status") WHERE (status IN ('PENDING'::"WorkflowStepStatus", 'READY'::"WorkflowStepStatus", 'RUNNING'::"WorkflowStepStatus"));
 
 -- CreateIndex
@@ -134,6 +137,9 @@ ALTER TABLE "workflow_steps" ADD CONSTRAINT "workflow_steps_workflowId_fkey" FOR
 
 -- AddForeignKey
 ALTER TABLE "workflow_steps" ADD CONSTRAINT "workflow_steps_taskId_fkey" FOREIGN KEY ("taskId") REFERENCES "tasks"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+
+-- AddForeignKey
+ALTER TABLE "workflow_steps" ADD CONSTRAINT "workflow_steps_agentId_fkey" FOREIGN KEY ("agentId") REFERENCES "agents"("id") ON DELETE SET NULL ON UPDATE CASCADE;
 
 -- AddForeignKey
 ALTER TABLE "workflow_step_edges" ADD CONSTRAINT "workflow_step_edges_parentId_fkey" FOREIGN KEY ("parentId") REFERENCES "workflow_steps"("id") ON DELETE CASCADE ON UPDATE CASCADE;
