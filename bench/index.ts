@@ -33,6 +33,7 @@ const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   teams: async () => (await import('./teams/run.js')).benchTeams,
   metrics: async () => (await import('./ops/metrics.js')).benchMetrics,
   cache: async () => (await import('./cache.js')).benchCache,
+  workflows: async () => (await import('./workflows/run.js')).benchWorkflowsRun,
 };
 
 async function main(): Promise<void> {

@@ -64,8 +64,8 @@ CREATE TABLE "workflow_steps" (
     "result" JSONB,
     "error" TEXT,
     "actual" JSONB,
-    "startedAt" TIMESTAMPTZ(3),
-    "completedAt" TIMESTAMPTZ(3),
+    "startedAt" TIMESTAMPTZ(6),
+    "completedAt" TIMESTAMPTZ(6),
 
     CONSTRAINT "workflow_steps_pkey" PRIMARY KEY ("id")
 );

@@ -52,8 +52,9 @@ const input = (step: StartedStep) => (step.input ?? {}) as Record<string, any>;
 const approxTokens = (text: string) => Math.ceil(text.length / 4);
 
 async function retrieve({ step }: StepRun) {
+  if (!step.agentId) throw new StepCannotRun('the agent was deleted');
   const query = anyWordQuery(String(input(step).query ?? step.goal));
-  if (!query || !step.agentId) return { hits: [], totalResults: 0, tokens: 0 };
+  if (!query) return { hits: [], totalResults: 0, tokens: 0 };
   const who = { isOperator: false, roles: new Map([[step.teamId, 'MEMBER' as const]]) };
   try {
     const found = await queryAgent(step.agentId, query, Number(input(step).topK ?? 8), who);

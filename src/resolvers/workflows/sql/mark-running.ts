@@ -45,7 +45,7 @@ export async function markStepsRunning(
     ),
     started AS (
       UPDATE workflow_steps s
-      SET status = 'RUNNING', attempts = i.attempt, "startedAt" = coalesce(s."startedAt", now())
+      SET status = 'RUNNING', attempts = i.attempt, "startedAt" = coalesce(s."startedAt", clock_timestamp())
       FROM input i
       WHERE s.id = i."stepId" AND s."taskId" = i."taskId" AND s.status IN ('READY', 'RUNNING')
         AND s."workflowId" IN (SELECT id FROM locked)

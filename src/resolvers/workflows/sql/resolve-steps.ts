@@ -48,7 +48,7 @@ export async function resolveSteps(
     ),
     done AS (
       UPDATE workflow_steps s
-      SET status = i.status, result = i.result, error = i.error, actual = i.actual, "completedAt" = now()
+      SET status = i.status, result = i.result, error = i.error, actual = i.actual, "completedAt" = clock_timestamp()
       FROM input i
       WHERE s."taskId" = i."taskId" AND s.status IN ('READY', 'RUNNING') AND s."workflowId" IN (SELECT id FROM locked)
       RETURNING s.id, s."workflowId", s.key, s.status, i.message
