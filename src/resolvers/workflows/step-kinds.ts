@@ -116,7 +116,10 @@ async function writeSection(run: StepRun) {
     total,
     sources,
   };
-  for await (const piece of writer.writeSection(request, signal)) markdown += piece;
+  for await (const piece of writer.writeSection(request, signal)) {
+    markdown += piece;
+    run.progress(Math.min(90, 10 + markdown.length / 50), `writing ${title}`);
+  }
   return {
     title,
     order,
