@@ -3,6 +3,7 @@
 // agent's coverage (its history entry keyed by the task); WRITE_SECTION asks the configured
 // report writer, grounded in its dependencies' passages; SYNTHESIZE exports the sections as one
 // artifact. A result's `tokens` is what the step used (for actuals and cost).
+import type { TeamRole } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
 import { BadInputError, NotFoundError } from '../../platform/errors.js';
 import type { PubSub } from '../../platform/pubsub.js';
@@ -48,6 +49,20 @@ function dependencies(step: StartedStep): Promise<DependencyResult[]> {
   });
 }
 
+/**
+ * What the workflow's owner may read now: their teams, and the workflow's own. A step reads
+ * an agent only while its owner still could (one who left the agent's team cannot run it).
+ */
+async function ownerView(step: StartedStep) {
+  const memberships = await db().teamMember.findMany({
+    where: { userId: step.ownerId },
+    select: { teamId: true, role: true },
+  });
+  const roles = new Map<string, TeamRole>(memberships.map((m) => [m.teamId, m.role]));
+  if (!roles.has(step.teamId)) roles.set(step.teamId, 'MEMBER');
+  return { isOperator: false, roles };
+}
+
 const input = (step: StartedStep) => (step.input ?? {}) as Record<string, any>;
 const approxTokens = (text: string) => Math.ceil(text.length / 4);
 
@@ -55,7 +70,7 @@ async function retrieve({ step }: StepRun) {
   if (!step.agentId) throw new StepCannotRun('the agent was deleted');
   const query = anyWordQuery(String(input(step).query ?? step.goal));
   if (!query) return { hits: [], totalResults: 0, tokens: 0 };
-  const who = { isOperator: false, roles: new Map([[step.teamId, 'MEMBER' as const]]) };
+  const who = await ownerView(step);
   try {
     const found = await queryAgent(step.agentId, query, Number(input(step).topK ?? 8), who);
     const hits = found.hits.map((hit) => ({
@@ -77,7 +92,7 @@ async function refreshCoverage({ step, taskId, pubsub }: StepRun) {
   const agent =
     step.agentId &&
     (await db().agent.findFirst({
-      where: { id: step.agentId, teamId: step.teamId },
+      where: { id: step.agentId, teamId: { in: [...(await ownerView(step)).roles.keys()] } },
       select: { id: true },
     }));
   if (!agent) throw new StepCannotRun('the agent was deleted or left the team');
