@@ -12,6 +12,8 @@ export interface PlanLimits {
   maxSteps: number;
   /** The agents the plan may name (row ids). */
   agentIds: ReadonlySet<string>;
+  /** Keys of steps that have run already (a replan's kept steps): only their place in the graph is checked. */
+  ran?: ReadonlySet<string>;
 }
 
 const KEY = /^[\p{L}\p{N}_.:-]+$/u;
@@ -61,7 +63,7 @@ export function checkPlan(
     };
   const keys = new Set<string>();
   for (const step of steps) {
-    const found = stepProblem(step, limits);
+    const found = limits.ran?.has(step.key) ? undefined : stepProblem(step, limits);
     if (found) return { problem: found };
     if (keys.has(step.key))
       return {

@@ -70,7 +70,11 @@ export function makeWorkflowReplan(
   return withFallback(
     settings,
     (chat, signal) => planWorkflowWithLlm(chat, context, signal, context),
-    (tail) => problemOf([...started, ...tail], settings.limits),
+    (tail) =>
+      problemOf([...started, ...tail], {
+        ...settings.limits,
+        ran: new Set(started.map((step) => step.key)),
+      }),
     () => replanWorkflowLocally(context),
   );
 }

@@ -114,7 +114,7 @@ async function swapTail(
     ...agents.map((agent) => agent.id),
     ...kept.flatMap((step) => step.agentId ?? []),
   ]);
-  const checked = checkPlan(all, { maxSteps: deps.workflows.maxSteps, agentIds });
+  const checked = checkPlan(all, { maxSteps: deps.workflows.maxSteps, agentIds, ran: keptKeys });
   if ('problem' in checked) throw planRefused(checked.problem);
   const estimate = estimatePlan(all, checked.order, inputs);
   const over = new Set(
