@@ -10,6 +10,23 @@ import type { Kill } from './settings.js';
 const STEPS_PER_WORKFLOW = 40;
 const count = async (query: Promise<Array<{ n: bigint | number }>>) => Number((await query)[0]!.n);
 
+/** Steps whose result was committed twice, and visible effects that are not exactly one. */
+async function duplicates(ids: string[]): Promise<{ twice: number; effects: number }> {
+  const twice = await count(db().$queryRaw`
+    SELECT count(*) AS n FROM (SELECT "workflowId", "stepKey" FROM workflow_events WHERE "workflowId" = ANY(${ids}::uuid[])
+      AND kind = 'STEP' AND status = 'SUCCEEDED' GROUP BY "workflowId", "stepKey" HAVING count(*) > 1) twice`);
+  const tasksTwice = await count(db().$queryRaw`
+    SELECT count(*) AS n FROM (SELECT e."taskId" FROM task_events e JOIN workflow_steps s ON s."taskId" = e."taskId"
+      WHERE s."workflowId" = ANY(${ids}::uuid[]) AND e.status = 'COMPLETED' GROUP BY e."taskId" HAVING count(*) > 1) twice`);
+  const histories = await count(db().$queryRaw`
+    SELECT count(*) AS n FROM workflow_steps s WHERE s."workflowId" = ANY(${ids}::uuid[]) AND s.kind = 'REFRESH_COVERAGE'
+      AND (SELECT count(*) FROM coverage_history h WHERE h."taskId" = s."taskId") <> 1`);
+  const artifacts = await count(db().$queryRaw`
+    SELECT count(*) AS n FROM workflow_steps s WHERE s."workflowId" = ANY(${ids}::uuid[]) AND s.kind = 'SYNTHESIZE'
+      AND (SELECT count(*) FROM artifacts a WHERE a.id = s.id) <> 1`);
+  return { twice: twice + tasksTwice, effects: histories + artifacts };
+}
+
 export async function workflowReport(
   ids: string[],
   kills: Kill[],
@@ -25,21 +42,7 @@ export async function workflowReport(
   });
   const lost = ids.length * STEPS_PER_WORKFLOW - steps.length;
   const stuck = steps.filter((s) => ['PENDING', 'READY', 'RUNNING'].includes(s.status)).length;
-  const twice = await count(db().$queryRaw`
-    SELECT count(*) AS n FROM (SELECT "workflowId", "stepKey" FROM workflow_events WHERE "workflowId" = ANY(${ids}::uuid[])
-      AND kind = 'STEP' AND status = 'SUCCEEDED' GROUP BY "workflowId", "stepKey" HAVING count(*) > 1) twice`);
-  const tasksTwice = await count(db().$queryRaw`
-    SELECT count(*) AS n FROM (SELECT e."taskId" FROM task_events e JOIN workflow_steps s ON s."taskId" = e."taskId"
-      WHERE s."workflowId" = ANY(${ids}::uuid[]) AND e.status = 'COMPLETED' GROUP BY e."taskId" HAVING count(*) > 1) twice`);
-  const histories = await count(db().$queryRaw`
-    SELECT count(*) AS n FROM (SELECT h."taskId" FROM coverage_history h JOIN workflow_steps s ON s."taskId" = h."taskId"
-      WHERE s."workflowId" = ANY(${ids}::uuid[]) GROUP BY h."taskId" HAVING count(*) > 1) twice`);
-  const refreshesWithoutOneEntry = await count(db().$queryRaw`
-    SELECT count(*) AS n FROM workflow_steps s WHERE s."workflowId" = ANY(${ids}::uuid[]) AND s.kind = 'REFRESH_COVERAGE'
-      AND (SELECT count(*) FROM coverage_history h WHERE h."taskId" = s."taskId") <> 1`);
-  const artifacts = await count(db().$queryRaw`
-    SELECT count(*) AS n FROM workflow_steps s WHERE s."workflowId" = ANY(${ids}::uuid[]) AND s.kind = 'SYNTHESIZE'
-      AND (SELECT count(*) FROM artifacts a WHERE a.id = s.id) <> 1`);
+  const { twice, effects } = await duplicates(ids);
   const gaps = await count(db().$queryRaw`
     SELECT count(*) AS n FROM (SELECT w.id FROM workflows w JOIN workflow_events e ON e."workflowId" = w.id WHERE w.id = ANY(${ids}::uuid[])
       GROUP BY w.id, w."lastSequence" HAVING count(*) <> w."lastSequence" OR min(e.sequence) <> 1 OR max(e.sequence) <> w."lastSequence") gapped`);
@@ -60,13 +63,10 @@ export async function workflowReport(
   const checks: Array<[string, number]> = [
     ['steps lost', lost],
     ['steps stuck (not ended by the deadline)', stuck],
+    ['results committed twice (a step SUCCEEDED twice, or its task COMPLETED twice)', twice],
     [
-      'results committed twice (a step SUCCEEDED twice, or its task COMPLETED twice)',
-      twice + tasksTwice,
-    ],
-    [
-      'duplicate visible effects (history entries per refresh task, refreshes without exactly one entry, syntheses without exactly one artifact)',
-      histories + refreshesWithoutOneEntry + artifacts,
+      'duplicate visible effects (refreshes without exactly one history entry, syntheses without exactly one artifact)',
+      effects,
     ],
     ['stuck or failed workflows (not SUCCEEDED by the deadline)', notSucceeded],
     ['workflows with event-log gaps', gaps],

@@ -249,18 +249,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         outputPerMillionTokens: e.LLM_OUTPUT_PRICE_PER_MTOK,
       },
     },
-    workflows: {
-      maxSteps: e.WORKFLOW_MAX_STEPS,
-      maxReplans: e.WORKFLOW_MAX_REPLANS,
-      maxParallelSteps: e.WORKFLOW_MAX_PARALLEL_STEPS,
-      reconcileMs: e.WORKFLOW_RECONCILE_MS,
-      pricePerMillionTokens: (e.LLM_INPUT_PRICE_PER_MTOK + e.LLM_OUTPUT_PRICE_PER_MTOK) / 2,
-    },
+    workflows: workflowConfig(e),
     responseCache: {
       enabled: e.RESPONSE_CACHE,
       ttlMs: e.RESPONSE_CACHE_TTL_MS,
       ttlPerCoordinate: ttlOverrides(e.RESPONSE_CACHE_TTL_PER_TYPE),
     },
+  };
+}
+
+function workflowConfig(e: Env): WorkflowConfig {
+  return {
+    maxSteps: e.WORKFLOW_MAX_STEPS,
+    maxReplans: e.WORKFLOW_MAX_REPLANS,
+    maxParallelSteps: e.WORKFLOW_MAX_PARALLEL_STEPS,
+    reconcileMs: e.WORKFLOW_RECONCILE_MS,
+    pricePerMillionTokens: (e.LLM_INPUT_PRICE_PER_MTOK + e.LLM_OUTPUT_PRICE_PER_MTOK) / 2,
   };
 }
 

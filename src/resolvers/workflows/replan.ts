@@ -72,20 +72,18 @@ export async function replan(
   );
 }
 
-async function swapTail(
+interface SwapContext {
+  deps: ReplanDeps;
+  inputs: Awaited<ReturnType<typeof estimateInputs>>;
+  agents: Array<{ id: string }>;
+}
+
+/** The new plan version, claimed only if nothing moved since the replan read the workflow. */
+async function claimVersion(
   tx: Transaction,
   workflow: Workflow,
   outcome: WorkflowPlanOutcome,
   request: ReplanRequest,
-  {
-    deps,
-    inputs,
-    agents,
-  }: {
-    deps: ReplanDeps;
-    inputs: Awaited<ReturnType<typeof estimateInputs>>;
-    agents: Array<{ id: string }>;
-  },
 ): Promise<boolean> {
   const { count } = await tx.client.workflow.updateMany({
     where: {
@@ -101,10 +99,19 @@ async function swapTail(
       fellBack: outcome.fellBack,
     },
   });
-  if (count === 0) return false;
-  await deleteUnstartedSteps(tx.client, workflow.id);
+  return count > 0;
+}
+
+/** Replaces the steps not started by the tail (checked with what ran); the tail's size. */
+async function replaceTail(
+  tx: Transaction,
+  workflowId: string,
+  outcome: WorkflowPlanOutcome,
+  { deps, inputs, agents }: SwapContext,
+): Promise<number> {
+  await deleteUnstartedSteps(tx.client, workflowId);
   const kept = await tx.client.workflowStep.findMany({
-    where: { workflowId: workflow.id },
+    where: { workflowId },
     orderBy: { position: 'asc' },
   });
   const keptKeys = new Set(kept.map((step) => step.key));
@@ -125,11 +132,24 @@ async function swapTail(
   const firstPosition = kept.reduce((max, step) => Math.max(max, step.position + 1), 0);
   await insertSteps(
     tx.client,
-    workflow.id,
+    workflowId,
     numberedSteps(tail, estimate.perStep, over, firstPosition),
   );
+  return tail.length;
+}
+
+async function swapTail(
+  tx: Transaction,
+  workflow: Workflow,
+  outcome: WorkflowPlanOutcome,
+  request: ReplanRequest,
+  context: SwapContext,
+): Promise<boolean> {
+  if (!(await claimVersion(tx, workflow, outcome, request))) return false;
+  const steps = await replaceTail(tx, workflow.id, outcome, context);
   const signals = noSignals();
-  const message = `replanned by ${outcome.planner}${outcome.fellBack ? ' (fell back to local)' : ''}: ${tail.length} steps to run`;
+  const by = `${outcome.planner}${outcome.fellBack ? ' (fell back to local)' : ''}`;
+  const message = `replanned by ${by}: ${steps} steps to run`;
   noteLogs(
     signals,
     await appendEvents(tx.client, [
@@ -144,10 +164,10 @@ async function swapTail(
     ]),
   );
   if (workflow.status !== 'RUNNING') {
-    signalAfterCommit(tx, deps.pubsub, signals);
+    signalAfterCommit(tx, context.deps.pubsub, signals);
     return true;
   }
   noteLogs(signals, await readyWaitingSteps(tx.client, workflow.id));
-  await advanceWorkflows(tx, [workflow.id], signals, deps.pubsub);
+  await advanceWorkflows(tx, [workflow.id], signals, context.deps.pubsub);
   return true;
 }

@@ -3,7 +3,7 @@
 import { builder } from '../builder.js';
 import { optionalRowId, parseGlobalIds, rowIdOrNone } from '../ids.js';
 import { db } from '../../platform/db.js';
-import type { PlannedStep } from '../../reports/planner/workflow-types.js';
+import type { PlannedStep } from '../../resolvers/workflows/types.js';
 import { workflowVisibleTo } from '../../resolvers/auth/visibility.js';
 import { cancelWorkflow } from '../../resolvers/workflows/cancel.js';
 import { replanWorkflow, updateWorkflowPlan } from '../../resolvers/workflows/edit.js';
@@ -73,8 +73,8 @@ const answer = (query: object, id: string, ctx: Context) =>
     where: { AND: [{ id }, workflowVisibleTo(ctx.caller)] },
   });
 
-builder.mutationFields((t) => ({
-  planWorkflow: t.prismaField({
+builder.mutationField('planWorkflow', (t) =>
+  t.prismaField({
     type: Workflow,
     description:
       "A plan (PLANNED) for review, not run. Shares planTopic's rate limit (RATE_LIMITED).",
@@ -83,7 +83,10 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { input }, ctx) =>
       answer(query, await planWorkflow(planInput(input), ctx.caller, ctx), ctx),
   }),
-  runWorkflow: t.prismaField({
+);
+
+builder.mutationField('runWorkflow', (t) =>
+  t.prismaField({
     type: Workflow,
     description:
       'Plans and starts in one call; the same idempotencyKey (per user) answers with the workflow it started.',
@@ -99,7 +102,10 @@ builder.mutationFields((t) => ({
         ctx,
       ),
   }),
-  updateWorkflowPlan: t.prismaField({
+);
+
+builder.mutationField('updateWorkflowPlan', (t) =>
+  t.prismaField({
     type: Workflow,
     description:
       "Replaces a PLANNED workflow's steps; planVersion must be the current one (CONFLICT otherwise).",
@@ -132,7 +138,10 @@ builder.mutationFields((t) => ({
       );
     },
   }),
-  startWorkflow: t.prismaField({
+);
+
+builder.mutationField('startWorkflow', (t) =>
+  t.prismaField({
     type: Workflow,
     description:
       'Runs a PLANNED workflow at the plan version the caller reviewed (CONFLICT when stale or ended).',
@@ -155,7 +164,10 @@ builder.mutationFields((t) => ({
         ctx,
       ),
   }),
-  cancelWorkflow: t.prismaField({
+);
+
+builder.mutationField('cancelWorkflow', (t) =>
+  t.prismaField({
     type: Workflow,
     description:
       'Cancels the workflow, its open steps and their tasks in one statement; harmless to repeat.',
@@ -164,7 +176,10 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, ctx) =>
       answer(query, await cancelWorkflow(rowIdOrNone('Workflow', args.id), ctx.caller, ctx), ctx),
   }),
-  retryWorkflow: t.prismaField({
+);
+
+builder.mutationField('retryWorkflow', (t) =>
+  t.prismaField({
     type: Workflow,
     description:
       'Reruns a failed (or skipped, or cancelled) step and what depends on it, keeping every succeeded result.',
@@ -177,7 +192,10 @@ builder.mutationFields((t) => ({
         ctx,
       ),
   }),
-  replanWorkflow: t.prismaField({
+);
+
+builder.mutationField('replanWorkflow', (t) =>
+  t.prismaField({
     type: Workflow,
     description:
       "Asks the planner again (a PLANNED workflow is planned anew; a running one's steps not yet started change). Shares planTopic's rate limit.",
@@ -200,4 +218,4 @@ builder.mutationFields((t) => ({
         ctx,
       ),
   }),
-}));
+);

@@ -3,7 +3,7 @@ import { builder } from '../builder.js';
 import type {
   ConstraintViolation as ViolationShape,
   StepEstimate,
-} from '../../reports/planner/workflow-types.js';
+} from '../../resolvers/workflows/types.js';
 
 export const WorkflowStatus = builder.enumType('WorkflowStatus', {
   values: ['PLANNED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const,

@@ -115,6 +115,7 @@ const planSelect = {
   steps: { select: { key: true, dependsOn: true, estimate: true } },
 } as const;
 
+// The plan's totals, from its steps' estimates.
 builder.prismaObjectFields(Workflow, (t) => ({
   estimate: t.field({
     type: WorkflowCost,
@@ -138,33 +139,39 @@ builder.prismaObjectFields(Workflow, (t) => ({
     select: planSelect,
     resolve: (workflow) => totalsOf(workflow.steps, workflow.constraints).violations,
   }),
+}));
+
+function sumOfActuals(steps: ReadonlyArray<{ actual: unknown }>) {
+  const sum = { seconds: 0, tokens: 0, costUsd: 0 };
+  for (const step of steps) {
+    const cost = costOf(step.actual);
+    sum.seconds += cost.seconds;
+    sum.tokens += cost.tokens;
+    sum.costUsd += cost.costUsd;
+  }
+  return sum;
+}
+
+const percentDone = (steps: ReadonlyArray<{ status: string }>) =>
+  steps.length
+    ? Math.floor(
+        (100 * steps.filter((s) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED').length) /
+          steps.length,
+      )
+    : 0;
+
+// How far it has run: actuals, progress, the artifact, the log.
+builder.prismaObjectFields(Workflow, (t) => ({
   actual: t.field({
     type: WorkflowCost,
     description: "Sums over the steps' actuals so far.",
     select: { steps: { select: { actual: true } } },
-    resolve: (workflow) =>
-      workflow.steps.reduce(
-        (sum, step) => {
-          const cost = costOf(step.actual);
-          return {
-            seconds: sum.seconds + cost.seconds,
-            tokens: sum.tokens + cost.tokens,
-            costUsd: sum.costUsd + cost.costUsd,
-          };
-        },
-        { seconds: 0, tokens: 0, costUsd: 0 },
-      ),
+    resolve: (workflow) => sumOfActuals(workflow.steps),
   }),
   progressPercent: t.int({
     description: 'Steps ended well (succeeded or skipped), in percent of all.',
     select: { steps: { select: { status: true } } },
-    resolve: ({ steps }) =>
-      steps.length
-        ? Math.floor(
-            (100 * steps.filter((s) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED').length) /
-              steps.length,
-          )
-        : 0,
+    resolve: ({ steps }) => percentDone(steps),
   }),
   artifact: t.prismaField({
     type: Artifact,
