@@ -46,8 +46,9 @@ const claimAll = (limit: number) => claimTasks(db(), WORKER, ['workflow_step'], 
 
 export async function benchValidation(targets: Target[]): Promise<void> {
   const steps = layered(25, 40);
+  (globalThis as { gc?: () => void }).gc?.();
   const samples = await timeRuns(
-    100,
+    500,
     async () => {
       const checked = checkPlan(steps, { maxSteps: 1_000, agentIds: new Set() });
       if (!('order' in checked)) throw new Error('the bench plan is invalid');

@@ -57,7 +57,12 @@ export async function benchWorkflows(
     update: {},
   });
   const caller = operatorCaller(owner, await defaultTeamId());
-  const deps: WorkflowDeps = { pubsub, topicSettings, workflows: DEFAULT_WORKFLOW_SETTINGS };
+  // Room for the fan-out and fan-in plans (1,001 steps).
+  const deps: WorkflowDeps = {
+    pubsub,
+    topicSettings,
+    workflows: { ...DEFAULT_WORKFLOW_SETTINGS, maxSteps: 2_000 },
+  };
   return {
     caller,
     deps,
