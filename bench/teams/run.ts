@@ -13,7 +13,7 @@ import { measureRemovals, printRemovals } from './propagation.js';
 import { buildWorld, inWorld, type World } from './worlds.js';
 
 const TEAMS = Number(process.env.BENCH_TEAMS ?? 1_000);
-const ROUNDS = Number(process.env.BENCH_TEAMS_ROUNDS ?? 16);
+const ROUNDS = Number(process.env.BENCH_TEAMS_ROUNDS ?? 64);
 const RUNS_PER_ROUND = Number(process.env.BENCH_TEAMS_RUNS ?? 40);
 const ADMIN_KEY = 'bench-admin-key-teams-0123456789';
 
