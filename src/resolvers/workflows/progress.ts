@@ -2,8 +2,7 @@
 // parallelism), workflows with nothing left end, and the signals wait for the commit.
 import type { Transaction } from '../../platform/db.js';
 import type { PubSub } from '../../platform/pubsub.js';
-import { completeWorkflows } from './sql/complete-workflows.js';
-import { dispatchReadySteps } from './sql/dispatch-ready.js';
+import { dispatchAndComplete } from './sql/dispatch-ready.js';
 import { noteLogs, signalAfterCommit, type WorkflowSignals } from './signals.js';
 import { workflowStep } from './step-task.js';
 
@@ -14,11 +13,15 @@ export async function advanceWorkflows(
   pubsub: PubSub,
 ): Promise<void> {
   const ids = [...new Set(workflowIds)];
-  const dispatched = await dispatchReadySteps(tx.client, ids);
+  const changed = await dispatchAndComplete(tx.client, ids);
+  const dispatched = changed.filter((row) => row.change === 'task');
   if (dispatched.length) {
     signals.tasks.push(...dispatched);
     signals.wake.add(workflowStep.name);
   }
-  noteLogs(signals, await completeWorkflows(tx.client, ids));
+  noteLogs(
+    signals,
+    changed.filter((row) => row.change === 'workflow'),
+  );
   signalAfterCommit(tx, pubsub, signals);
 }
