@@ -26,6 +26,7 @@ export interface World {
   topicId: string;
   artifactId: string;
   templateId: string;
+  workflowId: string;
   invitationId: string;
   apiKeyId: string;
   keys: {
@@ -168,8 +169,15 @@ export async function buildWorld(h: Harness): Promise<World> {
     keys.alice,
   );
   expect(template.errors).toBeUndefined();
+  const workflow = await h.gql(
+    'mutation($a: ID!) { planWorkflow(input: { goal: "alice-secret goal", agentIds: [$a] }) { id } }',
+    { a: agent.agentId },
+    keys.alice,
+  );
+  expect(workflow.errors).toBeUndefined();
   const invitation = await invite(h, keys.alice, teamId, 'ADMIN');
   return {
+    workflowId: workflow.data.planWorkflow.id,
     teamId,
     ...agent,
     taskId,
@@ -193,6 +201,7 @@ export const secretIds = (world: World) => [
   world.topicId,
   world.artifactId,
   world.templateId,
+  world.workflowId,
   world.invitationId,
   world.apiKeyId,
 ];

@@ -93,9 +93,6 @@ export async function visibleAgents(
     throw badWorkflowInput(
       'UNKNOWN_AGENT',
       `${unknown.length} of the agents are not agents you can see`,
-      {
-        unknownAgentIds: unknown,
-      },
     );
   return ids.map((id) => byId.get(id)!);
 }
