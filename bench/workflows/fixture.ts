@@ -7,7 +7,8 @@ import { operatorCaller, type Caller } from '../../src/resolvers/auth/caller.js'
 import { defaultTeamId } from '../../src/resolvers/teams/default-team.js';
 import type { TopicSettings } from '../../src/resolvers/topics/settings.js';
 import { updateWorkflowPlan } from '../../src/resolvers/workflows/edit.js';
-import { planWorkflow, type WorkflowDeps } from '../../src/resolvers/workflows/plan.js';
+import type { WorkflowDeps } from '../../src/resolvers/workflows/idempotency.js';
+import { planWorkflow } from '../../src/resolvers/workflows/plan.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/resolvers/workflows/settings.js';
 import { startWorkflow } from '../../src/resolvers/workflows/start.js';
 

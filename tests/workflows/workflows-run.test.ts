@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { errorCodes } from '../utils/graphql.js';
-import { PLAN, RUN, START, useWorkflows, WORKFLOW } from './fixture.js';
+import { PLAN, REPLAN, RUN, START, step, UPDATE, useWorkflows, WORKFLOW } from './fixture.js';
 
 const w = useWorkflows();
 const GOAL = 'Compare what the agents know about embeddings and vacuum, and write a briefing';
@@ -88,6 +88,25 @@ describe('a workflow from goal to artifact', () => {
       {},
     );
     expect(mine.workflows.edges.map((e: any) => e.node.id)).toContain(planned.id);
+  });
+});
+
+describe('replanWorkflow', () => {
+  it('plans a PLANNED workflow anew at a new version, and refuses a stale one (CONFLICT)', async () => {
+    const planned = (await w.gqlOk(PLAN, { input: { goal: GOAL, agentIds: [w.agents[0]!.id] } }))
+      .planWorkflow;
+    const edited = (await w.gqlOk(UPDATE, { id: planned.id, v: 1, steps: [step('only', 'NOOP')] }))
+      .updateWorkflowPlan;
+    expect(edited.steps.map((s: any) => s.key)).toEqual(['only']);
+    const replanned = (await w.gqlOk(REPLAN, { id: planned.id, v: 2, hint: 'start over' }))
+      .replanWorkflow;
+    expect(replanned.planVersion).toBe(3);
+    expect(replanned.steps.map((s: any) => s.key)).toEqual(planned.steps.map((s: any) => s.key));
+    const stale = await w.h.gql(REPLAN, { id: planned.id, v: 2 }, w.keys.alice);
+    expect(stale.errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'STALE_PLAN_VERSION',
+    });
   });
 });
 

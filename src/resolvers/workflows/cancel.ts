@@ -3,7 +3,7 @@
 // changes nothing. A workflow that ended by itself is a CONFLICT.
 import { db } from '../../platform/db.js';
 import type { Caller } from '../auth/caller.js';
-import type { WorkflowDeps } from './plan.js';
+import type { WorkflowDeps } from './idempotency.js';
 import { workflowFinished } from './problems.js';
 import { requireWritableWorkflow } from './read.js';
 import { noSignals, sendSignals } from './signals.js';

@@ -8,7 +8,7 @@ import { estimatePlan } from '../../reports/planner/workflow-estimate.js';
 import type { PlannedStep } from '../../reports/planner/workflow-types.js';
 import type { Caller } from '../auth/caller.js';
 import { visibleAgents } from './plan-input.js';
-import type { WorkflowDeps } from './plan.js';
+import type { WorkflowDeps } from './idempotency.js';
 import { planRefused, stalePlanVersion, workflowFinished } from './problems.js';
 import { requireWritableWorkflow } from './read.js';
 import { replan } from './replan.js';

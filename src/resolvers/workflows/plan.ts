@@ -2,14 +2,14 @@
 // stored as a PLANNED workflow for review; runWorkflow plans and starts in one call. Planning
 // shares planTopic's rate limit (the same bucket per user).
 import type { Prisma } from '../../generated/prisma/client.js';
-import { db, inTransaction, type Transaction } from '../../platform/db.js';
+import { inTransaction, type Transaction } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
 import { checkPlan } from '../../reports/planner/workflow-check.js';
 import { constraintViolations, estimatePlan } from '../../reports/planner/workflow-estimate.js';
 import { makeWorkflowPlan } from '../../reports/planner/workflow-plan.js';
 import type { Caller } from '../auth/caller.js';
 import { requireWrite } from '../auth/permissions.js';
-import type { ServiceDeps } from '../deps.js';
+import { validIdempotencyKey, workflowByKey, type WorkflowDeps } from './idempotency.js';
 import {
   planContext,
   validConstraints,
@@ -21,23 +21,6 @@ import { badWorkflowInput, constraintsViolated, planRefused } from './problems.j
 import { estimateInputs, numberedSteps } from './steps.js';
 import { startPlanned } from './start.js';
 import { insertSteps } from './sql/insert-steps.js';
-
-export type WorkflowDeps = Pick<ServiceDeps, 'pubsub' | 'topicSettings' | 'workflows'>;
-
-const IDEMPOTENCY_KEY_MAX = 200;
-
-export function validIdempotencyKey(key: string | null | undefined): string | null {
-  const trimmed = key?.trim() || null;
-  if (trimmed && trimmed.length > IDEMPOTENCY_KEY_MAX)
-    throw badWorkflowInput(
-      'TOO_LONG',
-      `idempotencyKey must be at most ${IDEMPOTENCY_KEY_MAX} characters`,
-      {
-        field: 'idempotencyKey',
-      },
-    );
-  return trimmed;
-}
 
 /** A checked plan with its estimates, not stored yet. */
 async function makePlan(input: PlanWorkflowInput, caller: Caller, deps: WorkflowDeps) {
@@ -135,15 +118,4 @@ export async function runWorkflow(
     if (winner) return winner;
     throw error;
   }
-}
-
-export async function workflowByKey(
-  ownerId: string,
-  idempotencyKey: string,
-): Promise<string | undefined> {
-  const row = await db().workflow.findFirst({
-    where: { ownerId, idempotencyKey },
-    select: { id: true },
-  });
-  return row?.id;
 }

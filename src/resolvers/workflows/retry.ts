@@ -3,7 +3,7 @@
 import { inTransaction } from '../../platform/db.js';
 import { conflict } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
-import type { WorkflowDeps } from './plan.js';
+import type { WorkflowDeps } from './idempotency.js';
 import { badWorkflowInput, workflowFinished } from './problems.js';
 import { advanceWorkflows } from './progress.js';
 import { requireWritableWorkflow } from './read.js';

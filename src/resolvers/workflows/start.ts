@@ -10,7 +10,7 @@ import { advanceWorkflows } from './progress.js';
 import { constraintsViolated, stalePlanVersion, workflowFinished } from './problems.js';
 import { noSignals, noteLogs } from './signals.js';
 import { requireWritableWorkflow, workflowEstimate } from './read.js';
-import { validIdempotencyKey, workflowByKey, type WorkflowDeps } from './plan.js';
+import { validIdempotencyKey, workflowByKey, type WorkflowDeps } from './idempotency.js';
 
 /** PLANNED → RUNNING, its free steps READY and dispatched; in the caller's transaction. */
 export async function startPlanned(

@@ -26,7 +26,7 @@ import {
   WorkflowStepStatus,
 } from './types.js';
 
-export const WorkflowStep = builder.prismaObject('WorkflowStep', {
+builder.prismaObject('WorkflowStep', {
   description: 'One step of a plan: run as one task of the queue; its result stays here.',
   fields: (t) => ({
     key: t.exposeString('key'),
