@@ -112,7 +112,7 @@ CREATE INDEX "workflow_steps_taskId_idx" ON "workflow_steps"("taskId");
 CREATE INDEX "workflow_steps_agentId_idx" ON "workflow_steps"("agentId");
 
 -- CreateIndex
-CREATE INDEX "workflow_steps_open_idx" ON "workflow_steps"("workflowId", "status") WHERE (status IN ('PENDING'::"WorkflowStepStatus", 'READY'::"WorkflowStepStatus", 'RUNNING'::"WorkflowStepStatus"));
+CREATE INDEX "workflow_steps_open_idx" ON "workflow_steps"("workflowId", "status") WHERE (status = ANY (ARRAY['PENDING'::"WorkflowStepStatus", 'READY'::"WorkflowStepStatus", 'RUNNING'::"WorkflowStepStatus"]));
 
 -- CreateIndex
 CREATE INDEX "workflow_steps_actuals_idx" ON "workflow_steps"("kind", "completedAt" DESC) WHERE (status = 'SUCCEEDED'::"WorkflowStepStatus");
