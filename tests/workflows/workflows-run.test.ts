@@ -38,6 +38,16 @@ describe('a workflow from goal to artifact', () => {
     expect(section.result.markdown.length).toBeGreaterThan(0);
     expect(done.artifact.markdown).toContain(section.result.markdown.split('\n')[0]);
     expect(done.artifact.downloads.map((d: any) => d.format)).toEqual(['markdown', 'hwpx', 'docx']);
+    // Estimates now come from these actuals (per unit of complexity), no longer the defaults.
+    const retrievals = await db().workflowStep.findMany({
+      where: { kind: 'RETRIEVE', status: 'SUCCEEDED' },
+    });
+    const unit =
+      retrievals.reduce((sum, s) => sum + (s.actual as any).seconds / s.complexity, 0) /
+      retrievals.length;
+    const again = (await w.gqlOk(PLAN, { input: { goal: GOAL, agentIds } })).planWorkflow;
+    const estimate = again.steps.find((s: any) => s.kind === 'RETRIEVE').estimate.seconds;
+    expect(estimate).toBeCloseTo(unit * 0.7, 2);
     // One coverage history entry per refresh step.
     const refreshTasks = done.steps.filter((s: any) => s.kind === 'REFRESH_COVERAGE').length;
     expect(
