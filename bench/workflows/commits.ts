@@ -9,7 +9,7 @@ import { checkPlan } from '../../src/reports/planner/workflow-check.js';
 import { estimatePlan } from '../../src/reports/planner/workflow-estimate.js';
 import { cancelTasksCtes } from '../../src/queue/cancel-tasks.js';
 import { claimTasks } from '../../src/queue/claim.js';
-import { finishAndClaimTasks } from '../../src/queue/finish-and-claim.js';
+import { finishTasks } from '../../src/queue/finish.js';
 import { insertTasksCtes } from '../../src/queue/insert-tasks.js';
 import { cancelWorkflow } from '../../src/resolvers/workflows/cancel.js';
 import { planWorkflow } from '../../src/resolvers/workflows/plan.js';
@@ -36,8 +36,10 @@ async function commitEnds(
     message: 'completed',
   }));
   const started = performance.now();
-  await inHookedTransaction(hook, (tx) =>
-    finishAndClaimTasks(tx.client, WORKER, outcomes, { types: [], leaseMs: 60_000, limit: 0 }),
+  await inHookedTransaction(
+    hook,
+    (tx) => finishTasks(tx.client, WORKER, outcomes),
+    async () => [],
   );
   return performance.now() - started;
 }

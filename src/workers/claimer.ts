@@ -7,7 +7,7 @@ import { batchWrites } from './batch.js';
 import { inHookedTransaction, type FinishHook } from './finish-hook.js';
 import { claimTasks } from '../queue/claim.js';
 import { finishAndClaimTasks } from '../queue/finish-and-claim.js';
-import type { TaskOutcomeOf } from '../queue/finish.js';
+import { finishTasks, type TaskOutcomeOf } from '../queue/finish.js';
 import type { TaskRow } from '../queue/task-row.js';
 import type { RunningTasks } from './running-tasks.js';
 
@@ -94,8 +94,10 @@ export class Claimer {
       finishHook && outcomes.some((o) => finishHook.types.has(running.typeOf(o.taskId)!));
     const changed = await this.claim(limit, () =>
       hooked
-        ? inHookedTransaction(finishHook, (tx) =>
-            finishAndClaimTasks(tx.client, workerId, outcomes, claim),
+        ? inHookedTransaction(
+            finishHook,
+            (tx) => finishTasks(tx.client, workerId, outcomes),
+            (tx) => claimTasks(tx.client, workerId, types, leaseMs, limit),
           )
         : finishAndClaimTasks(db(), workerId, outcomes, claim),
     );

@@ -27,21 +27,24 @@ export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook
 }
 
 /**
- * `statement` (the ends and claims) and the hook in one transaction. Tried again on failure
- * (a deadlock or serialization failure between concurrent commits rolls everything back):
- * given up, the attempts' leases expire and the tasks run again.
+ * The ends (`finish`), the hook, then the claims (`claim`) in one transaction: the claims come
+ * after the hook, so a task the hook made (a dependent step) is claimed in the same commit
+ * rather than by the next poll or wake-up. Tried again on failure (a deadlock or
+ * serialization failure between concurrent commits rolls everything back): given up, the
+ * attempts' leases expire and the tasks run again.
  */
-export function inHookedTransaction<T extends { finished: TaskRow[] }>(
+export function inHookedTransaction(
   hook: FinishHook,
-  statement: (tx: Transaction) => Promise<T>,
-): Promise<T> {
+  finish: (tx: Transaction) => Promise<TaskRow[]>,
+  claim: (tx: Transaction) => Promise<TaskRow[]>,
+): Promise<{ finished: TaskRow[]; claimed: TaskRow[] }> {
   return pRetry(
     () =>
       inTransaction(
         async (tx) => {
-          const changed = await statement(tx);
-          await hook.run(changed.finished, tx);
-          return changed;
+          const finished = await finish(tx);
+          await hook.run(finished, tx);
+          return { finished, claimed: await claim(tx) };
         },
         { timeout: 30_000 },
       ),
