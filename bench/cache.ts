@@ -67,7 +67,7 @@ async function burst(run: () => Promise<void>): Promise<{ samples: number[]; sec
   return { samples, seconds: (performance.now() - started) / 1000 };
 }
 
-async function post(app: App, key: string, query: string, variables = {}): Promise<any> {
+export async function post(app: App, key: string, query: string, variables = {}): Promise<any> {
   const response = await app.fetch(
     new Request('http://bench.local/graphql', {
       method: 'POST',
@@ -84,7 +84,7 @@ const TAXONOMY = `mutation($input: CreateTaxonomyInput!) { createTaxonomy(input:
 const AGENT = `mutation($input: CreateAgentInput!) { createAgentFromTaxonomy(input: $input) { id } }`;
 
 /** A taxonomy of 20 nodes and an agent over 8 of them, made by the operator. */
-async function createAgent(app: App, adminKey: string): Promise<string> {
+export async function createAgent(app: App, adminKey: string): Promise<string> {
   const nodes = Array.from({ length: 20 }, (_, i) => ({
     key: `n${i}`,
     label: `Node ${i}`,

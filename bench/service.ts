@@ -2,6 +2,7 @@
 // (with the plan limit out of the way), development webhooks, the service's task registry
 // (plus the bench's own types) and its after-finish step.
 import { createApp, type App } from '../src/http/app.js';
+import type { RateLimitOptions } from '../src/http/rate-limit/limits.js';
 import type { ResponseCacheOptions } from '../src/http/response-cache/plugin.js';
 import { DEVELOPMENT_WEBHOOK_SECRET } from '../src/platform/config.js';
 import type { PubSub } from '../src/platform/pubsub.js';
@@ -48,6 +49,7 @@ export async function benchApp(
   adminApiKey: string,
   pubsub: PubSub,
   responseCache?: ResponseCacheOptions,
+  rateLimits?: RateLimitOptions,
 ): Promise<{ app: App; service: BenchService; close(): Promise<void> }> {
   const service = await benchService();
   const { topicSettings, webhooks, registry } = service;
@@ -58,6 +60,7 @@ export async function benchApp(
     webhooks,
     taskFinished: taskFinishedStep(registry, pubsub),
     responseCache,
+    rateLimits,
   });
   return {
     app,

@@ -1,11 +1,10 @@
-// Process entry: ROLE=all (API + worker, the default), api, or worker. Reads the
-// configuration once and passes what each part needs down. With no DATABASE_URL it starts
-// the embedded PostgreSQL and loads the demo data.
+// Process entry: ROLE=all (API + worker, the default), api or worker. Reads the configuration
+// once and passes what each part needs down; no DATABASE_URL: the embedded PostgreSQL, demo data.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { loadDemoData } from './demo/load.js';
-import { createApp, type App } from './http/app.js';
+import { createApp, loadTrustedDocumentsManifest, type App } from './http/app.js';
 import { loadConfigOrExit, type Config } from './platform/config.js';
 import { connectDatabase, disconnectDatabase } from './platform/db.js';
 import {
@@ -14,6 +13,7 @@ import {
   type EmbeddedDatabase,
 } from './platform/embedded-postgres.js';
 import { setHeapGrowingPercent } from './platform/heap-growth.js';
+import { startTracing } from './platform/tracing.js';
 import { describeStartupFailure, redactUrl, StartupError } from './platform/startup-failure.js';
 import { logger } from './platform/logger.js';
 import { createMetricsRegistry } from './platform/metrics.js';
@@ -88,12 +88,14 @@ function createApi(config: Config, services: Services): App {
     keySettings: { autoJoinDefaultTeam: config.autoJoinDefaultTeam },
     workflows: config.workflows,
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
+    rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix },
+    trustedDocuments: config.trustedDocuments,
+    tracing: Boolean(config.tracing.endpoint),
     responseCache:
       config.responseCache.enabled && services.responseStore
         ? { ...config.responseCache, store: services.responseStore.store }
         : undefined,
-    // Only on the local embedded default, and only to a browser on this machine (app.ts):
-    // GraphiQL opens ready to use there.
+    // Only on the embedded default, to a browser on this machine (app.ts): GraphiQL ready to use.
     graphiqlHeaders:
       embedded && adminApiKey && config.nodeEnv !== 'production'
         ? { Authorization: `Bearer ${adminApiKey}` }
@@ -174,12 +176,11 @@ async function startWorkerRole(
   stops: Stop[],
   stopping: () => boolean,
 ): Promise<void> {
-  const { metricsRegistry } = services;
   const worker = await startServiceWorker({
     tasks: config.tasks,
     pubsub: services.pubsub,
     registry: services.registry,
-    metrics: createWorkerMetrics(metricsRegistry),
+    metrics: createWorkerMetrics(services.metricsRegistry),
     queueMetrics: services.metrics.queue,
     workflows: config.workflows,
   });
@@ -189,7 +190,7 @@ async function startWorkerRole(
       : await serveWorkerProbes({
           port: config.workerHttpPort,
           host: config.host,
-          registry: metricsRegistry,
+          registry: services.metricsRegistry,
           stopping,
         });
   if (probes)
@@ -203,6 +204,7 @@ async function startWorkerRole(
 
 /** Everything the role needs, in order; each part's stop is pushed as it starts. */
 async function start(config: Config, stops: Stop[], stopping: () => boolean): Promise<void> {
+  stops.push(await startTracing(config.tracing, config.role));
   const server = config.role === 'worker' ? undefined : await bindPort(config, stops);
   const { embedded, adminApiKey } = await startDatabase(config);
   if (embedded) stops.push(() => embedded.stop());
@@ -247,6 +249,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     metrics,
     responseStore,
   };
+  if (config.role !== 'worker') await loadTrustedDocumentsManifest(config.trustedDocuments);
   const app = config.role === 'worker' ? undefined : createApi(config, services);
   if (config.role !== 'api') await startWorkerRole(config, services, stops, stopping);
   if (app && server) await listen(server, app, config, services, stops);
@@ -291,8 +294,7 @@ async function main(): Promise<void> {
   }
 }
 
-// A library promise nobody awaits (e.g. a Redis command cut off by a reconnect) must not
-// take the process down: log it; state lives in PostgreSQL and the poll catches up.
+// A promise nobody awaits (a Redis command cut off by a reconnect) must not end the process.
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
 void main();

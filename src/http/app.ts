@@ -26,6 +26,7 @@ import { getParamsCheck } from './get-params.js';
 import { documentNestingLimit, inputBounds, operationLimits } from './operation-limits.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
 import { responseCachePlugins, type ResponseCacheOptions } from './response-cache/plugin.js';
+import { createAppRateLimits, type RateLimitOptions } from './rate-limit/app-limits.js';
 import { routes } from './routes.js';
 import type { LiveCore } from './live/core.js';
 import { StreamGuard } from './live/stream-guard.js';
@@ -34,6 +35,9 @@ import { createSseTransport } from './sse/handler.js';
 import { liveTransports } from './transports-plugin.js';
 import { createWsTransport } from './ws/server.js';
 import { yogaLogger } from './yoga-logging.js';
+import { trustedDocumentPlugins } from './trusted-documents/plugin.js';
+import { tracingPlugin } from './tracing/plugin.js';
+import { trustedDocuments, type TrustedDocumentsOptions } from './trusted-documents/policy.js';
 
 export interface ServerOptions extends Omit<
   ServiceDeps,
@@ -57,7 +61,15 @@ export interface ServerOptions extends Omit<
   metrics?: ServiceMetrics;
   /** The query response cache (RESPONSE_CACHE) on a shared store; default: none. */
   responseCache?: ResponseCacheOptions;
+  /** Token buckets per key, team and client address, and the open-subscription cap; default: none. */
+  rateLimits?: RateLimitOptions;
+  /** TRUSTED_DOCUMENTS_ONLY; default: any document runs, registered ones also by id. */
+  trustedDocuments?: TrustedDocumentsOptions;
+  /** Spans for every operation (OTEL_EXPORTER_OTLP_ENDPOINT set); default off: no plugin at all. */
+  tracing?: boolean;
 }
+
+export { loadTrustedDocumentsManifest } from './trusted-documents/manifest.js';
 
 export type Yoga = ReturnType<typeof createYoga<Record<string, never>, Context>>;
 
@@ -116,6 +128,7 @@ function createYogaServer(
     }),
     renderGraphiQL,
     maxRequestBodySize: false, // requestBodyLimit checks it (and says why)
+    extraParamNames: ['documentId'], // a trusted document's id (trusted-documents/plugin.ts)
     plugins,
   });
 }
@@ -129,7 +142,16 @@ const requestLimits = (maxBodyBytes: number) => [
   inputBounds(),
 ];
 
-function createTransports(live: LiveCore) {
+/** The live transports on one core; what the core takes straight from the options is read here. */
+function createTransports(
+  options: ServerOptions,
+  core: Omit<LiveCore, 'maxBufferedBytes' | 'tracing'>,
+) {
+  const live: LiveCore = {
+    ...core,
+    maxBufferedBytes: options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES,
+    tracing: options.tracing ?? false,
+  };
   const ws = createWsTransport(live);
   return { sse: createSseTransport(live), multipart: createMultipartTransport(live), ws };
 }
@@ -162,11 +184,15 @@ export function createApp(options: ServerOptions): App {
   const { pubsub, apiKeys, feeds } = contextOptions;
   const metrics = createApiMetrics(registry);
   const maxBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
+  const trusted = trustedDocuments(options.trustedDocuments, contextOptions);
   let draining = false;
-  // The transports run operations through yoga, so they are made right after it; its plugins
-  // only reach them once requests arrive.
+  const rateLimits =
+    options.rateLimits && createAppRateLimits(options.rateLimits, registry, contextOptions);
+  // The transports run operations through yoga, so they are made right after it.
   const yoga = createYogaServer(contextOptions, options.graphiqlHeaders, [
+    ...(options.tracing ? [tracingPlugin()] : []),
     metrics.http,
+    ...(rateLimits ? [rateLimits.plugins.address] : []),
     routes({
       contextOptions,
       registry,
@@ -174,38 +200,40 @@ export function createApp(options: ServerOptions): App {
       draining: () => draining,
       sse: () => transports.sse,
     }),
+    ...trustedDocumentPlugins(trusted),
+    ...(rateLimits ? [rateLimits.plugins.admit] : []),
     liveTransports({ sse: () => transports.sse, multipart: () => transports.multipart }),
     metrics.plugin,
     ...requestLimits(maxBodyBytes),
     ...(options.responseCache
       ? responseCachePlugins(options.responseCache, { schema, contextOptions, registry })
       : []),
+    ...(rateLimits ? [rateLimits.plugins.answer] : []),
   ]);
   const streamGuard = new StreamGuard(apiKeys);
-  const transports = createTransports({
+  const transports = createTransports(options, {
     yoga,
     contextOptions,
-    maxBufferedBytes: options.sseMaxBufferedBytes ?? DEFAULT_SSE_MAX_BUFFERED_BYTES,
     maxBodyBytes,
     metrics: metrics.live,
     streamGuard,
+    rateLimits,
+    trustedDocuments: trusted,
   });
-  const { ws } = transports;
   return {
     fetch: (request) => Promise.resolve(yoga.fetch(request)),
     yoga,
     metricsRegistry: registry,
     serviceMetrics,
     contextOptions,
-    attachWebSockets: (server) => ws.attach(server),
-    drain: () => {
-      draining = true;
-    },
+    attachWebSockets: (server) => transports.ws.attach(server),
+    drain: () => void (draining = true),
     close: () => {
-      ws.close();
+      transports.ws.close();
       streamGuard.close();
       feeds.close();
       apiKeys.close();
+      void rateLimits?.close();
     },
   };
 }

@@ -2,7 +2,10 @@
 // A bad value stops the process with a message naming the variable (see main.ts).
 import path from 'node:path';
 import { z } from 'zod';
+import { rateLimitConfig, rateLimitEnv, type RateLimitConfig } from './config-rate-limits.js';
+import { workflowConfig, workflowEnv, type WorkflowConfig } from './config-workflows.js';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
+import type { TracingConfig } from './tracing.js';
 
 const booleanFromEnv = z
   .enum(['true', 'false', '1', '0'])
@@ -65,10 +68,7 @@ const envSchema = z.object({
   LLM_INPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   LLM_OUTPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
-  WORKFLOW_MAX_STEPS: z.coerce.number().int().min(1).max(100_000).default(1_000),
-  WORKFLOW_MAX_REPLANS: z.coerce.number().int().min(0).max(100).default(2),
-  WORKFLOW_MAX_PARALLEL_STEPS: z.coerce.number().int().min(1).max(1_000).default(16),
-  WORKFLOW_RECONCILE_MS: z.coerce.number().int().min(100).default(5_000),
+  ...workflowEnv,
   AUTO_JOIN_DEFAULT_TEAM: booleanFromEnv.default(true),
   RESPONSE_CACHE: booleanFromEnv.default(false),
   RESPONSE_CACHE_TTL_MS: z.coerce.number().int().positive().default(60_000),
@@ -79,6 +79,14 @@ const envSchema = z.object({
       'must be Type=ms or Type.field=ms, comma-separated',
     )
     .optional(),
+  ...rateLimitEnv,
+  TRUSTED_DOCUMENTS_ONLY: booleanFromEnv.default(false),
+  TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'must be an http(s):// URL')
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
 /** Development only: a fixed, public secret so webhooks can be tried without setup. */
@@ -114,17 +122,13 @@ export interface Config {
   webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
   reports: ReportsConfig;
   responseCache: ResponseCacheConfig;
+  /** Token buckets per key, team and client address, and the open-subscription cap. */
+  rateLimits: RateLimitConfig;
+  /** TRUSTED_DOCUMENTS_ONLY, and the manifest (hash → document) registered at start. */
+  trustedDocuments: { only: boolean; manifestPath: string | undefined };
+  /** OTLP/HTTP traces to OTEL_EXPORTER_OTLP_ENDPOINT (unset: no tracing at all). */
+  tracing: TracingConfig;
   workflows: WorkflowConfig;
-}
-
-/** Workflows (issue 30): plan size, replans, parallelism, the reconciler's period, the token price. */
-export interface WorkflowConfig {
-  maxSteps: number;
-  maxReplans: number;
-  maxParallelSteps: number;
-  reconcileMs: number;
-  /** The mean of LLM_INPUT_PRICE_PER_MTOK and LLM_OUTPUT_PRICE_PER_MTOK: estimates count tokens, not their kind. */
-  pricePerMillionTokens: number;
 }
 
 /** The query response cache, shared by the API processes through Redis. */
@@ -255,16 +259,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ttlMs: e.RESPONSE_CACHE_TTL_MS,
       ttlPerCoordinate: ttlOverrides(e.RESPONSE_CACHE_TTL_PER_TYPE),
     },
-  };
-}
-
-function workflowConfig(e: Env): WorkflowConfig {
-  return {
-    maxSteps: e.WORKFLOW_MAX_STEPS,
-    maxReplans: e.WORKFLOW_MAX_REPLANS,
-    maxParallelSteps: e.WORKFLOW_MAX_PARALLEL_STEPS,
-    reconcileMs: e.WORKFLOW_RECONCILE_MS,
-    pricePerMillionTokens: (e.LLM_INPUT_PRICE_PER_MTOK + e.LLM_OUTPUT_PRICE_PER_MTOK) / 2,
+    rateLimits: rateLimitConfig(e),
+    trustedDocuments: {
+      only: e.TRUSTED_DOCUMENTS_ONLY,
+      manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST && path.resolve(e.TRUSTED_DOCUMENTS_MANIFEST),
+    },
+    tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
   };
 }
 

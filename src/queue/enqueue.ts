@@ -3,6 +3,7 @@
 // commits (or rolls back) with the caller's rows and its signals wait for the commit.
 import type { TaskPriority } from '../generated/prisma/enums.js';
 import { db, type Transaction } from '../platform/db.js';
+import { currentTraceParent } from '../platform/tracing.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { insertTask } from './insert-task.js';
 import type { QueueMetrics } from './queue-metrics.js';
@@ -53,6 +54,7 @@ export async function enqueue<Payload>(
     maxAttempts: input.maxAttempts ?? spec.maxAttempts,
     timeoutSeconds: input.timeoutSeconds ?? spec.timeoutSeconds,
     idempotencyKey,
+    traceParent: currentTraceParent(),
   });
   if (enqueued.created) {
     const { task } = enqueued;

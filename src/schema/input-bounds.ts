@@ -74,6 +74,8 @@ const MAX_LENGTH: Record<string, number> = {
   'WorkflowStepInput.key': 100,
   'WorkflowStepInput.kind': 100,
   'WorkflowStepInput.dependsOn': 100,
+  'TrustedDocumentInput.hash': 100,
+  'TrustedDocumentInput.document': 100_000,
 };
 
 /** JSON arguments: nesting depth and serialised size. */

@@ -3,6 +3,7 @@
 // after-finish step of a task that reached a terminal status.
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
+import { noteTaskOutcome, taskAttemptSpan } from '../platform/tracing.js';
 import type { AttemptOutcome, WorkerMetrics } from './metrics.js';
 import { progressReporter } from './progress-reporter.js';
 import type { TaskOutcomeOf } from '../queue/finish.js';
@@ -37,7 +38,8 @@ export class AttemptRunner {
     void announceTaskEvent(this.options.pubsub, task);
     if (task.queueWaitSeconds != null)
       this.options.metrics?.attemptStarted(task.type, task.priority, task.queueWaitSeconds);
-    entry.done = this.execute(entry)
+    // The attempt's span (a child of the request that enqueued it; a no-op without tracing).
+    entry.done = taskAttemptSpan(task, () => this.execute(entry))
       .catch((err) =>
         log.error(
           { err, taskId: task.id },
@@ -75,6 +77,7 @@ export class AttemptRunner {
       ? (finished.status.toLowerCase() as AttemptOutcome)
       : (end.outcome ?? 'lease_lost');
     metrics?.attemptEnded(task.type, outcome, (performance.now() - startedAt) / 1000);
+    noteTaskOutcome(outcome);
     if (!finished) return;
     await announceTaskEvent(pubsub, finished);
     taskLog.info({ status: finished.status }, 'task finished');

@@ -128,3 +128,13 @@ export const CoverageQuery = graphql(`
     }
   }
 `);
+
+export const TaskProgressSubscription = graphql(`
+  subscription TaskProgress($taskId: ID!, $afterSequence: Int) {
+    taskProgress(taskId: $taskId, afterSequence: $afterSequence) {
+      sequence
+      status
+      progressPercent
+    }
+  }
+`);

@@ -2,10 +2,11 @@
 // would, with the real library on its defaults. `url` is the API's origin, `key` an API key.
 // (In a browser, graphql-ws uses the global WebSocket; Node 20 has none, so `ws` is passed.)
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, Observable } from '@apollo/client';
+import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { getMainDefinition } from '@apollo/client/utilities';
 import { cacheExchange, Client, fetchExchange, subscriptionExchange } from '@urql/core';
-import { print } from 'graphql';
+import { print, type DocumentNode } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -140,4 +141,29 @@ export function apolloWithGraphqlSse(url: string, key: string) {
     client: new ApolloClient({ link, cache: new InMemoryCache() }),
     dispose: () => sse.dispose(),
   };
+}
+
+/** sha256 in hex, with Web Crypto (browsers and Node alike). */
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Buffer.from(digest).toString('hex');
+}
+
+/**
+ * Apollo Client sending trusted documents by hash alone: codegen's client preset
+ * (persistedDocuments) puts each document's hash in `__meta__.hash`, and the server knows the
+ * manifest (docs/clients.md). A document without one is hashed as printed, which a server
+ * under TRUSTED_DOCUMENTS_ONLY refuses once Apollo resends its text.
+ */
+export function apolloTrustedDocuments(url: string, key: string, fetchImpl = fetch) {
+  const persisted = new PersistedQueryLink({
+    generateHash: (document: DocumentNode) =>
+      (document as { __meta__?: { hash?: string } }).__meta__?.hash ?? sha256(print(document)),
+  });
+  return new ApolloClient({
+    link: persisted.concat(
+      new HttpLink({ uri: `${url}/graphql`, headers: auth(key), fetch: fetchImpl }),
+    ),
+    cache: new InMemoryCache(),
+  });
 }

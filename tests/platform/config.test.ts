@@ -55,6 +55,25 @@ describe('config', () => {
       expect(message).toContain(name);
   });
 
+  it('reads the trusted-documents and tracing settings: off unless set', () => {
+    expect(loadConfig({})).toMatchObject({
+      trustedDocuments: { only: false, manifestPath: undefined },
+      tracing: { endpoint: undefined, serviceName: undefined },
+    });
+    const config = loadConfig({
+      TRUSTED_DOCUMENTS_ONLY: 'true',
+      TRUSTED_DOCUMENTS_MANIFEST: 'web/persisted-documents.json',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_SERVICE_NAME: 'api-eu',
+    });
+    expect(config.trustedDocuments.only).toBe(true);
+    expect(config.trustedDocuments.manifestPath).toMatch(/^\/.*web\/persisted-documents\.json$/);
+    expect(config.tracing).toEqual({ endpoint: 'http://collector:4318', serviceName: 'api-eu' });
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
+  });
+
   it('refuses ROLE=worker without DATABASE_URL', () => {
     expect(() => loadConfig({ ROLE: 'worker' })).toThrow(/DATABASE_URL/);
   });

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { createApp, type App } from '../../src/http/app.js';
+import type { RateLimitOptions } from '../../src/http/rate-limit/limits.js';
 import { DEVELOPMENT_WEBHOOK_SECRET, type TaskEngineConfig } from '../../src/platform/config.js';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
 import {
@@ -57,6 +58,13 @@ export interface StartAppOptions {
   autoJoinDefaultTeam?: boolean;
   /** RESPONSE_CACHE on (needs Redis), with these TTLs; default off, as in production. */
   responseCache?: { ttlMs?: number; ttlPerCoordinate?: Record<string, number> };
+  /**
+   * Rate limits as given (on the file's Redis unless `redisUrl` says otherwise); default none,
+   * unlike production (60 a minute per key), so that tests may send what they need.
+   */
+  rateLimits?: Partial<RateLimitOptions>;
+  /** TRUSTED_DOCUMENTS_ONLY (default off, as in production). */
+  trustedDocumentsOnly?: boolean;
 }
 
 export interface Harness {
@@ -131,6 +139,16 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
       ttlPerCoordinate: options.responseCache.ttlPerCoordinate,
       store: (await harness.responseStore()).store,
     },
+    rateLimits: options.rateLimits && {
+      key: null,
+      team: null,
+      maxOpenSubscriptionsPerKey: 0,
+      trustedProxyHops: 0,
+      redisUrl: harness.redisUrl,
+      keyPrefix: harness.pubsubPrefix,
+      ...options.rateLimits,
+    },
+    trustedDocuments: { only: options.trustedDocumentsOnly ?? false },
   });
   const server: Server = createServer(app.yoga.requestListener);
   app.attachWebSockets(server);

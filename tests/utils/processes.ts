@@ -71,6 +71,9 @@ export function spawnServiceProcess(
       DATABASE_URL: h.databaseUrl,
       PUBSUB_PREFIX: h.pubsubPrefix,
       LOG_LEVEL: 'info',
+      // Off unless the test sets them (the service's default is 60 a minute per key).
+      RATE_LIMIT_PER_MINUTE: '0',
+      MAX_OPEN_SUBSCRIPTIONS_PER_KEY: '0',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

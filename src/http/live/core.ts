@@ -4,15 +4,22 @@
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../../schema/builder.js';
 import type { ContextOptions } from '../context.js';
+import type { RateLimits } from '../rate-limit/limits.js';
 import type { StreamGuard } from './stream-guard.js';
+import type { TrustedDocuments } from '../trusted-documents/policy.js';
 
 export type Yoga = YogaServerInstance<Record<string, never>, Context>;
 
-/** An operation as a transport received it (GraphQL over HTTP's request parameters). */
+/**
+ * An operation as a transport received it (GraphQL over HTTP's request parameters): its
+ * document, or a trusted document's id (`documentId` or extensions.persistedQuery).
+ */
 export interface OperationParams {
-  query: string;
+  query?: string | null;
   operationName?: string | null;
   variables?: Record<string, unknown> | null;
+  documentId?: string | null;
+  extensions?: Record<string, unknown> | null;
 }
 
 export type { Transport } from './transport.js';
@@ -39,6 +46,12 @@ export interface LiveCore {
   metrics: LiveMetrics;
   /** Ends open subscriptions whose key is refused, or whose caller lost what they follow. */
   streamGuard: StreamGuard;
+  /** Rate limits: each operation is counted as it starts, and open subscriptions per key capped. */
+  rateLimits?: RateLimits;
+  /** Which documents may run, and the registered ones by id. */
+  trustedDocuments: TrustedDocuments;
+  /** A span per operation (OTEL_EXPORTER_OTLP_ENDPOINT set). */
+  tracing: boolean;
 }
 
 export type { Context };

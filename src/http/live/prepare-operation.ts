@@ -13,6 +13,8 @@ import { ErrorCode } from '../../platform/errors.js';
 import { maskError } from '../../schema/errors.js';
 import type { Context } from '../../schema/builder.js';
 import { checkInputBounds } from '../../schema/input-bounds.js';
+import { admitLive, ANONYMOUS } from '../rate-limit/live.js';
+import { resolveTrustedOperation } from '../trusted-documents/plugin.js';
 import type { LiveCore, OperationParams } from './core.js';
 
 /**
@@ -57,11 +59,52 @@ const refused = (
 const badInput = (message: string) =>
   new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
 
+/** The rate limits' refusal, if any: a caller's operation at its cost; without a key, the address's. */
+async function rateLimited(
+  live: LiveCore,
+  request: Request,
+  caller: Context['caller'] | undefined,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): Promise<Refusal | undefined> {
+  const limits = live.rateLimits;
+  if (!limits) return undefined;
+  const cost = caller ? limits.costs.ofDocument(document, operationName) : ANONYMOUS;
+  const limited = await admitLive(limits, request, caller, cost);
+  return limited && refused(429, [limited.refusal], limited.headers);
+}
+
+/** The context of a valid key whose buckets held the operation's cost, or the refusal. */
+async function admittedContext(
+  live: LiveCore,
+  request: Request,
+  enveloped: { contextFactory(): unknown },
+  document: DocumentNode,
+  operationName: string | null | undefined,
+): Promise<Context | Refusal> {
+  let contextValue: Context;
+  try {
+    contextValue = (await enveloped.contextFactory()) as Context;
+  } catch (error) {
+    const limited = await rateLimited(live, request, undefined, document, operationName);
+    return (
+      limited ??
+      refused(401, [error instanceof GraphQLError ? error : new GraphQLError('Unauthenticated')])
+    );
+  }
+  return (
+    (await rateLimited(live, request, contextValue.caller, document, operationName)) ?? contextValue
+  );
+}
+
 export async function prepareOperation(
   live: LiveCore,
   request: Request,
-  params: OperationParams,
+  requested: OperationParams,
 ): Promise<PreparedOperation | Refusal> {
+  const trusted = await resolveTrustedOperation(live.trustedDocuments, request, requested);
+  if (trusted instanceof GraphQLError) return refused(400, [trusted]);
+  const params = trusted;
   const enveloped = live.yoga.getEnveloped({ request, params } as never);
   let document: DocumentNode;
   try {
@@ -90,14 +133,9 @@ export async function prepareOperation(
     params.variables,
   );
   if (outOfBounds) return refused(400, [outOfBounds]);
-  let contextValue: Context;
-  try {
-    contextValue = (await enveloped.contextFactory()) as unknown as Context;
-  } catch (error) {
-    return refused(401, [
-      error instanceof GraphQLError ? error : new GraphQLError('Unauthenticated'),
-    ]);
-  }
+  const context = await admittedContext(live, request, enveloped, document, params.operationName);
+  if ((context as Refusal).kind === 'refused') return context as Refusal;
+  const contextValue = context as Context;
   const args = {
     schema: enveloped.schema,
     document,

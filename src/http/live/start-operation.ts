@@ -2,12 +2,24 @@
 // it; queries and mutations execute in envelop. Subscriptions skip envelop's per-event
 // result mapping (costly in a fan-out): their source is a feed (src/feeds) observed by the
 // transport's OperationResults, which share each event's result with equal subscriptions.
-import { createSourceEventStream, type ExecutionResult } from 'graphql';
+import { context, type Span } from '@opentelemetry/api';
+import {
+  createSourceEventStream,
+  getOperationAST,
+  GraphQLError,
+  type ExecutionResult,
+} from 'graphql';
 import { isPushFeed, iteratorFeed, observeFeed } from '../../feeds/push-feed.js';
 import type { Context } from '../../schema/builder.js';
+import { markErrors, nameOperationSpan, startOperationSpan } from '../tracing/operation-span.js';
 import type { LiveCore, OperationParams } from './core.js';
 import { joinGroup, toJson, type OperationResults } from './operation-results.js';
-import { prepareOperation, type PreparedOperation, type Refusal } from './prepare-operation.js';
+import {
+  prepareOperation,
+  requestErrors,
+  type PreparedOperation,
+  type Refusal,
+} from './prepare-operation.js';
 
 export type OperationStart =
   /** The operation runs; `stop` ends it early (the client left or cancelled it). */
@@ -26,9 +38,34 @@ export async function startOperation(
   params: OperationParams,
   results: OperationResults,
 ): Promise<OperationStart> {
+  if (!live.tracing) return runOperation(live, request, params, results);
+  // Traced: a span from the request until the result is sent, or the subscription started.
+  const { span, context: active } = startOperationSpan(request);
+  return context.with(active, async () => {
+    try {
+      const start = await runOperation(live, request, params, results, span);
+      if (start.kind === 'refused') markErrors(span, start.errors.length);
+      return start;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+const operationNameOf = ({ document, args }: PreparedOperation) =>
+  getOperationAST(document, args.operationName)?.name?.value;
+
+async function runOperation(
+  live: LiveCore,
+  request: Request,
+  params: OperationParams,
+  results: OperationResults,
+  span?: Span,
+): Promise<OperationStart> {
   const prepared = await prepareOperation(live, request, params);
   if (prepared.kind === 'refused') return prepared;
   const { type } = prepared;
+  if (span) nameOperationSpan(span, type, operationNameOf(prepared));
   if (type !== 'subscription') {
     // No incremental delivery here (@defer and @stream are not enabled): one result.
     results.send(JSON.stringify((await prepared.execute(prepared.args)) as ExecutionResult));
@@ -45,9 +82,14 @@ async function startSubscription(
   { args, document }: PreparedOperation,
   results: OperationResults,
 ): Promise<OperationStart> {
+  // The cap on a key's open subscriptions (MAX_OPEN_SUBSCRIPTIONS_PER_KEY), before it starts.
+  const slot = live.rateLimits?.openSubscription(args.contextValue.caller, 'subscription');
+  if (slot instanceof GraphQLError)
+    return { kind: 'refused', status: 429, errors: requestErrors([slot]) };
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) {
     // The subscribe resolver refused (an unknown id, a missing scope): its errors are the one result.
+    slot?.release();
     live.metrics.operation('subscription', 'error');
     results.send(toJson(source));
     results.complete();
@@ -56,9 +98,10 @@ async function startSubscription(
   live.metrics.operation('subscription', 'ok');
   const { transport } = results;
   live.metrics.subscriptionStarted(transport);
-  results.shareWith(joinGroup(document, groupKey(params, args.contextValue)), args, () =>
-    live.metrics.subscriptionEnded(transport),
-  );
+  results.shareWith(joinGroup(document, groupKey(params, args.contextValue)), args, () => {
+    live.metrics.subscriptionEnded(transport);
+    slot?.release();
+  });
   const feed = isPushFeed(source)
     ? source
     : iteratorFeed((source as AsyncIterable<unknown>)[Symbol.asyncIterator]());

@@ -8,7 +8,9 @@ import { callerOf } from '../context.js';
 import type { LiveCore, OperationParams } from '../live/core.js';
 import { OperationResults } from '../live/operation-results.js';
 import { ResponseStream, type NodeResponse, type ResultFraming } from '../live/response-stream.js';
+import { requestErrors } from '../live/prepare-operation.js';
 import { startOperation } from '../live/start-operation.js';
+import { admitLive, ANONYMOUS } from '../rate-limit/live.js';
 
 export interface MultipartTransport {
   subscribe(request: Request, params: OperationParams, response?: NodeResponse): Promise<Response>;
@@ -60,6 +62,9 @@ export function createMultipartTransport(live: LiveCore): MultipartTransport {
   return {
     async subscribe(request, params, response) {
       if (!(await callerOf(request, live.contextOptions))) {
+        const limited = await admitLive(live.rateLimits, request, undefined, ANONYMOUS);
+        if (limited)
+          return json(429, { errors: requestErrors([limited.refusal]) }, limited.headers);
         const error = {
           message: 'A valid API key is required',
           extensions: { code: ErrorCode.UNAUTHENTICATED },

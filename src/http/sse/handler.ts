@@ -13,7 +13,9 @@ import { ErrorCode } from '../../platform/errors.js';
 import { callerOf } from '../context.js';
 import type { LiveCore, OperationParams } from '../live/core.js';
 import { ResponseStream, type NodeResponse } from '../live/response-stream.js';
+import { requestErrors } from '../live/prepare-operation.js';
 import { startOperation } from '../live/start-operation.js';
+import { admitLive, ANONYMOUS } from '../rate-limit/live.js';
 import { DistinctOperation, StreamOperation, type Reservation } from './framings.js';
 import { readParams } from './params.js';
 
@@ -47,10 +49,14 @@ export function createSseTransport(live: LiveCore): SseTransport {
     then: (userId: string) => Promise<Response> | Response,
   ) => {
     const caller = await callerOf(request, live.contextOptions);
-    if (!caller)
+    if (!caller) {
+      const limited = await admitLive(live.rateLimits, request, undefined, ANONYMOUS);
+      if (limited)
+        return protocol.json(429, { errors: requestErrors([limited.refusal]) }, limited.headers);
       return protocol.errors(401, 'A valid API key is required', ErrorCode.UNAUTHENTICATED, {
         'www-authenticate': 'Bearer',
       });
+    }
     return then(caller.userId);
   };
   return {

@@ -4,7 +4,7 @@ import { ErrorCode } from '../../platform/errors.js';
 import { readBodyText } from '../request-body-limit.js';
 import type { OperationParams } from '../live/core.js';
 
-export type RequestParams = OperationParams & { extensions?: Record<string, unknown> | null };
+export type RequestParams = OperationParams;
 
 /** GraphQL-over-HTTP parameters from a GET's search parameters or a POST's JSON body. */
 export async function readParams(
@@ -45,9 +45,14 @@ export async function readParams(
   } else {
     return refuse(415, 'Send GraphQL as a GET or as a POST of application/json');
   }
-  const { query, operationName, variables, extensions } = raw;
-  if (query === undefined || query === null) return bad('Missing query');
-  if (typeof query !== 'string') return bad('Invalid query');
+  const { query, operationName, variables, extensions, documentId } = raw;
+  // Without a query, a trusted document's id (prepare-operation.ts resolves or refuses it).
+  const named =
+    typeof documentId === 'string' ||
+    (extensions as { persistedQuery?: unknown } | null | undefined)?.persistedQuery !== undefined;
+  if ((query === undefined || query === null) && !named) return bad('Missing query');
+  if (query !== undefined && query !== null && typeof query !== 'string')
+    return bad('Invalid query');
   const isObject = (value: unknown) =>
     value === undefined || value === null || (typeof value === 'object' && !Array.isArray(value));
   if (!isObject(variables)) return bad('Invalid variables');
@@ -55,7 +60,8 @@ export async function readParams(
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string')
     return bad('Invalid operationName');
   return {
-    query,
+    query: query as string | null | undefined,
+    documentId: typeof documentId === 'string' ? documentId : undefined,
     operationName: operationName as string | null | undefined,
     variables: variables as Record<string, unknown> | null | undefined,
     extensions: extensions as Record<string, unknown> | null | undefined,

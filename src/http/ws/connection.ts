@@ -13,6 +13,7 @@ import type { LiveCore } from '../live/core.js';
 import { afterNextFlush, flushSoon, type AfterFlush, type Flushable } from '../live/flush.js';
 import { OperationResults } from '../live/operation-results.js';
 import { startOperation } from '../live/start-operation.js';
+import { admitLive, ANONYMOUS } from '../rate-limit/live.js';
 import { textFrames } from './frames.js';
 
 /** graphql-ws's default: a client that does not initialise within this long is closed (4408). */
@@ -84,6 +85,8 @@ export class WsConnection implements Flushable {
     private readonly live: LiveCore,
     private readonly ws: WebSocket,
     private readonly socket: Socket,
+    /** The client's address, for the rate limit of requests without a valid key. */
+    private readonly address: string,
   ) {
     this.initTimer = setTimeout(
       () =>
@@ -168,8 +171,12 @@ export class WsConnection implements Flushable {
       method: 'POST',
       headers: keyHeaders(payload),
     });
-    if (!(await callerOf(request, this.live.contextOptions)))
-      return this.close(CloseCode.Forbidden, 'Forbidden');
+    this.live.rateLimits?.addresses.set(request, this.address);
+    if (!(await callerOf(request, this.live.contextOptions))) {
+      const limited = await admitLive(this.live.rateLimits, request, undefined, ANONYMOUS);
+      const retry = limited && `Rate limited: retry in ${limited.refusal.extensions.retryAfter} s`;
+      return this.close(CloseCode.Forbidden, retry ?? 'Forbidden');
+    }
     this.request = request;
     clearTimeout(this.initTimer);
     this.send({ type: MessageType.ConnectionAck });
@@ -181,6 +188,7 @@ export class WsConnection implements Flushable {
       query: string;
       operationName?: string | null;
       variables?: Record<string, unknown> | null;
+      extensions?: Record<string, unknown> | null;
     },
   ): Promise<void> {
     const { request } = this;
@@ -195,7 +203,13 @@ export class WsConnection implements Flushable {
     const start = await startOperation(
       this.live,
       request,
-      { query: payload.query, operationName: payload.operationName, variables: payload.variables },
+      {
+        query: payload.query,
+        operationName: payload.operationName,
+        variables: payload.variables,
+        // A trusted document's id (with an empty query: graphql-ws requires the field).
+        extensions: payload.extensions,
+      },
       results,
     );
     if (start.kind === 'refused') {

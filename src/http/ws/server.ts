@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { LiveCore } from '../live/core.js';
+import { clientAddress } from '../rate-limit/client-address.js';
 import { WsConnection } from './connection.js';
 
 /** A peer that does not answer a WebSocket ping within this long is gone: its connection is dropped. */
@@ -39,21 +40,26 @@ export function createWsTransport(live: LiveCore): WsTransport {
     }
   }, HEARTBEAT_MS).unref();
 
-  const accept = (ws: WebSocket, socket: Socket) => {
+  const accept = (ws: WebSocket, socket: Socket, address: string) => {
     live.metrics.opened('ws');
     ws.once('close', () => live.metrics.closed('ws'));
     if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL)
       return ws.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
     alive.add(ws);
     ws.on('pong', () => alive.add(ws));
-    new WsConnection(live, ws, socket);
+    new WsConnection(live, ws, socket, address);
   };
   return {
     attach(server, path = '/graphql') {
       server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
         if (new URL(request.url ?? '/', 'http://localhost').pathname !== path)
           return socket.destroy();
-        wss.handleUpgrade(request, socket, head, (ws) => accept(ws, socket));
+        const address = clientAddress(
+          socket.remoteAddress,
+          request.headers['x-forwarded-for'],
+          live.rateLimits?.trustedProxyHops ?? 0,
+        );
+        wss.handleUpgrade(request, socket, head, (ws) => accept(ws, socket, address));
       });
     },
     close() {
