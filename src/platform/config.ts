@@ -206,7 +206,8 @@ function combinationProblem(e: Env): string | undefined {
   return undefined;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+/** The environment checked: each variable by its schema, then the rules between them. */
+function parseEnv(env: NodeJS.ProcessEnv): Env {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
@@ -214,9 +215,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
-  const e = parsed.data;
-  const problem = combinationProblem(e);
+  const problem = combinationProblem(parsed.data);
   if (problem) throw new ConfigError(`Invalid configuration:\n  ${problem}`);
+  return parsed.data;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const e = parseEnv(env);
   return {
     nodeEnv: e.NODE_ENV,
     role: e.ROLE,
