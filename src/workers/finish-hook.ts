@@ -9,7 +9,10 @@ import type { TaskRegistry } from './task-registry.js';
 export interface FinishHook {
   types: ReadonlySet<string>;
   run(finished: readonly TaskRow[], tx: Transaction): Promise<void>;
+  claimed(claimed: readonly TaskRow[], tx: Transaction): Promise<void>;
 }
+
+const ofType = (rows: readonly TaskRow[], name: string) => rows.filter((row) => row.type === name);
 
 /** The registry's types with a finishInTransaction step; undefined when there are none. */
 export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook | undefined {
@@ -19,8 +22,15 @@ export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook
     types: new Set(hooked.map((definition) => definition.spec.name)),
     async run(finished, tx) {
       for (const definition of hooked) {
-        const rows = finished.filter((row) => row.type === definition.spec.name);
+        const rows = ofType(finished, definition.spec.name);
         if (rows.length) await definition.finishInTransaction!(rows, tx, pubsub);
+      }
+    },
+    async claimed(claimed, tx) {
+      for (const definition of registry.values()) {
+        const rows = ofType(claimed, definition.spec.name);
+        if (rows.length && definition.claimedInTransaction)
+          await definition.claimedInTransaction(rows, tx, pubsub);
       }
     },
   };
@@ -44,7 +54,9 @@ export function inHookedTransaction(
         async (tx) => {
           const finished = await finish(tx);
           await hook.run(finished, tx);
-          return { finished, claimed: await claim(tx) };
+          const claimed = await claim(tx);
+          await hook.claimed(claimed, tx);
+          return { finished, claimed };
         },
         { timeout: 30_000 },
       ),

@@ -1,6 +1,6 @@
 // What the worker's workflow_step task calls: start steps (batched by the caller), report a
 // step's progress at most 4 times a second, and settle ended tasks.
-import { db } from '../../platform/db.js';
+import { db, type Transaction } from '../../platform/db.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import { markStepsRunning, type StartedStep, type StepStart } from './sql/mark-running.js';
 import { recordStepProgress } from './sql/record-step-progress.js';
@@ -21,6 +21,24 @@ export async function startSteps(
         sequence: row.lastSequence,
       });
   return starts.map((start) => byStep.get(start.stepId));
+}
+
+/** Marks steps RUNNING inside the transaction that claimed their tasks; announced after its commit. */
+export async function startStepsInTransaction(
+  tx: Transaction,
+  starts: readonly StepStart[],
+  pubsub: PubSub,
+): Promise<StartedStep[]> {
+  const rows = await markStepsRunning(tx.client, starts);
+  tx.afterCommit(() => {
+    for (const row of rows)
+      if (row.lastSequence !== null)
+        void pubsub.publish('workflowEvents', row.workflowId, {
+          workflowId: row.workflowId,
+          sequence: row.lastSequence,
+        });
+  });
+  return rows;
 }
 
 const PROGRESS_INTERVAL_MS = 250;

@@ -1,10 +1,12 @@
-// workflow_step (issue 30): runs one step of a workflow. Its start is batched with the
-// worker's other starts (one statement marks them RUNNING); its end commits with the task's
+// workflow_step (issue 30): runs one step of a workflow. Its start commits with its claim when
+// a step's commit claimed it, else it is batched with the worker's other starts (one statement
+// marks them RUNNING); its end commits with the task's
 // (finishInTransaction): the step's result, its dependents made ready and their tasks, in the
 // transaction fenced by the task's attempt. Ends outside that transaction (dead letters,
 // cancellations before the run) settle in the after-finish step; the reconciler covers a crash.
-import { inTransaction } from '../../platform/db.js';
+import { inTransaction, type Transaction } from '../../platform/db.js';
 import type { PubSub } from '../../platform/pubsub.js';
+import type { TaskRow } from '../../queue/task-row.js';
 import type { ReportWriter } from '../../reports/providers/types.js';
 import { ProviderError } from '../../reports/providers/types.js';
 import type { WorkflowSettings } from '../../resolvers/workflows/settings.js';
@@ -12,6 +14,7 @@ import { settleStepTasks } from '../../resolvers/workflows/settle.js';
 import { runStepKind, StepCannotRun } from '../../resolvers/workflows/step-kinds.js';
 import {
   startSteps,
+  startStepsInTransaction,
   stepProgress,
   type StartedStep,
   type StepStart,
@@ -26,14 +29,44 @@ export interface WorkflowTaskSettings {
   workflows: Pick<WorkflowSettings, 'pricePerMillionTokens'>;
 }
 
+/**
+ * A worker's step starts: those its commits claimed are marked RUNNING in that commit (and
+ * kept here for their runs, by task id); the others in one statement per batch of starts.
+ */
+function stepStarts() {
+  let batch: ((start: StepStart) => Promise<StartedStep | undefined>) | undefined;
+  const early = new Map<string, { attempt: number; step: StartedStep }>();
+  return {
+    async inClaim(claimed: readonly TaskRow[], tx: Transaction, pubsub: PubSub) {
+      const starts = claimed.map((task) => ({
+        stepId: (task.payload as { stepId: string }).stepId,
+        taskId: task.id,
+        attempt: task.attempts,
+      }));
+      const rows = await startStepsInTransaction(tx, starts, pubsub);
+      const byStep = new Map(starts.map((each) => [each.stepId, each]));
+      tx.afterCommit(() => {
+        for (const step of rows) {
+          const { taskId, attempt } = byStep.get(step.id)!;
+          early.set(taskId, { attempt, step });
+        }
+      });
+    },
+    of(stepId: string, task: { id: string; attempts: number }, pubsub: PubSub) {
+      const started = early.get(task.id);
+      early.delete(task.id);
+      if (started?.attempt === task.attempts) return Promise.resolve(started.step);
+      batch ??= batchWrites((starts: StepStart[]) => startSteps(starts, pubsub));
+      return batch({ stepId, taskId: task.id, attempt: task.attempts });
+    },
+  };
+}
+
 export function workflowStepTask(settings: WorkflowTaskSettings) {
-  // One batch per worker process: the starts of the attempts it begins together.
-  let starter: ((start: StepStart) => Promise<StartedStep | undefined>) | undefined;
-  const start = (begin: StepStart, pubsub: PubSub) =>
-    (starter ??= batchWrites((starts: StepStart[]) => startSteps(starts, pubsub)))(begin);
+  const starts = stepStarts();
   return defineTask(workflowStep, {
     async run({ stepId }, { task, signal, pubsub }) {
-      const step = await start({ stepId, taskId: task.id, attempt: task.attempts }, pubsub);
+      const step = await starts.of(stepId, task, pubsub);
       if (!step)
         throw new NonRetryableError(
           'the step is no longer this task’s to run (its workflow moved on)',
@@ -57,6 +90,7 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
         await progress.settle();
       }
     },
+    claimedInTransaction: (claimed, tx, pubsub) => starts.inClaim(claimed, tx, pubsub),
     async finishInTransaction(finished, tx, pubsub) {
       await settleStepTasks(tx, finished, { pubsub, settings: settings.workflows });
     },
