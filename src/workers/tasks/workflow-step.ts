@@ -29,15 +29,27 @@ export interface WorkflowTaskSettings {
   workflows: Pick<WorkflowSettings, 'pricePerMillionTokens'>;
 }
 
+const workflowOf = (task: TaskRow) => (task.payload as { workflowId: string }).workflowId;
+
 /**
- * A worker's step starts: those its commits claimed are marked RUNNING in that commit (and
- * kept here for their runs, by task id); the others in one statement per batch of starts.
+ * A worker's step starts: those a step's commit claimed, of the workflows that commit holds
+ * (a dependent just made ready), are marked RUNNING in that commit and kept here for their
+ * runs, by task id; the others in one statement per batch of starts. Only held workflows:
+ * locking another one inside the commit could deadlock with a commit that holds it.
  */
 function stepStarts() {
   let batch: ((start: StepStart) => Promise<StartedStep | undefined>) | undefined;
   const early = new Map<string, { attempt: number; step: StartedStep }>();
+  const held = new WeakMap<Transaction, Set<string>>();
   return {
-    async inClaim(claimed: readonly TaskRow[], tx: Transaction, pubsub: PubSub) {
+    /** The workflows a commit holds (locked by its settle). */
+    hold(tx: Transaction, finished: readonly TaskRow[]) {
+      held.set(tx, new Set(finished.map(workflowOf)));
+    },
+    async inClaim(all: readonly TaskRow[], tx: Transaction, pubsub: PubSub) {
+      const holding = held.get(tx);
+      const claimed = all.filter((task) => holding?.has(workflowOf(task)));
+      if (claimed.length === 0) return;
       const starts = claimed.map((task) => ({
         stepId: (task.payload as { stepId: string }).stepId,
         taskId: task.id,
@@ -93,6 +105,7 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
     claimedInTransaction: (claimed, tx, pubsub) => starts.inClaim(claimed, tx, pubsub),
     async finishInTransaction(finished, tx, pubsub) {
       await settleStepTasks(tx, finished, { pubsub, settings: settings.workflows });
+      starts.hold(tx, finished);
     },
     async onFinished(task, pubsub) {
       // Completed steps settled with their end; the others may have ended outside the hook.
