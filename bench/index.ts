@@ -34,6 +34,7 @@ const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   metrics: async () => (await import('./ops/metrics.js')).benchMetrics,
   cache: async () => (await import('./cache.js')).benchCache,
   workflows: async () => (await import('./workflows/run.js')).benchWorkflowsRun,
+  llm: async () => (await import('./llm/run.js')).benchLlm,
   platform: async () => (await import('./platform.js')).benchPlatform,
   tracing: async () => (await import('./tracing.js')).benchTracing,
 };

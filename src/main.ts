@@ -28,6 +28,7 @@ import { checkedWebhookSettings, type WebhookSettings } from './resolvers/tasks/
 import {
   closeTopicSettings,
   createTopicSettings,
+  topicOptionsOf,
   type TopicSettings,
 } from './resolvers/topics/settings.js';
 import { startServiceWorker, taskFinishedStep } from './workers/index.js';
@@ -219,12 +220,11 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   const webhooks = checkedWebhookSettings(config.webhooks);
   const metricsRegistry = createMetricsRegistry();
   const metrics = createServiceMetrics(metricsRegistry);
-  // Text provider, LLM planner and the plan rate limit (shared through Redis when set).
+  // The LLM router over the key vault (its keyring checked on every stored key); the plan limit.
   const topicSettings = await createTopicSettings({
-    reports: config.reports,
-    redisUrl: config.redisUrl,
-    keyPrefix: config.pubsubPrefix,
+    ...topicOptionsOf(config),
     llmMetrics: metrics.llm,
+    pubsub,
   });
   stops.push(() => closeTopicSettings(topicSettings));
   const registry = serviceTaskRegistry({

@@ -138,3 +138,14 @@ export function iteratorFeed<T>(source: AsyncIterator<T>): PushFeed<T> {
     };
   });
 }
+
+/** The same feed with each value passed through `map` (per feed: `map` may keep state). */
+export function mapFeed<T, U>(source: PushFeed<T>, map: (value: T) => U): PushFeed<U> {
+  return pushFeed((observer) =>
+    source[observeFeed]({
+      next: (value) => observer.next(map(value)),
+      complete: () => observer.complete(),
+      error: (error) => observer.error(error),
+    }),
+  );
+}

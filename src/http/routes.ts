@@ -7,6 +7,7 @@ import { serveArtifactDownload } from './artifact-downloads.js';
 import type { ContextOptions } from './context.js';
 import type { NodeResponse } from './live/response-stream.js';
 import type { SseTransport } from './sse/handler.js';
+import { serveRoutingSnapshot } from './routing-snapshot.js';
 
 export interface RouteOptions {
   contextOptions: ContextOptions;
@@ -52,6 +53,11 @@ function routeTable(options: RouteOptions, log: Logger): Map<string, Route> {
     ['/health', ({ fetchAPI }) => json(fetchAPI, { status: 'ok' })],
     ['/ready', ({ fetchAPI }) => ready(options, fetchAPI)],
     ['/metrics', ({ fetchAPI }) => scrape(options.registry, log, fetchAPI)],
+    [
+      '/api/metrics/routing',
+      ({ request, url, fetchAPI }) =>
+        serveRoutingSnapshot(request, url, options.contextOptions, fetchAPI.Response),
+    ],
     // Under node:http, the stream writes the Node response (live/response-stream.ts).
     [
       '/graphql/stream',
@@ -77,6 +83,7 @@ function landing(request: Request, fetchAPI: FetchAPI): Response {
     health: '/health',
     ready: '/ready',
     metrics: '/metrics',
+    routing: '/api/metrics/routing?service=plan',
   });
 }
 

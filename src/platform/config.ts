@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { rateLimitConfig, rateLimitEnv, type RateLimitConfig } from './config-rate-limits.js';
 import { workflowConfig, workflowEnv, type WorkflowConfig } from './config-workflows.js';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
+import { keyringFromEnv, type Keyring } from './vault.js';
 import type { TracingConfig } from './tracing.js';
 
 const booleanFromEnv = z
@@ -13,6 +14,10 @@ const booleanFromEnv = z
 
 /** SSE_MAX_BUFFERED_BYTES's default, also what createApp uses when given none (16 MiB). */
 export const DEFAULT_SSE_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+/** A whole number of at least `min` (at most `max`), `fallback` when unset. */
+const wholeNumber = (min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -33,18 +38,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   PUBSUB_PREFIX: z.string().default('agent-growth:'),
-  SSE_MAX_BUFFERED_BYTES: z.coerce
-    .number()
-    .int()
-    .min(65_536)
-    .default(DEFAULT_SSE_MAX_BUFFERED_BYTES),
+  SSE_MAX_BUFFERED_BYTES: wholeNumber(65_536, DEFAULT_SSE_MAX_BUFFERED_BYTES),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  HEAP_GROWING_PERCENT: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(1_000)
-    .default(DEFAULT_HEAP_GROWING_PERCENT),
+  HEAP_GROWING_PERCENT: wholeNumber(0, DEFAULT_HEAP_GROWING_PERCENT, 1_000),
   LOAD_DEMO_DATA: booleanFromEnv.optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   TASK_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
@@ -67,6 +63,7 @@ const envSchema = z.object({
   LLM_PLAN_BUDGET_MS: z.coerce.number().int().positive().default(2_000),
   LLM_INPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   LLM_OUTPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
+  KEY_VAULT_MASTER_KEYS: z.string().optional().transform(keyringFromEnv),
   PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
   ...workflowEnv,
   AUTO_JOIN_DEFAULT_TEAM: booleanFromEnv.default(true),
@@ -122,6 +119,8 @@ export interface Config {
   webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
   reports: ReportsConfig;
   responseCache: ResponseCacheConfig;
+  /** The LLM platform (issue 29): KEY_VAULT_MASTER_KEYS (unset outside production: a development keyring in DATA_DIR); outside production base URLs may be http and private. */
+  llm: { keyring: Keyring | undefined; allowPrivateBaseUrls: boolean };
   /** Token buckets per key, team and client address, and the open-subscription cap. */
   rateLimits: RateLimitConfig;
   /** TRUSTED_DOCUMENTS_ONLY, and the manifest (hash → document) registered at start. */
@@ -201,13 +200,14 @@ function combinationProblem(e: Env): string | undefined {
   }
   if (e.RESPONSE_CACHE && !e.REDIS_URL)
     return 'RESPONSE_CACHE: needs REDIS_URL (every API process shares the cache through Redis)';
+  if (e.NODE_ENV === 'production' && !e.KEY_VAULT_MASTER_KEYS)
+    return 'KEY_VAULT_MASTER_KEYS: required with NODE_ENV=production (v1:<base64 of 32 bytes>)';
   if (e.ROLE === 'worker' && !e.DATABASE_URL)
     return 'DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)';
   return undefined;
 }
 
-/** The environment checked: each variable by its schema, then the rules between them. */
-function parseEnv(env: NodeJS.ProcessEnv): Env {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
@@ -215,13 +215,9 @@ function parseEnv(env: NodeJS.ProcessEnv): Env {
     );
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
-  const problem = combinationProblem(parsed.data);
+  const e = parsed.data;
+  const problem = combinationProblem(e);
   if (problem) throw new ConfigError(`Invalid configuration:\n  ${problem}`);
-  return parsed.data;
-}
-
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const e = parseEnv(env);
   return {
     nodeEnv: e.NODE_ENV,
     role: e.ROLE,
@@ -246,18 +242,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       allowPrivateTargets: e.NODE_ENV !== 'production' && (e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? true),
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
     },
-    reports: {
-      provider: e.LLM_PROVIDER,
-      baseUrl: e.LLM_BASE_URL,
-      apiKey: e.LLM_API_KEY,
-      model: e.LLM_MODEL,
-      planBudgetMs: e.LLM_PLAN_BUDGET_MS,
-      planRateLimitPerMinute: e.PLAN_RATE_LIMIT_PER_MINUTE,
-      llmPrices: {
-        inputPerMillionTokens: e.LLM_INPUT_PRICE_PER_MTOK,
-        outputPerMillionTokens: e.LLM_OUTPUT_PRICE_PER_MTOK,
-      },
-    },
+    reports: reportsConfig(e),
+    llm: { keyring: e.KEY_VAULT_MASTER_KEYS, allowPrivateBaseUrls: e.NODE_ENV !== 'production' },
     workflows: workflowConfig(e),
     responseCache: {
       enabled: e.RESPONSE_CACHE,
@@ -270,6 +256,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST && path.resolve(e.TRUSTED_DOCUMENTS_MANIFEST),
     },
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
+  };
+}
+
+function reportsConfig(e: Env): ReportsConfig {
+  return {
+    provider: e.LLM_PROVIDER,
+    baseUrl: e.LLM_BASE_URL,
+    apiKey: e.LLM_API_KEY,
+    model: e.LLM_MODEL,
+    planBudgetMs: e.LLM_PLAN_BUDGET_MS,
+    planRateLimitPerMinute: e.PLAN_RATE_LIMIT_PER_MINUTE,
+    llmPrices: {
+      inputPerMillionTokens: e.LLM_INPUT_PRICE_PER_MTOK,
+      outputPerMillionTokens: e.LLM_OUTPUT_PRICE_PER_MTOK,
+    },
   };
 }
 

@@ -41,6 +41,10 @@ export interface PubSubTopics {
   topicUpdated: { topicId: string };
   /** Key 'all': a key was revoked, or a user's memberships changed; API processes drop it (or the user's keys). */
   apiKeyRevoked: { apiKeyId: string } | { userId: string };
+  /** Key 'all': an LLM deployment cools down until `until` (epoch ms) in every process. */
+  llmCooldown: { deploymentId: string; until: number };
+  /** Key 'all': provider keys, deployments, routes or budgets changed; routers read them again. */
+  llmConfigChanged: { teamId: string | null };
 }
 export type Topic = keyof PubSubTopics;
 

@@ -12,6 +12,7 @@ import './tasks.js';
 import './templates/index.js';
 import './topics/index.js';
 import './workflows/index.js';
+import './llm/index.js';
 import './trusted-documents.js';
 
 builder.queryType({});

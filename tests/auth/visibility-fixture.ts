@@ -29,6 +29,11 @@ export interface World {
   workflowId: string;
   invitationId: string;
   apiKeyId: string;
+  /** Alice's LLM platform things: a vault key, a deployment (routed for PLAN), a budget, a metered call. */
+  providerKeyId: string;
+  deploymentId: string;
+  budgetId: string;
+  llmCallId: string;
   keys: {
     alice: string;
     bob: string;
@@ -156,6 +161,59 @@ async function topicWithReport(h: Harness, key: string, agentId: string, taskId:
   return { topicId, artifactId: globalId('Artifact', artifact.id) };
 }
 
+async function llmThings(h: Harness, key: string, teamId: string) {
+  const providerKey = await h.gql(
+    'mutation($t: ID!) { addProviderKey(input: { teamId: $t, kind: OPENAI_COMPATIBLE, name: "alice-secret key", secret: "sk-alice-secret-0123456789" }) { id } }',
+    { t: teamId },
+    key,
+  );
+  expect(providerKey.errors).toBeUndefined();
+  const providerKeyId = providerKey.data.addProviderKey.id;
+  const deployment = await h.gql(
+    'mutation($t: ID!, $k: ID!) { createLlmDeployment(input: { teamId: $t, name: "alice-secret deployment", kind: OPENAI_COMPATIBLE, baseUrl: "http://127.0.0.1:9/v1", model: "alice-secret-model", providerKeyId: $k, inputUsdPerMTok: 1, outputUsdPerMTok: 2 }) { id } }',
+    { t: teamId, k: providerKeyId },
+    key,
+  );
+  expect(deployment.errors).toBeUndefined();
+  const deploymentId = deployment.data.createLlmDeployment.id;
+  const route = await h.gql(
+    'mutation($t: ID!, $d: ID!) { setLlmRoute(input: { teamId: $t, service: WRITE, strategy: PRIORITY, deploymentIds: [$d], maxAttempts: 1 }) { id } }',
+    { t: teamId, d: deploymentId },
+    key,
+  );
+  expect(route.errors).toBeUndefined();
+  const budget = await h.gql(
+    'mutation($t: ID!) { setBudget(input: { scope: TEAM, targetId: $t, limitUsd: 5, period: MONTH }) { id } }',
+    { t: teamId },
+    key,
+  );
+  expect(budget.errors).toBeUndefined();
+  const call = await db().llmCall.create({
+    data: {
+      id: crypto.randomUUID(),
+      service: 'WRITE',
+      deploymentId: rowId(deploymentId),
+      provider: 'openai',
+      model: 'alice-secret-model',
+      teamId: rowId(teamId),
+      attempt: 1,
+      inputTokens: 10,
+      outputTokens: 20,
+      usageEstimated: false,
+      costUsd: 0.00005,
+      latencyMs: 10,
+      outcome: 'OK',
+      createdAt: new Date(),
+    },
+  });
+  return {
+    providerKeyId,
+    deploymentId,
+    budgetId: budget.data.setBudget.id,
+    llmCallId: globalId('LlmCall', call.id),
+  };
+}
+
 export async function buildWorld(h: Harness): Promise<World> {
   const { teamId, alice, keys } = await people(h);
   const agent = await agentWithHistory(h, keys.alice);
@@ -176,8 +234,10 @@ export async function buildWorld(h: Harness): Promise<World> {
   );
   expect(workflow.errors).toBeUndefined();
   const invitation = await invite(h, keys.alice, teamId, 'ADMIN');
+  const llm = await llmThings(h, keys.alice, teamId);
   return {
     workflowId: workflow.data.planWorkflow.id,
+    ...llm,
     teamId,
     ...agent,
     taskId,
@@ -204,4 +264,8 @@ export const secretIds = (world: World) => [
   world.workflowId,
   world.invitationId,
   world.apiKeyId,
+  world.providerKeyId,
+  world.deploymentId,
+  world.budgetId,
+  world.llmCallId,
 ];

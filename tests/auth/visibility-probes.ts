@@ -246,6 +246,63 @@ export const PROBES: Record<string, Probe> = {
     query: 'subscription($id: ID!) { workflowProgress(workflowId: $id) { sequence kind message } }',
     variables: (w) => ({ id: w.workflowId }),
   },
+  'Query.providerKeys': query('{ providerKeys { id name hint fingerprint teamId } }'),
+  'Query.llmDeployments': query(
+    '{ llmDeployments { id name model baseUrl teamId providerKeyId } }',
+  ),
+  'Query.llmRoutes': query('{ llmRoutes { id teamId deploymentIds } }'),
+  'Query.llmCalls': query(
+    '{ llmCalls(first: 100) { edges { node { id model deployment { id name } } } } }',
+  ),
+  'Query.llmUsage': query(
+    'query($from: DateTime!, $to: DateTime!) { llmUsage(from: $from, to: $to, groupBy: [DEPLOYMENT, MODEL, API_KEY]) { key calls deployment { id name } } }',
+    () => ({
+      from: new Date(Date.now() - 86_400_000).toISOString(),
+      to: new Date(Date.now() + 86_400_000).toISOString(),
+    }),
+  ),
+  'Query.routingSnapshot': query(
+    'query($t: ID!) { routingSnapshot(service: WRITE, teamId: $t) { candidates { deployment { id name } } } }',
+    (w) => ({ t: w.teamId }),
+  ),
+  'Query.budgets': query('{ budgets { id targetId limitUsd } }'),
+  'Mutation.addProviderKey': change(
+    'mutation($t: ID!) { addProviderKey(input: { teamId: $t, kind: ANTHROPIC, name: "x", secret: "sk-x-0123456789abcdef" }) { id teamId } }',
+    (w) => ({ t: w.teamId }),
+    (w) => [w.teamId],
+  ),
+  'Mutation.rotateProviderKey': change(
+    'mutation($id: ID!) { rotateProviderKey(id: $id, secret: "sk-hijack-0123456789") { id name hint } }',
+    (w) => ({ id: w.providerKeyId }),
+  ),
+  'Mutation.revokeProviderKey': change(
+    'mutation($id: ID!) { revokeProviderKey(id: $id) { id name } }',
+    (w) => ({ id: w.providerKeyId }),
+  ),
+  'Mutation.rewrapProviderKeys': change('mutation { rewrapProviderKeys }', () => ({})),
+  'Mutation.createLlmDeployment': change(
+    'mutation($t: ID!) { createLlmDeployment(input: { teamId: $t, name: "x", kind: LOCAL }) { id teamId } }',
+    (w) => ({ t: w.teamId }),
+    (w) => [w.teamId],
+  ),
+  'Mutation.updateLlmDeployment': change(
+    'mutation($id: ID!) { updateLlmDeployment(id: $id, input: { model: "hijacked" }) { id name } }',
+    (w) => ({ id: w.deploymentId }),
+  ),
+  'Mutation.deleteLlmDeployment': change(
+    'mutation($id: ID!) { deleteLlmDeployment(id: $id) { id name } }',
+    (w) => ({ id: w.deploymentId }),
+  ),
+  'Mutation.setLlmRoute': change(
+    'mutation($t: ID!, $d: ID!) { setLlmRoute(input: { teamId: $t, service: PLAN, strategy: PRIORITY, deploymentIds: [$d] }) { id deploymentIds } }',
+    (w) => ({ t: w.teamId, d: w.deploymentId }),
+    (w) => [w.teamId, w.deploymentId],
+  ),
+  'Mutation.setBudget': change(
+    'mutation($t: ID!) { setBudget(input: { scope: TEAM, targetId: $t, limitUsd: 0, period: DAY }) { id targetId } }',
+    (w) => ({ t: w.teamId }),
+    (w) => [w.teamId],
+  ),
   'Subscription.taskProgress': {
     kind: 'subscription',
     query: 'subscription($id: ID!) { taskProgress(taskId: $id) { message task { id result } } }',

@@ -39,7 +39,12 @@ describe('LLM providers against a local server', () => {
       const feed = collect<any>(client, FEED, { topicId: planned.topic.id });
       await h.startWorker(t.app.pubsub);
       const events = (await feed).map((r) => r.data!.topicGeneration);
-      const writing = events.filter((e) => e.currentStep?.startsWith('writing section'));
+      // One event per step, besides the sections' streamed text (which repeats the step).
+      const writing = events.filter(
+        (e, i) =>
+          e.currentStep?.startsWith('writing section') &&
+          e.currentStep !== events[i - 1]?.currentStep,
+      );
       expect(writing.map((e) => e.currentStep)).toEqual([
         'writing section 1 of 3: Stub opening',
         'writing section 2 of 3: Stub middle',

@@ -31,6 +31,7 @@ import type { WorkerMetrics } from '../../src/workers/metrics.js';
 import { serviceTaskRegistry } from '../../src/workers/tasks/index.js';
 import type { TaskRegistry } from '../../src/workers/task-registry.js';
 import type { RunningWorker } from '../../src/workers/worker.js';
+import { generateKeyringText, parseKeyring, type Keyring } from '../../src/platform/vault.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { graphql, type GraphQLResponse } from './graphql.js';
 import { FAST_TASK_ENGINE, testTaskDefinitions } from './test-tasks.js';
@@ -77,6 +78,8 @@ export interface Harness {
   readonly webhooks: WebhookSettings;
   /** This file's topic settings (local provider), given to every app and worker; see configureTopics. */
   readonly topicSettings: TopicSettings;
+  /** This file's key vault keyring (every topic settings of the file gets it unless told otherwise). */
+  readonly keyring: Keyring;
   /** Replaces the topic settings every app and worker of this file use (closing the old limiter). */
   configureTopics(options: TopicSettingsOptions): Promise<TopicSettings>;
   /** The service's task types and the tests' own, as every worker of this file runs them. */
@@ -193,6 +196,7 @@ export function useHarness(): Harness {
     pubsubPrefix: `test:${randomBytes(6).toString('hex')}:`,
     webhooks,
     topicSettings,
+    keyring: parseKeyring(generateKeyringText()),
     registry: serviceTaskRegistry({ topicSettings, webhooks }, testTaskDefinitions),
     onCleanup: (close: () => Promise<void> | void) => void cleanups.push(close),
     responseStore() {
@@ -208,7 +212,13 @@ export function useHarness(): Harness {
     },
     async configureTopics(options) {
       const previous = topicSettings.planLimiter ? { ...topicSettings } : undefined;
-      Object.assign(topicSettings, await createTopicSettings(options));
+      Object.assign(
+        topicSettings,
+        await createTopicSettings({
+          ...options,
+          llm: { keyring: harness.keyring, ...options.llm },
+        }),
+      );
       if (previous) await closeTopicSettings(previous);
       return topicSettings;
     },
@@ -248,9 +258,9 @@ export function useHarness(): Harness {
     baselineHandles = tcpHandles();
     database = await createTestDatabase(inject('adminDatabaseUrl'), inject('templateDatabase'));
     harness.databaseUrl = database.url;
-    await harness.configureTopics({ reports: LOCAL_REPORTS, keyPrefix: harness.pubsubPrefix });
     connectDatabase(database.url, { poolSize: 8, onQuery: (sql) => harness.queryLog.push(sql) });
     await db().$queryRaw`SELECT 1`;
+    await harness.configureTopics({ reports: LOCAL_REPORTS, keyPrefix: harness.pubsubPrefix });
   });
 
   afterAll(async () => {

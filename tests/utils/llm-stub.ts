@@ -1,7 +1,8 @@
 // A real local HTTP server speaking the LLM APIs our providers use, streamed as the
 // vendors do: OpenAI's chat completions (`data: {"choices":[{"delta":{"content":…}}]}`
 // lines, then `data: [DONE]`) and Anthropic's messages (typed `event:` + `data:` pairs).
-// Tests steer what it answers (text, chunking, delays, HTTP errors) and read what it got.
+// Tests steer what it answers (text, chunking, delays, HTTP errors with Retry-After, a
+// stream cut midway, usage or none) and read what it got (headers, Authorization included).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,7 +28,20 @@ export interface StubBehaviour {
   /** Between streamed chunks. */
   chunkDelayMs: number;
   /** Answer with this HTTP error instead (the vendor's error JSON). */
-  fail?: { status: number; message: string };
+  fail?: {
+    status: number;
+    message: string;
+    /** Sent as the Retry-After header. */
+    retryAfter?: string;
+    /** Only the next n requests fail (then the stub answers again); unset: every one. */
+    times?: number;
+    /** A careless provider: the message repeats the Authorization it received. */
+    echoAuthorization?: boolean;
+  };
+  /** Destroy the connection after this many text chunks (a stream cut midway). */
+  cutAfterChunks?: number;
+  /** The usage the stream reports: `none` leaves it out; unset: counted from the text. */
+  usage?: 'none' | { input: number; output: number };
 }
 
 export interface LlmStub {
@@ -35,6 +49,8 @@ export interface LlmStub {
   openaiBaseUrl: string;
   anthropicBaseUrl: string;
   readonly requests: StubRequest[];
+  /** Requests that got text (not refused by `fail`). */
+  answered(): number;
   behave(changes: Partial<StubBehaviour>): void;
   reset(): void;
   close(): Promise<void>;
@@ -91,6 +107,7 @@ function textOf(content: unknown): string {
 export async function startLlmStub(): Promise<LlmStub> {
   let behaviour: StubBehaviour = { ...DEFAULTS };
   const requests: StubRequest[] = [];
+  let answered = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const path = new URL(req.url ?? '/', 'http://stub').pathname;
@@ -117,19 +134,24 @@ export async function startLlmStub(): Promise<LlmStub> {
     const current = behaviour;
     if (current.headersDelayMs) await sleep(current.headersDelayMs);
     if (res.destroyed) return;
-    if (current.fail) {
+    const fail = current.fail;
+    if (fail && (fail.times === undefined || fail.times > 0)) {
+      if (fail.times !== undefined) fail.times -= 1;
+      const said = `${req.headers.authorization ?? ''} ${req.headers['x-api-key'] ?? ''}`.trim();
+      const message = fail.echoAuthorization ? `${fail.message} (got ${said})` : fail.message;
       const error =
         api === 'openai'
-          ? { error: { message: current.fail.message, type: 'invalid_request_error', code: null } }
-          : {
-              type: 'error',
-              error: { type: 'invalid_request_error', message: current.fail.message },
-            };
+          ? { error: { message, type: 'invalid_request_error', code: null } }
+          : { type: 'error', error: { type: 'invalid_request_error', message } };
       res
-        .writeHead(current.fail.status, { 'content-type': 'application/json' })
+        .writeHead(fail.status, {
+          'content-type': 'application/json',
+          ...(fail.retryAfter ? { 'retry-after': fail.retryAfter } : {}),
+        })
         .end(JSON.stringify(error));
       return;
     }
+    answered += 1;
     res.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
@@ -141,7 +163,17 @@ export async function startLlmStub(): Promise<LlmStub> {
       );
     const parts = pieces(current.reply(request), current.chunkSize);
     // Made-up but deterministic counts: a token per 4 characters in, one per streamed piece out.
-    const usage = { input: Math.ceil((system.length + user.length) / 4), output: parts.length };
+    const usage =
+      typeof current.usage === 'object'
+        ? current.usage
+        : { input: Math.ceil((system.length + user.length) / 4), output: parts.length };
+    const reportUsage = current.usage !== 'none';
+    let sent = 0;
+    const cut = () => {
+      if (current.cutAfterChunks === undefined || ++sent <= current.cutAfterChunks) return false;
+      res.destroy();
+      return true;
+    };
     if (api === 'openai') {
       const base = {
         id: 'chatcmpl-stub',
@@ -154,7 +186,7 @@ export async function startLlmStub(): Promise<LlmStub> {
         choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
       });
       for (const part of parts) {
-        if (res.destroyed) return;
+        if (res.destroyed || cut()) return;
         send(null, {
           ...base,
           choices: [{ index: 0, delta: { content: part }, finish_reason: null }],
@@ -162,7 +194,7 @@ export async function startLlmStub(): Promise<LlmStub> {
         if (current.chunkDelayMs) await sleep(current.chunkDelayMs);
       }
       send(null, { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
-      if (body.stream_options?.include_usage) {
+      if (body.stream_options?.include_usage && reportUsage) {
         request.usage = usage;
         const counts = { prompt_tokens: usage.input, completion_tokens: usage.output };
         send(null, {
@@ -183,7 +215,7 @@ export async function startLlmStub(): Promise<LlmStub> {
           content: [],
           stop_reason: null,
           stop_sequence: null,
-          usage: { input_tokens: usage.input, output_tokens: 0 },
+          usage: { input_tokens: reportUsage ? usage.input : 0, output_tokens: 0 },
         },
       });
       send('content_block_start', {
@@ -192,7 +224,7 @@ export async function startLlmStub(): Promise<LlmStub> {
         content_block: { type: 'text', text: '' },
       });
       for (const part of parts) {
-        if (res.destroyed) return;
+        if (res.destroyed || cut()) return;
         send('content_block_delta', {
           type: 'content_block_delta',
           index: 0,
@@ -204,9 +236,9 @@ export async function startLlmStub(): Promise<LlmStub> {
       send('message_delta', {
         type: 'message_delta',
         delta: { stop_reason: 'end_turn', stop_sequence: null },
-        usage: { output_tokens: usage.output },
+        usage: { output_tokens: reportUsage ? usage.output : 0 },
       });
-      request.usage = usage;
+      if (reportUsage) request.usage = usage;
       send('message_stop', { type: 'message_stop' });
     }
     res.end();
@@ -224,12 +256,14 @@ export async function startLlmStub(): Promise<LlmStub> {
     openaiBaseUrl: `${origin}/v1`,
     anthropicBaseUrl: origin,
     requests,
+    answered: () => answered,
     behave(changes) {
       behaviour = { ...behaviour, ...changes };
     },
     reset() {
       behaviour = { ...DEFAULTS };
       requests.length = 0;
+      answered = 0;
     },
     async close() {
       server.closeAllConnections();

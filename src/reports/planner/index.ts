@@ -1,6 +1,6 @@
 // Planning with a budget (seed 004: the plan answers within 2 s): an LLM planner when
 // one is configured, abandoned for the local planner when it is late or fails.
-import type { ChatClient } from '../providers/types.js';
+import { LocalProviderChosen, type ChatClient, type LlmCallScope } from '../providers/types.js';
 import { planWithLlm } from './llm.js';
 import { planLocally } from './local.js';
 import type { PlanContext, PlanOutcome } from './types.js';
@@ -15,6 +15,8 @@ export interface PlannerSettings {
   budgetMs: number;
   /** Told when the LLM planner missed the budget or failed and the local plan was used instead. */
   onFallback?: (planner: string, reason: string) => void;
+  /** Whom the plan is for (a routed planner's team, key and budgets). */
+  call?: LlmCallScope;
 }
 
 export async function makePlan(
@@ -24,9 +26,14 @@ export async function makePlan(
   if (!settings.chat) return { ...planLocally(context), planner: 'local', fellBack: false };
   const budget = AbortSignal.timeout(settings.budgetMs);
   try {
-    const plan = await planWithLlm(settings.chat, context, budget);
-    return { ...plan, planner: settings.chat.name, fellBack: false };
+    const plan = await planWithLlm(settings.chat, context, budget, settings.call);
+    return { ...plan, fellBack: false };
   } catch (error) {
+    // The route says local (a LOCAL deployment, or its fallback once every LLM failed).
+    if (error instanceof LocalProviderChosen) {
+      if (error.fellBack) settings.onFallback?.(settings.chat.name, error.message);
+      return { ...planLocally(context), planner: 'local', fellBack: error.fellBack };
+    }
     const reason = budget.aborted
       ? `missed the ${settings.budgetMs} ms budget`
       : (error as Error).message;

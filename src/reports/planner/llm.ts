@@ -1,8 +1,8 @@
 // The LLM planner: the same context as the local planner, asked of a chat model, its
 // Markdown read back with the same heading rules (so the plan and its sections agree).
-import type { ChatClient } from '../providers/types.js';
+import type { ChatClient, LlmCallScope } from '../providers/types.js';
 import { sectionsFromPlan } from './markdown.js';
-import type { Plan, PlanContext } from './types.js';
+import type { Plan, PlanContext, PlannerName } from './types.js';
 
 const PLAN_MAX_TOKENS = 800;
 
@@ -41,9 +41,11 @@ export async function planWithLlm(
   chat: ChatClient,
   context: PlanContext,
   signal: AbortSignal,
-): Promise<Plan> {
+  call?: LlmCallScope,
+): Promise<Plan & { planner: PlannerName }> {
   const { system, user } = planPrompt(context);
   let text = '';
+  let planner: PlannerName = chat.name === 'routed' ? 'openai' : chat.name;
   // No SDK retries: the plan has a budget, and the local planner is the fallback.
   for await (const delta of chat.streamChat({
     system,
@@ -51,10 +53,13 @@ export async function planWithLlm(
     maxTokens: PLAN_MAX_TOKENS,
     signal,
     maxRetries: 0,
+    call,
+    onRestart: () => (text = ''),
+    onProvider: (name) => (planner = name),
   }))
     text += delta;
   const plan = `${text.trim()}\n`;
   const sections = sectionsFromPlan(plan);
   if (sections.length === 0) throw new Error(`${chat.name} planner: the reply has no sections`);
-  return { plan, sections };
+  return { plan, sections, planner };
 }

@@ -2,7 +2,8 @@
 // JSON plan; the reply is parsed (zod) and checked like any plan. Agents are named A1, A2, …
 // in the prompt, since a model copies short handles more reliably than ids.
 import { z } from 'zod';
-import type { ChatClient } from '../providers/types.js';
+import type { ChatClient, LlmCallScope } from '../providers/types.js';
+import type { PlannerName } from './types.js';
 import {
   COMPLEXITIES,
   STEP_KINDS,
@@ -77,20 +78,25 @@ export async function planWorkflowWithLlm(
   chat: ChatClient,
   context: WorkflowPlanContext,
   signal: AbortSignal,
-  replan?: ReplanContext,
-): Promise<PlannedStep[]> {
-  const { system, user } = prompt(context, replan);
+  options: { replan?: ReplanContext; call?: LlmCallScope } = {},
+): Promise<{ steps: PlannedStep[]; planner: PlannerName }> {
+  const { system, user } = prompt(context, options.replan);
   let text = '';
+  // A routed client says which provider answered; a restarted stream starts the reply over.
+  let planner: PlannerName = chat.name === 'routed' ? 'openai' : chat.name;
   for await (const delta of chat.streamChat({
     system,
     user,
     maxTokens: PLAN_MAX_TOKENS,
     signal,
     maxRetries: 0,
+    call: options.call,
+    onRestart: () => (text = ''),
+    onProvider: (name) => (planner = name),
   }))
     text += delta;
   const reply = replySchema.parse(jsonOf(text));
-  return reply.steps.map((each, index) => {
+  const steps = reply.steps.map((each, index) => {
     const handle = each.agent ? /^A(\d+)$/i.exec(each.agent.trim()) : null;
     const agent = handle ? context.agents[Number(handle[1]) - 1] : undefined;
     if (each.agent && !agent) throw new Error(`step ${each.key}: unknown agent ${each.agent}`);
@@ -111,4 +117,5 @@ export async function planWorkflowWithLlm(
       failurePolicy: null,
     };
   });
+  return { steps, planner };
 }

@@ -1,6 +1,6 @@
 // Planning a workflow with a budget: the LLM planner when one is configured, its plan checked
 // like any other; a late, failed or invalid one gives way to the local plan (fellBack).
-import type { ChatClient } from '../providers/types.js';
+import { LocalProviderChosen, type ChatClient, type LlmCallScope } from '../providers/types.js';
 import type { PlannerName } from './types.js';
 import { checkPlan, type PlanLimits } from './workflow-check.js';
 import { planWorkflowWithLlm } from './workflow-llm.js';
@@ -14,6 +14,8 @@ export interface WorkflowPlannerSettings {
   limits: PlanLimits;
   /** Told why the LLM planner's plan was not used. */
   onFallback?: (planner: string, reason: string) => void;
+  /** Whom the plan is for (a routed planner's team, key and budgets). */
+  call?: LlmCallScope;
 }
 
 export interface WorkflowPlanOutcome {
@@ -24,18 +26,26 @@ export interface WorkflowPlanOutcome {
 
 async function withFallback(
   settings: WorkflowPlannerSettings,
-  llm: (chat: ChatClient, signal: AbortSignal) => Promise<PlannedStep[]>,
+  llm: (
+    chat: ChatClient,
+    signal: AbortSignal,
+  ) => Promise<{ steps: PlannedStep[]; planner: PlannerName }>,
   check: (steps: PlannedStep[]) => string | undefined,
   local: () => PlannedStep[],
 ): Promise<WorkflowPlanOutcome> {
   if (!settings.chat) return { steps: local(), planner: 'local', fellBack: false };
   const budget = AbortSignal.timeout(settings.budgetMs);
   try {
-    const steps = await llm(settings.chat, budget);
+    const { steps, planner } = await llm(settings.chat, budget);
     const problem = check(steps);
     if (problem) throw new Error(`invalid plan: ${problem}`);
-    return { steps, planner: settings.chat.name, fellBack: false };
+    return { steps, planner, fellBack: false };
   } catch (error) {
+    // The route says local (a LOCAL deployment, or its fallback once every LLM failed).
+    if (error instanceof LocalProviderChosen) {
+      if (error.fellBack) settings.onFallback?.(settings.chat.name, error.message);
+      return { steps: local(), planner: 'local', fellBack: error.fellBack };
+    }
     const reason = budget.aborted
       ? `missed the ${settings.budgetMs} ms budget`
       : (error as Error).message;
@@ -55,7 +65,7 @@ export function makeWorkflowPlan(
 ): Promise<WorkflowPlanOutcome> {
   return withFallback(
     settings,
-    (chat, signal) => planWorkflowWithLlm(chat, context, signal),
+    (chat, signal) => planWorkflowWithLlm(chat, context, signal, { call: settings.call }),
     (steps) => problemOf(steps, settings.limits),
     () => planWorkflowLocally(context),
   );
@@ -69,7 +79,8 @@ export function makeWorkflowReplan(
   const started = context.steps.filter((each) => each.started).map((each) => each.step);
   return withFallback(
     settings,
-    (chat, signal) => planWorkflowWithLlm(chat, context, signal, context),
+    (chat, signal) =>
+      planWorkflowWithLlm(chat, context, signal, { replan: context, call: settings.call }),
     (tail) =>
       problemOf([...started, ...tail], {
         ...settings.limits,

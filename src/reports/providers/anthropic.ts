@@ -1,20 +1,30 @@
-// Anthropic's Messages API through the official `@anthropic-ai/sdk`, streamed.
+// Anthropic's Messages API through the official `@anthropic-ai/sdk`, streamed. The SDK's
+// own retries are off: the router's loop is the one retry loop (issue 29).
 import Anthropic from '@anthropic-ai/sdk';
-import { isRetryableStatus, ProviderError, type ChatClient } from './types.js';
+import { isRetryableStatus, ProviderError, retryAfterMsOf, type ChatClient } from './types.js';
 
 export interface AnthropicSettings {
   baseUrl?: string;
   apiKey: string;
   model: string;
+  /** The fetch the SDK uses (production: one that refuses private addresses at connect). */
+  fetch?: typeof fetch;
 }
 
 function providerError(error: unknown, signal: AbortSignal): unknown {
   if (signal.aborted || error instanceof Anthropic.APIUserAbortError) return signal.reason ?? error;
+  if (error instanceof Anthropic.APIConnectionError)
+    return new ProviderError(`anthropic: ${error.message}`, true, undefined, { network: true });
   if (error instanceof Anthropic.APIError) {
     const status = typeof error.status === 'number' ? error.status : undefined;
-    return new ProviderError(`anthropic: ${error.message}`, isRetryableStatus(status), status);
+    return new ProviderError(`anthropic: ${error.message}`, isRetryableStatus(status), status, {
+      retryAfterMs: retryAfterMsOf(error.headers as Headers | undefined),
+    });
   }
-  return error;
+  if (error instanceof ProviderError) return error;
+  return new ProviderError(`anthropic: ${(error as Error)?.message ?? error}`, true, undefined, {
+    network: true,
+  });
 }
 
 export function createAnthropicChat(settings: AnthropicSettings): ChatClient {
@@ -22,11 +32,14 @@ export function createAnthropicChat(settings: AnthropicSettings): ChatClient {
     apiKey: settings.apiKey,
     baseURL: settings.baseUrl,
     timeout: 120_000,
+    maxRetries: 0,
+    fetch: settings.fetch,
   });
   return {
     name: 'anthropic',
     model: settings.model,
     async *streamChat({ system, user, maxTokens, signal, maxRetries, onUsage }) {
+      let stopped = false;
       try {
         const stream = await client.messages.create(
           {
@@ -36,7 +49,7 @@ export function createAnthropicChat(settings: AnthropicSettings): ChatClient {
             messages: [{ role: 'user', content: user }],
             stream: true,
           },
-          { signal, maxRetries },
+          { signal, maxRetries: maxRetries ?? 0 },
         );
         // message_start counts the input, message_delta the output so far (Messages streaming).
         const usage = { inputTokens: 0, outputTokens: 0 };
@@ -46,11 +59,16 @@ export function createAnthropicChat(settings: AnthropicSettings): ChatClient {
           else if (event.type === 'message_start')
             usage.inputTokens = event.message.usage.input_tokens;
           else if (event.type === 'message_delta') usage.outputTokens = event.usage.output_tokens;
+          else if (event.type === 'message_stop') stopped = true;
         }
-        onUsage?.(usage);
+        if (stopped && (usage.inputTokens || usage.outputTokens)) onUsage?.(usage);
       } catch (error) {
         throw providerError(error, signal);
       }
+      if (!stopped)
+        throw new ProviderError('anthropic: the stream ended before its end', true, undefined, {
+          cut: true,
+        });
     },
   };
 }

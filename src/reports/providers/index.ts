@@ -1,38 +1,25 @@
-// The configured text provider: `local` (default), or an LLM through its official SDK.
+// The text providers: `local` (deterministic, offline), or an LLM through its official SDK.
 import { createAnthropicChat } from './anthropic.js';
-import { llmWriter } from './llm.js';
-import { localWriter } from './local.js';
 import { createOpenAiChat } from './openai.js';
-import type { ChatClient, ProviderSettings, ReportWriter } from './types.js';
+import type { ChatClient } from './types.js';
 
 export * from './types.js';
 export { localWriter } from './local.js';
+export { llmWriter } from './llm.js';
 
-export interface Providers {
-  writer: ReportWriter;
-  /** The LLM behind the writer (and the planner); undefined for `local`. */
-  chat: ChatClient | undefined;
+export interface ChatClientSettings {
+  provider: 'openai' | 'anthropic';
+  baseUrl: string | undefined;
+  apiKey: string | undefined;
+  model: string;
+  /** The fetch the SDK uses; unset: the global one. */
+  fetch?: typeof fetch;
 }
 
-export function createProviders(settings: ProviderSettings): Providers {
-  let chat: ChatClient | undefined;
-  switch (settings.provider) {
-    case 'local':
-      return { writer: localWriter, chat: undefined };
-    case 'openai':
-      chat = createOpenAiChat({
-        baseUrl: settings.baseUrl,
-        apiKey: settings.apiKey,
-        model: settings.model!,
-      });
-      break;
-    case 'anthropic':
-      chat = createAnthropicChat({
-        baseUrl: settings.baseUrl,
-        apiKey: settings.apiKey!,
-        model: settings.model!,
-      });
-      break;
-  }
-  return { writer: llmWriter(chat), chat };
+/** A chat client of one deployment (its SDK's retries off: the caller retries). */
+export function createChatClient(settings: ChatClientSettings): ChatClient {
+  const { baseUrl, apiKey, model, fetch } = settings;
+  return settings.provider === 'openai'
+    ? createOpenAiChat({ baseUrl, apiKey, model, fetch })
+    : createAnthropicChat({ baseUrl, apiKey: apiKey ?? 'not-needed', model, fetch });
 }

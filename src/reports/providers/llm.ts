@@ -1,6 +1,12 @@
 // A ReportWriter over an LLM chat: one streamed request per section, grounded in the
 // section's retrieved chunks and aware of the whole approved plan.
-import type { ChatClient, ReportWriter, SectionRequest } from './types.js';
+import { localWriter } from './local.js';
+import {
+  LocalProviderChosen,
+  type ChatClient,
+  type ReportWriter,
+  type SectionRequest,
+} from './types.js';
 
 const SECTION_MAX_TOKENS = 1_200;
 const SOURCE_CHARS = 1_500;
@@ -45,6 +51,11 @@ function withoutOwnHeading(text: string, title: string): string {
   return text;
 }
 
+/**
+ * A ReportWriter over a (routed) chat. When the router picks the local provider the section
+ * is written locally; when it restarts a broken stream elsewhere the section starts over
+ * (request.onRestart tells the consumer to drop what it had).
+ */
 export function llmWriter(chat: ChatClient): ReportWriter {
   return {
     name: chat.name,
@@ -53,21 +64,35 @@ export function llmWriter(chat: ChatClient): ReportWriter {
       // Hold back the start until it cannot be a repeated heading any more; stream the rest.
       let head = '';
       let started = false;
-      for await (const delta of chat.streamChat({
-        system,
-        user,
-        maxTokens: SECTION_MAX_TOKENS,
-        signal,
-      })) {
-        if (started) {
-          yield delta;
-          continue;
+      const onRestart = () => {
+        if (started) request.onRestart?.();
+        head = '';
+        started = false;
+      };
+      try {
+        for await (const delta of chat.streamChat({
+          system,
+          user,
+          maxTokens: SECTION_MAX_TOKENS,
+          signal,
+          call: request.call,
+          onRestart,
+        })) {
+          if (started) {
+            yield delta;
+            continue;
+          }
+          head += delta;
+          if (head.includes('\n') || head.length > 200) {
+            started = true;
+            yield withoutOwnHeading(head, request.section.title);
+          }
         }
-        head += delta;
-        if (head.includes('\n') || head.length > 200) {
-          started = true;
-          yield withoutOwnHeading(head, request.section.title);
-        }
+      } catch (error) {
+        if (!(error instanceof LocalProviderChosen)) throw error;
+        onRestart();
+        yield* localWriter.writeSection(request, signal);
+        return;
       }
       if (!started && head) yield withoutOwnHeading(`${head}\n`, request.section.title).trimEnd();
     },

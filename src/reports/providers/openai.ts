@@ -1,21 +1,32 @@
 // An OpenAI-compatible chat endpoint through the official `openai` SDK: OpenAI itself, or
-// any server speaking its chat-completions API (LLM_BASE_URL), streamed.
+// any server speaking its chat-completions API (a deployment's base URL), streamed. The
+// SDK's own retries are off: the router's loop is the one retry loop (issue 29).
 import OpenAI from 'openai';
-import { isRetryableStatus, ProviderError, type ChatClient } from './types.js';
+import { isRetryableStatus, ProviderError, retryAfterMsOf, type ChatClient } from './types.js';
 
 export interface OpenAiSettings {
   baseUrl?: string;
   apiKey?: string;
   model: string;
+  /** The fetch the SDK uses (production: one that refuses private addresses at connect). */
+  fetch?: typeof fetch;
 }
 
 function providerError(error: unknown, signal: AbortSignal): unknown {
   if (signal.aborted || error instanceof OpenAI.APIUserAbortError) return signal.reason ?? error;
+  if (error instanceof OpenAI.APIConnectionError)
+    return new ProviderError(`openai: ${error.message}`, true, undefined, { network: true });
   if (error instanceof OpenAI.APIError) {
     const status = typeof error.status === 'number' ? error.status : undefined;
-    return new ProviderError(`openai: ${error.message}`, isRetryableStatus(status), status);
+    return new ProviderError(`openai: ${error.message}`, isRetryableStatus(status), status, {
+      retryAfterMs: retryAfterMsOf(error.headers as Headers | undefined),
+    });
   }
-  return error;
+  if (error instanceof ProviderError) return error;
+  // A socket closed mid-stream surfaces as the fetch body's own error.
+  return new ProviderError(`openai: ${(error as Error)?.message ?? error}`, true, undefined, {
+    network: true,
+  });
 }
 
 export function createOpenAiChat(settings: OpenAiSettings): ChatClient {
@@ -24,11 +35,14 @@ export function createOpenAiChat(settings: OpenAiSettings): ChatClient {
     apiKey: settings.apiKey ?? 'not-needed',
     baseURL: settings.baseUrl,
     timeout: 120_000,
+    maxRetries: 0,
+    fetch: settings.fetch,
   });
   return {
     name: 'openai',
     model: settings.model,
     async *streamChat({ system, user, maxTokens, signal, maxRetries, onUsage }) {
+      let finished = false;
       try {
         const stream = await client.chat.completions.create(
           {
@@ -42,20 +56,29 @@ export function createOpenAiChat(settings: OpenAiSettings): ChatClient {
               { role: 'user', content: user },
             ],
           },
-          { signal, maxRetries },
+          { signal, maxRetries: maxRetries ?? 0 },
         );
         for await (const chunk of stream) {
-          const text = chunk.choices[0]?.delta?.content;
+          const choice = chunk.choices[0];
+          const text = choice?.delta?.content;
           if (text) yield text;
-          if (chunk.usage)
+          if (choice?.finish_reason) finished = true;
+          if (chunk.usage) {
+            finished = true;
             onUsage?.({
               inputTokens: chunk.usage.prompt_tokens,
               outputTokens: chunk.usage.completion_tokens,
             });
+          }
         }
       } catch (error) {
         throw providerError(error, signal);
       }
+      // No finish_reason and no usage: the stream ended before the model did.
+      if (!finished)
+        throw new ProviderError('openai: the stream ended before its end', true, undefined, {
+          cut: true,
+        });
     },
   };
 }

@@ -3,26 +3,35 @@
 // ChatClient (OpenAI-compatible or Anthropic, through their official SDKs).
 import type { Language, PlanSection } from '../planner/types.js';
 
-export type ProviderName = 'local' | 'openai' | 'anthropic';
-
-/** Which provider writes (and plans) reports, and how to reach it. */
-export interface ProviderSettings {
-  provider: ProviderName;
-  /** Any OpenAI-compatible endpoint (or an Anthropic-compatible one); unset: the vendor's. */
-  baseUrl: string | undefined;
-  apiKey: string | undefined;
-  model: string | undefined;
-}
+/** `routed`: the router's client, which picks a deployment per call (it says which: onProvider). */
+export type ProviderName = 'local' | 'openai' | 'anthropic' | 'routed';
 
 export interface ChatRequest {
   system: string;
   user: string;
   maxTokens: number;
   signal: AbortSignal;
-  /** Retries inside the SDK (429, 5xx, connection errors); the task engine retries too. */
+  /** Retries inside the SDK; 0 unless given (the router's loop is the one retry loop). */
   maxRetries?: number;
   /** Told the tokens the provider counted, once its stream has said (for metrics and cost). */
   onUsage?(usage: TokenUsage): void;
+  /**
+   * Told when a routed call whose stream broke after text restarts on another deployment:
+   * the text received so far is void, the reply starts again.
+   */
+  onRestart?(): void;
+  /** Whom the call is for (budgets, metering); unset: the operator's. */
+  call?: LlmCallScope;
+  /** Told which provider answered (a routed call's deployment). */
+  onProvider?(name: 'openai' | 'anthropic'): void;
+}
+
+/** Whom an LLM call serves: what the router meters it against and whose routes and budgets apply. */
+export interface LlmCallScope {
+  teamId: string | null;
+  apiKeyId: string | null;
+  topicId?: string | null;
+  taskId?: string | null;
 }
 
 export interface TokenUsage {
@@ -45,6 +54,10 @@ export interface SectionSource {
 }
 
 export interface SectionRequest {
+  /** Whom the section is written for (routes, budgets, metering). */
+  call?: LlmCallScope;
+  /** A routed writer's stream broke after text and starts the section again on another deployment. */
+  onRestart?(): void;
   topic: string;
   language: Language;
   /** The approved plan (Markdown), for the LLM's view of the whole report. */
@@ -70,9 +83,34 @@ export class ProviderError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly status?: number,
+    readonly detail: { retryAfterMs?: number; cut?: boolean; network?: boolean } = {},
   ) {
     super(message);
   }
+}
+
+/**
+ * The router chose the deterministic local provider for this call (a route's LOCAL
+ * deployment, or its fallbackToLocal once every candidate failed): the planner and the
+ * writer do the local thing. `fellBack`: the LLM candidates were tried or skipped first.
+ */
+export class LocalProviderChosen extends Error {
+  override name = 'LocalProviderChosen';
+  constructor(
+    readonly fellBack: boolean,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** RFC 9110 §10.2.3 Retry-After (seconds or an HTTP date) in ms; undefined when absent or unreadable. */
+export function retryAfterMsOf(headers: Headers | undefined): number | undefined {
+  const value = headers?.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
 /** HTTP statuses worth retrying (the SDKs' own rule): timeouts, conflicts, rate limits, server errors. */

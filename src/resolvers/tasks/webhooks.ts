@@ -10,7 +10,7 @@ import ipaddr from 'ipaddr.js';
 import { useAgent } from 'request-filtering-agent';
 import { Webhook } from 'standardwebhooks';
 import { db } from '../../platform/db.js';
-import { badUserInput } from '../../platform/errors.js';
+import { BadInputError } from '../../platform/errors.js';
 import { publicId } from '../../platform/public-ids.js';
 
 export interface WebhookSettings {
@@ -31,22 +31,28 @@ function isPublicAddress(address: string): boolean {
   return ipaddr.process(address).range() === 'unicast';
 }
 
-/** The URL to store, or BAD_USER_INPUT saying why it is refused. */
-export async function checkWebhookUrl(
+/**
+ * The URL to store, or BAD_USER_INPUT naming `argument` and saying why it is refused: http(s),
+ * no credentials, and unless private targets are allowed https to public addresses only.
+ * Also the rule for an LLM deployment's base URL.
+ */
+export async function checkOutboundUrl(
   raw: string,
   settings: Pick<WebhookSettings, 'allowPrivateTargets'>,
+  argument = 'webhookUrl',
 ): Promise<string> {
+  const refuse = (problem: string) =>
+    new BadInputError(`${argument} ${problem}`, { field: argument }, argument);
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw badUserInput('webhookUrl is not a URL');
+    throw refuse('is not a URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    throw badUserInput('webhookUrl must be http(s)');
-  if (url.username || url.password) throw badUserInput('webhookUrl must not carry credentials');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw refuse('must be http(s)');
+  if (url.username || url.password) throw refuse('must not carry credentials');
   if (settings.allowPrivateTargets) return url.toString();
-  if (url.protocol !== 'https:') throw badUserInput('webhookUrl must use https');
+  if (url.protocol !== 'https:') throw refuse('must use https');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = ipaddr.isValid(host)
     ? [host]
@@ -54,12 +60,20 @@ export async function checkWebhookUrl(
         (all) => all.map((a) => a.address),
         () => [],
       );
-  if (addresses.length === 0) throw badUserInput(`webhookUrl host ${host} does not resolve`);
+  if (addresses.length === 0) throw refuse(`host ${host} does not resolve`);
   const refused = addresses.filter((address) => !isPublicAddress(address));
-  if (refused.length)
-    throw badUserInput(`webhookUrl resolves to a non-public address (${refused.join(', ')})`);
+  if (refused.length) throw refuse(`resolves to a non-public address (${refused.join(', ')})`);
   return url.toString();
 }
+
+/** The webhook URL to store, or BAD_USER_INPUT saying why it is refused. */
+export const checkWebhookUrl = (
+  raw: string,
+  settings: Pick<WebhookSettings, 'allowPrivateTargets'>,
+) => checkOutboundUrl(raw, settings, 'webhookUrl');
+
+/** The same rule as a connect-time check (DNS rebinding): is this resolved address public? */
+export const isPublicTarget = isPublicAddress;
 
 export interface WebhookOutcome {
   succeeded: boolean;

@@ -14,6 +14,8 @@ export interface TopicGenerationEvent {
   progressPercent: number;
   currentStep: string | null;
   errorMessage: string | null;
+  /** The section being written and its text so far (while GENERATING). */
+  draft: { order: number; text: string } | null;
 }
 
 const ENDED = new Set<TopicStatus>(['COMPLETED', 'FAILED']);
@@ -25,6 +27,8 @@ const STATE = {
   currentStep: true,
   errorMessage: true,
   taskId: true,
+  draftSection: true,
+  draftText: true,
   task: { select: { status: true } },
 } as const;
 
@@ -51,11 +55,45 @@ export async function readTopicGeneration(
     progressPercent: row.progressPercent,
     currentStep: row.currentStep,
     errorMessage: row.errorMessage,
+    draft:
+      row.status === 'GENERATING' && row.draftSection !== null
+        ? { order: row.draftSection, text: row.draftText ?? '' }
+        : null,
   };
 }
 
 /** What tells two generation states apart (an unchanged one is not sent twice). */
 export const topicGenerationVersion = (state: TopicGenerationEvent) =>
-  `${state.status}|${state.progressPercent}|${state.currentStep}|${state.errorMessage}`;
+  `${state.status}|${state.progressPercent}|${state.currentStep}|${state.errorMessage}|${state.draft?.order}|${state.draft?.text.length}|${state.draft?.text.slice(-32)}`;
+
+/** A draft as one subscriber sees it: the text so far, and what is new since its last event. */
+export interface DraftView {
+  order: number;
+  text: string;
+  delta: string;
+  /** The text does not continue the last one seen (a new section, or a restarted stream). */
+  restarted: boolean;
+}
+
+/** Per subscriber: turns each event's draft into its view (the first one's delta is all the text so far). */
+export function draftDeltas(): (
+  event: TopicGenerationEvent,
+) => TopicGenerationEvent & { draftView: DraftView | null } {
+  let last: { order: number; text: string } | null = null;
+  return (event) => {
+    const draft = event.draft;
+    if (!draft) return { ...event, draftView: null };
+    const continues =
+      last !== null && last.order === draft.order && draft.text.startsWith(last.text);
+    const view = {
+      order: draft.order,
+      text: draft.text,
+      delta: continues ? draft.text.slice(last!.text.length) : draft.text,
+      restarted: last !== null && last.order === draft.order && !continues,
+    };
+    last = draft;
+    return { ...event, draftView: view };
+  };
+}
 
 export const isGenerationEnd = (state: TopicGenerationEvent) => state.event === 'completion';

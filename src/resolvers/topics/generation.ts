@@ -13,6 +13,7 @@ import { requireWrite } from '../auth/permissions.js';
 import { topicVisibleTo } from '../auth/visibility.js';
 import { publishTopicUpdated, reconcileTopic } from './progress.js';
 import { reportGeneration } from './report-task.js';
+import { requireBudgetFor } from '../llm/budget-check.js';
 import { parseSections } from './sections.js';
 import { requireTopicForCaller, TOPIC_LIMITS } from './topics.js';
 
@@ -54,11 +55,16 @@ function approvedPlan(
 export async function generateTopicReport(
   input: GenerateTopicReportInput,
   caller: Caller,
-  { pubsub, metrics }: Pick<ServiceDeps, 'pubsub' | 'metrics'>,
+  { pubsub, metrics, topicSettings }: Pick<ServiceDeps, 'pubsub' | 'metrics' | 'topicSettings'>,
 ) {
   const existing = await requireTopicForCaller(input.topicId, caller);
   requireWrite(caller, existing.teamId, 'Topic', true);
   const { plan, sections } = approvedPlan(input, existing);
+  await requireBudgetFor(
+    'WRITE',
+    { teamId: existing.teamId, apiKeyId: caller.apiKeyId },
+    topicSettings.llm,
+  );
   // A topic left GENERATING by a task that ended without saying so is failed first.
   if (existing.status === 'GENERATING' && !(await reconcileTopic(existing.id, pubsub))) {
     throw conflict('Generation already in progress for this topic');
@@ -68,7 +74,7 @@ export async function generateTopicReport(
     const { task: row } = await enqueue(
       reportGeneration,
       {
-        payload: { topicId: existing.id },
+        payload: { topicId: existing.id, apiKeyId: caller.apiKeyId },
         ownerId: caller.userId,
         // The topic's team: its members follow the report being written.
         teamId: existing.teamId,

@@ -1,29 +1,29 @@
-// LLM calls on /metrics, measured where the services call the (pure) providers: the chat
-// client the planner and the writer get is wrapped here. Counted by provider, model (the
-// operator's LLM_MODEL), the service that asked (plan: planTopic in an API process; report:
-// a report section in a worker) and outcome; with latency, time to the first token, the
-// tokens the provider reported, and their cost at the configured prices.
+// LLM calls on /metrics, one observation per attempt the router makes (src/resolvers/llm):
+// by provider, model (the deployment's), the service that asked (plan: planTopic in an API
+// process; report: a report section in a worker) and outcome; with latency, time to the
+// first token, the tokens the provider reported (or estimated) and their cost at the
+// deployment's prices. No ids in labels.
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { ChatClient, ChatRequest, TokenUsage } from '../../reports/providers/index.js';
+import type { TokenUsage } from '../../reports/providers/index.js';
 
 export type LlmService = 'plan' | 'report';
-/**
- * ok; error: the provider refused or failed; timeout: the plan budget or the task's timeout
- * passed; aborted: cancelled, or the reader stopped.
- */
-type LlmOutcome = 'ok' | 'error' | 'timeout' | 'aborted';
 
-/** USD per million tokens (LLM_INPUT_PRICE_PER_MTOK, LLM_OUTPUT_PRICE_PER_MTOK; 0 when unknown). */
-export interface LlmPrices {
-  inputPerMillionTokens: number;
-  outputPerMillionTokens: number;
+/** One attempt as the router saw it. */
+export interface LlmAttemptObservation {
+  provider: string;
+  model: string;
+  service: LlmService;
+  /** ok, error, timeout, aborted, and the router's: bad_request, rejected, rate_limited, server_error, network_error, cut. */
+  outcome: string;
+  seconds: number;
+  /** Undefined when no text came. */
+  firstTokenSeconds: number | undefined;
+  usage: TokenUsage | undefined;
+  costUsd: number;
 }
 
-export const NO_PRICES: LlmPrices = { inputPerMillionTokens: 0, outputPerMillionTokens: 0 };
-
 export interface LlmMetrics {
-  /** The same chat, measured as `service`'s calls. */
-  instrument(chat: ChatClient, service: LlmService, prices: LlmPrices): ChatClient;
+  record(attempt: LlmAttemptObservation): void;
 }
 
 const LABELS = ['provider', 'model', 'service'] as const;
@@ -33,7 +33,7 @@ function llmFamilies(registry: Registry) {
   return {
     requests: new Counter({
       name: 'llm_requests_total',
-      help: 'LLM calls by provider, model, service (plan, report) and outcome (ok, error, timeout, aborted).',
+      help: 'LLM call attempts by provider, model, service (plan, report) and outcome (ok, bad_request, rejected, rate_limited, server_error, network_error, cut, timeout, aborted, error).',
       labelNames: [...LABELS, 'outcome'] as const,
       registers: [registry],
     }),
@@ -59,75 +59,26 @@ function llmFamilies(registry: Registry) {
     }),
     cost: new Counter({
       name: 'llm_cost_usd_total',
-      help: 'Estimated cost of the reported tokens in USD, at LLM_INPUT_PRICE_PER_MTOK and LLM_OUTPUT_PRICE_PER_MTOK.',
+      help: "Cost of the reported tokens in USD, at the deployment's prices (the env deployment's: LLM_*_PRICE_PER_MTOK).",
       labelNames: LABELS,
       registers: [registry],
     }),
   };
 }
-type LlmFamilies = ReturnType<typeof llmFamilies>;
-
-/** AbortSignal.timeout's reason (the plan budget), or the worker's for a task's timeout. */
-function outcomeOf(signal: AbortSignal): LlmOutcome {
-  if (!signal.aborted) return 'error';
-  const reason = signal.reason as Error | undefined;
-  return reason?.name === 'TimeoutError' || reason?.message === 'timeout' ? 'timeout' : 'aborted';
-}
-
-function recordUsage(families: LlmFamilies, labels: Labels, usage: TokenUsage, prices: LlmPrices) {
-  families.tokens.inc({ ...labels, type: 'input' }, usage.inputTokens);
-  families.tokens.inc({ ...labels, type: 'output' }, usage.outputTokens);
-  const cost =
-    (usage.inputTokens * prices.inputPerMillionTokens +
-      usage.outputTokens * prices.outputPerMillionTokens) /
-    1_000_000;
-  families.cost.inc(labels, cost);
-}
-
-async function* measured(
-  chat: ChatClient,
-  request: ChatRequest,
-  labels: Labels,
-  families: LlmFamilies,
-  prices: LlmPrices,
-): AsyncGenerator<string> {
-  const started = performance.now();
-  const seconds = () => (performance.now() - started) / 1000;
-  let usage: TokenUsage | undefined;
-  let outcome: LlmOutcome | undefined;
-  let first = true;
-  const onUsage = (reported: TokenUsage) => {
-    usage = reported;
-    request.onUsage?.(reported);
-  };
-  try {
-    for await (const delta of chat.streamChat({ ...request, onUsage })) {
-      if (first) families.firstToken.observe(labels, seconds());
-      first = false;
-      yield delta;
-    }
-    outcome = 'ok';
-  } catch (error) {
-    outcome = outcomeOf(request.signal);
-    throw error;
-  } finally {
-    // No outcome: the reader stopped early (return()), which ends the stream.
-    families.requests.inc({ ...labels, outcome: outcome ?? 'aborted' });
-    families.duration.observe(labels, seconds());
-    if (usage) recordUsage(families, labels, usage, prices);
-  }
-}
 
 export function createLlmMetrics(registry: Registry): LlmMetrics {
   const families = llmFamilies(registry);
   return {
-    instrument(chat, service, prices) {
-      const labels: Labels = { provider: chat.name, model: chat.model, service };
-      return {
-        name: chat.name,
-        model: chat.model,
-        streamChat: (request) => measured(chat, request, labels, families, prices),
-      };
+    record({ provider, model, service, outcome, seconds, firstTokenSeconds, usage, costUsd }) {
+      const labels: Labels = { provider, model, service };
+      families.requests.inc({ ...labels, outcome });
+      families.duration.observe(labels, seconds);
+      if (firstTokenSeconds !== undefined) families.firstToken.observe(labels, firstTokenSeconds);
+      if (usage) {
+        families.tokens.inc({ ...labels, type: 'input' }, usage.inputTokens);
+        families.tokens.inc({ ...labels, type: 'output' }, usage.outputTokens);
+      }
+      families.cost.inc(labels, costUsd);
     },
   };
 }

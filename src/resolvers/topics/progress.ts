@@ -30,6 +30,8 @@ export async function startTopicRun(
       currentStep: 'starting',
       completedAt: null,
       errorMessage: null,
+      draftSection: null,
+      draftText: null,
     },
   });
   if (count) await publishTopicUpdated(pubsub, topicId);

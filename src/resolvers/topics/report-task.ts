@@ -5,7 +5,8 @@ import { taskSpec } from '../../queue/task-spec.js';
 
 export const reportGeneration = taskSpec({
   name: 'report_generation',
-  payload: z.object({ topicId: z.guid() }),
+  // apiKeyId: the key that asked (its LLM budget applies to the sections); absent in older tasks.
+  payload: z.object({ topicId: z.guid(), apiKeyId: z.guid().nullable().optional() }),
   maxAttempts: 3,
   timeoutSeconds: 600,
 });

@@ -1,22 +1,30 @@
 // What topics need from the process, made once at start-up by main (and by tests, with their
-// own writer or limits) and passed down: the text provider and LLM planner, the plan budget,
-// and the plan rate limit (shared through Redis when it is configured).
-import type { ReportsConfig } from '../../platform/config.js';
+// own writer or limits) and passed down: the routed writer and planner (src/resolvers/llm),
+// the plan budget, and the plan rate limit (shared through Redis when it is configured).
+import type { Config, ReportsConfig } from '../../platform/config.js';
+import { createInProcessPubSub, type PubSub } from '../../platform/pubsub.js';
 import { createRateLimiter, type RateLimiter } from '../../platform/rate-limit.js';
-import {
-  createProviders,
-  type ChatClient,
-  type ReportWriter,
-} from '../../reports/providers/index.js';
-import { llmWriter } from '../../reports/providers/llm.js';
-import { NO_PRICES, type LlmMetrics } from './llm-metrics.js';
+import { generateKeyringText, parseKeyring, type Keyring } from '../../platform/vault.js';
+import { llmWriter, type ChatClient, type ReportWriter } from '../../reports/providers/index.js';
+import { createLlmPlatform, type LlmPlatform } from '../llm/platform.js';
+import { openVault } from '../llm/vault-startup.js';
+import type { LlmMetrics } from './llm-metrics.js';
 
 export interface TopicSettings {
+  /**
+   * Writes report sections through the WRITE route of the section's team: pass
+   * `SectionRequest.call` ({ teamId, apiKeyId, topicId, taskId }) to say whose it is.
+   */
   writer: ReportWriter;
-  /** The LLM planner; undefined: the local planner. */
+  /**
+   * The planner, routed through the PLAN route of `ChatRequest.call`'s team (makePlan's
+   * `call`): it answers LocalProviderChosen when the route says local.
+   */
   planner: ChatClient | undefined;
   planBudgetMs: number;
   planLimiter: RateLimiter;
+  /** The LLM platform: router, vault keyring, metering, cooldowns (what the llm services need). */
+  llm: LlmPlatform;
 }
 
 export interface TopicSettingsOptions {
@@ -24,13 +32,27 @@ export interface TopicSettingsOptions {
     Partial<Pick<ReportsConfig, 'planBudgetMs' | 'planRateLimitPerMinute' | 'llmPrices'>>;
   /** Measures the LLM's calls (llm_* on /metrics); unset: not measured. */
   llmMetrics?: LlmMetrics;
-  /** Plan buckets live in Redis when set (shared by every API process). */
+  /** Plan buckets and LLM cooldowns live in Redis when set (shared by every process). */
   redisUrl?: string | null;
-  /** Redis key prefix of the buckets (`<prefix>plan`). */
+  /** Redis key prefix of the buckets (`<prefix>plan`) and cooldowns. */
   keyPrefix?: string;
   /** Tests: a writer of their own (to fail on purpose). */
   writer?: ReportWriter;
+  /** The vault's keyring and where base URLs may point; unset: a throw-away keyring, private URLs allowed. */
+  llm?: Partial<Config['llm']>;
+  /** Cooldown and config-change signals between processes; unset: this process only. */
+  pubsub?: PubSub;
+  /** The service's start (main): its keyring (or a development one), checked against every stored key. */
+  vault?: Pick<Config, 'nodeEnv' | 'dataDir' | 'llm'>;
 }
+
+/** What the service's start (main) gives: the configuration's provider, Redis, prefix and key vault. */
+export const topicOptionsOf = (config: Config): TopicSettingsOptions => ({
+  reports: config.reports,
+  redisUrl: config.redisUrl,
+  keyPrefix: config.pubsubPrefix,
+  vault: config,
+});
 
 export const DEFAULT_PLAN_BUDGET_MS = 2_000;
 export const DEFAULT_PLANS_PER_MINUTE = 10;
@@ -43,34 +65,39 @@ export const LOCAL_REPORTS: TopicSettingsOptions['reports'] = {
   model: undefined,
 };
 
-/** The LLM as the planner and the writer call it: measured per service when metrics are given. */
-function chatsOf(options: TopicSettingsOptions): { writer: ReportWriter; planner?: ChatClient } {
-  const { writer, chat } = createProviders(options.reports);
-  const { llmMetrics } = options;
-  if (!chat || !llmMetrics) return { writer, planner: chat };
-  const prices = options.reports.llmPrices ?? NO_PRICES;
-  return {
-    writer: llmWriter(llmMetrics.instrument(chat, 'report', prices)),
-    planner: llmMetrics.instrument(chat, 'plan', prices),
-  };
-}
-
 export async function createTopicSettings(options: TopicSettingsOptions): Promise<TopicSettings> {
-  const chats = chatsOf(options);
+  const keyPrefix = options.keyPrefix ?? 'agent-growth:';
+  const keyring: Keyring = options.vault
+    ? await openVault(options.vault)
+    : (options.llm?.keyring ?? parseKeyring(generateKeyringText()));
+  const ownPubSub = options.pubsub ? undefined : createInProcessPubSub(keyPrefix);
+  const llm = await createLlmPlatform({
+    reports: options.reports,
+    keyring,
+    allowPrivateBaseUrls:
+      options.vault?.llm.allowPrivateBaseUrls ?? options.llm?.allowPrivateBaseUrls ?? true,
+    pubsub: options.pubsub ?? ownPubSub!,
+    redisUrl: options.redisUrl,
+    keyPrefix,
+    metrics: options.llmMetrics,
+    onClose: () => ownPubSub?.close(),
+  });
   return {
-    writer: options.writer ?? chats.writer,
-    planner: chats.planner,
+    writer: options.writer ?? llmWriter(llm.router.chat('WRITE')),
+    planner: llm.router.chat('PLAN'),
     planBudgetMs: options.reports.planBudgetMs ?? DEFAULT_PLAN_BUDGET_MS,
     planLimiter: await createRateLimiter({
       points: options.reports.planRateLimitPerMinute ?? DEFAULT_PLANS_PER_MINUTE,
       durationSeconds: 60,
       redisUrl: options.redisUrl,
-      keyPrefix: `${options.keyPrefix ?? 'agent-growth:'}plan`,
+      keyPrefix: `${keyPrefix}plan`,
     }),
+    llm,
   };
 }
 
-/** Closes the limiter's Redis connection. */
-export function closeTopicSettings(settings: TopicSettings): Promise<void> {
-  return settings.planLimiter.close();
+/** Closes the limiter's Redis connection and the LLM platform (its metering flushed first). */
+export async function closeTopicSettings(settings: TopicSettings): Promise<void> {
+  await settings.planLimiter.close();
+  await settings.llm.close();
 }

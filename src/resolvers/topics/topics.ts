@@ -142,6 +142,7 @@ export async function planTopic(
   const outcome = await makePlan(context, {
     chat: settings.planner,
     budgetMs: settings.planBudgetMs,
+    call: { teamId: caller.teamId, apiKeyId: caller.apiKeyId },
     onFallback: (planner, reason) =>
       logger.warn({ planner, reason }, 'LLM planner fell back to the local planner'),
   });

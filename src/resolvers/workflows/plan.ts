@@ -46,6 +46,7 @@ async function makePlan(input: PlanWorkflowInput, caller: Caller, deps: Workflow
     chat: input.planner === 'LOCAL' ? undefined : deps.topicSettings.planner,
     budgetMs: deps.topicSettings.planBudgetMs,
     limits,
+    call: { teamId: caller.teamId, apiKeyId: caller.apiKeyId },
     onFallback: (planner, reason) =>
       logger.warn({ planner, reason }, 'LLM workflow planner fell back to the local planner'),
   });

@@ -43,6 +43,7 @@ function planWith(
   const settings = {
     chat: workflow.planner === 'local' ? undefined : deps.topicSettings.planner,
     budgetMs: deps.topicSettings.planBudgetMs,
+    call: { teamId: workflow.teamId, apiKeyId: null },
     limits: {
       maxSteps: deps.workflows.maxSteps,
       agentIds: new Set(context.agents.map((agent) => agent.id)),

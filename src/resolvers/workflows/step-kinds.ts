@@ -130,6 +130,10 @@ async function writeSection(run: StepRun) {
     section: { title, description, order },
     total,
     sources,
+    // Whom the section is written for (a routed writer's routes, budgets and metering).
+    call: { teamId: step.teamId, apiKeyId: null, taskId: run.taskId },
+    // A routed writer's stream that broke after text starts the section over elsewhere.
+    onRestart: () => (markdown = ''),
   };
   for await (const piece of writer.writeSection(request, signal)) {
     markdown += piece;

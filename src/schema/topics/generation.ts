@@ -2,7 +2,12 @@
 import { builder } from '../builder.js';
 import { noRow } from '../no-row.js';
 import { db } from '../../platform/db.js';
-import type { TopicGenerationEvent as TopicGenerationEventShape } from '../../resolvers/topics/generation-state.js';
+import { mapFeed } from '../../feeds/push-feed.js';
+import {
+  draftDeltas,
+  type DraftView,
+  type TopicGenerationEvent as TopicGenerationEventShape,
+} from '../../resolvers/topics/generation-state.js';
 import { generateTopicReport } from '../../resolvers/topics/generation.js';
 import { requireTopicForCaller } from '../../resolvers/topics/topics.js';
 import { topicVisibleTo } from '../../resolvers/auth/visibility.js';
@@ -21,8 +26,24 @@ const GenerateTopicReportInput = builder.inputType('GenerateTopicReportInput', {
   }),
 });
 
+const TopicSectionDraft = builder.objectRef<DraftView>('TopicSectionDraft').implement({
+  description:
+    "The section being written: its text so far (all of it on a stream's first event, so a reconnect starts with it) and what is new since the last event (at most one event per 50 ms per section).",
+  fields: (t) => ({
+    order: t.exposeInt('order', { description: "The section's 1-based order in the plan." }),
+    text: t.exposeString('text', { description: 'The text so far.' }),
+    delta: t.exposeString('delta', {
+      description: 'Appended since the last event of this stream.',
+    }),
+    restarted: t.exposeBoolean('restarted', {
+      description:
+        'The text does not continue the last one: the stream broke and the section restarted on another deployment (appears once in the report).',
+    }),
+  }),
+});
+
 const TopicGenerationEvent = builder
-  .objectRef<TopicGenerationEventShape>('TopicGenerationEvent')
+  .objectRef<TopicGenerationEventShape & { draftView?: DraftView | null }>('TopicGenerationEvent')
   .implement({
     fields: (t) => ({
       event: t.exposeString('event', {
@@ -45,6 +66,12 @@ const TopicGenerationEvent = builder
             : noRow(query),
       }),
       errorMessage: t.exposeString('errorMessage', { nullable: true }),
+      section: t.field({
+        type: TopicSectionDraft,
+        nullable: true,
+        description: 'While GENERATING: the section being written, streamed as its text arrives.',
+        resolve: (event) => event.draftView ?? null,
+      }),
       topic: t.prismaField({
         type: Topic,
         resolve: (query, event, _args, ctx) =>
@@ -83,7 +110,7 @@ builder.subscriptionField('topicGeneration', (t) =>
     args: { topicId: t.arg.id({ required: true }) },
     subscribe: async (_root, { topicId }, ctx) => {
       const topic = await requireTopicForCaller(rowIdOrNone('Topic', topicId), ctx.caller);
-      return ctx.feeds.topics.follow(topic.id);
+      return mapFeed(ctx.feeds.topics.follow(topic.id), draftDeltas());
     },
     resolve: (event) => event,
   }),

@@ -8,8 +8,14 @@ import { publicId } from '../../platform/public-ids.js';
 import { exportReport } from '../../reports/export/index.js';
 import { languageOf, type PlanSection } from '../../reports/planner/types.js';
 import { escapeMarkdown } from '../../reports/providers/local.js';
-import { ProviderError, type ReportWriter } from '../../reports/providers/types.js';
+import { RateLimitedError } from '../../platform/errors.js';
+import {
+  ProviderError,
+  type ReportWriter,
+  type SectionRequest,
+} from '../../reports/providers/types.js';
 import { saveArtifactAndComplete } from '../../resolvers/topics/artifacts.js';
+import { sectionDraft } from '../../resolvers/topics/drafts.js';
 import { sectionSources } from '../../resolvers/topics/knowledge.js';
 import {
   failTopicOfEndedTask,
@@ -32,6 +38,7 @@ const REFERENCES = { ko: '참고 문헌', en: 'References' } as const;
 
 interface TopicToWrite {
   id: string;
+  teamId: string;
   topic: string;
   plan: string | null;
   agentId: string | null;
@@ -41,7 +48,15 @@ interface TopicToWrite {
 async function loadTopic(topicId: string, taskId: string): Promise<TopicToWrite> {
   const topic = await db().topic.findUnique({
     where: { id: topicId },
-    select: { id: true, topic: true, plan: true, sections: true, agentId: true, taskId: true },
+    select: {
+      id: true,
+      teamId: true,
+      topic: true,
+      plan: true,
+      sections: true,
+      agentId: true,
+      taskId: true,
+    },
   });
   if (!topic) throw new NonRetryableError('the topic was deleted');
   if (topic.taskId !== taskId)
@@ -69,11 +84,35 @@ function stepper(topic: TopicToWrite, helpers: TaskHelpers) {
 }
 
 /** The report's Markdown: a heading per section, each written from the agent's sources, then the references. */
+/** One section's body, streamed to topicGeneration as it comes; a restarted stream starts it over. */
+async function writeSection(
+  topic: TopicToWrite,
+  writer: ReportWriter,
+  helpers: TaskHelpers,
+  request: Omit<SectionRequest, 'call' | 'onRestart'>,
+  apiKeyId: string | null,
+): Promise<string> {
+  const draft = sectionDraft(topic.id, helpers.task.id, request.section.order, helpers.pubsub);
+  let body = '';
+  const call = { teamId: topic.teamId, apiKeyId, topicId: topic.id, taskId: helpers.task.id };
+  const onRestart = () => {
+    body = '';
+    draft.restart();
+  };
+  for await (const piece of writer.writeSection({ ...request, call, onRestart }, helpers.signal)) {
+    body += piece;
+    draft.append(piece);
+  }
+  await draft.finish();
+  return body;
+}
+
 async function writeMarkdown(
   topic: TopicToWrite,
   writer: ReportWriter,
   helpers: TaskHelpers,
   step: ReturnType<typeof stepper>,
+  apiKeyId: string | null,
 ): Promise<string> {
   const language = languageOf(topic.topic);
   const { sections } = topic;
@@ -90,7 +129,6 @@ async function writeMarkdown(
       ? await sectionSources(topic.agentId, topic.topic, section, usedChunks)
       : [];
     for (const source of sources) cited.set(source.documentId, source.title);
-    let body = '';
     const request = {
       topic: topic.topic,
       language,
@@ -99,7 +137,7 @@ async function writeMarkdown(
       total: sections.length,
       sources,
     };
-    for await (const piece of writer.writeSection(request, helpers.signal)) body += piece;
+    const body = await writeSection(topic, writer, helpers, request, apiKeyId);
     parts.push(`## ${section.order}. ${escapeMarkdown(section.title)}`, body.trim());
   }
   if (cited.size)
@@ -110,14 +148,18 @@ async function writeMarkdown(
   return `${parts.filter(Boolean).join('\n\n')}\n`;
 }
 
-async function generate(topicId: string, writer: ReportWriter, helpers: TaskHelpers) {
+async function generate(
+  { topicId, apiKeyId }: { topicId: string; apiKeyId?: string | null },
+  writer: ReportWriter,
+  helpers: TaskHelpers,
+) {
   const { task, signal, pubsub } = helpers;
   const topic = await loadTopic(topicId, task.id);
   const step = stepper(topic, helpers);
   if (!(await startTopicRun(topic.id, task.id, pubsub)))
     throw new Superseded('superseded by a newer generation of this topic');
   await step(2, 'starting');
-  const markdown = await writeMarkdown(topic, writer, helpers, step);
+  const markdown = await writeMarkdown(topic, writer, helpers, step, apiKeyId ?? null);
   await step(88, 'exporting');
   const files = await exportReport(markdown, { title: topic.topic, createdAt: new Date() });
   signal.throwIfAborted();
@@ -162,13 +204,16 @@ async function recordFailure(topicId: string, error: unknown, helpers: TaskHelpe
 /** `settings.writer` is read at each run: the configured text provider. */
 export function reportGenerationTask(settings: { writer: ReportWriter }) {
   return defineTask(reportGeneration, {
-    async run({ topicId }, helpers) {
+    async run(payload, helpers) {
+      const { topicId } = payload;
       try {
-        return await generate(topicId, settings.writer, helpers);
+        return await generate(payload, settings.writer, helpers);
       } catch (caught) {
         // A provider's refusal (bad key, unknown model) will not pass on a retry.
+        // So will a budget that is spent.
         const error =
-          caught instanceof ProviderError && !caught.retryable
+          (caught instanceof ProviderError && !caught.retryable) ||
+          caught instanceof RateLimitedError
             ? new NonRetryableError(caught.message)
             : caught;
         // Cancel, timeout, lost lease and shutdown are the engine's to record (the after-finish step fails the topic).

@@ -1,0 +1,51 @@
+// GET /api/metrics/routing?service=plan (issue 29): the routing snapshot of routingSnapshot
+// as JSON, for a key with the ADMIN scope (its team's routes; the operator's key: the
+// default team's), with ids as GraphQL gives them.
+import type { LlmService } from '../generated/prisma/enums.js';
+import { routingSnapshot } from '../resolvers/llm/snapshot.js';
+import { toGlobalId } from '../schema/ids.js';
+import { callerOf, type ContextOptions } from './context.js';
+
+const SERVICES: Record<string, LlmService> = { plan: 'PLAN', write: 'WRITE' };
+
+export async function serveRoutingSnapshot(
+  request: Request,
+  url: URL,
+  options: ContextOptions,
+  ResponseClass: typeof Response = Response,
+): Promise<Response> {
+  const json = (body: unknown, status: number) =>
+    new ResponseClass(JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+    });
+  const error = (status: number, code: string, message: string) =>
+    json({ errors: [{ message, extensions: { code } }] }, status);
+  if (request.method !== 'GET')
+    return new ResponseClass(null, { status: 405, headers: { allow: 'GET' } });
+  const caller = await callerOf(request, options);
+  if (!caller) return error(401, 'UNAUTHENTICATED', 'A valid API key is required');
+  if (!caller.scopes.has('ADMIN'))
+    return error(403, 'FORBIDDEN', 'The routing snapshot needs an ADMIN key');
+  const service = SERVICES[url.searchParams.get('service')?.toLowerCase() ?? ''];
+  if (!service) return error(400, 'BAD_USER_INPUT', 'service must be plan or write');
+  const snapshot = await routingSnapshot(service, caller, options.topicSettings.llm);
+  return json(
+    {
+      service: snapshot.service,
+      strategy: snapshot.strategy,
+      implicit: snapshot.implicit,
+      candidates: snapshot.candidates.map((c) => ({
+        deployment: c.deployment
+          ? { id: toGlobalId('LlmDeployment', c.deployment.id), name: c.deployment.name }
+          : null,
+        rank: c.rank,
+        score: Number.isFinite(c.score) ? c.score : null,
+        estimatedCostUsd: c.estimatedCostUsd,
+        latencyP50Ms: c.latencyP50Ms,
+        excludedReason: c.excludedReason,
+      })),
+    },
+    200,
+  );
+}

@@ -1,0 +1,203 @@
+// Budgets per team and per API key (issue 29): a limit in USD over a DAY, WEEK, MONTH (UTC)
+// or in TOTAL, with a soft threshold. A priced call reserves its worst-case cost on every
+// budget that applies before it starts (sql/reserve-budget.ts, atomic) and settles its real
+// cost after; a call that does not fit is refused on that deployment.
+import type { BudgetPeriod, BudgetScope } from '../../generated/prisma/enums.js';
+import { db, inTransaction } from '../../platform/db.js';
+import { BadInputError, notFound, RateLimitedError } from '../../platform/errors.js';
+import { logger } from '../../platform/logger.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import type { Caller } from '../auth/caller.js';
+import { readableTeamIds, requireAdminister } from '../auth/permissions.js';
+import { apiKeyVisibleTo } from '../auth/visibility.js';
+import type { BudgetEntry } from './catalog.js';
+import { reserveBudgets, type Reserved } from './sql/reserve-budget.js';
+import { settleBudgets } from './sql/settle-budget.js';
+
+export interface SetBudgetInput {
+  scope: BudgetScope;
+  /** A team's or an API key's row id. */
+  targetId: string;
+  limitUsd: number;
+  period: BudgetPeriod;
+  softLimitPercent?: number | null;
+}
+
+const PERIOD_MS: Record<BudgetPeriod, (start: Date) => Date | null> = {
+  DAY: (start) => new Date(start.getTime() + 86_400_000),
+  WEEK: (start) => new Date(start.getTime() + 7 * 86_400_000),
+  MONTH: (start) => new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1)),
+  TOTAL: () => null,
+};
+
+/** The window `at` falls in, as llm_budget_window_start computes it (UTC). */
+export function windowStartOf(period: BudgetPeriod, at = new Date()): Date {
+  const y = at.getUTCFullYear();
+  const m = at.getUTCMonth();
+  const d = at.getUTCDate();
+  if (period === 'DAY') return new Date(Date.UTC(y, m, d));
+  if (period === 'WEEK') return new Date(Date.UTC(y, m, d - ((at.getUTCDay() + 6) % 7)));
+  if (period === 'MONTH') return new Date(Date.UTC(y, m, 1));
+  return new Date(0);
+}
+
+export const resetsAtOf = (period: BudgetPeriod, at = new Date()) =>
+  PERIOD_MS[period](windowStartOf(period, at));
+
+/** A budget as it stands now: a window that has ended counts as empty. */
+export function budgetState(row: {
+  period: BudgetPeriod;
+  windowStart: Date;
+  spentUsd: number;
+  reservedUsd: number;
+  limitUsd: number;
+  softLimitPercent: number;
+}) {
+  const current = row.windowStart.getTime() === windowStartOf(row.period).getTime();
+  const spentUsd = current ? row.spentUsd : 0;
+  const reservedUsd = current ? row.reservedUsd : 0;
+  return {
+    spentUsd,
+    reservedUsd,
+    resetsAt: resetsAtOf(row.period),
+    softLimitReached: spentUsd >= (row.limitUsd * row.softLimitPercent) / 100,
+    exceeded: spentUsd + reservedUsd >= row.limitUsd,
+    /** What a call may still reserve. */
+    remainingUsd: row.limitUsd - spentUsd - reservedUsd,
+  };
+}
+
+function checkInput(input: SetBudgetInput): number {
+  if (!Number.isFinite(input.limitUsd) || input.limitUsd < 0)
+    throw new BadInputError('limitUsd must be a number ≥ 0', {}, 'limitUsd');
+  const soft = input.softLimitPercent ?? 80;
+  if (!Number.isInteger(soft) || soft < 1 || soft > 100)
+    throw new BadInputError(
+      'softLimitPercent must be an integer from 1 to 100',
+      {},
+      'softLimitPercent',
+    );
+  return soft;
+}
+
+/** The team a budget target belongs to, for a caller who administers it (NOT_FOUND otherwise). */
+async function targetTeam(input: SetBudgetInput, caller: Caller): Promise<string> {
+  if (input.scope === 'TEAM') {
+    requireAdminister(caller, input.targetId);
+    return input.targetId;
+  }
+  const key = await db().apiKey.findFirst({
+    where: { AND: [{ id: input.targetId }, apiKeyVisibleTo(caller)] },
+    select: { teamId: true },
+  });
+  if (!key) throw notFound('ApiKey');
+  requireAdminister(caller, key.teamId);
+  return key.teamId;
+}
+
+export async function setBudget(input: SetBudgetInput, caller: Caller, pubsub: PubSub) {
+  const softLimitPercent = checkInput(input);
+  const teamId = await targetTeam(input, caller);
+  const apiKeyId = input.scope === 'API_KEY' ? input.targetId : null;
+  const values = { limitUsd: input.limitUsd, period: input.period, softLimitPercent };
+  const budget = await inTransaction(async ({ client }) => {
+    const existing = await client.llmBudget.findFirst({
+      where: input.scope === 'TEAM' ? { scope: 'TEAM', teamId } : { apiKeyId },
+    });
+    if (!existing)
+      return client.llmBudget.create({
+        data: {
+          ...values,
+          scope: input.scope,
+          teamId,
+          apiKeyId,
+          windowStart: windowStartOf(input.period),
+        },
+      });
+    // A new period starts a new window; the same one keeps what was spent.
+    const restart = existing.period !== input.period;
+    return client.llmBudget.update({
+      where: { id: existing.id },
+      data: restart
+        ? { ...values, windowStart: windowStartOf(input.period), spentUsd: 0, reservedUsd: 0 }
+        : values,
+    });
+  });
+  await pubsub.publish('llmConfigChanged', 'all', { teamId });
+  return budget;
+}
+
+export function listBudgets(caller: Caller) {
+  const teams = readableTeamIds(caller);
+  return db().llmBudget.findMany({
+    where: teams ? { teamId: { in: teams } } : {},
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    take: 1_000,
+  });
+}
+
+/** The budgets a call of this team and key counts against. */
+export const budgetsFor = (budgets: BudgetEntry[], apiKeyId: string | null) =>
+  budgets.filter((b) => b.scope === 'TEAM' || (apiKeyId !== null && b.apiKeyId === apiKeyId));
+
+class NotReserved extends Error {}
+
+/** Reserves `costUsd` on every budget, or on none (undefined). */
+export async function reserve(
+  budgetIds: string[],
+  costUsd: number,
+): Promise<Reserved[] | undefined> {
+  if (budgetIds.length === 0) return [];
+  try {
+    return await inTransaction(async ({ client }) => {
+      const reserved = await reserveBudgets(client, budgetIds, costUsd);
+      if (reserved.length < budgetIds.length) throw new NotReserved();
+      return reserved;
+    });
+  } catch (error) {
+    if (error instanceof NotReserved) return undefined;
+    throw error;
+  }
+}
+
+/** Settles a reservation with the call's real cost; retried a few times, never awaited on the token path. */
+export function settle(reserved: Reserved[], reservedUsd: number, actualUsd: number): void {
+  if (reserved.length === 0) return;
+  const attempt = (left: number): Promise<void> =>
+    settleBudgets(db(), reserved, reservedUsd, actualUsd).catch((error: unknown) => {
+      if (left <= 0) {
+        logger.error({ err: error }, 'LLM budget settle failed; the reservation stays counted');
+        return;
+      }
+      return new Promise((r) => setTimeout(r, 500)).then(() => attempt(left - 1));
+    });
+  void attempt(5);
+}
+
+/** RATE_LIMITED, reason BUDGET_EXCEEDED, with the tightest budget's figures. */
+export async function budgetExceededError(budgetIds: string[]): Promise<RateLimitedError> {
+  const rows = await db().llmBudget.findMany({ where: { id: { in: budgetIds } } });
+  const states = rows.map((row) => ({ row, state: budgetState(row) }));
+  states.sort(
+    (a, b) =>
+      b.state.spentUsd +
+      b.state.reservedUsd -
+      b.row.limitUsd -
+      (a.state.spentUsd + a.state.reservedUsd - a.row.limitUsd),
+  );
+  const worst = states[0];
+  const resetsAt = worst?.state.resetsAt ?? null;
+  const retryAfter = resetsAt
+    ? Math.max(1, Math.ceil((resetsAt.getTime() - Date.now()) / 1000))
+    : 86_400;
+  return new RateLimitedError(
+    'LLM budget exceeded: no deployment this call may use is left',
+    retryAfter,
+    {
+      reason: 'BUDGET_EXCEEDED',
+      limitUsd: worst?.row.limitUsd ?? 0,
+      spentUsd: worst ? worst.state.spentUsd + worst.state.reservedUsd : 0,
+      resetsAt: resetsAt?.toISOString() ?? null,
+    },
+  );
+}

@@ -1,0 +1,83 @@
+// Deployments cooling down after a failure (issue 29: 30 s, or the provider's Retry-After up
+// to 60 s), known to every process: a cooldown is a Redis key with that expiry, and a
+// signal tells the other processes at once; each keeps its own map, so the router's check
+// is a lookup, and a lost signal is caught by the next read of the keys (every
+// REFRESH_MS). Without Redis (or while it is away) each process keeps its own.
+import type { Redis } from 'ioredis';
+import { logger } from '../../platform/logger.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import { closeRedisClient, createRedisClient } from '../../platform/redis.js';
+
+export const DEFAULT_COOLDOWN_MS = 30_000;
+export const MAX_COOLDOWN_MS = 60_000;
+const REFRESH_MS = 2_000;
+
+export interface Cooldowns {
+  /** Until when (epoch ms) the deployment is skipped; undefined: it is not. */
+  until(deploymentId: string): number | undefined;
+  /** Starts (or lengthens) a cooldown, here and in every process. */
+  cool(deploymentId: string, retryAfterMs: number | undefined): void;
+  /** Deployments to keep reading from Redis (the ones routes name). */
+  watch(deploymentIds: Iterable<string>): void;
+  close(): Promise<void>;
+}
+
+export const cooldownMsFor = (retryAfterMs: number | undefined) =>
+  Math.min(MAX_COOLDOWN_MS, Math.max(1_000, retryAfterMs ?? DEFAULT_COOLDOWN_MS));
+
+export async function createCooldowns(options: {
+  pubsub: PubSub;
+  redisUrl?: string | null;
+  keyPrefix: string;
+}): Promise<Cooldowns> {
+  const local = new Map<string, number>();
+  const watched = new Set<string>();
+  const keyOf = (id: string) => `${options.keyPrefix}llm:cooldown:${id}`;
+  const redis: Redis | undefined = options.redisUrl
+    ? await createRedisClient(options.redisUrl, 'agent-growth:llm-cooldowns')
+    : undefined;
+  const note = (id: string, until: number) => {
+    if ((local.get(id) ?? 0) < until) local.set(id, until);
+  };
+  const signals = options.pubsub.subscribe('llmCooldown', 'all');
+  void (async () => {
+    for await (const signal of signals) note(signal.deploymentId, signal.until);
+  })().catch((err: unknown) => logger.warn({ err }, 'LLM cooldown signal stopped'));
+  signals.ready.catch(() => {});
+
+  async function refresh(): Promise<void> {
+    if (!redis || watched.size === 0 || redis.status !== 'ready') return;
+    const ids = [...watched];
+    const values = await redis.mget(ids.map(keyOf));
+    values.forEach((value, index) => value && note(ids[index]!, Number(value)));
+  }
+  const poll = setInterval(() => void refresh().catch(() => {}), REFRESH_MS);
+  poll.unref();
+
+  return {
+    until(id) {
+      const until = local.get(id);
+      if (until === undefined) return undefined;
+      if (until > Date.now()) return until;
+      local.delete(id);
+      return undefined;
+    },
+    cool(id, retryAfterMs) {
+      const ms = cooldownMsFor(retryAfterMs);
+      const until = Date.now() + ms;
+      note(id, until);
+      void options.pubsub.publish('llmCooldown', 'all', { deploymentId: id, until });
+      if (redis?.status === 'ready') redis.set(keyOf(id), String(until), 'PX', ms).catch(() => {});
+    },
+    watch(ids) {
+      const before = watched.size;
+      for (const id of ids) watched.add(id);
+      if (watched.size > before) void refresh().catch(() => {});
+    },
+    async close() {
+      clearInterval(poll);
+      await signals.return?.();
+      if (redis) await closeRedisClient(redis);
+    },
+  };
+}

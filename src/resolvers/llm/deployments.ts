@@ -1,0 +1,217 @@
+// Deployments (issue 29): a kind, a base URL, a model, a key from the vault and its prices,
+// owned by a team (its administrators change it) or by the operator (teamId null: usable in
+// every team's routes). LLM_* becomes the operator's deployment `env` at start-up.
+import type { LlmProviderKind } from '../../generated/prisma/enums.js';
+import type { ReportsConfig } from '../../platform/config.js';
+import { db } from '../../platform/db.js';
+import { BadInputError, notFound } from '../../platform/errors.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import type { Caller } from '../auth/caller.js';
+import { readableTeamIds, requireAdminister } from '../auth/permissions.js';
+import { checkBaseUrl } from './base-url.js';
+import { ownerFor } from './provider-keys.js';
+
+export interface DeploymentDeps {
+  pubsub: PubSub;
+  allowPrivateBaseUrls: boolean;
+}
+
+export interface LlmDeploymentInput {
+  teamId?: string | null;
+  name?: string | null;
+  kind?: LlmProviderKind | null;
+  baseUrl?: string | null;
+  model?: string | null;
+  providerKeyId?: string | null;
+  inputUsdPerMTok?: number | null;
+  outputUsdPerMTok?: number | null;
+}
+
+export const ENV_DEPLOYMENT = 'env';
+
+function checkPrice(value: number | null | undefined, argument: string): void {
+  if (value !== null && value !== undefined && (!Number.isFinite(value) || value < 0))
+    throw new BadInputError(`${argument} must be a number ≥ 0`, {}, argument);
+}
+
+function checkText(
+  value: string | null | undefined,
+  argument: string,
+  max: number,
+): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  const text = value.trim();
+  if (text.length < 1 || text.length > max)
+    throw new BadInputError(`${argument} must be 1-${max} characters`, {}, argument);
+  return text;
+}
+
+/** A key of the same owner and kind, not revoked; another owner's is NOT_FOUND. */
+async function checkKey(keyId: string, owner: string | null, kind: LlmProviderKind) {
+  const key = await db().providerKey.findUnique({ where: { id: keyId } });
+  if (!key || key.teamId !== owner) throw notFound('ProviderKey');
+  if (key.kind !== kind)
+    throw new BadInputError(
+      `providerKeyId: a ${key.kind} key for a ${kind} deployment`,
+      {},
+      'providerKeyId',
+    );
+  if (key.revokedAt)
+    throw new BadInputError('providerKeyId: the key is revoked', {}, 'providerKeyId');
+}
+
+/** The fields to write, checked; `current` for an update (what the input leaves as is). */
+async function deploymentData(
+  input: LlmDeploymentInput,
+  owner: string | null,
+  deps: DeploymentDeps,
+  current?: { kind: LlmProviderKind; providerKeyId: string | null },
+) {
+  const kind = input.kind ?? current?.kind;
+  if (!kind) throw new BadInputError('kind is required', {}, 'kind');
+  checkPrice(input.inputUsdPerMTok, 'inputUsdPerMTok');
+  checkPrice(input.outputUsdPerMTok, 'outputUsdPerMTok');
+  const name = checkText(input.name, 'name', 100);
+  const model = checkText(input.model, 'model', 200);
+  const baseUrl = input.baseUrl
+    ? await checkBaseUrl(input.baseUrl, deps.allowPrivateBaseUrls)
+    : input.baseUrl;
+  const providerKeyId =
+    input.providerKeyId === undefined ? current?.providerKeyId : input.providerKeyId;
+  if (providerKeyId && (input.providerKeyId !== undefined || input.kind))
+    await checkKey(providerKeyId, owner, kind);
+  if (kind === 'ANTHROPIC' && !providerKeyId)
+    throw new BadInputError(
+      'providerKeyId is required for an ANTHROPIC deployment',
+      {},
+      'providerKeyId',
+    );
+  return {
+    kind,
+    ...(name !== undefined ? { name } : {}),
+    ...(model !== undefined ? { model } : {}),
+    ...(baseUrl !== undefined ? { baseUrl } : {}),
+    ...(providerKeyId !== undefined ? { providerKeyId } : {}),
+    ...(input.inputUsdPerMTok !== undefined ? { inputUsdPerMTok: input.inputUsdPerMTok } : {}),
+    ...(input.outputUsdPerMTok !== undefined ? { outputUsdPerMTok: input.outputUsdPerMTok } : {}),
+  };
+}
+
+const changed = (pubsub: PubSub, teamId: string | null) =>
+  pubsub.publish('llmConfigChanged', 'all', { teamId });
+
+export async function createLlmDeployment(
+  input: LlmDeploymentInput,
+  caller: Caller,
+  deps: DeploymentDeps,
+) {
+  const owner = ownerFor(caller, input.teamId);
+  if (!input.name) throw new BadInputError('name is required', {}, 'name');
+  if (!input.model && input.kind !== 'LOCAL')
+    throw new BadInputError('model is required', {}, 'model');
+  const data = await deploymentData({ ...input, model: input.model ?? 'local' }, owner, deps);
+  const row = await db().llmDeployment.create({
+    data: { ...data, name: data.name!, model: data.model!, teamId: owner },
+  });
+  await changed(deps.pubsub, owner);
+  return row;
+}
+
+/** A deployment the caller may change (the env deployment is LLM_*'s), or NOT_FOUND. */
+async function requireOwnDeployment(id: string, caller: Caller) {
+  const row = await db().llmDeployment.findFirst({ where: { id, deletedAt: null } });
+  if (!row) throw notFound('LlmDeployment');
+  if (row.teamId === null) {
+    if (!caller.isOperator) throw notFound('LlmDeployment');
+  } else requireAdminister(caller, row.teamId);
+  if (row.fromEnvironment)
+    throw new BadInputError('the env deployment is set by the LLM_* variables', {}, 'id');
+  return row;
+}
+
+export async function updateLlmDeployment(
+  id: string,
+  input: LlmDeploymentInput,
+  caller: Caller,
+  deps: DeploymentDeps,
+) {
+  const row = await requireOwnDeployment(id, caller);
+  const data = await deploymentData(input, row.teamId, deps, row);
+  const updated = await db().llmDeployment.update({ where: { id }, data });
+  await changed(deps.pubsub, row.teamId);
+  return updated;
+}
+
+/** Marked deleted: its calls stay metered against it; routes naming it skip it. */
+export async function deleteLlmDeployment(
+  id: string,
+  caller: Caller,
+  deps: Pick<DeploymentDeps, 'pubsub'>,
+) {
+  const row = await requireOwnDeployment(id, caller);
+  const deleted = await db().llmDeployment.update({
+    where: { id },
+    data: { deletedAt: new Date() },
+  });
+  await changed(deps.pubsub, row.teamId);
+  return deleted;
+}
+
+/** The caller's teams' deployments and the operator's (every team may route to those). */
+export function listLlmDeployments(caller: Caller) {
+  const teams = readableTeamIds(caller);
+  return db().llmDeployment.findMany({
+    where: {
+      deletedAt: null,
+      ...(teams ? { OR: [{ teamId: { in: teams } }, { teamId: null }] } : {}),
+    },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    take: 1_000,
+  });
+}
+
+/** Start-up: LLM_* as the operator's deployment `env` (made or brought up to date); its id. */
+export async function ensureEnvDeployment(
+  reports: Pick<ReportsConfig, 'provider' | 'baseUrl' | 'model'> &
+    Partial<Pick<ReportsConfig, 'llmPrices'>>,
+): Promise<string> {
+  const kind: LlmProviderKind =
+    reports.provider === 'openai'
+      ? 'OPENAI_COMPATIBLE'
+      : reports.provider === 'anthropic'
+        ? 'ANTHROPIC'
+        : 'LOCAL';
+  const priced =
+    reports.llmPrices &&
+    (reports.llmPrices.inputPerMillionTokens || reports.llmPrices.outputPerMillionTokens);
+  const data = {
+    kind,
+    baseUrl: reports.baseUrl ?? null,
+    model: reports.model ?? 'local',
+    inputUsdPerMTok: priced ? reports.llmPrices!.inputPerMillionTokens : null,
+    outputUsdPerMTok: priced ? reports.llmPrices!.outputPerMillionTokens : null,
+  };
+  for (let attempt = 0; ; attempt++) {
+    const existing = await db().llmDeployment.findFirst({
+      where: { teamId: null, name: ENV_DEPLOYMENT, deletedAt: null },
+      select: { id: true },
+    });
+    try {
+      if (existing)
+        return (
+          await db().llmDeployment.update({
+            where: { id: existing.id },
+            data: { ...data, fromEnvironment: true },
+          })
+        ).id;
+      return (
+        await db().llmDeployment.create({
+          data: { ...data, name: ENV_DEPLOYMENT, teamId: null, fromEnvironment: true },
+        })
+      ).id;
+    } catch (error) {
+      // Another process made it first: read it again.
+      if (attempt >= 2) throw error;
+    }
+  }
+}

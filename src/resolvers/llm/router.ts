@@ -1,0 +1,167 @@
+// The LLM router (issue 29): every plan and report section goes through one loop, ours (the
+// SDKs' retries are off). It takes the route of the call's team (or the operator's, or the
+// `env` deployment), ranks its candidates, and tries them in order, at most maxAttempts:
+// 408, 409, 429, 5xx, network errors and a stream cut before its end go to the next
+// candidate and cool the deployment down in every process; 401/403 mark its key rejected;
+// 400 fails at once. A priced call reserves its worst case on the budgets first; a stream
+// that broke after text tells the caller to start over (onRestart) before the next one.
+import type { LlmService } from '../../generated/prisma/enums.js';
+import { VaultError } from '../../platform/vault.js';
+import {
+  LocalProviderChosen,
+  ProviderError,
+  type ChatClient,
+  type ChatRequest,
+} from '../../reports/providers/index.js';
+import { clientFor, runAttempt, type AttemptDeps, type AttemptResult } from './attempt.js';
+import { budgetExceededError, budgetsFor, reserve } from './budgets.js';
+import type { Catalog, DeploymentEntry } from './catalog.js';
+import type { Cooldowns } from './cooldowns.js';
+import { markKeyRejected } from './provider-keys.js';
+import { attemptOrder, costUsd, estimateTokens, rankCandidates } from './ranking.js';
+import type { PubSub } from '../../platform/pubsub.js';
+
+export interface RouterDeps extends AttemptDeps {
+  catalog: Catalog;
+  cooldowns: Cooldowns;
+  pubsub: PubSub;
+}
+
+interface LoopState {
+  attempts: number;
+  budgetRefused: boolean;
+  lastError: unknown;
+  /** Text of a failed attempt reached the caller: the next one starts over. */
+  dirty: boolean;
+}
+
+/** What a failed attempt means for the loop: go on to the next candidate, or stop with this error. */
+async function afterFailure(
+  deps: RouterDeps,
+  deployment: DeploymentEntry,
+  result: AttemptResult,
+): Promise<'next' | 'stop'> {
+  switch (result.outcome) {
+    case 'ABORTED':
+    case 'TIMEOUT':
+    case 'BAD_REQUEST':
+      return 'stop';
+    case 'REJECTED':
+      if (deployment.key && !deployment.fromEnvironment)
+        await markKeyRejected(deployment.key.id, result.status, deps.pubsub);
+      return 'next';
+    default:
+      deps.cooldowns.cool(deployment.id, result.retryAfterMs);
+      return 'next';
+  }
+}
+
+/** The call's route, its candidates ranked, and the budgets that apply to it. */
+async function planCall(deps: RouterDeps, service: LlmService, request: ChatRequest) {
+  const scope = request.call ?? { teamId: null, apiKeyId: null };
+  const view = await deps.catalog.view(scope.teamId);
+  const route = view.routes.get(service)!;
+  deps.cooldowns.watch(route.deploymentIds);
+  const tokens = {
+    inputTokens: estimateTokens(request.system + request.user),
+    outputTokens: request.maxTokens,
+  };
+  const ranked = rankCandidates(route, view.deployments, {
+    cooldowns: deps.cooldowns,
+    latency: deps.latency,
+    tokens,
+  });
+  const budgets = budgetsFor(view.budgets, scope.apiKeyId).map((budget) => budget.id);
+  return { scope, route, tokens, ranked, budgets };
+}
+
+/** Nothing answered: the local provider, the budget's refusal, or the last error. */
+async function giveUp(
+  service: LlmService,
+  call: Awaited<ReturnType<typeof planCall>>,
+  state: LoopState,
+  request: ChatRequest,
+): Promise<never> {
+  if (state.dirty) request.onRestart?.();
+  if (call.route.fallbackToLocal)
+    throw new LocalProviderChosen(true, 'no LLM deployment of the route answered');
+  if (state.budgetRefused && state.attempts === 0) throw await budgetExceededError(call.budgets);
+  if (state.lastError) throw state.lastError;
+  const reasons = call.ranked.map((c) => c.excludedReason ?? 'untried').join(', ');
+  throw new ProviderError(
+    `no deployment of the ${service} route is available (${reasons || 'none named'})`,
+    true,
+  );
+}
+
+async function* routeCall(
+  deps: RouterDeps,
+  service: LlmService,
+  request: ChatRequest,
+): AsyncGenerator<string> {
+  const call = await planCall(deps, service, request);
+  const state: LoopState = {
+    attempts: 0,
+    budgetRefused: false,
+    lastError: undefined,
+    dirty: false,
+  };
+  for (const candidate of attemptOrder(call.route.strategy, call.ranked)) {
+    if (state.attempts >= call.route.maxAttempts) break;
+    const deployment = candidate.deployment!;
+    if (deployment.kind === 'LOCAL')
+      throw new LocalProviderChosen(
+        state.attempts > 0 || state.budgetRefused,
+        `route chose ${deployment.name}`,
+      );
+    let client: ReturnType<typeof clientFor>;
+    try {
+      client = clientFor(deps, deployment);
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      continue; // KEY_UNREADABLE: this keyring cannot open it
+    }
+    const worst = costUsd(deployment, call.tokens) ?? 0;
+    const reserved = worst > 0 ? await reserve(call.budgets, worst) : [];
+    if (!reserved) {
+      state.budgetRefused = true;
+      continue;
+    }
+    state.attempts += 1;
+    if (state.dirty) request.onRestart?.();
+    const plan = {
+      deployment,
+      service,
+      scope: call.scope,
+      attempt: state.attempts,
+      reserved,
+      reservedUsd: worst,
+    };
+    const result = yield* runAttempt(deps, plan, request, client);
+    if (result.outcome === 'OK')
+      return request.onProvider?.(deployment.kind === 'ANTHROPIC' ? 'anthropic' : 'openai');
+    state.dirty = result.yielded;
+    state.lastError = result.error;
+    if ((await afterFailure(deps, deployment, result)) === 'stop') throw result.error;
+  }
+  await giveUp(service, call, state, request);
+}
+
+export interface LlmRouter {
+  /** A chat client whose every call is routed for `service` (the call's scope says whose). */
+  chat(service: LlmService): ChatClient;
+  readonly deps: RouterDeps;
+}
+
+export function createLlmRouter(deps: RouterDeps): LlmRouter {
+  return {
+    deps,
+    chat(service) {
+      return {
+        name: 'routed',
+        model: 'routed',
+        streamChat: (request) => routeCall(deps, service, request),
+      };
+    },
+  };
+}

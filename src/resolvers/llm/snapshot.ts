@@ -1,0 +1,56 @@
+// routingSnapshot (issue 29; GET /api/metrics/routing?service=): how the router of this
+// process ranks a service's candidates for a team now: rank, score, estimated cost of a
+// typical call, latency p50 and why a candidate is excluded. Latency is this process's
+// window; a deployment it has not called (a worker's WRITE calls, seen from an API
+// process) shows the median of its last calls in llm_calls instead.
+import type { LlmService } from '../../generated/prisma/enums.js';
+import { db } from '../../platform/db.js';
+import { selectRecentLatency } from './sql/recent-latency.js';
+import type { Caller } from '../auth/caller.js';
+import { canRead } from '../auth/permissions.js';
+import { notFound } from '../../platform/errors.js';
+import { budgetState } from './budgets.js';
+import type { LlmPlatform } from './platform.js';
+import { rankCandidates, type Candidate } from './ranking.js';
+
+/** A typical call of each service, for the cost estimate (the prompts' sizes and max_tokens). */
+export const TYPICAL_TOKENS: Record<LlmService, { inputTokens: number; outputTokens: number }> = {
+  PLAN: { inputTokens: 600, outputTokens: 800 },
+  WRITE: { inputTokens: 2_000, outputTokens: 1_200 },
+};
+
+export interface RoutingSnapshot {
+  service: LlmService;
+  strategy: string;
+  implicit: boolean;
+  candidates: Candidate[];
+}
+
+export async function routingSnapshot(
+  service: LlmService,
+  caller: Caller,
+  llm: LlmPlatform,
+  teamId?: string | null,
+): Promise<RoutingSnapshot> {
+  const team = teamId ?? caller.teamId;
+  if (!canRead(caller, team)) throw notFound('Team');
+  const view = await llm.catalog.view(team);
+  const route = view.routes.get(service)!;
+  const ranked = rankCandidates(route, view.deployments, {
+    cooldowns: llm.cooldowns,
+    latency: llm.latency,
+    tokens: TYPICAL_TOKENS[service],
+  });
+  const unknown = ranked.filter((c) => c.latencyP50Ms === null).map((c) => c.deploymentId);
+  const recorded = await selectRecentLatency(db(), unknown);
+  const budgets = await db().llmBudget.findMany({ where: { teamId: team, scope: 'TEAM' } });
+  const remaining = Math.min(...budgets.map((budget) => budgetState(budget).remainingUsd));
+  for (const candidate of ranked) {
+    candidate.latencyP50Ms ??= recorded.get(candidate.deploymentId) ?? null;
+    const cost = candidate.estimatedCostUsd ?? 0;
+    // A typical call of the service would not fit what the team's budget has left.
+    if (!candidate.excludedReason && cost > 0 && cost > remaining)
+      candidate.excludedReason = 'BUDGET_EXCEEDED';
+  }
+  return { service, strategy: route.strategy, implicit: route.implicit, candidates: ranked };
+}

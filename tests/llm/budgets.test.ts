@@ -1,0 +1,181 @@
+// Budgets (issue 29): a call reserves its worst-case cost atomically, so 100 parallel calls
+// against a budget for 10 spend at most the limit and 90 are refused; over the limit priced
+// deployments are skipped (an unpriced one still answers), with none left the call is
+// RATE_LIMITED (BUDGET_EXCEEDED, limitUsd, spentUsd, resetsAt) and planTopic uses the local
+// plan; bad input names its argument.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { RateLimitedError } from '../../src/platform/errors.js';
+import { useLlm, type Person } from './fixture.js';
+
+const t = useLlm();
+const SET =
+  'mutation($input: SetBudgetInput!) { setBudget(input: $input) { id limitUsd spentUsd reservedUsd resetsAt softLimitReached } }';
+// 100 output tokens (the call's max_tokens) at 1,000 USD per million: 0.1 USD a call, worst case and actual.
+const PER_CALL = 0.1;
+
+let carol: Person;
+let priced: string;
+
+beforeAll(async () => {
+  carol = await t.person('carol');
+  priced = await t.deployment(carol.key, {
+    name: 'priced',
+    baseUrl: t.primary.openaiBaseUrl,
+    inputUsdPerMTok: 0,
+    outputUsdPerMTok: 1_000,
+  });
+});
+
+describe('budgets', () => {
+  it('100 parallel calls against a budget for 10: spend within the limit, 90 refused', async () => {
+    await t.configure();
+    t.primary.reset();
+    // The stub reports the call's whole max_tokens as output: actual = reserved.
+    t.primary.behave({ usage: { input: 10, output: 100 }, headersDelayMs: 20 });
+    await t.route(carol.key, { service: 'WRITE', deploymentIds: [priced] });
+    const budget = await t.ok(
+      SET,
+      { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd: 10 * PER_CALL, period: 'DAY' } },
+      carol.key,
+    );
+    expect(budget.setBudget).toMatchObject({ spentUsd: 0, softLimitReached: false });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 100 }, () => t.call(carol.scope, 'WRITE', { maxTokens: 100 })),
+    );
+    const refused = outcomes.filter((o) => o.status === 'rejected');
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(10);
+    expect(refused).toHaveLength(90);
+    const error = (refused[0] as PromiseRejectedResult).reason as RateLimitedError;
+    expect(error).toBeInstanceOf(RateLimitedError);
+    expect(error.details).toMatchObject({ reason: 'BUDGET_EXCEEDED', limitUsd: 1 });
+    expect(Date.parse(error.details.resetsAt as string)).toBeGreaterThan(Date.now());
+    expect(t.primary.requests).toHaveLength(10);
+    await t.h.topicSettings.llm.metering.flush();
+    await waitSettled(carol.scope.teamId!);
+    const row = await db().llmBudget.findFirstOrThrow({ where: { teamId: carol.scope.teamId! } });
+    expect(row.spentUsd).toBeLessThanOrEqual(row.limitUsd + 1e-9);
+    expect(row.spentUsd).toBeCloseTo(1, 9);
+    const calls = await t.meteredCalls(carol.scope.teamId!);
+    expect(calls.reduce((sum, c) => sum + c.costUsd, 0)).toBeCloseTo(row.spentUsd, 9);
+    const listed = (await t.ok('{ budgets { limitUsd spentUsd softLimitReached } }', {}, carol.key))
+      .budgets;
+    expect(listed).toEqual([
+      { limitUsd: 1, spentUsd: expect.closeTo(1, 9), softLimitReached: true },
+    ]);
+  });
+
+  it('over budget: priced deployments are skipped, an unpriced one answers; none left is RATE_LIMITED', async () => {
+    await t.configure();
+    t.primary.reset();
+    t.secondary.reset();
+    const unpriced = await t.deployment(carol.key, {
+      name: 'free',
+      baseUrl: t.secondary.openaiBaseUrl,
+    });
+    await t.route(carol.key, { service: 'WRITE', deploymentIds: [priced, unpriced] });
+    expect(await t.call(carol.scope)).toContain('STUB-SECTION');
+    expect(t.primary.requests).toHaveLength(0);
+    expect(t.secondary.requests).toHaveLength(1);
+    const snapshot = await t.ok(
+      '{ routingSnapshot(service: WRITE) { candidates { deployment { id } excludedReason } } }',
+      {},
+      carol.key,
+    );
+    expect(snapshot.routingSnapshot.candidates.map((c: any) => c.excludedReason)).toEqual([
+      'BUDGET_EXCEEDED',
+      null,
+    ]);
+    // generateTopicReport refuses up front when nothing the WRITE route may use is left.
+    await t.route(carol.key, { service: 'WRITE', deploymentIds: [priced] });
+    const planned = await t.ok(
+      'mutation { planTopic(input: { topic: "Budgeted" }) { topic { id } plan } }',
+      {},
+      carol.key,
+    );
+    const refused = await t.h.gql(
+      'mutation($input: GenerateTopicReportInput!) { generateTopicReport(input: $input) { id } }',
+      { input: { topicId: planned.planTopic.topic.id, plan: planned.planTopic.plan } },
+      carol.key,
+    );
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      reason: 'BUDGET_EXCEEDED',
+      limitUsd: 1,
+      spentUsd: expect.closeTo(1, 9),
+      resetsAt: expect.any(String),
+    });
+  });
+
+  it('planTopic over budget uses the local plan and says it fell back', async () => {
+    await t.configure();
+    await t.route(carol.key, { service: 'PLAN', deploymentIds: [priced] });
+    const planned = await t.ok(
+      'mutation { planTopic(input: { topic: "Over budget plan" }) { planner fellBack } }',
+      {},
+      carol.key,
+    );
+    expect(planned.planTopic).toEqual({ planner: 'local', fellBack: true });
+  });
+
+  it("a key's budget applies to that key only", async () => {
+    await t.configure();
+    t.primary.reset();
+    t.primary.behave({ usage: { input: 10, output: 100 } });
+    const dave = await t.person('dave');
+    const cheap = await t.deployment(dave.key, {
+      name: 'cheap',
+      baseUrl: t.primary.openaiBaseUrl,
+      outputUsdPerMTok: 1_000,
+    });
+    await t.route(dave.key, { service: 'WRITE', deploymentIds: [cheap] });
+    await t.ok(
+      SET,
+      { input: { scope: 'API_KEY', targetId: dave.id, limitUsd: PER_CALL, period: 'TOTAL' } },
+      dave.key,
+    );
+    await t.call(dave.scope, 'WRITE', { maxTokens: 100 });
+    await expect(t.call(dave.scope, 'WRITE', { maxTokens: 100 })).rejects.toBeInstanceOf(
+      RateLimitedError,
+    );
+    // The same team, no key: its team has no budget.
+    expect(await t.call({ ...dave.scope, apiKeyId: null }, 'WRITE', { maxTokens: 100 })).toContain(
+      'STUB',
+    );
+  });
+
+  it('refuses bad input, naming the argument; another team is NOT_FOUND', async () => {
+    const attempt = (input: Record<string, unknown>, key = carol.key) =>
+      t.h.gql(
+        SET,
+        { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd: 1, period: 'DAY', ...input } },
+        key,
+      );
+    const negative = await attempt({ limitUsd: -1 });
+    expect(negative.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      argument: 'limitUsd',
+    });
+    const soft = await attempt({ softLimitPercent: 0 });
+    expect(soft.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      argument: 'softLimitPercent',
+    });
+    const period = await attempt({ period: 'YEAR' });
+    expect(period.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const theirs = await attempt({}, t.bob.key);
+    expect(theirs.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const theirKey = await attempt({ scope: 'API_KEY', targetId: carol.id }, t.bob.key);
+    expect(theirKey.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+/** Settling is off the token path: wait until no reservation is left. */
+async function waitSettled(teamRowId: string) {
+  for (let i = 0; i < 200; i++) {
+    const row = await db().llmBudget.findFirst({ where: { teamId: teamRowId } });
+    if (!row || row.reservedUsd < 1e-9) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('reservations were not settled');
+}

@@ -1,0 +1,190 @@
+// The router against two real local LLM servers (issue 29): fallback in the route's order,
+// a failing deployment cooled down (Retry-After honoured), a rejected key, a 400 without
+// fallback, LOWEST_COST's order, one row per attempt, and the routing snapshot over GraphQL
+// and GET /api/metrics/routing.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { rowId, useLlm } from './fixture.js';
+
+const t = useLlm();
+const SNAPSHOT = `query($s: LlmService!) { routingSnapshot(service: $s) { service strategy implicit
+  candidates { deployment { id name } rank score estimatedCostUsd latencyP50Ms excludedReason } } }`;
+
+let primaryId: string;
+let secondaryId: string;
+let primaryKey: string;
+
+beforeEach(async () => {
+  await t.configure();
+  t.primary.reset();
+  t.secondary.reset();
+  const suffix = Math.random().toString(36).slice(2, 8);
+  primaryKey = (await t.addKey(t.alice.key, `sk-primary-${suffix}-0123456789`)).id;
+  const secondaryKey = (await t.addKey(t.alice.key, `sk-secondary-${suffix}-0123456789`)).id;
+  primaryId = await t.deployment(t.alice.key, {
+    name: `primary-${suffix}`,
+    baseUrl: t.primary.openaiBaseUrl,
+    providerKeyId: primaryKey,
+    inputUsdPerMTok: 3,
+    outputUsdPerMTok: 15,
+  });
+  secondaryId = await t.deployment(t.alice.key, {
+    name: `secondary-${suffix}`,
+    baseUrl: t.secondary.openaiBaseUrl,
+    providerKeyId: secondaryKey,
+    inputUsdPerMTok: 1,
+    outputUsdPerMTok: 2,
+  });
+  await t.route(t.alice.key, { service: 'WRITE', deploymentIds: [primaryId, secondaryId] });
+});
+
+const snapshot = async (key: string, service = 'WRITE') =>
+  (await t.ok(SNAPSHOT, { s: service }, key)).routingSnapshot;
+
+describe('routing', () => {
+  it('falls back in order on a 503, cools the primary down, and sends the next call past it', async () => {
+    t.primary.behave({ fail: { status: 503, message: 'overloaded' } });
+    expect(await t.call(t.alice.scope)).toContain('STUB-SECTION-1-OF-1');
+    expect(t.primary.requests).toHaveLength(1);
+    expect(t.secondary.requests).toHaveLength(1);
+    // The SDK's own retries are off: one request per attempt.
+    expect(await t.call(t.alice.scope)).toContain('STUB-SECTION-1-OF-1');
+    expect(t.primary.requests).toHaveLength(1);
+    expect(t.secondary.requests).toHaveLength(2);
+    const calls = await t.meteredCalls(t.alice.scope.teamId!);
+    expect(
+      calls.slice(-3).map((c) => [c.deployment?.name.split('-')[0], c.outcome, c.attempt]),
+    ).toEqual([
+      ['primary', 'SERVER_ERROR', 1],
+      ['secondary', 'OK', 2],
+      ['secondary', 'OK', 1],
+    ]);
+    expect(calls.at(-3)!.httpStatus).toBe(503);
+    const candidates = (await snapshot(t.alice.key)).candidates;
+    expect(candidates.map((c: any) => [c.deployment.id, c.rank, c.excludedReason])).toEqual([
+      [secondaryId, 1, null],
+      [primaryId, 2, 'COOLDOWN'],
+    ]);
+  });
+
+  it("honours Retry-After (at most 60 s) and goes on when the route's attempts are used up", async () => {
+    t.primary.behave({ fail: { status: 429, message: 'slow down', retryAfter: '7' } });
+    t.secondary.behave({ fail: { status: 500, message: 'broken' } });
+    await expect(t.call(t.alice.scope)).rejects.toMatchObject({
+      name: 'ProviderError',
+      status: 500,
+    });
+    const cooldowns = t.h.topicSettings.llm.cooldowns;
+    const primaryLeft = cooldowns.until(rowId(primaryId))! - Date.now();
+    expect(primaryLeft).toBeGreaterThan(0);
+    expect(primaryLeft).toBeLessThanOrEqual(7_000);
+    expect(cooldowns.until(rowId(secondaryId))! - Date.now()).toBeLessThanOrEqual(30_000);
+    cooldowns.cool(rowId(primaryId), 3_600_000);
+    expect(cooldowns.until(rowId(primaryId))! - Date.now()).toBeLessThanOrEqual(60_000);
+    // Both cooling down: nothing is tried.
+    await expect(t.call(t.alice.scope)).rejects.toThrow(/no deployment of the WRITE route/);
+    expect(t.primary.requests.length + t.secondary.requests.length).toBe(2);
+  });
+
+  it('a 400 fails at once, without fallback or cooldown', async () => {
+    t.primary.behave({ fail: { status: 400, message: 'bad request' } });
+    await expect(t.call(t.alice.scope)).rejects.toMatchObject({ status: 400, retryable: false });
+    expect(t.secondary.requests).toHaveLength(0);
+    expect(t.h.topicSettings.llm.cooldowns.until(rowId(primaryId))).toBeUndefined();
+  });
+
+  it('401 marks the key rejected: skipped until rotated, audited', async () => {
+    t.primary.behave({ fail: { status: 401, message: 'invalid key' } });
+    expect(await t.call(t.alice.scope)).toContain('STUB-SECTION');
+    expect(t.primary.requests[0]!.headers.authorization).toMatch(/^Bearer sk-primary-/);
+    const keys = (await t.ok('{ providerKeys { id rejectedAt } }', {}, t.alice.key)).providerKeys;
+    expect(keys.find((k: any) => k.id === primaryKey).rejectedAt).not.toBeNull();
+    expect((await snapshot(t.alice.key)).candidates.at(-1).excludedReason).toBe('KEY_REJECTED');
+    await t.call(t.alice.scope);
+    expect(t.primary.requests).toHaveLength(1);
+    await t.h.topicSettings.llm.metering.flush();
+    const audit = await db().providerKeyAudit.findMany({
+      where: { providerKeyId: rowId(primaryKey) },
+    });
+    // The DECRYPT row comes with its call's metering, written in a batch after it.
+    expect(audit.map((a) => a.action).sort()).toEqual(['CREATE', 'DECRYPT', 'REJECT']);
+    t.primary.behave({ fail: undefined });
+    await t.ok(
+      'mutation($id: ID!) { rotateProviderKey(id: $id, secret: "sk-primary-rotated-0123456789") { rejectedAt } }',
+      { id: primaryKey },
+      t.alice.key,
+    );
+    await t.call(t.alice.scope);
+    expect(t.primary.requests.at(-1)!.headers.authorization).toBe(
+      'Bearer sk-primary-rotated-0123456789',
+    );
+  });
+
+  it('LOWEST_COST ranks by price × tokens, unpriced last; the snapshot says the same over HTTP', async () => {
+    const unpriced = await t.deployment(t.alice.key, {
+      name: `unpriced-${Math.random()}`,
+      baseUrl: t.secondary.openaiBaseUrl,
+    });
+    await t.route(t.alice.key, {
+      service: 'PLAN',
+      strategy: 'LOWEST_COST',
+      deploymentIds: [unpriced, primaryId, secondaryId],
+    });
+    const planned = await snapshot(t.alice.key, 'PLAN');
+    expect(planned.strategy).toBe('LOWEST_COST');
+    expect(planned.candidates.map((c: any) => c.deployment.id)).toEqual([
+      secondaryId,
+      primaryId,
+      unpriced,
+    ]);
+    // 600 input and 800 output tokens (a typical plan) at 1 and 2 USD per million.
+    expect(planned.candidates[0].estimatedCostUsd).toBeCloseTo((600 * 1 + 800 * 2) / 1e6, 12);
+    expect(planned.candidates[2]).toMatchObject({ estimatedCostUsd: null, score: null });
+    await t.call(t.alice.scope, 'PLAN');
+    expect(t.secondary.requests).toHaveLength(1);
+    const http = await fetch(`${t.app.baseUrl}/api/metrics/routing?service=plan`, {
+      headers: { authorization: `Bearer ${t.alice.key}` },
+    });
+    expect(http.status).toBe(200);
+    const body = await http.json();
+    expect(body.candidates.map((c: any) => [c.deployment.id, c.rank, c.excludedReason])).toEqual(
+      planned.candidates.map((c: any) => [c.deployment.id, c.rank, c.excludedReason]),
+    );
+    expect(body.candidates[0].latencyP50Ms).toBeGreaterThanOrEqual(0);
+    const anonymous = await fetch(`${t.app.baseUrl}/api/metrics/routing?service=plan`);
+    expect(anonymous.status).toBe(401);
+    const reader = await t.h.gql(
+      'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }',
+      { input: { user: 'alice', name: 'reader', scopes: ['READ'] } },
+      t.alice.key,
+    );
+    const readOnly = await fetch(`${t.app.baseUrl}/api/metrics/routing?service=plan`, {
+      headers: { 'x-api-key': reader.data.createApiKey.key },
+    });
+    expect(readOnly.status).toBe(403);
+  });
+
+  it('another team sees none of it: its route names only its own deployments', async () => {
+    const refused = await t.h.gql(
+      'mutation($input: SetLlmRouteInput!) { setLlmRoute(input: $input) { id } }',
+      { input: { service: 'WRITE', strategy: 'PRIORITY', deploymentIds: [primaryId] } },
+      t.bob.key,
+    );
+    expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    expect(refused.errors?.[0]?.message).toContain('deploymentIds');
+    const theirs = await t.ok(
+      '{ llmDeployments { id } providerKeys { id } llmCalls { edges { node { id } } } }',
+      {},
+      t.bob.key,
+    );
+    expect(JSON.stringify(theirs)).not.toContain(primaryId);
+    expect(theirs.providerKeys).toEqual([]);
+    expect(theirs.llmCalls.edges).toEqual([]);
+    const rotate = await t.h.gql(
+      'mutation($id: ID!) { rotateProviderKey(id: $id, secret: "sk-x-0123456789") { id } }',
+      { id: primaryKey },
+      t.bob.key,
+    );
+    expect(rotate.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
