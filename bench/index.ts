@@ -33,6 +33,7 @@ const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   teams: async () => (await import('./teams/run.js')).benchTeams,
   metrics: async () => (await import('./ops/metrics.js')).benchMetrics,
   cache: async () => (await import('./cache.js')).benchCache,
+  workflows: async () => (await import('./workflows/run.js')).benchWorkflowsRun,
   llm: async () => (await import('./llm/run.js')).benchLlm,
   platform: async () => (await import('./platform.js')).benchPlatform,
   tracing: async () => (await import('./tracing.js')).benchTracing,

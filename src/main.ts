@@ -1,6 +1,5 @@
-// Process entry: ROLE=all (API + worker, the default), api, or worker. Reads the
-// configuration once and passes what each part needs down. With no DATABASE_URL it starts
-// the embedded PostgreSQL and loads the demo data.
+// Process entry: ROLE=all (API + worker, the default), api or worker. Reads the configuration
+// once and passes what each part needs down; no DATABASE_URL: the embedded PostgreSQL, demo data.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
@@ -88,6 +87,7 @@ function createApi(config: Config, services: Services): App {
     metricsRegistry: services.metricsRegistry,
     metrics: services.metrics,
     keySettings: { autoJoinDefaultTeam: config.autoJoinDefaultTeam },
+    workflows: config.workflows,
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
     rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix },
     trustedDocuments: config.trustedDocuments,
@@ -177,13 +177,13 @@ async function startWorkerRole(
   stops: Stop[],
   stopping: () => boolean,
 ): Promise<void> {
-  const { metricsRegistry } = services;
   const worker = await startServiceWorker({
     tasks: config.tasks,
     pubsub: services.pubsub,
     registry: services.registry,
-    metrics: createWorkerMetrics(metricsRegistry),
+    metrics: createWorkerMetrics(services.metricsRegistry),
     queueMetrics: services.metrics.queue,
+    workflows: config.workflows,
   });
   const probes =
     config.role !== 'worker' || config.workerHttpPort === undefined
@@ -191,7 +191,7 @@ async function startWorkerRole(
       : await serveWorkerProbes({
           port: config.workerHttpPort,
           host: config.host,
-          registry: metricsRegistry,
+          registry: services.metricsRegistry,
           stopping,
         });
   if (probes)
@@ -231,6 +231,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     topicSettings,
     webhooks,
     webhookMetrics: metrics.webhooks,
+    workflows: config.workflows,
   });
   // Opened whether this process caches or not: its changes must reach the API processes that do.
   const responseStore = config.redisUrl
@@ -293,8 +294,7 @@ async function main(): Promise<void> {
   }
 }
 
-// A library promise nobody awaits (e.g. a Redis command cut off by a reconnect) must not
-// take the process down: log it; state lives in PostgreSQL and the poll catches up.
+// A promise nobody awaits (a Redis command cut off by a reconnect) must not end the process.
 process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
 
 void main();

@@ -25,6 +25,7 @@ export async function startCluster(databaseUrl: string) {
     ADMIN_API_KEY: ADMIN_KEY,
     TASK_LEASE_MS: String(LEASE_MS),
     TASK_POLL_MS: '500',
+    WORKFLOW_RECONCILE_MS: '1000',
     PUBSUB_PREFIX: 'chaos:',
   };
   const children = new Set<ChildProcess>();

@@ -108,8 +108,18 @@ export async function runChaos(): Promise<boolean> {
   }
 }
 
+// CHAOS_SCENARIOS: tasks,workflows (default both), each on its own database and processes.
+async function runScenarios(): Promise<boolean> {
+  const scenarios = (process.env.CHAOS_SCENARIOS ?? 'tasks,workflows').split(',');
+  let met = true;
+  if (scenarios.includes('tasks')) met = (await runChaos()) && met;
+  if (scenarios.includes('workflows'))
+    met = (await (await import('./workflows.js')).runWorkflowChaos()) && met;
+  return met;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  runChaos().then(
+  runScenarios().then(
     (met) => process.exit(met ? 0 : 1),
     (error: unknown) => {
       console.error(error);

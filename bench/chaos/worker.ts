@@ -15,6 +15,7 @@ const worker = await startServiceWorker({
   tasks: config.tasks,
   pubsub,
   registry: service.registry,
+  workflows: config.workflows,
 });
 console.log(`ready ${worker.id}`);
 // A signal handler returns nothing: the shutdown runs on its own and exits when done.

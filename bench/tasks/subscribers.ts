@@ -22,8 +22,12 @@ const taskId = process.env.TASK_ID!;
 const total = Number(process.env.SUBSCRIPTIONS);
 const perClient = Number(process.env.PER_CLIENT ?? 100);
 const clientKind = process.env.CLIENT ?? 'light';
-const query = 'subscription($id: ID!) { taskProgress(taskId: $id) { sequence status at } }';
-type Progress = { taskProgress: { sequence: number; status: string; at: string } };
+// QUERY and FIELD: another subscription with the same shape (the workflow bench's workflowProgress).
+const query =
+  process.env.QUERY ??
+  'subscription($id: ID!) { taskProgress(taskId: $id) { sequence status at } }';
+const field = process.env.FIELD ?? 'taskProgress';
+type Progress = Record<string, { sequence: number; status: string; at: string }>;
 
 const latencies: number[] = [];
 const arrivals: Record<number, number[]> = {};
@@ -56,7 +60,7 @@ function sink() {
         if (firstEvents % WAVE === 0) waveReady();
         return;
       }
-      const { sequence, at } = (payload.data as Progress).taskProgress;
+      const { sequence, at } = (payload.data as Progress)[field]!;
       const latency = receivedAt - Date.parse(at);
       latencies.push(latency);
       (arrivals[sequence] ??= []).push(receivedAt);

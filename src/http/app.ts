@@ -15,6 +15,7 @@ import { createMetricsRegistry } from '../platform/metrics.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { ApiKeyAuthenticator } from '../resolvers/auth/authenticator.js';
 import type { ServiceDeps } from '../resolvers/deps.js';
+import { DEFAULT_WORKFLOW_SETTINGS } from '../resolvers/workflows/settings.js';
 import { createServiceMetrics, type ServiceMetrics } from '../resolvers/metrics.js';
 import type { Context } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
@@ -38,7 +39,12 @@ import { trustedDocumentPlugins } from './trusted-documents/plugin.js';
 import { tracingPlugin } from './tracing/plugin.js';
 import { trustedDocuments, type TrustedDocumentsOptions } from './trusted-documents/policy.js';
 
-export interface ServerOptions extends Omit<ServiceDeps, 'apiKeys' | 'keySettings' | 'metrics'> {
+export interface ServerOptions extends Omit<
+  ServiceDeps,
+  'apiKeys' | 'keySettings' | 'metrics' | 'workflows'
+> {
+  /** Workflow limits (WORKFLOW_*); default DEFAULT_WORKFLOW_SETTINGS. */
+  workflows?: ServiceDeps['workflows'];
   /** AUTO_JOIN_DEFAULT_TEAM (default on): a user's first key makes them a MEMBER of `default`. */
   keySettings?: ServiceDeps['keySettings'];
   /** The environment's ADMIN_API_KEY: accepted with every scope. */
@@ -165,6 +171,7 @@ function appContextOptions(
     taskFinished,
     apiKeys,
     keySettings: options.keySettings ?? { autoJoinDefaultTeam: true },
+    workflows: options.workflows ?? DEFAULT_WORKFLOW_SETTINGS,
     metrics,
     feeds: createAppFeeds(pubsub),
   };

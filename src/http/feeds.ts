@@ -1,6 +1,7 @@
 // The live feeds of one API process, made by its app and closed with it: every subscription's
 // source. Each feed follows what its domain says it is (a reader, a version, an end).
 import { StateFeed } from '../feeds/state-feed.js';
+import { LogFeed } from '../feeds/log-feed.js';
 import { TaskFeed } from '../feeds/task-feed.js';
 import type { Agent } from '../generated/prisma/client.js';
 import type { PubSub } from '../platform/pubsub.js';
@@ -10,6 +11,14 @@ import {
   readTopicGeneration,
   topicGenerationVersion,
 } from '../resolvers/topics/generation-state.js';
+import {
+  isWorkflowEnd,
+  type WorkflowEventRow,
+  selectWorkflowEventsAfter,
+  WORKFLOW_EVENT_PAGE,
+  workflowLogPosition,
+  workflowStateEvent,
+} from '../resolvers/workflows/events.js';
 import type { AppFeeds } from '../schema/builder.js';
 
 /** `pollMs`: how often followed keys are read again when notifications are lost. */
@@ -31,14 +40,28 @@ export function createAppFeeds(pubsub: PubSub, pollMs = 1_000): AppFeeds & { clo
     version: agentVersion,
     isFinal: () => false,
   });
+  const workflows = new LogFeed<WorkflowEventRow, 'workflowEvents'>(
+    pubsub,
+    {
+      topic: 'workflowEvents',
+      position: workflowLogPosition,
+      current: workflowStateEvent,
+      after: selectWorkflowEventsAfter,
+      page: WORKFLOW_EVENT_PAGE,
+      isEnd: isWorkflowEnd,
+    },
+    pollMs,
+  );
   return {
     tasks,
     topics,
     agents,
+    workflows,
     close() {
       tasks.close();
       topics.close();
       agents.close();
+      workflows.close();
     },
   };
 }

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { rateLimitConfig, rateLimitEnv, type RateLimitConfig } from './config-rate-limits.js';
+import { workflowConfig, workflowEnv, type WorkflowConfig } from './config-workflows.js';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
 import { keyringFromEnv, type Keyring } from './vault.js';
 import type { TracingConfig } from './tracing.js';
@@ -13,6 +14,10 @@ const booleanFromEnv = z
 
 /** SSE_MAX_BUFFERED_BYTES's default, also what createApp uses when given none (16 MiB). */
 export const DEFAULT_SSE_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+/** A whole number of at least `min` (at most `max`), `fallback` when unset. */
+const wholeNumber = (min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -33,18 +38,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATA_DIR: z.string().min(1).default('.data'),
   PUBSUB_PREFIX: z.string().default('agent-growth:'),
-  SSE_MAX_BUFFERED_BYTES: z.coerce
-    .number()
-    .int()
-    .min(65_536)
-    .default(DEFAULT_SSE_MAX_BUFFERED_BYTES),
+  SSE_MAX_BUFFERED_BYTES: wholeNumber(65_536, DEFAULT_SSE_MAX_BUFFERED_BYTES),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
-  HEAP_GROWING_PERCENT: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(1_000)
-    .default(DEFAULT_HEAP_GROWING_PERCENT),
+  HEAP_GROWING_PERCENT: wholeNumber(0, DEFAULT_HEAP_GROWING_PERCENT, 1_000),
   LOAD_DEMO_DATA: booleanFromEnv.optional(),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   TASK_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
@@ -69,6 +65,7 @@ const envSchema = z.object({
   LLM_OUTPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   KEY_VAULT_MASTER_KEYS: z.string().optional().transform(keyringFromEnv),
   PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  ...workflowEnv,
   AUTO_JOIN_DEFAULT_TEAM: booleanFromEnv.default(true),
   RESPONSE_CACHE: booleanFromEnv.default(false),
   RESPONSE_CACHE_TTL_MS: z.coerce.number().int().positive().default(60_000),
@@ -130,6 +127,7 @@ export interface Config {
   trustedDocuments: { only: boolean; manifestPath: string | undefined };
   /** OTLP/HTTP traces to OTEL_EXPORTER_OTLP_ENDPOINT (unset: no tracing at all). */
   tracing: TracingConfig;
+  workflows: WorkflowConfig;
 }
 
 /** The query response cache, shared by the API processes through Redis. */
@@ -246,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     reports: reportsConfig(e),
     llm: { keyring: e.KEY_VAULT_MASTER_KEYS, allowPrivateBaseUrls: e.NODE_ENV !== 'production' },
+    workflows: workflowConfig(e),
     responseCache: {
       enabled: e.RESPONSE_CACHE,
       ttlMs: e.RESPONSE_CACHE_TTL_MS,

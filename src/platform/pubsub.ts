@@ -35,6 +35,8 @@ export interface PubSubTopics {
   taskReady: { type: string };
   /** Key 'workers': cancellation was requested for a running task. */
   taskCancel: { taskId: string };
+  /** A workflow's event log grew up to `sequence` (subscribers read the log). */
+  workflowEvents: { workflowId: string; sequence: number };
   /** A topic's generation state changed (subscribers read the topic row). */
   topicUpdated: { topicId: string };
   /** Key 'all': a key was revoked, or a user's memberships changed; API processes drop it (or the user's keys). */

@@ -12,6 +12,8 @@ export interface TaskOutcome {
   error?: string | null;
   /** The message of the task's event. */
   message: string;
+  /** The attempt that ended: a later attempt of the same task (the lease lost and won back) is not ended by it. */
+  attempt?: number;
 }
 
 export type TaskOutcomeOf = TaskOutcome & { taskId: string };
@@ -23,15 +25,16 @@ export function finishCtes(workerId: string, outcomes: readonly TaskOutcomeOf[])
   const results = outcomes.map((o) => (o.result === undefined ? null : JSON.stringify(o.result)));
   const errors = outcomes.map((o) => o.error ?? null);
   const messages = outcomes.map((o) => o.message);
+  const attempts = outcomes.map((o) => o.attempt ?? null);
   return Prisma.sql`
     outcome AS (
-      SELECT * FROM unnest(${ids}::uuid[], ${statuses}::"TaskStatus"[], ${results}::jsonb[], ${errors}::text[], ${messages}::text[])
-        AS o(id, status, result, error, message)
+      SELECT * FROM unnest(${ids}::uuid[], ${statuses}::"TaskStatus"[], ${results}::jsonb[], ${errors}::text[], ${messages}::text[], ${attempts}::int[])
+        AS o(id, status, result, error, message, attempt)
     ),
     held AS (
       -- Locked in id order, as renewLeases does: multi-row updates in different orders deadlock.
       SELECT t.id FROM tasks t JOIN outcome o ON o.id = t.id
-      WHERE t.status = 'RUNNING' AND t."lockedBy" = ${workerId}
+      WHERE t.status = 'RUNNING' AND t."lockedBy" = ${workerId} AND (o.attempt IS NULL OR t.attempts = o.attempt)
       ORDER BY t.id FOR UPDATE OF t
     ),
     finished AS (

@@ -7,6 +7,7 @@ import type { ApiKeyAuthenticator } from './auth/authenticator.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { WebhookSettings } from './tasks/webhooks.js';
 import type { TopicSettings } from './topics/settings.js';
+import type { WorkflowSettings } from './workflows/settings.js';
 
 export interface ServiceDeps {
   pubsub: PubSub;
@@ -18,6 +19,8 @@ export interface ServiceDeps {
   keySettings: KeySettings;
   /** A task's after-finish step, for tasks that end outside a worker (cancelled before they ran). */
   taskFinished(task: TaskRow): Promise<void>;
+  /** Workflow limits (steps, replans, parallelism) and the token price. */
+  workflows: WorkflowSettings;
   /** This process's counts (tasks enqueued, webhooks, LLM calls). */
   metrics: ServiceMetrics;
 }

@@ -6,6 +6,7 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { isObjectType, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { StateFeed } from '../feeds/state-feed.js';
+import type { LogFeed } from '../feeds/log-feed.js';
 import type { TaskFeed } from '../feeds/task-feed.js';
 import type { Agent } from '../generated/prisma/client.js';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
@@ -15,6 +16,7 @@ import { forbidden } from '../platform/errors.js';
 import type { Caller } from '../resolvers/auth/caller.js';
 import type { ServiceDeps } from '../resolvers/deps.js';
 import type { TopicGenerationEvent } from '../resolvers/topics/generation-state.js';
+import type { WorkflowEventRow } from '../resolvers/workflows/events.js';
 import { graphQLErrorOf } from './errors.js';
 
 /** The live feeds of one API process (made by its app, src/http/feeds.ts): every subscription's source. */
@@ -22,6 +24,7 @@ export interface AppFeeds {
   tasks: TaskFeed;
   topics: StateFeed<TopicGenerationEvent>;
   agents: StateFeed<Agent>;
+  workflows: LogFeed<WorkflowEventRow, 'workflowEvents'>;
 }
 
 /** Per request (HTTP, graphql-sse and the tests alike): who calls, and what the services need. */

@@ -11,6 +11,7 @@ import './search.js';
 import './tasks.js';
 import './templates/index.js';
 import './topics/index.js';
+import './workflows/index.js';
 import './llm/index.js';
 import './trusted-documents.js';
 

@@ -66,6 +66,14 @@ const MAX_LENGTH: Record<string, number> = {
   'GenerateTopicReportInput.plan': 50_000,
   'RefreshCoverageInput.webhookUrl': 2_000,
   'RefreshCoverageInput.idempotencyKey': 200,
+  'PlanWorkflowInput.goal': 2_000,
+  'Mutation.runWorkflow(idempotencyKey)': 200,
+  'Mutation.startWorkflow(idempotencyKey)': 200,
+  'Mutation.replanWorkflow(hint)': 2_000,
+  'Mutation.retryWorkflow(fromStepKey)': 100,
+  'WorkflowStepInput.key': 100,
+  'WorkflowStepInput.kind': 100,
+  'WorkflowStepInput.dependsOn': 100,
   'AddProviderKeyInput.name': 100,
   'AddProviderKeyInput.secret': 4_096,
   'Mutation.rotateProviderKey(secret)': 4_096,
@@ -122,7 +130,11 @@ export function describeInputBounds(schema: GraphQLSchema): GraphQLSchema {
 }
 
 function refuse(argument: string, coordinate: string, problem: string): GraphQLError {
-  return graphQLErrorOf(new BadInputError(`${argument}: ${problem}`, { coordinate }, argument));
+  // A reason clients can switch on, as the services' refusals carry (a goal too long: TOO_LONG).
+  const reason = /^must be at most [\d,]+ characters/.test(problem) ? 'TOO_LONG' : 'INVALID_VALUE';
+  return graphQLErrorOf(
+    new BadInputError(`${argument}: ${problem}`, { coordinate, reason }, argument),
+  );
 }
 
 /** String.prototype.isWellFormed (Node 20; our TypeScript lib predates it): no lone surrogate. */

@@ -39,6 +39,7 @@ export async function endedAttempt(
       return {
         finished: await finish({
           taskId: task.id,
+          attempt: task.attempts,
           status: 'CANCELLED',
           error: 'cancelled while running',
           message: 'cancelled while running',
@@ -47,7 +48,13 @@ export async function endedAttempt(
     case 'timeout': {
       const message = `timed out after ${task.timeoutSeconds} s`;
       return {
-        finished: await finish({ taskId: task.id, status: 'TIMEOUT', error: message, message }),
+        finished: await finish({
+          taskId: task.id,
+          attempt: task.attempts,
+          status: 'TIMEOUT',
+          error: message,
+          message,
+        }),
       };
     }
     case 'lease-lost':
@@ -81,6 +88,7 @@ async function failed(
     return {
       finished: await options.finish({
         taskId: task.id,
+        attempt: task.attempts,
         status: 'FAILED',
         error: message,
         message: `failed: ${message}`,

@@ -117,6 +117,7 @@ export class AttemptRunner {
       return {
         finished: await this.options.finish({
           taskId: task.id,
+          attempt: task.attempts,
           status: 'COMPLETED',
           result: result ?? null,
           message: 'completed',

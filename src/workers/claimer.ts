@@ -4,9 +4,10 @@
 import { db } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import { batchWrites } from './batch.js';
+import { inHookedTransaction, type FinishHook } from './finish-hook.js';
 import { claimTasks } from '../queue/claim.js';
 import { finishAndClaimTasks } from '../queue/finish-and-claim.js';
-import type { TaskOutcomeOf } from '../queue/finish.js';
+import { finishTasks, type TaskOutcomeOf } from '../queue/finish.js';
 import type { TaskRow } from '../queue/task-row.js';
 import type { RunningTasks } from './running-tasks.js';
 
@@ -18,6 +19,8 @@ export interface ClaimerOptions {
   running: RunningTasks;
   /** Starts a claimed task's attempt (it joins `running` at once). */
   start(task: TaskRow): void;
+  /** Types whose ends commit with their own rows; their batches run in a transaction. */
+  finishHook?: FinishHook;
   log: Logger;
 }
 
@@ -85,8 +88,18 @@ export class Claimer {
     const { workerId, types, leaseMs, concurrency } = this.options;
     // The finishing tasks still count in `running` until this resolves.
     const limit = this.stopping ? 0 : Math.min(concurrency, this.freeSlots() + outcomes.length);
+    const claim = { types, leaseMs, limit };
+    const { finishHook, running } = this.options;
+    const hooked =
+      finishHook && outcomes.some((o) => finishHook.types.has(running.typeOf(o.taskId)!));
     const changed = await this.claim(limit, () =>
-      finishAndClaimTasks(db(), workerId, outcomes, { types, leaseMs, limit }),
+      hooked
+        ? inHookedTransaction(
+            finishHook,
+            (tx) => finishTasks(tx.client, workerId, outcomes),
+            (tx) => claimTasks(tx.client, workerId, types, leaseMs, limit),
+          )
+        : finishAndClaimTasks(db(), workerId, outcomes, claim),
     );
     const rows = new Map(changed.finished.map((row) => [row.id, row]));
     return outcomes.map((outcome) => rows.get(outcome.taskId));

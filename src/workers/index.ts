@@ -7,6 +7,11 @@ import type { PubSub } from '../platform/pubsub.js';
 import { deleteExpiredHistory } from '../resolvers/coverage/history.js';
 import { queueWebhookDelivery } from '../resolvers/tasks/webhook-task.js';
 import { reconcileStuckTopics } from '../resolvers/topics/progress.js';
+import { reconcileWorkflows } from '../resolvers/workflows/reconcile.js';
+import {
+  DEFAULT_WORKFLOW_SETTINGS,
+  type WorkflowSettings,
+} from '../resolvers/workflows/settings.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { QueueMetrics } from '../queue/queue-metrics.js';
 import { deleteFinishedTasks } from '../queue/delete-finished.js';
@@ -21,6 +26,8 @@ export interface ServiceWorkerOptions {
   metrics?: WorkerMetrics;
   /** Counts the webhook deliveries this worker queues. */
   queueMetrics?: QueueMetrics;
+  /** The workflow reconciler's period and the token price; default DEFAULT_WORKFLOW_SETTINGS. */
+  workflows?: WorkflowSettings;
 }
 
 /**
@@ -38,7 +45,30 @@ export function taskFinishedStep(
   };
 }
 
-export function startServiceWorker({
+export async function startServiceWorker(options: ServiceWorkerOptions): Promise<RunningWorker> {
+  const worker = await startEngine(options);
+  const workflows = options.workflows ?? DEFAULT_WORKFLOW_SETTINGS;
+  const deps = { pubsub: options.pubsub, settings: workflows };
+  // What a killed process left between commits is repaired within a few periods.
+  const reconciler = setInterval(() => {
+    reconcileWorkflows(deps).catch((err) =>
+      logger.warn(
+        { err: (err as Error).message },
+        'workflow reconcile failed; the next round retries',
+      ),
+    );
+  }, workflows.reconcileMs);
+  reconciler.unref();
+  return {
+    id: worker.id,
+    async stop(graceMs) {
+      clearInterval(reconciler);
+      await worker.stop(graceMs);
+    },
+  };
+}
+
+function startEngine({
   tasks,
   pubsub,
   registry,

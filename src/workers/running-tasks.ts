@@ -27,6 +27,10 @@ export class RunningTasks {
     return this.byId.has(taskId);
   }
 
+  typeOf(taskId: string): string | undefined {
+    return this.byId.get(taskId)?.task.type;
+  }
+
   add(task: TaskRow): RunningTask {
     const entry = { task, controller: new AbortController() } as RunningTask;
     this.byId.set(task.id, entry);

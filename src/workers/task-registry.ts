@@ -2,6 +2,7 @@
 // domain, src/queue/task-spec.ts) and a handler `(payload, helpers)` as in
 // graphile-worker, whose helpers carry a task-scoped logger, an AbortSignal and
 // reportProgress. An optional onFinished step runs once a task of the type has ended.
+import type { Transaction } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import type { TaskRow } from '../queue/task-row.js';
@@ -21,6 +22,23 @@ export interface TaskHandler<Payload> {
   run(payload: Payload, helpers: TaskHelpers): Promise<unknown>;
   /** After a task of this type ended (any terminal status, also when cancelled before it ran). */
   onFinished?(task: TaskRow, pubsub: PubSub): Promise<void>;
+  /**
+   * Inside the transaction that records attempts of this type ending (completed, failed,
+   * cancelled, timed out), with the rows it ended: only tasks this worker still held at this
+   * attempt, so the type's own rows commit with the task's end or not at all (a stale
+   * worker's end is refused by the fence and never reaches this).
+   */
+  finishInTransaction?(
+    finished: readonly TaskRow[],
+    tx: Transaction,
+    pubsub: PubSub,
+  ): Promise<void>;
+  /** In the same transaction, with the tasks of this type it claimed: their starts commit with the claim. */
+  claimedInTransaction?(
+    claimed: readonly TaskRow[],
+    tx: Transaction,
+    pubsub: PubSub,
+  ): Promise<void>;
 }
 
 export interface TaskDefinition<Payload = any> extends TaskHandler<Payload> {

@@ -11,6 +11,7 @@ import { logger, type Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { Claimer } from './claimer.js';
+import { finishHookOf } from './finish-hook.js';
 import { heartbeat, reclaimExpired, type WorkerRegistration } from './lease-keeper.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { TaskRow } from '../queue/task-row.js';
@@ -57,6 +58,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     running,
     log,
     start: (task) => runner.start(task),
+    finishHook: finishHookOf(options.registry, options.pubsub),
   });
   const runner = new AttemptRunner({
     ...options,

@@ -26,6 +26,7 @@ export interface World {
   topicId: string;
   artifactId: string;
   templateId: string;
+  workflowId: string;
   invitationId: string;
   apiKeyId: string;
   /** Alice's LLM platform things: a vault key, a deployment (routed for PLAN), a budget, a metered call. */
@@ -226,9 +227,16 @@ export async function buildWorld(h: Harness): Promise<World> {
     keys.alice,
   );
   expect(template.errors).toBeUndefined();
+  const workflow = await h.gql(
+    'mutation($a: ID!) { planWorkflow(input: { goal: "alice-secret goal", agentIds: [$a] }) { id } }',
+    { a: agent.agentId },
+    keys.alice,
+  );
+  expect(workflow.errors).toBeUndefined();
   const invitation = await invite(h, keys.alice, teamId, 'ADMIN');
   const llm = await llmThings(h, keys.alice, teamId);
   return {
+    workflowId: workflow.data.planWorkflow.id,
     ...llm,
     teamId,
     ...agent,
@@ -253,6 +261,7 @@ export const secretIds = (world: World) => [
   world.topicId,
   world.artifactId,
   world.templateId,
+  world.workflowId,
   world.invitationId,
   world.apiKeyId,
   world.providerKeyId,

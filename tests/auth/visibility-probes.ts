@@ -23,6 +23,8 @@ const TEMPLATE =
   'id name content parent { id } versions { edges { node { content } } } versionAt(version: 1) { content }';
 const TEAM = 'id slug name viewerRole members { user role } invitations { id role invitedBy }';
 const KEY = 'id name user team { id slug }';
+const WORKFLOW = `id goal steps { key agent { id name } input result task { id } }
+  artifact { id markdown } events { message }`;
 
 const query = (q: string, variables: Probe['variables'] = () => ({})): Probe => ({
   kind: 'query',
@@ -205,6 +207,45 @@ export const PROBES: Record<string, Probe> = {
   'Mutation.leaveTeam': use('mutation($t: ID!) { leaveTeam(teamId: $t) }', (w) => ({
     t: w.teamId,
   })),
+  'Query.workflow': query(`query($id: ID!) { workflow(id: $id) { ${WORKFLOW} } }`, (w) => ({
+    id: w.workflowId,
+  })),
+  'Query.workflows': query(
+    `{ workflows(first: 100) { totalCount edges { node { ${WORKFLOW} } } } }`,
+  ),
+  'Mutation.planWorkflow': use(
+    `mutation($a: ID!) { planWorkflow(input: { goal: "x", agentIds: [$a] }) { ${WORKFLOW} } }`,
+    (w) => ({ a: w.agentId }),
+  ),
+  'Mutation.runWorkflow': use(
+    `mutation($a: ID!) { runWorkflow(input: { goal: "x", agentIds: [$a] }) { ${WORKFLOW} } }`,
+    (w) => ({ a: w.agentId }),
+  ),
+  'Mutation.updateWorkflowPlan': change(
+    `mutation($id: ID!) { updateWorkflowPlan(id: $id, planVersion: 1, steps: [{ key: "a", kind: "NOOP" }]) { ${WORKFLOW} } }`,
+    (w) => ({ id: w.workflowId }),
+  ),
+  'Mutation.startWorkflow': change(
+    `mutation($id: ID!) { startWorkflow(id: $id, planVersion: 1) { ${WORKFLOW} } }`,
+    (w) => ({ id: w.workflowId }),
+  ),
+  'Mutation.cancelWorkflow': change(
+    `mutation($id: ID!) { cancelWorkflow(id: $id) { ${WORKFLOW} } }`,
+    (w) => ({ id: w.workflowId }),
+  ),
+  'Mutation.retryWorkflow': change(
+    `mutation($id: ID!) { retryWorkflow(id: $id, fromStepKey: "retrieve-1") { ${WORKFLOW} } }`,
+    (w) => ({ id: w.workflowId }),
+  ),
+  'Mutation.replanWorkflow': change(
+    `mutation($id: ID!) { replanWorkflow(id: $id, planVersion: 1, hint: "x") { ${WORKFLOW} } }`,
+    (w) => ({ id: w.workflowId }),
+  ),
+  'Subscription.workflowProgress': {
+    kind: 'subscription',
+    query: 'subscription($id: ID!) { workflowProgress(workflowId: $id) { sequence kind message } }',
+    variables: (w) => ({ id: w.workflowId }),
+  },
   'Query.providerKeys': query('{ providerKeys { id name hint fingerprint teamId } }'),
   'Query.llmDeployments': query(
     '{ llmDeployments { id name model baseUrl teamId providerKeyId } }',

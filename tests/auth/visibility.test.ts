@@ -27,6 +27,7 @@ const NODE_TYPES = [
   'TeamInvitation',
   'Template',
   'Topic',
+  'Workflow',
 ];
 
 let world: World;
@@ -119,6 +120,7 @@ describe('visibility', () => {
       world.taxonomyId,
       world.nodeId,
       world.historyId,
+      world.workflowId,
     ];
     for (const key of [
       world.keys.alice,

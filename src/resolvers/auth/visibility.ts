@@ -50,6 +50,9 @@ export const webhookDeliveryVisibleTo = (caller: Who): Prisma.WebhookDeliveryWhe
 /** Topics: their team's. */
 export const topicVisibleTo = (caller: Who): Prisma.TopicWhereInput => inCallerTeams(caller);
 
+/** Workflows (their steps and events through them): their team's. */
+export const workflowVisibleTo = (caller: Who): Prisma.WorkflowWhereInput => inCallerTeams(caller);
+
 /** Artifacts: as their topic. */
 export const artifactVisibleTo = (caller: Who): Prisma.ArtifactWhereInput =>
   caller.isOperator ? {} : { topic: topicVisibleTo(caller) };

@@ -1,16 +1,24 @@
 // The task types this service runs. Each type's spec lives with the domain that enqueues it;
 // its handler lives here, one file per type.
-import type { ReportWriter } from '../../reports/providers/types.js';
+import type { TopicSettings } from '../../resolvers/topics/settings.js';
+import {
+  DEFAULT_WORKFLOW_SETTINGS,
+  type WorkflowSettings,
+} from '../../resolvers/workflows/settings.js';
 import type { WebhookMetrics } from '../../resolvers/tasks/webhook-metrics.js';
 import type { WebhookSettings } from '../../resolvers/tasks/webhooks.js';
 import { taskRegistry, type TaskDefinition, type TaskRegistry } from '../task-registry.js';
 import { coverageRefreshTask } from './coverage-refresh.js';
 import { reportGenerationTask } from './report-generation.js';
 import { webhookDeliveryTask } from './webhook-delivery.js';
+import { workflowReplanTask } from './workflow-replan.js';
+import { workflowStepTask } from './workflow-step.js';
 
 export interface ServiceTaskSettings {
-  /** Its writer writes report sections (the configured text provider). */
-  topicSettings: { writer: ReportWriter };
+  /** Its writer writes report sections (the configured text provider); its planner replans workflows. */
+  topicSettings: Pick<TopicSettings, 'writer' | 'planner' | 'planBudgetMs'>;
+  /** Workflow limits and the token price; default DEFAULT_WORKFLOW_SETTINGS. */
+  workflows?: WorkflowSettings;
   webhooks: WebhookSettings;
   /** Counts delivery attempts by outcome (webhook_deliveries_total); unset: not counted. */
   webhookMetrics?: WebhookMetrics;
@@ -21,8 +29,11 @@ export function serviceTaskRegistry(
   settings: ServiceTaskSettings,
   extra: readonly TaskDefinition[] = [],
 ): TaskRegistry {
+  const workflows = settings.workflows ?? DEFAULT_WORKFLOW_SETTINGS;
   return taskRegistry([
     coverageRefreshTask,
+    workflowStepTask({ topicSettings: settings.topicSettings, workflows }),
+    workflowReplanTask({ topicSettings: settings.topicSettings, workflows }),
     reportGenerationTask(settings.topicSettings),
     webhookDeliveryTask(settings.webhooks, settings.webhookMetrics),
     ...extra,

@@ -1,0 +1,77 @@
+// What the workflow chaos run found, each against its target of 0: steps lost (fewer rows
+// than planned) and stuck (not ended), results committed twice (a step's SUCCEEDED event
+// twice, or its task COMPLETED twice), duplicate visible effects (coverage history entries
+// per refresh task, artifacts per synthesis), workflows not SUCCEEDED, event-log and
+// subscriber gaps.
+import { db } from '../../src/platform/db.js';
+import { line } from '../stats.js';
+import type { Kill } from './settings.js';
+
+const STEPS_PER_WORKFLOW = 40;
+const count = async (query: Promise<Array<{ n: bigint | number }>>) => Number((await query)[0]!.n);
+
+/** Steps whose result was committed twice, and visible effects that are not exactly one. */
+async function duplicates(ids: string[]): Promise<{ twice: number; effects: number }> {
+  const twice = await count(db().$queryRaw`
+    SELECT count(*) AS n FROM (SELECT "workflowId", "stepKey" FROM workflow_events WHERE "workflowId" = ANY(${ids}::uuid[])
+      AND kind = 'STEP' AND status = 'SUCCEEDED' GROUP BY "workflowId", "stepKey" HAVING count(*) > 1) twice`);
+  const tasksTwice = await count(db().$queryRaw`
+    SELECT count(*) AS n FROM (SELECT e."taskId" FROM task_events e JOIN workflow_steps s ON s."taskId" = e."taskId"
+      WHERE s."workflowId" = ANY(${ids}::uuid[]) AND e.status = 'COMPLETED' GROUP BY e."taskId" HAVING count(*) > 1) twice`);
+  const histories = await count(db().$queryRaw`
+    SELECT count(*) AS n FROM workflow_steps s WHERE s."workflowId" = ANY(${ids}::uuid[]) AND s.kind = 'REFRESH_COVERAGE'
+      AND (SELECT count(*) FROM coverage_history h WHERE h."taskId" = s."taskId") <> 1`);
+  const artifacts = await count(db().$queryRaw`
+    SELECT count(*) AS n FROM workflow_steps s WHERE s."workflowId" = ANY(${ids}::uuid[]) AND s.kind = 'SYNTHESIZE'
+      AND (SELECT count(*) FROM artifacts a WHERE a.id = s.id) <> 1`);
+  return { twice: twice + tasksTwice, effects: histories + artifacts };
+}
+
+export async function workflowReport(
+  ids: string[],
+  kills: Kill[],
+  seen: Map<string, number[]>,
+): Promise<boolean> {
+  const steps = await db().workflowStep.findMany({
+    where: { workflowId: { in: ids } },
+    select: { status: true },
+  });
+  const workflows = await db().workflow.findMany({
+    where: { id: { in: ids } },
+    select: { id: true, status: true, lastSequence: true },
+  });
+  const lost = ids.length * STEPS_PER_WORKFLOW - steps.length;
+  const stuck = steps.filter((s) => ['PENDING', 'READY', 'RUNNING'].includes(s.status)).length;
+  const { twice, effects } = await duplicates(ids);
+  const gaps = await count(db().$queryRaw`
+    SELECT count(*) AS n FROM (SELECT w.id FROM workflows w JOIN workflow_events e ON e."workflowId" = w.id WHERE w.id = ANY(${ids}::uuid[])
+      GROUP BY w.id, w."lastSequence" HAVING count(*) <> w."lastSequence" OR min(e.sequence) <> 1 OR max(e.sequence) <> w."lastSequence") gapped`);
+  const notSucceeded = workflows.filter((w) => w.status !== 'SUCCEEDED').length;
+  const subscriberGaps = [...seen.entries()].filter(([id, sequences]) => {
+    const last = workflows.find((w) => w.id === id)?.lastSequence ?? 0;
+    return sequences.length !== last || sequences.some((sequence, i) => sequence !== i + 1);
+  }).length;
+  const caught = kills.reduce((n, kill) => n + kill.taskIds.length, 0);
+  line(
+    'kills',
+    `${kills.length} worker SIGKILLs caught ${caught} running tasks; Redis SIGKILLed and restarted once`,
+  );
+  line(
+    'workflows',
+    `${ids.length} started, ${workflows.filter((w) => w.status === 'SUCCEEDED').length} SUCCEEDED; ${steps.length} steps`,
+  );
+  const checks: Array<[string, number]> = [
+    ['steps lost', lost],
+    ['steps stuck (not ended by the deadline)', stuck],
+    ['results committed twice (a step SUCCEEDED twice, or its task COMPLETED twice)', twice],
+    [
+      'duplicate visible effects (refreshes without exactly one history entry, syntheses without exactly one artifact)',
+      effects,
+    ],
+    ['stuck or failed workflows (not SUCCEEDED by the deadline)', notSucceeded],
+    ['workflows with event-log gaps', gaps],
+    [`subscribers (of ${seen.size}) that missed or repeated a sequence`, subscriberGaps],
+  ];
+  for (const [label, value] of checks) line(label, `${value}: ${value === 0 ? 'MET' : 'MISSED'}`);
+  return checks.every(([, value]) => value === 0);
+}

@@ -1,0 +1,107 @@
+// `npm run bench -- workflows` (issue 30): the workflow figures beside same-run baselines, and
+// every target printed as met or not met. In this process: plan checks, the local plan, the
+// fan-out and fan-in commits, cancel; with worker processes: throughput against bare tasks,
+// the step hop, and workflowProgress at 1,000 subscribers on this process's API.
+import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
+import { createPubSub } from '../../src/platform/pubsub.js';
+import { createAgent } from '../../src/resolvers/agents/agents.js';
+import { createTaxonomy } from '../../src/resolvers/taxonomy/taxonomy.js';
+import { openFreshBenchDatabase } from '../database.js';
+import { listenBenchApp } from '../http-server.js';
+import { loadAverage, machine } from '../machine.js';
+import { benchApp } from '../service.js';
+import { heading, line } from '../stats.js';
+import {
+  benchCancel,
+  benchFanIn,
+  benchFanOut,
+  benchLocalPlan,
+  benchValidation,
+} from './commits.js';
+import { benchWorkflows, type BenchWorkflows } from './fixture.js';
+import { benchLive } from './live.js';
+import { printTargets, type Target } from './targets.js';
+import { benchHop, benchThroughput, spawnWorkers } from './throughput.js';
+
+const ADMIN_KEY = 'bench-admin-key-0123456789';
+const PROCESSES = Number(process.env.BENCH_WORKFLOW_PROCESSES ?? 2);
+const CONCURRENCY = Number(process.env.BENCH_WORKFLOW_CONCURRENCY ?? 8);
+
+async function eightAgents(flows: BenchWorkflows): Promise<string[]> {
+  const taxonomy = await createTaxonomy(
+    { version: 'bench-flow', name: 'Bench', nodes: [{ key: 'root', label: 'Root' }] },
+    flows.caller,
+  );
+  const { id: nodeId } = await db().taxonomyNode.findFirstOrThrow({
+    where: { taxonomyId: taxonomy.id },
+  });
+  const ids: string[] = [];
+  for (const name of [
+    'Compliance',
+    'Security',
+    'Legal',
+    'Finance',
+    'Privacy',
+    'Operations',
+    'Research',
+    'Support',
+  ])
+    ids.push(
+      (
+        await createAgent(
+          { name, taxonomyVersion: 'bench-flow', taxonomyNodeIds: [nodeId] },
+          flows.caller,
+        )
+      ).id,
+    );
+  return ids;
+}
+
+export async function benchWorkflowsRun(): Promise<void> {
+  const database = await openFreshBenchDatabase('agent_growth_bench_workflows');
+  connectDatabase(database.url, { poolSize: 10 });
+  const redisUrl = process.env.REDIS_URL;
+  const prefix = `bench:workflows:${Date.now()}:`;
+  const pubsub = createPubSub(redisUrl, prefix);
+  const { app, service, close: closeApp } = await benchApp(ADMIN_KEY, pubsub);
+  const server = await listenBenchApp(app);
+  const flows = await benchWorkflows(pubsub, service.topicSettings);
+  const targets: Target[] = [];
+  const env = {
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl ?? '',
+    PUBSUB_PREFIX: prefix,
+    WORKER_CONCURRENCY: String(CONCURRENCY),
+  };
+  let workers = spawnWorkers(env, 0);
+  try {
+    await machine();
+    heading('workflows (issue 30)');
+    line('pub/sub', redisUrl ? `Redis ${redisUrl}` : 'in process only (workers poll)');
+    await benchValidation(targets);
+    await benchLocalPlan(flows, await eightAgents(flows), targets);
+    await benchFanOut(service.registry, flows, targets);
+    await benchFanIn(service.registry, flows, targets);
+    await benchCancel(flows, targets);
+    line('load average (in-process part)', loadAverage());
+    workers = spawnWorkers(env, PROCESSES);
+    await Promise.all(workers.map((worker) => worker.waitFor(/^ready /m)));
+    await benchThroughput(flows, `${PROCESSES} worker processes x ${CONCURRENCY} slots`, targets);
+    line('load average (throughput)', loadAverage());
+    await Promise.all(workers.map((worker) => worker.stop()));
+    workers = spawnWorkers({ ...env, LOG_PUBLISHED: '1' }, 1);
+    await workers[0]!.waitFor(/^ready /m);
+    await benchHop(flows, targets);
+    await benchLive(`${server.baseUrl}/graphql/stream`, ADMIN_KEY, flows, workers[0]!, targets);
+    line('load average (hop, live)', loadAverage());
+    heading('workflow targets');
+    printTargets(targets);
+  } finally {
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await server.close();
+    await closeApp();
+    await pubsub.close();
+    await disconnectDatabase();
+    await database.stop();
+  }
+}

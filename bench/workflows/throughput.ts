@@ -1,0 +1,116 @@
+// Workflows through worker processes: 20 workflows × 1,000 no-op steps (25 layers of 40, each
+// step waiting on two of the layer before) against the same number of bare no-op tasks on the
+// same workers (the same-run baseline); and the step hop, a step's commit to its dependent
+// RUNNING (a chain on an idle worker), against a bare task's enqueue to RUNNING.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { db } from '../../src/platform/db.js';
+import { enqueue } from '../../src/queue/enqueue.js';
+import { wakeWorkers } from '../../src/queue/signals.js';
+import { formatSummary, line, summarize } from '../stats.js';
+import { noop } from '../tasks/noop.js';
+import { spawnBenchScript, type BenchChild } from '../tasks/processes.js';
+import { chain, layered, type BenchWorkflows } from './fixture.js';
+import { check, type Target } from './targets.js';
+
+export const WORKFLOWS = Number(process.env.BENCH_WORKFLOWS ?? 20);
+const STEPS = 1_000;
+
+export function spawnWorkers(env: Record<string, string>, processes: number): BenchChild[] {
+  return Array.from({ length: processes }, () =>
+    spawnBenchScript('bench/workflows/worker-process.ts', env),
+  );
+}
+
+async function waitUntil(probe: () => Promise<boolean>): Promise<void> {
+  while (!(await probe())) await sleep(100);
+}
+
+async function bareThroughput(flows: BenchWorkflows, count: number): Promise<number> {
+  await db().$executeRaw`
+    INSERT INTO tasks (type, payload, "maxAttempts", "lastSequence", "currentStep", "teamId")
+    SELECT 'noop', '{}'::jsonb, 1, 1, 'queued', (SELECT id FROM teams WHERE slug = 'default') FROM generate_series(1, ${count})`;
+  await db().$executeRaw`ANALYZE tasks`;
+  await wakeWorkers(flows.deps.pubsub, noop.name);
+  await waitUntil(
+    async () =>
+      (await db().task.count({
+        where: { type: 'noop', status: { in: ['PENDING', 'RUNNING'] } },
+      })) === 0,
+  );
+  const [row] = await db().$queryRaw<[{ seconds: number; done: number }]>`
+    SELECT extract(epoch FROM max("completedAt") - min("startedAt"))::float8 AS seconds, count(*)::int AS done
+    FROM tasks WHERE type = 'noop' AND status = 'COMPLETED'`;
+  await db().$executeRaw`DELETE FROM tasks WHERE type = 'noop'`;
+  return row.done / row.seconds;
+}
+
+export async function benchThroughput(
+  flows: BenchWorkflows,
+  workers: string,
+  targets: Target[],
+): Promise<void> {
+  const total = WORKFLOWS * STEPS;
+  const bare = await bareThroughput(flows, total);
+  line(
+    `baseline: ${total.toLocaleString('en-US')} bare no-op tasks (${workers})`,
+    `${bare.toFixed(0)} tasks/s`,
+  );
+  const ids: string[] = [];
+  for (let i = 0; i < WORKFLOWS; i++) ids.push(await flows.make(layered(25, 40), 100));
+  await db().$executeRaw`ANALYZE workflow_steps`;
+  for (const id of ids) await flows.start(id);
+  await waitUntil(
+    async () =>
+      (await db().workflow.count({ where: { id: { in: ids }, status: 'RUNNING' } })) === 0,
+  );
+  const [row] = await db().$queryRaw<[{ seconds: number; done: number; workflows: number }]>`
+    SELECT extract(epoch FROM max(s."completedAt") - min(s."startedAt"))::float8 AS seconds, count(*)::int AS done,
+           count(DISTINCT s."workflowId") FILTER (WHERE w.status = 'SUCCEEDED')::int AS workflows
+    FROM workflow_steps s JOIN workflows w ON w.id = s."workflowId"
+    WHERE s."workflowId" = ANY(${ids}::uuid[]) AND s.status = 'SUCCEEDED'`;
+  const rate = row.done / row.seconds;
+  line(
+    `${WORKFLOWS} workflows x ${STEPS} no-op steps (${workers})`,
+    `${rate.toFixed(0)} steps/s (${row.done} steps in ${row.seconds.toFixed(2)} s, ${row.workflows} workflows SUCCEEDED) = ${(rate / bare).toFixed(2)}x the bare queue`,
+  );
+  targets.push(
+    check('workflow steps vs bare tasks throughput', (100 * rate) / bare, 70, '%', true),
+  );
+}
+
+export async function benchHop(flows: BenchWorkflows, targets: Target[]): Promise<void> {
+  const id = await flows.make(chain(300), 16);
+  await flows.start(id);
+  await waitUntil(
+    async () => (await db().workflow.findUniqueOrThrow({ where: { id } })).status !== 'RUNNING',
+  );
+  const hops = await db().$queryRaw<Array<{ ms: number }>>`
+    SELECT extract(epoch FROM c."startedAt" - p."completedAt")::float8 * 1000 AS ms
+    FROM workflow_steps c JOIN workflow_step_edges e ON e."childId" = c.id JOIN workflow_steps p ON p.id = e."parentId"
+    WHERE c."workflowId" = ${id}::uuid`;
+  const summary = summarize(hops.slice(10).map((hop) => hop.ms));
+  const bare: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const { task } = await enqueue(
+      noop,
+      { payload: {}, ownerId: flows.caller.userId, teamId: null },
+      { pubsub: flows.deps.pubsub },
+    );
+    await waitUntil(
+      async () =>
+        (await db().task.findUniqueOrThrow({ where: { id: task.id } })).status === 'COMPLETED',
+    );
+    const [row] = await db().$queryRaw<[{ ms: number }]>`
+      SELECT extract(epoch FROM "startedAt" - "createdAt")::float8 * 1000 AS ms FROM tasks WHERE id = ${task.id}::uuid`;
+    bare.push(row.ms);
+  }
+  line(
+    "step hop: a step's commit -> its dependent RUNNING (a 300-step chain, 1 idle worker)",
+    formatSummary(summary),
+  );
+  line(
+    'baseline: a bare task enqueued -> RUNNING (idle worker; ms timestamps)',
+    formatSummary(summarize(bare)),
+  );
+  targets.push(check('step hop p50', summary.p50, 5), check('step hop p99', summary.p99, 15));
+}

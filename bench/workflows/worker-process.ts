@@ -1,0 +1,51 @@
+// A workflow benchmark worker in its own OS process: the service's worker (workflow_step,
+// workflow_replan, ...) plus the bench's no-op type, as src/main.ts starts one. With
+// LOG_PUBLISHED it prints when each workflowEvents notification is handed to pub/sub.
+import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
+import { createPubSub } from '../../src/platform/pubsub.js';
+import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/resolvers/workflows/settings.js';
+import { startServiceWorker } from '../../src/workers/index.js';
+import { benchService } from '../service.js';
+import { benchTaskDefinitions } from '../tasks/noop.js';
+
+connectDatabase(process.env.DATABASE_URL!, { poolSize: Number(process.env.POOL_SIZE ?? 10) });
+const pubsub = createPubSub(
+  process.env.REDIS_URL || undefined,
+  process.env.PUBSUB_PREFIX ?? 'bench:',
+);
+if (process.env.LOG_PUBLISHED) {
+  const publish = pubsub.publish.bind(pubsub);
+  pubsub.publish = (async (topic: string, key: string, payload: { sequence?: number }) => {
+    if (topic === 'workflowEvents')
+      console.log(`published ${key} ${payload.sequence} ${Date.now()}`);
+    return publish(topic as never, key, payload as never);
+  }) as typeof pubsub.publish;
+}
+const service = await benchService(benchTaskDefinitions);
+const worker = await startServiceWorker({
+  tasks: {
+    concurrency: Number(process.env.WORKER_CONCURRENCY ?? 8),
+    leaseMs: Number(process.env.TASK_LEASE_MS ?? 10_000),
+    heartbeatMs: 1_000,
+    pollMs: Number(process.env.TASK_POLL_MS ?? 1_000),
+    backoffBaseMs: 200,
+    backoffMaxMs: 5_000,
+    retentionMs: 86_400_000,
+    historyRetentionDays: 90,
+  },
+  pubsub,
+  registry: service.registry,
+  workflows: {
+    ...DEFAULT_WORKFLOW_SETTINGS,
+    reconcileMs: Number(process.env.WORKFLOW_RECONCILE_MS ?? 5_000),
+  },
+});
+console.log(`ready ${worker.id}`);
+async function shutDown(): Promise<void> {
+  await worker.stop(1_000);
+  await service.close();
+  await pubsub.close();
+  await disconnectDatabase();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutDown());

@@ -1,0 +1,36 @@
+// cancelWorkflow (issue 30 §5): everything stops in one statement (the workflow, its open
+// steps, their tasks; running ones are aborted by their workers at the push), and asking again
+// changes nothing. A workflow that ended by itself is a CONFLICT.
+import { db } from '../../platform/db.js';
+import type { Caller } from '../auth/caller.js';
+import type { WorkflowDeps } from './idempotency.js';
+import { workflowFinished } from './problems.js';
+import { requireWritableWorkflow } from './read.js';
+import { noSignals, sendSignals } from './signals.js';
+import { endWorkflow } from './sql/end-workflow.js';
+
+export async function cancelWorkflow(
+  workflowId: string,
+  caller: Caller,
+  deps: Pick<WorkflowDeps, 'pubsub'>,
+): Promise<string> {
+  const workflow = await requireWritableWorkflow(workflowId, caller);
+  if (workflow.status === 'SUCCEEDED' || workflow.status === 'FAILED')
+    throw workflowFinished(workflow.status);
+  const ended = await endWorkflow(db(), workflow.id, {
+    from: ['PLANNED', 'RUNNING'],
+    to: 'CANCELLED',
+    message: `cancelled by ${caller.userName}`,
+    error: null,
+  });
+  if (ended.lastSequence !== null) {
+    const signals = noSignals();
+    signals.logs.set(workflow.id, ended.lastSequence);
+    signals.tasks.push(...ended.tasks);
+    signals.cancel.push(
+      ...ended.tasks.filter((task) => task.status === 'RUNNING').map((task) => task.id),
+    );
+    sendSignals(deps.pubsub, signals);
+  }
+  return workflow.id;
+}

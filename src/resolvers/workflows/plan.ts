@@ -1,0 +1,122 @@
+// planWorkflow and runWorkflow (issue 30 §3-4): a goal becomes a checked, estimated plan,
+// stored as a PLANNED workflow for review; runWorkflow plans and starts in one call. Planning
+// shares planTopic's rate limit (the same bucket per user).
+import type { Prisma } from '../../generated/prisma/client.js';
+import { inTransaction, type Transaction } from '../../platform/db.js';
+import { logger } from '../../platform/logger.js';
+import { checkPlan } from '../../reports/planner/workflow-check.js';
+import { constraintViolations, estimatePlan } from '../../reports/planner/workflow-estimate.js';
+import { makeWorkflowPlan } from '../../reports/planner/workflow-plan.js';
+import type { Caller } from '../auth/caller.js';
+import { requireWrite } from '../auth/permissions.js';
+import { validIdempotencyKey, workflowByKey, type WorkflowDeps } from './idempotency.js';
+import {
+  planContext,
+  validConstraints,
+  validGoal,
+  validParallelism,
+  type PlanWorkflowInput,
+} from './plan-input.js';
+import { badWorkflowInput, constraintsViolated, planRefused } from './problems.js';
+import { estimateInputs, numberedSteps } from './steps.js';
+import { startPlanned } from './start.js';
+import { insertSteps } from './sql/insert-steps.js';
+
+/** A checked plan with its estimates, not stored yet. */
+async function makePlan(input: PlanWorkflowInput, caller: Caller, deps: WorkflowDeps) {
+  const goal = validGoal(input.goal);
+  const constraints = validConstraints(input.constraints);
+  const maxParallelSteps = validParallelism(
+    input.maxParallelSteps,
+    deps.workflows.maxParallelSteps,
+  );
+  requireWrite(caller, caller.teamId, 'Team');
+  // As planTopic: counted before any work, in the same bucket.
+  await deps.topicSettings.planLimiter.consume(caller.userId, 'plans');
+  const { context, templateId } = await planContext(input, goal, caller);
+  if (input.planner === 'LLM' && !deps.topicSettings.planner)
+    throw badWorkflowInput('NO_LLM_PLANNER', 'no LLM planner is configured (LLM_PROVIDER)', {
+      field: 'planner',
+    });
+  const limits = {
+    maxSteps: deps.workflows.maxSteps,
+    agentIds: new Set(context.agents.map((agent) => agent.id)),
+  };
+  const outcome = await makeWorkflowPlan(context, {
+    chat: input.planner === 'LOCAL' ? undefined : deps.topicSettings.planner,
+    budgetMs: deps.topicSettings.planBudgetMs,
+    limits,
+    call: { teamId: caller.teamId, apiKeyId: caller.apiKeyId },
+    onFallback: (planner, reason) =>
+      logger.warn({ planner, reason }, 'LLM workflow planner fell back to the local planner'),
+  });
+  const checked = checkPlan(outcome.steps, limits);
+  if ('problem' in checked) throw planRefused(checked.problem);
+  const estimate = estimatePlan(outcome.steps, checked.order, await estimateInputs(deps.workflows));
+  return {
+    row: {
+      teamId: caller.teamId,
+      ownerId: caller.userId,
+      goal,
+      planner: outcome.planner,
+      fellBack: outcome.fellBack,
+      agentIds: context.agents.map((agent) => agent.id),
+      templateId,
+      constraints: constraints as Prisma.InputJsonValue,
+      failurePolicy: input.failurePolicy ?? 'FAIL_WORKFLOW',
+      maxParallelSteps,
+      maxReplans: deps.workflows.maxReplans,
+    },
+    steps: numberedSteps(outcome.steps, estimate.perStep),
+    violations: constraintViolations(estimate, outcome.steps.length, constraints),
+  };
+}
+
+async function storePlan(
+  tx: Transaction,
+  plan: Awaited<ReturnType<typeof makePlan>>,
+  idempotencyKey: string | null,
+) {
+  const workflow = await tx.client.workflow.create({
+    data: { ...plan.row, idempotencyKey },
+    select: { id: true },
+  });
+  await insertSteps(tx.client, workflow.id, plan.steps);
+  return workflow.id;
+}
+
+/** Plans without running: the PLANNED workflow's id. */
+export async function planWorkflow(
+  input: PlanWorkflowInput,
+  caller: Caller,
+  deps: WorkflowDeps,
+): Promise<string> {
+  const plan = await makePlan(input, caller, deps);
+  return inTransaction((tx) => storePlan(tx, plan, null));
+}
+
+/** Plans and starts; the same idempotency key (per user) answers with the workflow it started. */
+export async function runWorkflow(
+  input: PlanWorkflowInput,
+  idempotencyKey: string | null | undefined,
+  caller: Caller,
+  deps: WorkflowDeps,
+): Promise<string> {
+  const key = validIdempotencyKey(idempotencyKey);
+  const existing = key && (await workflowByKey(caller.userId, key));
+  if (existing) return existing;
+  const plan = await makePlan(input, caller, deps);
+  if (plan.violations.length) throw constraintsViolated(plan.violations);
+  try {
+    return await inTransaction(async (tx) => {
+      const id = await storePlan(tx, plan, key);
+      await startPlanned(tx, id, deps.pubsub);
+      return id;
+    });
+  } catch (error) {
+    // Two runs with one key at once: the unique key lets one in; the other answers with it.
+    const winner = key && (await workflowByKey(caller.userId, key));
+    if (winner) return winner;
+    throw error;
+  }
+}

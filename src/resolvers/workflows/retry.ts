@@ -1,0 +1,53 @@
+// retryWorkflow (issue 30 §5): reruns a failed step and what depends on it (and what its
+// failure cancelled), keeping every succeeded result. The workflow runs again.
+import { inTransaction } from '../../platform/db.js';
+import { conflict } from '../../platform/errors.js';
+import type { Caller } from '../auth/caller.js';
+import type { WorkflowDeps } from './idempotency.js';
+import { badWorkflowInput, workflowFinished } from './problems.js';
+import { advanceWorkflows } from './progress.js';
+import { requireWritableWorkflow } from './read.js';
+import { noSignals, noteLogs } from './signals.js';
+import { resetSteps } from './sql/reset-steps.js';
+import { readyWaitingSteps } from './sql/start-steps.js';
+
+const RETRYABLE_STEP = new Set(['FAILED', 'SKIPPED', 'CANCELLED']);
+
+export async function retryWorkflow(
+  workflowId: string,
+  fromStepKey: string,
+  caller: Caller,
+  deps: Pick<WorkflowDeps, 'pubsub'>,
+): Promise<string> {
+  const workflow = await requireWritableWorkflow(workflowId, caller);
+  if (workflow.status === 'SUCCEEDED') throw workflowFinished(workflow.status);
+  if (workflow.status === 'PLANNED')
+    throw conflict('the workflow has not started', { reason: 'NOT_STARTED' });
+  await inTransaction(async (tx) => {
+    // The row lock first: a commit of this workflow's steps waits, and so do we for one under way.
+    const [locked] = await tx.client.$queryRaw<Array<{ status: string }>>`
+      SELECT status FROM workflows WHERE id = ${workflow.id}::uuid FOR UPDATE`;
+    if (locked?.status === 'SUCCEEDED') throw workflowFinished('SUCCEEDED');
+    const step = await tx.client.workflowStep.findUnique({
+      where: { workflowId_key: { workflowId: workflow.id, key: fromStepKey } },
+      select: { status: true },
+    });
+    if (!step)
+      throw badWorkflowInput('UNKNOWN_STEP', `no step ${fromStepKey} in this workflow`, {
+        field: 'fromStepKey',
+      });
+    if (!RETRYABLE_STEP.has(step.status))
+      throw conflict(
+        `step ${fromStepKey} is ${step.status}: only a failed, skipped or cancelled step is retried`,
+        {
+          reason: 'STEP_NOT_FAILED',
+        },
+      );
+    const reset = await resetSteps(tx.client, workflow.id, fromStepKey);
+    const signals = noSignals();
+    if (reset) noteLogs(signals, [{ workflowId: workflow.id, lastSequence: reset.lastSequence }]);
+    noteLogs(signals, await readyWaitingSteps(tx.client, workflow.id));
+    await advanceWorkflows(tx, [workflow.id], signals, deps.pubsub);
+  });
+  return workflow.id;
+}

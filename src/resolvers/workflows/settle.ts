@@ -1,0 +1,152 @@
+// How a step's task ending moves its workflow, inside the transaction that records the end
+// (the engine's finishInTransaction) or, for ends outside it (dead letters, the reconciler),
+// in a transaction of its own. Succeeded steps resolve together in one statement; a failure
+// is handled as its policy says (applied after the step's retries: these are terminal ends).
+import type { TaskStatus } from '../../generated/prisma/enums.js';
+import type { Transaction } from '../../platform/db.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import { enqueue } from '../../queue/enqueue.js';
+import { advanceWorkflows } from './progress.js';
+import type { WorkflowSettings } from './settings.js';
+import { noSignals, noteLogs, type WorkflowSignals } from './signals.js';
+import { endStep } from './sql/end-step.js';
+import { endWorkflow } from './sql/end-workflow.js';
+import { lockStepOfTask, type StepOfTask } from './sql/lock-step-of-task.js';
+import { resolveSteps } from './sql/resolve-steps.js';
+import { skipBranch } from './sql/skip-branch.js';
+import { workflowReplan } from './step-task.js';
+
+export interface EndedStepTask {
+  id: string;
+  status: TaskStatus;
+  result: unknown;
+  error: string | null;
+  payload: unknown;
+  startedAt: Date | null;
+  completedAt: Date | null;
+}
+
+export interface SettleDeps {
+  pubsub: PubSub;
+  settings: Pick<WorkflowSettings, 'pricePerMillionTokens'>;
+}
+
+/** What a step cost: its task's run time, and the tokens its result reports. */
+function actualOf(task: EndedStepTask, price: number) {
+  const seconds =
+    task.startedAt && task.completedAt
+      ? (task.completedAt.getTime() - task.startedAt.getTime()) / 1000
+      : 0;
+  const tokens = Number((task.result as { tokens?: number } | null)?.tokens ?? 0) || 0;
+  return { seconds, tokens, costUsd: Number(((tokens * price) / 1_000_000).toFixed(6)) };
+}
+
+const workflowOf = (task: EndedStepTask) => (task.payload as { workflowId: string }).workflowId;
+
+export async function settleStepTasks(
+  tx: Transaction,
+  tasks: readonly EndedStepTask[],
+  deps: SettleDeps,
+): Promise<void> {
+  const signals = noSignals();
+  const price = deps.settings.pricePerMillionTokens;
+  const succeeded = tasks.filter((task) => task.status === 'COMPLETED');
+  const resolutions = succeeded.map((task) => ({
+    taskId: task.id,
+    status: 'SUCCEEDED' as const,
+    result: task.result,
+    error: null,
+    actual: actualOf(task, price),
+    message: 'succeeded',
+  }));
+  noteLogs(signals, await resolveSteps(tx.client, resolutions));
+  for (const task of tasks)
+    if (task.status !== 'COMPLETED') await applyFailurePolicy(tx, task, deps, signals);
+  await advanceWorkflows(tx, tasks.map(workflowOf), signals, deps.pubsub);
+}
+
+async function applyFailurePolicy(
+  tx: Transaction,
+  task: EndedStepTask,
+  deps: SettleDeps,
+  signals: WorkflowSignals,
+): Promise<void> {
+  const step = await lockStepOfTask(tx.client, task.id);
+  if (!step) return;
+  const error = (task.error ?? `its task ended ${task.status}`).slice(0, 2_000);
+  const actual = actualOf(task, deps.settings.pricePerMillionTokens);
+  let policy = step.stepPolicy ?? step.workflowPolicy;
+  if (policy === 'REPLAN' && step.replans >= step.maxReplans) policy = 'FAIL_WORKFLOW';
+  const ended = (status: 'FAILED' | 'SKIPPED', message: string) =>
+    endStep(tx.client, { id: step.id, taskId: task.id, status, error, actual, message });
+  switch (policy) {
+    case 'SKIP': {
+      const message = `failed: ${error}; skipped (SKIP): its dependents run without it`;
+      const skipped = {
+        taskId: task.id,
+        status: 'SKIPPED' as const,
+        result: null,
+        error,
+        actual,
+        message,
+      };
+      noteLogs(signals, await resolveSteps(tx.client, [skipped]));
+      return;
+    }
+    case 'SKIP_BRANCH':
+      noteLogs(
+        signals,
+        await ended('SKIPPED', `failed: ${error}; skipped with its dependents (SKIP_BRANCH)`),
+      );
+      noteLogs(signals, await skipBranch(tx.client, step.id, step.key));
+      return;
+    case 'REPLAN':
+      noteLogs(
+        signals,
+        await ended('SKIPPED', `failed: ${error}; replanning what has not started (REPLAN)`),
+      );
+      await requestReplan(tx, step, deps);
+      return;
+    default:
+      noteLogs(signals, await ended('FAILED', `failed: ${error}`));
+      await failWorkflow(tx, step, error, signals);
+  }
+}
+
+async function failWorkflow(
+  tx: Transaction,
+  step: StepOfTask,
+  error: string,
+  signals: WorkflowSignals,
+) {
+  const message = `step ${step.key} failed: ${error}`.slice(0, 2_000);
+  const ended = await endWorkflow(tx.client, step.workflowId, {
+    from: ['RUNNING'],
+    to: 'FAILED',
+    message,
+    error: message,
+  });
+  if (ended.lastSequence !== null)
+    noteLogs(signals, [{ workflowId: step.workflowId, lastSequence: ended.lastSequence }]);
+  signals.tasks.push(...ended.tasks);
+  signals.cancel.push(
+    ...ended.tasks.filter((each) => each.status === 'RUNNING').map((each) => each.id),
+  );
+}
+
+/** The replan runs as a task of its own (the planner may take seconds); the workflow waits for it. */
+async function requestReplan(tx: Transaction, step: StepOfTask, deps: SettleDeps) {
+  const { task } = await enqueue(
+    workflowReplan,
+    {
+      payload: { workflowId: step.workflowId, failedStepKey: step.key },
+      ownerId: step.ownerId,
+      teamId: step.teamId,
+    },
+    { pubsub: deps.pubsub, tx },
+  );
+  await tx.client.workflow.update({
+    where: { id: step.workflowId },
+    data: { replanTaskId: task.id, replans: { increment: 1 } },
+  });
+}

@@ -1,0 +1,48 @@
+// After a workflow change commits: its log's new end is announced (subscribers read the log),
+// new step tasks wake workers, and running tasks asked to stop are told at once.
+import type { Transaction } from '../../platform/db.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import { announceTaskEvent, pushCancellation, wakeWorkers } from '../../queue/signals.js';
+
+export interface WorkflowSignals {
+  /** Workflow id → its last sequence. */
+  logs: Map<string, number>;
+  /** Tasks created or changed (announced on taskEvents). */
+  tasks: Array<{ id: string; lastSequence: number }>;
+  /** Task types to wake workers for. */
+  wake: Set<string>;
+  /** Running tasks flagged for cancellation. */
+  cancel: string[];
+}
+
+export const noSignals = (): WorkflowSignals => ({
+  logs: new Map(),
+  tasks: [],
+  wake: new Set(),
+  cancel: [],
+});
+
+export function noteLogs(
+  signals: WorkflowSignals,
+  rows: ReadonlyArray<{ workflowId: string; lastSequence: number }>,
+): void {
+  for (const row of rows)
+    signals.logs.set(
+      row.workflowId,
+      Math.max(row.lastSequence, signals.logs.get(row.workflowId) ?? 0),
+    );
+}
+
+/** Not awaited by callers' commits: signals only (a lost one costs a poll). */
+export function sendSignals(pubsub: PubSub, signals: WorkflowSignals): void {
+  for (const [workflowId, sequence] of signals.logs)
+    void pubsub.publish('workflowEvents', workflowId, { workflowId, sequence });
+  for (const task of signals.tasks) void announceTaskEvent(pubsub, task);
+  for (const type of signals.wake) void wakeWorkers(pubsub, type);
+  for (const taskId of signals.cancel) void pushCancellation(pubsub, taskId);
+}
+
+/** Sends the signals once the transaction has committed. */
+export function signalAfterCommit(tx: Transaction, pubsub: PubSub, signals: WorkflowSignals): void {
+  tx.afterCommit(() => sendSignals(pubsub, signals));
+}

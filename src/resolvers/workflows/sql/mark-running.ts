@@ -1,0 +1,61 @@
+// A step's task started an attempt: the step is RUNNING (with its attempt count), and says so
+// in its log. Only while the step is live on that task; many steps in one statement (a
+// worker's starts batch together). Returns what the run needs of each step and its workflow.
+import { Prisma } from '../../../generated/prisma/client.js';
+import { PREPARED, type Queryable } from '../../../platform/db.js';
+import { appendEventsCtes } from './append-events.js';
+
+export interface StartedStep {
+  id: string;
+  workflowId: string;
+  key: string;
+  kind: string;
+  agentId: string | null;
+  input: unknown;
+  dependsOn: string[];
+  goal: string;
+  teamId: string;
+  ownerId: string;
+  planVersion: number;
+}
+
+export interface StepStart {
+  stepId: string;
+  taskId: string;
+  attempt: number;
+}
+
+export async function markStepsRunning(
+  client: Queryable,
+  starts: readonly StepStart[],
+): Promise<Array<StartedStep & { lastSequence: number | null }>> {
+  if (starts.length === 0) return [];
+  const stepIds = starts.map((each) => each.stepId);
+  const taskIds = starts.map((each) => each.taskId);
+  const attempts = starts.map((each) => each.attempt);
+  return client.$queryRaw`${PREPARED}
+    WITH input AS (
+      SELECT * FROM unnest(${stepIds}::uuid[], ${taskIds}::uuid[], ${attempts}::int[]) AS i("stepId", "taskId", attempt)
+    ),
+    locked AS (
+      SELECT w.id, w.goal, w."teamId", w."ownerId", w."planVersion" FROM workflows w
+      WHERE w.id IN (SELECT s."workflowId" FROM workflow_steps s JOIN input i ON i."stepId" = s.id)
+        AND w.status = 'RUNNING'
+      ORDER BY w.id FOR UPDATE
+    ),
+    started AS (
+      UPDATE workflow_steps s
+      SET status = 'RUNNING', attempts = i.attempt, "startedAt" = coalesce(s."startedAt", clock_timestamp())
+      FROM input i
+      WHERE s.id = i."stepId" AND s."taskId" = i."taskId" AND s.status IN ('READY', 'RUNNING')
+        AND s."workflowId" IN (SELECT id FROM locked)
+      RETURNING s.id, s."workflowId", s.key, s.kind::text AS kind, s."agentId", s.input, s."dependsOn", i.attempt
+    ),
+    ${appendEventsCtes(Prisma.sql`
+      SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", 'RUNNING' AS status, 0 AS "progressPercent",
+             'attempt ' || attempt || ' started' AS message, 0 AS ord
+      FROM started`)}
+    SELECT s.*, l.goal, l."teamId", l."ownerId", l."planVersion",
+           (SELECT max(a.sequence)::int FROM appended a WHERE a."workflowId" = s."workflowId") AS "lastSequence"
+    FROM started s JOIN locked l ON l.id = s."workflowId"`;
+}

@@ -1,0 +1,47 @@
+// What the reconciler looks for (what a killed process can leave between commits): live steps
+// whose task has ended or is gone, and running workflows that are stalled (READY steps without
+// a task, nothing left to run, or a replan whose task has ended without landing).
+import type { TaskStatus } from '../../../generated/prisma/enums.js';
+import type { Queryable } from '../../../platform/db.js';
+
+export interface OrphanedStep {
+  stepId: string;
+  workflowId: string;
+  taskId: string | null;
+  status: TaskStatus | null;
+  result: unknown;
+  error: string | null;
+  payload: unknown;
+  startedAt: Date | null;
+  completedAt: Date | null;
+}
+
+export function selectOrphanedSteps(client: Queryable, limit = 500): Promise<OrphanedStep[]> {
+  return client.$queryRaw`
+    SELECT s.id AS "stepId", s."workflowId", t.id AS "taskId", t.status, t.result, t.error, t.payload,
+           t."startedAt"::timestamptz AS "startedAt", t."completedAt"::timestamptz AS "completedAt"
+    FROM workflow_steps s LEFT JOIN tasks t ON t.id = s."taskId"
+    WHERE s.status IN ('READY', 'RUNNING')
+      AND ((s."taskId" IS NULL AND s.status = 'RUNNING')
+        OR (s."taskId" IS NOT NULL AND (t.id IS NULL OR t.status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'DEAD'))))
+    LIMIT ${limit}`;
+}
+
+export function selectStalledWorkflows(
+  client: Queryable,
+  quietMs: number,
+  limit = 200,
+): Promise<Array<{ id: string; replanEnded: boolean }>> {
+  return client.$queryRaw`
+    SELECT w.id,
+           (w."replanTaskId" IS NOT NULL AND NOT EXISTS (
+              SELECT 1 FROM tasks t WHERE t.id = w."replanTaskId" AND t.status IN ('PENDING', 'RUNNING'))) AS "replanEnded"
+    FROM workflows w
+    WHERE w.status = 'RUNNING' AND w."updatedAt" < now() - ${quietMs} * interval '1 millisecond'
+      AND (EXISTS (SELECT 1 FROM workflow_steps s WHERE s."workflowId" = w.id AND s.status IN ('PENDING', 'READY')
+                   AND (s."taskId" IS NULL AND (s.status = 'READY' OR s."waitingOn" <= 0)))
+        OR NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s."workflowId" = w.id AND s.status IN ('PENDING', 'READY', 'RUNNING'))
+        OR (w."replanTaskId" IS NOT NULL AND NOT EXISTS (
+              SELECT 1 FROM tasks t WHERE t.id = w."replanTaskId" AND t.status IN ('PENDING', 'RUNNING'))))
+    LIMIT ${limit}`;
+}

@@ -1,0 +1,61 @@
+// retryWorkflow's reset: the failed step, every step depending on it, and the steps its
+// failure cancelled go back to PENDING (no task, no result, no error), each waiting on its
+// dependencies that have not succeeded or been skipped; the workflow runs again. Every
+// succeeded result stays. One statement.
+import type { Queryable } from '../../../platform/db.js';
+
+export async function resetSteps(
+  client: Queryable,
+  workflowId: string,
+  stepKey: string,
+): Promise<{ lastSequence: number; reset: number } | undefined> {
+  const rows = await client.$queryRaw<Array<{ lastSequence: number; reset: number }>>`
+    WITH RECURSIVE origin AS (
+      SELECT s.id FROM workflow_steps s WHERE s."workflowId" = ${workflowId}::uuid AND s.key = ${stepKey}
+    ),
+    branch AS (
+      SELECT id FROM origin
+      UNION
+      SELECT e."childId" FROM workflow_step_edges e JOIN branch b ON e."parentId" = b.id
+    ),
+    again AS (
+      SELECT s.id, s.key, s.position FROM workflow_steps s
+      WHERE s."workflowId" = ${workflowId}::uuid AND s.status <> 'SUCCEEDED'
+        AND (s.id IN (SELECT id FROM branch) OR s.status = 'CANCELLED')
+    ),
+    waits AS (
+      SELECT a.id, count(p.id)::int AS n FROM again a
+      LEFT JOIN workflow_step_edges e ON e."childId" = a.id
+      LEFT JOIN workflow_steps p ON p.id = e."parentId"
+        AND (p.id IN (SELECT id FROM again) OR p.status NOT IN ('SUCCEEDED', 'SKIPPED'))
+      GROUP BY a.id
+    ),
+    reset AS (
+      UPDATE workflow_steps s
+      SET status = 'PENDING', "taskId" = NULL, result = NULL, error = NULL, actual = NULL, attempts = 0,
+          "startedAt" = NULL, "completedAt" = NULL, "waitingOn" = w.n
+      FROM waits w WHERE s.id = w.id
+      RETURNING s.id
+    ),
+    numbered AS (
+      SELECT a.key, row_number() OVER (ORDER BY a.position, a.key)::int AS n, count(*) OVER ()::int AS total FROM again a
+    ),
+    restarted AS (
+      UPDATE workflows w
+      SET status = 'RUNNING', "completedAt" = NULL, error = NULL, "replanTaskId" = NULL,
+          "lastSequence" = w."lastSequence" + (SELECT count(*) FROM again)::int + 1, "updatedAt" = now()
+      WHERE w.id = ${workflowId}::uuid
+      RETURNING w.id, w."lastSequence"
+    ),
+    events AS (
+      INSERT INTO workflow_events ("workflowId", sequence, kind, "stepKey", status, "progressPercent", message)
+      SELECT r.id, r."lastSequence" - n.total + n.n, 'STEP', n.key, 'PENDING', 0, 'to run again (retry from ' || ${stepKey}::text || ')'
+      FROM restarted r CROSS JOIN numbered n
+      UNION ALL
+      SELECT r.id, r."lastSequence" - (SELECT count(*) FROM again)::int, 'WORKFLOW', NULL, 'RUNNING', 0,
+             'retrying from ' || ${stepKey}::text
+      FROM restarted r
+    )
+    SELECT (SELECT "lastSequence" FROM restarted) AS "lastSequence", (SELECT count(*) FROM reset)::int AS reset`;
+  return rows[0]?.lastSequence == null ? undefined : rows[0];
+}

@@ -1,0 +1,83 @@
+// startWorkflow (issue 30 §4): a reviewed plan runs, at the version the caller reviewed; the
+// same idempotency key (per user) answers with the workflow it started.
+import { inTransaction, type Transaction } from '../../platform/db.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import { conflict } from '../../platform/errors.js';
+import type { Caller } from '../auth/caller.js';
+import { appendEvents } from './sql/append-events.js';
+import { readyWaitingSteps } from './sql/start-steps.js';
+import { advanceWorkflows } from './progress.js';
+import { constraintsViolated, stalePlanVersion, workflowFinished } from './problems.js';
+import { noSignals, noteLogs } from './signals.js';
+import { requireWritableWorkflow, workflowEstimate } from './read.js';
+import { validIdempotencyKey, workflowByKey, type WorkflowDeps } from './idempotency.js';
+
+/** PLANNED → RUNNING, its free steps READY and dispatched; in the caller's transaction. */
+export async function startPlanned(
+  tx: Transaction,
+  workflowId: string,
+  pubsub: PubSub,
+): Promise<boolean> {
+  const { count } = await tx.client.workflow.updateMany({
+    where: { id: workflowId, status: 'PLANNED' },
+    data: { status: 'RUNNING', startedAt: new Date() },
+  });
+  if (count === 0) return false;
+  const signals = noSignals();
+  noteLogs(
+    signals,
+    await appendEvents(tx.client, [
+      {
+        workflowId,
+        kind: 'WORKFLOW',
+        stepKey: null,
+        status: 'RUNNING',
+        progressPercent: 0,
+        message: 'started',
+      },
+    ]),
+  );
+  noteLogs(signals, await readyWaitingSteps(tx.client, workflowId));
+  await advanceWorkflows(tx, [workflowId], signals, pubsub);
+  return true;
+}
+
+export async function startWorkflow(
+  workflowId: string,
+  planVersion: number,
+  idempotencyKey: string | null | undefined,
+  caller: Caller,
+  deps: WorkflowDeps,
+): Promise<string> {
+  const key = validIdempotencyKey(idempotencyKey);
+  const workflow = await requireWritableWorkflow(workflowId, caller);
+  if (key) {
+    const started = await workflowByKey(caller.userId, key);
+    if (started === workflow.id) return workflow.id;
+    if (started)
+      throw conflict('this idempotency key started another workflow', {
+        reason: 'IDEMPOTENCY_KEY_USED',
+      });
+  }
+  if (workflow.status !== 'PLANNED')
+    throw workflow.status === 'RUNNING'
+      ? conflict('the workflow is running already', { reason: 'ALREADY_STARTED' })
+      : workflowFinished(workflow.status);
+  if (workflow.planVersion !== planVersion)
+    throw stalePlanVersion(planVersion, workflow.planVersion);
+  const { violations } = await workflowEstimate(workflow.id);
+  if (violations.length) throw constraintsViolated(violations);
+  const started = await inTransaction(async (tx) => {
+    // The version and status are checked again under the row's update.
+    const { count } = await tx.client.workflow.updateMany({
+      where: { id: workflow.id, status: 'PLANNED', planVersion },
+      data: { idempotencyKey: key },
+    });
+    return count > 0 && (await startPlanned(tx, workflow.id, deps.pubsub));
+  });
+  if (!started)
+    throw conflict('the workflow changed meanwhile: read it again', {
+      reason: 'STALE_PLAN_VERSION',
+    });
+  return workflow.id;
+}

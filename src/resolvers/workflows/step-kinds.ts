@@ -1,0 +1,217 @@
+// What each step kind does (issue 30 §2), as the step's task runs it. RETRIEVE is queryAgent
+// over the agent's scope (as a member of the workflow's team); REFRESH_COVERAGE records the
+// agent's coverage (its history entry keyed by the task); WRITE_SECTION asks the configured
+// report writer, grounded in its dependencies' passages; SYNTHESIZE exports the sections as one
+// artifact. A result's `tokens` is what the step used (for actuals and cost).
+import type { TeamRole } from '../../generated/prisma/enums.js';
+import { db } from '../../platform/db.js';
+import { BadInputError, NotFoundError } from '../../platform/errors.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import { exportReport } from '../../reports/export/index.js';
+import { languageOf } from '../../reports/planner/types.js';
+import { escapeMarkdown } from '../../reports/providers/local.js';
+import type { ReportWriter, SectionSource } from '../../reports/providers/types.js';
+import { computeAndRecordCoverage } from '../coverage/coverage.js';
+import { queryAgent } from '../search/search.js';
+import { anyWordQuery } from '../topics/knowledge.js';
+import { saveWorkflowArtifact } from './artifact.js';
+import type { StartedStep } from './sql/mark-running.js';
+
+export interface StepRun {
+  step: StartedStep;
+  taskId: string;
+  signal: AbortSignal;
+  pubsub: PubSub;
+  writer: ReportWriter;
+  progress(percent: number, message: string): void;
+}
+
+/** A failure that running again cannot fix (the agent is gone). */
+export class StepCannotRun extends Error {
+  override name = 'StepCannotRun';
+}
+
+interface DependencyResult {
+  key: string;
+  kind: string;
+  status: string;
+  result: any;
+  error: string | null;
+  input: any;
+}
+
+function dependencies(step: StartedStep): Promise<DependencyResult[]> {
+  if (step.dependsOn.length === 0) return Promise.resolve([]);
+  return db().workflowStep.findMany({
+    where: { workflowId: step.workflowId, key: { in: step.dependsOn } },
+    select: { key: true, kind: true, status: true, result: true, error: true, input: true },
+    orderBy: { position: 'asc' },
+  });
+}
+
+/**
+ * What the workflow's owner may read now: their teams, and the workflow's own. A step reads
+ * an agent only while its owner still could (one who left the agent's team cannot run it).
+ */
+async function ownerView(step: StartedStep) {
+  const memberships = await db().teamMember.findMany({
+    where: { userId: step.ownerId },
+    select: { teamId: true, role: true },
+  });
+  const roles = new Map<string, TeamRole>(memberships.map((m) => [m.teamId, m.role]));
+  if (!roles.has(step.teamId)) roles.set(step.teamId, 'MEMBER');
+  return { isOperator: false, roles };
+}
+
+const input = (step: StartedStep) => (step.input ?? {}) as Record<string, any>;
+const approxTokens = (text: string) => Math.ceil(text.length / 4);
+
+async function retrieve({ step }: StepRun) {
+  if (!step.agentId) throw new StepCannotRun('the agent was deleted');
+  const query = anyWordQuery(String(input(step).query ?? step.goal));
+  if (!query) return { hits: [], totalResults: 0, tokens: 0 };
+  const who = await ownerView(step);
+  try {
+    const found = await queryAgent(step.agentId, query, Number(input(step).topK ?? 8), who);
+    const hits = found.hits.map((hit) => ({
+      documentId: hit.documentId,
+      title: hit.title,
+      content: hit.content.slice(0, 1_000),
+      score: hit.score,
+    }));
+    return { hits, totalResults: found.totalResults, tokens: 0 };
+  } catch (error) {
+    if (error instanceof NotFoundError)
+      throw new StepCannotRun('the agent was deleted or left the team');
+    if (error instanceof BadInputError) return { hits: [], totalResults: 0, tokens: 0 };
+    throw error;
+  }
+}
+
+async function refreshCoverage({ step, taskId, pubsub }: StepRun) {
+  const agent =
+    step.agentId &&
+    (await db().agent.findFirst({
+      where: { id: step.agentId, teamId: { in: [...(await ownerView(step)).roles.keys()] } },
+      select: { id: true },
+    }));
+  if (!agent) throw new StepCannotRun('the agent was deleted or left the team');
+  const report = await computeAndRecordCoverage(agent.id, { taskId, pubsub });
+  return {
+    overallCoverage: report.overallCoverage,
+    totalDocuments: report.totalDocuments,
+    totalChunks: report.totalChunks,
+    gaps: report.gaps.length,
+    tokens: 0,
+  };
+}
+
+async function writeSection(run: StepRun) {
+  const { step, writer, signal } = run;
+  const deps = await dependencies(step);
+  const sources: SectionSource[] = deps
+    .flatMap((dep) =>
+      dep.kind === 'RETRIEVE' && dep.status === 'SUCCEEDED' ? (dep.result?.hits ?? []) : [],
+    )
+    .slice(0, 8)
+    .map((hit: SectionSource) => ({
+      documentId: hit.documentId,
+      title: hit.title,
+      content: hit.content,
+    }));
+  const failedInputs = deps.filter((dep) => dep.status !== 'SUCCEEDED').map((dep) => dep.key);
+  const { title = step.key, description = '', order = 1, total = order } = input(step);
+  run.progress(10, `writing ${title}`);
+  let markdown = '';
+  const request = {
+    topic: step.goal,
+    language: languageOf(step.goal),
+    plan: `# ${step.goal}\n`,
+    section: { title, description, order },
+    total,
+    sources,
+    // Whom the section is written for (a routed writer's routes, budgets and metering).
+    call: { teamId: step.teamId, apiKeyId: null, taskId: run.taskId },
+    // A routed writer's stream that broke after text starts the section over elsewhere.
+    onRestart: () => (markdown = ''),
+  };
+  for await (const piece of writer.writeSection(request, signal)) {
+    markdown += piece;
+    run.progress(Math.min(90, 10 + markdown.length / 50), `writing ${title}`);
+  }
+  return {
+    title,
+    order,
+    markdown: markdown.trim(),
+    sources: sources.length,
+    failedInputs,
+    tokens: approxTokens(markdown),
+  };
+}
+
+async function synthesize(run: StepRun) {
+  const { step } = run;
+  const sections = (await dependencies(step)).filter((dep) => dep.kind === 'WRITE_SECTION');
+  const written = sections.filter((dep) => dep.status === 'SUCCEEDED');
+  const failedInputs = sections.filter((dep) => dep.status !== 'SUCCEEDED').map((dep) => dep.key);
+  const parts = [`# ${escapeMarkdown(step.goal)}`];
+  written.forEach((dep, index) =>
+    parts.push(`## ${index + 1}. ${escapeMarkdown(dep.result.title)}`, dep.result.markdown),
+  );
+  const markdown = `${parts.join('\n\n')}\n`;
+  run.progress(50, 'exporting');
+  const files = await exportReport(markdown, { title: step.goal, createdAt: new Date() });
+  run.signal.throwIfAborted();
+  const outline = written.map((dep, index) => ({
+    title: String(dep.result.title),
+    description: String(dep.input?.description ?? ''),
+    order: index + 1,
+  }));
+  await saveWorkflowArtifact({
+    stepId: step.id,
+    teamId: step.teamId,
+    ownerId: step.ownerId,
+    goal: step.goal,
+    sections: outline,
+    markdown,
+    files,
+  });
+  return {
+    artifactId: step.id,
+    sections: written.length,
+    failedInputs,
+    files: files.map((file) => ({ format: file.format, bytes: file.data.byteLength })),
+    tokens: 0,
+  };
+}
+
+async function noop({ step, signal }: StepRun) {
+  const waitMs = Math.min(Number(input(step).waitMs ?? 0) || 0, 60_000);
+  if (waitMs > 0)
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(resolve, waitMs);
+      signal.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+  return { tokens: 0 };
+}
+
+const KINDS: Record<string, (run: StepRun) => Promise<Record<string, unknown>>> = {
+  RETRIEVE: retrieve,
+  REFRESH_COVERAGE: refreshCoverage,
+  WRITE_SECTION: writeSection,
+  SYNTHESIZE: synthesize,
+  NOOP: noop,
+};
+
+export function runStepKind(run: StepRun): Promise<Record<string, unknown>> {
+  const kind = KINDS[run.step.kind];
+  if (!kind) throw new StepCannotRun(`unknown step kind ${run.step.kind}`);
+  return kind(run);
+}

@@ -1,0 +1,84 @@
+// What the worker's workflow_step task calls: start steps (batched by the caller), report a
+// step's progress at most 4 times a second, and settle ended tasks.
+import { db, type Transaction } from '../../platform/db.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import { markStepsRunning, type StartedStep, type StepStart } from './sql/mark-running.js';
+import { recordStepProgress } from './sql/record-step-progress.js';
+
+export type { StartedStep, StepStart };
+
+/** Marks steps RUNNING; a step no longer live on its task answers undefined. */
+export async function startSteps(
+  starts: readonly StepStart[],
+  pubsub: PubSub,
+): Promise<Array<StartedStep | undefined>> {
+  const rows = await markStepsRunning(db(), starts);
+  const byStep = new Map(rows.map((row) => [row.id, row]));
+  for (const row of rows)
+    if (row.lastSequence !== null)
+      void pubsub.publish('workflowEvents', row.workflowId, {
+        workflowId: row.workflowId,
+        sequence: row.lastSequence,
+      });
+  return starts.map((start) => byStep.get(start.stepId));
+}
+
+/** Marks steps RUNNING inside the transaction that claimed their tasks; announced after its commit. */
+export async function startStepsInTransaction(
+  tx: Transaction,
+  starts: readonly StepStart[],
+  pubsub: PubSub,
+): Promise<StartedStep[]> {
+  const rows = await markStepsRunning(tx.client, starts);
+  tx.afterCommit(() => {
+    for (const row of rows)
+      if (row.lastSequence !== null)
+        void pubsub.publish('workflowEvents', row.workflowId, {
+          workflowId: row.workflowId,
+          sequence: row.lastSequence,
+        });
+  });
+  return rows;
+}
+
+const PROGRESS_INTERVAL_MS = 250;
+
+/** A step's reportProgress: at most one event per 250 ms (the last report always lands). */
+export function stepProgress(step: StartedStep, taskId: string, pubsub: PubSub) {
+  let pending: { percent: number; message: string } | undefined;
+  let lastWrite = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> = Promise.resolve();
+  const flush = () => {
+    timer = undefined;
+    const next = pending;
+    pending = undefined;
+    if (!next) return;
+    lastWrite = Date.now();
+    writing = writing
+      .then(() => recordStepProgress(db(), { id: step.id, taskId, ...next }))
+      .then((sequence) => {
+        if (sequence !== undefined)
+          void pubsub.publish('workflowEvents', step.workflowId, {
+            workflowId: step.workflowId,
+            sequence,
+          });
+      })
+      .catch(() => undefined);
+  };
+  return {
+    report(percent: number, message: string) {
+      pending = {
+        percent: Math.max(0, Math.min(99, Math.round(percent))),
+        message: message.slice(0, 500),
+      };
+      const wait = lastWrite + PROGRESS_INTERVAL_MS - Date.now();
+      if (wait <= 0) flush();
+      else timer ??= setTimeout(flush, wait);
+    },
+    settle() {
+      clearTimeout(timer);
+      return writing;
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// Planned steps as rows: each with its estimate, its place in the plan and the number of
+// dependencies it waits on.
+import { db } from '../../platform/db.js';
+import type { EstimateInputs, UnitActuals } from '../../reports/planner/workflow-estimate.js';
+import type { PlannedStep, StepEstimate, StepKind } from '../../reports/planner/workflow-types.js';
+import type { WorkflowSettings } from './settings.js';
+import type { NewStep } from './sql/insert-steps.js';
+import { selectRecentActuals } from './sql/recent-actuals.js';
+
+export async function estimateInputs(
+  settings: Pick<WorkflowSettings, 'pricePerMillionTokens'>,
+): Promise<EstimateInputs> {
+  const actuals: UnitActuals = {};
+  for (const row of await selectRecentActuals(db()))
+    actuals[row.kind as StepKind] = { seconds: row.seconds, tokens: row.tokens };
+  return { actuals, pricePerMillionTokens: settings.pricePerMillionTokens };
+}
+
+/** `resolved`: keys of steps already over (a replan's tail does not wait on them). */
+export function numberedSteps(
+  steps: readonly PlannedStep[],
+  estimates: ReadonlyMap<string, StepEstimate>,
+  resolved: ReadonlySet<string> = new Set(),
+  firstPosition = 0,
+): NewStep[] {
+  return steps.map((step, index) => {
+    const waitingOn = step.dependsOn.filter((key) => !resolved.has(key)).length;
+    return {
+      key: step.key,
+      kind: step.kind,
+      agentId: step.agentId,
+      input: step.input,
+      dependsOn: step.dependsOn,
+      failurePolicy: step.failurePolicy,
+      complexity: step.complexity,
+      estimate: estimates.get(step.key) ?? null,
+      status: 'PENDING',
+      waitingOn,
+      position: firstPosition + index,
+    };
+  });
+}

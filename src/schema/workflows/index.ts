@@ -1,0 +1,5 @@
+// Workflows (issue 30): each part registers its types and fields.
+import './types.js';
+import './event.js';
+import './workflow.js';
+import './mutations.js';

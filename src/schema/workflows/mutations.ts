@@ -1,0 +1,221 @@
+// The workflow mutations (issue 30 §4-5): plan for review, edit, start, run, cancel, retry,
+// replan. Thin: arguments decoded here, the rules in src/resolvers/workflows.
+import { builder } from '../builder.js';
+import { optionalRowId, parseGlobalIds, rowIdOrNone } from '../ids.js';
+import { db } from '../../platform/db.js';
+import type { PlannedStep } from '../../resolvers/workflows/types.js';
+import { workflowVisibleTo } from '../../resolvers/auth/visibility.js';
+import { cancelWorkflow } from '../../resolvers/workflows/cancel.js';
+import { replanWorkflow, updateWorkflowPlan } from '../../resolvers/workflows/edit.js';
+import type { PlanWorkflowInput as PlanInput } from '../../resolvers/workflows/plan-input.js';
+import { planWorkflow, runWorkflow } from '../../resolvers/workflows/plan.js';
+import { retryWorkflow } from '../../resolvers/workflows/retry.js';
+import { startWorkflow } from '../../resolvers/workflows/start.js';
+import type { Context } from '../builder.js';
+import { Workflow } from './workflow.js';
+import { WorkflowConstraintsInput, WorkflowFailurePolicy, WorkflowPlannerChoice } from './types.js';
+
+const PlanWorkflowInput = builder.inputType('PlanWorkflowInput', {
+  fields: (t) => ({
+    goal: t.string({ required: true, description: '1-2,000 characters, trimmed.' }),
+    agentIds: t.idList({
+      required: true,
+      description: 'The agents the plan draws on (each one the caller sees; at most 32).',
+    }),
+    templateId: t.id({ description: "A template whose guide's headings are the outline." }),
+    constraints: t.field({ type: WorkflowConstraintsInput }),
+    planner: t.field({ type: WorkflowPlannerChoice }),
+    failurePolicy: t.field({
+      type: WorkflowFailurePolicy,
+      description: "Every step's, unless it has its own (default FAIL_WORKFLOW).",
+    }),
+    maxParallelSteps: t.int({
+      description: 'Steps running at once (1-1,000; default WORKFLOW_MAX_PARALLEL_STEPS).',
+    }),
+  }),
+});
+
+const WorkflowStepInput = builder.inputType('WorkflowStepInput', {
+  fields: (t) => ({
+    key: t.string({ required: true }),
+    kind: t.string({
+      required: true,
+      description: 'A WorkflowStepKind (UNKNOWN_STEP_KIND otherwise).',
+    }),
+    agentId: t.id(),
+    dependsOn: t.stringList(),
+    input: t.field({ type: 'JSON' }),
+    failurePolicy: t.field({ type: WorkflowFailurePolicy }),
+    complexity: t.float({ description: '0.7, 1.0 (default) or 1.5.' }),
+  }),
+});
+
+type PlanArgs = {
+  goal: string;
+  agentIds: readonly string[];
+  templateId?: string | null;
+  constraints?: PlanInput['constraints'];
+  planner?: PlanInput['planner'];
+  failurePolicy?: PlanInput['failurePolicy'];
+  maxParallelSteps?: number | null;
+};
+
+const planInput = (input: PlanArgs): PlanInput => ({
+  ...input,
+  agentIds: parseGlobalIds('Agent', input.agentIds, 'agentIds'),
+  templateId: optionalRowId('Template', input.templateId),
+});
+
+/** The workflow a service answered with, as the caller sees it (with the selection's relations). */
+const answer = (query: object, id: string, ctx: Context) =>
+  db().workflow.findFirstOrThrow({
+    ...query,
+    where: { AND: [{ id }, workflowVisibleTo(ctx.caller)] },
+  });
+
+builder.mutationField('planWorkflow', (t) =>
+  t.prismaField({
+    type: Workflow,
+    description:
+      "A plan (PLANNED) for review, not run. Shares planTopic's rate limit (RATE_LIMITED).",
+    authScopes: { write: true },
+    args: { input: t.arg({ type: PlanWorkflowInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) =>
+      answer(query, await planWorkflow(planInput(input), ctx.caller, ctx), ctx),
+  }),
+);
+
+builder.mutationField('runWorkflow', (t) =>
+  t.prismaField({
+    type: Workflow,
+    description:
+      'Plans and starts in one call; the same idempotencyKey (per user) answers with the workflow it started.',
+    authScopes: { write: true },
+    args: {
+      input: t.arg({ type: PlanWorkflowInput, required: true }),
+      idempotencyKey: t.arg.string(),
+    },
+    resolve: async (query, _root, args, ctx) =>
+      answer(
+        query,
+        await runWorkflow(planInput(args.input), args.idempotencyKey, ctx.caller, ctx),
+        ctx,
+      ),
+  }),
+);
+
+builder.mutationField('updateWorkflowPlan', (t) =>
+  t.prismaField({
+    type: Workflow,
+    description:
+      "Replaces a PLANNED workflow's steps; planVersion must be the current one (CONFLICT otherwise).",
+    authScopes: { write: true },
+    args: {
+      id: t.arg.id({ required: true }),
+      planVersion: t.arg.int({ required: true }),
+      steps: t.arg({ type: [WorkflowStepInput], required: true }),
+    },
+    resolve: async (query, _root, args, ctx) => {
+      const steps: PlannedStep[] = args.steps.map((step) => ({
+        key: step.key,
+        kind: step.kind,
+        agentId: step.agentId ? rowIdOrNone('Agent', step.agentId) : null,
+        dependsOn: step.dependsOn ?? [],
+        input: (step.input ?? {}) as Record<string, unknown>,
+        complexity: step.complexity ?? 1,
+        failurePolicy: step.failurePolicy ?? null,
+      }));
+      return answer(
+        query,
+        await updateWorkflowPlan(
+          rowIdOrNone('Workflow', args.id),
+          args.planVersion,
+          steps,
+          ctx.caller,
+          ctx,
+        ),
+        ctx,
+      );
+    },
+  }),
+);
+
+builder.mutationField('startWorkflow', (t) =>
+  t.prismaField({
+    type: Workflow,
+    description:
+      'Runs a PLANNED workflow at the plan version the caller reviewed (CONFLICT when stale or ended).',
+    authScopes: { write: true },
+    args: {
+      id: t.arg.id({ required: true }),
+      planVersion: t.arg.int({ required: true }),
+      idempotencyKey: t.arg.string(),
+    },
+    resolve: async (query, _root, args, ctx) =>
+      answer(
+        query,
+        await startWorkflow(
+          rowIdOrNone('Workflow', args.id),
+          args.planVersion,
+          args.idempotencyKey,
+          ctx.caller,
+          ctx,
+        ),
+        ctx,
+      ),
+  }),
+);
+
+builder.mutationField('cancelWorkflow', (t) =>
+  t.prismaField({
+    type: Workflow,
+    description:
+      'Cancels the workflow, its open steps and their tasks in one statement; harmless to repeat.',
+    authScopes: { write: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, args, ctx) =>
+      answer(query, await cancelWorkflow(rowIdOrNone('Workflow', args.id), ctx.caller, ctx), ctx),
+  }),
+);
+
+builder.mutationField('retryWorkflow', (t) =>
+  t.prismaField({
+    type: Workflow,
+    description:
+      'Reruns a failed (or skipped, or cancelled) step and what depends on it, keeping every succeeded result.',
+    authScopes: { write: true },
+    args: { id: t.arg.id({ required: true }), fromStepKey: t.arg.string({ required: true }) },
+    resolve: async (query, _root, args, ctx) =>
+      answer(
+        query,
+        await retryWorkflow(rowIdOrNone('Workflow', args.id), args.fromStepKey, ctx.caller, ctx),
+        ctx,
+      ),
+  }),
+);
+
+builder.mutationField('replanWorkflow', (t) =>
+  t.prismaField({
+    type: Workflow,
+    description:
+      "Asks the planner again (a PLANNED workflow is planned anew; a running one's steps not yet started change). Shares planTopic's rate limit.",
+    authScopes: { write: true },
+    args: {
+      id: t.arg.id({ required: true }),
+      planVersion: t.arg.int({ required: true }),
+      hint: t.arg.string(),
+    },
+    resolve: async (query, _root, args, ctx) =>
+      answer(
+        query,
+        await replanWorkflow(
+          rowIdOrNone('Workflow', args.id),
+          args.planVersion,
+          args.hint,
+          ctx.caller,
+          ctx,
+        ),
+        ctx,
+      ),
+  }),
+);

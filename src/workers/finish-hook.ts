@@ -1,0 +1,65 @@
+// Task types whose rows must commit with their tasks' ends (TaskHandler.finishInTransaction):
+// their batch of ends and claims runs in a transaction with the types' own statements.
+import pRetry from 'p-retry';
+import { inTransaction, type Transaction } from '../platform/db.js';
+import type { PubSub } from '../platform/pubsub.js';
+import type { TaskRow } from '../queue/task-row.js';
+import type { TaskRegistry } from './task-registry.js';
+
+export interface FinishHook {
+  types: ReadonlySet<string>;
+  run(finished: readonly TaskRow[], tx: Transaction): Promise<void>;
+  claimed(claimed: readonly TaskRow[], tx: Transaction): Promise<void>;
+}
+
+const ofType = (rows: readonly TaskRow[], name: string) => rows.filter((row) => row.type === name);
+
+/** The registry's types with a finishInTransaction step; undefined when there are none. */
+export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook | undefined {
+  const hooked = [...registry.values()].filter((definition) => definition.finishInTransaction);
+  if (hooked.length === 0) return undefined;
+  return {
+    types: new Set(hooked.map((definition) => definition.spec.name)),
+    async run(finished, tx) {
+      for (const definition of hooked) {
+        const rows = ofType(finished, definition.spec.name);
+        if (rows.length) await definition.finishInTransaction!(rows, tx, pubsub);
+      }
+    },
+    async claimed(claimed, tx) {
+      for (const definition of registry.values()) {
+        const rows = ofType(claimed, definition.spec.name);
+        if (rows.length && definition.claimedInTransaction)
+          await definition.claimedInTransaction(rows, tx, pubsub);
+      }
+    },
+  };
+}
+
+/**
+ * The ends (`finish`), the hook, then the claims (`claim`) in one transaction: the claims come
+ * after the hook, so a task the hook made (a dependent step) is claimed in the same commit
+ * rather than by the next poll or wake-up. Tried again on failure (a deadlock or
+ * serialization failure between concurrent commits rolls everything back): given up, the
+ * attempts' leases expire and the tasks run again.
+ */
+export function inHookedTransaction(
+  hook: FinishHook,
+  finish: (tx: Transaction) => Promise<TaskRow[]>,
+  claim: (tx: Transaction) => Promise<TaskRow[]>,
+): Promise<{ finished: TaskRow[]; claimed: TaskRow[] }> {
+  return pRetry(
+    () =>
+      inTransaction(
+        async (tx) => {
+          const finished = await finish(tx);
+          await hook.run(finished, tx);
+          const claimed = await claim(tx);
+          await hook.claimed(claimed, tx);
+          return { finished, claimed };
+        },
+        { timeout: 30_000 },
+      ),
+    { retries: 3, minTimeout: 5, maxTimeout: 50 },
+  );
+}

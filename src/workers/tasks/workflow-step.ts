@@ -1,0 +1,118 @@
+// workflow_step (issue 30): runs one step of a workflow. Its start commits with its claim when
+// a step's commit claimed it, else it is batched with the worker's other starts (one statement
+// marks them RUNNING); its end commits with the task's
+// (finishInTransaction): the step's result, its dependents made ready and their tasks, in the
+// transaction fenced by the task's attempt. Ends outside that transaction (dead letters,
+// cancellations before the run) settle in the after-finish step; the reconciler covers a crash.
+import { inTransaction, type Transaction } from '../../platform/db.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import type { TaskRow } from '../../queue/task-row.js';
+import type { ReportWriter } from '../../reports/providers/types.js';
+import { ProviderError } from '../../reports/providers/types.js';
+import type { WorkflowSettings } from '../../resolvers/workflows/settings.js';
+import { settleStepTasks } from '../../resolvers/workflows/settle.js';
+import { runStepKind, StepCannotRun } from '../../resolvers/workflows/step-kinds.js';
+import {
+  startSteps,
+  startStepsInTransaction,
+  stepProgress,
+  type StartedStep,
+  type StepStart,
+} from '../../resolvers/workflows/step-run.js';
+import { workflowStep } from '../../resolvers/workflows/step-task.js';
+import { batchWrites } from '../batch.js';
+import { defineTask, NonRetryableError } from '../task-registry.js';
+
+export interface WorkflowTaskSettings {
+  /** Read at each run: the configured report writer. */
+  topicSettings: { writer: ReportWriter };
+  workflows: Pick<WorkflowSettings, 'pricePerMillionTokens'>;
+}
+
+const workflowOf = (task: TaskRow) => (task.payload as { workflowId: string }).workflowId;
+
+/**
+ * A worker's step starts: those a step's commit claimed, of the workflows that commit holds
+ * (a dependent just made ready), are marked RUNNING in that commit and kept here for their
+ * runs, by task id; the others in one statement per batch of starts. Only held workflows:
+ * locking another one inside the commit could deadlock with a commit that holds it.
+ */
+function stepStarts() {
+  let batch: ((start: StepStart) => Promise<StartedStep | undefined>) | undefined;
+  const early = new Map<string, { attempt: number; step: StartedStep }>();
+  const held = new WeakMap<Transaction, Set<string>>();
+  return {
+    /** The workflows a commit holds (locked by its settle). */
+    hold(tx: Transaction, finished: readonly TaskRow[]) {
+      held.set(tx, new Set(finished.map(workflowOf)));
+    },
+    async inClaim(all: readonly TaskRow[], tx: Transaction, pubsub: PubSub) {
+      const holding = held.get(tx);
+      const claimed = all.filter((task) => holding?.has(workflowOf(task)));
+      if (claimed.length === 0) return;
+      const starts = claimed.map((task) => ({
+        stepId: (task.payload as { stepId: string }).stepId,
+        taskId: task.id,
+        attempt: task.attempts,
+      }));
+      const rows = await startStepsInTransaction(tx, starts, pubsub);
+      const byStep = new Map(starts.map((each) => [each.stepId, each]));
+      tx.afterCommit(() => {
+        for (const step of rows) {
+          const { taskId, attempt } = byStep.get(step.id)!;
+          early.set(taskId, { attempt, step });
+        }
+      });
+    },
+    of(stepId: string, task: { id: string; attempts: number }, pubsub: PubSub) {
+      const started = early.get(task.id);
+      early.delete(task.id);
+      if (started?.attempt === task.attempts) return Promise.resolve(started.step);
+      batch ??= batchWrites((starts: StepStart[]) => startSteps(starts, pubsub));
+      return batch({ stepId, taskId: task.id, attempt: task.attempts });
+    },
+  };
+}
+
+export function workflowStepTask(settings: WorkflowTaskSettings) {
+  const starts = stepStarts();
+  return defineTask(workflowStep, {
+    async run({ stepId }, { task, signal, pubsub }) {
+      const step = await starts.of(stepId, task, pubsub);
+      if (!step)
+        throw new NonRetryableError(
+          'the step is no longer this task’s to run (its workflow moved on)',
+        );
+      const progress = stepProgress(step, task.id, pubsub);
+      try {
+        return await runStepKind({
+          step,
+          taskId: task.id,
+          signal,
+          pubsub,
+          writer: settings.topicSettings.writer,
+          progress: progress.report,
+        });
+      } catch (error) {
+        if (error instanceof StepCannotRun) throw new NonRetryableError(error.message);
+        if (error instanceof ProviderError && !error.retryable)
+          throw new NonRetryableError(error.message);
+        throw error;
+      } finally {
+        await progress.settle();
+      }
+    },
+    claimedInTransaction: (claimed, tx, pubsub) => starts.inClaim(claimed, tx, pubsub),
+    async finishInTransaction(finished, tx, pubsub) {
+      await settleStepTasks(tx, finished, { pubsub, settings: settings.workflows });
+      starts.hold(tx, finished);
+    },
+    async onFinished(task, pubsub) {
+      // Completed steps settled with their end; the others may have ended outside the hook.
+      if (task.status === 'COMPLETED') return;
+      await inTransaction((tx) =>
+        settleStepTasks(tx, [task], { pubsub, settings: settings.workflows }),
+      );
+    },
+  });
+}

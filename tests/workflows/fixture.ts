@@ -1,0 +1,117 @@
+// What every workflow test file starts from (issue 30): the harness (its app on Redis pub/sub
+// when there is one), a corpus and agents in the `default` team, keys for alice and bob (each
+// in a team of their own, both members of `default`), workers stopped after each test, and
+// helpers to plan, run and wait for workflows through the API.
+import { afterEach, beforeAll, expect } from 'vitest';
+import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
+import { CreateAgentMutation, CreateApiKeyMutation } from '../client/operations.js';
+import { createCorpus, type Corpus } from '../utils/corpus.js';
+import { redisAvailable, useHarness, type TestApp } from '../utils/harness.js';
+import { waitFor } from '../utils/wait.js';
+
+export const WORKFLOW_FIELDS = `id status goal planVersion planner fellBack progressPercent error
+  estimate { seconds tokens costUsd } actual { seconds tokens costUsd } criticalPath criticalPathSeconds
+  constraintViolations { constraint limit estimate message }
+  artifact { id markdown downloads { format url bytes } }
+  steps { key kind status dependsOn attempts error result complexity agent { id name } estimate { seconds tokens costUsd } actual { seconds } task { id status } }`;
+
+export const PLAN = `mutation($input: PlanWorkflowInput!) { planWorkflow(input: $input) { ${WORKFLOW_FIELDS} } }`;
+export const RUN = `mutation($input: PlanWorkflowInput!, $key: String) { runWorkflow(input: $input, idempotencyKey: $key) { ${WORKFLOW_FIELDS} } }`;
+export const START = `mutation($id: ID!, $v: Int!, $key: String) { startWorkflow(id: $id, planVersion: $v, idempotencyKey: $key) { ${WORKFLOW_FIELDS} } }`;
+export const UPDATE = `mutation($id: ID!, $v: Int!, $steps: [WorkflowStepInput!]!) { updateWorkflowPlan(id: $id, planVersion: $v, steps: $steps) { ${WORKFLOW_FIELDS} } }`;
+export const CANCEL = `mutation($id: ID!) { cancelWorkflow(id: $id) { ${WORKFLOW_FIELDS} } }`;
+export const RETRY = `mutation($id: ID!, $from: String!) { retryWorkflow(id: $id, fromStepKey: $from) { ${WORKFLOW_FIELDS} } }`;
+export const REPLAN = `mutation($id: ID!, $v: Int!, $hint: String) { replanWorkflow(id: $id, planVersion: $v, hint: $hint) { ${WORKFLOW_FIELDS} } }`;
+export const WORKFLOW = `query($id: ID!) { workflow(id: $id) { ${WORKFLOW_FIELDS} events(first: 500) { sequence kind stepKey status progressPercent message } } }`;
+export const PROGRESS = `subscription($id: ID!, $after: Int) { workflowProgress(workflowId: $id, afterSequence: $after) { sequence kind stepKey status progressPercent message at } }`;
+
+/** A step as updateWorkflowPlan takes it. */
+export const step = (key: string, kind: string, fields: Record<string, unknown> = {}) => ({
+  key,
+  kind,
+  ...fields,
+});
+
+export function useWorkflows() {
+  const h = useHarness();
+  afterEach(() => h.stopWorkers());
+  const t = {
+    h,
+    keys: {} as Record<string, string>,
+    agents: [] as Array<{ id: string; name: string }>,
+  } as {
+    h: typeof h;
+    app: TestApp;
+    corpus: Corpus;
+    keys: Record<string, string>;
+    agents: Array<{ id: string; name: string }>;
+  };
+
+  async function mintKey(user: string, scopes = ['WRITE']): Promise<string> {
+    const minted = await h.gql(CreateApiKeyMutation, { input: { user, name: 'k', scopes } });
+    expect(minted.errors).toBeUndefined();
+    return minted.data!.createApiKey.key;
+  }
+
+  async function createAgent(name: string, nodes: string[]) {
+    const response = await h.gql(CreateAgentMutation, {
+      input: {
+        name,
+        taxonomyVersion: t.corpus.version,
+        taxonomyNodeIds: nodes.map((key) => t.corpus.nodeIds[key]),
+      },
+    });
+    expect(response.errors).toBeUndefined();
+    return { id: response.data!.createAgentFromTaxonomy.id as string, name };
+  }
+
+  const startWorker = (overrides: Record<string, number> = {}) =>
+    h.startWorker(t.app.pubsub, overrides);
+
+  async function gqlOk<T = any>(
+    query: string,
+    variables: Record<string, unknown>,
+    key = t.keys.alice!,
+  ) {
+    const response = await h.gql<T>(query, variables, key);
+    expect(response.errors).toBeUndefined();
+    return response.data as any;
+  }
+
+  const workflowOf = async (id: string, key = t.keys.alice!) =>
+    (await gqlOk(WORKFLOW, { id }, key)).workflow;
+
+  const waitForStatus = (id: string, statuses: string[], key = t.keys.alice!, timeoutMs = 30_000) =>
+    waitFor(
+      async () => {
+        const workflow = await workflowOf(id, key);
+        return statuses.includes(workflow?.status) ? workflow : undefined;
+      },
+      `workflow ${statuses.join('/')}`,
+      timeoutMs,
+    );
+
+  beforeAll(async () => {
+    t.app = await h.startApp({ pubsub: redisAvailable ? 'redis' : 'in-process' });
+    await h.configureTopics({
+      reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 1_000 },
+      keyPrefix: h.pubsubPrefix,
+    });
+    t.corpus = await createCorpus(h);
+    t.agents.push(
+      await createAgent('Machine learning', ['ml', 'nlp']),
+      await createAgent('Databases', ['db']),
+    );
+    for (const user of ['alice', 'bob']) t.keys[user] = await mintKey(user);
+  });
+
+  return Object.assign(t, {
+    mintKey,
+    createAgent,
+    startWorker,
+    gqlOk,
+    workflowOf,
+    waitForStatus,
+    waitFor,
+  });
+}

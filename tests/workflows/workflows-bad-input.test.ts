@@ -1,0 +1,181 @@
+// Every refusal of issue 30's Bad input: BAD_USER_INPUT with extensions.reason (and, for a
+// cycle, its keys), CONFLICT for an ended workflow or a stale plan version, and planning
+// sharing planTopic's rate limit. Nothing is stored for a refused request.
+import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
+import { toGlobalId } from '../../src/schema/ids.js';
+import { CANCEL, PLAN, RUN, START, step, UPDATE, useWorkflows } from './fixture.js';
+
+const w = useWorkflows();
+
+async function refusal(query: string, variables: Record<string, unknown>) {
+  const response = await w.h.gql(query, variables, w.keys.alice);
+  expect(response.data?.[Object.keys(response.data ?? {})[0]!] ?? null).toBeNull();
+  expect(response.errors).toHaveLength(1);
+  return response.errors![0]!.extensions as Record<string, any>;
+}
+
+async function planned() {
+  return (await w.gqlOk(PLAN, { input: { goal: 'a plan to edit', agentIds: [w.agents[0]!.id] } }))
+    .planWorkflow;
+}
+
+const edit = async (steps: object[]) => {
+  const plan = await planned();
+  return refusal(UPDATE, { id: plan.id, v: plan.planVersion, steps });
+};
+
+describe('bad input', () => {
+  it('refuses an empty goal (EMPTY) and one over 2,000 characters (TOO_LONG)', async () => {
+    const before = await db().workflow.count();
+    expect(await refusal(PLAN, { input: { goal: '  \n ', agentIds: [] } })).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'EMPTY',
+    });
+    expect(await refusal(PLAN, { input: { goal: 'x'.repeat(2_001), agentIds: [] } })).toMatchObject(
+      { code: 'BAD_USER_INPUT', reason: 'TOO_LONG' },
+    );
+    expect(await refusal(RUN, { input: { goal: '', agentIds: [] } })).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'EMPTY',
+    });
+    expect(
+      (await w.gqlOk(PLAN, { input: { goal: 'é'.repeat(2_000), agentIds: [] } })).planWorkflow
+        .status,
+    ).toBe('PLANNED');
+    expect(await db().workflow.count()).toBe(before + 1);
+  });
+
+  it('refuses an agent the caller does not see (UNKNOWN_AGENT), in a plan and in an edit', async () => {
+    const unknown = toGlobalId('Agent', '6f1c1b9e-0000-4000-8000-000000000001');
+    expect(
+      await refusal(PLAN, { input: { goal: 'g', agentIds: [w.agents[0]!.id, unknown] } }),
+    ).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNKNOWN_AGENT' });
+    expect(await edit([step('r', 'RETRIEVE', { agentId: unknown })])).toMatchObject({
+      reason: 'UNKNOWN_AGENT',
+    });
+    expect(await edit([step('r', 'RETRIEVE')])).toMatchObject({ reason: 'UNKNOWN_AGENT' });
+  });
+
+  it('refuses UNKNOWN_STEP_KIND, DUPLICATE_STEP_KEY and UNKNOWN_DEPENDENCY', async () => {
+    expect(await edit([step('a', 'DANCE')])).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'UNKNOWN_STEP_KIND',
+      kind: 'DANCE',
+    });
+    expect(await edit([step('a', 'NOOP'), step('a', 'NOOP')])).toMatchObject({
+      reason: 'DUPLICATE_STEP_KEY',
+      stepKey: 'a',
+    });
+    expect(await edit([step('a', 'NOOP', { dependsOn: ['ghost'] })])).toMatchObject({
+      reason: 'UNKNOWN_DEPENDENCY',
+      dependency: 'ghost',
+    });
+  });
+
+  it('refuses a CYCLE and names its keys in extensions.cycle', async () => {
+    const extensions = await edit([
+      step('start', 'NOOP'),
+      step('a', 'NOOP', { dependsOn: ['start', 'c'] }),
+      step('b', 'NOOP', { dependsOn: ['a'] }),
+      step('c', 'NOOP', { dependsOn: ['b'] }),
+      step('end', 'NOOP', { dependsOn: ['c'] }),
+    ]);
+    expect(extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'CYCLE' });
+    expect([...extensions.cycle].sort()).toEqual(['a', 'b', 'c']);
+    expect(await edit([step('self', 'NOOP', { dependsOn: ['self'] })])).toMatchObject({
+      reason: 'CYCLE',
+      cycle: ['self'],
+    });
+  });
+
+  it('refuses more steps than WORKFLOW_MAX_STEPS (TOO_MANY_STEPS, 1,000 by default)', async () => {
+    const steps = Array.from({ length: 1_001 }, (_, i) => step(`s${i}`, 'NOOP'));
+    expect(await edit(steps)).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'TOO_MANY_STEPS',
+      maxSteps: 1_000,
+    });
+    const plan = await planned();
+    const ok = (
+      await w.gqlOk(UPDATE, { id: plan.id, v: plan.planVersion, steps: steps.slice(0, 1_000) })
+    ).updateWorkflowPlan;
+    expect(ok.steps).toHaveLength(1_000);
+  });
+
+  it('reports constraint violations before start, and refuses to start or run them (CONSTRAINT_VIOLATED)', async () => {
+    const input = {
+      goal: 'too big',
+      agentIds: [w.agents[0]!.id],
+      constraints: { maxSteps: 2, maxSeconds: 0.001 },
+    };
+    const plan = (await w.gqlOk(PLAN, { input })).planWorkflow;
+    expect(plan.constraintViolations.map((v: any) => v.constraint).sort()).toEqual([
+      'STEPS',
+      'TIME',
+    ]);
+    expect(await refusal(START, { id: plan.id, v: plan.planVersion })).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'CONSTRAINT_VIOLATED',
+    });
+    const before = await db().workflow.count();
+    expect(await refusal(RUN, { input })).toMatchObject({ reason: 'CONSTRAINT_VIOLATED' });
+    expect(await db().workflow.count()).toBe(before);
+    expect(await db().task.count({ where: { type: 'workflow_step' } })).toBe(0);
+  });
+
+  it('answers a stale plan version and an ended workflow with CONFLICT', async () => {
+    const plan = await planned();
+    await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps: [step('a', 'NOOP')] });
+    expect(await refusal(UPDATE, { id: plan.id, v: 1, steps: [step('b', 'NOOP')] })).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'STALE_PLAN_VERSION',
+      planVersion: 2,
+    });
+    expect(await refusal(START, { id: plan.id, v: 1 })).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'STALE_PLAN_VERSION',
+    });
+    await w.gqlOk(CANCEL, { id: plan.id });
+    expect((await w.gqlOk(CANCEL, { id: plan.id })).cancelWorkflow.status).toBe('CANCELLED');
+    expect(await refusal(START, { id: plan.id, v: 2 })).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'WORKFLOW_FINISHED',
+    });
+    expect(await refusal(UPDATE, { id: plan.id, v: 2, steps: [step('c', 'NOOP')] })).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'WORKFLOW_FINISHED',
+    });
+  });
+
+  it("shares planTopic's rate limit (RATE_LIMITED once the bucket is empty)", async () => {
+    await w.h.configureTopics({
+      reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 2 },
+      keyPrefix: `${w.h.pubsubPrefix}limit:`,
+    });
+    try {
+      const topic = await w.h.gql(
+        'mutation { planTopic(input: { topic: "one" }) { planner } }',
+        {},
+        w.keys.alice,
+      );
+      expect(topic.errors).toBeUndefined();
+      await w.gqlOk(PLAN, { input: { goal: 'two', agentIds: [] } });
+      expect(await refusal(PLAN, { input: { goal: 'three', agentIds: [] } })).toMatchObject({
+        code: 'RATE_LIMITED',
+      });
+      const fourth = await w.h.gql(
+        'mutation { planTopic(input: { topic: "four" }) { planner } }',
+        {},
+        w.keys.alice,
+      );
+      expect(fourth.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    } finally {
+      await w.h.configureTopics({
+        reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 1_000 },
+        keyPrefix: w.h.pubsubPrefix,
+      });
+    }
+  });
+});

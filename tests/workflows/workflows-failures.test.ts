@@ -1,0 +1,169 @@
+// Failure policies (issue 30 §5), applied after a step's retries: FAIL_WORKFLOW stops every
+// other step (a running one aborted), SKIP lets dependents run and see the failed input,
+// SKIP_BRANCH skips the failed step's dependents, REPLAN writes a new tail (at most twice);
+// cancelWorkflow stops everything and is harmless to repeat. A step fails for real here: its
+// agent is deleted after planning.
+import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { CANCEL, PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
+
+const w = useWorkflows();
+
+/** An agent deleted once the plan names it: its RETRIEVE fails (not retryable). */
+async function doomedAgent() {
+  const agent = await w.createAgent(`Doomed ${Math.random().toString(36).slice(2, 6)}`, ['pg']);
+  return {
+    id: agent.id,
+    remove: () => w.h.gql('mutation($id: ID!) { deleteAgent(id: $id) }', { id: agent.id }),
+  };
+}
+
+async function runPlan(steps: object[], extra: Record<string, unknown> = {}) {
+  const plan = (await w.gqlOk(PLAN, { input: { goal: 'failures', agentIds: [], ...extra } }))
+    .planWorkflow;
+  const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
+  return updated;
+}
+
+const statuses = (workflow: any) =>
+  Object.fromEntries(workflow.steps.map((s: any) => [s.key, s.status]));
+
+describe('failure policies', () => {
+  it('FAIL_WORKFLOW (the default) cancels every other step and aborts the running one', async () => {
+    const doomed = await doomedAgent();
+    const plan = await runPlan([
+      step('slow', 'NOOP', { input: { waitMs: 60_000 } }),
+      step('bad', 'RETRIEVE', { agentId: doomed.id, dependsOn: ['gate'] }),
+      step('gate', 'NOOP', { input: { waitMs: 200 } }),
+      step('after', 'NOOP', { dependsOn: ['bad'] }),
+    ]);
+    await doomed.remove();
+    await w.startWorker();
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    // Not a speed assertion: the slow step would take 60 s; the wait gives up long before.
+    const failed = await w.waitForStatus(plan.id, ['FAILED', 'SUCCEEDED']);
+    expect(failed.status).toBe('FAILED');
+    expect(statuses(failed)).toEqual({
+      slow: 'CANCELLED',
+      bad: 'FAILED',
+      gate: 'SUCCEEDED',
+      after: 'CANCELLED',
+    });
+    expect(failed.error).toContain('bad');
+    const slowTask = failed.steps.find((s: any) => s.key === 'slow').task;
+    const ended = await w.waitFor(async () => {
+      const task = await db().task.findUnique({
+        where: { id: Buffer.from(slowTask.id, 'base64').toString().split(':')[1]! },
+      });
+      return task?.status === 'CANCELLED' ? task : undefined;
+    }, 'the running step aborted');
+    expect(ended.status).toBe('CANCELLED');
+  });
+
+  it('SKIP lets dependents run and see which inputs failed; the workflow succeeds', async () => {
+    const doomed = await doomedAgent();
+    const plan = await runPlan([
+      step('ok', 'RETRIEVE', { agentId: w.agents[0]!.id }),
+      step('bad', 'RETRIEVE', { agentId: doomed.id, failurePolicy: 'SKIP' }),
+      step('write', 'WRITE_SECTION', {
+        dependsOn: ['ok', 'bad'],
+        input: { title: 'Both', description: 'both' },
+      }),
+    ]);
+    await doomed.remove();
+    await w.startWorker();
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    const done = await w.waitForStatus(plan.id, ['FAILED', 'SUCCEEDED']);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(statuses(done)).toEqual({ ok: 'SUCCEEDED', bad: 'SKIPPED', write: 'SUCCEEDED' });
+    const write = done.steps.find((s: any) => s.key === 'write');
+    expect(write.result.failedInputs).toEqual(['bad']);
+    expect(done.steps.find((s: any) => s.key === 'bad').error).toContain('deleted');
+  });
+
+  it('SKIP_BRANCH skips what depends on the failed step, and the rest runs', async () => {
+    const doomed = await doomedAgent();
+    const plan = await runPlan(
+      [
+        step('bad', 'RETRIEVE', { agentId: doomed.id }),
+        step('child', 'NOOP', { dependsOn: ['bad'] }),
+        step('grandchild', 'NOOP', { dependsOn: ['child', 'other'] }),
+        step('other', 'NOOP'),
+      ],
+      { failurePolicy: 'SKIP_BRANCH' },
+    );
+    await doomed.remove();
+    await w.startWorker();
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    const done = await w.waitForStatus(plan.id, ['FAILED', 'SUCCEEDED']);
+    expect(statuses(done)).toEqual({
+      bad: 'SKIPPED',
+      child: 'SKIPPED',
+      grandchild: 'SKIPPED',
+      other: 'SUCCEEDED',
+    });
+    expect(done.status).toBe('SUCCEEDED');
+  });
+
+  it('REPLAN writes a new tail for what has not started (a new plan version), at most twice', async () => {
+    const doomed = await doomedAgent();
+    const plan = await runPlan([
+      step('ok', 'RETRIEVE', { agentId: w.agents[0]!.id }),
+      step('bad', 'RETRIEVE', { agentId: doomed.id, failurePolicy: 'REPLAN' }),
+      step('write', 'WRITE_SECTION', {
+        dependsOn: ['ok', 'bad'],
+        input: { title: 'T', description: 'd' },
+      }),
+    ]);
+    await doomed.remove();
+    await w.startWorker();
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    const done = await w.waitForStatus(plan.id, ['FAILED', 'SUCCEEDED']);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.planVersion).toBe(3);
+    const write = done.steps.find((s: any) => s.key === 'write');
+    expect(write).toMatchObject({ status: 'SUCCEEDED', dependsOn: ['ok'] });
+    expect(done.events.filter((e: any) => e.kind === 'PLAN')).toHaveLength(2);
+
+    const second = await doomedAgent();
+    const chain = await runPlan(
+      ['b1', 'b2', 'b3'].map((key) => step(key, 'RETRIEVE', { agentId: second.id })),
+      { failurePolicy: 'REPLAN', maxParallelSteps: 1 },
+    );
+    await second.remove();
+    await w.gqlOk(START, { id: chain.id, v: chain.planVersion });
+    const exhausted = await w.waitForStatus(chain.id, ['FAILED', 'SUCCEEDED']);
+    expect(exhausted.status).toBe('FAILED');
+    const row = await db().workflow.findUniqueOrThrow({
+      where: { id: Buffer.from(chain.id, 'base64').toString().split(':')[1]! },
+    });
+    expect(row.replans).toBe(2);
+    expect(Object.values(statuses(exhausted)).sort()).toEqual(['FAILED', 'SKIPPED', 'SKIPPED']);
+  });
+
+  it('cancelWorkflow stops the workflow, its steps and their tasks at once, and repeating it changes nothing', async () => {
+    const plan = await runPlan([
+      step('long', 'NOOP', { input: { waitMs: 60_000 } }),
+      step('next', 'NOOP', { dependsOn: ['long'] }),
+    ]);
+    await w.startWorker();
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    await w.waitFor(
+      async () => (await w.workflowOf(plan.id)).steps[0].status === 'RUNNING',
+      'the long step running',
+    );
+    const cancelled = (await w.gqlOk(CANCEL, { id: plan.id })).cancelWorkflow;
+    expect(cancelled.status).toBe('CANCELLED');
+    expect(statuses(cancelled)).toEqual({ long: 'CANCELLED', next: 'CANCELLED' });
+    const events = await db().workflowEvent.count({ where: { workflow: { goal: 'failures' } } });
+    expect((await w.gqlOk(CANCEL, { id: plan.id })).cancelWorkflow.status).toBe('CANCELLED');
+    expect(await db().workflowEvent.count({ where: { workflow: { goal: 'failures' } } })).toBe(
+      events,
+    );
+    const taskId = Buffer.from(cancelled.steps[0].task.id, 'base64').toString().split(':')[1]!;
+    await w.waitFor(
+      async () => (await db().task.findUnique({ where: { id: taskId } }))?.status === 'CANCELLED',
+      'the running task aborted',
+    );
+  });
+});

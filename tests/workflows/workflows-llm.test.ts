@@ -1,0 +1,156 @@
+// The LLM planner and writer against the local stub server (a real HTTP LLM): a valid JSON
+// plan is used as the model wrote it; an invalid or late one falls back to the local plan and
+// says so; WRITE_SECTION streams from the writer; a failed step reruns with retryWorkflow,
+// keeping every succeeded result.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
+import { defaultReply, startLlmStub, type LlmStub, type StubRequest } from '../utils/llm-stub.js';
+import { PLAN, RETRY, START, step, UPDATE, useWorkflows } from './fixture.js';
+
+const w = useWorkflows();
+let stub: LlmStub;
+const isWorkflowPlan = (request: StubRequest) =>
+  request.system.includes('You plan multi-agent workflows');
+
+const JSON_PLAN = JSON.stringify({
+  steps: [
+    { key: 'look', kind: 'RETRIEVE', agent: 'A1', dependsOn: [] },
+    {
+      key: 'write-it',
+      kind: 'WRITE_SECTION',
+      dependsOn: ['look'],
+      title: 'Findings',
+      description: 'What was found',
+      complexity: 1.5,
+    },
+    { key: 'brief', kind: 'SYNTHESIZE', dependsOn: ['write-it'] },
+  ],
+});
+
+function useOpenAi(planBudgetMs = 2_000) {
+  return w.h.configureTopics({
+    reports: {
+      provider: 'openai',
+      baseUrl: stub.openaiBaseUrl,
+      apiKey: 'sk-stub',
+      model: 'stub-model',
+      planBudgetMs,
+      planRateLimitPerMinute: 1_000,
+    },
+    keyPrefix: w.h.pubsubPrefix,
+  });
+}
+
+beforeAll(async () => {
+  stub = await startLlmStub();
+  await useOpenAi();
+});
+afterAll(async () => {
+  await w.h.configureTopics({
+    reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 1_000 },
+    keyPrefix: w.h.pubsubPrefix,
+  });
+  await stub.close();
+});
+
+const plan = async () =>
+  (
+    await w.gqlOk(PLAN, {
+      input: { goal: 'What do we know about embeddings?', agentIds: [w.agents[0]!.id] },
+    })
+  ).planWorkflow;
+
+describe('the LLM planner and writer', () => {
+  it('uses a valid JSON plan as the model wrote it (planner openai, complexity kept)', async () => {
+    stub.reset();
+    stub.behave({
+      reply: (request) => (isWorkflowPlan(request) ? JSON_PLAN : defaultReply(request)),
+    });
+    const planned = await plan();
+    expect(planned).toMatchObject({ planner: 'openai', fellBack: false });
+    expect(planned.steps.map((s: any) => [s.key, s.kind, s.dependsOn, s.complexity])).toEqual([
+      ['look', 'RETRIEVE', [], 1],
+      ['write-it', 'WRITE_SECTION', ['look'], 1.5],
+      ['brief', 'SYNTHESIZE', ['write-it'], 1],
+    ]);
+    expect(planned.steps[0].agent.id).toBe(w.agents[0]!.id);
+    expect(stub.requests.filter(isWorkflowPlan)[0]!.user).toContain('A1: Machine learning');
+  });
+
+  it('falls back to the local plan, saying so, when the reply is not a plan or breaks the rules', async () => {
+    for (const reply of [
+      '# Not JSON at all',
+      JSON.stringify({ steps: [{ key: 'a', kind: 'NOOP', dependsOn: ['a'] }] }),
+      JSON.stringify({ steps: [{ key: 'a', kind: 'RETRIEVE', agent: 'A9' }] }),
+    ]) {
+      stub.behave({
+        reply: (request) => (isWorkflowPlan(request) ? reply : defaultReply(request)),
+      });
+      const planned = await plan();
+      expect(planned).toMatchObject({ planner: 'local', fellBack: true });
+      expect(planned.steps.at(-1).kind).toBe('SYNTHESIZE');
+    }
+  });
+
+  it('falls back when the model is later than the plan budget', async () => {
+    await useOpenAi(200);
+    try {
+      stub.behave({ reply: () => JSON_PLAN, headersDelayMs: 1_000 });
+      expect(await plan()).toMatchObject({ planner: 'local', fellBack: true });
+    } finally {
+      stub.behave({ headersDelayMs: 0 });
+      await useOpenAi();
+    }
+  });
+
+  it('writes sections through the writer; a failed one reruns with retryWorkflow, keeping what succeeded', async () => {
+    stub.reset();
+    stub.behave({ fail: { status: 400, message: 'bad request from the stub' } });
+    const planned = (
+      await w.gqlOk(PLAN, {
+        input: { goal: 'retry me', agentIds: [w.agents[0]!.id], planner: 'LOCAL' },
+      })
+    ).planWorkflow;
+    const edited = (
+      await w.gqlOk(UPDATE, {
+        id: planned.id,
+        v: 1,
+        steps: [
+          step('look', 'RETRIEVE', { agentId: w.agents[0]!.id }),
+          step('write', 'WRITE_SECTION', {
+            dependsOn: ['look'],
+            input: { title: 'Embeddings', description: 'd' },
+          }),
+          step('brief', 'SYNTHESIZE', { dependsOn: ['write'] }),
+        ],
+      })
+    ).updateWorkflowPlan;
+    await w.startWorker();
+    await w.gqlOk(START, { id: edited.id, v: edited.planVersion });
+    const failed = await w.waitForStatus(edited.id, ['FAILED', 'SUCCEEDED']);
+    expect(failed.status).toBe('FAILED');
+    const look = failed.steps.find((s: any) => s.key === 'look');
+    expect(look.status).toBe('SUCCEEDED');
+    expect(failed.steps.find((s: any) => s.key === 'write')).toMatchObject({
+      status: 'FAILED',
+      attempts: 1,
+    });
+
+    stub.behave({ fail: undefined });
+    expect((await w.gqlOk(RETRY, { id: edited.id, from: 'write' })).retryWorkflow.status).toBe(
+      'RUNNING',
+    );
+    const done = await w.waitForStatus(edited.id, ['FAILED', 'SUCCEEDED']);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.steps.find((s: any) => s.key === 'look')).toEqual(look);
+    expect(done.steps.find((s: any) => s.key === 'write').result.markdown).toContain(
+      'STUB-SECTION',
+    );
+    expect(done.artifact.markdown).toContain('STUB-SECTION');
+    const lookRow = await db().workflowStep.findFirstOrThrow({
+      where: { key: 'look', workflow: { goal: 'retry me' } },
+    });
+    expect(lookRow.attempts).toBe(1);
+  });
+});

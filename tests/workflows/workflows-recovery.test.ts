@@ -1,0 +1,129 @@
+// Nothing acknowledged is lost (issue 30 §1): a worker SIGKILLed mid-step loses no step and
+// commits none twice (its lease expires, another worker reruns the attempt); a stale attempt's
+// end is refused by the fence; and the reconciler repairs what a killed process can leave
+// between commits (a dead letter whose after-finish step never ran, a workflow whose steps all
+// ended, a READY step whose task is gone).
+import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { finishTasks } from '../../src/queue/finish.js';
+import { reconcileWorkflows } from '../../src/resolvers/workflows/reconcile.js';
+import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/resolvers/workflows/settings.js';
+import { spawnWorkerProcess } from '../utils/processes.js';
+import { PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
+
+const w = useWorkflows();
+const rowOf = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
+const deps = () => ({ pubsub: w.app.pubsub, settings: DEFAULT_WORKFLOW_SETTINGS });
+
+async function planned(steps: object[]) {
+  const plan = (await w.gqlOk(PLAN, { input: { goal: 'recovery', agentIds: [] } })).planWorkflow;
+  return (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
+}
+
+async function succeededEvents(workflowId: string) {
+  const events = await db().workflowEvent.findMany({
+    where: { workflowId: rowOf(workflowId), kind: 'STEP', status: 'SUCCEEDED' },
+  });
+  return events.map((event) => event.stepKey).sort();
+}
+
+describe('recovery', () => {
+  it('finishes a workflow whose worker was SIGKILLed mid-step: no step lost, none committed twice', async () => {
+    const doomed = spawnWorkerProcess(w.h, { redisUrl: w.h.redisUrl });
+    await doomed.ready;
+    const plan = await planned([
+      step('first', 'NOOP'),
+      step('hold', 'REFRESH_COVERAGE', { agentId: w.agents[1]!.id, dependsOn: ['first'] }),
+      step('wait', 'NOOP', { input: { waitMs: 2_000 }, dependsOn: ['first'] }),
+      step('last', 'NOOP', { dependsOn: ['hold', 'wait'] }),
+    ]);
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    await w.waitFor(
+      async () =>
+        (await w.workflowOf(plan.id)).steps.find((s: any) => s.key === 'wait').status === 'RUNNING',
+      'the wait step running',
+    );
+    await doomed.kill('SIGKILL');
+    await w.startWorker();
+    const done = await w.waitForStatus(plan.id, ['SUCCEEDED', 'FAILED']);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(await succeededEvents(plan.id)).toEqual(['first', 'hold', 'last', 'wait']);
+    expect(done.steps.find((s: any) => s.key === 'wait').attempts).toBe(2);
+    // The refresh's history entry is keyed by its task: one, whoever ran it.
+    const hold = await db().workflowStep.findFirstOrThrow({
+      where: { key: 'hold', workflowId: rowOf(plan.id) },
+    });
+    expect(await db().coverageHistory.count({ where: { taskId: hold.taskId! } })).toBe(1);
+  });
+
+  it("refuses a stale attempt's end: the step stays with the attempt that holds the task", async () => {
+    const plan = await planned([step('only', 'NOOP', { input: { waitMs: 1_500 } })]);
+    await w.startWorker();
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    const running = await w.waitFor(async () => {
+      const row = await db().workflowStep.findFirst({
+        where: { workflowId: rowOf(plan.id), status: 'RUNNING' },
+      });
+      return row?.taskId ? row : undefined;
+    }, 'the step running');
+    const task = await db().task.findUniqueOrThrow({ where: { id: running.taskId! } });
+    // The same worker, an earlier attempt of the task: the fence refuses it.
+    const stale = await finishTasks(db(), task.lockedBy!, [
+      {
+        taskId: task.id,
+        attempt: task.attempts - 1,
+        status: 'COMPLETED',
+        result: { stale: true },
+        message: 'stale',
+      },
+    ]);
+    expect(stale).toEqual([]);
+    const done = await w.waitForStatus(plan.id, ['SUCCEEDED', 'FAILED']);
+    expect(done.steps[0].result).toEqual({ tokens: 0 });
+    expect(await succeededEvents(plan.id)).toEqual(['only']);
+  });
+
+  it('settles a step whose task died (DEAD) without its after-finish step', async () => {
+    const plan = await planned([
+      step('a', 'NOOP', { input: { waitMs: 60_000 } }),
+      step('b', 'NOOP', { dependsOn: ['a'] }),
+    ]);
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    const a = await db().workflowStep.findFirstOrThrow({
+      where: { workflowId: rowOf(plan.id), key: 'a' },
+    });
+    // What a crash between the dead letter's commit and its after-finish step leaves.
+    await db().task.update({
+      where: { id: a.taskId! },
+      data: { status: 'DEAD', error: 'attempts used up', completedAt: new Date() },
+    });
+    expect((await reconcileWorkflows(deps(), 0)).settled).toBe(1);
+    const failed = await w.workflowOf(plan.id);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.steps.map((s: any) => s.status)).toEqual(['FAILED', 'CANCELLED']);
+  });
+
+  it('ends a running workflow whose steps have all ended, and dispatches a READY step whose task is gone', async () => {
+    const plan = await planned([step('x', 'NOOP'), step('y', 'NOOP', { dependsOn: ['x'] })]);
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    const x = await db().workflowStep.findFirstOrThrow({
+      where: { workflowId: rowOf(plan.id), key: 'x' },
+    });
+    await db().task.delete({ where: { id: x.taskId! } });
+    expect((await db().workflowStep.findUniqueOrThrow({ where: { id: x.id } })).taskId).toBeNull();
+    await db().workflow.update({ where: { id: rowOf(plan.id) }, data: { updatedAt: new Date(0) } });
+    expect((await reconcileWorkflows(deps(), 0)).advanced).toBe(1);
+    expect(
+      (await db().workflowStep.findUniqueOrThrow({ where: { id: x.id } })).taskId,
+    ).not.toBeNull();
+    await w.startWorker();
+    await w.waitForStatus(plan.id, ['SUCCEEDED']);
+    // A completion that never landed: the steps all ended, the workflow still RUNNING.
+    await db().workflow.update({
+      where: { id: rowOf(plan.id) },
+      data: { status: 'RUNNING', completedAt: null, updatedAt: new Date(0) },
+    });
+    await reconcileWorkflows(deps(), 0);
+    expect((await w.workflowOf(plan.id)).status).toBe('SUCCEEDED');
+  });
+});

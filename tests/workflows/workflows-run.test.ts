@@ -1,0 +1,123 @@
+// A goal planned, reviewed and run end to end on the real queue: every step kind, the
+// artifact, estimates and actuals, the event log, idempotent runs, and the team boundary.
+import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { errorCodes } from '../utils/graphql.js';
+import { PLAN, REPLAN, RUN, START, step, UPDATE, useWorkflows, WORKFLOW } from './fixture.js';
+
+const w = useWorkflows();
+const GOAL = 'Compare what the agents know about embeddings and vacuum, and write a briefing';
+
+describe('a workflow from goal to artifact', () => {
+  it('plans for review without running, then runs every step kind to one artifact', async () => {
+    const agentIds = w.agents.map((agent) => agent.id);
+    const planned = (await w.gqlOk(PLAN, { input: { goal: GOAL, agentIds } })).planWorkflow;
+    expect(planned.status).toBe('PLANNED');
+    expect(planned.planner).toBe('local');
+    const kinds = planned.steps.map((s: any) => s.kind);
+    expect(kinds.filter((k: string) => k === 'RETRIEVE')).toHaveLength(2);
+    // Neither agent's coverage was ever computed: a refresh each.
+    expect(kinds.filter((k: string) => k === 'REFRESH_COVERAGE')).toHaveLength(2);
+    expect(kinds.at(-1)).toBe('SYNTHESIZE');
+    expect(planned.steps.every((s: any) => s.status === 'PENDING' && s.task === null)).toBe(true);
+    expect(planned.criticalPath.at(-1)).toBe('synthesize');
+    expect(planned.estimate.seconds).toBeGreaterThan(planned.criticalPathSeconds - 1e-9);
+    expect(await db().task.count({ where: { type: 'workflow_step' } })).toBe(0);
+
+    await w.startWorker();
+    const started = (await w.gqlOk(START, { id: planned.id, v: planned.planVersion }))
+      .startWorkflow;
+    expect(started.status).toBe('RUNNING');
+    const done = await w.waitForStatus(planned.id, ['SUCCEEDED', 'FAILED']);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.progressPercent).toBe(100);
+    expect(done.steps.every((s: any) => s.status === 'SUCCEEDED' && s.actual !== null)).toBe(true);
+    const retrieval = done.steps.find((s: any) => s.kind === 'RETRIEVE');
+    expect(retrieval.result.hits.length).toBeGreaterThan(0);
+    const section = done.steps.find((s: any) => s.kind === 'WRITE_SECTION');
+    expect(section.result.markdown.length).toBeGreaterThan(0);
+    expect(done.artifact.markdown).toContain(section.result.markdown.split('\n')[0]);
+    expect(done.artifact.downloads.map((d: any) => d.format)).toEqual(['markdown', 'hwpx', 'docx']);
+    // Estimates now come from these actuals (per unit of complexity), no longer the defaults.
+    const retrievals = await db().workflowStep.findMany({
+      where: { kind: 'RETRIEVE', status: 'SUCCEEDED' },
+    });
+    const unit =
+      retrievals.reduce((sum, s) => sum + (s.actual as any).seconds / s.complexity, 0) /
+      retrievals.length;
+    const again = (await w.gqlOk(PLAN, { input: { goal: GOAL, agentIds } })).planWorkflow;
+    const estimate = again.steps.find((s: any) => s.kind === 'RETRIEVE').estimate.seconds;
+    expect(estimate).toBeCloseTo(unit * 0.7, 2);
+    // One coverage history entry per refresh step.
+    const refreshTasks = done.steps.filter((s: any) => s.kind === 'REFRESH_COVERAGE').length;
+    expect(
+      await db().coverageHistory.count({ where: { agentId: { in: agentIds.map(rowOf) } } }),
+    ).toBe(refreshTasks);
+  });
+
+  it("keeps a gap- and duplicate-free log whose events end with the workflow's", async () => {
+    await w.startWorker();
+    const run = (await w.gqlOk(RUN, { input: { goal: GOAL, agentIds: [w.agents[0]!.id] } }))
+      .runWorkflow;
+    const done = await w.waitForStatus(run.id, ['SUCCEEDED', 'FAILED']);
+    const events = (await w.gqlOk(WORKFLOW, { id: run.id })).workflow.events;
+    expect(events.map((e: any) => e.sequence)).toEqual(
+      events.map((_: unknown, i: number) => i + 1),
+    );
+    expect(events.at(-1)).toMatchObject({ kind: 'WORKFLOW', status: done.status });
+    for (const s of done.steps) {
+      const mine = events
+        .filter((e: any) => e.stepKey === s.key && e.kind === 'STEP')
+        .map((e: any) => e.status);
+      expect(mine.filter((x: string) => x === 'SUCCEEDED')).toHaveLength(1);
+      expect(mine.indexOf('READY')).toBeLessThan(mine.indexOf('RUNNING'));
+    }
+  });
+
+  it('answers a repeated runWorkflow with the workflow its idempotency key started', async () => {
+    const input = { goal: GOAL, agentIds: [w.agents[1]!.id] };
+    const first = (await w.gqlOk(RUN, { input, key: 'same-run' })).runWorkflow;
+    const again = (await w.gqlOk(RUN, { input, key: 'same-run' })).runWorkflow;
+    expect(again.id).toBe(first.id);
+    expect(await db().workflow.count({ where: { idempotencyKey: 'same-run' } })).toBe(1);
+  });
+
+  it("hides a team's workflow from another team (null, NOT_FOUND) and its teammates may not change it without WRITE", async () => {
+    const planned = (await w.gqlOk(PLAN, { input: { goal: GOAL, agentIds: [] } })).planWorkflow;
+    expect((await w.gqlOk(WORKFLOW, { id: planned.id }, w.keys.bob)).workflow).toBeNull();
+    const started = await w.h.gql(START, { id: planned.id, v: 1 }, w.keys.bob);
+    expect(errorCodes(started)).toEqual(['NOT_FOUND']);
+    const list = await w.gqlOk(
+      '{ workflows(first: 100) { totalCount edges { node { id } } } }',
+      {},
+      w.keys.bob,
+    );
+    expect(list.workflows.edges.map((e: any) => e.node.id)).not.toContain(planned.id);
+    const mine = await w.gqlOk(
+      'query { workflows(status: PLANNED, first: 100) { edges { node { id status } } } }',
+      {},
+    );
+    expect(mine.workflows.edges.map((e: any) => e.node.id)).toContain(planned.id);
+  });
+});
+
+describe('replanWorkflow', () => {
+  it('plans a PLANNED workflow anew at a new version, and refuses a stale one (CONFLICT)', async () => {
+    const planned = (await w.gqlOk(PLAN, { input: { goal: GOAL, agentIds: [w.agents[0]!.id] } }))
+      .planWorkflow;
+    const edited = (await w.gqlOk(UPDATE, { id: planned.id, v: 1, steps: [step('only', 'NOOP')] }))
+      .updateWorkflowPlan;
+    expect(edited.steps.map((s: any) => s.key)).toEqual(['only']);
+    const replanned = (await w.gqlOk(REPLAN, { id: planned.id, v: 2, hint: 'start over' }))
+      .replanWorkflow;
+    expect(replanned.planVersion).toBe(3);
+    expect(replanned.steps.map((s: any) => s.key)).toEqual(planned.steps.map((s: any) => s.key));
+    const stale = await w.h.gql(REPLAN, { id: planned.id, v: 2 }, w.keys.alice);
+    expect(stale.errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'STALE_PLAN_VERSION',
+    });
+  });
+});
+
+const rowOf = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
