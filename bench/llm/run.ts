@@ -1,12 +1,10 @@
 // `npm run bench -- llm` (issue 29), against the local LLM stub (tests/utils/llm-stub.ts,
 // a real HTTP server) on a fresh database: (1) router + metering overhead at 64 concurrent
-// streams, against a same-run baseline of the same SDK calling the stub directly (in
-// alternating rounds, and paired: each of the 64 streams alternating a direct and a routed
-// call, so a collection or a stall of the host lands on both sides alike); (2)
-// metering rows lost in 10,000 calls; (3) a primary answering 503 for 60 s with a request
-// every 250 ms: attempts it gets; (4) LOWEST_LATENCY with deployments at 40 and 200 ms to
-// first token: the share of 200 calls the fast one gets, and the calls it takes to move
-// when the fast one slows to 400 ms.
+// streams against a same-run baseline of the same SDK calling the stub directly (rounds,
+// and paired); (2) metering rows lost in 10,000 calls; (3) a primary answering 503 for 60 s
+// with a request every 250 ms: attempts it gets; (4) LOWEST_LATENCY with deployments at 40
+// and 200 ms to first token: the share of 200 calls the fast one gets, and the calls it
+// takes to move when the fast one slows to 400 ms.
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
