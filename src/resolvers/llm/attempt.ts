@@ -215,13 +215,13 @@ function safeError(error: unknown, secret: string | undefined, signal: AbortSign
     : new ProviderError(message, true);
 }
 
-export async function* runAttempt(
-  deps: AttemptDeps,
-  plan: AttemptPlan,
-  request: ChatRequest,
-  { client, secret, decrypted }: DeploymentClient & { decrypted: boolean },
-): AsyncGenerator<string, AttemptResult> {
-  const m: Measured = {
+/**
+ * One attempt, measured: the router's own loop passes the deltas of `open()` on (one async
+ * generator between the SDK's stream and the caller, not two) and tells it how it went;
+ * `end()` meters it whatever happened (a caller that stopped reading: ABORTED).
+ */
+export class Attempt {
+  private readonly m: Measured = {
     id: randomUUID(),
     started: performance.now(),
     usage: undefined,
@@ -229,25 +229,44 @@ export async function* runAttempt(
     chars: 0,
     result: undefined,
   };
-  try {
-    const onUsage = (usage: TokenUsage) => (m.usage = usage);
-    for await (const delta of client.streamChat({ ...request, maxRetries: 0, onUsage })) {
-      m.firstTokenMs ??= performance.now() - m.started;
-      m.chars += delta.length;
-      yield delta;
-    }
-    m.result = { outcome: 'OK', yielded: m.chars > 0 };
-  } catch (error) {
-    const classified = classify(error, request.signal);
-    // The connection dropped after text came: the stream was cut before its end.
-    if (classified.outcome === 'NETWORK_ERROR' && m.chars > 0) classified.outcome = 'CUT';
-    m.result = {
-      ...classified,
-      yielded: m.chars > 0,
-      error: safeError(error, secret, request.signal),
-    };
-  } finally {
-    meter(deps, plan, request, m, decrypted);
+
+  constructor(
+    private readonly deps: AttemptDeps,
+    private readonly plan: AttemptPlan,
+    private readonly request: ChatRequest,
+    private readonly client: DeploymentClient & { decrypted: boolean },
+  ) {}
+
+  open(): AsyncIterable<string> {
+    const onUsage = (usage: TokenUsage) => (this.m.usage = usage);
+    return this.client.client.streamChat({ ...this.request, maxRetries: 0, onUsage });
   }
-  return m.result!;
+
+  /** A delta on its way to the caller. */
+  saw(delta: string): void {
+    this.m.firstTokenMs ??= performance.now() - this.m.started;
+    this.m.chars += delta.length;
+  }
+
+  succeeded(): void {
+    this.m.result = { outcome: 'OK', yielded: this.m.chars > 0 };
+  }
+
+  failed(error: unknown): void {
+    const { signal } = this.request;
+    const classified = classify(error, signal);
+    // The connection dropped after text came: the stream was cut before its end.
+    if (classified.outcome === 'NETWORK_ERROR' && this.m.chars > 0) classified.outcome = 'CUT';
+    this.m.result = {
+      ...classified,
+      yielded: this.m.chars > 0,
+      error: safeError(error, this.client.secret, signal),
+    };
+  }
+
+  /** Meters the attempt; its result (undefined: the caller stopped reading). */
+  end(): AttemptResult | undefined {
+    meter(this.deps, this.plan, this.request, this.m, this.client.decrypted);
+    return this.m.result;
+  }
 }

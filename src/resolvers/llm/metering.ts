@@ -33,7 +33,7 @@ export interface MeteringWriter {
 }
 
 const FLUSH_MS = 100;
-/** Rows per statement (19 arrays of this many values). */
+/** Rows per statement (one JSON text of this many rows). */
 const BATCH_ROWS = 5_000;
 const RETRY_MS = 1_000;
 

@@ -74,13 +74,23 @@ function scoreOf(strategy: LlmRouteStrategy, candidate: Candidate, index: number
   return candidate.latencyP50Ms ?? 0;
 }
 
-/** Every candidate of the route, ranked (usable ones first, by score), each with why it is excluded if it is. */
+/**
+ * Every candidate of the route, ranked (usable ones first, by score), each with why it is
+ * excluded if it is. The latency p50 is read for LOWEST_LATENCY, or for every strategy with
+ * `describe` (the routing snapshot); a routed call under another strategy does not need it.
+ */
 export function rankCandidates(
   route: RouteEntry,
   deployments: ReadonlyMap<string, DeploymentEntry>,
-  context: { cooldowns: Pick<Cooldowns, 'until'>; latency: LatencyWindow; tokens: TokenEstimate },
+  context: {
+    cooldowns: Pick<Cooldowns, 'until'>;
+    latency: LatencyWindow;
+    tokens: TokenEstimate;
+    describe?: boolean;
+  },
   now = Date.now(),
 ): Candidate[] {
+  const withLatency = context.describe || route.strategy === 'LOWEST_LATENCY';
   const candidates = route.deploymentIds.map((deploymentId, index) => {
     const deployment = deployments.get(deploymentId);
     const candidate: Candidate = {
@@ -89,7 +99,7 @@ export function rankCandidates(
       rank: 0,
       score: 0,
       estimatedCostUsd: deployment ? costUsd(deployment, context.tokens) : null,
-      latencyP50Ms: context.latency.p50(deploymentId, now) ?? null,
+      latencyP50Ms: withLatency ? (context.latency.p50(deploymentId, now) ?? null) : null,
       excludedReason: exclusionOf(deployment, context.cooldowns, now),
     };
     candidate.score = scoreOf(route.strategy, candidate, index);

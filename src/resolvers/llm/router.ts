@@ -13,7 +13,7 @@ import {
   type ChatClient,
   type ChatRequest,
 } from '../../reports/providers/index.js';
-import { clientFor, runAttempt, type AttemptDeps, type AttemptResult } from './attempt.js';
+import { Attempt, clientFor, type AttemptDeps, type AttemptResult } from './attempt.js';
 import { budgetExceededError, budgetsFor, reserve } from './budgets.js';
 import type { Catalog, DeploymentEntry } from './catalog.js';
 import type { Cooldowns } from './cooldowns.js';
@@ -94,6 +94,40 @@ async function giveUp(
   );
 }
 
+/** The candidate's attempt: its client and budget reservation; undefined: skip it. */
+async function prepareAttempt(
+  deps: RouterDeps,
+  service: LlmService,
+  call: Awaited<ReturnType<typeof planCall>>,
+  state: LoopState,
+  request: ChatRequest,
+  deployment: DeploymentEntry,
+): Promise<Attempt | undefined> {
+  let client: ReturnType<typeof clientFor>;
+  try {
+    client = clientFor(deps, deployment);
+  } catch (error) {
+    if (!(error instanceof VaultError)) throw error;
+    return undefined; // KEY_UNREADABLE: this keyring cannot open it
+  }
+  const worst = costUsd(deployment, call.tokens) ?? 0;
+  const reserved = worst > 0 ? await reserve(call.budgets, worst) : [];
+  if (!reserved) {
+    state.budgetRefused = true;
+    return undefined;
+  }
+  state.attempts += 1;
+  const plan = {
+    deployment,
+    service,
+    scope: call.scope,
+    attempt: state.attempts,
+    reserved,
+    reservedUsd: worst,
+  };
+  return new Attempt(deps, plan, request, client);
+}
+
 async function* routeCall(
   deps: RouterDeps,
   service: LlmService,
@@ -114,35 +148,27 @@ async function* routeCall(
         state.attempts > 0 || state.budgetRefused,
         `route chose ${deployment.name}`,
       );
-    let client: ReturnType<typeof clientFor>;
-    try {
-      client = clientFor(deps, deployment);
-    } catch (error) {
-      if (!(error instanceof VaultError)) throw error;
-      continue; // KEY_UNREADABLE: this keyring cannot open it
-    }
-    const worst = costUsd(deployment, call.tokens) ?? 0;
-    const reserved = worst > 0 ? await reserve(call.budgets, worst) : [];
-    if (!reserved) {
-      state.budgetRefused = true;
-      continue;
-    }
-    state.attempts += 1;
+    const attempt = await prepareAttempt(deps, service, call, state, request, deployment);
+    if (!attempt) continue;
     if (state.dirty) request.onRestart?.();
-    const plan = {
-      deployment,
-      service,
-      scope: call.scope,
-      attempt: state.attempts,
-      reserved,
-      reservedUsd: worst,
-    };
-    const result = yield* runAttempt(deps, plan, request, client);
-    if (result.outcome === 'OK')
+    let result: AttemptResult | undefined;
+    try {
+      for await (const delta of attempt.open()) {
+        attempt.saw(delta);
+        yield delta;
+      }
+      attempt.succeeded();
+    } catch (error) {
+      attempt.failed(error);
+    } finally {
+      result = attempt.end(); // also when the caller stops reading (metered ABORTED)
+    }
+    const done = result!;
+    if (done.outcome === 'OK')
       return request.onProvider?.(deployment.kind === 'ANTHROPIC' ? 'anthropic' : 'openai');
-    state.dirty = result.yielded;
-    state.lastError = result.error;
-    if ((await afterFailure(deps, deployment, result)) === 'stop') throw result.error;
+    state.dirty = done.yielded;
+    state.lastError = done.error;
+    if ((await afterFailure(deps, deployment, done)) === 'stop') throw done.error;
   }
   await giveUp(service, call, state, request);
 }

@@ -40,6 +40,7 @@ export async function routingSnapshot(
     cooldowns: llm.cooldowns,
     latency: llm.latency,
     tokens: TYPICAL_TOKENS[service],
+    describe: true,
   });
   const unknown = ranked.filter((c) => c.latencyP50Ms === null).map((c) => c.deploymentId);
   const recorded = await selectRecentLatency(db(), unknown);

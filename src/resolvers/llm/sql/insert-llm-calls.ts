@@ -1,6 +1,6 @@
-// A batch of metered attempts in one INSERT … SELECT FROM unnest(…): one array per column,
-// so the statement and its parameters stay the same size whatever the batch (and cost far
-// less to build than a multi-row insert). A retried batch skips the rows already written.
+// A batch of metered attempts in one INSERT … SELECT FROM json_to_recordset($1): the rows go
+// as one JSON text (one JSON.stringify), not as 19 arrays the driver and Prisma walk value by
+// value, which was most of what a flush allocated. A retried batch skips the rows already written.
 import type { Queryable } from '../../../platform/db.js';
 import type { LlmCallOutcome, LlmService } from '../../../generated/prisma/enums.js';
 
@@ -28,18 +28,15 @@ export interface LlmCallRow {
 }
 
 export async function insertLlmCalls(client: Queryable, rows: LlmCallRow[]): Promise<void> {
-  const column = <K extends keyof LlmCallRow>(key: K) => rows.map((row) => row[key]);
   await client.$queryRaw`
     INSERT INTO llm_calls (id, service, "deploymentId", provider, model, "teamId", "apiKeyId",
       "topicId", "taskId", attempt, "inputTokens", "outputTokens", "usageEstimated", "costUsd",
       "latencyMs", "timeToFirstTokenMs", outcome, "httpStatus", "createdAt")
-    SELECT * FROM unnest(
-      ${column('id')}::uuid[], ${column('service')}::"LlmService"[], ${column('deploymentId')}::uuid[],
-      ${column('provider')}::text[], ${column('model')}::text[], ${column('teamId')}::uuid[],
-      ${column('apiKeyId')}::uuid[], ${column('topicId')}::uuid[], ${column('taskId')}::uuid[],
-      ${column('attempt')}::int[], ${column('inputTokens')}::int[], ${column('outputTokens')}::int[],
-      ${column('usageEstimated')}::boolean[], ${column('costUsd')}::float8[], ${column('latencyMs')}::int[],
-      ${column('timeToFirstTokenMs')}::int[], ${column('outcome')}::"LlmCallOutcome"[],
-      ${column('httpStatus')}::int[], ${column('createdAt')}::timestamptz[])
+    SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r(
+      id uuid, service "LlmService", "deploymentId" uuid, provider text, model text,
+      "teamId" uuid, "apiKeyId" uuid, "topicId" uuid, "taskId" uuid, attempt int,
+      "inputTokens" int, "outputTokens" int, "usageEstimated" boolean, "costUsd" float8,
+      "latencyMs" int, "timeToFirstTokenMs" int, outcome "LlmCallOutcome", "httpStatus" int,
+      "createdAt" timestamptz)
     ON CONFLICT (id) DO NOTHING`;
 }
