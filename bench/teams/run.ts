@@ -21,9 +21,12 @@ type Samples = Record<ListName, number[]>;
 
 /** Alternating rounds (the order swapped each round), one database connected at a time. */
 async function measure(worlds: World[]): Promise<Map<World, Record<ListName, Summary>>> {
-  const apps = await Promise.all(
-    worlds.map(() => benchApp(ADMIN_KEY, createInProcessPubSub('bench-teams:'))),
-  );
+  // Each app is made in its own world: its LLM platform records the operator's deployment there.
+  const apps = [];
+  for (const world of worlds)
+    apps.push(
+      await inWorld(world, () => benchApp(ADMIN_KEY, createInProcessPubSub('bench-teams:'))),
+    );
   const samples = worlds.map(() => ({}) as Samples);
   try {
     for (const [index, world] of worlds.entries())
