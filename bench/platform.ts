@@ -19,7 +19,7 @@ import { benchApp } from './service.js';
 import { formatSummary, heading, line, ms, summarize, type Summary } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_PLATFORM_ROUNDS ?? 6);
-const REQUESTS = Number(process.env.BENCH_PLATFORM_REQUESTS ?? 400);
+const REQUESTS = Number(process.env.BENCH_PLATFORM_REQUESTS ?? 2_000);
 const CONCURRENCY = Number(process.env.BENCH_PLATFORM_CONCURRENCY ?? 8);
 
 const QUERIES = {

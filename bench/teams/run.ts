@@ -22,7 +22,7 @@ type Samples = Record<ListName, number[]>;
 /** Alternating rounds (the order swapped each round), one database connected at a time. */
 async function measure(worlds: World[]): Promise<Map<World, Record<ListName, Summary>>> {
   // Each app is made in its own world: its LLM platform records the operator's deployment there.
-  const apps = [];
+  const apps: Awaited<ReturnType<typeof benchApp>>[] = [];
   for (const world of worlds)
     apps.push(
       await inWorld(world, () => benchApp(ADMIN_KEY, createInProcessPubSub('bench-teams:'))),

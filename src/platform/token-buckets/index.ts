@@ -3,9 +3,11 @@
 // rate-limiter-flexible 11 lacks: its limiters are fixed windows, BurstyRateLimiter two of
 // them); limiter's TokenBucket holds them in memory. While Redis is away or slow each process
 // takes from its own buckets: a Redis outage neither refuses everyone nor lets everyone through.
+// A fast caller's takes come mostly from tokens this process leased ahead (leases.ts).
 import { Redis } from 'ioredis';
 import { logger } from '../logger.js';
 import { closeRedisClient, logConnectionErrors } from '../redis.js';
+import { LeasedBuckets } from './leases.js';
 import { MemoryBuckets } from './memory.js';
 import { RedisBuckets } from './redis.js';
 import type { BucketRequest, TakeOutcome } from './types.js';
@@ -66,7 +68,7 @@ export function createTokenBuckets(options: {
   const log = logger.child({ module: 'rate-limits' });
   logConnectionErrors(redis, log);
   const connected = firstConnection(redis);
-  const shared = new RedisBuckets(redis, `${options.keyPrefix}rate`);
+  const shared = new LeasedBuckets(new RedisBuckets(redis, `${options.keyPrefix}rate`));
   let failing = false;
   let skipUntil = 0;
   return {
@@ -87,6 +89,9 @@ export function createTokenBuckets(options: {
       }
       return { ...(await memory.take(requests, cost)), shared: false };
     },
-    close: () => closeRedisClient(redis),
+    async close() {
+      await shared.close(redis.status === 'ready');
+      await closeRedisClient(redis);
+    },
   };
 }

@@ -95,27 +95,43 @@ export class RedisBuckets implements BucketStore {
     return { success: result.success, state };
   }
 
-  async take(requests: readonly BucketRequest[], cost: number): Promise<TakeOutcome> {
+  take(requests: readonly BucketRequest[], cost: number): Promise<TakeOutcome> {
+    return this.takeEach(
+      requests,
+      requests.map(() => cost),
+    );
+  }
+
+  /** Takes `costs[i]` tokens from bucket i, from every one of them or from none. */
+  async takeEach(
+    requests: readonly BucketRequest[],
+    costs: readonly number[],
+  ): Promise<TakeOutcome> {
     const now = Date.now();
-    const results = await Promise.all(requests.map((r) => this.takeOne(r, cost, now)));
+    const results = await Promise.all(requests.map((r, i) => this.takeOne(r, costs[i]!, now)));
     const allowed = results.every((result) => result.success);
     if (!allowed) {
-      // All or nothing: give back what the other buckets gave (a negative cost refunds).
+      // All or nothing: give back what the other buckets gave.
       await Promise.all(
         requests.map((request, i) =>
-          results[i]!.success
-            ? this.limiter(request.rate).limit(`${request.scope}:${request.id}`, { rate: -cost })
-            : undefined,
+          results[i]!.success ? this.give(request, costs[i]!) : undefined,
         ),
       );
     }
-    const given = (state: BucketState) => ({
+    const given = (state: BucketState, i: number) => ({
       ...state,
-      remaining: Math.min(state.rate.burst, state.remaining + cost),
+      remaining: Math.min(state.rate.burst, state.remaining + costs[i]!),
     });
     return {
       allowed,
-      buckets: results.map(({ success, state }) => (allowed || !success ? state : given(state))),
+      buckets: results.map(({ success, state }, i) =>
+        allowed || !success ? state : given(state, i),
+      ),
     };
+  }
+
+  /** Puts tokens back (a take of a negative cost; the script keeps the bucket within its burst). */
+  async give(request: BucketRequest, tokens: number): Promise<void> {
+    await this.limiter(request.rate).limit(`${request.scope}:${request.id}`, { rate: -tokens });
   }
 }
