@@ -1,8 +1,9 @@
-// A live feed over an append-only log with a per-key sequence (a workflow's events): the
-// task feed's design (task-feed.ts) for any such log. One WatchHub per process follows each
-// key once; a notification says "read again", the log is read after the last sequence the
-// hub has, and each follower delivers in order from its own position, reading the log itself
-// on a gap or a replay, so a resume with afterSequence is gap- and duplicate-free.
+// A live feed over an append-only log with a per-key sequence (a task's events, a workflow's).
+// One WatchHub per process follows each key once; a notification says "read again", the log is
+// read after the last sequence the hub has (or, when the notification carries the very next
+// entry, that entry is delivered without a read), and each follower delivers in order from its
+// own position, reading the log itself on a gap or a replay, so a resume with afterSequence is
+// gap- and duplicate-free. Stopping takes effect at once, even while the log is quiet.
 import type { PubSub, PubSubTopics } from '../platform/pubsub.js';
 import { pushFeed, type FeedObserver, type PushFeed } from './push-feed.js';
 import { WatchHub, type WatchListener } from './watch-hub.js';
@@ -22,6 +23,8 @@ export interface LogSource<Entry extends LogEntry, Topic extends keyof PubSubTop
   page: number;
   /** The entry after which the log ends (the follower completes). */
   isEnd(entry: Entry): boolean;
+  /** The entry a notification carries, if any (delivered without a read when it is the next). */
+  fromNotification?(key: string, notification: PubSubTopics[Topic]): Entry | undefined;
 }
 
 export class LogFeed<Entry extends LogEntry, Topic extends keyof PubSubTopics> {
@@ -38,8 +41,18 @@ export class LogFeed<Entry extends LogEntry, Topic extends keyof PubSubTopics> {
       topic: source.topic,
       pollMs,
       read: (key) => this.readNew(key),
+      fromNotification: source.fromNotification && ((key, n) => this.nextFrom(key, n)),
       onIdle: (key) => this.cursors.delete(key),
     });
+  }
+
+  /** The notification's entry, if it is the one after the last this hub delivered. */
+  private nextFrom(key: string, notification: PubSubTopics[Topic]): Entry[] | undefined {
+    const cursor = this.cursors.get(key);
+    const entry = this.source.fromNotification!(key, notification);
+    if (!entry || cursor === undefined || entry.sequence !== cursor + 1) return undefined;
+    this.cursors.set(key, entry.sequence);
+    return [entry];
   }
 
   close(): void {
@@ -47,6 +60,7 @@ export class LogFeed<Entry extends LogEntry, Topic extends keyof PubSubTopics> {
     this.cursors.clear();
   }
 
+  /** Followed keys (for tests and metrics). */
   get size(): number {
     return this.hub.size;
   }
@@ -62,7 +76,10 @@ export class LogFeed<Entry extends LogEntry, Topic extends keyof PubSubTopics> {
     return entries.length ? entries : undefined;
   }
 
-  /** The state now (or every entry after `afterSequence`), then each new entry; ends after the end. */
+  /**
+   * The state now (or every entry after `afterSequence`), then each new entry; ends after the
+   * end. Live entries reach an observer synchronously, in the hub's delivery.
+   */
   follow(key: string, afterSequence?: number | null): PushFeed<Entry> {
     return pushFeed((observer) => {
       const follower = new LogFollower(this.hub, this.source, key, observer);
@@ -74,16 +91,42 @@ export class LogFeed<Entry extends LogEntry, Topic extends keyof PubSubTopics> {
   }
 }
 
-/** One subscriber's position in a log. */
+/** Followers that saw their log's end in this turn; see endSoon. */
+let ending: Array<{ end(): void }> = [];
+
+/**
+ * An end entry ends every follower of the key at once. The entry is delivered to all of them
+ * first; the endings (leaving the hub, completing each subscription) wait for the next turn
+ * of the event loop, when the transport has written the entry out.
+ */
+function endSoon(follower: { end(): void }): void {
+  if (ending.length === 0) {
+    setImmediate(() => {
+      const followers = ending;
+      ending = [];
+      for (const each of followers) each.end();
+    });
+  }
+  ending.push(follower);
+}
+
+/**
+ * One subscriber's position in a log. A class with its state in one object: the hub calls
+ * thousands of these per entry (see WatchListener).
+ */
 class LogFollower<
   Entry extends LogEntry,
   Topic extends keyof PubSubTopics,
 > implements WatchListener<Entry[]> {
+  /** No more entries are delivered. */
   private stopped = false;
+  /** Out of the hub, and the observer told (or gone). */
   private closed = false;
   private listening = false;
+  /** The last sequence delivered; entries arrive in order, at most once each. */
   private last = -1;
-  private waiting: Entry[] = [];
+  /** Until the replay is done, and on a gap, entries wait here (no array while none wait). */
+  private waiting: Entry[] | undefined;
   private reading = true;
 
   constructor(
@@ -116,9 +159,11 @@ class LogFollower<
       this.last = afterSequence;
       if (position.ended && position.lastSequence <= afterSequence) return this.end();
     }
+    // The replay (and anything the hub delivered meanwhile); live from the hub after it.
     await this.catchUp();
   }
 
+  /** The consumer left. */
   stop(): void {
     this.stopped = true;
     this.close();
@@ -131,18 +176,31 @@ class LogFollower<
 
   deliver(entries: Entry[]): void {
     if (this.stopped) return;
-    this.waiting.push(...entries);
-    if (!this.reading) this.drain();
+    if (this.reading || this.waiting) {
+      (this.waiting ??= []).push(...entries);
+      if (!this.reading) this.drain();
+      return;
+    }
+    // The usual case, kept free of sorting and copies: the next entries, in order.
+    for (const entry of entries) {
+      if (this.stopped) return;
+      if (entry.sequence === this.last + 1) this.emit(entry);
+      else if (entry.sequence > this.last) (this.waiting ??= []).push(entry);
+    }
+    if (this.waiting) this.drain();
   }
 
-  private end(): void {
+  /** Leaves the hub and completes the observer, once (endSoon calls it after the end). */
+  end(): void {
     this.stopped = true;
     if (this.close()) this.observer.complete();
   }
 
+  /** Leaves the hub once; false if that was done already. */
   private close(): boolean {
     if (this.closed) return false;
     this.closed = true;
+    // Straight to the hub, not through the watch's handle: one object less per follower.
     if (this.listening) this.hub.unlisten(this.key, this);
     return true;
   }
@@ -150,26 +208,23 @@ class LogFollower<
   private emit(entry: Entry): void {
     this.last = entry.sequence;
     this.observer.next(entry);
-    // The end waits a turn, so the transport writes the last entry before the stream closes.
     if (this.source.isEnd(entry)) {
       this.stopped = true;
-      setImmediate(() => this.end());
+      endSoon(this);
     }
   }
 
   /** Delivers what follows on from `last`; on a gap, reads the log from there. */
   private drain(): void {
-    this.waiting.sort((a, b) => a.sequence - b.sequence);
+    const waiting = this.waiting ?? [];
+    waiting.sort((a, b) => a.sequence - b.sequence);
     let i = 0;
-    for (
-      ;
-      i < this.waiting.length && !this.stopped && this.waiting[i]!.sequence <= this.last + 1;
-      i++
-    ) {
-      if (this.waiting[i]!.sequence === this.last + 1) this.emit(this.waiting[i]!);
+    for (; i < waiting.length && !this.stopped && waiting[i]!.sequence <= this.last + 1; i++) {
+      if (waiting[i]!.sequence === this.last + 1) this.emit(waiting[i]!);
     }
-    this.waiting.splice(0, i);
-    if (this.waiting.length && !this.stopped && !this.reading) void this.catchUp();
+    waiting.splice(0, i);
+    this.waiting = waiting.length ? waiting : undefined;
+    if (this.waiting && !this.stopped && !this.reading) void this.catchUp();
   }
 
   private async catchUp(): Promise<void> {
@@ -178,7 +233,7 @@ class LogFollower<
       for (;;) {
         const page = await this.source.after(this.key, this.last);
         if (this.stopped) return;
-        this.waiting.push(...page);
+        (this.waiting ??= []).push(...page);
         this.reading = page.length === this.source.page;
         this.drain();
         if (!this.reading) return;
