@@ -23,13 +23,16 @@ export async function startSteps(
   return starts.map((start) => byStep.get(start.stepId));
 }
 
-/** Marks steps RUNNING inside the transaction that claimed their tasks; announced after its commit. */
+/**
+ * Marks steps RUNNING inside the transaction that claimed their tasks, those of workflows no
+ * other transaction holds (the others are left to startSteps); announced after its commit.
+ */
 export async function startStepsInTransaction(
   tx: Transaction,
   starts: readonly StepStart[],
   pubsub: PubSub,
 ): Promise<StartedStep[]> {
-  const rows = await markStepsRunning(tx.client, starts);
+  const rows = await markStepsRunning(tx.client, starts, { skipLocked: true });
   tx.afterCommit(() => {
     for (const row of rows)
       if (row.lastSequence !== null)

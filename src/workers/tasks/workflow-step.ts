@@ -1,6 +1,6 @@
 // workflow_step (issue 30): runs one step of a workflow. Its start commits with its claim when
-// a step's commit claimed it, else it is batched with the worker's other starts (one statement
-// marks them RUNNING); its end commits with the task's
+// a step's commit claimed it (and no other transaction held its workflow), else it is batched
+// with the worker's other starts (one statement marks them RUNNING); its end commits with the task's
 // (finishInTransaction): the step's result, its dependents made ready and their tasks, in the
 // transaction fenced by the task's attempt. Ends outside that transaction (dead letters,
 // cancellations before the run) settle in the after-finish step; the reconciler covers a crash.
@@ -29,26 +29,17 @@ export interface WorkflowTaskSettings {
   workflows: Pick<WorkflowSettings, 'pricePerMillionTokens'>;
 }
 
-const workflowOf = (task: TaskRow) => (task.payload as { workflowId: string }).workflowId;
-
 /**
- * A worker's step starts: those a step's commit claimed, of the workflows that commit holds
- * (a dependent just made ready), are marked RUNNING in that commit and kept here for their
- * runs, by task id; the others in one statement per batch of starts. Only held workflows:
- * locking another one inside the commit could deadlock with a commit that holds it.
+ * A worker's step starts: those a step's commit claimed are marked RUNNING in that commit
+ * (unless another transaction holds their workflow: waiting for it there could deadlock) and
+ * kept here for their runs, by task id; the others in one statement per batch of starts.
+ * Started together, a worker's tasks end together, and their ends commit as one batch.
  */
 function stepStarts() {
   let batch: ((start: StepStart) => Promise<StartedStep | undefined>) | undefined;
   const early = new Map<string, { attempt: number; step: StartedStep }>();
-  const held = new WeakMap<Transaction, Set<string>>();
   return {
-    /** The workflows a commit holds (locked by its settle). */
-    hold(tx: Transaction, finished: readonly TaskRow[]) {
-      held.set(tx, new Set(finished.map(workflowOf)));
-    },
-    async inClaim(all: readonly TaskRow[], tx: Transaction, pubsub: PubSub) {
-      const holding = held.get(tx);
-      const claimed = all.filter((task) => holding?.has(workflowOf(task)));
+    async inClaim(claimed: readonly TaskRow[], tx: Transaction, pubsub: PubSub) {
       if (claimed.length === 0) return;
       const starts = claimed.map((task) => ({
         stepId: (task.payload as { stepId: string }).stepId,
@@ -105,7 +96,6 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
     claimedInTransaction: (claimed, tx, pubsub) => starts.inClaim(claimed, tx, pubsub),
     async finishInTransaction(finished, tx, pubsub) {
       await settleStepTasks(tx, finished, { pubsub, settings: settings.workflows });
-      starts.hold(tx, finished);
     },
     async onFinished(task, pubsub) {
       // Completed steps settled with their end; the others may have ended outside the hook.
