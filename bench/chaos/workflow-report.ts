@@ -1,7 +1,7 @@
 // What the workflow chaos run found, each against its target of 0: steps lost (fewer rows
 // than planned) and stuck (not ended), results committed twice (a step's SUCCEEDED event
-// twice, or its task COMPLETED twice), duplicate visible effects (coverage history entries
-// per refresh task, artifacts per synthesis), workflows not SUCCEEDED, event-log and
+// twice, or its task COMPLETED twice), visible effects duplicated or missing (coverage history
+// entries per refresh task, artifacts per synthesis), workflows not SUCCEEDED, event-log and
 // subscriber gaps.
 import { db } from '../../src/platform/db.js';
 import { line } from '../stats.js';
@@ -10,21 +10,30 @@ import type { Kill } from './settings.js';
 const STEPS_PER_WORKFLOW = 40;
 const count = async (query: Promise<Array<{ n: bigint | number }>>) => Number((await query)[0]!.n);
 
-/** Steps whose result was committed twice, and visible effects that are not exactly one. */
-async function duplicates(ids: string[]): Promise<{ twice: number; effects: number }> {
+/**
+ * Steps whose result was committed twice; visible effects made more than once (coverage
+ * history entries per refresh task, artifacts per synthesis); and effects missing from a
+ * step that SUCCEEDED (a step that never ran, in a failed workflow, has none by design).
+ */
+async function duplicates(
+  ids: string[],
+): Promise<{ twice: number; effects: number; missing: number }> {
   const twice = await count(db().$queryRaw`
     SELECT count(*) AS n FROM (SELECT "workflowId", "stepKey" FROM workflow_events WHERE "workflowId" = ANY(${ids}::uuid[])
       AND kind = 'STEP' AND status = 'SUCCEEDED' GROUP BY "workflowId", "stepKey" HAVING count(*) > 1) twice`);
   const tasksTwice = await count(db().$queryRaw`
     SELECT count(*) AS n FROM (SELECT e."taskId" FROM task_events e JOIN workflow_steps s ON s."taskId" = e."taskId"
       WHERE s."workflowId" = ANY(${ids}::uuid[]) AND e.status = 'COMPLETED' GROUP BY e."taskId" HAVING count(*) > 1) twice`);
-  const histories = await count(db().$queryRaw`
-    SELECT count(*) AS n FROM workflow_steps s WHERE s."workflowId" = ANY(${ids}::uuid[]) AND s.kind = 'REFRESH_COVERAGE'
-      AND (SELECT count(*) FROM coverage_history h WHERE h."taskId" = s."taskId") <> 1`);
-  const artifacts = await count(db().$queryRaw`
-    SELECT count(*) AS n FROM workflow_steps s WHERE s."workflowId" = ANY(${ids}::uuid[]) AND s.kind = 'SYNTHESIZE'
-      AND (SELECT count(*) FROM artifacts a WHERE a.id = s.id) <> 1`);
-  return { twice: twice + tasksTwice, effects: histories + artifacts };
+  const [effects] = await db().$queryRaw<Array<{ duplicated: number; missing: number }>>`
+    WITH made AS (
+      SELECT s.status,
+             CASE s.kind WHEN 'REFRESH_COVERAGE' THEN (SELECT count(*) FROM coverage_history h WHERE h."taskId" = s."taskId")
+                         ELSE (SELECT count(*) FROM artifacts a WHERE a.id = s.id) END AS n
+      FROM workflow_steps s WHERE s."workflowId" = ANY(${ids}::uuid[]) AND s.kind IN ('REFRESH_COVERAGE', 'SYNTHESIZE')
+    )
+    SELECT count(*) FILTER (WHERE n > 1)::int AS duplicated,
+           count(*) FILTER (WHERE n = 0 AND status = 'SUCCEEDED')::int AS missing FROM made`;
+  return { twice: twice + tasksTwice, effects: effects!.duplicated, missing: effects!.missing };
 }
 
 export async function workflowReport(
@@ -42,7 +51,7 @@ export async function workflowReport(
   });
   const lost = ids.length * STEPS_PER_WORKFLOW - steps.length;
   const stuck = steps.filter((s) => ['PENDING', 'READY', 'RUNNING'].includes(s.status)).length;
-  const { twice, effects } = await duplicates(ids);
+  const { twice, effects, missing } = await duplicates(ids);
   const gaps = await count(db().$queryRaw`
     SELECT count(*) AS n FROM (SELECT w.id FROM workflows w JOIN workflow_events e ON e."workflowId" = w.id WHERE w.id = ANY(${ids}::uuid[])
       GROUP BY w.id, w."lastSequence" HAVING count(*) <> w."lastSequence" OR min(e.sequence) <> 1 OR max(e.sequence) <> w."lastSequence") gapped`);
@@ -65,9 +74,10 @@ export async function workflowReport(
     ['steps stuck (not ended by the deadline)', stuck],
     ['results committed twice (a step SUCCEEDED twice, or its task COMPLETED twice)', twice],
     [
-      'duplicate visible effects (refreshes without exactly one history entry, syntheses without exactly one artifact)',
+      'duplicate visible effects (a refresh with two history entries, a synthesis with two artifacts)',
       effects,
     ],
+    ['visible effects missing from a SUCCEEDED refresh or synthesis', missing],
     ['stuck or failed workflows (not SUCCEEDED by the deadline)', notSucceeded],
     ['workflows with event-log gaps', gaps],
     [`subscribers (of ${seen.size}) that missed or repeated a sequence`, subscriberGaps],

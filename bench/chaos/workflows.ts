@@ -1,7 +1,8 @@
 // The chaos run's workflow scenario (issue 30): CHAOS_WORKFLOWS workflows × 40 steps on 1 API
 // and 3 workers; a worker SIGKILLed every CHAOS_KILL_EVERY_MS, Redis SIGKILLed once; sample
 // workflows followed through the API with graphql-sse. Fails unless steps lost, results
-// committed twice, duplicate visible effects, stuck workflows and subscriber gaps are all 0.
+// committed twice, visible effects duplicated or missing, stuck workflows and subscriber gaps
+// are all 0.
 import { createClient } from 'graphql-sse';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
