@@ -12,7 +12,7 @@ import { openResponseStore } from '../src/platform/response-cache/invalidation.j
 import { openFreshBenchDatabase } from './database.js';
 import { machine } from './machine.js';
 import { benchApp } from './service.js';
-import { formatSummary, heading, line, ms, summarize, type Summary } from './stats.js';
+import { burst, formatSummary, heading, line, ms, summarize, type Summary } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_CACHE_ROUNDS ?? 6);
 const REQUESTS = Number(process.env.BENCH_CACHE_REQUESTS ?? 600);
@@ -48,23 +48,6 @@ function request(app: App, key: string, name: QueryName, agentId: string) {
     const body = (await response.json()) as { errors?: unknown[] };
     if (body.errors) throw new Error(`${name}: ${JSON.stringify(body.errors)}`);
   };
-}
-
-/** REQUESTS requests by CONCURRENCY clients, each sending the next when the last answered. */
-async function burst(run: () => Promise<void>): Promise<{ samples: number[]; seconds: number }> {
-  const samples: number[] = [];
-  let left = REQUESTS;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (left-- > 0) {
-        const t = performance.now();
-        await run();
-        samples.push(performance.now() - t);
-      }
-    }),
-  );
-  return { samples, seconds: (performance.now() - started) / 1000 };
 }
 
 export async function post(app: App, key: string, query: string, variables = {}): Promise<any> {
@@ -149,13 +132,17 @@ async function measure(w: Awaited<ReturnType<typeof world>>): Promise<Samples> {
       with: { samples: [], seconds: 0 },
     };
     for (const mode of ['without', 'with'] as Mode[])
-      await burst(request(w.apps[mode], w.key, name, w.agentId)); // warm-up (and the first fill)
+      await burst(REQUESTS, CONCURRENCY, request(w.apps[mode], w.key, name, w.agentId)); // warm-up (and the first fill)
   }
   for (let round = 0; round < ROUNDS; round++) {
     const modes: Mode[] = round % 2 ? ['with', 'without'] : ['without', 'with'];
     for (const name of names)
       for (const mode of modes) {
-        const result = await burst(request(w.apps[mode], w.key, name, w.agentId));
+        const result = await burst(
+          REQUESTS,
+          CONCURRENCY,
+          request(w.apps[mode], w.key, name, w.agentId),
+        );
         samples[name][mode].samples.push(...result.samples);
         samples[name][mode].seconds += result.seconds;
       }

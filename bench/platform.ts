@@ -16,7 +16,8 @@ import { createAgent, post } from './cache.js';
 import { openFreshBenchDatabase } from './database.js';
 import { machine } from './machine.js';
 import { benchApp } from './service.js';
-import { formatSummary, heading, line, ms, summarize, type Summary } from './stats.js';
+import { burst, formatSummary, heading, line, ms, summarize } from './stats.js';
+import type { Burst, Summary } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_PLATFORM_ROUNDS ?? 6);
 const REQUESTS = Number(process.env.BENCH_PLATFORM_REQUESTS ?? 2_000);
@@ -45,36 +46,6 @@ function request(app: App, key: string, name: QueryName, agentId: string) {
     const body = (await response.json()) as { errors?: unknown[] };
     if (body.errors || response.status !== 200)
       throw new Error(`${name}: ${response.status} ${JSON.stringify(body.errors)}`);
-  };
-}
-
-/** Latencies (ms), wall time and this process's CPU time (s) of one burst. */
-interface Burst {
-  samples: number[];
-  seconds: number;
-  cpuSeconds: number;
-}
-
-/** REQUESTS requests by CONCURRENCY clients, each sending the next when the last answered. */
-async function burst(run: () => Promise<void>): Promise<Burst> {
-  const samples: number[] = [];
-  let left = REQUESTS;
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (left-- > 0) {
-        const t = performance.now();
-        await run();
-        samples.push(performance.now() - t);
-      }
-    }),
-  );
-  const used = process.cpuUsage(cpu);
-  return {
-    samples,
-    seconds: (performance.now() - started) / 1000,
-    cpuSeconds: (used.user + used.system) / 1e6,
   };
 }
 
@@ -135,14 +106,19 @@ async function measure(w: Awaited<ReturnType<typeof world>>): Promise<Samples> {
     samples[name] = Object.fromEntries(
       MODES.map((mode) => [mode, { samples: [] as number[], seconds: 0, cpuSeconds: 0 }]),
     ) as Samples[QueryName];
-    for (const mode of MODES) await burst(request(w.apps[mode], w.key, name, w.agentId)); // warm-up
+    for (const mode of MODES)
+      await burst(REQUESTS, CONCURRENCY, request(w.apps[mode], w.key, name, w.agentId)); // warm-up
   }
   for (let round = 0; round < ROUNDS; round++) {
     const order = MODES.map((_, i) => MODES[(i + round) % MODES.length]!);
     for (const name of names)
       for (const mode of order) {
         globalThis.gc?.(); // each burst starts from a collected heap (npm run bench exposes gc)
-        const result = await burst(request(w.apps[mode], w.key, name, w.agentId));
+        const result = await burst(
+          REQUESTS,
+          CONCURRENCY,
+          request(w.apps[mode], w.key, name, w.agentId),
+        );
         samples[name][mode].samples.push(...result.samples);
         samples[name][mode].seconds += result.seconds;
         samples[name][mode].cpuSeconds += result.cpuSeconds;
@@ -219,7 +195,7 @@ async function takeAlone(): Promise<void> {
   ];
   try {
     await buckets.take(requests, 1);
-    const result = await burst(async () => {
+    const result = await burst(REQUESTS, CONCURRENCY, async () => {
       const outcome = await buckets.take(requests, 1);
       if (!outcome.allowed || !outcome.shared)
         throw new Error('the take did not pass through Redis');

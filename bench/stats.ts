@@ -92,3 +92,37 @@ export function repsWithin(
 ): number {
   return Math.max(min, Math.min(max, Math.floor(budgetMs / Math.max(1, oneRunMs * runsPerRep))));
 }
+
+/** Latencies (ms), wall time and this process's CPU time (s) of one burst. */
+export interface Burst {
+  samples: number[];
+  seconds: number;
+  cpuSeconds: number;
+}
+
+/** `requests` calls by `concurrency` clients, each sending the next when its last answered. */
+export async function burst(
+  requests: number,
+  concurrency: number,
+  run: () => Promise<unknown>,
+): Promise<Burst> {
+  const samples: number[] = [];
+  let left = requests;
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (left-- > 0) {
+        const t = performance.now();
+        await run();
+        samples.push(performance.now() - t);
+      }
+    }),
+  );
+  const used = process.cpuUsage(cpu);
+  return {
+    samples,
+    seconds: (performance.now() - started) / 1000,
+    cpuSeconds: (used.user + used.system) / 1e6,
+  };
+}
