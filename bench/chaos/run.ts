@@ -24,7 +24,6 @@ import {
   TASKS,
   TERMINAL,
   WORKERS,
-  type Kill,
 } from './settings.js';
 import { chaosStep } from './tasks.js';
 
@@ -86,17 +85,11 @@ export async function runChaos(): Promise<boolean> {
       ids.push(task.id);
     }
     const followers = followThroughApi(cluster.apiPort, ids);
-    const kills: Kill[] = [];
-    const deadline = Date.now() + DEADLINE_S * 1_000;
-    for (;;) {
-      const open = await db().task.count({
-        where: { id: { in: ids }, status: { notIn: TERMINAL as never } },
-      });
-      if (open === 0 || Date.now() > deadline) break;
-      await sleep(KILL_EVERY_MS);
-      kills.push(await cluster.killWorker());
-      if (kills.length === 2) await cluster.bounceRedis();
-    }
+    const kills = await cluster.killUntilDone(
+      () => db().task.count({ where: { id: { in: ids }, status: { notIn: TERMINAL as never } } }),
+      KILL_EVERY_MS,
+      Date.now() + DEADLINE_S * 1_000,
+    );
     await followers.done;
     followers.close();
     return await report(ids, kills, followers.seen);

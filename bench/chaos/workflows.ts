@@ -9,6 +9,7 @@ import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.j
 import { createRedisPubSub } from '../../src/platform/pubsub.js';
 import { updateWorkflowPlan } from '../../src/resolvers/workflows/edit.js';
 import { planWorkflow } from '../../src/resolvers/workflows/plan.js';
+import { parseGlobalId } from '../../src/schema/ids.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/resolvers/workflows/settings.js';
 import { startWorkflow } from '../../src/resolvers/workflows/start.js';
 import { operatorCaller } from '../../src/resolvers/auth/caller.js';
@@ -19,7 +20,7 @@ import { benchService } from '../service.js';
 import { heading } from '../stats.js';
 import { benchAgent } from '../tasks/fixture.js';
 import { startCluster } from './cluster.js';
-import { ADMIN_KEY, DEADLINE_S, KILL_EVERY_MS, LEASE_MS, WORKERS, type Kill } from './settings.js';
+import { ADMIN_KEY, DEADLINE_S, KILL_EVERY_MS, LEASE_MS, WORKERS } from './settings.js';
 import { chaosPlan } from './workflow-plans.js';
 import { workflowReport } from './workflow-report.js';
 
@@ -94,23 +95,18 @@ export async function runWorkflowChaos(): Promise<boolean> {
   const pubsub = createRedisPubSub(cluster.redisUrl, 'chaos:');
   try {
     const { agentId } = await benchAgent();
-    const agentRowId = Buffer.from(agentId, 'base64').toString().split(':')[1]!;
+    const agentRowId = parseGlobalId('Agent', agentId)!;
     heading(
       `chaos: workflows (${WORKFLOWS} workflows x 40 steps, 1 API + ${WORKERS} workers, a worker SIGKILLed every ${KILL_EVERY_MS} ms, Redis SIGKILLed once, lease ${LEASE_MS} ms)`,
     );
     const ids = await createWorkflows(pubsub, agentRowId);
     const followers = followThroughApi(cluster.apiPort, ids);
-    const kills: Kill[] = [];
-    const deadline = Date.now() + DEADLINE_S * 1_000;
-    for (;;) {
-      const open = await db().workflow.count({
-        where: { id: { in: ids }, status: { in: ['PLANNED', 'RUNNING'] } },
-      });
-      if (open === 0 || Date.now() > deadline) break;
-      await sleep(KILL_EVERY_MS);
-      kills.push(await cluster.killWorker());
-      if (kills.length === 2) await cluster.bounceRedis();
-    }
+    const kills = await cluster.killUntilDone(
+      () =>
+        db().workflow.count({ where: { id: { in: ids }, status: { in: ['PLANNED', 'RUNNING'] } } }),
+      KILL_EVERY_MS,
+      Date.now() + DEADLINE_S * 1_000,
+    );
     await followers.done;
     followers.close();
     return await workflowReport(ids, kills, followers.seen);
