@@ -4,7 +4,8 @@
 // they served (metering.ts). A team's keys are its administrators' to change; the
 // operator's (teamId null) the operator's.
 import { randomUUID } from 'node:crypto';
-import type { LlmProviderKind } from '../../generated/prisma/enums.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+import type { LlmProviderKind, ProviderKeyAction } from '../../generated/prisma/enums.js';
 import { db, inTransaction } from '../../platform/db.js';
 import { BadInputError, forbidden, notFound } from '../../platform/errors.js';
 import type { PubSub } from '../../platform/pubsub.js';
@@ -85,6 +86,26 @@ async function requireOwnKey(id: string, caller: Caller) {
 const changed = (pubsub: PubSub, teamId: string | null) =>
   pubsub.publish('llmConfigChanged', 'all', { teamId });
 
+/** One row of a key's audit trail, written by the transaction that changes the key. */
+function audit(
+  client: Prisma.TransactionClient,
+  key: { id: string; teamId: string | null },
+  action: ProviderKeyAction,
+  by?: Caller,
+  detail?: string,
+) {
+  return client.providerKeyAudit.create({
+    data: {
+      providerKeyId: key.id,
+      teamId: key.teamId,
+      action,
+      actorUserId: by?.userId,
+      apiKeyId: by?.apiKeyId,
+      detail,
+    },
+  });
+}
+
 export async function addProviderKey(input: AddProviderKeyInput, caller: Caller, deps: VaultDeps) {
   const name = input.name.trim();
   if (name.length < 1 || name.length > 100)
@@ -110,15 +131,7 @@ export async function addProviderKey(input: AddProviderKeyInput, caller: Caller,
       },
       select: PROVIDER_KEY_VIEW,
     });
-    await client.providerKeyAudit.create({
-      data: {
-        providerKeyId: id,
-        teamId,
-        action: 'CREATE',
-        actorUserId: caller.userId,
-        apiKeyId: caller.apiKeyId,
-      },
-    });
+    await audit(client, { id, teamId }, 'CREATE', caller);
     return row;
   });
   await changed(deps.pubsub, teamId);
@@ -151,15 +164,7 @@ export async function rotateProviderKey(
       },
       select: PROVIDER_KEY_VIEW,
     });
-    await client.providerKeyAudit.create({
-      data: {
-        providerKeyId: id,
-        teamId: key.teamId,
-        action: 'ROTATE',
-        actorUserId: caller.userId,
-        apiKeyId: caller.apiKeyId,
-      },
-    });
+    await audit(client, key, 'ROTATE', caller);
     return updated;
   });
   await changed(deps.pubsub, key.teamId);
@@ -178,16 +183,7 @@ export async function revokeProviderKey(
       data: { revokedAt: key.revokedAt ?? new Date() },
       select: PROVIDER_KEY_VIEW,
     });
-    if (!key.revokedAt)
-      await client.providerKeyAudit.create({
-        data: {
-          providerKeyId: id,
-          teamId: key.teamId,
-          action: 'REVOKE',
-          actorUserId: caller.userId,
-          apiKeyId: caller.apiKeyId,
-        },
-      });
+    if (!key.revokedAt) await audit(client, key, 'REVOKE', caller);
     return updated;
   });
   await changed(deps.pubsub, key.teamId);
@@ -214,14 +210,13 @@ export async function markKeyRejected(keyId: string, status: number | undefined,
   if (!key || key.rejectedAt) return;
   await inTransaction(async ({ client }) => {
     await client.providerKey.update({ where: { id: keyId }, data: { rejectedAt: new Date() } });
-    await client.providerKeyAudit.create({
-      data: {
-        providerKeyId: keyId,
-        teamId: key.teamId,
-        action: 'REJECT',
-        detail: `HTTP ${status ?? '?'}`,
-      },
-    });
+    await audit(
+      client,
+      { id: keyId, teamId: key.teamId },
+      'REJECT',
+      undefined,
+      `HTTP ${status ?? '?'}`,
+    );
   });
   await changed(pubsub, key.teamId);
 }
@@ -246,15 +241,8 @@ export async function rewrapProviderKeys(caller: Caller, deps: VaultDeps): Promi
         where: { id: key.id },
         data: { wrappedKey: next.wrappedKey, masterKeyVersion: next.masterKeyVersion },
       });
-      await client.providerKeyAudit.create({
-        data: {
-          providerKeyId: key.id,
-          teamId: key.teamId,
-          action: 'REWRAP',
-          actorUserId: caller.userId,
-          detail: `${key.masterKeyVersion} → ${next.masterKeyVersion}`,
-        },
-      });
+      const versions = `${key.masterKeyVersion} → ${next.masterKeyVersion}`;
+      await audit(client, key, 'REWRAP', caller, versions);
     });
     count += 1;
   }
