@@ -63,22 +63,28 @@ export async function startCluster(databaseUrl: string) {
       await sleep(3_000);
       redis = await startRedis(redisPort);
     },
-    /**
-     * Every `everyMs` a worker killed, Redis killed and restarted after the second kill, until
-     * `open()` counts nothing left or `deadline` (epoch ms) passes: the kills.
-     */
-    async killUntilDone(open: () => Promise<number>, everyMs: number, deadline: number) {
-      const kills: Kill[] = [];
-      while ((await open()) > 0 && Date.now() <= deadline) {
-        await sleep(everyMs);
-        kills.push(await this.killWorker());
-        if (kills.length === 2) await this.bounceRedis();
-      }
-      return kills;
-    },
     stop() {
       for (const child of children) child.kill('SIGKILL');
       redis.kill('SIGKILL');
     },
   };
+}
+
+/**
+ * Every `everyMs` a worker of the cluster killed, Redis killed and restarted after the second
+ * kill, until `open()` counts nothing left or `deadline` (epoch ms) passes: the kills.
+ */
+export async function killUntilDone(
+  cluster: Awaited<ReturnType<typeof startCluster>>,
+  open: () => Promise<number>,
+  everyMs: number,
+  deadline: number,
+): Promise<Kill[]> {
+  const kills: Kill[] = [];
+  while ((await open()) > 0 && Date.now() <= deadline) {
+    await sleep(everyMs);
+    kills.push(await cluster.killWorker());
+    if (kills.length === 2) await cluster.bounceRedis();
+  }
+  return kills;
 }

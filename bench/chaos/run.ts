@@ -13,7 +13,7 @@ import { enqueue } from '../../src/queue/enqueue.js';
 import { openFreshBenchDatabase } from '../database.js';
 import { heading } from '../stats.js';
 import { benchAgent } from '../tasks/fixture.js';
-import { startCluster } from './cluster.js';
+import { killUntilDone, startCluster } from './cluster.js';
 import { report } from './report.js';
 import {
   ADMIN_KEY,
@@ -85,7 +85,8 @@ export async function runChaos(): Promise<boolean> {
       ids.push(task.id);
     }
     const followers = followThroughApi(cluster.apiPort, ids);
-    const kills = await cluster.killUntilDone(
+    const kills = await killUntilDone(
+      cluster,
       () => db().task.count({ where: { id: { in: ids }, status: { notIn: TERMINAL as never } } }),
       KILL_EVERY_MS,
       Date.now() + DEADLINE_S * 1_000,

@@ -19,7 +19,7 @@ import { openFreshBenchDatabase } from '../database.js';
 import { benchService } from '../service.js';
 import { heading } from '../stats.js';
 import { benchAgent } from '../tasks/fixture.js';
-import { startCluster } from './cluster.js';
+import { killUntilDone, startCluster } from './cluster.js';
 import { ADMIN_KEY, DEADLINE_S, KILL_EVERY_MS, LEASE_MS, WORKERS } from './settings.js';
 import { chaosPlan } from './workflow-plans.js';
 import { workflowReport } from './workflow-report.js';
@@ -101,7 +101,8 @@ export async function runWorkflowChaos(): Promise<boolean> {
     );
     const ids = await createWorkflows(pubsub, agentRowId);
     const followers = followThroughApi(cluster.apiPort, ids);
-    const kills = await cluster.killUntilDone(
+    const kills = await killUntilDone(
+      cluster,
       () =>
         db().workflow.count({ where: { id: { in: ids }, status: { in: ['PLANNED', 'RUNNING'] } } }),
       KILL_EVERY_MS,
