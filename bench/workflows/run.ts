@@ -26,6 +26,8 @@ import { benchHop, benchThroughput, spawnWorkers } from './throughput.js';
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 const PROCESSES = Number(process.env.BENCH_WORKFLOW_PROCESSES ?? 2);
 const CONCURRENCY = Number(process.env.BENCH_WORKFLOW_CONCURRENCY ?? 8);
+/** BENCH_WORKFLOWS_THROUGHPUT_ONLY=1: the steps against bare tasks, nothing else (a minute). */
+const THROUGHPUT_ONLY = process.env.BENCH_WORKFLOWS_THROUGHPUT_ONLY === '1';
 
 async function eightAgents(flows: BenchWorkflows): Promise<string[]> {
   const taxonomy = await createTaxonomy(
@@ -78,22 +80,26 @@ export async function benchWorkflowsRun(): Promise<void> {
     await machine();
     heading('workflows (issue 30)');
     line('pub/sub', redisUrl ? `Redis ${redisUrl}` : 'in process only (workers poll)');
-    await benchValidation(targets);
-    await benchLocalPlan(flows, await eightAgents(flows), targets);
-    await benchFanOut(service.registry, flows, targets);
-    await benchFanIn(service.registry, flows, targets);
-    await benchCancel(flows, targets);
+    if (!THROUGHPUT_ONLY) {
+      await benchValidation(targets);
+      await benchLocalPlan(flows, await eightAgents(flows), targets);
+      await benchFanOut(service.registry, flows, targets);
+      await benchFanIn(service.registry, flows, targets);
+      await benchCancel(flows, targets);
+    }
     line('load average (in-process part)', loadAverage());
     workers = spawnWorkers(env, PROCESSES);
     await Promise.all(workers.map((worker) => worker.waitFor(/^ready /m)));
     await benchThroughput(flows, `${PROCESSES} worker processes x ${CONCURRENCY} slots`, targets);
     line('load average (throughput)', loadAverage());
     await Promise.all(workers.map((worker) => worker.stop()));
-    workers = spawnWorkers({ ...env, LOG_PUBLISHED: '1' }, 1);
-    await workers[0]!.waitFor(/^ready /m);
-    await benchHop(flows, targets);
-    await benchLive(`${server.baseUrl}/graphql/stream`, ADMIN_KEY, flows, workers[0]!, targets);
-    line('load average (hop, live)', loadAverage());
+    if (!THROUGHPUT_ONLY) {
+      workers = spawnWorkers({ ...env, LOG_PUBLISHED: '1' }, 1);
+      await workers[0]!.waitFor(/^ready /m);
+      await benchHop(flows, targets);
+      await benchLive(`${server.baseUrl}/graphql/stream`, ADMIN_KEY, flows, workers[0]!, targets);
+      line('load average (hop, live)', loadAverage());
+    }
     heading('workflow targets');
     printTargets(targets);
   } finally {

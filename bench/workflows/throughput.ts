@@ -57,7 +57,7 @@ export async function benchThroughput(
   );
   const ids: string[] = [];
   for (let i = 0; i < WORKFLOWS; i++) ids.push(await flows.make(layered(25, 40), 100));
-  await db().$executeRaw`ANALYZE workflow_steps`;
+  await db().$executeRaw`ANALYZE workflows, workflow_steps, workflow_step_edges, workflow_events`;
   for (const id of ids) await flows.start(id);
   await waitUntil(
     async () =>

@@ -36,8 +36,10 @@ export async function dispatchAndComplete(
         WHERE r."workflowId" = l.id AND r.status = 'READY' AND r."taskId" IS NULL
         ORDER BY r.position
         LIMIT greatest(0, l."maxParallelSteps" - (
-          SELECT count(*) FROM workflow_steps d
-          WHERE d."workflowId" = l.id AND d.status IN ('READY', 'RUNNING') AND d."taskId" IS NOT NULL))
+          -- A FILTER, not a WHERE: the live-steps index reads the workflow's few open steps, where
+          -- "taskId" IS NOT NULL could lead the planner to the taskId index (every step's task).
+          SELECT count(*) FILTER (WHERE d."taskId" IS NOT NULL) FROM workflow_steps d
+          WHERE d."workflowId" = l.id AND d.status IN ('READY', 'RUNNING')))
       ) s
     ),
     source AS (
