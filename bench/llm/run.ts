@@ -1,11 +1,13 @@
 // `npm run bench -- llm` (issue 29), against the local LLM stub (tests/utils/llm-stub.ts,
 // a real HTTP server) on a fresh database: (1) router + metering overhead at 64 concurrent
 // streams against a same-run baseline of the same SDK calling the stub directly (rounds,
-// and paired); (2) metering rows lost in 10,000 calls; (3) a primary answering 503 for 60 s
+// paired, and paired with full collections between batches; the stub in a process of its
+// own, as a provider is); (2) metering rows lost in 10,000 calls; (3) a primary answering 503 for 60 s
 // with a request every 250 ms: attempts it gets; (4) LOWEST_LATENCY with deployments at 40
 // and 200 ms to first token: the share of 200 calls the fast one gets, and the calls it
 // takes to move when the fast one slows to 400 ms.
 import { randomUUID } from 'node:crypto';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
 import { createInProcessPubSub } from '../../src/platform/pubsub.js';
@@ -20,6 +22,7 @@ import { createLlmMetrics } from '../../src/resolvers/topics/llm-metrics.js';
 import { startLlmStub, type LlmStub } from '../../tests/utils/llm-stub.js';
 import { openFreshBenchDatabase } from '../database.js';
 import { loadAverage } from '../machine.js';
+import { spawnBenchScript } from '../tasks/processes.js';
 import {
   checkTarget,
   formatSummary,
@@ -54,12 +57,12 @@ async function concurrently(total: number, run: () => Promise<number>): Promise<
   return samples;
 }
 
-async function deployment(name: string, stub: LlmStub, prices = true): Promise<string> {
+async function deployment(name: string, baseUrl: string, prices = true): Promise<string> {
   const row = await db().llmDeployment.create({
     data: {
       name,
       kind: 'OPENAI_COMPATIBLE',
-      baseUrl: stub.openaiBaseUrl,
+      baseUrl,
       model: 'bench-model',
       inputUsdPerMTok: prices ? 1 : null,
       outputUsdPerMTok: prices ? 2 : null,
@@ -87,22 +90,41 @@ async function route(
 }
 
 /**
+ * `total` calls on CONCURRENCY streams, each alternating a direct and a routed call (stream s
+ * starts with the routed one when s + offset is odd). The first wave is left out of the
+ * samples: its 64 calls start in the same tick, and the routed ones, a few awaits later
+ * (the catalog, the budget), queue behind every direct request of the wave (20–40 ms more,
+ * a 1 % tail made by the start, not by routing).
+ */
+async function alternating(
+  direct: ChatClient,
+  routed: ChatClient,
+  total: number,
+  offset: number,
+  samples: { baseline: number[]; routed: number[] },
+): Promise<void> {
+  const scope = { call: { teamId: null, apiKeyId: null } };
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, stream) => {
+      for (let i = stream + offset; next < total; i++) {
+        const counted = next++ >= CONCURRENCY;
+        const side = i % 2 ? 'routed' : 'baseline';
+        const ms = side === 'routed' ? await drain(routed, scope) : await drain(direct);
+        if (counted) samples[side].push(ms);
+      }
+    }),
+  );
+}
+
+/**
  * Each of the CONCURRENCY streams alternates a direct and a routed call: 64 streams in flight
  * at any moment, half of them routed, and whatever stalls the process (a full collection,
  * the host) delays both sides alike. The difference is what routing adds to a call.
  */
 async function paired(direct: ChatClient, routed: ChatClient): Promise<TargetCheck[]> {
-  const scope = { call: { teamId: null, apiKeyId: null } };
   const samples = { baseline: [] as number[], routed: [] as number[] };
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, stream) => {
-      for (let i = stream; next++ < 12_000; i++) {
-        if (i % 2) samples.routed.push(await drain(routed, scope));
-        else samples.baseline.push(await drain(direct));
-      }
-    }),
-  );
+  await alternating(direct, routed, 12_000, 0, samples);
   const base = summarize(samples.baseline);
   const withRouter = summarize(samples.routed);
   line('paired: baseline (the SDK calling the stub)', formatSummary(base));
@@ -113,11 +135,78 @@ async function paired(direct: ChatClient, routed: ChatClient): Promise<TargetChe
   ];
 }
 
-async function overhead(settings: TopicSettings, stub: LlmStub): Promise<TargetCheck[]> {
+/** The major (mark-compact) collections V8 ran while `run` ran. */
+async function countingMajorCollections<T>(run: () => Promise<T>): Promise<[T, number]> {
+  let majors = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries())
+      if (
+        (entry as { detail?: { kind?: number } }).detail?.kind ===
+        constants.NODE_PERFORMANCE_GC_MAJOR
+      )
+        majors++;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  try {
+    const result = await run();
+    await new Promise((resolve) => setImmediate(resolve));
+    return [result, majors];
+  } finally {
+    observer.disconnect();
+  }
+}
+
+/**
+ * As `paired`, in batches of 1,000 calls with a full collection forced between them (no call
+ * in flight), so that V8's mark-compact pauses, which come from the SDK's transport on both
+ * sides and stall all 64 calls in flight at once, do not land inside a measured call. The
+ * router's own allocation is measured apart (the CPU per call above); the count of major
+ * collections that still ran inside the batches is printed beside the figure.
+ */
+async function pairedBetweenCollections(
+  direct: ChatClient,
+  routed: ChatClient,
+): Promise<TargetCheck[]> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) {
+    line('paired between collections', 'skipped: run with --expose-gc (npm run bench does)');
+    return [];
+  }
+  const samples = { baseline: [] as number[], routed: [] as number[] };
+  let inside = 0;
+  for (let batch = 0; batch < 12; batch++) {
+    gc();
+    const [, majors] = await countingMajorCollections(() =>
+      alternating(direct, routed, 1_000, batch, samples),
+    );
+    inside += majors;
+  }
+  const base = summarize(samples.baseline);
+  const withRouter = summarize(samples.routed);
+  line('paired between collections: baseline', formatSummary(base));
+  line('paired between collections: routed', formatSummary(withRouter));
+  line('major collections inside the batches', String(inside));
+  return [
+    checkTarget(
+      'overhead p99 at 64 streams, paired, collections between batches',
+      withRouter.p99 - base.p99,
+      2,
+    ),
+    checkTarget(
+      'overhead p50 at 64 streams, paired, collections between batches',
+      withRouter.p50 - base.p50,
+      2,
+    ),
+  ];
+}
+
+/** `baseUrl`: the stub in a process of its own (stub-process.ts). */
+async function overhead(settings: TopicSettings, baseUrl: string): Promise<TargetCheck[]> {
   heading(`llm: router + metering overhead, ${CONCURRENCY} concurrent streams`);
+  await route(settings, 'PRIORITY', [await deployment('remote', baseUrl)]);
   const direct = createChatClient({
     provider: 'openai',
-    baseUrl: stub.openaiBaseUrl,
+    baseUrl,
     apiKey: 'sk',
     model: 'bench-model',
   });
@@ -145,7 +234,7 @@ async function overhead(settings: TopicSettings, stub: LlmStub): Promise<TargetC
   // is paid by the calls queued behind it, so the CPU per call is the figure to compare.
   const perCall = (total: number) => total / rounds.baseline.length;
   line(
-    'CPU per call (this process, stub included)',
+    'CPU per call (this process; the stub runs in another)',
     `baseline ${perCall(cpu.baseline).toFixed(3)} ms, routed ${perCall(cpu.routed).toFixed(3)} ms: +${(perCall(cpu.routed) - perCall(cpu.baseline)).toFixed(3)} ms`,
   );
   const single = { baseline: [] as number[], routed: [] as number[] };
@@ -157,6 +246,7 @@ async function overhead(settings: TopicSettings, stub: LlmStub): Promise<TargetC
   line('one stream at a time: baseline', formatSummary(one.base));
   line('one stream at a time: routed', formatSummary(one.routed));
   return [
+    ...(await pairedBetweenCollections(direct, routed)),
     ...(await paired(direct, routed)),
     checkTarget(
       'overhead p99 at 64 streams, rounds (routed - baseline)',
@@ -194,7 +284,10 @@ async function deadPrimary(
   secondary: LlmStub,
 ): Promise<TargetCheck[]> {
   heading('llm: primary answering 503 for 60 s, a request every 250 ms');
-  const ids = [await deployment('dead-primary', primary), await deployment('standby', secondary)];
+  const ids = [
+    await deployment('dead-primary', primary.openaiBaseUrl),
+    await deployment('standby', secondary.openaiBaseUrl),
+  ];
   await route(settings, 'PRIORITY', ids);
   primary.reset();
   secondary.reset();
@@ -230,8 +323,8 @@ async function lowestLatency(
   fast.behave({ headersDelayMs: 40 });
   slow.behave({ headersDelayMs: 200 });
   await route(settings, 'LOWEST_LATENCY', [
-    await deployment('fast', fast, false),
-    await deployment('slow', slow, false),
+    await deployment('fast', fast.openaiBaseUrl, false),
+    await deployment('slow', slow.openaiBaseUrl, false),
   ]);
   const routed = settings.llm.router.chat('WRITE');
   const scope = { call: { teamId: null, apiKeyId: null } };
@@ -271,6 +364,7 @@ export async function benchLlm(): Promise<void> {
   const database = await openFreshBenchDatabase('agent_growth_bench_llm');
   connectDatabase(database.url, { poolSize: 10 });
   const stubs = [await startLlmStub(), await startLlmStub()];
+  const remoteStub = spawnBenchScript('bench/llm/stub-process.ts', {});
   const pubsub = createInProcessPubSub('bench-llm:');
   const settings = await createTopicSettings({
     reports: LOCAL_REPORTS,
@@ -281,19 +375,21 @@ export async function benchLlm(): Promise<void> {
   });
   try {
     stubs[0]!.behave({ chunkSize: 20 });
-    await route(settings, 'PRIORITY', [await deployment('primary', stubs[0]!)]);
-    const checks = [
-      ...(await overhead(settings, stubs[0]!)),
+    const remote = await remoteStub.waitFor(/^stub \S+/m);
+    const checks = [...(await overhead(settings, remote.slice('stub '.length)))];
+    await route(settings, 'PRIORITY', [await deployment('primary', stubs[0]!.openaiBaseUrl)]);
+    checks.push(
       ...(await nothingLost(settings)),
       ...(await lowestLatency(settings, stubs[0]!, stubs[1]!)),
       ...(await deadPrimary(settings, stubs[0]!, stubs[1]!)),
-    ];
+    );
     line('load average at end', loadAverage());
     line('targets', `${checks.filter((c) => c.met).length} of ${checks.length} met`);
   } finally {
     await closeTopicSettings(settings);
     await pubsub.close();
     for (const stub of stubs) await stub.close();
+    await remoteStub.stop();
     await disconnectDatabase();
     await database.stop();
   }
