@@ -1,5 +1,6 @@
 // A goal planned, reviewed and run end to end on the real queue: every step kind, the
-// artifact, estimates and actuals, the event log, idempotent runs, and the team boundary.
+// artifact, estimates and actuals, the event log, idempotent runs, the team boundary, and the
+// workflow's bound on the steps it runs at once.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { errorCodes } from '../utils/graphql.js';
@@ -98,6 +99,38 @@ describe('a workflow from goal to artifact', () => {
       {},
     );
     expect(mine.workflows.edges.map((e: any) => e.node.id)).toContain(planned.id);
+  });
+});
+
+describe('maxParallelSteps', () => {
+  it('never runs more of a workflow’s steps at once than its maxParallelSteps', async () => {
+    const plan = (
+      await w.gqlOk(PLAN, { input: { goal: 'parallel', agentIds: [], maxParallelSteps: 3 } })
+    ).planWorkflow;
+    const steps = Array.from({ length: 9 }, (_, i) =>
+      step(`s${i}`, 'NOOP', { input: { waitMs: 150 } }),
+    );
+    const edited = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
+    await w.startWorker({ concurrency: 8 });
+    await w.gqlOk(START, { id: plan.id, v: edited.planVersion });
+    const done = await w.waitForStatus(plan.id, ['SUCCEEDED', 'FAILED']);
+    expect(done.status).toBe('SUCCEEDED');
+    const rows = await db().workflowStep.findMany({
+      where: { workflowId: rowOf(plan.id) },
+      select: { startedAt: true, completedAt: true },
+    });
+    // The most steps running at one moment, from their start and end times (an end first on a tie).
+    const changes = rows
+      .flatMap((row) => [
+        [row.startedAt!.getTime(), 1],
+        [row.completedAt!.getTime(), -1],
+      ])
+      .sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+    let running = 0;
+    let most = 0;
+    for (const [, change] of changes) most = Math.max(most, (running += change!));
+    // Three at a time (the 8 free slots of the worker would have taken all 9 at once).
+    expect(most).toBe(3);
   });
 });
 
