@@ -1,5 +1,6 @@
-// What the LLM bench's parts share: the request, a call drained to its end, calls run
-// CONCURRENCY at a time, and the operator's deployments and WRITE route it points at the stubs.
+// What the LLM bench's parts share: the request, a call drained to its end, the streams in
+// flight (CONCURRENCY; bench/stats.ts's burst runs them), and the operator's deployments and
+// WRITE route it points at the stubs.
 import { db } from '../../src/platform/db.js';
 import type { ChatClient } from '../../src/reports/providers/index.js';
 import type { TopicSettings } from '../../src/resolvers/topics/settings.js';
@@ -18,18 +19,6 @@ export async function drain(
     ...extra,
   }));
   return performance.now() - started;
-}
-
-/** `total` calls, CONCURRENCY at a time; each call's duration. */
-export async function concurrently(total: number, run: () => Promise<number>): Promise<number[]> {
-  const samples: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < total) samples.push(await run());
-    }),
-  );
-  return samples;
 }
 
 export async function deployment(name: string, baseUrl: string, prices = true): Promise<string> {

@@ -21,8 +21,8 @@ import { startLlmStub, type LlmStub } from '../../tests/utils/llm-stub.js';
 import { openFreshBenchDatabase } from '../database.js';
 import { loadAverage } from '../machine.js';
 import { spawnBenchScript } from '../tasks/processes.js';
-import { heading, line, type TargetCheck } from '../stats.js';
-import { concurrently, deployment, drain, route } from './calls.js';
+import { burst, heading, line, type TargetCheck } from '../stats.js';
+import { CONCURRENCY, deployment, drain, route } from './calls.js';
 import { overhead } from './overhead.js';
 
 async function nothingLost(settings: TopicSettings): Promise<TargetCheck[]> {
@@ -31,7 +31,7 @@ async function nothingLost(settings: TopicSettings): Promise<TargetCheck[]> {
   const routed = settings.llm.router.chat('WRITE');
   const scope = { call: { teamId: null, apiKeyId: null, topicId: marker } };
   const started = performance.now();
-  await concurrently(10_000, () => drain(routed, scope));
+  await burst(10_000, CONCURRENCY, () => drain(routed, scope));
   const callsMs = performance.now() - started;
   await settings.llm.metering.flush();
   const rows = await db().llmCall.count({ where: { topicId: marker } });

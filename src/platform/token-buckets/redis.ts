@@ -130,7 +130,10 @@ export class RedisBuckets implements BucketStore {
     };
   }
 
-  /** Puts tokens back (a take of a negative cost; the script keeps the bucket within its burst). */
+  /**
+   * Puts tokens back (a take of a negative cost). The script does not cap a refund at the
+   * burst: a bucket refilled meanwhile holds more until its next refill (leases.ts says so).
+   */
   async give(request: BucketRequest, tokens: number): Promise<void> {
     await this.limiter(request.rate).limit(`${request.scope}:${request.id}`, { rate: -tokens });
   }

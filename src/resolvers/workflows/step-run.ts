@@ -2,6 +2,13 @@
 // step's progress at most 4 times a second, and settle ended tasks.
 import { db, type Transaction } from '../../platform/db.js';
 import type { PubSub } from '../../platform/pubsub.js';
+import {
+  noSignals,
+  noteLogs,
+  sendSignals,
+  signalAfterCommit,
+  type WorkflowSignals,
+} from './signals.js';
 import { markStepsRunning, type StartedStep, type StepStart } from './sql/mark-running.js';
 import { recordStepProgress } from './sql/record-step-progress.js';
 
@@ -14,12 +21,7 @@ export async function startSteps(
 ): Promise<Array<StartedStep | undefined>> {
   const rows = await markStepsRunning(db(), starts);
   const byStep = new Map(rows.map((row) => [row.id, row]));
-  for (const row of rows)
-    if (row.lastSequence !== null)
-      void pubsub.publish('workflowEvents', row.workflowId, {
-        workflowId: row.workflowId,
-        sequence: row.lastSequence,
-      });
+  sendSignals(pubsub, startSignals(rows));
   return starts.map((start) => byStep.get(start.stepId));
 }
 
@@ -33,15 +35,22 @@ export async function startStepsInTransaction(
   pubsub: PubSub,
 ): Promise<StartedStep[]> {
   const rows = await markStepsRunning(tx.client, starts, { skipLocked: true });
-  tx.afterCommit(() => {
-    for (const row of rows)
-      if (row.lastSequence !== null)
-        void pubsub.publish('workflowEvents', row.workflowId, {
-          workflowId: row.workflowId,
-          sequence: row.lastSequence,
-        });
-  });
+  signalAfterCommit(tx, pubsub, startSignals(rows));
   return rows;
+}
+
+/** The started steps' workflows, each announced once with its log's new end. */
+function startSignals(
+  rows: ReadonlyArray<{ workflowId: string; lastSequence: number | null }>,
+): WorkflowSignals {
+  const signals = noSignals();
+  noteLogs(
+    signals,
+    rows.flatMap(({ workflowId, lastSequence }) =>
+      lastSequence === null ? [] : [{ workflowId, lastSequence }],
+    ),
+  );
+  return signals;
 }
 
 const PROGRESS_INTERVAL_MS = 250;
