@@ -8,6 +8,7 @@ import { CreateAgentMutation, CreateApiKeyMutation } from '../client/operations.
 import { createCorpus, type Corpus } from '../utils/corpus.js';
 import { redisAvailable, useHarness, type TestApp } from '../utils/harness.js';
 import { waitFor } from '../utils/wait.js';
+import { db } from '../../src/platform/db.js';
 
 export const WORKFLOW_FIELDS = `id status goal planVersion planner fellBack progressPercent error
   estimate { seconds tokens costUsd } actual { seconds tokens costUsd } criticalPath criticalPathSeconds
@@ -81,6 +82,29 @@ export function useWorkflows() {
   const workflowOf = async (id: string, key = t.keys.alice!) =>
     (await gqlOk(WORKFLOW, { id }, key)).workflow;
 
+  /** A workflow's rows as the database has them (a timed-out wait says where it stood). */
+  async function workflowState(globalId: string): Promise<string> {
+    const id = Buffer.from(globalId, 'base64').toString().split(':')[1]!;
+    const workflow = await db().workflow.findUnique({
+      where: { id },
+      select: { status: true, planVersion: true, replans: true, replanTaskId: true },
+    });
+    const steps = await db().workflowStep.findMany({
+      where: { workflowId: id },
+      select: { key: true, status: true, waitingOn: true, taskId: true },
+      orderBy: { position: 'asc' },
+    });
+    const taskIds = [
+      ...steps.flatMap((step) => step.taskId ?? []),
+      ...(workflow?.replanTaskId ? [workflow.replanTaskId] : []),
+    ];
+    const tasks = await db().task.findMany({
+      where: { OR: [{ id: { in: taskIds } }, { payload: { path: ['workflowId'], equals: id } }] },
+      select: { id: true, type: true, status: true, attempts: true, error: true, runAt: true },
+    });
+    return JSON.stringify({ workflow, steps, tasks });
+  }
+
   const waitForStatus = (id: string, statuses: string[], key = t.keys.alice!, timeoutMs = 30_000) =>
     waitFor(
       async () => {
@@ -89,6 +113,7 @@ export function useWorkflows() {
       },
       `workflow ${statuses.join('/')}`,
       timeoutMs,
+      () => workflowState(id),
     );
 
   beforeAll(async () => {
