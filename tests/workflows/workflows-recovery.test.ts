@@ -4,10 +4,13 @@
 // between commits (a dead letter whose after-finish step never ran, a workflow whose steps all
 // ended, a READY step whose task is gone).
 import { describe, expect, it } from 'vitest';
-import { db } from '../../src/platform/db.js';
+import { db, inTransaction } from '../../src/platform/db.js';
 import { finishTasks } from '../../src/queue/finish.js';
 import { reconcileWorkflows } from '../../src/resolvers/workflows/reconcile.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/resolvers/workflows/settings.js';
+import { settleStepTasks } from '../../src/resolvers/workflows/settle.js';
+import { deleteUnstartedSteps } from '../../src/resolvers/workflows/sql/delete-unstarted.js';
+import { insertSteps } from '../../src/resolvers/workflows/sql/insert-steps.js';
 import { spawnWorkerProcess } from '../utils/processes.js';
 import { PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
 
@@ -125,5 +128,74 @@ describe('recovery', () => {
     });
     await reconcileWorkflows(deps(), 0);
     expect((await w.workflowOf(plan.id)).status).toBe('SUCCEEDED');
+  });
+
+  it("a step's commit that waited for its workflow behind a replan's new tail makes that tail's dependent ready", async () => {
+    const plan = await planned([
+      step('ok', 'NOOP'),
+      step('bad', 'NOOP'),
+      step('write', 'NOOP', { dependsOn: ['ok', 'bad'] }),
+    ]);
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    const workflowId = rowOf(plan.id);
+    const ok = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'ok' } });
+    // `bad` failed under REPLAN (it ends SKIPPED, its dependents still waiting on it).
+    await db().workflowStep.updateMany({
+      where: { workflowId, key: 'bad' },
+      data: { status: 'SKIPPED' },
+    });
+    let landTail!: () => void;
+    const tailWritten = new Promise<void>((resolve) => (landTail = resolve));
+    let tailHeld!: () => void;
+    const holding = new Promise<void>((resolve) => (tailHeld = resolve));
+    // The replan's swap: the workflow locked, `write` replaced by one waiting on `ok` alone.
+    const swap = inTransaction(async (tx) => {
+      await tx.client.$queryRaw`SELECT id FROM workflows WHERE id = ${workflowId}::uuid FOR UPDATE`;
+      await deleteUnstartedSteps(tx.client, workflowId);
+      const tail = { key: 'write', kind: 'NOOP', agentId: null, input: {}, dependsOn: ['ok'] };
+      await insertSteps(
+        tx.client,
+        workflowId,
+        [{ ...tail, failurePolicy: null, complexity: 1, estimate: null }].map((each) => ({
+          ...each,
+          status: 'PENDING',
+          waitingOn: 1,
+          position: 3,
+        })),
+      );
+      tailHeld();
+      await tailWritten;
+    });
+    await holding;
+    const now = new Date();
+    const settled = inTransaction((tx) =>
+      settleStepTasks(
+        tx,
+        [
+          {
+            id: ok.taskId!,
+            status: 'COMPLETED',
+            result: {},
+            error: null,
+            payload: { workflowId, stepId: ok.id },
+            startedAt: now,
+            completedAt: now,
+          },
+        ],
+        deps(),
+      ),
+    );
+    await w.waitFor(async () => {
+      const [row] = await db().$queryRaw<[{ waiting: number }]>`
+        SELECT count(*)::int AS waiting FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+      return row.waiting > 0;
+    }, "the step's commit waiting for the workflow");
+    landTail();
+    await swap;
+    await settled;
+    const write = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'write' } });
+    expect(write).toMatchObject({ status: 'READY', waitingOn: 0, dependsOn: ['ok'] });
+    expect(write.taskId).not.toBeNull();
   });
 });

@@ -12,6 +12,7 @@ import { noSignals, noteLogs, type WorkflowSignals } from './signals.js';
 import { endStep } from './sql/end-step.js';
 import { endWorkflow } from './sql/end-workflow.js';
 import { lockStepOfTask, type StepOfTask } from './sql/lock-step-of-task.js';
+import { lockWorkflows } from './sql/lock-workflows.js';
 import { resolveSteps } from './sql/resolve-steps.js';
 import { skipBranch } from './sql/skip-branch.js';
 import { workflowReplan } from './step-task.js';
@@ -50,6 +51,8 @@ export async function settleStepTasks(
 ): Promise<void> {
   const signals = noSignals();
   const price = deps.settings.pricePerMillionTokens;
+  // Locked before the steps are read: behind a replan's commit, they read its new tail.
+  await lockWorkflows(tx.client, tasks.map(workflowOf));
   const succeeded = tasks.filter((task) => task.status === 'COMPLETED');
   const resolutions = succeeded.map((task) => ({
     taskId: task.id,
