@@ -109,6 +109,32 @@ describe('the local workflow planner', () => {
     });
     expect(tail).toEqual([noop('c', ['a'])]);
   });
+
+  it('replans around a step whose agent was deleted: dropped, and its dependents go without it', () => {
+    const orphan: PlannedStep = { ...noop('look'), kind: 'RETRIEVE' };
+    const write = noop('write', ['look', 'done']);
+    const state = (step: PlannedStep, status: string, started: boolean) => ({
+      key: step.key,
+      kind: step.kind,
+      agentId: step.agentId,
+      dependsOn: step.dependsOn,
+      status,
+      started,
+      error: null,
+      summary: null,
+      step,
+    });
+    const tail = replanWorkflowLocally({
+      ...context(),
+      hint: null,
+      steps: [
+        state(noop('done'), 'SUCCEEDED', true),
+        state(orphan, 'READY', false),
+        state(write, 'PENDING', false),
+      ],
+    });
+    expect(tail).toEqual([noop('write', ['done'])]);
+  });
 });
 
 describe('plan checks and estimates', () => {

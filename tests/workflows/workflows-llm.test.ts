@@ -153,4 +153,39 @@ describe('the LLM planner and writer', () => {
     });
     expect(lookRow.attempts).toBe(1);
   });
+
+  it('REPLAN replans at most twice: a writer that keeps failing fails the workflow on the third failure', async () => {
+    stub.reset();
+    stub.behave({ fail: { status: 400, message: 'bad request from the stub' } });
+    const planned = (
+      await w.gqlOk(PLAN, {
+        input: {
+          goal: 'replan me',
+          agentIds: [],
+          planner: 'LOCAL',
+          failurePolicy: 'REPLAN',
+          maxParallelSteps: 1,
+        },
+      })
+    ).planWorkflow;
+    const sections = ['w1', 'w2', 'w3'].map((key) =>
+      step(key, 'WRITE_SECTION', { input: { title: key, description: 'd' } }),
+    );
+    const edited = (await w.gqlOk(UPDATE, { id: planned.id, v: 1, steps: sections }))
+      .updateWorkflowPlan;
+    await w.startWorker();
+    await w.gqlOk(START, { id: edited.id, v: edited.planVersion });
+    const failed = await w.waitForStatus(edited.id, ['FAILED', 'SUCCEEDED']);
+    stub.behave({ fail: undefined });
+    expect(failed.status).toBe('FAILED');
+    expect(Object.fromEntries(failed.steps.map((s: any) => [s.key, s.status]))).toEqual({
+      w1: 'SKIPPED',
+      w2: 'SKIPPED',
+      w3: 'FAILED',
+    });
+    expect(failed.planVersion).toBe(4);
+    expect(failed.events.filter((e: any) => e.kind === 'PLAN')).toHaveLength(3);
+    const row = await db().workflow.findFirstOrThrow({ where: { goal: 'replan me' } });
+    expect(row.replans).toBe(2);
+  });
 });

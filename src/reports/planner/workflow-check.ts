@@ -17,7 +17,8 @@ export interface PlanLimits {
 }
 
 const KEY = /^[\p{L}\p{N}_.:-]+$/u;
-const NEEDS_AGENT: ReadonlySet<string> = new Set(['RETRIEVE', 'REFRESH_COVERAGE']);
+/** Kinds that run over an agent: without one (it was deleted) they cannot run. */
+export const NEEDS_AGENT: ReadonlySet<string> = new Set(['RETRIEVE', 'REFRESH_COVERAGE']);
 
 const problem = (
   reason: PlanProblem['reason'],

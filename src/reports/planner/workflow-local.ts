@@ -3,6 +3,7 @@
 // older than a day; a section per outline heading, depending on the retrievals behind it
 // (the agents its words name, else all); one synthesis over the sections and refreshes.
 import { guideSections, terms } from './local.js';
+import { NEEDS_AGENT } from './workflow-check.js';
 import type { Language } from './types.js';
 import type {
   OutlineHeading,
@@ -122,17 +123,21 @@ export function planWorkflowLocally(context: WorkflowPlanContext): PlannedStep[]
 }
 
 /**
- * The local replan: the steps not yet started, with their dependencies on failed steps
- * dropped (a section is written from the sources that did arrive). Deterministic.
+ * The local replan: the steps not yet started, except those that can no longer run (their
+ * agent was deleted), with their dependencies on failed and dropped steps removed (a section
+ * is written from the sources that did arrive). Deterministic.
  */
 export function replanWorkflowLocally(context: ReplanContext): PlannedStep[] {
-  const failed = new Set(
-    context.steps.filter((each) => ENDED_UNDONE.has(each.status)).map((each) => each.key),
-  );
-  return context.steps
-    .filter((each) => !each.started)
+  const unstarted = context.steps.filter((each) => !each.started);
+  const cannotRun = (step: PlannedStep) => step.agentId === null && NEEDS_AGENT.has(step.kind);
+  const gone = new Set([
+    ...context.steps.filter((each) => ENDED_UNDONE.has(each.status)).map((each) => each.key),
+    ...unstarted.filter((each) => cannotRun(each.step)).map((each) => each.key),
+  ]);
+  return unstarted
+    .filter((each) => !cannotRun(each.step))
     .map((each) => ({
       ...each.step,
-      dependsOn: each.step.dependsOn.filter((key) => !failed.has(key)),
+      dependsOn: each.step.dependsOn.filter((key) => !gone.has(key)),
     }));
 }

@@ -1,5 +1,6 @@
 // After steps changed: READY steps get their tasks, up to each workflow's maxParallelSteps
-// (counting the steps that already have one), in plan order; and a running workflow with no
+// (counting the steps that already have one), in plan order, unless the workflow awaits a
+// replan (what has not started waits for the new tail); and a running workflow with no
 // step left to run (and no replan awaited) ends, SUCCEEDED unless a step FAILED or was
 // CANCELLED, with its event. One statement: it runs on every commit. The workflows are
 // locked first (a commit holds them already); dispatching changes no step's status, so
@@ -34,6 +35,7 @@ export async function dispatchAndComplete(
       CROSS JOIN LATERAL (
         SELECT r.id, r."workflowId" FROM workflow_steps r
         WHERE r."workflowId" = l.id AND r.status = 'READY' AND r."taskId" IS NULL
+          AND l."replanTaskId" IS NULL
         ORDER BY r.position
         LIMIT greatest(0, l."maxParallelSteps" - (
           -- A FILTER, not a WHERE: the live-steps index reads the workflow's few open steps, where

@@ -1,6 +1,7 @@
 // What the reconciler looks for (what a killed process can leave between commits): live steps
-// whose task has ended or is gone, and running workflows that are stalled (READY steps without
-// a task, nothing left to run, or a replan whose task has ended without landing).
+// whose task has ended or is gone, and running workflows that are stalled (with no replan
+// awaited: READY steps without a task, or nothing left to run; or a replan whose task has
+// ended without landing).
 import type { TaskStatus } from '../../../generated/prisma/enums.js';
 import type { Queryable } from '../../../platform/db.js';
 
@@ -38,9 +39,10 @@ export function selectStalledWorkflows(
               SELECT 1 FROM tasks t WHERE t.id = w."replanTaskId" AND t.status IN ('PENDING', 'RUNNING'))) AS "replanEnded"
     FROM workflows w
     WHERE w.status = 'RUNNING' AND w."updatedAt" < now() - ${quietMs} * interval '1 millisecond'
-      AND (EXISTS (SELECT 1 FROM workflow_steps s WHERE s."workflowId" = w.id AND s.status IN ('PENDING', 'READY')
-                   AND (s."taskId" IS NULL AND (s.status = 'READY' OR s."waitingOn" <= 0)))
-        OR NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s."workflowId" = w.id AND s.status IN ('PENDING', 'READY', 'RUNNING'))
+      AND ((w."replanTaskId" IS NULL
+            AND (EXISTS (SELECT 1 FROM workflow_steps s WHERE s."workflowId" = w.id AND s.status IN ('PENDING', 'READY')
+                           AND s."taskId" IS NULL AND (s.status = 'READY' OR s."waitingOn" <= 0))
+              OR NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s."workflowId" = w.id AND s.status IN ('PENDING', 'READY', 'RUNNING'))))
         OR (w."replanTaskId" IS NOT NULL AND NOT EXISTS (
               SELECT 1 FROM tasks t WHERE t.id = w."replanTaskId" AND t.status IN ('PENDING', 'RUNNING'))))
     LIMIT ${limit}`;
