@@ -12,7 +12,7 @@ import { settleStepTasks } from '../../src/resolvers/workflows/settle.js';
 import { deleteUnstartedSteps } from '../../src/resolvers/workflows/sql/delete-unstarted.js';
 import { insertSteps } from '../../src/resolvers/workflows/sql/insert-steps.js';
 import { spawnWorkerProcess } from '../utils/processes.js';
-import { PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { CANCEL, PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
 
 const w = useWorkflows();
 const rowOf = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
@@ -29,6 +29,29 @@ async function succeededEvents(workflowId: string) {
   });
   return events.map((event) => event.stepKey).sort();
 }
+
+/** Until a session of this test's database waits for a row lock (`what` is behind one). */
+const waitingForALock = (what: string) =>
+  w.waitFor(async () => {
+    const [row] = await db().$queryRaw<[{ waiting: number }]>`
+      SELECT count(*)::int AS waiting FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+    return row.waiting > 0;
+  }, `${what} waiting for the workflow's lock`);
+
+/** A step's task ended well, as its worker's commit hands it to settleStepTasks. */
+const completed = (step: { id: string; workflowId: string; taskId: string | null }) => {
+  const now = new Date();
+  return {
+    id: step.taskId!,
+    status: 'COMPLETED' as const,
+    result: {},
+    error: null,
+    payload: { workflowId: step.workflowId, stepId: step.id },
+    startedAt: now,
+    completedAt: now,
+  };
+};
 
 describe('recovery', () => {
   it('finishes a workflow whose worker was SIGKILLed mid-step: no step lost, none committed twice', async () => {
@@ -167,35 +190,45 @@ describe('recovery', () => {
       await tailWritten;
     });
     await holding;
-    const now = new Date();
-    const settled = inTransaction((tx) =>
-      settleStepTasks(
-        tx,
-        [
-          {
-            id: ok.taskId!,
-            status: 'COMPLETED',
-            result: {},
-            error: null,
-            payload: { workflowId, stepId: ok.id },
-            startedAt: now,
-            completedAt: now,
-          },
-        ],
-        deps(),
-      ),
-    );
-    await w.waitFor(async () => {
-      const [row] = await db().$queryRaw<[{ waiting: number }]>`
-        SELECT count(*)::int AS waiting FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-      return row.waiting > 0;
-    }, "the step's commit waiting for the workflow");
+    const settled = inTransaction((tx) => settleStepTasks(tx, [completed(ok)], deps()));
+    await waitingForALock("the step's commit");
     landTail();
     await swap;
     await settled;
     const write = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'write' } });
     expect(write).toMatchObject({ status: 'READY', waitingOn: 0, dependsOn: ['ok'] });
     expect(write.taskId).not.toBeNull();
+  });
+
+  it("cancelWorkflow behind a step's commit keeps the step it finished and cancels the task it made", async () => {
+    const plan = await planned([step('a', 'NOOP'), step('b', 'NOOP', { dependsOn: ['a'] })]);
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    const workflowId = rowOf(plan.id);
+    const a = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'a' } });
+    let commit!: () => void;
+    const committing = new Promise<void>((resolve) => (commit = resolve));
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    // A worker's commit: `a` succeeded, `b` READY with its new task, not yet committed.
+    const stepCommit = inTransaction(async (tx) => {
+      await settleStepTasks(tx, [completed(a)], deps());
+      held();
+      await committing;
+    });
+    await holding;
+    const cancelled = w.gqlOk(CANCEL, { id: plan.id });
+    await waitingForALock('cancelWorkflow');
+    commit();
+    await stepCommit;
+    const { cancelWorkflow } = await cancelled;
+    expect(cancelWorkflow.status).toBe('CANCELLED');
+    expect(Object.fromEntries(cancelWorkflow.steps.map((s: any) => [s.key, s.status]))).toEqual({
+      a: 'SUCCEEDED',
+      b: 'CANCELLED',
+    });
+    const b = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'b' } });
+    expect((await db().task.findUniqueOrThrow({ where: { id: b.taskId! } })).status).toBe(
+      'CANCELLED',
+    );
   });
 });

@@ -5,6 +5,7 @@ import { db, inTransaction } from '../../platform/db.js';
 import { replan, type ReplanDeps } from '../../resolvers/workflows/replan.js';
 import { noSignals, noteLogs, signalAfterCommit } from '../../resolvers/workflows/signals.js';
 import { endWorkflow } from '../../resolvers/workflows/sql/end-workflow.js';
+import { lockWorkflows } from '../../resolvers/workflows/sql/lock-workflows.js';
 import { workflowReplan } from '../../resolvers/workflows/step-task.js';
 import { defineTask } from '../task-registry.js';
 
@@ -28,6 +29,7 @@ export function workflowReplanTask(settings: Omit<ReplanDeps, 'pubsub'>) {
       await inTransaction(async (tx) => {
         const message =
           `its replan ended ${task.status}${task.error ? `: ${task.error}` : ''}`.slice(0, 2_000);
+        await lockWorkflows(tx.client, [workflowId]);
         const current = await tx.client.workflow.findUnique({
           where: { id: workflowId },
           select: { replanTaskId: true },
