@@ -26,7 +26,7 @@ export const WorkflowStepKind = builder.enumType('WorkflowStepKind', {
 export const WorkflowFailurePolicy = builder.enumType('WorkflowFailurePolicy', {
   values: ['FAIL_WORKFLOW', 'SKIP', 'SKIP_BRANCH', 'REPLAN'] as const,
   description:
-    "Applied after a step's retries. FAIL_WORKFLOW: every other step cancelled (running ones aborted). SKIP: dependents run and see the failed input. SKIP_BRANCH: the step's dependents are skipped too. REPLAN: the planner writes a new tail for the steps not yet started (at most WORKFLOW_MAX_REPLANS times, then FAIL_WORKFLOW).",
+    "Applied after a step's retries. FAIL_WORKFLOW: every other step cancelled (running ones aborted). SKIP: dependents run and see the failed input. SKIP_BRANCH: the step's dependents are skipped too. REPLAN: the planner writes a new tail for the steps not yet started, and nothing new starts until it lands (at most WORKFLOW_MAX_REPLANS times, then FAIL_WORKFLOW).",
 });
 
 export const WorkflowPlannerChoice = builder.enumType('WorkflowPlannerChoice', {
