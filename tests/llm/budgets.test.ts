@@ -6,6 +6,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { RateLimitedError } from '../../src/platform/errors.js';
+import { reserveBudgets } from '../../src/resolvers/llm/sql/reserve-budget.js';
+import { settleBudgets } from '../../src/resolvers/llm/sql/settle-budget.js';
 import { useLlm, type Person } from './fixture.js';
 
 const t = useLlm();
@@ -167,6 +169,94 @@ describe('budgets', () => {
     expect(theirs.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     const theirKey = await attempt({ scope: 'API_KEY', targetId: carol.id }, t.bob.key);
     expect(theirKey.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('budget windows and the worst case', () => {
+  const rowOf = () => db().llmBudget.findFirstOrThrow({ where: { teamId: carol.scope.teamId! } });
+  const dayStart = (offsetDays = 0) => {
+    const now = new Date();
+    return new Date(
+      Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + offsetDays),
+    );
+  };
+
+  it('a window only moves forward: a reservation whose clock is behind counts in the newer window', async () => {
+    await t.ok(
+      SET,
+      { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd: 1, period: 'DAY' } },
+      carol.key,
+    );
+    // What a call that began after midnight left: the row already in tomorrow's window.
+    const { id } = await rowOf();
+    await db().llmBudget.update({
+      where: { id },
+      data: { windowStart: dayStart(1), spentUsd: 0.9, reservedUsd: 0 },
+    });
+    expect(await reserveBudgets(db(), [id], 0.2)).toEqual([]);
+    expect(await rowOf()).toMatchObject({
+      windowStart: dayStart(1),
+      spentUsd: 0.9,
+      reservedUsd: 0,
+    });
+    expect(await reserveBudgets(db(), [id], 0.1)).toHaveLength(1);
+    expect((await rowOf()).reservedUsd).toBeCloseTo(0.1, 9);
+  });
+
+  it("settling releases a reservation only from its own window: a period changed meanwhile keeps the new window's", async () => {
+    await t.ok(
+      SET,
+      { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd: 10, period: 'DAY' } },
+      carol.key,
+    );
+    const { id } = await rowOf();
+    await db().llmBudget.update({
+      where: { id },
+      data: { windowStart: dayStart(), spentUsd: 0, reservedUsd: 0 },
+    });
+    const [reserved] = await reserveBudgets(db(), [id], 0.3);
+    // DAY became WEEK on a Monday: the same window start, a new window, its own reservations.
+    await db().llmBudget.update({
+      where: { id },
+      data: { period: 'WEEK', spentUsd: 0, reservedUsd: 0.5 },
+    });
+    await settleBudgets(db(), [reserved!], 0.3, 0.1);
+    const row = await rowOf();
+    expect(row.reservedUsd).toBeCloseTo(0.5, 9);
+    expect(row.spentUsd).toBeCloseTo(0.1, 9);
+  });
+
+  it('reserves for a provider that counts a token per byte: 100 parallel Korean prompts stay within the limit', async () => {
+    await t.configure();
+    t.primary.reset();
+    const perInput = await t.deployment(carol.key, {
+      name: `per-input-${Date.now()}`,
+      baseUrl: t.primary.openaiBaseUrl,
+      inputUsdPerMTok: 1_000,
+      outputUsdPerMTok: 0,
+    });
+    await t.route(carol.key, { service: 'WRITE', deploymentIds: [perInput] });
+    const user = '데이터 보존 정책을 비교해 주세요. '.repeat(20);
+    const bytes = Buffer.byteLength(`s${user}`, 'utf8');
+    // The worst a byte-level tokenizer can count: a token for every byte.
+    t.primary.behave({ usage: { input: bytes, output: 1 }, headersDelayMs: 20 });
+    const perCall = (bytes * 1_000) / 1_000_000;
+    await t.ok(
+      SET,
+      { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd: 10 * perCall, period: 'MONTH' } },
+      carol.key,
+    );
+    const { id } = await rowOf();
+    await db().llmBudget.update({ where: { id }, data: { spentUsd: 0, reservedUsd: 0 } });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 100 }, () => t.call(carol.scope, 'WRITE', { maxTokens: 10, user })),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled').length).toBeGreaterThan(0);
+    await t.h.topicSettings.llm.metering.flush();
+    await waitSettled(carol.scope.teamId!);
+    const row = await rowOf();
+    // Characters ÷ 4 would have reserved a twelfth of this and let about 120 calls' cost in.
+    expect(row.spentUsd).toBeLessThanOrEqual(row.limitUsd + 1e-9);
   });
 });
 

@@ -76,13 +76,13 @@ export function useLlm() {
   async function call(
     scope: LlmCallScope,
     service: 'PLAN' | 'WRITE' = 'WRITE',
-    extra: { onRestart?(): void; maxTokens?: number } = {},
+    extra: { onRestart?(): void; maxTokens?: number; user?: string } = {},
   ): Promise<string> {
     let text = '';
     const chat = h.topicSettings.llm.router.chat(service);
     for await (const delta of chat.streamChat({
       system: 's',
-      user: 'Write section 1 of 1: Routed',
+      user: extra.user ?? 'Write section 1 of 1: Routed',
       maxTokens: extra.maxTokens ?? 100,
       signal: new AbortController().signal,
       call: scope,

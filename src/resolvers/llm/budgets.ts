@@ -53,7 +53,8 @@ export function budgetState(row: {
   limitUsd: number;
   softLimitPercent: number;
 }) {
-  const current = row.windowStart.getTime() === windowStartOf(row.period).getTime();
+  // A window only moves forward: one the database started a moment ahead of this clock is current.
+  const current = row.windowStart.getTime() >= windowStartOf(row.period).getTime();
   const spentUsd = current ? row.spentUsd : 0;
   const reservedUsd = current ? row.reservedUsd : 0;
   return {

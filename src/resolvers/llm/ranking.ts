@@ -37,6 +37,18 @@ export const CHARS_PER_TOKEN = 4;
 
 export const estimateTokens = (text: string) => Math.ceil(text.length / CHARS_PER_TOKEN);
 
+/** Tokens a chat request's framing adds (roles, separators, the reply's start), per request. */
+const FRAMING_TOKENS = 16;
+
+/**
+ * At most how many input tokens the provider can count for `text`: the byte-level BPE
+ * tokenizers of the providers we call (OpenAI's, Anthropic's) never make a token of less than
+ * one UTF-8 byte, plus the framing. What a budget reservation covers (a Korean prompt is 3
+ * bytes a character, and its tokens far more than characters ÷ 4).
+ */
+export const worstCaseInputTokens = (text: string) =>
+  Buffer.byteLength(text, 'utf8') + FRAMING_TOKENS;
+
 /** USD for the tokens at the deployment's prices; null when it has none (LOCAL costs 0). */
 export function costUsd(
   deployment: Pick<DeploymentEntry, 'kind' | 'inputUsdPerMTok' | 'outputUsdPerMTok'>,

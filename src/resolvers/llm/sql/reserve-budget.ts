@@ -2,13 +2,17 @@
 // each row is updated only if its window's spend and reservations plus this one stay within
 // its limit (PostgreSQL re-checks the condition on the newest row version after waiting for
 // its lock, so concurrent reservations queue on the row and none overshoots). A window that
-// has ended starts over. The caller's transaction rolls back when fewer rows than budgets
-// came back, releasing the others.
+// has ended starts over; a window only moves forward (a call whose transaction began before
+// midnight, queued behind one that began after it, counts in the new day rather than
+// resetting it). The caller's transaction rolls back when fewer rows than budgets came back,
+// releasing the others. Each reservation carries its window and period: settling releases it
+// only from that same window.
 import type { Queryable } from '../../../platform/db.js';
 
 export interface Reserved {
   id: string;
   windowStart: Date;
+  period: string;
 }
 
 export function reserveBudgets(
@@ -18,14 +22,14 @@ export function reserveBudgets(
 ): Promise<Reserved[]> {
   return client.$queryRaw<Reserved[]>`
     UPDATE llm_budgets b SET
-      "windowStart" = llm_budget_window_start(b.period, now()),
-      "spentUsd" = CASE WHEN b."windowStart" = llm_budget_window_start(b.period, now())
+      "windowStart" = greatest(b."windowStart", llm_budget_window_start(b.period, now())),
+      "spentUsd" = CASE WHEN b."windowStart" >= llm_budget_window_start(b.period, now())
                         THEN b."spentUsd" ELSE 0 END,
-      "reservedUsd" = CASE WHEN b."windowStart" = llm_budget_window_start(b.period, now())
+      "reservedUsd" = CASE WHEN b."windowStart" >= llm_budget_window_start(b.period, now())
                            THEN b."reservedUsd" ELSE 0 END + ${costUsd}::float8,
       "updatedAt" = now()
     WHERE b.id = ANY(${budgetIds}::uuid[])
-      AND CASE WHEN b."windowStart" = llm_budget_window_start(b.period, now())
+      AND CASE WHEN b."windowStart" >= llm_budget_window_start(b.period, now())
                THEN b."spentUsd" + b."reservedUsd" ELSE 0 END + ${costUsd}::float8 <= b."limitUsd"
-    RETURNING b.id, b."windowStart"`;
+    RETURNING b.id, b."windowStart", b.period::text AS period`;
 }
