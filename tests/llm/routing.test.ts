@@ -4,6 +4,7 @@
 // and GET /api/metrics/routing.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
+import { markKeyRejected } from '../../src/resolvers/llm/provider-keys.js';
 import { rowId, useLlm } from './fixture.js';
 
 const t = useLlm();
@@ -186,5 +187,53 @@ describe('routing', () => {
       t.bob.key,
     );
     expect(rotate.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it('a key is opened only for a call that is made: the first call after a budget refusal has its DECRYPT row', async () => {
+    await t.ok(
+      'mutation($input: SetBudgetInput!) { setBudget(input: $input) { id } }',
+      { input: { scope: 'TEAM', targetId: t.alice.teamId, limitUsd: 100, period: 'TOTAL' } },
+      t.alice.key,
+    );
+    const teamId = t.alice.scope.teamId!;
+    try {
+      // Other calls' reservations fill the budget (rows only: the catalog stays as it is).
+      await db().llmBudget.updateMany({ where: { teamId }, data: { reservedUsd: 100 } });
+      await expect(t.call(t.alice.scope)).rejects.toMatchObject({
+        details: { reason: 'BUDGET_EXCEEDED' },
+      });
+      expect(t.primary.requests).toHaveLength(0);
+      await db().llmBudget.updateMany({ where: { teamId }, data: { reservedUsd: 0 } });
+      expect(await t.call(t.alice.scope)).toContain('STUB-SECTION');
+      await t.h.topicSettings.llm.metering.flush();
+      const decrypts = await db().providerKeyAudit.findMany({
+        where: { providerKeyId: rowId(primaryKey), action: 'DECRYPT' },
+      });
+      expect(decrypts).toHaveLength(1);
+      const served = await db().llmCall.findUniqueOrThrow({
+        where: { id: decrypts[0]!.llmCallId! },
+      });
+      expect(served).toMatchObject({ deploymentId: rowId(primaryId), outcome: 'OK' });
+    } finally {
+      await db().llmBudget.deleteMany({ where: { teamId } });
+      t.h.topicSettings.llm.catalog.forget();
+    }
+  });
+
+  it("a 401 on a key's old secret after a rotation leaves the rotated key usable", async () => {
+    const before = await db().providerKey.findUniqueOrThrow({ where: { id: rowId(primaryKey) } });
+    await t.ok(
+      'mutation($id: ID!) { rotateProviderKey(id: $id, secret: "sk-primary-new-0123456789") { id } }',
+      { id: primaryKey },
+      t.alice.key,
+    );
+    // The call that was in flight on the old secret answers 401 now.
+    await markKeyRejected(before, 401, t.h.topicSettings.llm.pubsub);
+    const after = await db().providerKey.findUniqueOrThrow({ where: { id: rowId(primaryKey) } });
+    expect(after.rejectedAt).toBeNull();
+    await markKeyRejected(after, 401, t.h.topicSettings.llm.pubsub);
+    expect(
+      (await db().providerKey.findUniqueOrThrow({ where: { id: rowId(primaryKey) } })).rejectedAt,
+    ).not.toBeNull();
   });
 });

@@ -20,6 +20,8 @@ export interface KeyEntry {
   id: string;
   teamId: string | null;
   sealed: SealedSecret;
+  /** The secret's SHA-256: which secret a call used (a rotation changes it). */
+  fingerprint: string;
   expiresAt: Date | null;
   revokedAt: Date | null;
   rejectedAt: Date | null;
@@ -80,6 +82,7 @@ const DEPLOYMENT_SELECT = {
       secretBox: true,
       wrappedKey: true,
       masterKeyVersion: true,
+      fingerprint: true,
       expiresAt: true,
       revokedAt: true,
       rejectedAt: true,
@@ -107,6 +110,7 @@ async function loadView(teamId: string | null, envDeploymentId: string): Promise
         wrappedKey: Buffer.from(providerKey.wrappedKey),
         masterKeyVersion: providerKey.masterKeyVersion,
       },
+      fingerprint: providerKey.fingerprint,
       expiresAt: providerKey.expiresAt,
       revokedAt: providerKey.revokedAt,
       rejectedAt: providerKey.rejectedAt,

@@ -201,24 +201,26 @@ export function listProviderKeys(caller: Caller) {
   });
 }
 
-/** The provider answered 401/403 with this key: skipped until rotated. */
-export async function markKeyRejected(keyId: string, status: number | undefined, pubsub: PubSub) {
-  const key = await db().providerKey.findUnique({
-    where: { id: keyId },
-    select: { teamId: true, rejectedAt: true },
+/**
+ * The provider answered 401/403 with this key: skipped until rotated. Only the secret the call
+ * used (by fingerprint) is marked: a call on the old secret that fails after a rotation does
+ * not mark the new one.
+ */
+export async function markKeyRejected(
+  key: { id: string; teamId: string | null; fingerprint: string },
+  status: number | undefined,
+  pubsub: PubSub,
+) {
+  const marked = await inTransaction(async ({ client }) => {
+    const { count } = await client.providerKey.updateMany({
+      where: { id: key.id, fingerprint: key.fingerprint, rejectedAt: null },
+      data: { rejectedAt: new Date() },
+    });
+    if (count === 0) return false;
+    await audit(client, key, 'REJECT', undefined, `HTTP ${status ?? '?'}`);
+    return true;
   });
-  if (!key || key.rejectedAt) return;
-  await inTransaction(async ({ client }) => {
-    await client.providerKey.update({ where: { id: keyId }, data: { rejectedAt: new Date() } });
-    await audit(
-      client,
-      { id: keyId, teamId: key.teamId },
-      'REJECT',
-      undefined,
-      `HTTP ${status ?? '?'}`,
-    );
-  });
-  await changed(pubsub, key.teamId);
+  if (marked) await changed(pubsub, key.teamId);
 }
 
 /** Every key's data key rewrapped under the keyring's newest master key (the operator's). */

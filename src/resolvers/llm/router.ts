@@ -14,11 +14,17 @@ import {
   type ChatRequest,
 } from '../../reports/providers/index.js';
 import { Attempt, clientFor, type AttemptDeps, type AttemptResult } from './attempt.js';
-import { budgetExceededError, budgetsFor, reserve } from './budgets.js';
+import { budgetExceededError, budgetsFor, reserve, settle } from './budgets.js';
 import type { Catalog, DeploymentEntry } from './catalog.js';
 import type { Cooldowns } from './cooldowns.js';
 import { markKeyRejected } from './provider-keys.js';
-import { attemptOrder, costUsd, estimateTokens, rankCandidates } from './ranking.js';
+import {
+  attemptOrder,
+  costUsd,
+  estimateTokens,
+  rankCandidates,
+  worstCaseInputTokens,
+} from './ranking.js';
 import type { PubSub } from '../../platform/pubsub.js';
 
 export interface RouterDeps extends AttemptDeps {
@@ -48,7 +54,7 @@ async function afterFailure(
       return 'stop';
     case 'REJECTED':
       if (deployment.key && !deployment.fromEnvironment)
-        await markKeyRejected(deployment.key.id, result.status, deps.pubsub);
+        await markKeyRejected(deployment.key, result.status, deps.pubsub);
       return 'next';
     default:
       deps.cooldowns.cool(deployment.id, result.retryAfterMs);
@@ -66,13 +72,17 @@ async function planCall(deps: RouterDeps, service: LlmService, request: ChatRequ
     inputTokens: estimateTokens(request.system + request.user),
     outputTokens: request.maxTokens,
   };
+  const worstCase = {
+    inputTokens: worstCaseInputTokens(request.system + request.user),
+    outputTokens: request.maxTokens,
+  };
   const ranked = rankCandidates(route, view.deployments, {
     cooldowns: deps.cooldowns,
     latency: deps.latency,
     tokens,
   });
   const budgets = budgetsFor(view.budgets, scope.apiKeyId).map((budget) => budget.id);
-  return { scope, route, tokens, ranked, budgets };
+  return { scope, route, tokens, worstCase, ranked, budgets };
 }
 
 /** Nothing answered: the local provider, the budget's refusal, or the last error. */
@@ -103,18 +113,20 @@ async function prepareAttempt(
   request: ChatRequest,
   deployment: DeploymentEntry,
 ): Promise<Attempt | undefined> {
-  let client: ReturnType<typeof clientFor>;
-  try {
-    client = clientFor(deps, deployment);
-  } catch (error) {
-    if (!(error instanceof VaultError)) throw error;
-    return undefined; // KEY_UNREADABLE: this keyring cannot open it
-  }
-  const worst = costUsd(deployment, call.tokens) ?? 0;
+  const worst = costUsd(deployment, call.worstCase) ?? 0;
   const reserved = worst > 0 ? await reserve(call.budgets, worst) : [];
   if (!reserved) {
     state.budgetRefused = true;
     return undefined;
+  }
+  // Opened only for an attempt that will be made (and metered with its DECRYPT audit row).
+  let client: ReturnType<typeof clientFor>;
+  try {
+    client = clientFor(deps, deployment);
+  } catch (error) {
+    settle(reserved, worst, 0);
+    if (!(error instanceof VaultError)) throw error;
+    return undefined; // KEY_UNREADABLE: this keyring cannot open it
   }
   state.attempts += 1;
   const plan = {
