@@ -9,6 +9,9 @@ import { finishTasks } from '../../src/queue/finish.js';
 import { reconcileWorkflows } from '../../src/resolvers/workflows/reconcile.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/resolvers/workflows/settings.js';
 import { settleStepTasks } from '../../src/resolvers/workflows/settle.js';
+import { stepProgress, type StartedStep } from '../../src/resolvers/workflows/step-run.js';
+import { endWorkflow } from '../../src/resolvers/workflows/sql/end-workflow.js';
+import { lockWorkflows } from '../../src/resolvers/workflows/sql/lock-workflows.js';
 import { deleteUnstartedSteps } from '../../src/resolvers/workflows/sql/delete-unstarted.js';
 import { insertSteps } from '../../src/resolvers/workflows/sql/insert-steps.js';
 import { spawnWorkerProcess } from '../utils/processes.js';
@@ -230,5 +233,42 @@ describe('recovery', () => {
     expect((await db().task.findUniqueOrThrow({ where: { id: b.taskId! } })).status).toBe(
       'CANCELLED',
     );
+  });
+
+  it("a step's progress written behind the commit that cancelled its workflow is not logged after the end", async () => {
+    const plan = await planned([step('p', 'NOOP')]);
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    const workflowId = rowOf(plan.id);
+    const p = await db().workflowStep.update({
+      where: { workflowId_key: { workflowId, key: 'p' } },
+      data: { status: 'RUNNING' },
+    });
+    let commit!: () => void;
+    const committing = new Promise<void>((resolve) => (commit = resolve));
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    const cancel = inTransaction(async (tx) => {
+      await lockWorkflows(tx.client, [workflowId]);
+      await endWorkflow(tx.client, workflowId, {
+        from: ['RUNNING'],
+        to: 'CANCELLED',
+        message: 'cancelled',
+        error: null,
+      });
+      held();
+      await committing;
+    });
+    await holding;
+    const progress = stepProgress(p as unknown as StartedStep, p.taskId!, w.app.pubsub);
+    progress.report(50, 'half way');
+    await waitingForALock('the progress event');
+    commit();
+    await cancel;
+    await progress.settle();
+    const last = await db().workflowEvent.findFirstOrThrow({
+      where: { workflowId },
+      orderBy: { sequence: 'desc' },
+    });
+    expect(last).toMatchObject({ kind: 'WORKFLOW', status: 'CANCELLED' });
   });
 });

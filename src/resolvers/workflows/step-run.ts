@@ -1,6 +1,6 @@
 // What the worker's workflow_step task calls: start steps (batched by the caller), report a
 // step's progress at most 4 times a second, and settle ended tasks.
-import { db, type Transaction } from '../../platform/db.js';
+import { db, inTransaction, type Transaction } from '../../platform/db.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import {
   noSignals,
@@ -10,6 +10,7 @@ import {
   type WorkflowSignals,
 } from './signals.js';
 import { markStepsRunning, type StartedStep, type StepStart } from './sql/mark-running.js';
+import { lockWorkflows } from './sql/lock-workflows.js';
 import { recordStepProgress } from './sql/record-step-progress.js';
 
 export type { StartedStep, StepStart };
@@ -55,6 +56,22 @@ function startSignals(
 
 const PROGRESS_INTERVAL_MS = 250;
 
+/**
+ * The progress event, with the workflow locked first: behind a commit that ended the step or
+ * the workflow, the statement then sees that end and writes nothing (waiting inside itself, it
+ * read the step as RUNNING and put a progress event after the workflow's last one).
+ */
+function progressEvent(
+  step: StartedStep,
+  taskId: string,
+  progress: { percent: number; message: string },
+): Promise<number | undefined> {
+  return inTransaction(async (tx) => {
+    await lockWorkflows(tx.client, [step.workflowId]);
+    return recordStepProgress(tx.client, { id: step.id, taskId, ...progress });
+  });
+}
+
 /** A step's reportProgress: at most one event per 250 ms (the last report always lands). */
 export function stepProgress(step: StartedStep, taskId: string, pubsub: PubSub) {
   let pending: { percent: number; message: string } | undefined;
@@ -68,7 +85,7 @@ export function stepProgress(step: StartedStep, taskId: string, pubsub: PubSub) 
     if (!next) return;
     lastWrite = Date.now();
     writing = writing
-      .then(() => recordStepProgress(db(), { id: step.id, taskId, ...next }))
+      .then(() => progressEvent(step, taskId, next))
       .then((sequence) => {
         if (sequence !== undefined)
           void pubsub.publish('workflowEvents', step.workflowId, {
