@@ -154,6 +154,50 @@ describe('the LLM planner and writer', () => {
     expect(lookRow.attempts).toBe(1);
   });
 
+  it('retrying from a step the failure cancelled reruns the failed step too; a running workflow is not retried', async () => {
+    stub.reset();
+    stub.behave({ fail: { status: 400, message: 'bad request from the stub' } });
+    const planned = (
+      await w.gqlOk(PLAN, {
+        input: { goal: 'retry a sibling', agentIds: [], planner: 'LOCAL' },
+      })
+    ).planWorkflow;
+    const edited = (
+      await w.gqlOk(UPDATE, {
+        id: planned.id,
+        v: 1,
+        steps: [
+          step('write', 'WRITE_SECTION', {
+            dependsOn: ['gate'],
+            input: { title: 'Embeddings', description: 'd' },
+          }),
+          step('gate', 'NOOP', { input: { waitMs: 500 } }),
+          step('slow', 'NOOP', { input: { waitMs: 2_000 } }),
+          step('after', 'NOOP', { dependsOn: ['write'] }),
+        ],
+      })
+    ).updateWorkflowPlan;
+    await w.startWorker();
+    await w.gqlOk(START, { id: edited.id, v: edited.planVersion });
+    const running = await w.h.gql(RETRY, { id: edited.id, from: 'slow' }, w.keys.alice);
+    expect(running.errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'STILL_RUNNING',
+    });
+    const failed = await w.waitForStatus(edited.id, ['FAILED', 'SUCCEEDED']);
+    expect(Object.fromEntries(failed.steps.map((s: any) => [s.key, s.status]))).toEqual({
+      write: 'FAILED',
+      gate: 'SUCCEEDED',
+      slow: 'CANCELLED',
+      after: 'CANCELLED',
+    });
+    stub.behave({ fail: undefined });
+    await w.gqlOk(RETRY, { id: edited.id, from: 'slow' });
+    const done = await w.waitForStatus(edited.id, ['FAILED', 'SUCCEEDED']);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.steps.find((s: any) => s.key === 'gate').attempts).toBe(1);
+  });
+
   it('REPLAN replans at most twice: a writer that keeps failing fails the workflow on the third failure', async () => {
     stub.reset();
     stub.behave({ fail: { status: 400, message: 'bad request from the stub' } });

@@ -1,5 +1,6 @@
 // retryWorkflow (issue 30 §5): reruns a failed step and what depends on it (and what its
-// failure cancelled), keeping every succeeded result. The workflow runs again.
+// failure cancelled), keeping every succeeded result. The workflow runs again. Only a workflow
+// that ended (FAILED or CANCELLED): a running one's steps and replan are still under way.
 import { inTransaction } from '../../platform/db.js';
 import { conflict } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
@@ -13,6 +14,11 @@ import { readyWaitingSteps } from './sql/start-steps.js';
 
 const RETRYABLE_STEP = new Set(['FAILED', 'SKIPPED', 'CANCELLED']);
 
+const stillRunning = () =>
+  conflict('the workflow is still running: retry it once it has failed or been cancelled', {
+    reason: 'STILL_RUNNING',
+  });
+
 export async function retryWorkflow(
   workflowId: string,
   fromStepKey: string,
@@ -23,11 +29,13 @@ export async function retryWorkflow(
   if (workflow.status === 'SUCCEEDED') throw workflowFinished(workflow.status);
   if (workflow.status === 'PLANNED')
     throw conflict('the workflow has not started', { reason: 'NOT_STARTED' });
+  if (workflow.status === 'RUNNING') throw stillRunning();
   await inTransaction(async (tx) => {
     // The row lock first: a commit of this workflow's steps waits, and so do we for one under way.
     const [locked] = await tx.client.$queryRaw<Array<{ status: string }>>`
       SELECT status FROM workflows WHERE id = ${workflow.id}::uuid FOR UPDATE`;
     if (locked?.status === 'SUCCEEDED') throw workflowFinished('SUCCEEDED');
+    if (locked?.status === 'RUNNING') throw stillRunning();
     const step = await tx.client.workflowStep.findUnique({
       where: { workflowId_key: { workflowId: workflow.id, key: fromStepKey } },
       select: { status: true },
@@ -45,7 +53,13 @@ export async function retryWorkflow(
       );
     const reset = await resetSteps(tx.client, workflow.id, fromStepKey);
     const signals = noSignals();
-    if (reset) noteLogs(signals, [{ workflowId: workflow.id, lastSequence: reset.lastSequence }]);
+    if (reset) {
+      noteLogs(signals, [{ workflowId: workflow.id, lastSequence: reset.lastSequence }]);
+      signals.tasks.push(...reset.tasks);
+      signals.cancel.push(
+        ...reset.tasks.filter((task) => task.status === 'RUNNING').map((task) => task.id),
+      );
+    }
     noteLogs(signals, await readyWaitingSteps(tx.client, workflow.id));
     await advanceWorkflows(tx, [workflow.id], signals, deps.pubsub);
   });

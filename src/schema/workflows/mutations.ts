@@ -182,7 +182,7 @@ builder.mutationField('retryWorkflow', (t) =>
   t.prismaField({
     type: Workflow,
     description:
-      'Reruns a failed (or skipped, or cancelled) step and what depends on it, keeping every succeeded result.',
+      'Reruns a failed (or skipped, or cancelled) step and what depends on it, with every step that failed or was cancelled, keeping every succeeded result. Only a workflow that ended FAILED or CANCELLED: while it runs, CONFLICT (STILL_RUNNING).',
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }), fromStepKey: t.arg.string({ required: true }) },
     resolve: async (query, _root, args, ctx) =>

@@ -1,15 +1,20 @@
-// retryWorkflow's reset: the failed step, every step depending on it, and the steps its
-// failure cancelled go back to PENDING (no task, no result, no error), each waiting on its
-// dependencies that have not succeeded or been skipped; the workflow runs again. Every
-// succeeded result stays. One statement.
+// retryWorkflow's reset (of a workflow that ended): the step retried from, every step depending
+// on it, and every step that failed or was cancelled go back to PENDING (no task, no result, no
+// error), each waiting on its dependencies that have not succeeded or been skipped; a task of
+// theirs still queued or running is cancelled (the end may have skipped one its worker was
+// finishing); the workflow runs again. Every succeeded result stays. One statement.
+import { Prisma } from '../../../generated/prisma/client.js';
 import type { Queryable } from '../../../platform/db.js';
+import { cancelTasksCtes, type CancelledTask } from '../../../queue/cancel-tasks.js';
 
 export async function resetSteps(
   client: Queryable,
   workflowId: string,
   stepKey: string,
-): Promise<{ lastSequence: number; reset: number } | undefined> {
-  const rows = await client.$queryRaw<Array<{ lastSequence: number; reset: number }>>`
+): Promise<{ lastSequence: number; reset: number; tasks: CancelledTask[] } | undefined> {
+  const rows = await client.$queryRaw<
+    Array<{ lastSequence: number; reset: number; tasks: CancelledTask[] | null }>
+  >`
     WITH RECURSIVE origin AS (
       SELECT s.id FROM workflow_steps s WHERE s."workflowId" = ${workflowId}::uuid AND s.key = ${stepKey}
     ),
@@ -19,10 +24,11 @@ export async function resetSteps(
       SELECT e."childId" FROM workflow_step_edges e JOIN branch b ON e."parentId" = b.id
     ),
     again AS (
-      SELECT s.id, s.key, s.position FROM workflow_steps s
+      SELECT s.id, s.key, s.position, s."taskId" FROM workflow_steps s
       WHERE s."workflowId" = ${workflowId}::uuid AND s.status <> 'SUCCEEDED'
-        AND (s.id IN (SELECT id FROM branch) OR s.status = 'CANCELLED')
+        AND (s.id IN (SELECT id FROM branch) OR s.status IN ('FAILED', 'CANCELLED'))
     ),
+    ${cancelTasksCtes(Prisma.sql`SELECT "taskId" FROM again WHERE "taskId" IS NOT NULL`, 'its step is retried')},
     waits AS (
       SELECT a.id, count(p.id)::int AS n FROM again a
       LEFT JOIN workflow_step_edges e ON e."childId" = a.id
@@ -56,6 +62,8 @@ export async function resetSteps(
              'retrying from ' || ${stepKey}::text
       FROM restarted r
     )
-    SELECT (SELECT "lastSequence" FROM restarted) AS "lastSequence", (SELECT count(*) FROM reset)::int AS reset`;
-  return rows[0]?.lastSequence == null ? undefined : rows[0];
+    SELECT (SELECT "lastSequence" FROM restarted) AS "lastSequence", (SELECT count(*) FROM reset)::int AS reset,
+           (SELECT json_agg(json_build_object('id', id, 'status', status, 'lastSequence', "lastSequence")) FROM cancelled_tasks) AS tasks`;
+  const row = rows[0];
+  return row?.lastSequence == null ? undefined : { ...row, tasks: row.tasks ?? [] };
 }
