@@ -271,4 +271,26 @@ describe('recovery', () => {
     });
     expect(last).toMatchObject({ kind: 'WORKFLOW', status: 'CANCELLED' });
   });
+
+  it('fails a workflow whose replan ended without landing, and leaves one whose replan is still queued', async () => {
+    const plan = await planned([step('x', 'NOOP'), step('y', 'NOOP', { dependsOn: ['x'] })]);
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    const workflowId = rowOf(plan.id);
+    const x = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'x' } });
+    // What a replan task left that died by its lease (no after-finish step ran): x ended under
+    // REPLAN, the workflow waits on a task that will never land its tail.
+    await db().workflowStep.update({ where: { id: x.id }, data: { status: 'SKIPPED' } });
+    await db().workflow.update({
+      where: { id: workflowId },
+      data: { replanTaskId: x.taskId, updatedAt: new Date(0) },
+    });
+    await db().task.update({ where: { id: x.taskId! }, data: { status: 'PENDING' } });
+    expect((await reconcileWorkflows(deps(), 0)).advanced).toBe(0);
+    expect((await w.workflowOf(plan.id)).status).toBe('RUNNING');
+    await db().task.update({ where: { id: x.taskId! }, data: { status: 'DEAD' } });
+    expect((await reconcileWorkflows(deps(), 0)).advanced).toBe(1);
+    const failed = await w.workflowOf(plan.id);
+    expect(failed.status).toBe('FAILED');
+    expect(failed.error).toContain('its replan ended without a new plan');
+  });
 });

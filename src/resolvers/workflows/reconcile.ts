@@ -46,16 +46,17 @@ export async function reconcileWorkflows(
   return { settled: ended.length, requeued, advanced, cancelledTasks: cancelled.length };
 }
 
-async function repairWorkflow(
-  workflow: { id: string; replanEnded: boolean },
-  deps: SettleDeps,
-): Promise<boolean> {
+async function repairWorkflow(workflow: { id: string }, deps: SettleDeps): Promise<boolean> {
   return inTransaction(async (tx) => {
-    const locked = await tx.client.$queryRaw<Array<{ id: string }>>`
-      SELECT id FROM workflows WHERE id = ${workflow.id}::uuid AND status = 'RUNNING' FOR UPDATE SKIP LOCKED`;
-    if (locked.length === 0) return false;
+    // Whether its replan ended, read again under the lock: a new replan or a retry may have
+    // come between the scan and here.
+    const [locked] = await tx.client.$queryRaw<Array<{ replanEnded: boolean }>>`
+      SELECT (w."replanTaskId" IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM tasks t WHERE t.id = w."replanTaskId" AND t.status IN ('PENDING', 'RUNNING'))) AS "replanEnded"
+      FROM workflows w WHERE w.id = ${workflow.id}::uuid AND w.status = 'RUNNING' FOR UPDATE OF w SKIP LOCKED`;
+    if (!locked) return false;
     const signals = noSignals();
-    if (workflow.replanEnded) {
+    if (locked.replanEnded) {
       const message = 'its replan ended without a new plan';
       const end = await endWorkflow(tx.client, workflow.id, {
         from: ['RUNNING'],

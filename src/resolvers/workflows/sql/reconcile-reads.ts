@@ -32,12 +32,9 @@ export function selectStalledWorkflows(
   client: Queryable,
   quietMs: number,
   limit = 200,
-): Promise<Array<{ id: string; replanEnded: boolean }>> {
+): Promise<Array<{ id: string }>> {
   return client.$queryRaw`
-    SELECT w.id,
-           (w."replanTaskId" IS NOT NULL AND NOT EXISTS (
-              SELECT 1 FROM tasks t WHERE t.id = w."replanTaskId" AND t.status IN ('PENDING', 'RUNNING'))) AS "replanEnded"
-    FROM workflows w
+    SELECT w.id FROM workflows w
     WHERE w.status = 'RUNNING' AND w."updatedAt" < now() - ${quietMs} * interval '1 millisecond'
       AND ((w."replanTaskId" IS NULL
             AND (EXISTS (SELECT 1 FROM workflow_steps s WHERE s."workflowId" = w.id AND s.status IN ('PENDING', 'READY')
