@@ -6,6 +6,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { RateLimitedError } from '../../src/platform/errors.js';
+import {
+  expireBudgetReservations,
+  RESERVATION_TTL_MS as TTL,
+} from '../../src/resolvers/llm/budgets.js';
 import { reserveBudgets } from '../../src/resolvers/llm/sql/reserve-budget.js';
 import { settleBudgets } from '../../src/resolvers/llm/sql/settle-budget.js';
 import { useLlm, type Person } from './fixture.js';
@@ -58,6 +62,7 @@ describe('budgets', () => {
     const row = await db().llmBudget.findFirstOrThrow({ where: { teamId: carol.scope.teamId! } });
     expect(row.spentUsd).toBeLessThanOrEqual(row.limitUsd + 1e-9);
     expect(row.spentUsd).toBeCloseTo(1, 9);
+    expect(await db().llmBudgetReservation.count({ where: { budgetId: row.id } })).toBe(0);
     const calls = await t.meteredCalls(carol.scope.teamId!);
     expect(calls.reduce((sum, c) => sum + c.costUsd, 0)).toBeCloseTo(row.spentUsd, 9);
     const listed = (await t.ok('{ budgets { limitUsd spentUsd softLimitReached } }', {}, carol.key))
@@ -193,13 +198,13 @@ describe('budget windows and the worst case', () => {
       where: { id },
       data: { windowStart: dayStart(1), spentUsd: 0.9, reservedUsd: 0 },
     });
-    expect(await reserveBudgets(db(), [id], 0.2)).toEqual([]);
+    expect(await reserveBudgets(db(), [id], 0.2, TTL)).toEqual([]);
     expect(await rowOf()).toMatchObject({
       windowStart: dayStart(1),
       spentUsd: 0.9,
       reservedUsd: 0,
     });
-    expect(await reserveBudgets(db(), [id], 0.1)).toHaveLength(1);
+    expect(await reserveBudgets(db(), [id], 0.1, TTL)).toHaveLength(1);
     expect((await rowOf()).reservedUsd).toBeCloseTo(0.1, 9);
   });
 
@@ -214,16 +219,68 @@ describe('budget windows and the worst case', () => {
       where: { id },
       data: { windowStart: dayStart(), spentUsd: 0, reservedUsd: 0 },
     });
-    const [reserved] = await reserveBudgets(db(), [id], 0.3);
+    const [reserved] = await reserveBudgets(db(), [id], 0.3, TTL);
     // DAY became WEEK on a Monday: the same window start, a new window, its own reservations.
     await db().llmBudget.update({
       where: { id },
       data: { period: 'WEEK', spentUsd: 0, reservedUsd: 0.5 },
     });
-    await settleBudgets(db(), [reserved!], 0.3, 0.1);
+    await settleBudgets(db(), [reserved!.reservationId], 0.1);
     const row = await rowOf();
     expect(row.reservedUsd).toBeCloseTo(0.5, 9);
     expect(row.spentUsd).toBeCloseTo(0.1, 9);
+  });
+
+  it('a settle applies once: repeated (its first commit unacknowledged), it changes nothing', async () => {
+    await t.ok(
+      SET,
+      { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd: 10, period: 'DAY' } },
+      carol.key,
+    );
+    const { id } = await rowOf();
+    await db().llmBudget.update({ where: { id }, data: { spentUsd: 0, reservedUsd: 0 } });
+    const [mine] = await reserveBudgets(db(), [id], 0.4, TTL);
+    await reserveBudgets(db(), [id], 0.5, TTL);
+    await settleBudgets(db(), [mine!.reservationId], 0.1);
+    await settleBudgets(db(), [mine!.reservationId], 0.1);
+    const row = await rowOf();
+    expect(row.reservedUsd).toBeCloseTo(0.5, 9);
+    expect(row.spentUsd).toBeCloseTo(0.1, 9);
+  });
+
+  it('a reservation its process never settled expires into spend, in its own window only', async () => {
+    await t.ok(
+      SET,
+      { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd: 10, period: 'DAY' } },
+      carol.key,
+    );
+    const { id } = await rowOf();
+    await db().llmBudget.update({ where: { id }, data: { spentUsd: 0, reservedUsd: 0 } });
+    await db().llmBudgetReservation.deleteMany({ where: { budgetId: id } });
+    // Two calls whose process died (SIGKILL) before settling, and one still under way.
+    await reserveBudgets(db(), [id], 0.3, TTL);
+    await reserveBudgets(db(), [id], 0.2, TTL);
+    const [live] = await reserveBudgets(db(), [id], 0.4, TTL);
+    await db().llmBudgetReservation.updateMany({
+      where: { budgetId: id, id: { not: live!.reservationId } },
+      data: { expiresAt: new Date(Date.now() - 1_000) },
+    });
+    expect(await expireBudgetReservations()).toBe(2);
+    const row = await rowOf();
+    expect(row.reservedUsd).toBeCloseTo(0.4, 9);
+    expect(row.spentUsd).toBeCloseTo(0.5, 9);
+    expect(await expireBudgetReservations()).toBe(0);
+    // One from a window that has ended is dropped without touching the current one.
+    await db().llmBudgetReservation.update({
+      where: { id: live!.reservationId },
+      data: { windowStart: dayStart(-1), expiresAt: new Date(Date.now() - 1_000) },
+    });
+    expect(await expireBudgetReservations()).toBe(1);
+    expect(await rowOf()).toMatchObject({
+      reservedUsd: expect.closeTo(0.4, 9),
+      spentUsd: expect.closeTo(0.5, 9),
+    });
+    expect(await db().llmBudgetReservation.count({ where: { budgetId: id } })).toBe(0);
   });
 
   it('reserves for a provider that counts a token per byte: 100 parallel Korean prompts stay within the limit', async () => {

@@ -39,7 +39,6 @@ export interface AttemptPlan {
   scope: LlmCallScope;
   attempt: number;
   reserved: Reserved[];
-  reservedUsd: number;
 }
 
 export interface AttemptResult {
@@ -178,7 +177,7 @@ function meter(
   const firstTokenMs = m.firstTokenMs;
   if (outcome === 'OK' && firstTokenMs !== undefined)
     deps.latency.record(deployment.id, firstTokenMs);
-  settle(plan.reserved, plan.reservedUsd, cost);
+  settle(plan.reserved, cost);
   const at = new Date();
   deps.metering.record(
     callRow(plan, m, { counted, cost, outcome, latencyMs, at }),

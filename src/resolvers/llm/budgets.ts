@@ -12,6 +12,7 @@ import { readableTeamIds, requireAdminister } from '../auth/permissions.js';
 import { apiKeyVisibleTo } from '../auth/visibility.js';
 import type { BudgetEntry } from './catalog.js';
 import { reserveBudgets, type Reserved } from './sql/reserve-budget.js';
+import { expireReservations } from './sql/expire-reservations.js';
 import { settleBudgets } from './sql/settle-budget.js';
 
 export interface SetBudgetInput {
@@ -141,6 +142,13 @@ export function listBudgets(caller: Caller) {
 export const budgetsFor = (budgets: BudgetEntry[], apiKeyId: string | null) =>
   budgets.filter((b) => b.scope === 'TEAM' || (apiKeyId !== null && b.apiKeyId === apiKeyId));
 
+/**
+ * How long a reservation holds without being settled: longer than any call runs (the writer's
+ * longest section streams for minutes), short enough that a dead process's reservations come
+ * back within the hour as spend.
+ */
+export const RESERVATION_TTL_MS = 15 * 60_000;
+
 class NotReserved extends Error {}
 
 /** Reserves `costUsd` on every budget, or on none (undefined). */
@@ -151,7 +159,7 @@ export async function reserve(
   if (budgetIds.length === 0) return [];
   try {
     return await inTransaction(async ({ client }) => {
-      const reserved = await reserveBudgets(client, budgetIds, costUsd);
+      const reserved = await reserveBudgets(client, budgetIds, costUsd, RESERVATION_TTL_MS);
       if (reserved.length < budgetIds.length) throw new NotReserved();
       return reserved;
     });
@@ -161,18 +169,30 @@ export async function reserve(
   }
 }
 
-/** Settles a reservation with the call's real cost; retried a few times, never awaited on the token path. */
-export function settle(reserved: Reserved[], reservedUsd: number, actualUsd: number): void {
+/**
+ * Settles a call's reservations with its real cost; retried a few times (a settle applies
+ * once), never awaited on the token path. One never settled expires into spend.
+ */
+export function settle(reserved: Reserved[], actualUsd: number): void {
   if (reserved.length === 0) return;
+  const ids = reserved.map((each) => each.reservationId);
   const attempt = (left: number): Promise<void> =>
-    settleBudgets(db(), reserved, reservedUsd, actualUsd).catch((error: unknown) => {
+    settleBudgets(db(), ids, actualUsd).catch((error: unknown) => {
       if (left <= 0) {
-        logger.error({ err: error }, 'LLM budget settle failed; the reservation stays counted');
+        logger.error(
+          { err: error },
+          'LLM budget settle failed; the reservation counts as spent when it expires',
+        );
         return;
       }
       return new Promise((r) => setTimeout(r, 500)).then(() => attempt(left - 1));
     });
   void attempt(5);
+}
+
+/** Reservations their process never settled (it died), counted as spent; how many. */
+export function expireBudgetReservations(): Promise<number> {
+  return expireReservations(db());
 }
 
 /** RATE_LIMITED, reason BUDGET_EXCEEDED, with the tightest budget's figures. */

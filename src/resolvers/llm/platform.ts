@@ -1,11 +1,14 @@
 // The LLM platform of one process (issue 29), made once with the topic settings: the `env`
 // deployment written from LLM_*, the catalog of routes and deployments, the cooldowns shared
-// through Redis, the latency window, the metering writer, and the router over them.
+// through Redis, the latency window, the metering writer, the router over them, and a timer
+// expiring budget reservations a dead process left.
 import type { ReportsConfig } from '../../platform/config.js';
+import { logger } from '../../platform/logger.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import type { Keyring } from '../../platform/vault.js';
 import type { LlmMetrics } from '../topics/llm-metrics.js';
 import { publicOnlyFetch } from './base-url.js';
+import { expireBudgetReservations } from './budgets.js';
 import { createCatalog, type Catalog } from './catalog.js';
 import { createCooldowns, type Cooldowns } from './cooldowns.js';
 import { ensureEnvDeployment } from './deployments.js';
@@ -38,6 +41,9 @@ export interface LlmPlatformOptions {
   onClose?: () => Promise<void> | void;
 }
 
+/** How often every process looks for reservations a dead process left (cheap: an index scan). */
+const EXPIRE_EVERY_MS = 60_000;
+
 export async function createLlmPlatform(options: LlmPlatformOptions): Promise<LlmPlatform> {
   const envDeploymentId = await ensureEnvDeployment(options.reports);
   const catalog = createCatalog(options.pubsub, envDeploymentId);
@@ -59,6 +65,15 @@ export async function createLlmPlatform(options: LlmPlatformOptions): Promise<Ll
     envApiKey: options.reports.apiKey,
     fetch: options.allowPrivateBaseUrls ? undefined : publicOnlyFetch(),
   });
+  const expiring = setInterval(() => {
+    expireBudgetReservations().then(
+      (expired) => {
+        if (expired) logger.warn({ expired }, 'LLM budget reservations expired unsettled');
+      },
+      (error: unknown) => logger.warn({ err: error }, 'LLM budget reservations: expiry failed'),
+    );
+  }, EXPIRE_EVERY_MS);
+  expiring.unref();
   return {
     router,
     catalog,
@@ -70,6 +85,7 @@ export async function createLlmPlatform(options: LlmPlatformOptions): Promise<Ll
     pubsub: options.pubsub,
     envDeploymentId,
     async close() {
+      clearInterval(expiring);
       await metering.close();
       await cooldowns.close();
       await catalog.close();

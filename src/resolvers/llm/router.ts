@@ -124,7 +124,7 @@ async function prepareAttempt(
   try {
     client = clientFor(deps, deployment);
   } catch (error) {
-    settle(reserved, worst, 0);
+    settle(reserved, 0);
     if (!(error instanceof VaultError)) throw error;
     return undefined; // KEY_UNREADABLE: this keyring cannot open it
   }
@@ -135,7 +135,6 @@ async function prepareAttempt(
     scope: call.scope,
     attempt: state.attempts,
     reserved,
-    reservedUsd: worst,
   };
   return new Attempt(deps, plan, request, client);
 }

@@ -1,24 +1,25 @@
-// After the call: its reservation released (where the window it was made in still runs: the
-// same start and the same period, so a period changed meanwhile does not release the new
-// window's reservations) and its actual cost added to each budget's current window, in one
-// statement.
+// After the call: its reservations deleted and, for each one deleted here, the budget's
+// reservation released (where the window it was made in still runs: the same start and the
+// same period, so a period changed meanwhile does not release the new window's reservations)
+// and the call's actual cost added to the budget's current window. One statement; a settle
+// repeated after it committed finds no reservation and changes nothing.
 import type { Queryable } from '../../../platform/db.js';
-import type { Reserved } from './reserve-budget.js';
 
 export async function settleBudgets(
   client: Queryable,
-  reserved: Reserved[],
-  reservedUsd: number,
+  reservationIds: string[],
   actualUsd: number,
 ): Promise<void> {
   await client.$queryRaw`
+    WITH gone AS (
+      DELETE FROM llm_budget_reservations r WHERE r.id = ANY(${reservationIds}::uuid[])
+      RETURNING r."budgetId", r."windowStart", r.period, r."amountUsd"
+    )
     UPDATE llm_budgets b SET
       "reservedUsd" = GREATEST(0, b."reservedUsd" -
-        CASE WHEN b."windowStart" = r.window_start AND b.period::text = r.period THEN ${reservedUsd}::float8 ELSE 0 END),
+        CASE WHEN b."windowStart" = g."windowStart" AND b.period = g.period THEN g."amountUsd" ELSE 0 END),
       "spentUsd" = b."spentUsd" + ${actualUsd}::float8,
       "updatedAt" = now()
-    FROM unnest(${reserved.map((r) => r.id)}::uuid[], ${reserved.map((r) => r.windowStart)}::timestamptz[],
-                ${reserved.map((r) => r.period)}::text[])
-      AS r(id, window_start, period)
-    WHERE b.id = r.id`;
+    FROM gone g
+    WHERE b.id = g."budgetId"`;
 }
