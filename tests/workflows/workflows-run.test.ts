@@ -151,6 +151,37 @@ describe('replanWorkflow', () => {
       reason: 'STALE_PLAN_VERSION',
     });
   });
+
+  it('refuses to replan by hand while a step’s REPLAN is under way (CONFLICT), and replans a running workflow after', async () => {
+    const planned = (await w.gqlOk(PLAN, { input: { goal: GOAL, agentIds: [w.agents[0]!.id] } }))
+      .planWorkflow;
+    const edited = (
+      await w.gqlOk(UPDATE, {
+        id: planned.id,
+        v: 1,
+        steps: [step('first', 'NOOP'), step('next', 'NOOP', { dependsOn: ['first'] })],
+      })
+    ).updateWorkflowPlan;
+    const started = (await w.gqlOk(START, { id: edited.id, v: edited.planVersion })).startWorkflow;
+    const first = await db().workflowStep.findFirstOrThrow({
+      where: { workflowId: rowOf(started.id), key: 'first' },
+    });
+    // What a step failing under REPLAN leaves while its replan task is queued.
+    await db().workflow.update({
+      where: { id: rowOf(started.id) },
+      data: { replanTaskId: first.taskId },
+    });
+    const refused = await w.h.gql(REPLAN, { id: started.id, v: 2 }, w.keys.alice);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'REPLAN_UNDER_WAY',
+    });
+    expect((await w.workflowOf(started.id)).planVersion).toBe(2);
+    await db().workflow.update({ where: { id: rowOf(started.id) }, data: { replanTaskId: null } });
+    const replanned = (await w.gqlOk(REPLAN, { id: started.id, v: 2, hint: 'again' }))
+      .replanWorkflow;
+    expect(replanned.planVersion).toBe(3);
+  });
 });
 
 const rowOf = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;

@@ -82,6 +82,11 @@ export async function replanWorkflow(
   if (FINISHED.has(workflow.status)) throw workflowFinished(workflow.status);
   if (workflow.planVersion !== planVersion)
     throw stalePlanVersion(planVersion, workflow.planVersion);
+  // A step's REPLAN is planning already, from results this caller has not seen yet.
+  if (workflow.replanTaskId)
+    throw conflict('a replan is under way (a step failed under REPLAN): read it again after', {
+      reason: 'REPLAN_UNDER_WAY',
+    });
   await deps.topicSettings.planLimiter.consume(caller.userId, 'plans');
   const text = hint?.trim() || null;
   if (!(await replan(workflow, { hint: text }, deps)))

@@ -91,7 +91,8 @@ async function claimVersion(
       id: workflow.id,
       planVersion: workflow.planVersion,
       status: workflow.status,
-      ...(request.replanTaskId ? { replanTaskId: request.replanTaskId } : {}),
+      // A replan by hand does not take the place of a step's REPLAN requested meanwhile.
+      replanTaskId: request.replanTaskId ?? null,
     },
     data: {
       planVersion: { increment: 1 },

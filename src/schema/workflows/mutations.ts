@@ -198,7 +198,7 @@ builder.mutationField('replanWorkflow', (t) =>
   t.prismaField({
     type: Workflow,
     description:
-      "Asks the planner again (a PLANNED workflow is planned anew; a running one's steps not yet started change). Shares planTopic's rate limit.",
+      "Asks the planner again (a PLANNED workflow is planned anew; a running one's steps not yet started change). Shares planTopic's rate limit. CONFLICT (REPLAN_UNDER_WAY) while a step's REPLAN is planning.",
     authScopes: { write: true },
     args: {
       id: t.arg.id({ required: true }),
