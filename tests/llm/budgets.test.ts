@@ -186,14 +186,22 @@ describe('budget windows and the worst case', () => {
     );
   };
 
-  it('a window only moves forward: a reservation whose clock is behind counts in the newer window', async () => {
+  /** The team's budget set to `limitUsd` a `period`, nothing spent or reserved in it; its id. */
+  async function freshBudget(limitUsd: number, period = 'DAY') {
     await t.ok(
       SET,
-      { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd: 1, period: 'DAY' } },
+      { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd, period } },
       carol.key,
     );
-    // What a call that began after midnight left: the row already in tomorrow's window.
     const { id } = await rowOf();
+    await db().llmBudget.update({ where: { id }, data: { spentUsd: 0, reservedUsd: 0 } });
+    await db().llmBudgetReservation.deleteMany({ where: { budgetId: id } });
+    return id;
+  }
+
+  it('a window only moves forward: a reservation whose clock is behind counts in the newer window', async () => {
+    const id = await freshBudget(1);
+    // What a call that began after midnight left: the row already in tomorrow's window.
     await db().llmBudget.update({
       where: { id },
       data: { windowStart: dayStart(1), spentUsd: 0.9, reservedUsd: 0 },
@@ -209,16 +217,8 @@ describe('budget windows and the worst case', () => {
   });
 
   it("settling releases a reservation only from its own window: a period changed meanwhile keeps the new window's", async () => {
-    await t.ok(
-      SET,
-      { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd: 10, period: 'DAY' } },
-      carol.key,
-    );
-    const { id } = await rowOf();
-    await db().llmBudget.update({
-      where: { id },
-      data: { windowStart: dayStart(), spentUsd: 0, reservedUsd: 0 },
-    });
+    const id = await freshBudget(10);
+    await db().llmBudget.update({ where: { id }, data: { windowStart: dayStart() } });
     const [reserved] = await reserveBudgets(db(), [id], 0.3, TTL);
     // DAY became WEEK on a Monday: the same window start, a new window, its own reservations.
     await db().llmBudget.update({
@@ -232,13 +232,7 @@ describe('budget windows and the worst case', () => {
   });
 
   it('a settle applies once: repeated (its first commit unacknowledged), it changes nothing', async () => {
-    await t.ok(
-      SET,
-      { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd: 10, period: 'DAY' } },
-      carol.key,
-    );
-    const { id } = await rowOf();
-    await db().llmBudget.update({ where: { id }, data: { spentUsd: 0, reservedUsd: 0 } });
+    const id = await freshBudget(10);
     const [mine] = await reserveBudgets(db(), [id], 0.4, TTL);
     await reserveBudgets(db(), [id], 0.5, TTL);
     await settleBudgets(db(), [mine!.reservationId], 0.1);
@@ -249,14 +243,7 @@ describe('budget windows and the worst case', () => {
   });
 
   it('a reservation its process never settled expires into spend, in its own window only', async () => {
-    await t.ok(
-      SET,
-      { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd: 10, period: 'DAY' } },
-      carol.key,
-    );
-    const { id } = await rowOf();
-    await db().llmBudget.update({ where: { id }, data: { spentUsd: 0, reservedUsd: 0 } });
-    await db().llmBudgetReservation.deleteMany({ where: { budgetId: id } });
+    const id = await freshBudget(10);
     // Two calls whose process died (SIGKILL) before settling, and one still under way.
     await reserveBudgets(db(), [id], 0.3, TTL);
     await reserveBudgets(db(), [id], 0.2, TTL);
@@ -298,13 +285,7 @@ describe('budget windows and the worst case', () => {
     // The worst a byte-level tokenizer can count: a token for every byte.
     t.primary.behave({ usage: { input: bytes, output: 1 }, headersDelayMs: 20 });
     const perCall = (bytes * 1_000) / 1_000_000;
-    await t.ok(
-      SET,
-      { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd: 10 * perCall, period: 'MONTH' } },
-      carol.key,
-    );
-    const { id } = await rowOf();
-    await db().llmBudget.update({ where: { id }, data: { spentUsd: 0, reservedUsd: 0 } });
+    await freshBudget(10 * perCall, 'MONTH');
     const outcomes = await Promise.allSettled(
       Array.from({ length: 100 }, () => t.call(carol.scope, 'WRITE', { maxTokens: 10, user })),
     );

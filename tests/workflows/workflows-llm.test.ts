@@ -61,6 +61,13 @@ const plan = async () =>
     })
   ).planWorkflow;
 
+/** A local plan for `input`, edited to `steps` (version 2), not started. */
+async function editedPlan(input: Record<string, unknown>, steps: object[]) {
+  const planned = (await w.gqlOk(PLAN, { input: { agentIds: [], planner: 'LOCAL', ...input } }))
+    .planWorkflow;
+  return (await w.gqlOk(UPDATE, { id: planned.id, v: 1, steps })).updateWorkflowPlan;
+}
+
 describe('the LLM planner and writer', () => {
   it('uses a valid JSON plan as the model wrote it (planner openai, complexity kept)', async () => {
     stub.reset();
@@ -107,25 +114,14 @@ describe('the LLM planner and writer', () => {
   it('writes sections through the writer; a failed one reruns with retryWorkflow, keeping what succeeded', async () => {
     stub.reset();
     stub.behave({ fail: { status: 400, message: 'bad request from the stub' } });
-    const planned = (
-      await w.gqlOk(PLAN, {
-        input: { goal: 'retry me', agentIds: [w.agents[0]!.id], planner: 'LOCAL' },
-      })
-    ).planWorkflow;
-    const edited = (
-      await w.gqlOk(UPDATE, {
-        id: planned.id,
-        v: 1,
-        steps: [
-          step('look', 'RETRIEVE', { agentId: w.agents[0]!.id }),
-          step('write', 'WRITE_SECTION', {
-            dependsOn: ['look'],
-            input: { title: 'Embeddings', description: 'd' },
-          }),
-          step('brief', 'SYNTHESIZE', { dependsOn: ['write'] }),
-        ],
-      })
-    ).updateWorkflowPlan;
+    const edited = await editedPlan({ goal: 'retry me', agentIds: [w.agents[0]!.id] }, [
+      step('look', 'RETRIEVE', { agentId: w.agents[0]!.id }),
+      step('write', 'WRITE_SECTION', {
+        dependsOn: ['look'],
+        input: { title: 'Embeddings', description: 'd' },
+      }),
+      step('brief', 'SYNTHESIZE', { dependsOn: ['write'] }),
+    ]);
     await w.startWorker();
     await w.gqlOk(START, { id: edited.id, v: edited.planVersion });
     const failed = await w.waitForStatus(edited.id, ['FAILED', 'SUCCEEDED']);
@@ -157,26 +153,15 @@ describe('the LLM planner and writer', () => {
   it('retrying from a step the failure cancelled reruns the failed step too; a running workflow is not retried', async () => {
     stub.reset();
     stub.behave({ fail: { status: 400, message: 'bad request from the stub' } });
-    const planned = (
-      await w.gqlOk(PLAN, {
-        input: { goal: 'retry a sibling', agentIds: [], planner: 'LOCAL' },
-      })
-    ).planWorkflow;
-    const edited = (
-      await w.gqlOk(UPDATE, {
-        id: planned.id,
-        v: 1,
-        steps: [
-          step('write', 'WRITE_SECTION', {
-            dependsOn: ['gate'],
-            input: { title: 'Embeddings', description: 'd' },
-          }),
-          step('gate', 'NOOP', { input: { waitMs: 500 } }),
-          step('slow', 'NOOP', { input: { waitMs: 2_000 } }),
-          step('after', 'NOOP', { dependsOn: ['write'] }),
-        ],
-      })
-    ).updateWorkflowPlan;
+    const edited = await editedPlan({ goal: 'retry a sibling' }, [
+      step('write', 'WRITE_SECTION', {
+        dependsOn: ['gate'],
+        input: { title: 'Embeddings', description: 'd' },
+      }),
+      step('gate', 'NOOP', { input: { waitMs: 500 } }),
+      step('slow', 'NOOP', { input: { waitMs: 2_000 } }),
+      step('after', 'NOOP', { dependsOn: ['write'] }),
+    ]);
     await w.startWorker();
     await w.gqlOk(START, { id: edited.id, v: edited.planVersion });
     const running = await w.h.gql(RETRY, { id: edited.id, from: 'slow' }, w.keys.alice);
@@ -201,22 +186,12 @@ describe('the LLM planner and writer', () => {
   it('REPLAN replans at most twice: a writer that keeps failing fails the workflow on the third failure', async () => {
     stub.reset();
     stub.behave({ fail: { status: 400, message: 'bad request from the stub' } });
-    const planned = (
-      await w.gqlOk(PLAN, {
-        input: {
-          goal: 'replan me',
-          agentIds: [],
-          planner: 'LOCAL',
-          failurePolicy: 'REPLAN',
-          maxParallelSteps: 1,
-        },
-      })
-    ).planWorkflow;
-    const sections = ['w1', 'w2', 'w3'].map((key) =>
-      step(key, 'WRITE_SECTION', { input: { title: key, description: 'd' } }),
+    const edited = await editedPlan(
+      { goal: 'replan me', failurePolicy: 'REPLAN', maxParallelSteps: 1 },
+      ['w1', 'w2', 'w3'].map((key) =>
+        step(key, 'WRITE_SECTION', { input: { title: key, description: 'd' } }),
+      ),
     );
-    const edited = (await w.gqlOk(UPDATE, { id: planned.id, v: 1, steps: sections }))
-      .updateWorkflowPlan;
     await w.startWorker();
     await w.gqlOk(START, { id: edited.id, v: edited.planVersion });
     const failed = await w.waitForStatus(edited.id, ['FAILED', 'SUCCEEDED']);

@@ -4,7 +4,7 @@
 // between commits (a dead letter whose after-finish step never ran, a workflow whose steps all
 // ended, a READY step whose task is gone).
 import { describe, expect, it } from 'vitest';
-import { db, inTransaction } from '../../src/platform/db.js';
+import { db, inTransaction, type Transaction } from '../../src/platform/db.js';
 import { finishTasks } from '../../src/queue/finish.js';
 import { reconcileWorkflows } from '../../src/resolvers/workflows/reconcile.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/resolvers/workflows/settings.js';
@@ -55,6 +55,23 @@ const completed = (step: { id: string; workflowId: string; taskId: string | null
     completedAt: now,
   };
 };
+
+/**
+ * A transaction that does `work`, then stays open until `commit()`: `held` resolves once the
+ * work is done (its locks taken), `committed` when it has committed.
+ */
+function heldTransaction(work: (tx: Transaction) => Promise<unknown>) {
+  let commit!: () => void;
+  const released = new Promise<void>((resolve) => (commit = resolve));
+  let holding!: () => void;
+  const held = new Promise<void>((resolve) => (holding = resolve));
+  const committed = inTransaction(async (tx) => {
+    await work(tx);
+    holding();
+    await released;
+  });
+  return { held, commit, committed };
+}
 
 describe('recovery', () => {
   it('finishes a workflow whose worker was SIGKILLed mid-step: no step lost, none committed twice', async () => {
@@ -170,13 +187,9 @@ describe('recovery', () => {
       where: { workflowId, key: 'bad' },
       data: { status: 'SKIPPED' },
     });
-    let landTail!: () => void;
-    const tailWritten = new Promise<void>((resolve) => (landTail = resolve));
-    let tailHeld!: () => void;
-    const holding = new Promise<void>((resolve) => (tailHeld = resolve));
     // The replan's swap: the workflow locked, `write` replaced by one waiting on `ok` alone.
-    const swap = inTransaction(async (tx) => {
-      await tx.client.$queryRaw`SELECT id FROM workflows WHERE id = ${workflowId}::uuid FOR UPDATE`;
+    const swap = heldTransaction(async (tx) => {
+      await lockWorkflows(tx.client, [workflowId]);
       await deleteUnstartedSteps(tx.client, workflowId);
       const tail = { key: 'write', kind: 'NOOP', agentId: null, input: {}, dependsOn: ['ok'] };
       await insertSteps(
@@ -189,14 +202,12 @@ describe('recovery', () => {
           position: 3,
         })),
       );
-      tailHeld();
-      await tailWritten;
     });
-    await holding;
+    await swap.held;
     const settled = inTransaction((tx) => settleStepTasks(tx, [completed(ok)], deps()));
     await waitingForALock("the step's commit");
-    landTail();
-    await swap;
+    swap.commit();
+    await swap.committed;
     await settled;
     const write = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'write' } });
     expect(write).toMatchObject({ status: 'READY', waitingOn: 0, dependsOn: ['ok'] });
@@ -208,21 +219,13 @@ describe('recovery', () => {
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
     const workflowId = rowOf(plan.id);
     const a = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'a' } });
-    let commit!: () => void;
-    const committing = new Promise<void>((resolve) => (commit = resolve));
-    let held!: () => void;
-    const holding = new Promise<void>((resolve) => (held = resolve));
     // A worker's commit: `a` succeeded, `b` READY with its new task, not yet committed.
-    const stepCommit = inTransaction(async (tx) => {
-      await settleStepTasks(tx, [completed(a)], deps());
-      held();
-      await committing;
-    });
-    await holding;
+    const stepCommit = heldTransaction((tx) => settleStepTasks(tx, [completed(a)], deps()));
+    await stepCommit.held;
     const cancelled = w.gqlOk(CANCEL, { id: plan.id });
     await waitingForALock('cancelWorkflow');
-    commit();
-    await stepCommit;
+    stepCommit.commit();
+    await stepCommit.committed;
     const { cancelWorkflow } = await cancelled;
     expect(cancelWorkflow.status).toBe('CANCELLED');
     expect(Object.fromEntries(cancelWorkflow.steps.map((s: any) => [s.key, s.status]))).toEqual({
@@ -243,11 +246,7 @@ describe('recovery', () => {
       where: { workflowId_key: { workflowId, key: 'p' } },
       data: { status: 'RUNNING' },
     });
-    let commit!: () => void;
-    const committing = new Promise<void>((resolve) => (commit = resolve));
-    let held!: () => void;
-    const holding = new Promise<void>((resolve) => (held = resolve));
-    const cancel = inTransaction(async (tx) => {
+    const cancel = heldTransaction(async (tx) => {
       await lockWorkflows(tx.client, [workflowId]);
       await endWorkflow(tx.client, workflowId, {
         from: ['RUNNING'],
@@ -255,15 +254,13 @@ describe('recovery', () => {
         message: 'cancelled',
         error: null,
       });
-      held();
-      await committing;
     });
-    await holding;
+    await cancel.held;
     const progress = stepProgress(p as unknown as StartedStep, p.taskId!, w.app.pubsub);
     progress.report(50, 'half way');
     await waitingForALock('the progress event');
-    commit();
-    await cancel;
+    cancel.commit();
+    await cancel.committed;
     await progress.settle();
     const last = await db().workflowEvent.findFirstOrThrow({
       where: { workflowId },
