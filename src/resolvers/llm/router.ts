@@ -68,14 +68,9 @@ async function planCall(deps: RouterDeps, service: LlmService, request: ChatRequ
   const view = await deps.catalog.view(scope.teamId);
   const route = view.routes.get(service)!;
   deps.cooldowns.watch(route.deploymentIds);
-  const tokens = {
-    inputTokens: estimateTokens(request.system + request.user),
-    outputTokens: request.maxTokens,
-  };
-  const worstCase = {
-    inputTokens: worstCaseInputTokens(request.system + request.user),
-    outputTokens: request.maxTokens,
-  };
+  const prompt = request.system + request.user;
+  const tokens = { inputTokens: estimateTokens(prompt), outputTokens: request.maxTokens };
+  const worstCase = { inputTokens: worstCaseInputTokens(prompt), outputTokens: request.maxTokens };
   const ranked = rankCandidates(route, view.deployments, {
     cooldowns: deps.cooldowns,
     latency: deps.latency,

@@ -7,7 +7,7 @@ import type { Caller } from '../auth/caller.js';
 import type { WorkflowDeps } from './idempotency.js';
 import { workflowFinished } from './problems.js';
 import { requireWritableWorkflow } from './read.js';
-import { noSignals, sendSignals } from './signals.js';
+import { noSignals, noteWorkflowChange, sendSignals } from './signals.js';
 import { endWorkflow } from './sql/end-workflow.js';
 import { lockWorkflows } from './sql/lock-workflows.js';
 
@@ -30,11 +30,7 @@ export async function cancelWorkflow(
   });
   if (ended.lastSequence !== null) {
     const signals = noSignals();
-    signals.logs.set(workflow.id, ended.lastSequence);
-    signals.tasks.push(...ended.tasks);
-    signals.cancel.push(
-      ...ended.tasks.filter((task) => task.status === 'RUNNING').map((task) => task.id),
-    );
+    noteWorkflowChange(signals, workflow.id, ended);
     sendSignals(deps.pubsub, signals);
   }
   return workflow.id;

@@ -6,10 +6,20 @@
 import { db, inTransaction } from '../../platform/db.js';
 import { advanceWorkflows } from './progress.js';
 import { settleStepTasks, type EndedStepTask, type SettleDeps } from './settle.js';
-import { noSignals, noteLogs, sendSignals } from './signals.js';
+import {
+  noSignals,
+  noteCancelledTasks,
+  noteLogs,
+  noteWorkflowChange,
+  sendSignals,
+} from './signals.js';
 import { endWorkflow } from './sql/end-workflow.js';
 import { cancelTasksOfEndedSteps, requeueStepsWithoutTask } from './sql/reconcile-writes.js';
-import { selectOrphanedSteps, selectStalledWorkflows } from './sql/reconcile-reads.js';
+import {
+  lockStalledWorkflow,
+  selectOrphanedSteps,
+  selectStalledWorkflows,
+} from './sql/reconcile-reads.js';
 import { readyWaitingSteps } from './sql/start-steps.js';
 
 export interface ReconcileReport {
@@ -38,22 +48,14 @@ export async function reconcileWorkflows(
   for (const workflow of stalled) if (await repairWorkflow(workflow, deps)) advanced++;
   const cancelled = await cancelTasksOfEndedSteps(db());
   const signals = noSignals();
-  signals.tasks.push(...cancelled);
-  signals.cancel.push(
-    ...cancelled.filter((task) => task.status === 'RUNNING').map((task) => task.id),
-  );
+  noteCancelledTasks(signals, cancelled);
   sendSignals(deps.pubsub, signals);
   return { settled: ended.length, requeued, advanced, cancelledTasks: cancelled.length };
 }
 
 async function repairWorkflow(workflow: { id: string }, deps: SettleDeps): Promise<boolean> {
   return inTransaction(async (tx) => {
-    // Whether its replan ended, read again under the lock: a new replan or a retry may have
-    // come between the scan and here.
-    const [locked] = await tx.client.$queryRaw<Array<{ replanEnded: boolean }>>`
-      SELECT (w."replanTaskId" IS NOT NULL AND NOT EXISTS (
-                SELECT 1 FROM tasks t WHERE t.id = w."replanTaskId" AND t.status IN ('PENDING', 'RUNNING'))) AS "replanEnded"
-      FROM workflows w WHERE w.id = ${workflow.id}::uuid AND w.status = 'RUNNING' FOR UPDATE OF w SKIP LOCKED`;
+    const locked = await lockStalledWorkflow(tx.client, workflow.id);
     if (!locked) return false;
     const signals = noSignals();
     if (locked.replanEnded) {
@@ -64,12 +66,7 @@ async function repairWorkflow(workflow: { id: string }, deps: SettleDeps): Promi
         message,
         error: message,
       });
-      if (end.lastSequence !== null)
-        noteLogs(signals, [{ workflowId: workflow.id, lastSequence: end.lastSequence }]);
-      signals.tasks.push(...end.tasks);
-      signals.cancel.push(
-        ...end.tasks.filter((task) => task.status === 'RUNNING').map((task) => task.id),
-      );
+      noteWorkflowChange(signals, workflow.id, end);
     } else {
       noteLogs(signals, await readyWaitingSteps(tx.client, workflow.id));
     }

@@ -8,7 +8,7 @@ import type { WorkflowDeps } from './idempotency.js';
 import { badWorkflowInput, workflowFinished } from './problems.js';
 import { advanceWorkflows } from './progress.js';
 import { requireWritableWorkflow } from './read.js';
-import { noSignals, noteLogs } from './signals.js';
+import { noSignals, noteLogs, noteWorkflowChange } from './signals.js';
 import { resetSteps } from './sql/reset-steps.js';
 import { readyWaitingSteps } from './sql/start-steps.js';
 
@@ -53,13 +53,7 @@ export async function retryWorkflow(
       );
     const reset = await resetSteps(tx.client, workflow.id, fromStepKey);
     const signals = noSignals();
-    if (reset) {
-      noteLogs(signals, [{ workflowId: workflow.id, lastSequence: reset.lastSequence }]);
-      signals.tasks.push(...reset.tasks);
-      signals.cancel.push(
-        ...reset.tasks.filter((task) => task.status === 'RUNNING').map((task) => task.id),
-      );
-    }
+    if (reset) noteWorkflowChange(signals, workflow.id, reset);
     noteLogs(signals, await readyWaitingSteps(tx.client, workflow.id));
     await advanceWorkflows(tx, [workflow.id], signals, deps.pubsub);
   });

@@ -8,7 +8,7 @@ import type { PubSub } from '../../platform/pubsub.js';
 import { enqueue } from '../../queue/enqueue.js';
 import { advanceWorkflows } from './progress.js';
 import type { WorkflowSettings } from './settings.js';
-import { noSignals, noteLogs, type WorkflowSignals } from './signals.js';
+import { noSignals, noteLogs, noteWorkflowChange, type WorkflowSignals } from './signals.js';
 import { endStep } from './sql/end-step.js';
 import { endWorkflow } from './sql/end-workflow.js';
 import { lockStepOfTask, type StepOfTask } from './sql/lock-step-of-task.js';
@@ -129,12 +129,7 @@ async function failWorkflow(
     message,
     error: message,
   });
-  if (ended.lastSequence !== null)
-    noteLogs(signals, [{ workflowId: step.workflowId, lastSequence: ended.lastSequence }]);
-  signals.tasks.push(...ended.tasks);
-  signals.cancel.push(
-    ...ended.tasks.filter((each) => each.status === 'RUNNING').map((each) => each.id),
-  );
+  noteWorkflowChange(signals, step.workflowId, ended);
 }
 
 /** The replan runs as a task of its own (the planner may take seconds); the workflow waits for it. */

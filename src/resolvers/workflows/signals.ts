@@ -33,6 +33,29 @@ export function noteLogs(
     );
 }
 
+/** Tasks a change cancelled: each announced, the running ones told to stop at once. */
+export function noteCancelledTasks(
+  signals: WorkflowSignals,
+  tasks: ReadonlyArray<{ id: string; status: string; lastSequence: number }>,
+): void {
+  signals.tasks.push(...tasks);
+  for (const task of tasks) if (task.status === 'RUNNING') signals.cancel.push(task.id);
+}
+
+/** A workflow's end or reset (endWorkflow, resetSteps): its log's new end (null: unchanged) and its cancelled tasks. */
+export function noteWorkflowChange(
+  signals: WorkflowSignals,
+  workflowId: string,
+  change: {
+    lastSequence: number | null;
+    tasks: ReadonlyArray<{ id: string; status: string; lastSequence: number }>;
+  },
+): void {
+  if (change.lastSequence !== null)
+    noteLogs(signals, [{ workflowId, lastSequence: change.lastSequence }]);
+  noteCancelledTasks(signals, change.tasks);
+}
+
 /** Not awaited by callers' commits: signals only (a lost one costs a poll). */
 export function sendSignals(pubsub: PubSub, signals: WorkflowSignals): void {
   for (const [workflowId, sequence] of signals.logs)

@@ -3,7 +3,11 @@
 // task ended otherwise) fails the workflow in the after-finish step (or the reconciler).
 import { db, inTransaction } from '../../platform/db.js';
 import { replan, type ReplanDeps } from '../../resolvers/workflows/replan.js';
-import { noSignals, noteLogs, signalAfterCommit } from '../../resolvers/workflows/signals.js';
+import {
+  noSignals,
+  noteWorkflowChange,
+  signalAfterCommit,
+} from '../../resolvers/workflows/signals.js';
 import { endWorkflow } from '../../resolvers/workflows/sql/end-workflow.js';
 import { lockWorkflows } from '../../resolvers/workflows/sql/lock-workflows.js';
 import { workflowReplan } from '../../resolvers/workflows/step-task.js';
@@ -42,12 +46,7 @@ export function workflowReplanTask(settings: Omit<ReplanDeps, 'pubsub'>) {
           error: message,
         });
         const signals = noSignals();
-        if (ended.lastSequence !== null)
-          noteLogs(signals, [{ workflowId, lastSequence: ended.lastSequence }]);
-        signals.tasks.push(...ended.tasks);
-        signals.cancel.push(
-          ...ended.tasks.filter((each) => each.status === 'RUNNING').map((each) => each.id),
-        );
+        noteWorkflowChange(signals, workflowId, ended);
         signalAfterCommit(tx, pubsub, signals);
       });
     },

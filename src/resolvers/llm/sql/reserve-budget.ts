@@ -12,8 +12,7 @@ import type { Queryable } from '../../../platform/db.js';
 export interface Reserved {
   /** The budget's. */
   id: string;
-  windowStart: Date;
-  period: string;
+  /** The reservation's row (it holds the window, period and amount settling needs). */
   reservationId: string;
 }
 
@@ -43,6 +42,5 @@ export function reserveBudgets(
       FROM updated
       RETURNING id, "budgetId"
     )
-    SELECT u.id, u."windowStart", u.period::text AS period, h.id AS "reservationId"
-    FROM updated u JOIN held h ON h."budgetId" = u.id`;
+    SELECT "budgetId" AS id, id AS "reservationId" FROM held`;
 }

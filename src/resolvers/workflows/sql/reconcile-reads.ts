@@ -2,6 +2,7 @@
 // whose task has ended or is gone, and running workflows that are stalled (with no replan
 // awaited: READY steps without a task, or nothing left to run; or a replan whose task has
 // ended without landing).
+import { Prisma } from '../../../generated/prisma/client.js';
 import type { TaskStatus } from '../../../generated/prisma/enums.js';
 import type { Queryable } from '../../../platform/db.js';
 
@@ -28,6 +29,10 @@ export function selectOrphanedSteps(client: Queryable, limit = 500): Promise<Orp
     LIMIT ${limit}`;
 }
 
+/** The workflow `w` awaits a replan whose task has ended without landing it. */
+const REPLAN_ENDED = Prisma.sql`(w."replanTaskId" IS NOT NULL AND NOT EXISTS (
+  SELECT 1 FROM tasks t WHERE t.id = w."replanTaskId" AND t.status IN ('PENDING', 'RUNNING')))`;
+
 export function selectStalledWorkflows(
   client: Queryable,
   quietMs: number,
@@ -40,7 +45,21 @@ export function selectStalledWorkflows(
             AND (EXISTS (SELECT 1 FROM workflow_steps s WHERE s."workflowId" = w.id AND s.status IN ('PENDING', 'READY')
                            AND s."taskId" IS NULL AND (s.status = 'READY' OR s."waitingOn" <= 0))
               OR NOT EXISTS (SELECT 1 FROM workflow_steps s WHERE s."workflowId" = w.id AND s.status IN ('PENDING', 'READY', 'RUNNING'))))
-        OR (w."replanTaskId" IS NOT NULL AND NOT EXISTS (
-              SELECT 1 FROM tasks t WHERE t.id = w."replanTaskId" AND t.status IN ('PENDING', 'RUNNING'))))
+        OR ${REPLAN_ENDED})
     LIMIT ${limit}`;
+}
+
+/**
+ * A stalled workflow locked for its repair (undefined: no longer running, or a commit holds
+ * it), with whether its replan ended read again under the lock: a new replan or a retry may
+ * have come between the scan and the repair.
+ */
+export async function lockStalledWorkflow(
+  client: Queryable,
+  workflowId: string,
+): Promise<{ replanEnded: boolean } | undefined> {
+  const rows = await client.$queryRaw<Array<{ replanEnded: boolean }>>`
+    SELECT ${REPLAN_ENDED} AS "replanEnded" FROM workflows w
+    WHERE w.id = ${workflowId}::uuid AND w.status = 'RUNNING' FOR UPDATE OF w SKIP LOCKED`;
+  return rows[0];
 }
