@@ -3,11 +3,13 @@
 // and the keys' lastUsedAt go into an in-process buffer that one writer flushes every
 // FLUSH_MS in one transaction (a few statements for hundreds of calls), so no token waits
 // on PostgreSQL. Nothing acknowledged is dropped: a failed flush keeps its rows and tries
-// again, and close() (the graceful shutdown) flushes what is left before the pool closes.
+// again (a batch written twice adds no row twice), close() (the graceful shutdown) flushes
+// what is left before the pool closes, and a call that ends after it is written at once.
 // What a killed process (SIGKILL) loses is at most the last interval's rows, and those
 // calls' budgets stay reserved (never under-counted).
 import { db } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
+import { insertDecryptAudits } from './sql/insert-decrypt-audits.js';
 import { insertLlmCalls, type LlmCallRow } from './sql/insert-llm-calls.js';
 
 export type { LlmCallRow };
@@ -37,7 +39,8 @@ const FLUSH_MS = 100;
 const BATCH_ROWS = 5_000;
 const RETRY_MS = 1_000;
 
-async function write(calls: LlmCallRow[], audits: KeyUse[]): Promise<void> {
+/** One batch in one transaction; written again (a retry), it adds nothing twice. */
+export async function writeMeteringBatch(calls: LlmCallRow[], audits: KeyUse[]): Promise<void> {
   const used = new Map<string, Date>();
   for (const audit of audits) {
     const seen = used.get(audit.providerKeyId);
@@ -46,14 +49,10 @@ async function write(calls: LlmCallRow[], audits: KeyUse[]): Promise<void> {
   await db().$transaction(async (tx) => {
     for (let i = 0; i < calls.length; i += BATCH_ROWS)
       await insertLlmCalls(tx, calls.slice(i, i + BATCH_ROWS));
-    const decrypts = audits.filter((use) => use.decrypted);
-    if (decrypts.length)
-      await tx.providerKeyAudit.createMany({
-        data: decrypts.map(({ decrypted: _decrypted, ...use }) => ({
-          ...use,
-          action: 'DECRYPT' as const,
-        })),
-      });
+    await insertDecryptAudits(
+      tx,
+      audits.filter((use) => use.decrypted).map(({ decrypted: _decrypted, ...use }) => use),
+    );
     for (const [id, at] of used)
       await tx.providerKey.updateMany({
         where: { id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: at } }] },
@@ -76,7 +75,9 @@ class MeteringBuffer implements MeteringWriter {
   record(call: LlmCallRow, keyUse?: KeyUse): void {
     this.calls.push(call);
     if (keyUse) this.uses.push(keyUse);
-    this.schedule(FLUSH_MS);
+    // A call that ended after close() (one the shutdown's timeout cut off) is written at once:
+    // the database closes after the writer.
+    this.schedule(this.closed ? 0 : FLUSH_MS);
   }
 
   async flush(): Promise<void> {
@@ -87,6 +88,7 @@ class MeteringBuffer implements MeteringWriter {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    this.timer = undefined;
     // Until it is all written or the database is gone for good (the shutdown's timeout).
     for (let tries = 0; this.calls.length + this.uses.length > 0 && tries < 20; tries++) {
       await this.flushing;
@@ -100,7 +102,7 @@ class MeteringBuffer implements MeteringWriter {
   }
 
   private schedule(ms: number): void {
-    if (this.timer || this.closed) return;
+    if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flushSoon();
@@ -124,7 +126,7 @@ class MeteringBuffer implements MeteringWriter {
     this.calls = [];
     this.uses = [];
     try {
-      await write(batch.calls, batch.uses);
+      await writeMeteringBatch(batch.calls, batch.uses);
     } catch (error) {
       // Kept, ahead of newer rows, and tried again (a retried insert skips the rows it wrote).
       this.calls = batch.calls.concat(this.calls);
