@@ -52,6 +52,12 @@ describe('bad input', () => {
     expect(
       await refusal(PLAN, { input: { goal: 'g', agentIds: [w.agents[0]!.id, unknown] } }),
     ).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNKNOWN_AGENT' });
+    // Not an agent's id at all (garbage, another type's): an agent the caller does not see.
+    const template = toGlobalId('Template', '6f1c1b9e-0000-4000-8000-000000000002');
+    for (const id of ['not-an-id', template, w.agents[0]!.id.slice(0, -2)])
+      expect(
+        await refusal(RUN, { input: { goal: 'g', agentIds: [w.agents[0]!.id, id] } }),
+      ).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNKNOWN_AGENT' });
     expect(await edit([step('r', 'RETRIEVE', { agentId: unknown })])).toMatchObject({
       reason: 'UNKNOWN_AGENT',
     });

@@ -1,7 +1,7 @@
 // The workflow mutations (issue 30 §4-5): plan for review, edit, start, run, cancel, retry,
 // replan. Thin: arguments decoded here, the rules in src/resolvers/workflows.
 import { builder } from '../builder.js';
-import { optionalRowId, parseGlobalIds, rowIdOrNone } from '../ids.js';
+import { optionalRowId, rowIdOrNone } from '../ids.js';
 import { db } from '../../platform/db.js';
 import type { PlannedStep } from '../../resolvers/workflows/types.js';
 import { workflowVisibleTo } from '../../resolvers/auth/visibility.js';
@@ -62,7 +62,8 @@ type PlanArgs = {
 
 const planInput = (input: PlanArgs): PlanInput => ({
   ...input,
-  agentIds: parseGlobalIds('Agent', input.agentIds, 'agentIds'),
+  // An id that is not an Agent's is an agent the caller cannot see: UNKNOWN_AGENT, as any other.
+  agentIds: input.agentIds.map((id) => rowIdOrNone('Agent', id)),
   templateId: optionalRowId('Template', input.templateId),
 });
 
