@@ -66,6 +66,22 @@ function maskCodedError(original: GraphQLError, outer: GraphQLError | undefined)
 }
 
 /**
+ * The argument a variable's refused value was for, as graphql-js's message says it: the last
+ * field of `at "input.kind"`, else the variable's name (`Variable "$kind" got invalid value`).
+ */
+function refusedArgument(message: string): { argument: string } | object {
+  const variable = /^Variable "\$(\w+)" got invalid value .*?(?: at "([^"]+)")?;/s.exec(message);
+  if (!variable) return {};
+  return {
+    argument:
+      variable[2]
+        ?.split('.')
+        .at(-1)
+        ?.replace(/\[\d+\]$/, '') ?? variable[1]!,
+  };
+}
+
+/**
  * yoga's maskError: domain errors and coded client errors pass with their code, Prisma errors
  * are mapped, anything else is logged and replaced by INTERNAL_SERVER_ERROR.
  */
@@ -85,7 +101,11 @@ export function maskError(error: unknown): Error {
       const { http: _http, ...extensions } = outer!.extensions ?? {};
       return new GraphQLError(outer!.message, {
         ...location,
-        extensions: { ...extensions, code: extensions.code ?? ErrorCode.BAD_USER_INPUT },
+        extensions: {
+          ...refusedArgument(outer!.message),
+          ...extensions,
+          code: extensions.code ?? ErrorCode.BAD_USER_INPUT,
+        },
       });
     }
   }
@@ -93,7 +113,7 @@ export function maskError(error: unknown): Error {
   if (outer && !outer.path && /^Variable "\$/.test(outer.message)) {
     return new GraphQLError(outer.message, {
       ...location,
-      extensions: { code: ErrorCode.BAD_USER_INPUT },
+      extensions: { ...refusedArgument(outer.message), code: ErrorCode.BAD_USER_INPUT },
     });
   }
   const mapped = mapPrismaError(original);

@@ -181,7 +181,11 @@ describe('the key vault', () => {
     ];
     for (const [input, argument] of problems) {
       const response = await add(input);
-      expect(response.errors?.[0]?.extensions?.code, argument).toBe('BAD_USER_INPUT');
+      // The argument, or its path from the field (`addProviderKey(input:).secret`).
+      expect(response.errors?.[0]?.extensions, argument).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argument: expect.stringMatching(new RegExp(`(^|\\.)${argument}$`)),
+      });
       expect(response.errors?.[0]?.message, argument).toContain(argument);
     }
     const create = (input: Record<string, unknown>) =>
@@ -191,6 +195,7 @@ describe('the key vault', () => {
         t.alice.key,
       );
     for (const [input, argument] of [
+      [{ kind: 'MISTRAL' }, 'kind'],
       [{ baseUrl: 'ftp://example.com/v1' }, 'baseUrl'],
       [{ baseUrl: 'http://user:pass@example.com/v1' }, 'baseUrl'],
       [{ inputUsdPerMTok: -1 }, 'inputUsdPerMTok'],
