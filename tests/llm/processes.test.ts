@@ -84,7 +84,13 @@ describe.skipIf(!redisAvailable)('across processes', () => {
     expect((await b.gql(PLAN)).data.planTopic).toEqual({ planner: 'openai', fellBack: false });
     expect(t.primary.requests).toHaveLength(1);
     expect(t.secondary.requests).toHaveLength(2);
-    await Promise.all([a.child.kill(), b.child.kill()]);
+    // A process started after the failure (it missed the signal) skips the primary from its
+    // first call: it reads the route's cooldowns before it ranks.
+    const c = await startApi('api');
+    expect((await c.gql(PLAN)).data.planTopic).toEqual({ planner: 'openai', fellBack: false });
+    expect(t.primary.requests).toHaveLength(1);
+    expect(t.secondary.requests).toHaveLength(3);
+    await Promise.all([a.child.kill(), b.child.kill(), c.child.kill()]);
   });
 
   it('the secret appears nowhere, even when the provider echoes it', async () => {

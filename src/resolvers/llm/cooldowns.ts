@@ -11,14 +11,20 @@ import { closeRedisClient, createRedisClient } from '../../platform/redis.js';
 export const DEFAULT_COOLDOWN_MS = 30_000;
 export const MAX_COOLDOWN_MS = 60_000;
 const REFRESH_MS = 2_000;
+/** How long a call waits for the first read of its route's cooldowns (Redis slow or away). */
+const FIRST_READ_MS = 250;
 
 export interface Cooldowns {
   /** Until when (epoch ms) the deployment is skipped; undefined: it is not. */
   until(deploymentId: string): number | undefined;
   /** Starts (or lengthens) a cooldown, here and in every process. */
   cool(deploymentId: string, retryAfterMs: number | undefined): void;
-  /** Deployments to keep reading from Redis (the ones routes name). */
-  watch(deploymentIds: Iterable<string>): void;
+  /**
+   * Deployments to keep reading from Redis (the ones routes name); resolves once those not
+   * watched before were read (at most FIRST_READ_MS), so a new process's first call already
+   * skips a deployment another process cooled down before it started.
+   */
+  watch(deploymentIds: Iterable<string>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,6 +59,8 @@ export async function createCooldowns(options: {
   }
   const poll = setInterval(() => void refresh().catch(() => {}), REFRESH_MS);
   poll.unref();
+  /** The read of newly watched deployments under way (calls made meanwhile wait for it too). */
+  let firstRead: Promise<void> | undefined;
 
   return {
     until(id) {
@@ -72,7 +80,18 @@ export async function createCooldowns(options: {
     watch(ids) {
       const before = watched.size;
       for (const id of ids) watched.add(id);
-      if (watched.size > before) void refresh().catch(() => {});
+      if (watched.size > before) {
+        let timer: NodeJS.Timeout | undefined;
+        const read = Promise.race([
+          refresh().catch(() => {}),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_READ_MS))),
+        ]).finally(() => {
+          clearTimeout(timer);
+          if (firstRead === read) firstRead = undefined;
+        });
+        firstRead = read;
+      }
+      return firstRead ?? Promise.resolve();
     },
     async close() {
       clearInterval(poll);

@@ -67,7 +67,7 @@ async function planCall(deps: RouterDeps, service: LlmService, request: ChatRequ
   const scope = request.call ?? { teamId: null, apiKeyId: null };
   const view = await deps.catalog.view(scope.teamId);
   const route = view.routes.get(service)!;
-  deps.cooldowns.watch(route.deploymentIds);
+  await deps.cooldowns.watch(route.deploymentIds);
   const prompt = request.system + request.user;
   const tokens = { inputTokens: estimateTokens(prompt), outputTokens: request.maxTokens };
   const worstCase = { inputTokens: worstCaseInputTokens(prompt), outputTokens: request.maxTokens };

@@ -36,6 +36,7 @@ export async function routingSnapshot(
   if (!canRead(caller, team)) throw notFound('Team');
   const view = await llm.catalog.view(team);
   const route = view.routes.get(service)!;
+  await llm.cooldowns.watch(route.deploymentIds);
   const ranked = rankCandidates(route, view.deployments, {
     cooldowns: llm.cooldowns,
     latency: llm.latency,
