@@ -179,6 +179,12 @@ describe('budgets', () => {
 
 describe('budget windows and the worst case', () => {
   const rowOf = () => db().llmBudget.findFirstOrThrow({ where: { teamId: carol.scope.teamId! } });
+  /** The budget's reserved and spent dollars now. */
+  async function expectMoney(reservedUsd: number, spentUsd: number): Promise<void> {
+    const row = await rowOf();
+    expect(row.reservedUsd).toBeCloseTo(reservedUsd, 9);
+    expect(row.spentUsd).toBeCloseTo(spentUsd, 9);
+  }
   const dayStart = (offsetDays = 0) => {
     const now = new Date();
     return new Date(
@@ -226,9 +232,7 @@ describe('budget windows and the worst case', () => {
       data: { period: 'WEEK', spentUsd: 0, reservedUsd: 0.5 },
     });
     await settleBudgets(db(), [reserved!.reservationId], 0.1);
-    const row = await rowOf();
-    expect(row.reservedUsd).toBeCloseTo(0.5, 9);
-    expect(row.spentUsd).toBeCloseTo(0.1, 9);
+    await expectMoney(0.5, 0.1);
   });
 
   it('a settle applies once: repeated (its first commit unacknowledged), it changes nothing', async () => {
@@ -237,9 +241,7 @@ describe('budget windows and the worst case', () => {
     await reserveBudgets(db(), [id], 0.5, TTL);
     await settleBudgets(db(), [mine!.reservationId], 0.1);
     await settleBudgets(db(), [mine!.reservationId], 0.1);
-    const row = await rowOf();
-    expect(row.reservedUsd).toBeCloseTo(0.5, 9);
-    expect(row.spentUsd).toBeCloseTo(0.1, 9);
+    await expectMoney(0.5, 0.1);
   });
 
   it('a reservation its process never settled expires into spend, in its own window only', async () => {
@@ -253,9 +255,7 @@ describe('budget windows and the worst case', () => {
       data: { expiresAt: new Date(Date.now() - 1_000) },
     });
     expect(await expireBudgetReservations()).toBe(2);
-    const row = await rowOf();
-    expect(row.reservedUsd).toBeCloseTo(0.4, 9);
-    expect(row.spentUsd).toBeCloseTo(0.5, 9);
+    await expectMoney(0.4, 0.5);
     expect(await expireBudgetReservations()).toBe(0);
     // One from a window that has ended is dropped without touching the current one.
     await db().llmBudgetReservation.update({
