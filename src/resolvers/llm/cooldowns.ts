@@ -31,6 +31,25 @@ export interface Cooldowns {
 export const cooldownMsFor = (retryAfterMs: number | undefined) =>
   Math.min(MAX_COOLDOWN_MS, Math.max(1_000, retryAfterMs ?? DEFAULT_COOLDOWN_MS));
 
+/** Settles when `work` does or after `ms`, whichever comes first; never rejects. */
+function atMost(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    work.catch(() => {}),
+    new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Every process's cooldowns as they start, noted here. */
+function followSignals(pubsub: PubSub, note: (id: string, until: number) => void) {
+  const signals = pubsub.subscribe('llmCooldown', 'all');
+  void (async () => {
+    for await (const signal of signals) note(signal.deploymentId, signal.until);
+  })().catch((err: unknown) => logger.warn({ err }, 'LLM cooldown signal stopped'));
+  signals.ready.catch(() => {});
+  return signals;
+}
+
 export async function createCooldowns(options: {
   pubsub: PubSub;
   redisUrl?: string | null;
@@ -45,11 +64,7 @@ export async function createCooldowns(options: {
   const note = (id: string, until: number) => {
     if ((local.get(id) ?? 0) < until) local.set(id, until);
   };
-  const signals = options.pubsub.subscribe('llmCooldown', 'all');
-  void (async () => {
-    for await (const signal of signals) note(signal.deploymentId, signal.until);
-  })().catch((err: unknown) => logger.warn({ err }, 'LLM cooldown signal stopped'));
-  signals.ready.catch(() => {});
+  const signals = followSignals(options.pubsub, note);
 
   async function refresh(): Promise<void> {
     if (!redis || watched.size === 0 || redis.status !== 'ready') return;
@@ -81,12 +96,7 @@ export async function createCooldowns(options: {
       const before = watched.size;
       for (const id of ids) watched.add(id);
       if (watched.size > before) {
-        let timer: NodeJS.Timeout | undefined;
-        const read = Promise.race([
-          refresh().catch(() => {}),
-          new Promise<void>((resolve) => (timer = setTimeout(resolve, FIRST_READ_MS))),
-        ]).finally(() => {
-          clearTimeout(timer);
+        const read = atMost(refresh(), FIRST_READ_MS).finally(() => {
           if (firstRead === read) firstRead = undefined;
         });
         firstRead = read;
