@@ -66,19 +66,17 @@ function maskCodedError(original: GraphQLError, outer: GraphQLError | undefined)
 }
 
 /**
- * The argument a variable's refused value was for, as graphql-js's message says it: the last
- * field of `at "input.kind"`, else the variable's name (`Variable "$kind" got invalid value`).
+ * The input field a variable's refused value was for, as graphql-js's message says it: the
+ * last field of `at "input.kind"`. A whole variable refused names the variable only (the
+ * message's `$g`), which need not be the argument's name, so no argument is claimed then.
  */
 function refusedArgument(message: string): { argument: string } | object {
-  const variable = /^Variable "\$(\w+)" got invalid value .*?(?: at "([^"]+)")?;/s.exec(message);
-  if (!variable) return {};
-  return {
-    argument:
-      variable[2]
-        ?.split('.')
-        .at(-1)
-        ?.replace(/\[\d+\]$/, '') ?? variable[1]!,
-  };
+  const at = /^Variable "\$\w+" got invalid value .*? at "([^"]+)";/s.exec(message)?.[1];
+  const field = at
+    ?.split('.')
+    .at(-1)
+    ?.replace(/\[\d+\]$/, '');
+  return field ? { argument: field } : {};
 }
 
 /**
@@ -98,13 +96,13 @@ export function maskError(error: unknown): Error {
       (!outer!.path && !(original instanceof PothosError)) ||
       original instanceof PothosValidationError
     ) {
-      const { http: _http, ...extensions } = outer!.extensions ?? {};
+      const { http: _http, code, ...extensions } = outer!.extensions ?? {};
       return new GraphQLError(outer!.message, {
         ...location,
         extensions: {
+          code: code ?? ErrorCode.BAD_USER_INPUT,
           ...refusedArgument(outer!.message),
           ...extensions,
-          code: extensions.code ?? ErrorCode.BAD_USER_INPUT,
         },
       });
     }
@@ -113,7 +111,7 @@ export function maskError(error: unknown): Error {
   if (outer && !outer.path && /^Variable "\$/.test(outer.message)) {
     return new GraphQLError(outer.message, {
       ...location,
-      extensions: { ...refusedArgument(outer.message), code: ErrorCode.BAD_USER_INPUT },
+      extensions: { code: ErrorCode.BAD_USER_INPUT, ...refusedArgument(outer.message) },
     });
   }
   const mapped = mapPrismaError(original);
