@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
 import { toGlobalId } from '../../src/schema/ids.js';
-import { CANCEL, PLAN, RUN, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { CANCEL, PLAN, RETRY, RUN, START, step, UPDATE, useWorkflows } from './fixture.js';
 
 const w = useWorkflows();
 
@@ -80,6 +80,26 @@ describe('bad input', () => {
     });
   });
 
+  it('refuses a complexity other than 0.7, 1.0 and 1.5 (INVALID_COMPLEXITY); a dependency named twice is one', async () => {
+    for (const complexity of [0.5, 0, -1, 1e308])
+      expect(await edit([step('a', 'NOOP', { complexity })])).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        reason: 'INVALID_COMPLEXITY',
+        stepKey: 'a',
+      });
+    const plan = await planned();
+    const steps = [
+      step('a', 'NOOP', { complexity: 1.5 }),
+      step('b', 'NOOP', { dependsOn: ['a', 'a'] }),
+    ];
+    const edited = (await w.gqlOk(UPDATE, { id: plan.id, v: plan.planVersion, steps }))
+      .updateWorkflowPlan;
+    expect(edited.steps.find((s: any) => s.key === 'b').dependsOn).toEqual(['a']);
+    const started = (await w.gqlOk(START, { id: plan.id, v: edited.planVersion })).startWorkflow;
+    await w.startWorker();
+    await w.waitForStatus(started.id, ['SUCCEEDED']);
+  });
+
   it('refuses a CYCLE and names its keys in extensions.cycle', async () => {
     const extensions = await edit([
       step('start', 'NOOP'),
@@ -116,6 +136,8 @@ describe('bad input', () => {
       agentIds: [w.agents[0]!.id],
       constraints: { maxSteps: 2, maxSeconds: 0.001 },
     };
+    const stepTasks = () => db().task.count({ where: { type: 'workflow_step' } });
+    const tasksBefore = await stepTasks();
     const plan = (await w.gqlOk(PLAN, { input })).planWorkflow;
     expect(plan.constraintViolations.map((v: any) => v.constraint).sort()).toEqual([
       'STEPS',
@@ -128,7 +150,13 @@ describe('bad input', () => {
     const before = await db().workflow.count();
     expect(await refusal(RUN, { input })).toMatchObject({ reason: 'CONSTRAINT_VIOLATED' });
     expect(await db().workflow.count()).toBe(before);
-    expect(await db().task.count({ where: { type: 'workflow_step' } })).toBe(0);
+    // Cancelled before it started, it cannot be retried into running past its constraints.
+    await w.gqlOk(CANCEL, { id: plan.id });
+    expect(await refusal(RETRY, { id: plan.id, from: 'synthesize' })).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'NOT_STARTED',
+    });
+    expect(await stepTasks()).toBe(tasksBefore);
   });
 
   it('answers a stale plan version and an ended workflow with CONFLICT', async () => {

@@ -2,6 +2,7 @@
 // then its graph (a cycle is named by its keys). The first problem found is the answer.
 import { dependencyOrder } from './workflow-graph.js';
 import {
+  COMPLEXITIES,
   isStepKind,
   WORKFLOW_LIMITS,
   type PlannedStep,
@@ -38,6 +39,12 @@ function stepProblem(step: PlannedStep, limits: PlanLimits): PlanProblem | undef
       stepKey: step.key,
       kind: step.kind,
     });
+  if (!(COMPLEXITIES as readonly number[]).includes(step.complexity))
+    return problem(
+      'INVALID_COMPLEXITY',
+      `step ${step.key}: complexity is ${COMPLEXITIES.join(', ')} (got ${step.complexity})`,
+      { stepKey: step.key, complexity: step.complexity },
+    );
   if (step.agentId !== null && !limits.agentIds.has(step.agentId))
     return problem('UNKNOWN_AGENT', `step ${step.key}: an agent the plan does not have`, {
       stepKey: step.key,

@@ -103,7 +103,8 @@ export interface PlanProblem {
     | 'DUPLICATE_STEP_KEY'
     | 'UNKNOWN_DEPENDENCY'
     | 'TOO_MANY_STEPS'
-    | 'INVALID_STEP';
+    | 'INVALID_STEP'
+    | 'INVALID_COMPLEXITY';
   message: string;
   details: Record<string, unknown>;
 }

@@ -27,7 +27,9 @@ export async function retryWorkflow(
 ): Promise<string> {
   const workflow = await requireWritableWorkflow(workflowId, caller);
   if (workflow.status === 'SUCCEEDED') throw workflowFinished(workflow.status);
-  if (workflow.status === 'PLANNED')
+  // Cancelled before it started, it never passed startWorkflow's checks (its constraints):
+  // start it again from a plan rather than retry it.
+  if (workflow.status === 'PLANNED' || workflow.startedAt === null)
     throw conflict('the workflow has not started', { reason: 'NOT_STARTED' });
   if (workflow.status === 'RUNNING') throw stillRunning();
   await inTransaction(async (tx) => {

@@ -24,13 +24,15 @@ export function numberedSteps(
   firstPosition = 0,
 ): NewStep[] {
   return steps.map((step, index) => {
-    const waitingOn = step.dependsOn.filter((key) => !resolved.has(key)).length;
+    // A dependency named twice is one dependency (one edge, counted once).
+    const dependsOn = [...new Set(step.dependsOn)];
+    const waitingOn = dependsOn.filter((key) => !resolved.has(key)).length;
     return {
       key: step.key,
       kind: step.kind,
       agentId: step.agentId,
       input: step.input,
-      dependsOn: step.dependsOn,
+      dependsOn,
       failurePolicy: step.failurePolicy,
       complexity: step.complexity,
       estimate: estimates.get(step.key) ?? null,
