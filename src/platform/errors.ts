@@ -68,8 +68,9 @@ export class InvalidIdsError extends BadInputError {
   constructor(
     readonly problem: string,
     readonly ids: readonly string[],
+    argument?: string,
   ) {
-    super(`${problem}: ${ids.join(', ')}`, { invalidIds: ids });
+    super(`${problem}: ${ids.join(', ')}`, { invalidIds: ids }, argument);
   }
 }
 

@@ -38,7 +38,7 @@ export function parseGlobalIds(
     if (!id) bad.push(globalId);
     return id ?? '';
   });
-  if (bad.length) throw new InvalidIdsError(`${field}: not ${typename} ids`, bad);
+  if (bad.length) throw new InvalidIdsError(`${field}: not ${typename} ids`, bad, field);
   return ids;
 }
 
@@ -59,6 +59,7 @@ export async function namingGlobalIds<T>(
     throw new InvalidIdsError(
       error.problem,
       globalIds.filter((_, index) => refused.has(rowIds[index]!)),
+      error.argument,
     );
   }
 }

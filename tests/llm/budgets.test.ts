@@ -158,18 +158,23 @@ describe('budgets', () => {
         { input: { scope: 'TEAM', targetId: carol.teamId, limitUsd: 1, period: 'DAY', ...input } },
         key,
       );
-    const negative = await attempt({ limitUsd: -1 });
-    expect(negative.errors?.[0]?.extensions).toMatchObject({
-      code: 'BAD_USER_INPUT',
-      argument: 'limitUsd',
-    });
+    for (const limitUsd of [-1, Number.MAX_VALUE]) {
+      const refused = await attempt({ limitUsd });
+      expect(refused.errors?.[0]?.extensions, String(limitUsd)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argument: 'limitUsd',
+      });
+    }
     const soft = await attempt({ softLimitPercent: 0 });
     expect(soft.errors?.[0]?.extensions).toMatchObject({
       code: 'BAD_USER_INPUT',
       argument: 'softLimitPercent',
     });
     const period = await attempt({ period: 'YEAR' });
-    expect(period.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(period.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      argument: 'period',
+    });
     const theirs = await attempt({}, t.bob.key);
     expect(theirs.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     const theirKey = await attempt({ scope: 'API_KEY', targetId: carol.id }, t.bob.key);

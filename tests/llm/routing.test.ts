@@ -171,8 +171,19 @@ describe('routing', () => {
       { input: { service: 'WRITE', strategy: 'PRIORITY', deploymentIds: [primaryId] } },
       t.bob.key,
     );
-    expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    expect(refused.errors?.[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT', argument: 'deploymentIds', invalidIds: [primaryId] },
+    });
     expect(refused.errors?.[0]?.message).toContain('deploymentIds');
+    const garbage = await t.h.gql(
+      'mutation($input: SetLlmRouteInput!) { setLlmRoute(input: $input) { id } }',
+      { input: { service: 'WRITE', strategy: 'PRIORITY', deploymentIds: ['garbage'] } },
+      t.bob.key,
+    );
+    expect(garbage.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      argument: 'deploymentIds',
+    });
     const theirs = await t.ok(
       '{ llmDeployments { id } providerKeys { id } llmCalls { edges { node { id } } } }',
       {},

@@ -200,6 +200,8 @@ describe('the key vault', () => {
       [{ baseUrl: 'http://user:pass@example.com/v1' }, 'baseUrl'],
       [{ inputUsdPerMTok: -1 }, 'inputUsdPerMTok'],
       [{ outputUsdPerMTok: -0.5 }, 'outputUsdPerMTok'],
+      // The largest double: finite, but no price (it failed to store: INTERNAL_SERVER_ERROR).
+      [{ inputUsdPerMTok: Number.MAX_VALUE }, 'inputUsdPerMTok'],
     ] as const) {
       const response = await create(input);
       expect(response.errors?.[0]?.extensions, argument).toMatchObject({

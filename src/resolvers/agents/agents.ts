@@ -91,6 +91,7 @@ export async function createAgent(
     throw new InvalidIdsError(
       `taxonomyNodeIds not in taxonomy ${taxonomy.version}`,
       input.taxonomyNodeIds.filter((id) => !known.has(id)),
+      'taxonomyNodeIds',
     );
   }
   const agent = await db().agent.create({

@@ -11,6 +11,7 @@ import type { Caller } from '../auth/caller.js';
 import { readableTeamIds, requireAdminister } from '../auth/permissions.js';
 import { apiKeyVisibleTo } from '../auth/visibility.js';
 import type { BudgetEntry } from './catalog.js';
+import { MAX_USD } from './limits.js';
 import { reserveBudgets, type Reserved } from './sql/reserve-budget.js';
 import { expireReservations } from './sql/expire-reservations.js';
 import { settleBudgets } from './sql/settle-budget.js';
@@ -70,8 +71,8 @@ export function budgetState(row: {
 }
 
 function checkInput(input: SetBudgetInput): number {
-  if (!Number.isFinite(input.limitUsd) || input.limitUsd < 0)
-    throw new BadInputError('limitUsd must be a number ≥ 0', {}, 'limitUsd');
+  if (!Number.isFinite(input.limitUsd) || input.limitUsd < 0 || input.limitUsd > MAX_USD)
+    throw new BadInputError(`limitUsd must be a number from 0 to ${MAX_USD}`, {}, 'limitUsd');
   const soft = input.softLimitPercent ?? 80;
   if (!Number.isInteger(soft) || soft < 1 || soft > 100)
     throw new BadInputError(

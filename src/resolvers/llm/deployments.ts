@@ -9,6 +9,7 @@ import type { PubSub } from '../../platform/pubsub.js';
 import type { Caller } from '../auth/caller.js';
 import { readableTeamIds, requireAdminister } from '../auth/permissions.js';
 import { checkBaseUrl } from './base-url.js';
+import { MAX_USD } from './limits.js';
 import { ownerFor } from './provider-keys.js';
 
 export interface DeploymentDeps {
@@ -30,8 +31,9 @@ export interface LlmDeploymentInput {
 export const ENV_DEPLOYMENT = 'env';
 
 function checkPrice(value: number | null | undefined, argument: string): void {
-  if (value !== null && value !== undefined && (!Number.isFinite(value) || value < 0))
-    throw new BadInputError(`${argument} must be a number ≥ 0`, {}, argument);
+  if (value === null || value === undefined) return;
+  if (!Number.isFinite(value) || value < 0 || value > MAX_USD)
+    throw new BadInputError(`${argument} must be a number from 0 to ${MAX_USD}`, {}, argument);
 }
 
 function checkText(

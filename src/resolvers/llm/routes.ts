@@ -54,11 +54,10 @@ export async function setLlmRoute(input: SetLlmRouteInput, caller: Caller, pubsu
   const found = new Set(usable.map((row) => row.id));
   const refused = input.deploymentIds.filter((id) => !found.has(id));
   if (refused.length)
-    throw Object.assign(
-      new InvalidIdsError('deploymentIds: no such deployment of this team', refused),
-      {
-        argument: 'deploymentIds',
-      },
+    throw new InvalidIdsError(
+      'deploymentIds: no such deployment of this team',
+      refused,
+      'deploymentIds',
     );
   const data = {
     strategy: input.strategy,

@@ -47,7 +47,7 @@ const SetBudgetInput = builder.inputType('SetBudgetInput', {
       required: true,
       description: "A team's id (TEAM) or an API key's (API_KEY), of a team you administer.",
     }),
-    limitUsd: t.float({ required: true, description: '≥ 0.' }),
+    limitUsd: t.float({ required: true, description: '0 to 1,000,000,000.' }),
     period: t.field({ type: BudgetPeriodEnum, required: true }),
     softLimitPercent: t.int({
       description: '1-100 (default 80): past it the budget says softLimitReached.',

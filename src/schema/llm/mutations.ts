@@ -140,9 +140,11 @@ const deploymentFields = (required: boolean) => (t: PothosInputFields) => ({
   }),
   model: t.string({ required: false, description: '1-200 characters (LOCAL: none).' }),
   providerKeyId: t.id({ description: 'A key of the same owner and kind (ANTHROPIC: required).' }),
-  inputUsdPerMTok: t.float({ description: 'USD per million input tokens, ≥ 0; none: not known.' }),
+  inputUsdPerMTok: t.float({
+    description: 'USD per million input tokens, 0 to 1,000,000,000; none: not known.',
+  }),
   outputUsdPerMTok: t.float({
-    description: 'USD per million output tokens, ≥ 0; none: not known.',
+    description: 'USD per million output tokens, 0 to 1,000,000,000; none: not known.',
   }),
 });
 type PothosInputFields = Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0];
