@@ -4,7 +4,7 @@
 // used, every change and decrypt audited (append-only), bad input refused naming the
 // argument, and production refusing to start (exit 1, one line) with a keyring that cannot
 // open a stored key.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import {
@@ -17,6 +17,7 @@ import {
 import { publicOnlyFetch, checkBaseUrl } from '../../src/resolvers/llm/base-url.js';
 import { unopenableKeys } from '../../src/resolvers/llm/provider-keys.js';
 import { spawnServiceProcess } from '../utils/processes.js';
+import { toGlobalId } from '../../src/schema/ids.js';
 import { rowId, useLlm } from './fixture.js';
 
 const t = useLlm();
@@ -212,6 +213,27 @@ describe('the key vault', () => {
     const theirs = await t.addKey(t.bob.key, 'sk-bob-0123456789-dddd');
     const foreign = await create({ providerKeyId: theirs.id });
     expect(foreign.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    // Alice changing Bob's key or deployment: NOT_FOUND, worded as for an id that never was.
+    const rotate = (id: string) =>
+      t.h.gql(
+        'mutation($id: ID!) { rotateProviderKey(id: $id, secret: "sk-rotated-0123456789") { id } }',
+        { id },
+        t.alice.key,
+      );
+    const drop = (id: string) =>
+      t.h.gql('mutation($id: ID!) { deleteLlmDeployment(id: $id) { id } }', { id }, t.alice.key);
+    const bobs = await t.deployment(t.bob.key, {
+      name: `b-${Math.random()}`,
+      baseUrl: t.primary.openaiBaseUrl,
+    });
+    for (const [change, real, type] of [
+      [rotate, theirs.id, 'ProviderKey'],
+      [drop, bobs, 'LlmDeployment'],
+    ] as const) {
+      const [refused, unknown] = [await change(real), await change(toGlobalId(type, randomUUID()))];
+      expect(refused.errors?.[0]?.extensions?.code, type).toBe('NOT_FOUND');
+      expect(refused.errors?.[0]?.message, type).toBe(unknown.errors?.[0]?.message);
+    }
     const mine = await t.deployment(t.alice.key, {
       name: `m-${Math.random()}`,
       baseUrl: t.primary.openaiBaseUrl,
