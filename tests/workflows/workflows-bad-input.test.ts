@@ -100,6 +100,23 @@ describe('bad input', () => {
     await w.waitForStatus(started.id, ['SUCCEEDED']);
   });
 
+  it('an empty plan ends SUCCEEDED at 100 %; events(first:) outside 0-500 is BAD_USER_INPUT', async () => {
+    const plan = await planned();
+    const emptied = (await w.gqlOk(UPDATE, { id: plan.id, v: plan.planVersion, steps: [] }))
+      .updateWorkflowPlan;
+    const started = (await w.gqlOk(START, { id: plan.id, v: emptied.planVersion })).startWorkflow;
+    const done = await w.waitForStatus(started.id, ['SUCCEEDED']);
+    expect(done.progressPercent).toBe(100);
+    for (const first of [-1, 501]) {
+      const response = await w.h.gql(
+        'query($id: ID!, $first: Int) { workflow(id: $id) { events(first: $first) { sequence } } }',
+        { id: plan.id, first },
+        w.keys.alice,
+      );
+      expect(response.errors?.[0]?.extensions?.code, String(first)).toBe('BAD_USER_INPUT');
+    }
+  });
+
   it('refuses a CYCLE and names its keys in extensions.cycle', async () => {
     const extensions = await edit([
       step('start', 'NOOP'),

@@ -54,7 +54,11 @@ export async function workflowStateEvent(workflowId: string): Promise<WorkflowEv
     kind: 'STATE',
     stepKey: null,
     status: workflow.status,
-    progressPercent: total ? Math.floor((100 * done) / total) : 0,
+    progressPercent: total
+      ? Math.floor((100 * done) / total)
+      : workflow.status === 'SUCCEEDED'
+        ? 100
+        : 0,
     message: `plan version ${workflow.planVersion}; steps: ${parts || 'none'}`,
     at: workflow.updatedAt,
   };

@@ -5,6 +5,7 @@ import { builder } from '../builder.js';
 import { noRow } from '../no-row.js';
 import { rowIdOrNone } from '../ids.js';
 import { db } from '../../platform/db.js';
+import { pageSize } from '../../platform/pagination.js';
 import {
   artifactVisibleTo,
   isTeamRowVisibleTo,
@@ -152,13 +153,16 @@ function sumOfActuals(steps: ReadonlyArray<{ actual: unknown }>) {
   return sum;
 }
 
-const percentDone = (steps: ReadonlyArray<{ status: string }>) =>
+/** Steps ended well in percent of all; a plan of no steps is all done once it SUCCEEDED. */
+const percentDone = (status: string, steps: ReadonlyArray<{ status: string }>) =>
   steps.length
     ? Math.floor(
         (100 * steps.filter((s) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED').length) /
           steps.length,
       )
-    : 0;
+    : status === 'SUCCEEDED'
+      ? 100
+      : 0;
 
 // How far it has run: actuals, progress, the artifact, the log.
 builder.prismaObjectFields(Workflow, (t) => ({
@@ -170,8 +174,8 @@ builder.prismaObjectFields(Workflow, (t) => ({
   }),
   progressPercent: t.int({
     description: 'Steps ended well (succeeded or skipped), in percent of all.',
-    select: { steps: { select: { status: true } } },
-    resolve: ({ steps }) => percentDone(steps),
+    select: { status: true, steps: { select: { status: true } } },
+    resolve: ({ status, steps }) => percentDone(status, steps),
   }),
   artifact: t.prismaField({
     type: Artifact,
@@ -195,14 +199,14 @@ builder.prismaObjectFields(Workflow, (t) => ({
   events: t.field({
     type: [WorkflowEvent],
     description:
-      'Its log, in sequence order: the events after `afterSequence` (default 0), at most `first` (default 100, at most 500).',
+      'Its log, in sequence order: the events after `afterSequence` (default 0), at most `first` (default 100; 0 to 500, else BAD_USER_INPUT).',
     args: { afterSequence: t.arg.int(), first: t.arg.int() },
     select: { id: true },
     resolve: (workflow, args) =>
       selectWorkflowEventsAfter(
         workflow.id,
         Math.max(0, args.afterSequence ?? 0),
-        Math.min(Math.max(args.first ?? 100, 0), 500),
+        pageSize(args.first, 500, 100),
       ),
   }),
 }));
