@@ -61,6 +61,14 @@ describe('routing', () => {
       ['secondary', 'OK', 1],
     ]);
     expect(calls.at(-3)!.httpStatus).toBe(503);
+    // The 503 processed nothing: nothing billed (the served attempt is).
+    expect(calls.at(-3)).toMatchObject({
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsd: 0,
+      usageEstimated: false,
+    });
+    expect(calls.at(-2)!.inputTokens).toBeGreaterThan(0);
     const candidates = (await snapshot(t.alice.key)).candidates;
     expect(candidates.map((c: any) => [c.deployment.id, c.rank, c.excludedReason])).toEqual([
       [secondaryId, 1, null],

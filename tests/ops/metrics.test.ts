@@ -337,28 +337,32 @@ describe('/metrics', () => {
       expect(valueOf(samples, 'llm_requests_total', { ...labels(service), outcome: 'ok' })).toBe(
         requests.filter((r) => r.usage).length,
       );
-      expect(valueOf(samples, 'llm_request_duration_seconds_count', labels(service))).toBe(
+      expect(sumOf(samples, 'llm_request_duration_seconds_count', labels(service))).toBe(
         requests.length,
       );
-      const firstTokens = valueOf(
-        samples,
-        'llm_time_to_first_token_seconds_count',
-        labels(service),
-      );
+      const firstTokens = sumOf(samples, 'llm_time_to_first_token_seconds_count', labels(service));
       expect(firstTokens).toBeGreaterThanOrEqual(requests.filter((r) => r.usage).length);
       expect(firstTokens).toBeLessThanOrEqual(requests.length);
       const input = requests.reduce((sum, r) => sum + (r.usage?.input ?? 0), 0);
       const output = requests.reduce((sum, r) => sum + (r.usage?.output ?? 0), 0);
       expect(input).toBeGreaterThan(0);
-      expect(valueOf(samples, 'llm_tokens_total', { ...labels(service), type: 'input' })).toBe(
-        input,
-      );
-      expect(valueOf(samples, 'llm_tokens_total', { ...labels(service), type: 'output' })).toBe(
+      expect(sumOf(samples, 'llm_tokens_total', { ...labels(service), type: 'input' })).toBe(input);
+      expect(sumOf(samples, 'llm_tokens_total', { ...labels(service), type: 'output' })).toBe(
         output,
       );
       const cost =
         (input * prices.inputPerMillionTokens + output * prices.outputPerMillionTokens) / 1e6;
-      expect(valueOf(samples, 'llm_cost_usd_total', labels(service))).toBeCloseTo(cost, 9);
+      expect(sumOf(samples, 'llm_cost_usd_total', labels(service))).toBeCloseTo(cost, 9);
+      // Every family by outcome too (the labels).
+      for (const family of [
+        'llm_request_duration_seconds_count',
+        'llm_tokens_total',
+        'llm_cost_usd_total',
+      ])
+        expect(
+          sumOf(samples, family, { ...labels(service), outcome: 'ok' }),
+          family,
+        ).toBeGreaterThan(0);
     }
     expect(sumOf(samples, 'http_requests_total', { route: 'artifacts', status: '200' })).toBe(1);
 

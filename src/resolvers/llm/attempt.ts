@@ -122,6 +122,18 @@ interface Measured {
   result: AttemptResult | undefined;
 }
 
+/**
+ * Outcomes of a request the provider refused or never got: with no text streamed, it
+ * processed nothing, so nothing is billed (estimating the prompt charged budgets for 503s).
+ */
+const REFUSED: ReadonlySet<LlmCallOutcome> = new Set([
+  'BAD_REQUEST',
+  'REJECTED',
+  'RATE_LIMITED',
+  'SERVER_ERROR',
+  'NETWORK_ERROR',
+]);
+
 /** The attempt's llm_calls row. */
 function callRow(
   plan: AttemptPlan,
@@ -148,7 +160,7 @@ function callRow(
     attempt: plan.attempt,
     inputTokens: measured.counted.inputTokens,
     outputTokens: measured.counted.outputTokens,
-    usageEstimated: !m.usage,
+    usageEstimated: !m.usage && measured.counted.inputTokens + measured.counted.outputTokens > 0,
     costUsd: measured.cost,
     latencyMs: Math.round(measured.latencyMs),
     timeToFirstTokenMs: m.firstTokenMs === undefined ? null : Math.round(m.firstTokenMs),
@@ -168,12 +180,16 @@ function meter(
 ): void {
   const { deployment, scope } = plan;
   const latencyMs = performance.now() - m.started;
-  const counted = m.usage ?? {
-    inputTokens: estimateTokens(request.system + request.user),
-    outputTokens: Math.ceil(m.chars / CHARS_PER_TOKEN),
-  };
-  const cost = costUsd(deployment, counted) ?? 0;
   const outcome = m.result?.outcome ?? 'ABORTED';
+  const counted =
+    m.usage ??
+    (REFUSED.has(outcome) && m.chars === 0
+      ? { inputTokens: 0, outputTokens: 0 }
+      : {
+          inputTokens: estimateTokens(request.system + request.user),
+          outputTokens: Math.ceil(m.chars / CHARS_PER_TOKEN),
+        });
+  const cost = costUsd(deployment, counted) ?? 0;
   const firstTokenMs = m.firstTokenMs;
   if (outcome === 'OK' && firstTokenMs !== undefined)
     deps.latency.record(deployment.id, firstTokenMs);

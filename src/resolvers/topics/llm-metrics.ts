@@ -26,7 +26,7 @@ export interface LlmMetrics {
   record(attempt: LlmAttemptObservation): void;
 }
 
-const LABELS = ['provider', 'model', 'service'] as const;
+const LABELS = ['provider', 'model', 'service', 'outcome'] as const;
 type Labels = Record<(typeof LABELS)[number], string>;
 
 function llmFamilies(registry: Registry) {
@@ -34,7 +34,7 @@ function llmFamilies(registry: Registry) {
     requests: new Counter({
       name: 'llm_requests_total',
       help: 'LLM call attempts by provider, model, service (plan, report) and outcome (ok, bad_request, rejected, rate_limited, server_error, network_error, cut, timeout, aborted, error).',
-      labelNames: [...LABELS, 'outcome'] as const,
+      labelNames: LABELS,
       registers: [registry],
     }),
     duration: new Histogram({
@@ -53,7 +53,7 @@ function llmFamilies(registry: Registry) {
     }),
     tokens: new Counter({
       name: 'llm_tokens_total',
-      help: 'Tokens the LLM provider reported, by type (input, output).',
+      help: 'Tokens the LLM provider reported (estimated where it reported none and text came; none for a refused request), by type (input, output).',
       labelNames: [...LABELS, 'type'] as const,
       registers: [registry],
     }),
@@ -70,8 +70,8 @@ export function createLlmMetrics(registry: Registry): LlmMetrics {
   const families = llmFamilies(registry);
   return {
     record({ provider, model, service, outcome, seconds, firstTokenSeconds, usage, costUsd }) {
-      const labels: Labels = { provider, model, service };
-      families.requests.inc({ ...labels, outcome });
+      const labels: Labels = { provider, model, service, outcome };
+      families.requests.inc(labels);
       families.duration.observe(labels, seconds);
       if (firstTokenSeconds !== undefined) families.firstToken.observe(labels, firstTokenSeconds);
       if (usage) {
