@@ -85,7 +85,7 @@ describe('the local workflow planner', () => {
     expect(sections[0]!.dependsOn).toEqual(['retrieve-2']);
   });
 
-  it('replans locally: the steps not started, without their dependencies on failed ones', () => {
+  it('replans locally: the steps not started, keeping their dependencies on failed ones (failed inputs)', () => {
     const steps = [noop('a'), noop('b'), noop('c', ['a', 'b'])];
     const state = (key: string, status: string, started: boolean) => ({
       key,
@@ -107,7 +107,7 @@ describe('the local workflow planner', () => {
         state('c', 'PENDING', false),
       ],
     });
-    expect(tail).toEqual([noop('c', ['a'])]);
+    expect(tail).toEqual([noop('c', ['a', 'b'])]);
   });
 
   it('replans around a step whose agent was deleted: dropped, and its dependents go without it', () => {

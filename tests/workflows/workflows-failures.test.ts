@@ -123,7 +123,10 @@ describe('failure policies', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(done.planVersion).toBe(3);
     const write = done.steps.find((s: any) => s.key === 'write');
-    expect(write).toMatchObject({ status: 'SUCCEEDED', dependsOn: ['ok'] });
+    // The new tail still depends on the failed step, over already: it runs without it and
+    // names it among its failed inputs, as under SKIP.
+    expect(write).toMatchObject({ status: 'SUCCEEDED', dependsOn: ['ok', 'bad'] });
+    expect(write.result.failedInputs).toEqual(['bad']);
     expect(done.events.filter((e: any) => e.kind === 'PLAN')).toHaveLength(2);
   });
 

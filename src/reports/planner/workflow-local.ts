@@ -15,7 +15,6 @@ import type {
 import { WORKFLOW_LIMITS } from './workflow-types.js';
 
 const DAY_MS = 86_400_000;
-const ENDED_UNDONE: ReadonlySet<string> = new Set(['FAILED', 'SKIPPED', 'CANCELLED']);
 
 const DEFAULT_OUTLINE: Record<
   Language,
@@ -124,16 +123,15 @@ export function planWorkflowLocally(context: WorkflowPlanContext): PlannedStep[]
 
 /**
  * The local replan: the steps not yet started, except those that can no longer run (their
- * agent was deleted), with their dependencies on failed and dropped steps removed (a section
- * is written from the sources that did arrive). Deterministic.
+ * agent was deleted), with their dependencies on those dropped steps removed. A dependency on
+ * a step that ended failed or skipped stays: it is over, and the dependent runs without it and
+ * names it among its failed inputs (a section is written from the sources that did arrive).
+ * Deterministic.
  */
 export function replanWorkflowLocally(context: ReplanContext): PlannedStep[] {
   const unstarted = context.steps.filter((each) => !each.started);
   const cannotRun = (step: PlannedStep) => step.agentId === null && NEEDS_AGENT.has(step.kind);
-  const gone = new Set([
-    ...context.steps.filter((each) => ENDED_UNDONE.has(each.status)).map((each) => each.key),
-    ...unstarted.filter((each) => cannotRun(each.step)).map((each) => each.key),
-  ]);
+  const gone = new Set(unstarted.filter((each) => cannotRun(each.step)).map((each) => each.key));
   return unstarted
     .filter((each) => !cannotRun(each.step))
     .map((each) => ({

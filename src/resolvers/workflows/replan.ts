@@ -104,6 +104,8 @@ async function claimVersion(
   return count > 0;
 }
 
+const ENDED_STEP: ReadonlySet<string> = new Set(['SUCCEEDED', 'SKIPPED', 'FAILED', 'CANCELLED']);
+
 /** Replaces the steps not started by the tail (checked with what ran); the tail's size. */
 async function replaceTail(
   tx: Transaction,
@@ -126,11 +128,9 @@ async function replaceTail(
   const checked = checkPlan(all, { maxSteps: deps.workflows.maxSteps, agentIds, ran: keptKeys });
   if ('problem' in checked) throw planRefused(checked.problem);
   const estimate = estimatePlan(all, checked.order, inputs);
-  const over = new Set(
-    kept
-      .filter((step) => step.status === 'SUCCEEDED' || step.status === 'SKIPPED')
-      .map((step) => step.key),
-  );
+  // Kept steps that ended, well or not: the tail does not wait on them (a failed one is a
+  // failed input of its dependents, as under SKIP).
+  const over = new Set(kept.filter((step) => ENDED_STEP.has(step.status)).map((step) => step.key));
   const firstPosition = kept.reduce((max, step) => Math.max(max, step.position + 1), 0);
   await insertSteps(
     tx.client,
