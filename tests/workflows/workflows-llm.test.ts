@@ -37,6 +37,7 @@ function useOpenAi(planBudgetMs = 2_000) {
       model: 'stub-model',
       planBudgetMs,
       planRateLimitPerMinute: 1_000,
+      llmPrices: { inputPerMillionTokens: 3, outputPerMillionTokens: 15 },
     },
     keyPrefix: w.h.pubsubPrefix,
   });
@@ -122,6 +123,9 @@ describe('the LLM planner and writer', () => {
       }),
       step('brief', 'SYNTHESIZE', { dependsOn: ['write'] }),
     ]);
+    // Estimated at the WRITE route's prices (the env deployment's: the mean of 3 and 15 USD).
+    expect(edited.estimate.costUsd).toBeGreaterThan(0);
+    expect(edited.estimate.costUsd).toBeCloseTo((edited.estimate.tokens * 9) / 1e6, 5);
     await w.startWorker();
     await w.gqlOk(START, { id: edited.id, v: edited.planVersion });
     const failed = await w.waitForStatus(edited.id, ['FAILED', 'SUCCEEDED']);
@@ -148,6 +152,20 @@ describe('the LLM planner and writer', () => {
       where: { key: 'look', workflow: { goal: 'retry me' } },
     });
     expect(lookRow.attempts).toBe(1);
+    // The section cost what its LLM calls were metered at, at the deployment's prices.
+    const writeRow = await db().workflowStep.findFirstOrThrow({
+      where: { key: 'write', workflow: { goal: 'retry me' } },
+    });
+    await w.h.topicSettings.llm.metering.flush();
+    const calls = await db().llmCall.findMany({ where: { taskId: writeRow.taskId } });
+    expect(calls.length).toBeGreaterThan(0);
+    const actual = writeRow.actual as { tokens: number; costUsd: number };
+    expect(actual.tokens).toBe(calls.reduce((sum, c) => sum + c.inputTokens + c.outputTokens, 0));
+    expect(actual.costUsd).toBeGreaterThan(0);
+    expect(actual.costUsd).toBeCloseTo(
+      calls.reduce((sum, c) => sum + c.costUsd, 0),
+      6,
+    );
   });
 
   it('retrying from a step the failure cancelled reruns the failed step too; a running workflow is not retried', async () => {
@@ -192,6 +210,9 @@ describe('the LLM planner and writer', () => {
         step(key, 'WRITE_SECTION', { input: { title: key, description: 'd' } }),
       ),
     );
+    // Estimated at the WRITE route's prices (the env deployment's: the mean of 3 and 15 USD).
+    expect(edited.estimate.costUsd).toBeGreaterThan(0);
+    expect(edited.estimate.costUsd).toBeCloseTo((edited.estimate.tokens * 9) / 1e6, 5);
     await w.startWorker();
     await w.gqlOk(START, { id: edited.id, v: edited.planVersion });
     const failed = await w.waitForStatus(edited.id, ['FAILED', 'SUCCEEDED']);

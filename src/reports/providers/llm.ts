@@ -77,6 +77,7 @@ export function llmWriter(chat: ChatClient): ReportWriter {
           signal,
           call: request.call,
           onRestart,
+          onMetered: request.onMetered,
         })) {
           if (started) {
             yield delta;

@@ -24,6 +24,15 @@ export interface ChatRequest {
   call?: LlmCallScope;
   /** Told which provider answered (a routed call's deployment). */
   onProvider?(name: 'openai' | 'anthropic'): void;
+  /** Told each attempt's metered tokens and cost (a routed call's, failed attempts included). */
+  onMetered?(usage: MeteredUsage): void;
+}
+
+/** What one attempt was metered at: its llm_calls row's tokens and cost. */
+export interface MeteredUsage {
+  inputTokens: number;
+  outputTokens: number;
+  costUsd: number;
 }
 
 /** Whom an LLM call serves: what the router meters it against and whose routes and budgets apply. */
@@ -58,6 +67,8 @@ export interface SectionRequest {
   call?: LlmCallScope;
   /** A routed writer's stream broke after text and starts the section again on another deployment. */
   onRestart?(): void;
+  /** Each attempt's metered tokens and cost (what the section cost). */
+  onMetered?(usage: MeteredUsage): void;
   topic: string;
   language: Language;
   /** The approved plan (Markdown), for the LLM's view of the whole report. */

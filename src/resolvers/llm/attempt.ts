@@ -194,6 +194,7 @@ function meter(
   if (outcome === 'OK' && firstTokenMs !== undefined)
     deps.latency.record(deployment.id, firstTokenMs);
   settle(plan.reserved, cost);
+  request.onMetered?.({ ...counted, costUsd: cost });
   const at = new Date();
   deps.metering.record(
     callRow(plan, m, { counted, cost, outcome, latencyMs, at }),

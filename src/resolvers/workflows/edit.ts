@@ -39,7 +39,11 @@ export async function updateWorkflowPlan(
   const agentIds = new Set([...workflow.agentIds, ...agents.map((agent) => agent.id)]);
   const checked = checkPlan(steps, { maxSteps: deps.workflows.maxSteps, agentIds });
   if ('problem' in checked) throw planRefused(checked.problem);
-  const estimate = estimatePlan(steps, checked.order, await estimateInputs(deps.workflows));
+  const inputs = await estimateInputs(deps.workflows, {
+    llm: deps.topicSettings.llm,
+    teamId: workflow.teamId,
+  });
+  const estimate = estimatePlan(steps, checked.order, inputs);
   await inTransaction(async (tx) => {
     const { count } = await tx.client.workflow.updateMany({
       where: { id: workflow.id, status: 'PLANNED', planVersion },

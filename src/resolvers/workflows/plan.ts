@@ -52,7 +52,11 @@ async function makePlan(input: PlanWorkflowInput, caller: Caller, deps: Workflow
   });
   const checked = checkPlan(outcome.steps, limits);
   if ('problem' in checked) throw planRefused(checked.problem);
-  const estimate = estimatePlan(outcome.steps, checked.order, await estimateInputs(deps.workflows));
+  const inputs = await estimateInputs(deps.workflows, {
+    llm: deps.topicSettings.llm,
+    teamId: caller.teamId,
+  });
+  const estimate = estimatePlan(outcome.steps, checked.order, inputs);
   return {
     row: {
       teamId: caller.teamId,

@@ -26,7 +26,7 @@ import { estimateInputs, numberedSteps } from './steps.js';
 
 /** A replan needs the planner (not the plan rate limit: the worker's replans are not a user's). */
 export interface ReplanDeps extends Pick<ServiceDeps, 'pubsub' | 'workflows'> {
-  topicSettings: Pick<TopicSettings, 'planner' | 'planBudgetMs'>;
+  topicSettings: Pick<TopicSettings, 'planner' | 'planBudgetMs' | 'llm'>;
 }
 
 export interface ReplanRequest {
@@ -67,7 +67,10 @@ export async function replan(
 ): Promise<boolean> {
   const context = await replanContext(workflow, request.hint);
   const outcome = await planWith(workflow, context, deps);
-  const inputs = await estimateInputs(deps.workflows);
+  const inputs = await estimateInputs(deps.workflows, {
+    llm: deps.topicSettings.llm,
+    teamId: workflow.teamId,
+  });
   return inTransaction((tx) =>
     swapTail(tx, workflow, outcome, request, { deps, inputs, agents: context.agents }),
   );

@@ -32,14 +32,23 @@ export interface SettleDeps {
   settings: Pick<WorkflowSettings, 'pricePerMillionTokens'>;
 }
 
-/** What a step cost: its task's run time, and the tokens its result reports. */
+/**
+ * What a step cost: its task's run time, and the tokens its result reports, at the cost its
+ * LLM calls were metered at (their deployments' prices) or else at the configured price.
+ */
 function actualOf(task: EndedStepTask, price: number) {
   const seconds =
     task.startedAt && task.completedAt
       ? (task.completedAt.getTime() - task.startedAt.getTime()) / 1000
       : 0;
-  const tokens = Number((task.result as { tokens?: number } | null)?.tokens ?? 0) || 0;
-  return { seconds, tokens, costUsd: Number(((tokens * price) / 1_000_000).toFixed(6)) };
+  const result = task.result as { tokens?: number; costUsd?: number } | null;
+  const tokens = Number(result?.tokens ?? 0) || 0;
+  const metered = result?.costUsd;
+  const costUsd =
+    typeof metered === 'number' && Number.isFinite(metered)
+      ? metered
+      : (tokens * price) / 1_000_000;
+  return { seconds, tokens, costUsd: Number(costUsd.toFixed(6)) };
 }
 
 const workflowOf = (task: EndedStepTask) => (task.payload as { workflowId: string }).workflowId;

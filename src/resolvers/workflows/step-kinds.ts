@@ -10,7 +10,7 @@ import type { PubSub } from '../../platform/pubsub.js';
 import { exportReport } from '../../reports/export/index.js';
 import { languageOf } from '../../reports/planner/types.js';
 import { escapeMarkdown } from '../../reports/providers/local.js';
-import type { ReportWriter, SectionSource } from '../../reports/providers/types.js';
+import type { MeteredUsage, ReportWriter, SectionSource } from '../../reports/providers/types.js';
 import { computeAndRecordCoverage } from '../coverage/coverage.js';
 import { queryAgent } from '../search/search.js';
 import { anyWordQuery } from '../topics/knowledge.js';
@@ -123,6 +123,8 @@ async function writeSection(run: StepRun) {
   const { title = step.key, description = '', order = 1, total = order } = input(step);
   run.progress(10, `writing ${title}`);
   let markdown = '';
+  // What the section's LLM attempts were metered at (none: the local writer, no tokens).
+  const metered = { calls: 0, tokens: 0, costUsd: 0 };
   const request = {
     topic: step.goal,
     language: languageOf(step.goal),
@@ -134,6 +136,11 @@ async function writeSection(run: StepRun) {
     call: { teamId: step.teamId, apiKeyId: null, taskId: run.taskId },
     // A routed writer's stream that broke after text starts the section over elsewhere.
     onRestart: () => (markdown = ''),
+    onMetered: (usage: MeteredUsage) => {
+      metered.calls += 1;
+      metered.tokens += usage.inputTokens + usage.outputTokens;
+      metered.costUsd += usage.costUsd;
+    },
   };
   for await (const piece of writer.writeSection(request, signal)) {
     markdown += piece;
@@ -145,7 +152,9 @@ async function writeSection(run: StepRun) {
     markdown: markdown.trim(),
     sources: sources.length,
     failedInputs,
-    tokens: approxTokens(markdown),
+    ...(metered.calls
+      ? { tokens: metered.tokens, costUsd: metered.costUsd }
+      : { tokens: approxTokens(markdown) }),
   };
 }
 

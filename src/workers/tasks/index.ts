@@ -16,7 +16,7 @@ import { workflowStepTask } from './workflow-step.js';
 
 export interface ServiceTaskSettings {
   /** Its writer writes report sections (the configured text provider); its planner replans workflows. */
-  topicSettings: Pick<TopicSettings, 'writer' | 'planner' | 'planBudgetMs'>;
+  topicSettings: Pick<TopicSettings, 'writer' | 'planner' | 'planBudgetMs' | 'llm'>;
   /** Workflow limits and the token price; default DEFAULT_WORKFLOW_SETTINGS. */
   workflows?: WorkflowSettings;
   webhooks: WebhookSettings;
