@@ -240,6 +240,14 @@ describe('budget windows and the worst case', () => {
     await expectMoney(0.5, 0.1);
   });
 
+  it('every reservation released leaves exactly nothing reserved (no float residue)', async () => {
+    const id = await freshBudget(10);
+    const held = [];
+    for (let i = 0; i < 3; i++) held.push(...(await reserveBudgets(db(), [id], 0.1, TTL)));
+    for (const each of held) await settleBudgets(db(), [each.reservationId], 0);
+    expect((await rowOf()).reservedUsd).toBe(0);
+  });
+
   it('a settle applies once: repeated (its first commit unacknowledged), it changes nothing', async () => {
     const id = await freshBudget(10);
     const [mine] = await reserveBudgets(db(), [id], 0.4, TTL);

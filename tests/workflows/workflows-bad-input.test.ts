@@ -58,6 +58,12 @@ describe('bad input', () => {
       expect(
         await refusal(RUN, { input: { goal: 'g', agentIds: [w.agents[0]!.id, id] } }),
       ).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNKNOWN_AGENT' });
+    const all = await w.h.gql(
+      PLAN,
+      { input: { goal: 'g', agentIds: ['x', template, unknown, w.agents[0]!.id] } },
+      w.keys.alice,
+    );
+    expect(all.errors?.[0]?.message).toContain('3 of the agents');
     expect(await edit([step('r', 'RETRIEVE', { agentId: unknown })])).toMatchObject({
       reason: 'UNKNOWN_AGENT',
     });

@@ -1,7 +1,7 @@
 // The workflow mutations (issue 30 §4-5): plan for review, edit, start, run, cancel, retry,
 // replan. Thin: arguments decoded here, the rules in src/resolvers/workflows.
 import { builder } from '../builder.js';
-import { optionalRowId, rowIdOrNone } from '../ids.js';
+import { optionalRowId, parseGlobalId, rowIdOrNone } from '../ids.js';
 import { db } from '../../platform/db.js';
 import type { PlannedStep } from '../../resolvers/workflows/types.js';
 import { workflowVisibleTo } from '../../resolvers/auth/visibility.js';
@@ -62,8 +62,9 @@ type PlanArgs = {
 
 const planInput = (input: PlanArgs): PlanInput => ({
   ...input,
-  // An id that is not an Agent's is an agent the caller cannot see: UNKNOWN_AGENT, as any other.
-  agentIds: input.agentIds.map((id) => rowIdOrNone('Agent', id)),
+  // An id that is not an Agent's is an agent the caller cannot see: UNKNOWN_AGENT, as any other
+  // (kept apart, not a row id, so the refusal counts each one).
+  agentIds: input.agentIds.map((id) => parseGlobalId('Agent', id) ?? `not an agent id: ${id}`),
   templateId: optionalRowId('Template', input.templateId),
 });
 

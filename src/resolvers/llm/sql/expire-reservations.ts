@@ -16,7 +16,7 @@ export async function expireReservations(client: Queryable): Promise<number> {
     ),
     counted AS (
       UPDATE llm_budgets b SET
-        "reservedUsd" = GREATEST(0, b."reservedUsd" - w.amount),
+        "reservedUsd" = GREATEST(0, round((b."reservedUsd" - w.amount)::numeric, 12)::float8),
         "spentUsd" = b."spentUsd" + w.amount,
         "updatedAt" = now()
       FROM per_window w
