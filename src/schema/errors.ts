@@ -24,8 +24,15 @@ export interface ErrorPlacement {
 function extensionsOf(error: DomainError): Record<string, unknown> {
   if (error instanceof BadInputError && error.argument !== undefined)
     return { code: error.code, argument: error.argument, ...error.details };
+  // Any refusal for a rate or a budget is an HTTP 429 with Retry-After (the plan limit and LLM
+  // budgets refuse inside a resolver, the request buckets before execution: the same shape).
   if (error instanceof RateLimitedError)
-    return { code: error.code, retryAfter: error.retryAfter, ...error.details };
+    return {
+      code: error.code,
+      retryAfter: error.retryAfter,
+      ...error.details,
+      http: { status: 429, headers: { 'Retry-After': String(error.retryAfter) } },
+    };
   // RFC 9110 §11.6.1: a 401 names the scheme that would pass.
   if (error instanceof UnauthenticatedError)
     return { code: error.code, http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } };

@@ -228,6 +228,24 @@ describe('bad input', () => {
         w.keys.alice,
       );
       expect(fourth.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      // The same shape as the request buckets' refusal (issue 28): 429 with Retry-After.
+      const response = await w.app.fetch(
+        new Request('http://localhost/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${w.keys.alice}` },
+          body: JSON.stringify({
+            query: 'mutation { planTopic(input: { topic: "five" }) { planner } }',
+          }),
+        }),
+      );
+      expect(response.status).toBe(429);
+      const retryAfter = Number(response.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      const body = await response.json();
+      expect(body.errors[0].extensions).toEqual({
+        code: 'RATE_LIMITED',
+        retryAfter,
+      });
     } finally {
       await w.h.configureTopics({
         reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 1_000 },
