@@ -22,8 +22,13 @@ export interface ErrorPlacement {
 }
 
 function extensionsOf(error: DomainError): Record<string, unknown> {
-  if (error instanceof BadInputError && error.argument !== undefined)
-    return { code: error.code, argument: error.argument, ...error.details };
+  // The argument at fault, also where a service named it `field` (the older spelling, kept).
+  const argument =
+    error instanceof BadInputError
+      ? (error.argument ??
+        (typeof error.details.field === 'string' ? error.details.field : undefined))
+      : undefined;
+  if (argument !== undefined) return { code: error.code, argument, ...error.details };
   // Any refusal for a rate or a budget is an HTTP 429 with Retry-After (the plan limit and LLM
   // budgets refuse inside a resolver, the request buckets before execution: the same shape).
   if (error instanceof RateLimitedError)

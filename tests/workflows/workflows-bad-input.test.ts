@@ -39,6 +39,7 @@ describe('bad input', () => {
     expect(await refusal(RUN, { input: { goal: '', agentIds: [] } })).toMatchObject({
       code: 'BAD_USER_INPUT',
       reason: 'EMPTY',
+      argument: 'goal',
     });
     expect(
       (await w.gqlOk(PLAN, { input: { goal: 'é'.repeat(2_000), agentIds: [] } })).planWorkflow
