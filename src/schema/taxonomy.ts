@@ -10,7 +10,7 @@ import { findVisibleTaxonomy } from '../resolvers/taxonomy/lookup.js';
 import { taxonomyNodeVisibleTo, taxonomyVisibleTo } from '../resolvers/auth/visibility.js';
 import { rowIdWhere } from '../platform/ids.js';
 import { noRow } from './no-row.js';
-import { parseGlobalIds } from './ids.js';
+import { namingGlobalIds, parseGlobalIds } from './ids.js';
 
 export const Taxonomy = builder.prismaNode('Taxonomy', {
   id: { field: 'id' },
@@ -117,19 +117,22 @@ builder.mutationField('ingestDocuments', (t) =>
       taxonomyVersion: t.arg.string({ required: true }),
       documents: t.arg({ type: [DocumentInput], required: true }),
     },
-    resolve: (_root, args, ctx) =>
-      ingestDocuments(
-        args.taxonomyVersion,
-        args.documents.map((doc, index) => ({
-          ...doc,
-          taxonomyNodeIds: parseGlobalIds(
-            'TaxonomyNode',
-            doc.taxonomyNodeIds,
-            `documents[${index}].taxonomyNodeIds`,
-          ),
-        })),
-        ctx.caller,
-      ),
+    resolve: (_root, args, ctx) => {
+      const documents = args.documents.map((doc, index) => ({
+        ...doc,
+        taxonomyNodeIds: parseGlobalIds(
+          'TaxonomyNode',
+          doc.taxonomyNodeIds,
+          `documents[${index}].taxonomyNodeIds`,
+        ),
+      }));
+      // Nodes of another taxonomy (or team) are named as the caller wrote them.
+      return namingGlobalIds(
+        args.documents.flatMap((doc) => doc.taxonomyNodeIds),
+        documents.flatMap((doc) => doc.taxonomyNodeIds),
+        () => ingestDocuments(args.taxonomyVersion, documents, ctx.caller),
+      );
+    },
   }),
 );
 

@@ -66,6 +66,10 @@ describe('taxonomy', () => {
       },
     });
     expect(errorCodes(cycle)).toEqual(['BAD_USER_INPUT']);
+    // Each names the argument at fault.
+    expect(
+      [unknownParent, duplicate, cycle].map((r) => r.errors![0]!.extensions!.argument),
+    ).toEqual(['parentKey', 'key', 'parentKey']);
     expect(await db().taxonomy.count({ where: { version: { startsWith: 'bad-' } } })).toBe(0);
   });
 });
@@ -110,6 +114,11 @@ describe('ingestDocuments', () => {
       ],
     });
     expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+    // Named as the caller sent them (global ids), with the argument.
+    expect(response.errors![0]!.extensions).toMatchObject({
+      argument: 'taxonomyNodeIds',
+      invalidIds: [b.nodeIds.ml],
+    });
     const malformed = await h.gql(IngestDocumentsMutation, {
       taxonomyVersion: a.version,
       documents: [{ title: 't', content: 'c', taxonomyNodeIds: ['garbage'] }],

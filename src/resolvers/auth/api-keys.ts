@@ -51,7 +51,8 @@ function generateApiKey(): string {
 function validInput(input: CreateApiKeyInput) {
   const user = input.user.trim();
   const name = input.name.trim();
-  if (!user || user.length > 100) throw badUserInput('user must be 1-100 characters');
+  if (!user || user.length > 100)
+    throw badUserInput('user must be 1-100 characters', { field: 'user' });
   if (!name || name.length > 100) throw badUserInput('name must be 1-100 characters');
   if (input.scopes.length === 0) throw badUserInput('scopes must not be empty');
   return { user, name, scopes: [...new Set(input.scopes)] };

@@ -3,7 +3,7 @@
 // set-based INSERTs (unnest of arrays) per batch, never a round trip per row.
 import { randomUUID } from 'node:crypto';
 import { db } from '../../platform/db.js';
-import { badUserInput, notFound } from '../../platform/errors.js';
+import { badUserInput, InvalidIdsError, notFound } from '../../platform/errors.js';
 import { chunkText } from './chunking.js';
 import { isUuid } from '../../platform/ids.js';
 import type { Caller } from '../auth/caller.js';
@@ -29,10 +29,14 @@ async function validNodeIds(
   documents: readonly DocumentInput[],
 ): Promise<string[][]> {
   const nodeIdsPerDocument = documents.map((doc, index) => {
-    if (!doc.title.trim()) throw badUserInput(`documents[${index}].title must not be empty`);
-    if (!doc.content.trim()) throw badUserInput(`documents[${index}].content must not be empty`);
+    if (!doc.title.trim())
+      throw badUserInput(`documents[${index}].title must not be empty`, { field: 'title' });
+    if (!doc.content.trim())
+      throw badUserInput(`documents[${index}].content must not be empty`, { field: 'content' });
     if (doc.taxonomyNodeIds.length === 0)
-      throw badUserInput(`documents[${index}].taxonomyNodeIds must not be empty`);
+      throw badUserInput(`documents[${index}].taxonomyNodeIds must not be empty`, {
+        field: 'taxonomyNodeIds',
+      });
     return [...new Set(doc.taxonomyNodeIds)];
   });
   const wanted = [...new Set(nodeIdsPerDocument.flat())];
@@ -42,10 +46,10 @@ async function validNodeIds(
   });
   if (found.length !== wanted.length) {
     const known = new Set(found.map((n) => n.id));
-    const missing = wanted.filter((id) => !known.has(id));
-    throw badUserInput(
-      `taxonomyNodeIds not in taxonomy ${taxonomy.version}: ${missing.length} ids`,
-      { missingNodeIds: missing },
+    throw new InvalidIdsError(
+      `taxonomyNodeIds not in taxonomy ${taxonomy.version}`,
+      wanted.filter((id) => !known.has(id)),
+      'taxonomyNodeIds',
     );
   }
   return nodeIdsPerDocument;
@@ -128,9 +132,12 @@ export async function ingestDocuments(
   documents: readonly DocumentInput[],
   caller: Caller,
 ) {
-  if (documents.length === 0) throw badUserInput('documents must not be empty');
+  if (documents.length === 0)
+    throw badUserInput('documents must not be empty', { field: 'documents' });
   if (documents.length > MAX_DOCUMENTS_PER_CALL)
-    throw badUserInput(`at most ${MAX_DOCUMENTS_PER_CALL} documents per call`);
+    throw badUserInput(`at most ${MAX_DOCUMENTS_PER_CALL} documents per call`, {
+      field: 'documents',
+    });
   const taxonomy = await findVisibleTaxonomy(taxonomyVersion, caller);
   if (!taxonomy) throw notFound(`Taxonomy version ${taxonomyVersion}`);
   requireWrite(caller, taxonomy.teamId, 'Taxonomy');
@@ -161,9 +168,9 @@ export async function ingestDocuments(
  * team the caller may not change, FORBIDDEN.
  */
 export async function deleteDocuments(ids: readonly string[], caller: Caller) {
-  if (ids.length === 0) throw badUserInput('ids must not be empty');
+  if (ids.length === 0) throw badUserInput('ids must not be empty', { field: 'ids' });
   if (ids.length > MAX_DOCUMENTS_PER_CALL)
-    throw badUserInput(`at most ${MAX_DOCUMENTS_PER_CALL} ids per call`);
+    throw badUserInput(`at most ${MAX_DOCUMENTS_PER_CALL} ids per call`, { field: 'ids' });
   const unique = [...new Set(ids)];
   const malformed = unique.filter((id) => !isUuid(id));
   if (malformed.length) throw notFound(`Document ${malformed[0]}`);

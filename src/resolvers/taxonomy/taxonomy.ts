@@ -33,23 +33,25 @@ interface PlannedNode {
 
 /** Parents before children, with paths; BAD_USER_INPUT for duplicates, unknown parents and cycles. */
 export function planTaxonomyNodes(nodes: readonly TaxonomyNodeInput[]): PlannedNode[] {
-  if (nodes.length === 0) throw badUserInput('nodes must not be empty');
+  if (nodes.length === 0) throw badUserInput('nodes must not be empty', { field: 'nodes' });
   if (nodes.length > MAX_TAXONOMY_NODES)
-    throw badUserInput(`at most ${MAX_TAXONOMY_NODES} nodes per taxonomy`);
+    throw badUserInput(`at most ${MAX_TAXONOMY_NODES} nodes per taxonomy`, { field: 'nodes' });
   const byKey = new Map<string, TaxonomyNodeInput>();
   const duplicates = new Set<string>();
   for (const node of nodes) {
     if (!node.key.trim() || !node.label.trim())
-      throw badUserInput('every node needs a non-empty key and label');
+      throw badUserInput('every node needs a non-empty key and label', { field: 'nodes' });
     if (byKey.has(node.key)) duplicates.add(node.key);
     byKey.set(node.key, node);
   }
-  if (duplicates.size) throw badUserInput(`duplicate node keys: ${[...duplicates].join(', ')}`);
+  if (duplicates.size)
+    throw badUserInput(`duplicate node keys: ${[...duplicates].join(', ')}`, { field: 'key' });
   const unknownParents = nodes
     .filter((n) => n.parentKey && !byKey.has(n.parentKey))
     .map((n) => n.parentKey!);
   if (unknownParents.length) {
     throw badUserInput(`unknown parentKey: ${[...new Set(unknownParents)].join(', ')}`, {
+      field: 'parentKey',
       unknownParentKeys: [...new Set(unknownParents)],
     });
   }
@@ -81,7 +83,7 @@ export function planTaxonomyNodes(nodes: readonly TaxonomyNodeInput[]): PlannedN
   if (planned.length !== nodes.length) {
     const reached = new Set(planned.map((n) => n.key));
     const cyclic = nodes.filter((n) => !reached.has(n.key)).map((n) => n.key);
-    throw badUserInput(`nodes in a parent cycle: ${cyclic.join(', ')}`);
+    throw badUserInput(`nodes in a parent cycle: ${cyclic.join(', ')}`, { field: 'parentKey' });
   }
   return planned;
 }
@@ -91,8 +93,10 @@ export async function createTaxonomy(input: CreateTaxonomyInput, caller: Pick<Ca
   const { teamId } = caller;
   const version = input.version.trim();
   const name = input.name.trim();
-  if (!version || version.length > 50) throw badUserInput('version must be 1-50 characters');
-  if (!name || name.length > 200) throw badUserInput('name must be 1-200 characters');
+  if (!version || version.length > 50)
+    throw badUserInput('version must be 1-50 characters', { field: 'version' });
+  if (!name || name.length > 200)
+    throw badUserInput('name must be 1-200 characters', { field: 'name' });
   const planned = planTaxonomyNodes(input.nodes);
   const where = { teamId_version: { teamId, version } };
   if (await db().taxonomy.findUnique({ where, select: { id: true } })) {
