@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
 import { toGlobalId } from '../../src/schema/ids.js';
+import { collect, sseClient } from '../utils/sse.js';
 import { CANCEL, PLAN, RETRY, RUN, START, step, UPDATE, useWorkflows } from './fixture.js';
 
 const w = useWorkflows();
@@ -247,6 +248,20 @@ describe('bad input', () => {
         code: 'RATE_LIMITED',
         retryAfter,
       });
+      // Over an event stream there is no status to set: the same error, no `http` hints.
+      const client = sseClient({ url: `${w.app.baseUrl}/graphql/stream`, key: w.keys.alice! });
+      try {
+        const [streamed] = await collect(
+          client,
+          'mutation { planTopic(input: { topic: "six" }) { planner } }',
+        );
+        expect(streamed!.errors![0]!.extensions).toEqual({
+          code: 'RATE_LIMITED',
+          retryAfter: expect.any(Number),
+        });
+      } finally {
+        client.dispose();
+      }
     } finally {
       await w.h.configureTopics({
         reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 1_000 },

@@ -20,11 +20,25 @@ import type { Transport } from './transport.js';
 
 type Json = string | Promise<string>;
 
-/** What yoga's maskedErrors does to a result: every error through maskError. */
+/**
+ * What yoga's maskedErrors does to a result: every error through maskError, and without the
+ * `http` hints yoga reads for a response's status and headers (a stream has no status to set).
+ */
 function masked(result: ExecutionResult): ExecutionResult {
-  return result.errors?.length
-    ? { ...result, errors: result.errors.map((error) => maskError(error) as GraphQLError) }
-    : result;
+  return result.errors?.length ? { ...result, errors: result.errors.map(maskedForStream) } : result;
+}
+
+function maskedForStream(error: unknown): GraphQLError {
+  const coded = maskError(error) as GraphQLError;
+  if (!coded.extensions?.http) return coded;
+  const { http: _http, ...extensions } = coded.extensions;
+  return new GraphQLError(coded.message, {
+    nodes: coded.nodes,
+    source: coded.source,
+    positions: coded.positions,
+    path: coded.path,
+    extensions,
+  });
 }
 
 export const toJson = (result: ExecutionResult) => JSON.stringify(masked(result));
@@ -84,7 +98,7 @@ function groupResultJson(group: ResultGroup, args: ExecutionArgs, event: unknown
   return json;
 }
 
-export const errorJson = (error: unknown) => JSON.stringify({ errors: [maskError(error)] });
+export const errorJson = (error: unknown) => JSON.stringify({ errors: [maskedForStream(error)] });
 
 /**
  * One operation's results, for a transport: it implements `deliver` (one result text) and

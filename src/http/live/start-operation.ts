@@ -67,8 +67,9 @@ async function runOperation(
   const { type } = prepared;
   if (span) nameOperationSpan(span, type, operationNameOf(prepared));
   if (type !== 'subscription') {
-    // No incremental delivery here (@defer and @stream are not enabled): one result.
-    results.send(JSON.stringify((await prepared.execute(prepared.args)) as ExecutionResult));
+    // No incremental delivery here (@defer and @stream are not enabled): one result, without
+    // the `http` hints yoga's masking leaves for a response's status (a 429's Retry-After).
+    results.send(toJson((await prepared.execute(prepared.args)) as ExecutionResult));
     results.complete();
     return { kind: 'running', stop: () => {}, type };
   }
