@@ -55,6 +55,23 @@ describe('the LLM metering writer', () => {
     expect(audits[0]!.providerKeyId).toBe(rowId(key.id));
   });
 
+  it('sums of costs leave no float residue where clients read them (0.1 + 0.2 is 0.3)', async () => {
+    const bob = await t.person(`metering-${randomUUID().slice(0, 8)}`);
+    const calls = [0.1, 0.2].map((costUsd) => ({ ...callOf(bob), costUsd }));
+    await writeMeteringBatch(calls, []);
+    const rows = (
+      await t.ok(
+        'query($from: DateTime!, $to: DateTime!) { llmUsage(from: $from, to: $to, groupBy: [SERVICE]) { costUsd calls } }',
+        {
+          from: new Date(Date.now() - 60_000).toISOString(),
+          to: new Date(Date.now() + 60_000).toISOString(),
+        },
+        bob.key,
+      )
+    ).llmUsage;
+    expect(rows).toEqual([{ costUsd: 0.3, calls: 2 }]);
+  });
+
   it('a call that ends after close() (cut off by the shutdown’s timeout) is still written', async () => {
     const writer = createMeteringWriter();
     writer.record(callOf(t.alice));

@@ -1,4 +1,5 @@
 // Budgets per team and API key (issue 29).
+import { roundUsd } from '../../platform/money.js';
 import type { LlmBudget } from '../../generated/prisma/client.js';
 import { budgetState, listBudgets, setBudget } from '../../resolvers/llm/budgets.js';
 import { builder } from '../builder.js';
@@ -25,11 +26,11 @@ const Budget = builder.objectRef<LlmBudget>('Budget').implement({
     softLimitPercent: t.exposeInt('softLimitPercent'),
     spentUsd: t.float({
       description: 'Settled spend of the current window.',
-      resolve: (b) => budgetState(b).spentUsd,
+      resolve: (b) => roundUsd(budgetState(b).spentUsd),
     }),
     reservedUsd: t.float({
       description: 'Worst-case cost of the calls under way.',
-      resolve: (b) => budgetState(b).reservedUsd,
+      resolve: (b) => roundUsd(budgetState(b).reservedUsd),
     }),
     softLimitReached: t.boolean({ resolve: (b) => budgetState(b).softLimitReached }),
     resetsAt: t.field({

@@ -1,5 +1,6 @@
 // Reading the LLM platform (issue 29): keys, deployments, routes, the meter (llmCalls,
 // llmUsage) and the router's view (routingSnapshot); a caller reads its teams'.
+import { roundUsd } from '../../platform/money.js';
 import { builder } from '../builder.js';
 import { optionalRowId, toGlobalId } from '../ids.js';
 import { listLlmCalls, llmUsage } from '../../resolvers/llm/calls.js';
@@ -77,8 +78,9 @@ const LlmCall = builder.objectRef<CallShape>('LlmCall').implement({
     usageEstimated: t.exposeBoolean('usageEstimated', {
       description: 'The provider reported no usage: counted from the text (4 characters a token).',
     }),
-    costUsd: t.exposeFloat('costUsd', {
+    costUsd: t.float({
       description: "At the deployment's prices when the call was made.",
+      resolve: (call) => roundUsd(call.costUsd),
     }),
     latencyMs: t.exposeInt('latencyMs'),
     timeToFirstTokenMs: t.exposeInt('timeToFirstTokenMs', { nullable: true }),
@@ -172,7 +174,7 @@ const LlmUsageRow = builder.objectRef<UsageShape>('LlmUsageRow').implement({
     calls: t.exposeInt('calls'),
     inputTokens: t.exposeFloat('inputTokens'),
     outputTokens: t.exposeFloat('outputTokens'),
-    costUsd: t.exposeFloat('costUsd'),
+    costUsd: t.float({ resolve: (row) => roundUsd(row.costUsd) }),
   }),
 });
 

@@ -1,4 +1,5 @@
 // Workflows' enums and small value types (issue 30): statuses, kinds, policies, costs.
+import { roundUsd } from '../../platform/money.js';
 import { builder } from '../builder.js';
 import type {
   ConstraintViolation as ViolationShape,
@@ -35,11 +36,12 @@ export const WorkflowPlannerChoice = builder.enumType('WorkflowPlannerChoice', {
 });
 
 export const WorkflowCost = builder.objectRef<StepEstimate>('WorkflowCost').implement({
-  description: 'Seconds, tokens and their cost (tokens × the configured price).',
+  description:
+    "Seconds, tokens and their cost in USD (estimated: tokens × the WRITE route's price; actual: what the step's LLM calls were metered at).",
   fields: (t) => ({
     seconds: t.exposeFloat('seconds'),
     tokens: t.exposeInt('tokens'),
-    costUsd: t.exposeFloat('costUsd'),
+    costUsd: t.float({ resolve: (cost) => roundUsd(cost.costUsd) }),
   }),
 });
 
