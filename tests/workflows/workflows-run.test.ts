@@ -83,6 +83,25 @@ describe('a workflow from goal to artifact', () => {
     expect(await db().workflow.count({ where: { idempotencyKey: 'same-run' } })).toBe(1);
   });
 
+  it('answers parallel startWorkflow calls with one key with the workflow, and without one: one starts, the others ALREADY_STARTED', async () => {
+    for (const key of ['same-start', undefined]) {
+      const planned = (await w.gqlOk(PLAN, { input: { goal: GOAL, agentIds: [] } })).planWorkflow;
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          w.h.gql(START, { id: planned.id, v: planned.planVersion, key }, w.keys.alice),
+        ),
+      );
+      const outcomes = answers.map(
+        (a) => a.errors?.[0]?.extensions?.reason ?? a.data.startWorkflow.id,
+      );
+      if (key) expect(outcomes, String(key)).toEqual(Array(8).fill(planned.id));
+      else {
+        expect(outcomes.filter((o) => o === planned.id)).toHaveLength(1);
+        expect(outcomes.filter((o) => o === 'ALREADY_STARTED')).toHaveLength(7);
+      }
+    }
+  });
+
   it("hides a team's workflow from another team (null, NOT_FOUND) and its teammates may not change it without WRITE", async () => {
     const planned = (await w.gqlOk(PLAN, { input: { goal: GOAL, agentIds: [] } })).planWorkflow;
     expect((await w.gqlOk(WORKFLOW, { id: planned.id }, w.keys.bob)).workflow).toBeNull();

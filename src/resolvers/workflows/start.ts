@@ -51,9 +51,48 @@ export async function startWorkflow(
 ): Promise<string> {
   const key = validIdempotencyKey(idempotencyKey);
   const workflow = await requireWritableWorkflow(workflowId, caller);
+  if ((await refuseUnlessStartable(workflow, planVersion, key, caller)) === 'started')
+    return workflow.id;
+  const { violations } = await workflowEstimate(workflow.id);
+  if (violations.length) throw constraintsViolated(violations);
+  const started = await inTransaction(async (tx) => {
+    // The version and status are checked again under the row's update.
+    const { count } = await tx.client.workflow.updateMany({
+      where: { id: workflow.id, status: 'PLANNED', planVersion },
+      data: { idempotencyKey: key },
+    });
+    return count > 0 && (await startPlanned(tx, workflow.id, deps.pubsub));
+  });
+  // Another start won the row: the same key's (its workflow is the answer) or another's.
+  if (
+    !started &&
+    (await refuseUnlessStartable(
+      await requireWritableWorkflow(workflowId, caller),
+      planVersion,
+      key,
+      caller,
+    )) === 'startable'
+  )
+    throw conflict('the workflow changed meanwhile: read it again', {
+      reason: 'STALE_PLAN_VERSION',
+    });
+  return workflow.id;
+}
+
+/**
+ * Returns when the workflow is this key's already (started by it) or may start at
+ * `planVersion`; else the reason it may not: another workflow's key, ALREADY_STARTED, ended,
+ * or a stale version.
+ */
+async function refuseUnlessStartable(
+  workflow: { id: string; status: string; planVersion: number },
+  planVersion: number,
+  key: string | null,
+  caller: Caller,
+): Promise<'started' | 'startable'> {
   if (key) {
     const started = await workflowByKey(caller.userId, key);
-    if (started === workflow.id) return workflow.id;
+    if (started === workflow.id) return 'started';
     if (started)
       throw conflict('this idempotency key started another workflow', {
         reason: 'IDEMPOTENCY_KEY_USED',
@@ -65,19 +104,5 @@ export async function startWorkflow(
       : workflowFinished(workflow.status);
   if (workflow.planVersion !== planVersion)
     throw stalePlanVersion(planVersion, workflow.planVersion);
-  const { violations } = await workflowEstimate(workflow.id);
-  if (violations.length) throw constraintsViolated(violations);
-  const started = await inTransaction(async (tx) => {
-    // The version and status are checked again under the row's update.
-    const { count } = await tx.client.workflow.updateMany({
-      where: { id: workflow.id, status: 'PLANNED', planVersion },
-      data: { idempotencyKey: key },
-    });
-    return count > 0 && (await startPlanned(tx, workflow.id, deps.pubsub));
-  });
-  if (!started)
-    throw conflict('the workflow changed meanwhile: read it again', {
-      reason: 'STALE_PLAN_VERSION',
-    });
-  return workflow.id;
+  return 'startable';
 }
