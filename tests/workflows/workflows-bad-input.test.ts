@@ -95,6 +95,26 @@ describe('bad input', () => {
         reason: 'INVALID_COMPLEXITY',
         stepKey: 'a',
       });
+    // A NOOP waits at most a minute, and its wait is its estimate (a time constraint sees it).
+    for (const waitMs of [1e12, -5, 'abc'])
+      expect(await edit([step('a', 'NOOP', { input: { waitMs } })])).toMatchObject({
+        reason: 'INVALID_STEP',
+        argument: 'input.waitMs',
+      });
+    const slow = (
+      await w.gqlOk(PLAN, {
+        input: { goal: 'slow', agentIds: [], constraints: { maxSeconds: 10 } },
+      })
+    ).planWorkflow;
+    const waiting = (
+      await w.gqlOk(UPDATE, {
+        id: slow.id,
+        v: slow.planVersion,
+        steps: [step('a', 'NOOP', { input: { waitMs: 20_000 } })],
+      })
+    ).updateWorkflowPlan;
+    expect(waiting.estimate.seconds).toBe(20);
+    expect(waiting.constraintViolations.map((v: any) => v.constraint)).toEqual(['TIME']);
     const plan = await planned();
     const steps = [
       step('a', 'NOOP', { complexity: 1.5 }),

@@ -39,6 +39,16 @@ function stepProblem(step: PlannedStep, limits: PlanLimits): PlanProblem | undef
       stepKey: step.key,
       kind: step.kind,
     });
+  const waitMs = step.kind === 'NOOP' ? step.input.waitMs : undefined;
+  if (
+    waitMs !== undefined &&
+    (typeof waitMs !== 'number' || !(waitMs >= 0 && waitMs <= WORKFLOW_LIMITS.noopWaitMs))
+  )
+    return problem(
+      'INVALID_STEP',
+      `step ${step.key}: a NOOP's input.waitMs is 0-${WORKFLOW_LIMITS.noopWaitMs} ms`,
+      { stepKey: step.key, field: 'input.waitMs' },
+    );
   if (!(COMPLEXITIES as readonly number[]).includes(step.complexity))
     return problem(
       'INVALID_COMPLEXITY',

@@ -33,8 +33,13 @@ export function estimateStep(step: PlannedStep, inputs: EstimateInputs): StepEst
   const kind = step.kind as StepKind;
   const unit = inputs.actuals[kind] ?? DEFAULT_UNIT_ESTIMATES[kind] ?? { seconds: 1, tokens: 0 };
   const tokens = Math.round(unit.tokens * step.complexity);
+  // A NOOP that says how long it waits takes that long (a time constraint sees it).
+  const waitMs = step.kind === 'NOOP' ? step.input.waitMs : undefined;
   return {
-    seconds: round(unit.seconds * step.complexity, 3),
+    seconds:
+      typeof waitMs === 'number'
+        ? round(waitMs / 1000, 3)
+        : round(unit.seconds * step.complexity, 3),
     tokens,
     costUsd: round((tokens * inputs.pricePerMillionTokens) / 1_000_000, 6),
   };

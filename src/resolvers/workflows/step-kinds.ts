@@ -9,6 +9,7 @@ import { BadInputError, NotFoundError } from '../../platform/errors.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import { exportReport } from '../../reports/export/index.js';
 import { languageOf } from '../../reports/planner/types.js';
+import { WORKFLOW_LIMITS } from '../../reports/planner/workflow-types.js';
 import { escapeMarkdown } from '../../reports/providers/local.js';
 import type { MeteredUsage, ReportWriter, SectionSource } from '../../reports/providers/types.js';
 import { computeAndRecordCoverage } from '../coverage/coverage.js';
@@ -195,7 +196,7 @@ async function synthesize(run: StepRun) {
 }
 
 async function noop({ step, signal }: StepRun) {
-  const waitMs = Math.min(Number(input(step).waitMs ?? 0) || 0, 60_000);
+  const waitMs = Math.min(Number(input(step).waitMs ?? 0) || 0, WORKFLOW_LIMITS.noopWaitMs);
   if (waitMs > 0)
     await new Promise((resolve, reject) => {
       const timer = setTimeout(resolve, waitMs);
