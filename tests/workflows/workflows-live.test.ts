@@ -156,7 +156,7 @@ describe('workflowProgress', () => {
     for (const key of new Set(progress.map((e) => e.stepKey))) {
       const times = progress.filter((e) => e.stepKey === key).map((e) => e.at.getTime());
       for (let i = 1; i < times.length; i++)
-        expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(240);
+        expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(250);
     }
   });
 });

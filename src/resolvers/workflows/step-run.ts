@@ -54,7 +54,12 @@ function startSignals(
   return signals;
 }
 
-const PROGRESS_INTERVAL_MS = 250;
+/**
+ * A step's progress events are this far apart at least, measured from the end of one write to
+ * the start of the next (so the events' own times, taken inside the writes, are too): at most
+ * 4 a second, as issue 30 asks, even when a write waited for the workflow's lock.
+ */
+const PROGRESS_INTERVAL_MS = 251;
 
 /**
  * The progress event, with the workflow locked first: behind a commit that ended the step or
@@ -72,20 +77,25 @@ function progressEvent(
   });
 }
 
-/** A step's reportProgress: at most one event per 250 ms (the last report always lands). */
+/** A step's reportProgress: at most one event per PROGRESS_INTERVAL_MS (the latest report wins). */
 export function stepProgress(step: StartedStep, taskId: string, pubsub: PubSub) {
   let pending: { percent: number; message: string } | undefined;
-  let lastWrite = 0;
+  let lastDone = 0;
   let timer: NodeJS.Timeout | undefined;
-  let writing: Promise<void> = Promise.resolve();
+  let writing: Promise<void> | undefined;
+  let settled = false;
+  const schedule = () => {
+    if (settled || !pending || writing || timer) return;
+    const wait = lastDone + PROGRESS_INTERVAL_MS - Date.now();
+    if (wait <= 0) flush();
+    else timer = setTimeout(flush, wait);
+  };
   const flush = () => {
     timer = undefined;
     const next = pending;
     pending = undefined;
-    if (!next) return;
-    lastWrite = Date.now();
-    writing = writing
-      .then(() => progressEvent(step, taskId, next))
+    if (!next || settled) return;
+    writing = progressEvent(step, taskId, next)
       .then((sequence) => {
         if (sequence !== undefined)
           void pubsub.publish('workflowEvents', step.workflowId, {
@@ -93,7 +103,12 @@ export function stepProgress(step: StartedStep, taskId: string, pubsub: PubSub) 
             sequence,
           });
       })
-      .catch(() => undefined);
+      .catch(() => undefined)
+      .finally(() => {
+        writing = undefined;
+        lastDone = Date.now();
+        schedule();
+      });
   };
   return {
     report(percent: number, message: string) {
@@ -101,13 +116,13 @@ export function stepProgress(step: StartedStep, taskId: string, pubsub: PubSub) 
         percent: Math.max(0, Math.min(99, Math.round(percent))),
         message: message.slice(0, 500),
       };
-      const wait = lastWrite + PROGRESS_INTERVAL_MS - Date.now();
-      if (wait <= 0) flush();
-      else timer ??= setTimeout(flush, wait);
+      schedule();
     },
+    /** No more events; resolves once the one being written (if any) is. */
     settle() {
+      settled = true;
       clearTimeout(timer);
-      return writing;
+      return writing ?? Promise.resolve();
     },
   };
 }
