@@ -159,6 +159,12 @@ describe('the LLM planner and writer', () => {
     await w.h.topicSettings.llm.metering.flush();
     const calls = await db().llmCall.findMany({ where: { taskId: writeRow.taskId } });
     expect(calls.length).toBeGreaterThan(0);
+    // Metered against the key that started (here: retried) the workflow: its budgets apply.
+    const { apiKeyId } = await db().workflow.findUniqueOrThrow({
+      where: { id: writeRow.workflowId },
+    });
+    expect(apiKeyId).not.toBeNull();
+    expect(calls.map((c) => c.apiKeyId)).toEqual(calls.map(() => apiKeyId));
     const actual = writeRow.actual as { tokens: number; costUsd: number };
     expect(actual.tokens).toBe(calls.reduce((sum, c) => sum + c.inputTokens + c.outputTokens, 0));
     expect(actual.costUsd).toBeGreaterThan(0);

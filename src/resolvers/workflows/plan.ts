@@ -114,7 +114,7 @@ export async function runWorkflow(
   try {
     return await inTransaction(async (tx) => {
       const id = await storePlan(tx, plan, key);
-      await startPlanned(tx, id, deps.pubsub);
+      await startPlanned(tx, id, caller.apiKeyId, deps.pubsub);
       return id;
     });
   } catch (error) {

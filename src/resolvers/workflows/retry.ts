@@ -54,6 +54,11 @@ export async function retryWorkflow(
         },
       );
     const reset = await resetSteps(tx.client, workflow.id, fromStepKey);
+    // The retrying key pays for what runs again (its LLM budgets apply from here on).
+    await tx.client.workflow.update({
+      where: { id: workflow.id },
+      data: { apiKeyId: caller.apiKeyId },
+    });
     const signals = noSignals();
     if (reset) noteWorkflowChange(signals, workflow.id, reset);
     noteLogs(signals, await readyWaitingSteps(tx.client, workflow.id));

@@ -12,15 +12,19 @@ import { noSignals, noteLogs } from './signals.js';
 import { requireWritableWorkflow, workflowEstimate } from './read.js';
 import { validIdempotencyKey, workflowByKey, type WorkflowDeps } from './idempotency.js';
 
-/** PLANNED → RUNNING, its free steps READY and dispatched; in the caller's transaction. */
+/**
+ * PLANNED → RUNNING, its free steps READY and dispatched; in the caller's transaction. The
+ * starting key's LLM budgets apply to the steps' calls (`apiKeyId`).
+ */
 export async function startPlanned(
   tx: Transaction,
   workflowId: string,
+  apiKeyId: string | null,
   pubsub: PubSub,
 ): Promise<boolean> {
   const { count } = await tx.client.workflow.updateMany({
     where: { id: workflowId, status: 'PLANNED' },
-    data: { status: 'RUNNING', startedAt: new Date() },
+    data: { status: 'RUNNING', startedAt: new Date(), apiKeyId },
   });
   if (count === 0) return false;
   const signals = noSignals();
@@ -61,7 +65,7 @@ export async function startWorkflow(
       where: { id: workflow.id, status: 'PLANNED', planVersion },
       data: { idempotencyKey: key },
     });
-    return count > 0 && (await startPlanned(tx, workflow.id, deps.pubsub));
+    return count > 0 && (await startPlanned(tx, workflow.id, caller.apiKeyId, deps.pubsub));
   });
   // Another start won the row: the same key's (its workflow is the answer) or another's.
   if (

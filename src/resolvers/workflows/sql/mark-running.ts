@@ -19,6 +19,8 @@ export interface StartedStep {
   teamId: string;
   ownerId: string;
   planVersion: number;
+  /** The key that started the workflow (its LLM budgets apply to the step's calls). */
+  apiKeyId: string | null;
 }
 
 export interface StepStart {
@@ -42,7 +44,7 @@ export async function markStepsRunning(
       SELECT * FROM unnest(${stepIds}::uuid[], ${taskIds}::uuid[], ${attempts}::int[]) AS i("stepId", "taskId", attempt)
     ),
     locked AS (
-      SELECT w.id, w.goal, w."teamId", w."ownerId", w."planVersion" FROM workflows w
+      SELECT w.id, w.goal, w."teamId", w."ownerId", w."planVersion", w."apiKeyId" FROM workflows w
       WHERE w.id IN (SELECT s."workflowId" FROM workflow_steps s JOIN input i ON i."stepId" = s.id)
         AND w.status = 'RUNNING'
       ORDER BY w.id ${lock}
@@ -59,7 +61,7 @@ export async function markStepsRunning(
       SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", 'RUNNING' AS status, 0 AS "progressPercent",
              'attempt ' || attempt || ' started' AS message, 0 AS ord
       FROM started`)}
-    SELECT s.*, l.goal, l."teamId", l."ownerId", l."planVersion",
+    SELECT s.*, l.goal, l."teamId", l."ownerId", l."planVersion", l."apiKeyId",
            (SELECT max(a.sequence)::int FROM appended a WHERE a."workflowId" = s."workflowId") AS "lastSequence"
     FROM started s JOIN locked l ON l.id = s."workflowId"`;
 }
