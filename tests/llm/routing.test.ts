@@ -102,6 +102,23 @@ describe('routing', () => {
     expect(t.h.topicSettings.llm.cooldowns.until(rowId(primaryId))).toBeUndefined();
   });
 
+  it('a key rejected in a call is not sent again by a later candidate of that call', async () => {
+    // A twin of the primary on the same secret, ranked between it and the secondary.
+    const twin = await t.deployment(t.alice.key, {
+      name: `twin-${Math.random().toString(36).slice(2, 8)}`,
+      baseUrl: t.secondary.openaiBaseUrl,
+      providerKeyId: primaryKey,
+    });
+    await t.route(t.alice.key, { service: 'WRITE', deploymentIds: [primaryId, twin, secondaryId] });
+    t.primary.behave({ fail: { status: 401, message: 'invalid key' } });
+    expect(await t.call(t.alice.scope)).toContain('STUB-SECTION');
+    expect(t.primary.requests).toHaveLength(1);
+    // Only the secondary's own request reached its server: none on the rejected secret.
+    expect(t.secondary.requests.map((r) => r.headers.authorization)).toEqual([
+      expect.stringMatching(/^Bearer sk-secondary-/),
+    ]);
+  });
+
   it('401 marks the key rejected: skipped until rotated, audited', async () => {
     t.primary.behave({ fail: { status: 401, message: 'invalid key' } });
     expect(await t.call(t.alice.scope)).toContain('STUB-SECTION');

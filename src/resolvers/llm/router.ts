@@ -39,6 +39,8 @@ interface LoopState {
   lastError: unknown;
   /** Text of a failed attempt reached the caller: the next one starts over. */
   dirty: boolean;
+  /** Secrets (fingerprints) a provider rejected during this call: its later candidates skip them. */
+  rejected: Set<string>;
 }
 
 /** What a failed attempt means for the loop: go on to the next candidate, or stop with this error. */
@@ -145,10 +147,13 @@ async function* routeCall(
     budgetRefused: false,
     lastError: undefined,
     dirty: false,
+    rejected: new Set(),
   };
   for (const candidate of attemptOrder(call.route.strategy, call.ranked)) {
     if (state.attempts >= call.route.maxAttempts) break;
     const deployment = candidate.deployment!;
+    // Ranked before the rejection: a deployment on the same secret is not tried with it.
+    if (deployment.key && state.rejected.has(deployment.key.fingerprint)) continue;
     if (deployment.kind === 'LOCAL')
       throw new LocalProviderChosen(
         state.attempts > 0 || state.budgetRefused,
@@ -174,6 +179,8 @@ async function* routeCall(
       return request.onProvider?.(deployment.kind === 'ANTHROPIC' ? 'anthropic' : 'openai');
     state.dirty = done.yielded;
     state.lastError = done.error;
+    if (done.outcome === 'REJECTED' && deployment.key)
+      state.rejected.add(deployment.key.fingerprint);
     if ((await afterFailure(deps, deployment, done)) === 'stop') throw done.error;
   }
   await giveUp(service, call, state, request);
