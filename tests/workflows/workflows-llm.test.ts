@@ -207,6 +207,31 @@ describe('the LLM planner and writer', () => {
     expect(done.steps.find((s: any) => s.key === 'gate').attempts).toBe(1);
   });
 
+  it("a section whose streams were cut and skipped cost what its calls were metered at, every attempt's", async () => {
+    stub.reset();
+    // Cut after some text reached the writer (the provider billed it).
+    stub.behave({ cutAfterChunks: 10, chunkDelayMs: 5 });
+    const edited = await editedPlan({ goal: 'cut me', failurePolicy: 'SKIP' }, [
+      step('cut', 'WRITE_SECTION', { input: { title: 'Cut', description: 'd' } }),
+    ]);
+    await w.startWorker();
+    await w.gqlOk(START, { id: edited.id, v: edited.planVersion });
+    const done = await w.waitForStatus(edited.id, ['FAILED', 'SUCCEEDED']);
+    stub.behave({ cutAfterChunks: undefined, chunkDelayMs: 0 });
+    const row = await db().workflowStep.findFirstOrThrow({
+      where: { key: 'cut', workflow: { goal: 'cut me' } },
+    });
+    expect(row.status).toBe('SKIPPED');
+    await w.h.topicSettings.llm.metering.flush();
+    const calls = await db().llmCall.findMany({ where: { taskId: row.taskId } });
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.map((c) => c.outcome)).not.toContain('OK');
+    const cost = calls.reduce((sum, c) => sum + c.costUsd, 0);
+    expect(cost).toBeGreaterThan(0);
+    expect((row.actual as { costUsd: number }).costUsd).toBeCloseTo(cost, 6);
+    expect(done.actual.costUsd).toBeCloseTo(cost, 6);
+  });
+
   it('REPLAN replans at most twice: a writer that keeps failing fails the workflow on the third failure', async () => {
     stub.reset();
     stub.behave({ fail: { status: 400, message: 'bad request from the stub' } });

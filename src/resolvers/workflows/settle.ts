@@ -36,7 +36,7 @@ export interface SettleDeps {
  * What a step cost: its task's run time, and the tokens its result reports, at the cost its
  * LLM calls were metered at (their deployments' prices) or else at the configured price.
  */
-function actualOf(task: EndedStepTask, price: number) {
+function runActualOf(task: EndedStepTask, price: number) {
   const seconds =
     task.startedAt && task.completedAt
       ? (task.completedAt.getTime() - task.startedAt.getTime()) / 1000
@@ -53,6 +53,35 @@ function actualOf(task: EndedStepTask, price: number) {
 
 const workflowOf = (task: EndedStepTask) => (task.payload as { workflowId: string }).workflowId;
 
+/**
+ * The tokens and cost metered for these tasks' LLM calls (every attempt, failed ones too), for
+ * the tasks that made any: a step's actual is what its calls cost.
+ */
+async function meteredOf(tx: Transaction, tasks: readonly EndedStepTask[]) {
+  // Only ends that may have called an LLM: a failure, or a run that reported metered calls (a
+  // no-op step's commit, the hot path, does not pay a query for nothing).
+  const asked = tasks.filter(
+    (task) =>
+      task.status !== 'COMPLETED' ||
+      typeof (task.result as { costUsd?: unknown } | null)?.costUsd === 'number',
+  );
+  if (asked.length === 0) return new Map<string, { tokens: number; costUsd: number }>();
+  const rows = await tx.client.llmCall.groupBy({
+    by: ['taskId'],
+    where: { taskId: { in: asked.map((task) => task.id) } },
+    _sum: { inputTokens: true, outputTokens: true, costUsd: true },
+  });
+  return new Map(
+    rows.map((row) => [
+      row.taskId!,
+      {
+        tokens: (row._sum.inputTokens ?? 0) + (row._sum.outputTokens ?? 0),
+        costUsd: row._sum.costUsd ?? 0,
+      },
+    ]),
+  );
+}
+
 export async function settleStepTasks(
   tx: Transaction,
   tasks: readonly EndedStepTask[],
@@ -62,31 +91,40 @@ export async function settleStepTasks(
   const price = deps.settings.pricePerMillionTokens;
   // Locked before the steps are read: behind a replan's commit, they read its new tail.
   await lockWorkflows(tx.client, tasks.map(workflowOf));
+  const metered = await meteredOf(tx, tasks);
+  const actualOf = (task: EndedStepTask) => {
+    const actual = runActualOf(task, price);
+    const calls = metered.get(task.id);
+    return calls
+      ? { ...actual, tokens: calls.tokens, costUsd: Number(calls.costUsd.toFixed(6)) }
+      : actual;
+  };
   const succeeded = tasks.filter((task) => task.status === 'COMPLETED');
   const resolutions = succeeded.map((task) => ({
     taskId: task.id,
     status: 'SUCCEEDED' as const,
     result: task.result,
     error: null,
-    actual: actualOf(task, price),
+    actual: actualOf(task),
     message: 'succeeded',
   }));
   noteLogs(signals, await resolveSteps(tx.client, resolutions));
   for (const task of tasks)
-    if (task.status !== 'COMPLETED') await applyFailurePolicy(tx, task, deps, signals);
+    if (task.status !== 'COMPLETED')
+      await applyFailurePolicy(tx, task, actualOf(task), deps, signals);
   await advanceWorkflows(tx, tasks.map(workflowOf), signals, deps.pubsub);
 }
 
 async function applyFailurePolicy(
   tx: Transaction,
   task: EndedStepTask,
+  actual: ReturnType<typeof runActualOf>,
   deps: SettleDeps,
   signals: WorkflowSignals,
 ): Promise<void> {
   const step = await lockStepOfTask(tx.client, task.id);
   if (!step) return;
   const error = (task.error ?? `its task ended ${task.status}`).slice(0, 2_000);
-  const actual = actualOf(task, deps.settings.pricePerMillionTokens);
   let policy = step.stepPolicy ?? step.workflowPolicy;
   if (policy === 'REPLAN' && step.replans >= step.maxReplans) policy = 'FAIL_WORKFLOW';
   const ended = (status: 'FAILED' | 'SKIPPED', message: string) =>

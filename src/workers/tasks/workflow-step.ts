@@ -8,6 +8,7 @@ import { inTransaction, type Transaction } from '../../platform/db.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import type { TaskRow } from '../../queue/task-row.js';
 import type { ReportWriter } from '../../reports/providers/types.js';
+import type { MeteringWriter } from '../../resolvers/llm/metering.js';
 import { ProviderError } from '../../reports/providers/types.js';
 import type { WorkflowSettings } from '../../resolvers/workflows/settings.js';
 import { settleStepTasks } from '../../resolvers/workflows/settle.js';
@@ -24,8 +25,11 @@ import { batchWrites } from '../batch.js';
 import { defineTask, NonRetryableError } from '../task-registry.js';
 
 export interface WorkflowTaskSettings {
-  /** Read at each run: the configured report writer. */
-  topicSettings: { writer: ReportWriter };
+  /**
+   * Read at each run: the configured report writer, and the LLM metering its calls go to
+   * (written before the step ends, so the step's actual counts every attempt's call).
+   */
+  topicSettings: { writer: ReportWriter; llm?: { metering: Pick<MeteringWriter, 'flush'> } };
   workflows: Pick<WorkflowSettings, 'pricePerMillionTokens'>;
 }
 
@@ -91,6 +95,9 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
         throw error;
       } finally {
         await progress.settle();
+        // Its LLM calls' rows, failed attempts' too, are in before the step's end reads them.
+        if (step.kind === 'WRITE_SECTION')
+          await settings.topicSettings.llm?.metering.flush().catch(() => undefined);
       }
     },
     claimedInTransaction: (claimed, tx, pubsub) => starts.inClaim(claimed, tx, pubsub),
