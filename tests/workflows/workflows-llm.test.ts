@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
 import { defaultReply, startLlmStub, type LlmStub, type StubRequest } from '../utils/llm-stub.js';
-import { PLAN, RETRY, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { waitFor } from '../utils/wait.js';
+import { CANCEL, PLAN, RETRY, START, step, UPDATE, useWorkflows } from './fixture.js';
 
 const w = useWorkflows();
 let stub: LlmStub;
@@ -28,7 +29,8 @@ const JSON_PLAN = JSON.stringify({
   ],
 });
 
-function useOpenAi(planBudgetMs = 2_000) {
+/** The stub as the env deployment; a fresh `keyPrefix` starts without cooldowns. */
+function useOpenAi(planBudgetMs = 2_000, keyPrefix = w.h.pubsubPrefix) {
   return w.h.configureTopics({
     reports: {
       provider: 'openai',
@@ -39,7 +41,7 @@ function useOpenAi(planBudgetMs = 2_000) {
       planRateLimitPerMinute: 1_000,
       llmPrices: { inputPerMillionTokens: 3, outputPerMillionTokens: 15 },
     },
-    keyPrefix: w.h.pubsubPrefix,
+    keyPrefix,
   });
 }
 
@@ -218,6 +220,8 @@ describe('the LLM planner and writer', () => {
     await w.gqlOk(START, { id: edited.id, v: edited.planVersion });
     const done = await w.waitForStatus(edited.id, ['FAILED', 'SUCCEEDED']);
     stub.behave({ cutAfterChunks: undefined, chunkDelayMs: 0 });
+    // The cut cooled the stub's deployment down: the next tests start without that.
+    await useOpenAi(2_000, `${w.h.pubsubPrefix}after-cut:`);
     const row = await db().workflowStep.findFirstOrThrow({
       where: { key: 'cut', workflow: { goal: 'cut me' } },
     });
@@ -230,6 +234,31 @@ describe('the LLM planner and writer', () => {
     expect(cost).toBeGreaterThan(0);
     expect((row.actual as { costUsd: number }).costUsd).toBeCloseTo(cost, 6);
     expect(done.actual.costUsd).toBeCloseTo(cost, 6);
+  });
+
+  it('a section cancelled mid-stream keeps what its aborted call cost', async () => {
+    stub.reset();
+    stub.behave({ chunkDelayMs: 200 });
+    const edited = await editedPlan({ goal: 'cancel me' }, [
+      step('long', 'WRITE_SECTION', { input: { title: 'Long', description: 'd' } }),
+    ]);
+    await w.startWorker();
+    await w.gqlOk(START, { id: edited.id, v: edited.planVersion });
+    await waitFor(async () => stub.requests.length > 0, 'the section asked the stub');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await w.gqlOk(CANCEL, { id: edited.id });
+    stub.behave({ chunkDelayMs: 0 });
+    const row = await waitFor(async () => {
+      const step = await db().workflowStep.findFirstOrThrow({
+        where: { key: 'long', workflow: { goal: 'cancel me' } },
+      });
+      return (step.actual as { costUsd?: number } | null)?.costUsd ? step : undefined;
+    }, "the cancelled step's cost");
+    expect(row.status).toBe('CANCELLED');
+    await w.h.topicSettings.llm.metering.flush();
+    const calls = await db().llmCall.findMany({ where: { taskId: row.taskId } });
+    expect(calls.map((c) => c.outcome)).toEqual(['ABORTED']);
+    expect((row.actual as { costUsd: number }).costUsd).toBeCloseTo(calls[0]!.costUsd, 6);
   });
 
   it('REPLAN replans at most twice: a writer that keeps failing fails the workflow on the third failure', async () => {

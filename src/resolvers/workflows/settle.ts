@@ -112,6 +112,13 @@ export async function settleStepTasks(
   for (const task of tasks)
     if (task.status !== 'COMPLETED')
       await applyFailurePolicy(tx, task, actualOf(task), deps, signals);
+  // A step cancelled while its task ran (cancelWorkflow) keeps what its aborted calls cost.
+  for (const task of tasks)
+    if (task.status !== 'COMPLETED' && metered.has(task.id))
+      await tx.client.workflowStep.updateMany({
+        where: { taskId: task.id, status: 'CANCELLED' },
+        data: { actual: actualOf(task) },
+      });
   await advanceWorkflows(tx, tasks.map(workflowOf), signals, deps.pubsub);
 }
 
