@@ -236,6 +236,27 @@ describe('the LLM planner and writer', () => {
     expect(done.actual.costUsd).toBeCloseTo(cost, 6);
   });
 
+  it("a streamed section's progress is at most one event per 250 ms (4 a second)", async () => {
+    stub.reset();
+    stub.behave({ chunkDelayMs: 25, chunkSize: 2 });
+    const edited = await editedPlan({ goal: 'progress me' }, [
+      step('streamed', 'WRITE_SECTION', { input: { title: 'Streamed', description: 'd' } }),
+    ]);
+    await w.startWorker();
+    await w.gqlOk(START, { id: edited.id, v: edited.planVersion });
+    await w.waitForStatus(edited.id, ['SUCCEEDED']);
+    stub.behave({ chunkDelayMs: 0, chunkSize: 7 });
+    const times = (
+      await db().workflowEvent.findMany({
+        where: { workflow: { goal: 'progress me' }, kind: 'PROGRESS' },
+        orderBy: { sequence: 'asc' },
+      })
+    ).map((event) => event.at.getTime());
+    expect(times.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < times.length; i++)
+      expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(250);
+  });
+
   it('a section cancelled mid-stream keeps what its aborted call cost', async () => {
     stub.reset();
     stub.behave({ chunkDelayMs: 200 });
