@@ -134,3 +134,20 @@ export function maskError(error: unknown): Error {
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
   });
 }
+
+/**
+ * maskError for a client yoga does not answer itself (an event stream, a WebSocket): without
+ * the `http` hints yoga reads for a response's status and headers.
+ */
+export function maskErrorForStream(error: unknown): GraphQLError {
+  const masked = maskError(error) as GraphQLError;
+  if (!masked.extensions?.http) return masked;
+  const { http: _http, ...extensions } = masked.extensions;
+  return new GraphQLError(masked.message, {
+    nodes: masked.nodes,
+    source: masked.source,
+    positions: masked.positions,
+    path: masked.path,
+    extensions,
+  });
+}

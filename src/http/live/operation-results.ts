@@ -7,38 +7,18 @@
 // JSON once per (event, document, operation, variables, caller), and every such
 // subscriber is sent that text. Each subscriber keeps its own source stream, so its own
 // replay, first event and completion are untouched.
-import {
-  execute,
-  GraphQLError,
-  type DocumentNode,
-  type ExecutionArgs,
-  type ExecutionResult,
-} from 'graphql';
+import { execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { FeedObserver } from '../../feeds/push-feed.js';
-import { maskError } from '../../schema/errors.js';
+import { maskErrorForStream } from '../../schema/errors.js';
 import type { Transport } from './transport.js';
 
 type Json = string | Promise<string>;
 
-/**
- * What yoga's maskedErrors does to a result: every error through maskError, and without the
- * `http` hints yoga reads for a response's status and headers (a stream has no status to set).
- */
+/** What yoga's maskedErrors does to a result, for a stream: maskErrorForStream on each error. */
 function masked(result: ExecutionResult): ExecutionResult {
-  return result.errors?.length ? { ...result, errors: result.errors.map(maskedForStream) } : result;
-}
-
-function maskedForStream(error: unknown): GraphQLError {
-  const coded = maskError(error) as GraphQLError;
-  if (!coded.extensions?.http) return coded;
-  const { http: _http, ...extensions } = coded.extensions;
-  return new GraphQLError(coded.message, {
-    nodes: coded.nodes,
-    source: coded.source,
-    positions: coded.positions,
-    path: coded.path,
-    extensions,
-  });
+  return result.errors?.length
+    ? { ...result, errors: result.errors.map(maskErrorForStream) }
+    : result;
 }
 
 export const toJson = (result: ExecutionResult) => JSON.stringify(masked(result));
@@ -98,7 +78,8 @@ function groupResultJson(group: ResultGroup, args: ExecutionArgs, event: unknown
   return json;
 }
 
-export const errorJson = (error: unknown) => JSON.stringify({ errors: [maskedForStream(error)] });
+export const errorJson = (error: unknown) =>
+  JSON.stringify({ errors: [maskErrorForStream(error)] });
 
 /**
  * One operation's results, for a transport: it implements `deliver` (one result text) and

@@ -10,7 +10,7 @@ import {
   type OperationTypeNode,
 } from 'graphql';
 import { ErrorCode } from '../../platform/errors.js';
-import { maskError } from '../../schema/errors.js';
+import { maskErrorForStream } from '../../schema/errors.js';
 import type { Context } from '../../schema/builder.js';
 import { checkInputBounds } from '../../schema/input-bounds.js';
 import { admitLive, ANONYMOUS } from '../rate-limit/live.js';
@@ -38,17 +38,8 @@ export interface PreparedOperation {
 }
 
 /** Request errors as the client sees them: masked, coded, without yoga's internal `http` hints. */
-export function requestErrors(errors: readonly GraphQLError[]): GraphQLError[] {
-  return errors.map((error) => {
-    const { http: _http, ...extensions } = (maskError(error) as GraphQLError).extensions ?? {};
-    return new GraphQLError(error.message, {
-      nodes: error.nodes,
-      source: error.source,
-      positions: error.positions,
-      extensions,
-    });
-  });
-}
+export const requestErrors = (errors: readonly GraphQLError[]): GraphQLError[] =>
+  errors.map(maskErrorForStream);
 
 const refused = (
   status: number,

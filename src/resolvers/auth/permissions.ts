@@ -49,12 +49,15 @@ export function requireWrite(caller: Who, teamId: string, what: string, visible?
   throw notFound(what);
 }
 
-/** Administering `teamId`: FORBIDDEN to a member, NOT_FOUND to anyone else. */
-export function requireAdminister(caller: Who, teamId: string): void {
+/**
+ * Administering `teamId` (or `what` of it): FORBIDDEN to a member, NOT_FOUND to anyone else,
+ * worded as for an unknown `what` (no existence oracle).
+ */
+export function requireAdminister(caller: Who, teamId: string, what = 'Team'): void {
   if (canAdminister(caller, teamId)) return;
   if (canRead(caller, teamId))
     throw forbidden('Administering this team needs its ADMIN or OWNER role and an ADMIN key');
-  throw notFound('Team');
+  throw notFound(what);
 }
 
 /** The teams the caller reads; undefined for the operator (every team). */

@@ -7,7 +7,7 @@ import { db } from '../../platform/db.js';
 import { BadInputError, notFound } from '../../platform/errors.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import type { Caller } from '../auth/caller.js';
-import { canRead, readableTeamIds, requireAdminister } from '../auth/permissions.js';
+import { readableTeamIds, requireAdminister } from '../auth/permissions.js';
 import { checkBaseUrl } from './base-url.js';
 import { MAX_USD } from './limits.js';
 import { ownerFor } from './provider-keys.js';
@@ -123,10 +123,9 @@ export async function createLlmDeployment(
 async function requireOwnDeployment(id: string, caller: Caller) {
   const row = await db().llmDeployment.findFirst({ where: { id, deletedAt: null } });
   if (!row) throw notFound('LlmDeployment');
-  // Another team's deployment reads as an unknown one (the message too).
-  if (row.teamId === null ? !caller.isOperator : !canRead(caller, row.teamId))
-    throw notFound('LlmDeployment');
-  if (row.teamId !== null) requireAdminister(caller, row.teamId);
+  if (row.teamId === null) {
+    if (!caller.isOperator) throw notFound('LlmDeployment');
+  } else requireAdminister(caller, row.teamId, 'LlmDeployment');
   if (row.fromEnvironment)
     throw new BadInputError('the env deployment is set by the LLM_* variables', {}, 'id');
   return row;

@@ -19,7 +19,7 @@ import {
   type Keyring,
 } from '../../platform/vault.js';
 import type { Caller } from '../auth/caller.js';
-import { canRead, readableTeamIds, requireAdminister } from '../auth/permissions.js';
+import { readableTeamIds, requireAdminister } from '../auth/permissions.js';
 
 export interface VaultDeps {
   keyring: Keyring;
@@ -77,10 +77,9 @@ export function ownerFor(caller: Caller, teamId: string | null | undefined): str
 async function requireOwnKey(id: string, caller: Caller) {
   const key = await db().providerKey.findUnique({ where: { id } });
   if (!key) throw notFound('ProviderKey');
-  // Another team's key reads as an unknown one (the message too: it does not say it exists).
-  if (key.teamId === null ? !caller.isOperator : !canRead(caller, key.teamId))
-    throw notFound('ProviderKey');
-  if (key.teamId !== null) requireAdminister(caller, key.teamId);
+  if (key.teamId === null) {
+    if (!caller.isOperator) throw notFound('ProviderKey');
+  } else requireAdminister(caller, key.teamId, 'ProviderKey');
   return key;
 }
 

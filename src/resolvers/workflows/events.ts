@@ -12,6 +12,10 @@ const ENDED = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 export const isWorkflowEnd = (event: Pick<WorkflowEventRow, 'kind' | 'status'>) =>
   (event.kind === 'WORKFLOW' || event.kind === 'STATE') && ENDED.has(event.status);
 
+/** Steps ended well in percent of all; a plan of no steps is all done once it SUCCEEDED. */
+export const progressPercentOf = (status: string, done: number, total: number): number =>
+  total ? Math.floor((100 * done) / total) : status === 'SUCCEEDED' ? 100 : 0;
+
 export async function workflowLogPosition(workflowId: string) {
   const row = await db().workflow.findUnique({
     where: { id: workflowId },
@@ -54,11 +58,7 @@ export async function workflowStateEvent(workflowId: string): Promise<WorkflowEv
     kind: 'STATE',
     stepKey: null,
     status: workflow.status,
-    progressPercent: total
-      ? Math.floor((100 * done) / total)
-      : workflow.status === 'SUCCEEDED'
-        ? 100
-        : 0,
+    progressPercent: progressPercentOf(workflow.status, done, total),
     message: `plan version ${workflow.planVersion}; steps: ${parts || 'none'}`,
     at: workflow.updatedAt,
   };

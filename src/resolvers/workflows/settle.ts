@@ -89,9 +89,10 @@ export async function settleStepTasks(
 ): Promise<void> {
   const signals = noSignals();
   const price = deps.settings.pricePerMillionTokens;
+  // Read before the locks (llm_calls need none): the locks are held one round trip less.
+  const metered = await meteredOf(tx, tasks);
   // Locked before the steps are read: behind a replan's commit, they read its new tail.
   await lockWorkflows(tx.client, tasks.map(workflowOf));
-  const metered = await meteredOf(tx, tasks);
   const actualOf = (task: EndedStepTask) => {
     const actual = runActualOf(task, price);
     const calls = metered.get(task.id);
@@ -109,16 +110,17 @@ export async function settleStepTasks(
     message: 'succeeded',
   }));
   noteLogs(signals, await resolveSteps(tx.client, resolutions));
-  for (const task of tasks)
-    if (task.status !== 'COMPLETED')
-      await applyFailurePolicy(tx, task, actualOf(task), deps, signals);
-  // A step cancelled while its task ran (cancelWorkflow) keeps what its aborted calls cost.
-  for (const task of tasks)
-    if (task.status !== 'COMPLETED' && metered.has(task.id))
+  for (const task of tasks) {
+    if (task.status === 'COMPLETED') continue;
+    const actual = actualOf(task);
+    await applyFailurePolicy(tx, task, actual, deps, signals);
+    // A step cancelled while its task ran (cancelWorkflow) keeps what its aborted calls cost.
+    if (metered.has(task.id))
       await tx.client.workflowStep.updateMany({
         where: { taskId: task.id, status: 'CANCELLED' },
-        data: { actual: actualOf(task) },
+        data: { actual },
       });
+  }
   await advanceWorkflows(tx, tasks.map(workflowOf), signals, deps.pubsub);
 }
 

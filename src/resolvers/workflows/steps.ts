@@ -16,12 +16,12 @@ export interface PricedFor {
 
 export async function estimateInputs(
   settings: Pick<WorkflowSettings, 'pricePerMillionTokens'>,
-  pricedFor?: PricedFor,
+  pricedFor: PricedFor,
 ): Promise<EstimateInputs> {
   const actuals: UnitActuals = {};
   for (const row of await selectRecentActuals(db()))
     actuals[row.kind as StepKind] = { seconds: row.seconds, tokens: row.tokens };
-  const routed = pricedFor && (await writePrice(pricedFor));
+  const routed = await writePrice(pricedFor);
   return { actuals, pricePerMillionTokens: routed ?? settings.pricePerMillionTokens };
 }
 

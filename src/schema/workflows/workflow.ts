@@ -11,7 +11,7 @@ import {
   isTeamRowVisibleTo,
   taskVisibleTo,
 } from '../../resolvers/auth/visibility.js';
-import { selectWorkflowEventsAfter } from '../../resolvers/workflows/events.js';
+import { progressPercentOf, selectWorkflowEventsAfter } from '../../resolvers/workflows/events.js';
 import { listWorkflows, ownWorkflowWhere, totalsOf } from '../../resolvers/workflows/read.js';
 import { Agent } from '../agents.js';
 import { Task } from '../tasks.js';
@@ -153,16 +153,12 @@ function sumOfActuals(steps: ReadonlyArray<{ actual: unknown }>) {
   return sum;
 }
 
-/** Steps ended well in percent of all; a plan of no steps is all done once it SUCCEEDED. */
 const percentDone = (status: string, steps: ReadonlyArray<{ status: string }>) =>
-  steps.length
-    ? Math.floor(
-        (100 * steps.filter((s) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED').length) /
-          steps.length,
-      )
-    : status === 'SUCCEEDED'
-      ? 100
-      : 0;
+  progressPercentOf(
+    status,
+    steps.filter((s) => s.status === 'SUCCEEDED' || s.status === 'SKIPPED').length,
+    steps.length,
+  );
 
 // How far it has run: actuals, progress, the artifact, the log.
 builder.prismaObjectFields(Workflow, (t) => ({

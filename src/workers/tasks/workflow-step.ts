@@ -29,7 +29,7 @@ export interface WorkflowTaskSettings {
    * Read at each run: the configured report writer, and the LLM metering its calls go to
    * (written before the step ends, so the step's actual counts every attempt's call).
    */
-  topicSettings: { writer: ReportWriter; llm?: { metering: Pick<MeteringWriter, 'flush'> } };
+  topicSettings: { writer: ReportWriter; llm: { metering: Pick<MeteringWriter, 'flush'> } };
   workflows: Pick<WorkflowSettings, 'pricePerMillionTokens'>;
 }
 
@@ -97,7 +97,7 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
         await progress.settle();
         // Its LLM calls' rows, failed attempts' too, are in before the step's end reads them.
         if (step.kind === 'WRITE_SECTION')
-          await settings.topicSettings.llm?.metering.flush().catch(() => undefined);
+          await settings.topicSettings.llm.metering.flush().catch(() => undefined);
       }
     },
     claimedInTransaction: (claimed, tx, pubsub) => starts.inClaim(claimed, tx, pubsub),
