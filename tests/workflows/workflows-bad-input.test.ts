@@ -43,10 +43,14 @@ describe('bad input', () => {
       argument: 'goal',
     });
     expect(
-      (await w.gqlOk(PLAN, { input: { goal: 'é'.repeat(2_000), agentIds: [] } })).planWorkflow
-        .status,
-    ).toBe('PLANNED');
-    expect(await db().workflow.count()).toBe(before + 1);
+      await refusal(PLAN, { input: { goal: '😀'.repeat(2_001), agentIds: [] } }),
+    ).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'TOO_LONG', argument: 'goal' });
+    // 2,000 characters: accented, emoji (two UTF-16 units each), or with whitespace around.
+    for (const goal of ['é'.repeat(2_000), '😀'.repeat(2_000), ` \n${'x'.repeat(2_000)}\n `])
+      expect((await w.gqlOk(PLAN, { input: { goal, agentIds: [] } })).planWorkflow.goal).toBe(
+        goal.trim(),
+      );
+    expect(await db().workflow.count()).toBe(before + 3);
   });
 
   it('refuses an agent the caller does not see (UNKNOWN_AGENT), in a plan and in an edit', async () => {

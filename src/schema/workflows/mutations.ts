@@ -17,7 +17,11 @@ import { WorkflowConstraintsInput, WorkflowFailurePolicy, WorkflowPlannerChoice 
 
 const PlanWorkflowInput = builder.inputType('PlanWorkflowInput', {
   fields: (t) => ({
-    goal: t.string({ required: true, description: '1-2,000 characters, trimmed.' }),
+    goal: t.string({
+      required: true,
+      description:
+        '1-2,000 characters once runs of whitespace are collapsed and the ends trimmed (an emoji is one); the value as sent:',
+    }),
     agentIds: t.idList({
       required: true,
       description: 'The agents the plan draws on (each one the caller sees; at most 32).',
