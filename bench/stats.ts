@@ -126,3 +126,41 @@ export async function burst(
     cpuSeconds: (used.user + used.system) / 1e6,
   };
 }
+
+/**
+ * A 95 % interval for a difference of percentiles between two sides, by a block bootstrap:
+ * blocks (batches run apart) are drawn with replacement, both sides' samples of a drawn block
+ * together, since what slows one call (a stall of the process) slows its neighbours in the
+ * same block. Returns [2.5th, 97.5th] percentile of `resamples` differences.
+ */
+export function bootstrapDifference(
+  blocks: ReadonlyArray<{ a: readonly number[]; b: readonly number[] }>,
+  p: number,
+  resamples = 200,
+  seed = 1,
+): [number, number] {
+  // A fixed-seed generator (mulberry32): the same samples give the same interval.
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const differences: number[] = [];
+  for (let r = 0; r < resamples; r++) {
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < blocks.length; i++) {
+      const block = blocks[Math.floor(random() * blocks.length)]!;
+      a.push(...block.a);
+      b.push(...block.b);
+    }
+    a.sort((x, y) => x - y);
+    b.sort((x, y) => x - y);
+    differences.push(percentile(a, p) - percentile(b, p));
+  }
+  differences.sort((x, y) => x - y);
+  return [percentile(differences, 2.5), percentile(differences, 97.5)];
+}

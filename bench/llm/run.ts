@@ -132,17 +132,18 @@ export async function benchLlm(): Promise<void> {
   const stubs = [await startLlmStub(), await startLlmStub()];
   const remoteStub = spawnBenchScript('bench/llm/stub-process.ts', {});
   const pubsub = createInProcessPubSub('bench-llm:');
+  const registry = new Registry();
   const settings = await createTopicSettings({
     reports: LOCAL_REPORTS,
     pubsub,
     keyPrefix: 'bench-llm:',
     // As main passes it: every attempt observed on the llm_* families.
-    llmMetrics: createLlmMetrics(new Registry()),
+    llmMetrics: createLlmMetrics(registry),
   });
   try {
     stubs[0]!.behave({ chunkSize: 20 });
     const remote = await remoteStub.waitFor(/^stub \S+/m);
-    const checks = [...(await overhead(settings, remote.slice('stub '.length)))];
+    const checks = [...(await overhead(settings, remote.slice('stub '.length), registry))];
     await route(settings, 'PRIORITY', [await deployment('primary', stubs[0]!.openaiBaseUrl)]);
     checks.push(
       ...(await nothingLost(settings)),

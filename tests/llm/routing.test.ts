@@ -5,6 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { markKeyRejected } from '../../src/resolvers/llm/provider-keys.js';
+import { scrape, sumOf } from '../utils/prometheus.js';
 import { rowId, useLlm } from './fixture.js';
 
 const t = useLlm();
@@ -74,6 +75,32 @@ describe('routing', () => {
       [secondaryId, 1, null],
       [primaryId, 2, 'COOLDOWN'],
     ]);
+  });
+
+  it("observes each call's own time in the router on /metrics, without the provider's", async () => {
+    const metrics = async () => {
+      const samples = await scrape(`${t.app.baseUrl}/metrics`);
+      const ok = { service: 'report', outcome: 'ok' };
+      return {
+        calls: sumOf(samples, 'llm_router_overhead_seconds_count', ok),
+        own: sumOf(samples, 'llm_router_overhead_seconds_sum', ok),
+        provider: sumOf(samples, 'llm_request_duration_seconds_sum', ok),
+        failed: sumOf(samples, 'llm_router_overhead_seconds_count', { outcome: 'error' }),
+      };
+    };
+    const before = await metrics();
+    // 300 ms at the provider before its headers: the attempt's time, not the router's.
+    t.primary.behave({ headersDelayMs: 300 });
+    expect(await t.call(t.alice.scope)).toContain('STUB-SECTION-1-OF-1');
+    const after = await metrics();
+    expect(after.calls - before.calls).toBe(1);
+    expect(after.provider - before.provider).toBeGreaterThanOrEqual(0.3);
+    expect(after.own - before.own).toBeGreaterThan(0);
+    expect(after.own - before.own).toBeLessThan(0.3);
+    // A call no deployment answered (a 400 fails at once) is observed as an error.
+    t.primary.behave({ headersDelayMs: 0, fail: { status: 400, message: 'bad' } });
+    await expect(t.call(t.alice.scope)).rejects.toThrow();
+    expect((await metrics()).failed - after.failed).toBe(1);
   });
 
   it("honours Retry-After (at most 60 s) and goes on when the route's attempts are used up", async () => {

@@ -20,11 +20,12 @@ export interface Cooldowns {
   /** Starts (or lengthens) a cooldown, here and in every process. */
   cool(deploymentId: string, retryAfterMs: number | undefined): void;
   /**
-   * Deployments to keep reading from Redis (the ones routes name); resolves once those not
-   * watched before were read (at most FIRST_READ_MS), so a new process's first call already
-   * skips a deployment another process cooled down before it started.
+   * Deployments to keep reading from Redis (the ones routes name); while those not watched
+   * before are read (at most FIRST_READ_MS), a promise of that read, so a new process's first
+   * call already skips a deployment another process cooled down before it started. Undefined
+   * when no read is under way (a call then goes on in the same tick).
    */
-  watch(deploymentIds: Iterable<string>): Promise<void>;
+  watch(deploymentIds: Iterable<string>): Promise<void> | undefined;
   close(): Promise<void>;
 }
 
@@ -101,7 +102,7 @@ export async function createCooldowns(options: {
         });
         firstRead = read;
       }
-      return firstRead ?? Promise.resolve();
+      return firstRead;
     },
     async close() {
       clearInterval(poll);

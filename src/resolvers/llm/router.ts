@@ -12,12 +12,14 @@ import {
   ProviderError,
   type ChatClient,
   type ChatRequest,
+  type LlmCallScope,
 } from '../../reports/providers/index.js';
 import { Attempt, clientFor, type AttemptDeps, type AttemptResult } from './attempt.js';
 import { budgetExceededError, budgetsFor, reserve, settle } from './budgets.js';
-import type { Catalog, DeploymentEntry } from './catalog.js';
+import type { Catalog, DeploymentEntry, TeamView } from './catalog.js';
 import type { Cooldowns } from './cooldowns.js';
 import { markKeyRejected } from './provider-keys.js';
+import type { Reserved } from './sql/reserve-budget.js';
 import {
   attemptOrder,
   costUsd,
@@ -65,11 +67,14 @@ async function afterFailure(
 }
 
 /** The call's route, its candidates ranked, and the budgets that apply to it. */
-async function planCall(deps: RouterDeps, service: LlmService, request: ChatRequest) {
-  const scope = request.call ?? { teamId: null, apiKeyId: null };
-  const view = await deps.catalog.view(scope.teamId);
+function planCall(
+  deps: RouterDeps,
+  service: LlmService,
+  request: ChatRequest,
+  scope: LlmCallScope,
+  view: TeamView,
+) {
   const route = view.routes.get(service)!;
-  await deps.cooldowns.watch(route.deploymentIds);
   const prompt = request.system + request.user;
   const tokens = { inputTokens: estimateTokens(prompt), outputTokens: request.maxTokens };
   const worstCase = { inputTokens: worstCaseInputTokens(prompt), outputTokens: request.maxTokens };
@@ -82,10 +87,12 @@ async function planCall(deps: RouterDeps, service: LlmService, request: ChatRequ
   return { scope, route, tokens, worstCase, ranked, budgets };
 }
 
+type CallPlan = ReturnType<typeof planCall>;
+
 /** Nothing answered: the local provider, the budget's refusal, or the last error. */
 async function giveUp(
   service: LlmService,
-  call: Awaited<ReturnType<typeof planCall>>,
+  call: CallPlan,
   state: LoopState,
   request: ChatRequest,
 ): Promise<never> {
@@ -101,21 +108,28 @@ async function giveUp(
   );
 }
 
-/** The candidate's attempt: its client and budget reservation; undefined: skip it. */
-async function prepareAttempt(
+/**
+ * What the candidate's attempt reserves on the budgets (its worst case); undefined: refused.
+ * Without budgets to reserve on, nothing to wait for.
+ */
+function reservationFor(
+  call: CallPlan,
+  deployment: DeploymentEntry,
+): Reserved[] | undefined | Promise<Reserved[] | undefined> {
+  const worst = costUsd(deployment, call.worstCase) ?? 0;
+  return worst > 0 && call.budgets.length > 0 ? reserve(call.budgets, worst) : [];
+}
+
+/** The candidate's attempt with its reservation; undefined: its key cannot be opened here. */
+function openAttempt(
   deps: RouterDeps,
   service: LlmService,
-  call: Awaited<ReturnType<typeof planCall>>,
+  call: CallPlan,
   state: LoopState,
   request: ChatRequest,
   deployment: DeploymentEntry,
-): Promise<Attempt | undefined> {
-  const worst = costUsd(deployment, call.worstCase) ?? 0;
-  const reserved = worst > 0 ? await reserve(call.budgets, worst) : [];
-  if (!reserved) {
-    state.budgetRefused = true;
-    return undefined;
-  }
+  reserved: Reserved[],
+): Attempt | undefined {
   // Opened only for an attempt that will be made (and metered with its DECRYPT audit row).
   let client: ReturnType<typeof clientFor>;
   try {
@@ -136,54 +150,108 @@ async function prepareAttempt(
   return new Attempt(deps, plan, request, client);
 }
 
+/**
+ * The router's own time in a call (llm_router_overhead_seconds): running from the call's start,
+ * paused while an attempt streams (the provider's time, and the caller's between deltas).
+ */
+class OverheadClock {
+  private own = 0;
+  private since: number | undefined = performance.now();
+
+  pause(): void {
+    if (this.since !== undefined) this.own += performance.now() - this.since;
+    this.since = undefined;
+  }
+
+  resume(): void {
+    this.since ??= performance.now();
+  }
+
+  seconds(): number {
+    this.pause();
+    return this.own / 1000;
+  }
+}
+
 async function* routeCall(
   deps: RouterDeps,
   service: LlmService,
   request: ChatRequest,
 ): AsyncGenerator<string> {
-  const call = await planCall(deps, service, request);
-  const state: LoopState = {
-    attempts: 0,
-    budgetRefused: false,
-    lastError: undefined,
-    dirty: false,
-    rejected: new Set(),
-  };
-  for (const candidate of attemptOrder(call.route.strategy, call.ranked)) {
-    if (state.attempts >= call.route.maxAttempts) break;
-    const deployment = candidate.deployment!;
-    // Ranked before the rejection: a deployment on the same secret is not tried with it.
-    if (deployment.key && state.rejected.has(deployment.key.fingerprint)) continue;
-    if (deployment.kind === 'LOCAL')
-      throw new LocalProviderChosen(
-        state.attempts > 0 || state.budgetRefused,
-        `route chose ${deployment.name}`,
-      );
-    const attempt = await prepareAttempt(deps, service, call, state, request, deployment);
-    if (!attempt) continue;
-    if (state.dirty) request.onRestart?.();
-    let result: AttemptResult | undefined;
-    try {
-      for await (const delta of attempt.open()) {
-        attempt.saw(delta);
-        yield delta;
+  // One generator between the SDK's stream and the caller (a wrapper's yield* would be two).
+  const clock = new OverheadClock();
+  let outcome: 'ok' | 'local' | 'error' = 'error';
+  try {
+    // Awaited only what is not at hand yet: on the hot path (the team's view loaded, its
+    // deployments' cooldowns read, no budget to reserve on) the request starts in this tick,
+    // not behind everything else queued for the event loop.
+    const scope = request.call ?? { teamId: null, apiKeyId: null };
+    const view = deps.catalog.loaded(scope.teamId) ?? (await deps.catalog.view(scope.teamId));
+    const reading = deps.cooldowns.watch(view.routes.get(service)!.deploymentIds);
+    if (reading) await reading;
+    const call = planCall(deps, service, request, scope, view);
+    const state: LoopState = {
+      attempts: 0,
+      budgetRefused: false,
+      lastError: undefined,
+      dirty: false,
+      rejected: new Set(),
+    };
+    for (const candidate of attemptOrder(call.route.strategy, call.ranked)) {
+      if (state.attempts >= call.route.maxAttempts) break;
+      const deployment = candidate.deployment!;
+      // Ranked before the rejection: a deployment on the same secret is not tried with it.
+      if (deployment.key && state.rejected.has(deployment.key.fingerprint)) continue;
+      if (deployment.kind === 'LOCAL')
+        throw new LocalProviderChosen(
+          state.attempts > 0 || state.budgetRefused,
+          `route chose ${deployment.name}`,
+        );
+      const reservation = reservationFor(call, deployment);
+      const reserved = reservation instanceof Promise ? await reservation : reservation;
+      if (!reserved) {
+        state.budgetRefused = true;
+        continue;
       }
-      attempt.succeeded();
-    } catch (error) {
-      attempt.failed(error);
-    } finally {
-      result = attempt.end(); // also when the caller stops reading (metered ABORTED)
+      const attempt = openAttempt(deps, service, call, state, request, deployment, reserved);
+      if (!attempt) continue;
+      if (state.dirty) request.onRestart?.();
+      let result: AttemptResult | undefined;
+      clock.pause();
+      try {
+        for await (const delta of attempt.open()) {
+          attempt.saw(delta);
+          yield delta;
+        }
+        attempt.succeeded();
+      } catch (error) {
+        attempt.failed(error);
+      } finally {
+        clock.resume();
+        result = attempt.end(); // also when the caller stops reading (metered ABORTED)
+      }
+      const done = result!;
+      if (done.outcome === 'OK') {
+        outcome = 'ok';
+        return request.onProvider?.(deployment.kind === 'ANTHROPIC' ? 'anthropic' : 'openai');
+      }
+      state.dirty = done.yielded;
+      state.lastError = done.error;
+      if (done.outcome === 'REJECTED' && deployment.key)
+        state.rejected.add(deployment.key.fingerprint);
+      if ((await afterFailure(deps, deployment, done)) === 'stop') throw done.error;
     }
-    const done = result!;
-    if (done.outcome === 'OK')
-      return request.onProvider?.(deployment.kind === 'ANTHROPIC' ? 'anthropic' : 'openai');
-    state.dirty = done.yielded;
-    state.lastError = done.error;
-    if (done.outcome === 'REJECTED' && deployment.key)
-      state.rejected.add(deployment.key.fingerprint);
-    if ((await afterFailure(deps, deployment, done)) === 'stop') throw done.error;
+    await giveUp(service, call, state, request);
+  } catch (error) {
+    if (error instanceof LocalProviderChosen) outcome = 'local';
+    throw error;
+  } finally {
+    deps.metrics?.routed({
+      service: service === 'PLAN' ? 'plan' : 'report',
+      outcome,
+      seconds: clock.seconds(),
+    });
   }
-  await giveUp(service, call, state, request);
 }
 
 export interface LlmRouter {

@@ -22,8 +22,17 @@ export interface LlmAttemptObservation {
   costUsd: number;
 }
 
+/** One routed call: the time it spent in the router rather than at a provider. */
+export interface LlmRouterObservation {
+  service: LlmService;
+  /** ok (a deployment answered), local (the route chose the local provider), error. */
+  outcome: 'ok' | 'local' | 'error';
+  seconds: number;
+}
+
 export interface LlmMetrics {
   record(attempt: LlmAttemptObservation): void;
+  routed(call: LlmRouterObservation): void;
 }
 
 const LABELS = ['provider', 'model', 'service', 'outcome'] as const;
@@ -57,6 +66,13 @@ function llmFamilies(registry: Registry) {
       labelNames: [...LABELS, 'type'] as const,
       registers: [registry],
     }),
+    routerOverhead: new Histogram({
+      name: 'llm_router_overhead_seconds',
+      help: "A routed call's time outside its provider attempts: the route's ranking, budget reservations, the key, failover between attempts, metering (one observation per call; outcome ok, local, error).",
+      labelNames: ['service', 'outcome'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
     cost: new Counter({
       name: 'llm_cost_usd_total',
       help: "Cost of the reported tokens in USD, at the deployment's prices (the env deployment's: LLM_*_PRICE_PER_MTOK).",
@@ -79,6 +95,9 @@ export function createLlmMetrics(registry: Registry): LlmMetrics {
         families.tokens.inc({ ...labels, type: 'output' }, usage.outputTokens);
       }
       families.cost.inc(labels, costUsd);
+    },
+    routed({ service, outcome, seconds }) {
+      families.routerOverhead.observe({ service, outcome }, seconds);
     },
   };
 }
