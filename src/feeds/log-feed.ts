@@ -128,6 +128,8 @@ class LogFollower<
   /** Until the replay is done, and on a gap, entries wait here (no array while none wait). */
   private waiting: Entry[] | undefined;
   private reading = true;
+  /** The last entry delivered was an end (at this sequence): the end, unless more follow. */
+  private endedAt: number | undefined;
 
   constructor(
     private readonly hub: WatchHub<Entry[], Topic>,
@@ -153,6 +155,7 @@ class LogFollower<
       const current = await this.source.current(this.key);
       if (this.stopped) return;
       if (!current) return this.end();
+      // An ended state ends the follower after the read below, unless the log went on.
       this.emit(current);
       if (this.stopped) return;
     } else {
@@ -182,9 +185,10 @@ class LogFollower<
       return;
     }
     // The usual case, kept free of sorting and copies: the next entries, in order.
+    const newest = entries.at(-1)?.sequence ?? 0;
     for (const entry of entries) {
       if (this.stopped) return;
-      if (entry.sequence === this.last + 1) this.emit(entry);
+      if (entry.sequence === this.last + 1) this.emit(entry, newest > entry.sequence);
       else if (entry.sequence > this.last) (this.waiting ??= []).push(entry);
     }
     if (this.waiting) this.drain();
@@ -205,22 +209,34 @@ class LogFollower<
     return true;
   }
 
-  private emit(entry: Entry): void {
+  /**
+   * Delivers the next entry. An end entry ends the follower unless an entry after it is known
+   * (`followed`) or a replay is still reading: a log may go on after an end (a workflow or task
+   * retried after it was cancelled or failed), and a replay across it follows it to the end
+   * that is last; the replay decides once its last page is in.
+   */
+  private emit(entry: Entry, followed = false): void {
     this.last = entry.sequence;
     this.observer.next(entry);
-    if (this.source.isEnd(entry)) {
-      this.stopped = true;
-      endSoon(this);
-    }
+    this.endedAt = this.source.isEnd(entry) ? entry.sequence : undefined;
+    if (!followed && !this.reading) this.endIfAtEnd();
+  }
+
+  private endIfAtEnd(): void {
+    if (this.stopped || this.endedAt !== this.last) return;
+    this.stopped = true;
+    endSoon(this);
   }
 
   /** Delivers what follows on from `last`; on a gap, reads the log from there. */
   private drain(): void {
     const waiting = this.waiting ?? [];
     waiting.sort((a, b) => a.sequence - b.sequence);
+    const newest = waiting.at(-1)?.sequence ?? 0;
     let i = 0;
     for (; i < waiting.length && !this.stopped && waiting[i]!.sequence <= this.last + 1; i++) {
-      if (waiting[i]!.sequence === this.last + 1) this.emit(waiting[i]!);
+      const entry = waiting[i]!;
+      if (entry.sequence === this.last + 1) this.emit(entry, newest > entry.sequence);
     }
     waiting.splice(0, i);
     this.waiting = waiting.length ? waiting : undefined;
@@ -236,7 +252,7 @@ class LogFollower<
         (this.waiting ??= []).push(...page);
         this.reading = page.length === this.source.page;
         this.drain();
-        if (!this.reading) return;
+        if (!this.reading) return this.endIfAtEnd();
       }
     } catch (error) {
       this.fail(error);

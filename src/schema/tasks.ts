@@ -2,7 +2,7 @@ import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from './builder.js';
 import { db } from '../platform/db.js';
-import { badUserInput } from '../platform/errors.js';
+import { checkAfterSequence } from './log-position.js';
 import { rowIdWhere } from '../platform/ids.js';
 import { rowIdOrNone } from './ids.js';
 import {
@@ -283,13 +283,12 @@ builder.subscriptionField('taskProgress', (t) =>
   t.field({
     type: TaskEvent,
     description:
-      'The current state first (or every event after afterSequence, from the log), then every change; ends after the terminal state.',
+      'The current state first (or every event after afterSequence, from the log), then every change; ends after the terminal state (the last one of its log: a replay across a failure that a retry went on from follows the retry). afterSequence is a sequence received: 0 to the last, else BAD_USER_INPUT (reason NEGATIVE or AFTER_LAST_EVENT).',
     authScopes: { read: true },
     args: { taskId: t.arg.id({ required: true }), afterSequence: t.arg.int() },
     subscribe: async (_root, { taskId, afterSequence }, ctx) => {
       const task = await requireTaskForCaller(rowIdOrNone('Task', taskId), ctx.caller);
-      if (afterSequence !== null && afterSequence !== undefined && afterSequence < 0)
-        throw badUserInput('afterSequence must be ≥ 0');
+      checkAfterSequence(afterSequence, task.lastSequence);
       return ctx.feeds.tasks.follow(task.id, afterSequence);
     },
     resolve: (event) => event,

@@ -177,6 +177,48 @@ describe('taskProgress', () => {
     expect(hub.size).toBe(0);
   });
 
+  it('refuses an afterSequence past the log, and a replay across a terminal event that the log went on from follows it to the last end', async () => {
+    const app = await h.startApp();
+    const row = await enqueueTestTask(
+      app.pubsub,
+      testSleep,
+      { ms: 1 },
+      { ownerId: await adminUserId() },
+    );
+    const taskId = toGlobalId('Task', row.id);
+    const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
+    h.onCleanup(() => client.dispose());
+    // Pending: a follower past its last event would wait for ever.
+    for (const [after, reason] of [
+      [-1, 'NEGATIVE'],
+      [2, 'AFTER_LAST_EVENT'],
+    ] as const) {
+      const results = await collect(client, progress, { taskId, after });
+      expect(results.map((r) => r.errors?.[0]?.extensions)).toEqual([
+        expect.objectContaining({ code: 'BAD_USER_INPUT', argument: 'afterSequence', reason }),
+      ]);
+    }
+    // A log that went on after a terminal event (a task failed, then retried): 2 FAILED, then
+    // 3 PENDING and 4 COMPLETED, as retryTask and the worker write them.
+    await db().$executeRaw`
+      INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
+      VALUES (${row.id}::uuid, 2, 'FAILED', 0, 'failed', 'boom'),
+             (${row.id}::uuid, 3, 'PENDING', 0, 'queued', 'retried'),
+             (${row.id}::uuid, 4, 'COMPLETED', 100, 'completed', NULL)`;
+    await db().task.update({
+      where: { id: row.id },
+      data: { status: 'COMPLETED', lastSequence: 4, progressPercent: 100, completedAt: new Date() },
+    });
+    const replay = (await collect<any>(client, progress, { taskId, after: 1 })).map(
+      (r) => r.data!.taskProgress,
+    );
+    expect(replay.map((e) => [e.sequence, e.status])).toEqual([
+      [2, 'FAILED'],
+      [3, 'PENDING'],
+      [4, 'COMPLETED'],
+    ]);
+  });
+
   it("answers an unknown task and another team's task with NOT_FOUND", async () => {
     const app = await h.startApp();
     // A team the peeker is not in (the default team, the operator's, is everyone's).

@@ -8,7 +8,17 @@ import WebSocket from 'ws';
 import { db } from '../../src/platform/db.js';
 import { apolloHttp } from '../client/recipes.js';
 import { collect, sseClient } from '../utils/sse.js';
-import { PROGRESS, RUN, START, step, UPDATE, PLAN, useWorkflows } from './fixture.js';
+import {
+  CANCEL,
+  PROGRESS,
+  RETRY,
+  RUN,
+  START,
+  step,
+  UPDATE,
+  PLAN,
+  useWorkflows,
+} from './fixture.js';
 
 const w = useWorkflows();
 const fromGlobal = (id: string) => Buffer.from(id, 'base64').toString().split(':')[1]!;
@@ -63,6 +73,39 @@ function viaMultipart(variables: Record<string, unknown>): Promise<any[]> {
       next: (r: any) => events.push(r.data.workflowProgress),
       error: reject,
       complete: () => resolve(events),
+    }),
+  );
+}
+
+/** A refused subscription over graphql-ws: the errors of its result. */
+function wsErrors(variables: Record<string, unknown>): Promise<any[]> {
+  const client = createWsClient({
+    url: `${w.app.baseUrl.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { Authorization: `Bearer ${w.keys.alice}` },
+    retryAttempts: 0,
+  });
+  w.h.onCleanup(() => client.dispose());
+  return new Promise((resolve, reject) =>
+    client.subscribe(
+      { query: PROGRESS, variables },
+      {
+        next: (r) => (r.errors ? resolve([...r.errors]) : undefined),
+        error: (errors) => resolve(Array.isArray(errors) ? errors : [errors]),
+        complete: () => reject(new Error('completed without an error')),
+      },
+    ),
+  );
+}
+
+/** A refused subscription over multipart: the errors of its result (Apollo passes them on). */
+function multipartErrors(variables: Record<string, unknown>): Promise<any[]> {
+  const client = apolloHttp(w.app.baseUrl, w.keys.alice!);
+  return new Promise((resolve, reject) =>
+    client.subscribe({ query: gql(PROGRESS), variables }).subscribe({
+      next: (r: any) => (r.error || r.errors ? resolve(r.error?.errors ?? r.errors) : undefined),
+      error: (error: any) => resolve(error.errors ?? [error]),
+      complete: () => reject(new Error('completed without an error')),
     }),
   );
 }
@@ -130,6 +173,80 @@ describe('workflowProgress', () => {
         progressPercent: 100,
       }),
     ]);
+  });
+
+  it('refuses an afterSequence below 0 or past the last event, naming it, over every transport', async () => {
+    // Planned: its log is open, so a follower past its end would wait for ever.
+    const planned = await plannedWith([step('a', 'NOOP')]);
+    const last = (await logOf(planned.id)).length;
+    for (const [after, reason] of [
+      [-1, 'NEGATIVE'],
+      [last + 1, 'AFTER_LAST_EVENT'],
+      [1_000, 'AFTER_LAST_EVENT'],
+    ] as const) {
+      const viaSse = (
+        await collect<any>(sse(), PROGRESS, { id: planned.id, after }).catch((e) => e)
+      ).flatMap((r: any) => r.errors ?? [r]);
+      const viaSocket = await wsErrors({ id: planned.id, after });
+      const viaHttp = await multipartErrors({ id: planned.id, after });
+      for (const [transport, refusal] of Object.entries({ viaSse, viaSocket, viaHttp }))
+        expect(refusal[0]?.extensions, `${transport}: ${JSON.stringify(refusal)}`).toMatchObject({
+          code: 'BAD_USER_INPUT',
+          argument: 'afterSequence',
+          reason,
+        });
+    }
+    // The last event itself is a position a client may hold: it follows from there.
+    const started = viaWs({ id: planned.id, after: last });
+    await w.startWorker();
+    await w.gqlOk(START, { id: planned.id, v: planned.planVersion });
+    const events = await started;
+    expect(events.at(-1)).toMatchObject({ kind: 'WORKFLOW', status: 'SUCCEEDED' });
+    expect(events.map((e) => e.sequence)).toEqual(
+      (await logOf(planned.id)).filter((e) => e.sequence > last).map((e) => e.sequence),
+    );
+    // Workflow.events: below 0 is refused too; past the end is an empty page.
+    const query = `query($id: ID!, $after: Int) { workflow(id: $id) { events(afterSequence: $after) { sequence } } }`;
+    const negative = await w.h.gql(query, { id: planned.id, after: -1 }, w.keys.alice);
+    expect(negative.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      argument: 'afterSequence',
+    });
+    expect((await w.gqlOk(query, { id: planned.id, after: 10_000 })).workflow.events).toEqual([]);
+  });
+
+  it('a resume across a cancel and a retry follows the log to its last end, not the cancel', async () => {
+    await w.startWorker();
+    const planned = await plannedWith([
+      step('a', 'NOOP', { input: { waitMs: 60_000 } }),
+      step('b', 'NOOP', { dependsOn: ['a'] }),
+    ]);
+    await w.gqlOk(START, { id: planned.id, v: planned.planVersion });
+    const aRunning = () =>
+      w.waitFor(
+        async () => (await w.workflowOf(planned.id)).steps[0].status === 'RUNNING',
+        'a running',
+      );
+    await aRunning();
+    await w.gqlOk(CANCEL, { id: planned.id });
+    expect((await w.gqlOk(RETRY, { id: planned.id, from: 'a' })).retryWorkflow.status).toBe(
+      'RUNNING',
+    );
+    await aRunning();
+    const firstEnd = (await logOf(planned.id)).find(
+      (e) => e.kind === 'WORKFLOW' && e.status === 'CANCELLED',
+    )!;
+    // Resumed from before the first cancel: that end is followed by the retry's events, so
+    // the follower goes on, live, to the second cancel's end.
+    const resumed = collect<any>(sse(), PROGRESS, { id: planned.id, after: 1 });
+    await w.gqlOk(CANCEL, { id: planned.id });
+    const events = (await resumed).map((r) => r.data.workflowProgress);
+    const log = await logOf(planned.id);
+    expect(events.map((e) => e.sequence)).toEqual(
+      log.filter((e) => e.sequence > 1).map((e) => e.sequence),
+    );
+    expect(events.at(-1)).toMatchObject({ kind: 'WORKFLOW', status: 'CANCELLED' });
+    expect(events.at(-1).sequence).toBeGreaterThan(firstEnd.sequence);
   });
 
   it("refuses another team's workflow with NOT_FOUND", async () => {

@@ -3,7 +3,7 @@
 // afterSequence replays the log from there, without gaps or repeats. The workflow's team only.
 import { builder } from '../builder.js';
 import { rowIdOrNone } from '../ids.js';
-import { badUserInput } from '../../platform/errors.js';
+import { checkAfterSequence } from '../log-position.js';
 import type { WorkflowEventRow } from '../../resolvers/workflows/events.js';
 import { requireWorkflowForCaller } from '../../resolvers/workflows/read.js';
 
@@ -32,7 +32,7 @@ builder.subscriptionField('workflowProgress', (t) =>
   t.field({
     type: WorkflowEvent,
     description:
-      'The state now (or every event after afterSequence, from the log), then every workflow and step event; ends after the workflow ends.',
+      'The state now (or every event after afterSequence, from the log), then every workflow and step event; ends after the workflow ends (the last end of its log: a replay across a cancel that a retry went on from follows the retry). afterSequence is a sequence received: 0 to the last, else BAD_USER_INPUT (reason NEGATIVE or AFTER_LAST_EVENT).',
     authScopes: { read: true },
     args: { workflowId: t.arg.id({ required: true }), afterSequence: t.arg.int() },
     subscribe: async (_root, { workflowId, afterSequence }, ctx) => {
@@ -40,8 +40,7 @@ builder.subscriptionField('workflowProgress', (t) =>
         rowIdOrNone('Workflow', workflowId),
         ctx.caller,
       );
-      if (afterSequence != null && afterSequence < 0)
-        throw badUserInput('afterSequence must be ≥ 0');
+      checkAfterSequence(afterSequence, workflow.lastSequence);
       return ctx.feeds.workflows.follow(workflow.id, afterSequence);
     },
     resolve: (event) => event,

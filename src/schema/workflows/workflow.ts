@@ -26,6 +26,7 @@ import {
   WorkflowStepKind,
   WorkflowStepStatus,
 } from './types.js';
+import { checkAfterSequence } from '../log-position.js';
 
 builder.prismaObject('WorkflowStep', {
   description: 'One step of a plan: run as one task of the queue; its result stays here.',
@@ -198,12 +199,14 @@ builder.prismaObjectFields(Workflow, (t) => ({
       'Its log, in sequence order: the events after `afterSequence` (default 0), at most `first` (default 100; 0 to 500, else BAD_USER_INPUT).',
     args: { afterSequence: t.arg.int(), first: t.arg.int() },
     select: { id: true },
-    resolve: (workflow, args) =>
-      selectWorkflowEventsAfter(
+    resolve: (workflow, args) => {
+      checkAfterSequence(args.afterSequence);
+      return selectWorkflowEventsAfter(
         workflow.id,
-        Math.max(0, args.afterSequence ?? 0),
+        args.afterSequence ?? 0,
         pageSize(args.first, 500, 100),
-      ),
+      );
+    },
   }),
 }));
 
