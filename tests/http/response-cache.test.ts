@@ -113,6 +113,19 @@ describe.skipIf(!redisAvailable)('response cache on Redis', () => {
     );
     expect(stream.headers.get('x-cache')).toBeNull();
     expect(await stream.text()).toContain('streamed-2');
+    // Workflows (their steps are tasks), LLM calls, usage, budgets and routing move without a
+    // mutation of the reader's: never kept.
+    for (const live of [
+      '{ workflows(first: 1) { edges { cursor } } }',
+      '{ llmCalls(first: 1) { edges { cursor } } }',
+      '{ llmUsage(from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z", groupBy: [SERVICE]) { calls } }',
+      '{ budgets { id } }',
+      '{ providerKeys { id } }',
+    ]) {
+      const answer = await read(cached.fetch, h.adminKey, live);
+      expect(answer.errors, live).toBeUndefined();
+      expect(answer.xCache, live).toBeNull();
+    }
     const refused = await read(cached.fetch, 'not-a-key-0123456789', AGENT_NAME, { id });
     expect(refused.status).toBe(401);
     expect(refused.data ?? null).toBeNull();
@@ -141,6 +154,24 @@ describe.skipIf(!redisAvailable)('response cache on Redis', () => {
     // Another key of the same user has its own entries too.
     const alice2 = await mint(h, 'cache-alice', ['READ']);
     expect((await read(cached.fetch, alice2.key, AGENTS)).xCache).toBe('MISS');
+  });
+
+  it('answers a team’s pending invitations anew after one is withdrawn', async () => {
+    const erin = await mint(h, 'cache-erin', ['ADMIN']);
+    const teamId = await createTeam(h, erin.key, 'cache-invites');
+    const inTeam = await mint(h, 'cache-erin', ['ADMIN'], teamId, erin.key);
+    const invite = `mutation($teamId: ID!) { inviteToTeam(teamId: $teamId, role: MEMBER) { invitation { id } token } }`;
+    const invitation = (await h.gql(invite, { teamId }, inTeam.key)).data.inviteToTeam.invitation;
+    const pending = `query($id: ID!) { team(id: $id) { invitations { id } } }`;
+    const ids = async () => {
+      const answer = await read(cached.fetch, inTeam.key, pending, { id: teamId });
+      return { xCache: answer.xCache, ids: answer.data.team.invitations.map((i: any) => i.id) };
+    };
+    expect(await ids()).toEqual({ xCache: 'MISS', ids: [invitation.id] });
+    expect((await ids()).xCache).toBe('HIT');
+    const revoke = `mutation($id: ID!) { revokeTeamInvitation(id: $id) }`;
+    expect((await h.gql(revoke, { id: invitation.id }, inTeam.key)).errors).toBeUndefined();
+    expect(await ids()).toEqual({ xCache: 'MISS', ids: [] });
   });
 
   it('does not serve a removed member’s, or a demoted member’s, old view', async () => {

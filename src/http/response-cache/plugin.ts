@@ -21,9 +21,10 @@ import { reportOutcome } from './report.js';
 
 /**
  * What is never cached, or briefly (ms), before RESPONSE_CACHE_TTL_PER_TYPE: tasks and the
- * queue are live; keys change on every use (lastUsedAt) and the viewer is the key itself;
- * `Agent.coverage` computes and records a history entry on every read; a topic moves while
- * it is generated.
+ * queue are live, and so are workflows (their steps are tasks), LLM calls and what sums them
+ * (usage, budgets' spending) and routing (cooldowns, latency); keys change on every use
+ * (lastUsedAt) and the viewer is the key itself; `Agent.coverage` computes and records a
+ * history entry on every read; a topic moves while it is generated.
  */
 export const DEFAULT_TTL_PER_COORDINATE: Readonly<Record<string, number>> = {
   Task: 0,
@@ -31,6 +32,16 @@ export const DEFAULT_TTL_PER_COORDINATE: Readonly<Record<string, number>> = {
   TaskEvent: 0,
   WebhookDelivery: 0,
   QueueStats: 0,
+  Workflow: 0,
+  WorkflowConnection: 0,
+  WorkflowStep: 0,
+  WorkflowEvent: 0,
+  LlmCall: 0,
+  LlmCallConnection: 0,
+  LlmUsageRow: 0,
+  Budget: 0,
+  RoutingSnapshot: 0,
+  ProviderKey: 0,
   ApiKey: 0,
   Viewer: 0,
   'Agent.coverage': 0,

@@ -108,7 +108,10 @@ export async function revokeTeamInvitation(invitationId: string, caller: Caller)
     where: { ...where, acceptedAt: null, revokedAt: null },
     data: { revokedAt: new Date() },
   });
-  if (revoked.count) return true;
+  if (revoked.count) {
+    await invalidateCachedResponses([{ type: 'Team' }]); // its team's pending invitations
+    return true;
+  }
   const invitation = await db().teamInvitation.findFirst({ where, select: { acceptedAt: true } });
   if (!invitation) throw notFound('Invitation');
   if (invitation.acceptedAt)
