@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
-import { createTeam, join, mint, MINT } from '../utils/teams.js';
+import { createAgent } from '../utils/response-cache.js';
+import { accept, createTeam, invite, join, mint, MINT } from '../utils/teams.js';
 
 const h = useHarness();
 
@@ -87,6 +88,73 @@ describe('createApiKey', () => {
     expect(errorCodes(await mintAs(outsider.key, 'adm-outsider', ['READ'], teamId))).toEqual([
       'NOT_FOUND',
     ]);
+  });
+});
+
+describe('keys an administrator mints for other members', () => {
+  it('are for members not above the minter, act in their team only, and end when the minter stops administering', async () => {
+    const owner = await mint(h, 'dlg-owner', ['ADMIN']);
+    const teamId = await createTeam(h, owner.key, 'dlg-team');
+    const ownerInTeam = await mint(h, 'dlg-owner', ['ADMIN'], teamId, owner.key);
+    const admin = await mint(h, 'dlg-admin', ['ADMIN']);
+    await join(h, ownerInTeam.key, teamId, admin.key, 'ADMIN');
+    const adminInTeam = await mint(h, 'dlg-admin', ['ADMIN'], teamId, admin.key);
+    const frank = await mint(h, 'dlg-frank', ['ADMIN']);
+    await join(h, ownerInTeam.key, teamId, frank.key, 'MEMBER');
+    // An ADMIN acting as the OWNER would be the OWNER: refused, whatever the scopes.
+    expect(errorCodes(await mintAs(adminInTeam.key, 'dlg-owner', ['READ'], teamId))).toEqual([
+      'FORBIDDEN',
+    ]);
+    // Frank's own team holds a private agent; the key the ADMIN mints for him does not reach it.
+    const privateAgent = await createAgent(h, frank.key, 'frank-private');
+    const minted = await mintAs(adminInTeam.key, 'dlg-frank', ['WRITE'], teamId);
+    expect(minted.errors).toBeUndefined();
+    const delegated = minted.data.createApiKey.key as string;
+    const agentQuery = `query($id: ID!) { agent(id: $id) { id } }`;
+    expect((await h.gql(agentQuery, { id: privateAgent }, frank.key)).data.agent).not.toBeNull();
+    expect((await h.gql(agentQuery, { id: privateAgent }, delegated)).data.agent).toBeNull();
+    const teamQuery = `query($id: ID!) { team(id: $id) { id } }`;
+    expect((await h.gql(teamQuery, { id: teamId }, delegated)).data.team).not.toBeNull();
+    const row = await db().apiKey.findFirstOrThrow({
+      where: { user: { name: 'dlg-frank' }, mintedById: { not: null } },
+    });
+    expect(row.mintedById).toBe(
+      (await db().user.findUniqueOrThrow({ where: { name: 'dlg-admin' } })).id,
+    );
+    // What the ADMIN gave out ends with their administering: the key, and a pending invitation.
+    const pending = await invite(h, adminInTeam.key, teamId, 'ADMIN');
+    const remove = `mutation($teamId: ID!) { removeTeamMember(teamId: $teamId, user: "dlg-admin") }`;
+    expect((await h.gql(remove, { teamId }, ownerInTeam.key)).errors).toBeUndefined();
+    expect(errorCodes(await h.gql(teamQuery, { id: teamId }, delegated))).toEqual([
+      'UNAUTHENTICATED',
+    ]);
+    expect(
+      (await db().apiKey.findUniqueOrThrow({ where: { id: row.id } })).revokedAt,
+    ).not.toBeNull();
+    const comeback = await accept(h, admin.key, pending.token);
+    expect(comeback.errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'INVITATION_REVOKED',
+    });
+    // Demoted below ADMIN: the same.
+    const jill = await mint(h, 'dlg-jill', ['ADMIN']);
+    await join(h, ownerInTeam.key, teamId, jill.key, 'ADMIN');
+    const jillInTeam = await mint(h, 'dlg-jill', ['ADMIN'], teamId, jill.key);
+    const jillsKey = (await mintAs(jillInTeam.key, 'dlg-frank', ['READ'], teamId)).data.createApiKey
+      .key as string;
+    const jillsInvite = await invite(h, jillInTeam.key, teamId, 'MEMBER');
+    const demote = `mutation($teamId: ID!) { changeTeamMemberRole(teamId: $teamId, user: "dlg-jill", role: MEMBER) { role } }`;
+    expect((await h.gql(demote, { teamId }, ownerInTeam.key)).errors).toBeUndefined();
+    expect(errorCodes(await h.gql(teamQuery, { id: teamId }, jillsKey))).toEqual([
+      'UNAUTHENTICATED',
+    ]);
+    const outsider = await mint(h, 'dlg-outsider', ['READ']);
+    expect(
+      (await accept(h, outsider.key, jillsInvite.token)).errors?.[0]?.extensions,
+    ).toMatchObject({ code: 'CONFLICT', reason: 'INVITATION_REVOKED' });
+    // Keys their minters made for themselves, and the OWNER's, are untouched.
+    expect((await h.gql(teamQuery, { id: teamId }, ownerInTeam.key)).data.team).not.toBeNull();
+    expect((await h.gql(teamQuery, { id: teamId }, frank.key)).errors).toBeUndefined();
   });
 });
 

@@ -81,6 +81,7 @@ async function insertKey(plan: MintingPlan, name: string, scopes: Scope[], setti
         scopes,
         keyHash: hashApiKey(key),
         prefix: key.slice(0, 10),
+        mintedById: plan.mintedById ?? null,
       },
       select: API_KEY_VIEW,
     });

@@ -3,14 +3,16 @@
 // - a member mints for themselves in a team they belong to, up to their role there and never
 //   above the calling key's own scopes; without a team, into their personal team;
 // - a team's administrators also mint for its other members, up to the member's role and
-//   their own. Asking for more is FORBIDDEN.
+//   their own, and only for members whose role is not above their own (an ADMIN mints no key
+//   for an OWNER). Such a key acts in that team only (api_keys."mintedById"), and is revoked
+//   when its minter stops administering the team (members.ts). Asking for more is FORBIDDEN.
 // The target's membership is checked inside the minting transaction (api-keys.ts).
 import type { Scope, TeamRole } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
 import { BadInputError, forbidden, notFound } from '../../platform/errors.js';
 import { isUuid } from '../../platform/ids.js';
 import type { Caller } from './caller.js';
-import { canAdminister, canRead, roleIn, scopesWithin } from './permissions.js';
+import { atLeast, canAdminister, canRead, roleIn, scopesWithin } from './permissions.js';
 import { findUserByName } from './users.js';
 
 export interface MintingPlan {
@@ -19,6 +21,8 @@ export interface MintingPlan {
   userName: string;
   /** null: the user's personal team. */
   teamId: string | null;
+  /** The administrator minting for another member (the key is confined to the team). */
+  mintedById?: string;
   /** Throws FORBIDDEN when the scopes asked for exceed what the target's role there allows. */
   check(targetRole: TeamRole): void;
 }
@@ -74,10 +78,17 @@ export async function mintingPlan(
     );
   const user = await findUserByName(userName);
   if (!user) throw new BadInputError(`${userName} is not a member of the team`, {}, 'input.user');
+  const minterRole = roleIn(caller, teamId);
   return {
     user,
     userName,
     teamId,
-    check: (role) => requireWithin(wanted, scopesWithin(own, role)),
+    mintedById: caller.userId,
+    check: (role) => {
+      // Acting as a member of a higher role would be that role: an ADMIN's key for an OWNER.
+      if (!atLeast(minterRole, role))
+        throw forbidden(`Minting for a member above your own role (${minterRole}) is not yours`);
+      requireWithin(wanted, scopesWithin(own, role));
+    },
   };
 }

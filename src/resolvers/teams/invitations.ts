@@ -28,6 +28,10 @@ export function requireGrantable(granter: TeamRole | undefined, role: TeamRole):
     throw forbidden(`A role above your own (${granter}) is not yours to give`);
 }
 
+/** Whether `granter` may give `role` (requireGrantable without the refusal). */
+export const mayGrant = (granter: TeamRole | undefined, role: TeamRole): boolean =>
+  atLeast(granter, role) && (role !== 'OWNER' || granter === 'OWNER');
+
 function expiryDays(expiresInDays: number | null | undefined): number {
   const days = expiresInDays ?? INVITATION_DAYS.default;
   if (!Number.isInteger(days) || days < INVITATION_DAYS.min || days > INVITATION_DAYS.max) {

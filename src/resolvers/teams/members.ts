@@ -1,14 +1,16 @@
 // Changing a team's members: roles, removals, leaving, handing over ownership. Each runs under
 // the team's row lock (sql/lock-team.ts), so the last-OWNER rule holds under concurrent
 // changes. A removed (or leaving) member's keys of the team are revoked in the same
-// transaction; every change then drops the member's cached keys in every API process.
+// transaction, and so is what they gave out that their new role no longer allows (keys
+// minted for other members, pending invitations); every change then drops the affected
+// users' cached keys in every API process.
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { TeamRole } from '../../generated/prisma/enums.js';
 import { inTransaction } from '../../platform/db.js';
 import { BadInputError, conflict, forbidden, notFound } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
 import { atLeast, requireAdminister } from '../auth/permissions.js';
-import { requireGrantable } from './invitations.js';
+import { mayGrant, requireGrantable } from './invitations.js';
 import { announceMembershipChange, type MembershipDeps } from './membership-signal.js';
 import { lockTeam, type LockedTeam } from './sql/lock-team.js';
 
@@ -46,20 +48,60 @@ async function requireMember(tx: Tx, teamId: string, userName: string) {
   return member;
 }
 
-/** Revokes the member's keys of the team and ends the membership. */
+/**
+ * What a member gave out as an administrator that their role (`role`; undefined: they left)
+ * no longer allows, withdrawn: the keys they minted for other members of the team, once they
+ * no longer administer it, and their pending invitations to a role they may no longer grant.
+ * Returns the users whose keys were revoked (their cached keys are dropped after the commit).
+ */
+async function withdrawGrants(
+  tx: Tx,
+  teamId: string,
+  userId: string,
+  role: TeamRole | undefined,
+): Promise<string[]> {
+  const now = new Date();
+  let holders: string[] = [];
+  if (!atLeast(role, 'ADMIN')) {
+    const keys = await tx.apiKey.findMany({
+      where: { teamId, mintedById: userId, revokedAt: null },
+      select: { userId: true },
+    });
+    await tx.apiKey.updateMany({
+      where: { teamId, mintedById: userId, revokedAt: null },
+      data: { revokedAt: now },
+    });
+    holders = [...new Set(keys.map((key) => key.userId))];
+  }
+  const grantable = (invited: TeamRole) => atLeast(role, 'ADMIN') && mayGrant(role, invited);
+  const pending = await tx.teamInvitation.findMany({
+    where: { teamId, createdById: userId, acceptedAt: null, revokedAt: null },
+    select: { id: true, role: true },
+  });
+  const withdrawn = pending.filter((invitation) => !grantable(invitation.role));
+  if (withdrawn.length)
+    await tx.teamInvitation.updateMany({
+      where: { id: { in: withdrawn.map((invitation) => invitation.id) } },
+      data: { revokedAt: now },
+    });
+  return holders;
+}
+
+/** Revokes the member's keys of the team, and what they gave out, and ends the membership. */
 async function endMembership(
   tx: Tx,
   teamId: string,
   userId: string,
   team: LockedTeam,
   role: TeamRole,
-) {
+): Promise<string[]> {
   if (role === 'OWNER' && team.owners <= 1) throw lastOwner();
   await tx.apiKey.updateMany({
     where: { teamId, userId, revokedAt: null },
     data: { revokedAt: new Date() },
   });
   await tx.teamMember.delete({ where: { teamId_userId: { teamId, userId } } });
+  return withdrawGrants(tx, teamId, userId, undefined);
 }
 
 export async function changeTeamMemberRole(
@@ -76,14 +118,16 @@ export async function changeTeamMemberRole(
       throw forbidden('Only an OWNER may change an OWNER');
     requireGrantable(own, role);
     if (target.role === 'OWNER' && role !== 'OWNER' && team.owners <= 1) throw lastOwner();
-    return client.teamMember.update({
+    const changed = await client.teamMember.update({
       where: { teamId_userId: { teamId, userId: target.userId } },
       data: { role },
       select: MEMBER_VIEW,
     });
+    const holders = await withdrawGrants(client, teamId, target.userId, role);
+    return { changed, holders };
   });
-  await announceMembershipChange(deps, [member.userId]);
-  return member;
+  await announceMembershipChange(deps, [member.changed.userId, ...member.holders]);
+  return member.changed;
 }
 
 export async function removeTeamMember(
@@ -97,10 +141,10 @@ export async function removeTeamMember(
     const target = await requireMember(client, teamId, userName);
     if (target.role === 'OWNER' && own !== 'OWNER')
       throw forbidden('Only an OWNER may remove an OWNER');
-    await endMembership(client, teamId, target.userId, team, target.role);
-    return target.userId;
+    const holders = await endMembership(client, teamId, target.userId, team, target.role);
+    return [target.userId, ...holders];
   });
-  await announceMembershipChange(deps, [removed]);
+  await announceMembershipChange(deps, removed);
   return true;
 }
 
@@ -109,13 +153,13 @@ export async function leaveTeam(
   caller: Caller,
   deps: MembershipDeps,
 ): Promise<boolean> {
-  await inTransaction(async ({ client }) => {
+  const holders = await inTransaction(async ({ client }) => {
     const team = await lockTeam(client, teamId, caller.userId);
     // Not a member (or no such team): nothing to leave, and nothing to tell apart.
     if (!team?.callerRole) throw notFound('Team');
-    await endMembership(client, teamId, caller.userId, team, team.callerRole);
+    return endMembership(client, teamId, caller.userId, team, team.callerRole);
   });
-  await announceMembershipChange(deps, [caller.userId]);
+  await announceMembershipChange(deps, [caller.userId, ...holders]);
   return true;
 }
 
@@ -137,13 +181,16 @@ export async function transferTeamOwnership(
       data: { role: 'OWNER' },
     });
     // The operator hands over without being a member; a member OWNER steps down to ADMIN.
-    if (team.callerRole === 'OWNER')
+    let holders: string[] = [];
+    if (team.callerRole === 'OWNER') {
       await client.teamMember.update({
         where: { teamId_userId: { teamId, userId: caller.userId } },
         data: { role: 'ADMIN' },
       });
-    return member.userId;
+      holders = await withdrawGrants(client, teamId, caller.userId, 'ADMIN');
+    }
+    return [member.userId, ...holders];
   });
-  await announceMembershipChange(deps, [target, caller.userId]);
+  await announceMembershipChange(deps, [...target, caller.userId]);
   return teamId;
 }

@@ -1,5 +1,5 @@
 // A presented key on a cache miss: the key, its user, and every team the user belongs to with
-// the role there, in one statement (one snapshot: a membership removed after it is read is
+// the role there (only the key's own team for a key an administrator minted), in one statement (one snapshot: a membership removed after it is read is
 // caught by the signal that removal publishes, see authenticator.ts).
 import type { PrismaClient } from '../../../generated/prisma/client.js';
 import type { Scope, TeamRole } from '../../../generated/prisma/enums.js';
@@ -25,7 +25,10 @@ export async function selectKeyCaller(
     SELECT k.id::text AS id, k."teamId"::text AS "teamId", k.scopes::text[] AS scopes,
            k."revokedAt", u.id::text AS "userId", u.name AS "userName",
            coalesce((SELECT json_agg(json_build_object('teamId', m."teamId", 'role', m.role))
-                     FROM team_members m WHERE m."userId" = u.id), '[]'::json) AS memberships
+                     FROM team_members m
+                     -- A key an administrator minted for the member acts in its own team only.
+                     WHERE m."userId" = u.id AND (k."mintedById" IS NULL OR m."teamId" = k."teamId")),
+                    '[]'::json) AS memberships
     FROM api_keys k JOIN users u ON u.id = k."userId"
     WHERE k."keyHash" = ${keyHash}`;
   return rows[0];

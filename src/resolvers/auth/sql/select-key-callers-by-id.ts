@@ -14,7 +14,10 @@ export function selectKeyCallersById(
     SELECT k.id::text AS id, k."teamId"::text AS "teamId", k.scopes::text[] AS scopes,
            k."revokedAt", u.id::text AS "userId", u.name AS "userName",
            coalesce((SELECT json_agg(json_build_object('teamId', m."teamId", 'role', m.role))
-                     FROM team_members m WHERE m."userId" = u.id), '[]'::json) AS memberships
+                     FROM team_members m
+                     -- A key an administrator minted for the member acts in its own team only.
+                     WHERE m."userId" = u.id AND (k."mintedById" IS NULL OR m."teamId" = k."teamId")),
+                    '[]'::json) AS memberships
     FROM api_keys k JOIN users u ON u.id = k."userId"
     WHERE k.id = ANY(${apiKeyIds as string[]}::uuid[])`;
 }
