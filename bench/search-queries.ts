@@ -27,7 +27,11 @@ async function describeClass(agent: SearchAgent, queryClass: QueryClass): Promis
   const totals: number[] = [];
   for (const query of queryClass.queries) {
     const parsed = parseQuery(query);
-    const ranking = await rankChunks(db(), await selectScopeStatistics(db(), agent.id, parsed), 10);
+    const ranking = await rankChunks(
+      db(),
+      await selectScopeStatistics(db(), agent.id, parsed, null),
+      10,
+    );
     plans.set(ranking.plan, (plans.get(ranking.plan) ?? 0) + 1);
     if (ranking.postingsRead !== undefined) read.push(ranking.postingsRead);
     totals.push(ranking.total);

@@ -144,7 +144,12 @@ async function postingsInScope(agentId: string, query: string): Promise<number> 
 
 async function rank(agentId: string, query: string, limit: number, plan: RankingPlan) {
   const parsed = parseQuery(query);
-  return rankChunksWithPlan(db(), await selectScopeStatistics(db(), agentId, parsed), limit, plan);
+  return rankChunksWithPlan(
+    db(),
+    await selectScopeStatistics(db(), agentId, parsed, null),
+    limit,
+    plan,
+  );
 }
 
 function expectSameRanking(
@@ -226,7 +231,10 @@ describe('BM25 ranking', () => {
     const agentId = await corpus.agent(['a', 'b']);
     const query = `${word(1)} ${word(2)} ${word(9)}`;
     const reference = await referenceRanking(agentId, query);
-    const search = searchOf(await selectScopeStatistics(db(), agentId, parseQuery(query)), 10);
+    const search = searchOf(
+      await selectScopeStatistics(db(), agentId, parseQuery(query), null),
+      10,
+    );
     // Floors of 0 for the first two words: every chunk with one of them is a candidate, scored
     // from the postings read plus the third word's by random access.
     const floors = [{ weight: 0, impact: 0 }, { weight: 0, impact: 0 }, null];
@@ -246,7 +254,10 @@ describe('BM25 ranking', () => {
     const agentId = await corpus.agent(['a']); // a part of the taxonomy: the scope is checked
     const query = `${word(1)} ${word(2)} ${word(40)} ${word(90)}`;
     const reference = await referenceRanking(agentId, query);
-    const search = searchOf(await selectScopeStatistics(db(), agentId, parseQuery(query)), 10_000);
+    const search = searchOf(
+      await selectScopeStatistics(db(), agentId, parseQuery(query), null),
+      10_000,
+    );
     const none = search.terms.map(() => null);
     const matching = async (tsquery: string) =>
       new Set(
@@ -338,7 +349,7 @@ describe('BM25 ranking', () => {
       `${word(0)} OR ${word(3)} -"${word(2)} ${word(3)}"`,
     ]) {
       const parsed = parseQuery(query);
-      const statistics = await selectScopeStatistics(db(), agentId, parsed);
+      const statistics = await selectScopeStatistics(db(), agentId, parsed, null);
       expect(statistics.phrasePairs.length, query).toBe(phrasePairs.get(query) ?? 0);
       expect(statistics.filterIsOnePair, query).toBe(onePair.includes(query));
       const allowed = new Set(

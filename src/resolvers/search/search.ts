@@ -10,6 +10,7 @@ import { parseQuery } from './query-syntax.js';
 import { rankChunks } from './ranking.js';
 import { selectHits } from './sql/select-hits.js';
 import { selectScopeStatistics, type ScopeStatistics } from './sql/scope-statistics.js';
+import { readableTeamIds } from '../auth/permissions.js';
 
 export const MAX_TOP_K = 100;
 export const DEFAULT_TOP_K = 10;
@@ -61,7 +62,12 @@ async function prepareSearch(
     throw badUserInput(`topK must be between 1 and ${MAX_TOP_K}`);
   }
   const parsed = parseQuery(text);
-  const statistics = await selectScopeStatistics(db(), agent.id, parsed);
+  const statistics = await selectScopeStatistics(
+    db(),
+    agent.id,
+    parsed,
+    readableTeamIds(caller) ?? null,
+  );
   if (statistics.terms.length === 0)
     throw badUserInput(
       'query has no searchable terms (only stop words, punctuation or excluded words)',
@@ -102,14 +108,18 @@ export async function searchAgent(
   return answer(search.statistics, search.topK);
 }
 
-/** The same ranking for callers inside the service (report planning): plain words, internal agent id, no validation. */
+/**
+ * The same ranking for callers inside the service (report planning and writing): plain words,
+ * internal agent id, no validation; `readableTeamIds` as selectScopeStatistics takes them.
+ */
 export async function searchAgentKnowledge(
   agentId: string,
   text: string,
   limit: number,
+  readableTeamIds: readonly string[] | null,
 ): Promise<SearchHit[]> {
   const parsed = parseQuery(text.replace(/["-]/g, ' '));
-  const statistics = await selectScopeStatistics(db(), agentId, parsed);
+  const statistics = await selectScopeStatistics(db(), agentId, parsed, readableTeamIds);
   if (statistics.terms.length === 0) return [];
   return (await answer(statistics, limit)).hits;
 }

@@ -18,10 +18,15 @@ export function anyWordQuery(text: string): string | undefined {
   return words.length ? words.join(' ') : undefined;
 }
 
-async function search(agentId: string, text: string, limit: number): Promise<KnowledgeHit[]> {
+async function search(
+  agentId: string,
+  text: string,
+  limit: number,
+  readableTeamIds: readonly string[] | null,
+): Promise<KnowledgeHit[]> {
   const query = anyWordQuery(text);
   if (!query) return [];
-  const rows = await searchAgentKnowledge(agentId, query, limit);
+  const rows = await searchAgentKnowledge(agentId, query, limit, readableTeamIds);
   return rows.map((row) => ({
     documentId: row.documentId,
     title: row.title,
@@ -30,9 +35,14 @@ async function search(agentId: string, text: string, limit: number): Promise<Kno
   }));
 }
 
-export async function agentKnowledge(agent: { id: string; name: string }, topic: string) {
+/** `readableTeamIds`: whose taxonomies the planner reads (the caller's teams; null: every team). */
+export async function agentKnowledge(
+  agent: { id: string; name: string },
+  topic: string,
+  readableTeamIds: readonly string[] | null,
+) {
   const [hits, scope] = await Promise.all([
-    search(agent.id, topic, PLAN_HITS),
+    search(agent.id, topic, PLAN_HITS, readableTeamIds),
     selectAgentScopeNodes(db(), agent.id),
   ]);
   const documentIds = [...new Set(hits.map((hit) => hit.documentId))];
@@ -67,11 +77,12 @@ export async function sectionSources(
   topic: string,
   section: PlanSection,
   used: Set<string>,
+  readableTeamIds: readonly string[] | null,
   limit = 3,
 ): Promise<SectionSource[]> {
   const query = anyWordQuery(`${section.title} ${section.description} ${topic}`);
   if (!query) return [];
-  const hits = await searchAgentKnowledge(agentId, query, limit * 3);
+  const hits = await searchAgentKnowledge(agentId, query, limit * 3, readableTeamIds);
   const picked = hits.filter((hit) => !used.has(hit.chunkId)).slice(0, limit);
   for (const hit of picked) used.add(hit.chunkId);
   return picked.map((hit) => ({

@@ -20,6 +20,7 @@ import { requireTemplateVersion } from '../templates/versions.js';
 import { agentKnowledge } from './knowledge.js';
 import type { TopicSettings } from './settings.js';
 import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
+import { readableTeamIds } from '../auth/permissions.js';
 
 export const TOPIC_LIMITS = { topic: 200, plan: 50_000 } as const;
 
@@ -137,7 +138,7 @@ export async function planTopic(
     topic,
     language: languageOf(topic),
     template: template && { name: template.name, promptSystem: template.promptSystem },
-    agent: agent && (await agentKnowledge(agent, topic)),
+    agent: agent && (await agentKnowledge(agent, topic, readableTeamIds(caller) ?? null)),
   };
   const outcome = await makePlan(context, {
     chat: settings.planner,

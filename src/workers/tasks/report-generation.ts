@@ -27,6 +27,7 @@ import {
 import { reportGeneration } from '../../resolvers/topics/report-task.js';
 import { parseSections } from '../../resolvers/topics/sections.js';
 import { defineTask, NonRetryableError, type TaskHelpers } from '../task-registry.js';
+import { readableTeamsOfKey } from '../../resolvers/auth/key-readers.js';
 
 /** Progress bands: sections fill 5–85 %, export and save the rest. */
 const WRITING_FROM = 5;
@@ -119,6 +120,8 @@ async function writeMarkdown(
   const parts = [`# ${escapeMarkdown(topic.topic)}`];
   const usedChunks = new Set<string>();
   const cited = new Map<string, string>();
+  // The sources the key that asked may read now (not a team it left, nor through a clone).
+  const readable = await readableTeamsOfKey(apiKeyId);
   for (const [index, section] of sections.entries()) {
     helpers.signal.throwIfAborted();
     await step(
@@ -126,7 +129,7 @@ async function writeMarkdown(
       `writing section ${index + 1} of ${sections.length}: ${section.title}`,
     );
     const sources = topic.agentId
-      ? await sectionSources(topic.agentId, topic.topic, section, usedChunks)
+      ? await sectionSources(topic.agentId, topic.topic, section, usedChunks, readable)
       : [];
     for (const source of sources) cited.set(source.documentId, source.title);
     const request = {

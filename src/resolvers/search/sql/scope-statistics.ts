@@ -40,10 +40,16 @@ export interface ScopeStatistics {
   filterIsOnePair: boolean;
 }
 
+/**
+ * `readableTeamIds`: the teams whose taxonomies the reader may read (null: every team). An
+ * agent's scope may name another team's nodes (a clone of that team's agent); they count only
+ * for a reader in that team, so a clone is no way into a team its reader is not (or no longer) in.
+ */
 export async function selectScopeStatistics(
   client: Queryable,
   agentId: string,
   query: ParsedQuery,
+  readableTeamIds: readonly string[] | null,
 ): Promise<ScopeStatistics> {
   const { scoringText, filterText, phrases } = query;
   const onePhrase = phrases.length === 1 && filterText === `"${phrases[0]}"`;
@@ -52,6 +58,8 @@ export async function selectScopeStatistics(
       SELECT an."nodeId" AS id
       FROM agent_nodes an JOIN taxonomy_nodes n ON n.id = an."nodeId"
       WHERE an."agentId" = ${agentId}::uuid
+        AND (${readableTeamIds as string[] | null}::uuid[] IS NULL
+             OR (SELECT t."teamId" FROM taxonomies t WHERE t.id = n."taxonomyId") = ANY (${readableTeamIds as string[] | null}::uuid[]))
         AND NOT EXISTS (SELECT 1 FROM agent_nodes o
                         WHERE o."agentId" = an."agentId" AND o."nodeId" <> an."nodeId" AND o."nodeId" = ANY (n."ancestorIds"))
     ),

@@ -1,0 +1,118 @@
+// A clone of another team's agent keeps that team's scope nodes, and reads them only for a
+// reader in that team: a member who clones and is then removed, or whoever the clone's team
+// lets in, finds nothing of the first team's documents (issue 27: every document belongs to
+// one team; a removed member's reads end at once).
+import { describe, expect, it } from 'vitest';
+import { useHarness } from '../utils/harness.js';
+import { waitFor } from '../utils/wait.js';
+import { createTeam, join, mint } from '../utils/teams.js';
+
+const h = useHarness();
+
+const TAXONOMY = `mutation($input: CreateTaxonomyInput!) { createTaxonomy(input: $input) { nodes { id } } }`;
+const AGENT = `mutation($input: CreateAgentInput!) { createAgentFromTaxonomy(input: $input) { id } }`;
+const INGEST = `mutation($v: String!, $documents: [DocumentInput!]!) {
+  ingestDocuments(taxonomyVersion: $v, documents: $documents) { documentCount } }`;
+const CLONE = `mutation($id: ID!) { cloneAgent(id: $id) { id } }`;
+const QUERY = `query($id: ID!, $q: String!) { queryAgent(agentId: $id, query: $q) { totalResults hits { title } } }`;
+const REMOVE = 'mutation($t: ID!, $u: String!) { removeTeamMember(teamId: $t, user: $u) }';
+
+async function ok(query: string, variables: Record<string, unknown>, key: string) {
+  const response = await h.gql(query, variables, key);
+  expect(response.errors, query.slice(0, 50)).toBeUndefined();
+  return response.data;
+}
+
+/** A team with an agent over one document, and Carol, a VIEWER of it (her personal key). */
+async function teamWithSecret(slug: string) {
+  const owner = await mint(h, `${slug}-owner`, ['ADMIN']);
+  const teamId = await createTeam(h, owner.key, slug);
+  const ownerKey = (await mint(h, `${slug}-owner`, ['ADMIN'], teamId, owner.key)).key;
+  const version = `${slug}-v1`;
+  const nodes = (
+    await ok(
+      TAXONOMY,
+      { input: { version, name: 't', nodes: [{ key: 'root', label: 'Root' }] } },
+      ownerKey,
+    )
+  ).createTaxonomy.nodes;
+  const agent = (
+    await ok(
+      AGENT,
+      { input: { name: 'secrets', taxonomyVersion: version, taxonomyNodeIds: [nodes[0].id] } },
+      ownerKey,
+    )
+  ).createAgentFromTaxonomy.id;
+  await ok(
+    INGEST,
+    {
+      v: version,
+      documents: [
+        {
+          title: 'Board minutes',
+          content: 'Confidential: the quokka acquisition is approved.',
+          taxonomyNodeIds: [nodes[0].id],
+        },
+      ],
+    },
+    ownerKey,
+  );
+  const carol = await mint(h, `${slug}-carol`, ['ADMIN']);
+  await join(h, ownerKey, teamId, carol.key, 'VIEWER');
+  return { teamId, ownerKey, agent, carol: carol.key, carolName: `${slug}-carol` };
+}
+
+describe('a clone of another team’s agent', () => {
+  it('reads that team’s documents only for a reader in that team', async () => {
+    const { teamId, ownerKey, agent, carol, carolName } = await teamWithSecret('clone');
+    // Carol's personal key: the clone lands in her own team.
+    const clone = (await ok(CLONE, { id: agent }, carol)).cloneAgent.id;
+    const found = async (key: string) =>
+      (await ok(QUERY, { id: clone, q: 'quokka' }, key)).queryAgent.totalResults;
+    expect(await found(carol)).toBe(1);
+    // Eve is in Carol's team, never in the first: the clone shows her nothing of it.
+    const carolsTeam = (await ok('{ viewer { team { id } } }', {}, carol)).viewer.team.id;
+    const eve = await mint(h, 'clone-eve', ['READ']);
+    await join(h, carol, carolsTeam, eve.key, 'VIEWER');
+    expect(await found(eve.key)).toBe(0);
+    await ok(REMOVE, { t: teamId, u: carolName }, ownerKey);
+    expect(await found(carol)).toBe(0);
+    // The first team's members still read it through the clone's original.
+    expect(
+      (await ok(QUERY, { id: agent, q: 'quokka' }, ownerKey)).queryAgent.hits.map(
+        (hit: { title: string }) => hit.title,
+      ),
+    ).toEqual(['Board minutes']);
+  });
+
+  it('writes a report from the documents its asker may read now, not a team they left', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const { teamId, ownerKey, agent, carol, carolName } = await teamWithSecret('clone-report');
+    // Planned while Carol is in the team: a topic of her own team over its agent.
+    const topic = (
+      await ok(
+        'mutation($a: ID!) { planTopic(input: { topic: "Quokka acquisition", agentId: $a }) { topic { id } } }',
+        { a: agent },
+        carol,
+      )
+    ).planTopic.topic.id;
+    await ok(REMOVE, { t: teamId, u: carolName }, ownerKey);
+    await ok(
+      'mutation($id: ID!) { generateTopicReport(input: { topicId: $id, plan: "## Quokka acquisition" }) { id } }',
+      { id: topic },
+      carol,
+    );
+    const done = await waitFor(async () => {
+      const read = await ok(
+        'query($id: ID!) { topic(id: $id) { status artifact { markdown } } }',
+        { id: topic },
+        carol,
+      );
+      return read.topic.status === 'COMPLETED' ? read.topic : undefined;
+    }, 'the report written');
+    expect(done.artifact.markdown).toContain('Quokka acquisition');
+    expect(done.artifact.markdown).not.toContain('Board minutes');
+    expect(done.artifact.markdown).not.toContain('Confidential');
+  });
+});
