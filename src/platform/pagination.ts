@@ -12,8 +12,8 @@ export function pageSize(
 ): number {
   if (first === null || first === undefined) return fallback;
   if (!Number.isInteger(first) || first < 0)
-    throw badUserInput('first must be a non-negative integer');
-  if (first > max) throw badUserInput(`first must be at most ${max}`, { max });
+    throw badUserInput('first must be a non-negative integer', { field: 'first' });
+  if (first > max) throw badUserInput(`first must be at most ${max}`, { field: 'first', max });
   return first;
 }
 
@@ -32,7 +32,7 @@ export function decodeCursor<T extends unknown[]>(
   } catch {
     // fall through
   }
-  throw badUserInput('after: not a cursor of this connection');
+  throw badUserInput('after: not a cursor of this connection', { field: 'after' });
 }
 
 export interface Connection<T> {

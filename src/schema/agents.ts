@@ -105,6 +105,7 @@ builder.queryField('agents', (t) =>
           (args.first < 0 || args.first > MAX_PAGE_SIZE)
         ) {
           throw badUserInput(`first must be between 0 and ${MAX_PAGE_SIZE}`, {
+            field: 'first',
             max: MAX_PAGE_SIZE,
           });
         }

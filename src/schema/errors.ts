@@ -88,7 +88,10 @@ function refusedArgument(message: string): { argument: string } | object {
     ?.split('.')
     .at(-1)
     ?.replace(/\[\d+\]$/, '');
-  return field ? { argument: field } : {};
+  // Pothos's connection checks say `Argument "first" must be …`.
+  const named = /^Argument "(\w+)"/.exec(message)?.[1];
+  const argument = field ?? named;
+  return argument ? { argument } : {};
 }
 
 /**

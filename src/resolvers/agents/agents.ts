@@ -161,7 +161,7 @@ export interface BulkResult {
  * may not be changed by it (FORBIDDEN), nothing changes and the report says which.
  */
 async function resolveBulkIds(agentIds: readonly string[], caller: Caller) {
-  if (agentIds.length === 0) throw badUserInput('ids must not be empty');
+  if (agentIds.length === 0) throw badUserInput('ids must not be empty', { field: 'ids' });
   if (agentIds.length > 1_000) throw badUserInput('at most 1000 ids per call');
   const rowIds = agentIds.map((id) => rowIdWhere(id).id);
   const teams = new Map(

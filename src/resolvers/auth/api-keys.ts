@@ -53,8 +53,10 @@ function validInput(input: CreateApiKeyInput) {
   const name = input.name.trim();
   if (!user || user.length > 100)
     throw badUserInput('user must be 1-100 characters', { field: 'user' });
-  if (!name || name.length > 100) throw badUserInput('name must be 1-100 characters');
-  if (input.scopes.length === 0) throw badUserInput('scopes must not be empty');
+  if (!name || name.length > 100)
+    throw badUserInput('name must be 1-100 characters', { field: 'input.name' });
+  if (input.scopes.length === 0)
+    throw badUserInput('scopes must not be empty', { field: 'input.scopes' });
   return { user, name, scopes: [...new Set(input.scopes)] };
 }
 

@@ -23,7 +23,7 @@ function ratingPage(args: RatingPageArgs): RatingPage {
   if (!cursor) return { limit, cursor: undefined };
   const [createdAt, userId] = cursor;
   if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt)) || !isUuid(userId)) {
-    throw badUserInput('after: not a cursor of this connection');
+    throw badUserInput('after: not a cursor of this connection', { field: 'after' });
   }
   return { limit, cursor: { createdAt: new Date(createdAt), userId } };
 }

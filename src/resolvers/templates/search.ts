@@ -45,7 +45,7 @@ function searchWhere(search: string | null | undefined): Prisma.TemplateWhereInp
   const text = search?.trim();
   if (!text) return {};
   if (text.length > MAX_SEARCH)
-    throw badUserInput(`search must be at most ${MAX_SEARCH} characters`);
+    throw badUserInput(`search must be at most ${MAX_SEARCH} characters`, { field: 'search' });
   // Prisma passes `contains` into ILIKE unescaped: % and _ would be wildcards.
   const pattern = text.replace(/[\\%_]/g, '\\$&');
   return {
@@ -158,14 +158,20 @@ function decodeTemplateCursor(
   if (!cursor) return undefined;
   const [cursorOrder, key, id] = cursor;
   if (cursorOrder !== order)
-    throw badUserInput(`after: a cursor of another orderBy (${String(cursorOrder)}), not ${order}`);
+    throw badUserInput(
+      `after: a cursor of another orderBy (${String(cursorOrder)}), not ${order}`,
+      {
+        field: 'after',
+      },
+    );
   const keyOk =
     order === 'NEWEST'
       ? typeof key === 'string' && !Number.isNaN(Date.parse(key))
       : order === 'RATING'
         ? key === null || typeof key === 'number'
         : Number.isInteger(key);
-  if (!keyOk || !isUuid(id)) throw badUserInput('after: not a cursor of this connection');
+  if (!keyOk || !isUuid(id))
+    throw badUserInput('after: not a cursor of this connection', { field: 'after' });
   return { key: key as SortKey, id };
 }
 

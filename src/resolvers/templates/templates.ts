@@ -79,15 +79,19 @@ export async function requireVisibleTemplate(templateId: string, caller: Who) {
 function validName(name: string): string {
   const trimmed = name.trim();
   if (!trimmed || trimmed.length > TEMPLATE_LIMITS.name)
-    throw badUserInput(`name must be 1-${TEMPLATE_LIMITS.name} characters`);
+    throw badUserInput(`name must be 1-${TEMPLATE_LIMITS.name} characters`, {
+      field: 'input.name',
+    });
   return trimmed;
 }
 
 /** Content is kept as written (whitespace is part of a template), but must not be blank. */
 function validContent(content: string): string {
-  if (!content.trim()) throw badUserInput('content must not be empty');
+  if (!content.trim()) throw badUserInput('content must not be empty', { field: 'input.content' });
   if (content.length > TEMPLATE_LIMITS.content)
-    throw badUserInput(`content must be at most ${TEMPLATE_LIMITS.content} characters`);
+    throw badUserInput(`content must be at most ${TEMPLATE_LIMITS.content} characters`, {
+      field: 'input.content',
+    });
   return content;
 }
 
@@ -99,18 +103,26 @@ function optionalText(
   const trimmed = value?.trim();
   if (!trimmed) return null;
   const max = TEMPLATE_LIMITS[field];
-  if (trimmed.length > max) throw badUserInput(`${field} must be at most ${max} characters`);
+  if (trimmed.length > max)
+    throw badUserInput(`${field} must be at most ${max} characters`, { field: `input.${field}` });
   return trimmed;
 }
+
+/** The argument a tags list came in: `tags` of an input, or a filter's own path. */
+const argumentOf = (field: string) => (field.includes('.') ? field : `input.${field}`);
 
 /** Lower-case, trimmed, deduplicated; at most 20 tags of 1-50 characters. */
 export function normaliseTags(tags: readonly string[], field = 'tags'): string[] {
   const normalised = [...new Set(tags.map((tag) => tag.trim().toLowerCase()))];
   if (normalised.some((tag) => !tag || tag.length > TEMPLATE_LIMITS.tagLength)) {
-    throw badUserInput(`${field}: each tag must be 1-${TEMPLATE_LIMITS.tagLength} characters`);
+    throw badUserInput(`${field}: each tag must be 1-${TEMPLATE_LIMITS.tagLength} characters`, {
+      field: argumentOf(field),
+    });
   }
   if (normalised.length > TEMPLATE_LIMITS.tags)
-    throw badUserInput(`${field}: at most ${TEMPLATE_LIMITS.tags} tags`);
+    throw badUserInput(`${field}: at most ${TEMPLATE_LIMITS.tags} tags`, {
+      field: argumentOf(field),
+    });
   return normalised;
 }
 
@@ -146,16 +158,18 @@ export async function createTemplate(input: CreateTemplateInput, caller: Caller)
 function updateData(input: UpdateTemplateInput): Prisma.TemplateUpdateInput {
   const data: Prisma.TemplateUpdateInput = {};
   if (input.name !== undefined) {
-    if (input.name === null) throw badUserInput('name cannot be null');
+    if (input.name === null) throw badUserInput('name cannot be null', { field: 'input.name' });
     data.name = validName(input.name);
   }
   if (input.content !== undefined) {
-    if (input.content === null) throw badUserInput('content cannot be null');
+    if (input.content === null)
+      throw badUserInput('content cannot be null', { field: 'input.content' });
     data.content = validContent(input.content);
     data.variables = parseVariables(data.content);
   }
   if (input.isPublic !== undefined) {
-    if (input.isPublic === null) throw badUserInput('isPublic cannot be null');
+    if (input.isPublic === null)
+      throw badUserInput('isPublic cannot be null', { field: 'input.isPublic' });
     data.isPublic = input.isPublic;
   }
   if (input.description !== undefined)
@@ -164,7 +178,9 @@ function updateData(input: UpdateTemplateInput): Prisma.TemplateUpdateInput {
     data.promptSystem = optionalText(input.promptSystem, 'promptSystem');
   if (input.tags !== undefined) data.tags = normaliseTags(input.tags ?? []);
   if (Object.keys(data).length === 0)
-    throw badUserInput('input must change at least one field besides changelog');
+    throw badUserInput('input must change at least one field besides changelog', {
+      field: 'input',
+    });
   return data;
 }
 
@@ -195,7 +211,9 @@ export async function updateTemplate(
       });
     }
     if (changedFields(current, data).length === 0)
-      throw badUserInput('input changes nothing: every field given equals the current value');
+      throw badUserInput('input changes nothing: every field given equals the current value', {
+        field: 'input',
+      });
     const updated = await tx.template.update({
       where: { id: template.id },
       data: { ...data, changelog, version: current.version + 1 },

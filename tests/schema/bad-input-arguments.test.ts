@@ -1,0 +1,70 @@
+// Every BAD_USER_INPUT names the argument at fault in extensions.argument (issue 26's error
+// contract), here for the refusals a probe found without it: page sizes and cursors of the
+// connections, key minting, templates' names, contents, tags and no-op updates, empty bulk ids.
+import { describe, expect, it } from 'vitest';
+import { useHarness } from '../utils/harness.js';
+
+const h = useHarness();
+
+const refusal = async (query: string, variables: Record<string, unknown> = {}) => {
+  const response = await h.gql(query, variables);
+  expect(response.errors, query).toBeDefined();
+  return response.errors![0]!.extensions as Record<string, unknown>;
+};
+
+describe('BAD_USER_INPUT names its argument', () => {
+  it('on connections, keys, templates and bulk changes', async () => {
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ['{ agents(first: -1) { totalCount } }', {}, 'first'],
+      ['{ tasks(first: -1) { edges { cursor } } }', {}, 'first'],
+      ['{ workflows(first: 1000) { edges { cursor } } }', {}, 'first'],
+      ['{ tasks(first: 1, after: "garbage") { edges { cursor } } }', {}, 'after'],
+      ['{ templates(first: 1, after: "garbage") { edges { cursor } } }', {}, 'after'],
+      [
+        'mutation { createApiKey(input: { user: "arg-user", name: "k", scopes: [] }) { key } }',
+        {},
+        'input.scopes',
+      ],
+      [
+        'mutation { createApiKey(input: { user: "arg-user", name: " ", scopes: [READ] }) { key } }',
+        {},
+        'input.name',
+      ],
+      [
+        'mutation { createTemplate(input: { name: " ", content: "x", category: DOCS }) { id } }',
+        {},
+        'input.name',
+      ],
+      [
+        'mutation { createTemplate(input: { name: "n", content: "  ", category: DOCS }) { id } }',
+        {},
+        'input.content',
+      ],
+      [
+        'mutation { createTemplate(input: { name: "n", content: "x", category: DOCS, tags: [" "] }) { id } }',
+        {},
+        'input.tags',
+      ],
+      ['mutation { bulkUpdateAgents(ids: [], input: { name: "x" }) { applied } }', {}, 'ids'],
+    ];
+    for (const [query, variables, argument] of cases)
+      expect(await refusal(query, variables), query).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argument,
+      });
+    const created = await h.gql(
+      'mutation { createTemplate(input: { name: "arg-template", content: "x", category: DOCS }) { id } }',
+    );
+    expect(created.errors).toBeUndefined();
+    const id = created.data.createTemplate.id;
+    expect(
+      await refusal('mutation($id: ID!) { updateTemplate(id: $id, input: {}) { id } }', { id }),
+    ).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'input' });
+    expect(
+      await refusal(
+        'mutation($id: ID!) { updateTemplate(id: $id, input: { name: "arg-template" }) { id } }',
+        { id },
+      ),
+    ).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'input' });
+  });
+});
