@@ -71,6 +71,11 @@ describe('createApiKey', () => {
     expect(errorCodes(await mintAs(memberKey, 'adm-owner', ['READ'], teamId))).toEqual([
       'FORBIDDEN',
     ]);
+    const invisible = await mintAs(undefined, 'adm-me\u200bmber', ['READ']);
+    expect(invisible.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      argument: 'user',
+    });
     const notMember = await mintAs(owner.key, 'adm-stranger', ['READ'], teamId);
     expect(errorCodes(notMember)).toEqual(['BAD_USER_INPUT']);
     expect(notMember.errors![0]!.extensions!.argument).toBe('input.user');
@@ -152,6 +157,17 @@ describe('keys an administrator mints for other members', () => {
     expect(
       (await accept(h, outsider.key, jillsInvite.token)).errors?.[0]?.extensions,
     ).toMatchObject({ code: 'CONFLICT', reason: 'INVITATION_REVOKED' });
+    // An ADMIN revokes no OWNER's key (as it removes no OWNER); the OWNER revokes an ADMIN's.
+    const ken = await mint(h, 'dlg-ken', ['ADMIN']);
+    await join(h, ownerInTeam.key, teamId, ken.key, 'ADMIN');
+    const kenInTeam = await mint(h, 'dlg-ken', ['ADMIN'], teamId, ken.key);
+    const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }';
+    expect(errorCodes(await h.gql(REVOKE, { id: ownerInTeam.id }, kenInTeam.key))).toEqual([
+      'FORBIDDEN',
+    ]);
+    expect(
+      (await h.gql(REVOKE, { id: kenInTeam.id }, ownerInTeam.key)).data.revokeApiKey.revokedAt,
+    ).not.toBeNull();
     // Keys their minters made for themselves, and the OWNER's, are untouched.
     expect((await h.gql(teamQuery, { id: teamId }, ownerInTeam.key)).data.team).not.toBeNull();
     expect((await h.gql(teamQuery, { id: teamId }, frank.key)).errors).toBeUndefined();

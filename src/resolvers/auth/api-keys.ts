@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { Scope } from '../../generated/prisma/enums.js';
 import { db, inTransaction } from '../../platform/db.js';
-import { BadInputError, badUserInput, notFound } from '../../platform/errors.js';
+import { BadInputError, badUserInput, forbidden, notFound } from '../../platform/errors.js';
 import { rowIdWhere } from '../../platform/ids.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import { ensurePersonalTeam, joinDefaultTeam } from '../teams/personal-team.js';
@@ -15,6 +15,7 @@ import { mintingPlan, type MintingPlan } from './minting.js';
 import { ensureUser } from './users.js';
 import { apiKeyVisibleTo } from './visibility.js';
 import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
+import { atLeast, roleIn } from './permissions.js';
 
 export interface CreateApiKeyInput {
   user: string;
@@ -53,6 +54,11 @@ function validInput(input: CreateApiKeyInput) {
   const name = input.name.trim();
   if (!user || user.length > 100)
     throw badUserInput('user must be 1-100 characters', { field: 'user' });
+  // Invisible characters (zero-width, bidi controls) would make a name that reads as another.
+  if (/\p{C}/u.test(user))
+    throw badUserInput('user must not contain control or invisible characters', {
+      field: 'user',
+    });
   if (!name || name.length > 100)
     throw badUserInput('name must be 1-100 characters', { field: 'input.name' });
   if (input.scopes.length === 0)
@@ -131,7 +137,8 @@ export interface RevokeDeps {
 }
 
 /**
- * Revokes a key (the caller's own, one of a team it administers, or any for the operator):
+ * Revokes a key (the caller's own, one of a team it administers held by a member not above
+ * the caller's role there, or any for the operator):
  * this process drops it from its cache at once, the others when the `apiKeyRevoked` signal
  * reaches them (or, with pub/sub away, when their cache entry expires). Revoking a revoked key
  * changes nothing and answers the same.
@@ -143,7 +150,18 @@ export async function revokeApiKey(
 ) {
   const { id } = rowIdWhere(apiKeyId);
   const where = { AND: [{ id }, apiKeyVisibleTo(caller)] };
-  if (!(await db().apiKey.count({ where }))) throw notFound('API key');
+  const seen = await db().apiKey.findFirst({ where, select: { userId: true, teamId: true } });
+  if (!seen) throw notFound('API key');
+  // Another member's key: as with removing them, only from a role not below theirs (an ADMIN
+  // revokes no OWNER's key).
+  if (!caller.isOperator && seen.userId !== caller.userId) {
+    const holder = await db().teamMember.findUnique({
+      where: { teamId_userId: { teamId: seen.teamId, userId: seen.userId } },
+      select: { role: true },
+    });
+    if (holder && !atLeast(roleIn(caller, seen.teamId), holder.role))
+      throw forbidden(`Only an ${holder.role} or above may revoke an ${holder.role}'s key`);
+  }
   await db().apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
   const key = await db().apiKey.findUnique({ where: { id }, select: API_KEY_VIEW });
   if (!key) throw notFound('API key');
