@@ -182,6 +182,62 @@ async function routerOwnTime(registry: Registry): Promise<TargetCheck> {
   return { label, value, target: 2, met };
 }
 
+type Drain = () => Promise<number>;
+
+/** 3 alternating rounds of 2,000 calls a side: their figures, and the CPU per call added. */
+async function rounds(direct: Drain, routed: Drain): Promise<TargetCheck[]> {
+  const samples = { baseline: [] as number[], routed: [] as number[] };
+  const cpu = { baseline: 0, routed: 0 };
+  const timed = async (which: 'baseline' | 'routed', run: Drain) => {
+    const measured = await burst(2_000, CONCURRENCY, run);
+    samples[which].push(...measured.samples);
+    cpu[which] += measured.cpuSeconds * 1000;
+  };
+  for (let round = 0; round < 3; round++) {
+    await timed('baseline', direct);
+    await timed('routed', routed);
+  }
+  const base = summarize(samples.baseline);
+  const withRouter = summarize(samples.routed);
+  line('baseline: the SDK calling the stub', formatSummary(base));
+  line('routed (rank, reserve-free, meter, metrics)', formatSummary(withRouter));
+  // Not a per-call overhead, so no target: with 64 streams kept busy, a call's latency is 64 ÷
+  // the process's throughput (Little's law), and each side's rounds ran at other moments of a
+  // shared host. The paired figures below put both sides under the same load.
+  line(
+    'rounds: p50 difference (64 x the CPU per call added, and the host)',
+    ms(withRouter.p50 - base.p50),
+  );
+  // At 64 streams on 2 cores every CPU millisecond a call adds is paid by the calls queued
+  // behind it, so the CPU per call is the figure to compare.
+  const perCall = (total: number) => total / samples.baseline.length;
+  line(
+    'CPU per call (this process; the stub runs in another)',
+    `baseline ${perCall(cpu.baseline).toFixed(3)} ms, routed ${perCall(cpu.routed).toFixed(3)} ms: +${(perCall(cpu.routed) - perCall(cpu.baseline)).toFixed(3)} ms`,
+  );
+  return [
+    checkTarget(
+      'overhead p99 at 64 streams, rounds (routed - baseline)',
+      withRouter.p99 - base.p99,
+      2,
+    ),
+    checkTarget('CPU per call added', perCall(cpu.routed - cpu.baseline), 2),
+  ];
+}
+
+/** 500 calls a side, one at a time. */
+async function oneAtATime(direct: Drain, routed: Drain): Promise<TargetCheck> {
+  const single = { baseline: [] as number[], routed: [] as number[] };
+  for (let i = 0; i < 500; i++) {
+    single.baseline.push(await direct());
+    single.routed.push(await routed());
+  }
+  const one = { base: summarize(single.baseline), routed: summarize(single.routed) };
+  line('one stream at a time: baseline', formatSummary(one.base));
+  line('one stream at a time: routed', formatSummary(one.routed));
+  return checkTarget('overhead p99, one stream at a time', one.routed.p99 - one.base.p99, 2);
+}
+
 /** `baseUrl`: the stub in a process of its own (stub-process.ts). */
 export async function overhead(
   settings: TopicSettings,
@@ -198,57 +254,14 @@ export async function overhead(
   });
   const routed = settings.llm.router.chat('WRITE');
   const scope = { call: { teamId: null, apiKeyId: null } };
-  await burst(500, CONCURRENCY, () => drain(direct));
-  await burst(500, CONCURRENCY, () => drain(routed, scope));
-  const rounds = { baseline: [] as number[], routed: [] as number[] };
-  const cpu = { baseline: 0, routed: 0 };
-  const timed = async (which: 'baseline' | 'routed', run: () => Promise<number>) => {
-    const measured = await burst(2_000, CONCURRENCY, run);
-    rounds[which].push(...measured.samples);
-    cpu[which] += measured.cpuSeconds * 1000;
-  };
-  for (let round = 0; round < 3; round++) {
-    await timed('baseline', () => drain(direct));
-    await timed('routed', () => drain(routed, scope));
-  }
-  const base = summarize(rounds.baseline);
-  const withRouter = summarize(rounds.routed);
-  line('baseline: the SDK calling the stub', formatSummary(base));
-  line('routed (rank, reserve-free, meter, metrics)', formatSummary(withRouter));
-  // Not a per-call overhead, so no target: with 64 streams kept busy, a call's latency is 64 ÷
-  // the process's throughput (Little's law), and each side's rounds ran at other moments of a
-  // shared host. The paired figures below put both sides under the same load.
-  line(
-    'rounds: p50 difference (64 x the CPU per call added, and the host)',
-    ms(withRouter.p50 - base.p50),
-  );
-  // The stub shares this process: at 64 streams on 2 cores every CPU millisecond a call adds
-  // is paid by the calls queued behind it, so the CPU per call is the figure to compare.
-  const perCall = (total: number) => total / rounds.baseline.length;
-  line(
-    'CPU per call (this process; the stub runs in another)',
-    `baseline ${perCall(cpu.baseline).toFixed(3)} ms, routed ${perCall(cpu.routed).toFixed(3)} ms: +${(perCall(cpu.routed) - perCall(cpu.baseline)).toFixed(3)} ms`,
-  );
-  const single = { baseline: [] as number[], routed: [] as number[] };
-  for (let i = 0; i < 500; i++) {
-    single.baseline.push(await drain(direct));
-    single.routed.push(await drain(routed, scope));
-  }
-  const one = { base: summarize(single.baseline), routed: summarize(single.routed) };
-  line('one stream at a time: baseline', formatSummary(one.base));
-  line('one stream at a time: routed', formatSummary(one.routed));
+  const drainDirect = () => drain(direct);
+  const drainRouted = () => drain(routed, scope);
+  await burst(500, CONCURRENCY, drainDirect);
+  await burst(500, CONCURRENCY, drainRouted);
+  const inRounds = await rounds(drainDirect, drainRouted);
+  const single = await oneAtATime(drainDirect, drainRouted);
   const betweenCollections = await pairedBetweenCollections(direct, routed, registry);
   const pairedAnywhere = await paired(direct, routed);
   if (betweenCollections.batches.length) pairedInterval(betweenCollections.batches);
-  return [
-    ...betweenCollections.checks,
-    ...pairedAnywhere,
-    checkTarget(
-      'overhead p99 at 64 streams, rounds (routed - baseline)',
-      withRouter.p99 - base.p99,
-      2,
-    ),
-    checkTarget('CPU per call added', perCall(cpu.routed - cpu.baseline), 2),
-    checkTarget('overhead p99, one stream at a time', one.routed.p99 - one.base.p99, 2),
-  ];
+  return [...betweenCollections.checks, ...pairedAnywhere, ...inRounds, single];
 }

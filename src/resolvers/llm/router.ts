@@ -173,6 +173,33 @@ class OverheadClock {
   }
 }
 
+const newLoopState = (): LoopState => ({
+  attempts: 0,
+  budgetRefused: false,
+  lastError: undefined,
+  dirty: false,
+  rejected: new Set(),
+});
+
+/** A candidate not to try (its secret was rejected in this call); LOCAL ends the loop. */
+function skipped(deployment: DeploymentEntry, state: LoopState): boolean {
+  // Ranked before the rejection: a deployment on the same secret is not tried with it.
+  if (deployment.key && state.rejected.has(deployment.key.fingerprint)) return true;
+  if (deployment.kind === 'LOCAL')
+    throw new LocalProviderChosen(
+      state.attempts > 0 || state.budgetRefused,
+      `route chose ${deployment.name}`,
+    );
+  return false;
+}
+
+/** What a failed attempt leaves for the next: text to start over, its error, its secret. */
+function noteFailure(state: LoopState, deployment: DeploymentEntry, done: AttemptResult): void {
+  state.dirty = done.yielded;
+  state.lastError = done.error;
+  if (done.outcome === 'REJECTED' && deployment.key) state.rejected.add(deployment.key.fingerprint);
+}
+
 async function* routeCall(
   deps: RouterDeps,
   service: LlmService,
@@ -182,31 +209,18 @@ async function* routeCall(
   const clock = new OverheadClock();
   let outcome: 'ok' | 'local' | 'error' = 'error';
   try {
-    // Awaited only what is not at hand yet: on the hot path (the team's view loaded, its
-    // deployments' cooldowns read, no budget to reserve on) the request starts in this tick,
-    // not behind everything else queued for the event loop.
+    // Awaited only what is not at hand: on the hot path (the team's view loaded, the cooldowns
+    // read, no budget) the request starts in this tick, not behind the event loop's queue.
     const scope = request.call ?? { teamId: null, apiKeyId: null };
     const view = deps.catalog.loaded(scope.teamId) ?? (await deps.catalog.view(scope.teamId));
     const reading = deps.cooldowns.watch(view.routes.get(service)!.deploymentIds);
     if (reading) await reading;
     const call = planCall(deps, service, request, scope, view);
-    const state: LoopState = {
-      attempts: 0,
-      budgetRefused: false,
-      lastError: undefined,
-      dirty: false,
-      rejected: new Set(),
-    };
+    const state = newLoopState();
     for (const candidate of attemptOrder(call.route.strategy, call.ranked)) {
       if (state.attempts >= call.route.maxAttempts) break;
       const deployment = candidate.deployment!;
-      // Ranked before the rejection: a deployment on the same secret is not tried with it.
-      if (deployment.key && state.rejected.has(deployment.key.fingerprint)) continue;
-      if (deployment.kind === 'LOCAL')
-        throw new LocalProviderChosen(
-          state.attempts > 0 || state.budgetRefused,
-          `route chose ${deployment.name}`,
-        );
+      if (skipped(deployment, state)) continue;
       const reservation = reservationFor(call, deployment);
       const reserved = reservation instanceof Promise ? await reservation : reservation;
       if (!reserved) {
@@ -230,27 +244,20 @@ async function* routeCall(
         clock.resume();
         result = attempt.end(); // also when the caller stops reading (metered ABORTED)
       }
-      const done = result!;
-      if (done.outcome === 'OK') {
+      if (result!.outcome === 'OK') {
         outcome = 'ok';
         return request.onProvider?.(deployment.kind === 'ANTHROPIC' ? 'anthropic' : 'openai');
       }
-      state.dirty = done.yielded;
-      state.lastError = done.error;
-      if (done.outcome === 'REJECTED' && deployment.key)
-        state.rejected.add(deployment.key.fingerprint);
-      if ((await afterFailure(deps, deployment, done)) === 'stop') throw done.error;
+      noteFailure(state, deployment, result!);
+      if ((await afterFailure(deps, deployment, result!)) === 'stop') throw result!.error;
     }
     await giveUp(service, call, state, request);
   } catch (error) {
     if (error instanceof LocalProviderChosen) outcome = 'local';
     throw error;
   } finally {
-    deps.metrics?.routed({
-      service: service === 'PLAN' ? 'plan' : 'report',
-      outcome,
-      seconds: clock.seconds(),
-    });
+    const label = service === 'PLAN' ? 'plan' : 'report';
+    deps.metrics?.routed({ service: label, outcome, seconds: clock.seconds() });
   }
 }
 
