@@ -230,7 +230,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   const registry = serviceTaskRegistry({
     topicSettings,
     webhooks,
-    webhookMetrics: metrics.webhooks,
+    metrics,
     workflows: config.workflows,
   });
   // Opened whether this process caches or not: its changes must reach the API processes that do.

@@ -1,5 +1,6 @@
 // Tasks enqueued, counted by the process that enqueues them (an API for the tasks a request
-// asks for, a worker for the webhook deliveries it queues): Prometheus sums the processes.
+// asks for, a worker for the webhook deliveries and workflow step tasks it queues): Prometheus
+// sums the processes. Step tasks are inserted in SQL, and counted by advanceWorkflows.
 // The wait before a task starts is the worker's to count (src/workers/metrics.ts).
 import { Counter, type Registry } from 'prom-client';
 import type { TaskPriority } from '../generated/prisma/enums.js';

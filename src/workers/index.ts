@@ -24,7 +24,7 @@ export interface ServiceWorkerOptions {
   pubsub: PubSub;
   registry: TaskRegistry;
   metrics?: WorkerMetrics;
-  /** Counts the webhook deliveries this worker queues. */
+  /** Counts the webhook deliveries this worker queues and the step tasks its reconciler dispatches. */
   queueMetrics?: QueueMetrics;
   /** The workflow reconciler's period and the token price; default DEFAULT_WORKFLOW_SETTINGS. */
   workflows?: WorkflowSettings;
@@ -48,7 +48,7 @@ export function taskFinishedStep(
 export async function startServiceWorker(options: ServiceWorkerOptions): Promise<RunningWorker> {
   const worker = await startEngine(options);
   const workflows = options.workflows ?? DEFAULT_WORKFLOW_SETTINGS;
-  const deps = { pubsub: options.pubsub, settings: workflows };
+  const deps = { pubsub: options.pubsub, settings: workflows, queueMetrics: options.queueMetrics };
   // What a killed process left between commits is repaired within a few periods.
   const reconciler = setInterval(() => {
     reconcileWorkflows(deps).catch((err) =>

@@ -13,6 +13,7 @@ import { useHarness } from '../utils/harness.js';
 import { spawnServiceProcess } from '../utils/processes.js';
 import { samplesOf, scrape, valueOf } from '../utils/prometheus.js';
 import { waitFor } from '../utils/wait.js';
+import { CANCEL, PLAN, RETRY, START, step, UPDATE } from '../workflows/fixture.js';
 
 const h = useHarness();
 const REFRESH = `mutation($input: RefreshCoverageInput!) { refreshCoverage(input: $input) { task { id } } }`;
@@ -94,4 +95,58 @@ describe('metrics across processes', () => {
     await worker.kill('SIGTERM');
     expect(worker.process.exitCode).toBe(0);
   }, 120_000); // a process started through tsx, on a loaded machine
+
+  it('counts workflow step tasks where they were dispatched: start and retry in the API, the rest in the worker', async () => {
+    const api = await h.startApp();
+    const gql = async (query: string, variables: Record<string, unknown>) => {
+      const response = await graphql<any>(api.fetch, query, variables, { key: h.adminKey });
+      expect(response.errors).toBeUndefined();
+      return response.data;
+    };
+    const corpus = await createCorpus(h);
+    const created = await gql(CreateAgentMutation as unknown as string, {
+      input: {
+        name: 'Steps',
+        taxonomyVersion: corpus.version,
+        taxonomyNodeIds: [corpus.nodeIds.ml],
+      },
+    });
+    const agentId = created.createAgentFromTaxonomy.id;
+    const { id } = (await gql(PLAN, { input: { goal: 'count the steps', agentIds: [agentId] } }))
+      .planWorkflow;
+    const steps = [step('a', 'NOOP'), step('b', 'NOOP', { dependsOn: ['a'] })];
+    await gql(UPDATE, { id, v: 1, steps });
+    // No worker yet: the API dispatches a's task on the start, cancels it, and dispatches a new
+    // one on the retry; b's task is dispatched by a's commit in the worker.
+    await gql(START, { id, v: 2 });
+    await gql(CANCEL, { id });
+    await gql(RETRY, { id, from: 'a' });
+    const worker = spawnServiceProcess(
+      h,
+      { ROLE: 'worker', WORKER_HTTP_PORT: '0', HOST: '127.0.0.1', TASK_POLL_MS: '100' },
+      /"port":(\d+)[^\n]*worker probes listening/,
+    );
+    const port = /"port":(\d+)/.exec(await worker.ready)![1];
+    const WORKFLOW = 'query($id: ID!) { workflow(id: $id) { status } }';
+    await waitFor(
+      async () => (await gql(WORKFLOW, { id })).workflow.status === 'SUCCEEDED' || undefined,
+      'the workflow succeeded',
+    );
+
+    const stepTasks = { type: 'workflow_step', priority: 'medium' };
+    const apiCount = valueOf(
+      await scrape(`${api.baseUrl}/metrics`),
+      'tasks_enqueued_total',
+      stepTasks,
+    );
+    const workerSamples = await scrape(`http://127.0.0.1:${port}/metrics`);
+    const workerCount = valueOf(workerSamples, 'tasks_enqueued_total', stepTasks);
+    expect(apiCount).toBe(2);
+    expect(workerCount).toBe(1);
+    expect(apiCount! + workerCount!).toBe(
+      await db().task.count({ where: { type: 'workflow_step' } }),
+    );
+    await worker.kill('SIGTERM');
+    expect(worker.process.exitCode).toBe(0);
+  }, 120_000);
 });

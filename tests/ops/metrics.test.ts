@@ -72,7 +72,7 @@ async function workerBeside(app: TestApp) {
     {
       topicSettings: h.topicSettings,
       webhooks: h.webhooks,
-      webhookMetrics: serviceMetrics.webhooks,
+      metrics: serviceMetrics,
     },
     testTaskDefinitions,
   );

@@ -8,7 +8,7 @@ import { estimatePlan } from '../../reports/planner/workflow-estimate.js';
 import type { PlannedStep } from '../../reports/planner/workflow-types.js';
 import type { Caller } from '../auth/caller.js';
 import { visibleAgents } from './plan-input.js';
-import type { WorkflowDeps } from './idempotency.js';
+import { advanceDepsOf, type WorkflowDeps } from './idempotency.js';
 import { planRefused, stalePlanVersion, workflowFinished } from './problems.js';
 import { requireWritableWorkflow } from './read.js';
 import { replan } from './replan.js';
@@ -93,7 +93,9 @@ export async function replanWorkflow(
     });
   await deps.topicSettings.planLimiter.consume(caller.userId, 'plans');
   const text = hint?.trim() || null;
-  if (!(await replan(workflow, { hint: text }, deps)))
+  const { workflows, topicSettings } = deps;
+  const replanDeps = { ...advanceDepsOf(deps), workflows, topicSettings };
+  if (!(await replan(workflow, { hint: text }, replanDeps)))
     throw conflict('the workflow changed meanwhile: read it again', {
       reason: 'STALE_PLAN_VERSION',
     });

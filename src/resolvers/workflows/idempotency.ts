@@ -2,9 +2,17 @@
 // same key answers with the workflow it started.
 import { db } from '../../platform/db.js';
 import type { ServiceDeps } from '../deps.js';
+import type { AdvanceDeps } from './progress.js';
 import { badWorkflowInput } from './problems.js';
 
-export type WorkflowDeps = Pick<ServiceDeps, 'pubsub' | 'topicSettings' | 'workflows'>;
+/** `metrics`: the process's counts (the step tasks a request dispatches); unset: not counted. */
+export type WorkflowDeps = Pick<ServiceDeps, 'pubsub' | 'topicSettings' | 'workflows'> &
+  Partial<Pick<ServiceDeps, 'metrics'>>;
+
+export const advanceDepsOf = (deps: Pick<WorkflowDeps, 'pubsub' | 'metrics'>): AdvanceDeps => ({
+  pubsub: deps.pubsub,
+  queueMetrics: deps.metrics?.queue,
+});
 
 const IDEMPOTENCY_KEY_MAX = 200;
 

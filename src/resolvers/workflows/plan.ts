@@ -9,7 +9,12 @@ import { constraintViolations, estimatePlan } from '../../reports/planner/workfl
 import { makeWorkflowPlan } from '../../reports/planner/workflow-plan.js';
 import type { Caller } from '../auth/caller.js';
 import { requireWrite } from '../auth/permissions.js';
-import { validIdempotencyKey, workflowByKey, type WorkflowDeps } from './idempotency.js';
+import {
+  advanceDepsOf,
+  validIdempotencyKey,
+  workflowByKey,
+  type WorkflowDeps,
+} from './idempotency.js';
 import {
   planContext,
   validConstraints,
@@ -114,7 +119,7 @@ export async function runWorkflow(
   try {
     return await inTransaction(async (tx) => {
       const id = await storePlan(tx, plan, key);
-      await startPlanned(tx, id, caller.apiKeyId, deps.pubsub);
+      await startPlanned(tx, id, caller.apiKeyId, advanceDepsOf(deps));
       return id;
     });
   } catch (error) {

@@ -70,7 +70,7 @@ async function repairWorkflow(workflow: { id: string }, deps: SettleDeps): Promi
     } else {
       noteLogs(signals, await readyWaitingSteps(tx.client, workflow.id));
     }
-    await advanceWorkflows(tx, [workflow.id], signals, deps.pubsub);
+    await advanceWorkflows(tx, [workflow.id], signals, deps);
     return true;
   });
 }

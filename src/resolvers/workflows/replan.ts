@@ -12,7 +12,7 @@ import {
   type WorkflowPlanOutcome,
 } from '../../reports/planner/workflow-plan.js';
 import type { ReplanContext } from '../../reports/planner/workflow-types.js';
-import { advanceWorkflows } from './progress.js';
+import { advanceWorkflows, type AdvanceDeps } from './progress.js';
 import { planRefused } from './problems.js';
 import type { ServiceDeps } from '../deps.js';
 import type { TopicSettings } from '../topics/settings.js';
@@ -25,7 +25,7 @@ import { readyWaitingSteps } from './sql/start-steps.js';
 import { estimateInputs, numberedSteps } from './steps.js';
 
 /** A replan needs the planner (not the plan rate limit: the worker's replans are not a user's). */
-export interface ReplanDeps extends Pick<ServiceDeps, 'pubsub' | 'workflows'> {
+export interface ReplanDeps extends AdvanceDeps, Pick<ServiceDeps, 'workflows'> {
   topicSettings: Pick<TopicSettings, 'planner' | 'planBudgetMs' | 'llm'>;
 }
 
@@ -173,6 +173,6 @@ async function swapTail(
     return true;
   }
   noteLogs(signals, await readyWaitingSteps(tx.client, workflow.id));
-  await advanceWorkflows(tx, [workflow.id], signals, context.deps.pubsub);
+  await advanceWorkflows(tx, [workflow.id], signals, context.deps);
   return true;
 }

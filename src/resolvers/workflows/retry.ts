@@ -4,7 +4,7 @@
 import { inTransaction } from '../../platform/db.js';
 import { conflict } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
-import type { WorkflowDeps } from './idempotency.js';
+import { advanceDepsOf, type WorkflowDeps } from './idempotency.js';
 import { badWorkflowInput, workflowFinished } from './problems.js';
 import { advanceWorkflows } from './progress.js';
 import { requireWritableWorkflow } from './read.js';
@@ -23,7 +23,7 @@ export async function retryWorkflow(
   workflowId: string,
   fromStepKey: string,
   caller: Caller,
-  deps: Pick<WorkflowDeps, 'pubsub'>,
+  deps: Pick<WorkflowDeps, 'pubsub' | 'metrics'>,
 ): Promise<string> {
   const workflow = await requireWritableWorkflow(workflowId, caller);
   if (workflow.status === 'SUCCEEDED') throw workflowFinished(workflow.status);
@@ -62,7 +62,7 @@ export async function retryWorkflow(
     const signals = noSignals();
     if (reset) noteWorkflowChange(signals, workflow.id, reset);
     noteLogs(signals, await readyWaitingSteps(tx.client, workflow.id));
-    await advanceWorkflows(tx, [workflow.id], signals, deps.pubsub);
+    await advanceWorkflows(tx, [workflow.id], signals, advanceDepsOf(deps));
   });
   return workflow.id;
 }

@@ -4,9 +4,8 @@
 // is handled as its policy says (applied after the step's retries: these are terminal ends).
 import type { TaskStatus } from '../../generated/prisma/enums.js';
 import type { Transaction } from '../../platform/db.js';
-import type { PubSub } from '../../platform/pubsub.js';
 import { enqueue } from '../../queue/enqueue.js';
-import { advanceWorkflows } from './progress.js';
+import { advanceWorkflows, type AdvanceDeps } from './progress.js';
 import type { WorkflowSettings } from './settings.js';
 import { noSignals, noteLogs, noteWorkflowChange, type WorkflowSignals } from './signals.js';
 import { endStep } from './sql/end-step.js';
@@ -27,8 +26,7 @@ export interface EndedStepTask {
   completedAt: Date | null;
 }
 
-export interface SettleDeps {
-  pubsub: PubSub;
+export interface SettleDeps extends AdvanceDeps {
   settings: Pick<WorkflowSettings, 'pricePerMillionTokens'>;
 }
 
@@ -121,7 +119,7 @@ export async function settleStepTasks(
         data: { actual },
       });
   }
-  await advanceWorkflows(tx, tasks.map(workflowOf), signals, deps.pubsub);
+  await advanceWorkflows(tx, tasks.map(workflowOf), signals, deps);
 }
 
 async function applyFailurePolicy(
@@ -197,7 +195,7 @@ async function requestReplan(tx: Transaction, step: StepOfTask, deps: SettleDeps
       ownerId: step.ownerId,
       teamId: step.teamId,
     },
-    { pubsub: deps.pubsub, tx },
+    { pubsub: deps.pubsub, tx, metrics: deps.queueMetrics },
   );
   await tx.client.workflow.update({
     where: { id: step.workflowId },

@@ -1,16 +1,20 @@
 // startWorkflow (issue 30 §4): a reviewed plan runs, at the version the caller reviewed; the
 // same idempotency key (per user) answers with the workflow it started.
 import { inTransaction, type Transaction } from '../../platform/db.js';
-import type { PubSub } from '../../platform/pubsub.js';
 import { conflict } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
 import { appendEvents } from './sql/append-events.js';
 import { readyWaitingSteps } from './sql/start-steps.js';
-import { advanceWorkflows } from './progress.js';
+import { advanceWorkflows, type AdvanceDeps } from './progress.js';
 import { constraintsViolated, stalePlanVersion, workflowFinished } from './problems.js';
 import { noSignals, noteLogs } from './signals.js';
 import { requireWritableWorkflow, workflowEstimate } from './read.js';
-import { validIdempotencyKey, workflowByKey, type WorkflowDeps } from './idempotency.js';
+import {
+  advanceDepsOf,
+  validIdempotencyKey,
+  workflowByKey,
+  type WorkflowDeps,
+} from './idempotency.js';
 
 /**
  * PLANNED → RUNNING, its free steps READY and dispatched; in the caller's transaction. The
@@ -20,7 +24,7 @@ export async function startPlanned(
   tx: Transaction,
   workflowId: string,
   apiKeyId: string | null,
-  pubsub: PubSub,
+  deps: AdvanceDeps,
 ): Promise<boolean> {
   const { count } = await tx.client.workflow.updateMany({
     where: { id: workflowId, status: 'PLANNED' },
@@ -42,7 +46,7 @@ export async function startPlanned(
     ]),
   );
   noteLogs(signals, await readyWaitingSteps(tx.client, workflowId));
-  await advanceWorkflows(tx, [workflowId], signals, pubsub);
+  await advanceWorkflows(tx, [workflowId], signals, deps);
   return true;
 }
 
@@ -65,7 +69,7 @@ export async function startWorkflow(
       where: { id: workflow.id, status: 'PLANNED', planVersion },
       data: { idempotencyKey: key },
     });
-    return count > 0 && (await startPlanned(tx, workflow.id, caller.apiKeyId, deps.pubsub));
+    return count > 0 && (await startPlanned(tx, workflow.id, caller.apiKeyId, advanceDepsOf(deps)));
   });
   // Another start won the row: the same key's (its workflow is the answer) or another's.
   if (

@@ -5,7 +5,7 @@ import {
   DEFAULT_WORKFLOW_SETTINGS,
   type WorkflowSettings,
 } from '../../resolvers/workflows/settings.js';
-import type { WebhookMetrics } from '../../resolvers/tasks/webhook-metrics.js';
+import type { ServiceMetrics } from '../../resolvers/metrics.js';
 import type { WebhookSettings } from '../../resolvers/tasks/webhooks.js';
 import { taskRegistry, type TaskDefinition, type TaskRegistry } from '../task-registry.js';
 import { coverageRefreshTask } from './coverage-refresh.js';
@@ -20,8 +20,11 @@ export interface ServiceTaskSettings {
   /** Workflow limits and the token price; default DEFAULT_WORKFLOW_SETTINGS. */
   workflows?: WorkflowSettings;
   webhooks: WebhookSettings;
-  /** Counts delivery attempts by outcome (webhook_deliveries_total); unset: not counted. */
-  webhookMetrics?: WebhookMetrics;
+  /**
+   * This process's counts: delivery attempts by outcome (webhook_deliveries_total), the tasks
+   * workflow commits enqueue (step tasks, replans: tasks_enqueued_total); unset: not counted.
+   */
+  metrics?: Pick<ServiceMetrics, 'webhooks' | 'queue'>;
 }
 
 /** The service's task types, and `extra` ones (the tests' own). */
@@ -30,12 +33,14 @@ export function serviceTaskRegistry(
   extra: readonly TaskDefinition[] = [],
 ): TaskRegistry {
   const workflows = settings.workflows ?? DEFAULT_WORKFLOW_SETTINGS;
+  const { topicSettings } = settings;
+  const queueMetrics = settings.metrics?.queue;
   return taskRegistry([
     coverageRefreshTask,
-    workflowStepTask({ topicSettings: settings.topicSettings, workflows }),
-    workflowReplanTask({ topicSettings: settings.topicSettings, workflows }),
-    reportGenerationTask(settings.topicSettings),
-    webhookDeliveryTask(settings.webhooks, settings.webhookMetrics),
+    workflowStepTask({ topicSettings, workflows, queueMetrics }),
+    workflowReplanTask({ topicSettings, workflows, queueMetrics }),
+    reportGenerationTask(topicSettings),
+    webhookDeliveryTask(settings.webhooks, settings.metrics?.webhooks),
     ...extra,
   ]);
 }

@@ -6,6 +6,7 @@
 // cancellations before the run) settle in the after-finish step; the reconciler covers a crash.
 import { inTransaction, type Transaction } from '../../platform/db.js';
 import type { PubSub } from '../../platform/pubsub.js';
+import type { QueueMetrics } from '../../queue/queue-metrics.js';
 import type { TaskRow } from '../../queue/task-row.js';
 import type { ReportWriter } from '../../reports/providers/types.js';
 import type { MeteringWriter } from '../../resolvers/llm/metering.js';
@@ -31,6 +32,8 @@ export interface WorkflowTaskSettings {
    */
   topicSettings: { writer: ReportWriter; llm: { metering: Pick<MeteringWriter, 'flush'> } };
   workflows: Pick<WorkflowSettings, 'pricePerMillionTokens'>;
+  /** Counts the step tasks (and replans) a step's end enqueues; unset: not counted. */
+  queueMetrics?: QueueMetrics;
 }
 
 /**
@@ -71,6 +74,11 @@ function stepStarts() {
 
 export function workflowStepTask(settings: WorkflowTaskSettings) {
   const starts = stepStarts();
+  const settleDeps = (pubsub: PubSub) => ({
+    pubsub,
+    settings: settings.workflows,
+    queueMetrics: settings.queueMetrics,
+  });
   return defineTask(workflowStep, {
     async run({ stepId }, { task, signal, pubsub }) {
       const step = await starts.of(stepId, task, pubsub);
@@ -102,14 +110,12 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
     },
     claimedInTransaction: (claimed, tx, pubsub) => starts.inClaim(claimed, tx, pubsub),
     async finishInTransaction(finished, tx, pubsub) {
-      await settleStepTasks(tx, finished, { pubsub, settings: settings.workflows });
+      await settleStepTasks(tx, finished, settleDeps(pubsub));
     },
     async onFinished(task, pubsub) {
       // Completed steps settled with their end; the others may have ended outside the hook.
       if (task.status === 'COMPLETED') return;
-      await inTransaction((tx) =>
-        settleStepTasks(tx, [task], { pubsub, settings: settings.workflows }),
-      );
+      await inTransaction((tx) => settleStepTasks(tx, [task], settleDeps(pubsub)));
     },
   });
 }

@@ -7,8 +7,16 @@
 // "nothing left" reads the same before and after it.
 
 import { PREPARED, type Queryable } from '../../../platform/db.js';
-import { insertTasksCtes } from '../../../queue/insert-tasks.js';
+import { insertTasksCtes, type TaskBatchSpec } from '../../../queue/insert-tasks.js';
 import { workflowStep } from '../step-task.js';
+
+/** The tasks this statement inserts, one per dispatched step. */
+export const STEP_TASKS: TaskBatchSpec = {
+  type: workflowStep.name,
+  priority: 'MEDIUM',
+  maxAttempts: workflowStep.maxAttempts,
+  timeoutSeconds: workflowStep.timeoutSeconds,
+};
 
 export interface AdvancedRow {
   change: 'task' | 'workflow';
@@ -47,7 +55,7 @@ export async function dispatchAndComplete(
     source AS (
       SELECT jsonb_build_object('workflowId', "workflowId", 'stepId', id) AS payload, "ownerId", "teamId" FROM picked
     ),
-    ${insertTasksCtes('source', { type: workflowStep.name, priority: 'MEDIUM', maxAttempts: workflowStep.maxAttempts, timeoutSeconds: workflowStep.timeoutSeconds })},
+    ${insertTasksCtes('source', STEP_TASKS)},
     assigned AS (
       UPDATE workflow_steps s SET "taskId" = t.id
       FROM inserted_tasks t WHERE s.id = (t.payload->>'stepId')::uuid
