@@ -27,6 +27,7 @@ const KNOWN_CODES = new Set<string>([
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
 ]);
 
 const codeOf = (error: GraphQLError) => {
@@ -65,7 +66,7 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
     registers: [registry],
   });
   const counters = graphqlCounters(registry);
-  const { operations } = counters;
+  const { operations, errors } = counters;
   return {
     plugin: metricsPlugin(counters),
     http: httpMetricsPlugin(registry),
@@ -73,6 +74,7 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
       opened: (transport) => open[transport].inc(),
       closed: (transport) => open[transport].dec(),
       operation: (type, outcome) => operations.inc({ type, outcome }),
+      errors: (list) => list.forEach((error) => errors.inc({ code: codeOf(error) })),
       subscriptionStarted: (transport) => subscriptions.inc({ transport }),
       subscriptionEnded: (transport) => subscriptions.dec({ transport }),
     },
@@ -95,33 +97,55 @@ function graphqlCounters(registry: Registry) {
   });
   const errors = new Counter({
     name: 'graphql_errors_total',
-    help: 'GraphQL errors in results, by extensions.code (parse and validation failures included).',
+    help: 'GraphQL errors answered, by extensions.code (parse and validation failures, and requests refused before execution, included).',
     labelNames: ['code'] as const,
     registers: [registry],
   });
   return { operations, duration, errors };
 }
 
-/** Counts what envelop parses, validates, executes and subscribes. */
+/** Requests whose errors the envelop hooks count, by their context's request (none on the live transports' own endpoints). */
+function countedRequests() {
+  const counted = new WeakSet<Request>();
+  return {
+    add(context: unknown) {
+      const request = (context as { request?: Request } | undefined)?.request;
+      if (request) counted.add(request);
+    },
+    has: (request: Request) => counted.has(request),
+  };
+}
+
+/**
+ * Counts what envelop parses, validates, executes and subscribes; and, as yoga answers, the
+ * errors of a request refused before or between those steps (a trusted document refused, a
+ * document with no operation to run, no valid key, a rate limit).
+ */
 function metricsPlugin({ operations, duration, errors }: ReturnType<typeof graphqlCounters>) {
   const countErrors = (list: readonly GraphQLError[] | undefined) =>
     list?.forEach((error) => errors.inc({ code: codeOf(error) }));
+  // Requests whose errors the envelop hooks below count: their answer is not counted again.
+  const counted = countedRequests();
   const plugin: Plugin = {
     onParse:
       () =>
-      ({ result }) => {
-        if (result instanceof Error) errors.inc({ code: 'GRAPHQL_PARSE_FAILED' });
+      ({ result, context }) => {
+        if (!(result instanceof Error)) return;
+        counted.add(context);
+        errors.inc({ code: 'GRAPHQL_PARSE_FAILED' });
       },
     // graphql-js's own rules carry no code yet (yoga adds it later); the operation limits' do.
     onValidate:
-      () =>
+      ({ context }) =>
       ({ result }) => {
+        if (result.length) counted.add(context);
         for (const error of result)
           errors.inc({
             code: error.extensions?.code ? codeOf(error) : 'GRAPHQL_VALIDATION_FAILED',
           });
       },
     onExecute({ args }) {
+      counted.add(args.contextValue);
       const type = operationType(args);
       const end = duration.startTimer({ type });
       return {
@@ -134,6 +158,7 @@ function metricsPlugin({ operations, duration, errors }: ReturnType<typeof graph
       };
     },
     onSubscribe({ args }) {
+      counted.add(args.contextValue);
       return {
         onSubscribeResult({ result }) {
           // An async iterable is a started subscription; an execution result is a refusal.
@@ -145,6 +170,11 @@ function metricsPlugin({ operations, duration, errors }: ReturnType<typeof graph
           operations.inc({ type: operationType(args), outcome: 'error' });
         },
       };
+    },
+    // Every answer yoga gives passes here, errors thrown before envelop's steps included.
+    onResultProcess({ request, result }) {
+      if (counted.has(request) || Symbol.asyncIterator in result) return;
+      for (const each of Array.isArray(result) ? result : [result]) countErrors(each.errors);
     },
   };
   return plugin;

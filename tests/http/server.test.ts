@@ -8,6 +8,7 @@ import { ErrorCode, mapPrismaError } from '../../src/platform/errors.js';
 import { maskError } from '../../src/schema/errors.js';
 import { insertTask } from '../../src/queue/insert-task.js';
 import { useHarness } from '../utils/harness.js';
+import { mint } from '../utils/teams.js';
 
 const h = useHarness();
 
@@ -250,17 +251,26 @@ describe('/metrics', () => {
 
   it('counts operations and errors by code, open event streams, and the queue from PostgreSQL', async () => {
     const app = await h.startApp();
-    const post = (query: string) =>
-      fetch(`${app.baseUrl}/graphql`, {
+    const postBody = (body: object, baseUrl = app.baseUrl, key = h.adminKey) =>
+      fetch(`${baseUrl}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${h.adminKey}` },
-        body: JSON.stringify({ query }),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify(body),
       }).then((response) => response.json());
+    const post = (query: string) => postBody({ query });
     await post('{ viewer { user } }');
     await post('{ viewer { user } }');
     await post('mutation { cancelTask(id: "VGFzazpub3BlCg==") { id } }');
     await post('{ noSuchField }');
     await post(`{ ${Array.from({ length: 16 }, (_, i) => `a${i}: viewer { user }`).join(' ')} }`); // over the alias limit
+    await post('{ viewer {');
+    // Refused by yoga's plugins before envelop parses or validates: counted as they are answered.
+    const twoOperations = await post('query A { viewer { user } } query B { viewer { user } }');
+    expect(twoOperations.errors[0].extensions.code).toBe('OPERATION_RESOLUTION_FAILURE');
+    const unknownId = await postBody({
+      extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } },
+    });
+    expect(unknownId.errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
     await fetch(`${app.baseUrl}/graphql/stream`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${h.adminKey}` },
@@ -283,6 +293,9 @@ describe('/metrics', () => {
     expect(sample(text, 'graphql_errors_total{code="NOT_FOUND"}')).toBe(1);
     expect(sample(text, 'graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"}')).toBe(1);
     expect(sample(text, 'graphql_errors_total{code="BAD_USER_INPUT"}')).toBe(1);
+    expect(sample(text, 'graphql_errors_total{code="GRAPHQL_PARSE_FAILED"}')).toBe(1);
+    expect(sample(text, 'graphql_errors_total{code="OPERATION_RESOLUTION_FAILURE"}')).toBe(1);
+    expect(sample(text, 'graphql_errors_total{code="PERSISTED_QUERY_NOT_FOUND"}')).toBe(1);
     expect(sample(text, 'graphql_execution_duration_seconds_count{type="query"}')).toBe(2);
     expect(sample(text, 'graphql_sse_streams_open')).toBe(1);
     const stats = await db().task.groupBy({ by: ['status'], _count: true });
@@ -294,6 +307,25 @@ describe('/metrics', () => {
     // Bounded labels: no operation text or ids in the output.
     expect(text).not.toContain('noSuchField');
     expect(text).not.toContain('VGFzazpub3BlCg');
+
+    // TRUSTED_DOCUMENTS_ONLY: a document that is not registered, from a key that is not the operator's.
+    const only = await h.startApp({ trustedDocumentsOnly: true });
+    const { key } = await mint(h, 'metrics-trusted-user', ['READ']);
+    const refused = await postBody({ query: '{ viewer { user } }' }, only.baseUrl, key);
+    expect(refused.errors[0].extensions.code).toBe('TRUSTED_DOCUMENT_REQUIRED');
+    // And on graphql-sse's own endpoint (distinct connections), which refuses it outside yoga.
+    const streamed = await fetch(`${only.baseUrl}/graphql/stream`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${key}`,
+      },
+      body: JSON.stringify({ query: '{ viewer { user } }' }),
+    });
+    expect(await streamed.text()).toContain('TRUSTED_DOCUMENT_REQUIRED');
+    const onlyText = await (await fetch(`${only.baseUrl}/metrics`)).text();
+    expect(sample(onlyText, 'graphql_errors_total{code="TRUSTED_DOCUMENT_REQUIRED"}')).toBe(2);
   });
 });
 

@@ -1,6 +1,7 @@
 // What every live transport (graphql-sse, multipart, graphql-ws) is built on: the yoga app
 // whose envelop pipeline prepares operations, the context every request gets, and the limits
 // and metrics they share.
+import type { GraphQLError } from 'graphql';
 import type { YogaServerInstance } from 'graphql-yoga';
 import type { Context } from '../../schema/builder.js';
 import type { ContextOptions } from '../context.js';
@@ -31,6 +32,8 @@ export interface LiveMetrics {
   closed(transport: Transport): void;
   /** A subscription started on a live transport ('error': its subscribe resolver refused it). */
   operation(type: 'subscription', outcome: 'ok' | 'error'): void;
+  /** Errors answered outside envelop's parse, validate and execute (graphql_errors_total counts those there). */
+  errors(errors: readonly GraphQLError[]): void;
   /** A subscription runs on `transport` (after operation(…, 'ok')), and later ended. */
   subscriptionStarted(transport: Transport): void;
   subscriptionEnded(transport: Transport): void;

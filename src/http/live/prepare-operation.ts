@@ -41,11 +41,24 @@ export interface PreparedOperation {
 export const requestErrors = (errors: readonly GraphQLError[]): GraphQLError[] =>
   errors.map(maskErrorForStream);
 
+/** A refusal envelop's hooks did not count (all but parse and validation failures): counted here. */
 const refused = (
+  live: LiveCore,
   status: number,
   errors: readonly GraphQLError[],
   headers?: Record<string, string>,
-): Refusal => ({ kind: 'refused', status, errors: requestErrors(errors), headers });
+): Refusal => {
+  const masked = requestErrors(errors);
+  live.metrics.errors(masked);
+  return { kind: 'refused', status, errors: masked, headers };
+};
+
+/** A parse or validation failure, which the metrics plugin counted in envelop. */
+const refusedInEnvelop = (errors: readonly GraphQLError[]): Refusal => ({
+  kind: 'refused',
+  status: 400,
+  errors: requestErrors(errors),
+});
 
 const badInput = (message: string) =>
   new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
@@ -62,7 +75,7 @@ async function rateLimited(
   if (!limits) return undefined;
   const cost = caller ? limits.costs.ofDocument(document, operationName) : ANONYMOUS;
   const limited = await admitLive(limits, request, caller, cost);
-  return limited && refused(429, [limited.refusal], limited.headers);
+  return limited && refused(live, 429, [limited.refusal], limited.headers);
 }
 
 /** The context of a valid key whose buckets held the operation's cost, or the refusal. */
@@ -80,7 +93,9 @@ async function admittedContext(
     const limited = await rateLimited(live, request, undefined, document, operationName);
     return (
       limited ??
-      refused(401, [error instanceof GraphQLError ? error : new GraphQLError('Unauthenticated')])
+      refused(live, 401, [
+        error instanceof GraphQLError ? error : new GraphQLError('Unauthenticated'),
+      ])
     );
   }
   return (
@@ -94,36 +109,38 @@ export async function prepareOperation(
   requested: OperationParams,
 ): Promise<PreparedOperation | Refusal> {
   const trusted = await resolveTrustedOperation(live.trustedDocuments, request, requested);
-  if (trusted instanceof GraphQLError) return refused(400, [trusted]);
+  if (trusted instanceof GraphQLError) return refused(live, 400, [trusted]);
   const params = trusted;
   const enveloped = live.yoga.getEnveloped({ request, params } as never);
   let document: DocumentNode;
   try {
     document = enveloped.parse(params.query);
   } catch (error) {
-    return refused(400, [error instanceof GraphQLError ? error : new GraphQLError(String(error))]);
+    return refusedInEnvelop([
+      error instanceof GraphQLError ? error : new GraphQLError(String(error)),
+    ]);
   }
   const validationErrors = enveloped.validate(enveloped.schema, document);
-  if (validationErrors.length) return refused(400, validationErrors);
+  if (validationErrors.length) return refusedInEnvelop(validationErrors);
   const operation = getOperationAST(document, params.operationName);
-  if (!operation) return refused(400, [badInput('Unable to identify the operation to run')]);
+  if (!operation) return refused(live, 400, [badInput('Unable to identify the operation to run')]);
   // GraphQL over HTTP: mutations only over POST.
   if (operation.operation === 'mutation' && request.method === 'GET')
-    return refused(405, [badInput('Mutations need POST')], { allow: 'POST' });
+    return refused(live, 405, [badInput('Mutations need POST')], { allow: 'POST' });
   // Variables are the request's too: coerced before running, so a bad one is a request error.
   const variables = getVariableValues(
     enveloped.schema,
     operation.variableDefinitions ?? [],
     params.variables ?? {},
   );
-  if (variables.errors) return refused(400, variables.errors);
+  if (variables.errors) return refused(live, 400, variables.errors);
   const outOfBounds = checkInputBounds(
     enveloped.schema,
     document,
     params.operationName,
     params.variables,
   );
-  if (outOfBounds) return refused(400, [outOfBounds]);
+  if (outOfBounds) return refused(live, 400, [outOfBounds]);
   const context = await admittedContext(live, request, enveloped, document, params.operationName);
   if ((context as Refusal).kind === 'refused') return context as Refusal;
   const contextValue = context as Context;

@@ -85,13 +85,17 @@ async function startSubscription(
 ): Promise<OperationStart> {
   // The cap on a key's open subscriptions (MAX_OPEN_SUBSCRIPTIONS_PER_KEY), before it starts.
   const slot = live.rateLimits?.openSubscription(args.contextValue.caller, 'subscription');
-  if (slot instanceof GraphQLError)
-    return { kind: 'refused', status: 429, errors: requestErrors([slot]) };
+  if (slot instanceof GraphQLError) {
+    const errors = requestErrors([slot]);
+    live.metrics.errors(errors);
+    return { kind: 'refused', status: 429, errors };
+  }
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) {
     // The subscribe resolver refused (an unknown id, a missing scope): its errors are the one result.
     slot?.release();
     live.metrics.operation('subscription', 'error');
+    live.metrics.errors(source.errors ?? []);
     results.send(toJson(source));
     results.complete();
     return { kind: 'running', stop: () => {}, type: 'subscription' };
