@@ -159,6 +159,46 @@ describe('rate limits: whose bucket', () => {
     expect((await post(app, VIEWER, { key: other })).status).toBe(200);
   });
 
+  it("says in RateLimit's t when each bucket is full again, without the refused request's cost", async () => {
+    // A token a minute: t is whole minutes of missing tokens (the next refill within the first).
+    const app = await limitedApp({
+      key: { perMinute: 1, burst: 30 },
+      team: { perMinute: 1, burst: 12 },
+    });
+    const [a, b] = await teamKeys('rl-reset', 2);
+    const refresh =
+      'mutation { refreshCoverage(input: { agentId: "QWdlbnQ6eA==" }) { task { id } } }';
+    const times = (header: string | null) =>
+      Object.fromEntries(
+        [...(header ?? '').matchAll(/"(\w+)";r=(\d+);t=(\d+)/g)].map(([, scope, r, t]) => [
+          scope,
+          { r: Number(r), t: Number(t) },
+        ]),
+      );
+    /** t for `missing` tokens (draft-09: seconds until the bucket is full again). */
+    const fullIn = (missing: number) => ({
+      t: expect.toSatisfy((t: number) => t > (missing - 1) * 60 && t <= missing * 60),
+    });
+    for (let i = 0; i < 2; i++) expect((await post(app, refresh, { key: a })).status).toBe(200);
+    // The team has 2 tokens left: b's refresh (5) is refused by it, b's own bucket untouched.
+    const byTeam = await post(app, refresh, { key: b });
+    expect(byTeam.status).toBe(429);
+    expect(times(byTeam.headers.get('ratelimit'))).toEqual({
+      key: { r: 30, t: 0 },
+      team: { r: 0, ...fullIn(12) },
+    });
+    // a's bucket misses the 10 it spent, not the 5 this refusal asked for.
+    const refused = await post(app, refresh, { key: a });
+    expect(refused.status).toBe(429);
+    expect(times(refused.headers.get('ratelimit'))).toEqual({
+      key: { r: 20, ...fullIn(10) },
+      team: { r: 0, ...fullIn(12) },
+    });
+    expect(refused.headers.get('x-ratelimit-reset')).toBe(
+      String(times(refused.headers.get('ratelimit')).team.t),
+    );
+  });
+
   it("counts requests without a valid key by the client's address", async () => {
     const app = await limitedApp({ key: { perMinute: 1, burst: 3 } });
     const [key] = await teamKeys('rl-ip', 1);
@@ -203,7 +243,7 @@ describe('rate limits: whose bucket', () => {
 });
 
 describe('rate limits: costs and settings', () => {
-  it('charges an enqueueing mutation 5, another mutation 2, a query 1, a search 3', async () => {
+  it('charges an enqueueing or planning mutation 5, another mutation 2, a query 1, a search 3', async () => {
     const app = await limitedApp({ key: { perMinute: 1, burst: 20 } });
     const [key] = await teamKeys('rl-costs', 1);
     const remaining = async (query: string, variables?: Record<string, unknown>) =>
@@ -220,6 +260,29 @@ describe('rate limits: costs and settings', () => {
     expect(await remaining(refresh)).toBe(0);
     const refused = await post(app, refresh, { key });
     expect(refused.status).toBe(429);
+
+    // The workflow mutations (each runs and is refused: no such workflow or agent): those that
+    // run the planner cost what planTopic costs, those that enqueue steps what refreshCoverage
+    // costs; cancelling and editing a plan are plain mutations.
+    const workflows = await limitedApp({ key: { perMinute: 1, burst: 50 } });
+    const [workflowKey] = await teamKeys('rl-costs-workflows', 1);
+    const id = 'V29ya2Zsb3c6eA==';
+    const input = `{ goal: "costs", agentIds: ["QWdlbnQ6eA=="] }`;
+    let left = 50;
+    for (const [mutation, cost] of [
+      [`planWorkflow(input: ${input}) { id }`, 5],
+      [`runWorkflow(input: ${input}) { id }`, 5],
+      [`replanWorkflow(id: "${id}", planVersion: 1) { id }`, 5],
+      [`startWorkflow(id: "${id}", planVersion: 1) { id }`, 5],
+      [`retryWorkflow(id: "${id}", fromStepKey: "a") { id }`, 5],
+      [`cancelWorkflow(id: "${id}") { id }`, 2],
+      [`updateWorkflowPlan(id: "${id}", planVersion: 1, steps: []) { id }`, 2],
+    ] as const) {
+      const answer = await post(workflows, `mutation { ${mutation} }`, { key: workflowKey });
+      expect(answer.body.errors?.[0].extensions.code, mutation).not.toBe('RATE_LIMITED');
+      left -= cost;
+      expect(Number(answer.headers.get('x-ratelimit-remaining')), mutation).toBe(left);
+    }
   });
 
   it('charges a trusted document sent by its hash alone what its document costs', async () => {

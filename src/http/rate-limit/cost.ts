@@ -23,9 +23,16 @@ export const FIELD_COSTS: Readonly<Record<string, number>> = {
   'Query.queryAgent': 3,
   'Subscription.agentQueryStream': 3,
   'Mutation.planTopic': 5,
+  // The planner, as planTopic: planWorkflow, runWorkflow (which also enqueues), replanWorkflow.
+  'Mutation.planWorkflow': 5,
+  'Mutation.runWorkflow': 5,
+  'Mutation.replanWorkflow': 5,
+  // These enqueue tasks (a workflow's steps are tasks).
   'Mutation.generateTopicReport': 5,
   'Mutation.refreshCoverage': 5,
   'Mutation.retryTask': 5,
+  'Mutation.startWorkflow': 5,
+  'Mutation.retryWorkflow': 5,
 };
 
 export interface OperationCost {

@@ -23,6 +23,8 @@ export function rateLimitHeaders(
     'ratelimit-policy': buckets
       .map((b) => `"${b.scope}";q=${b.rate.burst};w=${windowSeconds(b.rate)}`)
       .join(', '),
+    // draft-09: t is the seconds until the quota resets, for a token bucket until it is full
+    // again, as of this answer (a refused request took nothing, so its cost is not in it).
     ratelimit: buckets.map((b) => `"${b.scope}";r=${b.remaining};t=${b.fullInSeconds}`).join(', '),
   };
   const watched = tightest(buckets);

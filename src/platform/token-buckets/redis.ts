@@ -84,15 +84,18 @@ export class RedisBuckets implements BucketStore {
     // The next refill brings refillRate tokens, each later one as many again.
     const untilHolding = (tokens: number) =>
       tokens <= 0 ? 0 : nextRefillMs + (Math.ceil(tokens / refillRate) - 1) * intervalMs;
-    const state: BucketState = {
+    /** The bucket as of now, holding `remaining` tokens (after the take, or after a give back). */
+    const holding = (remaining: number): BucketState => ({
       scope: request.scope,
       rate: request.rate,
-      remaining: result.success ? result.remaining : 0,
-      fullInSeconds: seconds(untilHolding(request.rate.burst - result.remaining)),
-      // Refused: the script does not say how many tokens were left; this bound assumes none.
-      retryAfterSeconds: result.success ? undefined : Math.max(1, seconds(untilHolding(cost))),
-    };
-    return { success: result.success, state };
+      remaining,
+      fullInSeconds: seconds(untilHolding(request.rate.burst - remaining)),
+    });
+    // Refused: the script does not say how many tokens were left; this bound assumes none.
+    const state: BucketState = result.success
+      ? holding(result.remaining)
+      : { ...holding(0), retryAfterSeconds: Math.max(1, seconds(untilHolding(cost))) };
+    return { success: result.success, state, holding };
   }
 
   take(requests: readonly BucketRequest[], cost: number): Promise<TakeOutcome> {
@@ -118,14 +121,13 @@ export class RedisBuckets implements BucketStore {
         ),
       );
     }
-    const given = (state: BucketState, i: number) => ({
-      ...state,
-      remaining: Math.min(state.rate.burst, state.remaining + costs[i]!),
-    });
+    // A bucket that gave and got its tokens back: full again as if this take never happened.
+    const given = ({ state, holding }: (typeof results)[number], i: number) =>
+      holding(Math.min(state.rate.burst, state.remaining + costs[i]!));
     return {
       allowed,
-      buckets: results.map(({ success, state }, i) =>
-        allowed || !success ? state : given(state, i),
+      buckets: results.map((result, i) =>
+        allowed || !result.success ? result.state : given(result, i),
       ),
     };
   }
