@@ -1,8 +1,9 @@
 // LLM calls on /metrics, one observation per attempt the router makes (src/resolvers/llm):
-// by provider, model (the deployment's, bounded: llm/model-label.ts), the service that asked (plan: planTopic in an API
-// process; report: a report section in a worker) and outcome; with latency, time to the
-// first token, the tokens the provider reported (or estimated) and their cost at the
-// deployment's prices; and each routed call's own time in the router. No ids in labels.
+// by provider, model (the deployment's, bounded: llm/model-label.ts), the service that asked
+// (plan: planTopic in an API process; report: a report section in a worker) and outcome; with
+// latency, time to the first token, the tokens the provider reported (or estimated) and their
+// cost at the deployment's prices; and each routed call's own time in the router. No ids in
+// labels.
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { TokenUsage } from '../../reports/providers/index.js';
 
