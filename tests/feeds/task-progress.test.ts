@@ -13,6 +13,20 @@ import { adminUserId, expectGapFree, logOf, progress, useTaskProgress } from './
 
 const { h } = useTaskProgress();
 
+/** A sleeping test task of the operator's, and an SSE client of the operator's. */
+async function sleepingTask(ms: number) {
+  const app = await h.startApp();
+  const row = await enqueueTestTask(
+    app.pubsub,
+    testSleep,
+    { ms },
+    { ownerId: await adminUserId() },
+  );
+  const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
+  h.onCleanup(() => client.dispose());
+  return { app, row, taskId: toGlobalId('Task', row.id), client };
+}
+
 describe('taskProgress', () => {
   for (const singleConnection of [false, true]) {
     it(`sends the current state, then every change, and ends after the terminal one (${singleConnection ? 'single' : 'distinct'} connection)`, async () => {
@@ -68,16 +82,7 @@ describe('taskProgress', () => {
   }
 
   it('resumes after a disconnect with afterSequence: no gap, no duplicate', async () => {
-    const app = await h.startApp();
-    const row = await enqueueTestTask(
-      app.pubsub,
-      testSleep,
-      { ms: 800 },
-      { ownerId: await adminUserId() },
-    );
-    const taskId = toGlobalId('Task', row.id);
-    const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
-    h.onCleanup(() => client.dispose());
+    const { app, row, taskId, client } = await sleepingTask(800);
     await h.startWorker(app.pubsub);
     const firstPart: any[] = [];
     const first = listen<any>(client, progress, { taskId }, (value) =>
@@ -178,16 +183,7 @@ describe('taskProgress', () => {
   });
 
   it('refuses an afterSequence past the log, and a replay across a terminal event that the log went on from follows it to the last end', async () => {
-    const app = await h.startApp();
-    const row = await enqueueTestTask(
-      app.pubsub,
-      testSleep,
-      { ms: 1 },
-      { ownerId: await adminUserId() },
-    );
-    const taskId = toGlobalId('Task', row.id);
-    const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
-    h.onCleanup(() => client.dispose());
+    const { row, taskId, client } = await sleepingTask(1);
     // Pending: a follower past its last event would wait for ever.
     for (const [after, reason] of [
       [-1, 'NEGATIVE'],

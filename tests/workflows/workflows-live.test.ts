@@ -44,7 +44,8 @@ const sse = () => {
   return client;
 };
 
-function viaWs(variables: Record<string, unknown>): Promise<any[]> {
+/** A graphql-ws client of Alice's, disposed at the end of the file. */
+function wsClient() {
   const client = createWsClient({
     url: `${w.app.baseUrl.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
@@ -52,6 +53,11 @@ function viaWs(variables: Record<string, unknown>): Promise<any[]> {
     retryAttempts: 0,
   });
   w.h.onCleanup(() => client.dispose());
+  return client;
+}
+
+function viaWs(variables: Record<string, unknown>): Promise<any[]> {
+  const client = wsClient();
   const events: any[] = [];
   return new Promise((resolve, reject) =>
     client.subscribe(
@@ -79,13 +85,7 @@ function viaMultipart(variables: Record<string, unknown>): Promise<any[]> {
 
 /** A refused subscription over graphql-ws: the errors of its result. */
 function wsErrors(variables: Record<string, unknown>): Promise<any[]> {
-  const client = createWsClient({
-    url: `${w.app.baseUrl.replace('http', 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { Authorization: `Bearer ${w.keys.alice}` },
-    retryAttempts: 0,
-  });
-  w.h.onCleanup(() => client.dispose());
+  const client = wsClient();
   return new Promise((resolve, reject) =>
     client.subscribe(
       { query: PROGRESS, variables },
