@@ -71,11 +71,10 @@ describe('createApiKey', () => {
     expect(errorCodes(await mintAs(memberKey, 'adm-owner', ['READ'], teamId))).toEqual([
       'FORBIDDEN',
     ]);
-    const invisible = await mintAs(undefined, 'adm-me\u200bmber', ['READ']);
-    expect(invisible.errors?.[0]?.extensions).toMatchObject({
-      code: 'BAD_USER_INPUT',
-      argument: 'user',
-    });
+    for (const invisible of ['\u200b', '\u3164', '\u034f', '\ufe0f', '\u2800'])
+      expect(
+        (await mintAs(undefined, `adm-me${invisible}mber`, ['READ'])).errors?.[0]?.extensions,
+      ).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'user' });
     const notMember = await mintAs(owner.key, 'adm-stranger', ['READ'], teamId);
     expect(errorCodes(notMember)).toEqual(['BAD_USER_INPUT']);
     expect(notMember.errors![0]!.extensions!.argument).toBe('input.user');
@@ -120,6 +119,36 @@ describe('keys an administrator mints for other members', () => {
     expect((await h.gql(agentQuery, { id: privateAgent }, delegated)).data.agent).toBeNull();
     const teamQuery = `query($id: ID!) { team(id: $id) { id } }`;
     expect((await h.gql(teamQuery, { id: teamId }, delegated)).data.team).not.toBeNull();
+    // It acts on frank's account nowhere: no keys (for any team), teams, invitations; and it
+    // sees and revokes only his keys of its team.
+    for (const teamIdOrNone of [teamId, undefined])
+      expect(errorCodes(await mintAs(delegated, 'dlg-frank', ['READ'], teamIdOrNone))).toEqual([
+        'FORBIDDEN',
+      ]);
+    expect(
+      errorCodes(
+        await h.gql(
+          'mutation { createTeam(input: { name: "Elsewhere", slug: "dlg-elsewhere" }) { id } }',
+          {},
+          delegated,
+        ),
+      ),
+    ).toEqual(['FORBIDDEN']);
+    const elsewhere = await createTeam(h, owner.key, 'dlg-other');
+    const otherInvite = await invite(h, owner.key, elsewhere, 'MEMBER');
+    expect(errorCodes(await accept(h, delegated, otherInvite.token))).toEqual(['FORBIDDEN']);
+    const keysOf = async (key: string) =>
+      (await h.gql('{ apiKeys(user: "dlg-frank") { id } }', {}, key)).data.apiKeys.map(
+        (k: { id: string }) => k.id,
+      );
+    expect(await keysOf(frank.key)).toContain(frank.id);
+    expect(await keysOf(delegated)).not.toContain(frank.id);
+    const REVOKE_KEY = 'mutation($id: ID!) { revokeApiKey(id: $id) { id } }';
+    expect(errorCodes(await h.gql(REVOKE_KEY, { id: frank.id }, delegated))).toEqual(['NOT_FOUND']);
+    // And no ADMIN key for another member at all: administering stays with their own keys.
+    expect(errorCodes(await mintAs(ownerInTeam.key, 'dlg-frank', ['ADMIN'], teamId))).toEqual([
+      'FORBIDDEN',
+    ]);
     const row = await db().apiKey.findFirstOrThrow({
       where: { user: { name: 'dlg-frank' }, mintedById: { not: null } },
     });

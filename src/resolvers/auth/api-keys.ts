@@ -55,7 +55,7 @@ function validInput(input: CreateApiKeyInput) {
   if (!user || user.length > 100)
     throw badUserInput('user must be 1-100 characters', { field: 'user' });
   // Invisible characters (zero-width, bidi controls) would make a name that reads as another.
-  if (/\p{C}/u.test(user))
+  if (/[\p{C}\p{Default_Ignorable_Code_Point}\u2800]/u.test(user))
     throw badUserInput('user must not contain control or invisible characters', {
       field: 'user',
     });

@@ -48,6 +48,7 @@ function callerOfKey(found: KeyCallerRow): Caller | undefined {
     apiKeyId: found.id,
     teamId: found.teamId,
     isOperator: false,
+    delegated: found.mintedById !== null,
     roles,
     keyScopes,
     scopes: scopesWithin(keyScopes, role),

@@ -3,6 +3,7 @@
 // or `X-API-Key: <key>` and stored as sha256 hashes.
 import { createHash } from 'node:crypto';
 import type { Scope, TeamRole } from '../../generated/prisma/enums.js';
+import { forbidden } from '../../platform/errors.js';
 
 export interface Caller {
   userId: string;
@@ -13,6 +14,11 @@ export interface Caller {
   teamId: string;
   /** The environment's ADMIN_API_KEY: every scope in every team. */
   isOperator: boolean;
+  /**
+   * A key an administrator minted for its member (api_keys."mintedById"): it acts in its own
+   * team only, and never on the member's account (no keys, teams, invitations of its own).
+   */
+  delegated: boolean;
   /** Every team the key's user belongs to, with their role there (empty for the operator). */
   roles: ReadonlyMap<string, TeamRole>;
   /** The key's own scopes, expanded (ADMIN ⇒ WRITE ⇒ READ): the ceiling in every team. */
@@ -24,6 +30,12 @@ export interface Caller {
 export const ALL_SCOPES: readonly Scope[] = ['READ', 'WRITE', 'ADMIN'];
 /** The user the environment's ADMIN_API_KEY acts as. */
 export const ENV_ADMIN_USER = 'admin';
+
+/** Refuses what only the member's own keys may do (a delegated key acts in its team only). */
+export function requireOwnKey(caller: Pick<Caller, 'delegated'>, what: string): void {
+  if (caller.delegated)
+    throw forbidden(`A key an administrator minted for you cannot ${what}: use a key of your own`);
+}
 
 /** The key itself, from `Authorization: Bearer <key>` or `X-API-Key: <key>`. */
 export function apiKeyFromHeaders(headers: Headers): string | undefined {
@@ -56,6 +68,7 @@ export function operatorCaller(user: { id: string; name: string }, defaultTeamId
     apiKeyId: null,
     teamId: defaultTeamId,
     isOperator: true,
+    delegated: false,
     roles: new Map(),
     keyScopes: new Set(ALL_SCOPES),
     scopes: new Set(ALL_SCOPES),

@@ -4,14 +4,15 @@
 //   above the calling key's own scopes; without a team, into their personal team;
 // - a team's administrators also mint for its other members, up to the member's role and
 //   their own, and only for members whose role is not above their own (an ADMIN mints no key
-//   for an OWNER). Such a key acts in that team only (api_keys."mintedById"), and is revoked
-//   when its minter stops administering the team (members.ts). Asking for more is FORBIDDEN.
+//   for an OWNER), READ or WRITE only. Such a key acts in that team only (api_keys."mintedById"),
+//   mints no keys itself, and is revoked when its minter stops administering the team
+//   (members.ts). Asking for more is FORBIDDEN.
 // The target's membership is checked inside the minting transaction (api-keys.ts).
 import type { Scope, TeamRole } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
 import { BadInputError, forbidden, notFound } from '../../platform/errors.js';
 import { isUuid } from '../../platform/ids.js';
-import type { Caller } from './caller.js';
+import { requireOwnKey, type Caller } from './caller.js';
 import { atLeast, canAdminister, canRead, roleIn, scopesWithin } from './permissions.js';
 import { findUserByName } from './users.js';
 
@@ -50,6 +51,8 @@ export async function mintingPlan(
   teamId: string | null,
 ): Promise<MintingPlan> {
   if (caller.isOperator) return operatorPlan(userName, teamId);
+  // Else a key an administrator minted would mint its member a key of their own, for every team.
+  requireOwnKey(caller, 'mint keys');
   const self = userName === caller.userName;
   if (teamId === null) {
     if (!self) throw forbidden('Only the operator mints into another user’s personal team');
@@ -76,6 +79,10 @@ export async function mintingPlan(
     throw forbidden(
       'Minting for another member needs the team’s ADMIN or OWNER role and an ADMIN key',
     );
+  // Administering stays with the members' own keys: a key minted for them that could invite,
+  // mint or change members would keep its minter's powers after they lost them.
+  if (wanted.has('ADMIN'))
+    throw forbidden('A key for another member is READ or WRITE: ADMIN keys are their own to mint');
   const user = await findUserByName(userName);
   if (!user) throw new BadInputError(`${userName} is not a member of the team`, {}, 'input.user');
   const minterRole = roleIn(caller, teamId);

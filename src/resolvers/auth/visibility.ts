@@ -67,11 +67,15 @@ export const isTemplateVisibleTo = (template: { isPublic: boolean; teamId: strin
 
 /** API keys: the caller's own, and every key of the teams the caller administers. */
 export function apiKeyVisibleTo(
-  caller: Pick<Caller, 'isOperator' | 'roles' | 'keyScopes' | 'userId'>,
+  caller: Pick<Caller, 'isOperator' | 'roles' | 'keyScopes' | 'userId' | 'delegated' | 'teamId'>,
 ): Prisma.ApiKeyWhereInput {
   const administered = administeredTeamIds(caller);
   if (!administered) return {};
-  return { OR: [{ userId: caller.userId }, { teamId: { in: administered } }] };
+  // A delegated key sees its member's keys of its own team only.
+  const own = caller.delegated
+    ? { userId: caller.userId, teamId: caller.teamId }
+    : { userId: caller.userId };
+  return { OR: [own, { teamId: { in: administered } }] };
 }
 
 /** Teams: those the caller belongs to. */

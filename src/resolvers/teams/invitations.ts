@@ -12,6 +12,7 @@ import { teamInvitationVisibleTo } from '../auth/visibility.js';
 import { announceMembershipChange, type MembershipDeps } from './membership-signal.js';
 import { lockInvitation } from './sql/lock-invitation.js';
 import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
+import { requireOwnKey } from '../auth/caller.js';
 
 export const INVITATION_DAYS = { default: 7, min: 1, max: 30 } as const;
 
@@ -77,6 +78,7 @@ export async function acceptTeamInvitation(
   caller: Caller,
   deps: MembershipDeps,
 ): Promise<string> {
+  requireOwnKey(caller, 'join teams');
   const teamId = await inTransaction(async ({ client }) => {
     const invitation = await lockInvitation(client, hashToken(token.trim()));
     if (!invitation) throw notFound('Invitation');

@@ -8,7 +8,7 @@ import type { Prisma } from '../../generated/prisma/client.js';
 import type { TeamRole } from '../../generated/prisma/enums.js';
 import { inTransaction } from '../../platform/db.js';
 import { BadInputError, conflict, forbidden, notFound } from '../../platform/errors.js';
-import type { Caller } from '../auth/caller.js';
+import { requireOwnKey, type Caller } from '../auth/caller.js';
 import { atLeast, requireAdminister } from '../auth/permissions.js';
 import { mayGrant, requireGrantable } from './invitations.js';
 import { announceMembershipChange, type MembershipDeps } from './membership-signal.js';
@@ -153,6 +153,7 @@ export async function leaveTeam(
   caller: Caller,
   deps: MembershipDeps,
 ): Promise<boolean> {
+  requireOwnKey(caller, 'leave teams');
   const holders = await inTransaction(async ({ client }) => {
     const team = await lockTeam(client, teamId, caller.userId);
     // Not a member (or no such team): nothing to leave, and nothing to tell apart.

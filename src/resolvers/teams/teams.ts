@@ -7,6 +7,7 @@ import { rowIdWhere } from '../../platform/ids.js';
 import type { Caller } from '../auth/caller.js';
 import { teamVisibleTo } from '../auth/visibility.js';
 import { announceMembershipChange, type MembershipDeps } from './membership-signal.js';
+import { requireOwnKey } from '../auth/caller.js';
 
 export const TEAM_SLUG = /^[a-z0-9-]{3,40}$/;
 const MAX_TEAM_NAME = 100;
@@ -36,6 +37,7 @@ export async function createTeam(
   caller: Caller,
   deps: MembershipDeps,
 ): Promise<string> {
+  requireOwnKey(caller, 'create teams');
   const { name, slug } = validTeamInput(input);
   const teamId = await inTransaction(async ({ client }) => {
     const team = await client.team.create({ data: { name, slug }, select: { id: true } });

@@ -12,6 +12,8 @@ export interface KeyCallerRow {
   teamId: string;
   scopes: Scope[];
   revokedAt: Date | null;
+  /** The administrator who minted it for its member (null: the member or the operator). */
+  mintedById: string | null;
   userId: string;
   userName: string;
   memberships: Array<{ teamId: string; role: TeamRole }>;
@@ -23,7 +25,7 @@ export async function selectKeyCaller(
 ): Promise<KeyCallerRow | undefined> {
   const rows = await client.$queryRaw<KeyCallerRow[]>`${PREPARED}
     SELECT k.id::text AS id, k."teamId"::text AS "teamId", k.scopes::text[] AS scopes,
-           k."revokedAt", u.id::text AS "userId", u.name AS "userName",
+           k."revokedAt", k."mintedById"::text AS "mintedById", u.id::text AS "userId", u.name AS "userName",
            coalesce((SELECT json_agg(json_build_object('teamId', m."teamId", 'role', m.role))
                      FROM team_members m
                      -- A key an administrator minted for the member acts in its own team only.

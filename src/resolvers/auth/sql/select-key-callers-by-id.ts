@@ -12,7 +12,7 @@ export function selectKeyCallersById(
 ): Promise<KeyCallerRow[]> {
   return client.$queryRaw<KeyCallerRow[]>`
     SELECT k.id::text AS id, k."teamId"::text AS "teamId", k.scopes::text[] AS scopes,
-           k."revokedAt", u.id::text AS "userId", u.name AS "userName",
+           k."revokedAt", k."mintedById"::text AS "mintedById", u.id::text AS "userId", u.name AS "userName",
            coalesce((SELECT json_agg(json_build_object('teamId', m."teamId", 'role', m.role))
                      FROM team_members m
                      -- A key an administrator minted for the member acts in its own team only.
