@@ -115,4 +115,44 @@ describe('a clone of another team’s agent', () => {
     expect(done.artifact.markdown).not.toContain('Board minutes');
     expect(done.artifact.markdown).not.toContain('Confidential');
   });
+
+  it('workflow steps read as the key that started them: a delegated key reaches no other team', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const { agent, carol } = await teamWithSecret('clone-flow');
+    const clone = (await ok(CLONE, { id: agent }, carol)).cloneAgent.id;
+    // Eve, an OWNER of Carol's team and never of the first, mints Carol a key of that team.
+    const carolsTeam = (await ok('{ viewer { team { id } } }', {}, carol)).viewer.team.id;
+    const eve = await mint(h, 'clone-flow-eve', ['ADMIN']);
+    await join(h, carol, carolsTeam, eve.key, 'OWNER');
+    const eveInTeam = (await mint(h, 'clone-flow-eve', ['ADMIN'], carolsTeam, eve.key)).key;
+    const delegated = (
+      await ok(
+        'mutation($t: ID!) { createApiKey(input: { user: "clone-flow-carol", name: "d", scopes: [WRITE], teamId: $t }) { key } }',
+        { t: carolsTeam },
+        eveInTeam,
+      )
+    ).createApiKey.key;
+    const retrieved = async (key: string) => {
+      const run = (
+        await ok(
+          'mutation($a: ID!) { runWorkflow(input: { goal: "quokka acquisition", agentIds: [$a] }) { id } }',
+          { a: clone },
+          key,
+        )
+      ).runWorkflow.id;
+      const done = await waitFor(async () => {
+        const read = await ok(
+          'query($id: ID!) { workflow(id: $id) { status steps { kind result } } }',
+          { id: run },
+          key,
+        );
+        return ['SUCCEEDED', 'FAILED'].includes(read.workflow.status) ? read.workflow : undefined;
+      }, 'the workflow ended');
+      return JSON.stringify(done.steps.filter((s: { kind: string }) => s.kind === 'RETRIEVE'));
+    };
+    // Carol's own key reads the first team's document (she is in it); the delegated key not.
+    expect(await retrieved(carol)).toContain('Board minutes');
+    expect(await retrieved(delegated)).not.toContain('Board minutes');
+  });
 });

@@ -14,6 +14,8 @@ import { escapeMarkdown } from '../../reports/providers/local.js';
 import type { MeteredUsage, ReportWriter, SectionSource } from '../../reports/providers/types.js';
 import { computeAndRecordCoverage } from '../coverage/coverage.js';
 import { queryAgent } from '../search/search.js';
+import { readableTeamsOfKey } from '../auth/key-readers.js';
+import { agentVisibleTo } from '../auth/visibility.js';
 import { anyWordQuery } from '../topics/knowledge.js';
 import { saveWorkflowArtifact } from './artifact.js';
 import type { StartedStep } from './sql/mark-running.js';
@@ -51,10 +53,18 @@ function dependencies(step: StartedStep): Promise<DependencyResult[]> {
 }
 
 /**
- * What the workflow's owner may read now: their teams, and the workflow's own. A step reads
- * an agent only while its owner still could (one who left the agent's team cannot run it).
+ * What a step may read now: what the key that started (or retried) the workflow may read
+ * (auth/key-readers.ts: its member's teams, its own team only for a delegated key, nothing once
+ * it is revoked or its member left). Steps run later, as that key would read then, not with
+ * everything the workflow's owner can read (a teammate's start, or a delegated key, reached the
+ * owner's other teams). A workflow started before keys were recorded reads as its owner did.
  */
-async function ownerView(step: StartedStep) {
+async function readerOf(step: StartedStep) {
+  if (step.apiKeyId !== null) {
+    const teams = await readableTeamsOfKey(step.apiKeyId);
+    if (teams === null) return { isOperator: true, roles: new Map<string, TeamRole>() };
+    return { isOperator: false, roles: new Map(teams.map((team) => [team, 'MEMBER' as TeamRole])) };
+  }
   const memberships = await db().teamMember.findMany({
     where: { userId: step.ownerId },
     select: { teamId: true, role: true },
@@ -71,7 +81,7 @@ async function retrieve({ step }: StepRun) {
   if (!step.agentId) throw new StepCannotRun('the agent was deleted');
   const query = anyWordQuery(String(input(step).query ?? step.goal));
   if (!query) return { hits: [], totalResults: 0, tokens: 0 };
-  const who = await ownerView(step);
+  const who = await readerOf(step);
   try {
     const found = await queryAgent(step.agentId, query, Number(input(step).topK ?? 8), who);
     const hits = found.hits.map((hit) => ({
@@ -93,7 +103,7 @@ async function refreshCoverage({ step, taskId, pubsub }: StepRun) {
   const agent =
     step.agentId &&
     (await db().agent.findFirst({
-      where: { id: step.agentId, teamId: { in: [...(await ownerView(step)).roles.keys()] } },
+      where: { AND: [{ id: step.agentId }, agentVisibleTo(await readerOf(step))] },
       select: { id: true },
     }));
   if (!agent) throw new StepCannotRun('the agent was deleted or left the team');
