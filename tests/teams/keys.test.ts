@@ -203,6 +203,31 @@ describe('keys an administrator mints for other members', () => {
   });
 });
 
+describe('idempotency keys across a user’s teams', () => {
+  it('are CONFLICT (IDEMPOTENCY_KEY_USED), not NOT_FOUND, where the first workflow is not seen', async () => {
+    const owner = await mint(h, 'idem-owner', ['ADMIN']);
+    const teamX = await createTeam(h, owner.key, 'idem-x');
+    const ownerInX = await mint(h, 'idem-owner', ['ADMIN'], teamX, owner.key);
+    const member = await mint(h, 'idem-member', ['WRITE']);
+    await join(h, ownerInX.key, teamX, member.key, 'MEMBER');
+    const RUN = `mutation($key: String) { runWorkflow(input: { goal: "g", agentIds: [] }, idempotencyKey: $key) { id } }`;
+    // The member's own key (every team of theirs) spends the key in their personal team.
+    const first = await h.gql(RUN, { key: 'idem-1' }, member.key);
+    expect(first.errors).toBeUndefined();
+    expect((await h.gql(RUN, { key: 'idem-1' }, member.key)).data.runWorkflow.id).toBe(
+      first.data.runWorkflow.id,
+    );
+    // A key the OWNER minted for them acts in team X only: it does not see that workflow.
+    const delegated = (await mintAs(ownerInX.key, 'idem-member', ['WRITE'], teamX)).data
+      .createApiKey.key;
+    expect((await h.gql(RUN, { key: 'idem-1' }, delegated)).errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'IDEMPOTENCY_KEY_USED',
+    });
+    expect((await h.gql(RUN, { key: 'idem-2' }, delegated)).errors).toBeUndefined();
+  });
+});
+
 describe('apiKeys and revokeApiKey', () => {
   it('show a key its own user’s keys, and administrators every key of their team', async () => {
     const owner = await mint(h, 'list-owner', ['ADMIN']);

@@ -1,6 +1,9 @@
 // What the workflow services share: their dependencies, and idempotency keys (per user): the
 // same key answers with the workflow it started.
 import { db } from '../../platform/db.js';
+import { conflict } from '../../platform/errors.js';
+import type { Caller } from '../auth/caller.js';
+import { isTeamRowVisibleTo } from '../auth/visibility.js';
 import type { ServiceDeps } from '../deps.js';
 import type { AdvanceDeps } from './progress.js';
 import { badWorkflowInput } from './problems.js';
@@ -27,13 +30,22 @@ export function validIdempotencyKey(key: string | null | undefined): string | nu
   return trimmed;
 }
 
+/**
+ * The caller's workflow started with this key. Keys are unique per user: one the user spent
+ * on a workflow this caller does not see (another team's, for a key of one team) is CONFLICT,
+ * not that workflow's NOT_FOUND.
+ */
 export async function workflowByKey(
-  ownerId: string,
+  caller: Pick<Caller, 'userId' | 'isOperator' | 'roles'>,
   idempotencyKey: string,
 ): Promise<string | undefined> {
   const row = await db().workflow.findFirst({
-    where: { ownerId, idempotencyKey },
-    select: { id: true },
+    where: { ownerId: caller.userId, idempotencyKey },
+    select: { id: true, teamId: true },
   });
+  if (row && !isTeamRowVisibleTo(row, caller))
+    throw conflict('idempotencyKey was used for another workflow of yours: send another key', {
+      reason: 'IDEMPOTENCY_KEY_USED',
+    });
   return row?.id;
 }

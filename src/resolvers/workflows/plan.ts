@@ -112,7 +112,7 @@ export async function runWorkflow(
   deps: WorkflowDeps,
 ): Promise<string> {
   const key = validIdempotencyKey(idempotencyKey);
-  const existing = key && (await workflowByKey(caller.userId, key));
+  const existing = key && (await workflowByKey(caller, key));
   if (existing) return existing;
   const plan = await makePlan(input, caller, deps);
   if (plan.violations.length) throw constraintsViolated(plan.violations);
@@ -124,7 +124,7 @@ export async function runWorkflow(
     });
   } catch (error) {
     // Two runs with one key at once: the unique key lets one in; the other answers with it.
-    const winner = key && (await workflowByKey(caller.userId, key));
+    const winner = key && (await workflowByKey(caller, key));
     if (winner) return winner;
     throw error;
   }

@@ -99,7 +99,7 @@ async function refuseUnlessStartable(
   caller: Caller,
 ): Promise<'started' | 'startable'> {
   if (key) {
-    const started = await workflowByKey(caller.userId, key);
+    const started = await workflowByKey(caller, key);
     if (started === workflow.id) return 'started';
     if (started)
       throw conflict('this idempotency key started another workflow', {
