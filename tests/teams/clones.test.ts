@@ -154,5 +154,7 @@ describe('a clone of another team’s agent', () => {
     // Carol's own key reads the first team's document (she is in it); the delegated key not.
     expect(await retrieved(carol)).toContain('Board minutes');
     expect(await retrieved(delegated)).not.toContain('Board minutes');
+    // The operator's key (no key row) reads every team, here through another team's agent.
+    expect(await retrieved(h.adminKey)).toContain('Board minutes');
   });
 });

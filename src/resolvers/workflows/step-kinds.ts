@@ -14,6 +14,7 @@ import { escapeMarkdown } from '../../reports/providers/local.js';
 import type { MeteredUsage, ReportWriter, SectionSource } from '../../reports/providers/types.js';
 import { computeAndRecordCoverage } from '../coverage/coverage.js';
 import { queryAgent } from '../search/search.js';
+import { ENV_ADMIN_USER } from '../auth/caller.js';
 import { readableTeamsOfKey } from '../auth/key-readers.js';
 import { agentVisibleTo } from '../auth/visibility.js';
 import { anyWordQuery } from '../topics/knowledge.js';
@@ -65,6 +66,10 @@ async function readerOf(step: StartedStep) {
     if (teams === null) return { isOperator: true, roles: new Map<string, TeamRole>() };
     return { isOperator: false, roles: new Map(teams.map((team) => [team, 'MEMBER' as TeamRole])) };
   }
+  // No key: the operator's ADMIN_API_KEY (every team), or a workflow from before keys were kept.
+  const owner = await db().user.findUnique({ where: { id: step.ownerId }, select: { name: true } });
+  if (owner?.name === ENV_ADMIN_USER)
+    return { isOperator: true, roles: new Map<string, TeamRole>() };
   const memberships = await db().teamMember.findMany({
     where: { userId: step.ownerId },
     select: { teamId: true, role: true },
@@ -93,7 +98,9 @@ async function retrieve({ step }: StepRun) {
     return { hits, totalResults: found.totalResults, tokens: 0 };
   } catch (error) {
     if (error instanceof NotFoundError)
-      throw new StepCannotRun('the agent was deleted or left the team');
+      throw new StepCannotRun(
+        'the agent was deleted, left the team, or is no longer readable by the key that started the workflow',
+      );
     if (error instanceof BadInputError) return { hits: [], totalResults: 0, tokens: 0 };
     throw error;
   }
@@ -106,7 +113,10 @@ async function refreshCoverage({ step, taskId, pubsub }: StepRun) {
       where: { AND: [{ id: step.agentId }, agentVisibleTo(await readerOf(step))] },
       select: { id: true },
     }));
-  if (!agent) throw new StepCannotRun('the agent was deleted or left the team');
+  if (!agent)
+    throw new StepCannotRun(
+      'the agent was deleted, left the team, or is no longer readable by the key that started the workflow',
+    );
   const report = await computeAndRecordCoverage(agent.id, { taskId, pubsub });
   return {
     overallCoverage: report.overallCoverage,
