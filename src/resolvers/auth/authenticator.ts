@@ -36,7 +36,7 @@ function sameSecret(a: string, b: string): boolean {
  * The caller of a key row; undefined for a revoked key, and for a key whose user is no longer
  * a member of the key's team (whatever its revokedAt says).
  */
-function callerOfKey(found: KeyCallerRow): Caller | undefined {
+export function callerOfKey(found: KeyCallerRow): Caller | undefined {
   if (found.revokedAt) return undefined;
   const roles = new Map(found.memberships.map((m) => [m.teamId, m.role]));
   const role = roles.get(found.teamId);

@@ -63,13 +63,10 @@ async function withdrawGrants(
   const now = new Date();
   let holders: string[] = [];
   if (!atLeast(role, 'ADMIN')) {
-    const keys = await tx.apiKey.findMany({
-      where: { teamId, mintedById: userId, revokedAt: null },
-      select: { userId: true },
-    });
-    await tx.apiKey.updateMany({
+    const keys = await tx.apiKey.updateManyAndReturn({
       where: { teamId, mintedById: userId, revokedAt: null },
       data: { revokedAt: now },
+      select: { userId: true },
     });
     holders = [...new Set(keys.map((key) => key.userId))];
   }
