@@ -1,0 +1,68 @@
+// The CPU a phase of a benchmark used on this host, by kind of process (PostgreSQL's, Node's,
+// the rest), from /proc: how much of the machine a task or a step costs, whatever waits it
+// also had. Linux only (undefined elsewhere). Read by hand, not by a library: it is two files'
+// fields (proc(5)), and no maintained package reads per-process times without native code.
+import { readdirSync, readFileSync } from 'node:fs';
+
+type Group = 'postgres' | 'node' | 'other';
+export type CpuTicks = Map<string, { group: Group; ticks: number }>;
+
+// USER_HZ: 100 on every Linux architecture Node runs on (sysconf(_SC_CLK_TCK) is not exposed).
+const TICKS_PER_SECOND = 100;
+
+function groupOf(command: string): Group {
+  if (command.startsWith('postgres')) return 'postgres';
+  if (command === 'node' || command === 'MainThread') return 'node';
+  return 'other';
+}
+
+/** Every process's CPU ticks so far (user + system), by pid; undefined off Linux. */
+export function cpuTicks(): CpuTicks | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  const ticks: CpuTicks = new Map();
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // ended since the listing
+    }
+    const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime: fields 14 and 15 of proc(5), 12 and 13 after the command.
+    ticks.set(pid, { group: groupOf(command), ticks: Number(fields[11]) + Number(fields[12]) });
+  }
+  return ticks;
+}
+
+export interface CpuUsed {
+  postgres: number;
+  node: number;
+  other: number;
+  total: number;
+}
+
+/** CPU seconds used since `before`, by group (a process started since counts whole). */
+export function cpuSince(before: CpuTicks | undefined): CpuUsed | undefined {
+  const after = cpuTicks();
+  if (!before || !after) return undefined;
+  const used: CpuUsed = { postgres: 0, node: 0, other: 0, total: 0 };
+  for (const [pid, now] of after) {
+    const then = before.get(pid);
+    const ticks = now.ticks - (then && then.group === now.group ? then.ticks : 0);
+    used[now.group] += ticks / TICKS_PER_SECOND;
+    used.total += ticks / TICKS_PER_SECOND;
+  }
+  return used;
+}
+
+/** "pg 0.17 + node 0.16 + other 0.01 = 0.34 ms" per unit of work. */
+export function formatCpuPer(used: CpuUsed, units: number): string {
+  const ms = (seconds: number) => ((seconds * 1000) / units).toFixed(3);
+  return `PostgreSQL ${ms(used.postgres)} + Node ${ms(used.node)} + other ${ms(used.other)} = ${ms(used.total)} ms CPU`;
+}
