@@ -19,8 +19,8 @@ export async function serveRoutingSnapshot(
       status,
       headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
     });
-  const error = (status: number, code: string, message: string) =>
-    json({ errors: [{ message, extensions: { code } }] }, status);
+  const error = (status: number, code: string, message: string, more: object = {}) =>
+    json({ errors: [{ message, extensions: { code, ...more } }] }, status);
   if (request.method !== 'GET')
     return new ResponseClass(null, { status: 405, headers: { allow: 'GET' } });
   const caller = await callerOf(request, options);
@@ -28,7 +28,9 @@ export async function serveRoutingSnapshot(
   if (!caller.scopes.has('ADMIN'))
     return error(403, 'FORBIDDEN', 'The routing snapshot needs an ADMIN key');
   const service = SERVICES[url.searchParams.get('service')?.toLowerCase() ?? ''];
-  if (!service) return error(400, 'BAD_USER_INPUT', 'service must be plan or write');
+  // The query parameter at fault, named as GraphQL's BAD_USER_INPUT names an argument.
+  if (!service)
+    return error(400, 'BAD_USER_INPUT', 'service must be plan or write', { argument: 'service' });
   const snapshot = await routingSnapshot(service, caller, options.topicSettings.llm);
   return json(
     {

@@ -3,10 +3,19 @@
 import { Redis } from 'ioredis';
 import { logger } from './logger.js';
 
-/** Connected (or failed) before it is returned, so the first command does not race the handshake. */
-export async function createRedisClient(redisUrl: string, connectionName: string): Promise<Redis> {
+/**
+ * Connected (or failed) before it is returned, so the first command does not race the handshake.
+ * `commandTimeoutMs`: a command Redis has not answered by then fails (a Redis that hangs rather
+ * than drops the connection); unset, a command waits for its answer.
+ */
+export async function createRedisClient(
+  redisUrl: string,
+  connectionName: string,
+  options: { commandTimeoutMs?: number } = {},
+): Promise<Redis> {
   const client = new Redis(redisUrl, {
     connectionName,
+    commandTimeout: options.commandTimeoutMs,
     lazyConnect: true,
     // Commands fail fast while Redis is away (callers fall back), instead of queueing.
     maxRetriesPerRequest: 1,

@@ -93,14 +93,14 @@ const overWs = (client: WsClient) =>
 const overSse = (client: ReturnType<typeof sseClient>) =>
   open((sink) => client.subscribe({ query: PROGRESS, variables: { id: taskId } }, sink));
 
-async function overMultipart(app: TestApp, key: string) {
+async function overMultipart(app: TestApp, key: string, accept = MULTIPART) {
   const controller = new AbortController();
   stops.push(() => controller.abort());
   const response = await fetch(`${app.baseUrl}/graphql`, {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      accept: MULTIPART,
+      accept,
       authorization: `Bearer ${key}`,
     },
     body: JSON.stringify({ query: PROGRESS, variables: { id: taskId } }),
@@ -142,10 +142,16 @@ describe('rate limits: subscriptions count as they start', () => {
       expect(error.response.status).toBe(429);
       expect(Number(error.response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     }
+    // Refused before the stream: one JSON answer, in the JSON type the client accepts.
     const multipart = await overMultipart(app, key);
     expect(multipart.status).toBe(429);
+    expect(multipart.headers.get('content-type')).toMatch(/^application\/json;/);
     const body = (await multipart.json()) as any;
     expect(body.errors[0].extensions.code).toBe('RATE_LIMITED');
+    const streamOnly = await overMultipart(app, key, 'multipart/mixed;subscriptionSpec="1.0"');
+    expect(streamOnly.status).toBe(429);
+    expect(streamOnly.headers.get('content-type')).toMatch(/^application\/graphql-response\+json/);
+    expect(((await streamOnly.json()) as any).errors[0].extensions.code).toBe('RATE_LIMITED');
   });
 });
 

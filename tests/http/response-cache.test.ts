@@ -156,6 +156,30 @@ describe.skipIf(!redisAvailable)('response cache on Redis', () => {
     expect((await read(cached.fetch, alice2.key, AGENTS)).xCache).toBe('MISS');
   });
 
+  it('answers node(id) anew once what it could not see is made visible (a template published)', async () => {
+    const alice = await mint(h, 'cache-publisher', ['WRITE']);
+    const carol = await mint(h, 'cache-outsider', ['READ']);
+    const created = await h.gql(
+      'mutation { createTemplate(input: { name: "soon public", category: DOCS, content: "x" }) { id } }',
+      {},
+      alice.key,
+    );
+    const id = created.data.createTemplate.id;
+    const node = 'query($id: ID!) { node(id: $id) { id ... on Template { name } } }';
+    expect(await read(cached.fetch, carol.key, node, { id })).toMatchObject({
+      xCache: 'MISS',
+      data: { node: null },
+    });
+    expect((await read(cached.fetch, carol.key, node, { id })).xCache).toBe('HIT');
+    const publish =
+      'mutation($id: ID!) { updateTemplate(id: $id, input: { isPublic: true }) { id } }';
+    expect((await h.gql(publish, { id }, alice.key)).errors).toBeUndefined();
+    expect(await read(cached.fetch, carol.key, node, { id })).toMatchObject({
+      xCache: 'MISS',
+      data: { node: { id, name: 'soon public' } },
+    });
+  });
+
   it('answers a team’s pending invitations anew after one is withdrawn', async () => {
     const erin = await mint(h, 'cache-erin', ['ADMIN']);
     const teamId = await createTeam(h, erin.key, 'cache-invites');

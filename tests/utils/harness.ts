@@ -18,6 +18,7 @@ import {
   openResponseStore,
   type OpenedResponseStore,
 } from '../../src/platform/response-cache/invalidation.js';
+import type { ResponseStore } from '../../src/platform/response-cache/store.js';
 import type { WebhookSettings } from '../../src/resolvers/tasks/webhooks.js';
 import {
   closeTopicSettings,
@@ -57,8 +58,15 @@ export interface StartAppOptions {
   graphiqlHeaders?: Record<string, string>;
   /** AUTO_JOIN_DEFAULT_TEAM (default on). */
   autoJoinDefaultTeam?: boolean;
-  /** RESPONSE_CACHE on (needs Redis), with these TTLs; default off, as in production. */
-  responseCache?: { ttlMs?: number; ttlPerCoordinate?: Record<string, number> };
+  /**
+   * RESPONSE_CACHE on (needs Redis), with these TTLs, on the file's store unless `store` is
+   * given; default off, as in production.
+   */
+  responseCache?: {
+    ttlMs?: number;
+    ttlPerCoordinate?: Record<string, number>;
+    store?: ResponseStore;
+  };
   /**
    * Rate limits as given (on the file's Redis unless `redisUrl` says otherwise); default none,
    * unlike production (60 a minute per key), so that tests may send what they need.
@@ -140,7 +148,7 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
     responseCache: options.responseCache && {
       ttlMs: options.responseCache.ttlMs ?? 60_000,
       ttlPerCoordinate: options.responseCache.ttlPerCoordinate,
-      store: (await harness.responseStore()).store,
+      store: options.responseCache.store ?? (await harness.responseStore()).store,
     },
     rateLimits: options.rateLimits && {
       key: null,

@@ -11,6 +11,7 @@ import { ResponseStream, type NodeResponse, type ResultFraming } from '../live/r
 import { requestErrors } from '../live/prepare-operation.js';
 import { startOperation } from '../live/start-operation.js';
 import { admitLive, ANONYMOUS } from '../rate-limit/live.js';
+import { negotiate } from '../negotiation.js';
 
 export interface MultipartTransport {
   subscribe(request: Request, params: OperationParams, response?: NodeResponse): Promise<Response>;
@@ -54,22 +55,33 @@ class MultipartOperation extends OperationResults implements ResultFraming {
 
 export function createMultipartTransport(live: LiveCore): MultipartTransport {
   const { Response } = live.yoga.fetchAPI;
-  const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-    new Response(JSON.stringify(body), {
+  // A refusal before the stream is one JSON answer, in the JSON type the client accepts.
+  const json = (
+    request: Request,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const type =
+      negotiate(request.headers.get('accept'), 'single') === 'json'
+        ? 'application/json'
+        : 'application/graphql-response+json';
+    return new Response(JSON.stringify(body), {
       status,
-      headers: { 'content-type': 'application/graphql-response+json; charset=utf-8', ...headers },
+      headers: { 'content-type': `${type}; charset=utf-8`, ...headers },
     });
+  };
   return {
     async subscribe(request, params, response) {
       if (!(await callerOf(request, live.contextOptions))) {
         const limited = await admitLive(live.rateLimits, request, undefined, ANONYMOUS);
         if (limited)
-          return json(429, { errors: requestErrors([limited.refusal]) }, limited.headers);
+          return json(request, 429, { errors: requestErrors([limited.refusal]) }, limited.headers);
         const error = {
           message: 'A valid API key is required',
           extensions: { code: ErrorCode.UNAUTHENTICATED },
         };
-        return json(401, { errors: [error] }, { 'www-authenticate': 'Bearer' });
+        return json(request, 401, { errors: [error] }, { 'www-authenticate': 'Bearer' });
       }
       const stream = new ResponseStream(live.maxBufferedBytes, HEARTBEAT);
       stream.response = response;
@@ -80,7 +92,7 @@ export function createMultipartTransport(live: LiveCore): MultipartTransport {
       const start = await startOperation(live, request, params, new MultipartOperation(stream));
       if (start.kind === 'refused') {
         stream.close();
-        return json(start.status, { errors: start.errors }, start.headers);
+        return json(request, start.status, { errors: start.errors }, start.headers);
       }
       stream.onceEnded(start.stop);
       return new Response(stream.body as never, { status: 200, headers: MULTIPART_HEADERS });

@@ -6,14 +6,14 @@
 // (src/platform/response-cache/invalidation.ts), workers too. Answers say `X-Cache: HIT` or
 // `MISS` and `extensions.responseCache`. Only JSON answers of queries are cached: never
 // subscriptions, event streams, multipart, @defer/@stream or introspection.
-import { getNamedType, isCompositeType, type GraphQLSchema } from 'graphql';
+import { getNamedType, type GraphQLSchema } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import type { Registry } from 'prom-client';
 import type { ResponseStore } from '../../platform/response-cache/store.js';
 import { callerOf, type ContextOptions } from '../context.js';
 import { mayStream, negotiate } from '../negotiation.js';
-import { NO_LOOKUP, requestId, storeAdapter } from './adapter.js';
+import { entityTypesOf, NO_LOOKUP, requestId, storeAdapter } from './adapter.js';
 import { responseKey, sessionOf } from './keys.js';
 import { createResponseCacheMetrics } from './metrics.js';
 import { createShapeReader, type OperationShape } from './operation.js';
@@ -125,18 +125,21 @@ function reporter(
   const metrics = createResponseCacheMetrics(registry);
   const outcomes = new WeakMap<Request, 'HIT' | 'MISS'>();
   return {
-    onExecutionResult({ request, result, setResult }) {
+    async onExecutionResult({ request, result, setResult }) {
       const decision = decisions.get(request);
       if (!decision || !result || isAsyncIterable(result)) return;
+      // A miss's answer waits for its write (one Redis round trip, at most the store's
+      // command timeout): didCache says whether it was kept.
+      const kept = await store.kept(decision.token);
       store.release(decision.token);
-      const outcome = reportOutcome(decision.kind, result, setResult);
+      const outcome = reportOutcome(decision.kind, result, setResult, kept);
       if (outcome) {
         outcomes.set(request, outcome);
         if (outcome === 'HIT') metrics.hit();
         else metrics.miss();
       }
       // The plugin drops a mutation's entities without waiting: its answer waits for that.
-      if (decision.kind === 'mutation') return store.settled();
+      if (decision.kind === 'mutation') await store.settled();
     },
     onResponse({ request, response }) {
       const outcome = outcomes.get(request);
@@ -151,11 +154,7 @@ export function responseCachePlugins(
 ): Plugin[] {
   const ttlPerSchemaCoordinate = { ...DEFAULT_TTL_PER_COORDINATE, ...options.ttlPerCoordinate };
   const excluded = excludedRootFields(app.schema, ttlPerSchemaCoordinate);
-  const entityTypes = new Set(
-    Object.values(app.schema.getTypeMap())
-      .filter((type) => isCompositeType(type))
-      .map((type) => type.name),
-  );
+  const entityTypes = entityTypesOf(app.schema);
   const readShape = createShapeReader();
   const decisions = new WeakMap<Request, Decision>();
   const cache = useResponseCache({

@@ -9,11 +9,16 @@ interface CacheExtension {
   invalidatedEntities?: unknown;
 }
 
-/** HIT or MISS for a cached query's answer, undefined for anything else; trims the extension. */
+/**
+ * HIT or MISS for a cached query's answer, undefined for anything else; trims the extension.
+ * `kept`: whether the store kept a miss's answer (the plugin says it did as soon as it asked:
+ * with Redis away, or a change during the request, nothing is).
+ */
 export function reportOutcome(
   kind: 'cache' | 'mutation' | 'skip',
   result: ExecutionResult,
   setResult: (result: ExecutionResult) => void,
+  kept: boolean,
 ): 'HIT' | 'MISS' | undefined {
   const { responseCache, ...others } = (result.extensions ?? {}) as {
     responseCache?: CacheExtension;
@@ -26,7 +31,7 @@ export function reportOutcome(
   const hit = responseCache?.hit === true;
   const shown = hit
     ? { hit }
-    : { hit, didCache: responseCache?.didCache ?? false, ttl: responseCache?.ttl };
+    : { hit, didCache: kept && responseCache?.didCache === true, ttl: responseCache?.ttl };
   setResult({ ...result, extensions: { ...others, responseCache: shown } });
   return hit ? 'HIT' : 'MISS';
 }

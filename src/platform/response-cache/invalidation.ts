@@ -26,6 +26,12 @@ function tagOf(target: CacheTarget): string {
   return target.type;
 }
 
+/**
+ * A read, write or drop Redis has not answered by then fails: a hung Redis makes answers
+ * uncached (and a drop refused marks the store dirty), it never holds a request up longer.
+ */
+const COMMAND_TIMEOUT_MS = 500;
+
 // The process's store, set once at start like db()'s client: a connection, not a setting.
 let processStore: ResponseStore | undefined;
 
@@ -53,7 +59,9 @@ export async function openResponseStore(
   ttls: { ttlMs: number; ttlPerCoordinate: Record<string, number> },
 ): Promise<OpenedResponseStore> {
   const tagTtlMs = Math.max(ttls.ttlMs, ...Object.values(ttls.ttlPerCoordinate));
-  const client: Redis = await createRedisClient(redisUrl, 'response-cache');
+  const client: Redis = await createRedisClient(redisUrl, 'response-cache', {
+    commandTimeoutMs: COMMAND_TIMEOUT_MS,
+  });
   const store = createResponseStore(client, { prefix: `${keyPrefix}rc:`, tagTtlMs });
   useResponseStore(store);
   return {

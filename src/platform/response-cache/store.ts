@@ -44,6 +44,11 @@ export interface ResponseStore {
     tags: readonly string[],
     ttlMs: number,
   ): Promise<boolean>;
+  /**
+   * Whether the request's answer was kept: its write's outcome (false when none was made, as
+   * while Redis is away, or the invalidation clock refused it). Asked before release.
+   */
+  kept(request: string): Promise<boolean>;
   /** The request is done (whether it wrote or not): forget its miss. */
   release(request: string): void;
   /** Deletes every response holding one of the tags; never throws (see dirty below). */
@@ -67,6 +72,10 @@ class RedisResponseStore implements ResponseStore {
   private readonly log = logger.child({ module: 'response-cache' });
   /** Each request's miss: the clock and epoch it saw, until it writes or is done. */
   private readonly pending = new Map<string, Pending>();
+  /** Each request's write, until the request is released (as many as pending, at most). */
+  private readonly writing = new Map<string, Promise<boolean>>();
+  /** The flush owed since an invalidation Redis did not take, while it runs. */
+  private flushing: Promise<void> | undefined;
   private readonly inflight = new Set<Promise<void>>();
   /**
    * An invalidation Redis did not take: once it is back every response is dropped, since one
@@ -81,8 +90,7 @@ class RedisResponseStore implements ResponseStore {
   ) {
     this.redis = defineScripts(client);
     this.redis.on('ready', () => {
-      if (this.dirty)
-        this.flush().catch((err: Error) => this.log.warn({ err: err.message }, 'flush failed'));
+      if (this.dirty) void this.flushOwed();
     });
   }
 
@@ -90,6 +98,9 @@ class RedisResponseStore implements ResponseStore {
     // Asked again by the same request (yoga looks up before and at execution): a miss still,
     // and the first mark is the one that precedes its reads.
     if (this.pending.has(request)) return undefined;
+    // A drop Redis did not take: nothing is served (nor kept) until every answer is dropped;
+    // a Redis that hung rather than went away never says 'ready' again, so a read asks.
+    if (this.dirty && !(await this.flushOwed())) return undefined;
     try {
       const [found, value, epoch] = await this.redis.responseGet(this.prefix, id);
       if (found) return value;
@@ -101,10 +112,23 @@ class RedisResponseStore implements ResponseStore {
     return undefined;
   }
 
-  async set(id: string, request: string, json: string, tags: readonly string[], ttlMs: number) {
+  set(id: string, request: string, json: string, tags: readonly string[], ttlMs: number) {
     const mark = this.pending.get(request);
     this.pending.delete(request);
-    if (!mark || Date.now() - mark.at > PENDING_MAX_MS || this.dirty) return false;
+    if (!mark || Date.now() - mark.at > PENDING_MAX_MS || this.dirty) return Promise.resolve(false);
+    const written = this.write(id, json, tags, ttlMs, mark);
+    if (this.writing.size >= PENDING_MAX) this.writing.delete(this.writing.keys().next().value!);
+    this.writing.set(request, written);
+    return written;
+  }
+
+  private async write(
+    id: string,
+    json: string,
+    tags: readonly string[],
+    ttlMs: number,
+    mark: Pending,
+  ): Promise<boolean> {
     const tagTtl = Math.max(ttlMs, this.tagTtlMs);
     try {
       const args = [this.prefix, id, json, ttlMs, mark.clock, mark.epoch, tagTtl, ...tags];
@@ -115,8 +139,13 @@ class RedisResponseStore implements ResponseStore {
     }
   }
 
+  kept(request: string): Promise<boolean> {
+    return this.writing.get(request) ?? Promise.resolve(false);
+  }
+
   release(request: string): void {
     this.pending.delete(request);
+    this.writing.delete(request);
   }
 
   invalidate(tags: readonly string[]): Promise<void> {
@@ -134,6 +163,15 @@ class RedisResponseStore implements ResponseStore {
   async flush(): Promise<void> {
     await this.redis.responseFlush(this.prefix);
     this.dirty = false;
+  }
+
+  /** Whether the owed flush is done (one at a time; a failed one is owed still). */
+  private async flushOwed(): Promise<boolean> {
+    this.flushing ??= this.flush()
+      .catch((err: Error) => this.log.debug({ err: err.message }, 'flush failed'))
+      .finally(() => (this.flushing = undefined));
+    await this.flushing;
+    return !this.dirty;
   }
 
   private async invalidateNow(tags: readonly string[]): Promise<void> {
