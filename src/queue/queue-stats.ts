@@ -1,6 +1,8 @@
 // Queue statistics in one statement: counts by status and by priority (pending), the
 // oldest pending age, how long the oldest due task has waited, and the workers whose
-// heartbeat is recent.
+// heartbeat is recent. Of every task, or of the tasks of some teams (a caller sees its own
+// teams' queue: how busy other tenants are is theirs).
+import { Prisma } from '../generated/prisma/client.js';
 import type { Queryable } from '../platform/db.js';
 
 export interface QueueStatsRow {
@@ -23,7 +25,12 @@ export interface QueueStatsRow {
 export async function selectQueueStats(
   client: Queryable,
   aliveWithinMs: number,
+  /** Only these teams' tasks; undefined: every task. */
+  teamIds?: readonly string[],
 ): Promise<QueueStatsRow> {
+  const ofTeams = teamIds
+    ? Prisma.sql`WHERE "teamId" = ANY(${[...teamIds]}::uuid[])`
+    : Prisma.empty;
   const [row] = await client.$queryRaw<QueueStatsRow[]>`
     SELECT
       count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
@@ -39,6 +46,6 @@ export async function selectQueueStats(
       extract(epoch FROM now() - min("createdAt") FILTER (WHERE status = 'PENDING'))::float8 AS "oldestPendingAgeSeconds",
       extract(epoch FROM now() - min("runAt") FILTER (WHERE status = 'PENDING' AND "runAt" <= now()))::float8 AS "oldestDueWaitSeconds",
       (SELECT count(*)::int FROM workers WHERE "lastHeartbeatAt" > now() - ${aliveWithinMs} * interval '1 millisecond') AS "workersAlive"
-    FROM tasks`;
+    FROM tasks ${ofTeams}`;
   return row!;
 }

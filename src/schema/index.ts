@@ -9,6 +9,7 @@ import './agent-bulk.js';
 import './coverage.js';
 import './search.js';
 import './tasks.js';
+import './queue-stats.js';
 import './templates/index.js';
 import './topics/index.js';
 import './workflows/index.js';

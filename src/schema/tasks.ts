@@ -12,7 +12,7 @@ import {
 } from '../resolvers/auth/visibility.js';
 import { refreshCoverage } from '../resolvers/coverage/refresh.js';
 import type { CoverageReport as CoverageReportShape } from '../resolvers/coverage/coverage.js';
-import { estimateCompletion, queuePosition, queueStats } from '../resolvers/tasks/queue-info.js';
+import { estimateCompletion, queuePosition } from '../resolvers/tasks/queue-info.js';
 import { taskEventPage, type TaskEventRow } from '../resolvers/tasks/task-events.js';
 import {
   cancelTask,
@@ -182,32 +182,6 @@ builder.queryField('tasks', (t) =>
     resolve: (_root, args, ctx, info) =>
       listTasks(ctx.caller, args, taskSelection(ctx, info)) as never,
   }),
-);
-
-const QueueStats = builder
-  .objectRef<Awaited<ReturnType<typeof queueStats>>>('QueueStats')
-  .implement({
-    fields: (t) => ({
-      pending: t.exposeInt('pending'),
-      running: t.exposeInt('running'),
-      completed: t.exposeInt('completed'),
-      failed: t.exposeInt('failed'),
-      cancelled: t.exposeInt('cancelled'),
-      timeout: t.exposeInt('timeout'),
-      dead: t.exposeInt('dead'),
-      byPriority: t.expose('byPriority', {
-        type: 'JSON',
-        description: 'Pending tasks by priority: {HIGH, MEDIUM, LOW}.',
-      }),
-      oldestPendingAgeSeconds: t.exposeFloat('oldestPendingAgeSeconds', { nullable: true }),
-      workersAlive: t.exposeInt('workersAlive', {
-        description: 'Workers with a heartbeat in the last 15 s.',
-      }),
-    }),
-  });
-
-builder.queryField('queueStats', (t) =>
-  t.field({ type: QueueStats, authScopes: { read: true }, resolve: () => queueStats() }),
 );
 
 const RefreshCoverageInput = builder.inputType('RefreshCoverageInput', {

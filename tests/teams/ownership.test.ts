@@ -7,6 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { CreateAgentMutation } from '../client/operations.js';
 import { createCorpus } from '../utils/corpus.js';
+import { db } from '../../src/platform/db.js';
+import { parseGlobalId } from '../../src/schema/ids.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
 import { createTeam, join, mint } from '../utils/teams.js';
@@ -87,6 +89,45 @@ describe('a team’s things', () => {
       (await h.gql('query($id: ID!) { topic(id: $id) { id } }', { id: topicId }, t.outsider)).data
         .topic,
     ).toBeNull();
+  });
+});
+
+describe('queueStats', () => {
+  it('counts the tasks of the caller’s teams, not another team’s (the operator: every team’s)', async () => {
+    const t = await teammates('own-queue');
+    const stats = async (key?: string) =>
+      (await h.gql('{ queueStats { pending dead byPriority workersAlive } }', {}, key)).data
+        .queueStats;
+    const [member, outsider, operator] = await Promise.all([
+      stats(t.b),
+      stats(t.outsider),
+      stats(),
+    ]);
+    // Finished and far-future tasks: no worker of the harness takes them meanwhile.
+    const far = new Date(Date.now() + 86_400_000);
+    const teamId = parseGlobalId('Team', t.teamId)!;
+    await db().task.createMany({
+      data: [
+        ...Array.from({ length: 3 }, () => ({
+          type: 'own-queue',
+          status: 'DEAD' as const,
+          teamId,
+        })),
+        { type: 'own-queue', teamId, runAt: far, priority: 'LOW' as const },
+      ],
+    });
+    const after = {
+      member: await stats(t.b),
+      outsider: await stats(t.outsider),
+      operator: await stats(),
+    };
+    expect(after.member.dead - member.dead).toBe(3);
+    expect(after.member.pending - member.pending).toBe(1);
+    expect(after.member.byPriority.LOW - member.byPriority.LOW).toBe(1);
+    expect(after.outsider).toEqual(outsider);
+    expect(after.operator.dead - operator.dead).toBe(3);
+    expect(after.member.workersAlive).toBe(after.operator.workersAlive);
+    await db().task.deleteMany({ where: { type: 'own-queue' } });
   });
 });
 

@@ -200,3 +200,52 @@ describe('versions of a private template', () => {
     expect((await diff(id, 1, 2, alice)).unified).toContain('+alice-secret v2 {{x}}');
   });
 });
+
+describe('versions of a template published later', () => {
+  it('stay its team’s when recorded while it was private: others read only the public ones', async () => {
+    const alice = await mintKey('pub-alice');
+    const bob = await mintKey('pub-bob');
+    const { id } = await createTemplate({ content: 'alice-draft {{x}}' }, alice);
+    await updateTemplate(id, { content: 'alice-draft v2 {{x}}', changelog: 'draft-note' }, alice);
+    await updateTemplate(
+      id,
+      { isPublic: true, content: 'Public {{x}}', changelog: 'published' },
+      alice,
+    );
+    await updateTemplate(id, { content: 'Public v4 {{x}}', changelog: 'polished' }, alice);
+    const fields = `versions { totalCount edges { node { version content changelog } } }
+      versionAt(version: 2) { content } current: versionAt(version: 3) { content }`;
+    const read = async (key?: string) =>
+      (await h.gql(`query($id: ID!) { template(id: $id) { ${fields} } }`, { id }, key)).data
+        .template;
+
+    const seen = await read(bob);
+    expect(seen.versions.totalCount).toBe(2);
+    expect(seen.versions.edges.map((e: any) => e.node.version)).toEqual([4, 3]);
+    expect(seen.versionAt).toBeNull();
+    expect(seen.current).toEqual({ content: 'Public {{x}}' });
+    expect(JSON.stringify(seen)).not.toContain('alice-draft');
+    expect((await diff(id, 3, 4, bob)).changelog).toEqual(['polished']);
+    const attempts = [
+      h.gql(DIFF, { id, from: 2, to: 4 }, bob),
+      h.gql(RENDER, { id, variables: { x: 1 }, version: 1 }, bob),
+      h.gql(PLAN, { input: { topic: 'peek', templateId: id, templateVersion: 2 } }, bob),
+    ];
+    for (const response of await Promise.all(attempts)) {
+      expect(errorCodes(response)).toEqual(['NOT_FOUND']);
+      expect(JSON.stringify(response)).not.toContain('alice-draft');
+      expect(JSON.stringify(response)).not.toContain('draft-note');
+    }
+    // Its team, and the operator, read every version.
+    for (const key of [alice, undefined]) {
+      const all = await read(key);
+      expect(all.versions.totalCount).toBe(4);
+      expect(all.versionAt).toEqual({ content: 'alice-draft v2 {{x}}' });
+    }
+    expect((await diff(id, 1, 4, alice)).changelog).toEqual([
+      'draft-note',
+      'published',
+      'polished',
+    ]);
+  });
+});

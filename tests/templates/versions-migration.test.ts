@@ -2,54 +2,14 @@
 // its current content as its first recorded version, and never-updated forks their parent's
 // version. Run on a database migrated up to the migration before it, holding templates made
 // the old way, then that migration's SQL alone.
-import { randomBytes } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
-import pg from 'pg';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { migrationsDir } from '../../src/platform/migrations/index.js';
-import { databaseUrl } from '../utils/database.js';
+import { expect, it } from 'vitest';
+import { useMigrationDatabase } from '../utils/migration-database.js';
 
-const MIGRATION = /^\d+_template_versions$/;
-const name = `agent_growth_test_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
-let client: pg.Client;
-
-async function withAdmin(sql: string) {
-  const admin = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
-
-/** The migrations' SQL in order: those before the template-versions one, and it. */
-async function migrations() {
-  const names = (await readdir(migrationsDir)).filter((entry) => /^\d+_/.test(entry)).sort();
-  const index = names.findIndex((entry) => MIGRATION.test(entry));
-  expect(index).toBeGreaterThan(0);
-  const sqlOf = (entry: string) =>
-    readFile(path.join(migrationsDir, entry, 'migration.sql'), 'utf8');
-  return {
-    before: await Promise.all(names.slice(0, index).map(sqlOf)),
-    versions: await sqlOf(names[index]!),
-  };
-}
-
-beforeAll(async () => {
-  await withAdmin(`CREATE DATABASE "${name}"`);
-  client = new pg.Client({ connectionString: databaseUrl(inject('adminDatabaseUrl'), name) });
-  await client.connect();
-});
-
-afterAll(async () => {
-  await client?.end();
-  await withAdmin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-});
+const database = useMigrationDatabase(/^template_versions$/);
 
 it('records each existing template at its current version, and the parent version of forks never updated', async () => {
-  const { before, versions } = await migrations();
+  const client = database.client();
+  const { before, target: versions } = await database.migrations();
   for (const sql of before) await client.query(sql);
 
   const { rows: users } = await client.query<{ id: string }>(

@@ -5,14 +5,21 @@ import { db } from '../../platform/db.js';
 import { selectQueuePosition } from '../../queue/queue-position.js';
 import { selectQueueStats } from '../../queue/queue-stats.js';
 import { selectRecentDurationMs } from '../../queue/recent-duration.js';
+import type { Caller } from '../auth/caller.js';
+import { readableTeamIds } from '../auth/permissions.js';
 
 /** A worker counts as alive while its heartbeat is this recent. */
 export const WORKER_ALIVE_WITHIN_MS = 15_000;
 
 export const queuePosition = (taskId: string) => selectQueuePosition(db(), taskId);
 
-export async function queueStats() {
-  const stats = await selectQueueStats(db(), WORKER_ALIVE_WITHIN_MS);
+/**
+ * The queue's counts: of the tasks of the teams the caller reads (the operator, and /metrics
+ * without a caller: every task). The workers alive are the service's, shared by every team.
+ */
+export async function queueStats(caller?: Pick<Caller, 'isOperator' | 'roles'>) {
+  const teams = caller ? readableTeamIds(caller) : undefined;
+  const stats = await selectQueueStats(db(), WORKER_ALIVE_WITHIN_MS, teams);
   return {
     ...stats,
     byPriority: { HIGH: stats.pendingHigh, MEDIUM: stats.pendingMedium, LOW: stats.pendingLow },

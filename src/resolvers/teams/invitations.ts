@@ -22,16 +22,19 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest('
 const grantingRole = (caller: Caller, teamId: string): TeamRole | undefined =>
   caller.isOperator ? 'OWNER' : roleIn(caller, teamId);
 
-/** FORBIDDEN unless the caller may hand out `role` in the team (none above their own; OWNER by an OWNER). */
-export function requireGrantable(granter: TeamRole | undefined, role: TeamRole): void {
-  if (role === 'OWNER' && granter !== 'OWNER') throw forbidden('Only an OWNER may make an OWNER');
-  if (!atLeast(granter, role))
-    throw forbidden(`A role above your own (${granter}) is not yours to give`);
-}
-
-/** Whether `granter` may give `role` (requireGrantable without the refusal). */
+/** Whether `granter` may give `role`: none above their own (OWNER, the top, by an OWNER only). */
 export const mayGrant = (granter: TeamRole | undefined, role: TeamRole): boolean =>
-  atLeast(granter, role) && (role !== 'OWNER' || granter === 'OWNER');
+  atLeast(granter, role);
+
+/** FORBIDDEN unless the caller may hand out `role` in the team (mayGrant). */
+export function requireGrantable(granter: TeamRole | undefined, role: TeamRole): void {
+  if (mayGrant(granter, role)) return;
+  throw forbidden(
+    role === 'OWNER'
+      ? 'Only an OWNER may make an OWNER'
+      : `A role above your own (${granter}) is not yours to give`,
+  );
+}
 
 function expiryDays(expiresInDays: number | null | undefined): number {
   const days = expiresInDays ?? INVITATION_DAYS.default;

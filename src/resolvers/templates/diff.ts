@@ -6,7 +6,12 @@ import { createTwoFilesPatch, formatPatch, structuredPatch } from 'diff';
 import { db } from '../../platform/db.js';
 import type { Caller } from '../auth/caller.js';
 import { requireVisibleTemplate } from './templates.js';
-import { requireTemplateVersion, type TemplateVersionRow } from './versions.js';
+import { readableTeamIds } from '../auth/permissions.js';
+import {
+  requireTemplateVersion,
+  type TemplateVersionRow,
+  type VersionReaders,
+} from './versions.js';
 
 export interface TemplateDiff {
   unified: string;
@@ -40,10 +45,23 @@ function filePatch(name: string, before: string, after: string, from: number, to
   return formatPatch({ ...removal, hunks: [hunk] });
 }
 
-/** The non-empty changelogs of the versions after `from` up to `to`, in the order applied. */
-async function changelogsBetween(templateId: string, from: number, to: number) {
+/**
+ * The non-empty changelogs of the versions after `from` up to `to`, in the order applied: of
+ * the versions recorded while the template was public, for a reader outside its team.
+ */
+async function changelogsBetween(
+  template: { id: string; teamId: string },
+  from: number,
+  to: number,
+  teams: VersionReaders,
+) {
+  const outsider = teams !== undefined && !teams.includes(template.teamId);
   const rows = await db().templateVersion.findMany({
-    where: { templateId, version: { gt: Math.min(from, to), lte: Math.max(from, to) } },
+    where: {
+      templateId: template.id,
+      version: { gt: Math.min(from, to), lte: Math.max(from, to) },
+      ...(outsider ? { isPublic: true } : {}),
+    },
     select: { changelog: true },
     orderBy: { version: from <= to ? 'asc' : 'desc' },
   });
@@ -66,10 +84,11 @@ export async function diffTemplateVersions(
   caller: Caller,
 ): Promise<TemplateDiff> {
   const template = await requireVisibleTemplate(templateId, caller);
+  const teams = readableTeamIds(caller);
   const [from, to, changelog] = await Promise.all([
-    requireTemplateVersion(template.id, fromVersion),
-    requireTemplateVersion(template.id, toVersion),
-    changelogsBetween(template.id, fromVersion, toVersion),
+    requireTemplateVersion(template.id, fromVersion, teams),
+    requireTemplateVersion(template.id, toVersion, teams),
+    changelogsBetween(template, fromVersion, toVersion, teams),
   ]);
   return {
     unified: unifiedDiff(from, to),

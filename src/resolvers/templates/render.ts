@@ -6,6 +6,7 @@ import { badUserInput, notFound } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
 import { incrementTemplateUsage } from './sql/increment-template-usage.js';
 import { substituteVariables } from './variables.js';
+import { readableTeamIds } from '../auth/permissions.js';
 import { requireVisibleTemplate } from './templates.js';
 import { requireTemplateVersion } from './versions.js';
 import { invalidateCachedResponses } from '../../platform/response-cache/invalidation.js';
@@ -34,7 +35,10 @@ export async function renderTemplate(
   if (!isPlainObject(variables))
     throw badUserInput('variables must be a JSON object of name → value');
   const template = await requireVisibleTemplate(templateId, caller);
-  const source = version == null ? template : await requireTemplateVersion(template.id, version);
+  const source =
+    version == null
+      ? template
+      : await requireTemplateVersion(template.id, version, readableTeamIds(caller));
   const { content, missing, invalid } = substituteVariables(source.content, variables);
   if (missing.length)
     throw badUserInput(`missing variables: ${missing.join(', ')}`, { missingVariables: missing });

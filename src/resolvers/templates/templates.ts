@@ -135,6 +135,8 @@ export async function createTemplate(input: CreateTemplateInput, caller: Caller)
     promptSystem: optionalText(input.promptSystem, 'promptSystem'),
     variables: parseVariables(content),
     changelog: null,
+    // Private unless asked: publishing is a choice.
+    isPublic: input.isPublic ?? false,
   };
   const created = await db().template.create({
     data: {
@@ -144,8 +146,6 @@ export async function createTemplate(input: CreateTemplateInput, caller: Caller)
       description: optionalText(input.description, 'description'),
       category: input.category,
       tags: normaliseTags(input.tags ?? []),
-      // Private unless asked: publishing is a choice.
-      isPublic: input.isPublic ?? false,
       ...first,
       versions: { create: versionRecord(first, caller.userId) },
     },
@@ -258,6 +258,7 @@ export async function forkTemplate(
     promptSystem: source.promptSystem,
     variables: source.variables,
     changelog: `Forked from version ${source.version}`,
+    isPublic: false,
   };
   const fork = await db().template.create({
     data: {
@@ -269,7 +270,6 @@ export async function forkTemplate(
       description: source.description,
       category: source.category,
       tags: source.tags,
-      isPublic: false,
       ...first,
       versions: { create: versionRecord(first, caller.userId) },
     },

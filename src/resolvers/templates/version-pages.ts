@@ -8,7 +8,7 @@ import { groupBy, loadInBatch } from './request-batch.js';
 import { countTemplateVersions } from './sql/count-template-versions.js';
 import { selectTemplateVersionPages } from './sql/select-template-version-pages.js';
 import { selectTemplateVersionsAt } from './sql/select-template-versions-at.js';
-import type { TemplateVersionRow } from './versions.js';
+import type { TemplateVersionRow, VersionReaders } from './versions.js';
 
 export interface VersionPageArgs {
   first?: number | null;
@@ -29,17 +29,21 @@ interface VersionPage {
   totalCount: number;
 }
 
-/** One page of a template's versions; `scope` is the request's context object. */
+/**
+ * One page of a template's versions, as `teams` read them (one caller per request); `scope` is
+ * the request's context object.
+ */
 export async function templateVersionsPage(
   scope: object,
   template: { id: string },
   args: VersionPageArgs,
+  teams: VersionReaders,
 ) {
   const page = versionPage(args);
   const load = async (templateIds: string[]) => {
     const [rows, counts] = await Promise.all([
-      selectTemplateVersionPages(db(), templateIds, page.before, page.limit + 1),
-      countTemplateVersions(db(), templateIds),
+      selectTemplateVersionPages(db(), templateIds, page.before, page.limit + 1, teams),
+      countTemplateVersions(db(), templateIds, teams),
     ]);
     const byTemplate = groupBy(rows, (row) => row.templateId);
     return new Map<string, VersionPage>(
@@ -56,15 +60,16 @@ export async function templateVersionsPage(
   };
 }
 
-/** A recorded version of a template, or null. */
+/** A recorded version of a template as `teams` read it, or null. */
 export async function templateVersionAt(
   scope: object,
   templateId: string,
   version: number,
+  teams: VersionReaders,
 ): Promise<TemplateVersionRow | null> {
   const load = async (templateIds: string[]) =>
     new Map(
-      (await selectTemplateVersionsAt(db(), templateIds, version)).map((row) => [
+      (await selectTemplateVersionsAt(db(), templateIds, version, teams)).map((row) => [
         row.templateId,
         row,
       ]),

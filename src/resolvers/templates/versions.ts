@@ -5,11 +5,14 @@ import type { Prisma, Template } from '../../generated/prisma/client.js';
 import { db } from '../../platform/db.js';
 import { notFound } from '../../platform/errors.js';
 import { selectTemplateVersionsAt } from './sql/select-template-versions-at.js';
-import type { TemplateVersionRow } from './sql/template-version-row.js';
+import type { TemplateVersionRow, VersionReaders } from './sql/template-version-row.js';
 
-export type { TemplateVersionRow } from './sql/template-version-row.js';
+export type { TemplateVersionRow, VersionReaders } from './sql/template-version-row.js';
 
-type Versioned = Pick<Template, 'version' | 'content' | 'promptSystem' | 'variables' | 'changelog'>;
+type Versioned = Pick<
+  Template,
+  'version' | 'content' | 'promptSystem' | 'variables' | 'changelog' | 'isPublic'
+>;
 
 /** The version row of a template as it now is, made by `userId` (a nested create's data). */
 export function versionRecord(
@@ -22,16 +25,21 @@ export function versionRecord(
     promptSystem: template.promptSystem,
     variables: template.variables,
     changelog: template.changelog,
+    isPublic: template.isPublic,
     createdById: userId,
   };
 }
 
-/** A recorded version of a template (the caller's right to see it is checked before). */
+/**
+ * A recorded version of a template the caller sees (checked before), as `teams` may read it:
+ * a version recorded while the template was private only for its team's readers.
+ */
 export async function requireTemplateVersion(
   templateId: string,
   version: number,
+  teams: VersionReaders,
 ): Promise<TemplateVersionRow> {
-  const [row] = await selectTemplateVersionsAt(db(), [templateId], version);
+  const [row] = await selectTemplateVersionsAt(db(), [templateId], version, teams);
   if (!row) throw notFound('Template version');
   return row;
 }

@@ -2,6 +2,7 @@
 // and where a fork stands against its parent. Pins are arguments of renderTemplate
 // (mutations.ts) and planTopic (topics/plan.ts).
 import { builder } from '../builder.js';
+import { readableTeamIds } from '../../resolvers/auth/permissions.js';
 import { isTemplateVisibleTo } from '../../resolvers/auth/visibility.js';
 import {
   diffTemplateVersions,
@@ -48,16 +49,19 @@ builder.prismaObjectFields(Template, (t) => ({
   versions: t.field({
     type: TemplateVersionConnection,
     description:
-      'Every recorded version, newest first. Templates made before versions were kept start at the version they had then.',
+      "Every recorded version, newest first; outside the template's team, those recorded while it was public. Templates made before versions were kept start at the version they had then.",
     args: { first: t.arg.int(), after: t.arg.string() },
-    resolve: (template, args, ctx) => templateVersionsPage(ctx, template, args) as never,
+    resolve: (template, args, ctx) =>
+      templateVersionsPage(ctx, template, args, readableTeamIds(ctx.caller)) as never,
   }),
   versionAt: t.field({
     type: TemplateVersion,
     nullable: true,
-    description: 'One recorded version; null when there is none of that number.',
+    description:
+      "One recorded version; null when there is none of that number (or, outside the template's team, it was recorded while the template was private).",
     args: { version: t.arg.int({ required: true }) },
-    resolve: (template, { version }, ctx) => templateVersionAt(ctx, template.id, version),
+    resolve: (template, { version }, ctx) =>
+      templateVersionAt(ctx, template.id, version, readableTeamIds(ctx.caller)),
   }),
   parentVersion: t.exposeInt('parentVersion', {
     nullable: true,

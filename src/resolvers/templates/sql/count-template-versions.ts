@@ -1,17 +1,19 @@
 // How many versions each of several templates has recorded (a connection's totalCount). Not
 // the version number: templates made before versions were kept start at a later version.
 import type { PrismaClient } from '../../../generated/prisma/client.js';
+import { readableVersion, type VersionReaders } from './template-version-row.js';
 
 type Queryable = Pick<PrismaClient, '$queryRaw'>;
 
 export async function countTemplateVersions(
   client: Queryable,
   templateIds: readonly string[],
+  teams: VersionReaders,
 ): Promise<Map<string, number>> {
   const rows = await client.$queryRaw<Array<{ templateId: string; count: number }>>`
-    SELECT "templateId"::text AS "templateId", count(*)::int AS "count"
-    FROM "template_versions"
-    WHERE "templateId" = ANY(${[...templateIds]}::uuid[])
-    GROUP BY "templateId"`;
+    SELECT v."templateId"::text AS "templateId", count(*)::int AS "count"
+    FROM "template_versions" v JOIN "templates" t ON t."id" = v."templateId"
+    WHERE v."templateId" = ANY(${[...templateIds]}::uuid[]) AND ${readableVersion(teams)}
+    GROUP BY v."templateId"`;
   return new Map(rows.map((row) => [row.templateId, row.count]));
 }
