@@ -61,6 +61,7 @@ const envSchema = z.object({
   LLM_API_KEY: z.string().min(1).optional(),
   LLM_MODEL: z.string().min(1).optional(),
   LLM_PLAN_BUDGET_MS: z.coerce.number().int().positive().default(2_000),
+  LLM_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   LLM_INPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   LLM_OUTPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   KEY_VAULT_MASTER_KEYS: z.string().optional().transform(keyringFromEnv),
@@ -161,6 +162,7 @@ export interface ReportsConfig {
   model: string | undefined;
   /** Past this the LLM planner is abandoned for the local one (seed 004: plan < 2 s). */
   planBudgetMs: number;
+  attemptTimeoutMs: number; // LLM_ATTEMPT_TIMEOUT_MS: a silent attempt goes to the next deployment
   planRateLimitPerMinute: number;
   /** USD per million tokens, for llm_cost_usd_total (0: unknown). */
   llmPrices: { inputPerMillionTokens: number; outputPerMillionTokens: number };
@@ -181,7 +183,6 @@ export interface TaskEngineConfig {
 }
 
 export class ConfigError extends Error {}
-
 type Env = z.infer<typeof envSchema>;
 
 /** Rules between variables, which the schema of each one cannot say. */
@@ -190,9 +191,8 @@ function combinationProblem(e: Env): string | undefined {
     return 'WEBHOOK_SECRET: required with NODE_ENV=production';
   if (e.LLM_PROVIDER === 'anthropic' && !e.LLM_API_KEY)
     return 'LLM_API_KEY: required with LLM_PROVIDER=anthropic';
-  if (e.LLM_PROVIDER === 'openai' && !e.LLM_API_KEY && !e.LLM_BASE_URL) {
+  if (e.LLM_PROVIDER === 'openai' && !e.LLM_API_KEY && !e.LLM_BASE_URL)
     return 'LLM_API_KEY: required with LLM_PROVIDER=openai (or set LLM_BASE_URL for a local OpenAI-compatible server)';
-  }
   if (e.LLM_PROVIDER !== 'local' && !e.LLM_MODEL)
     return `LLM_MODEL: required with LLM_PROVIDER=${e.LLM_PROVIDER}`;
   if (e.WORKER_HTTP_PORT !== undefined && e.ROLE !== 'worker') {
@@ -266,6 +266,7 @@ function reportsConfig(e: Env): ReportsConfig {
     apiKey: e.LLM_API_KEY,
     model: e.LLM_MODEL,
     planBudgetMs: e.LLM_PLAN_BUDGET_MS,
+    attemptTimeoutMs: e.LLM_ATTEMPT_TIMEOUT_MS,
     planRateLimitPerMinute: e.PLAN_RATE_LIMIT_PER_MINUTE,
     llmPrices: {
       inputPerMillionTokens: e.LLM_INPUT_PRICE_PER_MTOK,

@@ -115,6 +115,34 @@ export function useLlm() {
       ...extra,
     });
 
+  /**
+   * Two priced deployments of Alice's team, on the primary and the secondary stub, each with
+   * a key of its own, routed for WRITE in that order.
+   */
+  async function pricedPair() {
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const priced = async (name: string, stub: LlmStub, inputUsd: number, outputUsd: number) => {
+      const key = (await addKey(t.alice.key, `sk-${name}-${suffix}-0123456789`)).id;
+      const id = await deployment(t.alice.key, {
+        name: `${name}-${suffix}`,
+        baseUrl: stub.openaiBaseUrl,
+        providerKeyId: key,
+        inputUsdPerMTok: inputUsd,
+        outputUsdPerMTok: outputUsd,
+      });
+      return { id, key };
+    };
+    const primary = await priced('primary', t.primary, 3, 15);
+    const secondary = await priced('secondary', t.secondary, 1, 2);
+    await route(t.alice.key, { service: 'WRITE', deploymentIds: [primary.id, secondary.id] });
+    return {
+      primaryId: primary.id,
+      secondaryId: secondary.id,
+      primaryKey: primary.key,
+      secondaryKey: secondary.key,
+    };
+  }
+
   beforeAll(async () => {
     t.app = await h.startApp({ pubsub: redisAvailable ? 'redis' : 'in-process' });
     t.primary = await startLlmStub();
@@ -136,5 +164,6 @@ export function useLlm() {
     meteredCalls,
     configure,
     person,
+    pricedPair,
   });
 }

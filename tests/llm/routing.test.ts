@@ -20,24 +20,7 @@ beforeEach(async () => {
   await t.configure();
   t.primary.reset();
   t.secondary.reset();
-  const suffix = Math.random().toString(36).slice(2, 8);
-  primaryKey = (await t.addKey(t.alice.key, `sk-primary-${suffix}-0123456789`)).id;
-  const secondaryKey = (await t.addKey(t.alice.key, `sk-secondary-${suffix}-0123456789`)).id;
-  primaryId = await t.deployment(t.alice.key, {
-    name: `primary-${suffix}`,
-    baseUrl: t.primary.openaiBaseUrl,
-    providerKeyId: primaryKey,
-    inputUsdPerMTok: 3,
-    outputUsdPerMTok: 15,
-  });
-  secondaryId = await t.deployment(t.alice.key, {
-    name: `secondary-${suffix}`,
-    baseUrl: t.secondary.openaiBaseUrl,
-    providerKeyId: secondaryKey,
-    inputUsdPerMTok: 1,
-    outputUsdPerMTok: 2,
-  });
-  await t.route(t.alice.key, { service: 'WRITE', deploymentIds: [primaryId, secondaryId] });
+  ({ primaryId, secondaryId, primaryKey } = await t.pricedPair());
 });
 
 const snapshot = async (key: string, service = 'WRITE') =>

@@ -15,7 +15,7 @@ import {
   type Keyring,
 } from '../../src/platform/vault.js';
 import { publicOnlyFetch, checkBaseUrl } from '../../src/resolvers/llm/base-url.js';
-import { unopenableKeys } from '../../src/resolvers/llm/provider-keys.js';
+import { unopenableKeys } from '../../src/resolvers/llm/vault-keys.js';
 import { spawnServiceProcess } from '../utils/processes.js';
 import { toGlobalId } from '../../src/schema/ids.js';
 import { rowId, useLlm } from './fixture.js';

@@ -18,7 +18,7 @@ import { CreateAgentMutation } from '../client/operations.js';
 import { createCorpus } from '../utils/corpus.js';
 import { graphql } from '../utils/graphql.js';
 import { useHarness, type TestApp } from '../utils/harness.js';
-import { startLlmStub } from '../utils/llm-stub.js';
+import { startLlmStub, stubProvider } from '../utils/llm-stub.js';
 import { labelNamesOf, scrape, sumOf, valueOf, type Sample } from '../utils/prometheus.js';
 import { listen, sseClient } from '../utils/sse.js';
 import { mint } from '../utils/teams.js';
@@ -231,10 +231,7 @@ describe('/metrics', () => {
     const prices = { inputPerMillionTokens: 3, outputPerMillionTokens: 15 };
     await h.configureTopics({
       reports: {
-        provider: 'openai',
-        baseUrl: stub.openaiBaseUrl,
-        apiKey: 'sk-stub',
-        model: 'stub-model',
+        ...stubProvider(stub),
         planRateLimitPerMinute: 1_000,
         llmPrices: prices,
       },

@@ -6,7 +6,7 @@ import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
 import { parseMarkdownBlocks } from '../../src/reports/export/index.js';
 import { CreateApiKeyMutation } from '../client/operations.js';
 import { redisAvailable, useHarness, type Harness, type TestApp } from '../utils/harness.js';
-import { startLlmStub, type LlmStub } from '../utils/llm-stub.js';
+import { startLlmStub, stubProvider, type LlmStub } from '../utils/llm-stub.js';
 import { waitFor } from '../utils/wait.js';
 
 export const PLAN = `mutation($input: PlanTopicInput!) { planTopic(input: $input) {
@@ -92,10 +92,7 @@ export function useTopics() {
   function configureOpenAi(planBudgetMs = 2_000) {
     return h.configureTopics({
       reports: {
-        provider: 'openai',
-        baseUrl: t.stub.openaiBaseUrl,
-        apiKey: 'sk-stub',
-        model: 'stub-model',
+        ...stubProvider(t.stub),
         planBudgetMs,
       },
       keyPrefix: h.pubsubPrefix,

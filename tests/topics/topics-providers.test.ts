@@ -133,6 +133,7 @@ describe('configuration', () => {
       apiKey: undefined,
       model: undefined,
       planBudgetMs: 2_000,
+      attemptTimeoutMs: 30_000,
       planRateLimitPerMinute: 10,
       llmPrices: { inputPerMillionTokens: 0, outputPerMillionTokens: 0 },
     });
@@ -142,6 +143,7 @@ describe('configuration', () => {
         LLM_BASE_URL: 'http://127.0.0.1:8000/v1',
         LLM_MODEL: 'qwen',
         LLM_PLAN_BUDGET_MS: '1500',
+        LLM_ATTEMPT_TIMEOUT_MS: '5000',
         PLAN_RATE_LIMIT_PER_MINUTE: '30',
       }).reports,
     ).toMatchObject({
@@ -149,6 +151,7 @@ describe('configuration', () => {
       baseUrl: 'http://127.0.0.1:8000/v1',
       model: 'qwen',
       planBudgetMs: 1_500,
+      attemptTimeoutMs: 5_000,
       planRateLimitPerMinute: 30,
     });
     expect(() => loadConfig({ LLM_PROVIDER: 'anthropic', LLM_MODEL: 'claude' })).toThrow(

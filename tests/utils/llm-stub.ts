@@ -56,6 +56,14 @@ export interface LlmStub {
   close(): Promise<void>;
 }
 
+/** LLM_* as an operator sets them for this stub (the `env` deployment): the reports' settings. */
+export const stubProvider = (stub: Pick<LlmStub, 'openaiBaseUrl'>) => ({
+  provider: 'openai' as const,
+  baseUrl: stub.openaiBaseUrl,
+  apiKey: 'sk-stub',
+  model: 'stub-model',
+});
+
 /** A plan for a plan request, numbered paragraphs for a section request. */
 export function defaultReply(request: StubRequest): string {
   if (request.system.includes('You plan reports')) {
@@ -169,8 +177,11 @@ export async function startLlmStub(): Promise<LlmStub> {
         : { input: Math.ceil((system.length + user.length) / 4), output: parts.length };
     const reportUsage = current.usage !== 'none';
     let sent = 0;
-    const cut = () => {
+    // What was written reaches the client first (its 200 and chunks), then the connection drops.
+    const cut = async () => {
       if (current.cutAfterChunks === undefined || ++sent <= current.cutAfterChunks) return false;
+      await new Promise((resolve) => res.write('', resolve));
+      await sleep(20);
       res.destroy();
       return true;
     };
@@ -186,7 +197,7 @@ export async function startLlmStub(): Promise<LlmStub> {
         choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
       });
       for (const part of parts) {
-        if (res.destroyed || cut()) return;
+        if (res.destroyed || (await cut())) return;
         send(null, {
           ...base,
           choices: [{ index: 0, delta: { content: part }, finish_reason: null }],
@@ -224,7 +235,7 @@ export async function startLlmStub(): Promise<LlmStub> {
         content_block: { type: 'text', text: '' },
       });
       for (const part of parts) {
-        if (res.destroyed || cut()) return;
+        if (res.destroyed || (await cut())) return;
         send('content_block_delta', {
           type: 'content_block_delta',
           index: 0,

@@ -1,6 +1,7 @@
 // Planning with a budget (seed 004: the plan answers within 2 s): an LLM planner when
 // one is configured, abandoned for the local planner when it is late or fails.
 import { LocalProviderChosen, type ChatClient, type LlmCallScope } from '../providers/types.js';
+import { planAttemptTimeoutMs } from './attempt-timeout.js';
 import { planWithLlm } from './llm.js';
 import { planLocally } from './local.js';
 import type { PlanContext, PlanOutcome } from './types.js';
@@ -26,7 +27,13 @@ export async function makePlan(
   if (!settings.chat) return { ...planLocally(context), planner: 'local', fellBack: false };
   const budget = AbortSignal.timeout(settings.budgetMs);
   try {
-    const plan = await planWithLlm(settings.chat, context, budget, settings.call);
+    const plan = await planWithLlm(
+      settings.chat,
+      context,
+      budget,
+      settings.call,
+      planAttemptTimeoutMs(settings.budgetMs),
+    );
     return { ...plan, fellBack: false };
   } catch (error) {
     // The route says local (a LOCAL deployment, or its fallback once every LLM failed).

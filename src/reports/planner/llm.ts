@@ -42,6 +42,7 @@ export async function planWithLlm(
   context: PlanContext,
   signal: AbortSignal,
   call?: LlmCallScope,
+  attemptTimeoutMs?: number,
 ): Promise<Plan & { planner: PlannerName }> {
   const { system, user } = planPrompt(context);
   let text = '';
@@ -54,6 +55,7 @@ export async function planWithLlm(
     signal,
     maxRetries: 0,
     call,
+    attemptTimeoutMs,
     onRestart: () => (text = ''),
     onProvider: (name) => (planner = name),
   }))

@@ -1,7 +1,13 @@
 // Anthropic's Messages API through the official `@anthropic-ai/sdk`, streamed. The SDK's
 // own retries are off: the router's loop is the one retry loop (issue 29).
 import Anthropic from '@anthropic-ai/sdk';
-import { isRetryableStatus, ProviderError, retryAfterMsOf, type ChatClient } from './types.js';
+import {
+  cutIfAnswered,
+  isRetryableStatus,
+  ProviderError,
+  retryAfterMsOf,
+  type ChatClient,
+} from './types.js';
 
 export interface AnthropicSettings {
   baseUrl?: string;
@@ -40,6 +46,9 @@ export function createAnthropicChat(settings: AnthropicSettings): ChatClient {
     model: settings.model,
     async *streamChat({ system, user, maxTokens, signal, maxRetries, onUsage }) {
       let stopped = false;
+      let answered = false;
+      // message_start counts the input, message_delta the output so far (Messages streaming).
+      const usage = { inputTokens: 0, outputTokens: 0 };
       try {
         const stream = await client.messages.create(
           {
@@ -51,8 +60,7 @@ export function createAnthropicChat(settings: AnthropicSettings): ChatClient {
           },
           { signal, maxRetries: maxRetries ?? 0 },
         );
-        // message_start counts the input, message_delta the output so far (Messages streaming).
-        const usage = { inputTokens: 0, outputTokens: 0 };
+        answered = true;
         for await (const event of stream) {
           if (event.type === 'content_block_delta' && event.delta.type === 'text_delta')
             yield event.delta.text;
@@ -63,7 +71,9 @@ export function createAnthropicChat(settings: AnthropicSettings): ChatClient {
         }
         if (stopped && (usage.inputTokens || usage.outputTokens)) onUsage?.(usage);
       } catch (error) {
-        throw providerError(error, signal);
+        // A stream cut after message_start still counted its input (and output so far).
+        if (usage.inputTokens || usage.outputTokens) onUsage?.(usage);
+        throw cutIfAnswered(providerError(error, signal), answered);
       }
       if (!stopped)
         throw new ProviderError('anthropic: the stream ended before its end', true, undefined, {

@@ -2,7 +2,13 @@
 // any server speaking its chat-completions API (a deployment's base URL), streamed. The
 // SDK's own retries are off: the router's loop is the one retry loop (issue 29).
 import OpenAI from 'openai';
-import { isRetryableStatus, ProviderError, retryAfterMsOf, type ChatClient } from './types.js';
+import {
+  cutIfAnswered,
+  isRetryableStatus,
+  ProviderError,
+  retryAfterMsOf,
+  type ChatClient,
+} from './types.js';
 
 export interface OpenAiSettings {
   baseUrl?: string;
@@ -43,6 +49,7 @@ export function createOpenAiChat(settings: OpenAiSettings): ChatClient {
     model: settings.model,
     async *streamChat({ system, user, maxTokens, signal, maxRetries, onUsage }) {
       let finished = false;
+      let answered = false;
       try {
         const stream = await client.chat.completions.create(
           {
@@ -58,6 +65,7 @@ export function createOpenAiChat(settings: OpenAiSettings): ChatClient {
           },
           { signal, maxRetries: maxRetries ?? 0 },
         );
+        answered = true;
         for await (const chunk of stream) {
           const choice = chunk.choices[0];
           const text = choice?.delta?.content;
@@ -72,7 +80,7 @@ export function createOpenAiChat(settings: OpenAiSettings): ChatClient {
           }
         }
       } catch (error) {
-        throw providerError(error, signal);
+        throw cutIfAnswered(providerError(error, signal), answered);
       }
       // No finish_reason and no usage: the stream ended before the model did.
       if (!finished)

@@ -26,6 +26,11 @@ export interface ChatRequest {
   onProvider?(name: 'openai' | 'anthropic'): void;
   /** Told each attempt's metered tokens and cost (a routed call's, failed attempts included). */
   onMetered?(usage: MeteredUsage): void;
+  /**
+   * A routed call's attempt that streams nothing for this long (its first token, or the next)
+   * goes to the next candidate, its deployment cooled down; at most the router's own limit.
+   */
+  attemptTimeoutMs?: number;
 }
 
 /** What one attempt was metered at: its llm_calls row's tokens and cost. */
@@ -98,6 +103,15 @@ export class ProviderError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A connection lost after the provider answered 2xx is a stream cut (it took the prompt:
+ * the attempt is metered), not a network error before it (nothing to meter).
+ */
+export function cutIfAnswered(error: unknown, answered: boolean): unknown {
+  if (!answered || !(error instanceof ProviderError) || !error.detail.network) return error;
+  return new ProviderError(error.message, true, undefined, { cut: true });
 }
 
 /**

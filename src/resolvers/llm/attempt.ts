@@ -20,6 +20,7 @@ import type { DeploymentEntry } from './catalog.js';
 import type { LatencyWindow } from './latency.js';
 import type { LlmCallRow, MeteringWriter } from './metering.js';
 import { CHARS_PER_TOKEN, costUsd, estimateTokens } from './ranking.js';
+import { classify, REFUSED, safeError, type AttemptResult } from './attempt-outcome.js';
 import type { Reserved } from './sql/reserve-budget.js';
 
 export interface AttemptDeps {
@@ -31,6 +32,11 @@ export interface AttemptDeps {
   envApiKey: string | undefined;
   /** The fetch the SDKs use (production: public addresses only). */
   fetch: typeof fetch | undefined;
+  /**
+   * An attempt that streams nothing for this long (its first token, or the next) ends as a
+   * TIMEOUT of its own: the loop goes on to the next candidate and cools its deployment down.
+   */
+  attemptTimeoutMs: number;
 }
 
 export interface AttemptPlan {
@@ -41,41 +47,9 @@ export interface AttemptPlan {
   reserved: Reserved[];
 }
 
-export interface AttemptResult {
-  outcome: LlmCallOutcome;
-  /** Text reached the caller before it ended. */
-  yielded: boolean;
-  error?: unknown;
-  status?: number;
-  retryAfterMs?: number;
-}
+export type { AttemptResult } from './attempt-outcome.js';
 
 const PROVIDER = { OPENAI_COMPATIBLE: 'openai', ANTHROPIC: 'anthropic', LOCAL: 'local' } as const;
-
-/** The secret out of error text: the provider may echo it (issue 29: never in a message). */
-export function redact(message: string, secret: string | undefined): string {
-  let text = secret && secret.length >= 4 ? message.split(secret).join('[redacted]') : message;
-  text = text.replace(/(Bearer\s+)\S+/gi, '$1[redacted]');
-  return text;
-}
-
-function classify(error: unknown, signal: AbortSignal): Omit<AttemptResult, 'yielded' | 'error'> {
-  if (signal.aborted) {
-    const reason = signal.reason as Error | undefined;
-    const timeout = reason?.name === 'TimeoutError' || reason?.message === 'timeout';
-    return { outcome: timeout ? 'TIMEOUT' : 'ABORTED' };
-  }
-  if (!(error instanceof ProviderError)) return { outcome: 'ERROR' };
-  const { status, detail } = error;
-  const retryAfterMs = detail.retryAfterMs;
-  if (detail.cut) return { outcome: 'CUT' };
-  if (status === undefined) return { outcome: 'NETWORK_ERROR' };
-  if (status === 401 || status === 403) return { outcome: 'REJECTED', status };
-  if (status === 429) return { outcome: 'RATE_LIMITED', status, retryAfterMs };
-  if (status === 408 || status === 409 || status >= 500)
-    return { outcome: 'SERVER_ERROR', status, retryAfterMs };
-  return { outcome: 'BAD_REQUEST', status };
-}
 
 /** The deployment's SDK client, made once per catalog entry (a change of it makes a new entry). */
 export interface DeploymentClient {
@@ -121,18 +95,6 @@ interface Measured {
   chars: number;
   result: AttemptResult | undefined;
 }
-
-/**
- * Outcomes of a request the provider refused or never got: with no text streamed, it
- * processed nothing, so nothing is billed (estimating the prompt charged budgets for 503s).
- */
-const REFUSED: ReadonlySet<LlmCallOutcome> = new Set([
-  'BAD_REQUEST',
-  'REJECTED',
-  'RATE_LIMITED',
-  'SERVER_ERROR',
-  'NETWORK_ERROR',
-]);
 
 /** The attempt's llm_calls row. */
 function callRow(
@@ -187,7 +149,8 @@ function meter(
       ? { inputTokens: 0, outputTokens: 0 }
       : {
           inputTokens: estimateTokens(request.system + request.user),
-          outputTokens: Math.ceil(m.chars / CHARS_PER_TOKEN),
+          // Never past what was asked for: the provider stops there.
+          outputTokens: Math.min(Math.ceil(m.chars / CHARS_PER_TOKEN), request.maxTokens),
         });
   const cost = costUsd(deployment, counted) ?? 0;
   const firstTokenMs = m.firstTokenMs;
@@ -222,21 +185,20 @@ function meter(
   });
 }
 
-/** The error to pass on: the provider's, with the secret taken out of its message. */
-function safeError(error: unknown, secret: string | undefined, signal: AbortSignal): unknown {
-  if (signal.aborted && !(error instanceof ProviderError)) return error;
-  const message = redact((error as Error)?.message ?? String(error), secret);
-  return error instanceof ProviderError
-    ? new ProviderError(message, error.retryable, error.status, error.detail)
-    : new ProviderError(message, true);
-}
-
 /**
  * One attempt, measured: the router's own loop passes the deltas of `open()` on (one async
  * generator between the SDK's stream and the caller, not two) and tells it how it went;
  * `end()` meters it whatever happened (a caller that stopped reading: ABORTED).
  */
 export class Attempt {
+  /**
+   * The attempt's own signal: aborted with the caller's, or alone when the provider stays
+   * silent too long (linked by a listener: AbortSignal.any added 0.04 ms of CPU a call in `npm run bench -- llm`).
+   */
+  private readonly controller = new AbortController();
+  private silent = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly follow = () => this.controller.abort(this.request.signal.reason);
   private readonly m: Measured = {
     id: randomUUID(),
     started: performance.now(),
@@ -255,21 +217,43 @@ export class Attempt {
 
   open(): AsyncIterable<string> {
     const onUsage = (usage: TokenUsage) => (this.m.usage = usage);
-    return this.client.client.streamChat({ ...this.request, maxRetries: 0, onUsage });
+    const limit = Math.min(this.deps.attemptTimeoutMs, this.request.attemptTimeoutMs ?? Infinity);
+    this.timer = setTimeout(() => {
+      this.silent = true;
+      this.controller.abort(new Error('silent'));
+    }, limit);
+    if (this.request.signal.aborted) this.follow();
+    else this.request.signal.addEventListener('abort', this.follow, { once: true });
+    const signal = this.controller.signal;
+    return this.client.client.streamChat({ ...this.request, signal, maxRetries: 0, onUsage });
   }
 
-  /** A delta on its way to the caller. */
+  /** A delta on its way to the caller (the provider spoke: its silence starts over). */
   saw(delta: string): void {
     this.m.firstTokenMs ??= performance.now() - this.m.started;
     this.m.chars += delta.length;
+    this.timer?.refresh();
   }
 
   succeeded(): void {
+    clearTimeout(this.timer);
     this.m.result = { outcome: 'OK', yielded: this.m.chars > 0 };
   }
 
   failed(error: unknown): void {
+    clearTimeout(this.timer);
     const { signal } = this.request;
+    if (this.silent && !signal.aborted) {
+      const { name } = this.plan.deployment;
+      const waited = Math.round(performance.now() - this.m.started);
+      this.m.result = {
+        outcome: 'TIMEOUT',
+        silent: true,
+        yielded: this.m.chars > 0,
+        error: new ProviderError(`${name}: no answer for ${waited} ms`, true),
+      };
+      return;
+    }
     const classified = classify(error, signal);
     // The connection dropped after text came: the stream was cut before its end.
     if (classified.outcome === 'NETWORK_ERROR' && this.m.chars > 0) classified.outcome = 'CUT';
@@ -282,6 +266,8 @@ export class Attempt {
 
   /** Meters the attempt; its result (undefined: the caller stopped reading). */
   end(): AttemptResult | undefined {
+    clearTimeout(this.timer);
+    this.request.signal.removeEventListener('abort', this.follow);
     meter(this.deps, this.plan, this.request, this.m, this.client.decrypted);
     return this.m.result;
   }

@@ -3,7 +3,7 @@
 // budget that applies before it starts (sql/reserve-budget.ts, atomic) and settles its real
 // cost after; a call that does not fit is refused on that deployment.
 import type { BudgetPeriod, BudgetScope } from '../../generated/prisma/enums.js';
-import { db, inTransaction } from '../../platform/db.js';
+import { db, inTransaction, type Transaction } from '../../platform/db.js';
 import { BadInputError, notFound, RateLimitedError } from '../../platform/errors.js';
 import { logger } from '../../platform/logger.js';
 import type { PubSub } from '../../platform/pubsub.js';
@@ -98,6 +98,25 @@ async function targetTeam(input: SetBudgetInput, caller: Caller): Promise<string
   return key.teamId;
 }
 
+/**
+ * What the budget's scope (the team, or the key) has spent since `since`: a budget set, or
+ * moved to another period, counts the calls its window already holds.
+ */
+async function spentSince(
+  client: Transaction['client'],
+  scope: { teamId: string; apiKeyId: string | null },
+  since: Date,
+) {
+  const { _sum } = await client.llmCall.aggregate({
+    _sum: { costUsd: true },
+    where: {
+      ...(scope.apiKeyId ? { apiKeyId: scope.apiKeyId } : { teamId: scope.teamId }),
+      createdAt: { gte: since },
+    },
+  });
+  return Number((_sum.costUsd ?? 0).toFixed(6));
+}
+
 export async function setBudget(input: SetBudgetInput, caller: Caller, pubsub: PubSub) {
   const softLimitPercent = checkInput(input);
   const teamId = await targetTeam(input, caller);
@@ -107,6 +126,7 @@ export async function setBudget(input: SetBudgetInput, caller: Caller, pubsub: P
     const existing = await client.llmBudget.findFirst({
       where: input.scope === 'TEAM' ? { scope: 'TEAM', teamId } : { apiKeyId },
     });
+    const windowStart = windowStartOf(input.period);
     if (!existing)
       return client.llmBudget.create({
         data: {
@@ -114,16 +134,17 @@ export async function setBudget(input: SetBudgetInput, caller: Caller, pubsub: P
           scope: input.scope,
           teamId,
           apiKeyId,
-          windowStart: windowStartOf(input.period),
+          windowStart,
+          spentUsd: await spentSince(client, { teamId, apiKeyId }, windowStart),
         },
       });
-    // A new period starts a new window; the same one keeps what was spent.
-    const restart = existing.period !== input.period;
+    // A new period is a new window, holding what was spent in it; the same one keeps its count.
+    if (existing.period === input.period)
+      return client.llmBudget.update({ where: { id: existing.id }, data: values });
+    const spentUsd = await spentSince(client, { teamId, apiKeyId }, windowStart);
     return client.llmBudget.update({
       where: { id: existing.id },
-      data: restart
-        ? { ...values, windowStart: windowStartOf(input.period), spentUsd: 0, reservedUsd: 0 }
-        : values,
+      data: { ...values, windowStart, spentUsd, reservedUsd: 0 },
     });
   });
   await pubsub.publish('llmConfigChanged', 'all', { teamId });
@@ -218,7 +239,7 @@ export async function budgetExceededError(budgetIds: string[]): Promise<RateLimi
     {
       reason: 'BUDGET_EXCEEDED',
       limitUsd: worst?.row.limitUsd ?? 0,
-      spentUsd: worst ? worst.state.spentUsd + worst.state.reservedUsd : 0,
+      spentUsd: worst ? Number((worst.state.spentUsd + worst.state.reservedUsd).toFixed(6)) : 0,
       resetsAt: resetsAt?.toISOString() ?? null,
     },
   );

@@ -4,7 +4,13 @@
 import type { LlmProviderKind } from '../../generated/prisma/enums.js';
 import type { ReportsConfig } from '../../platform/config.js';
 import { db } from '../../platform/db.js';
-import { BadInputError, notFound } from '../../platform/errors.js';
+import {
+  BadInputError,
+  conflict,
+  ConflictError,
+  mapPrismaError,
+  notFound,
+} from '../../platform/errors.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import type { Caller } from '../auth/caller.js';
 import { readableTeamIds, requireAdminister } from '../auth/permissions.js';
@@ -48,7 +54,7 @@ function checkText(
   return text;
 }
 
-/** A key of the same owner and kind, not revoked; another owner's is NOT_FOUND. */
+/** A key of the same owner and kind, neither revoked nor expired; another owner's is NOT_FOUND. */
 async function checkKey(keyId: string, owner: string | null, kind: LlmProviderKind) {
   const key = await db().providerKey.findUnique({ where: { id: keyId } });
   if (!key || key.teamId !== owner) throw notFound('ProviderKey');
@@ -60,6 +66,33 @@ async function checkKey(keyId: string, owner: string | null, kind: LlmProviderKi
     );
   if (key.revokedAt)
     throw new BadInputError('providerKeyId: the key is revoked', {}, 'providerKeyId');
+  // Never used past it (issue 29), as a revoked key.
+  if (key.expiresAt && key.expiresAt.getTime() <= Date.now())
+    throw new BadInputError('providerKeyId: the key has expired', {}, 'providerKeyId');
+}
+
+const PROVIDER_ONLY = [
+  'model',
+  'baseUrl',
+  'providerKeyId',
+  'inputUsdPerMTok',
+  'outputUsdPerMTok',
+] as const;
+
+/** What a deployment made LOCAL keeps of a provider's settings: none (LOCAL costs 0). */
+const LOCAL_DATA = {
+  model: 'local',
+  baseUrl: null,
+  providerKeyId: null,
+  inputUsdPerMTok: null,
+  outputUsdPerMTok: null,
+};
+
+/** LOCAL is the built-in planner and writer: a model, URL, key or price would be ignored. */
+function checkLocal(input: LlmDeploymentInput): void {
+  for (const argument of PROVIDER_ONLY)
+    if (input[argument] !== undefined && input[argument] !== null)
+      throw new BadInputError(`${argument}: a LOCAL deployment takes none`, {}, argument);
 }
 
 /** The fields to write, checked; `current` for an update (what the input leaves as is). */
@@ -71,9 +104,17 @@ async function deploymentData(
 ) {
   const kind = input.kind ?? current?.kind;
   if (!kind) throw new BadInputError('kind is required', {}, 'kind');
+  const name = checkText(input.name, 'name', 100);
+  if (kind === 'LOCAL') {
+    checkLocal(input);
+    return {
+      kind,
+      ...(name !== undefined ? { name } : {}),
+      ...(current?.kind === 'LOCAL' ? {} : LOCAL_DATA),
+    };
+  }
   checkPrice(input.inputUsdPerMTok, 'inputUsdPerMTok');
   checkPrice(input.outputUsdPerMTok, 'outputUsdPerMTok');
-  const name = checkText(input.name, 'name', 100);
   const model = checkText(input.model, 'model', 200);
   const baseUrl = input.baseUrl
     ? await checkBaseUrl(input.baseUrl, deps.allowPrivateBaseUrls)
@@ -102,6 +143,25 @@ async function deploymentData(
 const changed = (pubsub: PubSub, teamId: string | null) =>
   pubsub.publish('llmConfigChanged', 'all', { teamId });
 
+/** The write, with a name another live deployment of the owner has as CONFLICT naming `name`. */
+async function namedWrite<T>(
+  name: string | undefined,
+  owner: string | null,
+  write: () => Promise<T>,
+) {
+  try {
+    return await write();
+  } catch (error) {
+    // The unique indexes on (teamId, name) and the operator's (name), deleted ones aside.
+    if (name !== undefined && mapPrismaError(error) instanceof ConflictError)
+      throw conflict(
+        `a deployment named ${name} exists ${owner ? 'in this team' : "among the operator's"}`,
+        { argument: 'name', reason: 'NAME_TAKEN' },
+      );
+    throw error;
+  }
+}
+
 export async function createLlmDeployment(
   input: LlmDeploymentInput,
   caller: Caller,
@@ -111,10 +171,12 @@ export async function createLlmDeployment(
   if (!input.name) throw new BadInputError('name is required', {}, 'name');
   if (!input.model && input.kind !== 'LOCAL')
     throw new BadInputError('model is required', {}, 'model');
-  const data = await deploymentData({ ...input, model: input.model ?? 'local' }, owner, deps);
-  const row = await db().llmDeployment.create({
-    data: { ...data, name: data.name!, model: data.model!, teamId: owner },
-  });
+  const data = await deploymentData(input, owner, deps);
+  const row = await namedWrite(data.name, owner, () =>
+    db().llmDeployment.create({
+      data: { ...data, name: data.name!, model: data.model!, teamId: owner },
+    }),
+  );
   await changed(deps.pubsub, owner);
   return row;
 }
@@ -131,6 +193,13 @@ async function requireOwnDeployment(id: string, caller: Caller) {
   return row;
 }
 
+/** An update's input sets a field (null clears those that may be empty; the others it leaves). */
+const setsAnything = (input: LlmDeploymentInput) =>
+  [input.kind, input.name, input.model].some((value) => value !== undefined && value !== null) ||
+  [input.baseUrl, input.providerKeyId, input.inputUsdPerMTok, input.outputUsdPerMTok].some(
+    (value) => value !== undefined,
+  );
+
 export async function updateLlmDeployment(
   id: string,
   input: LlmDeploymentInput,
@@ -138,8 +207,14 @@ export async function updateLlmDeployment(
   deps: DeploymentDeps,
 ) {
   const row = await requireOwnDeployment(id, caller);
+  if (input.teamId)
+    throw new BadInputError('teamId: a deployment keeps the team it was made in', {}, 'teamId');
+  if (!setsAnything(input))
+    throw new BadInputError('input changes nothing: give a field to change', {}, 'input');
   const data = await deploymentData(input, row.teamId, deps, row);
-  const updated = await db().llmDeployment.update({ where: { id }, data });
+  const updated = await namedWrite(data.name, row.teamId, () =>
+    db().llmDeployment.update({ where: { id }, data }),
+  );
   await changed(deps.pubsub, row.teamId);
   return updated;
 }

@@ -31,7 +31,7 @@ export interface LlmPlatform {
 
 export interface LlmPlatformOptions {
   reports: Pick<ReportsConfig, 'provider' | 'baseUrl' | 'apiKey' | 'model'> &
-    Partial<Pick<ReportsConfig, 'llmPrices'>>;
+    Partial<Pick<ReportsConfig, 'llmPrices' | 'attemptTimeoutMs'>>;
   keyring: Keyring;
   allowPrivateBaseUrls: boolean;
   pubsub: PubSub;
@@ -40,6 +40,9 @@ export interface LlmPlatformOptions {
   metrics?: LlmMetrics;
   onClose?: () => Promise<void> | void;
 }
+
+/** LLM_ATTEMPT_TIMEOUT_MS's default: a provider silent for 30 s is taken for gone. */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000;
 
 /** How often every process looks for reservations a dead process left (cheap: an index scan). */
 const EXPIRE_EVERY_MS = 60_000;
@@ -64,6 +67,7 @@ export async function createLlmPlatform(options: LlmPlatformOptions): Promise<Ll
     metrics: options.metrics,
     envApiKey: options.reports.apiKey,
     fetch: options.allowPrivateBaseUrls ? undefined : publicOnlyFetch(),
+    attemptTimeoutMs: options.reports.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
   });
   const expiring = setInterval(() => {
     expireBudgetReservations().then(

@@ -7,13 +7,11 @@ import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { LlmProviderKind, ProviderKeyAction } from '../../generated/prisma/enums.js';
 import { db, inTransaction } from '../../platform/db.js';
-import { BadInputError, forbidden, notFound } from '../../platform/errors.js';
+import { BadInputError, notFound } from '../../platform/errors.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import {
-  canOpen,
   fingerprintOf,
   hintOf,
-  rewrap,
   sealSecret,
   secretBinding,
   type Keyring,
@@ -53,9 +51,27 @@ export const PROVIDER_KEY_VIEW = {
   masterKeyVersion: true,
 } as const;
 
+// Cc: C0 controls, DEL and C1 controls. No provider key holds one, and a line break or DEL
+// cannot go in an HTTP header (RFC 9110 §5.5): every call would fail. NUL: input-bounds.ts.
+const CONTROL_CHARACTER = /\p{Cc}/u;
+// Nor can a character past U+00FF (fetch sends a header's value as bytes, one per character).
+const BEYOND_HEADER_BYTES = /[^\p{Cc}\u0020-\u00ff]/u;
+
 function checkSecret(secret: string, argument: string): void {
   if (secret.trim().length === 0)
     throw new BadInputError(`${argument} must not be empty`, {}, argument);
+  if (CONTROL_CHARACTER.test(secret))
+    throw new BadInputError(
+      `${argument} must not contain a control character (a line break, a tab, …)`,
+      {},
+      argument,
+    );
+  if (BEYOND_HEADER_BYTES.test(secret))
+    throw new BadInputError(
+      `${argument} must be characters an HTTP header carries (none past U+00FF)`,
+      {},
+      argument,
+    );
   if (Buffer.byteLength(secret, 'utf8') > SECRET_MAX_BYTES)
     throw new BadInputError(`${argument} must be at most ${SECRET_MAX_BYTES} bytes`, {}, argument);
 }
@@ -83,11 +99,12 @@ async function requireOwnKey(id: string, caller: Caller) {
   return key;
 }
 
-const changed = (pubsub: PubSub, teamId: string | null) =>
+/** Every process's catalog reads the keys again. */
+export const changed = (pubsub: PubSub, teamId: string | null) =>
   pubsub.publish('llmConfigChanged', 'all', { teamId });
 
 /** One row of a key's audit trail, written by the transaction that changes the key. */
-function audit(
+export function audit(
   client: Prisma.TransactionClient,
   key: { id: string; teamId: string | null },
   action: ProviderKeyAction,
@@ -221,56 +238,4 @@ export async function markKeyRejected(
     return true;
   });
   if (marked) await changed(pubsub, key.teamId);
-}
-
-/** Every key's data key rewrapped under the keyring's newest master key (the operator's). */
-export async function rewrapProviderKeys(caller: Caller, deps: VaultDeps): Promise<number> {
-  if (!caller.isOperator) throw forbidden('Only the operator (ADMIN_API_KEY) rewraps the vault');
-  const keys = await db().providerKey.findMany({
-    select: { id: true, teamId: true, secretBox: true, wrappedKey: true, masterKeyVersion: true },
-  });
-  let count = 0;
-  for (const key of keys) {
-    const sealed = {
-      secretBox: Buffer.from(key.secretBox),
-      wrappedKey: Buffer.from(key.wrappedKey),
-      masterKeyVersion: key.masterKeyVersion,
-    };
-    const next = rewrap(deps.keyring, sealed, secretBinding(key.teamId, key.id));
-    if (!next) continue;
-    await inTransaction(async ({ client }) => {
-      await client.providerKey.update({
-        where: { id: key.id },
-        data: { wrappedKey: next.wrappedKey, masterKeyVersion: next.masterKeyVersion },
-      });
-      const versions = `${key.masterKeyVersion} → ${next.masterKeyVersion}`;
-      await audit(client, key, 'REWRAP', caller, versions);
-    });
-    count += 1;
-  }
-  await changed(deps.pubsub, null);
-  return count;
-}
-
-/** Start-up: the stored keys this keyring cannot open (production refuses to start with any). */
-export async function unopenableKeys(
-  keyring: Keyring,
-): Promise<Array<{ id: string; masterKeyVersion: string }>> {
-  const keys = await db().providerKey.findMany({
-    select: { id: true, teamId: true, secretBox: true, wrappedKey: true, masterKeyVersion: true },
-  });
-  return keys
-    .filter(
-      (key) =>
-        !canOpen(
-          keyring,
-          {
-            secretBox: Buffer.from(key.secretBox),
-            wrappedKey: Buffer.from(key.wrappedKey),
-            masterKeyVersion: key.masterKeyVersion,
-          },
-          secretBinding(key.teamId, key.id),
-        ),
-    )
-    .map(({ id, masterKeyVersion }) => ({ id, masterKeyVersion }));
 }

@@ -3,7 +3,7 @@
 // median time to first token, with a random pick among those within 10 % of the best (so a
 // deployment that recovered is tried again). Excluded candidates say why.
 import type { LlmRouteStrategy } from '../../generated/prisma/enums.js';
-import type { DeploymentEntry, RouteEntry } from './catalog.js';
+import type { DeploymentEntry, KeyEntry, RouteEntry } from './catalog.js';
 import type { Cooldowns } from './cooldowns.js';
 import type { LatencyWindow } from './latency.js';
 
@@ -67,13 +67,15 @@ export function exclusionOf(
   deployment: DeploymentEntry | undefined,
   cooldowns: Pick<Cooldowns, 'until'>,
   now: number,
+  readable?: (key: KeyEntry) => boolean,
 ): ExcludedReason | null {
   if (!deployment) return 'DELETED';
   const key = deployment.key;
-  if (key) {
+  if (key && !deployment.fromEnvironment) {
     if (key.revokedAt) return 'KEY_REVOKED';
     if (key.expiresAt && key.expiresAt.getTime() <= now) return 'KEY_EXPIRED';
     if (key.rejectedAt) return 'KEY_REJECTED';
+    if (readable && !readable(key)) return 'KEY_UNREADABLE';
   }
   if (deployment.kind !== 'LOCAL' && cooldowns.until(deployment.id) !== undefined)
     return 'COOLDOWN';
@@ -99,6 +101,8 @@ export function rankCandidates(
     latency: LatencyWindow;
     tokens: TokenEstimate;
     describe?: boolean;
+    /** Whether this process's keyring opens a key; unset: not checked. */
+    readable?: (key: KeyEntry) => boolean;
   },
   now = Date.now(),
 ): Candidate[] {
@@ -112,7 +116,7 @@ export function rankCandidates(
       score: 0,
       estimatedCostUsd: deployment ? costUsd(deployment, context.tokens) : null,
       latencyP50Ms: withLatency ? (context.latency.p50(deploymentId, now) ?? null) : null,
-      excludedReason: exclusionOf(deployment, context.cooldowns, now),
+      excludedReason: exclusionOf(deployment, context.cooldowns, now, context.readable),
     };
     candidate.score = scoreOf(route.strategy, candidate, index);
     return candidate;

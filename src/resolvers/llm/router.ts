@@ -1,8 +1,8 @@
 // The LLM router (issue 29): every plan and report section goes through one loop, ours (the
 // SDKs' retries are off). It takes the route of the call's team (or the operator's, or the
 // `env` deployment), ranks its candidates, and tries them in order, at most maxAttempts:
-// 408, 409, 429, 5xx, network errors and a stream cut before its end go to the next
-// candidate and cool the deployment down in every process; 401/403 mark its key rejected;
+// 408, 409, 429, 5xx, network errors, a stream cut before its end and a provider silent past
+// the attempt timeout go to the next candidate and cool the deployment down in every process; 401/403 mark its key rejected;
 // 400 fails at once. A priced call reserves its worst case on the budgets first; a stream
 // that broke after text tells the caller to start over (onRestart) before the next one.
 import type { LlmService } from '../../generated/prisma/enums.js';
@@ -18,6 +18,7 @@ import { Attempt, clientFor, type AttemptDeps, type AttemptResult } from './atte
 import { budgetExceededError, budgetsFor, reserve, settle } from './budgets.js';
 import type { Catalog, DeploymentEntry, TeamView } from './catalog.js';
 import type { Cooldowns } from './cooldowns.js';
+import { keyReadable } from './key-readable.js';
 import { markKeyRejected } from './provider-keys.js';
 import type { Reserved } from './sql/reserve-budget.js';
 import {
@@ -52,8 +53,12 @@ async function afterFailure(
   result: AttemptResult,
 ): Promise<'next' | 'stop'> {
   switch (result.outcome) {
-    case 'ABORTED':
     case 'TIMEOUT':
+      // The caller's deadline ends the call; the provider's own silence is a dead deployment.
+      if (!result.silent) return 'stop';
+      deps.cooldowns.cool(deployment.id, undefined);
+      return 'next';
+    case 'ABORTED':
     case 'BAD_REQUEST':
       return 'stop';
     case 'REJECTED':
@@ -82,6 +87,7 @@ function planCall(
     cooldowns: deps.cooldowns,
     latency: deps.latency,
     tokens,
+    readable: keyReadable(deps.keyring),
   });
   const budgets = budgetsFor(view.budgets, scope.apiKeyId).map((budget) => budget.id);
   return { scope, route, tokens, worstCase, ranked, budgets };

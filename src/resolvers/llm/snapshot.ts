@@ -9,7 +9,8 @@ import { selectRecentLatency } from './sql/recent-latency.js';
 import type { Caller } from '../auth/caller.js';
 import { canRead } from '../auth/permissions.js';
 import { notFound } from '../../platform/errors.js';
-import { budgetState } from './budgets.js';
+import { budgetsFor, budgetState } from './budgets.js';
+import { keyReadable } from './key-readable.js';
 import type { LlmPlatform } from './platform.js';
 import { rankCandidates, type Candidate } from './ranking.js';
 
@@ -42,15 +43,18 @@ export async function routingSnapshot(
     latency: llm.latency,
     tokens: TYPICAL_TOKENS[service],
     describe: true,
+    readable: keyReadable(llm.keyring),
   });
   const unknown = ranked.filter((c) => c.latencyP50Ms === null).map((c) => c.deploymentId);
   const recorded = await selectRecentLatency(db(), unknown);
-  const budgets = await db().llmBudget.findMany({ where: { teamId: team, scope: 'TEAM' } });
+  // The team's budgets and the calling key's: what its calls reserve on.
+  const budgetIds = budgetsFor(view.budgets, caller.apiKeyId).map((budget) => budget.id);
+  const budgets = await db().llmBudget.findMany({ where: { id: { in: budgetIds } } });
   const remaining = Math.min(...budgets.map((budget) => budgetState(budget).remainingUsd));
   for (const candidate of ranked) {
     candidate.latencyP50Ms ??= recorded.get(candidate.deploymentId) ?? null;
     const cost = candidate.estimatedCostUsd ?? 0;
-    // A typical call of the service would not fit what the team's budget has left.
+    // A typical call of the service would not fit what the budgets have left.
     if (!candidate.excludedReason && cost > 0 && cost > remaining)
       candidate.excludedReason = 'BUDGET_EXCEEDED';
   }

@@ -7,7 +7,7 @@ import { developmentKeyring } from '../../platform/dev-keyring.js';
 import { logger } from '../../platform/logger.js';
 import { StartupError } from '../../platform/startup-failure.js';
 import type { Keyring } from '../../platform/vault.js';
-import { unopenableKeys } from './provider-keys.js';
+import { unopenableKeys } from './vault-keys.js';
 
 export async function openVault(
   config: Pick<Config, 'nodeEnv' | 'dataDir' | 'llm'>,

@@ -29,7 +29,12 @@ export interface TopicSettings {
 
 export interface TopicSettingsOptions {
   reports: Pick<ReportsConfig, 'provider' | 'baseUrl' | 'apiKey' | 'model'> &
-    Partial<Pick<ReportsConfig, 'planBudgetMs' | 'planRateLimitPerMinute' | 'llmPrices'>>;
+    Partial<
+      Pick<
+        ReportsConfig,
+        'planBudgetMs' | 'planRateLimitPerMinute' | 'llmPrices' | 'attemptTimeoutMs'
+      >
+    >;
   /** Measures the LLM's calls (llm_* on /metrics); unset: not measured. */
   llmMetrics?: LlmMetrics;
   /** Plan buckets and LLM cooldowns live in Redis when set (shared by every process). */

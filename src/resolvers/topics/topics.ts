@@ -1,6 +1,7 @@
 // Topics (seed 004, SPEC C6): plan a topic (fast, rate-limited) into the caller's team, and
 // read the topics of the caller's teams. Another team's topic does not exist for the caller:
 // NOT_FOUND, or null. Reports are generated in generation.ts.
+import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { db } from '../../platform/db.js';
 import { badUserInput, notFound } from '../../platform/errors.js';
@@ -107,7 +108,7 @@ async function templateToFollow(input: PlanTopicInput, caller: Caller) {
   const followed =
     input.templateVersion == null
       ? template
-      : await requireTemplateVersion(template.id, input.templateVersion);
+      : await requireTemplateVersion(template.id, input.templateVersion, readableTeamIds(caller));
   const { version, promptSystem } = followed;
   return { id: template.id, name: template.name, version, promptSystem };
 }
@@ -140,15 +141,18 @@ export async function planTopic(
     template: template && { name: template.name, promptSystem: template.promptSystem },
     agent: agent && (await agentKnowledge(agent, topic, readableTeamIds(caller) ?? null)),
   };
+  // The topic's id before its row: the plan's LLM calls are metered against it (llmCalls topicId).
+  const topicId = randomUUID();
   const outcome = await makePlan(context, {
     chat: settings.planner,
     budgetMs: settings.planBudgetMs,
-    call: { teamId: caller.teamId, apiKeyId: caller.apiKeyId },
+    call: { teamId: caller.teamId, apiKeyId: caller.apiKeyId, topicId },
     onFallback: (planner, reason) =>
       logger.warn({ planner, reason }, 'LLM planner fell back to the local planner'),
   });
   const row = await db().topic.create({
     data: {
+      id: topicId,
       teamId: caller.teamId,
       ownerId: caller.userId,
       topic,

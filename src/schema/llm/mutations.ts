@@ -6,9 +6,9 @@ import { builder } from '../builder.js';
 import {
   addProviderKey,
   revokeProviderKey,
-  rewrapProviderKeys,
   rotateProviderKey,
 } from '../../resolvers/llm/provider-keys.js';
+import { rewrapProviderKeys } from '../../resolvers/llm/vault-keys.js';
 import {
   createLlmDeployment,
   deleteLlmDeployment,
@@ -130,21 +130,28 @@ builder.mutationField('rewrapProviderKeys', (t) =>
 const deploymentFields = (required: boolean) => (t: PothosInputFields) => ({
   teamId: t.id({
     description:
-      "Create only: the owning team (you must administer it); none: your key's team (the operator: the operator's own, usable in every team's routes).",
+      "Create only (given to an update: BAD_USER_INPUT): the owning team (you must administer it); none: your key's team (the operator: the operator's own, usable in every team's routes).",
   }),
-  name: t.string({ required, description: '1-100 characters, unique per owner.' }),
+  name: t.string({
+    required,
+    description: '1-100 characters, unique per owner (one taken: CONFLICT).',
+  }),
   kind: t.field({ type: LlmProviderKindEnum, required }),
   baseUrl: t.string({
     description:
-      "http(s) without credentials (in production: https to a public address); none: the vendor's.",
+      "http(s) without credentials (user:pass@, or a query parameter named like a key, token or secret) or a fragment (in production: https to a public address); none: the vendor's (LOCAL: none).",
   }),
   model: t.string({ required: false, description: '1-200 characters (LOCAL: none).' }),
-  providerKeyId: t.id({ description: 'A key of the same owner and kind (ANTHROPIC: required).' }),
+  providerKeyId: t.id({
+    description:
+      'A key of the same owner and kind, neither revoked nor expired (ANTHROPIC: required; LOCAL: none).',
+  }),
   inputUsdPerMTok: t.float({
-    description: 'USD per million input tokens, 0 to 1,000,000,000; none: not known.',
+    description: 'USD per million input tokens, 0 to 1,000,000,000; none: not known (LOCAL: none).',
   }),
   outputUsdPerMTok: t.float({
-    description: 'USD per million output tokens, 0 to 1,000,000,000; none: not known.',
+    description:
+      'USD per million output tokens, 0 to 1,000,000,000; none: not known (LOCAL: none).',
   }),
 });
 type PothosInputFields = Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0];
@@ -180,23 +187,24 @@ builder.mutationField('createLlmDeployment', (t) =>
 builder.mutationField('updateLlmDeployment', (t) =>
   t.field({
     type: LlmDeployment,
+    description:
+      'Changes the fields given (made LOCAL: its model, URL, key and prices are dropped). An input that changes nothing is BAD_USER_INPUT.',
     authScopes: { read: true },
     args: {
       id: t.arg.id({ required: true }),
       input: t.arg({ type: UpdateLlmDeploymentInput, required: true }),
     },
-    resolve: (_root, { id, input }, ctx) => {
-      const { teamId: _ignored, ...rest } = deploymentInput(input);
-      return thenForget(
+    // A teamId given is passed on to be refused (create only), not dropped unseen.
+    resolve: (_root, { id, input }, ctx) =>
+      thenForget(
         ctx,
         updateLlmDeployment(
           rowIdOrNone('LlmDeployment', id),
-          rest,
+          deploymentInput(input),
           ctx.caller,
           deploymentDeps(ctx),
         ),
-      );
-    },
+      ),
   }),
 );
 

@@ -1,0 +1,189 @@
+// The router and the meter against providers that fail in quieter ways (issue 29; found by a
+// black-box probe): a primary that hangs is left for the next deployment and cooled down (a
+// plan within its budget, a section past the attempt timeout); a stream cut right after its
+// 200 is metered for the prompt it took; an estimate never exceeds the max_tokens asked for;
+// a key this keyring cannot open is KEY_UNREADABLE; a budget counts its window’s calls; a
+// plan’s calls are metered against its topic.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { generateKeyringText, parseKeyring, type Keyring } from '../../src/platform/vault.js';
+import { makePlan } from '../../src/reports/planner/index.js';
+import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
+import { rowId, useLlm } from './fixture.js';
+
+const t = useLlm();
+const SNAPSHOT = `query($s: LlmService!) { routingSnapshot(service: $s) {
+  candidates { deployment { id } excludedReason } } }`;
+
+let pair: Awaited<ReturnType<typeof t.pricedPair>>;
+
+beforeEach(async () => {
+  await t.configure({
+    reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 10_000, attemptTimeoutMs: 400 },
+  });
+  t.primary.reset();
+  t.secondary.reset();
+  pair = await t.pricedPair();
+});
+
+/** The primary's key row made unreadable: the secondary's sealed secret, bound to its own id. */
+async function breakPrimaryKey() {
+  const source = await db().providerKey.findUniqueOrThrow({
+    where: { id: rowId(pair.secondaryKey) },
+  });
+  await db().providerKey.update({
+    where: { id: rowId(pair.primaryKey) },
+    data: { secretBox: source.secretBox, wrappedKey: source.wrappedKey },
+  });
+}
+
+const reasons = async (service = 'WRITE') =>
+  Object.fromEntries(
+    (await t.ok(SNAPSHOT, { s: service }, t.alice.key)).routingSnapshot.candidates.map((c: any) => [
+      c.deployment.id,
+      c.excludedReason,
+    ]),
+  );
+
+describe('a provider that hangs', () => {
+  it('is left for the next deployment after the attempt timeout, metered TIMEOUT and cooled down', async () => {
+    t.primary.behave({ headersDelayMs: 10_000 });
+    expect(await t.call(t.alice.scope)).toContain('STUB-SECTION-1-OF-1');
+    const calls = await t.meteredCalls(t.alice.scope.teamId!);
+    expect(calls.slice(-2).map((c) => [c.deploymentId, c.outcome])).toEqual([
+      [rowId(pair.primaryId), 'TIMEOUT'],
+      [rowId(pair.secondaryId), 'OK'],
+    ]);
+    expect((await reasons())[pair.primaryId]).toBe('COOLDOWN');
+    // The next call goes straight to the secondary.
+    await t.call(t.alice.scope);
+    expect(t.primary.requests).toHaveLength(1);
+    expect(t.secondary.requests).toHaveLength(2);
+  });
+
+  it('leaves a plan time for the next deployment within its budget (half the budget each)', async () => {
+    await t.route(t.alice.key, {
+      service: 'PLAN',
+      deploymentIds: [pair.primaryId, pair.secondaryId],
+    });
+    t.primary.behave({ headersDelayMs: 10_000 });
+    const outcome = await makePlan(
+      { topic: 'Data retention', language: 'en', template: null, agent: null },
+      {
+        chat: t.h.topicSettings.llm.router.chat('PLAN'),
+        budgetMs: 1_500,
+        call: t.alice.scope,
+      },
+    );
+    expect(outcome).toMatchObject({ planner: 'openai', fellBack: false });
+    expect(t.secondary.requests).toHaveLength(1);
+  });
+});
+
+describe('metering', () => {
+  it('meters a stream cut right after its 200 for the prompt it took (CUT, estimated)', async () => {
+    t.primary.behave({ cutAfterChunks: 0, usage: 'none' });
+    await t.call(t.alice.scope);
+    const cut = (await t.meteredCalls(t.alice.scope.teamId!)).at(-2)!;
+    expect(cut).toMatchObject({ deploymentId: rowId(pair.primaryId), outcome: 'CUT' });
+    expect(cut.inputTokens).toBeGreaterThan(0);
+    expect(cut.usageEstimated).toBe(true);
+    expect(cut.costUsd).toBeGreaterThan(0);
+  });
+
+  it('never estimates more output than the max_tokens asked for', async () => {
+    t.primary.behave({ usage: 'none', reply: () => 'word '.repeat(2_000), chunkSize: 500 });
+    await t.call(t.alice.scope, 'WRITE', { maxTokens: 50 });
+    const row = (await t.meteredCalls(t.alice.scope.teamId!)).at(-1)!;
+    expect(row).toMatchObject({ outcome: 'OK', usageEstimated: true, outputTokens: 50 });
+  });
+});
+
+describe('a key this keyring cannot open', () => {
+  it('is KEY_UNREADABLE in the snapshot and skipped by the router', async () => {
+    await breakPrimaryKey();
+    await t.configure({
+      reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 10_000, attemptTimeoutMs: 400 },
+    });
+    expect(await reasons()).toEqual({
+      [pair.primaryId]: 'KEY_UNREADABLE',
+      [pair.secondaryId]: null,
+    });
+    expect(await t.call(t.alice.scope)).toContain('STUB-SECTION-1-OF-1');
+    expect(t.primary.requests).toHaveLength(0);
+  });
+});
+
+describe('rewrapProviderKeys with a key the keyring cannot open', () => {
+  it('is CONFLICT KEYS_UNREADABLE naming the key, and rewraps none', async () => {
+    await breakPrimaryKey();
+    const text = (keyring: Keyring) =>
+      keyring.keys.map((k) => `${k.version}:${k.key.toString('base64')}`).join(',');
+    const next = parseKeyring(`v9:${generateKeyringText().split(':')[1]},${text(t.h.keyring)}`);
+    await t.configure({ llm: { keyring: next } });
+    const versions = async () =>
+      (await db().providerKey.findMany({ orderBy: { id: 'asc' } })).map((k) => k.masterKeyVersion);
+    const before = await versions();
+    const audits = await db().providerKeyAudit.count({ where: { action: 'REWRAP' } });
+    const refused = await t.h.gql('mutation { rewrapProviderKeys }', {}, t.h.adminKey);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'KEYS_UNREADABLE',
+    });
+    expect(refused.errors![0]!.extensions!.keyIds).toContain(pair.primaryKey);
+    expect(await versions()).toEqual(before);
+    expect(await db().providerKeyAudit.count({ where: { action: 'REWRAP' } })).toBe(audits);
+    await t.configure();
+  });
+});
+
+describe('a budget set after calls were made', () => {
+  it('counts the calls its window already holds, and its new window’s when the period changes', async () => {
+    const person = await t.person(`budget-late-${Math.random().toString(36).slice(2, 6)}`);
+    const key = (await t.addKey(person.key, 'sk-late-budget-0123456789')).id;
+    const id = await t.deployment(person.key, {
+      name: 'late',
+      baseUrl: t.primary.openaiBaseUrl,
+      providerKeyId: key,
+      inputUsdPerMTok: 1_000,
+      outputUsdPerMTok: 1_000,
+    });
+    await t.route(person.key, { service: 'WRITE', deploymentIds: [id] });
+    await t.call(person.scope);
+    await t.call(person.scope);
+    const spent = (await t.meteredCalls(person.scope.teamId!)).reduce((s, c) => s + c.costUsd, 0);
+    expect(spent).toBeGreaterThan(0);
+    const set = async (period: string) =>
+      (
+        await t.ok(
+          'mutation($input: SetBudgetInput!) { setBudget(input: $input) { spentUsd } }',
+          { input: { scope: 'TEAM', targetId: person.teamId, limitUsd: 100, period } },
+          person.key,
+        )
+      ).setBudget.spentUsd;
+    expect(await set('DAY')).toBeCloseTo(spent, 6);
+    expect(await set('TOTAL')).toBeCloseTo(spent, 6);
+    expect(await set('DAY')).toBeCloseTo(spent, 6);
+  });
+});
+
+describe('a plan’s calls', () => {
+  it('are metered against the topic planTopic makes (llmCalls filter topicId)', async () => {
+    await t.route(t.alice.key, { service: 'PLAN', deploymentIds: [pair.secondaryId] });
+    const planned = await t.ok(
+      'mutation { planTopic(input: { topic: "Attributed plan" }) { planner topic { id } } }',
+      {},
+      t.alice.key,
+    );
+    expect(planned.planTopic.planner).toBe('openai');
+    await t.h.topicSettings.llm.metering.flush();
+    const calls = await t.ok(
+      'query($id: ID!) { llmCalls(first: 5, filter: { topicId: $id }) { edges { node { service outcome } } } }',
+      { id: planned.planTopic.topic.id },
+      t.alice.key,
+    );
+    expect(calls.llmCalls.edges.map((e: any) => e.node)).toEqual([
+      { service: 'PLAN', outcome: 'OK' },
+    ]);
+  });
+});
