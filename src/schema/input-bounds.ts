@@ -66,9 +66,9 @@ const MAX_LENGTH: Record<string, number> = {
   'GenerateTopicReportInput.plan': 50_000,
   'RefreshCoverageInput.webhookUrl': 2_000,
   'RefreshCoverageInput.idempotencyKey': 200,
-  // A ceiling only: validGoal counts the 2,000 characters (code points, after whitespace is
-  // collapsed and trimmed), so a goal of emoji or with a trailing newline is not refused here.
-  'PlanWorkflowInput.goal': 8_000,
+  // A ceiling only: validGoal counts the 2,000 characters (user-perceived ones, after whitespace
+  // is collapsed and trimmed); 16 UTF-16 units each leaves room for emoji sequences.
+  'PlanWorkflowInput.goal': 32_000,
   'Mutation.runWorkflow(idempotencyKey)': 200,
   'Mutation.startWorkflow(idempotencyKey)': 200,
   'Mutation.replanWorkflow(hint)': 2_000,

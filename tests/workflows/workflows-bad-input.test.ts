@@ -103,7 +103,9 @@ describe('bad input', () => {
     for (const waitMs of [1e12, -5, 'abc'])
       expect(await edit([step('a', 'NOOP', { input: { waitMs } })])).toMatchObject({
         reason: 'INVALID_STEP',
-        argument: 'input.waitMs',
+        argument: 'steps',
+        stepKey: 'a',
+        stepField: 'input.waitMs',
       });
     const slow = (
       await w.gqlOk(PLAN, {

@@ -5,7 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
-import { defaultReply, startLlmStub, type LlmStub, type StubRequest } from '../utils/llm-stub.js';
+import {
+  defaultReply,
+  startLlmStub,
+  stubProvider,
+  type LlmStub,
+  type StubRequest,
+} from '../utils/llm-stub.js';
 import { waitFor } from '../utils/wait.js';
 import { CANCEL, PLAN, RETRY, START, step, UPDATE, useWorkflows } from './fixture.js';
 
@@ -33,10 +39,7 @@ const JSON_PLAN = JSON.stringify({
 function useOpenAi(planBudgetMs = 2_000, keyPrefix = w.h.pubsubPrefix) {
   return w.h.configureTopics({
     reports: {
-      provider: 'openai',
-      baseUrl: stub.openaiBaseUrl,
-      apiKey: 'sk-stub',
-      model: 'stub-model',
+      ...stubProvider(stub),
       planBudgetMs,
       planRateLimitPerMinute: 1_000,
       llmPrices: { inputPerMillionTokens: 3, outputPerMillionTokens: 15 },

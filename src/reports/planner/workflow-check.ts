@@ -1,5 +1,7 @@
-// Checking a plan before it is stored or run: its size, keys, kinds, agents and dependencies,
-// then its graph (a cycle is named by its keys). The first problem found is the answer.
+// Checking a plan before it is stored or run: its size, keys, kinds, each kind's input (what
+// the step's run reads), agents and dependencies, then its graph (a cycle is named by its
+// keys). The first problem found is the answer.
+import { z } from 'zod';
 import { dependencyOrder } from './workflow-graph.js';
 import {
   COMPLEXITIES,
@@ -7,6 +9,7 @@ import {
   WORKFLOW_LIMITS,
   type PlannedStep,
   type PlanProblem,
+  type StepKind,
 } from './workflow-types.js';
 
 export interface PlanLimits {
@@ -27,6 +30,65 @@ const problem = (
   details: Record<string, unknown> = {},
 ): PlanProblem => ({ reason, message, details });
 
+/** User-perceived characters (Unicode grapheme clusters, UAX #29): a flag, a family emoji, e + ◌́ are one. */
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/** The characters of `text` as people count them, counted up to `limit + 1` (enough to refuse more). */
+export function characterCount(text: string, limit: number): number {
+  let count = 0;
+  for (const _ of graphemes.segment(text)) if (++count > limit) break;
+  return count;
+}
+
+/** Counted as people read them, as the goal is (the planners copy the goal into steps). */
+const text = (max: number, nonEmpty = false) => ({
+  schema: z
+    .string()
+    .refine((value) => (!nonEmpty || value.trim() !== '') && characterCount(value, max) <= max),
+  rule: `a${nonEmpty ? ' non-empty' : ''} string of at most ${max} characters`,
+});
+const whole = (max: number) => ({
+  schema: z.number().int().min(1).max(max),
+  rule: `a whole number from 1 to ${max}`,
+});
+
+/** What each kind's run reads of its input (step-kinds.ts), each field optional (null: unset). */
+const STEP_INPUTS: Record<StepKind, Record<string, { schema: z.ZodType; rule: string }>> = {
+  RETRIEVE: { query: text(WORKFLOW_LIMITS.goal), topK: whole(WORKFLOW_LIMITS.topK) },
+  REFRESH_COVERAGE: {},
+  WRITE_SECTION: {
+    title: text(WORKFLOW_LIMITS.title, true),
+    description: text(WORKFLOW_LIMITS.description),
+    order: whole(WORKFLOW_LIMITS.order),
+    total: whole(WORKFLOW_LIMITS.order),
+  },
+  SYNTHESIZE: { title: text(WORKFLOW_LIMITS.goal) },
+  NOOP: {
+    waitMs: {
+      schema: z.number().min(0).max(WORKFLOW_LIMITS.noopWaitMs),
+      rule: `0-${WORKFLOW_LIMITS.noopWaitMs} ms`,
+    },
+  },
+};
+
+/** INVALID_STEP naming the step and the input field at fault, if one is. */
+function inputProblem(key: string, kind: StepKind, input: unknown): PlanProblem | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return problem('INVALID_STEP', `step ${key}: input must be a JSON object`, {
+      stepKey: key,
+      stepField: 'input',
+    });
+  for (const [field, { schema, rule }] of Object.entries(STEP_INPUTS[kind])) {
+    const value = (input as Record<string, unknown>)[field];
+    if (value === undefined || value === null || schema.safeParse(value).success) continue;
+    return problem('INVALID_STEP', `step ${key}: a ${kind}'s input.${field} must be ${rule}`, {
+      stepKey: key,
+      stepField: `input.${field}`,
+    });
+  }
+  return undefined;
+}
+
 function stepProblem(step: PlannedStep, limits: PlanLimits): PlanProblem | undefined {
   if (!step.key || step.key.length > WORKFLOW_LIMITS.key || !KEY.test(step.key))
     return problem(
@@ -39,16 +101,8 @@ function stepProblem(step: PlannedStep, limits: PlanLimits): PlanProblem | undef
       stepKey: step.key,
       kind: step.kind,
     });
-  const waitMs = step.kind === 'NOOP' ? step.input.waitMs : undefined;
-  if (
-    waitMs !== undefined &&
-    (typeof waitMs !== 'number' || !(waitMs >= 0 && waitMs <= WORKFLOW_LIMITS.noopWaitMs))
-  )
-    return problem(
-      'INVALID_STEP',
-      `step ${step.key}: a NOOP's input.waitMs is 0-${WORKFLOW_LIMITS.noopWaitMs} ms`,
-      { stepKey: step.key, field: 'input.waitMs' },
-    );
+  const invalidInput = inputProblem(step.key, step.kind, step.input);
+  if (invalidInput) return invalidInput;
   if (!(COMPLEXITIES as readonly number[]).includes(step.complexity))
     return problem(
       'INVALID_COMPLEXITY',
@@ -58,6 +112,7 @@ function stepProblem(step: PlannedStep, limits: PlanLimits): PlanProblem | undef
   if (step.agentId !== null && !limits.agentIds.has(step.agentId))
     return problem('UNKNOWN_AGENT', `step ${step.key}: an agent the plan does not have`, {
       stepKey: step.key,
+      agentIds: [step.agentId],
     });
   if (step.agentId === null && NEEDS_AGENT.has(step.kind))
     return problem('UNKNOWN_AGENT', `step ${step.key}: ${step.kind} needs an agent`, {

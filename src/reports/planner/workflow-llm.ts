@@ -78,7 +78,7 @@ export async function planWorkflowWithLlm(
   chat: ChatClient,
   context: WorkflowPlanContext,
   signal: AbortSignal,
-  options: { replan?: ReplanContext; call?: LlmCallScope } = {},
+  options: { replan?: ReplanContext; call?: LlmCallScope; attemptTimeoutMs?: number } = {},
 ): Promise<{ steps: PlannedStep[]; planner: PlannerName }> {
   const { system, user } = prompt(context, options.replan);
   let text = '';
@@ -91,6 +91,7 @@ export async function planWorkflowWithLlm(
     signal,
     maxRetries: 0,
     call: options.call,
+    attemptTimeoutMs: options.attemptTimeoutMs,
     onRestart: () => (text = ''),
     onProvider: (name) => (planner = name),
   }))

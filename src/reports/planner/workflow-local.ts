@@ -55,6 +55,12 @@ function outlineOf(context: WorkflowPlanContext): OutlineHeading[] {
   ];
 }
 
+/** A heading within a section's bounds (a long agent name or guide heading is cut, marked …). */
+function clip(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : text;
+}
+
 const isStale = (agent: WorkflowAgent, now: Date) =>
   !agent.lastCoverageUpdate || now.getTime() - agent.lastCoverageUpdate.getTime() > DAY_MS;
 
@@ -104,7 +110,11 @@ export function planWorkflowLocally(context: WorkflowPlanContext): PlannedStep[]
       key: `section-${index + 1}`,
       kind: 'WRITE_SECTION',
       dependsOn: behind.map((agentIndex) => `retrieve-${agentIndex + 1}`),
-      input: { title: heading.title, description: heading.description, order: index + 1 },
+      input: {
+        title: clip(heading.title, WORKFLOW_LIMITS.title),
+        description: clip(heading.description, WORKFLOW_LIMITS.description),
+        order: index + 1,
+      },
       complexity: complexityOfSources(behind.length),
     });
   });

@@ -1,6 +1,7 @@
 // Planning a workflow with a budget: the LLM planner when one is configured, its plan checked
 // like any other; a late, failed or invalid one gives way to the local plan (fellBack).
 import { LocalProviderChosen, type ChatClient, type LlmCallScope } from '../providers/types.js';
+import { planAttemptTimeoutMs } from './attempt-timeout.js';
 import type { PlannerName } from './types.js';
 import { checkPlan, type PlanLimits } from './workflow-check.js';
 import { planWorkflowWithLlm } from './workflow-llm.js';
@@ -65,7 +66,11 @@ export function makeWorkflowPlan(
 ): Promise<WorkflowPlanOutcome> {
   return withFallback(
     settings,
-    (chat, signal) => planWorkflowWithLlm(chat, context, signal, { call: settings.call }),
+    (chat, signal) =>
+      planWorkflowWithLlm(chat, context, signal, {
+        call: settings.call,
+        attemptTimeoutMs: planAttemptTimeoutMs(settings.budgetMs),
+      }),
     (steps) => problemOf(steps, settings.limits),
     () => planWorkflowLocally(context),
   );
@@ -80,7 +85,11 @@ export function makeWorkflowReplan(
   return withFallback(
     settings,
     (chat, signal) =>
-      planWorkflowWithLlm(chat, context, signal, { replan: context, call: settings.call }),
+      planWorkflowWithLlm(chat, context, signal, {
+        replan: context,
+        call: settings.call,
+        attemptTimeoutMs: planAttemptTimeoutMs(settings.budgetMs),
+      }),
     (tail) =>
       problemOf([...started, ...tail], {
         ...settings.limits,

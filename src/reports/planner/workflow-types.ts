@@ -19,7 +19,18 @@ export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 /** The goal planner's scale (Phase 7): simple, normal, complex. */
 export const COMPLEXITIES = [0.7, 1.0, 1.5] as const;
 
-export const WORKFLOW_LIMITS = { goal: 2_000, key: 100, outline: 20, noopWaitMs: 60_000 } as const;
+export const WORKFLOW_LIMITS = {
+  goal: 2_000,
+  key: 100,
+  outline: 20,
+  noopWaitMs: 60_000,
+  /** A section's title and description, in characters as people count them (graphemes). */
+  title: 200,
+  description: 2_000,
+  /** A section's order and total, and a retrieval's topK (the search's own bound). */
+  order: 1_000,
+  topK: 100,
+} as const;
 
 /** One step of a plan, before it is stored. */
 export interface PlannedStep {

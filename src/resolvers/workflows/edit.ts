@@ -35,10 +35,13 @@ export async function updateWorkflowPlan(
   if (workflow.planVersion !== planVersion)
     throw stalePlanVersion(planVersion, workflow.planVersion);
   const named = [...new Set(steps.flatMap((step) => step.agentId ?? []))];
-  const agents = await visibleAgents(named, caller);
+  const agents = await visibleAgents(named, caller, {
+    argument: 'steps',
+    stepKeyOf: (agentId) => steps.find((step) => step.agentId === agentId)?.key,
+  });
   const agentIds = new Set([...workflow.agentIds, ...agents.map((agent) => agent.id)]);
   const checked = checkPlan(steps, { maxSteps: deps.workflows.maxSteps, agentIds });
-  if ('problem' in checked) throw planRefused(checked.problem);
+  if ('problem' in checked) throw planRefused(checked.problem, 'steps');
   const inputs = await estimateInputs(deps.workflows, {
     llm: deps.topicSettings.llm,
     teamId: workflow.teamId,

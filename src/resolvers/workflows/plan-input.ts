@@ -3,6 +3,7 @@
 import { db } from '../../platform/db.js';
 import { isUuid } from '../../platform/ids.js';
 import { languageOf } from '../../reports/planner/types.js';
+import { characterCount } from '../../reports/planner/workflow-check.js';
 import {
   WORKFLOW_LIMITS,
   type Constraints,
@@ -31,18 +32,25 @@ export interface PlanWorkflowInput {
 
 export const MAX_AGENTS = 32;
 
+const CONTROL = /\p{Cc}/u;
+/** Format characters (zero-width spaces and joiners, bidi marks, BOM) show nothing by themselves. */
+const INVISIBLE = /[\p{Cf}\s]/gu;
+
 export function validGoal(text: string): string {
   const goal = text.replace(/\s+/g, ' ').trim();
-  if (!goal) throw badWorkflowInput('EMPTY', 'goal must not be empty', { field: 'goal' });
-  const length = [...goal].length;
-  if (length > WORKFLOW_LIMITS.goal)
+  if (!goal.replace(INVISIBLE, ''))
+    throw badWorkflowInput('EMPTY', 'goal must not be empty', { field: 'goal' });
+  if (CONTROL.test(goal))
     throw badWorkflowInput(
-      'TOO_LONG',
-      `goal must be at most ${WORKFLOW_LIMITS.goal} characters (got ${length})`,
-      {
-        field: 'goal',
-      },
+      'CONTROL_CHARACTER',
+      'goal must not contain a control character (other than whitespace)',
+      { field: 'goal' },
     );
+  const length = characterCount(goal, WORKFLOW_LIMITS.goal);
+  if (length > WORKFLOW_LIMITS.goal)
+    throw badWorkflowInput('TOO_LONG', `goal must be at most ${WORKFLOW_LIMITS.goal} characters`, {
+      field: 'goal',
+    });
   return goal;
 }
 
@@ -73,27 +81,49 @@ export function validParallelism(value: number | null | undefined, fallback: num
   return value;
 }
 
-/** The agents, in the order given; UNKNOWN_AGENT names the ones the caller does not see. */
+/** runWorkflow's input as its idempotency key remembers it: checked, as the caller sent it. */
+export function normalizedPlanInput(input: PlanWorkflowInput) {
+  return {
+    goal: validGoal(input.goal),
+    agentIds: [...new Set(input.agentIds)],
+    templateId: input.templateId ?? null,
+    constraints: validConstraints(input.constraints),
+    planner: input.planner ?? 'AUTO',
+    failurePolicy: input.failurePolicy ?? 'FAIL_WORKFLOW',
+    maxParallelSteps: input.maxParallelSteps ?? null,
+  };
+}
+
+/**
+ * The agents, in the order given; UNKNOWN_AGENT names the ones the caller does not see
+ * (`agentIds`, as the service got them: the schema layer names them as the caller sent them),
+ * refused as `argument` (and, for agents named by steps, the first step naming one).
+ */
 export async function visibleAgents(
   agentIds: readonly string[],
   caller: Caller,
+  refused: { argument: string; stepKeyOf?: (agentId: string) => string | undefined } = {
+    argument: 'input.agentIds',
+  },
 ): Promise<WorkflowAgent[]> {
   const ids = [...new Set(agentIds)];
   if (ids.length > MAX_AGENTS)
-    throw badWorkflowInput('TOO_MANY_AGENTS', `at most ${MAX_AGENTS} agents`, {
-      field: 'agentIds',
-    });
+    throw badWorkflowInput('TOO_MANY_AGENTS', `at most ${MAX_AGENTS} agents`, {}, refused.argument);
   const rows = await db().agent.findMany({
     where: { AND: [{ id: { in: ids.filter(isUuid) } }, agentVisibleTo(caller)] },
     select: { id: true, name: true, scopeDescription: true, lastCoverageUpdate: true },
   });
   const byId = new Map(rows.map((row) => [row.id, row]));
   const unknown = ids.filter((id) => !byId.has(id));
-  if (unknown.length)
+  if (unknown.length) {
+    const stepKey = refused.stepKeyOf?.(unknown[0]!);
     throw badWorkflowInput(
       'UNKNOWN_AGENT',
-      `${unknown.length} of the agents are not agents you can see`,
+      `${stepKey === undefined ? '' : `step ${stepKey}: `}${unknown.length} of the agents are not agents you can see`,
+      { agentIds: unknown, ...(stepKey === undefined ? {} : { stepKey }) },
+      refused.argument,
     );
+  }
   return ids.map((id) => byId.get(id)!);
 }
 

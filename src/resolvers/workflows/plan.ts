@@ -11,11 +11,13 @@ import type { Caller } from '../auth/caller.js';
 import { requireWrite } from '../auth/permissions.js';
 import {
   advanceDepsOf,
+  idempotencyHash,
   validIdempotencyKey,
   workflowByKey,
   type WorkflowDeps,
 } from './idempotency.js';
 import {
+  normalizedPlanInput,
   planContext,
   validConstraints,
   validGoal,
@@ -56,7 +58,7 @@ async function makePlan(input: PlanWorkflowInput, caller: Caller, deps: Workflow
       logger.warn({ planner, reason }, 'LLM workflow planner fell back to the local planner'),
   });
   const checked = checkPlan(outcome.steps, limits);
-  if ('problem' in checked) throw planRefused(checked.problem);
+  if ('problem' in checked) throw planRefused(checked.problem, 'input');
   const inputs = await estimateInputs(deps.workflows, {
     llm: deps.topicSettings.llm,
     teamId: caller.teamId,
@@ -84,10 +86,10 @@ async function makePlan(input: PlanWorkflowInput, caller: Caller, deps: Workflow
 async function storePlan(
   tx: Transaction,
   plan: Awaited<ReturnType<typeof makePlan>>,
-  idempotencyKey: string | null,
+  idempotency: { idempotencyKey: string; idempotencyHash: string } | null,
 ) {
   const workflow = await tx.client.workflow.create({
-    data: { ...plan.row, idempotencyKey },
+    data: { ...plan.row, ...idempotency },
     select: { id: true },
   });
   await insertSteps(tx.client, workflow.id, plan.steps);
@@ -104,7 +106,10 @@ export async function planWorkflow(
   return inTransaction((tx) => storePlan(tx, plan, null));
 }
 
-/** Plans and starts; the same idempotency key (per user) answers with the workflow it started. */
+/**
+ * Plans and starts; the same idempotency key (per user) with the same input answers with the
+ * workflow it started, with other input is CONFLICT (IDEMPOTENCY_KEY_USED).
+ */
 export async function runWorkflow(
   input: PlanWorkflowInput,
   idempotencyKey: string | null | undefined,
@@ -112,19 +117,26 @@ export async function runWorkflow(
   deps: WorkflowDeps,
 ): Promise<string> {
   const key = validIdempotencyKey(idempotencyKey);
-  const existing = key && (await workflowByKey(caller, key));
+  const spent = key && {
+    idempotencyKey: key,
+    idempotencyHash: idempotencyHash({ runWorkflow: normalizedPlanInput(input) }),
+  };
+  const existing =
+    spent && (await workflowByKey(caller, spent.idempotencyKey, spent.idempotencyHash));
   if (existing) return existing;
   const plan = await makePlan(input, caller, deps);
-  if (plan.violations.length) throw constraintsViolated(plan.violations);
+  if (plan.violations.length) throw constraintsViolated(plan.violations, 'input.constraints');
   try {
     return await inTransaction(async (tx) => {
-      const id = await storePlan(tx, plan, key);
+      const id = await storePlan(tx, plan, spent || null);
       await startPlanned(tx, id, caller.apiKeyId, advanceDepsOf(deps));
       return id;
     });
   } catch (error) {
-    // Two runs with one key at once: the unique key lets one in; the other answers with it.
-    const winner = key && (await workflowByKey(caller, key));
+    // Two runs with one key at once: the unique key lets one in; the other answers with it
+    // (or, sent with other input, is refused).
+    const winner =
+      spent && (await workflowByKey(caller, spent.idempotencyKey, spent.idempotencyHash));
     if (winner) return winner;
     throw error;
   }

@@ -1,6 +1,6 @@
-// retryWorkflow (issue 30 §5): reruns a failed step and what depends on it (and what its
-// failure cancelled), keeping every succeeded result. The workflow runs again. Only a workflow
-// that ended (FAILED or CANCELLED): a running one's steps and replan are still under way.
+// retryWorkflow (issue 30 §5): reruns a failed step and everything downstream of it (and what
+// its failure cancelled), keeping the results of every other step. The workflow runs again. Only
+// a workflow that ended (FAILED or CANCELLED): a running one's steps and replan are under way.
 import { inTransaction } from '../../platform/db.js';
 import { conflict } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';

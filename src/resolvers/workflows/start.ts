@@ -1,5 +1,6 @@
 // startWorkflow (issue 30 §4): a reviewed plan runs, at the version the caller reviewed; the
-// same idempotency key (per user) answers with the workflow it started.
+// same idempotency key (per user) at the same version answers with the workflow it started (at
+// another version, or for another workflow: CONFLICT, IDEMPOTENCY_KEY_USED).
 import { inTransaction, type Transaction } from '../../platform/db.js';
 import { conflict } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
@@ -11,6 +12,7 @@ import { noSignals, noteLogs } from './signals.js';
 import { requireWritableWorkflow, workflowEstimate } from './read.js';
 import {
   advanceDepsOf,
+  idempotencyHash,
   validIdempotencyKey,
   workflowByKey,
   type WorkflowDeps,
@@ -62,12 +64,12 @@ export async function startWorkflow(
   if ((await refuseUnlessStartable(workflow, planVersion, key, caller)) === 'started')
     return workflow.id;
   const { violations } = await workflowEstimate(workflow.id);
-  if (violations.length) throw constraintsViolated(violations);
+  if (violations.length) throw constraintsViolated(violations, 'planVersion');
   const started = await inTransaction(async (tx) => {
     // The version and status are checked again under the row's update.
     const { count } = await tx.client.workflow.updateMany({
       where: { id: workflow.id, status: 'PLANNED', planVersion },
-      data: { idempotencyKey: key },
+      data: { idempotencyKey: key, idempotencyHash: key && startHash(planVersion) },
     });
     return count > 0 && (await startPlanned(tx, workflow.id, caller.apiKeyId, advanceDepsOf(deps)));
   });
@@ -87,6 +89,9 @@ export async function startWorkflow(
   return workflow.id;
 }
 
+/** What startWorkflow's key is spent on (the workflow is the row that holds the key). */
+const startHash = (planVersion: number) => idempotencyHash({ startWorkflow: { planVersion } });
+
 /**
  * Returns when the workflow is this key's already (started by it) or may start at
  * `planVersion`; else the reason it may not: another workflow's key, ALREADY_STARTED, ended,
@@ -99,7 +104,7 @@ async function refuseUnlessStartable(
   caller: Caller,
 ): Promise<'started' | 'startable'> {
   if (key) {
-    const started = await workflowByKey(caller, key);
+    const started = await workflowByKey(caller, key, startHash(planVersion));
     if (started === workflow.id) return 'started';
     if (started)
       throw conflict('this idempotency key started another workflow', {

@@ -79,16 +79,25 @@ async function readerOf(step: StartedStep) {
   return { isOperator: false, roles };
 }
 
-const input = (step: StartedStep) => (step.input ?? {}) as Record<string, any>;
+// Plans are checked (workflow-check.ts), but a step stored before a check existed, or a result
+// of another shape, must not reach a string method as a number: read each field by its type.
+const input = (step: StartedStep): Record<string, unknown> =>
+  typeof step.input === 'object' && step.input !== null && !Array.isArray(step.input)
+    ? (step.input as Record<string, unknown>)
+    : {};
+const textOr = (value: unknown, fallback: string) =>
+  typeof value === 'string' && value.trim() !== '' ? value : fallback;
+const countOr = (value: unknown, fallback: number) =>
+  Number.isInteger(value) && (value as number) >= 1 ? (value as number) : fallback;
 const approxTokens = (text: string) => Math.ceil(text.length / 4);
 
 async function retrieve({ step }: StepRun) {
   if (!step.agentId) throw new StepCannotRun('the agent was deleted');
-  const query = anyWordQuery(String(input(step).query ?? step.goal));
+  const query = anyWordQuery(textOr(input(step).query, step.goal));
   if (!query) return { hits: [], totalResults: 0, tokens: 0 };
   const who = await readerOf(step);
   try {
-    const found = await queryAgent(step.agentId, query, Number(input(step).topK ?? 8), who);
+    const found = await queryAgent(step.agentId, query, countOr(input(step).topK, 8), who);
     const hits = found.hits.map((hit) => ({
       documentId: hit.documentId,
       title: hit.title,
@@ -141,7 +150,11 @@ async function writeSection(run: StepRun) {
       content: hit.content,
     }));
   const failedInputs = deps.filter((dep) => dep.status !== 'SUCCEEDED').map((dep) => dep.key);
-  const { title = step.key, description = '', order = 1, total = order } = input(step);
+  const fields = input(step);
+  const title = textOr(fields.title, step.key);
+  const description = textOr(fields.description, '');
+  const order = countOr(fields.order, 1);
+  const total = countOr(fields.total, order);
   run.progress(10, `writing ${title}`);
   let markdown = '';
   // What the section's LLM attempts were metered at (none: the local writer, no tokens).
@@ -185,16 +198,20 @@ async function synthesize(run: StepRun) {
   const written = sections.filter((dep) => dep.status === 'SUCCEEDED');
   const failedInputs = sections.filter((dep) => dep.status !== 'SUCCEEDED').map((dep) => dep.key);
   const parts = [`# ${escapeMarkdown(step.goal)}`];
+  const titleOf = (dep: DependencyResult) => textOr(dep.result?.title, dep.key);
   written.forEach((dep, index) =>
-    parts.push(`## ${index + 1}. ${escapeMarkdown(dep.result.title)}`, dep.result.markdown),
+    parts.push(
+      `## ${index + 1}. ${escapeMarkdown(titleOf(dep))}`,
+      textOr(dep.result?.markdown, ''),
+    ),
   );
   const markdown = `${parts.join('\n\n')}\n`;
   run.progress(50, 'exporting');
   const files = await exportReport(markdown, { title: step.goal, createdAt: new Date() });
   run.signal.throwIfAborted();
   const outline = written.map((dep, index) => ({
-    title: String(dep.result.title),
-    description: String(dep.input?.description ?? ''),
+    title: titleOf(dep),
+    description: textOr(dep.input?.description, ''),
     order: index + 1,
   }));
   await saveWorkflowArtifact({

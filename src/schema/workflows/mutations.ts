@@ -1,7 +1,7 @@
 // The workflow mutations (issue 30 §4-5): plan for review, edit, start, run, cancel, retry,
 // replan. Thin: arguments decoded here, the rules in src/resolvers/workflows.
 import { builder } from '../builder.js';
-import { optionalRowId, parseGlobalId, rowIdOrNone } from '../ids.js';
+import { optionalRowId, rowIdOrNone } from '../ids.js';
 import { db } from '../../platform/db.js';
 import type { PlannedStep } from '../../resolvers/workflows/types.js';
 import { workflowVisibleTo } from '../../resolvers/auth/visibility.js';
@@ -12,6 +12,7 @@ import { planWorkflow, runWorkflow } from '../../resolvers/workflows/plan.js';
 import { retryWorkflow } from '../../resolvers/workflows/retry.js';
 import { startWorkflow } from '../../resolvers/workflows/start.js';
 import type { Context } from '../builder.js';
+import { agentRowId, namingSentAgents } from './agent-ids.js';
 import { Workflow } from './workflow.js';
 import { WorkflowConstraintsInput, WorkflowFailurePolicy, WorkflowPlannerChoice } from './types.js';
 
@@ -20,7 +21,7 @@ const PlanWorkflowInput = builder.inputType('PlanWorkflowInput', {
     goal: t.string({
       required: true,
       description:
-        '1-2,000 characters once runs of whitespace are collapsed and the ends trimmed (an emoji is one); the value as sent:',
+        '1-2,000 characters once runs of whitespace are collapsed and the ends trimmed, counted as people read them (an emoji, a flag or a letter with its accents is one); not only invisible characters (EMPTY), no control characters (CONTROL_CHARACTER); the value as sent:',
     }),
     agentIds: t.idList({
       required: true,
@@ -68,7 +69,7 @@ const planInput = (input: PlanArgs): PlanInput => ({
   ...input,
   // An id that is not an Agent's is an agent the caller cannot see: UNKNOWN_AGENT, as any other
   // (kept apart, not a row id, so the refusal counts each one).
-  agentIds: input.agentIds.map((id) => parseGlobalId('Agent', id) ?? `not an agent id: ${id}`),
+  agentIds: input.agentIds.map(agentRowId),
   templateId: optionalRowId('Template', input.templateId),
 });
 
@@ -87,7 +88,13 @@ builder.mutationField('planWorkflow', (t) =>
     authScopes: { write: true },
     args: { input: t.arg({ type: PlanWorkflowInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      answer(query, await planWorkflow(planInput(input), ctx.caller, ctx), ctx),
+      answer(
+        query,
+        await namingSentAgents(input.agentIds, () =>
+          planWorkflow(planInput(input), ctx.caller, ctx),
+        ),
+        ctx,
+      ),
   }),
 );
 
@@ -95,7 +102,7 @@ builder.mutationField('runWorkflow', (t) =>
   t.prismaField({
     type: Workflow,
     description:
-      'Plans and starts in one call; the same idempotencyKey (per user) answers with the workflow it started.',
+      'Plans and starts in one call; the same idempotencyKey (per user) with the same input answers with the workflow it started, with other input is CONFLICT (IDEMPOTENCY_KEY_USED).',
     authScopes: { write: true },
     args: {
       input: t.arg({ type: PlanWorkflowInput, required: true }),
@@ -104,7 +111,9 @@ builder.mutationField('runWorkflow', (t) =>
     resolve: async (query, _root, args, ctx) =>
       answer(
         query,
-        await runWorkflow(planInput(args.input), args.idempotencyKey, ctx.caller, ctx),
+        await namingSentAgents(args.input.agentIds, () =>
+          runWorkflow(planInput(args.input), args.idempotencyKey, ctx.caller, ctx),
+        ),
         ctx,
       ),
   }),
@@ -125,7 +134,7 @@ builder.mutationField('updateWorkflowPlan', (t) =>
       const steps: PlannedStep[] = args.steps.map((step) => ({
         key: step.key,
         kind: step.kind,
-        agentId: step.agentId ? rowIdOrNone('Agent', step.agentId) : null,
+        agentId: step.agentId ? agentRowId(step.agentId) : null,
         dependsOn: step.dependsOn ?? [],
         input: (step.input ?? {}) as Record<string, unknown>,
         complexity: step.complexity ?? 1,
@@ -133,12 +142,16 @@ builder.mutationField('updateWorkflowPlan', (t) =>
       }));
       return answer(
         query,
-        await updateWorkflowPlan(
-          rowIdOrNone('Workflow', args.id),
-          args.planVersion,
-          steps,
-          ctx.caller,
-          ctx,
+        await namingSentAgents(
+          args.steps.map((step) => step.agentId),
+          () =>
+            updateWorkflowPlan(
+              rowIdOrNone('Workflow', args.id),
+              args.planVersion,
+              steps,
+              ctx.caller,
+              ctx,
+            ),
         ),
         ctx,
       );
@@ -150,7 +163,7 @@ builder.mutationField('startWorkflow', (t) =>
   t.prismaField({
     type: Workflow,
     description:
-      'Runs a PLANNED workflow at the plan version the caller reviewed (CONFLICT when stale or ended).',
+      'Runs a PLANNED workflow at the plan version the caller reviewed (CONFLICT when stale or ended); the same idempotencyKey at the same version answers with it, at another CONFLICT (IDEMPOTENCY_KEY_USED).',
     authScopes: { write: true },
     args: {
       id: t.arg.id({ required: true }),
@@ -188,7 +201,7 @@ builder.mutationField('retryWorkflow', (t) =>
   t.prismaField({
     type: Workflow,
     description:
-      'Reruns a failed (or skipped, or cancelled) step and what depends on it, with every step that failed or was cancelled, keeping every succeeded result. Only a workflow that ended FAILED or CANCELLED: while it runs, CONFLICT (STILL_RUNNING).',
+      'Reruns a failed (or skipped, or cancelled) step and every step downstream of it whatever its status, with every step that failed or was cancelled (and theirs); every other step keeps its result. Only a workflow that ended FAILED or CANCELLED: while it runs, CONFLICT (STILL_RUNNING).',
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }), fromStepKey: t.arg.string({ required: true }) },
     resolve: async (query, _root, args, ctx) =>
@@ -214,12 +227,15 @@ builder.mutationField('replanWorkflow', (t) =>
     resolve: async (query, _root, args, ctx) =>
       answer(
         query,
-        await replanWorkflow(
-          rowIdOrNone('Workflow', args.id),
-          args.planVersion,
-          args.hint,
-          ctx.caller,
-          ctx,
+        // The new plan's agents are the workflow's: any it names are global ids too.
+        await namingSentAgents([], () =>
+          replanWorkflow(
+            rowIdOrNone('Workflow', args.id),
+            args.planVersion,
+            args.hint,
+            ctx.caller,
+            ctx,
+          ),
         ),
         ctx,
       ),

@@ -4,8 +4,10 @@
 // (finishInTransaction): the step's result, its dependents made ready and their tasks, in the
 // transaction fenced by the task's attempt. Ends outside that transaction (dead letters,
 // cancellations before the run) settle in the after-finish step; the reconciler covers a crash.
-import { inTransaction, type Transaction } from '../../platform/db.js';
+import { db, inTransaction, type Transaction } from '../../platform/db.js';
 import type { PubSub } from '../../platform/pubsub.js';
+import { requestCancellation } from '../../queue/cancel.js';
+import { announceTaskEvent, pushCancellation } from '../../queue/signals.js';
 import type { QueueMetrics } from '../../queue/queue-metrics.js';
 import type { TaskRow } from '../../queue/task-row.js';
 import type { ReportWriter } from '../../reports/providers/types.js';
@@ -72,6 +74,27 @@ function stepStarts() {
   };
 }
 
+/**
+ * A task whose step is no longer its to run (the workflow was cancelled or failed between the
+ * claim and the start, or the step was retried or settled meanwhile) was cancelled, not failed:
+ * its cancellation is requested as any other's (already flagged, it is pushed again: the first
+ * push may have come before the claim), and the engine ends the attempt CANCELLED when the
+ * request reaches it (the push, else the next heartbeat).
+ */
+async function cancelledBeforeStart(
+  task: TaskRow,
+  signal: AbortSignal,
+  pubsub: PubSub,
+): Promise<never> {
+  const requested = await requestCancellation(db(), task.id);
+  if (requested?.changed) await announceTaskEvent(pubsub, requested.task);
+  await pushCancellation(pubsub, task.id);
+  return new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
 export function workflowStepTask(settings: WorkflowTaskSettings) {
   const starts = stepStarts();
   const settleDeps = (pubsub: PubSub) => ({
@@ -82,10 +105,7 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
   return defineTask(workflowStep, {
     async run({ stepId }, { task, signal, pubsub }) {
       const step = await starts.of(stepId, task, pubsub);
-      if (!step)
-        throw new NonRetryableError(
-          'the step is no longer this task’s to run (its workflow moved on)',
-        );
+      if (!step) return cancelledBeforeStart(task, signal, pubsub);
       const progress = stepProgress(step, task.id, pubsub);
       try {
         return await runStepKind({

@@ -1,8 +1,10 @@
-// retryWorkflow's reset (of a workflow that ended): the step retried from, every step depending
-// on it, and every step that failed or was cancelled go back to PENDING (no task, no result, no
-// error), each waiting on its dependencies that have not succeeded or been skipped; a task of
-// theirs still queued or running is cancelled (the end may have skipped one its worker was
-// finishing); the workflow runs again. Every succeeded result stays. One statement.
+// retryWorkflow's reset (of a workflow that ended): the step retried from, every step that
+// failed or was cancelled, and every step downstream of those (transitively, whatever its status:
+// a succeeded one ran on inputs that change, so it runs again) go back to PENDING (no task, no
+// result, no error), each waiting on its dependencies that are reset or have not succeeded or
+// been skipped; a task of theirs still queued or running is cancelled (the end may have skipped
+// one its worker was finishing); the workflow runs again. Every other step keeps its result.
+// One statement.
 import { Prisma } from '../../../generated/prisma/client.js';
 import type { Queryable } from '../../../platform/db.js';
 import { cancelTasksCtes, type CancelledTask } from '../../../queue/cancel-tasks.js';
@@ -15,18 +17,18 @@ export async function resetSteps(
   const rows = await client.$queryRaw<
     Array<{ lastSequence: number; reset: number; tasks: CancelledTask[] | null }>
   >`
-    WITH RECURSIVE origin AS (
-      SELECT s.id FROM workflow_steps s WHERE s."workflowId" = ${workflowId}::uuid AND s.key = ${stepKey}
+    WITH RECURSIVE seeds AS (
+      SELECT s.id FROM workflow_steps s
+      WHERE s."workflowId" = ${workflowId}::uuid AND (s.key = ${stepKey} OR s.status IN ('FAILED', 'CANCELLED'))
     ),
-    branch AS (
-      SELECT id FROM origin
+    downstream AS (
+      SELECT id FROM seeds
       UNION
-      SELECT e."childId" FROM workflow_step_edges e JOIN branch b ON e."parentId" = b.id
+      SELECT e."childId" FROM workflow_step_edges e JOIN downstream d ON e."parentId" = d.id
     ),
     again AS (
       SELECT s.id, s.key, s.position, s."taskId" FROM workflow_steps s
-      WHERE s."workflowId" = ${workflowId}::uuid AND s.status <> 'SUCCEEDED'
-        AND (s.id IN (SELECT id FROM branch) OR s.status IN ('FAILED', 'CANCELLED'))
+      WHERE s."workflowId" = ${workflowId}::uuid AND s.id IN (SELECT id FROM downstream)
     ),
     ${cancelTasksCtes(Prisma.sql`SELECT "taskId" FROM again WHERE "taskId" IS NOT NULL`, 'its step is retried')},
     waits AS (
