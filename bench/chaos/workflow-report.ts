@@ -43,7 +43,7 @@ export async function workflowReport(
 ): Promise<boolean> {
   const steps = await db().workflowStep.findMany({
     where: { workflowId: { in: ids } },
-    select: { status: true },
+    select: { status: true, attempts: true },
   });
   const workflows = await db().workflow.findMany({
     where: { id: { in: ids } },
@@ -69,6 +69,11 @@ export async function workflowReport(
     'workflows',
     `${ids.length} started, ${workflows.filter((w) => w.status === 'SUCCEEDED').length} SUCCEEDED; ${steps.length} steps`,
   );
+  const retried = steps.filter((s) => s.attempts > 1);
+  line(
+    'attempts',
+    `${retried.length} steps needed more than one attempt (most: ${Math.max(0, ...steps.map((s) => s.attempts))})`,
+  );
   const checks: Array<[string, number]> = [
     ['steps lost', lost],
     ['steps stuck (not ended by the deadline)', stuck],
@@ -83,5 +88,27 @@ export async function workflowReport(
     [`subscribers (of ${seen.size}) that missed or repeated a sequence`, subscriberGaps],
   ];
   for (const [label, value] of checks) line(label, `${value}: ${value === 0 ? 'MET' : 'MISSED'}`);
+  if (notSucceeded > 0) await explainNotSucceeded(ids);
   return checks.every(([, value]) => value === 0);
+}
+
+/** What a workflow that did not succeed shows: its status, and its steps that did not succeed. */
+async function explainNotSucceeded(ids: string[]): Promise<void> {
+  const rows = await db().$queryRaw<
+    Array<{ workflow: string; status: string; step: string | null; detail: string | null }>
+  >`
+    SELECT w.id::text AS workflow, w.status::text AS status, s.key AS step,
+           s.status || ' after ' || s.attempts || ' attempt(s): ' || coalesce(s.error, '-')
+             || ' | task ' || coalesce(t.status::text, '-') || ' attempts ' || coalesce(t.attempts, 0)
+             || ': ' || coalesce(t.error, '-') AS detail
+    FROM workflows w
+    LEFT JOIN workflow_steps s ON s."workflowId" = w.id AND s.status <> 'SUCCEEDED'
+    LEFT JOIN tasks t ON t.id = s."taskId"
+    WHERE w.id = ANY(${ids}::uuid[]) AND w.status <> 'SUCCEEDED'
+    ORDER BY w.id, s.position`;
+  for (const row of rows)
+    line(
+      `  workflow ${row.workflow.slice(0, 8)} ${row.status}`,
+      row.step ? `${row.step}: ${row.detail}` : 'every step SUCCEEDED',
+    );
 }
