@@ -3,7 +3,7 @@
 // plan within its budget, a section past the attempt timeout); a stream cut right after its
 // 200 is metered for the prompt it took; an estimate never exceeds the max_tokens asked for;
 // a key this keyring cannot open is KEY_UNREADABLE; a budget counts its window’s calls; a
-// plan’s calls are metered against its topic.
+// plan’s calls are metered against its topic; a key the provider echoes never reaches the caller.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { generateKeyringText, parseKeyring, type Keyring } from '../../src/platform/vault.js';
@@ -96,6 +96,21 @@ describe('metering', () => {
     await t.call(t.alice.scope, 'WRITE', { maxTokens: 50 });
     const row = (await t.meteredCalls(t.alice.scope.teamId!)).at(-1)!;
     expect(row).toMatchObject({ outcome: 'OK', usageEstimated: true, outputTokens: 50 });
+  });
+});
+
+describe('a provider that echoes the key it was sent', () => {
+  it('streams its answer with the key replaced, even split across deltas', async () => {
+    t.primary.behave({
+      chunkSize: 3,
+      // The Authorization header whole, the key alone, and a tail that only starts like the key.
+      reply: (r) => `A ${r.headers.authorization} B ${r.headers.authorization!.slice(7)} C sk-pri`,
+    });
+    const text = await t.call(t.alice.scope);
+    const sent = t.primary.requests[0]!.headers.authorization!.slice(7);
+    expect(sent).toMatch(/^sk-primary-/);
+    expect(text).toBe('A Bearer [redacted] B [redacted] C sk-pri');
+    expect(text.includes(sent.slice(0, 12))).toBe(false);
   });
 });
 

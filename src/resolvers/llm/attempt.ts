@@ -21,6 +21,7 @@ import type { LatencyWindow } from './latency.js';
 import type { LlmCallRow, MeteringWriter } from './metering.js';
 import { CHARS_PER_TOKEN, costUsd, estimateTokens } from './ranking.js';
 import { classify, REFUSED, safeError, type AttemptResult } from './attempt-outcome.js';
+import { KeyEcho } from './key-echo.js';
 import type { Reserved } from './sql/reserve-budget.js';
 
 export interface AttemptDeps {
@@ -199,6 +200,8 @@ export class Attempt {
   private silent = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly follow = () => this.controller.abort(this.request.signal.reason);
+  /** The deltas as the caller may see them (an echoed key replaced). */
+  private readonly echo: KeyEcho;
   private readonly m: Measured = {
     id: randomUUID(),
     started: performance.now(),
@@ -213,7 +216,9 @@ export class Attempt {
     private readonly plan: AttemptPlan,
     private readonly request: ChatRequest,
     private readonly client: DeploymentClient & { decrypted: boolean },
-  ) {}
+  ) {
+    this.echo = new KeyEcho(client.secret);
+  }
 
   open(): AsyncIterable<string> {
     const onUsage = (usage: TokenUsage) => (this.m.usage = usage);
@@ -228,16 +233,23 @@ export class Attempt {
     return this.client.client.streamChat({ ...this.request, signal, maxRetries: 0, onUsage });
   }
 
-  /** A delta on its way to the caller (the provider spoke: its silence starts over). */
-  saw(delta: string): void {
+  /**
+   * A delta on its way to the caller (the provider spoke: its silence starts over); what of it
+   * the caller may see (an echoed key replaced).
+   */
+  saw(delta: string): string {
     this.m.firstTokenMs ??= performance.now() - this.m.started;
     this.m.chars += delta.length;
     this.timer?.refresh();
+    return this.echo.pass(delta);
   }
 
-  succeeded(): void {
+  /** The stream ended well: the text it held back (none, or the end that was not the key). */
+  succeeded(): string[] {
     clearTimeout(this.timer);
     this.m.result = { outcome: 'OK', yielded: this.m.chars > 0 };
+    const rest = this.echo.rest();
+    return rest ? [rest] : [];
   }
 
   failed(error: unknown): void {

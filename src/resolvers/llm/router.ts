@@ -240,10 +240,10 @@ async function* routeCall(
       clock.pause();
       try {
         for await (const delta of attempt.open()) {
-          attempt.saw(delta);
-          yield delta;
+          const text = attempt.saw(delta);
+          if (text) yield text;
         }
-        attempt.succeeded();
+        yield* attempt.succeeded();
       } catch (error) {
         attempt.failed(error);
       } finally {
