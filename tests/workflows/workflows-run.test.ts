@@ -33,6 +33,10 @@ describe('a workflow from goal to artifact', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(done.progressPercent).toBe(100);
     expect(done.steps.every((s: any) => s.status === 'SUCCEEDED' && s.actual !== null)).toBe(true);
+    // The workflow's actual is its steps' sum to the millisecond, with no float noise.
+    const sum = done.steps.reduce((total: number, s: any) => total + s.actual.seconds, 0);
+    expect(done.actual.seconds).toBe(Number(sum.toFixed(3)));
+    expect(String(done.actual.seconds)).toMatch(/^\d+(\.\d{1,3})?$/);
     const retrieval = done.steps.find((s: any) => s.kind === 'RETRIEVE');
     expect(retrieval.result.hits.length).toBeGreaterThan(0);
     const section = done.steps.find((s: any) => s.kind === 'WRITE_SECTION');

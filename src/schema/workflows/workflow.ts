@@ -151,7 +151,12 @@ function sumOfActuals(steps: ReadonlyArray<{ actual: unknown }>) {
     sum.tokens += cost.tokens;
     sum.costUsd += cost.costUsd;
   }
-  return sum;
+  // Rounded as each step's is (milliseconds, micro-dollars): a sum of doubles shows float noise.
+  return {
+    seconds: Number(sum.seconds.toFixed(3)),
+    tokens: sum.tokens,
+    costUsd: Number(sum.costUsd.toFixed(6)),
+  };
 }
 
 const percentDone = (status: string, steps: ReadonlyArray<{ status: string }>) =>
