@@ -6,7 +6,7 @@
 // agent is deleted after planning.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { CANCEL, PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { CANCEL, PLAN, START, step, UPDATE, useWorkflows, WORKFLOW } from './fixture.js';
 
 const w = useWorkflows();
 
@@ -104,6 +104,14 @@ describe('failure policies', () => {
       other: 'SUCCEEDED',
     });
     expect(done.status).toBe('SUCCEEDED');
+    // A skipped step's event says it is resolved (100), as the workflow's progress counts it.
+    const { workflow } = await w.gqlOk(WORKFLOW, { id: plan.id });
+    const skipped = workflow.events.filter((e: any) => e.status === 'SKIPPED');
+    expect(skipped.map((e: any) => [e.stepKey, e.progressPercent])).toEqual([
+      ['bad', 100],
+      ['child', 100],
+      ['grandchild', 100],
+    ]);
   });
 
   it('REPLAN writes a new tail for what has not started (a new plan version)', async () => {

@@ -24,7 +24,8 @@ export async function endStep(
       RETURNING s."workflowId", s.key, s.status
     ),
     ${appendEventsCtes(Prisma.sql`
-      SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", status::text AS status, 0 AS "progressPercent",
+      SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", status::text AS status,
+             CASE WHEN status = 'SKIPPED' THEN 100 ELSE 0 END AS "progressPercent",
              ${step.message}::text AS message, 0 AS ord
       FROM ended`)}
     SELECT "workflowId", max(sequence)::int AS "lastSequence" FROM appended GROUP BY "workflowId"`;

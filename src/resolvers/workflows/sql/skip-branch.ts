@@ -22,7 +22,7 @@ export async function skipBranch(
       RETURNING s."workflowId", s.key, s.position
     ),
     ${appendEventsCtes(Prisma.sql`
-      SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", 'SKIPPED' AS status, 0 AS "progressPercent",
+      SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", 'SKIPPED' AS status, 100 AS "progressPercent",
              'skipped: it depends on ' || ${stepKey}::text || ', which failed' AS message, position AS ord
       FROM skipped`)}
     SELECT "workflowId", max(sequence)::int AS "lastSequence" FROM appended GROUP BY "workflowId"`;
