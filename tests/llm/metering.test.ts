@@ -21,6 +21,7 @@ const callOf = (person: Person): LlmCallRow => ({
   apiKeyId: person.scope.apiKeyId,
   topicId: null,
   taskId: null,
+  workflowId: null,
   attempt: 1,
   inputTokens: 12,
   outputTokens: 34,

@@ -89,6 +89,15 @@ describe('the LLM planner and writer', () => {
     ]);
     expect(planned.steps[0].agent.id).toBe(w.agents[0]!.id);
     expect(stub.requests.filter(isWorkflowPlan)[0]!.user).toContain('A1: Machine learning');
+    // The plan's call is metered against the workflow it made (llmCalls filter workflowId).
+    await w.h.topicSettings.llm.metering.flush();
+    const { llmCalls } = await w.gqlOk(
+      'query($id: ID!) { llmCalls(filter: { workflowId: $id }) { edges { node { service outcome workflowId } } } }',
+      { id: planned.id },
+    );
+    expect(llmCalls.edges.map((e: any) => e.node)).toEqual([
+      { service: 'PLAN', outcome: 'OK', workflowId: planned.id },
+    ]);
   });
 
   it('falls back to the local plan, saying so, when the reply is not a plan or breaks the rules', async () => {
@@ -170,6 +179,7 @@ describe('the LLM planner and writer', () => {
     });
     expect(apiKeyId).not.toBeNull();
     expect(calls.map((c) => c.apiKeyId)).toEqual(calls.map(() => apiKeyId));
+    expect(calls.map((c) => c.workflowId)).toEqual(calls.map(() => writeRow.workflowId));
     const actual = writeRow.actual as { tokens: number; costUsd: number };
     expect(actual.tokens).toBe(calls.reduce((sum, c) => sum + c.inputTokens + c.outputTokens, 0));
     expect(actual.costUsd).toBeGreaterThan(0);

@@ -46,6 +46,8 @@ export interface LlmCallScope {
   apiKeyId: string | null;
   topicId?: string | null;
   taskId?: string | null;
+  /** The workflow the call serves (its plan, a replan, a step's section). */
+  workflowId?: string | null;
 }
 
 export interface TokenUsage {

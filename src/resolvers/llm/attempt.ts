@@ -120,6 +120,7 @@ function callRow(
     apiKeyId: scope.apiKeyId,
     topicId: scope.topicId ?? null,
     taskId: scope.taskId ?? null,
+    workflowId: scope.workflowId ?? null,
     attempt: plan.attempt,
     inputTokens: measured.counted.inputTokens,
     outputTokens: measured.counted.outputTokens,

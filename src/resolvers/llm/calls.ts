@@ -15,6 +15,7 @@ export interface LlmCallFilter {
   deploymentId?: string | null;
   apiKeyId?: string | null;
   topicId?: string | null;
+  workflowId?: string | null;
   from?: Date | null;
   to?: Date | null;
 }
@@ -29,6 +30,7 @@ function filterWhere(filter: LlmCallFilter | null | undefined): Prisma.LlmCallWh
     ...(filter.deploymentId ? { deploymentId: filter.deploymentId } : {}),
     ...(filter.apiKeyId ? { apiKeyId: filter.apiKeyId } : {}),
     ...(filter.topicId ? { topicId: filter.topicId } : {}),
+    ...(filter.workflowId ? { workflowId: filter.workflowId } : {}),
     ...(filter.from || filter.to
       ? {
           createdAt: {

@@ -98,7 +98,7 @@ export async function replanWorkflow(
   const text = hint?.trim() || null;
   const { workflows, topicSettings } = deps;
   const replanDeps = { ...advanceDepsOf(deps), workflows, topicSettings };
-  if (!(await replan(workflow, { hint: text }, replanDeps)))
+  if (!(await replan(workflow, { hint: text, apiKeyId: caller.apiKeyId }, replanDeps)))
     throw conflict('the workflow changed meanwhile: read it again', {
       reason: 'STALE_PLAN_VERSION',
     });

@@ -1,6 +1,7 @@
 // planWorkflow and runWorkflow (issue 30 §3-4): a goal becomes a checked, estimated plan,
 // stored as a PLANNED workflow for review; runWorkflow plans and starts in one call. Planning
 // shares planTopic's rate limit (the same bucket per user).
+import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { inTransaction, type Transaction } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
@@ -49,11 +50,13 @@ async function makePlan(input: PlanWorkflowInput, caller: Caller, deps: Workflow
     maxSteps: deps.workflows.maxSteps,
     agentIds: new Set(context.agents.map((agent) => agent.id)),
   };
+  // The workflow's id before its row: the plan's LLM calls are metered against it.
+  const id = randomUUID();
   const outcome = await makeWorkflowPlan(context, {
     chat: input.planner === 'LOCAL' ? undefined : deps.topicSettings.planner,
     budgetMs: deps.topicSettings.planBudgetMs,
     limits,
-    call: { teamId: caller.teamId, apiKeyId: caller.apiKeyId },
+    call: { teamId: caller.teamId, apiKeyId: caller.apiKeyId, workflowId: id },
     onFallback: (planner, reason) =>
       logger.warn({ planner, reason }, 'LLM workflow planner fell back to the local planner'),
   });
@@ -66,6 +69,7 @@ async function makePlan(input: PlanWorkflowInput, caller: Caller, deps: Workflow
   const estimate = estimatePlan(outcome.steps, checked.order, inputs);
   return {
     row: {
+      id,
       teamId: caller.teamId,
       ownerId: caller.userId,
       goal,

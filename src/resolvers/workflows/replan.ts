@@ -33,17 +33,29 @@ export interface ReplanRequest {
   hint: string | null;
   /** The replan a REPLAN failure asked for: its task, cleared from the workflow as it lands. */
   replanTaskId?: string;
+  /** replanWorkflow's caller's key (its budgets apply); unset: the key that started the workflow. */
+  apiKeyId?: string | null;
 }
 
+/**
+ * The replan's calls are metered against the workflow (and the replan's task), under the key
+ * that asked for it by hand or else the one that started it (its budgets apply, as to steps').
+ */
 function planWith(
   workflow: Workflow,
   context: ReplanContext,
+  request: ReplanRequest,
   deps: ReplanDeps,
 ): Promise<WorkflowPlanOutcome> {
   const settings = {
     chat: workflow.planner === 'local' ? undefined : deps.topicSettings.planner,
     budgetMs: deps.topicSettings.planBudgetMs,
-    call: { teamId: workflow.teamId, apiKeyId: null },
+    call: {
+      teamId: workflow.teamId,
+      apiKeyId: request.apiKeyId === undefined ? workflow.apiKeyId : request.apiKeyId,
+      workflowId: workflow.id,
+      taskId: request.replanTaskId ?? null,
+    },
     limits: {
       maxSteps: deps.workflows.maxSteps,
       agentIds: new Set(context.agents.map((agent) => agent.id)),
@@ -66,7 +78,7 @@ export async function replan(
   deps: ReplanDeps,
 ): Promise<boolean> {
   const context = await replanContext(workflow, request.hint);
-  const outcome = await planWith(workflow, context, deps);
+  const outcome = await planWith(workflow, context, request, deps);
   const inputs = await estimateInputs(deps.workflows, {
     llm: deps.topicSettings.llm,
     teamId: workflow.teamId,

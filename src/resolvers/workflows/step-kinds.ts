@@ -167,7 +167,12 @@ async function writeSection(run: StepRun) {
     total,
     sources,
     // Whom the section is written for (a routed writer's routes, budgets and metering).
-    call: { teamId: step.teamId, apiKeyId: step.apiKeyId, taskId: run.taskId },
+    call: {
+      teamId: step.teamId,
+      apiKeyId: step.apiKeyId,
+      taskId: run.taskId,
+      workflowId: step.workflowId,
+    },
     // A routed writer's stream that broke after text starts the section over elsewhere.
     onRestart: () => (markdown = ''),
     onMetered: (usage: MeteredUsage) => {

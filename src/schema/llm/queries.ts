@@ -92,6 +92,11 @@ const LlmCall = builder.objectRef<CallShape>('LlmCall').implement({
       nullable: true,
       resolve: (row) => (row.taskId ? toGlobalId('Task', row.taskId) : null),
     }),
+    workflowId: t.id({
+      nullable: true,
+      description: 'The workflow the call served: its plan, a replan, or a step.',
+      resolve: (row) => (row.workflowId ? toGlobalId('Workflow', row.workflowId) : null),
+    }),
     apiKeyId: t.id({
       nullable: true,
       resolve: (row) => (row.apiKeyId ? toGlobalId('ApiKey', row.apiKeyId) : null),
@@ -107,6 +112,7 @@ const LlmCallFilter = builder.inputType('LlmCallFilter', {
     deploymentId: t.id(),
     apiKeyId: t.id(),
     topicId: t.id(),
+    workflowId: t.id(),
     from: t.field({ type: 'DateTime' }),
     to: t.field({ type: 'DateTime' }),
   }),
@@ -133,6 +139,7 @@ builder.queryField('llmCalls', (t) =>
           deploymentId: optionalRowId('LlmDeployment', filter.deploymentId),
           apiKeyId: optionalRowId('ApiKey', filter.apiKeyId),
           topicId: optionalRowId('Topic', filter.topicId),
+          workflowId: optionalRowId('Workflow', filter.workflowId),
         },
       }) as never,
   }),

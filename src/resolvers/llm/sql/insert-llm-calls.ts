@@ -15,6 +15,7 @@ export interface LlmCallRow {
   apiKeyId: string | null;
   topicId: string | null;
   taskId: string | null;
+  workflowId: string | null;
   attempt: number;
   inputTokens: number;
   outputTokens: number;
@@ -30,11 +31,11 @@ export interface LlmCallRow {
 export async function insertLlmCalls(client: Queryable, rows: LlmCallRow[]): Promise<void> {
   await client.$queryRaw`
     INSERT INTO llm_calls (id, service, "deploymentId", provider, model, "teamId", "apiKeyId",
-      "topicId", "taskId", attempt, "inputTokens", "outputTokens", "usageEstimated", "costUsd",
+      "topicId", "taskId", "workflowId", attempt, "inputTokens", "outputTokens", "usageEstimated", "costUsd",
       "latencyMs", "timeToFirstTokenMs", outcome, "httpStatus", "createdAt")
     SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS r(
       id uuid, service "LlmService", "deploymentId" uuid, provider text, model text,
-      "teamId" uuid, "apiKeyId" uuid, "topicId" uuid, "taskId" uuid, attempt int,
+      "teamId" uuid, "apiKeyId" uuid, "topicId" uuid, "taskId" uuid, "workflowId" uuid, attempt int,
       "inputTokens" int, "outputTokens" int, "usageEstimated" boolean, "costUsd" float8,
       "latencyMs" int, "timeToFirstTokenMs" int, outcome "LlmCallOutcome", "httpStatus" int,
       "createdAt" timestamptz)
