@@ -114,6 +114,65 @@ describe('a provider that echoes the key it was sent', () => {
   });
 });
 
+describe('a LOCAL deployment a route names', () => {
+  it('is metered as any call: at cost 0, its tokens estimated, after the attempts before it', async () => {
+    const local = (
+      await t.ok(
+        'mutation($n: String!) { createLlmDeployment(input: { name: $n, kind: LOCAL }) { id } }',
+        { n: `local-${Date.now()}` },
+        t.alice.key,
+      )
+    ).createLlmDeployment.id;
+    await t.route(t.alice.key, { service: 'PLAN', deploymentIds: [pair.primaryId, local] });
+    t.primary.behave({ fail: { status: 503, message: 'down' } });
+    const context = {
+      topic: 'Metered locally',
+      language: 'en' as const,
+      template: null,
+      agent: null,
+    };
+    const settings = { chat: t.h.topicSettings.planner, budgetMs: 2_000, call: t.alice.scope };
+    expect(await makePlan(context, settings)).toMatchObject({ planner: 'local', fellBack: true });
+    const calls = (await t.meteredCalls(t.alice.scope.teamId!)).slice(-2);
+    expect(calls.map((c) => [c.deploymentId, c.service, c.outcome, c.attempt])).toEqual([
+      [rowId(pair.primaryId), 'PLAN', 'SERVER_ERROR', 1],
+      [rowId(local), 'PLAN', 'OK', 2],
+    ]);
+    expect(calls[1]).toMatchObject({ provider: 'local', costUsd: 0, usageEstimated: true });
+    expect(calls[1]!.inputTokens).toBeGreaterThan(0);
+    expect(calls[1]!.outputTokens).toBeGreaterThan(0);
+  });
+
+  it("meters a section the LOCAL deployment wrote, once it is written (the writer's call)", async () => {
+    const local = (
+      await t.ok(
+        'mutation($n: String!) { createLlmDeployment(input: { name: $n, kind: LOCAL }) { id } }',
+        { n: `local-w-${Date.now()}` },
+        t.alice.key,
+      )
+    ).createLlmDeployment.id;
+    await t.route(t.alice.key, { service: 'WRITE', deploymentIds: [local] });
+    const request = {
+      topic: 'Metered locally',
+      language: 'en' as const,
+      plan: '# Metered locally\n',
+      section: { title: 'Local', description: 'written here', order: 1 },
+      total: 1,
+      sources: [],
+      call: t.alice.scope,
+    };
+    let text = '';
+    for await (const piece of t.h.topicSettings.writer.writeSection(
+      request,
+      new AbortController().signal,
+    ))
+      text += piece;
+    const [call] = (await t.meteredCalls(t.alice.scope.teamId!)).slice(-1);
+    expect(call).toMatchObject({ deploymentId: rowId(local), service: 'WRITE', outcome: 'OK' });
+    expect(call!.outputTokens).toBe(Math.ceil(text.length / 4));
+  });
+});
+
 describe('a key this keyring cannot open', () => {
   it('is KEY_UNREADABLE in the snapshot and skipped by the router', async () => {
     await breakPrimaryKey();

@@ -39,7 +39,9 @@ export async function makePlan(
     // The route says local (a LOCAL deployment, or its fallback once every LLM failed).
     if (error instanceof LocalProviderChosen) {
       if (error.fellBack) settings.onFallback?.(settings.chat.name, error.message);
-      return { ...planLocally(context), planner: 'local', fellBack: error.fellBack };
+      const plan = planLocally(context);
+      error.metered?.(plan.plan);
+      return { ...plan, planner: 'local', fellBack: error.fellBack };
     }
     const reason = budget.aborted
       ? `missed the ${settings.budgetMs} ms budget`

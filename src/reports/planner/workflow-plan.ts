@@ -45,7 +45,9 @@ async function withFallback(
     // The route says local (a LOCAL deployment, or its fallback once every LLM failed).
     if (error instanceof LocalProviderChosen) {
       if (error.fellBack) settings.onFallback?.(settings.chat.name, error.message);
-      return { steps: local(), planner: 'local', fellBack: error.fellBack };
+      const steps = local();
+      error.metered?.(JSON.stringify({ steps }));
+      return { steps, planner: 'local', fellBack: error.fellBack };
     }
     const reason = budget.aborted
       ? `missed the ${settings.budgetMs} ms budget`

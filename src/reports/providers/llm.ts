@@ -92,7 +92,12 @@ export function llmWriter(chat: ChatClient): ReportWriter {
       } catch (error) {
         if (!(error instanceof LocalProviderChosen)) throw error;
         onRestart();
-        yield* localWriter.writeSection(request, signal);
+        let written = '';
+        for await (const piece of localWriter.writeSection(request, signal)) {
+          written += piece;
+          yield piece;
+        }
+        error.metered?.(written);
         return;
       }
       if (!started && head) yield withoutOwnHeading(`${head}\n`, request.section.title).trimEnd();

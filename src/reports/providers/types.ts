@@ -123,6 +123,11 @@ export function cutIfAnswered(error: unknown, answered: boolean): unknown {
  */
 export class LocalProviderChosen extends Error {
   override name = 'LocalProviderChosen';
+  /**
+   * Set by the router when the route chose a LOCAL deployment: the caller says what the local
+   * planner or writer wrote, and the call is metered as any other (at cost 0).
+   */
+  metered?: (text: string) => void;
   constructor(
     readonly fellBack: boolean,
     reason: string,

@@ -88,7 +88,7 @@ export function clientFor(
   return { client, secret, decrypted: Boolean(key && !deployment.fromEnvironment) };
 }
 
-interface Measured {
+export interface Measured {
   id: string;
   started: number;
   usage: TokenUsage | undefined;
@@ -135,7 +135,7 @@ function callRow(
 }
 
 /** The attempt's row, its /metrics observations, its latency sample and its budget settled. */
-function meter(
+export function meter(
   deps: AttemptDeps,
   plan: AttemptPlan,
   request: ChatRequest,

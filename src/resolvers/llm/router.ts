@@ -19,6 +19,7 @@ import { budgetExceededError, budgetsFor, reserve, settle } from './budgets.js';
 import type { Catalog, DeploymentEntry, TeamView } from './catalog.js';
 import type { Cooldowns } from './cooldowns.js';
 import { keyReadable } from './key-readable.js';
+import { LocalDeploymentChosen, localChosen } from './local-call.js';
 import { markKeyRejected } from './provider-keys.js';
 import type { Reserved } from './sql/reserve-budget.js';
 import {
@@ -192,9 +193,11 @@ function skipped(deployment: DeploymentEntry, state: LoopState): boolean {
   // Ranked before the rejection: a deployment on the same secret is not tried with it.
   if (deployment.key && state.rejected.has(deployment.key.fingerprint)) return true;
   if (deployment.kind === 'LOCAL')
-    throw new LocalProviderChosen(
+    throw new LocalDeploymentChosen(
       state.attempts > 0 || state.budgetRefused,
       `route chose ${deployment.name}`,
+      deployment,
+      state.attempts + 1,
     );
   return false;
 }
@@ -259,7 +262,7 @@ async function* routeCall(
     }
     await giveUp(service, call, state, request);
   } catch (error) {
-    if (error instanceof LocalProviderChosen) outcome = 'local';
+    if (error instanceof LocalProviderChosen) outcome = localChosen(deps, service, request, error);
     throw error;
   } finally {
     const label = service === 'PLAN' ? 'plan' : 'report';
