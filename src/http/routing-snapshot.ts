@@ -38,8 +38,8 @@ export async function serveRoutingSnapshot(
       strategy: snapshot.strategy,
       implicit: snapshot.implicit,
       candidates: snapshot.candidates.map((c) => ({
-        deployment: c.deployment
-          ? { id: toGlobalId('LlmDeployment', c.deployment.id), name: c.deployment.name }
+        deployment: c.named
+          ? { id: toGlobalId('LlmDeployment', c.named.id), name: c.named.name }
           : null,
         rank: c.rank,
         score: Number.isFinite(c.score) ? c.score : null,

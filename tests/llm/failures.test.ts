@@ -3,7 +3,8 @@
 // plan within its budget, a section past the attempt timeout); a stream cut right after its
 // 200 is metered for the prompt it took; an estimate never exceeds the max_tokens asked for;
 // a key this keyring cannot open is KEY_UNREADABLE; a budget counts its window’s calls; a
-// plan’s calls are metered against its topic; a key the provider echoes never reaches the caller.
+// plan’s calls are metered against its topic; a key the provider echoes never reaches the caller;
+// a LOCAL deployment's calls are metered; a deleted deployment is named in the snapshot.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { generateKeyringText, parseKeyring, type Keyring } from '../../src/platform/vault.js';
@@ -170,6 +171,30 @@ describe('a LOCAL deployment a route names', () => {
     const [call] = (await t.meteredCalls(t.alice.scope.teamId!)).slice(-1);
     expect(call).toMatchObject({ deploymentId: rowId(local), service: 'WRITE', outcome: 'OK' });
     expect(call!.outputTokens).toBe(Math.ceil(text.length / 4));
+  });
+});
+
+describe('a deleted deployment a route still names', () => {
+  it('is DELETED in the snapshot, by its id and name, and skipped', async () => {
+    const name = `doomed-${Date.now()}`;
+    const doomed = await t.deployment(t.alice.key, { name, baseUrl: t.primary.openaiBaseUrl });
+    await t.route(t.alice.key, { service: 'WRITE', deploymentIds: [doomed, pair.secondaryId] });
+    await t.ok(
+      'mutation($id: ID!) { deleteLlmDeployment(id: $id) { id } }',
+      { id: doomed },
+      t.alice.key,
+    );
+    const { routingSnapshot } = await t.ok(
+      'query { routingSnapshot(service: WRITE) { candidates { deployment { id name } excludedReason } } }',
+      {},
+      t.alice.key,
+    );
+    expect(routingSnapshot.candidates).toEqual([
+      { deployment: { id: pair.secondaryId, name: expect.any(String) }, excludedReason: null },
+      { deployment: { id: doomed, name }, excludedReason: 'DELETED' },
+    ]);
+    await t.call(t.alice.scope);
+    expect(t.primary.requests).toHaveLength(0);
   });
 });
 

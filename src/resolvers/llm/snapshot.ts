@@ -20,11 +20,16 @@ export const TYPICAL_TOKENS: Record<LlmService, { inputTokens: number; outputTok
   WRITE: { inputTokens: 2_000, outputTokens: 1_200 },
 };
 
+/** A candidate with the deployment it names: a deleted one too (its id and name), so it says which. */
+export interface SnapshotCandidate extends Candidate {
+  named: { id: string; name: string } | null;
+}
+
 export interface RoutingSnapshot {
   service: LlmService;
   strategy: string;
   implicit: boolean;
-  candidates: Candidate[];
+  candidates: SnapshotCandidate[];
 }
 
 export async function routingSnapshot(
@@ -58,5 +63,26 @@ export async function routingSnapshot(
     if (!candidate.excludedReason && cost > 0 && cost > remaining)
       candidate.excludedReason = 'BUDGET_EXCEEDED';
   }
-  return { service, strategy: route.strategy, implicit: route.implicit, candidates: ranked };
+  return {
+    service,
+    strategy: route.strategy,
+    implicit: route.implicit,
+    candidates: await withNames(ranked, team),
+  };
+}
+
+/**
+ * Each candidate's deployment by id and name; a deleted one's read from its row (kept), the
+ * team's or the operator's as the route's may be.
+ */
+async function withNames(ranked: Candidate[], team: string | null): Promise<SnapshotCandidate[]> {
+  const gone = ranked.filter((c) => !c.deployment).map((c) => c.deploymentId);
+  const deleted = gone.length
+    ? await db().llmDeployment.findMany({
+        where: { id: { in: gone }, OR: [{ teamId: team }, { teamId: null }] },
+        select: { id: true, name: true },
+      })
+    : [];
+  const names = new Map(deleted.map((row) => [row.id, row]));
+  return ranked.map((c) => ({ ...c, named: c.deployment ?? names.get(c.deploymentId) ?? null }));
 }

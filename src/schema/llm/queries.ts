@@ -10,8 +10,8 @@ import { listLlmRoutes } from '../../resolvers/llm/routes.js';
 import {
   routingSnapshot,
   type RoutingSnapshot as SnapshotShape,
+  type SnapshotCandidate,
 } from '../../resolvers/llm/snapshot.js';
-import type { Candidate } from '../../resolvers/llm/ranking.js';
 import type { UsageRow } from '../../resolvers/llm/sql/usage-rows.js';
 import type { LlmCall as LlmCallRow } from '../../generated/prisma/client.js';
 import {
@@ -200,12 +200,13 @@ builder.queryField('llmUsage', (t) =>
   }),
 );
 
-const RoutingCandidate = builder.objectRef<Candidate>('RoutingCandidate').implement({
+const RoutingCandidate = builder.objectRef<SnapshotCandidate>('RoutingCandidate').implement({
   fields: (t) => ({
     deployment: t.field({
       type: DeploymentRef,
       nullable: true,
-      resolve: (c) => c.deployment ?? null,
+      description: 'The deployment the route names (a DELETED one too, by its id and name).',
+      resolve: (c) => c.named,
     }),
     rank: t.exposeInt('rank'),
     score: t.float({
