@@ -61,6 +61,26 @@ describe('step inputs', () => {
     ).toBe(2);
   });
 
+  it("the local planner links a section to the agents it names, not through words like 'of'", () => {
+    const now = new Date();
+    const agents = [
+      { id: 'art', name: 'History of Art', scopeDescription: null, lastCoverageUpdate: now },
+      { id: 'db', name: 'Databases', scopeDescription: null, lastCoverageUpdate: now },
+    ];
+    const steps = planWorkflowLocally({
+      goal: 'Indexing of databases',
+      language: 'en',
+      agents,
+      guide: null,
+      now,
+    });
+    const behind = (title: string) =>
+      steps.find((s) => s.kind === 'WRITE_SECTION' && s.input.title === title)!.dependsOn;
+    // "The findings of Databases." named History of Art's retrieval too, through "of".
+    expect(behind('What Databases knows')).toEqual(['retrieve-2']);
+    expect(behind('What History of Art knows')).toEqual(['retrieve-1']);
+  });
+
   it('the local planner keeps long agent names within a section title', () => {
     const name = 'N'.repeat(300);
     const agents = [{ id: 'a1', name, scopeDescription: null, lastCoverageUpdate: new Date() }];

@@ -64,11 +64,25 @@ function clip(text: string, max: number): string {
 const isStale = (agent: WorkflowAgent, now: Date) =>
   !agent.lastCoverageUpdate || now.getTime() - agent.lastCoverageUpdate.getTime() > DAY_MS;
 
+/**
+ * Words that name nothing (an agent called "History of Art" is not behind every heading with
+ * "of" in it): English and Korean function words, as the planner's headings use them.
+ */
+const FUNCTION_WORDS: ReadonlySet<string> = new Set(
+  (
+    'a an and are as at be by for from how in into is it its of on or the to what when where which ' +
+    'who why with about after before between over under than that this these those our your their ' +
+    '및 그리고 또는 대한 관한 위한 통한 대해 관해 위해 무엇 어떻게 어떤'
+  ).split(' '),
+);
+
 /** The agents a heading names (by words of their name), else every agent. */
 function agentsBehind(heading: OutlineHeading, agents: readonly WorkflowAgent[]): number[] {
   const headingTerms = terms(`${heading.title} ${heading.description}`);
   const named = agents.flatMap((agent, index) =>
-    [...terms(agent.name)].some((term) => headingTerms.has(term)) ? [index] : [],
+    [...terms(agent.name)].some((term) => !FUNCTION_WORDS.has(term) && headingTerms.has(term))
+      ? [index]
+      : [],
   );
   return named.length ? named : agents.map((_, index) => index);
 }
