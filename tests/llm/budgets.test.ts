@@ -240,6 +240,19 @@ describe('budget windows and the worst case', () => {
     await expectMoney(0.5, 0.1);
   });
 
+  it('a settle that takes the spend past the soft threshold says so, once', async () => {
+    const id = await freshBudget(1); // soft threshold: 80 % (0.8 USD)
+    const settled = async (usd: number) => {
+      const [held] = await reserveBudgets(db(), [id], usd, TTL);
+      return settleBudgets(db(), [held!.reservationId], usd);
+    };
+    expect(await settled(0.5)).toEqual([]);
+    expect(await settled(0.3)).toEqual([
+      expect.objectContaining({ id, scope: 'TEAM', limitUsd: 1, softLimitPercent: 80 }),
+    ]);
+    expect(await settled(0.1)).toEqual([]);
+  });
+
   it('every reservation released leaves exactly nothing reserved (no float residue)', async () => {
     const id = await freshBudget(10);
     const held = [];

@@ -158,7 +158,9 @@ export function meter(
   const firstTokenMs = m.firstTokenMs;
   if (outcome === 'OK' && firstTokenMs !== undefined)
     deps.latency.record(deployment.id, firstTokenMs);
-  settle(plan.reserved, cost);
+  settle(plan.reserved, cost, (crossing) =>
+    deps.metrics?.softLimitPassed(crossing.scope === 'TEAM' ? 'team' : 'api_key'),
+  );
   request.onMetered?.({ ...counted, costUsd: cost });
   const at = new Date();
   deps.metering.record(

@@ -14,7 +14,7 @@ import type { BudgetEntry } from './catalog.js';
 import { MAX_USD } from './limits.js';
 import { reserveBudgets, type Reserved } from './sql/reserve-budget.js';
 import { expireReservations } from './sql/expire-reservations.js';
-import { settleBudgets } from './sql/settle-budget.js';
+import { settleBudgets, type SoftLimitCrossing } from './sql/settle-budget.js';
 
 export interface SetBudgetInput {
   scope: BudgetScope;
@@ -195,21 +195,52 @@ export async function reserve(
  * Settles a call's reservations with its real cost; retried a few times (a settle applies
  * once), never awaited on the token path. One never settled expires into spend.
  */
-export function settle(reserved: Reserved[], actualUsd: number): void {
+export function settle(
+  reserved: Reserved[],
+  actualUsd: number,
+  onSoftLimit?: (crossing: SoftLimitCrossing) => void,
+): void {
   if (reserved.length === 0) return;
   const ids = reserved.map((each) => each.reservationId);
   const attempt = (left: number): Promise<void> =>
-    settleBudgets(db(), ids, actualUsd).catch((error: unknown) => {
-      if (left <= 0) {
-        logger.error(
-          { err: error },
-          'LLM budget settle failed; the reservation counts as spent when it expires',
-        );
-        return;
-      }
-      return new Promise((r) => setTimeout(r, 500)).then(() => attempt(left - 1));
-    });
+    settleBudgets(db(), ids, actualUsd).then(
+      (crossings) => crossings.forEach((crossing) => softLimitPassed(crossing, onSoftLimit)),
+      (error: unknown) => {
+        if (left <= 0) {
+          logger.error(
+            { err: error },
+            'LLM budget settle failed; the reservation counts as spent when it expires',
+          );
+          return;
+        }
+        return new Promise((r) => setTimeout(r, 500)).then(() => attempt(left - 1));
+      },
+    );
   void attempt(5);
+}
+
+/**
+ * A budget past its soft threshold says so once, when a call's cost takes it there: a warning
+ * in the log (whose budget, its figures) and llm_budget_soft_limit_crossings_total on /metrics,
+ * for an alert; `softLimitReached` on the budget stays true until its window resets.
+ */
+function softLimitPassed(
+  crossing: SoftLimitCrossing,
+  onSoftLimit: ((crossing: SoftLimitCrossing) => void) | undefined,
+): void {
+  logger.warn(
+    {
+      budgetId: crossing.id,
+      scope: crossing.scope,
+      teamId: crossing.teamId,
+      apiKeyId: crossing.apiKeyId,
+      limitUsd: crossing.limitUsd,
+      softLimitPercent: crossing.softLimitPercent,
+      spentUsd: crossing.spentUsd,
+    },
+    'LLM budget passed its soft limit',
+  );
+  onSoftLimit?.(crossing);
 }
 
 /** Reservations their process never settled (it died), counted as spent; how many. */

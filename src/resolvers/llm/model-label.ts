@@ -35,5 +35,6 @@ export function withBoundedModels(metrics: LlmMetrics): LlmMetrics {
   return {
     record: (attempt) => metrics.record({ ...attempt, model: label(attempt.model) }),
     routed: (call) => metrics.routed(call),
+    softLimitPassed: (scope) => metrics.softLimitPassed(scope),
   };
 }

@@ -34,6 +34,8 @@ export interface LlmRouterObservation {
 export interface LlmMetrics {
   record(attempt: LlmAttemptObservation): void;
   routed(call: LlmRouterObservation): void;
+  /** A budget (team or api_key) that a call's cost took past its soft threshold. */
+  softLimitPassed(scope: 'team' | 'api_key'): void;
 }
 
 const LABELS = ['provider', 'model', 'service', 'outcome'] as const;
@@ -74,6 +76,12 @@ function llmFamilies(registry: Registry) {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),
+    softLimit: new Counter({
+      name: 'llm_budget_soft_limit_crossings_total',
+      help: "LLM budgets a call's cost took past their soft threshold (softLimitPercent of the limit), by scope (team, api_key); the log names the budget.",
+      labelNames: ['scope'] as const,
+      registers: [registry],
+    }),
     cost: new Counter({
       name: 'llm_cost_usd_total',
       help: "Cost of the reported tokens in USD, at the deployment's prices (the env deployment's: LLM_*_PRICE_PER_MTOK).",
@@ -99,6 +107,9 @@ export function createLlmMetrics(registry: Registry): LlmMetrics {
     },
     routed({ service, outcome, seconds }) {
       families.routerOverhead.observe({ service, outcome }, seconds);
+    },
+    softLimitPassed(scope) {
+      families.softLimit.inc({ scope });
     },
   };
 }

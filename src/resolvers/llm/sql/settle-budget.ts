@@ -6,12 +6,24 @@
 // is rounded to 1e-12 USD (float sums leave 1.7e-18 where every reservation was released).
 import type { Queryable } from '../../../platform/db.js';
 
+/** A budget this settle took past its soft threshold (from under it to at or over it). */
+export interface SoftLimitCrossing {
+  id: string;
+  scope: 'TEAM' | 'API_KEY';
+  teamId: string;
+  apiKeyId: string | null;
+  limitUsd: number;
+  softLimitPercent: number;
+  spentUsd: number;
+}
+
+/** Settles; the budgets whose spend this settle took past their soft threshold. */
 export async function settleBudgets(
   client: Queryable,
   reservationIds: string[],
   actualUsd: number,
-): Promise<void> {
-  await client.$queryRaw`
+): Promise<SoftLimitCrossing[]> {
+  const rows = await client.$queryRaw<Array<SoftLimitCrossing & { crossed: boolean }>>`
     WITH gone AS (
       DELETE FROM llm_budget_reservations r WHERE r.id = ANY(${reservationIds}::uuid[])
       RETURNING r."budgetId", r."windowStart", r.period, r."amountUsd"
@@ -22,5 +34,9 @@ export async function settleBudgets(
       "spentUsd" = b."spentUsd" + ${actualUsd}::float8,
       "updatedAt" = now()
     FROM gone g
-    WHERE b.id = g."budgetId"`;
+    WHERE b.id = g."budgetId"
+    RETURNING b.id, b.scope::text AS scope, b."teamId", b."apiKeyId", b."limitUsd", b."softLimitPercent", b."spentUsd",
+      (b."spentUsd" - ${actualUsd}::float8 < b."limitUsd" * b."softLimitPercent" / 100.0
+        AND b."spentUsd" >= b."limitUsd" * b."softLimitPercent" / 100.0) AS crossed`;
+  return rows.filter((row) => row.crossed).map(({ crossed: _, ...row }) => row);
 }
