@@ -112,6 +112,37 @@ describe('budgets', () => {
       spentUsd: expect.closeTo(1, 9),
       resetsAt: expect.any(String),
     });
+    // So do runWorkflow and startWorkflow of a plan that writes sections; nothing starts.
+    const input = { goal: 'Budgeted workflow', agentIds: [], planner: 'LOCAL' };
+    const ran = await t.h.gql(
+      'mutation($input: PlanWorkflowInput!) { runWorkflow(input: $input) { id } }',
+      { input },
+      carol.key,
+    );
+    expect(ran.errors?.[0]?.extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      reason: 'BUDGET_EXCEEDED',
+    });
+    const { planWorkflow } = await t.ok(
+      'mutation($input: PlanWorkflowInput!) { planWorkflow(input: $input) { id planVersion steps { kind } } }',
+      { input },
+      carol.key,
+    );
+    expect(planWorkflow.steps.map((s: any) => s.kind)).toContain('WRITE_SECTION');
+    const started = await t.h.gql(
+      'mutation($id: ID!, $v: Int!) { startWorkflow(id: $id, planVersion: $v) { id } }',
+      { id: planWorkflow.id, v: planWorkflow.planVersion },
+      carol.key,
+    );
+    expect(started.errors?.[0]?.extensions).toMatchObject({
+      code: 'RATE_LIMITED',
+      reason: 'BUDGET_EXCEEDED',
+    });
+    expect(
+      await db().workflow.count({
+        where: { goal: 'Budgeted workflow', status: { not: 'PLANNED' } },
+      }),
+    ).toBe(0);
   });
 
   it('planTopic over budget uses the local plan and says it fell back', async () => {

@@ -1,7 +1,8 @@
 // startWorkflow (issue 30 §4): a reviewed plan runs, at the version the caller reviewed; the
 // same idempotency key (per user) at the same version answers with the workflow it started (at
 // another version, or for another workflow: CONFLICT, IDEMPOTENCY_KEY_USED).
-import { inTransaction, type Transaction } from '../../platform/db.js';
+import { db, inTransaction, type Transaction } from '../../platform/db.js';
+import { requireBudgetFor } from '../llm/budget-check.js';
 import { conflict } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
 import { appendEvents } from './sql/append-events.js';
@@ -65,6 +66,10 @@ export async function startWorkflow(
     return workflow.id;
   const { violations } = await workflowEstimate(workflow.id);
   if (violations.length) throw constraintsViolated(violations, 'planVersion');
+  const writes = await db().workflowStep.count({
+    where: { workflowId: workflow.id, kind: 'WRITE_SECTION' },
+  });
+  await requireWriteBudget(writes > 0, caller, deps);
   const started = await inTransaction(async (tx) => {
     // The version and status are checked again under the row's update.
     const { count } = await tx.client.workflow.updateMany({
@@ -87,6 +92,21 @@ export async function startWorkflow(
       reason: 'STALE_PLAN_VERSION',
     });
   return workflow.id;
+}
+
+/**
+ * A plan that writes sections, started by a caller whose team's and key's budgets leave no
+ * deployment of the WRITE route usable, is refused at once (RATE_LIMITED, BUDGET_EXCEEDED), as
+ * generateTopicReport is, rather than started to fail at its first section.
+ */
+export async function requireWriteBudget(
+  writes: boolean,
+  caller: Caller,
+  deps: Pick<WorkflowDeps, 'topicSettings'>,
+): Promise<void> {
+  if (!writes) return;
+  const scope = { teamId: caller.teamId, apiKeyId: caller.apiKeyId };
+  await requireBudgetFor('WRITE', scope, deps.topicSettings.llm);
 }
 
 /** What startWorkflow's key is spent on (the workflow is the row that holds the key). */
