@@ -122,6 +122,16 @@ describe('acceptTeamInvitation', () => {
     ).toEqual([]);
   });
 
+  it("refuses the operator's key (FORBIDDEN), leaving the invitation for a person", async () => {
+    const { key: owner, teamId } = await teamOf('op-owner', 'op-team');
+    const { token, id } = await invite(h, owner, teamId, 'MEMBER');
+    expect(errorCodes(await accept(h, h.adminKey, token))).toEqual(['FORBIDDEN']);
+    const row = await db().teamInvitation.findUniqueOrThrow({ where: { id: rowId(id) } });
+    expect(row.acceptedAt).toBeNull();
+    const joiner = await mint(h, 'op-joiner', ['READ']);
+    expect((await accept(h, joiner.key, token)).data.acceptTeamInvitation.id).toBe(teamId);
+  });
+
   it('refuses an unknown token (NOT_FOUND), an expired one and a member (CONFLICT with the reason)', async () => {
     const { key: owner, teamId } = await teamOf('ref-owner', 'ref-team');
     const joiner = await mint(h, 'ref-joiner', ['READ']);

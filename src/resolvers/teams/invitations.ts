@@ -82,6 +82,12 @@ export async function acceptTeamInvitation(
   deps: MembershipDeps,
 ): Promise<string> {
   requireOwnKey(caller, 'join teams');
+  // The operator's key (ADMIN_API_KEY) reads every team already, and is no person to join one:
+  // it would spend an invitation meant for someone.
+  if (caller.isOperator && caller.apiKeyId === null)
+    throw forbidden(
+      "The operator's key cannot join teams: accept the invitation with a person's key",
+    );
   const teamId = await inTransaction(async ({ client }) => {
     const invitation = await lockInvitation(client, hashToken(token.trim()));
     if (!invitation) throw notFound('Invitation');
