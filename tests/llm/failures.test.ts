@@ -210,6 +210,24 @@ describe('a key this keyring cannot open', () => {
     });
     expect(await t.call(t.alice.scope)).toContain('STUB-SECTION-1-OF-1');
     expect(t.primary.requests).toHaveLength(0);
+    // With only that one left, a report is refused up front, not queued to fail.
+    await t.route(t.alice.key, { service: 'WRITE', deploymentIds: [pair.primaryId] });
+    const planned = await t.ok(
+      'mutation { planTopic(input: { topic: "Unreadable" }) { topic { id } plan } }',
+      {},
+      t.alice.key,
+    );
+    const refused = await t.h.gql(
+      'mutation($input: GenerateTopicReportInput!) { generateTopicReport(input: $input) { id } }',
+      { input: { topicId: planned.planTopic.topic.id, plan: planned.planTopic.plan } },
+      t.alice.key,
+    );
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'NO_USABLE_DEPLOYMENT',
+      service: 'WRITE',
+      excluded: ['KEY_UNREADABLE'],
+    });
   });
 });
 

@@ -1,21 +1,38 @@
-// Before work that will call the LLM (generateTopicReport): when the team's and key's
-// budgets leave no deployment of the service's route usable, the request is refused at once
-// (RATE_LIMITED, BUDGET_EXCEEDED) rather than queued to fail.
+// Before work that will call the LLM (generateTopicReport, a workflow that writes sections):
+// when every deployment of the service's route is out for good (deleted, its key revoked,
+// expired, rejected or unreadable here) and the route does not fall back to local, the request
+// is refused at once (CONFLICT, NO_USABLE_DEPLOYMENT); so it is when the team's and key's
+// budgets leave no deployment usable (RATE_LIMITED, BUDGET_EXCEEDED), rather than queued to fail.
 import type { LlmService } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
+import { conflict } from '../../platform/errors.js';
 import type { LlmCallScope } from '../../reports/providers/index.js';
 import { budgetExceededError, budgetsFor, budgetState } from './budgets.js';
 import type { LlmPlatform } from './platform.js';
-import { costUsd } from './ranking.js';
+import { keyReadable } from './key-readable.js';
+import { costUsd, exclusionOf } from './ranking.js';
 import { TYPICAL_TOKENS } from './snapshot.js';
 
-export async function requireBudgetFor(
+export async function requireUsableRoute(
   service: LlmService,
   scope: LlmCallScope,
-  llm: Pick<LlmPlatform, 'catalog'>,
+  llm: Pick<LlmPlatform, 'catalog' | 'keyring'>,
 ): Promise<void> {
   const view = await llm.catalog.view(scope.teamId);
   const route = view.routes.get(service)!;
+  if (!route.fallbackToLocal) {
+    // A cooldown passes: only what stays out until someone acts counts here.
+    const noCooldowns = { until: () => undefined };
+    const readable = keyReadable(llm.keyring);
+    const excluded = route.deploymentIds.map((id) =>
+      exclusionOf(view.deployments.get(id), noCooldowns, Date.now(), readable),
+    );
+    if (excluded.every((reason) => reason !== null))
+      throw conflict(
+        `no deployment of the ${service} route can be used (${excluded.join(', ') || 'none named'}), and it does not fall back to local`,
+        { reason: 'NO_USABLE_DEPLOYMENT', service, excluded },
+      );
+  }
   const budgetIds = budgetsFor(view.budgets, scope.apiKeyId).map((budget) => budget.id);
   if (route.fallbackToLocal || budgetIds.length === 0) return;
   const costs = route.deploymentIds.flatMap((id) => {

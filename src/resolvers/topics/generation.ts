@@ -13,7 +13,7 @@ import { requireWrite } from '../auth/permissions.js';
 import { topicVisibleTo } from '../auth/visibility.js';
 import { publishTopicUpdated, reconcileTopic } from './progress.js';
 import { reportGeneration } from './report-task.js';
-import { requireBudgetFor } from '../llm/budget-check.js';
+import { requireUsableRoute } from '../llm/budget-check.js';
 import { parseSections } from './sections.js';
 import { requireTopicForCaller, TOPIC_LIMITS } from './topics.js';
 
@@ -60,7 +60,7 @@ export async function generateTopicReport(
   const existing = await requireTopicForCaller(input.topicId, caller);
   requireWrite(caller, existing.teamId, 'Topic', true);
   const { plan, sections } = approvedPlan(input, existing);
-  await requireBudgetFor(
+  await requireUsableRoute(
     'WRITE',
     { teamId: existing.teamId, apiKeyId: caller.apiKeyId },
     topicSettings.llm,

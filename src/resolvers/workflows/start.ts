@@ -2,7 +2,7 @@
 // same idempotency key (per user) at the same version answers with the workflow it started (at
 // another version, or for another workflow: CONFLICT, IDEMPOTENCY_KEY_USED).
 import { db, inTransaction, type Transaction } from '../../platform/db.js';
-import { requireBudgetFor } from '../llm/budget-check.js';
+import { requireUsableRoute } from '../llm/budget-check.js';
 import { conflict } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
 import { appendEvents } from './sql/append-events.js';
@@ -106,7 +106,7 @@ export async function requireWriteBudget(
 ): Promise<void> {
   if (!writes) return;
   const scope = { teamId: caller.teamId, apiKeyId: caller.apiKeyId };
-  await requireBudgetFor('WRITE', scope, deps.topicSettings.llm);
+  await requireUsableRoute('WRITE', scope, deps.topicSettings.llm);
 }
 
 /** What startWorkflow's key is spent on (the workflow is the row that holds the key). */
