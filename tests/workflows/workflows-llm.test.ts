@@ -13,7 +13,7 @@ import {
   type StubRequest,
 } from '../utils/llm-stub.js';
 import { waitFor } from '../utils/wait.js';
-import { CANCEL, PLAN, RETRY, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { CANCEL, PLAN, REPLAN, RETRY, START, step, UPDATE, useWorkflows } from './fixture.js';
 
 const w = useWorkflows();
 let stub: LlmStub;
@@ -98,6 +98,21 @@ describe('the LLM planner and writer', () => {
     expect(llmCalls.edges.map((e: any) => e.node)).toEqual([
       { service: 'PLAN', outcome: 'OK', workflowId: planned.id },
     ]);
+    // A replan by hand is metered against the workflow too, under the key that asked (its
+    // budgets apply): it was metered under no key and no workflow.
+    const replanned = (
+      await w.gqlOk(REPLAN, { id: planned.id, v: planned.planVersion, hint: null })
+    ).replanWorkflow;
+    expect(replanned.planVersion).toBe(planned.planVersion + 1);
+    await w.h.topicSettings.llm.metering.flush();
+    const rowId = Buffer.from(planned.id, 'base64').toString().split(':')[1]!;
+    const calls = await db().llmCall.findMany({
+      where: { workflowId: rowId },
+      orderBy: { createdAt: 'asc' },
+    });
+    expect(calls.map((c) => c.service)).toEqual(['PLAN', 'PLAN']);
+    const key = await db().apiKey.findFirstOrThrow({ where: { user: { name: 'alice' } } });
+    expect(calls.map((c) => c.apiKeyId)).toEqual([key.id, key.id]);
   });
 
   it('falls back to the local plan, saying so, when the reply is not a plan or breaks the rules', async () => {
