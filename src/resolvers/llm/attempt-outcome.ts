@@ -14,9 +14,14 @@ export interface AttemptResult {
   retryAfterMs?: number;
 }
 
+/** The secret replaced wherever it stands in `text` (one shorter than 4 would match by chance). */
+export function withoutSecret(text: string, secret: string | undefined): string {
+  return secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text;
+}
+
 /** The secret out of error text: the provider may echo it (issue 29: never in a message). */
 export function redact(message: string, secret: string | undefined): string {
-  let text = secret && secret.length >= 4 ? message.split(secret).join('[redacted]') : message;
+  let text = withoutSecret(message, secret);
   // A bearer token's characters (RFC 6750 b64token), not what follows it: ")" stays.
   text = text.replace(/(Bearer\s+)[\w.~+/-]+=*/gi, '$1[redacted]');
   return text;

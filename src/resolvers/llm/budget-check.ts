@@ -20,21 +20,21 @@ export async function requireUsableRoute(
 ): Promise<void> {
   const view = await llm.catalog.view(scope.teamId);
   const route = view.routes.get(service)!;
-  if (!route.fallbackToLocal) {
-    // A cooldown passes: only what stays out until someone acts counts here.
-    const noCooldowns = { until: () => undefined };
-    const readable = keyReadable(llm.keyring);
-    const excluded = route.deploymentIds.map((id) =>
-      exclusionOf(view.deployments.get(id), noCooldowns, Date.now(), readable),
+  // Local answers whatever is left: nothing to refuse.
+  if (route.fallbackToLocal) return;
+  // A cooldown passes: only what stays out until someone acts counts here.
+  const noCooldowns = { until: () => undefined };
+  const readable = keyReadable(llm.keyring);
+  const excluded = route.deploymentIds.map((id) =>
+    exclusionOf(view.deployments.get(id), noCooldowns, Date.now(), readable),
+  );
+  if (excluded.every((reason) => reason !== null))
+    throw conflict(
+      `no deployment of the ${service} route can be used (${excluded.join(', ') || 'none named'}), and it does not fall back to local`,
+      { reason: 'NO_USABLE_DEPLOYMENT', service, excluded },
     );
-    if (excluded.every((reason) => reason !== null))
-      throw conflict(
-        `no deployment of the ${service} route can be used (${excluded.join(', ') || 'none named'}), and it does not fall back to local`,
-        { reason: 'NO_USABLE_DEPLOYMENT', service, excluded },
-      );
-  }
   const budgetIds = budgetsFor(view.budgets, scope.apiKeyId).map((budget) => budget.id);
-  if (route.fallbackToLocal || budgetIds.length === 0) return;
+  if (budgetIds.length === 0) return;
   const costs = route.deploymentIds.flatMap((id) => {
     const deployment = view.deployments.get(id);
     return deployment ? [costUsd(deployment, TYPICAL_TOKENS[service]) ?? 0] : [];

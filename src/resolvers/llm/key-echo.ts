@@ -1,6 +1,7 @@
 // A provider that echoes the key it was sent (issue 29: a secret never in a response): its
 // answer streams on with the key replaced, even when the key is split across deltas. Only a
 // text end that may begin the key is held back, so text streams as it came.
+import { withoutSecret } from './attempt-outcome.js';
 
 export class KeyEcho {
   /** The text's end that may be the start of the key, held until the next delta says. */
@@ -12,7 +13,7 @@ export class KeyEcho {
   pass(delta: string): string {
     const secret = this.secret;
     if (!secret || secret.length < 4) return delta;
-    const text = (this.held + delta).split(secret).join('[redacted]');
+    const text = withoutSecret(this.held + delta, secret);
     const hold = heldLength(text, secret);
     this.held = text.slice(text.length - hold);
     return text.slice(0, text.length - hold);

@@ -31,10 +31,7 @@ export function localChosen(
 ): 'local' {
   if (!(chosen instanceof LocalDeploymentChosen) || chosen.deployment.fromEnvironment)
     return 'local';
-  let metered = false;
   chosen.metered = (text) => {
-    if (metered) return;
-    metered = true;
     const plan = {
       deployment: chosen.deployment,
       service,

@@ -2,8 +2,8 @@
 // SDKs' retries are off). It takes the route of the call's team (or the operator's, or the
 // `env` deployment), ranks its candidates, and tries them in order, at most maxAttempts:
 // 408, 409, 429, 5xx, network errors, a stream cut before its end and a provider silent past
-// the attempt timeout go to the next candidate and cool the deployment down in every process; 401/403 mark its key rejected;
-// 400 fails at once. A priced call reserves its worst case on the budgets first; a stream
+// the attempt timeout go to the next candidate and cool the deployment down in every process;
+// 401/403 mark its key rejected; 400 fails at once. A priced call reserves its worst case on the budgets first; a stream
 // that broke after text tells the caller to start over (onRestart) before the next one.
 import type { LlmService } from '../../generated/prisma/enums.js';
 import { VaultError } from '../../platform/vault.js';

@@ -27,7 +27,7 @@ import {
 } from './plan-input.js';
 import { badWorkflowInput, constraintsViolated, planRefused } from './problems.js';
 import { estimateInputs, numberedSteps } from './steps.js';
-import { requireWriteBudget, startPlanned } from './start.js';
+import { requireWriteRoute, startPlanned } from './start.js';
 import { insertSteps } from './sql/insert-steps.js';
 
 /** A checked plan with its estimates, not stored yet. */
@@ -130,11 +130,8 @@ export async function runWorkflow(
   if (existing) return existing;
   const plan = await makePlan(input, caller, deps);
   if (plan.violations.length) throw constraintsViolated(plan.violations, 'input.constraints');
-  await requireWriteBudget(
-    plan.steps.some((step) => step.kind === 'WRITE_SECTION'),
-    caller,
-    deps,
-  );
+  if (plan.steps.some((step) => step.kind === 'WRITE_SECTION'))
+    await requireWriteRoute(caller, deps);
   try {
     return await inTransaction(async (tx) => {
       const id = await storePlan(tx, plan, spent || null);

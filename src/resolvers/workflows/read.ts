@@ -118,13 +118,18 @@ export function totalsOf(
   };
 }
 
-export async function workflowEstimate(workflowId: string): Promise<WorkflowTotals> {
+export async function workflowEstimate(
+  workflowId: string,
+): Promise<WorkflowTotals & { writesSections: boolean }> {
   const [workflow, steps] = await Promise.all([
     db().workflow.findUniqueOrThrow({ where: { id: workflowId }, select: { constraints: true } }),
     db().workflowStep.findMany({
       where: { workflowId },
-      select: { key: true, dependsOn: true, estimate: true },
+      select: { key: true, kind: true, dependsOn: true, estimate: true },
     }),
   ]);
-  return totalsOf(steps, workflow.constraints);
+  return {
+    ...totalsOf(steps, workflow.constraints),
+    writesSections: steps.some((step) => step.kind === 'WRITE_SECTION'),
+  };
 }

@@ -1,9 +1,9 @@
 // startWorkflow (issue 30 §4): a reviewed plan runs, at the version the caller reviewed; the
 // same idempotency key (per user) at the same version answers with the workflow it started (at
 // another version, or for another workflow: CONFLICT, IDEMPOTENCY_KEY_USED).
-import { db, inTransaction, type Transaction } from '../../platform/db.js';
-import { requireUsableRoute } from '../llm/budget-check.js';
+import { inTransaction, type Transaction } from '../../platform/db.js';
 import { conflict } from '../../platform/errors.js';
+import { requireUsableRoute } from '../llm/budget-check.js';
 import type { Caller } from '../auth/caller.js';
 import { appendEvents } from './sql/append-events.js';
 import { readyWaitingSteps } from './sql/start-steps.js';
@@ -64,12 +64,9 @@ export async function startWorkflow(
   const workflow = await requireWritableWorkflow(workflowId, caller);
   if ((await refuseUnlessStartable(workflow, planVersion, key, caller)) === 'started')
     return workflow.id;
-  const { violations } = await workflowEstimate(workflow.id);
+  const { violations, writesSections } = await workflowEstimate(workflow.id);
   if (violations.length) throw constraintsViolated(violations, 'planVersion');
-  const writes = await db().workflowStep.count({
-    where: { workflowId: workflow.id, kind: 'WRITE_SECTION' },
-  });
-  await requireWriteBudget(writes > 0, caller, deps);
+  if (writesSections) await requireWriteRoute(caller, deps);
   const started = await inTransaction(async (tx) => {
     // The version and status are checked again under the row's update.
     const { count } = await tx.client.workflow.updateMany({
@@ -95,18 +92,16 @@ export async function startWorkflow(
 }
 
 /**
- * A plan that writes sections, started by a caller whose team's and key's budgets leave no
- * deployment of the WRITE route usable, is refused at once (RATE_LIMITED, BUDGET_EXCEEDED), as
- * generateTopicReport is, rather than started to fail at its first section.
+ * A plan that writes sections is refused at once, as generateTopicReport is, rather than
+ * started to fail at its first section, when the caller's WRITE route has nothing usable
+ * (requireUsableRoute: CONFLICT NO_USABLE_DEPLOYMENT, or RATE_LIMITED BUDGET_EXCEEDED).
  */
-export async function requireWriteBudget(
-  writes: boolean,
+export function requireWriteRoute(
   caller: Caller,
   deps: Pick<WorkflowDeps, 'topicSettings'>,
 ): Promise<void> {
-  if (!writes) return;
   const scope = { teamId: caller.teamId, apiKeyId: caller.apiKeyId };
-  await requireUsableRoute('WRITE', scope, deps.topicSettings.llm);
+  return requireUsableRoute('WRITE', scope, deps.topicSettings.llm);
 }
 
 /** What startWorkflow's key is spent on (the workflow is the row that holds the key). */

@@ -18,25 +18,27 @@ export interface SoftLimitCrossing {
 }
 
 /** Settles; the budgets whose spend this settle took past their soft threshold. */
-export async function settleBudgets(
+export function settleBudgets(
   client: Queryable,
   reservationIds: string[],
   actualUsd: number,
 ): Promise<SoftLimitCrossing[]> {
-  const rows = await client.$queryRaw<Array<SoftLimitCrossing & { crossed: boolean }>>`
+  return client.$queryRaw<SoftLimitCrossing[]>`
     WITH gone AS (
       DELETE FROM llm_budget_reservations r WHERE r.id = ANY(${reservationIds}::uuid[])
       RETURNING r."budgetId", r."windowStart", r.period, r."amountUsd"
+    ),
+    settled AS (
+      UPDATE llm_budgets b SET
+        "reservedUsd" = GREATEST(0, round((b."reservedUsd" -
+          CASE WHEN b."windowStart" = g."windowStart" AND b.period = g.period THEN g."amountUsd" ELSE 0 END)::numeric, 12)::float8),
+        "spentUsd" = b."spentUsd" + ${actualUsd}::float8,
+        "updatedAt" = now()
+      FROM gone g
+      WHERE b.id = g."budgetId"
+      RETURNING b.id, b.scope::text AS scope, b."teamId", b."apiKeyId", b."limitUsd", b."softLimitPercent", b."spentUsd"
     )
-    UPDATE llm_budgets b SET
-      "reservedUsd" = GREATEST(0, round((b."reservedUsd" -
-        CASE WHEN b."windowStart" = g."windowStart" AND b.period = g.period THEN g."amountUsd" ELSE 0 END)::numeric, 12)::float8),
-      "spentUsd" = b."spentUsd" + ${actualUsd}::float8,
-      "updatedAt" = now()
-    FROM gone g
-    WHERE b.id = g."budgetId"
-    RETURNING b.id, b.scope::text AS scope, b."teamId", b."apiKeyId", b."limitUsd", b."softLimitPercent", b."spentUsd",
-      (b."spentUsd" - ${actualUsd}::float8 < b."limitUsd" * b."softLimitPercent" / 100.0
-        AND b."spentUsd" >= b."limitUsd" * b."softLimitPercent" / 100.0) AS crossed`;
-  return rows.filter((row) => row.crossed).map(({ crossed: _, ...row }) => row);
+    SELECT * FROM settled
+    WHERE "spentUsd" >= "limitUsd" * "softLimitPercent" / 100.0
+      AND "spentUsd" - ${actualUsd}::float8 < "limitUsd" * "softLimitPercent" / 100.0`;
 }
