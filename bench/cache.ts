@@ -1,4 +1,4 @@
-// `npm run bench -- cache`: the query response cache (RESPONSE_CACHE, issue 28). `{ viewer }`,
+// `npm run bench -- cache`: the query response cache (RESPONSE_CACHE). `{ viewer }`,
 // `agent(id:)` and `templates(first: 50)` through GraphQL in-process (app.fetch), as one user
 // key, by two apps on one database: one without the cache and one with it on Redis. Each
 // round runs every query on both apps (the order swapped each round), CONCURRENCY clients at
@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { App } from '../src/http/app.js';
 import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
 import { createInProcessPubSub } from '../src/platform/pubsub.js';
+import { dropChangedResponses } from '../src/http/response-cache/changes.js';
 import { openResponseStore } from '../src/platform/response-cache/invalidation.js';
 import { openFreshBenchDatabase } from './database.js';
 import { machine } from './machine.js';
@@ -90,6 +91,8 @@ async function world() {
   const pubsub = createInProcessPubSub('bench-cache:');
   const ttls = { ttlMs: 60_000, ttlPerCoordinate: {} };
   const store = await openResponseStore(process.env.REDIS_URL!, `bench-${randomUUID()}:`, ttls);
+  // As main does: what the services change drops from the store.
+  const stopDropping = dropChangedResponses(store.store);
   const plain = await benchApp(adminKey, pubsub);
   const cached = await benchApp(adminKey, pubsub, { store: store.store, ...ttls });
   const minted = await post(
@@ -112,6 +115,7 @@ async function world() {
     async close() {
       await cached.close();
       await plain.close();
+      stopDropping();
       await store.close();
       await pubsub.close();
       await disconnectDatabase();

@@ -2,8 +2,8 @@
 // documents under 10 roots) and a leaf agent, against a SELECT 1 round trip through the
 // same Prisma client. Target: the root agent under 1 s.
 import { db } from '../src/platform/db.js';
-import { computeAndRecordCoverage } from '../src/resolvers/coverage/coverage.js';
-import { selectAgentCoverage } from '../src/resolvers/coverage/sql/agent-coverage.js';
+import { computeAndRecordCoverage } from '../src/services/coverage/coverage.js';
+import { selectAgentCoverage } from '../src/services/coverage/sql/agent-coverage.js';
 import type { BenchContext } from './bench-context.js';
 import { captureSql, explainAnalyze } from './explain.js';
 import {

@@ -1,5 +1,5 @@
 // EXPLAIN (ANALYZE, BUFFERS) of the statements the code under test really sends: the
-// SQL builders in src/resolvers/sql take a client, so a client that only records the
+// SQL builders in src/services/sql take a client, so a client that only records the
 // tagged template gives us the exact statement and parameters, run again under EXPLAIN.
 import { db, type Queryable } from '../src/platform/db.js';
 import { Prisma } from '../src/generated/prisma/client.js';

@@ -1,4 +1,4 @@
-// `npm run bench -- platform` (issue 28's benchmark): `{ viewer }` and `agent(id:)` through
+// `npm run bench -- platform` : `{ viewer }` and `agent(id:)` through
 // GraphQL in-process (app.fetch), as one user key, by four apps on one database: rate limits
 // off or on (the key's and its team's buckets in Redis, sized so that nothing is refused: the
 // figures are the check's cost) times the response cache off or on. Each round runs every
@@ -10,6 +10,7 @@ import type { App } from '../src/http/app.js';
 import type { RateLimitOptions } from '../src/http/rate-limit/limits.js';
 import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
 import { createInProcessPubSub } from '../src/platform/pubsub.js';
+import { dropChangedResponses } from '../src/http/response-cache/changes.js';
 import { openResponseStore } from '../src/platform/response-cache/invalidation.js';
 import { createTokenBuckets } from '../src/platform/token-buckets/index.js';
 import { createAgent, post } from './cache.js';
@@ -58,6 +59,8 @@ async function world() {
   const pubsub = createInProcessPubSub('bench-platform:');
   const ttls = { ttlMs: 60_000, ttlPerCoordinate: {} };
   const store = await openResponseStore(process.env.REDIS_URL!, prefix, ttls);
+  // As main does: what the services change drops from the store.
+  const stopDropping = dropChangedResponses(store.store);
   const cache = { store: store.store, ...ttls };
   const limits: RateLimitOptions = {
     key: HUGE,
@@ -88,6 +91,7 @@ async function world() {
     agentId,
     async close() {
       for (const mode of MODES) await made[mode].close();
+      stopDropping();
       await store.close();
       await pubsub.close();
       await disconnectDatabase();

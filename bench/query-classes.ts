@@ -1,4 +1,4 @@
-// The query classes issue 17 names, drawn from the corpus itself (df read from the search
+// The query classes the search benchmark measures, drawn from the corpus itself (df read from the search
 // index's root statistics): one rare word, one of the 20 most common words, a two-word
 // phrase (and the same quoted), a fifteen-word question. Deterministic: the same corpus
 // gives the same queries.

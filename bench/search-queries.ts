@@ -4,9 +4,9 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { App } from '../src/http/app.js';
 import { db } from '../src/platform/db.js';
-import { parseQuery } from '../src/resolvers/search/query-syntax.js';
-import { rankChunks } from '../src/resolvers/search/ranking.js';
-import { selectScopeStatistics } from '../src/resolvers/search/sql/scope-statistics.js';
+import { parseQuery } from '../src/services/search/query-syntax.js';
+import { rankChunks } from '../src/services/search/ranking.js';
+import { selectScopeStatistics } from '../src/services/search/sql/scope-statistics.js';
 import { gql } from './graphql.js';
 import type { BenchContext } from './bench-context.js';
 import { queryClasses, type QueryClass } from './query-classes.js';

@@ -6,18 +6,20 @@ import type { RateLimitOptions } from '../src/http/rate-limit/limits.js';
 import type { ResponseCacheOptions } from '../src/http/response-cache/plugin.js';
 import { DEVELOPMENT_WEBHOOK_SECRET } from '../src/platform/config.js';
 import type { PubSub } from '../src/platform/pubsub.js';
-import type { WebhookSettings } from '../src/resolvers/tasks/webhooks.js';
+import type { WebhookSettings } from '../src/services/webhooks/delivery.js';
+import { createLlmGateway, type LlmGateway } from '../src/llm/gateway.js';
 import {
   closeTopicSettings,
   createTopicSettings,
-  LOCAL_REPORTS,
   type TopicSettings,
-} from '../src/resolvers/topics/settings.js';
+} from '../src/services/topics/settings.js';
 import { taskFinishedStep } from '../src/workers/index.js';
-import type { TaskDefinition, TaskRegistry } from '../src/workers/task-registry.js';
+import type { TaskDefinition } from '../src/queue/task-definition.js';
+import type { TaskRegistry } from '../src/workers/task-registry.js';
 import { serviceTaskRegistry } from '../src/workers/tasks/index.js';
 
 export interface BenchService {
+  llm: LlmGateway;
   topicSettings: TopicSettings;
   webhooks: WebhookSettings;
   registry: TaskRegistry;
@@ -28,19 +30,22 @@ export async function benchService(
   extraTasks: readonly TaskDefinition[] = [],
 ): Promise<BenchService> {
   // The benchmarks measure planning and serving, not the limiter's refusals.
-  const topicSettings = await createTopicSettings({
-    reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 1_000_000 },
-  });
+  const llm = await createLlmGateway();
+  const topicSettings = await createTopicSettings({ planRateLimitPerMinute: 1_000_000 });
   const webhooks = {
     secret: DEVELOPMENT_WEBHOOK_SECRET,
     allowPrivateTargets: true,
     timeoutMs: 10_000,
   };
   return {
+    llm,
     topicSettings,
     webhooks,
-    registry: serviceTaskRegistry({ topicSettings, webhooks }, extraTasks),
-    close: () => closeTopicSettings(topicSettings),
+    registry: serviceTaskRegistry({ llm, topicSettings, webhooks }, extraTasks),
+    async close() {
+      await llm.close();
+      await closeTopicSettings(topicSettings);
+    },
   };
 }
 
@@ -52,10 +57,11 @@ export async function benchApp(
   rateLimits?: RateLimitOptions,
 ): Promise<{ app: App; service: BenchService; close(): Promise<void> }> {
   const service = await benchService();
-  const { topicSettings, webhooks, registry } = service;
+  const { llm, topicSettings, webhooks, registry } = service;
   const app = createApp({
     adminApiKey,
     pubsub,
+    llm,
     topicSettings,
     webhooks,
     taskFinished: taskFinishedStep(registry, pubsub),

@@ -4,7 +4,7 @@
 // `{ __typename }` query over the same SSE transport. Target: first hit p99 under 50 ms.
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createClient, type Client as SseClient } from 'graphql-sse';
-import { streamAgentQuery } from '../src/resolvers/search/search.js';
+import { streamAgentQuery } from '../src/services/search/search.js';
 import { parseGlobalId } from '../src/schema/ids.js';
 import { selectOneBaseline } from './coverage.js';
 import { ADMIN_API_KEY, createBenchApp } from './graphql.js';

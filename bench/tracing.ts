@@ -1,4 +1,4 @@
-// `npm run bench -- tracing`: what OpenTelemetry costs (issue 28). Two API processes as
+// `npm run bench -- tracing`: what OpenTelemetry costs. Two API processes as
 // `npm start` runs them (ROLE=api, through tsx) on one database: one with
 // OTEL_EXPORTER_OTLP_ENDPOINT set, exporting to a collector in this process (it counts what
 // arrives and answers 200), one without (no SDK loaded). `{ viewer }` and `agent(id:)` over

@@ -1,5 +1,6 @@
-// The layout's size rules (CONVENTIONS.md, "Code"): no source file over 300 lines and no
-// function over 60 in src, scripts and bench; no test file over 400 lines. Generated code is
+// A smell detector, not a cap (docs/architecture.md "Code"): a source file over 500 lines or a
+// function over 100 in src, scripts and bench, and a test file over 600 lines, is probably
+// doing more than one thing; split it by concept, never just to pass. Generated code is
 // skipped. Prints every breach and exits 1; `npm run lint` runs it. A function is anything
 // with a body: declarations, methods, arrows and function expressions, first line to last.
 // Tests get the file rule only: a describe or it callback is a scenario, long by nature.
@@ -7,9 +8,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 
-const MAX_SOURCE_LINES = 300;
-const MAX_TEST_LINES = 400;
-const MAX_FUNCTION_LINES = 60;
+const MAX_SOURCE_LINES = 500;
+const MAX_TEST_LINES = 600;
+const MAX_FUNCTION_LINES = 100;
 const root = path.resolve(import.meta.dirname, '..');
 /** Each checked folder: its longest file, and whether functions are measured. */
 const ROOTS = [

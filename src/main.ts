@@ -2,9 +2,11 @@
 // once and passes what each part needs down; no DATABASE_URL: the embedded PostgreSQL, demo data.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
 import type { Registry } from 'prom-client';
 import { loadDemoData } from './demo/load.js';
 import { createApp, loadTrustedDocumentsManifest, type App } from './http/app.js';
+import { dropChangedResponses } from './http/response-cache/changes.js';
 import { loadConfigOrExit, type Config } from './platform/config.js';
 import { connectDatabase, disconnectDatabase } from './platform/db.js';
 import {
@@ -14,23 +16,28 @@ import {
 } from './platform/embedded-postgres.js';
 import { setHeapGrowingPercent } from './platform/heap-growth.js';
 import { startTracing } from './platform/tracing.js';
-import { describeStartupFailure, redactUrl, StartupError } from './platform/startup-failure.js';
+import {
+  describeStartupFailure,
+  portFailure,
+  redactUrl,
+  StartupError,
+} from './platform/startup-failure.js';
 import { logger } from './platform/logger.js';
 import { createMetricsRegistry } from './platform/metrics.js';
 import { applyPendingMigrations } from './platform/migrations/index.js';
 import { createPubSub, type PubSub } from './platform/pubsub.js';
-import { createServiceMetrics, type ServiceMetrics } from './resolvers/metrics.js';
+import { createServiceMetrics, type ServiceMetrics } from './services/metrics.js';
 import {
   openResponseStore,
   type OpenedResponseStore,
 } from './platform/response-cache/invalidation.js';
-import { checkedWebhookSettings, type WebhookSettings } from './resolvers/tasks/webhooks.js';
+import { checkedWebhookSettings, type WebhookSettings } from './services/webhooks/delivery.js';
 import {
   closeTopicSettings,
   createTopicSettings,
-  topicOptionsOf,
   type TopicSettings,
-} from './resolvers/topics/settings.js';
+} from './services/topics/settings.js';
+import { createLlmGateway, type LlmGateway } from './llm/gateway.js';
 import { startServiceWorker, taskFinishedStep } from './workers/index.js';
 import { createWorkerMetrics } from './workers/metrics.js';
 import { serveWorkerProbes } from './workers/probes.js';
@@ -40,6 +47,7 @@ type Stop = () => Promise<void>;
 
 interface Services {
   pubsub: PubSub;
+  llm: LlmGateway;
   topicSettings: TopicSettings;
   webhooks: WebhookSettings;
   registry: ReturnType<typeof serviceTaskRegistry>;
@@ -77,10 +85,11 @@ async function startDatabase(
 }
 
 function createApi(config: Config, services: Services): App {
-  const { pubsub, topicSettings, webhooks, registry, adminApiKey, embedded } = services;
+  const { pubsub, llm, topicSettings, webhooks, registry, adminApiKey, embedded } = services;
   return createApp({
     adminApiKey,
     pubsub,
+    llm,
     topicSettings,
     webhooks,
     taskFinished: taskFinishedStep(registry, pubsub, services.metrics.queue),
@@ -115,7 +124,7 @@ async function bindPort(config: Config, stops: Stop[]): Promise<Server> {
       .end('{"status":"starting"}');
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => reject(portFailure(error, 'PORT')));
     server.listen(config.port, config.host, () => {
       server.off('error', reject);
       resolve();
@@ -151,7 +160,8 @@ async function listen(
   );
   console.log(`\nGraphiQL:     http://${shownHost}:${port}/graphql`);
   console.log(
-    `Subscriptions: graphql-sse at http://${shownHost}:${port}/graphql/stream, graphql-ws at ws://${shownHost}:${port}/graphql, multipart on /graphql`,
+    `Subscriptions: graphql-sse at http://${shownHost}:${port}/graphql/stream, graphql-ws at ` +
+      `ws://${shownHost}:${port}/graphql, multipart on /graphql`,
   );
   if (embedded && adminApiKey)
     console.log(`Admin API key: ${adminApiKey}  (kept in ${config.dataDir}/admin-api-key)\n`);
@@ -177,14 +187,7 @@ async function startWorkerRole(
   stops: Stop[],
   stopping: () => boolean,
 ): Promise<void> {
-  const worker = await startServiceWorker({
-    tasks: config.tasks,
-    pubsub: services.pubsub,
-    registry: services.registry,
-    metrics: createWorkerMetrics(services.metricsRegistry),
-    queueMetrics: services.metrics.queue,
-    workflows: config.workflows,
-  });
+  // The probes' port first: one in use is said before the worker claims anything.
   const probes =
     config.role !== 'worker' || config.workerHttpPort === undefined
       ? undefined
@@ -193,14 +196,22 @@ async function startWorkerRole(
           host: config.host,
           registry: services.metricsRegistry,
           stopping,
+        }).catch((error: unknown) => {
+          throw portFailure(error, 'WORKER_HTTP_PORT');
         });
+  // Closed after the worker's stop (stops run in reverse): /ready answers 503 while it drains.
+  if (probes) stops.push(() => probes.close());
+  const worker = await startServiceWorker({
+    tasks: config.tasks,
+    pubsub: services.pubsub,
+    registry: services.registry,
+    metrics: createWorkerMetrics(services.metricsRegistry),
+    queueMetrics: services.metrics.queue,
+    workflows: config.workflows,
+  });
+  stops.push(() => worker.stop(config.shutdownTimeoutMs / 2));
   if (probes)
     logger.info({ port: probes.port }, 'worker probes listening (/health, /ready, /metrics)');
-  stops.push(async () => {
-    await worker.stop(config.shutdownTimeoutMs / 2);
-    // After the worker: /ready answers 503 while it drains.
-    await probes?.close();
-  });
 }
 
 /** Everything the role needs, in order; each part's stop is pushed as it starts. */
@@ -214,20 +225,31 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   stops.push(() => pubsub.close());
   if (config.redisUrl && !(await pubsub.ping())) {
     throw new StartupError(
-      `cannot reach Redis at ${redactUrl(config.redisUrl)} (REDIS_URL): is it running? Unset REDIS_URL for in-process pub/sub`,
+      `cannot reach Redis at ${redactUrl(config.redisUrl)} (REDIS_URL): is it running? Unset ` +
+        `REDIS_URL for in-process pub/sub`,
     );
   }
   const webhooks = checkedWebhookSettings(config.webhooks);
   const metricsRegistry = createMetricsRegistry();
   const metrics = createServiceMetrics(metricsRegistry);
-  // The LLM router over the key vault (its keyring checked on every stored key); the plan limit.
-  const topicSettings = await createTopicSettings({
-    ...topicOptionsOf(config),
-    llmMetrics: metrics.llm,
+  // The LLM gateway over the key vault (its keyring checked on every stored key).
+  const llm = await createLlmGateway({
+    llm: config.llm,
+    vault: config,
     pubsub,
+    redisUrl: config.redisUrl,
+    keyPrefix: config.pubsubPrefix,
+    metrics: metrics.llm,
+  });
+  stops.push(() => llm.close());
+  const topicSettings = await createTopicSettings({
+    ...config.topics,
+    redisUrl: config.redisUrl,
+    keyPrefix: config.pubsubPrefix,
   });
   stops.push(() => closeTopicSettings(topicSettings));
   const registry = serviceTaskRegistry({
+    llm,
     topicSettings,
     webhooks,
     metrics,
@@ -237,9 +259,14 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   const responseStore = config.redisUrl
     ? await openResponseStore(config.redisUrl, config.pubsubPrefix, config.responseCache)
     : undefined;
-  if (responseStore) stops.push(() => responseStore.close());
+  if (responseStore) {
+    stops.push(() => responseStore.close());
+    const stopDropping = dropChangedResponses(responseStore.store);
+    stops.push(async () => stopDropping());
+  }
   const services: Services = {
     pubsub,
+    llm,
     topicSettings,
     webhooks,
     registry,
@@ -253,6 +280,12 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   const app = config.role === 'worker' ? undefined : createApi(config, services);
   if (config.role !== 'api') await startWorkerRole(config, services, stops, stopping);
   if (app && server) await listen(server, app, config, services, stops);
+}
+
+/** What was thrown, as an Error: the log line always carries a message and a stack. */
+function startFailureCause(error: unknown): Error {
+  if (error instanceof Error) return error;
+  return new Error(`the start was abandoned with ${inspect(error)} instead of an error`);
 }
 
 async function main(): Promise<void> {
@@ -287,7 +320,7 @@ async function main(): Promise<void> {
     if (stopping) return; // a signal arrived during the start: shutdown() ends the process
     const reason = describeStartupFailure(error);
     if (reason) console.error(`cannot start: ${reason}`);
-    else logger.fatal({ err: error }, 'failed to start');
+    else logger.fatal({ err: startFailureCause(error) }, 'failed to start');
     stopping = true;
     await stopAll();
     process.exit(1);

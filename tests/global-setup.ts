@@ -5,6 +5,7 @@ import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/platform/embedded-postgres.js';
 import { prepareTemplateDatabase } from './utils/database.js';
+import { redisServerAvailable } from './utils/processes.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,6 +16,9 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // CI sets REQUIRE_REDIS: the tests that kill Redis mid-run start their own redis-server.
+  if (process.env.REQUIRE_REDIS === '1' && !redisServerAvailable)
+    throw new Error('REQUIRE_REDIS=1 but redis-server is not on PATH');
   let embedded: EmbeddedDatabase | undefined;
   let adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) {

@@ -3,9 +3,9 @@
 // its history entry, keyed by the task (a task run twice would show as a second COMPLETED).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { computeAndRecordCoverage } from '../../src/resolvers/coverage/coverage.js';
+import { computeAndRecordCoverage } from '../../src/services/coverage/coverage.js';
 import { taskSpec } from '../../src/queue/task-spec.js';
-import { defineTask } from '../../src/workers/task-registry.js';
+import { defineTask } from '../../src/queue/task-definition.js';
 
 export const chaosStep = taskSpec({
   name: 'chaos_step',

@@ -1,4 +1,4 @@
-// The chaos run's workflow scenario (issue 30): CHAOS_WORKFLOWS workflows × 40 steps on 1 API
+// The chaos run's workflow scenario: CHAOS_WORKFLOWS workflows × 40 steps on 1 API
 // and 3 workers; a worker SIGKILLed every CHAOS_KILL_EVERY_MS, Redis SIGKILLed once; sample
 // workflows followed through the API with graphql-sse. Fails unless steps lost, results
 // committed twice, visible effects duplicated or missing, stuck workflows and subscriber gaps
@@ -7,13 +7,13 @@ import { createClient } from 'graphql-sse';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
 import { createRedisPubSub } from '../../src/platform/pubsub.js';
-import { updateWorkflowPlan } from '../../src/resolvers/workflows/edit.js';
-import { planWorkflow } from '../../src/resolvers/workflows/plan.js';
+import { updateWorkflowPlan } from '../../src/services/workflows/edit.js';
+import { planWorkflow } from '../../src/services/workflows/plan.js';
 import { parseGlobalId } from '../../src/schema/ids.js';
-import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/resolvers/workflows/settings.js';
-import { startWorkflow } from '../../src/resolvers/workflows/start.js';
-import { operatorCaller } from '../../src/resolvers/auth/caller.js';
-import { defaultTeamId } from '../../src/resolvers/teams/default-team.js';
+import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
+import { startWorkflow } from '../../src/services/workflows/start.js';
+import { operatorCaller } from '../../src/services/auth/caller.js';
+import { defaultTeamId } from '../../src/services/auth/default-team.js';
 import { toGlobalId } from '../../src/schema/ids.js';
 import { openFreshBenchDatabase } from '../database.js';
 import { benchService } from '../service.js';
@@ -67,6 +67,7 @@ async function createWorkflows(
   const caller = operatorCaller(owner, await defaultTeamId());
   const deps = {
     pubsub,
+    llm: service.llm,
     topicSettings: service.topicSettings,
     workflows: DEFAULT_WORKFLOW_SETTINGS,
   };

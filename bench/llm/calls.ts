@@ -2,8 +2,8 @@
 // flight (CONCURRENCY; bench/stats.ts's burst runs them), and the operator's deployments and
 // WRITE route it points at the stubs.
 import { db } from '../../src/platform/db.js';
-import type { ChatClient } from '../../src/reports/providers/index.js';
-import type { TopicSettings } from '../../src/resolvers/topics/settings.js';
+import type { ChatClient } from '../../src/reports/writers/types.js';
+import type { LlmGateway } from '../../src/llm/gateway.js';
 
 export const CONCURRENCY = 64;
 const REQUEST = { system: 's', user: 'Write section 1 of 1: Bench', maxTokens: 200 };
@@ -36,7 +36,7 @@ export async function deployment(name: string, baseUrl: string, prices = true): 
 }
 
 export async function route(
-  settings: TopicSettings,
+  settings: LlmGateway,
   strategy: 'PRIORITY' | 'LOWEST_LATENCY',
   ids: string[],
 ) {
@@ -50,5 +50,5 @@ export async function route(
       fallbackToLocal: false,
     },
   });
-  settings.llm.catalog.forget();
+  settings.catalog.forget();
 }

@@ -3,8 +3,9 @@
 // collections; the CPU per call; one stream at a time.
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import type { Histogram, Registry } from 'prom-client';
-import { createChatClient, type ChatClient } from '../../src/reports/providers/index.js';
-import type { TopicSettings } from '../../src/resolvers/topics/settings.js';
+import { createChatClient } from '../../src/llm/providers/index.js';
+import type { ChatClient } from '../../src/reports/writers/types.js';
+import type { LlmGateway } from '../../src/llm/gateway.js';
 import {
   bootstrapDifference,
   burst,
@@ -240,19 +241,18 @@ async function oneAtATime(direct: Drain, routed: Drain): Promise<TargetCheck> {
 
 /** `baseUrl`: the stub in a process of its own (stub-process.ts). */
 export async function overhead(
-  settings: TopicSettings,
+  settings: LlmGateway,
   baseUrl: string,
   registry?: Registry,
 ): Promise<TargetCheck[]> {
   heading(`llm: router + metering overhead, ${CONCURRENCY} concurrent streams`);
   await route(settings, 'PRIORITY', [await deployment('remote', baseUrl)]);
-  const direct = createChatClient({
-    provider: 'openai',
+  const direct = createChatClient('OPENAI_COMPATIBLE', {
     baseUrl,
     apiKey: 'sk',
     model: 'bench-model',
   });
-  const routed = settings.llm.router.chat('WRITE');
+  const routed = settings.router.chat('WRITE');
   const scope = { call: { teamId: null, apiKeyId: null } };
   const drainDirect = () => drain(direct);
   const drainRouted = () => drain(routed, scope);

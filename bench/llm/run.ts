@@ -1,4 +1,4 @@
-// `npm run bench -- llm` (issue 29), against the local LLM stub (tests/utils/llm-stub.ts,
+// `npm run bench -- llm`, against the local LLM stub (tests/utils/llm-stub.ts,
 // a real HTTP server) on a fresh database: (1) router + metering overhead at 64 concurrent
 // streams against a same-run baseline of the same SDK calling the stub directly (rounds,
 // paired, and paired with full collections between batches; the stub in a process of its
@@ -10,13 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
 import { createInProcessPubSub } from '../../src/platform/pubsub.js';
-import {
-  closeTopicSettings,
-  createTopicSettings,
-  LOCAL_REPORTS,
-  type TopicSettings,
-} from '../../src/resolvers/topics/settings.js';
-import { createLlmMetrics } from '../../src/resolvers/topics/llm-metrics.js';
+import { createLlmGateway, type LlmGateway } from '../../src/llm/gateway.js';
+import { createLlmMetrics } from '../../src/llm/metrics.js';
 import { startLlmStub, type LlmStub } from '../../tests/utils/llm-stub.js';
 import { openFreshBenchDatabase } from '../database.js';
 import { loadAverage } from '../machine.js';
@@ -25,19 +20,19 @@ import { burst, heading, line, type TargetCheck } from '../stats.js';
 import { CONCURRENCY, deployment, drain, route } from './calls.js';
 import { overhead } from './overhead.js';
 
-async function nothingLost(settings: TopicSettings): Promise<TargetCheck[]> {
+async function nothingLost(settings: LlmGateway): Promise<TargetCheck[]> {
   heading('llm: metering 10,000 calls');
   const marker = randomUUID();
-  const routed = settings.llm.router.chat('WRITE');
+  const routed = settings.router.chat('WRITE');
   const scope = { call: { teamId: null, apiKeyId: null, topicId: marker } };
   const started = performance.now();
   await burst(10_000, CONCURRENCY, () => drain(routed, scope));
   const callsMs = performance.now() - started;
-  await settings.llm.metering.flush();
+  await settings.metering.flush();
   const rows = await db().llmCall.count({ where: { topicId: marker } });
   line(
     '10,000 calls',
-    `${(callsMs / 1000).toFixed(1)} s; rows written ${rows}; pending ${settings.llm.metering.pending}`,
+    `${(callsMs / 1000).toFixed(1)} s; rows written ${rows}; pending ${settings.metering.pending}`,
   );
   const lost = 10_000 - rows;
   line('TARGET rows lost', `${lost} (target 0): ${lost === 0 ? 'MET' : 'MISSED'}`);
@@ -45,7 +40,7 @@ async function nothingLost(settings: TopicSettings): Promise<TargetCheck[]> {
 }
 
 async function deadPrimary(
-  settings: TopicSettings,
+  settings: LlmGateway,
   primary: LlmStub,
   secondary: LlmStub,
 ): Promise<TargetCheck[]> {
@@ -58,7 +53,7 @@ async function deadPrimary(
   primary.reset();
   secondary.reset();
   primary.behave({ fail: { status: 503, message: 'down' } });
-  const routed = settings.llm.router.chat('WRITE');
+  const routed = settings.router.chat('WRITE');
   const failures: string[] = [];
   const until = Date.now() + 60_000;
   for (let i = 0; Date.now() < until; i++) {
@@ -79,7 +74,7 @@ async function deadPrimary(
 }
 
 async function lowestLatency(
-  settings: TopicSettings,
+  settings: LlmGateway,
   fast: LlmStub,
   slow: LlmStub,
 ): Promise<TargetCheck[]> {
@@ -92,7 +87,7 @@ async function lowestLatency(
     await deployment('fast', fast.openaiBaseUrl, false),
     await deployment('slow', slow.openaiBaseUrl, false),
   ]);
-  const routed = settings.llm.router.chat('WRITE');
+  const routed = settings.router.chat('WRITE');
   const scope = { call: { teamId: null, apiKeyId: null } };
   for (let i = 0; i < 200; i++) await drain(routed, scope);
   const share = fast.requests.length / 200;
@@ -133,12 +128,11 @@ export async function benchLlm(): Promise<void> {
   const remoteStub = spawnBenchScript('bench/llm/stub-process.ts', {});
   const pubsub = createInProcessPubSub('bench-llm:');
   const registry = new Registry();
-  const settings = await createTopicSettings({
-    reports: LOCAL_REPORTS,
+  const settings = await createLlmGateway({
     pubsub,
     keyPrefix: 'bench-llm:',
     // As main passes it: every attempt observed on the llm_* families.
-    llmMetrics: createLlmMetrics(registry),
+    metrics: createLlmMetrics(registry),
   });
   try {
     stubs[0]!.behave({ chunkSize: 20 });
@@ -153,7 +147,7 @@ export async function benchLlm(): Promise<void> {
     line('load average at end', loadAverage());
     line('targets', `${checks.filter((c) => c.met).length} of ${checks.length} met`);
   } finally {
-    await closeTopicSettings(settings);
+    await settings.close();
     await pubsub.close();
     for (const stub of stubs) await stub.close();
     await remoteStub.stop();

@@ -1,4 +1,4 @@
-// `npm run bench -- teams`: what teams cost (issue 27). The main lists — agents(first: 50),
+// `npm run bench -- teams`: what teams cost. The main lists — agents(first: 50),
 // tasks(first: 50), templates(first: 50) — through GraphQL in-process as a member of one team,
 // with that team alone in its database and among 1,000 teams × 20 members with their objects
 // in another, measured in alternating rounds: the ratio is the target (within 10 %). Then a

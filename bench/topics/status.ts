@@ -1,6 +1,6 @@
-// `status`: `topic(id) { status progressPercent }` (the seed's polling /status), with
+// `status`: `topic(id) { status progressPercent }` (polling), with
 // `{ viewer { user } }` on the same path and key as the baseline: one client alone; 50
-// concurrent clients each polling at an interval (the seed recommends 2-3 s; we poll
+// concurrent clients each polling at an interval (clients are told 2-3 s; we poll
 // ~10x faster) — the target, p99 < 5 ms; and 50 clients with no pause at all, which
 // measures the process's saturation rather than a latency. Then generateTopicReport →
 // completion of a 6-section report with the local provider, run by an in-process worker

@@ -3,9 +3,9 @@
 // few older history entries with rising coverage so coverageHistory/coverageTrend show a curve.
 import { db } from '../platform/db.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import { createAgent } from '../resolvers/agents/agents.js';
-import type { Caller } from '../resolvers/auth/caller.js';
-import { computeAndRecordCoverage, type CoverageReport } from '../resolvers/coverage/coverage.js';
+import { createAgent } from '../services/agents/agents.js';
+import type { Caller } from '../services/auth/caller.js';
+import { computeAndRecordCoverage, type CoverageReport } from '../services/coverage/coverage.js';
 import { publicId } from '../platform/public-ids.js';
 
 interface DemoAgentSpec {
@@ -76,7 +76,8 @@ export const DEMO_AGENTS: DemoAgentSpec[] = [
   {
     name: 'Facilities & Sustainability Planner',
     scopeDescription:
-      'Facilities management and digital twins: a sparse corner of the corpus, to show coverage gaps and recommendations.',
+      'Facilities management and digital twins: a sparse corner of the corpus, to show ' +
+      'coverage gaps and recommendations.',
     scope: ['operations/facilities-management/*', 'research/emerging-technology/digital-twins'],
     retrievalConfig: { top_k: 5, strategy: 'hybrid' },
     featuresConfig: { coverageTarget: 3, gapThreshold: 50, notifyOnGaps: true },

@@ -35,22 +35,50 @@ const DOMAIN_TEXT: Record<string, DomainText> = {
     audience: 'engineers and platform teams',
     teams: ['Platform', 'Data Engineering', 'SRE', 'ML Engineering', 'Security Engineering'],
     paragraphs: [
-      'For {t}, the platform team standardised on a small set of building blocks: a managed PostgreSQL cluster, an object store for raw files, and a vector index for semantic retrieval. Every service exposes metrics for latency, error rate and saturation, and deployments go through the same CI/CD pipeline with automated tests and canary releases.',
-      'Performance matters. We measured a p95 latency of {n}0 ms for typical {t} workloads after tuning the vector index (HNSW, m=16) and adding a read replica. Query plans are reviewed whenever a table grows past ten million rows, and slow queries are tracked on a shared observability dashboard.',
-      'Security and reliability are part of the design, not an afterthought: secrets live in the vault, access follows least privilege, and each component has a runbook, an on-call rotation and a tested disaster recovery plan with a recovery time objective of {n} hours.',
-      'When you change anything related to {t}, open an architecture decision record, describe the alternatives you considered (for example a managed service versus self-hosting on Kubernetes), and ask for a review from two engineers outside your team.',
-      'Known pitfalls: embedding models drift when they are retrained, so re-index the vector store after each model release; schema migrations must stay backwards compatible; and feature flags should be removed within {n} sprints to avoid configuration debt.',
+      'For {t}, the platform team standardised on a small set of building blocks: a managed ' +
+        'PostgreSQL cluster, an object store for raw files, and a vector index for semantic ' +
+        'retrieval. Every service exposes metrics for latency, error rate and saturation, and ' +
+        'deployments go through the same CI/CD pipeline with automated tests and canary ' +
+        'releases.',
+      'Performance matters. We measured a p95 latency of {n}0 ms for typical {t} workloads ' +
+        'after tuning the vector index (HNSW, m=16) and adding a read replica. Query plans are ' +
+        'reviewed whenever a table grows past ten million rows, and slow queries are tracked ' +
+        'on a shared observability dashboard.',
+      'Security and reliability are part of the design, not an afterthought: secrets live in ' +
+        'the vault, access follows least privilege, and each component has a runbook, an ' +
+        'on-call rotation and a tested disaster recovery plan with a recovery time objective ' +
+        'of {n} hours.',
+      'When you change anything related to {t}, open an architecture decision record, ' +
+        'describe the alternatives you considered (for example a managed service versus ' +
+        'self-hosting on Kubernetes), and ask for a review from two engineers outside your ' +
+        'team.',
+      'Known pitfalls: embedding models drift when they are retrained, so re-index the ' +
+        'vector store after each model release; schema migrations must stay backwards ' +
+        'compatible; and feature flags should be removed within {n} sprints to avoid ' +
+        'configuration debt.',
     ],
   },
   Finance: {
     audience: 'finance, treasury and controlling teams',
     teams: ['Treasury', 'FP&A', 'Controlling', 'Accounting Operations', 'Internal Audit'],
     paragraphs: [
-      'Cash flow is the first thing we look at. For {t}, the treasury team maintains a thirteen-week cash flow forecast, reconciled weekly against actual bank balances, and escalates any variance above {n} percent to the CFO.',
-      'Every process in {area} is subject to internal controls and compliance reviews. Journal entries above the approval threshold need a second signature, reconciliations are completed by the third working day after the month-end close, and evidence is kept for the external audit.',
-      'Forecasting and budgeting follow a rolling cycle: business units submit their drivers, FP&A consolidates them into scenarios (base, upside, downside), and the results feed working capital planning, capital allocation and the quarterly board pack.',
-      "Risk management for {t} covers credit risk, liquidity risk and foreign exchange exposure. Limits are set by the finance committee and monitored daily; any breach is documented together with the remediation plan and the compliance officer's sign-off.",
-      'Key metrics: days sales outstanding, days payable outstanding, free cash flow, EBITDA margin and forecast accuracy. Targets for {year} were agreed in the annual planning round, and the dashboards refresh every night from the general ledger.',
+      'Cash flow is the first thing we look at. For {t}, the treasury team maintains a ' +
+        'thirteen-week cash flow forecast, reconciled weekly against actual bank balances, and ' +
+        'escalates any variance above {n} percent to the CFO.',
+      'Every process in {area} is subject to internal controls and compliance reviews. ' +
+        'Journal entries above the approval threshold need a second signature, reconciliations ' +
+        'are completed by the third working day after the month-end close, and evidence is ' +
+        'kept for the external audit.',
+      'Forecasting and budgeting follow a rolling cycle: business units submit their ' +
+        'drivers, FP&A consolidates them into scenarios (base, upside, downside), and the ' +
+        'results feed working capital planning, capital allocation and the quarterly board ' +
+        'pack.',
+      'Risk management for {t} covers credit risk, liquidity risk and foreign exchange ' +
+        'exposure. Limits are set by the finance committee and monitored daily; any breach is ' +
+        "documented together with the remediation plan and the compliance officer's sign-off.",
+      'Key metrics: days sales outstanding, days payable outstanding, free cash flow, EBITDA ' +
+        'margin and forecast accuracy. Targets for {year} were agreed in the annual planning ' +
+        'round, and the dashboards refresh every night from the general ledger.',
     ],
   },
   Healthcare: {
@@ -63,59 +91,112 @@ const DOMAIN_TEXT: Record<string, DomainText> = {
       'Population Health',
     ],
     paragraphs: [
-      'Patient data is handled under strict privacy rules. For {t}, only the minimum necessary patient data is shared, every access to the electronic health record is logged, and exports for analytics are de-identified before they leave the clinical network.',
-      'Clinical workflows come first: any change related to {t} is piloted on one ward, evaluated with nursing staff and physicians, and rolled out only after the quality and safety committee has reviewed the outcomes and the impact on patient safety.',
-      'Interoperability relies on HL7 FHIR resources and standard terminologies (SNOMED CT, LOINC, ICD-10). Mapping tables are versioned, and data quality checks flag missing consent records, duplicate patient identifiers and inconsistent medication lists.',
-      'Regulatory compliance includes HIPAA, GDPR for European patients and the requirements of the local health authority. Consent is recorded per purpose, retention periods are enforced automatically, and a breach involving patient data must be reported within 72 hours.',
-      'Outcome measures for {t}: readmission rate, average length of stay, time to treatment and patient-reported experience. The population health team reviews them monthly and publishes a short summary for care teams.',
+      'Patient data is handled under strict privacy rules. For {t}, only the minimum ' +
+        'necessary patient data is shared, every access to the electronic health record is ' +
+        'logged, and exports for analytics are de-identified before they leave the clinical ' +
+        'network.',
+      'Clinical workflows come first: any change related to {t} is piloted on one ward, ' +
+        'evaluated with nursing staff and physicians, and rolled out only after the quality ' +
+        'and safety committee has reviewed the outcomes and the impact on patient safety.',
+      'Interoperability relies on HL7 FHIR resources and standard terminologies (SNOMED CT, ' +
+        'LOINC, ICD-10). Mapping tables are versioned, and data quality checks flag missing ' +
+        'consent records, duplicate patient identifiers and inconsistent medication lists.',
+      'Regulatory compliance includes HIPAA, GDPR for European patients and the requirements ' +
+        'of the local health authority. Consent is recorded per purpose, retention periods are ' +
+        'enforced automatically, and a breach involving patient data must be reported within ' +
+        '72 hours.',
+      'Outcome measures for {t}: readmission rate, average length of stay, time to treatment ' +
+        'and patient-reported experience. The population health team reviews them monthly and ' +
+        'publishes a short summary for care teams.',
     ],
   },
   Legal: {
     audience: 'legal counsel, compliance officers and contract managers',
     teams: ['Legal Operations', 'Compliance', 'Privacy Office', 'Commercial Legal', 'IP Counsel'],
     paragraphs: [
-      'Compliance is a shared responsibility. For {t}, the compliance team keeps a register of applicable regulations, assigns an owner to each obligation, and tests the related controls at least once a year, with findings tracked to closure.',
-      'Contracts touching {t} must use the approved clause library. Deviations from standard terms on liability, indemnity, data protection or governing law require a review by legal counsel before signature, and signed contracts are stored in the contract lifecycle management system.',
-      'Data privacy obligations under GDPR and similar laws apply: we document the lawful basis for processing, run privacy impact assessments for new processing activities, and answer data subject requests within 30 days.',
-      'Regulatory change is monitored continuously. When a new regulation or guidance affects {t}, the compliance officer assesses the impact, updates policies and training, and reports the status to the risk committee every quarter.',
-      'Records and evidence: keep emails, approvals and versions of policies for the retention period defined in the records schedule. When litigation is anticipated, a legal hold suspends deletion and eDiscovery collects the relevant documents.',
+      'Compliance is a shared responsibility. For {t}, the compliance team keeps a register ' +
+        'of applicable regulations, assigns an owner to each obligation, and tests the related ' +
+        'controls at least once a year, with findings tracked to closure.',
+      'Contracts touching {t} must use the approved clause library. Deviations from standard ' +
+        'terms on liability, indemnity, data protection or governing law require a review by ' +
+        'legal counsel before signature, and signed contracts are stored in the contract ' +
+        'lifecycle management system.',
+      'Data privacy obligations under GDPR and similar laws apply: we document the lawful ' +
+        'basis for processing, run privacy impact assessments for new processing activities, ' +
+        'and answer data subject requests within 30 days.',
+      'Regulatory change is monitored continuously. When a new regulation or guidance ' +
+        'affects {t}, the compliance officer assesses the impact, updates policies and ' +
+        'training, and reports the status to the risk committee every quarter.',
+      'Records and evidence: keep emails, approvals and versions of policies for the ' +
+        'retention period defined in the records schedule. When litigation is anticipated, a ' +
+        'legal hold suspends deletion and eDiscovery collects the relevant documents.',
     ],
   },
   Operations: {
     audience: 'operations managers, buyers and support leads',
     teams: ['Supply Chain', 'Procurement', 'Workplace', 'Customer Support', 'People Operations'],
     paragraphs: [
-      'Service levels are explicit. For {t}, each process has an owner, a documented SLA and a weekly review of the metrics: on-time delivery, first response time, backlog age and customer satisfaction.',
-      'Supply chain resilience starts with demand planning and supplier management. We keep safety stock for critical items, qualify at least two suppliers for each strategic category, and review vendor performance with a quarterly scorecard.',
-      'Procurement follows a standard sequence: requisition, sourcing, purchase order, goods receipt and invoice matching. Spend above {n}0,000 EUR requires a competitive tender and the approval of the category manager.',
-      'Continuous improvement: incidents and escalations related to {t} are analysed in a blameless root cause analysis, and improvement actions stay on the operations board until they are verified.',
-      'Onboarding new colleagues into {area}: shadow an experienced team member for two weeks, read the standard operating procedures, and complete the workplace safety and data protection training before handling live work.',
+      'Service levels are explicit. For {t}, each process has an owner, a documented SLA and ' +
+        'a weekly review of the metrics: on-time delivery, first response time, backlog age ' +
+        'and customer satisfaction.',
+      'Supply chain resilience starts with demand planning and supplier management. We keep ' +
+        'safety stock for critical items, qualify at least two suppliers for each strategic ' +
+        'category, and review vendor performance with a quarterly scorecard.',
+      'Procurement follows a standard sequence: requisition, sourcing, purchase order, goods ' +
+        'receipt and invoice matching. Spend above {n}0,000 EUR requires a competitive tender ' +
+        'and the approval of the category manager.',
+      'Continuous improvement: incidents and escalations related to {t} are analysed in a ' +
+        'blameless root cause analysis, and improvement actions stay on the operations board ' +
+        'until they are verified.',
+      'Onboarding new colleagues into {area}: shadow an experienced team member for two ' +
+        'weeks, read the standard operating procedures, and complete the workplace safety and ' +
+        'data protection training before handling live work.',
     ],
   },
   Research: {
     audience: 'researchers, data scientists and product managers',
     teams: ['Applied Research', 'Research Operations', 'Insights', 'Strategy', 'AI Lab'],
     paragraphs: [
-      'Our research on {t} is organised as short experiments with a written hypothesis, a dataset card and a pre-registered evaluation. Results, including negative ones, go into the experiment tracker so that they can be reproduced later.',
-      'Retrieval-augmented generation is the pattern we use most: documents are chunked, embedded and stored in a vector index, and a large language model answers questions grounded in the retrieved passages. Evaluation benchmarks measure faithfulness, relevance and latency.',
-      'Literature reviews for {t} start from a search of recent papers and preprints, summarised in a shared reading list. Each summary states the claim, the evidence, the limitations, and whether the result matters for our products.',
-      'Research ethics and reproducibility: human-subject studies need the approval of the ethics board, datasets must have a clear licence and consent, and every published result comes with code, configuration and a fixed random seed.',
-      'Market and user research complement the technical work: interviews, surveys and competitive analysis help decide which {t} ideas are worth turning into products and which should stay in the lab.',
+      'Our research on {t} is organised as short experiments with a written hypothesis, a ' +
+        'dataset card and a pre-registered evaluation. Results, including negative ones, go ' +
+        'into the experiment tracker so that they can be reproduced later.',
+      'Retrieval-augmented generation is the pattern we use most: documents are chunked, ' +
+        'embedded and stored in a vector index, and a large language model answers questions ' +
+        'grounded in the retrieved passages. Evaluation benchmarks measure faithfulness, ' +
+        'relevance and latency.',
+      'Literature reviews for {t} start from a search of recent papers and preprints, ' +
+        'summarised in a shared reading list. Each summary states the claim, the evidence, the ' +
+        'limitations, and whether the result matters for our products.',
+      'Research ethics and reproducibility: human-subject studies need the approval of the ' +
+        'ethics board, datasets must have a clear licence and consent, and every published ' +
+        'result comes with code, configuration and a fixed random seed.',
+      'Market and user research complement the technical work: interviews, surveys and ' +
+        'competitive analysis help decide which {t} ideas are worth turning into products and ' +
+        'which should stay in the lab.',
     ],
   },
 };
 
 const INTROS = [
-  'This {kind} covers {topic} in the {area} area of {domain}. It was written by the {team} team for {audience} and reflects how we work in {year}. Read it before starting any work that touches {t}.',
-  '{topic} is one of the recurring themes in {parent}. This {kind} collects what the {team} team has learned, the decisions we made and the questions that are still open, so that new colleagues do not have to rediscover them.',
-  'Summary: our approach to {topic} has changed over the last {n} quarters. This {kind} explains the current practice, why it exists, and how it connects to the rest of {area}.',
-  'Audience: {audience}. Scope: {path}. Status: this {kind} was reviewed in {quarter} {year} by the {team} team; the next review is due in two quarters.',
+  'This {kind} covers {topic} in the {area} area of {domain}. It was written by the {team} ' +
+    'team for {audience} and reflects how we work in {year}. Read it before starting any work ' +
+    'that touches {t}.',
+  '{topic} is one of the recurring themes in {parent}. This {kind} collects what the {team} ' +
+    'team has learned, the decisions we made and the questions that are still open, so that ' +
+    'new colleagues do not have to rediscover them.',
+  'Summary: our approach to {topic} has changed over the last {n} quarters. This {kind} ' +
+    'explains the current practice, why it exists, and how it connects to the rest of {area}.',
+  'Audience: {audience}. Scope: {path}. Status: this {kind} was reviewed in {quarter} {year} ' +
+    'by the {team} team; the next review is due in two quarters.',
 ];
 
 const CLOSINGS = [
-  'Owner: the {team} team. Questions go to the #{channel} channel. Last reviewed in {quarter} {year}; related pages are listed under {parent}.',
-  'Next steps: agree on the open actions in the next {area} sync, update this page when decisions change, and link new material about {t} here so that coverage stays complete.',
-  'Checklist: confirm the scope, check compliance with the relevant policies, document the decisions, and share the outcome with the stakeholders in {domain}.',
+  'Owner: the {team} team. Questions go to the #{channel} channel. Last reviewed in ' +
+    '{quarter} {year}; related pages are listed under {parent}.',
+  'Next steps: agree on the open actions in the next {area} sync, update this page when ' +
+    'decisions change, and link new material about {t} here so that coverage stays complete.',
+  'Checklist: confirm the scope, check compliance with the relevant policies, document the ' +
+    'decisions, and share the outcome with the stakeholders in {domain}.',
 ];
 
 // [title pattern, what the intro calls it]

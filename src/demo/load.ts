@@ -1,15 +1,16 @@
 // Demo data for the embedded default, loaded once into an empty database: the taxonomy
 // "Enterprise Knowledge" 1.0.0, about a thousand documents and a handful of agents with
-// coverage history, in the `default` team (every user's, unless AUTO_JOIN_DEFAULT_TEAM=false). Everything goes through the domain services (createTaxonomy,
-// ingestDocuments, createAgent, computeAndRecordCoverage), so it is as valid as data
-// created through the API. Deterministic: every fresh database gets the same corpus.
+// coverage history, in the `default` team (every user's, unless AUTO_JOIN_DEFAULT_TEAM=false).
+// Everything goes through the domain services (createTaxonomy, ingestDocuments, createAgent,
+// computeAndRecordCoverage), so it is as valid as data created through the API.
+// Deterministic: every fresh database gets the same corpus.
 import { db } from '../platform/db.js';
 import { ConflictError, mapPrismaError } from '../platform/errors.js';
 import { logger } from '../platform/logger.js';
-import { operatorCaller, type Caller } from '../resolvers/auth/caller.js';
-import { defaultTeamId } from '../resolvers/teams/default-team.js';
-import { ingestDocuments } from '../resolvers/taxonomy/documents.js';
-import { createTaxonomy } from '../resolvers/taxonomy/taxonomy.js';
+import { operatorCaller, type Caller } from '../services/auth/caller.js';
+import { defaultTeamId } from '../services/auth/default-team.js';
+import { ingestDocuments } from '../services/taxonomy/documents.js';
+import { createTaxonomy } from '../services/taxonomy/taxonomy.js';
 import { createDemoAgents } from './agents.js';
 import { createDemoTemplates } from './templates.js';
 import { buildDemoDocuments } from './documents.js';

@@ -1,7 +1,7 @@
 // The demo taxonomy "Enterprise Knowledge": domains > areas > topics > subtopics (4 levels),
 // generated from the compact lists below. A topic is 'Label' or 'Label|Sub one;Sub two'.
 // Keys are the slugged path (`technology/data-platform/vector-databases`).
-import type { TaxonomyNodeInput } from '../resolvers/taxonomy/taxonomy.js';
+import type { TaxonomyNodeInput } from '../services/taxonomy/taxonomy.js';
 
 export const DEMO_TAXONOMY_NAME = 'Enterprise Knowledge';
 
@@ -215,7 +215,7 @@ const DOMAINS: DomainSpec[] = [
         'Digital Twins',
         'Synthetic Biology',
       ],
-      // Korean sources (the project's own source documents are Korean): labels and documents in Korean.
+      // Korean sources: labels and documents in Korean.
       '한국어 자료': [
         '인공지능|자연어 처리;컴퓨터 비전',
         '개인정보 보호',

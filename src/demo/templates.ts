@@ -1,8 +1,8 @@
-// Official demo templates for the report kinds of seed 004 (market analysis, research
+// Official demo templates for the usual report kinds (market analysis, research
 // summary, weekly status). Their promptSystem headings are what the local planner turns
 // into a topic's sections. Created through the template service, then flagged official.
-import type { Caller } from '../resolvers/auth/caller.js';
-import { createTemplate, setTemplateFlags } from '../resolvers/templates/templates.js';
+import type { Caller } from '../services/auth/caller.js';
+import { createTemplate, setTemplateFlags } from '../services/templates/templates.js';
 
 const DEMO_TEMPLATES = [
   {

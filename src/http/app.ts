@@ -13,10 +13,10 @@ import { databaseReachable } from '../platform/db.js';
 import { maskError } from '../schema/errors.js';
 import { createMetricsRegistry } from '../platform/metrics.js';
 import type { PubSub } from '../platform/pubsub.js';
-import { ApiKeyAuthenticator } from '../resolvers/auth/authenticator.js';
-import type { ServiceDeps } from '../resolvers/deps.js';
-import { DEFAULT_WORKFLOW_SETTINGS } from '../resolvers/workflows/settings.js';
-import { createServiceMetrics, type ServiceMetrics } from '../resolvers/metrics.js';
+import { ApiKeyAuthenticator } from '../services/auth/authenticator.js';
+import type { ServiceDeps } from '../services/deps.js';
+import { DEFAULT_WORKFLOW_SETTINGS } from '../services/workflows/settings.js';
+import { createServiceMetrics, type ServiceMetrics } from '../services/metrics.js';
 import type { Context } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
 import { createContext, type ContextOptions } from './context.js';
@@ -78,7 +78,10 @@ export interface App {
   yoga: Yoga;
   /** Stop reporting ready, so load balancers drain this process before it stops. */
   drain(): void;
-  /** Stops the feeds' polls, the open streams' key checks and the revoked-key signal (the pub/sub belongs to the caller). */
+  /**
+   * Stops the feeds' polls, the open streams' key checks and the revoked-key signal (the pub/sub
+   * belongs to the caller).
+   */
   close(): void;
   metricsRegistry: Registry;
   /** The services' counts on metricsRegistry (a worker in this process counts with them too). */
@@ -163,9 +166,10 @@ function appContextOptions(
 ): ContextOptions & { feeds: { close(): void } } {
   const apiKeys = new ApiKeyAuthenticator(options.adminApiKey);
   apiKeys.followRevocations(options.pubsub);
-  const { pubsub, topicSettings, webhooks, taskFinished } = options;
+  const { pubsub, llm, topicSettings, webhooks, taskFinished } = options;
   return {
     pubsub,
+    llm,
     topicSettings,
     webhooks,
     taskFinished,

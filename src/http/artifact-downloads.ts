@@ -2,7 +2,7 @@
 // with the API key as for GraphQL (Bearer or X-API-Key). Anyone else — another team, no key —
 // gets 404, so an artifact's existence does not leak.
 import { callerOf, type ContextOptions } from './context.js';
-import { findArtifactFileForCaller } from '../resolvers/topics/artifacts.js';
+import { findArtifactFileForCaller } from '../services/topics/artifacts.js';
 import { parseGlobalId } from '../schema/ids.js';
 
 export const ARTIFACT_ROUTE = /^\/artifacts\/([^/]+)\/([^/]+)\/?$/;

@@ -2,7 +2,7 @@
 // a valid API key, and what the app made once for every request (services' needs, feeds).
 import { randomUUID } from 'node:crypto';
 import { unauthenticated } from '../platform/errors.js';
-import { apiKeyFromHeaders, type Caller } from '../resolvers/auth/caller.js';
+import { apiKeyFromHeaders, type Caller } from '../services/auth/caller.js';
 import type { Context } from '../schema/builder.js';
 import { graphQLErrorOf } from '../schema/errors.js';
 

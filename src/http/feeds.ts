@@ -5,12 +5,12 @@ import { LogFeed } from '../feeds/log-feed.js';
 import { TaskFeed } from '../feeds/task-feed.js';
 import type { Agent } from '../generated/prisma/client.js';
 import type { PubSub } from '../platform/pubsub.js';
-import { agentVersion, readAgent } from '../resolvers/agents/agents.js';
+import { agentVersion, readAgent } from '../services/agents/agents.js';
 import {
   isGenerationEnd,
   readTopicGeneration,
   topicGenerationVersion,
-} from '../resolvers/topics/generation-state.js';
+} from '../services/topics/generation-state.js';
 import {
   isWorkflowEnd,
   type WorkflowEventRow,
@@ -18,7 +18,7 @@ import {
   WORKFLOW_EVENT_PAGE,
   workflowLogPosition,
   workflowStateEvent,
-} from '../resolvers/workflows/events.js';
+} from '../services/workflows/events.js';
 import type { AppFeeds } from '../schema/builder.js';
 
 /** `pollMs`: how often followed keys are read again when notifications are lost. */

@@ -61,7 +61,9 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
   };
   const subscriptions = new Gauge({
     name: 'graphql_subscriptions_open',
-    help: 'Subscriptions running, by transport (sse, ws, multipart): a WebSocket or a single-connection event stream carries several.',
+    help:
+      'Subscriptions running, by transport (sse, ws, multipart): a WebSocket or a ' +
+      'single-connection event stream carries several.',
     labelNames: ['transport'] as const,
     registers: [registry],
   });
@@ -97,14 +99,19 @@ function graphqlCounters(registry: Registry) {
   });
   const errors = new Counter({
     name: 'graphql_errors_total',
-    help: 'GraphQL errors answered, by extensions.code (parse and validation failures, and requests refused before execution, included).',
+    help:
+      'GraphQL errors answered, by extensions.code (parse and validation failures, and ' +
+      'requests refused before execution, included).',
     labelNames: ['code'] as const,
     registers: [registry],
   });
   return { operations, duration, errors };
 }
 
-/** Requests whose errors the envelop hooks count, by their context's request (none on the live transports' own endpoints). */
+/**
+ * Requests whose errors the envelop hooks count, by their context's request (none on the live
+ * transports' own endpoints).
+ */
 function countedRequests() {
   const counted = new WeakSet<Request>();
   return {

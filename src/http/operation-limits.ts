@@ -11,7 +11,7 @@ import { graphQLErrorOf } from '../schema/errors.js';
 import { checkInputBounds } from '../schema/input-bounds.js';
 
 // Well above every operation of the test suite and our typed client (all run under them)
-// and the full introspection query (tests/server.test.ts).
+// and the full introspection query (tests/http/server.test.ts).
 export const OPERATION_LIMITS = {
   maxDepth: 12,
   maxAliases: 15,

@@ -1,7 +1,7 @@
 // The task queue on the API's /metrics, read from PostgreSQL at scrape time: the queue's state
 // lives there, so every API process reports the same numbers (dashboards and alerts take max).
 import { Gauge, type Registry } from 'prom-client';
-import { queueStats } from '../resolvers/tasks/queue-info.js';
+import { queueStats } from '../services/tasks/queue-info.js';
 
 const TASK_STATUSES = [
   'pending',
@@ -41,7 +41,9 @@ export function registerQueueGauges(registry: Registry): void {
   });
   new Gauge({
     name: 'tasks_oldest_due_wait_seconds',
-    help: 'How long the oldest due PENDING task has waited for a worker since its runAt (enqueued, or due for a retry); 0 when none waits.',
+    help:
+      'How long the oldest due PENDING task has waited for a worker since its runAt (enqueued, ' +
+      'or due for a retry); 0 when none waits.',
     registers: [registry],
     async collect() {
       this.set((await readQueue()).oldestDueWaitSeconds ?? 0);

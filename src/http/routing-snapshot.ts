@@ -1,10 +1,11 @@
-// GET /api/metrics/routing?service=plan (issue 29): the routing snapshot of routingSnapshot
+// GET /api/metrics/routing?service=plan: the routing snapshot of routingSnapshot
 // as JSON, for a key with the ADMIN scope (its team's routes; the operator's key: the
 // default team's), with ids as GraphQL gives them.
 import type { LlmService } from '../generated/prisma/enums.js';
-import { routingSnapshot } from '../resolvers/llm/snapshot.js';
+import { routingSnapshot } from '../services/llm/snapshot.js';
 import { toGlobalId } from '../schema/ids.js';
 import { callerOf, type ContextOptions } from './context.js';
+import { refusalOf } from './refusal.js';
 
 const SERVICES: Record<string, LlmService> = { plan: 'PLAN', write: 'WRITE' };
 
@@ -14,15 +15,34 @@ export async function serveRoutingSnapshot(
   options: ContextOptions,
   ResponseClass: typeof Response = Response,
 ): Promise<Response> {
-  const json = (body: unknown, status: number) =>
+  const json = (body: unknown, status: number, headers: Record<string, string> = {}) =>
     new ResponseClass(JSON.stringify(body), {
       status,
-      headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'cache-control': 'no-store',
+        ...headers,
+      },
     });
-  const error = (status: number, code: string, message: string, more: object = {}) =>
-    json({ errors: [{ message, extensions: { code, ...more } }] }, status);
   if (request.method !== 'GET')
     return new ResponseClass(null, { status: 405, headers: { allow: 'GET' } });
+  try {
+    return await snapshotResponse(request, url, options, json);
+  } catch (error) {
+    // PostgreSQL away: 503 with Retry-After, as GraphQL answers it.
+    const refusal = refusalOf(error);
+    return json({ errors: refusal.errors }, refusal.status, refusal.headers);
+  }
+}
+
+async function snapshotResponse(
+  request: Request,
+  url: URL,
+  options: ContextOptions,
+  json: (body: unknown, status: number) => Response,
+): Promise<Response> {
+  const error = (status: number, code: string, message: string, more: object = {}) =>
+    json({ errors: [{ message, extensions: { code, ...more } }] }, status);
   const caller = await callerOf(request, options);
   if (!caller) return error(401, 'UNAUTHENTICATED', 'A valid API key is required');
   if (!caller.scopes.has('ADMIN'))
@@ -31,7 +51,7 @@ export async function serveRoutingSnapshot(
   // The query parameter at fault, named as GraphQL's BAD_USER_INPUT names an argument.
   if (!service)
     return error(400, 'BAD_USER_INPUT', 'service must be plan or write', { argument: 'service' });
-  const snapshot = await routingSnapshot(service, caller, options.topicSettings.llm);
+  const snapshot = await routingSnapshot(service, caller, options.llm);
   return json(
     {
       service: snapshot.service,

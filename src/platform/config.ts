@@ -1,9 +1,9 @@
 // Every setting the service reads from the environment, parsed once with typed defaults.
 // A bad value stops the process with a message naming the variable (see main.ts).
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { rateLimitConfig, rateLimitEnv, type RateLimitConfig } from './config-rate-limits.js';
-import { workflowConfig, workflowEnv, type WorkflowConfig } from './config-workflows.js';
+import type { LlmProviderKind } from '../generated/prisma/enums.js';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
 import { keyringFromEnv, type Keyring } from './vault.js';
 import type { TracingConfig } from './tracing.js';
@@ -18,6 +18,15 @@ export const DEFAULT_SSE_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 /** A whole number of at least `min` (at most `max`), `fallback` when unset. */
 const wholeNumber = (min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
+
+const count = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+
+/** LLM_PROVIDER's spellings, each the provider kind it means (the kind is the name in code). */
+const LLM_PROVIDER_KINDS = {
+  local: 'LOCAL',
+  openai: 'OPENAI_COMPATIBLE',
+  anthropic: 'ANTHROPIC',
+} as const satisfies Record<string, LlmProviderKind>;
 
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -36,13 +45,18 @@ const envSchema = z.object({
     .optional(),
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Read by logger.ts as it loads (before this runs); here so that a bad value is named.
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   PUBSUB_PREFIX: z.string().default('agent-growth:'),
   SSE_MAX_BUFFERED_BYTES: wholeNumber(65_536, DEFAULT_SSE_MAX_BUFFERED_BYTES),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   HEAP_GROWING_PERCENT: wholeNumber(0, DEFAULT_HEAP_GROWING_PERCENT, 1_000),
   LOAD_DEMO_DATA: booleanFromEnv.optional(),
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  // Unset: sized to the machine (defaultTaskEngineSizes).
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1_024).optional(),
+  TASK_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).optional(),
+  TASK_MAX_LEASE_LOSSES: z.coerce.number().int().min(1).max(100).default(5),
   TASK_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
   TASK_HEARTBEAT_MS: z.coerce.number().int().min(100).default(1_000),
   TASK_POLL_MS: z.coerce.number().int().min(50).default(1_000),
@@ -66,7 +80,10 @@ const envSchema = z.object({
   LLM_OUTPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   KEY_VAULT_MASTER_KEYS: z.string().optional().transform(keyringFromEnv),
   PLAN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
-  ...workflowEnv,
+  WORKFLOW_MAX_STEPS: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  WORKFLOW_MAX_REPLANS: z.coerce.number().int().min(0).max(100).default(2),
+  WORKFLOW_MAX_PARALLEL_STEPS: z.coerce.number().int().min(1).max(1_000).default(16),
+  WORKFLOW_RECONCILE_MS: z.coerce.number().int().min(100).default(5_000),
   AUTO_JOIN_DEFAULT_TEAM: booleanFromEnv.default(true),
   RESPONSE_CACHE: booleanFromEnv.default(false),
   RESPONSE_CACHE_TTL_MS: z.coerce.number().int().positive().default(60_000),
@@ -77,7 +94,14 @@ const envSchema = z.object({
       'must be Type=ms or Type.field=ms, comma-separated',
     )
     .optional(),
-  ...rateLimitEnv,
+  // docs/operations.md "Rate limits": per key (and per client IP without a key); 0: no limits.
+  RATE_LIMIT_PER_MINUTE: count(60),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(120),
+  // Every key of a team together; 0: no team bucket.
+  RATE_LIMIT_TEAM_PER_MINUTE: count(600),
+  RATE_LIMIT_TEAM_BURST: z.coerce.number().int().min(1).default(1_200),
+  MAX_OPEN_SUBSCRIPTIONS_PER_KEY: count(100),
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(10).default(0),
   TRUSTED_DOCUMENTS_ONLY: booleanFromEnv.default(false),
   TRUSTED_DOCUMENTS_MANIFEST: z.string().min(1).optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: z
@@ -88,7 +112,8 @@ const envSchema = z.object({
 });
 
 /** Development only: a fixed, public secret so webhooks can be tried without setup. */
-export const DEVELOPMENT_WEBHOOK_SECRET = `whsec_${Buffer.from('agent-growth development webhook secret').toString('base64')}`;
+export const DEVELOPMENT_WEBHOOK_SECRET =
+  'whsec_' + Buffer.from('agent-growth development webhook secret').toString('base64');
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -118,10 +143,11 @@ export interface Config {
   /** A user's first key makes them a MEMBER of the `default` team (what the operator makes). */
   autoJoinDefaultTeam: boolean;
   webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
-  reports: ReportsConfig;
+  /** The LLM gateway: the `env` deployment (LLM_*), the key vault, where base URLs may point. */
+  llm: LlmConfig;
+  /** Planning topics: the LLM planner's budget and the plan rate limit. */
+  topics: TopicsConfig;
   responseCache: ResponseCacheConfig;
-  /** The LLM platform (issue 29): KEY_VAULT_MASTER_KEYS (unset outside production: a development keyring in DATA_DIR); outside production base URLs may be http and private. */
-  llm: { keyring: Keyring | undefined; allowPrivateBaseUrls: boolean };
   /** Token buckets per key, team and client address, and the open-subscription cap. */
   rateLimits: RateLimitConfig;
   /** TRUSTED_DOCUMENTS_ONLY, and the manifest (hash → document) registered at start. */
@@ -152,25 +178,66 @@ function ttlOverrides(text: string | undefined): Record<string, number> {
   );
 }
 
-/** Topics and reports (C6): the text provider, the LLM planner's budget, the plan rate limit. */
-export interface ReportsConfig {
-  /** `local` (default): deterministic, no network. Otherwise the LLM plans and writes. */
-  provider: 'local' | 'openai' | 'anthropic';
+/** The LLM gateway's settings: LLM_* make the operator's `env` deployment. */
+export interface LlmConfig {
+  /** LOCAL (the default): deterministic, no network. Otherwise the LLM plans and writes. */
+  provider: LlmProviderKind;
   /** Any OpenAI-compatible endpoint (or an Anthropic-compatible one); unset: the vendor's. */
   baseUrl: string | undefined;
   apiKey: string | undefined;
   model: string | undefined;
-  /** Past this the LLM planner is abandoned for the local one (seed 004: plan < 2 s). */
+  /** LLM_ATTEMPT_TIMEOUT_MS: an attempt silent this long goes to the route's next deployment. */
+  attemptTimeoutMs: number;
+  /** USD per million tokens of the `env` deployment, for llm_cost_usd_total (0: unknown). */
+  prices: { inputPerMillionTokens: number; outputPerMillionTokens: number };
+  /** KEY_VAULT_MASTER_KEYS; unset outside production: a development keyring in DATA_DIR. */
+  keyring: Keyring | undefined;
+  /** Outside production a base URL may be http and private. */
+  allowPrivateBaseUrls: boolean;
+}
+
+export interface TopicsConfig {
+  /** Past this the LLM planner is abandoned for the local one. */
   planBudgetMs: number;
-  attemptTimeoutMs: number; // LLM_ATTEMPT_TIMEOUT_MS: a silent attempt goes to the next deployment
   planRateLimitPerMinute: number;
-  /** USD per million tokens, for llm_cost_usd_total (0: unknown). */
-  llmPrices: { inputPerMillionTokens: number; outputPerMillionTokens: number };
+}
+
+export interface BucketRate {
+  perMinute: number;
+  burst: number;
+}
+
+export interface RateLimitConfig {
+  /** Each API key's bucket, and each client address's for requests without a valid key; null: off. */
+  key: BucketRate | null;
+  /** One bucket for all keys of a team; null: none. */
+  team: BucketRate | null;
+  /** Subscriptions one key may hold open at once on one API process (0: no cap). */
+  maxOpenSubscriptionsPerKey: number;
+  /** Proxies in front of the API whose X-Forwarded-For entries are trusted (0: the socket's address). */
+  trustedProxyHops: number;
+}
+
+/** Plan size, replans, parallelism, the reconciler's period, the token price. */
+export interface WorkflowConfig {
+  maxSteps: number;
+  maxReplans: number;
+  maxParallelSteps: number;
+  reconcileMs: number;
+  /** The mean of the LLM's input and output prices: estimates count tokens, not their kind. */
+  pricePerMillionTokens: number;
 }
 
 export interface TaskEngineConfig {
   /** Tasks one worker process runs at once. */
   concurrency: number;
+  /**
+   * Tasks claimed in one statement, at most: the worker's local queue holds up to this many
+   * claimed tasks waiting for a slot, and claims again when it is down to half.
+   */
+  batchSize: number;
+  /** Lost leases (its worker died while running it) a task survives; the next one makes it DEAD. */
+  maxLeaseLosses: number;
   /** A claimed task is another worker's to take over this long after its last heartbeat. */
   leaseMs: number;
   heartbeatMs: number;
@@ -238,12 +305,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     autoJoinDefaultTeam: e.AUTO_JOIN_DEFAULT_TEAM,
     webhooks: {
       secret: e.WEBHOOK_SECRET ?? DEVELOPMENT_WEBHOOK_SECRET,
-      // Outside development only https to public addresses (C4).
+      // Outside development only https to public addresses.
       allowPrivateTargets: e.NODE_ENV !== 'production' && (e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? true),
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
     },
-    reports: reportsConfig(e),
-    llm: { keyring: e.KEY_VAULT_MASTER_KEYS, allowPrivateBaseUrls: e.NODE_ENV !== 'production' },
+    llm: llmConfig(e),
+    topics: {
+      planBudgetMs: e.LLM_PLAN_BUDGET_MS,
+      planRateLimitPerMinute: e.PLAN_RATE_LIMIT_PER_MINUTE,
+    },
     workflows: workflowConfig(e),
     responseCache: {
       enabled: e.RESPONSE_CACHE,
@@ -259,25 +329,65 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-function reportsConfig(e: Env): ReportsConfig {
+function llmConfig(e: Env): LlmConfig {
   return {
-    provider: e.LLM_PROVIDER,
+    provider: LLM_PROVIDER_KINDS[e.LLM_PROVIDER],
     baseUrl: e.LLM_BASE_URL,
     apiKey: e.LLM_API_KEY,
     model: e.LLM_MODEL,
-    planBudgetMs: e.LLM_PLAN_BUDGET_MS,
     attemptTimeoutMs: e.LLM_ATTEMPT_TIMEOUT_MS,
-    planRateLimitPerMinute: e.PLAN_RATE_LIMIT_PER_MINUTE,
-    llmPrices: {
+    prices: {
       inputPerMillionTokens: e.LLM_INPUT_PRICE_PER_MTOK,
       outputPerMillionTokens: e.LLM_OUTPUT_PRICE_PER_MTOK,
     },
+    keyring: e.KEY_VAULT_MASTER_KEYS,
+    allowPrivateBaseUrls: e.NODE_ENV !== 'production',
   };
 }
 
-function taskEngineConfig(e: Env): TaskEngineConfig {
+function rateLimitConfig(e: Env): RateLimitConfig {
+  const on = e.RATE_LIMIT_PER_MINUTE > 0;
   return {
-    concurrency: e.WORKER_CONCURRENCY,
+    key: on ? { perMinute: e.RATE_LIMIT_PER_MINUTE, burst: e.RATE_LIMIT_BURST } : null,
+    team:
+      on && e.RATE_LIMIT_TEAM_PER_MINUTE > 0
+        ? { perMinute: e.RATE_LIMIT_TEAM_PER_MINUTE, burst: e.RATE_LIMIT_TEAM_BURST }
+        : null,
+    maxOpenSubscriptionsPerKey: e.MAX_OPEN_SUBSCRIPTIONS_PER_KEY,
+    trustedProxyHops: e.TRUSTED_PROXY_HOPS,
+  };
+}
+
+function workflowConfig(e: Env): WorkflowConfig {
+  return {
+    maxSteps: e.WORKFLOW_MAX_STEPS,
+    maxReplans: e.WORKFLOW_MAX_REPLANS,
+    maxParallelSteps: e.WORKFLOW_MAX_PARALLEL_STEPS,
+    reconcileMs: e.WORKFLOW_RECONCILE_MS,
+    pricePerMillionTokens: (e.LLM_INPUT_PRICE_PER_MTOK + e.LLM_OUTPUT_PRICE_PER_MTOK) / 2,
+  };
+}
+
+/**
+ * Slots and claim batches sized to the machine: tasks mostly wait on I/O (the database, an
+ * LLM, a webhook receiver), so a process runs many per core; a batch holds a few rounds of
+ * its slots, so that a busy worker claims and records in few statements.
+ */
+export function defaultTaskEngineSizes(cpus = availableParallelism()): {
+  concurrency: number;
+  batchSize: number;
+} {
+  const concurrency = Math.max(8, 16 * cpus);
+  return { concurrency, batchSize: 4 * concurrency };
+}
+
+function taskEngineConfig(e: Env): TaskEngineConfig {
+  const sizes = defaultTaskEngineSizes();
+  const concurrency = e.WORKER_CONCURRENCY ?? sizes.concurrency;
+  return {
+    concurrency,
+    batchSize: e.TASK_BATCH_SIZE ?? (e.WORKER_CONCURRENCY ? 4 * concurrency : sizes.batchSize),
+    maxLeaseLosses: e.TASK_MAX_LEASE_LOSSES,
     leaseMs: e.TASK_LEASE_MS,
     heartbeatMs: Math.min(e.TASK_HEARTBEAT_MS, Math.floor(e.TASK_LEASE_MS / 3)),
     pollMs: e.TASK_POLL_MS,

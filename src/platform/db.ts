@@ -11,7 +11,7 @@ let client: PrismaClient | undefined;
 let pool: pg.Pool | undefined;
 
 /** What a raw statement runs on: the client or a transaction's client (see Transaction). */
-export type Queryable = Pick<PrismaClient, '$queryRaw'>;
+export type Queryable = Pick<Prisma.TransactionClient, '$queryRaw' | '$executeRaw'>;
 
 export interface DatabaseOptions {
   poolSize?: number;
@@ -59,6 +59,8 @@ function preparedStatementName({ sql }: { sql: string }): string | undefined {
   return name;
 }
 
+const POOL_ACQUIRE_TIMEOUT_MS = 3_000;
+
 export function connectDatabase(databaseUrl: string, options: DatabaseOptions = {}): PrismaClient {
   if (client) throw new Error('The database is already connected');
   // JIT compilation only for statements the planner costs far above PostgreSQL's default
@@ -67,6 +69,9 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
   pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.poolSize ?? 10,
+    // A request waits at most this long for a connection (PostgreSQL away, the pool spent):
+    // it is then refused as SERVICE_UNAVAILABLE rather than left hanging.
+    connectionTimeoutMillis: POOL_ACQUIRE_TIMEOUT_MS,
     options: '-c jit_above_cost=5000000',
   });
   // The type says string, but undefined (the default: no name) is what unmarked statements need.
@@ -111,12 +116,20 @@ export function databasePoolStats(): DatabasePoolStats | undefined {
   };
 }
 
-/** For readiness probes (the API's and a worker's): whether PostgreSQL answers. */
+/** A probe waits this long for PostgreSQL's answer: one that hangs is as good as none. */
+const REACHABLE_TIMEOUT_MS = 1_000;
+
+/** For readiness probes (the API's and a worker's): whether PostgreSQL answers, and soon. */
 export function databaseReachable(): Promise<boolean> {
-  return db().$queryRaw`SELECT 1`.then(
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), REACHABLE_TIMEOUT_MS);
+  });
+  const answered = db().$queryRaw`SELECT 1`.then(
     () => true,
     () => false,
   );
+  return Promise.race([answered, late]).finally(() => clearTimeout(timer));
 }
 
 /** A transaction's client, and what to do once it has committed. */

@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { dataFolderHolder } from './embedded-postgres-holder.js';
 import { ensureReachableBinaries, reachableDatabaseDir } from './embedded-postgres-reach.js';
 import { logger, type Logger } from './logger.js';
 import { StartupError } from './startup-failure.js';
@@ -76,7 +77,8 @@ async function ensureDataDir(dataDir: string): Promise<void> {
   } catch (error) {
     const code = (error as { code?: string }).code;
     throw new StartupError(
-      `DATA_DIR ${path.resolve(dataDir)} cannot be used (${code ?? String(error)}): set DATA_DIR to a folder you can write to`,
+      `DATA_DIR ${path.resolve(dataDir)} cannot be used (${code ?? String(error)}): set ` +
+        `DATA_DIR to a folder you can write to`,
     );
   }
 }
@@ -98,9 +100,12 @@ export async function startEmbeddedPostgres(dataDir: string): Promise<EmbeddedDa
   const databaseDir = root ? await reachableDatabaseDir(dataDir) : path.join(dataDir, 'postgres');
   const password = await readOrCreateSecret(path.join(dataDir, 'postgres-password'));
   const port = await freePort();
-  const server = newServer(EmbeddedPostgres, { databaseDir, port, password, root }, log);
+  const output: string[] = [];
+  const server = newServer(EmbeddedPostgres, { databaseDir, port, password, root }, log, output);
   await initialiseOnce(server, databaseDir, log);
-  await server.start();
+  await server.start().catch(async (error: unknown) => {
+    throw await startFailure(error, { dataDir, databaseDir, output });
+  });
   // Dying without stop(), this process takes the server along (fast shutdown: SIGINT).
   const child = (server as unknown as { process?: import('node:child_process').ChildProcess })
     .process;
@@ -123,6 +128,7 @@ function newServer(
   EmbeddedPostgres: EmbeddedPostgresClass,
   where: { databaseDir: string; port: number; password: string; root: boolean },
   log: Logger,
+  output: string[],
 ) {
   const { databaseDir, port, password, root } = where;
   return new EmbeddedPostgres({
@@ -143,9 +149,33 @@ function newServer(
       '-c',
       'listen_addresses=127.0.0.1',
     ],
-    onLog: (message) => log.debug({ message: message.trim() }),
+    onLog: (message) => {
+      log.debug({ message: message.trim() });
+      // The last words, for a start that fails (the package rejects it without a reason).
+      if (output.push(message) > 20) output.shift();
+    },
     onError: (error) => log.error({ err: error }, 'embedded postgres error'),
   });
+}
+
+/** Why the server exited during its start: another instance on the folder, or its last lines. */
+async function startFailure(
+  error: unknown,
+  { dataDir, databaseDir, output }: { dataDir: string; databaseDir: string; output: string[] },
+): Promise<unknown> {
+  const holder = await dataFolderHolder(databaseDir);
+  if (holder) {
+    const starter = holder.parentPid ? `, started by pid ${holder.parentPid}` : '';
+    const folder = path.resolve(dataDir);
+    return new StartupError(
+      `another instance already runs the embedded PostgreSQL of DATA_DIR ${folder} ` +
+        `(${databaseDir}: PostgreSQL pid ${holder.pid}${starter}): ` +
+        'stop it, or set DATA_DIR to another folder',
+    );
+  }
+  if (error instanceof Error) return error;
+  const said = output.join('').trim().split('\n').slice(-5).join(' | ');
+  return new Error(`the embedded PostgreSQL in ${databaseDir} exited during its start: ${said}`);
 }
 
 /** initdb on the first start; a failed one leaves nothing half-initialised behind. */

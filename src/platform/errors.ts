@@ -17,6 +17,8 @@ export const ErrorCode = {
   PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   /** TRUSTED_DOCUMENTS_ONLY: a document that is not registered. */
   TRUSTED_DOCUMENT_REQUIRED: 'TRUSTED_DOCUMENT_REQUIRED',
+  /** A store the request needs (PostgreSQL) is unreachable for now: try again after retryAfter. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -97,6 +99,60 @@ export class RateLimitedError extends DomainError {
   }
 }
 
+/** PostgreSQL cannot be reached now (down, restarting, out of connections): retryable. */
+export class ServiceUnavailableError extends DomainError {
+  readonly code = ErrorCode.SERVICE_UNAVAILABLE;
+
+  constructor(
+    message = 'The database is unavailable; try again shortly',
+    readonly retryAfter = DATABASE_RETRY_AFTER_SECONDS,
+  ) {
+    super(message);
+  }
+}
+
+/** What a client is told to wait while PostgreSQL is away: a restart or failover takes seconds. */
+const DATABASE_RETRY_AFTER_SECONDS = 2;
+
+// Prisma's codes for a server it cannot reach or that went away: P1001 cannot reach, P1002
+// and P1008 timed out, P1017 closed the connection, P2024 no connection from the pool in time.
+const UNAVAILABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2037']);
+// The driver adapter's kinds for the same.
+const UNAVAILABLE_KINDS = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+]);
+// SQLSTATE (PostgreSQL appendix A): class 08 connection exceptions, 57P01-57P03 (shut down,
+// crashed, cannot connect now) and 53300 (too many connections).
+const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
+// node-postgres's own errors for a socket that went away.
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|ECONNREFUSED|ECONNRESET|connect ETIMEDOUT|timeout exceeded when trying to connect/;
+
+/** Whether the error says PostgreSQL is unreachable now (not a fault of the statement). */
+export function databaseUnavailable(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause && depth < 5; depth++) {
+    const { code, meta, message } = cause as {
+      code?: unknown;
+      meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string } } };
+      message?: unknown;
+    };
+    if (
+      typeof code === 'string' &&
+      (UNAVAILABLE_PRISMA_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))
+    )
+      return true;
+    const adapterCause = meta?.driverAdapterError?.cause;
+    if (adapterCause?.kind && UNAVAILABLE_KINDS.has(adapterCause.kind)) return true;
+    if (adapterCause?.code && UNAVAILABLE_SQLSTATE.test(adapterCause.code)) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 export const notFound = (what: string) => new NotFoundError(what);
 export const conflict = (message: string, details?: ErrorDetails) =>
   new ConflictError(message, details);
@@ -109,8 +165,12 @@ export const unauthenticated = (
 
 const NO_REFERENCED_RECORD = 'A referenced record does not exist';
 
-/** Prisma's known request errors that are the caller's doing, mapped in this one place. */
+/**
+ * Prisma's known request errors that are the caller's doing, and PostgreSQL out of reach
+ * (SERVICE_UNAVAILABLE, retryable), mapped in this one place.
+ */
 export function mapPrismaError(error: unknown): DomainError | undefined {
+  if (databaseUnavailable(error)) return new ServiceUnavailableError();
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return undefined;
   switch (error.code) {
     case 'P2025':

@@ -1,6 +1,6 @@
 // The Prometheus registry of a process (prom-client), with Node's own process metrics and its
 // database pool. The API adds its HTTP, GraphQL and queue metrics (src/http/metrics.ts), a
-// worker its attempts (src/workers/metrics.ts), both the services' (src/resolvers/metrics.ts).
+// worker its attempts (src/workers/metrics.ts), both the services' (src/services/metrics.ts).
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { databasePoolStats, type DatabasePoolStats } from './db.js';
 

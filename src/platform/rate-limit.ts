@@ -1,4 +1,4 @@
-// Per-user rate limits (seed 004: 10 plans per minute per user → 429). rate-limiter-flexible
+// Per-user rate limits (10 plans per minute per user → 429). rate-limiter-flexible
 // keeps the buckets in Redis when REDIS_URL is set, so every API process counts against
 // the same budget; in memory otherwise. A Redis outage falls back to an in-memory bucket
 // per process (its insurance limiter) instead of failing the request.

@@ -27,14 +27,23 @@ interface SystemError {
 /** The one line for a failure we recognise; undefined for a fault of ours. */
 export function describeStartupFailure(error: unknown): string | undefined {
   if (error instanceof StartupError) return error.message;
+  return describeListenFailure(error, 'PORT');
+}
+
+/** A failed listen() on the port `variable` sets: a StartupError when we recognise why. */
+export function portFailure(error: unknown, variable: 'PORT' | 'WORKER_HTTP_PORT'): unknown {
+  const line = describeListenFailure(error, variable);
+  return line ? new StartupError(line) : error;
+}
+
+function describeListenFailure(error: unknown, variable: string): string | undefined {
   const { code, syscall, address, port } = (error ?? {}) as SystemError;
-  if (syscall === 'listen') {
-    const where = `${address ?? 'the address'}:${port ?? '?'}`;
-    if (code === 'EADDRINUSE')
-      return `${where} is already in use by another process: stop it, or set PORT to a free port`;
-    if (code === 'EACCES') return `not allowed to listen on ${where}: use a PORT above 1023`;
-    if (code === 'EADDRNOTAVAIL')
-      return `HOST ${address} is not an address of this machine: use 127.0.0.1, or 0.0.0.0 for every interface`;
-  }
+  if (syscall !== 'listen') return undefined;
+  const where = `${address ?? 'the address'}:${port ?? '?'}`;
+  if (code === 'EADDRINUSE')
+    return `${where} is already in use by another process: stop it, or set ${variable} to a free port`;
+  if (code === 'EACCES') return `not allowed to listen on ${where}: use a ${variable} above 1023`;
+  if (code === 'EADDRNOTAVAIL')
+    return `HOST ${address} is not an address of this machine: use 127.0.0.1, or 0.0.0.0 for every interface`;
   return undefined;
 }

@@ -1,4 +1,4 @@
-// Envelope encryption of provider keys (issue 29): each secret under its own random data key
+// Envelope encryption of provider keys: each secret under its own random data key
 // (AES-256-GCM), the data key wrapped by the newest master key of the keyring
 // (KEY_VAULT_MASTER_KEYS=v2:<base64>,v1:<base64>); every version still unwraps. Both layers
 // carry the same additional data (team and key id), so a row copied to another team or id

@@ -1,6 +1,6 @@
 // Agents changed many at a time: all or nothing, with a report per id.
 import { builder } from './builder.js';
-import { bulkDeleteAgents, bulkUpdateAgents, type BulkResult } from '../resolvers/agents/agents.js';
+import { bulkDeleteAgents, bulkUpdateAgents, type BulkResult } from '../services/agents/agents.js';
 import { UpdateAgentInput } from './agents.js';
 import { rowIdOrNone } from './ids.js';
 
@@ -13,7 +13,8 @@ const BulkAgentResult = builder
       error: t.exposeString('error', {
         nullable: true,
         description:
-          "NOT_FOUND for an unknown id (or another team's); FORBIDDEN for one the caller sees but may not change; NOT_APPLIED for the others when any id failed.",
+          "NOT_FOUND for an unknown id (or another team's); FORBIDDEN for one the caller " +
+          'sees but may not change; NOT_APPLIED for the others when any id failed.',
       }),
     }),
   });

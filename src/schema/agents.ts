@@ -1,12 +1,12 @@
 import { builder } from './builder.js';
 import { db } from '../platform/db.js';
 import { badUserInput } from '../platform/errors.js';
-import { cloneAgent, createAgent, deleteAgent, updateAgent } from '../resolvers/agents/agents.js';
+import { cloneAgent, createAgent, deleteAgent, updateAgent } from '../services/agents/agents.js';
 import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../platform/pagination.js';
 import { rowIdWhere } from '../platform/ids.js';
-import type { Caller } from '../resolvers/auth/caller.js';
-import { readableTeamIds } from '../resolvers/auth/permissions.js';
-import { agentVisibleTo } from '../resolvers/auth/visibility.js';
+import type { Caller } from '../services/auth/caller.js';
+import { readableTeamIds } from '../services/auth/permissions.js';
+import { agentVisibleTo } from '../services/auth/visibility.js';
 import { TaxonomyNode } from './taxonomy.js';
 import { namingGlobalIds, parseGlobalIds, rowIdOrNone } from './ids.js';
 import type { Path } from 'graphql/jsutils/Path.js';
@@ -15,7 +15,7 @@ import {
   escapeLike,
   matchAgentsByName,
   type NameMatches,
-} from '../resolvers/agents/sql/match-agents-by-name.js';
+} from '../services/agents/sql/match-agents-by-name.js';
 
 /** agents(search:) finds its matches one by one up to this many, then estimates how many. */
 const AGENT_COUNT_EXACT_CAP = 1_000;
@@ -93,7 +93,8 @@ builder.queryField('agents', (t) =>
       defaultSize: DEFAULT_PAGE_SIZE,
       maxSize: MAX_PAGE_SIZE,
       description:
-        "The agents of the caller's teams, newest first. `search`: case-insensitive substring of the name; empty = all.",
+        "The agents of the caller's teams, newest first. `search`: case-insensitive " +
+        'substring of the name; empty = all.',
       authScopes: { read: true },
       args: { search: t.arg.string() },
       totalCount: async (_root, args, ctx) => (await agentMatches(ctx, args.search)).count,
@@ -121,7 +122,10 @@ builder.queryField('agents', (t) =>
       name: 'AgentConnection',
       fields: (t) => ({
         totalCountIsEstimate: t.boolean({
-          description: `True when totalCount is the planner's estimate: past ${AGENT_COUNT_EXACT_CAP.toLocaleString('en-US')} matches (or when the planner expects twice that many) they are not counted one by one.`,
+          description:
+            `True when totalCount is the planner's estimate: ` +
+            `past ${AGENT_COUNT_EXACT_CAP.toLocaleString('en-US')} matches (or when the ` +
+            `planner expects twice that many) they are not counted one by one.`,
           resolve: async (_connection, _args, ctx, info) =>
             (await agentMatches(ctx, searchesOf(ctx).get(pathKey(info.path.prev!)))).isEstimate,
         }),
@@ -178,7 +182,8 @@ builder.mutationField('createAgentFromTaxonomy', (t) =>
   t.prismaField({
     type: Agent,
     description:
-      "Into the caller's team, over the taxonomy of that version the caller sees (its own team's first, then the default team's).",
+      "Into the caller's team, over the taxonomy of that version the caller sees (its own " +
+      "team's first, then the default team's).",
     authScopes: { write: true },
     args: { input: t.arg({ type: CreateAgentInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
@@ -196,7 +201,8 @@ builder.mutationField('updateAgent', (t) =>
   t.prismaField({
     type: Agent,
     description:
-      "Partial update of the mutable fields. NOT_FOUND for an unknown id (or another team's); FORBIDDEN where the caller's role there does not write.",
+      'Partial update of the mutable fields. NOT_FOUND for an unknown id (or another ' +
+      "team's); FORBIDDEN where the caller's role there does not write.",
     authScopes: { write: true },
     args: {
       id: t.arg.id({ required: true }),

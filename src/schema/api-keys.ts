@@ -5,7 +5,7 @@ import {
   listApiKeys,
   revokeApiKey,
   type ApiKeyView,
-} from '../resolvers/auth/api-keys.js';
+} from '../services/api-keys/api-keys.js';
 import { optionalRowId, rowIdOrNone, toGlobalId } from './ids.js';
 
 export const ScopeEnum = builder.enumType('Scope', { values: ['READ', 'WRITE', 'ADMIN'] as const });
@@ -66,7 +66,10 @@ builder.mutationField('createApiKey', (t) =>
   t.field({
     type: ApiKeyPayload,
     description:
-      "Mint a key for a member of a team: for yourself up to your role there and your key's scopes; for another member if you administer the team (up to their role and yours); the operator for anyone (creating the user on first minting). More than that is FORBIDDEN.",
+      "Mint a key for a member of a team: for yourself up to your role there and your key's " +
+      'scopes; for another member if you administer the team (up to their role and yours); ' +
+      'the operator for anyone (creating the user on first minting). More than that is ' +
+      'FORBIDDEN.',
     authScopes: { read: true },
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
@@ -82,7 +85,9 @@ builder.mutationField('revokeApiKey', (t) =>
   t.field({
     type: ApiKey,
     description:
-      'Revoke a key (your own, one of a team you administer, or any for the operator): refused at once by every API process (within 5 s if pub/sub is down). NOT_FOUND for any other id.',
+      'Revoke a key (your own, one of a team you administer, or any for the operator): ' +
+      'refused at once by every API process (within 5 s if pub/sub is down). NOT_FOUND for ' +
+      'any other id.',
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) => revokeApiKey(rowIdOrNone('ApiKey', id), ctx.caller, ctx),
@@ -93,7 +98,8 @@ builder.queryField('apiKeys', (t) =>
   t.field({
     type: [ApiKey],
     description:
-      'Keys the caller sees (its own, and every key of the teams it administers; the operator: all), newest first (at most 1,000), optionally of one user or team.',
+      'Keys the caller sees (its own, and every key of the teams it administers; the ' +
+      'operator: all), newest first (at most 1,000), optionally of one user or team.',
     authScopes: { read: true },
     args: { user: t.arg.string(), teamId: t.arg.id() },
     resolve: (_root, { user, teamId }, ctx) =>

@@ -13,10 +13,10 @@ import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
 import { db } from '../platform/db.js';
 import { forbidden } from '../platform/errors.js';
-import type { Caller } from '../resolvers/auth/caller.js';
-import type { ServiceDeps } from '../resolvers/deps.js';
-import type { TopicGenerationEvent } from '../resolvers/topics/generation-state.js';
-import type { WorkflowEventRow } from '../resolvers/workflows/events.js';
+import type { Caller } from '../services/auth/caller.js';
+import type { ServiceDeps } from '../services/deps.js';
+import type { TopicGenerationEvent } from '../services/topics/generation-state.js';
+import type { WorkflowEventRow } from '../services/workflows/events.js';
 import { graphQLErrorOf } from './errors.js';
 
 /** The live feeds of one API process (made by its app, src/http/feeds.ts): every subscription's source. */

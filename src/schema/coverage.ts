@@ -3,10 +3,10 @@ import {
   computeAndRecordCoverage,
   type CoverageReport as CoverageReportShape,
   type NodeCoverage as NodeCoverageShape,
-} from '../resolvers/coverage/coverage.js';
-import { coverageHistory, coverageTrend } from '../resolvers/coverage/history.js';
+} from '../services/coverage/coverage.js';
+import { coverageHistory, coverageTrend } from '../services/coverage/history.js';
 import { rowIdWhere } from '../platform/ids.js';
-import { coverageHistoryVisibleTo } from '../resolvers/auth/visibility.js';
+import { coverageHistoryVisibleTo } from '../services/auth/visibility.js';
 import { Agent } from './agents.js';
 import { TaxonomyNode } from './taxonomy.js';
 
@@ -99,8 +99,7 @@ const CoverageTrend = builder
 builder.prismaObjectFields(Agent, (t) => ({
   coverage: t.field({
     type: CoverageReport,
-    description:
-      'Computed now, and recorded: every computation appends a history entry (seed 001).',
+    description: 'Computed now, and recorded: every computation appends a history entry.',
     resolve: (agent, _args, ctx) => computeAndRecordCoverage(agent.id, { pubsub: ctx.pubsub }),
   }),
   coverageHistory: t.connection(

@@ -2,7 +2,7 @@
 // registered (by the operator's mutation or the manifest loaded at start).
 import { GraphQLError, parse, validate, type GraphQLSchema } from 'graphql';
 import { BadInputError } from '../platform/errors.js';
-import type { TrustedDocumentEntry } from '../resolvers/trusted-documents/register.js';
+import type { TrustedDocumentEntry } from '../services/trusted-documents/register.js';
 
 /** BAD_USER_INPUT naming the first document that does not parse or validate, if one does not. */
 export function invalidTrustedDocument(

@@ -10,6 +10,7 @@ import {
   ErrorCode,
   mapPrismaError,
   RateLimitedError,
+  ServiceUnavailableError,
   UnauthenticatedError,
 } from '../platform/errors.js';
 import { logger } from '../platform/logger.js';
@@ -37,6 +38,13 @@ function extensionsOf(error: DomainError): Record<string, unknown> {
       retryAfter: error.retryAfter,
       ...error.details,
       http: { status: 429, headers: { 'Retry-After': String(error.retryAfter) } },
+    };
+  // RFC 9110 §15.6.4: 503 with Retry-After, a condition expected to pass.
+  if (error instanceof ServiceUnavailableError)
+    return {
+      code: error.code,
+      retryAfter: error.retryAfter,
+      http: { status: 503, headers: { 'Retry-After': String(error.retryAfter) } },
     };
   // RFC 9110 §11.6.1: a 401 names the scheme that would pass.
   if (error instanceof UnauthenticatedError)

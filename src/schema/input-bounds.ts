@@ -105,7 +105,8 @@ export function describeInputBounds(schema: GraphQLSchema): GraphQLSchema {
     const named = getNamedType(type).name;
     const bound =
       named === 'String' || named === 'ID'
-        ? `At most ${maxLengthOf(coordinate, named).toLocaleString('en-US')} characters${isListType(getNullableType(type)) ? ' each' : ''}.`
+        ? `At most ${maxLengthOf(coordinate, named).toLocaleString('en-US')} ` +
+          `characters${isListType(getNullableType(type)) ? ' each' : ''}.`
         : named === 'JSON'
           ? `At most ${JSON_BOUNDS.maxDepth} levels deep and ${JSON_BOUNDS.maxBytes / 1024} KiB.`
           : undefined;
@@ -146,7 +147,10 @@ const isWellFormed = (value: string) =>
 /** Why a string is refused, if it is. */
 function stringProblem(value: string, maxLength: number): string | undefined {
   if (value.length > maxLength)
-    return `must be at most ${maxLength.toLocaleString('en-US')} characters (got ${value.length.toLocaleString('en-US')})`;
+    return (
+      `must be at most ${maxLength.toLocaleString('en-US')} characters ` +
+      `(got ${value.length.toLocaleString('en-US')})`
+    );
   if (value.includes('\0')) return 'must not contain a NUL character';
   if (!isWellFormed(value)) return 'must not contain a lone surrogate (not valid Unicode)';
   return undefined;

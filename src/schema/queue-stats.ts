@@ -1,6 +1,6 @@
 // queueStats: the queue's counts, as the caller's teams see it.
 import { builder } from './builder.js';
-import { queueStats } from '../resolvers/tasks/queue-info.js';
+import { queueStats } from '../services/tasks/queue-info.js';
 
 const QueueStats = builder
   .objectRef<Awaited<ReturnType<typeof queueStats>>>('QueueStats')

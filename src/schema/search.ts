@@ -2,16 +2,16 @@ import { builder } from './builder.js';
 import { iteratorFeed } from '../feeds/push-feed.js';
 import { db } from '../platform/db.js';
 import type { Agent as AgentRow } from '../generated/prisma/client.js';
-import { requireVisibleAgent } from '../resolvers/agents/agents.js';
-import type { Caller } from '../resolvers/auth/caller.js';
-import { EXACT_COUNT_CAP } from '../resolvers/search/ranking.js';
+import { requireVisibleAgent } from '../services/agents/agents.js';
+import type { Caller } from '../services/auth/caller.js';
+import { EXACT_COUNT_CAP } from '../services/search/ranking.js';
 import {
   queryAgent,
   streamAgentQuery,
   type QueryStreamEvent,
   type SearchHit as SearchHitShape,
   type SearchResult,
-} from '../resolvers/search/search.js';
+} from '../services/search/search.js';
 import { Agent } from './agents.js';
 import { rowIdOrNone } from './ids.js';
 
@@ -29,7 +29,10 @@ const SearchHit = builder.objectRef<SearchHitShape>('SearchHit').implement({
   }),
 });
 
-const TOTAL_RESULTS = `Chunks in the agent's scope that match the query (any of its words; its quoted phrases; none of its minus words): exact up to ${EXACT_COUNT_CAP}, past that possibly an estimate (then totalResultsIsEstimate).`;
+const TOTAL_RESULTS =
+  `Chunks in the agent's scope that match the query (any of its words; its quoted phrases; ` +
+  `none of its minus words): exact up to ${EXACT_COUNT_CAP}, past that possibly an estimate ` +
+  `(then totalResultsIsEstimate).`;
 const TOTAL_IS_ESTIMATE = 'True when totalResults is an estimate (only past the exact cap).';
 
 const QueryResult = builder
@@ -98,7 +101,10 @@ builder.queryField('queryAgent', (t) =>
   t.field({
     type: QueryResult,
     description:
-      'Chunks in the agent\'s scope ranked by BM25: a chunk matches on any word of the query; "quoted phrases" must appear, -words must not (web search syntax). English is stemmed without stop words; Korean words match whatever particles follow them. topK: argument, else retrievalConfig.top_k, else 10; max 100.',
+      "Chunks in the agent's scope ranked by BM25: a chunk matches on any word of the " +
+      'query; "quoted phrases" must appear, -words must not (web search syntax). English is ' +
+      'stemmed without stop words; Korean words match whatever particles follow them. topK: ' +
+      'argument, else retrievalConfig.top_k, else 10; max 100.',
     authScopes: { read: true },
     args: {
       agentId: t.arg.id({ required: true }),
@@ -116,7 +122,9 @@ builder.subscriptionField('agentQueryStream', (t) =>
   t.field({
     type: QueryStreamEvent,
     description:
-      'QueryStarted, each QueryHit in rank order as soon as the ranking is known (the same ranking as queryAgent), then QueryCompleted; a failure is one QueryFailed. Then the stream ends.',
+      'QueryStarted, each QueryHit in rank order as soon as the ranking is known (the same ' +
+      'ranking as queryAgent), then QueryCompleted; a failure is one QueryFailed. Then the ' +
+      'stream ends.',
     authScopes: { read: true },
     args: {
       agentId: t.arg.id({ required: true }),
@@ -133,7 +141,8 @@ builder.subscriptionField('agentUpdated', (t) =>
   t.prismaField({
     type: Agent,
     description:
-      'The agent now, then again after every change (update, coverage computation); ends when it is deleted. NOT_FOUND for an unknown id.',
+      'The agent now, then again after every change (update, coverage computation); ends ' +
+      'when it is deleted. NOT_FOUND for an unknown id.',
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     // Checked before the stream starts, so an unknown id is an error result, not a broken stream.

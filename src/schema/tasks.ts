@@ -9,11 +9,11 @@ import {
   isTeamRowVisibleTo,
   taskVisibleTo,
   webhookDeliveryVisibleTo,
-} from '../resolvers/auth/visibility.js';
-import { refreshCoverage } from '../resolvers/coverage/refresh.js';
-import type { CoverageReport as CoverageReportShape } from '../resolvers/coverage/coverage.js';
-import { estimateCompletion, queuePosition } from '../resolvers/tasks/queue-info.js';
-import { taskEventPage, type TaskEventRow } from '../resolvers/tasks/task-events.js';
+} from '../services/auth/visibility.js';
+import { refreshCoverage } from '../services/coverage/refresh.js';
+import type { CoverageReport as CoverageReportShape } from '../services/coverage/coverage.js';
+import { estimateCompletion, queuePosition } from '../services/tasks/queue-info.js';
+import { taskEventPage, type TaskEventRow } from '../services/tasks/task-events.js';
 import {
   cancelTask,
   listTasks,
@@ -21,7 +21,7 @@ import {
   retryTask,
   visibleTaskWhere,
   type TaskRow,
-} from '../resolvers/tasks/tasks.js';
+} from '../services/tasks/tasks.js';
 import { Agent } from './agents.js';
 import { CoverageReport } from './coverage.js';
 
@@ -217,7 +217,7 @@ builder.mutationField('refreshCoverage', (t) =>
   t.field({
     type: RefreshCoveragePayload,
     description:
-      "background (default): returns at once with a PENDING task (the seed's 202); otherwise computes now.",
+      'background (default): returns at once with a PENDING task; otherwise computes now.',
     authScopes: { write: true },
     args: { input: t.arg({ type: RefreshCoverageInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
@@ -257,7 +257,10 @@ builder.subscriptionField('taskProgress', (t) =>
   t.field({
     type: TaskEvent,
     description:
-      'The current state first (or every event after afterSequence, from the log), then every change; ends after the terminal state (the last one of its log: a replay across a failure that a retry went on from follows the retry). afterSequence is a sequence received: 0 to the last, else BAD_USER_INPUT (reason NEGATIVE or AFTER_LAST_EVENT).',
+      'The current state first (or every event after afterSequence, from the log), then ' +
+      'every change; ends after the terminal state (the last one of its log: a replay across ' +
+      'a failure that a retry went on from follows the retry). afterSequence is a sequence ' +
+      'received: 0 to the last, else BAD_USER_INPUT (reason NEGATIVE or AFTER_LAST_EVENT).',
     authScopes: { read: true },
     args: { taskId: t.arg.id({ required: true }), afterSequence: t.arg.int() },
     subscribe: async (_root, { taskId, afterSequence }, ctx) => {

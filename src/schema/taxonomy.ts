@@ -4,10 +4,10 @@ import {
   deleteDocuments,
   ingestDocuments,
   MAX_DOCUMENTS_PER_CALL,
-} from '../resolvers/taxonomy/documents.js';
-import { createTaxonomy } from '../resolvers/taxonomy/taxonomy.js';
-import { findVisibleTaxonomy } from '../resolvers/taxonomy/lookup.js';
-import { taxonomyNodeVisibleTo, taxonomyVisibleTo } from '../resolvers/auth/visibility.js';
+} from '../services/taxonomy/documents.js';
+import { createTaxonomy } from '../services/taxonomy/taxonomy.js';
+import { findVisibleTaxonomy } from '../services/taxonomy/lookup.js';
+import { taxonomyNodeVisibleTo, taxonomyVisibleTo } from '../services/auth/visibility.js';
 import { rowIdWhere } from '../platform/ids.js';
 import { noRow } from './no-row.js';
 import { namingGlobalIds, parseGlobalIds } from './ids.js';
@@ -148,7 +148,10 @@ const DeleteDocumentsPayload = builder
 builder.mutationField('deleteDocuments', (t) =>
   t.field({
     type: DeleteDocumentsPayload,
-    description: `Delete documents (ids from ingestDocuments or a search hit's documentId) with their chunks; search statistics follow in the same transaction. All or nothing: NOT_FOUND when any id is unknown. At most ${MAX_DOCUMENTS_PER_CALL.toLocaleString('en-US')} ids.`,
+    description:
+      `Delete documents (ids from ingestDocuments or a search hit's documentId) with their ` +
+      `chunks; search statistics follow in the same transaction. All or nothing: NOT_FOUND ` +
+      `when any id is unknown. At most ${MAX_DOCUMENTS_PER_CALL.toLocaleString('en-US')} ids.`,
     authScopes: { write: true },
     args: { ids: t.arg.idList({ required: true }) },
     resolve: (_root, args, ctx) => deleteDocuments(args.ids.map(String), ctx.caller),

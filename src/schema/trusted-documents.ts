@@ -7,7 +7,7 @@ import {
   MAX_TRUSTED_DOCUMENTS_PER_CALL,
   registerTrustedDocuments,
   type RegisteredDocuments,
-} from '../resolvers/trusted-documents/register.js';
+} from '../services/trusted-documents/register.js';
 
 const TrustedDocumentInput = builder.inputType('TrustedDocumentInput', {
   description: 'One entry of a persisted-documents manifest.',
@@ -34,7 +34,13 @@ const RegisterTrustedDocumentsPayload = builder
 builder.mutationField('registerTrustedDocuments', (t) =>
   t.field({
     type: RegisterTrustedDocumentsPayload,
-    description: `The operator only (FORBIDDEN otherwise): adds documents clients may send by hash alone (and, under TRUSTED_DOCUMENTS_ONLY, the only ones accepted). Each must validate against this schema and its hash be the sha256 of its text (BAD_USER_INPUT otherwise; nothing is registered then). At most ${MAX_TRUSTED_DOCUMENTS_PER_CALL.toLocaleString('en-US')} per call. From a manifest: Object.entries(manifest).map(([hash, document]) => ({ hash, document })).`,
+    description:
+      `The operator only (FORBIDDEN otherwise): adds documents clients may send by hash alone ` +
+      `(and, under TRUSTED_DOCUMENTS_ONLY, the only ones accepted). Each must validate against ` +
+      `this schema and its hash be the sha256 of its text (BAD_USER_INPUT otherwise; nothing ` +
+      `is registered then). At most ${MAX_TRUSTED_DOCUMENTS_PER_CALL.toLocaleString('en-US')} ` +
+      `per call. From a manifest: Object.entries(manifest).map(([hash, document]) => ({ hash, ` +
+      `document })).`,
     authScopes: { admin: true },
     args: {
       documents: t.arg({ type: [TrustedDocumentInput], required: true }),

@@ -104,7 +104,7 @@ describe('scopes', () => {
     expect(await db().user.count({ where: { name: 'mallory' } })).toBe(0);
   });
 
-  // A key's ADMIN scope administers its own team now (issue 27): it mints for itself, and for
+  // A key's ADMIN scope administers its own team now: it mints for itself, and for
   // members of its teams (tests/teams), but not into another user's personal team.
   it('lets a minted ADMIN key mint keys for its own user, not for another user', async () => {
     const admin = await mintKey('frank', ['ADMIN']);

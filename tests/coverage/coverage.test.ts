@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { deleteExpiredHistory } from '../../src/resolvers/coverage/history.js';
+import { deleteExpiredHistory } from '../../src/services/coverage/history.js';
 import { CoverageQuery, CreateAgentMutation } from '../client/operations.js';
 import { createCorpus, expectedCoverage, type Corpus } from '../utils/corpus.js';
 import { errorCodes } from '../utils/graphql.js';

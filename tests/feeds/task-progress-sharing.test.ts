@@ -5,8 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { TaskFeed } from '../../src/feeds/task-feed.js';
 import { db } from '../../src/platform/db.js';
 import { claimTasks } from '../../src/queue/claim.js';
-import { finishTasks } from '../../src/queue/finish.js';
-import { recordProgress } from '../../src/queue/record-progress.js';
+import { writeTaskChanges } from '../../src/queue/write-changes.js';
 import type { TaskEventJson } from '../../src/queue/task-row.js';
 import { toGlobalId } from '../../src/schema/ids.js';
 import { listen, sseClient } from '../utils/sse.js';
@@ -149,28 +148,44 @@ describe('taskProgress', () => {
     expect((await feed.next()).value).toMatchObject({ sequence: 1, status: 'PENDING' });
     // The follower has read the latest event and caught up from it.
     await waitFor(async () => eventReads() >= 2, "the follower's reads");
+    const BACKOFF = { baseMs: 20, maxMs: 200 };
     const announce = (event: TaskEventJson) =>
       app.pubsub.publish('taskEvents', row.id, { taskId: row.id, sequence: event.sequence, event });
 
-    const [claimed] = await claimTasks(db(), 'test-worker', ['test_sleep'], 10_000, 1);
+    const claim = { types: ['test_sleep'], leaseMs: 10_000, limit: 1, startNow: 1 };
+    const [claimed] = await claimTasks(db(), 'test-worker', claim);
     expect(claimed!.id).toBe(row.id);
+    const change = (kind: 'START' | 'PROGRESS', percent = 0, step: string | null = null) =>
+      writeTaskChanges(
+        db(),
+        'test-worker',
+        [
+          kind === 'START'
+            ? { kind, taskId: row.id, attempt: 1 }
+            : { kind, taskId: row.id, attempt: 1, percent, step },
+        ],
+        BACKOFF,
+      ).then(([changed]) => changed!.event!);
     h.queryLog.length = 0;
-    await announce(claimed!.event!);
+    await announce(await change('START'));
     const delivered = [(await feed.next()).value];
     expect(delivered[0]).toMatchObject({ sequence: 2, status: 'RUNNING' });
     expect(eventReads()).toBe(0);
 
     // Sequence 3 is never announced: the announcement of 4 finds the gap and reads both.
-    await recordProgress(db(), row.id, 'test-worker', 50, 'halfway');
-    const fourth = (await recordProgress(db(), row.id, 'test-worker', 70, 'nearly'))!;
+    await change('PROGRESS', 50, 'halfway');
+    const fourth = await change('PROGRESS', 70, 'nearly');
     await announce(fourth);
     delivered.push((await feed.next()).value, (await feed.next()).value);
     expect(eventReads()).toBeGreaterThan(0);
     // A repeated announcement delivers nothing twice.
     await announce(fourth);
-    const [finished] = await finishTasks(db(), 'test-worker', [
-      { taskId: row.id, status: 'COMPLETED', result: null, message: 'completed' },
-    ]);
+    const [finished] = await writeTaskChanges(
+      db(),
+      'test-worker',
+      [{ kind: 'COMPLETED', taskId: row.id, attempt: 1, result: null, message: 'completed' }],
+      BACKOFF,
+    );
     await announce(finished!.event!);
     delivered.push((await feed.next()).value);
     expect(await feed.next()).toEqual({ value: undefined, done: true });

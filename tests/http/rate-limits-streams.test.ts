@@ -11,8 +11,12 @@ import WebSocket from 'ws';
 import type { RateLimitOptions } from '../../src/http/rate-limit/limits.js';
 import { db } from '../../src/platform/db.js';
 import { toGlobalId } from '../../src/schema/ids.js';
-import { useHarness, type TestApp } from '../utils/harness.js';
-import { spawnServiceProcess, startPrivateRedis } from '../utils/processes.js';
+import { redisAvailable, useHarness, type TestApp } from '../utils/harness.js';
+import {
+  redisServerAvailable,
+  spawnServiceProcess,
+  startPrivateRedis,
+} from '../utils/processes.js';
 import { sseClient } from '../utils/sse.js';
 import { mint } from '../utils/teams.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
@@ -199,7 +203,7 @@ describe('rate limits: open subscriptions per key', () => {
   });
 });
 
-describe('rate limits across processes', () => {
+describe.skipIf(!redisAvailable)('rate limits across processes (Redis)', () => {
   it('reads RATE_LIMIT_* in the service process (src/main.ts) and shares its buckets through Redis', async () => {
     const service = spawnServiceProcess(
       h,
@@ -240,7 +244,8 @@ describe('rate limits across processes', () => {
   }, 60_000);
 });
 
-describe('rate limits without Redis', () => {
+// A private redis-server, killed mid-test.
+describe.skipIf(!redisServerAvailable)('rate limits without Redis', () => {
   it('falls back to per-process buckets when Redis dies: still serves, still limits', async () => {
     const redis = await startPrivateRedis(h);
     const limits = { key: { perMinute: 1, burst: 3 }, redisUrl: redis.url };

@@ -9,7 +9,7 @@ import { createClient as createWsClient } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { db } from '../../src/platform/db.js';
-import { registerTrustedDocuments } from '../../src/resolvers/trusted-documents/register.js';
+import { registerTrustedDocuments } from '../../src/services/trusted-documents/register.js';
 import { toGlobalId } from '../../src/schema/ids.js';
 import {
   CreateApiKeyMutation,

@@ -1,4 +1,4 @@
-// Budgets (issue 29): a call reserves its worst-case cost atomically, so 100 parallel calls
+// Budgets: a call reserves its worst-case cost atomically, so 100 parallel calls
 // against a budget for 10 spend at most the limit and 90 are refused; over the limit priced
 // deployments are skipped (an unpriced one still answers), with none left the call is
 // RATE_LIMITED (BUDGET_EXCEEDED, limitUsd, spentUsd, resetsAt) and planTopic uses the local
@@ -9,9 +9,9 @@ import { RateLimitedError } from '../../src/platform/errors.js';
 import {
   expireBudgetReservations,
   RESERVATION_TTL_MS as TTL,
-} from '../../src/resolvers/llm/budgets.js';
-import { reserveBudgets } from '../../src/resolvers/llm/sql/reserve-budget.js';
-import { settleBudgets } from '../../src/resolvers/llm/sql/settle-budget.js';
+} from '../../src/llm/budget-reservations.js';
+import { reserveBudgets } from '../../src/llm/sql/reserve-budget.js';
+import { settleBudgets } from '../../src/llm/sql/settle-budget.js';
 import { useLlm, type Person } from './fixture.js';
 
 const t = useLlm();
@@ -57,7 +57,7 @@ describe('budgets', () => {
     expect(error.details).toMatchObject({ reason: 'BUDGET_EXCEEDED', limitUsd: 1 });
     expect(Date.parse(error.details.resetsAt as string)).toBeGreaterThan(Date.now());
     expect(t.primary.requests).toHaveLength(10);
-    await t.h.topicSettings.llm.metering.flush();
+    await t.h.llm.metering.flush();
     await waitSettled(carol.scope.teamId!);
     const row = await db().llmBudget.findFirstOrThrow({ where: { teamId: carol.scope.teamId! } });
     expect(row.spentUsd).toBeLessThanOrEqual(row.limitUsd + 1e-9);
@@ -347,7 +347,7 @@ describe('budget windows and the worst case', () => {
       Array.from({ length: 100 }, () => t.call(carol.scope, 'WRITE', { maxTokens: 10, user })),
     );
     expect(outcomes.filter((o) => o.status === 'fulfilled').length).toBeGreaterThan(0);
-    await t.h.topicSettings.llm.metering.flush();
+    await t.h.llm.metering.flush();
     await waitSettled(carol.scope.teamId!);
     const row = await rowOf();
     // Characters ÷ 4 would have reserved a twelfth of this and let about 120 calls' cost in.

@@ -1,4 +1,4 @@
-// The router and the meter against providers that fail in quieter ways (issue 29; found by a
+// The router and the meter against providers that fail in quieter ways (found by a
 // black-box probe): a primary that hangs is left for the next deployment and cooled down (a
 // plan within its budget, a section past the attempt timeout); a stream cut right after its
 // 200 is metered for the prompt it took; an estimate never exceeds the max_tokens asked for;
@@ -9,7 +9,6 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { generateKeyringText, parseKeyring, type Keyring } from '../../src/platform/vault.js';
 import { makePlan } from '../../src/reports/planner/index.js';
-import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
 import { rowId, useLlm } from './fixture.js';
 
 const t = useLlm();
@@ -20,7 +19,8 @@ let pair: Awaited<ReturnType<typeof t.pricedPair>>;
 
 beforeEach(async () => {
   await t.configure({
-    reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 10_000, attemptTimeoutMs: 400 },
+    llm: { attemptTimeoutMs: 400 },
+    planRateLimitPerMinute: 10_000,
   });
   t.primary.reset();
   t.secondary.reset();
@@ -71,7 +71,7 @@ describe('a provider that hangs', () => {
     const outcome = await makePlan(
       { topic: 'Data retention', language: 'en', template: null, agent: null },
       {
-        chat: t.h.topicSettings.llm.router.chat('PLAN'),
+        chat: t.h.llm.router.chat('PLAN'),
         budgetMs: 1_500,
         call: t.alice.scope,
       },
@@ -132,7 +132,7 @@ describe('a LOCAL deployment a route names', () => {
       template: null,
       agent: null,
     };
-    const settings = { chat: t.h.topicSettings.planner, budgetMs: 2_000, call: t.alice.scope };
+    const settings = { chat: t.h.llm.planner, budgetMs: 2_000, call: t.alice.scope };
     expect(await makePlan(context, settings)).toMatchObject({ planner: 'local', fellBack: true });
     const calls = (await t.meteredCalls(t.alice.scope.teamId!)).slice(-2);
     expect(calls.map((c) => [c.deploymentId, c.service, c.outcome, c.attempt])).toEqual([
@@ -163,10 +163,7 @@ describe('a LOCAL deployment a route names', () => {
       call: t.alice.scope,
     };
     let text = '';
-    for await (const piece of t.h.topicSettings.writer.writeSection(
-      request,
-      new AbortController().signal,
-    ))
+    for await (const piece of t.h.llm.writer.writeSection(request, new AbortController().signal))
       text += piece;
     const [call] = (await t.meteredCalls(t.alice.scope.teamId!)).slice(-1);
     expect(call).toMatchObject({ deploymentId: rowId(local), service: 'WRITE', outcome: 'OK' });
@@ -202,7 +199,8 @@ describe('a key this keyring cannot open', () => {
   it('is KEY_UNREADABLE in the snapshot and skipped by the router', async () => {
     await breakPrimaryKey();
     await t.configure({
-      reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 10_000, attemptTimeoutMs: 400 },
+      llm: { attemptTimeoutMs: 400 },
+      planRateLimitPerMinute: 10_000,
     });
     expect(await reasons()).toEqual({
       [pair.primaryId]: 'KEY_UNREADABLE',
@@ -293,7 +291,7 @@ describe('a plan’s calls', () => {
       t.alice.key,
     );
     expect(planned.planTopic.planner).toBe('openai');
-    await t.h.topicSettings.llm.metering.flush();
+    await t.h.llm.metering.flush();
     const calls = await t.ok(
       'query($id: ID!) { llmCalls(first: 5, filter: { topicId: $id }) { edges { node { service outcome } } } }',
       { id: planned.planTopic.topic.id },

@@ -1,12 +1,11 @@
-// What every LLM platform test file starts from (issue 29): the harness with an app, two LLM
+// What every LLM platform test file starts from: the harness with an app, two LLM
 // stub servers (the primary and the secondary provider), Alice (ADMIN of her own team) and
 // Bob (another team), and helpers that go through GraphQL as a client would: keys into the
 // vault, deployments, routes, budgets. `call` runs one routed call as the planner or the
 // writer makes it, for a team and key.
 import { afterEach, beforeAll, expect } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import type { LlmCallScope } from '../../src/reports/providers/index.js';
-import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
+import type { LlmCallScope } from '../../src/reports/writers/types.js';
 import { redisAvailable, useHarness, type TestApp } from '../utils/harness.js';
 import { startLlmStub, type LlmStub } from '../utils/llm-stub.js';
 import { mint, type MintedKey } from '../utils/teams.js';
@@ -79,7 +78,7 @@ export function useLlm() {
     extra: { onRestart?(): void; maxTokens?: number; user?: string } = {},
   ): Promise<string> {
     let text = '';
-    const chat = h.topicSettings.llm.router.chat(service);
+    const chat = h.llm.router.chat(service);
     for await (const delta of chat.streamChat({
       system: 's',
       user: extra.user ?? 'Write section 1 of 1: Routed',
@@ -97,7 +96,7 @@ export function useLlm() {
 
   /** The metered attempts of a team, oldest first (after the writer flushed). */
   async function meteredCalls(teamRowId: string) {
-    await h.topicSettings.llm.metering.flush();
+    await h.llm.metering.flush();
     return db().llmCall.findMany({
       where: { teamId: teamRowId },
       orderBy: [{ createdAt: 'asc' }, { attempt: 'asc' }],
@@ -107,10 +106,10 @@ export function useLlm() {
 
   /** Fresh settings (a new router: no cooldowns, no latency window), local by default. */
   const configure = (extra: Record<string, unknown> = {}) =>
-    h.configureTopics({
-      reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 10_000 },
+    h.configureLlm({
+      planRateLimitPerMinute: 10_000,
       keyPrefix: `${h.pubsubPrefix}${Math.random().toString(36).slice(2, 8)}:`,
-      llmMetrics: t.app?.app.serviceMetrics.llm,
+      metrics: t.app?.app.serviceMetrics.llm,
       pubsub: t.app?.pubsub,
       ...extra,
     });

@@ -1,4 +1,4 @@
-// Bad input to the LLM platform's mutations (issue 29, "Bad input"): refused as
+// Bad input to the LLM platform's mutations ("Bad input"): refused as
 // BAD_USER_INPUT naming the argument at fault (a name taken: CONFLICT naming it), never
 // echoing a secret, and logged as the caller's mistake (not at error level).
 import { pino } from 'pino';

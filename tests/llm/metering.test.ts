@@ -1,4 +1,4 @@
-// The metering writer (issue 29): nothing acknowledged is written twice or dropped, whatever
+// The metering writer: nothing acknowledged is written twice or dropped, whatever
 // the order of a flush, its retry and the shutdown.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import {
   createMeteringWriter,
   writeMeteringBatch,
   type LlmCallRow,
-} from '../../src/resolvers/llm/metering.js';
+} from '../../src/llm/metering.js';
 import { waitFor } from '../utils/wait.js';
 import { rowId, useLlm, type Person } from './fixture.js';
 

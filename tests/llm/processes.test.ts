@@ -1,4 +1,4 @@
-// Across processes (issue 29), the service as `npm start` runs it: a deployment's cooldown
+// Across processes, the service as `npm start` runs it: a deployment's cooldown
 // reaches every API process through Redis, and a provider key's secret appears nowhere but at
 // the provider: not in a response, an event, /metrics, a log line, an error message or any
 // row but its own ciphertext, even when the provider echoes it back.

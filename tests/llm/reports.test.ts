@@ -1,4 +1,4 @@
-// Routed reports end to end (issue 29): a section whose stream was cut after text restarts
+// Routed reports end to end: a section whose stream was cut after text restarts
 // on the next deployment and appears once; sections stream to topicGeneration as text
 // (a subscriber joining midway first gets the text so far); streamed calls are metered from
 // the providers' usage (OpenAI's usage chunk, Anthropic's message_delta), estimated and

@@ -1,10 +1,10 @@
-// The router against two real local LLM servers (issue 29): fallback in the route's order,
+// The router against two real local LLM servers: fallback in the route's order,
 // a failing deployment cooled down (Retry-After honoured), a rejected key, a 400 without
 // fallback, LOWEST_COST's order, one row per attempt, and the routing snapshot over GraphQL
 // and GET /api/metrics/routing.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { markKeyRejected } from '../../src/resolvers/llm/provider-keys.js';
+import { markKeyRejected } from '../../src/llm/key-rejection.js';
 import { scrape, sumOf } from '../utils/prometheus.js';
 import { rowId, useLlm } from './fixture.js';
 
@@ -93,7 +93,7 @@ describe('routing', () => {
       name: 'ProviderError',
       status: 500,
     });
-    const cooldowns = t.h.topicSettings.llm.cooldowns;
+    const cooldowns = t.h.llm.cooldowns;
     const primaryLeft = cooldowns.until(rowId(primaryId))! - Date.now();
     expect(primaryLeft).toBeGreaterThan(0);
     expect(primaryLeft).toBeLessThanOrEqual(7_000);
@@ -109,7 +109,7 @@ describe('routing', () => {
     t.primary.behave({ fail: { status: 400, message: 'bad request' } });
     await expect(t.call(t.alice.scope)).rejects.toMatchObject({ status: 400, retryable: false });
     expect(t.secondary.requests).toHaveLength(0);
-    expect(t.h.topicSettings.llm.cooldowns.until(rowId(primaryId))).toBeUndefined();
+    expect(t.h.llm.cooldowns.until(rowId(primaryId))).toBeUndefined();
   });
 
   it('a key rejected in a call is not sent again by a later candidate of that call', async () => {
@@ -138,7 +138,7 @@ describe('routing', () => {
     expect((await snapshot(t.alice.key)).candidates.at(-1).excludedReason).toBe('KEY_REJECTED');
     await t.call(t.alice.scope);
     expect(t.primary.requests).toHaveLength(1);
-    await t.h.topicSettings.llm.metering.flush();
+    await t.h.llm.metering.flush();
     const audit = await db().providerKeyAudit.findMany({
       where: { providerKeyId: rowId(primaryKey) },
     });
@@ -251,7 +251,7 @@ describe('routing', () => {
       expect(t.primary.requests).toHaveLength(0);
       await db().llmBudget.updateMany({ where: { teamId }, data: { reservedUsd: 0 } });
       expect(await t.call(t.alice.scope)).toContain('STUB-SECTION');
-      await t.h.topicSettings.llm.metering.flush();
+      await t.h.llm.metering.flush();
       const decrypts = await db().providerKeyAudit.findMany({
         where: { providerKeyId: rowId(primaryKey), action: 'DECRYPT' },
       });
@@ -262,7 +262,7 @@ describe('routing', () => {
       expect(served).toMatchObject({ deploymentId: rowId(primaryId), outcome: 'OK' });
     } finally {
       await db().llmBudget.deleteMany({ where: { teamId } });
-      t.h.topicSettings.llm.catalog.forget();
+      t.h.llm.catalog.forget();
     }
   });
 
@@ -274,10 +274,10 @@ describe('routing', () => {
       t.alice.key,
     );
     // The call that was in flight on the old secret answers 401 now.
-    await markKeyRejected(before, 401, t.h.topicSettings.llm.pubsub);
+    await markKeyRejected(before, 401, t.h.llm.pubsub);
     const after = await db().providerKey.findUniqueOrThrow({ where: { id: rowId(primaryKey) } });
     expect(after.rejectedAt).toBeNull();
-    await markKeyRejected(after, 401, t.h.topicSettings.llm.pubsub);
+    await markKeyRejected(after, 401, t.h.llm.pubsub);
     expect(
       (await db().providerKey.findUniqueOrThrow({ where: { id: rowId(primaryKey) } })).rejectedAt,
     ).not.toBeNull();

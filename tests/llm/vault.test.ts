@@ -1,4 +1,4 @@
-// The key vault (issue 29): keys encrypted under their own data key and a master keyring,
+// The key vault: keys encrypted under their own data key and a master keyring,
 // bound to their team and id (a copied row does not open), write-only (a hint and a
 // fingerprint), rotated, rewrapped under a new master key, expired and revoked keys never
 // used, every change and decrypt audited (append-only), bad input refused naming the
@@ -14,8 +14,9 @@ import {
   secretBinding,
   type Keyring,
 } from '../../src/platform/vault.js';
-import { publicOnlyFetch, checkBaseUrl } from '../../src/resolvers/llm/base-url.js';
-import { unopenableKeys } from '../../src/resolvers/llm/vault-keys.js';
+import { checkBaseUrl } from '../../src/services/llm/base-url.js';
+import { publicOnlyFetch } from '../../src/platform/outbound-url.js';
+import { unopenableKeys } from '../../src/llm/vault.js';
 import { spawnServiceProcess } from '../utils/processes.js';
 import { toGlobalId } from '../../src/schema/ids.js';
 import { rowId, useLlm } from './fixture.js';
@@ -141,7 +142,7 @@ describe('the key vault', () => {
       where: { id: rowId(expiring.id) },
       data: { expiresAt: new Date(Date.now() - 1_000) },
     });
-    t.h.topicSettings.llm.catalog.forget();
+    t.h.llm.catalog.forget();
     await t.call(t.alice.scope);
     expect(t.primary.requests).toHaveLength(1);
     expect(t.secondary.requests).toHaveLength(1);
@@ -152,7 +153,7 @@ describe('the key vault', () => {
     );
     expect(snapshot.routingSnapshot.candidates.at(-1).excludedReason).toBe('KEY_EXPIRED');
     // The decrypt that served the first call is audited with it.
-    await t.h.topicSettings.llm.metering.flush();
+    await t.h.llm.metering.flush();
     const decrypts = await db().providerKeyAudit.findMany({
       where: { providerKeyId: rowId(expiring.id), action: 'DECRYPT' },
     });

@@ -11,7 +11,7 @@ import { createApiMetrics } from '../../src/http/metrics.js';
 import { createRateLimitMetrics } from '../../src/http/rate-limit/metrics.js';
 import { createResponseCacheMetrics } from '../../src/http/response-cache/metrics.js';
 import { createMetricsRegistry } from '../../src/platform/metrics.js';
-import { createServiceMetrics } from '../../src/resolvers/metrics.js';
+import { createServiceMetrics } from '../../src/services/metrics.js';
 import { createWorkerMetrics } from '../../src/workers/metrics.js';
 
 const root = path.resolve(import.meta.dirname, '../..');

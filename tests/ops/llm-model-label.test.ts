@@ -1,11 +1,11 @@
-// The llm_* families' `model` label is bounded (src/resolvers/llm/model-label.ts): a
+// The llm_* families' `model` label is bounded (src/llm/model-label.ts): a
 // deployment's model is text a team ADMIN chooses, so only model-like ids, and only the first
 // MAX_MODEL_LABELS of them, become series; the rest are `other`. Our own code on a real
 // prom-client Registry: no database involved.
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { MAX_MODEL_LABELS } from '../../src/resolvers/llm/model-label.js';
-import { createServiceMetrics } from '../../src/resolvers/metrics.js';
+import { MAX_MODEL_LABELS } from '../../src/llm/model-label.js';
+import { createServiceMetrics } from '../../src/services/metrics.js';
 
 function llmCalls() {
   const registry = new Registry();

@@ -82,8 +82,10 @@ describe('metrics across processes', () => {
         outcome: 'completed',
       }),
     ).toBe(TASKS);
-    // The wait is what the rows say: from runAt (the enqueue) to the start, on one clock
-    // (updatedAt, which the claim also reads, is runAt rounded to the millisecond).
+    // The wait is what the rows say: from runAt (the enqueue) to the start (updatedAt, which the
+    // claim also reads, is runAt rounded to the millisecond). A task claimed for a free slot
+    // starts on the claim's clock; one that waited in the local queue has its start written by
+    // its first change, from this process's time since it started: a few ms apart at most.
     const rows = await db().task.findMany({ where: { type: 'coverage_refresh' } });
     const waited = rows.reduce(
       (sum, t) => sum + (t.startedAt!.getTime() - t.runAt.getTime()) / 1000,
@@ -91,7 +93,7 @@ describe('metrics across processes', () => {
     );
     expect(waited).toBeGreaterThan(0);
     const sum = valueOf(workerSamples, 'task_queue_wait_seconds_sum', refresh)!;
-    expect(Math.abs(sum - waited)).toBeLessThan(0.002 * TASKS);
+    expect(Math.abs(sum - waited)).toBeLessThan(0.01 * TASKS);
     await worker.kill('SIGTERM');
     expect(worker.process.exitCode).toBe(0);
   }, 120_000); // a process started through tsx, on a loaded machine

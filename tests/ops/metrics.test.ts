@@ -13,7 +13,6 @@ import { databasePoolStats, db } from '../../src/platform/db.js';
 import { startServiceWorker } from '../../src/workers/index.js';
 import { createWorkerMetrics } from '../../src/workers/metrics.js';
 import { serviceTaskRegistry } from '../../src/workers/tasks/index.js';
-import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
 import { CreateAgentMutation } from '../client/operations.js';
 import { createCorpus } from '../utils/corpus.js';
 import { graphql } from '../utils/graphql.js';
@@ -70,6 +69,7 @@ async function workerBeside(app: TestApp) {
   const { metricsRegistry, serviceMetrics } = app.app;
   const registry = serviceTaskRegistry(
     {
+      llm: h.llm,
       topicSettings: h.topicSettings,
       webhooks: h.webhooks,
       metrics: serviceMetrics,
@@ -229,17 +229,14 @@ describe('/metrics', () => {
     const stub = await startLlmStub();
     h.onCleanup(() => stub.close());
     const prices = { inputPerMillionTokens: 3, outputPerMillionTokens: 15 };
-    await h.configureTopics({
-      reports: {
-        ...stubProvider(stub),
-        planRateLimitPerMinute: 1_000,
-        llmPrices: prices,
-      },
+    await h.configureLlm({
+      llm: { ...stubProvider(stub), prices: prices },
+      planRateLimitPerMinute: 1_000,
       keyPrefix: h.pubsubPrefix,
-      llmMetrics: app.app.serviceMetrics.llm,
+      metrics: app.app.serviceMetrics.llm,
     });
     h.onCleanup(async () => {
-      await h.configureTopics({ reports: LOCAL_REPORTS, keyPrefix: h.pubsubPrefix });
+      await h.configureLlm({ keyPrefix: h.pubsubPrefix });
     });
     await workerBeside(app);
     // Through this app (h.gql uses the file's first one): its /metrics counts them.
@@ -288,12 +285,10 @@ describe('/metrics', () => {
     expect(enqueued('webhook_delivery', 'high')).toBe(
       await db().task.count({ where: { type: 'webhook_delivery' } }),
     );
-    // One wait per claim: as many as the log has claim events (a lease lost under load and
-    // the task claimed again is one more of each).
-    const claims = (type: string) =>
-      db().taskEvent.count({
-        where: { status: 'RUNNING', message: { contains: ' started by ' }, task: { type } },
-      });
+    // One wait per start: as many as the tasks' attempts (a lease lost under load and the task
+    // claimed again is one more of each).
+    const claims = async (type: string) =>
+      (await db().task.aggregate({ _sum: { attempts: true }, where: { type } }))._sum.attempts ?? 0;
     const waits = (type: string, priority: string) =>
       valueOf(samples, 'task_queue_wait_seconds_count', { type, priority });
     for (const [type, priority, least] of [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/platform/config.js';
+import { ConfigError, defaultTaskEngineSizes, loadConfig } from '../../src/platform/config.js';
 
 describe('config', () => {
   it('has working defaults: embedded database, in-process pub/sub, ROLE=all on 4000', () => {
@@ -12,6 +12,21 @@ describe('config', () => {
       loadDemoData: true,
       heapGrowingPercent: 400,
     });
+  });
+
+  it("sizes a worker's slots and claim batches to the machine, unless told", () => {
+    expect(defaultTaskEngineSizes(1)).toEqual({ concurrency: 16, batchSize: 64 });
+    expect(defaultTaskEngineSizes(2)).toEqual({ concurrency: 32, batchSize: 128 });
+    expect(defaultTaskEngineSizes(8)).toEqual({ concurrency: 128, batchSize: 512 });
+    expect(loadConfig({}).tasks).toMatchObject({ ...defaultTaskEngineSizes(), maxLeaseLosses: 5 });
+    expect(loadConfig({ WORKER_CONCURRENCY: '10' }).tasks).toMatchObject({
+      concurrency: 10,
+      batchSize: 40,
+    });
+    expect(
+      loadConfig({ WORKER_CONCURRENCY: '10', TASK_BATCH_SIZE: '7', TASK_MAX_LEASE_LOSSES: '1' })
+        .tasks,
+    ).toMatchObject({ concurrency: 10, batchSize: 7, maxLeaseLosses: 1 });
   });
 
   it('reads every variable', () => {

@@ -1,4 +1,4 @@
-// Every BAD_USER_INPUT names the argument at fault in extensions.argument (issue 26's error
+// Every BAD_USER_INPUT names the argument at fault in extensions.argument (the error
 // contract), here for the refusals a probe found without it: page sizes and cursors of the
 // connections, key minting, templates' names, contents, tags and no-op updates, empty bulk ids.
 import { describe, expect, it } from 'vitest';

@@ -3,7 +3,7 @@
 // Checked against every chunk a brute force can build: each word absent or at one of a few
 // weights up to its largest.
 import { describe, expect, it } from 'vitest';
-import { COMMON_SHARE, splitCommonWords } from '../../src/resolvers/search/common-words.js';
+import { COMMON_SHARE, splitCommonWords } from '../../src/services/search/common-words.js';
 
 /** Deterministic pseudo-random numbers in [0, 1). */
 function random(seed: number) {

@@ -1,13 +1,13 @@
 // The floors' arithmetic (floors.ts): they add up to θ, a small word is read whole, the
 // impact floor keeps every posting that can reach its weight, and deep floors are refused.
 import { describe, expect, it } from 'vitest';
-import { impactOf, SCORE_TIE, termFrequencyWeight } from '../../src/resolvers/search/bm25.js';
+import { impactOf, SCORE_TIE, termFrequencyWeight } from '../../src/services/search/bm25.js';
 import {
   impactFloor,
   MAX_LARGE_SHARE,
   SMALL_TERM_POSTINGS,
   termFloors,
-} from '../../src/resolvers/search/floors.js';
+} from '../../src/services/search/floors.js';
 
 describe('term floors', () => {
   it('keep every posting whose weight reaches the floor, at any average length', () => {

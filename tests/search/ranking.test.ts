@@ -5,13 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { parseGlobalId } from '../../src/schema/ids.js';
-import { B, K1, termFrequencyWeight } from '../../src/resolvers/search/bm25.js';
-import { parseQuery } from '../../src/resolvers/search/query-syntax.js';
-import { rankChunksWithPlan } from '../../src/resolvers/search/forced-plan.js';
-import { searchOf, type RankingPlan } from '../../src/resolvers/search/ranking.js';
-import { rankAboveFloors } from '../../src/resolvers/search/sql/rank-above-floors.js';
-import { rankSplitCandidates } from '../../src/resolvers/search/sql/rank-split-candidates.js';
-import { selectScopeStatistics } from '../../src/resolvers/search/sql/scope-statistics.js';
+import { B, K1, termFrequencyWeight } from '../../src/services/search/bm25.js';
+import { parseQuery } from '../../src/services/search/query-syntax.js';
+import { rankChunksWithPlan } from '../../src/services/search/forced-plan.js';
+import { searchOf, type RankingPlan } from '../../src/services/search/ranking.js';
+import { rankAboveFloors } from '../../src/services/search/sql/rank-above-floors.js';
+import { rankSplitCandidates } from '../../src/services/search/sql/rank-split-candidates.js';
+import { selectScopeStatistics } from '../../src/services/search/sql/scope-statistics.js';
 import {
   CreateAgentMutation,
   CreateTaxonomyMutation,

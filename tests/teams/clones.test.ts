@@ -1,6 +1,6 @@
 // A clone of another team's agent keeps that team's scope nodes, and reads them only for a
 // reader in that team: a member who clones and is then removed, or whoever the clone's team
-// lets in, finds nothing of the first team's documents (issue 27: every document belongs to
+// lets in, finds nothing of the first team's documents (every document belongs to
 // one team; a removed member's reads end at once).
 import { describe, expect, it } from 'vitest';
 import { useHarness } from '../utils/harness.js';

@@ -11,11 +11,8 @@ import { createApp, type App } from '../../src/http/app.js';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
 import { applyPendingMigrations, migrationsDir } from '../../src/platform/migrations/index.js';
 import { createInProcessPubSub } from '../../src/platform/pubsub.js';
-import {
-  createTopicSettings,
-  closeTopicSettings,
-  LOCAL_REPORTS,
-} from '../../src/resolvers/topics/settings.js';
+import { createTopicSettings, closeTopicSettings } from '../../src/services/topics/settings.js';
+import { createLlmGateway } from '../../src/llm/gateway.js';
 import { databaseUrl } from '../utils/database.js';
 import { graphql } from '../utils/graphql.js';
 
@@ -84,10 +81,12 @@ beforeAll(async () => {
   expect(await applyPendingMigrations(url)).toEqual(migrations.slice(teams));
   connectDatabase(url, { poolSize: 4 });
   const pubsub = createInProcessPubSub(`test:${randomBytes(4).toString('hex')}:`);
-  const topicSettings = await createTopicSettings({ reports: LOCAL_REPORTS });
+  const llm = await createLlmGateway({ pubsub });
+  const topicSettings = await createTopicSettings();
   app = createApp({
     adminApiKey: undefined,
     pubsub,
+    llm,
     topicSettings,
     webhooks: {
       secret: 'whsec_dGVzdHRlc3R0ZXN0dGVzdA==',
@@ -99,6 +98,7 @@ beforeAll(async () => {
   close = async () => {
     app.close();
     await pubsub.close();
+    await llm.close();
     await closeTopicSettings(topicSettings);
   };
 });

@@ -1,4 +1,4 @@
-// The templates marketplace test files' operations (C7) and their helpers over GraphQL:
+// The templates marketplace test files' operations and their helpers over GraphQL:
 // keys for users, templates made with every field read back, and a search paged through.
 import { expect } from 'vitest';
 import { CreateApiKeyMutation } from '../client/operations.js';

@@ -1,10 +1,9 @@
-// Issue 27, pins and diffs: renders and plans follow a recorded version (the topic records
+// Pins and diffs: renders and plans follow a recorded version (the topic records
 // which), templateDiff shows what changed between two versions with jsdiff's unified diff,
 // and another user reaches none of a private template's versions.
 import { applyPatch } from 'diff';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
 import { rowId, templateHelpers, unique } from '../utils/templates.js';
@@ -20,7 +19,7 @@ const DIFF = `query($id: ID!, $from: Int!, $to: Int!) {
   templateDiff(id: $id, fromVersion: $from, toVersion: $to) { unified variablesAdded variablesRemoved changelog } }`;
 
 beforeAll(async () => {
-  await h.configureTopics({ reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 1_000 } });
+  await h.configureLlm({ planRateLimitPerMinute: 1_000 });
 });
 
 async function diff(id: string, from: number, to: number, key?: string) {

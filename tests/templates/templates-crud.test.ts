@@ -1,4 +1,4 @@
-// C7 templates marketplace: create, read, update and delete with owner rules, the
+// Templates marketplace: create, read, update and delete with owner rules, the
 // operator's official/featured flags, and the scopes each operation needs.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';

@@ -1,4 +1,4 @@
-// C7 templates marketplace: fork lineage, and a private template visible to its team
+// Templates marketplace: fork lineage, and a private template visible to its team
 // (and the operator) only.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';

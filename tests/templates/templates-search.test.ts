@@ -1,4 +1,4 @@
-// C7 templates marketplace: search with filters, orders and keyset pages, and a page's
+// Templates marketplace: search with filters, orders and keyset pages, and a page's
 // relations loaded without a query per template.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';

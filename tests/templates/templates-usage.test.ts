@@ -1,4 +1,4 @@
-// C7 templates marketplace: rendering with atomic usage counts, and consistent ratings.
+// Templates marketplace: rendering with atomic usage counts, and consistent ratings.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { errorCodes } from '../utils/graphql.js';

@@ -1,4 +1,4 @@
-// Issue 27: the migration that starts keeping template versions gives every existing template
+// The migration that starts keeping template versions gives every existing template
 // its current content as its first recorded version, and never-updated forks their parent's
 // version. Run on a database migrated up to the migration before it, holding templates made
 // the old way, then that migration's SQL alone.

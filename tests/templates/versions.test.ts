@@ -1,4 +1,4 @@
-// Issue 27, template versions: every create, update and fork records an immutable version;
+// Template versions: every create, update and fork records an immutable version;
 // versions read newest first in pages, or one at a time; updates against a stale version
 // conflict, updates that change nothing are refused, concurrent updates lose nothing; forks
 // know which parent version they came from and whether the parent moved on.

@@ -1,8 +1,7 @@
-// What every topic test file starts from (seed 004, SPEC C6): the harness with no worker
+// What every topic test file starts from: the harness with no worker
 // outliving its test, the local provider with plan buckets in Redis, an LLM stub server,
 // keys for alice and bob, and alice's private template whose promptSystem guides the plan.
 import { afterEach, beforeAll, expect } from 'vitest';
-import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
 import { parseMarkdownBlocks } from '../../src/reports/export/index.js';
 import { CreateApiKeyMutation } from '../client/operations.js';
 import { redisAvailable, useHarness, type Harness, type TestApp } from '../utils/harness.js';
@@ -36,8 +35,6 @@ const GUIDE = `# 시장 분석 보고서 작성 가이드
 
 ## 결론 및 제언
 `;
-
-export const LOCAL = LOCAL_REPORTS;
 
 export const fromGlobal = (globalId: string) =>
   Buffer.from(globalId, 'base64').toString('utf8').split(':')[1]!;
@@ -82,19 +79,13 @@ export function useTopics() {
    * share them). The limit is raised for the other tests; the rate-limit test sets 10 again.
    */
   function configureLocal(planRateLimitPerMinute = 1_000, keyPrefix = h.pubsubPrefix) {
-    return h.configureTopics({
-      reports: { ...LOCAL, planRateLimitPerMinute },
-      redisUrl: h.redisUrl,
-      keyPrefix,
-    });
+    return h.configureLlm({ planRateLimitPerMinute, redisUrl: h.redisUrl, keyPrefix });
   }
 
   function configureOpenAi(planBudgetMs = 2_000) {
-    return h.configureTopics({
-      reports: {
-        ...stubProvider(t.stub),
-        planBudgetMs,
-      },
+    return h.configureLlm({
+      llm: { ...stubProvider(t.stub) },
+      planBudgetMs,
       keyPrefix: h.pubsubPrefix,
     });
   }

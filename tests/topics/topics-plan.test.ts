@@ -1,4 +1,4 @@
-// planTopic (seed 004, SPEC C6): sections from the template's guide, the agent's taxonomy
+// planTopic: sections from the template's guide, the agent's taxonomy
 // and search hits, or a default outline; deterministic; validated; rate-limited per user.
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { CreateAgentMutation } from '../client/operations.js';
 import { createCorpus } from '../utils/corpus.js';
 import { errorCodes } from '../utils/graphql.js';
 import { redisAvailable } from '../utils/harness.js';
-import { PLAN, CREATE_TEMPLATE, LOCAL, useTopics } from './fixture.js';
+import { PLAN, CREATE_TEMPLATE, useTopics } from './fixture.js';
 
 const t = useTopics();
 const { h, keys, mintKey, configureLocal, plan } = t;
@@ -129,9 +129,8 @@ describe('planTopic', () => {
   });
 
   it(`allows 10 plans a minute per user, the 11th is RATE_LIMITED with retryAfter (${redisAvailable ? 'Redis' : 'memory'} buckets)`, async () => {
-    // The default limit (seed 004: 10 per minute per user).
-    const settings = await h.configureTopics({
-      reports: LOCAL,
+    // The default limit (10 per minute per user).
+    const { topicSettings: settings } = await h.configureLlm({
       redisUrl: h.redisUrl,
       keyPrefix: `${h.pubsubPrefix}rl:`,
     });

@@ -82,9 +82,9 @@ describe('LLM providers against a local server', () => {
   });
 
   it('anthropic: streams a section through the official SDK', async () => {
-    const { createAnthropicChat } = await import('../../src/reports/providers/anthropic.js');
+    const { createChatClient } = await import('../../src/llm/providers/index.js');
     t.stub.reset();
-    const chat = createAnthropicChat({
+    const chat = createChatClient('ANTHROPIC', {
       baseUrl: t.stub.anthropicBaseUrl,
       apiKey: 'sk-ant-stub',
       model: 'claude-stub',
@@ -127,33 +127,31 @@ describe('LLM providers against a local server', () => {
 
 describe('configuration', () => {
   it('reads the provider, the plan budget and the plan rate limit, and refuses an incomplete LLM setup', () => {
-    expect(loadConfig({}).reports).toEqual({
-      provider: 'local',
+    const defaults = loadConfig({});
+    expect(defaults.llm).toMatchObject({
+      provider: 'LOCAL',
       baseUrl: undefined,
       apiKey: undefined,
       model: undefined,
-      planBudgetMs: 2_000,
       attemptTimeoutMs: 30_000,
-      planRateLimitPerMinute: 10,
-      llmPrices: { inputPerMillionTokens: 0, outputPerMillionTokens: 0 },
+      prices: { inputPerMillionTokens: 0, outputPerMillionTokens: 0 },
     });
-    expect(
-      loadConfig({
-        LLM_PROVIDER: 'openai',
-        LLM_BASE_URL: 'http://127.0.0.1:8000/v1',
-        LLM_MODEL: 'qwen',
-        LLM_PLAN_BUDGET_MS: '1500',
-        LLM_ATTEMPT_TIMEOUT_MS: '5000',
-        PLAN_RATE_LIMIT_PER_MINUTE: '30',
-      }).reports,
-    ).toMatchObject({
-      provider: 'openai',
+    expect(defaults.topics).toEqual({ planBudgetMs: 2_000, planRateLimitPerMinute: 10 });
+    const openAi = loadConfig({
+      LLM_PROVIDER: 'openai',
+      LLM_BASE_URL: 'http://127.0.0.1:8000/v1',
+      LLM_MODEL: 'qwen',
+      LLM_PLAN_BUDGET_MS: '1500',
+      LLM_ATTEMPT_TIMEOUT_MS: '5000',
+      PLAN_RATE_LIMIT_PER_MINUTE: '30',
+    });
+    expect(openAi.llm).toMatchObject({
+      provider: 'OPENAI_COMPATIBLE',
       baseUrl: 'http://127.0.0.1:8000/v1',
       model: 'qwen',
-      planBudgetMs: 1_500,
       attemptTimeoutMs: 5_000,
-      planRateLimitPerMinute: 30,
     });
+    expect(openAi.topics).toEqual({ planBudgetMs: 1_500, planRateLimitPerMinute: 30 });
     expect(() => loadConfig({ LLM_PROVIDER: 'anthropic', LLM_MODEL: 'claude' })).toThrow(
       /LLM_API_KEY/,
     );

@@ -62,15 +62,23 @@ export async function followTaskAndStreamQuery(
   await followed;
   expect(events[0].status).toBe('PENDING');
   expect(events.at(-1).status).toBe('COMPLETED');
-  expect(events.map((event) => event.status)).toContain('RUNNING');
+  // Every event of the log, in order (a task that ends before its start is recorded has no
+  // RUNNING event: its end is its second).
   const sequences = events.map((event) => event.sequence);
-  expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
-  expect(new Set(sequences).size).toBe(sequences.length);
+  expect(sequences).toEqual(sequences.map((_, i) => sequences[0] + i));
+  const stored = await db().taskEvent.findMany({
+    where: { taskId: parseGlobalId('Task', task.id)! },
+    orderBy: { sequence: 'asc' },
+  });
+  expect(sequences.at(-1)).toBe(stored.at(-1)!.sequence);
+  expect(events.map((event) => event.status)).toEqual(
+    stored.slice(sequences[0] - 1).map((event) => event.status),
+  );
   expect(events.every((event) => event.task.id === task.id)).toBe(true);
-  const stored = await db().task.findUniqueOrThrow({
+  const row = await db().task.findUniqueOrThrow({
     where: { id: parseGlobalId('Task', task.id)! },
   });
-  expect(stored.status).toBe('COMPLETED');
+  expect(row.status).toBe('COMPLETED');
   expect(data(await client.request(TASK, { id: task.id })).task).toMatchObject({
     id: task.id,
     status: 'COMPLETED',

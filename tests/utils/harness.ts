@@ -19,14 +19,19 @@ import {
   type OpenedResponseStore,
 } from '../../src/platform/response-cache/invalidation.js';
 import type { ResponseStore } from '../../src/platform/response-cache/store.js';
-import type { WebhookSettings } from '../../src/resolvers/tasks/webhooks.js';
+import { dropChangedResponses } from '../../src/http/response-cache/changes.js';
+import type { WebhookSettings } from '../../src/services/webhooks/delivery.js';
 import {
   closeTopicSettings,
   createTopicSettings,
-  LOCAL_REPORTS,
   type TopicSettings,
   type TopicSettingsOptions,
-} from '../../src/resolvers/topics/settings.js';
+} from '../../src/services/topics/settings.js';
+import {
+  createLlmGateway,
+  type LlmGateway,
+  type LlmGatewayOptions,
+} from '../../src/llm/gateway.js';
 import { startServiceWorker, taskFinishedStep } from '../../src/workers/index.js';
 import type { WorkerMetrics } from '../../src/workers/metrics.js';
 import { serviceTaskRegistry } from '../../src/workers/tasks/index.js';
@@ -76,6 +81,10 @@ export interface StartAppOptions {
   trustedDocumentsOnly?: boolean;
 }
 
+/** The LLM gateway's options and the topics' plan limits, for configureLlm. */
+export type ConfigureLlmOptions = LlmGatewayOptions &
+  Pick<TopicSettingsOptions, 'planBudgetMs' | 'planRateLimitPerMinute'>;
+
 export interface Harness {
   readonly databaseUrl: string;
   readonly adminKey: string;
@@ -84,12 +93,19 @@ export interface Harness {
   readonly pubsubPrefix: string;
   /** This file's webhook settings, given to every app and worker it starts (a test may change them). */
   readonly webhooks: WebhookSettings;
-  /** This file's topic settings (local provider), given to every app and worker; see configureTopics. */
+  /** This file's LLM gateway (local provider), given to every app and worker; see configureLlm. */
+  readonly llm: LlmGateway;
+  /** This file's plan limits, given to every app and worker; see configureLlm. */
   readonly topicSettings: TopicSettings;
-  /** This file's key vault keyring (every topic settings of the file gets it unless told otherwise). */
+  /** This file's key vault keyring (every gateway of the file gets it unless told otherwise). */
   readonly keyring: Keyring;
-  /** Replaces the topic settings every app and worker of this file use (closing the old limiter). */
-  configureTopics(options: TopicSettingsOptions): Promise<TopicSettings>;
+  /**
+   * Replaces the LLM gateway and plan limits every app and worker of this file use (closing the
+   * old ones); the local provider and this file's Redis prefix unless the options say otherwise.
+   */
+  configureLlm(
+    options?: ConfigureLlmOptions,
+  ): Promise<{ llm: LlmGateway; topicSettings: TopicSettings }>;
   /** The service's task types and the tests' own, as every worker of this file runs them. */
   readonly registry: TaskRegistry;
   startApp(options?: StartAppOptions): Promise<TestApp>;
@@ -138,6 +154,7 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
   const app = createApp({
     adminApiKey: harness.adminKey,
     pubsub,
+    llm: harness.llm,
     topicSettings: harness.topicSettings,
     webhooks: harness.webhooks,
     taskFinished: taskFinishedStep(harness.registry, pubsub),
@@ -194,7 +211,8 @@ export function useHarness(): Harness {
     timeoutMs: 2_000,
   };
   let responseStore: Promise<OpenedResponseStore> | undefined;
-  // Filled in beforeAll; apps and workers keep this object, so configureTopics reaches them all.
+  // Filled in beforeAll; apps and workers keep these objects, so configureLlm reaches them all.
+  const llm = {} as LlmGateway;
   const topicSettings = {} as TopicSettings;
   const harness: Harness & { databaseUrl: string } = {
     databaseUrl: '',
@@ -203,9 +221,10 @@ export function useHarness(): Harness {
     redisUrl: inject('redisUrl'),
     pubsubPrefix: `test:${randomBytes(6).toString('hex')}:`,
     webhooks,
+    llm,
     topicSettings,
     keyring: parseKeyring(generateKeyringText()),
-    registry: serviceTaskRegistry({ topicSettings, webhooks }, testTaskDefinitions),
+    registry: serviceTaskRegistry({ llm, topicSettings, webhooks }, testTaskDefinitions),
     onCleanup: (close: () => Promise<void> | void) => void cleanups.push(close),
     responseStore() {
       if (!harness.redisUrl) throw new Error('REDIS_URL is not set');
@@ -213,22 +232,45 @@ export function useHarness(): Harness {
         responseStore = openResponseStore(harness.redisUrl, harness.pubsubPrefix, {
           ttlMs: 60_000,
           ttlPerCoordinate: {},
+        }).then((opened) => {
+          const stopDropping = dropChangedResponses(opened.store);
+          return {
+            store: opened.store,
+            async close() {
+              stopDropping();
+              await opened.close();
+            },
+          };
         });
         cleanups.unshift(async () => (await responseStore!).close());
       }
       return responseStore;
     },
-    async configureTopics(options) {
-      const previous = topicSettings.planLimiter ? { ...topicSettings } : undefined;
+    async configureLlm({ planBudgetMs, planRateLimitPerMinute, ...options } = {}) {
+      const previous = llm.router ? { llm: { ...llm }, topics: { ...topicSettings } } : undefined;
+      const keyPrefix = options.keyPrefix ?? harness.pubsubPrefix;
       Object.assign(
-        topicSettings,
-        await createTopicSettings({
+        llm,
+        await createLlmGateway({
           ...options,
+          keyPrefix,
           llm: { keyring: harness.keyring, ...options.llm },
         }),
       );
-      if (previous) await closeTopicSettings(previous);
-      return topicSettings;
+      Object.assign(
+        topicSettings,
+        await createTopicSettings({
+          planBudgetMs,
+          planRateLimitPerMinute,
+          redisUrl: options.redisUrl,
+          keyPrefix,
+        }),
+      );
+      if (previous) {
+        await previous.llm.close();
+        await closeTopicSettings(previous.topics);
+      }
+      return { llm, topicSettings };
     },
     async startApp(options: StartAppOptions = {}): Promise<TestApp> {
       const testApp = await startTestApp(harness, options);
@@ -268,12 +310,13 @@ export function useHarness(): Harness {
     harness.databaseUrl = database.url;
     connectDatabase(database.url, { poolSize: 8, onQuery: (sql) => harness.queryLog.push(sql) });
     await db().$queryRaw`SELECT 1`;
-    await harness.configureTopics({ reports: LOCAL_REPORTS, keyPrefix: harness.pubsubPrefix });
+    await harness.configureLlm();
   });
 
   afterAll(async () => {
     await harness.stopWorkers();
     for (const close of cleanups.reverse()) await close();
+    await llm.close();
     await closeTopicSettings(topicSettings);
     await disconnectDatabase();
     await database?.drop();

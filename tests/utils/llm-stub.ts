@@ -58,7 +58,7 @@ export interface LlmStub {
 
 /** LLM_* as an operator sets them for this stub (the `env` deployment): the reports' settings. */
 export const stubProvider = (stub: Pick<LlmStub, 'openaiBaseUrl'>) => ({
-  provider: 'openai' as const,
+  provider: 'OPENAI_COMPATIBLE' as const,
   baseUrl: stub.openaiBaseUrl,
   apiKey: 'sk-stub',
   model: 'stub-model',

@@ -81,6 +81,17 @@ export function spawnServiceProcess(
   return track(child, readyPattern, h);
 }
 
+/** `npm start` as a newcomer runs it (scripts/start.mjs), without DATABASE_URL and REDIS_URL. */
+export function spawnStart(h: Harness, env: Record<string, string>, readyPattern: RegExp): Child {
+  const { DATABASE_URL: _database, REDIS_URL: _redis, ...inherited } = process.env;
+  const child = spawn(process.execPath, [path.join(root, 'scripts/start.mjs')], {
+    cwd: root,
+    env: { ...inherited, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return track(child, readyPattern, h);
+}
+
 export const redisServerAvailable = spawnSync('redis-server', ['--version']).status === 0;
 
 async function freePort(): Promise<number> {

@@ -6,18 +6,20 @@ import { z } from 'zod';
 import type { TaskPriority } from '../../src/generated/prisma/enums.js';
 import type { TaskEngineConfig } from '../../src/platform/config.js';
 import type { PubSub } from '../../src/platform/pubsub.js';
-import { computeAndRecordCoverage } from '../../src/resolvers/coverage/coverage.js';
+import { computeAndRecordCoverage } from '../../src/services/coverage/coverage.js';
 import { enqueue } from '../../src/queue/enqueue.js';
 import { taskSpec, type TaskSpec } from '../../src/queue/task-spec.js';
 import {
   defineTask,
   NonRetryableError,
   type TaskDefinition,
-} from '../../src/workers/task-registry.js';
+} from '../../src/queue/task-definition.js';
 
 /** Fast engine timings for tests: lease 2 s, heartbeat 200 ms, poll 100 ms, backoff 20 ms. */
 export const FAST_TASK_ENGINE: TaskEngineConfig = {
   concurrency: 4,
+  batchSize: 8,
+  maxLeaseLosses: 3,
   leaseMs: 2_000,
   heartbeatMs: 200,
   pollMs: 100,

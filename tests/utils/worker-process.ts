@@ -5,11 +5,9 @@ import { DEVELOPMENT_WEBHOOK_SECRET } from '../../src/platform/config.js';
 import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
 import { openResponseStore } from '../../src/platform/response-cache/invalidation.js';
-import {
-  closeTopicSettings,
-  createTopicSettings,
-  LOCAL_REPORTS,
-} from '../../src/resolvers/topics/settings.js';
+import { dropChangedResponses } from '../../src/http/response-cache/changes.js';
+import { createLlmGateway } from '../../src/llm/gateway.js';
+import { closeTopicSettings, createTopicSettings } from '../../src/services/topics/settings.js';
 import { startServiceWorker } from '../../src/workers/index.js';
 import { serviceTaskRegistry } from '../../src/workers/tasks/index.js';
 import { FAST_TASK_ENGINE, testTaskDefinitions } from './test-tasks.js';
@@ -26,19 +24,23 @@ const responseStore = process.env.REDIS_URL
       ttlPerCoordinate: {},
     })
   : undefined;
-const topicSettings = await createTopicSettings({ reports: LOCAL_REPORTS });
+const llm = await createLlmGateway({ pubsub });
+const topicSettings = await createTopicSettings();
+const stopDropping = responseStore && dropChangedResponses(responseStore.store);
 const webhooks = {
   secret: DEVELOPMENT_WEBHOOK_SECRET,
   allowPrivateTargets: true,
   timeoutMs: 2_000,
 };
-const registry = serviceTaskRegistry({ topicSettings, webhooks }, testTaskDefinitions);
+const registry = serviceTaskRegistry({ llm, topicSettings, webhooks }, testTaskDefinitions);
 const worker = await startServiceWorker({ tasks: FAST_TASK_ENGINE, pubsub, registry });
 console.log(`ready ${worker.id}`);
 // A signal handler returns nothing: the shutdown runs on its own and exits when done.
 async function shutDown(): Promise<void> {
   await worker.stop(1_000);
+  await llm.close();
   await closeTopicSettings(topicSettings);
+  stopDropping?.();
   await responseStore?.close();
   await pubsub.close();
   await disconnectDatabase();

@@ -1,9 +1,8 @@
-// What every workflow test file starts from (issue 30): the harness (its app on Redis pub/sub
+// What every workflow test file starts from: the harness (its app on Redis pub/sub
 // when there is one), a corpus and agents in the `default` team, keys for alice and bob (each
 // in a team of their own, both members of `default`), workers stopped after each test, and
 // helpers to plan, run and wait for workflows through the API.
 import { afterEach, beforeAll, expect } from 'vitest';
-import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
 import { CreateAgentMutation, CreateApiKeyMutation } from '../client/operations.js';
 import { createCorpus, type Corpus } from '../utils/corpus.js';
 import { redisAvailable, useHarness, type TestApp } from '../utils/harness.js';
@@ -118,10 +117,7 @@ export function useWorkflows() {
 
   beforeAll(async () => {
     t.app = await h.startApp({ pubsub: redisAvailable ? 'redis' : 'in-process' });
-    await h.configureTopics({
-      reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 1_000 },
-      keyPrefix: h.pubsubPrefix,
-    });
+    await h.configureLlm({ planRateLimitPerMinute: 1_000, keyPrefix: h.pubsubPrefix });
     t.corpus = await createCorpus(h);
     t.agents.push(
       await createAgent('Machine learning', ['ml', 'nlp']),

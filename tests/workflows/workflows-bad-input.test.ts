@@ -1,9 +1,8 @@
-// Every refusal of issue 30's Bad input: BAD_USER_INPUT with extensions.reason (and, for a
+// Every refusal of bad workflow input: BAD_USER_INPUT with extensions.reason (and, for a
 // cycle, its keys), CONFLICT for an ended workflow or a stale plan version, and planning
 // sharing planTopic's rate limit. Nothing is stored for a refused request.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
 import { toGlobalId } from '../../src/schema/ids.js';
 import { collect, sseClient } from '../utils/sse.js';
 import { CANCEL, PLAN, RETRY, RUN, START, step, UPDATE, useWorkflows } from './fixture.js';
@@ -235,10 +234,7 @@ describe('bad input', () => {
   });
 
   it("shares planTopic's rate limit (RATE_LIMITED once the bucket is empty)", async () => {
-    await w.h.configureTopics({
-      reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 2 },
-      keyPrefix: `${w.h.pubsubPrefix}limit:`,
-    });
+    await w.h.configureLlm({ planRateLimitPerMinute: 2, keyPrefix: `${w.h.pubsubPrefix}limit:` });
     try {
       const topic = await w.h.gql(
         'mutation { planTopic(input: { topic: "one" }) { planner } }',
@@ -256,7 +252,7 @@ describe('bad input', () => {
         w.keys.alice,
       );
       expect(fourth.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
-      // The same shape as the request buckets' refusal (issue 28): 429 with Retry-After.
+      // The same shape as the request buckets' refusal: 429 with Retry-After.
       const response = await w.app.fetch(
         new Request('http://localhost/graphql', {
           method: 'POST',
@@ -289,10 +285,7 @@ describe('bad input', () => {
         client.dispose();
       }
     } finally {
-      await w.h.configureTopics({
-        reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 1_000 },
-        keyPrefix: w.h.pubsubPrefix,
-      });
+      await w.h.configureLlm({ planRateLimitPerMinute: 1_000, keyPrefix: w.h.pubsubPrefix });
     }
   });
 });

@@ -1,10 +1,10 @@
-// cancelWorkflow racing a worker's claim (issue 30 §5): a step's task claimed just before its
+// cancelWorkflow racing a worker's claim: a step's task claimed just before its
 // workflow was cancelled finds the step no longer its to run; it ends CANCELLED, as the
 // cancellation asked, not FAILED (a failure it never had).
 import { describe, expect, it } from 'vitest';
 import { db, inTransaction } from '../../src/platform/db.js';
-import { endWorkflow } from '../../src/resolvers/workflows/sql/end-workflow.js';
-import { lockWorkflows } from '../../src/resolvers/workflows/sql/lock-workflows.js';
+import { endWorkflow } from '../../src/services/workflows/sql/end-workflow.js';
+import { lockWorkflows } from '../../src/services/workflows/sql/lock-workflows.js';
 import { CANCEL, PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
 
 const w = useWorkflows();

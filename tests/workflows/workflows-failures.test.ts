@@ -1,4 +1,4 @@
-// Failure policies (issue 30 §5), applied after a step's retries: FAIL_WORKFLOW stops every
+// Failure policies, applied after a step's retries: FAIL_WORKFLOW stops every
 // other step (a running one aborted), SKIP lets dependents run and see the failed input,
 // SKIP_BRANCH skips the failed step's dependents, REPLAN writes a new tail (the limit of two
 // replans is in workflows-llm.test.ts, where a writer keeps failing);

@@ -1,4 +1,4 @@
-// Idempotency keys (issue 30 §4), per user: runWorkflow with the same key and the same input
+// Idempotency keys, per user: runWorkflow with the same key and the same input
 // (concurrent calls included) answers with the workflow it started; the same key with other
 // input is CONFLICT (IDEMPOTENCY_KEY_USED), never the old workflow. startWorkflow's key is spent
 // on its plan version likewise.

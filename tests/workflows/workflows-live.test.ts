@@ -1,4 +1,4 @@
-// workflowProgress (issue 30 §6): the state first, then every event to the end, the same over
+// workflowProgress: the state first, then every event to the end, the same over
 // graphql-sse, graphql-ws and Apollo's multipart; a resume with afterSequence is gap- and
 // duplicate-free; another team's workflow is NOT_FOUND; a step's progress is at most 4 a second.
 import { gql } from '@apollo/client';

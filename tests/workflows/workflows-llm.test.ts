@@ -4,7 +4,6 @@
 // keeping every succeeded result.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
 import {
   defaultReply,
   startLlmStub,
@@ -37,13 +36,13 @@ const JSON_PLAN = JSON.stringify({
 
 /** The stub as the env deployment; a fresh `keyPrefix` starts without cooldowns. */
 function useOpenAi(planBudgetMs = 2_000, keyPrefix = w.h.pubsubPrefix) {
-  return w.h.configureTopics({
-    reports: {
+  return w.h.configureLlm({
+    llm: {
       ...stubProvider(stub),
-      planBudgetMs,
-      planRateLimitPerMinute: 1_000,
-      llmPrices: { inputPerMillionTokens: 3, outputPerMillionTokens: 15 },
+      prices: { inputPerMillionTokens: 3, outputPerMillionTokens: 15 },
     },
+    planBudgetMs,
+    planRateLimitPerMinute: 1_000,
     keyPrefix,
   });
 }
@@ -53,10 +52,7 @@ beforeAll(async () => {
   await useOpenAi();
 });
 afterAll(async () => {
-  await w.h.configureTopics({
-    reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 1_000 },
-    keyPrefix: w.h.pubsubPrefix,
-  });
+  await w.h.configureLlm({ planRateLimitPerMinute: 1_000, keyPrefix: w.h.pubsubPrefix });
   await stub.close();
 });
 
@@ -90,7 +86,7 @@ describe('the LLM planner and writer', () => {
     expect(planned.steps[0].agent.id).toBe(w.agents[0]!.id);
     expect(stub.requests.filter(isWorkflowPlan)[0]!.user).toContain('A1: Machine learning');
     // The plan's call is metered against the workflow it made (llmCalls filter workflowId).
-    await w.h.topicSettings.llm.metering.flush();
+    await w.h.llm.metering.flush();
     const { llmCalls } = await w.gqlOk(
       'query($id: ID!) { llmCalls(filter: { workflowId: $id }) { edges { node { service outcome workflowId } } } }',
       { id: planned.id },
@@ -104,7 +100,7 @@ describe('the LLM planner and writer', () => {
       await w.gqlOk(REPLAN, { id: planned.id, v: planned.planVersion, hint: null })
     ).replanWorkflow;
     expect(replanned.planVersion).toBe(planned.planVersion + 1);
-    await w.h.topicSettings.llm.metering.flush();
+    await w.h.llm.metering.flush();
     const rowId = Buffer.from(planned.id, 'base64').toString().split(':')[1]!;
     const calls = await db().llmCall.findMany({
       where: { workflowId: rowId },
@@ -185,7 +181,7 @@ describe('the LLM planner and writer', () => {
     const writeRow = await db().workflowStep.findFirstOrThrow({
       where: { key: 'write', workflow: { goal: 'retry me' } },
     });
-    await w.h.topicSettings.llm.metering.flush();
+    await w.h.llm.metering.flush();
     const calls = await db().llmCall.findMany({ where: { taskId: writeRow.taskId } });
     expect(calls.length).toBeGreaterThan(0);
     // Metered against the key that started (here: retried) the workflow: its budgets apply.
@@ -254,7 +250,7 @@ describe('the LLM planner and writer', () => {
       where: { key: 'cut', workflow: { goal: 'cut me' } },
     });
     expect(row.status).toBe('SKIPPED');
-    await w.h.topicSettings.llm.metering.flush();
+    await w.h.llm.metering.flush();
     const calls = await db().llmCall.findMany({ where: { taskId: row.taskId } });
     expect(calls.length).toBeGreaterThan(0);
     expect(calls.map((c) => c.outcome)).not.toContain('OK');
@@ -304,7 +300,7 @@ describe('the LLM planner and writer', () => {
       return (step.actual as { costUsd?: number } | null)?.costUsd ? step : undefined;
     }, "the cancelled step's cost");
     expect(row.status).toBe('CANCELLED');
-    await w.h.topicSettings.llm.metering.flush();
+    await w.h.llm.metering.flush();
     const calls = await db().llmCall.findMany({ where: { taskId: row.taskId } });
     expect(calls.map((c) => c.outcome)).toEqual(['ABORTED']);
     expect((row.actual as { costUsd: number }).costUsd).toBeCloseTo(calls[0]!.costUsd, 6);

@@ -1,4 +1,4 @@
-// What a plan is checked for before it is stored (issue 30, Bad input), beyond the reasons of
+// What a plan is checked for before it is stored (Bad input), beyond the reasons of
 // workflows-bad-input.test.ts: each step kind's input (INVALID_STEP, naming the step and the
 // field), the argument every refusal names (docs/clients.md) with the step at fault and the
 // agents as the caller sent them, and the goal counted as people read it. A step stored with

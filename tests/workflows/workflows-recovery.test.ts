@@ -1,19 +1,19 @@
-// Nothing acknowledged is lost (issue 30 §1): a worker SIGKILLed mid-step loses no step and
+// Nothing acknowledged is lost: a worker SIGKILLed mid-step loses no step and
 // commits none twice (its lease expires, another worker reruns the attempt); a stale attempt's
 // end is refused by the fence; and the reconciler repairs what a killed process can leave
 // between commits (a dead letter whose after-finish step never ran, a workflow whose steps all
 // ended, a READY step whose task is gone).
 import { describe, expect, it } from 'vitest';
 import { db, inTransaction, type Transaction } from '../../src/platform/db.js';
-import { finishTasks } from '../../src/queue/finish.js';
-import { reconcileWorkflows } from '../../src/resolvers/workflows/reconcile.js';
-import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/resolvers/workflows/settings.js';
-import { settleStepTasks } from '../../src/resolvers/workflows/settle.js';
-import { stepProgress, type StartedStep } from '../../src/resolvers/workflows/step-run.js';
-import { endWorkflow } from '../../src/resolvers/workflows/sql/end-workflow.js';
-import { lockWorkflows } from '../../src/resolvers/workflows/sql/lock-workflows.js';
-import { deleteUnstartedSteps } from '../../src/resolvers/workflows/sql/delete-unstarted.js';
-import { insertSteps } from '../../src/resolvers/workflows/sql/insert-steps.js';
+import { writeTaskChanges } from '../../src/queue/write-changes.js';
+import { reconcileWorkflows } from '../../src/services/workflows/reconcile.js';
+import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
+import { settleStepTasks } from '../../src/services/workflows/settle.js';
+import { stepProgress, type StartedStep } from '../../src/services/workflows/step-run.js';
+import { endWorkflow } from '../../src/services/workflows/sql/end-workflow.js';
+import { lockWorkflows } from '../../src/services/workflows/sql/lock-workflows.js';
+import { deleteUnstartedSteps } from '../../src/services/workflows/sql/delete-unstarted.js';
+import { insertSteps } from '../../src/services/workflows/sql/insert-steps.js';
 import { spawnWorkerProcess } from '../utils/processes.js';
 import { CANCEL, PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
 
@@ -114,15 +114,20 @@ describe('recovery', () => {
     }, 'the step running');
     const task = await db().task.findUniqueOrThrow({ where: { id: running.taskId! } });
     // The same worker, an earlier attempt of the task: the fence refuses it.
-    const stale = await finishTasks(db(), task.lockedBy!, [
-      {
-        taskId: task.id,
-        attempt: task.attempts - 1,
-        status: 'COMPLETED',
-        result: { stale: true },
-        message: 'stale',
-      },
-    ]);
+    const stale = await writeTaskChanges(
+      db(),
+      task.lockedBy!,
+      [
+        {
+          kind: 'COMPLETED',
+          taskId: task.id,
+          attempt: task.attempts - 1,
+          result: { stale: true },
+          message: 'stale',
+        },
+      ],
+      { baseMs: 20, maxMs: 200 },
+    );
     expect(stale).toEqual([]);
     const done = await w.waitForStatus(plan.id, ['SUCCEEDED', 'FAILED']);
     expect(done.steps[0].result).toEqual({ tokens: 0 });

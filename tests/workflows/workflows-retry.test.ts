@@ -1,10 +1,9 @@
-// retryWorkflow (issue 30 §5) reruns the step retried from and everything downstream of it,
+// retryWorkflow reruns the step retried from and everything downstream of it,
 // whatever its status (a synthesis that succeeded over a skipped section is written again with
 // the section), keeping the results of steps that are not downstream; the reset steps wait on
 // their dependencies again and the log stays gap-free. The writer is the local LLM stub.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { LOCAL_REPORTS } from '../../src/resolvers/topics/settings.js';
 import { startLlmStub, stubProvider, type LlmStub } from '../utils/llm-stub.js';
 import { CANCEL, PLAN, RETRY, START, step, UPDATE, useWorkflows } from './fixture.js';
 
@@ -13,19 +12,14 @@ let stub: LlmStub;
 
 beforeAll(async () => {
   stub = await startLlmStub();
-  await w.h.configureTopics({
-    reports: {
-      ...stubProvider(stub),
-      planRateLimitPerMinute: 1_000,
-    },
+  await w.h.configureLlm({
+    llm: { ...stubProvider(stub) },
+    planRateLimitPerMinute: 1_000,
     keyPrefix: `${w.h.pubsubPrefix}retry:`,
   });
 });
 afterAll(async () => {
-  await w.h.configureTopics({
-    reports: { ...LOCAL_REPORTS, planRateLimitPerMinute: 1_000 },
-    keyPrefix: w.h.pubsubPrefix,
-  });
+  await w.h.configureLlm({ planRateLimitPerMinute: 1_000, keyPrefix: w.h.pubsubPrefix });
   await stub.close();
 });
 

@@ -28,7 +28,10 @@ export type OperationStart =
 /** What besides the document and the event decides a subscription's result: computed once per subscription. */
 function groupKey(params: OperationParams, context: Context): string {
   const { caller } = context;
-  return `${params.operationName ?? ''}\n${JSON.stringify(params.variables ?? {})}\n${caller.userId}\n${[...caller.scopes].sort().join(',')}`;
+  return (
+    `${params.operationName ?? ''}\n${JSON.stringify(params.variables ?? {})}\n` +
+    `${caller.userId}\n${[...caller.scopes].sort().join(',')}`
+  );
 }
 
 /** Prepares and starts an operation, sending its results to the transport's `results`. */

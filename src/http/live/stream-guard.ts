@@ -15,9 +15,9 @@ import {
   KEY_CACHE_TTL_MS,
   type ApiKeyAuthenticator,
   type KeyChange,
-} from '../../resolvers/auth/authenticator.js';
-import type { Caller } from '../../resolvers/auth/caller.js';
-import { atLeast } from '../../resolvers/auth/permissions.js';
+} from '../../services/auth/authenticator.js';
+import type { Caller } from '../../services/auth/caller.js';
+import { atLeast } from '../../services/auth/permissions.js';
 import type { Context } from '../../schema/builder.js';
 import { errorJson, toJson, type OperationResults } from './operation-results.js';
 

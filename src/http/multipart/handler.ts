@@ -5,6 +5,7 @@
 // boundary when the subscription completes. Request errors are a GraphQL-over-HTTP answer.
 import { ErrorCode } from '../../platform/errors.js';
 import { callerOf } from '../context.js';
+import { refusalOf } from '../refusal.js';
 import type { LiveCore, OperationParams } from '../live/core.js';
 import { OperationResults } from '../live/operation-results.js';
 import { ResponseStream, type NodeResponse, type ResultFraming } from '../live/response-stream.js';
@@ -73,7 +74,14 @@ export function createMultipartTransport(live: LiveCore): MultipartTransport {
   };
   return {
     async subscribe(request, params, response) {
-      if (!(await callerOf(request, live.contextOptions))) {
+      let caller: Awaited<ReturnType<typeof callerOf>>;
+      try {
+        caller = await callerOf(request, live.contextOptions);
+      } catch (error) {
+        const refusal = refusalOf(error);
+        return json(request, refusal.status, { errors: refusal.errors }, refusal.headers);
+      }
+      if (!caller) {
         const limited = await admitLive(live.rateLimits, request, undefined, ANONYMOUS);
         if (limited)
           return json(request, 429, { errors: requestErrors([limited.refusal]) }, limited.headers);

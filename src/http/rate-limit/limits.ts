@@ -4,14 +4,14 @@
 // is exempt. Besides, a cap on the subscriptions one key holds open (per API process).
 import { GraphQLError } from 'graphql';
 import type { Registry } from 'prom-client';
-import type { RateLimitConfig } from '../../platform/config-rate-limits.js';
+import type { RateLimitConfig } from '../../platform/config.js';
 import { ErrorCode, RateLimitedError } from '../../platform/errors.js';
 import {
   createTokenBuckets,
   type BucketRequest,
   type BucketState,
 } from '../../platform/token-buckets/index.js';
-import type { Caller } from '../../resolvers/auth/caller.js';
+import type { Caller } from '../../services/auth/caller.js';
 import { graphQLErrorOf } from '../../schema/errors.js';
 import { createCostReader, type OperationCost } from './cost.js';
 import { rateLimitHeaders } from './headers.js';
@@ -61,7 +61,8 @@ function refusalOf(buckets: readonly BucketState[]): Admission {
   const first = refusing[0]!;
   const headers = rateLimitHeaders(buckets, retryAfter);
   const error = new RateLimitedError(
-    `Rate limit of ${WHOSE[first.scope]} reached (${first.rate.perMinute} per minute, bursts of ${first.rate.burst}); retry in ${retryAfter} s`,
+    `Rate limit of ${WHOSE[first.scope]} reached (${first.rate.perMinute} per minute, bursts ` +
+      `of ${first.rate.burst}); retry in ${retryAfter} s`,
     retryAfter,
   );
   return {

@@ -1,7 +1,7 @@
 // The live transports' side of the rate limits: an operation counted as it starts (a
 // subscription once, however long it runs), its admission kept for the HTTP answer's headers.
 import type { GraphQLError } from 'graphql';
-import type { Caller } from '../../resolvers/auth/caller.js';
+import type { Caller } from '../../services/auth/caller.js';
 import type { OperationCost } from './cost.js';
 import type { RateLimits } from './limits.js';
 

@@ -11,7 +11,9 @@ export interface RateLimitMetrics {
 export function createRateLimitMetrics(registry: Registry): RateLimitMetrics {
   const refusals = new Counter({
     name: 'rate_limit_refusals_total',
-    help: 'Operations refused by a rate limit: by the bucket that refused (key, team, ip) or open_subscriptions (the per-key cap), and the operation type.',
+    help:
+      'Operations refused by a rate limit: by the bucket that refused (key, team, ip) or ' +
+      'open_subscriptions (the per-key cap), and the operation type.',
     labelNames: ['scope', 'operation'] as const,
     registers: [registry],
   });

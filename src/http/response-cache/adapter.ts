@@ -4,7 +4,7 @@
 // become tags: `Type` and `Type:<global id>`, plus the key's root fields.
 import { isAbstractType, isCompositeType, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Cache } from '@graphql-yoga/plugin-response-cache';
-import { entityTag, rootFieldTag } from '../../platform/response-cache/invalidation.js';
+import { entityTag, rootFieldTag } from './tags.js';
 import type { ResponseStore } from '../../platform/response-cache/store.js';
 import { rootsOfKey } from './keys.js';
 

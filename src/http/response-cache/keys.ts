@@ -5,7 +5,7 @@
 // membership change (a removal, a role changed) makes a new session: the caller's roles are
 // read again on the change (authenticator.ts) and the old view is never looked up again.
 import { createHash } from 'node:crypto';
-import type { Caller } from '../../resolvers/auth/caller.js';
+import type { Caller } from '../../services/auth/caller.js';
 import type { OperationShape } from './operation.js';
 
 export function sessionOf(caller: Caller): string {

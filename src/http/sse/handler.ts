@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../platform/errors.js';
 import { callerOf } from '../context.js';
+import { refusalOf } from '../refusal.js';
 import type { LiveCore, OperationParams } from '../live/core.js';
 import { ResponseStream, type NodeResponse } from '../live/response-stream.js';
 import { requestErrors } from '../live/prepare-operation.js';
@@ -48,7 +49,13 @@ export function createSseTransport(live: LiveCore): SseTransport {
     request: Request,
     then: (userId: string) => Promise<Response> | Response,
   ) => {
-    const caller = await callerOf(request, live.contextOptions);
+    let caller: Awaited<ReturnType<typeof callerOf>>;
+    try {
+      caller = await callerOf(request, live.contextOptions);
+    } catch (error) {
+      const refusal = refusalOf(error);
+      return protocol.json(refusal.status, { errors: refusal.errors }, refusal.headers);
+    }
     if (!caller) {
       const limited = await admitLive(live.rateLimits, request, undefined, ANONYMOUS);
       if (limited)
@@ -196,7 +203,10 @@ class SseProtocol {
     });
   }
 
-  /** Single connection: results on the reserved stream; request errors answered here, as GraphQL over HTTP does (PROTOCOL.md). */
+  /**
+   * Single connection: results on the reserved stream; request errors answered here, as GraphQL
+   * over HTTP does (PROTOCOL.md).
+   */
   private async addOperation(
     request: Request,
     reservation: Reservation,

@@ -10,7 +10,7 @@ import {
   registerTrustedDocuments,
   type RegisteredDocuments,
   type TrustedDocumentEntry,
-} from '../../resolvers/trusted-documents/register.js';
+} from '../../services/trusted-documents/register.js';
 import { invalidTrustedDocument } from '../../schema/document-check.js';
 import { schema } from '../../schema/index.js';
 
@@ -29,7 +29,8 @@ async function readManifest(file: string): Promise<TrustedDocumentEntry[]> {
       : [];
   if (!entries.length || entries.some(([, document]) => typeof document !== 'string'))
     throw new StartupError(
-      `TRUSTED_DOCUMENTS_MANIFEST ${file}: must be a JSON object of hash → document (the client preset's persisted-documents.json)`,
+      `TRUSTED_DOCUMENTS_MANIFEST ${file}: must be a JSON object of hash → document (the ` +
+        `client preset's persisted-documents.json)`,
     );
   return entries.map(([hash, document]) => ({ hash, document: document as string }));
 }

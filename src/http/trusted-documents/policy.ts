@@ -4,7 +4,7 @@
 // (or from the operator's key, so GraphiQL and the registering mutation still work).
 import { GraphQLError } from 'graphql';
 import { ErrorCode } from '../../platform/errors.js';
-import { TrustedDocumentRegistry } from '../../resolvers/trusted-documents/registry.js';
+import { TrustedDocumentRegistry } from '../../services/trusted-documents/registry.js';
 import { callerOf, type ContextOptions } from '../context.js';
 
 export interface TrustedDocumentsOptions {
@@ -63,7 +63,8 @@ export const persistedQueryNotFound = () =>
 
 export const trustedDocumentRequired = () =>
   new GraphQLError(
-    'Only trusted documents are accepted here: send a registered document by its id (documentId, or extensions.persistedQuery.sha256Hash)',
+    'Only trusted documents are accepted here: send a registered document by its id ' +
+      '(documentId, or extensions.persistedQuery.sha256Hash)',
     { extensions: { code: ErrorCode.TRUSTED_DOCUMENT_REQUIRED, http: { status: 400 } } },
   );
 

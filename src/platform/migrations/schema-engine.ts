@@ -86,7 +86,7 @@ function readCharColumnsAsText(adapter: object): void {
   while (proto && !Object.hasOwn(proto, 'performIO')) proto = Object.getPrototypeOf(proto);
   if (!proto)
     throw new Error(
-      '@prisma/adapter-pg changed: performIO not found (update src/migrations/schema-engine.ts)',
+      '@prisma/adapter-pg changed: performIO not found (update src/platform/migrations/schema-engine.ts)',
     );
   const performIO = proto.performIO as (query: unknown) => Promise<pg.QueryResult>;
   proto.performIO = async function (this: unknown, query: unknown) {

@@ -1,5 +1,5 @@
 // What a take from several token buckets at once answers, whichever store holds them.
-import type { BucketRate } from '../config-rate-limits.js';
+import type { BucketRate } from '../config.js';
 
 export type { BucketRate };
 

@@ -86,7 +86,8 @@ function fontfacesXml(): string {
   const fonts = FONTS.map(
     (font, id) =>
       `<hh:font id="${id}" face="${escapeXml(font.face)}" type="TTF" isEmbedded="0">` +
-      `<hh:typeInfo familyType="${font.family}" weight="6" proportion="4" contrast="0" strokeVariation="1" armStyle="1" letterform="1" midline="1" xHeight="1"/>` +
+      `<hh:typeInfo familyType="${font.family}" weight="6" proportion="4" contrast="0" ` +
+      `strokeVariation="1" armStyle="1" letterform="1" midline="1" xHeight="1"/>` +
       `</hh:font>`,
   ).join('');
   return (
@@ -121,7 +122,8 @@ function langValues(value: number | string): string {
 
 function charPrXml(shape: CharShape, id: number): string {
   return (
-    `<hh:charPr id="${id}" height="${shape.height}" textColor="${shape.color ?? '#000000'}" shadeColor="none" useFontSpace="0" useKerning="0" symMark="NONE" borderFillIDRef="2">` +
+    `<hh:charPr id="${id}" height="${shape.height}" textColor="${shape.color ?? '#000000'}" ` +
+    `shadeColor="none" useFontSpace="0" useKerning="0" symMark="NONE" borderFillIDRef="2">` +
     `<hh:fontRef ${langValues(shape.font)}/>` +
     `<hh:ratio ${langValues(100)}/>` +
     `<hh:spacing ${langValues(0)}/>` +
@@ -150,16 +152,20 @@ function paraPrXml(shape: ParaShape, id: number): string {
     `</hh:margin>` +
     `<hh:lineSpacing type="PERCENT" value="${shape.lineSpacing}" unit="HWPUNIT"/>`;
   return (
-    `<hh:paraPr id="${id}" tabPrIDRef="0" condense="0" fontLineHeight="0" snapToGrid="1" suppressLineNumbers="0" checked="0">` +
+    `<hh:paraPr id="${id}" tabPrIDRef="0" condense="0" fontLineHeight="0" snapToGrid="1" ` +
+    `suppressLineNumbers="0" checked="0">` +
     `<hh:align horizontal="${shape.align}" vertical="BASELINE"/>` +
     `<hh:heading type="NONE" idRef="0" level="0"/>` +
-    `<hh:breakSetting breakLatinWord="KEEP_WORD" breakNonLatinWord="KEEP_WORD" widowOrphan="0" keepWithNext="${shape.keepWithNext ? 1 : 0}" keepLines="0" pageBreakBefore="0" lineWrap="BREAK"/>` +
+    `<hh:breakSetting breakLatinWord="KEEP_WORD" breakNonLatinWord="KEEP_WORD" ` +
+    `widowOrphan="0" keepWithNext="${shape.keepWithNext ? 1 : 0}" keepLines="0" ` +
+    `pageBreakBefore="0" lineWrap="BREAK"/>` +
     `<hh:autoSpacing eAsianEng="0" eAsianNum="0"/>` +
     `<hp:switch>` +
     `<hp:case hp:required-namespace="http://www.hancom.co.kr/hwpml/2016/HwpUnitChar">${spacing(1)}</hp:case>` +
     `<hp:default>${spacing(2)}</hp:default>` +
     `</hp:switch>` +
-    `<hh:border borderFillIDRef="2" offsetLeft="0" offsetRight="0" offsetTop="0" offsetBottom="0" connect="0" ignoreMargin="0"/>` +
+    `<hh:border borderFillIDRef="2" offsetLeft="0" offsetRight="0" offsetTop="0" ` +
+    `offsetBottom="0" connect="0" ignoreMargin="0"/>` +
     `</hh:paraPr>`
   );
 }
@@ -180,7 +186,10 @@ function numberingsXml(): string {
     heads
       .map(
         ([format, text], index) =>
-          `<hh:paraHead start="1" level="${index + 1}" align="LEFT" useInstWidth="1" autoIndent="1" widthAdjust="0" textOffsetType="PERCENT" textOffset="50" numFormat="${format}" charPrIDRef="4294967295" checkable="${index === 6 ? 1 : 0}">${text}</hh:paraHead>`,
+          `<hh:paraHead start="1" level="${index + 1}" align="LEFT" useInstWidth="1" ` +
+          `autoIndent="1" widthAdjust="0" textOffsetType="PERCENT" textOffset="50" ` +
+          `numFormat="${format}" charPrIDRef="4294967295" ` +
+          `checkable="${index === 6 ? 1 : 0}">${text}</hh:paraHead>`,
       )
       .join('') +
     `</hh:numbering></hh:numberings>`
@@ -196,11 +205,13 @@ export function headerXml(): string {
     fontfacesXml() +
     `<hh:borderFills itemCnt="2">${borderFillXml(1, false)}${borderFillXml(2, true)}</hh:borderFills>` +
     `<hh:charProperties itemCnt="${CHAR_SHAPES.length}">${CHAR_SHAPES.map(charPrXml).join('')}</hh:charProperties>` +
-    `<hh:tabProperties itemCnt="2"><hh:tabPr id="0" autoTabLeft="0" autoTabRight="0"/><hh:tabPr id="1" autoTabLeft="1" autoTabRight="0"/></hh:tabProperties>` +
+    `<hh:tabProperties itemCnt="2"><hh:tabPr id="0" autoTabLeft="0" ` +
+    `autoTabRight="0"/><hh:tabPr id="1" autoTabLeft="1" autoTabRight="0"/></hh:tabProperties>` +
     numberingsXml() +
     `<hh:paraProperties itemCnt="${PARA_SHAPES.length}">${PARA_SHAPES.map(paraPrXml).join('')}</hh:paraProperties>` +
     `<hh:styles itemCnt="1">` +
-    `<hh:style id="0" type="PARA" name="바탕글" engName="Normal" paraPrIDRef="${PARA.normal}" charPrIDRef="${CHAR.body}" nextStyleIDRef="0" langID="1042" lockForm="0"/>` +
+    `<hh:style id="0" type="PARA" name="바탕글" engName="Normal" paraPrIDRef="${PARA.normal}" ` +
+    `charPrIDRef="${CHAR.body}" nextStyleIDRef="0" langID="1042" lockForm="0"/>` +
     `</hh:styles>` +
     `</hh:refList>` +
     `<hh:compatibleDocument targetProgram="HWP201X"><hh:layoutCompatibility/></hh:compatibleDocument>` +

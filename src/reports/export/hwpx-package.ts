@@ -46,11 +46,14 @@ export function contentHpfXml(meta: ReportMeta): string {
 export const VERSION_XML =
   XML_PROLOG +
   // Sic: the attribute is "tagetApplication" in OWPML.
-  `<hv:HCFVersion xmlns:hv="http://www.hancom.co.kr/hwpml/2011/version" tagetApplication="WORDPROCESSOR" major="5" minor="0" micro="5" buildNumber="0" os="1" xmlVersion="1.4" application="agent-growth report export" appVersion="1.0"/>`;
+  `<hv:HCFVersion xmlns:hv="http://www.hancom.co.kr/hwpml/2011/version" ` +
+  `tagetApplication="WORDPROCESSOR" major="5" minor="0" micro="5" buildNumber="0" os="1" ` +
+  `xmlVersion="1.4" application="agent-growth report export" appVersion="1.0"/>`;
 
 export const CONTAINER_XML =
   XML_PROLOG +
-  `<ocf:container xmlns:ocf="urn:oasis:names:tc:opendocument:xmlns:container" xmlns:hpf="http://www.hancom.co.kr/schema/2011/hpf">` +
+  `<ocf:container xmlns:ocf="urn:oasis:names:tc:opendocument:xmlns:container" ` +
+  `xmlns:hpf="http://www.hancom.co.kr/schema/2011/hpf">` +
   `<ocf:rootfiles>` +
   `<ocf:rootfile full-path="Contents/content.hpf" media-type="application/hwpml-package+xml"/>` +
   `<ocf:rootfile full-path="Preview/PrvText.txt" media-type="text/plain"/>` +
@@ -62,7 +65,8 @@ export const MANIFEST_XML =
 
 export const SETTINGS_XML =
   XML_PROLOG +
-  `<ha:HWPApplicationSetting xmlns:ha="http://www.hancom.co.kr/hwpml/2011/app" xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0">` +
+  `<ha:HWPApplicationSetting xmlns:ha="http://www.hancom.co.kr/hwpml/2011/app" ` +
+  `xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0">` +
   `<ha:CaretPosition listIDRef="0" paraIDRef="0" pos="0"/>` +
   `</ha:HWPApplicationSetting>`;
 

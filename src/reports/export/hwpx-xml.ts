@@ -27,7 +27,7 @@ export const NS_DECLARATIONS = OWPML_NAMESPACES.map(
 // Characters XML 1.0 does not allow, and unpaired surrogates (not encodable in UTF-8).
 export const INVALID_XML_CHARS =
   // eslint-disable-next-line no-control-regex -- the control characters XML 1.0 forbids are the point
-  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+  /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Text for XML content or an attribute value: & < > " ' escaped, disallowed characters dropped. */
 export function escapeXml(text: string): string {

@@ -1,6 +1,6 @@
-// Planning with a budget (seed 004: the plan answers within 2 s): an LLM planner when
+// Planning with a budget (the plan answers within 2 s): an LLM planner when
 // one is configured, abandoned for the local planner when it is late or fails.
-import { LocalProviderChosen, type ChatClient, type LlmCallScope } from '../providers/types.js';
+import { LocalProviderChosen, type ChatClient, type LlmCallScope } from '../writers/types.js';
 import { planAttemptTimeoutMs } from './attempt-timeout.js';
 import { planWithLlm } from './llm.js';
 import { planLocally } from './local.js';

@@ -1,6 +1,6 @@
 // The LLM planner: the same context as the local planner, asked of a chat model, its
 // Markdown read back with the same heading rules (so the plan and its sections agree).
-import type { ChatClient, LlmCallScope } from '../providers/types.js';
+import type { ChatClient, LlmCallScope } from '../writers/types.js';
 import { sectionsFromPlan } from './markdown.js';
 import type { Plan, PlanContext, PlannerName } from './types.js';
 
@@ -12,7 +12,8 @@ export function planPrompt(context: PlanContext): { system: string; user: string
     'You plan reports. Reply with Markdown only:',
     'a first line `# <plan title>`, then one `## <n>. <section title>` heading per section (3 to 8 sections),',
     'each followed by one short paragraph saying what the section covers.',
-    "When a guide is given, follow its structure and instructions. Use the agent's knowledge areas and documents where they fit.",
+    "When a guide is given, follow its structure and instructions. Use the agent's knowledge " +
+      'areas and documents where they fit.',
     `Write in ${language}.`,
   ].join('\n');
   const lines = [`Topic: ${context.topic}`];

@@ -1,6 +1,6 @@
-// The local planner (the default): deterministic, no network, a few microseconds. The
-// sections come from the template's promptSystem (seed 004: the planning guide) — its
-// headings, else its numbered or bullet lists — or a default outline; an agent's
+// The local planner (the default): deterministic, no network, no I/O (its time alone:
+// bench/README.md, `plan`). The sections come from the template's promptSystem (the planning
+// guide) — its headings, else its numbered or bullet lists — or a default outline; an agent's
 // knowledge adds sections for the taxonomy areas the topic touches (default outline) and
 // points each section at the documents that back it.
 import {

@@ -1,5 +1,5 @@
 // Plans as Markdown, both ways: sections are written as `## n. title` + description, and
-// read back from the headings, so an edited plan (seed 004: the user reviews and edits it
+// read back from the headings, so an edited plan (the user reviews and edits it
 // before generating) gives its sections again. The same reading finds the structure of a
 // template's promptSystem.
 import { parseMarkdownBlocks, type MarkdownBlock } from '../export/markdown-blocks.js';

@@ -1,4 +1,4 @@
-// What a planner reads and writes (seed 004 §5.1: a plan in Markdown and ordered sections).
+// What a planner reads and writes.
 
 export interface PlanSection {
   title: string;

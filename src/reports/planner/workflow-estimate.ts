@@ -1,4 +1,4 @@
-// Estimates (Phase 7's goal planner): a step's seconds and tokens are the recent actuals of
+// Estimates of the goal planner: a step's seconds and tokens are the recent actuals of
 // its kind (per unit of complexity), else defaults, times its complexity; cost is tokens ×
 // price. The plan's totals are the sum over steps, and its critical path the longest chain.
 import { criticalPath } from './workflow-graph.js';

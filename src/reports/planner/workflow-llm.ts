@@ -2,7 +2,7 @@
 // JSON plan; the reply is parsed (zod) and checked like any plan. Agents are named A1, A2, …
 // in the prompt, since a model copies short handles more reliably than ids.
 import { z } from 'zod';
-import type { ChatClient, LlmCallScope } from '../providers/types.js';
+import type { ChatClient, LlmCallScope } from '../writers/types.js';
 import type { PlannerName } from './types.js';
 import {
   COMPLEXITIES,
@@ -36,24 +36,29 @@ function prompt(
 ): { system: string; user: string } {
   const system = [
     'You plan multi-agent workflows. Reply with one JSON object only, no prose:',
-    '{"steps":[{"key":"…","kind":"…","agent":"A1"|null,"dependsOn":["key",…],"title":"…","description":"…","complexity":0.7|1.0|1.5}]}',
+    '{"steps":[{"key":"…","kind":"…","agent":"A1"|null,"dependsOn":["key",…],' +
+      '"title":"…","description":"…","complexity":0.7|1.0|1.5}]}',
     `Kinds: ${STEP_KINDS.filter((kind) => kind !== 'NOOP').join(', ')}.`,
-    'RETRIEVE and REFRESH_COVERAGE name an agent; WRITE_SECTION has a title and description and depends on the retrievals it uses; one SYNTHESIZE depends on every section.',
+    'RETRIEVE and REFRESH_COVERAGE name an agent; WRITE_SECTION has a title and description ' +
+      'and depends on the retrievals it uses; one SYNTHESIZE depends on every section.',
     'Keys are short, unique, letters, digits and - only. No cycles.',
   ].join('\n');
   const lines = [`Goal: ${context.goal}`, '', 'Agents:'];
-  context.agents.forEach((agent, index) =>
-    lines.push(
-      `- A${index + 1}: ${agent.name}${agent.scopeDescription ? ` (${agent.scopeDescription.slice(0, 200)})` : ''}; coverage ${agent.lastCoverageUpdate ? `updated ${agent.lastCoverageUpdate.toISOString()}` : 'never computed'}`,
-    ),
-  );
+  context.agents.forEach((agent, index) => {
+    const scope = agent.scopeDescription ? ` (${agent.scopeDescription.slice(0, 200)})` : '';
+    const coverage = agent.lastCoverageUpdate
+      ? `updated ${agent.lastCoverageUpdate.toISOString()}`
+      : 'never computed';
+    lines.push(`- A${index + 1}: ${agent.name}${scope}; coverage ${coverage}`);
+  });
   if (context.guide) lines.push('', 'Outline guide:', context.guide.slice(0, 4_000));
   if (replan) {
     lines.push('', 'Steps so far (keep their keys; plan only the steps still to run):');
-    for (const each of replan.steps.filter((step) => step.started))
-      lines.push(
-        `- ${each.key} (${each.kind}) ${each.status}${each.error ? `: ${each.error.slice(0, 200)}` : ''}${each.summary ? ` — ${each.summary.slice(0, 200)}` : ''}`,
-      );
+    for (const each of replan.steps.filter((step) => step.started)) {
+      const error = each.error ? `: ${each.error.slice(0, 200)}` : '';
+      const summary = each.summary ? ` — ${each.summary.slice(0, 200)}` : '';
+      lines.push(`- ${each.key} (${each.kind}) ${each.status}${error}${summary}`);
+    }
     if (replan.hint) lines.push('', `Hint: ${replan.hint}`);
   }
   return { system, user: lines.join('\n') };

@@ -1,6 +1,6 @@
 // Planning a workflow with a budget: the LLM planner when one is configured, its plan checked
 // like any other; a late, failed or invalid one gives way to the local plan (fellBack).
-import { LocalProviderChosen, type ChatClient, type LlmCallScope } from '../providers/types.js';
+import { LocalProviderChosen, type ChatClient, type LlmCallScope } from '../writers/types.js';
 import { planAttemptTimeoutMs } from './attempt-timeout.js';
 import type { PlannerName } from './types.js';
 import { checkPlan, type PlanLimits } from './workflow-check.js';

@@ -1,4 +1,4 @@
-// What the workflow planners read and write (issue 30): a goal, the agents it draws on and an
+// What the workflow planners read and write: a goal, the agents it draws on and an
 // outline become steps with dependencies, each with a complexity that scales its estimate.
 import type { Language } from './types.js';
 
@@ -16,7 +16,7 @@ export const isStepKind = (kind: string): kind is StepKind =>
 export const FAILURE_POLICIES = ['FAIL_WORKFLOW', 'SKIP', 'SKIP_BRANCH', 'REPLAN'] as const;
 export type FailurePolicy = (typeof FAILURE_POLICIES)[number];
 
-/** The goal planner's scale (Phase 7): simple, normal, complex. */
+/** The goal planner's scale: simple, normal, complex. */
 export const COMPLEXITIES = [0.7, 1.0, 1.5] as const;
 
 export const WORKFLOW_LIMITS = {

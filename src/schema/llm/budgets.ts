@@ -1,7 +1,7 @@
-// Budgets per team and API key (issue 29).
+// Budgets per team and API key.
 import { roundUsd } from '../../platform/money.js';
 import type { LlmBudget } from '../../generated/prisma/client.js';
-import { budgetState, listBudgets, setBudget } from '../../resolvers/llm/budgets.js';
+import { budgetState, listBudgets, setBudget } from '../../services/llm/budgets.js';
 import { builder } from '../builder.js';
 import { rowIdOrNone, toGlobalId } from '../ids.js';
 import { thenForget } from './mutations.js';
@@ -60,7 +60,9 @@ builder.mutationField('setBudget', (t) =>
   t.field({
     type: Budget,
     description:
-      'Sets the budget of a team or API key (one each; a new period starts a new window). Past the limit priced deployments are skipped; with none left a call is RATE_LIMITED (reason BUDGET_EXCEEDED).',
+      'Sets the budget of a team or API key (one each; a new period starts a new window). ' +
+      'Past the limit priced deployments are skipped; with none left a call is RATE_LIMITED ' +
+      '(reason BUDGET_EXCEEDED).',
     authScopes: { read: true },
     args: { input: t.arg({ type: SetBudgetInput, required: true }) },
     resolve: (_root, { input }, ctx) =>

@@ -1,4 +1,4 @@
-// The vault, deployments and routes as mutations (issue 29). Input types are named after
+// The vault, deployments and routes as mutations. Input types are named after
 // their mutation; a team's things are its administrators' to change (FORBIDDEN to its other
 // members, NOT_FOUND to everyone else), the operator's (teamId null) the operator's.
 import { namingGlobalIds, optionalRowId, parseGlobalIds, rowIdOrNone } from '../ids.js';
@@ -7,15 +7,15 @@ import {
   addProviderKey,
   revokeProviderKey,
   rotateProviderKey,
-} from '../../resolvers/llm/provider-keys.js';
-import { rewrapProviderKeys } from '../../resolvers/llm/vault-keys.js';
+} from '../../services/llm/provider-keys.js';
+import { rewrapProviderKeys } from '../../services/llm/vault-keys.js';
 import {
   createLlmDeployment,
   deleteLlmDeployment,
   updateLlmDeployment,
   type LlmDeploymentInput,
-} from '../../resolvers/llm/deployments.js';
-import { setLlmRoute } from '../../resolvers/llm/routes.js';
+} from '../../services/llm/deployments.js';
+import { setLlmRoute } from '../../services/llm/routes.js';
 import type { Context } from '../builder.js';
 import {
   LlmDeployment,
@@ -26,19 +26,19 @@ import {
   ProviderKey,
 } from './types.js';
 
-const vault = (ctx: Context) => ({ keyring: ctx.topicSettings.llm.keyring, pubsub: ctx.pubsub });
+const vault = (ctx: Context) => ({ keyring: ctx.llm.keyring, pubsub: ctx.pubsub });
 
 /** This process's router reads the change at once; the others on llmConfigChanged. */
 export async function thenForget<T>(ctx: Context, change: Promise<T>): Promise<T> {
   try {
     return await change;
   } finally {
-    ctx.topicSettings.llm.catalog.forget();
+    ctx.llm.catalog.forget();
   }
 }
 const deploymentDeps = (ctx: Context) => ({
   pubsub: ctx.pubsub,
-  allowPrivateBaseUrls: ctx.topicSettings.llm.allowPrivateBaseUrls,
+  allowPrivateBaseUrls: ctx.llm.allowPrivateBaseUrls,
 });
 
 const AddProviderKeyInput = builder.inputType('AddProviderKeyInput', {
@@ -121,7 +121,8 @@ builder.mutationField('revokeProviderKey', (t) =>
 builder.mutationField('rewrapProviderKeys', (t) =>
   t.int({
     description:
-      "The operator's: every key's data key wrapped again by the newest master key of KEY_VAULT_MASTER_KEYS; how many were rewrapped.",
+      "The operator's: every key's data key wrapped again by the newest master key of " +
+      'KEY_VAULT_MASTER_KEYS; how many were rewrapped.',
     authScopes: { admin: true },
     resolve: (_root, _args, ctx) => thenForget(ctx, rewrapProviderKeys(ctx.caller, vault(ctx))),
   }),
@@ -130,7 +131,9 @@ builder.mutationField('rewrapProviderKeys', (t) =>
 const deploymentFields = (required: boolean) => (t: PothosInputFields) => ({
   teamId: t.id({
     description:
-      "Create only (given to an update: BAD_USER_INPUT): the owning team (you must administer it); none: your key's team (the operator: the operator's own, usable in every team's routes).",
+      'Create only (given to an update: BAD_USER_INPUT): the owning team (you must ' +
+      "administer it); none: your key's team (the operator: the operator's own, usable in " +
+      "every team's routes).",
   }),
   name: t.string({
     required,
@@ -139,7 +142,9 @@ const deploymentFields = (required: boolean) => (t: PothosInputFields) => ({
   kind: t.field({ type: LlmProviderKindEnum, required }),
   baseUrl: t.string({
     description:
-      "http(s) without credentials (user:pass@, or a query parameter named like a key, token or secret) or a fragment (in production: https to a public address); none: the vendor's (LOCAL: none).",
+      'http(s) without credentials (user:pass@, or a query parameter named like a key, token ' +
+      'or secret) or a fragment (in production: https to a public address); none: the ' +
+      "vendor's (LOCAL: none).",
   }),
   model: t.string({ required: false, description: '1-200 characters (LOCAL: none).' }),
   providerKeyId: t.id({
@@ -188,7 +193,8 @@ builder.mutationField('updateLlmDeployment', (t) =>
   t.field({
     type: LlmDeployment,
     description:
-      'Changes the fields given (made LOCAL: its model, URL, key and prices are dropped). An input that changes nothing is BAD_USER_INPUT.',
+      'Changes the fields given (made LOCAL: its model, URL, key and prices are dropped). An ' +
+      'input that changes nothing is BAD_USER_INPUT.',
     authScopes: { read: true },
     args: {
       id: t.arg.id({ required: true }),
@@ -223,7 +229,8 @@ const SetLlmRouteInput = builder.inputType('SetLlmRouteInput', {
   fields: (t) => ({
     teamId: t.id({
       description:
-        "The team (you must administer it); none: your key's team (the operator: the default route of every team without one).",
+        "The team (you must administer it); none: your key's team (the operator: the default " +
+        'route of every team without one).',
     }),
     service: t.field({ type: LlmServiceEnum, required: true }),
     strategy: t.field({ type: LlmRouteStrategyEnum, required: true }),

@@ -1,18 +1,18 @@
-// Reading the LLM platform (issue 29): keys, deployments, routes, the meter (llmCalls,
+// Reading the LLM platform: keys, deployments, routes, the meter (llmCalls,
 // llmUsage) and the router's view (routingSnapshot); a caller reads its teams'.
 import { roundUsd } from '../../platform/money.js';
 import { builder } from '../builder.js';
 import { optionalRowId, toGlobalId } from '../ids.js';
-import { listLlmCalls, llmUsage } from '../../resolvers/llm/calls.js';
-import { listLlmDeployments } from '../../resolvers/llm/deployments.js';
-import { listProviderKeys } from '../../resolvers/llm/provider-keys.js';
-import { listLlmRoutes } from '../../resolvers/llm/routes.js';
+import { listLlmCalls, llmUsage } from '../../services/llm/calls.js';
+import { listLlmDeployments } from '../../services/llm/deployments.js';
+import { listProviderKeys } from '../../services/llm/provider-keys.js';
+import { listLlmRoutes } from '../../services/llm/routes.js';
 import {
   routingSnapshot,
   type RoutingSnapshot as SnapshotShape,
   type SnapshotCandidate,
-} from '../../resolvers/llm/snapshot.js';
-import type { UsageRow } from '../../resolvers/llm/sql/usage-rows.js';
+} from '../../services/llm/snapshot.js';
+import type { UsageRow } from '../../services/llm/sql/usage-rows.js';
 import type { LlmCall as LlmCallRow } from '../../generated/prisma/client.js';
 import {
   LlmCallOutcomeEnum,
@@ -27,7 +27,8 @@ builder.queryField('providerKeys', (t) =>
   t.field({
     type: [ProviderKey],
     description:
-      "The vault's keys of the caller's teams (the operator: all), newest first: hints and fingerprints, never secrets.",
+      "The vault's keys of the caller's teams (the operator: all), newest first: hints and " +
+      'fingerprints, never secrets.',
     authScopes: { read: true },
     resolve: (_root, _args, ctx) => listProviderKeys(ctx.caller),
   }),
@@ -189,7 +190,8 @@ builder.queryField('llmUsage', (t) =>
   t.field({
     type: [LlmUsageRow],
     description:
-      "Calls, tokens and cost of the caller's teams between from (inclusive) and to, grouped as asked (at most 366 days; 1,000 rows).",
+      "Calls, tokens and cost of the caller's teams between from (inclusive) and to, grouped " +
+      'as asked (at most 366 days; 1,000 rows).',
     authScopes: { read: true },
     args: {
       from: t.arg({ type: 'DateTime', required: true }),
@@ -249,6 +251,6 @@ builder.queryField('routingSnapshot', (t) =>
     authScopes: { read: true },
     args: { service: t.arg({ type: LlmServiceEnum, required: true }), teamId: t.arg.id() },
     resolve: (_root, { service, teamId }, ctx) =>
-      routingSnapshot(service, ctx.caller, ctx.topicSettings.llm, optionalRowId('Team', teamId)),
+      routingSnapshot(service, ctx.caller, ctx.llm, optionalRowId('Team', teamId)),
   }),
 );

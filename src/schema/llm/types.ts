@@ -1,18 +1,19 @@
-// The LLM platform's types (issue 29): enums, provider keys (write-only: a hint and a
+// The LLM platform's types: enums, provider keys (write-only: a hint and a
 // fingerprint, never the secret), deployments and routes.
 import type {
   LlmDeployment as DeploymentRow,
   LlmRoute as RouteRow,
   ProviderKey as ProviderKeyRow,
 } from '../../generated/prisma/client.js';
-import type { PROVIDER_KEY_VIEW } from '../../resolvers/llm/provider-keys.js';
+import type { PROVIDER_KEY_VIEW } from '../../services/llm/provider-keys.js';
 import { builder } from '../builder.js';
 import { toGlobalId } from '../ids.js';
 
 export const LlmProviderKindEnum = builder.enumType('LlmProviderKind', {
   values: ['OPENAI_COMPATIBLE', 'ANTHROPIC', 'LOCAL'] as const,
   description:
-    'OPENAI_COMPATIBLE (the chat completions API), ANTHROPIC (Messages), LOCAL (the deterministic planner and writer, cost 0).',
+    'OPENAI_COMPATIBLE (the chat completions API), ANTHROPIC (Messages), LOCAL (the ' +
+    'deterministic planner and writer, cost 0).',
 });
 export const LlmServiceEnum = builder.enumType('LlmService', {
   values: ['PLAN', 'WRITE'] as const,

@@ -1,3 +1,3 @@
-// Teams (issue 27): each part registers its types and fields.
+// Teams: each part registers its types and fields.
 import './team.js';
 import './mutations.js';

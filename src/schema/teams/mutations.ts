@@ -1,5 +1,5 @@
-// Changing teams (issue 27): creating one, inviting and accepting, roles, removing and leaving,
-// handing over ownership. The rules are the services' (src/resolvers/teams); every change of a
+// Changing teams: creating one, inviting and accepting, roles, removing and leaving,
+// handing over ownership. The rules are the services' (src/services/teams); every change of a
 // member's teams reaches every API process's key cache at once.
 import { builder } from '../builder.js';
 import { db } from '../../platform/db.js';
@@ -7,14 +7,14 @@ import {
   acceptTeamInvitation,
   inviteToTeam,
   revokeTeamInvitation,
-} from '../../resolvers/teams/invitations.js';
+} from '../../services/teams/invitations.js';
 import {
   changeTeamMemberRole,
   leaveTeam,
   removeTeamMember,
   transferTeamOwnership,
-} from '../../resolvers/teams/members.js';
-import { createTeam } from '../../resolvers/teams/teams.js';
+} from '../../services/teams/members.js';
+import { createTeam } from '../../services/teams/teams.js';
 import { rowIdOrNone } from '../ids.js';
 import { Team, TeamInvitation, TeamMember, TeamRoleEnum } from './team.js';
 
@@ -44,7 +44,8 @@ builder.mutationField('createTeam', (t) =>
   t.prismaField({
     type: Team,
     description:
-      'A new team with the caller as its OWNER. A slug outside ^[a-z0-9-]{3,40}$ is BAD_USER_INPUT; a taken one CONFLICT.',
+      'A new team with the caller as its OWNER. A slug outside ^[a-z0-9-]{3,40}$ is ' +
+      'BAD_USER_INPUT; a taken one CONFLICT.',
     authScopes: { write: true },
     args: { input: t.arg({ type: CreateTeamInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
@@ -58,7 +59,9 @@ builder.mutationField('inviteToTeam', (t) =>
   t.field({
     type: TeamInvitationPayload,
     description:
-      'For those who administer the team: a single-use token for a fixed role, 7 days unless expiresInDays (1-30) says otherwise. A role above your own is FORBIDDEN; only an OWNER invites an OWNER.',
+      'For those who administer the team: a single-use token for a fixed role, 7 days unless ' +
+      'expiresInDays (1-30) says otherwise. A role above your own is FORBIDDEN; only an ' +
+      'OWNER invites an OWNER.',
     authScopes: { read: true },
     args: {
       teamId: t.arg.id({ required: true }),
@@ -74,7 +77,9 @@ builder.mutationField('acceptTeamInvitation', (t) =>
   t.prismaField({
     type: Team,
     description:
-      "Joins the team with the invitation's role. Unknown token: NOT_FOUND; CONFLICT with extensions.reason INVITATION_EXPIRED, INVITATION_USED, INVITATION_REVOKED or ALREADY_MEMBER.",
+      "Joins the team with the invitation's role. Unknown token: NOT_FOUND; CONFLICT with " +
+      'extensions.reason INVITATION_EXPIRED, INVITATION_USED, INVITATION_REVOKED or ' +
+      'ALREADY_MEMBER.',
     authScopes: { read: true },
     args: { token: t.arg.string({ required: true }) },
     resolve: async (query, _root, { token }, ctx) => {
@@ -87,7 +92,10 @@ builder.mutationField('acceptTeamInvitation', (t) =>
 builder.mutationField('revokeTeamInvitation', (t) =>
   t.boolean({
     description:
-      'For those who administer its team: withdraws a pending invitation, whose token then fails with CONFLICT (reason INVITATION_REVOKED). true also for one withdrawn or expired already; a used one is CONFLICT (reason INVITATION_USED); any other id NOT_FOUND.',
+      'For those who administer its team: withdraws a pending invitation, whose token then ' +
+      'fails with CONFLICT (reason INVITATION_REVOKED). true also for one withdrawn or ' +
+      'expired already; a used one is CONFLICT (reason INVITATION_USED); any other id ' +
+      'NOT_FOUND.',
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, { id }, ctx) =>
@@ -99,7 +107,9 @@ builder.mutationField('changeTeamMemberRole', (t) =>
   t.prismaField({
     type: TeamMember,
     description:
-      'For those who administer the team; nobody grants a role above their own, only an OWNER makes or changes an OWNER, and the last OWNER is not demoted (CONFLICT, reason LAST_OWNER).',
+      'For those who administer the team; nobody grants a role above their own, only an ' +
+      'OWNER makes or changes an OWNER, and the last OWNER is not demoted (CONFLICT, reason ' +
+      'LAST_OWNER).',
     authScopes: { read: true },
     args: {
       teamId: t.arg.id({ required: true }),
@@ -120,7 +130,9 @@ builder.mutationField('changeTeamMemberRole', (t) =>
 builder.mutationField('removeTeamMember', (t) =>
   t.boolean({
     description:
-      "For those who administer the team (ADMINs do not remove OWNERs): revokes the member's keys of the team and ends the membership, at once in every API process. The last OWNER stays (CONFLICT, reason LAST_OWNER).",
+      "For those who administer the team (ADMINs do not remove OWNERs): revokes the member's " +
+      'keys of the team and ends the membership, at once in every API process. The last ' +
+      'OWNER stays (CONFLICT, reason LAST_OWNER).',
     authScopes: { read: true },
     args: { teamId: t.arg.id({ required: true }), user: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) =>

@@ -1,16 +1,16 @@
-// Teams (issue 27): the Team type with its members and pending invitations, team(id), and the
+// Teams: the Team type with its members and pending invitations, team(id), and the
 // caller's view of itself (viewer). Changing teams is in mutations.ts.
 import { builder } from '../builder.js';
 import type { Scope } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
 import { rowIdWhere } from '../../platform/ids.js';
-import { teamInvitationVisibleTo, teamVisibleTo } from '../../resolvers/auth/visibility.js';
-import { visibleTeamWhere } from '../../resolvers/teams/teams.js';
-import { viewerRole } from '../../resolvers/teams/viewer-roles.js';
+import { teamInvitationVisibleTo, teamVisibleTo } from '../../services/auth/visibility.js';
+import { visibleTeamWhere } from '../../services/teams/teams.js';
+import { viewerRole } from '../../services/teams/viewer-roles.js';
 import { rowIdOrNone } from '../ids.js';
 import { ApiKey, ScopeEnum } from '../api-keys.js';
 import { noRow } from '../no-row.js';
-import { canRead } from '../../resolvers/auth/permissions.js';
+import { canRead } from '../../services/auth/permissions.js';
 
 export const TeamRoleEnum = builder.enumType('TeamRole', {
   values: ['OWNER', 'ADMIN', 'MEMBER', 'VIEWER'] as const,
@@ -73,7 +73,8 @@ export const Team = builder.prismaNode('Team', {
     }),
     invitations: t.relation('invitations', {
       description:
-        'Pending invitations (not accepted, withdrawn or expired), newest first: for those who administer the team, empty for others.',
+        'Pending invitations (not accepted, withdrawn or expired), newest first: for those ' +
+        'who administer the team, empty for others.',
       query: (_args, ctx) => ({
         where: {
           acceptedAt: null,
@@ -109,7 +110,8 @@ const Viewer = builder.objectRef<{ user: string; scopes: Scope[] }>('Viewer').im
     scopes: t.expose('scopes', {
       type: [ScopeEnum],
       description:
-        "Effective in the key's team: the lesser of the key's scopes and the member's role there (ADMIN implies WRITE, WRITE implies READ).",
+        "Effective in the key's team: the lesser of the key's scopes and the member's role " +
+        'there (ADMIN implies WRITE, WRITE implies READ).',
     }),
     teams: t.prismaField({
       type: [Team],

@@ -1,4 +1,4 @@
-// Templates (seed 002): each part registers its types and fields.
+// Templates: each part registers its types and fields.
 import './template.js';
 import './versions.js';
 import './mutations.js';

@@ -1,18 +1,18 @@
-// Creating, changing, using and rating templates (seed 002).
+// Creating, changing, using and rating templates.
 import { builder } from '../builder.js';
 import { db } from '../../platform/db.js';
-import { rateTemplate } from '../../resolvers/templates/ratings.js';
+import { rateTemplate } from '../../services/templates/ratings.js';
 import {
   renderTemplate,
   type RenderedTemplate as RenderedTemplateShape,
-} from '../../resolvers/templates/render.js';
+} from '../../services/templates/render.js';
 import {
   createTemplate,
   deleteTemplate,
   forkTemplate,
   setTemplateFlags,
   updateTemplate,
-} from '../../resolvers/templates/templates.js';
+} from '../../services/templates/templates.js';
 import { rowIdOrNone } from '../ids.js';
 import { Template, TemplateCategory } from './template.js';
 
@@ -70,14 +70,17 @@ builder.mutationField('updateTemplate', (t) =>
   t.prismaField({
     type: Template,
     description:
-      'Write in its team (FORBIDDEN to others who see it); records a new version with the changelog. An input that changes nothing is BAD_USER_INPUT.',
+      'Write in its team (FORBIDDEN to others who see it); records a new version with the ' +
+      'changelog. An input that changes nothing is BAD_USER_INPUT.',
     authScopes: { write: true },
     args: {
       id: t.arg.id({ required: true }),
       input: t.arg({ type: UpdateTemplateInput, required: true }),
       expectedVersion: t.arg.int({
         description:
-          'The version this change was made against: when the template has moved on, CONFLICT with extensions.currentVersion. Omitted: the last writer wins (still a new version).',
+          'The version this change was made against: when the template has moved on, ' +
+          'CONFLICT with extensions.currentVersion. Omitted: the last writer wins (still a ' +
+          'new version).',
       }),
     },
     resolve: async (query, _root, { id, input, expectedVersion }, ctx) => {
@@ -129,7 +132,8 @@ builder.mutationField('renderTemplate', (t) =>
   t.field({
     type: RenderedTemplate,
     description:
-      'Substitutes `{{name}}` placeholders and counts one use. Missing variables are BAD_USER_INPUT; extra ones are ignored.',
+      'Substitutes `{{name}}` placeholders and counts one use. Missing variables are ' +
+      'BAD_USER_INPUT; extra ones are ignored.',
     authScopes: { write: true },
     args: {
       id: t.arg.id({ required: true }),

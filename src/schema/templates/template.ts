@@ -1,12 +1,12 @@
-// Templates marketplace (seed 002): the Template type with its ratings, and the template
+// Templates marketplace: the Template type with its ratings, and the template
 // queries. Changing templates is in mutations.ts.
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from '../builder.js';
 import { db } from '../../platform/db.js';
-import { isTemplateVisibleTo } from '../../resolvers/auth/visibility.js';
-import { templateRatingsPage } from '../../resolvers/templates/rating-pages.js';
-import { listTemplates } from '../../resolvers/templates/search.js';
-import { visibleTemplateWhere } from '../../resolvers/templates/templates.js';
+import { isTemplateVisibleTo } from '../../services/auth/visibility.js';
+import { templateRatingsPage } from '../../services/templates/rating-pages.js';
+import { listTemplates } from '../../services/templates/search.js';
+import { visibleTemplateWhere } from '../../services/templates/templates.js';
 import { rowIdOrNone } from '../ids.js';
 
 export const TemplateCategory = builder.enumType('TemplateCategory', {
@@ -145,7 +145,8 @@ builder.queryField('templates', (t) =>
   t.field({
     type: TemplateConnection,
     description:
-      "Public templates and the private ones of the caller's teams. `search`: case-insensitive, in name, description or an exact tag.",
+      "Public templates and the private ones of the caller's teams. `search`: " +
+      'case-insensitive, in name, description or an exact tag.',
     authScopes: { read: true },
     args: {
       search: t.arg.string(),

@@ -1,18 +1,15 @@
-// Template versions (issue 27): every version a template has had, the diff between two,
+// Template versions: every version a template has had, the diff between two,
 // and where a fork stands against its parent. Pins are arguments of renderTemplate
 // (mutations.ts) and planTopic (topics/plan.ts).
 import { builder } from '../builder.js';
-import { readableTeamIds } from '../../resolvers/auth/permissions.js';
-import { isTemplateVisibleTo } from '../../resolvers/auth/visibility.js';
+import { readableTeamIds } from '../../services/auth/permissions.js';
+import { isTemplateVisibleTo } from '../../services/auth/visibility.js';
 import {
   diffTemplateVersions,
   type TemplateDiff as TemplateDiffShape,
-} from '../../resolvers/templates/diff.js';
-import {
-  templateVersionAt,
-  templateVersionsPage,
-} from '../../resolvers/templates/version-pages.js';
-import type { TemplateVersionRow } from '../../resolvers/templates/versions.js';
+} from '../../services/templates/diff.js';
+import { templateVersionAt, templateVersionsPage } from '../../services/templates/version-pages.js';
+import type { TemplateVersionRow } from '../../services/templates/versions.js';
 import { rowIdOrNone } from '../ids.js';
 import { Template } from './template.js';
 
@@ -49,7 +46,9 @@ builder.prismaObjectFields(Template, (t) => ({
   versions: t.field({
     type: TemplateVersionConnection,
     description:
-      "Every recorded version, newest first; outside the template's team, those recorded while it was public. Templates made before versions were kept start at the version they had then.",
+      "Every recorded version, newest first; outside the template's team, those recorded " +
+      'while it was public. Templates made before versions were kept start at the version ' +
+      'they had then.',
     args: { first: t.arg.int(), after: t.arg.string() },
     resolve: (template, args, ctx) =>
       templateVersionsPage(ctx, template, args, readableTeamIds(ctx.caller)) as never,
@@ -58,7 +57,8 @@ builder.prismaObjectFields(Template, (t) => ({
     type: TemplateVersion,
     nullable: true,
     description:
-      "One recorded version; null when there is none of that number (or, outside the template's team, it was recorded while the template was private).",
+      'One recorded version; null when there is none of that number (or, outside the ' +
+      "template's team, it was recorded while the template was private).",
     args: { version: t.arg.int({ required: true }) },
     resolve: (template, { version }, ctx) =>
       templateVersionAt(ctx, template.id, version, readableTeamIds(ctx.caller)),
@@ -71,7 +71,9 @@ builder.prismaObjectFields(Template, (t) => ({
   upstreamVersion: t.int({
     nullable: true,
     description:
-      "The parent's current version when it is newer than parentVersion: the parent moved on since the fork. Null otherwise, and when the parent is gone or not visible to the caller. Nothing is merged automatically.",
+      "The parent's current version when it is newer than parentVersion: the parent moved on " +
+      'since the fork. Null otherwise, and when the parent is gone or not visible to the ' +
+      'caller. Nothing is merged automatically.',
     select: { parentVersion: true, parent: true },
     resolve: ({ parent, parentVersion }, _args, ctx) => {
       if (!parent || parentVersion == null || !isTemplateVisibleTo(parent, ctx.caller)) return null;
@@ -84,13 +86,15 @@ const TemplateDiff = builder.objectRef<TemplateDiffShape>('TemplateDiff').implem
   fields: (t) => ({
     unified: t.exposeString('unified', {
       description:
-        'A unified diff: the content as a file named `content`, then `promptSystem` as a second file when the guide changed.',
+        'A unified diff: the content as a file named `content`, then `promptSystem` as a ' +
+        'second file when the guide changed.',
     }),
     variablesAdded: t.exposeStringList('variablesAdded'),
     variablesRemoved: t.exposeStringList('variablesRemoved'),
     changelog: t.exposeStringList('changelog', {
       description:
-        'The changelogs of the versions after fromVersion up to toVersion, in the order they apply (empty ones left out).',
+        'The changelogs of the versions after fromVersion up to toVersion, in the order they ' +
+        'apply (empty ones left out).',
     }),
   }),
 });
@@ -99,7 +103,10 @@ builder.queryField('templateDiff', (t) =>
   t.field({
     type: TemplateDiff,
     description:
-      'What changed from one recorded version to another. fromVersion greater than toVersion is a reverse diff (how to go back; its changelog lists the versions undone, newest first). NOT_FOUND for a template the caller may not see or a version it never recorded.',
+      'What changed from one recorded version to another. fromVersion greater than toVersion ' +
+      'is a reverse diff (how to go back; its changelog lists the versions undone, newest ' +
+      'first). NOT_FOUND for a template the caller may not see or a version it never ' +
+      'recorded.',
     authScopes: { read: true },
     args: {
       id: t.arg.id({ required: true }),

@@ -1,8 +1,8 @@
 // A generated report (Artifact) and its downloadable files.
 import { builder } from '../builder.js';
 import { rowIdWhere } from '../../platform/ids.js';
-import { byFormatOrder } from '../../resolvers/topics/artifacts.js';
-import { artifactVisibleTo } from '../../resolvers/auth/visibility.js';
+import { byFormatOrder } from '../../services/topics/artifacts.js';
+import { artifactVisibleTo } from '../../services/auth/visibility.js';
 import { toGlobalId } from '../ids.js';
 
 /** Where a file downloads from: relative to the API's origin (works behind any proxy). */
@@ -22,7 +22,8 @@ const ArtifactFile = builder.objectRef<ArtifactFileShape>('ArtifactFile').implem
     format: t.exposeString('format', { description: 'markdown, hwpx or docx.' }),
     url: t.string({
       description:
-        "Relative to this API's origin. GET it with an API key of a member of the topic's team (Bearer or X-API-Key); anyone else gets 404.",
+        "Relative to this API's origin. GET it with an API key of a member of the topic's " +
+        'team (Bearer or X-API-Key); anyone else gets 404.',
       resolve: (file) => downloadPath(file.artifactId, file.format),
     }),
     bytes: t.exposeInt('bytes'),

@@ -1,4 +1,4 @@
-// Generating a topic's report (seed 004 /generate) and following it (/status/stream).
+// Generating a topic's report and following it (/status/stream).
 import { builder } from '../builder.js';
 import { noRow } from '../no-row.js';
 import { db } from '../../platform/db.js';
@@ -7,10 +7,10 @@ import {
   draftDeltas,
   type DraftView,
   type TopicGenerationEvent as TopicGenerationEventShape,
-} from '../../resolvers/topics/generation-state.js';
-import { generateTopicReport } from '../../resolvers/topics/generation.js';
-import { requireTopicForCaller } from '../../resolvers/topics/topics.js';
-import { topicVisibleTo } from '../../resolvers/auth/visibility.js';
+} from '../../services/topics/generation-state.js';
+import { generateTopicReport } from '../../services/topics/generation.js';
+import { requireTopicForCaller } from '../../services/topics/topics.js';
+import { topicVisibleTo } from '../../services/auth/visibility.js';
 import { rowIdOrNone } from '../ids.js';
 import { Artifact } from './artifact.js';
 import { Topic, TopicStatus } from './topic.js';
@@ -28,7 +28,9 @@ const GenerateTopicReportInput = builder.inputType('GenerateTopicReportInput', {
 
 const TopicSectionDraft = builder.objectRef<DraftView>('TopicSectionDraft').implement({
   description:
-    "The section being written: its text so far (all of it on a stream's first event, so a reconnect starts with it) and what is new since the last event (at most one event per 50 ms per section).",
+    "The section being written: its text so far (all of it on a stream's first event, so a " +
+    'reconnect starts with it) and what is new since the last event (at most one event per ' +
+    '50 ms per section).',
   fields: (t) => ({
     order: t.exposeInt('order', { description: "The section's 1-based order in the plan." }),
     text: t.exposeString('text', { description: 'The text so far.' }),
@@ -37,7 +39,8 @@ const TopicSectionDraft = builder.objectRef<DraftView>('TopicSectionDraft').impl
     }),
     restarted: t.exposeBoolean('restarted', {
       description:
-        'The text does not continue the last one: the stream broke and the section restarted on another deployment (appears once in the report).',
+        'The text does not continue the last one: the stream broke and the section restarted ' +
+        'on another deployment (appears once in the report).',
     }),
   }),
 });
@@ -87,7 +90,7 @@ builder.mutationField('generateTopicReport', (t) =>
   t.prismaField({
     type: Topic,
     description:
-      'seed 004 /generate: returns at once, GENERATING with its task; CONFLICT while a generation of the topic runs.',
+      'Returns at once, GENERATING with its task; CONFLICT while a generation of the topic runs.',
     authScopes: { write: true },
     args: { input: t.arg({ type: GenerateTopicReportInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
@@ -105,7 +108,7 @@ builder.subscriptionField('topicGeneration', (t) =>
   t.field({
     type: TopicGenerationEvent,
     description:
-      'seed 004 /status/stream: the current state first, status updates while generating, then one completion event; then the stream ends.',
+      'The current state first, status updates while generating, then one completion event; then the stream ends.',
     authScopes: { read: true },
     args: { topicId: t.arg.id({ required: true }) },
     subscribe: async (_root, { topicId }, ctx) => {

@@ -1,4 +1,4 @@
-// Topics (seed 004, SPEC C6): each part registers its types and fields.
+// Topics: each part registers its types and fields.
 import './topic.js';
 import './artifact.js';
 import './plan.js';

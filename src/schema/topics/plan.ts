@@ -1,8 +1,8 @@
-// planTopic (seed 004 /plan): a plan and its sections, stored as a PLANNED topic.
+// planTopic: a plan and its sections, stored as a PLANNED topic.
 import { builder } from '../builder.js';
 import { db } from '../../platform/db.js';
-import { planTopic, type PlanPayload as PlanPayloadShape } from '../../resolvers/topics/topics.js';
-import { topicVisibleTo } from '../../resolvers/auth/visibility.js';
+import { planTopic, type PlanPayload as PlanPayloadShape } from '../../services/topics/topics.js';
+import { topicVisibleTo } from '../../services/auth/visibility.js';
 import { optionalRowId } from '../ids.js';
 import { PlanSection, Topic } from './topic.js';
 
@@ -18,7 +18,8 @@ const PlanTopicInput = builder.inputType('PlanTopicInput', {
     }),
     templateVersion: t.int({
       description:
-        'A recorded version of the template to follow (NOT_FOUND when none); default its current version. Needs templateId.',
+        'A recorded version of the template to follow (NOT_FOUND when none); default its ' +
+        'current version. Needs templateId.',
     }),
     agentId: t.id({
       description:
@@ -45,7 +46,8 @@ const PlanPayload = builder.objectRef<PlanPayloadShape>('PlanPayload').implement
     }),
     fellBack: t.exposeBoolean('fellBack', {
       description:
-        'true when the configured LLM planner missed the plan budget (LLM_PLAN_BUDGET_MS, 2 s by default) or failed, and the local planner answered instead.',
+        'true when the configured LLM planner missed the plan budget (LLM_PLAN_BUDGET_MS, 2 ' +
+        's by default) or failed, and the local planner answered instead.',
     }),
   }),
 });
@@ -54,7 +56,8 @@ builder.mutationField('planTopic', (t) =>
   t.field({
     type: PlanPayload,
     description:
-      'seed 004 /plan: a plan (Markdown) and ordered sections, stored as a PLANNED topic. At most 10 per minute per user by default (RATE_LIMITED with extensions.retryAfter in seconds).',
+      'A plan (Markdown) and ordered sections, stored as a PLANNED topic. At most 10 per ' +
+      'minute per user by default (RATE_LIMITED with extensions.retryAfter in seconds).',
     authScopes: { write: true },
     args: { input: t.arg({ type: PlanTopicInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
@@ -66,7 +69,7 @@ builder.mutationField('planTopic', (t) =>
           agentId: optionalRowId('Agent', input.agentId),
         },
         ctx.caller,
-        ctx.topicSettings,
+        ctx,
       ),
   }),
 );

@@ -1,4 +1,4 @@
-// Topics (seed 004): the Topic type with its plan and generation state, and the caller's
+// Topics: the Topic type with its plan and generation state, and the caller's
 // topics to read. Planning is in plan.ts, generating in generation.ts.
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from '../builder.js';
@@ -7,13 +7,13 @@ import { db } from '../../platform/db.js';
 import {
   parseSections,
   type PlanSection as PlanSectionShape,
-} from '../../resolvers/topics/sections.js';
-import { listTopics, ownTopicWhere } from '../../resolvers/topics/topics.js';
+} from '../../services/topics/sections.js';
+import { listTopics, ownTopicWhere } from '../../services/topics/topics.js';
 import {
   isTeamRowVisibleTo,
   isTemplateVisibleTo,
   taskVisibleTo,
-} from '../../resolvers/auth/visibility.js';
+} from '../../services/auth/visibility.js';
 import { Agent } from '../agents.js';
 import { Task } from '../tasks.js';
 import { Template } from '../templates/template.js';
@@ -39,7 +39,7 @@ export const Topic = builder.prismaNode('Topic', {
   // node(id) sees what topic(id) sees: another team's topic is null.
   nullable: true,
   findUnique: (id, ctx) => ownTopicWhere(id, ctx.caller),
-  description: "A report request of a team (seed 004): its plan, and its report's generation.",
+  description: "A report request of a team: its plan, and its report's generation.",
   fields: (t) => ({
     topic: t.exposeString('topic'),
     template: t.field({
@@ -53,7 +53,8 @@ export const Topic = builder.prismaNode('Topic', {
     templateVersion: t.exposeInt('templateVersion', {
       nullable: true,
       description:
-        'The template version the plan followed; null without a template, and for topics planned before versions were recorded.',
+        'The template version the plan followed; null without a template, and for topics ' +
+        'planned before versions were recorded.',
     }),
     agent: t.field({
       type: Agent,
@@ -138,7 +139,7 @@ builder.queryField('topic', (t) =>
     type: Topic,
     nullable: true,
     description:
-      "null for an unknown id and for another team's topic. Polling its status is cheap (seed 004 /status).",
+      "null for an unknown id and for another team's topic. Polling its status is cheap.",
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, { id }, ctx) => {

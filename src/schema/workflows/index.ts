@@ -1,4 +1,4 @@
-// Workflows (issue 30): each part registers its types and fields.
+// Workflows: each part registers its types and fields.
 import './types.js';
 import './event.js';
 import './workflow.js';

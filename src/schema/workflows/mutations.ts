@@ -1,16 +1,16 @@
-// The workflow mutations (issue 30 §4-5): plan for review, edit, start, run, cancel, retry,
-// replan. Thin: arguments decoded here, the rules in src/resolvers/workflows.
+// The workflow mutations: plan for review, edit, start, run, cancel, retry,
+// replan. Thin: arguments decoded here, the rules in src/services/workflows.
 import { builder } from '../builder.js';
 import { optionalRowId, rowIdOrNone } from '../ids.js';
 import { db } from '../../platform/db.js';
-import type { PlannedStep } from '../../resolvers/workflows/types.js';
-import { workflowVisibleTo } from '../../resolvers/auth/visibility.js';
-import { cancelWorkflow } from '../../resolvers/workflows/cancel.js';
-import { replanWorkflow, updateWorkflowPlan } from '../../resolvers/workflows/edit.js';
-import type { PlanWorkflowInput as PlanInput } from '../../resolvers/workflows/plan-input.js';
-import { planWorkflow, runWorkflow } from '../../resolvers/workflows/plan.js';
-import { retryWorkflow } from '../../resolvers/workflows/retry.js';
-import { startWorkflow } from '../../resolvers/workflows/start.js';
+import type { PlannedStep } from '../../services/workflows/types.js';
+import { workflowVisibleTo } from '../../services/auth/visibility.js';
+import { cancelWorkflow } from '../../services/workflows/cancel.js';
+import { replanWorkflow, updateWorkflowPlan } from '../../services/workflows/edit.js';
+import type { PlanWorkflowInput as PlanInput } from '../../services/workflows/plan-input.js';
+import { planWorkflow, runWorkflow } from '../../services/workflows/plan.js';
+import { retryWorkflow } from '../../services/workflows/retry.js';
+import { startWorkflow } from '../../services/workflows/start.js';
 import type { Context } from '../builder.js';
 import { agentRowId, namingSentAgents } from './agent-ids.js';
 import { Workflow } from './workflow.js';
@@ -21,7 +21,10 @@ const PlanWorkflowInput = builder.inputType('PlanWorkflowInput', {
     goal: t.string({
       required: true,
       description:
-        '1-2,000 characters once runs of whitespace are collapsed and the ends trimmed, counted as people read them (an emoji, a flag or a letter with its accents is one); not only invisible characters (EMPTY), no control characters (CONTROL_CHARACTER); the value as sent:',
+        '1-2,000 characters once runs of whitespace are collapsed and the ends trimmed, ' +
+        'counted as people read them (an emoji, a flag or a letter with its accents is one); ' +
+        'not only invisible characters (EMPTY), no control characters (CONTROL_CHARACTER); ' +
+        'the value as sent:',
     }),
     agentIds: t.idList({
       required: true,
@@ -102,7 +105,9 @@ builder.mutationField('runWorkflow', (t) =>
   t.prismaField({
     type: Workflow,
     description:
-      'Plans and starts in one call; the same idempotencyKey (per user) with the same input answers with the workflow it started, with other input is CONFLICT (IDEMPOTENCY_KEY_USED).',
+      'Plans and starts in one call; the same idempotencyKey (per user) with the same input ' +
+      'answers with the workflow it started, with other input is CONFLICT ' +
+      '(IDEMPOTENCY_KEY_USED).',
     authScopes: { write: true },
     args: {
       input: t.arg({ type: PlanWorkflowInput, required: true }),
@@ -163,7 +168,9 @@ builder.mutationField('startWorkflow', (t) =>
   t.prismaField({
     type: Workflow,
     description:
-      'Runs a PLANNED workflow at the plan version the caller reviewed (CONFLICT when stale or ended); the same idempotencyKey at the same version answers with it, at another CONFLICT (IDEMPOTENCY_KEY_USED).',
+      'Runs a PLANNED workflow at the plan version the caller reviewed (CONFLICT when stale ' +
+      'or ended); the same idempotencyKey at the same version answers with it, at another ' +
+      'CONFLICT (IDEMPOTENCY_KEY_USED).',
     authScopes: { write: true },
     args: {
       id: t.arg.id({ required: true }),
@@ -201,7 +208,10 @@ builder.mutationField('retryWorkflow', (t) =>
   t.prismaField({
     type: Workflow,
     description:
-      'Reruns a failed (or skipped, or cancelled) step and every step downstream of it whatever its status, with every step that failed or was cancelled (and theirs); every other step keeps its result. Only a workflow that ended FAILED or CANCELLED: while it runs, CONFLICT (STILL_RUNNING).',
+      'Reruns a failed (or skipped, or cancelled) step and every step downstream of it ' +
+      'whatever its status, with every step that failed or was cancelled (and theirs); every ' +
+      'other step keeps its result. Only a workflow that ended FAILED or CANCELLED: while it ' +
+      'runs, CONFLICT (STILL_RUNNING).',
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }), fromStepKey: t.arg.string({ required: true }) },
     resolve: async (query, _root, args, ctx) =>
@@ -217,7 +227,9 @@ builder.mutationField('replanWorkflow', (t) =>
   t.prismaField({
     type: Workflow,
     description:
-      "Asks the planner again (a PLANNED workflow is planned anew; a running one's steps not yet started change). Shares planTopic's rate limit. CONFLICT (REPLAN_UNDER_WAY) while a step's REPLAN is planning.",
+      "Asks the planner again (a PLANNED workflow is planned anew; a running one's steps not " +
+      "yet started change). Shares planTopic's rate limit. CONFLICT (REPLAN_UNDER_WAY) while " +
+      "a step's REPLAN is planning.",
     authScopes: { write: true },
     args: {
       id: t.arg.id({ required: true }),

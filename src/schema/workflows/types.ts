@@ -1,33 +1,44 @@
-// Workflows' enums and small value types (issue 30): statuses, kinds, policies, costs.
+// Workflows' enums and small value types: statuses, kinds, policies, costs.
 import { roundUsd } from '../../platform/money.js';
 import { builder } from '../builder.js';
 import type {
   ConstraintViolation as ViolationShape,
   StepEstimate,
-} from '../../resolvers/workflows/types.js';
+} from '../../services/workflows/types.js';
 
 export const WorkflowStatus = builder.enumType('WorkflowStatus', {
   values: ['PLANNED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const,
   description:
-    'PLANNED after planWorkflow (for review); RUNNING once started; SUCCEEDED when every step succeeded or was skipped by its policy, FAILED otherwise, CANCELLED by cancelWorkflow.',
+    'PLANNED after planWorkflow (for review); RUNNING once started; SUCCEEDED when every ' +
+    'step succeeded or was skipped by its policy, FAILED otherwise, CANCELLED by ' +
+    'cancelWorkflow.',
 });
 
 export const WorkflowStepStatus = builder.enumType('WorkflowStepStatus', {
   values: ['PENDING', 'READY', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED'] as const,
   description:
-    'PENDING while a dependency has not ended; READY to run (its task queued); RUNNING; then SUCCEEDED, FAILED (FAIL_WORKFLOW), SKIPPED (a failure SKIP, SKIP_BRANCH or REPLAN absorbed, with its error; or a dependent under SKIP_BRANCH) or CANCELLED.',
+    'PENDING while a dependency has not ended; READY to run (its task queued); RUNNING; then ' +
+    'SUCCEEDED, FAILED (FAIL_WORKFLOW), SKIPPED (a failure SKIP, SKIP_BRANCH or REPLAN ' +
+    'absorbed, with its error; or a dependent under SKIP_BRANCH) or CANCELLED.',
 });
 
 export const WorkflowStepKind = builder.enumType('WorkflowStepKind', {
   values: ['RETRIEVE', 'REFRESH_COVERAGE', 'WRITE_SECTION', 'SYNTHESIZE', 'NOOP'] as const,
   description:
-    "RETRIEVE: queryAgent over the agent's scope. REFRESH_COVERAGE: the agent's coverage computed and recorded. WRITE_SECTION: the configured report writer, grounded in its dependencies' passages. SYNTHESIZE: the sections as one artifact (Markdown, HWPX, DOCX). NOOP: does nothing (input.waitMs: waits): a join point.",
+    "RETRIEVE: queryAgent over the agent's scope. REFRESH_COVERAGE: the agent's coverage " +
+    'computed and recorded. WRITE_SECTION: the configured report writer, grounded in its ' +
+    "dependencies' passages. SYNTHESIZE: the sections as one artifact (Markdown, HWPX, " +
+    'DOCX). NOOP: does nothing (input.waitMs: waits): a join point.',
 });
 
 export const WorkflowFailurePolicy = builder.enumType('WorkflowFailurePolicy', {
   values: ['FAIL_WORKFLOW', 'SKIP', 'SKIP_BRANCH', 'REPLAN'] as const,
   description:
-    "Applied after a step's retries. FAIL_WORKFLOW: every other step cancelled (running ones aborted). SKIP: dependents run and see the failed input. SKIP_BRANCH: the step's dependents are skipped too. REPLAN: the planner writes a new tail for the steps not yet started, and nothing new starts until it lands (at most WORKFLOW_MAX_REPLANS times, then FAIL_WORKFLOW).",
+    "Applied after a step's retries. FAIL_WORKFLOW: every other step cancelled (running ones " +
+    "aborted). SKIP: dependents run and see the failed input. SKIP_BRANCH: the step's " +
+    'dependents are skipped too. REPLAN: the planner writes a new tail for the steps not yet ' +
+    'started, and nothing new starts until it lands (at most WORKFLOW_MAX_REPLANS times, ' +
+    'then FAIL_WORKFLOW).',
 });
 
 export const WorkflowPlannerChoice = builder.enumType('WorkflowPlannerChoice', {
@@ -37,7 +48,8 @@ export const WorkflowPlannerChoice = builder.enumType('WorkflowPlannerChoice', {
 
 export const WorkflowCost = builder.objectRef<StepEstimate>('WorkflowCost').implement({
   description:
-    "Seconds, tokens and their cost in USD (estimated: tokens × the WRITE route's price; actual: what the step's LLM calls were metered at).",
+    "Seconds, tokens and their cost in USD (estimated: tokens × the WRITE route's price; " +
+    "actual: what the step's LLM calls were metered at).",
   fields: (t) => ({
     seconds: t.exposeFloat('seconds'),
     tokens: t.exposeInt('tokens'),

@@ -1,4 +1,4 @@
-// Workflow and WorkflowStep (issue 30): a goal's plan, its steps with estimates and actuals,
+// Workflow and WorkflowStep: a goal's plan, its steps with estimates and actuals,
 // its totals and critical path, its log; and the caller's teams' workflows to read.
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import { builder } from '../builder.js';
@@ -10,9 +10,9 @@ import {
   artifactVisibleTo,
   isTeamRowVisibleTo,
   taskVisibleTo,
-} from '../../resolvers/auth/visibility.js';
-import { progressPercentOf, selectWorkflowEventsAfter } from '../../resolvers/workflows/events.js';
-import { listWorkflows, ownWorkflowWhere, totalsOf } from '../../resolvers/workflows/read.js';
+} from '../../services/auth/visibility.js';
+import { progressPercentOf, selectWorkflowEventsAfter } from '../../services/workflows/events.js';
+import { listWorkflows, ownWorkflowWhere, totalsOf } from '../../services/workflows/read.js';
 import { Agent } from '../agents.js';
 import { Task } from '../tasks.js';
 import { Artifact } from '../topics/artifact.js';
@@ -201,7 +201,8 @@ builder.prismaObjectFields(Workflow, (t) => ({
   events: t.field({
     type: [WorkflowEvent],
     description:
-      'Its log, in sequence order: the events after `afterSequence` (default 0), at most `first` (default 100; 0 to 500, else BAD_USER_INPUT).',
+      'Its log, in sequence order: the events after `afterSequence` (default 0), at most ' +
+      '`first` (default 100; 0 to 500, else BAD_USER_INPUT).',
     args: { afterSequence: t.arg.int(), first: t.arg.int() },
     select: { id: true },
     resolve: (workflow, args) => {

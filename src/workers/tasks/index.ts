@@ -1,22 +1,26 @@
-// The task types this service runs. Each type's spec lives with the domain that enqueues it;
-// its handler lives here, one file per type.
-import type { TopicSettings } from '../../resolvers/topics/settings.js';
+// The task types this service runs: the list the engine registers. Each type is defined (its
+// spec and its handler) by the domain that owns it, under its tasks/.
+import type { LlmGateway } from '../../llm/gateway.js';
+import type { TaskDefinition } from '../../queue/task-definition.js';
+import { coverageRefreshTask } from '../../services/coverage/tasks/refresh.js';
+import type { ServiceMetrics } from '../../services/metrics.js';
+import type { TopicSettings } from '../../services/topics/settings.js';
+import { reportGenerationTask } from '../../services/topics/tasks/report-generation.js';
+import type { WebhookSettings } from '../../services/webhooks/delivery.js';
+import { webhookDeliveryTask } from '../../services/webhooks/tasks/delivery.js';
 import {
   DEFAULT_WORKFLOW_SETTINGS,
   type WorkflowSettings,
-} from '../../resolvers/workflows/settings.js';
-import type { ServiceMetrics } from '../../resolvers/metrics.js';
-import type { WebhookSettings } from '../../resolvers/tasks/webhooks.js';
-import { taskRegistry, type TaskDefinition, type TaskRegistry } from '../task-registry.js';
-import { coverageRefreshTask } from './coverage-refresh.js';
-import { reportGenerationTask } from './report-generation.js';
-import { webhookDeliveryTask } from './webhook-delivery.js';
-import { workflowReplanTask } from './workflow-replan.js';
-import { workflowStepTask } from './workflow-step.js';
+} from '../../services/workflows/settings.js';
+import { workflowReplanTask } from '../../services/workflows/tasks/replan.js';
+import { workflowStepTask } from '../../services/workflows/tasks/step.js';
+import { taskRegistry, type TaskRegistry } from '../task-registry.js';
 
 export interface ServiceTaskSettings {
-  /** Its writer writes report sections (the configured text provider); its planner replans workflows. */
-  topicSettings: Pick<TopicSettings, 'writer' | 'planner' | 'planBudgetMs' | 'llm'>;
+  /** Its writer writes report sections; its planner replans workflows. */
+  llm: Pick<LlmGateway, 'writer' | 'planner' | 'catalog' | 'metering'>;
+  /** The replanner's budget. */
+  topicSettings: Pick<TopicSettings, 'planBudgetMs'>;
   /** Workflow limits and the token price; default DEFAULT_WORKFLOW_SETTINGS. */
   workflows?: WorkflowSettings;
   webhooks: WebhookSettings;
@@ -33,13 +37,13 @@ export function serviceTaskRegistry(
   extra: readonly TaskDefinition[] = [],
 ): TaskRegistry {
   const workflows = settings.workflows ?? DEFAULT_WORKFLOW_SETTINGS;
-  const { topicSettings } = settings;
+  const { llm, topicSettings } = settings;
   const queueMetrics = settings.metrics?.queue;
   return taskRegistry([
     coverageRefreshTask,
-    workflowStepTask({ topicSettings, workflows, queueMetrics }),
-    workflowReplanTask({ topicSettings, workflows, queueMetrics }),
-    reportGenerationTask(topicSettings),
+    workflowStepTask({ llm, workflows, queueMetrics }),
+    workflowReplanTask({ llm, topicSettings, workflows, queueMetrics }),
+    reportGenerationTask(llm),
     webhookDeliveryTask(settings.webhooks, settings.metrics?.webhooks),
     ...extra,
   ]);

@@ -1,0 +1,76 @@
+// Anthropic's Messages API through the official `@anthropic-ai/sdk`, streamed. The SDK's
+// own retries are off: the router's loop is the one retry loop.
+import Anthropic from '@anthropic-ai/sdk';
+import { ProviderError, type ChatClient } from '../../reports/writers/types.js';
+import type { AdapterSettings, ProviderAdapter } from './adapter.js';
+import { cutIfAnswered, isRetryableStatus, retryAfterMsOf } from './http-errors.js';
+
+const LABEL = 'anthropic';
+
+export const anthropic: ProviderAdapter = { label: LABEL, createChat: createAnthropicChat };
+
+function providerError(error: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted || error instanceof Anthropic.APIUserAbortError) return signal.reason ?? error;
+  if (error instanceof Anthropic.APIConnectionError)
+    return new ProviderError(`anthropic: ${error.message}`, true, undefined, { network: true });
+  if (error instanceof Anthropic.APIError) {
+    const status = typeof error.status === 'number' ? error.status : undefined;
+    return new ProviderError(`anthropic: ${error.message}`, isRetryableStatus(status), status, {
+      retryAfterMs: retryAfterMsOf(error.headers as Headers | undefined),
+    });
+  }
+  if (error instanceof ProviderError) return error;
+  return new ProviderError(`anthropic: ${(error as Error)?.message ?? error}`, true, undefined, {
+    network: true,
+  });
+}
+
+function createAnthropicChat(settings: AdapterSettings): ChatClient {
+  const client = new Anthropic({
+    apiKey: settings.apiKey ?? 'not-needed',
+    baseURL: settings.baseUrl,
+    timeout: 120_000,
+    maxRetries: 0,
+    fetch: settings.fetch,
+  });
+  return {
+    name: LABEL,
+    model: settings.model,
+    async *streamChat({ system, user, maxTokens, signal, maxRetries, onUsage }) {
+      let stopped = false;
+      let answered = false;
+      // message_start counts the input, message_delta the output so far (Messages streaming).
+      const usage = { inputTokens: 0, outputTokens: 0 };
+      try {
+        const stream = await client.messages.create(
+          {
+            model: settings.model,
+            max_tokens: maxTokens,
+            system,
+            messages: [{ role: 'user', content: user }],
+            stream: true,
+          },
+          { signal, maxRetries: maxRetries ?? 0 },
+        );
+        answered = true;
+        for await (const event of stream) {
+          if (event.type === 'content_block_delta' && event.delta.type === 'text_delta')
+            yield event.delta.text;
+          else if (event.type === 'message_start')
+            usage.inputTokens = event.message.usage.input_tokens;
+          else if (event.type === 'message_delta') usage.outputTokens = event.usage.output_tokens;
+          else if (event.type === 'message_stop') stopped = true;
+        }
+        if (stopped && (usage.inputTokens || usage.outputTokens)) onUsage?.(usage);
+      } catch (error) {
+        // A stream cut after message_start still counted its input (and output so far).
+        if (usage.inputTokens || usage.outputTokens) onUsage?.(usage);
+        throw cutIfAnswered(providerError(error, signal), answered);
+      }
+      if (!stopped)
+        throw new ProviderError('anthropic: the stream ended before its end', true, undefined, {
+          cut: true,
+        });
+    },
+  };
+}

@@ -1,0 +1,25 @@
+// What the provider adapters share about a failed HTTP call: whether it is worth retrying,
+// how long the provider asked us to wait, and whether the stream was cut after it answered.
+import { ProviderError } from '../../reports/writers/types.js';
+
+/**
+ * A connection lost after the provider answered 2xx is a stream cut (it took the prompt:
+ * the attempt is metered), not a network error before it (nothing to meter).
+ */
+export function cutIfAnswered(error: unknown, answered: boolean): unknown {
+  if (!answered || !(error instanceof ProviderError) || !error.detail.network) return error;
+  return new ProviderError(error.message, true, undefined, { cut: true });
+}
+
+/** RFC 9110 §10.2.3 Retry-After (seconds or an HTTP date) in ms; undefined when absent or unreadable. */
+export function retryAfterMsOf(headers: Headers | undefined): number | undefined {
+  const value = headers?.get('retry-after')?.trim();
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** HTTP statuses worth retrying (the SDKs' own rule): timeouts, conflicts, rate limits, server errors. */
+export const isRetryableStatus = (status: number | undefined) =>
+  status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;

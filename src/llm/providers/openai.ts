@@ -1,0 +1,84 @@
+// An OpenAI-compatible chat endpoint through the official `openai` SDK: OpenAI itself, or
+// any server speaking its chat-completions API (a deployment's base URL), streamed. The
+// SDK's own retries are off: the router's loop is the one retry loop.
+import OpenAI from 'openai';
+import { ProviderError, type ChatClient } from '../../reports/writers/types.js';
+import type { AdapterSettings, ProviderAdapter } from './adapter.js';
+import { cutIfAnswered, isRetryableStatus, retryAfterMsOf } from './http-errors.js';
+
+const LABEL = 'openai';
+
+export const openAiCompatible: ProviderAdapter = { label: LABEL, createChat: createOpenAiChat };
+
+function providerError(error: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted || error instanceof OpenAI.APIUserAbortError) return signal.reason ?? error;
+  if (error instanceof OpenAI.APIConnectionError)
+    return new ProviderError(`openai: ${error.message}`, true, undefined, { network: true });
+  if (error instanceof OpenAI.APIError) {
+    const status = typeof error.status === 'number' ? error.status : undefined;
+    return new ProviderError(`openai: ${error.message}`, isRetryableStatus(status), status, {
+      retryAfterMs: retryAfterMsOf(error.headers as Headers | undefined),
+    });
+  }
+  if (error instanceof ProviderError) return error;
+  // A socket closed mid-stream surfaces as the fetch body's own error.
+  return new ProviderError(`openai: ${(error as Error)?.message ?? error}`, true, undefined, {
+    network: true,
+  });
+}
+
+function createOpenAiChat(settings: AdapterSettings): ChatClient {
+  // A local OpenAI-compatible server usually takes any key; the SDK insists on one.
+  const client = new OpenAI({
+    apiKey: settings.apiKey ?? 'not-needed',
+    baseURL: settings.baseUrl,
+    timeout: 120_000,
+    maxRetries: 0,
+    fetch: settings.fetch,
+  });
+  return {
+    name: LABEL,
+    model: settings.model,
+    async *streamChat({ system, user, maxTokens, signal, maxRetries, onUsage }) {
+      let finished = false;
+      let answered = false;
+      try {
+        const stream = await client.chat.completions.create(
+          {
+            model: settings.model,
+            stream: true,
+            // The last chunk then carries the usage (and no choices).
+            stream_options: { include_usage: true },
+            max_tokens: maxTokens,
+            messages: [
+              { role: 'system', content: system },
+              { role: 'user', content: user },
+            ],
+          },
+          { signal, maxRetries: maxRetries ?? 0 },
+        );
+        answered = true;
+        for await (const chunk of stream) {
+          const choice = chunk.choices[0];
+          const text = choice?.delta?.content;
+          if (text) yield text;
+          if (choice?.finish_reason) finished = true;
+          if (chunk.usage) {
+            finished = true;
+            onUsage?.({
+              inputTokens: chunk.usage.prompt_tokens,
+              outputTokens: chunk.usage.completion_tokens,
+            });
+          }
+        }
+      } catch (error) {
+        throw cutIfAnswered(providerError(error, signal), answered);
+      }
+      // No finish_reason and no usage: the stream ended before the model did.
+      if (!finished)
+        throw new ProviderError('openai: the stream ended before its end', true, undefined, {
+          cut: true,
+        });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// A task type as a worker runs it: its spec (name, payload schema, limits: task-spec.ts) and
+// a handler `(payload, helpers)` as in graphile-worker, whose helpers carry a task-scoped
+// logger, an AbortSignal and reportProgress. An optional onFinished step runs once a task of
+// the type has ended. Each domain defines its task types beside its services; the engine
+// (src/workers) runs the list it is given.
+import type { Transaction } from '../platform/db.js';
+import type { Logger } from '../platform/logger.js';
+import type { PubSub } from '../platform/pubsub.js';
+import type { TaskRow } from './task-row.js';
+import type { TaskSpec } from './task-spec.js';
+
+export interface TaskHelpers {
+  task: TaskRow;
+  logger: Logger;
+  /** Aborted on cancellation, timeout, lost lease or shutdown: stop promptly. */
+  signal: AbortSignal;
+  /** Coalesced: at most a few writes per second reach the database and subscribers. */
+  reportProgress(percent: number, step: string): void;
+  pubsub: PubSub;
+}
+
+export interface TaskHandler<Payload> {
+  run(payload: Payload, helpers: TaskHelpers): Promise<unknown>;
+  /** After a task of this type ended (any terminal status, also when cancelled before it ran). */
+  onFinished?(task: TaskRow, pubsub: PubSub): Promise<void>;
+  /**
+   * Inside the transaction that records attempts of this type ending (completed, failed,
+   * cancelled, timed out), with the rows it ended: only tasks this worker still held at this
+   * attempt, so the type's own rows commit with the task's end or not at all (a stale
+   * worker's end is refused by the fence and never reaches this).
+   */
+  finishInTransaction?(
+    finished: readonly TaskRow[],
+    tx: Transaction,
+    pubsub: PubSub,
+  ): Promise<void>;
+  /** In the same transaction, with the tasks of this type it claimed: their starts commit with the claim. */
+  claimedInTransaction?(
+    claimed: readonly TaskRow[],
+    tx: Transaction,
+    pubsub: PubSub,
+  ): Promise<void>;
+}
+
+export interface TaskDefinition<Payload = any> extends TaskHandler<Payload> {
+  readonly spec: TaskSpec<Payload>;
+}
+
+export function defineTask<Payload>(
+  spec: TaskSpec<Payload>,
+  handler: TaskHandler<Payload>,
+): TaskDefinition<Payload> {
+  return { spec, ...handler };
+}
+
+/** A failure that retrying cannot fix (bad payload, the subject is gone): FAILED at once. */
+export class NonRetryableError extends Error {
+  override name = 'NonRetryableError';
+}
+
+/** The task's payload as its type declares it; one that does not parse can never succeed. */
+export function parsePayload<Payload>(
+  definition: TaskDefinition<Payload>,
+  payload: unknown,
+): Payload {
+  const parsed = definition.spec.payload.safeParse(payload);
+  if (!parsed.success) throw new NonRetryableError(`bad payload: ${parsed.error.message}`);
+  return parsed.data;
+}

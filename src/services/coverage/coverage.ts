@@ -1,0 +1,156 @@
+// Coverage: per selected node, documents found against a target; the
+// overall coverage is the mean over the selected nodes; gaps are nodes under the
+// threshold. Every computation appends a history entry and updates the agent, in one
+// transaction (automatic history tracking).
+import { db } from '../../platform/db.js';
+import { notFound } from '../../platform/errors.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import { coverageSettings } from '../agents/agent-config.js';
+import { publicId } from '../../platform/public-ids.js';
+import { selectAgentCoverage, type NodeCoverageRow } from './sql/agent-coverage.js';
+import { announceChanges } from '../../platform/changes.js';
+
+export interface NodeCoverage {
+  node: Omit<NodeCoverageRow, 'documents' | 'chunks' | 'totalDocuments' | 'totalChunks'>;
+  documentCount: number;
+  chunkCount: number;
+  targetDocuments: number;
+  missingDocuments: number;
+  coverage: number;
+  recommendation: string | null;
+}
+
+export interface CoverageReport {
+  overallCoverage: number;
+  totalDocuments: number;
+  totalChunks: number;
+  nodes: NodeCoverage[];
+  gaps: NodeCoverage[];
+  computedAt: Date;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+/** Above this many documents in scope, coverage runs with hash joins only. */
+const LARGE_SCOPE_DOCUMENTS = 20_000;
+
+export function buildCoverageReport(
+  rows: readonly NodeCoverageRow[],
+  featuresConfig: unknown,
+  computedAt: Date,
+): CoverageReport {
+  const { target, gapThreshold } = coverageSettings(featuresConfig);
+  const nodes = rows.map(({ documents, chunks, totalDocuments: _d, totalChunks: _c, ...node }) => {
+    const coverage = round2(Math.min(100, (100 * documents) / target));
+    const missing = Math.max(0, target - documents);
+    return {
+      node,
+      documentCount: documents,
+      chunkCount: chunks,
+      targetDocuments: target,
+      missingDocuments: missing,
+      coverage,
+      recommendation:
+        coverage < gapThreshold
+          ? `Ingest ${missing} more document${missing === 1 ? '' : 's'} about ` +
+            `"${node.path.join(' > ')}" to reach the target of ${target}.`
+          : null,
+    };
+  });
+  const overall = nodes.length
+    ? round2(nodes.reduce((sum, n) => sum + n.coverage, 0) / nodes.length)
+    : 0;
+  return {
+    overallCoverage: overall,
+    totalDocuments: rows[0]?.totalDocuments ?? 0,
+    totalChunks: rows[0]?.totalChunks ?? 0,
+    nodes,
+    gaps: nodes.filter((n) => n.coverage < gapThreshold),
+    computedAt,
+  };
+}
+
+export interface ComputeCoverageOptions {
+  /** The task computing it: a task that runs twice still writes one history entry. */
+  taskId?: string;
+  pubsub?: PubSub;
+}
+
+type Tx = Prisma.TransactionClient;
+
+/** The history entry of a computation; a task's entry is written once however often it runs. */
+async function recordHistory(
+  tx: Tx,
+  agent: { id: string; taxonomyVersion: string },
+  report: CoverageReport,
+  taskId: string | undefined,
+) {
+  // Keyed by the nodes' public ids: the entry is read back as JSON, as clients know the nodes.
+  const nodeCoverage = Object.fromEntries(
+    report.nodes.map((n) => [publicId('TaxonomyNode', n.node.id), n.coverage]),
+  );
+  const history = {
+    agentId: agent.id,
+    taskId: taskId ?? null,
+    timestamp: report.computedAt,
+    overallCoverage: report.overallCoverage,
+    totalDocuments: report.totalDocuments,
+    totalChunks: report.totalChunks,
+    nodeCoverage: nodeCoverage as Prisma.InputJsonValue,
+    taxonomyVersion: agent.taxonomyVersion,
+  };
+  if (taskId) {
+    await tx.coverageHistory.upsert({ where: { taskId }, create: history, update: {} });
+  } else {
+    await tx.coverageHistory.create({ data: history });
+  }
+}
+
+/** Computes the agent's coverage, appends the history entry and updates the agent, in one transaction. */
+async function computeInTransaction(tx: Tx, agentId: string, taskId: string | undefined) {
+  const agent = await tx.agent.findUnique({
+    where: { id: agentId },
+    select: { featuresConfig: true, taxonomyVersion: true, totalDocuments: true },
+  });
+  if (!agent) throw notFound('Agent');
+  // A large scope (known from the last computation): hash joins. The planner's subtree
+  // estimates are far too low there, and its nested loops probe documents once per
+  // (node, document) pair. A small scope keeps the nested loops, where hash joins would
+  // read far more than it holds (bench/README.md).
+  if (agent.totalDocuments > LARGE_SCOPE_DOCUMENTS)
+    await tx.$executeRaw`SET LOCAL enable_nestloop = off`;
+  const computedAt = new Date();
+  const report = buildCoverageReport(
+    await selectAgentCoverage(tx, agentId),
+    agent.featuresConfig,
+    computedAt,
+  );
+  await recordHistory(tx, { id: agentId, taxonomyVersion: agent.taxonomyVersion }, report, taskId);
+  await tx.agent.update({
+    where: { id: agentId },
+    data: {
+      coveragePercent: report.overallCoverage,
+      totalDocuments: report.totalDocuments,
+      totalChunks: report.totalChunks,
+      lastCoverageUpdate: computedAt,
+    },
+  });
+  return report;
+}
+
+export async function computeAndRecordCoverage(
+  agentId: string,
+  options: ComputeCoverageOptions = {},
+): Promise<CoverageReport> {
+  const report = await db().$transaction(
+    (tx) => computeInTransaction(tx, agentId, options.taskId),
+    {
+      timeout: 60_000,
+    },
+  );
+  // Its percentage, history and trend changed (before the task that asked is seen to finish).
+  await announceChanges({ kind: 'coverage.recorded', agentId });
+  await options.pubsub?.publish('agentUpdated', agentId, { agentId, deleted: false });
+  return report;
+}

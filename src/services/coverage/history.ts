@@ -1,0 +1,85 @@
+// Coverage history: newest first with keyset pagination, trends over a window, and the
+// retention cleanup (90 days by default).
+import { db } from '../../platform/db.js';
+import { badUserInput } from '../../platform/errors.js';
+import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import { announceChanges } from '../../platform/changes.js';
+
+export interface HistoryArgs {
+  from?: Date | null;
+  to?: Date | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export async function coverageHistory(agentId: string, args: HistoryArgs) {
+  if (args.from && args.to && args.from > args.to) throw badUserInput('from must not be after to');
+  const limit = pageSize(args.first);
+  const cursor = decodeCursor<[string, string]>(args.after, 2);
+  const window = {
+    agentId,
+    timestamp: { ...(args.from ? { gte: args.from } : {}), ...(args.to ? { lte: args.to } : {}) },
+  };
+  const [rows, totalCount] = await Promise.all([
+    db().coverageHistory.findMany({
+      where: cursor
+        ? {
+            ...window,
+            OR: [
+              { timestamp: { lt: new Date(cursor[0]) } },
+              { timestamp: new Date(cursor[0]), id: { lt: cursor[1] } },
+            ],
+          }
+        : window,
+      orderBy: [{ timestamp: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    }),
+    db().coverageHistory.count({ where: window }),
+  ]);
+  return {
+    ...connectionFromRows(rows, limit, args.after, (row) => [row.timestamp.toISOString(), row.id]),
+    totalCount,
+  };
+}
+
+export type TrendPeriod = 'WEEK' | 'MONTH';
+const PERIOD_DAYS: Record<TrendPeriod, number> = { WEEK: 7, MONTH: 30 };
+
+/** First and last overall coverage inside the window ending now, and the change between them. */
+export async function coverageTrend(agentId: string, period: TrendPeriod, now = new Date()) {
+  const since = new Date(now.getTime() - PERIOD_DAYS[period] * 24 * 3600 * 1000);
+  const where = { agentId, timestamp: { gte: since, lte: now } };
+  const [first, last, entries] = await Promise.all([
+    db().coverageHistory.findFirst({
+      where,
+      orderBy: [{ timestamp: 'asc' }, { id: 'asc' }],
+      select: { overallCoverage: true },
+    }),
+    db().coverageHistory.findFirst({
+      where,
+      orderBy: [{ timestamp: 'desc' }, { id: 'desc' }],
+      select: { overallCoverage: true },
+    }),
+    db().coverageHistory.count({ where }),
+  ]);
+  const start = first?.overallCoverage ?? null;
+  const end = last?.overallCoverage ?? null;
+  return {
+    period,
+    start,
+    end,
+    change: start === null || end === null ? null : Math.round((end - start) * 100) / 100,
+    entries,
+  };
+}
+
+export async function deleteExpiredHistory(
+  retentionDays: number,
+  now = new Date(),
+): Promise<number> {
+  const cutoff = new Date(now.getTime() - retentionDays * 24 * 3600 * 1000);
+  const { count } = await db().coverageHistory.deleteMany({ where: { timestamp: { lt: cutoff } } });
+  // A count, not the agents: every agent's history (its totalCount too) may have changed.
+  if (count) await announceChanges({ kind: 'coverage.history-expired' });
+  return count;
+}

@@ -1,0 +1,79 @@
+// Refreshing an agent's coverage: in the background by default (a PENDING task at once, as an
+// HTTP 202 would), or computed now. The task type is coverage_refresh (tasks/refresh.ts).
+import type { TaskPriority } from '../../generated/prisma/enums.js';
+import { badUserInput, notFound, violatedForeignKey } from '../../platform/errors.js';
+import { enqueue } from '../../queue/enqueue.js';
+import type { TaskRow } from '../../queue/task-row.js';
+import { requireWritableAgent } from '../agents/agents.js';
+import type { Caller } from '../auth/caller.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import type { QueueMetrics } from '../../queue/queue-metrics.js';
+import { checkWebhookUrl, type WebhookSettings } from '../webhooks/delivery.js';
+import { computeAndRecordCoverage, type CoverageReport } from './coverage.js';
+import { coverageRefresh } from './tasks/refresh.js';
+
+export interface RefreshCoverageInput {
+  /** A row id. */
+  agentId: string;
+  background?: boolean | null;
+  priority?: TaskPriority | null;
+  webhookUrl?: string | null;
+  idempotencyKey?: string | null;
+}
+
+const MAX_IDEMPOTENCY_KEY = 200;
+
+function idempotencyKeyOf(input: RefreshCoverageInput): string | null {
+  const key = input.idempotencyKey?.trim() || null;
+  if (key && key.length > MAX_IDEMPOTENCY_KEY)
+    throw badUserInput(`idempotencyKey must be at most ${MAX_IDEMPOTENCY_KEY} characters`, {
+      field: 'idempotencyKey',
+    });
+  return key;
+}
+
+/**
+ * Needs write in the agent's team (NOT_FOUND for an agent the caller does not see). The task
+ * belongs to the caller's key's team, as what a key creates does: it carries the caller's
+ * webhook URL and idempotency key.
+ */
+export async function refreshCoverage(
+  input: RefreshCoverageInput,
+  caller: Caller,
+  deps: { pubsub: PubSub; webhooks: WebhookSettings; metrics: { queue: QueueMetrics } },
+): Promise<{ task: TaskRow | null; coverage: CoverageReport | null }> {
+  if (input.background === false) {
+    if (input.webhookUrl || input.idempotencyKey)
+      throw badUserInput('webhookUrl and idempotencyKey need background: true');
+    const agent = await requireWritableAgent(input.agentId, caller);
+    return {
+      task: null,
+      coverage: await computeAndRecordCoverage(agent.id, { pubsub: deps.pubsub }),
+    };
+  }
+  // The agent is looked for before anything else: an idempotency key could otherwise answer
+  // with the task it named before.
+  const { id: agentId } = await requireWritableAgent(input.agentId, caller);
+  const idempotencyKey = idempotencyKeyOf(input);
+  const webhookUrl = input.webhookUrl
+    ? await checkWebhookUrl(input.webhookUrl, deps.webhooks)
+    : null;
+  // An agent deleted since is found by the foreign key.
+  const { task } = await enqueue(
+    coverageRefresh,
+    {
+      payload: { agentId },
+      priority: input.priority ?? 'MEDIUM',
+      ownerId: caller.userId,
+      teamId: caller.teamId,
+      agentId,
+      webhookUrl,
+      idempotencyKey,
+    },
+    { pubsub: deps.pubsub, metrics: deps.metrics.queue },
+  ).catch((error: unknown) => {
+    if (violatedForeignKey(error) === 'tasks_agentId_fkey') throw notFound('Agent');
+    throw error;
+  });
+  return { task, coverage: null };
+}

@@ -1,0 +1,29 @@
+// A deployment's base URL, checked as webhook URLs are (src/platform/outbound-url.ts): http(s)
+// without credentials (userinfo, or a query parameter named like one) or a fragment; in
+// production https to a public address, checked when it is set and again at every connect by
+// the gateway's fetch (publicOnlyFetch).
+import { BadInputError } from '../../platform/errors.js';
+import { checkOutboundUrl } from '../../platform/outbound-url.js';
+
+// A query parameter named like a credential (`?api_key=`, `?sig=`, `?client_secret=`): shown
+// to every member with the deployment. Others stay (Azure OpenAI's `?api-version=`).
+const CREDENTIAL_PARAMETER = new RegExp(
+  '^(?:key|api[-_]?key|x-api-key|access[-_]token|token|secret|password|passwd|pass|pwd|auth|' +
+    'authorization|sig|signature|code|credentials?)$|[-_](?:key|token|secret)$',
+);
+
+const refuse = (problem: string) =>
+  new BadInputError(`baseUrl ${problem}`, { field: 'baseUrl' }, 'baseUrl');
+
+/** The URL to store: http(s), no credentials (userinfo, query), no fragment; see above. */
+export async function checkBaseUrl(raw: string, allowPrivate: boolean): Promise<string> {
+  const checked = await checkOutboundUrl(raw, { allowPrivateTargets: allowPrivate }, 'baseUrl');
+  const url = new URL(checked);
+  // Neither the name nor the value is repeated back: either may be the secret.
+  if ([...url.searchParams.keys()].some((name) => CREDENTIAL_PARAMETER.test(name.toLowerCase())))
+    throw refuse(
+      'must not carry credentials (a query parameter named like a key, token or secret)',
+    );
+  if (url.href.includes('#')) throw refuse('must not have a fragment (#…)');
+  return checked;
+}

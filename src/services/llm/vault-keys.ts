@@ -1,0 +1,59 @@
+// The vault's keys as a whole: the operator's rewrap of every key under the newest master key.
+import { db, inTransaction } from '../../platform/db.js';
+import { conflict, forbidden } from '../../platform/errors.js';
+import { publicId } from '../../platform/public-ids.js';
+import { rewrap, secretBinding, VaultError } from '../../platform/vault.js';
+import type { Caller } from '../auth/caller.js';
+import { announceLlmConfigChanged } from '../../llm/catalog.js';
+import { auditKey } from '../../llm/key-audit.js';
+import type { VaultDeps } from './provider-keys.js';
+
+/**
+ * Every key's data key rewrapped under the keyring's newest master key (the operator's), all in
+ * one transaction, or none: a key the keyring cannot open is CONFLICT KEYS_UNREADABLE (naming
+ * them in `keyIds`) and nothing changes, so a rewrap never leaves the vault half moved.
+ */
+export async function rewrapProviderKeys(caller: Caller, deps: VaultDeps): Promise<number> {
+  if (!caller.isOperator) throw forbidden('Only the operator (ADMIN_API_KEY) rewraps the vault');
+  const keys = await db().providerKey.findMany({
+    select: { id: true, teamId: true, secretBox: true, wrappedKey: true, masterKeyVersion: true },
+  });
+  const unreadable: string[] = [];
+  const moves = keys.flatMap((key) => {
+    const sealed = {
+      secretBox: Buffer.from(key.secretBox),
+      wrappedKey: Buffer.from(key.wrappedKey),
+      masterKeyVersion: key.masterKeyVersion,
+    };
+    try {
+      const next = rewrap(deps.keyring, sealed, secretBinding(key.teamId, key.id));
+      return next ? [{ key, next }] : [];
+    } catch (error) {
+      if (!(error instanceof VaultError)) throw error;
+      unreadable.push(key.id);
+      return [];
+    }
+  });
+  if (unreadable.length)
+    throw conflict(`The keyring cannot open ${unreadable.length} provider key(s); none rewrapped`, {
+      reason: 'KEYS_UNREADABLE',
+      keyIds: unreadable.map((id) => publicId('ProviderKey', id)),
+    });
+  await inTransaction(async ({ client }) => {
+    for (const { key, next } of moves) {
+      await client.providerKey.update({
+        where: { id: key.id },
+        data: { wrappedKey: next.wrappedKey, masterKeyVersion: next.masterKeyVersion },
+      });
+      await auditKey(
+        client,
+        key,
+        'REWRAP',
+        caller,
+        `${key.masterKeyVersion} → ${next.masterKeyVersion}`,
+      );
+    }
+  });
+  await announceLlmConfigChanged(deps.pubsub, null);
+  return moves.length;
+}

@@ -1,0 +1,127 @@
+// Background tasks as the API sees them: who may see a task (its team's members), reading and
+// listing, cancel and retry (write in its team). Every change is written with its event by the
+// queue's SQL (src/queue) and announced on pub/sub after commit.
+import type { Prisma } from '../../generated/prisma/client.js';
+import type { TaskStatus } from '../../generated/prisma/enums.js';
+import { db } from '../../platform/db.js';
+import { conflict, notFound } from '../../platform/errors.js';
+import { rowIdWhere } from '../../platform/ids.js';
+import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import type { PubSub } from '../../platform/pubsub.js';
+import { requestCancellation } from '../../queue/cancel.js';
+import { retryFinishedTask } from '../../queue/retry-finished-task.js';
+import { announceTaskEvent, pushCancellation, wakeWorkers } from '../../queue/signals.js';
+import type { TaskRow } from '../../queue/task-row.js';
+
+export type { TaskRow } from '../../queue/task-row.js';
+import type { Caller } from '../auth/caller.js';
+import { requireWrite } from '../auth/permissions.js';
+import { taskVisibleTo } from '../auth/visibility.js';
+
+/** The task, if the caller may see it (as a `where`: a malformed id finds nothing). */
+export function visibleTaskWhere(taskId: string, caller: Caller): Prisma.TaskWhereInput {
+  return { AND: [rowIdWhere(taskId), taskVisibleTo(caller)] };
+}
+
+export async function findTaskForCaller(taskId: string, caller: Caller) {
+  return (await db().task.findFirst({ where: visibleTaskWhere(taskId, caller) })) ?? undefined;
+}
+
+export async function requireTaskForCaller(taskId: string, caller: Caller) {
+  const task = await findTaskForCaller(taskId, caller);
+  if (!task) throw notFound('Task');
+  return task;
+}
+
+/** A task the caller may cancel or retry: write in its team (FORBIDDEN when only seen). */
+async function requireWritableTask(taskId: string, caller: Caller) {
+  const task = await requireTaskForCaller(taskId, caller);
+  requireWrite(caller, task.teamId, 'Task', true);
+  return task;
+}
+
+export interface TaskListArgs {
+  status?: TaskStatus[] | null;
+  first?: number | null;
+  after?: string | null;
+  agentId?: string;
+}
+
+/**
+ * Newest first, keyset-paginated (behind tasks(teamId, createdAt desc, id desc)). `query`:
+ * what the selection loads with the page (relations in the same statements, no N+1).
+ */
+export async function listTasks(
+  caller: Caller,
+  args: TaskListArgs,
+  query: { include?: Prisma.TaskInclude } = {},
+) {
+  const limit = pageSize(args.first);
+  const cursor = decodeCursor<[string, string]>(args.after, 2);
+  const where: Prisma.TaskWhereInput = {
+    ...taskVisibleTo(caller),
+    ...(args.status?.length ? { status: { in: args.status } } : {}),
+    ...(args.agentId ? { agentId: args.agentId } : {}),
+  };
+  const [rows, totalCount] = await Promise.all([
+    db().task.findMany({
+      ...query,
+      where: cursor
+        ? {
+            AND: [
+              where,
+              {
+                OR: [
+                  { createdAt: { lt: new Date(cursor[0]) } },
+                  { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } },
+                ],
+              },
+            ],
+          }
+        : where,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    }),
+    db().task.count({ where }),
+  ]);
+  return {
+    ...connectionFromRows(rows, limit, args.after, (row) => [row.createdAt.toISOString(), row.id]),
+    totalCount,
+  };
+}
+
+export interface CancelDeps {
+  pubsub: PubSub;
+  /** The after-finish step of the task's type, for a task cancelled before it ran (no worker sees it end). */
+  taskFinished(task: TaskRow): Promise<void>;
+}
+
+export async function cancelTask(
+  taskId: string,
+  caller: Caller,
+  { pubsub, taskFinished }: CancelDeps,
+) {
+  const task = await requireWritableTask(taskId, caller);
+  const outcome = await requestCancellation(db(), task.id);
+  if (!outcome) throw notFound('Task');
+  if (!outcome.changed) {
+    if (outcome.task.status === 'RUNNING') return outcome.task; // already asked to stop
+    throw conflict(`the task already finished (${outcome.task.status})`);
+  }
+  await announceTaskEvent(pubsub, outcome.task);
+  if (outcome.task.status === 'RUNNING') await pushCancellation(pubsub, task.id);
+  else await taskFinished(outcome.task);
+  return outcome.task;
+}
+
+export async function retryTask(taskId: string, caller: Caller, pubsub: PubSub) {
+  const task = await requireWritableTask(taskId, caller);
+  const retried = await retryFinishedTask(db(), task.id);
+  if (!retried)
+    throw conflict(
+      `only FAILED, DEAD, TIMEOUT or CANCELLED tasks can be retried (this one is ${task.status})`,
+    );
+  await announceTaskEvent(pubsub, retried);
+  await wakeWorkers(pubsub, retried.type);
+  return retried;
+}
