@@ -3,7 +3,7 @@
 // (every client sends again as soon as it has its answer: the server's saturation) and
 // paced (every client sends every BENCH_ENQUEUE_INTERVAL_MS). Baseline (same run, same
 // server, same loads): `{ viewer { user } }`, an authenticated query that touches no table.
-// The closed loop also prints what Little's law makes of it, and a last load is the seed's
+// The closed loop also prints what Little's law makes of it, and a last load is the product's
 // burst: 100 enqueues sent at once.
 // Each load is a new client process that first sends a few unrecorded requests per
 // connection (see http-clients.ts), so the figures time the server, not the client's start.
@@ -137,7 +137,7 @@ async function compareAt(
     `${formatSummary(inserts)} (Prisma's query event: pool wait, round trip, commit)`,
   );
   line(
-    `${label}: TARGET p99 < 15 ms (seed floor 500 ms)`,
+    `${label}: TARGET p99 < 15 ms (floor 500 ms)`,
     `${ms(result.summary.p99)}: ${result.summary.p99 < 15 ? 'MET' : 'MISSED'}`,
   );
   if (mode === 'closed') {
@@ -176,11 +176,11 @@ export async function benchEnqueue(): Promise<void> {
     await load(url, viewer, 'closed', 0, 1_000); // warm-up
     await load(url, enqueue, 'closed', 0, 1_000);
     for (const intervalMs of INTERVALS_MS) await compareAt(url, { viewer, enqueue }, intervalMs);
-    // The seed's floor for a burst: 100 enqueues sent at once (after the warm-up) all answered within 10 s.
+    // The product's floor for a burst: 100 enqueues sent at once (after the warm-up) all answered within 10 s.
     const burst = await load(url, enqueue, 'closed', 0, BURST, undefined, BURST);
     line(
       `burst: ${BURST} enqueues sent at once`,
-      `all answered in ${ms(burst.seconds * 1000)}; ${formatSummary(burst.summary)}; seed floor < 10 s: ${burst.seconds < 10 ? 'MET' : 'MISSED'}`,
+      `all answered in ${ms(burst.seconds * 1000)}; ${formatSummary(burst.summary)}; floor < 10 s: ${burst.seconds < 10 ? 'MET' : 'MISSED'}`,
     );
   } finally {
     await server.close();

@@ -1,10 +1,10 @@
 // A minimal taxonomy and agent for the task benchmarks, created through the services.
 import { db } from '../../src/platform/db.js';
-import { createAgent } from '../../src/resolvers/agents/agents.js';
+import { createAgent } from '../../src/services/agents/agents.js';
 import { toGlobalId } from '../../src/schema/ids.js';
-import { createTaxonomy } from '../../src/resolvers/taxonomy/taxonomy.js';
-import { operatorCaller } from '../../src/resolvers/auth/caller.js';
-import { defaultTeamId } from '../../src/resolvers/teams/default-team.js';
+import { createTaxonomy } from '../../src/services/taxonomy/taxonomy.js';
+import { operatorCaller } from '../../src/services/auth/caller.js';
+import { defaultTeamId } from '../../src/services/auth/default-team.js';
 
 export async function benchAgent(): Promise<{ agentId: string; ownerId: string }> {
   const owner = await db().user.upsert({

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { taskSpec } from '../../src/queue/task-spec.js';
-import { defineTask, type TaskDefinition } from '../../src/workers/task-registry.js';
+import { defineTask, type TaskDefinition } from '../../src/queue/task-definition.js';
 
 export const noop = taskSpec({
   name: 'noop',

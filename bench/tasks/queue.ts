@@ -1,26 +1,35 @@
-// `npm run bench -- queue`: no-op tasks through the whole engine (claim, run, finish,
-// events, pub/sub) with 1 and 2 worker processes: throughput and add→start latency.
-// Baseline (same run): the bare claim + finish SQL in a tight loop, one connection.
+// `npm run bench -- queue`: no-op tasks through the whole engine (claim, run, record, events,
+// pub/sub) in worker processes at the default settings, beside two peers on the same
+// PostgreSQL and Redis: BullMQ (Redis) and graphile-worker in its batched mode (a local queue
+// and batched completion, PostgreSQL). Rounds rotate the engines' order; medians and ratios
+// at the end. Each engine drains a backlog (throughput, and the CPU PostgreSQL and Node spent
+// per task), then takes tasks added one by one at a steady rate (add→start).
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { defaultTaskEngineSizes } from '../../src/platform/config.js';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
-import { createPubSub, type PubSub } from '../../src/platform/pubsub.js';
-import { claimNextTask } from '../../src/queue/claim.js';
-import { finishTask } from '../../src/queue/finish.js';
+import { createPubSub } from '../../src/platform/pubsub.js';
+import { claimTasks } from '../../src/queue/claim.js';
 import { enqueue } from '../../src/queue/enqueue.js';
 import { wakeWorkers } from '../../src/queue/signals.js';
+import { writeTaskChanges } from '../../src/queue/write-changes.js';
+import { cpuSince, cpuTicks, type CpuUsed } from '../host-cpu.js';
 import { heading, line, ms } from '../stats.js';
 import { openTaskBenchDatabase } from './database.js';
 import { noop } from './noop.js';
-import { spawnBenchScript, type BenchChild } from './processes.js';
+import { bullmqEngine, graphileEngine, type Drained, type QueueEngine } from './peers/engines.js';
+import { spawnBenchScript } from './processes.js';
+import { RATE_PER_SECOND, steadily } from './steady-rate.js';
 
-const PREFILL = Number(process.env.BENCH_QUEUE_TASKS ?? 20_000);
-const RATE_PER_SECOND = Number(process.env.BENCH_QUEUE_RATE ?? 500);
-const RATE_SECONDS = 5;
-// Slots per worker process (WORKER_CONCURRENCY; 4 is the service's default); each level runs
-// with 1 and 2 processes. No-op tasks take no time, so a process's throughput is its slots
-// divided by the time one finish-and-claim statement takes (Little's law).
-const CONCURRENCY_LEVELS = (process.env.BENCH_QUEUE_CONCURRENCY ?? '4,8,32').split(',').map(Number);
+const TASKS = Number(process.env.BENCH_QUEUE_TASKS ?? 20_000);
+const ROUNDS = Number(process.env.BENCH_QUEUE_ROUNDS ?? 3);
+
+interface Bench {
+  databaseUrl: string;
+  redisUrl: string;
+  prefix: string;
+  pubsub: ReturnType<typeof createPubSub>;
+}
 
 async function prefill(count: number): Promise<void> {
   await db().$executeRaw`
@@ -31,142 +40,176 @@ async function prefill(count: number): Promise<void> {
   await db().$executeRaw`ANALYZE tasks`;
 }
 
+/** Until no task is left to run (each probe reads the partial indexes only: cheap). */
 async function waitUntilDone(): Promise<void> {
   for (;;) {
-    const [{ left }] = await db().$queryRaw<
-      [{ left: number }]
-    >`SELECT count(*)::int AS left FROM tasks WHERE status IN ('PENDING', 'RUNNING')`;
-    if (left === 0) return;
-    await sleep(100);
+    const [{ open }] = await db().$queryRaw<[{ open: boolean }]>`
+      SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'PENDING')
+          OR EXISTS (SELECT 1 FROM tasks WHERE status = 'RUNNING') AS open`;
+    if (!open) return;
+    await sleep(50);
   }
 }
 
-async function baseline(): Promise<number> {
+/** The bare statements, one task at a time on one connection: what a round trip costs. */
+async function bareSql(): Promise<number> {
   await prefill(2_000);
   const workerId = `baseline:${randomUUID()}`;
+  const claim = { types: ['noop'], leaseMs: 10_000, limit: 1, startNow: 1 };
+  const backoff = { baseMs: 1_000, maxMs: 60_000 };
   const started = performance.now();
   let done = 0;
   for (;;) {
-    const task = await claimNextTask(db(), workerId, ['noop'], 10_000);
+    const [task] = await claimTasks(db(), workerId, claim);
     if (!task) break;
-    await finishTask(db(), task.id, workerId, {
-      status: 'COMPLETED',
-      result: null,
-      message: 'completed',
-    });
+    const end = { kind: 'COMPLETED' as const, taskId: task.id, attempt: task.attempts };
+    await writeTaskChanges(db(), workerId, [{ ...end, result: null, message: 'done' }], backoff);
     done++;
   }
+  await db().$executeRaw`TRUNCATE tasks CASCADE`;
   return done / ((performance.now() - started) / 1000);
 }
 
-/** The queue database and pub/sub every worker process of the run connects to. */
-interface QueueBench {
-  databaseUrl: string;
-  redisUrl: string | undefined;
-  prefix: string;
-  pubsub: PubSub;
+/** Our engine: `processes` worker processes at the default settings (sized to this machine). */
+function ourEngine(bench: Bench, processes: number): QueueEngine {
+  const spawnWorkers = () =>
+    Array.from({ length: processes }, () =>
+      spawnBenchScript('bench/tasks/worker-process.ts', {
+        DATABASE_URL: bench.databaseUrl,
+        REDIS_URL: bench.redisUrl,
+        PUBSUB_PREFIX: bench.prefix,
+      }),
+    );
+  const withWorkers = async <T>(run: () => Promise<T>): Promise<T> => {
+    const workers = spawnWorkers();
+    try {
+      await Promise.all(workers.map((w) => w.waitFor(/ready \S+/)));
+      return await run();
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await db().$executeRaw`TRUNCATE tasks CASCADE`;
+    }
+  };
+  return {
+    name: processes === 1 ? 'ours, 1 worker (defaults)' : `ours, ${processes} workers (defaults)`,
+    drain: () =>
+      withWorkers(async () => {
+        await prefill(TASKS);
+        const before = cpuTicks();
+        await wakeWorkers(bench.pubsub, noop.name);
+        await waitUntilDone();
+        const cpu = cpuSince(before);
+        const [drain] = await db().$queryRaw<[{ seconds: number; done: number }]>`
+          SELECT extract(epoch FROM max("completedAt") - min("startedAt"))::float8 AS seconds,
+                 count(*)::int AS done
+          FROM tasks WHERE status = 'COMPLETED'`;
+        return { tasks: drain.done, seconds: drain.seconds, cpu };
+      }),
+    latency: () =>
+      withWorkers(async () => {
+        const owner = await db().user.upsert({
+          where: { name: 'bench' },
+          create: { name: 'bench' },
+          update: {},
+        });
+        await steadily(() =>
+          enqueue(noop, { payload: {}, ownerId: owner.id, teamId: null }, { pubsub: bench.pubsub }),
+        );
+        await waitUntilDone();
+        const [latency] = await db().$queryRaw<[{ p50: number; p99: number }]>`
+          SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+                 percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
+          FROM (SELECT extract(epoch FROM "startedAt" - "createdAt") * 1000 AS ms
+                FROM tasks WHERE status = 'COMPLETED') t`;
+        return latency;
+      }),
+  };
 }
 
-/** One measured configuration: `processes` worker processes with `concurrency` slots each. */
-interface Level {
-  processes: number;
-  concurrency: number;
-}
+const perTask = (cpu: CpuUsed | undefined, tasks: number, key: keyof CpuUsed) =>
+  cpu ? `${((cpu[key] / tasks) * 1e6).toFixed(0)} µs` : 'n/a';
 
-const levelLabel = (level: Level) =>
-  `${level.processes} worker process(es) x ${level.concurrency} slots`;
-
-function spawnWorkers(bench: QueueBench, level: Level): BenchChild[] {
-  return Array.from({ length: level.processes }, () =>
-    spawnBenchScript('bench/tasks/worker-process.ts', {
-      DATABASE_URL: bench.databaseUrl,
-      REDIS_URL: bench.redisUrl ?? '',
-      PUBSUB_PREFIX: bench.prefix,
-      WORKER_CONCURRENCY: String(level.concurrency),
-      TASK_POLL_MS: bench.redisUrl ? '1000' : '50',
-    }),
-  );
-}
-
-// Throughput: a backlog drained by the workers.
-async function measureThroughput(bench: QueueBench, level: Level, bare: number): Promise<void> {
-  await prefill(PREFILL);
-  await wakeWorkers(bench.pubsub, noop.name);
-  await waitUntilDone();
-  const [drain] = await db().$queryRaw<[{ seconds: number; done: number }]>`
-    SELECT extract(epoch FROM max("completedAt") - min("startedAt"))::float8 AS seconds, count(*)::int AS done
-    FROM tasks WHERE status = 'COMPLETED'`;
-  if (drain.done !== PREFILL) {
-    const statuses = await db().$queryRaw<
-      Array<{ status: string; n: number; error: string | null }>
-    >`
-      SELECT status::text, count(*)::int AS n, min(error) AS error FROM tasks GROUP BY status`;
-    line('NOT ALL TASKS COMPLETED', JSON.stringify(statuses));
-  }
-  const rate = drain.done / drain.seconds;
+function drained(name: string, result: Drained): number {
+  const rate = result.tasks / result.seconds;
+  const cpu = result.cpu
+    ? `; CPU per task: PostgreSQL ${perTask(result.cpu, result.tasks, 'postgres')}, ` +
+      `Node ${perTask(result.cpu, result.tasks, 'node')}, ` +
+      `other ${perTask(result.cpu, result.tasks, 'other')}`
+    : '';
   line(
-    `${levelLabel(level)}: throughput`,
-    `${rate.toFixed(0)} tasks/s (${drain.done} tasks in ${drain.seconds.toFixed(2)} s) = ${(rate / bare).toFixed(2)}x baseline; target >= 3000/s: ${rate >= 3000 ? 'MET' : 'MISSED'}`,
+    `${name}: throughput`,
+    `${rate.toFixed(0)} tasks/s (${result.tasks} in ${result.seconds.toFixed(2)} s)${cpu}`,
   );
-  await db().$executeRaw`TRUNCATE tasks CASCADE`;
+  return rate;
 }
 
-// Latency: tasks added one by one at a steady rate to idle workers.
-async function measureLatency(bench: QueueBench, level: Level): Promise<void> {
-  const owner = await db().user.upsert({
-    where: { name: 'bench' },
-    create: { name: 'bench' },
-    update: {},
-  });
-  const total = RATE_PER_SECOND * RATE_SECONDS;
-  const started = Date.now();
-  for (let i = 0; i < total; i++) {
-    await enqueue(noop, { payload: {}, ownerId: owner.id, teamId: null }, { pubsub: bench.pubsub });
-    const due = started + ((i + 1) * 1000) / RATE_PER_SECOND;
-    if (due > Date.now()) await sleep(due - Date.now());
-  }
-  await waitUntilDone();
-  const [latency] = await db().$queryRaw<[{ p50: number; p99: number; max: number }]>`
-    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS max
-    FROM (SELECT extract(epoch FROM "startedAt" - "createdAt") * 1000 AS ms FROM tasks WHERE status = 'COMPLETED') t`;
-  line(
-    `${levelLabel(level)}: add->start at ${RATE_PER_SECOND}/s`,
-    `p50=${ms(latency.p50)} p99=${ms(latency.p99)} max=${ms(latency.max)}; target p99 < 10 ms: ${latency.p99 < 10 ? 'MET' : 'MISSED'}`,
-  );
-  await db().$executeRaw`TRUNCATE tasks CASCADE`;
-}
-
-/** Throughput, then latency, with the level's own worker processes. */
-async function measureLevel(bench: QueueBench, level: Level, bare: number): Promise<void> {
-  const workers = spawnWorkers(bench, level);
-  try {
-    await Promise.all(workers.map((w) => w.waitFor(/ready \S+/)));
-    await measureThroughput(bench, level, bare);
-    await measureLatency(bench, level);
-  } finally {
-    await Promise.all(workers.map((w) => w.stop()));
-  }
-}
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 
 export async function benchQueue(): Promise<void> {
+  const redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    line('queue', 'skipped: REDIS_URL is not set (BullMQ, the peer, needs Redis)');
+    return;
+  }
   const database = await openTaskBenchDatabase();
   connectDatabase(database.url, { poolSize: 10 });
-  const redisUrl = process.env.REDIS_URL;
   const prefix = `bench:${randomUUID().slice(0, 8)}:`;
   const pubsub = createPubSub(redisUrl, prefix);
-  heading('queue (no-op tasks through the engine)');
-  line(
-    'pub/sub between processes',
-    redisUrl ? `Redis ${redisUrl} (push wake-ups)` : 'none: workers poll every 50 ms',
-  );
-  const bench: QueueBench = { databaseUrl: database.url, redisUrl, prefix, pubsub };
+  const bench: Bench = { databaseUrl: database.url, redisUrl, prefix, pubsub };
+  const sizes = defaultTaskEngineSizes();
+  heading('queue (no-op tasks through the engine, beside BullMQ and graphile-worker)');
+  line('defaults on this machine', `${sizes.concurrency} slots, claim batch ${sizes.batchSize}`);
+  const engines = [
+    ourEngine(bench, 1),
+    bullmqEngine(redisUrl, TASKS),
+    graphileEngine(database.url, TASKS),
+    ourEngine(bench, 2),
+  ];
+  const rates = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
+  const p99s = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
   try {
-    const bare = await baseline();
-    line('baseline: bare claim+finish SQL, 1 connection', `${bare.toFixed(0)} tasks/s`);
-    await db().$executeRaw`TRUNCATE tasks CASCADE`;
-
-    for (const concurrency of CONCURRENCY_LEVELS)
-      for (const processes of [1, 2]) await measureLevel(bench, { processes, concurrency }, bare);
+    line(
+      'baseline: bare claim + record, one task at a time',
+      `${(await bareSql()).toFixed(0)} tasks/s`,
+    );
+    for (let round = 0; round < ROUNDS; round++) {
+      heading(`queue: round ${round + 1} of ${ROUNDS}`);
+      // Rotated: each engine runs early and late once in three rounds.
+      const order = engines.map((_, i) => engines[(i + round) % engines.length]!);
+      for (const engine of order) {
+        rates.get(engine.name)!.push(drained(engine.name, await engine.drain()));
+        const latency = await engine.latency();
+        p99s.get(engine.name)!.push(latency.p99);
+        line(
+          `${engine.name}: add->start at ${RATE_PER_SECOND}/s`,
+          `p50=${ms(latency.p50)} p99=${ms(latency.p99)}`,
+        );
+      }
+    }
+    heading(`queue: medians of ${ROUNDS} rounds`);
+    const ours = median(rates.get(engines[0]!.name)!);
+    const bullmq = median(rates.get(engines[1]!.name)!);
+    const graphile = median(rates.get(engines[2]!.name)!);
+    for (const engine of engines)
+      line(
+        engine.name,
+        `${median(rates.get(engine.name)!).toFixed(0)} tasks/s; add->start p99 ${ms(median(p99s.get(engine.name)!))}`,
+      );
+    line('defaults', `${ours.toFixed(0)} tasks/s`);
+    line(
+      'TARGET defaults vs BullMQ',
+      `${(ours / bullmq).toFixed(2)}x (target >= 1.0x): ${ours >= bullmq ? 'MET' : 'MISSED'}`,
+    );
+    line('defaults vs graphile-worker (batched)', `${(ours / graphile).toFixed(2)}x`);
+    const p99 = median(p99s.get(engines[0]!.name)!);
+    line(
+      `TARGET add->start p99 at ${RATE_PER_SECOND}/s`,
+      `${ms(p99)} (target <= 5 ms): ${p99 <= 5 ? 'MET' : 'MISSED'}`,
+    );
   } finally {
     await pubsub.close();
     await disconnectDatabase();

@@ -28,15 +28,11 @@ if (process.env.LOG_PUBLISHED) {
     return publish(topic as never, key, payload as never);
   }) as typeof pubsub.publish;
 }
+// The service's task engine settings as ROLE=worker reads them (WORKER_CONCURRENCY,
+// TASK_BATCH_SIZE, TASK_POLL_MS, …; unset: the defaults sized to this machine).
+const config = loadConfig({ ...process.env, NODE_ENV: 'development', ROLE: 'worker' });
 const worker = await startWorker({
-  concurrency: Number(process.env.WORKER_CONCURRENCY ?? 8),
-  leaseMs: 10_000,
-  heartbeatMs: 1_000,
-  pollMs: Number(process.env.TASK_POLL_MS ?? 1_000),
-  backoffBaseMs: 1_000,
-  backoffMaxMs: 60_000,
-  retentionMs: 86_400_000,
-  historyRetentionDays: 90,
+  ...config.tasks,
   pubsub,
   registry: taskRegistry(benchTaskDefinitions),
 });

@@ -9,10 +9,10 @@ import { checkPlan } from '../../src/reports/planner/workflow-check.js';
 import { estimatePlan } from '../../src/reports/planner/workflow-estimate.js';
 import { cancelTasksCtes } from '../../src/queue/cancel-tasks.js';
 import { claimTasks } from '../../src/queue/claim.js';
-import { finishTasks } from '../../src/queue/finish.js';
+import { writeTaskChanges } from '../../src/queue/write-changes.js';
 import { insertTasksCtes } from '../../src/queue/insert-tasks.js';
-import { cancelWorkflow } from '../../src/resolvers/workflows/cancel.js';
-import { planWorkflow } from '../../src/resolvers/workflows/plan.js';
+import { cancelWorkflow } from '../../src/services/workflows/cancel.js';
+import { planWorkflow } from '../../src/services/workflows/plan.js';
 import { finishHookOf, inHookedTransaction } from '../../src/workers/finish-hook.js';
 import type { TaskRegistry } from '../../src/workers/task-registry.js';
 import { formatSummary, line, summarize, timeRuns } from '../stats.js';
@@ -29,22 +29,23 @@ async function commitEnds(
 ) {
   const hook = finishHookOf(registry, flows.deps.pubsub)!;
   const outcomes = tasks.map((task) => ({
+    kind: 'COMPLETED' as const,
     taskId: task.id,
     attempt: task.attempts,
-    status: 'COMPLETED' as const,
     result: { tokens: 0 },
     message: 'completed',
   }));
   const started = performance.now();
   await inHookedTransaction(
     hook,
-    (tx) => finishTasks(tx.client, WORKER, outcomes),
+    (tx) => writeTaskChanges(tx.client, WORKER, outcomes, { baseMs: 200, maxMs: 5_000 }),
     async () => [],
   );
   return performance.now() - started;
 }
 
-const claimAll = (limit: number) => claimTasks(db(), WORKER, ['workflow_step'], 60_000, limit);
+const claimAll = (limit: number) =>
+  claimTasks(db(), WORKER, { types: ['workflow_step'], leaseMs: 60_000, limit, startNow: limit });
 
 export async function benchValidation(targets: Target[]): Promise<void> {
   const steps = layered(25, 40);

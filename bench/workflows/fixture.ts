@@ -3,14 +3,14 @@
 import { db } from '../../src/platform/db.js';
 import type { PubSub } from '../../src/platform/pubsub.js';
 import type { PlannedStep } from '../../src/reports/planner/workflow-types.js';
-import { operatorCaller, type Caller } from '../../src/resolvers/auth/caller.js';
-import { defaultTeamId } from '../../src/resolvers/teams/default-team.js';
-import type { TopicSettings } from '../../src/resolvers/topics/settings.js';
-import { updateWorkflowPlan } from '../../src/resolvers/workflows/edit.js';
-import type { WorkflowDeps } from '../../src/resolvers/workflows/idempotency.js';
-import { planWorkflow } from '../../src/resolvers/workflows/plan.js';
-import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/resolvers/workflows/settings.js';
-import { startWorkflow } from '../../src/resolvers/workflows/start.js';
+import { operatorCaller, type Caller } from '../../src/services/auth/caller.js';
+import { defaultTeamId } from '../../src/services/auth/default-team.js';
+import type { BenchService } from '../service.js';
+import { updateWorkflowPlan } from '../../src/services/workflows/edit.js';
+import type { WorkflowDeps } from '../../src/services/workflows/idempotency.js';
+import { planWorkflow } from '../../src/services/workflows/plan.js';
+import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
+import { startWorkflow } from '../../src/services/workflows/start.js';
 
 export const noopStep = (
   key: string,
@@ -50,7 +50,7 @@ export interface BenchWorkflows {
 
 export async function benchWorkflows(
   pubsub: PubSub,
-  topicSettings: TopicSettings,
+  { llm, topicSettings }: Pick<BenchService, 'llm' | 'topicSettings'>,
 ): Promise<BenchWorkflows> {
   const owner = await db().user.upsert({
     where: { name: 'admin' },
@@ -61,6 +61,7 @@ export async function benchWorkflows(
   // Room for the fan-out and fan-in plans (1,001 steps).
   const deps: WorkflowDeps = {
     pubsub,
+    llm,
     topicSettings,
     workflows: { ...DEFAULT_WORKFLOW_SETTINGS, maxSteps: 2_000 },
   };

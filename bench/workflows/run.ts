@@ -1,11 +1,11 @@
-// `npm run bench -- workflows` (issue 30): the workflow figures beside same-run baselines, and
+// `npm run bench -- workflows`: the workflow figures beside same-run baselines, and
 // every target printed as met or not met. In this process: plan checks, the local plan, the
 // fan-out and fan-in commits, cancel; with worker processes: throughput against bare tasks,
 // the step hop, and workflowProgress at 1,000 subscribers on this process's API.
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
-import { createAgent } from '../../src/resolvers/agents/agents.js';
-import { createTaxonomy } from '../../src/resolvers/taxonomy/taxonomy.js';
+import { createAgent } from '../../src/services/agents/agents.js';
+import { createTaxonomy } from '../../src/services/taxonomy/taxonomy.js';
 import { openFreshBenchDatabase } from '../database.js';
 import { listenBenchApp } from '../http-server.js';
 import { loadAverage, machine } from '../machine.js';
@@ -67,7 +67,7 @@ export async function benchWorkflowsRun(): Promise<void> {
   const pubsub = createPubSub(redisUrl, prefix);
   const { app, service, close: closeApp } = await benchApp(ADMIN_KEY, pubsub);
   const server = await listenBenchApp(app);
-  const flows = await benchWorkflows(pubsub, service.topicSettings);
+  const flows = await benchWorkflows(pubsub, service);
   const targets: Target[] = [];
   const env = {
     DATABASE_URL: database.url,
@@ -78,7 +78,7 @@ export async function benchWorkflowsRun(): Promise<void> {
   let workers = spawnWorkers(env, 0);
   try {
     await machine();
-    heading('workflows (issue 30)');
+    heading('workflows');
     line('pub/sub', redisUrl ? `Redis ${redisUrl}` : 'in process only (workers poll)');
     if (!THROUGHPUT_ONLY) {
       await benchValidation(targets);

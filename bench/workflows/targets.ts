@@ -1,4 +1,4 @@
-// The workflow benchmark's targets (issue 30), each printed as met or not met.
+// The workflow benchmark's targets, each printed as met or not met.
 import { line } from '../stats.js';
 
 export interface Target {

@@ -3,7 +3,7 @@
 // LOG_PUBLISHED it prints when each workflowEvents notification is handed to pub/sub.
 import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
-import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/resolvers/workflows/settings.js';
+import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
 import { startServiceWorker } from '../../src/workers/index.js';
 import { benchService } from '../service.js';
 import { benchTaskDefinitions } from '../tasks/noop.js';
@@ -25,6 +25,8 @@ const service = await benchService(benchTaskDefinitions);
 const worker = await startServiceWorker({
   tasks: {
     concurrency: Number(process.env.WORKER_CONCURRENCY ?? 8),
+    batchSize: Number(process.env.TASK_BATCH_SIZE ?? 32),
+    maxLeaseLosses: 3,
     leaseMs: Number(process.env.TASK_LEASE_MS ?? 10_000),
     heartbeatMs: 1_000,
     pollMs: Number(process.env.TASK_POLL_MS ?? 1_000),

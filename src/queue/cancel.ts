@@ -16,7 +16,8 @@ export async function requestCancellation(
           "currentStep" = CASE WHEN status = 'PENDING' THEN 'cancelled' ELSE "currentStep" END,
           "cancellationRequested" = true,
           "lastSequence" = "lastSequence" + 1, "updatedAt" = now()
-      WHERE id = ${taskId}::uuid AND status IN ('PENDING', 'RUNNING') AND NOT ("status" = 'RUNNING' AND "cancellationRequested")
+      WHERE id = ${taskId}::uuid AND status IN ('PENDING', 'RUNNING')
+        AND NOT ("status" = 'RUNNING' AND "cancellationRequested")
       RETURNING *
     ),
     event AS (

@@ -1,69 +1,65 @@
-// Claim the next runnable tasks (as many as the worker has free slots): PENDING, due, of
-// a type this worker runs, by priority (HIGH first: enum order) then age; SKIP LOCKED so
-// concurrent workers never wait on or take the same row. The claims, their leases and
-// their events are one statement. Each claimed row says how long it waited since it became
-// runnable (due, and PENDING since its last change), on PostgreSQL's clock whichever
-// process enqueued it.
-import { PREPARED, type Queryable } from '../platform/db.js';
+// Claim runnable tasks, up to `limit`: PENDING, due, of a type this worker runs, by priority
+// (HIGH first: enum order) then age; SKIP LOCKED so concurrent workers never wait on or take
+// the same row. A claimed task is RUNNING under this worker's lease, whether it starts at once
+// (the first `startNow`, for the worker's free slots: their startedAt is set) or waits in the
+// worker's local queue (startedAt NULL until its start is recorded, write-changes.ts). Its
+// RUNNING event is written with its recorded start, or not at all when its end comes first.
+// Each claimed row says how long it waited since it became runnable (due, and PENDING since
+// its last change), on PostgreSQL's clock whichever process enqueued it.
 import { Prisma } from '../generated/prisma/client.js';
-import { eventJson, taskColumns, type TaskRow } from './task-row.js';
+import { PREPARED, type Queryable } from '../platform/db.js';
+import { taskColumns, type TaskRow } from './task-row.js';
 
-/** The claim as CTEs (`claimed` holds the claimed rows), to run alone or with finishTasks. */
-export function claimCtes(
-  workerId: string,
-  types: string[],
-  leaseMs: number,
-  limit: number,
-): Prisma.Sql {
+/** The claim as CTEs (`claimed` holds the claimed rows), to run alone or after changeCtes. */
+export function claimCtes(workerId: string, claim: Claim): Prisma.Sql {
   return Prisma.sql`
     next AS (
-      SELECT id, greatest("runAt", "updatedAt") AS "readyAt" FROM tasks
-      WHERE status = 'PENDING' AND "runAt" <= now() AND type = ANY(${types}::text[])
+      SELECT id, priority, "runAt", "createdAt", greatest("runAt", "updatedAt") AS "readyAt"
+      FROM tasks
+      WHERE status = 'PENDING' AND "runAt" <= now() AND type = ANY(${claim.types}::text[])
       ORDER BY priority, "runAt", "createdAt", id
       FOR UPDATE SKIP LOCKED
-      LIMIT ${limit}
+      LIMIT ${claim.limit}
     ),
     claimed AS (
       UPDATE tasks t
       SET status = 'RUNNING', attempts = t.attempts + 1, "lockedBy" = ${workerId},
-          "lockedUntil" = now() + ${leaseMs} * interval '1 millisecond',
-          "startedAt" = now(), "completedAt" = NULL, "currentStep" = 'starting',
-          "lastSequence" = t."lastSequence" + 1, "updatedAt" = now()
-      FROM next WHERE t.id = next.id
+          "lockedUntil" = now() + ${claim.leaseMs} * interval '1 millisecond',
+          -- The first startNow in claim order (an array computed once: a window function
+          -- joined here led the planner to scan the whole table).
+          "startedAt" = CASE WHEN t.id = ANY(ARRAY(
+              SELECT id FROM next ORDER BY priority, "runAt", "createdAt", id
+              LIMIT ${claim.startNow})) THEN now() END,
+          "completedAt" = NULL, "updatedAt" = now()
+      -- The id list as well as the join: so the rows are found by their key, not by a scan.
+      FROM next WHERE t.id = next.id AND t.id = ANY(ARRAY(SELECT id FROM next))
       RETURNING t.*, next."readyAt"
-    ),
-    claim_event AS (
-      INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
-      SELECT id, "lastSequence", status, "progressPercent", "currentStep", 'attempt ' || attempts || ' started by ' || ${workerId}
-      FROM claimed
-      RETURNING *
     )`;
 }
 
-/** The claimed rows with their events, in claim order (the SELECT after claimCtes). */
-export const selectClaimed = (change = Prisma.empty) => Prisma.sql`
-  SELECT ${change} ${taskColumns('c')}, ${eventJson('e')} AS event,
-    greatest(extract(epoch FROM c."startedAt" - c."readyAt"), 0)::float8 AS "queueWaitSeconds"
-  FROM claimed c JOIN claim_event e ON e."taskId" = c.id
+export interface Claim {
+  types: string[];
+  leaseMs: number;
+  /** At most this many tasks. */
+  limit: number;
+  /** The first this many start at once (the worker's free slots); the rest wait in its local queue. */
+  startNow: number;
+}
+
+/** The claimed rows in claim order (the SELECT after claimCtes). */
+export const selectClaimed = (tag = Prisma.empty) => Prisma.sql`
+  SELECT ${tag} ${taskColumns('c')}, NULL::jsonb AS event, NULL AS kind,
+    greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8
+      AS "queueWaitSeconds"
+  FROM claimed c
   ORDER BY c.priority, c."runAt", c."createdAt", c.id`;
 
 export async function claimTasks(
   client: Queryable,
   workerId: string,
-  types: string[],
-  leaseMs: number,
-  limit: number,
+  claim: Claim,
 ): Promise<TaskRow[]> {
   return client.$queryRaw<
     TaskRow[]
-  >`${PREPARED}WITH ${claimCtes(workerId, types, leaseMs, limit)} ${selectClaimed()}`;
-}
-
-export async function claimNextTask(
-  client: Queryable,
-  workerId: string,
-  types: string[],
-  leaseMs: number,
-): Promise<TaskRow | undefined> {
-  return (await claimTasks(client, workerId, types, leaseMs, 1))[0];
+  >`${PREPARED}WITH ${claimCtes(workerId, claim)} ${selectClaimed()}`;
 }

@@ -28,13 +28,15 @@ export async function insertTask(
 ): Promise<{ task: TaskRow; created: boolean }> {
   const rows = await client.$queryRaw<Array<TaskRow & { created: boolean }>>`${PREPARED}
     WITH inserted AS (
-      INSERT INTO tasks (type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId", "agentId", "topicId",
-                         "webhookUrl", "idempotencyKey", "runAt", "lastSequence", "currentStep", "traceParent")
-      VALUES (${task.type}, ${task.priority}::"TaskPriority", ${JSON.stringify(task.payload ?? {})}::jsonb, ${task.maxAttempts},
-              ${task.timeoutSeconds}, ${task.ownerId}::uuid,
+      INSERT INTO tasks (type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId",
+                         "agentId", "topicId", "webhookUrl", "idempotencyKey", "runAt", "lastSequence",
+                         "currentStep", "traceParent")
+      VALUES (${task.type}, ${task.priority}::"TaskPriority", ${JSON.stringify(task.payload ?? {})}::jsonb,
+              ${task.maxAttempts}, ${task.timeoutSeconds}, ${task.ownerId}::uuid,
               coalesce(${task.teamId ?? null}::uuid, (SELECT id FROM teams WHERE slug = 'default')),
               ${task.agentId ?? null}::uuid, ${task.topicId ?? null}::uuid,
-              ${task.webhookUrl ?? null}, ${task.idempotencyKey ?? null}, coalesce(${task.runAt ?? null}::timestamptz, now()), 1, 'queued',
+              ${task.webhookUrl ?? null}, ${task.idempotencyKey ?? null},
+              coalesce(${task.runAt ?? null}::timestamptz, now()), 1, 'queued',
               ${task.traceParent ?? null})
       ON CONFLICT ("ownerId", "idempotencyKey") WHERE "idempotencyKey" IS NOT NULL DO NOTHING
       RETURNING *

@@ -19,7 +19,8 @@ export function insertTasksCtes(source: string, spec: TaskBatchSpec): Prisma.Sql
   const from = Prisma.raw(source);
   return Prisma.sql`
     inserted_tasks AS (
-      INSERT INTO tasks (type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId", "lastSequence", "currentStep")
+      INSERT INTO tasks (type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId",
+                         "lastSequence", "currentStep")
       SELECT ${spec.type}, ${spec.priority}::"TaskPriority", payload, ${spec.maxAttempts}, ${spec.timeoutSeconds},
              "ownerId", "teamId", 1, 'queued'
       FROM ${from}

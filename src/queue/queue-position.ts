@@ -9,7 +9,8 @@ export async function selectQueuePosition(
   const [row] = await client.$queryRaw<Array<{ position: number | null }>>`
     SELECT CASE WHEN t.status = 'PENDING' THEN (
       SELECT count(*)::int + 1 FROM tasks o
-      WHERE o.status = 'PENDING' AND (o.priority, o."runAt", o."createdAt", o.id) < (t.priority, t."runAt", t."createdAt", t.id)
+      WHERE o.status = 'PENDING'
+        AND (o.priority, o."runAt", o."createdAt", o.id) < (t.priority, t."runAt", t."createdAt", t.id)
     ) END AS position
     FROM tasks t WHERE t.id = ${taskId}::uuid`;
   return row?.position ?? null;

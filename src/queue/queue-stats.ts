@@ -43,9 +43,12 @@ export async function selectQueueStats(
       count(*) FILTER (WHERE status = 'PENDING' AND priority = 'HIGH')::int AS "pendingHigh",
       count(*) FILTER (WHERE status = 'PENDING' AND priority = 'MEDIUM')::int AS "pendingMedium",
       count(*) FILTER (WHERE status = 'PENDING' AND priority = 'LOW')::int AS "pendingLow",
-      extract(epoch FROM now() - min("createdAt") FILTER (WHERE status = 'PENDING'))::float8 AS "oldestPendingAgeSeconds",
-      extract(epoch FROM now() - min("runAt") FILTER (WHERE status = 'PENDING' AND "runAt" <= now()))::float8 AS "oldestDueWaitSeconds",
-      (SELECT count(*)::int FROM workers WHERE "lastHeartbeatAt" > now() - ${aliveWithinMs} * interval '1 millisecond') AS "workersAlive"
+      extract(epoch FROM now() - min("createdAt") FILTER (WHERE status = 'PENDING'))::float8
+        AS "oldestPendingAgeSeconds",
+      extract(epoch FROM now() - min("runAt") FILTER (WHERE status = 'PENDING' AND "runAt" <= now()))::float8
+        AS "oldestDueWaitSeconds",
+      (SELECT count(*)::int FROM workers
+       WHERE "lastHeartbeatAt" > now() - ${aliveWithinMs} * interval '1 millisecond') AS "workersAlive"
     FROM tasks ${ofTeams}`;
   return row!;
 }

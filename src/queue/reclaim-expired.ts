@@ -1,33 +1,49 @@
-// Tasks whose worker stopped renewing its lease (killed, frozen, cut off): back to
-// PENDING for another worker, or DEAD when that was the last attempt. A task taken back
-// keeps its runAt, so its place in the claim order (priority, runAt, createdAt): it runs
-// before the work enqueued after it, not behind it.
+// Tasks whose worker stopped renewing its lease (killed, frozen, cut off): back to PENDING
+// for another worker. A lost lease spends the task's own small budget (maxLeaseLosses), not
+// its attempts (those count runs that ended by themselves), as BullMQ's stalled count does:
+// a task that keeps taking its worker down still ends DEAD. `attempts` stays as it was, so
+// the lost run's worker, should it come back, is fenced out. A task taken back keeps its
+// runAt, so its place in the claim order (priority, runAt, createdAt): it runs before the
+// work enqueued after it, not behind it. One that never started (it waited in a worker's
+// local queue) goes back without an event, and its claim does not count.
 import type { Queryable } from '../platform/db.js';
 
 export async function reclaimExpiredLeases(
   client: Queryable,
-): Promise<Array<{ id: string; status: string }>> {
+  maxLeaseLosses: number,
+): Promise<Array<{ id: string; status: string; lastSequence: number }>> {
   return client.$queryRaw`
     WITH expired AS (
-      SELECT id FROM tasks WHERE status = 'RUNNING' AND "lockedUntil" < now()
+      -- startedAt: it started (at its claim, or recorded since); else it waited in a local queue.
+      SELECT id, "startedAt" IS NOT NULL AS ran
+      FROM tasks WHERE status = 'RUNNING' AND "lockedUntil" < now()
       FOR UPDATE SKIP LOCKED
     ),
     updated AS (
       UPDATE tasks t
-      SET status = CASE WHEN t.attempts >= t."maxAttempts" THEN 'DEAD'::"TaskStatus" ELSE 'PENDING'::"TaskStatus" END,
-          "completedAt" = CASE WHEN t.attempts >= t."maxAttempts" THEN now() END,
-          error = CASE WHEN t.attempts >= t."maxAttempts" THEN 'the worker stopped (lease expired) on the last attempt' ELSE t.error END,
+      SET "leaseLosses" = t."leaseLosses" + CASE WHEN x.ran THEN 1 ELSE 0 END,
+          status = CASE WHEN x.ran AND t."leaseLosses" + 1 >= ${maxLeaseLosses}
+                        THEN 'DEAD'::"TaskStatus" ELSE 'PENDING'::"TaskStatus" END,
+          attempts = CASE WHEN x.ran THEN t.attempts ELSE greatest(t.attempts - 1, 0) END,
+          "completedAt" = CASE WHEN x.ran AND t."leaseLosses" + 1 >= ${maxLeaseLosses} THEN now() END,
+          error = CASE WHEN x.ran AND t."leaseLosses" + 1 >= ${maxLeaseLosses}
+                       THEN 'its worker stopped while running it ' || (t."leaseLosses" + 1) || ' times'
+                       ELSE t.error END,
           "lockedBy" = NULL, "lockedUntil" = NULL,
-          "currentStep" = CASE WHEN t.attempts >= t."maxAttempts" THEN 'dead' ELSE 'requeued' END,
-          "lastSequence" = t."lastSequence" + 1, "updatedAt" = now()
-      FROM expired WHERE t.id = expired.id
-      RETURNING t.*
+          "currentStep" = CASE WHEN NOT x.ran THEN t."currentStep"
+                               WHEN t."leaseLosses" + 1 >= ${maxLeaseLosses} THEN 'dead'
+                               ELSE 'requeued' END,
+          "lastSequence" = t."lastSequence" + CASE WHEN x.ran THEN 1 ELSE 0 END,
+          "updatedAt" = now()
+      FROM expired x WHERE t.id = x.id
+      RETURNING t.*, x.ran
     ),
     event AS (
       INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
       SELECT id, "lastSequence", status, "progressPercent", "currentStep",
-             CASE WHEN status = 'DEAD' THEN 'lease expired on the last attempt: dead' ELSE 'lease expired: the worker stopped; requeued' END
-      FROM updated
+             CASE WHEN status = 'DEAD' THEN 'lease expired: ' || error || '; dead'
+                  ELSE 'lease expired: the worker stopped; requeued' END
+      FROM updated WHERE ran
     )
-    SELECT id, status::text FROM updated`;
+    SELECT id, status::text, "lastSequence" FROM updated`;
 }

@@ -1,9 +1,9 @@
 // Idempotency keys are remembered for 24 h: an older task lets go of its key, so that the key
 // can name a new task (run before the insert, in the same transaction when there is one).
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { Queryable } from '../platform/db.js';
 
 export async function releaseStaleIdempotencyKey(
-  client: Pick<PrismaClient, '$executeRaw'>,
+  client: Queryable,
   ownerId: string,
   key: string,
 ): Promise<void> {

@@ -9,7 +9,8 @@ export async function retryFinishedTask(
   const rows = await client.$queryRaw<TaskRow[]>`
     WITH updated AS (
       UPDATE tasks
-      SET status = 'PENDING', attempts = 0, "runAt" = now(), error = NULL, result = NULL, "completedAt" = NULL,
+      SET status = 'PENDING', attempts = 0, "leaseLosses" = 0, "runAt" = now(), error = NULL,
+          result = NULL, "completedAt" = NULL,
           "startedAt" = NULL, "cancellationRequested" = false, "progressPercent" = 0, "currentStep" = 'queued',
           "lastSequence" = "lastSequence" + 1, "updatedAt" = now()
       WHERE id = ${taskId}::uuid AND status IN ('FAILED', 'DEAD', 'TIMEOUT', 'CANCELLED')

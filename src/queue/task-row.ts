@@ -44,9 +44,6 @@ export function taskColumns(alias: string): Prisma.Sql {
   return list;
 }
 
-/** The SQL of a TaskEventJson column, from a task_events row `alias` (an INSERT's RETURNING *). */
-export const eventJson = (alias: string) => Prisma.raw(`to_jsonb(${alias}) - 'id'`);
-
 export const TERMINAL_STATUSES: readonly TaskStatus[] = [
   'COMPLETED',
   'FAILED',

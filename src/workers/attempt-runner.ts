@@ -1,26 +1,30 @@
 // One attempt of a claimed task: runs its handler under the task's timeout and the worker's
-// AbortSignal, then records how it ended (with its event, announced on pub/sub) and runs the
-// after-finish step of a task that reached a terminal status.
+// AbortSignal, hands its end to the worker's turns (batched with the other attempts' changes,
+// its event announced once written), and runs the after-finish step of a task that reached a
+// terminal status. The slot is free as soon as the handler is done; the write follows.
+import { db } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { noteTaskOutcome, taskAttemptSpan } from '../platform/tracing.js';
+import { handBackTasks } from '../queue/hand-back-tasks.js';
+import { announceTaskEvent } from '../queue/signals.js';
+import { parsePayload, type TaskHelpers } from '../queue/task-definition.js';
+import { isTerminal, type TaskRow } from '../queue/task-row.js';
+import type { ChangedTask } from '../queue/write-changes.js';
+import { endChangeOf } from './attempt-end.js';
 import type { AttemptOutcome, WorkerMetrics } from './metrics.js';
 import { progressReporter } from './progress-reporter.js';
-import type { TaskOutcomeOf } from '../queue/finish.js';
-import { announceTaskEvent } from '../queue/signals.js';
-import type { TaskRow } from '../queue/task-row.js';
-import { endedAttempt, type AttemptEnd } from './attempt-end.js';
 import type { RunningTask, RunningTasks } from './running-tasks.js';
-import { parsePayload, type TaskRegistry } from './task-registry.js';
+import type { TaskRegistry } from './task-registry.js';
+import type { Turns } from './turns.js';
 
 export interface AttemptRunnerOptions {
   workerId: string;
   pubsub: PubSub;
   registry: TaskRegistry;
   running: RunningTasks;
+  turns: Turns;
   backoff: { baseMs: number; maxMs: number };
-  /** Records a terminal outcome (the claimer's batched finish-and-claim). */
-  finish(outcome: TaskOutcomeOf): Promise<TaskRow | undefined>;
   /** Called with every task that reached a terminal status. */
   onFinished?(task: TaskRow): Promise<void>;
   /** A slot is free again. */
@@ -30,73 +34,85 @@ export interface AttemptRunnerOptions {
 }
 
 export class AttemptRunner {
+  /** Attempts whose end is being written or followed up (a shutdown waits for them). */
+  private readonly settling = new Set<Promise<void>>();
+
   constructor(private readonly options: AttemptRunnerOptions) {}
 
-  start(task: TaskRow): void {
-    const { running, log } = this.options;
+  /**
+   * Starts a claimed task. `claimedToStart`: its claim set its startedAt (claimed for a free
+   * slot); `waitedLocally`: seconds it waited in the local queue since its claim.
+   */
+  start(task: TaskRow, claimedToStart: boolean, waitedLocally: number): void {
+    const { running, turns, metrics } = this.options;
     const entry = running.add(task);
-    void announceTaskEvent(this.options.pubsub, task);
+    turns.started(task.id, task.attempts, claimedToStart);
     if (task.queueWaitSeconds != null)
-      this.options.metrics?.attemptStarted(task.type, task.priority, task.queueWaitSeconds);
+      metrics?.attemptStarted(task.type, task.priority, task.queueWaitSeconds + waitedLocally);
     // The attempt's span (a child of the request that enqueued it; a no-op without tracing).
-    entry.done = taskAttemptSpan(task, () => this.execute(entry))
-      .catch((err) =>
-        log.error(
+    this.track(
+      taskAttemptSpan(task, () => this.execute(entry)).catch((err) =>
+        this.options.log.error(
           { err, taskId: task.id },
           'task bookkeeping failed; the lease will expire and the task be retried',
         ),
-      )
-      .finally(() => {
-        running.delete(task.id);
-        this.options.slotFreed();
-      });
+      ),
+    );
+  }
+
+  /** A task cancelled while it waited in the local queue: it ends CANCELLED without running. */
+  cancelWaiting(task: TaskRow): void {
+    const message = 'cancelled before it ran';
+    const change = {
+      kind: 'CANCELLED' as const,
+      taskId: task.id,
+      attempt: task.attempts,
+      error: message,
+      message,
+    };
+    this.track(
+      this.options.turns
+        .end(change, task.type)
+        .then((row) => row && this.afterFinish(row, () => this.options.log))
+        .catch((err) => this.options.log.warn({ err, taskId: task.id }, 'cancel not recorded')),
+    );
+  }
+
+  /** Settles once every attempt started so far is recorded and followed up. */
+  async settled(): Promise<void> {
+    while (this.settling.size) await Promise.allSettled([...this.settling]);
+  }
+
+  private track(work: Promise<unknown>): void {
+    const settled = work.then(() => undefined);
+    this.settling.add(settled);
+    void settled.finally(() => this.settling.delete(settled));
   }
 
   private async execute(entry: RunningTask): Promise<void> {
     const { task } = entry;
-    const { pubsub, metrics } = this.options;
-    const taskLog = this.options.log.child({
-      taskId: task.id,
-      type: task.type,
-      attempt: task.attempts,
-    });
-    const timeout = setTimeout(
-      () => this.options.running.stop(task.id, 'timeout'),
-      task.timeoutSeconds * 1000,
-    );
+    const { running, metrics } = this.options;
+    const log = taskLogger(this.options.log, task);
+    const timeout = setTimeout(() => running.stop(task.id, 'timeout'), task.timeoutSeconds * 1000);
     const startedAt = performance.now();
-    let end: AttemptEnd;
+    let outcome: AttemptOutcome;
+    let finished: ChangedTask | undefined;
     try {
-      end = await this.runHandler(entry, taskLog);
+      const error = await this.runHandler(entry, log);
+      ({ outcome, finished } = await this.record(entry, error, log));
     } finally {
       clearTimeout(timeout);
     }
-    const { finished } = end;
-    // An attempt that is neither finished nor otherwise accounted for is no longer this worker's.
-    const outcome: AttemptOutcome = finished
-      ? (finished.status.toLowerCase() as AttemptOutcome)
-      : (end.outcome ?? 'lease_lost');
     metrics?.attemptEnded(task.type, outcome, (performance.now() - startedAt) / 1000);
     noteTaskOutcome(outcome);
-    if (!finished) return;
-    await announceTaskEvent(pubsub, finished);
-    taskLog.info({ status: finished.status }, 'task finished');
-    await this.options
-      .onFinished?.(finished)
-      .catch((err) => taskLog.error({ err }, 'after-finish hook failed'));
+    if (finished) await this.afterFinish(finished, log);
   }
 
-  /** Runs the handler and records the attempt's end. */
-  private async runHandler(entry: RunningTask, taskLog: Logger): Promise<AttemptEnd> {
+  /** Runs the handler; its error (none: it completed, its result kept on the entry). */
+  private async runHandler(entry: RunningTask, log: () => Logger): Promise<unknown> {
     const { task, controller } = entry;
     const { signal } = controller;
-    const progress = progressReporter(
-      task.id,
-      this.options.workerId,
-      signal,
-      this.options.pubsub,
-      taskLog,
-    );
+    const progress = progressReporter(task.id, task.attempts, signal, this.options.turns);
     const aborted = new Promise<never>((_, reject) =>
       signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
     );
@@ -104,28 +120,75 @@ export class AttemptRunner {
     try {
       const definition = this.options.registry.get(task.type)!;
       const payload = parsePayload(definition, task.payload);
-      const helpers = {
+      const helpers: TaskHelpers = {
         task,
-        logger: taskLog,
+        get logger() {
+          return log();
+        },
         signal,
         reportProgress: progress.report,
         pubsub: this.options.pubsub,
       };
-      const result = await Promise.race([definition.run(payload, helpers), aborted]);
-      await progress.settle();
+      entry.result = await Promise.race([definition.run(payload, helpers), aborted]);
       if (signal.aborted) throw signal.reason;
-      return {
-        finished: await this.options.finish({
-          taskId: task.id,
-          attempt: task.attempts,
-          status: 'COMPLETED',
-          result: result ?? null,
-          message: 'completed',
-        }),
-      };
+      return undefined;
     } catch (error) {
-      await progress.settle();
-      return endedAttempt(entry, error, { ...this.options, log: taskLog });
+      return error ?? new Error('the handler threw nothing');
+    } finally {
+      progress.settle();
+      // The slot is free now; the end's write and follow-up run beside the next attempt.
+      this.options.running.delete(task.id);
+      this.options.slotFreed();
     }
   }
+
+  /** Writes how the attempt ended; what became of it. */
+  private async record(
+    entry: RunningTask,
+    error: unknown,
+    log: () => Logger,
+  ): Promise<{ outcome: AttemptOutcome; finished?: ChangedTask }> {
+    const { task } = entry;
+    const { turns } = this.options;
+    if (entry.reason === 'lease-lost') {
+      log().warn('lease lost: another worker owns the task now; dropping this attempt');
+      turns.forget(task.id);
+      return { outcome: 'lease_lost' };
+    }
+    if (entry.reason === 'shutdown') return this.handBack(task);
+    const change = endChangeOf(entry, error);
+    if (change.kind === 'RETRY') log().warn({ err: error }, 'attempt failed');
+    const row = await turns.end(change, task.type);
+    if (!row) return { outcome: 'lease_lost' };
+    if (!isTerminal(row.status)) return { outcome: 'retry' };
+    return { outcome: row.status.toLowerCase() as AttemptOutcome, finished: row };
+  }
+
+  /** Back to PENDING for another worker; the attempt does not count. */
+  private async handBack(task: TaskRow): Promise<{ outcome: AttemptOutcome }> {
+    const { turns, workerId, pubsub } = this.options;
+    await turns.idle();
+    const recorded = turns.isRecorded(task.id);
+    turns.forget(task.id);
+    const [row] = await handBackTasks(db(), workerId, [
+      { taskId: task.id, attempt: task.attempts, recorded },
+    ]);
+    if (!row) return { outcome: 'lease_lost' };
+    if (recorded) await announceTaskEvent(pubsub, row);
+    return { outcome: 'handed_back' };
+  }
+
+  private async afterFinish(finished: TaskRow, log: () => Logger): Promise<void> {
+    log().debug({ status: finished.status }, 'task finished');
+    await this.options
+      .onFinished?.(finished)
+      .catch((err) => log().error({ err }, 'after-finish hook failed'));
+  }
+}
+
+/** The attempt's logger, made when first used (most attempts never log). */
+function taskLogger(parent: Logger, task: TaskRow): () => Logger {
+  let child: Logger | undefined;
+  return () =>
+    (child ??= parent.child({ taskId: task.id, type: task.type, attempt: task.attempts }));
 }

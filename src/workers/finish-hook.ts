@@ -4,6 +4,7 @@ import pRetry from 'p-retry';
 import { inTransaction, type Transaction } from '../platform/db.js';
 import type { PubSub } from '../platform/pubsub.js';
 import type { TaskRow } from '../queue/task-row.js';
+import type { ChangedTask } from '../queue/write-changes.js';
 import type { TaskRegistry } from './task-registry.js';
 
 export interface FinishHook {
@@ -36,27 +37,33 @@ export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook
   };
 }
 
+/** The kinds of change that end an attempt for good by themselves (a retry's DEAD does not). */
+const ENDING = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT']);
+
 /**
- * The ends (`finish`), the hook, then the claims (`claim`) in one transaction: the claims come
- * after the hook, so a task the hook made (a dependent step) is claimed in the same commit
- * rather than by the next poll or wake-up. Tried again on failure (a deadlock or
- * serialization failure between concurrent commits rolls everything back): given up, the
- * attempts' leases expire and the tasks run again.
+ * The changes (`write`), the hook with the attempts they ended, then the claims (`claim`) in
+ * one transaction: the claims come after the hook, so a task the hook made (a dependent step)
+ * is claimed in the same commit rather than by the next poll or wake-up. Tried again on
+ * failure (a deadlock or serialization failure between concurrent commits rolls everything
+ * back); given up, the turn is tried again later.
  */
 export function inHookedTransaction(
   hook: FinishHook,
-  finish: (tx: Transaction) => Promise<TaskRow[]>,
+  write: (tx: Transaction) => Promise<ChangedTask[]>,
   claim: (tx: Transaction) => Promise<TaskRow[]>,
-): Promise<{ finished: TaskRow[]; claimed: TaskRow[] }> {
+): Promise<{ changed: ChangedTask[]; claimed: TaskRow[] }> {
   return pRetry(
     () =>
       inTransaction(
         async (tx) => {
-          const finished = await finish(tx);
-          await hook.run(finished, tx);
+          const changed = await write(tx);
+          await hook.run(
+            changed.filter((row) => ENDING.has(row.kind)),
+            tx,
+          );
           const claimed = await claim(tx);
           await hook.claimed(claimed, tx);
-          return { finished, claimed };
+          return { changed, claimed };
         },
         { timeout: 30_000 },
       ),

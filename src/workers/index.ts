@@ -4,14 +4,14 @@ import type { TaskEngineConfig } from '../platform/config.js';
 import { db } from '../platform/db.js';
 import { logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
-import { deleteExpiredHistory } from '../resolvers/coverage/history.js';
-import { queueWebhookDelivery } from '../resolvers/tasks/webhook-task.js';
-import { reconcileStuckTopics } from '../resolvers/topics/progress.js';
-import { reconcileWorkflows } from '../resolvers/workflows/reconcile.js';
+import { deleteExpiredHistory } from '../services/coverage/history.js';
+import { queueWebhookDelivery } from '../services/webhooks/tasks/delivery.js';
+import { reconcileStuckTopics } from '../services/topics/progress.js';
+import { reconcileWorkflows } from '../services/workflows/reconcile.js';
 import {
   DEFAULT_WORKFLOW_SETTINGS,
   type WorkflowSettings,
-} from '../resolvers/workflows/settings.js';
+} from '../services/workflows/settings.js';
 import type { WorkerMetrics } from './metrics.js';
 import type { QueueMetrics } from '../queue/queue-metrics.js';
 import { deleteFinishedTasks } from '../queue/delete-finished.js';

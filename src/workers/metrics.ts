@@ -1,12 +1,16 @@
 // A worker's Prometheus metrics: how long the tasks it starts waited in the queue, its task
-// attempts by type and how they ended, how long they ran, and its busy slots. With ROLE=all they are on the API's /metrics; a ROLE=worker process
-// serves them itself on WORKER_HTTP_PORT (see probes.ts). The queue's own state (tasks by
+// attempts by type and how they ended, how long they ran, and its busy slots. With ROLE=all
+// they are on the API's /metrics; a ROLE=worker process serves them itself on
+// WORKER_HTTP_PORT (see probes.ts). The queue's own state (tasks by
 // status, oldest pending age, workers alive) is the API's, read from PostgreSQL at scrape time.
 // Labels are bounded: task types come from the handler registry.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { TaskPriority, TaskStatus } from '../generated/prisma/enums.js';
 
-/** A terminal status, or: another attempt is scheduled, the task was handed back at shutdown, another worker owns it now. */
+/**
+ * A terminal status, or: another attempt is scheduled, the task was handed back at shutdown,
+ * another worker owns it now.
+ */
 export type AttemptOutcome =
   Lowercase<Exclude<TaskStatus, 'PENDING' | 'RUNNING'>> | 'retry' | 'handed_back' | 'lease_lost';
 
@@ -21,7 +25,9 @@ export interface WorkerMetrics {
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   const attempts = new Counter({
     name: 'task_attempts_total',
-    help: 'Task attempts this process ran, by type and how they ended (retry: another attempt is scheduled; lease_lost: another worker owns the task now).',
+    help:
+      'Task attempts this process ran, by type and how they ended (retry: another attempt is ' +
+      'scheduled; lease_lost: another worker owns the task now).',
     labelNames: ['type', 'outcome'] as const,
     registers: [registry],
   });
@@ -34,7 +40,9 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
   });
   const waits = new Histogram({
     name: 'task_queue_wait_seconds',
-    help: 'From when a task became runnable (enqueued, due for a retry, requeued) to the start of its attempt in this process, by type and priority.',
+    help:
+      'From when a task became runnable (enqueued, due for a retry, requeued) to the start of ' +
+      'its attempt in this process, by type and priority.',
     labelNames: ['type', 'priority'] as const,
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
     registers: [registry],

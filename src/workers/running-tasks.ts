@@ -1,4 +1,4 @@
-// The attempts a worker runs now, by task id, and how each is asked to stop.
+// The attempts a worker's handlers run now, by task id, and how each is asked to stop.
 import type { TaskRow } from '../queue/task-row.js';
 
 /** Why an attempt was aborted; none: it ended by itself (completed or threw). */
@@ -8,8 +8,11 @@ export interface RunningTask {
   task: TaskRow;
   controller: AbortController;
   reason?: StopReason;
-  /** Settles once the attempt is recorded (or given up to the lease). */
-  done: Promise<void>;
+  /** What the handler returned. */
+  result?: unknown;
+  /** Settles when its handler is done. */
+  ended: Promise<void>;
+  end(): void;
 }
 
 export class RunningTasks {
@@ -32,12 +35,15 @@ export class RunningTasks {
   }
 
   add(task: TaskRow): RunningTask {
-    const entry = { task, controller: new AbortController() } as RunningTask;
+    let end!: () => void;
+    const ended = new Promise<void>((resolve) => (end = resolve));
+    const entry: RunningTask = { task, controller: new AbortController(), ended, end };
     this.byId.set(task.id, entry);
     return entry;
   }
 
   delete(taskId: string): void {
+    this.byId.get(taskId)?.end();
     this.byId.delete(taskId);
   }
 
@@ -53,8 +59,8 @@ export class RunningTasks {
     for (const taskId of this.byId.keys()) this.stop(taskId, reason);
   }
 
-  /** Settles when every attempt running now is recorded. */
+  /** Settles when every handler running now is done. */
   allDone(): Promise<unknown> {
-    return Promise.all([...this.byId.values()].map((entry) => entry.done));
+    return Promise.all([...this.byId.values()].map((entry) => entry.ended));
   }
 }

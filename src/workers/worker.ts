@@ -1,22 +1,30 @@
-// A worker: claims tasks from PostgreSQL (the queue), runs up to `concurrency` at once under
-// renewed leases, and records every outcome with its event. Redis only speeds things up
-// (wake-ups, cancel pushes); without it the poll does the same work. The parts: the claimer
-// fills slots, the attempt runner runs and records attempts, the lease keeper renews and
-// reclaims leases; this file starts them, keeps their timers and stops them.
+// A worker: claims tasks from PostgreSQL (the queue) in batches into a local queue, runs up to
+// `concurrency` at once under renewed leases, and records their starts, progress and ends in
+// batched turns, each change with its event. Redis only speeds things up (wake-ups, cancel
+// pushes); without it the poll does the same work. The parts: the turns write and claim, the
+// local queue holds what was claimed, the attempt runner runs attempts, the lease keeper
+// renews and reclaims leases; this file starts them, keeps their timers and stops them.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { TaskEngineConfig } from '../platform/config.js';
 import { db } from '../platform/db.js';
 import { logger, type Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
-import { AttemptRunner } from './attempt-runner.js';
-import { Claimer } from './claimer.js';
-import { finishHookOf } from './finish-hook.js';
-import { heartbeat, reclaimExpired, type WorkerRegistration } from './lease-keeper.js';
-import type { WorkerMetrics } from './metrics.js';
+import { handBackTasks } from '../queue/hand-back-tasks.js';
 import type { TaskRow } from '../queue/task-row.js';
+import { AttemptRunner } from './attempt-runner.js';
+import { finishHookOf } from './finish-hook.js';
+import {
+  heartbeat,
+  reclaimExpired,
+  type HeldTasks,
+  type WorkerRegistration,
+} from './lease-keeper.js';
+import { LocalQueue } from './local-queue.js';
+import type { WorkerMetrics } from './metrics.js';
 import { RunningTasks } from './running-tasks.js';
 import type { TaskRegistry } from './task-registry.js';
+import { Turns } from './turns.js';
 
 export interface WorkerOptions extends TaskEngineConfig {
   pubsub: PubSub;
@@ -36,74 +44,152 @@ export interface RunningWorker {
 
 const MAINTENANCE_INTERVAL_MS = 60_000;
 
+interface Engine {
+  id: string;
+  log: Logger;
+  queue: LocalQueue;
+  running: RunningTasks;
+  turns: Turns;
+  runner: AttemptRunner;
+  /** When each waiting task was claimed (Date.now()), for its wait in the local queue. */
+  claimedAt: Map<string, number>;
+  stopping: boolean;
+}
+
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const id = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const log = logger.child({ module: 'worker', workerId: id });
-  const types = [...options.registry.keys()];
   const registration: WorkerRegistration = {
     id,
     hostname: hostname(),
     pid: process.pid,
     concurrency: options.concurrency,
   };
-  const running = new RunningTasks();
-  options.metrics?.observeSlots(() => running.size, options.concurrency);
+  const engine = makeEngine(id, log, options);
+  options.metrics?.observeSlots(() => engine.running.size, options.concurrency);
   await db().worker.create({ data: registration });
-
-  const claimer: Claimer = new Claimer({
-    workerId: id,
-    types,
-    leaseMs: options.leaseMs,
-    concurrency: options.concurrency,
-    running,
-    log,
-    start: (task) => runner.start(task),
-    finishHook: finishHookOf(options.registry, options.pubsub),
+  const timers = startTimers(options, log, {
+    heartbeat: () => heartbeat(registration, options.leaseMs, heldTasks(engine)),
+    poll: async () => {
+      await reclaimExpired(options.pubsub, log, options.maxLeaseLosses);
+      engine.turns.claim();
+    },
   });
-  const runner = new AttemptRunner({
+  const signals = followSignals(options.pubsub, engine);
+  log.info(
+    {
+      concurrency: options.concurrency,
+      batchSize: options.batchSize,
+      types: [...options.registry.keys()],
+    },
+    'worker started',
+  );
+  timers.poll();
+  return { id, stop: (graceMs = 5_000) => stopWorker(engine, timers, signals, graceMs) };
+}
+
+function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
+  const queue = new LocalQueue();
+  const running = new RunningTasks();
+  const claimedAt = new Map<string, number>();
+  const engine = { id, log, queue, running, claimedAt, stopping: false } as Engine;
+  engine.turns = new Turns({
+    workerId: id,
+    types: [...options.registry.keys()],
+    leaseMs: options.leaseMs,
+    backoff: { baseMs: options.backoffBaseMs, maxMs: options.backoffMaxMs },
+    concurrency: options.concurrency,
+    batchSize: options.batchSize,
+    pubsub: options.pubsub,
+    log,
+    hook: finishHookOf(options.registry, options.pubsub),
+    load: () => ({ running: running.size, waiting: queue.size }),
+    claimed(tasks, startNow) {
+      const now = Date.now();
+      for (const task of tasks) claimedAt.set(task.id, now);
+      queue.add(tasks);
+      dispatch(engine, options.concurrency, startNow);
+    },
+  });
+  engine.runner = new AttemptRunner({
     ...options,
     workerId: id,
     running,
+    turns: engine.turns,
     log,
     backoff: { baseMs: options.backoffBaseMs, maxMs: options.backoffMaxMs },
-    finish: claimer.finish,
-    slotFreed: () => void claimer.fill(),
-  });
-  const timers = startTimers(options, log, {
-    heartbeat: () => heartbeat(registration, options.leaseMs, running),
-    poll: async () => {
-      await reclaimExpired(options.pubsub, log);
-      await claimer.fill();
+    slotFreed() {
+      dispatch(engine, options.concurrency, 0);
+      engine.turns.refill();
     },
   });
-  const signals = followSignals(options.pubsub, claimer, running);
-  log.info({ concurrency: options.concurrency, types }, 'worker started');
-  timers.poll();
-  const started = { id, log, timers, signals, claimer, running };
-  return { id, stop: (graceMs = 5_000) => stopWorker(started, graceMs) };
+  return engine;
 }
 
-interface StartedWorker {
-  id: string;
-  log: Logger;
-  timers: ReturnType<typeof startTimers>;
-  signals: ReturnType<typeof followSignals>;
-  claimer: Claimer;
-  running: RunningTasks;
+/** Starts waiting tasks in free slots; the first `claimedToStart` were claimed for them. */
+function dispatch(engine: Engine, concurrency: number, claimedToStart: number): void {
+  const { queue, running, runner, claimedAt } = engine;
+  let recorded = claimedToStart;
+  while (!engine.stopping && running.size < concurrency) {
+    const task = queue.take();
+    if (!task) break;
+    const waited = (Date.now() - (claimedAt.get(task.id) ?? Date.now())) / 1000;
+    claimedAt.delete(task.id);
+    runner.start(task, recorded-- > 0, waited);
+  }
 }
 
-/** Stops claiming, lets running tasks finish until `graceMs`, hands back the rest. */
-async function stopWorker(worker: StartedWorker, graceMs: number): Promise<void> {
-  const { id, log, timers, signals, claimer, running } = worker;
+/** The heartbeat's view: running tasks and waiting ones alike. */
+function heldTasks(engine: Engine): HeldTasks {
+  const { queue, running, runner, turns, claimedAt } = engine;
+  return {
+    ids: () => [...running.ids(), ...queue.taskIds()],
+    has: (taskId) => running.has(taskId) || queue.has(taskId),
+    cancel(taskId) {
+      if (running.has(taskId)) return running.stop(taskId, 'cancelled');
+      const waiting = queue.remove(taskId);
+      if (waiting) runner.cancelWaiting(waiting);
+    },
+    lost(taskId) {
+      if (running.has(taskId)) return running.stop(taskId, 'lease-lost');
+      if (queue.remove(taskId)) {
+        claimedAt.delete(taskId);
+        turns.forget(taskId);
+      }
+    },
+  };
+}
+
+/**
+ * Stops claiming, hands back what waits in the local queue, lets running tasks finish until
+ * `graceMs`, hands back the rest, and writes what is left.
+ */
+async function stopWorker(
+  engine: Engine,
+  timers: ReturnType<typeof startTimers>,
+  signals: ReturnType<typeof followSignals>,
+  graceMs: number,
+): Promise<void> {
+  const { id, log, queue, running, turns, runner } = engine;
   timers.stopClaiming();
   await signals.stop();
-  await claimer.stop();
+  engine.stopping = true;
+  turns.noMoreClaims();
+  await turns.idle();
+  const waiting = queue.drain();
+  await handBackTasks(
+    db(),
+    id,
+    waiting.map((task) => ({ taskId: task.id, attempt: task.attempts, recorded: false })),
+  ).catch((err) => log.warn({ err: (err as Error).message }, 'could not hand back waiting tasks'));
   await Promise.race([
     running.allDone(),
     new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
   ]);
   running.stopAll('shutdown');
   await running.allDone();
+  await runner.settled();
+  await turns.stop();
   timers.stopHeartbeat();
   await db()
     .worker.deleteMany({ where: { id } })
@@ -143,14 +229,15 @@ function startTimers(options: WorkerOptions, log: Logger, work: Periodic) {
 }
 
 /** Redis pushes: claim sooner than the poll would, and stop cancelled attempts at once. */
-function followSignals(pubsub: PubSub, claimer: Claimer, running: RunningTasks) {
+function followSignals(pubsub: PubSub, engine: Engine) {
   const wakeUps = pubsub.subscribe('taskReady', 'queue');
   const cancels = pubsub.subscribe('taskCancel', 'workers');
+  const held = heldTasks(engine);
   void (async () => {
-    for await (const _ of wakeUps) void claimer.fill();
+    for await (const _ of wakeUps) engine.turns.claim();
   })().catch(() => {});
   void (async () => {
-    for await (const { taskId } of cancels) running.stop(taskId, 'cancelled');
+    for await (const { taskId } of cancels) held.cancel(taskId);
   })().catch(() => {});
   return {
     async stop() {

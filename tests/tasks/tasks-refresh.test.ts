@@ -48,7 +48,8 @@ describe('background coverage refresh', () => {
       events.map((_: unknown, i: number) => i + 1),
     );
     expect(events[0]).toMatchObject({ status: 'PENDING', message: 'enqueued' });
-    expect(events[1]).toMatchObject({ status: 'RUNNING' });
+    // Its start, unless it ended within the worker's turn (then its end is its second event).
+    expect(['RUNNING', 'COMPLETED']).toContain(events[1].status);
     expect(events.at(-1)).toMatchObject({ status: 'COMPLETED', progressPercent: 100 });
     const history = await db().coverageHistory.findMany({ where: { agentId: rowId(agent.id) } });
     expect(history).toHaveLength(1);

@@ -60,11 +60,17 @@ describe("the worker's statements", () => {
     const owner = await adminUserId();
     for (let i = 0; i < count; i++)
       await enqueueTestTask(pubsub, testSleep, { ms: 1 }, { ownerId: owner });
-    return claimTasks(db(), workerId, ['test_sleep'], 60_000, count);
+    return claimTasks(db(), workerId, {
+      types: ['test_sleep'],
+      leaseMs: 60_000,
+      limit: count,
+      startNow: count,
+    });
   }
+  const BACKOFF = { baseMs: 20, maxMs: 200 };
 
   it('finishes attempts and claims the freed slots in one statement, each change with its event', async () => {
-    const { finishAndClaimTasks } = await import('../../src/queue/finish-and-claim.js');
+    const { workerTurn } = await import('../../src/queue/worker-turn.js');
     const running = await claimAll('worker-a', 3);
     const owner = await adminUserId();
     const waiting = [];
@@ -72,29 +78,38 @@ describe("the worker's statements", () => {
       waiting.push(
         (await enqueueTestTask(pubsub, testSleep, { ms: 1 }, { ownerId: owner, priority })).id,
       );
-    const outcomes = [
+    const changes = [
       {
+        kind: 'COMPLETED' as const,
         taskId: running[0]!.id,
-        status: 'COMPLETED' as const,
+        attempt: 1,
         result: { n: 1 },
         message: 'completed',
       },
       {
+        kind: 'FAILED' as const,
         taskId: running[1]!.id,
-        status: 'FAILED' as const,
+        attempt: 1,
         error: 'bad payload',
         message: 'failed: bad payload',
       },
       // Not held by this worker: left alone.
-      { taskId: running[2]!.id, status: 'COMPLETED' as const, result: null, message: 'completed' },
+      {
+        kind: 'COMPLETED' as const,
+        taskId: running[2]!.id,
+        attempt: 1,
+        result: null,
+        message: 'completed',
+      },
     ];
     await db().task.update({ where: { id: running[2]!.id }, data: { lockedBy: 'worker-b' } });
-    const { finished, claimed } = await finishAndClaimTasks(db(), 'worker-a', outcomes, {
+    const { changed, claimed } = await workerTurn(db(), 'worker-a', changes, BACKOFF, {
       types: ['test_sleep'],
       leaseMs: 60_000,
       limit: 2,
+      startNow: 1,
     });
-    expect(finished.map((row) => [row.id, row.status]).sort()).toEqual(
+    expect(changed.map((row) => [row.id, row.status]).sort()).toEqual(
       [
         [running[0]!.id, 'COMPLETED'],
         [running[1]!.id, 'FAILED'],
@@ -120,25 +135,33 @@ describe("the worker's statements", () => {
     expect(byId.get(waiting[0]!)).toMatchObject({ status: 'PENDING' });
     for (const id of [waiting[1]!, waiting[2]!])
       expect(byId.get(id)).toMatchObject({ status: 'RUNNING', lockedBy: 'worker-a', attempts: 1 });
+    // The first claimed for a free slot starts now; the other waits in the local queue.
+    expect(byId.get(waiting[1]!)!.startedAt).not.toBeNull();
+    expect(byId.get(waiting[2]!)!.startedAt).toBeNull();
     for (const row of rows) {
       const events = await db().taskEvent.findMany({
         where: { taskId: row.id },
         orderBy: { sequence: 'asc' },
       });
       expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
-      expect(events.at(-1)).toMatchObject({ sequence: row.lastSequence, status: row.status });
+      // A claim writes no event: a claimed task's log says PENDING until its start is recorded.
+      expect(events.at(-1)).toMatchObject({
+        sequence: row.lastSequence,
+        status: row.status === 'RUNNING' ? 'PENDING' : row.status,
+      });
     }
   });
 
   it('finishes a batch while the heartbeat renews the same leases without deadlocking', async () => {
-    const { finishTasks } = await import('../../src/queue/finish.js');
+    const { writeTaskChanges } = await import('../../src/queue/write-changes.js');
     const { renewLeases } = await import('../../src/queue/renew-leases.js');
     const running = await claimAll('worker-a', 120);
     // Outcomes in the reverse of the table's order, while the heartbeat walks the table forwards.
     const outcomes = running
       .map((row) => ({
+        kind: 'COMPLETED' as const,
         taskId: row.id,
-        status: 'COMPLETED' as const,
+        attempt: row.attempts,
         result: null,
         message: 'completed',
       }))
@@ -148,7 +171,7 @@ describe("the worker's statements", () => {
       for (let i = 0; i < 40; i++) await renewLeases(db(), 'worker-a', 60_000);
     })();
     const finished = await Promise.all(
-      batches.map((batch) => finishTasks(db(), 'worker-a', batch)),
+      batches.map((batch) => writeTaskChanges(db(), 'worker-a', batch, BACKOFF)),
     );
     await heartbeats;
     expect(finished.flat()).toHaveLength(120);
@@ -214,7 +237,8 @@ describe("the worker's statements", () => {
             timeoutSeconds: 60,
             ownerId: owner,
           });
-          claimed += (await claimTasks(tx, 'worker-at-once', [type], 60_000, 1)).length;
+          const claim = { types: [type], leaseMs: 60_000, limit: 1, startNow: 1 };
+          claimed += (await claimTasks(tx, 'worker-at-once', claim)).length;
           throw rolledBack;
         })
         .catch((error: unknown) => {
@@ -226,8 +250,8 @@ describe("the worker's statements", () => {
 
   it("keeps its prepared statements working when a migration adds a column or changes a column's precision (a rolling deploy)", async () => {
     const { claimTasks } = await import('../../src/queue/claim.js');
-    const { finishTasks } = await import('../../src/queue/finish.js');
-    const { finishAndClaimTasks } = await import('../../src/queue/finish-and-claim.js');
+    const { writeTaskChanges } = await import('../../src/queue/write-changes.js');
+    const { workerTurn } = await import('../../src/queue/worker-turn.js');
     const owner = await adminUserId();
     const task = {
       type: 'test_sleep',
@@ -242,21 +266,29 @@ describe("the worker's statements", () => {
     const turn = async (tx: Tx) => {
       await insertTask(tx, task);
       await insertTask(tx, task);
-      const [claimed] = await claimTasks(tx, 'worker-deploy', ['test_sleep'], 60_000, 1);
+      const claim = { types: ['test_sleep'], leaseMs: 60_000, limit: 1, startNow: 1 };
+      const [claimed] = await claimTasks(tx, 'worker-deploy', claim);
       const outcome = {
+        kind: 'COMPLETED' as const,
         taskId: claimed!.id,
-        status: 'COMPLETED' as const,
+        attempt: claimed!.attempts,
         result: null,
         message: 'completed',
       };
-      const { finished, claimed: next } = await finishAndClaimTasks(
+      const { changed, claimed: next } = await workerTurn(
         tx,
         'worker-deploy',
         [outcome],
-        { types: ['test_sleep'], leaseMs: 60_000, limit: 1 },
+        BACKOFF,
+        claim,
       );
-      const done = await finishTasks(tx, 'worker-deploy', [{ ...outcome, taskId: next[0]!.id }]);
-      return [...finished, ...done].map((row) => row.status);
+      const done = await writeTaskChanges(
+        tx,
+        'worker-deploy',
+        [{ ...outcome, taskId: next[0]!.id, attempt: next[0]!.attempts }],
+        BACKOFF,
+      );
+      return [...changed, ...done].map((row) => row.status);
     };
     // One connection throughout; the added column is rolled back with the transaction.
     const rolledBack = new Error('roll back');

@@ -1,5 +1,6 @@
 // The worker's metrics (attempts by type and outcome, durations, busy slots) and the probes
 // of a ROLE=worker process, and its metrics added to the API's with ROLE=all.
+import { defaultTaskEngineSizes } from '../../src/platform/config.js';
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { createInProcessPubSub } from '../../src/platform/pubsub.js';
@@ -78,7 +79,10 @@ describe('worker metrics and probes', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', stopping: false, database: true });
     const metrics = await (await get('/metrics')).text();
-    expect(metrics).toMatch(/^task_worker_slots 4$/m);
+    // Unset WORKER_CONCURRENCY: the slots are sized to the machine.
+    expect(metrics).toMatch(
+      new RegExp(`^task_worker_slots ${defaultTaskEngineSizes().concurrency}$`, 'm'),
+    );
     expect(metrics).toMatch(/^process_cpu_user_seconds_total /m);
     expect((await get('/graphql')).status).toBe(404);
     await worker.kill('SIGTERM');
@@ -94,7 +98,9 @@ describe('worker metrics and probes', () => {
     );
     const port = /"port":(\d+)/.exec(await service.ready)![1];
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(metrics).toMatch(/^task_worker_slots 4$/m);
+    expect(metrics).toMatch(
+      new RegExp(`^task_worker_slots ${defaultTaskEngineSizes().concurrency}$`, 'm'),
+    );
     expect(metrics).toMatch(/^graphql_sse_streams_open 0$/m);
     await service.kill('SIGTERM');
     expect(service.process.exitCode).toBe(0);

@@ -12,7 +12,7 @@ import { claimTasks } from '../../src/queue/claim.js';
 import { insertTask } from '../../src/queue/insert-task.js';
 import { selectQueuePosition } from '../../src/queue/queue-position.js';
 import { reclaimExpiredLeases } from '../../src/queue/reclaim-expired.js';
-import { handBackTask } from '../../src/queue/hand-back-task.js';
+import { handBackTasks } from '../../src/queue/hand-back-tasks.js';
 
 const h = useHarness();
 // A test's workers would take the next test's tasks.
@@ -123,7 +123,8 @@ describe('crash recovery', () => {
       ).task;
     const first = await add();
     const second = await add();
-    expect((await claimTasks(db(), 'doomed', [type], 10_000, 2)).map((task) => task.id)).toEqual([
+    const claim = (limit: number) => ({ types: [type], leaseMs: 10_000, limit, startNow: limit });
+    expect((await claimTasks(db(), 'doomed', claim(2))).map((task) => task.id)).toEqual([
       first.id,
       second.id,
     ]);
@@ -131,14 +132,17 @@ describe('crash recovery', () => {
     // The doomed worker dies: its leases run out and are taken back.
     await db()
       .$executeRaw`UPDATE tasks SET "lockedUntil" = now() - interval '1 second' WHERE id = ${first.id}::uuid`;
-    expect((await reclaimExpiredLeases(db())).map((task) => task.id)).toEqual([first.id]);
-    expect(await handBackTask(db(), second.id, 'doomed')).toBe(true);
+    expect((await reclaimExpiredLeases(db(), 3)).map((task) => task.id)).toEqual([first.id]);
+    const handedBack = await handBackTasks(db(), 'doomed', [
+      { taskId: second.id, attempt: 1, recorded: false },
+    ]);
+    expect(handedBack.map((task) => task.id)).toEqual([second.id]);
     // Other tests' tasks share the queue: the places relative to each other.
     const places = await Promise.all(
       [first, second, ...later].map((task) => selectQueuePosition(db(), task.id)),
     );
     expect(places).toEqual([...places].sort((a, b) => a! - b!));
-    const order = (await claimTasks(db(), 'survivor', [type], 10_000, 5)).map((task) => task.id);
+    const order = (await claimTasks(db(), 'survivor', claim(5))).map((task) => task.id);
     expect(order).toEqual([first.id, second.id, ...later.map((task) => task.id)]);
   });
 });

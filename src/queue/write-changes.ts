@@ -1,0 +1,147 @@
+// What a worker records about its attempts, many tasks in one statement: a start, progress,
+// or the attempt's end (COMPLETED with a result; FAILED, CANCELLED or TIMEOUT with an error;
+// RETRY: back to PENDING after a backoff computed here, or DEAD once its attempts are spent),
+// each with its event. At most one change per task per statement (the worker folds a start
+// and progress into the end that follows them). Only while the worker still holds the task
+// at that attempt: a stale worker's change is left out, and its row is not returned.
+import { Prisma } from '../generated/prisma/client.js';
+import { PREPARED, type Queryable } from '../platform/db.js';
+import { taskColumns, type TaskRow } from './task-row.js';
+
+interface ChangeBase {
+  taskId: string;
+  /** The attempt it concerns: a later attempt of the same task (the lease lost and won back) is left alone. */
+  attempt: number;
+  /** Set when the attempt's start is not recorded yet: how long ago it started (startedAt). */
+  startedMsAgo?: number | null;
+}
+
+export type TaskChange = ChangeBase &
+  (
+    | { kind: 'START' }
+    | { kind: 'PROGRESS'; percent: number; step: string | null }
+    | { kind: 'COMPLETED'; result: unknown; message: string }
+    | { kind: 'FAILED' | 'CANCELLED' | 'TIMEOUT'; error: string; message: string }
+    | { kind: 'RETRY'; error: string }
+  );
+
+export type TaskChangeKind = TaskChange['kind'];
+
+/** A retry's backoff: exponential with full jitter, capped. */
+export interface Backoff {
+  baseMs: number;
+  maxMs: number;
+}
+
+/** A changed row, with the event written for it and the change that made it. */
+export type ChangedTask = TaskRow & { kind: TaskChangeKind };
+
+/** The changes as CTEs (`described` holds the changed rows and their events' messages). */
+export function changeCtes(
+  workerId: string,
+  changes: readonly TaskChange[],
+  backoff: Backoff,
+): Prisma.Sql {
+  const column = <T>(pick: (change: TaskChange) => T) => changes.map(pick);
+  const ids = column((c) => c.taskId);
+  const attempts = column((c) => c.attempt);
+  const kinds = column((c) => c.kind);
+  const results = column((c) => (c.kind === 'COMPLETED' ? JSON.stringify(c.result ?? null) : null));
+  const errors = column((c) => ('error' in c ? c.error : null));
+  const messages = column((c) => ('message' in c ? c.message : null));
+  const percents = column((c) => (c.kind === 'PROGRESS' ? c.percent : null));
+  const steps = column((c) => (c.kind === 'PROGRESS' ? c.step : null));
+  const startedMsAgo = column((c) => c.startedMsAgo ?? null);
+  return Prisma.sql`
+    change AS (
+      SELECT * FROM unnest(
+        ${ids}::uuid[], ${attempts}::int[], ${kinds}::text[], ${results}::jsonb[],
+        ${errors}::text[], ${messages}::text[], ${percents}::int[], ${steps}::text[],
+        ${startedMsAgo}::float8[]
+      ) AS c(id, attempt, kind, result, error, message, percent, step, started_ms_ago)
+    ),
+    held AS (
+      -- Locked in id order, as renewLeases does: multi-row updates in different orders deadlock.
+      SELECT t.id,
+             c.kind = 'RETRY' AND t.attempts - t."leaseLosses" >= t."maxAttempts" AS dead
+      FROM tasks t JOIN change c ON c.id = t.id
+      WHERE t.id = ANY(${ids}::uuid[]) AND t.status = 'RUNNING' AND t."lockedBy" = ${workerId}
+        AND t.attempts = c.attempt
+      ORDER BY t.id FOR UPDATE OF t
+    ),
+    changed AS (
+      UPDATE tasks t
+      SET status = CASE
+            WHEN c.kind IN ('START', 'PROGRESS') THEN t.status
+            WHEN h.dead THEN 'DEAD'::"TaskStatus"
+            WHEN c.kind = 'RETRY' THEN 'PENDING'::"TaskStatus"
+            ELSE c.kind::"TaskStatus" END,
+          result = CASE WHEN c.kind = 'COMPLETED' THEN c.result ELSE t.result END,
+          error = CASE WHEN c.kind IN ('START', 'PROGRESS', 'COMPLETED') THEN t.error ELSE c.error END,
+          "progressPercent" = CASE c.kind
+            WHEN 'PROGRESS' THEN c.percent WHEN 'COMPLETED' THEN 100 ELSE t."progressPercent" END,
+          "currentStep" = CASE
+            WHEN c.kind = 'START' THEN 'starting'
+            WHEN c.kind = 'PROGRESS' THEN c.step
+            WHEN h.dead THEN 'dead'
+            WHEN c.kind = 'RETRY' THEN 'waiting to retry'
+            ELSE lower(c.kind) END,
+          "runAt" = CASE WHEN c.kind = 'RETRY' AND NOT h.dead
+            THEN now() + least(${backoff.maxMs}::float8,
+                               ${backoff.baseMs}::float8 * power(2, t.attempts - t."leaseLosses" - 1))
+                         * (0.5 + random() / 2) * interval '1 millisecond'
+            ELSE t."runAt" END,
+          "lockedBy" = CASE WHEN c.kind IN ('START', 'PROGRESS') THEN t."lockedBy" END,
+          "lockedUntil" = CASE WHEN c.kind IN ('START', 'PROGRESS') THEN t."lockedUntil" END,
+          "startedAt" = CASE WHEN c.started_ms_ago IS NULL THEN t."startedAt"
+            ELSE now() - c.started_ms_ago * interval '1 millisecond' END,
+          "completedAt" = CASE
+            WHEN c.kind IN ('START', 'PROGRESS') OR (c.kind = 'RETRY' AND NOT h.dead) THEN NULL
+            ELSE now() END,
+          "lastSequence" = t."lastSequence" + 1, "updatedAt" = now()
+      FROM change c JOIN held h ON h.id = c.id
+      WHERE t.id = c.id
+      RETURNING t.*, c.kind, c.message AS "changeMessage"
+    ),
+    described AS (
+      SELECT *,
+        CASE kind
+          WHEN 'START' THEN 'attempt ' || attempts || ' started by ' || ${workerId}
+          WHEN 'PROGRESS' THEN NULL
+          WHEN 'RETRY' THEN CASE WHEN status = 'DEAD' THEN 'attempts exhausted: ' || error
+            ELSE 'attempt ' || attempts || ' failed, retry at '
+                 || to_char("runAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END
+          ELSE "changeMessage" END AS "eventMessage"
+      FROM changed
+    ),
+    change_event AS (
+      -- at: now(), the statement's, as the copy below says (the column's default is the same).
+      INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message, at)
+      SELECT id, "lastSequence", status, "progressPercent", "currentStep", "eventMessage", now()
+      FROM described
+    )`;
+}
+
+/**
+ * The changed rows with a copy of the event each one wrote (the SELECT after changeCtes): built
+ * from the row, as the event was, rather than joined back to the inserted events.
+ */
+export const selectChanged = (tag = Prisma.empty) => Prisma.sql`
+  SELECT ${tag} ${taskColumns('c')},
+    jsonb_build_object('taskId', c.id, 'sequence', c."lastSequence", 'status', c.status,
+      'progressPercent', c."progressPercent", 'currentStep', c."currentStep",
+      'message', c."eventMessage", 'at', now()::timestamptz(3)) AS event,
+    c.kind, NULL::float8 AS "queueWaitSeconds"
+  FROM described c`;
+
+/** Writes the changes; returns the rows changed (a task this worker no longer holds is not). */
+export async function writeTaskChanges(
+  client: Queryable,
+  workerId: string,
+  changes: readonly TaskChange[],
+  backoff: Backoff,
+): Promise<ChangedTask[]> {
+  if (changes.length === 0) return [];
+  return client.$queryRaw<ChangedTask[]>`${PREPARED}
+    WITH ${changeCtes(workerId, changes, backoff)} ${selectChanged()}`;
+}

@@ -1,0 +1,340 @@
+// A worker's writes, batched into turns: every start, progress report and end of its attempts
+// waiting to be recorded, and a claim when its local queue runs low, go to PostgreSQL in one
+// statement (one commit) per turn, as graphile-worker batches its completions. A turn starts
+// as soon as there is something to write, up to MAX_IN_FLIGHT at once (so PostgreSQL writes
+// one turn while this process runs what the last one claimed): an idle worker writes at once
+// and a busy one writes hundreds of changes at a time. One task's changes are written in
+// order (a task with a change in flight waits for it). A start is recorded a moment late
+// (START_RECORD_DELAY_MS), so that a task that ends within it writes one event, its end. A
+// turn that fails (PostgreSQL away) is tried again with backoff, its changes kept: nothing
+// the handlers did is dropped.
+import type { Logger } from '../platform/logger.js';
+import { db } from '../platform/db.js';
+import type { PubSub } from '../platform/pubsub.js';
+import { claimTasks } from '../queue/claim.js';
+import { announceTaskEvent } from '../queue/signals.js';
+import type { TaskRow } from '../queue/task-row.js';
+import { workerTurn } from '../queue/worker-turn.js';
+import {
+  writeTaskChanges,
+  type Backoff,
+  type ChangedTask,
+  type TaskChange,
+} from '../queue/write-changes.js';
+import { inHookedTransaction, type FinishHook } from './finish-hook.js';
+
+/** How long a start waits to be recorded: a task that ends by then records only its end. */
+export const START_RECORD_DELAY_MS = 10;
+const MAX_IN_FLIGHT = 2;
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 2_000;
+
+/** An attempt's end, as the runner reports it. */
+export type AttemptEndChange = Extract<
+  TaskChange,
+  { kind: 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMEOUT' | 'RETRY' }
+>;
+
+type ProgressChange = Extract<TaskChange, { kind: 'PROGRESS' }>;
+
+export interface TurnsOptions {
+  workerId: string;
+  types: string[];
+  leaseMs: number;
+  backoff: Backoff;
+  /** Slots: tasks running at once. */
+  concurrency: number;
+  /** Tasks claimed in one statement, at most; the local queue holds up to this many. */
+  batchSize: number;
+  pubsub: PubSub;
+  log: Logger;
+  /** Types whose ends commit with their own rows; their turns run in a transaction. */
+  hook?: FinishHook;
+  /** How many tasks run and wait in the local queue now (the claim's room). */
+  load(): { running: number; waiting: number };
+  /** Claimed rows, in claim order; the first `startNow` were claimed for free slots. */
+  claimed(tasks: TaskRow[], startNow: number): void;
+}
+
+interface PendingEnd {
+  change: AttemptEndChange;
+  type: string;
+  resolve(row: ChangedTask | undefined): void;
+}
+
+interface Unrecorded {
+  attempt: number;
+  /** Date.now() at its start. */
+  startedAt: number;
+  /** Its startedAt is not in PostgreSQL yet (it waited in the local queue). */
+  needsStartedAt: boolean;
+}
+
+/** What one turn writes: its changes, the ends among them, and its claim. */
+interface Turn {
+  changes: TaskChange[];
+  ends: Map<string, PendingEnd>;
+  progress: Map<string, ProgressChange>;
+  claim: { limit: number; startNow: number };
+  hooked: boolean;
+}
+
+export class Turns {
+  private readonly ends = new Map<string, PendingEnd>();
+  private readonly progress = new Map<string, ProgressChange>();
+  private readonly unrecorded = new Map<string, Unrecorded>();
+  /** Tasks with a change in a turn under way: their next change waits for it. */
+  private readonly inFlightTasks = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Tasks being claimed, and of them claimed for free slots, by the turns under way. */
+  private claiming = { limit: 0, startNow: 0 };
+  private wantClaim = false;
+  /** The last claim found fewer tasks than it asked for: claim again on a wake-up or poll. */
+  private drained = false;
+  private stopping = false;
+  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private failures = 0;
+
+  constructor(private readonly options: TurnsOptions) {}
+
+  /** Records an attempt's end; resolves with the row, or undefined when the worker no longer held it. */
+  end(change: AttemptEndChange, type: string): Promise<ChangedTask | undefined> {
+    this.progress.delete(change.taskId);
+    return new Promise((resolve) => {
+      this.ends.set(change.taskId, { change, type, resolve });
+      this.schedule();
+    });
+  }
+
+  report(taskId: string, attempt: number, percent: number, step: string | null): void {
+    this.progress.set(taskId, { kind: 'PROGRESS', taskId, attempt, percent, step });
+    this.schedule();
+  }
+
+  /** An attempt started; `recorded`: its claim set its startedAt (claimed for a free slot). */
+  started(taskId: string, attempt: number, recorded: boolean): void {
+    this.unrecorded.set(taskId, { attempt, startedAt: Date.now(), needsStartedAt: !recorded });
+    this.scheduleAt(START_RECORD_DELAY_MS);
+  }
+
+  /** Whether the attempt's start is recorded (a RUNNING event); false until a turn wrote it. */
+  isRecorded(taskId: string): boolean {
+    return !this.unrecorded.has(taskId);
+  }
+
+  /** The attempt is no longer this worker's (lease lost, handed back): nothing more to write. */
+  forget(taskId: string): void {
+    this.unrecorded.delete(taskId);
+    this.progress.delete(taskId);
+  }
+
+  /** Claims in the next turn (a wake-up, a poll): the queue may have work again. */
+  claim(): void {
+    this.drained = false;
+    this.refill();
+  }
+
+  /** A slot freed: claims in the next turn if the local queue runs low and the queue had more. */
+  refill(): void {
+    if (this.stopping || this.drained) return;
+    const { waiting } = this.options.load();
+    if (waiting + this.claiming.limit > Math.floor(this.options.batchSize / 2)) return;
+    this.wantClaim = true;
+    this.schedule();
+  }
+
+  /** Settles once the turns under way (if any) are done. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Claims no more (a shutdown); the turns go on writing what the attempts hand in. */
+  noMoreClaims(): void {
+    this.stopping = true;
+    this.wantClaim = false;
+  }
+
+  /** Claims no more; settles once every change handed in so far is written (or given up). */
+  async stop(): Promise<void> {
+    this.noMoreClaims();
+    while (this.inFlight.size || this.ends.size || this.progress.size) {
+      if (this.inFlight.size === 0) this.schedule();
+      await (this.inFlight.size
+        ? Promise.allSettled([...this.inFlight])
+        : new Promise((resolve) => setImmediate(resolve)));
+      if (this.failures > 3) break;
+    }
+    clearTimeout(this.timer);
+  }
+
+  private scheduleAt(delayMs: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.schedule();
+    }, delayMs);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight.size >= MAX_IN_FLIGHT) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      const turn = this.nextTurn();
+      if (!turn) return;
+      const running: Promise<void> = this.run(turn).finally(() => {
+        this.inFlight.delete(running);
+        this.afterTurn();
+      });
+      this.inFlight.add(running);
+      // Room for another: it takes what comes in while this one is written.
+      if (this.inFlight.size < MAX_IN_FLIGHT && this.hasWork()) this.schedule();
+    });
+  }
+
+  private hasWork(): boolean {
+    return this.ends.size > 0 || this.progress.size > 0 || this.wantClaim;
+  }
+
+  private afterTurn(): void {
+    if (this.hasWork()) {
+      if (this.failures === 0) return this.schedule();
+      const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1));
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      return this.scheduleAt(delay);
+    }
+    const due = this.nextStartDue();
+    if (due !== undefined) this.scheduleAt(due);
+  }
+
+  /** Milliseconds until the oldest unrecorded start is due; undefined: none waits. */
+  private nextStartDue(): number | undefined {
+    let oldest: number | undefined;
+    for (const [taskId, { startedAt }] of this.unrecorded)
+      if (!this.inFlightTasks.has(taskId))
+        oldest = oldest === undefined ? startedAt : Math.min(oldest, startedAt);
+    return oldest === undefined
+      ? undefined
+      : Math.max(0, oldest + START_RECORD_DELAY_MS - Date.now());
+  }
+
+  /** Takes what the next turn writes out of the waiting changes; undefined: nothing to do. */
+  private nextTurn(): Turn | undefined {
+    const now = Date.now();
+    const ends = new Map<string, PendingEnd>();
+    const progress = new Map<string, ProgressChange>();
+    for (const [taskId, end] of this.ends)
+      if (!this.inFlightTasks.has(taskId)) ends.set(taskId, end);
+    for (const [taskId, report] of this.progress)
+      if (!this.inFlightTasks.has(taskId) && !ends.has(taskId)) progress.set(taskId, report);
+    for (const taskId of ends.keys()) this.ends.delete(taskId);
+    for (const taskId of progress.keys()) this.progress.delete(taskId);
+    const changes = this.changes(now, ends, progress);
+    // A turn that ends hooked tasks (workflow steps) may make new ones: it claims after its
+    // hook, in the same transaction, so they start without waiting for a wake-up.
+    const hooked = this.hookedIn(ends);
+    const claim = (this.wantClaim || hooked) && !this.stopping;
+    this.wantClaim = false;
+    const { running, waiting } = this.options.load();
+    const limit = claim ? Math.max(0, this.options.batchSize - waiting - this.claiming.limit) : 0;
+    const free = this.options.concurrency - running - this.claiming.startNow;
+    const startNow = waiting === 0 && this.claiming.limit === 0 ? Math.max(0, free) : 0;
+    if (changes.length === 0 && limit === 0) return undefined;
+    for (const change of changes) this.inFlightTasks.add(change.taskId);
+    return { changes, ends, progress, claim: { limit, startNow }, hooked };
+  }
+
+  /** The changes of a turn: its ends and progress, and the starts due (each task once). */
+  private changes(
+    now: number,
+    ends: Map<string, PendingEnd>,
+    progress: Map<string, ProgressChange>,
+  ): TaskChange[] {
+    const changes: TaskChange[] = [];
+    const since = (taskId: string, attempt: number) => {
+      const start = this.unrecorded.get(taskId);
+      return start?.attempt === attempt && start.needsStartedAt ? now - start.startedAt : null;
+    };
+    for (const { change } of ends.values())
+      changes.push({ ...change, startedMsAgo: since(change.taskId, change.attempt) });
+    for (const change of progress.values())
+      changes.push({ ...change, startedMsAgo: since(change.taskId, change.attempt) });
+    for (const [taskId, start] of this.unrecorded) {
+      if (ends.has(taskId) || progress.has(taskId) || this.inFlightTasks.has(taskId)) continue;
+      if (this.ends.has(taskId) || this.progress.has(taskId)) continue;
+      if (now - start.startedAt < START_RECORD_DELAY_MS) continue;
+      const startedMsAgo = since(taskId, start.attempt);
+      changes.push({ kind: 'START', taskId, attempt: start.attempt, startedMsAgo });
+    }
+    return changes;
+  }
+
+  private async run(turn: Turn): Promise<void> {
+    const { claim } = turn;
+    this.claiming = {
+      limit: this.claiming.limit + claim.limit,
+      startNow: this.claiming.startNow + claim.startNow,
+    };
+    try {
+      const { changed, claimed } = await this.write(turn);
+      this.failures = 0;
+      this.recorded(turn, changed);
+      if (claim.limit > 0) this.drained = claimed.length < claim.limit;
+      if (claimed.length) this.options.claimed(claimed, Math.min(claim.startNow, claimed.length));
+    } catch (error) {
+      this.failures++;
+      this.options.log.warn(
+        { err: (error as Error).message, changes: turn.changes.length, failures: this.failures },
+        'recording attempts failed; trying again',
+      );
+      // Back in line, behind anything newer (a newer progress report wins).
+      for (const [taskId, end] of turn.ends) if (!this.ends.has(taskId)) this.ends.set(taskId, end);
+      for (const [taskId, report] of turn.progress)
+        if (!this.progress.has(taskId) && !this.ends.has(taskId)) this.progress.set(taskId, report);
+      if (claim.limit > 0) this.wantClaim = true;
+    } finally {
+      this.claiming = {
+        limit: this.claiming.limit - claim.limit,
+        startNow: this.claiming.startNow - claim.startNow,
+      };
+      for (const change of turn.changes) this.inFlightTasks.delete(change.taskId);
+    }
+  }
+
+  private write(turn: Turn): Promise<{ changed: ChangedTask[]; claimed: TaskRow[] }> {
+    const { workerId, types, leaseMs, backoff, hook } = this.options;
+    const { changes, claim } = turn;
+    const fullClaim = { types, leaseMs, ...claim };
+    if (hook && turn.hooked)
+      return inHookedTransaction(
+        hook,
+        (tx) => writeTaskChanges(tx.client, workerId, changes, backoff),
+        (tx) =>
+          claim.limit > 0 ? claimTasks(tx.client, workerId, fullClaim) : Promise.resolve([]),
+      );
+    if (claim.limit === 0)
+      return writeTaskChanges(db(), workerId, changes, backoff).then((changed) => ({
+        changed,
+        claimed: [],
+      }));
+    return workerTurn(db(), workerId, changes, backoff, fullClaim);
+  }
+
+  private hookedIn(ends: Map<string, PendingEnd>): boolean {
+    const { hook } = this.options;
+    return hook !== undefined && [...ends.values()].some((end) => hook.types.has(end.type));
+  }
+
+  /** After a turn committed: its starts are recorded, its ends answered, its events announced. */
+  private recorded(turn: Turn, changed: ChangedTask[]): void {
+    for (const change of turn.changes) {
+      const start = this.unrecorded.get(change.taskId);
+      if (start?.attempt === change.attempt) this.unrecorded.delete(change.taskId);
+    }
+    const rows = new Map(changed.map((row) => [row.id, row]));
+    for (const row of changed) void announceTaskEvent(this.options.pubsub, row);
+    for (const [taskId, end] of turn.ends) end.resolve(rows.get(taskId));
+  }
+}
