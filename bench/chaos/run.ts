@@ -102,13 +102,15 @@ export async function runChaos(): Promise<boolean> {
   }
 }
 
-// CHAOS_SCENARIOS: tasks,workflows (default both), each on its own database and processes.
+// CHAOS_SCENARIOS: tasks,workflows,database (default all), each on its own database and processes.
 async function runScenarios(): Promise<boolean> {
-  const scenarios = (process.env.CHAOS_SCENARIOS ?? 'tasks,workflows').split(',');
+  const scenarios = (process.env.CHAOS_SCENARIOS ?? 'tasks,workflows,database').split(',');
   let met = true;
   if (scenarios.includes('tasks')) met = (await runChaos()) && met;
   if (scenarios.includes('workflows'))
     met = (await (await import('./workflows.js')).runWorkflowChaos()) && met;
+  if (scenarios.includes('database'))
+    met = (await (await import('./database.js')).runDatabaseChaos()) && met;
   return met;
 }
 
