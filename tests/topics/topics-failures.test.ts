@@ -1,12 +1,13 @@
-// generateTopicReport failing cleanly (seed 004): a provider that refuses, transient
+// generateTopicReport failing cleanly: a provider that refuses, transient
 // failures retried then exhausted, and a task cancelled while running or still pending.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { localWriter, type ReportWriter } from '../../src/reports/providers/index.js';
+import { localWriter } from '../../src/reports/writers/local.js';
+import type { ReportWriter } from '../../src/reports/writers/types.js';
 import { errorCodes } from '../utils/graphql.js';
 import { collect, sseClient } from '../utils/sse.js';
 import { waitFor } from '../utils/wait.js';
-import { GENERATE, FEED, LOCAL, fromGlobal, useTopics } from './fixture.js';
+import { GENERATE, FEED, fromGlobal, useTopics } from './fixture.js';
 
 const t = useTopics();
 const { h, keys, configureLocal, configureOpenAi, plan, topicOf, waitForTopic } = t;
@@ -69,7 +70,7 @@ describe('generateTopicReport', () => {
         yield* localWriter.writeSection(request, signal);
       },
     };
-    await h.configureTopics({ reports: LOCAL, keyPrefix: h.pubsubPrefix, writer: flaky });
+    await h.configureLlm({ keyPrefix: h.pubsubPrefix, writer: flaky });
     try {
       const planned = await plan(keys.alice!, { topic: 'Flaky provider' });
       await h.gql(
@@ -95,7 +96,7 @@ describe('generateTopicReport', () => {
           throw new Error('provider overloaded (transient)');
         },
       };
-      await h.configureTopics({ reports: LOCAL, keyPrefix: h.pubsubPrefix, writer: always });
+      await h.configureLlm({ keyPrefix: h.pubsubPrefix, writer: always });
       const doomed = await plan(keys.alice!, { topic: 'Always overloaded' });
       await h.gql(GENERATE, { input: { topicId: doomed.topic.id, plan: doomed.plan } }, keys.alice);
       // The topic fails in the last attempt; the task row turns DEAD right after it.
