@@ -99,6 +99,7 @@ export class AttemptRunner {
     let finished: ChangedTask | undefined;
     try {
       const error = await this.runHandler(entry, log);
+      this.options.turns.ran(performance.now() - startedAt);
       ({ outcome, finished } = await this.record(entry, error, log));
     } finally {
       clearTimeout(timeout);

@@ -7,7 +7,10 @@
 // order (a task with a change in flight waits for it). A start is recorded a moment late
 // (START_RECORD_DELAY_MS), so that a task that ends within it writes one event, its end. A
 // turn that fails (PostgreSQL away) is tried again with backoff, its changes kept: nothing
-// the handlers did is dropped.
+// the handlers did is dropped. The local queue holds at most a batch, and no more waiting work
+// than about LOCAL_QUEUE_WORK_MS per slot (from the handlers' recent durations): short tasks
+// are claimed a batch at a time, long ones little ahead of the slots, so they are not held
+// here while another worker's slots are free (a task reclaimed from a dead worker among them).
 import type { Logger } from '../platform/logger.js';
 import { db } from '../platform/db.js';
 import type { PubSub } from '../platform/pubsub.js';
@@ -26,6 +29,10 @@ import { inHookedTransaction, type FinishHook } from './finish-hook.js';
 /** How long a start waits to be recorded: a task that ends by then records only its end. */
 export const START_RECORD_DELAY_MS = 10;
 const MAX_IN_FLIGHT = 2;
+/** The waiting tasks' work per slot the local queue aims at, in handler milliseconds. */
+const LOCAL_QUEUE_WORK_MS = 100;
+/** The weight of each new duration in the handlers' moving average. */
+const DURATION_WEIGHT = 0.2;
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 2_000;
 
@@ -95,6 +102,8 @@ export class Turns {
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
+  /** The handlers' recent duration (moving average); unknown at first, taken as the aim. */
+  private handlerMs = LOCAL_QUEUE_WORK_MS;
 
   constructor(private readonly options: TurnsOptions) {}
 
@@ -118,6 +127,18 @@ export class Turns {
     this.scheduleAt(START_RECORD_DELAY_MS);
   }
 
+  /** A handler ran this long: how far ahead of its slots the local queue claims. */
+  ran(ms: number): void {
+    this.handlerMs += DURATION_WEIGHT * (ms - this.handlerMs);
+  }
+
+  /** How many tasks the local queue aims to hold waiting: a batch, or less work than that. */
+  private waitingTarget(): number {
+    const { batchSize, concurrency } = this.options;
+    const ahead = (concurrency * LOCAL_QUEUE_WORK_MS) / Math.max(this.handlerMs, 0.001);
+    return Math.min(batchSize, Math.floor(ahead));
+  }
+
   /** Whether the attempt's start is recorded (a RUNNING event); false until a turn wrote it. */
   isRecorded(taskId: string): boolean {
     return !this.unrecorded.has(taskId);
@@ -139,7 +160,7 @@ export class Turns {
   refill(): void {
     if (this.stopping || this.drained) return;
     const { waiting } = this.options.load();
-    if (waiting + this.claiming.limit > Math.floor(this.options.batchSize / 2)) return;
+    if (waiting + this.claiming.limit > Math.floor(this.waitingTarget() / 2)) return;
     this.wantClaim = true;
     this.schedule();
   }
@@ -238,8 +259,9 @@ export class Turns {
     const claim = (this.wantClaim || hooked) && !this.stopping;
     this.wantClaim = false;
     const { running, waiting } = this.options.load();
-    const limit = claim ? Math.max(0, this.options.batchSize - waiting - this.claiming.limit) : 0;
     const free = this.options.concurrency - running - this.claiming.startNow;
+    const room = Math.max(this.waitingTarget(), free) - waiting - this.claiming.limit;
+    const limit = claim ? Math.min(this.options.batchSize, Math.max(0, room)) : 0;
     const startNow = waiting === 0 && this.claiming.limit === 0 ? Math.max(0, free) : 0;
     if (changes.length === 0 && limit === 0) return undefined;
     for (const change of changes) this.inFlightTasks.add(change.taskId);
