@@ -1,16 +1,17 @@
 // A worker's writes, batched into turns: every start, progress report and end of its attempts
 // waiting to be recorded, and a claim when its local queue runs low, go to PostgreSQL in one
-// statement (one commit) per turn, as graphile-worker batches its completions. A turn starts
-// as soon as there is something to write, up to MAX_IN_FLIGHT at once (so PostgreSQL writes
-// one turn while this process runs what the last one claimed): an idle worker writes at once
-// and a busy one writes hundreds of changes at a time. One task's changes are written in
-// order (a task with a change in flight waits for it). A start is recorded a moment late
-// (START_RECORD_DELAY_MS), so that a task that ends within it writes one event, its end. A
-// turn that fails (PostgreSQL away) is tried again with backoff, its changes kept: nothing
-// the handlers did is dropped. The local queue holds at most a batch, and no more waiting work
-// than about LOCAL_QUEUE_WORK_MS per slot (from the handlers' recent durations): short tasks
-// are claimed a batch at a time, long ones little ahead of the slots, so they are not held
-// here while another worker's slots are free (a task reclaimed from a dead worker among them).
+// statement (one commit) per turn, as graphile-worker batches its completions. A turn starts as
+// soon as there is something to write, up to MAX_IN_FLIGHT at once (so PostgreSQL writes one turn
+// while this process runs what the last one claimed), and one more for a claim when none is under
+// way (a wake-up's claim does not wait behind two writes): an idle worker writes at once and a busy
+// one writes hundreds of changes at a time. One task's changes are written in order (a task with a
+// change in flight waits for it). A start is recorded a moment late (START_RECORD_DELAY_MS), so
+// that a task that ends within it writes one event, its end. A turn that fails (PostgreSQL away) is
+// tried again with backoff, its changes kept: nothing the handlers did is dropped. The local queue
+// holds at most a batch, and no more waiting work than about LOCAL_QUEUE_WORK_MS per slot (from the
+// handlers' recent durations): short tasks are claimed a batch at a time, long ones little ahead of
+// the slots, so they are not held here while another worker's slots are free (a task reclaimed from
+// a dead worker among them).
 import type { Logger } from '../platform/logger.js';
 import { db } from '../platform/db.js';
 import type { PubSub } from '../platform/pubsub.js';
@@ -98,6 +99,8 @@ export class Turns {
   private wantClaim = false;
   /** The last claim found fewer tasks than it asked for: claim again on a wake-up or poll. */
   private drained = false;
+  /** Wake-ups and polls so far: one during a claim may be for a task its snapshot missed. */
+  private wakeUps = 0;
   private stopping = false;
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -152,6 +155,7 @@ export class Turns {
 
   /** Claims in the next turn (a wake-up, a poll): the queue may have work again. */
   claim(): void {
+    this.wakeUps++;
     this.drained = false;
     this.refill();
   }
@@ -198,7 +202,9 @@ export class Turns {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight.size >= MAX_IN_FLIGHT) return;
+    // A claim does not wait behind two writes: it has a turn of its own when none claims.
+    const room = this.wantClaim && this.claiming.limit === 0 ? MAX_IN_FLIGHT + 1 : MAX_IN_FLIGHT;
+    if (this.scheduled || this.inFlight.size >= room) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -219,6 +225,7 @@ export class Turns {
   }
 
   private afterTurn(): void {
+    if (this.failures === 0) this.refill();
     if (this.hasWork()) {
       if (this.failures === 0) return this.schedule();
       const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1));
@@ -299,11 +306,14 @@ export class Turns {
       limit: this.claiming.limit + claim.limit,
       startNow: this.claiming.startNow + claim.startNow,
     };
+    const wakeUps = this.wakeUps;
     try {
       const { changed, claimed } = await this.write(turn);
       this.failures = 0;
       this.recorded(turn, changed);
-      if (claim.limit > 0) this.drained = claimed.length < claim.limit;
+      // Drained only if nothing woke the worker since: a task added meanwhile may be past
+      // this claim's snapshot (afterTurn claims again).
+      if (claim.limit > 0 && this.wakeUps === wakeUps) this.drained = claimed.length < claim.limit;
       if (claimed.length) this.options.claimed(claimed, Math.min(claim.startNow, claimed.length));
     } catch (error) {
       this.failures++;
