@@ -30,8 +30,10 @@ export async function workerTurn(
     (${selectClaimed(Prisma.sql`'claimed' AS turn,`)})`;
   const changed: ChangedTask[] = [];
   const claimed: TaskRow[] = [];
-  for (const { turn, ...row } of rows) {
-    if (turn === 'changed') changed.push(row);
+  // The rows as they are (their `turn` column stays on them): a copy of each without it made
+  // about a tenth of a busy worker's garbage.
+  for (const row of rows) {
+    if (row.turn === 'changed') changed.push(row);
     else claimed.push(row);
   }
   return { changed, claimed };
