@@ -3,27 +3,14 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { ProviderError, type ChatClient } from '../../reports/writers/types.js';
 import type { AdapterSettings, ProviderAdapter } from './adapter.js';
-import { cutIfAnswered, isRetryableStatus, retryAfterMsOf } from './http-errors.js';
+import { cutIfAnswered, sdkProviderError } from './http-errors.js';
 
 const LABEL = 'anthropic';
 
 export const anthropic: ProviderAdapter = { label: LABEL, createChat: createAnthropicChat };
 
-function providerError(error: unknown, signal: AbortSignal): unknown {
-  if (signal.aborted || error instanceof Anthropic.APIUserAbortError) return signal.reason ?? error;
-  if (error instanceof Anthropic.APIConnectionError)
-    return new ProviderError(`anthropic: ${error.message}`, true, undefined, { network: true });
-  if (error instanceof Anthropic.APIError) {
-    const status = typeof error.status === 'number' ? error.status : undefined;
-    return new ProviderError(`anthropic: ${error.message}`, isRetryableStatus(status), status, {
-      retryAfterMs: retryAfterMsOf(error.headers as Headers | undefined),
-    });
-  }
-  if (error instanceof ProviderError) return error;
-  return new ProviderError(`anthropic: ${(error as Error)?.message ?? error}`, true, undefined, {
-    network: true,
-  });
-}
+const providerError = (error: unknown, signal: AbortSignal) =>
+  sdkProviderError(LABEL, Anthropic, error, signal);
 
 function createAnthropicChat(settings: AdapterSettings): ChatClient {
   const client = new Anthropic({

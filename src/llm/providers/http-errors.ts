@@ -23,3 +23,38 @@ export function retryAfterMsOf(headers: Headers | undefined): number | undefined
 /** HTTP statuses worth retrying (the SDKs' own rule): timeouts, conflicts, rate limits, server errors. */
 export const isRetryableStatus = (status: number | undefined) =>
   status === undefined || status === 408 || status === 409 || status === 429 || status >= 500;
+
+type ErrorClass<T extends Error = Error> = abstract new (...args: never[]) => T;
+
+/** The error classes both official SDKs export: they share one error hierarchy. */
+export interface SdkErrorClasses {
+  APIUserAbortError: ErrorClass;
+  APIConnectionError: ErrorClass;
+  APIError: ErrorClass<Error & { status?: unknown; headers?: unknown }>;
+}
+
+/**
+ * An SDK's error as the router's ProviderError: an abort is the signal's reason; a lost
+ * connection (or a socket closed mid-stream, the fetch body's own error) is a retryable
+ * network error; an HTTP error is retryable by its status, with the provider's Retry-After.
+ */
+export function sdkProviderError(
+  label: string,
+  sdk: SdkErrorClasses,
+  error: unknown,
+  signal: AbortSignal,
+): unknown {
+  if (signal.aborted || error instanceof sdk.APIUserAbortError) return signal.reason ?? error;
+  if (error instanceof sdk.APIConnectionError)
+    return new ProviderError(`${label}: ${error.message}`, true, undefined, { network: true });
+  if (error instanceof sdk.APIError) {
+    const status = typeof error.status === 'number' ? error.status : undefined;
+    return new ProviderError(`${label}: ${error.message}`, isRetryableStatus(status), status, {
+      retryAfterMs: retryAfterMsOf(error.headers as Headers | undefined),
+    });
+  }
+  if (error instanceof ProviderError) return error;
+  return new ProviderError(`${label}: ${(error as Error)?.message ?? error}`, true, undefined, {
+    network: true,
+  });
+}

@@ -4,28 +4,14 @@
 import OpenAI from 'openai';
 import { ProviderError, type ChatClient } from '../../reports/writers/types.js';
 import type { AdapterSettings, ProviderAdapter } from './adapter.js';
-import { cutIfAnswered, isRetryableStatus, retryAfterMsOf } from './http-errors.js';
+import { cutIfAnswered, sdkProviderError } from './http-errors.js';
 
 const LABEL = 'openai';
 
 export const openAiCompatible: ProviderAdapter = { label: LABEL, createChat: createOpenAiChat };
 
-function providerError(error: unknown, signal: AbortSignal): unknown {
-  if (signal.aborted || error instanceof OpenAI.APIUserAbortError) return signal.reason ?? error;
-  if (error instanceof OpenAI.APIConnectionError)
-    return new ProviderError(`openai: ${error.message}`, true, undefined, { network: true });
-  if (error instanceof OpenAI.APIError) {
-    const status = typeof error.status === 'number' ? error.status : undefined;
-    return new ProviderError(`openai: ${error.message}`, isRetryableStatus(status), status, {
-      retryAfterMs: retryAfterMsOf(error.headers as Headers | undefined),
-    });
-  }
-  if (error instanceof ProviderError) return error;
-  // A socket closed mid-stream surfaces as the fetch body's own error.
-  return new ProviderError(`openai: ${(error as Error)?.message ?? error}`, true, undefined, {
-    network: true,
-  });
-}
+const providerError = (error: unknown, signal: AbortSignal) =>
+  sdkProviderError(LABEL, OpenAI, error, signal);
 
 function createOpenAiChat(settings: AdapterSettings): ChatClient {
   // A local OpenAI-compatible server usually takes any key; the SDK insists on one.
