@@ -23,6 +23,8 @@ import { RATE_PER_SECOND, steadily } from './steady-rate.js';
 
 const TASKS = Number(process.env.BENCH_QUEUE_TASKS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_QUEUE_ROUNDS ?? 3);
+/** BENCH_QUEUE_ENGINES=ours,bullmq: only the engines whose names hold one of these (profiling). */
+const ONLY = process.env.BENCH_QUEUE_ENGINES?.split(',').filter(Boolean);
 
 interface Bench {
   databaseUrl: string;
@@ -169,6 +171,8 @@ export async function benchQueue(): Promise<void> {
     graphileEngine(database.url, TASKS),
     ourEngine(bench, 2),
   ];
+  const runs = (engine: QueueEngine) =>
+    !ONLY || ONLY.some((name) => engine.name.toLowerCase().includes(name.toLowerCase()));
   const rates = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
   const p99s = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
   try {
@@ -180,7 +184,7 @@ export async function benchQueue(): Promise<void> {
       heading(`queue: round ${round + 1} of ${ROUNDS}`);
       // Rotated: each engine runs early and late once in three rounds.
       const order = engines.map((_, i) => engines[(i + round) % engines.length]!);
-      for (const engine of order) {
+      for (const engine of order.filter(runs)) {
         rates.get(engine.name)!.push(drained(engine.name, await engine.drain()));
         const latency = await engine.latency();
         p99s.get(engine.name)!.push(latency.p99);
@@ -191,14 +195,15 @@ export async function benchQueue(): Promise<void> {
       }
     }
     heading(`queue: medians of ${ROUNDS} rounds`);
-    const ours = median(rates.get(engines[0]!.name)!);
-    const bullmq = median(rates.get(engines[1]!.name)!);
-    const graphile = median(rates.get(engines[2]!.name)!);
-    for (const engine of engines)
+    for (const engine of engines.filter(runs))
       line(
         engine.name,
         `${median(rates.get(engine.name)!).toFixed(0)} tasks/s; add->start p99 ${ms(median(p99s.get(engine.name)!))}`,
       );
+    if (ONLY) return;
+    const ours = median(rates.get(engines[0]!.name)!);
+    const bullmq = median(rates.get(engines[1]!.name)!);
+    const graphile = median(rates.get(engines[2]!.name)!);
     line('defaults', `${ours.toFixed(0)} tasks/s`);
     line(
       'TARGET defaults vs BullMQ',
