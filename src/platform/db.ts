@@ -10,8 +10,17 @@ let client: PrismaClient | undefined;
 /** The pool behind the adapter: made here so that its counts can be read (databasePoolStats). */
 let pool: pg.Pool | undefined;
 
-/** What a raw statement runs on: the client or a transaction's client (see Transaction). */
-export type Queryable = Pick<Prisma.TransactionClient, '$queryRaw' | '$executeRaw'>;
+/**
+ * What a raw statement runs on: the client, a transaction's client (see Transaction), or the
+ * pool itself (poolQueryable).
+ */
+export interface Queryable {
+  $queryRaw<T = unknown>(
+    query: TemplateStringsArray | Prisma.Sql,
+    ...values: unknown[]
+  ): Promise<T>;
+  $executeRaw(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]): Promise<number>;
+}
 
 export interface DatabaseOptions {
   poolSize?: number;
@@ -88,6 +97,29 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
     client = new PrismaClient({ adapter });
   }
   return client;
+}
+
+/**
+ * Raw statements straight on the pool, past Prisma: for a busy worker's turns, whose result
+ * rows Prisma's raw-query mapping and the adapter's value conversions cost more Node CPU than
+ * everything else in a no-op task's path (docs/architecture.md). node-postgres' default parsers give
+ * the same values for the types those statements return (timestamptz as Date, json as parsed
+ * values, int4 and float8 as numbers); not for int8 or numeric (strings here), so statements
+ * run here return neither. Not seen by DatabaseOptions.onQuery.
+ */
+export function poolQueryable(): Queryable {
+  if (!pool) throw new Error('The database is not connected: call connectDatabase() first');
+  const current = pool;
+  const run = (query: TemplateStringsArray | Prisma.Sql, values: unknown[]) => {
+    const sql = query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
+    const text = sql.text;
+    return current.query({ text, values: sql.values, name: preparedStatementName({ sql: text }) });
+  };
+  return {
+    $queryRaw: async <T>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) =>
+      (await run(query, values)).rows as T,
+    $executeRaw: async (query, ...values) => (await run(query, values)).rowCount ?? 0,
+  };
 }
 
 export function db(): PrismaClient {

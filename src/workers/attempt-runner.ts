@@ -111,13 +111,10 @@ export class AttemptRunner {
 
   /** Runs the handler; its error (none: it completed, its result kept on the entry). */
   private async runHandler(entry: RunningTask, log: () => Logger): Promise<unknown> {
-    const { task, controller } = entry;
-    const { signal } = controller;
-    const progress = progressReporter(task.id, task.attempts, signal, this.options.turns);
-    const aborted = new Promise<never>((_, reject) =>
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true }),
-    );
-    aborted.catch(() => {});
+    const { task } = entry;
+    const progress = progressReporter(task.id, task.attempts, entry, this.options.turns);
+    const stopped = entry.stopped();
+    stopped.catch(() => {});
     try {
       const definition = this.options.registry.get(task.type)!;
       const payload = parsePayload(definition, task.payload);
@@ -126,12 +123,14 @@ export class AttemptRunner {
         get logger() {
           return log();
         },
-        signal,
+        get signal() {
+          return entry.signal;
+        },
         reportProgress: progress.report,
         pubsub: this.options.pubsub,
       };
-      entry.result = await Promise.race([definition.run(payload, helpers), aborted]);
-      if (signal.aborted) throw signal.reason;
+      entry.result = await Promise.race([definition.run(payload, helpers), stopped]);
+      if (entry.stopping) throw new Error(entry.reason);
       return undefined;
     } catch (error) {
       return error ?? new Error('the handler threw nothing');

@@ -14,7 +14,7 @@ export interface ProgressReporter {
 export function progressReporter(
   taskId: string,
   attempt: number,
-  signal: AbortSignal,
+  running: { readonly stopping: boolean },
   turns: Pick<Turns, 'report'>,
 ): ProgressReporter {
   let pending: { percent: number; step: string } | undefined;
@@ -25,7 +25,7 @@ export function progressReporter(
     timer = undefined;
     const next = pending;
     pending = undefined;
-    if (!next || signal.aborted) return;
+    if (!next || running.stopping) return;
     lastReport = Date.now();
     turns.report(taskId, attempt, next.percent, next.step);
   };

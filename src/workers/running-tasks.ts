@@ -4,15 +4,54 @@ import type { TaskRow } from '../queue/task-row.js';
 /** Why an attempt was aborted; none: it ended by itself (completed or threw). */
 export type StopReason = 'cancelled' | 'timeout' | 'lease-lost' | 'shutdown';
 
-export interface RunningTask {
-  task: TaskRow;
-  controller: AbortController;
+/**
+ * A running attempt. Its AbortSignal is made when its handler first reads it (most never do:
+ * an AbortController per task was a tenth of a busy worker's CPU); a stop before that makes
+ * it already aborted, and settles `stopped` either way.
+ */
+export class RunningTask {
   reason?: StopReason;
   /** What the handler returned. */
   result?: unknown;
   /** Settles when its handler is done. */
-  ended: Promise<void>;
-  end(): void;
+  readonly ended: Promise<void>;
+  readonly end: () => void;
+  private controller: AbortController | undefined;
+  private onStop: ((reason: Error) => void) | undefined;
+
+  constructor(readonly task: TaskRow) {
+    let end!: () => void;
+    this.ended = new Promise<void>((resolve) => (end = resolve));
+    this.end = end;
+  }
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.reason && !this.controller.signal.aborted)
+      this.controller.abort(new Error(this.reason));
+    return this.controller.signal;
+  }
+
+  get stopping(): boolean {
+    return this.reason !== undefined;
+  }
+
+  /** Rejects with the stop's reason once the attempt is stopped (for racing its handler). */
+  stopped(): Promise<never> {
+    return new Promise<never>((_, reject) => {
+      if (this.reason) reject(new Error(this.reason));
+      else this.onStop = reject;
+    });
+  }
+
+  /** Aborts the attempt with a reason, once. */
+  stop(reason: StopReason): void {
+    if (this.reason) return;
+    this.reason = reason;
+    const error = new Error(reason);
+    this.controller?.abort(error);
+    this.onStop?.(error);
+  }
 }
 
 export class RunningTasks {
@@ -35,9 +74,7 @@ export class RunningTasks {
   }
 
   add(task: TaskRow): RunningTask {
-    let end!: () => void;
-    const ended = new Promise<void>((resolve) => (end = resolve));
-    const entry: RunningTask = { task, controller: new AbortController(), ended, end };
+    const entry = new RunningTask(task);
     this.byId.set(task.id, entry);
     return entry;
   }
@@ -49,10 +86,7 @@ export class RunningTasks {
 
   /** Aborts the attempt with a reason, once. */
   stop(taskId: string, reason: StopReason): void {
-    const entry = this.byId.get(taskId);
-    if (!entry || entry.controller.signal.aborted) return;
-    entry.reason = reason;
-    entry.controller.abort(new Error(reason));
+    this.byId.get(taskId)?.stop(reason);
   }
 
   stopAll(reason: StopReason): void {

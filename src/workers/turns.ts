@@ -8,12 +8,14 @@
 // change in flight waits for it). A start is recorded a moment late (START_RECORD_DELAY_MS), so
 // that a task that ends within it writes one event, its end. A turn that fails (PostgreSQL away) is
 // tried again with backoff, its changes kept: nothing the handlers did is dropped. The local queue
-// holds at most a batch, and no more waiting work than about LOCAL_QUEUE_WORK_MS per slot (from the
+// aims at two batches, waiting and being claimed (so the next batch is claimed while this one runs
+// and its ends are written: with one, claims, runs and writes took turns and the worker sat idle a
+// third of a drain), and at no more waiting work than about LOCAL_QUEUE_WORK_MS per slot (from the
 // handlers' recent durations): short tasks are claimed a batch at a time, long ones little ahead of
 // the slots, so they are not held here while another worker's slots are free (a task reclaimed from
 // a dead worker among them).
 import type { Logger } from '../platform/logger.js';
-import { db } from '../platform/db.js';
+import { poolQueryable } from '../platform/db.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { claimTasks } from '../queue/claim.js';
 import { announceTaskEvent } from '../queue/signals.js';
@@ -52,7 +54,7 @@ export interface TurnsOptions {
   backoff: Backoff;
   /** Slots: tasks running at once. */
   concurrency: number;
-  /** Tasks claimed in one statement, at most; the local queue holds up to this many. */
+  /** Tasks claimed in one statement, at most; the local queue holds up to twice this many. */
   batchSize: number;
   pubsub: PubSub;
   log: Logger;
@@ -135,11 +137,11 @@ export class Turns {
     this.handlerMs += DURATION_WEIGHT * (ms - this.handlerMs);
   }
 
-  /** How many tasks the local queue aims to hold waiting: a batch, or less work than that. */
+  /** How many tasks the local queue aims to hold, waiting or being claimed: two batches, or less work than that. */
   private waitingTarget(): number {
     const { batchSize, concurrency } = this.options;
     const ahead = (concurrency * LOCAL_QUEUE_WORK_MS) / Math.max(this.handlerMs, 0.001);
-    return Math.min(batchSize, Math.floor(ahead));
+    return Math.min(2 * batchSize, Math.floor(ahead));
   }
 
   /** Whether the attempt's start is recorded (a RUNNING event); false until a turn wrote it. */
@@ -215,6 +217,8 @@ export class Turns {
         this.afterTurn();
       });
       this.inFlight.add(running);
+      // The next batch is claimed beside this turn when this one leaves the local queue low.
+      this.refill();
       // Room for another: it takes what comes in while this one is written.
       if (this.inFlight.size < MAX_IN_FLIGHT && this.hasWork()) this.schedule();
     });
@@ -346,12 +350,13 @@ export class Turns {
         (tx) =>
           claim.limit > 0 ? claimTasks(tx.client, workerId, fullClaim) : Promise.resolve([]),
       );
+    const client = poolQueryable();
     if (claim.limit === 0)
-      return writeTaskChanges(db(), workerId, changes, backoff).then((changed) => ({
+      return writeTaskChanges(client, workerId, changes, backoff).then((changed) => ({
         changed,
         claimed: [],
       }));
-    return workerTurn(db(), workerId, changes, backoff, fullClaim);
+    return workerTurn(client, workerId, changes, backoff, fullClaim);
   }
 
   private hookedIn(ends: Map<string, PendingEnd>): boolean {
