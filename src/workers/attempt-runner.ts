@@ -18,6 +18,9 @@ import type { RunningTask, RunningTasks } from './running-tasks.js';
 import type { TaskRegistry } from './task-registry.js';
 import type { Turns } from './turns.js';
 
+/** How long a stopped handler (cancelled, timed out, lease lost, shut down) may wind down. */
+const STOPPED_HANDLER_GRACE_MS = 500;
+
 export interface AttemptRunnerOptions {
   workerId: string;
   pubsub: PubSub;
@@ -115,6 +118,7 @@ export class AttemptRunner {
     const progress = progressReporter(task.id, task.attempts, entry, this.options.turns);
     const stopped = entry.stopped();
     stopped.catch(() => {});
+    let handler: Promise<unknown> | undefined;
     try {
       const definition = this.options.registry.get(task.type)!;
       const payload = parsePayload(definition, task.payload);
@@ -129,10 +133,14 @@ export class AttemptRunner {
         reportProgress: progress.report,
         pubsub: this.options.pubsub,
       };
-      entry.result = await Promise.race([definition.run(payload, helpers), stopped]);
+      handler = definition.run(payload, helpers);
+      entry.result = await Promise.race([handler, stopped]);
       if (entry.stopping) throw new Error(entry.reason);
       return undefined;
     } catch (error) {
+      // A stopped handler winds down before its end is recorded (an aborted LLM call's cost
+      // is written in its clean-up, and a step's end reads it), for a moment at most.
+      if (entry.stopping && handler) await settledWithin(handler, STOPPED_HANDLER_GRACE_MS);
       return error ?? new Error('the handler threw nothing');
     } finally {
       progress.settle();
@@ -188,6 +196,16 @@ export class AttemptRunner {
       .catch((err) => log().error({ err }, 'after-finish hook failed'));
   }
 }
+
+/** Settles when `work` does or after `ms`, whichever comes first; never rejects. */
+async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([work.then(noop, noop), late]);
+  clearTimeout(timer);
+}
+
+const noop = () => {};
 
 /** The attempt's logger, made when first used (most attempts never log). */
 function taskLogger(parent: Logger, task: TaskRow): () => Logger {
