@@ -79,9 +79,14 @@ describe('retryWorkflow', () => {
     ]);
 
     await w.startWorker();
+    // Its log read says so too: one query's fields are read one after another, so the steps
+    // may be read a moment later than the log.
     const rerun = await w.waitFor(async () => {
       const workflow = await w.workflowOf(plan.id);
-      return stepOf(workflow, 'after').status === 'RUNNING' ? workflow : undefined;
+      const logged = workflow.events.some(
+        (e: any) => e.sequence > before && e.stepKey === 'after' && e.status === 'RUNNING',
+      );
+      return stepOf(workflow, 'after').status === 'RUNNING' && logged ? workflow : undefined;
     }, 'the slow step running again');
     expect(stepOf(rerun, 'r')).toEqual(stepOf(cancelled, 'r'));
     expect(stepOf(rerun, 'w').status).toBe('SUCCEEDED');
