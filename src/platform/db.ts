@@ -101,11 +101,11 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
 
 /**
  * Raw statements straight on the pool, past Prisma: for a busy worker's turns, whose result
- * rows Prisma's raw-query mapping and the adapter's value conversions cost more Node CPU than
- * everything else in a no-op task's path (docs/architecture.md). node-postgres' default parsers give
- * the same values for the types those statements return (timestamptz as Date, json as parsed
- * values, int4 and float8 as numbers); not for int8 or numeric (strings here), so statements
- * run here return neither. Not seen by DatabaseOptions.onQuery.
+ * rows Prisma's raw-query mapping and the adapter's value conversions were the largest part of
+ * the worker's CPU after garbage collection (docs/architecture.md). node-postgres' default
+ * parsers give the same values for the types those statements return (timestamptz as Date,
+ * json as parsed values, int4 and float8 as numbers); not for int8 or numeric (strings here),
+ * so statements run here return neither. Not seen by DatabaseOptions.onQuery.
  */
 export function poolQueryable(): Queryable {
   if (!pool) throw new Error('The database is not connected: call connectDatabase() first');
