@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { toGlobalId } from '../../src/schema/ids.js';
 import { errorCodes } from '../utils/graphql.js';
-import { enqueueTestTask, testFail, testSleep } from '../utils/test-tasks.js';
+import {
+  cleanedUpAt,
+  enqueueTestTask,
+  testFail,
+  testSleep,
+  testSlowCleanup,
+} from '../utils/test-tasks.js';
 import { adminUserId, finished, refresh, taskQuery, useTasks } from './fixture.js';
 
 const { h, agentFixture, taskUntil } = useTasks();
@@ -55,6 +61,24 @@ describe('cancel', () => {
     const done = await taskUntil(id, (t) => finished(t.status));
     expect(done).toMatchObject({ status: 'CANCELLED', error: 'cancelled while running' });
     expect(done.events.edges.map((e: any) => e.node.message)).toContain('cancellation requested');
+  });
+
+  it("records a cancelled task's end once its handler has wound down", async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(
+      app.pubsub,
+      testSlowCleanup,
+      { cleanupMs: 200 },
+      { ownerId: await adminUserId() },
+    );
+    const id = toGlobalId('Task', row.id);
+    await taskUntil(id, (t) => t.status === 'RUNNING');
+    await h.gql('mutation($id: ID!) { cancelTask(id: $id) { status } }', { id });
+    const done = await taskUntil(id, (t) => finished(t.status));
+    expect(done.status).toBe('CANCELLED');
+    // The clean-up (200 ms after the abort) came before the end was recorded.
+    expect(cleanedUpAt.get(row.id)).toBeLessThanOrEqual(new Date(done.completedAt).getTime());
   });
 
   it('answers a finished task with CONFLICT and an unknown one with NOT_FOUND', async () => {

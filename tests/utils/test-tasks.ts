@@ -51,7 +51,26 @@ export const testCoverageThenHang = taskSpec({
   timeoutSeconds: 120,
 });
 
+/** Waits to be stopped, then takes `cleanupMs` to wind down (an aborted call's cost written). */
+export const testSlowCleanup = taskSpec({
+  name: 'test_slow_cleanup',
+  payload: z.object({ cleanupMs: z.number() }),
+  maxAttempts: 1,
+  timeoutSeconds: 60,
+});
+
+/** When each test_slow_cleanup attempt finished winding down, by task id (Date.now()). */
+export const cleanedUpAt = new Map<string, number>();
+
 export const testTaskDefinitions: readonly TaskDefinition[] = [
+  defineTask(testSlowCleanup, {
+    async run({ cleanupMs }, { task, signal }) {
+      await sleep(600_000, undefined, { signal }).catch(() => undefined);
+      await sleep(cleanupMs);
+      cleanedUpAt.set(task.id, Date.now());
+      throw signal.reason;
+    },
+  }),
   defineTask(testSleep, {
     async run({ ms }, { signal, reportProgress }) {
       const started = Date.now();
