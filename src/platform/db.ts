@@ -9,6 +9,8 @@ import { logger } from './logger.js';
 let client: PrismaClient | undefined;
 /** The pool behind the adapter: made here so that its counts can be read (databasePoolStats). */
 let pool: pg.Pool | undefined;
+/** The same pool past Prisma (poolQueryable). */
+let poolClient: Queryable | undefined;
 
 /**
  * What a raw statement runs on: the client, a transaction's client (see Transaction), or the
@@ -83,6 +85,7 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
     connectionTimeoutMillis: POOL_ACQUIRE_TIMEOUT_MS,
     options: '-c jit_above_cost=5000000',
   });
+  poolClient = queryableOn(pool);
   // The type says string, but undefined (the default: no name) is what unmarked statements need.
   const adapter = new PrismaPg(pool, {
     statementNameGenerator: preparedStatementName as (query: { sql: string }) => string,
@@ -108,12 +111,15 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
  * so statements run here return neither. Not seen by DatabaseOptions.onQuery.
  */
 export function poolQueryable(): Queryable {
-  if (!pool) throw new Error('The database is not connected: call connectDatabase() first');
-  const current = pool;
+  if (!poolClient) throw new Error('The database is not connected: call connectDatabase() first');
+  return poolClient;
+}
+
+function queryableOn(target: pg.Pool): Queryable {
   const run = (query: TemplateStringsArray | Prisma.Sql, values: unknown[]) => {
     const sql = query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
     const text = sql.text;
-    return current.query({ text, values: sql.values, name: preparedStatementName({ sql: text }) });
+    return target.query({ text, values: sql.values, name: preparedStatementName({ sql: text }) });
   };
   return {
     $queryRaw: async <T>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) =>
@@ -189,6 +195,7 @@ export async function disconnectDatabase(): Promise<void> {
   const current = client;
   client = undefined;
   pool = undefined;
+  poolClient = undefined;
   // Ends the pool too (disposeExternalPool).
   await current?.$disconnect();
 }
