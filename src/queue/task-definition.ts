@@ -34,12 +34,6 @@ export interface TaskHandler<Payload> {
     tx: Transaction,
     pubsub: PubSub,
   ): Promise<void>;
-  /** In the same transaction, with the tasks of this type it claimed: their starts commit with the claim. */
-  claimedInTransaction?(
-    claimed: readonly TaskRow[],
-    tx: Transaction,
-    pubsub: PubSub,
-  ): Promise<void>;
 }
 
 export interface TaskDefinition<Payload = any> extends TaskHandler<Payload> {

@@ -10,7 +10,6 @@ import type { TaskRegistry } from './task-registry.js';
 export interface FinishHook {
   types: ReadonlySet<string>;
   run(finished: readonly TaskRow[], tx: Transaction): Promise<void>;
-  claimed(claimed: readonly TaskRow[], tx: Transaction): Promise<void>;
 }
 
 const ofType = (rows: readonly TaskRow[], name: string) => rows.filter((row) => row.type === name);
@@ -25,13 +24,6 @@ export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook
       for (const definition of hooked) {
         const rows = ofType(finished, definition.spec.name);
         if (rows.length) await definition.finishInTransaction!(rows, tx, pubsub);
-      }
-    },
-    async claimed(claimed, tx) {
-      for (const definition of registry.values()) {
-        const rows = ofType(claimed, definition.spec.name);
-        if (rows.length && definition.claimedInTransaction)
-          await definition.claimedInTransaction(rows, tx, pubsub);
       }
     },
   };
@@ -62,7 +54,6 @@ export function inHookedTransaction(
             tx,
           );
           const claimed = await claim(tx);
-          await hook.claimed(claimed, tx);
           return { changed, claimed };
         },
         { timeout: 30_000 },

@@ -261,7 +261,9 @@ describe('recovery', () => {
       });
     });
     await cancel.held;
-    const progress = stepProgress(p as unknown as StartedStep, p.taskId!, w.app.pubsub);
+    const progress = stepProgress(p as unknown as StartedStep, p.taskId!, w.app.pubsub, () =>
+      Promise.resolve(),
+    );
     progress.report(50, 'half way');
     await waitingForALock('the progress event');
     cancel.commit();

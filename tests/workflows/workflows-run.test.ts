@@ -79,6 +79,41 @@ describe('a workflow from goal to artifact', () => {
     }
   });
 
+  it("logs every step's start, one that ended before it was due with its end, one that ran on by itself", async () => {
+    const plan = (await w.gqlOk(PLAN, { input: { goal: 'starts', agentIds: [] } })).planWorkflow;
+    const steps = [
+      step('fast', 'NOOP'),
+      step('slow', 'NOOP', { input: { waitMs: 400 }, dependsOn: ['fast'] }),
+    ];
+    const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
+    await w.startWorker();
+    await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
+    // The slow step is RUNNING while it runs: its start was recorded before its end.
+    await w.waitFor(async () => {
+      const { workflow } = await w.gqlOk(WORKFLOW, { id: updated.id });
+      const slow = workflow.steps.find((s: any) => s.key === 'slow');
+      return slow.status === 'RUNNING' && slow.attempts === 1 ? true : undefined;
+    }, 'the slow step RUNNING');
+    await w.waitForStatus(updated.id, ['SUCCEEDED']);
+    const { workflow } = await w.gqlOk(WORKFLOW, { id: updated.id });
+    for (const key of ['fast', 'slow']) {
+      const mine = workflow.events.filter((e: any) => e.kind === 'STEP' && e.stepKey === key);
+      expect(mine.map((e: any) => [e.status, e.message])).toEqual([
+        ['READY', expect.any(String)],
+        ['RUNNING', 'attempt 1 started'],
+        ['SUCCEEDED', 'succeeded'],
+      ]);
+      expect(workflow.steps.find((s: any) => s.key === key).attempts).toBe(1);
+      const row = await db().workflowStep.findFirstOrThrow({
+        where: {
+          key,
+          workflow: { id: Buffer.from(updated.id, 'base64').toString().split(':')[1] },
+        },
+      });
+      expect(row.startedAt!.getTime()).toBeLessThanOrEqual(row.completedAt!.getTime());
+    }
+  });
+
   it('answers a repeated runWorkflow with the workflow its idempotency key started', async () => {
     const input = { goal: GOAL, agentIds: [w.agents[1]!.id] };
     const first = (await w.gqlOk(RUN, { input, key: 'same-run' })).runWorkflow;

@@ -24,6 +24,8 @@ export interface EndedStepTask {
   payload: unknown;
   startedAt: Date | null;
   completedAt: Date | null;
+  /** The attempt that ended (a step whose start was not recorded takes it); unset: unknown. */
+  attempts?: number;
 }
 
 export interface SettleDeps extends AdvanceDeps {
@@ -106,6 +108,8 @@ export async function settleStepTasks(
     error: null,
     actual: actualOf(task),
     message: 'succeeded',
+    attempt: task.attempts ?? null,
+    startedAt: task.startedAt,
   }));
   noteLogs(signals, await resolveSteps(tx.client, resolutions));
   for (const task of tasks) {
@@ -146,6 +150,8 @@ async function applyFailurePolicy(
         error,
         actual,
         message,
+        attempt: task.attempts ?? null,
+        startedAt: task.startedAt,
       };
       noteLogs(signals, await resolveSteps(tx.client, [skipped]));
       return;

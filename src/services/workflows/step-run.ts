@@ -1,43 +1,26 @@
-// What the worker's workflow_step task calls: start steps (batched by the caller), report a
-// step's progress at most 4 times a second, and settle ended tasks.
-import { db, inTransaction, type Transaction } from '../../platform/db.js';
+// What the worker's workflow_step task calls: read and start steps (batched by the caller),
+// report a step's progress at most 4 times a second, and settle ended tasks.
+import { db, inTransaction } from '../../platform/db.js';
 import type { PubSub } from '../../platform/pubsub.js';
-import {
-  noSignals,
-  noteLogs,
-  sendSignals,
-  signalAfterCommit,
-  type WorkflowSignals,
-} from './signals.js';
+import { noSignals, noteLogs, sendSignals, type WorkflowSignals } from './signals.js';
 import { markStepsRunning, type StartedStep, type StepStart } from './sql/mark-running.js';
+import { readStepsToRun } from './sql/read-steps-to-run.js';
 import { lockWorkflows } from './sql/lock-workflows.js';
 import { recordStepProgress } from './sql/record-step-progress.js';
 
 export type { StartedStep, StepStart };
 
-/** Marks steps RUNNING; a step no longer live on its task answers undefined. */
-export async function startSteps(
+/** What each step's run needs; a step no longer live on its task answers undefined. */
+export async function readSteps(
   starts: readonly StepStart[],
-  pubsub: PubSub,
 ): Promise<Array<StartedStep | undefined>> {
-  const rows = await markStepsRunning(db(), starts);
-  const byStep = new Map(rows.map((row) => [row.id, row]));
-  sendSignals(pubsub, startSignals(rows));
+  const byStep = new Map((await readStepsToRun(db(), starts)).map((row) => [row.id, row]));
   return starts.map((start) => byStep.get(start.stepId));
 }
 
-/**
- * Marks steps RUNNING inside the transaction that claimed their tasks, those of workflows no
- * other transaction holds (the others are left to startSteps); announced after its commit.
- */
-export async function startStepsInTransaction(
-  tx: Transaction,
-  starts: readonly StepStart[],
-  pubsub: PubSub,
-): Promise<StartedStep[]> {
-  const rows = await markStepsRunning(tx.client, starts, { skipLocked: true });
-  signalAfterCommit(tx, pubsub, startSignals(rows));
-  return rows;
+/** Marks steps RUNNING (those still live on their tasks), announced once committed. */
+export async function startSteps(starts: readonly StepStart[], pubsub: PubSub): Promise<void> {
+  sendSignals(pubsub, startSignals(await markStepsRunning(db(), starts)));
 }
 
 /** The started steps' workflows, each announced once with its log's new end. */
@@ -77,8 +60,16 @@ function progressEvent(
   });
 }
 
-/** A step's reportProgress: at most one event per PROGRESS_INTERVAL_MS (the latest report wins). */
-export function stepProgress(step: StartedStep, taskId: string, pubsub: PubSub) {
+/**
+ * A step's reportProgress: at most one event per PROGRESS_INTERVAL_MS (the latest report wins),
+ * each after the step's start is recorded (`started`: a progress event is only for a RUNNING step).
+ */
+export function stepProgress(
+  step: StartedStep,
+  taskId: string,
+  pubsub: PubSub,
+  started: () => Promise<unknown>,
+) {
   let pending: { percent: number; message: string } | undefined;
   let lastDone = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -95,7 +86,8 @@ export function stepProgress(step: StartedStep, taskId: string, pubsub: PubSub) 
     const next = pending;
     pending = undefined;
     if (!next || settled) return;
-    writing = progressEvent(step, taskId, next)
+    writing = started()
+      .then(() => progressEvent(step, taskId, next))
       .then((sequence) => {
         if (sequence !== undefined)
           void pubsub.publish('workflowEvents', step.workflowId, {

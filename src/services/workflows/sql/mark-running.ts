@@ -1,8 +1,6 @@
 // A step's task started an attempt: the step is RUNNING (with its attempt count), and says so
 // in its log. Only while the step is live on that task; many steps in one statement (a
 // worker's starts batch together). Returns what the run needs of each step and its workflow.
-// `skipLocked` (inside a claiming commit): steps of a workflow another transaction holds are
-// left out rather than waited for (waiting there could deadlock); the caller starts them later.
 import { Prisma } from '../../../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../../../platform/db.js';
 import { appendEventsCtes } from './append-events.js';
@@ -32,13 +30,11 @@ export interface StepStart {
 export async function markStepsRunning(
   client: Queryable,
   starts: readonly StepStart[],
-  options: { skipLocked?: boolean } = {},
 ): Promise<Array<StartedStep & { lastSequence: number | null }>> {
   if (starts.length === 0) return [];
   const stepIds = starts.map((each) => each.stepId);
   const taskIds = starts.map((each) => each.taskId);
   const attempts = starts.map((each) => each.attempt);
-  const lock = options.skipLocked ? Prisma.sql`FOR UPDATE SKIP LOCKED` : Prisma.sql`FOR UPDATE`;
   return client.$queryRaw`${PREPARED}
     WITH input AS (
       SELECT * FROM unnest(${stepIds}::uuid[], ${taskIds}::uuid[], ${attempts}::int[]) AS i("stepId", "taskId", attempt)
@@ -47,7 +43,7 @@ export async function markStepsRunning(
       SELECT w.id, w.goal, w."teamId", w."ownerId", w."planVersion", w."apiKeyId" FROM workflows w
       WHERE w.id IN (SELECT s."workflowId" FROM workflow_steps s JOIN input i ON i."stepId" = s.id)
         AND w.status = 'RUNNING'
-      ORDER BY w.id ${lock}
+      ORDER BY w.id FOR UPDATE
     ),
     started AS (
       UPDATE workflow_steps s

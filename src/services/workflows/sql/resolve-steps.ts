@@ -2,7 +2,9 @@
 // task ended well (or whose failure SKIP absorbs) are resolved with their results, every step
 // waiting on them counts one dependency less, those left waiting on none become READY, and
 // each change is an event of its workflow's log. Only steps still live on that very task
-// change, in RUNNING workflows, whose rows are locked in id order first.
+// change, in RUNNING workflows, whose rows are locked in id order first. A step whose start
+// was not recorded (it ended before it was due: see tasks/step.ts) gets it here, its RUNNING
+// event just before its end's.
 import { Prisma } from '../../../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../../../platform/db.js';
 import { appendEventsCtes } from './append-events.js';
@@ -14,6 +16,9 @@ export interface StepResolution {
   error: string | null;
   actual: unknown;
   message: string;
+  /** Its task's attempt and start, for a step whose start was not recorded; null: unknown. */
+  attempt: number | null;
+  startedAt: Date | null;
 }
 
 export interface ResolvedLog {
@@ -34,24 +39,35 @@ export async function resolveSteps(
   const errors = resolutions.map((each) => each.error);
   const actuals = resolutions.map((each) => JSON.stringify(each.actual ?? null));
   const messages = resolutions.map((each) => each.message);
+  const attempts = resolutions.map((each) => each.attempt);
+  const startedAts = resolutions.map((each) => each.startedAt?.toISOString() ?? null);
   return client.$queryRaw<ResolvedLog[]>`${PREPARED}
     WITH input AS (
       SELECT * FROM unnest(${taskIds}::uuid[], ${statuses}::"WorkflowStepStatus"[], ${results}::jsonb[],
-                           ${errors}::text[], ${actuals}::jsonb[], ${messages}::text[])
-        AS i("taskId", status, result, error, actual, message)
+                           ${errors}::text[], ${actuals}::jsonb[], ${messages}::text[],
+                           ${attempts}::int[], ${startedAts}::timestamptz[])
+        AS i("taskId", status, result, error, actual, message, attempt, "startedAt")
+    ),
+    -- Found by task (its index) before anything else: the planner must not reach them from
+    -- the workflows' open steps, one workflow at a time.
+    target AS (
+      SELECT s.id, s."workflowId", s."taskId", s.status = 'READY' AS unstarted FROM workflow_steps s
+      WHERE s."taskId" = ANY(${taskIds}::uuid[]) AND s.status IN ('READY', 'RUNNING')
     ),
     locked AS (
       SELECT w.id FROM workflows w
-      WHERE w.id IN (SELECT s."workflowId" FROM workflow_steps s JOIN input i ON i."taskId" = s."taskId")
-        AND w.status = 'RUNNING'
+      WHERE w.id IN (SELECT "workflowId" FROM target) AND w.status = 'RUNNING'
       ORDER BY w.id FOR UPDATE
     ),
     done AS (
       UPDATE workflow_steps s
-      SET status = i.status, result = i.result, error = i.error, actual = i.actual, "completedAt" = clock_timestamp()
-      FROM input i
-      WHERE s."taskId" = i."taskId" AND s.status IN ('READY', 'RUNNING') AND s."workflowId" IN (SELECT id FROM locked)
-      RETURNING s.id, s."workflowId", s.key, s.status, i.message
+      SET status = i.status, result = i.result, error = i.error, actual = i.actual, "completedAt" = clock_timestamp(),
+          attempts = coalesce(i.attempt, s.attempts),
+          "startedAt" = coalesce(s."startedAt", i."startedAt", clock_timestamp())
+      FROM target t JOIN input i ON i."taskId" = t."taskId"
+      WHERE s.id = t.id AND s."taskId" = t."taskId" AND s.status IN ('READY', 'RUNNING')
+        AND t."workflowId" IN (SELECT id FROM locked)
+      RETURNING s.id, s."workflowId", s.key, s.status, s.attempts, i.message, t.unstarted
     ),
     released AS (
       SELECT e."childId", count(*)::int AS n FROM workflow_step_edges e JOIN done d ON d.id = e."parentId"
@@ -68,11 +84,14 @@ export async function resolveSteps(
                 (c.status = 'READY' AND c."waitingOn" + r.n > 0) AS "becameReady"
     ),
     ${appendEventsCtes(Prisma.sql`
-      SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", status::text AS status, 100 AS "progressPercent",
-             message, 0 AS ord
+      SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", 'RUNNING' AS status, 0 AS "progressPercent",
+             'attempt ' || attempts || ' started' AS message, 0 AS ord
+      FROM done WHERE unstarted
+      UNION ALL
+      SELECT "workflowId", 'STEP', key, status::text, 100, message, 1
       FROM done
       UNION ALL
-      SELECT "workflowId", 'STEP', key, 'READY', 0, 'ready: its dependencies are done', 1 + position
+      SELECT "workflowId", 'STEP', key, 'READY', 0, 'ready: its dependencies are done', 2 + position
       FROM children WHERE "becameReady"`)}
     SELECT "workflowId", max(sequence)::int AS "lastSequence" FROM appended GROUP BY "workflowId"`;
 }

@@ -1,10 +1,11 @@
-// workflow_step: runs one step of a workflow. Its start commits with its claim when
-// a step's commit claimed it (and no other transaction held its workflow), else it is batched
-// with the worker's other starts (one statement marks them RUNNING); its end commits with the task's
-// (finishInTransaction): the step's result, its dependents made ready and their tasks, in the
-// transaction fenced by the task's attempt. Ends outside that transaction (dead letters,
-// cancellations before the run) settle in the after-finish step; the reconciler covers a crash.
-import { db, inTransaction, type Transaction } from '../../../platform/db.js';
+// workflow_step: runs one step of a workflow. The run reads its step (a worker's reads batch
+// together); the step's start is recorded once the run has gone on for START_RECORD_DELAY_MS,
+// or before its first progress event or its failure, and a run that succeeds sooner has its
+// start recorded with its end. Its end commits with the task's (finishInTransaction): the
+// step's result, its dependents made ready and their tasks, in the transaction fenced by the
+// task's attempt. Ends outside that transaction (dead letters, cancellations before the run)
+// settle in the after-finish step; the reconciler covers a crash.
+import { db, inTransaction } from '../../../platform/db.js';
 import type { PubSub } from '../../../platform/pubsub.js';
 import { requestCancellation } from '../../../queue/cancel.js';
 import { announceTaskEvent, pushCancellation } from '../../../queue/signals.js';
@@ -16,13 +17,7 @@ import { ProviderError } from '../../../reports/writers/types.js';
 import type { WorkflowSettings } from '../settings.js';
 import { settleStepTasks } from '../settle.js';
 import { runStepKind, StepCannotRun } from '../step-kinds.js';
-import {
-  startSteps,
-  startStepsInTransaction,
-  stepProgress,
-  type StartedStep,
-  type StepStart,
-} from '../step-run.js';
+import { readSteps, startSteps, stepProgress, type StepStart } from '../step-run.js';
 import { workflowStep } from './specs.js';
 import { batchWrites } from '../../../platform/batch-writes.js';
 import { defineTask, NonRetryableError } from '../../../queue/task-definition.js';
@@ -39,37 +34,36 @@ export interface WorkflowTaskSettings {
 }
 
 /**
- * A worker's step starts: those a step's commit claimed are marked RUNNING in that commit
- * (unless another transaction holds their workflow: waiting for it there could deadlock) and
- * kept here for their runs, by task id; the others in one statement per batch of starts.
- * Started together, a worker's tasks end together, and their ends commit as one batch.
+ * How long a step runs before its start is recorded by itself. A step that ends sooner (a
+ * no-op, a cached answer) has it recorded with its end, in the commit that writes the end: one
+ * commit and one lock of its workflow instead of two. Its log still reads READY, RUNNING,
+ * then its end; RUNNING is only late by at most this much for the steps that run longer.
  */
-function stepStarts() {
-  let batch: ((start: StepStart) => Promise<StartedStep | undefined>) | undefined;
-  const early = new Map<string, { attempt: number; step: StartedStep }>();
+const START_RECORD_DELAY_MS = 50;
+
+/** A worker's step reads and start records, each batched across its runs (one statement each). */
+function stepStarts(pubsub: PubSub) {
+  const read = batchWrites((starts: StepStart[]) => readSteps(starts));
+  const record = batchWrites(async (starts: StepStart[]) => {
+    await startSteps(starts, pubsub);
+    return starts.map(() => undefined);
+  });
   return {
-    async inClaim(claimed: readonly TaskRow[], tx: Transaction, pubsub: PubSub) {
-      if (claimed.length === 0) return;
-      const starts = claimed.map((task) => ({
-        stepId: (task.payload as { stepId: string }).stepId,
-        taskId: task.id,
-        attempt: task.attempts,
-      }));
-      const rows = await startStepsInTransaction(tx, starts, pubsub);
-      const byStep = new Map(starts.map((each) => [each.stepId, each]));
-      tx.afterCommit(() => {
-        for (const step of rows) {
-          const { taskId, attempt } = byStep.get(step.id)!;
-          early.set(taskId, { attempt, step });
-        }
-      });
-    },
-    of(stepId: string, task: { id: string; attempts: number }, pubsub: PubSub) {
-      const started = early.get(task.id);
-      early.delete(task.id);
-      if (started?.attempt === task.attempts) return Promise.resolve(started.step);
-      batch ??= batchWrites((starts: StepStart[]) => startSteps(starts, pubsub));
-      return batch({ stepId, taskId: task.id, attempt: task.attempts });
+    read,
+    /** The start's record: due after START_RECORD_DELAY_MS, or at once when `now()` is called. */
+    recorder(start: StepStart) {
+      let recorded: Promise<unknown> | undefined;
+      // A failed record is not retried: the step's end records the start it finds missing.
+      const now = () => (recorded ??= record(start).catch(() => undefined));
+      const timer = setTimeout(() => void now(), START_RECORD_DELAY_MS);
+      return {
+        now,
+        /** No record from now on unless one is under way; resolves once that one is written. */
+        settle() {
+          clearTimeout(timer);
+          return recorded ?? Promise.resolve();
+        },
+      };
     },
   };
 }
@@ -96,7 +90,7 @@ async function cancelledBeforeStart(
 }
 
 export function workflowStepTask(settings: WorkflowTaskSettings) {
-  const starts = stepStarts();
+  let starts: ReturnType<typeof stepStarts> | undefined;
   const settleDeps = (pubsub: PubSub) => ({
     pubsub,
     settings: settings.workflows,
@@ -104,9 +98,12 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
   });
   return defineTask(workflowStep, {
     async run({ stepId }, { task, signal, pubsub }) {
-      const step = await starts.of(stepId, task, pubsub);
+      starts ??= stepStarts(pubsub);
+      const start = { stepId, taskId: task.id, attempt: task.attempts };
+      const step = await starts.read(start);
       if (!step) return cancelledBeforeStart(task, signal, pubsub);
-      const progress = stepProgress(step, task.id, pubsub);
+      const recorder = starts.recorder(start);
+      const progress = stepProgress(step, task.id, pubsub, recorder.now);
       try {
         return await runStepKind({
           step,
@@ -117,18 +114,20 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
           progress: progress.report,
         });
       } catch (error) {
+        // Its failure (or cancellation) is settled after its start, which its log shows first.
+        await recorder.now();
         if (error instanceof StepCannotRun) throw new NonRetryableError(error.message);
         if (error instanceof ProviderError && !error.retryable)
           throw new NonRetryableError(error.message);
         throw error;
       } finally {
         await progress.settle();
+        await recorder.settle();
         // Its LLM calls' rows, failed attempts' too, are in before the step's end reads them.
         if (step.kind === 'WRITE_SECTION')
           await settings.llm.metering.flush().catch(() => undefined);
       }
     },
-    claimedInTransaction: (claimed, tx, pubsub) => starts.inClaim(claimed, tx, pubsub),
     async finishInTransaction(finished, tx, pubsub) {
       await settleStepTasks(tx, finished, settleDeps(pubsub));
     },

@@ -1,0 +1,27 @@
+// What a step's run needs of it and its workflow, for steps still live on the task that runs
+// them (in RUNNING workflows). A plain read, no lock: the start itself is recorded later
+// (markStepsRunning) or with the step's end (resolveSteps); a cancellation that commits after
+// this read reaches the run as its task's cancellation.
+import { PREPARED, type Queryable } from '../../../platform/db.js';
+import type { StartedStep, StepStart } from './mark-running.js';
+
+export async function readStepsToRun(
+  client: Queryable,
+  starts: readonly StepStart[],
+): Promise<StartedStep[]> {
+  if (starts.length === 0) return [];
+  const stepIds = starts.map((each) => each.stepId);
+  // By the steps' ids (their primary key), materialized first: with a status filter beside the
+  // ids, the planner may reach them from the workflows' open steps, one workflow at a time
+  // (its statistics may count few READY steps: they are READY only briefly).
+  const rows = await client.$queryRaw<Array<StartedStep & { taskId: string }>>`${PREPARED}
+    WITH step AS MATERIALIZED (SELECT * FROM workflow_steps WHERE id = ANY(${stepIds}::uuid[]))
+    SELECT s.id, s."taskId", s."workflowId", s.key, s.kind::text AS kind, s."agentId", s.input, s."dependsOn",
+           w.goal, w."teamId", w."ownerId", w."planVersion", w."apiKeyId"
+    FROM step s JOIN workflows w ON w.id = s."workflowId"
+    WHERE s.status IN ('READY', 'RUNNING') AND w.status = 'RUNNING'`;
+  const taskOf = new Map(starts.map((start) => [start.stepId, start.taskId]));
+  return rows
+    .filter((row) => taskOf.get(row.id) === row.taskId)
+    .map(({ taskId: _taskId, ...step }) => step);
+}
