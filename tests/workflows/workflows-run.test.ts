@@ -2,7 +2,9 @@
 // artifact, estimates and actuals, the event log, idempotent runs, the team boundary, and the
 // workflow's bound on the steps it runs at once.
 import { describe, expect, it } from 'vitest';
-import { db } from '../../src/platform/db.js';
+import { db, inTransaction } from '../../src/platform/db.js';
+import { settleStepTasks } from '../../src/services/workflows/settle.js';
+import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
 import { errorCodes } from '../utils/graphql.js';
 import { PLAN, REPLAN, RUN, START, step, UPDATE, useWorkflows, WORKFLOW } from './fixture.js';
 
@@ -112,6 +114,46 @@ describe('a workflow from goal to artifact', () => {
       });
       expect(row.startedAt!.getTime()).toBeLessThanOrEqual(row.completedAt!.getTime());
     }
+  });
+
+  it("logs a retried step's new attempt when only its end records it", async () => {
+    const plan = (await w.gqlOk(PLAN, { input: { goal: 'retried', agentIds: [] } })).planWorkflow;
+    const steps = [step('once', 'NOOP'), step('twice', 'NOOP')];
+    const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
+    // Started without a worker: both steps are READY with their tasks, none claimed.
+    await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
+    const workflowId = Buffer.from(updated.id, 'base64').toString().split(':')[1]!;
+    // Each had its first attempt's start recorded (RUNNING, attempt 1); `twice` failed it.
+    const rows = await db().workflowStep.findMany({ where: { workflowId } });
+    await db().workflowStep.updateMany({
+      where: { workflowId },
+      data: { status: 'RUNNING', attempts: 1, startedAt: new Date() },
+    });
+    const ended = rows.map((row) => ({
+      id: row.taskId!,
+      status: 'COMPLETED' as const,
+      result: { tokens: 0 },
+      error: null,
+      payload: { workflowId, stepId: row.id },
+      startedAt: new Date(),
+      completedAt: new Date(),
+      attempts: row.key === 'twice' ? 2 : 1,
+    }));
+    const deps = { pubsub: w.app.pubsub, settings: DEFAULT_WORKFLOW_SETTINGS };
+    await inTransaction((tx) => settleStepTasks(tx, ended, deps));
+    const events = await db().workflowEvent.findMany({
+      where: { workflowId, kind: 'STEP', status: { in: ['RUNNING', 'SUCCEEDED'] } },
+      orderBy: { sequence: 'asc' },
+    });
+    const of = (key: string) =>
+      events.filter((e) => e.stepKey === key).map((e) => [e.status, e.message]);
+    expect(of('once')).toEqual([['SUCCEEDED', 'succeeded']]);
+    expect(of('twice')).toEqual([
+      ['RUNNING', 'attempt 2 started'],
+      ['SUCCEEDED', 'succeeded'],
+    ]);
+    const twice = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'twice' } });
+    expect(twice).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
   });
 
   it('answers a repeated runWorkflow with the workflow its idempotency key started', async () => {

@@ -51,7 +51,7 @@ export async function resolveSteps(
     -- Found by task (its index) before anything else: the planner must not reach them from
     -- the workflows' open steps, one workflow at a time.
     target AS (
-      SELECT s.id, s."workflowId", s."taskId", s.status = 'READY' AS unstarted FROM workflow_steps s
+      SELECT s.id, s."workflowId", s."taskId", s.status = 'READY' AS unstarted, s.attempts FROM workflow_steps s
       WHERE s."taskId" = ANY(${taskIds}::uuid[]) AND s.status IN ('READY', 'RUNNING')
     ),
     locked AS (
@@ -67,7 +67,9 @@ export async function resolveSteps(
       FROM target t JOIN input i ON i."taskId" = t."taskId"
       WHERE s.id = t.id AND s."taskId" = t."taskId" AND s.status IN ('READY', 'RUNNING')
         AND t."workflowId" IN (SELECT id FROM locked)
-      RETURNING s.id, s."workflowId", s.key, s.status, s.attempts, i.message, t.unstarted
+      -- Unstarted: its start (this attempt's, for a retried step) was never written.
+      RETURNING s.id, s."workflowId", s.key, s.status, s.attempts, i.message,
+                t.unstarted OR t.attempts < i.attempt AS unstarted
     ),
     released AS (
       SELECT e."childId", count(*)::int AS n FROM workflow_step_edges e JOIN done d ON d.id = e."parentId"
