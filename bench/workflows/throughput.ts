@@ -116,7 +116,10 @@ export async function benchHop(flows: BenchWorkflows, targets: Target[]): Promis
     async () => (await db().workflow.findUniqueOrThrow({ where: { id } })).status !== 'RUNNING',
   );
   const hops = await db().$queryRaw<Array<{ ms: number }>>`
-    SELECT extract(epoch FROM c."startedAt" - p."completedAt")::float8 * 1000 AS ms
+    -- Both to the millisecond: a dependent whose start was written with its end has its task's
+    -- claim time (a millisecond column) for its startedAt.
+    SELECT extract(epoch FROM date_trunc('milliseconds', c."startedAt")
+                              - date_trunc('milliseconds', p."completedAt"))::float8 * 1000 AS ms
     FROM workflow_steps c JOIN workflow_step_edges e ON e."childId" = c.id JOIN workflow_steps p ON p.id = e."parentId"
     WHERE c."workflowId" = ${id}::uuid`;
   const summary = summarize(hops.slice(10).map((hop) => hop.ms));
