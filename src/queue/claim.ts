@@ -26,10 +26,12 @@ export function claimCtes(workerId: string, claim: Claim): Prisma.Sql {
       SET status = 'RUNNING', attempts = t.attempts + 1, "lockedBy" = ${workerId},
           "lockedUntil" = now() + ${claim.leaseMs} * interval '1 millisecond',
           -- The first startNow in claim order (an array computed once: a window function
-          -- joined here led the planner to scan the whole table).
+          -- joined here led the planner to scan the whole table). The clock, not now(): a
+          -- claim inside a longer transaction (after a workflow step's end) starts its tasks
+          -- when it runs, not when that transaction began.
           "startedAt" = CASE WHEN t.id = ANY(ARRAY(
               SELECT id FROM next ORDER BY priority, "runAt", "createdAt", id
-              LIMIT ${claim.startNow})) THEN now() END,
+              LIMIT ${claim.startNow})) THEN clock_timestamp() END,
           "completedAt" = NULL, "updatedAt" = now()
       -- The id list as well as the join: so the rows are found by their key, not by a scan.
       FROM next WHERE t.id = next.id AND t.id = ANY(ARRAY(SELECT id FROM next))
