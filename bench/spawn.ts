@@ -1,21 +1,9 @@
 // Child processes of the multi-process runs (chaos, soak): started from the repository root,
 // on loopback, each resolved once its output says it is ready.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '..');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A child process, resolved once a line of its output matches `ready`. */
 export function start(

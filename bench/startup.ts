@@ -5,28 +5,17 @@
 // `npm start` runs without NODE_ENV=production), and the same run's `node -e ""` as the
 // baseline. Target: the compiled API ready within 1.5 s of the baseline.
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { connectDatabase, db, disconnectDatabase } from '../src/platform/db.js';
 import { insertTask } from '../src/queue/insert-task.js';
 import { formatSummary, heading, line, summarize } from './stats.js';
 import { openTaskBenchDatabase } from './tasks/database.js';
 import { benchAgent } from './tasks/fixture.js';
+import { freePort } from '../src/platform/free-port.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 5);
 const TARGET_OVER_BASELINE_MS = 1_500;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Milliseconds from spawn until `ready()` says yes; the process is stopped after. */
 async function timeStart(

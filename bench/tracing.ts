@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
 import { openFreshBenchDatabase } from './database.js';
 import { loadAverage, machine } from './machine.js';
-import { freePort, start } from './spawn.js';
+import { freePort } from '../src/platform/free-port.js';
+import { start } from './spawn.js';
 import { burst, formatSummary, heading, line, ms, summarize } from './stats.js';
 
 const ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 6);

@@ -3,7 +3,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { db } from '../../src/platform/db.js';
-import { freePort, start, startRedis } from '../spawn.js';
+import { freePort } from '../../src/platform/free-port.js';
+import { start, startRedis } from '../spawn.js';
 import { ADMIN_KEY, LEASE_MS, WORKERS, type Kill } from './settings.js';
 
 const startApi = (env: Record<string, string>, port: number) =>

@@ -1,7 +1,8 @@
 // The soak's processes (a private Redis, the API with its inspector open, a worker) and its
 // calls to the API.
 import type { ChildProcess } from 'node:child_process';
-import { freePort, start, startRedis } from '../spawn.js';
+import { freePort } from '../../src/platform/free-port.js';
+import { start, startRedis } from '../spawn.js';
 import { benchAgent } from '../tasks/fixture.js';
 import { ADMIN_KEY, AGENTS, HEADERS } from './settings.js';
 

@@ -4,7 +4,6 @@
 // baseline), then again after it was SIGKILLed, in the same run. Target: p99 within 1.5x.
 // Redis carries signals only; readers fall back to the event log (tests/feeds).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
 import { createRedisPubSub } from '../../src/platform/pubsub.js';
 import { listenBenchApp } from '../http-server.js';
@@ -12,21 +11,11 @@ import { benchApp } from '../service.js';
 import { formatSummary, heading, line, summarize, timeRuns } from '../stats.js';
 import { openTaskBenchDatabase } from './database.js';
 import { benchAgent } from './fixture.js';
+import { freePort } from '../../src/platform/free-port.js';
 
 const REQUESTS = Number(process.env.BENCH_OUTAGE_REQUESTS ?? 500);
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 const TARGET_RATIO = 1.5;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn(

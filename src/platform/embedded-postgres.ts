@@ -2,7 +2,6 @@
 // under DATA_DIR, started by this process and stopped with it.
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -10,6 +9,7 @@ import { dataFolderHolder } from './embedded-postgres-holder.js';
 import { ensureReachableBinaries, reachableDatabaseDir } from './embedded-postgres-reach.js';
 import { logger, type Logger } from './logger.js';
 import { StartupError } from './startup-failure.js';
+import { freePort } from './free-port.js';
 
 export const EMBEDDED_DATABASE = 'agent_growth';
 
@@ -19,17 +19,6 @@ export interface EmbeddedDatabase {
   /** The `postgres` maintenance database of the same server (tests create databases through it). */
   adminUrl: string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function readOrCreateSecret(file: string, prefix = ''): Promise<string> {

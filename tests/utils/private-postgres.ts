@@ -4,11 +4,11 @@
 // cluster runs as the `postgres` user, since PostgreSQL refuses to run as root.
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from '../../src/platform/free-port.js';
 
 const run = promisify(execFile);
 
@@ -39,17 +39,6 @@ export interface PrivatePostgres {
   start(): Promise<void>;
   /** Stops it and deletes its files. */
   destroy(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs one of PostgreSQL's programs, as `postgres` when we are root. */

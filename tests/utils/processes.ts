@@ -1,9 +1,9 @@
 // Child processes for cross-process tests: a worker, or a private Redis server that a
 // test may kill and restart without disturbing anything else on the machine.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Harness } from './harness.js';
+import { freePort } from '../../src/platform/free-port.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -93,15 +93,6 @@ export function spawnStart(h: Harness, env: Record<string, string>, readyPattern
 }
 
 export const redisServerAvailable = spawnSync('redis-server', ['--version']).status === 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A throw-away redis-server on an ephemeral port (no persistence). */
 export async function startPrivateRedis(
