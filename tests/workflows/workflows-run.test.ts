@@ -98,6 +98,8 @@ describe('a workflow from goal to artifact', () => {
     }, 'the slow step RUNNING');
     await w.waitForStatus(updated.id, ['SUCCEEDED']);
     const { workflow } = await w.gqlOk(WORKFLOW, { id: updated.id });
+    const workflowId = Buffer.from(updated.id, 'base64').toString().split(':')[1]!;
+    const at: Record<string, Record<string, number>> = {};
     for (const key of ['fast', 'slow']) {
       const mine = workflow.events.filter((e: any) => e.kind === 'STEP' && e.stepKey === key);
       expect(mine.map((e: any) => [e.status, e.message])).toEqual([
@@ -106,14 +108,19 @@ describe('a workflow from goal to artifact', () => {
         ['SUCCEEDED', 'succeeded'],
       ]);
       expect(workflow.steps.find((s: any) => s.key === key).attempts).toBe(1);
-      const row = await db().workflowStep.findFirstOrThrow({
-        where: {
-          key,
-          workflow: { id: Buffer.from(updated.id, 'base64').toString().split(':')[1] },
-        },
+      const rows = await db().workflowEvent.findMany({
+        where: { workflowId, kind: 'STEP', stepKey: key },
       });
+      at[key] = Object.fromEntries(rows.map((row) => [row.status, row.at.getTime()]));
+      const row = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key } });
+      at[key]!.startedAt = row.startedAt!.getTime();
       expect(row.startedAt!.getTime()).toBeLessThanOrEqual(row.completedAt!.getTime());
     }
+    // The fast step's start was written by its end's commit (an event's `at` is its
+    // transaction's start); the slow one's 50 ms into its run, dated when the run began.
+    expect(at.fast!.RUNNING).toBe(at.fast!.SUCCEEDED);
+    expect(at.slow!.SUCCEEDED! - at.slow!.RUNNING!).toBeGreaterThanOrEqual(300);
+    expect(at.slow!.RUNNING! - at.slow!.startedAt!).toBeGreaterThanOrEqual(45);
   });
 
   it("logs a retried step's new attempt when only its end records it", async () => {
@@ -154,6 +161,42 @@ describe('a workflow from goal to artifact', () => {
     ]);
     const twice = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'twice' } });
     expect(twice).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
+  });
+
+  it("logs a failed step's start when only its end writes it, and makes none up", async () => {
+    const plan = (await w.gqlOk(PLAN, { input: { goal: 'failed', agentIds: [] } })).planWorkflow;
+    const steps = [
+      step('known', 'NOOP', { failurePolicy: 'SKIP_BRANCH' }),
+      step('unknown', 'NOOP', { failurePolicy: 'SKIP_BRANCH' }),
+    ];
+    const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
+    // Started without a worker: both READY with their tasks, no start written (a worker that
+    // died before it was due, or whose start record failed).
+    await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
+    const workflowId = Buffer.from(updated.id, 'base64').toString().split(':')[1]!;
+    const rows = await db().workflowStep.findMany({ where: { workflowId } });
+    const startedAt = new Date(Date.now() - 1_000);
+    const ended = rows.map((row) => ({
+      id: row.taskId!,
+      status: 'FAILED' as const,
+      result: null,
+      error: 'boom',
+      payload: { workflowId, stepId: row.id },
+      startedAt,
+      completedAt: new Date(),
+      attempts: row.key === 'known' ? 1 : null,
+    }));
+    const deps = { pubsub: w.app.pubsub, settings: DEFAULT_WORKFLOW_SETTINGS };
+    await inTransaction((tx) => settleStepTasks(tx, ended, deps));
+    const events = await db().workflowEvent.findMany({
+      where: { workflowId, kind: 'STEP' },
+      orderBy: { sequence: 'asc' },
+    });
+    const of = (key: string) => events.filter((e) => e.stepKey === key).map((e) => e.status);
+    expect(of('known')).toEqual(['READY', 'RUNNING', 'SKIPPED']);
+    expect(of('unknown')).toEqual(['READY', 'SKIPPED']);
+    const known = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'known' } });
+    expect(known).toMatchObject({ status: 'SKIPPED', attempts: 1, startedAt });
   });
 
   it('answers a repeated runWorkflow with the workflow its idempotency key started', async () => {

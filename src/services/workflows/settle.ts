@@ -25,7 +25,7 @@ export interface EndedStepTask {
   startedAt: Date | null;
   completedAt: Date | null;
   /** The attempt that ended (a step whose start was not recorded takes it); unset: unknown. */
-  attempts?: number;
+  attempts?: number | null;
 }
 
 export interface SettleDeps extends AdvanceDeps {
@@ -139,7 +139,16 @@ async function applyFailurePolicy(
   let policy = step.stepPolicy ?? step.workflowPolicy;
   if (policy === 'REPLAN' && step.replans >= step.maxReplans) policy = 'FAIL_WORKFLOW';
   const ended = (status: 'FAILED' | 'SKIPPED', message: string) =>
-    endStep(tx.client, { id: step.id, taskId: task.id, status, error, actual, message });
+    endStep(tx.client, {
+      id: step.id,
+      taskId: task.id,
+      status,
+      error,
+      actual,
+      message,
+      attempt: task.attempts ?? null,
+      startedAt: task.startedAt,
+    });
   switch (policy) {
     case 'SKIP': {
       const message = `failed: ${error}; skipped (SKIP): its dependents run without it`;

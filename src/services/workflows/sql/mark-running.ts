@@ -25,6 +25,8 @@ export interface StepStart {
   stepId: string;
   taskId: string;
   attempt: number;
+  /** When its run began (Date.now() in this process); unset: now. */
+  runStartedAt?: number;
 }
 
 export async function markStepsRunning(
@@ -35,9 +37,13 @@ export async function markStepsRunning(
   const stepIds = starts.map((each) => each.stepId);
   const taskIds = starts.map((each) => each.taskId);
   const attempts = starts.map((each) => each.attempt);
+  // Written some time into the run (tasks/step.ts): its startedAt is when the run began.
+  const now = Date.now();
+  const msAgo = starts.map((each) => Math.max(0, now - (each.runStartedAt ?? now)));
   return client.$queryRaw`${PREPARED}
     WITH input AS (
-      SELECT * FROM unnest(${stepIds}::uuid[], ${taskIds}::uuid[], ${attempts}::int[]) AS i("stepId", "taskId", attempt)
+      SELECT * FROM unnest(${stepIds}::uuid[], ${taskIds}::uuid[], ${attempts}::int[], ${msAgo}::float8[])
+        AS i("stepId", "taskId", attempt, "msAgo")
     ),
     locked AS (
       SELECT w.id, w.goal, w."teamId", w."ownerId", w."planVersion", w."apiKeyId" FROM workflows w
@@ -47,7 +53,8 @@ export async function markStepsRunning(
     ),
     started AS (
       UPDATE workflow_steps s
-      SET status = 'RUNNING', attempts = i.attempt, "startedAt" = coalesce(s."startedAt", clock_timestamp())
+      SET status = 'RUNNING', attempts = i.attempt,
+          "startedAt" = coalesce(s."startedAt", clock_timestamp() - i."msAgo" * interval '1 millisecond')
       FROM input i
       WHERE s.id = i."stepId" AND s."taskId" = i."taskId" AND s.status IN ('READY', 'RUNNING')
         AND s."workflowId" IN (SELECT id FROM locked)

@@ -4,7 +4,7 @@
 // each change is an event of its workflow's log. Only steps still live on that very task
 // change, in RUNNING workflows, whose rows are locked in id order first. A step whose start
 // was not recorded (it ended before it was due: see tasks/step.ts) gets it here, its RUNNING
-// event just before its end's.
+// event just before its end's (not when its attempt is unknown: none is made up).
 import { Prisma } from '../../../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../../../platform/db.js';
 import { appendEventsCtes } from './append-events.js';
@@ -88,7 +88,7 @@ export async function resolveSteps(
     ${appendEventsCtes(Prisma.sql`
       SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", 'RUNNING' AS status, 0 AS "progressPercent",
              'attempt ' || attempts || ' started' AS message, 0 AS ord
-      FROM done WHERE unstarted
+      FROM done WHERE unstarted AND attempts > 0
       UNION ALL
       SELECT "workflowId", 'STEP', key, status::text, 100, message, 1
       FROM done

@@ -13,12 +13,13 @@ export interface OrphanedStep {
   payload: unknown;
   startedAt: Date | null;
   completedAt: Date | null;
+  attempts: number | null;
 }
 
 export function selectOrphanedSteps(client: Queryable, limit = 500): Promise<OrphanedStep[]> {
   return client.$queryRaw`
     SELECT s.id AS "stepId", s."workflowId", t.id AS "taskId", t.status, t.result, t.error, t.payload,
-           t."startedAt"::timestamptz AS "startedAt", t."completedAt"::timestamptz AS "completedAt"
+           t."startedAt"::timestamptz AS "startedAt", t."completedAt"::timestamptz AS "completedAt", t.attempts
     FROM workflow_steps s LEFT JOIN tasks t ON t.id = s."taskId"
     WHERE s.status IN ('READY', 'RUNNING')
       AND ((s."taskId" IS NULL AND s.status = 'RUNNING')

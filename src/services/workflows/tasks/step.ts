@@ -53,8 +53,12 @@ function stepStarts(pubsub: PubSub) {
     /** The start's record: due after START_RECORD_DELAY_MS, or at once when `now()` is called. */
     recorder(start: StepStart) {
       let recorded: Promise<unknown> | undefined;
-      // A failed record is not retried: the step's end records the start it finds missing.
-      const now = () => (recorded ??= record(start).catch(() => undefined));
+      // A failed record is tried again by the next call (a progress event, the run's failure);
+      // the step's end writes the start it finds missing.
+      const now = () =>
+        (recorded ??= record(start).catch(() => {
+          recorded = undefined;
+        }));
       const timer = setTimeout(() => void now(), START_RECORD_DELAY_MS);
       return {
         now,
@@ -99,7 +103,7 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
   return defineTask(workflowStep, {
     async run({ stepId }, { task, signal, pubsub }) {
       starts ??= stepStarts(pubsub);
-      const start = { stepId, taskId: task.id, attempt: task.attempts };
+      const start = { stepId, taskId: task.id, attempt: task.attempts, runStartedAt: Date.now() };
       const step = await starts.read(start);
       if (!step) return cancelledBeforeStart(task, signal, pubsub);
       const recorder = starts.recorder(start);
