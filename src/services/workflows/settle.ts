@@ -51,6 +51,12 @@ function runActualOf(task: EndedStepTask, price: number) {
   return { seconds, tokens, costUsd: Number(costUsd.toFixed(6)) };
 }
 
+/** For an end that finds its step's start missing: the attempt and its start (see resolve-steps.ts). */
+const startOf = (task: EndedStepTask) => ({
+  attempt: task.attempts ?? null,
+  startedAt: task.startedAt,
+});
+
 const workflowOf = (task: EndedStepTask) => (task.payload as { workflowId: string }).workflowId;
 
 /**
@@ -108,8 +114,7 @@ export async function settleStepTasks(
     error: null,
     actual: actualOf(task),
     message: 'succeeded',
-    attempt: task.attempts ?? null,
-    startedAt: task.startedAt,
+    ...startOf(task),
   }));
   noteLogs(signals, await resolveSteps(tx.client, resolutions));
   for (const task of tasks) {
@@ -146,8 +151,7 @@ async function applyFailurePolicy(
       error,
       actual,
       message,
-      attempt: task.attempts ?? null,
-      startedAt: task.startedAt,
+      ...startOf(task),
     });
   switch (policy) {
     case 'SKIP': {
@@ -159,8 +163,7 @@ async function applyFailurePolicy(
         error,
         actual,
         message,
-        attempt: task.attempts ?? null,
-        startedAt: task.startedAt,
+        ...startOf(task),
       };
       noteLogs(signals, await resolveSteps(tx.client, [skipped]));
       return;

@@ -5,6 +5,7 @@
 import { Prisma } from '../../../generated/prisma/client.js';
 import type { Queryable } from '../../../platform/db.js';
 import { appendEventsCtes } from './append-events.js';
+import { startEvents } from './mark-running.js';
 
 export async function endStep(
   client: Queryable,
@@ -35,10 +36,7 @@ export async function endStep(
       WHERE s.id = t.id
       RETURNING s."workflowId", s.key, s.status, s.attempts, t.unstarted
     ),
-    ${appendEventsCtes(Prisma.sql`
-      SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", 'RUNNING' AS status, 0 AS "progressPercent",
-             'attempt ' || attempts || ' started' AS message, 0 AS ord
-      FROM ended WHERE unstarted AND attempts > 0
+    ${appendEventsCtes(Prisma.sql`${startEvents('ended', 'WHERE unstarted AND attempts > 0')}
       UNION ALL
       SELECT "workflowId", 'STEP', key, status::text,
              CASE WHEN status = 'SKIPPED' THEN 100 ELSE 0 END,

@@ -29,6 +29,18 @@ export interface StepStart {
   runStartedAt?: number;
 }
 
+/**
+ * A step's RUNNING events ("attempt N started"; ord 0, before any other event the statement
+ * writes) for the rows of the CTE `from` ("workflowId", key, attempts) that `where` keeps: the
+ * starts marked here, or those an end writes because it finds them missing.
+ */
+export function startEvents(from: string, where = ''): Prisma.Sql {
+  return Prisma.raw(`
+      SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", 'RUNNING' AS status, 0 AS "progressPercent",
+             'attempt ' || attempts || ' started' AS message, 0 AS ord
+      FROM ${from} ${where}`);
+}
+
 export async function markStepsRunning(
   client: Queryable,
   starts: readonly StepStart[],
@@ -58,12 +70,9 @@ export async function markStepsRunning(
       FROM input i
       WHERE s.id = i."stepId" AND s."taskId" = i."taskId" AND s.status IN ('READY', 'RUNNING')
         AND s."workflowId" IN (SELECT id FROM locked)
-      RETURNING s.id, s."workflowId", s.key, s.kind::text AS kind, s."agentId", s.input, s."dependsOn", i.attempt
+      RETURNING s.id, s."workflowId", s.key, s.kind::text AS kind, s."agentId", s.input, s."dependsOn", s.attempts
     ),
-    ${appendEventsCtes(Prisma.sql`
-      SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", 'RUNNING' AS status, 0 AS "progressPercent",
-             'attempt ' || attempt || ' started' AS message, 0 AS ord
-      FROM started`)}
+    ${appendEventsCtes(startEvents('started'))}
     SELECT s.*, l.goal, l."teamId", l."ownerId", l."planVersion", l."apiKeyId",
            (SELECT max(a.sequence)::int FROM appended a WHERE a."workflowId" = s."workflowId") AS "lastSequence"
     FROM started s JOIN locked l ON l.id = s."workflowId"`;

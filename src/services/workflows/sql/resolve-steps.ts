@@ -8,6 +8,7 @@
 import { Prisma } from '../../../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../../../platform/db.js';
 import { appendEventsCtes } from './append-events.js';
+import { startEvents } from './mark-running.js';
 
 export interface StepResolution {
   taskId: string;
@@ -85,10 +86,7 @@ export async function resolveSteps(
       RETURNING c."workflowId", c.key, c.status, c.position,
                 (c.status = 'READY' AND c."waitingOn" + r.n > 0) AS "becameReady"
     ),
-    ${appendEventsCtes(Prisma.sql`
-      SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", 'RUNNING' AS status, 0 AS "progressPercent",
-             'attempt ' || attempts || ' started' AS message, 0 AS ord
-      FROM done WHERE unstarted AND attempts > 0
+    ${appendEventsCtes(Prisma.sql`${startEvents('done', 'WHERE unstarted AND attempts > 0')}
       UNION ALL
       SELECT "workflowId", 'STEP', key, status::text, 100, message, 1
       FROM done
