@@ -85,7 +85,7 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
     connectionTimeoutMillis: POOL_ACQUIRE_TIMEOUT_MS,
     options: '-c jit_above_cost=5000000',
   });
-  poolClient = queryableOn(pool);
+  poolClient = queryableOn(pool, options.onQuery);
   // The type says string, but undefined (the default: no name) is what unmarked statements need.
   const adapter = new PrismaPg(pool, {
     statementNameGenerator: preparedStatementName as (query: { sql: string }) => string,
@@ -108,18 +108,25 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
  * the worker's CPU after garbage collection (docs/architecture.md). node-postgres' default
  * parsers give the same values for the types those statements return (timestamptz as Date,
  * json as parsed values, int4 and float8 as numbers); not for int8 or numeric (strings here),
- * so statements run here return neither. Not seen by DatabaseOptions.onQuery.
+ * so statements run here return neither. Seen by DatabaseOptions.onQuery, as Prisma's are.
  */
 export function poolQueryable(): Queryable {
   if (!poolClient) throw new Error('The database is not connected: call connectDatabase() first');
   return poolClient;
 }
 
-function queryableOn(target: pg.Pool): Queryable {
-  const run = (query: TemplateStringsArray | Prisma.Sql, values: unknown[]) => {
+function queryableOn(target: pg.Pool, onQuery: DatabaseOptions['onQuery']): Queryable {
+  const run = async (query: TemplateStringsArray | Prisma.Sql, values: unknown[]) => {
     const sql = query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
     const text = sql.text;
-    return target.query({ text, values: sql.values, name: preparedStatementName({ sql: text }) });
+    const statement = { text, values: sql.values, name: preparedStatementName({ sql: text }) };
+    if (!onQuery) return target.query(statement);
+    const started = performance.now();
+    try {
+      return await target.query(statement);
+    } finally {
+      onQuery(text, performance.now() - started);
+    }
   };
   return {
     $queryRaw: async <T>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) =>

@@ -3,6 +3,7 @@
 // one map of Prisma's request errors onto them. No GraphQL here: src/schema/errors.ts turns
 // them into the contract's errors, with these codes, once.
 import { Prisma } from '../generated/prisma/client.js';
+import pg from 'pg';
 
 /** The contract's error codes: every error a client sees carries one. */
 export const ErrorCode = {
@@ -171,6 +172,8 @@ const NO_REFERENCED_RECORD = 'A referenced record does not exist';
  */
 export function mapPrismaError(error: unknown): DomainError | undefined {
   if (databaseUnavailable(error)) return new ServiceUnavailableError();
+  if (error instanceof pg.DatabaseError)
+    return error.code === FOREIGN_KEY_VIOLATION ? badUserInput(NO_REFERENCED_RECORD) : undefined;
   if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return undefined;
   switch (error.code) {
     case 'P2025':
@@ -188,8 +191,13 @@ export function mapPrismaError(error: unknown): DomainError | undefined {
   }
 }
 
-/** The foreign key a raw statement ($queryRaw) violated, if that is why it failed. */
+/** SQLSTATE foreign_key_violation, as node-postgres reports it (statements on the pool). */
+const FOREIGN_KEY_VIOLATION = '23503';
+
+/** The foreign key a raw statement ($queryRaw, or one on the pool) violated, if that is why it failed. */
 export function violatedForeignKey(error: unknown): string | undefined {
+  if (error instanceof pg.DatabaseError)
+    return error.code === FOREIGN_KEY_VIOLATION ? error.constraint : undefined;
   if (!(error instanceof Prisma.PrismaClientKnownRequestError) || error.code !== 'P2010')
     return undefined;
   const cause = (

@@ -2,8 +2,8 @@
 // graphile-worker's addJob, it works alone or inside the caller's transaction, where the task
 // commits (or rolls back) with the caller's rows and its signals wait for the commit.
 import type { TaskPriority } from '../generated/prisma/enums.js';
-import { db, type Transaction } from '../platform/db.js';
-import { currentTraceParent } from '../platform/tracing.js';
+import { db, poolQueryable, type Transaction } from '../platform/db.js';
+import { currentTraceParent, tracingEnabled } from '../platform/tracing.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { insertTask } from './insert-task.js';
 import type { QueueMetrics } from './queue-metrics.js';
@@ -43,7 +43,10 @@ export async function enqueue<Payload>(
   input: EnqueueInput<Payload>,
   { pubsub, tx, metrics }: EnqueueContext,
 ): Promise<{ task: TaskRow; created: boolean }> {
-  const client = tx?.client ?? db();
+  // Alone, on the pool past Prisma: its result mapping added about half a millisecond to
+  // every enqueue (p50; 1.4 ms at p99), which an add→start figure carries whole. Through
+  // Prisma while tracing, whose instrumentation puts the insert in the request's trace.
+  const client = tx?.client ?? (tracingEnabled() ? db() : poolQueryable());
   const idempotencyKey = input.idempotencyKey ?? null;
   if (idempotencyKey) await releaseStaleIdempotencyKey(client, input.ownerId, idempotencyKey);
   const enqueued = await insertTask(client, {

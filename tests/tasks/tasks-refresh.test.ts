@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { db } from '../../src/platform/db.js';
+import { db, poolQueryable } from '../../src/platform/db.js';
+import { violatedForeignKey } from '../../src/platform/errors.js';
 import { insertTask } from '../../src/queue/insert-task.js';
 import { maskError } from '../../src/schema/errors.js';
 import { toGlobalId } from '../../src/schema/ids.js';
@@ -72,17 +73,21 @@ describe('background coverage refresh', () => {
 
   it("maps a raw statement's foreign-key violation to BAD_USER_INPUT, not INTERNAL, and writes nothing", async () => {
     const before = [await db().task.count(), await db().taskEvent.count()];
-    // An owner that does not exist (e.g. deleted while its request ran).
-    const failure = await insertTask(db(), {
-      type: 'test_sleep',
-      payload: {},
-      priority: 'LOW',
-      maxAttempts: 1,
-      timeoutSeconds: 10,
-      ownerId: randomUUID(),
-    }).catch((error: unknown) => error);
-    expect(maskError(failure).message).toBe('A referenced record does not exist');
-    expect((maskError(failure) as GraphQLError).extensions.code).toBe('BAD_USER_INPUT');
+    // Through Prisma (in a caller's transaction) and on the pool (an enqueue alone).
+    for (const client of [db(), poolQueryable()]) {
+      // An owner that does not exist (e.g. deleted while its request ran).
+      const failure = await insertTask(client, {
+        type: 'test_sleep',
+        payload: {},
+        priority: 'LOW',
+        maxAttempts: 1,
+        timeoutSeconds: 10,
+        ownerId: randomUUID(),
+      }).catch((error: unknown) => error);
+      expect(maskError(failure).message).toBe('A referenced record does not exist');
+      expect((maskError(failure) as GraphQLError).extensions.code).toBe('BAD_USER_INPUT');
+      expect(violatedForeignKey(failure)).toBe('tasks_ownerId_fkey');
+    }
     expect([await db().task.count(), await db().taskEvent.count()]).toEqual(before);
   });
 
