@@ -9,7 +9,8 @@ import { checkPlan } from '../../src/reports/planner/workflow-check.js';
 import { estimatePlan } from '../../src/reports/planner/workflow-estimate.js';
 import { cancelTasksCtes } from '../../src/queue/cancel-tasks.js';
 import { claimTasks } from '../../src/queue/claim.js';
-import { writeTaskChanges } from '../../src/queue/write-changes.js';
+import type { TaskRow } from '../../src/queue/task-row.js';
+import { changedTask, writeTaskChanges } from '../../src/queue/write-changes.js';
 import { insertTasksCtes } from '../../src/queue/insert-tasks.js';
 import { cancelWorkflow } from '../../src/services/workflows/cancel.js';
 import { planWorkflow } from '../../src/services/workflows/plan.js';
@@ -22,11 +23,8 @@ import { check, type Target } from './targets.js';
 const WORKER = 'bench-commits';
 
 /** Ends claimed step tasks as the worker does (one transaction with the step hook); its time in ms. */
-async function commitEnds(
-  registry: TaskRegistry,
-  flows: BenchWorkflows,
-  tasks: Array<{ id: string; attempts: number }>,
-) {
+async function commitEnds(registry: TaskRegistry, flows: BenchWorkflows, tasks: TaskRow[]) {
+  const claimed = new Map(tasks.map((task) => [task.id, task]));
   const hook = finishHookOf(registry, flows.deps.pubsub)!;
   const outcomes = tasks.map((task) => ({
     kind: 'COMPLETED' as const,
@@ -39,6 +37,10 @@ async function commitEnds(
   await inHookedTransaction(
     hook,
     (tx) => writeTaskChanges(tx.client, WORKER, outcomes, { baseMs: 200, maxMs: 5_000 }),
+    (row) => {
+      const task = claimed.get(row.id);
+      return task && changedTask(task, row);
+    },
     async () => [],
   );
   return performance.now() - started;

@@ -50,7 +50,7 @@ export interface Claim {
 
 /** The claimed rows in claim order (the SELECT after claimCtes). */
 export const selectClaimed = (tag = Prisma.empty) => Prisma.sql`
-  SELECT ${tag} ${taskColumns('c')}, NULL::jsonb AS event, NULL AS kind,
+  SELECT ${tag} ${taskColumns('c')}, NULL::text AS kind, NULL::text AS "eventMessage",
     greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8
       AS "queueWaitSeconds"
   FROM claimed c

@@ -29,19 +29,58 @@ const TIMESTAMP_COLUMNS: ReadonlySet<string> = new Set([
   'startedAt',
   'completedAt',
 ] satisfies Array<keyof Task>);
-/** Built once per alias: the hot path's statements ask for it on every run. */
+/** Built once per alias and shape: the hot path's statements ask for them on every run. */
 const columnLists = new Map<string, Prisma.Sql>();
-export function taskColumns(alias: string): Prisma.Sql {
-  let list = columnLists.get(alias);
-  if (!list) {
-    const columns = TASK_COLUMNS.map((name) =>
-      TIMESTAMP_COLUMNS.has(name)
-        ? `${alias}."${name}"::timestamptz AS "${name}"`
-        : `${alias}."${name}"`,
-    );
-    columnLists.set(alias, (list = Prisma.raw(columns.join(', '))));
-  }
+const column = (alias: string, name: string) =>
+  TIMESTAMP_COLUMNS.has(name)
+    ? `${alias}."${name}"::timestamptz AS "${name}"`
+    : `${alias}."${name}"`;
+function columnList(key: string, build: () => string[]): Prisma.Sql {
+  let list = columnLists.get(key);
+  if (!list) columnLists.set(key, (list = Prisma.raw(build().join(', '))));
   return list;
+}
+
+export function taskColumns(alias: string): Prisma.Sql {
+  return columnList(`all ${alias}`, () => TASK_COLUMNS.map((name) => column(alias, name)));
+}
+
+/**
+ * The columns a worker's change can alter (write-changes.ts), the only ones its statement
+ * returns: the worker holds the rest from the claim (changedTask puts the two together).
+ * Parsing whole rows twice per task was the largest part of a busy worker's CPU.
+ */
+export const CHANGED_COLUMNS = [
+  'id',
+  'status',
+  'progressPercent',
+  'currentStep',
+  'attempts',
+  'leaseLosses',
+  'runAt',
+  'lockedBy',
+  'lockedUntil',
+  'result',
+  'error',
+  'cancellationRequested',
+  'lastSequence',
+  'updatedAt',
+  'startedAt',
+  'completedAt',
+] as const satisfies ReadonlyArray<keyof Task>;
+export type ChangedColumns = Pick<Task, (typeof CHANGED_COLUMNS)[number]>;
+const changed: ReadonlySet<string> = new Set(CHANGED_COLUMNS);
+
+/** CHANGED_COLUMNS of the row `alias`. */
+export function changedColumns(alias: string): Prisma.Sql {
+  return columnList(`changed ${alias}`, () => CHANGED_COLUMNS.map((name) => column(alias, name)));
+}
+
+/** A TaskRow's columns in taskColumns' order, NULL but for CHANGED_COLUMNS (beside it in a UNION). */
+export function changedColumnsAsTaskColumns(alias: string): Prisma.Sql {
+  return columnList(`changed as task ${alias}`, () =>
+    TASK_COLUMNS.map((name) => (changed.has(name) ? column(alias, name) : `NULL AS "${name}"`)),
+  );
 }
 
 export const TERMINAL_STATUSES: readonly TaskStatus[] = [

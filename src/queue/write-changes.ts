@@ -6,7 +6,12 @@
 // at that attempt: a stale worker's change is left out, and its row is not returned.
 import { Prisma } from '../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../platform/db.js';
-import { taskColumns, type TaskRow } from './task-row.js';
+import {
+  changedColumns,
+  type ChangedColumns,
+  type TaskEventJson,
+  type TaskRow,
+} from './task-row.js';
 
 interface ChangeBase {
   taskId: string;
@@ -33,8 +38,60 @@ export interface Backoff {
   maxMs: number;
 }
 
-/** A changed row, with the event written for it and the change that made it. */
-export type ChangedTask = TaskRow & { kind: TaskChangeKind };
+/** What a change statement returns of a row (its CHANGED_COLUMNS), the change and its event. */
+export type TaskChangeRow = ChangedColumns & { kind: TaskChangeKind; event: TaskEventJson };
+
+/** A changed task whole: its claimed row with what the change made of it. */
+export type ChangedTask = TaskRow & { kind: TaskChangeKind; event: TaskEventJson };
+
+/**
+ * The task as the change left it: `task` (as claimed) with every one of the CHANGED_COLUMNS of
+ * `row`, each by name (a loop over the names, keyed stores, cost several times as much).
+ */
+export function changedTask(task: TaskRow, row: TaskChangeRow): ChangedTask {
+  return {
+    ...task,
+    id: row.id,
+    status: row.status,
+    progressPercent: row.progressPercent,
+    currentStep: row.currentStep,
+    attempts: row.attempts,
+    leaseLosses: row.leaseLosses,
+    runAt: row.runAt,
+    lockedBy: row.lockedBy,
+    lockedUntil: row.lockedUntil,
+    result: row.result,
+    error: row.error,
+    cancellationRequested: row.cancellationRequested,
+    lastSequence: row.lastSequence,
+    updatedAt: row.updatedAt,
+    startedAt: row.startedAt,
+    completedAt: row.completedAt,
+    kind: row.kind,
+    event: row.event,
+  };
+}
+
+/**
+ * Puts on a changed row (as its statement returned it, `eventMessage` beside its columns) the
+ * event it wrote: the statement's now() is both that event's `at` and the row's updatedAt,
+ * each rounded to the millisecond.
+ */
+export function withChangeEvent<T extends ChangedColumns & { eventMessage: string | null }>(
+  row: T,
+): T & { event: TaskEventJson } {
+  const changed = row as T & { event: TaskEventJson };
+  changed.event = {
+    taskId: row.id,
+    sequence: row.lastSequence,
+    status: row.status,
+    progressPercent: row.progressPercent,
+    currentStep: row.currentStep,
+    message: row.eventMessage,
+    at: row.updatedAt.toISOString(),
+  };
+  return changed;
+}
 
 /** The changes as CTEs (`described` holds the changed rows and their events' messages). */
 export function changeCtes(
@@ -122,26 +179,18 @@ export function changeCtes(
     )`;
 }
 
-/**
- * The changed rows with a copy of the event each one wrote (the SELECT after changeCtes): built
- * from the row, as the event was, rather than joined back to the inserted events.
- */
-export const selectChanged = (tag = Prisma.empty) => Prisma.sql`
-  SELECT ${tag} ${taskColumns('c')},
-    jsonb_build_object('taskId', c.id, 'sequence', c."lastSequence", 'status', c.status,
-      'progressPercent', c."progressPercent", 'currentStep', c."currentStep",
-      'message', c."eventMessage", 'at', now()::timestamptz(3)) AS event,
-    c.kind, NULL::float8 AS "queueWaitSeconds"
-  FROM described c`;
-
 /** Writes the changes; returns the rows changed (a task this worker no longer holds is not). */
 export async function writeTaskChanges(
   client: Queryable,
   workerId: string,
   changes: readonly TaskChange[],
   backoff: Backoff,
-): Promise<ChangedTask[]> {
+): Promise<TaskChangeRow[]> {
   if (changes.length === 0) return [];
-  return client.$queryRaw<ChangedTask[]>`${PREPARED}
-    WITH ${changeCtes(workerId, changes, backoff)} ${selectChanged()}`;
+  const rows = await client.$queryRaw<
+    Array<ChangedColumns & { kind: TaskChangeKind; eventMessage: string | null }>
+  >`${PREPARED}
+    WITH ${changeCtes(workerId, changes, backoff)}
+    SELECT ${changedColumns('c')}, c.kind, c."eventMessage" FROM described c`;
+  return rows.map(withChangeEvent);
 }

@@ -75,7 +75,7 @@ export class AttemptRunner {
     };
     this.track(
       this.options.turns
-        .end(change, task.type)
+        .end(change, task)
         .then((row) => row && this.afterFinish(row, () => this.options.log))
         .catch((err) => this.options.log.warn({ err, taskId: task.id }, 'cancel not recorded')),
     );
@@ -166,7 +166,7 @@ export class AttemptRunner {
     if (entry.reason === 'shutdown') return this.handBack(task);
     const change = endChangeOf(entry, error);
     if (change.kind === 'RETRY') log().warn({ err: error }, 'attempt failed');
-    const row = await turns.end(change, task.type);
+    const row = await turns.end(change, task);
     if (!row) return { outcome: 'lease_lost' };
     if (!isTerminal(row.status)) return { outcome: 'retry' };
     return { outcome: row.status.toLowerCase() as AttemptOutcome, finished: row };

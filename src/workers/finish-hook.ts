@@ -4,7 +4,7 @@ import pRetry from 'p-retry';
 import { inTransaction, type Transaction } from '../platform/db.js';
 import type { PubSub } from '../platform/pubsub.js';
 import type { TaskRow } from '../queue/task-row.js';
-import type { ChangedTask } from '../queue/write-changes.js';
+import type { TaskChangeRow } from '../queue/write-changes.js';
 import type { TaskRegistry } from './task-registry.js';
 
 export interface FinishHook {
@@ -33,26 +33,29 @@ export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook
 const ENDING = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT']);
 
 /**
- * The changes (`write`), the hook with the attempts they ended, then the claims (`claim`) in
- * one transaction: the claims come after the hook, so a task the hook made (a dependent step)
- * is claimed in the same commit rather than by the next poll or wake-up. Tried again on
+ * The changes (`write`), the hook with the attempts they ended (each whole: `ended`), then the
+ * claims (`claim`) in one transaction: the claims come after the hook, so a task the hook made
+ * (a dependent step) is claimed in the same commit rather than by the next poll or wake-up. Tried again on
  * failure (a deadlock or serialization failure between concurrent commits rolls everything
  * back); given up, the turn is tried again later.
  */
 export function inHookedTransaction(
   hook: FinishHook,
-  write: (tx: Transaction) => Promise<ChangedTask[]>,
+  write: (tx: Transaction) => Promise<TaskChangeRow[]>,
+  ended: (row: TaskChangeRow) => TaskRow | undefined,
   claim: (tx: Transaction) => Promise<TaskRow[]>,
-): Promise<{ changed: ChangedTask[]; claimed: TaskRow[] }> {
+): Promise<{ changed: TaskChangeRow[]; claimed: TaskRow[] }> {
   return pRetry(
     () =>
       inTransaction(
         async (tx) => {
           const changed = await write(tx);
-          await hook.run(
-            changed.filter((row) => ENDING.has(row.kind)),
-            tx,
-          );
+          const finished: TaskRow[] = [];
+          for (const row of changed) {
+            const task = ENDING.has(row.kind) ? ended(row) : undefined;
+            if (task) finished.push(task);
+          }
+          await hook.run(finished, tx);
           const claimed = await claim(tx);
           return { changed, claimed };
         },

@@ -22,10 +22,12 @@ import { announceTaskEvent } from '../queue/signals.js';
 import type { TaskRow } from '../queue/task-row.js';
 import { workerTurn } from '../queue/worker-turn.js';
 import {
+  changedTask,
   writeTaskChanges,
   type Backoff,
   type ChangedTask,
   type TaskChange,
+  type TaskChangeRow,
 } from '../queue/write-changes.js';
 import { inHookedTransaction, type FinishHook } from './finish-hook.js';
 
@@ -68,7 +70,8 @@ export interface TurnsOptions {
 
 interface PendingEnd {
   change: AttemptEndChange;
-  type: string;
+  /** The task as claimed: with the changed columns, the row its end answers with. */
+  task: TaskRow;
   resolve(row: ChangedTask | undefined): void;
 }
 
@@ -113,10 +116,10 @@ export class Turns {
   constructor(private readonly options: TurnsOptions) {}
 
   /** Records an attempt's end; resolves with the row, or undefined when the worker no longer held it. */
-  end(change: AttemptEndChange, type: string): Promise<ChangedTask | undefined> {
+  end(change: AttemptEndChange, task: TaskRow): Promise<ChangedTask | undefined> {
     this.progress.delete(change.taskId);
     return new Promise((resolve) => {
-      this.ends.set(change.taskId, { change, type, resolve });
+      this.ends.set(change.taskId, { change, task, resolve });
       this.schedule();
     });
   }
@@ -339,7 +342,7 @@ export class Turns {
     }
   }
 
-  private write(turn: Turn): Promise<{ changed: ChangedTask[]; claimed: TaskRow[] }> {
+  private write(turn: Turn): Promise<{ changed: TaskChangeRow[]; claimed: TaskRow[] }> {
     const { workerId, types, leaseMs, backoff, hook } = this.options;
     const { changes, claim } = turn;
     const fullClaim = { types, leaseMs, ...claim };
@@ -347,6 +350,10 @@ export class Turns {
       return inHookedTransaction(
         hook,
         (tx) => writeTaskChanges(tx.client, workerId, changes, backoff),
+        (row) => {
+          const end = turn.ends.get(row.id);
+          return end && changedTask(end.task, row);
+        },
         (tx) =>
           claim.limit > 0 ? claimTasks(tx.client, workerId, fullClaim) : Promise.resolve([]),
       );
@@ -361,17 +368,20 @@ export class Turns {
 
   private hookedIn(ends: Map<string, PendingEnd>): boolean {
     const { hook } = this.options;
-    return hook !== undefined && [...ends.values()].some((end) => hook.types.has(end.type));
+    return hook !== undefined && [...ends.values()].some((end) => hook.types.has(end.task.type));
   }
 
   /** After a turn committed: its starts are recorded, its ends answered, its events announced. */
-  private recorded(turn: Turn, changed: ChangedTask[]): void {
+  private recorded(turn: Turn, changed: TaskChangeRow[]): void {
     for (const change of turn.changes) {
       const start = this.unrecorded.get(change.taskId);
       if (start?.attempt === change.attempt) this.unrecorded.delete(change.taskId);
     }
     const rows = new Map(changed.map((row) => [row.id, row]));
     for (const row of changed) void announceTaskEvent(this.options.pubsub, row);
-    for (const [taskId, end] of turn.ends) end.resolve(rows.get(taskId));
+    for (const [taskId, end] of turn.ends) {
+      const row = rows.get(taskId);
+      end.resolve(row && changedTask(end.task, row));
+    }
   }
 }
