@@ -19,7 +19,7 @@ import { openTaskBenchDatabase } from './database.js';
 import { noop } from './noop.js';
 import { bullmqEngine, graphileEngine, type Drained, type QueueEngine } from './peers/engines.js';
 import { spawnBenchScript } from './processes.js';
-import { RATE_PER_SECOND, steadily } from './steady-rate.js';
+import { RATE_PER_SECOND, steadily, WARM_UP_TASKS } from './steady-rate.js';
 
 const TASKS = Number(process.env.BENCH_QUEUE_TASKS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_QUEUE_ROUNDS ?? 3);
@@ -122,7 +122,8 @@ function ourEngine(bench: Bench, processes: number): QueueEngine {
           SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
                  percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99
           FROM (SELECT extract(epoch FROM "startedAt" - "createdAt") * 1000 AS ms
-                FROM tasks WHERE status = 'COMPLETED') t`;
+                FROM tasks WHERE status = 'COMPLETED'
+                ORDER BY "createdAt", id OFFSET ${WARM_UP_TASKS}) t`;
         return latency;
       }),
   };
