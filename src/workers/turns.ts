@@ -270,13 +270,17 @@ export class Turns {
     // A turn that ends hooked tasks (workflow steps) may make new ones: it claims after its
     // hook, in the same transaction, so they start without waiting for a wake-up.
     const hooked = this.hookedIn(ends);
-    const claim = (this.wantClaim || hooked) && !this.stopping;
-    this.wantClaim = false;
     const { running, waiting } = this.options.load();
+    // With nothing waiting here, a claim under way has the free slots promised to what it
+    // brings: a second one beside it (a wake-up) would have none, and its tasks would start
+    // only once it is back, with their start recorded later. It follows that one instead.
+    const deferred = this.claiming.limit > 0 && waiting === 0 && !hooked;
+    const claim = (this.wantClaim || hooked) && !this.stopping && !deferred;
+    if (!deferred) this.wantClaim = false;
     const free = this.options.concurrency - running - this.claiming.startNow;
     const room = Math.max(this.waitingTarget(), free) - waiting - this.claiming.limit;
     const limit = claim ? Math.min(this.options.batchSize, Math.max(0, room)) : 0;
-    const startNow = waiting === 0 && this.claiming.limit === 0 ? Math.max(0, free) : 0;
+    const startNow = limit > 0 && waiting === 0 ? Math.min(limit, Math.max(0, free)) : 0;
     if (changes.length === 0 && limit === 0) return undefined;
     for (const change of changes) this.inFlightTasks.add(change.taskId);
     return { changes, ends, progress, claim: { limit, startNow }, hooked };
