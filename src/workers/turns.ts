@@ -104,6 +104,8 @@ export class Turns {
   private wantClaim = false;
   /** The last claim found fewer tasks than it asked for: claim again on a wake-up or poll. */
   private drained = false;
+  /** The last claim that came back found fewer tasks than it asked for (wake-ups or not). */
+  private lastClaimShort = false;
   /** Wake-ups and polls so far: one during a claim may be for a task its snapshot missed. */
   private wakeUps = 0;
   private stopping = false;
@@ -273,8 +275,10 @@ export class Turns {
     const { running, waiting } = this.options.load();
     // With nothing waiting here, a claim under way has the free slots promised to what it
     // brings: a second one beside it (a wake-up) would have none, and its tasks would start
-    // only once it is back, with their start recorded later. It follows that one instead.
-    const deferred = this.claiming.limit > 0 && waiting === 0 && !hooked;
+    // only once it is back, with their start recorded later. When the queue runs dry (the
+    // last claim found less than it asked for) that one brings little: this one follows it
+    // instead. During a drain two claims go side by side, as the local queue's two batches.
+    const deferred = this.claiming.limit > 0 && waiting === 0 && !hooked && this.lastClaimShort;
     const claim = (this.wantClaim || hooked) && !this.stopping && !deferred;
     if (!deferred) this.wantClaim = false;
     const free = this.options.concurrency - running - this.claiming.startNow;
@@ -324,6 +328,7 @@ export class Turns {
       this.recorded(turn, changed);
       // Drained only if nothing woke the worker since: a task added meanwhile may be past
       // this claim's snapshot (afterTurn claims again).
+      if (claim.limit > 0) this.lastClaimShort = claimed.length < claim.limit;
       if (claim.limit > 0 && this.wakeUps === wakeUps) this.drained = claimed.length < claim.limit;
       if (claimed.length) this.options.claimed(claimed, Math.min(claim.startNow, claimed.length));
     } catch (error) {
