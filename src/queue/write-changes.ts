@@ -45,31 +45,31 @@ export type TaskChangeRow = ChangedColumns & { kind: TaskChangeKind; event: Task
 export type ChangedTask = TaskRow & { kind: TaskChangeKind; event: TaskEventJson };
 
 /**
- * The task as the change left it: `task` (as claimed) with every one of the CHANGED_COLUMNS of
- * `row`, each by name (a loop over the names, keyed stores, cost several times as much).
+ * What the change made of the task: its claimed row `task`, updated in place with every one of
+ * the CHANGED_COLUMNS of `row`, each by name. In place: the attempt that claimed the row is
+ * over, and a copy of its 27 columns per task cost as much as parsing them had.
  */
 export function changedTask(task: TaskRow, row: TaskChangeRow): ChangedTask {
-  return {
-    ...task,
-    id: row.id,
-    status: row.status,
-    progressPercent: row.progressPercent,
-    currentStep: row.currentStep,
-    attempts: row.attempts,
-    leaseLosses: row.leaseLosses,
-    runAt: row.runAt,
-    lockedBy: row.lockedBy,
-    lockedUntil: row.lockedUntil,
-    result: row.result,
-    error: row.error,
-    cancellationRequested: row.cancellationRequested,
-    lastSequence: row.lastSequence,
-    updatedAt: row.updatedAt,
-    startedAt: row.startedAt,
-    completedAt: row.completedAt,
-    kind: row.kind,
-    event: row.event,
-  };
+  const changed = task as ChangedTask;
+  changed.id = row.id;
+  changed.status = row.status;
+  changed.progressPercent = row.progressPercent;
+  changed.currentStep = row.currentStep;
+  changed.attempts = row.attempts;
+  changed.leaseLosses = row.leaseLosses;
+  changed.runAt = row.runAt;
+  changed.lockedBy = row.lockedBy;
+  changed.lockedUntil = row.lockedUntil;
+  changed.result = row.result;
+  changed.error = row.error;
+  changed.cancellationRequested = row.cancellationRequested;
+  changed.lastSequence = row.lastSequence;
+  changed.updatedAt = row.updatedAt;
+  changed.startedAt = row.startedAt;
+  changed.completedAt = row.completedAt;
+  changed.kind = row.kind;
+  changed.event = row.event;
+  return changed;
 }
 
 /**

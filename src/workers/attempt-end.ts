@@ -8,19 +8,27 @@ import type { AttemptEndChange } from './turns.js';
 
 export function endChangeOf(entry: RunningTask, error: unknown): AttemptEndChange {
   const { task } = entry;
-  const base = { taskId: task.id, attempt: task.attempts };
+  // Literals whole (no spread of shared fields): this runs once per task.
+  const taskId = task.id;
+  const attempt = task.attempts;
   if (error === undefined)
-    return { ...base, kind: 'COMPLETED', result: entry.result ?? null, message: 'completed' };
+    return {
+      taskId,
+      attempt,
+      kind: 'COMPLETED',
+      result: entry.result ?? null,
+      message: 'completed',
+    };
   if (entry.reason === 'cancelled') {
     const message = 'cancelled while running';
-    return { ...base, kind: 'CANCELLED', error: message, message };
+    return { taskId, attempt, kind: 'CANCELLED', error: message, message };
   }
   if (entry.reason === 'timeout') {
     const message = `timed out after ${task.timeoutSeconds} s`;
-    return { ...base, kind: 'TIMEOUT', error: message, message };
+    return { taskId, attempt, kind: 'TIMEOUT', error: message, message };
   }
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof NonRetryableError)
-    return { ...base, kind: 'FAILED', error: message, message: `failed: ${message}` };
-  return { ...base, kind: 'RETRY', error: message };
+    return { taskId, attempt, kind: 'FAILED', error: message, message: `failed: ${message}` };
+  return { taskId, attempt, kind: 'RETRY', error: message };
 }

@@ -301,10 +301,15 @@ export class Turns {
       const start = this.unrecorded.get(taskId);
       return start?.attempt === attempt && start.needsStartedAt ? now - start.startedAt : null;
     };
-    for (const { change } of ends.values())
-      changes.push({ ...change, startedMsAgo: since(change.taskId, change.attempt) });
-    for (const change of progress.values())
-      changes.push({ ...change, startedMsAgo: since(change.taskId, change.attempt) });
+    // On the change itself, not a copy of it (once per task): set again if the turn is retried.
+    for (const { change } of ends.values()) {
+      change.startedMsAgo = since(change.taskId, change.attempt);
+      changes.push(change);
+    }
+    for (const change of progress.values()) {
+      change.startedMsAgo = since(change.taskId, change.attempt);
+      changes.push(change);
+    }
     for (const [taskId, start] of this.unrecorded) {
       if (ends.has(taskId) || progress.has(taskId) || this.inFlightTasks.has(taskId)) continue;
       if (this.ends.has(taskId) || this.progress.has(taskId)) continue;
