@@ -23,6 +23,10 @@ export interface TracingConfig {
 
 export type StopTracing = () => Promise<void>;
 
+/** Whether startTracing registered the SDK in this process. */
+let tracing = false;
+export const tracingEnabled = () => tracing;
+
 /** Starts the SDK (when configured): first in the process, so every later span is recorded. */
 export async function startTracing(config: TracingConfig, role: string): Promise<StopTracing> {
   if (!config.endpoint) return async () => {};
@@ -65,10 +69,6 @@ export async function startTracing(config: TracingConfig, role: string): Promise
   // Last of the stops: the spans of the shutdown itself are sent too.
   return () => provider.shutdown();
 }
-
-/** Whether startTracing registered the SDK in this process. */
-let tracing = false;
-export const tracingEnabled = () => tracing;
 
 /** Our spans' tracer (a no-op one until startTracing registered the SDK). */
 export const tracer = () => trace.getTracer('agent-growth');

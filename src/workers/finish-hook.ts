@@ -35,9 +35,9 @@ const ENDING = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT']);
 /**
  * The changes (`write`), the hook with the attempts they ended (each whole: `ended`), then the
  * claims (`claim`) in one transaction: the claims come after the hook, so a task the hook made
- * (a dependent step) is claimed in the same commit rather than by the next poll or wake-up. Tried again on
- * failure (a deadlock or serialization failure between concurrent commits rolls everything
- * back); given up, the turn is tried again later.
+ * (a dependent step) is claimed in the same commit rather than by the next poll or wake-up.
+ * Tried again on failure (a deadlock or serialization failure between concurrent commits rolls
+ * everything back); given up, the turn is tried again later.
  */
 export function inHookedTransaction(
   hook: FinishHook,
