@@ -86,6 +86,7 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
     options: '-c jit_above_cost=5000000',
   });
   poolClient = queryableOn(pool, options.onQuery);
+  onQueryOfPool = options.onQuery;
   // The type says string, but undefined (the default: no name) is what unmarked statements need.
   const adapter = new PrismaPg(pool, {
     statementNameGenerator: preparedStatementName as (query: { sql: string }) => string,
@@ -115,7 +116,12 @@ export function poolQueryable(): Queryable {
   return poolClient;
 }
 
-function queryableOn(target: pg.Pool, onQuery: DatabaseOptions['onQuery']): Queryable {
+let onQueryOfPool: DatabaseOptions['onQuery'];
+
+function queryableOn(
+  target: pg.Pool | pg.PoolClient,
+  onQuery: DatabaseOptions['onQuery'],
+): Queryable {
   const run = async (query: TemplateStringsArray | Prisma.Sql, values: unknown[]) => {
     const sql = query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
     const text = sql.text;
@@ -196,6 +202,47 @@ export async function inTransaction<T>(
   );
   for (const callback of committed) callback();
   return result;
+}
+
+/** A transaction on one of the pool's connections, past Prisma (see poolQueryable). */
+export interface PoolTransaction {
+  client: Queryable;
+  /** Runs after the commit, as Transaction's. */
+  afterCommit(callback: () => void): void;
+}
+
+/**
+ * A transaction straight on a pooled connection: for the worker's commits of steps, whose
+ * interactive transaction through Prisma cost a round trip and its mapping per statement.
+ */
+export async function inPoolTransaction<T>(run: (tx: PoolTransaction) => Promise<T>): Promise<T> {
+  if (!pool) throw new Error('The database is not connected: call connectDatabase() first');
+  const connection = await pool.connect();
+  const committed: Array<() => void> = [];
+  let broken: Error | undefined;
+  try {
+    await connection.query('BEGIN');
+    try {
+      const result = await run({
+        client: queryableOn(connection, onQueryOfPool),
+        afterCommit: (callback) => void committed.push(callback),
+      });
+      await connection.query('COMMIT');
+      for (const callback of committed) callback();
+      return result;
+    } catch (error) {
+      await connection.query('ROLLBACK').catch((rollbackError: Error) => {
+        broken = rollbackError;
+      });
+      throw error;
+    }
+  } catch (error) {
+    // A connection that failed mid-transaction (or could not roll back) is not reused.
+    broken ??= (error as { code?: string }).code === undefined ? (error as Error) : undefined;
+    throw error;
+  } finally {
+    connection.release(broken);
+  }
 }
 
 export async function disconnectDatabase(): Promise<void> {

@@ -10,8 +10,17 @@ import { Prisma } from '../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../platform/db.js';
 import { taskColumns, type TaskRow } from './task-row.js';
 
-/** The claim as CTEs (`claimed` holds the claimed rows), to run alone or after changeCtes. */
-export function claimCtes(workerId: string, claim: Claim): Prisma.Sql {
+/**
+ * The claim as CTEs (`claimed` holds the claimed rows), to run alone or after other CTEs;
+ * `counts` puts SQL in place of the limit and startNow (counted from those CTEs' rows).
+ */
+export function claimCtes(
+  workerId: string,
+  claim: Claim,
+  counts?: { limit: Prisma.Sql; startNow: Prisma.Sql },
+): Prisma.Sql {
+  const limit = counts?.limit ?? claim.limit;
+  const startNow = counts?.startNow ?? claim.startNow;
   return Prisma.sql`
     next AS (
       SELECT id, priority, "runAt", "createdAt", greatest("runAt", "updatedAt") AS "readyAt"
@@ -19,7 +28,7 @@ export function claimCtes(workerId: string, claim: Claim): Prisma.Sql {
       WHERE status = 'PENDING' AND "runAt" <= now() AND type = ANY(${claim.types}::text[])
       ORDER BY priority, "runAt", "createdAt", id
       FOR UPDATE SKIP LOCKED
-      LIMIT ${claim.limit}
+      LIMIT ${limit}
     ),
     claimed AS (
       UPDATE tasks t
@@ -31,7 +40,7 @@ export function claimCtes(workerId: string, claim: Claim): Prisma.Sql {
           -- when it runs, not when that transaction began.
           "startedAt" = CASE WHEN t.id = ANY(ARRAY(
               SELECT id FROM next ORDER BY priority, "runAt", "createdAt", id
-              LIMIT ${claim.startNow})) THEN clock_timestamp() END,
+              LIMIT ${startNow})) THEN clock_timestamp() END,
           "completedAt" = NULL, "updatedAt" = now()
       -- The id list as well as the join: so the rows are found by their key, not by a scan.
       FROM next WHERE t.id = next.id AND t.id = ANY(ARRAY(SELECT id FROM next))

@@ -3,7 +3,7 @@
 // logger, an AbortSignal and reportProgress. An optional onFinished step runs once a task of
 // the type has ended. Each domain defines its task types beside its services; the engine
 // (src/workers) runs the list it is given.
-import type { Transaction } from '../platform/db.js';
+import type { PoolTransaction, Transaction } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import type { TaskRow } from './task-row.js';
@@ -34,6 +34,29 @@ export interface TaskHandler<Payload> {
     tx: Transaction,
     pubsub: PubSub,
   ): Promise<void>;
+  /**
+   * For attempts that COMPLETED, in place of finishInTransaction: the type's rows and the
+   * worker's claim in the transaction that records the ends, on a pooled connection. The type
+   * claims for the worker, so that the tasks its rows made runnable go to the worker first.
+   * Without it (or with other ends in the batch), finishInTransaction and the engine's claim.
+   */
+  completeAndClaim?(
+    completed: readonly TaskRow[],
+    tx: PoolTransaction,
+    claim: WorkerClaim,
+    pubsub: PubSub,
+  ): Promise<TaskRow[]>;
+}
+
+/** What a worker claims in a turn (see claim.ts), and who it is. */
+export interface WorkerClaim {
+  workerId: string;
+  types: string[];
+  leaseMs: number;
+  limit: number;
+  startNow: number;
+  /** At most this many of the tasks the type's commit makes runnable, beside `limit`. */
+  continuations?: number;
 }
 
 export interface TaskDefinition<Payload = any> extends TaskHandler<Payload> {

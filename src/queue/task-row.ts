@@ -83,6 +83,18 @@ export function changedColumnsAsTaskColumns(alias: string): Prisma.Sql {
   );
 }
 
+/**
+ * A TaskRow's columns in taskColumns' order, NULL but for id and lastSequence: other results'
+ * rows beside tasks in one UNION.
+ */
+export function idAndSequenceAsTaskColumns(alias: string): Prisma.Sql {
+  return columnList(`id and sequence ${alias}`, () =>
+    TASK_COLUMNS.map((name) =>
+      name === 'id' || name === 'lastSequence' ? column(alias, name) : `NULL AS "${name}"`,
+    ),
+  );
+}
+
 export const TERMINAL_STATUSES: readonly TaskStatus[] = [
   'COMPLETED',
   'FAILED',

@@ -1,8 +1,15 @@
 // Task types whose rows must commit with their tasks' ends (TaskHandler.finishInTransaction):
 // their batch of ends and claims runs in a transaction with the types' own statements.
 import pRetry from 'p-retry';
-import { inTransaction, type Transaction } from '../platform/db.js';
+import {
+  inPoolTransaction,
+  inTransaction,
+  type PoolTransaction,
+  type Queryable,
+  type Transaction,
+} from '../platform/db.js';
 import type { PubSub } from '../platform/pubsub.js';
+import type { WorkerClaim } from '../queue/task-definition.js';
 import type { TaskRow } from '../queue/task-row.js';
 import type { TaskChangeRow } from '../queue/write-changes.js';
 import type { TaskRegistry } from './task-registry.js';
@@ -10,6 +17,13 @@ import type { TaskRegistry } from './task-registry.js';
 export interface FinishHook {
   types: ReadonlySet<string>;
   run(finished: readonly TaskRow[], tx: Transaction): Promise<void>;
+  /** The one hooked type that commits its completed attempts with the claim (completeAndClaim). */
+  completing?: string;
+  complete?(
+    completed: readonly TaskRow[],
+    tx: PoolTransaction,
+    claim: WorkerClaim,
+  ): Promise<TaskRow[]>;
 }
 
 const ofType = (rows: readonly TaskRow[], name: string) => rows.filter((row) => row.type === name);
@@ -18,6 +32,8 @@ const ofType = (rows: readonly TaskRow[], name: string) => rows.filter((row) => 
 export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook | undefined {
   const hooked = [...registry.values()].filter((definition) => definition.finishInTransaction);
   if (hooked.length === 0) return undefined;
+  // One type at most claims for the worker in its commits: the first that can.
+  const completing = hooked.find((definition) => definition.completeAndClaim);
   return {
     types: new Set(hooked.map((definition) => definition.spec.name)),
     async run(finished, tx) {
@@ -26,7 +42,55 @@ export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook
         if (rows.length) await definition.finishInTransaction!(rows, tx, pubsub);
       }
     },
+    completing: completing?.spec.name,
+    complete:
+      completing && ((rows, tx, claim) => completing.completeAndClaim!(rows, tx, claim, pubsub)),
   };
+}
+
+/**
+ * Whether a batch of ends can commit with `complete`: every hooked end is an attempt of the
+ * completing type that completed or will be retried (a failure goes through its type's
+ * policy, in inHookedTransaction; a retry reaches no hook).
+ */
+export function completesOnly(
+  hook: FinishHook,
+  ends: Iterable<{ kind: string; type: string }>,
+): boolean {
+  if (!hook.complete) return false;
+  for (const end of ends) {
+    if (!hook.types.has(end.type)) continue;
+    if (end.type !== hook.completing || (end.kind !== 'COMPLETED' && end.kind !== 'RETRY'))
+      return false;
+  }
+  return true;
+}
+
+/**
+ * The changes (`write`), then the completing type's rows for the attempts they completed
+ * (each whole: `ended`) with the worker's claim, in one transaction on a pooled connection;
+ * tried again on failure as inHookedTransaction is.
+ */
+export function inCompletingTransaction(
+  hook: FinishHook,
+  write: (client: Queryable) => Promise<TaskChangeRow[]>,
+  ended: (row: TaskChangeRow) => TaskRow | undefined,
+  claim: WorkerClaim,
+): Promise<{ changed: TaskChangeRow[]; claimed: TaskRow[] }> {
+  return pRetry(
+    () =>
+      inPoolTransaction(async (tx) => {
+        const changed = await write(tx.client);
+        const completed: TaskRow[] = [];
+        for (const row of changed) {
+          const task = row.kind === 'COMPLETED' ? ended(row) : undefined;
+          if (task && task.type === hook.completing) completed.push(task);
+        }
+        const claimed = await hook.complete!(completed, tx, claim);
+        return { changed, claimed };
+      }),
+    { retries: 3, minTimeout: 5, maxTimeout: 50 },
+  );
 }
 
 /** The kinds of change that end an attempt for good by themselves (a retry's DEAD does not). */

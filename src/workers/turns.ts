@@ -29,7 +29,12 @@ import {
   type TaskChange,
   type TaskChangeRow,
 } from '../queue/write-changes.js';
-import { inHookedTransaction, type FinishHook } from './finish-hook.js';
+import {
+  completesOnly,
+  inCompletingTransaction,
+  inHookedTransaction,
+  type FinishHook,
+} from './finish-hook.js';
 
 /** How long a start waits to be recorded: a task that ends by then records only its end. */
 export const START_RECORD_DELAY_MS = 10;
@@ -88,7 +93,8 @@ interface Turn {
   changes: TaskChange[];
   ends: Map<string, PendingEnd>;
   progress: Map<string, ProgressChange>;
-  claim: { limit: number; startNow: number };
+  /** `continuations`: a hooked turn's room for the tasks its commit makes (see nextTurn). */
+  claim: { limit: number; startNow: number; continuations?: number };
   hooked: boolean;
 }
 
@@ -112,6 +118,11 @@ export class Turns {
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
+  /**
+   * A hooked turn is under way: the next one waits for it (both would lock the same rows of
+   * the hooked types, a workflow's, one after the other), and takes the ends that came meanwhile.
+   */
+  private hookedInFlight = false;
   /** The handlers' recent duration (moving average); unknown at first, taken as the aim. */
   private handlerMs = LOCAL_QUEUE_WORK_MS;
 
@@ -262,8 +273,13 @@ export class Turns {
     const now = Date.now();
     const ends = new Map<string, PendingEnd>();
     const progress = new Map<string, ProgressChange>();
+    const hookedTypes = this.options.hook?.types;
     for (const [taskId, end] of this.ends)
-      if (!this.inFlightTasks.has(taskId)) ends.set(taskId, end);
+      if (
+        !this.inFlightTasks.has(taskId) &&
+        !(this.hookedInFlight && hookedTypes?.has(end.task.type))
+      )
+        ends.set(taskId, end);
     for (const [taskId, report] of this.progress)
       if (!this.inFlightTasks.has(taskId) && !ends.has(taskId)) progress.set(taskId, report);
     for (const taskId of ends.keys()) this.ends.delete(taskId);
@@ -278,7 +294,12 @@ export class Turns {
     // only once it is back, with their start recorded later. When the queue runs dry (the
     // last claim found less than it asked for) that one brings little: this one follows it
     // instead. During a drain two claims go side by side, as the local queue's two batches.
-    const deferred = this.claiming.limit > 0 && waiting === 0 && !hooked && this.lastClaimShort;
+    // A hooked turn under way or waiting claims for this worker, the tasks its commit makes
+    // runnable first: a claim beside it would fill the local queue with others' and leave
+    // those to another worker (whose commits then wait for the same workflows' locks).
+    const deferred =
+      !hooked &&
+      ((this.claiming.limit > 0 && waiting === 0 && this.lastClaimShort) || this.hookedWaiting());
     const claim = (this.wantClaim || hooked) && !this.stopping && !deferred;
     if (!deferred) this.wantClaim = false;
     const free = this.options.concurrency - running - this.claiming.startNow;
@@ -287,7 +308,17 @@ export class Turns {
     const startNow = limit > 0 && waiting === 0 ? Math.min(limit, Math.max(0, free)) : 0;
     if (changes.length === 0 && limit === 0) return undefined;
     for (const change of changes) this.inFlightTasks.add(change.taskId);
-    return { changes, ends, progress, claim: { limit, startNow }, hooked };
+    // What a hooked commit makes runnable goes to this worker first, within its room as if no
+    // claim were under way: one that is (a poll's, a refill's) would otherwise take the room
+    // of the tasks this turn's own ends free, and it brings only what the queue already held.
+    const continuations =
+      hooked && claim
+        ? Math.min(
+            this.options.batchSize,
+            Math.max(0, Math.max(this.waitingTarget(), free) - waiting),
+          )
+        : undefined;
+    return { changes, ends, progress, claim: { limit, startNow, continuations }, hooked };
   }
 
   /** The changes of a turn: its ends and progress, and the starts due (each task once). */
@@ -322,6 +353,7 @@ export class Turns {
 
   private async run(turn: Turn): Promise<void> {
     const { claim } = turn;
+    if (turn.hooked) this.hookedInFlight = true;
     this.claiming = {
       limit: this.claiming.limit + claim.limit,
       startNow: this.claiming.startNow + claim.startNow,
@@ -348,6 +380,7 @@ export class Turns {
         if (!this.progress.has(taskId) && !this.ends.has(taskId)) this.progress.set(taskId, report);
       if (claim.limit > 0) this.wantClaim = true;
     } finally {
+      if (turn.hooked) this.hookedInFlight = false;
       this.claiming = {
         limit: this.claiming.limit - claim.limit,
         startNow: this.claiming.startNow - claim.startNow,
@@ -360,14 +393,22 @@ export class Turns {
     const { workerId, types, leaseMs, backoff, hook } = this.options;
     const { changes, claim } = turn;
     const fullClaim = { types, leaseMs, ...claim };
+    const ended = (row: TaskChangeRow) => {
+      const end = turn.ends.get(row.id);
+      return end && changedTask(end.task, row);
+    };
+    if (hook && turn.hooked && completesOnly(hook, this.endKinds(turn)))
+      return inCompletingTransaction(
+        hook,
+        (client) => writeTaskChanges(client, workerId, changes, backoff),
+        ended,
+        { workerId, ...fullClaim },
+      );
     if (hook && turn.hooked)
       return inHookedTransaction(
         hook,
         (tx) => writeTaskChanges(tx.client, workerId, changes, backoff),
-        (row) => {
-          const end = turn.ends.get(row.id);
-          return end && changedTask(end.task, row);
-        },
+        ended,
         (tx) =>
           claim.limit > 0 ? claimTasks(tx.client, workerId, fullClaim) : Promise.resolve([]),
       );
@@ -378,6 +419,19 @@ export class Turns {
         claimed: [],
       }));
     return workerTurn(client, workerId, changes, backoff, fullClaim);
+  }
+
+  /** A hooked turn is under way, or hooked ends wait for one. */
+  private hookedWaiting(): boolean {
+    if (this.hookedInFlight) return true;
+    const types = this.options.hook?.types;
+    if (!types) return false;
+    for (const end of this.ends.values()) if (types.has(end.task.type)) return true;
+    return false;
+  }
+
+  private *endKinds(turn: Turn): Iterable<{ kind: string; type: string }> {
+    for (const end of turn.ends.values()) yield { kind: end.change.kind, type: end.task.type };
   }
 
   private hookedIn(ends: Map<string, PendingEnd>): boolean {

@@ -3,7 +3,7 @@
 // in a transaction of its own. Succeeded steps resolve together in one statement; a failure
 // is handled as its policy says (applied after the step's retries: these are terminal ends).
 import type { TaskStatus } from '../../generated/prisma/enums.js';
-import type { Transaction } from '../../platform/db.js';
+import type { Queryable, Transaction } from '../../platform/db.js';
 import { enqueue } from '../../queue/enqueue.js';
 import { advanceWorkflows, type AdvanceDeps } from './progress.js';
 import type { WorkflowSettings } from './settings.js';
@@ -12,6 +12,7 @@ import { endStep } from './sql/end-step.js';
 import { endWorkflow } from './sql/end-workflow.js';
 import { lockStepOfTask, type StepOfTask } from './sql/lock-step-of-task.js';
 import { lockWorkflows } from './sql/lock-workflows.js';
+import { meteredCalls } from './sql/metered-calls.js';
 import { resolveSteps } from './sql/resolve-steps.js';
 import { skipBranch } from './sql/skip-branch.js';
 import { workflowReplan } from './tasks/specs.js';
@@ -36,7 +37,14 @@ export interface SettleDeps extends AdvanceDeps {
  * What a step cost: its task's run time, and the tokens its result reports, at the cost its
  * LLM calls were metered at (their deployments' prices) or else at the configured price.
  */
-function runActualOf(task: EndedStepTask, price: number) {
+// A type, not an interface: it is written as a JSON column.
+export type StepActual = {
+  seconds: number;
+  tokens: number;
+  costUsd: number;
+};
+
+function runActualOf(task: EndedStepTask, price: number): StepActual {
   const seconds =
     task.startedAt && task.completedAt
       ? (task.completedAt.getTime() - task.startedAt.getTime()) / 1000
@@ -52,39 +60,49 @@ function runActualOf(task: EndedStepTask, price: number) {
 }
 
 /** For an end that finds its step's start missing: the attempt and its start (see resolve-steps.ts). */
-const startOf = (task: EndedStepTask) => ({
+export const startOf = (task: EndedStepTask) => ({
   attempt: task.attempts ?? null,
   startedAt: task.startedAt,
 });
 
-const workflowOf = (task: EndedStepTask) => (task.payload as { workflowId: string }).workflowId;
+export const workflowOf = (task: EndedStepTask) =>
+  (task.payload as { workflowId: string }).workflowId;
 
 /**
- * The tokens and cost metered for these tasks' LLM calls (every attempt, failed ones too), for
- * the tasks that made any: a step's actual is what its calls cost.
+ * Each task's actual: its run time, and the tokens and cost its LLM calls were metered at
+ * (every attempt, failed ones too) where it may have made any: a failure, or a run that
+ * reported metered calls (a no-op step's commit, the hot path, pays no query for nothing).
  */
-async function meteredOf(tx: Transaction, tasks: readonly EndedStepTask[]) {
-  // Only ends that may have called an LLM: a failure, or a run that reported metered calls (a
-  // no-op step's commit, the hot path, does not pay a query for nothing).
+export async function actualsOf(
+  client: Queryable,
+  tasks: readonly EndedStepTask[],
+  price: number,
+): Promise<Map<string, StepActual & { metered: boolean }>> {
   const asked = tasks.filter(
     (task) =>
       task.status !== 'COMPLETED' ||
       typeof (task.result as { costUsd?: unknown } | null)?.costUsd === 'number',
   );
-  if (asked.length === 0) return new Map<string, { tokens: number; costUsd: number }>();
-  const rows = await tx.client.llmCall.groupBy({
-    by: ['taskId'],
-    where: { taskId: { in: asked.map((task) => task.id) } },
-    _sum: { inputTokens: true, outputTokens: true, costUsd: true },
-  });
+  const metered = await meteredCalls(
+    client,
+    asked.map((task) => task.id),
+  );
   return new Map(
-    rows.map((row) => [
-      row.taskId!,
-      {
-        tokens: (row._sum.inputTokens ?? 0) + (row._sum.outputTokens ?? 0),
-        costUsd: row._sum.costUsd ?? 0,
-      },
-    ]),
+    tasks.map((task) => {
+      const actual = runActualOf(task, price);
+      const calls = metered.get(task.id);
+      return [
+        task.id,
+        calls
+          ? {
+              ...actual,
+              tokens: calls.tokens,
+              costUsd: Number(calls.costUsd.toFixed(6)),
+              metered: true,
+            }
+          : { ...actual, metered: false },
+      ];
+    }),
   );
 }
 
@@ -94,17 +112,13 @@ export async function settleStepTasks(
   deps: SettleDeps,
 ): Promise<void> {
   const signals = noSignals();
-  const price = deps.settings.pricePerMillionTokens;
   // Read before the locks (llm_calls need none): the locks are held one round trip less.
-  const metered = await meteredOf(tx, tasks);
+  const actuals = await actualsOf(tx.client, tasks, deps.settings.pricePerMillionTokens);
   // Locked before the steps are read: behind a replan's commit, they read its new tail.
   await lockWorkflows(tx.client, tasks.map(workflowOf));
-  const actualOf = (task: EndedStepTask) => {
-    const actual = runActualOf(task, price);
-    const calls = metered.get(task.id);
-    return calls
-      ? { ...actual, tokens: calls.tokens, costUsd: Number(calls.costUsd.toFixed(6)) }
-      : actual;
+  const actualOf = (task: EndedStepTask): StepActual => {
+    const { metered: _metered, ...actual } = actuals.get(task.id)!;
+    return actual;
   };
   const succeeded = tasks.filter((task) => task.status === 'COMPLETED');
   const resolutions = succeeded.map((task) => ({
@@ -122,7 +136,7 @@ export async function settleStepTasks(
     const actual = actualOf(task);
     await applyFailurePolicy(tx, task, actual, deps, signals);
     // A step cancelled while its task ran (cancelWorkflow) keeps what its aborted calls cost.
-    if (metered.has(task.id))
+    if (actuals.get(task.id)!.metered)
       await tx.client.workflowStep.updateMany({
         where: { taskId: task.id, status: 'CANCELLED' },
         data: { actual },
@@ -134,7 +148,7 @@ export async function settleStepTasks(
 async function applyFailurePolicy(
   tx: Transaction,
   task: EndedStepTask,
-  actual: ReturnType<typeof runActualOf>,
+  actual: StepActual,
   deps: SettleDeps,
   signals: WorkflowSignals,
 ): Promise<void> {

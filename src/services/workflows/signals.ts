@@ -66,6 +66,10 @@ export function sendSignals(pubsub: PubSub, signals: WorkflowSignals): void {
 }
 
 /** Sends the signals once the transaction has committed. */
-export function signalAfterCommit(tx: Transaction, pubsub: PubSub, signals: WorkflowSignals): void {
+export function signalAfterCommit(
+  tx: Pick<Transaction, 'afterCommit'>,
+  pubsub: PubSub,
+  signals: WorkflowSignals,
+): void {
   tx.afterCommit(() => sendSignals(pubsub, signals));
 }

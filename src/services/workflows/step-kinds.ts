@@ -238,9 +238,10 @@ async function synthesize(run: StepRun) {
   };
 }
 
-async function noop({ step, signal }: StepRun) {
-  const waitMs = Math.min(Number(input(step).waitMs ?? 0) || 0, WORKFLOW_LIMITS.noopWaitMs);
-  if (waitMs > 0)
+async function noop(run: StepRun) {
+  const waitMs = Math.min(Number(input(run.step).waitMs ?? 0) || 0, WORKFLOW_LIMITS.noopWaitMs);
+  if (waitMs > 0) {
+    const { signal } = run;
     await new Promise((resolve, reject) => {
       const timer = setTimeout(resolve, waitMs);
       signal.addEventListener(
@@ -252,6 +253,7 @@ async function noop({ step, signal }: StepRun) {
         { once: true },
       );
     });
+  }
   return { tokens: 0 };
 }
 

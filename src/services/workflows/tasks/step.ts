@@ -15,6 +15,7 @@ import type { ReportWriter } from '../../../reports/writers/types.js';
 import type { MeteringWriter } from '../../../llm/metering.js';
 import { ProviderError } from '../../../reports/writers/types.js';
 import type { WorkflowSettings } from '../settings.js';
+import { completeStepTasks } from '../complete.js';
 import { settleStepTasks } from '../settle.js';
 import { runStepKind, StepCannotRun } from '../step-kinds.js';
 import { readSteps, startSteps, stepProgress, type StepStart } from '../step-run.js';
@@ -101,18 +102,22 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
     queueMetrics: settings.queueMetrics,
   });
   return defineTask(workflowStep, {
-    async run({ stepId }, { task, signal, pubsub }) {
+    async run({ stepId }, helpers) {
+      const { task, pubsub } = helpers;
       starts ??= stepStarts(pubsub);
       const start = { stepId, taskId: task.id, attempt: task.attempts, runStartedAt: Date.now() };
       const step = await starts.read(start);
-      if (!step) return cancelledBeforeStart(task, signal, pubsub);
+      if (!step) return cancelledBeforeStart(task, helpers.signal, pubsub);
       const recorder = starts.recorder(start);
       const progress = stepProgress(step, task.id, pubsub, recorder.now);
       try {
         return await runStepKind({
           step,
           taskId: task.id,
-          signal,
+          // Read when a kind asks for it: the engine makes an attempt's signal on first read.
+          get signal() {
+            return helpers.signal;
+          },
           pubsub,
           writer: settings.llm.writer,
           progress: progress.report,
@@ -134,6 +139,9 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
     },
     async finishInTransaction(finished, tx, pubsub) {
       await settleStepTasks(tx, finished, settleDeps(pubsub));
+    },
+    completeAndClaim(completed, tx, claim, pubsub) {
+      return completeStepTasks(tx, completed, claim, settleDeps(pubsub));
     },
     async onFinished(task, pubsub) {
       // Completed steps settled with their end; the others may have ended outside the hook.

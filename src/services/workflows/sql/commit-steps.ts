@@ -1,0 +1,276 @@
+// A worker's commit of steps whose tasks completed, in one statement after their tasks' ends
+// and their workflows' locks (a statement reads the snapshot taken at its start, so the lock
+// comes in one of its own before): each step SUCCEEDED with its result, its dependents counted
+// down (those left waiting on none READY), READY steps given tasks up to each workflow's
+// maxParallelSteps, a workflow with nothing left ended, every change an event of its
+// workflow's log, and the worker's claim. Each step row is updated once (its end, its count-
+// down with READY and its task, or its task alone), each workflow row once (its log's new end,
+// its own end).
+//
+// The steps this commit makes runnable are the worker's first claim (a continuation: it ran
+// their parents and is free now), up to `continuations`; their tasks are written claimed by
+// it (RUNNING under its lease, no PENDING row version, no "enqueued" event: their log starts
+// with their start or their end). The others are PENDING for any worker, and the rest of the
+// claim takes the queue in its order (rows this statement inserts are not in its snapshot).
+import { Prisma } from '../../../generated/prisma/client.js';
+import { PREPARED, type Queryable } from '../../../platform/db.js';
+import { claimCtes, type Claim } from '../../../queue/claim.js';
+import {
+  idAndSequenceAsTaskColumns as idAndSequence,
+  taskColumns,
+  type TaskRow,
+} from '../../../queue/task-row.js';
+import { STEP_TASKS } from './dispatch-ready.js';
+
+export interface CompletedStepTask {
+  taskId: string;
+  result: unknown;
+  /** {seconds, tokens, costUsd} */
+  actual: unknown;
+  /** Its task's attempt and start, for a step whose start was not recorded; null: unknown. */
+  attempt: number | null;
+  startedAt: Date | null;
+}
+
+export interface StepsClaim extends Claim {
+  workerId: string;
+  /** At most this many of the tasks the commit makes go to the worker; `limit` less these is the rest of its claim. */
+  continuations: number;
+}
+
+export interface CommittedSteps {
+  /** Claimed tasks in claim order: continuations first; the first `startNow` started. */
+  claimed: TaskRow[];
+  /** Workflow id → its log's new last sequence. */
+  logs: Array<{ workflowId: string; lastSequence: number }>;
+  /** Tasks made PENDING for any worker (their "enqueued" event is sequence 1). */
+  queued: Array<{ id: string; lastSequence: number }>;
+  /** How many of the claimed tasks this commit made (the first ones). */
+  continued: number;
+}
+
+type Row = TaskRow & { turn: 'claimed' | 'log' | 'queued'; part: number };
+
+export async function commitSteps(
+  client: Queryable,
+  workflowIds: readonly string[],
+  ends: readonly CompletedStepTask[],
+  claim: StepsClaim,
+): Promise<CommittedSteps> {
+  const rows = await client.$queryRaw<Row[]>`${PREPARED}
+    WITH ${endedCtes(workflowIds, ends)},
+         ${dispatchCtes(claim)},
+         ${logCtes()},
+         ${claimCtes(claim.workerId, claim, {
+           limit: Prisma.sql`greatest(0, ${claim.limit} - (SELECT count(*) FROM continued WHERE mine))`,
+           startNow: Prisma.sql`greatest(0, ${claim.startNow}
+             - (SELECT count(*) FROM continued WHERE mine AND "startsNow"))`,
+         })}
+    SELECT * FROM (
+      SELECT 'claimed' AS turn, 0 AS part, c.n AS ord, ${taskColumns('t')}, 0::float8 AS "queueWaitSeconds"
+      FROM inserted_tasks t JOIN continued c ON c."taskId" = t.id WHERE c.mine
+      UNION ALL
+      SELECT 'claimed', 1, row_number() OVER (ORDER BY c.priority, c."runAt", c."createdAt", c.id), ${taskColumns('c')},
+             greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8
+      FROM claimed c
+      UNION ALL
+      SELECT 'queued', 2, 0, ${idAndSequence('t')}, NULL FROM inserted_tasks t WHERE t.status = 'PENDING'
+      UNION ALL
+      SELECT 'log', 3, 0, ${idAndSequence('b')}, NULL FROM bumped b
+    ) r ORDER BY part, ord`;
+  const committed: CommittedSteps = { claimed: [], logs: [], queued: [], continued: 0 };
+  for (const row of rows) {
+    if (row.turn === 'claimed') {
+      committed.claimed.push(row);
+      if (row.part === 0) committed.continued++;
+    } else if (row.turn === 'queued')
+      committed.queued.push({ id: row.id, lastSequence: row.lastSequence });
+    else committed.logs.push({ workflowId: row.id, lastSequence: row.lastSequence });
+  }
+  return committed;
+}
+
+/**
+ * The ended steps (`done`: live on their tasks, in RUNNING workflows), their workflows
+ * (`live`), and their dependents counted down (`children`, `ready` at 0).
+ */
+function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepTask[]): Prisma.Sql {
+  const taskIds = ends.map((each) => each.taskId);
+  const results = ends.map((each) =>
+    each.result === undefined ? null : JSON.stringify(each.result),
+  );
+  const actuals = ends.map((each) => JSON.stringify(each.actual ?? null));
+  const attempts = ends.map((each) => each.attempt);
+  const startedAts = ends.map((each) => each.startedAt?.toISOString() ?? null);
+  return Prisma.sql`
+    input AS (
+      SELECT * FROM unnest(${taskIds}::uuid[], ${results}::jsonb[], ${actuals}::jsonb[],
+                           ${attempts}::int[], ${startedAts}::timestamptz[])
+        AS i("taskId", result, actual, attempt, "startedAt")
+    ),
+    -- By task first (its index): the planner must not reach them from the workflows' open steps.
+    done AS MATERIALIZED (
+      SELECT s.id, s."workflowId", s.key, i.result, i.actual,
+             coalesce(i.attempt, s.attempts) AS attempts, i."startedAt",
+             -- Unstarted: its start (this attempt's, for a retried step) was never written.
+             s.status = 'READY' OR s.attempts < i.attempt AS unstarted
+      FROM workflow_steps s JOIN input i ON i."taskId" = s."taskId"
+      JOIN workflows w ON w.id = s."workflowId" AND w.status = 'RUNNING'
+      WHERE s."taskId" = ANY(${taskIds}::uuid[]) AND s.status IN ('READY', 'RUNNING')
+    ),
+    -- The workflows of the ended tasks, each step's live or not (dispatched, or ended).
+    live AS MATERIALIZED (
+      SELECT w.id, w."teamId", w."ownerId", w."maxParallelSteps", w."replanTaskId" FROM workflows w
+      WHERE w.id = ANY(${[...new Set(workflowIds)]}::uuid[]) AND w.status = 'RUNNING'
+    ),
+    released AS (
+      SELECT e."childId", count(*)::int AS n FROM workflow_step_edges e JOIN done d ON d.id = e."parentId"
+      GROUP BY e."childId"
+    ),
+    children AS MATERIALIZED (
+      SELECT c.id, c."workflowId", c.key, c.position, c."waitingOn" - r.n AS "waitingOn",
+             c.status = 'PENDING' AND c."waitingOn" - r.n <= 0 AS ready
+      FROM released r JOIN workflow_steps c ON c.id = r."childId"
+    )`;
+}
+
+/**
+ * READY steps given tasks within each workflow's room (`dispatched`), every step row changed
+ * once (`steps_changed`), and the tasks inserted: the first `continuations` claimed by the
+ * worker (`continued` says which), the others PENDING with their "enqueued" events.
+ */
+function dispatchCtes(claim: StepsClaim): Prisma.Sql {
+  const continuations = Math.max(0, claim.continuations);
+  const lease = Prisma.sql`now() + ${claim.leaseMs} * interval '1 millisecond'`;
+  return Prisma.sql`
+    -- Each workflow's room: maxParallelSteps less its steps with a task that stay open (the
+    -- ended ones close here); none while it awaits a replan (what has not started waits).
+    room AS MATERIALIZED (
+      SELECT l.id, l."teamId", l."ownerId",
+             CASE WHEN l."replanTaskId" IS NOT NULL THEN 0 ELSE greatest(0, l."maxParallelSteps" - (
+               -- A FILTER, not a WHERE: the live-steps index reads the workflow's few open steps.
+               SELECT count(*) FILTER (WHERE s."taskId" IS NOT NULL) FROM workflow_steps s
+               WHERE s."workflowId" = l.id AND s.status IN ('READY', 'RUNNING'))
+               + (SELECT count(*) FROM done d WHERE d."workflowId" = l.id)) END AS room
+      FROM live l
+    ),
+    candidates AS (
+      SELECT s.id, s."workflowId", s.position, false AS fresh FROM workflow_steps s
+      WHERE s."workflowId" IN (SELECT id FROM room WHERE room > 0) AND s.status = 'READY'
+        AND s."taskId" IS NULL
+      UNION ALL
+      SELECT c.id, c."workflowId", c.position, true FROM children c WHERE c.ready
+    ),
+    dispatched AS MATERIALIZED (
+      SELECT x.id, x."workflowId", x.fresh, r."teamId", r."ownerId", gen_random_uuid() AS "taskId",
+             row_number() OVER (ORDER BY x."workflowId", x.position) AS n
+      FROM (SELECT c.*, row_number() OVER (PARTITION BY c."workflowId" ORDER BY c.position) AS rank
+            FROM candidates c) x
+      JOIN room r ON r.id = x."workflowId"
+      WHERE x.rank <= r.room
+    ),
+    step_change AS (
+      SELECT d.id, 'done' AS change, NULL::int AS "waitingOn", false AS ready, NULL::uuid AS "taskId",
+             d.result, d.actual, d.attempts, d."startedAt"
+      FROM done d
+      UNION ALL
+      SELECT c.id, 'child', c."waitingOn", c.ready, p."taskId", NULL, NULL, NULL, NULL
+      FROM children c LEFT JOIN dispatched p ON p.id = c.id
+      UNION ALL
+      SELECT p.id, 'dispatch', NULL, false, p."taskId", NULL, NULL, NULL, NULL
+      FROM dispatched p WHERE NOT p.fresh
+    ),
+    steps_changed AS (
+      UPDATE workflow_steps s
+      SET status = CASE WHEN x.change = 'done' THEN 'SUCCEEDED'::"WorkflowStepStatus"
+                        WHEN x.ready THEN 'READY'::"WorkflowStepStatus" ELSE s.status END,
+          "waitingOn" = coalesce(x."waitingOn", s."waitingOn"),
+          "taskId" = coalesce(x."taskId", s."taskId"),
+          result = CASE WHEN x.change = 'done' THEN x.result ELSE s.result END,
+          error = CASE WHEN x.change = 'done' THEN NULL ELSE s.error END,
+          actual = CASE WHEN x.change = 'done' THEN x.actual ELSE s.actual END,
+          attempts = coalesce(x.attempts, s.attempts),
+          "startedAt" = CASE WHEN x.change = 'done'
+            THEN coalesce(s."startedAt", x."startedAt", clock_timestamp()) ELSE s."startedAt" END,
+          "completedAt" = CASE WHEN x.change = 'done' THEN clock_timestamp() ELSE s."completedAt" END
+      FROM step_change x WHERE s.id = x.id
+      RETURNING s.id
+    ),
+    continued AS MATERIALIZED (
+      SELECT p.*, p.n <= ${continuations} AS mine, p.n <= ${claim.startNow} AS "startsNow"
+      FROM dispatched p
+    ),
+    inserted_tasks AS (
+      INSERT INTO tasks (id, type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId",
+                         status, attempts, "lockedBy", "lockedUntil", "startedAt", "lastSequence", "currentStep")
+      SELECT c."taskId", ${STEP_TASKS.type}, ${STEP_TASKS.priority}::"TaskPriority",
+             jsonb_build_object('workflowId', c."workflowId", 'stepId', c.id),
+             ${STEP_TASKS.maxAttempts}, ${STEP_TASKS.timeoutSeconds}, c."ownerId", c."teamId",
+             CASE WHEN c.mine THEN 'RUNNING' ELSE 'PENDING' END::"TaskStatus",
+             CASE WHEN c.mine THEN 1 ELSE 0 END,
+             CASE WHEN c.mine THEN ${claim.workerId} END,
+             CASE WHEN c.mine THEN ${lease} END,
+             CASE WHEN c.mine AND c."startsNow" THEN clock_timestamp() END,
+             CASE WHEN c.mine THEN 0 ELSE 1 END,
+             CASE WHEN c.mine THEN 'claimed' ELSE 'queued' END
+      FROM continued c
+      RETURNING *
+    ),
+    inserted_task_events AS (
+      INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
+      SELECT id, 1, status, 0, 'queued', 'enqueued' FROM inserted_tasks WHERE status = 'PENDING'
+    )`;
+}
+
+/** Workflows with nothing left end (`finished`); the events are appended, each workflow row updated once (`bumped`). */
+function logCtes(): Prisma.Sql {
+  return Prisma.sql`
+    finished AS (
+      SELECT l.id,
+             EXISTS (SELECT 1 FROM workflow_steps s
+                     WHERE s."workflowId" = l.id AND s.status IN ('FAILED', 'CANCELLED')) AS failed
+      FROM live l
+      WHERE l."replanTaskId" IS NULL
+        AND NOT EXISTS (SELECT 1 FROM workflow_steps s
+                        WHERE s."workflowId" = l.id AND s.status IN ('PENDING', 'READY', 'RUNNING')
+                          AND s.id NOT IN (SELECT id FROM done))
+    ),
+    new_events AS (
+      SELECT e.*, row_number() OVER (PARTITION BY e."workflowId" ORDER BY e.ord, e."stepKey") AS n,
+             count(*) OVER (PARTITION BY e."workflowId") AS total
+      FROM (
+        SELECT "workflowId", 'STEP' AS kind, key AS "stepKey", 'RUNNING' AS status, 0 AS "progressPercent",
+               'attempt ' || attempts || ' started' AS message, 0 AS ord
+        FROM done WHERE unstarted AND attempts > 0
+        UNION ALL
+        SELECT "workflowId", 'STEP', key, 'SUCCEEDED', 100, 'succeeded', 1 FROM done
+        UNION ALL
+        SELECT "workflowId", 'STEP', key, 'READY', 0, 'ready: its dependencies are done', 2 + position
+        FROM children WHERE ready
+        UNION ALL
+        SELECT id, 'WORKFLOW', NULL, CASE WHEN failed THEN 'FAILED' ELSE 'SUCCEEDED' END,
+               CASE WHEN failed THEN 0 ELSE 100 END,
+               CASE WHEN failed THEN 'steps failed or were cancelled' ELSE 'every step is done' END,
+               2147483647
+        FROM finished
+      ) e
+    ),
+    bumped AS (
+      UPDATE workflows w
+      SET "lastSequence" = w."lastSequence" + c.total, "updatedAt" = now(),
+          status = CASE WHEN f.id IS NULL THEN w.status
+                        WHEN f.failed THEN 'FAILED'::"WorkflowStatus" ELSE 'SUCCEEDED'::"WorkflowStatus" END,
+          error = CASE WHEN f.failed THEN 'steps failed or were cancelled' WHEN f.id IS NULL THEN w.error END,
+          "completedAt" = CASE WHEN f.id IS NULL THEN w."completedAt" ELSE now() END
+      FROM (SELECT DISTINCT "workflowId", total FROM new_events) c
+      LEFT JOIN finished f ON f.id = c."workflowId"
+      WHERE w.id = c."workflowId"
+      RETURNING w.id, w."lastSequence"
+    ),
+    appended AS (
+      INSERT INTO workflow_events ("workflowId", sequence, kind, "stepKey", status, "progressPercent", message)
+      SELECT e."workflowId", b."lastSequence" - e.total + e.n, e.kind, e."stepKey", e.status, e."progressPercent",
+             e.message
+      FROM new_events e JOIN bumped b ON b.id = e."workflowId"
+    )`;
+}

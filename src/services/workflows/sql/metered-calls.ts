@@ -1,0 +1,20 @@
+// What the LLM calls of these tasks were metered at (every attempt's, failed ones too): a
+// step's actual tokens and cost are its calls'.
+import type { Queryable } from '../../../platform/db.js';
+
+export interface MeteredCalls {
+  tokens: number;
+  costUsd: number;
+}
+
+export async function meteredCalls(
+  client: Queryable,
+  taskIds: readonly string[],
+): Promise<Map<string, MeteredCalls>> {
+  if (taskIds.length === 0) return new Map();
+  const rows = await client.$queryRaw<Array<MeteredCalls & { taskId: string }>>`
+    SELECT "taskId", sum("inputTokens" + "outputTokens")::int AS tokens, sum("costUsd")::float8 AS "costUsd"
+    FROM llm_calls WHERE "taskId" = ANY(${taskIds}::uuid[])
+    GROUP BY "taskId"`;
+  return new Map(rows.map(({ taskId, ...calls }) => [taskId, calls]));
+}

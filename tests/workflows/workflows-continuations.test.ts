@@ -1,0 +1,73 @@
+// A step's commit claims the dependents it makes runnable for its own worker (continuations):
+// their tasks are written claimed, never PENDING, and run where their parents ran; past the
+// worker's room they are PENDING for any worker. Rows and task logs, two real workers.
+import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { START, step, UPDATE, PLAN, useWorkflows } from './fixture.js';
+
+const w = useWorkflows();
+
+const idOf = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
+
+/** Each step's task log, by step key: [status, message] in sequence order, gap-free checked. */
+async function taskLogs(workflowId: string) {
+  const steps = await db().workflowStep.findMany({ where: { workflowId } });
+  const logs: Record<string, Array<[string, string | null]>> = {};
+  for (const s of steps) {
+    const events = await db().taskEvent.findMany({
+      where: { taskId: s.taskId! },
+      orderBy: { sequence: 'asc' },
+    });
+    expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
+    logs[s.key] = events.map((e) => [e.status, e.message]);
+  }
+  return logs;
+}
+
+async function runPlan(steps: ReturnType<typeof step>[]) {
+  const plan = (await w.gqlOk(PLAN, { input: { goal: 'continuations', agentIds: [] } }))
+    .planWorkflow;
+  const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
+  await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
+  const done = await w.waitForStatus(updated.id, ['SUCCEEDED', 'FAILED']);
+  expect(done.status).toBe('SUCCEEDED');
+  return idOf(updated.id);
+}
+
+describe('continuations', () => {
+  it('runs a chain on the worker that ran its first step, each dependent claimed in its parent’s commit', async () => {
+    await w.startWorker();
+    await w.startWorker();
+    // 150 ms each: long enough that every start is recorded (its event names the worker).
+    const workflowId = await runPlan([
+      step('a', 'NOOP', { input: { waitMs: 150 } }),
+      step('b', 'NOOP', { input: { waitMs: 150 }, dependsOn: ['a'] }),
+      step('c', 'NOOP', { input: { waitMs: 150 }, dependsOn: ['b'] }),
+    ]);
+    const logs = await taskLogs(workflowId);
+    // The first step was dispatched by the start: enqueued, then claimed.
+    expect(logs.a!.map(([status]) => status)).toEqual(['PENDING', 'RUNNING', 'COMPLETED']);
+    // Its dependents never waited in the queue: no PENDING version, no "enqueued" event.
+    for (const key of ['b', 'c']) {
+      expect(logs[key]!.map(([status]) => status)).toEqual(['RUNNING', 'COMPLETED']);
+    }
+    const workerOf = (key: string) =>
+      /started by (.+)$/.exec(logs[key]![logs[key]!.length - 2]![1]!)![1];
+    expect(workerOf('b')).toBe(workerOf('a'));
+    expect(workerOf('c')).toBe(workerOf('a'));
+  });
+
+  it('leaves the dependents past its worker’s room PENDING for any worker', async () => {
+    // One slot, and handlers slow enough that its local queue aims at no waiting task: the
+    // root's commit has room for one continuation; the other three are enqueued.
+    await w.startWorker({ concurrency: 1 });
+    const children = ['b', 'c', 'd', 'e'].map((key) =>
+      step(key, 'NOOP', { input: { waitMs: 150 }, dependsOn: ['a'] }),
+    );
+    const workflowId = await runPlan([step('a', 'NOOP', { input: { waitMs: 200 } }), ...children]);
+    const logs = await taskLogs(workflowId);
+    const enqueued = ['b', 'c', 'd', 'e'].filter((key) => logs[key]![0]![0] === 'PENDING');
+    expect(enqueued).toHaveLength(3);
+    for (const key of ['b', 'c', 'd', 'e']) expect(logs[key]!.at(-1)![0]).toBe('COMPLETED');
+  });
+});
