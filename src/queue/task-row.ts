@@ -11,6 +11,11 @@ export type TaskRow = Task & {
   event?: TaskEventJson;
   /** From the claim: seconds from when it became runnable (enqueued, due, requeued) to its start. */
   queueWaitSeconds?: number | null;
+  /**
+   * What the commit that claimed it read for its run, when its type's commit claims for the
+   * worker (completeAndClaim): the handler need not read it again. Its shape is the type's.
+   */
+  prefetched?: unknown;
 };
 
 /**

@@ -67,16 +67,23 @@ export async function commitSteps(
              - (SELECT count(*) FROM continued WHERE mine AND "startsNow"))`,
          })}
     SELECT * FROM (
-      SELECT 'claimed' AS turn, 0 AS part, c.n AS ord, ${taskColumns('t')}, 0::float8 AS "queueWaitSeconds"
-      FROM inserted_tasks t JOIN continued c ON c."taskId" = t.id WHERE c.mine
+      SELECT 'claimed' AS turn, 0 AS part, c.n AS ord, ${taskColumns('t')}, 0::float8 AS "queueWaitSeconds",
+             -- What its run reads (read-steps-to-run.ts), as of the commit that made it READY.
+             json_build_object('id', s.id, 'workflowId', s."workflowId", 'key', s.key, 'kind', s.kind,
+               'agentId', s."agentId", 'input', s.input, 'dependsOn', s."dependsOn", 'goal', l.goal,
+               'teamId', l."teamId", 'ownerId', l."ownerId", 'planVersion', l."planVersion",
+               'apiKeyId', l."apiKeyId") AS prefetched
+      FROM inserted_tasks t JOIN continued c ON c."taskId" = t.id
+      JOIN workflow_steps s ON s.id = c.id JOIN live l ON l.id = c."workflowId"
+      WHERE c.mine
       UNION ALL
       SELECT 'claimed', 1, row_number() OVER (ORDER BY c.priority, c."runAt", c."createdAt", c.id), ${taskColumns('c')},
-             greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8
+             greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8, NULL
       FROM claimed c
       UNION ALL
-      SELECT 'queued', 2, 0, ${idAndSequence('t')}, NULL FROM inserted_tasks t WHERE t.status = 'PENDING'
+      SELECT 'queued', 2, 0, ${idAndSequence('t')}, NULL, NULL FROM inserted_tasks t WHERE t.status = 'PENDING'
       UNION ALL
-      SELECT 'log', 3, 0, ${idAndSequence('b')}, NULL FROM bumped b
+      SELECT 'log', 3, 0, ${idAndSequence('b')}, NULL, NULL FROM bumped b
     ) r ORDER BY part, ord`;
   const committed: CommittedSteps = { claimed: [], logs: [], queued: [], continued: 0 };
   for (const row of rows) {
@@ -120,7 +127,9 @@ function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepT
     ),
     -- The workflows of the ended tasks, each step's live or not (dispatched, or ended).
     live AS MATERIALIZED (
-      SELECT w.id, w."teamId", w."ownerId", w."maxParallelSteps", w."replanTaskId" FROM workflows w
+      SELECT w.id, w."teamId", w."ownerId", w."maxParallelSteps", w."replanTaskId", w.goal, w."planVersion",
+             w."apiKeyId"
+      FROM workflows w
       WHERE w.id = ANY(${[...new Set(workflowIds)]}::uuid[]) AND w.status = 'RUNNING'
     ),
     released AS (

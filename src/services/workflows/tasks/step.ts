@@ -18,7 +18,13 @@ import type { WorkflowSettings } from '../settings.js';
 import { completeStepTasks } from '../complete.js';
 import { settleStepTasks } from '../settle.js';
 import { runStepKind, StepCannotRun } from '../step-kinds.js';
-import { readSteps, startSteps, stepProgress, type StepStart } from '../step-run.js';
+import {
+  readSteps,
+  startSteps,
+  stepProgress,
+  type StartedStep,
+  type StepStart,
+} from '../step-run.js';
 import { workflowStep } from './specs.js';
 import { batchWrites } from '../../../platform/batch-writes.js';
 import { defineTask, NonRetryableError } from '../../../queue/task-definition.js';
@@ -106,7 +112,9 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
       const { task, pubsub } = helpers;
       starts ??= stepStarts(pubsub);
       const start = { stepId, taskId: task.id, attempt: task.attempts, runStartedAt: Date.now() };
-      const step = await starts.read(start);
+      // A continuation carries its step, read by the commit that made it READY (commit-steps.ts).
+      const prefetched = task.prefetched as StartedStep | undefined;
+      const step = prefetched?.id === stepId ? prefetched : await starts.read(start);
       if (!step) return cancelledBeforeStart(task, helpers.signal, pubsub);
       const recorder = starts.recorder(start);
       const progress = stepProgress(step, task.id, pubsub, recorder.now);
