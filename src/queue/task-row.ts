@@ -88,16 +88,9 @@ export function changedColumnsAsTaskColumns(alias: string): Prisma.Sql {
   );
 }
 
-/**
- * A TaskRow's columns in taskColumns' order, NULL but for id and lastSequence: other results'
- * rows beside tasks in one UNION.
- */
-export function idAndSequenceAsTaskColumns(alias: string): Prisma.Sql {
-  return columnList(`id and sequence ${alias}`, () =>
-    TASK_COLUMNS.map((name) =>
-      name === 'id' || name === 'lastSequence' ? column(alias, name) : `NULL AS "${name}"`,
-    ),
-  );
+/** A TaskRow's columns in taskColumns' order, all NULL: a row of other results in a UNION of tasks. */
+export function nullTaskColumns(): Prisma.Sql {
+  return columnList('null', () => TASK_COLUMNS.map((name) => `NULL AS "${name}"`));
 }
 
 export const TERMINAL_STATUSES: readonly TaskStatus[] = [

@@ -15,11 +15,7 @@
 import { Prisma } from '../../../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../../../platform/db.js';
 import { claimCtes, type Claim } from '../../../queue/claim.js';
-import {
-  idAndSequenceAsTaskColumns as idAndSequence,
-  taskColumns,
-  type TaskRow,
-} from '../../../queue/task-row.js';
+import { nullTaskColumns, taskColumns, type TaskRow } from '../../../queue/task-row.js';
 import { STEP_TASKS } from './dispatch-ready.js';
 
 export interface CompletedStepTask {
@@ -49,7 +45,7 @@ export interface CommittedSteps {
   continued: number;
 }
 
-type Row = TaskRow & { turn: 'claimed' | 'log' | 'queued'; part: number };
+type Row = TaskRow & { turn: 'claimed' | 'signals'; part: number };
 
 export async function commitSteps(
   client: Queryable,
@@ -67,32 +63,42 @@ export async function commitSteps(
              - (SELECT count(*) FROM continued WHERE mine AND "startsNow"))`,
          })}
     SELECT * FROM (
-      SELECT 'claimed' AS turn, 0 AS part, c.n AS ord, ${taskColumns('t')}, 0::float8 AS "queueWaitSeconds",
+      SELECT 'claimed' AS turn, 0 AS part, row_number() OVER (ORDER BY s."workflowId", s.position) AS ord,
+             ${taskColumns('t')}, 0::float8 AS "queueWaitSeconds",
              -- What its run reads (read-steps-to-run.ts), as of the commit that made it READY.
              json_build_object('id', s.id, 'workflowId', s."workflowId", 'key', s.key, 'kind', s.kind,
                'agentId', s."agentId", 'input', s.input, 'dependsOn', s."dependsOn", 'goal', l.goal,
                'teamId', l."teamId", 'ownerId', l."ownerId", 'planVersion', l."planVersion",
                'apiKeyId', l."apiKeyId") AS prefetched
-      FROM inserted_tasks t JOIN continued c ON c."taskId" = t.id
-      JOIN workflow_steps s ON s.id = c.id JOIN live l ON l.id = c."workflowId"
-      WHERE c.mine
+      -- By key lookups from the inserted rows: a join of two CTEs (each estimated at a row or
+      -- two) was a nested loop over both, a million comparisons in a fan-out of a thousand.
+      FROM inserted_tasks t JOIN workflow_steps s ON s.id = (t.payload->>'stepId')::uuid
+      JOIN workflows l ON l.id = s."workflowId"
+      WHERE t.status = 'RUNNING'
       UNION ALL
       SELECT 'claimed', 1, row_number() OVER (ORDER BY c.priority, c."runAt", c."createdAt", c.id), ${taskColumns('c')},
              greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8, NULL
       FROM claimed c
       UNION ALL
-      SELECT 'queued', 2, 0, ${idAndSequence('t')}, NULL, NULL FROM inserted_tasks t WHERE t.status = 'PENDING'
-      UNION ALL
-      SELECT 'log', 3, 0, ${idAndSequence('b')}, NULL, NULL FROM bumped b
+      -- The signals in one row (a fan-out's thousand new tasks are one array, not rows).
+      SELECT 'signals', 2, 0, ${nullTaskColumns()}, NULL,
+             json_build_object(
+               'queued', (SELECT coalesce(json_agg(t.id), '[]') FROM inserted_tasks t WHERE t.status = 'PENDING'),
+               'logs', (SELECT coalesce(json_agg(json_build_object('workflowId', b.id,
+                                                                   'lastSequence', b."lastSequence")), '[]')
+                        FROM bumped b))
     ) r ORDER BY part, ord`;
   const committed: CommittedSteps = { claimed: [], logs: [], queued: [], continued: 0 };
   for (const row of rows) {
     if (row.turn === 'claimed') {
       committed.claimed.push(row);
       if (row.part === 0) committed.continued++;
-    } else if (row.turn === 'queued')
-      committed.queued.push({ id: row.id, lastSequence: row.lastSequence });
-    else committed.logs.push({ workflowId: row.id, lastSequence: row.lastSequence });
+    } else {
+      const signals = row.prefetched as { queued: string[]; logs: CommittedSteps['logs'] };
+      // Each queued task's log is its "enqueued" event.
+      committed.queued = signals.queued.map((id) => ({ id, lastSequence: 1 }));
+      committed.logs = signals.logs;
+    }
   }
   return committed;
 }
@@ -110,6 +116,9 @@ function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepT
   const attempts = ends.map((each) => each.attempt);
   const startedAts = ends.map((each) => each.startedAt?.toISOString() ?? null);
   return Prisma.sql`
+    -- One time for the steps ended here and the dependents started here: a dependent never
+    -- starts before its parent ends.
+    stamp AS MATERIALIZED (SELECT clock_timestamp() AS at),
     input AS (
       SELECT * FROM unnest(${taskIds}::uuid[], ${results}::jsonb[], ${actuals}::jsonb[],
                            ${attempts}::int[], ${startedAts}::timestamptz[])
@@ -200,8 +209,8 @@ function dispatchCtes(claim: StepsClaim): Prisma.Sql {
           actual = CASE WHEN x.change = 'done' THEN x.actual ELSE s.actual END,
           attempts = coalesce(x.attempts, s.attempts),
           "startedAt" = CASE WHEN x.change = 'done'
-            THEN coalesce(s."startedAt", x."startedAt", clock_timestamp()) ELSE s."startedAt" END,
-          "completedAt" = CASE WHEN x.change = 'done' THEN clock_timestamp() ELSE s."completedAt" END
+            THEN coalesce(s."startedAt", x."startedAt", (SELECT at FROM stamp)) ELSE s."startedAt" END,
+          "completedAt" = CASE WHEN x.change = 'done' THEN (SELECT at FROM stamp) ELSE s."completedAt" END
       FROM step_change x WHERE s.id = x.id
       RETURNING s.id
     ),
@@ -219,7 +228,7 @@ function dispatchCtes(claim: StepsClaim): Prisma.Sql {
              CASE WHEN c.mine THEN 1 ELSE 0 END,
              CASE WHEN c.mine THEN ${claim.workerId} END,
              CASE WHEN c.mine THEN ${lease} END,
-             CASE WHEN c.mine AND c."startsNow" THEN clock_timestamp() END,
+             CASE WHEN c.mine AND c."startsNow" THEN (SELECT at FROM stamp) END,
              CASE WHEN c.mine THEN 0 ELSE 1 END,
              CASE WHEN c.mine THEN 'claimed' ELSE 'queued' END
       FROM continued c
