@@ -9,7 +9,7 @@ import { connectRedisEngine } from './redis-pubsub-engine.js';
 import type { TaskStatus } from '../generated/prisma/enums.js';
 
 /**
- * A task_events row as PostgreSQL's to_jsonb gives it (`at` as text), without its id: the
+ * A task_events row as PostgreSQL's to_jsonb gives it (`at` as text): the
  * copy of a committed event that a notification may carry (see the task feed).
  */
 export interface TaskEventJson {

@@ -33,7 +33,6 @@ export function selectWorkflowEventsAfter(
     where: { workflowId, sequence: { gt: sequence } },
     orderBy: { sequence: 'asc' },
     take: limit,
-    omit: { id: true },
   });
 }
 
