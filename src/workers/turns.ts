@@ -299,7 +299,9 @@ export class Turns {
     // those to another worker (whose commits then wait for the same workflows' locks).
     const deferred =
       !hooked &&
-      ((this.claiming.limit > 0 && waiting === 0 && this.lastClaimShort) || this.hookedWaiting());
+      ((this.claiming.limit > 0 && waiting === 0 && this.lastClaimShort) ||
+        // Not while turns fail: a hooked turn that keeps failing must not hold every claim.
+        (this.failures === 0 && this.hookedWaiting()));
     const claim = (this.wantClaim || hooked) && !this.stopping && !deferred;
     if (!deferred) this.wantClaim = false;
     const free = this.options.concurrency - running - this.claiming.startNow;

@@ -66,7 +66,9 @@ export async function markStepsRunning(
     started AS (
       UPDATE workflow_steps s
       SET status = 'RUNNING', attempts = i.attempt,
-          "startedAt" = coalesce(s."startedAt", clock_timestamp() - i."msAgo" * interval '1 millisecond')
+          -- now(): the statement's start, when msAgo was measured (a wait for the workflow's
+          -- lock inside it would move clock_timestamp() on, and the start with it).
+          "startedAt" = coalesce(s."startedAt", now() - i."msAgo" * interval '1 millisecond')
       FROM input i
       WHERE s.id = i."stepId" AND s."taskId" = i."taskId" AND s.status IN ('READY', 'RUNNING')
         AND s."workflowId" IN (SELECT id FROM locked)
