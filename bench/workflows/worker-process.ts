@@ -33,6 +33,8 @@ const worker = await startServiceWorker({
     backoffBaseMs: 200,
     backoffMaxMs: 5_000,
     retentionMs: 86_400_000,
+    failedRetentionMs: 7 * 86_400_000,
+    deadRetentionMs: 30 * 86_400_000,
     historyRetentionDays: 90,
   },
   pubsub,

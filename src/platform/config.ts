@@ -63,6 +63,14 @@ const envSchema = z.object({
   TASK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1_000),
   TASK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(300_000),
   TASK_RETENTION_HOURS: z.coerce.number().positive().default(24),
+  TASK_RETENTION_FAILED_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(7 * 24),
+  TASK_RETENTION_DEAD_HOURS: z.coerce
+    .number()
+    .positive()
+    .default(30 * 24),
   HISTORY_RETENTION_DAYS: z.coerce.number().positive().default(90),
   WEBHOOK_SECRET: z
     .string()
@@ -245,7 +253,12 @@ export interface TaskEngineConfig {
   pollMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /** COMPLETED and CANCELLED tasks are deleted this long after they ended. */
   retentionMs: number;
+  /** FAILED and TIMEOUT ones after this (longer by default: someone may look into them). */
+  failedRetentionMs: number;
+  /** DEAD ones (retries exhausted) after this. */
+  deadRetentionMs: number;
   historyRetentionDays: number;
 }
 
@@ -402,6 +415,8 @@ function taskEngineConfig(e: Env): TaskEngineConfig {
     backoffBaseMs: e.TASK_BACKOFF_BASE_MS,
     backoffMaxMs: e.TASK_BACKOFF_MAX_MS,
     retentionMs: e.TASK_RETENTION_HOURS * 3_600_000,
+    failedRetentionMs: e.TASK_RETENTION_FAILED_HOURS * 3_600_000,
+    deadRetentionMs: e.TASK_RETENTION_DEAD_HOURS * 3_600_000,
     historyRetentionDays: e.HISTORY_RETENTION_DAYS,
   };
 }

@@ -32,7 +32,7 @@ export function claimCtes(
     ),
     claimed AS (
       UPDATE tasks t
-      SET status = 'RUNNING', attempts = t.attempts + 1, "lockedBy" = ${workerId},
+      SET status = 'RUNNING', attempts = t.attempts + 1, "lockedBy" = ${workerId}, "workerId" = ${workerId},
           "lockedUntil" = now() + ${claim.leaseMs} * interval '1 millisecond',
           -- The first startNow in claim order (an array computed once: a window function
           -- joined here led the planner to scan the whole table). The clock, not now(): a

@@ -3,7 +3,9 @@
 // (it waited in the worker's local queue) goes back without an event: its log never left
 // PENDING.
 // Only while this worker still holds them.
+import { Prisma } from '../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../platform/db.js';
+import { attemptEntry } from './write-changes.js';
 
 export async function handBackTasks(
   client: Queryable,
@@ -27,6 +29,11 @@ export async function handBackTasks(
     updated AS (
       UPDATE tasks t
       SET status = 'PENDING', attempts = greatest(t.attempts - 1, 0), "lockedBy" = NULL,
+          "attemptLog" = CASE WHEN b.recorded THEN t."attemptLog" || ${attemptEntry(
+            Prisma.sql`t."startedAt"`,
+            Prisma.sql`'HANDED_BACK'`,
+            Prisma.sql`'its worker shut down; it runs again (the attempt does not count)'`,
+          )} ELSE t."attemptLog" END,
           "lockedUntil" = NULL, "startedAt" = CASE WHEN b.recorded THEN t."startedAt" END,
           "currentStep" = CASE WHEN b.recorded THEN 'requeued' ELSE t."currentStep" END,
           "lastSequence" = t."lastSequence" + CASE WHEN b.recorded THEN 1 ELSE 0 END,

@@ -6,7 +6,9 @@
 // runAt, so its place in the claim order (priority, runAt, createdAt): it runs before the
 // work enqueued after it, not behind it. One that never started (it waited in a worker's
 // local queue) goes back without an event, and its claim does not count.
+import { Prisma } from '../generated/prisma/client.js';
 import type { Queryable } from '../platform/db.js';
+import { attemptEntry } from './write-changes.js';
 
 export async function reclaimExpiredLeases(
   client: Queryable,
@@ -29,6 +31,11 @@ export async function reclaimExpiredLeases(
           error = CASE WHEN x.ran AND t."leaseLosses" + 1 >= ${maxLeaseLosses}
                        THEN 'its worker stopped while running it ' || (t."leaseLosses" + 1) || ' times'
                        ELSE t.error END,
+          "attemptLog" = CASE WHEN x.ran THEN t."attemptLog" || ${attemptEntry(
+            Prisma.sql`t."startedAt"`,
+            Prisma.sql`'LEASE_LOST'`,
+            Prisma.sql`'its worker stopped renewing its lease'`,
+          )} ELSE t."attemptLog" END,
           "lockedBy" = NULL, "lockedUntil" = NULL,
           "currentStep" = CASE WHEN NOT x.ran THEN t."currentStep"
                                WHEN t."leaseLosses" + 1 >= ${maxLeaseLosses} THEN 'dead'

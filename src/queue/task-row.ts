@@ -6,7 +6,7 @@ import type { TaskEventJson } from '../platform/pubsub.js';
 export type { TaskEventJson };
 
 /** The tasks row as the statements here return it (see taskColumns), with the event a hot-path statement wrote. */
-export type TaskRow = Task & {
+export type TaskRow = Omit<Task, 'attemptLog'> & {
   /** From the statements that write the hot path's events (claim, finish): that event. */
   event?: TaskEventJson;
   /** From the claim: seconds from when it became runnable (enqueued, due, requeued) to its start. */
@@ -25,7 +25,10 @@ export type TaskRow = Task & {
  * migration may add one), by Prisma's scalar fields (named as the columns are), and the
  * timestamps are cast to plain timestamptz (their precision is part of the type).
  */
-const TASK_COLUMNS = Object.values(Prisma.TaskScalarFieldEnum);
+// Not the attempt log: it grows with the attempts, and the queue's statements never read it.
+const TASK_COLUMNS = Object.values(Prisma.TaskScalarFieldEnum).filter(
+  (name) => name !== 'attemptLog',
+);
 const TIMESTAMP_COLUMNS: ReadonlySet<string> = new Set([
   'runAt',
   'lockedUntil',

@@ -93,6 +93,18 @@ export function withChangeEvent<T extends ChangedColumns & { eventMessage: strin
   return changed;
 }
 
+/**
+ * One entry of a task's attemptLog (tasks `t` in the statement), for the attempt that ends in
+ * it: which it was, who ran it, when it started and ended, how it ended and why.
+ */
+export function attemptEntry(startedAt: Prisma.Sql, outcome: Prisma.Sql, error: Prisma.Sql) {
+  return Prisma.sql`jsonb_build_array(jsonb_build_object(
+    'attempt', t.attempts, 'workerId', t."lockedBy",
+    'startedAt', to_char((${startedAt}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'endedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'outcome', ${outcome}, 'error', ${error}))`;
+}
+
 /** The changes as CTEs (`described` holds the changed rows and their events' messages). */
 export function changeCtes(
   workerId: string,
@@ -155,6 +167,13 @@ export function changeCtes(
           "completedAt" = CASE
             WHEN c.kind IN ('START', 'PROGRESS') OR (c.kind = 'RETRY' AND NOT h.dead) THEN NULL
             ELSE now() END,
+          "attemptLog" = CASE WHEN c.kind IN ('START', 'PROGRESS') THEN t."attemptLog"
+            ELSE t."attemptLog" || ${attemptEntry(
+              Prisma.sql`CASE WHEN c.started_ms_ago IS NULL THEN t."startedAt"
+                              ELSE now() - c.started_ms_ago * interval '1 millisecond' END`,
+              Prisma.sql`CASE WHEN c.kind = 'RETRY' THEN 'FAILED' ELSE c.kind END`,
+              Prisma.sql`CASE WHEN c.kind = 'COMPLETED' THEN NULL ELSE c.error END`,
+            )} END,
           "lastSequence" = t."lastSequence" + 1, "updatedAt" = now()
       FROM change c JOIN held h ON h.id = c.id
       WHERE t.id = c.id

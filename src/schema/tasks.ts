@@ -15,8 +15,10 @@ import type { CoverageReport as CoverageReportShape } from '../services/coverage
 import { estimateCompletion, queuePosition } from '../services/tasks/queue-info.js';
 import { taskEventPage, type TaskEventRow } from '../services/tasks/task-events.js';
 import {
+  attemptHistoryOf,
   cancelTask,
   listTasks,
+  type TaskAttemptRow,
   requireTaskForCaller,
   retryTask,
   visibleTaskWhere,
@@ -32,6 +34,24 @@ const TaskStatus = builder.enumType('TaskStatus', {
 });
 const TaskPriority = builder.enumType('TaskPriority', {
   values: ['HIGH', 'MEDIUM', 'LOW'] as const,
+});
+
+const TaskAttemptOutcome = builder.enumType('TaskAttemptOutcome', {
+  values: ['COMPLETED', 'FAILED', 'TIMEOUT', 'CANCELLED', 'LEASE_LOST', 'HANDED_BACK'] as const,
+  description:
+    'FAILED: the handler threw (retried while attempts are left, else DEAD); LEASE_LOST: its ' +
+    'worker stopped renewing the lease (died, froze); HANDED_BACK: its worker shut down first.',
+});
+
+const TaskAttempt = builder.objectRef<TaskAttemptRow>('TaskAttempt').implement({
+  fields: (t) => ({
+    attempt: t.exposeInt('attempt'),
+    workerId: t.exposeString('workerId', { nullable: true }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    endedAt: t.expose('endedAt', { type: 'DateTime' }),
+    outcome: t.expose('outcome', { type: TaskAttemptOutcome }),
+    error: t.exposeString('error', { nullable: true }),
+  }),
 });
 
 // Registered for Task.webhookDeliveries (t.relation finds it by its Prisma model).
@@ -81,6 +101,18 @@ export const Task = builder.prismaNode('Task', {
     error: t.exposeString('error', { nullable: true }),
     cancellationRequested: t.exposeBoolean('cancellationRequested'),
     webhookUrl: t.exposeString('webhookUrl', { nullable: true }),
+    workerId: t.exposeString('workerId', {
+      nullable: true,
+      description: 'The worker that ran (or runs) its latest attempt; null until one claims it.',
+    }),
+    attemptHistory: t.field({
+      type: [TaskAttempt],
+      description:
+        'Every attempt that ended, oldest first: who ran it, when, how it ended and why. ' +
+        '`attempts` counts the attempts (a handed-back one not).',
+      select: { attemptLog: true },
+      resolve: (task) => attemptHistoryOf(task.attemptLog),
+    }),
     agent: t.field({
       type: Agent,
       nullable: true,
@@ -176,11 +208,27 @@ builder.queryField('task', (t) =>
 builder.queryField('tasks', (t) =>
   t.field({
     type: TaskConnection,
-    description: "The tasks of the caller's teams (the operator: every task), newest first.",
+    description:
+      "The tasks of the caller's teams (the operator: every task), newest first, filtered by " +
+      'every argument given (each list: any of its values; from/to: created in [from, to)).',
     authScopes: { read: true },
-    args: { status: t.arg({ type: [TaskStatus] }), first: t.arg.int(), after: t.arg.string() },
+    args: {
+      status: t.arg({ type: [TaskStatus] }),
+      type: t.arg.stringList({ description: 'Task types, e.g. coverage_refresh.' }),
+      priority: t.arg({ type: [TaskPriority] }),
+      from: t.arg({ type: 'DateTime', description: 'Created at or after.' }),
+      to: t.arg({ type: 'DateTime', description: 'Created before.' }),
+      workerId: t.arg.string({ description: 'Ran (its latest attempt) on this worker.' }),
+      agentId: t.arg.id(),
+      first: t.arg.int(),
+      after: t.arg.string(),
+    },
     resolve: (_root, args, ctx, info) =>
-      listTasks(ctx.caller, args, taskSelection(ctx, info)) as never,
+      listTasks(
+        ctx.caller,
+        { ...args, agentId: args.agentId ? rowIdOrNone('Agent', args.agentId) : undefined },
+        taskSelection(ctx, info),
+      ) as never,
   }),
 );
 
@@ -203,8 +251,9 @@ const RefreshCoveragePayload = builder
   .implement({
     description: 'task when background, coverage when not.',
     fields: (t) => ({
-      // The row the enqueue statement returned, not read again; relations load on demand.
-      task: t.field({ type: Task, nullable: true, resolve: (payload) => payload.task }),
+      // The row the enqueue statement returned, not read again; relations and the attempt log
+      // (which the queue's statements leave out) load on demand.
+      task: t.field({ type: Task, nullable: true, resolve: (payload) => payload.task as never }),
       coverage: t.field({
         type: CoverageReport,
         nullable: true,

@@ -82,7 +82,7 @@ function startEngine({
     registry,
     onFinished: taskFinishedStep(registry, pubsub, queueMetrics),
     maintenance: async () => {
-      const deletedTasks = await deleteFinishedTasks(db(), tasks.retentionMs);
+      const deletedTasks = await deleteFinishedTasks(db(), tasks);
       const history = await deleteExpiredHistory(tasks.historyRetentionDays);
       await reconcileStuckTopics(pubsub);
       if (deletedTasks || history)

@@ -46,10 +46,63 @@ describe('retention', () => {
         runAt: new Date(Date.now() + 3_600_000),
       },
     });
-    expect(await deleteFinishedTasks(db(), 24 * 3_600_000)).toBeGreaterThanOrEqual(1);
+    const retention = {
+      retentionMs: 24 * 3_600_000,
+      failedRetentionMs: 7 * 24 * 3_600_000,
+      deadRetentionMs: 30 * 24 * 3_600_000,
+    };
+    expect(await deleteFinishedTasks(db(), retention)).toBeGreaterThanOrEqual(1);
     expect(await db().task.count({ where: { id: old.id } })).toBe(0);
     expect(await db().taskEvent.count({ where: { taskId: old.id } })).toBe(0);
     expect(await db().task.count({ where: { id: { in: [recent.id, pending.id] } } })).toBe(2);
+  });
+
+  it('keeps FAILED, TIMEOUT and DEAD tasks longer than COMPLETED and CANCELLED ones, each by its own setting', async () => {
+    const { deleteFinishedTasks } = await import('../../src/queue/delete-finished.js');
+    const owner = await adminUserId();
+    const { id: teamId } = await db().team.findUniqueOrThrow({ where: { slug: 'default' } });
+    const endedAgo = async (
+      status: 'COMPLETED' | 'CANCELLED' | 'FAILED' | 'TIMEOUT' | 'DEAD',
+      hours: number,
+    ) =>
+      (
+        await db().task.create({
+          data: {
+            type: 'test_sleep',
+            status,
+            ownerId: owner,
+            teamId,
+            completedAt: new Date(Date.now() - hours * 3_600_000),
+          },
+        })
+      ).id;
+    // Two days old: past the COMPLETED/CANCELLED retention only.
+    const twoDays = {
+      COMPLETED: await endedAgo('COMPLETED', 48),
+      CANCELLED: await endedAgo('CANCELLED', 48),
+      FAILED: await endedAgo('FAILED', 48),
+      TIMEOUT: await endedAgo('TIMEOUT', 48),
+      DEAD: await endedAgo('DEAD', 48),
+    };
+    // Ten days old: past the FAILED/TIMEOUT retention too, not the DEAD one.
+    const tenDays = { FAILED: await endedAgo('FAILED', 240), DEAD: await endedAgo('DEAD', 240) };
+    const fortyDaysDead = await endedAgo('DEAD', 960);
+    await deleteFinishedTasks(db(), {
+      retentionMs: 24 * 3_600_000,
+      failedRetentionMs: 7 * 24 * 3_600_000,
+      deadRetentionMs: 30 * 24 * 3_600_000,
+    });
+    const left = new Set(
+      (await db().task.findMany({ select: { id: true } })).map((task) => task.id),
+    );
+    expect(left.has(twoDays.COMPLETED)).toBe(false);
+    expect(left.has(twoDays.CANCELLED)).toBe(false);
+    expect(left.has(twoDays.FAILED)).toBe(true);
+    expect(left.has(twoDays.TIMEOUT)).toBe(true);
+    expect(left.has(twoDays.DEAD)).toBe(true);
+    expect(left.has(tenDays.FAILED)).toBe(false);
+    expect(left.has(tenDays.DEAD)).toBe(true);
+    expect(left.has(fortyDaysDead)).toBe(false);
   });
 });
 

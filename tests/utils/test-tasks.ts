@@ -26,6 +26,8 @@ export const FAST_TASK_ENGINE: TaskEngineConfig = {
   backoffBaseMs: 20,
   backoffMaxMs: 200,
   retentionMs: 24 * 3_600_000,
+  failedRetentionMs: 7 * 24 * 3_600_000,
+  deadRetentionMs: 30 * 24 * 3_600_000,
   historyRetentionDays: 90,
 };
 

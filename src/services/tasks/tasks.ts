@@ -2,9 +2,9 @@
 // listing, cancel and retry (write in its team). Every change is written with its event by the
 // queue's SQL (src/queue) and announced on pub/sub after commit.
 import type { Prisma } from '../../generated/prisma/client.js';
-import type { TaskStatus } from '../../generated/prisma/enums.js';
+import type { TaskPriority, TaskStatus } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
-import { conflict, notFound } from '../../platform/errors.js';
+import { BadInputError, conflict, notFound } from '../../platform/errors.js';
 import { rowIdWhere } from '../../platform/ids.js';
 import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
 import type { PubSub } from '../../platform/pubsub.js';
@@ -42,9 +42,56 @@ async function requireWritableTask(taskId: string, caller: Caller) {
 
 export interface TaskListArgs {
   status?: TaskStatus[] | null;
+  type?: string[] | null;
+  priority?: TaskPriority[] | null;
+  /** Created at or after. */
+  from?: Date | null;
+  /** Created before. */
+  to?: Date | null;
+  workerId?: string | null;
   first?: number | null;
   after?: string | null;
   agentId?: string;
+}
+
+/** One ended attempt of a task, as its attemptLog holds it (write-changes.ts attemptEntry). */
+export interface TaskAttemptRow {
+  attempt: number;
+  workerId: string | null;
+  startedAt: Date | null;
+  endedAt: Date;
+  outcome: 'COMPLETED' | 'FAILED' | 'TIMEOUT' | 'CANCELLED' | 'LEASE_LOST' | 'HANDED_BACK';
+  error: string | null;
+}
+
+export function attemptHistoryOf(log: unknown): TaskAttemptRow[] {
+  const entries = Array.isArray(log)
+    ? (log as Array<Omit<TaskAttemptRow, 'startedAt' | 'endedAt'> & Record<string, string>>)
+    : [];
+  return entries.map((entry) => ({
+    attempt: entry.attempt,
+    workerId: entry.workerId ?? null,
+    startedAt: entry.startedAt ? new Date(entry.startedAt) : null,
+    endedAt: new Date(entry.endedAt!),
+    outcome: entry.outcome,
+    error: entry.error ?? null,
+  }));
+}
+
+/** The list's filters as a `where` (each one a trailing key of the list's index). */
+function taskFilters(args: TaskListArgs): Prisma.TaskWhereInput {
+  if (args.from && args.to && args.from >= args.to)
+    throw new BadInputError('`from` must be before `to`', {}, 'from');
+  return {
+    ...(args.status?.length ? { status: { in: args.status } } : {}),
+    ...(args.type?.length ? { type: { in: args.type } } : {}),
+    ...(args.priority?.length ? { priority: { in: args.priority } } : {}),
+    ...(args.from || args.to
+      ? { createdAt: { ...(args.from && { gte: args.from }), ...(args.to && { lt: args.to }) } }
+      : {}),
+    ...(args.workerId ? { workerId: args.workerId } : {}),
+    ...(args.agentId ? { agentId: args.agentId } : {}),
+  };
 }
 
 /**
@@ -58,11 +105,7 @@ export async function listTasks(
 ) {
   const limit = pageSize(args.first);
   const cursor = decodeCursor<[string, string]>(args.after, 2);
-  const where: Prisma.TaskWhereInput = {
-    ...taskVisibleTo(caller),
-    ...(args.status?.length ? { status: { in: args.status } } : {}),
-    ...(args.agentId ? { agentId: args.agentId } : {}),
-  };
+  const where: Prisma.TaskWhereInput = { AND: [taskVisibleTo(caller), taskFilters(args)] };
   const [rows, totalCount] = await Promise.all([
     db().task.findMany({
       ...query,

@@ -220,12 +220,14 @@ function dispatchCtes(claim: StepsClaim): Prisma.Sql {
     ),
     inserted_tasks AS (
       INSERT INTO tasks (id, type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId",
-                         status, attempts, "lockedBy", "lockedUntil", "startedAt", "lastSequence", "currentStep")
+                         status, attempts, "lockedBy", "workerId", "lockedUntil", "startedAt", "lastSequence",
+                         "currentStep")
       SELECT c."taskId", ${STEP_TASKS.type}, ${STEP_TASKS.priority}::"TaskPriority",
              jsonb_build_object('workflowId', c."workflowId", 'stepId', c.id),
              ${STEP_TASKS.maxAttempts}, ${STEP_TASKS.timeoutSeconds}, c."ownerId", c."teamId",
              CASE WHEN c.mine THEN 'RUNNING' ELSE 'PENDING' END::"TaskStatus",
              CASE WHEN c.mine THEN 1 ELSE 0 END,
+             CASE WHEN c.mine THEN ${claim.workerId} END,
              CASE WHEN c.mine THEN ${claim.workerId} END,
              CASE WHEN c.mine THEN ${lease} END,
              CASE WHEN c.mine AND c."startsNow" THEN (SELECT at FROM stamp) END,
