@@ -211,31 +211,38 @@ export interface PoolTransaction {
   afterCommit(callback: () => void): void;
 }
 
+/** What a pooled transaction's statements may each take, as interactive transactions were allowed. */
+const POOL_TRANSACTION_STATEMENT_TIMEOUT_MS = 30_000;
+
 /**
  * A transaction straight on a pooled connection: for the worker's commits of steps, whose
  * interactive transaction through Prisma cost a round trip and its mapping per statement.
+ * Its after-commit callbacks run once the connection is back in the pool; one that throws is
+ * logged, never taken for a failed transaction (the commit stands).
  */
 export async function inPoolTransaction<T>(run: (tx: PoolTransaction) => Promise<T>): Promise<T> {
   if (!pool) throw new Error('The database is not connected: call connectDatabase() first');
   const connection = await pool.connect();
   const committed: Array<() => void> = [];
   let broken: Error | undefined;
+  let result: T;
   try {
-    await connection.query('BEGIN');
+    // One round trip: a transaction-scoped timeout (SET LOCAL keeps nothing on the session).
+    await connection.query(
+      `BEGIN; SET LOCAL statement_timeout = ${POOL_TRANSACTION_STATEMENT_TIMEOUT_MS}`,
+    );
     try {
-      const result = await run({
+      result = await run({
         client: queryableOn(connection, onQueryOfPool),
         afterCommit: (callback) => void committed.push(callback),
       });
-      await connection.query('COMMIT');
-      for (const callback of committed) callback();
-      return result;
     } catch (error) {
       await connection.query('ROLLBACK').catch((rollbackError: Error) => {
         broken = rollbackError;
       });
       throw error;
     }
+    await connection.query('COMMIT');
   } catch (error) {
     // A connection that failed mid-transaction (or could not roll back) is not reused.
     broken ??= (error as { code?: string }).code === undefined ? (error as Error) : undefined;
@@ -243,6 +250,14 @@ export async function inPoolTransaction<T>(run: (tx: PoolTransaction) => Promise
   } finally {
     connection.release(broken);
   }
+  for (const callback of committed) {
+    try {
+      callback();
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'an after-commit callback failed');
+    }
+  }
+  return result;
 }
 
 export async function disconnectDatabase(): Promise<void> {

@@ -2,7 +2,36 @@
 import { db } from '../platform/db.js';
 import type { TaskEventRow } from './task-events.js';
 
-/** The newest event, or null for a task without events (deleted). */
-export function selectLatestTaskEvent(taskId: string): Promise<TaskEventRow | null> {
-  return db().taskEvent.findFirst({ where: { taskId }, orderBy: { sequence: 'desc' } });
+/**
+ * The newest event; for a task whose log is still empty (a workflow step's continuation,
+ * claimed by the commit that made it: its first event is its start or its end), its state
+ * from its row at sequence 0; null for a task that is gone.
+ */
+export async function selectLatestTaskEvent(taskId: string): Promise<TaskEventRow | null> {
+  const event = await db().taskEvent.findFirst({
+    where: { taskId },
+    orderBy: { sequence: 'desc' },
+  });
+  if (event) return event;
+  const task = await db().task.findUnique({
+    where: { id: taskId },
+    select: {
+      lastSequence: true,
+      status: true,
+      progressPercent: true,
+      currentStep: true,
+      updatedAt: true,
+    },
+  });
+  if (!task) return null;
+  const { lastSequence, status, progressPercent, currentStep, updatedAt } = task;
+  return {
+    taskId,
+    sequence: lastSequence,
+    status,
+    progressPercent,
+    currentStep,
+    message: null,
+    at: updatedAt,
+  };
 }

@@ -45,7 +45,14 @@ export interface TaskHandler<Payload> {
     tx: PoolTransaction,
     claim: WorkerClaim,
     pubsub: PubSub,
-  ): Promise<TaskRow[]>;
+  ): Promise<WorkerClaimed>;
+}
+
+/** A type's commit's claim: the rows (as the worker starts them), of which it made `continued`. */
+export interface WorkerClaimed {
+  claimed: TaskRow[];
+  /** Tasks the commit itself made runnable, beside the claim's limit. */
+  continued: number;
 }
 
 /** What a worker claims in a turn (see claim.ts), and who it is. */

@@ -9,7 +9,7 @@ import {
   type Transaction,
 } from '../platform/db.js';
 import type { PubSub } from '../platform/pubsub.js';
-import type { WorkerClaim } from '../queue/task-definition.js';
+import type { WorkerClaim, WorkerClaimed } from '../queue/task-definition.js';
 import type { TaskRow } from '../queue/task-row.js';
 import type { TaskChangeRow } from '../queue/write-changes.js';
 import type { TaskRegistry } from './task-registry.js';
@@ -23,7 +23,7 @@ export interface FinishHook {
     completed: readonly TaskRow[],
     tx: PoolTransaction,
     claim: WorkerClaim,
-  ): Promise<TaskRow[]>;
+  ): Promise<WorkerClaimed>;
 }
 
 const ofType = (rows: readonly TaskRow[], name: string) => rows.filter((row) => row.type === name);
@@ -76,7 +76,7 @@ export function inCompletingTransaction(
   write: (client: Queryable) => Promise<TaskChangeRow[]>,
   ended: (row: TaskChangeRow) => TaskRow | undefined,
   claim: WorkerClaim,
-): Promise<{ changed: TaskChangeRow[]; claimed: TaskRow[] }> {
+): Promise<{ changed: TaskChangeRow[] } & WorkerClaimed> {
   return pRetry(
     () =>
       inPoolTransaction(async (tx) => {
@@ -86,8 +86,7 @@ export function inCompletingTransaction(
           const task = row.kind === 'COMPLETED' ? ended(row) : undefined;
           if (task && task.type === hook.completing) completed.push(task);
         }
-        const claimed = await hook.complete!(completed, tx, claim);
-        return { changed, claimed };
+        return { changed, ...(await hook.complete!(completed, tx, claim)) };
       }),
     { retries: 3, minTimeout: 5, maxTimeout: 50 },
   );

@@ -44,7 +44,7 @@ export async function heartbeat(
   // from its answer without having lost anything (that dropped good attempts).
   const before = held.ids();
   if (before.length === 0) return;
-  const renewed = await renewLeases(db(), id, leaseMs);
+  const renewed = await renewLeases(db(), id, leaseMs, before);
   const renewedIds = new Set(renewed.map((row) => row.id));
   for (const row of renewed) if (row.cancellationRequested) held.cancel(row.id);
   for (const taskId of before) if (held.has(taskId) && !renewedIds.has(taskId)) held.lost(taskId);

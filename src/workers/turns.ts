@@ -69,8 +69,8 @@ export interface TurnsOptions {
   hook?: FinishHook;
   /** How many tasks run and wait in the local queue now (the claim's room). */
   load(): { running: number; waiting: number };
-  /** Claimed rows, in claim order; the first `startNow` were claimed for free slots. */
-  claimed(tasks: TaskRow[], startNow: number): void;
+  /** Claimed rows, in the order to start them; those with a startedAt were claimed for free slots. */
+  claimed(tasks: TaskRow[]): void;
 }
 
 interface PendingEnd {
@@ -123,6 +123,8 @@ export class Turns {
    * the hooked types, a workflow's, one after the other), and takes the ends that came meanwhile.
    */
   private hookedInFlight = false;
+  /** Hooked turns failed in a row (any other turn's success does not reset it). */
+  private hookedFailures = 0;
   /** The handlers' recent duration (moving average); unknown at first, taken as the aim. */
   private handlerMs = LOCAL_QUEUE_WORK_MS;
 
@@ -158,6 +160,11 @@ export class Turns {
     const { batchSize, concurrency } = this.options;
     const ahead = (concurrency * LOCAL_QUEUE_WORK_MS) / Math.max(this.handlerMs, 0.001);
     return Math.min(2 * batchSize, Math.floor(ahead));
+  }
+
+  /** The tasks whose end waits to be written or is being written. */
+  endingTaskIds(): string[] {
+    return [...this.ends.keys(), ...this.inFlightTasks];
   }
 
   /** Whether the attempt's start is recorded (a RUNNING event); false until a turn wrote it. */
@@ -300,8 +307,8 @@ export class Turns {
     const deferred =
       !hooked &&
       ((this.claiming.limit > 0 && waiting === 0 && this.lastClaimShort) ||
-        // Not while turns fail: a hooked turn that keeps failing must not hold every claim.
-        (this.failures === 0 && this.hookedWaiting()));
+        // Not while hooked turns fail: one that keeps failing must not hold every claim.
+        (this.hookedFailures === 0 && this.hookedWaiting()));
     const claim = (this.wantClaim || hooked) && !this.stopping && !deferred;
     if (!deferred) this.wantClaim = false;
     const free = this.options.concurrency - running - this.claiming.startNow;
@@ -362,16 +369,20 @@ export class Turns {
     };
     const wakeUps = this.wakeUps;
     try {
-      const { changed, claimed } = await this.write(turn);
+      const { changed, claimed, continued } = await this.write(turn);
       this.failures = 0;
+      if (turn.hooked) this.hookedFailures = 0;
       this.recorded(turn, changed);
       // Drained only if nothing woke the worker since: a task added meanwhile may be past
-      // this claim's snapshot (afterTurn claims again).
-      if (claim.limit > 0) this.lastClaimShort = claimed.length < claim.limit;
-      if (claim.limit > 0 && this.wakeUps === wakeUps) this.drained = claimed.length < claim.limit;
-      if (claimed.length) this.options.claimed(claimed, Math.min(claim.startNow, claimed.length));
+      // this claim's snapshot (afterTurn claims again). What a hooked commit made runnable
+      // itself (continued) is beside the claim's limit, not from the queue.
+      const fromQueue = claimed.length - continued;
+      if (claim.limit > 0) this.lastClaimShort = fromQueue < claim.limit;
+      if (claim.limit > 0 && this.wakeUps === wakeUps) this.drained = fromQueue < claim.limit;
+      if (claimed.length) this.options.claimed(claimed);
     } catch (error) {
       this.failures++;
+      if (turn.hooked) this.hookedFailures++;
       this.options.log.warn(
         { err: (error as Error).message, changes: turn.changes.length, failures: this.failures },
         'recording attempts failed; trying again',
@@ -391,7 +402,9 @@ export class Turns {
     }
   }
 
-  private write(turn: Turn): Promise<{ changed: TaskChangeRow[]; claimed: TaskRow[] }> {
+  private write(
+    turn: Turn,
+  ): Promise<{ changed: TaskChangeRow[]; claimed: TaskRow[]; continued: number }> {
     const { workerId, types, leaseMs, backoff, hook } = this.options;
     const { changes, claim } = turn;
     const fullClaim = { types, leaseMs, ...claim };
@@ -406,6 +419,7 @@ export class Turns {
         ended,
         { workerId, ...fullClaim },
       );
+    const fromQueue = <T extends object>(written: T) => ({ ...written, continued: 0 });
     if (hook && turn.hooked)
       return inHookedTransaction(
         hook,
@@ -413,14 +427,15 @@ export class Turns {
         ended,
         (tx) =>
           claim.limit > 0 ? claimTasks(tx.client, workerId, fullClaim) : Promise.resolve([]),
-      );
+      ).then(fromQueue);
     const client = poolQueryable();
     if (claim.limit === 0)
       return writeTaskChanges(client, workerId, changes, backoff).then((changed) => ({
         changed,
         claimed: [],
+        continued: 0,
       }));
-    return workerTurn(client, workerId, changes, backoff, fullClaim);
+    return workerTurn(client, workerId, changes, backoff, fullClaim).then(fromQueue);
   }
 
   /** A hooked turn is under way, or hooked ends wait for one. */

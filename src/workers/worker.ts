@@ -22,6 +22,7 @@ import {
 } from './lease-keeper.js';
 import { LocalQueue } from './local-queue.js';
 import type { WorkerMetrics } from './metrics.js';
+import { RecentIds } from './recent-ids.js';
 import { RunningTasks } from './running-tasks.js';
 import type { TaskRegistry } from './task-registry.js';
 import { Turns } from './turns.js';
@@ -43,6 +44,12 @@ export interface RunningWorker {
 }
 
 const MAINTENANCE_INTERVAL_MS = 60_000;
+/**
+ * How long a cancellation pushed for a task this worker does not hold is kept: a claim's
+ * tasks (a commit's continuations) reach the local queue once its statement is back, and
+ * the push of a cancellation that committed right after it may come first.
+ */
+const CANCELLED_UNHELD_MS = 10_000;
 
 interface Engine {
   id: string;
@@ -53,6 +60,8 @@ interface Engine {
   runner: AttemptRunner;
   /** When each waiting task was claimed (Date.now()), for its wait in the local queue. */
   claimedAt: Map<string, number>;
+  /** Cancellations pushed for tasks this worker did not hold (yet): see RecentIds. */
+  cancelledUnheld: RecentIds;
   stopping: boolean;
 }
 
@@ -92,7 +101,8 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
   const queue = new LocalQueue();
   const running = new RunningTasks();
   const claimedAt = new Map<string, number>();
-  const engine = { id, log, queue, running, claimedAt, stopping: false } as Engine;
+  const cancelledUnheld = new RecentIds(CANCELLED_UNHELD_MS);
+  const engine = { id, log, queue, running, claimedAt, cancelledUnheld, stopping: false } as Engine;
   engine.turns = new Turns({
     workerId: id,
     types: [...options.registry.keys()],
@@ -104,11 +114,11 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
     log,
     hook: finishHookOf(options.registry, options.pubsub),
     load: () => ({ running: running.size, waiting: queue.size }),
-    claimed(tasks, startNow) {
+    claimed(tasks) {
       const now = Date.now();
       for (const task of tasks) claimedAt.set(task.id, now);
       queue.add(tasks);
-      dispatch(engine, options.concurrency, startNow);
+      dispatch(engine, options.concurrency, true);
     },
   });
   engine.runner = new AttemptRunner({
@@ -119,23 +129,30 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
     log,
     backoff: { baseMs: options.backoffBaseMs, maxMs: options.backoffMaxMs },
     slotFreed() {
-      dispatch(engine, options.concurrency, 0);
+      dispatch(engine, options.concurrency, false);
       engine.turns.refill();
     },
   });
   return engine;
 }
 
-/** Starts waiting tasks in free slots; the first `claimedToStart` were claimed for them. */
-function dispatch(engine: Engine, concurrency: number, claimedToStart: number): void {
+/**
+ * Starts waiting tasks in free slots. `fromClaim`: a claim just brought them; those its
+ * statement started (their startedAt set, for free slots) are recorded. A task started later
+ * (it waited here) is not: its start is written when it really began.
+ */
+function dispatch(engine: Engine, concurrency: number, fromClaim: boolean): void {
   const { queue, running, runner, claimedAt } = engine;
-  let recorded = claimedToStart;
   while (!engine.stopping && running.size < concurrency) {
     const task = queue.take();
     if (!task) break;
     const waited = (Date.now() - (claimedAt.get(task.id) ?? Date.now())) / 1000;
     claimedAt.delete(task.id);
-    runner.start(task, recorded-- > 0, waited);
+    if (engine.cancelledUnheld.take(task.id)) {
+      runner.cancelWaiting(task);
+      continue;
+    }
+    runner.start(task, fromClaim && task.startedAt !== null, waited);
   }
 }
 
@@ -143,12 +160,15 @@ function dispatch(engine: Engine, concurrency: number, claimedToStart: number): 
 function heldTasks(engine: Engine): HeldTasks {
   const { queue, running, runner, turns, claimedAt } = engine;
   return {
-    ids: () => [...running.ids(), ...queue.taskIds()],
+    // With the tasks whose end is being written: their leases hold until it is.
+    ids: () => [...running.ids(), ...queue.taskIds(), ...turns.endingTaskIds()],
     has: (taskId) => running.has(taskId) || queue.has(taskId),
     cancel(taskId) {
       if (running.has(taskId)) return running.stop(taskId, 'cancelled');
       const waiting = queue.remove(taskId);
       if (waiting) runner.cancelWaiting(waiting);
+      // Not here yet: its claim may still be on its way back (the push came first).
+      else engine.cancelledUnheld.add(taskId);
     },
     lost(taskId) {
       if (running.has(taskId)) return running.stop(taskId, 'lease-lost');

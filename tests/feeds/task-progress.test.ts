@@ -215,6 +215,50 @@ describe('taskProgress', () => {
     ]);
   });
 
+  it('starts from the row of a task whose log is still empty (claimed with no event yet), and follows it', async () => {
+    const app = await h.startApp();
+    const { id: teamId } = await db().team.findUniqueOrThrow({ where: { slug: 'default' } });
+    // As a workflow commit writes its continuations: claimed, no "enqueued" event.
+    const row = await db().task.create({
+      data: {
+        type: 'test_sleep',
+        payload: { ms: 1 },
+        ownerId: await adminUserId(),
+        teamId,
+        status: 'RUNNING',
+        attempts: 1,
+        lockedBy: 'test-worker',
+        lockedUntil: new Date(Date.now() + 60_000),
+        lastSequence: 0,
+      },
+    });
+    const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
+    h.onCleanup(() => client.dispose());
+    const events: any[] = [];
+    const { done } = listen<any>(
+      client,
+      progress,
+      { taskId: toGlobalId('Task', row.id) },
+      (value) => events.push(value.data!.taskProgress),
+    );
+    await waitFor(async () => events.length > 0, 'the current state');
+    expect(events[0]).toMatchObject({ sequence: 0, status: 'RUNNING' });
+    const { writeTaskChanges } = await import('../../src/queue/write-changes.js');
+    const [ended] = await writeTaskChanges(
+      db(),
+      'test-worker',
+      [{ kind: 'COMPLETED', taskId: row.id, attempt: 1, result: {}, message: 'completed' }],
+      { baseMs: 10, maxMs: 10 },
+    );
+    const { announceTaskEvent } = await import('../../src/queue/signals.js');
+    await announceTaskEvent(app.pubsub, ended!);
+    await done;
+    expect(events.map((event) => [event.sequence, event.status])).toEqual([
+      [0, 'RUNNING'],
+      [1, 'COMPLETED'],
+    ]);
+  });
+
   it("answers an unknown task and another team's task with NOT_FOUND", async () => {
     const app = await h.startApp();
     // A team the peeker is not in (the default team, the operator's, is everyone's).

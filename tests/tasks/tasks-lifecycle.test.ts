@@ -2,6 +2,7 @@
 // backoff, dead-lettered and retried by hand, failed at once when it can never work.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
+import { pushCancellation, wakeWorkers } from '../../src/queue/signals.js';
 import { toGlobalId } from '../../src/schema/ids.js';
 import { errorCodes } from '../utils/graphql.js';
 import {
@@ -40,6 +41,35 @@ describe('cancel', () => {
     const after = (await h.gql(taskQuery, { id: task.id })).data.task;
     expect(after).toMatchObject({ status: 'CANCELLED', attempts: 0, startedAt: null });
     expect(await db().coverageHistory.count({ where: { agentId: rowId(agent.id) } })).toBe(0);
+  });
+
+  it('cancels a task whose cancellation was pushed before its claim reached the worker', async () => {
+    const app = await h.startApp();
+    // No poll while the test arranges the order: the push first, then the claim.
+    await h.startWorker(app.pubsub, { pollMs: 60_000 });
+    const { id: teamId } = await db().team.findUniqueOrThrow({ where: { slug: 'default' } });
+    // Written straight, so that no wake-up claims it before the push.
+    const row = await db().task.create({
+      data: {
+        type: 'test_sleep',
+        payload: { ms: 10_000 },
+        ownerId: await adminUserId(),
+        teamId,
+        maxAttempts: 1,
+        lastSequence: 1,
+        events: {
+          create: { sequence: 1, status: 'PENDING', progressPercent: 0, message: 'enqueued' },
+        },
+      },
+    });
+    await pushCancellation(app.pubsub, row.id);
+    // Any later publish on the same connection is handled after the push: the wake-up.
+    await wakeWorkers(app.pubsub, 'test_sleep');
+    const id = toGlobalId('Task', row.id);
+    const ended = await taskUntil(id, (t) => finished(t.status));
+    expect(ended.status).toBe('CANCELLED');
+    const messages = ended.events.edges.map((edge: any) => edge.node.message);
+    expect(messages).toEqual(['enqueued', 'cancelled before it ran']);
   });
 
   it('stops a RUNNING task through its AbortSignal, ending CANCELLED', async () => {

@@ -205,6 +205,21 @@ describe("the worker's statements", () => {
     }
   });
 
+  it('renews only the leases of the tasks the worker holds: one in its name it does not know of expires', async () => {
+    const { renewLeases } = await import('../../src/queue/renew-leases.js');
+    const [known, unknown] = await claimAll('worker-r', 2);
+    await db().task.updateMany({
+      where: { id: { in: [known!.id, unknown!.id] } },
+      data: { lockedUntil: new Date(Date.now() - 1_000) },
+    });
+    const renewed = await renewLeases(db(), 'worker-r', 60_000, [known!.id]);
+    expect(renewed.map((row) => row.id)).toEqual([known!.id]);
+    const rows = await db().task.findMany({ where: { id: { in: [known!.id, unknown!.id] } } });
+    const until = new Map(rows.map((row) => [row.id, row.lockedUntil!.getTime()]));
+    expect(until.get(known!.id)!).toBeGreaterThan(Date.now());
+    expect(until.get(unknown!.id)!).toBeLessThan(Date.now());
+  });
+
   it('finishes a batch while the heartbeat renews the same leases without deadlocking', async () => {
     const { writeTaskChanges } = await import('../../src/queue/write-changes.js');
     const { renewLeases } = await import('../../src/queue/renew-leases.js');
@@ -221,7 +236,8 @@ describe("the worker's statements", () => {
       .reverse();
     const batches = Array.from({ length: 6 }, (_, i) => outcomes.slice(i * 20, i * 20 + 20));
     const heartbeats = (async () => {
-      for (let i = 0; i < 40; i++) await renewLeases(db(), 'worker-a', 60_000);
+      const held = running.map((row) => row.id);
+      for (let i = 0; i < 40; i++) await renewLeases(db(), 'worker-a', 60_000, held);
     })();
     const finished = await Promise.all(
       batches.map((batch) => writeTaskChanges(db(), 'worker-a', batch, BACKOFF)),

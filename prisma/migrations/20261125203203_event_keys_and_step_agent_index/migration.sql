@@ -7,14 +7,13 @@ DROP INDEX "workflow_events_workflowId_sequence_key";
 -- DropIndex
 DROP INDEX "workflow_steps_agentId_idx";
 
--- AlterTable
+-- AlterTable: (owner, sequence) is the key; the id stays (unindexed) for the release before
+-- this one, which reads it.
 ALTER TABLE "task_events" DROP CONSTRAINT "task_events_pkey",
-DROP COLUMN "id",
 ADD CONSTRAINT "task_events_pkey" PRIMARY KEY ("taskId", "sequence");
 
 -- AlterTable
 ALTER TABLE "workflow_events" DROP CONSTRAINT "workflow_events_pkey",
-DROP COLUMN "id",
 ADD CONSTRAINT "workflow_events_pkey" PRIMARY KEY ("workflowId", "sequence");
 
 -- CreateIndex

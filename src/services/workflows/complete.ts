@@ -3,8 +3,7 @@
 // (sql/commit-steps.ts), after the workflows' locks. Failures are not here: their policies
 // run in settle.ts.
 import type { PoolTransaction } from '../../platform/db.js';
-import type { WorkerClaim } from '../../queue/task-definition.js';
-import type { TaskRow } from '../../queue/task-row.js';
+import type { WorkerClaim, WorkerClaimed } from '../../queue/task-definition.js';
 import { actualsOf, startOf, workflowOf, type EndedStepTask, type SettleDeps } from './settle.js';
 import { noSignals, noteLogs, signalAfterCommit } from './signals.js';
 import { commitSteps } from './sql/commit-steps.js';
@@ -16,7 +15,7 @@ export async function completeStepTasks(
   tasks: readonly EndedStepTask[],
   claim: WorkerClaim,
   deps: SettleDeps,
-): Promise<TaskRow[]> {
+): Promise<WorkerClaimed> {
   const actuals = await actualsOf(tx.client, tasks, deps.settings.pricePerMillionTokens);
   // Locked before the steps are read: behind a replan's commit, they read its new tail.
   const workflowIds = tasks.map(workflowOf);
@@ -43,5 +42,5 @@ export async function completeStepTasks(
       for (let i = 0; i < dispatched; i++) queueMetrics.enqueued(STEP_TASKS);
     });
   signalAfterCommit(tx, deps.pubsub, signals);
-  return committed.claimed;
+  return { claimed: committed.claimed, continued: committed.continued };
 }

@@ -7,11 +7,12 @@
 // down with READY and its task, or its task alone), each workflow row once (its log's new end,
 // its own end).
 //
-// The steps this commit makes runnable are the worker's first claim (a continuation: it ran
-// their parents and is free now), up to `continuations`; their tasks are written claimed by
-// it (RUNNING under its lease, no PENDING row version, no "enqueued" event: their log starts
-// with their start or their end). The others are PENDING for any worker, and the rest of the
-// claim takes the queue in its order (rows this statement inserts are not in its snapshot).
+// The steps this commit makes runnable go to the worker (continuations: it ran their parents
+// and has room), up to `continuations`, their tasks written claimed by it (RUNNING under its
+// lease, no PENDING row version, no "enqueued" event: their log starts with their start or
+// their end; taskProgress shows the row until then). The others are PENDING for any worker.
+// The rest of the claim takes the queue in its order (rows this statement inserts are not in
+// its snapshot) and starts first: continuations take the free slots it leaves.
 import { Prisma } from '../../../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../../../platform/db.js';
 import { claimCtes, type Claim } from '../../../queue/claim.js';
@@ -35,7 +36,7 @@ export interface StepsClaim extends Claim {
 }
 
 export interface CommittedSteps {
-  /** Claimed tasks in claim order: continuations first; the first `startNow` started. */
+  /** Claimed tasks as the worker starts them: the queue's in claim order, then continuations. */
   claimed: TaskRow[];
   /** Workflow id → its log's new last sequence. */
   logs: Array<{ workflowId: string; lastSequence: number }>;
@@ -55,30 +56,36 @@ export async function commitSteps(
 ): Promise<CommittedSteps> {
   const rows = await client.$queryRaw<Row[]>`${PREPARED}
     WITH ${endedCtes(workflowIds, ends)},
-         ${dispatchCtes(claim)},
+         ${dispatchCtes()},
          ${logCtes()},
          ${claimCtes(claim.workerId, claim, {
-           limit: Prisma.sql`greatest(0, ${claim.limit} - (SELECT count(*) FROM continued WHERE mine))`,
-           startNow: Prisma.sql`greatest(0, ${claim.startNow}
-             - (SELECT count(*) FROM continued WHERE mine AND "startsNow"))`,
-         })}
+           limit: Prisma.sql`greatest(0, ${claim.limit}
+             - (SELECT count(*) FROM dispatched WHERE n <= ${Math.max(0, claim.continuations)}))`,
+           startNow: Prisma.sql`${claim.startNow}`,
+         })},
+         ${continuationCtes(claim)}
+    -- The queue's claim first (in claim order: its first startNow started), the continuations
+    -- after it (they start in the free slots it left): the order the local queue starts them in.
     SELECT * FROM (
-      SELECT 'claimed' AS turn, 0 AS part, row_number() OVER (ORDER BY s."workflowId", s.position) AS ord,
-             ${taskColumns('t')}, 0::float8 AS "queueWaitSeconds",
+      SELECT 'claimed' AS turn, 0 AS part,
+             row_number() OVER (ORDER BY c.priority, c."runAt", c."createdAt", c.id) AS ord, ${taskColumns('c')},
+             greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8
+               AS "queueWaitSeconds",
+             NULL::json AS prefetched
+      FROM claimed c
+      UNION ALL
+      SELECT 'claimed', 1, row_number() OVER (ORDER BY s."workflowId", s.position),
+             ${taskColumns('t')}, 0::float8,
              -- What its run reads (read-steps-to-run.ts), as of the commit that made it READY.
              json_build_object('id', s.id, 'workflowId', s."workflowId", 'key', s.key, 'kind', s.kind,
                'agentId', s."agentId", 'input', s.input, 'dependsOn', s."dependsOn", 'goal', l.goal,
                'teamId', l."teamId", 'ownerId', l."ownerId", 'planVersion', l."planVersion",
-               'apiKeyId', l."apiKeyId") AS prefetched
+               'apiKeyId', l."apiKeyId")
       -- By key lookups from the inserted rows: a join of two CTEs (each estimated at a row or
       -- two) was a nested loop over both, a million comparisons in a fan-out of a thousand.
       FROM inserted_tasks t JOIN workflow_steps s ON s.id = (t.payload->>'stepId')::uuid
       JOIN workflows l ON l.id = s."workflowId"
       WHERE t.status = 'RUNNING'
-      UNION ALL
-      SELECT 'claimed', 1, row_number() OVER (ORDER BY c.priority, c."runAt", c."createdAt", c.id), ${taskColumns('c')},
-             greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8, NULL
-      FROM claimed c
       UNION ALL
       -- The signals in one row (a fan-out's thousand new tasks are one array, not rows).
       SELECT 'signals', 2, 0, ${nullTaskColumns()}, NULL,
@@ -92,7 +99,7 @@ export async function commitSteps(
   for (const row of rows) {
     if (row.turn === 'claimed') {
       committed.claimed.push(row);
-      if (row.part === 0) committed.continued++;
+      if (row.part === 1) committed.continued++;
     } else {
       const signals = row.prefetched as { queued: string[]; logs: CommittedSteps['logs'] };
       // Each queued task's log is its "enqueued" event.
@@ -153,13 +160,10 @@ function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepT
 }
 
 /**
- * READY steps given tasks within each workflow's room (`dispatched`), every step row changed
- * once (`steps_changed`), and the tasks inserted: the first `continuations` claimed by the
- * worker (`continued` says which), the others PENDING with their "enqueued" events.
+ * READY steps given tasks within each workflow's room (`dispatched`, numbered `n` in the order
+ * the worker takes them), and every step row changed once (`steps_changed`).
  */
-function dispatchCtes(claim: StepsClaim): Prisma.Sql {
-  const continuations = Math.max(0, claim.continuations);
-  const lease = Prisma.sql`now() + ${claim.leaseMs} * interval '1 millisecond'`;
+function dispatchCtes(): Prisma.Sql {
   return Prisma.sql`
     -- Each workflow's room: maxParallelSteps less its steps with a task that stay open (the
     -- ended ones close here); none while it awaits a replan (what has not started waits).
@@ -213,32 +217,6 @@ function dispatchCtes(claim: StepsClaim): Prisma.Sql {
           "completedAt" = CASE WHEN x.change = 'done' THEN (SELECT at FROM stamp) ELSE s."completedAt" END
       FROM step_change x WHERE s.id = x.id
       RETURNING s.id
-    ),
-    continued AS MATERIALIZED (
-      SELECT p.*, p.n <= ${continuations} AS mine, p.n <= ${claim.startNow} AS "startsNow"
-      FROM dispatched p
-    ),
-    inserted_tasks AS (
-      INSERT INTO tasks (id, type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId",
-                         status, attempts, "lockedBy", "workerId", "lockedUntil", "startedAt", "lastSequence",
-                         "currentStep")
-      SELECT c."taskId", ${STEP_TASKS.type}, ${STEP_TASKS.priority}::"TaskPriority",
-             jsonb_build_object('workflowId', c."workflowId", 'stepId', c.id),
-             ${STEP_TASKS.maxAttempts}, ${STEP_TASKS.timeoutSeconds}, c."ownerId", c."teamId",
-             CASE WHEN c.mine THEN 'RUNNING' ELSE 'PENDING' END::"TaskStatus",
-             CASE WHEN c.mine THEN 1 ELSE 0 END,
-             CASE WHEN c.mine THEN ${claim.workerId} END,
-             CASE WHEN c.mine THEN ${claim.workerId} END,
-             CASE WHEN c.mine THEN ${lease} END,
-             CASE WHEN c.mine AND c."startsNow" THEN (SELECT at FROM stamp) END,
-             CASE WHEN c.mine THEN 0 ELSE 1 END,
-             CASE WHEN c.mine THEN 'claimed' ELSE 'queued' END
-      FROM continued c
-      RETURNING *
-    ),
-    inserted_task_events AS (
-      INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
-      SELECT id, 1, status, 0, 'queued', 'enqueued' FROM inserted_tasks WHERE status = 'PENDING'
     )`;
 }
 
@@ -292,5 +270,44 @@ function logCtes(): Prisma.Sql {
       SELECT e."workflowId", b."lastSequence" - e.total + e.n, e.kind, e."stepKey", e.status, e."progressPercent",
              e.message
       FROM new_events e JOIN bumped b ON b.id = e."workflowId"
+    )`;
+}
+
+/**
+ * The tasks of the dispatched steps (`inserted_tasks`): the first `continuations` claimed by
+ * the worker (`continued` says which; started in the free slots the queue's claim left), the
+ * others PENDING with their "enqueued" events. After the claim's CTEs: it counts their starts.
+ */
+function continuationCtes(claim: StepsClaim): Prisma.Sql {
+  const continuations = Math.max(0, claim.continuations);
+  const lease = Prisma.sql`now() + ${claim.leaseMs} * interval '1 millisecond'`;
+  return Prisma.sql`
+    continued AS MATERIALIZED (
+      SELECT p.*, p.n <= ${continuations} AS mine,
+             p.n <= ${claim.startNow} - (SELECT count(*) FROM claimed WHERE "startedAt" IS NOT NULL)
+               AS "startsNow"
+      FROM dispatched p
+    ),
+    inserted_tasks AS (
+      INSERT INTO tasks (id, type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId",
+                         status, attempts, "lockedBy", "workerId", "lockedUntil", "startedAt", "lastSequence",
+                         "currentStep")
+      SELECT c."taskId", ${STEP_TASKS.type}, ${STEP_TASKS.priority}::"TaskPriority",
+             jsonb_build_object('workflowId', c."workflowId", 'stepId', c.id),
+             ${STEP_TASKS.maxAttempts}, ${STEP_TASKS.timeoutSeconds}, c."ownerId", c."teamId",
+             CASE WHEN c.mine THEN 'RUNNING' ELSE 'PENDING' END::"TaskStatus",
+             CASE WHEN c.mine THEN 1 ELSE 0 END,
+             CASE WHEN c.mine THEN ${claim.workerId} END,
+             CASE WHEN c.mine THEN ${claim.workerId} END,
+             CASE WHEN c.mine THEN ${lease} END,
+             CASE WHEN c.mine AND c."startsNow" THEN (SELECT at FROM stamp) END,
+             CASE WHEN c.mine THEN 0 ELSE 1 END,
+             'queued'
+      FROM continued c
+      RETURNING *
+    ),
+    inserted_task_events AS (
+      INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
+      SELECT id, 1, status, 0, 'queued', 'enqueued' FROM inserted_tasks WHERE status = 'PENDING'
     )`;
 }

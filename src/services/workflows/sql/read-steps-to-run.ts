@@ -1,7 +1,8 @@
 // What a step's run needs of it and its workflow, for steps still live on the task that runs
-// them (in RUNNING workflows). A plain read, no lock: the start itself is recorded later
-// (markStepsRunning) or with the step's end (resolveSteps); a cancellation that commits after
-// this read reaches the run as its task's cancellation.
+// them (in RUNNING workflows), unless the task came with it (a continuation: commit-steps.ts).
+// A plain read, no lock: the start itself is recorded later (markStepsRunning) or with the
+// step's end; a cancellation that commits after this read reaches the run as its task's
+// cancellation (its push, remembered by the worker when it comes before the task: worker.ts).
 import { PREPARED, type Queryable } from '../../../platform/db.js';
 import type { StartedStep, StepStart } from './mark-running.js';
 

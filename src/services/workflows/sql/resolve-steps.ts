@@ -1,5 +1,6 @@
-// The hot commit of a workflow (inside the transaction that ends the steps' tasks): steps whose
-// task ended well (or whose failure SKIP absorbs) are resolved with their results, every step
+// Steps resolved where a failure's policy runs (settle.ts, inside the transaction that ends
+// the steps' tasks; completed steps commit in commit-steps.ts): steps whose task ended well
+// (or whose failure SKIP absorbs) are resolved with their results, every step
 // waiting on them counts one dependency less, those left waiting on none become READY, and
 // each change is an event of its workflow's log. Only steps still live on that very task
 // change, in RUNNING workflows, whose rows are locked in id order first. A step whose start

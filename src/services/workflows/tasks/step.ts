@@ -1,9 +1,11 @@
 // workflow_step: runs one step of a workflow. The run reads its step (a worker's reads batch
-// together); the step's start is recorded once the run has gone on for START_RECORD_DELAY_MS,
+// together), unless its task came with it (a continuation: the commit that made it READY
+// read it); the step's start is recorded once the run has gone on for START_RECORD_DELAY_MS,
 // or before its first progress event or its failure, and a run that succeeds sooner has its
-// start recorded with its end. Its end commits with the task's (finishInTransaction): the
-// step's result, its dependents made ready and their tasks, in the transaction fenced by the
-// task's attempt. Ends outside that transaction (dead letters, cancellations before the run)
+// start recorded with its end. Its end commits with the task's, in the transaction fenced by
+// the task's attempt: completed steps, their dependents and the worker's claim in one
+// statement (completeAndClaim, complete.ts), failures by their policy (finishInTransaction,
+// settle.ts). Ends outside that transaction (dead letters, cancellations before the run)
 // settle in the after-finish step; the reconciler covers a crash.
 import { db, inTransaction } from '../../../platform/db.js';
 import type { PubSub } from '../../../platform/pubsub.js';
