@@ -36,6 +36,9 @@ export async function benchService(
     secret: DEVELOPMENT_WEBHOOK_SECRET,
     allowPrivateTargets: true,
     timeoutMs: 10_000,
+    maxAttempts: 4,
+    retryDelaysMs: [100, 200, 400],
+    retentionDays: 30,
   };
   return {
     llm,

@@ -92,7 +92,7 @@ function createApi(config: Config, services: Services): App {
     llm,
     topicSettings,
     webhooks,
-    taskFinished: taskFinishedStep(registry, pubsub, services.metrics.queue),
+    taskFinished: taskFinishedStep(registry, pubsub, services.metrics.queue, webhooks),
     metricsRegistry: services.metricsRegistry,
     metrics: services.metrics,
     keySettings: { autoJoinDefaultTeam: config.autoJoinDefaultTeam },
@@ -208,6 +208,7 @@ async function startWorkerRole(
     metrics: createWorkerMetrics(services.metricsRegistry),
     queueMetrics: services.metrics.queue,
     workflows: config.workflows,
+    webhooks: services.webhooks,
   });
   stops.push(() => worker.stop(config.shutdownTimeoutMs / 2));
   if (probes)

@@ -78,6 +78,12 @@ const envSchema = z.object({
     .optional(),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: booleanFromEnv.optional(),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
+  WEBHOOK_RETRY_DELAYS_MS: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'must be milliseconds separated by commas')
+    .optional(),
+  WEBHOOK_RETENTION_DAYS: z.coerce.number().positive().default(30),
   LLM_PROVIDER: z.enum(['local', 'openai', 'anthropic']).default('local'),
   LLM_BASE_URL: z.string().url().optional(),
   LLM_API_KEY: z.string().min(1).optional(),
@@ -119,6 +125,25 @@ const envSchema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
+/**
+ * The wait before each webhook retry (the last repeats), as Standard Webhooks' reference
+ * implementation schedules them: quick ones that ride out a receiver's restart, then minutes
+ * and hours for an outage.
+ */
+export const WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [
+  1_000,
+  2_000,
+  5_000,
+  10_000,
+  30_000,
+  60_000,
+  5 * 60_000,
+  30 * 60_000,
+  2 * 3600_000,
+  5 * 3600_000,
+  10 * 3600_000,
+];
+
 /** Development only: a fixed, public secret so webhooks can be tried without setup. */
 export const DEVELOPMENT_WEBHOOK_SECRET =
   'whsec_' + Buffer.from('agent-growth development webhook secret').toString('base64');
@@ -150,7 +175,14 @@ export interface Config {
   tasks: TaskEngineConfig;
   /** A user's first key makes them a MEMBER of the `default` team (what the operator makes). */
   autoJoinDefaultTeam: boolean;
-  webhooks: { secret: string; allowPrivateTargets: boolean; timeoutMs: number };
+  webhooks: {
+    secret: string;
+    allowPrivateTargets: boolean;
+    timeoutMs: number;
+    maxAttempts: number;
+    retryDelaysMs: readonly number[];
+    retentionDays: number;
+  };
   /** The LLM gateway: the `env` deployment (LLM_*), the key vault, where base URLs may point. */
   llm: LlmConfig;
   /** Planning topics: the LLM planner's budget and the plan rate limit. */
@@ -321,6 +353,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // Outside development only https to public addresses.
       allowPrivateTargets: e.NODE_ENV !== 'production' && (e.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? true),
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryDelaysMs: e.WEBHOOK_RETRY_DELAYS_MS?.split(',').map(Number) ?? WEBHOOK_RETRY_DELAYS_MS,
+      retentionDays: e.WEBHOOK_RETENTION_DAYS,
     },
     llm: llmConfig(e),
     topics: {

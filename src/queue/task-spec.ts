@@ -10,6 +10,11 @@ export interface TaskSpec<Payload = unknown> {
   readonly maxAttempts: number;
   /** An attempt running longer ends as TIMEOUT. */
   readonly timeoutSeconds: number;
+  /**
+   * The wait before each retry, in order (the last repeats); unset: the engine's exponential
+   * backoff (TASK_BACKOFF_*). For types whose retries follow a published schedule (webhooks).
+   */
+  readonly retryDelaysMs?: readonly number[];
 }
 
 export function taskSpec<Schema extends z.ZodType>(spec: {
@@ -17,6 +22,7 @@ export function taskSpec<Schema extends z.ZodType>(spec: {
   payload: Schema;
   maxAttempts: number;
   timeoutSeconds: number;
+  retryDelaysMs?: readonly number[];
 }): TaskSpec<z.output<Schema>> {
   return spec as TaskSpec<z.output<Schema>>;
 }

@@ -27,7 +27,11 @@ export type TaskChange = ChangeBase &
     | { kind: 'PROGRESS'; percent: number; step: string | null }
     | { kind: 'COMPLETED'; result: unknown; message: string }
     | { kind: 'FAILED' | 'CANCELLED' | 'TIMEOUT'; error: string; message: string }
-    | { kind: 'RETRY'; error: string }
+    | {
+        kind: 'RETRY';
+        error: string;
+        /** The type's own wait; unset: the backoff. */ delayMs?: number | null;
+      }
   );
 
 export type TaskChangeKind = TaskChange['kind'];
@@ -121,13 +125,14 @@ export function changeCtes(
   const percents = column((c) => (c.kind === 'PROGRESS' ? c.percent : null));
   const steps = column((c) => (c.kind === 'PROGRESS' ? c.step : null));
   const startedMsAgo = column((c) => c.startedMsAgo ?? null);
+  const delays = column((c) => (c.kind === 'RETRY' ? (c.delayMs ?? null) : null));
   return Prisma.sql`
     change AS (
       SELECT * FROM unnest(
         ${ids}::uuid[], ${attempts}::int[], ${kinds}::text[], ${results}::jsonb[],
         ${errors}::text[], ${messages}::text[], ${percents}::int[], ${steps}::text[],
-        ${startedMsAgo}::float8[]
-      ) AS c(id, attempt, kind, result, error, message, percent, step, started_ms_ago)
+        ${startedMsAgo}::float8[], ${delays}::float8[]
+      ) AS c(id, attempt, kind, result, error, message, percent, step, started_ms_ago, delay_ms)
     ),
     held AS (
       -- Locked in id order, as renewLeases does: multi-row updates in different orders deadlock.
@@ -155,7 +160,9 @@ export function changeCtes(
             WHEN h.dead THEN 'dead'
             WHEN c.kind = 'RETRY' THEN 'waiting to retry'
             ELSE lower(c.kind) END,
-          "runAt" = CASE WHEN c.kind = 'RETRY' AND NOT h.dead
+          "runAt" = CASE WHEN c.kind = 'RETRY' AND NOT h.dead AND c.delay_ms IS NOT NULL
+            THEN now() + c.delay_ms * interval '1 millisecond'
+            WHEN c.kind = 'RETRY' AND NOT h.dead
             THEN now() + least(${backoff.maxMs}::float8,
                                ${backoff.baseMs}::float8 * power(2, t.attempts - t."leaseLosses" - 1))
                          * (0.5 + random() / 2) * interval '1 millisecond'

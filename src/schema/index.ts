@@ -14,6 +14,7 @@ import './templates/index.js';
 import './topics/index.js';
 import './workflows/index.js';
 import './llm/index.js';
+import './webhooks/index.js';
 import './trusted-documents.js';
 
 builder.queryType({});

@@ -54,17 +54,6 @@ const TaskAttempt = builder.objectRef<TaskAttemptRow>('TaskAttempt').implement({
   }),
 });
 
-// Registered for Task.webhookDeliveries (t.relation finds it by its Prisma model).
-builder.prismaObject('WebhookDelivery', {
-  fields: (t) => ({
-    attempt: t.exposeInt('attempt'),
-    statusCode: t.exposeInt('statusCode', { nullable: true }),
-    error: t.exposeString('error', { nullable: true }),
-    deliveredAt: t.expose('deliveredAt', { type: 'DateTime' }),
-    succeeded: t.exposeBoolean('succeeded'),
-  }),
-});
-
 export const Task = builder.prismaNode('Task', {
   id: { field: 'id' },
   // node(id) sees what task(id) sees: another team's task is null.

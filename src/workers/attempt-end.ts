@@ -6,7 +6,15 @@ import { NonRetryableError } from '../queue/task-definition.js';
 import type { RunningTask } from './running-tasks.js';
 import type { AttemptEndChange } from './turns.js';
 
-export function endChangeOf(entry: RunningTask, error: unknown): AttemptEndChange {
+/** The wait before the retry that follows attempt `attempt` (1-based), as the schedule says. */
+export const scheduledDelayMs = (schedule: readonly number[] | undefined, attempt: number) =>
+  schedule?.length ? schedule[Math.min(attempt, schedule.length) - 1]! : null;
+
+export function endChangeOf(
+  entry: RunningTask,
+  error: unknown,
+  retryDelaysMs?: readonly number[],
+): AttemptEndChange {
   const { task } = entry;
   // Literals whole (no spread of shared fields): this runs once per task.
   const taskId = task.id;
@@ -30,5 +38,7 @@ export function endChangeOf(entry: RunningTask, error: unknown): AttemptEndChang
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof NonRetryableError)
     return { taskId, attempt, kind: 'FAILED', error: message, message: `failed: ${message}` };
-  return { taskId, attempt, kind: 'RETRY', error: message };
+  // Counted as the SQL backoff counts: attempts whose lease was lost do not move the schedule.
+  const delayMs = scheduledDelayMs(retryDelaysMs, attempt - task.leaseLosses);
+  return { taskId, attempt, kind: 'RETRY', error: message, delayMs };
 }

@@ -164,7 +164,8 @@ export class AttemptRunner {
       return { outcome: 'lease_lost' };
     }
     if (entry.reason === 'shutdown') return this.handBack(task);
-    const change = endChangeOf(entry, error);
+    const spec = this.options.registry.get(task.type)?.spec;
+    const change = endChangeOf(entry, error, spec?.retryDelaysMs);
     if (change.kind === 'RETRY') log().warn({ err: error }, 'attempt failed');
     const row = await turns.end(change, task);
     if (!row) return { outcome: 'lease_lost' };

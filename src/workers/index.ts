@@ -5,7 +5,10 @@ import { db } from '../platform/db.js';
 import { logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { deleteExpiredHistory } from '../services/coverage/history.js';
-import { queueWebhookDelivery } from '../services/webhooks/tasks/delivery.js';
+import { deleteExpiredWebhooks } from '../services/webhooks/retention.js';
+import { emitTaskEnded } from '../services/webhooks/task-events.js';
+import { workflowReplan, workflowStep } from '../services/workflows/tasks/specs.js';
+import { notifyWorkflowEnds, workflowOfTask } from '../services/workflows/webhooks.js';
 import { reconcileStuckTopics } from '../services/topics/progress.js';
 import { reconcileWorkflows } from '../services/workflows/reconcile.js';
 import {
@@ -16,6 +19,7 @@ import type { WorkerMetrics } from './metrics.js';
 import type { QueueMetrics } from '../queue/queue-metrics.js';
 import { deleteFinishedTasks } from '../queue/delete-finished.js';
 import type { TaskRow } from '../queue/task-row.js';
+import type { WebhookSettings } from '../services/webhooks/delivery.js';
 import type { TaskRegistry } from './task-registry.js';
 import { startWorker, type RunningWorker } from './worker.js';
 
@@ -28,20 +32,32 @@ export interface ServiceWorkerOptions {
   queueMetrics?: QueueMetrics;
   /** The workflow reconciler's period and the token price; default DEFAULT_WORKFLOW_SETTINGS. */
   workflows?: WorkflowSettings;
+  /** Attempts per webhook message and how long messages are kept; default the spec's and 30 days. */
+  webhooks?: WebhookEmitSettings;
 }
+
+/** What the worker's webhook messages need from WebhookSettings. */
+export type WebhookEmitSettings = Pick<WebhookSettings, 'maxAttempts' | 'retentionDays'>;
+
+const WORKFLOW_TASKS: ReadonlySet<string> = new Set([workflowStep.name, workflowReplan.name]);
 
 /**
  * What follows a task's end, wherever it ends (a worker, or the API for a task cancelled
- * before it ran): its type's after-finish step, then the delivery of its webhook (queued).
+ * before it ran): its type's after-finish step, then its webhook messages (queued), and the
+ * end of the workflow a step or replan task ended, if it did.
  */
 export function taskFinishedStep(
   registry: TaskRegistry,
   pubsub: PubSub,
   queueMetrics?: QueueMetrics,
+  webhooks?: WebhookEmitSettings,
 ): (task: TaskRow) => Promise<void> {
+  const deps = { pubsub, webhooks, metrics: queueMetrics };
   return async (task) => {
     await registry.get(task.type)?.onFinished?.(task, pubsub);
-    await queueWebhookDelivery(task, pubsub, queueMetrics);
+    await emitTaskEnded(task, deps);
+    const workflowId = WORKFLOW_TASKS.has(task.type) ? workflowOfTask(task.payload) : undefined;
+    if (workflowId) await notifyWorkflowEnds([workflowId], deps);
   };
 }
 
@@ -50,7 +66,13 @@ export async function startServiceWorker(options: ServiceWorkerOptions): Promise
   const workflows = options.workflows ?? DEFAULT_WORKFLOW_SETTINGS;
   const deps = { pubsub: options.pubsub, settings: workflows, queueMetrics: options.queueMetrics };
   // What a killed process left between commits is repaired within a few periods.
+  const webhookDeps = {
+    pubsub: options.pubsub,
+    webhooks: options.webhooks,
+    metrics: options.queueMetrics,
+  };
   const reconciler = setInterval(() => {
+    void notifyWorkflowEnds(null, webhookDeps);
     reconcileWorkflows(deps).catch((err) =>
       logger.warn(
         { err: (err as Error).message },
@@ -74,19 +96,21 @@ function startEngine({
   registry,
   metrics,
   queueMetrics,
+  webhooks,
 }: ServiceWorkerOptions): Promise<RunningWorker> {
   return startWorker({
     ...tasks,
     pubsub,
     metrics,
     registry,
-    onFinished: taskFinishedStep(registry, pubsub, queueMetrics),
+    onFinished: taskFinishedStep(registry, pubsub, queueMetrics, webhooks),
     maintenance: async () => {
       const deletedTasks = await deleteFinishedTasks(db(), tasks);
       const history = await deleteExpiredHistory(tasks.historyRetentionDays);
+      const webhookRows = await deleteExpiredWebhooks(db(), webhooks?.retentionDays ?? 30);
       await reconcileStuckTopics(pubsub);
-      if (deletedTasks || history)
-        logger.info({ tasks: deletedTasks, history }, 'retention clean-up');
+      if (deletedTasks || history || webhookRows)
+        logger.info({ tasks: deletedTasks, history, webhooks: webhookRows }, 'retention clean-up');
     },
   });
 }

@@ -34,6 +34,9 @@ export interface World {
   deploymentId: string;
   budgetId: string;
   llmCallId: string;
+  /** Alice's webhook endpoint, and one delivery to it. */
+  webhookEndpointId: string;
+  webhookDeliveryId: string;
   keys: {
     alice: string;
     bob: string;
@@ -214,6 +217,38 @@ async function llmThings(h: Harness, key: string, teamId: string) {
   };
 }
 
+async function webhookThings(h: Harness, key: string, teamId: string) {
+  const created = await h.gql(
+    'mutation($t: ID!) { createWebhookEndpoint(input: { teamId: $t, url: "http://127.0.0.1:9/alice-secret-endpoint", eventTypes: ["task.completed"], description: "alice-secret endpoint" }) { endpoint { id } } }',
+    { t: teamId },
+    key,
+  );
+  expect(created.errors).toBeUndefined();
+  const endpointId = created.data.createWebhookEndpoint.endpoint.id;
+  const message = await db().webhookMessage.create({
+    data: {
+      teamId: rowId(teamId),
+      endpointId: rowId(endpointId),
+      eventType: 'task.completed',
+      payload: { note: 'alice-secret-message' },
+    },
+  });
+  const delivery = await db().webhookDelivery.create({
+    data: {
+      messageId: message.id,
+      endpointId: rowId(endpointId),
+      attempt: 1,
+      url: 'http://127.0.0.1:9/alice-secret-endpoint',
+      succeeded: false,
+      error: 'alice-secret-endpoint-delivery',
+    },
+  });
+  return {
+    webhookEndpointId: endpointId,
+    webhookDeliveryId: globalId('WebhookDelivery', delivery.id),
+  };
+}
+
 export async function buildWorld(h: Harness): Promise<World> {
   const { teamId, alice, keys } = await people(h);
   const agent = await agentWithHistory(h, keys.alice);
@@ -235,7 +270,9 @@ export async function buildWorld(h: Harness): Promise<World> {
   expect(workflow.errors).toBeUndefined();
   const invitation = await invite(h, keys.alice, teamId, 'ADMIN');
   const llm = await llmThings(h, keys.alice, teamId);
+  const webhooks = await webhookThings(h, keys.alice, teamId);
   return {
+    ...webhooks,
     workflowId: workflow.data.planWorkflow.id,
     ...llm,
     teamId,
@@ -268,4 +305,6 @@ export const secretIds = (world: World) => [
   world.deploymentId,
   world.budgetId,
   world.llmCallId,
+  world.webhookEndpointId,
+  world.webhookDeliveryId,
 ];

@@ -26,6 +26,9 @@ const KEY = 'id name user team { id slug }';
 const WORKFLOW = `id goal steps { key agent { id name } input result task { id } }
   artifact { id markdown } events { message }`;
 
+const ENDPOINT =
+  'id url description eventTypes deliveries { edges { node { id url error webhookId } } }';
+
 const query = (q: string, variables: Probe['variables'] = () => ({})): Probe => ({
   kind: 'query',
   query: q,
@@ -266,6 +269,35 @@ export const PROBES: Record<string, Probe> = {
     (w) => ({ t: w.teamId }),
   ),
   'Query.budgets': query('{ budgets { id targetId limitUsd } }'),
+  'Query.webhookEndpoints': query(
+    `query($t: ID) { webhookEndpoints(teamId: $t) { ${ENDPOINT} } }`,
+    (w) => ({ t: w.teamId }),
+  ),
+  'Query.webhookEndpoint': query(
+    `query($id: ID!) { webhookEndpoint(id: $id) { ${ENDPOINT} } }`,
+    (w) => ({ id: w.webhookEndpointId }),
+  ),
+  'Mutation.createWebhookEndpoint': change(
+    'mutation($t: ID!) { createWebhookEndpoint(input: { teamId: $t, url: "http://127.0.0.1:9/x", eventTypes: ["task.dead"] }) { secret endpoint { id } } }',
+    (w) => ({ t: w.teamId }),
+    (w) => [w.teamId],
+  ),
+  'Mutation.updateWebhookEndpoint': change(
+    `mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: { url: "http://127.0.0.1:9/hijack" }) { ${ENDPOINT} } }`,
+    (w) => ({ id: w.webhookEndpointId }),
+  ),
+  'Mutation.deleteWebhookEndpoint': change(
+    'mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }',
+    (w) => ({ id: w.webhookEndpointId }),
+  ),
+  'Mutation.rotateWebhookEndpointSecret': change(
+    'mutation($id: ID!) { rotateWebhookEndpointSecret(id: $id) { secret endpoint { id url } } }',
+    (w) => ({ id: w.webhookEndpointId }),
+  ),
+  'Mutation.redeliverWebhook': change(
+    'mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { webhookId task { id } } }',
+    (w) => ({ id: w.webhookDeliveryId }),
+  ),
   'Mutation.addProviderKey': change(
     'mutation($t: ID!) { addProviderKey(input: { teamId: $t, kind: ANTHROPIC, name: "x", secret: "sk-x-0123456789abcdef" }) { id teamId } }',
     (w) => ({ t: w.teamId }),

@@ -27,6 +27,7 @@ const NODE_TYPES = [
   'TeamInvitation',
   'Template',
   'Topic',
+  'WebhookEndpoint',
   'Workflow',
 ];
 
@@ -121,6 +122,7 @@ describe('visibility', () => {
       world.nodeId,
       world.historyId,
       world.workflowId,
+      world.webhookEndpointId,
     ];
     for (const key of [
       world.keys.alice,

@@ -49,6 +49,9 @@ describe.skipIf(!privatePostgresAvailable)('PostgreSQL away', () => {
     secret: 'whsec_dGVzdHRlc3R0ZXN0dGVzdA==',
     allowPrivateTargets: true,
     timeoutMs: 1_000,
+    maxAttempts: 4,
+    retryDelaysMs: [100, 200, 400],
+    retentionDays: 30,
   };
 
   beforeAll(async () => {

@@ -13,14 +13,18 @@ import { waitFor } from '../utils/wait.js';
 
 const h = useHarness();
 const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
-const deliveryOf = (taskId: string, statuses: string[]) =>
-  db().task.findFirst({
+/** The webhook_delivery task of the message to a task's own webhookUrl, once in `statuses`. */
+async function deliveryOf(taskId: string, statuses: string[]) {
+  const message = await db().webhookMessage.findFirst({ where: { taskId: rowId(taskId) } });
+  if (!message) return null;
+  return db().task.findFirst({
     where: {
       type: 'webhook_delivery',
-      payload: { path: ['taskId'], equals: rowId(taskId) },
+      payload: { path: ['messageId'], equals: message.id },
       status: { in: statuses as never },
     },
   });
+}
 afterEach(async () => {
   await h.stopWorkers();
   h.webhooks.allowPrivateTargets = true;

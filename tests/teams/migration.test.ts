@@ -92,6 +92,9 @@ beforeAll(async () => {
       secret: 'whsec_dGVzdHRlc3R0ZXN0dGVzdA==',
       allowPrivateTargets: true,
       timeoutMs: 1_000,
+      maxAttempts: 4,
+      retryDelaysMs: [100, 200, 400],
+      retentionDays: 30,
     },
     taskFinished: async () => {},
   });

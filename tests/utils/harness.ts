@@ -157,7 +157,7 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
     llm: harness.llm,
     topicSettings: harness.topicSettings,
     webhooks: harness.webhooks,
-    taskFinished: taskFinishedStep(harness.registry, pubsub),
+    taskFinished: taskFinishedStep(harness.registry, pubsub, undefined, harness.webhooks),
     sseMaxBufferedBytes: options.sseMaxBufferedBytes,
     maxRequestBodyBytes: options.maxRequestBodyBytes,
     graphiqlHeaders: options.graphiqlHeaders,
@@ -209,6 +209,10 @@ export function useHarness(): Harness {
     secret: DEVELOPMENT_WEBHOOK_SECRET,
     allowPrivateTargets: true,
     timeoutMs: 2_000,
+    // The first attempt and 3 retries, quickly: the schedule itself is production's.
+    maxAttempts: 4,
+    retryDelaysMs: [100, 200, 400],
+    retentionDays: 30,
   };
   let responseStore: Promise<OpenedResponseStore> | undefined;
   // Filled in beforeAll; apps and workers keep these objects, so configureLlm reaches them all.
@@ -287,6 +291,7 @@ export function useHarness(): Harness {
         pubsub,
         registry: harness.registry,
         metrics,
+        webhooks: harness.webhooks,
       });
       workers.push(worker);
       return worker;

@@ -31,6 +31,9 @@ const webhooks = {
   secret: DEVELOPMENT_WEBHOOK_SECRET,
   allowPrivateTargets: true,
   timeoutMs: 2_000,
+  maxAttempts: 4,
+  retryDelaysMs: [100, 200, 400],
+  retentionDays: 30,
 };
 const registry = serviceTaskRegistry({ llm, topicSettings, webhooks }, testTaskDefinitions);
 const worker = await startServiceWorker({ tasks: FAST_TASK_ENGINE, pubsub, registry });

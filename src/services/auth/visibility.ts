@@ -43,9 +43,15 @@ export const documentVisibleTo = (caller: Who): Prisma.DocumentWhereInput =>
 /** Tasks: their team's. */
 export const taskVisibleTo = (caller: Who): Prisma.TaskWhereInput => inCallerTeams(caller);
 
-/** A task's webhook deliveries: as its task. */
+/** Webhook deliveries: as their task (its own webhookUrl), or their message's team. */
 export const webhookDeliveryVisibleTo = (caller: Who): Prisma.WebhookDeliveryWhereInput =>
-  caller.isOperator ? {} : { task: taskVisibleTo(caller) };
+  caller.isOperator
+    ? {}
+    : { OR: [{ task: taskVisibleTo(caller) }, { message: inCallerTeams(caller) }] };
+
+/** Webhook endpoints: their team's. */
+export const webhookEndpointVisibleTo = (caller: Who): Prisma.WebhookEndpointWhereInput =>
+  inCallerTeams(caller);
 
 /** Topics: their team's. */
 export const topicVisibleTo = (caller: Who): Prisma.TopicWhereInput => inCallerTeams(caller);

@@ -1,4 +1,5 @@
-// The vault's keys as a whole: the operator's rewrap of every key under the newest master key.
+// The vault's keys as a whole: the operator's rewrap of every key (and every webhook
+// endpoint's secret) under the newest master key.
 import { db, inTransaction } from '../../platform/db.js';
 import { conflict, forbidden } from '../../platform/errors.js';
 import { publicId } from '../../platform/public-ids.js';
@@ -6,6 +7,7 @@ import { rewrap, secretBinding, VaultError } from '../../platform/vault.js';
 import type { Caller } from '../auth/caller.js';
 import { announceLlmConfigChanged } from '../../llm/catalog.js';
 import { auditKey } from '../../llm/key-audit.js';
+import { planEndpointRewrap } from '../webhooks/rewrap.js';
 import type { VaultDeps } from './provider-keys.js';
 
 /**
@@ -34,12 +36,21 @@ export async function rewrapProviderKeys(caller: Caller, deps: VaultDeps): Promi
       return [];
     }
   });
-  if (unreadable.length)
-    throw conflict(`The keyring cannot open ${unreadable.length} provider key(s); none rewrapped`, {
-      reason: 'KEYS_UNREADABLE',
-      keyIds: unreadable.map((id) => publicId('ProviderKey', id)),
-    });
-  await inTransaction(async ({ client }) => {
+  // Webhook endpoints' secrets are sealed by the same vault: they move with the keys.
+  const endpoints = await planEndpointRewrap(deps.keyring);
+  if (unreadable.length || endpoints.unreadable.length)
+    throw conflict(
+      `The keyring cannot open ${unreadable.length} provider key(s) and ` +
+        `${endpoints.unreadable.length} webhook endpoint secret(s); none rewrapped`,
+      {
+        reason: 'KEYS_UNREADABLE',
+        keyIds: unreadable.map((id) => publicId('ProviderKey', id)),
+        webhookEndpointIds: endpoints.unreadable.map((id) => publicId('WebhookEndpoint', id)),
+      },
+    );
+  await inTransaction(async (tx) => {
+    const { client } = tx;
+    await endpoints.write(tx);
     for (const { key, next } of moves) {
       await client.providerKey.update({
         where: { id: key.id },

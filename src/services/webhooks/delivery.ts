@@ -1,4 +1,4 @@
-// Webhooks: when a task with a webhookUrl ends, POST its outcome signed
+// Webhooks: each message (webhook_messages) POSTed to its endpoint or raw URL, signed
 // per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature), so receivers
 // verify it with the `standardwebhooks` library. Outside development only https to
 // public addresses: checked on the resolved address at enqueue time, and again at
@@ -9,7 +9,9 @@ import { useAgent } from 'request-filtering-agent';
 import { Webhook } from 'standardwebhooks';
 import { db } from '../../platform/db.js';
 import { checkOutboundUrl } from '../../platform/outbound-url.js';
-import { publicId } from '../../platform/public-ids.js';
+import type { Keyring } from '../../platform/vault.js';
+import { signingSecrets } from './secrets.js';
+import { recordAttempt } from './sql/record-attempt.js';
 
 export interface WebhookSettings {
   /** `whsec_<base64>` */
@@ -17,6 +19,12 @@ export interface WebhookSettings {
   /** Development only: http and private, loopback and link-local targets allowed. */
   allowPrivateTargets: boolean;
   timeoutMs: number;
+  /** Attempts per message before it is given up (DEAD); WEBHOOK_MAX_ATTEMPTS. */
+  maxAttempts: number;
+  /** The wait before each retry, the last repeating (WEBHOOK_RETRY_DELAYS_MS). */
+  retryDelaysMs: readonly number[];
+  /** Messages and their attempts are kept this long (WEBHOOK_RETENTION_DAYS). */
+  retentionDays: number;
 }
 
 /** The settings, once the secret is known to be usable (fails at start-up, not at the first delivery). */
@@ -76,27 +84,6 @@ function post(
   });
 }
 
-/** The body receivers get: the task's outcome, with ids as clients know them. */
-function webhookBody(task: {
-  id: string;
-  agentId: string | null;
-  topicId: string | null;
-  status: string;
-  result: unknown;
-  error: string | null;
-  completedAt: Date | null;
-}): string {
-  return JSON.stringify({
-    taskId: publicId('Task', task.id),
-    agentId: task.agentId ? publicId('Agent', task.agentId) : null,
-    topicId: task.topicId ? publicId('Topic', task.topicId) : null,
-    status: task.status,
-    result: task.result,
-    error: task.error,
-    completedAt: task.completedAt?.toISOString() ?? null,
-  });
-}
-
 /** POSTs the signed body; the outcome says whether a retry can help. */
 async function attemptDelivery(
   url: URL,
@@ -125,41 +112,55 @@ async function attemptDelivery(
   }
 }
 
-/** One delivery attempt of a finished task's outcome, recorded in webhook_deliveries. */
-export async function deliverTaskWebhook(
-  taskId: string,
-  attempt: number,
+/** The message as its attempts send it, with where and what signs it; undefined: gone. */
+async function messageToSend(messageId: string, settings: WebhookSettings, keyring: Keyring) {
+  const message = await db().webhookMessage.findUnique({
+    where: { id: messageId },
+    include: { endpoint: true },
+  });
+  if (!message) return undefined;
+  const { endpoint } = message;
+  const secrets = endpoint ? signingSecrets(keyring, endpoint) : [settings.secret];
+  return { message, url: new URL(endpoint?.url ?? message.url!), secrets };
+}
+
+/**
+ * One attempt to deliver a message, recorded in webhook_deliveries under the message's next
+ * attempt number (a redelivery continues the count). Undefined: the message or its endpoint
+ * is gone, or the endpoint is disabled: nothing is sent.
+ */
+export async function deliverMessage(
+  messageId: string,
   settings: WebhookSettings,
-): Promise<WebhookAttempt> {
-  const task = await db().task.findUniqueOrThrow({ where: { id: taskId } });
-  const url = new URL(task.webhookUrl!);
-  const body = webhookBody(task);
-  // The same id on every attempt: receivers de-duplicate on it (Standard Webhooks).
-  const messageId = `msg_${task.id}_${task.lastSequence}`;
+  keyring: Keyring,
+): Promise<WebhookAttempt | undefined> {
+  const toSend = await messageToSend(messageId, settings, keyring);
+  if (!toSend || toSend.message.endpoint?.enabled === false) return undefined;
+  const { message, url, secrets } = toSend;
+  const body = JSON.stringify(message.payload);
+  // The same id on every attempt and redelivery: receivers de-duplicate on it (Standard Webhooks).
+  const webhookId = `msg_${message.id}`;
   const timestamp = new Date();
   const headers = {
-    'webhook-id': messageId,
+    'webhook-id': webhookId,
     'webhook-timestamp': Math.floor(timestamp.getTime() / 1000).toString(),
-    'webhook-signature': new Webhook(settings.secret).sign(messageId, timestamp, body),
+    // Standard Webhooks: space-separated signatures; a receiver accepts any one that verifies.
+    'webhook-signature': secrets
+      .map((secret) => new Webhook(secret).sign(webhookId, timestamp, body))
+      .join(' '),
   };
   const started = performance.now();
   const outcome = await attemptDelivery(url, headers, body, settings);
   const durationMs = performance.now() - started;
-  const recorded = {
+  await recordAttempt(db(), {
+    messageId: message.id,
+    taskId: message.taskId,
+    endpointId: message.endpointId,
+    url: url.toString(),
     statusCode: outcome.statusCode,
     error: outcome.error,
     succeeded: outcome.succeeded,
-  };
-  await db().webhookDelivery.upsert({
-    where: { taskId_attempt: { taskId, attempt } },
-    create: {
-      taskId,
-      url: url.toString(),
-      attempt,
-      ...recorded,
-      durationMs: Math.round(durationMs),
-    },
-    update: { ...recorded, deliveredAt: new Date() },
+    durationMs: Math.round(durationMs),
   });
   return { ...outcome, seconds: durationMs / 1000 };
 }

@@ -18,7 +18,7 @@ import { taskRegistry, type TaskRegistry } from '../task-registry.js';
 
 export interface ServiceTaskSettings {
   /** Its writer writes report sections; its planner replans workflows. */
-  llm: Pick<LlmGateway, 'writer' | 'planner' | 'catalog' | 'metering'>;
+  llm: Pick<LlmGateway, 'writer' | 'planner' | 'catalog' | 'metering' | 'keyring'>;
   /** The replanner's budget. */
   topicSettings: Pick<TopicSettings, 'planBudgetMs'>;
   /** Workflow limits and the token price; default DEFAULT_WORKFLOW_SETTINGS. */
@@ -43,8 +43,8 @@ export function serviceTaskRegistry(
     coverageRefreshTask,
     workflowStepTask({ llm, workflows, queueMetrics }),
     workflowReplanTask({ llm, topicSettings, workflows, queueMetrics }),
-    reportGenerationTask(llm),
-    webhookDeliveryTask(settings.webhooks, settings.metrics?.webhooks),
+    reportGenerationTask(llm, { webhooks: settings.webhooks, metrics: queueMetrics }),
+    webhookDeliveryTask(settings.webhooks, llm, settings.metrics?.webhooks),
     ...extra,
   ]);
 }

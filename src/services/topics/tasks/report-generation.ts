@@ -28,11 +28,19 @@ import {
 import { parseSections } from '../sections.js';
 import { defineTask, NonRetryableError, type TaskHelpers } from '../../../queue/task-definition.js';
 import { readableTeamsOfKey } from '../../auth/key-readers.js';
+import type { EmitDeps } from '../../webhooks/emit.js';
+import { emitReportEnded } from '../report-webhooks.js';
 
 export const reportGeneration = taskSpec({
   name: 'report_generation',
   // apiKeyId: the key that asked (its LLM budget applies to the sections); absent in older tasks.
-  payload: z.object({ topicId: z.guid(), apiKeyId: z.guid().nullable().optional() }),
+  // webhookUrl, webhookEndpointId: where generateTopicReport asked its end to be sent.
+  payload: z.object({
+    topicId: z.guid(),
+    apiKeyId: z.guid().nullable().optional(),
+    webhookUrl: z.string().nullable().optional(),
+    webhookEndpointId: z.guid().nullable().optional(),
+  }),
   maxAttempts: 3,
   timeoutSeconds: 600,
 });
@@ -210,7 +218,10 @@ async function recordFailure(topicId: string, error: unknown, helpers: TaskHelpe
 }
 
 /** `settings.writer` is read at each run: the configured text provider. */
-export function reportGenerationTask(settings: { writer: ReportWriter }) {
+export function reportGenerationTask(
+  settings: { writer: ReportWriter },
+  webhookDeps: Omit<EmitDeps, 'tx' | 'pubsub'> = {},
+) {
   return defineTask(reportGeneration, {
     async run(payload, helpers) {
       const { topicId } = payload;
@@ -232,7 +243,11 @@ export function reportGenerationTask(settings: { writer: ReportWriter }) {
     },
     // The topic ends with its task, in the transaction that records the end.
     finishInTransaction: endTopicsOfTasks,
-    // Ends outside that transaction (dead-lettered, cancelled before it ran).
-    onFinished: failTopicOfEndedTask,
+    // Ends outside that transaction (dead-lettered, cancelled before it ran); then, on every
+    // end, the report's webhooks.
+    async onFinished(task, pubsub) {
+      await failTopicOfEndedTask(task, pubsub);
+      await emitReportEnded(task, { ...webhookDeps, pubsub });
+    },
   });
 }

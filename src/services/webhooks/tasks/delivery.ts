@@ -1,55 +1,36 @@
-// webhook_delivery: one queued delivery per finished task with a webhookUrl, so the task
-// completes without waiting on the receiver; each run is one attempt to POST the outcome.
-// Four attempts = the first and 3 retries with exponential backoff (the queue's SQL
-// schedule); every attempt is recorded.
-import { z } from 'zod';
-import type { PubSub } from '../../../platform/pubsub.js';
-import { enqueue } from '../../../queue/enqueue.js';
-import type { QueueMetrics } from '../../../queue/queue-metrics.js';
-import type { TaskRow } from '../../../queue/task-row.js';
-import { taskSpec } from '../../../queue/task-spec.js';
+// The webhook_delivery handler: one attempt to POST a message. A refused target (SSRF) and a
+// 4xx other than 408 and 429 are not retried: the receiver said the message itself is wrong
+// or unwanted, and the attempt row says so. Every other failure is retried on the schedule.
+import type { Keyring } from '../../../platform/vault.js';
 import { defineTask, NonRetryableError } from '../../../queue/task-definition.js';
-import { deliverTaskWebhook, type WebhookSettings } from '../delivery.js';
+import { deliverMessage, type WebhookSettings } from '../delivery.js';
 import type { WebhookMetrics } from '../metrics.js';
+import { webhookDelivery } from './spec.js';
 
-export const webhookDelivery = taskSpec({
-  name: 'webhook_delivery',
-  payload: z.object({ taskId: z.guid() }),
-  maxAttempts: 4,
-  // The request's own timeout (WEBHOOK_TIMEOUT_MS) plus bookkeeping.
-  timeoutSeconds: 30,
-});
+/** A status that retrying will not change: 4xx but Request Timeout and Too Many Requests. */
+const finalStatus = (status: number | null) =>
+  status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429;
 
-/** After a task ends: queue the delivery of its webhook, if it has one (never blocking the task itself). */
-export async function queueWebhookDelivery(
-  task: TaskRow,
-  pubsub: PubSub,
-  metrics?: QueueMetrics,
-): Promise<void> {
-  if (!task.webhookUrl || task.type === webhookDelivery.name) return;
-  await enqueue(
-    webhookDelivery,
+/** `vault.keyring` is read at each run (the gateway's, which a test may replace). */
+export function webhookDeliveryTask(
+  settings: WebhookSettings,
+  vault: { readonly keyring: Keyring },
+  metrics?: WebhookMetrics,
+) {
+  return defineTask(
+    { ...webhookDelivery, retryDelaysMs: settings.retryDelaysMs },
     {
-      payload: { taskId: task.id },
-      priority: 'HIGH',
-      ownerId: task.ownerId!,
-      teamId: task.teamId,
-      // One delivery per ending: a retried task that ends again is delivered again.
-      idempotencyKey: `webhook:${task.id}:${task.lastSequence}`,
+      async run({ messageId }, { task, reportProgress }) {
+        reportProgress(10, `delivering (attempt ${task.attempts} of ${task.maxAttempts})`);
+        const outcome = await deliverMessage(messageId, settings, vault.keyring);
+        if (!outcome)
+          throw new NonRetryableError('the message or its endpoint is gone or disabled');
+        metrics?.attempted(outcome);
+        if (outcome.refused) throw new NonRetryableError(outcome.error ?? 'refused');
+        if (finalStatus(outcome.statusCode)) throw new NonRetryableError(outcome.error!);
+        if (!outcome.succeeded) throw new Error(outcome.error ?? 'delivery failed');
+        return { statusCode: outcome.statusCode };
+      },
     },
-    { pubsub, metrics },
   );
-}
-
-export function webhookDeliveryTask(settings: WebhookSettings, metrics?: WebhookMetrics) {
-  return defineTask(webhookDelivery, {
-    async run({ taskId }, { task, reportProgress }) {
-      reportProgress(10, `delivering (attempt ${task.attempts} of ${task.maxAttempts})`);
-      const outcome = await deliverTaskWebhook(taskId, task.attempts, settings);
-      metrics?.attempted(outcome);
-      if (outcome.refused) throw new NonRetryableError(outcome.error ?? 'refused');
-      if (!outcome.succeeded) throw new Error(outcome.error ?? 'delivery failed');
-      return { statusCode: outcome.statusCode };
-    },
-  });
 }

@@ -1,0 +1,3 @@
+// Webhook endpoints and deliveries: types, then their queries and mutations.
+import './types.js';
+import './mutations.js';

@@ -1,0 +1,166 @@
+// A team's webhook endpoints end to end: tasks run by a real worker reach the endpoints
+// subscribed to their end, signed with the endpoint's own secret and verified by a real
+// receiver with the `standardwebhooks` library; rotation with overlap; redelivery; the
+// endpoint's deliveries.
+import { afterEach, describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { useHarness } from '../utils/harness.js';
+import { teamWithMember } from '../utils/teams.js';
+import { enqueueTestTask, testFail, testSleep } from '../utils/test-tasks.js';
+import { waitFor } from '../utils/wait.js';
+import { verifies, verifyWith, webhookReceiver } from '../utils/webhook-receiver.js';
+import { createEndpoint, ENDPOINT_DELIVERIES, rowIdOf } from './fixture.js';
+
+const h = useHarness();
+afterEach(() => h.stopWorkers());
+
+const REDELIVER = `mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { webhookId task { id } } }`;
+const ROTATE = `mutation($id: ID!, $overlap: Int) {
+  rotateWebhookEndpointSecret(id: $id, overlapSeconds: $overlap) { secret endpoint { id secretOverlapEndsAt } } }`;
+
+describe('webhook endpoints', () => {
+  it('sends task.completed, task.failed and task.dead of its team, signed with its secret', async () => {
+    const team = await teamWithMember(h, 'hooks-tasks');
+    const hook = await webhookReceiver(h);
+    const other = await webhookReceiver(h);
+    const endpoint = await createEndpoint(h, team.owner, team.teamId, hook.url, [
+      'task.completed',
+      'task.failed',
+      'task.dead',
+    ]);
+    const unsubscribed = await createEndpoint(h, team.owner, team.teamId, other.url, [
+      'report.completed',
+    ]);
+    const app = await h.startApp();
+    const owner = { ownerId: team.ownerUserId, teamId: team.teamRowId };
+    const completed = await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, owner);
+    const failed = await enqueueTestTask(
+      app.pubsub,
+      testFail,
+      { failAttempts: 5, nonRetryable: true },
+      owner,
+    );
+    const dead = await enqueueTestTask(
+      app.pubsub,
+      testFail,
+      { failAttempts: 5 },
+      {
+        ...owner,
+        maxAttempts: 1,
+      },
+    );
+    // Another team's task: not this endpoint's.
+    await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, { ownerId: team.ownerUserId });
+    await h.startWorker(app.pubsub);
+    await waitFor(async () => hook.received.length >= 3, 'three task webhooks');
+
+    const bodies = hook.received.map((request) => verifyWith(endpoint.secret, request) as any);
+    const byTask = new Map(bodies.map((body) => [rowIdOf(body.data.taskId), body]));
+    expect(byTask.get(completed.id)).toMatchObject({
+      type: 'task.completed',
+      data: { status: 'COMPLETED', type: 'test_sleep' },
+    });
+    expect(byTask.get(failed.id)).toMatchObject({
+      type: 'task.failed',
+      data: { status: 'FAILED' },
+    });
+    expect(byTask.get(dead.id)).toMatchObject({ type: 'task.dead', data: { status: 'DEAD' } });
+    // Not signed with the deployment-wide secret: a receiver holding it cannot verify.
+    expect(verifies(h.webhooks.secret, hook.received[0]!)).toBe(false);
+    // Every task of the file has ended: no other message went to either endpoint.
+    await waitFor(
+      async () =>
+        (await db().task.count({ where: { status: { in: ['PENDING', 'RUNNING'] } } })) === 0,
+      'the queue to drain',
+    );
+    expect(await db().webhookMessage.count({ where: { endpointId: rowIdOf(endpoint.id) } })).toBe(
+      3,
+    );
+    expect(
+      await db().webhookMessage.count({ where: { endpointId: rowIdOf(unsubscribed.id) } }),
+    ).toBe(0);
+    expect(hook.received).toHaveLength(3);
+  });
+
+  it('signs with both secrets during a rotation overlap, with the new one only after', async () => {
+    const team = await teamWithMember(h, 'hooks-rotate');
+    const hook = await webhookReceiver(h);
+    const endpoint = await createEndpoint(h, team.owner, team.teamId, hook.url, ['task.completed']);
+    const rotated = await h.gql(ROTATE, { id: endpoint.id, overlap: 3600 }, team.owner);
+    expect(rotated.errors).toBeUndefined();
+    const secret = rotated.data.rotateWebhookEndpointSecret.secret as string;
+    expect(secret).toMatch(/^whsec_/);
+    expect(secret).not.toBe(endpoint.secret);
+    expect(rotated.data.rotateWebhookEndpointSecret.endpoint.secretOverlapEndsAt).not.toBeNull();
+
+    const app = await h.startApp();
+    const owner = { ownerId: team.ownerUserId, teamId: team.teamRowId };
+    await h.startWorker(app.pubsub);
+    await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, owner);
+    await waitFor(async () => hook.received.length === 1, 'the webhook during the overlap');
+    const during = hook.received[0]!;
+    expect(String(during.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(verifies(endpoint.secret, during)).toBe(true);
+    expect(verifies(secret, during)).toBe(true);
+
+    // The overlap ends (as an hour passing would end it).
+    await db().webhookEndpoint.update({
+      where: { id: rowIdOf(endpoint.id) },
+      data: { previousExpiresAt: new Date(Date.now() - 1000) },
+    });
+    await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, owner);
+    await waitFor(async () => hook.received.length === 2, 'the webhook after the overlap');
+    const after = hook.received[1]!;
+    expect(verifies(secret, after)).toBe(true);
+    expect(verifies(endpoint.secret, after)).toBe(false);
+  });
+
+  it('lists every attempt with its status, code and latency, and redelivers under the same id', async () => {
+    const team = await teamWithMember(h, 'hooks-redeliver');
+    // 410 Gone: not retried. The redelivery is answered 200.
+    const hook = await webhookReceiver(h, (index) => (index === 0 ? 410 : 200));
+    const endpoint = await createEndpoint(h, team.owner, team.teamId, hook.url, ['task.completed']);
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    await enqueueTestTask(
+      app.pubsub,
+      testSleep,
+      { ms: 1 },
+      {
+        ownerId: team.ownerUserId,
+        teamId: team.teamRowId,
+      },
+    );
+    const deliveries = async () =>
+      (
+        await h.gql(ENDPOINT_DELIVERIES, { id: endpoint.id }, team.member)
+      ).data.webhookEndpoint.deliveries.edges.map((edge: any) => edge.node);
+    const [first] = await waitFor(async () => {
+      const rows = await deliveries();
+      return rows.length === 1 ? rows : undefined;
+    }, 'the first attempt');
+    expect(first).toMatchObject({ attempt: 1, status: 'FAILED', statusCode: 410, url: hook.url });
+    expect(first.latencyMs).toBeGreaterThanOrEqual(0);
+    // A 4xx other than 408 and 429 is not retried: the delivery task failed outright.
+    const firstTask = await waitFor(
+      () => db().task.findFirst({ where: { type: 'webhook_delivery', status: 'FAILED' } }),
+      'the delivery task to fail',
+    );
+    expect(firstTask.attempts).toBe(1);
+
+    const redelivered = await h.gql(REDELIVER, { id: first.id }, team.owner);
+    expect(redelivered.errors).toBeUndefined();
+    expect(redelivered.data.redeliverWebhook.webhookId).toBe(first.webhookId);
+    const rows = await waitFor(async () => {
+      const all = await deliveries();
+      return all.length === 2 ? all : undefined;
+    }, 'the redelivery');
+    expect(rows.map((row: any) => [row.attempt, row.status, row.statusCode])).toEqual([
+      [2, 'SUCCEEDED', 200],
+      [1, 'FAILED', 410],
+    ]);
+    expect(hook.received).toHaveLength(2);
+    expect(hook.received[1]!.headers['webhook-id']).toBe(hook.received[0]!.headers['webhook-id']);
+    expect(verifies(endpoint.secret, hook.received[1]!)).toBe(true);
+  });
+});
