@@ -38,6 +38,7 @@ import {
   type TopicSettings,
 } from './services/topics/settings.js';
 import { createLlmGateway, type LlmGateway } from './llm/gateway.js';
+import { emitBudgetThreshold } from './services/llm/budget-webhooks.js';
 import { startServiceWorker, taskFinishedStep } from './workers/index.js';
 import { createWorkerMetrics } from './workers/metrics.js';
 import { serveWorkerProbes } from './workers/probes.js';
@@ -241,6 +242,8 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     redisUrl: config.redisUrl,
     keyPrefix: config.pubsubPrefix,
     metrics: metrics.llm,
+    onSoftLimit: (crossing) =>
+      void emitBudgetThreshold(crossing, { pubsub, webhooks, metrics: metrics.queue }),
   });
   stops.push(() => llm.close());
   const topicSettings = await createTopicSettings({

@@ -70,6 +70,7 @@ async function createWorkflows(
     llm: service.llm,
     topicSettings: service.topicSettings,
     workflows: DEFAULT_WORKFLOW_SETTINGS,
+    webhooks: service.webhooks,
   };
   const ids: string[] = [];
   try {

@@ -64,6 +64,7 @@ export async function benchWorkflows(
     llm,
     topicSettings,
     workflows: { ...DEFAULT_WORKFLOW_SETTINGS, maxSteps: 2_000 },
+    webhooks: { allowPrivateTargets: true, maxAttempts: 4 },
   };
   return {
     caller,

@@ -23,6 +23,7 @@ import { CHARS_PER_TOKEN, costUsd, estimateTokens } from './ranking.js';
 import { classify, REFUSED, safeError, type AttemptResult } from './attempt-outcome.js';
 import { KeyEcho } from './key-echo.js';
 import type { Reserved } from './sql/reserve-budget.js';
+import type { SoftLimitCrossing } from './sql/settle-budget.js';
 
 export interface AttemptDeps {
   keyring: Keyring | undefined;
@@ -38,6 +39,8 @@ export interface AttemptDeps {
    * TIMEOUT of its own: the loop goes on to the next candidate and cools its deployment down.
    */
   attemptTimeoutMs: number;
+  /** A budget this call's cost took past its soft limit (the service sends budget.threshold). */
+  onSoftLimit?: (crossing: SoftLimitCrossing) => void;
 }
 
 export interface AttemptPlan {
@@ -155,9 +158,10 @@ export function meter(
   const firstTokenMs = m.firstTokenMs;
   if (outcome === 'OK' && firstTokenMs !== undefined)
     deps.latency.record(deployment.id, firstTokenMs);
-  settle(plan.reserved, cost, (crossing) =>
-    deps.metrics?.softLimitPassed(crossing.scope === 'TEAM' ? 'team' : 'api_key'),
-  );
+  settle(plan.reserved, cost, (crossing) => {
+    deps.metrics?.softLimitPassed(crossing.scope === 'TEAM' ? 'team' : 'api_key');
+    deps.onSoftLimit?.(crossing);
+  });
   request.onMetered?.({ ...counted, costUsd: cost });
   const at = new Date();
   deps.metering.record(

@@ -12,6 +12,7 @@ import { llmWriter } from '../reports/writers/chat-writer.js';
 import type { ChatClient, ReportWriter } from '../reports/writers/types.js';
 import { expireBudgetReservations } from './budget-reservations.js';
 import { createCatalog, type Catalog } from './catalog.js';
+import type { SoftLimitCrossing } from './sql/settle-budget.js';
 import { createCooldowns, type Cooldowns } from './cooldowns.js';
 import { ensureEnvDeployment } from './env-deployment.js';
 import { LatencyWindow } from './latency.js';
@@ -60,6 +61,8 @@ export interface LlmGatewayOptions {
   metrics?: LlmMetrics;
   /** Tests: a writer of their own (to fail on purpose). */
   writer?: ReportWriter;
+  /** A budget a call's cost took past its soft limit (main: the budget.threshold webhook). */
+  onSoftLimit?: (crossing: SoftLimitCrossing) => void;
 }
 
 /** LLM_ATTEMPT_TIMEOUT_MS's default: a provider silent for 30 s is taken for gone. */
@@ -94,6 +97,7 @@ export async function createLlmGateway(options: LlmGatewayOptions = {}): Promise
     metering,
     latency,
     metrics: options.metrics,
+    onSoftLimit: options.onSoftLimit,
     envApiKey: llm.apiKey,
     fetch: allowPrivateBaseUrls ? undefined : publicOnlyFetch(),
     attemptTimeoutMs: llm.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,

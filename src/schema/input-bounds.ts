@@ -65,6 +65,15 @@ const MAX_LENGTH: Record<string, number> = {
   'DocumentInput.source': 2_000,
   'GenerateTopicReportInput.plan': 50_000,
   'RefreshCoverageInput.webhookUrl': 2_000,
+  'GenerateTopicReportInput.webhookUrl': 2_000,
+  'PlanWorkflowInput.webhookUrl': 2_000,
+  'Mutation.startWorkflow(webhookUrl)': 2_000,
+  'CreateWebhookEndpointInput.url': 2_000,
+  'CreateWebhookEndpointInput.description': 500,
+  'CreateWebhookEndpointInput.eventTypes': 50,
+  'UpdateWebhookEndpointInput.url': 2_000,
+  'UpdateWebhookEndpointInput.description': 500,
+  'UpdateWebhookEndpointInput.eventTypes': 50,
   'RefreshCoverageInput.idempotencyKey': 200,
   // A ceiling only: validGoal counts the 2,000 characters (user-perceived ones, after whitespace
   // is collapsed and trimmed); 16 UTF-16 units each leaves room for emoji sequences.

@@ -4,7 +4,7 @@ import { builder } from './builder.js';
 import { db } from '../platform/db.js';
 import { checkAfterSequence } from './log-position.js';
 import { rowIdWhere } from '../platform/ids.js';
-import { rowIdOrNone } from './ids.js';
+import { optionalRowId, rowIdOrNone } from './ids.js';
 import {
   isTeamRowVisibleTo,
   taskVisibleTo,
@@ -227,6 +227,10 @@ const RefreshCoverageInput = builder.inputType('RefreshCoverageInput', {
     background: t.boolean({ defaultValue: true }),
     priority: t.field({ type: TaskPriority, defaultValue: 'MEDIUM' }),
     webhookUrl: t.string(),
+    webhookEndpointId: t.id({
+      description:
+        "An endpoint of the caller's team to send the task's end to; another's: NOT_FOUND.",
+    }),
     idempotencyKey: t.string({
       description: 'The same key (per caller, 24 h) returns the same task.',
     }),
@@ -259,7 +263,15 @@ builder.mutationField('refreshCoverage', (t) =>
     authScopes: { write: true },
     args: { input: t.arg({ type: RefreshCoverageInput, required: true }) },
     resolve: (_root, { input }, ctx) =>
-      refreshCoverage({ ...input, agentId: rowIdOrNone('Agent', input.agentId) }, ctx.caller, ctx),
+      refreshCoverage(
+        {
+          ...input,
+          agentId: rowIdOrNone('Agent', input.agentId),
+          webhookEndpointId: optionalRowId('WebhookEndpoint', input.webhookEndpointId),
+        },
+        ctx.caller,
+        ctx,
+      ),
   }),
 );
 

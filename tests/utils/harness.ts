@@ -32,6 +32,7 @@ import {
   type LlmGateway,
   type LlmGatewayOptions,
 } from '../../src/llm/gateway.js';
+import { emitBudgetThreshold } from '../../src/services/llm/budget-webhooks.js';
 import { startServiceWorker, taskFinishedStep } from '../../src/workers/index.js';
 import type { WorkerMetrics } from '../../src/workers/metrics.js';
 import { serviceTaskRegistry } from '../../src/workers/tasks/index.js';
@@ -256,6 +257,9 @@ export function useHarness(): Harness {
       Object.assign(
         llm,
         await createLlmGateway({
+          // As main wires it: a budget past its soft limit sends budget.threshold.
+          onSoftLimit: (crossing) =>
+            void emitBudgetThreshold(crossing, { pubsub: llm.pubsub, webhooks }),
           ...options,
           keyPrefix,
           llm: { keyring: harness.keyring, ...options.llm },

@@ -1,5 +1,5 @@
 // Creating, changing, using and rating templates.
-import { builder } from '../builder.js';
+import { builder, type Context } from '../builder.js';
 import { db } from '../../platform/db.js';
 import { rateTemplate } from '../../services/templates/ratings.js';
 import {
@@ -54,13 +54,20 @@ const UpdateTemplateInput = builder.inputType('UpdateTemplateInput', {
   }),
 });
 
+/** Where a new version's webhook goes out from (template.version_created). */
+const webhookDeps = (ctx: Context) => ({
+  pubsub: ctx.pubsub,
+  webhooks: ctx.webhooks,
+  metrics: ctx.metrics.queue,
+});
+
 builder.mutationField('createTemplate', (t) =>
   t.prismaField({
     type: Template,
     authScopes: { write: true },
     args: { input: t.arg({ type: CreateTemplateInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
-      const template = await createTemplate(input, ctx.caller);
+      const template = await createTemplate(input, ctx.caller, webhookDeps(ctx));
       return db().template.findUniqueOrThrow({ ...query, where: { id: template.id } });
     },
   }),
@@ -89,6 +96,7 @@ builder.mutationField('updateTemplate', (t) =>
         input,
         ctx.caller,
         expectedVersion,
+        webhookDeps(ctx),
       );
       // The row as this update left it (a later update may already have committed): its
       // columns from the update, its relations as the selection asks.
@@ -122,7 +130,12 @@ builder.mutationField('forkTemplate', (t) =>
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }), name: t.arg.string() },
     resolve: async (query, _root, { id, name }, ctx) => {
-      const template = await forkTemplate(rowIdOrNone('Template', id), name, ctx.caller);
+      const template = await forkTemplate(
+        rowIdOrNone('Template', id),
+        name,
+        ctx.caller,
+        webhookDeps(ctx),
+      );
       return db().template.findUniqueOrThrow({ ...query, where: { id: template.id } });
     },
   }),

@@ -11,7 +11,8 @@ import {
 import { generateTopicReport } from '../../services/topics/generation.js';
 import { requireTopicForCaller } from '../../services/topics/topics.js';
 import { topicVisibleTo } from '../../services/auth/visibility.js';
-import { rowIdOrNone } from '../ids.js';
+import { optionalRowId, rowIdOrNone } from '../ids.js';
+import { WEBHOOK_ENDPOINT_HELP, WEBHOOK_URL_HELP } from '../webhooks/help.js';
 import { Artifact } from './artifact.js';
 import { Topic, TopicStatus } from './topic.js';
 
@@ -23,6 +24,8 @@ const GenerateTopicReportInput = builder.inputType('GenerateTopicReportInput', {
       description:
         'Required. An edited plan replaces the stored one; its `##` headings become the sections.',
     }),
+    webhookUrl: t.string({ description: WEBHOOK_URL_HELP }),
+    webhookEndpointId: t.id({ description: WEBHOOK_ENDPOINT_HELP }),
   }),
 });
 
@@ -95,7 +98,11 @@ builder.mutationField('generateTopicReport', (t) =>
     args: { input: t.arg({ type: GenerateTopicReportInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
       const { topicId } = await generateTopicReport(
-        { ...input, topicId: rowIdOrNone('Topic', input.topicId) },
+        {
+          ...input,
+          topicId: rowIdOrNone('Topic', input.topicId),
+          webhookEndpointId: optionalRowId('WebhookEndpoint', input.webhookEndpointId),
+        },
         ctx.caller,
         ctx,
       );

@@ -14,6 +14,7 @@ import { startWorkflow } from '../../services/workflows/start.js';
 import type { Context } from '../builder.js';
 import { agentRowId, namingSentAgents } from './agent-ids.js';
 import { Workflow } from './workflow.js';
+import { WEBHOOK_ENDPOINT_HELP, WEBHOOK_URL_HELP } from '../webhooks/help.js';
 import { WorkflowConstraintsInput, WorkflowFailurePolicy, WorkflowPlannerChoice } from './types.js';
 
 const PlanWorkflowInput = builder.inputType('PlanWorkflowInput', {
@@ -40,6 +41,8 @@ const PlanWorkflowInput = builder.inputType('PlanWorkflowInput', {
     maxParallelSteps: t.int({
       description: 'Steps running at once (1-1,000; default WORKFLOW_MAX_PARALLEL_STEPS).',
     }),
+    webhookUrl: t.string({ description: WEBHOOK_URL_HELP }),
+    webhookEndpointId: t.id({ description: WEBHOOK_ENDPOINT_HELP }),
   }),
 });
 
@@ -66,6 +69,8 @@ type PlanArgs = {
   planner?: PlanInput['planner'];
   failurePolicy?: PlanInput['failurePolicy'];
   maxParallelSteps?: number | null;
+  webhookUrl?: string | null;
+  webhookEndpointId?: string | null;
 };
 
 const planInput = (input: PlanArgs): PlanInput => ({
@@ -74,6 +79,7 @@ const planInput = (input: PlanArgs): PlanInput => ({
   // (kept apart, not a row id, so the refusal counts each one).
   agentIds: input.agentIds.map(agentRowId),
   templateId: optionalRowId('Template', input.templateId),
+  webhookEndpointId: optionalRowId('WebhookEndpoint', input.webhookEndpointId),
 });
 
 /** The workflow a service answered with, as the caller sees it (with the selection's relations). */
@@ -176,6 +182,8 @@ builder.mutationField('startWorkflow', (t) =>
       id: t.arg.id({ required: true }),
       planVersion: t.arg.int({ required: true }),
       idempotencyKey: t.arg.string(),
+      webhookUrl: t.arg.string({ description: `${WEBHOOK_URL_HELP} Unset: as planned.` }),
+      webhookEndpointId: t.arg.id({ description: `${WEBHOOK_ENDPOINT_HELP} Unset: as planned.` }),
     },
     resolve: async (query, _root, args, ctx) =>
       answer(
@@ -186,6 +194,10 @@ builder.mutationField('startWorkflow', (t) =>
           args.idempotencyKey,
           ctx.caller,
           ctx,
+          {
+            webhookUrl: args.webhookUrl,
+            webhookEndpointId: optionalRowId('WebhookEndpoint', args.webhookEndpointId),
+          },
         ),
         ctx,
       ),

@@ -9,6 +9,7 @@ import type { Caller } from '../auth/caller.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import type { QueueMetrics } from '../../queue/queue-metrics.js';
 import { checkWebhookUrl, type WebhookSettings } from '../webhooks/delivery.js';
+import { endpointOfTeam } from '../webhooks/endpoints.js';
 import { computeAndRecordCoverage, type CoverageReport } from './coverage.js';
 import { coverageRefresh } from './tasks/refresh.js';
 
@@ -18,6 +19,8 @@ export interface RefreshCoverageInput {
   background?: boolean | null;
   priority?: TaskPriority | null;
   webhookUrl?: string | null;
+  /** A row id: an endpoint of the caller's team the task's end goes to. */
+  webhookEndpointId?: string | null;
   idempotencyKey?: string | null;
 }
 
@@ -43,8 +46,8 @@ export async function refreshCoverage(
   deps: { pubsub: PubSub; webhooks: WebhookSettings; metrics: { queue: QueueMetrics } },
 ): Promise<{ task: TaskRow | null; coverage: CoverageReport | null }> {
   if (input.background === false) {
-    if (input.webhookUrl || input.idempotencyKey)
-      throw badUserInput('webhookUrl and idempotencyKey need background: true');
+    if (input.webhookUrl || input.webhookEndpointId || input.idempotencyKey)
+      throw badUserInput('webhookUrl, webhookEndpointId and idempotencyKey need background: true');
     const agent = await requireWritableAgent(input.agentId, caller);
     return {
       task: null,
@@ -58,11 +61,15 @@ export async function refreshCoverage(
   const webhookUrl = input.webhookUrl
     ? await checkWebhookUrl(input.webhookUrl, deps.webhooks)
     : null;
+  const webhookEndpointId = input.webhookEndpointId
+    ? await endpointOfTeam(input.webhookEndpointId, caller.teamId, caller)
+    : null;
   // An agent deleted since is found by the foreign key.
   const { task } = await enqueue(
     coverageRefresh,
     {
-      payload: { agentId },
+      // The endpoint rides in the payload: the task's end is sent there (task-events.ts).
+      payload: webhookEndpointId ? { agentId, webhookEndpointId } : { agentId },
       priority: input.priority ?? 'MEDIUM',
       ownerId: caller.userId,
       teamId: caller.teamId,

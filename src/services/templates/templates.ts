@@ -7,6 +7,7 @@ import { db } from '../../platform/db.js';
 import { badUserInput, conflict, forbidden, notFound } from '../../platform/errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { TemplateCategory } from '../../generated/prisma/enums.js';
+import { emitTemplateVersion, type TemplateWebhookDeps } from './version-webhooks.js';
 import type { Caller } from '../auth/caller.js';
 import { rowIdWhere } from '../../platform/ids.js';
 import { readableTeamIds, requireWrite } from '../auth/permissions.js';
@@ -126,7 +127,11 @@ export function normaliseTags(tags: readonly string[], field = 'tags'): string[]
 }
 
 /** Version 1, recorded with the template in one statement. */
-export async function createTemplate(input: CreateTemplateInput, caller: Caller) {
+export async function createTemplate(
+  input: CreateTemplateInput,
+  caller: Caller,
+  webhooks?: TemplateWebhookDeps,
+) {
   const content = validContent(input.content);
   const first = {
     version: 1,
@@ -150,6 +155,7 @@ export async function createTemplate(input: CreateTemplateInput, caller: Caller)
     },
   });
   await announceChanges({ kind: 'template.created' });
+  await emitTemplateVersion(created, caller, webhooks);
   return created;
 }
 
@@ -193,6 +199,7 @@ export async function updateTemplate(
   input: UpdateTemplateInput,
   caller: Caller,
   expectedVersion?: number | null,
+  webhooks?: TemplateWebhookDeps,
 ) {
   const template = await requireVisibleTemplate(templateId, caller);
   requireWrite(caller, template.teamId, 'Template', true);
@@ -223,6 +230,7 @@ export async function updateTemplate(
     return updated;
   }, TRANSACTION_WAIT);
   await announceChanges({ kind: 'template.rewritten', templateId: updated.id });
+  await emitTemplateVersion(updated, caller, webhooks);
   return updated;
 }
 
@@ -249,6 +257,7 @@ export async function forkTemplate(
   templateId: string,
   name: string | null | undefined,
   caller: Caller,
+  webhooks?: TemplateWebhookDeps,
 ) {
   const source = await requireVisibleTemplate(templateId, caller);
   const first = {
@@ -274,6 +283,7 @@ export async function forkTemplate(
     },
   });
   await announceChanges({ kind: 'template.created' });
+  await emitTemplateVersion(fork, caller, webhooks);
   return fork;
 }
 

@@ -17,9 +17,11 @@ import { publishTopicUpdated, reconcileTopic } from './progress.js';
 import { reportGeneration } from './tasks/report-generation.js';
 import { requireUsableRoute } from '../llm/budget-check.js';
 import { parseSections } from './sections.js';
+import type { WebhookSettings, WebhookTargetInput } from '../webhooks/delivery.js';
+import { checkWebhookTargets } from '../webhooks/targets.js';
 import { requireTopicForCaller, TOPIC_LIMITS } from './topics.js';
 
-export interface GenerateTopicReportInput {
+export interface GenerateTopicReportInput extends WebhookTargetInput {
   /** A row id. */
   topicId: string;
   plan: string;
@@ -57,11 +59,22 @@ function approvedPlan(
 export async function generateTopicReport(
   input: GenerateTopicReportInput,
   caller: Caller,
-  { pubsub, metrics, llm }: { pubsub: PubSub; metrics: { queue: QueueMetrics }; llm: LlmGateway },
+  {
+    pubsub,
+    metrics,
+    llm,
+    webhooks,
+  }: {
+    pubsub: PubSub;
+    metrics: { queue: QueueMetrics };
+    llm: LlmGateway;
+    webhooks: Pick<WebhookSettings, 'allowPrivateTargets'>;
+  },
 ) {
   const existing = await requireTopicForCaller(input.topicId, caller);
   requireWrite(caller, existing.teamId, 'Topic', true);
   const { plan, sections } = approvedPlan(input, existing);
+  const targets = await checkWebhookTargets(input, existing.teamId, caller, webhooks);
   await requireUsableRoute('WRITE', { teamId: existing.teamId, apiKeyId: caller.apiKeyId }, llm);
   // A topic left GENERATING by a task that ended without saying so is failed first.
   if (existing.status === 'GENERATING' && !(await reconcileTopic(existing.id, pubsub))) {
@@ -72,7 +85,7 @@ export async function generateTopicReport(
     const { task: row } = await enqueue(
       reportGeneration,
       {
-        payload: { topicId: existing.id, apiKeyId: caller.apiKeyId },
+        payload: { topicId: existing.id, apiKeyId: caller.apiKeyId, ...targets },
         ownerId: caller.userId,
         // The topic's team: its members follow the report being written.
         teamId: existing.teamId,

@@ -33,6 +33,13 @@ export function checkedWebhookSettings(settings: WebhookSettings): WebhookSettin
   return settings;
 }
 
+/** Where a report's or workflow's end is sent besides the team's subscribed endpoints. */
+export interface WebhookTargetInput {
+  webhookUrl?: string | null;
+  /** A row id: an endpoint of the subject's team. */
+  webhookEndpointId?: string | null;
+}
+
 /** The webhook URL to store, or BAD_USER_INPUT saying why it is refused. */
 export const checkWebhookUrl = (
   raw: string,

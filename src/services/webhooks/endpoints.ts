@@ -61,6 +61,13 @@ async function administeredEndpoint(id: string, caller: Caller) {
   return endpoint;
 }
 
+/** The endpoint a report or workflow names: one of `teamId`'s that the caller reads, else NOT_FOUND. */
+export async function endpointOfTeam(id: string, teamId: string, caller: Caller): Promise<string> {
+  const endpoint = await readableEndpoint(id, caller);
+  if (endpoint.teamId !== teamId) throw notFound('WebhookEndpoint');
+  return endpoint.id;
+}
+
 export async function createWebhookEndpoint(
   input: CreateEndpointInput,
   caller: Caller,

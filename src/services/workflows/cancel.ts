@@ -10,11 +10,12 @@ import { requireWritableWorkflow } from './read.js';
 import { noSignals, noteWorkflowChange, sendSignals } from './signals.js';
 import { endWorkflow } from './sql/end-workflow.js';
 import { lockWorkflows } from './sql/lock-workflows.js';
+import { notifyWorkflowEnds } from './webhooks.js';
 
 export async function cancelWorkflow(
   workflowId: string,
   caller: Caller,
-  deps: Pick<WorkflowDeps, 'pubsub'>,
+  deps: Pick<WorkflowDeps, 'pubsub' | 'webhooks' | 'metrics'>,
 ): Promise<string> {
   const workflow = await requireWritableWorkflow(workflowId, caller);
   if (workflow.status === 'SUCCEEDED' || workflow.status === 'FAILED')
@@ -32,6 +33,11 @@ export async function cancelWorkflow(
     const signals = noSignals();
     noteWorkflowChange(signals, workflow.id, ended);
     sendSignals(deps.pubsub, signals);
+    await notifyWorkflowEnds([workflow.id], {
+      pubsub: deps.pubsub,
+      webhooks: deps.webhooks,
+      metrics: deps.metrics?.queue,
+    });
   }
   return workflow.id;
 }

@@ -8,6 +8,7 @@ import type { Caller } from '../auth/caller.js';
 import { isTeamRowVisibleTo } from '../auth/visibility.js';
 import type { LlmGateway } from '../../llm/gateway.js';
 import type { QueueMetrics } from '../../queue/queue-metrics.js';
+import type { WebhookSettings } from '../webhooks/delivery.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import type { TopicSettings } from '../topics/settings.js';
 import type { WorkflowSettings } from './settings.js';
@@ -21,6 +22,8 @@ export interface WorkflowDeps {
   topicSettings: TopicSettings;
   workflows: WorkflowSettings;
   metrics?: { queue: QueueMetrics };
+  /** Checking the webhookUrl a run names (private targets outside production). */
+  webhooks: Pick<WebhookSettings, 'allowPrivateTargets' | 'maxAttempts'>;
 }
 
 export const advanceDepsOf = (deps: Pick<WorkflowDeps, 'pubsub' | 'metrics'>): AdvanceDeps => ({

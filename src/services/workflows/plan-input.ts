@@ -1,6 +1,7 @@
 // What a plan request says, checked: the goal, the agents (the caller must see each), the
 // template, the constraints, the planner and the policy. Bad input names its reason.
 import { db } from '../../platform/db.js';
+import type { WebhookTargetInput } from '../webhooks/delivery.js';
 import { isUuid } from '../../platform/ids.js';
 import { languageOf } from '../../reports/planner/types.js';
 import { characterCount } from '../../reports/planner/workflow-check.js';
@@ -19,7 +20,7 @@ import { MAX_PARALLEL_STEPS } from './settings.js';
 
 export type PlannerChoice = 'AUTO' | 'LOCAL' | 'LLM';
 
-export interface PlanWorkflowInput {
+export interface PlanWorkflowInput extends WebhookTargetInput {
   goal: string;
   /** Row ids. */
   agentIds: readonly string[];
@@ -91,6 +92,8 @@ export function normalizedPlanInput(input: PlanWorkflowInput) {
     planner: input.planner ?? 'AUTO',
     failurePolicy: input.failurePolicy ?? 'FAIL_WORKFLOW',
     maxParallelSteps: input.maxParallelSteps ?? null,
+    webhookUrl: input.webhookUrl ?? null,
+    webhookEndpointId: input.webhookEndpointId ?? null,
   };
 }
 

@@ -29,6 +29,7 @@ import { badWorkflowInput, constraintsViolated, planRefused } from './problems.j
 import { estimateInputs, numberedSteps } from './steps.js';
 import { requireWriteRoute, startPlanned } from './start.js';
 import { insertSteps } from './sql/insert-steps.js';
+import { checkWebhookTargets } from '../webhooks/targets.js';
 
 /** A checked plan with its estimates, not stored yet. */
 async function makePlan(input: PlanWorkflowInput, caller: Caller, deps: WorkflowDeps) {
@@ -39,6 +40,7 @@ async function makePlan(input: PlanWorkflowInput, caller: Caller, deps: Workflow
     deps.workflows.maxParallelSteps,
   );
   requireWrite(caller, caller.teamId, 'Team');
+  const targets = await checkWebhookTargets(input, caller.teamId, caller, deps.webhooks);
   // As planTopic: counted before any work, in the same bucket.
   await deps.topicSettings.planLimiter.consume(caller.userId, 'plans');
   const { context, templateId } = await planContext(input, goal, caller);
@@ -81,6 +83,7 @@ async function makePlan(input: PlanWorkflowInput, caller: Caller, deps: Workflow
       failurePolicy: input.failurePolicy ?? 'FAIL_WORKFLOW',
       maxParallelSteps,
       maxReplans: deps.workflows.maxReplans,
+      ...targets,
     },
     steps: numberedSteps(outcome.steps, estimate.perStep),
     violations: constraintViolations(estimate, outcome.steps.length, constraints),

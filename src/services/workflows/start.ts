@@ -2,6 +2,8 @@
 // same idempotency key (per user) at the same version answers with the workflow it started (at
 // another version, or for another workflow: CONFLICT, IDEMPOTENCY_KEY_USED).
 import { inTransaction, type Transaction } from '../../platform/db.js';
+import type { WebhookTargetInput } from '../webhooks/delivery.js';
+import { checkWebhookTargets } from '../webhooks/targets.js';
 import { conflict } from '../../platform/errors.js';
 import { requireUsableRoute } from '../llm/budget-check.js';
 import type { Caller } from '../auth/caller.js';
@@ -59,9 +61,12 @@ export async function startWorkflow(
   idempotencyKey: string | null | undefined,
   caller: Caller,
   deps: WorkflowDeps,
+  /** Where its end goes, in place of what the plan named (unset: as planned). */
+  webhooks: WebhookTargetInput = {},
 ): Promise<string> {
   const key = validIdempotencyKey(idempotencyKey);
   const workflow = await requireWritableWorkflow(workflowId, caller);
+  const targets = await checkWebhookTargets(webhooks, workflow.teamId, caller, deps.webhooks);
   if ((await refuseUnlessStartable(workflow, planVersion, key, caller)) === 'started')
     return workflow.id;
   const { violations, writesSections } = await workflowEstimate(workflow.id);
@@ -71,7 +76,12 @@ export async function startWorkflow(
     // The version and status are checked again under the row's update.
     const { count } = await tx.client.workflow.updateMany({
       where: { id: workflow.id, status: 'PLANNED', planVersion },
-      data: { idempotencyKey: key, idempotencyHash: key && startHash(planVersion) },
+      data: {
+        idempotencyKey: key,
+        idempotencyHash: key && startHash(planVersion),
+        ...(targets.webhookUrl && { webhookUrl: targets.webhookUrl }),
+        ...(targets.webhookEndpointId && { webhookEndpointId: targets.webhookEndpointId }),
+      },
     });
     return count > 0 && (await startPlanned(tx, workflow.id, caller.apiKeyId, advanceDepsOf(deps)));
   });

@@ -11,7 +11,7 @@ import { defineTask, NonRetryableError } from '../../../queue/task-definition.js
 
 export const coverageRefresh = taskSpec({
   name: 'coverage_refresh',
-  payload: z.object({ agentId: z.guid() }),
+  payload: z.object({ agentId: z.guid(), webhookEndpointId: z.guid().optional() }),
   maxAttempts: 3,
   timeoutSeconds: 300,
 });
