@@ -113,4 +113,33 @@ describe('workflow webhooks', () => {
     expect(badUrl.errors![0]!.extensions).toMatchObject({ argument: 'webhookUrl' });
     expect(await db().workflow.count()).toBe(before);
   });
+
+  it("sends a coverage refresh's end to the endpoint it named; another team's is NOT_FOUND", async () => {
+    const hook = await webhookReceiver(h);
+    const endpoint = await createEndpoint(h, h.adminKey, await aliceTeam(), hook.url, [
+      'report.failed',
+    ]);
+    const refresh = `mutation($agent: ID!, $e: ID) {
+      refreshCoverage(input: { agentId: $agent, webhookEndpointId: $e }) { task { id } } }`;
+    const foreignTeam = await h.gql(
+      'mutation { createTeam(input: { name: "Other 2", slug: "wf-hooks-other-2" }) { id } }',
+      {},
+    );
+    const foreign = await createEndpoint(h, h.adminKey, foreignTeam.data.createTeam.id, hook.url, [
+      'task.completed',
+    ]);
+    const tasksBefore = await db().task.count({ where: { type: 'coverage_refresh' } });
+    const refused = await h.gql(refresh, { agent: w.agents[0]!.id, e: foreign.id }, w.keys.alice);
+    expect(errorCodes(refused)).toEqual(['NOT_FOUND']);
+    expect(await db().task.count({ where: { type: 'coverage_refresh' } })).toBe(tasksBefore);
+
+    const queued = await h.gql(refresh, { agent: w.agents[0]!.id, e: endpoint.id }, w.keys.alice);
+    expect(queued.errors).toBeUndefined();
+    await w.startWorker();
+    await w.waitFor(async () => hook.received.length >= 1, 'the task webhook');
+    expect(verifyWith(endpoint.secret, hook.received[0]!)).toMatchObject({
+      type: 'task.completed',
+      data: { taskId: queued.data.refreshCoverage.task.id, type: 'coverage_refresh' },
+    });
+  });
 });
