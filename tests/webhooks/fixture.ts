@@ -14,7 +14,8 @@ export const rowIdOf = (globalId: string) =>
 export async function createEndpoint(
   h: Harness,
   key: string,
-  teamId: string,
+  /** Unset: the key's team. */
+  teamId: string | undefined,
   url: string,
   eventTypes: string[],
 ): Promise<{ id: string; secret: string }> {
