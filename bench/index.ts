@@ -37,6 +37,7 @@ const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   llm: async () => (await import('./llm/run.js')).benchLlm,
   platform: async () => (await import('./platform.js')).benchPlatform,
   tracing: async () => (await import('./tracing.js')).benchTracing,
+  webhooks: async () => (await import('./webhooks/run.js')).benchWebhooks,
 };
 
 async function main(): Promise<void> {
