@@ -72,6 +72,8 @@ const envSchema = z.object({
     .positive()
     .default(30 * 24),
   HISTORY_RETENTION_DAYS: z.coerce.number().positive().default(90),
+  // The newest artifacts kept per topic; 0: every one.
+  ARTIFACT_RETENTION_COUNT: count(20),
   WEBHOOK_SECRET: z
     .string()
     .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64 (Standard Webhooks)')
@@ -260,6 +262,8 @@ export interface TaskEngineConfig {
   /** DEAD ones (retries exhausted) after this. */
   deadRetentionMs: number;
   historyRetentionDays: number;
+  /** The newest artifacts kept per topic, older ones deleted by the clean-up (0: all kept). */
+  artifactRetentionCount: number;
 }
 
 export class ConfigError extends Error {}
@@ -418,6 +422,7 @@ function taskEngineConfig(e: Env): TaskEngineConfig {
     failedRetentionMs: e.TASK_RETENTION_FAILED_HOURS * 3_600_000,
     deadRetentionMs: e.TASK_RETENTION_DEAD_HOURS * 3_600_000,
     historyRetentionDays: e.HISTORY_RETENTION_DAYS,
+    artifactRetentionCount: e.ARTIFACT_RETENTION_COUNT,
   };
 }
 
