@@ -3,7 +3,7 @@
 // this DATA_DIR signs alike. Production never gets here (the configuration requires the variable).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export async function developmentDownloadLinkSecret(
@@ -12,13 +12,15 @@ export async function developmentDownloadLinkSecret(
   const file = path.join(dataDir, 'download-link-secret');
   if (!existsSync(file)) {
     await mkdir(dataDir, { recursive: true });
-    await writeFile(file, `${randomBytes(32).toString('base64url')}\n`, {
-      mode: 0o600,
-      flag: 'wx',
-    }).catch((error: NodeJS.ErrnoException) => {
-      // Another process on this DATA_DIR made it first: read theirs.
-      if (error.code !== 'EEXIST') throw error;
-    });
+    // Written whole under a name of its own, then linked into place: a process starting at the
+    // same moment finds either no file or a complete one, and the first link wins.
+    const draft = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
+    await writeFile(draft, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+    await link(draft, file)
+      .catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      })
+      .finally(() => unlink(draft));
   }
   return { secret: (await readFile(file, 'utf8')).trim(), file };
 }

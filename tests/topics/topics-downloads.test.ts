@@ -199,6 +199,25 @@ describe('a signed download link', () => {
   });
 });
 
+describe("the operator's signed link", () => {
+  it("opens for ADMIN_API_KEY's reader, signed as `operator`, a marker the signature covers", async () => {
+    const [artifact] = await generated(keys.alice!, 'Operator links');
+    const topicId = (
+      await db().artifact.findUniqueOrThrow({ where: { id: fromGlobal(artifact.id) } })
+    ).topicId;
+    const [asOperator] = await artifactsOf(
+      Buffer.from(`Topic:${topicId}`).toString('base64'),
+      h.adminKey,
+    );
+    const url = asOperator.downloads[0].url;
+    expect(new URL(url, t.app.baseUrl).searchParams.get('keyId')).toBe('operator');
+    expect((await open(url)).status).toBe(200);
+    // The marker is signed like a key id: alice's id in its place breaks the link.
+    const aliceKeyId = new URL(artifact.downloads[0].url, t.app.baseUrl).searchParams.get('keyId')!;
+    await expectRefused(changed(url, (l) => l.searchParams.set('keyId', aliceKeyId)));
+  });
+});
+
 describe('downloadFilename', () => {
   it('keeps the title as written, minus separators, controls and edge dots', () => {
     expect(downloadFilename('생성형 AI 도입 전략', 'hwpx')).toBe('생성형 AI 도입 전략.hwpx');
