@@ -38,7 +38,10 @@ function pathOf(url: URL): { artifactId: string; format: string } | undefined {
   }
 }
 
-/** The signed link's grant and signature; undefined when the request carries none of them. */
+/**
+ * The signed link's grant and signature: undefined when the request carries no part of one (the
+ * API-key way), null when it carries a link that can only be refused.
+ */
 function signedLinkOf(
   url: URL,
   path: { artifactId: string; format: string } | undefined,
