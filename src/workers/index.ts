@@ -7,6 +7,7 @@ import type { PubSub } from '../platform/pubsub.js';
 import { deleteExpiredHistory } from '../services/coverage/history.js';
 import { queueWebhookDelivery } from '../services/webhooks/tasks/delivery.js';
 import { reconcileStuckTopics } from '../services/topics/progress.js';
+import { trimArtifactHistory } from '../services/topics/artifact-history.js';
 import { reconcileWorkflows } from '../services/workflows/reconcile.js';
 import {
   DEFAULT_WORKFLOW_SETTINGS,
@@ -81,12 +82,16 @@ function startEngine({
     metrics,
     registry,
     onFinished: taskFinishedStep(registry, pubsub, queueMetrics),
-    maintenance: async () => {
-      const deletedTasks = await deleteFinishedTasks(db(), tasks);
-      const history = await deleteExpiredHistory(tasks.historyRetentionDays);
-      await reconcileStuckTopics(pubsub);
-      if (deletedTasks || history)
-        logger.info({ tasks: deletedTasks, history }, 'retention clean-up');
-    },
+    maintenance: () => retentionCleanUp(tasks, pubsub),
   });
+}
+
+/** The workers' periodic clean-up: what outlived its retention, and topics left GENERATING. */
+export async function retentionCleanUp(tasks: TaskEngineConfig, pubsub: PubSub): Promise<void> {
+  const deletedTasks = await deleteFinishedTasks(db(), tasks);
+  const history = await deleteExpiredHistory(tasks.historyRetentionDays);
+  const artifacts = await trimArtifactHistory(tasks.artifactRetentionCount);
+  await reconcileStuckTopics(pubsub);
+  if (deletedTasks || history || artifacts)
+    logger.info({ tasks: deletedTasks, history, artifacts }, 'retention clean-up');
 }
