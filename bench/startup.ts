@@ -57,6 +57,7 @@ async function starters(databaseUrl: string) {
     DATABASE_URL: databaseUrl,
     ADMIN_API_KEY: 'bench-admin-key-0123456789',
     WEBHOOK_SECRET: 'whsec_YmVuY2ggd2ViaG9vayBzZWNyZXQ=',
+    DOWNLOAD_LINK_SECRET: 'bench-download-link-secret-0123456789',
   };
   const api = async (entry: string[], extra: Record<string, string> = {}) => {
     const port = await freePort();

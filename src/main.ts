@@ -14,6 +14,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedDatabase,
 } from './platform/embedded-postgres.js';
+import { developmentDownloadLinkSecret } from './platform/dev-download-link-secret.js';
 import { setHeapGrowingPercent } from './platform/heap-growth.js';
 import { startTracing } from './platform/tracing.js';
 import {
@@ -32,6 +33,7 @@ import {
   type OpenedResponseStore,
 } from './platform/response-cache/invalidation.js';
 import { checkedWebhookSettings, type WebhookSettings } from './services/webhooks/delivery.js';
+import type { DownloadLinkSettings } from './services/topics/download-links.js';
 import {
   closeTopicSettings,
   createTopicSettings,
@@ -59,6 +61,20 @@ interface Services {
   metrics: ServiceMetrics;
   /** With Redis: every process drops what it changes from the shared response cache. */
   responseStore: OpenedResponseStore | undefined;
+  /** The API's signed report links (a worker signs none). */
+  downloadLinks: DownloadLinkSettings | undefined;
+}
+
+/** DOWNLOAD_LINK_SECRET, or outside production one kept in DATA_DIR (said in the log). */
+async function downloadLinkSettings(config: Config): Promise<DownloadLinkSettings> {
+  const { ttlSeconds } = config.downloadLinks;
+  if (config.downloadLinks.secret) return { secret: config.downloadLinks.secret, ttlSeconds };
+  const generated = await developmentDownloadLinkSecret(config.dataDir);
+  logger.warn(
+    { file: generated.file },
+    'download links: development secret (DOWNLOAD_LINK_SECRET is unset); production needs the variable',
+  );
+  return { secret: generated.secret, ttlSeconds };
 }
 
 /** PostgreSQL (DATABASE_URL's, or the embedded one), migrated and connected; the demo data when asked. */
@@ -98,6 +114,7 @@ function createApi(config: Config, services: Services): App {
     metrics: services.metrics,
     keySettings: { autoJoinDefaultTeam: config.autoJoinDefaultTeam },
     workflows: config.workflows,
+    downloadLinks: services.downloadLinks,
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
     rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix },
     trustedDocuments: config.trustedDocuments,
@@ -279,6 +296,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     metricsRegistry,
     metrics,
     responseStore,
+    downloadLinks: config.role === 'worker' ? undefined : await downloadLinkSettings(config),
   };
   if (config.role !== 'worker') await loadTrustedDocumentsManifest(config.trustedDocuments);
   const app = config.role === 'worker' ? undefined : createApi(config, services);

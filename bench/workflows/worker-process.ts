@@ -36,6 +36,7 @@ const worker = await startServiceWorker({
     failedRetentionMs: 7 * 86_400_000,
     deadRetentionMs: 30 * 86_400_000,
     historyRetentionDays: 90,
+    artifactRetentionCount: 20,
   },
   pubsub,
   registry: service.registry,

@@ -3,12 +3,16 @@
 // Apollo's multipart HTTP subscriptions and graphql-ws (a WebSocket upgrade of /graphql), plus
 // /health, /ready, /metrics and report downloads. No port is bound here: main.ts and the tests
 // do that. The app owns what lives as long as it does: the key cache, feeds, transports, metrics.
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import ipaddr from 'ipaddr.js';
 import { createYoga, type Plugin } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
-import { DEFAULT_SSE_MAX_BUFFERED_BYTES } from '../platform/config.js';
+import {
+  DEFAULT_DOWNLOAD_LINK_TTL_SECONDS,
+  DEFAULT_SSE_MAX_BUFFERED_BYTES,
+} from '../platform/config.js';
 import { databaseReachable } from '../platform/db.js';
 import { maskError } from '../schema/errors.js';
 import { createMetricsRegistry } from '../platform/metrics.js';
@@ -41,8 +45,10 @@ import { trustedDocuments, type TrustedDocumentsOptions } from './trusted-docume
 
 export interface ServerOptions extends Omit<
   ServiceDeps,
-  'apiKeys' | 'keySettings' | 'metrics' | 'workflows'
+  'apiKeys' | 'keySettings' | 'metrics' | 'workflows' | 'downloadLinks'
 > {
+  /** DOWNLOAD_LINK_SECRET and DOWNLOAD_LINK_TTL_SECONDS; default: a secret of this app alone, 1 hour. */
+  downloadLinks?: ServiceDeps['downloadLinks'];
   /** Workflow limits (WORKFLOW_*); default DEFAULT_WORKFLOW_SETTINGS. */
   workflows?: ServiceDeps['workflows'];
   /** AUTO_JOIN_DEFAULT_TEAM (default on): a user's first key makes them a MEMBER of `default`. */
@@ -177,6 +183,10 @@ function appContextOptions(
     keySettings: options.keySettings ?? { autoJoinDefaultTeam: true },
     workflows: options.workflows ?? DEFAULT_WORKFLOW_SETTINGS,
     metrics,
+    downloadLinks: options.downloadLinks ?? {
+      secret: randomBytes(32).toString('base64url'),
+      ttlSeconds: DEFAULT_DOWNLOAD_LINK_TTL_SECONDS,
+    },
     feeds: createAppFeeds(pubsub),
   };
 }

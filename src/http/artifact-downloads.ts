@@ -1,66 +1,114 @@
-// GET /artifacts/<artifact id>/<format>: a report file for the members of its topic's team,
-// with the API key as for GraphQL (Bearer or X-API-Key). Anyone else — another team, no key —
-// gets 404, so an artifact's existence does not leak.
+// GET (or HEAD) /artifacts/<artifact id>/<format>: a report file, two ways.
+// - A signed link (ArtifactFile.url: ?expires=…&keyId=…&signature=…) opens without a key, in a
+//   browser, until it expires or the key that asked for it is revoked; anything wrong with it
+//   is 403 with an empty body, so a refusal says nothing about what was wrong.
+// - With an API key, as for GraphQL (Bearer or X-API-Key), for the members of the topic's
+//   team; anyone else (another team, no key) gets 404, so an artifact's existence does not leak.
+import contentDisposition from 'content-disposition';
 import { callerOf, type ContextOptions } from './context.js';
 import { findArtifactFileForCaller } from '../services/topics/artifacts.js';
+import { asciiFallbackName } from '../services/topics/download-names.js';
+import {
+  findArtifactFileForSignedLink,
+  SIGNED_LINK_PARAMS,
+  type DownloadGrant,
+} from '../services/topics/download-links.js';
 import { parseGlobalId } from '../schema/ids.js';
 
 export const ARTIFACT_ROUTE = /^\/artifacts\/([^/]+)\/([^/]+)\/?$/;
 
-/** RFC 6266 / RFC 8187: an ASCII `filename` fallback and the real (Korean) name in `filename*`. */
-export function contentDisposition(filename: string): string {
-  const extension = /\.([A-Za-z0-9]+)$/.exec(filename)?.[1] ?? 'bin';
-  const ascii =
-    /^[\x20-\x7e]+$/.test(filename) && !/["\\]/.test(filename) ? filename : `report.${extension}`;
-  const encoded = encodeURIComponent(filename).replace(
-    /['()*]/g,
-    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+type DownloadOptions = Pick<ContextOptions, 'apiKeys' | 'downloadLinks'>;
+
+interface FoundFile {
+  contentType: string;
+  filename: string;
+  bytes: number;
+  data: Uint8Array<ArrayBuffer>;
+}
+
+/** The artifact's row id and the format in the path; undefined for a path of no artifact. */
+function pathOf(url: URL): { artifactId: string; format: string } | undefined {
+  const match = ARTIFACT_ROUTE.exec(url.pathname);
+  if (!match) return undefined;
+  try {
+    const artifactId = parseGlobalId('Artifact', decodeURIComponent(match[1]!));
+    return artifactId ? { artifactId, format: decodeURIComponent(match[2]!) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The signed link's grant and signature: undefined when the request carries no part of one (the
+ * API-key way), null when it carries a link that can only be refused.
+ */
+function signedLinkOf(
+  url: URL,
+  path: { artifactId: string; format: string } | undefined,
+): { grant: DownloadGrant; signature: string } | null | undefined {
+  const params = url.searchParams;
+  const [expires, keyId, signature] = [
+    params.get(SIGNED_LINK_PARAMS.expires),
+    params.get(SIGNED_LINK_PARAMS.keyId),
+    params.get(SIGNED_LINK_PARAMS.signature),
+  ];
+  if (expires === null && keyId === null && signature === null) return undefined;
+  // Some but not all, or not of the shapes written: a link that can only be refused.
+  if (!path || !expires || !/^\d{1,12}$/.test(expires) || !keyId || !signature) return null;
+  return { grant: { ...path, expires: Number(expires), keyId }, signature };
 }
 
 /** `ResponseClass`: the server's fetch API (yoga's), so the adapter takes the response as its own. */
 export async function serveArtifactDownload(
   request: Request,
   url: URL,
-  options: Pick<ContextOptions, 'apiKeys'>,
+  options: DownloadOptions,
   ResponseClass: typeof Response = Response,
 ): Promise<Response> {
-  const notFound = () =>
-    new ResponseClass(
-      JSON.stringify({
-        errors: [{ message: 'Artifact not found', extensions: { code: 'NOT_FOUND' } }],
-      }),
-      {
-        status: 404,
-        headers: { 'content-type': 'application/json; charset=utf-8' },
-      },
-    );
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return new ResponseClass(null, { status: 405, headers: { allow: 'GET, HEAD' } });
   }
-  const match = ARTIFACT_ROUTE.exec(url.pathname);
-  if (!match) return notFound();
-  let artifactId: string | undefined;
-  let format: string;
-  try {
-    artifactId = parseGlobalId('Artifact', decodeURIComponent(match[1]!));
-    format = decodeURIComponent(match[2]!);
-  } catch {
-    return notFound();
+  const path = pathOf(url);
+  const link = signedLinkOf(url, path);
+  if (link !== undefined) {
+    const file =
+      link && (await findArtifactFileForSignedLink(options.downloadLinks, options.apiKeys, link));
+    return file ? fileResponse(request, file, ResponseClass) : forbidden(ResponseClass);
   }
-  const caller = await callerOf(request, options);
-  const file =
-    caller && artifactId ? await findArtifactFileForCaller(artifactId, format, caller) : undefined;
-  if (!file) return notFound();
+  const caller = path && (await callerOf(request, options));
+  const file = caller && (await findArtifactFileForCaller(path.artifactId, path.format, caller));
+  return file ? fileResponse(request, file, ResponseClass) : notFound(ResponseClass);
+}
+
+function fileResponse(request: Request, file: FoundFile, ResponseClass: typeof Response) {
   return new ResponseClass(request.method === 'HEAD' ? null : file.data, {
     status: 200,
     headers: {
       'content-type': file.contentType,
       'content-length': String(file.bytes),
-      'content-disposition': contentDisposition(file.filename),
-      'cache-control': 'private, no-store',
-      'x-content-type-options': 'nosniff',
+      // RFC 6266 / RFC 8187: an ASCII `filename` and the real (Korean) name in `filename*`.
+      'content-disposition': contentDisposition(file.filename, {
+        fallback: asciiFallbackName(file.filename),
+      }),
+      ...PRIVATE_HEADERS,
     },
   });
 }
+
+/** A download is the caller's alone: no shared cache keeps it, no referrer carries its link. */
+const PRIVATE_HEADERS = {
+  'cache-control': 'private, no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+};
+
+const forbidden = (ResponseClass: typeof Response) =>
+  new ResponseClass(null, { status: 403, headers: PRIVATE_HEADERS });
+
+const notFound = (ResponseClass: typeof Response) =>
+  new ResponseClass(
+    JSON.stringify({
+      errors: [{ message: 'Artifact not found', extensions: { code: 'NOT_FOUND' } }],
+    }),
+    { status: 404, headers: { 'content-type': 'application/json; charset=utf-8' } },
+  );

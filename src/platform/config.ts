@@ -15,6 +15,9 @@ const booleanFromEnv = z
 /** SSE_MAX_BUFFERED_BYTES's default, also what createApp uses when given none (16 MiB). */
 export const DEFAULT_SSE_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
+/** DOWNLOAD_LINK_TTL_SECONDS's default, also what createApp uses when given none (1 hour). */
+export const DEFAULT_DOWNLOAD_LINK_TTL_SECONDS = 3_600;
+
 /** A whole number of at least `min` (at most `max`), `fallback` when unset. */
 const wholeNumber = (min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -72,6 +75,8 @@ const envSchema = z.object({
     .positive()
     .default(30 * 24),
   HISTORY_RETENTION_DAYS: z.coerce.number().positive().default(90),
+  // The newest artifacts kept per topic; 0: every one.
+  ARTIFACT_RETENTION_COUNT: count(20),
   WEBHOOK_SECRET: z
     .string()
     .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64 (Standard Webhooks)')
@@ -123,6 +128,9 @@ const envSchema = z.object({
     .regex(/^https?:\/\/\S+$/, 'must be an http(s):// URL')
     .optional(),
   OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  DOWNLOAD_LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // At most a week: a link outlives its page by this much.
+  DOWNLOAD_LINK_TTL_SECONDS: wholeNumber(1, DEFAULT_DOWNLOAD_LINK_TTL_SECONDS, 7 * 24 * 3_600),
 });
 
 /**
@@ -195,6 +203,8 @@ export interface Config {
   /** OTLP/HTTP traces to OTEL_EXPORTER_OTLP_ENDPOINT (unset: no tracing at all). */
   tracing: TracingConfig;
   workflows: WorkflowConfig;
+  /** Signed report links: DOWNLOAD_LINK_SECRET (unset outside production: one in DATA_DIR), their TTL. */
+  downloadLinks: { secret: string | undefined; ttlSeconds: number };
 }
 
 /** The query response cache, shared by the API processes through Redis. */
@@ -292,6 +302,8 @@ export interface TaskEngineConfig {
   /** DEAD ones (retries exhausted) after this. */
   deadRetentionMs: number;
   historyRetentionDays: number;
+  /** The newest artifacts kept per topic, older ones deleted by the clean-up (0: all kept). */
+  artifactRetentionCount: number;
 }
 
 export class ConfigError extends Error {}
@@ -312,6 +324,8 @@ function combinationProblem(e: Env): string | undefined {
   }
   if (e.RESPONSE_CACHE && !e.REDIS_URL)
     return 'RESPONSE_CACHE: needs REDIS_URL (every API process shares the cache through Redis)';
+  if (e.NODE_ENV === 'production' && !e.DOWNLOAD_LINK_SECRET)
+    return 'DOWNLOAD_LINK_SECRET: required with NODE_ENV=production (at least 32 random characters)';
   if (e.NODE_ENV === 'production' && !e.KEY_VAULT_MASTER_KEYS)
     return 'KEY_VAULT_MASTER_KEYS: required with NODE_ENV=production (v1:<base64 of 32 bytes>)';
   if (e.ROLE === 'worker' && !e.DATABASE_URL)
@@ -374,6 +388,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       manifestPath: e.TRUSTED_DOCUMENTS_MANIFEST && path.resolve(e.TRUSTED_DOCUMENTS_MANIFEST),
     },
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
+    downloadLinks: { secret: e.DOWNLOAD_LINK_SECRET, ttlSeconds: e.DOWNLOAD_LINK_TTL_SECONDS },
   };
 }
 
@@ -453,6 +468,7 @@ function taskEngineConfig(e: Env): TaskEngineConfig {
     failedRetentionMs: e.TASK_RETENTION_FAILED_HOURS * 3_600_000,
     deadRetentionMs: e.TASK_RETENTION_DEAD_HOURS * 3_600_000,
     historyRetentionDays: e.HISTORY_RETENTION_DAYS,
+    artifactRetentionCount: e.ARTIFACT_RETENTION_COUNT,
   };
 }
 

@@ -7,7 +7,7 @@ import { currentTraceParent, tracingEnabled } from '../platform/tracing.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { insertTask } from './insert-task.js';
 import type { QueueMetrics } from './queue-metrics.js';
-import { releaseStaleIdempotencyKey } from './release-idempotency-key.js';
+import { releaseStaleIdempotencyKey } from './idempotency-keys.js';
 import { announceTaskEvent, wakeWorkers } from './signals.js';
 import type { TaskRow } from './task-row.js';
 import type { TaskSpec } from './task-spec.js';

@@ -51,8 +51,18 @@ export async function insertTask(
     WHERE ${task.idempotencyKey ?? null}::text IS NOT NULL
       AND "ownerId" = ${task.ownerId}::uuid AND "idempotencyKey" = ${task.idempotencyKey ?? null}
       AND NOT EXISTS (SELECT 1 FROM inserted)`;
-  const row = rows[0];
+  // A concurrent request's insert with the same key committed while this statement waited
+  // for it: its row is newer than this statement's snapshot, so a second statement reads it.
+  const row = rows[0] ?? (await keptTask(client, task));
   if (!row) throw new Error('enqueue returned no row');
   const { created, ...taskRow } = row;
   return { task: taskRow, created };
+}
+
+async function keptTask(client: Queryable, task: NewTask) {
+  if (!task.idempotencyKey) return undefined;
+  const rows = await client.$queryRaw<Array<TaskRow & { created: boolean }>>`
+    SELECT ${taskColumns('tasks')}, false AS created FROM tasks
+    WHERE "ownerId" = ${task.ownerId}::uuid AND "idempotencyKey" = ${task.idempotencyKey}`;
+  return rows[0];
 }

@@ -32,7 +32,7 @@ const TaskStatus = builder.enumType('TaskStatus', {
   description:
     'DEAD: retries exhausted (the dead-letter state); retryTask puts it back to PENDING.',
 });
-const TaskPriority = builder.enumType('TaskPriority', {
+export const TaskPriority = builder.enumType('TaskPriority', {
   values: ['HIGH', 'MEDIUM', 'LOW'] as const,
 });
 

@@ -8,6 +8,7 @@ import type { ApiKeyAuthenticator } from './auth/authenticator.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { WebhookSettings } from './webhooks/delivery.js';
 import type { TopicSettings } from './topics/settings.js';
+import type { DownloadLinkSettings } from './topics/download-links.js';
 import type { WorkflowSettings } from './workflows/settings.js';
 
 export interface ServiceDeps {
@@ -27,4 +28,6 @@ export interface ServiceDeps {
   workflows: WorkflowSettings;
   /** This process's counts (tasks enqueued, webhooks, LLM calls). */
   metrics: ServiceMetrics;
+  /** How report files' signed links are signed, and how long they work. */
+  downloadLinks: DownloadLinkSettings;
 }

@@ -10,6 +10,7 @@ import { emitTaskEnded } from '../services/webhooks/task-events.js';
 import { workflowReplan, workflowStep } from '../services/workflows/tasks/specs.js';
 import { notifyWorkflowEnds, workflowOfTask } from '../services/workflows/webhooks.js';
 import { reconcileStuckTopics } from '../services/topics/progress.js';
+import { trimArtifactHistory } from '../services/topics/artifact-history.js';
 import { reconcileWorkflows } from '../services/workflows/reconcile.js';
 import {
   DEFAULT_WORKFLOW_SETTINGS,
@@ -104,13 +105,22 @@ function startEngine({
     metrics,
     registry,
     onFinished: taskFinishedStep(registry, pubsub, queueMetrics, webhooks),
-    maintenance: async () => {
-      const deletedTasks = await deleteFinishedTasks(db(), tasks);
-      const history = await deleteExpiredHistory(tasks.historyRetentionDays);
-      const webhookRows = await deleteExpiredWebhooks(db(), webhooks?.retentionDays ?? 30);
-      await reconcileStuckTopics(pubsub);
-      if (deletedTasks || history || webhookRows)
-        logger.info({ tasks: deletedTasks, history, webhooks: webhookRows }, 'retention clean-up');
-    },
+    maintenance: () => retentionCleanUp(tasks, pubsub, webhooks?.retentionDays),
   });
+}
+
+/** The workers' periodic clean-up: what outlived its retention, and topics left GENERATING. */
+export async function retentionCleanUp(
+  tasks: TaskEngineConfig,
+  pubsub: PubSub,
+  /** WEBHOOK_RETENTION_DAYS. */
+  webhookRetentionDays = 30,
+): Promise<void> {
+  const deletedTasks = await deleteFinishedTasks(db(), tasks);
+  const history = await deleteExpiredHistory(tasks.historyRetentionDays);
+  const artifacts = await trimArtifactHistory(tasks.artifactRetentionCount);
+  const webhooks = await deleteExpiredWebhooks(db(), webhookRetentionDays);
+  await reconcileStuckTopics(pubsub);
+  if (deletedTasks || history || artifacts || webhooks)
+    logger.info({ tasks: deletedTasks, history, artifacts, webhooks }, 'retention clean-up');
 }

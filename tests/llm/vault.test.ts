@@ -274,6 +274,7 @@ describe('the key vault', () => {
       HOST: '127.0.0.1',
       ADMIN_API_KEY: t.h.adminKey,
       WEBHOOK_SECRET: `whsec_${Buffer.from('a production webhook secret').toString('base64')}`,
+      DOWNLOAD_LINK_SECRET: 'a production download link secret, 32+ characters',
       LOAD_DEMO_DATA: 'false',
     };
     const wrong = spawnServiceProcess(

@@ -89,6 +89,42 @@ describe('config', () => {
     );
   });
 
+  it('reads the download-link and artifact settings, and needs the secret in production', () => {
+    expect(loadConfig({})).toMatchObject({
+      downloadLinks: { secret: undefined, ttlSeconds: 3_600 },
+      tasks: { artifactRetentionCount: 20 },
+    });
+    const secret = 'a download link secret, 32 characters or more';
+    expect(
+      loadConfig({
+        DOWNLOAD_LINK_SECRET: secret,
+        DOWNLOAD_LINK_TTL_SECONDS: '600',
+        ARTIFACT_RETENTION_COUNT: '0',
+      }),
+    ).toMatchObject({
+      downloadLinks: { secret, ttlSeconds: 600 },
+      tasks: { artifactRetentionCount: 0 },
+    });
+    expect(() => loadConfig({ DOWNLOAD_LINK_SECRET: 'short' })).toThrow(/DOWNLOAD_LINK_SECRET/);
+    expect(() => loadConfig({ DOWNLOAD_LINK_TTL_SECONDS: '0' })).toThrow(
+      /DOWNLOAD_LINK_TTL_SECONDS/,
+    );
+    expect(() => loadConfig({ ARTIFACT_RETENTION_COUNT: '-1' })).toThrow(
+      /ARTIFACT_RETENTION_COUNT/,
+    );
+    const production = {
+      NODE_ENV: 'production',
+      WEBHOOK_SECRET: `whsec_${Buffer.from('a production webhook secret').toString('base64')}`,
+      KEY_VAULT_MASTER_KEYS: `v1:${Buffer.alloc(32, 7).toString('base64')}`,
+    };
+    expect(() => loadConfig(production)).toThrow(
+      /DOWNLOAD_LINK_SECRET: required with NODE_ENV=production/,
+    );
+    expect(loadConfig({ ...production, DOWNLOAD_LINK_SECRET: secret }).downloadLinks.secret).toBe(
+      secret,
+    );
+  });
+
   it('refuses ROLE=worker without DATABASE_URL', () => {
     expect(() => loadConfig({ ROLE: 'worker' })).toThrow(/DATABASE_URL/);
   });

@@ -36,6 +36,9 @@ const GUIDE = `# 시장 분석 보고서 작성 가이드
 ## 결론 및 제언
 `;
 
+/** ArtifactFile.url without its signature: the path the API-key way downloads from. */
+export const unsignedPath = (url: string) => new URL(url, 'http://api.invalid').pathname;
+
 export const fromGlobal = (globalId: string) =>
   Buffer.from(globalId, 'base64').toString('utf8').split(':')[1]!;
 

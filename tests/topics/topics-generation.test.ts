@@ -9,7 +9,7 @@ import { logger } from '../../src/platform/logger.js';
 import { errorCodes } from '../utils/graphql.js';
 import { collect, listen, sseClient } from '../utils/sse.js';
 import { waitFor } from '../utils/wait.js';
-import { GENERATE, FEED, fromGlobal, documentLines, useTopics } from './fixture.js';
+import { GENERATE, FEED, fromGlobal, documentLines, unsignedPath, useTopics } from './fixture.js';
 
 const t = useTopics();
 const { h, keys, plan, topicOf, waitForTopic, download } = t;
@@ -97,13 +97,16 @@ describe('generateTopicReport', () => {
 
     // The HWPX over HTTP, with the owner's key: read back with the same text as the Markdown.
     const hwpxFile = done.artifact.downloads.find((d: any) => d.format === 'hwpx');
-    const response = await download(hwpxFile.url, keys.alice!);
+    // The API-key way: the path without the signed link's query.
+    const response = await download(unsignedPath(hwpxFile.url), keys.alice!);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/hwp+zip');
+    // The topic's title as written, Korean and spaces included; ASCII-only clients get report.hwpx.
+    expect(hwpxFile.filename).toBe('생성형 AI 도입 전략.hwpx');
     const disposition = response.headers.get('content-disposition')!;
-    expect(disposition).toContain('attachment; filename="report.hwpx"');
+    expect(disposition).toMatch(/^attachment; filename="?report\.hwpx"?; filename\*=UTF-8''/);
     expect(disposition).toContain(
-      `filename*=UTF-8''${encodeURIComponent('생성형-ai-도입-전략.hwpx')}`,
+      `filename*=UTF-8''${encodeURIComponent('생성형 AI 도입 전략.hwpx')}`,
     );
     const bytes = new Uint8Array(await response.arrayBuffer());
     expect(bytes.byteLength).toBe(hwpxFile.bytes);
@@ -113,12 +116,12 @@ describe('generateTopicReport', () => {
     );
     const squash = (s: string) => s.replace(/\s+/g, '');
     expect(squash(await reader.extractText())).toBe(squash(documentLines(markdown).join('\n')));
-    const md = await download(done.artifact.downloads[0].url, keys.alice!);
+    const md = await download(unsignedPath(done.artifact.downloads[0].url), keys.alice!);
     expect(md.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
     expect(await md.text()).toBe(markdown);
     // Someone else, or no key at all: 404.
-    expect((await download(hwpxFile.url, keys.bob!)).status).toBe(404);
-    expect((await download(hwpxFile.url, null)).status).toBe(404);
+    expect((await download(unsignedPath(hwpxFile.url), keys.bob!)).status).toBe(404);
+    expect((await download(unsignedPath(hwpxFile.url), null)).status).toBe(404);
   });
 
   it('moves through the steps on the task and the topic, and an edited plan gives the sections', async () => {

@@ -39,6 +39,7 @@ import { serviceTaskRegistry } from '../../src/workers/tasks/index.js';
 import type { TaskRegistry } from '../../src/workers/task-registry.js';
 import type { RunningWorker } from '../../src/workers/worker.js';
 import { generateKeyringText, parseKeyring, type Keyring } from '../../src/platform/vault.js';
+import type { DownloadLinkSettings } from '../../src/services/topics/download-links.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { graphql, type GraphQLResponse } from './graphql.js';
 import { FAST_TASK_ENGINE, testTaskDefinitions } from './test-tasks.js';
@@ -80,6 +81,8 @@ export interface StartAppOptions {
   rateLimits?: Partial<RateLimitOptions>;
   /** TRUSTED_DOCUMENTS_ONLY (default off, as in production). */
   trustedDocumentsOnly?: boolean;
+  /** DOWNLOAD_LINK_SECRET and DOWNLOAD_LINK_TTL_SECONDS; default: a secret of the app's own, 1 hour. */
+  downloadLinks?: DownloadLinkSettings;
 }
 
 /** The LLM gateway's options and the topics' plan limits, for configureLlm. */
@@ -178,6 +181,7 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
       ...options.rateLimits,
     },
     trustedDocuments: { only: options.trustedDocumentsOnly ?? false },
+    downloadLinks: options.downloadLinks,
   });
   const server: Server = createServer(app.yoga.requestListener);
   app.attachWebSockets(server);

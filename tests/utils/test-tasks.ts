@@ -29,6 +29,7 @@ export const FAST_TASK_ENGINE: TaskEngineConfig = {
   failedRetentionMs: 7 * 24 * 3_600_000,
   deadRetentionMs: 30 * 24 * 3_600_000,
   historyRetentionDays: 90,
+  artifactRetentionCount: 20,
 };
 
 export const testSleep = taskSpec({

@@ -12,6 +12,7 @@ import { generateTopicReport } from '../../services/topics/generation.js';
 import { requireTopicForCaller } from '../../services/topics/topics.js';
 import { topicVisibleTo } from '../../services/auth/visibility.js';
 import { optionalRowId, rowIdOrNone } from '../ids.js';
+import { TaskPriority } from '../tasks.js';
 import { WEBHOOK_ENDPOINT_HELP, WEBHOOK_URL_HELP } from '../webhooks/help.js';
 import { Artifact } from './artifact.js';
 import { Topic, TopicStatus } from './topic.js';
@@ -23,6 +24,12 @@ const GenerateTopicReportInput = builder.inputType('GenerateTopicReportInput', {
       required: true,
       description:
         'Required. An edited plan replaces the stored one; its `##` headings become the sections.',
+    }),
+    priority: t.field({ type: TaskPriority, defaultValue: 'MEDIUM' }),
+    idempotencyKey: t.string({
+      description:
+        'The same key (per caller, 24 h) returns the topic with the generation it started, ' +
+        'whatever its state, and starts no other; used for another request it is a CONFLICT.',
     }),
     webhookUrl: t.string({ description: WEBHOOK_URL_HELP }),
     webhookEndpointId: t.id({ description: WEBHOOK_ENDPOINT_HELP }),

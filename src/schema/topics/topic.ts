@@ -19,6 +19,20 @@ import { Task } from '../tasks.js';
 import { Template } from '../templates/template.js';
 import { rowIdOrNone } from '../ids.js';
 import { Artifact } from './artifact.js';
+import { listTopicArtifacts } from '../../services/topics/artifact-history.js';
+
+const ArtifactConnection = builder.connectionObject(
+  {
+    type: Artifact,
+    name: 'ArtifactConnection',
+    fields: (t) => ({
+      totalCount: t.int({
+        resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount,
+      }),
+    }),
+  },
+  { name: 'ArtifactEdge' },
+);
 
 export const TopicStatus = builder.enumType('TopicStatus', {
   values: ['PLANNED', 'GENERATING', 'COMPLETED', 'FAILED'] as const,
@@ -94,6 +108,20 @@ builder.prismaObjectFields(Topic, (t) => ({
       artifacts: nestedSelection({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: 1 }),
     }),
     resolve: (topic) => topic.artifacts[0] ?? null,
+  }),
+  artifacts: t.field({
+    type: ArtifactConnection,
+    description:
+      'Every kept report of this topic, one per generation, newest first (the first is ' +
+      '`artifact`); the oldest beyond ARTIFACT_RETENTION_COUNT are deleted.',
+    args: { first: t.arg.int(), after: t.arg.string() },
+    select: { id: true },
+    resolve: (topic, args, ctx, info) =>
+      listTopicArtifacts(
+        topic.id,
+        args,
+        queryFromInfo({ context: ctx, info, typeName: 'Artifact', path: ['edges', 'node'] }),
+      ) as never,
   }),
   task: t.prismaField({
     type: Task,

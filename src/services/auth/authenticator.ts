@@ -6,6 +6,7 @@
 // Hand-written (a Map with expiry) rather than a dependency.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { db } from '../../platform/db.js';
+import { isUuid } from '../../platform/ids.js';
 import { logger } from '../../platform/logger.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import { defaultTeamId } from './default-team.js';
@@ -132,6 +133,16 @@ export class ApiKeyAuthenticator {
     const rows = apiKeyIds.length ? await selectKeyCallersById(db(), apiKeyIds) : [];
     const found = new Map(rows.map((row) => [row.id, callerOfKey(row)]));
     return new Map(apiKeyIds.map((id) => [id, found.get(id)]));
+  }
+
+  /**
+   * What a key may do now, read from the database (for a signed download link): null is the
+   * environment's ADMIN_API_KEY, while one is set; undefined for a key that would be refused.
+   */
+  async currentCaller(apiKeyId: string | null): Promise<Caller | undefined> {
+    if (apiKeyId === null) return this.adminApiKey ? this.envAdmin() : undefined;
+    if (!isUuid(apiKeyId)) return undefined;
+    return (await this.currentCallers([apiKeyId])).get(apiKeyId);
   }
 
   /** Until close(): drops every key (or user) another process announces. */

@@ -3,6 +3,7 @@
 import type { TaskPriority } from '../../generated/prisma/enums.js';
 import { badUserInput, notFound, violatedForeignKey } from '../../platform/errors.js';
 import { enqueue } from '../../queue/enqueue.js';
+import { idempotencyKeyOf } from '../../queue/idempotency-keys.js';
 import type { TaskRow } from '../../queue/task-row.js';
 import { requireWritableAgent } from '../agents/agents.js';
 import type { Caller } from '../auth/caller.js';
@@ -22,17 +23,6 @@ export interface RefreshCoverageInput {
   /** A row id: an endpoint of the caller's team the task's end goes to. */
   webhookEndpointId?: string | null;
   idempotencyKey?: string | null;
-}
-
-const MAX_IDEMPOTENCY_KEY = 200;
-
-function idempotencyKeyOf(input: RefreshCoverageInput): string | null {
-  const key = input.idempotencyKey?.trim() || null;
-  if (key && key.length > MAX_IDEMPOTENCY_KEY)
-    throw badUserInput(`idempotencyKey must be at most ${MAX_IDEMPOTENCY_KEY} characters`, {
-      field: 'idempotencyKey',
-    });
-  return key;
 }
 
 /**
@@ -57,7 +47,7 @@ export async function refreshCoverage(
   // The agent is looked for before anything else: an idempotency key could otherwise answer
   // with the task it named before.
   const { id: agentId } = await requireWritableAgent(input.agentId, caller);
-  const idempotencyKey = idempotencyKeyOf(input);
+  const idempotencyKey = idempotencyKeyOf(input.idempotencyKey);
   const webhookUrl = input.webhookUrl
     ? await checkWebhookUrl(input.webhookUrl, deps.webhooks)
     : null;

@@ -10,6 +10,7 @@ import { EXPORT_FORMATS, type ExportedFile } from '../../reports/export/index.js
 import type { Caller } from '../auth/caller.js';
 import { artifactVisibleTo } from '../auth/visibility.js';
 import { rowIdWhere } from '../../platform/ids.js';
+import { downloadFilename } from './download-names.js';
 
 export interface ReportArtifact {
   topicId: string;
@@ -134,7 +135,14 @@ export async function findArtifactFileForCaller(
 ) {
   const file = await db().artifactFile.findFirst({
     where: { artifactId: rowIdWhere(artifactId).id, format, artifact: artifactVisibleTo(caller) },
-    select: { contentType: true, filename: true, bytes: true, data: true },
+    select: {
+      contentType: true,
+      bytes: true,
+      data: true,
+      artifact: { select: { topic: { select: { topic: true } } } },
+    },
   });
-  return file ?? undefined;
+  if (!file) return undefined;
+  const { artifact, ...rest } = file;
+  return { ...rest, filename: downloadFilename(artifact.topic.topic, format) };
 }

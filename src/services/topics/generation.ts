@@ -1,11 +1,13 @@
 // Generating a topic's report: returns at once with the topic
 // GENERATING and its task; a second request while one is generating is a CONFLICT.
 import type { Prisma } from '../../generated/prisma/client.js';
+import type { TaskPriority } from '../../generated/prisma/enums.js';
 import { db, inTransaction } from '../../platform/db.js';
 import { badUserInput, conflict } from '../../platform/errors.js';
 import { logger } from '../../platform/logger.js';
 import { sectionsFromPlan, type PlanSection } from '../../reports/planner/index.js';
 import { enqueue } from '../../queue/enqueue.js';
+import { idempotencyKeyOf, taskOfIdempotencyKey } from '../../queue/idempotency-keys.js';
 import { selectRecentDurationMs } from '../../queue/recent-duration.js';
 import type { Caller } from '../auth/caller.js';
 import type { LlmGateway } from '../../llm/gateway.js';
@@ -25,6 +27,8 @@ export interface GenerateTopicReportInput extends WebhookTargetInput {
   /** A row id. */
   topicId: string;
   plan: string;
+  priority?: TaskPriority | null;
+  idempotencyKey?: string | null;
 }
 
 /** A first guess until the task reports progress: recent report run times, else ~2 s per section. */
@@ -74,6 +78,10 @@ export async function generateTopicReport(
   const existing = await requireTopicForCaller(input.topicId, caller);
   requireWrite(caller, existing.teamId, 'Topic', true);
   const { plan, sections } = approvedPlan(input, existing);
+  const idempotencyKey = idempotencyKeyOf(input.idempotencyKey);
+  // A retried request: the generation its key started, whatever state it is in now.
+  const earlier = idempotencyKey && (await taskOfIdempotencyKey(caller.userId, idempotencyKey));
+  if (earlier) return sameTopicOrConflict(earlier, existing.id);
   const targets = await checkWebhookTargets(input, existing.teamId, caller, webhooks);
   await requireUsableRoute('WRITE', { teamId: existing.teamId, apiKeyId: caller.apiKeyId }, llm);
   // A topic left GENERATING by a task that ended without saying so is failed first.
@@ -81,25 +89,29 @@ export async function generateTopicReport(
     throw conflict('Generation already in progress for this topic');
   }
   const estimatedCompletion = new Date(Date.now() + (await estimateDurationMs(sections.length)));
-  const task = await inTransaction(async (tx) => {
-    const { task: row } = await enqueue(
+  const { task, created } = await inTransaction(async (tx) => {
+    const enqueued = await enqueue(
       reportGeneration,
       {
         payload: { topicId: existing.id, apiKeyId: caller.apiKeyId, ...targets },
+        priority: input.priority ?? 'MEDIUM',
         ownerId: caller.userId,
         // The topic's team: its members follow the report being written.
         teamId: existing.teamId,
         topicId: existing.id,
+        idempotencyKey,
       },
       { pubsub, tx, metrics: metrics.queue },
     );
+    // The same key raced in by a concurrent request: that request's generation stands.
+    if (!enqueued.created) return enqueued;
     const claimed = await tx.client.topic.updateMany({
       where: { AND: [{ id: existing.id, status: { not: 'GENERATING' } }, topicVisibleTo(caller)] },
       data: {
         status: 'GENERATING',
         plan,
         sections: sections as unknown as Prisma.InputJsonValue,
-        taskId: row.id,
+        taskId: enqueued.task.id,
         progressPercent: 0,
         currentStep: 'queued',
         startedAt: new Date(),
@@ -110,9 +122,23 @@ export async function generateTopicReport(
     });
     // Rolls the task back with it.
     if (claimed.count === 0) throw conflict('Generation already in progress for this topic');
-    return row;
+    return enqueued;
   });
+  if (!created) return sameTopicOrConflict(task, existing.id);
   await publishTopicUpdated(pubsub, existing.id);
   logger.debug({ topicId: existing.id, taskId: task.id }, 'report generation queued');
   return { topicId: existing.id, taskId: task.id };
+}
+
+/** An idempotency key names one request: reused for another topic (or task) it is a CONFLICT. */
+function sameTopicOrConflict(
+  earlier: { id: string; topicId: string | null; type: string },
+  topicId: string,
+) {
+  if (earlier.type !== reportGeneration.name || earlier.topicId !== topicId)
+    throw conflict('idempotencyKey was used for another request', {
+      field: 'idempotencyKey',
+      reason: 'IDEMPOTENCY_KEY_USED',
+    });
+  return { topicId, taskId: earlier.id };
 }

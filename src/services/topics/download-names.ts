@@ -1,0 +1,41 @@
+// The name a report file is saved under: the topic's title as written (Korean included) with
+// the format's extension, minus what a file system or a header cannot take. The HTTP layer
+// writes it per RFC 6266 / RFC 8187 with an ASCII fallback (asciiFallbackName).
+import { EXPORT_FORMATS } from '../../reports/export/index.js';
+
+/** Past this many characters the title is cut: file systems cap names near 255 bytes. */
+const MAX_STEM_CHARACTERS = 100;
+
+const extensionOf = (format: string) =>
+  EXPORT_FORMATS.find((entry) => entry.format === format)?.extension ?? 'bin';
+
+/**
+ * `<title>.<extension>`: path separators and characters Windows refuses become `-`, control
+ * and bidirectional-format characters go, spaces collapse, leading and trailing dots are
+ * dropped (no hidden files, no `..`); `report` when nothing is left.
+ */
+export function downloadFilename(title: string, format: string): string {
+  const stem = [
+    ...title
+      .normalize('NFC')
+      .replace(/\s+/g, ' ')
+      .replace(/[\p{Cc}\p{Cf}]/gu, '')
+      .replace(/[/\\<>:"|?*]/g, '-')
+      .replace(/ {2,}/g, ' ')
+      .replace(/^[\s.]+|[\s.]+$/g, ''),
+  ]
+    .slice(0, MAX_STEM_CHARACTERS)
+    .join('')
+    .trimEnd();
+  return `${stem || 'report'}.${extensionOf(format)}`;
+}
+
+/**
+ * For clients that read only `filename`: the name with accents dropped (`Café` → `Cafe`) when
+ * that leaves printable ASCII, otherwise `report.<extension>` (a Korean title has no ASCII form).
+ */
+export function asciiFallbackName(filename: string): string {
+  const ascii = filename.normalize('NFKD').replace(/\p{M}/gu, '');
+  if (/^[\x20-\x7e]+$/.test(ascii)) return ascii;
+  return `report.${/\.([A-Za-z0-9]+)$/.exec(filename)?.[1] ?? 'bin'}`;
+}
