@@ -6,6 +6,7 @@ import { logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { deleteExpiredHistory } from '../services/coverage/history.js';
 import { deleteExpiredWebhooks } from '../services/webhooks/retention.js';
+import { taskSubscribers } from '../services/webhooks/subscribers.js';
 import { emitTaskEnded } from '../services/webhooks/task-events.js';
 import { workflowReplan, workflowStep } from '../services/workflows/tasks/specs.js';
 import { notifyWorkflowEnds, workflowOfTask } from '../services/workflows/webhooks.js';
@@ -53,7 +54,7 @@ export function taskFinishedStep(
   queueMetrics?: QueueMetrics,
   webhooks?: WebhookEmitSettings,
 ): (task: TaskRow) => Promise<void> {
-  const deps = { pubsub, webhooks, metrics: queueMetrics };
+  const deps = { pubsub, webhooks, metrics: queueMetrics, subscribers: taskSubscribers() };
   return async (task) => {
     await registry.get(task.type)?.onFinished?.(task, pubsub);
     await emitTaskEnded(task, deps);

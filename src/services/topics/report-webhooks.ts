@@ -16,7 +16,10 @@ interface ReportResult {
   files?: Array<{ format: string; bytes: number }>;
 }
 
-/** Relative to the API's origin, as Artifact.downloads says it. */
+/**
+ * Relative to the API's origin; opened with a key of the topic's team (a signed link would
+ * expire before a receiver that retries for hours fetched it).
+ */
 const downloadPath = (artifactId: string, format: string) =>
   `/artifacts/${encodeURIComponent(artifactId)}/${encodeURIComponent(format)}`;
 

@@ -6,6 +6,7 @@ import { publicId } from '../../platform/public-ids.js';
 import type { TaskRow } from '../../queue/task-row.js';
 import { emitWebhookEvent, type EmitDeps } from './emit.js';
 import type { WebhookEventType } from './event-types.js';
+import type { TaskSubscribers } from './subscribers.js';
 import { webhookDelivery } from './tasks/spec.js';
 
 const EVENT_OF_STATUS: Partial<Record<string, WebhookEventType>> = {
@@ -33,11 +34,21 @@ const namedEndpoint = (payload: unknown): string | null => {
   return typeof id === 'string' ? id : null;
 };
 
-/** After a task ends: its messages, queued (never holding up the task). */
-export async function emitTaskEnded(task: TaskRow, deps: Omit<EmitDeps, 'tx'>): Promise<void> {
+/**
+ * After a task ends: its messages, queued (never holding up the task). `subscribers` spares
+ * the ends of teams without task endpoints a transaction each.
+ */
+export async function emitTaskEnded(
+  task: TaskRow,
+  deps: Omit<EmitDeps, 'tx'> & { subscribers: TaskSubscribers },
+): Promise<void> {
   if (task.type === webhookDelivery.name || !task.ownerId) return;
   const type = EVENT_OF_STATUS[task.status];
-  if (!type && !task.webhookUrl) return;
+  const named = type ? namedEndpoint(task.payload) : null;
+  const toEndpoints =
+    type !== undefined &&
+    (named !== null || (task.teamId !== null && (await deps.subscribers.any(task.teamId))));
+  if (!toEndpoints && !task.webhookUrl) return;
   const outcome = outcomeOf(task);
   await emitWebhookEvent(
     {
@@ -48,8 +59,8 @@ export async function emitTaskEnded(task: TaskRow, deps: Omit<EmitDeps, 'tx'>): 
       data: { ...outcome, type: task.type },
     },
     {
-      subscribed: type !== undefined,
-      endpointId: type ? namedEndpoint(task.payload) : null,
+      subscribed: toEndpoints,
+      endpointId: named,
       url: task.webhookUrl,
       urlBody: outcome,
       taskId: task.id,
