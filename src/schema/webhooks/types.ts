@@ -18,7 +18,7 @@ export const WebhookDeliveryStatus = builder.enumType('WebhookDeliveryStatus', {
 builder.prismaObject('WebhookDelivery', {
   description: 'One attempt to deliver a webhook message.',
   fields: (t) => ({
-    id: t.string({
+    id: t.id({
       description: 'The id redeliverWebhook takes.',
       resolve: (delivery) => toGlobalId('WebhookDelivery', delivery.id),
     }),
