@@ -41,6 +41,7 @@ import {
 } from './services/topics/settings.js';
 import { createLlmGateway, type LlmGateway } from './llm/gateway.js';
 import { emitBudgetThreshold } from './services/llm/budget-webhooks.js';
+import { checkEndpointSecrets } from './services/webhooks/vault-check.js';
 import { startServiceWorker, taskFinishedStep } from './workers/index.js';
 import { createWorkerMetrics } from './workers/metrics.js';
 import { serveWorkerProbes } from './workers/probes.js';
@@ -263,6 +264,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
       void emitBudgetThreshold(crossing, { pubsub, webhooks, metrics: metrics.queue }),
   });
   stops.push(() => llm.close());
+  await checkEndpointSecrets(llm.keyring, config.nodeEnv);
   const topicSettings = await createTopicSettings({
     ...config.topics,
     redisUrl: config.redisUrl,

@@ -1,11 +1,17 @@
 // Retention and the vault: messages past WEBHOOK_RETENTION_DAYS go with their attempts (and
 // attempts older than messages), younger ones stay; the vault's rewrap moves endpoint secrets
-// to the newest master key, and they still sign.
+// to the newest master key, and they still sign; a keyring that cannot open one stops a
+// production start.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { generateKeyringText, parseKeyring } from '../../src/platform/vault.js';
 import { deleteExpiredWebhooks } from '../../src/services/webhooks/retention.js';
 import { signingSecrets } from '../../src/services/webhooks/secrets.js';
+import {
+  checkEndpointSecrets,
+  unopenableEndpoints,
+} from '../../src/services/webhooks/vault-check.js';
+import { StartupError } from '../../src/platform/startup-failure.js';
 import { useHarness } from '../utils/harness.js';
 import { createEndpoint, rowIdOf } from './fixture.js';
 
@@ -84,5 +90,17 @@ describe('webhook retention and the vault', () => {
     } finally {
       Object.assign(h.llm, { keyring });
     }
+  });
+
+  it('refuses to start in production when the keyring cannot open an endpoint secret', async () => {
+    const created = await createEndpoint(h, h.adminKey, undefined, 'http://127.0.0.1:9/check', [
+      'task.dead',
+    ]);
+    const id = rowIdOf(created.id);
+    expect(await unopenableEndpoints(h.llm.keyring)).not.toContain(id);
+    const stranger = parseKeyring(generateKeyringText('v7'));
+    expect(await unopenableEndpoints(stranger)).toContain(id);
+    await expect(checkEndpointSecrets(stranger, 'production')).rejects.toBeInstanceOf(StartupError);
+    await expect(checkEndpointSecrets(stranger, 'development')).resolves.toBeUndefined();
   });
 });

@@ -54,7 +54,7 @@ export interface WebhookOutcome {
   refused: boolean;
 }
 
-/** One attempt as deliverTaskWebhook made it: its outcome and how long the POST took. */
+/** One attempt as deliverMessage made it: its outcome and how long the POST took. */
 export type WebhookAttempt = WebhookOutcome & { seconds: number };
 
 function post(
