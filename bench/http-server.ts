@@ -11,7 +11,7 @@ export interface BenchHttpServer {
 }
 
 export async function listenBenchApp(app: App): Promise<BenchHttpServer> {
-  const server = createServer(app.yoga.requestListener);
+  const server = createServer(app.requestListener);
   app.attachWebSockets(server);
   server.maxConnections = 20_000; // the fan-out bench opens thousands of streams
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -169,7 +169,7 @@ async function listen(
 ): Promise<void> {
   const { pubsub, adminApiKey, embedded } = services;
   server.removeAllListeners('request');
-  server.on('request', app.yoga.requestListener);
+  server.on('request', app.requestListener);
   app.attachWebSockets(server);
   const { port } = server.address() as AddressInfo;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;

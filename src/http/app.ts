@@ -4,10 +4,10 @@
 // /health, /ready, /metrics and report downloads. No port is bound here: main.ts and the tests
 // do that. The app owns what lives as long as it does: the key cache, feeds, transports, metrics.
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, RequestListener, Server } from 'node:http';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import ipaddr from 'ipaddr.js';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { createYoga, type FetchAPI, type Plugin } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import {
   DEFAULT_DOWNLOAD_LINK_TTL_SECONDS,
@@ -31,6 +31,7 @@ import { documentNestingLimit, inputBounds, operationLimits } from './operation-
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
 import { responseCachePlugins, type ResponseCacheOptions } from './response-cache/plugin.js';
 import { createAppRateLimits, type RateLimitOptions } from './rate-limit/app-limits.js';
+import type { RateLimits } from './rate-limit/limits.js';
 import { routes } from './routes.js';
 import type { LiveCore } from './live/core.js';
 import { StreamGuard } from './live/stream-guard.js';
@@ -39,6 +40,7 @@ import { createSseTransport } from './sse/handler.js';
 import { liveTransports } from './transports-plugin.js';
 import { createWsTransport } from './ws/server.js';
 import { yogaLogger } from './yoga-logging.js';
+import { withOriginFormTarget } from './request-target.js';
 import { trustedDocumentPlugins } from './trusted-documents/plugin.js';
 import { tracingPlugin } from './tracing/plugin.js';
 import { trustedDocuments, type TrustedDocumentsOptions } from './trusted-documents/policy.js';
@@ -82,6 +84,8 @@ export type Yoga = ReturnType<typeof createYoga<Record<string, never>, Context>>
 export interface App {
   fetch: (request: Request) => Promise<Response>;
   yoga: Yoga;
+  /** node:http's listener: yoga's, behind the request-target check (request-target.ts). */
+  requestListener: RequestListener;
   /** Stop reporting ready, so load balancers drain this process before it stops. */
   drain(): void;
   /**
@@ -96,6 +100,22 @@ export interface App {
   contextOptions: ContextOptions;
   /** Serves graphql-ws on this server's /graphql upgrades (main.ts and the tests call it with their server). */
   attachWebSockets(server: Server): void;
+}
+
+/** A request without a valid key takes from its client address's bucket (as on /graphql). */
+async function admitByAddress(
+  limits: RateLimits,
+  request: Request,
+  fetchAPI: FetchAPI,
+): Promise<Response | undefined> {
+  const address = limits.addresses.get(request) ?? 'unknown';
+  const admission = await limits.admit(undefined, address, { kind: 'unknown', cost: 1 });
+  if (!admission?.refusal) return undefined;
+  const body = JSON.stringify({ errors: [admission.refusal.toJSON()] });
+  return new fetchAPI.Response(body, {
+    status: 429,
+    headers: { ...admission.headers, 'content-type': 'application/json; charset=utf-8' },
+  });
 }
 
 async function readiness(pubsub: PubSub): Promise<{ database: boolean; pubsub: boolean }> {
@@ -213,6 +233,8 @@ export function createApp(options: ServerOptions): App {
       readiness: () => readiness(pubsub),
       draining: () => draining,
       sse: () => transports.sse,
+      admitWithoutKey:
+        rateLimits && ((request, fetchAPI) => admitByAddress(rateLimits, request, fetchAPI)),
     }),
     ...trustedDocumentPlugins(trusted),
     ...(rateLimits ? [rateLimits.plugins.admit] : []),
@@ -237,6 +259,7 @@ export function createApp(options: ServerOptions): App {
   return {
     fetch: (request) => Promise.resolve(yoga.fetch(request)),
     yoga,
+    requestListener: withOriginFormTarget(yoga.requestListener),
     metricsRegistry: registry,
     serviceMetrics,
     contextOptions,

@@ -64,6 +64,8 @@ export async function serveArtifactDownload(
   url: URL,
   options: DownloadOptions,
   ResponseClass: typeof Response = Response,
+  /** For a request without a valid key: a refusal (429) when its address's bucket is empty. */
+  admitWithoutKey: () => Promise<Response | undefined> = async () => undefined,
 ): Promise<Response> {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     return new ResponseClass(null, { status: 405, headers: { allow: 'GET, HEAD' } });
@@ -71,11 +73,17 @@ export async function serveArtifactDownload(
   const path = pathOf(url);
   const link = signedLinkOf(url, path);
   if (link !== undefined) {
+    const refused = await admitWithoutKey();
+    if (refused) return refused;
     const file =
       link && (await findArtifactFileForSignedLink(options.downloadLinks, options.apiKeys, link));
     return file ? fileResponse(request, file, ResponseClass) : forbidden(ResponseClass);
   }
   const caller = path && (await callerOf(request, options));
+  if (!caller) {
+    const refused = await admitWithoutKey();
+    if (refused) return refused;
+  }
   const file = caller && (await findArtifactFileForCaller(path.artifactId, path.format, caller));
   return file ? fileResponse(request, file, ResponseClass) : notFound(ResponseClass);
 }

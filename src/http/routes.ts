@@ -17,6 +17,11 @@ export interface RouteOptions {
   draining(): boolean;
   /** Made after yoga (it runs operations through yoga): asked for on each request. */
   sse(): SseTransport;
+  /**
+   * A download without a valid key (a signed link, a wrong key): its client address's bucket,
+   * as for /graphql; a 429 answer when it is empty. Unset: no rate limits.
+   */
+  admitWithoutKey?(request: Request, fetchAPI: FetchAPI): Promise<Response | undefined>;
 }
 
 interface RouteRequest {
@@ -33,7 +38,9 @@ export function routes(options: RouteOptions): Plugin {
   const byPath = routeTable(options, logger.child({ module: 'routes' }));
   const artifacts: Route = ({ request, url, fetchAPI }) =>
     // Report files (Artifact.downloads), authorised like GraphQL requests.
-    serveArtifactDownload(request, url, options.contextOptions, fetchAPI.Response);
+    serveArtifactDownload(request, url, options.contextOptions, fetchAPI.Response, async () =>
+      options.admitWithoutKey?.(request, fetchAPI),
+    );
   return {
     onRequest({ request, url, endResponse, fetchAPI, serverContext }) {
       const route =

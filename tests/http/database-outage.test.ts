@@ -70,7 +70,7 @@ describe.skipIf(!privatePostgresAvailable)('PostgreSQL away', () => {
       webhooks,
       taskFinished: taskFinishedStep(registry, pubsub),
     });
-    server = createServer(app.yoga.requestListener);
+    server = createServer(app.requestListener);
     app.attachWebSockets(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -221,6 +221,24 @@ describe('rate limits: whose bucket', () => {
     expect((await post(app, VIEWER, { key })).status).toBe(200);
   });
 
+  it('counts report downloads without a valid key (wrong keys, signed links) in the same bucket', async () => {
+    const app = await limitedApp({ key: { perMinute: 1, burst: 3 } });
+    const [key] = await teamKeys('rl-downloads', 1);
+    const path = `/artifacts/${Buffer.from('Artifact:00000000-0000-0000-0000-000000000000').toString('base64')}/markdown`;
+    const download = (headers: Record<string, string>, query = '') =>
+      fetch(`${app.baseUrl}${path}${query}`, { headers });
+    expect((await download({ 'x-api-key': 'guess-1' })).status).toBe(404);
+    expect((await download({}, '?expires=1&keyId=k&signature=s')).status).toBe(403);
+    expect((await post(app, VIEWER, { key: 'guess-2' })).status).toBe(401);
+    const refused = await download({ 'x-api-key': 'guess-3' });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await refused.json()) as any).errors[0].extensions.code).toBe('RATE_LIMITED');
+    expect((await download({}, '?expires=1&keyId=k&signature=s')).status).toBe(429);
+    // A member's key is not the address's: its download is answered (404: no such artifact).
+    expect((await download({ 'x-api-key': key! })).status).toBe(404);
+  });
+
   it('behind TRUSTED_PROXY_HOPS proxies, counts the address X-Forwarded-For gives; else ignores it', async () => {
     const send = (app: TestApp, forwardedFor: string) =>
       fetch(`${app.baseUrl}/graphql`, {

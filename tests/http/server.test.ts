@@ -1,5 +1,5 @@
 import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
@@ -29,6 +29,36 @@ describe('probes', () => {
     const draining = await fetch(`${app.baseUrl}/ready`);
     expect(draining.status).toBe(503);
     expect(await draining.json()).toMatchObject({ draining: true });
+  });
+});
+
+/** One raw HTTP/1.1 request (a target fetch would normalise), answered as text. */
+function rawRequest(baseUrl: string, requestLine: string): Promise<string> {
+  const { port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      socket.end(`${requestLine}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`),
+    );
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => (answer += chunk));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+describe('request targets', () => {
+  // (Node's parser answers some of these itself, with 400 and no body.)
+  it('serves an absolute-form target as its path, and answers one that is no URL with 400, no stack', async () => {
+    const app = await h.startApp();
+    const absolute = await rawRequest(app.baseUrl, `GET ${app.baseUrl}/health?x=1 HTTP/1.1`);
+    expect(absolute).toMatch(/^HTTP\/1\.1 200/);
+    expect(absolute).toContain('{"status":"ok"}');
+    for (const target of ['*', 'http://[::1', 'no-slash', 'https://']) {
+      const answer = await rawRequest(app.baseUrl, `GET ${target} HTTP/1.1`);
+      expect(answer, target).toMatch(/^HTTP\/1\.1 400/);
+      expect(answer, target).not.toMatch(/TypeError|node_modules|at /);
+    }
   });
 });
 
@@ -77,7 +107,7 @@ describe('GraphiQL', () => {
       .flat()
       .find((each) => each && each.family === 'IPv4' && !each.internal)?.address;
     expect(address, 'a non-loopback IPv4 address to test from').toBeDefined();
-    const server = createServer(app.app.yoga.requestListener);
+    const server = createServer(app.app.requestListener);
     await new Promise<void>((resolve) => server.listen(0, address, resolve));
     try {
       const html = await page(

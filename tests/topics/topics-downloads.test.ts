@@ -149,6 +149,7 @@ describe('a signed download link', () => {
       const signed = signDownload(
         { secret, ttlSeconds: 60 },
         { artifactId: fromGlobal(artifact.id), format: file.format, apiKeyId: aliceKeyId },
+        '',
         now,
       );
       return changed(file.url, (l) => {
@@ -215,6 +216,31 @@ describe("the operator's signed link", () => {
     // The marker is signed like a key id: alice's id in its place breaks the link.
     const aliceKeyId = new URL(artifact.downloads[0].url, t.app.baseUrl).searchParams.get('keyId')!;
     await expectRefused(changed(url, (l) => l.searchParams.set('keyId', aliceKeyId)));
+  });
+
+  it('ends when ADMIN_API_KEY is rotated', async () => {
+    const downloadLinks = {
+      secret: 'a download link secret of this test, 32+ characters',
+      ttlSeconds: 600,
+    };
+    const before = await h.startApp({ downloadLinks });
+    const [artifact] = await generated(keys.alice!, 'Rotated operator key', 1, before);
+    const topicId = (
+      await db().artifact.findUniqueOrThrow({ where: { id: fromGlobal(artifact.id) } })
+    ).topicId;
+    const [asOperator] = await artifactsOf(
+      Buffer.from(`Topic:${topicId}`).toString('base64'),
+      h.adminKey,
+      before,
+    );
+    const url = asOperator.downloads[0].url;
+    const same = await h.startApp({ downloadLinks });
+    const rotated = await h.startApp({ downloadLinks, adminApiKey: `${h.adminKey}-rotated` });
+    // Another process with the same key opens it; once the key is another, none does.
+    expect((await open(url, 'GET', same)).status).toBe(200);
+    await expectRefused(url, rotated);
+    // A member's link is not bound to the operator's key.
+    expect((await open(artifact.downloads[0].url, 'GET', rotated)).status).toBe(200);
   });
 });
 

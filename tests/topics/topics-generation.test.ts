@@ -34,9 +34,9 @@ describe('generateTopicReport', () => {
     expect(topic.startedAt).toBeTruthy();
     expect(Date.parse(topic.estimatedCompletion)).toBeGreaterThan(Date.parse(topic.startedAt) - 1);
     // A second request while one is generating.
-    expect(
-      errorCodes(await h.gql(GENERATE, { input: { topicId, plan: planned.plan } }, keys.alice)),
-    ).toEqual(['CONFLICT']);
+    const second = await h.gql(GENERATE, { input: { topicId, plan: planned.plan } }, keys.alice);
+    expect(errorCodes(second)).toEqual(['CONFLICT']);
+    expect(second.errors![0]!.extensions!.reason).toBe('GENERATION_IN_PROGRESS');
 
     // Two subscribers (both graphql-sse modes) before the worker starts.
     const followers = await Promise.all(

@@ -79,6 +79,8 @@ export interface StartAppOptions {
    * unlike production (60 a minute per key), so that tests may send what they need.
    */
   rateLimits?: Partial<RateLimitOptions>;
+  /** ADMIN_API_KEY (default: the harness's, `adminKey`). */
+  adminApiKey?: string;
   /** TRUSTED_DOCUMENTS_ONLY (default off, as in production). */
   trustedDocumentsOnly?: boolean;
   /** DOWNLOAD_LINK_SECRET and DOWNLOAD_LINK_TTL_SECONDS; default: a secret of the app's own, 1 hour. */
@@ -156,7 +158,7 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
         ? createRedisPubSub(harness.redisUrl!, harness.pubsubPrefix)
         : createInProcessPubSub(harness.pubsubPrefix);
   const app = createApp({
-    adminApiKey: harness.adminKey,
+    adminApiKey: options.adminApiKey ?? harness.adminKey,
     pubsub,
     llm: harness.llm,
     topicSettings: harness.topicSettings,
@@ -183,7 +185,7 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
     trustedDocuments: { only: options.trustedDocumentsOnly ?? false },
     downloadLinks: options.downloadLinks,
   });
-  const server: Server = createServer(app.yoga.requestListener);
+  const server: Server = createServer(app.requestListener);
   app.attachWebSockets(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

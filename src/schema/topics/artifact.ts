@@ -16,14 +16,15 @@ import { toGlobalId } from '../ids.js';
 function signedDownload(
   settings: DownloadLinkSettings,
   caller: Pick<Caller, 'apiKeyId'>,
+  operatorFingerprint: string,
   artifactId: string,
   format: string,
 ): { url: string; expiresAt: Date } {
-  const { grant, signature } = signDownload(settings, {
-    artifactId,
-    format,
-    apiKeyId: caller.apiKeyId,
-  });
+  const { grant, signature } = signDownload(
+    settings,
+    { artifactId, format, apiKeyId: caller.apiKeyId },
+    operatorFingerprint,
+  );
   const query = new URLSearchParams({
     [SIGNED_LINK_PARAMS.expires]: String(grant.expires),
     [SIGNED_LINK_PARAMS.keyId]: grant.keyId,
@@ -90,7 +91,13 @@ export const Artifact = builder.prismaNode('Artifact', {
         [...artifact.files].sort(byFormatOrder).map((file) => ({
           ...file,
           filename: downloadFilename(artifact.topic.topic, file.format),
-          ...signedDownload(ctx.downloadLinks, ctx.caller, artifact.id, file.format),
+          ...signedDownload(
+            ctx.downloadLinks,
+            ctx.caller,
+            ctx.apiKeys.operatorFingerprint(),
+            artifact.id,
+            file.format,
+          ),
         })),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

@@ -28,8 +28,10 @@ const GenerateTopicReportInput = builder.inputType('GenerateTopicReportInput', {
     priority: t.field({ type: TaskPriority, defaultValue: 'MEDIUM' }),
     idempotencyKey: t.string({
       description:
-        'The same key (per caller, 24 h) returns the topic with the generation it started, ' +
-        'whatever its state, and starts no other; used for another request it is a CONFLICT.',
+        'At most 200 characters, trimmed; blank is none. The same key (per user, 24 h) starts ' +
+        'no other generation: it answers with the topic as it is now (`task` is its latest ' +
+        'generation, which is the one the key started unless another request generated since). ' +
+        'Used for another topic it is a CONFLICT (reason IDEMPOTENCY_KEY_USED).',
     }),
     webhookUrl: t.string({ description: WEBHOOK_URL_HELP }),
     webhookEndpointId: t.id({ description: WEBHOOK_ENDPOINT_HELP }),

@@ -136,6 +136,15 @@ export class ApiKeyAuthenticator {
   }
 
   /**
+   * A fingerprint of the environment's ADMIN_API_KEY ('' without one): what the operator's
+   * signed download links are bound to, so that rotating the key ends them.
+   */
+  operatorFingerprint(): string {
+    if (!this.adminApiKey) return '';
+    return createHash('sha256').update(`operator-links|${this.adminApiKey}`).digest('base64url');
+  }
+
+  /**
    * What a key may do now, read from the database (for a signed download link): null is the
    * environment's ADMIN_API_KEY, while one is set; undefined for a key that would be refused.
    */

@@ -31,7 +31,11 @@ export const SIGNED_LINK_PARAMS = { expires: 'expires', keyId: 'keyId', signatur
 /** Stands for the environment's ADMIN_API_KEY, which has no row (and no id) of its own. */
 export const OPERATOR_KEY_ID = 'operator';
 
-function signatureOf(secret: string, grant: DownloadGrant): Buffer {
+/**
+ * `operatorFingerprint`: ApiKeyAuthenticator.operatorFingerprint(), signed into the operator's
+ * links (which have no key row to be revoked): a new ADMIN_API_KEY ends the old one's links.
+ */
+function signatureOf(secret: string, grant: DownloadGrant, operatorFingerprint: string): Buffer {
   // A JSON array: no value can run into the next one, whatever characters it holds.
   const message = JSON.stringify([
     'artifact-download/v1',
@@ -39,6 +43,7 @@ function signatureOf(secret: string, grant: DownloadGrant): Buffer {
     grant.format,
     grant.expires,
     grant.keyId,
+    grant.keyId === OPERATOR_KEY_ID ? operatorFingerprint : '',
   ]);
   return createHmac('sha256', secret).update(message).digest();
 }
@@ -47,6 +52,7 @@ function signatureOf(secret: string, grant: DownloadGrant): Buffer {
 export function signDownload(
   settings: DownloadLinkSettings,
   file: { artifactId: string; format: string; apiKeyId: string | null },
+  operatorFingerprint: string,
   now = Date.now(),
 ): { grant: DownloadGrant; signature: string } {
   const grant: DownloadGrant = {
@@ -55,13 +61,19 @@ export function signDownload(
     expires: Math.ceil(now / 1000) + settings.ttlSeconds,
     keyId: file.apiKeyId ?? OPERATOR_KEY_ID,
   };
-  return { grant, signature: signatureOf(settings.secret, grant).toString('base64url') };
+  const signature = signatureOf(settings.secret, grant, operatorFingerprint);
+  return { grant, signature: signature.toString('base64url') };
 }
 
 /** The signature is the grant's, compared in constant time. */
-function signatureMatches(secret: string, grant: DownloadGrant, signature: string): boolean {
+function signatureMatches(
+  secret: string,
+  grant: DownloadGrant,
+  signature: string,
+  operatorFingerprint: string,
+): boolean {
   const given = Buffer.from(signature, 'base64url');
-  const expected = signatureOf(secret, grant);
+  const expected = signatureOf(secret, grant, operatorFingerprint);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
@@ -75,7 +87,8 @@ export async function findArtifactFileForSignedLink(
   link: { grant: DownloadGrant; signature: string },
   now = Date.now(),
 ) {
-  if (!signatureMatches(settings.secret, link.grant, link.signature)) return undefined;
+  const fingerprint = apiKeys.operatorFingerprint();
+  if (!signatureMatches(settings.secret, link.grant, link.signature, fingerprint)) return undefined;
   if (link.grant.expires * 1000 <= now) return undefined;
   const keyId = link.grant.keyId === OPERATOR_KEY_ID ? null : link.grant.keyId;
   const caller = await apiKeys.currentCaller(keyId);

@@ -23,6 +23,9 @@ import type { WebhookSettings, WebhookTargetInput } from '../webhooks/delivery.j
 import { checkWebhookTargets } from '../webhooks/targets.js';
 import { requireTopicForCaller, TOPIC_LIMITS } from './topics.js';
 
+/** The CONFLICT of a second generation while one runs (not a reused idempotency key's). */
+const IN_PROGRESS = { reason: 'GENERATION_IN_PROGRESS' };
+
 export interface GenerateTopicReportInput extends WebhookTargetInput {
   /** A row id. */
   topicId: string;
@@ -86,7 +89,7 @@ export async function generateTopicReport(
   await requireUsableRoute('WRITE', { teamId: existing.teamId, apiKeyId: caller.apiKeyId }, llm);
   // A topic left GENERATING by a task that ended without saying so is failed first.
   if (existing.status === 'GENERATING' && !(await reconcileTopic(existing.id, pubsub))) {
-    throw conflict('Generation already in progress for this topic');
+    throw conflict('Generation already in progress for this topic', IN_PROGRESS);
   }
   const estimatedCompletion = new Date(Date.now() + (await estimateDurationMs(sections.length)));
   const { task, created } = await inTransaction(async (tx) => {
@@ -121,7 +124,8 @@ export async function generateTopicReport(
       },
     });
     // Rolls the task back with it.
-    if (claimed.count === 0) throw conflict('Generation already in progress for this topic');
+    if (claimed.count === 0)
+      throw conflict('Generation already in progress for this topic', IN_PROGRESS);
     return enqueued;
   });
   if (!created) return sameTopicOrConflict(task, existing.id);
