@@ -9,7 +9,11 @@ import { deleteExpiredWebhooks } from '../services/webhooks/retention.js';
 import { taskSubscribers } from '../services/webhooks/subscribers.js';
 import { emitTaskEnded } from '../services/webhooks/task-events.js';
 import { workflowReplan, workflowStep } from '../services/workflows/tasks/specs.js';
-import { notifyWorkflowEnds, workflowOfTask } from '../services/workflows/webhooks.js';
+import {
+  batchedWorkflowEnds,
+  notifyWorkflowEnds,
+  workflowOfTask,
+} from '../services/workflows/webhooks.js';
 import { reconcileStuckTopics } from '../services/topics/progress.js';
 import { trimArtifactHistory } from '../services/topics/artifact-history.js';
 import { reconcileWorkflows } from '../services/workflows/reconcile.js';
@@ -55,11 +59,12 @@ export function taskFinishedStep(
   webhooks?: WebhookEmitSettings,
 ): (task: TaskRow) => Promise<void> {
   const deps = { pubsub, webhooks, metrics: queueMetrics, subscribers: taskSubscribers() };
+  const workflowStepEnded = batchedWorkflowEnds(deps);
   return async (task) => {
     await registry.get(task.type)?.onFinished?.(task, pubsub);
     await emitTaskEnded(task, deps);
     const workflowId = WORKFLOW_TASKS.has(task.type) ? workflowOfTask(task.payload) : undefined;
-    if (workflowId) await notifyWorkflowEnds([workflowId], deps);
+    if (workflowId) workflowStepEnded(workflowId);
   };
 }
 

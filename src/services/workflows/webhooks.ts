@@ -31,6 +31,29 @@ export async function notifyWorkflowEnds(
   }
 }
 
+/**
+ * The workflows whose step or replan tasks ended here, checked together every `delayMs`: most
+ * step ends end no workflow, and one lookup per step end was one more statement per step on
+ * the engine's busiest path (thousands a second). An end a stopped process did not check is
+ * the reconciler's sweep's.
+ */
+export function batchedWorkflowEnds(
+  deps: WorkflowWebhookDeps,
+  delayMs = 20,
+): (workflowId: string) => void {
+  let waiting = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  return (workflowId) => {
+    waiting.add(workflowId);
+    timer ??= setTimeout(() => {
+      const ids = [...waiting];
+      waiting = new Set();
+      timer = undefined;
+      void notifyWorkflowEnds(ids, deps);
+    }, delayMs);
+  };
+}
+
 function emitEnd(workflow: EndedWorkflowToNotify, deps: EmitDeps) {
   return emitWebhookEvent(
     {
