@@ -68,7 +68,10 @@ export async function serveArtifactDownload(
   admitWithoutKey: () => Promise<Response | undefined> = async () => undefined,
 ): Promise<Response> {
   if (request.method !== 'GET' && request.method !== 'HEAD') {
-    return new ResponseClass(null, { status: 405, headers: { allow: 'GET, HEAD' } });
+    return new ResponseClass(null, {
+      status: 405,
+      headers: { allow: 'GET, HEAD', ...PRIVATE_HEADERS },
+    });
   }
   const path = pathOf(url);
   const link = signedLinkOf(url, path);
@@ -118,5 +121,9 @@ const notFound = (ResponseClass: typeof Response) =>
     JSON.stringify({
       errors: [{ message: 'Artifact not found', extensions: { code: 'NOT_FOUND' } }],
     }),
-    { status: 404, headers: { 'content-type': 'application/json; charset=utf-8' } },
+    {
+      status: 404,
+      // Not kept by any cache either: the file may be there for the next key that asks.
+      headers: { 'content-type': 'application/json; charset=utf-8', ...PRIVATE_HEADERS },
+    },
   );

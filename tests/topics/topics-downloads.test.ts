@@ -133,8 +133,14 @@ describe('a signed download link', () => {
         headers: key ? { authorization: `Bearer ${key}` } : {},
       });
     expect((await withKey(keys.alice!)).status).toBe(200);
-    expect((await withKey(keys.bob!)).status).toBe(404);
+    const notFound = await withKey(keys.bob!);
+    expect(notFound.status).toBe(404);
+    // Kept by no cache: the same path answers the next key that asks with the file.
+    expect(notFound.headers.get('cache-control')).toBe('private, no-store');
     expect((await withKey(null)).status).toBe(404);
+    const post = await fetch(new URL(hwpx.url, t.app.baseUrl), { method: 'POST' });
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    expect(post.headers.get('cache-control')).toBe('private, no-store');
   });
 
   it('is 403 past its expiry (DOWNLOAD_LINK_TTL_SECONDS)', async () => {
