@@ -1,6 +1,7 @@
 // Relay connections over keyset (seek) pagination: opaque cursors that carry the sort
 // key of the last row, so pages stay stable while rows are added.
 import { badUserInput } from './errors.js';
+import { isUuid } from './ids.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
@@ -34,6 +35,25 @@ export function decodeCursor<T extends unknown[]>(
   }
   throw badUserInput('after: not a cursor of this connection', { field: 'after' });
 }
+
+/**
+ * The rows past `after` of a connection newest first on (createdAt, id): the keyset condition,
+ * undefined on the first page; BAD_USER_INPUT for a cursor that is not of such a connection.
+ */
+export function newestFirstAfter(after: string | null | undefined) {
+  const cursor = decodeCursor<[string, string]>(after, 2);
+  if (!cursor) return undefined;
+  if (!isUuid(cursor[1]) || Number.isNaN(Date.parse(cursor[0])))
+    throw badUserInput('after: not a cursor of this connection', { field: 'after' });
+  const at = new Date(cursor[0]);
+  return { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: cursor[1] } }] };
+}
+
+/** The cursor of a row of a newest-first (createdAt, id) connection. */
+export const newestFirstCursor = (row: { createdAt: Date; id: string }) => [
+  row.createdAt.toISOString(),
+  row.id,
+];
 
 export interface Connection<T> {
   edges: Array<{ cursor: string; node: T }>;

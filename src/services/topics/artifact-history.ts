@@ -2,9 +2,12 @@
 // ARTIFACT_RETENTION_COUNT of each topic by the workers' periodic clean-up.
 import type { Prisma } from '../../generated/prisma/client.js';
 import { db } from '../../platform/db.js';
-import { badUserInput } from '../../platform/errors.js';
-import { isUuid } from '../../platform/ids.js';
-import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import {
+  connectionFromRows,
+  newestFirstAfter,
+  newestFirstCursor,
+  pageSize,
+} from '../../platform/pagination.js';
 import { deleteArtifactsBeyondRetention } from './sql/delete-artifacts-beyond-retention.js';
 
 /**
@@ -17,18 +20,8 @@ export async function listTopicArtifacts(
   query: { include?: Prisma.ArtifactInclude; select?: Prisma.ArtifactSelect } = {},
 ) {
   const limit = pageSize(args.first);
-  const cursor = decodeCursor<[string, string]>(args.after, 2);
-  if (cursor && (!isUuid(cursor[1]) || Number.isNaN(Date.parse(cursor[0]))))
-    throw badUserInput('after: not a cursor of this connection', { field: 'after' });
+  const after = newestFirstAfter(args.after);
   const where: Prisma.ArtifactWhereInput = { topicId };
-  const after: Prisma.ArtifactWhereInput | undefined = cursor
-    ? {
-        OR: [
-          { createdAt: { lt: new Date(cursor[0]) } },
-          { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } },
-        ],
-      }
-    : undefined;
   const [rows, totalCount] = await Promise.all([
     db().artifact.findMany({
       ...query,
@@ -39,7 +32,7 @@ export async function listTopicArtifacts(
     db().artifact.count({ where }),
   ]);
   return {
-    ...connectionFromRows(rows, limit, args.after, (row) => [row.createdAt.toISOString(), row.id]),
+    ...connectionFromRows(rows, limit, args.after, newestFirstCursor),
     totalCount,
   };
 }

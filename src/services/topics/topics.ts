@@ -5,9 +5,14 @@ import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { db } from '../../platform/db.js';
 import { badUserInput, notFound } from '../../platform/errors.js';
-import { isUuid, rowIdWhere } from '../../platform/ids.js';
+import { rowIdWhere } from '../../platform/ids.js';
 import { logger } from '../../platform/logger.js';
-import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import {
+  connectionFromRows,
+  newestFirstAfter,
+  newestFirstCursor,
+  pageSize,
+} from '../../platform/pagination.js';
 import {
   languageOf,
   makePlan,
@@ -50,18 +55,8 @@ export async function listTopics(
   query: { include?: Prisma.TopicInclude; select?: Prisma.TopicSelect } = {},
 ) {
   const limit = pageSize(args.first);
-  const cursor = decodeCursor<[string, string]>(args.after, 2);
-  if (cursor && (!isUuid(cursor[1]) || Number.isNaN(Date.parse(cursor[0]))))
-    throw badUserInput('after: not a cursor of this connection');
+  const after = newestFirstAfter(args.after);
   const where = topicVisibleTo(caller);
-  const after: Prisma.TopicWhereInput | undefined = cursor
-    ? {
-        OR: [
-          { createdAt: { lt: new Date(cursor[0]) } },
-          { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } },
-        ],
-      }
-    : undefined;
   const [rows, totalCount] = await Promise.all([
     db().topic.findMany({
       ...query,
@@ -72,7 +67,7 @@ export async function listTopics(
     db().topic.count({ where }),
   ]);
   return {
-    ...connectionFromRows(rows, limit, args.after, (row) => [row.createdAt.toISOString(), row.id]),
+    ...connectionFromRows(rows, limit, args.after, newestFirstCursor),
     totalCount,
   };
 }

@@ -2,9 +2,14 @@
 // Another team's workflow does not exist for the caller (NOT_FOUND, or null).
 import type { Prisma, WorkflowStatus } from '../../generated/prisma/client.js';
 import { db } from '../../platform/db.js';
-import { badUserInput, notFound } from '../../platform/errors.js';
-import { isUuid, rowIdWhere } from '../../platform/ids.js';
-import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import { notFound } from '../../platform/errors.js';
+import { rowIdWhere } from '../../platform/ids.js';
+import {
+  connectionFromRows,
+  newestFirstAfter,
+  newestFirstCursor,
+  pageSize,
+} from '../../platform/pagination.js';
 import {
   constraintViolations,
   type PlanEstimate,
@@ -47,17 +52,9 @@ export async function listWorkflows(
   query: { include?: Prisma.WorkflowInclude; select?: Prisma.WorkflowSelect } = {},
 ) {
   const limit = pageSize(args.first);
-  const cursor = decodeCursor<[string, string]>(args.after, 2);
-  if (cursor && (!isUuid(cursor[1]) || Number.isNaN(Date.parse(cursor[0]))))
-    throw badUserInput('after: not a cursor of this connection');
+  const after = newestFirstAfter(args.after);
   const where: Prisma.WorkflowWhereInput = {
     AND: [workflowVisibleTo(caller), args.status ? { status: args.status } : {}],
-  };
-  const after: Prisma.WorkflowWhereInput | undefined = cursor && {
-    OR: [
-      { createdAt: { lt: new Date(cursor[0]) } },
-      { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } },
-    ],
   };
   const [rows, totalCount] = await Promise.all([
     db().workflow.findMany({
@@ -69,7 +66,7 @@ export async function listWorkflows(
     db().workflow.count({ where }),
   ]);
   return {
-    ...connectionFromRows(rows, limit, args.after, (row) => [row.createdAt.toISOString(), row.id]),
+    ...connectionFromRows(rows, limit, args.after, newestFirstCursor),
     totalCount,
   };
 }
