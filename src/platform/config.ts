@@ -184,11 +184,16 @@ export interface Config {
   /** A user's first key makes them a MEMBER of the `default` team (what the operator makes). */
   autoJoinDefaultTeam: boolean;
   webhooks: {
+    /** `whsec_<base64>` (WEBHOOK_SECRET): signs what goes to raw webhook URLs. */
     secret: string;
+    /** Development only: http and private, loopback and link-local targets allowed. */
     allowPrivateTargets: boolean;
     timeoutMs: number;
+    /** Attempts per message before it is given up (DEAD); WEBHOOK_MAX_ATTEMPTS. */
     maxAttempts: number;
+    /** The wait before each retry, the last repeating (WEBHOOK_RETRY_DELAYS_MS). */
     retryDelaysMs: readonly number[];
+    /** Messages and their attempts are kept this long (WEBHOOK_RETENTION_DAYS). */
     retentionDays: number;
   };
   /** The LLM gateway: the `env` deployment (LLM_*), the key vault, where base URLs may point. */

@@ -140,9 +140,13 @@ export class ApiKeyAuthenticator {
    * signed download links are bound to, so that rotating the key ends them.
    */
   operatorFingerprint(): string {
-    if (!this.adminApiKey) return '';
-    return createHash('sha256').update(`operator-links|${this.adminApiKey}`).digest('base64url');
+    this.fingerprint ??= this.adminApiKey
+      ? createHash('sha256').update(`operator-links|${this.adminApiKey}`).digest('base64url')
+      : '';
+    return this.fingerprint;
   }
+
+  private fingerprint: string | undefined;
 
   /**
    * What a key may do now, read from the database (for a signed download link): null is the

@@ -7,25 +7,15 @@ import http from 'node:http';
 import https from 'node:https';
 import { useAgent } from 'request-filtering-agent';
 import { Webhook } from 'standardwebhooks';
+import type { Config } from '../../platform/config.js';
 import { db } from '../../platform/db.js';
 import { checkOutboundUrl } from '../../platform/outbound-url.js';
 import type { Keyring } from '../../platform/vault.js';
 import { signingSecrets } from './secrets.js';
 import { recordAttempt } from './sql/record-attempt.js';
 
-export interface WebhookSettings {
-  /** `whsec_<base64>` */
-  secret: string;
-  /** Development only: http and private, loopback and link-local targets allowed. */
-  allowPrivateTargets: boolean;
-  timeoutMs: number;
-  /** Attempts per message before it is given up (DEAD); WEBHOOK_MAX_ATTEMPTS. */
-  maxAttempts: number;
-  /** The wait before each retry, the last repeating (WEBHOOK_RETRY_DELAYS_MS). */
-  retryDelaysMs: readonly number[];
-  /** Messages and their attempts are kept this long (WEBHOOK_RETENTION_DAYS). */
-  retentionDays: number;
-}
+/** The webhook settings as configured (WEBHOOK_*). */
+export type WebhookSettings = Config['webhooks'];
 
 /** The settings, once the secret is known to be usable (fails at start-up, not at the first delivery). */
 export function checkedWebhookSettings(settings: WebhookSettings): WebhookSettings {
