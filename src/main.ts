@@ -8,7 +8,7 @@ import { loadDemoData } from './demo/load.js';
 import { createApp, loadTrustedDocumentsManifest, type App } from './http/app.js';
 import { dropChangedResponses } from './http/response-cache/changes.js';
 import { loadConfigOrExit, type Config } from './platform/config.js';
-import { connectDatabase, disconnectDatabase } from './platform/db.js';
+import { connectDatabase, db, disconnectDatabase } from './platform/db.js';
 import {
   localAdminApiKey,
   startEmbeddedPostgres,
@@ -78,24 +78,49 @@ async function downloadLinkSettings(config: Config): Promise<DownloadLinkSetting
   return { secret: generated.secret, ttlSeconds };
 }
 
+/**
+ * Behind PgBouncer a session setting cannot be sent: the role carries the statement timeout
+ * (docs/operations.md, "Past one machine"). Said once at start when it does not.
+ */
+async function checkRoleSettings(statementTimeoutMs: number): Promise<void> {
+  const [row] = await db().$queryRaw<Array<{ ms: number }>>`
+    SELECT setting::int AS ms FROM pg_settings WHERE name = 'statement_timeout'`;
+  if (row && row.ms !== statementTimeoutMs)
+    logger.warn(
+      { expected: statementTimeoutMs, actual: row.ms },
+      "DATABASE_STATEMENT_TIMEOUT_MS differs from the role's statement_timeout behind PgBouncer " +
+        '(ALTER ROLE <user> SET statement_timeout = <ms>)',
+    );
+}
+
 /** PostgreSQL (DATABASE_URL's, or the embedded one), migrated and connected; the demo data when asked. */
 async function startDatabase(
   config: Config,
 ): Promise<{ embedded: EmbeddedDatabase | undefined; adminApiKey: string | undefined }> {
   const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
   const databaseUrl = config.databaseUrl ?? embedded!.url;
-  const applied = await applyPendingMigrations(databaseUrl).catch((error: unknown) => {
+  // Through a direct connection: the migration engine holds a session (docs/operations.md).
+  const migrationUrl = config.database.directUrl ?? databaseUrl;
+  const variable = migrationUrl === config.databaseUrl ? 'DATABASE_URL' : 'DIRECT_DATABASE_URL';
+  const applied = await applyPendingMigrations(migrationUrl).catch((error: unknown) => {
     if (!config.databaseUrl) throw error;
     const reason =
       String((error as Error)?.message ?? error)
         .split('\n')
         .find((line) => line.trim()) ?? 'unknown error';
     throw new StartupError(
-      `cannot use PostgreSQL at ${redactUrl(config.databaseUrl)} (DATABASE_URL): ${reason.trim()}`,
+      `cannot use PostgreSQL at ${redactUrl(migrationUrl)} (${variable}): ${reason.trim()}`,
     );
   });
   if (applied.length) logger.info({ applied }, 'migrations applied');
-  connectDatabase(databaseUrl);
+  const { pooler, poolMax, poolTimeoutMs, statementTimeoutMs } = config.database;
+  connectDatabase(databaseUrl, {
+    pooler,
+    poolSize: poolMax,
+    acquireTimeoutMs: poolTimeoutMs,
+    statementTimeoutMs,
+  });
+  if (pooler === 'pgbouncer') await checkRoleSettings(statementTimeoutMs);
   const adminApiKey =
     config.adminApiKey ?? (embedded ? await localAdminApiKey(config.dataDir) : undefined);
   if (config.loadDemoData) await loadDemoData();

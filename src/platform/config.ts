@@ -1,5 +1,6 @@
 // Every setting the service reads from the environment, parsed once with typed defaults.
 // A bad value stops the process with a message naming the variable (see main.ts).
+import { databaseEnv, databaseSettings, type DatabaseSettings } from './config-database.js';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -38,10 +39,7 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
-    .optional(),
+  ...databaseEnv,
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -167,6 +165,7 @@ export interface Config {
   workerHttpPort: number | undefined;
   /** Unset: the embedded PostgreSQL under dataDir is started (the newcomer default). */
   databaseUrl: string | undefined;
+  database: DatabaseSettings;
   /** Unset: pub/sub stays inside this process. */
   redisUrl: string | undefined;
   adminApiKey: string | undefined;
@@ -333,6 +332,11 @@ function combinationProblem(e: Env): string | undefined {
     return 'DOWNLOAD_LINK_SECRET: required with NODE_ENV=production (at least 32 random characters)';
   if (e.NODE_ENV === 'production' && !e.KEY_VAULT_MASTER_KEYS)
     return 'KEY_VAULT_MASTER_KEYS: required with NODE_ENV=production (v1:<base64 of 32 bytes>)';
+  if (databaseSettings(e).pooler === 'pgbouncer' && !e.DIRECT_DATABASE_URL)
+    return (
+      'DIRECT_DATABASE_URL: required when DATABASE_URL is PgBouncer (migrations need a session; ' +
+      'DATABASE_POOLER=none if the pooler keeps sessions)'
+    );
   if (e.ROLE === 'worker' && !e.DATABASE_URL)
     return 'DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)';
   return undefined;
@@ -356,6 +360,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     workerHttpPort: e.WORKER_HTTP_PORT,
     databaseUrl: e.DATABASE_URL,
+    database: databaseSettings(e),
     redisUrl: e.REDIS_URL,
     adminApiKey: e.ADMIN_API_KEY,
     logLevel: e.LOG_LEVEL,

@@ -25,7 +25,18 @@ export interface Queryable {
 }
 
 export interface DatabaseOptions {
+  /** Connections at most (DATABASE_POOL_MAX); 10 unset. */
   poolSize?: number;
+  /** A statement waits this long for a connection, then fails (DATABASE_POOL_TIMEOUT_MS); 3 s unset. */
+  acquireTimeoutMs?: number;
+  /** PostgreSQL cancels a statement running longer (DATABASE_STATEMENT_TIMEOUT_MS); 0 or unset: never. */
+  statementTimeoutMs?: number;
+  /**
+   * 'pgbouncer': the URL is PgBouncer in transaction mode, where a server connection serves
+   * another client between two transactions: no statement is prepared by name (PgBouncer 1.18
+   * does not carry them) and nothing is set on the session (startup options are refused).
+   */
+  pooler?: 'none' | 'pgbouncer';
   /**
    * Called with every SQL statement and its duration in ms as Prisma reports it (waiting for
    * a pooled connection, round trip and commit; tests count statements to catch N+1
@@ -45,6 +56,9 @@ const PREPARED_MARK = '/* prepared */';
  */
 export const PREPARED = Prisma.raw(`${PREPARED_MARK} `);
 
+/** Off behind a transaction pooler (DatabaseOptions.pooler): every statement is unnamed. */
+let namedStatements = true;
+
 /** Marked statements seen so far, by text; past the cap, new texts run unprepared. */
 const statementNames = new Map<string, string>();
 const MAX_PREPARED_STATEMENTS = 100;
@@ -52,7 +66,7 @@ let warnedOfVaryingText = false;
 
 /** The adapter's statementNameGenerator: a name (from the text) for marked statements only. */
 function preparedStatementName({ sql }: { sql: string }): string | undefined {
-  if (!sql.startsWith(PREPARED_MARK)) return undefined;
+  if (!namedStatements || !sql.startsWith(PREPARED_MARK)) return undefined;
   let name = statementNames.get(sql);
   if (name === undefined) {
     if (statementNames.size >= MAX_PREPARED_STATEMENTS) {
@@ -72,18 +86,28 @@ function preparedStatementName({ sql }: { sql: string }): string | undefined {
 
 const POOL_ACQUIRE_TIMEOUT_MS = 3_000;
 
+/** Session settings sent at connection start (`-c name=value`), where the pooler allows them. */
+function startupOptions(options: DatabaseOptions): string | undefined {
+  if (options.pooler === 'pgbouncer') return undefined;
+  const settings = ['jit_above_cost=5000000'];
+  if (options.statementTimeoutMs) settings.push(`statement_timeout=${options.statementTimeoutMs}`);
+  return settings.map((setting) => `-c ${setting}`).join(' ');
+}
+
 export function connectDatabase(databaseUrl: string, options: DatabaseOptions = {}): PrismaClient {
   if (client) throw new Error('The database is already connected');
+  namedStatements = options.pooler !== 'pgbouncer';
   // JIT compilation only for statements the planner costs far above PostgreSQL's default
   // threshold: it is paid on every execution, and was a large part of a search statement's
   // time over the GIN index (bench/README.md). An `options` in the URL takes precedence.
+  // Behind PgBouncer both settings belong to the role (docs/operations.md).
   pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.poolSize ?? 10,
     // A request waits at most this long for a connection (PostgreSQL away, the pool spent):
     // it is then refused as SERVICE_UNAVAILABLE rather than left hanging.
-    connectionTimeoutMillis: POOL_ACQUIRE_TIMEOUT_MS,
-    options: '-c jit_above_cost=5000000',
+    connectionTimeoutMillis: options.acquireTimeoutMs ?? POOL_ACQUIRE_TIMEOUT_MS,
+    options: startupOptions(options),
   });
   poolClient = queryableOn(pool, options.onQuery);
   onQueryOfPool = options.onQuery;

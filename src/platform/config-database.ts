@@ -1,0 +1,55 @@
+// PostgreSQL settings besides DATABASE_URL: the pool, and a transaction pooler in front
+// (docs/operations.md, "Past one machine"). Part of config.ts's environment schema.
+import { z } from 'zod';
+
+export const databaseEnv = {
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .optional(),
+  // Migrations (and anything else that needs a session) when DATABASE_URL is a transaction
+  // pooler: docs/operations.md, "Past one machine".
+  DIRECT_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .optional(),
+  DATABASE_POOLER: z.enum(['none', 'pgbouncer']).optional(),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1_000).default(10),
+  DATABASE_POOL_TIMEOUT_MS: z.coerce.number().int().min(1).default(3_000),
+  // 0: none (PostgreSQL's default).
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(0),
+};
+
+type DatabaseEnv = z.infer<z.ZodObject<typeof databaseEnv>>;
+
+/** How this process uses PostgreSQL besides its URL (docs/operations.md, "Past one machine"). */
+export interface DatabaseSettings {
+  /**
+   * Where migrations run (DIRECT_DATABASE_URL, else DATABASE_URL): they need a session, which a
+   * transaction pooler does not keep.
+   */
+  directUrl: string | undefined;
+  /** DATABASE_URL is PgBouncer in transaction mode: nothing may outlive a transaction. */
+  pooler: 'none' | 'pgbouncer';
+  /** Connections this process opens at most (DATABASE_POOL_MAX). */
+  poolMax: number;
+  /** A statement waits at most this long for a connection, then is refused (DATABASE_POOL_TIMEOUT_MS). */
+  poolTimeoutMs: number;
+  /** PostgreSQL cancels a statement running longer (0: never; DATABASE_STATEMENT_TIMEOUT_MS). */
+  statementTimeoutMs: number;
+}
+
+/**
+ * PgBouncer on its usual port counts as said (DATABASE_POOLER unset); any other setup says
+ * DATABASE_POOLER=pgbouncer.
+ */
+export function databaseSettings(e: DatabaseEnv): DatabaseSettings {
+  const onPgBouncerPort = e.DATABASE_URL ? new URL(e.DATABASE_URL).port === '6432' : false;
+  return {
+    directUrl: e.DIRECT_DATABASE_URL ?? e.DATABASE_URL,
+    pooler: e.DATABASE_POOLER ?? (onPgBouncerPort ? 'pgbouncer' : 'none'),
+    poolMax: e.DATABASE_POOL_MAX,
+    poolTimeoutMs: e.DATABASE_POOL_TIMEOUT_MS,
+    statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+  };
+}

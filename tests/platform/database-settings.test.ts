@@ -1,0 +1,90 @@
+// The pool's settings (DATABASE_POOL_MAX, DATABASE_POOL_TIMEOUT_MS, DATABASE_STATEMENT_TIMEOUT_MS),
+// on a connection of this file's own; and how DATABASE_URL, DIRECT_DATABASE_URL and
+// DATABASE_POOLER combine (docs/operations.md, "Past one machine").
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/platform/config.js';
+import {
+  connectDatabase,
+  db,
+  disconnectDatabase,
+  inPoolTransaction,
+  poolQueryable,
+} from '../../src/platform/db.js';
+import { useHarness } from '../utils/harness.js';
+
+const h = useHarness();
+
+describe('database settings', () => {
+  beforeAll(async () => {
+    await disconnectDatabase();
+    connectDatabase(h.databaseUrl, { poolSize: 1, acquireTimeoutMs: 300, statementTimeoutMs: 250 });
+  });
+  afterAll(async () => {
+    await disconnectDatabase();
+    connectDatabase(h.databaseUrl);
+  });
+
+  it('has PostgreSQL cancel a statement past DATABASE_STATEMENT_TIMEOUT_MS', async () => {
+    const [setting] = await db().$queryRaw<
+      Array<{ statement_timeout: string }>
+    >`SHOW statement_timeout`;
+    expect(setting!.statement_timeout).toBe('250ms');
+    await expect(db().$queryRaw`SELECT pg_sleep(2)`).rejects.toThrow(/statement timeout/);
+    // The connection is still good afterwards.
+    expect(await db().$queryRaw`SELECT 1 AS one`).toEqual([{ one: 1 }]);
+  });
+
+  it('refuses a statement that waits past DATABASE_POOL_TIMEOUT_MS for the one connection', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const holding = inPoolTransaction(async () => {
+      entered();
+      await held;
+    });
+    await inside;
+    await expect(poolQueryable().$queryRaw`SELECT 1`).rejects.toThrow(/timeout/i);
+    release();
+    await holding;
+    expect(await poolQueryable().$queryRaw`SELECT 1 AS one`).toEqual([{ one: 1 }]);
+  });
+
+  it('reads the pooler settings, and needs a direct URL behind PgBouncer', () => {
+    const direct = 'postgresql://app@db:5432/app';
+    expect(loadConfig({ DATABASE_URL: direct }).database).toEqual({
+      directUrl: direct,
+      pooler: 'none',
+      poolMax: 10,
+      poolTimeoutMs: 3_000,
+      statementTimeoutMs: 0,
+    });
+    const pooled = 'postgresql://app@bouncer:6432/app';
+    expect(() => loadConfig({ DATABASE_URL: pooled })).toThrow(/DIRECT_DATABASE_URL: required/);
+    expect(
+      loadConfig({ DATABASE_URL: pooled, DIRECT_DATABASE_URL: direct }).database,
+    ).toMatchObject({
+      directUrl: direct,
+      pooler: 'pgbouncer',
+    });
+    expect(loadConfig({ DATABASE_URL: pooled, DATABASE_POOLER: 'none' }).database.pooler).toBe(
+      'none',
+    );
+    expect(
+      loadConfig({
+        DATABASE_URL: 'postgresql://app@bouncer:5432/app',
+        DATABASE_POOLER: 'pgbouncer',
+        DIRECT_DATABASE_URL: direct,
+        DATABASE_POOL_MAX: '4',
+        DATABASE_POOL_TIMEOUT_MS: '500',
+        DATABASE_STATEMENT_TIMEOUT_MS: '30000',
+      }).database,
+    ).toMatchObject({
+      pooler: 'pgbouncer',
+      poolMax: 4,
+      poolTimeoutMs: 500,
+      statementTimeoutMs: 30_000,
+    });
+    expect(() => loadConfig({ DATABASE_POOLER: 'pgpool' })).toThrow(/DATABASE_POOLER/);
+  });
+});
