@@ -8,7 +8,9 @@ import { loadDemoData } from './demo/load.js';
 import { createApp, loadTrustedDocumentsManifest, type App } from './http/app.js';
 import { dropChangedResponses } from './http/response-cache/changes.js';
 import { loadConfigOrExit, type Config } from './platform/config.js';
-import { connectDatabase, db, disconnectDatabase } from './platform/db.js';
+import { connectDatabase, databasePool, db, disconnectDatabase } from './platform/db.js';
+import { closeRedisClient, createRedisClient } from './platform/redis.js';
+import { connectReplicas, disconnectReplicas } from './platform/replicas.js';
 import {
   localAdminApiKey,
   startEmbeddedPostgres,
@@ -91,6 +93,29 @@ async function checkRoleSettings(statementTimeoutMs: number): Promise<void> {
       "DATABASE_STATEMENT_TIMEOUT_MS differs from the role's statement_timeout behind PgBouncer " +
         '(ALTER ROLE <user> SET statement_timeout = <ms>)',
     );
+}
+
+/** An API process's read replicas (docs/operations.md, "Read replicas"), when configured. */
+async function startReadReplicas(config: Config, stops: Stop[]): Promise<void> {
+  const { replicaUrls, replicaMaxLagMs, poolMax, poolTimeoutMs } = config.database;
+  if (!replicaUrls.length) return;
+  const redis = config.redisUrl
+    ? await createRedisClient(config.redisUrl, 'agent-growth:read-your-writes', {
+        commandTimeoutMs: 1_000,
+      })
+    : undefined;
+  await connectReplicas(databasePool, {
+    urls: replicaUrls,
+    maxLagMs: replicaMaxLagMs,
+    poolSize: poolMax,
+    acquireTimeoutMs: poolTimeoutMs,
+    redis,
+    keyPrefix: config.pubsubPrefix,
+  });
+  stops.push(async () => {
+    await disconnectReplicas();
+    if (redis) await closeRedisClient(redis);
+  });
 }
 
 /** PostgreSQL (DATABASE_URL's, or the embedded one), migrated and connected; the demo data when asked. */
@@ -266,6 +291,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   const { embedded, adminApiKey } = await startDatabase(config);
   if (embedded) stops.push(() => embedded.stop());
   stops.push(() => disconnectDatabase());
+  if (config.role !== 'worker') await startReadReplicas(config, stops);
   const pubsub = createPubSub(config.redisUrl, config.pubsubPrefix);
   stops.push(() => pubsub.close());
   if (config.redisUrl && !(await pubsub.ping())) {

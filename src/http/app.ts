@@ -29,6 +29,7 @@ import { createApiMetrics } from './metrics.js';
 import { getParamsCheck } from './get-params.js';
 import { documentNestingLimit, inputBounds, operationLimits } from './operation-limits.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
+import { readRouting } from './read-routing.js';
 import { responseCachePlugins, type ResponseCacheOptions } from './response-cache/plugin.js';
 import { createAppRateLimits, type RateLimitOptions } from './rate-limit/app-limits.js';
 import type { RateLimits } from './rate-limit/limits.js';
@@ -222,6 +223,9 @@ export function createApp(options: ServerOptions): App {
   let draining = false;
   const rateLimits =
     options.rateLimits && createAppRateLimits(options.rateLimits, registry, contextOptions);
+  const responseCache =
+    options.responseCache &&
+    responseCachePlugins(options.responseCache, { schema, contextOptions, registry });
   // The transports run operations through yoga, so they are made right after it.
   const yoga = createYogaServer(contextOptions, options.graphiqlHeaders, [
     ...(options.tracing ? [tracingPlugin()] : []),
@@ -241,9 +245,8 @@ export function createApp(options: ServerOptions): App {
     liveTransports({ sse: () => transports.sse, multipart: () => transports.multipart }),
     metrics.plugin,
     ...requestLimits(maxBodyBytes),
-    ...(options.responseCache
-      ? responseCachePlugins(options.responseCache, { schema, contextOptions, registry })
-      : []),
+    readRouting({ mayStore: responseCache ? responseCache.mayStore : undefined }),
+    ...(responseCache ? responseCache.plugins : []),
     ...(rateLimits ? [rateLimits.plugins.answer] : []),
   ]);
   const streamGuard = new StreamGuard(apiKeys);

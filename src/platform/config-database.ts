@@ -18,6 +18,19 @@ export const databaseEnv = {
   DATABASE_POOL_TIMEOUT_MS: z.coerce.number().int().min(1).default(3_000),
   // 0: none (PostgreSQL's default).
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(0),
+  // Streaming replicas for reads that may lag (docs/operations.md, "Read replicas").
+  DATABASE_REPLICA_URLS: z
+    .string()
+    .optional()
+    .transform(
+      (text) =>
+        text
+          ?.split(',')
+          .map((url) => url.trim())
+          .filter(Boolean) ?? [],
+    )
+    .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\//, 'each must be a postgresql:// URL'))),
+  DATABASE_REPLICA_MAX_LAG_MS: z.coerce.number().int().min(0).default(1_000),
 };
 
 type DatabaseEnv = z.infer<z.ZodObject<typeof databaseEnv>>;
@@ -37,6 +50,10 @@ export interface DatabaseSettings {
   poolTimeoutMs: number;
   /** PostgreSQL cancels a statement running longer (0: never; DATABASE_STATEMENT_TIMEOUT_MS). */
   statementTimeoutMs: number;
+  /** Streaming replicas that serve reads that may lag (DATABASE_REPLICA_URLS). */
+  replicaUrls: string[];
+  /** A replica further behind is skipped (DATABASE_REPLICA_MAX_LAG_MS). */
+  replicaMaxLagMs: number;
 }
 
 /**
@@ -51,5 +68,7 @@ export function databaseSettings(e: DatabaseEnv): DatabaseSettings {
     poolMax: e.DATABASE_POOL_MAX,
     poolTimeoutMs: e.DATABASE_POOL_TIMEOUT_MS,
     statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    replicaUrls: e.DATABASE_REPLICA_URLS,
+    replicaMaxLagMs: e.DATABASE_REPLICA_MAX_LAG_MS,
   };
 }

@@ -165,6 +165,12 @@ function queryableOn(
   };
 }
 
+/** The pool itself, for a module that runs beside Prisma on the primary (read replicas' polls). */
+export function databasePool(): pg.Pool {
+  if (!pool) throw new Error('The database is not connected: call connectDatabase() first');
+  return pool;
+}
+
 export function db(): PrismaClient {
   if (!client) throw new Error('The database is not connected: call connectDatabase() first');
   return client;

@@ -1,3 +1,4 @@
+import { readDb } from '../platform/replicas.js';
 import { builder } from './builder.js';
 import { db } from '../platform/db.js';
 import { badUserInput } from '../platform/errors.js';
@@ -78,7 +79,7 @@ builder.queryField('agent', (t) =>
     authScopes: { read: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, { id }, ctx) =>
-      db().agent.findFirst({
+      readDb().agent.findFirst({
         ...query,
         where: { AND: [{ id: rowIdOrNone('Agent', id) }, agentVisibleTo(ctx.caller)] },
       }),
@@ -111,7 +112,7 @@ builder.queryField('agents', (t) =>
           });
         }
         const where = await nameFilter(ctx, args.search);
-        return db().agent.findMany({
+        return readDb().agent.findMany({
           ...query,
           where: { AND: [agentVisibleTo(ctx.caller), where] },
           orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -158,7 +159,7 @@ function agentMatches(ctx: { caller: Caller }, search: string | null | undefined
     byText.set(
       text,
       (found = matchAgentsByName(
-        db(),
+        readDb(),
         containsPattern(text),
         AGENT_COUNT_EXACT_CAP,
         readableTeamIds(ctx.caller),

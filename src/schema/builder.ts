@@ -1,4 +1,5 @@
 // The Pothos builder: plugins, scalars and the Context type. No GraphQL types are defined here.
+import { readDb } from '../platform/replicas.js';
 import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
@@ -11,7 +12,6 @@ import type { TaskFeed } from '../feeds/task-feed.js';
 import type { Agent } from '../generated/prisma/client.js';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
-import { db } from '../platform/db.js';
 import { forbidden } from '../platform/errors.js';
 import type { Caller } from '../services/auth/caller.js';
 import type { ServiceDeps } from '../services/deps.js';
@@ -69,7 +69,8 @@ export const builder = new SchemaBuilder<{
       ),
   },
   prisma: {
-    client: () => db(),
+    // Lag-tolerant reads of a query operation go to its read target (src/platform/replicas.ts).
+    client: () => readDb(),
     // Prisma 7 no longer ships the DMMF at run time (pothos issue 1530).
     dmmf: getDatamodel(),
     filterConnectionTotalCount: true,

@@ -58,7 +58,22 @@ describe('database settings', () => {
       poolMax: 10,
       poolTimeoutMs: 3_000,
       statementTimeoutMs: 0,
+      replicaUrls: [],
+      replicaMaxLagMs: 1_000,
     });
+    expect(
+      loadConfig({
+        DATABASE_URL: direct,
+        DATABASE_REPLICA_URLS: 'postgresql://app@r1/app, postgresql://app@r2/app',
+        DATABASE_REPLICA_MAX_LAG_MS: '250',
+      }).database,
+    ).toMatchObject({
+      replicaUrls: ['postgresql://app@r1/app', 'postgresql://app@r2/app'],
+      replicaMaxLagMs: 250,
+    });
+    expect(() => loadConfig({ DATABASE_REPLICA_URLS: 'mysql://x' })).toThrow(
+      /DATABASE_REPLICA_URLS/,
+    );
     const pooled = 'postgresql://app@bouncer:6432/app';
     expect(() => loadConfig({ DATABASE_URL: pooled })).toThrow(/DIRECT_DATABASE_URL: required/);
     expect(

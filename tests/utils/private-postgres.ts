@@ -47,15 +47,19 @@ function pgProgram(program: string, args: string[]) {
   return asRoot ? run('runuser', ['-u', 'postgres', '--', file, ...args]) : run(file, args);
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres> {
-  if (!binDir) throw new Error('no PostgreSQL binaries on this machine (set PG_BINDIR)');
+function privateDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'agent-growth-pg-'));
   if (asRoot) {
     const { uid, gid } = postgresUser();
     chownSync(dir, uid, gid);
   }
+  return dir;
+}
+
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  if (!binDir) throw new Error('no PostgreSQL binaries on this machine (set PG_BINDIR)');
+  const dir = privateDir();
   const data = path.join(dir, 'data');
-  const port = await freePort();
   await pgProgram('initdb', [
     '-D',
     data,
@@ -67,6 +71,38 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     'UTF8',
     '--locale=C',
   ]);
+  return runCluster(dir, data);
+}
+
+/**
+ * A streaming replica of `primary` (pg_basebackup -R: a standby that follows its WAL), read-only
+ * (hot standby). createDatabase is not for a replica: its databases are the primary's.
+ */
+export async function startPrivateReplica(primary: PrivatePostgres): Promise<PrivatePostgres> {
+  if (!binDir) throw new Error('no PostgreSQL binaries on this machine (set PG_BINDIR)');
+  const dir = privateDir();
+  const data = path.join(dir, 'data');
+  await pgProgram('pg_basebackup', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(primary.port),
+    '-U',
+    'postgres',
+    '-D',
+    data,
+    '-R',
+    '-X',
+    'stream',
+    // An immediate checkpoint: a spread one takes minutes on an idle cluster.
+    '-c',
+    'fast',
+  ]);
+  return runCluster(dir, data);
+}
+
+async function runCluster(dir: string, data: string): Promise<PrivatePostgres> {
+  const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`;
   const start = async () => {
     await pgProgram('pg_ctl', [

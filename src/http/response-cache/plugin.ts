@@ -151,7 +151,7 @@ function reporter(
 export function responseCachePlugins(
   options: ResponseCacheOptions,
   app: { schema: GraphQLSchema; contextOptions: ContextOptions; registry: Registry },
-): Plugin[] {
+): { plugins: Plugin[]; mayStore: (request: Request) => boolean } {
   const ttlPerSchemaCoordinate = { ...DEFAULT_TTL_PER_COORDINATE, ...options.ttlPerCoordinate };
   const excluded = excludedRootFields(app.schema, ttlPerSchemaCoordinate);
   const entityTypes = entityTypesOf(app.schema);
@@ -176,9 +176,13 @@ export function responseCachePlugins(
     shouldCacheResult: ({ result }) => !result.errors?.length,
     includeExtensionMetadata: true,
   });
-  return [
-    decider(decisions, readShape, excluded, app.contextOptions),
-    cache,
-    reporter(decisions, options.store, app.registry),
-  ];
+  return {
+    plugins: [
+      decider(decisions, readShape, excluded, app.contextOptions),
+      cache,
+      reporter(decisions, options.store, app.registry),
+    ],
+    /** Whether the request's answer may be stored (read routing keeps those on the primary). */
+    mayStore: (request) => decisions.get(request)?.kind === 'cache',
+  };
 }

@@ -1,5 +1,6 @@
 // Coverage history: newest first with keyset pagination, trends over a window, and the
 // retention cleanup (90 days by default).
+import { readDb } from '../../platform/replicas.js';
 import { db } from '../../platform/db.js';
 import { badUserInput } from '../../platform/errors.js';
 import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
@@ -21,7 +22,7 @@ export async function coverageHistory(agentId: string, args: HistoryArgs) {
     timestamp: { ...(args.from ? { gte: args.from } : {}), ...(args.to ? { lte: args.to } : {}) },
   };
   const [rows, totalCount] = await Promise.all([
-    db().coverageHistory.findMany({
+    readDb().coverageHistory.findMany({
       where: cursor
         ? {
             ...window,
@@ -34,7 +35,7 @@ export async function coverageHistory(agentId: string, args: HistoryArgs) {
       orderBy: [{ timestamp: 'desc' }, { id: 'desc' }],
       take: limit + 1,
     }),
-    db().coverageHistory.count({ where: window }),
+    readDb().coverageHistory.count({ where: window }),
   ]);
   return {
     ...connectionFromRows(rows, limit, args.after, (row) => [row.timestamp.toISOString(), row.id]),
@@ -50,17 +51,17 @@ export async function coverageTrend(agentId: string, period: TrendPeriod, now = 
   const since = new Date(now.getTime() - PERIOD_DAYS[period] * 24 * 3600 * 1000);
   const where = { agentId, timestamp: { gte: since, lte: now } };
   const [first, last, entries] = await Promise.all([
-    db().coverageHistory.findFirst({
+    readDb().coverageHistory.findFirst({
       where,
       orderBy: [{ timestamp: 'asc' }, { id: 'asc' }],
       select: { overallCoverage: true },
     }),
-    db().coverageHistory.findFirst({
+    readDb().coverageHistory.findFirst({
       where,
       orderBy: [{ timestamp: 'desc' }, { id: 'desc' }],
       select: { overallCoverage: true },
     }),
-    db().coverageHistory.count({ where }),
+    readDb().coverageHistory.count({ where }),
   ]);
   const start = first?.overallCoverage ?? null;
   const end = last?.overallCoverage ?? null;

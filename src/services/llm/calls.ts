@@ -1,7 +1,7 @@
 // Reading the meter: llmCalls, one row per attempt, newest first; llmUsage, sums
 // over a time range grouped as asked. A caller reads its teams' calls (the operator all).
+import { readDb } from '../../platform/replicas.js';
 import type { LlmCallOutcome, LlmService, Prisma } from '../../generated/prisma/client.js';
-import { db } from '../../platform/db.js';
 import { BadInputError } from '../../platform/errors.js';
 import { isUuid } from '../../platform/ids.js';
 import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
@@ -66,7 +66,7 @@ export async function listLlmCalls(
         : {},
     ],
   };
-  const rows = await db().llmCall.findMany({
+  const rows = await readDb().llmCall.findMany({
     where,
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: limit + 1,
@@ -87,6 +87,6 @@ export async function llmUsage(
   if (args.to.getTime() - args.from.getTime() > MAX_RANGE_DAYS * 86_400_000)
     throw new BadInputError(`from-to must span at most ${MAX_RANGE_DAYS} days`, {}, 'from');
   const groupBy = [...new Set(args.groupBy)];
-  const rows = await selectUsageRows(db(), args, readableTeamIds(caller), groupBy);
+  const rows = await selectUsageRows(readDb(), args, readableTeamIds(caller), groupBy);
   return rows.map((row) => ({ ...row, groupBy }));
 }

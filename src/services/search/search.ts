@@ -1,5 +1,5 @@
 // Querying an agent's knowledge.
-import { db } from '../../platform/db.js';
+import { readDb } from '../../platform/replicas.js';
 import { logger } from '../../platform/logger.js';
 import { badUserInput, DomainError, notFound, type ErrorCode } from '../../platform/errors.js';
 import { retrievalConfigSchema } from '../agents/agent-config.js';
@@ -49,7 +49,7 @@ async function prepareSearch(
   topK: number | null | undefined,
   caller: Who,
 ): Promise<PreparedSearch> {
-  const agent = await db().agent.findFirst({
+  const agent = await readDb().agent.findFirst({
     where: { AND: [rowIdWhere(agentId), agentVisibleTo(caller)] },
     select: { id: true, retrievalConfig: true },
   });
@@ -66,7 +66,7 @@ async function prepareSearch(
   }
   const parsed = parseQuery(text);
   const statistics = await selectScopeStatistics(
-    db(),
+    readDb(),
     agent.id,
     parsed,
     readableTeamIds(caller) ?? null,
@@ -84,9 +84,9 @@ async function prepareSearch(
 
 /** The top `limit` chunks of the scope with their documents, in rank order, and the number of matches. */
 async function answer(statistics: ScopeStatistics, limit: number): Promise<SearchResult> {
-  const ranking = await rankChunks(db(), statistics, limit);
+  const ranking = await rankChunks(readDb(), statistics, limit);
   const rows = await selectHits(
-    db(),
+    readDb(),
     ranking.ranked.map((hit) => hit.chunkId),
   );
   // A chunk deleted since the ranking drops out.
@@ -122,7 +122,7 @@ export async function searchAgentKnowledge(
   readableTeamIds: readonly string[] | null,
 ): Promise<SearchHit[]> {
   const parsed = parseQuery(text.replace(/["-]/g, ' '));
-  const statistics = await selectScopeStatistics(db(), agentId, parsed, readableTeamIds);
+  const statistics = await selectScopeStatistics(readDb(), agentId, parsed, readableTeamIds);
   if (statistics.terms.length === 0) return [];
   return (await answer(statistics, limit)).hits;
 }

@@ -7,7 +7,7 @@
 // ILIKE can use templates_name_trgm_idx and tags @> templates_tags_idx. description has no
 // trigram index, so a text search filters rows as it walks the order's index (fine while
 // matches are common; a rare term reads the whole index): a description trigram index fixes it.
-import { db } from '../../platform/db.js';
+import { readDb } from '../../platform/replicas.js';
 import { badUserInput } from '../../platform/errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { TemplateCategory } from '../../generated/prisma/enums.js';
@@ -218,7 +218,7 @@ async function pageKeys(
     if (seek === null) continue;
     const parts = await Promise.all(
       branches.map((branch) =>
-        db().template.findMany({
+        readDb().template.findMany({
           where: { AND: [branch, segment.where, seek, ...filters] },
           orderBy: segment.orderBy,
           take: wanted,
@@ -253,11 +253,16 @@ export async function listTemplates(
   const branches = visibilityBranches(caller, args.filter);
   const [keys, totalCount] = await Promise.all([
     pageKeys(order, branches, filters, cursor, limit + 1),
-    branches.length ? db().template.count({ where: { AND: [{ OR: branches }, ...filters] } }) : 0,
+    branches.length
+      ? readDb().template.count({ where: { AND: [{ OR: branches }, ...filters] } })
+      : 0,
   ]);
   const page = keys.slice(0, limit);
   const loaded = page.length
-    ? await db().template.findMany({ ...query, where: { id: { in: page.map((key) => key.id) } } })
+    ? await readDb().template.findMany({
+        ...query,
+        where: { id: { in: page.map((key) => key.id) } },
+      })
     : [];
   const byId = new Map(loaded.map((row) => [row.id, row]));
   const connection = connectionFromRows(keys, limit, args.after, (key) => [
