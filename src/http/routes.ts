@@ -1,11 +1,13 @@
 // The API's routes besides /graphql, as one yoga plugin: / (to GraphiQL), /health, /ready, /metrics,
-// graphql-sse at /graphql/stream, and report downloads at /artifacts/….
+// the operator's JSON under /api/metrics/, graphql-sse at /graphql/stream, and report downloads
+// at /artifacts/….
 import type { FetchAPI, Plugin } from 'graphql-yoga';
 import type { Registry } from 'prom-client';
 import { logger, type Logger } from '../platform/logger.js';
 import { serveArtifactDownload } from './artifact-downloads.js';
 import type { ContextOptions } from './context.js';
 import type { NodeResponse } from './live/response-stream.js';
+import { serveMetricsSummary } from './metrics-summary.js';
 import type { SseTransport } from './sse/handler.js';
 import { serveRoutingSnapshot } from './routing-snapshot.js';
 
@@ -65,6 +67,11 @@ function routeTable(options: RouteOptions, log: Logger): Map<string, Route> {
       ({ request, url, fetchAPI }) =>
         serveRoutingSnapshot(request, url, options.contextOptions, fetchAPI.Response),
     ],
+    [
+      '/api/metrics/summary',
+      ({ request, fetchAPI }) =>
+        serveMetricsSummary(request, options.contextOptions, fetchAPI.Response),
+    ],
     // Under node:http, the stream writes the Node response (live/response-stream.ts).
     [
       '/graphql/stream',
@@ -91,6 +98,7 @@ function landing(request: Request, fetchAPI: FetchAPI): Response {
     ready: '/ready',
     metrics: '/metrics',
     routing: '/api/metrics/routing?service=plan',
+    summary: '/api/metrics/summary',
   });
 }
 

@@ -1,7 +1,7 @@
 // Queue statistics in one statement: counts by status and by priority (pending), the
 // oldest pending age, how long the oldest due task has waited, and the workers whose
-// heartbeat is recent. Of every task, or of the tasks of some teams (a caller sees its own
-// teams' queue: how busy other tenants are is theirs).
+// heartbeat is recent (and that did not stop). Of every task, or of the tasks of some teams
+// (a caller sees its own teams' queue: how busy other tenants are is theirs).
 import { Prisma } from '../generated/prisma/client.js';
 import type { Queryable } from '../platform/db.js';
 
@@ -48,7 +48,8 @@ export async function selectQueueStats(
       extract(epoch FROM now() - min("runAt") FILTER (WHERE status = 'PENDING' AND "runAt" <= now()))::float8
         AS "oldestDueWaitSeconds",
       (SELECT count(*)::int FROM workers
-       WHERE "lastHeartbeatAt" > now() - ${aliveWithinMs} * interval '1 millisecond') AS "workersAlive"
+       WHERE "lastHeartbeatAt" > now() - ${aliveWithinMs} * interval '1 millisecond'
+         AND "stoppedAt" IS NULL) AS "workersAlive"
     FROM tasks ${ofTeams}`;
   return row!;
 }

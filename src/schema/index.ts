@@ -10,6 +10,7 @@ import './coverage.js';
 import './search.js';
 import './tasks.js';
 import './queue-stats.js';
+import './workers.js';
 import './templates/index.js';
 import './topics/index.js';
 import './workflows/index.js';

@@ -24,6 +24,7 @@ import {
 import type { WorkerMetrics } from './metrics.js';
 import type { QueueMetrics } from '../queue/queue-metrics.js';
 import { deleteFinishedTasks } from '../queue/delete-finished.js';
+import { pruneWorkers, WORKER_RETENTION_MS } from '../queue/prune-workers.js';
 import type { TaskRow } from '../queue/task-row.js';
 import type { WebhookSettings } from '../services/webhooks/delivery.js';
 import type { TaskRegistry } from './task-registry.js';
@@ -115,7 +116,10 @@ function startEngine({
   });
 }
 
-/** The workers' periodic clean-up: what outlived its retention, and topics left GENERATING. */
+/**
+ * The workers' periodic clean-up: what outlived its retention (workers silent for an hour and
+ * their claim counts among it), and topics left GENERATING.
+ */
 export async function retentionCleanUp(
   tasks: TaskEngineConfig,
   pubsub: PubSub,
@@ -126,7 +130,11 @@ export async function retentionCleanUp(
   const history = await deleteExpiredHistory(tasks.historyRetentionDays);
   const artifacts = await trimArtifactHistory(tasks.artifactRetentionCount);
   const webhooks = await deleteExpiredWebhooks(db(), webhookRetentionDays);
+  const workers = await pruneWorkers(db(), WORKER_RETENTION_MS);
   await reconcileStuckTopics(pubsub);
-  if (deletedTasks || history || artifacts || webhooks)
-    logger.info({ tasks: deletedTasks, history, artifacts, webhooks }, 'retention clean-up');
+  if (deletedTasks || history || artifacts || webhooks || workers)
+    logger.info(
+      { tasks: deletedTasks, history, artifacts, webhooks, workers },
+      'retention clean-up',
+    );
 }

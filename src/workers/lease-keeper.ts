@@ -2,12 +2,14 @@
 // tasks waiting in its local queue (and learns there which were asked to stop, the cancel poll
 // behind the Redis push), and takes back the tasks of workers whose leases expired (they
 // died, froze or were cut off).
-import { db } from '../platform/db.js';
+import { db, poolQueryable } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { reclaimExpiredLeases } from '../queue/reclaim-expired.js';
 import { renewLeases } from '../queue/renew-leases.js';
 import { announceTaskEvent } from '../queue/signals.js';
+import { writeWorkerHeartbeat } from '../queue/worker-heartbeat.js';
+import type { ClaimCounts } from './claim-counts.js';
 
 export interface WorkerRegistration {
   id: string;
@@ -28,17 +30,25 @@ export interface HeldTasks {
   lost(taskId: string): void;
 }
 
-/** Marks the worker alive, renews its leases, and stops what it no longer holds or was cancelled. */
+/**
+ * Marks the worker alive with its busy slots and its claim counts since the last heartbeat
+ * (one statement), renews its leases, and stops what it no longer holds or was cancelled.
+ */
 export async function heartbeat(
   registration: WorkerRegistration,
   leaseMs: number,
   held: HeldTasks,
+  activity: { busySlots: number; claims: ClaimCounts },
 ): Promise<void> {
   const { id } = registration;
-  await db().worker.upsert({
-    where: { id },
-    create: registration,
-    update: { lastHeartbeatAt: new Date() },
+  const counts = activity.claims.take();
+  await writeWorkerHeartbeat(poolQueryable(), {
+    ...registration,
+    busySlots: activity.busySlots,
+    ...counts,
+  }).catch((error: unknown) => {
+    activity.claims.giveBack(counts);
+    throw error;
   });
   // Only tasks held before the renewal are judged: one claimed while it ran is missing
   // from its answer without having lost anything (that dropped good attempts).

@@ -1,5 +1,6 @@
 // A worker's Prometheus metrics: how long the tasks it starts waited in the queue, its task
-// attempts by type and how they ended, how long they ran, and its busy slots. With ROLE=all
+// attempts by type and how they ended, how long they ran, its claims and claim conflicts, and
+// its busy slots. With ROLE=all
 // they are on the API's /metrics; a ROLE=worker process serves them itself on
 // WORKER_HTTP_PORT (see probes.ts). The queue's own state (tasks by
 // status, oldest pending age, workers alive) is the API's, read from PostgreSQL at scrape time.
@@ -20,6 +21,10 @@ export interface WorkerMetrics {
   attemptEnded(type: string, outcome: AttemptOutcome, seconds: number): void;
   /** The worker's slots: how many are busy (read at scrape time) out of how many. */
   observeSlots(busy: () => number, total: number): void;
+  /** Tasks a claim brought. */
+  claimed(tasks: number): void;
+  /** A claim came back short while due tasks remained (claim-counts.ts). */
+  claimConflict(): void;
 }
 
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
@@ -45,6 +50,18 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       'its attempt in this process, by type and priority.',
     labelNames: ['type', 'priority'] as const,
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+    registers: [registry],
+  });
+  const claims = new Counter({
+    name: 'task_claims_total',
+    help: 'Tasks this process claimed (each attempt is claimed once).',
+    registers: [registry],
+  });
+  const conflicts = new Counter({
+    name: 'task_claim_conflicts_total',
+    help:
+      'Claims of this process that came back with fewer tasks than they asked for while due ' +
+      'tasks of its types were still PENDING (SKIP LOCKED passed over rows another claim held).',
     registers: [registry],
   });
   let busy = () => 0;
@@ -77,5 +94,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       busy = get;
       total = slots;
     },
+    claimed: (tasks) => claims.inc(tasks),
+    claimConflict: () => conflicts.inc(),
   };
 }

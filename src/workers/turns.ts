@@ -71,6 +71,11 @@ export interface TurnsOptions {
   load(): { running: number; waiting: number };
   /** Claimed rows, in the order to start them; those with a startedAt were claimed for free slots. */
   claimed(tasks: TaskRow[]): void;
+  /**
+   * A claim came back: it asked for `asked` tasks and the queue gave `fromQueue`, beside
+   * what a hooked commit made runnable itself (`total` counts both). For the claim counts.
+   */
+  claimReturned?(claim: { asked: number; fromQueue: number; total: number }): void;
 }
 
 interface PendingEnd {
@@ -379,6 +384,8 @@ export class Turns {
       const fromQueue = claimed.length - continued;
       if (claim.limit > 0) this.lastClaimShort = fromQueue < claim.limit;
       if (claim.limit > 0 && this.wakeUps === wakeUps) this.drained = fromQueue < claim.limit;
+      if (claim.limit > 0 || claimed.length)
+        this.options.claimReturned?.({ asked: claim.limit, fromQueue, total: claimed.length });
       if (claimed.length) this.options.claimed(claimed);
     } catch (error) {
       this.failures++;

@@ -11,8 +11,10 @@ import { db } from '../platform/db.js';
 import { logger, type Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { handBackTasks } from '../queue/hand-back-tasks.js';
+import { markWorkerStopped } from '../queue/mark-worker-stopped.js';
 import type { TaskRow } from '../queue/task-row.js';
 import { AttemptRunner } from './attempt-runner.js';
+import { ClaimCounts } from './claim-counts.js';
 import { finishHookOf } from './finish-hook.js';
 import {
   heartbeat,
@@ -58,6 +60,7 @@ interface Engine {
   running: RunningTasks;
   turns: Turns;
   runner: AttemptRunner;
+  claimCounts: ClaimCounts;
   /** When each waiting task was claimed (Date.now()), for its wait in the local queue. */
   claimedAt: Map<string, number>;
   /** Cancellations pushed for tasks this worker did not hold (yet): see RecentIds. */
@@ -78,7 +81,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   options.metrics?.observeSlots(() => engine.running.size, options.concurrency);
   await db().worker.create({ data: registration });
   const timers = startTimers(options, log, {
-    heartbeat: () => heartbeat(registration, options.leaseMs, heldTasks(engine)),
+    heartbeat: () =>
+      heartbeat(registration, options.leaseMs, heldTasks(engine), {
+        busySlots: engine.running.size,
+        claims: engine.claimCounts,
+      }),
     poll: async () => {
       await reclaimExpired(options.pubsub, log, options.maxLeaseLosses);
       engine.turns.claim();
@@ -94,7 +101,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     'worker started',
   );
   timers.poll();
-  return { id, stop: (graceMs = 5_000) => stopWorker(engine, timers, signals, graceMs) };
+  return {
+    id,
+    stop: (graceMs = 5_000) => stopWorker(engine, registration, timers, signals, graceMs),
+  };
 }
 
 function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
@@ -102,7 +112,11 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
   const running = new RunningTasks();
   const claimedAt = new Map<string, number>();
   const cancelledUnheld = new RecentIds(CANCELLED_UNHELD_MS);
-  const engine = { id, log, queue, running, claimedAt, cancelledUnheld, stopping: false } as Engine;
+  const claimCounts = new ClaimCounts([...options.registry.keys()], log, options.metrics);
+  const engine = {
+    ...{ id, log, queue, running, claimedAt, cancelledUnheld, claimCounts },
+    stopping: false,
+  } as Engine;
   engine.turns = new Turns({
     workerId: id,
     types: [...options.registry.keys()],
@@ -114,6 +128,7 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
     log,
     hook: finishHookOf(options.registry, options.pubsub),
     load: () => ({ running: running.size, waiting: queue.size }),
+    claimReturned: (claim) => claimCounts.returned(claim),
     claimed(tasks) {
       const now = Date.now();
       for (const task of tasks) claimedAt.set(task.id, now);
@@ -186,6 +201,7 @@ function heldTasks(engine: Engine): HeldTasks {
  */
 async function stopWorker(
   engine: Engine,
+  registration: WorkerRegistration,
   timers: ReturnType<typeof startTimers>,
   signals: ReturnType<typeof followSignals>,
   graceMs: number,
@@ -211,9 +227,18 @@ async function stopWorker(
   await runner.settled();
   await turns.stop();
   timers.stopHeartbeat();
-  await db()
-    .worker.deleteMany({ where: { id } })
-    .catch((err) => log.warn({ err: (err as Error).message }, 'could not remove the worker row'));
+  // Its last claim counts with the mark: listed as stopped until the clean-up prunes it.
+  await heartbeat(
+    registration,
+    0,
+    { ...heldTasks(engine), ids: () => [] },
+    {
+      busySlots: 0,
+      claims: engine.claimCounts,
+    },
+  )
+    .then(() => markWorkerStopped(db(), id))
+    .catch((err) => log.warn({ err: (err as Error).message }, 'could not mark the worker stopped'));
   log.info('worker stopped');
 }
 

@@ -53,7 +53,10 @@ export async function estimateCompletion(task: EstimatedTask) {
     selectQueuePosition(db(), task.id),
     db().worker.aggregate({
       _sum: { concurrency: true },
-      where: { lastHeartbeatAt: { gt: new Date(Date.now() - WORKER_ALIVE_WITHIN_MS) } },
+      where: {
+        lastHeartbeatAt: { gt: new Date(Date.now() - WORKER_ALIVE_WITHIN_MS) },
+        stoppedAt: null,
+      },
     }),
   ]);
   const capacity = Math.max(1, slots._sum.concurrency ?? 1);
