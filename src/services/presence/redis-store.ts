@@ -72,12 +72,15 @@ export function createRedisPresenceStore(
   keyPrefix: string,
   ttlMs: number,
 ): PresenceStore {
-  const connected = createRedisClient(redisUrl, 'agent-growth:presence').then((client) => {
-    client.defineCommand('presenceTouch', { numberOfKeys: 2, lua: TOUCH });
-    client.defineCommand('presenceRemove', { numberOfKeys: 2, lua: REMOVE });
-    client.defineCommand('presenceRead', { numberOfKeys: 2, lua: READ });
-    return client as Redis & PresenceCommands;
-  });
+  // Connected on first use: a process nobody follows anything on opens no connection.
+  let opened: Promise<Redis & PresenceCommands> | undefined;
+  const connection = () =>
+    (opened ??= createRedisClient(redisUrl, 'agent-growth:presence').then((client) => {
+      client.defineCommand('presenceTouch', { numberOfKeys: 2, lua: TOUCH });
+      client.defineCommand('presenceRemove', { numberOfKeys: 2, lua: REMOVE });
+      client.defineCommand('presenceRead', { numberOfKeys: 2, lua: READ });
+      return client as Redis & PresenceCommands;
+    }));
   // The hash tag keeps a channel's two keys in one slot (Redis Cluster).
   const keys = (channel: string) => {
     const base = `${keyPrefix}presence:{${channel}}`;
@@ -86,15 +89,15 @@ export function createRedisPresenceStore(
   return {
     async touch(channel: string, processId: string, users: readonly PresenceUser[]) {
       const args = users.flatMap((user) => [entryField(user.userId, processId), user.name]);
-      return (await (await connected).presenceTouch(...keys(channel), ttlMs, ...args)) === 1;
+      return (await (await connection()).presenceTouch(...keys(channel), ttlMs, ...args)) === 1;
     },
     async remove(channel: string, processId: string, userIds: readonly string[]) {
       if (!userIds.length) return false;
       const fields = userIds.map((userId) => entryField(userId, processId));
-      return (await (await connected).presenceRemove(...keys(channel), ...fields)) > 0;
+      return (await (await connection()).presenceRemove(...keys(channel), ...fields)) > 0;
     },
     async read(channel: string) {
-      const flat = await (await connected).presenceRead(...keys(channel), ttlMs);
+      const flat = await (await connection()).presenceRead(...keys(channel), ttlMs);
       const entries: PresenceEntry[] = [];
       for (let i = 0; i < flat.length; i += 3) {
         const info = flat[i + 2]!;
@@ -109,7 +112,7 @@ export function createRedisPresenceStore(
       return entries;
     },
     async close() {
-      await closeRedisClient(await connected);
+      if (opened) await closeRedisClient(await opened);
     },
   };
 }
