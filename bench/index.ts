@@ -38,6 +38,7 @@ const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   platform: async () => (await import('./platform.js')).benchPlatform,
   tracing: async () => (await import('./tracing.js')).benchTracing,
   webhooks: async () => (await import('./webhooks/run.js')).benchWebhooks,
+  presence: async () => (await import('./presence.js')).benchPresence,
 };
 
 async function main(): Promise<void> {

@@ -170,6 +170,7 @@ function createApi(config: Config, services: Services): App {
     rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix },
     trustedDocuments: config.trustedDocuments,
     tracing: Boolean(config.tracing.endpoint),
+    presence: { ...config.presence, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix },
     responseCache:
       config.responseCache.enabled && services.responseStore
         ? { ...config.responseCache, store: services.responseStore.store }

@@ -13,6 +13,7 @@ import {
   DEFAULT_DOWNLOAD_LINK_TTL_SECONDS,
   DEFAULT_SSE_MAX_BUFFERED_BYTES,
 } from '../platform/config.js';
+import { DEFAULT_PRESENCE_SETTINGS } from '../platform/presence-settings.js';
 import { databaseReachable } from '../platform/db.js';
 import { maskError } from '../schema/errors.js';
 import { createMetricsRegistry } from '../platform/metrics.js';
@@ -21,6 +22,7 @@ import { ApiKeyAuthenticator } from '../services/auth/authenticator.js';
 import type { ServiceDeps } from '../services/deps.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../services/workflows/settings.js';
 import { createServiceMetrics, type ServiceMetrics } from '../services/metrics.js';
+import { createPresence, type PresenceOptions } from '../services/presence/presence.js';
 import type { Context } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
 import { createContext, type ContextOptions } from './context.js';
@@ -48,8 +50,13 @@ import { trustedDocuments, type TrustedDocumentsOptions } from './trusted-docume
 
 export interface ServerOptions extends Omit<
   ServiceDeps,
-  'apiKeys' | 'keySettings' | 'metrics' | 'workflows' | 'downloadLinks'
+  'apiKeys' | 'keySettings' | 'metrics' | 'workflows' | 'downloadLinks' | 'presence'
 > {
+  /**
+   * Presence in Redis (shared by the API processes) and its timings; default: within this app,
+   * DEFAULT_PRESENCE_SETTINGS. Owned by the app: closed with it.
+   */
+  presence?: Omit<PresenceOptions, 'pubsub'>;
   /** DOWNLOAD_LINK_SECRET and DOWNLOAD_LINK_TTL_SECONDS; default: a secret of this app alone, 1 hour. */
   downloadLinks?: ServiceDeps['downloadLinks'];
   /** Workflow limits (WORKFLOW_*); default DEFAULT_WORKFLOW_SETTINGS. */
@@ -209,6 +216,10 @@ function appContextOptions(
       ttlSeconds: DEFAULT_DOWNLOAD_LINK_TTL_SECONDS,
     },
     feeds: createAppFeeds(pubsub),
+    presence: createPresence({
+      ...(options.presence ?? { ...DEFAULT_PRESENCE_SETTINGS, keyPrefix: '' }),
+      pubsub,
+    }),
   };
 }
 
@@ -216,7 +227,7 @@ export function createApp(options: ServerOptions): App {
   const registry = options.metricsRegistry ?? createMetricsRegistry();
   const serviceMetrics = options.metrics ?? createServiceMetrics(registry);
   const contextOptions = appContextOptions(options, serviceMetrics);
-  const { pubsub, apiKeys, feeds } = contextOptions;
+  const { pubsub, apiKeys, feeds, presence } = contextOptions;
   const metrics = createApiMetrics(registry);
   const maxBodyBytes = options.maxRequestBodyBytes ?? DEFAULT_MAX_REQUEST_BODY_BYTES;
   const trusted = trustedDocuments(options.trustedDocuments, contextOptions);
@@ -272,6 +283,7 @@ export function createApp(options: ServerOptions): App {
       transports.ws.close();
       streamGuard.close();
       feeds.close();
+      void presence.close();
       apiKeys.close();
       void rateLimits?.close();
     },

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { LlmProviderKind } from '../generated/prisma/enums.js';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
+import { DEFAULT_PRESENCE_SETTINGS, type PresenceSettings } from './presence-settings.js';
 import { keyringFromEnv, type Keyring } from './vault.js';
 import type { TracingConfig } from './tracing.js';
 
@@ -129,6 +130,8 @@ const envSchema = z.object({
   DOWNLOAD_LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   // At most a week: a link outlives its page by this much.
   DOWNLOAD_LINK_TTL_SECONDS: wholeNumber(1, DEFAULT_DOWNLOAD_LINK_TTL_SECONDS, 7 * 24 * 3_600),
+  PRESENCE_REFRESH_MS: wholeNumber(50, DEFAULT_PRESENCE_SETTINGS.refreshMs),
+  PRESENCE_TTL_MS: wholeNumber(100, DEFAULT_PRESENCE_SETTINGS.ttlMs),
 });
 
 /**
@@ -207,6 +210,7 @@ export interface Config {
   /** OTLP/HTTP traces to OTEL_EXPORTER_OTLP_ENDPOINT (unset: no tracing at all). */
   tracing: TracingConfig;
   workflows: WorkflowConfig;
+  presence: PresenceSettings;
   /** Signed report links: DOWNLOAD_LINK_SECRET (unset outside production: one in DATA_DIR), their TTL. */
   downloadLinks: { secret: string | undefined; ttlSeconds: number };
 }
@@ -337,6 +341,7 @@ function combinationProblem(e: Env): string | undefined {
       'DIRECT_DATABASE_URL: required when DATABASE_URL is PgBouncer (migrations need a session; ' +
       'DATABASE_POOLER=none if the pooler keeps sessions)'
     );
+  if (e.PRESENCE_TTL_MS <= e.PRESENCE_REFRESH_MS) return 'PRESENCE_TTL_MS: must exceed its refresh';
   if (e.ROLE === 'worker' && !e.DATABASE_URL)
     return 'DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)';
   return undefined;
@@ -399,6 +404,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
     downloadLinks: { secret: e.DOWNLOAD_LINK_SECRET, ttlSeconds: e.DOWNLOAD_LINK_TTL_SECONDS },
+    presence: { refreshMs: e.PRESENCE_REFRESH_MS, ttlMs: e.PRESENCE_TTL_MS },
   };
 }
 

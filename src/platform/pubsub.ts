@@ -41,6 +41,11 @@ export interface PubSubTopics {
   topicUpdated: { topicId: string };
   /** Key 'all': a key was revoked, or a user's memberships changed; API processes drop it (or the user's keys). */
   apiKeyRevoked: { apiKeyId: string } | { userId: string };
+  /**
+   * Key: a presence channel (`TOPIC:<id>`): someone joined or left it, or expired; API
+   * processes following it read its members again (src/services/presence).
+   */
+  presenceChanged: Record<string, never>;
   /** Key 'all': an LLM deployment cools down until `until` (epoch ms) in every process. */
   llmCooldown: { deploymentId: string; until: number };
   /** Key 'all': provider keys, deployments, routes or budgets changed; routers read them again. */

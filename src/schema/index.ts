@@ -17,6 +17,7 @@ import './workflows/index.js';
 import './llm/index.js';
 import './webhooks/index.js';
 import './trusted-documents.js';
+import './presence.js';
 
 builder.queryType({});
 builder.mutationType({});

@@ -4,6 +4,7 @@ import type { LlmGateway } from '../llm/gateway.js';
 import type { PubSub } from '../platform/pubsub.js';
 import type { TaskRow } from '../queue/task-row.js';
 import type { KeySettings } from './api-keys/api-keys.js';
+import type { Presence } from './presence/presence.js';
 import type { ApiKeyAuthenticator } from './auth/authenticator.js';
 import type { ServiceMetrics } from './metrics.js';
 import type { WebhookSettings } from './webhooks/delivery.js';
@@ -30,4 +31,6 @@ export interface ServiceDeps {
   metrics: ServiceMetrics;
   /** How report files' signed links are signed, and how long they work. */
   downloadLinks: DownloadLinkSettings;
+  /** This API process's presence: who follows which object (docs/architecture.md#presence). */
+  presence: Presence;
 }

@@ -24,7 +24,8 @@ import { reportOutcome } from './report.js';
  * queue are live, and so are workflows (their steps are tasks), LLM calls and what sums them
  * (usage, budgets' spending) and routing (cooldowns, latency); keys change on every use
  * (lastUsedAt) and the viewer is the key itself; `Agent.coverage` computes and records a
- * history entry on every read; a topic moves while it is generated.
+ * history entry on every read; a topic moves while it is generated; presence changes with
+ * every join and leave, which no domain change announces.
  */
 export const DEFAULT_TTL_PER_COORDINATE: Readonly<Record<string, number>> = {
   Task: 0,
@@ -45,6 +46,7 @@ export const DEFAULT_TTL_PER_COORDINATE: Readonly<Record<string, number>> = {
   ApiKey: 0,
   Viewer: 0,
   'Agent.coverage': 0,
+  PresenceMember: 0,
   Topic: 5_000,
 };
 

@@ -1,0 +1,108 @@
+// Presence: who is looking at a topic, workflow, agent or template now. Being subscribed to
+// `presence` is being present (docs/architecture.md#presence, docs/clients.md#presence).
+import { pushFeed } from '../feeds/push-feed.js';
+import { BadInputError } from '../platform/errors.js';
+import {
+  PRESENCE_CHANNELS,
+  requirePresenceChannel,
+  type PresenceChannelKind,
+} from '../services/presence/channels.js';
+import type { PresenceChange, PresenceMember } from '../services/presence/members.js';
+import { builder, type Context } from './builder.js';
+import { parseGlobalId } from './ids.js';
+import { User } from './user.js';
+
+const PresenceChannel = builder.enumType('PresenceChannel', {
+  values: PRESENCE_CHANNELS,
+  description: 'The kinds of object people can be present on.',
+});
+
+const TYPENAMES: Record<PresenceChannelKind, string> = {
+  TOPIC: 'Topic',
+  WORKFLOW: 'Workflow',
+  AGENT: 'Agent',
+  TEMPLATE: 'Template',
+};
+
+const PresenceMemberType = builder.objectRef<PresenceMember>('PresenceMember').implement({
+  description: 'A user present on the object (one member however many streams they hold).',
+  fields: (t) => ({
+    user: t.field({ type: User, resolve: (member) => member.user }),
+    since: t.field({
+      type: 'DateTime',
+      description: 'When they became present (their oldest stream still open).',
+      resolve: (member) => member.since,
+    }),
+    lastSeenAt: t.field({
+      type: 'DateTime',
+      description: 'The last refresh of their presence (every 5 s by default).',
+      resolve: (member) => member.lastSeenAt,
+    }),
+  }),
+});
+
+const PresenceEvent = builder.objectRef<PresenceChange>('PresenceEvent').implement({
+  description:
+    'The members now, and who joined and left since the previous event. The first event has ' +
+    'every member in `joined` (and `left` empty), so a client that keeps its own list may ' +
+    'select `joined` and `left` only.',
+  fields: (t) => ({
+    members: t.field({ type: [PresenceMemberType], resolve: (change) => change.members }),
+    joined: t.field({ type: [User], resolve: (change) => change.joined }),
+    left: t.field({ type: [User], resolve: (change) => change.left }),
+  }),
+});
+
+/**
+ * The channel of the object `id` names: BAD_USER_INPUT for an id of another type, NOT_FOUND
+ * for an object the caller cannot read.
+ */
+function channelOf(kind: PresenceChannelKind, id: string, ctx: Context): Promise<string> {
+  const rowId = parseGlobalId(TYPENAMES[kind], id);
+  if (!rowId) throw new BadInputError(`id: not a ${TYPENAMES[kind]} id`, {}, 'id');
+  return requirePresenceChannel(kind, rowId, ctx.caller);
+}
+
+const presenceArgs = builder.args((t) => ({
+  channel: t.field({ type: PresenceChannel, required: true }),
+  id: t.id({
+    required: true,
+    description: 'The object: a Topic, Workflow, Agent or Template id, as `channel` says.',
+  }),
+}));
+
+builder.queryField('presence', (t) =>
+  t.field({
+    type: [PresenceMemberType],
+    description:
+      'Who is present on the object now (subscribed to `presence`), earliest first. NOT_FOUND ' +
+      'for an object the caller cannot read.',
+    authScopes: { read: true },
+    args: presenceArgs,
+    resolve: async (_root, { channel, id }, ctx) =>
+      ctx.presence.members(await channelOf(channel, id, ctx)),
+  }),
+);
+
+builder.subscriptionField('presence', (t) =>
+  t.field({
+    type: PresenceEvent,
+    description:
+      'Being subscribed makes the caller present on the object (one member however many ' +
+      'streams). The members now first (all of them in `joined`), then an event for every ' +
+      'join and leave; a member whose API process stopped leaves within PRESENCE_TTL_MS. ' +
+      'NOT_FOUND for an object the caller cannot read.',
+    authScopes: { read: true },
+    args: presenceArgs,
+    subscribe: async (_root, { channel, id }, ctx) => {
+      const key = await channelOf(channel, id, ctx);
+      const { userId, userName } = ctx.caller;
+      // Present from when the stream starts (not when the resolver runs: a check of rights
+      // runs it again without starting it) until it stops.
+      return pushFeed<PresenceChange>((observer) =>
+        ctx.presence.join(key, { userId, name: userName }, observer),
+      );
+    },
+    resolve: (change) => change,
+  }),
+);

@@ -1,0 +1,34 @@
+// The objects people can be present on, and who may see a channel: whoever may read its
+// object, by the object's own rule (an object the caller may not read is NOT_FOUND, as a
+// missing one is).
+import type { Caller } from '../auth/caller.js';
+import { requireVisibleAgent } from '../agents/agents.js';
+import { requireVisibleTemplate } from '../templates/templates.js';
+import { requireTopicForCaller } from '../topics/topics.js';
+import { requireWorkflowForCaller } from '../workflows/read.js';
+
+export const PRESENCE_CHANNELS = ['TOPIC', 'WORKFLOW', 'AGENT', 'TEMPLATE'] as const;
+export type PresenceChannelKind = (typeof PRESENCE_CHANNELS)[number];
+
+type Who = Pick<Caller, 'isOperator' | 'roles'>;
+
+const READ_CHECKS: Record<
+  PresenceChannelKind,
+  (rowId: string, caller: Who) => Promise<{ id: string }>
+> = {
+  TOPIC: requireTopicForCaller,
+  WORKFLOW: requireWorkflowForCaller,
+  AGENT: requireVisibleAgent,
+  TEMPLATE: requireVisibleTemplate,
+};
+
+/** The channel of an object the caller may read (its key in the presence store), else NOT_FOUND. */
+export async function requirePresenceChannel(
+  kind: PresenceChannelKind,
+  rowId: string,
+  caller: Who,
+): Promise<string> {
+  // The row's own id: the same object is one channel however its id was spelled.
+  const { id } = await READ_CHECKS[kind](rowId, caller);
+  return `${kind}:${id}`;
+}

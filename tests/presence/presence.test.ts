@@ -1,0 +1,117 @@
+// Presence within one API process (no Redis: the embedded default): being subscribed is being
+// present, over graphql-sse, graphql-ws and multipart alike; one member per user however many
+// streams; only those who may read the object see or join it; Query.presence says the same.
+import { describe, expect, it } from 'vitest';
+import { errorCodes, graphql } from '../utils/graphql.js';
+import { useHarness } from '../utils/harness.js';
+import { waitFor } from '../utils/wait.js';
+import {
+  names,
+  presenceWorld,
+  PRESENCE_QUERY,
+  watchMultipart,
+  watchSse,
+  watchWs,
+  type PresenceEvent,
+} from './fixture.js';
+
+const h = useHarness();
+
+const hasMembers =
+  (...expected: string[]) =>
+  (event: PresenceEvent) =>
+    JSON.stringify(event.members.map((m) => m.user.name).sort()) ===
+    JSON.stringify(expected.sort());
+
+describe('presence in one process', () => {
+  it('announces joins and leaves to each transport, and counts a user with two streams once', async () => {
+    const app = await h.startApp();
+    const w = await presenceWorld(h, 'pres-one');
+    const topic = w.objects.TOPIC;
+    const alice = watchSse(h, app.baseUrl, w.alice, 'TOPIC', topic);
+    const first = await alice.until('alice’s first event', () => true);
+    // The first event: the members now, every one of them as joined.
+    expect(names(first.members.map((m) => m.user))).toEqual(['pres-one-alice']);
+    expect(names(first.joined)).toEqual(['pres-one-alice']);
+    expect(first.left).toEqual([]);
+
+    const bob = watchWs(h, app.baseUrl, w.bob, 'TOPIC', topic);
+    const bobFirst = await bob.until('bob’s first event', () => true);
+    expect(names(bobFirst.joined)).toEqual(['pres-one-alice', 'pres-one-bob']);
+    const bobJoined = await alice.until(
+      'bob’s join',
+      (e) => e.joined.length === 1 && e.joined[0]!.name === 'pres-one-bob',
+    );
+    expect(names(bobJoined.members.map((m) => m.user))).toEqual(['pres-one-alice', 'pres-one-bob']);
+
+    // Bob's second stream (multipart) is the same member: no event for it.
+    const bobAgain = watchMultipart(h, app.baseUrl, w.bob, 'TOPIC', topic);
+    await bobAgain.until('bob’s second stream', hasMembers('pres-one-alice', 'pres-one-bob'));
+    const listed = await graphql(
+      app.fetch,
+      PRESENCE_QUERY,
+      { channel: 'TOPIC', id: topic },
+      { key: w.alice },
+    );
+    expect(listed.data.presence.map((m: { user: { name: string } }) => m.user.name)).toEqual([
+      'pres-one-alice',
+      'pres-one-bob',
+    ]);
+    expect(listed.data.presence[1].user.id).toBe(bobFirst.members[1]!.user.id);
+
+    // Closing one of bob's streams leaves him present; closing the last is his leave.
+    bob.stop();
+    bobAgain.stop();
+    const left = await alice.until('bob’s leave', (e) => e.left.length > 0);
+    expect(names(left.left)).toEqual(['pres-one-bob']);
+    expect(names(left.members.map((m) => m.user))).toEqual(['pres-one-alice']);
+    expect(alice.events.filter((e) => e.joined.length || e.left.length)).toHaveLength(3);
+    alice.stop();
+    const empty = async () =>
+      (await graphql(app.fetch, PRESENCE_QUERY, { channel: 'TOPIC', id: topic }, { key: w.bob }))
+        .data.presence.length === 0;
+    await waitFor(empty, 'the topic to be empty once alice’s stream ended');
+  });
+
+  it('opens every kind of channel to those who may read its object, NOT_FOUND to others', async () => {
+    const app = await h.startApp();
+    const w = await presenceWorld(h, 'pres-kinds');
+    for (const [channel, id] of Object.entries(w.objects)) {
+      const bob = watchSse(h, app.baseUrl, w.bob, channel, id);
+      await bob.until(`bob on the ${channel}`, hasMembers('pres-kinds-bob'));
+      const outsider = watchSse(h, app.baseUrl, w.outsider, channel, id);
+      await waitFor(
+        async () => outsider.errors.length > 0,
+        `the outsider refused on the ${channel}`,
+      );
+      expect(JSON.stringify(outsider.errors)).toContain('NOT_FOUND');
+      const asked = await graphql(app.fetch, PRESENCE_QUERY, { channel, id }, { key: w.outsider });
+      expect(errorCodes(asked)).toEqual(['NOT_FOUND']);
+      // The outsider never appears to those who may see the channel.
+      const seen = await graphql(app.fetch, PRESENCE_QUERY, { channel, id }, { key: w.bob });
+      expect(seen.data.presence.map((m: { user: { name: string } }) => m.user.name)).toEqual([
+        'pres-kinds-bob',
+      ]);
+      bob.stop();
+    }
+    // An id of another type is the caller's mistake; an unknown one of the right type is NOT_FOUND.
+    const wrongType = await graphql(
+      app.fetch,
+      PRESENCE_QUERY,
+      { channel: 'TOPIC', id: w.objects.AGENT },
+      { key: w.bob },
+    );
+    expect(errorCodes(wrongType)).toEqual(['BAD_USER_INPUT']);
+    expect(wrongType.errors![0]!.extensions!.argument).toBe('id');
+    const unknown = await graphql(
+      app.fetch,
+      PRESENCE_QUERY,
+      {
+        channel: 'TOPIC',
+        id: Buffer.from('Topic:00000000-0000-4000-8000-000000000000').toString('base64'),
+      },
+      { key: w.bob },
+    );
+    expect(errorCodes(unknown)).toEqual(['NOT_FOUND']);
+  });
+});
