@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { openHttpStream } from './tasks/raw-stream.js';
 
 export interface PresencePayload {
-  data?: { presence: { joined: Array<{ name: string }>; left: Array<{ name: string }> } } | null;
+  data?: { presence: { joined: string[]; left: string[] } } | null;
   errors?: unknown;
 }
 

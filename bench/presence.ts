@@ -19,7 +19,7 @@ const SUBSCRIBERS = Number(process.env.BENCH_PRESENCE_SUBSCRIBERS ?? 1_000);
 const ROUNDS = Number(process.env.BENCH_PRESENCE_ROUNDS ?? 20);
 const ADMIN_KEY = 'bench-admin-key-0123456789';
 const NEWCOMER = 'presence-newcomer';
-const QUERY = 'subscription($id: ID!) { presence(channel: TOPIC, id: $id) { joined { name } } }';
+const QUERY = 'subscription($id: ID!) { presence(channel: TOPIC, id: $id) { joined } }';
 
 interface World {
   /** The subscribers' keys (the last is the baseline topic's one subscriber). */

@@ -10,7 +10,6 @@ import {
 import type { PresenceChange, PresenceMember } from '../services/presence/members.js';
 import { builder, type Context } from './builder.js';
 import { parseGlobalId } from './ids.js';
-import { User } from './user.js';
 
 const PresenceChannel = builder.enumType('PresenceChannel', {
   values: PRESENCE_CHANNELS,
@@ -27,7 +26,10 @@ const TYPENAMES: Record<PresenceChannelKind, string> = {
 const PresenceMemberType = builder.objectRef<PresenceMember>('PresenceMember').implement({
   description: 'A user present on the object (one member however many streams they hold).',
   fields: (t) => ({
-    user: t.field({ type: User, resolve: (member) => member.user }),
+    user: t.string({
+      description: 'Their user name (as Viewer.user and ApiKeyPayload.user).',
+      resolve: (member) => member.user.name,
+    }),
     since: t.field({
       type: 'DateTime',
       description: 'When they became present (their oldest stream still open).',
@@ -48,8 +50,8 @@ const PresenceEvent = builder.objectRef<PresenceChange>('PresenceEvent').impleme
     'select `joined` and `left` only.',
   fields: (t) => ({
     members: t.field({ type: [PresenceMemberType], resolve: (change) => change.members }),
-    joined: t.field({ type: [User], resolve: (change) => change.joined }),
-    left: t.field({ type: [User], resolve: (change) => change.left }),
+    joined: t.stringList({ resolve: (change) => change.joined.map((user) => user.name) }),
+    left: t.stringList({ resolve: (change) => change.left.map((user) => user.name) }),
   }),
 });
 

@@ -12,14 +12,14 @@ import { waitFor } from '../utils/wait.js';
 
 export const PRESENCE = `subscription($channel: PresenceChannel!, $id: ID!) {
   presence(channel: $channel, id: $id) {
-    members { user { id name } since lastSeenAt } joined { name } left { name } } }`;
+    members { user since lastSeenAt } joined left } }`;
 export const PRESENCE_QUERY = `query($channel: PresenceChannel!, $id: ID!) {
-  presence(channel: $channel, id: $id) { user { id name } since lastSeenAt } }`;
+  presence(channel: $channel, id: $id) { user since lastSeenAt } }`;
 
 export interface PresenceEvent {
-  members: Array<{ user: { id: string; name: string }; since: string; lastSeenAt: string }>;
-  joined: Array<{ name: string }>;
-  left: Array<{ name: string }>;
+  members: Array<{ user: string; since: string; lastSeenAt: string }>;
+  joined: string[];
+  left: string[];
 }
 
 export interface PresenceWorld {
@@ -91,7 +91,7 @@ function watcher(): Watcher & { push(result: unknown): void } {
       if (r.errors) errors.push(...r.errors);
       if (r.data?.presence) events.push(r.data.presence);
     },
-    names: () => (events.at(-1)?.members ?? []).map((m) => m.user.name).sort(),
+    names: () => (events.at(-1)?.members ?? []).map((m) => m.user).sort(),
     until: (what: string, matches: (event: PresenceEvent) => boolean) =>
       waitFor(async () => {
         if (errors.length) throw new Error(`${what}: ${JSON.stringify(errors)}`);
@@ -174,4 +174,4 @@ export function watchMultipart(h: Harness, url: string, key: string, channel: st
   return w as Watcher;
 }
 
-export const names = (users: ReadonlyArray<{ name: string }>) => users.map((u) => u.name).sort();
+export const names = (users: readonly string[]) => [...users].sort();
