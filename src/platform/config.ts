@@ -5,6 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { LlmProviderKind } from '../generated/prisma/enums.js';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
+import { originOverrides, originOverridesFromEnv } from './origin-overrides.js';
 import { keyringFromEnv, type Keyring } from './vault.js';
 import type { TracingConfig } from './tracing.js';
 
@@ -89,6 +90,7 @@ const envSchema = z.object({
     .regex(/^\d+(,\d+)*$/, 'must be milliseconds separated by commas')
     .optional(),
   WEBHOOK_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  PLUGIN_ORIGIN_OVERRIDES: originOverridesFromEnv,
   LLM_PROVIDER: z.enum(['local', 'openai', 'anthropic']).default('local'),
   LLM_BASE_URL: z.string().url().optional(),
   LLM_API_KEY: z.string().min(1).optional(),
@@ -195,6 +197,8 @@ export interface Config {
     retryDelaysMs: readonly number[];
     /** Messages and their attempts are kept this long (WEBHOOK_RETENTION_DAYS). */
     retentionDays: number;
+    /** PLUGIN_ORIGIN_OVERRIDES (outside production): plugins' origins → local stand-ins. */
+    pluginOriginOverrides?: Readonly<Record<string, string>>;
   };
   /** The LLM gateway: the `env` deployment (LLM_*), the key vault, where base URLs may point. */
   llm: LlmConfig;
@@ -333,6 +337,8 @@ function combinationProblem(e: Env): string | undefined {
     return 'DOWNLOAD_LINK_SECRET: required with NODE_ENV=production (at least 32 random characters)';
   if (e.NODE_ENV === 'production' && !e.KEY_VAULT_MASTER_KEYS)
     return 'KEY_VAULT_MASTER_KEYS: required with NODE_ENV=production (v1:<base64 of 32 bytes>)';
+  if (e.NODE_ENV === 'production' && e.PLUGIN_ORIGIN_OVERRIDES)
+    return 'PLUGIN_ORIGIN_OVERRIDES: not with NODE_ENV=production (plugins reach the hosts they name)';
   if (e.ROLE === 'worker' && !e.DATABASE_URL)
     return 'DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)';
   return undefined;
@@ -375,6 +381,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       retryDelaysMs: e.WEBHOOK_RETRY_DELAYS_MS?.split(',').map(Number) ?? WEBHOOK_RETRY_DELAYS_MS,
       retentionDays: e.WEBHOOK_RETENTION_DAYS,
+      pluginOriginOverrides: originOverrides(e.PLUGIN_ORIGIN_OVERRIDES),
     },
     llm: llmConfig(e),
     topics: {

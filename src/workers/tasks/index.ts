@@ -4,6 +4,7 @@ import type { LlmGateway } from '../../llm/gateway.js';
 import type { TaskDefinition } from '../../queue/task-definition.js';
 import { coverageRefreshTask } from '../../services/coverage/tasks/refresh.js';
 import type { ServiceMetrics } from '../../services/metrics.js';
+import { pluginEndpointOwners } from '../../services/plugins/integration-delivery.js';
 import type { TopicSettings } from '../../services/topics/settings.js';
 import { reportGenerationTask } from '../../services/topics/tasks/report-generation.js';
 import type { WebhookSettings } from '../../services/webhooks/delivery.js';
@@ -44,7 +45,12 @@ export function serviceTaskRegistry(
     workflowStepTask({ llm, workflows, queueMetrics }),
     workflowReplanTask({ llm, topicSettings, workflows, queueMetrics }),
     reportGenerationTask(llm, { webhooks: settings.webhooks, metrics: queueMetrics }),
-    webhookDeliveryTask(settings.webhooks, llm, settings.metrics?.webhooks),
+    webhookDeliveryTask(
+      settings.webhooks,
+      llm,
+      settings.metrics?.webhooks,
+      pluginEndpointOwners(settings.webhooks, llm),
+    ),
     ...extra,
   ]);
 }
