@@ -22,6 +22,9 @@ export const UNINSTALL = `mutation($id: ID!) { uninstallPlugin(id: $id) }`;
 export const TEST = `mutation($id: ID!, $type: String!) {
   testPlugin(id: $id, eventType: $type) { ok status bodyExcerpt latencyMs retryAfterSeconds error failure } }`;
 
+export const RUN_TOOL = `mutation($id: ID!, $input: JSON!) {
+  runPluginTool(id: $id, input: $input) { output status latencyMs retryAfterSeconds } }`;
+
 export interface StandInRequest {
   method: string;
   path: string;

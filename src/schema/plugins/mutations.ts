@@ -9,11 +9,17 @@ import {
   validatePluginManifest,
 } from '../../services/plugins/installations.js';
 import { testPlugin } from '../../services/plugins/test-plugin.js';
+import { runPluginTool } from '../../services/plugins/tools.js';
 import { updatePluginInstallation } from '../../services/plugins/update.js';
 import type { Context } from '../builder.js';
 import { builder } from '../builder.js';
 import { optionalRowId, rowIdOrNone } from '../ids.js';
-import { PluginInstallation, PluginManifestValidation, PluginTestResult } from './types.js';
+import {
+  PluginInstallation,
+  PluginManifestValidation,
+  PluginTestResult,
+  PluginToolResult,
+} from './types.js';
 
 const pluginDeps = (ctx: Context) => ({ keyring: ctx.llm.keyring, webhooks: ctx.webhooks });
 
@@ -147,5 +153,18 @@ builder.mutationField('testPlugin', (t) =>
     args: { id: t.arg.id({ required: true }), eventType: t.arg.string({ required: true }) },
     resolve: (_root, { id, eventType }, ctx) =>
       testPlugin(rowIdOrNone('PluginInstallation', id), eventType, ctx.caller, pluginDeps(ctx)),
+  }),
+);
+
+builder.mutationField('runPluginTool', (t) =>
+  t.field({
+    type: PluginToolResult,
+    description:
+      "Runs a TOOL's HTTP call with this input (checked against its schema: BAD_USER_INPUT at " +
+      'the path). An answer over 256 KB or later than 10 s is UPSTREAM_FAILED naming which.',
+    authScopes: { read: true },
+    args: { id: t.arg.id({ required: true }), input: t.arg({ type: 'JSON', required: true }) },
+    resolve: (_root, { id, input }, ctx) =>
+      runPluginTool(rowIdOrNone('PluginInstallation', id), input, ctx.caller, pluginDeps(ctx)),
   }),
 );

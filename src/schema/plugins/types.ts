@@ -127,3 +127,28 @@ export const PluginTestResult = builder
       failure: t.field({ type: PluginCallFailure, nullable: true, resolve: (r) => r.failure }),
     }),
   });
+
+export const PluginToolResult = builder
+  .objectRef<{
+    output: unknown;
+    status: number;
+    latencyMs: number;
+    retryAfterSeconds: number | null;
+  }>('PluginToolResult')
+  .implement({
+    description: "What a TOOL's call answered (any status: 4xx and 5xx answers are results too).",
+    fields: (t) => ({
+      output: t.field({
+        type: 'JSON',
+        nullable: true,
+        description: 'The answer: JSON when it parses, else its text.',
+        resolve: (result) => result.output,
+      }),
+      status: t.exposeInt('status'),
+      latencyMs: t.exposeInt('latencyMs'),
+      retryAfterSeconds: t.exposeInt('retryAfterSeconds', {
+        nullable: true,
+        description: 'Its Retry-After (a 429 or 503), in seconds.',
+      }),
+    }),
+  });

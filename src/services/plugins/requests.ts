@@ -123,6 +123,27 @@ export async function integrationRequest(
   return render(installation, values, grants, deps.network, event);
 }
 
+/** A TOOL's call with this input; a POST, PUT or PATCH without a body template sends the input. */
+export async function toolRequest(
+  installation: InstalledPlugin,
+  input: Record<string, unknown>,
+  deps: RequestDeps,
+): Promise<PluginRequest> {
+  const grants = grantsOf(installation.grantedScopes);
+  const values = {
+    ...(await commonValues(installation, grants, deps)),
+    ...flatten('input', input),
+  };
+  const method = manifestOf(installation).request!.method;
+  return render(
+    installation,
+    values,
+    grants,
+    deps.network,
+    method === 'GET' || method === 'DELETE' ? undefined : input,
+  );
+}
+
 /** The URL as receivers' records show it: the manifest's template, never a rendered secret. */
 export const shownUrl = (installation: Pick<InstalledPlugin, 'manifest'>) =>
   manifestOf(installation).request?.url ?? '';
