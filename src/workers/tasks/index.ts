@@ -19,7 +19,7 @@ import { taskRegistry, type TaskRegistry } from '../task-registry.js';
 
 export interface ServiceTaskSettings {
   /** Its writer writes report sections; its planner replans workflows. */
-  llm: Pick<LlmGateway, 'writer' | 'planner' | 'catalog' | 'metering' | 'keyring'>;
+  llm: Pick<LlmGateway, 'writer' | 'planner' | 'catalog' | 'metering' | 'keyring' | 'router'>;
   /** The replanner's budget. */
   topicSettings: Pick<TopicSettings, 'planBudgetMs'>;
   /** Workflow limits and the token price; default DEFAULT_WORKFLOW_SETTINGS. */
@@ -42,7 +42,18 @@ export function serviceTaskRegistry(
   const queueMetrics = settings.metrics?.queue;
   return taskRegistry([
     coverageRefreshTask,
-    workflowStepTask({ llm, workflows, queueMetrics }),
+    workflowStepTask({
+      llm,
+      workflows,
+      queueMetrics,
+      plugins: {
+        get keyring() {
+          return llm.keyring;
+        },
+        webhooks: settings.webhooks,
+        chat: (service) => llm.router.chat(service),
+      },
+    }),
     workflowReplanTask({ llm, topicSettings, workflows, queueMetrics }),
     reportGenerationTask(llm, { webhooks: settings.webhooks, metrics: queueMetrics }),
     webhookDeliveryTask(
