@@ -2,6 +2,7 @@
 // path of its first problem), grants, config and secrets checked, another team's plugin
 // NOT_FOUND, a member FORBIDDEN, upgrades that ask for new scopes refused until granted,
 // secrets never returned, and an uninstall taking the plugin's endpoint with it.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { errorCodes } from '../utils/graphql.js';
@@ -35,7 +36,14 @@ const refusal = (response: { errors?: readonly any[] }) => {
 
 describe('plugin manifests', () => {
   it('validates the documented examples, and lists every problem of a bad manifest at its path', async () => {
+    // docs/plugins.md shows the very files the tests load.
+    const doc = readFileSync(new URL('../../docs/plugins.md', import.meta.url), 'utf8');
     for (const name of ['slack-notifier', 'weather-tool'] as const) {
+      const file = readFileSync(
+        new URL(`../../docs/examples/${name}.json`, import.meta.url),
+        'utf8',
+      );
+      expect(doc, name).toContain(file.trim());
       const response = await h.gql(VALIDATE, { m: example(name) });
       expect(response.data.validatePluginManifest, name).toEqual({ valid: true, errors: [] });
     }
