@@ -4,7 +4,7 @@
 import { createApp, type App } from '../src/http/app.js';
 import type { RateLimitOptions } from '../src/http/rate-limit/limits.js';
 import type { ResponseCacheOptions } from '../src/http/response-cache/plugin.js';
-import { DEVELOPMENT_WEBHOOK_SECRET } from '../src/platform/config.js';
+import { DEVELOPMENT_WEBHOOK_SECRET } from '../src/platform/webhook-defaults.js';
 import type { PubSub } from '../src/platform/pubsub.js';
 import type { WebhookSettings } from '../src/services/webhooks/delivery.js';
 import { createLlmGateway, type LlmGateway } from '../src/llm/gateway.js';

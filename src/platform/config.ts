@@ -7,7 +7,9 @@ import { z } from 'zod';
 import type { LlmProviderKind } from '../generated/prisma/enums.js';
 import { DEFAULT_HEAP_GROWING_PERCENT } from './heap-growth.js';
 import { DEFAULT_PRESENCE_SETTINGS, type PresenceSettings } from './presence-settings.js';
+import { originOverrides, originOverridesFromEnv } from './origin-overrides.js';
 import { keyringFromEnv, type Keyring } from './vault.js';
+import { DEVELOPMENT_WEBHOOK_SECRET, WEBHOOK_RETRY_DELAYS_MS } from './webhook-defaults.js';
 import type { TracingConfig } from './tracing.js';
 
 const booleanFromEnv = z
@@ -88,6 +90,7 @@ const envSchema = z.object({
     .regex(/^\d+(,\d+)*$/, 'must be milliseconds separated by commas')
     .optional(),
   WEBHOOK_RETENTION_DAYS: z.coerce.number().positive().default(30),
+  PLUGIN_ORIGIN_OVERRIDES: originOverridesFromEnv,
   LLM_PROVIDER: z.enum(['local', 'openai', 'anthropic']).default('local'),
   LLM_BASE_URL: z.string().url().optional(),
   LLM_API_KEY: z.string().min(1).optional(),
@@ -134,29 +137,6 @@ const envSchema = z.object({
   PRESENCE_TTL_MS: wholeNumber(100, DEFAULT_PRESENCE_SETTINGS.ttlMs),
 });
 
-/**
- * The wait before each webhook retry (the last repeats), as Standard Webhooks' reference
- * implementation schedules them: quick ones that ride out a receiver's restart, then minutes
- * and hours for an outage.
- */
-export const WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [
-  1_000,
-  2_000,
-  5_000,
-  10_000,
-  30_000,
-  60_000,
-  5 * 60_000,
-  30 * 60_000,
-  2 * 3600_000,
-  5 * 3600_000,
-  10 * 3600_000,
-];
-
-/** Development only: a fixed, public secret so webhooks can be tried without setup. */
-export const DEVELOPMENT_WEBHOOK_SECRET =
-  'whsec_' + Buffer.from('agent-growth development webhook secret').toString('base64');
-
 export type Role = 'all' | 'api' | 'worker';
 
 export interface Config {
@@ -197,6 +177,8 @@ export interface Config {
     retryDelaysMs: readonly number[];
     /** Messages and their attempts are kept this long (WEBHOOK_RETENTION_DAYS). */
     retentionDays: number;
+    /** PLUGIN_ORIGIN_OVERRIDES (outside production): plugins' origins → local stand-ins. */
+    pluginOriginOverrides?: Readonly<Record<string, string>>;
   };
   /** The LLM gateway: the `env` deployment (LLM_*), the key vault, where base URLs may point. */
   llm: LlmConfig;
@@ -342,6 +324,8 @@ function combinationProblem(e: Env): string | undefined {
       'DATABASE_POOLER=none if the pooler keeps sessions)'
     );
   if (e.PRESENCE_TTL_MS <= e.PRESENCE_REFRESH_MS) return 'PRESENCE_TTL_MS: must exceed its refresh';
+  if (e.NODE_ENV === 'production' && e.PLUGIN_ORIGIN_OVERRIDES)
+    return 'PLUGIN_ORIGIN_OVERRIDES: not with NODE_ENV=production (plugins reach the hosts they name)';
   if (e.ROLE === 'worker' && !e.DATABASE_URL)
     return 'DATABASE_URL: required with ROLE=worker (the embedded database serves ROLE=all only)';
   return undefined;
@@ -385,6 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       retryDelaysMs: e.WEBHOOK_RETRY_DELAYS_MS?.split(',').map(Number) ?? WEBHOOK_RETRY_DELAYS_MS,
       retentionDays: e.WEBHOOK_RETENTION_DAYS,
+      pluginOriginOverrides: originOverrides(e.PLUGIN_ORIGIN_OVERRIDES),
     },
     llm: llmConfig(e),
     topics: {

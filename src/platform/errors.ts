@@ -20,6 +20,8 @@ export const ErrorCode = {
   TRUSTED_DOCUMENT_REQUIRED: 'TRUSTED_DOCUMENT_REQUIRED',
   /** A store the request needs (PostgreSQL) is unreachable for now: try again after retryAfter. */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** A plugin's outside service gave no usable answer (too slow, too large, unreachable). */
+  UPSTREAM_FAILED: 'UPSTREAM_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -110,6 +112,11 @@ export class ServiceUnavailableError extends DomainError {
   ) {
     super(message);
   }
+}
+
+/** A plugin's call got no usable answer; `reason` says which bound or failure (docs/plugins.md). */
+export class UpstreamError extends DomainError {
+  readonly code = ErrorCode.UPSTREAM_FAILED;
 }
 
 /** What a client is told to wait while PostgreSQL is away: a restart or failover takes seconds. */

@@ -16,6 +16,7 @@ import './topics/index.js';
 import './workflows/index.js';
 import './llm/index.js';
 import './webhooks/index.js';
+import './plugins/index.js';
 import './trusted-documents.js';
 import './presence.js';
 

@@ -88,6 +88,7 @@ const MAX_LENGTH: Record<string, number> = {
   'AddProviderKeyInput.name': 100,
   'AddProviderKeyInput.secret': 4_096,
   'Mutation.rotateProviderKey(secret)': 4_096,
+  'PluginSecretInput.value': 4_096,
   'CreateLlmDeploymentInput.name': 100,
   'UpdateLlmDeploymentInput.name': 100,
   'CreateLlmDeploymentInput.baseUrl': 2_000,

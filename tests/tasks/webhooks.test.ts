@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEVELOPMENT_WEBHOOK_SECRET } from '../../src/platform/config.js';
+import { DEVELOPMENT_WEBHOOK_SECRET } from '../../src/platform/webhook-defaults.js';
 import { db } from '../../src/platform/db.js';
 import { CreateAgentMutation } from '../client/operations.js';
 import { createCorpus } from '../utils/corpus.js';

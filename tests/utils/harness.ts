@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { createApp, type App } from '../../src/http/app.js';
 import type { RateLimitOptions } from '../../src/http/rate-limit/limits.js';
-import { DEVELOPMENT_WEBHOOK_SECRET, type TaskEngineConfig } from '../../src/platform/config.js';
+import type { TaskEngineConfig } from '../../src/platform/config.js';
+import { DEVELOPMENT_WEBHOOK_SECRET } from '../../src/platform/webhook-defaults.js';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
 import {
   createInProcessPubSub,

@@ -1,7 +1,7 @@
 // A worker in its own OS process (for crash and cross-process tests), started as
 // src/main.ts starts one (startServiceWorker, the service's task registry) with the test task
 // types and fast timings. Prints "ready <id>" once it is claiming.
-import { DEVELOPMENT_WEBHOOK_SECRET } from '../../src/platform/config.js';
+import { DEVELOPMENT_WEBHOOK_SECRET } from '../../src/platform/webhook-defaults.js';
 import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
 import { openResponseStore } from '../../src/platform/response-cache/invalidation.js';

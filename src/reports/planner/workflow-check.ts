@@ -6,6 +6,7 @@ import { dependencyOrder } from './workflow-graph.js';
 import {
   COMPLEXITIES,
   isStepKind,
+  PLUGIN_STEP_KINDS,
   WORKFLOW_LIMITS,
   type PlannedStep,
   type PlanProblem,
@@ -52,6 +53,12 @@ const whole = (max: number) => ({
   rule: `a whole number from 1 to ${max}`,
 });
 
+/** A plugin step's: the installation (its id) and the input its schema checks when it runs. */
+const PLUGIN_INPUT = {
+  installationId: text(WORKFLOW_LIMITS.key * 2, true),
+  input: { schema: z.record(z.string(), z.unknown()), rule: 'a JSON object' },
+};
+
 /** What each kind's run reads of its input (step-kinds.ts), each field optional (null: unset). */
 const STEP_INPUTS: Record<StepKind, Record<string, { schema: z.ZodType; rule: string }>> = {
   RETRIEVE: { query: text(WORKFLOW_LIMITS.goal), topK: whole(WORKFLOW_LIMITS.topK) },
@@ -69,6 +76,8 @@ const STEP_INPUTS: Record<StepKind, Record<string, { schema: z.ZodType; rule: st
       rule: `0-${WORKFLOW_LIMITS.noopWaitMs} ms`,
     },
   },
+  PLUGIN_TOOL: PLUGIN_INPUT,
+  PLUGIN_AGENT: PLUGIN_INPUT,
 };
 
 /** INVALID_STEP naming the step and the input field at fault, if one is. */
@@ -77,6 +86,11 @@ function inputProblem(key: string, kind: StepKind, input: unknown): PlanProblem 
     return problem('INVALID_STEP', `step ${key}: input must be a JSON object`, {
       stepKey: key,
       stepField: 'input',
+    });
+  if (PLUGIN_STEP_KINDS.has(kind) && (input as Record<string, unknown>).installationId == null)
+    return problem('INVALID_STEP', `step ${key}: a ${kind} names input.installationId`, {
+      stepKey: key,
+      stepField: 'input.installationId',
     });
   for (const [field, { schema, rule }] of Object.entries(STEP_INPUTS[kind])) {
     const value = (input as Record<string, unknown>)[field];

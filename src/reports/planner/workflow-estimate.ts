@@ -19,6 +19,8 @@ export const DEFAULT_UNIT_ESTIMATES: Record<StepKind, { seconds: number; tokens:
   WRITE_SECTION: { seconds: 6, tokens: 1_200 },
   SYNTHESIZE: { seconds: 3, tokens: 0 },
   NOOP: { seconds: 0.01, tokens: 0 },
+  PLUGIN_TOOL: { seconds: 1, tokens: 0 },
+  PLUGIN_AGENT: { seconds: 6, tokens: 1_200 },
 };
 
 export interface EstimateInputs {

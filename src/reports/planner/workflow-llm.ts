@@ -6,6 +6,7 @@ import type { ChatClient, LlmCallScope } from '../writers/types.js';
 import type { PlannerName } from './types.js';
 import {
   COMPLEXITIES,
+  PLUGIN_STEP_KINDS,
   STEP_KINDS,
   type PlannedStep,
   type ReplanContext,
@@ -38,7 +39,7 @@ function prompt(
     'You plan multi-agent workflows. Reply with one JSON object only, no prose:',
     '{"steps":[{"key":"…","kind":"…","agent":"A1"|null,"dependsOn":["key",…],' +
       '"title":"…","description":"…","complexity":0.7|1.0|1.5}]}',
-    `Kinds: ${STEP_KINDS.filter((kind) => kind !== 'NOOP').join(', ')}.`,
+    `Kinds: ${STEP_KINDS.filter((kind) => kind !== 'NOOP' && !PLUGIN_STEP_KINDS.has(kind)).join(', ')}.`,
     'RETRIEVE and REFRESH_COVERAGE name an agent; WRITE_SECTION has a title and description ' +
       'and depends on the retrievals it uses; one SYNTHESIZE depends on every section.',
     'Keys are short, unique, letters, digits and - only. No cycles.',

@@ -8,8 +8,12 @@ export const STEP_KINDS = [
   'WRITE_SECTION',
   'SYNTHESIZE',
   'NOOP',
+  'PLUGIN_TOOL',
+  'PLUGIN_AGENT',
 ] as const;
 export type StepKind = (typeof STEP_KINDS)[number];
+/** Kinds that run a team's plugin (input.installationId): a plan names them, a planner never does. */
+export const PLUGIN_STEP_KINDS: ReadonlySet<string> = new Set(['PLUGIN_TOOL', 'PLUGIN_AGENT']);
 export const isStepKind = (kind: string): kind is StepKind =>
   (STEP_KINDS as readonly string[]).includes(kind);
 

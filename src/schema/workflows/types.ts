@@ -23,12 +23,22 @@ export const WorkflowStepStatus = builder.enumType('WorkflowStepStatus', {
 });
 
 export const WorkflowStepKind = builder.enumType('WorkflowStepKind', {
-  values: ['RETRIEVE', 'REFRESH_COVERAGE', 'WRITE_SECTION', 'SYNTHESIZE', 'NOOP'] as const,
+  values: [
+    'RETRIEVE',
+    'REFRESH_COVERAGE',
+    'WRITE_SECTION',
+    'SYNTHESIZE',
+    'NOOP',
+    'PLUGIN_TOOL',
+    'PLUGIN_AGENT',
+  ] as const,
   description:
     "RETRIEVE: queryAgent over the agent's scope. REFRESH_COVERAGE: the agent's coverage " +
     'computed and recorded. WRITE_SECTION: the configured report writer, grounded in its ' +
     "dependencies' passages. SYNTHESIZE: the sections as one artifact (Markdown, HWPX, " +
-    'DOCX). NOOP: does nothing (input.waitMs: waits): a join point.',
+    'DOCX). NOOP: does nothing (input.waitMs: waits): a join point. PLUGIN_TOOL and ' +
+    "PLUGIN_AGENT: a plugin of the workflow's team (input.installationId) run with " +
+    'input.input (checked against its schema when the step runs).',
 });
 
 export const WorkflowFailurePolicy = builder.enumType('WorkflowFailurePolicy', {

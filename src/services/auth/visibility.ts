@@ -53,6 +53,10 @@ export const webhookDeliveryVisibleTo = (caller: Who): Prisma.WebhookDeliveryWhe
 export const webhookEndpointVisibleTo = (caller: Who): Prisma.WebhookEndpointWhereInput =>
   inCallerTeams(caller);
 
+/** Plugin installations: their team's. */
+export const pluginVisibleTo = (caller: Who): Prisma.PluginInstallationWhereInput =>
+  inCallerTeams(caller);
+
 /** Topics: their team's. */
 export const topicVisibleTo = (caller: Who): Prisma.TopicWhereInput => inCallerTeams(caller);
 

@@ -47,6 +47,29 @@ export interface WebhookOutcome {
 /** One attempt as deliverMessage made it: its outcome and how long the POST took. */
 export type WebhookAttempt = WebhookOutcome & { seconds: number };
 
+/** The POST an endpoint's owner renders for a message (its own URL, headers and body). */
+export interface OwnedRequest {
+  /** Where to connect. */
+  url: URL;
+  /** What the delivery's record shows (never a rendered secret). */
+  shownUrl: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * Endpoints another part owns (an integration plugin's, docs/plugins.md): their messages are
+ * rendered by the owner, and the owner hears each attempt's outcome.
+ */
+export interface EndpointOwners {
+  /** The message's POST; a throw refuses it (recorded, not retried). */
+  request(
+    endpointId: string,
+    message: { id: string; eventType: string; payload: unknown },
+  ): Promise<OwnedRequest>;
+  attempted(endpointId: string, succeeded: boolean): Promise<void>;
+}
+
 function post(
   url: URL,
   headers: Record<string, string>,
@@ -113,12 +136,14 @@ async function attemptDelivery(
 async function messageToSend(messageId: string, settings: WebhookSettings, keyring: Keyring) {
   const message = await db().webhookMessage.findUnique({
     where: { id: messageId },
-    include: { endpoint: true },
+    include: { endpoint: { include: { plugin: { select: { id: true } } } } },
   });
   if (!message) return undefined;
   const { endpoint } = message;
   const secrets = endpoint ? signingSecrets(keyring, endpoint) : [settings.secret];
-  return { message, url: new URL(endpoint?.url ?? message.url!), secrets };
+  // An owned endpoint's url is its owner's template (the owner renders each message's URL).
+  const url = endpoint?.plugin ? null : new URL(endpoint?.url ?? message.url!);
+  return { message, url, shownUrl: endpoint?.url ?? message.url!, secrets };
 }
 
 /**
@@ -130,15 +155,60 @@ export async function deliverMessage(
   messageId: string,
   settings: WebhookSettings,
   keyring: Keyring,
+  owners?: EndpointOwners,
 ): Promise<WebhookAttempt | undefined> {
   const toSend = await messageToSend(messageId, settings, keyring);
   if (!toSend || toSend.message.endpoint?.enabled === false) return undefined;
-  const { message, url, secrets } = toSend;
-  const body = JSON.stringify(message.payload);
+  const { message, secrets } = toSend;
+  const owned = message.endpoint?.plugin ? message.endpoint.id : undefined;
+  const refusal = (why: string): WebhookOutcome => ({
+    succeeded: false,
+    statusCode: null,
+    error: `refused: ${why}`,
+    refused: true,
+  });
+  let request: OwnedRequest | WebhookOutcome = toSend.url
+    ? {
+        url: toSend.url,
+        shownUrl: toSend.shownUrl,
+        headers: {},
+        body: JSON.stringify(message.payload),
+      }
+    : refusal('the endpoint is owned, and this worker cannot render its messages');
+  if (owned && owners)
+    request = await owners.request(owned, message).catch((error: Error) => refusal(error.message));
+  const attempt = await sendMessage(message, toSend.shownUrl, request, secrets, settings);
+  if (owned && owners) await owners.attempted(owned, attempt.succeeded);
+  return attempt;
+}
+
+/** Signs and POSTs the request (or records the owner's refusal of it). */
+async function sendMessage(
+  message: { id: string; taskId: string | null; endpointId: string | null },
+  shownUrl: string,
+  request: OwnedRequest | WebhookOutcome,
+  secrets: string[],
+  settings: WebhookSettings,
+): Promise<WebhookAttempt> {
+  if ('refused' in request) {
+    await recordAttempt(db(), {
+      messageId: message.id,
+      taskId: message.taskId,
+      endpointId: message.endpointId,
+      url: shownUrl,
+      statusCode: null,
+      error: request.error,
+      succeeded: false,
+      durationMs: 0,
+    });
+    return { ...request, seconds: 0 };
+  }
+  const { url, body } = request;
   // The same id on every attempt and redelivery: receivers de-duplicate on it (Standard Webhooks).
   const webhookId = `msg_${message.id}`;
   const timestamp = new Date();
   const headers = {
+    ...request.headers,
     'webhook-id': webhookId,
     'webhook-timestamp': Math.floor(timestamp.getTime() / 1000).toString(),
     // Standard Webhooks: space-separated signatures; a receiver accepts any one that verifies.
@@ -153,7 +223,7 @@ export async function deliverMessage(
     messageId: message.id,
     taskId: message.taskId,
     endpointId: message.endpointId,
-    url: url.toString(),
+    url: request.shownUrl,
     statusCode: outcome.statusCode,
     error: outcome.error,
     succeeded: outcome.succeeded,

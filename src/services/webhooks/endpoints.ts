@@ -4,7 +4,7 @@
 // when made, and stored sealed by the key vault.
 import { randomUUID } from 'node:crypto';
 import { db } from '../../platform/db.js';
-import { BadInputError, notFound } from '../../platform/errors.js';
+import { BadInputError, conflict, notFound } from '../../platform/errors.js';
 import type { Keyring } from '../../platform/vault.js';
 import type { Caller } from '../auth/caller.js';
 import { canRead, requireAdminister } from '../auth/permissions.js';
@@ -93,6 +93,19 @@ export async function createWebhookEndpoint(
   return { endpoint, secret };
 }
 
+/** An integration plugin's endpoint changes with its plugin (docs/plugins.md), not here. */
+async function requireNotOwned(id: string): Promise<void> {
+  const owner = await db().pluginInstallation.findUnique({
+    where: { webhookEndpointId: id },
+    select: { name: true },
+  });
+  if (owner)
+    throw conflict(
+      `This endpoint belongs to the plugin ${owner.name}: change it with updatePluginInstallation or uninstallPlugin`,
+      { plugin: owner.name },
+    );
+}
+
 export async function updateWebhookEndpoint(
   id: string,
   input: UpdateEndpointInput,
@@ -100,6 +113,7 @@ export async function updateWebhookEndpoint(
   deps: EndpointDeps,
 ) {
   await administeredEndpoint(id, caller);
+  await requireNotOwned(id);
   const data = {
     ...(input.url != null && { url: await checkOutboundUrl(input.url, deps.webhooks, 'url') }),
     ...(input.eventTypes != null && { eventTypes: checkEventTypes(input.eventTypes) }),
@@ -112,6 +126,7 @@ export async function updateWebhookEndpoint(
 /** Deletes the endpoint and its messages and deliveries; its id. */
 export async function deleteWebhookEndpoint(id: string, caller: Caller): Promise<string> {
   await administeredEndpoint(id, caller);
+  await requireNotOwned(id);
   await db().webhookEndpoint.delete({ where: { id } });
   return id;
 }

@@ -20,6 +20,12 @@ import { agentVisibleTo } from '../auth/visibility.js';
 import { anyWordQuery } from '../topics/knowledge.js';
 import { saveFinishedReport } from '../topics/artifacts.js';
 import type { StartedStep } from './sql/mark-running.js';
+import {
+  PluginStepRefused,
+  runPluginAgentStep,
+  runPluginToolStep,
+  type PluginStepDeps,
+} from '../plugins/steps.js';
 
 export interface StepRun {
   step: StartedStep;
@@ -27,6 +33,8 @@ export interface StepRun {
   signal: AbortSignal;
   pubsub: PubSub;
   writer: ReportWriter;
+  /** What plugin steps need (docs/plugins.md); unset: they cannot run here. */
+  plugins?: PluginStepDeps;
   progress(percent: number, message: string): void;
 }
 
@@ -257,12 +265,28 @@ async function noop(run: StepRun) {
   return { tokens: 0 };
 }
 
+/** A plugin step: its refusals are the step's (not retried). */
+async function pluginStep(run: StepRun, kind: 'PLUGIN_TOOL' | 'PLUGIN_AGENT') {
+  if (!run.plugins) throw new StepCannotRun('plugin steps are not configured on this worker');
+  run.progress(10, `running ${kind === 'PLUGIN_TOOL' ? 'the tool' : 'the agent'}`);
+  try {
+    return kind === 'PLUGIN_TOOL'
+      ? await runPluginToolStep(run.step, run.signal, run.plugins)
+      : await runPluginAgentStep(run.step, { taskId: run.taskId, signal: run.signal }, run.plugins);
+  } catch (error) {
+    if (error instanceof PluginStepRefused) throw new StepCannotRun(error.message);
+    throw error;
+  }
+}
+
 const KINDS: Record<string, (run: StepRun) => Promise<Record<string, unknown>>> = {
   RETRIEVE: retrieve,
   REFRESH_COVERAGE: refreshCoverage,
   WRITE_SECTION: writeSection,
   SYNTHESIZE: synthesize,
   NOOP: noop,
+  PLUGIN_TOOL: (run) => pluginStep(run, 'PLUGIN_TOOL'),
+  PLUGIN_AGENT: (run) => pluginStep(run, 'PLUGIN_AGENT'),
 };
 
 export function runStepKind(run: StepRun): Promise<Record<string, unknown>> {

@@ -4,6 +4,7 @@ import type { LlmGateway } from '../../llm/gateway.js';
 import type { TaskDefinition } from '../../queue/task-definition.js';
 import { coverageRefreshTask } from '../../services/coverage/tasks/refresh.js';
 import type { ServiceMetrics } from '../../services/metrics.js';
+import { pluginEndpointOwners } from '../../services/plugins/integration-delivery.js';
 import type { TopicSettings } from '../../services/topics/settings.js';
 import { reportGenerationTask } from '../../services/topics/tasks/report-generation.js';
 import type { WebhookSettings } from '../../services/webhooks/delivery.js';
@@ -18,7 +19,7 @@ import { taskRegistry, type TaskRegistry } from '../task-registry.js';
 
 export interface ServiceTaskSettings {
   /** Its writer writes report sections; its planner replans workflows. */
-  llm: Pick<LlmGateway, 'writer' | 'planner' | 'catalog' | 'metering' | 'keyring'>;
+  llm: Pick<LlmGateway, 'writer' | 'planner' | 'catalog' | 'metering' | 'keyring' | 'router'>;
   /** The replanner's budget. */
   topicSettings: Pick<TopicSettings, 'planBudgetMs'>;
   /** Workflow limits and the token price; default DEFAULT_WORKFLOW_SETTINGS. */
@@ -41,10 +42,26 @@ export function serviceTaskRegistry(
   const queueMetrics = settings.metrics?.queue;
   return taskRegistry([
     coverageRefreshTask,
-    workflowStepTask({ llm, workflows, queueMetrics }),
+    workflowStepTask({
+      llm,
+      workflows,
+      queueMetrics,
+      plugins: {
+        get keyring() {
+          return llm.keyring;
+        },
+        webhooks: settings.webhooks,
+        chat: (service) => llm.router.chat(service),
+      },
+    }),
     workflowReplanTask({ llm, topicSettings, workflows, queueMetrics }),
     reportGenerationTask(llm, { webhooks: settings.webhooks, metrics: queueMetrics }),
-    webhookDeliveryTask(settings.webhooks, llm, settings.metrics?.webhooks),
+    webhookDeliveryTask(
+      settings.webhooks,
+      llm,
+      settings.metrics?.webhooks,
+      pluginEndpointOwners(settings.webhooks, llm),
+    ),
     ...extra,
   ]);
 }

@@ -3,7 +3,7 @@
 // or unwanted, and the attempt row says so. Every other failure is retried on the schedule.
 import type { Keyring } from '../../../platform/vault.js';
 import { defineTask, NonRetryableError } from '../../../queue/task-definition.js';
-import { deliverMessage, type WebhookSettings } from '../delivery.js';
+import { deliverMessage, type EndpointOwners, type WebhookSettings } from '../delivery.js';
 import type { WebhookMetrics } from '../metrics.js';
 import { webhookDelivery } from './spec.js';
 
@@ -16,13 +16,15 @@ export function webhookDeliveryTask(
   settings: WebhookSettings,
   vault: { readonly keyring: Keyring },
   metrics?: WebhookMetrics,
+  /** Who renders the messages of endpoints another part owns (integration plugins). */
+  owners?: EndpointOwners,
 ) {
   return defineTask(
     { ...webhookDelivery, retryDelaysMs: settings.retryDelaysMs },
     {
       async run({ messageId }, { task, reportProgress }) {
         reportProgress(10, `delivering (attempt ${task.attempts} of ${task.maxAttempts})`);
-        const outcome = await deliverMessage(messageId, settings, vault.keyring);
+        const outcome = await deliverMessage(messageId, settings, vault.keyring, owners);
         if (!outcome)
           throw new NonRetryableError('the message or its endpoint is gone or disabled');
         metrics?.attempted(outcome);

@@ -2,7 +2,7 @@
 // receiver; each run is one attempt. Retries follow WEBHOOK_RETRY_DELAYS_MS (the definition's
 // schedule), up to WEBHOOK_MAX_ATTEMPTS (set on each task when it is enqueued).
 import { z } from 'zod';
-import { WEBHOOK_RETRY_DELAYS_MS } from '../../../platform/config.js';
+import { WEBHOOK_RETRY_DELAYS_MS } from '../../../platform/webhook-defaults.js';
 import { taskSpec } from '../../../queue/task-spec.js';
 
 export const webhookDelivery = taskSpec({

@@ -28,6 +28,7 @@ import {
   type StepStart,
 } from '../step-run.js';
 import { workflowStep } from './specs.js';
+import type { PluginStepDeps } from '../../plugins/steps.js';
 import { batchWrites } from '../../../platform/batch-writes.js';
 import { defineTask, NonRetryableError } from '../../../queue/task-definition.js';
 
@@ -40,6 +41,8 @@ export interface WorkflowTaskSettings {
   workflows: Pick<WorkflowSettings, 'pricePerMillionTokens'>;
   /** Counts the step tasks (and replans) a step's end enqueues; unset: not counted. */
   queueMetrics?: QueueMetrics;
+  /** PLUGIN_TOOL and PLUGIN_AGENT steps' keyring, network settings and LLM routes. */
+  plugins?: PluginStepDeps;
 }
 
 /**
@@ -130,6 +133,7 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
           },
           pubsub,
           writer: settings.llm.writer,
+          plugins: settings.plugins,
           progress: progress.report,
         });
       } catch (error) {
@@ -143,7 +147,7 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
         await progress.settle();
         await recorder.settle();
         // Its LLM calls' rows, failed attempts' too, are in before the step's end reads them.
-        if (step.kind === 'WRITE_SECTION')
+        if (step.kind === 'WRITE_SECTION' || step.kind === 'PLUGIN_AGENT')
           await settings.llm.metering.flush().catch(() => undefined);
       }
     },

@@ -1,0 +1,3 @@
+// Plugins: types, then their queries and mutations.
+import './types.js';
+import './mutations.js';
