@@ -27,6 +27,7 @@ import { logger } from './platform/logger.js';
 import { createMetricsRegistry } from './platform/metrics.js';
 import { applyPendingMigrations } from './platform/migrations/index.js';
 import { createPubSub, type PubSub } from './platform/pubsub.js';
+import { describeRedisTarget } from './platform/redis.js';
 import { createServiceMetrics, type ServiceMetrics } from './services/metrics.js';
 import {
   openResponseStore,
@@ -142,7 +143,7 @@ function createApi(config: Config, services: Services): App {
     workflows: config.workflows,
     downloadLinks: services.downloadLinks,
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
-    rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix },
+    rateLimits: { ...config.rateLimits, redis: config.redis, keyPrefix: config.pubsubPrefix },
     trustedDocuments: config.trustedDocuments,
     tracing: Boolean(config.tracing.endpoint),
     responseCache:
@@ -266,12 +267,12 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   const { embedded, adminApiKey } = await startDatabase(config);
   if (embedded) stops.push(() => embedded.stop());
   stops.push(() => disconnectDatabase());
-  const pubsub = createPubSub(config.redisUrl, config.pubsubPrefix);
+  const pubsub = createPubSub(config.redis, config.pubsubPrefix);
   stops.push(() => pubsub.close());
-  if (config.redisUrl && !(await pubsub.ping())) {
+  if (config.redis && !(await pubsub.ping())) {
     throw new StartupError(
-      `cannot reach Redis at ${redactUrl(config.redisUrl)} (REDIS_URL): is it running? Unset ` +
-        `REDIS_URL for in-process pub/sub`,
+      `cannot reach Redis at ${describeRedisTarget(config.redis)}: is it running? Unset ` +
+        `it for in-process pub/sub`,
     );
   }
   const webhooks = checkedWebhookSettings(config.webhooks);
@@ -282,7 +283,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     llm: config.llm,
     vault: config,
     pubsub,
-    redisUrl: config.redisUrl,
+    redis: config.redis,
     keyPrefix: config.pubsubPrefix,
     metrics: metrics.llm,
     onSoftLimit: (crossing) =>
@@ -292,7 +293,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   await checkEndpointSecrets(llm.keyring, config.nodeEnv);
   const topicSettings = await createTopicSettings({
     ...config.topics,
-    redisUrl: config.redisUrl,
+    redis: config.redis,
     keyPrefix: config.pubsubPrefix,
   });
   stops.push(() => closeTopicSettings(topicSettings));
@@ -304,8 +305,8 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     workflows: config.workflows,
   });
   // Opened whether this process caches or not: its changes must reach the API processes that do.
-  const responseStore = config.redisUrl
-    ? await openResponseStore(config.redisUrl, config.pubsubPrefix, config.responseCache)
+  const responseStore = config.redis
+    ? await openResponseStore(config.redis, config.pubsubPrefix, config.responseCache)
     : undefined;
   if (responseStore) {
     stops.push(() => responseStore.close());
