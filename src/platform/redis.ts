@@ -113,9 +113,10 @@ export function createRedisConnection(
     name: target.name,
     password: target.password,
     sentinelPassword: target.sentinelPassword,
-    // Reconnect as soon as Sentinel announces a new primary (+switch-master), not only when
-    // the old one drops the connection; and when a primary was turned into a replica.
-    failoverDetector: true,
+    // A primary turned into a replica (a failover while it stayed up) refuses writes with
+    // READONLY: reconnect, to the primary Sentinel names now. Not ioredis's failoverDetector:
+    // its +switch-master disconnect, when it lands while the client is reconnecting, ends the
+    // client for good (status 'end', no more retries).
     reconnectOnError: (error) => error.message.startsWith('READONLY'),
     sentinelRetryStrategy: retryStrategy,
   });
