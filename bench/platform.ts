@@ -67,7 +67,7 @@ async function world() {
     team: HUGE,
     maxOpenSubscriptionsPerKey: 100,
     trustedProxyHops: 0,
-    redisUrl: process.env.REDIS_URL,
+    redis: process.env.REDIS_URL,
     keyPrefix: prefix,
   };
   const made = {
@@ -190,7 +190,7 @@ function report(samples: Samples): void {
 /** The bucket take alone (a key's and a team's bucket in Redis), as each limited request makes it. */
 async function takeAlone(): Promise<void> {
   const buckets = createTokenBuckets({
-    redisUrl: process.env.REDIS_URL,
+    redis: process.env.REDIS_URL,
     keyPrefix: `bench-${randomUUID()}:`,
   });
   const requests = [

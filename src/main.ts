@@ -29,6 +29,7 @@ import { logger } from './platform/logger.js';
 import { createMetricsRegistry } from './platform/metrics.js';
 import { applyPendingMigrations } from './platform/migrations/index.js';
 import { createPubSub, type PubSub } from './platform/pubsub.js';
+import { describeRedisTarget } from './platform/redis.js';
 import { createServiceMetrics, type ServiceMetrics } from './services/metrics.js';
 import {
   openResponseStore,
@@ -99,8 +100,8 @@ async function checkRoleSettings(statementTimeoutMs: number): Promise<void> {
 async function startReadReplicas(config: Config, stops: Stop[]): Promise<void> {
   const { replicaUrls, replicaMaxLagMs, poolMax, poolTimeoutMs } = config.database;
   if (!replicaUrls.length) return;
-  const redis = config.redisUrl
-    ? await createRedisClient(config.redisUrl, 'agent-growth:read-your-writes', {
+  const redis = config.redis
+    ? await createRedisClient(config.redis, 'agent-growth:read-your-writes', {
         commandTimeoutMs: 1_000,
       })
     : undefined;
@@ -167,10 +168,10 @@ function createApi(config: Config, services: Services): App {
     workflows: config.workflows,
     downloadLinks: services.downloadLinks,
     sseMaxBufferedBytes: config.sseMaxBufferedBytes,
-    rateLimits: { ...config.rateLimits, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix },
+    rateLimits: { ...config.rateLimits, redis: config.redis, keyPrefix: config.pubsubPrefix },
     trustedDocuments: config.trustedDocuments,
     tracing: Boolean(config.tracing.endpoint),
-    presence: { ...config.presence, redisUrl: config.redisUrl, keyPrefix: config.pubsubPrefix },
+    presence: { ...config.presence, redis: config.redis, keyPrefix: config.pubsubPrefix },
     responseCache:
       config.responseCache.enabled && services.responseStore
         ? { ...config.responseCache, store: services.responseStore.store }
@@ -293,12 +294,12 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   if (embedded) stops.push(() => embedded.stop());
   stops.push(() => disconnectDatabase());
   if (config.role !== 'worker') await startReadReplicas(config, stops);
-  const pubsub = createPubSub(config.redisUrl, config.pubsubPrefix);
+  const pubsub = createPubSub(config.redis, config.pubsubPrefix);
   stops.push(() => pubsub.close());
-  if (config.redisUrl && !(await pubsub.ping())) {
+  if (config.redis && !(await pubsub.ping())) {
     throw new StartupError(
-      `cannot reach Redis at ${redactUrl(config.redisUrl)} (REDIS_URL): is it running? Unset ` +
-        `REDIS_URL for in-process pub/sub`,
+      `cannot reach Redis at ${describeRedisTarget(config.redis)}: is it running? Unset ` +
+        `it for in-process pub/sub`,
     );
   }
   const webhooks = checkedWebhookSettings(config.webhooks);
@@ -309,7 +310,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     llm: config.llm,
     vault: config,
     pubsub,
-    redisUrl: config.redisUrl,
+    redis: config.redis,
     keyPrefix: config.pubsubPrefix,
     metrics: metrics.llm,
     onSoftLimit: (crossing) =>
@@ -319,7 +320,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   await checkEndpointSecrets(llm.keyring, config.nodeEnv);
   const topicSettings = await createTopicSettings({
     ...config.topics,
-    redisUrl: config.redisUrl,
+    redis: config.redis,
     keyPrefix: config.pubsubPrefix,
   });
   stops.push(() => closeTopicSettings(topicSettings));
@@ -331,8 +332,8 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     workflows: config.workflows,
   });
   // Opened whether this process caches or not: its changes must reach the API processes that do.
-  const responseStore = config.redisUrl
-    ? await openResponseStore(config.redisUrl, config.pubsubPrefix, config.responseCache)
+  const responseStore = config.redis
+    ? await openResponseStore(config.redis, config.pubsubPrefix, config.responseCache)
     : undefined;
   if (responseStore) {
     stops.push(() => responseStore.close());

@@ -9,7 +9,7 @@ import { chaosStepTask } from './tasks.js';
 
 const config = loadConfig({ ...process.env, ROLE: 'worker' });
 connectDatabase(config.databaseUrl!, { poolSize: 5 });
-const pubsub = createPubSub(config.redisUrl, config.pubsubPrefix);
+const pubsub = createPubSub(config.redis, config.pubsubPrefix);
 const service = await benchService([chaosStepTask]);
 const worker = await startServiceWorker({
   tasks: config.tasks,

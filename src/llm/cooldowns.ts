@@ -2,11 +2,17 @@
 // to 60 s), known to every process: a cooldown is a Redis key with that expiry, and a
 // signal tells the other processes at once; each keeps its own map, so the router's check
 // is a lookup, and a lost signal is caught by the next read of the keys (every
-// REFRESH_MS). Without Redis (or while it is away) each process keeps its own.
-import type { Redis } from 'ioredis';
+// REFRESH_MS). Without Redis (or while it is away) each process keeps its own. The keys are
+// read together (one MGET), so they share a hash tag: one slot on a cluster.
 import { logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
-import { closeRedisClient, createRedisClient } from '../platform/redis.js';
+import {
+  closeRedisClient,
+  createRedisClient,
+  slotKeys,
+  type RedisConnection,
+  type RedisSource,
+} from '../platform/redis.js';
 
 export const DEFAULT_COOLDOWN_MS = 30_000;
 export const MAX_COOLDOWN_MS = 60_000;
@@ -53,14 +59,15 @@ function followSignals(pubsub: PubSub, note: (id: string, until: number) => void
 
 export async function createCooldowns(options: {
   pubsub: PubSub;
-  redisUrl?: string | null;
+  redis?: RedisSource | null;
   keyPrefix: string;
 }): Promise<Cooldowns> {
   const local = new Map<string, number>();
   const watched = new Set<string>();
-  const keyOf = (id: string) => `${options.keyPrefix}llm:cooldown:${id}`;
-  const redis: Redis | undefined = options.redisUrl
-    ? await createRedisClient(options.redisUrl, 'agent-growth:llm-cooldowns')
+  const keys = slotKeys(options.keyPrefix, 'llm-cooldown');
+  const keyOf = (id: string) => `${keys}${id}`;
+  const redis: RedisConnection | undefined = options.redis
+    ? await createRedisClient(options.redis, 'agent-growth:llm-cooldowns')
     : undefined;
   const note = (id: string, until: number) => {
     if ((local.get(id) ?? 0) < until) local.set(id, until);

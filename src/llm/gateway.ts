@@ -7,6 +7,7 @@ import type { Config, LlmConfig } from '../platform/config.js';
 import { logger } from '../platform/logger.js';
 import { publicOnlyFetch } from '../platform/outbound-url.js';
 import { createInProcessPubSub, type PubSub } from '../platform/pubsub.js';
+import type { RedisSource } from '../platform/redis.js';
 import { generateKeyringText, parseKeyring, type Keyring } from '../platform/vault.js';
 import { llmWriter } from '../reports/writers/chat-writer.js';
 import type { ChatClient, ReportWriter } from '../reports/writers/types.js';
@@ -54,7 +55,7 @@ export interface LlmGatewayOptions {
   /** Cooldown and config-change signals between processes; unset: this process only. */
   pubsub?: PubSub;
   /** Cooldowns live in Redis when set (shared by every process). */
-  redisUrl?: string | null;
+  redis?: RedisSource | null;
   /** Redis key prefix of the cooldowns. */
   keyPrefix?: string;
   /** Measures the calls (llm_* on /metrics); unset: not measured. */
@@ -84,7 +85,7 @@ export async function createLlmGateway(options: LlmGatewayOptions = {}): Promise
   const catalog = createCatalog(pubsub, envDeploymentId);
   const cooldowns = await createCooldowns({
     pubsub,
-    redisUrl: options.redisUrl,
+    redis: options.redis,
     keyPrefix: options.keyPrefix ?? 'agent-growth:',
   });
   const latency = new LatencyWindow();

@@ -1,6 +1,8 @@
 // Every setting the service reads from the environment, parsed once with typed defaults.
 // A bad value stops the process with a message naming the variable (see main.ts).
 import { databaseEnv, databaseSettings, type DatabaseSettings } from './config-database.js';
+import { redisCombinationProblem, redisEnv, redisTargetOf } from './config-redis.js';
+import type { RedisTarget } from './config-redis.js';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -43,10 +45,7 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   ...databaseEnv,
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-    .optional(),
+  ...redisEnv,
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   // Read by logger.ts as it loads (before this runs); here so that a bad value is named.
@@ -149,8 +148,8 @@ export interface Config {
   /** Unset: the embedded PostgreSQL under dataDir is started (the newcomer default). */
   databaseUrl: string | undefined;
   database: DatabaseSettings;
-  /** Unset: pub/sub stays inside this process. */
-  redisUrl: string | undefined;
+  /** REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS; unset: pub/sub stays inside this process. */
+  redis: RedisTarget | undefined;
   adminApiKey: string | undefined;
   logLevel: string;
   dataDir: string;
@@ -199,7 +198,7 @@ export interface Config {
 
 /** The query response cache, shared by the API processes through Redis. */
 export interface ResponseCacheConfig {
-  /** RESPONSE_CACHE (default off); needs REDIS_URL. */
+  /** RESPONSE_CACHE (default off); needs Redis. */
   enabled: boolean;
   /** A response's TTL when no type in it says less. */
   ttlMs: number;
@@ -312,8 +311,8 @@ function combinationProblem(e: Env): string | undefined {
   if (e.WORKER_HTTP_PORT !== undefined && e.ROLE !== 'worker') {
     return "WORKER_HTTP_PORT: only with ROLE=worker (with ROLE=all the worker's metrics are on the API's /metrics)";
   }
-  if (e.RESPONSE_CACHE && !e.REDIS_URL)
-    return 'RESPONSE_CACHE: needs REDIS_URL (every API process shares the cache through Redis)';
+  const redisProblem = redisCombinationProblem(e, { responseCache: e.RESPONSE_CACHE });
+  if (redisProblem) return redisProblem;
   if (e.NODE_ENV === 'production' && !e.DOWNLOAD_LINK_SECRET)
     return 'DOWNLOAD_LINK_SECRET: required with NODE_ENV=production (at least 32 random characters)';
   if (e.NODE_ENV === 'production' && !e.KEY_VAULT_MASTER_KEYS)
@@ -350,7 +349,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerHttpPort: e.WORKER_HTTP_PORT,
     databaseUrl: e.DATABASE_URL,
     database: databaseSettings(e),
-    redisUrl: e.REDIS_URL,
+    redis: redisTargetOf(e),
     adminApiKey: e.ADMIN_API_KEY,
     logLevel: e.LOG_LEVEL,
     dataDir: path.resolve(e.DATA_DIR),

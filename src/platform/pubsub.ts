@@ -1,11 +1,12 @@
-// Event fan-out between processes: Redis pub/sub (graphql-redis-subscriptions) when
-// REDIS_URL is set, in-process otherwise. Redis carries signals only, never state:
+// Event fan-out between processes: Redis pub/sub (sharded channels on a cluster) when Redis
+// is configured, in-process otherwise. Redis carries signals only, never state:
 // payloads are small JSON (ids, sequence numbers, at most a copy of a committed task
 // event) and PostgreSQL stays the source, so an event lost while Redis is down loses no data.
 import { PubSub as InProcessPubSub } from 'graphql-subscriptions';
 import { logger } from './logger.js';
 import { subscription, type Engine, type Subscription } from './pubsub-subscription.js';
 import { connectRedisEngine } from './redis-pubsub-engine.js';
+import type { RedisSource } from './redis.js';
 import type { TaskStatus } from '../generated/prisma/enums.js';
 
 /**
@@ -101,12 +102,13 @@ export function createInProcessPubSub(prefix: string): PubSub {
   return wrap('in-process', engine, prefix, { ping: async () => true, close: async () => {} });
 }
 
-export function createRedisPubSub(redisUrl: string, prefix: string): PubSub {
-  const redis = connectRedisEngine(redisUrl, logger.child({ module: 'pubsub', kind: 'redis' }));
-  const { engine, whenConnected, ping, close } = redis;
-  return wrap('redis', engine, prefix, { ping, close }, whenConnected);
+export function createRedisPubSub(redis: RedisSource, prefix: string): PubSub {
+  const engine = connectRedisEngine(redis, logger.child({ module: 'pubsub', kind: 'redis' }));
+  const { whenConnected, ping, close } = engine;
+  return wrap('redis', engine.engine, prefix, { ping, close }, whenConnected);
 }
 
-export function createPubSub(redisUrl: string | undefined, prefix: string): PubSub {
-  return redisUrl ? createRedisPubSub(redisUrl, prefix) : createInProcessPubSub(prefix);
+/** Redis when it is configured (`redis` unset or empty: in this process only). */
+export function createPubSub(redis: RedisSource | null | undefined, prefix: string): PubSub {
+  return redis ? createRedisPubSub(redis, prefix) : createInProcessPubSub(prefix);
 }

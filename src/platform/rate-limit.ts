@@ -1,8 +1,8 @@
 // Per-user rate limits (10 plans per minute per user → 429). rate-limiter-flexible
-// keeps the buckets in Redis when REDIS_URL is set, so every API process counts against
+// keeps the buckets in Redis when Redis is configured (one key per bucket, so no hash tag on
+// a cluster), so every API process counts against
 // the same budget; in memory otherwise. A Redis outage falls back to an in-memory bucket
 // per process (its insurance limiter) instead of failing the request.
-import type { Redis } from 'ioredis';
 import {
   RateLimiterMemory,
   RateLimiterRedis,
@@ -10,13 +10,18 @@ import {
   type RateLimiterAbstract,
 } from 'rate-limiter-flexible';
 import { RateLimitedError } from './errors.js';
-import { closeRedisClient, createRedisClient } from './redis.js';
+import {
+  closeRedisClient,
+  createRedisClient,
+  type RedisConnection,
+  type RedisSource,
+} from './redis.js';
 
 export interface RateLimitSettings {
   points: number;
   durationSeconds: number;
   /** Unset: one in-memory bucket per process. */
-  redisUrl?: string | null;
+  redis?: RedisSource | null;
   /** Redis keys are `<keyPrefix>:<key>`; distinct per deployment (and per test file). */
   keyPrefix: string;
 }
@@ -35,10 +40,10 @@ export async function createRateLimiter(settings: RateLimitSettings): Promise<Ra
       duration: settings.durationSeconds,
       keyPrefix: settings.keyPrefix,
     });
-  let redis: Redis | undefined;
+  let redis: RedisConnection | undefined;
   let limiter: RateLimiterAbstract;
-  if (settings.redisUrl) {
-    redis = await createRedisClient(settings.redisUrl, 'agent-growth:rate-limit');
+  if (settings.redis) {
+    redis = await createRedisClient(settings.redis, 'agent-growth:rate-limit');
     limiter = new RateLimiterRedis({
       storeClient: redis,
       points: settings.points,

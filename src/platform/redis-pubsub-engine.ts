@@ -1,11 +1,18 @@
 // The Redis engine behind createRedisPubSub: a publisher and a subscriber connection through
-// graphql-redis-subscriptions, with what it lacks while Redis is away (held publishes, caught
-// rejections, a SUBSCRIBE only once the connection is ready).
+// graphql-redis-subscriptions (PUBLISH, SUBSCRIBE: one node, or Sentinel's primary), or
+// sharded channels on a cluster (redis-sharded-pubsub.ts), with what they lack while Redis is
+// away (held publishes, caught rejections, a SUBSCRIBE only once the connection is ready).
 import { RedisPubSub } from 'graphql-redis-subscriptions';
-import { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
 import { READY_TIMEOUT_MS, type Engine } from './pubsub-subscription.js';
-import { logConnectionErrors } from './redis.js';
+import {
+  createRedisConnection,
+  isCluster,
+  logConnectionErrors,
+  type RedisConnection,
+  type RedisSource,
+} from './redis.js';
+import { shardedEngine } from './redis-sharded-pubsub.js';
 
 /** Publishes held while Redis is away (the oldest are dropped past it). */
 const MAX_HELD = 1_000;
@@ -18,27 +25,19 @@ export interface RedisEngine {
   close(): Promise<void>;
 }
 
-export function connectRedisEngine(redisUrl: string, log: Logger): RedisEngine {
-  const { publisher, subscriber } = redisConnections(redisUrl);
+export function connectRedisEngine(source: RedisSource, log: Logger): RedisEngine {
+  const { publisher, subscriber } = redisConnections(source);
   for (const connection of [publisher, subscriber]) logConnectionErrors(connection, log);
-  catchUnsubscribeRejections(subscriber);
-  const pubsub = new RedisPubSub({ publisher, subscriber });
-  const engine: Engine = {
-    publish: holdingPublish(publisher, pubsub, log),
-    subscribe: (trigger, onMessage) => {
-      const subscribed = pubsub.subscribe(trigger, onMessage);
-      // graphql-redis-subscriptions also keeps a second promise for a SUBSCRIBE in flight and
-      // rejects it with nobody listening when that SUBSCRIBE fails (Redis away): an unhandled
-      // rejection. `subscribed` itself is handled by our caller.
-      (
-        pubsub as unknown as { subsPendingRefsMap: Map<string, { pending: Promise<unknown> }> }
-      ).subsPendingRefsMap
-        .get(trigger)
-        ?.pending.catch(() => {});
-      return subscribed;
-    },
-    unsubscribe: (id) => pubsub.unsubscribe(id),
-  };
+  const { engine: inner, close } =
+    isCluster(publisher) && isCluster(subscriber)
+      ? {
+          engine: shardedEngine(publisher, subscriber),
+          close: async () => {
+            await Promise.all([publisher.quit(), subscriber.quit()]);
+          },
+        }
+      : plainEngine(publisher, subscriber);
+  const engine: Engine = { ...inner, publish: holdingPublish(publisher, inner.publish, log) };
   return {
     engine,
     // A SUBSCRIBE sent before ioredis's ready check finishes can leave the connection
@@ -57,33 +56,59 @@ export function connectRedisEngine(redisUrl: string, log: Logger): RedisEngine {
       }
     },
     close: async () => {
-      await pubsub.close().catch(() => undefined);
+      await close().catch(() => undefined);
     },
   };
 }
 
-function redisConnections(redisUrl: string): { publisher: Redis; subscriber: Redis } {
-  const options = {
-    // Commands fail fast while Redis is away instead of queueing without bound.
-    maxRetriesPerRequest: 1,
-    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
-    lazyConnect: false,
+/** PUBLISH and SUBSCRIBE through graphql-redis-subscriptions. */
+function plainEngine(
+  publisher: RedisConnection,
+  subscriber: RedisConnection,
+): { engine: Engine; close(): Promise<void> } {
+  catchUnsubscribeRejections(subscriber);
+  const pubsub = new RedisPubSub({ publisher, subscriber });
+  const engine: Engine = {
+    publish: (trigger, payload) => pubsub.publish(trigger, payload),
+    subscribe: (trigger, onMessage) => {
+      const subscribed = pubsub.subscribe(trigger, onMessage);
+      // graphql-redis-subscriptions also keeps a second promise for a SUBSCRIBE in flight and
+      // rejects it with nobody listening when that SUBSCRIBE fails (Redis away): an unhandled
+      // rejection. `subscribed` itself is handled by our caller.
+      (
+        pubsub as unknown as { subsPendingRefsMap: Map<string, { pending: Promise<unknown> }> }
+      ).subsPendingRefsMap
+        .get(trigger)
+        ?.pending.catch(() => {});
+      return subscribed;
+    },
+    unsubscribe: (id) => pubsub.unsubscribe(id),
   };
+  return { engine, close: () => pubsub.close().then(() => undefined) };
+}
+
+function redisConnections(source: RedisSource): {
+  publisher: RedisConnection;
+  subscriber: RedisConnection;
+} {
   // Publishes made in the same tick leave in one write (a busy worker publishes two per task).
   // No offline queue: while Redis is away a publish must not wait behind reconnects (held
   // below instead, bounded).
-  const publisher = new Redis(redisUrl, {
-    ...options,
-    enableOfflineQueue: false,
-    enableAutoPipelining: true,
+  const publisher = createRedisConnection(source, {
     connectionName: 'agent-growth:publisher',
+    offlineQueue: false,
+    autoPipelining: true,
   });
-  const subscriber = new Redis(redisUrl, { ...options, connectionName: 'agent-growth:subscriber' });
+  const subscriber = createRedisConnection(source, {
+    connectionName: 'agent-growth:subscriber',
+    offlineQueue: true,
+    subscriber: true,
+  });
   return { publisher, subscriber };
 }
 
 /** Resolves once the connection is ready, or after `timeoutMs` (the caller's command then says). */
-function ready(connection: Redis, timeoutMs: number): Promise<void> {
+function ready(connection: RedisConnection, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, timeoutMs);
     function done() {
@@ -100,7 +125,7 @@ function ready(connection: Redis, timeoutMs: number): Promise<void> {
  * Redis is away, or the connection is closing, they reject with nobody listening (an
  * unhandled rejection). Ours catch them: the channel is gone with the connection anyway.
  */
-function catchUnsubscribeRejections(subscriber: Redis): void {
+function catchUnsubscribeRejections(subscriber: RedisConnection): void {
   for (const command of ['unsubscribe', 'punsubscribe'] as const) {
     const send = subscriber[command].bind(subscriber) as (
       ...channels: string[]
@@ -119,17 +144,21 @@ function catchUnsubscribeRejections(subscriber: Redis): void {
  * Publishes while the publisher is not connected (starting, or Redis away) are held: the
  * latest MAX_HELD, sent once it is back. Signals only say "look again", so older ones may go.
  */
-function holdingPublish(publisher: Redis, pubsub: RedisPubSub, log: Logger): Engine['publish'] {
+function holdingPublish(
+  publisher: RedisConnection,
+  send: Engine['publish'],
+  log: Logger,
+): Engine['publish'] {
   const held: Array<[string, unknown]> = [];
   publisher.on('ready', () => {
     for (const [trigger, payload] of held.splice(0)) {
-      pubsub
-        .publish(trigger, payload)
-        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'held publish failed'));
+      send(trigger, payload).catch((err: unknown) =>
+        log.warn({ err: (err as Error).message }, 'held publish failed'),
+      );
     }
   });
   return (trigger, payload) => {
-    if (publisher.status === 'ready') return pubsub.publish(trigger, payload);
+    if (publisher.status === 'ready') return send(trigger, payload);
     if (held.push([trigger, payload]) > MAX_HELD) held.shift();
     return Promise.resolve();
   };

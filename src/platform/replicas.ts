@@ -5,11 +5,11 @@
 // Everything else (transactions that write, the queue, the live feeds) stays on db().
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { PrismaPg } from '@prisma/adapter-pg';
-import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { db } from './db.js';
 import { logger } from './logger.js';
+import type { RedisConnection } from './redis.js';
 
 export interface ReplicaOptions {
   urls: readonly string[];
@@ -20,7 +20,7 @@ export interface ReplicaOptions {
   poolSize?: number;
   acquireTimeoutMs?: number;
   /** Where writers' positions are shared between processes; unset: this process only. */
-  redis?: Redis;
+  redis?: RedisConnection;
   keyPrefix?: string;
 }
 

@@ -8,7 +8,7 @@ describe('config', () => {
       role: 'all',
       port: 4000,
       databaseUrl: undefined,
-      redisUrl: undefined,
+      redis: undefined,
       loadDemoData: true,
       heapGrowingPercent: 400,
     });
@@ -42,11 +42,62 @@ describe('config', () => {
     expect(config).toMatchObject({
       role: 'api',
       port: 8080,
-      redisUrl: 'redis://cache:6379',
+      redis: { kind: 'single', url: 'redis://cache:6379' },
       logLevel: 'warn',
       loadDemoData: false,
       heapGrowingPercent: 0,
     });
+  });
+
+  it('reads a Redis Cluster or a Sentinel-managed primary instead of REDIS_URL', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'r1:7000, r2:7001,[::1]:7002' }).redis).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'r1', port: 7000 },
+        { host: 'r2', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+      password: undefined,
+    });
+    const sentinel = loadConfig({
+      REDIS_SENTINELS: 's1:26379,s2:26379',
+      REDIS_SENTINEL_NAME: 'main',
+      REDIS_PASSWORD: 'secret',
+      RESPONSE_CACHE: 'true',
+    });
+    expect(sentinel.redis).toEqual({
+      kind: 'sentinel',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26379 },
+      ],
+      name: 'main',
+      password: 'secret',
+      sentinelPassword: undefined,
+    });
+    const refused = {
+      REDIS_CLUSTER_NODES: 'r1',
+      REDIS_SENTINELS: 's1:26379',
+    };
+    const problem = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(problem({ REDIS_CLUSTER_NODES: refused.REDIS_CLUSTER_NODES })).toContain(
+      'REDIS_CLUSTER_NODES: must be host:port pairs',
+    );
+    expect(problem({ REDIS_SENTINELS: refused.REDIS_SENTINELS })).toContain('REDIS_SENTINEL_NAME');
+    expect(problem({ REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'a:7000' })).toContain(
+      'set only one of them',
+    );
+    expect(problem({ REDIS_URL: 'redis://a:6379', REDIS_PASSWORD: 'x' })).toContain(
+      'REDIS_PASSWORD',
+    );
+    expect(problem({ RESPONSE_CACHE: 'true' })).toContain('RESPONSE_CACHE: needs REDIS_URL');
   });
 
   it('fails with a message naming each bad variable', () => {

@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 function store(keyPrefix: string): TokenBuckets {
-  const buckets = createTokenBuckets({ redisUrl: REDIS_URL, keyPrefix });
+  const buckets = createTokenBuckets({ redis: REDIS_URL, keyPrefix });
   stores.push(buckets);
   return buckets;
 }

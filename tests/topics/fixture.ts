@@ -82,7 +82,7 @@ export function useTopics() {
    * share them). The limit is raised for the other tests; the rate-limit test sets 10 again.
    */
   function configureLocal(planRateLimitPerMinute = 1_000, keyPrefix = h.pubsubPrefix) {
-    return h.configureLlm({ planRateLimitPerMinute, redisUrl: h.redisUrl, keyPrefix });
+    return h.configureLlm({ planRateLimitPerMinute, redis: h.redisUrl, keyPrefix });
   }
 
   function configureOpenAi(planBudgetMs = 2_000) {

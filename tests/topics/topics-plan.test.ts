@@ -131,7 +131,7 @@ describe('planTopic', () => {
   it(`allows 10 plans a minute per user, the 11th is RATE_LIMITED with retryAfter (${redisAvailable ? 'Redis' : 'memory'} buckets)`, async () => {
     // The default limit (10 per minute per user).
     const { topicSettings: settings } = await h.configureLlm({
-      redisUrl: h.redisUrl,
+      redis: h.redisUrl,
       keyPrefix: `${h.pubsubPrefix}rl:`,
     });
     try {
@@ -157,13 +157,13 @@ describe('planTopic', () => {
       const processA = await createRateLimiter({
         points: 10,
         durationSeconds: 60,
-        redisUrl: h.redisUrl,
+        redis: h.redisUrl,
         keyPrefix: prefix,
       });
       const processB = await createRateLimiter({
         points: 10,
         durationSeconds: 60,
-        redisUrl: h.redisUrl,
+        redis: h.redisUrl,
         keyPrefix: prefix,
       });
       h.onCleanup(() => processA.close());

@@ -76,7 +76,7 @@ export interface StartAppOptions {
     store?: ResponseStore;
   };
   /**
-   * Rate limits as given (on the file's Redis unless `redisUrl` says otherwise); default none,
+   * Rate limits as given (on the file's Redis unless `redis` says otherwise); default none,
    * unlike production (60 a minute per key), so that tests may send what they need.
    */
   rateLimits?: Partial<RateLimitOptions>;
@@ -179,7 +179,7 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
       team: null,
       maxOpenSubscriptionsPerKey: 0,
       trustedProxyHops: 0,
-      redisUrl: harness.redisUrl,
+      redis: harness.redisUrl,
       keyPrefix: harness.pubsubPrefix,
       ...options.rateLimits,
     },
@@ -277,7 +277,7 @@ export function useHarness(): Harness {
         await createTopicSettings({
           planBudgetMs,
           planRateLimitPerMinute,
-          redisUrl: options.redisUrl,
+          redis: options.redis,
           keyPrefix,
         }),
       );

@@ -13,7 +13,8 @@ export interface Child {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-function track(child: ChildProcess, readyPattern: RegExp, h: Harness): Child {
+/** Follows a child until its output matches `readyPattern`; killed (SIGKILL) at the end of the file. */
+export function track(child: ChildProcess, readyPattern: RegExp, h: Harness): Child {
   let output = '';
   const ready = new Promise<string>((resolve, reject) => {
     const onData = (data: Buffer) => {

@@ -6,6 +6,7 @@ import { GraphQLError } from 'graphql';
 import type { Registry } from 'prom-client';
 import type { RateLimitConfig } from '../../platform/config.js';
 import { ErrorCode, RateLimitedError } from '../../platform/errors.js';
+import type { RedisSource } from '../../platform/redis.js';
 import {
   createTokenBuckets,
   type BucketRequest,
@@ -19,7 +20,7 @@ import { createRateLimitMetrics, type RefusalScope } from './metrics.js';
 
 export interface RateLimitOptions extends RateLimitConfig {
   /** Unset: every process keeps its own buckets. */
-  redisUrl?: string | null;
+  redis?: RedisSource | null;
   /** Redis keys are `<keyPrefix>rate:<scope>:<id>`. */
   keyPrefix: string;
 }

@@ -1,8 +1,7 @@
 // The response store on its own Redis connection, opened by every process with Redis (API or
 // worker): the API processes cache answers in it, and every process drops from it what its
 // services change (src/http/response-cache/changes.ts maps a change to what it drops).
-import type { Redis } from 'ioredis';
-import { closeRedisClient, createRedisClient } from '../redis.js';
+import { closeRedisClient, createRedisClient, slotKeys, type RedisSource } from '../redis.js';
 import { createResponseStore, type ResponseStore } from './store.js';
 
 /**
@@ -16,17 +15,20 @@ export interface OpenedResponseStore {
   close(): Promise<void>;
 }
 
-/** The store under `<keyPrefix>rc:`. `ttls`: the cache's TTLs (the tag sets outlive the longest). */
+/**
+ * The store under `<keyPrefix>{rc}:` (one hash tag: its scripts touch several keys at once).
+ * `ttls`: the cache's TTLs (the tag sets outlive the longest).
+ */
 export async function openResponseStore(
-  redisUrl: string,
+  redis: RedisSource,
   keyPrefix: string,
   ttls: { ttlMs: number; ttlPerCoordinate: Record<string, number> },
 ): Promise<OpenedResponseStore> {
   const tagTtlMs = Math.max(ttls.ttlMs, ...Object.values(ttls.ttlPerCoordinate));
-  const client: Redis = await createRedisClient(redisUrl, 'response-cache', {
+  const client = await createRedisClient(redis, 'response-cache', {
     commandTimeoutMs: COMMAND_TIMEOUT_MS,
   });
-  const store = createResponseStore(client, { prefix: `${keyPrefix}rc:`, tagTtlMs });
+  const store = createResponseStore(client, { prefix: slotKeys(keyPrefix, 'rc'), tagTtlMs });
   return {
     store,
     async close() {

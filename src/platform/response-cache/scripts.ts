@@ -5,19 +5,22 @@
 //   P r:<epoch>:<id> a response (JSON), with its TTL
 //   P t:<tag>        the responses holding a tag (sorted set, score: when each expires)
 //   P i:<tag>        the clock at the tag's last invalidation (kept INVALIDATION_MEMORY_MS)
-// Keys are built inside the scripts (one Redis, not a cluster).
+// The prefix carries a hash tag (`<deployment prefix>{rc}:`), so every key of the store is in
+// one slot on a cluster, as a script's keys must be. The keys a script knows before it runs
+// are declared (KEYS, which also routes it to the slot's master); the response keys are built
+// inside from the epoch it reads, under the same tagged prefix.
 
-/** ARGV: prefix, id. Returns {1, json} or {0, clock, epoch}. */
+/** KEYS: epoch, clock. ARGV: prefix, id. Returns {1, json} or {0, clock, epoch}. */
 export const GET_SCRIPT = `
-local p = ARGV[1]
-local epoch = redis.call('GET', p .. 'epoch') or '0'
-local value = redis.call('GET', p .. 'r:' .. epoch .. ':' .. ARGV[2])
+local epoch = redis.call('GET', KEYS[1]) or '0'
+local value = redis.call('GET', ARGV[1] .. 'r:' .. epoch .. ':' .. ARGV[2])
 if value then return {1, value} end
-return {0, redis.call('GET', p .. 'clock') or '0', epoch}
+return {0, redis.call('GET', KEYS[2]) or '0', epoch}
 `;
 
 /**
- * ARGV: prefix, id, json, ttl ms, clock and epoch noted at the miss, tag TTL ms, tags...
+ * KEYS: epoch, clock, then i:<tag> and t:<tag> of each tag. ARGV: prefix, id, json, ttl ms,
+ * clock and epoch noted at the miss, tag TTL ms.
  * Refuses (0) when anything the response holds was invalidated since the miss: the reader may
  * have read the rows from before that change (a write after the invalidation would keep a
  * stale response). Also when the clock or epoch moved back or on (Redis lost its data, or
@@ -26,12 +29,12 @@ return {0, redis.call('GET', p .. 'clock') or '0', epoch}
 export const SET_SCRIPT = `
 local p = ARGV[1]
 local start = tonumber(ARGV[5])
-local clock = tonumber(redis.call('GET', p .. 'clock') or '0')
-local epoch = redis.call('GET', p .. 'epoch') or '0'
+local clock = tonumber(redis.call('GET', KEYS[2]) or '0')
+local epoch = redis.call('GET', KEYS[1]) or '0'
 if clock < start or epoch ~= ARGV[6] then return 0 end
 if clock > start then
-  for i = 8, #ARGV do
-    local at = redis.call('GET', p .. 'i:' .. ARGV[i])
+  for i = 3, #KEYS, 2 do
+    local at = redis.call('GET', KEYS[i])
     if at and tonumber(at) > start then return 0 end
   end
 end
@@ -40,8 +43,8 @@ local ttl = tonumber(ARGV[4])
 redis.call('SET', key, ARGV[3], 'PX', ttl)
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-for i = 8, #ARGV do
-  local tagKey = p .. 't:' .. ARGV[i]
+for i = 4, #KEYS, 2 do
+  local tagKey = KEYS[i]
   redis.call('ZREMRANGEBYSCORE', tagKey, '-inf', now)
   redis.call('ZADD', tagKey, now + ttl, key)
   if redis.call('PTTL', tagKey) < ttl then redis.call('PEXPIRE', tagKey, ARGV[7]) end
@@ -49,24 +52,25 @@ end
 return 1
 `;
 
-/** ARGV: prefix, memory ms, tags... Deletes every response holding a tag; returns the clock. */
+/**
+ * KEYS: clock, then t:<tag> and i:<tag> of each tag. ARGV: memory ms. Deletes every response
+ * holding a tag; returns the clock.
+ */
 export const INVALIDATE_SCRIPT = `
-local p = ARGV[1]
-local clock = redis.call('INCR', p .. 'clock')
-for i = 3, #ARGV do
-  local tagKey = p .. 't:' .. ARGV[i]
-  local keys = redis.call('ZRANGE', tagKey, 0, -1)
+local clock = redis.call('INCR', KEYS[1])
+for i = 2, #KEYS, 2 do
+  local keys = redis.call('ZRANGE', KEYS[i], 0, -1)
   for j = 1, #keys, 1000 do
     redis.call('DEL', unpack(keys, j, math.min(j + 999, #keys)))
   end
-  redis.call('DEL', tagKey)
-  redis.call('SET', p .. 'i:' .. ARGV[i], clock, 'PX', ARGV[2])
+  redis.call('DEL', KEYS[i])
+  redis.call('SET', KEYS[i + 1], clock, 'PX', ARGV[1])
 end
 return clock
 `;
 
-/** ARGV: prefix. Every response at once: a new epoch (old keys expire by their TTL). */
+/** KEYS: clock, epoch. Every response at once: a new epoch (old keys expire by their TTL). */
 export const FLUSH_SCRIPT = `
-redis.call('INCR', ARGV[1] .. 'clock')
-return redis.call('INCR', ARGV[1] .. 'epoch')
+redis.call('INCR', KEYS[1])
+return redis.call('INCR', KEYS[2])
 `;

@@ -5,8 +5,8 @@
 // invalidation (blocking Redis), writes unprefixed index sets that never expire, and lets a
 // reader that started before a change write its stale response after the invalidation; the
 // scripts (scripts.ts) close that race with an invalidation clock.
-import type { Redis } from 'ioredis';
 import { logger } from '../logger.js';
+import type { RedisConnection } from '../redis.js';
 import { FLUSH_SCRIPT, GET_SCRIPT, INVALIDATE_SCRIPT, SET_SCRIPT } from './scripts.js';
 
 /** How long an invalidation is remembered for readers that started before it. */
@@ -22,11 +22,12 @@ interface Pending {
   at: number;
 }
 
-type ScriptRedis = Redis & {
-  responseGet(prefix: string, id: string): Promise<[number, string, string?]>;
+/** Each script's first argument is its number of keys (scripts.ts says which they are). */
+type ScriptRedis = RedisConnection & {
+  responseGet(...args: Array<string | number>): Promise<[number, string, string?]>;
   responseSet(...args: Array<string | number>): Promise<number>;
   responseInvalidate(...args: Array<string | number>): Promise<number>;
-  responseFlush(prefix: string): Promise<number>;
+  responseFlush(...args: Array<string | number>): Promise<number>;
 };
 
 /**
@@ -59,13 +60,20 @@ export interface ResponseStore {
   flush(): Promise<void>;
 }
 
-function defineScripts(redis: Redis): ScriptRedis {
-  redis.defineCommand('responseGet', { numberOfKeys: 0, lua: GET_SCRIPT });
-  redis.defineCommand('responseSet', { numberOfKeys: 0, lua: SET_SCRIPT });
-  redis.defineCommand('responseInvalidate', { numberOfKeys: 0, lua: INVALIDATE_SCRIPT });
-  redis.defineCommand('responseFlush', { numberOfKeys: 0, lua: FLUSH_SCRIPT });
+function defineScripts(redis: RedisConnection): ScriptRedis {
+  redis.defineCommand('responseGet', { lua: GET_SCRIPT });
+  redis.defineCommand('responseSet', { lua: SET_SCRIPT });
+  redis.defineCommand('responseInvalidate', { lua: INVALIDATE_SCRIPT });
+  redis.defineCommand('responseFlush', { lua: FLUSH_SCRIPT });
   return redis as ScriptRedis;
 }
+
+/** The keys and arguments of a script call, led by the number of keys (ioredis's form). */
+const call = (keys: readonly string[], args: ReadonlyArray<string | number>) => [
+  keys.length,
+  ...keys,
+  ...args,
+];
 
 class RedisResponseStore implements ResponseStore {
   private readonly redis: ScriptRedis;
@@ -84,7 +92,7 @@ class RedisResponseStore implements ResponseStore {
   private dirty = false;
 
   constructor(
-    client: Redis,
+    client: RedisConnection,
     private readonly prefix: string,
     private readonly tagTtlMs: number,
   ) {
@@ -92,6 +100,10 @@ class RedisResponseStore implements ResponseStore {
     this.redis.on('ready', () => {
       if (this.dirty) void this.flushOwed();
     });
+  }
+
+  private key(name: string): string {
+    return `${this.prefix}${name}`;
   }
 
   async get(id: string, request: string): Promise<string | undefined> {
@@ -102,7 +114,9 @@ class RedisResponseStore implements ResponseStore {
     // a Redis that hung rather than went away never says 'ready' again, so a read asks.
     if (this.dirty && !(await this.flushOwed())) return undefined;
     try {
-      const [found, value, epoch] = await this.redis.responseGet(this.prefix, id);
+      const [found, value, epoch] = await this.redis.responseGet(
+        ...call([this.key('epoch'), this.key('clock')], [this.prefix, id]),
+      );
       if (found) return value;
       if (this.pending.size >= PENDING_MAX) this.pending.delete(this.pending.keys().next().value!);
       this.pending.set(request, { clock: value, epoch: epoch!, at: Date.now() });
@@ -131,8 +145,10 @@ class RedisResponseStore implements ResponseStore {
   ): Promise<boolean> {
     const tagTtl = Math.max(ttlMs, this.tagTtlMs);
     try {
-      const args = [this.prefix, id, json, ttlMs, mark.clock, mark.epoch, tagTtl, ...tags];
-      return (await this.redis.responseSet(...args)) === 1;
+      const keys = [this.key('epoch'), this.key('clock')];
+      for (const tag of tags) keys.push(this.key(`i:${tag}`), this.key(`t:${tag}`));
+      const args = [this.prefix, id, json, ttlMs, mark.clock, mark.epoch, tagTtl];
+      return (await this.redis.responseSet(...call(keys, args))) === 1;
     } catch (error) {
       this.log.debug({ err: (error as Error).message }, 'response cache write failed');
       return false;
@@ -161,7 +177,7 @@ class RedisResponseStore implements ResponseStore {
   }
 
   async flush(): Promise<void> {
-    await this.redis.responseFlush(this.prefix);
+    await this.redis.responseFlush(...call([this.key('clock'), this.key('epoch')], []));
     this.dirty = false;
   }
 
@@ -176,7 +192,9 @@ class RedisResponseStore implements ResponseStore {
 
   private async invalidateNow(tags: readonly string[]): Promise<void> {
     try {
-      await this.redis.responseInvalidate(this.prefix, INVALIDATION_MEMORY_MS, ...tags);
+      const keys = [this.key('clock')];
+      for (const tag of tags) keys.push(this.key(`t:${tag}`), this.key(`i:${tag}`));
+      await this.redis.responseInvalidate(...call(keys, [INVALIDATION_MEMORY_MS]));
     } catch (error) {
       this.dirty = true;
       const err = (error as Error).message;
@@ -186,10 +204,10 @@ class RedisResponseStore implements ResponseStore {
 }
 
 /**
- * `prefix`: the deployment's (PUBSUB_PREFIX) plus `rc:`. `tagTtlMs`: the longest response
- * TTL, which the tag sets outlive.
+ * `prefix`: the deployment's (PUBSUB_PREFIX) plus `{rc}:` (one hash tag for the whole store).
+ * `tagTtlMs`: the longest response TTL, which the tag sets outlive.
  */
 export const createResponseStore = (
-  client: Redis,
+  client: RedisConnection,
   options: { prefix: string; tagTtlMs: number },
 ): ResponseStore => new RedisResponseStore(client, options.prefix, options.tagTtlMs);

@@ -1,12 +1,17 @@
-// Token buckets for rate limits, shared by every API process through Redis when REDIS_URL is
-// set. @upstash/ratelimit holds them in Redis (a true token bucket with a cost per take, which
+// Token buckets for rate limits, shared by every API process through Redis when Redis is
+// configured. @upstash/ratelimit holds them in Redis (a true token bucket with a cost per take, which
 // rate-limiter-flexible 11 lacks: its limiters are fixed windows, BurstyRateLimiter two of
 // them); limiter's TokenBucket holds them in memory. While Redis is away or slow each process
 // takes from its own buckets: a Redis outage neither refuses everyone nor lets everyone through.
 // A fast caller's takes come mostly from tokens this process leased ahead (leases.ts).
-import { Redis } from 'ioredis';
 import { logger } from '../logger.js';
-import { closeRedisClient, logConnectionErrors } from '../redis.js';
+import {
+  closeRedisClient,
+  createRedisConnection,
+  logConnectionErrors,
+  type RedisConnection,
+  type RedisSource,
+} from '../redis.js';
 import { LeasedBuckets } from './leases.js';
 import { MemoryBuckets } from './memory.js';
 import { RedisBuckets } from './redis.js';
@@ -30,7 +35,7 @@ export interface TokenBuckets {
   close(): Promise<void>;
 }
 
-function firstConnection(redis: Redis): Promise<void> {
+function firstConnection(redis: RedisConnection): Promise<void> {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, FIRST_CONNECTION_WAIT_MS);
     timer.unref();
@@ -45,25 +50,25 @@ function firstConnection(redis: Redis): Promise<void> {
 }
 
 export function createTokenBuckets(options: {
-  redisUrl?: string | null;
+  /** Unset: every process keeps its own buckets. */
+  redis?: RedisSource | null;
   keyPrefix: string;
 }): TokenBuckets {
   const memory = new MemoryBuckets();
-  if (!options.redisUrl) {
+  if (!options.redis) {
     return {
       take: async (requests, cost) => ({ ...(await memory.take(requests, cost)), shared: false }),
       close: async () => {},
     };
   }
-  const redis = new Redis(options.redisUrl, {
+  const redis = createRedisConnection(options.redis, {
     connectionName: 'agent-growth:rate-limits',
     // Commands fail at once while Redis is away, and after COMMAND_TIMEOUT_MS when it hangs.
-    enableOfflineQueue: false,
+    offlineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: COMMAND_TIMEOUT_MS,
-    // The key's and the team's buckets of a request leave in one write.
-    enableAutoPipelining: true,
-    retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
+    commandTimeoutMs: COMMAND_TIMEOUT_MS,
+    // The key's and the team's buckets of a request leave in one write (per node on a cluster).
+    autoPipelining: true,
   });
   const log = logger.child({ module: 'rate-limits' });
   logConnectionErrors(redis, log);

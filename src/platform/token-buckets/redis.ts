@@ -1,9 +1,11 @@
 // Token buckets in Redis, one hash per bucket, shared by every API process: @upstash/ratelimit's
 // token bucket, one atomic Lua script per take that honours a cost (`rate`). Its client is
 // Upstash's REST one; ours is ioredis, so `scriptRunner` gives it the two calls it makes.
+// Each take's script touches its bucket's one key (`<prefix>:<scope>:<id>`), so on a cluster
+// the buckets need no hash tag and spread over the shards (src/platform/redis.ts).
 import { createHash } from 'node:crypto';
 import { Ratelimit } from '@upstash/ratelimit';
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis.js';
 import { msPerToken, seconds, type BucketRate, type BucketRequest } from './types.js';
 import type { BucketState, BucketStore, TakeOutcome } from './types.js';
 
@@ -17,7 +19,7 @@ const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
  * (Redis 7 refuses the script): it only narrows Upstash's locking, so it is dropped here, and
  * the library's script hashes are mapped to those of the scripts as sent.
  */
-function scriptRunner(redis: Redis): UpstashRedis {
+function scriptRunner(redis: RedisConnection): UpstashRedis {
   const sent = new Map<string, string>();
   const runner = {
     evalsha(sha: string, keys: string[], args: unknown[]) {
@@ -48,7 +50,7 @@ export class RedisBuckets implements BucketStore {
   private readonly redis: UpstashRedis;
 
   constructor(
-    redis: Redis,
+    redis: RedisConnection,
     private readonly prefix: string,
   ) {
     this.redis = scriptRunner(redis);

@@ -6,6 +6,7 @@
 // as "look again": each process following the channel reads its members (one read at a time,
 // the latest wins) and tells its followers who joined and left. The refresh reads too, for
 // what pub/sub lost (docs/architecture.md#presence).
+import type { RedisSource } from '../../platform/redis.js';
 import { randomUUID } from 'node:crypto';
 import type { PresenceSettings } from '../../platform/presence-settings.js';
 import { logger } from '../../platform/logger.js';
@@ -44,14 +45,14 @@ interface Channel {
 
 export interface PresenceOptions extends PresenceSettings {
   /** Unset: presence within this process (as pub/sub without Redis). */
-  redisUrl?: string;
+  redis?: RedisSource;
   keyPrefix: string;
   pubsub: PubSub;
 }
 
 export function createPresence(options: PresenceOptions): Presence {
-  const store = options.redisUrl
-    ? createRedisPresenceStore(options.redisUrl, options.keyPrefix, options.ttlMs)
+  const store = options.redis
+    ? createRedisPresenceStore(options.redis, options.keyPrefix, options.ttlMs)
     : createMemoryPresenceStore(options.ttlMs);
   return new Presence(store, options.pubsub, options.refreshMs);
 }

@@ -4,7 +4,7 @@
 // change is one script, timed by Redis's clock, so processes whose clocks differ agree on
 // who expired.
 import type { Redis } from 'ioredis';
-import { closeRedisClient, createRedisClient } from '../../platform/redis.js';
+import { closeRedisClient, createRedisClient, type RedisSource } from '../../platform/redis.js';
 import {
   entryField,
   userOfField,
@@ -68,14 +68,14 @@ interface PresenceCommands {
 }
 
 export function createRedisPresenceStore(
-  redisUrl: string,
+  redis: RedisSource,
   keyPrefix: string,
   ttlMs: number,
 ): PresenceStore {
   // Connected on first use: a process nobody follows anything on opens no connection.
   let opened: Promise<Redis & PresenceCommands> | undefined;
   const connection = () =>
-    (opened ??= createRedisClient(redisUrl, 'agent-growth:presence').then((client) => {
+    (opened ??= createRedisClient(redis, 'agent-growth:presence').then((client) => {
       client.defineCommand('presenceTouch', { numberOfKeys: 2, lua: TOUCH });
       client.defineCommand('presenceRemove', { numberOfKeys: 2, lua: REMOVE });
       client.defineCommand('presenceRead', { numberOfKeys: 2, lua: READ });

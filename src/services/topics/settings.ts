@@ -3,6 +3,7 @@
 // (shared through Redis when it is configured). The planner itself is the LLM gateway's.
 import type { TopicsConfig } from '../../platform/config.js';
 import { createRateLimiter, type RateLimiter } from '../../platform/rate-limit.js';
+import type { RedisSource } from '../../platform/redis.js';
 
 export interface TopicSettings {
   planBudgetMs: number;
@@ -11,7 +12,7 @@ export interface TopicSettings {
 
 export interface TopicSettingsOptions extends Partial<TopicsConfig> {
   /** Plan buckets live in Redis when set (shared by every process). */
-  redisUrl?: string | null;
+  redis?: RedisSource | null;
   /** Redis key prefix of the buckets (`<prefix>plan`). */
   keyPrefix?: string;
 }
@@ -27,7 +28,7 @@ export async function createTopicSettings(
     planLimiter: await createRateLimiter({
       points: options.planRateLimitPerMinute ?? DEFAULT_PLANS_PER_MINUTE,
       durationSeconds: 60,
-      redisUrl: options.redisUrl,
+      redis: options.redis,
       keyPrefix: `${options.keyPrefix ?? 'agent-growth:'}plan`,
     }),
   };
