@@ -58,6 +58,9 @@ describe('plugin manifests', () => {
       'version',
       'events[1]',
     ]);
+    // The same field on Mutation answers alike.
+    const asMutation = await h.gql(VALIDATE.replace(/^query/, 'mutation'), { m: bad });
+    expect(asMutation.data.validatePluginManifest).toEqual(response.data.validatePluginManifest);
   });
 
   it.each([

@@ -62,11 +62,24 @@ const UpdatePluginInstallationInput = builder.inputType('UpdatePluginInstallatio
   }),
 });
 
+const validateManifestField = {
+  type: PluginManifestValidation,
+  description: 'Every problem of a manifest, each at its path; nothing is stored.',
+  authScopes: { read: true },
+} as const;
+
 builder.queryField('validatePluginManifest', (t) =>
   t.field({
-    type: PluginManifestValidation,
-    description: 'Every problem of a manifest, each at its path; nothing is stored.',
-    authScopes: { read: true },
+    ...validateManifestField,
+    args: { manifest: t.arg({ type: 'JSON', required: true }) },
+    resolve: (_root, { manifest }, ctx) => validatePluginManifest(manifest, ctx),
+  }),
+);
+
+// The same on Mutation, for a client that sends it in one document beside installPlugin.
+builder.mutationField('validatePluginManifest', (t) =>
+  t.field({
+    ...validateManifestField,
     args: { manifest: t.arg({ type: 'JSON', required: true }) },
     resolve: (_root, { manifest }, ctx) => validatePluginManifest(manifest, ctx),
   }),
