@@ -13,6 +13,7 @@ import { machine } from './machine.js';
 import { formatSummary, heading, line, summarize } from './stats.js';
 import { spawnBenchScript, type BenchChild } from './tasks/processes.js';
 import { openPresenceStream } from './presence-stream.js';
+import { benchPluginDelivery } from './plugins/run.js';
 import { check, printTargets, type Target } from './workflows/targets.js';
 
 const SUBSCRIBERS = Number(process.env.BENCH_PRESENCE_SUBSCRIBERS ?? 1_000);
@@ -173,7 +174,7 @@ export async function benchPresenceJoins(): Promise<Target[]> {
 
 /** `npm run bench -- presence`: every half, then its targets. */
 export async function benchPresence(): Promise<void> {
-  const targets = await benchPresenceJoins();
+  const targets = [...(await benchPresenceJoins()), ...(await benchPluginDelivery())];
   heading('presence targets');
   printTargets(targets);
 }

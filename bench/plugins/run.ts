@@ -20,6 +20,7 @@ import { serviceTaskRegistry } from '../../src/workers/tasks/index.js';
 import { openFreshBenchDatabase } from '../database.js';
 import { benchService } from '../service.js';
 import { formatSummary, heading, line, ms, summarize } from '../stats.js';
+import { check, type Target } from '../workflows/targets.js';
 
 const EVENTS = Number(process.env.BENCH_PLUGINS_EVENTS ?? 1_000);
 const RATE_PER_SECOND = Number(process.env.BENCH_PLUGINS_RATE ?? 100);
@@ -49,7 +50,7 @@ async function receiver() {
   };
 }
 
-export async function benchPluginDelivery(): Promise<void> {
+export async function benchPluginDelivery(): Promise<Target[]> {
   const database = await openFreshBenchDatabase(
     process.env.BENCH_PLUGINS_DATABASE ?? 'agent_growth_bench_plugins',
   );
@@ -140,6 +141,10 @@ export async function benchPluginDelivery(): Promise<void> {
     line('delivered', `${latencies.length} of ${emittedAt.size}`);
     line('worker', `concurrency ${config.tasks.concurrency}, poll ${config.tasks.pollMs} ms`);
     line('receiver alone', ms(RECEIVER_MS));
+    return [
+      check(`plugin event → POST p99`, summary.p99, TARGET_P99_MS),
+      check('plugin events lost', emittedAt.size - latencies.length, 0),
+    ];
   } finally {
     await stand.close();
     await worker.stop(1_000);

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
+import { generateKeyringText, parseKeyring } from '../../src/platform/vault.js';
+import { openSecrets } from '../../src/services/plugins/secrets.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
 import { teamWithMember } from '../utils/teams.js';
@@ -280,5 +282,31 @@ describe('plugin installations', () => {
     expect(errorCodes(await h.gql(PLUGIN, { id: installed.id }, team.owner))).toEqual([
       'NOT_FOUND',
     ]);
+  });
+
+  it('rewraps plugin secrets with the provider keys, and they still open', async () => {
+    const team = await teamWithMember(h, 'plugins-rewrap');
+    const installed = await install(h, team.owner, slackInput(team.teamId, SLACK_URL));
+    const installation = { id: rowIdOf(installed.id), teamId: rowIdOf(team.teamId) };
+    const oldVersion = h.keyring.keys[0]!.version;
+    // A new master key first, the old one kept to unwrap (as an operator rotates it).
+    const newer = parseKeyring(
+      `${generateKeyringText('v9')},${oldVersion}:${h.keyring.keys[0]!.key.toString('base64')}`,
+    );
+    const keyring = h.llm.keyring;
+    Object.assign(h.llm, { keyring: newer });
+    try {
+      const response = await h.gql('mutation { rewrapProviderKeys }', {});
+      expect(response.errors).toBeUndefined();
+      const row = await db().pluginSecret.findFirstOrThrow({
+        where: { installationId: installation.id },
+      });
+      expect(row.masterKeyVersion).toBe('v9');
+      const onlyNewer = { keys: [newer.keys[0]!], generated: false };
+      const opened = await openSecrets(onlyNewer, installation, new Set(['SLACK_WEBHOOK_URL']));
+      expect(opened.get('SLACK_WEBHOOK_URL')).toBe(SLACK_URL);
+    } finally {
+      Object.assign(h.llm, { keyring });
+    }
   });
 });

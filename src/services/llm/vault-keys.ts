@@ -7,6 +7,7 @@ import { rewrap, secretBinding, VaultError } from '../../platform/vault.js';
 import type { Caller } from '../auth/caller.js';
 import { announceLlmConfigChanged } from '../../llm/catalog.js';
 import { auditKey } from '../../llm/key-audit.js';
+import { planPluginSecretRewrap } from '../plugins/rewrap.js';
 import { planEndpointRewrap } from '../webhooks/rewrap.js';
 import type { VaultDeps } from './provider-keys.js';
 
@@ -38,19 +39,24 @@ export async function rewrapProviderKeys(caller: Caller, deps: VaultDeps): Promi
   });
   // Webhook endpoints' secrets are sealed by the same vault: they move with the keys.
   const endpoints = await planEndpointRewrap(deps.keyring);
-  if (unreadable.length || endpoints.unreadable.length)
+  // And plugins' secrets.
+  const plugins = await planPluginSecretRewrap(deps.keyring);
+  if (unreadable.length || endpoints.unreadable.length || plugins.unreadable.length)
     throw conflict(
-      `The keyring cannot open ${unreadable.length} provider key(s) and ` +
-        `${endpoints.unreadable.length} webhook endpoint secret(s); none rewrapped`,
+      `The keyring cannot open ${unreadable.length} provider key(s), ` +
+        `${endpoints.unreadable.length} webhook endpoint secret(s) and the secrets of ` +
+        `${plugins.unreadable.length} plugin(s); none rewrapped`,
       {
         reason: 'KEYS_UNREADABLE',
         keyIds: unreadable.map((id) => publicId('ProviderKey', id)),
         webhookEndpointIds: endpoints.unreadable.map((id) => publicId('WebhookEndpoint', id)),
+        pluginInstallationIds: plugins.unreadable.map((id) => publicId('PluginInstallation', id)),
       },
     );
   await inTransaction(async (tx) => {
     const { client } = tx;
     await endpoints.write(tx);
+    await plugins.write(tx);
     for (const { key, next } of moves) {
       await client.providerKey.update({
         where: { id: key.id },
