@@ -3,6 +3,7 @@
 // and its deliveries, a topic with its report, a private template, a pending invitation, her
 // key). Bob is in another team; Vera is a VIEWER of acme (a READ key of acme, a WRITE key of
 // her own team); Rita is a MEMBER of acme about to be removed (a key of acme, one of her own).
+import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { CreateAgentMutation } from '../client/operations.js';
@@ -37,6 +38,9 @@ export interface World {
   /** Alice's webhook endpoint, and one delivery to it. */
   webhookEndpointId: string;
   webhookDeliveryId: string;
+  /** Alice's team's Slack-notifier plugin (a secret, a config, an endpoint of its own). */
+  pluginId: string;
+  pluginEndpointId: string;
   keys: {
     alice: string;
     bob: string;
@@ -249,6 +253,31 @@ async function webhookThings(h: Harness, key: string, teamId: string) {
   };
 }
 
+/** The Slack-notifier example installed in acme, its secret and config naming Alice. */
+async function pluginThings(h: Harness, key: string, teamId: string) {
+  const manifest = JSON.parse(
+    readFileSync(new URL('../../docs/examples/slack-notifier.json', import.meta.url), 'utf8'),
+  );
+  const installed = await h.gql(
+    'mutation($input: InstallPluginInput!) { installPlugin(input: $input) { id webhookEndpoint { id } } }',
+    {
+      input: {
+        teamId,
+        manifest,
+        grantedScopes: manifest.scopes,
+        config: { channel: '#alice-secret' },
+        secrets: [{ name: 'SLACK_WEBHOOK_URL', value: 'https://hooks.slack.com/alice-secret' }],
+      },
+    },
+    key,
+  );
+  expect(installed.errors).toBeUndefined();
+  return {
+    pluginId: installed.data.installPlugin.id as string,
+    pluginEndpointId: installed.data.installPlugin.webhookEndpoint.id as string,
+  };
+}
+
 export async function buildWorld(h: Harness): Promise<World> {
   const { teamId, alice, keys } = await people(h);
   const agent = await agentWithHistory(h, keys.alice);
@@ -271,8 +300,10 @@ export async function buildWorld(h: Harness): Promise<World> {
   const invitation = await invite(h, keys.alice, teamId, 'ADMIN');
   const llm = await llmThings(h, keys.alice, teamId);
   const webhooks = await webhookThings(h, keys.alice, teamId);
+  const plugin = await pluginThings(h, keys.alice, teamId);
   return {
     ...webhooks,
+    ...plugin,
     workflowId: workflow.data.planWorkflow.id,
     ...llm,
     teamId,
@@ -307,4 +338,6 @@ export const secretIds = (world: World) => [
   world.llmCallId,
   world.webhookEndpointId,
   world.webhookDeliveryId,
+  world.pluginId,
+  world.pluginEndpointId,
 ];

@@ -26,6 +26,9 @@ const KEY = 'id name user team { id slug }';
 const WORKFLOW = `id goal steps { key agent { id name } input result task { id } }
   artifact { id markdown } events { message }`;
 
+const PLUGIN = `id name version kind enabled status grantedScopes scopes events consecutiveFailures
+  secretNames config createdAt webhookEndpoint { id url eventTypes }`;
+
 const ENDPOINT =
   'id url description eventTypes deliveries { edges { node { id url error webhookId } } }';
 
@@ -335,6 +338,45 @@ export const PROBES: Record<string, Probe> = {
     (w) => ({ t: w.teamId }),
     (w) => [w.teamId],
   ),
+  'Query.plugins': query(`query($t: ID) { plugins(teamId: $t) { ${PLUGIN} } }`, (w) => ({
+    t: w.teamId,
+  })),
+  'Query.plugin': query(`query($id: ID!) { plugin(id: $id) { ${PLUGIN} } }`, (w) => ({
+    id: w.pluginId,
+  })),
+  'Query.presence': query(
+    'query($id: ID!) { presence(channel: TOPIC, id: $id) { user since } }',
+    (w) => ({ id: w.topicId }),
+  ),
+  'Mutation.installPlugin': change(
+    `mutation($t: ID!, $m: JSON!) { installPlugin(input: { teamId: $t, manifest: $m, grantedScopes: [], config: {} }) { ${PLUGIN} } }`,
+    (w) => ({
+      t: w.teamId,
+      m: { name: 'probe', version: '1.0.0', kind: 'TOOL', scopes: [], events: [] },
+    }),
+    (w) => [w.teamId],
+  ),
+  'Mutation.updatePluginInstallation': change(
+    `mutation($id: ID!) { updatePluginInstallation(id: $id, input: { enabled: false }) { ${PLUGIN} } }`,
+    (w) => ({ id: w.pluginId }),
+  ),
+  'Mutation.uninstallPlugin': change('mutation($id: ID!) { uninstallPlugin(id: $id) }', (w) => ({
+    id: w.pluginId,
+  })),
+  'Mutation.testPlugin': change(
+    'mutation($id: ID!) { testPlugin(id: $id, eventType: "report.completed") { status } }',
+    (w) => ({ id: w.pluginId }),
+  ),
+  'Mutation.runPluginTool': change(
+    'mutation($id: ID!) { runPluginTool(id: $id, input: { city: "x" }) { output status } }',
+    (w) => ({ id: w.pluginId }),
+  ),
+  'Subscription.presence': {
+    kind: 'subscription',
+    query:
+      'subscription($id: ID!) { presence(channel: TOPIC, id: $id) { members { user } joined } }',
+    variables: (w) => ({ id: w.topicId }),
+  },
   'Subscription.taskProgress': {
     kind: 'subscription',
     query: 'subscription($id: ID!) { taskProgress(taskId: $id) { message task { id result } } }',

@@ -20,6 +20,7 @@ const NODE_TYPES = [
   'Agent',
   'Artifact',
   'CoverageHistoryEntry',
+  'PluginInstallation',
   'Task',
   'Taxonomy',
   'TaxonomyNode',
@@ -94,6 +95,10 @@ function expectNoForbidden(response: Outcome, path: string) {
 /** Root fields that reach nothing of another team's, and why. */
 const NOTHING_OWNED: Record<string, string> = {
   'Query.node': 'probed type by type below',
+  'Query.workers':
+    "the operator's alone (FORBIDDEN to every key, tests/workers/workers-list.test.ts); its running tasks are every team's",
+  'Query.validatePluginManifest': 'checks the manifest sent; reads and stores nothing',
+  'Mutation.validatePluginManifest': 'checks the manifest sent; reads and stores nothing',
   'Mutation.registerTrustedDocuments':
     "the operator's alone (FORBIDDEN to every key, tests/http/trusted-documents); documents belong to no team",
 };
@@ -123,6 +128,7 @@ describe('visibility', () => {
       world.historyId,
       world.workflowId,
       world.webhookEndpointId,
+      world.pluginId,
     ];
     for (const key of [
       world.keys.alice,

@@ -17,7 +17,10 @@ export function refuse(argument: string, path: string, message: string, extra = 
   return new BadInputError(`${path}: ${message}`, { path, ...extra }, argument);
 }
 
-/** The manifest, or BAD_USER_INPUT at its first problem's path (every problem in `errors`). */
+/**
+ * The manifest, or BAD_USER_INPUT at its first problem's path, with every problem in
+ * `problems` as `path: message` (plain strings: an error's extensions hold no nested messages).
+ */
 export function requireManifest(
   raw: unknown,
   allowHttp: boolean,
@@ -30,7 +33,11 @@ export function requireManifest(
       argument,
       first?.path ? `${argument}.${first.path}` : argument,
       first?.message ?? 'is not valid',
-      { errors: checked.errors },
+      {
+        problems: checked.errors.map(({ path, message }) =>
+          path ? `${path}: ${message}` : message,
+        ),
+      },
     );
   return { manifest: checked.manifest, schemas: checked.schemas };
 }
