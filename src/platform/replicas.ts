@@ -118,7 +118,8 @@ return 1`;
 
 export class ReadRouting {
   private readonly replicas: Replica[];
-  private readonly local = new Map<string, bigint>();
+  /** Writers' last positions in this process, and when; forgotten after rememberMs. */
+  private readonly local = new Map<string, { lsn: bigint; at: number }>();
   /** The primary's positions at recent polls, oldest first: how lag is told in time. */
   private samples: Array<{ lsn: bigint; at: number }> = [];
   private timer: NodeJS.Timeout | undefined;
@@ -161,7 +162,13 @@ export class ReadRouting {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.polling;
-    await Promise.all(this.replicas.map((replica) => replica.client.$disconnect()));
+    // The pools are the routing's own: Prisma's disconnect leaves an external pool open.
+    await Promise.all(
+      this.replicas.map(async (replica) => {
+        await replica.client.$disconnect();
+        await replica.pool.end();
+      }),
+    );
   }
 
   state(): ReplicaState[] {
@@ -173,7 +180,8 @@ export class ReadRouting {
     const [row] = await db().$queryRaw<Array<{ lsn: string }>>`
       SELECT pg_current_wal_lsn()::text AS lsn`;
     const lsn = parseLsn(row!.lsn);
-    if ((this.local.get(writer) ?? -1n) < lsn) this.local.set(writer, lsn);
+    const known = this.local.get(writer);
+    if (!known || known.lsn < lsn) this.local.set(writer, { lsn, at: Date.now() });
     const { redis } = this.options;
     if (redis)
       await redis
@@ -200,7 +208,7 @@ export class ReadRouting {
 
   /** The writer's last recorded position (0: none); undefined when it cannot be told. */
   private async lastWrite(writer: string): Promise<bigint | undefined> {
-    const local = this.local.get(writer) ?? 0n;
+    const local = this.local.get(writer)?.lsn ?? 0n;
     const { redis } = this.options;
     if (!redis) return local;
     try {
@@ -233,6 +241,8 @@ export class ReadRouting {
     } catch {
       return; // The primary away: nothing to compare with (reads fail over to it anyway).
     }
+    for (const [writer, { at }] of this.local)
+      if (at < now - this.rememberMs) this.local.delete(writer);
     const horizon = now - Math.max(this.options.maxLagMs * 4, 10_000);
     while (this.samples.length > 2 && this.samples[0]!.at < horizon) this.samples.shift();
     await Promise.all(

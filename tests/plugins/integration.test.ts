@@ -94,6 +94,34 @@ describe('integration plugins', () => {
     });
   });
 
+  it('refuses an event type it was not granted, even when its endpoint is named as a target', async () => {
+    const team = await teamWithMember(h, 'slack-scope');
+    const installed = await install(h, team.owner, slackInput(team.teamId, `${SLACK}/scope`));
+    const topic = await report(team, 'Not for this plugin');
+    await h.startWorker(app.pubsub);
+    // report.failed, sent to the plugin's endpoint by name (as a workflow's webhookEndpointId).
+    await emitWebhookEvent(
+      {
+        type: 'report.failed',
+        teamId: team.teamRowId,
+        ownerId: team.ownerUserId,
+        data: { topicId: publicId('Topic', topic.id), status: 'FAILED' },
+      },
+      { subscribed: false, endpointId: rowIdOf(installed.webhookEndpoint.id) },
+      { pubsub: app.pubsub, webhooks: h.webhooks },
+    );
+    const delivery = await waitFor(
+      () =>
+        db().webhookDelivery.findFirst({
+          where: { endpointId: rowIdOf(installed.webhookEndpoint.id) },
+        }),
+      'the refused delivery',
+    );
+    expect(delivery).toMatchObject({ succeeded: false, statusCode: null });
+    expect(delivery!.error).toContain('not granted events:report.failed');
+    expect(received('/services/T000/B000/scope')).toEqual([]);
+  });
+
   it('renders the topic Markdown only once data:topic.markdown is granted', async () => {
     const team = await teamWithMember(h, 'slack-markdown');
     const manifest = {

@@ -72,6 +72,29 @@ describe('tool plugins', () => {
     expect(JSON.stringify(huge)).not.toContain('xxxx');
   });
 
+  it('fails a call whose rendered header HTTP does not allow, sending nothing', async () => {
+    // A secret outside Latin-1: Node refuses the header as the request is made.
+    const other = await teamWithMember(h, 'tools-bad-header');
+    const installed = await install(h, other.owner, {
+      teamId: other.teamId,
+      manifest: example('weather-tool'),
+      grantedScopes: example('weather-tool').scopes,
+      secrets: [{ name: 'WEATHER_API_KEY', value: 'wk-한국어' }],
+    });
+    const before = stand.received.length;
+    const refused = await h.gql(
+      RUN_TOOL,
+      { id: installed.id, input: { city: 'Seoul' } },
+      other.owner,
+    );
+    expect(refused.errors?.[0]?.extensions).toMatchObject({
+      code: 'UPSTREAM_FAILED',
+      reason: 'REFUSED',
+    });
+    expect(JSON.stringify(refused)).not.toContain('wk');
+    expect(stand.received.length).toBe(before);
+  });
+
   it('refuses an input its schema refuses, at the path, and sends nothing', async () => {
     const before = stand.received.length;
     const cases: Array<[unknown, string]> = [

@@ -3,6 +3,7 @@
 // prompt through the LLM platform (the local LLM stub as the team's WRITE route), metered as
 // the workflow's call; a step whose input its plugin refuses fails once, not retried; a plan
 // naming no installation is refused when it is written.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { publicId } from '../../src/platform/public-ids.js';
@@ -125,6 +126,28 @@ describe('plugin workflow steps', () => {
     expect(missing.errors?.[0]?.extensions).toMatchObject({
       code: 'BAD_USER_INPUT',
       stepField: 'input.installationId',
+    });
+    // A plugin that is not the team's (another team's, or none): refused as the plan is stored.
+    const foreign = await h.gql(
+      UPDATE,
+      {
+        id: workflow.id,
+        v: workflow.planVersion,
+        steps: [
+          step('weather', 'PLUGIN_TOOL', {
+            input: {
+              installationId: Buffer.from(`PluginInstallation:${randomUUID()}`).toString('base64'),
+              input: { city: 'Seoul' },
+            },
+          }),
+        ],
+      },
+      w.keys.alice,
+    );
+    expect(foreign.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'UNKNOWN_PLUGIN',
+      stepKey: 'weather',
     });
     const { updateWorkflowPlan } = await w.gqlOk(UPDATE, {
       id: workflow.id,

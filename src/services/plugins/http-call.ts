@@ -81,11 +81,12 @@ export function callPlugin(
   const started = performance.now();
   return new Promise((resolve, reject) => {
     let settled = false;
+    let outgoing: http.ClientRequest | undefined;
     const fail = (error: PluginCallError) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      outgoing.destroy();
+      outgoing?.destroy();
       reject(error);
     };
     const timer = setTimeout(
@@ -95,59 +96,70 @@ export function callPlugin(
         ),
       bounds.timeoutMs,
     );
-    const outgoing = transport.request(
-      target,
-      {
-        method: request.method,
-        headers: {
-          ...request.headers,
-          ...(target !== request.url && { host: request.url.host }),
-          ...(request.body !== null && {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(request.body).toString(),
-          }),
-          'user-agent': 'agent-growth-plugins/1',
+    // Node checks the method and headers as the request is made, and throws (a rendered header
+    // value with a character HTTP does not allow): the call fails, naming the header only.
+    try {
+      outgoing = transport.request(
+        target,
+        {
+          method: request.method,
+          headers: {
+            ...request.headers,
+            ...(target !== request.url && { host: request.url.host }),
+            ...(request.body !== null && {
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(request.body).toString(),
+            }),
+            'user-agent': 'agent-growth-plugins/1',
+          },
+          agent: network.allowPrivateTargets ? undefined : useAgent(target.toString()),
+          signal,
         },
-        agent: network.allowPrivateTargets ? undefined : useAgent(target.toString()),
-        signal,
-      },
-      (response) => {
-        const declared = Number(response.headers['content-length']);
-        if (declared > bounds.maxBytes)
-          return fail(
-            new PluginCallError(
-              'REPLY_TOO_LARGE',
-              `the answer is larger than ${bounds.maxBytes / 1024} KB`,
-            ),
-          );
-        const chunks: Buffer[] = [];
-        let bytes = 0;
-        response.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          if (bytes > bounds.maxBytes)
-            fail(
+        (response) => {
+          const declared = Number(response.headers['content-length']);
+          if (declared > bounds.maxBytes)
+            return fail(
               new PluginCallError(
                 'REPLY_TOO_LARGE',
                 `the answer is larger than ${bounds.maxBytes / 1024} KB`,
               ),
             );
-          else chunks.push(chunk);
-        });
-        response.on('end', () => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          resolve({
-            status: response.statusCode ?? 0,
-            body: Buffer.concat(chunks),
-            contentType: response.headers['content-type'] ?? null,
-            retryAfterSeconds: retryAfterOf(response.headers['retry-after']),
-            latencyMs: Math.round(performance.now() - started),
+          const chunks: Buffer[] = [];
+          let bytes = 0;
+          response.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+            if (bytes > bounds.maxBytes)
+              fail(
+                new PluginCallError(
+                  'REPLY_TOO_LARGE',
+                  `the answer is larger than ${bounds.maxBytes / 1024} KB`,
+                ),
+              );
+            else chunks.push(chunk);
           });
-        });
-        response.on('error', (error) => fail(new PluginCallError('UNREACHABLE', error.message)));
-      },
-    );
+          response.on('end', () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            resolve({
+              status: response.statusCode ?? 0,
+              body: Buffer.concat(chunks),
+              contentType: response.headers['content-type'] ?? null,
+              retryAfterSeconds: retryAfterOf(response.headers['retry-after']),
+              latencyMs: Math.round(performance.now() - started),
+            });
+          });
+          response.on('error', (error) => fail(new PluginCallError('UNREACHABLE', error.message)));
+        },
+      );
+    } catch (error) {
+      return fail(
+        new PluginCallError(
+          'REFUSED',
+          `the request could not be made: ${(error as Error).message}`,
+        ),
+      );
+    }
     outgoing.on('error', (error) => {
       const refused =
         /is not allowed|private|Forbidden/i.test(error.message) && !network.allowPrivateTargets;

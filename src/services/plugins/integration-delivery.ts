@@ -10,6 +10,7 @@ import type { EndpointOwners, WebhookSettings } from '../webhooks/delivery.js';
 import { connectUrl } from './http-call.js';
 import { integrationRequest, shownUrl } from './requests.js';
 import { recordDeliveryOutcome } from './sql/record-delivery-outcome.js';
+import { grantsOf } from './scopes.js';
 import { PluginRefusal } from './target.js';
 
 /** Failed deliveries in a row that turn a plugin off. */
@@ -27,28 +28,12 @@ export function pluginEndpointOwners(
 ): EndpointOwners {
   return {
     async request(endpointId, message) {
-      const installation = await db().pluginInstallation.findUnique({
-        where: { webhookEndpointId: endpointId },
-      });
-      if (!installation || installation.status !== 'ACTIVE')
-        throw new PluginRefusal('the plugin is disabled or uninstalled');
-      const envelope = (message.payload ?? {}) as Envelope;
-      const request = await integrationRequest(
-        installation,
-        {
-          type: message.eventType,
-          timestamp: envelope.timestamp ?? new Date().toISOString(),
-          data: envelope.data ?? {},
-        },
-        { keyring: vault.keyring, network: settings },
-      );
-      const connect = connectUrl(request.url, settings);
-      return {
-        url: connect,
-        shownUrl: shownUrl(installation),
-        headers: { ...request.headers, ...(connect !== request.url && { host: request.url.host }) },
-        body: request.body ?? '',
-      };
+      try {
+        return await render(endpointId, message);
+      } catch (error) {
+        if (error instanceof PluginRefusal) return { refusedBecause: error.message };
+        throw error;
+      }
     },
     async attempted(endpointId, succeeded) {
       const row = await recordDeliveryOutcome(db(), endpointId, succeeded, FAILURES_BEFORE_DISABLE);
@@ -59,4 +44,36 @@ export function pluginEndpointOwners(
         );
     },
   };
+
+  async function render(
+    endpointId: string,
+    message: { id: string; eventType: string; payload: unknown },
+  ) {
+    const installation = await db().pluginInstallation.findUnique({
+      where: { webhookEndpointId: endpointId },
+    });
+    if (!installation || installation.status !== 'ACTIVE')
+      throw new PluginRefusal('the plugin is disabled or uninstalled');
+    // Its endpoint may be named as a task's or workflow's target for any event type: only
+    // the types the plugin was granted reach it.
+    if (!grantsOf(installation.grantedScopes).events.has(message.eventType))
+      throw new PluginRefusal(`the plugin is not granted events:${message.eventType}`);
+    const envelope = (message.payload ?? {}) as Envelope;
+    const request = await integrationRequest(
+      installation,
+      {
+        type: message.eventType,
+        timestamp: envelope.timestamp ?? new Date().toISOString(),
+        data: envelope.data ?? {},
+      },
+      { keyring: vault.keyring, network: settings },
+    );
+    const connect = connectUrl(request.url, settings);
+    return {
+      url: connect,
+      shownUrl: shownUrl(installation),
+      headers: { ...request.headers, ...(connect !== request.url && { host: request.url.host }) },
+      body: request.body ?? '',
+    };
+  }
 }

@@ -51,6 +51,30 @@ function installationRowId(value: unknown): string | undefined {
   return type === 'PluginInstallation' && isUuid(id) ? id : undefined;
 }
 
+/**
+ * The key of the first plugin step whose installation is not the team's (or not one at all):
+ * a plan names only its own team's plugins, checked as it is stored.
+ */
+export async function unknownPluginStep(
+  steps: ReadonlyArray<{ key: string; kind: string; input: Record<string, unknown> }>,
+  teamId: string,
+): Promise<string | undefined> {
+  const named = steps
+    .filter((step) => step.kind === 'PLUGIN_TOOL' || step.kind === 'PLUGIN_AGENT')
+    .map((step) => ({ key: step.key, id: installationRowId(step.input.installationId) }));
+  if (!named.length) return undefined;
+  const ids = named.flatMap((step) => step.id ?? []);
+  const found = new Set(
+    (
+      await db().pluginInstallation.findMany({
+        where: { id: { in: ids }, teamId },
+        select: { id: true },
+      })
+    ).map((row) => row.id),
+  );
+  return named.find((step) => !step.id || !found.has(step.id))?.key;
+}
+
 async function stepPlugin(step: PluginStep, kind: 'TOOL' | 'AGENT') {
   const fields = (step.input ?? {}) as { installationId?: unknown; input?: unknown };
   const id = installationRowId(fields.installationId);

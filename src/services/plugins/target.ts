@@ -27,7 +27,10 @@ export async function pluginTarget(
   if (!hostGranted(url, grants))
     throw new PluginRefusal(`the host ${url.host} is not granted (${networkScopeOf(url)})`);
   if (!network.allowPrivateTargets)
-    await checkOutboundUrl(text, { allowPrivateTargets: false }, 'url').catch(() => {
+    await checkOutboundUrl(text, { allowPrivateTargets: false }, 'url').catch((error: Error) => {
+      // A name that does not resolve now may tomorrow (a DNS outage): retried, not refused.
+      if (/does not resolve/.test(error.message))
+        throw new Error(`the host ${url.host} does not resolve`);
       throw new PluginRefusal(`the host ${url.host} is not a public address`);
     });
   return url;

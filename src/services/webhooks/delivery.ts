@@ -62,11 +62,14 @@ export interface OwnedRequest {
  * rendered by the owner, and the owner hears each attempt's outcome.
  */
 export interface EndpointOwners {
-  /** The message's POST; a throw refuses it (recorded, not retried). */
+  /**
+   * The message's POST, or why the owner refuses it (recorded, not retried); a throw is a
+   * failure to retry (the database, DNS).
+   */
   request(
     endpointId: string,
     message: { id: string; eventType: string; payload: unknown },
-  ): Promise<OwnedRequest>;
+  ): Promise<OwnedRequest | { refusedBecause: string }>;
   attempted(endpointId: string, succeeded: boolean): Promise<void>;
 }
 
@@ -175,8 +178,10 @@ export async function deliverMessage(
         body: JSON.stringify(message.payload),
       }
     : refusal('the endpoint is owned, and this worker cannot render its messages');
-  if (owned && owners)
-    request = await owners.request(owned, message).catch((error: Error) => refusal(error.message));
+  if (owned && owners) {
+    const owned_ = await owners.request(owned, message);
+    request = 'refusedBecause' in owned_ ? refusal(owned_.refusedBecause) : owned_;
+  }
   const attempt = await sendMessage(message, toSend.shownUrl, request, secrets, settings);
   if (owned && owners) await owners.attempted(owned, attempt.succeeded);
   return attempt;

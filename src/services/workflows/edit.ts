@@ -1,6 +1,7 @@
 // Reviewing a plan before it runs: updateWorkflowPlan replaces a PLANNED
 // workflow's steps at the version the caller saw; replanWorkflow asks the planner again (a
 // running workflow: only its steps not yet started change).
+import { unknownPluginStep } from '../plugins/steps.js';
 import { inTransaction } from '../../platform/db.js';
 import { conflict } from '../../platform/errors.js';
 import { checkPlan } from '../../reports/planner/workflow-check.js';
@@ -9,7 +10,7 @@ import type { PlannedStep } from '../../reports/planner/workflow-types.js';
 import type { Caller } from '../auth/caller.js';
 import { visibleAgents } from './plan-input.js';
 import { advanceDepsOf, type WorkflowDeps } from './idempotency.js';
-import { planRefused, stalePlanVersion, workflowFinished } from './problems.js';
+import { badWorkflowInput, planRefused, stalePlanVersion, workflowFinished } from './problems.js';
 import { requireWritableWorkflow } from './read.js';
 import { replan } from './replan.js';
 import { noSignals, noteLogs, signalAfterCommit } from './signals.js';
@@ -42,6 +43,14 @@ export async function updateWorkflowPlan(
   const agentIds = new Set([...workflow.agentIds, ...agents.map((agent) => agent.id)]);
   const checked = checkPlan(steps, { maxSteps: deps.workflows.maxSteps, agentIds });
   if ('problem' in checked) throw planRefused(checked.problem, 'steps');
+  const unknownPlugin = await unknownPluginStep(steps, workflow.teamId);
+  if (unknownPlugin !== undefined)
+    throw badWorkflowInput(
+      'UNKNOWN_PLUGIN',
+      `step ${unknownPlugin}: installationId is not a plugin of the workflow's team`,
+      { stepKey: unknownPlugin },
+      'steps',
+    );
   const inputs = await estimateInputs(deps.workflows, {
     llm: deps.llm,
     teamId: workflow.teamId,

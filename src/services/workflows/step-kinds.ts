@@ -268,6 +268,11 @@ async function noop(run: StepRun) {
 /** A plugin step: its refusals are the step's (not retried). */
 async function pluginStep(run: StepRun, kind: 'PLUGIN_TOOL' | 'PLUGIN_AGENT') {
   if (!run.plugins) throw new StepCannotRun('plugin steps are not configured on this worker');
+  // As the key that started the workflow may now: a revoked key, or a member who left, runs
+  // no more of the team's plugins.
+  const who = await readerOf(run.step);
+  if (!who.isOperator && !who.roles.has(run.step.teamId))
+    throw new StepCannotRun("the workflow's key may no longer use its team's plugins");
   run.progress(10, `running ${kind === 'PLUGIN_TOOL' ? 'the tool' : 'the agent'}`);
   try {
     return kind === 'PLUGIN_TOOL'
