@@ -50,6 +50,34 @@ async function receiver() {
   };
 }
 
+/** The documented Slack example, installed in the `default` team by the operator. */
+async function installSlack(
+  keyring: Parameters<typeof installPlugin>[2]['keyring'],
+  webhooks: Parameters<typeof installPlugin>[2]['webhooks'],
+) {
+  const owner = await db().user.upsert({
+    where: { name: 'admin' },
+    create: { name: 'admin' },
+    update: {},
+  });
+  const teamId = await defaultTeamId();
+  const manifest = JSON.parse(
+    readFileSync(new URL('../../docs/examples/slack-notifier.json', import.meta.url), 'utf8'),
+  );
+  await installPlugin(
+    {
+      teamId,
+      manifest,
+      grantedScopes: manifest.scopes,
+      config: { channel: '#bench' },
+      secrets: [{ name: 'SLACK_WEBHOOK_URL', value: 'https://hooks.slack.com/services/T/B/x' }],
+    },
+    operatorCaller(owner, teamId),
+    { keyring, webhooks },
+  );
+  return { owner, teamId };
+}
+
 export async function benchPluginDelivery(): Promise<Target[]> {
   const database = await openFreshBenchDatabase(
     process.env.BENCH_PLUGINS_DATABASE ?? 'agent_growth_bench_plugins',
@@ -68,26 +96,7 @@ export async function benchPluginDelivery(): Promise<Target[]> {
   const registry = serviceTaskRegistry({ ...service, webhooks });
   const worker = await startServiceWorker({ tasks: config.tasks, pubsub, registry, webhooks });
   try {
-    const owner = await db().user.upsert({
-      where: { name: 'admin' },
-      create: { name: 'admin' },
-      update: {},
-    });
-    const teamId = await defaultTeamId();
-    const manifest = JSON.parse(
-      readFileSync(new URL('../../docs/examples/slack-notifier.json', import.meta.url), 'utf8'),
-    );
-    await installPlugin(
-      {
-        teamId,
-        manifest,
-        grantedScopes: manifest.scopes,
-        config: { channel: '#bench' },
-        secrets: [{ name: 'SLACK_WEBHOOK_URL', value: 'https://hooks.slack.com/services/T/B/x' }],
-      },
-      operatorCaller(owner, teamId),
-      { keyring: service.llm.keyring, webhooks },
-    );
+    const { owner, teamId } = await installSlack(service.llm.keyring, webhooks);
     const topic = await db().topic.create({
       data: { teamId, ownerId: owner.id, topic: 'Bench report', status: 'COMPLETED' },
     });

@@ -67,6 +67,19 @@ export interface PluginRequest {
   body: string | null;
 }
 
+/** The request's headers as sent: the origin's host when it goes to a stand-in, a JSON body's. */
+function headersOf(request: PluginRequest, target: URL): Record<string, string> {
+  return {
+    ...request.headers,
+    ...(target !== request.url && { host: request.url.host }),
+    ...(request.body !== null && {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(request.body).toString(),
+    }),
+    'user-agent': 'agent-growth-plugins/1',
+  };
+}
+
 export function callPlugin(
   request: PluginRequest,
   network: PluginNetwork,
@@ -103,15 +116,7 @@ export function callPlugin(
         target,
         {
           method: request.method,
-          headers: {
-            ...request.headers,
-            ...(target !== request.url && { host: request.url.host }),
-            ...(request.body !== null && {
-              'content-type': 'application/json',
-              'content-length': Buffer.byteLength(request.body).toString(),
-            }),
-            'user-agent': 'agent-growth-plugins/1',
-          },
+          headers: headersOf(request, target),
           agent: network.allowPrivateTargets ? undefined : useAgent(target.toString()),
           signal,
         },
