@@ -44,6 +44,7 @@ import {
 } from './services/topics/settings.js';
 import { createLlmGateway, type LlmGateway } from './llm/gateway.js';
 import { emitBudgetThreshold } from './services/llm/budget-webhooks.js';
+import { checkPluginSecrets } from './services/plugins/vault-check.js';
 import { checkEndpointSecrets } from './services/webhooks/vault-check.js';
 import { startServiceWorker, taskFinishedStep } from './workers/index.js';
 import { createWorkerMetrics } from './workers/metrics.js';
@@ -318,6 +319,7 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
   });
   stops.push(() => llm.close());
   await checkEndpointSecrets(llm.keyring, config.nodeEnv);
+  await checkPluginSecrets(llm.keyring, config.nodeEnv);
   const topicSettings = await createTopicSettings({
     ...config.topics,
     redis: config.redis,

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { generateKeyringText, parseKeyring } from '../../src/platform/vault.js';
 import { openSecrets } from '../../src/services/plugins/secrets.js';
+import { checkPluginSecrets, unopenablePlugins } from '../../src/services/plugins/vault-check.js';
+import { StartupError } from '../../src/platform/startup-failure.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
 import { teamWithMember } from '../utils/teams.js';
@@ -308,5 +310,16 @@ describe('plugin installations', () => {
     } finally {
       Object.assign(h.llm, { keyring });
     }
+  });
+
+  it('refuses to start in production when the keyring cannot open a plugin secret', async () => {
+    const team = await teamWithMember(h, 'plugins-vault-check');
+    const installed = await install(h, team.owner, slackInput(team.teamId, SLACK_URL));
+    const id = rowIdOf(installed.id);
+    expect(await unopenablePlugins(h.llm.keyring)).not.toContain(id);
+    const stranger = parseKeyring(generateKeyringText('v7'));
+    expect(await unopenablePlugins(stranger)).toContain(id);
+    await expect(checkPluginSecrets(stranger, 'production')).rejects.toBeInstanceOf(StartupError);
+    await expect(checkPluginSecrets(stranger, 'development')).resolves.toBeUndefined();
   });
 });
