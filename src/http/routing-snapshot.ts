@@ -5,44 +5,29 @@ import type { LlmService } from '../generated/prisma/enums.js';
 import { routingSnapshot } from '../services/llm/snapshot.js';
 import { toGlobalId } from '../schema/ids.js';
 import { callerOf, type ContextOptions } from './context.js';
-import { refusalOf } from './refusal.js';
+import { jsonError, serveJsonGet, type JsonAnswer } from './json-get.js';
 
 const SERVICES: Record<string, LlmService> = { plan: 'PLAN', write: 'WRITE' };
 
-export async function serveRoutingSnapshot(
+export function serveRoutingSnapshot(
   request: Request,
   url: URL,
   options: ContextOptions,
   ResponseClass: typeof Response = Response,
 ): Promise<Response> {
-  const json = (body: unknown, status: number, headers: Record<string, string> = {}) =>
-    new ResponseClass(JSON.stringify(body), {
-      status,
-      headers: {
-        'content-type': 'application/json; charset=utf-8',
-        'cache-control': 'no-store',
-        ...headers,
-      },
-    });
-  if (request.method !== 'GET')
-    return new ResponseClass(null, { status: 405, headers: { allow: 'GET' } });
-  try {
-    return await snapshotResponse(request, url, options, json);
-  } catch (error) {
-    // PostgreSQL away: 503 with Retry-After, as GraphQL answers it.
-    const refusal = refusalOf(error);
-    return json({ errors: refusal.errors }, refusal.status, refusal.headers);
-  }
+  return serveJsonGet(request, ResponseClass, (json) =>
+    snapshotResponse(request, url, options, json),
+  );
 }
 
 async function snapshotResponse(
   request: Request,
   url: URL,
   options: ContextOptions,
-  json: (body: unknown, status: number) => Response,
+  json: JsonAnswer,
 ): Promise<Response> {
   const error = (status: number, code: string, message: string, more: object = {}) =>
-    json({ errors: [{ message, extensions: { code, ...more } }] }, status);
+    jsonError(json, status, code, message, more);
   const caller = await callerOf(request, options);
   if (!caller) return error(401, 'UNAUTHENTICATED', 'A valid API key is required');
   if (!caller.scopes.has('ADMIN'))
