@@ -5,6 +5,7 @@
 // do that. The app owns what lives as long as it does: the key cache, feeds, transports, metrics.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, RequestListener, Server } from 'node:http';
+import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import ipaddr from 'ipaddr.js';
 import { createYoga, type FetchAPI, type Plugin } from 'graphql-yoga';
@@ -239,6 +240,8 @@ export function createApp(options: ServerOptions): App {
     responseCachePlugins(options.responseCache, { schema, contextOptions, registry });
   // The transports run operations through yoga, so they are made right after it.
   const yoga = createYogaServer(contextOptions, options.graphiqlHeaders, [
+    // @defer and @stream (incremental delivery), on every transport (live/start-operation.ts).
+    useDeferStream(),
     ...(options.tracing ? [tracingPlugin()] : []),
     metrics.http,
     ...(rateLimits ? [rateLimits.plugins.address] : []),

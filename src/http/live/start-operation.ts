@@ -13,7 +13,7 @@ import { isPushFeed, iteratorFeed, observeFeed } from '../../feeds/push-feed.js'
 import type { Context } from '../../schema/builder.js';
 import { markErrors, nameOperationSpan, startOperationSpan } from '../tracing/operation-span.js';
 import type { LiveCore, OperationParams } from './core.js';
-import { joinGroup, toJson, type OperationResults } from './operation-results.js';
+import { errorJson, joinGroup, toJson, type OperationResults } from './operation-results.js';
 import {
   prepareOperation,
   requestErrors,
@@ -70,13 +70,48 @@ async function runOperation(
   const { type } = prepared;
   if (span) nameOperationSpan(span, type, operationNameOf(prepared));
   if (type !== 'subscription') {
-    // No incremental delivery here (@defer and @stream are not enabled): one result, without
-    // the `http` hints yoga's masking leaves for a response's status (a 429's Retry-After).
-    results.send(toJson((await prepared.execute(prepared.args)) as ExecutionResult));
+    const result = await prepared.execute(prepared.args);
+    if (isAsyncIterable(result)) return streamResults(result, results, type);
+    // One result, without the `http` hints yoga's masking leaves for a response's status
+    // (a 429's Retry-After).
+    results.send(toJson(result as ExecutionResult));
     results.complete();
     return { kind: 'running', stop: () => {}, type };
   }
   return startSubscription(live, params, prepared, results);
+}
+
+const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult> =>
+  typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+
+/**
+ * A query or mutation that answers in several results (`@defer`, `@stream`: the first result,
+ * then incremental ones until `hasNext` is false): each is sent as it comes, as graphql-sse and
+ * graphql-ws carry incremental delivery (one `next` per payload). `stop` ends its execution.
+ */
+function streamResults(
+  source: AsyncIterable<ExecutionResult>,
+  results: OperationResults,
+  type: 'query' | 'mutation',
+): OperationStart {
+  const iterator = source[Symbol.asyncIterator]();
+  let stopped = false;
+  void (async () => {
+    try {
+      for (let next = await iterator.next(); !next.done && !stopped; next = await iterator.next())
+        results.send(toJson(next.value));
+    } catch (error) {
+      if (!stopped) results.send(errorJson(error));
+    } finally {
+      results.complete();
+    }
+  })();
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    void iterator.return?.();
+  };
+  return { kind: 'running', stop, type };
 }
 
 /** Queries and mutations are counted by the metrics plugin (envelop's execute); subscriptions here. */
