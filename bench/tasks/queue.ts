@@ -129,6 +129,33 @@ function ourEngine(bench: Bench, processes: number): QueueEngine {
   };
 }
 
+/** The floor of our tables' design (peers/floor-worker.ts): drained as ours is; no add→start. */
+function floorEngine(bench: Bench): QueueEngine {
+  return {
+    name: 'floor: our statements alone (node-postgres, batch 512)',
+    drain: async () => {
+      await prefill(TASKS);
+      const worker = spawnBenchScript('bench/tasks/peers/floor-worker.ts', {
+        DATABASE_URL: bench.databaseUrl,
+      });
+      try {
+        await worker.waitFor(/^ready$/m);
+        const before = cpuTicks();
+        await waitUntilDone();
+        const cpu = cpuSince(before);
+        const [drain] = await db().$queryRaw<[{ seconds: number; done: number }]>`
+          SELECT extract(epoch FROM max("completedAt") - min("startedAt"))::float8 AS seconds,
+                 count(*)::int AS done
+          FROM tasks WHERE status = 'COMPLETED'`;
+        return { tasks: drain.done, seconds: drain.seconds, cpu };
+      } finally {
+        await worker.stop();
+        await db().$executeRaw`TRUNCATE tasks CASCADE`;
+      }
+    },
+  };
+}
+
 const perTask = (cpu: CpuUsed | undefined, tasks: number, key: keyof CpuUsed) =>
   cpu ? `${((cpu[key] / tasks) * 1e6).toFixed(0)} µs` : 'n/a';
 
@@ -171,6 +198,7 @@ export async function benchQueue(): Promise<void> {
     bullmqEngine(redisUrl, TASKS),
     graphileEngine(database.url, TASKS),
     ourEngine(bench, 2),
+    floorEngine(bench),
   ];
   const runs = (engine: QueueEngine) =>
     !ONLY || ONLY.some((name) => engine.name.toLowerCase().includes(name.toLowerCase()));
@@ -187,6 +215,7 @@ export async function benchQueue(): Promise<void> {
       const order = engines.map((_, i) => engines[(i + round) % engines.length]!);
       for (const engine of order.filter(runs)) {
         rates.get(engine.name)!.push(drained(engine.name, await engine.drain()));
+        if (!engine.latency) continue;
         const latency = await engine.latency();
         p99s.get(engine.name)!.push(latency.p99);
         line(
@@ -199,7 +228,8 @@ export async function benchQueue(): Promise<void> {
     for (const engine of engines.filter(runs))
       line(
         engine.name,
-        `${median(rates.get(engine.name)!).toFixed(0)} tasks/s; add->start p99 ${ms(median(p99s.get(engine.name)!))}`,
+        `${median(rates.get(engine.name)!).toFixed(0)} tasks/s` +
+          (engine.latency ? `; add->start p99 ${ms(median(p99s.get(engine.name)!))}` : ''),
       );
     if (ONLY) return;
     const ours = median(rates.get(engines[0]!.name)!);
@@ -211,6 +241,11 @@ export async function benchQueue(): Promise<void> {
       `${(ours / bullmq).toFixed(2)}x (target >= 1.0x): ${ours >= bullmq ? 'MET' : 'MISSED'}`,
     );
     line('defaults vs graphile-worker (batched)', `${(ours / graphile).toFixed(2)}x`);
+    const floor = median(rates.get(engines[4]!.name)!);
+    line(
+      'floor (our statements alone) vs BullMQ',
+      `${(floor / bullmq).toFixed(2)}x; defaults vs floor ${(ours / floor).toFixed(2)}x`,
+    );
     const p99 = median(p99s.get(engines[0]!.name)!);
     line(
       `TARGET add->start p99 at ${RATE_PER_SECOND}/s`,

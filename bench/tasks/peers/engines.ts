@@ -18,7 +18,8 @@ export interface Drained {
 export interface QueueEngine {
   name: string;
   drain(): Promise<Drained>;
-  latency(): Promise<{ p50: number; p99: number }>;
+  /** add→start at a steady rate; none for a reference that only drains. */
+  latency?(): Promise<{ p50: number; p99: number }>;
 }
 
 const percentile = (values: number[], p: number) => {

@@ -1,0 +1,65 @@
+// The floor of our tables' design, as the queue benchmark's reference: the fewest statements a
+// worker could run on `tasks` and `task_events` for a no-op task with our guarantees' rows
+// (a leased claim, an end fenced by lease and attempt, its event), a batch of BATCH at a time
+// with LANES (2) batches in flight, on node-postgres alone: no local queue, handler, lease renewal,
+// retry, metrics or pub/sub. What ours costs beyond it is the engine; what it costs is the
+// design (a task row updated twice, non-HOT, and an event row per task).
+import pg from 'pg';
+
+const BATCH = Number(process.env.BATCH ?? 512);
+const workerId = `floor:${process.pid}`;
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 3 });
+
+const CLAIM = `
+  WITH next AS (
+    SELECT id FROM tasks
+    WHERE status = 'PENDING' AND "runAt" <= now() AND type = 'noop'
+    ORDER BY priority, "runAt", "createdAt", id
+    FOR UPDATE SKIP LOCKED LIMIT $2)
+  UPDATE tasks t SET status = 'RUNNING', attempts = t.attempts + 1, "lockedBy" = $1,
+    "workerId" = $1, "lockedUntil" = now() + interval '30 seconds',
+    "startedAt" = clock_timestamp(), "updatedAt" = now()
+  -- The id list as well as the join, as ours: the rows found by key, not by a scan.
+  FROM next WHERE t.id = next.id AND t.id = ANY(ARRAY(SELECT id FROM next))
+  RETURNING t.id, t.attempts`;
+
+const END = `
+  WITH c AS (SELECT * FROM unnest($2::uuid[], $3::int[]) AS c(id, attempt)),
+  changed AS (
+    UPDATE tasks t SET status = 'COMPLETED', result = 'null', "progressPercent" = 100,
+      "currentStep" = 'completed', "lockedBy" = NULL, "lockedUntil" = NULL,
+      "completedAt" = now(), "lastSequence" = t."lastSequence" + 1, "updatedAt" = now()
+    FROM c WHERE t.id = c.id AND t.id = ANY($2::uuid[]) AND t.status = 'RUNNING' AND t."lockedBy" = $1
+      AND t.attempts = c.attempt
+    RETURNING t.id, t."lastSequence", t.status)
+  INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message, at)
+  SELECT id, "lastSequence", status, 100, 'completed', 'completed', now() FROM changed`;
+
+let stopping = false;
+
+async function lane(): Promise<void> {
+  while (!stopping) {
+    const { rows } = await pool.query<{ id: string; attempts: number }>({
+      name: 'floor-claim',
+      text: CLAIM,
+      values: [workerId, BATCH],
+    });
+    if (rows.length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      continue;
+    }
+    // The no-op "runs": nothing to do between the claim and the end.
+    await pool.query({
+      name: 'floor-end',
+      text: END,
+      values: [workerId, rows.map((row) => row.id), rows.map((row) => row.attempts)],
+    });
+  }
+}
+
+const lanes = Array.from({ length: Number(process.env.LANES ?? 2) }, () => lane());
+console.log('ready');
+process.on('SIGTERM', () => {
+  stopping = true;
+  void Promise.allSettled(lanes).then(() => pool.end().then(() => process.exit(0)));
+});
