@@ -8,7 +8,12 @@ import pg from 'pg';
 
 const BATCH = Number(process.env.BATCH ?? 512);
 const workerId = `floor:${process.pid}`;
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 3 });
+// JIT off for these statements, as our pool sets it (src/platform/db.ts).
+const pool = new pg.Pool({
+  connectionString: process.env.DATABASE_URL,
+  max: 3,
+  options: '-c jit_above_cost=5000000',
+});
 
 const CLAIM = `
   WITH next AS (
