@@ -1,8 +1,10 @@
 // GraphiQL's first view without a browser (graphiql-browser.test.ts has the one in Chromium):
-// the tour it opens on validates against the schema and runs on the demo data, and the
-// headers pane holds the placeholder wherever no key is pre-filled.
+// the tour it opens on validates against the schema and runs on the demo data, a request
+// without a key (introspection included) is told how to get one, and the headers pane holds
+// the placeholder wherever no key is pre-filled.
 import {
   extendSchema,
+  getIntrospectionQuery,
   Kind,
   parse,
   print,
@@ -12,10 +14,12 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { MISSING_KEY_MESSAGE } from '../../src/http/context.js';
 import { GRAPHIQL_HEADERS_PLACEHOLDER } from '../../src/http/graphiql/options.js';
 import { GRAPHIQL_TOUR, TOUR_DIRECTIVE_EXAMPLES } from '../../src/http/graphiql/tour.js';
 import { loadDemoData } from '../../src/demo/load.js';
 import { schema } from '../../src/schema/index.js';
+import { graphql } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
 import { collect, sseClient } from '../utils/sse.js';
 
@@ -115,6 +119,32 @@ describe("GraphiQL's tour", () => {
     expect(events.at(-1)?.data?.taskProgress.status).toBe('COMPLETED');
     await h.stopWorkers();
   });
+});
+
+describe('without a key', () => {
+  const presented: Array<[string, Record<string, string>]> = [
+    ['no key', {}],
+    ["GraphiQL's placeholder", { authorization: 'Bearer <your key>' }],
+    ['an unknown key', { 'x-api-key': 'agk_not_a_key' }],
+  ];
+
+  it.each(presented)(
+    '%s: introspection and queries are told how to get a key',
+    async (_, headers) => {
+      const app = await h.startApp();
+      // GraphiQL's first request: the introspection query under this name.
+      expect(getIntrospectionQuery()).toMatch(/^\s*query IntrospectionQuery/);
+      for (const document of [getIntrospectionQuery(), '{ __typename }', operation('Agents')]) {
+        const response = await graphql(app.fetch, document, undefined, { key: null, headers });
+        expect(response.status).toBe(401);
+        expect(response.data ?? null).toBeNull();
+        expect(response.errors).toEqual([
+          { message: MISSING_KEY_MESSAGE, extensions: { code: 'UNAUTHENTICATED' } },
+        ]);
+      }
+      expect(MISSING_KEY_MESSAGE).toMatch(/npm start.*admin key.*createApiKey.*Teams/);
+    },
+  );
 });
 
 describe('GraphiQL page', () => {
