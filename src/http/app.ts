@@ -27,6 +27,7 @@ import { createPresence, type PresenceOptions } from '../services/presence/prese
 import type { Context } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
 import { createContext, type ContextOptions } from './context.js';
+import { graphiqlOptions } from './graphiql/options.js';
 import { createAppFeeds } from './feeds.js';
 import { createApiMetrics } from './metrics.js';
 import { getParamsCheck } from './get-params.js';
@@ -153,17 +154,9 @@ function createYogaServer(
     landingPage: false,
     // Our /health answers JSON; yoga's built-in probe (an empty 200) moves out of its way.
     healthCheckEndpoint: '/healthz',
-    graphiql: (_request, serverContext) => ({
-      title: 'Agent Growth API',
-      // GraphiQL's subscriptions ask /graphql for an event stream (graphql-sse, distinct connections).
-      subscriptionsProtocol: 'SSE',
-      // The pre-filled (admin) key is for the person at this machine only: never sent over the network.
-      headers:
-        graphiqlHeaders && fromLoopback(serverContext)
-          ? JSON.stringify(graphiqlHeaders, null, 2)
-          : undefined,
-      shouldPersistHeaders: false,
-    }),
+    // The pre-filled (admin) key is for the person at this machine only: never sent over the network.
+    graphiql: (_request, serverContext) =>
+      graphiqlOptions(fromLoopback(serverContext) ? graphiqlHeaders : undefined),
     renderGraphiQL,
     maxRequestBodySize: false, // requestBodyLimit checks it (and says why)
     extraParamNames: ['documentId'], // a trusted document's id (trusted-documents/plugin.ts)

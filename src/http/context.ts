@@ -17,9 +17,18 @@ export function callerOf(
   return options.apiKeys.authenticate(apiKeyFromHeaders(request.headers));
 }
 
-/** Every operation needs a valid key (contract: UNAUTHENTICATED otherwise). */
+/**
+ * What a request without a valid key is told, schema introspection included (GraphiQL shows it
+ * in its result pane): where the key goes and how to get one.
+ */
+export const MISSING_KEY_MESSAGE =
+  'A valid API key is required: send `Authorization: Bearer <key>` or `X-API-Key: <key>`. ' +
+  '`npm start` prints an admin key (or set ADMIN_API_KEY); createApiKey mints keys for users ' +
+  '(README, "Teams").';
+
+/** Every operation needs a valid key (contract: UNAUTHENTICATED otherwise), introspection too. */
 export async function createContext(request: Request, options: ContextOptions): Promise<Context> {
   const caller = await callerOf(request, options);
-  if (!caller) throw graphQLErrorOf(unauthenticated());
+  if (!caller) throw graphQLErrorOf(unauthenticated(MISSING_KEY_MESSAGE));
   return { ...options, caller, requestId: request.headers.get('x-request-id') ?? randomUUID() };
 }
