@@ -1,18 +1,17 @@
 // @defer and @stream in tests: the operations, an agent with a corpus to search, a reader of a
 // multipart/mixed body as the incremental delivery format frames it, and the checks every
 // transport's payloads must pass (docs/clients.md, "@defer and @stream").
+import { print } from 'graphql';
 import { expect } from 'vitest';
+import { AgentWithDeferredCoverageQuery, StreamedHitsQuery } from '../client/operations.js';
 import { createCorpus } from './corpus.js';
 import type { Harness } from './harness.js';
 
-/** An agent's name now, its coverage (computed on read) deferred. */
-export const DEFERRED_COVERAGE = `query($id: ID!) { agent(id: $id) { id name
-  ... @defer(label: "coverage") { coverage { overallCoverage totalDocuments } } } }`;
+/** An agent's name now, its coverage (computed on read) deferred (tests/client/operations.ts). */
+export const DEFERRED_COVERAGE = print(AgentWithDeferredCoverageQuery);
 
-/** queryAgent's totals now, each hit streamed. */
-export const STREAMED_HITS = `query($agentId: ID!, $query: String!) {
-  queryAgent(agentId: $agentId, query: $query, topK: 5) {
-    totalResults hits @stream(initialCount: 0, label: "hits") { index chunkId title } } }`;
+/** queryAgent's totals now, each hit streamed (tests/client/operations.ts). */
+export const STREAMED_HITS = print(StreamedHitsQuery);
 
 /** The same search without @stream: what a merged result must equal. */
 export const PLAIN_HITS = `query($agentId: ID!, $query: String!) {
