@@ -23,6 +23,7 @@ import {
   STREAMED_HITS,
   type Payload,
 } from '../utils/incremental.js';
+import { scrape, valueOf } from '../utils/prometheus.js';
 import { collect, sseClient } from '../utils/sse.js';
 
 const h = useHarness();
@@ -190,6 +191,24 @@ describe('@defer and @stream', () => {
     expect(merged.errors.map((error: any) => [error.path, error.extensions.code])).toEqual([
       [['queryAgent'], 'NOT_FOUND'],
     ]);
+  });
+
+  it('count an incremental operation once, when it ends, with the errors of every payload', async () => {
+    const app = await h.startApp();
+    const unknown = Buffer.from('Agent:00000000-0000-0000-0000-000000000000').toString('base64');
+    const failing = `query($id: ID!) { viewer { user } ... @defer { queryAgent(agentId: $id, query: "x") { totalResults } } }`;
+    const fine = '{ viewer { user } ... @defer { v: viewer { scopes } } }';
+    await overMultipart(app, APOLLO_DEFER, fine);
+    const sse = sseClient({ url: `${app.baseUrl}/graphql`, key: h.adminKey });
+    h.onCleanup(() => sse.dispose());
+    expect((await collect(sse, fine)).at(-1)).toMatchObject({ hasNext: false });
+    await overMultipart(app, APOLLO_DEFER, failing, { id: unknown });
+    await (await post(app, 'application/json', failing, { id: unknown })).json();
+    const samples = await scrape(`${app.baseUrl}/metrics`);
+    const operations = (outcome: string) =>
+      valueOf(samples, 'graphql_operations_total', { type: 'query', outcome });
+    expect([operations('ok'), operations('error')]).toEqual([2, 2]);
+    expect(valueOf(samples, 'graphql_errors_total', { code: 'NOT_FOUND' })).toBe(2);
   });
 
   it('mask an internal error inside an incremental payload', async () => {
