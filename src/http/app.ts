@@ -31,6 +31,7 @@ import { graphiqlOptions } from './graphiql/options.js';
 import { createAppFeeds } from './feeds.js';
 import { createApiMetrics } from './metrics.js';
 import { getParamsCheck } from './get-params.js';
+import { maskIncrementalErrors } from './incremental.js';
 import { documentNestingLimit, inputBounds, operationLimits } from './operation-limits.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
 import { readRouting } from './read-routing.js';
@@ -233,8 +234,10 @@ export function createApp(options: ServerOptions): App {
     responseCachePlugins(options.responseCache, { schema, contextOptions, registry });
   // The transports run operations through yoga, so they are made right after it.
   const yoga = createYogaServer(contextOptions, options.graphiqlHeaders, [
-    // @defer and @stream (incremental delivery), on every transport (live/start-operation.ts).
+    // @defer and @stream (incremental delivery), on every transport (live/start-operation.ts),
+    // multipart or merged JSON on /graphql (transports-plugin.ts).
     useDeferStream(),
+    maskIncrementalErrors(),
     ...(options.tracing ? [tracingPlugin()] : []),
     metrics.http,
     ...(rateLimits ? [rateLimits.plugins.address] : []),

@@ -128,6 +128,11 @@ function countedRequests() {
  * errors of a request refused before or between those steps (a trusted document refused, a
  * document with no operation to run, no valid key, a rate limit).
  */
+/** A payload after the first of an incremental result (@defer, @stream). */
+interface IncrementalPayload {
+  incremental?: ReadonlyArray<{ errors?: readonly GraphQLError[] }>;
+}
+
 function metricsPlugin({ operations, duration, errors }: ReturnType<typeof graphqlCounters>) {
   const countErrors = (list: readonly GraphQLError[] | undefined) =>
     list?.forEach((error) => errors.inc({ code: codeOf(error) }));
@@ -157,10 +162,28 @@ function metricsPlugin({ operations, duration, errors }: ReturnType<typeof graph
       const end = duration.startTimer({ type });
       return {
         onExecuteDone({ result }) {
-          end();
-          if (Symbol.asyncIterator in result) return; // an incremental result (@defer, not used here)
-          operations.inc({ type, outcome: result.errors?.length ? 'error' : 'ok' });
-          countErrors(result.errors);
+          end(); // for @defer or @stream: until the first payload
+          if (!(Symbol.asyncIterator in result)) {
+            operations.inc({ type, outcome: result.errors?.length ? 'error' : 'ok' });
+            return countErrors(result.errors);
+          }
+          // Incremental: its errors as each payload carries them, its outcome once it ends.
+          let failed = false;
+          return {
+            onNext({ result: payload }) {
+              const errors = [
+                ...(payload.errors ?? []),
+                ...((payload as IncrementalPayload).incremental ?? []).flatMap(
+                  (part) => part.errors ?? [],
+                ),
+              ];
+              failed ||= errors.length > 0;
+              countErrors(errors);
+            },
+            onEnd() {
+              operations.inc({ type, outcome: failed ? 'error' : 'ok' });
+            },
+          };
         },
       };
     },

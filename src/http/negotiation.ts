@@ -2,14 +2,18 @@
 // content negotiation: the Accept header's q-values, then its order, decide among what this
 // operation can be sent as. A query or mutation is one result (JSON), or an event stream when
 // the client prefers one; a subscription is a stream: graphql-sse's event stream or Apollo's
-// multipart subscription (multipart/mixed;subscriptionSpec="1.0").
+// multipart subscription (multipart/mixed;subscriptionSpec="1.0"). An operation with @defer or
+// @stream is answered as the same operation without them would be, except that incremental
+// delivery over HTTP (multipart/mixed: Apollo's deferSpec=20220824, urql's default Accept)
+// takes the place of JSON where the client accepts it at least as much.
 // By hand (a few lines) because the usual library (negotiator) matches media type parameters
-// exactly, and here a parameter names a dialect: `subscriptionSpec` is ours, Apollo's
-// `deferSpec` (incremental delivery of queries) is not.
+// exactly, and here a parameter names a dialect: `subscriptionSpec` is a subscription's,
+// `deferSpec` incremental delivery's.
 
 export type Representation = 'graphql-response+json' | 'json' | 'event-stream' | 'multipart';
 
-export type OperationKind = 'single' | 'subscription';
+/** 'incremental': a query or mutation with @defer or @stream. */
+export type OperationKind = 'single' | 'incremental' | 'subscription';
 
 interface MediaRange {
   type: string;
@@ -19,7 +23,7 @@ interface MediaRange {
 }
 
 const OFFERS: Record<
-  OperationKind,
+  Exclude<OperationKind, 'incremental'>,
   ReadonlyArray<{ type: string; subtype: string; representation: Representation }>
 > = {
   single: [
@@ -69,19 +73,41 @@ function matches(range: MediaRange, offer: { type: string; subtype: string }): b
   return !(offer.type === 'multipart' && range.params.has('deferspec'));
 }
 
+/** The first offer of `kind` the ranges accept, with the q it was accepted at. */
+function choose(
+  ranges: readonly MediaRange[],
+  kind: Exclude<OperationKind, 'incremental'>,
+): { representation: Representation; q: number } | undefined {
+  for (const range of ranges) {
+    // Anything goes: the spec's legacy default, application/json (or an event stream).
+    if (range.type === '*')
+      return { representation: kind === 'single' ? 'json' : 'event-stream', q: range.q };
+    const offer = OFFERS[kind].find((candidate) => matches(range, candidate));
+    if (offer) return { representation: offer.representation, q: range.q };
+  }
+  return undefined;
+}
+
+/** multipart/mixed as incremental delivery: named, not through a wildcard, and not a subscription's. */
+const incrementalMultipart = (range: MediaRange) =>
+  range.type === 'multipart' &&
+  (range.subtype === 'mixed' || range.subtype === '*') &&
+  !range.params.has('subscriptionspec');
+
 /**
  * The representation to answer with, or undefined when the client accepts none of them
  * (406). No Accept header means application/json (GraphQL over HTTP, legacy clients).
  */
 export function negotiate(accept: string | null, kind: OperationKind): Representation | undefined {
-  if (!accept?.trim()) return kind === 'single' ? 'json' : 'event-stream';
-  for (const range of parseAccept(accept)) {
-    // Anything goes: the spec's legacy default, application/json (or an event stream).
-    if (range.type === '*') return kind === 'single' ? 'json' : 'event-stream';
-    const offer = OFFERS[kind].find((candidate) => matches(range, candidate));
-    if (offer) return offer.representation;
-  }
-  return undefined;
+  if (!accept?.trim()) return kind === 'subscription' ? 'event-stream' : 'json';
+  const ranges = parseAccept(accept);
+  if (kind !== 'incremental') return choose(ranges, kind)?.representation;
+  // As a query would be: an event stream stays one (its events carry the payloads), so an
+  // operation reaches the same transport with or without the directives.
+  const single = choose(ranges, 'single');
+  if (single?.representation === 'event-stream') return 'event-stream';
+  const multipart = ranges.find(incrementalMultipart); // the most preferred one
+  return multipart && multipart.q >= (single?.q ?? 0) ? 'multipart' : single?.representation;
 }
 
 /** Whether a request could be answered other than with JSON: only then is its operation looked at. */

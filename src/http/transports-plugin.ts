@@ -3,8 +3,17 @@
 // the Accept header, then answers with JSON through yoga's own processor, or hands the
 // operation to a live transport: graphql-sse's distinct-connections stream or Apollo's
 // multipart subscription. (Yoga's own choice ignores q-values and the Accept order.)
+// An incremental result (@defer, @stream; incremental.ts) is sent as multipart/mixed by yoga's
+// own processor, or merged into one JSON result for a client that takes JSON only.
 import { getOperationAST, parse, type ExecutionResult } from 'graphql';
-import { processRegularResult, type GraphQLParams, type Plugin } from 'graphql-yoga';
+import {
+  isAsyncIterable,
+  processRegularResult,
+  type GraphQLParams,
+  type FetchAPI,
+  type Plugin,
+} from 'graphql-yoga';
+import { mergeIncrementalResults, usesIncrementalDelivery } from './incremental.js';
 import type { NodeResponse } from './live/response-stream.js';
 import type { OperationParams } from './live/core.js';
 import type { MultipartTransport } from './multipart/handler.js';
@@ -39,12 +48,11 @@ function kindOf(
   let kind = cache.get(key);
   if (kind === undefined) {
     try {
-      const operation = getOperationAST(parse(params.query), params.operationName);
-      kind = operation
-        ? operation.operation === 'subscription'
-          ? 'subscription'
-          : 'single'
-        : null;
+      const document = parse(params.query);
+      const operation = getOperationAST(document, params.operationName);
+      if (!operation) kind = null;
+      else if (operation.operation === 'subscription') kind = 'subscription';
+      else kind = usesIncrementalDelivery(document) ? 'incremental' : 'single';
     } catch {
       kind = null; // yoga reports the syntax error
     }
@@ -54,36 +62,81 @@ function kindOf(
   return kind ?? undefined;
 }
 
+/** JSON for a client that takes JSON only: an incremental result's payloads merged into one. */
+const mergedJson = async (result: unknown, fetchAPI: FetchAPI, mediaType: string) =>
+  processRegularResult(
+    await mergeIncrementalResults(result as AsyncIterable<ExecutionResult>),
+    fetchAPI,
+    mediaType,
+  );
+
+/** The JSON media type the client takes for one result, if it takes one. */
+function jsonType(accept: string | null): string | undefined {
+  const representation = negotiate(accept, 'single');
+  return representation === 'json' || representation === 'graphql-response+json'
+    ? MEDIA_TYPES[representation]
+    : undefined;
+}
+
+/** Apollo's incremental delivery names its format in the media type (deferSpec=20220824). */
+const DEFER_SPEC = 'deferSpec=20220824';
+
 export function liveTransports(options: TransportsOptions): Plugin {
   const kinds = new Map<string, OperationKind | null>();
   const chosen = new WeakMap<
     Request,
-    { representation: Representation; params: OperationParams }
+    { representation: Representation; kind: OperationKind; params: OperationParams }
   >();
+  // Subscriptions yoga runs itself (a JSON-only client's): their stream is never merged (406).
+  const subscriptions = new WeakSet<Request>();
   return {
+    onSubscribe({ args }) {
+      const { request } = args.contextValue as { request?: Request };
+      if (request) subscriptions.add(request);
+    },
     onParams({ request, params, setResult }) {
       const accept = request.headers.get('accept');
       if (!mayStream(accept)) return; // JSON only: yoga answers as it always does
       const kind = kindOf(kinds, params);
       const representation = kind && negotiate(accept, kind);
       if (!representation) return; // a bad document, or nothing acceptable: yoga answers
-      chosen.set(request, { representation, params: params as OperationParams });
-      if (representation === 'event-stream' || representation === 'multipart') setResult(STREAMED);
+      chosen.set(request, { representation, kind, params: params as OperationParams });
+      if (
+        representation === 'event-stream' ||
+        (representation === 'multipart' && kind === 'subscription')
+      )
+        setResult(STREAMED);
     },
-    onResultProcess({ request, setResultProcessor, serverContext }) {
+    onResultProcess({ request, result, setResultProcessor, serverContext }) {
       const choice = chosen.get(request);
-      if (!choice) return;
-      const mediaType = MEDIA_TYPES[choice.representation];
       // Under node:http, the stream writes the Node response (response-stream.ts).
       const { res } = serverContext as { res?: NodeResponse };
-      if (choice.representation === 'event-stream')
-        setResultProcessor(() => options.sse().distinct(request, choice.params, res), mediaType);
-      else if (choice.representation === 'multipart')
-        setResultProcessor(
-          () => options.multipart().subscribe(request, choice.params, res),
-          mediaType,
+      if (choice?.representation === 'event-stream')
+        return setResultProcessor(
+          () => options.sse().distinct(request, choice.params, res),
+          MEDIA_TYPES['event-stream'],
         );
-      else setResultProcessor(processRegularResult, mediaType);
+      if (choice?.representation === 'multipart' && choice.kind === 'subscription')
+        return setResultProcessor(
+          () => options.multipart().subscribe(request, choice.params, res),
+          MEDIA_TYPES.multipart,
+        );
+      // An incremental result over multipart/mixed: yoga's processor, which picks multipart
+      // for an async iterable whenever the client accepts it (Apollo's and urql's framing).
+      if (choice?.representation === 'multipart' && isAsyncIterable(result)) return;
+      const json = jsonType(request.headers.get('accept'));
+      if (!json) return; // nothing acceptable: yoga answers (406, or multipart alone)
+      if (!isAsyncIterable(result)) {
+        if (choice) setResultProcessor(processRegularResult, json);
+      } else if (!subscriptions.has(request)) setResultProcessor(mergedJson, json);
+    },
+    onResponse({ request, response }) {
+      if (chosen.get(request)?.kind !== 'incremental') return;
+      const type = response.headers.get('content-type');
+      if (!type?.startsWith('multipart/mixed') || type.includes('deferSpec')) return;
+      // Deleted first: whatwg-node's headers keep yoga's `Content-Type` beside a set `content-type`.
+      response.headers.delete('content-type');
+      response.headers.set('content-type', `${type}; ${DEFER_SPEC}`);
     },
   };
 }

@@ -1,4 +1,6 @@
 // Imports every domain for its side effects, then builds the schema.
+import { GraphQLDeferDirective, GraphQLStreamDirective } from '@graphql-tools/utils';
+import { specifiedDirectives } from 'graphql';
 import { builder } from './builder.js';
 import { describeInputBounds } from './input-bounds.js';
 import './api-keys.js';
@@ -23,4 +25,12 @@ import './presence.js';
 builder.queryType({});
 builder.mutationType({});
 
-export const schema = describeInputBounds(builder.toSchema({ sortSchema: true }));
+// @defer and @stream are part of the published schema (schema.graphql, codegen), the same
+// definitions yoga's defer-stream plugin would add (docs/clients.md, "@defer and @stream").
+// Pothos passes `directives` on as the whole list: graphql-js's own (@include, @skip, ...) too.
+export const schema = describeInputBounds(
+  builder.toSchema({
+    sortSchema: true,
+    directives: [...specifiedDirectives, GraphQLDeferDirective, GraphQLStreamDirective],
+  }),
+);

@@ -1,3 +1,5 @@
+import { GraphQLStreamDirective } from '@graphql-tools/utils';
+import { getDirectiveValues, type GraphQLResolveInfo } from 'graphql';
 import { builder } from './builder.js';
 import { iteratorFeed } from '../feeds/push-feed.js';
 import { db } from '../platform/db.js';
@@ -6,11 +8,13 @@ import { requireVisibleAgent } from '../services/agents/agents.js';
 import type { Caller } from '../services/auth/caller.js';
 import { EXACT_COUNT_CAP } from '../services/search/ranking.js';
 import {
-  queryAgent,
+  collectHits,
+  rankAgentQuery,
+  readHits,
   streamAgentQuery,
   type QueryStreamEvent,
+  type RankedQuery,
   type SearchHit as SearchHitShape,
-  type SearchResult,
 } from '../services/search/search.js';
 import { Agent } from './agents.js';
 import { rowIdOrNone } from './ids.js';
@@ -35,18 +39,33 @@ const TOTAL_RESULTS =
   `(then totalResultsIsEstimate).`;
 const TOTAL_IS_ESTIMATE = 'True when totalResults is an estimate (only past the exact cap).';
 
-const QueryResult = builder
-  .objectRef<SearchResult & { queryTimeMs: number }>('QueryResult')
-  .implement({
-    fields: (t) => ({
-      hits: t.expose('hits', { type: [SearchHit] }),
-      totalResults: t.exposeInt('totalResults', { description: TOTAL_RESULTS }),
-      totalResultsIsEstimate: t.exposeBoolean('totalResultsIsEstimate', {
-        description: TOTAL_IS_ESTIMATE,
-      }),
-      queryTimeMs: t.exposeFloat('queryTimeMs'),
+/** Whether the field is asked for with @stream (and its `if` is not false), as the executor reads it. */
+function streamed(info: GraphQLResolveInfo): boolean {
+  const [node] = info.fieldNodes;
+  const stream = node && getDirectiveValues(GraphQLStreamDirective, node, info.variableValues);
+  return Boolean(stream && stream.if !== false);
+}
+
+const QueryResult = builder.objectRef<RankedQuery>('QueryResult').implement({
+  fields: (t) => ({
+    hits: t.field({
+      type: [SearchHit],
+      description:
+        'In rank order. With @stream, each hit is sent as soon as its chunk is read: the first ' +
+        'before the others are read.',
+      // Streamed, an async iterable the executor sends item by item; else the whole list.
+      resolve: (result, _args, _ctx, info) =>
+        streamed(info) ? readHits(result.ranked, true) : collectHits(readHits(result.ranked)),
     }),
-  });
+    totalResults: t.exposeInt('totalResults', { description: TOTAL_RESULTS }),
+    totalResultsIsEstimate: t.exposeBoolean('totalResultsIsEstimate', {
+      description: TOTAL_IS_ESTIMATE,
+    }),
+    queryTimeMs: t.exposeFloat('queryTimeMs', {
+      description: 'Milliseconds to rank the hits (reading their chunks follows).',
+    }),
+  }),
+});
 
 type EventOf<K extends QueryStreamEvent['kind']> = Extract<QueryStreamEvent, { kind: K }>;
 
@@ -112,7 +131,7 @@ builder.queryField('queryAgent', (t) =>
       topK: t.arg.int(),
     },
     resolve: (_root, args, ctx) =>
-      queryAgent(rowIdOrNone('Agent', args.agentId), args.query, args.topK, ctx.caller),
+      rankAgentQuery(rowIdOrNone('Agent', args.agentId), args.query, args.topK, ctx.caller),
   }),
 );
 

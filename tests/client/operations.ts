@@ -138,3 +138,33 @@ export const TaskProgressSubscription = graphql(`
     }
   }
 `);
+
+// @defer and @stream (docs/clients.md): an agent's coverage, computed on read, after its name;
+// a search's hits one by one after its totals.
+export const AgentWithDeferredCoverageQuery = graphql(`
+  query AgentWithDeferredCoverage($id: ID!) {
+    agent(id: $id) {
+      id
+      name
+      ... @defer(label: "coverage") {
+        coverage {
+          overallCoverage
+          totalDocuments
+        }
+      }
+    }
+  }
+`);
+
+export const StreamedHitsQuery = graphql(`
+  query StreamedHits($agentId: ID!, $query: String!) {
+    queryAgent(agentId: $agentId, query: $query, topK: 5) {
+      totalResults
+      hits @stream(initialCount: 0, label: "hits") {
+        index
+        chunkId
+        title
+      }
+    }
+  }
+`);

@@ -2,6 +2,7 @@
 // would, with the real library on its defaults. `url` is the API's origin, `key` an API key.
 // (In a browser, graphql-ws uses the global WebSocket; Node 20 has none, so `ws` is passed.)
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache, Observable } from '@apollo/client';
+import { Defer20220824Handler } from '@apollo/client/incremental';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { getMainDefinition } from '@apollo/client/utilities';
@@ -14,7 +15,10 @@ import WebSocket from 'ws';
 const auth = (key: string) => ({ authorization: `Bearer ${key}` });
 const wsUrl = (url: string) => `${url.replace(/^http/, 'ws')}/graphql`;
 
-/** urql on its defaults: queries and mutations over fetch, subscriptions too (`fetchSubscriptions`). */
+/**
+ * urql on its defaults: queries and mutations over fetch, subscriptions too (`fetchSubscriptions`);
+ * @defer and @stream arrive as multipart/mixed (urql's default Accept), merged by urql.
+ */
 export function urqlClient(url: string, key: string) {
   return new Client({
     url: `${url}/graphql`,
@@ -24,53 +28,64 @@ export function urqlClient(url: string, key: string) {
   });
 }
 
-/** urql with subscriptions over graphql-ws. */
-export function urqlWithGraphqlWs(url: string, key: string) {
+type UrqlForward = Parameters<typeof subscriptionExchange>[0]['forwardSubscription'];
+
+/** urql with `forward` for subscriptions, and for queries and mutations too with `allOperations`. */
+function urqlForwarding(url: string, key: string, forward: UrqlForward, allOperations: boolean) {
+  return new Client({
+    url: `${url}/graphql`,
+    fetchOptions: { headers: auth(key) },
+    exchanges: [
+      cacheExchange,
+      fetchExchange,
+      subscriptionExchange({ forwardSubscription: forward, enableAllOperations: allOperations }),
+    ],
+  });
+}
+
+/**
+ * urql with subscriptions over graphql-ws; with `allOperations`, queries and mutations too
+ * (then @defer and @stream arrive as the WebSocket's next messages).
+ */
+export function urqlWithGraphqlWs(url: string, key: string, { allOperations = false } = {}) {
   const ws = createWsClient({
     url: wsUrl(url),
     connectionParams: auth(key),
     webSocketImpl: WebSocket,
   });
-  const client = new Client({
-    url: `${url}/graphql`,
-    fetchOptions: { headers: auth(key) },
-    exchanges: [
-      cacheExchange,
-      fetchExchange,
-      subscriptionExchange({
-        forwardSubscription: (request) => ({
-          subscribe: (sink) => ({
-            unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink),
-          }),
-        }),
+  const client = urqlForwarding(
+    url,
+    key,
+    (request) => ({
+      subscribe: (sink) => ({
+        unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink),
       }),
-    ],
-  });
+    }),
+    allOperations,
+  );
   return { client, dispose: () => ws.dispose() };
 }
 
-/** urql with subscriptions over graphql-sse (single connection: one stream for every subscription). */
-export function urqlWithGraphqlSse(url: string, key: string) {
+/**
+ * urql with subscriptions over graphql-sse (single connection: one stream for every
+ * subscription); with `allOperations`, queries and mutations too.
+ */
+export function urqlWithGraphqlSse(url: string, key: string, { allOperations = false } = {}) {
   const sse = createSseClient({
     url: `${url}/graphql/stream`,
     headers: auth(key),
     singleConnection: true,
   });
-  const client = new Client({
-    url: `${url}/graphql`,
-    fetchOptions: { headers: auth(key) },
-    exchanges: [
-      cacheExchange,
-      fetchExchange,
-      subscriptionExchange({
-        forwardSubscription: (request) => ({
-          subscribe: (sink) => ({
-            unsubscribe: sse.subscribe({ ...request, query: request.query ?? '' }, sink),
-          }),
-        }),
+  const client = urqlForwarding(
+    url,
+    key,
+    (request) => ({
+      subscribe: (sink) => ({
+        unsubscribe: sse.subscribe({ ...request, query: request.query ?? '' }, sink),
       }),
-    ],
-  });
+    }),
+    allOperations,
+  );
   return { client, dispose: () => sse.dispose() };
 }
 
@@ -79,6 +94,18 @@ export function apolloHttp(url: string, key: string) {
   return new ApolloClient({
     link: new HttpLink({ uri: `${url}/graphql`, headers: auth(key) }),
     cache: new InMemoryCache(),
+  });
+}
+
+/**
+ * Apollo Client 4 with @defer and @stream: its Defer20220824Handler asks /graphql for
+ * multipart/mixed;deferSpec=20220824 and merges each payload into the result it emits.
+ */
+export function apolloWithDefer(url: string, key: string) {
+  return new ApolloClient({
+    link: new HttpLink({ uri: `${url}/graphql`, headers: auth(key) }),
+    cache: new InMemoryCache(),
+    incrementalHandler: new Defer20220824Handler(),
   });
 }
 

@@ -33,6 +33,22 @@ describe('negotiate', () => {
     expect(negotiate('image/png', 'single')).toBeUndefined();
   });
 
+  it('sends @defer and @stream as multipart where the client takes it as much as JSON, else as a query would be', () => {
+    expect(negotiate(APOLLO_DEFER, 'incremental')).toBe('multipart');
+    expect(negotiate(URQL, 'incremental')).toBe('multipart');
+    // JSON preferred by its q-value, or no multipart at all: the whole result as JSON.
+    expect(negotiate('application/json, multipart/mixed;q=0.5', 'incremental')).toBe('json');
+    expect(negotiate(APOLLO_QUERY, 'incremental')).toBe('graphql-response+json');
+    expect(negotiate('*/*', 'incremental')).toBe('json');
+    expect(negotiate(null, 'incremental')).toBe('json');
+    // A subscription's multipart dialect is not incremental delivery's.
+    expect(negotiate(APOLLO_SUBSCRIPTION, 'incremental')).toBe('graphql-response+json');
+    // An event stream the client prefers stays one: the same transport as without the directives.
+    expect(negotiate('text/event-stream, multipart/mixed', 'incremental')).toBe('event-stream');
+    expect(negotiate('multipart/mixed;deferSpec=20220824', 'incremental')).toBe('multipart');
+    expect(negotiate('image/png', 'incremental')).toBeUndefined();
+  });
+
   it('reads quoted parameters and ignores malformed ranges', () => {
     expect(
       parseAccept('multipart/mixed;subscriptionSpec="1.0";q=0.5, nonsense, text/html').map((r) => [

@@ -22,6 +22,10 @@ interface BeforeRunning {
   setResultAndStopExecution(result: ExecutionResult): void;
 }
 
+/**
+ * Whether a live transport runs it (and counts it). @defer and @stream never change that
+ * (negotiation.ts): their multipart or merged JSON answer is yoga's, counted here.
+ */
 function streamed(accept: string | null, kind: string): boolean {
   if (!mayStream(accept)) return false;
   const representation = negotiate(accept, kind === 'subscription' ? 'subscription' : 'single');

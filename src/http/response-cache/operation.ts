@@ -6,11 +6,11 @@ import {
   Kind,
   getOperationAST,
   parse,
-  visit,
   type DocumentNode,
   type FragmentDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { usesIncrementalDelivery } from '../incremental.js';
 
 export interface OperationShape {
   kind: 'query' | 'mutation' | 'subscription';
@@ -42,16 +42,6 @@ function rootFields(
   }
 }
 
-function hasIncrementalDirective(document: DocumentNode): boolean {
-  let found = false;
-  visit(document, {
-    Directive(node) {
-      if (node.name.value === 'defer' || node.name.value === 'stream') found = true;
-    },
-  });
-  return found;
-}
-
 function shapeOf(query: string, operationName: string | undefined): OperationShape | null {
   let document: DocumentNode;
   try {
@@ -73,7 +63,7 @@ function shapeOf(query: string, operationName: string | undefined): OperationSha
     kind: operation.operation,
     roots: names.filter((name) => !name.startsWith('__')),
     introspection: names.some((name) => name.startsWith('__') && name !== '__typename'),
-    incremental: hasIncrementalDirective(document),
+    incremental: usesIncrementalDelivery(document),
   };
 }
 

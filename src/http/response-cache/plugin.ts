@@ -5,9 +5,10 @@
 // the entities a mutation returns, and every service drops what it changed once committed
 // (src/platform/response-cache/invalidation.ts), workers too. Answers say `X-Cache: HIT` or
 // `MISS` and `extensions.responseCache`. Only JSON answers of queries are cached: never
-// subscriptions, event streams, multipart, @defer/@stream or introspection.
+// subscriptions, event streams, multipart, @defer/@stream (looked up nor kept: they run) or
+// introspection.
 import { getNamedType, type GraphQLSchema } from 'graphql';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
 import { useResponseCache } from '@graphql-yoga/plugin-response-cache';
 import type { Registry } from 'prom-client';
 import type { ResponseStore } from '../../platform/response-cache/store.js';
@@ -129,7 +130,19 @@ function reporter(
   return {
     async onExecutionResult({ request, result, setResult }) {
       const decision = decisions.get(request);
-      if (!decision || !result || isAsyncIterable(result)) return;
+      if (!decision || !result) return;
+      if (isAsyncIterable(result)) {
+        // An incremental mutation (@defer): the plugin drops its entities once its last payload
+        // is known, and that payload waits for the drops, as a whole answer does.
+        if (decision.kind === 'mutation')
+          setResult(
+            mapAsyncIterator(result, async (payload) => {
+              if (payload.hasNext === false) await store.settled();
+              return payload;
+            }),
+          );
+        return;
+      }
       // A miss's answer waits for its write (one Redis round trip, at most the store's
       // command timeout): didCache says whether it was kept.
       const kept = await store.kept(decision.token);

@@ -7,7 +7,7 @@ import { rowIdWhere } from '../../platform/ids.js';
 import type { Caller } from '../auth/caller.js';
 import { agentVisibleTo } from '../auth/visibility.js';
 import { parseQuery } from './query-syntax.js';
-import { rankChunks } from './ranking.js';
+import { rankChunks, type Ranking } from './ranking.js';
 import { selectHits } from './sql/select-hits.js';
 import { selectScopeStatistics, type ScopeStatistics } from './sql/scope-statistics.js';
 import { readableTeamIds } from '../auth/permissions.js';
@@ -82,22 +82,57 @@ async function prepareSearch(
   };
 }
 
-/** The top `limit` chunks of the scope with their documents, in rank order, and the number of matches. */
-async function answer(statistics: ScopeStatistics, limit: number): Promise<SearchResult> {
+/** A ranking: the chunks in rank order, and how many match. */
+interface RankedChunks {
+  ranked: Ranking['ranked'];
+  totalResults: number;
+  totalResultsIsEstimate: boolean;
+}
+
+async function rank(statistics: ScopeStatistics, limit: number): Promise<RankedChunks> {
   const ranking = await rankChunks(readDb(), statistics, limit);
-  const rows = await selectHits(
-    readDb(),
-    ranking.ranked.map((hit) => hit.chunkId),
-  );
-  // A chunk deleted since the ranking drops out.
-  const found = ranking.ranked.flatMap((hit) =>
-    rows.has(hit.chunkId) ? [{ ...rows.get(hit.chunkId)!, score: hit.score }] : [],
-  );
   return {
-    hits: found.map((hit, index) => ({ index, ...hit })),
+    ranked: ranking.ranked,
     totalResults: ranking.total,
     totalResultsIsEstimate: ranking.totalIsEstimate,
   };
+}
+
+/**
+ * A ranking's hits (chunks with their documents) in rank order, each as soon as it is read.
+ * `firstApart`: the first hit's chunk is read on its own, so that it leaves before the rest are
+ * read (a streamed query's first result); otherwise every chunk in one read. A chunk deleted
+ * since the ranking drops out.
+ */
+export async function* readHits(
+  ranked: RankedChunks['ranked'],
+  firstApart = false,
+): AsyncGenerator<SearchHit> {
+  const batches = firstApart ? [ranked.slice(0, 1), ranked.slice(1)] : [ranked];
+  let index = 0;
+  for (const batch of batches) {
+    if (batch.length === 0) continue;
+    const rows = await selectHits(
+      readDb(),
+      batch.map((hit) => hit.chunkId),
+    );
+    for (const hit of batch) {
+      const row = rows.get(hit.chunkId);
+      if (row) yield { index: index++, ...row, score: hit.score };
+    }
+  }
+}
+
+export async function collectHits(hits: AsyncIterable<SearchHit>): Promise<SearchHit[]> {
+  const all: SearchHit[] = [];
+  for await (const hit of hits) all.push(hit);
+  return all;
+}
+
+/** The top `limit` chunks of the scope with their documents, in rank order, and the number of matches. */
+async function answer(statistics: ScopeStatistics, limit: number): Promise<SearchResult> {
+  const { ranked, ...totals } = await rank(statistics, limit);
+  return { hits: await collectHits(readHits(ranked)), ...totals };
 }
 
 /** BM25 over the agent's scope: the top `topK` chunks and the number of matches. */
@@ -138,6 +173,24 @@ export async function queryAgent(
   return { ...result, queryTimeMs: performance.now() - started };
 }
 
+/** queryAgent ranked, its hits left to read (readHits): `queryTimeMs` is the time to rank. */
+export interface RankedQuery extends RankedChunks {
+  queryTimeMs: number;
+}
+
+/** queryAgent up to its ranking, for a caller that reads the hits itself (GraphQL's @stream). */
+export async function rankAgentQuery(
+  agentId: string,
+  query: string,
+  topK: number | null | undefined,
+  caller: Who,
+): Promise<RankedQuery> {
+  const started = performance.now();
+  const search = await prepareSearch(agentId, query, topK, caller);
+  const ranked = await rank(search.statistics, search.topK);
+  return { ...ranked, queryTimeMs: performance.now() - started };
+}
+
 /** The streamed query's events, as plain data (src/schema/search.ts gives them their types). */
 export type QueryStreamEvent =
   | { kind: 'started'; agentId: string; query: string }
@@ -170,18 +223,19 @@ export async function* streamAgentQuery(
     return;
   }
   yield { kind: 'started', agentId, query: query.trim() };
-  let result: SearchResult;
+  let totals: Omit<RankedChunks, 'ranked'>;
   try {
-    result = await answer(search.statistics, search.topK);
+    const { ranked, ...rest } = await rank(search.statistics, search.topK);
+    totals = rest;
+    // The first hit is read on its own: it leaves before the rest are read.
+    for await (const hit of readHits(ranked, true)) yield { kind: 'hit', hit };
   } catch (error) {
     yield failure(error);
     return;
   }
-  for (const hit of result.hits) yield { kind: 'hit', hit };
   yield {
     kind: 'completed',
-    totalResults: result.totalResults,
-    totalResultsIsEstimate: result.totalResultsIsEstimate,
+    ...totals,
     queryTimeMs: performance.now() - started,
   };
 }
