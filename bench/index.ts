@@ -39,6 +39,7 @@ const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   tracing: async () => (await import('./tracing.js')).benchTracing,
   webhooks: async () => (await import('./webhooks/run.js')).benchWebhooks,
   presence: async () => (await import('./presence.js')).benchPresence,
+  incremental: async () => (await import('./incremental.js')).benchIncremental,
 };
 
 async function main(): Promise<void> {

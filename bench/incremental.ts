@@ -1,0 +1,142 @@
+// `npm run bench -- incremental`: an agent page on the 1M-chunk corpus's largest agent (the
+// root agent): the agent, its coverage and a first answer to a question, asked as a frontend
+// on Apollo Client or urql would, over multipart HTTP (`deferSpec=20220824`) with `coverage`
+// deferred and `queryAgent { hits }` streamed, against the same query without the directives
+// as JSON, alternating in one run: time to the first part and to the last (the whole answer,
+// for the plain query). Then live queries (bench/live-queries.ts).
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { connectDatabase, disconnectDatabase } from '../src/platform/db.js';
+import { ensureCorpus, type Corpus } from './corpus.js';
+import { openBenchServer } from './database.js';
+import { ADMIN_API_KEY, createBenchApp } from './graphql.js';
+import { listenBenchApp } from './http-server.js';
+import { queryClasses } from './query-classes.js';
+import { benchLiveQueries } from './live-queries.js';
+import { machine } from './machine.js';
+import { formatSummary, heading, line, summarize } from './stats.js';
+import { printTargets } from './workflows/targets.js';
+
+const REPS = Number(process.env.BENCH_INCREMENTAL_REPS ?? 20);
+const WARM_UP = 3;
+
+const AGENT_PAGE = (directives: boolean) => `
+  query AgentPage($id: ID!, $q: String!) {
+    agent(id: $id) {
+      id
+      name
+      coveragePercent
+      ${directives ? '... @defer(label: "coverage") {' : ''}
+        coverage { overallCoverage totalDocuments totalChunks gaps { documentCount } }
+      ${directives ? '}' : ''}
+    }
+    queryAgent(agentId: $id, query: $q, topK: 10) {
+      totalResults
+      hits ${directives ? '@stream(initialCount: 0)' : ''} { index chunkId title score }
+    }
+  }`;
+
+interface Timing {
+  /** From the request to the first complete part (the whole answer for JSON). */
+  first: number;
+  /** To the end of the answer. */
+  last: number;
+  parts: number;
+}
+
+/** One POST; counts multipart parts as their delimiters arrive (no part is parsed). */
+async function timePage(
+  baseUrl: string,
+  directives: boolean,
+  variables: Record<string, unknown>,
+): Promise<Timing> {
+  const started = performance.now();
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${ADMIN_API_KEY}`,
+      'content-type': 'application/json',
+      accept: directives
+        ? 'multipart/mixed;deferSpec=20220824, application/json'
+        : 'application/json',
+    },
+    body: JSON.stringify({ query: AGENT_PAGE(directives), variables }),
+  });
+  if (!response.ok) throw new Error(`agent page: HTTP ${response.status}`);
+  const type = response.headers.get('content-type') ?? '';
+  const boundary = /boundary="?([^";]+)"?/.exec(type)?.[1];
+  let first = Number.NaN;
+  let parts = 0;
+  let text = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    text += decoder.decode(chunk, { stream: true });
+    if (!boundary) continue;
+    // A part is complete once the delimiter after its body has come (the first delimiter opens).
+    const delimiters = text.split(`\r\n--${boundary}`).length - 1;
+    if (delimiters >= 2 && Number.isNaN(first)) first = performance.now() - started;
+    parts = Math.max(parts, delimiters - 1);
+  }
+  const last = performance.now() - started;
+  if (!boundary) {
+    const body = JSON.parse(text) as { errors?: unknown[] };
+    if (body.errors?.length) throw new Error(`agent page: ${JSON.stringify(body.errors)}`);
+    return { first: last, last, parts: 1 };
+  }
+  if (text.includes('"errors"')) throw new Error(`agent page: ${text.slice(0, 500)}`);
+  return { first, last, parts };
+}
+
+async function benchAgentPage(corpus: Corpus): Promise<void> {
+  heading('incremental: an agent page with @defer and @stream, beside the same without');
+  const { app, close: closeApp } = await createBenchApp();
+  const server = await listenBenchApp(app);
+  try {
+    const id = encodeGlobalID('Agent', corpus.rootAgentId);
+    const questions = (await queryClasses()).map((queryClass) => queryClass.queries[0]!);
+    const timings = { incremental: [] as Timing[], plain: [] as Timing[] };
+    for (let rep = 0; rep < WARM_UP + REPS; rep++) {
+      for (const q of questions) {
+        // Alternating, in both orders: neither always runs on a warmer cache.
+        const order = rep % 2 ? ([true, false] as const) : ([false, true] as const);
+        for (const directives of order) {
+          const timing = await timePage(server.baseUrl, directives, { id, q });
+          if (rep >= WARM_UP) timings[directives ? 'incremental' : 'plain'].push(timing);
+        }
+      }
+    }
+    const plain = summarize(timings.plain.map((t) => t.last));
+    const first = summarize(timings.incremental.map((t) => t.first));
+    const last = summarize(timings.incremental.map((t) => t.last));
+    const parts = summarize(timings.incremental.map((t) => t.parts));
+    line('root agent, questions', `${questions.length} (one per query class), ${REPS} rounds`);
+    line('without directives (JSON): whole answer', formatSummary(plain));
+    line(
+      '@defer + @stream (multipart): first part',
+      `${formatSummary(first)} (p50 ${(first.p50 / plain.p50).toFixed(3)}x the whole answer's)`,
+    );
+    line(
+      '@defer + @stream (multipart): last part',
+      `${formatSummary(last)} (p50 ${(last.p50 / plain.p50).toFixed(2)}x); parts p50 ${parts.p50}`,
+    );
+  } finally {
+    await server.close();
+    await closeApp();
+  }
+}
+
+/** The agent page on the corpus (made first if missing), then the live queries. */
+export async function benchIncremental(): Promise<void> {
+  const server = await openBenchServer();
+  try {
+    const corpus = await ensureCorpus(server, false);
+    connectDatabase(server.url);
+    await machine();
+    await benchAgentPage(corpus);
+  } finally {
+    await disconnectDatabase();
+    await server.stop();
+  }
+  const targets = await benchLiveQueries();
+  heading('incremental targets');
+  printTargets(targets);
+}

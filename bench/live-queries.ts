@@ -1,0 +1,144 @@
+// The live-query half of `npm run bench -- incremental`: CLIENTS (1,000) clients with a live
+// `agents(first: 20)` query, one visibility (the admin key), across 2 API processes (src/main.ts,
+// ROLE=api, on one Redis) over graphql-sse, in their own process (bench/live-client.ts); then
+// one `updateAgent` (a new name), ROUNDS times, on each process in turn: from the mutation's
+// request until every client had the new result, and the transactions the database ran for
+// it (pg_stat_database, less an idle window as long: each statement outside a transaction is
+// one), to compare with one execution of the query per process. Baseline in the same run: 1 client.
+import { connectDatabase, db, disconnectDatabase } from '../src/platform/db.js';
+import { loadDemoData } from '../src/demo/load.js';
+import { toGlobalId } from '../src/schema/ids.js';
+import { openFreshBenchDatabase } from './database.js';
+import { machine } from './machine.js';
+import { formatSummary, heading, line, summarize } from './stats.js';
+import { spawnBenchScript, type BenchChild } from './tasks/processes.js';
+import { check, type Target } from './workflows/targets.js';
+
+const CLIENTS = Number(process.env.BENCH_LIVE_CLIENTS ?? 1_000);
+const ROUNDS = Number(process.env.BENCH_LIVE_ROUNDS ?? 10);
+const ADMIN_KEY = 'bench-admin-key-0123456789';
+const QUERY = 'query Dashboard @live { agents(first: 20) { edges { node { id name } } } }';
+/** pg_stat_database is flushed by each backend about once a second. */
+const STATS_SETTLE_MS = 1_500;
+
+async function apiProcess(
+  env: Record<string, string>,
+): Promise<{ child: BenchChild; url: string }> {
+  const child = spawnBenchScript('src/main.ts', { ...env, ROLE: 'api', PORT: '0' });
+  const ready = await child.waitFor(/GraphiQL:\s+(http:\/\/\S+)\/graphql/);
+  return { child, url: /(http:\/\/\S+)\/graphql/.exec(ready)![1]! };
+}
+
+async function transactions(): Promise<number> {
+  const [row] = await db().$queryRaw<[{ n: number }]>`
+    SELECT (xact_commit + xact_rollback)::float8 AS n FROM pg_stat_database
+    WHERE datname = current_database()`;
+  return row.n;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function rename(url: string, id: string, name: string): Promise<void> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query:
+        'mutation($id: ID!, $name: String!) { updateAgent(id: $id, input: { name: $name }) { id } }',
+      variables: { id, name },
+    }),
+  });
+  const body = (await response.json()) as { errors?: unknown };
+  if (body.errors) throw new Error(`updateAgent: ${JSON.stringify(body.errors)}`);
+}
+
+interface Rounds {
+  /** Per round: until every client had the new result. */
+  all: number[];
+  each: number[];
+  /** Per round: transactions beyond the idle window's. */
+  transactions: number[];
+}
+
+async function rounds(urls: string[], clients: number, agentId: string): Promise<Rounds> {
+  const env = { URLS: urls.join(','), KEY: ADMIN_KEY, QUERY, CLIENTS: String(clients) };
+  const client = spawnBenchScript('bench/live-client.ts', { ...env, ROUNDS: String(ROUNDS) });
+  client.child.setMaxListeners(0);
+  const result: Rounds = { all: [], each: [], transactions: [] };
+  try {
+    await client.waitFor(/^subscribed$/m);
+    for (let round = 1; round <= ROUNDS; round++) {
+      const marker = `live-bench-${round}`;
+      const idleFrom = await transactions();
+      await sleep(STATS_SETTLE_MS);
+      const idle = (await transactions()) - idleFrom;
+      const before = await transactions();
+      const from = Date.now();
+      await rename(urls[round % urls.length]!, agentId, marker);
+      const pattern = new RegExp(`^\\{"marker":"${marker}",.*\\}$`, 'm');
+      const { times } = JSON.parse(await client.waitFor(pattern)) as { times: number[] };
+      const each = times.map((at) => at - from);
+      result.each.push(...each);
+      result.all.push(Math.max(...each));
+      await sleep(Math.max(0, STATS_SETTLE_MS - (Date.now() - from)));
+      // Less this bench's own two reads of the statistics.
+      result.transactions.push((await transactions()) - before - idle - 1);
+    }
+  } finally {
+    await client.stop();
+  }
+  return result;
+}
+
+function report(label: string, result: Rounds): number {
+  const all = summarize(result.all);
+  line(`${label}: new result, each client`, formatSummary(summarize(result.each)));
+  line(`${label}: new result, until all had it`, formatSummary(all));
+  line(
+    `${label}: transactions per change`,
+    `p50 ${summarize(result.transactions).p50}, max ${Math.max(...result.transactions)}`,
+  );
+  return all.p99;
+}
+
+export async function benchLiveQueries(): Promise<Target[]> {
+  const redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    line(
+      'live queries',
+      'skipped: REDIS_URL is not set (invalidations cross processes through Redis)',
+    );
+    return [];
+  }
+  const database = await openFreshBenchDatabase('agent_growth_bench_live');
+  connectDatabase(database.url, { poolSize: 2 });
+  const env = {
+    DATABASE_URL: database.url,
+    REDIS_URL: redisUrl,
+    PUBSUB_PREFIX: `bench:live:${Date.now()}:`,
+    ADMIN_API_KEY: ADMIN_KEY,
+    RATE_LIMIT_PER_MINUTE: '0',
+    MAX_OPEN_SUBSCRIPTIONS_PER_KEY: '0',
+  };
+  const children: BenchChild[] = [];
+  try {
+    await loadDemoData();
+    const [agent] = await db().$queryRaw<[{ id: string }]>`
+      SELECT id::text FROM agents ORDER BY "createdAt" LIMIT 1`;
+    const agentId = toGlobalId('Agent', agent.id);
+    const apis = await Promise.all([apiProcess(env), apiProcess(env)]);
+    children.push(...apis.map((api) => api.child));
+    const urls = apis.map((api) => api.url);
+    await machine();
+    heading(
+      `incremental: a live agents(first: 20) on 2 API processes (graphql-sse), one visibility`,
+    );
+    report('baseline, 1 client', await rounds(urls, 1, agentId));
+    const p99 = report(`${CLIENTS} clients`, await rounds(urls, CLIENTS, agentId));
+    return [check(`live query: new result at all ${CLIENTS} clients p99`, p99, 100)];
+  } finally {
+    for (const child of children.reverse()) await child.stop();
+    await disconnectDatabase();
+    await database.stop();
+  }
+}
