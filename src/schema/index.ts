@@ -1,5 +1,7 @@
 // Imports every domain for its side effects, then builds the schema.
+import { specifiedDirectives } from 'graphql';
 import { builder } from './builder.js';
+import { liveDirective } from './live-directive.js';
 import { describeInputBounds } from './input-bounds.js';
 import './api-keys.js';
 import './teams/index.js';
@@ -23,4 +25,8 @@ import './presence.js';
 builder.queryType({});
 builder.mutationType({});
 
-export const schema = describeInputBounds(builder.toSchema({ sortSchema: true }));
+// @live (the graphql-live-query convention) on queries: answered again as what they read
+// changes, on the live transports (src/http/live-query, docs/clients.md "Live queries").
+export const schema = describeInputBounds(
+  builder.toSchema({ sortSchema: true, directives: [...specifiedDirectives, liveDirective] }),
+);
