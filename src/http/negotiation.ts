@@ -2,14 +2,16 @@
 // content negotiation: the Accept header's q-values, then its order, decide among what this
 // operation can be sent as. A query or mutation is one result (JSON), or an event stream when
 // the client prefers one; a subscription is a stream: graphql-sse's event stream or Apollo's
-// multipart subscription (multipart/mixed;subscriptionSpec="1.0").
+// multipart subscription (multipart/mixed;subscriptionSpec="1.0"). A live query (`@live`) is
+// a stream like a subscription whenever the client accepts one, whatever it prefers (JSON
+// cannot carry its later results); else its first result as JSON.
 // By hand (a few lines) because the usual library (negotiator) matches media type parameters
 // exactly, and here a parameter names a dialect: `subscriptionSpec` is ours, Apollo's
 // `deferSpec` (incremental delivery of queries) is not.
 
 export type Representation = 'graphql-response+json' | 'json' | 'event-stream' | 'multipart';
 
-export type OperationKind = 'single' | 'subscription';
+export type OperationKind = 'single' | 'live' | 'subscription';
 
 interface MediaRange {
   type: string;
@@ -19,7 +21,7 @@ interface MediaRange {
 }
 
 const OFFERS: Record<
-  OperationKind,
+  Exclude<OperationKind, 'live'>,
   ReadonlyArray<{ type: string; subtype: string; representation: Representation }>
 > = {
   single: [
@@ -74,6 +76,7 @@ function matches(range: MediaRange, offer: { type: string; subtype: string }): b
  * (406). No Accept header means application/json (GraphQL over HTTP, legacy clients).
  */
 export function negotiate(accept: string | null, kind: OperationKind): Representation | undefined {
+  if (kind === 'live') return negotiate(accept, 'subscription') ?? negotiate(accept, 'single');
   if (!accept?.trim()) return kind === 'single' ? 'json' : 'event-stream';
   for (const range of parseAccept(accept)) {
     // Anything goes: the spec's legacy default, application/json (or an event stream).

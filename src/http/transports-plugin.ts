@@ -2,7 +2,9 @@
 // parameters (its body is never read twice or lost); this plugin looks at the operation and
 // the Accept header, then answers with JSON through yoga's own processor, or hands the
 // operation to a live transport: graphql-sse's distinct-connections stream or Apollo's
-// multipart subscription. (Yoga's own choice ignores q-values and the Accept order.)
+// multipart subscription; a live query (`@live`) goes to either as a subscription does.
+// (Yoga's own choice ignores q-values and the Accept order.)
+import { getLiveDirectiveNode } from '@n1ru4l/graphql-live-query';
 import { getOperationAST, parse, type ExecutionResult } from 'graphql';
 import { processRegularResult, type GraphQLParams, type Plugin } from 'graphql-yoga';
 import type { NodeResponse } from './live/response-stream.js';
@@ -43,7 +45,9 @@ function kindOf(
       kind = operation
         ? operation.operation === 'subscription'
           ? 'subscription'
-          : 'single'
+          : getLiveDirectiveNode(operation)
+            ? 'live'
+            : 'single'
         : null;
     } catch {
       kind = null; // yoga reports the syntax error

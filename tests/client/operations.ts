@@ -138,3 +138,18 @@ export const TaskProgressSubscription = graphql(`
     }
   }
 `);
+
+export const LiveAgentsQuery = graphql(`
+  query LiveAgents($first: Int!) @live {
+    agents(first: $first) {
+      totalCount
+      edges {
+        node {
+          id
+          name
+          coveragePercent
+        }
+      }
+    }
+  }
+`);
