@@ -211,18 +211,20 @@ describe('live queries: refusals and ends', () => {
     expect(names(body)).toContain('Once');
   });
 
-  it('refuses @live on a mutation, on a subscription and with a field that writes, on every transport', async () => {
+  it('refuses @live on a mutation, a subscription, with @defer or a field that writes, on every transport', async () => {
     const app = await h.startApp();
     const agentId = await createAgent(h, h.adminKey, 'Refusals');
     const documents = [
       `mutation @live { updateAgent(id: "${agentId}", input: { name: "x" }) { id } }`,
       `subscription @live { agentUpdated(id: "${agentId}") { id } }`,
       `query @live { agent(id: "${agentId}") { coverage { overallCoverage } } }`,
+      `query @live { ... @defer { agents(first: 1) { totalCount } } }`,
     ];
     const expected = [
       /^@live applies to queries: a mutation cannot be live$/,
       /^@live applies to queries: a subscription cannot be live/,
       /^A live query cannot select Agent.coverage/,
+      /^Cannot mix "@defer" with "@live"\.$/,
     ];
     for (const [index, query] of documents.entries()) {
       const overJson = await h.gql(query);

@@ -8,7 +8,7 @@ import type { Plugin } from 'graphql-yoga';
 import { Counter, type Registry } from 'prom-client';
 import type { PubSub } from '../../platform/pubsub.js';
 import { followLiveInvalidations } from './announce.js';
-import { liveOnQueriesOnly, noWritesInLiveQueries, withoutRepeatedRefusals } from './rules.js';
+import { liveOnQueriesOnly, noWritesInLiveQueries, liveRefusals } from './rules.js';
 import { LiveQueryStore } from './store.js';
 
 export interface LiveQueries {
@@ -43,7 +43,7 @@ export function createLiveQueries(options: {
       addValidationRule(liveOnQueriesOnly);
       addValidationRule(noWritesInLiveQueries);
       return ({ result, setResult }) => {
-        if (result.length > 1) setResult(withoutRepeatedRefusals(result));
+        if (result.length) setResult(liveRefusals(result));
       };
     },
   };

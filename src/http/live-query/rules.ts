@@ -1,7 +1,7 @@
 // What @live is refused on, as request errors (BAD_USER_INPUT) on every transport: a mutation
-// (it runs once) or a subscription (it is live already), and a live query asking for a field
-// that writes when it is read (Agent.coverage records a history entry, which is a change of the
-// agent: the query would run itself again and again).
+// (it runs once) or a subscription (it is live already), a live query with @defer or @stream,
+// and one asking for a field that writes when it is read (Agent.coverage records a history
+// entry, which is a change of the agent: the query would run itself again and again).
 import { getLiveDirectiveNode } from '@n1ru4l/graphql-live-query';
 import { GraphQLError, Kind, type ASTNode, type ValidationRule } from 'graphql';
 import { ErrorCode } from '../../platform/errors.js';
@@ -26,19 +26,27 @@ export const liveOnQueriesOnly: ValidationRule = (context) => ({
   },
 });
 
+/** @envelop/live-query's own rule (NoLiveMixedWithDeferStreamRule) says this, without a code. */
+const MIXED = /^Cannot mix "@(defer|stream)" with "@live"\.$/;
+
 /**
- * graphql-js's KnownDirectivesRule refuses the same directive (its location), without a code:
- * only ours is kept.
+ * Validation's errors as @live's refusals should be: graphql-js's KnownDirectivesRule refuses
+ * the directive ours refused (its location), without a code, and is left out; the library's
+ * refusal of @defer or @stream beside @live gets our code.
  */
-export function withoutRepeatedRefusals<E extends Error>(errors: readonly E[]): E[] {
+export function liveRefusals<E extends Error>(errors: readonly E[]): E[] {
   const nodesOf = (e: Error) => (e instanceof GraphQLError ? (e.nodes ?? []) : []);
   const codeOf = (e: Error) => (e instanceof GraphQLError ? e.extensions.code : undefined);
   const ours = new Set(
     errors.filter((e) => codeOf(e) === ErrorCode.BAD_USER_INPUT).flatMap(nodesOf),
   );
-  return errors.filter(
-    (e) => codeOf(e) !== undefined || !nodesOf(e).some((node) => ours.has(node)),
-  );
+  return errors
+    .filter((e) => codeOf(e) !== undefined || !nodesOf(e).some((node) => ours.has(node)))
+    .map((e) =>
+      codeOf(e) === undefined && MIXED.test(e.message)
+        ? (badInput(e.message, nodesOf(e)[0]!) as unknown as E)
+        : e,
+    );
 }
 
 export const noWritesInLiveQueries: ValidationRule = (context) => {
