@@ -11,7 +11,7 @@ import { waitFor } from '../utils/wait.js';
 
 const h = useHarness();
 
-const AGENTS = `agents(first: 20) { edges { node { id name } } }`;
+const AGENTS = `agents(first: 20) { totalCount edges { node { id name taxonomyNodes { label } } } }`;
 const LIVE_AGENTS = `query SharedAgents @live { ${AGENTS} }`;
 
 /** The statements of the queries themselves: the open streams' key checks run beside them. */
