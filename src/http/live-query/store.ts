@@ -119,6 +119,8 @@ export class LiveQueryStore extends InMemoryLiveQueryStore {
   constructor(options: LiveQueryStoreOptions) {
     const least = options.throttleMs ?? LIVE_QUERY_THROTTLE_MS;
     super({
+      // Not in results, whatever NODE_ENV says: what a query read is the server's business.
+      includeIdentifierExtension: false,
       // `@live(throttle: ms)` may ask for more time between runs, never less.
       validateThrottleValue: (asked) => Math.min(Math.max(asked ?? 0, least), MAX_THROTTLE_MS),
     });
@@ -132,8 +134,14 @@ export class LiveQueryStore extends InMemoryLiveQueryStore {
           return execute(args as never);
         } catch (error) {
           // Never thrown out of the store: its invalidate runs every query's run in one loop.
+          // (Not a GraphQLError: masked as INTERNAL_SERVER_ERROR, its cause logged.)
+          const cause = error instanceof Error ? error : new Error(String(error));
           return {
-            errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))],
+            errors: [
+              error instanceof GraphQLError
+                ? error
+                : new GraphQLError(cause.message, { originalError: cause }),
+            ],
           };
         }
       };
