@@ -44,8 +44,10 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
     this.error = error;
     const { waiting, failed } = this;
     this.waiting = this.failed = undefined;
-    if (error !== undefined) failed?.(error);
-    else waiting?.({ value: undefined, done: true });
+    if (!waiting) return; // the next read sees it
+    this.error = undefined;
+    if (error !== undefined) failed!(error);
+    else waiting({ value: undefined, done: true });
   }
 
   next(): Promise<IteratorResult<ExecutionResult>> {
