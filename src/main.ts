@@ -7,6 +7,7 @@ import type { Registry } from 'prom-client';
 import { loadDemoData } from './demo/load.js';
 import { createApp, loadTrustedDocumentsManifest, type App } from './http/app.js';
 import { dropChangedResponses } from './http/response-cache/changes.js';
+import { publishLiveInvalidations } from './http/live-query/announce.js';
 import { loadConfigOrExit, type Config } from './platform/config.js';
 import { connectDatabase, databasePool, db, disconnectDatabase } from './platform/db.js';
 import { closeRedisClient, createRedisClient } from './platform/redis.js';
@@ -342,6 +343,9 @@ async function start(config: Config, stops: Stop[], stopping: () => boolean): Pr
     const stopDropping = dropChangedResponses(responseStore.store);
     stops.push(async () => stopDropping());
   }
+  // Whatever this process changes reaches every API process's live queries (API or worker).
+  const stopPublishing = publishLiveInvalidations(pubsub);
+  stops.push(async () => stopPublishing());
   const services: Services = {
     pubsub,
     llm,

@@ -40,6 +40,7 @@ import { createAppRateLimits, type RateLimitOptions } from './rate-limit/app-lim
 import type { RateLimits } from './rate-limit/limits.js';
 import { routes } from './routes.js';
 import type { LiveCore } from './live/core.js';
+import { createLiveQueries } from './live-query/plugin.js';
 import { StreamGuard } from './live/stream-guard.js';
 import { createMultipartTransport } from './multipart/handler.js';
 import { createSseTransport } from './sse/handler.js';
@@ -86,6 +87,8 @@ export interface ServerOptions extends Omit<
   trustedDocuments?: TrustedDocumentsOptions;
   /** Spans for every operation (OTEL_EXPORTER_OTLP_ENDPOINT set); default off: no plugin at all. */
   tracing?: boolean;
+  /** The least time between two runs of one live query (default 100 ms; 0: at every change). */
+  liveQueryThrottleMs?: number;
 }
 
 export { loadTrustedDocumentsManifest } from './trusted-documents/manifest.js';
@@ -100,8 +103,8 @@ export interface App {
   /** Stop reporting ready, so load balancers drain this process before it stops. */
   drain(): void;
   /**
-   * Stops the feeds' polls, the open streams' key checks and the revoked-key signal (the pub/sub
-   * belongs to the caller).
+   * Stops the feeds' polls, the open streams' key checks, the revoked-key signal and the live
+   * queries' invalidations (the pub/sub belongs to the caller).
    */
   close(): void;
   metricsRegistry: Registry;
@@ -111,6 +114,8 @@ export interface App {
   contextOptions: ContextOptions;
   /** Serves graphql-ws on this server's /graphql upgrades (main.ts and the tests call it with their server). */
   attachWebSockets(server: Server): void;
+  /** Settles once this app's live queries follow the invalidations of every process. */
+  liveQueriesReady: Promise<void>;
 }
 
 /** A request without a valid key takes from its client address's bucket (as on /graphql). */
@@ -232,12 +237,19 @@ export function createApp(options: ServerOptions): App {
   const responseCache =
     options.responseCache &&
     responseCachePlugins(options.responseCache, { schema, contextOptions, registry });
+  const liveQueries = createLiveQueries({
+    pubsub,
+    registry,
+    throttleMs: options.liveQueryThrottleMs,
+  });
   // The transports run operations through yoga, so they are made right after it.
   const yoga = createYogaServer(contextOptions, options.graphiqlHeaders, [
     // @defer and @stream (incremental delivery), on every transport (live/start-operation.ts),
     // multipart or merged JSON on /graphql (transports-plugin.ts).
     useDeferStream(),
     maskIncrementalErrors(),
+    // @live queries: each run again is inside the plugins below, which see one stream.
+    ...liveQueries.plugins,
     ...(options.tracing ? [tracingPlugin()] : []),
     metrics.http,
     ...(rateLimits ? [rateLimits.plugins.address] : []),
@@ -277,8 +289,10 @@ export function createApp(options: ServerOptions): App {
     serviceMetrics,
     contextOptions,
     attachWebSockets: (server) => transports.ws.attach(server),
+    liveQueriesReady: liveQueries.ready,
     drain: () => void (draining = true),
     close: () => {
+      liveQueries.close();
       transports.ws.close();
       streamGuard.close();
       feeds.close();

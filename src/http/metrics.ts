@@ -67,6 +67,12 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
     labelNames: ['transport'] as const,
     registers: [registry],
   });
+  const liveQueries = new Gauge({
+    name: 'graphql_live_queries_open',
+    help: 'Live queries (@live) running, by transport (sse, ws, multipart).',
+    labelNames: ['transport'] as const,
+    registers: [registry],
+  });
   const counters = graphqlCounters(registry);
   const { operations, errors } = counters;
   return {
@@ -79,6 +85,8 @@ export function createApiMetrics(registry: Registry): ApiMetrics {
       errors: (list) => list.forEach((error) => errors.inc({ code: codeOf(error) })),
       subscriptionStarted: (transport) => subscriptions.inc({ transport }),
       subscriptionEnded: (transport) => subscriptions.dec({ transport }),
+      liveQueryStarted: (transport) => liveQueries.inc({ transport }),
+      liveQueryEnded: (transport) => liveQueries.dec({ transport }),
     },
   };
 }

@@ -5,15 +5,20 @@
 // multipart subscription (multipart/mixed;subscriptionSpec="1.0"). An operation with @defer or
 // @stream is answered as the same operation without them would be, except that incremental
 // delivery over HTTP (multipart/mixed: Apollo's deferSpec=20220824, urql's default Accept)
-// takes the place of JSON where the client accepts it at least as much.
+// takes the place of JSON where the client accepts it at least as much. A live query (`@live`)
+// is a stream like a subscription whenever the client accepts one, whatever it prefers (JSON
+// cannot carry its later results); else its first result as JSON.
 // By hand (a few lines) because the usual library (negotiator) matches media type parameters
 // exactly, and here a parameter names a dialect: `subscriptionSpec` is a subscription's,
 // `deferSpec` incremental delivery's.
 
 export type Representation = 'graphql-response+json' | 'json' | 'event-stream' | 'multipart';
 
-/** 'incremental': a query or mutation with @defer or @stream. */
-export type OperationKind = 'single' | 'incremental' | 'subscription';
+/** 'incremental': a query or mutation with @defer or @stream; 'live': a query with @live. */
+export type OperationKind = 'single' | 'incremental' | 'live' | 'subscription';
+
+/** The kinds with offers of their own (the others are answered by theirs). */
+type OfferedKind = Exclude<OperationKind, 'incremental' | 'live'>;
 
 interface MediaRange {
   type: string;
@@ -23,7 +28,7 @@ interface MediaRange {
 }
 
 const OFFERS: Record<
-  Exclude<OperationKind, 'incremental'>,
+  OfferedKind,
   ReadonlyArray<{ type: string; subtype: string; representation: Representation }>
 > = {
   single: [
@@ -76,7 +81,7 @@ function matches(range: MediaRange, offer: { type: string; subtype: string }): b
 /** The first offer of `kind` the ranges accept, with the q it was accepted at. */
 function choose(
   ranges: readonly MediaRange[],
-  kind: Exclude<OperationKind, 'incremental'>,
+  kind: OfferedKind,
 ): { representation: Representation; q: number } | undefined {
   for (const range of ranges) {
     // Anything goes: the spec's legacy default, application/json (or an event stream).
@@ -99,6 +104,7 @@ const incrementalMultipart = (range: MediaRange) =>
  * (406). No Accept header means application/json (GraphQL over HTTP, legacy clients).
  */
 export function negotiate(accept: string | null, kind: OperationKind): Representation | undefined {
+  if (kind === 'live') return negotiate(accept, 'subscription') ?? negotiate(accept, 'single');
   if (!accept?.trim()) return kind === 'subscription' ? 'event-stream' : 'json';
   const ranges = parseAccept(accept);
   if (kind !== 'incremental') return choose(ranges, kind)?.representation;

@@ -1,7 +1,9 @@
 // Which database a GraphQL operation reads (docs/operations.md, "Read replicas"): a query's
 // lag-tolerant reads (readDb) go to a replica that has replayed the caller's last write; a
 // mutation records, once it has run, the primary's WAL position as its caller's last write.
-// Nothing here without DATABASE_REPLICA_URLS.
+// A live query reads the primary: it runs again when told of a commit, which a replica may not
+// have replayed yet. Nothing here without DATABASE_REPLICA_URLS.
+import { getLiveDirectiveNode } from '@n1ru4l/graphql-live-query';
 import { getOperationAST } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { logger } from '../platform/logger.js';
@@ -18,7 +20,8 @@ export function readRouting(options: { mayStore?: (request: Request) => boolean 
       if (!routing) return;
       const context = args.contextValue as { caller?: Caller; request?: Request };
       const writer = context.caller && writerOf(context.caller);
-      const operation = getOperationAST(args.document, args.operationName)?.operation;
+      const definition = getOperationAST(args.document, args.operationName);
+      const operation = definition?.operation;
       if (operation === 'mutation' && writer) {
         setExecuteFn(async (executeArgs) => {
           try {
@@ -29,7 +32,7 @@ export function readRouting(options: { mayStore?: (request: Request) => boolean 
             });
           }
         });
-      } else if (operation === 'query') {
+      } else if (operation === 'query' && !getLiveDirectiveNode(definition!)) {
         // An answer the response cache may keep is read on the primary: a replica's older
         // answer must not outlive the change that dropped the cached one.
         if (context.request && options.mayStore?.(context.request)) return;

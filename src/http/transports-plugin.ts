@@ -2,9 +2,11 @@
 // parameters (its body is never read twice or lost); this plugin looks at the operation and
 // the Accept header, then answers with JSON through yoga's own processor, or hands the
 // operation to a live transport: graphql-sse's distinct-connections stream or Apollo's
-// multipart subscription. (Yoga's own choice ignores q-values and the Accept order.)
-// An incremental result (@defer, @stream; incremental.ts) is sent as multipart/mixed by yoga's
-// own processor, or merged into one JSON result for a client that takes JSON only.
+// multipart subscription; a live query (`@live`) goes to either as a subscription does.
+// (Yoga's own choice ignores q-values and the Accept order.) An incremental result (@defer,
+// @stream; incremental.ts) is sent as multipart/mixed by yoga's own processor, or merged into
+// one JSON result for a client that takes JSON only.
+import { getLiveDirectiveNode } from '@n1ru4l/graphql-live-query';
 import { getOperationAST, parse, type ExecutionResult } from 'graphql';
 import {
   isAsyncIterable,
@@ -52,6 +54,7 @@ function kindOf(
       const operation = getOperationAST(document, params.operationName);
       if (!operation) kind = null;
       else if (operation.operation === 'subscription') kind = 'subscription';
+      else if (getLiveDirectiveNode(operation)) kind = 'live';
       else kind = usesIncrementalDelivery(document) ? 'incremental' : 'single';
     } catch {
       kind = null; // yoga reports the syntax error
@@ -81,6 +84,9 @@ function jsonType(accept: string | null): string | undefined {
 /** Apollo's incremental delivery names its format in the media type (deferSpec=20220824). */
 const DEFER_SPEC = 'deferSpec=20220824';
 
+/** A subscription or a live query: our multipart transport runs it (not yoga's processor). */
+const runsAsStream = (kind: OperationKind) => kind === 'subscription' || kind === 'live';
+
 export function liveTransports(options: TransportsOptions): Plugin {
   const kinds = new Map<string, OperationKind | null>();
   const chosen = new WeakMap<
@@ -103,7 +109,7 @@ export function liveTransports(options: TransportsOptions): Plugin {
       chosen.set(request, { representation, kind, params: params as OperationParams });
       if (
         representation === 'event-stream' ||
-        (representation === 'multipart' && kind === 'subscription')
+        (representation === 'multipart' && runsAsStream(kind))
       )
         setResult(STREAMED);
     },
@@ -116,7 +122,7 @@ export function liveTransports(options: TransportsOptions): Plugin {
           () => options.sse().distinct(request, choice.params, res),
           MEDIA_TYPES['event-stream'],
         );
-      if (choice?.representation === 'multipart' && choice.kind === 'subscription')
+      if (choice?.representation === 'multipart' && runsAsStream(choice.kind))
         return setResultProcessor(
           () => options.multipart().subscribe(request, choice.params, res),
           MEDIA_TYPES.multipart,

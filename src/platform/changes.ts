@@ -1,7 +1,8 @@
 // What services announce once they have committed a change that readers may hold a copy of: a
 // fact of the domain (an agent changed, a template version was created), never a GraphQL name.
 // Listeners map a change to what they must do: the response cache drops the answers that held
-// it (src/http/response-cache/changes.ts). An announcement waits for every listener, so a read
+// it (src/http/response-cache/changes.ts), and live queries that read it run again
+// (src/http/live-query/announce.ts). An announcement waits for every listener, so a read
 // that follows the change, in any process sharing the cache, is answered anew.
 
 export type DomainChange =
@@ -26,7 +27,9 @@ export type DomainChange =
   /** A template's figures (ratings, usage, flags): itself and the lists that sort by them. */
   | { kind: 'template.figures-changed'; templateId: string }
   /** A new version, a visibility change or a deletion: its forks and diffs change too. */
-  | { kind: 'template.rewritten'; templateId: string };
+  | { kind: 'template.rewritten'; templateId: string }
+  /** A task ended (completed, failed, dead, timed out or cancelled), in a worker or the API. */
+  | { kind: 'task.ended'; taskId: string };
 
 type ChangeListener = (changes: readonly DomainChange[]) => Promise<void>;
 

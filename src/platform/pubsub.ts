@@ -51,6 +51,12 @@ export interface PubSubTopics {
   llmCooldown: { deploymentId: string; until: number };
   /** Key 'all': provider keys, deployments, routes or budgets changed; routers read them again. */
   llmConfigChanged: { teamId: string | null };
+  /**
+   * Key 'all': what committed changes touched, as live queries name what they read
+   * (`Agent:<global id>`, `Agent`, `Query.agents`); every API process's live query store runs
+   * again the queries that read one of them (src/http/live-query).
+   */
+  liveQueryInvalidated: { identifiers: string[] };
 }
 export type Topic = keyof PubSubTopics;
 

@@ -9,6 +9,7 @@ import { rowIdWhere } from '../platform/ids.js';
 import { coverageHistoryVisibleTo } from '../services/auth/visibility.js';
 import { Agent } from './agents.js';
 import { TaxonomyNode } from './taxonomy.js';
+import { writesWhenRead } from './writes-when-read.js';
 
 export const NodeCoverage = builder.objectRef<NodeCoverageShape>('NodeCoverage').implement({
   fields: (t) => ({
@@ -100,6 +101,7 @@ builder.prismaObjectFields(Agent, (t) => ({
   coverage: t.field({
     type: CoverageReport,
     description: 'Computed now, and recorded: every computation appends a history entry.',
+    extensions: writesWhenRead,
     resolve: (agent, _args, ctx) => computeAndRecordCoverage(agent.id, { pubsub: ctx.pubsub }),
   }),
   coverageHistory: t.connection(

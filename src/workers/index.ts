@@ -1,5 +1,6 @@
 // The worker as the service runs it, in production (src/main.ts) and in the tests alike: the
 // engine with the service's task types, what follows a task's end, and the retention clean-up.
+import { announceChanges } from '../platform/changes.js';
 import type { TaskEngineConfig } from '../platform/config.js';
 import { db } from '../platform/db.js';
 import { logger } from '../platform/logger.js';
@@ -50,8 +51,9 @@ const WORKFLOW_TASKS: ReadonlySet<string> = new Set([workflowStep.name, workflow
 
 /**
  * What follows a task's end, wherever it ends (a worker, or the API for a task cancelled
- * before it ran): its type's after-finish step, then its webhook messages (queued), and the
- * end of the workflow a step or replan task ended, if it did.
+ * before it ran): its type's after-finish step, then its webhook messages (queued), the end
+ * of the workflow a step or replan task ended, if it did, and the end announced (live queries
+ * that read the task run again).
  */
 export function taskFinishedStep(
   registry: TaskRegistry,
@@ -66,6 +68,7 @@ export function taskFinishedStep(
     await emitTaskEnded(task, deps);
     const workflowId = WORKFLOW_TASKS.has(task.type) ? workflowOfTask(task.payload) : undefined;
     if (workflowId) workflowStepEnded(workflowId);
+    await announceChanges({ kind: 'task.ended', taskId: task.id });
   };
 }
 

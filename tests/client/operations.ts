@@ -168,3 +168,18 @@ export const StreamedHitsQuery = graphql(`
     }
   }
 `);
+
+export const LiveAgentsQuery = graphql(`
+  query LiveAgents($first: Int!) @live {
+    agents(first: $first) {
+      totalCount
+      edges {
+        node {
+          id
+          name
+          coveragePercent
+        }
+      }
+    }
+  }
+`);

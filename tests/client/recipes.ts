@@ -7,7 +7,7 @@ import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { getMainDefinition } from '@apollo/client/utilities';
 import { cacheExchange, Client, fetchExchange, subscriptionExchange } from '@urql/core';
-import { print, type DocumentNode } from 'graphql';
+import { Kind, print, type DocumentNode } from 'graphql';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -193,4 +193,107 @@ export function apolloTrustedDocuments(url: string, key: string, fetchImpl = fet
     ),
     cache: new InMemoryCache(),
   });
+}
+
+// Live queries (`@live`, docs/clients.md "Live queries"): the server answers one now and again
+// as a stream (graphql-sse, graphql-ws or multipart). urql's defaults take it as it comes:
+// `urqlClient` above gets every result over fetch (urql accepts an event stream), and so do the
+// two clients below, which send every operation over their socket (`enableAllOperations`).
+
+/** urql with every operation (live queries too) over graphql-ws. */
+export function urqlOverGraphqlWs(url: string, key: string) {
+  const ws = createWsClient({
+    url: wsUrl(url),
+    connectionParams: auth(key),
+    webSocketImpl: WebSocket,
+  });
+  const client = new Client({
+    url: `${url}/graphql`,
+    exchanges: [
+      cacheExchange,
+      subscriptionExchange({
+        enableAllOperations: true,
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({
+            unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink),
+          }),
+        }),
+      }),
+    ],
+  });
+  return { client, dispose: () => ws.dispose() };
+}
+
+/** urql with every operation (live queries too) over graphql-sse (one stream for all). */
+export function urqlOverGraphqlSse(url: string, key: string) {
+  const sse = createSseClient({
+    url: `${url}/graphql/stream`,
+    headers: auth(key),
+    singleConnection: true,
+  });
+  const client = new Client({
+    url: `${url}/graphql`,
+    exchanges: [
+      cacheExchange,
+      subscriptionExchange({
+        enableAllOperations: true,
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({
+            unsubscribe: sse.subscribe({ ...request, query: request.query ?? '' }, sink),
+          }),
+        }),
+      }),
+    ],
+  });
+  return { client, dispose: () => sse.dispose() };
+}
+
+/** A query marked `@live`. */
+export function isLiveQuery(query: DocumentNode): boolean {
+  const definition = getMainDefinition(query);
+  return (
+    definition.kind === Kind.OPERATION_DEFINITION &&
+    definition.operation === 'query' &&
+    Boolean(definition.directives?.some((directive) => directive.name.value === 'live'))
+  );
+}
+
+/**
+ * Apollo Client with a plain HttpLink, live queries included: a live query asks for Apollo's
+ * multipart subscription protocol (an HttpLink asks for JSON, which carries the first result
+ * only). Watch it (watchQuery, useQuery): each result replaces the last in the cache.
+ */
+export function apolloLiveHttp(url: string, key: string) {
+  const liveOverMultipart = new ApolloLink((operation, forward) => {
+    if (isLiveQuery(operation.query))
+      operation.setContext(({ http }: { http?: { accept?: string[] } }) => ({
+        http: {
+          ...http,
+          accept: ['multipart/mixed;subscriptionSpec=1.0', ...(http?.accept ?? [])],
+        },
+      }));
+    return forward(operation);
+  });
+  return new ApolloClient({
+    link: liveOverMultipart.concat(new HttpLink({ uri: `${url}/graphql`, headers: auth(key) })),
+    cache: new InMemoryCache(),
+  });
+}
+
+/** Apollo Client with subscriptions and live queries over graphql-ws, the rest over HTTP. */
+export function apolloLiveWithGraphqlWs(url: string, key: string) {
+  const ws = createWsClient({
+    url: wsUrl(url),
+    connectionParams: auth(key),
+    webSocketImpl: WebSocket,
+  });
+  const link = ApolloLink.split(
+    (operation) => isSubscription(operation) || isLiveQuery(operation.query),
+    new GraphQLWsLink(ws),
+    new HttpLink({ uri: `${url}/graphql`, headers: auth(key) }),
+  );
+  return {
+    client: new ApolloClient({ link, cache: new InMemoryCache() }),
+    dispose: () => ws.dispose(),
+  };
 }

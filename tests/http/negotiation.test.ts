@@ -49,6 +49,18 @@ describe('negotiate', () => {
     expect(negotiate('image/png', 'incremental')).toBeUndefined();
   });
 
+  it('streams a live query whenever the client accepts a stream, else answers JSON', () => {
+    // urql lists JSON first: a live query is still a stream (JSON would carry one result).
+    expect(negotiate(URQL, 'live')).toBe('event-stream');
+    expect(negotiate('application/json, multipart/mixed', 'live')).toBe('multipart');
+    expect(negotiate(APOLLO_SUBSCRIPTION, 'live')).toBe('multipart');
+    expect(negotiate(APOLLO_QUERY, 'live')).toBe('graphql-response+json');
+    expect(negotiate(APOLLO_DEFER, 'live')).toBe('graphql-response+json');
+    expect(negotiate('application/json', 'live')).toBe('json');
+    expect(negotiate('*/*', 'live')).toBe('event-stream');
+    expect(negotiate('image/png', 'live')).toBeUndefined();
+  });
+
   it('reads quoted parameters and ignores malformed ranges', () => {
     expect(
       parseAccept('multipart/mixed;subscriptionSpec="1.0";q=0.5, nonsense, text/html').map((r) => [

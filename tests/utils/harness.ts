@@ -43,6 +43,7 @@ import { generateKeyringText, parseKeyring, type Keyring } from '../../src/platf
 import type { DownloadLinkSettings } from '../../src/services/topics/download-links.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { graphql, type GraphQLResponse } from './graphql.js';
+import { livePublishing } from './live-publishing.js';
 import { FAST_TASK_ENGINE, testTaskDefinitions } from './test-tasks.js';
 
 export type PubSubKind = 'in-process' | 'redis';
@@ -86,6 +87,8 @@ export interface StartAppOptions {
   trustedDocumentsOnly?: boolean;
   /** DOWNLOAD_LINK_SECRET and DOWNLOAD_LINK_TTL_SECONDS; default: a secret of the app's own, 1 hour. */
   downloadLinks?: DownloadLinkSettings;
+  /** The least time between two runs of a live query (default production's 100 ms). */
+  liveQueryThrottleMs?: number;
 }
 
 /** The LLM gateway's options and the topics' plan limits, for configureLlm. */
@@ -149,7 +152,11 @@ function tcpHandles(): number {
 export const redisAvailable = Boolean(inject('redisUrl'));
 
 /** An app as main.ts makes it, on an ephemeral port, with the file's settings. */
-async function startTestApp(harness: Harness, options: StartAppOptions): Promise<TestApp> {
+async function startTestApp(
+  harness: Harness,
+  options: StartAppOptions,
+  publishing: ReturnType<typeof livePublishing>,
+): Promise<TestApp> {
   const kind = options.pubsub ?? 'in-process';
   if (kind === 'redis' && !harness.redisUrl) throw new Error('REDIS_URL is not set');
   const pubsub =
@@ -185,7 +192,9 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
     },
     trustedDocuments: { only: options.trustedDocumentsOnly ?? false },
     downloadLinks: options.downloadLinks,
+    liveQueryThrottleMs: options.liveQueryThrottleMs,
   });
+  const stopPublishing = publishing.add(pubsub);
   const server: Server = createServer(app.requestListener);
   app.attachWebSockets(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -202,6 +211,7 @@ async function startTestApp(harness: Harness, options: StartAppOptions): Promise
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       app.close();
+      stopPublishing();
       await pubsub.close();
     },
   };
@@ -223,6 +233,7 @@ export function useHarness(): Harness {
     retentionDays: 30,
   };
   let responseStore: Promise<OpenedResponseStore> | undefined;
+  const publishing = livePublishing();
   // Filled in beforeAll; apps and workers keep these objects, so configureLlm reaches them all.
   const llm = {} as LlmGateway;
   const topicSettings = {} as TopicSettings;
@@ -288,7 +299,7 @@ export function useHarness(): Harness {
       return { llm, topicSettings };
     },
     async startApp(options: StartAppOptions = {}): Promise<TestApp> {
-      const testApp = await startTestApp(harness, options);
+      const testApp = await startTestApp(harness, options, publishing);
       cleanups.push(() => testApp.close());
       firstApp ??= testApp;
       return testApp;

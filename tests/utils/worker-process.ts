@@ -6,6 +6,7 @@ import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
 import { openResponseStore } from '../../src/platform/response-cache/invalidation.js';
 import { dropChangedResponses } from '../../src/http/response-cache/changes.js';
+import { publishLiveInvalidations } from '../../src/http/live-query/announce.js';
 import { createLlmGateway } from '../../src/llm/gateway.js';
 import { closeTopicSettings, createTopicSettings } from '../../src/services/topics/settings.js';
 import { startServiceWorker } from '../../src/workers/index.js';
@@ -27,6 +28,8 @@ const responseStore = process.env.REDIS_URL
 const llm = await createLlmGateway({ pubsub });
 const topicSettings = await createTopicSettings();
 const stopDropping = responseStore && dropChangedResponses(responseStore.store);
+// What its tasks change reaches the API processes' live queries, as main.ts does.
+const stopPublishing = publishLiveInvalidations(pubsub);
 const webhooks = {
   secret: DEVELOPMENT_WEBHOOK_SECRET,
   allowPrivateTargets: true,
@@ -44,6 +47,7 @@ async function shutDown(): Promise<void> {
   await llm.close();
   await closeTopicSettings(topicSettings);
   stopDropping?.();
+  stopPublishing();
   await responseStore?.close();
   await pubsub.close();
   await disconnectDatabase();

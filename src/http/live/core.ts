@@ -37,6 +37,9 @@ export interface LiveMetrics {
   /** A subscription runs on `transport` (after operation(…, 'ok')), and later ended. */
   subscriptionStarted(transport: Transport): void;
   subscriptionEnded(transport: Transport): void;
+  /** A live query (`@live`) runs on `transport`, and later ended. */
+  liveQueryStarted(transport: Transport): void;
+  liveQueryEnded(transport: Transport): void;
 }
 
 export interface LiveCore {

@@ -23,6 +23,16 @@ function masked(result: ExecutionResult): ExecutionResult {
 
 export const toJson = (result: ExecutionResult) => JSON.stringify(masked(result));
 
+// Results several operations are sent (a live query's, shared by equal ones): one text each.
+const texts = new WeakMap<ExecutionResult, string>();
+
+/** toJson, once per result object. */
+export function sharedJson(result: ExecutionResult): string {
+  let text = texts.get(result);
+  if (text === undefined) texts.set(result, (text = toJson(result)));
+  return text;
+}
+
 /**
  * Subscriptions whose results are equal for equal events: the same document, operation,
  * variables and caller. A group remembers each event's result text (and the last one
@@ -95,7 +105,7 @@ export abstract class OperationResults implements FeedObserver<unknown> {
   private completed = false;
   /** Cut off (stream-guard.ts): results not yet delivered are dropped. */
   private cut = false;
-  private onEnd: (() => void) | undefined;
+  private readonly onEnd: Array<() => void> = [];
   private ended: (() => void) | undefined;
 
   /** The transport it is sent over (for the open subscriptions gauge). */
@@ -120,9 +130,7 @@ export abstract class OperationResults implements FeedObserver<unknown> {
     if (this.completed) return;
     this.completed = true;
     this.leaveGroup();
-    const onEnd = this.onEnd;
-    this.onEnd = undefined;
-    onEnd?.();
+    for (const onEnd of this.onEnd.splice(0)) onEnd();
     if (this.tail) void this.tail.then(() => this.finish());
     else this.finish();
   }
@@ -152,9 +160,9 @@ export abstract class OperationResults implements FeedObserver<unknown> {
     this.ended = ended;
   }
 
-  /** Called once when the results end, however they end. */
+  /** Called once when the results end, however they end (each callback given). */
   whenEnded(onEnd: () => void): void {
-    this.onEnd = onEnd;
+    this.onEnd.push(onEnd);
   }
 
   /** Results sent from now on wait for `gate` (a check of the caller's rights; stream-guard.ts). */

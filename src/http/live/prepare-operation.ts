@@ -28,6 +28,10 @@ export interface Refusal {
   headers?: Record<string, string>;
 }
 
+export type OperationStart =
+  /** The operation runs; `stop` ends it early (the client left or cancelled it). */
+  { kind: 'running'; stop: () => void; type: 'query' | 'mutation' | 'subscription' } | Refusal;
+
 /** An operation ready to run: its arguments, its type, and yoga's envelop to execute it with. */
 export interface PreparedOperation {
   kind: 'prepared';

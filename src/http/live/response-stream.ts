@@ -15,9 +15,11 @@ import { afterNextFlush, flushSoon, type AfterFlush, type Flushable } from './fl
 export type NodeResponse = Pick<ServerResponse, 'write' | 'writableLength' | 'destroy'>;
 
 export interface KeepAlive {
-  /** What is sent every `everyMs` on a quiet stream (and once at open). */
+  /** What is sent every `everyMs` on a quiet stream (and once at open, unless `atOpen` is false). */
   message: string;
   everyMs: number;
+  /** Sent at open too (default): a first byte, for the clients that wait for one. */
+  atOpen?: boolean;
 }
 
 /** What sends results through `sendResult`: an operation with its message head built once. */
@@ -73,7 +75,7 @@ export class ResponseStream implements Flushable {
   /** The response has started: say so at once (some browsers wait for a first byte), then keep it alive. */
   open(): void {
     if (this.ended) return;
-    this.send(this.keepAlive.message);
+    if (this.keepAlive.atOpen !== false) this.send(this.keepAlive.message);
     this.pinger = setInterval(() => this.send(this.keepAlive.message), this.keepAlive.everyMs);
   }
 

@@ -2,6 +2,7 @@
 // it; queries and mutations execute in envelop. Subscriptions skip envelop's per-event
 // result mapping (costly in a fan-out): their source is a feed (src/feeds) observed by the
 // transport's OperationResults, which share each event's result with equal subscriptions.
+// A live query (`@live`) runs on the live query store (live-query.ts).
 import { context, type Span } from '@opentelemetry/api';
 import {
   createSourceEventStream,
@@ -13,17 +14,15 @@ import { isPushFeed, iteratorFeed, observeFeed } from '../../feeds/push-feed.js'
 import type { Context } from '../../schema/builder.js';
 import { markErrors, nameOperationSpan, startOperationSpan } from '../tracing/operation-span.js';
 import type { LiveCore, OperationParams } from './core.js';
+import { startLiveQuery } from './live-query.js';
 import { errorJson, joinGroup, toJson, type OperationResults } from './operation-results.js';
 import {
   prepareOperation,
   requestErrors,
+  type OperationStart,
   type PreparedOperation,
-  type Refusal,
 } from './prepare-operation.js';
-
-export type OperationStart =
-  /** The operation runs; `stop` ends it early (the client left or cancelled it). */
-  { kind: 'running'; stop: () => void; type: 'query' | 'mutation' | 'subscription' } | Refusal;
+import { isLiveOperation } from '../live-query/store.js';
 
 /** What besides the document and the event decides a subscription's result: computed once per subscription. */
 function groupKey(params: OperationParams, context: Context): string {
@@ -69,6 +68,9 @@ async function runOperation(
   if (prepared.kind === 'refused') return prepared;
   const { type } = prepared;
   if (span) nameOperationSpan(span, type, operationNameOf(prepared));
+  // `@live`: run on the live query store, its results sent as a subscription's (live-query.ts).
+  if (type === 'query' && isLiveOperation(prepared.args))
+    return startLiveQuery(live, prepared, results);
   if (type !== 'subscription') {
     const result = await prepared.execute(prepared.args);
     if (isAsyncIterable(result)) return streamResults(result, results, type);

@@ -4,7 +4,8 @@
 // streams of that key or user are checked again against the database: a key now refused ends
 // them with UNAUTHENTICATED, as its next request would be; a user whose rights narrowed has
 // each stream's subscribe resolver run again under the current rights, and a stream it
-// refuses ends with that error (NOT_FOUND for a task of a team they left). Results wait while
+// refuses ends with that error (NOT_FOUND for a task of a team they left). A live query whose
+// caller's rights changed (narrowed or widened) runs again as they now are. Results wait while
 // the check runs, so nothing arriving after the change is delivered to a stream it ends.
 // Signals can be lost (pub/sub is at-most-once, Redis may be away), so every open stream's key
 // is also read again every SWEEP_MS: within the key cache's TTL, as a request would be.
@@ -19,6 +20,7 @@ import {
 import type { Caller } from '../../services/auth/caller.js';
 import { atLeast } from '../../services/auth/permissions.js';
 import type { Context } from '../../schema/builder.js';
+import { visibilityKey } from '../live-query/visibility.js';
 import { errorJson, toJson, type OperationResults } from './operation-results.js';
 
 /** Under the key cache's TTL, leaving time for the read itself. */
@@ -35,6 +37,8 @@ export interface GuardedStream {
   results: OperationResults;
   /** Stops the stream's feed. */
   stop(): void;
+  /** A live query: runs it again as the caller is now (instead of checking a subscribe resolver). */
+  rerun?(contextValue: Context): void;
 }
 
 interface Entry extends GuardedStream {
@@ -124,6 +128,7 @@ export class StreamGuard {
   private async recheck(entry: Entry, now: Caller | undefined): Promise<void> {
     if (!this.streams.has(entry)) return; // ended meanwhile
     if (!now) return this.end(entry, REFUSED);
+    if (entry.rerun) return this.rerunLive(entry, now);
     const { contextValue } = entry.args;
     if (narrowed(contextValue.caller, now)) {
       const refusal = await refusalUnder(entry.args, now);
@@ -132,6 +137,13 @@ export class StreamGuard {
     }
     // Later events resolve their fields with the rights the caller has now.
     contextValue.caller = now;
+  }
+
+  private rerunLive(entry: Entry, now: Caller): void {
+    const { contextValue } = entry.args;
+    if (visibilityKey(contextValue.caller) === visibilityKey(now)) return;
+    entry.args = { ...entry.args, contextValue: { ...contextValue, caller: now } };
+    entry.rerun!(entry.args.contextValue);
   }
 
   private end(entry: Entry, json: string): void {

@@ -24,8 +24,12 @@ export interface MultipartTransport {
 export const DELIMITER = '\r\n--graphql';
 export const PART_HEAD = '\r\ncontent-type: application/json; charset=utf-8\r\n\r\n';
 const END = '--\r\n';
-/** The protocol's heartbeat: an empty object part, every 5 s (as Apollo's router sends it). */
-const HEARTBEAT = { message: `${PART_HEAD}{}${DELIMITER}`, everyMs: 5_000 };
+/**
+ * The protocol's heartbeat: an empty object part, every 5 s (as Apollo's router sends it). Not
+ * as the first part: the opening delimiter is the first byte already, and urql's fetchExchange
+ * takes the first part for a result (an empty one fails it).
+ */
+const HEARTBEAT = { message: `${PART_HEAD}{}${DELIMITER}`, everyMs: 5_000, atOpen: false };
 
 const MULTIPART_HEADERS = {
   connection: 'keep-alive',

@@ -1,6 +1,7 @@
 // What an operation costs from its caller's buckets (docs/operations.md "Rate limits"): each
 // root field its price, aliases each again, at least 1. Heavier are the fields that run a
 // search, call the planner, or enqueue a task; other mutations write, so cost more than reads.
+import { getLiveDirectiveNode } from '@n1ru4l/graphql-live-query';
 import {
   getOperationAST,
   Kind,
@@ -38,6 +39,8 @@ export const FIELD_COSTS: Readonly<Record<string, number>> = {
 export interface OperationCost {
   kind: OperationKind;
   cost: number;
+  /** A live query (`@live`): counted once as it starts, as a subscription is. */
+  live?: boolean;
 }
 
 const TYPE_NAMES = { query: 'Query', mutation: 'Mutation', subscription: 'Subscription' };
@@ -78,7 +81,9 @@ export function costOfDocument(
   );
   const kind = operation.operation as Exclude<OperationKind, 'unknown'>;
   const cost = rootFieldsCost(operation.selectionSet, kind, fragments, new Set());
-  return { kind, cost: Math.max(1, cost) };
+  return getLiveDirectiveNode(operation)
+    ? { kind, cost: Math.max(1, cost), live: true }
+    : { kind, cost: Math.max(1, cost) };
 }
 
 /** Costs by document text: the same few documents come again and again. */

@@ -39,8 +39,14 @@ export interface RateLimits {
     address: string,
     operation: OperationCost,
   ): Promise<Admission | undefined>;
-  /** A slot for one more open subscription of the caller's key, or the refusal. */
-  openSubscription(caller: Caller, kind: 'subscription'): { release(): void } | GraphQLError;
+  /**
+   * A slot for one more open subscription of the caller's key (a live query, `query`, holds
+   * one too), or the refusal.
+   */
+  openSubscription(
+    caller: Caller,
+    kind: 'subscription' | 'query',
+  ): { release(): void } | GraphQLError;
   readonly costs: ReturnType<typeof createCostReader>;
   /** The client address of each request (recorded as it arrives; graphql-ws records its own). */
   readonly addresses: WeakMap<Request, string>;

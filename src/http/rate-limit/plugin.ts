@@ -14,6 +14,7 @@ import { logger } from '../../platform/logger.js';
 import { callerOf, type ContextOptions } from '../context.js';
 import { mayStream, negotiate } from '../negotiation.js';
 import { clientAddress } from './client-address.js';
+import type { OperationCost } from './cost.js';
 import type { Admission, RateLimits } from './limits.js';
 
 /** What envelop's onExecute and onSubscribe both hand over. */
@@ -26,9 +27,11 @@ interface BeforeRunning {
  * Whether a live transport runs it (and counts it). @defer and @stream never change that
  * (negotiation.ts): their multipart or merged JSON answer is yoga's, counted here.
  */
-function streamed(accept: string | null, kind: string): boolean {
+function streamed(accept: string | null, operation: OperationCost): boolean {
   if (!mayStream(accept)) return false;
-  const representation = negotiate(accept, kind === 'subscription' ? 'subscription' : 'single');
+  const kind =
+    operation.kind === 'subscription' ? 'subscription' : operation.live ? 'live' : 'single';
+  const representation = negotiate(accept, kind);
   return representation === 'event-stream' || representation === 'multipart';
 }
 
@@ -61,7 +64,7 @@ export function rateLimitPlugins(
   const admit: Plugin = {
     async onParams({ request, params }) {
       const operation = limits.costs.ofText(params.query, params.operationName);
-      if (streamed(request.headers.get('accept'), operation.kind)) return;
+      if (streamed(request.headers.get('accept'), operation)) return;
       const caller = await callerOf(request, contextOptions);
       const address = limits.addresses.get(request) ?? 'unknown';
       const admission = limits.admit(caller, address, operation).then(

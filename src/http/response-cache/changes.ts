@@ -45,6 +45,9 @@ export function cacheTagsOf(change: DomainChange): string[] {
     case 'template.rewritten':
       // Its forks (upstreamVersion, parent) and every diff of it: every template's answers go.
       return ['Template', TEMPLATE_LISTS, rootFieldTag('templateDiff')];
+    case 'task.ended':
+      // Tasks are never cached (DEFAULT_TTL_PER_COORDINATE): nothing to drop, no round trip.
+      return [];
   }
 }
 

@@ -1,7 +1,8 @@
 // What the response cache needs to know of an operation before anything runs: its kind, the
 // root fields it asks for (a cached response is tagged with them, so a new row can drop every
-// list it would join), and whether it asks for incremental delivery (never cached). Read
-// from the document's text once per text.
+// list it would join), and whether it asks for incremental delivery or is live (never
+// cached). Read from the document's text once per text.
+import { getLiveDirectiveNode } from '@n1ru4l/graphql-live-query';
 import {
   Kind,
   getOperationAST,
@@ -20,6 +21,8 @@ export interface OperationShape {
   introspection: boolean;
   /** @defer or @stream anywhere. */
   incremental: boolean;
+  /** A live query (`@live`): its every result is executed (a JSON client's one too). */
+  live: boolean;
 }
 
 const MAX_REMEMBERED = 1_000;
@@ -64,6 +67,7 @@ function shapeOf(query: string, operationName: string | undefined): OperationSha
     roots: names.filter((name) => !name.startsWith('__')),
     introspection: names.some((name) => name.startsWith('__') && name !== '__typename'),
     incremental: usesIncrementalDelivery(document),
+    live: getLiveDirectiveNode(operation) !== null,
   };
 }
 

@@ -5,8 +5,8 @@
 // the entities a mutation returns, and every service drops what it changed once committed
 // (src/platform/response-cache/invalidation.ts), workers too. Answers say `X-Cache: HIT` or
 // `MISS` and `extensions.responseCache`. Only JSON answers of queries are cached: never
-// subscriptions, event streams, multipart, @defer/@stream (looked up nor kept: they run) or
-// introspection.
+// subscriptions, event streams, multipart, @defer/@stream (looked up nor kept: they run),
+// @live or introspection.
 import { getNamedType, type GraphQLSchema } from 'graphql';
 import { isAsyncIterable, mapAsyncIterator, type Plugin } from 'graphql-yoga';
 import { useResponseCache } from '@graphql-yoga/plugin-response-cache';
@@ -82,6 +82,7 @@ function cacheable(shape: OperationShape | null, excluded: Set<string>): boolean
   return (
     shape?.kind === 'query' &&
     !shape.incremental &&
+    !shape.live &&
     !shape.introspection &&
     shape.roots.length > 0 &&
     shape.roots.every((root) => !excluded.has(root))
