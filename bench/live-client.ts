@@ -2,7 +2,7 @@
 // (QUERY), graphql-sse's distinct-connection mode on bare sockets (presence-stream.ts's
 // framing), spread over the API processes of URLS in turn, all with KEY (one visibility).
 // Prints "subscribed" once every stream has its first result, then, each time every stream
-// has a result whose text holds one of the ROUNDS markers (`live-bench-<round>`, the names the
+// has a result whose text holds one of the ROUNDS markers (`<PREFIX>-<round>`, the names the
 // driver gives an agent), one JSON line: `{ marker, times }`, each stream's arrival (epoch ms).
 import { openPresenceStream } from './presence-stream.js';
 
@@ -16,7 +16,10 @@ const WAVE = 100;
 const firstSeen = new Set<number>();
 /** Per marker: each stream's first result with it. */
 const seen = new Map<string, Map<number, number>>();
-let markers = Array.from({ length: Number(process.env.ROUNDS) }, (_, i) => `live-bench-${i + 1}`);
+let markers = Array.from(
+  { length: Number(process.env.ROUNDS) },
+  (_, i) => `${process.env.PREFIX}-${i + 1}`,
+);
 for (const marker of markers) seen.set(marker, new Map());
 
 function onResult(stream: number, text: string, receivedAt: number): void {
