@@ -84,7 +84,7 @@ function choose(
   kind: OfferedKind,
 ): { representation: Representation; q: number } | undefined {
   for (const range of ranges) {
-    // Anything goes: the spec's legacy default, application/json (or an event stream).
+    // Anything goes: GraphQL over HTTP's legacy default, application/json (or an event stream).
     if (range.type === '*')
       return { representation: kind === 'single' ? 'json' : 'event-stream', q: range.q };
     const offer = OFFERS[kind].find((candidate) => matches(range, candidate));

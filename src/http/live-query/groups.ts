@@ -9,7 +9,7 @@ import { isAsyncIterable } from 'graphql-yoga';
 
 type Started = AsyncIterable<ExecutionResult> | ExecutionResult;
 
-/** The store marks each result `isLive`, a key the GraphQL spec does not have: left out. */
+/** The store marks each result `isLive`, a key no GraphQL response has (spec.graphql.org): left out. */
 function withoutLiveMark(result: ExecutionResult & { isLive?: boolean }): ExecutionResult {
   if (!('isLive' in result)) return result;
   const { isLive: _isLive, ...rest } = result;
