@@ -11,6 +11,7 @@ import { loadDemoData } from '../src/demo/load.js';
 import { toGlobalId } from '../src/schema/ids.js';
 import { openFreshBenchDatabase } from './database.js';
 import { machine } from './machine.js';
+import { apiProcess } from './presence.js';
 import { formatSummary, heading, line, summarize } from './stats.js';
 import { spawnBenchScript, type BenchChild } from './tasks/processes.js';
 import { check, type Target } from './workflows/targets.js';
@@ -21,14 +22,6 @@ const ADMIN_KEY = 'bench-admin-key-0123456789';
 const QUERY = 'query Dashboard @live { agents(first: 20) { edges { node { id name } } } }';
 /** After every client had the new result: a later run of the query (there should be none) is counted too. */
 const SETTLE_MS = 500;
-
-async function apiProcess(
-  env: Record<string, string>,
-): Promise<{ child: BenchChild; url: string }> {
-  const child = spawnBenchScript('src/main.ts', { ...env, ROLE: 'api', PORT: '0' });
-  const ready = await child.waitFor(/GraphiQL:\s+(http:\/\/\S+)\/graphql/);
-  return { child, url: /(http:\/\/\S+)\/graphql/.exec(ready)![1]! };
-}
 
 /** Live query executions so far on all `urls` (their /metrics). */
 async function executions(urls: string[]): Promise<number> {

@@ -58,7 +58,8 @@ async function world(): Promise<World> {
 
 const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
 
-async function apiProcess(
+/** An API process (src/main.ts, ROLE=api) on a free port: its child and origin. */
+export async function apiProcess(
   env: Record<string, string>,
 ): Promise<{ child: BenchChild; url: string }> {
   const child = spawnBenchScript('src/main.ts', { ...env, ROLE: 'api', PORT: '0' });

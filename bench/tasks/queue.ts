@@ -72,6 +72,15 @@ async function bareSql(): Promise<number> {
   return done / ((performance.now() - started) / 1000);
 }
 
+/** The drain's figures from the completed tasks' own times, with the CPU it took. */
+async function drainedSince(cpu: CpuUsed | undefined): Promise<Drained> {
+  const [drain] = await db().$queryRaw<[{ seconds: number; done: number }]>`
+    SELECT extract(epoch FROM max("completedAt") - min("startedAt"))::float8 AS seconds,
+           count(*)::int AS done
+    FROM tasks WHERE status = 'COMPLETED'`;
+  return { tasks: drain.done, seconds: drain.seconds, cpu };
+}
+
 /** Our engine: `processes` worker processes at the default settings (sized to this machine). */
 function ourEngine(bench: Bench, processes: number): QueueEngine {
   const spawnWorkers = () =>
@@ -101,11 +110,7 @@ function ourEngine(bench: Bench, processes: number): QueueEngine {
         await wakeWorkers(bench.pubsub, noop.name);
         await waitUntilDone();
         const cpu = cpuSince(before);
-        const [drain] = await db().$queryRaw<[{ seconds: number; done: number }]>`
-          SELECT extract(epoch FROM max("completedAt") - min("startedAt"))::float8 AS seconds,
-                 count(*)::int AS done
-          FROM tasks WHERE status = 'COMPLETED'`;
-        return { tasks: drain.done, seconds: drain.seconds, cpu };
+        return drainedSince(cpu);
       }),
     latency: () =>
       withWorkers(async () => {
@@ -143,11 +148,7 @@ function floorEngine(bench: Bench): QueueEngine {
         const before = cpuTicks();
         await waitUntilDone();
         const cpu = cpuSince(before);
-        const [drain] = await db().$queryRaw<[{ seconds: number; done: number }]>`
-          SELECT extract(epoch FROM max("completedAt") - min("startedAt"))::float8 AS seconds,
-                 count(*)::int AS done
-          FROM tasks WHERE status = 'COMPLETED'`;
-        return { tasks: drain.done, seconds: drain.seconds, cpu };
+        return drainedSince(cpu);
       } finally {
         await worker.stop();
         await db().$executeRaw`TRUNCATE tasks CASCADE`;
