@@ -13,7 +13,7 @@ import { listenBenchApp } from '../http-server.js';
 import { formatSummary, heading, line, summarize } from '../stats.js';
 import { openTaskBenchDatabase } from './database.js';
 import { ADMIN_KEY, round, TICKS, warmUpWorker, type Fanout } from './fanout-round.js';
-import { spawnBenchScript } from './processes.js';
+import { spawnWorkerScript } from './processes.js';
 import { multipartFloor } from './multipart-floor.js';
 
 /** The transports measured, and the subscriber client of each (subscribers.ts). */
@@ -173,7 +173,7 @@ export async function benchFanout(): Promise<void> {
   });
   // One worker for all levels, warmed up by a first task: what is measured is the fan-out,
   // not a worker process starting.
-  const worker = spawnBenchScript('bench/tasks/worker-process.ts', {
+  const worker = spawnWorkerScript('bench/tasks/worker-process.ts', {
     DATABASE_URL: database.url,
     REDIS_URL: redisUrl ?? '',
     PUBSUB_PREFIX: prefix,

@@ -1,6 +1,7 @@
 // Child processes of the task benchmarks (workers, subscriber clients), stopped by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { WORKER_NODE_ARGS } from '../../src/platform/heap-growth.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -13,10 +14,20 @@ export interface BenchChild {
   stop(): Promise<void>;
 }
 
-export function spawnBenchScript(script: string, env: Record<string, string>): BenchChild {
+/** A worker process: started with the Node flags `npm run worker` gives it. */
+export function spawnWorkerScript(script: string, env: Record<string, string>): BenchChild {
+  return spawnBenchScript(script, env, WORKER_NODE_ARGS);
+}
+
+export function spawnBenchScript(
+  script: string,
+  env: Record<string, string>,
+  nodeArgs: readonly string[] = [],
+): BenchChild {
   // BENCH_CHILD_NODE_ARGS: e.g. "--cpu-prof --cpu-prof-dir=prof" to profile the children.
-  const nodeArgs = process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', path.join(root, script)], {
+  const extraArgs = process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const args = [...nodeArgs, ...extraArgs, '--import', 'tsx', path.join(root, script)];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],

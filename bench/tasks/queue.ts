@@ -18,7 +18,7 @@ import { heading, line, ms } from '../stats.js';
 import { openTaskBenchDatabase } from './database.js';
 import { noop } from './noop.js';
 import { bullmqEngine, graphileEngine, type Drained, type QueueEngine } from './peers/engines.js';
-import { spawnBenchScript } from './processes.js';
+import { spawnBenchScript, spawnWorkerScript } from './processes.js';
 import { RATE_PER_SECOND, steadily, WARM_UP_TASKS } from './steady-rate.js';
 
 const TASKS = Number(process.env.BENCH_QUEUE_TASKS ?? 20_000);
@@ -85,7 +85,7 @@ async function drainedSince(cpu: CpuUsed | undefined): Promise<Drained> {
 function ourEngine(bench: Bench, processes: number): QueueEngine {
   const spawnWorkers = () =>
     Array.from({ length: processes }, () =>
-      spawnBenchScript('bench/tasks/worker-process.ts', {
+      spawnWorkerScript('bench/tasks/worker-process.ts', {
         DATABASE_URL: bench.databaseUrl,
         REDIS_URL: bench.redisUrl,
         PUBSUB_PREFIX: bench.prefix,

@@ -10,7 +10,7 @@ import { wakeWorkers } from '../../src/queue/signals.js';
 import { cpuSince, cpuTicks, formatCpuPer, type CpuUsed } from '../host-cpu.js';
 import { formatSummary, line, summarize } from '../stats.js';
 import { noop } from '../tasks/noop.js';
-import { spawnBenchScript, type BenchChild } from '../tasks/processes.js';
+import { spawnWorkerScript, type BenchChild } from '../tasks/processes.js';
 import { chain, layered, type BenchWorkflows } from './fixture.js';
 import { check, type Target } from './targets.js';
 
@@ -19,7 +19,7 @@ const STEPS = 1_000;
 
 export function spawnWorkers(env: Record<string, string>, processes: number): BenchChild[] {
   return Array.from({ length: processes }, () =>
-    spawnBenchScript('bench/workflows/worker-process.ts', env),
+    spawnWorkerScript('bench/workflows/worker-process.ts', env),
   );
 }
 

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { poolTypes } from './timestamptz.js';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { logger } from './logger.js';
 
@@ -108,6 +109,8 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
     // it is then refused as SERVICE_UNAVAILABLE rather than left hanging.
     connectionTimeoutMillis: options.acquireTimeoutMs ?? POOL_ACQUIRE_TIMEOUT_MS,
     options: startupOptions(options),
+    // For the raw statements on the pool only: Prisma's adapter sets its own parsers per query.
+    types: poolTypes,
   });
   poolClient = queryableOn(pool, options.onQuery);
   onQueryOfPool = options.onQuery;
