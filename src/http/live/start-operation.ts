@@ -23,13 +23,17 @@ import {
   type PreparedOperation,
 } from './prepare-operation.js';
 import { isLiveOperation } from '../live-query/store.js';
+import { visibilityKey } from '../live-query/visibility.js';
 
-/** What besides the document and the event decides a subscription's result: computed once per subscription. */
+/**
+ * What besides the document and the event decides a subscription's result: computed once per
+ * subscription. The caller as live queries group it (the key, not only its user: a key's team,
+ * budgets and signed links are in some results).
+ */
 function groupKey(params: OperationParams, context: Context): string {
-  const { caller } = context;
   return (
     `${params.operationName ?? ''}\n${JSON.stringify(params.variables ?? {})}\n` +
-    `${caller.userId}\n${[...caller.scopes].sort().join(',')}`
+    visibilityKey(context.caller)
   );
 }
 
