@@ -297,8 +297,10 @@ builder.mutationField('retryTask', (t) =>
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
-      const task = await retryTask(rowIdOrNone('Task', id), ctx.caller, ctx.pubsub);
-      return db().task.findUniqueOrThrow({ ...query, where: { id: task.id } });
+      const retried = await retryTask(rowIdOrNone('Task', id), ctx.caller, ctx.pubsub);
+      const row = await db().task.findUniqueOrThrow({ ...query, where: { id: retried.id } });
+      // The task as the retry left it: a worker woken by it may have claimed it by this read.
+      return { ...row, ...retried };
     },
   }),
 );
