@@ -1,7 +1,10 @@
 // Presence within one API process (no Redis: the embedded default): being subscribed is being
 // present, over graphql-sse, graphql-ws and multipart alike; one member per user however many
-// streams; only those who may read the object see or join it; Query.presence says the same.
+// streams; only those who may read the object see or join it; Query.presence says the same;
+// on a public template, who looks from another team is seen only within that team.
 import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { parseGlobalId } from '../../src/schema/ids.js';
 import { errorCodes, graphql } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
 import { waitFor } from '../utils/wait.js';
@@ -110,5 +113,36 @@ describe('presence in one process', () => {
       { key: w.bob },
     );
     expect(errorCodes(unknown)).toEqual(['NOT_FOUND']);
+  });
+
+  it("keeps a public template's viewers within their teams", async () => {
+    const app = await h.startApp();
+    const w = await presenceWorld(h, 'pres-public');
+    const templateId = w.objects.TEMPLATE;
+    await db().template.update({
+      where: { id: parseGlobalId('Template', templateId)! },
+      data: { isPublic: true },
+    });
+    const bob = watchSse(h, app.baseUrl, w.bob, 'TEMPLATE', templateId);
+    await bob.until('bob alone', hasMembers('pres-public-bob'));
+    // The outsider may read a public template, and so look at it: among its own team.
+    const outsider = watchSse(h, app.baseUrl, w.outsider, 'TEMPLATE', templateId);
+    await outsider.until('the outsider alone', hasMembers('pres-public-outsider'));
+    const alice = watchSse(h, app.baseUrl, w.alice, 'TEMPLATE', templateId);
+    await bob.until('alice joining bob', hasMembers('pres-public-alice', 'pres-public-bob'));
+    const asked = async (key: string) =>
+      (
+        await graphql(app.fetch, PRESENCE_QUERY, { channel: 'TEMPLATE', id: templateId }, { key })
+      ).data.presence.map((m: { user: string }) => m.user);
+    expect(await asked(w.outsider)).toEqual(['pres-public-outsider']);
+    expect((await asked(w.bob)).sort()).toEqual(['pres-public-alice', 'pres-public-bob']);
+    // Neither side ever saw the other's names.
+    expect(
+      outsider.events.flatMap((e) => [...e.joined, ...e.members.map((m) => m.user)]),
+    ).not.toContain('pres-public-bob');
+    expect(bob.events.flatMap((e) => [...e.joined, ...e.members.map((m) => m.user)])).not.toContain(
+      'pres-public-outsider',
+    );
+    for (const watcher of [alice, bob, outsider]) watcher.stop();
   });
 });
