@@ -47,6 +47,21 @@ interface Timing {
   parts: number;
 }
 
+const MULTIPART = 'multipart/mixed;deferSpec=20220824, application/json';
+
+/** A POST of `query` with the admin key, accepting multipart or JSON only. */
+function post(baseUrl: string, query: string, variables: object, multipart: boolean) {
+  return fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${ADMIN_API_KEY}`,
+      'content-type': 'application/json',
+      accept: multipart ? MULTIPART : 'application/json',
+    },
+    body: JSON.stringify({ query, variables }),
+  });
+}
+
 /** One POST; counts multipart parts as their delimiters arrive (no part is parsed). */
 async function timePage(
   baseUrl: string,
@@ -54,17 +69,7 @@ async function timePage(
   variables: Record<string, unknown>,
 ): Promise<Timing> {
   const started = performance.now();
-  const response = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${ADMIN_API_KEY}`,
-      'content-type': 'application/json',
-      accept: directives
-        ? 'multipart/mixed;deferSpec=20220824, application/json'
-        : 'application/json',
-    },
-    body: JSON.stringify({ query: AGENT_PAGE(directives), variables }),
-  });
+  const response = await post(baseUrl, AGENT_PAGE(directives), variables, directives);
   if (!response.ok) throw new Error(`agent page: HTTP ${response.status}`);
   const type = response.headers.get('content-type') ?? '';
   const boundary = /boundary="?([^";]+)"?/.exec(type)?.[1];
@@ -161,15 +166,7 @@ async function firstHit(
 /** The streamed query over multipart: the first part with an incremental item, complete. */
 async function firstHitOverMultipart(baseUrl: string, variables: object): Promise<number> {
   const started = performance.now();
-  const response = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${ADMIN_API_KEY}`,
-      'content-type': 'application/json',
-      accept: 'multipart/mixed;deferSpec=20220824, application/json',
-    },
-    body: JSON.stringify({ query: STREAMED, variables }),
-  });
+  const response = await post(baseUrl, STREAMED, variables, true);
   const boundary = /boundary="?([^";]+)"?/.exec(response.headers.get('content-type') ?? '')?.[1];
   if (!boundary) throw new Error(`not multipart: ${await response.text()}`);
   const delimiter = `\r\n--${boundary}`;

@@ -8,6 +8,8 @@ import { waitFor } from '../utils/wait.js';
 
 export const progress = `subscription($taskId: ID!, $after: Int) {
   taskProgress(taskId: $taskId, afterSequence: $after) { sequence status progressPercent currentStep message task { id status } } }`;
+/** taskProgress with Task.events, which reads the log on every execution (findMany: Prisma does not batch it). */
+export const progressWithLog = `subscription($taskId: ID!) { taskProgress(taskId: $taskId) { sequence status task { events(first: 1) { edges { node { sequence } } } } } }`;
 export const adminUserId = async () =>
   (await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })).id;
 
@@ -26,20 +28,25 @@ export function useTaskProgress() {
   const h = useHarness();
   afterEach(() => h.stopWorkers());
 
-  async function subscribeAll(app: TestApp, taskId: string, singleConnection: boolean) {
-    const client = sseClient({
-      url: `${app.baseUrl}/graphql/stream`,
-      key: h.adminKey,
-      singleConnection,
-    });
+  /** A follower of `taskId` over graphql-sse, once it has the current state. */
+  async function follow(
+    app: TestApp,
+    taskId: string,
+    { key = h.adminKey, query = progress, singleConnection = false } = {},
+  ) {
+    const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key, singleConnection });
     h.onCleanup(() => client.dispose());
     const events: any[] = [];
-    const { done } = listen<any>(client, progress, { taskId }, (value) =>
-      events.push(value.data!.taskProgress),
-    );
+    const { done } = listen<any>(client, query, { taskId }, (value) => {
+      expect(value.errors).toBeUndefined();
+      events.push(value.data!.taskProgress);
+    });
     await waitFor(async () => events.length > 0, 'the current state');
     return { events, done };
   }
 
-  return { h, subscribeAll };
+  const subscribeAll = (app: TestApp, taskId: string, singleConnection: boolean) =>
+    follow(app, taskId, { singleConnection });
+
+  return { h, subscribeAll, follow };
 }

@@ -4,16 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { toGlobalId } from '../../src/schema/ids.js';
-import { listen, sseClient } from '../utils/sse.js';
 import { mint } from '../utils/teams.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
-import { waitFor } from '../utils/wait.js';
-import { logOf, useTaskProgress } from './fixture.js';
+import { logOf, progressWithLog, useTaskProgress } from './fixture.js';
 
-const { h } = useTaskProgress();
-
-// Task.events reads the log on every execution (findMany: Prisma does not batch it).
-const WITH_LOG = `subscription($taskId: ID!) { taskProgress(taskId: $taskId) { sequence status task { events(first: 1) { edges { node { sequence } } } } } }`;
+const { h, follow } = useTaskProgress();
 
 describe('taskProgress followers of two keys of one user', () => {
   it('share an execution per key, not per user', async () => {
@@ -23,17 +18,9 @@ describe('taskProgress followers of two keys of one user', () => {
     const row = await enqueueTestTask(app.pubsub, testSleep, { ms: 600 }, { ownerId: owner.id });
     const taskId = toGlobalId('Task', row.id);
     const followers = await Promise.all(
-      Array.from({ length: 8 }, async (_, i) => {
-        const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: keys[i % 2]!.key });
-        h.onCleanup(() => client.dispose());
-        const events: any[] = [];
-        const { done } = listen<any>(client, WITH_LOG, { taskId }, (value) => {
-          expect(value.errors).toBeUndefined();
-          events.push(value.data!.taskProgress);
-        });
-        await waitFor(async () => events.length > 0, 'the current state');
-        return { events, done };
-      }),
+      Array.from({ length: 8 }, (_, i) =>
+        follow(app, taskId, { key: keys[i % 2]!.key, query: progressWithLog }),
+      ),
     );
     h.queryLog.length = 0;
     await h.startWorker(app.pubsub);

@@ -11,9 +11,9 @@ import { toGlobalId } from '../../src/schema/ids.js';
 import { listen, sseClient } from '../utils/sse.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 import { waitFor } from '../utils/wait.js';
-import { adminUserId, logOf, useTaskProgress } from './fixture.js';
+import { adminUserId, logOf, progressWithLog, useTaskProgress } from './fixture.js';
 
-const { h, subscribeAll } = useTaskProgress();
+const { h, subscribeAll, follow } = useTaskProgress();
 
 describe('taskProgress', () => {
   it('reads the log once per change for all followers of a task, not once per follower', async () => {
@@ -100,20 +100,9 @@ describe('taskProgress', () => {
       { ownerId: await adminUserId() },
     );
     const taskId = toGlobalId('Task', row.id);
-    // Task.events reads the log on every execution (findMany: Prisma does not batch it).
-    const withLog = `subscription($taskId: ID!) { taskProgress(taskId: $taskId) { sequence status task { events(first: 1) { edges { node { sequence } } } } } }`;
     const followers = 12;
     const subscriptions = await Promise.all(
-      Array.from({ length: followers }, async () => {
-        const client = sseClient({ url: `${app.baseUrl}/graphql/stream`, key: h.adminKey });
-        h.onCleanup(() => client.dispose());
-        const events: any[] = [];
-        const { done } = listen<any>(client, withLog, { taskId }, (value) =>
-          events.push(value.data!.taskProgress),
-        );
-        await waitFor(async () => events.length > 0, 'the current state');
-        return { events, done };
-      }),
+      Array.from({ length: followers }, () => follow(app, taskId, { query: progressWithLog })),
     );
     h.queryLog.length = 0;
     await h.startWorker(app.pubsub);
