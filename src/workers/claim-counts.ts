@@ -37,10 +37,10 @@ export class ClaimCounts {
   returned({ asked, fromQueue, total }: { asked: number; fromQueue: number; total: number }): void {
     this.claims += total;
     if (total > 0) this.metrics?.claimed(total);
-    if (fromQueue >= asked || this.checking) return;
-    if (performance.now() - this.checkedAt < CHECK_INTERVAL_MS) return;
+    const now = performance.now();
+    if (fromQueue >= asked || this.checking || now - this.checkedAt < CHECK_INTERVAL_MS) return;
     this.checking = true;
-    this.checkedAt = performance.now();
+    this.checkedAt = now;
     dueTasksRemain(poolQueryable(), this.types)
       .then((due) => {
         if (!due) return;

@@ -9,7 +9,10 @@ import { isAsyncIterable } from 'graphql-yoga';
 
 type Started = AsyncIterable<ExecutionResult> | ExecutionResult;
 
-/** The store marks each result `isLive`, a key no GraphQL response has (spec.graphql.org): left out. */
+/**
+ * The store marks each result `isLive`, a key no GraphQL response has (the response format:
+ * https://spec.graphql.org/October2021/#sec-Response-Format): left out.
+ */
 function withoutLiveMark(result: ExecutionResult & { isLive?: boolean }): ExecutionResult {
   if (!('isLive' in result)) return result;
   const { isLive: _isLive, ...rest } = result;
