@@ -28,6 +28,27 @@ export function summarize(samples: readonly number[]): Summary {
   };
 }
 
+/**
+ * The median of the paired differences `a[i] - b[i]` (samples taken side by side, interleaved)
+ * and its 95 % confidence interval, distribution-free (the sign test's order statistics:
+ * https://en.wikipedia.org/wiki/Sign_test). An upper bound below 0 says `a` is faster, a lower
+ * bound above 0 says it is slower; an interval across 0 tells them apart from noise not at all.
+ */
+export function pairedDifference(
+  a: readonly number[],
+  b: readonly number[],
+): { median: number; low: number; high: number; n: number } {
+  const differences = a.map((value, i) => value - b[i]!).sort((x, y) => x - y);
+  const n = differences.length;
+  const k = Math.max(0, Math.floor(n / 2 - (1.96 * Math.sqrt(n)) / 2));
+  return {
+    median: percentile(differences, 50),
+    low: differences[k] ?? Number.NaN,
+    high: differences[n - 1 - k] ?? Number.NaN,
+    n,
+  };
+}
+
 export const ms = (value: number) =>
   (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)) + ' ms';
 
