@@ -40,14 +40,20 @@ function reject(context: ValidationContext | null, error: GraphQLError): void {
 
 const reported = { propagateOnRejection: false, onReject: [reject] };
 
+/**
+ * Depth and cost count fields only: a fragment (inline or spread, `@defer` on it or not) is not
+ * a level of its own, so wrapping a selection in `... @defer { }` changes neither.
+ */
+const fieldsOnly = { flattenFragments: true };
+
 export const operationLimits = () =>
   EnvelopArmorPlugin({
     blockFieldSuggestion: { enabled: false },
-    maxDepth: { n: OPERATION_LIMITS.maxDepth, ...reported },
+    maxDepth: { n: OPERATION_LIMITS.maxDepth, ...fieldsOnly, ...reported },
     maxAliases: { n: OPERATION_LIMITS.maxAliases, ...reported },
     maxDirectives: { n: OPERATION_LIMITS.maxDirectives, ...reported },
     maxTokens: { n: OPERATION_LIMITS.maxTokens, ...reported },
-    costLimit: { maxCost: OPERATION_LIMITS.maxCost, ...reported },
+    costLimit: { maxCost: OPERATION_LIMITS.maxCost, ...fieldsOnly, ...reported },
   });
 
 /**

@@ -1,7 +1,8 @@
 // An operation with @defer or @stream meets what every operation meets: the response cache
 // neither serves nor keeps it (and a deferred mutation still drops what it changed), the rate
 // limits take the same cost on every transport, trusted documents run it when registered and
-// refuse it otherwise, and the depth and cost limits count its deferred fields.
+// refuse it otherwise, and the depth and cost limits count its deferred fields as the same
+// fields without the fragment.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -164,25 +165,27 @@ describe('@defer and the operation limits', () => {
   const typenames = '__typename '.repeat(200);
   const wide = (depth: number): string =>
     depth === 0 ? typenames : `${typenames} parent { ${wide(depth - 1)} }`;
-  const inFragment = (directive: string, selection: string) =>
-    `{ taxonomy(version: "any") { nodes { id ... ${directive} { ${selection} } } } }`;
+  /** In a fragment with `directive` ('' a plain inline fragment), or, null, in none. */
+  const inFragment = (directive: string | null, selection: string) =>
+    `{ taxonomy(version: "any") { nodes { id ${directive === null ? selection : `... ${directive} { ${selection} }`} } } }`;
   const limitErrors = (answer: { json: any }) =>
     answer.json.errors?.map((e: any) => [e.extensions.code, e.message]);
 
-  it('count deferred fields in the depth and the cost as fields of any fragment', async () => {
+  it('count deferred fields in the depth and the cost as the same fields without the fragment', async () => {
     const app = await h.startApp();
-    // As in server.test.ts, one level more for the fragment: nested(8) in it is 12 levels deep,
-    // the limit; nested(9) is 13.
-    for (const directive of ['@defer', '@defer(label: "d")', '']) {
-      const within = await post(app, { query: inFragment(directive, nested(8)) });
-      expect(within.status).toBe(200);
+    // taxonomy, nodes, then nested(9): 12 levels deep, the limit; nested(10) is 13. A fragment,
+    // deferred or not, is no level of its own.
+    for (const directive of ['@defer', '@defer(label: "d")', '', null]) {
+      const within = await post(app, { query: inFragment(directive, nested(9)) });
+      expect(within.status, `${directive}`).toBe(200);
+      expect(within.json.errors).toBeUndefined();
       for (const accept of [APOLLO_DEFER, JSON_ONLY]) {
-        const deep = await post(app, { query: inFragment(directive, nested(9)) }, { accept });
+        const deep = await post(app, { query: inFragment(directive, nested(10)) }, { accept });
         expect(deep.status).toBe(400);
         expect(limitErrors(deep)).toEqual([
           ['BAD_USER_INPUT', 'Query depth limit of 12 exceeded, found 13.'],
         ]);
-        const costly = await post(app, { query: inFragment(directive, wide(8)) }, { accept });
+        const costly = await post(app, { query: inFragment(directive, wide(9)) }, { accept });
         expect(costly.status).toBe(400);
         expect(limitErrors(costly)).toEqual([
           ['BAD_USER_INPUT', expect.stringContaining('Query Cost limit of 50000 exceeded')],

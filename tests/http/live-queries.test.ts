@@ -172,6 +172,38 @@ describe('live queries: what they answer', () => {
     expect(after).toEqual({ data: (await h.gql(`{ ${AGENTS} }`, {}, red.member)).data });
     for (const followed of [redFollows, blueFollows, both]) followed.stop();
   });
+
+  it("never sends a removed member a run with their old rights, though the removal changed what it read", async () => {
+    const app = await h.startApp();
+    const blue = await teamWithMember(h, 'live-gone');
+    const blueAgent = await createAgent(h, blue.owner, 'Blue secret');
+    // The query reads the team too: the removal both narrows the member's rights and changes
+    // what it read, so it is run again by the change as well as by the member's new rights.
+    const followed = follow<Agents & { team: unknown }>(
+      // A key of the member's personal team: it outlives the removal, their rights narrow.
+      liveClient(h, app, 'sse', blue.memberHome),
+      `query($id: ID!) @live { ${AGENTS} team(id: $id) { members { user } } }`,
+      { id: blue.teamId },
+    );
+    await followed.latest((r) => ids(r)?.includes(blueAgent), "blue's agent");
+    // Past the store's throttle: the change runs the query again at once.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const before = followed.results.length;
+    const removed = await h.gql(
+      'mutation($teamId: ID!, $user: String!) { removeTeamMember(teamId: $teamId, user: $user) }',
+      { teamId: blue.teamId, user: blue.user },
+      blue.owner,
+    );
+    expect(removed.errors).toBeUndefined();
+    const after = await followed.latest((r) => r.data?.team === null, 'the team gone');
+    expect(ids(after)).not.toContain(blueAgent);
+    // Nothing read with the old rights after the removal: no result with blue's agent or team.
+    for (const result of followed.results.slice(before)) {
+      expect(ids(result)).not.toContain(blueAgent);
+      expect(result.data?.team ?? null).toBeNull();
+    }
+    followed.stop();
+  });
 });
 
 /** An operation added to a reserved graphql-sse stream (PROTOCOL.md), refused: its answer. */

@@ -58,6 +58,31 @@ function expectEndedWith(results: Result[], code: string) {
 }
 
 describe.skipIf(!redisAvailable)('another API process on the same Redis', () => {
+  it('says a removed member’s rights changed before it says what the removal changed', async () => {
+    // Another process must hold the member's open streams before their live queries run again
+    // for the change, or one run with the old rights could reach them (stream-guard.ts).
+    const a = await h.startApp({ pubsub: 'redis', responseCache: {} });
+    const t = await teamWithMember(h, 'osp-order');
+    const listener = createRedisPubSub(h.redisUrl!, h.pubsubPrefix);
+    h.onCleanup(() => listener.close());
+    const heard: string[] = [];
+    const revoked = listener.subscribe('apiKeyRevoked', 'all');
+    const invalidated = listener.subscribe('liveQueryInvalidated', 'all');
+    void (async () => {
+      for await (const signal of revoked) if ('userId' in signal) heard.push('revoked');
+    })();
+    void (async () => {
+      for await (const { identifiers } of invalidated)
+        if (identifiers.includes('Team')) heard.push('invalidated');
+    })();
+    await Promise.all([revoked.ready, invalidated.ready]);
+    await removeMember(a, t);
+    await waitFor(async () => heard.length >= 2, 'both signals');
+    expect(heard).toEqual(['revoked', 'invalidated']);
+    void revoked.return?.();
+    void invalidated.return?.();
+  });
+
   it('lowers the member’s rights there, then ends their graphql-ws stream and refuses their key there once removed', async () => {
     const a = await h.startApp({ pubsub: 'redis' });
     const b = spawnServiceProcess(

@@ -100,6 +100,8 @@ export const errorJson = (error: unknown) =>
  */
 export abstract class OperationResults implements FeedObserver<unknown> {
   private tail: Promise<void> | undefined;
+  /** The hold under way (see hold): results sent meanwhile are dropped when it says so. */
+  private holding: { drop: boolean } | undefined;
   private group: ResultGroup | undefined;
   private args: ExecutionArgs | undefined;
   private completed = false;
@@ -138,14 +140,15 @@ export abstract class OperationResults implements FeedObserver<unknown> {
   send(json: Json): void {
     if (this.cut) return;
     if (typeof json === 'string' && this.tail === undefined) return this.deliver(json);
+    const hold = this.holding;
     this.tail = (this.tail ?? Promise.resolve())
       .then(() => json)
       .then(
         (text) => {
-          if (!this.cut) this.deliver(text);
+          if (!this.cut && !hold?.drop) this.deliver(text);
         },
         (error: unknown) => {
-          if (!this.cut) this.deliver(errorJson(error));
+          if (!this.cut && !hold?.drop) this.deliver(errorJson(error));
         },
       );
   }
@@ -167,12 +170,25 @@ export abstract class OperationResults implements FeedObserver<unknown> {
 
   /** Results sent from now on wait for `gate` (a check of the caller's rights; stream-guard.ts). */
   hold(gate: Promise<void>): void {
+    const hold = { drop: false };
+    this.holding = hold;
     const held: Promise<void> = (this.tail ?? Promise.resolve())
       .then(() => gate)
       .then(() => {
+        if (this.holding === hold) this.holding = undefined;
         if (this.tail === held) this.tail = undefined;
       });
     this.tail = held;
+  }
+
+  /**
+   * The results sent since the hold began are dropped, not delivered when it ends: a live
+   * query that runs again under the caller's new rights (its runs under the old ones are void).
+   */
+  dropHeld(): void {
+    if (!this.holding) return;
+    this.holding.drop = true;
+    this.holding = undefined;
   }
 
   /** Ends with `json` (an error result), dropping every result not delivered yet. */

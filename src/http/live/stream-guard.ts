@@ -6,7 +6,8 @@
 // each stream's subscribe resolver run again under the current rights, and a stream it
 // refuses ends with that error (NOT_FOUND for a task of a team they left). A live query whose
 // caller's rights changed (narrowed or widened) runs again as they now are. Results wait while
-// the check runs, so nothing arriving after the change is delivered to a stream it ends.
+// the check runs, so nothing arriving after the change is delivered to a stream it ends, nor a
+// live query's result read with the old rights to one it runs again.
 // Signals can be lost (pub/sub is at-most-once, Redis may be away), so every open stream's key
 // is also read again every SWEEP_MS: within the key cache's TTL, as a request would be.
 import { createSourceEventStream, GraphQLError, type ExecutionArgs } from 'graphql';
@@ -143,6 +144,8 @@ export class StreamGuard {
     const { contextValue } = entry.args;
     if (visibilityKey(contextValue.caller) === visibilityKey(now)) return;
     entry.args = { ...entry.args, contextValue: { ...contextValue, caller: now } };
+    // What it sent while this check ran was read with the old rights: dropped.
+    entry.results.dropHeld();
     entry.rerun!(entry.args.contextValue);
   }
 
