@@ -131,6 +131,54 @@ describe('@defer and @stream', () => {
     }
   });
 
+  it('refuse @stream(initialCount:) below 0 as the caller’s, written or in a variable, on every transport', async () => {
+    const app = await h.startApp();
+    const agentId = await searchAgent(h);
+    const hits = (count: string) =>
+      `query($agentId: ID!, $query: String!${count === '$n' ? ', $n: Int!' : ''}) { queryAgent(agentId: $agentId, query: $query) { hits @stream(initialCount: ${count}) { index } } }`;
+    const expectRefused = (errors: any[] | undefined) =>
+      expect(errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+        ['BAD_USER_INPUT', '@stream initialCount must be 0 or more, got -1'],
+      ]);
+    for (const [query, n] of [
+      [hits('-1'), undefined],
+      [hits('$n'), -1],
+    ] as const) {
+      const variables = { agentId, query: SEARCH_TEXT, ...(n === undefined ? {} : { n }) };
+      for (const accept of [APOLLO_DEFER, 'application/graphql-response+json']) {
+        const response = await post(app, accept, query, variables);
+        expect(response.status).toBe(400);
+        expectRefused(((await response.json()) as any).errors);
+      }
+      // graphql-sse (a refused operation is its stream's one result) and graphql-ws.
+      const sse = sseClient({ url: `${app.baseUrl}/graphql`, key: h.adminKey });
+      h.onCleanup(() => sse.dispose());
+      const [overSse] = await collect(sse, query, variables);
+      expectRefused(overSse?.errors as any[]);
+      const ws = createWsClient({
+        url: `${app.baseUrl.replace('http', 'ws')}/graphql`,
+        connectionParams: { authorization: `Bearer ${h.adminKey}` },
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+      });
+      h.onCleanup(() => ws.dispose());
+      const wsErrors = await new Promise<any[]>((resolve) =>
+        ws.subscribe(
+          { query, variables },
+          {
+            next: (value) => resolve([...(value.errors ?? [])]),
+            error: resolve,
+            complete: () => {},
+          },
+        ),
+      );
+      expectRefused(wsErrors);
+    }
+    // 0 and a missing count stream as before.
+    const fine = await post(app, APOLLO_DEFER, hits('0'), { agentId, query: SEARCH_TEXT });
+    expect(fine.status).toBe(200);
+  });
+
   it("defer a mutation's payload over multipart", async () => {
     const app = await h.startApp();
     const input = { user: 'deferred-mutation', name: 'k', scopes: ['READ'] };

@@ -100,8 +100,11 @@ export const errorJson = (error: unknown) =>
  */
 export abstract class OperationResults implements FeedObserver<unknown> {
   private tail: Promise<void> | undefined;
-  /** The hold under way (see hold): results sent meanwhile are dropped when it says so. */
-  private holding: { drop: boolean } | undefined;
+  /** Holds under way (see hold), and the epoch of results sent while one is. */
+  private holds = 0;
+  private epoch = 0;
+  /** Results held from an epoch below this are dropped (dropHeld). */
+  private dropBelow = 0;
   private group: ResultGroup | undefined;
   private args: ExecutionArgs | undefined;
   private completed = false;
@@ -140,15 +143,16 @@ export abstract class OperationResults implements FeedObserver<unknown> {
   send(json: Json): void {
     if (this.cut) return;
     if (typeof json === 'string' && this.tail === undefined) return this.deliver(json);
-    const hold = this.holding;
+    const epoch = this.holds > 0 ? this.epoch : Number.POSITIVE_INFINITY;
+    const wanted = () => !this.cut && epoch >= this.dropBelow;
     this.tail = (this.tail ?? Promise.resolve())
       .then(() => json)
       .then(
         (text) => {
-          if (!this.cut && !hold?.drop) this.deliver(text);
+          if (wanted()) this.deliver(text);
         },
         (error: unknown) => {
-          if (!this.cut && !hold?.drop) this.deliver(errorJson(error));
+          if (wanted()) this.deliver(errorJson(error));
         },
       );
   }
@@ -170,25 +174,22 @@ export abstract class OperationResults implements FeedObserver<unknown> {
 
   /** Results sent from now on wait for `gate` (a check of the caller's rights; stream-guard.ts). */
   hold(gate: Promise<void>): void {
-    const hold = { drop: false };
-    this.holding = hold;
+    this.holds++;
     const held: Promise<void> = (this.tail ?? Promise.resolve())
       .then(() => gate)
       .then(() => {
-        if (this.holding === hold) this.holding = undefined;
+        this.holds--;
         if (this.tail === held) this.tail = undefined;
       });
     this.tail = held;
   }
 
   /**
-   * The results sent since the hold began are dropped, not delivered when it ends: a live
+   * The results sent under the holds so far are dropped, not delivered when they end: a live
    * query that runs again under the caller's new rights (its runs under the old ones are void).
    */
   dropHeld(): void {
-    if (!this.holding) return;
-    this.holding.drop = true;
-    this.holding = undefined;
+    this.dropBelow = ++this.epoch;
   }
 
   /** Ends with `json` (an error result), dropping every result not delivered yet. */
