@@ -103,6 +103,18 @@ function refusedArgument(message: string): { argument: string } | object {
 }
 
 /**
+ * A variable graphql-js could not coerce (a wrong type, a missing one): a request error, so no
+ * `data`, and GraphQL over HTTP answers it with 400 under application/graphql-response+json
+ * (https://graphql.github.io/graphql-over-http/draft/#sec-application-graphql-response-json).
+ * `spec` marks the status as that rule's, which yoga leaves at 200 under application/json.
+ */
+function variableRefusal(error: GraphQLError): { http?: { status: number; spec: boolean } } {
+  return !error.path && /^Variable "\$/.test(error.message)
+    ? { http: { status: 400, spec: true } }
+    : {};
+}
+
+/**
  * yoga's maskError: domain errors and coded client errors pass with their code, Prisma errors
  * are mapped, anything else is logged and replaced by INTERNAL_SERVER_ERROR.
  */
@@ -126,6 +138,7 @@ export function maskError(error: unknown): Error {
           code: code ?? ErrorCode.BAD_USER_INPUT,
           ...refusedArgument(outer!.message),
           ...extensions,
+          ...variableRefusal(outer!),
         },
       });
     }
@@ -134,7 +147,11 @@ export function maskError(error: unknown): Error {
   if (outer && !outer.path && /^Variable "\$/.test(outer.message)) {
     return new GraphQLError(outer.message, {
       ...location,
-      extensions: { code: ErrorCode.BAD_USER_INPUT, ...refusedArgument(outer.message) },
+      extensions: {
+        code: ErrorCode.BAD_USER_INPUT,
+        ...refusedArgument(outer.message),
+        ...variableRefusal(outer),
+      },
     });
   }
   const mapped = mapPrismaError(original);

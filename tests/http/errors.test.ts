@@ -130,6 +130,23 @@ describe('request errors', () => {
     expect(codes(JSON.parse(text))).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('answers a variable of the wrong type, or missing, with 400 under graphql-response+json and 200 under json', async () => {
+    // GraphQL over HTTP: a response without `data` under application/graphql-response+json
+    // has a 4xx status; application/json keeps 200 (https://graphql.github.io/graphql-over-http/draft/#sec-application-graphql-response-json).
+    const url = `${(await app()).baseUrl}/graphql`;
+    const query = 'query($n: Int!) { agents(first: $n) { totalCount } }';
+    for (const variables of [{ n: 'abc' }, {}])
+      for (const [accept, status] of [
+        [JSON_ACCEPT, 400],
+        ['application/json', 200],
+      ] as const) {
+        const answer = await post(url, JSON.stringify({ query, variables }), { accept });
+        expect(answer.status, `${accept} ${JSON.stringify(variables)}`).toBe(status);
+        expect(answer.body.data).toBeUndefined();
+        expect(codes(answer.body)).toEqual(['BAD_USER_INPUT']);
+      }
+  });
+
   it('answers a malformed JSON body with a code and without echoing it', async () => {
     const { status, body } = await post(
       `${(await app()).baseUrl}/graphql`,
