@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { graphql } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
-import { follow, liveClient, TRANSPORTS, type LiveResult } from '../utils/live-queries.js';
+import {
+  follow,
+  liveClient,
+  liveExecutions,
+  TRANSPORTS,
+  type LiveResult,
+} from '../utils/live-queries.js';
+import { waitFor } from '../utils/wait.js';
 import { createAgent, RENAME } from '../utils/response-cache.js';
 import { join, mint, teamWithMember } from '../utils/teams.js';
 import { rowId, templateHelpers } from '../utils/templates.js';
@@ -136,13 +143,20 @@ describe('live queries: what they answer', () => {
     await redFollows.latest((r) => ids(r)?.includes(redAgent), "red's agent");
     await blueFollows.latest((r) => ids(r)?.includes(blueAgent), "blue's agent");
 
-    // A change of red's agent runs both queries again (both read Query.agents), each as its caller.
+    // A change of red's agent runs both queries again (both read Query.agents), each as its
+    // caller; blue's answers as before, so blue is sent nothing (nor learns that red changed).
     const blueBefore = blueFollows.results.length;
+    const executed = await liveExecutions(app.app.metricsRegistry);
     expect((await h.gql(RENAME, { id: redAgent, name: 'Red renamed' }, red.member)).errors).toBe(
       undefined,
     );
     await redFollows.latest((r) => names(r)?.includes('Red renamed'), 'the rename, for red');
-    await blueFollows.latest(() => blueFollows.results.length > blueBefore, 'blue run again');
+    await waitFor(
+      async () => (await liveExecutions(app.app.metricsRegistry)) >= executed + 2,
+      'both run again',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(blueFollows.results).toHaveLength(blueBefore);
     expect(redFollows.results.every((r) => !ids(r)!.includes(blueAgent))).toBe(true);
     expect(blueFollows.results.every((r) => !ids(r)!.includes(redAgent))).toBe(true);
     // What each sees is what a plain query of theirs answers now (the default team's agents too).

@@ -1,11 +1,13 @@
 // Equal live queries share each execution (docs/clients.md, "Live queries"). The live query
 // store runs a query again for every subscription it holds; here the same document, operation,
 // variables and caller (visibility.ts) are one subscription of the store, whose every result
-// each of them is sent. A query joining later starts with the latest result; the last one to
-// leave stops the execution. By hand (a few lines): the store has no such sharing, and a
-// member must join at once (a Repeater's would only once first read).
+// each of them is sent, unless it equals the last one sent. A query joining later starts with
+// the latest result; the last one to leave stops the execution. By hand (a few lines): the
+// store has no such sharing, and a member must join at once (a Repeater's would only once
+// first read).
 import type { DocumentNode, ExecutionResult } from 'graphql';
 import { isAsyncIterable } from 'graphql-yoga';
+import { sharedJson } from '../live/operation-results.js';
 
 type Started = AsyncIterable<ExecutionResult> | ExecutionResult;
 
@@ -101,8 +103,14 @@ class LiveGroup {
       const iterator = source[Symbol.asyncIterator]();
       this.iterator = iterator;
       if (this.ended) return void iterator.return?.();
+      let sent: string | undefined;
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
         const latest = withoutLiveMark(next.value);
+        // A run that answers what the last one did is not sent (a change elsewhere, another
+        // team's row, made the query run again): the text is the one the transports send.
+        const text = sharedJson(latest);
+        if (text === sent) continue;
+        sent = text;
         this.latest = latest;
         for (const member of this.members) member.push(latest);
       }
