@@ -27,6 +27,7 @@ import { createPresence, type PresenceOptions } from '../services/presence/prese
 import type { Context } from '../schema/builder.js';
 import { schema } from '../schema/index.js';
 import { createContext, type ContextOptions } from './context.js';
+import { graphiqlDelivery } from './graphiql/delivery.js';
 import { graphiqlOptions } from './graphiql/options.js';
 import { createAppFeeds } from './feeds.js';
 import { createApiMetrics } from './metrics.js';
@@ -166,7 +167,7 @@ function createYogaServer(
     renderGraphiQL,
     maxRequestBodySize: false, // requestBodyLimit checks it (and says why)
     extraParamNames: ['documentId'], // a trusted document's id (trusted-documents/plugin.ts)
-    plugins,
+    plugins: [graphiqlDelivery(), ...plugins],
   });
 }
 

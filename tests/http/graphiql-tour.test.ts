@@ -13,6 +13,8 @@ import {
   type DocumentNode,
   type GraphQLSchema,
 } from 'graphql';
+import { get as httpGet } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MISSING_KEY_MESSAGE } from '../../src/http/context.js';
 import { GRAPHIQL_HEADERS_PLACEHOLDER } from '../../src/http/graphiql/options.js';
@@ -177,5 +179,47 @@ describe('GraphiQL page', () => {
       defaultEditorToolsVisibility: 'headers',
     });
     expect(GRAPHIQL_HEADERS_PLACEHOLDER).toBe('{"Authorization": "Bearer <your key>"}');
+  });
+});
+
+describe('GraphiQL page delivery', () => {
+  /** A GET of the page over a bare socket, as a browser sends it: what arrived, undecoded. */
+  function getPage(url: string, headers: Record<string, string>) {
+    return new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>(
+      (resolve, reject) => {
+        const request = httpGet(url, { headers: { accept: 'text/html', ...headers } }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
+        });
+        request.on('error', reject);
+      },
+    );
+  }
+
+  it('goes gzip-compressed to a browser that takes it, and a reload with its ETag is a 304', async () => {
+    const app = await h.startApp();
+    const url = `${app.baseUrl}/graphql`;
+    const plain = await getPage(url, {});
+    expect(plain.status).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.toString()).toContain('renderYogaGraphiQL');
+    const zipped = await getPage(url, { 'accept-encoding': 'gzip, deflate, br' });
+    expect(zipped.status).toBe(200);
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toContain('accept-encoding');
+    expect(zipped.body.length).toBeLessThan(plain.body.length / 3);
+    expect(gunzipSync(zipped.body).toString()).toBe(plain.body.toString());
+    const etag = zipped.headers.etag as string;
+    expect(etag).toBe(plain.headers.etag);
+    expect(zipped.headers['cache-control']).toBe('private, no-cache');
+    const again = await getPage(url, { 'accept-encoding': 'gzip', 'if-none-match': etag });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+    // gzip refused (q=0): the page as it is.
+    const refused = await getPage(url, { 'accept-encoding': 'gzip;q=0, br' });
+    expect(refused.headers['content-encoding']).toBeUndefined();
   });
 });
