@@ -2,18 +2,16 @@
 // defer-stream plugin runs them, and an operation that uses them answers with an async iterable
 // of payloads, the first result then `{ incremental, hasNext }` ones. What is ours: knowing a
 // document asks for it, masking the errors inside the incremental payloads, and merging the
-// payloads into one result for a client that takes JSON only, or framing them as
-// multipart/mixed for one that takes that.
+// payloads into one result for a client that takes JSON only.
 import {
   GraphQLStreamDirective,
   mergeIncrementalResult,
   type ExecutionResult,
 } from '@graphql-tools/utils';
 import { getDirectiveValues, GraphQLError, visit, type DocumentNode } from 'graphql';
-import { handleStreamOrSingleExecutionResult, type FetchAPI, type Plugin } from 'graphql-yoga';
+import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
 import { ErrorCode } from '../platform/errors.js';
 import { maskErrorForStream } from '../schema/errors.js';
-import { toJson } from './live/operation-results.js';
 
 /** Whether the document has a @defer or @stream anywhere (even one whose `if` may be false). */
 export function usesIncrementalDelivery(document: DocumentNode): boolean {
@@ -109,52 +107,4 @@ export async function mergeIncrementalResults(
     }
   }
   return merged ?? {};
-}
-
-/** Apollo's incremental delivery names its format in the media type. */
-export const DEFER_SPEC = 'deferSpec=20220824';
-const PART_HEAD = '\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ';
-const DELIMITER = '\r\n---';
-
-/**
- * An incremental result's payloads as multipart/mixed: the framing of yoga's own processor
- * (boundary "-", each part's headers and JSON, then the next delimiter at once, so that a
- * client knows the part is whole) with Apollo's deferSpec in the media type. Each part is one
- * chunk, one socket write: yoga's processor enqueues a part in nine pieces, each written on
- * its own, which made a streamed query's first hit ~0.7 ms later than over graphql-sse
- * (bench/README.md, "Frontends"). Payloads are masked as the live transports mask them.
- */
-export function multipartIncrementalResult(result: unknown, fetchAPI: FetchAPI): Response {
-  const iterator = (result as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();
-  const encoder = new fetchAPI.TextEncoder();
-  let opening = DELIMITER;
-  const body = new fetchAPI.ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await iterator.next();
-        let text = opening;
-        opening = '';
-        if (value != null) {
-          const json = toJson(value);
-          text += `${PART_HEAD}${Buffer.byteLength(json)}\r\n\r\n${json}${DELIMITER}`;
-        }
-        if (done) text += '--\r\n';
-        if (text) controller.enqueue(encoder.encode(text));
-        if (done) controller.close();
-      } catch (error) {
-        controller.error(error);
-      }
-    },
-    async cancel() {
-      await iterator.return?.();
-    },
-  });
-  return new fetchAPI.Response(body, {
-    status: 200,
-    headers: {
-      connection: 'keep-alive',
-      'content-type': `multipart/mixed; boundary="-"; ${DEFER_SPEC}`,
-      'transfer-encoding': 'chunked',
-    },
-  });
 }

@@ -4,8 +4,8 @@
 // operation to a live transport: graphql-sse's distinct-connections stream or Apollo's
 // multipart subscription; a live query (`@live`) goes to either as a subscription does.
 // (Yoga's own choice ignores q-values and the Accept order.) An incremental result (@defer,
-// @stream; incremental.ts) is sent as multipart/mixed in yoga's framing, or merged into one
-// JSON result for a client that takes JSON only.
+// @stream; incremental.ts) is sent as multipart/mixed by yoga's own processor, or merged into
+// one JSON result for a client that takes JSON only.
 import { getLiveDirectiveNode } from '@n1ru4l/graphql-live-query';
 import { getOperationAST, parse, type ExecutionResult } from 'graphql';
 import {
@@ -15,11 +15,7 @@ import {
   type FetchAPI,
   type Plugin,
 } from 'graphql-yoga';
-import {
-  mergeIncrementalResults,
-  multipartIncrementalResult,
-  usesIncrementalDelivery,
-} from './incremental.js';
+import { mergeIncrementalResults, usesIncrementalDelivery } from './incremental.js';
 import type { NodeResponse } from './live/response-stream.js';
 import type { OperationParams } from './live/core.js';
 import type { MultipartTransport } from './multipart/handler.js';
@@ -85,6 +81,9 @@ function jsonType(accept: string | null): string | undefined {
     : undefined;
 }
 
+/** Apollo's incremental delivery names its format in the media type (deferSpec=20220824). */
+const DEFER_SPEC = 'deferSpec=20220824';
+
 /** A subscription or a live query: our multipart transport runs it (not yoga's processor). */
 const runsAsStream = (kind: OperationKind) => kind === 'subscription' || kind === 'live';
 
@@ -128,14 +127,22 @@ export function liveTransports(options: TransportsOptions): Plugin {
           () => options.multipart().subscribe(request, choice.params, res),
           MEDIA_TYPES.multipart,
         );
-      // An incremental result over multipart/mixed (Apollo's and urql's framing).
-      if (choice?.representation === 'multipart' && isAsyncIterable(result))
-        return setResultProcessor(multipartIncrementalResult, MEDIA_TYPES.multipart);
+      // An incremental result over multipart/mixed: yoga's processor, which picks multipart
+      // for an async iterable whenever the client accepts it (Apollo's and urql's framing).
+      if (choice?.representation === 'multipart' && isAsyncIterable(result)) return;
       const json = jsonType(request.headers.get('accept'));
       if (!json) return; // nothing acceptable: yoga answers (406, or multipart alone)
       if (!isAsyncIterable(result)) {
         if (choice) setResultProcessor(processRegularResult, json);
       } else if (!subscriptions.has(request)) setResultProcessor(mergedJson, json);
+    },
+    onResponse({ request, response }) {
+      if (chosen.get(request)?.kind !== 'incremental') return;
+      const type = response.headers.get('content-type');
+      if (!type?.startsWith('multipart/mixed') || type.includes('deferSpec')) return;
+      // Deleted first: whatwg-node's headers keep yoga's `Content-Type` beside a set `content-type`.
+      response.headers.delete('content-type');
+      response.headers.set('content-type', `${type}; ${DEFER_SPEC}`);
     },
   };
 }
