@@ -32,7 +32,7 @@ import { graphiqlOptions } from './graphiql/options.js';
 import { createAppFeeds } from './feeds.js';
 import { createApiMetrics } from './metrics.js';
 import { getParamsCheck } from './get-params.js';
-import { maskIncrementalErrors, streamCounts } from './incremental.js';
+import { maskIncrementalErrors } from './incremental.js';
 import { documentNestingLimit, inputBounds, operationLimits } from './operation-limits.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
 import { readRouting } from './read-routing.js';
@@ -178,7 +178,6 @@ const requestLimits = (maxBodyBytes: number) => [
   documentNestingLimit(),
   operationLimits(),
   inputBounds(),
-  streamCounts(),
 ];
 
 /** The live transports on one core; what the core takes straight from the options is read here. */

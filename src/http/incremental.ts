@@ -3,14 +3,9 @@
 // of payloads, the first result then `{ incremental, hasNext }` ones. What is ours: knowing a
 // document asks for it, masking the errors inside the incremental payloads, and merging the
 // payloads into one result for a client that takes JSON only.
-import {
-  GraphQLStreamDirective,
-  mergeIncrementalResult,
-  type ExecutionResult,
-} from '@graphql-tools/utils';
-import { getDirectiveValues, GraphQLError, visit, type DocumentNode } from 'graphql';
+import { mergeIncrementalResult, type ExecutionResult } from '@graphql-tools/utils';
+import { visit, type DocumentNode } from 'graphql';
 import { handleStreamOrSingleExecutionResult, type Plugin } from 'graphql-yoga';
-import { ErrorCode } from '../platform/errors.js';
 import { maskErrorForStream } from '../schema/errors.js';
 
 /** Whether the document has a @defer or @stream anywhere (even one whose `if` may be false). */
@@ -23,42 +18,6 @@ export function usesIncrementalDelivery(document: DocumentNode): boolean {
   });
   return found;
 }
-
-/**
- * `@stream(initialCount:)` below 0, written or in a variable: the caller's error
- * (BAD_USER_INPUT, HTTP 400), before execution. The executor would throw it from inside the
- * field, an internal error. The directive's rule: "initialCount must be a non-negative
- * integer" (https://github.com/graphql/graphql-wg/blob/main/rfcs/DeferStream.md).
- */
-export function checkStreamCounts(
-  document: DocumentNode,
-  variables: Record<string, unknown> | undefined,
-): GraphQLError | undefined {
-  let refusal: GraphQLError | undefined;
-  visit(document, {
-    Field(node) {
-      if (refusal || !node.directives?.some((d) => d.name.value === 'stream')) return;
-      const count = getDirectiveValues(GraphQLStreamDirective, node, variables)?.initialCount;
-      if (typeof count === 'number' && count < 0)
-        refusal = new GraphQLError(`@stream initialCount must be 0 or more, got ${count}`, {
-          nodes: [node],
-          extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } },
-        });
-    },
-  });
-  return refusal;
-}
-
-/** checkStreamCounts on yoga's own path (the live transports check it as they prepare). */
-export const streamCounts = (): Plugin => ({
-  onExecute({ args }) {
-    const refusal = checkStreamCounts(
-      args.document,
-      (args.variableValues ?? undefined) as Record<string, unknown> | undefined,
-    );
-    if (refusal) throw refusal;
-  },
-});
 
 /** One incremental payload with its errors masked, at both levels where they may be. */
 function masked(payload: ExecutionResult): ExecutionResult {

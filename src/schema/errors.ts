@@ -102,17 +102,17 @@ function refusedArgument(message: string): { argument: string } | object {
   return argument ? { argument } : {};
 }
 
+/** graphql-js could not coerce a variable (a wrong type, a missing one): a request error. */
+const isVariableRefusal = (error: GraphQLError) =>
+  !error.path && /^Variable "\$/.test(error.message);
+
 /**
- * A variable graphql-js could not coerce (a wrong type, a missing one): a request error, so no
- * `data`, and GraphQL over HTTP answers it with 400 under application/graphql-response+json
- * (https://graphql.github.io/graphql-over-http/draft/#sec-application-graphql-response-json).
- * `spec` marks the status as that rule's, which yoga leaves at 200 under application/json.
+ * A request error has no `data`, so GraphQL over HTTP answers it with 400 under
+ * application/graphql-response+json
+ * (https://graphql.github.io/graphql-over-http/draft/#sec-application-graphql-response-json);
+ * yoga's `http.spec` flag keeps it at 200 under application/json, as that section allows.
  */
-function variableRefusal(error: GraphQLError): { http?: { status: number; spec: boolean } } {
-  return !error.path && /^Variable "\$/.test(error.message)
-    ? { http: { status: 400, spec: true } }
-    : {};
-}
+const VARIABLE_REFUSAL_HTTP = { http: { status: 400, spec: true } };
 
 /**
  * yoga's maskError: domain errors and coded client errors pass with their code, Prisma errors
@@ -138,19 +138,19 @@ export function maskError(error: unknown): Error {
           code: code ?? ErrorCode.BAD_USER_INPUT,
           ...refusedArgument(outer!.message),
           ...extensions,
-          ...variableRefusal(outer!),
+          ...(isVariableRefusal(outer!) ? VARIABLE_REFUSAL_HTTP : {}),
         },
       });
     }
   }
   // A scalar that refused a variable's value (graphql-js wraps what it threw).
-  if (outer && !outer.path && /^Variable "\$/.test(outer.message)) {
+  if (outer && isVariableRefusal(outer)) {
     return new GraphQLError(outer.message, {
       ...location,
       extensions: {
         code: ErrorCode.BAD_USER_INPUT,
         ...refusedArgument(outer.message),
-        ...variableRefusal(outer),
+        ...VARIABLE_REFUSAL_HTTP,
       },
     });
   }

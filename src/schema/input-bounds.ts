@@ -1,10 +1,13 @@
 // Every input is bounded before it reaches a resolver, PostgreSQL or Prisma: each String and
 // ID has a maximum length (printed in the SDL beside the argument), no string may hold a NUL
 // or a lone surrogate (PostgreSQL text cannot store either), and JSON values are bounded in
-// depth and size. One walk over the operation's coerced arguments, for every transport.
+// depth and size, and `@stream(initialCount:)` is not below 0. One walk over the operation's
+// coerced arguments, for every transport.
 // Written here rather than per field with a validation plugin: one table states every bound,
 // and the same table writes the SDL's descriptions.
+import { GraphQLStreamDirective } from '@graphql-tools/utils';
 import {
+  getDirectiveValues,
   getNamedType,
   getNullableType,
   getOperationAST,
@@ -17,6 +20,7 @@ import {
   visit,
   visitWithTypeInfo,
   type DocumentNode,
+  type FieldNode,
   type GraphQLInputType,
   type GraphQLSchema,
 } from 'graphql';
@@ -234,6 +238,32 @@ function checkValue(
 }
 
 /**
+ * `@stream(initialCount:)` below 0: the executor would throw it from inside the field, an
+ * internal error. The directive's rule: "initialCount must be a non-negative integer"
+ * (https://github.com/graphql/graphql-wg/blob/main/rfcs/DeferStream.md).
+ */
+function streamCountRefusal(
+  node: FieldNode,
+  variableValues: Record<string, unknown>,
+): GraphQLError | undefined {
+  if (!node.directives?.some((directive) => directive.name.value === 'stream')) return undefined;
+  let count: unknown;
+  try {
+    count = getDirectiveValues(GraphQLStreamDirective, node, variableValues)?.initialCount;
+  } catch {
+    return undefined; // left to execution, as an argument that does not coerce
+  }
+  if (typeof count !== 'number' || count >= 0) return undefined;
+  return graphQLErrorOf(
+    new BadInputError(
+      `@stream initialCount must be 0 or more, got ${count}`,
+      { coordinate: '@stream(initialCount)', reason: 'INVALID_VALUE' },
+      'initialCount',
+    ),
+  );
+}
+
+/**
  * The first argument of the operation that breaks a bound, as BAD_USER_INPUT naming it; undefined
  * when all hold. Arguments that do not coerce are left to execution, which reports them.
  */
@@ -258,6 +288,8 @@ export function checkInputBounds(
     document,
     visitWithTypeInfo(typeInfo, {
       [Kind.FIELD]: (node) => {
+        if (found) return;
+        found = streamCountRefusal(node, variableValues);
         const field = typeInfo.getFieldDef();
         const parent = typeInfo.getParentType();
         if (found || !field || !parent || !node.arguments?.length) return;

@@ -13,7 +13,6 @@ import { ErrorCode } from '../../platform/errors.js';
 import { maskErrorForStream } from '../../schema/errors.js';
 import type { Context } from '../../schema/builder.js';
 import { checkInputBounds } from '../../schema/input-bounds.js';
-import { checkStreamCounts } from '../incremental.js';
 import { admitLive, ANONYMOUS } from '../rate-limit/live.js';
 import { resolveTrustedOperation } from '../trusted-documents/plugin.js';
 import type { LiveCore, OperationParams } from './core.js';
@@ -146,8 +145,6 @@ export async function prepareOperation(
     params.variables,
   );
   if (outOfBounds) return refused(live, 400, [outOfBounds]);
-  const badStream = checkStreamCounts(document, variables.coerced);
-  if (badStream) return refused(live, 400, [badStream]);
   const context = await admittedContext(live, request, enveloped, document, params.operationName);
   if ((context as Refusal).kind === 'refused') return context as Refusal;
   const contextValue = context as Context;
