@@ -7,7 +7,7 @@ import type { Context } from '../schema/builder.js';
 import { graphQLErrorOf } from '../schema/errors.js';
 
 /** Everything in a Context but the request's own part. */
-export type ContextOptions = Omit<Context, 'caller' | 'requestId'>;
+export type ContextOptions = Omit<Context, 'caller' | 'requestId' | 'signal'>;
 
 /** The caller of a request, or undefined when it carries no valid key. */
 export function callerOf(
@@ -30,5 +30,10 @@ export const MISSING_KEY_MESSAGE =
 export async function createContext(request: Request, options: ContextOptions): Promise<Context> {
   const caller = await callerOf(request, options);
   if (!caller) throw graphQLErrorOf(unauthenticated(MISSING_KEY_MESSAGE));
-  return { ...options, caller, requestId: request.headers.get('x-request-id') ?? randomUUID() };
+  return {
+    ...options,
+    caller,
+    requestId: request.headers.get('x-request-id') ?? randomUUID(),
+    signal: request.signal,
+  };
 }

@@ -303,3 +303,39 @@ export async function disconnectDatabase(): Promise<void> {
 }
 
 export type { PrismaClient };
+
+/**
+ * Runs `work` in the transaction `tx` so that `signal` (a request whose client went away, a
+ * cancelled task) stops it: the statement PostgreSQL is running for it is cancelled with
+ * pg_cancel_backend from another connection (node-postgres sends no cancel request of its
+ * own), and the work rejects with the signal's reason, so the transaction rolls back.
+ * PostgreSQL discards a cancel that reaches a backend between statements, and the cancel has
+ * completed before this returns: it never reaches a statement of the connection's next user.
+ */
+export async function cancellableOn<T>(
+  tx: Pick<Queryable, '$queryRaw'>,
+  signal: AbortSignal | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!signal) return work();
+  signal.throwIfAborted();
+  const [{ pid }] = await tx.$queryRaw<[{ pid: number }]>`SELECT pg_backend_pid() AS pid`;
+  let cancelling: Promise<unknown> | undefined;
+  const cancel = () => {
+    cancelling = db().$queryRaw`SELECT pg_cancel_backend(${pid}::int)`.catch((err: unknown) =>
+      logger.warn({ err }, 'cancelling an abandoned statement failed'),
+    );
+  };
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    const result = await work();
+    signal.throwIfAborted();
+    return result;
+  } catch (error) {
+    signal.throwIfAborted();
+    throw error;
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    await cancelling;
+  }
+}

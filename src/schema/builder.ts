@@ -31,6 +31,8 @@ export interface AppFeeds {
 export interface Context extends ServiceDeps {
   caller: Caller;
   requestId: string;
+  /** Aborts when the request's client goes away: long work it started stops (see cancellableOn). */
+  signal?: AbortSignal;
   feeds: AppFeeds;
 }
 

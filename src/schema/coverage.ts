@@ -102,7 +102,8 @@ builder.prismaObjectFields(Agent, (t) => ({
     type: CoverageReport,
     description: 'Computed now, and recorded: every computation appends a history entry.',
     extensions: writesWhenRead,
-    resolve: (agent, _args, ctx) => computeAndRecordCoverage(agent.id, { pubsub: ctx.pubsub }),
+    resolve: (agent, _args, ctx) =>
+      computeAndRecordCoverage(agent.id, { pubsub: ctx.pubsub, signal: ctx.signal }),
   }),
   coverageHistory: t.connection(
     {

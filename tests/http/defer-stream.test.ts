@@ -3,13 +3,16 @@
 // graphql-ws with their own clients, the same payloads on each; a JSON-only client (POST or
 // GET) gets the merged whole; errors inside incremental payloads are masked.
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient as createWsClient } from 'graphql-ws';
 import { createYoga, createSchema } from 'graphql-yoga';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { db } from '../../src/platform/db.js';
 import { maskIncrementalErrors } from '../../src/http/incremental.js';
 import { schema } from '../../src/schema/index.js';
+import { lockAgentRow } from '../utils/row-lock.js';
 import { useHarness, type TestApp } from '../utils/harness.js';
 import {
   DEFERRED_COVERAGE,
@@ -25,6 +28,7 @@ import {
 } from '../utils/incremental.js';
 import { scrape, valueOf } from '../utils/prometheus.js';
 import { collect, sseClient } from '../utils/sse.js';
+import { waitFor } from '../utils/wait.js';
 
 const h = useHarness();
 
@@ -288,6 +292,36 @@ describe('@defer and @stream', () => {
         extensions: { code: 'INTERNAL_SERVER_ERROR' },
       }),
     ]);
+  });
+
+  it('stop a deferred coverage whose client went away: its statement cancelled, nothing recorded', async () => {
+    const app = await h.startApp();
+    const agentId = await searchAgent(h);
+    const rowId = Buffer.from(agentId, 'base64').toString().split(':')[1]!;
+    const entries = () => db().coverageHistory.count({ where: { agentId: rowId } });
+    const before = await entries();
+    // The agent's row held elsewhere: the computation waits as it updates the agent, last.
+    const { waiting, release } = await lockAgentRow(h, rowId);
+    const client = new AbortController();
+    const response = await fetch(`${app.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${h.adminKey}`,
+        'content-type': 'application/json',
+        accept: APOLLO_DEFER,
+      },
+      body: JSON.stringify({ query: DEFERRED_COVERAGE, variables: { id: agentId } }),
+      signal: client.signal,
+    });
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('"hasNext":true');
+    await waitFor(async () => (await waiting()) > 0, 'the coverage waiting on the lock');
+    client.abort();
+    // Cancelled while the lock is still held: a statement left running would wait for it.
+    await waitFor(async () => (await waiting()) === 0, 'the statement cancelled', 5_000);
+    await release();
+    await sleep(200);
+    expect(await entries()).toBe(before);
   });
 
   it('keep an operation without the directives as it was: one JSON result', async () => {

@@ -12,6 +12,8 @@ import {
   testSleep,
   testSlowCleanup,
 } from '../utils/test-tasks.js';
+import { lockAgentRow } from '../utils/row-lock.js';
+import { waitFor } from '../utils/wait.js';
 import { adminUserId, finished, refresh, taskQuery, useTasks } from './fixture.js';
 
 const { h, agentFixture, taskUntil } = useTasks();
@@ -91,6 +93,23 @@ describe('cancel', () => {
     const done = await taskUntil(id, (t) => finished(t.status));
     expect(done).toMatchObject({ status: 'CANCELLED', error: 'cancelled while running' });
     expect(done.events.edges.map((e: any) => e.node.message)).toContain('cancellation requested');
+  });
+
+  it("cancels a running coverage refresh's statement in PostgreSQL: nothing recorded", async () => {
+    const agent = await agentFixture();
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    // The agent's row held elsewhere: the refresh waits as it updates the agent, last.
+    const { waiting, release } = await lockAgentRow(h, rowId(agent.id));
+    const task = (await h.gql(refresh, { input: { agentId: agent.id } })).data.refreshCoverage.task;
+    await waitFor(async () => (await waiting()) > 0, 'the refresh waiting on the lock');
+    await h.gql('mutation($id: ID!) { cancelTask(id: $id) { status } }', { id: task.id });
+    // Ended while the lock is still held: a statement left running would wait for it.
+    const done = await taskUntil(task.id, (t) => finished(t.status));
+    expect(done.status).toBe('CANCELLED');
+    expect(await waiting()).toBe(0);
+    await release();
+    expect(await db().coverageHistory.count({ where: { agentId: rowId(agent.id) } })).toBe(0);
   });
 
   it("records a cancelled task's end once its handler has wound down", async () => {

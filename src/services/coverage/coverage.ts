@@ -2,7 +2,7 @@
 // overall coverage is the mean over the selected nodes; gaps are nodes under the
 // threshold. Every computation appends a history entry and updates the agent, in one
 // transaction (automatic history tracking).
-import { db } from '../../platform/db.js';
+import { cancellableOn, db } from '../../platform/db.js';
 import { notFound } from '../../platform/errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { PubSub } from '../../platform/pubsub.js';
@@ -75,6 +75,11 @@ export interface ComputeCoverageOptions {
   /** The task computing it: a task that runs twice still writes one history entry. */
   taskId?: string;
   pubsub?: PubSub;
+  /**
+   * Whoever asked went away (a request's client, a cancelled task): the computation stops,
+   * its statement cancelled in PostgreSQL, and records nothing.
+   */
+  signal?: AbortSignal;
 }
 
 type Tx = Prisma.TransactionClient;
@@ -108,7 +113,11 @@ async function recordHistory(
 }
 
 /** Computes the agent's coverage, appends the history entry and updates the agent, in one transaction. */
-async function computeInTransaction(tx: Tx, agentId: string, taskId: string | undefined) {
+async function computeInTransaction(
+  tx: Tx,
+  agentId: string,
+  { taskId, signal }: ComputeCoverageOptions,
+) {
   const agent = await tx.agent.findUnique({
     where: { id: agentId },
     select: { featuresConfig: true, taxonomyVersion: true, totalDocuments: true },
@@ -120,6 +129,16 @@ async function computeInTransaction(tx: Tx, agentId: string, taskId: string | un
   // read far more than it holds (bench/README.md).
   if (agent.totalDocuments > LARGE_SCOPE_DOCUMENTS)
     await tx.$executeRaw`SET LOCAL enable_nestloop = off`;
+  return cancellableOn(tx, signal, () => recordComputation(tx, agentId, agent, taskId));
+}
+
+/** The computation itself: the report, its history entry, the agent's figures. */
+async function recordComputation(
+  tx: Tx,
+  agentId: string,
+  agent: { featuresConfig: Prisma.JsonValue; taxonomyVersion: string },
+  taskId: string | undefined,
+) {
   const computedAt = new Date();
   const report = buildCoverageReport(
     await selectAgentCoverage(tx, agentId),
@@ -143,12 +162,9 @@ export async function computeAndRecordCoverage(
   agentId: string,
   options: ComputeCoverageOptions = {},
 ): Promise<CoverageReport> {
-  const report = await db().$transaction(
-    (tx) => computeInTransaction(tx, agentId, options.taskId),
-    {
-      timeout: 60_000,
-    },
-  );
+  const report = await db().$transaction((tx) => computeInTransaction(tx, agentId, options), {
+    timeout: 60_000,
+  });
   // Its percentage, history and trend changed (before the task that asked is seen to finish).
   await announceChanges({ kind: 'coverage.recorded', agentId });
   await options.pubsub?.publish('agentUpdated', agentId, { agentId, deleted: false });

@@ -26,7 +26,7 @@ export const coverageRefreshTask = defineTask(coverageRefresh, {
     const report = await pRetry(
       async () => {
         try {
-          return await computeAndRecordCoverage(agentId, { taskId: task.id, pubsub });
+          return await computeAndRecordCoverage(agentId, { taskId: task.id, pubsub, signal });
         } catch (error) {
           if (error instanceof NotFoundError) throw new AbortError('the agent was deleted');
           throw error;
