@@ -1,8 +1,8 @@
 // Every input is bounded before it reaches a resolver, PostgreSQL or Prisma: each String and
 // ID has a maximum length (printed in the SDL beside the argument), no string may hold a NUL
 // or a lone surrogate (PostgreSQL text cannot store either), and JSON values are bounded in
-// depth and size, and `@stream(initialCount:)` is not below 0. One walk over the operation's
-// coerced arguments, for every transport.
+// depth and size, `@stream(initialCount:)` is not below 0, and `@live(throttle:)` is within
+// 0..60000 ms. One walk over the operation's coerced arguments, for every transport.
 // Written here rather than per field with a validation plugin: one table states every bound,
 // and the same table writes the SDL's descriptions.
 import { GraphQLStreamDirective } from '@graphql-tools/utils';
@@ -23,10 +23,12 @@ import {
   type FieldNode,
   type GraphQLInputType,
   type GraphQLSchema,
+  type OperationDefinitionNode,
 } from 'graphql';
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
 import { BadInputError } from '../platform/errors.js';
 import { graphQLErrorOf } from './errors.js';
+import { liveDirective } from './live-directive.js';
 
 /** Characters, for a String or ID not in MAX_LENGTH. */
 const DEFAULT_MAX_LENGTH = { String: 1_000, ID: 200 };
@@ -263,6 +265,36 @@ function streamCountRefusal(
   );
 }
 
+/** The most `@live(throttle:)` may ask between two results, in ms (the SDL says it). */
+export const MAX_LIVE_THROTTLE_MS = 60_000;
+
+/**
+ * `@live(throttle:)` outside 0..MAX_LIVE_THROTTLE_MS: the store would give less time than asked
+ * (its most), or take a negative wait. Below the server's least it is met as asked: results
+ * come at least that far apart.
+ */
+function liveThrottleRefusal(
+  operation: OperationDefinitionNode,
+  variableValues: Record<string, unknown>,
+): GraphQLError | undefined {
+  if (!operation.directives?.some((directive) => directive.name.value === 'live')) return undefined;
+  let throttle: unknown;
+  try {
+    throttle = getDirectiveValues(liveDirective, operation, variableValues)?.throttle;
+  } catch {
+    return undefined; // left to execution, as an argument that does not coerce
+  }
+  if (typeof throttle !== 'number' || (throttle >= 0 && throttle <= MAX_LIVE_THROTTLE_MS))
+    return undefined;
+  return graphQLErrorOf(
+    new BadInputError(
+      `@live throttle must be from 0 to ${MAX_LIVE_THROTTLE_MS} ms, got ${throttle}`,
+      { coordinate: '@live(throttle)', reason: 'INVALID_VALUE' },
+      'throttle',
+    ),
+  );
+}
+
 /**
  * The first argument of the operation that breaks a bound, as BAD_USER_INPUT naming it; undefined
  * when all hold. Arguments that do not coerce are left to execution, which reports them.
@@ -283,7 +315,7 @@ export function checkInputBounds(
   if (coerced.errors) return undefined;
   const variableValues = coerced.coerced;
   const typeInfo = new TypeInfo(schema);
-  let found: GraphQLError | undefined;
+  let found = liveThrottleRefusal(operation, variableValues);
   visit(
     document,
     visitWithTypeInfo(typeInfo, {

@@ -15,7 +15,9 @@ export const liveDirective = new GraphQLDirective({
     if: { ...config.args.if, description: 'Live unless false.' },
     throttle: {
       ...config.args.throttle,
-      description: 'At least this many ms between two results: at least 100, at most 60000.',
+      description:
+        'At least this many ms between two results, from 0 to 60000 (another value is ' +
+        "BAD_USER_INPUT); never less than the server's 100.",
     },
   },
 });

@@ -261,7 +261,7 @@ describe('live queries: refusals and ends', () => {
     expect(names(body)).toContain('Once');
   });
 
-  it('refuses @live on a mutation, a subscription, with @defer or a field that writes, on every transport', async () => {
+  it('refuses @live on a mutation, a subscription, with @defer, a field that writes or a throttle out of range, on every transport', async () => {
     const app = await h.startApp();
     const agentId = await createAgent(h, h.adminKey, 'Refusals');
     const documents = [
@@ -269,12 +269,16 @@ describe('live queries: refusals and ends', () => {
       `subscription @live { agentUpdated(id: "${agentId}") { id } }`,
       `query @live { agent(id: "${agentId}") { coverage { overallCoverage } } }`,
       `query @live { ... @defer { agents(first: 1) { totalCount } } }`,
+      `query @live(throttle: 60001) { agents(first: 1) { totalCount } }`,
+      `query @live(throttle: -1) { agents(first: 1) { totalCount } }`,
     ];
     const expected = [
       /^@live applies to queries: a mutation cannot be live$/,
       /^@live applies to queries: a subscription cannot be live/,
       /^A live query cannot select Agent.coverage/,
       /^Cannot mix "@defer" with "@live"\.$/,
+      /^@live throttle must be from 0 to 60000 ms, got 60001$/,
+      /^@live throttle must be from 0 to 60000 ms, got -1$/,
     ];
     for (const [index, query] of documents.entries()) {
       const overJson = await h.gql(query);
@@ -319,6 +323,14 @@ describe('live queries: refusals and ends', () => {
         }),
       ]);
     }
+    const inVariable = await h.gql(
+      'query($t: Int) @live(throttle: $t) { agents(first: 1) { totalCount } }',
+      { t: 100_000 },
+    );
+    expect([inVariable.status, inVariable.errors?.[0]?.message]).toEqual([
+      400,
+      '@live throttle must be from 0 to 60000 ms, got 100000',
+    ]);
     // Nothing ran: the agent keeps its name and no coverage was recorded.
     expect(await db().agent.findUniqueOrThrow({ where: { id: rowId(agentId) } })).toMatchObject({
       name: 'Refusals',

@@ -19,6 +19,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { publicId } from '../../platform/public-ids.js';
+import { MAX_LIVE_THROTTLE_MS } from '../../schema/input-bounds.js';
 import type { Context } from '../../schema/builder.js';
 import { entityTag } from '../response-cache/tags.js';
 import { LiveGroups } from './groups.js';
@@ -26,7 +27,6 @@ import { visibilityKey } from './visibility.js';
 
 /** The least time between two runs of one live query; a client may ask for more, up to MAX. */
 export const LIVE_QUERY_THROTTLE_MS = 100;
-const MAX_THROTTLE_MS = 60_000;
 
 type Execute = (args: ExecutionArgs) => unknown;
 
@@ -122,7 +122,7 @@ export class LiveQueryStore extends InMemoryLiveQueryStore {
       // Not in results, whatever NODE_ENV says: what a query read is the server's business.
       includeIdentifierExtension: false,
       // `@live(throttle: ms)` may ask for more time between runs, never less.
-      validateThrottleValue: (asked) => Math.min(Math.max(asked ?? 0, least), MAX_THROTTLE_MS),
+      validateThrottleValue: (asked) => Math.min(Math.max(asked ?? 0, least), MAX_LIVE_THROTTLE_MS),
     });
     const makeLiveExecute = this.makeExecute;
     const groups = new LiveGroups();
