@@ -40,14 +40,12 @@ const STREAMED: ExecutionResult = {};
 
 /** Operation kinds by document text: the same few documents come again and again. */
 const MAX_REMEMBERED = 1_000;
+const kinds = new Map<string, OperationKind | null>();
 
-function kindOf(
-  cache: Map<string, OperationKind | null>,
-  params: GraphQLParams,
-): OperationKind | undefined {
+function kindOf(params: GraphQLParams): OperationKind | undefined {
   if (typeof params.query !== 'string') return undefined;
   const key = `${params.operationName ?? ''}\n${params.query}`;
-  let kind = cache.get(key);
+  let kind = kinds.get(key);
   if (kind === undefined) {
     try {
       const document = parse(params.query);
@@ -59,10 +57,31 @@ function kindOf(
     } catch {
       kind = null; // yoga reports the syntax error
     }
-    if (cache.size >= MAX_REMEMBERED) cache.clear();
-    cache.set(key, kind);
+    if (kinds.size >= MAX_REMEMBERED) kinds.clear();
+    kinds.set(key, kind);
   }
   return kind ?? undefined;
+}
+
+/** How /graphql answers the request: undefined when yoga answers it as it always does. */
+function representationOf(
+  request: Request,
+  params: GraphQLParams,
+): { representation: Representation; kind: OperationKind } | undefined {
+  const accept = request.headers.get('accept');
+  if (!mayStream(accept)) return undefined; // JSON only
+  const kind = kindOf(params);
+  const representation = kind && negotiate(accept, kind);
+  return representation ? { representation, kind } : undefined; // a bad document, or nothing acceptable
+}
+
+/**
+ * Whether /graphql hands the request to the graphql-sse transport, which checks its document
+ * against the trusted documents itself and refuses it inside the stream, as GraphQL over SSE's
+ * distinct connections mode asks of every check before execution (a 400 fails an EventSource).
+ */
+export function sentAsEventStream(request: Request, params: GraphQLParams): boolean {
+  return representationOf(request, params)?.representation === 'event-stream';
 }
 
 /** JSON for a client that takes JSON only: an incremental result's payloads merged into one. */
@@ -88,7 +107,6 @@ const DEFER_SPEC = 'deferSpec=20220824';
 const runsAsStream = (kind: OperationKind) => kind === 'subscription' || kind === 'live';
 
 export function liveTransports(options: TransportsOptions): Plugin {
-  const kinds = new Map<string, OperationKind | null>();
   const chosen = new WeakMap<
     Request,
     { representation: Representation; kind: OperationKind; params: OperationParams }
@@ -101,11 +119,9 @@ export function liveTransports(options: TransportsOptions): Plugin {
       if (request) subscriptions.add(request);
     },
     onParams({ request, params, setResult }) {
-      const accept = request.headers.get('accept');
-      if (!mayStream(accept)) return; // JSON only: yoga answers as it always does
-      const kind = kindOf(kinds, params);
-      const representation = kind && negotiate(accept, kind);
-      if (!representation) return; // a bad document, or nothing acceptable: yoga answers
+      const answer = representationOf(request, params);
+      if (!answer) return; // yoga answers
+      const { representation, kind } = answer;
       chosen.set(request, { representation, kind, params: params as OperationParams });
       if (
         representation === 'event-stream' ||

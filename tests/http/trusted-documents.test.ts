@@ -216,8 +216,25 @@ describe('trusted documents', () => {
       },
       body: JSON.stringify({ query: adHocSubscription, variables }),
     });
-    // On /graphql yoga answers the refusal as its event stream: one `next` with the errors.
-    expect(stream.status).toBe(400);
-    expect(await stream.text()).toMatch(/^event: next\ndata: .*"TRUSTED_DOCUMENT_REQUIRED"/m);
+    // On /graphql too, inside the accepted stream (GraphQL over SSE, distinct connections:
+    // a check before execution is a `next` event, never a 400 that fails an EventSource).
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = await stream.text();
+    expect(events).toMatch(/^event: next\ndata: .*"TRUSTED_DOCUMENT_REQUIRED"/m);
+    expect(events).toMatch(/^event: complete$/m);
+    // Handed to the stream's transport, an ad-hoc query is refused there, never run.
+    const query = await fetch(`${app.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'text/event-stream',
+        authorization: `Bearer ${key}`,
+      },
+      body: JSON.stringify({ query: AD_HOC }),
+    });
+    const queryEvents = await query.text();
+    expect(queryEvents).toMatch(/"TRUSTED_DOCUMENT_REQUIRED"/);
+    expect(queryEvents).not.toMatch(/reader-/);
   });
 });

@@ -5,6 +5,7 @@
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { sentAsEventStream } from '../transports-plugin.js';
 import {
   documentIdOf,
   persistedQueryNotFound,
@@ -20,7 +21,9 @@ export function trustedDocumentPlugins(trusted: TrustedDocuments): Plugin[] {
   const allowed = new WeakSet<Request>();
   const admit: Plugin = {
     async onParams({ request, params }) {
-      if (typeof params.query === 'string' && (await trusted.mayRun(params.query, request)))
+      if (typeof params.query !== 'string') return;
+      // An event stream's document is checked by its transport, and refused in the stream.
+      if (sentAsEventStream(request, params) || (await trusted.mayRun(params.query, request)))
         allowed.add(request);
     },
   };
