@@ -324,6 +324,35 @@ describe('@defer and @stream', () => {
     expect(await entries()).toBe(before);
   });
 
+  it('stop a deferred coverage whose graphql-ws client completed the operation', async () => {
+    const app = await h.startApp();
+    const agentId = await searchAgent(h);
+    const rowId = Buffer.from(agentId, 'base64').toString().split(':')[1]!;
+    const before = await db().coverageHistory.count({ where: { agentId: rowId } });
+    const { waiting, release } = await lockAgentRow(h, rowId);
+    const ws = createWsClient({
+      url: `${app.baseUrl.replace('http', 'ws')}/graphql`,
+      connectionParams: { authorization: `Bearer ${h.adminKey}` },
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+    });
+    h.onCleanup(() => ws.dispose());
+    let unsubscribe!: () => void;
+    const first = new Promise<Payload>((resolve, reject) => {
+      unsubscribe = ws.subscribe(
+        { query: DEFERRED_COVERAGE, variables: { id: agentId } },
+        { next: (value) => resolve(value as Payload), error: reject, complete: () => {} },
+      );
+    });
+    expect(await first).toMatchObject({ hasNext: true });
+    await waitFor(async () => (await waiting()) > 0, 'the coverage waiting on the lock');
+    unsubscribe(); // the client's `complete` message
+    await waitFor(async () => (await waiting()) === 0, 'the statement cancelled', 5_000);
+    await release();
+    await sleep(200);
+    expect(await db().coverageHistory.count({ where: { agentId: rowId } })).toBe(before);
+  });
+
   it('keep an operation without the directives as it was: one JSON result', async () => {
     const app = await h.startApp();
     const response = await post(app, APOLLO_DEFER, '{ viewer { user } }');

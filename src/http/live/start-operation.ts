@@ -76,8 +76,16 @@ async function runOperation(
   if (type === 'query' && isLiveOperation(prepared.args))
     return startLiveQuery(live, prepared, results);
   if (type !== 'subscription') {
+    // Stopped by its client (graphql-ws' `complete`, graphql-sse's DELETE or a closed stream),
+    // an incremental operation's deferred fields stop what they still compute (Context.signal).
+    const stopping = new AbortController();
+    const context = prepared.args.contextValue;
+    context.signal = context.signal
+      ? AbortSignal.any([context.signal, stopping.signal])
+      : stopping.signal;
     const result = await prepared.execute(prepared.args);
-    if (isAsyncIterable(result)) return streamResults(result, results, type);
+    if (isAsyncIterable(result))
+      return streamResults(result, results, type, () => stopping.abort());
     // One result, without the `http` hints yoga's masking leaves for a response's status
     // (a 429's Retry-After).
     results.send(toJson(result as ExecutionResult));
@@ -93,28 +101,31 @@ const isAsyncIterable = (value: unknown): value is AsyncIterable<ExecutionResult
 /**
  * A query or mutation that answers in several results (`@defer`, `@stream`: the first result,
  * then incremental ones until `hasNext` is false): each is sent as it comes, as graphql-sse and
- * graphql-ws carry incremental delivery (one `next` per payload). `stop` ends its execution.
+ * graphql-ws carry incremental delivery (one `next` per payload). `stop` ends its execution
+ * (and calls `stopped`).
  */
 function streamResults(
   source: AsyncIterable<ExecutionResult>,
   results: OperationResults,
   type: 'query' | 'mutation',
+  stopped: () => void,
 ): OperationStart {
   const iterator = source[Symbol.asyncIterator]();
-  let stopped = false;
+  let stopping = false;
   void (async () => {
     try {
-      for (let next = await iterator.next(); !next.done && !stopped; next = await iterator.next())
+      for (let next = await iterator.next(); !next.done && !stopping; next = await iterator.next())
         results.send(toJson(next.value));
     } catch (error) {
-      if (!stopped) results.send(errorJson(error));
+      if (!stopping) results.send(errorJson(error));
     } finally {
       results.complete();
     }
   })();
   const stop = () => {
-    if (stopped) return;
-    stopped = true;
+    if (stopping) return;
+    stopping = true;
+    stopped();
     void iterator.return?.();
   };
   return { kind: 'running', stop, type };
