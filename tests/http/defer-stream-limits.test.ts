@@ -157,7 +157,9 @@ describe('@defer and trusted documents', () => {
     h.onCleanup(() => sse.dispose());
     // graphql-sse's client gets the refusal as its one result (the stream accepted, 200).
     const overSse = await collect(sse, unregistered, { id: agentId });
-    expect(overSse.map((result) => codes(result as Parameters<typeof codes>[0]))).toEqual([['TRUSTED_DOCUMENT_REQUIRED']]);
+    expect(overSse.map((result) => codes(result as Parameters<typeof codes>[0]))).toEqual([
+      ['TRUSTED_DOCUMENT_REQUIRED'],
+    ]);
   });
 });
 
