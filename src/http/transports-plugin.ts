@@ -1,25 +1,19 @@
-// Content negotiation on /graphql (negotiation.ts) as a yoga plugin. Yoga reads the request's
-// parameters (its body is never read twice or lost); this plugin looks at the operation and
-// the Accept header, then answers with JSON through yoga's own processor, or hands the
-// operation to a live transport: graphql-sse's distinct-connections stream or Apollo's
-// multipart subscription; a live query (`@live`) goes to either as a subscription does.
-// (Yoga's own choice ignores q-values and the Accept order.) An incremental result (@defer,
-// @stream; incremental.ts) is sent as multipart/mixed by yoga's own processor, or merged into
-// one JSON result for a client that takes JSON only.
-import { getLiveDirectiveNode } from '@n1ru4l/graphql-live-query';
-import { getOperationAST, parse, type ExecutionResult } from 'graphql';
-import {
-  isAsyncIterable,
-  processRegularResult,
-  type GraphQLParams,
-  type FetchAPI,
-  type Plugin,
-} from 'graphql-yoga';
-import { mergeIncrementalResults, usesIncrementalDelivery } from './incremental.js';
+// Content negotiation on /graphql (representation.ts) as a yoga plugin. Yoga reads the request's
+// parameters (its body is never read twice or lost); this plugin looks at the operation and the
+// Accept header, then answers with JSON through yoga's own processor, or hands the operation to a
+// live transport: graphql-sse's distinct-connections stream or Apollo's multipart subscription; a
+// live query (`@live`) goes to either as a subscription does. (Yoga's own choice ignores q-values
+// and the Accept order.) An incremental result (@defer, @stream; incremental.ts) is sent as
+// multipart/mixed by yoga's own processor, or merged into one JSON result for a client that takes
+// JSON only.
+import type { ExecutionResult } from 'graphql';
+import { isAsyncIterable, processRegularResult, type FetchAPI, type Plugin } from 'graphql-yoga';
+import { mergeIncrementalResults } from './incremental.js';
 import type { NodeResponse } from './live/response-stream.js';
 import type { OperationParams } from './live/core.js';
 import type { MultipartTransport } from './multipart/handler.js';
-import { mayStream, negotiate, type OperationKind, type Representation } from './negotiation.js';
+import { negotiate, type OperationKind, type Representation } from './negotiation.js';
+import { representationOf } from './representation.js';
 import type { SseTransport } from './sse/handler.js';
 
 export interface TransportsOptions {
@@ -37,52 +31,6 @@ const MEDIA_TYPES: Record<Representation, string> = {
 
 /** A placeholder result: a streamed operation is run by its transport, not by yoga. */
 const STREAMED: ExecutionResult = {};
-
-/** Operation kinds by document text: the same few documents come again and again. */
-const MAX_REMEMBERED = 1_000;
-const kinds = new Map<string, OperationKind | null>();
-
-function kindOf(params: GraphQLParams): OperationKind | undefined {
-  if (typeof params.query !== 'string') return undefined;
-  const key = `${params.operationName ?? ''}\n${params.query}`;
-  let kind = kinds.get(key);
-  if (kind === undefined) {
-    try {
-      const document = parse(params.query);
-      const operation = getOperationAST(document, params.operationName);
-      if (!operation) kind = null;
-      else if (operation.operation === 'subscription') kind = 'subscription';
-      else if (getLiveDirectiveNode(operation)) kind = 'live';
-      else kind = usesIncrementalDelivery(document) ? 'incremental' : 'single';
-    } catch {
-      kind = null; // yoga reports the syntax error
-    }
-    if (kinds.size >= MAX_REMEMBERED) kinds.clear();
-    kinds.set(key, kind);
-  }
-  return kind ?? undefined;
-}
-
-/** How /graphql answers the request: undefined when yoga answers it as it always does. */
-function representationOf(
-  request: Request,
-  params: GraphQLParams,
-): { representation: Representation; kind: OperationKind } | undefined {
-  const accept = request.headers.get('accept');
-  if (!mayStream(accept)) return undefined; // JSON only
-  const kind = kindOf(params);
-  const representation = kind && negotiate(accept, kind);
-  return representation ? { representation, kind } : undefined; // a bad document, or nothing acceptable
-}
-
-/**
- * Whether /graphql hands the request to the graphql-sse transport, which checks its document
- * against the trusted documents itself and refuses it inside the stream, as GraphQL over SSE's
- * distinct connections mode asks of every check before execution (a 400 fails an EventSource).
- */
-export function sentAsEventStream(request: Request, params: GraphQLParams): boolean {
-  return representationOf(request, params)?.representation === 'event-stream';
-}
 
 /** JSON for a client that takes JSON only: an incremental result's payloads merged into one. */
 const mergedJson = async (result: unknown, fetchAPI: FetchAPI, mediaType: string) =>

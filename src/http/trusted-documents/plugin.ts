@@ -5,7 +5,7 @@
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import type { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { sentAsEventStream } from '../transports-plugin.js';
+import { sentAsEventStream } from '../representation.js';
 import {
   documentIdOf,
   persistedQueryNotFound,
