@@ -21,6 +21,7 @@ import {
   visitWithTypeInfo,
   type DocumentNode,
   type FieldNode,
+  type GraphQLDirective,
   type GraphQLInputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
@@ -240,30 +241,45 @@ function checkValue(
 }
 
 /**
+ * A directive's number argument outside its bound, as BAD_USER_INPUT naming it; undefined when
+ * the directive is absent, the value holds, or it does not coerce (left to execution, as an
+ * argument that does not coerce).
+ */
+function directiveArgumentRefusal(
+  node: FieldNode | OperationDefinitionNode,
+  directive: GraphQLDirective,
+  argument: string,
+  variableValues: Record<string, unknown>,
+  bound: { min: number; max?: number; says: string },
+): GraphQLError | undefined {
+  if (!node.directives?.some((each) => each.name.value === directive.name)) return undefined;
+  let value: unknown;
+  try {
+    value = getDirectiveValues(directive, node, variableValues)?.[argument];
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'number' || (value >= bound.min && value <= (bound.max ?? Infinity)))
+    return undefined;
+  return graphQLErrorOf(
+    new BadInputError(
+      `@${directive.name} ${argument} must be ${bound.says}, got ${value}`,
+      { coordinate: `@${directive.name}(${argument})`, reason: 'INVALID_VALUE' },
+      argument,
+    ),
+  );
+}
+
+/**
  * `@stream(initialCount:)` below 0: the executor would throw it from inside the field, an
  * internal error. The directive's rule: "initialCount must be a non-negative integer"
  * (https://github.com/graphql/graphql-wg/blob/main/rfcs/DeferStream.md).
  */
-function streamCountRefusal(
-  node: FieldNode,
-  variableValues: Record<string, unknown>,
-): GraphQLError | undefined {
-  if (!node.directives?.some((directive) => directive.name.value === 'stream')) return undefined;
-  let count: unknown;
-  try {
-    count = getDirectiveValues(GraphQLStreamDirective, node, variableValues)?.initialCount;
-  } catch {
-    return undefined; // left to execution, as an argument that does not coerce
-  }
-  if (typeof count !== 'number' || count >= 0) return undefined;
-  return graphQLErrorOf(
-    new BadInputError(
-      `@stream initialCount must be 0 or more, got ${count}`,
-      { coordinate: '@stream(initialCount)', reason: 'INVALID_VALUE' },
-      'initialCount',
-    ),
-  );
-}
+const streamCountRefusal = (node: FieldNode, variableValues: Record<string, unknown>) =>
+  directiveArgumentRefusal(node, GraphQLStreamDirective, 'initialCount', variableValues, {
+    min: 0,
+    says: '0 or more',
+  });
 
 /** The most `@live(throttle:)` may ask between two results, in ms (the SDL says it). */
 export const MAX_LIVE_THROTTLE_MS = 60_000;
@@ -273,27 +289,15 @@ export const MAX_LIVE_THROTTLE_MS = 60_000;
  * (its most), or take a negative wait. Below the server's least it is met as asked: results
  * come at least that far apart.
  */
-function liveThrottleRefusal(
+const liveThrottleRefusal = (
   operation: OperationDefinitionNode,
   variableValues: Record<string, unknown>,
-): GraphQLError | undefined {
-  if (!operation.directives?.some((directive) => directive.name.value === 'live')) return undefined;
-  let throttle: unknown;
-  try {
-    throttle = getDirectiveValues(liveDirective, operation, variableValues)?.throttle;
-  } catch {
-    return undefined; // left to execution, as an argument that does not coerce
-  }
-  if (typeof throttle !== 'number' || (throttle >= 0 && throttle <= MAX_LIVE_THROTTLE_MS))
-    return undefined;
-  return graphQLErrorOf(
-    new BadInputError(
-      `@live throttle must be from 0 to ${MAX_LIVE_THROTTLE_MS} ms, got ${throttle}`,
-      { coordinate: '@live(throttle)', reason: 'INVALID_VALUE' },
-      'throttle',
-    ),
-  );
-}
+) =>
+  directiveArgumentRefusal(operation, liveDirective, 'throttle', variableValues, {
+    min: 0,
+    max: MAX_LIVE_THROTTLE_MS,
+    says: `from 0 to ${MAX_LIVE_THROTTLE_MS} ms`,
+  });
 
 /**
  * The first argument of the operation that breaks a bound, as BAD_USER_INPUT naming it; undefined

@@ -37,7 +37,13 @@ const APOLLO_DEFER =
 const URQL =
   'application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed';
 
-function post(app: TestApp, accept: string | null, query: string, variables = {}) {
+function post(
+  app: TestApp,
+  accept: string | null,
+  query: string,
+  variables = {},
+  signal?: AbortSignal,
+) {
   const headers: Record<string, string> = {
     authorization: `Bearer ${h.adminKey}`,
     'content-type': 'application/json',
@@ -47,6 +53,7 @@ function post(app: TestApp, accept: string | null, query: string, variables = {}
     method: 'POST',
     headers,
     body: JSON.stringify({ query, variables }),
+    signal,
   });
 }
 
@@ -58,6 +65,39 @@ async function overMultipart(app: TestApp, accept: string, query: string, variab
   return multipartParts(type, await response.text());
 }
 
+/** graphql-ws' client as the admin, disposed at the end of the file. */
+function wsClient(app: TestApp) {
+  const ws = createWsClient({
+    url: `${app.baseUrl.replace('http', 'ws')}/graphql`,
+    connectionParams: { authorization: `Bearer ${h.adminKey}` },
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+  });
+  h.onCleanup(() => ws.dispose());
+  return ws;
+}
+
+/**
+ * An agent whose coverage, once asked for, waits at its last statement (its row held
+ * elsewhere), and the check that nothing was recorded once the row is let go.
+ */
+async function agentWithHeldRow() {
+  const agentId = await searchAgent(h);
+  const rowId = Buffer.from(agentId, 'base64').toString().split(':')[1]!;
+  const entries = () => db().coverageHistory.count({ where: { agentId: rowId } });
+  const before = await entries();
+  const { waiting, release } = await lockAgentRow(h, rowId);
+  return {
+    agentId,
+    waiting,
+    async expectNothingRecorded() {
+      await release();
+      await sleep(200);
+      expect(await entries()).toBe(before);
+    },
+  };
+}
+
 /** Every payload of the operation over each streaming transport, by its name. */
 async function overEveryTransport(app: TestApp, query: string, variables: Record<string, unknown>) {
   const distinct = sseClient({ url: `${app.baseUrl}/graphql`, key: h.adminKey });
@@ -66,16 +106,10 @@ async function overEveryTransport(app: TestApp, query: string, variables: Record
     key: h.adminKey,
     singleConnection: true,
   });
-  const ws = createWsClient({
-    url: `${app.baseUrl.replace('http', 'ws')}/graphql`,
-    connectionParams: { authorization: `Bearer ${h.adminKey}` },
-    webSocketImpl: WebSocket,
-    retryAttempts: 0,
-  });
+  const ws = wsClient(app);
   h.onCleanup(() => {
     distinct.dispose();
     single.dispose();
-    return ws.dispose();
   });
   const overWs = new Promise<Payload[]>((resolve, reject) => {
     const got: Payload[] = [];
@@ -159,13 +193,7 @@ describe('@defer and @stream', () => {
       h.onCleanup(() => sse.dispose());
       const [overSse] = await collect(sse, query, variables);
       expectRefused(overSse?.errors as any[]);
-      const ws = createWsClient({
-        url: `${app.baseUrl.replace('http', 'ws')}/graphql`,
-        connectionParams: { authorization: `Bearer ${h.adminKey}` },
-        webSocketImpl: WebSocket,
-        retryAttempts: 0,
-      });
-      h.onCleanup(() => ws.dispose());
+      const ws = wsClient(app);
       const wsErrors = await new Promise<any[]>((resolve) =>
         ws.subscribe(
           { query, variables },
@@ -296,61 +324,35 @@ describe('@defer and @stream', () => {
 
   it('stop a deferred coverage whose client went away: its statement cancelled, nothing recorded', async () => {
     const app = await h.startApp();
-    const agentId = await searchAgent(h);
-    const rowId = Buffer.from(agentId, 'base64').toString().split(':')[1]!;
-    const entries = () => db().coverageHistory.count({ where: { agentId: rowId } });
-    const before = await entries();
-    // The agent's row held elsewhere: the computation waits as it updates the agent, last.
-    const { waiting, release } = await lockAgentRow(h, rowId);
+    const held = await agentWithHeldRow();
     const client = new AbortController();
-    const response = await fetch(`${app.baseUrl}/graphql`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${h.adminKey}`,
-        'content-type': 'application/json',
-        accept: APOLLO_DEFER,
-      },
-      body: JSON.stringify({ query: DEFERRED_COVERAGE, variables: { id: agentId } }),
-      signal: client.signal,
-    });
+    const variables = { id: held.agentId };
+    const response = await post(app, APOLLO_DEFER, DEFERRED_COVERAGE, variables, client.signal);
     const reader = response.body!.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toContain('"hasNext":true');
-    await waitFor(async () => (await waiting()) > 0, 'the coverage waiting on the lock');
+    await waitFor(async () => (await held.waiting()) > 0, 'the coverage waiting on the lock');
     client.abort();
     // Cancelled while the lock is still held: a statement left running would wait for it.
-    await waitFor(async () => (await waiting()) === 0, 'the statement cancelled', 5_000);
-    await release();
-    await sleep(200);
-    expect(await entries()).toBe(before);
+    await waitFor(async () => (await held.waiting()) === 0, 'the statement cancelled', 5_000);
+    await held.expectNothingRecorded();
   });
 
   it('stop a deferred coverage whose graphql-ws client completed the operation', async () => {
     const app = await h.startApp();
-    const agentId = await searchAgent(h);
-    const rowId = Buffer.from(agentId, 'base64').toString().split(':')[1]!;
-    const before = await db().coverageHistory.count({ where: { agentId: rowId } });
-    const { waiting, release } = await lockAgentRow(h, rowId);
-    const ws = createWsClient({
-      url: `${app.baseUrl.replace('http', 'ws')}/graphql`,
-      connectionParams: { authorization: `Bearer ${h.adminKey}` },
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-    });
-    h.onCleanup(() => ws.dispose());
+    const held = await agentWithHeldRow();
+    const ws = wsClient(app);
     let unsubscribe!: () => void;
     const first = new Promise<Payload>((resolve, reject) => {
       unsubscribe = ws.subscribe(
-        { query: DEFERRED_COVERAGE, variables: { id: agentId } },
+        { query: DEFERRED_COVERAGE, variables: { id: held.agentId } },
         { next: (value) => resolve(value as Payload), error: reject, complete: () => {} },
       );
     });
     expect(await first).toMatchObject({ hasNext: true });
-    await waitFor(async () => (await waiting()) > 0, 'the coverage waiting on the lock');
+    await waitFor(async () => (await held.waiting()) > 0, 'the coverage waiting on the lock');
     unsubscribe(); // the client's `complete` message
-    await waitFor(async () => (await waiting()) === 0, 'the statement cancelled', 5_000);
-    await release();
-    await sleep(200);
-    expect(await db().coverageHistory.count({ where: { agentId: rowId } })).toBe(before);
+    await waitFor(async () => (await held.waiting()) === 0, 'the statement cancelled', 5_000);
+    await held.expectNothingRecorded();
   });
 
   it('keep an operation without the directives as it was: one JSON result', async () => {

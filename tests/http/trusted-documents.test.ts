@@ -32,13 +32,18 @@ const bareHex = (hash: string) => hash.replace(/^sha256:/, '');
 const AD_HOC = '{ viewer { user } }';
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 
-/** A raw GraphQL-over-HTTP POST with `body` as its JSON. */
-async function post(app: TestApp, body: unknown, key = h.adminKey, accept = 'application/json') {
-  const response = await fetch(`${app.baseUrl}/graphql`, {
+/** A raw GraphQL-over-HTTP POST with `body` as its JSON: the response. */
+function send(app: TestApp, body: unknown, key = h.adminKey, accept = 'application/json') {
+  return fetch(`${app.baseUrl}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${key}` },
     body: JSON.stringify(body),
   });
+}
+
+/** send, its status beside its JSON body. */
+async function post(app: TestApp, body: unknown, key = h.adminKey, accept = 'application/json') {
+  const response = await send(app, body, key, accept);
   return { status: response.status, ...((await response.json()) as any) };
 }
 
@@ -207,15 +212,12 @@ describe('trusted documents', () => {
       'multipart/mixed;subscriptionSpec="1.0", application/json',
     );
     expect(errorCodes(multipart)).toEqual(['TRUSTED_DOCUMENT_REQUIRED']);
-    const stream = await fetch(`${app.baseUrl}/graphql`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        authorization: `Bearer ${key}`,
-      },
-      body: JSON.stringify({ query: adHocSubscription, variables }),
-    });
+    const stream = await send(
+      app,
+      { query: adHocSubscription, variables },
+      key,
+      'text/event-stream',
+    );
     // On /graphql too, inside the accepted stream (GraphQL over SSE, distinct connections:
     // a check before execution is a `next` event, never a 400 that fails an EventSource).
     expect(stream.status).toBe(200);
@@ -224,15 +226,7 @@ describe('trusted documents', () => {
     expect(events).toMatch(/^event: next\ndata: .*"TRUSTED_DOCUMENT_REQUIRED"/m);
     expect(events).toMatch(/^event: complete$/m);
     // Handed to the stream's transport, an ad-hoc query is refused there, never run.
-    const query = await fetch(`${app.baseUrl}/graphql`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        authorization: `Bearer ${key}`,
-      },
-      body: JSON.stringify({ query: AD_HOC }),
-    });
+    const query = await send(app, { query: AD_HOC }, key, 'text/event-stream');
     const queryEvents = await query.text();
     expect(queryEvents).toMatch(/"TRUSTED_DOCUMENT_REQUIRED"/);
     expect(queryEvents).not.toMatch(/reader-/);
