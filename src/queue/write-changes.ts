@@ -115,7 +115,11 @@ export function changeCtes(
   changes: readonly TaskChange[],
   backoff: Backoff,
 ): Prisma.Sql {
-  const column = <T>(pick: (change: TaskChange) => T) => changes.map(pick);
+  // In id order: the statement locks the tasks in the order of its arrays (see held).
+  const byId = [...changes].sort((a, b) =>
+    a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0,
+  );
+  const column = <T>(pick: (change: TaskChange) => T) => byId.map(pick);
   const ids = column((c) => c.taskId);
   const attempts = column((c) => c.attempt);
   const kinds = column((c) => c.kind);
@@ -135,57 +139,68 @@ export function changeCtes(
       ) AS c(id, attempt, kind, result, error, message, percent, step, started_ms_ago, delay_ms)
     ),
     held AS (
-      -- Locked in id order, as renewLeases does: multi-row updates in different orders deadlock.
-      SELECT t.id,
+      -- Each change with its task, found by key and locked, one change after the other in id
+      -- order (the arrays are sorted by id), as renewLeases locks: multi-row updates in
+      -- different orders deadlock. OFFSET 0 keeps the lookup per change, and the status out of
+      -- it keeps the partial index of running tasks out of it: joined freely, the cached
+      -- generic plan (guessing one running task) scanned the whole change list once per task,
+      -- 71 of 80 ms at 512 changes (bench/README.md, "Queue"). A task with this worker's lease
+      -- is RUNNING: the status check below only guards that.
+      SELECT t.id, c.kind, c.result, c.error, c.message, c.percent, c.step, c.started_ms_ago,
+             c.delay_ms,
              c.kind = 'RETRY' AND t.attempts - t."leaseLosses" >= t."maxAttempts" AS dead
-      FROM tasks t JOIN change c ON c.id = t.id
-      WHERE t.id = ANY(${ids}::uuid[]) AND t.status = 'RUNNING' AND t."lockedBy" = ${workerId}
-        AND t.attempts = c.attempt
-      ORDER BY t.id FOR UPDATE OF t
+      FROM change c
+      CROSS JOIN LATERAL (
+        SELECT id, status, attempts, "leaseLosses", "maxAttempts" FROM tasks
+        WHERE id = c.id AND "lockedBy" = ${workerId} AND attempts = c.attempt
+        OFFSET 0
+      ) t
+      WHERE t.status = 'RUNNING'
+      FOR UPDATE OF t
     ),
     changed AS (
       UPDATE tasks t
       SET status = CASE
-            WHEN c.kind IN ('START', 'PROGRESS') THEN t.status
+            WHEN h.kind IN ('START', 'PROGRESS') THEN t.status
             WHEN h.dead THEN 'DEAD'::"TaskStatus"
-            WHEN c.kind = 'RETRY' THEN 'PENDING'::"TaskStatus"
-            ELSE c.kind::"TaskStatus" END,
-          result = CASE WHEN c.kind = 'COMPLETED' THEN c.result ELSE t.result END,
-          error = CASE WHEN c.kind IN ('START', 'PROGRESS', 'COMPLETED') THEN t.error ELSE c.error END,
-          "progressPercent" = CASE c.kind
-            WHEN 'PROGRESS' THEN c.percent WHEN 'COMPLETED' THEN 100 ELSE t."progressPercent" END,
+            WHEN h.kind = 'RETRY' THEN 'PENDING'::"TaskStatus"
+            ELSE h.kind::"TaskStatus" END,
+          result = CASE WHEN h.kind = 'COMPLETED' THEN h.result ELSE t.result END,
+          error = CASE WHEN h.kind IN ('START', 'PROGRESS', 'COMPLETED') THEN t.error ELSE h.error END,
+          "progressPercent" = CASE h.kind
+            WHEN 'PROGRESS' THEN h.percent WHEN 'COMPLETED' THEN 100 ELSE t."progressPercent" END,
           "currentStep" = CASE
-            WHEN c.kind = 'START' THEN 'starting'
-            WHEN c.kind = 'PROGRESS' THEN c.step
+            WHEN h.kind = 'START' THEN 'starting'
+            WHEN h.kind = 'PROGRESS' THEN h.step
             WHEN h.dead THEN 'dead'
-            WHEN c.kind = 'RETRY' THEN 'waiting to retry'
-            ELSE lower(c.kind) END,
-          "runAt" = CASE WHEN c.kind = 'RETRY' AND NOT h.dead AND c.delay_ms IS NOT NULL
-            THEN now() + c.delay_ms * interval '1 millisecond'
-            WHEN c.kind = 'RETRY' AND NOT h.dead
+            WHEN h.kind = 'RETRY' THEN 'waiting to retry'
+            ELSE lower(h.kind) END,
+          "runAt" = CASE WHEN h.kind = 'RETRY' AND NOT h.dead AND h.delay_ms IS NOT NULL
+            THEN now() + h.delay_ms * interval '1 millisecond'
+            WHEN h.kind = 'RETRY' AND NOT h.dead
             THEN now() + least(${backoff.maxMs}::float8,
                                ${backoff.baseMs}::float8 * power(2, t.attempts - t."leaseLosses" - 1))
                          * (0.5 + random() / 2) * interval '1 millisecond'
             ELSE t."runAt" END,
-          "lockedBy" = CASE WHEN c.kind IN ('START', 'PROGRESS') THEN t."lockedBy" END,
-          "lockedUntil" = CASE WHEN c.kind IN ('START', 'PROGRESS') THEN t."lockedUntil" END,
-          "startedAt" = CASE WHEN c.started_ms_ago IS NULL THEN t."startedAt"
-            ELSE now() - c.started_ms_ago * interval '1 millisecond' END,
+          "lockedBy" = CASE WHEN h.kind IN ('START', 'PROGRESS') THEN t."lockedBy" END,
+          "lockedUntil" = CASE WHEN h.kind IN ('START', 'PROGRESS') THEN t."lockedUntil" END,
+          "startedAt" = CASE WHEN h.started_ms_ago IS NULL THEN t."startedAt"
+            ELSE now() - h.started_ms_ago * interval '1 millisecond' END,
           "completedAt" = CASE
-            WHEN c.kind IN ('START', 'PROGRESS') OR (c.kind = 'RETRY' AND NOT h.dead) THEN NULL
+            WHEN h.kind IN ('START', 'PROGRESS') OR (h.kind = 'RETRY' AND NOT h.dead) THEN NULL
             ELSE now() END,
-          "attemptLog" = CASE WHEN c.kind IN ('START', 'PROGRESS') THEN t."attemptLog"
+          "attemptLog" = CASE WHEN h.kind IN ('START', 'PROGRESS') THEN t."attemptLog"
             ELSE t."attemptLog" || ${attemptEntry(
-              Prisma.sql`CASE WHEN c.started_ms_ago IS NULL THEN t."startedAt"
-                              ELSE now() - c.started_ms_ago * interval '1 millisecond' END`,
-              Prisma.sql`CASE WHEN c.kind = 'RETRY' THEN 'FAILED' ELSE c.kind END`,
-              Prisma.sql`CASE WHEN c.kind = 'COMPLETED' THEN NULL ELSE c.error END`,
+              Prisma.sql`CASE WHEN h.started_ms_ago IS NULL THEN t."startedAt"
+                              ELSE now() - h.started_ms_ago * interval '1 millisecond' END`,
+              Prisma.sql`CASE WHEN h.kind = 'RETRY' THEN 'FAILED' ELSE h.kind END`,
+              Prisma.sql`CASE WHEN h.kind = 'COMPLETED' THEN NULL ELSE h.error END`,
             )} END,
           "lastSequence" = t."lastSequence" + 1, "updatedAt" = now()
-      FROM change c JOIN held h ON h.id = c.id
-      WHERE t.id = c.id
+      FROM held h
+      WHERE t.id = h.id
       -- The changed columns only: the rest is not read again (a row copied whole per task).
-      RETURNING ${changedColumns('t')}, c.kind, c.message AS "changeMessage"
+      RETURNING ${changedColumns('t')}, h.kind, h.message AS "changeMessage"
     ),
     described AS (
       SELECT *,

@@ -28,14 +28,21 @@ const CLAIM = `
   FROM next WHERE t.id = next.id AND t.id = ANY(ARRAY(SELECT id FROM next))
   RETURNING t.id, t.attempts`;
 
+// Each task found by key, one after the other (as write-changes.ts does): joined freely, the
+// cached generic plan scanned every running task once per change.
 const END = `
   WITH c AS (SELECT * FROM unnest($2::uuid[], $3::int[]) AS c(id, attempt)),
+  held AS MATERIALIZED (
+    SELECT t.id FROM c CROSS JOIN LATERAL (
+      SELECT id, status FROM tasks WHERE id = c.id AND "lockedBy" = $1 AND attempts = c.attempt
+      OFFSET 0
+    ) t
+    WHERE t.status = 'RUNNING'),
   changed AS (
     UPDATE tasks t SET status = 'COMPLETED', result = 'null', "progressPercent" = 100,
       "currentStep" = 'completed', "lockedBy" = NULL, "lockedUntil" = NULL,
       "completedAt" = now(), "lastSequence" = t."lastSequence" + 1, "updatedAt" = now()
-    FROM c WHERE t.id = c.id AND t.id = ANY($2::uuid[]) AND t.status = 'RUNNING' AND t."lockedBy" = $1
-      AND t.attempts = c.attempt
+    FROM held WHERE t.id = held.id
     RETURNING t.id, t."lastSequence", t.status)
   INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message, at)
   SELECT id, "lastSequence", status, 100, 'completed', 'completed', now() FROM changed`;
