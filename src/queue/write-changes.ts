@@ -109,13 +109,11 @@ export function attemptEntry(startedAt: Prisma.Sql, outcome: Prisma.Sql, error: 
     'outcome', ${outcome}, 'error', ${error}))`;
 }
 
-/** The changes as CTEs (`described` holds the changed rows and their events' messages). */
-export function changeCtes(
-  workerId: string,
-  changes: readonly TaskChange[],
-  backoff: Backoff,
-): Prisma.Sql {
-  // In id order: the statement locks the tasks in the order of its arrays (see held).
+/**
+ * The changes as the CTE `change`, one row each, in id order: the statement locks their tasks
+ * in that order (see held).
+ */
+function changeRows(changes: readonly TaskChange[]): Prisma.Sql {
   const byId = [...changes].sort((a, b) =>
     a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0,
   );
@@ -137,7 +135,17 @@ export function changeCtes(
         ${errors}::text[], ${messages}::text[], ${percents}::int[], ${steps}::text[],
         ${startedMsAgo}::float8[], ${delays}::float8[]
       ) AS c(id, attempt, kind, result, error, message, percent, step, started_ms_ago, delay_ms)
-    ),
+    )`;
+}
+
+/** The changes as CTEs (`described` holds the changed rows and their events' messages). */
+export function changeCtes(
+  workerId: string,
+  changes: readonly TaskChange[],
+  backoff: Backoff,
+): Prisma.Sql {
+  return Prisma.sql`
+    ${changeRows(changes)},
     held AS (
       -- Each change with its task, found by key and locked, one change after the other in id
       -- order (the arrays are sorted by id), as renewLeases locks: multi-row updates in
