@@ -1,6 +1,7 @@
 // The task list's filters (status, type, priority, period, worker, agent), each read from the
 // list's index; which worker ran a task, and each attempt's history (who, when, how it ended).
 // Real PostgreSQL, a real worker.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { claimTasks } from '../../src/queue/claim.js';
@@ -45,7 +46,12 @@ describe('tasks(...) filters', () => {
       { failAttempts: 0 },
       { ownerId: owner, priority: 'LOW' },
     );
+    // Apart by a few milliseconds on both sides: createdAt is PostgreSQL's clock rounded to the
+    // millisecond (up as often as down), so a task made in the same millisecond as `between`
+    // could fall on either side of it.
+    await sleep(5);
     const between = new Date();
+    await sleep(5);
     const sleepLow = await enqueueTestTask(
       pubsub,
       testSleep,
