@@ -21,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<Benchmark>> = {
 /** Benchmarks that build their own small database instead of the large corpus. */
 const STANDALONE: Record<string, () => Promise<() => Promise<void>>> = {
   queue: async () => (await import('./tasks/queue.js')).benchQueue,
+  statements: async () => (await import('./tasks/statements.js')).benchStatements,
   enqueue: async () => (await import('./tasks/enqueue.js')).benchEnqueue,
   fanout: async () => (await import('./tasks/fanout.js')).benchFanout,
   'h2-floor': async () => (await import('./tasks/h2-floor.js')).benchH2Floor,
