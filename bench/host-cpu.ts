@@ -16,6 +16,26 @@ function groupOf(command: string): Group {
   return 'other';
 }
 
+/** A process's command and CPU ticks so far (user + system); undefined once it is gone. */
+function processTicks(pid: string): { command: string; ticks: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime: fields 14 and 15 of proc(5), 12 and 13 after the command.
+  return { command, ticks: Number(fields[11]) + Number(fields[12]) };
+}
+
+/** One process's CPU milliseconds so far (10 ms steps); undefined when it is not a process here. */
+export function processCpuMs(pid: number): number | undefined {
+  const used = processTicks(String(pid));
+  return used && (used.ticks * 1000) / TICKS_PER_SECOND;
+}
+
 /** Every process's CPU ticks so far (user + system), by pid; undefined off Linux. */
 export function cpuTicks(): CpuTicks | undefined {
   let pids: string[];
@@ -26,16 +46,8 @@ export function cpuTicks(): CpuTicks | undefined {
   }
   const ticks: CpuTicks = new Map();
   for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // ended since the listing
-    }
-    const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime: fields 14 and 15 of proc(5), 12 and 13 after the command.
-    ticks.set(pid, { group: groupOf(command), ticks: Number(fields[11]) + Number(fields[12]) });
+    const used = processTicks(pid); // undefined: ended since the listing
+    if (used) ticks.set(pid, { group: groupOf(used.command), ticks: used.ticks });
   }
   return ticks;
 }

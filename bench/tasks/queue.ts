@@ -33,7 +33,8 @@ interface Bench {
   pubsub: ReturnType<typeof createPubSub>;
 }
 
-async function prefill(count: number): Promise<void> {
+/** `count` runnable no-op tasks in the `default` team. */
+export async function prefill(count: number): Promise<void> {
   await db().$executeRaw`
     INSERT INTO tasks (type, payload, "maxAttempts", "lastSequence", "currentStep", "teamId")
     SELECT 'noop', '{}'::jsonb, 1, 1, 'queued', (SELECT id FROM teams WHERE slug = 'default')

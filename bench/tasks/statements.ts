@@ -4,16 +4,17 @@
 // the same statements planned for their values every time (plan_cache_mode =
 // force_custom_plan) as the same-run baseline. A generic plan guessing one running task joined
 // a batch to itself row by row (bench/README.md, "Queue"); this keeps that in sight.
-import { readFileSync } from 'node:fs';
 import { connectDatabase, disconnectDatabase, poolQueryable } from '../../src/platform/db.js';
 import { claimTasks } from '../../src/queue/claim.js';
 import { renewLeases } from '../../src/queue/renew-leases.js';
 import type { TaskRow } from '../../src/queue/task-row.js';
 import { workerTurn } from '../../src/queue/worker-turn.js';
 import { writeTaskChanges } from '../../src/queue/write-changes.js';
+import { processCpuMs } from '../host-cpu.js';
 import { heading, line } from '../stats.js';
 import { check, printTargets, type Target } from '../workflows/targets.js';
 import { openTaskBenchDatabase } from './database.js';
+import { prefill } from './queue.js';
 
 const TASKS = 20_000;
 const WORKER = 'bench-statements';
@@ -24,24 +25,10 @@ type Mode = (typeof MODES)[number];
 
 const q = () => poolQueryable();
 
-/** The backend's CPU so far in ms (10 ms ticks); undefined when it is not a process here. */
-function backendCpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
-}
-
-async function prefill(): Promise<void> {
+/** A fresh backlog of TASKS no-op tasks. */
+async function backlog(): Promise<void> {
   await q().$executeRaw`TRUNCATE tasks CASCADE`;
-  await q().$executeRaw`
-    INSERT INTO tasks (type, payload, "maxAttempts", "lastSequence", "currentStep", "teamId")
-    SELECT 'noop', '{}'::jsonb, 1, 1, 'queued', (SELECT id FROM teams WHERE slug = 'default')
-    FROM generate_series(1, ${TASKS})`;
-  await q().$executeRaw`VACUUM ANALYZE tasks`;
+  await prefill(TASKS);
 }
 
 const claim = (limit: number) =>
@@ -87,8 +74,8 @@ const turns = (batch: number): Case => ({
     let units = 0;
     let previous: TaskRow[] = [];
     for (;;) {
-      const claim = { types: ['noop'], leaseMs: LEASE_MS, limit: batch, startNow: 0 };
-      const { claimed } = await workerTurn(q(), WORKER, ends(previous), BACKOFF, claim);
+      const next = { types: ['noop'], leaseMs: LEASE_MS, limit: batch, startNow: 0 };
+      const { claimed } = await workerTurn(q(), WORKER, ends(previous), BACKOFF, next);
       units += previous.length;
       previous = claimed;
       if (!claimed.length) return { ms: cpu() - before, units };
@@ -102,7 +89,7 @@ const turns = (batch: number): Case => ({
  */
 async function heartbeats(held: number, cpu: () => number) {
   await q().$executeRaw`SELECT set_config('plan_cache_mode', 'auto', false)`;
-  await prefill();
+  await backlog();
   const ids = (await claim(held)).map((task) => task.id);
   const beats = 20;
   let before = cpu();
@@ -124,17 +111,17 @@ export async function benchStatements(): Promise<void> {
   try {
     heading('statements (the engine batched statements, PostgreSQL backend CPU)');
     const [{ pid }] = await q().$queryRaw<[{ pid: number }]>`SELECT pg_backend_pid() AS pid`;
-    if (backendCpuMs(pid) === undefined) {
+    if (processCpuMs(pid) === undefined) {
       line('statements', 'skipped: PostgreSQL is not a process on this host (/proc)');
       return;
     }
-    const cpu = () => backendCpuMs(pid)!;
+    const cpu = () => processCpuMs(pid)!;
     const cases = [endsAlone(32), endsAlone(512), turns(512)];
     for (const each of cases) {
       const per: Partial<Record<Mode, number>> = {};
       for (const mode of MODES) {
         await q().$executeRaw`SELECT set_config('plan_cache_mode', ${mode}, false)`;
-        await prefill();
+        await backlog();
         const { ms, units } = await each.run(cpu);
         per[mode] = ms / units;
         line(
