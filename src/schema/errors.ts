@@ -110,7 +110,7 @@ const isVariableRefusal = (error: GraphQLError) =>
  * A request error has no `data`, so GraphQL over HTTP answers it with 400 under
  * application/graphql-response+json
  * (https://graphql.github.io/graphql-over-http/draft/#sec-application-graphql-response-json);
- * yoga's `http.spec` flag keeps it at 200 under application/json, which the same draft allows
+ * yoga's `http.spec` flag keeps it at 200 under application/json, which GraphQL over HTTP allows
  * (https://graphql.github.io/graphql-over-http/draft/#sec-application-json).
  */
 const VARIABLE_REFUSAL_HTTP = { http: { status: 400, spec: true } };
