@@ -27,6 +27,16 @@ if (process.env.LOG_PUBLISHED) {
       console.log(`published ${payload.taskId} ${payload.sequence} ${Date.now()}`);
     return publish(topic as never, key, payload as never);
   }) as typeof pubsub.publish;
+  const publishMany = pubsub.publishMany.bind(pubsub);
+  pubsub.publishMany = (async (
+    topic: string,
+    messages: ReadonlyArray<readonly [string, { taskId?: string; sequence?: number }]>,
+  ) => {
+    if (topic === 'taskEvents')
+      for (const [, payload] of messages)
+        console.log(`published ${payload.taskId} ${payload.sequence} ${Date.now()}`);
+    return publishMany(topic as never, messages as never);
+  }) as typeof pubsub.publishMany;
 }
 // The service's task engine settings as ROLE=worker reads them (WORKER_CONCURRENCY,
 // TASK_BATCH_SIZE, TASK_POLL_MS, …; unset: the defaults sized to this machine).

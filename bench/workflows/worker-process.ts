@@ -20,6 +20,16 @@ if (process.env.LOG_PUBLISHED) {
       console.log(`published ${key} ${payload.sequence} ${Date.now()}`);
     return publish(topic as never, key, payload as never);
   }) as typeof pubsub.publish;
+  const publishMany = pubsub.publishMany.bind(pubsub);
+  pubsub.publishMany = (async (
+    topic: string,
+    messages: ReadonlyArray<readonly [string, { sequence?: number }]>,
+  ) => {
+    if (topic === 'workflowEvents')
+      for (const [key, payload] of messages)
+        console.log(`published ${key} ${payload.sequence} ${Date.now()}`);
+    return publishMany(topic as never, messages as never);
+  }) as typeof pubsub.publishMany;
 }
 const service = await benchService(benchTaskDefinitions);
 const worker = await startServiceWorker({

@@ -5,13 +5,26 @@ import type { PubSub, TaskEventJson } from '../platform/pubsub.js';
 /** A task's event log grew to `lastSequence`; `event` is a copy of that event when the statement returned it. */
 export function announceTaskEvent(
   pubsub: PubSub,
-  task: { id: string; lastSequence: number; event?: TaskEventJson },
+  task: AnnouncedTask,
 ): Promise<void> {
   return pubsub.publish('taskEvents', task.id, {
     taskId: task.id,
     sequence: task.lastSequence,
     ...(task.event && { event: task.event }),
   });
+}
+
+type AnnouncedTask = { id: string; lastSequence: number; event?: TaskEventJson };
+
+/** announceTaskEvent for many tasks at once (a worker's turn), in as few round trips as the pub/sub allows. */
+export function announceTaskEvents(pubsub: PubSub, tasks: readonly AnnouncedTask[]): Promise<void> {
+  return pubsub.publishMany(
+    'taskEvents',
+    tasks.map(({ id, lastSequence, event }) => [
+      id,
+      event ? { taskId: id, sequence: lastSequence, event } : { taskId: id, sequence: lastSequence },
+    ]),
+  );
 }
 
 /** A task of `type` became runnable: idle workers claim sooner than their poll. */

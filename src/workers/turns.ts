@@ -18,7 +18,7 @@ import type { Logger } from '../platform/logger.js';
 import { poolQueryable } from '../platform/db.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { claimTasks } from '../queue/claim.js';
-import { announceTaskEvent } from '../queue/signals.js';
+import { announceTaskEvents } from '../queue/signals.js';
 import type { TaskRow } from '../queue/task-row.js';
 import { workerTurn } from '../queue/worker-turn.js';
 import {
@@ -469,11 +469,15 @@ export class Turns {
       const start = this.unrecorded.get(change.taskId);
       if (start?.attempt === change.attempt) this.unrecorded.delete(change.taskId);
     }
-    const rows = new Map(changed.map((row) => [row.id, row]));
-    for (const row of changed) void announceTaskEvent(this.options.pubsub, row);
-    for (const [taskId, end] of turn.ends) {
-      const row = rows.get(taskId);
-      end.resolve(row && changedTask(end.task, row));
+    void announceTaskEvents(this.options.pubsub, changed);
+    for (const row of changed) {
+      const end = turn.ends.get(row.id);
+      if (end) {
+        end.resolve(changedTask(end.task, row));
+        turn.ends.delete(row.id);
+      }
     }
+    // Not changed: no longer this worker's.
+    for (const end of turn.ends.values()) end.resolve(undefined);
   }
 }

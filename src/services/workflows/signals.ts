@@ -2,7 +2,7 @@
 // new step tasks wake workers, and running tasks asked to stop are told at once.
 import type { Transaction } from '../../platform/db.js';
 import type { PubSub } from '../../platform/pubsub.js';
-import { announceTaskEvent, pushCancellation, wakeWorkers } from '../../queue/signals.js';
+import { announceTaskEvents, pushCancellation, wakeWorkers } from '../../queue/signals.js';
 
 export interface WorkflowSignals {
   /** Workflow id → its last sequence. */
@@ -58,9 +58,11 @@ export function noteWorkflowChange(
 
 /** Not awaited by callers' commits: signals only (a lost one costs a poll). */
 export function sendSignals(pubsub: PubSub, signals: WorkflowSignals): void {
-  for (const [workflowId, sequence] of signals.logs)
-    void pubsub.publish('workflowEvents', workflowId, { workflowId, sequence });
-  for (const task of signals.tasks) void announceTaskEvent(pubsub, task);
+  void pubsub.publishMany(
+    'workflowEvents',
+    [...signals.logs].map(([workflowId, sequence]) => [workflowId, { workflowId, sequence }]),
+  );
+  void announceTaskEvents(pubsub, signals.tasks);
   for (const type of signals.wake) void wakeWorkers(pubsub, type);
   for (const taskId of signals.cancel) void pushCancellation(pubsub, taskId);
 }
