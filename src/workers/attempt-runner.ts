@@ -5,7 +5,7 @@
 import { db } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
-import { noteTaskOutcome, taskAttemptSpan } from '../platform/tracing.js';
+import { noteTaskOutcome, taskAttemptSpan, tracingEnabled } from '../platform/tracing.js';
 import { handBackTasks } from '../queue/hand-back-tasks.js';
 import { announceTaskEvent } from '../queue/signals.js';
 import { parsePayload, type TaskHelpers } from '../queue/task-definition.js';
@@ -13,7 +13,7 @@ import { isTerminal, type TaskRow } from '../queue/task-row.js';
 import type { ChangedTask } from '../queue/write-changes.js';
 import { endChangeOf } from './attempt-end.js';
 import type { AttemptOutcome, WorkerMetrics } from './metrics.js';
-import { progressReporter } from './progress-reporter.js';
+import { ProgressReporter } from './progress-reporter.js';
 import type { RunningTask, RunningTasks } from './running-tasks.js';
 import type { TaskRegistry } from './task-registry.js';
 import type { Turns } from './turns.js';
@@ -38,7 +38,12 @@ export interface AttemptRunnerOptions {
 
 export class AttemptRunner {
   /** Attempts whose end is being written or followed up (a shutdown waits for them). */
-  private readonly settling = new Set<Promise<void>>();
+  private unsettled = 0;
+  private whenSettled: Array<() => void> = [];
+  /** Made once: an attempt's promise settles into it (no closure per attempt). */
+  private readonly settledOne = () => {
+    if (--this.unsettled === 0) for (const done of this.whenSettled.splice(0)) done();
+  };
 
   constructor(private readonly options: AttemptRunnerOptions) {}
 
@@ -52,14 +57,11 @@ export class AttemptRunner {
     turns.started(task.id, task.attempts, claimedToStart);
     if (task.queueWaitSeconds != null)
       metrics?.attemptStarted(task.type, task.priority, task.queueWaitSeconds + waitedLocally);
-    // The attempt's span (a child of the request that enqueued it; a no-op without tracing).
+    // The attempt's span (a child of the request that enqueued it), when tracing is on.
     this.track(
-      taskAttemptSpan(task, () => this.execute(entry)).catch((err) =>
-        this.options.log.error(
-          { err, taskId: task.id },
-          'task bookkeeping failed; the lease will expire and the task be retried',
-        ),
-      ),
+      tracingEnabled()
+        ? taskAttemptSpan(task, () => this.execute(entry))
+        : this.execute(entry),
     );
   }
 
@@ -76,65 +78,60 @@ export class AttemptRunner {
     this.track(
       this.options.turns
         .end(change, task)
-        .then((row) => row && this.afterFinish(row, () => this.options.log))
+        .then((row) => row && this.afterFinish(row, new AttemptLogger(this.options.log, task)))
         .catch((err) => this.options.log.warn({ err, taskId: task.id }, 'cancel not recorded')),
     );
   }
 
   /** Settles once every attempt started so far is recorded and followed up. */
   async settled(): Promise<void> {
-    while (this.settling.size) await Promise.allSettled([...this.settling]);
+    if (this.unsettled === 0) return;
+    await new Promise<void>((resolve) => this.whenSettled.push(resolve));
   }
 
+  /** `work` never rejects (execute and cancelWaiting catch their own). */
   private track(work: Promise<unknown>): void {
-    const settled = work.then(() => undefined);
-    this.settling.add(settled);
-    void settled.finally(() => this.settling.delete(settled));
+    this.unsettled++;
+    void work.then(this.settledOne);
   }
 
   private async execute(entry: RunningTask): Promise<void> {
     const { task } = entry;
-    const { running, metrics } = this.options;
-    const log = taskLogger(this.options.log, task);
-    const timeout = setTimeout(() => running.stop(task.id, 'timeout'), task.timeoutSeconds * 1000);
-    const startedAt = performance.now();
-    let outcome: AttemptOutcome;
-    let finished: ChangedTask | undefined;
+    const { metrics } = this.options;
+    const log = new AttemptLogger(this.options.log, task);
     try {
-      const error = await this.runHandler(entry, log);
-      this.options.turns.ran(performance.now() - startedAt);
-      ({ outcome, finished } = await this.record(entry, error, log));
-    } finally {
-      clearTimeout(timeout);
+      const timeout = setTimeout(stopForTimeout, task.timeoutSeconds * 1000, entry);
+      const startedAt = performance.now();
+      let outcome: AttemptOutcome;
+      let finished: ChangedTask | undefined;
+      try {
+        const error = await this.runHandler(entry, log);
+        this.options.turns.ran(performance.now() - startedAt);
+        ({ outcome, finished } = await this.record(entry, error, log));
+      } finally {
+        clearTimeout(timeout);
+      }
+      metrics?.attemptEnded(task.type, outcome, (performance.now() - startedAt) / 1000);
+      if (tracingEnabled()) noteTaskOutcome(outcome);
+      if (finished) await this.afterFinish(finished, log);
+    } catch (err) {
+      this.options.log.error(
+        { err, taskId: task.id },
+        'task bookkeeping failed; the lease will expire and the task be retried',
+      );
     }
-    metrics?.attemptEnded(task.type, outcome, (performance.now() - startedAt) / 1000);
-    noteTaskOutcome(outcome);
-    if (finished) await this.afterFinish(finished, log);
   }
 
   /** Runs the handler; its error (none: it completed, its result kept on the entry). */
-  private async runHandler(entry: RunningTask, log: () => Logger): Promise<unknown> {
+  private async runHandler(entry: RunningTask, log: AttemptLogger): Promise<unknown> {
     const { task } = entry;
-    const progress = progressReporter(task.id, task.attempts, entry, this.options.turns);
-    const stopped = entry.stopped();
-    stopped.catch(() => {});
+    const helpers = new AttemptHelpers(entry, this.options, log);
     let handler: Promise<unknown> | undefined;
     try {
       const definition = this.options.registry.get(task.type)!;
       const payload = parsePayload(definition, task.payload);
-      const helpers: TaskHelpers = {
-        task,
-        get logger() {
-          return log();
-        },
-        get signal() {
-          return entry.signal;
-        },
-        reportProgress: progress.report,
-        pubsub: this.options.pubsub,
-      };
       handler = definition.run(payload, helpers);
-      entry.result = await Promise.race([handler, stopped]);
+      entry.result = await entry.race(handler);
       if (entry.stopping) throw new Error(entry.reason);
       return undefined;
     } catch (error) {
@@ -143,7 +140,7 @@ export class AttemptRunner {
       if (entry.stopping && handler) await settledWithin(handler, STOPPED_HANDLER_GRACE_MS);
       return error ?? new Error('the handler threw nothing');
     } finally {
-      progress.settle();
+      helpers.settle();
       // The slot is free now; the end's write and follow-up run beside the next attempt.
       this.options.running.delete(task.id);
       this.options.slotFreed();
@@ -154,19 +151,19 @@ export class AttemptRunner {
   private async record(
     entry: RunningTask,
     error: unknown,
-    log: () => Logger,
+    log: AttemptLogger,
   ): Promise<{ outcome: AttemptOutcome; finished?: ChangedTask }> {
     const { task } = entry;
     const { turns } = this.options;
     if (entry.reason === 'lease-lost') {
-      log().warn('lease lost: another worker owns the task now; dropping this attempt');
+      log.get().warn('lease lost: another worker owns the task now; dropping this attempt');
       turns.forget(task.id);
       return { outcome: 'lease_lost' };
     }
     if (entry.reason === 'shutdown') return this.handBack(task);
     const spec = this.options.registry.get(task.type)?.spec;
     const change = endChangeOf(entry, error, spec?.retryDelaysMs);
-    if (change.kind === 'RETRY') log().warn({ err: error }, 'attempt failed');
+    if (change.kind === 'RETRY') log.get().warn({ err: error }, 'attempt failed');
     const row = await turns.end(change, task);
     if (!row) return { outcome: 'lease_lost' };
     if (!isTerminal(row.status)) return { outcome: 'retry' };
@@ -187,14 +184,84 @@ export class AttemptRunner {
     return { outcome: 'handed_back' };
   }
 
-  private async afterFinish(finished: TaskRow, log: () => Logger): Promise<void> {
+  private async afterFinish(finished: TaskRow, log: AttemptLogger): Promise<void> {
     // Checked first: the attempt's child logger is made when first used, and pino's child()
     // serializes its bindings (about 1 KB of garbage per task, for a line rarely written).
     if (this.options.log.isLevelEnabled('debug'))
-      log().debug({ status: finished.status }, 'task finished');
-    await this.options
-      .onFinished?.(finished)
-      .catch((err) => log().error({ err }, 'after-finish hook failed'));
+      log.get().debug({ status: finished.status }, 'task finished');
+    const { onFinished } = this.options;
+    if (onFinished)
+      await onFinished(finished).catch((err) => log.get().error({ err }, 'after-finish hook failed'));
+  }
+}
+
+const stopForTimeout = (entry: RunningTask) => entry.stop('timeout');
+
+/** The attempt's logger, made when first used (most attempts never log). */
+class AttemptLogger {
+  private child: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly task: TaskRow,
+  ) {}
+
+  get(): Logger {
+    const { task } = this;
+    return (this.child ??= this.parent.child({
+      taskId: task.id,
+      type: task.type,
+      attempt: task.attempts,
+    }));
+  }
+}
+
+/** What a handler is given: its parts made when first read (most handlers read few). */
+class AttemptHelpers implements TaskHelpers {
+  private progress: ProgressReporter | undefined;
+  private report: TaskHelpers['reportProgress'] | undefined;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly entry: RunningTask,
+    private readonly options: Pick<AttemptRunnerOptions, 'pubsub' | 'turns'>,
+    private readonly log: AttemptLogger,
+  ) {}
+
+  get task(): TaskRow {
+    return this.entry.task;
+  }
+
+  get logger(): Logger {
+    return this.log.get();
+  }
+
+  get signal(): AbortSignal {
+    return this.entry.signal;
+  }
+
+  get pubsub(): PubSub {
+    return this.options.pubsub;
+  }
+
+  /** A function of its own: handlers take it out of the helpers. */
+  get reportProgress(): TaskHelpers['reportProgress'] {
+    return (this.report ??= (percent, step) => {
+      const { entry, options } = this;
+      this.progress ??= new ProgressReporter(
+        entry.task.id,
+        entry.task.attempts,
+        entry,
+        options.turns,
+        this.startedAt,
+      );
+      this.progress.report(percent, step);
+    });
+  }
+
+  /** Drops a report not handed on yet (the attempt ended). */
+  settle(): void {
+    this.progress?.settle();
   }
 }
 
@@ -207,10 +274,3 @@ async function settledWithin(work: Promise<unknown>, ms: number): Promise<void> 
 }
 
 const noop = () => {};
-
-/** The attempt's logger, made when first used (most attempts never log). */
-function taskLogger(parent: Logger, task: TaskRow): () => Logger {
-  let child: Logger | undefined;
-  return () =>
-    (child ??= parent.child({ taskId: task.id, type: task.type, attempt: task.attempts }));
-}

@@ -5,40 +5,40 @@ import type { Turns } from './turns.js';
 
 const PROGRESS_INTERVAL_MS = 250;
 
-export interface ProgressReporter {
-  report(percent: number, step: string): void;
+export class ProgressReporter {
+  private pending: { percent: number; step: string } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  /** `lastReport`: the attempt's start (Date.now()), the first change recorded of it, counts towards the rate. */
+  constructor(
+    private readonly taskId: string,
+    private readonly attempt: number,
+    private readonly running: { readonly stopping: boolean },
+    private readonly turns: Pick<Turns, 'report'>,
+    private lastReport: number,
+  ) {}
+
+  report(percent: number, step: string): void {
+    this.pending = { percent: Math.max(0, Math.min(99, Math.round(percent))), step };
+    const wait = this.lastReport + PROGRESS_INTERVAL_MS - Date.now();
+    if (wait <= 0) this.handOn();
+    else this.timer ??= setTimeout(handOnLater, wait, this);
+  }
+
   /** Drops a report not handed on yet (the attempt ended). */
-  settle(): void;
+  settle(): void {
+    clearTimeout(this.timer);
+    this.pending = undefined;
+  }
+
+  handOn(): void {
+    this.timer = undefined;
+    const next = this.pending;
+    this.pending = undefined;
+    if (!next || this.running.stopping) return;
+    this.lastReport = Date.now();
+    this.turns.report(this.taskId, this.attempt, next.percent, next.step);
+  }
 }
 
-export function progressReporter(
-  taskId: string,
-  attempt: number,
-  running: { readonly stopping: boolean },
-  turns: Pick<Turns, 'report'>,
-): ProgressReporter {
-  let pending: { percent: number; step: string } | undefined;
-  // Its start (the first change recorded of it) counts towards the rate.
-  let lastReport = Date.now();
-  let timer: NodeJS.Timeout | undefined;
-  const handOn = () => {
-    timer = undefined;
-    const next = pending;
-    pending = undefined;
-    if (!next || running.stopping) return;
-    lastReport = Date.now();
-    turns.report(taskId, attempt, next.percent, next.step);
-  };
-  return {
-    report(percent, step) {
-      pending = { percent: Math.max(0, Math.min(99, Math.round(percent))), step };
-      const wait = lastReport + PROGRESS_INTERVAL_MS - Date.now();
-      if (wait <= 0) handOn();
-      else timer ??= setTimeout(handOn, wait);
-    },
-    settle() {
-      clearTimeout(timer);
-      pending = undefined;
-    },
-  };
-}
+const handOnLater = (reporter: ProgressReporter) => reporter.handOn();

@@ -7,23 +7,17 @@ export type StopReason = 'cancelled' | 'timeout' | 'lease-lost' | 'shutdown';
 /**
  * A running attempt. Its AbortSignal is made when its handler first reads it (most never do:
  * making an AbortController per task was about 4 % of a busy worker's CPU); a stop before
- * that makes it already aborted, and settles `stopped` either way.
+ * that makes it already aborted, and ends `race` either way. One object per attempt, its
+ * methods on the prototype: a busy worker's garbage was mostly per-attempt promises and closures.
  */
 export class RunningTask {
   reason?: StopReason;
   /** What the handler returned. */
   result?: unknown;
-  /** Settles when its handler is done. */
-  readonly ended: Promise<void>;
-  readonly end: () => void;
   private controller: AbortController | undefined;
   private onStop: ((reason: Error) => void) | undefined;
 
-  constructor(readonly task: TaskRow) {
-    let end!: () => void;
-    this.ended = new Promise<void>((resolve) => (end = resolve));
-    this.end = end;
-  }
+  constructor(readonly task: TaskRow) {}
 
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
@@ -36,11 +30,12 @@ export class RunningTask {
     return this.reason !== undefined;
   }
 
-  /** Rejects with the stop's reason once the attempt is stopped (for racing its handler). */
-  stopped(): Promise<never> {
-    return new Promise<never>((_, reject) => {
-      if (this.reason) reject(new Error(this.reason));
-      else this.onStop = reject;
+  /** Settles as `handler` does, or rejects with the stop's reason once the attempt is stopped. */
+  race<T>(handler: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.reason) return reject(new Error(this.reason));
+      this.onStop = reject;
+      handler.then(resolve, reject);
     });
   }
 
@@ -56,6 +51,8 @@ export class RunningTask {
 
 export class RunningTasks {
   private readonly byId = new Map<string, RunningTask>();
+  /** Waiting for no attempt to run (allDone). */
+  private idle: Array<() => void> = [];
 
   get size(): number {
     return this.byId.size;
@@ -80,8 +77,8 @@ export class RunningTasks {
   }
 
   delete(taskId: string): void {
-    this.byId.get(taskId)?.end();
     this.byId.delete(taskId);
+    if (this.byId.size === 0 && this.idle.length) for (const done of this.idle.splice(0)) done();
   }
 
   /** Aborts the attempt with a reason, once. */
@@ -93,8 +90,9 @@ export class RunningTasks {
     for (const taskId of this.byId.keys()) this.stop(taskId, reason);
   }
 
-  /** Settles when every handler running now is done. */
-  allDone(): Promise<unknown> {
-    return Promise.all([...this.byId.values()].map((entry) => entry.ended));
+  /** Settles when no handler runs (a stopping worker starts none). */
+  allDone(): Promise<void> {
+    if (this.byId.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
   }
 }
