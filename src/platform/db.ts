@@ -152,20 +152,53 @@ function queryableOn(
   const run = async (query: TemplateStringsArray | Prisma.Sql, values: unknown[]) => {
     const sql = query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
     const text = sql.text;
-    const statement = { text, values: sql.values, name: preparedStatementName({ sql: text }) };
-    if (!onQuery) return target.query(statement);
+    const statement = {
+      text,
+      values: sql.values,
+      name: preparedStatementName({ sql: text }),
+      rowMode: 'array' as const,
+    };
+    if (!onQuery) return target.query<unknown[]>(statement);
     const started = performance.now();
     try {
-      return await target.query(statement);
+      return await target.query<unknown[]>(statement);
     } finally {
       onQuery(text, performance.now() - started);
     }
   };
   return {
-    $queryRaw: async <T>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) =>
-      (await run(query, values)).rows as T,
+    $queryRaw: async <T>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => {
+      const result = await run(query, values);
+      return rowsOf(result) as T;
+    },
     $executeRaw: async (query, ...values) => (await run(query, values)).rowCount ?? 0,
   };
+}
+
+/** Row constructors by column list (see rowsOf); a statement's list never varies. */
+const rowConstructors = new Map<string, new (values: unknown[]) => object>();
+const MAX_ROW_CONSTRUCTORS = 500;
+
+/**
+ * The rows as objects of one shape per column list, made by a constructor that assigns each
+ * column by name: node-postgres copies a template object per row, and V8 gave each copy a
+ * hidden class of its own, so every property added or read on a row was a lookup by name
+ * (building a worker turn's rows this way costs a tenth of it: docs/architecture.md). Made
+ * with new Function because that is how V8 shares a shape; the names are quoted as JSON.
+ */
+function rowsOf(result: pg.QueryResult<unknown[]>): object[] {
+  if (result.rows.length === 0 || !result.fields) return [];
+  const names = result.fields.map((field) => field.name);
+  const key = names.join('\u0000');
+  let Row = rowConstructors.get(key);
+  if (!Row) {
+    const body = names.map((name, i) => `this[${JSON.stringify(name)}] = values[${i}];`);
+    Row = new Function('values', body.join('\n')) as unknown as new (values: unknown[]) => object;
+    if (rowConstructors.size < MAX_ROW_CONSTRUCTORS) rowConstructors.set(key, Row);
+  }
+  const rows = new Array<object>(result.rows.length);
+  for (let i = 0; i < rows.length; i++) rows[i] = new Row(result.rows[i]!);
+  return rows;
 }
 
 /** The pool itself, for a module that runs beside Prisma on the primary (read replicas' polls). */
