@@ -182,9 +182,10 @@ const MAX_ROW_CONSTRUCTORS = 500;
 /**
  * The rows as objects of one shape per column list, made by a constructor that assigns each
  * column by name: node-postgres copies a template object per row, and V8 gave each copy a
- * hidden class of its own, so every property added or read on a row was a lookup by name
- * (building a worker turn's rows this way costs a tenth of it: docs/architecture.md). Made
- * with new Function because that is how V8 shares a shape; the names are quoted as JSON.
+ * hidden class of its own, so every property added to or read from a row was a lookup by
+ * name (a fifth of a busy worker's garbage: docs/architecture.md). Written with new Function
+ * because a constructor of named stores is what gives every row one shape; the names are
+ * quoted as JSON.
  */
 function rowsOf(result: pg.QueryResult<unknown[]>): object[] {
   if (result.rows.length === 0 || !result.fields) return [];

@@ -59,9 +59,15 @@ describe('cancel', () => {
         teamId,
         maxAttempts: 1,
         lastSequence: 1,
-        events: {
-          create: { sequence: 1, status: 'PENDING', progressPercent: 0, message: 'enqueued' },
-        },
+      },
+    });
+    await db().taskEvent.create({
+      data: {
+        taskId: row.id,
+        sequence: 1,
+        status: 'PENDING',
+        progressPercent: 0,
+        message: 'enqueued',
       },
     });
     await pushCancellation(app.pubsub, row.id);

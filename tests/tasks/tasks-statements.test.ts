@@ -36,6 +36,9 @@ describe('retention', () => {
         completedAt: new Date(Date.now() - 3_600_000),
       },
     });
+    await db().taskEvent.create({
+      data: { taskId: recent.id, sequence: 1, status: 'FAILED', progressPercent: 0 },
+    });
     const pending = await db().task.create({
       data: {
         type: 'test_sleep',
@@ -53,7 +56,9 @@ describe('retention', () => {
     };
     expect(await deleteFinishedTasks(db(), retention)).toBeGreaterThanOrEqual(1);
     expect(await db().task.count({ where: { id: old.id } })).toBe(0);
+    // Deleted with their task (a statement trigger: no foreign key), and only theirs.
     expect(await db().taskEvent.count({ where: { taskId: old.id } })).toBe(0);
+    expect(await db().taskEvent.count({ where: { taskId: recent.id } })).toBe(1);
     expect(await db().task.count({ where: { id: { in: [recent.id, pending.id] } } })).toBe(2);
   });
 
