@@ -60,20 +60,16 @@ export interface Claim {
   startNow: number;
 }
 
-/** The claimed rows in claim order (the SELECT after claimCtes). */
-export const selectClaimed = (tag = Prisma.empty) => Prisma.sql`
-  SELECT ${tag} ${taskColumns('c')}, NULL::text AS kind, NULL::text AS "eventMessage",
-    greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8
-      AS "queueWaitSeconds"
-  FROM claimed c
-  ORDER BY c.priority, c."runAt", c."createdAt", c.id`;
-
 export async function claimTasks(
   client: Queryable,
   workerId: string,
   claim: Claim,
 ): Promise<TaskRow[]> {
-  return client.$queryRaw<
-    TaskRow[]
-  >`${PREPARED}WITH ${claimCtes(workerId, claim)} ${selectClaimed()}`;
+  return client.$queryRaw<TaskRow[]>`${PREPARED}
+    WITH ${claimCtes(workerId, claim)}
+    SELECT ${taskColumns('c')},
+      greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8
+        AS "queueWaitSeconds"
+    FROM claimed c
+    ORDER BY c.priority, c."runAt", c."createdAt", c.id`;
 }

@@ -77,18 +77,10 @@ export const CHANGED_COLUMNS = [
   'completedAt',
 ] as const satisfies ReadonlyArray<keyof Task>;
 export type ChangedColumns = Pick<Task, (typeof CHANGED_COLUMNS)[number]>;
-const changed: ReadonlySet<string> = new Set(CHANGED_COLUMNS);
 
 /** CHANGED_COLUMNS of the row `alias`. */
 export function changedColumns(alias: string): Prisma.Sql {
   return columnList(`changed ${alias}`, () => CHANGED_COLUMNS.map((name) => column(alias, name)));
-}
-
-/** A TaskRow's columns in taskColumns' order, NULL but for CHANGED_COLUMNS (beside it in a UNION). */
-export function changedColumnsAsTaskColumns(alias: string): Prisma.Sql {
-  return columnList(`changed as task ${alias}`, () =>
-    TASK_COLUMNS.map((name) => (changed.has(name) ? column(alias, name) : `NULL AS "${name}"`)),
-  );
 }
 
 /** A TaskRow's columns in taskColumns' order, all NULL: a row of other results in a UNION of tasks. */

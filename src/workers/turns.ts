@@ -1,6 +1,7 @@
 // A worker's writes, batched into turns: every start, progress report and end of its attempts
-// waiting to be recorded, and a claim when its local queue runs low, go to PostgreSQL in one
-// statement (one commit) per turn, as graphile-worker batches its completions. A turn starts as
+// waiting to be recorded go to PostgreSQL in one statement (one commit) per turn, as
+// graphile-worker batches its completions, beside a claim when its local queue runs low (a
+// statement of its own: see write). A turn starts as
 // soon as there is something to write, up to MAX_IN_FLIGHT at once (so PostgreSQL writes one turn
 // while this process runs what the last one claimed), and one more for a claim when none is under
 // way (a wake-up's claim does not wait behind two writes): an idle worker writes at once and a busy
@@ -20,7 +21,6 @@ import type { PubSub } from '../platform/pubsub.js';
 import { claimTasks } from '../queue/claim.js';
 import { announceTaskEvents } from '../queue/signals.js';
 import type { TaskRow } from '../queue/task-row.js';
-import { workerTurn } from '../queue/worker-turn.js';
 import {
   changedTask,
   writeTaskChanges,
@@ -91,6 +91,12 @@ interface Unrecorded {
   startedAt: number;
   /** Its startedAt is not in PostgreSQL yet (it waited in the local queue). */
   needsStartedAt: boolean;
+}
+
+/** What a turn's claim brought: the rows, of which `continued` a hooked commit made runnable. */
+interface Claimed {
+  claimed: TaskRow[];
+  continued: number;
 }
 
 /** What one turn writes: its changes, the ends among them, and its claim. */
@@ -374,31 +380,20 @@ export class Turns {
     };
     const wakeUps = this.wakeUps;
     try {
-      const { changed, claimed, continued } = await this.write(turn);
-      this.failures = 0;
-      if (turn.hooked) this.hookedFailures = 0;
-      this.recorded(turn, changed);
-      // Drained only if nothing woke the worker since: a task added meanwhile may be past
-      // this claim's snapshot (afterTurn claims again). What a hooked commit made runnable
-      // itself (continued) is beside the claim's limit, not from the queue.
-      const fromQueue = claimed.length - continued;
-      if (claim.limit > 0) this.lastClaimShort = fromQueue < claim.limit;
-      if (claim.limit > 0 && this.wakeUps === wakeUps) this.drained = fromQueue < claim.limit;
-      if (claim.limit > 0 || claimed.length)
-        this.options.claimReturned?.({ asked: claim.limit, fromQueue, total: claimed.length });
-      if (claimed.length) this.options.claimed(claimed);
-    } catch (error) {
-      this.failures++;
-      if (turn.hooked) this.hookedFailures++;
-      this.options.log.warn(
-        { err: (error as Error).message, changes: turn.changes.length, failures: this.failures },
-        'recording attempts failed; trying again',
-      );
-      // Back in line, behind anything newer (a newer progress report wins).
-      for (const [taskId, end] of turn.ends) if (!this.ends.has(taskId)) this.ends.set(taskId, end);
-      for (const [taskId, report] of turn.progress)
-        if (!this.progress.has(taskId) && !this.ends.has(taskId)) this.progress.set(taskId, report);
-      if (claim.limit > 0) this.wantClaim = true;
+      const [changes, claimed] = await Promise.allSettled(this.write(turn));
+      if (changes.status === 'fulfilled') this.recorded(turn, changes.value);
+      if (claimed.status === 'fulfilled') this.claimedBack(turn, claimed.value, wakeUps);
+      if (changes.status === 'rejected' || claimed.status === 'rejected') {
+        const error = (changes.status === 'rejected' ? changes : (claimed as PromiseRejectedResult))
+          .reason;
+        this.failed(turn, error, {
+          changes: changes.status === 'rejected',
+          claim: claimed.status === 'rejected',
+        });
+      } else {
+        this.failures = 0;
+        if (turn.hooked) this.hookedFailures = 0;
+      }
     } finally {
       if (turn.hooked) this.hookedInFlight = false;
       this.claiming = {
@@ -409,9 +404,52 @@ export class Turns {
     }
   }
 
-  private write(
-    turn: Turn,
-  ): Promise<{ changed: TaskChangeRow[]; claimed: TaskRow[]; continued: number }> {
+  /** A claim came back: its tasks to the local queue, and whether the queue ran dry. */
+  private claimedBack(turn: Turn, { claimed, continued }: Claimed, wakeUps: number): void {
+    const { claim } = turn;
+    // Drained only if nothing woke the worker since: a task added meanwhile may be past
+    // this claim's snapshot (afterTurn claims again). What a hooked commit made runnable
+    // itself (continued) is beside the claim's limit, not from the queue.
+    const fromQueue = claimed.length - continued;
+    if (claim.limit > 0) this.lastClaimShort = fromQueue < claim.limit;
+    if (claim.limit > 0 && this.wakeUps === wakeUps) this.drained = fromQueue < claim.limit;
+    if (claim.limit > 0 || claimed.length)
+      this.options.claimReturned?.({ asked: claim.limit, fromQueue, total: claimed.length });
+    if (claimed.length) this.options.claimed(claimed);
+  }
+
+  /** Parts of a turn failed (PostgreSQL away): its changes back in line, its claim wanted again. */
+  private failed(turn: Turn, error: unknown, parts: { changes: boolean; claim: boolean }): void {
+    this.failures++;
+    if (turn.hooked) this.hookedFailures++;
+    this.options.log.warn(
+      {
+        err: (error as Error).message,
+        changes: turn.changes.length,
+        changesFailed: parts.changes,
+        claimFailed: parts.claim,
+        failures: this.failures,
+      },
+      'recording attempts failed; trying again',
+    );
+    if (parts.changes) {
+      // Back in line, behind anything newer (a newer progress report wins).
+      for (const [taskId, end] of turn.ends) if (!this.ends.has(taskId)) this.ends.set(taskId, end);
+      for (const [taskId, report] of turn.progress)
+        if (!this.progress.has(taskId) && !this.ends.has(taskId)) this.progress.set(taskId, report);
+    }
+    if (parts.claim && turn.claim.limit > 0) this.wantClaim = true;
+  }
+
+  /**
+   * A turn's statements: its changes, and its claim. Side by side as two statements (each its
+   * own commit): in one, a claim that met rows another turn had just claimed locked them until
+   * the whole turn committed (PostgreSQL locks the newest version of a row before rechecking
+   * it, and keeps the lock when the recheck fails), and the next turn's ends of those very
+   * tasks waited for it (bench/README.md, "Queue"). A hooked turn is one transaction: the
+   * ends, the type's rows and the claim (the tasks its commit made runnable first).
+   */
+  private write(turn: Turn): [Promise<TaskChangeRow[]>, Promise<Claimed>] {
     const { workerId, types, leaseMs, backoff, hook } = this.options;
     const { changes, claim } = turn;
     const fullClaim = { types, leaseMs, ...claim };
@@ -419,30 +457,33 @@ export class Turns {
       const end = turn.ends.get(row.id);
       return end && changedTask(end.task, row);
     };
-    if (hook && turn.hooked && completesOnly(hook, this.endKinds(turn)))
-      return inCompletingTransaction(
-        hook,
-        (client) => writeTaskChanges(client, workerId, changes, backoff),
-        ended,
-        { workerId, ...fullClaim },
-      );
-    const fromQueue = <T extends object>(written: T) => ({ ...written, continued: 0 });
-    if (hook && turn.hooked)
-      return inHookedTransaction(
-        hook,
-        (tx) => writeTaskChanges(tx.client, workerId, changes, backoff),
-        ended,
-        (tx) =>
-          claim.limit > 0 ? claimTasks(tx.client, workerId, fullClaim) : Promise.resolve([]),
-      ).then(fromQueue);
+    if (hook && turn.hooked) {
+      const together = completesOnly(hook, this.endKinds(turn))
+        ? inCompletingTransaction(
+            hook,
+            (client) => writeTaskChanges(client, workerId, changes, backoff),
+            ended,
+            { workerId, ...fullClaim },
+          )
+        : inHookedTransaction(
+            hook,
+            (tx) => writeTaskChanges(tx.client, workerId, changes, backoff),
+            ended,
+            (tx) =>
+              claim.limit > 0 ? claimTasks(tx.client, workerId, fullClaim) : Promise.resolve([]),
+          ).then((written) => ({ ...written, continued: 0 }));
+      return [
+        together.then((written) => written.changed),
+        together.then(({ claimed, continued }) => ({ claimed, continued })),
+      ];
+    }
     const client = poolQueryable();
-    if (claim.limit === 0)
-      return writeTaskChanges(client, workerId, changes, backoff).then((changed) => ({
-        changed,
-        claimed: [],
-        continued: 0,
-      }));
-    return workerTurn(client, workerId, changes, backoff, fullClaim).then(fromQueue);
+    return [
+      changes.length ? writeTaskChanges(client, workerId, changes, backoff) : Promise.resolve([]),
+      claim.limit > 0
+        ? claimTasks(client, workerId, fullClaim).then((claimed) => ({ claimed, continued: 0 }))
+        : Promise.resolve({ claimed: [], continued: 0 }),
+    ];
   }
 
   /** A hooked turn is under way, or hooked ends wait for one. */

@@ -127,8 +127,9 @@ describe("the worker's statements", () => {
   }
   const BACKOFF = { baseMs: 20, maxMs: 200 };
 
-  it('finishes attempts and claims the freed slots in one statement, each change with its event', async () => {
-    const { workerTurn } = await import('../../src/queue/worker-turn.js');
+  it('finishes attempts, each change with its event, and claims the freed slots beside them', async () => {
+    const { writeTaskChanges } = await import('../../src/queue/write-changes.js');
+    const { claimTasks } = await import('../../src/queue/claim.js');
     const running = await claimAll('worker-a', 3);
     const owner = await adminUserId();
     const waiting = [];
@@ -161,12 +162,15 @@ describe("the worker's statements", () => {
       },
     ];
     await db().task.update({ where: { id: running[2]!.id }, data: { lockedBy: 'worker-b' } });
-    const { changed, claimed } = await workerTurn(db(), 'worker-a', changes, BACKOFF, {
-      types: ['test_sleep'],
-      leaseMs: 60_000,
-      limit: 2,
-      startNow: 1,
-    });
+    const [changed, claimed] = await Promise.all([
+      writeTaskChanges(db(), 'worker-a', changes, BACKOFF),
+      claimTasks(db(), 'worker-a', {
+        types: ['test_sleep'],
+        leaseMs: 60_000,
+        limit: 2,
+        startNow: 1,
+      }),
+    ]);
     expect(changed.map((row) => [row.id, row.status]).sort()).toEqual(
       [
         [running[0]!.id, 'COMPLETED'],
@@ -325,7 +329,6 @@ describe("the worker's statements", () => {
   it("keeps its prepared statements working when a migration adds a column or changes a column's precision (a rolling deploy)", async () => {
     const { claimTasks } = await import('../../src/queue/claim.js');
     const { writeTaskChanges } = await import('../../src/queue/write-changes.js');
-    const { workerTurn } = await import('../../src/queue/worker-turn.js');
     const owner = await adminUserId();
     const task = {
       type: 'test_sleep',
@@ -349,13 +352,8 @@ describe("the worker's statements", () => {
         result: null,
         message: 'completed',
       };
-      const { changed, claimed: next } = await workerTurn(
-        tx,
-        'worker-deploy',
-        [outcome],
-        BACKOFF,
-        claim,
-      );
+      const changed = await writeTaskChanges(tx, 'worker-deploy', [outcome], BACKOFF);
+      const next = await claimTasks(tx, 'worker-deploy', claim);
       const done = await writeTaskChanges(
         tx,
         'worker-deploy',
