@@ -6,7 +6,9 @@
 export interface Engine {
   publish(trigger: string, payload: unknown): Promise<void>;
   /** Many publishes at once (a worker's turn announces hundreds); unset: one by one. */
-  publishMany?(messages: ReadonlyArray<readonly [trigger: string, payload: unknown]>): Promise<void>;
+  publishMany?(
+    messages: ReadonlyArray<readonly [trigger: string, payload: unknown]>,
+  ): Promise<void>;
   subscribe(trigger: string, onMessage: (payload: any) => void): Promise<number>;
   unsubscribe(subId: number): void;
 }

@@ -97,7 +97,9 @@ function wrap(
     },
     async publishMany(topic, messages) {
       if (messages.length === 0) return;
-      const triggers = messages.map(([key, payload]) => [`${prefix}${topic}:${key}`, payload] as const);
+      const triggers = messages.map(
+        ([key, payload]) => [`${prefix}${topic}:${key}`, payload] as const,
+      );
       const sent = engine.publishMany
         ? engine.publishMany(triggers)
         : Promise.all(triggers.map(([trigger, payload]) => engine.publish(trigger, payload)));

@@ -157,9 +157,9 @@ function holdingPublishes(
   };
   publisher.on('ready', () => {
     for (const [trigger, payload] of held.splice(0)) {
-      inner.publish(trigger, payload).catch((err: unknown) =>
-        log.warn({ err: (err as Error).message }, 'held publish failed'),
-      );
+      inner
+        .publish(trigger, payload)
+        .catch((err: unknown) => log.warn({ err: (err as Error).message }, 'held publish failed'));
     }
   });
   const publishMany = inner.publishMany;
@@ -213,7 +213,10 @@ function publishingMany(publisher: Redis): NonNullable<Engine['publishMany']> {
     try {
       await Promise.all(sent);
     } catch (error) {
-      if (!(error instanceof ReplyError) || !/NOPERM|unknown command/i.test((error as Error).message))
+      if (
+        !(error instanceof ReplyError) ||
+        !/NOPERM|unknown command/i.test((error as Error).message)
+      )
         throw error;
       scripts = false;
       await Promise.all(

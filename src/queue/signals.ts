@@ -3,10 +3,7 @@
 import type { PubSub, TaskEventJson } from '../platform/pubsub.js';
 
 /** A task's event log grew to `lastSequence`; `event` is a copy of that event when the statement returned it. */
-export function announceTaskEvent(
-  pubsub: PubSub,
-  task: AnnouncedTask,
-): Promise<void> {
+export function announceTaskEvent(pubsub: PubSub, task: AnnouncedTask): Promise<void> {
   return pubsub.publish('taskEvents', task.id, {
     taskId: task.id,
     sequence: task.lastSequence,
@@ -22,7 +19,9 @@ export function announceTaskEvents(pubsub: PubSub, tasks: readonly AnnouncedTask
     'taskEvents',
     tasks.map(({ id, lastSequence, event }) => [
       id,
-      event ? { taskId: id, sequence: lastSequence, event } : { taskId: id, sequence: lastSequence },
+      event
+        ? { taskId: id, sequence: lastSequence, event }
+        : { taskId: id, sequence: lastSequence },
     ]),
   );
 }

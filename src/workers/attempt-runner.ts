@@ -59,9 +59,7 @@ export class AttemptRunner {
       metrics?.attemptStarted(task.type, task.priority, task.queueWaitSeconds + waitedLocally);
     // The attempt's span (a child of the request that enqueued it), when tracing is on.
     this.track(
-      tracingEnabled()
-        ? taskAttemptSpan(task, () => this.execute(entry))
-        : this.execute(entry),
+      tracingEnabled() ? taskAttemptSpan(task, () => this.execute(entry)) : this.execute(entry),
     );
   }
 
@@ -191,7 +189,9 @@ export class AttemptRunner {
       log.get().debug({ status: finished.status }, 'task finished');
     const { onFinished } = this.options;
     if (onFinished)
-      await onFinished(finished).catch((err) => log.get().error({ err }, 'after-finish hook failed'));
+      await onFinished(finished).catch((err) =>
+        log.get().error({ err }, 'after-finish hook failed'),
+      );
   }
 }
 

@@ -16,25 +16,18 @@
 // the slots, so they are not held here while another worker's slots are free (a task reclaimed from
 // a dead worker among them).
 import type { Logger } from '../platform/logger.js';
-import { poolQueryable } from '../platform/db.js';
 import type { PubSub } from '../platform/pubsub.js';
-import { claimTasks } from '../queue/claim.js';
 import { announceTaskEvents } from '../queue/signals.js';
 import type { TaskRow } from '../queue/task-row.js';
 import {
   changedTask,
-  writeTaskChanges,
   type Backoff,
   type ChangedTask,
   type TaskChange,
   type TaskChangeRow,
 } from '../queue/write-changes.js';
-import {
-  completesOnly,
-  inCompletingTransaction,
-  inHookedTransaction,
-  type FinishHook,
-} from './finish-hook.js';
+import type { FinishHook } from './finish-hook.js';
+import { writeTurn, type Claimed, type TurnWrite } from './turn-statements.js';
 
 /** How long a start waits to be recorded: a task that ends by then records only its end. */
 export const START_RECORD_DELAY_MS = 10;
@@ -93,20 +86,10 @@ interface Unrecorded {
   needsStartedAt: boolean;
 }
 
-/** What a turn's claim brought: the rows, of which `continued` a hooked commit made runnable. */
-interface Claimed {
-  claimed: TaskRow[];
-  continued: number;
-}
-
 /** What one turn writes: its changes, the ends among them, and its claim. */
-interface Turn {
-  changes: TaskChange[];
+interface Turn extends TurnWrite {
   ends: Map<string, PendingEnd>;
   progress: Map<string, ProgressChange>;
-  /** `continuations`: a hooked turn's room for the tasks its commit makes (see nextTurn). */
-  claim: { limit: number; startNow: number; continuations?: number };
-  hooked: boolean;
 }
 
 export class Turns {
@@ -380,7 +363,7 @@ export class Turns {
     };
     const wakeUps = this.wakeUps;
     try {
-      const [changes, claimed] = await Promise.allSettled(this.write(turn));
+      const [changes, claimed] = await Promise.allSettled(writeTurn(this.options, turn));
       if (changes.status === 'fulfilled') this.recorded(turn, changes.value);
       if (claimed.status === 'fulfilled') this.claimedBack(turn, claimed.value, wakeUps);
       if (changes.status === 'rejected' || claimed.status === 'rejected') {
@@ -441,51 +424,6 @@ export class Turns {
     if (parts.claim && turn.claim.limit > 0) this.wantClaim = true;
   }
 
-  /**
-   * A turn's statements: its changes, and its claim. Side by side as two statements (each its
-   * own commit): in one, a claim that met rows another turn had just claimed locked them until
-   * the whole turn committed (PostgreSQL locks the newest version of a row before rechecking
-   * it, and keeps the lock when the recheck fails), and the next turn's ends of those very
-   * tasks waited for it (bench/README.md, "Queue"). A hooked turn is one transaction: the
-   * ends, the type's rows and the claim (the tasks its commit made runnable first).
-   */
-  private write(turn: Turn): [Promise<TaskChangeRow[]>, Promise<Claimed>] {
-    const { workerId, types, leaseMs, backoff, hook } = this.options;
-    const { changes, claim } = turn;
-    const fullClaim = { types, leaseMs, ...claim };
-    const ended = (row: TaskChangeRow) => {
-      const end = turn.ends.get(row.id);
-      return end && changedTask(end.task, row);
-    };
-    if (hook && turn.hooked) {
-      const together = completesOnly(hook, this.endKinds(turn))
-        ? inCompletingTransaction(
-            hook,
-            (client) => writeTaskChanges(client, workerId, changes, backoff),
-            ended,
-            { workerId, ...fullClaim },
-          )
-        : inHookedTransaction(
-            hook,
-            (tx) => writeTaskChanges(tx.client, workerId, changes, backoff),
-            ended,
-            (tx) =>
-              claim.limit > 0 ? claimTasks(tx.client, workerId, fullClaim) : Promise.resolve([]),
-          ).then((written) => ({ ...written, continued: 0 }));
-      return [
-        together.then((written) => written.changed),
-        together.then(({ claimed, continued }) => ({ claimed, continued })),
-      ];
-    }
-    const client = poolQueryable();
-    return [
-      changes.length ? writeTaskChanges(client, workerId, changes, backoff) : Promise.resolve([]),
-      claim.limit > 0
-        ? claimTasks(client, workerId, fullClaim).then((claimed) => ({ claimed, continued: 0 }))
-        : Promise.resolve({ claimed: [], continued: 0 }),
-    ];
-  }
-
   /** A hooked turn is under way, or hooked ends wait for one. */
   private hookedWaiting(): boolean {
     if (this.hookedInFlight) return true;
@@ -493,10 +431,6 @@ export class Turns {
     if (!types) return false;
     for (const end of this.ends.values()) if (types.has(end.task.type)) return true;
     return false;
-  }
-
-  private *endKinds(turn: Turn): Iterable<{ kind: string; type: string }> {
-    for (const end of turn.ends.values()) yield { kind: end.change.kind, type: end.task.type };
   }
 
   private hookedIn(ends: Map<string, PendingEnd>): boolean {

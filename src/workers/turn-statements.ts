@@ -1,0 +1,92 @@
+// A worker turn's statements: its changes (starts, progress, ends, each with its event) and
+// its claim, side by side as two statements, each its own commit. Not one statement: a claim
+// that met rows another turn had just claimed locked them until the whole turn committed
+// (PostgreSQL locks the newest version of a row before rechecking it, and keeps the lock when
+// the recheck fails), and the next turn's ends of those very tasks waited for it
+// (bench/README.md, "Queue"). A hooked turn (finish-hook.ts) is one transaction: the ends, the
+// type's rows and the claim, so the tasks its commit made runnable are claimed first.
+import { poolQueryable } from '../platform/db.js';
+import { claimTasks, type Claim } from '../queue/claim.js';
+import type { TaskRow } from '../queue/task-row.js';
+import {
+  changedTask,
+  writeTaskChanges,
+  type Backoff,
+  type TaskChange,
+  type TaskChangeRow,
+} from '../queue/write-changes.js';
+import {
+  completesOnly,
+  inCompletingTransaction,
+  inHookedTransaction,
+  type FinishHook,
+} from './finish-hook.js';
+
+/** What a turn's claim brought: the rows, of which `continued` a hooked commit made runnable. */
+export interface Claimed {
+  claimed: TaskRow[];
+  continued: number;
+}
+
+/** What one turn writes. */
+export interface TurnWrite {
+  changes: TaskChange[];
+  /** The ends among the changes, by task id, with the rows they were claimed as. */
+  ends: ReadonlyMap<string, { change: { kind: string }; task: TaskRow }>;
+  /** `continuations`: a hooked turn's room for the tasks its commit makes (turns.ts, nextTurn). */
+  claim: { limit: number; startNow: number; continuations?: number };
+  hooked: boolean;
+}
+
+export interface TurnWriter {
+  workerId: string;
+  types: string[];
+  leaseMs: number;
+  backoff: Backoff;
+  hook?: FinishHook;
+}
+
+/** The turn's changes and its claim, each settling on its own (one transaction when hooked). */
+export function writeTurn(
+  writer: TurnWriter,
+  turn: TurnWrite,
+): [Promise<TaskChangeRow[]>, Promise<Claimed>] {
+  const { workerId, types, leaseMs, backoff, hook } = writer;
+  const { changes, claim } = turn;
+  const fullClaim: Claim & { continuations?: number } = { types, leaseMs, ...claim };
+  if (hook && turn.hooked) {
+    const ended = (row: TaskChangeRow) => {
+      const end = turn.ends.get(row.id);
+      return end && changedTask(end.task, row);
+    };
+    const together = completesOnly(hook, endKinds(turn))
+      ? inCompletingTransaction(
+          hook,
+          (client) => writeTaskChanges(client, workerId, changes, backoff),
+          ended,
+          { workerId, ...fullClaim },
+        )
+      : inHookedTransaction(
+          hook,
+          (tx) => writeTaskChanges(tx.client, workerId, changes, backoff),
+          ended,
+          (tx) =>
+            claim.limit > 0 ? claimTasks(tx.client, workerId, fullClaim) : Promise.resolve([]),
+        ).then((written) => ({ ...written, continued: 0 }));
+    return [
+      together.then((written) => written.changed),
+      together.then(({ claimed, continued }) => ({ claimed, continued })),
+    ];
+  }
+  const client = poolQueryable();
+  return [
+    changes.length ? writeTaskChanges(client, workerId, changes, backoff) : Promise.resolve([]),
+    claim.limit > 0
+      ? claimTasks(client, workerId, fullClaim).then((claimed) => ({ claimed, continued: 0 }))
+      : Promise.resolve({ claimed: [], continued: 0 }),
+  ];
+}
+
+function* endKinds(turn: TurnWrite): Iterable<{ kind: string; type: string }> {
+  for (const end of turn.ends.values()) yield { kind: end.change.kind, type: end.task.type };
+}
