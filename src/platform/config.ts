@@ -432,12 +432,13 @@ function workflowConfig(e: Env): WorkflowConfig {
 }
 
 /**
- * 16 rounds of the slots, at most 1,000 tasks: a drain of no-op tasks ran 10-16 % faster at 16
- * rounds than at 4, with less PostgreSQL CPU per task (fewer statements and commits), and
- * gained little past it (bench/README.md); long tasks are held back by the handlers' durations
+ * 32 rounds of the slots, at most 2,000 tasks: a drain of no-op tasks ran 10-16 % faster at 16
+ * rounds than at 4, with less PostgreSQL CPU per task (fewer statements and commits), and, once
+ * a turn's claim was a statement of its own, 5-7 % faster again at 32 (2 CPUs: 1,024 against
+ * 512), little past it (bench/README.md); long tasks are held back by the handlers' durations
  * (src/workers/turns.ts), not by the batch.
  */
-const claimBatchFor = (concurrency: number) => Math.min(16 * concurrency, 1_000);
+const claimBatchFor = (concurrency: number) => Math.min(32 * concurrency, 2_000);
 
 /**
  * Slots and claim batches sized to the machine: tasks mostly wait on I/O (the database, an

@@ -15,13 +15,13 @@ describe('config', () => {
   });
 
   it("sizes a worker's slots and claim batches to the machine, unless told", () => {
-    expect(defaultTaskEngineSizes(1)).toEqual({ concurrency: 16, batchSize: 256 });
-    expect(defaultTaskEngineSizes(2)).toEqual({ concurrency: 32, batchSize: 512 });
-    expect(defaultTaskEngineSizes(8)).toEqual({ concurrency: 128, batchSize: 1_000 });
+    expect(defaultTaskEngineSizes(1)).toEqual({ concurrency: 16, batchSize: 512 });
+    expect(defaultTaskEngineSizes(2)).toEqual({ concurrency: 32, batchSize: 1_024 });
+    expect(defaultTaskEngineSizes(8)).toEqual({ concurrency: 128, batchSize: 2_000 });
     expect(loadConfig({}).tasks).toMatchObject({ ...defaultTaskEngineSizes(), maxLeaseLosses: 5 });
     expect(loadConfig({ WORKER_CONCURRENCY: '10' }).tasks).toMatchObject({
       concurrency: 10,
-      batchSize: 160,
+      batchSize: 320,
     });
     expect(
       loadConfig({ WORKER_CONCURRENCY: '10', TASK_BATCH_SIZE: '7', TASK_MAX_LEASE_LOSSES: '1' })
