@@ -5,6 +5,7 @@ import { setHeapGrowingPercent } from '../../src/platform/heap-growth.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
 import { taskRegistry } from '../../src/workers/task-registry.js';
 import { startWorker } from '../../src/workers/worker.js';
+import { logPublished } from '../published-log.js';
 import { benchTaskDefinitions } from './noop.js';
 
 setHeapGrowingPercent(
@@ -15,29 +16,9 @@ const pubsub = createPubSub(
   process.env.REDIS_URL || undefined,
   process.env.PUBSUB_PREFIX ?? 'bench:',
 );
-if (process.env.LOG_PUBLISHED) {
-  // For the fan-out bench: when each task event was published (after its commit).
-  const publish = pubsub.publish.bind(pubsub);
-  pubsub.publish = (async (
-    topic: string,
-    key: string,
-    payload: { taskId?: string; sequence?: number },
-  ) => {
-    if (topic === 'taskEvents')
-      console.log(`published ${payload.taskId} ${payload.sequence} ${Date.now()}`);
-    return publish(topic as never, key, payload as never);
-  }) as typeof pubsub.publish;
-  const publishMany = pubsub.publishMany.bind(pubsub);
-  pubsub.publishMany = (async (
-    topic: string,
-    messages: ReadonlyArray<readonly [string, { taskId?: string; sequence?: number }]>,
-  ) => {
-    if (topic === 'taskEvents')
-      for (const [, payload] of messages)
-        console.log(`published ${payload.taskId} ${payload.sequence} ${Date.now()}`);
-    return publishMany(topic as never, messages as never);
-  }) as typeof pubsub.publishMany;
-}
+// For the fan-out bench: when each task event was published (after its commit).
+if (process.env.LOG_PUBLISHED)
+  logPublished(pubsub, 'taskEvents', (_, event) => `published ${event.taskId} ${event.sequence}`);
 // The service's task engine settings as ROLE=worker reads them (WORKER_CONCURRENCY,
 // TASK_BATCH_SIZE, TASK_POLL_MS, …; unset: the defaults sized to this machine).
 const config = loadConfig({ ...process.env, NODE_ENV: 'development', ROLE: 'worker' });

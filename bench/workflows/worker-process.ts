@@ -5,6 +5,7 @@ import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
 import { startServiceWorker } from '../../src/workers/index.js';
+import { logPublished } from '../published-log.js';
 import { benchService } from '../service.js';
 import { benchTaskDefinitions } from '../tasks/noop.js';
 
@@ -13,24 +14,8 @@ const pubsub = createPubSub(
   process.env.REDIS_URL || undefined,
   process.env.PUBSUB_PREFIX ?? 'bench:',
 );
-if (process.env.LOG_PUBLISHED) {
-  const publish = pubsub.publish.bind(pubsub);
-  pubsub.publish = (async (topic: string, key: string, payload: { sequence?: number }) => {
-    if (topic === 'workflowEvents')
-      console.log(`published ${key} ${payload.sequence} ${Date.now()}`);
-    return publish(topic as never, key, payload as never);
-  }) as typeof pubsub.publish;
-  const publishMany = pubsub.publishMany.bind(pubsub);
-  pubsub.publishMany = (async (
-    topic: string,
-    messages: ReadonlyArray<readonly [string, { sequence?: number }]>,
-  ) => {
-    if (topic === 'workflowEvents')
-      for (const [key, payload] of messages)
-        console.log(`published ${key} ${payload.sequence} ${Date.now()}`);
-    return publishMany(topic as never, messages as never);
-  }) as typeof pubsub.publishMany;
-}
+if (process.env.LOG_PUBLISHED)
+  logPublished(pubsub, 'workflowEvents', (key, event) => `published ${key} ${event.sequence}`);
 const service = await benchService(benchTaskDefinitions);
 const worker = await startServiceWorker({
   tasks: {

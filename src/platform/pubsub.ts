@@ -83,12 +83,13 @@ function wrap(
   whenConnected: () => Promise<void> = async () => {},
 ): PubSub {
   const log = logger.child({ module: 'pubsub', kind });
+  const channel = (topic: Topic, key: string) => `${prefix}${topic}:${key}`;
   return {
     kind,
     // Fire and forget: a signal never holds up the request or task that sends it (with Redis
     // away, it is held or dropped by the engine at once; see createRedisPubSub).
     async publish(topic, key, payload) {
-      engine.publish(`${prefix}${topic}:${key}`, payload).catch((err: unknown) => {
+      engine.publish(channel(topic, key), payload).catch((err: unknown) => {
         log.warn(
           { err, topic, key },
           'publish failed; subscribers will catch up from the database',
@@ -97,9 +98,7 @@ function wrap(
     },
     async publishMany(topic, messages) {
       if (messages.length === 0) return;
-      const triggers = messages.map(
-        ([key, payload]) => [`${prefix}${topic}:${key}`, payload] as const,
-      );
+      const triggers = messages.map(([key, payload]) => [channel(topic, key), payload] as const);
       const sent = engine.publishMany
         ? engine.publishMany(triggers)
         : Promise.all(triggers.map(([trigger, payload]) => engine.publish(trigger, payload)));
@@ -111,7 +110,7 @@ function wrap(
       });
     },
     subscribe(topic, key) {
-      return subscription(engine, `${prefix}${topic}:${key}`, whenConnected);
+      return subscription(engine, channel(topic, key), whenConnected);
     },
     ...extra,
   };

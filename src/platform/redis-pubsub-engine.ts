@@ -71,7 +71,9 @@ function plainEngine(
   const pubsub = new RedisPubSub({ publisher, subscriber });
   const engine: Engine = {
     publish: (trigger, payload) => pubsub.publish(trigger, payload),
-    publishMany: publishingMany(publisher as Redis),
+    publishMany: publishingMany(publisher as Redis, (trigger, payload) =>
+      pubsub.publish(trigger, payload),
+    ),
     subscribe: (trigger, onMessage) => {
       const subscribed = pubsub.subscribe(trigger, onMessage);
       // graphql-redis-subscriptions also keeps a second promise for a SUBSCRIBE in flight and
@@ -187,20 +189,23 @@ const PUBLISH_EACH = `for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV
  * Many PUBLISHes as one command (a script, by its SHA once Redis knows it): a command per
  * message was about a tenth of a busy worker's garbage (ioredis makes an object, a promise
  * and an argument list per command). The messages are those graphql-redis-subscriptions
- * would send (JSON). Where scripts are refused (an ACL), one PUBLISH each.
+ * would send (JSON). Where scripts are refused (an ACL), `publishOne` each.
  */
-function publishingMany(publisher: Redis): NonNullable<Engine['publishMany']> {
+function publishingMany(
+  publisher: Redis,
+  publishOne: Engine['publish'],
+): NonNullable<Engine['publishMany']> {
   publisher.defineCommand('publishEach', { numberOfKeys: 0, lua: PUBLISH_EACH });
   const publishEach = (args: string[]) =>
     (publisher as Redis & { publishEach(...args: string[]): Promise<unknown> }).publishEach(
       ...args,
     );
+  const oneByOne = (messages: ReadonlyArray<readonly [string, unknown]>) =>
+    Promise.all(messages.map(([trigger, payload]) => publishOne(trigger, payload)));
   let scripts = true;
   return async (messages) => {
     if (!scripts) {
-      await Promise.all(
-        messages.map(([trigger, payload]) => publisher.publish(trigger, JSON.stringify(payload))),
-      );
+      await oneByOne(messages);
       return;
     }
     const sent: Array<Promise<unknown>> = [];
@@ -213,15 +218,10 @@ function publishingMany(publisher: Redis): NonNullable<Engine['publishMany']> {
     try {
       await Promise.all(sent);
     } catch (error) {
-      if (
-        !(error instanceof ReplyError) ||
-        !/NOPERM|unknown command/i.test((error as Error).message)
-      )
+      if (!(error instanceof ReplyError) || !/NOPERM|unknown command/i.test(String(error)))
         throw error;
       scripts = false;
-      await Promise.all(
-        messages.map(([trigger, payload]) => publisher.publish(trigger, JSON.stringify(payload))),
-      );
+      await oneByOne(messages);
     }
   };
 }

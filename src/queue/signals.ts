@@ -2,27 +2,22 @@
 // subscribers read the event log and workers poll, so a lost one costs a poll interval.
 import type { PubSub, TaskEventJson } from '../platform/pubsub.js';
 
+type AnnouncedTask = { id: string; lastSequence: number; event?: TaskEventJson };
+
+/** The taskEvents message of a task whose log grew to `lastSequence`, with its event's copy when there is one. */
+const taskEventSignal = ({ id, lastSequence, event }: AnnouncedTask) =>
+  event ? { taskId: id, sequence: lastSequence, event } : { taskId: id, sequence: lastSequence };
+
 /** A task's event log grew to `lastSequence`; `event` is a copy of that event when the statement returned it. */
 export function announceTaskEvent(pubsub: PubSub, task: AnnouncedTask): Promise<void> {
-  return pubsub.publish('taskEvents', task.id, {
-    taskId: task.id,
-    sequence: task.lastSequence,
-    ...(task.event && { event: task.event }),
-  });
+  return pubsub.publish('taskEvents', task.id, taskEventSignal(task));
 }
-
-type AnnouncedTask = { id: string; lastSequence: number; event?: TaskEventJson };
 
 /** announceTaskEvent for many tasks at once (a worker's turn), in as few round trips as the pub/sub allows. */
 export function announceTaskEvents(pubsub: PubSub, tasks: readonly AnnouncedTask[]): Promise<void> {
   return pubsub.publishMany(
     'taskEvents',
-    tasks.map(({ id, lastSequence, event }) => [
-      id,
-      event
-        ? { taskId: id, sequence: lastSequence, event }
-        : { taskId: id, sequence: lastSequence },
-    ]),
+    tasks.map((task) => [task.id, taskEventSignal(task)]),
   );
 }
 

@@ -141,7 +141,7 @@ export function changeCtes(
     ${changeRows(changes)},
     held AS (
       -- Each change with its task, found by key and locked, one change after the other in id
-      -- order (the arrays are sorted by id), as renewLeases locks: multi-row updates in
+      -- order (the changes are sorted by id), as renewLeases locks: multi-row updates in
       -- different orders deadlock. OFFSET 0 keeps the lookup per change, and the status out of
       -- it keeps the partial index of running tasks out of it: joined freely, the cached
       -- generic plan (guessing one running task) scanned the whole change list once per task,

@@ -1,7 +1,7 @@
 // A worker's writes, batched into turns: every start, progress report and end of its attempts
 // waiting to be recorded go to PostgreSQL in one statement (one commit) per turn, as
 // graphile-worker batches its completions, beside a claim when its local queue runs low (a
-// statement of its own: see write). A turn starts as
+// statement of its own: turn-statements.ts). A turn starts as
 // soon as there is something to write, up to MAX_IN_FLIGHT at once (so PostgreSQL writes one turn
 // while this process runs what the last one claimed), and one more for a claim when none is under
 // way (a wake-up's claim does not wait behind two writes): an idle worker writes at once and a busy
@@ -366,10 +366,11 @@ export class Turns {
       const [changes, claimed] = await Promise.allSettled(writeTurn(this.options, turn));
       if (changes.status === 'fulfilled') this.recorded(turn, changes.value);
       if (claimed.status === 'fulfilled') this.claimedBack(turn, claimed.value, wakeUps);
-      if (changes.status === 'rejected' || claimed.status === 'rejected') {
-        const error = (changes.status === 'rejected' ? changes : (claimed as PromiseRejectedResult))
-          .reason;
-        this.failed(turn, error, {
+      const rejected = [changes, claimed].find(
+        (settled): settled is PromiseRejectedResult => settled.status === 'rejected',
+      );
+      if (rejected) {
+        this.failed(turn, rejected.reason, {
           changes: changes.status === 'rejected',
           claim: claimed.status === 'rejected',
         });
