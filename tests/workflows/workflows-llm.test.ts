@@ -272,7 +272,10 @@ describe('the LLM planner and writer', () => {
     stub.behave({ chunkDelayMs: 0, chunkSize: 7 });
     const times = (
       await db().workflowEvent.findMany({
-        where: { workflow: { goal: 'progress me' }, kind: 'PROGRESS' },
+        where: {
+          workflowId: Buffer.from(edited.id, 'base64').toString().split(':')[1]!,
+          kind: 'PROGRESS',
+        },
         orderBy: { sequence: 'asc' },
       })
     ).map((event) => event.at.getTime());

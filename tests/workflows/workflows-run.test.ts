@@ -163,6 +163,24 @@ describe('a workflow from goal to artifact', () => {
     expect(twice).toMatchObject({ status: 'SUCCEEDED', attempts: 2 });
   });
 
+  it("deletes a workflow's events with it (no foreign key: a statement trigger), only its", async () => {
+    const planned = async (goal: string) => {
+      const plan = (await w.gqlOk(PLAN, { input: { goal, agentIds: [] } })).planWorkflow;
+      const steps = [step('only', 'NOOP')];
+      const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
+      await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
+      return Buffer.from(updated.id, 'base64').toString().split(':')[1]!;
+    };
+    const gone = await planned('deleted with its events');
+    const kept = await planned('kept with its events');
+    const keptEvents = await db().workflowEvent.count({ where: { workflowId: kept } });
+    expect(await db().workflowEvent.count({ where: { workflowId: gone } })).toBeGreaterThan(0);
+    expect(keptEvents).toBeGreaterThan(0);
+    await db().workflow.delete({ where: { id: gone } });
+    expect(await db().workflowEvent.count({ where: { workflowId: gone } })).toBe(0);
+    expect(await db().workflowEvent.count({ where: { workflowId: kept } })).toBe(keptEvents);
+  });
+
   it("logs a failed step's start when only its end writes it, and makes none up", async () => {
     const plan = (await w.gqlOk(PLAN, { input: { goal: 'failed', agentIds: [] } })).planWorkflow;
     const steps = [
