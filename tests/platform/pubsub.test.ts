@@ -1,6 +1,7 @@
 // The same pub/sub behaviour over Redis (two connections each, as two processes have)
 // and in-process.
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import {
   createInProcessPubSub,
@@ -134,5 +135,91 @@ describe.skipIf(!redisServerAvailable)('pub/sub while Redis is away', () => {
       if (!value) await publisher.publish('agentUpdated', agentId, { agentId, deleted: true });
     }
     expect(value).toMatchObject({ agentId });
+  });
+});
+
+/** Reads `count` messages from each key's subscription, in the order they came. */
+async function collect(
+  subscriber: PubSub,
+  keys: string[],
+  count: number,
+  publish: () => Promise<void>,
+): Promise<Map<string, boolean[]>> {
+  const subscriptions = keys.map((key) => subscriber.subscribe('agentUpdated', key));
+  await Promise.all(subscriptions.map((events) => events.ready));
+  const reads = subscriptions.map(async (events) => {
+    const values: boolean[] = [];
+    while (values.length < count) values.push((await nextValue(events)).deleted);
+    await events.return?.();
+    return values;
+  });
+  await publish();
+  const received = await Promise.all(reads);
+  return new Map(keys.map((key, i) => [key, received[i]!]));
+}
+
+/** 3 keys x 250 messages, interleaved: more than one script call's worth (500). */
+async function publishedMany(publisher: PubSub, subscriber: PubSub) {
+  const keys = [randomUUID(), randomUUID(), randomUUID()];
+  const messages = Array.from({ length: 750 }, (_, i) => {
+    const agentId = keys[i % 3]!;
+    return [agentId, { agentId, deleted: i % 2 === 0 }] as const;
+  });
+  const received = await collect(subscriber, keys, 250, () =>
+    publisher.publishMany('agentUpdated', messages),
+  );
+  for (const [key, values] of received)
+    expect(values).toEqual(messages.filter(([k]) => k === key).map(([, m]) => m.deleted));
+}
+
+describe.skipIf(!redisServerAvailable)('pub/sub: many messages in one call', () => {
+  it('delivers each on its key, in order, across script calls', async () => {
+    const redis = await startPrivateRedis(h);
+    const publisher = createRedisPubSub(redis.url, h.pubsubPrefix);
+    const subscriber = createRedisPubSub(redis.url, h.pubsubPrefix);
+    h.onCleanup(() => publisher.close());
+    h.onCleanup(() => subscriber.close());
+    await publishedMany(publisher, subscriber);
+    const admin = new Redis(redis.url);
+    h.onCleanup(async () => void (await admin.quit()));
+    const stats = String(await admin.info('commandstats'));
+    // Two script calls (EVAL, then by its SHA), their PUBLISHes inside them: no command per message.
+    const calls = (command: string) =>
+      Number(new RegExp(`cmdstat_${command}:calls=(\\d+),`).exec(stats)?.[1] ?? 0);
+    expect(calls('eval') + calls('evalsha')).toBe(2);
+    expect(calls('publish')).toBe(750);
+  });
+
+  it('falls back to a PUBLISH each where an ACL refuses scripts, and stays on it', async () => {
+    const redis = await startPrivateRedis(h);
+    const admin = new Redis(redis.url);
+    h.onCleanup(async () => void (await admin.quit()));
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      'publisher',
+      'on',
+      '>secret',
+      '~*',
+      '&*',
+      '+@all',
+      '-@scripting',
+    );
+    const restricted = redis.url.replace('redis://', 'redis://publisher:secret@');
+    const publisher = createRedisPubSub(restricted, h.pubsubPrefix);
+    const subscriber = createRedisPubSub(redis.url, h.pubsubPrefix);
+    h.onCleanup(() => publisher.close());
+    h.onCleanup(() => subscriber.close());
+    await publishedMany(publisher, subscriber);
+    await publishedMany(publisher, subscriber);
+    // The first call's two script calls refused, none tried again: every message a PUBLISH.
+    const refused = (await admin.call('ACL', 'LOG')) as unknown[][];
+    const field = (entry: unknown[], name: string) => entry[entry.indexOf(name) + 1];
+    expect(refused.map((entry) => String(field(entry, 'object')))).toEqual(
+      refused.map(() => expect.stringMatching(/^eval/)),
+    );
+    expect(refused.reduce((sum, entry) => sum + Number(field(entry, 'count')), 0)).toBe(2);
+    const stats = String(await admin.info('commandstats'));
+    expect(stats).toMatch(/cmdstat_publish:calls=1500,/);
   });
 });
