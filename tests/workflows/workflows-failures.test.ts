@@ -5,6 +5,7 @@
 // cancelWorkflow stops everything and is harmless to repeat. A step fails for real here: its
 // agent is deleted after planning.
 import { describe, expect, it } from 'vitest';
+import { parseGlobalId } from '../../src/schema/ids.js';
 import { db } from '../../src/platform/db.js';
 import { CANCEL, PLAN, START, step, UPDATE, useWorkflows, WORKFLOW } from './fixture.js';
 
@@ -176,7 +177,7 @@ describe('failure policies', () => {
     const cancelled = (await w.gqlOk(CANCEL, { id: plan.id })).cancelWorkflow;
     expect(cancelled.status).toBe('CANCELLED');
     expect(statuses(cancelled)).toEqual({ long: 'CANCELLED', next: 'CANCELLED' });
-    const workflowId = Buffer.from(plan.id, 'base64').toString().split(':')[1]!;
+    const workflowId = parseGlobalId('Workflow', plan.id)!;
     const events = await db().workflowEvent.count({ where: { workflowId } });
     expect((await w.gqlOk(CANCEL, { id: plan.id })).cancelWorkflow.status).toBe('CANCELLED');
     expect(await db().workflowEvent.count({ where: { workflowId } })).toBe(events);

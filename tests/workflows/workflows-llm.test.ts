@@ -3,6 +3,7 @@
 // says so; WRITE_SECTION streams from the writer; a failed step reruns with retryWorkflow,
 // keeping every succeeded result.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseGlobalId } from '../../src/schema/ids.js';
 import { db } from '../../src/platform/db.js';
 import {
   defaultReply,
@@ -273,7 +274,7 @@ describe('the LLM planner and writer', () => {
     const times = (
       await db().workflowEvent.findMany({
         where: {
-          workflowId: Buffer.from(edited.id, 'base64').toString().split(':')[1]!,
+          workflowId: parseGlobalId('Workflow', edited.id)!,
           kind: 'PROGRESS',
         },
         orderBy: { sequence: 'asc' },

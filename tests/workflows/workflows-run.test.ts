@@ -2,6 +2,7 @@
 // artifact, estimates and actuals, the event log, idempotent runs, the team boundary, and the
 // workflow's bound on the steps it runs at once.
 import { describe, expect, it } from 'vitest';
+import { parseGlobalId } from '../../src/schema/ids.js';
 import { db, inTransaction } from '../../src/platform/db.js';
 import { settleStepTasks } from '../../src/services/workflows/settle.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
@@ -169,7 +170,7 @@ describe('a workflow from goal to artifact', () => {
       const steps = [step('only', 'NOOP')];
       const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
       await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
-      return Buffer.from(updated.id, 'base64').toString().split(':')[1]!;
+      return parseGlobalId('Workflow', updated.id)!;
     };
     const gone = await planned('deleted with its events');
     const kept = await planned('kept with its events');
