@@ -68,15 +68,19 @@ export interface RedisClusterFixture {
 /** Six redis-server processes in cluster mode: three masters, each with one replica. */
 export async function startRedisCluster(h: Harness): Promise<RedisClusterFixture> {
   const dir = await tempDir(h, 'redis-cluster');
-  const ports: number[] = [];
-  while (ports.length < 6) {
+  // Each node listens on a client port and a cluster bus port. The bus defaults to the client
+  // port + 10000, which nobody checked was free; every one is chosen free here instead.
+  const picked: number[] = [];
+  while (picked.length < 12) {
     const port = await freePort();
-    if (!ports.includes(port)) ports.push(port);
+    if (!picked.includes(port)) picked.push(port);
   }
+  const ports = picked.slice(0, 6);
   const processes = new Map<number, RedisProcess>();
-  for (const port of ports) {
+  for (const [i, port] of ports.entries()) {
     const args = [
-      ...['--port', String(port), '--bind', HOST, '--dir', dir],
+      ...['--port', String(port), '--cluster-port', String(picked[6 + i]), '--bind', HOST],
+      ...['--dir', dir],
       ...['--save', '', '--appendonly', 'no'],
       ...['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`],
       // A master silent for 1 s is failed over to its replica; a replica that lost touch with
