@@ -3,7 +3,7 @@
 // logger, an AbortSignal and reportProgress. An optional onFinished step runs once a task of
 // the type has ended. Each domain defines its task types beside its services; the engine
 // (src/workers) runs the list it is given.
-import type { PoolTransaction, Transaction } from '../platform/db.js';
+import type { PoolTransaction, Queryable, Transaction } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import type { TaskRow } from './task-row.js';
@@ -46,6 +46,14 @@ export interface TaskHandler<Payload> {
     claim: WorkerClaim,
     pubsub: PubSub,
   ): Promise<WorkerClaimed>;
+  /**
+   * Before completeAndClaim, first in its transaction: takes the locks that commit needs for
+   * these completed attempts (as claimed) where no other transaction holds them, without
+   * waiting. Answers the ids of the tasks whose locks another holds: their ends are put off to
+   * the worker's next turn rather than waiting behind another worker's commit. When it can take
+   * none, it waits for them and puts off none.
+   */
+  lockForCompletion?(completed: readonly TaskRow[], client: Queryable): Promise<Set<string>>;
 }
 
 /** A type's commit's claim: the rows (as the worker starts them), of which it made `continued`. */

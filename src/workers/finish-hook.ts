@@ -24,6 +24,8 @@ export interface FinishHook {
     tx: PoolTransaction,
     claim: WorkerClaim,
   ): Promise<WorkerClaimed>;
+  /** The completing type's lockForCompletion (task-definition.ts), when it has one. */
+  lockForCompletion?(completed: readonly TaskRow[], client: Queryable): Promise<Set<string>>;
 }
 
 const ofType = (rows: readonly TaskRow[], name: string) => rows.filter((row) => row.type === name);
@@ -45,6 +47,7 @@ export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook
     completing: completing?.spec.name,
     complete:
       completing && ((rows, tx, claim) => completing.completeAndClaim!(rows, tx, claim, pubsub)),
+    lockForCompletion: completing?.lockForCompletion?.bind(completing),
   };
 }
 
@@ -66,27 +69,39 @@ export function completesOnly(
   return true;
 }
 
+/** A completing commit: what it wrote, and the tasks whose ends it put off to the next turn. */
+export interface CompletingWritten extends WorkerClaimed {
+  changed: TaskChangeRow[];
+  deferred: ReadonlySet<string>;
+}
+
 /**
- * The changes (`write`), then the completing type's rows for the attempts they completed
- * (each whole: `ended`) with the worker's claim, in one transaction on a pooled connection;
- * tried again on failure as inHookedTransaction is.
+ * The completing type's locks for the attempts completing (as claimed), taken without
+ * waiting (`lockForCompletion`); the changes but those of the ends put off (`write`); then the
+ * type's rows for the attempts they completed (each whole: `ended`) with the worker's claim,
+ * in one transaction on a pooled connection; tried again on failure as inHookedTransaction is.
  */
 export function inCompletingTransaction(
   hook: FinishHook,
-  write: (client: Queryable) => Promise<TaskChangeRow[]>,
+  completing: readonly TaskRow[],
+  write: (client: Queryable, deferred: ReadonlySet<string>) => Promise<TaskChangeRow[]>,
   ended: (row: TaskChangeRow) => TaskRow | undefined,
   claim: WorkerClaim,
-): Promise<{ changed: TaskChangeRow[] } & WorkerClaimed> {
+): Promise<CompletingWritten> {
   return pRetry(
     () =>
       inPoolTransaction(async (tx) => {
-        const changed = await write(tx.client);
+        const deferred =
+          hook.lockForCompletion && completing.length
+            ? await hook.lockForCompletion(completing, tx.client)
+            : new Set<string>();
+        const changed = await write(tx.client, deferred);
         const completed: TaskRow[] = [];
         for (const row of changed) {
           const task = row.kind === 'COMPLETED' ? ended(row) : undefined;
           if (task && task.type === hook.completing) completed.push(task);
         }
-        return { changed, ...(await hook.complete!(completed, tx, claim)) };
+        return { changed, deferred, ...(await hook.complete!(completed, tx, claim)) };
       }),
     { retries: 3, minTimeout: 5, maxTimeout: 50 },
   );

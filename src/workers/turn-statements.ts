@@ -22,6 +22,14 @@ import {
   type FinishHook,
 } from './finish-hook.js';
 
+/** What a turn wrote, and the tasks whose ends it put off to the next turn (their changes unwritten). */
+export interface TurnWritten {
+  changed: TaskChangeRow[];
+  deferred: ReadonlySet<string>;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
 /** What a turn's claim brought: the rows, of which `continued` a hooked commit made runnable. */
 export interface Claimed {
   claimed: TaskRow[];
@@ -50,7 +58,7 @@ export interface TurnWriter {
 export function writeTurn(
   writer: TurnWriter,
   turn: TurnWrite,
-): [Promise<TaskChangeRow[]>, Promise<Claimed>] {
+): [Promise<TurnWritten>, Promise<Claimed>] {
   const { workerId, types, leaseMs, backoff, hook } = writer;
   const { changes, claim } = turn;
   const fullClaim: Claim & { continuations?: number } = { types, leaseMs, ...claim };
@@ -62,7 +70,14 @@ export function writeTurn(
     const together = completesOnly(hook, endKinds(turn))
       ? inCompletingTransaction(
           hook,
-          (client) => writeTaskChanges(client, workerId, changes, backoff),
+          completing(hook, turn),
+          (client, deferred) =>
+            writeTaskChanges(
+              client,
+              workerId,
+              deferred.size ? changes.filter((change) => !deferred.has(change.taskId)) : changes,
+              backoff,
+            ),
           ended,
           { workerId, ...fullClaim },
         )
@@ -72,19 +87,32 @@ export function writeTurn(
           ended,
           (tx) =>
             claim.limit > 0 ? claimTasks(tx.client, workerId, fullClaim) : Promise.resolve([]),
-        ).then((written) => ({ ...written, continued: 0 }));
+        ).then((written) => ({ ...written, deferred: NONE, continued: 0 }));
     return [
-      together.then((written) => written.changed),
+      together.then(({ changed, deferred }) => ({ changed, deferred })),
       together.then(({ claimed, continued }) => ({ claimed, continued })),
     ];
   }
   const client = poolQueryable();
   return [
-    changes.length ? writeTaskChanges(client, workerId, changes, backoff) : Promise.resolve([]),
+    changes.length
+      ? writeTaskChanges(client, workerId, changes, backoff).then((changed) => ({
+          changed,
+          deferred: NONE,
+        }))
+      : Promise.resolve({ changed: [], deferred: NONE }),
     claim.limit > 0
       ? claimTasks(client, workerId, fullClaim).then((claimed) => ({ claimed, continued: 0 }))
       : Promise.resolve({ claimed: [], continued: 0 }),
   ];
+}
+
+/** The tasks, as claimed, whose ends in the turn complete an attempt of the completing type. */
+function completing(hook: FinishHook, turn: TurnWrite): TaskRow[] {
+  const tasks: TaskRow[] = [];
+  for (const end of turn.ends.values())
+    if (end.change.kind === 'COMPLETED' && end.task.type === hook.completing) tasks.push(end.task);
+  return tasks;
 }
 
 function* endKinds(turn: TurnWrite): Iterable<{ kind: string; type: string }> {

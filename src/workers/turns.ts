@@ -24,10 +24,9 @@ import {
   type Backoff,
   type ChangedTask,
   type TaskChange,
-  type TaskChangeRow,
 } from '../queue/write-changes.js';
 import type { FinishHook } from './finish-hook.js';
-import { writeTurn, type Claimed, type TurnWrite } from './turn-statements.js';
+import { writeTurn, type Claimed, type TurnWrite, type TurnWritten } from './turn-statements.js';
 
 /** How long a start waits to be recorded: a task that ends by then records only its end. */
 export const START_RECORD_DELAY_MS = 10;
@@ -364,7 +363,10 @@ export class Turns {
     const wakeUps = this.wakeUps;
     try {
       const [changes, claimed] = await Promise.allSettled(writeTurn(this.options, turn));
-      if (changes.status === 'fulfilled') this.recorded(turn, changes.value);
+      if (changes.status === 'fulfilled') {
+        this.putOff(turn, changes.value.deferred);
+        this.recorded(turn, changes.value);
+      }
       if (claimed.status === 'fulfilled') this.claimedBack(turn, claimed.value, wakeUps);
       const rejected = [changes, claimed].find(
         (settled): settled is PromiseRejectedResult => settled.status === 'rejected',
@@ -425,6 +427,19 @@ export class Turns {
     if (parts.claim && turn.claim.limit > 0) this.wantClaim = true;
   }
 
+  /**
+   * Ends the turn's commit put off (their locks were another commit's): back in line for the
+   * next turn, unwritten, as a failed turn's are; their starts stay unrecorded.
+   */
+  private putOff(turn: Turn, deferred: ReadonlySet<string>): void {
+    for (const taskId of deferred) {
+      const end = turn.ends.get(taskId);
+      if (!end) continue;
+      turn.ends.delete(taskId);
+      if (!this.ends.has(taskId)) this.ends.set(taskId, end);
+    }
+  }
+
   /** A hooked turn is under way, or hooked ends wait for one. */
   private hookedWaiting(): boolean {
     if (this.hookedInFlight) return true;
@@ -440,8 +455,9 @@ export class Turns {
   }
 
   /** After a turn committed: its starts are recorded, its ends answered, its events announced. */
-  private recorded(turn: Turn, changed: TaskChangeRow[]): void {
+  private recorded(turn: Turn, { changed, deferred }: TurnWritten): void {
     for (const change of turn.changes) {
+      if (deferred.has(change.taskId)) continue;
       const start = this.unrecorded.get(change.taskId);
       if (start?.attempt === change.attempt) this.unrecorded.delete(change.taskId);
     }

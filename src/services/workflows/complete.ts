@@ -2,14 +2,37 @@
 // completeAndClaim): the step ends, their dependents and the claim in one statement
 // (sql/commit-steps.ts), after the workflows' locks. Failures are not here: their policies
 // run in settle.ts.
-import type { PoolTransaction } from '../../platform/db.js';
+import type { PoolTransaction, Queryable } from '../../platform/db.js';
 import type { WorkerClaim, WorkerClaimed } from '../../queue/task-definition.js';
 import { actualsOf, startOf, workflowOf, type EndedStepTask, type SettleDeps } from './settle.js';
 import { noSignals, noteLogs, signalAfterCommit } from './signals.js';
 import { commitSteps } from './sql/commit-steps.js';
 import { STEP_TASKS } from './sql/dispatch-ready.js';
-import { lockWorkflows } from './sql/lock-workflows.js';
+import { lockFreeWorkflows, lockWorkflows } from './sql/lock-workflows.js';
 
+/**
+ * Before a commit of completed steps, first in its transaction (the engine's
+ * lockForCompletion): the workflows of those steps that no other commit holds, locked without
+ * waiting; the tasks of steps whose workflows another holds (another worker's commit, for as
+ * long as it takes) are put off to the worker's next turn, its commit going on with the rest.
+ * Two workers running one workflow's steps thus do not take turns at its lock. When every one
+ * is held, it waits for them all (in id order) and puts off none. Locked before the ends are
+ * written, as cancelWorkflow locks a workflow before its tasks.
+ */
+export async function lockWorkflowsToComplete(
+  tasks: readonly EndedStepTask[],
+  client: Queryable,
+): Promise<Set<string>> {
+  const workflowIds = tasks.map(workflowOf);
+  const locked = await lockFreeWorkflows(client, workflowIds);
+  if (locked.size === 0) {
+    await lockWorkflows(client, workflowIds);
+    return new Set();
+  }
+  return new Set(tasks.filter((task) => !locked.has(workflowOf(task))).map((task) => task.id));
+}
+
+/** The workflows of `tasks` are locked (lockWorkflowsToComplete, before their ends were written). */
 export async function completeStepTasks(
   tx: PoolTransaction,
   tasks: readonly EndedStepTask[],
@@ -17,9 +40,7 @@ export async function completeStepTasks(
   deps: SettleDeps,
 ): Promise<WorkerClaimed> {
   const actuals = await actualsOf(tx.client, tasks, deps.settings.pricePerMillionTokens);
-  // Locked before the steps are read: behind a replan's commit, they read its new tail.
   const workflowIds = tasks.map(workflowOf);
-  await lockWorkflows(tx.client, workflowIds);
   const ends = tasks.map((task) => {
     const { metered: _metered, ...actual } = actuals.get(task.id)!;
     return { taskId: task.id, result: task.result, actual, ...startOf(task) };

@@ -12,3 +12,18 @@ export async function lockWorkflows(
   await client.$queryRaw`${PREPARED}
     SELECT id FROM workflows WHERE id = ANY(${[...new Set(workflowIds)]}::uuid[]) ORDER BY id FOR UPDATE`;
 }
+
+/**
+ * The workflows among these that no other transaction holds, locked (in id order) without
+ * waiting for the others: their ids.
+ */
+export async function lockFreeWorkflows(
+  client: Queryable,
+  workflowIds: readonly string[],
+): Promise<Set<string>> {
+  if (workflowIds.length === 0) return new Set();
+  const rows = await client.$queryRaw<Array<{ id: string }>>`${PREPARED}
+    SELECT id FROM workflows WHERE id = ANY(${[...new Set(workflowIds)]}::uuid[])
+    ORDER BY id FOR UPDATE SKIP LOCKED`;
+  return new Set(rows.map((row) => row.id));
+}

@@ -17,7 +17,7 @@ import type { ReportWriter } from '../../../reports/writers/types.js';
 import type { MeteringWriter } from '../../../llm/metering.js';
 import { ProviderError } from '../../../reports/writers/types.js';
 import type { WorkflowSettings } from '../settings.js';
-import { completeStepTasks } from '../complete.js';
+import { completeStepTasks, lockWorkflowsToComplete } from '../complete.js';
 import { settleStepTasks } from '../settle.js';
 import { runStepKind, StepCannotRun } from '../step-kinds.js';
 import {
@@ -157,6 +157,7 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
     completeAndClaim(completed, tx, claim, pubsub) {
       return completeStepTasks(tx, completed, claim, settleDeps(pubsub));
     },
+    lockForCompletion: lockWorkflowsToComplete,
     async onFinished(task, pubsub) {
       // Completed steps settled with their end; the others may have ended outside the hook.
       if (task.status === 'COMPLETED') return;
