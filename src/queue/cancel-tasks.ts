@@ -1,13 +1,16 @@
 // Cancelling many tasks inside a larger statement (a workflow cancelled or failed): PENDING
 // ones end CANCELLED at once, RUNNING ones are flagged for their workers to abort, each with its
 // event. Rows another transaction holds are skipped rather than waited for: that one is
-// finishing the task (or renewing its lease), and waiting could deadlock with it; the
-// workflow reconciler asks again for what was skipped.
+// finishing the task (or renewing its lease, or recording its start), and waiting could
+// deadlock with it. The skipped ones are named (`held_tasks`): once the statement's
+// transaction has committed, their cancellation is requested again, each on its own (see
+// src/services/workflows/signals.ts), and the workflow reconciler asks again for any left.
 import { Prisma } from '../generated/prisma/client.js';
 
 /**
  * CTEs over `ids` (a SELECT of task ids): `cancelled_tasks` holds the changed rows (id, status,
- * lastSequence, type), `cancelled_task_events` their events.
+ * lastSequence, type), `cancelled_task_events` their events, `held_tasks` the ids of those
+ * skipped because another transaction held them.
  */
 export function cancelTasksCtes(ids: Prisma.Sql, message: string): Prisma.Sql {
   return Prisma.sql`
@@ -15,6 +18,11 @@ export function cancelTasksCtes(ids: Prisma.Sql, message: string): Prisma.Sql {
       SELECT t.id FROM tasks t WHERE t.id IN (${ids})
         AND t.status IN ('PENDING', 'RUNNING') AND NOT (t.status = 'RUNNING' AND t."cancellationRequested")
       ORDER BY t.id FOR UPDATE SKIP LOCKED
+    ),
+    held_tasks AS (
+      SELECT t.id FROM tasks t WHERE t.id IN (${ids})
+        AND t.status IN ('PENDING', 'RUNNING') AND NOT (t.status = 'RUNNING' AND t."cancellationRequested")
+        AND t.id NOT IN (SELECT id FROM cancel_target)
     ),
     cancelled_tasks AS (
       UPDATE tasks t

@@ -22,6 +22,7 @@ import {
 import type { ResponseStore } from '../../src/platform/response-cache/store.js';
 import { dropChangedResponses } from '../../src/http/response-cache/changes.js';
 import type { WebhookSettings } from '../../src/services/webhooks/delivery.js';
+import type { WorkflowSettings } from '../../src/services/workflows/settings.js';
 import {
   closeTopicSettings,
   createTopicSettings,
@@ -95,6 +96,12 @@ export interface StartAppOptions {
 export type ConfigureLlmOptions = LlmGatewayOptions &
   Pick<TopicSettingsOptions, 'planBudgetMs' | 'planRateLimitPerMinute'>;
 
+/** A test worker's engine timings beside FAST_TASK_ENGINE, its metrics, its workflow settings. */
+export type WorkerOverrides = Partial<TaskEngineConfig> & {
+  metrics?: WorkerMetrics;
+  workflows?: WorkflowSettings;
+};
+
 export interface Harness {
   readonly databaseUrl: string;
   readonly adminKey: string;
@@ -128,10 +135,7 @@ export interface Harness {
   /** Every SQL statement Prisma sent in this file, in order (clear it to start counting). */
   readonly queryLog: string[];
   /** A worker as production starts it (src/workers/index.ts), with the test task types and fast timings (lease 2 s, poll 100 ms). */
-  startWorker(
-    pubsub: PubSub,
-    overrides?: Partial<TaskEngineConfig> & { metrics?: WorkerMetrics },
-  ): Promise<RunningWorker>;
+  startWorker(pubsub: PubSub, overrides?: WorkerOverrides): Promise<RunningWorker>;
   /** Stops every worker started so far (tests that must own the queue call it in afterEach). */
   stopWorkers(): Promise<void>;
   /** Registers something to close at the end of the file. */
@@ -304,15 +308,13 @@ export function useHarness(): Harness {
       firstApp ??= testApp;
       return testApp;
     },
-    async startWorker(
-      pubsub: PubSub,
-      { metrics, ...overrides }: Partial<TaskEngineConfig> & { metrics?: WorkerMetrics } = {},
-    ) {
+    async startWorker(pubsub: PubSub, { metrics, workflows, ...overrides }: WorkerOverrides = {}) {
       const worker = await startServiceWorker({
         tasks: { ...FAST_TASK_ENGINE, ...overrides },
         pubsub,
         registry: harness.registry,
         metrics,
+        workflows,
         webhooks: harness.webhooks,
       });
       workers.push(worker);

@@ -5,7 +5,12 @@
 import { afterEach, beforeAll, expect } from 'vitest';
 import { CreateAgentMutation, CreateApiKeyMutation } from '../client/operations.js';
 import { createCorpus, type Corpus } from '../utils/corpus.js';
-import { redisAvailable, useHarness, type TestApp } from '../utils/harness.js';
+import {
+  redisAvailable,
+  useHarness,
+  type TestApp,
+  type WorkerOverrides,
+} from '../utils/harness.js';
 import { waitFor } from '../utils/wait.js';
 import { db } from '../../src/platform/db.js';
 
@@ -65,8 +70,7 @@ export function useWorkflows() {
     return { id: response.data!.createAgentFromTaxonomy.id as string, name };
   }
 
-  const startWorker = (overrides: Record<string, number> = {}) =>
-    h.startWorker(t.app.pubsub, overrides);
+  const startWorker = (overrides: WorkerOverrides = {}) => h.startWorker(t.app.pubsub, overrides);
 
   async function gqlOk<T = any>(
     query: string,

@@ -1,9 +1,13 @@
 // cancelWorkflow racing a worker's claim: a step's task claimed just before its
 // workflow was cancelled finds the step no longer its to run; it ends CANCELLED, as the
-// cancellation asked, not FAILED (a failure it never had).
+// cancellation asked, not FAILED (a failure it never had). And racing a worker's write of the
+// task (its start recorded, its lease renewed): the cancellation is asked again once that
+// write commits, so the task stops without waiting for the reconciler.
 import { describe, expect, it } from 'vitest';
 import { db, inTransaction } from '../../src/platform/db.js';
 import { endWorkflow } from '../../src/services/workflows/sql/end-workflow.js';
+import { parseGlobalId } from '../../src/schema/ids.js';
+import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
 import { lockWorkflows } from '../../src/services/workflows/sql/lock-workflows.js';
 import { CANCEL, PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
 
@@ -79,5 +83,43 @@ describe('cancelWorkflow racing a claim', () => {
       const tasks = await ended(localId(plan.id));
       expect(tasks.map((t) => t.status)).toEqual(tasks.map(() => 'CANCELLED'));
     }
+  });
+
+  it('stops a running step task whose row another transaction held when the workflow was cancelled', async () => {
+    // No reconciler pass in this test: only the cancellation itself can stop the task.
+    await w.startWorker({ workflows: { ...DEFAULT_WORKFLOW_SETTINGS, reconcileMs: 3_600_000 } });
+    const plan = await planned('cancel meets a held task row');
+    const id = parseGlobalId('Workflow', plan.id)!;
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    // Running, its start recorded (its RUNNING event written).
+    const [task] = await w.waitFor(async () => {
+      const tasks = await stepTasksOf(id);
+      const started = await db().taskEvent.count({
+        where: { taskId: tasks[0]?.id ?? '', status: 'RUNNING' },
+      });
+      return tasks[0]?.status === 'RUNNING' && started ? tasks : undefined;
+    }, 'the step task running');
+    await inTransaction(async (tx) => {
+      // Held as a worker's turn holds it while it writes the task's start or progress.
+      await tx.client.$queryRaw`SELECT id FROM tasks WHERE id = ${task!.id}::uuid FOR UPDATE`;
+      expect((await w.gqlOk(CANCEL, { id: plan.id })).cancelWorkflow.status).toBe('CANCELLED');
+      // The cancel statement skipped the held row rather than wait for it.
+      const row = await db().task.findUniqueOrThrow({ where: { id: task!.id } });
+      expect([row.status, row.cancellationRequested]).toEqual(['RUNNING', false]);
+    });
+    const tasks = await ended(id);
+    expect(tasks.map((t) => [t.status, t.error])).toEqual([
+      ['CANCELLED', 'cancelled while running'],
+    ]);
+    const events = await db().taskEvent.findMany({
+      where: { taskId: task!.id },
+      orderBy: { sequence: 'asc' },
+    });
+    expect(events.map((e) => e.sequence)).toEqual(events.map((_, i) => i + 1));
+    expect(events.map((e) => [e.status, e.message]).slice(1)).toEqual([
+      ['RUNNING', expect.stringMatching(/^attempt 1 started by /)],
+      ['RUNNING', 'cancellation requested'],
+      ['CANCELLED', 'cancelled while running'],
+    ]);
   });
 });

@@ -1,8 +1,16 @@
 // After a workflow change commits: its log's new end is announced (subscribers read the log),
-// new step tasks wake workers, and running tasks asked to stop are told at once.
-import type { Transaction } from '../../platform/db.js';
+// new step tasks wake workers, running tasks asked to stop are told at once, and tasks whose
+// cancellation met their row held by another transaction are asked again.
+import { db, type Transaction } from '../../platform/db.js';
+import { logger } from '../../platform/logger.js';
 import type { PubSub } from '../../platform/pubsub.js';
-import { announceTaskEvents, pushCancellation, wakeWorkers } from '../../queue/signals.js';
+import { requestCancellation } from '../../queue/cancel.js';
+import {
+  announceTaskEvent,
+  announceTaskEvents,
+  pushCancellation,
+  wakeWorkers,
+} from '../../queue/signals.js';
 
 export interface WorkflowSignals {
   /** Workflow id → its last sequence. */
@@ -13,6 +21,8 @@ export interface WorkflowSignals {
   wake: Set<string>;
   /** Running tasks flagged for cancellation. */
   cancel: string[];
+  /** Tasks to cancel whose rows another transaction held (src/queue/cancel-tasks.ts). */
+  cancelAgain: string[];
 }
 
 export const noSignals = (): WorkflowSignals => ({
@@ -20,6 +30,7 @@ export const noSignals = (): WorkflowSignals => ({
   tasks: [],
   wake: new Set(),
   cancel: [],
+  cancelAgain: [],
 });
 
 export function noteLogs(
@@ -49,11 +60,27 @@ export function noteWorkflowChange(
   change: {
     lastSequence: number | null;
     tasks: ReadonlyArray<{ id: string; status: string; lastSequence: number }>;
+    held: readonly string[];
   },
 ): void {
   if (change.lastSequence !== null)
     noteLogs(signals, [{ workflowId, lastSequence: change.lastSequence }]);
   noteCancelledTasks(signals, change.tasks);
+  signals.cancelAgain.push(...change.held);
+}
+
+/**
+ * A task whose row another transaction held when its step ended (a worker recording its start
+ * or progress, renewing its lease): its cancellation requested again once that one committed
+ * (the request waits for the row; it holds nothing else), announced, and pushed to its worker.
+ * So its worker stops it within moments rather than at the reconciler's next pass, which
+ * remains the backstop (a task that ended meanwhile changes nothing).
+ */
+async function cancelAgain(pubsub: PubSub, taskId: string): Promise<void> {
+  const requested = await requestCancellation(db(), taskId);
+  if (!requested?.changed) return;
+  await announceTaskEvent(pubsub, requested.task);
+  if (requested.task.status === 'RUNNING') await pushCancellation(pubsub, taskId);
 }
 
 /** Not awaited by callers' commits: signals only (a lost one costs a poll). */
@@ -65,6 +92,10 @@ export function sendSignals(pubsub: PubSub, signals: WorkflowSignals): void {
   void announceTaskEvents(pubsub, signals.tasks);
   for (const type of signals.wake) void wakeWorkers(pubsub, type);
   for (const taskId of signals.cancel) void pushCancellation(pubsub, taskId);
+  for (const taskId of signals.cancelAgain)
+    cancelAgain(pubsub, taskId).catch((err: Error) =>
+      logger.warn({ err: err.message, taskId }, 'asking again to cancel a task failed'),
+    );
 }
 
 /** Sends the signals once the transaction has committed. */

@@ -11,6 +11,8 @@ export interface EndedWorkflow {
   /** null: the workflow was not in a `from` status (nothing changed). */
   lastSequence: number | null;
   tasks: CancelledTask[];
+  /** Tasks to cancel that another transaction held (cancel-tasks.ts): to be asked again. */
+  held: string[];
 }
 
 export async function endWorkflow(
@@ -24,7 +26,7 @@ export async function endWorkflow(
   },
 ): Promise<EndedWorkflow> {
   const rows = await client.$queryRaw<
-    Array<{ lastSequence: number | null; tasks: CancelledTask[] | null }>
+    Array<{ lastSequence: number | null; tasks: CancelledTask[] | null; held: string[] | null }>
   >`
     WITH target AS (
       SELECT w.id FROM workflows w
@@ -69,7 +71,8 @@ export async function endWorkflow(
     )
     SELECT (SELECT "lastSequence" FROM ended) AS "lastSequence",
            (SELECT json_agg(json_build_object('id', id, 'status', status, 'lastSequence', "lastSequence"))
-            FROM cancelled_tasks) AS tasks`;
+            FROM cancelled_tasks) AS tasks,
+           (SELECT json_agg(id) FROM held_tasks) AS held`;
   const row = rows[0]!;
-  return { lastSequence: row.lastSequence, tasks: row.tasks ?? [] };
+  return { lastSequence: row.lastSequence, tasks: row.tasks ?? [], held: row.held ?? [] };
 }

@@ -13,9 +13,16 @@ export async function resetSteps(
   client: Queryable,
   workflowId: string,
   stepKey: string,
-): Promise<{ lastSequence: number; reset: number; tasks: CancelledTask[] } | undefined> {
+): Promise<
+  { lastSequence: number; reset: number; tasks: CancelledTask[]; held: string[] } | undefined
+> {
   const rows = await client.$queryRaw<
-    Array<{ lastSequence: number; reset: number; tasks: CancelledTask[] | null }>
+    Array<{
+      lastSequence: number;
+      reset: number;
+      tasks: CancelledTask[] | null;
+      held: string[] | null;
+    }>
   >`
     WITH RECURSIVE seeds AS (
       SELECT s.id FROM workflow_steps s
@@ -68,7 +75,10 @@ export async function resetSteps(
     )
     SELECT (SELECT "lastSequence" FROM restarted) AS "lastSequence", (SELECT count(*) FROM reset)::int AS reset,
            (SELECT json_agg(json_build_object('id', id, 'status', status, 'lastSequence', "lastSequence"))
-            FROM cancelled_tasks) AS tasks`;
+            FROM cancelled_tasks) AS tasks,
+           (SELECT json_agg(id) FROM held_tasks) AS held`;
   const row = rows[0];
-  return row?.lastSequence == null ? undefined : { ...row, tasks: row.tasks ?? [] };
+  return row?.lastSequence == null
+    ? undefined
+    : { ...row, tasks: row.tasks ?? [], held: row.held ?? [] };
 }
