@@ -40,7 +40,7 @@ async function commitEnds(registry: TaskRegistry, flows: BenchWorkflows, tasks: 
   const started = performance.now();
   await inCompletingTransaction(
     hook,
-    tasks,
+    { tasks, wait: false },
     (client) => writeTaskChanges(client, WORKER, outcomes, { baseMs: 200, maxMs: 5_000 }),
     (row) => {
       const task = claimed.get(row.id);

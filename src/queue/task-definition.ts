@@ -50,10 +50,14 @@ export interface TaskHandler<Payload> {
    * Before completeAndClaim, first in its transaction: takes the locks that commit needs for
    * these completed attempts (as claimed) where no other transaction holds them, without
    * waiting. Answers the ids of the tasks whose locks another holds: their ends are put off to
-   * the worker's next turn rather than waiting behind another worker's commit. When it can take
-   * none, it waits for them and puts off none.
+   * a later turn of the worker rather than wait behind another worker's commit. `wait` (ends
+   * put off several times already): it waits for every lock and puts off none.
    */
-  lockForCompletion?(completed: readonly TaskRow[], client: Queryable): Promise<Set<string>>;
+  lockForCompletion?(
+    completed: readonly TaskRow[],
+    client: Queryable,
+    wait: boolean,
+  ): Promise<Set<string>>;
 }
 
 /** A type's commit's claim: the rows (as the worker starts them), of which it made `continued`. */

@@ -25,7 +25,11 @@ export interface FinishHook {
     claim: WorkerClaim,
   ): Promise<WorkerClaimed>;
   /** The completing type's lockForCompletion (task-definition.ts), when it has one. */
-  lockForCompletion?(completed: readonly TaskRow[], client: Queryable): Promise<Set<string>>;
+  lockForCompletion?(
+    completed: readonly TaskRow[],
+    client: Queryable,
+    wait: boolean,
+  ): Promise<Set<string>>;
 }
 
 const ofType = (rows: readonly TaskRow[], name: string) => rows.filter((row) => row.type === name);
@@ -77,13 +81,14 @@ export interface CompletingWritten extends WorkerClaimed {
 
 /**
  * The completing type's locks for the attempts completing (as claimed), taken without
- * waiting (`lockForCompletion`); the changes but those of the ends put off (`write`); then the
- * type's rows for the attempts they completed (each whole: `ended`) with the worker's claim,
- * in one transaction on a pooled connection; tried again on failure as inHookedTransaction is.
+ * waiting unless `completing.wait` (`lockForCompletion`); the changes but those of the ends
+ * put off (`write`); then the type's rows for the attempts they completed (each whole:
+ * `ended`) with the worker's claim, in one transaction on a pooled connection; tried again on
+ * failure as inHookedTransaction is.
  */
 export function inCompletingTransaction(
   hook: FinishHook,
-  completing: readonly TaskRow[],
+  completing: { tasks: readonly TaskRow[]; wait: boolean },
   write: (client: Queryable, deferred: ReadonlySet<string>) => Promise<TaskChangeRow[]>,
   ended: (row: TaskChangeRow) => TaskRow | undefined,
   claim: WorkerClaim,
@@ -92,8 +97,8 @@ export function inCompletingTransaction(
     () =>
       inPoolTransaction(async (tx) => {
         const deferred =
-          hook.lockForCompletion && completing.length
-            ? await hook.lockForCompletion(completing, tx.client)
+          hook.lockForCompletion && completing.tasks.length
+            ? await hook.lockForCompletion(completing.tasks, tx.client, completing.wait)
             : new Set<string>();
         const changed = await write(tx.client, deferred);
         const completed: TaskRow[] = [];

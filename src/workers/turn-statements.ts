@@ -40,7 +40,10 @@ export interface Claimed {
 export interface TurnWrite {
   changes: TaskChange[];
   /** The ends among the changes, by task id, with the rows they were claimed as. */
-  ends: ReadonlyMap<string, { change: { kind: string }; task: TaskRow }>;
+  ends: ReadonlyMap<
+    string,
+    { change: { kind: string }; task: TaskRow; putOff?: { times: number } }
+  >;
   /** `continuations`: a hooked turn's room for the tasks its commit makes (turns.ts, nextTurn). */
   claim: { limit: number; startNow: number; continuations?: number };
   hooked: boolean;
@@ -107,12 +110,26 @@ export function writeTurn(
   ];
 }
 
-/** The tasks, as claimed, whose ends in the turn complete an attempt of the completing type. */
-function completing(hook: FinishHook, turn: TurnWrite): TaskRow[] {
+/**
+ * Put off this many times (about 2 s: turns.ts tries again after 2 ms, doubling up to 200),
+ * an end's commit waits for its locks: a transaction that holds them that long is not another
+ * worker's commit, and the end must not wait for ever.
+ */
+const PUT_OFF_TIMES_BEFORE_WAITING = 16;
+
+/**
+ * The tasks, as claimed, whose ends in the turn complete an attempt of the completing type,
+ * and whether the commit waits for their locks (one of them was put off often enough).
+ */
+function completing(hook: FinishHook, turn: TurnWrite): { tasks: TaskRow[]; wait: boolean } {
   const tasks: TaskRow[] = [];
+  let wait = false;
   for (const end of turn.ends.values())
-    if (end.change.kind === 'COMPLETED' && end.task.type === hook.completing) tasks.push(end.task);
-  return tasks;
+    if (end.change.kind === 'COMPLETED' && end.task.type === hook.completing) {
+      tasks.push(end.task);
+      wait ||= (end.putOff?.times ?? 0) >= PUT_OFF_TIMES_BEFORE_WAITING;
+    }
+  return { tasks, wait };
 }
 
 function* endKinds(turn: TurnWrite): Iterable<{ kind: string; type: string }> {

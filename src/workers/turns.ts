@@ -37,6 +37,9 @@ const LOCAL_QUEUE_WORK_MS = 100;
 const DURATION_WEIGHT = 0.2;
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 2_000;
+/** An end put off by its commit is tried again after this, doubling each time it is put off again. */
+const PUT_OFF_MIN_MS = 2;
+const PUT_OFF_MAX_MS = 200;
 
 /** An attempt's end, as the runner reports it. */
 export type AttemptEndChange = Extract<
@@ -75,6 +78,8 @@ interface PendingEnd {
   /** The task as claimed: with the changed columns, the row its end answers with. */
   task: TaskRow;
   resolve(row: ChangedTask | undefined): void;
+  /** Put off by a commit (its locks were another's): how many times, and not before when. */
+  putOff?: { times: number; until: number };
 }
 
 interface Unrecorded {
@@ -274,12 +279,19 @@ export class Turns {
     const ends = new Map<string, PendingEnd>();
     const progress = new Map<string, ProgressChange>();
     const hookedTypes = this.options.hook?.types;
-    for (const [taskId, end] of this.ends)
+    let putOffUntil: number | undefined;
+    for (const [taskId, end] of this.ends) {
+      if (end.putOff && end.putOff.until > now) {
+        putOffUntil = Math.min(putOffUntil ?? Infinity, end.putOff.until);
+        continue;
+      }
       if (
         !this.inFlightTasks.has(taskId) &&
         !(this.hookedInFlight && hookedTypes?.has(end.task.type))
       )
         ends.set(taskId, end);
+    }
+    if (putOffUntil !== undefined) this.scheduleAt(putOffUntil - now);
     for (const [taskId, report] of this.progress)
       if (!this.inFlightTasks.has(taskId) && !ends.has(taskId)) progress.set(taskId, report);
     for (const taskId of ends.keys()) this.ends.delete(taskId);
@@ -432,10 +444,14 @@ export class Turns {
    * next turn, unwritten, as a failed turn's are; their starts stay unrecorded.
    */
   private putOff(turn: Turn, deferred: ReadonlySet<string>): void {
+    const now = Date.now();
     for (const taskId of deferred) {
       const end = turn.ends.get(taskId);
       if (!end) continue;
       turn.ends.delete(taskId);
+      const times = (end.putOff?.times ?? 0) + 1;
+      const delay = Math.min(PUT_OFF_MAX_MS, PUT_OFF_MIN_MS * 2 ** (times - 1));
+      end.putOff = { times, until: now + delay };
       if (!this.ends.has(taskId)) this.ends.set(taskId, end);
     }
   }

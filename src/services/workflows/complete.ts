@@ -12,23 +12,25 @@ import { lockFreeWorkflows, lockWorkflows } from './sql/lock-workflows.js';
 
 /**
  * Before a commit of completed steps, first in its transaction (the engine's
- * lockForCompletion): the workflows of those steps that no other commit holds, locked without
- * waiting; the tasks of steps whose workflows another holds (another worker's commit, for as
- * long as it takes) are put off to the worker's next turn, its commit going on with the rest.
- * Two workers running one workflow's steps thus do not take turns at its lock. When every one
- * is held, it waits for them all (in id order) and puts off none. Locked before the ends are
- * written, as cancelWorkflow locks a workflow before its tasks.
+ * lockForCompletion): the workflows of those steps that no other transaction holds, locked
+ * without waiting; the tasks of steps whose workflows another holds (another worker's commit,
+ * for as long as it takes) are put off to a later turn of the worker, its commit going on with
+ * the rest. Two workers running one workflow's steps thus do not take turns at its lock, and a
+ * held workflow holds up no other's steps. `wait` (steps put off several times already): it
+ * waits for them all, in id order, and puts off none. Locked before the ends are written, as
+ * cancelWorkflow locks a workflow before its tasks.
  */
 export async function lockWorkflowsToComplete(
   tasks: readonly EndedStepTask[],
   client: Queryable,
+  wait: boolean,
 ): Promise<Set<string>> {
   const workflowIds = tasks.map(workflowOf);
-  const locked = await lockFreeWorkflows(client, workflowIds);
-  if (locked.size === 0) {
+  if (wait) {
     await lockWorkflows(client, workflowIds);
     return new Set();
   }
+  const locked = await lockFreeWorkflows(client, workflowIds);
   return new Set(tasks.filter((task) => !locked.has(workflowOf(task))).map((task) => task.id));
 }
 
