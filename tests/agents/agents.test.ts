@@ -4,6 +4,7 @@ import { AgentsQuery, CreateAgentMutation } from '../client/operations.js';
 import { createCorpus, type Corpus } from '../utils/corpus.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 
@@ -24,8 +25,6 @@ async function createAgent(
   expect(response.errors).toBeUndefined();
   return response.data!.createAgentFromTaxonomy;
 }
-
-const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 
 describe('agents', () => {
   it('creates an agent from a taxonomy scope and reads it by id and through node(id)', async () => {

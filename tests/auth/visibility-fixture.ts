@@ -10,9 +10,8 @@ import { CreateAgentMutation } from '../client/operations.js';
 import { createCorpus } from '../utils/corpus.js';
 import type { Harness } from '../utils/harness.js';
 import { createTeam, invite, join, mint } from '../utils/teams.js';
+import { rowId } from '../utils/ids.js';
 
-export const rowId = (globalId: string) =>
-  Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 const globalId = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
 
 export interface World {

@@ -10,8 +10,9 @@ import { schema } from '../../src/schema/index.js';
 import { useHarness, type TestApp } from '../utils/harness.js';
 import { collect, sseClient } from '../utils/sse.js';
 import { db } from '../../src/platform/db.js';
-import { buildWorld, rowId, secretIds, type World } from './visibility-fixture.js';
+import { buildWorld, secretIds, type World } from './visibility-fixture.js';
 import { PROBES, type Probe } from './visibility-probes.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 

@@ -5,9 +5,9 @@ import { CoverageQuery, CreateAgentMutation } from '../client/operations.js';
 import { createCorpus, expectedCoverage, type Corpus } from '../utils/corpus.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
-const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 
 async function createAgent(
   corpus: Corpus,

@@ -29,6 +29,7 @@ import {
 import { scrape, valueOf } from '../utils/prometheus.js';
 import { collect, sseClient } from '../utils/sse.js';
 import { waitFor } from '../utils/wait.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 
@@ -83,10 +84,10 @@ function wsClient(app: TestApp) {
  */
 async function agentWithHeldRow() {
   const agentId = await searchAgent(h);
-  const rowId = Buffer.from(agentId, 'base64').toString().split(':')[1]!;
-  const entries = () => db().coverageHistory.count({ where: { agentId: rowId } });
+  const agentRowId = rowId(agentId);
+  const entries = () => db().coverageHistory.count({ where: { agentId: agentRowId } });
   const before = await entries();
-  const { waiting, release } = await lockAgentRow(h, rowId);
+  const { waiting, release } = await lockAgentRow(h, agentRowId);
   return {
     agentId,
     waiting,

@@ -16,7 +16,8 @@ import {
 import { waitFor } from '../utils/wait.js';
 import { createAgent, RENAME } from '../utils/response-cache.js';
 import { join, mint, teamWithMember } from '../utils/teams.js';
-import { rowId, templateHelpers } from '../utils/templates.js';
+import { templateHelpers } from '../utils/templates.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 

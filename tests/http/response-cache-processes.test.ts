@@ -10,8 +10,9 @@ import { redisAvailable, useHarness } from '../utils/harness.js';
 import { spawnServiceProcess, spawnWorkerProcess } from '../utils/processes.js';
 import { AGENT_NAME, RENAME, createAgent, overHttp, read } from '../utils/response-cache.js';
 import { mint } from '../utils/teams.js';
-import { rowId } from '../utils/templates.js';
+
 import { waitFor } from '../utils/wait.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 

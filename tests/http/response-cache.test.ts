@@ -8,7 +8,7 @@ import { db } from '../../src/platform/db.js';
 import { redisAvailable, useHarness, type TestApp } from '../utils/harness.js';
 import { AGENT_NAME, RENAME, createAgent, read } from '../utils/response-cache.js';
 import { createTeam, join, mint } from '../utils/teams.js';
-import { rowId } from '../utils/templates.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 const AGENTS = `{ agents(first: 50) { totalCount edges { node { id name } } } }`;

@@ -12,7 +12,7 @@ import { StartupError } from '../../src/platform/startup-failure.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
 import { teamWithMember } from '../utils/teams.js';
-import { rowIdOf } from '../webhooks/fixture.js';
+import { rowId } from '../utils/ids.js';
 import {
   example,
   install,
@@ -277,9 +277,9 @@ describe('plugin installations', () => {
     const removed = await h.gql(UNINSTALL, { id: installed.id }, team.owner);
     expect(removed.data.uninstallPlugin).toBe(installed.id);
     expect(await db().pluginInstallation.count({ where: { teamId: team.teamRowId } })).toBe(0);
-    expect(
-      await db().pluginSecret.count({ where: { installationId: rowIdOf(installed.id) } }),
-    ).toBe(0);
+    expect(await db().pluginSecret.count({ where: { installationId: rowId(installed.id) } })).toBe(
+      0,
+    );
     expect(await db().webhookEndpoint.count({ where: { teamId: team.teamRowId } })).toBe(0);
     expect(errorCodes(await h.gql(PLUGIN, { id: installed.id }, team.owner))).toEqual([
       'NOT_FOUND',
@@ -289,7 +289,7 @@ describe('plugin installations', () => {
   it('rewraps plugin secrets with the provider keys, and they still open', async () => {
     const team = await teamWithMember(h, 'plugins-rewrap');
     const installed = await install(h, team.owner, slackInput(team.teamId, SLACK_URL));
-    const installation = { id: rowIdOf(installed.id), teamId: rowIdOf(team.teamId) };
+    const installation = { id: rowId(installed.id), teamId: rowId(team.teamId) };
     const oldVersion = h.keyring.keys[0]!.version;
     // A new master key first, the old one kept to unwrap (as an operator rotates it).
     const newer = parseKeyring(
@@ -315,7 +315,7 @@ describe('plugin installations', () => {
   it('refuses to start in production when the keyring cannot open a plugin secret', async () => {
     const team = await teamWithMember(h, 'plugins-vault-check');
     const installed = await install(h, team.owner, slackInput(team.teamId, SLACK_URL));
-    const id = rowIdOf(installed.id);
+    const id = rowId(installed.id);
     expect(await unopenablePlugins(h.llm.keyring)).not.toContain(id);
     const stranger = parseKeyring(generateKeyringText('v7'));
     expect(await unopenablePlugins(stranger)).toContain(id);

@@ -12,7 +12,7 @@ import { useHarness, type TestApp } from '../utils/harness.js';
 import { teamWithMember, type TeamWithMember } from '../utils/teams.js';
 import { waitFor } from '../utils/wait.js';
 import { verifyWith } from '../utils/webhook-receiver.js';
-import { rowIdOf } from '../webhooks/fixture.js';
+import { rowId } from '../utils/ids.js';
 import { example, install, slackInput, standIn, TEST, UPDATE, type StandIn } from './fixture.js';
 
 const h = useHarness();
@@ -83,7 +83,7 @@ describe('integration plugins', () => {
     const delivery = await waitFor(
       () =>
         db().webhookDelivery.findFirst({
-          where: { endpointId: rowIdOf(installed.webhookEndpoint.id) },
+          where: { endpointId: rowId(installed.webhookEndpoint.id) },
         }),
       'the delivery row',
     );
@@ -107,13 +107,13 @@ describe('integration plugins', () => {
         ownerId: team.ownerUserId,
         data: { topicId: publicId('Topic', topic.id), status: 'FAILED' },
       },
-      { subscribed: false, endpointId: rowIdOf(installed.webhookEndpoint.id) },
+      { subscribed: false, endpointId: rowId(installed.webhookEndpoint.id) },
       { pubsub: app.pubsub, webhooks: h.webhooks },
     );
     const delivery = await waitFor(
       () =>
         db().webhookDelivery.findFirst({
-          where: { endpointId: rowIdOf(installed.webhookEndpoint.id) },
+          where: { endpointId: rowId(installed.webhookEndpoint.id) },
         }),
       'the refused delivery',
     );
@@ -221,7 +221,7 @@ describe('integration plugins', () => {
     });
     // Tests are not deliveries: nothing counted.
     expect(
-      await db().pluginInstallation.findUniqueOrThrow({ where: { id: rowIdOf(installed.id) } }),
+      await db().pluginInstallation.findUniqueOrThrow({ where: { id: rowId(installed.id) } }),
     ).toMatchObject({ consecutiveFailures: 0, status: 'ACTIVE' });
     const wrongType = await h.gql(TEST, { id: installed.id, type: 'task.completed' }, team.owner);
     expect(wrongType.errors?.[0]?.extensions).toMatchObject({
@@ -233,7 +233,7 @@ describe('integration plugins', () => {
   it('disables the plugin after 20 failed deliveries in a row; a success resets the count', async () => {
     const team = await teamWithMember(h, 'slack-fail');
     const installed = await install(h, team.owner, slackInput(team.teamId, `${SLACK}/fail/400`));
-    const id = rowIdOf(installed.id);
+    const id = rowId(installed.id);
     const row = () => db().pluginInstallation.findUniqueOrThrow({ where: { id } });
     const topic = await report(team, 'Failing');
     await h.startWorker(app.pubsub);

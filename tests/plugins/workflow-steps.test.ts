@@ -9,7 +9,7 @@ import { db } from '../../src/platform/db.js';
 import { publicId } from '../../src/platform/public-ids.js';
 import { startLlmStub, stubProvider, type LlmStub } from '../utils/llm-stub.js';
 import { PLAN, START, step, UPDATE, useWorkflows } from '../workflows/fixture.js';
-import { rowIdOf } from '../webhooks/fixture.js';
+import { rowId } from '../utils/ids.js';
 import { example, install, standIn, type StandIn } from './fixture.js';
 
 const w = useWorkflows();
@@ -57,7 +57,7 @@ async function planned(goal: string) {
   const { planWorkflow } = await w.gqlOk(PLAN, {
     input: { goal, agentIds: [w.agents[0]!.id], planner: 'LOCAL' },
   });
-  const row = await db().workflow.findUniqueOrThrow({ where: { id: rowIdOf(planWorkflow.id) } });
+  const row = await db().workflow.findUniqueOrThrow({ where: { id: rowId(planWorkflow.id) } });
   const teamId = publicId('Team', row.teamId);
   if (!installed.has(teamId)) {
     const tool = await install(h, h.adminKey, {

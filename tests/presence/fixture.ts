@@ -9,6 +9,7 @@ import type { Harness } from '../utils/harness.js';
 import { listen, sseClient } from '../utils/sse.js';
 import { createTeam, join, mint } from '../utils/teams.js';
 import { waitFor } from '../utils/wait.js';
+import { rowId } from '../utils/ids.js';
 
 export const PRESENCE = `subscription($channel: PresenceChannel!, $id: ID!) {
   presence(channel: $channel, id: $id) {
@@ -42,7 +43,7 @@ export async function presenceWorld(h: Harness, slug: string): Promise<PresenceW
   const outsiderHome = await mint(h, `${slug}-outsider`, ['ADMIN']);
   const outsiderTeam = await createTeam(h, outsiderHome.key, `${slug}-other`);
   const outsider = await mint(h, `${slug}-outsider`, ['WRITE'], outsiderTeam, outsiderHome.key);
-  const team = Buffer.from(teamId, 'base64').toString().split(':')[1]!;
+  const team = rowId(teamId);
   const owner = (await db().user.findUniqueOrThrow({ where: { name: `${slug}-alice` } })).id;
   const row = { teamId: team, ownerId: owner };
   const taxonomy = await db().taxonomy.create({

@@ -15,9 +15,9 @@ import {
 import { lockAgentRow } from '../utils/row-lock.js';
 import { waitFor } from '../utils/wait.js';
 import { adminUserId, finished, refresh, taskQuery, useTasks } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const { h, agentFixture, taskUntil } = useTasks();
-const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 
 describe('cancel', () => {
   it('cancels a PENDING task at once, and it never runs', async () => {

@@ -12,9 +12,9 @@ import { toGlobalId } from '../../src/schema/ids.js';
 import { CreateApiKeyMutation } from '../client/operations.js';
 import { errorCodes } from '../utils/graphql.js';
 import { finished, refresh, taskQuery, useTasks } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const { h, agentFixture, taskUntil } = useTasks();
-const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 
 describe('background coverage refresh', () => {
   it('returns a PENDING task at once, which a worker completes with progress events and one history entry', async () => {

@@ -10,9 +10,9 @@ import { createCorpus } from '../utils/corpus.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
 import { waitFor } from '../utils/wait.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
-const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 /** The webhook_delivery task of the message to a task's own webhookUrl, once in `statuses`. */
 async function deliveryOf(taskId: string, statuses: string[]) {
   const message = await db().webhookMessage.findFirst({ where: { taskId: rowId(taskId) } });

@@ -4,6 +4,7 @@ import { CreateTaxonomyMutation, IngestDocumentsMutation } from '../client/opera
 import { createCorpus, DOCUMENTS, TAXONOMY_NODES } from '../utils/corpus.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 
@@ -90,9 +91,7 @@ describe('ingestDocuments', () => {
     for (const chunk of long.chunks) expect(chunk.content).toMatch(/^[A-Z]/);
     const both = docs.find((d) => d.source === 'd2')!;
     expect(both.nodes.map((n) => n.nodeId).sort()).toEqual(
-      [corpus.nodeIds.ml, corpus.nodeIds.nlp]
-        .map((g) => Buffer.from(g!, 'base64').toString().split(':')[1])
-        .sort(),
+      [corpus.nodeIds.ml, corpus.nodeIds.nlp].map((g) => rowId(g!)).sort(),
     );
     const [{ indexed }] = await db().$queryRaw<
       [{ indexed: bigint }]

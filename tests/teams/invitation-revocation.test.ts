@@ -7,10 +7,10 @@ import { db } from '../../src/platform/db.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
 import { accept, createTeam, invite, join, mint } from '../utils/teams.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 
-const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 const REVOKE = 'mutation($id: ID!) { revokeTeamInvitation(id: $id) }';
 const PENDING = 'query($id: ID!) { team(id: $id) { invitations { id } } }';
 const reason = (response: { errors?: Array<{ extensions?: Record<string, unknown> }> }) =>

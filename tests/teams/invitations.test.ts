@@ -6,10 +6,10 @@ import { db } from '../../src/platform/db.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
 import { accept, createTeam, invite, join, mint } from '../utils/teams.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 
-const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 const INVITE = `mutation($teamId: ID!, $role: TeamRole!, $days: Int) {
   inviteToTeam(teamId: $teamId, role: $role, expiresInDays: $days) {
     token invitation { id role createdAt expiresAt acceptedAt invitedBy } } }`;

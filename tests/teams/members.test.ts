@@ -6,10 +6,9 @@ import { db } from '../../src/platform/db.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
 import { createTeam, join, mint } from '../utils/teams.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
-
-const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 
 const ROLE = `mutation($t: ID!, $u: String!, $r: TeamRole!) {
   changeTeamMemberRole(teamId: $t, user: $u, role: $r) { user role joinedAt } }`;

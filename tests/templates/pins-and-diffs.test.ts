@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
-import { rowId, templateHelpers, unique } from '../utils/templates.js';
+import { templateHelpers, unique } from '../utils/templates.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 const { mintKey, createTemplate, updateTemplate } = templateHelpers(h);

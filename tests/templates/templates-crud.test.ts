@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
-import { rowId, unique } from '../utils/templates.js';
+import { unique } from '../utils/templates.js';
 import {
   CREATE,
   UPDATE,
@@ -15,6 +15,7 @@ import {
   type TemplateInput,
   marketplace,
 } from './marketplace.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 const { mintKey, createTemplate } = marketplace(h);

@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
-import { rowId, unique } from '../utils/templates.js';
+import { unique } from '../utils/templates.js';
 import { UPDATE, GET, DELETE, FORK, LIST, marketplace } from './marketplace.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 const { mintKey, createTemplate, allPages } = marketplace(h);

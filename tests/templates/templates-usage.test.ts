@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
-import { rowId } from '../utils/templates.js';
+
 import { RENDER, RATE, marketplace } from './marketplace.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 const { mintKey, createTemplate } = marketplace(h);

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { errorCodes } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
-import { rowId, templateHelpers, unique, UPDATE_TEMPLATE } from '../utils/templates.js';
+import { templateHelpers, unique, UPDATE_TEMPLATE } from '../utils/templates.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 const { mintKey, createTemplate, updateTemplate } = templateHelpers(h);

@@ -25,8 +25,9 @@ import {
   startRedisCluster,
   type RedisClusterFixture,
 } from '../utils/redis-topology.js';
-import { rowId } from '../utils/templates.js';
+
 import { waitFor } from '../utils/wait.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 const missing =

@@ -23,8 +23,9 @@ import {
   startRedisSentinels,
   type SentinelFixture,
 } from '../utils/redis-topology.js';
-import { rowId } from '../utils/templates.js';
+
 import { waitFor } from '../utils/wait.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 

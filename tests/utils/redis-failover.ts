@@ -9,7 +9,7 @@ import { spawnServiceProcess, type Child } from './processes.js';
 import { AGENT_NAME, RENAME, createAgent, overHttp, read } from './response-cache.js';
 import { listen, sseClient } from './sse.js';
 import { mint } from './teams.js';
-import { rowId } from './templates.js';
+import { rowId } from './ids.js';
 import { waitFor } from './wait.js';
 
 /** Each minted key may make this many requests a minute: the rate-limit checks spend it. */

@@ -3,6 +3,7 @@
 import { expect } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import type { Harness } from './harness.js';
+import { rowId } from './ids.js';
 
 type Scope = 'READ' | 'WRITE' | 'ADMIN';
 
@@ -91,7 +92,7 @@ export async function teamWithMember(h: Harness, slug: string): Promise<TeamWith
   const ownerUser = await db().user.findUniqueOrThrow({ where: { name: `${slug}-owner` } });
   return {
     teamId,
-    teamRowId: Buffer.from(teamId, 'base64').toString().split(':')[1]!,
+    teamRowId: rowId(teamId),
     ownerUserId: ownerUser.id,
     owner: owner.key,
     member: member.key,

@@ -8,8 +8,6 @@ import type { Harness } from './harness.js';
 export const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 
 /** The row id behind a global id. */
-export const rowId = (globalId: string) =>
-  Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 
 export const UPDATE_TEMPLATE = `mutation($id: ID!, $input: UpdateTemplateInput!, $expectedVersion: Int) {
   updateTemplate(id: $id, input: $input, expectedVersion: $expectedVersion) { id version changelog content promptSystem variables } }`;

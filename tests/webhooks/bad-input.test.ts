@@ -10,7 +10,8 @@ import { teamWithMember } from '../utils/teams.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 import { waitFor } from '../utils/wait.js';
 import { webhookReceiver } from '../utils/webhook-receiver.js';
-import { CREATE_ENDPOINT, createEndpoint, ENDPOINT_DELIVERIES, rowIdOf } from './fixture.js';
+import { CREATE_ENDPOINT, createEndpoint, ENDPOINT_DELIVERIES } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 afterEach(async () => {
@@ -62,7 +63,7 @@ describe('webhook endpoint refusals', () => {
       expect(errorCodes(response), what).toEqual(['NOT_FOUND']);
     // Nothing changed, and the owner still sees it all.
     const row = await db().webhookEndpoint.findUniqueOrThrow({
-      where: { id: rowIdOf(endpoint.id) },
+      where: { id: rowId(endpoint.id) },
     });
     expect(row.enabled).toBe(true);
     expect(row.previousExpiresAt).toBeNull();
@@ -96,7 +97,7 @@ describe('webhook endpoint refusals', () => {
     }
     expect(await db().webhookEndpoint.count({ where: { teamId: team.teamRowId } })).toBe(1);
     const row = await db().webhookEndpoint.findUniqueOrThrow({
-      where: { id: rowIdOf(endpoint.id) },
+      where: { id: rowId(endpoint.id) },
     });
     expect(row.url).toBe(hook.url);
   });

@@ -9,7 +9,8 @@ import { teamWithMember } from '../utils/teams.js';
 import { enqueueTestTask, testFail, testSleep } from '../utils/test-tasks.js';
 import { waitFor } from '../utils/wait.js';
 import { verifies, verifyWith, webhookReceiver } from '../utils/webhook-receiver.js';
-import { createEndpoint, ENDPOINT_DELIVERIES, rowIdOf } from './fixture.js';
+import { createEndpoint, ENDPOINT_DELIVERIES } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 afterEach(() => h.stopWorkers());
@@ -55,7 +56,7 @@ describe('webhook endpoints', () => {
     await waitFor(async () => hook.received.length >= 3, 'three task webhooks');
 
     const bodies = hook.received.map((request) => verifyWith(endpoint.secret, request) as any);
-    const byTask = new Map(bodies.map((body) => [rowIdOf(body.data.taskId), body]));
+    const byTask = new Map(bodies.map((body) => [rowId(body.data.taskId), body]));
     expect(byTask.get(completed.id)).toMatchObject({
       type: 'task.completed',
       data: { status: 'COMPLETED', type: 'test_sleep' },
@@ -73,12 +74,10 @@ describe('webhook endpoints', () => {
         (await db().task.count({ where: { status: { in: ['PENDING', 'RUNNING'] } } })) === 0,
       'the queue to drain',
     );
-    expect(await db().webhookMessage.count({ where: { endpointId: rowIdOf(endpoint.id) } })).toBe(
-      3,
+    expect(await db().webhookMessage.count({ where: { endpointId: rowId(endpoint.id) } })).toBe(3);
+    expect(await db().webhookMessage.count({ where: { endpointId: rowId(unsubscribed.id) } })).toBe(
+      0,
     );
-    expect(
-      await db().webhookMessage.count({ where: { endpointId: rowIdOf(unsubscribed.id) } }),
-    ).toBe(0);
     expect(hook.received).toHaveLength(3);
   });
 
@@ -105,7 +104,7 @@ describe('webhook endpoints', () => {
 
     // The overlap ends (as an hour passing would end it).
     await db().webhookEndpoint.update({
-      where: { id: rowIdOf(endpoint.id) },
+      where: { id: rowId(endpoint.id) },
       data: { previousExpiresAt: new Date(Date.now() - 1000) },
     });
     await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, owner);

@@ -7,9 +7,6 @@ export const CREATE_ENDPOINT = `mutation($input: CreateWebhookEndpointInput!) {
 export const ENDPOINT_DELIVERIES = `query($id: ID!) { webhookEndpoint(id: $id) {
   id deliveries(first: 20) { edges { node { id webhookId attempt status statusCode latencyMs url } } } } }`;
 
-export const rowIdOf = (globalId: string) =>
-  Buffer.from(globalId, 'base64').toString().split(':')[1]!;
-
 /** An endpoint of the team, made with its OWNER's key: its id and secret. */
 export async function createEndpoint(
   h: Harness,

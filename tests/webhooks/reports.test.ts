@@ -11,6 +11,7 @@ import { waitFor } from '../utils/wait.js';
 import { verifies, verifyWith, webhookReceiver } from '../utils/webhook-receiver.js';
 import { GENERATE, useTopics } from '../topics/fixture.js';
 import { createEndpoint } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const t = useTopics();
 const { h, keys, plan, waitForTopic } = t;
@@ -108,7 +109,7 @@ describe('report and template webhooks', () => {
     );
     expect(errorCodes(refused)).toEqual(['NOT_FOUND']);
     const row = await db().topic.findUniqueOrThrow({
-      where: { id: Buffer.from(planned.topic.id, 'base64').toString().split(':')[1]! },
+      where: { id: rowId(planned.topic.id) },
     });
     expect(row.status).not.toBe('GENERATING');
     expect(row.taskId).toBeNull();

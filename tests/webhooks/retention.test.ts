@@ -13,7 +13,8 @@ import {
 } from '../../src/services/webhooks/vault-check.js';
 import { StartupError } from '../../src/platform/startup-failure.js';
 import { useHarness } from '../utils/harness.js';
-import { createEndpoint, rowIdOf } from './fixture.js';
+import { createEndpoint } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 const DAY = 86_400_000;
@@ -24,7 +25,7 @@ describe('webhook retention and the vault', () => {
     const endpoint = await createEndpoint(h, h.adminKey, undefined, 'http://127.0.0.1:9/x', [
       'task.completed',
     ]);
-    const endpointId = rowIdOf(endpoint.id);
+    const endpointId = rowId(endpoint.id);
     const message = (createdAt: Date) =>
       db().webhookMessage.create({
         data: {
@@ -80,7 +81,7 @@ describe('webhook retention and the vault', () => {
       const response = await h.gql('mutation { rewrapProviderKeys }', {});
       expect(response.errors).toBeUndefined();
       const row = await db().webhookEndpoint.findUniqueOrThrow({
-        where: { id: rowIdOf(created.id) },
+        where: { id: rowId(created.id) },
       });
       expect(row.masterKeyVersion).toBe('v9');
       expect(row.previousMasterKeyVersion).toBe('v9');
@@ -96,7 +97,7 @@ describe('webhook retention and the vault', () => {
     const created = await createEndpoint(h, h.adminKey, undefined, 'http://127.0.0.1:9/check', [
       'task.dead',
     ]);
-    const id = rowIdOf(created.id);
+    const id = rowId(created.id);
     expect(await unopenableEndpoints(h.llm.keyring)).not.toContain(id);
     const stranger = parseKeyring(generateKeyringText('v7'));
     expect(await unopenableEndpoints(stranger)).toContain(id);

@@ -13,11 +13,11 @@ import { insertTask } from '../../src/queue/insert-task.js';
 import { selectQueuePosition } from '../../src/queue/queue-position.js';
 import { reclaimExpiredLeases } from '../../src/queue/reclaim-expired.js';
 import { handBackTasks } from '../../src/queue/hand-back-tasks.js';
+import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
 // A test's workers would take the next test's tasks.
 afterEach(() => h.stopWorkers());
-const rowId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 
 describe('crash recovery', () => {
   it('lets another worker finish a task whose worker was SIGKILLed, writing one history entry', async () => {

@@ -13,6 +13,7 @@ import {
 } from '../utils/harness.js';
 import { waitFor } from '../utils/wait.js';
 import { db } from '../../src/platform/db.js';
+import { rowId } from '../utils/ids.js';
 
 export const WORKFLOW_FIELDS = `id status goal planVersion planner fellBack progressPercent error
   estimate { seconds tokens costUsd } actual { seconds tokens costUsd } criticalPath criticalPathSeconds
@@ -87,7 +88,7 @@ export function useWorkflows() {
 
   /** A workflow's rows as the database has them (a timed-out wait says where it stood). */
   async function workflowState(globalId: string): Promise<string> {
-    const id = Buffer.from(globalId, 'base64').toString().split(':')[1]!;
+    const id = rowId(globalId);
     const workflow = await db().workflow.findUnique({
       where: { id },
       select: { status: true, planVersion: true, replans: true, replanTaskId: true },

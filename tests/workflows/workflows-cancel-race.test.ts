@@ -10,9 +10,9 @@ import { parseGlobalId } from '../../src/schema/ids.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
 import { lockWorkflows } from '../../src/services/workflows/sql/lock-workflows.js';
 import { CANCEL, PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
-const localId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 
 async function planned(goal: string) {
   const plan = (await w.gqlOk(PLAN, { input: { goal, agentIds: [], planner: 'LOCAL' } }))
@@ -41,7 +41,7 @@ const ended = (workflowId: string) =>
 describe('cancelWorkflow racing a claim', () => {
   it('ends a claimed task CANCELLED when its workflow was cancelled before the step started', async () => {
     const plan = await planned('cancel between claim and start');
-    const id = localId(plan.id);
+    const id = rowId(plan.id);
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
     // The workflow's row held: the claim commits without starting the step, and the run's
     // start waits for the row; the cancellation (cancelWorkflow's statement) commits first.
@@ -80,7 +80,7 @@ describe('cancelWorkflow racing a claim', () => {
       await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
       await new Promise((resolve) => setTimeout(resolve, round));
       expect((await w.gqlOk(CANCEL, { id: plan.id })).cancelWorkflow.status).toBe('CANCELLED');
-      const tasks = await ended(localId(plan.id));
+      const tasks = await ended(rowId(plan.id));
       expect(tasks.map((t) => t.status)).toEqual(tasks.map(() => 'CANCELLED'));
     }
   });

@@ -4,10 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { START, step, UPDATE, PLAN, useWorkflows } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
-
-const idOf = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 
 /** Each step's task log, by step key: [status, message] in sequence order, gap-free checked. */
 async function taskLogs(workflowId: string) {
@@ -31,7 +30,7 @@ async function runPlan(steps: ReturnType<typeof step>[]) {
   await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
   const done = await w.waitForStatus(updated.id, ['SUCCEEDED', 'FAILED']);
   expect(done.status).toBe('SUCCEEDED');
-  return idOf(updated.id);
+  return rowId(updated.id);
 }
 
 describe('continuations', () => {

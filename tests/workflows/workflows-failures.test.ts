@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseGlobalId } from '../../src/schema/ids.js';
 import { db } from '../../src/platform/db.js';
 import { CANCEL, PLAN, START, step, UPDATE, useWorkflows, WORKFLOW } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
 
@@ -55,7 +56,7 @@ describe('failure policies', () => {
     const slowTask = failed.steps.find((s: any) => s.key === 'slow').task;
     const ended = await w.waitFor(async () => {
       const task = await db().task.findUnique({
-        where: { id: Buffer.from(slowTask.id, 'base64').toString().split(':')[1]! },
+        where: { id: rowId(slowTask.id) },
       });
       return task?.status === 'CANCELLED' ? task : undefined;
     }, 'the running step aborted');
@@ -181,7 +182,7 @@ describe('failure policies', () => {
     const events = await db().workflowEvent.count({ where: { workflowId } });
     expect((await w.gqlOk(CANCEL, { id: plan.id })).cancelWorkflow.status).toBe('CANCELLED');
     expect(await db().workflowEvent.count({ where: { workflowId } })).toBe(events);
-    const taskId = Buffer.from(cancelled.steps[0].task.id, 'base64').toString().split(':')[1]!;
+    const taskId = rowId(cancelled.steps[0].task.id);
     await w.waitFor(
       async () => (await db().task.findUnique({ where: { id: taskId } }))?.status === 'CANCELLED',
       'the running task aborted',

@@ -19,9 +19,9 @@ import {
   PLAN,
   useWorkflows,
 } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
-const fromGlobal = (id: string) => Buffer.from(id, 'base64').toString().split(':')[1]!;
 
 /** A PLANNED workflow of `steps`, started once the subscribers are in. */
 async function plannedWith(steps: object[]) {
@@ -33,7 +33,7 @@ async function plannedWith(steps: object[]) {
 
 async function logOf(workflowGlobalId: string) {
   return db().workflowEvent.findMany({
-    where: { workflowId: fromGlobal(workflowGlobalId) },
+    where: { workflowId: rowId(workflowGlobalId) },
     orderBy: { sequence: 'asc' },
   });
 }

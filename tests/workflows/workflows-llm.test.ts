@@ -14,6 +14,7 @@ import {
 } from '../utils/llm-stub.js';
 import { waitFor } from '../utils/wait.js';
 import { CANCEL, PLAN, REPLAN, RETRY, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
 let stub: LlmStub;
@@ -102,9 +103,9 @@ describe('the LLM planner and writer', () => {
     ).replanWorkflow;
     expect(replanned.planVersion).toBe(planned.planVersion + 1);
     await w.h.llm.metering.flush();
-    const rowId = Buffer.from(planned.id, 'base64').toString().split(':')[1]!;
+    const workflowRowId = rowId(planned.id);
     const calls = await db().llmCall.findMany({
-      where: { workflowId: rowId },
+      where: { workflowId: workflowRowId },
       orderBy: { createdAt: 'asc' },
     });
     expect(calls.map((c) => c.service)).toEqual(['PLAN', 'PLAN']);

@@ -9,6 +9,7 @@ import { checkPlan } from '../../src/reports/planner/workflow-check.js';
 import { planWorkflowLocally } from '../../src/reports/planner/workflow-local.js';
 import { toGlobalId } from '../../src/schema/ids.js';
 import { PLAN, RUN, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
 const UNKNOWN = toGlobalId('Agent', '6f1c1b9e-0000-4000-8000-000000000003');
@@ -112,7 +113,7 @@ describe('step inputs', () => {
     await db().workflowStep.updateMany({
       where: {
         key: 'w',
-        workflow: { id: Buffer.from(plan.id, 'base64').toString().split(':')[1] },
+        workflow: { id: rowId(plan.id) },
       },
       data: { input: { title: 5, description: 7, order: 'x', total: null } },
     });

@@ -16,9 +16,9 @@ import { deleteUnstartedSteps } from '../../src/services/workflows/sql/delete-un
 import { insertSteps } from '../../src/services/workflows/sql/insert-steps.js';
 import { spawnWorkerProcess } from '../utils/processes.js';
 import { CANCEL, PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
-const rowOf = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 const deps = () => ({ pubsub: w.app.pubsub, settings: DEFAULT_WORKFLOW_SETTINGS });
 
 async function planned(steps: object[]) {
@@ -28,7 +28,7 @@ async function planned(steps: object[]) {
 
 async function succeededEvents(workflowId: string) {
   const events = await db().workflowEvent.findMany({
-    where: { workflowId: rowOf(workflowId), kind: 'STEP', status: 'SUCCEEDED' },
+    where: { workflowId: rowId(workflowId), kind: 'STEP', status: 'SUCCEEDED' },
   });
   return events.map((event) => event.stepKey).sort();
 }
@@ -97,7 +97,7 @@ describe('recovery', () => {
     expect(done.steps.find((s: any) => s.key === 'wait').attempts).toBe(2);
     // The refresh's history entry is keyed by its task: one, whoever ran it.
     const hold = await db().workflowStep.findFirstOrThrow({
-      where: { key: 'hold', workflowId: rowOf(plan.id) },
+      where: { key: 'hold', workflowId: rowId(plan.id) },
     });
     expect(await db().coverageHistory.count({ where: { taskId: hold.taskId! } })).toBe(1);
   });
@@ -108,7 +108,7 @@ describe('recovery', () => {
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
     const running = await w.waitFor(async () => {
       const row = await db().workflowStep.findFirst({
-        where: { workflowId: rowOf(plan.id), status: 'RUNNING' },
+        where: { workflowId: rowId(plan.id), status: 'RUNNING' },
       });
       return row?.taskId ? row : undefined;
     }, 'the step running');
@@ -141,7 +141,7 @@ describe('recovery', () => {
     ]);
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
     const a = await db().workflowStep.findFirstOrThrow({
-      where: { workflowId: rowOf(plan.id), key: 'a' },
+      where: { workflowId: rowId(plan.id), key: 'a' },
     });
     // What a crash between the dead letter's commit and its after-finish step leaves.
     await db().task.update({
@@ -158,11 +158,11 @@ describe('recovery', () => {
     const plan = await planned([step('x', 'NOOP'), step('y', 'NOOP', { dependsOn: ['x'] })]);
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
     const x = await db().workflowStep.findFirstOrThrow({
-      where: { workflowId: rowOf(plan.id), key: 'x' },
+      where: { workflowId: rowId(plan.id), key: 'x' },
     });
     await db().task.delete({ where: { id: x.taskId! } });
     expect((await db().workflowStep.findUniqueOrThrow({ where: { id: x.id } })).taskId).toBeNull();
-    await db().workflow.update({ where: { id: rowOf(plan.id) }, data: { updatedAt: new Date(0) } });
+    await db().workflow.update({ where: { id: rowId(plan.id) }, data: { updatedAt: new Date(0) } });
     expect((await reconcileWorkflows(deps(), 0)).advanced).toBe(1);
     expect(
       (await db().workflowStep.findUniqueOrThrow({ where: { id: x.id } })).taskId,
@@ -171,7 +171,7 @@ describe('recovery', () => {
     await w.waitForStatus(plan.id, ['SUCCEEDED']);
     // A completion that never landed: the steps all ended, the workflow still RUNNING.
     await db().workflow.update({
-      where: { id: rowOf(plan.id) },
+      where: { id: rowId(plan.id) },
       data: { status: 'RUNNING', completedAt: null, updatedAt: new Date(0) },
     });
     await reconcileWorkflows(deps(), 0);
@@ -185,7 +185,7 @@ describe('recovery', () => {
       step('write', 'NOOP', { dependsOn: ['ok', 'bad'] }),
     ]);
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
-    const workflowId = rowOf(plan.id);
+    const workflowId = rowId(plan.id);
     const ok = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'ok' } });
     // `bad` failed under REPLAN (it ends SKIPPED, its dependents still waiting on it).
     await db().workflowStep.updateMany({
@@ -222,7 +222,7 @@ describe('recovery', () => {
   it("cancelWorkflow behind a step's commit keeps the step it finished and cancels the task it made", async () => {
     const plan = await planned([step('a', 'NOOP'), step('b', 'NOOP', { dependsOn: ['a'] })]);
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
-    const workflowId = rowOf(plan.id);
+    const workflowId = rowId(plan.id);
     const a = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'a' } });
     // A worker's commit: `a` succeeded, `b` READY with its new task, not yet committed.
     const stepCommit = heldTransaction((tx) => settleStepTasks(tx, [completed(a)], deps()));
@@ -246,7 +246,7 @@ describe('recovery', () => {
   it("a step's progress written behind the commit that cancelled its workflow is not logged after the end", async () => {
     const plan = await planned([step('p', 'NOOP')]);
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
-    const workflowId = rowOf(plan.id);
+    const workflowId = rowId(plan.id);
     const p = await db().workflowStep.update({
       where: { workflowId_key: { workflowId, key: 'p' } },
       data: { status: 'RUNNING' },
@@ -279,7 +279,7 @@ describe('recovery', () => {
   it('fails a workflow whose replan ended without landing, and leaves one whose replan is still queued', async () => {
     const plan = await planned([step('x', 'NOOP'), step('y', 'NOOP', { dependsOn: ['x'] })]);
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
-    const workflowId = rowOf(plan.id);
+    const workflowId = rowId(plan.id);
     const x = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'x' } });
     // What a replan task left that died by its lease (no after-finish step ran): x ended under
     // REPLAN, the workflow waits on a task that will never land its tail.

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { startLlmStub, stubProvider, type LlmStub } from '../utils/llm-stub.js';
 import { CANCEL, PLAN, RETRY, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
 let stub: LlmStub;
@@ -23,7 +24,6 @@ afterAll(async () => {
   await stub.close();
 });
 
-const localId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
 const stepOf = (workflow: any, key: string) => workflow.steps.find((s: any) => s.key === key);
 
 async function plannedWith(goal: string, steps: object[]) {
@@ -67,7 +67,7 @@ describe('retryWorkflow', () => {
     stub.behave({ fail: undefined });
     await w.gqlOk(RETRY, { id: plan.id, from: 'w' });
     const rows = await db().workflowStep.findMany({
-      where: { workflowId: localId(plan.id) },
+      where: { workflowId: rowId(plan.id) },
       select: { key: true, status: true, waitingOn: true, attempts: true },
       orderBy: { position: 'asc' },
     });

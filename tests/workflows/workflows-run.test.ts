@@ -8,6 +8,7 @@ import { settleStepTasks } from '../../src/services/workflows/settle.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
 import { errorCodes } from '../utils/graphql.js';
 import { PLAN, REPLAN, RUN, START, step, UPDATE, useWorkflows, WORKFLOW } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
 const GOAL = 'Compare what the agents know about embeddings and vacuum, and write a briefing';
@@ -59,7 +60,7 @@ describe('a workflow from goal to artifact', () => {
     // One coverage history entry per refresh step.
     const refreshTasks = done.steps.filter((s: any) => s.kind === 'REFRESH_COVERAGE').length;
     expect(
-      await db().coverageHistory.count({ where: { agentId: { in: agentIds.map(rowOf) } } }),
+      await db().coverageHistory.count({ where: { agentId: { in: agentIds.map(rowId) } } }),
     ).toBe(refreshTasks);
   });
 
@@ -99,7 +100,7 @@ describe('a workflow from goal to artifact', () => {
     }, 'the slow step RUNNING');
     await w.waitForStatus(updated.id, ['SUCCEEDED']);
     const { workflow } = await w.gqlOk(WORKFLOW, { id: updated.id });
-    const workflowId = Buffer.from(updated.id, 'base64').toString().split(':')[1]!;
+    const workflowId = rowId(updated.id);
     const at: Record<string, Record<string, number>> = {};
     for (const key of ['fast', 'slow']) {
       const mine = workflow.events.filter((e: any) => e.kind === 'STEP' && e.stepKey === key);
@@ -130,7 +131,7 @@ describe('a workflow from goal to artifact', () => {
     const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
     // Started without a worker: both steps are READY with their tasks, none claimed.
     await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
-    const workflowId = Buffer.from(updated.id, 'base64').toString().split(':')[1]!;
+    const workflowId = rowId(updated.id);
     // Each had its first attempt's start recorded (RUNNING, attempt 1); `twice` failed it.
     const rows = await db().workflowStep.findMany({ where: { workflowId } });
     await db().workflowStep.updateMany({
@@ -192,7 +193,7 @@ describe('a workflow from goal to artifact', () => {
     // Started without a worker: both READY with their tasks, no start written (a worker that
     // died before it was due, or whose start record failed).
     await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
-    const workflowId = Buffer.from(updated.id, 'base64').toString().split(':')[1]!;
+    const workflowId = rowId(updated.id);
     const rows = await db().workflowStep.findMany({ where: { workflowId } });
     const startedAt = new Date(Date.now() - 1_000);
     const ended = rows.map((row) => ({
@@ -278,7 +279,7 @@ describe('maxParallelSteps', () => {
     const done = await w.waitForStatus(plan.id, ['SUCCEEDED', 'FAILED']);
     expect(done.status).toBe('SUCCEEDED');
     const rows = await db().workflowStep.findMany({
-      where: { workflowId: rowOf(plan.id) },
+      where: { workflowId: rowId(plan.id) },
       select: { startedAt: true, completedAt: true },
     });
     // The most steps running at one moment, from their start and end times (an end first on a tie).
@@ -326,11 +327,11 @@ describe('replanWorkflow', () => {
     ).updateWorkflowPlan;
     const started = (await w.gqlOk(START, { id: edited.id, v: edited.planVersion })).startWorkflow;
     const first = await db().workflowStep.findFirstOrThrow({
-      where: { workflowId: rowOf(started.id), key: 'first' },
+      where: { workflowId: rowId(started.id), key: 'first' },
     });
     // What a step failing under REPLAN leaves while its replan task is queued.
     await db().workflow.update({
-      where: { id: rowOf(started.id) },
+      where: { id: rowId(started.id) },
       data: { replanTaskId: first.taskId },
     });
     const refused = await w.h.gql(REPLAN, { id: started.id, v: 2 }, w.keys.alice);
@@ -339,11 +340,9 @@ describe('replanWorkflow', () => {
       reason: 'REPLAN_UNDER_WAY',
     });
     expect((await w.workflowOf(started.id)).planVersion).toBe(2);
-    await db().workflow.update({ where: { id: rowOf(started.id) }, data: { replanTaskId: null } });
+    await db().workflow.update({ where: { id: rowId(started.id) }, data: { replanTaskId: null } });
     const replanned = (await w.gqlOk(REPLAN, { id: started.id, v: 2, hint: 'again' }))
       .replanWorkflow;
     expect(replanned.planVersion).toBe(3);
   });
 });
-
-const rowOf = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
