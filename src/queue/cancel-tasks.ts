@@ -7,6 +7,10 @@
 // src/services/workflows/signals.ts), and the workflow reconciler asks again for any left.
 import { Prisma } from '../generated/prisma/client.js';
 
+/** A task a cancellation still changes: queued, or running and not yet asked to stop. */
+const CANCELLABLE = Prisma.sql`t.status IN ('PENDING', 'RUNNING')
+  AND NOT (t.status = 'RUNNING' AND t."cancellationRequested")`;
+
 /**
  * CTEs over `ids` (a SELECT of task ids): `cancelled_tasks` holds the changed rows (id, status,
  * lastSequence, type), `cancelled_task_events` their events, `held_tasks` the ids of those
@@ -15,13 +19,11 @@ import { Prisma } from '../generated/prisma/client.js';
 export function cancelTasksCtes(ids: Prisma.Sql, message: string): Prisma.Sql {
   return Prisma.sql`
     cancel_target AS (
-      SELECT t.id FROM tasks t WHERE t.id IN (${ids})
-        AND t.status IN ('PENDING', 'RUNNING') AND NOT (t.status = 'RUNNING' AND t."cancellationRequested")
+      SELECT t.id FROM tasks t WHERE t.id IN (${ids}) AND ${CANCELLABLE}
       ORDER BY t.id FOR UPDATE SKIP LOCKED
     ),
     held_tasks AS (
-      SELECT t.id FROM tasks t WHERE t.id IN (${ids})
-        AND t.status IN ('PENDING', 'RUNNING') AND NOT (t.status = 'RUNNING' AND t."cancellationRequested")
+      SELECT t.id FROM tasks t WHERE t.id IN (${ids}) AND ${CANCELLABLE}
         AND t.id NOT IN (SELECT id FROM cancel_target)
     ),
     cancelled_tasks AS (
