@@ -86,6 +86,32 @@ export function useWorkflows() {
   const workflowOf = async (id: string, key = t.keys.alice!) =>
     (await gqlOk(WORKFLOW, { id }, key)).workflow;
 
+  /**
+   * A workflow planned (`input` beside a goal and no agents) and edited to `steps`: PLANNED at
+   * plan version 2, as updateWorkflowPlan answers.
+   */
+  async function planWith(
+    steps: object[],
+    input: Record<string, unknown> = {},
+    key = t.keys.alice!,
+  ) {
+    const planned = (
+      await gqlOk(PLAN, { input: { goal: 'a workflow to run', agentIds: [], ...input } }, key)
+    ).planWorkflow;
+    return (await gqlOk(UPDATE, { id: planned.id, v: planned.planVersion, steps }, key))
+      .updateWorkflowPlan;
+  }
+
+  /** planWith, then started: RUNNING, as startWorkflow answers. */
+  async function startWith(
+    steps: object[],
+    input: Record<string, unknown> = {},
+    key = t.keys.alice!,
+  ) {
+    const edited = await planWith(steps, input, key);
+    return (await gqlOk(START, { id: edited.id, v: edited.planVersion }, key)).startWorkflow;
+  }
+
   /** A workflow's rows as the database has them (a timed-out wait says where it stood). */
   async function workflowState(globalId: string): Promise<string> {
     const id = rowId(globalId);
@@ -137,6 +163,8 @@ export function useWorkflows() {
     startWorker,
     gqlOk,
     workflowOf,
+    planWith,
+    startWith,
     waitForStatus,
     waitFor,
   });

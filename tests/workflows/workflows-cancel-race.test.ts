@@ -9,21 +9,16 @@ import { endWorkflow } from '../../src/services/workflows/sql/end-workflow.js';
 import { parseGlobalId } from '../../src/schema/ids.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
 import { lockWorkflows } from '../../src/services/workflows/sql/lock-workflows.js';
-import { CANCEL, PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { CANCEL, START, step, useWorkflows } from './fixture.js';
 import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
 
 async function planned(goal: string) {
-  const plan = (await w.gqlOk(PLAN, { input: { goal, agentIds: [], planner: 'LOCAL' } }))
-    .planWorkflow;
-  return (
-    await w.gqlOk(UPDATE, {
-      id: plan.id,
-      v: 1,
-      steps: [step('long', 'NOOP', { input: { waitMs: 60_000 } })],
-    })
-  ).updateWorkflowPlan;
+  return w.planWith([step('long', 'NOOP', { input: { waitMs: 60_000 } })], {
+    goal,
+    planner: 'LOCAL',
+  });
 }
 
 const stepTasksOf = (workflowId: string) =>

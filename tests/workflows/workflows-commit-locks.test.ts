@@ -4,25 +4,16 @@
 // of a real worker while the test holds one workflow's lock.
 import { describe, expect, it } from 'vitest';
 import { db, inTransaction } from '../../src/platform/db.js';
-import { parseGlobalId } from '../../src/schema/ids.js';
 import { lockWorkflows } from '../../src/services/workflows/sql/lock-workflows.js';
-import { PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { step, useWorkflows } from './fixture.js';
+import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
 
 /** A started workflow of two no-op steps, b after a; its row id. */
 async function started(goal: string): Promise<string> {
-  const plan = (await w.gqlOk(PLAN, { input: { goal, agentIds: [], planner: 'LOCAL' } }))
-    .planWorkflow;
-  const updated = (
-    await w.gqlOk(UPDATE, {
-      id: plan.id,
-      v: 1,
-      steps: [step('a', 'NOOP'), step('b', 'NOOP', { dependsOn: ['a'] })],
-    })
-  ).updateWorkflowPlan;
-  await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
-  return parseGlobalId('Workflow', updated.id)!;
+  const steps = [step('a', 'NOOP'), step('b', 'NOOP', { dependsOn: ['a'] })];
+  return rowId((await w.startWith(steps, { goal, planner: 'LOCAL' })).id);
 }
 
 const statusOf = async (workflowId: string) =>

@@ -3,7 +3,7 @@
 // worker's room they are PENDING for any worker. Rows and task logs, two real workers.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { START, step, UPDATE, PLAN, useWorkflows } from './fixture.js';
+import { step, useWorkflows } from './fixture.js';
 import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
@@ -24,13 +24,10 @@ async function taskLogs(workflowId: string) {
 }
 
 async function runPlan(steps: ReturnType<typeof step>[]) {
-  const plan = (await w.gqlOk(PLAN, { input: { goal: 'continuations', agentIds: [] } }))
-    .planWorkflow;
-  const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
-  await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
-  const done = await w.waitForStatus(updated.id, ['SUCCEEDED', 'FAILED']);
+  const started = await w.startWith(steps);
+  const done = await w.waitForStatus(started.id, ['SUCCEEDED', 'FAILED']);
   expect(done.status).toBe('SUCCEEDED');
-  return rowId(updated.id);
+  return rowId(started.id);
 }
 
 describe('continuations', () => {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseGlobalId } from '../../src/schema/ids.js';
 import { db } from '../../src/platform/db.js';
-import { CANCEL, PLAN, START, step, UPDATE, useWorkflows, WORKFLOW } from './fixture.js';
+import { CANCEL, START, step, useWorkflows, WORKFLOW } from './fixture.js';
 import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
@@ -21,20 +21,13 @@ async function doomedAgent() {
   };
 }
 
-async function runPlan(steps: object[], extra: Record<string, unknown> = {}) {
-  const plan = (await w.gqlOk(PLAN, { input: { goal: 'failures', agentIds: [], ...extra } }))
-    .planWorkflow;
-  const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
-  return updated;
-}
-
 const statuses = (workflow: any) =>
   Object.fromEntries(workflow.steps.map((s: any) => [s.key, s.status]));
 
 describe('failure policies', () => {
   it('FAIL_WORKFLOW (the default) cancels every other step and aborts the running one', async () => {
     const doomed = await doomedAgent();
-    const plan = await runPlan([
+    const plan = await w.planWith([
       step('slow', 'NOOP', { input: { waitMs: 60_000 } }),
       step('bad', 'RETRIEVE', { agentId: doomed.id, dependsOn: ['gate'] }),
       step('gate', 'NOOP', { input: { waitMs: 200 } }),
@@ -65,7 +58,7 @@ describe('failure policies', () => {
 
   it('SKIP lets dependents run and see which inputs failed; the workflow succeeds', async () => {
     const doomed = await doomedAgent();
-    const plan = await runPlan([
+    const plan = await w.planWith([
       step('ok', 'RETRIEVE', { agentId: w.agents[0]!.id }),
       step('bad', 'RETRIEVE', { agentId: doomed.id, failurePolicy: 'SKIP' }),
       step('write', 'WRITE_SECTION', {
@@ -86,7 +79,7 @@ describe('failure policies', () => {
 
   it('SKIP_BRANCH skips what depends on the failed step, and the rest runs', async () => {
     const doomed = await doomedAgent();
-    const plan = await runPlan(
+    const plan = await w.planWith(
       [
         step('bad', 'RETRIEVE', { agentId: doomed.id }),
         step('child', 'NOOP', { dependsOn: ['bad'] }),
@@ -118,7 +111,7 @@ describe('failure policies', () => {
 
   it('REPLAN writes a new tail for what has not started (a new plan version)', async () => {
     const doomed = await doomedAgent();
-    const plan = await runPlan([
+    const plan = await w.planWith([
       step('ok', 'RETRIEVE', { agentId: w.agents[0]!.id }),
       step('bad', 'RETRIEVE', { agentId: doomed.id, failurePolicy: 'REPLAN' }),
       step('write', 'WRITE_SECTION', {
@@ -142,7 +135,7 @@ describe('failure policies', () => {
 
   it('REPLAN waits for the new plan, which goes around steps whose agent is gone', async () => {
     const second = await doomedAgent();
-    const chain = await runPlan(
+    const chain = await w.planWith(
       [
         step('b1', 'RETRIEVE', { agentId: second.id }),
         step('b2', 'RETRIEVE', { agentId: second.id }),
@@ -165,7 +158,7 @@ describe('failure policies', () => {
   });
 
   it('cancelWorkflow stops the workflow, its steps and their tasks at once, and repeating it changes nothing', async () => {
-    const plan = await runPlan([
+    const plan = await w.planWith([
       step('long', 'NOOP', { input: { waitMs: 60_000 } }),
       step('next', 'NOOP', { dependsOn: ['long'] }),
     ]);

@@ -8,28 +8,10 @@ import WebSocket from 'ws';
 import { db } from '../../src/platform/db.js';
 import { apolloHttp } from '../client/recipes.js';
 import { collect, sseClient } from '../utils/sse.js';
-import {
-  CANCEL,
-  PROGRESS,
-  RETRY,
-  RUN,
-  START,
-  step,
-  UPDATE,
-  PLAN,
-  useWorkflows,
-} from './fixture.js';
+import { CANCEL, PROGRESS, RETRY, RUN, START, step, PLAN, useWorkflows } from './fixture.js';
 import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
-
-/** A PLANNED workflow of `steps`, started once the subscribers are in. */
-async function plannedWith(steps: object[]) {
-  const planned = (await w.gqlOk(PLAN, { input: { goal: 'live', agentIds: [] } })).planWorkflow;
-  const updated = (await w.gqlOk(UPDATE, { id: planned.id, v: planned.planVersion, steps }))
-    .updateWorkflowPlan;
-  return updated;
-}
 
 async function logOf(workflowGlobalId: string) {
   return db().workflowEvent.findMany({
@@ -118,7 +100,7 @@ describe('workflowProgress', () => {
       step('c', 'NOOP', { dependsOn: ['a'] }),
       step('d', 'NOOP', { dependsOn: ['b', 'c'] }),
     ];
-    const planned = await plannedWith(steps);
+    const planned = await w.planWith(steps);
     const variables = { id: planned.id };
     const [bySse, byWs, byMultipart] = [
       collect<any>(sse(), PROGRESS, variables),
@@ -177,7 +159,7 @@ describe('workflowProgress', () => {
 
   it('refuses an afterSequence below 0 or past the last event, naming it, over every transport', async () => {
     // Planned: its log is open, so a follower past its end would wait for ever.
-    const planned = await plannedWith([step('a', 'NOOP')]);
+    const planned = await w.planWith([step('a', 'NOOP')]);
     const last = (await logOf(planned.id)).length;
     for (const [after, reason] of [
       [-1, 'NEGATIVE'],
@@ -217,7 +199,7 @@ describe('workflowProgress', () => {
 
   it('a resume across a cancel and a retry follows the log to its last end, not the cancel', async () => {
     await w.startWorker();
-    const planned = await plannedWith([
+    const planned = await w.planWith([
       step('a', 'NOOP', { input: { waitMs: 60_000 } }),
       step('b', 'NOOP', { dependsOn: ['a'] }),
     ]);
@@ -262,7 +244,7 @@ describe('workflowProgress', () => {
 
   it("writes a step's progress as events, at most one per 250 ms per step", async () => {
     await w.startWorker();
-    const planned = await plannedWith([
+    const planned = await w.planWith([
       step('s', 'WRITE_SECTION', { input: { title: 'Progress', description: 'd' } }),
       step('syn', 'SYNTHESIZE', { dependsOn: ['s'] }),
     ]);

@@ -15,16 +15,11 @@ import { lockWorkflows } from '../../src/services/workflows/sql/lock-workflows.j
 import { deleteUnstartedSteps } from '../../src/services/workflows/sql/delete-unstarted.js';
 import { insertSteps } from '../../src/services/workflows/sql/insert-steps.js';
 import { spawnWorkerProcess } from '../utils/processes.js';
-import { CANCEL, PLAN, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { CANCEL, START, step, useWorkflows } from './fixture.js';
 import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
 const deps = () => ({ pubsub: w.app.pubsub, settings: DEFAULT_WORKFLOW_SETTINGS });
-
-async function planned(steps: object[]) {
-  const plan = (await w.gqlOk(PLAN, { input: { goal: 'recovery', agentIds: [] } })).planWorkflow;
-  return (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
-}
 
 async function succeededEvents(workflowId: string) {
   const events = await db().workflowEvent.findMany({
@@ -77,7 +72,7 @@ describe('recovery', () => {
   it('finishes a workflow whose worker was SIGKILLed mid-step: no step lost, none committed twice', async () => {
     const doomed = spawnWorkerProcess(w.h, { redisUrl: w.h.redisUrl });
     await doomed.ready;
-    const plan = await planned([
+    const plan = await w.planWith([
       step('first', 'NOOP'),
       step('hold', 'REFRESH_COVERAGE', { agentId: w.agents[1]!.id, dependsOn: ['first'] }),
       step('wait', 'NOOP', { input: { waitMs: 2_000 }, dependsOn: ['first'] }),
@@ -103,7 +98,7 @@ describe('recovery', () => {
   });
 
   it("refuses a stale attempt's end: the step stays with the attempt that holds the task", async () => {
-    const plan = await planned([step('only', 'NOOP', { input: { waitMs: 1_500 } })]);
+    const plan = await w.planWith([step('only', 'NOOP', { input: { waitMs: 1_500 } })]);
     await w.startWorker();
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
     const running = await w.waitFor(async () => {
@@ -135,7 +130,7 @@ describe('recovery', () => {
   });
 
   it('settles a step whose task died (DEAD) without its after-finish step', async () => {
-    const plan = await planned([
+    const plan = await w.planWith([
       step('a', 'NOOP', { input: { waitMs: 60_000 } }),
       step('b', 'NOOP', { dependsOn: ['a'] }),
     ]);
@@ -155,7 +150,7 @@ describe('recovery', () => {
   });
 
   it('ends a running workflow whose steps have all ended, and dispatches a READY step whose task is gone', async () => {
-    const plan = await planned([step('x', 'NOOP'), step('y', 'NOOP', { dependsOn: ['x'] })]);
+    const plan = await w.planWith([step('x', 'NOOP'), step('y', 'NOOP', { dependsOn: ['x'] })]);
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
     const x = await db().workflowStep.findFirstOrThrow({
       where: { workflowId: rowId(plan.id), key: 'x' },
@@ -179,7 +174,7 @@ describe('recovery', () => {
   });
 
   it("a step's commit that waited for its workflow behind a replan's new tail makes that tail's dependent ready", async () => {
-    const plan = await planned([
+    const plan = await w.planWith([
       step('ok', 'NOOP'),
       step('bad', 'NOOP'),
       step('write', 'NOOP', { dependsOn: ['ok', 'bad'] }),
@@ -220,7 +215,7 @@ describe('recovery', () => {
   });
 
   it("cancelWorkflow behind a step's commit keeps the step it finished and cancels the task it made", async () => {
-    const plan = await planned([step('a', 'NOOP'), step('b', 'NOOP', { dependsOn: ['a'] })]);
+    const plan = await w.planWith([step('a', 'NOOP'), step('b', 'NOOP', { dependsOn: ['a'] })]);
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
     const workflowId = rowId(plan.id);
     const a = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'a' } });
@@ -244,7 +239,7 @@ describe('recovery', () => {
   });
 
   it("a step's progress written behind the commit that cancelled its workflow is not logged after the end", async () => {
-    const plan = await planned([step('p', 'NOOP')]);
+    const plan = await w.planWith([step('p', 'NOOP')]);
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
     const workflowId = rowId(plan.id);
     const p = await db().workflowStep.update({
@@ -277,7 +272,7 @@ describe('recovery', () => {
   });
 
   it('fails a workflow whose replan ended without landing, and leaves one whose replan is still queued', async () => {
-    const plan = await planned([step('x', 'NOOP'), step('y', 'NOOP', { dependsOn: ['x'] })]);
+    const plan = await w.planWith([step('x', 'NOOP'), step('y', 'NOOP', { dependsOn: ['x'] })]);
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
     const workflowId = rowId(plan.id);
     const x = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'x' } });

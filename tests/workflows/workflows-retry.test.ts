@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { startLlmStub, stubProvider, type LlmStub } from '../utils/llm-stub.js';
-import { CANCEL, PLAN, RETRY, START, step, UPDATE, useWorkflows } from './fixture.js';
+import { CANCEL, RETRY, START, step, useWorkflows } from './fixture.js';
 import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
@@ -26,26 +26,23 @@ afterAll(async () => {
 
 const stepOf = (workflow: any, key: string) => workflow.steps.find((s: any) => s.key === key);
 
-async function plannedWith(goal: string, steps: object[]) {
-  const planned = (await w.gqlOk(PLAN, { input: { goal, agentIds: [], planner: 'LOCAL' } }))
-    .planWorkflow;
-  return (await w.gqlOk(UPDATE, { id: planned.id, v: 1, steps })).updateWorkflowPlan;
-}
-
 describe('retryWorkflow', () => {
   it('reruns every step downstream of the retried one, succeeded ones too, in dependency order', async () => {
     stub.reset();
     stub.behave({ fail: { status: 400, message: 'bad request from the stub' } });
-    const plan = await plannedWith('retry downstream', [
-      step('r', 'RETRIEVE', { agentId: w.agents[0]!.id }),
-      step('w', 'WRITE_SECTION', {
-        dependsOn: ['r'],
-        failurePolicy: 'SKIP',
-        input: { title: 'Findings', description: 'd' },
-      }),
-      step('syn', 'SYNTHESIZE', { dependsOn: ['w'] }),
-      step('after', 'NOOP', { dependsOn: ['syn'], input: { waitMs: 20_000 } }),
-    ]);
+    const plan = await w.planWith(
+      [
+        step('r', 'RETRIEVE', { agentId: w.agents[0]!.id }),
+        step('w', 'WRITE_SECTION', {
+          dependsOn: ['r'],
+          failurePolicy: 'SKIP',
+          input: { title: 'Findings', description: 'd' },
+        }),
+        step('syn', 'SYNTHESIZE', { dependsOn: ['w'] }),
+        step('after', 'NOOP', { dependsOn: ['syn'], input: { waitMs: 20_000 } }),
+      ],
+      { goal: 'retry downstream', planner: 'LOCAL' },
+    );
     await w.startWorker();
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
     await w.waitFor(

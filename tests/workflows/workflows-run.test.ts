@@ -2,7 +2,6 @@
 // artifact, estimates and actuals, the event log, idempotent runs, the team boundary, and the
 // workflow's bound on the steps it runs at once.
 import { describe, expect, it } from 'vitest';
-import { parseGlobalId } from '../../src/schema/ids.js';
 import { db, inTransaction } from '../../src/platform/db.js';
 import { settleStepTasks } from '../../src/services/workflows/settle.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
@@ -84,12 +83,10 @@ describe('a workflow from goal to artifact', () => {
   });
 
   it("logs every step's start, one that ended before it was due with its end, one that ran on by itself", async () => {
-    const plan = (await w.gqlOk(PLAN, { input: { goal: 'starts', agentIds: [] } })).planWorkflow;
-    const steps = [
+    const updated = await w.planWith([
       step('fast', 'NOOP'),
       step('slow', 'NOOP', { input: { waitMs: 400 }, dependsOn: ['fast'] }),
-    ];
-    const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
+    ]);
     await w.startWorker();
     await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
     // The slow step is RUNNING while it runs: its start was recorded before its end.
@@ -126,11 +123,8 @@ describe('a workflow from goal to artifact', () => {
   });
 
   it("logs a retried step's new attempt when only its end records it", async () => {
-    const plan = (await w.gqlOk(PLAN, { input: { goal: 'retried', agentIds: [] } })).planWorkflow;
-    const steps = [step('once', 'NOOP'), step('twice', 'NOOP')];
-    const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
     // Started without a worker: both steps are READY with their tasks, none claimed.
-    await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
+    const updated = await w.startWith([step('once', 'NOOP'), step('twice', 'NOOP')]);
     const workflowId = rowId(updated.id);
     // Each had its first attempt's start recorded (RUNNING, attempt 1); `twice` failed it.
     const rows = await db().workflowStep.findMany({ where: { workflowId } });
@@ -166,13 +160,8 @@ describe('a workflow from goal to artifact', () => {
   });
 
   it("deletes a workflow's events with it (no foreign key: a statement trigger), only its", async () => {
-    const planned = async (goal: string) => {
-      const plan = (await w.gqlOk(PLAN, { input: { goal, agentIds: [] } })).planWorkflow;
-      const steps = [step('only', 'NOOP')];
-      const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
-      await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
-      return parseGlobalId('Workflow', updated.id)!;
-    };
+    const planned = async (goal: string) =>
+      rowId((await w.startWith([step('only', 'NOOP')], { goal })).id);
     const gone = await planned('deleted with its events');
     const kept = await planned('kept with its events');
     const keptEvents = await db().workflowEvent.count({ where: { workflowId: kept } });
@@ -184,15 +173,12 @@ describe('a workflow from goal to artifact', () => {
   });
 
   it("logs a failed step's start when only its end writes it, and makes none up", async () => {
-    const plan = (await w.gqlOk(PLAN, { input: { goal: 'failed', agentIds: [] } })).planWorkflow;
-    const steps = [
-      step('known', 'NOOP', { failurePolicy: 'SKIP_BRANCH' }),
-      step('unknown', 'NOOP', { failurePolicy: 'SKIP_BRANCH' }),
-    ];
-    const updated = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
     // Started without a worker: both READY with their tasks, no start written (a worker that
     // died before it was due, or whose start record failed).
-    await w.gqlOk(START, { id: updated.id, v: updated.planVersion });
+    const updated = await w.startWith([
+      step('known', 'NOOP', { failurePolicy: 'SKIP_BRANCH' }),
+      step('unknown', 'NOOP', { failurePolicy: 'SKIP_BRANCH' }),
+    ]);
     const workflowId = rowId(updated.id);
     const rows = await db().workflowStep.findMany({ where: { workflowId } });
     const startedAt = new Date(Date.now() - 1_000);
@@ -267,15 +253,12 @@ describe('a workflow from goal to artifact', () => {
 
 describe('maxParallelSteps', () => {
   it('never runs more of a workflow’s steps at once than its maxParallelSteps', async () => {
-    const plan = (
-      await w.gqlOk(PLAN, { input: { goal: 'parallel', agentIds: [], maxParallelSteps: 3 } })
-    ).planWorkflow;
     const steps = Array.from({ length: 9 }, (_, i) =>
       step(`s${i}`, 'NOOP', { input: { waitMs: 150 } }),
     );
-    const edited = (await w.gqlOk(UPDATE, { id: plan.id, v: 1, steps })).updateWorkflowPlan;
+    const plan = await w.planWith(steps, { maxParallelSteps: 3 });
     await w.startWorker({ concurrency: 8 });
-    await w.gqlOk(START, { id: plan.id, v: edited.planVersion });
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
     const done = await w.waitForStatus(plan.id, ['SUCCEEDED', 'FAILED']);
     expect(done.status).toBe('SUCCEEDED');
     const rows = await db().workflowStep.findMany({
