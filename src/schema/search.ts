@@ -9,9 +9,10 @@ import type { Caller } from '../services/auth/caller.js';
 import { EXACT_COUNT_CAP } from '../services/search/ranking.js';
 import {
   collectHits,
-  rankAgentQuery,
   readHits,
+  startAgentQuery,
   streamAgentQuery,
+  streamRankedHits,
   type QueryStreamEvent,
   type RankedQuery,
   type SearchHit as SearchHitShape,
@@ -46,7 +47,13 @@ function streamed(info: GraphQLResolveInfo): boolean {
   return Boolean(stream && stream.if !== false);
 }
 
-const QueryResult = builder.objectRef<RankedQuery>('QueryResult').implement({
+/**
+ * A query whose ranking is under way: its fields wait for it, except a streamed `hits`, which
+ * is a stream at once, so an answer asking for nothing else leaves before the ranking is known.
+ */
+type StartedQuery = { ranking: Promise<RankedQuery> };
+
+const QueryResult = builder.objectRef<StartedQuery>('QueryResult').implement({
   fields: (t) => ({
     hits: t.field({
       type: [SearchHit],
@@ -54,15 +61,22 @@ const QueryResult = builder.objectRef<RankedQuery>('QueryResult').implement({
         'In rank order. With @stream, each hit is sent as soon as its chunk is read: the first ' +
         'before the others are read.',
       // Streamed, an async iterable the executor sends item by item; else the whole list.
-      resolve: (result, _args, _ctx, info) =>
-        streamed(info) ? readHits(result.ranked, true) : collectHits(readHits(result.ranked)),
+      resolve: ({ ranking }, _args, _ctx, info) =>
+        streamed(info)
+          ? streamRankedHits(ranking)
+          : ranking.then(({ ranked }) => collectHits(readHits(ranked))),
     }),
-    totalResults: t.exposeInt('totalResults', { description: TOTAL_RESULTS }),
-    totalResultsIsEstimate: t.exposeBoolean('totalResultsIsEstimate', {
+    totalResults: t.int({
+      description: TOTAL_RESULTS,
+      resolve: async ({ ranking }) => (await ranking).totalResults,
+    }),
+    totalResultsIsEstimate: t.boolean({
       description: TOTAL_IS_ESTIMATE,
+      resolve: async ({ ranking }) => (await ranking).totalResultsIsEstimate,
     }),
-    queryTimeMs: t.exposeFloat('queryTimeMs', {
+    queryTimeMs: t.float({
       description: 'Milliseconds to rank the hits (reading their chunks follows).',
+      resolve: async ({ ranking }) => (await ranking).queryTimeMs,
     }),
   }),
 });
@@ -131,7 +145,7 @@ builder.queryField('queryAgent', (t) =>
       topK: t.arg.int(),
     },
     resolve: (_root, args, ctx) =>
-      rankAgentQuery(rowIdOrNone('Agent', args.agentId), args.query, args.topK, ctx.caller),
+      startAgentQuery(rowIdOrNone('Agent', args.agentId), args.query, args.topK, ctx.caller),
   }),
 );
 

@@ -9,6 +9,7 @@ import { createYoga, createSchema } from 'graphql-yoga';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import pg from 'pg';
 import { db } from '../../src/platform/db.js';
 import { maskIncrementalErrors } from '../../src/http/incremental.js';
 import { schema } from '../../src/schema/index.js';
@@ -168,6 +169,63 @@ describe('@defer and @stream', () => {
         throw new Error(`${transport}: ${String(error)}`);
       }
     }
+  });
+
+  it('send queryAgent’s first result before its ranking when only hits are asked for, streamed', async () => {
+    const app = await h.startApp();
+    const agentId = await searchAgent(h);
+    const variables = { agentId, query: SEARCH_TEXT };
+    const plain = await h.gql(PLAIN_HITS, variables);
+    // The ranking reads the postings; checking the query and reading its scope's statistics do
+    // not. Before, the first result waited for the ranking, and so for this lock.
+    const locker = new pg.Client({ connectionString: h.databaseUrl });
+    await locker.connect();
+    h.onCleanup(() => locker.end());
+    await locker.query('BEGIN');
+    await locker.query('LOCK TABLE search_postings IN ACCESS EXCLUSIVE MODE');
+    const hitsOnly = `query($agentId: ID!, $query: String!) {
+      queryAgent(agentId: $agentId, query: $query, topK: 5) { hits @stream(initialCount: 0) { index chunkId title } } }`;
+    const response = await post(
+      app,
+      APOLLO_DEFER,
+      hitsOnly,
+      variables,
+      AbortSignal.timeout(10_000),
+    );
+    const boundary = /boundary="?([^";]+)"?/.exec(response.headers.get('content-type') ?? '')?.[1];
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let body = '';
+    // The first part is whole once the delimiter after it has come.
+    while (body.split(`\r\n--${boundary}`).length < 3) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      body += decoder.decode(value, { stream: true });
+    }
+    const firstPart = body.split(`\r\n--${boundary}`)[1]!;
+    expect(JSON.parse(firstPart.slice(firstPart.indexOf('\r\n\r\n') + 4))).toEqual({
+      data: { queryAgent: { hits: [] } },
+      hasNext: true,
+    });
+    // Sent while the ranking waits for the lock; once it is released, the hits follow.
+    await waitFor(async () => {
+      const [{ n }] = await db().$queryRaw<[{ n: number }]>`
+        SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+      return n === 1 || undefined;
+    }, 'the ranking waiting for the lock on the postings');
+    await locker.query('ROLLBACK');
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      body += decoder.decode(value, { stream: true });
+    }
+    const payloads = multipartParts(response.headers.get('content-type')!, body);
+    const hits = payloads
+      .flatMap((payload) => payload.incremental ?? [])
+      .flatMap((part) => part.items ?? []);
+    expect(hits).toEqual(plain.data.queryAgent.hits);
+    expect(payloads.at(-1)?.hasNext).toBe(false);
   });
 
   it('refuse @stream(initialCount:) below 0 as the caller’s, written or in a variable, on every transport', async () => {

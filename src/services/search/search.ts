@@ -178,17 +178,31 @@ export interface RankedQuery extends RankedChunks {
   queryTimeMs: number;
 }
 
-/** queryAgent up to its ranking, for a caller that reads the hits itself (GraphQL's @stream). */
-export async function rankAgentQuery(
+/**
+ * queryAgent checked (a refusal throws here) and its scope read, its ranking under way: for a
+ * caller that reads the hits itself and may answer before the ranking is known (GraphQL's
+ * @stream sends the answer's head then, as agentQueryStream sends QueryStarted). A caller that
+ * never reads `ranking` drops its failure.
+ */
+export async function startAgentQuery(
   agentId: string,
   query: string,
   topK: number | null | undefined,
   caller: Who,
-): Promise<RankedQuery> {
+): Promise<{ ranking: Promise<RankedQuery> }> {
   const started = performance.now();
   const search = await prepareSearch(agentId, query, topK, caller);
-  const ranked = await rank(search.statistics, search.topK);
-  return { ...ranked, queryTimeMs: performance.now() - started };
+  const ranking = rank(search.statistics, search.topK).then((ranked) => ({
+    ...ranked,
+    queryTimeMs: performance.now() - started,
+  }));
+  ranking.catch(() => {});
+  return { ranking };
+}
+
+/** The hits of a ranking under way, each as soon as it is read (the first on its own). */
+export async function* streamRankedHits(ranking: Promise<RankedQuery>): AsyncGenerator<SearchHit> {
+  yield* readHits((await ranking).ranked, true);
 }
 
 /** The streamed query's events, as plain data (src/schema/search.ts gives them their types). */
