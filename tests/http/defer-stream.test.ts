@@ -9,11 +9,10 @@ import { createYoga, createSchema } from 'graphql-yoga';
 import { useDeferStream } from '@graphql-yoga/plugin-defer-stream';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import pg from 'pg';
 import { db } from '../../src/platform/db.js';
 import { maskIncrementalErrors } from '../../src/http/incremental.js';
 import { schema } from '../../src/schema/index.js';
-import { lockAgentRow } from '../utils/row-lock.js';
+import { lockAgentRow, lockTable } from '../utils/row-lock.js';
 import { useHarness, type TestApp } from '../utils/harness.js';
 import {
   DEFERRED_COVERAGE,
@@ -178,11 +177,7 @@ describe('@defer and @stream', () => {
     const plain = await h.gql(PLAIN_HITS, variables);
     // The ranking reads the postings; checking the query and reading its scope's statistics do
     // not. Before, the first result waited for the ranking, and so for this lock.
-    const locker = new pg.Client({ connectionString: h.databaseUrl });
-    await locker.connect();
-    h.onCleanup(() => locker.end());
-    await locker.query('BEGIN');
-    await locker.query('LOCK TABLE search_postings IN ACCESS EXCLUSIVE MODE');
+    const { waiting, release } = await lockTable(h, 'search_postings');
     const hitsOnly = `query($agentId: ID!, $query: String!) {
       queryAgent(agentId: $agentId, query: $query, topK: 5) { hits @stream(initialCount: 0) { index chunkId title } } }`;
     const response = await post(
@@ -208,13 +203,11 @@ describe('@defer and @stream', () => {
       hasNext: true,
     });
     // Sent while the ranking waits for the lock; once it is released, the hits follow.
-    await waitFor(async () => {
-      const [{ n }] = await db().$queryRaw<[{ n: number }]>`
-        SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-      return n === 1 || undefined;
-    }, 'the ranking waiting for the lock on the postings');
-    await locker.query('ROLLBACK');
+    await waitFor(
+      async () => (await waiting()) === 1 || undefined,
+      'the ranking waiting for the lock on the postings',
+    );
+    await release();
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
