@@ -3,7 +3,7 @@
 // endpoint its run named and its raw webhookUrl. Sent after the end commits: by the worker
 // once a step or replan task ends, by cancelWorkflow, and by the reconciler's sweep for any
 // end the others missed (a process killed in between); each end is claimed once.
-import { db, inTransaction } from '../../platform/db.js';
+import { inTransaction, poolQueryable } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
 import { publicId } from '../../platform/public-ids.js';
 import { emitWebhookEvent, type EmitDeps } from '../webhooks/emit.js';
@@ -18,7 +18,7 @@ export async function notifyWorkflowEnds(
   deps: WorkflowWebhookDeps,
 ): Promise<number> {
   try {
-    if (workflowIds && !(await hasUnnotifiedEnd(db(), workflowIds))) return 0;
+    if (workflowIds && !(await hasUnnotifiedEnd(poolQueryable(), workflowIds))) return 0;
     // The claim and the messages commit together: an end whose messages failed stays unsent.
     return await inTransaction(async (tx) => {
       const ended = await claimEndedUnnotified(tx.client, workflowIds);
