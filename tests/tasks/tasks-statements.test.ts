@@ -1,8 +1,11 @@
 // The queue's statements on their own: retention, finishing and claiming in one statement,
-// a batch finished beside the heartbeat, prepared statements that survive a rolling deploy.
+// a batch finished beside the heartbeat, prepared statements that survive a rolling deploy,
+// and the open tasks read through their partial indexes whatever the statistics say.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { db } from '../../src/platform/db.js';
+import { db, inTransaction, type Transaction } from '../../src/platform/db.js';
+import { dueTasksRemain } from '../../src/queue/due-tasks-remain.js';
+import { cancelTasksOfEndedSteps } from '../../src/services/workflows/sql/cancel-tasks-of-ended-steps.js';
 import { createInProcessPubSub } from '../../src/platform/pubsub.js';
 import { insertTask } from '../../src/queue/insert-task.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
@@ -390,5 +393,68 @@ describe("the worker's statements", () => {
       ['COMPLETED', 'COMPLETED'],
       ['COMPLETED', 'COMPLETED'],
     ]);
+  });
+});
+
+describe('open tasks are found through their partial indexes, not by reading the table', () => {
+  /** Sequential scans of tasks by `read`, counted inside its own transaction. */
+  async function tasksScannedBy(read: (tx: Transaction) => Promise<unknown>): Promise<number> {
+    return inTransaction(async (tx) => {
+      const scans = async () =>
+        (
+          await tx.client.$queryRaw<[{ n: number }]>`
+            SELECT coalesce(sum(seq_scan), 0)::int AS n FROM pg_stat_xact_user_tables
+            WHERE relname = 'tasks'`
+        )[0].n;
+      const before = await scans();
+      await read(tx);
+      return (await scans()) - before;
+    });
+  }
+
+  /**
+   * 5,000 tasks of `type`, finished; `analyzedWhile` they were PENDING (a burst's statistics)
+   * or once finished. As workflow steps, each with its step, SUCCEEDED, in one workflow.
+   */
+  async function finishedTasks(
+    type: 'test_sleep' | 'workflow_step',
+    analyzedWhile: 'PENDING' | 'finished',
+  ) {
+    const { id: teamId } = await db().team.findUniqueOrThrow({ where: { slug: 'default' } });
+    const ids = await db().$queryRaw<Array<{ id: string }>>`
+      INSERT INTO tasks (type, payload, "maxAttempts", "lastSequence", "currentStep", "teamId")
+      SELECT ${type}, '{}'::jsonb, 1, 1, 'queued', ${teamId}::uuid FROM generate_series(1, 5000)
+      RETURNING id`;
+    if (type === 'workflow_step') {
+      const [workflow] = await db().$queryRaw<[{ id: string }]>`
+        INSERT INTO workflows ("teamId", "ownerId", goal, planner, status)
+        VALUES (${teamId}::uuid, ${await adminUserId()}::uuid, 'finished steps', 'local', 'SUCCEEDED')
+        RETURNING id`;
+      await db().$executeRaw`
+        INSERT INTO workflow_steps ("workflowId", key, kind, status, "taskId")
+        SELECT ${workflow.id}::uuid, 's' || n, 'NOOP', 'SUCCEEDED', id
+        FROM unnest(${ids.map((row) => row.id)}::uuid[]) WITH ORDINALITY AS t(id, n)`;
+    }
+    if (analyzedWhile === 'PENDING') await db().$executeRaw`ANALYZE tasks`;
+    await db().$executeRaw`
+      UPDATE tasks SET status = 'COMPLETED', "startedAt" = now(), "completedAt" = now()
+      WHERE type = ${type}`;
+    if (analyzedWhile === 'finished') await db().$executeRaw`ANALYZE tasks, workflow_steps`;
+  }
+
+  it("answers a worker's claim-conflict check from the claim order's index, even on a burst's statistics", async () => {
+    await finishedTasks('test_sleep', 'PENDING');
+    let due: boolean | undefined;
+    const scans = await tasksScannedBy(async (tx) => {
+      due = await dueTasksRemain(tx.client, ['test_sleep']);
+    });
+    expect(due).toBe(false);
+    expect(scans).toBe(0);
+  });
+
+  it("runs the reconciler's sweep of tasks whose steps ended without reading every task", async () => {
+    await finishedTasks('workflow_step', 'finished');
+    const scans = await tasksScannedBy((tx) => cancelTasksOfEndedSteps(tx.client));
+    expect(scans).toBe(0);
   });
 });
