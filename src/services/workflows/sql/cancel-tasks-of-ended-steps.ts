@@ -11,7 +11,8 @@ export async function cancelTasksOfEndedSteps(client: Queryable): Promise<Cancel
     WITH ${cancelTasksCtes(
       Prisma.sql`
         SELECT t.id FROM tasks t JOIN workflow_steps s ON s."taskId" = t.id
-        WHERE t.type = 'workflow_step' AND (t.status = 'PENDING' OR t.status = 'RUNNING') AND NOT t."cancellationRequested"
+        WHERE t.type = 'workflow_step' AND (t.status = 'PENDING' OR t.status = 'RUNNING')
+          AND NOT t."cancellationRequested"
           AND s.status IN ('SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED')`,
       'cancelled: its workflow step has ended',
     )}
