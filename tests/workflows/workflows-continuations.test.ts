@@ -1,8 +1,11 @@
 // A step's commit claims the dependents it makes runnable for its own worker (continuations):
 // their tasks are written claimed, never PENDING, and run where their parents ran; past the
-// worker's room they are PENDING for any worker. Rows and task logs, two real workers.
+// worker's room they are PENDING for any worker. Every step task the commit claims comes with
+// what its run reads of its step. Rows and task logs, two real workers; the commit statement.
 import { describe, expect, it } from 'vitest';
-import { db } from '../../src/platform/db.js';
+import { db, inTransaction } from '../../src/platform/db.js';
+import { claimTasks } from '../../src/queue/claim.js';
+import { commitSteps } from '../../src/services/workflows/sql/commit-steps.js';
 import { step, useWorkflows } from './fixture.js';
 import { rowId } from '../utils/ids.js';
 
@@ -65,5 +68,49 @@ describe('continuations', () => {
     const enqueued = ['b', 'c', 'd', 'e'].filter((key) => logs[key]![0]![0] === 'PENDING');
     expect(enqueued).toHaveLength(3);
     for (const key of ['b', 'c', 'd', 'e']) expect(logs[key]!.at(-1)![0]).toBe('COMPLETED');
+  });
+});
+
+describe("a step commit's claim", () => {
+  it('brings the step of every step task it claims from the queue, and none for other types', async () => {
+    // Two started workflows, no worker: each first step's task PENDING in the queue.
+    const first = rowId(
+      (await w.startWith([step('a', 'NOOP'), step('b', 'NOOP', { dependsOn: ['a'] })])).id,
+    );
+    const second = rowId((await w.startWith([step('x', 'NOOP')])).id);
+    const { id: teamId } = await db().team.findUniqueOrThrow({ where: { slug: 'default' } });
+    // Another type whose payload names a stepId that is no uuid: left alone, not cast.
+    const other = await db().task.create({
+      data: { type: 'test_other', payload: { stepId: 'not-a-uuid' }, teamId },
+    });
+    const types = ['workflow_step', 'test_other'];
+    const claim = { types, leaseMs: 60_000, startNow: 8 };
+    const committed = await inTransaction(async (tx) => {
+      // The first workflow's step a, as a worker claims it; then its end, with the claim.
+      const [claimedA] = await claimTasks(tx.client, 'test-worker', { ...claim, limit: 1 });
+      const a = await db().workflowStep.findFirstOrThrow({
+        where: { workflowId: first, key: 'a' },
+      });
+      expect(claimedA!.id).toBe(a.taskId);
+      return commitSteps(
+        tx.client,
+        [first],
+        [{ taskId: a.taskId!, result: {}, actual: null, attempt: 1, startedAt: new Date() }],
+        { ...claim, workerId: 'test-worker', limit: 8, continuations: 8 },
+      );
+    });
+    const byTask = new Map(committed.claimed.map((row) => [row.id, row.prefetched]));
+    // b: a continuation; x: the queue's, read by the same statement; the other type: nothing.
+    const x = await db().workflowStep.findFirstOrThrow({ where: { workflowId: second, key: 'x' } });
+    const b = await db().workflowStep.findFirstOrThrow({ where: { workflowId: first, key: 'b' } });
+    expect([...byTask.keys()].sort()).toEqual([b.taskId, x.taskId, other.id].sort());
+    expect(byTask.get(x.taskId!)).toMatchObject({
+      id: x.id,
+      key: 'x',
+      kind: 'NOOP',
+      workflowId: second,
+    });
+    expect(byTask.get(b.taskId!)).toMatchObject({ id: b.id, key: 'b', workflowId: first });
+    expect(byTask.get(other.id)).toBeNull();
   });
 });

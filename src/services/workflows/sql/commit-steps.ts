@@ -12,7 +12,8 @@
 // lease, no PENDING row version, no "enqueued" event: their log starts with their start or
 // their end; taskProgress shows the row until then). The others are PENDING for any worker.
 // The rest of the claim takes the queue in its order (rows this statement inserts are not in
-// its snapshot) and starts first: continuations take the free slots it leaves.
+// its snapshot) and starts first: continuations take the free slots it leaves. Every claimed
+// step task comes with what its run reads of its step, so no run reads it again.
 import { Prisma } from '../../../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../../../platform/db.js';
 import { claimCtes, type Claim } from '../../../queue/claim.js';
@@ -71,16 +72,22 @@ export async function commitSteps(
              row_number() OVER (ORDER BY c.priority, c."runAt", c."createdAt", c.id) AS ord, ${taskColumns('c')},
              greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8
                AS "queueWaitSeconds",
-             NULL::json AS prefetched
+             q.prefetched
       FROM claimed c
+      -- A step the queue's claim brought, read here as read-steps-to-run.ts would (still live
+      -- on this task, in a RUNNING workflow): its run then needs no statement of its own. The
+      -- cast only for step tasks: another type's payload may hold anything.
+      LEFT JOIN LATERAL (
+        SELECT ${stepToRun('s', 'l')} AS prefetched
+        FROM workflow_steps s JOIN workflows l ON l.id = s."workflowId"
+        WHERE s.id = CASE WHEN c.type = ${STEP_TASKS.type} THEN (c.payload->>'stepId')::uuid END
+          AND s."taskId" = c.id AND s.status IN ('READY', 'RUNNING') AND l.status = 'RUNNING'
+      ) q ON true
       UNION ALL
       SELECT 'claimed', 1, row_number() OVER (ORDER BY s."workflowId", s.position),
              ${taskColumns('t')}, 0::float8,
              -- What its run reads (read-steps-to-run.ts), as of the commit that made it READY.
-             json_build_object('id', s.id, 'workflowId', s."workflowId", 'key', s.key, 'kind', s.kind,
-               'agentId', s."agentId", 'input', s.input, 'dependsOn', s."dependsOn", 'goal', l.goal,
-               'teamId', l."teamId", 'ownerId', l."ownerId", 'planVersion', l."planVersion",
-               'apiKeyId', l."apiKeyId")
+             ${stepToRun('s', 'l')}
       -- By key lookups from the inserted rows: a join of two CTEs (each estimated at a row or
       -- two) was a nested loop over both, a million comparisons in a fan-out of a thousand.
       FROM inserted_tasks t JOIN workflow_steps s ON s.id = (t.payload->>'stepId')::uuid
@@ -108,6 +115,15 @@ export async function commitSteps(
     }
   }
   return committed;
+}
+
+/** What a step's run reads (StartedStep, read-steps-to-run.ts) of step `s` and its workflow `l`. */
+function stepToRun(s: string, l: string): Prisma.Sql {
+  const [step, flow] = [Prisma.raw(s), Prisma.raw(l)];
+  return Prisma.sql`json_build_object('id', ${step}.id, 'workflowId', ${step}."workflowId", 'key', ${step}.key,
+    'kind', ${step}.kind, 'agentId', ${step}."agentId", 'input', ${step}.input, 'dependsOn', ${step}."dependsOn",
+    'goal', ${flow}.goal, 'teamId', ${flow}."teamId", 'ownerId', ${flow}."ownerId",
+    'planVersion', ${flow}."planVersion", 'apiKeyId', ${flow}."apiKeyId")`;
 }
 
 /**

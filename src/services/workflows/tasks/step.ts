@@ -1,12 +1,12 @@
 // workflow_step: runs one step of a workflow. The run reads its step (a worker's reads batch
-// together), unless its task came with it (a continuation: the commit that made it READY
-// read it); the step's start is recorded once the run has gone on for START_RECORD_DELAY_MS,
-// or before its first progress event or its failure, and a run that succeeds sooner has its
-// start recorded with its end. Its end commits with the task's, in the transaction fenced by
-// the task's attempt: completed steps, their dependents and the worker's claim in one
-// statement (completeAndClaim, complete.ts), failures by their policy (finishInTransaction,
-// settle.ts). Ends outside that transaction (dead letters, cancellations before the run)
-// settle in the after-finish step; the reconciler covers a crash.
+// together), unless its task came with it (claimed in a step commit, which read it); the
+// step's start is recorded once the run has gone on for START_RECORD_DELAY_MS, or before its
+// first progress event or its failure, and a run that succeeds sooner has its start recorded
+// with its end. Its end commits with the task's, in the transaction fenced by the task's
+// attempt: completed steps, their dependents and the worker's claim in one statement
+// (completeAndClaim, complete.ts), failures by their policy (finishInTransaction, settle.ts).
+// Ends outside that transaction (dead letters, cancellations before the run) settle in the
+// after-finish step; the reconciler covers a crash.
 import { db, inTransaction } from '../../../platform/db.js';
 import type { PubSub } from '../../../platform/pubsub.js';
 import { requestCancellation } from '../../../queue/cancel.js';
@@ -117,7 +117,7 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
       const { task, pubsub } = helpers;
       starts ??= stepStarts(pubsub);
       const start = { stepId, taskId: task.id, attempt: task.attempts, runStartedAt: Date.now() };
-      // A continuation carries its step, read by the commit that made it READY (commit-steps.ts).
+      // A task claimed in a step commit carries its step, read by that commit (commit-steps.ts).
       const prefetched = task.prefetched as StartedStep | undefined;
       const step = prefetched?.id === stepId ? prefetched : await starts.read(start);
       if (!step) return cancelledBeforeStart(task, helpers.signal, pubsub);
