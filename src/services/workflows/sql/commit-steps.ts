@@ -19,6 +19,7 @@ import { PREPARED, type Queryable } from '../../../platform/db.js';
 import { claimCtes, type Claim } from '../../../queue/claim.js';
 import { nullTaskColumns, taskColumns, type TaskRow } from '../../../queue/task-row.js';
 import { STEP_TASKS } from './dispatch-ready.js';
+import { stepIsLive, stepToRunJson } from './read-steps-to-run.js';
 
 export interface CompletedStepTask {
   taskId: string;
@@ -78,16 +79,16 @@ export async function commitSteps(
       -- on this task, in a RUNNING workflow): its run then needs no statement of its own. The
       -- cast only for step tasks: another type's payload may hold anything.
       LEFT JOIN LATERAL (
-        SELECT ${stepToRun('s', 'l')} AS prefetched
+        SELECT ${stepToRunJson('s', 'l')} AS prefetched
         FROM workflow_steps s JOIN workflows l ON l.id = s."workflowId"
         WHERE s.id = CASE WHEN c.type = ${STEP_TASKS.type} THEN (c.payload->>'stepId')::uuid END
-          AND s."taskId" = c.id AND s.status IN ('READY', 'RUNNING') AND l.status = 'RUNNING'
+          AND s."taskId" = c.id AND ${stepIsLive('s', 'l')}
       ) q ON true
       UNION ALL
       SELECT 'claimed', 1, row_number() OVER (ORDER BY s."workflowId", s.position),
              ${taskColumns('t')}, 0::float8,
              -- What its run reads (read-steps-to-run.ts), as of the commit that made it READY.
-             ${stepToRun('s', 'l')}
+             ${stepToRunJson('s', 'l')}
       -- By key lookups from the inserted rows: a join of two CTEs (each estimated at a row or
       -- two) was a nested loop over both, a million comparisons in a fan-out of a thousand.
       FROM inserted_tasks t JOIN workflow_steps s ON s.id = (t.payload->>'stepId')::uuid
@@ -115,15 +116,6 @@ export async function commitSteps(
     }
   }
   return committed;
-}
-
-/** What a step's run reads (StartedStep, read-steps-to-run.ts) of step `s` and its workflow `l`. */
-function stepToRun(s: string, l: string): Prisma.Sql {
-  const [step, flow] = [Prisma.raw(s), Prisma.raw(l)];
-  return Prisma.sql`json_build_object('id', ${step}.id, 'workflowId', ${step}."workflowId", 'key', ${step}.key,
-    'kind', ${step}.kind, 'agentId', ${step}."agentId", 'input', ${step}.input, 'dependsOn', ${step}."dependsOn",
-    'goal', ${flow}.goal, 'teamId', ${flow}."teamId", 'ownerId', ${flow}."ownerId",
-    'planVersion', ${flow}."planVersion", 'apiKeyId', ${flow}."apiKeyId")`;
 }
 
 /**
