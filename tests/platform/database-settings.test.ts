@@ -9,6 +9,7 @@ import {
   disconnectDatabase,
   inPoolTransaction,
   poolQueryable,
+  PREPARED,
 } from '../../src/platform/db.js';
 import { useHarness } from '../utils/harness.js';
 
@@ -48,6 +49,26 @@ describe('database settings', () => {
     release();
     await holding;
     expect(await poolQueryable().$queryRaw`SELECT 1 AS one`).toEqual([{ one: 1 }]);
+  });
+
+  it("runs a pooled transaction's prepared statements on their generic plan from the first run", async () => {
+    // A statement of this test's own, on this file's own pool: not run on it before.
+    const marker = 'generic plans';
+    const plans = await inPoolTransaction(async ({ client }) => {
+      for (let i = 0; i < 3; i++)
+        await client.$queryRaw`${PREPARED} SELECT count(*)::int AS n FROM tasks WHERE id = ${'00000000-0000-0000-0000-000000000000'}::uuid AND ${marker}::text IS NOT NULL`;
+      return client.$queryRaw<Array<{ generic: number; custom: number }>>`
+        SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements
+        WHERE statement LIKE '/* prepared */%' AND strpos(statement, 'IS NOT NULL') > 0
+          AND strpos(statement, 'FROM tasks WHERE id') > 0`;
+    });
+    // Left to choose, PostgreSQL plans each of the first five runs for its values.
+    expect(plans).toContainEqual({ generic: 3, custom: 0 });
+    // Outside such a transaction the session's own setting holds.
+    const [mode] = await poolQueryable().$queryRaw<
+      [{ plan_cache_mode: string }]
+    >`SHOW plan_cache_mode`;
+    expect(mode.plan_cache_mode).toBe('auto');
   });
 
   it('reads the pooler settings, and needs a direct URL behind PgBouncer', () => {
