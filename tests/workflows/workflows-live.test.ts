@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { db } from '../../src/platform/db.js';
 import { apolloHttp } from '../client/recipes.js';
+import { follow, liveClient } from '../utils/live-queries.js';
 import { collect, sseClient } from '../utils/sse.js';
 import { CANCEL, PROGRESS, RETRY, RUN, START, step, PLAN, useWorkflows } from './fixture.js';
 import { rowId } from '../utils/ids.js';
@@ -229,6 +230,27 @@ describe('workflowProgress', () => {
     );
     expect(events.at(-1)).toMatchObject({ kind: 'WORKFLOW', status: 'CANCELLED' });
     expect(events.at(-1).sequence).toBeGreaterThan(firstEnd.sequence);
+  });
+
+  it('a live query of a step task that never ran shows its end when the workflow is cancelled', async () => {
+    // No worker: the step's task waits PENDING, and no worker will see it end.
+    const started = await w.startWith([step('only', 'NOOP')]);
+    const task = started.steps[0].task;
+    expect(task.status).toBe('PENDING');
+    const followed = follow(
+      liveClient(w.h, w.app, 'sse', w.keys.alice!),
+      'query($id: ID!) @live { task(id: $id) { id status } }',
+      { id: task.id },
+    );
+    await followed.latest((r) => r.data?.task.status === 'PENDING', 'the task waiting');
+    expect((await w.gqlOk(CANCEL, { id: started.id })).cancelWorkflow.status).toBe('CANCELLED');
+    expect(
+      await followed.latest((r) => r.data?.task.status === 'CANCELLED', 'the task cancelled'),
+    ).toEqual({ data: { task: { id: task.id, status: 'CANCELLED' } } });
+    expect((await db().task.findUniqueOrThrow({ where: { id: rowId(task.id) } })).status).toBe(
+      'CANCELLED',
+    );
+    followed.stop();
   });
 
   it("refuses another team's workflow with NOT_FOUND", async () => {

@@ -1,10 +1,13 @@
 // After a workflow change commits: its log's new end is announced (subscribers read the log),
 // new step tasks wake workers, running tasks asked to stop are told at once, and tasks whose
 // cancellation met their row held by another transaction are asked again.
+import { announceChanges } from '../../platform/changes.js';
 import { db, type Transaction } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import { requestCancellation } from '../../queue/cancel.js';
+import { isTerminal } from '../../queue/task-row.js';
+import type { TaskStatus } from '../../generated/prisma/enums.js';
 import {
   announceTaskEvent,
   announceTaskEvents,
@@ -21,6 +24,11 @@ export interface WorkflowSignals {
   wake: Set<string>;
   /** Running tasks flagged for cancellation. */
   cancel: string[];
+  /**
+   * Tasks ended here before they ran (cancelled while PENDING): no worker sees them end, so
+   * their end is announced with the signals, as cancelTask's is (live queries read them again).
+   */
+  ended: string[];
   /** Tasks to cancel whose rows another transaction held (src/queue/cancel-tasks.ts). */
   cancelAgain: string[];
 }
@@ -30,6 +38,7 @@ export const noSignals = (): WorkflowSignals => ({
   tasks: [],
   wake: new Set(),
   cancel: [],
+  ended: [],
   cancelAgain: [],
 });
 
@@ -50,7 +59,9 @@ export function noteCancelledTasks(
   tasks: ReadonlyArray<{ id: string; status: string; lastSequence: number }>,
 ): void {
   signals.tasks.push(...tasks);
-  for (const task of tasks) if (task.status === 'RUNNING') signals.cancel.push(task.id);
+  for (const task of tasks)
+    if (task.status === 'RUNNING') signals.cancel.push(task.id);
+    else if (isTerminal(task.status as TaskStatus)) signals.ended.push(task.id);
 }
 
 /** A workflow's end or reset (endWorkflow, resetSteps): its log's new end (null: unchanged) and its cancelled tasks. */
@@ -92,6 +103,10 @@ export function sendSignals(pubsub: PubSub, signals: WorkflowSignals): void {
   void announceTaskEvents(pubsub, signals.tasks);
   for (const type of signals.wake) void wakeWorkers(pubsub, type);
   for (const taskId of signals.cancel) void pushCancellation(pubsub, taskId);
+  if (signals.ended.length)
+    void announceChanges(
+      ...signals.ended.map((taskId) => ({ kind: 'task.ended' as const, taskId })),
+    );
   for (const taskId of signals.cancelAgain)
     cancelAgain(pubsub, taskId).catch((err: Error) =>
       logger.warn({ err: err.message, taskId }, 'asking again to cancel a task failed'),
