@@ -5,7 +5,7 @@ import { gql } from '@apollo/client';
 import { createClient as createWsClient } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { db } from '../../src/platform/db.js';
+import { db, inTransaction } from '../../src/platform/db.js';
 import { apolloHttp } from '../client/recipes.js';
 import { follow, liveClient } from '../utils/live-queries.js';
 import { collect, sseClient } from '../utils/sse.js';
@@ -250,6 +250,30 @@ describe('workflowProgress', () => {
     expect((await db().task.findUniqueOrThrow({ where: { id: rowId(task.id) } })).status).toBe(
       'CANCELLED',
     );
+    followed.stop();
+  });
+
+  it('shows the end of a never-run step task whose row was held when the workflow was cancelled', async () => {
+    const started = await w.startWith([step('only', 'NOOP')]);
+    const task = started.steps[0].task;
+    const followed = follow(
+      liveClient(w.h, w.app, 'ws', w.keys.alice!),
+      'query($id: ID!) @live { task(id: $id) { id status } }',
+      { id: task.id },
+    );
+    await followed.latest((r) => r.data?.task.status === 'PENDING', 'the task waiting');
+    await inTransaction(async (tx) => {
+      // Held as a worker's claim holds it: the cancel statement skips it, and asks again after.
+      await tx.client.$queryRaw`SELECT id FROM tasks WHERE id = ${rowId(task.id)}::uuid FOR UPDATE`;
+      expect((await w.gqlOk(CANCEL, { id: started.id })).cancelWorkflow.status).toBe('CANCELLED');
+      const row = await db().task.findUniqueOrThrow({ where: { id: rowId(task.id) } });
+      expect(row.status).toBe('PENDING');
+    });
+    expect(
+      await followed.latest((r) => r.data?.task.status === 'CANCELLED', 'the task cancelled'),
+    ).toEqual({ data: { task: { id: task.id, status: 'CANCELLED' } } });
+    const row = await db().task.findUniqueOrThrow({ where: { id: rowId(task.id) } });
+    expect([row.status, row.cancellationRequested]).toEqual(['CANCELLED', true]);
     followed.stop();
   });
 

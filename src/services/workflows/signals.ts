@@ -83,7 +83,8 @@ export function noteWorkflowChange(
 /**
  * A task whose row another transaction held when its step ended (a worker recording its start
  * or progress, renewing its lease): its cancellation requested again once that one committed
- * (the request waits for the row; it holds nothing else), announced, and pushed to its worker.
+ * (the request waits for the row; it holds nothing else), announced, and pushed to its worker
+ * (or, cancelled before it ran, its end announced).
  * So its worker stops it within moments rather than at the reconciler's next pass, which
  * remains the backstop (a task that ended meanwhile changes nothing).
  */
@@ -92,6 +93,7 @@ async function cancelAgain(pubsub: PubSub, taskId: string): Promise<void> {
   if (!requested?.changed) return;
   await announceTaskEvent(pubsub, requested.task);
   if (requested.task.status === 'RUNNING') await pushCancellation(pubsub, taskId);
+  else await announceChanges({ kind: 'task.ended', taskId });
 }
 
 /** Not awaited by callers' commits: signals only (a lost one costs a poll). */
