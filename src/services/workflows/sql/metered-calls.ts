@@ -1,6 +1,6 @@
 // What the LLM calls of these tasks were metered at (every attempt's, failed ones too): a
 // step's actual tokens and cost are its calls'.
-import type { Queryable } from '../../../platform/db.js';
+import { PREPARED, type Queryable } from '../../../platform/db.js';
 
 export interface MeteredCalls {
   tokens: number;
@@ -12,7 +12,7 @@ export async function meteredCalls(
   taskIds: readonly string[],
 ): Promise<Map<string, MeteredCalls>> {
   if (taskIds.length === 0) return new Map();
-  const rows = await client.$queryRaw<Array<MeteredCalls & { taskId: string }>>`
+  const rows = await client.$queryRaw<Array<MeteredCalls & { taskId: string }>>`${PREPARED}
     SELECT "taskId", sum("inputTokens" + "outputTokens")::int AS tokens, sum("costUsd")::float8 AS "costUsd"
     FROM llm_calls WHERE "taskId" = ANY(${taskIds}::uuid[])
     GROUP BY "taskId"`;
