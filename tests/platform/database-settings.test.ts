@@ -53,14 +53,12 @@ describe('database settings', () => {
 
   it("runs a pooled transaction's prepared statements on their generic plan from the first run", async () => {
     // A statement of this test's own, on this file's own pool: not run on it before.
-    const marker = 'generic plans';
     const plans = await inPoolTransaction(async ({ client }) => {
       for (let i = 0; i < 3; i++)
-        await client.$queryRaw`${PREPARED} SELECT count(*)::int AS n FROM tasks WHERE id = ${'00000000-0000-0000-0000-000000000000'}::uuid AND ${marker}::text IS NOT NULL`;
+        await client.$queryRaw`${PREPARED} SELECT count(*)::int AS generic_probe FROM tasks WHERE id = ${'00000000-0000-0000-0000-000000000000'}::uuid`;
       return client.$queryRaw<Array<{ generic: number; custom: number }>>`
         SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements
-        WHERE statement LIKE '/* prepared */%' AND strpos(statement, 'IS NOT NULL') > 0
-          AND strpos(statement, 'FROM tasks WHERE id') > 0`;
+        WHERE strpos(statement, 'AS generic_probe FROM tasks') > 0`;
     });
     // Left to choose, PostgreSQL plans each of the first five runs for its values.
     expect(plans).toContainEqual({ generic: 3, custom: 0 });

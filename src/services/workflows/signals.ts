@@ -6,8 +6,6 @@ import { db, type Transaction } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import { requestCancellation } from '../../queue/cancel.js';
-import { isTerminal } from '../../queue/task-row.js';
-import type { TaskStatus } from '../../generated/prisma/enums.js';
 import {
   announceTaskEvent,
   announceTaskEvents,
@@ -61,7 +59,8 @@ export function noteCancelledTasks(
   signals.tasks.push(...tasks);
   for (const task of tasks)
     if (task.status === 'RUNNING') signals.cancel.push(task.id);
-    else if (isTerminal(task.status as TaskStatus)) signals.ended.push(task.id);
+    // Cancelled while PENDING (a cancellation makes no other end: cancelTasksCtes).
+    else if (task.status === 'CANCELLED') signals.ended.push(task.id);
 }
 
 /** A workflow's end or reset (endWorkflow, resetSteps): its log's new end (null: unchanged) and its cancelled tasks. */
