@@ -99,15 +99,31 @@ export function withChangeEvent<T extends ChangedColumns & { eventMessage: strin
 
 /**
  * One entry of a task's attemptLog (tasks `t` in the statement), for the attempt that ends in
- * it: which it was, who ran it, when it started and ended, how it ended and why.
+ * it: which it was, who ran it, when it started and ended, how it ended and why. `workerId`
+ * and `endedAt`: the worker's lease and the statement's now() unless given.
+ *
+ * An attempt that ends the task COMPLETED, FAILED or TIMEOUT (the most common end by far) is
+ * not appended: the row's own columns describe it (attempts, workerId, startedAt,
+ * completedAt, status, error), and Task.attemptHistory reads it from them (attemptHistoryOf).
+ * Building the entry was about a tenth of a no-op task's completing statement
+ * (bench/README.md, "Queue"). Those three statuses are reached by a worker's end only; an
+ * operator's retry appends the entry before it resets the row (retry-finished-task.ts).
  */
-export function attemptEntry(startedAt: Prisma.Sql, outcome: Prisma.Sql, error: Prisma.Sql) {
+export function attemptEntry(
+  startedAt: Prisma.Sql,
+  outcome: Prisma.Sql,
+  error: Prisma.Sql,
+  at: { workerId?: Prisma.Sql; endedAt?: Prisma.Sql } = {},
+) {
   return Prisma.sql`jsonb_build_array(jsonb_build_object(
-    'attempt', t.attempts, 'workerId', t."lockedBy",
+    'attempt', t.attempts, 'workerId', ${at.workerId ?? Prisma.sql`t."lockedBy"`},
     'startedAt', to_char((${startedAt}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    'endedAt', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'endedAt', to_char((${at.endedAt ?? Prisma.sql`now()`}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
     'outcome', ${outcome}, 'error', ${error}))`;
 }
+
+/** The statuses whose last attempt the row itself describes, not its attemptLog (see attemptEntry). */
+export const ATTEMPT_IN_ROW_STATUSES = ['COMPLETED', 'FAILED', 'TIMEOUT'] as const;
 
 /**
  * The changes as the CTE `change`, one row each, in id order: the statement locks their tasks
@@ -190,13 +206,14 @@ export function changeCtes(
           "completedAt" = CASE
             WHEN h.kind IN ('START', 'PROGRESS') OR (h.kind = 'RETRY' AND NOT h.dead) THEN NULL
             ELSE now() END,
-          "attemptLog" = CASE WHEN h.kind IN ('START', 'PROGRESS') THEN t."attemptLog"
-            ELSE t."attemptLog" || ${attemptEntry(
+          -- Only retries (dead or not) and cancellations: the row describes the rest (attemptEntry).
+          "attemptLog" = CASE WHEN h.kind IN ('RETRY', 'CANCELLED')
+            THEN t."attemptLog" || ${attemptEntry(
               Prisma.sql`CASE WHEN h.started_ms_ago IS NULL THEN t."startedAt"
                               ELSE now() - h.started_ms_ago * interval '1 millisecond' END`,
               Prisma.sql`CASE WHEN h.kind = 'RETRY' THEN 'FAILED' ELSE h.kind END`,
-              Prisma.sql`CASE WHEN h.kind = 'COMPLETED' THEN NULL ELSE h.error END`,
-            )} END,
+              Prisma.sql`h.error`,
+            )} ELSE t."attemptLog" END,
           "lastSequence" = t."lastSequence" + 1, "updatedAt" = now()
       FROM held h
       WHERE t.id = h.id

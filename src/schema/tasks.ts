@@ -99,8 +99,16 @@ export const Task = builder.prismaNode('Task', {
       description:
         'Every attempt that ended, oldest first: who ran it, when, how it ended and why. ' +
         '`attempts` counts the attempts (a handed-back one not).',
-      select: { attemptLog: true },
-      resolve: (task) => attemptHistoryOf(task.attemptLog),
+      select: {
+        attemptLog: true,
+        status: true,
+        attempts: true,
+        workerId: true,
+        startedAt: true,
+        completedAt: true,
+        error: true,
+      },
+      resolve: (task) => attemptHistoryOf(task),
     }),
     agent: t.field({
       type: Agent,

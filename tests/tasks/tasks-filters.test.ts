@@ -174,6 +174,43 @@ describe('which worker ran a task, and its attempts', () => {
     );
   });
 
+  it("keeps a failed attempt's history through an operator's retry", async () => {
+    const app = await h.startApp();
+    const owner = await adminUserId();
+    const task = await enqueueTestTask(
+      app.pubsub,
+      testFail,
+      { failAttempts: 0, nonRetryable: true },
+      { ownerId: owner },
+    );
+    const worker = await h.startWorker(app.pubsub);
+    await taskUntil(globalId(task.id), (t) => t.status === 'FAILED');
+    const first = (await h.gql(HISTORY, { id: globalId(task.id) })).data!.task;
+    expect(
+      first.attemptHistory.map((a: any) => [a.attempt, a.workerId, a.outcome, a.error]),
+    ).toEqual([[1, worker.id, 'FAILED', 'this can never work']]);
+    // A task that ended FAILED keeps its last attempt in its own columns, not in its log.
+    const stored = () => db().task.findUniqueOrThrow({ where: { id: task.id } });
+    expect((await stored()).attemptLog).toEqual([]);
+    const retried = await h.gql('mutation($id: ID!) { retryTask(id: $id) { status attempts } }', {
+      id: globalId(task.id),
+    });
+    expect(retried.errors).toBeUndefined();
+    // The reset row no longer describes that attempt: the retry wrote it to the log first.
+    expect((await stored()).attemptLog).toHaveLength(1);
+    await taskUntil(globalId(task.id), (t) => t.status === 'FAILED' && t.attempts === 1);
+    const second = (await h.gql(HISTORY, { id: globalId(task.id) })).data!.task;
+    expect(second.attemptHistory.map((a: any) => [a.attempt, a.workerId, a.outcome])).toEqual([
+      [1, worker.id, 'FAILED'],
+      [1, worker.id, 'FAILED'],
+    ]);
+    expect(second.attemptHistory[0].startedAt).toBe(first.attemptHistory[0].startedAt);
+    expect(second.attemptHistory[0].endedAt).toBe(first.attemptHistory[0].endedAt);
+    expect(Date.parse(second.attemptHistory[0].endedAt)).toBeLessThanOrEqual(
+      Date.parse(second.attemptHistory[1].startedAt),
+    );
+  });
+
   it('records a lost lease and a shutdown hand-back as attempts of their own', async () => {
     const app = await h.startApp();
     const owner = await adminUserId();

@@ -1,7 +1,7 @@
 // Background tasks as the API sees them: who may see a task (its team's members), reading and
 // listing, cancel and retry (write in its team). Every change is written with its event by the
 // queue's SQL (src/queue) and announced on pub/sub after commit.
-import type { Prisma } from '../../generated/prisma/client.js';
+import type { Prisma, Task } from '../../generated/prisma/client.js';
 import type { TaskPriority, TaskStatus } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
 import { BadInputError, conflict, notFound } from '../../platform/errors.js';
@@ -12,6 +12,7 @@ import { requestCancellation } from '../../queue/cancel.js';
 import { retryFinishedTask } from '../../queue/retry-finished-task.js';
 import { announceTaskEvent, pushCancellation, wakeWorkers } from '../../queue/signals.js';
 import type { TaskRow } from '../../queue/task-row.js';
+import { ATTEMPT_IN_ROW_STATUSES } from '../../queue/write-changes.js';
 
 export type { TaskRow } from '../../queue/task-row.js';
 import type { Caller } from '../auth/caller.js';
@@ -64,11 +65,24 @@ export interface TaskAttemptRow {
   error: string | null;
 }
 
-export function attemptHistoryOf(log: unknown): TaskAttemptRow[] {
+/** What a task's attempt history is read from: its log, and the columns of its last attempt. */
+export type AttemptHistorySource = Pick<
+  Task,
+  'attemptLog' | 'status' | 'attempts' | 'workerId' | 'startedAt' | 'completedAt' | 'error'
+>;
+
+const ATTEMPT_IN_ROW: ReadonlySet<string> = new Set(ATTEMPT_IN_ROW_STATUSES);
+
+/**
+ * Every ended attempt, oldest first: the log's entries, then the last attempt of a task that
+ * ended COMPLETED, FAILED or TIMEOUT, which its own columns describe (attemptEntry).
+ */
+export function attemptHistoryOf(task: AttemptHistorySource): TaskAttemptRow[] {
+  const log = task.attemptLog;
   const entries = Array.isArray(log)
     ? (log as Array<Omit<TaskAttemptRow, 'startedAt' | 'endedAt'> & Record<string, string>>)
     : [];
-  return entries.map((entry) => ({
+  const history: TaskAttemptRow[] = entries.map((entry) => ({
     attempt: entry.attempt,
     workerId: entry.workerId ?? null,
     startedAt: entry.startedAt ? new Date(entry.startedAt) : null,
@@ -76,6 +90,17 @@ export function attemptHistoryOf(log: unknown): TaskAttemptRow[] {
     outcome: entry.outcome,
     error: entry.error ?? null,
   }));
+  if (ATTEMPT_IN_ROW.has(task.status) && task.attempts > 0 && task.completedAt)
+    history.push({
+      attempt: task.attempts,
+      workerId: task.workerId,
+      startedAt: task.startedAt,
+      endedAt: task.completedAt,
+      outcome: task.status as TaskAttemptRow['outcome'],
+      // A completed attempt has none; the column may still hold an earlier attempt's.
+      error: task.status === 'COMPLETED' ? null : task.error,
+    });
+  return history;
 }
 
 /** The list's filters as a `where` (each one a trailing key of the list's index). */
