@@ -4,7 +4,8 @@
 // statement of its own: turn-statements.ts). A turn starts as
 // soon as there is something to write, up to MAX_IN_FLIGHT at once (so PostgreSQL writes one turn
 // while this process runs what the last one claimed), and one more for a claim when none is under
-// way (a wake-up's claim does not wait behind two writes): an idle worker writes at once and a busy
+// way or the queue ran dry (a wake-up's claim does not wait behind two writes, nor behind a claim
+// that will bring little): an idle worker writes at once and a busy
 // one writes hundreds of changes at a time. One task's changes are written in order (a task with a
 // change in flight waits for it). A start is recorded a moment late (START_RECORD_DELAY_MS), so
 // that a task that ends within it writes one event, its end. A turn that fails (PostgreSQL away) is
@@ -153,6 +154,14 @@ export class Turns {
     this.handlerMs += DURATION_WEIGHT * (ms - this.handlerMs);
   }
 
+  /**
+   * The tasks the claims under way may bring. None when the queue ran dry (the last claim found
+   * less than it asked for): they bring little, and a wake-up's claim must not wait for them.
+   */
+  private claimingAhead(): number {
+    return this.lastClaimShort ? 0 : this.claiming.limit;
+  }
+
   /** How many tasks the local queue aims to hold, waiting or being claimed: two batches, or less work than that. */
   private waitingTarget(): number {
     const { batchSize, concurrency } = this.options;
@@ -187,7 +196,7 @@ export class Turns {
   refill(): void {
     if (this.stopping || this.drained) return;
     const { waiting } = this.options.load();
-    if (waiting + this.claiming.limit > Math.floor(this.waitingTarget() / 2)) return;
+    if (waiting + this.claimingAhead() > Math.floor(this.waitingTarget() / 2)) return;
     this.wantClaim = true;
     this.schedule();
   }
@@ -225,8 +234,12 @@ export class Turns {
   }
 
   private schedule(): void {
-    // A claim does not wait behind two writes: it has a turn of its own when none claims.
-    const room = this.wantClaim && this.claiming.limit === 0 ? MAX_IN_FLIGHT + 1 : MAX_IN_FLIGHT;
+    // A claim does not wait behind two writes: it has a turn of its own when none claims, or
+    // when the queue ran dry (a wake-up's claim goes beside the one under way: nextTurn).
+    const room =
+      this.wantClaim && (this.claiming.limit === 0 || this.lastClaimShort)
+        ? MAX_IN_FLIGHT + 1
+        : MAX_IN_FLIGHT;
     if (this.scheduled || this.inFlight.size >= room) return;
     this.scheduled = true;
     setImmediate(() => {
@@ -301,25 +314,25 @@ export class Turns {
     // hook, in the same transaction, so they start without waiting for a wake-up.
     const hooked = this.hookedIn(ends);
     const { running, waiting } = this.options.load();
-    // With nothing waiting here, a claim under way has the free slots promised to what it
-    // brings: a second one beside it (a wake-up) would have none, and its tasks would start
-    // only once it is back, with their start recorded later. When the queue runs dry (the
-    // last claim found less than it asked for) that one brings little: this one follows it
-    // instead. During a drain two claims go side by side, as the local queue's two batches.
     // A hooked turn under way or waiting claims for this worker, the tasks its commit makes
     // runnable first: a claim beside it would fill the local queue with others' and leave
     // those to another worker (whose commits then wait for the same workflows' locks).
-    const deferred =
-      !hooked &&
-      ((this.claiming.limit > 0 && waiting === 0 && this.lastClaimShort) ||
-        // Not while hooked turns fail: one that keeps failing must not hold every claim.
-        (this.hookedFailures === 0 && this.hookedWaiting()));
+    // Not while hooked turns fail: one that keeps failing must not hold every claim.
+    const deferred = !hooked && this.hookedFailures === 0 && this.hookedWaiting();
     const claim = (this.wantClaim || hooked) && !this.stopping && !deferred;
     if (!deferred) this.wantClaim = false;
     const free = this.options.concurrency - running - this.claiming.startNow;
-    const room = Math.max(this.waitingTarget(), free) - waiting - this.claiming.limit;
+    const room = Math.max(this.waitingTarget(), free) - waiting - this.claimingAhead();
     const limit = claim ? Math.min(this.options.batchSize, Math.max(0, room)) : 0;
-    const startNow = limit > 0 && waiting === 0 ? Math.min(limit, Math.max(0, free)) : 0;
+    // With nothing waiting here, a claim has free slots promised to what it brings: those it
+    // brings start at once, their start recorded by the claim. When the queue runs dry (the
+    // last claim found less than it asked for), each wake-up's claim goes at once, beside any
+    // under way (waiting for that one to come back was most of a task's add→start), and
+    // promises half the free slots left, so that the next one beside it has some. During a
+    // drain two claims go side by side, as the local queue's two batches; the first has the
+    // free slots.
+    const promised = this.lastClaimShort ? Math.ceil(free / 2) : free;
+    const startNow = limit > 0 && waiting === 0 ? Math.min(limit, Math.max(0, promised)) : 0;
     if (changes.length === 0 && limit === 0) return undefined;
     for (const change of changes) this.inFlightTasks.add(change.taskId);
     // What a hooked commit makes runnable goes to this worker first, within its room as if no

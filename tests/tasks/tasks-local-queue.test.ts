@@ -1,8 +1,11 @@
 // A worker's local queue (src/workers/turns.ts): long tasks are claimed little ahead of the
-// slots, so a worker busy with them leaves the rest of the queue to the other workers.
+// slots, so a worker busy with them leaves the rest of the queue to the other workers; once the
+// queue ran dry, a wake-up's claim does not wait for a claim under way.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
+import { wakeWorkers } from '../../src/queue/signals.js';
+import { lockTableForWrites } from '../utils/row-lock.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 import { waitFor } from '../utils/wait.js';
 import { adminUserId, useTasks } from './fixture.js';
@@ -35,5 +38,38 @@ describe('the local queue', () => {
       const done = await db().task.count({ where: { id: { in: ids }, status: 'COMPLETED' } });
       return done === ids.length ? true : undefined;
     }, 'every task COMPLETED');
+  });
+
+  it('claims on each wake-up beside the claim under way once the queue ran dry', async () => {
+    const app = await h.startApp();
+    const ownerId = await adminUserId();
+    // No polls: only the wake-ups below ask it to claim.
+    await h.startWorker(app.pubsub, { pollMs: 60_000 });
+    const first = await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, { ownerId });
+    await waitFor(async () => {
+      const task = await db().task.findUniqueOrThrow({ where: { id: first.id } });
+      return task.status === 'COMPLETED' ? true : undefined;
+    }, 'the first task COMPLETED');
+    // Its last claim found less than it asked for: the queue ran dry. Claims now wait on the
+    // lock below, as a claim would wait on a slow commit.
+    const lock = await lockTableForWrites(h, 'tasks');
+    const waitingClaims = async () => {
+      const [{ n }] = await db().$queryRaw<[{ n: number }]>`
+        SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND wait_event_type = 'Lock'
+          AND query LIKE '%claimed AS%'`;
+      return n;
+    };
+    await wakeWorkers(app.pubsub, testSleep.name);
+    await waitFor(async () => ((await waitingClaims()) >= 1 ? true : undefined), 'a claim');
+    await wakeWorkers(app.pubsub, testSleep.name);
+    // The second wake-up's claim goes at once, not once the first is back.
+    await waitFor(async () => ((await waitingClaims()) >= 2 ? true : undefined), 'two claims');
+    await lock.release();
+    const second = await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, { ownerId });
+    await waitFor(async () => {
+      const task = await db().task.findUniqueOrThrow({ where: { id: second.id } });
+      return task.status === 'COMPLETED' ? true : undefined;
+    }, 'the second task COMPLETED');
   });
 });

@@ -14,6 +14,11 @@ export async function lockTable(h: Harness, table: string) {
   return holdLock(h, [`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`, []]);
 }
 
+/** A whole table held against writes (SHARE: reads go on, every insert, update and delete waits). */
+export async function lockTableForWrites(h: Harness, table: string) {
+  return holdLock(h, [`LOCK TABLE ${table} IN SHARE MODE`, []]);
+}
+
 async function holdLock(h: Harness, [sql, values]: [string, unknown[]]) {
   const locker = new pg.Client({ connectionString: h.databaseUrl });
   await locker.connect();
