@@ -234,8 +234,7 @@ export class Turns {
   }
 
   private schedule(): void {
-    // A claim does not wait behind two writes: it has a turn of its own when none claims, or
-    // when the queue ran dry (a wake-up's claim goes beside the one under way: nextTurn).
+    // A claim does not wait behind two writes: a turn of its own when none claims or the queue ran dry.
     const room =
       this.wantClaim && (this.claiming.limit === 0 || this.lastClaimShort)
         ? MAX_IN_FLIGHT + 1
@@ -324,13 +323,10 @@ export class Turns {
     const free = this.options.concurrency - running - this.claiming.startNow;
     const room = Math.max(this.waitingTarget(), free) - waiting - this.claimingAhead();
     const limit = claim ? Math.min(this.options.batchSize, Math.max(0, room)) : 0;
-    // With nothing waiting here, a claim has free slots promised to what it brings: those it
-    // brings start at once, their start recorded by the claim. When the queue runs dry (the
-    // last claim found less than it asked for), each wake-up's claim goes at once, beside any
-    // under way (waiting for that one to come back was most of a task's add→start), and
-    // promises half the free slots left, so that the next one beside it has some. During a
-    // drain two claims go side by side, as the local queue's two batches; the first has the
-    // free slots.
+    // With nothing waiting here, a claim has free slots promised to what it brings (started at
+    // once, their start recorded by the claim). With the queue dry, a wake-up's claim goes
+    // beside any under way (waiting for it was most of a task's add→start) and promises half
+    // the free slots left, so the next one beside it has some.
     const promised = this.lastClaimShort ? Math.ceil(free / 2) : free;
     const startNow = limit > 0 && waiting === 0 ? Math.min(limit, Math.max(0, promised)) : 0;
     if (changes.length === 0 && limit === 0) return undefined;
