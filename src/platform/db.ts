@@ -112,6 +112,16 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
     // For the raw statements on the pool only: Prisma's adapter sets its own parsers per query.
     types: poolTypes,
   });
+  // A connection PostgreSQL ends (a shutdown, a restart, pg_terminate_backend) while it is
+  // checked out between two statements (a pooled transaction's) has no query to fail with it:
+  // node-postgres then emits 'error' on the connection, and an 'error' nobody listens to ends
+  // the process. Listened to here, the connection's next statement fails instead, and its
+  // holder gives it back broken. (The pool listens itself to its idle connections.)
+  pool.on('connect', (connection) =>
+    connection.on('error', (err) =>
+      logger.debug({ err: err.message }, 'a database connection ended'),
+    ),
+  );
   poolClient = queryableOn(pool, options.onQuery);
   onQueryOfPool = options.onQuery;
   // The type says string, but undefined (the default: no name) is what unmarked statements need.

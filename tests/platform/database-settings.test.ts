@@ -1,6 +1,8 @@
 // The pool's settings (DATABASE_POOL_MAX, DATABASE_POOL_TIMEOUT_MS, DATABASE_STATEMENT_TIMEOUT_MS),
 // on a connection of this file's own; and how DATABASE_URL, DIRECT_DATABASE_URL and
 // DATABASE_POOLER combine (docs/operations.md, "Past one machine").
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/platform/config.js';
 import {
@@ -23,6 +25,27 @@ describe('database settings', () => {
   afterAll(async () => {
     await disconnectDatabase();
     connectDatabase(h.databaseUrl);
+  });
+
+  it('survives a connection ended between two statements of a pooled transaction', async () => {
+    const terminator = new pg.Client({ connectionString: h.databaseUrl });
+    await terminator.connect();
+    try {
+      const ended = inPoolTransaction(async (tx) => {
+        const [{ pid }] = await tx.client.$queryRaw<
+          [{ pid: number }]
+        >`SELECT pg_backend_pid() AS pid`;
+        // Ended while idle in the transaction: PostgreSQL's FATAL comes with no query to fail.
+        await terminator.query('SELECT pg_terminate_backend($1)', [pid]);
+        await sleep(200);
+        return tx.client.$queryRaw`SELECT 1 AS one`;
+      });
+      await expect(ended).rejects.toThrow();
+    } finally {
+      await terminator.end();
+    }
+    // Given back broken: the pool's one connection is a new one, and works.
+    expect(await poolQueryable().$queryRaw`SELECT 1 AS one`).toEqual([{ one: 1 }]);
   });
 
   it('has PostgreSQL cancel a statement past DATABASE_STATEMENT_TIMEOUT_MS', async () => {
