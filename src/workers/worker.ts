@@ -161,13 +161,16 @@ function dispatch(engine: Engine, concurrency: number, fromClaim: boolean): void
   while (!engine.stopping && running.size < concurrency) {
     const task = queue.take();
     if (!task) break;
-    const waited = (Date.now() - (claimedAt.get(task.id) ?? Date.now())) / 1000;
+    // A start its claim recorded began on the claim's clock (its queue wait is already the
+    // row's); one that waited here adds the time since its claim came back.
+    const recorded = fromClaim && task.startedAt !== null;
+    const waited = recorded ? 0 : (Date.now() - (claimedAt.get(task.id) ?? Date.now())) / 1000;
     claimedAt.delete(task.id);
     if (engine.cancelledUnheld.take(task.id)) {
       runner.cancelWaiting(task);
       continue;
     }
-    runner.start(task, fromClaim && task.startedAt !== null, waited);
+    runner.start(task, recorded, waited);
   }
 }
 

@@ -54,47 +54,52 @@ describe('metrics across processes', () => {
       { ROLE: 'worker', WORKER_HTTP_PORT: '0', HOST: '127.0.0.1', TASK_POLL_MS: '100' },
       /"port":(\d+)[^\n]*worker probes listening/,
     );
-    const port = /"port":(\d+)/.exec(await worker.ready)![1];
-    const delivered = () =>
-      db().task.count({ where: { type: 'webhook_delivery', status: 'COMPLETED' } });
-    await waitFor(
-      async () => (await delivered()) === TASKS || undefined,
-      'every webhook delivered',
-    );
+    // Stopped here, pass or fail: left running, it would claim the next test's tasks.
+    try {
+      const port = /"port":(\d+)/.exec(await worker.ready)![1];
+      const delivered = () =>
+        db().task.count({ where: { type: 'webhook_delivery', status: 'COMPLETED' } });
+      await waitFor(
+        async () => (await delivered()) === TASKS || undefined,
+        'every webhook delivered',
+      );
 
-    const apiSamples = await scrape(`${api.baseUrl}/metrics`);
-    const workerSamples = await scrape(`http://127.0.0.1:${port}/metrics`);
-    const refresh = { type: 'coverage_refresh', priority: 'medium' };
-    const webhook = { type: 'webhook_delivery', priority: 'high' };
-    // The API enqueued the refreshes and started nothing.
-    expect(valueOf(apiSamples, 'tasks_enqueued_total', refresh)).toBe(TASKS);
-    expect(samplesOf(apiSamples, 'tasks_enqueued_total', webhook)).toEqual([]);
-    expect(samplesOf(apiSamples, 'task_queue_wait_seconds_count')).toEqual([]);
-    // The worker started them, queued their webhooks and delivered them.
-    expect(samplesOf(workerSamples, 'tasks_enqueued_total', refresh)).toEqual([]);
-    expect(valueOf(workerSamples, 'tasks_enqueued_total', webhook)).toBe(TASKS);
-    expect(valueOf(workerSamples, 'task_queue_wait_seconds_count', refresh)).toBe(TASKS);
-    expect(valueOf(workerSamples, 'task_queue_wait_seconds_count', webhook)).toBe(TASKS);
-    expect(valueOf(workerSamples, 'webhook_deliveries_total', { outcome: 'success' })).toBe(TASKS);
-    expect(
-      valueOf(workerSamples, 'task_attempts_total', {
-        type: 'coverage_refresh',
-        outcome: 'completed',
-      }),
-    ).toBe(TASKS);
-    // The wait is what the rows say: from runAt (the enqueue) to the start (updatedAt, which the
-    // claim also reads, is runAt rounded to the millisecond). A task claimed for a free slot
-    // starts on the claim's clock; one that waited in the local queue has its start written by
-    // its first change, from this process's time since it started: a few ms apart at most.
-    const rows = await db().task.findMany({ where: { type: 'coverage_refresh' } });
-    const waited = rows.reduce(
-      (sum, t) => sum + (t.startedAt!.getTime() - t.runAt.getTime()) / 1000,
-      0,
-    );
-    expect(waited).toBeGreaterThan(0);
-    const sum = valueOf(workerSamples, 'task_queue_wait_seconds_sum', refresh)!;
-    expect(Math.abs(sum - waited)).toBeLessThan(0.01 * TASKS);
-    await worker.kill('SIGTERM');
+      const apiSamples = await scrape(`${api.baseUrl}/metrics`);
+      const workerSamples = await scrape(`http://127.0.0.1:${port}/metrics`);
+      const refresh = { type: 'coverage_refresh', priority: 'medium' };
+      const webhook = { type: 'webhook_delivery', priority: 'high' };
+      // The API enqueued the refreshes and started nothing.
+      expect(valueOf(apiSamples, 'tasks_enqueued_total', refresh)).toBe(TASKS);
+      expect(samplesOf(apiSamples, 'tasks_enqueued_total', webhook)).toEqual([]);
+      expect(samplesOf(apiSamples, 'task_queue_wait_seconds_count')).toEqual([]);
+      // The worker started them, queued their webhooks and delivered them.
+      expect(samplesOf(workerSamples, 'tasks_enqueued_total', refresh)).toEqual([]);
+      expect(valueOf(workerSamples, 'tasks_enqueued_total', webhook)).toBe(TASKS);
+      expect(valueOf(workerSamples, 'task_queue_wait_seconds_count', refresh)).toBe(TASKS);
+      expect(valueOf(workerSamples, 'task_queue_wait_seconds_count', webhook)).toBe(TASKS);
+      expect(valueOf(workerSamples, 'webhook_deliveries_total', { outcome: 'success' })).toBe(
+        TASKS,
+      );
+      expect(
+        valueOf(workerSamples, 'task_attempts_total', {
+          type: 'coverage_refresh',
+          outcome: 'completed',
+        }),
+      ).toBe(TASKS);
+      // The wait is what the rows say: from runAt (the enqueue) to the start. The three were
+      // claimed for free slots: each started on the claim's clock, so its wait is its row's to
+      // the millisecond both are rounded to, however long the worker took to start the next.
+      const rows = await db().task.findMany({ where: { type: 'coverage_refresh' } });
+      const waited = rows.reduce(
+        (sum, t) => sum + (t.startedAt!.getTime() - t.runAt.getTime()) / 1000,
+        0,
+      );
+      expect(waited).toBeGreaterThan(0);
+      const sum = valueOf(workerSamples, 'task_queue_wait_seconds_sum', refresh)!;
+      expect(Math.abs(sum - waited)).toBeLessThanOrEqual(0.001 * TASKS);
+    } finally {
+      await worker.kill('SIGTERM');
+    }
     expect(worker.process.exitCode).toBe(0);
   }, 120_000); // a process started through tsx, on a loaded machine
 
