@@ -5,6 +5,8 @@ export const SUBSCRIPTIONS = Number(process.env.SOAK_SUBSCRIPTIONS ?? 1_000);
 export const RATE = Number(process.env.SOAK_RATE ?? 50);
 export const AGENTS = 10;
 export const WARM_UP_S = Math.min(60, SECONDS / 5);
+/** The RSS trend needs the last 5 minutes of a run of 6 or more; shorter runs only report RSS. */
+export const TREND_JUDGED = SECONDS >= 360;
 export const ADMIN_KEY = 'soak-admin-key-0123456789';
 
 export const HEADERS = { authorization: `Bearer ${ADMIN_KEY}` };
