@@ -41,12 +41,21 @@ export function decodeCursor<T extends unknown[]>(
  * undefined on the first page; BAD_USER_INPUT for a cursor that is not of such a connection.
  */
 export function newestFirstAfter(after: string | null | undefined) {
+  const key = newestFirstAfterKey(after);
+  if (!key) return undefined;
+  const { createdAt, id } = key;
+  return { OR: [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: id } }] };
+}
+
+/** The (createdAt, id) of a newest-first connection's cursor; undefined on the first page. */
+export function newestFirstAfterKey(
+  after: string | null | undefined,
+): { createdAt: Date; id: string } | undefined {
   const cursor = decodeCursor<[string, string]>(after, 2);
   if (!cursor) return undefined;
   if (!isUuid(cursor[1]) || Number.isNaN(Date.parse(cursor[0])))
     throw badUserInput('after: not a cursor of this connection', { field: 'after' });
-  const at = new Date(cursor[0]);
-  return { OR: [{ createdAt: { lt: at } }, { createdAt: at, id: { lt: cursor[1] } }] };
+  return { createdAt: new Date(cursor[0]), id: cursor[1] };
 }
 
 /** The cursor of a row of a newest-first (createdAt, id) connection. */

@@ -28,9 +28,18 @@ export async function selectQueueStats(
   /** Only these teams' tasks; undefined: every task. */
   teamIds?: readonly string[],
 ): Promise<QueueStatsRow> {
-  const ofTeams = teamIds
-    ? Prisma.sql`WHERE "teamId" = ANY(${[...teamIds]}::uuid[])`
-    : Prisma.empty;
+  // A team's tasks in two parts: the task lists' index by team holds all but the RUNNING
+  // ones (schema.prisma), which the running tasks' index holds.
+  const teams = teamIds && [...teamIds];
+  const tasks = teams
+    ? Prisma.sql`(
+        SELECT status, priority, "createdAt", "runAt" FROM tasks
+        WHERE "teamId" = ANY(${teams}::uuid[]) AND status <> 'RUNNING'
+        UNION ALL
+        SELECT status, priority, "createdAt", "runAt" FROM tasks
+        WHERE "teamId" = ANY(${teams}::uuid[]) AND status = 'RUNNING'
+      ) tasks`
+    : Prisma.sql`tasks`;
   const [row] = await client.$queryRaw<QueueStatsRow[]>`
     SELECT
       count(*) FILTER (WHERE status = 'PENDING')::int AS pending,
@@ -50,6 +59,6 @@ export async function selectQueueStats(
       (SELECT count(*)::int FROM workers
        WHERE "lastHeartbeatAt" > now() - ${aliveWithinMs} * interval '1 millisecond'
          AND "stoppedAt" IS NULL) AS "workersAlive"
-    FROM tasks ${ofTeams}`;
+    FROM ${tasks}`;
   return row!;
 }

@@ -3,10 +3,15 @@
 // Real PostgreSQL, a real worker.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { Prisma } from '../../src/generated/prisma/client.js';
 import { db } from '../../src/platform/db.js';
 import { claimTasks } from '../../src/queue/claim.js';
 import { handBackTasks } from '../../src/queue/hand-back-tasks.js';
 import { reclaimExpiredLeases } from '../../src/queue/reclaim-expired.js';
+import {
+  taskPageQuery,
+  type TaskPageFilter,
+} from '../../src/services/tasks/sql/select-task-page.js';
 import { errorCodes } from '../utils/graphql.js';
 import { enqueueTestTask, testFail, testSleep } from '../utils/test-tasks.js';
 import { adminUserId, useTasks } from './fixture.js';
@@ -102,6 +107,61 @@ describe('tasks(...) filters', () => {
     expect(paged).toEqual([globalId(queued.id), globalId(sleepLow.id), globalId(sleepHigh.id)]);
   });
 
+  it('lists RUNNING tasks with the rest: newest first, counted and paged across both', async () => {
+    const app = await h.startApp();
+    const owner = await adminUserId();
+    // Oldest first, a few milliseconds apart (createdAt is rounded to the millisecond); the
+    // HIGH ones claimed by a worker that never ends them: RUNNING. Listed from `since` on (the
+    // other tests' tasks stay).
+    await sleep(5);
+    const since = new Date().toISOString();
+    await sleep(5);
+    const made = [];
+    for (const priority of ['LOW', 'HIGH', 'LOW', 'HIGH'] as const) {
+      made.push(
+        await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, { ownerId: owner, priority }),
+      );
+      await sleep(3);
+    }
+    const claimed = await claimTasks(db(), 'listed-worker', {
+      types: ['test_sleep'],
+      leaseMs: 60_000,
+      limit: 2,
+      startNow: 2,
+    });
+    const [oldest, runningOld, pending, runningNew] = made.map((task) => globalId(task.id));
+    expect(claimed.map((task) => globalId(task.id)).sort()).toEqual(
+      [runningOld, runningNew].sort(),
+    );
+    const newestFirst = [runningNew, pending, runningOld, oldest];
+    const page = async (variables: Record<string, unknown>) => {
+      const response = await h.gql(LIST, { from: since, ...variables });
+      expect(response.errors).toBeUndefined();
+      return response.data!.tasks;
+    };
+    const all = await page({ first: 100 });
+    expect(all.totalCount).toBe(4);
+    expect(all.edges.map((edge: any) => edge.node.id)).toEqual(newestFirst);
+    // One at a time, across the two parts each step.
+    const paged: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const one = await page({ first: 1, after });
+      expect(one.totalCount).toBe(4);
+      paged.push(...one.edges.map((edge: any) => edge.node.id));
+      if (!one.pageInfo.hasNextPage) break;
+      after = one.pageInfo.endCursor;
+    }
+    expect(paged).toEqual(newestFirst);
+    const running = await page({ status: ['RUNNING'] });
+    expect(running.edges.map((edge: any) => edge.node.id)).toEqual([runningNew, runningOld]);
+    expect(running.totalCount).toBe(2);
+    const both = await page({ status: ['RUNNING', 'PENDING'], priority: ['HIGH'] });
+    expect(both.edges.map((edge: any) => edge.node.id)).toEqual([runningNew, runningOld]);
+    expect((await page({ workerId: 'listed-worker' })).totalCount).toBe(2);
+    expect((await page({ status: ['PENDING'] })).totalCount).toBe(2);
+  });
+
   it('refuses a period whose start is not before its end, naming `from`', async () => {
     const at = new Date().toISOString();
     const response = await h.gql(LIST, { from: at, to: at });
@@ -109,37 +169,51 @@ describe('tasks(...) filters', () => {
     expect(response.errors![0]!.extensions!.argument).toBe('from');
   });
 
-  it('reads every filter from the list index, never the whole table', async () => {
+  it('reads every filter from the list index, and the running tasks from theirs', async () => {
     const { id: teamId } = await db().team.findUniqueOrThrow({ where: { slug: 'default' } });
-    // Each filter is an index condition of the list's index (checked in the index, not on
-    // the rows after reading them), whatever the planner would pick on a table this small.
-    const filters: Array<[string, string]> = [
-      ['status', `status = 'FAILED'`],
-      ['type', `type = 'test_fail'`],
-      ['priority', `priority = 'LOW'`],
-      ['createdAt', `"createdAt" >= now() - interval '1 hour'`],
-      ['workerId', `"workerId" = 'w'`],
-      ['agentId', `"agentId" = '00000000-0000-0000-0000-000000000000'`],
+    // The list's own statement, each filter an index condition of the list's index (checked
+    // in the index, not on the rows after reading them), and its RUNNING part off the running
+    // tasks' index, whatever the planner would pick on a table this small.
+    const filters: Array<[string, Omit<TaskPageFilter, 'teamIds'>]> = [
+      ['status', { status: ['FAILED'] }],
+      ['type', { type: ['test_fail'] }],
+      ['priority', { priority: ['LOW'] }],
+      ['createdAt', { from: new Date(Date.now() - 3_600_000) }],
+      ['workerId', { workerId: 'w' }],
+      ['agentId', { agentId: '00000000-0000-0000-0000-000000000000' }],
     ];
     await db().$transaction(async (tx) => {
       await tx.$executeRawUnsafe('SET LOCAL enable_seqscan = off');
       await tx.$executeRawUnsafe('SET LOCAL enable_bitmapscan = off');
       for (const [column, filter] of filters) {
-        const [plan] = await tx.$queryRawUnsafe<Array<{ 'QUERY PLAN': Array<{ Plan: unknown }> }>>(
-          `EXPLAIN (FORMAT JSON) SELECT id FROM tasks WHERE "teamId" = '${teamId}' AND ${filter}
-           ORDER BY "createdAt" DESC, id DESC LIMIT 21`,
+        const query = taskPageQuery({ teamIds: [teamId], ...filter }, 21, {
+          createdAt: new Date(),
+          id: 'ffffffff-ffff-4fff-bfff-ffffffffffff',
+        });
+        const [plan] = await tx.$queryRaw<Array<{ 'QUERY PLAN': Array<{ Plan: unknown }> }>>(
+          Prisma.sql`EXPLAIN (FORMAT JSON) ${query}`,
         );
         const scans: Array<Record<string, string>> = [];
         const walk = (node: any) => {
-          if (String(node['Node Type']).includes('Scan')) scans.push(node);
+          // Scans of the table (not of the union's result).
+          if (node['Relation Name']) scans.push(node);
           for (const child of node.Plans ?? []) walk(child);
         };
         walk(plan!['QUERY PLAN'][0]!.Plan);
+        const label = JSON.stringify(filter);
+        // Either list index (by team, or by time with the team a condition in it) for all but
+        // the RUNNING tasks; a status filter without RUNNING reads it alone.
+        expect(scans[0]!['Index Name'], label).toMatch(/^tasks_(teamId_)?createdAt_id_idx$/);
         expect(
-          scans.map((scan) => scan['Index Name']),
-          filter,
-        ).toEqual(['tasks_teamId_createdAt_id_idx']);
-        expect(scans[0]!['Index Cond'], filter).toContain(column);
+          scans.slice(1).map((scan) => scan['Index Name']),
+          label,
+        ).toEqual(
+          column === 'status'
+            ? []
+            : // The running part: off the running tasks' index, or an agent's own.
+              [column === 'agentId' ? 'tasks_agentId_createdAt_idx' : 'tasks_lockedUntil_idx'],
+        );
+        expect(scans[0]!['Index Cond'], label).toContain(column);
       }
     });
   });

@@ -96,7 +96,7 @@ describe('queueStats', () => {
   it('counts the tasks of the caller’s teams, not another team’s (the operator: every team’s)', async () => {
     const t = await teammates('own-queue');
     const stats = async (key?: string) =>
-      (await h.gql('{ queueStats { pending dead byPriority workersAlive } }', {}, key)).data
+      (await h.gql('{ queueStats { pending running dead byPriority workersAlive } }', {}, key)).data
         .queueStats;
     const [member, outsider, operator] = await Promise.all([
       stats(t.b),
@@ -114,6 +114,8 @@ describe('queueStats', () => {
           teamId,
         })),
         { type: 'own-queue', teamId, runAt: far, priority: 'LOW' as const },
+        // Held by a worker that never ends it (no worker of the harness runs this type).
+        { type: 'own-queue', teamId, status: 'RUNNING' as const, lockedBy: 'w', lockedUntil: far },
       ],
     });
     const after = {
@@ -124,6 +126,7 @@ describe('queueStats', () => {
     expect(after.member.dead - member.dead).toBe(3);
     expect(after.member.pending - member.pending).toBe(1);
     expect(after.member.byPriority.LOW - member.byPriority.LOW).toBe(1);
+    expect(after.member.running - member.running).toBe(1);
     expect(after.outsider).toEqual(outsider);
     expect(after.operator.dead - operator.dead).toBe(3);
     expect(after.member.workersAlive).toBe(after.operator.workersAlive);

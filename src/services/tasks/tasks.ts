@@ -6,7 +6,12 @@ import type { TaskPriority, TaskStatus } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
 import { BadInputError, conflict, notFound } from '../../platform/errors.js';
 import { rowIdWhere } from '../../platform/ids.js';
-import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import {
+  connectionFromRows,
+  newestFirstAfterKey,
+  newestFirstCursor,
+  pageSize,
+} from '../../platform/pagination.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import { requestCancellation } from '../../queue/cancel.js';
 import { retryFinishedTask } from '../../queue/retry-finished-task.js';
@@ -16,8 +21,9 @@ import { ATTEMPT_IN_ROW_STATUSES } from '../../queue/write-changes.js';
 
 export type { TaskRow } from '../../queue/task-row.js';
 import type { Caller } from '../auth/caller.js';
-import { requireWrite } from '../auth/permissions.js';
+import { readableTeamIds, requireWrite } from '../auth/permissions.js';
 import { taskVisibleTo } from '../auth/visibility.js';
+import { countTasks, selectTaskPage, type TaskPageFilter } from './sql/select-task-page.js';
 
 /** The task, if the caller may see it (as a `where`: a malformed id finds nothing). */
 export function visibleTaskWhere(taskId: string, caller: Caller): Prisma.TaskWhereInput {
@@ -103,25 +109,26 @@ export function attemptHistoryOf(task: AttemptHistorySource): TaskAttemptRow[] {
   return history;
 }
 
-/** The list's filters as a `where` (each one a trailing key of the list's index). */
-function taskFilters(args: TaskListArgs): Prisma.TaskWhereInput {
+/** The list's filters, of the tasks the caller may see (each one a trailing key of the list's index). */
+function taskPageFilter(caller: Caller, args: TaskListArgs): TaskPageFilter {
   if (args.from && args.to && args.from >= args.to)
     throw new BadInputError('`from` must be before `to`', {}, 'from');
   return {
-    ...(args.status?.length ? { status: { in: args.status } } : {}),
-    ...(args.type?.length ? { type: { in: args.type } } : {}),
-    ...(args.priority?.length ? { priority: { in: args.priority } } : {}),
-    ...(args.from || args.to
-      ? { createdAt: { ...(args.from && { gte: args.from }), ...(args.to && { lt: args.to }) } }
-      : {}),
-    ...(args.workerId ? { workerId: args.workerId } : {}),
-    ...(args.agentId ? { agentId: args.agentId } : {}),
+    teamIds: readableTeamIds(caller),
+    status: args.status ?? undefined,
+    type: args.type ?? undefined,
+    priority: args.priority ?? undefined,
+    from: args.from ?? undefined,
+    to: args.to ?? undefined,
+    workerId: args.workerId ?? undefined,
+    agentId: args.agentId,
   };
 }
 
 /**
- * Newest first, keyset-paginated (behind tasks(teamId, createdAt desc, id desc)). `query`:
- * what the selection loads with the page (relations in the same statements, no N+1).
+ * Newest first, keyset-paginated on (createdAt, id): the page's ids by SQL (select-task-page.ts),
+ * then its rows. `query`: what the selection loads with the page (relations in the same
+ * statements, no N+1).
  */
 export async function listTasks(
   caller: Caller,
@@ -129,31 +136,20 @@ export async function listTasks(
   query: { include?: Prisma.TaskInclude } = {},
 ) {
   const limit = pageSize(args.first);
-  const cursor = decodeCursor<[string, string]>(args.after, 2);
-  const where: Prisma.TaskWhereInput = { AND: [taskVisibleTo(caller), taskFilters(args)] };
-  const [rows, totalCount] = await Promise.all([
-    db().task.findMany({
-      ...query,
-      where: cursor
-        ? {
-            AND: [
-              where,
-              {
-                OR: [
-                  { createdAt: { lt: new Date(cursor[0]) } },
-                  { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } },
-                ],
-              },
-            ],
-          }
-        : where,
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-      take: limit + 1,
-    }),
-    db().task.count({ where }),
+  const cursor = newestFirstAfterKey(args.after);
+  const filter = taskPageFilter(caller, args);
+  const [ids, totalCount] = await Promise.all([
+    selectTaskPage(db(), filter, limit + 1, cursor),
+    countTasks(db(), filter),
   ]);
+  const found = ids.length
+    ? await db().task.findMany({ ...query, where: { id: { in: ids } } })
+    : [];
+  const byId = new Map(found.map((row) => [row.id, row]));
+  // In the page's order; a task deleted in between (retention) is left out.
+  const rows = ids.flatMap((id) => byId.get(id) ?? []);
   return {
-    ...connectionFromRows(rows, limit, args.after, (row) => [row.createdAt.toISOString(), row.id]),
+    ...connectionFromRows(rows, limit, args.after, newestFirstCursor),
     totalCount,
   };
 }

@@ -1,0 +1,107 @@
+// A page of the task list, newest first on (createdAt, id), and its total, in two parts: the
+// list's indexes (tasks(teamId, createdAt desc, id desc, …) and tasks(createdAt desc, id desc,
+// …)) hold every task but the RUNNING ones, so that a claim writes no entry into either, and
+// the RUNNING ones (as many as the workers' slots and local queues hold) come off the running
+// tasks' index. Each part names its status as a literal, and so by SQL, not Prisma: Prisma
+// sends an enum as text cast to the enum, which PostgreSQL does not evaluate when it plans, so
+// it cannot tell that a partial index holds the rows asked for.
+import { Prisma } from '../../../generated/prisma/client.js';
+import type { TaskPriority, TaskStatus } from '../../../generated/prisma/enums.js';
+import type { Queryable } from '../../../platform/db.js';
+
+export interface TaskPageFilter {
+  /** Only these teams' tasks; undefined: every team's. */
+  teamIds?: readonly string[];
+  status?: readonly TaskStatus[];
+  type?: readonly string[];
+  priority?: readonly TaskPriority[];
+  from?: Date;
+  to?: Date;
+  workerId?: string;
+  agentId?: string;
+}
+
+const RUNNING = Prisma.sql`status = 'RUNNING'`;
+const NOT_RUNNING = Prisma.sql`status <> 'RUNNING'`;
+
+/** The parts a status filter reads: without one, both. */
+function parts(status: readonly TaskStatus[] | undefined): Prisma.Sql[] {
+  if (!status?.length) return [NOT_RUNNING, RUNNING];
+  return [
+    ...(status.some((one) => one !== 'RUNNING') ? [NOT_RUNNING] : []),
+    ...(status.includes('RUNNING') ? [RUNNING] : []),
+  ];
+}
+
+/**
+ * `column` is one of `values`: an equality for one value, which the list's index checks in its
+ * scan (a list of several is checked on each entry the scan reads: an ordered scan takes no
+ * list on a column after its first).
+ */
+function oneOf(column: string, values: readonly string[], type: string): Prisma.Sql {
+  return values.length === 1
+    ? Prisma.sql`${Prisma.raw(column)} = ${values[0]}::${Prisma.raw(type)}`
+    : Prisma.sql`${Prisma.raw(column)} = ANY(${[...values]}::${Prisma.raw(type)}[])`;
+}
+
+function conditions(filter: TaskPageFilter): Prisma.Sql[] {
+  const { teamIds, status, type, priority, from, to, workerId, agentId } = filter;
+  return [
+    ...(teamIds ? [oneOf('"teamId"', teamIds, 'uuid')] : []),
+    ...(status?.length ? [oneOf('status', status, '"TaskStatus"')] : []),
+    ...(type?.length ? [oneOf('type', type, 'text')] : []),
+    ...(priority?.length ? [oneOf('priority', priority, '"TaskPriority"')] : []),
+    ...(from ? [Prisma.sql`"createdAt" >= ${from}`] : []),
+    ...(to ? [Prisma.sql`"createdAt" < ${to}`] : []),
+    ...(workerId ? [Prisma.sql`"workerId" = ${workerId}`] : []),
+    ...(agentId ? [Prisma.sql`"agentId" = ${agentId}::uuid`] : []),
+  ];
+}
+
+const where = (part: Prisma.Sql, more: Prisma.Sql[]) =>
+  Prisma.sql`WHERE ${Prisma.join([part, ...more], ' AND ')}`;
+
+/** The statement of selectTaskPage (its plan is checked in the tests). */
+export function taskPageQuery(
+  filter: TaskPageFilter,
+  limit: number,
+  after: { createdAt: Date; id: string } | undefined,
+): Prisma.Sql {
+  const matching = conditions(filter);
+  if (after)
+    matching.push(
+      // The first term bounds the index scan; the second is exact.
+      Prisma.sql`"createdAt" <= ${after.createdAt}`,
+      Prisma.sql`("createdAt" < ${after.createdAt} OR id < ${after.id}::uuid)`,
+    );
+  const pages = parts(filter.status).map(
+    (part) => Prisma.sql`(
+      SELECT id, "createdAt" FROM tasks ${where(part, matching)}
+      ORDER BY "createdAt" DESC, id DESC LIMIT ${limit})`,
+  );
+  return Prisma.sql`
+    SELECT id FROM (${Prisma.join(pages, ' UNION ALL ')}) page
+    ORDER BY "createdAt" DESC, id DESC LIMIT ${limit}`;
+}
+
+/** The ids of up to `limit` tasks past `after` (the last row of the page before), newest first. */
+export async function selectTaskPage(
+  client: Queryable,
+  filter: TaskPageFilter,
+  limit: number,
+  after: { createdAt: Date; id: string } | undefined,
+): Promise<string[]> {
+  const rows = await client.$queryRaw<Array<{ id: string }>>(taskPageQuery(filter, limit, after));
+  return rows.map((row) => row.id);
+}
+
+/** How many tasks the filter matches. */
+export async function countTasks(client: Queryable, filter: TaskPageFilter): Promise<number> {
+  const matching = conditions(filter);
+  const counts = parts(filter.status).map(
+    (part) => Prisma.sql`(SELECT count(*) FROM tasks ${where(part, matching)})`,
+  );
+  const [row] = await client.$queryRaw<[{ total: number }]>`
+    SELECT (${Prisma.join(counts, ' + ')})::int AS total`;
+  return row.total;
+}
