@@ -153,6 +153,12 @@ describe('tasks(...) filters', () => {
       after = one.pageInfo.endCursor;
     }
     expect(paged).toEqual(newestFirst);
+    // With a relation selected (read for the page's tasks again), the same order.
+    const related = await h.gql(
+      `query($from: DateTime) { tasks(from: $from) { edges { node { id webhookDeliveries { error } } } } }`,
+      { from: since },
+    );
+    expect(related.data!.tasks.edges.map((edge: any) => edge.node.id)).toEqual(newestFirst);
     const running = await page({ status: ['RUNNING'] });
     expect(running.edges.map((edge: any) => edge.node.id)).toEqual([runningNew, runningOld]);
     expect(running.totalCount).toBe(2);

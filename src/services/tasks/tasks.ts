@@ -125,10 +125,20 @@ function taskPageFilter(caller: Caller, args: TaskListArgs): TaskPageFilter {
   };
 }
 
+/** The page's tasks again with the relations the selection reads, in the page's order. */
+async function withRelations(page: Task[], include: Prisma.TaskInclude) {
+  const found = await db().task.findMany({
+    include,
+    where: { id: { in: page.map((row) => row.id) } },
+  });
+  const byId = new Map(found.map((row) => [row.id, row]));
+  // A task deleted in between (retention) is left out.
+  return page.flatMap((row) => byId.get(row.id) ?? []);
+}
+
 /**
- * Newest first, keyset-paginated on (createdAt, id): the page's ids by SQL (select-task-page.ts),
- * then its rows. `query`: what the selection loads with the page (relations in the same
- * statements, no N+1).
+ * Newest first, keyset-paginated on (createdAt, id), by SQL (select-task-page.ts). `query`:
+ * what the selection loads with the page (relations read for the whole page, no N+1).
  */
 export async function listTasks(
   caller: Caller,
@@ -138,16 +148,14 @@ export async function listTasks(
   const limit = pageSize(args.first);
   const cursor = newestFirstAfterKey(args.after);
   const filter = taskPageFilter(caller, args);
-  const [ids, totalCount] = await Promise.all([
+  const [page, totalCount] = await Promise.all([
     selectTaskPage(db(), filter, limit + 1, cursor),
     countTasks(db(), filter),
   ]);
-  const found = ids.length
-    ? await db().task.findMany({ ...query, where: { id: { in: ids } } })
-    : [];
-  const byId = new Map(found.map((row) => [row.id, row]));
-  // In the page's order; a task deleted in between (retention) is left out.
-  const rows = ids.flatMap((id) => byId.get(id) ?? []);
+  const rows =
+    query.include && Object.keys(query.include).length
+      ? await withRelations(page, query.include)
+      : page;
   return {
     ...connectionFromRows(rows, limit, args.after, newestFirstCursor),
     totalCount,

@@ -5,7 +5,7 @@
 // tasks' index. Each part names its status as a literal, and so by SQL, not Prisma: Prisma
 // sends an enum as text cast to the enum, which PostgreSQL does not evaluate when it plans, so
 // it cannot tell that a partial index holds the rows asked for.
-import { Prisma } from '../../../generated/prisma/client.js';
+import { Prisma, type Task } from '../../../generated/prisma/client.js';
 import type { TaskPriority, TaskStatus } from '../../../generated/prisma/enums.js';
 import type { Queryable } from '../../../platform/db.js';
 
@@ -84,15 +84,21 @@ export function taskPageQuery(
     ORDER BY "createdAt" DESC, id DESC LIMIT ${limit}`;
 }
 
-/** The ids of up to `limit` tasks past `after` (the last row of the page before), newest first. */
+const TASK_COLUMNS = Prisma.join(
+  Object.values(Prisma.TaskScalarFieldEnum).map((name) => Prisma.raw(`t."${name}"`)),
+);
+
+/** Up to `limit` tasks past `after` (the last row of the page before), newest first. */
 export async function selectTaskPage(
   client: Queryable,
   filter: TaskPageFilter,
   limit: number,
   after: { createdAt: Date; id: string } | undefined,
-): Promise<string[]> {
-  const rows = await client.$queryRaw<Array<{ id: string }>>(taskPageQuery(filter, limit, after));
-  return rows.map((row) => row.id);
+): Promise<Task[]> {
+  return client.$queryRaw<Task[]>`
+    WITH page AS (${taskPageQuery(filter, limit, after)})
+    SELECT ${TASK_COLUMNS} FROM page JOIN tasks t ON t.id = page.id
+    ORDER BY t."createdAt" DESC, t.id DESC`;
 }
 
 /** How many tasks the filter matches. */
