@@ -4,6 +4,7 @@
 // (a caller sees its own teams' queue: how busy other tenants are is theirs).
 import { Prisma } from '../generated/prisma/client.js';
 import type { Queryable } from '../platform/db.js';
+import { TASK_LIST_PARTS } from './task-row.js';
 
 export interface QueueStatsRow {
   pending: number;
@@ -28,17 +29,15 @@ export async function selectQueueStats(
   /** Only these teams' tasks; undefined: every task. */
   teamIds?: readonly string[],
 ): Promise<QueueStatsRow> {
-  // A team's tasks in two parts: the task lists' index by team holds all but the RUNNING
-  // ones (schema.prisma), which the running tasks' index holds.
-  const teams = teamIds && [...teamIds];
-  const tasks = teams
-    ? Prisma.sql`(
+  // A team's tasks in the two parts the task lists' indexes hold (TASK_LIST_PARTS).
+  const ofTeams = (teams: string[]) =>
+    [TASK_LIST_PARTS.rest, TASK_LIST_PARTS.running].map(
+      (part) => Prisma.sql`
         SELECT status, priority, "createdAt", "runAt" FROM tasks
-        WHERE "teamId" = ANY(${teams}::uuid[]) AND status <> 'RUNNING'
-        UNION ALL
-        SELECT status, priority, "createdAt", "runAt" FROM tasks
-        WHERE "teamId" = ANY(${teams}::uuid[]) AND status = 'RUNNING'
-      ) tasks`
+        WHERE "teamId" = ANY(${teams}::uuid[]) AND ${part}`,
+    );
+  const tasks = teamIds
+    ? Prisma.sql`(${Prisma.join(ofTeams([...teamIds]), ' UNION ALL ')}) tasks`
     : Prisma.sql`tasks`;
   const [row] = await client.$queryRaw<QueueStatsRow[]>`
     SELECT

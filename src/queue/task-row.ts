@@ -88,6 +88,16 @@ export function nullTaskColumns(): Prisma.Sql {
   return columnList('null', () => TASK_COLUMNS.map((name) => `NULL AS "${name}"`));
 }
 
+/**
+ * Tasks as the task lists' indexes split them (schema.prisma): all but the RUNNING ones (the
+ * lists' partial indexes) and the RUNNING ones (tasks_lockedUntil_idx). Each a literal: the
+ * planner uses a partial index only for a condition it can see implies the index's own.
+ */
+export const TASK_LIST_PARTS = {
+  rest: Prisma.sql`status <> 'RUNNING'`,
+  running: Prisma.sql`status = 'RUNNING'`,
+} as const;
+
 export const TERMINAL_STATUSES: readonly TaskStatus[] = [
   'COMPLETED',
   'FAILED',

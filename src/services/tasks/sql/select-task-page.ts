@@ -2,12 +2,13 @@
 // list's indexes (tasks(teamId, createdAt desc, id desc, …) and tasks(createdAt desc, id desc,
 // …)) hold every task but the RUNNING ones, so that a claim writes no entry into either, and
 // the RUNNING ones (as many as the workers' slots and local queues hold) come off the running
-// tasks' index. Each part names its status as a literal, and so by SQL, not Prisma: Prisma
-// sends an enum as text cast to the enum, which PostgreSQL does not evaluate when it plans, so
-// it cannot tell that a partial index holds the rows asked for.
+// tasks' index (TASK_LIST_PARTS). By SQL, not Prisma: Prisma sends an enum as text cast to the
+// enum, which PostgreSQL does not evaluate when it plans, so it cannot tell that a partial
+// index holds the rows asked for.
 import { Prisma, type Task } from '../../../generated/prisma/client.js';
 import type { TaskPriority, TaskStatus } from '../../../generated/prisma/enums.js';
 import type { Queryable } from '../../../platform/db.js';
+import { TASK_LIST_PARTS } from '../../../queue/task-row.js';
 
 export interface TaskPageFilter {
   /** Only these teams' tasks; undefined: every team's. */
@@ -21,8 +22,7 @@ export interface TaskPageFilter {
   agentId?: string;
 }
 
-const RUNNING = Prisma.sql`status = 'RUNNING'`;
-const NOT_RUNNING = Prisma.sql`status <> 'RUNNING'`;
+const { rest: NOT_RUNNING, running: RUNNING } = TASK_LIST_PARTS;
 
 /** The parts a status filter reads: without one, both. */
 function parts(status: readonly TaskStatus[] | undefined): Prisma.Sql[] {
