@@ -442,6 +442,39 @@ describe('open tasks are found through their partial indexes, not by reading the
     if (analyzedWhile === 'finished') await db().$executeRaw`ANALYZE tasks, workflow_steps`;
   }
 
+  it("records a worker's ends by the tasks' keys when the table looks small to the cached plan", async () => {
+    const { writeTaskChanges } = await import('../../src/queue/write-changes.js');
+    const { claimTasks } = await import('../../src/queue/claim.js');
+    await finishedTasks('test_sleep', 'finished');
+    await enqueueTestTask(
+      createInProcessPubSub('small-table:'),
+      testSleep,
+      { ms: 1 },
+      {
+        ownerId: await adminUserId(),
+      },
+    );
+    const [task] = await claimTasks(db(), 'worker-s', {
+      types: ['test_sleep'],
+      leaseMs: 60_000,
+      limit: 1,
+      startNow: 1,
+    });
+    const scans = await tasksScannedBy(async (tx) => {
+      // The plan a pooled connection caches: the changes guessed at a hundred rows, and a
+      // table of a few thousand reads cheaper whole than by a hundred lookups.
+      await tx.client.$executeRawUnsafe('SET LOCAL plan_cache_mode = force_generic_plan');
+      const changed = await writeTaskChanges(
+        tx.client,
+        'worker-s',
+        [{ kind: 'COMPLETED', taskId: task!.id, attempt: 1, result: null, message: 'completed' }],
+        { baseMs: 20, maxMs: 200 },
+      );
+      expect(changed.map((row) => row.status)).toEqual(['COMPLETED']);
+    });
+    expect(scans).toBe(0);
+  });
+
   it("answers a worker's claim-conflict check from the claim order's index, even on a burst's statistics", async () => {
     await finishedTasks('test_sleep', 'PENDING');
     let due: boolean | undefined;
