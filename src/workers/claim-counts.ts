@@ -37,6 +37,7 @@ export class ClaimCounts {
   returned({ asked, fromQueue, total }: { asked: number; fromQueue: number; total: number }): void {
     this.claims += total;
     if (total > 0) this.metrics?.claimed(total);
+    if (asked > 0) this.metrics?.claimStatement(fromQueue > 0);
     const now = performance.now();
     if (fromQueue >= asked || this.checking || now - this.checkedAt < CHECK_INTERVAL_MS) return;
     this.checking = true;

@@ -25,6 +25,8 @@ export interface WorkerMetrics {
   claimed(tasks: number): void;
   /** A claim came back short while due tasks remained (claim-counts.ts). */
   claimConflict(): void;
+  /** A claim statement came back (asked for tasks of the queue): `found`, whether it brought any. */
+  claimStatement(found: boolean): void;
 }
 
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
@@ -64,6 +66,14 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       'tasks of its types were still PENDING (SKIP LOCKED passed over rows another claim held).',
     registers: [registry],
   });
+  const claimStatements = new Counter({
+    name: 'task_claim_statements_total',
+    help:
+      'Claims of this process that asked the queue for tasks (a statement each), by whether ' +
+      'they found any (`found`: `yes`, `no`).',
+    labelNames: ['found'] as const,
+    registers: [registry],
+  });
   let busy = () => 0;
   let total = 0;
   new Gauge({
@@ -96,5 +106,6 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     },
     claimed: (tasks) => claims.inc(tasks),
     claimConflict: () => conflicts.inc(),
+    claimStatement: (found) => claimStatements.inc({ found: found ? 'yes' : 'no' }),
   };
 }

@@ -27,6 +27,7 @@ import {
   type TaskChange,
 } from '../queue/write-changes.js';
 import type { FinishHook } from './finish-hook.js';
+import { QueueDry, type ClaimStart } from './queue-dry.js';
 import { writeTurn, type Claimed, type TurnWrite, type TurnWritten } from './turn-statements.js';
 
 /** How long a start waits to be recorded: a task that ends by then records only its end. */
@@ -107,12 +108,8 @@ export class Turns {
   /** Tasks being claimed, and of them claimed for free slots, by the turns under way. */
   private claiming = { limit: 0, startNow: 0 };
   private wantClaim = false;
-  /** The last claim found fewer tasks than it asked for: claim again on a wake-up or poll. */
-  private drained = false;
-  /** The last claim that came back found fewer tasks than it asked for (wake-ups or not). */
-  private lastClaimShort = false;
-  /** Wake-ups and polls so far: one during a claim may be for a task its snapshot missed. */
-  private wakeUps = 0;
+  /** Whether the queue ran dry, from the claims' answers and the wake-ups between them. */
+  private readonly dry = new QueueDry();
   private stopping = false;
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -159,7 +156,7 @@ export class Turns {
    * less than it asked for): they bring little, and a wake-up's claim must not wait for them.
    */
   private claimingAhead(): number {
-    return this.lastClaimShort ? 0 : this.claiming.limit;
+    return this.dry.lastClaimShort ? 0 : this.claiming.limit;
   }
 
   /** How many tasks the local queue aims to hold, waiting or being claimed: two batches, or less work than that. */
@@ -187,14 +184,13 @@ export class Turns {
 
   /** Claims in the next turn (a wake-up, a poll): the queue may have work again. */
   claim(): void {
-    this.wakeUps++;
-    this.drained = false;
+    this.dry.wokeUp();
     this.refill();
   }
 
   /** A slot freed: claims in the next turn if the local queue runs low and the queue had more. */
   refill(): void {
-    if (this.stopping || this.drained) return;
+    if (this.stopping || this.dry.drained || this.dry.claimUnderWayCovers()) return;
     const { waiting } = this.options.load();
     if (waiting + this.claimingAhead() > Math.floor(this.waitingTarget() / 2)) return;
     this.wantClaim = true;
@@ -236,7 +232,7 @@ export class Turns {
   private schedule(): void {
     // A claim does not wait behind two writes: a turn of its own when none claims or the queue ran dry.
     const room =
-      this.wantClaim && (this.claiming.limit === 0 || this.lastClaimShort)
+      this.wantClaim && (this.claiming.limit === 0 || this.dry.lastClaimShort)
         ? MAX_IN_FLIGHT + 1
         : MAX_IN_FLIGHT;
     if (this.scheduled || this.inFlight.size >= room) return;
@@ -327,7 +323,7 @@ export class Turns {
     // once, their start recorded by the claim). With the queue dry, a wake-up's claim goes
     // beside any under way (waiting for it was most of a task's add→start) and promises half
     // the free slots left, so the next one beside it has some.
-    const promised = this.lastClaimShort ? Math.ceil(free / 2) : free;
+    const promised = this.dry.lastClaimShort ? Math.ceil(free / 2) : free;
     const startNow = limit > 0 && waiting === 0 ? Math.min(limit, Math.max(0, promised)) : 0;
     if (changes.length === 0 && limit === 0) return undefined;
     for (const change of changes) this.inFlightTasks.add(change.taskId);
@@ -381,14 +377,14 @@ export class Turns {
       limit: this.claiming.limit + claim.limit,
       startNow: this.claiming.startNow + claim.startNow,
     };
-    const wakeUps = this.wakeUps;
+    const started = claim.limit > 0 ? this.dry.claimStarted() : undefined;
     try {
       const [changes, claimed] = await Promise.allSettled(writeTurn(this.options, turn));
       if (changes.status === 'fulfilled') {
         this.putOff(turn, changes.value.deferred);
         this.recorded(turn, changes.value);
       }
-      if (claimed.status === 'fulfilled') this.claimedBack(turn, claimed.value, wakeUps);
+      if (claimed.status === 'fulfilled') this.claimedBack(turn, claimed.value, started);
       const rejected = [changes, claimed].find(
         (settled): settled is PromiseRejectedResult => settled.status === 'rejected',
       );
@@ -412,14 +408,12 @@ export class Turns {
   }
 
   /** A claim came back: its tasks to the local queue, and whether the queue ran dry. */
-  private claimedBack(turn: Turn, { claimed, continued }: Claimed, wakeUps: number): void {
+  private claimedBack(turn: Turn, { claimed, continued }: Claimed, started?: ClaimStart): void {
     const { claim } = turn;
-    // Drained only if nothing woke the worker since: a task added meanwhile may be past
-    // this claim's snapshot (afterTurn claims again). What a hooked commit made runnable
-    // itself (continued) is beside the claim's limit, not from the queue.
+    // What a hooked commit made runnable itself (continued) is beside the claim's limit, not
+    // from the queue.
     const fromQueue = claimed.length - continued;
-    if (claim.limit > 0) this.lastClaimShort = fromQueue < claim.limit;
-    if (claim.limit > 0 && this.wakeUps === wakeUps) this.drained = fromQueue < claim.limit;
+    if (started) this.dry.claimAnswered(started, fromQueue < claim.limit);
     if (claim.limit > 0 || claimed.length)
       this.options.claimReturned?.({ asked: claim.limit, fromQueue, total: claimed.length });
     if (claimed.length) this.options.claimed(claimed);

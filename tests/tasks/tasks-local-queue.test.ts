@@ -1,6 +1,7 @@
 // A worker's local queue (src/workers/turns.ts): long tasks are claimed little ahead of the
 // slots, so a worker busy with them leaves the rest of the queue to the other workers; once the
-// queue ran dry, a wake-up's claim does not wait for a claim under way.
+// queue ran dry, a wake-up's claim does not wait for a claim under way, and no claim asks the
+// queue for what a claim under way already covers.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
@@ -71,5 +72,30 @@ describe('the local queue', () => {
       const task = await db().task.findUniqueOrThrow({ where: { id: second.id } });
       return task.status === 'COMPLETED' ? true : undefined;
     }, 'the second task COMPLETED');
+  });
+
+  it('asks the queue about once a task when tasks come one at a time to a dry queue', async () => {
+    const { Registry } = await import('prom-client');
+    const { createWorkerMetrics } = await import('../../src/workers/metrics.js');
+    const registry = new Registry();
+    const app = await h.startApp();
+    const ownerId = await adminUserId();
+    await h.startWorker(app.pubsub, { pollMs: 60_000, metrics: createWorkerMetrics(registry) });
+    // One every 3 ms: each wake-up comes while the claim of the one before may be under way.
+    const ids: string[] = [];
+    for (let i = 0; i < 150; i++) {
+      ids.push((await enqueueTestTask(app.pubsub, testSleep, { ms: 0 }, { ownerId })).id);
+      await sleep(3);
+    }
+    await waitFor(async () => {
+      const done = await db().task.count({ where: { id: { in: ids }, status: 'COMPLETED' } });
+      return done === ids.length ? true : undefined;
+    }, 'every task COMPLETED');
+    const { values } = await registry.getSingleMetric('task_claim_statements_total')!.get();
+    const claims = Object.fromEntries(values.map(({ labels, value }) => [labels.found, value]));
+    // One claim a wake-up, and none beside a claim that started after the last wake-up (it
+    // finds what that wake-up announced): before, about three a task, two of them empty.
+    expect(claims.yes).toBeLessThanOrEqual(ids.length);
+    expect((claims.yes ?? 0) + (claims.no ?? 0)).toBeLessThanOrEqual(1.5 * ids.length);
   });
 });
