@@ -27,7 +27,7 @@ import {
   type TaskChange,
 } from '../queue/write-changes.js';
 import type { FinishHook } from './finish-hook.js';
-import { QueueDry, type ClaimStart } from './queue-dry.js';
+import { askedOfQueue, QueueDry, type ClaimStart } from './queue-dry.js';
 import { writeTurn, type Claimed, type TurnWrite, type TurnWritten } from './turn-statements.js';
 
 /** How long a start waits to be recorded: a task that ends by then records only its end. */
@@ -385,6 +385,7 @@ export class Turns {
         this.recorded(turn, changes.value);
       }
       if (claimed.status === 'fulfilled') this.claimedBack(turn, claimed.value, started);
+      else if (started) this.dry.claimFailed(started);
       const rejected = [changes, claimed].find(
         (settled): settled is PromiseRejectedResult => settled.status === 'rejected',
       );
@@ -410,12 +411,13 @@ export class Turns {
   /** A claim came back: its tasks to the local queue, and whether the queue ran dry. */
   private claimedBack(turn: Turn, { claimed, continued }: Claimed, started?: ClaimStart): void {
     const { claim } = turn;
-    // What a hooked commit made runnable itself (continued) is beside the claim's limit, not
-    // from the queue.
+    // What a hooked commit made runnable itself (continued) is not from the queue.
     const fromQueue = claimed.length - continued;
-    if (started) this.dry.claimAnswered(started, fromQueue < claim.limit);
+    const asked = askedOfQueue(claim.limit, continued);
+    if (started)
+      this.dry.claimAnswered(started, { limit: claim.limit, claimed: claimed.length, continued });
     if (claim.limit > 0 || claimed.length)
-      this.options.claimReturned?.({ asked: claim.limit, fromQueue, total: claimed.length });
+      this.options.claimReturned?.({ asked, fromQueue, total: claimed.length });
     if (claimed.length) this.options.claimed(claimed);
   }
 
