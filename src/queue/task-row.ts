@@ -53,6 +53,13 @@ export function taskColumns(alias: string): Prisma.Sql {
   return columnList(`all ${alias}`, () => TASK_COLUMNS.map((name) => column(alias, name)));
 }
 
+/** Every column of the row, the attempt log too: a Task as Prisma reads it (the task list's page). */
+export function wholeTaskColumns(alias: string): Prisma.Sql {
+  return columnList(`whole ${alias}`, () =>
+    Object.values(Prisma.TaskScalarFieldEnum).map((name) => column(alias, name)),
+  );
+}
+
 /**
  * The columns a worker's change can alter (write-changes.ts), the only ones its statement
  * returns: the worker holds the rest from the claim (changedTask puts the two together).

@@ -8,7 +8,7 @@
 import { Prisma, type Task } from '../../../generated/prisma/client.js';
 import type { TaskPriority, TaskStatus } from '../../../generated/prisma/enums.js';
 import type { Queryable } from '../../../platform/db.js';
-import { TASK_LIST_PARTS } from '../../../queue/task-row.js';
+import { TASK_LIST_PARTS, wholeTaskColumns } from '../../../queue/task-row.js';
 
 export interface TaskPageFilter {
   /** Only these teams' tasks; undefined: every team's. */
@@ -84,10 +84,6 @@ export function taskPageQuery(
     ORDER BY "createdAt" DESC, id DESC LIMIT ${limit}`;
 }
 
-const TASK_COLUMNS = Prisma.join(
-  Object.values(Prisma.TaskScalarFieldEnum).map((name) => Prisma.raw(`t."${name}"`)),
-);
-
 /** Up to `limit` tasks past `after` (the last row of the page before), newest first. */
 export async function selectTaskPage(
   client: Queryable,
@@ -97,7 +93,7 @@ export async function selectTaskPage(
 ): Promise<Task[]> {
   return client.$queryRaw<Task[]>`
     WITH page AS (${taskPageQuery(filter, limit, after)})
-    SELECT ${TASK_COLUMNS} FROM page JOIN tasks t ON t.id = page.id
+    SELECT ${wholeTaskColumns('t')} FROM page JOIN tasks t ON t.id = page.id
     ORDER BY t."createdAt" DESC, t.id DESC`;
 }
 
