@@ -78,12 +78,13 @@ export function changedTask(task: TaskRow, row: TaskChangeRow): ChangedTask {
 
 /**
  * Puts on a changed row (as its statement returned it, `eventMessage` beside its columns) the
- * event it wrote: the statement's now() is both that event's `at` and the row's updatedAt,
- * each rounded to the millisecond.
+ * event it wrote: its `at` is the row's updatedAt, the statement's now(), except a start's,
+ * which is the attempt's startedAt (recorded a moment after it began); each rounded to the
+ * millisecond.
  */
-export function withChangeEvent<T extends ChangedColumns & { eventMessage: string | null }>(
-  row: T,
-): T & { event: TaskEventJson } {
+export function withChangeEvent<
+  T extends ChangedColumns & { kind: TaskChangeKind; eventMessage: string | null },
+>(row: T): T & { event: TaskEventJson } {
   const changed = row as T & { event: TaskEventJson };
   changed.event = {
     taskId: row.id,
@@ -92,7 +93,7 @@ export function withChangeEvent<T extends ChangedColumns & { eventMessage: strin
     progressPercent: row.progressPercent,
     currentStep: row.currentStep,
     message: row.eventMessage,
-    at: row.updatedAt.toISOString(),
+    at: (row.kind === 'START' && row.startedAt ? row.startedAt : row.updatedAt).toISOString(),
   };
   return changed;
 }
@@ -235,9 +236,11 @@ export function changeCtes(
       FROM changed
     ),
     change_event AS (
-      -- at: now(), the statement's, as the copy below says (the column's default is the same).
+      -- at: now(), the statement's, but a start's: when the attempt began (its startedAt, a
+      -- moment before this record); as the copy below says (withChangeEvent).
       INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message, at)
-      SELECT id, "lastSequence", status, "progressPercent", "currentStep", "eventMessage", now()
+      SELECT id, "lastSequence", status, "progressPercent", "currentStep", "eventMessage",
+             CASE WHEN kind = 'START' THEN coalesce("startedAt", now()) ELSE now() END
       FROM described
     )`;
 }

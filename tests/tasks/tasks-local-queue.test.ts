@@ -74,6 +74,27 @@ describe('the local queue', () => {
     }, 'the second task COMPLETED');
   });
 
+  it("dates a start's RUNNING event when the attempt began, not when its start was recorded", async () => {
+    const app = await h.startApp();
+    const ownerId = await adminUserId();
+    // One slot: the first starts from its claim, the second waits in the local queue until
+    // the first ends. Each start is recorded a moment after it began (turns.ts).
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++)
+      ids.push((await enqueueTestTask(app.pubsub, testSleep, { ms: 300 }, { ownerId })).id);
+    await h.startWorker(app.pubsub, { concurrency: 1, batchSize: 8 });
+    const tasks = await waitFor(async () => {
+      const rows = await db().task.findMany({ where: { id: { in: ids }, status: 'COMPLETED' } });
+      return rows.length === ids.length ? rows : undefined;
+    }, 'both tasks COMPLETED');
+    for (const task of tasks) {
+      const running = await db().taskEvent.findFirstOrThrow({
+        where: { taskId: task.id, status: 'RUNNING', message: { startsWith: 'attempt 1 started' } },
+      });
+      expect(running.at.toISOString()).toBe(task.startedAt!.toISOString());
+    }
+  });
+
   it('asks the queue about once a task when tasks come one at a time to a dry queue', async () => {
     const { Registry } = await import('prom-client');
     const { createWorkerMetrics } = await import('../../src/workers/metrics.js');
