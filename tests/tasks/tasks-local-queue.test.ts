@@ -78,10 +78,11 @@ describe('the local queue', () => {
     const app = await h.startApp();
     const ownerId = await adminUserId();
     // One slot: the first starts from its claim, the second waits in the local queue until
-    // the first ends. Each start is recorded a moment after it began (turns.ts).
+    // the first ends. Each start is recorded a moment after it began (turns.ts), long before
+    // its end (a start not yet recorded at the end is folded into it: no RUNNING event).
     const ids: string[] = [];
     for (let i = 0; i < 2; i++)
-      ids.push((await enqueueTestTask(app.pubsub, testSleep, { ms: 300 }, { ownerId })).id);
+      ids.push((await enqueueTestTask(app.pubsub, testSleep, { ms: 800 }, { ownerId })).id);
     await h.startWorker(app.pubsub, { concurrency: 1, batchSize: 8 });
     const tasks = await waitFor(async () => {
       const rows = await db().task.findMany({ where: { id: { in: ids }, status: 'COMPLETED' } });
