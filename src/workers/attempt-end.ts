@@ -3,6 +3,7 @@
 // else a retry after backoff, or DEAD once its attempts are spent (decided in SQL).
 // A lost lease and a shutdown write nothing here (attempt-runner.ts).
 import { NonRetryableError } from '../queue/task-definition.js';
+import { writableResult, writableText } from '../queue/writable.js';
 import type { RunningTask } from './running-tasks.js';
 import type { AttemptEndChange } from './turns.js';
 
@@ -19,14 +20,14 @@ export function endChangeOf(
   // Literals whole (no spread of shared fields): this runs once per task.
   const taskId = task.id;
   const attempt = task.attempts;
-  if (error === undefined)
-    return {
-      taskId,
-      attempt,
-      kind: 'COMPLETED',
-      result: entry.result ?? null,
-      message: 'completed',
-    };
+  if (error === undefined) {
+    const stored = writableResult(entry.result);
+    if ('value' in stored)
+      return { taskId, attempt, kind: 'COMPLETED', result: stored.value, message: 'completed' };
+    // The same handler would return the same: no retry.
+    const message = `its result cannot be stored as JSON: ${writableText(stored.error)}`;
+    return { taskId, attempt, kind: 'FAILED', error: message, message: `failed: ${message}` };
+  }
   if (entry.reason === 'cancelled') {
     const message = 'cancelled while running';
     return { taskId, attempt, kind: 'CANCELLED', error: message, message };
@@ -35,10 +36,20 @@ export function endChangeOf(
     const message = `timed out after ${task.timeoutSeconds} s`;
     return { taskId, attempt, kind: 'TIMEOUT', error: message, message };
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorText(error);
   if (error instanceof NonRetryableError)
     return { taskId, attempt, kind: 'FAILED', error: message, message: `failed: ${message}` };
   // Counted as the SQL backoff counts: attempts whose lease was lost do not move the schedule.
   const delayMs = scheduledDelayMs(retryDelaysMs, attempt - task.leaseLosses);
   return { taskId, attempt, kind: 'RETRY', error: message, delayMs };
+}
+
+/** What a handler threw, as text PostgreSQL stores (writable.ts). */
+function errorText(error: unknown): string {
+  try {
+    return writableText(error instanceof Error ? String(error.message) : String(error));
+  } catch {
+    // An object without a string form (no prototype, or a toString that throws).
+    return 'the handler threw a value that has no text';
+  }
 }

@@ -1,6 +1,7 @@
 // A running task's reportProgress: at most one report per PROGRESS_INTERVAL_MS reaches the
 // worker's turns (the last one always does, unless the attempt ends first: its end says more),
 // each written with its event in the next turn.
+import { progressPercent, writableText } from '../queue/writable.js';
 import type { Turns } from './turns.js';
 
 const PROGRESS_INTERVAL_MS = 250;
@@ -19,7 +20,10 @@ export class ProgressReporter {
   ) {}
 
   report(percent: number, step: string): void {
-    this.pending = { percent: Math.max(0, Math.min(99, Math.round(percent))), step };
+    this.pending = {
+      percent: progressPercent(percent),
+      step: typeof step === 'string' ? writableText(step) : step,
+    };
     const wait = this.lastReport + PROGRESS_INTERVAL_MS - Date.now();
     if (wait <= 0) this.handOn();
     else this.timer ??= setTimeout(handOnLater, wait, this);

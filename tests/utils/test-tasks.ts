@@ -62,6 +62,19 @@ export const testSlowCleanup = taskSpec({
   timeoutSeconds: 60,
 });
 
+/**
+ * Output PostgreSQL cannot store as it is: text with a NUL or a lone surrogate, a result that
+ * is no JSON, a progress percent that is no number (src/queue/writable.ts).
+ */
+export const testOutput = taskSpec({
+  name: 'test_output',
+  payload: z.object({
+    output: z.enum(['nul-error', 'bigint-result', 'circular-result', 'nul-result', 'nan-progress']),
+  }),
+  maxAttempts: 1,
+  timeoutSeconds: 60,
+});
+
 /** When each test_slow_cleanup attempt finished winding down, by task id (Date.now()). */
 export const cleanedUpAt = new Map<string, number>();
 
@@ -90,6 +103,27 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
       if (task.attempts <= failAttempts)
         throw new Error(`transient failure on attempt ${task.attempts}`);
       return { succeededOnAttempt: task.attempts };
+    },
+  }),
+  defineTask(testOutput, {
+    async run({ output }, { reportProgress }) {
+      switch (output) {
+        case 'nul-error':
+          throw new Error('bad byte \u0000, a lone \uD800 half');
+        case 'bigint-result':
+          return { big: 1n };
+        case 'circular-result': {
+          const cycle: Record<string, unknown> = {};
+          cycle.self = cycle;
+          return cycle;
+        }
+        case 'nul-result':
+          return { text: 'a\u0000b', ['key\u0000']: ['\uDC00 low half'] };
+        case 'nan-progress':
+          reportProgress(0 / 0, 'step \u0000');
+          await sleep(600);
+          return { reported: true };
+      }
     },
   }),
   defineTask(testCoverageThenHang, {

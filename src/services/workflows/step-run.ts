@@ -1,6 +1,7 @@
 // What the worker's workflow_step task calls: read and start steps (batched by the caller),
 // report a step's progress at most 4 times a second, and settle ended tasks.
 import { inTransaction, poolQueryable } from '../../platform/db.js';
+import { progressPercent, writableText } from '../../queue/writable.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import { noSignals, noteLogs, sendSignals, type WorkflowSignals } from './signals.js';
 import { markStepsRunning, type StartedStep, type StepStart } from './sql/mark-running.js';
@@ -110,10 +111,7 @@ export function stepProgress(
   };
   return {
     report(percent: number, message: string) {
-      pending = {
-        percent: Math.max(0, Math.min(99, Math.round(percent))),
-        message: message.slice(0, 500),
-      };
+      pending = { percent: progressPercent(percent), message: writableText(message.slice(0, 500)) };
       schedule();
     },
     /** No more events; resolves once the one being written (if any) is. */

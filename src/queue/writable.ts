@@ -1,0 +1,57 @@
+// What a worker records of a handler's output, made storable before it joins a turn. A turn
+// writes many tasks' changes in one statement (write-changes.ts), so one change PostgreSQL
+// refuses would fail the whole turn, and every turn after it that carries the change again:
+// no end of that worker recorded any more. PostgreSQL's text and jsonb hold no NUL character
+// and no lone UTF-16 surrogate (JSON.stringify writes one as a `\udXXX` escape, which jsonb
+// rejects); a result must be JSON; a progress percent must be a whole number.
+
+/** A NUL, or any surrogate (a lone one is told apart below). */
+const SUSPECT = /[\u0000\uD800-\uDFFF]/;
+const NUL = /\u0000/g;
+/** In JSON text, an escaped NUL or surrogate (its backslash not itself escaped). */
+const ESCAPED_SUSPECT = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f])/i;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** `text` with each NUL and lone surrogate replaced by U+FFFD (itself when it has none). */
+export function writableText(text: string): string {
+  if (!SUSPECT.test(text)) return text;
+  return text.replace(NUL, '\uFFFD').replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/** JSON.stringify's replacer: strings and object keys made writable. */
+function writableJsonValue(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') return writableText(value);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    if (keys.some((key) => SUSPECT.test(key)))
+      return Object.fromEntries(
+        Object.entries(value).map(([key, each]) => [writableText(key), each]),
+      );
+  }
+  return value;
+}
+
+/**
+ * A handler's result as it will be stored: itself when JSON holds it as it is, a copy with
+ * its text made writable when it held a NUL or a lone surrogate; `error` when it is no JSON at
+ * all (a BigInt, a cycle, a toJSON that throws).
+ */
+export function writableResult(value: unknown): { value: unknown } | { error: string } {
+  if (value === null || value === undefined) return { value: null };
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : 'not serializable' };
+  }
+  // A function or a symbol: JSON has no value for it, stored as null as before.
+  if (json === undefined) return { value: null };
+  if (!ESCAPED_SUSPECT.test(json)) return { value };
+  return { value: JSON.parse(JSON.stringify(value, writableJsonValue)) as unknown };
+}
+
+/** A progress report's percent as stored: a whole number from 0 to 99 (not a number: 0). */
+export function progressPercent(percent: number): number {
+  const whole = Math.round(percent);
+  return Number.isNaN(whole) ? 0 : Math.max(0, Math.min(99, whole));
+}
