@@ -131,8 +131,15 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
     claimReturned: (claim) => claimCounts.returned(claim),
     claimed(tasks) {
       const now = Date.now();
-      for (const task of tasks) claimedAt.set(task.id, now);
-      queue.add(tasks);
+      // A cancellation pushed while its claim was on its way ends it now, not when a slot
+      // frees (a long wait when every slot is busy) or the next heartbeat reads the flag.
+      const kept = tasks.filter((task) => {
+        if (!cancelledUnheld.take(task.id)) return true;
+        engine.runner.cancelWaiting(task);
+        return false;
+      });
+      for (const task of kept) claimedAt.set(task.id, now);
+      queue.add(kept);
       dispatch(engine, options.concurrency, true);
     },
   });

@@ -1,11 +1,13 @@
 // A worker's local queue (src/workers/turns.ts): long tasks are claimed little ahead of the
 // slots, so a worker busy with them leaves the rest of the queue to the other workers; once the
 // queue ran dry, a wake-up's claim does not wait for a claim under way, and no claim asks the
-// queue for what a claim under way already covers.
+// queue for what a claim under way already covers; a task whose cancellation came before its
+// claim's answer ends at once; a recorded start's event is dated when the attempt began.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { wakeWorkers } from '../../src/queue/signals.js';
+import { enqueue } from '../../src/queue/enqueue.js';
+import { pushCancellation, wakeWorkers } from '../../src/queue/signals.js';
 import { lockTableForWrites } from '../utils/row-lock.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 import { waitFor } from '../utils/wait.js';
@@ -72,6 +74,34 @@ describe('the local queue', () => {
       const task = await db().task.findUniqueOrThrow({ where: { id: second.id } });
       return task.status === 'COMPLETED' ? true : undefined;
     }, 'the second task COMPLETED');
+  });
+
+  it('cancels at once a task whose cancellation was pushed while its claim was on its way', async () => {
+    const app = await h.startApp();
+    const ownerId = await adminUserId();
+    // One slot, busy for 3 s; a heartbeat too rare to read any flag meanwhile.
+    await h.startWorker(app.pubsub, { concurrency: 1, heartbeatMs: 20_000, leaseMs: 60_000 });
+    const busy = await enqueueTestTask(app.pubsub, testSleep, { ms: 3_000 }, { ownerId });
+    await waitFor(async () => {
+      const task = await db().task.findUniqueOrThrow({ where: { id: busy.id } });
+      return task.status === 'RUNNING' ? true : undefined;
+    }, 'the busy task RUNNING');
+    // Due in a moment: its cancellation is pushed before any claim can bring it (the worker
+    // does not hold it, so it keeps the id), as when a push overtakes the claim's answer.
+    const { task: late } = await enqueue(
+      testSleep,
+      { payload: { ms: 1 }, teamId: null, ownerId, runAt: new Date(Date.now() + 500) },
+      { pubsub: app.pubsub },
+    );
+    await pushCancellation(app.pubsub, late.id);
+    const cancelled = await waitFor(async () => {
+      const task = await db().task.findUniqueOrThrow({ where: { id: late.id } });
+      return task.status === 'CANCELLED' ? task : undefined;
+    }, 'the late task CANCELLED');
+    expect(cancelled.error).toBe('cancelled before it ran');
+    // Before the busy slot freed: not when the task's turn to start came.
+    const stillBusy = await db().task.findUniqueOrThrow({ where: { id: busy.id } });
+    expect(stillBusy.status).toBe('RUNNING');
   });
 
   it("dates a start's RUNNING event when the attempt began, not when its start was recorded", async () => {
