@@ -22,8 +22,11 @@ export interface WorkerRegistration {
 export interface HeldTasks {
   /** Ids of the tasks running and waiting now. */
   ids(): string[];
-  /** Whether the task is still here (it may have ended while the renewal ran). */
-  has(taskId: string): boolean;
+  /**
+   * The attempt of the task held here, running or waiting; undefined: none (it may have ended
+   * while the renewal ran, or be only an end being written).
+   */
+  attemptOf(taskId: string): number | undefined;
   /** Asked to stop: cancel it. */
   cancel(taskId: string): void;
   /** No longer this worker's: drop it. */
@@ -52,12 +55,19 @@ export async function heartbeat(
   });
   // Only tasks held before the renewal are judged: one claimed while it ran is missing
   // from its answer without having lost anything (that dropped good attempts).
+  // And only at the attempt held then: a task whose end was being written (a retry), claimed
+  // again while the renewal ran, holds a new attempt the renewal never saw.
   const before = held.ids();
   if (before.length === 0) return;
+  const attempts = before.map((taskId) => held.attemptOf(taskId));
   const renewed = await renewLeases(db(), id, leaseMs, before);
   const renewedIds = new Set(renewed.map((row) => row.id));
   for (const row of renewed) if (row.cancellationRequested) held.cancel(row.id);
-  for (const taskId of before) if (held.has(taskId) && !renewedIds.has(taskId)) held.lost(taskId);
+  before.forEach((taskId, i) => {
+    const attempt = held.attemptOf(taskId);
+    if (attempt !== undefined && attempt === attempts[i] && !renewedIds.has(taskId))
+      held.lost(taskId);
+  });
 }
 
 /** Requeues (or dead-letters) tasks whose lease expired, and announces their new event. */

@@ -11,22 +11,27 @@ const RANK: Record<TaskPriority, number> = { HIGH: 0, MEDIUM: 1, LOW: 2 };
 export class LocalQueue {
   /** One FIFO per priority; within one, claim order (runAt, then age). */
   private readonly lanes: TaskRow[][] = [[], [], []];
-  private readonly ids = new Set<string>();
+  private readonly byId = new Map<string, TaskRow>();
 
   get size(): number {
-    return this.ids.size;
+    return this.byId.size;
   }
 
   has(taskId: string): boolean {
-    return this.ids.has(taskId);
+    return this.byId.has(taskId);
+  }
+
+  /** The attempt the task waits to run; undefined: not here. */
+  attemptOf(taskId: string): number | undefined {
+    return this.byId.get(taskId)?.attempts;
   }
 
   /** Claimed rows, in claim order. A task already here (claimed again) is replaced. */
   add(tasks: readonly TaskRow[]): void {
     for (const task of tasks) {
-      if (this.ids.has(task.id)) this.remove(task.id);
+      if (this.byId.has(task.id)) this.remove(task.id);
       this.lanes[RANK[task.priority]]!.push(task);
-      this.ids.add(task.id);
+      this.byId.set(task.id, task);
     }
   }
 
@@ -35,7 +40,7 @@ export class LocalQueue {
     for (const lane of this.lanes) {
       const task = lane.shift();
       if (task) {
-        this.ids.delete(task.id);
+        this.byId.delete(task.id);
         return task;
       }
     }
@@ -43,7 +48,7 @@ export class LocalQueue {
   }
 
   remove(taskId: string): TaskRow | undefined {
-    if (!this.ids.delete(taskId)) return undefined;
+    if (!this.byId.delete(taskId)) return undefined;
     for (const lane of this.lanes) {
       const at = lane.findIndex((task) => task.id === taskId);
       if (at >= 0) return lane.splice(at, 1)[0];
@@ -54,11 +59,11 @@ export class LocalQueue {
   /** Every waiting task, taken out (a shutdown hands them back). */
   drain(): TaskRow[] {
     const all = this.lanes.flatMap((lane) => lane.splice(0));
-    this.ids.clear();
+    this.byId.clear();
     return all;
   }
 
   taskIds(): string[] {
-    return [...this.ids];
+    return [...this.byId.keys()];
   }
 }

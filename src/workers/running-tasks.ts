@@ -70,6 +70,11 @@ export class RunningTasks {
     return this.byId.get(taskId)?.task.type;
   }
 
+  /** The attempt running; undefined: none of this task. */
+  attemptOf(taskId: string): number | undefined {
+    return this.byId.get(taskId)?.task.attempts;
+  }
+
   add(task: TaskRow): RunningTask {
     const entry = new RunningTask(task);
     this.byId.set(task.id, entry);

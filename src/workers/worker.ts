@@ -187,7 +187,7 @@ function heldTasks(engine: Engine): HeldTasks {
   return {
     // With the tasks whose end is being written: their leases hold until it is.
     ids: () => [...running.ids(), ...queue.taskIds(), ...turns.endingTaskIds()],
-    has: (taskId) => running.has(taskId) || queue.has(taskId),
+    attemptOf: (taskId) => running.attemptOf(taskId) ?? queue.attemptOf(taskId),
     cancel(taskId) {
       if (running.has(taskId)) return running.stop(taskId, 'cancelled');
       const waiting = queue.remove(taskId);

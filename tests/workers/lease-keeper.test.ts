@@ -1,0 +1,56 @@
+// The heartbeat's judgement of lost leases (src/workers/lease-keeper.ts): a task the renewal
+// did not renew is lost only if the worker still holds it at the attempt it held when the
+// renewal was asked. A task whose retry was being written, claimed again by the same worker
+// while the renewal ran, holds a new attempt the renewal never saw: stopping it as lost left
+// its row RUNNING until its lease expired, and cost it a lease loss.
+import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { logger } from '../../src/platform/logger.js';
+import { ClaimCounts } from '../../src/workers/claim-counts.js';
+import { heartbeat, type HeldTasks } from '../../src/workers/lease-keeper.js';
+import { adminUserId, useTasks } from '../tasks/fixture.js';
+import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
+
+const { h } = useTasks();
+
+/** The worker's view: `attempts` answers attemptOf before the renewal, then after it. */
+function heldOf(taskId: string, attempts: { before?: number; after?: number }) {
+  const lost: string[] = [];
+  let renewing = false;
+  const held: HeldTasks = {
+    ids: () => {
+      renewing = true;
+      return [taskId];
+    },
+    attemptOf: () => {
+      const attempt = renewing ? attempts.before : attempts.after;
+      renewing = false;
+      return attempt;
+    },
+    cancel: () => undefined,
+    lost: (id) => void lost.push(id),
+  };
+  return { held, lost };
+}
+
+describe('the heartbeat', () => {
+  it('leaves alone a task claimed again while the renewal ran, and stops one it lost', async () => {
+    const app = await h.startApp();
+    const ownerId = await adminUserId();
+    // PENDING in PostgreSQL (its retry written), so no renewal renews it.
+    const task = await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, { ownerId });
+    expect((await db().task.findUniqueOrThrow({ where: { id: task.id } })).status).toBe('PENDING');
+    const registration = { id: 'test-heartbeat', hostname: 'test', pid: 1, concurrency: 1 };
+    const activity = { busySlots: 0, claims: new ClaimCounts([testSleep.name], logger) };
+
+    // Only its end being written when asked; attempt 2 running when the answer came.
+    const claimedAgain = heldOf(task.id, { before: undefined, after: 2 });
+    await heartbeat(registration, 10_000, claimedAgain.held, activity);
+    expect(claimedAgain.lost).toEqual([]);
+
+    // Held at attempt 1 before and after, and not renewed: lost.
+    const gone = heldOf(task.id, { before: 1, after: 1 });
+    await heartbeat(registration, 10_000, gone.held, activity);
+    expect(gone.lost).toEqual([task.id]);
+  });
+});
