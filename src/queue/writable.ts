@@ -5,17 +5,18 @@
 // and no lone UTF-16 surrogate (JSON.stringify writes one as a `\udXXX` escape, which jsonb
 // rejects); a result must be JSON; a progress percent must be a whole number.
 
-/** A NUL, or any surrogate (a lone one is told apart below). */
-const SUSPECT = /[\u0000\uD800-\uDFFF]/;
-const NUL = /\u0000/g;
+/** Any surrogate (a lone one is told apart below). */
+const SURROGATE = /[\uD800-\uDFFF]/;
+/** A NUL, or any surrogate. */
+const suspect = (text: string) => text.includes('\u0000') || SURROGATE.test(text);
 /** In JSON text, an escaped NUL or surrogate (its backslash not itself escaped). */
 const ESCAPED_SUSPECT = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f])/i;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** `text` with each NUL and lone surrogate replaced by U+FFFD (itself when it has none). */
 export function writableText(text: string): string {
-  if (!SUSPECT.test(text)) return text;
-  return text.replace(NUL, '\uFFFD').replace(LONE_SURROGATE, '\uFFFD');
+  if (!suspect(text)) return text;
+  return text.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATE, '\uFFFD');
 }
 
 /** JSON.stringify's replacer: strings and object keys made writable. */
@@ -23,7 +24,7 @@ function writableJsonValue(_key: string, value: unknown): unknown {
   if (typeof value === 'string') return writableText(value);
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     const keys = Object.keys(value);
-    if (keys.some((key) => SUSPECT.test(key)))
+    if (keys.some(suspect))
       return Object.fromEntries(
         Object.entries(value).map(([key, each]) => [writableText(key), each]),
       );
