@@ -32,13 +32,16 @@ function writableJsonValue(_key: string, value: unknown): unknown {
   return value;
 }
 
+/** No result (most tasks): one answer for all, nothing allocated a task. */
+const NULL_RESULT = Object.freeze({ value: null });
+
 /**
  * A handler's result as it will be stored: itself when JSON holds it as it is, a copy with
  * its text made writable when it held a NUL or a lone surrogate; `error` when it is no JSON at
  * all (a BigInt, a cycle, a toJSON that throws).
  */
 export function writableResult(value: unknown): { value: unknown } | { error: string } {
-  if (value === null || value === undefined) return { value: null };
+  if (value === null || value === undefined) return NULL_RESULT;
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
@@ -46,7 +49,7 @@ export function writableResult(value: unknown): { value: unknown } | { error: st
     return { error: error instanceof Error ? error.message : 'not serializable' };
   }
   // A function or a symbol: JSON has no value for it, stored as null as before.
-  if (json === undefined) return { value: null };
+  if (json === undefined) return NULL_RESULT;
   if (!ESCAPED_SUSPECT.test(json)) return { value };
   return { value: JSON.parse(JSON.stringify(value, writableJsonValue)) as unknown };
 }
