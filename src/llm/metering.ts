@@ -9,6 +9,7 @@
 // calls' budgets stay reserved (never under-counted).
 import { db } from '../platform/db.js';
 import { logger } from '../platform/logger.js';
+import { storableCount, storableNumber, writableText } from '../platform/storable.js';
 import { insertDecryptAudits } from './sql/insert-decrypt-audits.js';
 import { insertLlmCalls, type LlmCallRow } from './sql/insert-llm-calls.js';
 
@@ -61,6 +62,27 @@ export async function writeMeteringBatch(calls: LlmCallRow[], audits: KeyUse[]):
   });
 }
 
+/**
+ * The call as its row can hold it. A batch is written whole and retried whole, so one value
+ * PostgreSQL refused (a provider's usage past the int columns, a NUL in a model name) held
+ * back every later call of the process (src/platform/storable.ts).
+ */
+function storableCall(call: LlmCallRow): LlmCallRow {
+  return {
+    ...call,
+    provider: writableText(call.provider),
+    model: writableText(call.model),
+    attempt: storableCount(call.attempt),
+    inputTokens: storableCount(call.inputTokens),
+    outputTokens: storableCount(call.outputTokens),
+    costUsd: storableNumber(call.costUsd),
+    latencyMs: storableCount(call.latencyMs),
+    timeToFirstTokenMs:
+      call.timeToFirstTokenMs === null ? null : storableCount(call.timeToFirstTokenMs),
+    httpStatus: call.httpStatus === null ? null : storableCount(call.httpStatus),
+  };
+}
+
 class MeteringBuffer implements MeteringWriter {
   private calls: LlmCallRow[] = [];
   private uses: KeyUse[] = [];
@@ -73,7 +95,7 @@ class MeteringBuffer implements MeteringWriter {
   }
 
   record(call: LlmCallRow, keyUse?: KeyUse): void {
-    this.calls.push(call);
+    this.calls.push(storableCall(call));
     if (keyUse) this.uses.push(keyUse);
     // A call that ended after close() (one the shutdown's timeout cut off) is written at once:
     // the database closes after the writer.

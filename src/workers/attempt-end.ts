@@ -3,7 +3,7 @@
 // else a retry after backoff, or DEAD once its attempts are spent (decided in SQL).
 // A lost lease and a shutdown write nothing here (attempt-runner.ts).
 import { NonRetryableError } from '../queue/task-definition.js';
-import { writableResult, writableText } from '../queue/writable.js';
+import { writableResult, writableText } from '../platform/storable.js';
 import type { RunningTask } from './running-tasks.js';
 import type { AttemptEndChange } from './turns.js';
 
@@ -44,7 +44,7 @@ export function endChangeOf(
   return { taskId, attempt, kind: 'RETRY', error: message, delayMs };
 }
 
-/** What a handler threw, as text PostgreSQL stores (writable.ts). */
+/** What a handler threw, as text PostgreSQL stores (src/platform/storable.ts). */
 function errorText(error: unknown): string {
   try {
     return writableText(error instanceof Error ? String(error.message) : String(error));

@@ -1,7 +1,7 @@
 // A running task's reportProgress: at most one report per PROGRESS_INTERVAL_MS reaches the
 // worker's turns (the last one always does, unless the attempt ends first: its end says more),
 // each written with its event in the next turn.
-import { progressPercent, writableText } from '../queue/writable.js';
+import { progressPercent, writableText } from '../platform/storable.js';
 import type { Turns } from './turns.js';
 
 const PROGRESS_INTERVAL_MS = 250;

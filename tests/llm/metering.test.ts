@@ -73,6 +73,29 @@ describe('the LLM metering writer', () => {
     expect(rows).toEqual([{ costUsd: 0.3, calls: 2 }]);
   });
 
+  it('a call whose row PostgreSQL would refuse is written as it can be, and the next ones with it', async () => {
+    const writer = createMeteringWriter();
+    // A provider's usage past the int columns, a NUL in what it says its model is.
+    const odd = {
+      ...callOf(t.alice),
+      model: 'm\u0000',
+      inputTokens: 2_500_000_000,
+      outputTokens: Number.NaN,
+    };
+    writer.record(odd);
+    await writer.flush().catch(() => undefined);
+    const next = callOf(t.alice);
+    writer.record(next);
+    await writer.flush();
+    expect(writer.pending).toBe(0);
+    expect(await db().llmCall.findUniqueOrThrow({ where: { id: odd.id } })).toMatchObject({
+      model: 'm\uFFFD',
+      inputTokens: 2_147_483_647,
+      outputTokens: 0,
+    });
+    expect(await db().llmCall.count({ where: { id: next.id } })).toBe(1);
+  });
+
   it('a call that ends after close() (cut off by the shutdown’s timeout) is still written', async () => {
     const writer = createMeteringWriter();
     writer.record(callOf(t.alice));

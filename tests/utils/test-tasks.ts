@@ -64,7 +64,7 @@ export const testSlowCleanup = taskSpec({
 
 /**
  * Output PostgreSQL cannot store as it is: text with a NUL or a lone surrogate, a result that
- * is no JSON, a progress percent that is no number (src/queue/writable.ts).
+ * is no JSON, a progress percent that is no number (src/platform/storable.ts).
  */
 export const testOutput = taskSpec({
   name: 'test_output',

@@ -1,6 +1,6 @@
 // A handler's output that PostgreSQL cannot store as it is (a NUL or a lone surrogate in its
 // text, a result that is no JSON, a progress percent that is no number) is made storable
-// before it joins a turn (src/queue/writable.ts). A turn writes many tasks' changes in one
+// before it joins a turn (src/platform/storable.ts). A turn writes many tasks' changes in one
 // statement: one refused change failed the turn and every later one, so that none of the
 // worker's ends was recorded again and its tasks stayed RUNNING under renewed leases.
 import { describe, expect, it } from 'vitest';

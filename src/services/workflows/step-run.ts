@@ -1,7 +1,7 @@
 // What the worker's workflow_step task calls: read and start steps (batched by the caller),
 // report a step's progress at most 4 times a second, and settle ended tasks.
 import { inTransaction, poolQueryable } from '../../platform/db.js';
-import { progressPercent, writableText } from '../../queue/writable.js';
+import { progressPercent, writableText } from '../../platform/storable.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import { noSignals, noteLogs, sendSignals, type WorkflowSignals } from './signals.js';
 import { markStepsRunning, type StartedStep, type StepStart } from './sql/mark-running.js';

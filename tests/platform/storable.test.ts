@@ -1,7 +1,7 @@
-// What a worker records of a handler's output, made storable (src/queue/writable.ts): only
+// What a worker records of a handler's output, made storable (src/platform/storable.ts): only
 // what PostgreSQL refuses changes.
 import { describe, expect, it } from 'vitest';
-import { progressPercent, writableResult, writableText } from '../../src/queue/writable.js';
+import { progressPercent, writableResult, writableText } from '../../src/platform/storable.js';
 
 describe('writable output', () => {
   it('replaces NULs and lone surrogates, and keeps whole surrogate pairs and the rest', () => {

@@ -1,9 +1,10 @@
-// What a worker records of a handler's output, made storable before it joins a turn. A turn
-// writes many tasks' changes in one statement (write-changes.ts), so one change PostgreSQL
-// refuses would fail the whole turn, and every turn after it that carries the change again:
-// no end of that worker recorded any more. PostgreSQL's text and jsonb hold no NUL character
-// and no lone UTF-16 surrogate (JSON.stringify writes one as a `\udXXX` escape, which jsonb
-// rejects); a result must be JSON; a progress percent must be a whole number.
+// Values made storable before they join a batch PostgreSQL writes in one statement (a worker's
+// turn, src/queue/write-changes.ts; the LLM metering buffer, src/llm/metering.ts). Such a batch
+// is retried whole when it fails, so one value PostgreSQL refuses failed it and every retry: no
+// end of that worker, or no metered call of that process, was recorded again. PostgreSQL's text
+// and jsonb hold no NUL character and no lone UTF-16 surrogate (JSON.stringify writes one as a
+// `\udXXX` escape, which jsonb rejects); a result must be JSON; an int column takes a whole
+// number within 32 bits; a percent must be a whole number.
 
 /** Any surrogate (a lone one is told apart below). */
 const SURROGATE = /[\uD800-\uDFFF]/;
@@ -58,4 +59,17 @@ export function writableResult(value: unknown): { value: unknown } | { error: st
 export function progressPercent(percent: number): number {
   const whole = Math.round(percent);
   return Number.isNaN(whole) ? 0 : Math.max(0, Math.min(99, whole));
+}
+
+const INT_MAX = 2_147_483_647;
+
+/** A count for an int column: a whole number from 0 to 2^31 - 1 (not a number: 0). */
+export function storableCount(value: number): number {
+  const whole = Math.round(value);
+  return Number.isNaN(whole) ? 0 : Math.max(0, Math.min(INT_MAX, whole));
+}
+
+/** A float8 column's value: itself when finite, else 0. */
+export function storableNumber(value: number): number {
+  return Number.isFinite(value) ? value : 0;
 }
