@@ -41,11 +41,21 @@ export function characterCount(text: string, limit: number): number {
   return count;
 }
 
+/**
+ * Text PostgreSQL can store: no NUL, no lone surrogate (String.prototype.isWellFormed, Node 20;
+ * our TypeScript lib predates it). An LLM's plan may hold either; refused here, it falls back.
+ */
+const storable = (value: string) =>
+  !value.includes('\u0000') && (value as string & { isWellFormed(): boolean }).isWellFormed();
+
 /** Counted as people read them, as the goal is (the planners copy the goal into steps). */
 const text = (max: number, nonEmpty = false) => ({
   schema: z
     .string()
-    .refine((value) => (!nonEmpty || value.trim() !== '') && characterCount(value, max) <= max),
+    .refine(
+      (value) =>
+        storable(value) && (!nonEmpty || value.trim() !== '') && characterCount(value, max) <= max,
+    ),
   rule: `a${nonEmpty ? ' non-empty' : ''} string of at most ${max} characters`,
 });
 const whole = (max: number) => ({
@@ -56,7 +66,12 @@ const whole = (max: number) => ({
 /** A plugin step's: the installation (its id) and the input its schema checks when it runs. */
 const PLUGIN_INPUT = {
   installationId: text(WORKFLOW_LIMITS.key * 2, true),
-  input: { schema: z.record(z.string(), z.unknown()), rule: 'a JSON object' },
+  input: {
+    schema: z
+      .record(z.string(), z.unknown())
+      .refine((value) => storable(JSON.stringify(value) ?? '')),
+    rule: 'a JSON object',
+  },
 };
 
 /** What each kind's run reads of its input (step-kinds.ts), each field optional (null: unset). */

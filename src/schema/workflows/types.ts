@@ -62,7 +62,11 @@ export const WorkflowCost = builder.objectRef<StepEstimate>('WorkflowCost').impl
     "actual: what the step's LLM calls were metered at).",
   fields: (t) => ({
     seconds: t.exposeFloat('seconds'),
-    tokens: t.exposeInt('tokens'),
+    tokens: t.int({
+      description: "At most GraphQL's largest Int (2,147,483,647): a count past it reads as that.",
+      // A provider's usage is what it reports; a sum past Int failed the whole field.
+      resolve: (cost) => Math.min(cost.tokens, 2_147_483_647),
+    }),
     costUsd: t.float({ resolve: (cost) => roundUsd(cost.costUsd) }),
   }),
 });

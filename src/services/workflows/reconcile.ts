@@ -4,6 +4,7 @@
 // running workflows are dispatched or ended; tasks of ended steps are cancelled. Each repair
 // takes the workflow's row lock (skipping one a commit holds), so it never races a commit.
 import { db, inTransaction } from '../../platform/db.js';
+import { logger } from '../../platform/logger.js';
 import { advanceWorkflows } from './progress.js';
 import { settleStepTasks, type EndedStepTask, type SettleDeps } from './settle.js';
 import {
@@ -37,19 +38,41 @@ export async function reconcileWorkflows(
   const ended: EndedStepTask[] = orphans.flatMap((row) =>
     row.taskId && row.status ? [{ ...row, id: row.taskId, status: row.status }] : [],
   );
-  for (const task of ended) await inTransaction((tx) => settleStepTasks(tx, [task], deps));
+  for (const task of ended)
+    await repairing({ taskId: task.id }, () =>
+      inTransaction((tx) => settleStepTasks(tx, [task], deps)),
+    );
   const requeued = await requeueStepsWithoutTask(
     db(),
     orphans.filter((row) => !row.status).map((row) => row.stepId),
   );
   const stalled = await selectStalledWorkflows(db(), quietMs);
   let advanced = 0;
-  for (const workflow of stalled) if (await repairWorkflow(workflow, deps)) advanced++;
+  for (const workflow of stalled)
+    if (await repairing({ workflowId: workflow.id }, () => repairWorkflow(workflow, deps)))
+      advanced++;
   const cancelled = await cancelTasksOfEndedSteps(db());
   const signals = noSignals();
   noteCancelledTasks(signals, cancelled);
   sendSignals(deps.pubsub, signals);
   return { settled: ended.length, requeued, advanced, cancelledTasks: cancelled.length };
+}
+
+/**
+ * One repair, whose failure is logged and leaves the rest of the pass to go on: each pass
+ * finds the same rows again, so one repair that always failed stopped every repair after it,
+ * on every worker.
+ */
+async function repairing<T>(
+  what: Record<string, string>,
+  repair: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await repair();
+  } catch (error) {
+    logger.warn({ ...what, err: (error as Error).message }, 'workflow repair failed; skipped');
+    return undefined;
+  }
 }
 
 async function repairWorkflow(workflow: { id: string }, deps: SettleDeps): Promise<boolean> {

@@ -13,7 +13,10 @@ export async function meteredCalls(
 ): Promise<Map<string, MeteredCalls>> {
   if (taskIds.length === 0) return new Map();
   const rows = await client.$queryRaw<Array<MeteredCalls & { taskId: string }>>`${PREPARED}
-    SELECT "taskId", sum("inputTokens" + "outputTokens")::int AS tokens, sum("costUsd")::float8 AS "costUsd"
+    -- Summed as bigint: two int columns' sum may pass the int range (an overflow failed the
+    -- step commit that asked, and every retry of it).
+    SELECT "taskId", sum("inputTokens"::bigint + "outputTokens")::float8 AS tokens,
+           sum("costUsd")::float8 AS "costUsd"
     FROM llm_calls WHERE "taskId" = ANY(${taskIds}::uuid[])
     GROUP BY "taskId"`;
   return new Map(rows.map(({ taskId, ...calls }) => [taskId, calls]));
