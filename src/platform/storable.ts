@@ -6,18 +6,18 @@
 // `\udXXX` escape, which jsonb rejects); a result must be JSON; an int column takes a whole
 // number within 32 bits; a percent must be a whole number.
 
-/** Any surrogate (a lone one is told apart below). */
-const SURROGATE = /[\uD800-\uDFFF]/;
-/** A NUL, or any surrogate. */
-const suspect = (text: string) => text.includes('\u0000') || SURROGATE.test(text);
+/** String.prototype's well-formedness methods (Node 20; our TypeScript lib predates them). */
+type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string };
+
+/** A NUL, or a lone surrogate. */
+const suspect = (text: string) => text.includes('\u0000') || !(text as WellFormed).isWellFormed();
 /** In JSON text, an escaped NUL or surrogate (its backslash not itself escaped). */
 const ESCAPED_SUSPECT = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f])/i;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** `text` with each NUL and lone surrogate replaced by U+FFFD (itself when it has none). */
 export function writableText(text: string): string {
   if (!suspect(text)) return text;
-  return text.replaceAll('\u0000', '\uFFFD').replace(LONE_SURROGATE, '\uFFFD');
+  return (text.replaceAll('\u0000', '\uFFFD') as WellFormed).toWellFormed();
 }
 
 /** JSON.stringify's replacer: strings and object keys made writable. */
@@ -55,19 +55,17 @@ export function writableResult(value: unknown): { value: unknown } | { error: st
   return { value: JSON.parse(JSON.stringify(value, writableJsonValue)) as unknown };
 }
 
-/** A progress report's percent as stored: a whole number from 0 to 99 (not a number: 0). */
-export function progressPercent(percent: number): number {
-  const whole = Math.round(percent);
-  return Number.isNaN(whole) ? 0 : Math.max(0, Math.min(99, whole));
+/** A whole number from 0 to `max` (not a number: 0). */
+function wholeUpTo(value: number, max: number): number {
+  const whole = Math.round(value);
+  return Number.isNaN(whole) ? 0 : Math.max(0, Math.min(max, whole));
 }
 
-const INT_MAX = 2_147_483_647;
+/** A progress report's percent as stored: a whole number from 0 to 99 (not a number: 0). */
+export const progressPercent = (percent: number) => wholeUpTo(percent, 99);
 
 /** A count for an int column: a whole number from 0 to 2^31 - 1 (not a number: 0). */
-export function storableCount(value: number): number {
-  const whole = Math.round(value);
-  return Number.isNaN(whole) ? 0 : Math.max(0, Math.min(INT_MAX, whole));
-}
+export const storableCount = (value: number) => wholeUpTo(value, 2_147_483_647);
 
 /** A float8 column's value: itself when finite, else 0. */
 export function storableNumber(value: number): number {
