@@ -1,6 +1,6 @@
 // What the task test files share: the harness with no worker outliving its test, an agent
 // to refresh, the refresh and task operations, and a wait for a task's state.
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { CreateAgentMutation } from '../client/operations.js';
 import { createCorpus } from '../utils/corpus.js';
@@ -16,6 +16,28 @@ export const taskQuery = `query($id: ID!) { task(id: $id) { id type status progr
   cancellationRequested startedAt completedAt events(first: 100) { edges { node { sequence status progressPercent currentStep message } } } } }`;
 export const finished = (status: string) =>
   ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'DEAD'].includes(status);
+
+/** The tasks' rows by id, once every one of them ended (finished). */
+export async function endedTasks(ids: readonly string[]) {
+  return waitFor(async () => {
+    const found = await db().task.findMany({ where: { id: { in: [...ids] } } });
+    return found.length === ids.length && found.every((row) => finished(row.status))
+      ? new Map(found.map((row) => [row.id, row]))
+      : undefined;
+  }, 'every task ended');
+}
+
+/** Each task's event log gap-free from 1, its last event the status its row ended in. */
+export async function expectLogsGapFree(rows: ReadonlyMap<string, { status: string }>) {
+  for (const [id, row] of rows) {
+    const events = await db().taskEvent.findMany({
+      where: { taskId: id },
+      orderBy: { sequence: 'asc' },
+    });
+    expect(events.map((event) => event.sequence)).toEqual(events.map((_, i) => i + 1));
+    expect(events.at(-1)!.status).toBe(row.status);
+  }
+}
 
 /** The harness of one test file and helpers bound to it; call it once, at the top. */
 export function useTasks() {

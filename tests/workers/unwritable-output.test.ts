@@ -5,9 +5,8 @@
 // worker's ends was recorded again and its tasks stayed RUNNING under renewed leases.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { adminUserId, useTasks } from '../tasks/fixture.js';
+import { adminUserId, endedTasks, expectLogsGapFree, useTasks } from '../tasks/fixture.js';
 import { enqueueTestTask, testOutput, testSleep } from '../utils/test-tasks.js';
-import { waitFor } from '../utils/wait.js';
 
 const { h } = useTasks();
 
@@ -31,12 +30,7 @@ describe("a handler's unstorable output", () => {
       plain.push((await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, { ownerId })).id);
 
     const ids = [...odd.keys(), ...plain];
-    const rows = await waitFor(async () => {
-      const found = await db().task.findMany({ where: { id: { in: ids } } });
-      return found.every((row) => ['COMPLETED', 'FAILED', 'DEAD'].includes(row.status))
-        ? new Map(found.map((row) => [row.id, row]))
-        : undefined;
-    }, 'every task ended');
+    const rows = await endedTasks(ids);
     for (const id of plain) expect(rows.get(id)!.status).toBe('COMPLETED');
 
     const by = (output: (typeof outputs)[number]) =>
@@ -61,14 +55,6 @@ describe("a handler's unstorable output", () => {
     });
     expect(progress).toMatchObject({ progressPercent: 0, currentStep: 'step \uFFFD' });
 
-    // Each log gap-free, ending as its row does.
-    for (const id of ids) {
-      const events = await db().taskEvent.findMany({
-        where: { taskId: id },
-        orderBy: { sequence: 'asc' },
-      });
-      expect(events.map((event) => event.sequence)).toEqual(events.map((_, i) => i + 1));
-      expect(events.at(-1)!.status).toBe(rows.get(id)!.status);
-    }
+    await expectLogsGapFree(rows);
   });
 });
