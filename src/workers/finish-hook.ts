@@ -147,3 +147,13 @@ export function inHookedTransaction(
     { retries: 3, minTimeout: 5, maxTimeout: 50 },
   );
 }
+
+/** Whether any of `ends` (a turn's, or those waiting for one) is of a type `hook` commits. */
+export function endsHooked(
+  hook: FinishHook | undefined,
+  ends: Iterable<{ task: { type: string } }>,
+): boolean {
+  if (!hook) return false;
+  for (const end of ends) if (hook.types.has(end.task.type)) return true;
+  return false;
+}

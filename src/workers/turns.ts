@@ -8,8 +8,10 @@
 // that will bring little): an idle worker writes at once and a busy
 // one writes hundreds of changes at a time. One task's changes are written in order (a task with a
 // change in flight waits for it). A start is recorded a moment late (START_RECORD_DELAY_MS), so
-// that a task that ends within it writes one event, its end. A turn that fails (PostgreSQL away) is
-// tried again with backoff, its changes kept: nothing the handlers did is dropped. The local queue
+// that a task that ends within it writes one event, its end (unrecorded-starts.ts). A turn that
+// fails (PostgreSQL away) is tried again with backoff, its changes kept: nothing the handlers did
+// is dropped; one PostgreSQL refused for its data has its tasks written apart until the change at
+// fault is found (refused-changes.ts), so one change cannot hold every other back. The local queue
 // aims at two batches, waiting and being claimed (so the next batch is claimed while this one runs
 // and its ends are written: with one, claims, runs and writes took turns and the worker sat idle a
 // third of a drain), and at no more waiting work than about LOCAL_QUEUE_WORK_MS per slot (from the
@@ -26,12 +28,12 @@ import {
   type ChangedTask,
   type TaskChange,
 } from '../queue/write-changes.js';
-import type { FinishHook } from './finish-hook.js';
+import { endsHooked, type FinishHook } from './finish-hook.js';
 import { askedOfQueue, QueueDry, type ClaimStart } from './queue-dry.js';
+import { RefusedChanges, refusedForData } from './refused-changes.js';
+import { START_RECORD_DELAY_MS, UnrecordedStarts } from './unrecorded-starts.js';
 import { writeTurn, type Claimed, type TurnWrite, type TurnWritten } from './turn-statements.js';
 
-/** How long a start waits to be recorded: a task that ends by then records only its end. */
-export const START_RECORD_DELAY_MS = 10;
 const MAX_IN_FLIGHT = 2;
 /** The waiting tasks' work per slot the local queue aims at, in handler milliseconds. */
 const LOCAL_QUEUE_WORK_MS = 100;
@@ -84,14 +86,6 @@ interface PendingEnd {
   putOff?: { times: number; until: number };
 }
 
-interface Unrecorded {
-  attempt: number;
-  /** Date.now() at its start. */
-  startedAt: number;
-  /** Its startedAt is not in PostgreSQL yet (it waited in the local queue). */
-  needsStartedAt: boolean;
-}
-
 /** What one turn writes: its changes, the ends among them, and its claim. */
 interface Turn extends TurnWrite {
   ends: Map<string, PendingEnd>;
@@ -101,10 +95,17 @@ interface Turn extends TurnWrite {
 export class Turns {
   private readonly ends = new Map<string, PendingEnd>();
   private readonly progress = new Map<string, ProgressChange>();
-  private readonly unrecorded = new Map<string, Unrecorded>();
+  private readonly unrecorded = new UnrecordedStarts();
   /** Tasks with a change in a turn under way: their next change waits for it. */
   private readonly inFlightTasks = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
+  /** Tasks whose changes were in a turn PostgreSQL refused for its data: written apart. */
+  private readonly refused = new RefusedChanges();
+  private readonly waiting = {
+    ends: this.ends,
+    progress: this.progress,
+    unrecorded: this.unrecorded,
+  };
   /** Tasks being claimed, and of them claimed for free slots, by the turns under way. */
   private claiming = { limit: 0, startNow: 0 };
   private wantClaim = false;
@@ -142,7 +143,7 @@ export class Turns {
 
   /** An attempt started; `recorded`: its claim set its startedAt (claimed for a free slot). */
   started(taskId: string, attempt: number, recorded: boolean): void {
-    this.unrecorded.set(taskId, { attempt, startedAt: Date.now(), needsStartedAt: !recorded });
+    this.unrecorded.add(taskId, attempt, recorded);
     this.scheduleAt(START_RECORD_DELAY_MS);
   }
 
@@ -266,29 +267,35 @@ export class Turns {
       this.timer = undefined;
       return this.scheduleAt(delay);
     }
-    const due = this.nextStartDue();
+    const due = this.unrecorded.nextDue(this.inFlightTasks);
     if (due !== undefined) this.scheduleAt(due);
   }
 
-  /** Milliseconds until the oldest unrecorded start is due; undefined: none waits. */
-  private nextStartDue(): number | undefined {
-    let oldest: number | undefined;
-    for (const [taskId, { startedAt }] of this.unrecorded)
-      if (!this.inFlightTasks.has(taskId))
-        oldest = oldest === undefined ? startedAt : Math.min(oldest, startedAt);
-    return oldest === undefined
-      ? undefined
-      : Math.max(0, oldest + START_RECORD_DELAY_MS - Date.now());
+  /** The next turn, out of the waiting changes (undefined: none); tasks set apart first. */
+  private nextTurn(): Turn | undefined {
+    const group = this.refused.size ? this.refused.nextGroup(this.inFlightTasks) : undefined;
+    if (group) {
+      const turn = this.turnOf(group);
+      if (turn) return turn;
+      for (const taskId of group)
+        if (!this.ends.has(taskId) && !this.progress.has(taskId) && !this.unrecorded.has(taskId))
+          this.refused.forget(taskId);
+    }
+    return this.turnOf(undefined);
   }
 
-  /** Takes what the next turn writes out of the waiting changes; undefined: nothing to do. */
-  private nextTurn(): Turn | undefined {
+  /** The next turn of the tasks in `group` (no claim), or of every task not set apart. */
+  private turnOf(group: ReadonlySet<string> | undefined): Turn | undefined {
     const now = Date.now();
     const ends = new Map<string, PendingEnd>();
     const progress = new Map<string, ProgressChange>();
     const hookedTypes = this.options.hook?.types;
+    const ours = group
+      ? (taskId: string) => group.has(taskId)
+      : (taskId: string) => this.refused.size === 0 || !this.refused.has(taskId);
     let putOffUntil: number | undefined;
     for (const [taskId, end] of this.ends) {
+      if (!ours(taskId)) continue;
       if (end.putOff && end.putOff.until > now) {
         putOffUntil = Math.min(putOffUntil ?? Infinity, end.putOff.until);
         continue;
@@ -301,21 +308,25 @@ export class Turns {
     }
     if (putOffUntil !== undefined) this.scheduleAt(putOffUntil - now);
     for (const [taskId, report] of this.progress)
-      if (!this.inFlightTasks.has(taskId) && !ends.has(taskId)) progress.set(taskId, report);
+      if (ours(taskId) && !this.inFlightTasks.has(taskId) && !ends.has(taskId))
+        progress.set(taskId, report);
     for (const taskId of ends.keys()) this.ends.delete(taskId);
     for (const taskId of progress.keys()) this.progress.delete(taskId);
-    const changes = this.changes(now, ends, progress);
+    const changes = this.changes(now, ends, progress, ours);
     // A turn that ends hooked tasks (workflow steps) may make new ones: it claims after its
     // hook, in the same transaction, so they start without waiting for a wake-up.
-    const hooked = this.hookedIn(ends);
+    const hooked = endsHooked(this.options.hook, ends.values());
     const { running, waiting } = this.options.load();
     // A hooked turn under way or waiting claims for this worker, the tasks its commit makes
     // runnable first: a claim beside it would fill the local queue with others' and leave
     // those to another worker (whose commits then wait for the same workflows' locks).
     // Not while hooked turns fail: one that keeps failing must not hold every claim.
-    const deferred = !hooked && this.hookedFailures === 0 && this.hookedWaiting();
-    const claim = (this.wantClaim || hooked) && !this.stopping && !deferred;
-    if (!deferred) this.wantClaim = false;
+    const deferred =
+      !hooked &&
+      this.hookedFailures === 0 &&
+      (this.hookedInFlight || endsHooked(this.options.hook, this.ends.values()));
+    const claim = !group && (this.wantClaim || hooked) && !this.stopping && !deferred;
+    if (!deferred && !group) this.wantClaim = false;
     const free = this.options.concurrency - running - this.claiming.startNow;
     const room = Math.max(this.waitingTarget(), free) - waiting - this.claimingAhead();
     const limit = claim ? Math.min(this.options.batchSize, Math.max(0, room)) : 0;
@@ -345,12 +356,11 @@ export class Turns {
     now: number,
     ends: Map<string, PendingEnd>,
     progress: Map<string, ProgressChange>,
+    ours: (taskId: string) => boolean,
   ): TaskChange[] {
     const changes: TaskChange[] = [];
-    const since = (taskId: string, attempt: number) => {
-      const start = this.unrecorded.get(taskId);
-      return start?.attempt === attempt && start.needsStartedAt ? now - start.startedAt : null;
-    };
+    const since = (taskId: string, attempt: number) =>
+      this.unrecorded.startedMsAgo(taskId, attempt, now);
     // On the change itself, not a copy of it (once per task): set again if the turn is retried.
     for (const { change } of ends.values()) {
       change.startedMsAgo = since(change.taskId, change.attempt);
@@ -360,13 +370,14 @@ export class Turns {
       change.startedMsAgo = since(change.taskId, change.attempt);
       changes.push(change);
     }
-    for (const [taskId, start] of this.unrecorded) {
-      if (ends.has(taskId) || progress.has(taskId) || this.inFlightTasks.has(taskId)) continue;
-      if (this.ends.has(taskId) || this.progress.has(taskId)) continue;
-      if (now - start.startedAt < START_RECORD_DELAY_MS) continue;
-      const startedMsAgo = since(taskId, start.attempt);
-      changes.push({ kind: 'START', taskId, attempt: start.attempt, startedMsAgo });
-    }
+    const skip = (taskId: string) =>
+      ends.has(taskId) ||
+      progress.has(taskId) ||
+      this.inFlightTasks.has(taskId) ||
+      !ours(taskId) ||
+      this.ends.has(taskId) ||
+      this.progress.has(taskId);
+    for (const start of this.unrecorded.due(now, skip)) changes.push(start);
     return changes;
   }
 
@@ -423,8 +434,12 @@ export class Turns {
 
   /** Parts of a turn failed (PostgreSQL away): its changes back in line, its claim wanted again. */
   private failed(turn: Turn, error: unknown, parts: { changes: boolean; claim: boolean }): void {
-    this.failures++;
-    if (turn.hooked) this.hookedFailures++;
+    // Refused for its data, not the database: no backoff, its tasks set apart (setApart).
+    const refused = parts.changes && turn.changes.length > 0 && refusedForData(error);
+    if (!refused) {
+      this.failures++;
+      if (turn.hooked) this.hookedFailures++;
+    }
     this.options.log.warn(
       {
         err: (error as Error).message,
@@ -432,8 +447,9 @@ export class Turns {
         changesFailed: parts.changes,
         claimFailed: parts.claim,
         failures: this.failures,
+        refused,
       },
-      'recording attempts failed; trying again',
+      refused ? 'a change was refused for its data; written apart' : 'recording failed; retrying',
     );
     if (parts.changes) {
       // Back in line, behind anything newer (a newer progress report wins).
@@ -442,6 +458,7 @@ export class Turns {
         if (!this.progress.has(taskId) && !this.ends.has(taskId)) this.progress.set(taskId, report);
     }
     if (parts.claim && turn.claim.limit > 0) this.wantClaim = true;
+    if (refused) this.refused.setApart(turn, this.waiting, error, this.options.log);
   }
 
   /**
@@ -461,26 +478,12 @@ export class Turns {
     }
   }
 
-  /** A hooked turn is under way, or hooked ends wait for one. */
-  private hookedWaiting(): boolean {
-    if (this.hookedInFlight) return true;
-    const types = this.options.hook?.types;
-    if (!types) return false;
-    for (const end of this.ends.values()) if (types.has(end.task.type)) return true;
-    return false;
-  }
-
-  private hookedIn(ends: Map<string, PendingEnd>): boolean {
-    const { hook } = this.options;
-    return hook !== undefined && [...ends.values()].some((end) => hook.types.has(end.task.type));
-  }
-
   /** After a turn committed: its starts are recorded, its ends answered, its events announced. */
   private recorded(turn: Turn, { changed, deferred }: TurnWritten): void {
     for (const change of turn.changes) {
       if (deferred.has(change.taskId)) continue;
-      const start = this.unrecorded.get(change.taskId);
-      if (start?.attempt === change.attempt) this.unrecorded.delete(change.taskId);
+      if (this.refused.size) this.refused.forget(change.taskId);
+      this.unrecorded.recorded(change.taskId, change.attempt);
     }
     void announceTaskEvents(this.options.pubsub, changed);
     for (const row of changed) {

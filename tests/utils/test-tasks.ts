@@ -69,7 +69,16 @@ export const testSlowCleanup = taskSpec({
 export const testOutput = taskSpec({
   name: 'test_output',
   payload: z.object({
-    output: z.enum(['nul-error', 'bigint-result', 'circular-result', 'nul-result', 'nan-progress']),
+    output: z.enum([
+      'nul-error',
+      'bigint-result',
+      'circular-result',
+      'nul-result',
+      'nan-progress',
+      // Values a test's trigger makes PostgreSQL refuse (tests/workers/refused-changes.test.ts).
+      'refused-result',
+      'refused-progress',
+    ]),
   }),
   maxAttempts: 1,
   timeoutSeconds: 60,
@@ -121,6 +130,12 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
           return { text: 'a\u0000b', ['key\u0000']: ['\uDC00 low half'] };
         case 'nan-progress':
           reportProgress(0 / 0, 'step \u0000');
+          await sleep(600);
+          return { reported: true };
+        case 'refused-result':
+          return { refuse: true };
+        case 'refused-progress':
+          reportProgress(50, 'refuse me');
           await sleep(600);
           return { reported: true };
       }

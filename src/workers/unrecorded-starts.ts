@@ -1,0 +1,66 @@
+// The starts a worker has not recorded yet. A start is recorded a moment late
+// (START_RECORD_DELAY_MS), so that a task that ends within it writes one event, its end; a
+// change written for the attempt before then (an end, a progress report) carries the start with
+// it: how long ago it began, when its claim did not set its startedAt (turns.ts).
+import type { TaskChange } from '../queue/write-changes.js';
+
+/** How long a start waits to be recorded: a task that ends by then records only its end. */
+export const START_RECORD_DELAY_MS = 10;
+
+interface Unrecorded {
+  attempt: number;
+  /** Date.now() at its start. */
+  startedAt: number;
+  /** Its startedAt is not in PostgreSQL yet (it waited in the local queue). */
+  needsStartedAt: boolean;
+}
+
+export class UnrecordedStarts {
+  private readonly starts = new Map<string, Unrecorded>();
+
+  /** An attempt started; `recorded`: its claim set its startedAt (claimed for a free slot). */
+  add(taskId: string, attempt: number, recorded: boolean): void {
+    this.starts.set(taskId, { attempt, startedAt: Date.now(), needsStartedAt: !recorded });
+  }
+
+  has(taskId: string): boolean {
+    return this.starts.has(taskId);
+  }
+
+  delete(taskId: string): void {
+    this.starts.delete(taskId);
+  }
+
+  /** A change of the attempt was written: its start with it. */
+  recorded(taskId: string, attempt: number): void {
+    if (this.starts.get(taskId)?.attempt === attempt) this.starts.delete(taskId);
+  }
+
+  /** For a change of the attempt written now: milliseconds since it started, when its startedAt is not written yet. */
+  startedMsAgo(taskId: string, attempt: number, now: number): number | null {
+    const start = this.starts.get(taskId);
+    return start?.attempt === attempt && start.needsStartedAt ? now - start.startedAt : null;
+  }
+
+  /** The starts due by `now` whose tasks `skip` does not pass over. */
+  due(now: number, skip: (taskId: string) => boolean): TaskChange[] {
+    const changes: TaskChange[] = [];
+    for (const [taskId, start] of this.starts) {
+      if (now - start.startedAt < START_RECORD_DELAY_MS || skip(taskId)) continue;
+      const startedMsAgo = this.startedMsAgo(taskId, start.attempt, now);
+      changes.push({ kind: 'START', taskId, attempt: start.attempt, startedMsAgo });
+    }
+    return changes;
+  }
+
+  /** Milliseconds until the oldest start not in `busy` is due; undefined: none waits. */
+  nextDue(busy: ReadonlySet<string>): number | undefined {
+    let oldest: number | undefined;
+    for (const [taskId, { startedAt }] of this.starts)
+      if (!busy.has(taskId))
+        oldest = oldest === undefined ? startedAt : Math.min(oldest, startedAt);
+    return oldest === undefined
+      ? undefined
+      : Math.max(0, oldest + START_RECORD_DELAY_MS - Date.now());
+  }
+}
