@@ -292,7 +292,7 @@ export class Turns {
     const hookedTypes = this.options.hook?.types;
     const ours = group
       ? (taskId: string) => group.has(taskId)
-      : (taskId: string) => this.refused.size === 0 || !this.refused.has(taskId);
+      : (taskId: string) => !this.refused.has(taskId);
     let putOffUntil: number | undefined;
     for (const [taskId, end] of this.ends) {
       if (!ours(taskId)) continue;
