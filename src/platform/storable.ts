@@ -9,8 +9,14 @@
 /** String.prototype's well-formedness methods (Node 20; our TypeScript lib predates them). */
 type WellFormed = string & { isWellFormed(): boolean; toWellFormed(): string };
 
-/** A NUL, or a lone surrogate. */
-const suspect = (text: string) => text.includes('\u0000') || !(text as WellFormed).isWellFormed();
+/** What in `text` PostgreSQL's text cannot store, if anything: a NUL, or a lone surrogate. */
+export function unstorableIn(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'a NUL character';
+  if (!(text as WellFormed).isWellFormed()) return 'a lone surrogate (not valid Unicode)';
+  return undefined;
+}
+
+const suspect = (text: string) => unstorableIn(text) !== undefined;
 /** In JSON text, an escaped NUL or surrogate (its backslash not itself escaped). */
 const ESCAPED_SUSPECT = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f])/i;
 

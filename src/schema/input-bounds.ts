@@ -28,6 +28,7 @@ import {
 } from 'graphql';
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
 import { BadInputError } from '../platform/errors.js';
+import { unstorableIn } from '../platform/storable.js';
 import { graphQLErrorOf } from './errors.js';
 import { liveDirective } from './live-directive.js';
 
@@ -157,10 +158,6 @@ function refuse(argument: string, coordinate: string, problem: string): GraphQLE
   );
 }
 
-/** String.prototype.isWellFormed (Node 20; our TypeScript lib predates it): no lone surrogate. */
-const isWellFormed = (value: string) =>
-  (value as string & { isWellFormed(): boolean }).isWellFormed();
-
 /** Why a string is refused, if it is. */
 function stringProblem(value: string, maxLength: number): string | undefined {
   if (value.length > maxLength)
@@ -168,9 +165,8 @@ function stringProblem(value: string, maxLength: number): string | undefined {
       `must be at most ${maxLength.toLocaleString('en-US')} characters ` +
       `(got ${value.length.toLocaleString('en-US')})`
     );
-  if (value.includes('\0')) return 'must not contain a NUL character';
-  if (!isWellFormed(value)) return 'must not contain a lone surrogate (not valid Unicode)';
-  return undefined;
+  const unstorable = unstorableIn(value);
+  return unstorable && `must not contain ${unstorable}`;
 }
 
 /** Why a JSON value is refused, if it is: too deep, too big, or a string PostgreSQL cannot store. */

@@ -149,6 +149,29 @@ describe('plan checks and estimates', () => {
     );
   });
 
+  it('refuses text PostgreSQL cannot store, in a text field or anywhere in a plugin input', () => {
+    const step = (kind: string, input: Record<string, unknown>): PlannedStep => ({
+      ...noop('s'),
+      kind,
+      input,
+    });
+    const limits = { maxSteps: 10, agentIds: new Set<string>() };
+    const refused = (planned: PlannedStep) => {
+      const checked = checkPlan([planned], limits);
+      return 'problem' in checked && checked.problem.details.stepField;
+    };
+    expect(refused(step('WRITE_SECTION', { title: 'a\u0000b' }))).toBe('input.title');
+    expect(refused(step('WRITE_SECTION', { title: 'a\ud800b' }))).toBe('input.title');
+    // JSON.stringify escapes both (a NUL as \u0000, a lone surrogate as \ud800), so a check of
+    // the plugin input's JSON text must look for the escapes.
+    const plugin = (input: unknown) =>
+      refused(step('PLUGIN_TOOL', { installationId: 'inst-1', input }));
+    expect(plugin({ nested: ['x', { text: 'a\u0000' }] })).toBe('input.input');
+    expect(plugin({ ['k\udc00']: 1 })).toBe('input.input');
+    // Text that only spells an escape, and a whole surrogate pair, are storable.
+    expect(plugin({ text: '\\u0000 spelled', emoji: '😀' })).toBe(false);
+  });
+
   it('scales estimates by complexity and recent actuals, sums them, and finds the critical path', () => {
     const steps = [
       noop('a', [], 1),

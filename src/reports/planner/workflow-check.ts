@@ -44,9 +44,23 @@ export function characterCount(text: string, limit: number): number {
 /**
  * Text PostgreSQL can store: no NUL, no lone surrogate (String.prototype.isWellFormed, Node 20;
  * our TypeScript lib predates it). An LLM's plan may hold either; refused here, it falls back.
+ * (src/platform/storable.ts says the same for the services; this part imports no other.)
  */
 const storable = (value: string) =>
   !value.includes('\u0000') && (value as string & { isWellFormed(): boolean }).isWellFormed();
+
+/**
+ * A JSON value whose every string and key is storable. Its strings, not its JSON text:
+ * JSON.stringify writes a NUL as \u0000 and a lone surrogate as \udXXX, which jsonb refuses.
+ */
+const storableJson = (value: unknown): boolean =>
+  typeof value === 'string'
+    ? storable(value)
+    : Array.isArray(value)
+      ? value.every(storableJson)
+      : typeof value !== 'object' ||
+        value === null ||
+        Object.entries(value).every(([key, each]) => storable(key) && storableJson(each));
 
 /** Counted as people read them, as the goal is (the planners copy the goal into steps). */
 const text = (max: number, nonEmpty = false) => ({
@@ -67,9 +81,7 @@ const whole = (max: number) => ({
 const PLUGIN_INPUT = {
   installationId: text(WORKFLOW_LIMITS.key * 2, true),
   input: {
-    schema: z
-      .record(z.string(), z.unknown())
-      .refine((value) => storable(JSON.stringify(value) ?? '')),
+    schema: z.record(z.string(), z.unknown()).refine(storableJson),
     rule: 'a JSON object',
   },
 };
