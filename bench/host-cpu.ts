@@ -78,3 +78,35 @@ export function formatCpuPer(used: CpuUsed, units: number): string {
   const ms = (seconds: number) => ((seconds * 1000) / units).toFixed(3);
   return `PostgreSQL ${ms(used.postgres)} + Node ${ms(used.node)} + other ${ms(used.other)} = ${ms(used.total)} ms CPU`;
 }
+
+/** The machine's CPU ticks so far, all CPUs (/proc/stat's `cpu` line); undefined off Linux. */
+export function machineTicks(): { busy: number; steal: number; total: number } | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync('/proc/stat', 'utf8');
+  } catch {
+    return undefined;
+  }
+  // user nice system idle iowait irq softirq steal (guest time is counted in user already).
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = stat
+    .slice(0, stat.indexOf('\n'))
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number) as [number, number, number, number, number, number, number, number];
+  const busy = user + nice + system + irq + softirq;
+  return { busy, steal, total: busy + idle + iowait + steal };
+}
+
+/**
+ * The machine's CPU since `before`, as shares of all its CPUs' time: busy (any process), and
+ * stolen (a virtual machine's CPU time its hypervisor gave to other guests: the host, not the
+ * code, when figures drop).
+ */
+export function machineSince(
+  before: ReturnType<typeof machineTicks>,
+): { busy: number; steal: number } | undefined {
+  const after = machineTicks();
+  if (!before || !after || after.total === before.total) return undefined;
+  const total = after.total - before.total;
+  return { busy: (after.busy - before.busy) / total, steal: (after.steal - before.steal) / total };
+}

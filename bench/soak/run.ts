@@ -7,10 +7,13 @@
 // API, a cost a short run's latency need not carry). At the end: the event latency (from the
 // mutation's send to the event's arrival, after the first minute), errors, subscribers whose
 // last event is not their agent's last state (a lost update), and the trend of the collected
-// RSS over the last 5 minutes. Exits 1 on a missed target.
+// RSS over the last 5 minutes, beside what the host did meanwhile (its CPUs' busy and stolen
+// shares, the API's). Exits 1 on a missed target.
 import { readFileSync } from 'node:fs';
 import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
 import { openFreshBenchDatabase } from '../database.js';
+import { machineSince, machineTicks, processCpuMs } from '../host-cpu.js';
+import { loadAverage } from '../machine.js';
 import { formatSummary, heading, line, summarize } from '../stats.js';
 import { openInspector, type CollectedMemory } from './collected-memory.js';
 import { makeAgents, post, startServices } from './services.js';
@@ -96,6 +99,33 @@ async function drive(
   return run;
 }
 
+/**
+ * What the machine did during the run, beside the figures: a latency target missed on a host
+ * whose hypervisor took a share of its CPUs, or with the API's core full, says so here.
+ */
+function printHost(
+  before: { machine: ReturnType<typeof machineTicks>; apiMs: number | undefined },
+  apiPid: number,
+  seconds: number,
+): void {
+  const machine = machineSince(before.machine);
+  const apiMs = processCpuMs(apiPid);
+  const percent = (share: number) => `${(100 * share).toFixed(1)} %`;
+  line(
+    'host during the run',
+    [
+      machine &&
+        `CPU busy ${percent(machine.busy)}, stolen by the hypervisor ${percent(machine.steal)}`,
+      apiMs !== undefined &&
+        before.apiMs !== undefined &&
+        `the API ${percent((apiMs - before.apiMs) / 1_000 / seconds)} of a core`,
+      `load average ${loadAverage()}`,
+    ]
+      .filter(Boolean)
+      .join('; '),
+  );
+}
+
 function judge(
   stats: ReturnType<typeof subscribeAll>['stats'],
   run: Awaited<ReturnType<typeof drive>>,
@@ -159,6 +189,7 @@ export async function runSoak(): Promise<boolean> {
         const inspector = await openInspector(services.inspectPort);
         try {
           const api = { pid: services.apiPid, inspector };
+          const host = { machine: machineTicks(), apiMs: processCpuMs(api.pid) };
           const run = await drive(
             services.url,
             agents,
@@ -167,6 +198,7 @@ export async function runSoak(): Promise<boolean> {
             () => `${stats.received} events received, ${stats.errors} subscription errors`,
           );
           await new Promise((resolve) => setTimeout(resolve, 3_000));
+          printHost(host, api.pid, (Date.now() - startedAt) / 1_000);
           return judge(stats, run);
         } finally {
           inspector.close();
