@@ -157,6 +157,34 @@ describe('failure policies', () => {
     expect(order).toEqual(['PLAN', 'b1', 'PLAN', 'after']);
   });
 
+  it('REPLAN: failures while a replan is pending join it, and only replans made count', async () => {
+    // Three steps fail at once (their agents deleted): the first asks for a replan, the other
+    // two end while it is pending. Counted as three replans, the third would pass the limit of
+    // two and fail the workflow; one replan covers all three.
+    const doomed = await Promise.all([doomedAgent(), doomedAgent(), doomedAgent()]);
+    const plan = await w.planWith(
+      [
+        ...doomed.map((agent, i) => step(`bad${i}`, 'RETRIEVE', { agentId: agent.id })),
+        step('write', 'WRITE_SECTION', {
+          dependsOn: ['bad0', 'bad1', 'bad2'],
+          input: { title: 'T', description: 'd' },
+        }),
+      ],
+      { failurePolicy: 'REPLAN', maxParallelSteps: 3 },
+    );
+    for (const agent of doomed) await agent.remove();
+    await w.startWorker();
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    const done = await w.waitForStatus(plan.id, ['FAILED', 'SUCCEEDED']);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(statuses(done)).toMatchObject({ bad0: 'SKIPPED', bad1: 'SKIPPED', bad2: 'SKIPPED' });
+    const landed = done.events.filter((e: any) => e.kind === 'PLAN').length - 1;
+    const row = await db().workflow.findUniqueOrThrow({ where: { id: rowId(plan.id) } });
+    expect(row.replans).toBe(landed);
+    expect(row.replans).toBeLessThanOrEqual(row.maxReplans);
+    expect(row.replanTaskId).toBeNull();
+  });
+
   it('cancelWorkflow stops the workflow, its steps and their tasks at once, and repeating it changes nothing', async () => {
     const plan = await w.planWith([
       step('long', 'NOOP', { input: { waitMs: 60_000 } }),

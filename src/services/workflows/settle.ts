@@ -156,7 +156,9 @@ async function applyFailurePolicy(
   if (!step) return;
   const error = (task.error ?? `its task ended ${task.status}`).slice(0, 2_000);
   let policy = step.stepPolicy ?? step.workflowPolicy;
-  if (policy === 'REPLAN' && step.replans >= step.maxReplans) policy = 'FAIL_WORKFLOW';
+  // A failure while a replan is pending joins it (see requestReplan): no replan more is made.
+  if (policy === 'REPLAN' && !step.replanPending && step.replans >= step.maxReplans)
+    policy = 'FAIL_WORKFLOW';
   const ended = (status: 'FAILED' | 'SKIPPED', message: string) =>
     endStep(tx.client, {
       id: step.id,
@@ -218,7 +220,13 @@ async function failWorkflow(
   noteWorkflowChange(signals, step.workflowId, ended);
 }
 
-/** The replan runs as a task of its own (the planner may take seconds); the workflow waits for it. */
+/**
+ * The replan runs as a task of its own (the planner may take seconds); the workflow waits for it.
+ * A failure while one is pending (steps already running when the first failed) asks for a new
+ * one in its place, which reads every failure so far; the one replaced gives way (a replan lands
+ * only as the workflow's replanTaskId) and is not counted: `replans` counts replans made, which
+ * WORKFLOW_MAX_REPLANS bounds.
+ */
 async function requestReplan(tx: Transaction, step: StepOfTask, deps: SettleDeps) {
   const { task } = await enqueue(
     workflowReplan,
@@ -231,6 +239,6 @@ async function requestReplan(tx: Transaction, step: StepOfTask, deps: SettleDeps
   );
   await tx.client.workflow.update({
     where: { id: step.workflowId },
-    data: { replanTaskId: task.id, replans: { increment: 1 } },
+    data: { replanTaskId: task.id, replans: { increment: step.replanPending ? 0 : 1 } },
   });
 }

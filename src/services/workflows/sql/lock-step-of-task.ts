@@ -11,6 +11,8 @@ export interface StepOfTask {
   workflowPolicy: WorkflowFailurePolicy;
   replans: number;
   maxReplans: number;
+  /** A replan asked for by an earlier failure has not landed yet (workflows.replanTaskId). */
+  replanPending: boolean;
   teamId: string;
   ownerId: string;
 }
@@ -21,7 +23,8 @@ export async function lockStepOfTask(
 ): Promise<StepOfTask | undefined> {
   const rows = await client.$queryRaw<StepOfTask[]>`
     SELECT s.id, s.key, s."workflowId", s."failurePolicy" AS "stepPolicy", w."failurePolicy" AS "workflowPolicy",
-           w.replans, w."maxReplans", w."teamId", w."ownerId"
+           w.replans, w."maxReplans", w."replanTaskId" IS NOT NULL AS "replanPending",
+           w."teamId", w."ownerId"
     FROM workflow_steps s JOIN workflows w ON w.id = s."workflowId"
     WHERE s."taskId" = ${taskId}::uuid AND s.status IN ('READY', 'RUNNING') AND w.status = 'RUNNING'
     FOR UPDATE OF w`;
