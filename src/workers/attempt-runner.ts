@@ -140,7 +140,7 @@ export class AttemptRunner {
     } finally {
       helpers.settle();
       // The slot is free now; the end's write and follow-up run beside the next attempt.
-      this.options.running.delete(task.id);
+      this.options.running.delete(entry);
       this.options.slotFreed();
     }
   }
@@ -155,7 +155,7 @@ export class AttemptRunner {
     const { turns } = this.options;
     if (entry.reason === 'lease-lost') {
       log.get().warn('lease lost: another worker owns the task now; dropping this attempt');
-      turns.forget(task.id);
+      turns.forget(task.id, task.attempts);
       return { outcome: 'lease_lost' };
     }
     if (entry.reason === 'shutdown') return this.handBack(task);
@@ -172,8 +172,8 @@ export class AttemptRunner {
   private async handBack(task: TaskRow): Promise<{ outcome: AttemptOutcome }> {
     const { turns, workerId, pubsub } = this.options;
     await turns.idle();
-    const recorded = turns.isRecorded(task.id);
-    turns.forget(task.id);
+    const recorded = turns.isRecorded(task.id, task.attempts);
+    turns.forget(task.id, task.attempts);
     const [row] = await handBackTasks(db(), workerId, [
       { taskId: task.id, attempt: task.attempts, recorded },
     ]);

@@ -22,7 +22,7 @@ interface WaitingEnd {
 interface Waiting<End extends WaitingEnd> {
   ends: Map<string, End>;
   progress: Map<string, unknown>;
-  unrecorded: { delete(taskId: string): void };
+  unrecorded: { delete(taskId: string, attempt: number): void };
 }
 
 /** A turn PostgreSQL refused: its changes, its ends and progress reports by task. */
@@ -119,7 +119,7 @@ export class RefusedChanges {
     logger: Logger,
   ): void {
     if (turn.changes.length > 1) return this.split(turn.changes.map((change) => change.taskId));
-    const { taskId, kind } = turn.changes[0]!;
+    const { taskId, kind, attempt } = turn.changes[0]!;
     const log = logger.child({ taskId, kind, err: (error as Error).message });
     const end = turn.ends.get(taskId);
     if (end && waiting.ends.get(taskId) === end) {
@@ -134,7 +134,7 @@ export class RefusedChanges {
     this.forget(taskId);
     if (waiting.progress.get(taskId) === turn.progress.get(taskId)) waiting.progress.delete(taskId);
     // A start carries nothing a handler made: dropped, its attempt's startedAt as its claim left it.
-    if (kind === 'START') waiting.unrecorded.delete(taskId);
+    if (kind === 'START') waiting.unrecorded.delete(taskId, attempt);
     log.warn('a progress report or start was refused for its data; dropped');
   }
 

@@ -81,8 +81,10 @@ export class RunningTasks {
     return entry;
   }
 
-  delete(taskId: string): void {
-    this.byId.delete(taskId);
+  /** Drops the attempt, if it is still the one held for its task (a later claim replaces it). */
+  delete(entry: RunningTask): void {
+    if (this.byId.get(entry.task.id) !== entry) return;
+    this.byId.delete(entry.task.id);
     if (this.byId.size === 0 && this.idle.length) for (const done of this.idle.splice(0)) done();
   }
 

@@ -1,23 +1,17 @@
 // A worker's writes, batched into turns: every start, progress report and end of its attempts
-// waiting to be recorded go to PostgreSQL in one statement (one commit) per turn, as
-// graphile-worker batches its completions, beside a claim when its local queue runs low (a
-// statement of its own: turn-statements.ts). A turn starts as
-// soon as there is something to write, up to MAX_IN_FLIGHT at once (so PostgreSQL writes one turn
-// while this process runs what the last one claimed), and one more for a claim when none is under
-// way or the queue ran dry (a wake-up's claim does not wait behind two writes, nor behind a claim
-// that will bring little): an idle worker writes at once and a busy
-// one writes hundreds of changes at a time. One task's changes are written in order (a task with a
-// change in flight waits for it). A start is recorded a moment late (START_RECORD_DELAY_MS), so
-// that a task that ends within it writes one event, its end (unrecorded-starts.ts). A turn that
-// fails (PostgreSQL away) is tried again with backoff, its changes kept: nothing the handlers did
-// is dropped; one PostgreSQL refused for its data has its tasks written apart until the change at
-// fault is found (refused-changes.ts), so one change cannot hold every other back. The local queue
-// aims at two batches, waiting and being claimed (so the next batch is claimed while this one runs
-// and its ends are written: with one, claims, runs and writes took turns and the worker sat idle a
-// third of a drain), and at no more waiting work than about LOCAL_QUEUE_WORK_MS per slot (from the
-// handlers' recent durations): short tasks are claimed a batch at a time, long ones little ahead of
-// the slots, so they are not held here while another worker's slots are free (a task reclaimed from
-// a dead worker among them).
+// waiting to be recorded go to PostgreSQL in one statement (one commit) per turn, as graphile-
+// worker batches its completions, beside a claim when its local queue runs low (a statement of its
+// own: turn-statements.ts). A turn starts as soon as there is something to write, up to
+// MAX_IN_FLIGHT at once (so PostgreSQL writes one turn while this process runs what the last one
+// claimed), and one more for a claim when none is under way or the queue ran dry (a wake-up's claim
+// does not wait behind two writes, nor behind a claim that will bring little): an idle worker
+// writes at once and a busy one writes hundreds of changes at a time. One task's changes are
+// written in order (a task with a change in flight waits for it). A start is recorded a moment late
+// (START_RECORD_DELAY_MS), so that a task that ends within it writes one event, its end
+// (unrecorded-starts.ts). A turn that fails (PostgreSQL away) is tried again with backoff, its
+// changes kept: nothing the handlers did is dropped; one PostgreSQL refused for its data has its
+// tasks written apart until the change at fault is found (refused-changes.ts), so one change cannot
+// hold every other back. How far ahead of its slots the local queue claims: local-queue-aim.ts.
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { announceTaskEvents } from '../queue/signals.js';
@@ -30,17 +24,13 @@ import {
 } from '../queue/write-changes.js';
 import { endsHooked, type FinishHook } from './finish-hook.js';
 import { askedOfQueue, QueueDry, type ClaimStart } from './queue-dry.js';
+import { LocalQueueAim } from './local-queue-aim.js';
 import { RefusedChanges, refusedForData } from './refused-changes.js';
 import { START_RECORD_DELAY_MS, UnrecordedStarts } from './unrecorded-starts.js';
 import { writeTurn, type Claimed, type TurnWrite, type TurnWritten } from './turn-statements.js';
 
 const MAX_IN_FLIGHT = 2;
-/** The waiting tasks' work per slot the local queue aims at, in handler milliseconds. */
-const LOCAL_QUEUE_WORK_MS = 100;
-/** The weight of each new duration in the handlers' moving average. */
-const DURATION_WEIGHT = 0.2;
-const RETRY_MIN_MS = 50;
-const RETRY_MAX_MS = 2_000;
+const [RETRY_MIN_MS, RETRY_MAX_MS] = [50, 2_000];
 /** An end put off by its commit is tried again after this, doubling each time it is put off again. */
 const PUT_OFF_MIN_MS = 2;
 const PUT_OFF_MAX_MS = 200;
@@ -122,14 +112,17 @@ export class Turns {
   private hookedInFlight = false;
   /** Hooked turns failed in a row (any other turn's success does not reset it). */
   private hookedFailures = 0;
-  /** The handlers' recent duration (moving average); unknown at first, taken as the aim. */
-  private handlerMs = LOCAL_QUEUE_WORK_MS;
+  private readonly aim: LocalQueueAim;
 
-  constructor(private readonly options: TurnsOptions) {}
+  constructor(private readonly options: TurnsOptions) {
+    this.aim = new LocalQueueAim(options);
+  }
 
   /** Records an attempt's end; resolves with the row, or undefined when the worker no longer held it. */
   end(change: AttemptEndChange, task: TaskRow): Promise<ChangedTask | undefined> {
-    this.progress.delete(change.taskId);
+    this.dropProgress(change.taskId, change.attempt);
+    // An earlier attempt's end still waiting is fenced out by this one's claim: answered now.
+    this.ends.get(change.taskId)?.resolve(undefined);
     return new Promise((resolve) => {
       this.ends.set(change.taskId, { change, task, resolve });
       this.schedule();
@@ -149,7 +142,7 @@ export class Turns {
 
   /** A handler ran this long: how far ahead of its slots the local queue claims. */
   ran(ms: number): void {
-    this.handlerMs += DURATION_WEIGHT * (ms - this.handlerMs);
+    this.aim.ran(ms);
   }
 
   /**
@@ -160,27 +153,24 @@ export class Turns {
     return this.dry.lastClaimShort ? 0 : this.claiming.limit;
   }
 
-  /** How many tasks the local queue aims to hold, waiting or being claimed: two batches, or less work than that. */
-  private waitingTarget(): number {
-    const { batchSize, concurrency } = this.options;
-    const ahead = (concurrency * LOCAL_QUEUE_WORK_MS) / Math.max(this.handlerMs, 0.001);
-    return Math.min(2 * batchSize, Math.floor(ahead));
-  }
-
   /** The tasks whose end waits to be written or is being written. */
   endingTaskIds(): string[] {
     return [...this.ends.keys(), ...this.inFlightTasks];
   }
 
   /** Whether the attempt's start is recorded (a RUNNING event); false until a turn wrote it. */
-  isRecorded(taskId: string): boolean {
-    return !this.unrecorded.has(taskId);
+  isRecorded(taskId: string, attempt: number): boolean {
+    return !this.unrecorded.has(taskId, attempt);
   }
 
-  /** The attempt is no longer this worker's (lease lost, handed back): nothing more to write. */
-  forget(taskId: string): void {
-    this.unrecorded.delete(taskId);
-    this.progress.delete(taskId);
+  /** The attempt is no longer this worker's (lease lost, handed back): nothing more of it to write. */
+  forget(taskId: string, attempt: number): void {
+    this.unrecorded.delete(taskId, attempt);
+    this.dropProgress(taskId, attempt);
+  }
+
+  private dropProgress(taskId: string, attempt: number): void {
+    if (this.progress.get(taskId)?.attempt === attempt) this.progress.delete(taskId);
   }
 
   /** Claims in the next turn (a wake-up, a poll): the queue may have work again. */
@@ -193,7 +183,7 @@ export class Turns {
   refill(): void {
     if (this.stopping || this.dry.drained || this.dry.claimUnderWayCovers()) return;
     const { waiting } = this.options.load();
-    if (waiting + this.claimingAhead() > Math.floor(this.waitingTarget() / 2)) return;
+    if (waiting + this.claimingAhead() > Math.floor(this.aim.target() / 2)) return;
     this.wantClaim = true;
     this.schedule();
   }
@@ -328,7 +318,7 @@ export class Turns {
     const claim = !group && (this.wantClaim || hooked) && !this.stopping && !deferred;
     if (!deferred && !group) this.wantClaim = false;
     const free = this.options.concurrency - running - this.claiming.startNow;
-    const room = Math.max(this.waitingTarget(), free) - waiting - this.claimingAhead();
+    const room = Math.max(this.aim.target(), free) - waiting - this.claimingAhead();
     const limit = claim ? Math.min(this.options.batchSize, Math.max(0, room)) : 0;
     // With nothing waiting here, a claim has free slots promised to what it brings (started at
     // once, their start recorded by the claim). With the queue dry, a wake-up's claim goes
@@ -343,10 +333,7 @@ export class Turns {
     // of the tasks this turn's own ends free, and it brings only what the queue already held.
     const continuations =
       hooked && claim
-        ? Math.min(
-            this.options.batchSize,
-            Math.max(0, Math.max(this.waitingTarget(), free) - waiting),
-          )
+        ? Math.min(this.options.batchSize, Math.max(0, Math.max(this.aim.target(), free) - waiting))
         : undefined;
     return { changes, ends, progress, claim: { limit, startNow, continuations }, hooked };
   }

@@ -23,12 +23,15 @@ export class UnrecordedStarts {
     this.starts.set(taskId, { attempt, startedAt: Date.now(), needsStartedAt: !recorded });
   }
 
-  has(taskId: string): boolean {
-    return this.starts.has(taskId);
+  /** Whether a start of the task (of `attempt`, when given) waits to be recorded. */
+  has(taskId: string, attempt?: number): boolean {
+    const start = this.starts.get(taskId);
+    return start !== undefined && (attempt === undefined || start.attempt === attempt);
   }
 
-  delete(taskId: string): void {
-    this.starts.delete(taskId);
+  /** Drops the attempt's start (not a later attempt's of the same task). */
+  delete(taskId: string, attempt: number): void {
+    if (this.starts.get(taskId)?.attempt === attempt) this.starts.delete(taskId);
   }
 
   /** A change of the attempt was written: its start with it. */

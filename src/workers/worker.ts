@@ -131,6 +131,13 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
     claimReturned: (claim) => claimCounts.returned(claim),
     claimed(tasks) {
       const now = Date.now();
+      // A task running here at an earlier attempt lost its lease (this worker froze past it,
+      // another reclaimed it) before the heartbeat found out: that attempt stops now, or both
+      // would run under one id and the earlier one's end would drop the later one's lease.
+      for (const task of tasks) {
+        const held = running.attemptOf(task.id);
+        if (held !== undefined && held < task.attempts) running.stop(task.id, 'lease-lost');
+      }
       // A cancellation pushed while its claim was on its way ends it now, not when a slot
       // frees (a long wait when every slot is busy) or the next heartbeat reads the flag.
       const kept = tasks.filter((task) => {
@@ -197,9 +204,10 @@ function heldTasks(engine: Engine): HeldTasks {
     },
     lost(taskId) {
       if (running.has(taskId)) return running.stop(taskId, 'lease-lost');
-      if (queue.remove(taskId)) {
+      const waiting = queue.remove(taskId);
+      if (waiting) {
         claimedAt.delete(taskId);
-        turns.forget(taskId);
+        turns.forget(taskId, waiting.attempts);
       }
     },
   };

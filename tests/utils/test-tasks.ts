@@ -62,6 +62,14 @@ export const testSlowCleanup = taskSpec({
   timeoutSeconds: 60,
 });
 
+/** Its first attempt waits `holdMs` unless stopped; a later one runs `runMs` and completes. */
+export const testHoldFirst = taskSpec({
+  name: 'test_hold_first',
+  payload: z.object({ holdMs: z.number(), runMs: z.number() }),
+  maxAttempts: 3,
+  timeoutSeconds: 60,
+});
+
 /**
  * Output PostgreSQL cannot store as it is: text with a NUL or a lone surrogate, a result that
  * is no JSON, a progress percent that is no number (src/platform/storable.ts).
@@ -86,6 +94,8 @@ export const testOutput = taskSpec({
 
 /** When each test_slow_cleanup attempt finished winding down, by task id (Date.now()). */
 export const cleanedUpAt = new Map<string, number>();
+/** How each test_hold_first attempt was stopped, by task id: `<attempt>:<reason>`. */
+export const holdStops = new Map<string, string[]>();
 
 export const testTaskDefinitions: readonly TaskDefinition[] = [
   defineTask(testSlowCleanup, {
@@ -94,6 +104,18 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
       await sleep(cleanupMs);
       cleanedUpAt.set(task.id, Date.now());
       throw signal.reason;
+    },
+  }),
+  defineTask(testHoldFirst, {
+    async run({ holdMs, runMs }, { task, signal }) {
+      try {
+        await sleep(task.attempts === 1 ? holdMs : runMs, undefined, { signal });
+      } catch (error) {
+        const stops = holdStops.get(task.id) ?? [];
+        holdStops.set(task.id, [...stops, `${task.attempts}:${(signal.reason as Error).message}`]);
+        throw error;
+      }
+      return { attempt: task.attempts };
     },
   }),
   defineTask(testSleep, {

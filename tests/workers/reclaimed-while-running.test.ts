@@ -1,0 +1,53 @@
+// A worker whose lease on a running task expired while it lived (it froze past the lease, or
+// was cut off from PostgreSQL) may claim the task's next attempt before its heartbeat finds the
+// first one lost. The earlier attempt stops then, as lease-lost; the later one is the only one
+// the worker holds: its lease renewed, its start and end written (src/workers/worker.ts).
+// Before, both ran under one task id, and the earlier one's end dropped the later one from the
+// heartbeat: its lease expired too and the task ran a third time.
+import { describe, expect, it } from 'vitest';
+import { db } from '../../src/platform/db.js';
+import { reclaimExpiredLeases } from '../../src/queue/reclaim-expired.js';
+import { wakeWorkers } from '../../src/queue/signals.js';
+import { adminUserId, endedTasks, expectLogsGapFree, useTasks } from '../tasks/fixture.js';
+import { enqueueTestTask, holdStops, testHoldFirst } from '../utils/test-tasks.js';
+import { waitFor } from '../utils/wait.js';
+
+const { h } = useTasks();
+
+describe('a task reclaimed while its worker still runs it', () => {
+  it('stops the earlier attempt when the same worker claims the next one', async () => {
+    const app = await h.startApp();
+    // The heartbeat must not find the loss first: it would stop the attempt itself.
+    await h.startWorker(app.pubsub, { leaseMs: 1_500, heartbeatMs: 300, concurrency: 2 });
+    const ownerId = await adminUserId();
+    // The later attempt outlives a lease: it completes only if its lease is renewed.
+    const task = await enqueueTestTask(
+      app.pubsub,
+      testHoldFirst,
+      { holdMs: 1_000, runMs: 2_500 },
+      { ownerId },
+    );
+    await waitFor(async () => {
+      const row = await db().task.findUniqueOrThrow({ where: { id: task.id } });
+      return row.status === 'RUNNING' && row.startedAt ? row : undefined;
+    }, 'the first attempt running');
+
+    // Its lease expires and it is reclaimed at once (apart, a heartbeat could renew it between).
+    const reclaimed = await db().$transaction(async (tx) => {
+      await tx.$executeRaw`UPDATE tasks SET "lockedUntil" = now() - interval '1 second'
+                           WHERE id = ${task.id}::uuid`;
+      return reclaimExpiredLeases(tx, 3);
+    });
+    expect(reclaimed.map((row) => [row.id, row.status])).toEqual([[task.id, 'PENDING']]);
+    await wakeWorkers(app.pubsub, testHoldFirst.name);
+
+    const rows = await endedTasks([task.id]);
+    const row = rows.get(task.id)!;
+    expect(row.status).toBe('COMPLETED');
+    expect(row.attempts).toBe(2);
+    expect(row.leaseLosses).toBe(1);
+    expect(row.result).toEqual({ attempt: 2 });
+    expect(holdStops.get(task.id)).toEqual(['1:lease-lost']);
+    await expectLogsGapFree(rows);
+  });
+});
