@@ -131,13 +131,11 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
     claimReturned: (claim) => claimCounts.returned(claim),
     claimed(tasks) {
       const now = Date.now();
-      // A task running here at an earlier attempt lost its lease (this worker froze past it,
-      // another reclaimed it) before the heartbeat found out: that attempt stops now, or both
-      // would run under one id and the earlier one's end would drop the later one's lease.
-      for (const task of tasks) {
-        const held = running.attemptOf(task.id);
-        if (held !== undefined && held < task.attempts) running.stop(task.id, 'lease-lost');
-      }
+      // A claim brings only runnable rows: a task still running here lost its lease (this
+      // worker froze past it, another reclaimed it) before the heartbeat found out. That
+      // attempt stops now, or both would run under one id and the earlier one's end would drop
+      // the later one's lease. (A task ends here before its retry is written: never running.)
+      for (const task of tasks) if (running.has(task.id)) running.stop(task.id, 'lease-lost');
       // A cancellation pushed while its claim was on its way ends it now, not when a slot
       // frees (a long wait when every slot is busy) or the next heartbeat reads the flag.
       const kept = tasks.filter((task) => {
