@@ -153,9 +153,11 @@ export class AttemptRunner {
   ): Promise<{ outcome: AttemptOutcome; finished?: ChangedTask }> {
     const { task } = entry;
     const { turns } = this.options;
-    if (entry.reason === 'lease-lost') {
-      log.get().warn('lease lost: another worker owns the task now; dropping this attempt');
-      turns.forget(task.id, task.attempts);
+    // Superseded (claimed again here): its state went when the claim came; a later attempt
+    // may have the same number, so nothing of it is touched now.
+    if (entry.reason === 'lease-lost' || entry.superseded) {
+      log.get().warn('lease lost: the task was taken back; dropping this attempt');
+      if (!entry.superseded) turns.forget(task.id, task.attempts);
       return { outcome: 'lease_lost' };
     }
     if (entry.reason === 'shutdown') return this.handBack(task);

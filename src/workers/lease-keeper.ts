@@ -23,10 +23,12 @@ export interface HeldTasks {
   /** Ids of the tasks running and waiting now. */
   ids(): string[];
   /**
-   * The attempt of the task held here, running or waiting; undefined: none (it may have ended
-   * while the renewal ran, or be only an end being written).
+   * The task's attempt held here, running or waiting, as an object that is the same for as
+   * long as that attempt is held (another is another, even under the same attempt number: a
+   * task reclaimed before its start was recorded gets its number back); undefined: none (it
+   * may have ended while the renewal ran, or be only an end being written).
    */
-  attemptOf(taskId: string): number | undefined;
+  heldAs(taskId: string): object | undefined;
   /** Asked to stop: cancel it. */
   cancel(taskId: string): void;
   /** No longer this worker's: drop it. */
@@ -55,17 +57,17 @@ export async function heartbeat(
   });
   // Only tasks held before the renewal are judged: one claimed while it ran is missing
   // from its answer without having lost anything (that dropped good attempts).
-  // And only at the attempt held then: a task whose end was being written (a retry), claimed
-  // again while the renewal ran, holds a new attempt the renewal never saw.
+  // And only as held then: a task whose end was being written (a retry), claimed again while
+  // the renewal ran, holds a new attempt the renewal never saw.
   const before = held.ids();
   if (before.length === 0) return;
-  const attempts = before.map((taskId) => held.attemptOf(taskId));
+  const holdings = before.map((taskId) => held.heldAs(taskId));
   const renewed = await renewLeases(db(), id, leaseMs, before);
   const renewedIds = new Set(renewed.map((row) => row.id));
   for (const row of renewed) if (row.cancellationRequested) held.cancel(row.id);
   before.forEach((taskId, i) => {
-    const attempt = held.attemptOf(taskId);
-    if (attempt !== undefined && attempt === attempts[i] && !renewedIds.has(taskId))
+    const holding = held.heldAs(taskId);
+    if (holding !== undefined && holding === holdings[i] && !renewedIds.has(taskId))
       held.lost(taskId);
   });
 }

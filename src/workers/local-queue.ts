@@ -21,9 +21,9 @@ export class LocalQueue {
     return this.byId.has(taskId);
   }
 
-  /** The attempt the task waits to run; undefined: not here. */
-  attemptOf(taskId: string): number | undefined {
-    return this.byId.get(taskId)?.attempts;
+  /** The task waiting to run; undefined: not here. */
+  get(taskId: string): TaskRow | undefined {
+    return this.byId.get(taskId);
   }
 
   /** Claimed rows, in claim order. A task already here (claimed again) is replaced. */

@@ -12,6 +12,11 @@ export type StopReason = 'cancelled' | 'timeout' | 'lease-lost' | 'shutdown';
  */
 export class RunningTask {
   reason?: StopReason;
+  /**
+   * A claim brought its task again (its lease was lost and the task reclaimed while this
+   * worker lived): the attempt is stopped and no longer held; nothing more of it is written.
+   */
+  superseded = false;
   /** What the handler returned. */
   result?: unknown;
   private controller: AbortController | undefined;
@@ -71,8 +76,8 @@ export class RunningTasks {
   }
 
   /** The attempt running; undefined: none of this task. */
-  attemptOf(taskId: string): number | undefined {
-    return this.byId.get(taskId)?.task.attempts;
+  get(taskId: string): RunningTask | undefined {
+    return this.byId.get(taskId);
   }
 
   add(task: TaskRow): RunningTask {
@@ -91,6 +96,19 @@ export class RunningTasks {
   /** Aborts the attempt with a reason, once. */
   stop(taskId: string, reason: StopReason): void {
     this.byId.get(taskId)?.stop(reason);
+  }
+
+  /**
+   * The task was claimed again: its running attempt stops as lease-lost and is let go at once
+   * (its end is not written; it winds down outside the slots); the attempt, if there was one.
+   */
+  supersede(taskId: string): RunningTask | undefined {
+    const entry = this.byId.get(taskId);
+    if (!entry) return undefined;
+    entry.superseded = true;
+    entry.stop('lease-lost');
+    this.delete(entry);
+    return entry;
   }
 
   stopAll(reason: StopReason): void {

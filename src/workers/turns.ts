@@ -440,7 +440,10 @@ export class Turns {
     );
     if (parts.changes) {
       // Back in line, behind anything newer (a newer progress report wins).
-      for (const [taskId, end] of turn.ends) if (!this.ends.has(taskId)) this.ends.set(taskId, end);
+      // An end that came meanwhile is a later attempt's (claimed again here): this one is fenced out.
+      for (const [taskId, end] of turn.ends)
+        if (this.ends.has(taskId)) end.resolve(undefined);
+        else this.ends.set(taskId, end);
       for (const [taskId, report] of turn.progress)
         if (!this.progress.has(taskId) && !this.ends.has(taskId)) this.progress.set(taskId, report);
     }
@@ -461,7 +464,8 @@ export class Turns {
       const times = (end.putOff?.times ?? 0) + 1;
       const delay = Math.min(PUT_OFF_MAX_MS, PUT_OFF_MIN_MS * 2 ** (times - 1));
       end.putOff = { times, until: now + delay };
-      if (!this.ends.has(taskId)) this.ends.set(taskId, end);
+      if (this.ends.has(taskId)) end.resolve(undefined);
+      else this.ends.set(taskId, end);
     }
   }
 

@@ -133,9 +133,13 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
       const now = Date.now();
       // A claim brings only runnable rows: a task still running here lost its lease (this
       // worker froze past it, another reclaimed it) before the heartbeat found out. That
-      // attempt stops now, or both would run under one id and the earlier one's end would drop
-      // the later one's lease. (A task ends here before its retry is written: never running.)
-      for (const task of tasks) if (running.has(task.id)) running.stop(task.id, 'lease-lost');
+      // attempt stops now and is let go, its unwritten start and progress with it, or both
+      // would run under one id and the earlier one's writes would land on the later one's.
+      // (A task ends here before its retry is written: it no longer runs by then.)
+      for (const task of tasks) {
+        const superseded = running.supersede(task.id);
+        if (superseded) engine.turns.forget(task.id, superseded.task.attempts);
+      }
       // A cancellation pushed while its claim was on its way ends it now, not when a slot
       // frees (a long wait when every slot is busy) or the next heartbeat reads the flag.
       const kept = tasks.filter((task) => {
@@ -192,7 +196,7 @@ function heldTasks(engine: Engine): HeldTasks {
   return {
     // With the tasks whose end is being written: their leases hold until it is.
     ids: () => [...running.ids(), ...queue.taskIds(), ...turns.endingTaskIds()],
-    attemptOf: (taskId) => running.attemptOf(taskId) ?? queue.attemptOf(taskId),
+    heldAs: (taskId) => running.get(taskId) ?? queue.get(taskId),
     cancel(taskId) {
       if (running.has(taskId)) return running.stop(taskId, 'cancelled');
       const waiting = queue.remove(taskId);

@@ -2,7 +2,9 @@
 // did not renew is lost only if the worker still holds it at the attempt it held when the
 // renewal was asked. A task whose retry was being written, claimed again by the same worker
 // while the renewal ran, holds a new attempt the renewal never saw: stopping it as lost left
-// its row RUNNING until its lease expired, and cost it a lease loss.
+// its row RUNNING until its lease expired, and cost it a lease loss. Held "as" an object per
+// attempt, not by its number: a task reclaimed before its start was recorded gets its number
+// back, and the same worker may claim it again under that number.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { logger } from '../../src/platform/logger.js';
@@ -13,8 +15,8 @@ import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 
 const { h } = useTasks();
 
-/** The worker's view: `attempts` answers attemptOf before the renewal, then after it. */
-function heldOf(taskId: string, attempts: { before?: number; after?: number }) {
+/** The worker's view: `holdings` answers heldAs before the renewal, then after it. */
+function heldOf(taskId: string, holdings: { before?: object; after?: object }) {
   const lost: string[] = [];
   let renewing = false;
   const held: HeldTasks = {
@@ -22,10 +24,10 @@ function heldOf(taskId: string, attempts: { before?: number; after?: number }) {
       renewing = true;
       return [taskId];
     },
-    attemptOf: () => {
-      const attempt = renewing ? attempts.before : attempts.after;
+    heldAs: () => {
+      const holding = renewing ? holdings.before : holdings.after;
       renewing = false;
-      return attempt;
+      return holding;
     },
     cancel: () => undefined,
     lost: (id) => void lost.push(id),
@@ -44,12 +46,19 @@ describe('the heartbeat', () => {
     const activity = { busySlots: 0, claims: new ClaimCounts([testSleep.name], logger) };
 
     // Only its end being written when asked; attempt 2 running when the answer came.
-    const claimedAgain = heldOf(task.id, { before: undefined, after: 2 });
+    const claimedAgain = heldOf(task.id, { before: undefined, after: { attempt: 2 } });
     await heartbeat(registration, 10_000, claimedAgain.held, activity);
     expect(claimedAgain.lost).toEqual([]);
 
-    // Held at attempt 1 before and after, and not renewed: lost.
-    const gone = heldOf(task.id, { before: 1, after: 1 });
+    // Another attempt under the same number by the answer (reclaimed before its start was
+    // recorded, claimed again here): not the one the renewal judged.
+    const sameNumber = heldOf(task.id, { before: { attempt: 1 }, after: { attempt: 1 } });
+    await heartbeat(registration, 10_000, sameNumber.held, activity);
+    expect(sameNumber.lost).toEqual([]);
+
+    // Held as the same attempt before and after, and not renewed: lost.
+    const attempt = { attempt: 1 };
+    const gone = heldOf(task.id, { before: attempt, after: attempt });
     await heartbeat(registration, 10_000, gone.held, activity);
     expect(gone.lost).toEqual([task.id]);
   });

@@ -3,7 +3,9 @@
 // first one lost. The earlier attempt stops then, as lease-lost; the later one is the only one
 // the worker holds: its lease renewed, its start and end written (src/workers/worker.ts).
 // Before, both ran under one task id, and the earlier one's end dropped the later one from the
-// heartbeat: its lease expired too and the task ran a third time.
+// heartbeat: its lease expired too and the task ran a third time. A task reclaimed before its
+// start was recorded gets its attempt number back: the earlier attempt's clean-up must not
+// touch the later one's under the same number.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { reclaimExpiredLeases } from '../../src/queue/reclaim-expired.js';
@@ -48,6 +50,54 @@ describe('a task reclaimed while its worker still runs it', () => {
     expect(row.leaseLosses).toBe(1);
     expect(row.result).toEqual({ attempt: 2 });
     expect(holdStops.get(task.id)).toEqual(['1:lease-lost']);
+    await expectLogsGapFree(rows);
+  });
+
+  it('keeps the later attempt whole when the claim brings the same attempt number', async () => {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub, { leaseMs: 1_500, heartbeatMs: 300, concurrency: 2 });
+    const ownerId = await adminUserId();
+    // Attempt 1 both times: each holds a second, then completes.
+    const task = await enqueueTestTask(
+      app.pubsub,
+      testHoldFirst,
+      { holdMs: 1_000, runMs: 1_000 },
+      { ownerId },
+    );
+    await waitFor(
+      async () =>
+        (await db().taskEvent.count({ where: { taskId: task.id, status: 'RUNNING' } })) === 1 ||
+        undefined,
+      'the start of the first attempt recorded',
+    );
+
+    // Reclaimed as if its start were not written yet: never run, its attempt number given back.
+    const reclaimed = await db().$transaction(async (tx) => {
+      await tx.$executeRaw`UPDATE tasks SET "lockedUntil" = now() - interval '1 second',
+                                            "startedAt" = NULL
+                           WHERE id = ${task.id}::uuid`;
+      return reclaimExpiredLeases(tx, 3);
+    });
+    expect(reclaimed.map((row) => [row.id, row.status])).toEqual([[task.id, 'PENDING']]);
+    await wakeWorkers(app.pubsub, testHoldFirst.name);
+
+    const rows = await endedTasks([task.id]);
+    const row = rows.get(task.id)!;
+    expect(row).toMatchObject({ status: 'COMPLETED', attempts: 1, leaseLosses: 0 });
+    expect(row.result).toEqual({ attempt: 1 });
+    expect(row.startedAt).not.toBeNull();
+    expect(holdStops.get(task.id)).toEqual(['1:lease-lost']);
+    // The later attempt's start written too: its own RUNNING event before its end.
+    const events = await db().taskEvent.findMany({
+      where: { taskId: task.id },
+      orderBy: { sequence: 'asc' },
+    });
+    expect(events.map((event) => event.status)).toEqual([
+      'PENDING',
+      'RUNNING',
+      'RUNNING',
+      'COMPLETED',
+    ]);
     await expectLogsGapFree(rows);
   });
 });
