@@ -80,6 +80,8 @@ interface PendingEnd {
 interface Turn extends TurnWrite {
   ends: Map<string, PendingEnd>;
   progress: Map<string, ProgressChange>;
+  /** The unrecorded starts its changes carry: written, it records those and no later one. */
+  carried: ReadonlyMap<string, object>;
 }
 
 export class Turns {
@@ -335,7 +337,8 @@ export class Turns {
       hooked && claim
         ? Math.min(this.options.batchSize, Math.max(0, Math.max(this.aim.target(), free) - waiting))
         : undefined;
-    return { changes, ends, progress, claim: { limit, startNow, continuations }, hooked };
+    const carried = this.unrecorded.carriedBy(changes);
+    return { changes, ends, progress, carried, claim: { limit, startNow, continuations }, hooked };
   }
 
   /** The changes of a turn: its ends and progress, and the starts due (each task once). */
@@ -474,7 +477,7 @@ export class Turns {
     for (const change of turn.changes) {
       if (deferred.has(change.taskId)) continue;
       if (this.refused.size) this.refused.forget(change.taskId);
-      this.unrecorded.recorded(change.taskId, change.attempt);
+      this.unrecorded.recorded(change.taskId, turn.carried.get(change.taskId));
     }
     void announceTaskEvents(this.options.pubsub, changed);
     for (const row of changed) {

@@ -34,9 +34,23 @@ export class UnrecordedStarts {
     if (this.starts.get(taskId)?.attempt === attempt) this.starts.delete(taskId);
   }
 
-  /** A change of the attempt was written: its start with it. */
-  recorded(taskId: string, attempt: number): void {
-    if (this.starts.get(taskId)?.attempt === attempt) this.starts.delete(taskId);
+  /**
+   * The starts that changes about to be written carry (their attempt's, now). Held as objects:
+   * a task reclaimed before its start was written and claimed again here gets the same attempt
+   * number, and the earlier attempt's write must not record the later one's start.
+   */
+  carriedBy(changes: readonly TaskChange[]): Map<string, object> {
+    const carried = new Map<string, object>();
+    for (const { taskId, attempt } of changes) {
+      const start = this.starts.get(taskId);
+      if (start?.attempt === attempt) carried.set(taskId, start);
+    }
+    return carried;
+  }
+
+  /** A change that carried `start` (carriedBy) was written: that start with it. */
+  recorded(taskId: string, start: object | undefined): void {
+    if (start !== undefined && this.starts.get(taskId) === start) this.starts.delete(taskId);
   }
 
   /** For a change of the attempt written now: milliseconds since it started, when its startedAt is not written yet. */

@@ -196,7 +196,8 @@ function heldTasks(engine: Engine): HeldTasks {
   return {
     // With the tasks whose end is being written: their leases hold until it is.
     ids: () => [...running.ids(), ...queue.taskIds(), ...turns.endingTaskIds()],
-    heldAs: (taskId) => running.get(taskId) ?? queue.get(taskId),
+    // The claimed row: the same object waiting and running, a new one for each claim.
+    heldAs: (taskId) => running.get(taskId)?.task ?? queue.get(taskId),
     cancel(taskId) {
       if (running.has(taskId)) return running.stop(taskId, 'cancelled');
       const waiting = queue.remove(taskId);
