@@ -22,11 +22,12 @@ describe('a task reclaimed while its worker still runs it', () => {
     // The heartbeat must not find the loss first: it would stop the attempt itself.
     await h.startWorker(app.pubsub, { leaseMs: 1_500, heartbeatMs: 300, concurrency: 2 });
     const ownerId = await adminUserId();
-    // The later attempt outlives a lease: it completes only if its lease is renewed.
+    // The first attempt holds long enough to be reclaimed on a busy host; the later one
+    // outlives the first's hold and a lease after it: it completes only if its lease is renewed.
     const task = await enqueueTestTask(
       app.pubsub,
       testHoldFirst,
-      { holdMs: 1_000, runMs: 2_500 },
+      { holdMs: 2_000, runMs: 5_000 },
       { ownerId },
     );
     await waitFor(async () => {
@@ -57,11 +58,11 @@ describe('a task reclaimed while its worker still runs it', () => {
     const app = await h.startApp();
     await h.startWorker(app.pubsub, { leaseMs: 1_500, heartbeatMs: 300, concurrency: 2 });
     const ownerId = await adminUserId();
-    // Attempt 1 both times: each holds a second, then completes.
+    // Attempt 1 both times: each holds two seconds, then completes.
     const task = await enqueueTestTask(
       app.pubsub,
       testHoldFirst,
-      { holdMs: 1_000, runMs: 1_000 },
+      { holdMs: 2_000, runMs: 2_000 },
       { ownerId },
     );
     await waitFor(
