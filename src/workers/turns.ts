@@ -30,7 +30,8 @@ import { START_RECORD_DELAY_MS, UnrecordedStarts } from './unrecorded-starts.js'
 import { writeTurn, type Claimed, type TurnWrite, type TurnWritten } from './turn-statements.js';
 
 const MAX_IN_FLIGHT = 2;
-const [RETRY_MIN_MS, RETRY_MAX_MS] = [50, 2_000];
+const RETRY_MIN_MS = 50;
+const RETRY_MAX_MS = 2_000;
 /** An end put off by its commit is tried again after this, doubling each time it is put off again. */
 const PUT_OFF_MIN_MS = 2;
 const PUT_OFF_MAX_MS = 200;
