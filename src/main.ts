@@ -18,7 +18,7 @@ import {
   type EmbeddedDatabase,
 } from './platform/embedded-postgres.js';
 import { developmentDownloadLinkSecret } from './platform/dev-download-link-secret.js';
-import { setHeapGrowingPercent } from './platform/heap-growth.js';
+import { preTouchYoungGeneration, setHeapGrowingPercent } from './platform/heap-growth.js';
 import { startTracing } from './platform/tracing.js';
 import {
   describeStartupFailure,
@@ -375,6 +375,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit();
   logger.level = config.logLevel;
   setHeapGrowingPercent(config.heapGrowingPercent);
+  if (config.role === 'worker') preTouchYoungGeneration();
   // What was started, in order; stopped in the reverse order.
   const stops: Stop[] = [];
   const stopAll = async () => {

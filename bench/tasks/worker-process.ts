@@ -1,7 +1,7 @@
 // A benchmark worker in its own OS process: the real engine running the bench task types.
 import { loadConfig } from '../../src/platform/config.js';
 import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
-import { setHeapGrowingPercent } from '../../src/platform/heap-growth.js';
+import { preTouchYoungGeneration, setHeapGrowingPercent } from '../../src/platform/heap-growth.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
 import { taskRegistry } from '../../src/workers/task-registry.js';
 import { startWorker } from '../../src/workers/worker.js';
@@ -10,7 +10,8 @@ import { benchTaskDefinitions } from './noop.js';
 
 setHeapGrowingPercent(
   loadConfig({ HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT }).heapGrowingPercent,
-); // as ROLE=worker does
+); // as ROLE=worker does, and:
+preTouchYoungGeneration();
 connectDatabase(process.env.DATABASE_URL!, { poolSize: Number(process.env.POOL_SIZE ?? 10) });
 const pubsub = createPubSub(
   process.env.REDIS_URL || undefined,

@@ -1,10 +1,8 @@
 // The pool's timestamptz parser (src/platform/timestamptz.ts) against node-postgres' own, on
 // what PostgreSQL itself writes in several session time zones, and on the forms it leaves to
-// node-postgres; and the Node flags a worker process starts with.
-import { readFileSync } from 'node:fs';
+// node-postgres.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WORKER_NODE_ARGS } from '../../src/platform/heap-growth.js';
 import { db, poolQueryable } from '../../src/platform/db.js';
 import { parseTimestamptz } from '../../src/platform/timestamptz.js';
 import { useHarness } from '../utils/harness.js';
@@ -54,14 +52,5 @@ describe('timestamptz on the pool', () => {
   it('leaves anything but the plain form to node-postgres', () => {
     for (const text of ['2026-11-26T09:47:01Z', '2026-11-26 09:47:01', '2026-11-26 09:47:01.+00'])
       expect(epoch(parseTimestamptz(text))).toEqual(epoch(nodePostgres(text)));
-  });
-});
-
-describe('a worker process', () => {
-  it('starts with the Node flags the benchmarks measured (npm run worker)', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-    const script: string = pkg.scripts.worker;
-    expect(script).toMatch(/^ROLE=worker node /);
-    for (const flag of WORKER_NODE_ARGS) expect(script.split(' ')).toContain(flag);
   });
 });
