@@ -2,7 +2,7 @@
 // tasks waiting in its local queue (and learns there which were asked to stop, the cancel poll
 // behind the Redis push), and takes back the tasks of workers whose leases expired (they
 // died, froze or were cut off).
-import { db, poolQueryable } from '../platform/db.js';
+import { poolQueryable } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { reclaimExpiredLeases } from '../queue/reclaim-expired.js';
@@ -62,7 +62,9 @@ export async function heartbeat(
   const before = held.ids();
   if (before.length === 0) return;
   const holdings = before.map((taskId) => held.heldAs(taskId));
-  const renewed = await renewLeases(db(), id, leaseMs, before);
+  // On the pool past Prisma, as a turn's statements: through Prisma a renewal of 1,000 leases
+  // cost 3.7 ms of Node's CPU against 1.3, and a new worker's first ones 32 ms (compiling).
+  const renewed = await renewLeases(poolQueryable(), id, leaseMs, before);
   const renewedIds = new Set(renewed.map((row) => row.id));
   for (const row of renewed) if (row.cancellationRequested) held.cancel(row.id);
   before.forEach((taskId, i) => {
@@ -78,7 +80,7 @@ export async function reclaimExpired(
   log: Logger,
   maxLeaseLosses: number,
 ): Promise<void> {
-  const reclaimed = await reclaimExpiredLeases(db(), maxLeaseLosses);
+  const reclaimed = await reclaimExpiredLeases(poolQueryable(), maxLeaseLosses);
   for (const task of reclaimed) {
     log.warn({ taskId: task.id, status: task.status }, 'reclaimed a task whose lease expired');
     await announceTaskEvent(pubsub, task);
