@@ -12,6 +12,7 @@ import { formatSummary, heading, line, summarize } from './stats.js';
 import { openTaskBenchDatabase } from './tasks/database.js';
 import { benchAgent } from './tasks/fixture.js';
 import { freePort } from '../src/platform/free-port.js';
+import { WORKER_NODE_ARGS } from '../src/platform/heap-growth.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 5);
@@ -58,6 +59,7 @@ async function starters(databaseUrl: string) {
     ADMIN_API_KEY: 'bench-admin-key-0123456789',
     WEBHOOK_SECRET: 'whsec_YmVuY2ggd2ViaG9vayBzZWNyZXQ=',
     DOWNLOAD_LINK_SECRET: 'bench-download-link-secret-0123456789',
+    KEY_VAULT_MASTER_KEYS: `v1:${Buffer.alloc(32, 7).toString('base64')}`,
   };
   const api = async (entry: string[], extra: Record<string, string> = {}) => {
     const port = await freePort();
@@ -91,8 +93,10 @@ export async function benchStartup(): Promise<void> {
     const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('npm run build failed');
     const compiled = [path.join(root, 'dist/main.js')];
+    // A worker as `npm run worker` starts it: with its young generation's flags.
+    const compiledWorker = [...WORKER_NODE_ARGS, ...compiled];
     const sources = [path.join(root, 'scripts/start.mjs')];
-    const cold = { api: await api(compiled), worker: await worker(compiled) };
+    const cold = { api: await api(compiled), worker: await worker(compiledWorker) };
     const runs = async (run: () => Promise<number>) => {
       const samples: number[] = [];
       for (let i = 0; i < RUNS; i++) samples.push(await run());
@@ -100,7 +104,7 @@ export async function benchStartup(): Promise<void> {
     };
     const base = await runs(baseline);
     const warmApi = await runs(() => api(compiled));
-    const warmWorker = await runs(() => worker(compiled));
+    const warmWorker = await runs(() => worker(compiledWorker));
     const tsxApi = await runs(() => api(sources, { NODE_ENV: 'development' }));
     line('baseline: node -e ""', formatSummary(base));
     line('API compiled, cold (first start after the build)', `${cold.api.toFixed(0)} ms`);
