@@ -2,6 +2,7 @@
 // workflow_replan, ...) plus the bench's no-op type, as src/main.ts starts one. With
 // LOG_PUBLISHED it prints when each workflowEvents notification is handed to pub/sub.
 import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
+import { preTouchYoungGeneration } from '../../src/platform/heap-growth.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
 import { startServiceWorker } from '../../src/workers/index.js';
@@ -9,6 +10,7 @@ import { logPublished } from '../published-log.js';
 import { benchService } from '../service.js';
 import { benchTaskDefinitions } from '../tasks/noop.js';
 
+preTouchYoungGeneration(); // as ROLE=worker does
 connectDatabase(process.env.DATABASE_URL!, { poolSize: Number(process.env.POOL_SIZE ?? 10) });
 const pubsub = createPubSub(
   process.env.REDIS_URL || undefined,
