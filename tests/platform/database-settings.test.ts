@@ -3,6 +3,7 @@
 // DATABASE_POOLER combine (docs/operations.md, "Past one machine").
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { Prisma } from '../../src/generated/prisma/client.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/platform/config.js';
 import {
@@ -90,6 +91,26 @@ describe('database settings', () => {
       [{ plan_cache_mode: string }]
     >`SHOW plan_cache_mode`;
     expect(mode.plan_cache_mode).toBe('auto');
+  });
+
+  it('tells apart prepared statements of one length and one ending', async () => {
+    // The statement names are looked up by a text's length and end first: these two share
+    // both and differ in the middle only, so each must still run as itself.
+    const tail = `AS probe_value, '${'x'.repeat(200)}' AS padding`;
+    const [first, second, names] = await inPoolTransaction(async ({ client }) => {
+      const one = await client.$queryRaw<
+        Array<{ probe_value: number }>
+      >`${PREPARED} SELECT 1::int ${Prisma.raw(tail)}`;
+      const two = await client.$queryRaw<
+        Array<{ probe_value: number }>
+      >`${PREPARED} SELECT 2::int ${Prisma.raw(tail)}`;
+      const prepared = await client.$queryRaw<Array<{ name: string }>>`
+        SELECT name FROM pg_prepared_statements WHERE strpos(statement, 'AS probe_value') > 0`;
+      return [one, two, prepared];
+    });
+    expect(first).toEqual([expect.objectContaining({ probe_value: 1 })]);
+    expect(second).toEqual([expect.objectContaining({ probe_value: 2 })]);
+    expect(new Set(names.map((each) => each.name)).size).toBe(2);
   });
 
   it('reads the pooler settings, and needs a direct URL behind PgBouncer', () => {
