@@ -7,8 +7,8 @@ const root = path.resolve(import.meta.dirname, '../..');
 
 export interface BenchChild {
   child: ChildProcess;
-  /** Resolves with the first stdout line matching `pattern`. */
-  waitFor(pattern: RegExp): Promise<string>;
+  /** Resolves with the first match of `pattern` in its stdout, or in what it printed after `since` characters. */
+  waitFor(pattern: RegExp, since?: number): Promise<string>;
   /** Everything it printed so far. */
   output(): string;
   stop(): Promise<void>;
@@ -33,11 +33,11 @@ export function spawnBenchScript(
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
-  const waiters: Array<{ pattern: RegExp; resolve: (line: string) => void }> = [];
+  const waiters: Array<{ pattern: RegExp; since: number; resolve: (line: string) => void }> = [];
   child.stdout!.on('data', (data: Buffer) => {
     output += data.toString();
     for (const waiter of [...waiters]) {
-      const match = waiter.pattern.exec(output);
+      const match = waiter.pattern.exec(output.slice(waiter.since));
       if (match) {
         waiters.splice(waiters.indexOf(waiter), 1);
         waiter.resolve(match[0]);
@@ -47,11 +47,11 @@ export function spawnBenchScript(
   return {
     child,
     output: () => output,
-    waitFor: (pattern) =>
+    waitFor: (pattern, since = 0) =>
       new Promise((resolve, reject) => {
-        const match = pattern.exec(output);
+        const match = pattern.exec(output.slice(since));
         if (match) return resolve(match[0]);
-        waiters.push({ pattern, resolve });
+        waiters.push({ pattern, since, resolve });
         // 'close', not 'exit': stdout may still be delivering the last lines after 'exit'.
         child.once('close', (code) =>
           reject(new Error(`${script} exited with ${code}:\n${output.slice(-2000)}`)),

@@ -2,8 +2,9 @@
 // pub/sub) in worker processes at the default settings, beside two peers on the same
 // PostgreSQL and Redis: BullMQ (Redis) and graphile-worker in its batched mode (a local queue
 // and batched completion, PostgreSQL). Rounds rotate the engines' order; medians and ratios
-// at the end. Each engine drains a backlog (throughput, and the CPU PostgreSQL and Node spent
-// per task), then takes tasks added one by one at a steady rate (add→start).
+// at the end. Each engine drains a backlog twice, by a new process and again by the same one
+// (throughput warm, the target's figure, and the CPU PostgreSQL and Node spent per task), then
+// takes tasks added one by one at a steady rate (add→start).
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultTaskEngineSizes } from '../../src/platform/config.js';
@@ -17,7 +18,13 @@ import { cpuSince, cpuTicks, type CpuUsed } from '../host-cpu.js';
 import { heading, line, ms } from '../stats.js';
 import { openTaskBenchDatabase } from './database.js';
 import { noop } from './noop.js';
-import { bullmqEngine, graphileEngine, type Drained, type QueueEngine } from './peers/engines.js';
+import {
+  bullmqEngine,
+  graphileEngine,
+  type Drained,
+  type Drains,
+  type QueueEngine,
+} from './peers/engines.js';
 import { spawnBenchScript, spawnWorkerScript } from './processes.js';
 import { RATE_PER_SECOND, steadily, WARM_UP_TASKS } from './steady-rate.js';
 
@@ -123,12 +130,16 @@ function ourEngine(bench: Bench, processes: number): QueueEngine {
     name: processes === 1 ? 'ours, 1 worker (defaults)' : `ours, ${processes} workers (defaults)`,
     drain: () =>
       withWorkers(async () => {
-        await prefill(TASKS);
-        const before = cpuTicks();
-        await wakeWorkers(bench.pubsub, noop.name);
-        await waitUntilDone();
-        const cpu = cpuSince(before);
-        return drainedSince(cpu);
+        const once = async () => {
+          await prefill(TASKS);
+          const before = cpuTicks();
+          await wakeWorkers(bench.pubsub, noop.name);
+          await waitUntilDone();
+          const drained = await drainedSince(cpuSince(before));
+          await db().$executeRaw`TRUNCATE tasks CASCADE`;
+          return drained;
+        };
+        return { first: await once(), warm: await once() };
       }),
     latency: () =>
       withWorkers(async () => {
@@ -154,11 +165,14 @@ function ourEngine(bench: Bench, processes: number): QueueEngine {
   };
 }
 
-/** The floor of our tables' design (peers/floor-worker.ts): drained as ours is; no add→start. */
+/**
+ * The floor of our tables' design (peers/floor-worker.ts): drained as ours is, by a new process
+ * only (it starts on the backlog at once; its Node side is a tenth of ours); no add→start.
+ */
 function floorEngine(bench: Bench): QueueEngine {
   return {
     name: 'floor: our statements alone (node-postgres, batch 512)',
-    drain: async () => {
+    drain: async (): Promise<Drains> => {
       await prefill(TASKS);
       const worker = spawnBenchScript('bench/tasks/peers/floor-worker.ts', {
         DATABASE_URL: bench.databaseUrl,
@@ -168,7 +182,7 @@ function floorEngine(bench: Bench): QueueEngine {
         const before = cpuTicks();
         await waitUntilDone();
         const cpu = cpuSince(before);
-        return drainedSince(cpu);
+        return { first: await drainedSince(cpu) };
       } finally {
         await worker.stop();
         await db().$executeRaw`TRUNCATE tasks CASCADE`;
@@ -188,7 +202,7 @@ function drained(name: string, result: Drained): number {
       `other ${perTask(result.cpu, result.tasks, 'other')}`
     : '';
   line(
-    `${name}: throughput`,
+    name,
     `${rate.toFixed(0)} tasks/s (${result.tasks} in ${result.seconds.toFixed(2)} s)${cpu}`,
   );
   return rate;
@@ -223,7 +237,9 @@ export async function benchQueue(): Promise<void> {
   ];
   const runs = (engine: QueueEngine) =>
     !ONLY || ONLY.some((name) => engine.name.toLowerCase().includes(name.toLowerCase()));
-  const rates = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
+  // Each engine's drains by a new process, and warm (none for the floor).
+  const firstRates = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
+  const warmRates = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
   const p99s = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
   try {
     line(
@@ -235,7 +251,13 @@ export async function benchQueue(): Promise<void> {
       // Rotated: each engine runs early and late once in three rounds.
       const order = engines.map((_, i) => engines[(i + round) % engines.length]!);
       for (const engine of order.filter(runs)) {
-        rates.get(engine.name)!.push(drained(engine.name, await engine.drain()));
+        const drains = await engine.drain();
+        const first = drained(`${engine.name}: throughput, new process`, drains.first);
+        firstRates.get(engine.name)!.push(first);
+        if (drains.warm)
+          warmRates
+            .get(engine.name)!
+            .push(drained(`${engine.name}: throughput, warm`, drains.warm));
         if (!engine.latency) continue;
         const latency = await engine.latency();
         p99s.get(engine.name)!.push(latency.p99);
@@ -246,27 +268,40 @@ export async function benchQueue(): Promise<void> {
       }
     }
     heading(`queue: medians of ${ROUNDS} rounds`);
+    const warm = (engine: QueueEngine) => median(warmRates.get(engine.name)!);
+    const first = (engine: QueueEngine) => median(firstRates.get(engine.name)!);
     for (const engine of engines.filter(runs))
       line(
         engine.name,
-        `${median(rates.get(engine.name)!).toFixed(0)} tasks/s` +
+        (warmRates.get(engine.name)!.length ? `${warm(engine).toFixed(0)} tasks/s warm, ` : '') +
+          `${first(engine).toFixed(0)} by a new process` +
           (engine.latency ? `; add->start p99 ${ms(median(p99s.get(engine.name)!))}` : ''),
       );
     if (ONLY) return;
-    const ours = median(rates.get(engines[0]!.name)!);
-    const bullmq = median(rates.get(engines[1]!.name)!);
-    const graphile = median(rates.get(engines[2]!.name)!);
+    const [ours, bullmq, graphile, , floor] = engines as [
+      QueueEngine,
+      QueueEngine,
+      QueueEngine,
+      QueueEngine,
+      QueueEngine,
+    ];
     // Exactly `defaults: <n> tasks/s`, unpadded: the line a reader (or a script) looks for.
-    console.log(`defaults: ${ours.toFixed(0)} tasks/s`);
+    console.log(`defaults: ${warm(ours).toFixed(0)} tasks/s`);
     line(
-      'TARGET defaults vs BullMQ',
-      `${(ours / bullmq).toFixed(2)}x (target >= 1.0x): ${ours >= bullmq ? 'MET' : 'MISSED'}`,
+      'TARGET defaults vs BullMQ (warm)',
+      `${(warm(ours) / warm(bullmq)).toFixed(2)}x (target >= 1.0x): ` +
+        (warm(ours) >= warm(bullmq) ? 'MET' : 'MISSED'),
     );
-    line('defaults vs graphile-worker (batched)', `${(ours / graphile).toFixed(2)}x`);
-    const floor = median(rates.get(engines[4]!.name)!);
+    line('defaults vs BullMQ, each a new process', `${(first(ours) / first(bullmq)).toFixed(2)}x`);
+    line(
+      'defaults vs graphile-worker (batched)',
+      `${(warm(ours) / warm(graphile)).toFixed(2)}x warm, ` +
+        `${(first(ours) / first(graphile)).toFixed(2)}x each a new process`,
+    );
     line(
       'floor (our statements alone) vs BullMQ',
-      `${(floor / bullmq).toFixed(2)}x; defaults vs floor ${(ours / floor).toFixed(2)}x`,
+      `${(first(floor) / first(bullmq)).toFixed(2)}x; defaults vs floor ` +
+        `${(first(ours) / first(floor)).toFixed(2)}x (each a new process)`,
     );
     const p99 = median(p99s.get(engines[0]!.name)!);
     line(

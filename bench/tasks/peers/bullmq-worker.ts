@@ -1,6 +1,6 @@
 // A BullMQ worker in its own process, as the queue benchmark's peer: a no-op processor at the
-// given concurrency on the same Redis. Prints "ready", then, once EXPECT jobs completed, a JSON
-// line with the first start and the last completion (epoch ms) and each job's add→start (ms).
+// given concurrency on the same Redis. Prints "ready", then, each time EXPECT more jobs completed,
+// a JSON line with their first start and last completion (epoch ms) and each one's add→start (ms).
 import { Worker } from 'bullmq';
 
 const queueName = process.env.QUEUE!;
@@ -20,7 +20,10 @@ const worker = new Worker(
   { connection, concurrency: Number(process.env.CONCURRENCY ?? 50), autorun: true },
 );
 worker.on('completed', () => {
-  if (++done === expected) console.log(JSON.stringify({ first, last: Date.now(), done, waits }));
+  if (++done < expected) return;
+  console.log(JSON.stringify({ first, last: Date.now(), done, waits: waits.splice(0) }));
+  first = undefined;
+  done = 0;
 });
 await worker.waitUntilReady();
 console.log('ready');

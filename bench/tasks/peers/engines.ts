@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { makeWorkerUtils } from 'graphile-worker';
 import { cpuSince, cpuTicks, type CpuUsed } from '../../host-cpu.js';
-import { spawnBenchScript } from '../processes.js';
+import { spawnBenchScript, type BenchChild } from '../processes.js';
 import { STEADY_TASKS, steadily, WARM_UP_TASKS } from '../steady-rate.js';
 
 export interface Drained {
@@ -15,9 +15,20 @@ export interface Drained {
   cpu: CpuUsed | undefined;
 }
 
+/**
+ * A backlog drained by a new process (`first`: its code not yet compiled by V8's optimizing
+ * tier, its connections not yet open), then the same backlog again by the same process, warm:
+ * its throughput, as the add→start phase leaves out each new process's first tasks.
+ */
+export interface Drains {
+  first: Drained;
+  /** None for a reference drained by a new process only. */
+  warm?: Drained;
+}
+
 export interface QueueEngine {
   name: string;
-  drain(): Promise<Drained>;
+  drain(): Promise<Drains>;
   /** add→start at a steady rate; none for a reference that only drains. */
   latency?(): Promise<{ p50: number; p99: number }>;
 }
@@ -29,12 +40,18 @@ const percentile = (values: number[], p: number) => {
 
 const ADD_CHUNK = 1_000;
 
+interface BullmqReport {
+  first: number;
+  last: number;
+  done: number;
+  waits: number[];
+}
+
 export function bullmqEngine(redisUrl: string, tasks: number): QueueEngine {
-  const run = async (
+  const run = async <T>(
     expected: number,
-    add: (queue: Queue) => Promise<void>,
-    measure: () => void = () => {},
-  ) => {
+    work: (queue: Queue, worker: BenchChild) => Promise<T>,
+  ): Promise<T> => {
     const name = `bench-${Date.now()}`;
     const queue = new Queue(name, { connection: { url: redisUrl } });
     const worker = spawnBenchScript('bench/tasks/peers/bullmq-worker.ts', {
@@ -45,31 +62,21 @@ export function bullmqEngine(redisUrl: string, tasks: number): QueueEngine {
     });
     try {
       await worker.waitFor(/^ready$/m);
-      return await add(queue).then(async () => {
-        const report = JSON.parse(await worker.waitFor(/^\{.*\}$/m)) as {
-          first: number;
-          last: number;
-          done: number;
-          waits: number[];
-        };
-        // While the worker process still runs: its CPU counts.
-        measure();
-        return report;
-      });
+      return await work(queue, worker);
     } finally {
       await worker.stop();
       await queue.obliterate({ force: true });
       await queue.close();
     }
   };
+  /** The worker's report on the next `expected` jobs, printed after `since`. */
+  const report = async (worker: BenchChild, since: number) =>
+    JSON.parse(await worker.waitFor(/^\{.*\}$/m, since)) as BullmqReport;
   return {
     name: 'BullMQ (concurrency 50)',
-    async drain() {
-      let before: ReturnType<typeof cpuTicks>;
-      let cpu: CpuUsed | undefined;
-      const report = await run(
-        tasks,
-        async (queue) => {
+    drain: () =>
+      run(tasks, async (queue, worker) => {
+        const once = async (): Promise<Drained> => {
           // Paused while the backlog is added, as ours is inserted before the workers wake.
           await queue.pause();
           for (let i = 0; i < tasks; i += ADD_CHUNK)
@@ -79,21 +86,24 @@ export function bullmqEngine(redisUrl: string, tasks: number): QueueEngine {
                 data: {},
               })),
             );
-          before = cpuTicks();
+          const since = worker.output().length;
+          const before = cpuTicks();
           await queue.resume();
-        },
-        () => (cpu = cpuSince(before)),
-      );
-      return { tasks: report.done, seconds: (report.last - report.first) / 1000, cpu };
-    },
-    async latency() {
-      const report = await run(STEADY_TASKS, async (queue) => {
+          const drained = await report(worker, since);
+          // While the worker process still runs: its CPU counts.
+          const cpu = cpuSince(before);
+          return { tasks: drained.done, seconds: (drained.last - drained.first) / 1000, cpu };
+        };
+        return { first: await once(), warm: await once() };
+      }),
+    latency: () =>
+      run(STEADY_TASKS, async (queue, worker) => {
+        const since = worker.output().length;
         await steadily(() => queue.add('noop', {}));
-      });
-      // In start order, which at this rate is add order.
-      const waits = report.waits.slice(WARM_UP_TASKS);
-      return { p50: percentile(waits, 0.5), p99: percentile(waits, 0.99) };
-    },
+        // In start order, which at this rate is add order.
+        const waits = (await report(worker, since)).waits.slice(WARM_UP_TASKS);
+        return { p50: percentile(waits, 0.5), p99: percentile(waits, 0.99) };
+      }),
   };
 }
 
@@ -133,12 +143,20 @@ export function graphileEngine(databaseUrl: string, tasks: number): QueueEngine 
     name: 'graphile-worker (batched, concurrency 24, local queue 500)',
     drain: () =>
       withRunner(async (utils, runner) => {
-        // The runner is up and idle; the backlog goes in in one statement, as ours is inserted.
-        const before = cpuTicks();
-        await addJobs(utils, tasks);
-        const first = Number((await runner.waitFor(/^first \d+$/m)).split(' ')[1]);
-        while ((await left(utils)) > 0) await sleep(10);
-        return { tasks, seconds: (Date.now() - first) / 1000, cpu: cpuSince(before) };
+        const once = async (): Promise<Drained> => {
+          const since = runner.output().length;
+          // The runner is up and idle; the backlog goes in in one statement, as ours is inserted.
+          const before = cpuTicks();
+          await addJobs(utils, tasks);
+          const first = Number((await runner.waitFor(/^first \d+$/m, since)).split(' ')[1]);
+          while ((await left(utils)) > 0) await sleep(10);
+          const drained = { tasks, seconds: (Date.now() - first) / 1000, cpu: cpuSince(before) };
+          // The runner forgets this drain's first start (and its waits) when asked for them.
+          runner.child.kill('SIGUSR2');
+          await runner.waitFor(/^\{"waits".*\}$/m, since);
+          return drained;
+        };
+        return { first: await once(), warm: await once() };
       }),
     latency: () =>
       withRunner(async (utils, runner) => {
