@@ -2,7 +2,8 @@
 // (HIGH first: enum order) then age; SKIP LOCKED so concurrent workers never wait on or take
 // the same row. A claimed task is RUNNING under this worker's lease, whether it starts at once
 // (the first `startNow`, for the worker's free slots: their startedAt is set) or waits in the
-// worker's local queue (startedAt NULL until its start is recorded, write-changes.ts). Its
+// worker's local queue (startedAt NULL until its start is recorded, write-changes.ts, but for
+// a task that lost a lease before its start was recorded: set at its claim). Its
 // RUNNING event is written with its recorded start, or not at all when its end comes first.
 // Each claimed row says how long it waited since it became runnable (due, and PENDING since
 // its last change), on PostgreSQL's clock whichever process enqueued it.
@@ -40,10 +41,12 @@ export function claimCtes(
           -- The first startNow in claim order (an array computed once: a window function
           -- joined here led the planner to scan the whole table). The clock, not now(): a
           -- claim inside a longer transaction (after a workflow step's end) starts its tasks
-          -- when it runs, not when that transaction began.
+          -- when it runs, not when that transaction began. A task that lost a lease before
+          -- its start was recorded has it recorded by the claim, wherever it waits: should it
+          -- take this worker down too, the loss counts (reclaim-expired.ts).
           "startedAt" = CASE WHEN t.id = ANY(ARRAY(
               SELECT id FROM next ORDER BY priority, "runAt", "createdAt", id
-              LIMIT ${startNow})) THEN clock_timestamp() END,
+              LIMIT ${startNow})) OR t."unstartedLeaseLosses" > 0 THEN clock_timestamp() END,
           "completedAt" = NULL, "updatedAt" = now()
       -- The id list as well as the join: so the rows are found by their key, not by a scan.
       FROM next WHERE t.id = next.id AND t.id = ANY(ARRAY(SELECT id FROM next))

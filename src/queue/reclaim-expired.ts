@@ -4,8 +4,11 @@
 // a task that keeps taking its worker down still ends DEAD. `attempts` stays as it was, so
 // the lost run's worker, should it come back, is fenced out. A task taken back keeps its
 // runAt, so its place in the claim order (priority, runAt, createdAt): it runs before the
-// work enqueued after it, not behind it. One that never started (it waited in a worker's
-// local queue) goes back without an event, and its claim does not count.
+// work enqueued after it, not behind it. One whose start is not recorded goes back without an
+// event, and its claim does not count: it waited in a worker's local queue, or it began less
+// than the start's recording delay before its worker died. Such a task's next claim records
+// its start at once (unstartedLeaseLosses, claim.ts), so a task that takes its worker down
+// that fast spends its budget from its second run on, as any other.
 import { Prisma } from '../generated/prisma/client.js';
 import type { Queryable } from '../platform/db.js';
 import { attemptEntry } from './write-changes.js';
@@ -24,6 +27,7 @@ export async function reclaimExpiredLeases(
     updated AS (
       UPDATE tasks t
       SET "leaseLosses" = t."leaseLosses" + CASE WHEN x.ran THEN 1 ELSE 0 END,
+          "unstartedLeaseLosses" = t."unstartedLeaseLosses" + CASE WHEN x.ran THEN 0 ELSE 1 END,
           status = CASE WHEN x.ran AND t."leaseLosses" + 1 >= ${maxLeaseLosses}
                         THEN 'DEAD'::"TaskStatus" ELSE 'PENDING'::"TaskStatus" END,
           attempts = CASE WHEN x.ran THEN t.attempts ELSE greatest(t.attempts - 1, 0) END,

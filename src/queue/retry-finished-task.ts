@@ -20,8 +20,8 @@ export async function retryFinishedTask(
               Prisma.sql`t.error`,
               { workerId: Prisma.sql`t."workerId"`, endedAt: Prisma.sql`t."completedAt"` },
             )} ELSE t."attemptLog" END,
-          status = 'PENDING', attempts = 0, "leaseLosses" = 0, "runAt" = now(), error = NULL,
-          result = NULL, "completedAt" = NULL,
+          status = 'PENDING', attempts = 0, "leaseLosses" = 0, "unstartedLeaseLosses" = 0,
+          "runAt" = now(), error = NULL, result = NULL, "completedAt" = NULL,
           "startedAt" = NULL, "cancellationRequested" = false, "progressPercent" = 0, "currentStep" = 'queued',
           "lastSequence" = "lastSequence" + 1, "updatedAt" = now()
       WHERE id = ${taskId}::uuid AND status IN ('FAILED', 'DEAD', 'TIMEOUT', 'CANCELLED')

@@ -110,6 +110,64 @@ describe('crash recovery', () => {
     expect(left, JSON.stringify({ left, events }, null, 1)).toEqual([]);
   });
 
+  it('counts a lease lost before the start was recorded from the next run on, so such a poison task ends DEAD', async () => {
+    const owner = (await db().user.findUniqueOrThrow({ where: { name: 'admin' } })).id;
+    // A type no worker of this file runs: only this test claims it.
+    const type = 'test_kills_its_worker_at_once';
+    const { task } = await insertTask(db(), {
+      type,
+      priority: 'MEDIUM',
+      payload: {},
+      maxAttempts: 3,
+      timeoutSeconds: 60,
+      ownerId: owner,
+    });
+    const maxLeaseLosses = 2;
+    // Each time, claimed into a busy worker's local queue (no free slot: startNow 0), started
+    // there, and the worker died before the start's delayed record: its lease runs out.
+    const dieBeforeTheStartIsRecorded = async (workerId: string) => {
+      const [claimed] = await claimTasks(db(), workerId, {
+        types: [type],
+        leaseMs: 10_000,
+        limit: 1,
+        startNow: 0,
+      });
+      expect(claimed.id).toBe(task.id);
+      await db()
+        .$executeRaw`UPDATE tasks SET "lockedUntil" = now() - interval '1 second' WHERE id = ${task.id}::uuid`;
+      expect((await reclaimExpiredLeases(db(), maxLeaseLosses)).map((row) => row.id)).toEqual([
+        task.id,
+      ]);
+      return db().task.findUniqueOrThrow({ where: { id: task.id } });
+    };
+
+    // The first death cannot be told from a wait in the queue: it does not count.
+    expect(await dieBeforeTheStartIsRecorded('doomed-1')).toMatchObject({
+      status: 'PENDING',
+      attempts: 0,
+      leaseLosses: 0,
+      unstartedLeaseLosses: 1,
+    });
+    // From then on its claim records its start, and each death counts.
+    expect(await dieBeforeTheStartIsRecorded('doomed-2')).toMatchObject({
+      status: 'PENDING',
+      attempts: 1,
+      leaseLosses: 1,
+    });
+    const dead = await dieBeforeTheStartIsRecorded('doomed-3');
+    expect(dead).toMatchObject({
+      status: 'DEAD',
+      leaseLosses: 2,
+      error: 'its worker stopped while running it 2 times',
+    });
+    const events = await db().taskEvent.findMany({
+      where: { taskId: task.id },
+      orderBy: { sequence: 'asc' },
+    });
+    expect(events.map((event) => event.status)).toEqual(['PENDING', 'PENDING', 'DEAD']);
+    expect(events.map((event) => event.sequence)).toEqual([1, 2, 3]);
+  });
+
   it('gives a task taken back from a dead worker, or handed back at shutdown, its old place in the queue', async () => {
     const owner = (await db().user.findUniqueOrThrow({ where: { name: 'admin' } })).id;
     // A type no worker of this file runs: only this test claims it.
