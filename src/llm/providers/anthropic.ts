@@ -1,25 +1,29 @@
 // Anthropic's Messages API through the official `@anthropic-ai/sdk`, streamed. The SDK's
 // own retries are off: the router's loop is the one retry loop.
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import { ProviderError, type ChatClient } from '../../reports/writers/types.js';
 import type { AdapterSettings, ProviderAdapter } from './adapter.js';
-import { cutIfAnswered, sdkProviderError } from './http-errors.js';
+import { cutIfAnswered, loadedOnFirstCall, sdkProviderError } from './http-errors.js';
 
 const LABEL = 'anthropic';
 
 export const anthropic: ProviderAdapter = { label: LABEL, createChat: createAnthropicChat };
 
+const sdk = loadedOnFirstCall(async () => (await import('@anthropic-ai/sdk')).default);
+
 const providerError = (error: unknown, signal: AbortSignal) =>
-  sdkProviderError(LABEL, Anthropic, error, signal);
+  sdkProviderError(LABEL, sdk.loaded(), error, signal);
 
 function createAnthropicChat(settings: AdapterSettings): ChatClient {
-  const client = new Anthropic({
-    apiKey: settings.apiKey ?? 'not-needed',
-    baseURL: settings.baseUrl,
-    timeout: 120_000,
-    maxRetries: 0,
-    fetch: settings.fetch,
-  });
+  let client: Anthropic | undefined;
+  const made = (Sdk: typeof Anthropic) =>
+    (client ??= new Sdk({
+      apiKey: settings.apiKey ?? 'not-needed',
+      baseURL: settings.baseUrl,
+      timeout: 120_000,
+      maxRetries: 0,
+      fetch: settings.fetch,
+    }));
   return {
     name: LABEL,
     model: settings.model,
@@ -29,7 +33,7 @@ function createAnthropicChat(settings: AdapterSettings): ChatClient {
       // message_start counts the input, message_delta the output so far (Messages streaming).
       const usage = { inputTokens: 0, outputTokens: 0 };
       try {
-        const stream = await client.messages.create(
+        const stream = await made(sdk.loaded() ?? (await sdk.load())).messages.create(
           {
             model: settings.model,
             max_tokens: maxTokens,

@@ -37,17 +37,19 @@ export interface SdkErrorClasses {
  * An SDK's error as the router's ProviderError: an abort is the signal's reason; a lost
  * connection (or a socket closed mid-stream, the fetch body's own error) is a retryable
  * network error; an HTTP error is retryable by its status, with the provider's Retry-After.
+ * `sdk` undefined: the SDK itself failed to load, a retryable error like a lost connection.
  */
 export function sdkProviderError(
   label: string,
-  sdk: SdkErrorClasses,
+  sdk: SdkErrorClasses | undefined,
   error: unknown,
   signal: AbortSignal,
 ): unknown {
-  if (signal.aborted || error instanceof sdk.APIUserAbortError) return signal.reason ?? error;
-  if (error instanceof sdk.APIConnectionError)
+  if (signal.aborted || (sdk && error instanceof sdk.APIUserAbortError))
+    return signal.reason ?? error;
+  if (sdk && error instanceof sdk.APIConnectionError)
     return new ProviderError(`${label}: ${error.message}`, true, undefined, { network: true });
-  if (error instanceof sdk.APIError) {
+  if (sdk && error instanceof sdk.APIError) {
     const status = typeof error.status === 'number' ? error.status : undefined;
     return new ProviderError(`${label}: ${error.message}`, isRetryableStatus(status), status, {
       retryAfterMs: retryAfterMsOf(error.headers as Headers | undefined),
@@ -57,4 +59,26 @@ export function sdkProviderError(
   return new ProviderError(`${label}: ${(error as Error)?.message ?? error}`, true, undefined, {
     network: true,
   });
+}
+
+/**
+ * An SDK imported with the first call that needs it, not at start-up: the two provider SDKs
+ * were about a tenth of the API's start (bench/README.md, "startup"). Once loaded, `loaded()`
+ * hands it over without an await, so a call starts in its own tick as before (an await puts a
+ * call behind every microtask queued meanwhile: docs/llm.md). A failed import is tried again.
+ */
+export function loadedOnFirstCall<T>(load: () => Promise<T>) {
+  let module: T | undefined;
+  let loading: Promise<T> | undefined;
+  return {
+    loaded: (): T | undefined => module,
+    load: (): Promise<T> =>
+      (loading ??= load().then(
+        (loadedModule) => (module = loadedModule),
+        (error: unknown) => {
+          loading = undefined;
+          throw error;
+        },
+      )),
+  };
 }

@@ -1,27 +1,31 @@
 // An OpenAI-compatible chat endpoint through the official `openai` SDK: OpenAI itself, or
 // any server speaking its chat-completions API (a deployment's base URL), streamed. The
 // SDK's own retries are off: the router's loop is the one retry loop.
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { ProviderError, type ChatClient } from '../../reports/writers/types.js';
 import type { AdapterSettings, ProviderAdapter } from './adapter.js';
-import { cutIfAnswered, sdkProviderError } from './http-errors.js';
+import { cutIfAnswered, loadedOnFirstCall, sdkProviderError } from './http-errors.js';
 
 const LABEL = 'openai';
 
 export const openAiCompatible: ProviderAdapter = { label: LABEL, createChat: createOpenAiChat };
 
+const sdk = loadedOnFirstCall(async () => (await import('openai')).default);
+
 const providerError = (error: unknown, signal: AbortSignal) =>
-  sdkProviderError(LABEL, OpenAI, error, signal);
+  sdkProviderError(LABEL, sdk.loaded(), error, signal);
 
 function createOpenAiChat(settings: AdapterSettings): ChatClient {
+  let client: OpenAI | undefined;
   // A local OpenAI-compatible server usually takes any key; the SDK insists on one.
-  const client = new OpenAI({
-    apiKey: settings.apiKey ?? 'not-needed',
-    baseURL: settings.baseUrl,
-    timeout: 120_000,
-    maxRetries: 0,
-    fetch: settings.fetch,
-  });
+  const made = (Sdk: typeof OpenAI) =>
+    (client ??= new Sdk({
+      apiKey: settings.apiKey ?? 'not-needed',
+      baseURL: settings.baseUrl,
+      timeout: 120_000,
+      maxRetries: 0,
+      fetch: settings.fetch,
+    }));
   return {
     name: LABEL,
     model: settings.model,
@@ -29,7 +33,7 @@ function createOpenAiChat(settings: AdapterSettings): ChatClient {
       let finished = false;
       let answered = false;
       try {
-        const stream = await client.chat.completions.create(
+        const stream = await made(sdk.loaded() ?? (await sdk.load())).chat.completions.create(
           {
             model: settings.model,
             stream: true,

@@ -1,11 +1,17 @@
 // A generated report (Markdown) as downloadable files: the Markdown itself, HWPX for
-// Hancom Office Hangul, DOCX for Word. Pure functions: no database, no I/O.
-import { markdownToDocx } from './docx.js';
-import { markdownToHwpx } from './hwpx.js';
+// Hancom Office Hangul, DOCX for Word. Pure functions: no database, no I/O. The HWPX and DOCX
+// writers (and their libraries, docx and fflate) load with the first export, not at start-up.
 import type { ReportMeta } from './report-meta.js';
 
-export { markdownToDocx } from './docx.js';
-export { markdownToHwpx } from './hwpx.js';
+/** Markdown → DOCX, the writer loaded on first use. */
+export async function markdownToDocx(markdown: string, meta: ReportMeta): Promise<Buffer> {
+  return (await import('./docx.js')).markdownToDocx(markdown, meta);
+}
+
+/** Markdown → HWPX, the writer loaded on first use. */
+export async function markdownToHwpx(markdown: string, meta: ReportMeta): Promise<Buffer> {
+  return (await import('./hwpx.js')).markdownToHwpx(markdown, meta);
+}
 export {
   parseMarkdownBlocks,
   parseInline,

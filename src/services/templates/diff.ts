@@ -2,7 +2,7 @@
 // unified diff made by jsdiff (`diff`), with the variables added and removed and the
 // changelogs of the versions in between. A reverse diff (fromVersion > toVersion) is allowed:
 // it shows how to go back, and lists the changelogs of the versions it undoes, newest first.
-import { createTwoFilesPatch, formatPatch, structuredPatch } from 'diff';
+import type * as JsDiff from 'diff';
 import { db } from '../../platform/db.js';
 import type { Caller } from '../auth/caller.js';
 import { requireVisibleTemplate } from './templates.js';
@@ -25,7 +25,14 @@ export interface TemplateDiff {
 const MAX_EDIT_LENGTH = 1_000;
 
 /** One file section of the patch: `name` as it was in `from` and is in `to`. */
-function filePatch(name: string, before: string, after: string, from: number, to: number) {
+function filePatch(
+  { createTwoFilesPatch, formatPatch, structuredPatch }: typeof JsDiff,
+  name: string,
+  before: string,
+  after: string,
+  from: number,
+  to: number,
+) {
   const headers = [`version ${from}`, `version ${to}`] as const;
   const patch = createTwoFilesPatch(name, name, before, after, ...headers, {
     maxEditLength: MAX_EDIT_LENGTH,
@@ -68,11 +75,17 @@ async function changelogsBetween(
   return rows.flatMap((row) => (row.changelog?.trim() ? [row.changelog] : []));
 }
 
-function unifiedDiff(from: TemplateVersionRow, to: TemplateVersionRow): string {
-  const sections = [filePatch('content', from.content, to.content, from.version, to.version)];
+// jsdiff loads with the first diff asked for, not at start-up (bench/README.md, "startup").
+async function unifiedDiff(from: TemplateVersionRow, to: TemplateVersionRow): Promise<string> {
+  const jsdiff = await import('diff');
+  const sections = [
+    filePatch(jsdiff, 'content', from.content, to.content, from.version, to.version),
+  ];
   const [guideBefore, guideAfter] = [from.promptSystem ?? '', to.promptSystem ?? ''];
   if (guideBefore !== guideAfter)
-    sections.push(filePatch('promptSystem', guideBefore, guideAfter, from.version, to.version));
+    sections.push(
+      filePatch(jsdiff, 'promptSystem', guideBefore, guideAfter, from.version, to.version),
+    );
   return sections.join('');
 }
 
@@ -91,7 +104,7 @@ export async function diffTemplateVersions(
     changelogsBetween(template, fromVersion, toVersion, teams),
   ]);
   return {
-    unified: unifiedDiff(from, to),
+    unified: await unifiedDiff(from, to),
     variablesAdded: to.variables.filter((name) => !from.variables.includes(name)),
     variablesRemoved: from.variables.filter((name) => !to.variables.includes(name)),
     changelog,
