@@ -3,7 +3,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { ProviderError, type ChatClient } from '../../reports/writers/types.js';
 import type { AdapterSettings, ProviderAdapter } from './adapter.js';
-import { cutIfAnswered, loadedOnFirstCall, sdkProviderError } from './http-errors.js';
+import { cutIfAnswered, sdkProviderError } from './http-errors.js';
+import { loadedOnFirstCall } from './sdk-loading.js';
 
 const LABEL = 'anthropic';
 
