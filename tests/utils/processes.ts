@@ -51,6 +51,8 @@ export function spawnWorkerProcess(h: Harness, env: { redisUrl?: string | null }
         REDIS_URL: env.redisUrl ?? '',
         PUBSUB_PREFIX: h.pubsubPrefix,
         LOG_LEVEL: 'warn',
+        // test_kills_its_worker may kill this process, never the test runner (test-tasks.ts).
+        TEST_WORKER_PROCESS: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -92,6 +92,18 @@ export const testOutput = taskSpec({
   timeoutSeconds: 60,
 });
 
+/**
+ * A poison task: it kills its worker's process the moment it starts, before the worker can
+ * record its start. Only in a worker process of a test (spawnWorkerProcess sets
+ * TEST_WORKER_PROCESS); anywhere else it fails, so that it can never take a test runner down.
+ */
+export const testKillsItsWorker = taskSpec({
+  name: 'test_kills_its_worker',
+  payload: z.object({}),
+  maxAttempts: 3,
+  timeoutSeconds: 60,
+});
+
 /** When each test_slow_cleanup attempt finished winding down, by task id (Date.now()). */
 export const cleanedUpAt = new Map<string, number>();
 /** How each test_hold_first attempt was stopped, by task id: `<attempt>:<reason>`. */
@@ -116,6 +128,14 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
         throw error;
       }
       return { attempt: task.attempts };
+    },
+  }),
+  defineTask(testKillsItsWorker, {
+    run() {
+      if (process.env.TEST_WORKER_PROCESS !== '1')
+        throw new NonRetryableError('test_kills_its_worker runs in a test worker process only');
+      process.kill(process.pid, 'SIGKILL');
+      return new Promise<never>(() => {});
     },
   }),
   defineTask(testSleep, {

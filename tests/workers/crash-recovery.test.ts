@@ -6,7 +6,13 @@ import { CreateAgentMutation } from '../client/operations.js';
 import { createCorpus } from '../utils/corpus.js';
 import { useHarness } from '../utils/harness.js';
 import { spawnWorkerProcess } from '../utils/processes.js';
-import { enqueueTestTask, testCoverageThenHang, testSleep } from '../utils/test-tasks.js';
+import {
+  enqueueTestTask,
+  FAST_TASK_ENGINE,
+  testCoverageThenHang,
+  testKillsItsWorker,
+  testSleep,
+} from '../utils/test-tasks.js';
 import { waitFor } from '../utils/wait.js';
 import { claimTasks } from '../../src/queue/claim.js';
 import { insertTask } from '../../src/queue/insert-task.js';
@@ -111,7 +117,9 @@ describe('crash recovery', () => {
   });
 
   it('counts a lease lost before the start was recorded from the next run on, so such a poison task ends DEAD', async () => {
-    const owner = (await db().user.findUniqueOrThrow({ where: { name: 'admin' } })).id;
+    const owner = (
+      await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })
+    ).id;
     // A type no worker of this file runs: only this test claims it.
     const type = 'test_kills_its_worker_at_once';
     const { task } = await insertTask(db(), {
@@ -166,6 +174,45 @@ describe('crash recovery', () => {
     });
     expect(events.map((event) => event.status)).toEqual(['PENDING', 'PENDING', 'DEAD']);
     expect(events.map((event) => event.sequence)).toEqual([1, 2, 3]);
+  });
+
+  it('ends DEAD a task that kills its worker process before its start is recorded, each time it waits first', async () => {
+    const app = await h.startApp();
+    const owner = (
+      await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })
+    ).id;
+    const poison = await enqueueTestTask(app.pubsub, testKillsItsWorker, {}, { ownerId: owner });
+    const { maxLeaseLosses, concurrency } = FAST_TASK_ENGINE;
+    const runs = [];
+    for (let run = 1; run <= 1 + maxLeaseLosses; run++) {
+      // Every slot busy first (HIGH goes before it in the claim order): it waits in the new
+      // worker's local queue, starts when a slot frees, and takes the process down at once.
+      for (let i = 0; i < concurrency; i++)
+        await enqueueTestTask(
+          app.pubsub,
+          testSleep,
+          { ms: 300 },
+          { ownerId: owner, priority: 'HIGH' },
+        );
+      const worker = spawnWorkerProcess(h);
+      await worker.ready;
+      await new Promise((resolve) => worker.process.once('exit', resolve));
+      // Its leases run out at once rather than in FAST_TASK_ENGINE.leaseMs: taken back now.
+      await db().$executeRaw`UPDATE tasks SET "lockedUntil" = now() - interval '1 second'
+        WHERE status = 'RUNNING' AND "lockedUntil" IS NOT NULL`;
+      await reclaimExpiredLeases(db(), maxLeaseLosses);
+      const row = await db().task.findUniqueOrThrow({ where: { id: poison.id } });
+      runs.push([row.status, row.leaseLosses]);
+      if (row.status === 'DEAD') break;
+    }
+    // Its first run cannot be told from a wait in the queue; each later one counts.
+    expect(runs).toEqual([
+      ['PENDING', 0],
+      ['PENDING', 1],
+      ['PENDING', 2],
+      ['DEAD', 3],
+    ]);
+    await db().task.deleteMany({ where: { status: 'PENDING', type: testSleep.name } });
   });
 
   it('gives a task taken back from a dead worker, or handed back at shutdown, its old place in the queue', async () => {
