@@ -4,24 +4,13 @@
 // one is reported, never answered "nothing to apply".
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyPendingMigrations, migrationsDir } from '../../src/platform/migrations/index.js';
-import { databaseUrl } from '../utils/database.js';
+import { databaseUrl, runSql } from '../utils/database.js';
 
 const admin = inject('adminDatabaseUrl');
 const name = `agent_growth_test_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
 const url = databaseUrl(admin, name);
-
-async function sql(target: string, text: string) {
-  const client = new pg.Client({ connectionString: target });
-  await client.connect();
-  try {
-    return await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 /** The applied migrations' answer, or that it was refused. */
 const outcome = (applying: Promise<string[]>) =>
@@ -33,13 +22,13 @@ const outcome = (applying: Promise<string[]>) =>
 let migrations: string[];
 
 beforeAll(async () => {
-  await sql(admin, `CREATE DATABASE "${name}"`);
+  await runSql(admin, `CREATE DATABASE "${name}"`);
   migrations = (await readdir(migrationsDir)).filter((entry) => /^\d+_/.test(entry)).sort();
   expect(await applyPendingMigrations(url)).toEqual(migrations);
 });
 
 afterAll(async () => {
-  await sql(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await runSql(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 });
 
 describe('applying migrations to a database that has them all', () => {
@@ -49,12 +38,12 @@ describe('applying migrations to a database that has them all', () => {
 
   it('leaves a failed migration to the engine, which refuses to go on', async () => {
     const last = migrations.at(-1)!;
-    await sql(
+    await runSql(
       url,
       `UPDATE _prisma_migrations SET finished_at = NULL WHERE migration_name = '${last}'`,
     );
     const result = await outcome(applyPendingMigrations(url));
-    await sql(
+    await runSql(
       url,
       `UPDATE _prisma_migrations SET finished_at = now() WHERE migration_name = '${last}'`,
     );
@@ -64,7 +53,7 @@ describe('applying migrations to a database that has them all', () => {
 
   it('leaves a migration the table does not list to the engine, which runs it again', async () => {
     const last = migrations.at(-1)!;
-    await sql(url, `DELETE FROM _prisma_migrations WHERE migration_name = '${last}'`);
+    await runSql(url, `DELETE FROM _prisma_migrations WHERE migration_name = '${last}'`);
     // Its objects are there already: run again, its SQL fails (or, were it idempotent, it
     // would be applied); either way not "nothing to apply".
     const result = await outcome(applyPendingMigrations(url));

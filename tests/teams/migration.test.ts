@@ -5,7 +5,6 @@
 // team; and no key reads anything other than it did before.
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp, type App } from '../../src/http/app.js';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
@@ -13,7 +12,7 @@ import { applyPendingMigrations, migrationsDir } from '../../src/platform/migrat
 import { createInProcessPubSub } from '../../src/platform/pubsub.js';
 import { createTopicSettings, closeTopicSettings } from '../../src/services/topics/settings.js';
 import { createLlmGateway } from '../../src/llm/gateway.js';
-import { databaseUrl } from '../utils/database.js';
+import { databaseUrl, runSql } from '../utils/database.js';
 import { graphql } from '../utils/graphql.js';
 
 const name = `agent_growth_test_${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
@@ -24,16 +23,6 @@ const keys = {
   bob: `agk_bob_${randomBytes(8).toString('hex')}`,
 };
 const hash = (key: string) => createHash('sha256').update(key).digest('hex');
-
-async function sql(target: string, statements: string) {
-  const client = new pg.Client({ connectionString: target });
-  await client.connect();
-  try {
-    return await client.query(statements);
-  } finally {
-    await client.end();
-  }
-}
 
 /** What the previous release held: two users with keys, shared agents, owned tasks, topics and templates. */
 const PRE_TEAMS_DATA = `
@@ -71,13 +60,13 @@ let app: App;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
-  await sql(admin, `CREATE DATABASE "${name}"`);
+  await runSql(admin, `CREATE DATABASE "${name}"`);
   const migrations = (await readdir(migrationsDir))
     .filter((entry) => !entry.endsWith('.toml'))
     .sort();
   const teams = migrations.findIndex((entry) => entry.endsWith('_teams'));
   await applyPendingMigrations(url, { upTo: migrations[teams - 1] });
-  await sql(url, PRE_TEAMS_DATA);
+  await runSql(url, PRE_TEAMS_DATA);
   expect(await applyPendingMigrations(url)).toEqual(migrations.slice(teams));
   connectDatabase(url, { poolSize: 4 });
   const pubsub = createInProcessPubSub(`test:${randomBytes(4).toString('hex')}:`);
@@ -109,7 +98,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await close?.();
   await disconnectDatabase();
-  await sql(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await runSql(admin, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 });
 
 const teamOf = (personalUserId: string) =>

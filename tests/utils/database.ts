@@ -9,6 +9,17 @@ import { applyPendingMigrations, migrationsDir } from '../../src/platform/migrat
 const TEMPLATE_PREFIX = 'agent_growth_tpl_';
 const TEST_PREFIX = 'agent_growth_test_';
 
+/** Runs `statements` on a connection of its own to `url` (a migration test's setup, by hand). */
+export async function runSql(url: string, statements: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(statements);
+  } finally {
+    await client.end();
+  }
+}
+
 export function databaseUrl(serverUrl: string, database: string): string {
   const url = new URL(serverUrl);
   url.pathname = `/${database}`;

@@ -22,6 +22,19 @@ import { handBackTasks } from '../../src/queue/hand-back-tasks.js';
 import { rowId } from '../utils/ids.js';
 
 const h = useHarness();
+
+/** A task of `type`, one no worker of this file runs: only the test that adds it claims it. */
+async function addUnrunTask(type: string, ownerId: string) {
+  const { task } = await insertTask(db(), {
+    type,
+    priority: 'MEDIUM',
+    payload: {},
+    maxAttempts: 3,
+    timeoutSeconds: 60,
+    ownerId,
+  });
+  return task;
+}
 // A test's workers would take the next test's tasks.
 afterEach(() => h.stopWorkers());
 
@@ -120,16 +133,8 @@ describe('crash recovery', () => {
     const owner = (
       await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })
     ).id;
-    // A type no worker of this file runs: only this test claims it.
     const type = 'test_kills_its_worker_at_once';
-    const { task } = await insertTask(db(), {
-      type,
-      priority: 'MEDIUM',
-      payload: {},
-      maxAttempts: 3,
-      timeoutSeconds: 60,
-      ownerId: owner,
-    });
+    const task = await addUnrunTask(type, owner);
     const maxLeaseLosses = 2;
     // Each time, claimed into a busy worker's local queue (no free slot: startNow 0), started
     // there, and the worker died before the start's delayed record: its lease runs out.
@@ -217,19 +222,8 @@ describe('crash recovery', () => {
 
   it('gives a task taken back from a dead worker, or handed back at shutdown, its old place in the queue', async () => {
     const owner = (await db().user.findUniqueOrThrow({ where: { name: 'admin' } })).id;
-    // A type no worker of this file runs: only this test claims it.
     const type = 'test_keeps_place';
-    const add = async () =>
-      (
-        await insertTask(db(), {
-          type,
-          priority: 'MEDIUM',
-          payload: {},
-          maxAttempts: 3,
-          timeoutSeconds: 60,
-          ownerId: owner,
-        })
-      ).task;
+    const add = () => addUnrunTask(type, owner);
     const first = await add();
     const second = await add();
     const claim = (limit: number) => ({ types: [type], leaseMs: 10_000, limit, startNow: limit });

@@ -4,7 +4,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { ProviderError, type ChatClient } from '../../reports/writers/types.js';
 import type { AdapterSettings, ProviderAdapter } from './adapter.js';
 import { cutIfAnswered, sdkProviderError } from './http-errors.js';
-import { loadedOnFirstCall } from './sdk-loading.js';
+import { loadedOnFirstCall, sdkClientOptions } from './sdk-loading.js';
 
 const LABEL = 'anthropic';
 
@@ -17,14 +17,7 @@ const providerError = (error: unknown, signal: AbortSignal) =>
 
 function createAnthropicChat(settings: AdapterSettings): ChatClient {
   let client: Anthropic | undefined;
-  const made = (Sdk: typeof Anthropic) =>
-    (client ??= new Sdk({
-      apiKey: settings.apiKey ?? 'not-needed',
-      baseURL: settings.baseUrl,
-      timeout: 120_000,
-      maxRetries: 0,
-      fetch: settings.fetch,
-    }));
+  const made = (Sdk: typeof Anthropic) => (client ??= new Sdk(sdkClientOptions(settings)));
   return {
     name: LABEL,
     model: settings.model,

@@ -5,7 +5,7 @@ import type OpenAI from 'openai';
 import { ProviderError, type ChatClient } from '../../reports/writers/types.js';
 import type { AdapterSettings, ProviderAdapter } from './adapter.js';
 import { cutIfAnswered, sdkProviderError } from './http-errors.js';
-import { loadedOnFirstCall } from './sdk-loading.js';
+import { loadedOnFirstCall, sdkClientOptions } from './sdk-loading.js';
 
 const LABEL = 'openai';
 
@@ -18,15 +18,7 @@ const providerError = (error: unknown, signal: AbortSignal) =>
 
 function createOpenAiChat(settings: AdapterSettings): ChatClient {
   let client: OpenAI | undefined;
-  // A local OpenAI-compatible server usually takes any key; the SDK insists on one.
-  const made = (Sdk: typeof OpenAI) =>
-    (client ??= new Sdk({
-      apiKey: settings.apiKey ?? 'not-needed',
-      baseURL: settings.baseUrl,
-      timeout: 120_000,
-      maxRetries: 0,
-      fetch: settings.fetch,
-    }));
+  const made = (Sdk: typeof OpenAI) => (client ??= new Sdk(sdkClientOptions(settings)));
   return {
     name: LABEL,
     model: settings.model,

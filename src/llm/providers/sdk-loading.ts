@@ -1,4 +1,6 @@
-// A provider SDK imported with its first call, not at start-up.
+// A provider SDK imported with its first call, not at start-up, and the options its client
+// takes from a deployment's settings.
+import type { AdapterSettings } from './adapter.js';
 
 /**
  * An SDK imported with the first call that needs it, not at start-up: the two provider SDKs
@@ -19,5 +21,20 @@ export function loadedOnFirstCall<T>(load: () => Promise<T>) {
           throw error;
         },
       )),
+  };
+}
+
+/**
+ * A deployment's client options, the same for both SDKs: a local server usually takes any key
+ * (the SDKs insist on one), and the SDK's own retries are off (the router's loop is the one
+ * retry loop).
+ */
+export function sdkClientOptions(settings: AdapterSettings) {
+  return {
+    apiKey: settings.apiKey ?? 'not-needed',
+    baseURL: settings.baseUrl,
+    timeout: 120_000,
+    maxRetries: 0,
+    fetch: settings.fetch,
   };
 }
