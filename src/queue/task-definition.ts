@@ -58,6 +58,12 @@ export interface TaskHandler<Payload> {
     client: Queryable,
     wait: boolean,
   ): Promise<Set<string>>;
+  /**
+   * The rows an end of this type commits with, as a key: a worker writes the ends of one key
+   * in one turn at a time, and turns of different keys side by side (a workflow step's: its
+   * workflow). Unset: the type's name (its ends one turn at a time).
+   */
+  commitKey?(task: TaskRow): string;
 }
 
 /** A type's commit's claim: the rows (as the worker starts them), of which it made `continued`. */

@@ -16,6 +16,8 @@ import type { TaskRegistry } from './task-registry.js';
 
 export interface FinishHook {
   types: ReadonlySet<string>;
+  /** The rows an end of a hooked type commits with (its commitKey, else its name); else undefined. */
+  keyOf(task: TaskRow): string | undefined;
   run(finished: readonly TaskRow[], tx: Transaction): Promise<void>;
   /** The one hooked type that commits its completed attempts with the claim (completeAndClaim). */
   completing?: string;
@@ -40,8 +42,15 @@ export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook
   if (hooked.length === 0) return undefined;
   // One type at most claims for the worker in its commits: the first that can.
   const completing = hooked.find((definition) => definition.completeAndClaim);
+  const byType = new Map(hooked.map((definition) => [definition.spec.name, definition]));
   return {
-    types: new Set(hooked.map((definition) => definition.spec.name)),
+    types: new Set(byType.keys()),
+    keyOf(task) {
+      const definition = byType.get(task.type);
+      if (!definition) return undefined;
+      const key = definition.commitKey?.(task);
+      return key === undefined ? `type ${task.type}` : `key ${key}`;
+    },
     async run(finished, tx) {
       for (const definition of hooked) {
         const rows = ofType(finished, definition.spec.name);

@@ -11,7 +11,8 @@
 // (unrecorded-starts.ts). A turn that fails (PostgreSQL away) is tried again with backoff, its
 // changes kept: nothing the handlers did is dropped; one PostgreSQL refused for its data has its
 // tasks written apart until the change at fault is found (refused-changes.ts), so one change cannot
-// hold every other back. How far ahead of its slots the local queue claims: local-queue-aim.ts.
+// hold every other back. Hooked ends go in turns by commit key (commit-keys.ts). How far ahead of
+// its slots the local queue claims: local-queue-aim.ts.
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { announceTaskEvents } from '../queue/signals.js';
@@ -23,6 +24,7 @@ import {
   type TaskChange,
 } from '../queue/write-changes.js';
 import { endsHooked, type FinishHook } from './finish-hook.js';
+import { shareOfKeys } from './commit-keys.js';
 import { askedOfQueue, QueueDry, type ClaimStart } from './queue-dry.js';
 import { LocalQueueAim } from './local-queue-aim.js';
 import { RefusedChanges, refusedForData } from './refused-changes.js';
@@ -79,6 +81,8 @@ interface PendingEnd {
 
 /** What one turn writes: its changes, the ends among them, and its claim. */
 interface Turn extends TurnWrite {
+  /** The commit keys of its hooked ends (FinishHook.keyOf): no other turn writes those. */
+  keys: ReadonlySet<string>;
   ends: Map<string, PendingEnd>;
   progress: Map<string, ProgressChange>;
   /** The unrecorded starts its changes carry: written, it records those and no later one. */
@@ -109,10 +113,10 @@ export class Turns {
   private timer: NodeJS.Timeout | undefined;
   private failures = 0;
   /**
-   * A hooked turn is under way: the next one waits for it (both would lock the same rows of
-   * the hooked types, a workflow's, one after the other), and takes the ends that came meanwhile.
+   * The hooked turns under way: a hooked end whose commit key is one of theirs waits for that
+   * turn (both would lock the same rows, one after the other) and goes in a later one.
    */
-  private hookedInFlight = false;
+  private readonly hookedTurns = new Set<Turn>();
   /** Hooked turns failed in a row (any other turn's success does not reset it). */
   private hookedFailures = 0;
   private readonly aim: LocalQueueAim;
@@ -282,10 +286,10 @@ export class Turns {
     const now = Date.now();
     const ends = new Map<string, PendingEnd>();
     const progress = new Map<string, ProgressChange>();
-    const hookedTypes = this.options.hook?.types;
     const ours = group
       ? (taskId: string) => group.has(taskId)
       : (taskId: string) => !this.refused.has(taskId);
+    const keyOf = (task: TaskRow) => this.options.hook?.keyOf(task);
     let putOffUntil: number | undefined;
     for (const [taskId, end] of this.ends) {
       if (!ours(taskId)) continue;
@@ -293,13 +297,13 @@ export class Turns {
         putOffUntil = Math.min(putOffUntil ?? Infinity, end.putOff.until);
         continue;
       }
-      if (
-        !this.inFlightTasks.has(taskId) &&
-        !(this.hookedInFlight && hookedTypes?.has(end.task.type))
-      )
-        ends.set(taskId, end);
+      const key = keyOf(end.task);
+      const held = key !== undefined && [...this.hookedTurns].some((turn) => turn.keys.has(key));
+      if (!this.inFlightTasks.has(taskId) && !held) ends.set(taskId, end);
     }
     if (putOffUntil !== undefined) this.scheduleAt(putOffUntil - now);
+    // Shared with the turns that can start beside it now.
+    const keys = shareOfKeys(ends, keyOf, group ? 1 : MAX_IN_FLIGHT - this.inFlight.size);
     for (const [taskId, report] of this.progress)
       if (ours(taskId) && !this.inFlightTasks.has(taskId) && !ends.has(taskId))
         progress.set(taskId, report);
@@ -317,7 +321,7 @@ export class Turns {
     const deferred =
       !hooked &&
       this.hookedFailures === 0 &&
-      (this.hookedInFlight || endsHooked(this.options.hook, this.ends.values()));
+      (this.hookedTurns.size > 0 || endsHooked(this.options.hook, this.ends.values()));
     const claim = !group && (this.wantClaim || hooked) && !this.stopping && !deferred;
     if (!deferred && !group) this.wantClaim = false;
     const free = this.options.concurrency - running - this.claiming.startNow;
@@ -339,7 +343,8 @@ export class Turns {
         ? Math.min(this.options.batchSize, Math.max(0, Math.max(this.aim.target(), free) - waiting))
         : undefined;
     const carried = this.unrecorded.carriedBy(changes);
-    return { changes, ends, progress, carried, claim: { limit, startNow, continuations }, hooked };
+    const turnClaim = { limit, startNow, continuations };
+    return { changes, ends, progress, carried, claim: turnClaim, hooked, keys };
   }
 
   /** The changes of a turn: its ends and progress, and the starts due (each task once). */
@@ -374,7 +379,7 @@ export class Turns {
 
   private async run(turn: Turn): Promise<void> {
     const { claim } = turn;
-    if (turn.hooked) this.hookedInFlight = true;
+    if (turn.hooked) this.hookedTurns.add(turn);
     this.claiming = {
       limit: this.claiming.limit + claim.limit,
       startNow: this.claiming.startNow + claim.startNow,
@@ -401,7 +406,7 @@ export class Turns {
         if (turn.hooked) this.hookedFailures = 0;
       }
     } finally {
-      if (turn.hooked) this.hookedInFlight = false;
+      this.hookedTurns.delete(turn);
       this.claiming = {
         limit: this.claiming.limit - claim.limit,
         startNow: this.claiming.startNow - claim.startNow,

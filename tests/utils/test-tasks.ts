@@ -104,6 +104,20 @@ export const testKillsItsWorker = taskSpec({
   timeoutSeconds: 60,
 });
 
+/**
+ * Ends that commit with rows of their own, keyed by `key` (finishInTransaction, commitKey): each
+ * commit holds its transaction `holdMs`, so that turns of one key and of two can be told apart.
+ */
+export const testKeyedCommit = taskSpec({
+  name: 'test_keyed_commit',
+  payload: z.object({ key: z.string(), holdMs: z.number() }),
+  maxAttempts: 1,
+  timeoutSeconds: 60,
+});
+
+/** Each test_keyed_commit commit: its tasks and keys, when it began and ended (performance.now()). */
+export const keyedCommits: Array<{ ids: string[]; keys: string[]; from: number; to: number }> = [];
+
 /** When each test_slow_cleanup attempt finished winding down, by task id (Date.now()). */
 export const cleanedUpAt = new Map<string, number>();
 /** How each test_hold_first attempt was stopped, by task id: `<attempt>:<reason>`. */
@@ -136,6 +150,22 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
         throw new NonRetryableError('test_kills_its_worker runs in a test worker process only');
       process.kill(process.pid, 'SIGKILL');
       return new Promise<never>(() => {});
+    },
+  }),
+  defineTask(testKeyedCommit, {
+    run: () => Promise.resolve({ done: true }),
+    commitKey: (task) => (task.payload as { key: string }).key,
+    async finishInTransaction(finished, tx) {
+      const from = performance.now();
+      const payloads = finished.map((task) => task.payload as { key: string; holdMs: number });
+      const holdMs = Math.max(...payloads.map((p) => p.holdMs));
+      await tx.client.$executeRaw`SELECT pg_sleep(${holdMs / 1000})`;
+      keyedCommits.push({
+        ids: finished.map((task) => task.id),
+        keys: [...new Set(payloads.map((p) => p.key))],
+        from,
+        to: performance.now(),
+      });
     },
   }),
   defineTask(testSleep, {

@@ -18,7 +18,7 @@ import type { MeteringWriter } from '../../../llm/metering.js';
 import { ProviderError } from '../../../reports/writers/types.js';
 import type { WorkflowSettings } from '../settings.js';
 import { completeStepTasks, lockWorkflowsToComplete } from '../complete.js';
-import { settleStepTasks } from '../settle.js';
+import { settleStepTasks, workflowOf } from '../settle.js';
 import { runStepKind, StepCannotRun } from '../step-kinds.js';
 import {
   readSteps,
@@ -158,6 +158,8 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
       return completeStepTasks(tx, completed, claim, settleDeps(pubsub));
     },
     lockForCompletion: lockWorkflowsToComplete,
+    // Its commit locks its workflow: one worker's commits of different workflows go side by side.
+    commitKey: workflowOf,
     async onFinished(task, pubsub) {
       // Completed steps settled with their end; the others may have ended outside the hook.
       if (task.status === 'COMPLETED') return;

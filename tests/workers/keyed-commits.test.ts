@@ -1,0 +1,47 @@
+// Ends of a type that commits with rows of its own (finishInTransaction) go in turns by commit
+// key (TaskDefinition.commitKey; a workflow step's is its workflow): one worker writes one key's
+// ends one turn at a time, and turns of different keys side by side (src/workers/turns.ts). A
+// worker that wrote every such turn after the last kept its slots idle through each commit.
+import { describe, expect, it } from 'vitest';
+import { adminUserId, endedTasks, expectLogsGapFree, useTasks } from '../tasks/fixture.js';
+import { enqueueTestTask, keyedCommits, testKeyedCommit } from '../utils/test-tasks.js';
+
+const { h } = useTasks();
+
+const overlap = (a: { from: number; to: number }, b: { from: number; to: number }) =>
+  a.from < b.to && b.from < a.to;
+
+describe('commits of hooked ends', () => {
+  it('run side by side for different keys and one at a time for one key', async () => {
+    keyedCommits.length = 0;
+    const app = await h.startApp();
+    const ownerId = await adminUserId();
+    await h.startWorker(app.pubsub, { concurrency: 8, batchSize: 16 });
+    const ids: string[] = [];
+    // Two keys' ends at once, then more of each while the first turns hold their commits.
+    for (const key of ['a', 'b'])
+      ids.push(
+        (await enqueueTestTask(app.pubsub, testKeyedCommit, { key, holdMs: 400 }, { ownerId })).id,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    for (const key of ['a', 'b', 'a', 'b'])
+      ids.push(
+        (await enqueueTestTask(app.pubsub, testKeyedCommit, { key, holdMs: 400 }, { ownerId })).id,
+      );
+
+    const rows = await endedTasks(ids);
+    for (const id of ids) expect(rows.get(id)!.status).toBe('COMPLETED');
+    await expectLogsGapFree(rows);
+
+    const commits = [...keyedCommits];
+    // Every end committed once, whatever turns carried them.
+    expect(commits.flatMap((commit) => commit.ids).sort()).toEqual([...ids].sort());
+    const pairs = commits.flatMap((a, i) => commits.slice(i + 1).map((b) => [a, b] as const));
+    const sharing = pairs.filter(([a, b]) => a.keys.some((key) => b.keys.includes(key)));
+    // One key: never two commits at once.
+    for (const [a, b] of sharing) expect(overlap(a, b)).toBe(false);
+    // Two keys: side by side at least once (one turn at a time would never overlap).
+    expect(pairs.some(([a, b]) => overlap(a, b))).toBe(true);
+    await h.stopWorkers();
+  });
+});
