@@ -1,8 +1,8 @@
 // The commit keys of a worker's hooked ends (FinishHook.keyOf: the rows their commit locks, a
 // workflow step's workflow). One key's ends go in one turn at a time; the keys waiting are
-// shared among the turns that can start together, so that one worker's hooked commits (each a
-// transaction its slots would otherwise wait through) overlap: PostgreSQL writes one while the
-// worker runs what another claimed.
+// shared among the hooked turns that can run together, so that one worker's hooked commits
+// (each a transaction its slots would otherwise wait through) overlap: PostgreSQL writes one
+// while the worker runs what another claimed.
 import type { TaskRow } from '../queue/task-row.js';
 
 type KeyOf = (task: TaskRow) => string | undefined;

@@ -16,7 +16,7 @@ import type { TaskRegistry } from './task-registry.js';
 
 export interface FinishHook {
   types: ReadonlySet<string>;
-  /** The rows an end of a hooked type commits with (its commitKey, else its name); else undefined. */
+  /** The rows an end of a hooked type commits with (its commitKey, else its name); else none. */
   keyOf(task: TaskRow): string | undefined;
   run(finished: readonly TaskRow[], tx: Transaction): Promise<void>;
   /** The one hooked type that commits its completed attempts with the claim (completeAndClaim). */

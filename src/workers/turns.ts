@@ -302,8 +302,8 @@ export class Turns {
       if (!this.inFlightTasks.has(taskId) && !held) ends.set(taskId, end);
     }
     if (putOffUntil !== undefined) this.scheduleAt(putOffUntil - now);
-    // Shared with the turns that can start beside it now.
-    const keys = shareOfKeys(ends, keyOf, group ? 1 : MAX_IN_FLIGHT - this.inFlight.size);
+    // Shared with the hooked turns that can run beside it (a claim's turn is short).
+    const keys = shareOfKeys(ends, keyOf, group ? 1 : MAX_IN_FLIGHT - this.hookedTurns.size);
     for (const [taskId, report] of this.progress)
       if (ours(taskId) && !this.inFlightTasks.has(taskId) && !ends.has(taskId))
         progress.set(taskId, report);

@@ -115,7 +115,7 @@ export const testKeyedCommit = taskSpec({
   timeoutSeconds: 60,
 });
 
-/** Each test_keyed_commit commit: its tasks and keys, when it began and ended (performance.now()). */
+/** Each test_keyed_commit commit: its tasks and keys, when it began and ended (performance.now). */
 export const keyedCommits: Array<{ ids: string[]; keys: string[]; from: number; to: number }> = [];
 
 /** When each test_slow_cleanup attempt finished winding down, by task id (Date.now()). */
