@@ -2,6 +2,7 @@
 // every target printed as met or not met. In this process: plan checks, the local plan, the
 // fan-out and fan-in commits, cancel; with worker processes: throughput against bare tasks,
 // the step hop, and workflowProgress at 1,000 subscribers on this process's API.
+import { defaultTaskEngineSizes } from '../../src/platform/config.js';
 import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
 import { createAgent } from '../../src/services/agents/agents.js';
@@ -92,6 +93,22 @@ export async function benchWorkflowsRun(): Promise<void> {
     await Promise.all(workers.map((worker) => worker.waitFor(/^ready /m)));
     await benchThroughput(flows, `${PROCESSES} worker processes x ${CONCURRENCY} slots`, targets);
     line('load average (throughput)', loadAverage());
+    await Promise.all(workers.map((worker) => worker.stop()));
+    // One process at the engine's defaults (slots and batch sized to the CPUs): what `npm start`
+    // runs. Printed beside the target's figures, not checked.
+    const sizes = defaultTaskEngineSizes();
+    const defaults = {
+      ...env,
+      WORKER_CONCURRENCY: String(sizes.concurrency),
+      TASK_BATCH_SIZE: String(sizes.batchSize),
+    };
+    workers = spawnWorkers(defaults, 1);
+    await workers[0]!.waitFor(/^ready /m);
+    await benchThroughput(
+      flows,
+      `1 worker process x ${sizes.concurrency} slots, batch ${sizes.batchSize}: the defaults`,
+    );
+    line('load average (throughput at the defaults)', loadAverage());
     await Promise.all(workers.map((worker) => worker.stop()));
     if (!THROUGHPUT_ONLY) {
       workers = spawnWorkers({ ...env, LOG_PUBLISHED: '1' }, 1);

@@ -109,12 +109,13 @@ async function stepsThroughput(flows: BenchWorkflows): Promise<{
 /**
  * Bare tasks, then steps, each twice on the same worker processes: first as they come (the
  * bare tasks by new processes, the steps by processes that never ran one), then warm, the
- * target's figures: as the queue benchmark compares warm processes (bench/tasks/queue.ts).
+ * target's figures (when `targets` is given): as the queue benchmark compares warm processes
+ * (bench/tasks/queue.ts).
  */
 export async function benchThroughput(
   flows: BenchWorkflows,
   workers: string,
-  targets: Target[],
+  targets?: Target[],
 ): Promise<void> {
   const total = WORKFLOWS * STEPS;
   const bareFirst = await bareThroughput(flows, total);
@@ -141,7 +142,7 @@ export async function benchThroughput(
     stepsLine(steps, bare.rate),
   );
   printCpu(bare, steps.cpu, total);
-  targets.push(
+  targets?.push(
     check('workflow steps vs bare tasks throughput', (100 * steps.rate) / bare.rate, 40, '%', true),
   );
 }
