@@ -7,7 +7,7 @@ import type { TaskRow } from '../queue/task-row.js';
 
 type KeyOf = (task: TaskRow) => string | undefined;
 
-export function keysOf(ends: Iterable<{ task: TaskRow }>, keyOf: KeyOf): Set<string> {
+function keysOf(ends: Iterable<{ task: TaskRow }>, keyOf: KeyOf): Set<string> {
   const keys = new Set<string>();
   for (const end of ends) {
     const key = keyOf(end.task);

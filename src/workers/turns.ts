@@ -290,6 +290,7 @@ export class Turns {
       ? (taskId: string) => group.has(taskId)
       : (taskId: string) => !this.refused.has(taskId);
     const keyOf = (task: TaskRow) => this.options.hook?.keyOf(task);
+    const held = new Set([...this.hookedTurns].flatMap((turn) => [...turn.keys]));
     let putOffUntil: number | undefined;
     for (const [taskId, end] of this.ends) {
       if (!ours(taskId)) continue;
@@ -298,8 +299,8 @@ export class Turns {
         continue;
       }
       const key = keyOf(end.task);
-      const held = key !== undefined && [...this.hookedTurns].some((turn) => turn.keys.has(key));
-      if (!this.inFlightTasks.has(taskId) && !held) ends.set(taskId, end);
+      if (!this.inFlightTasks.has(taskId) && !(key !== undefined && held.has(key)))
+        ends.set(taskId, end);
     }
     if (putOffUntil !== undefined) this.scheduleAt(putOffUntil - now);
     // Shared with the hooked turns that can run beside it (a claim's turn is short).
