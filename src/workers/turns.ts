@@ -313,7 +313,7 @@ export class Turns {
     const changes = this.changes(now, ends, progress, ours);
     // A turn that ends hooked tasks (workflow steps) may make new ones: it claims after its
     // hook, in the same transaction, so they start without waiting for a wake-up.
-    const hooked = endsHooked(this.options.hook, ends.values());
+    const hooked = keys.size > 0;
     const { running, waiting } = this.options.load();
     // A hooked turn under way or waiting claims for this worker, the tasks its commit makes
     // runnable first: a claim beside it would fill the local queue with others' and leave

@@ -106,11 +106,12 @@ export const testKillsItsWorker = taskSpec({
 
 /**
  * Ends that commit with rows of their own, keyed by `key` (finishInTransaction, commitKey): each
- * commit holds its transaction `holdMs`, so that turns of one key and of two can be told apart.
+ * runs `runMs`, and its commit holds its transaction `holdMs`, so that turns of one key and of
+ * two can be told apart.
  */
 export const testKeyedCommit = taskSpec({
   name: 'test_keyed_commit',
-  payload: z.object({ key: z.string(), holdMs: z.number() }),
+  payload: z.object({ key: z.string(), runMs: z.number(), holdMs: z.number() }),
   maxAttempts: 1,
   timeoutSeconds: 60,
 });
@@ -153,7 +154,10 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
     },
   }),
   defineTask(testKeyedCommit, {
-    run: () => Promise.resolve({ done: true }),
+    async run({ runMs }) {
+      await sleep(runMs);
+      return { done: true };
+    },
     commitKey: (task) => (task.payload as { key: string }).key,
     async finishInTransaction(finished, tx) {
       const from = performance.now();

@@ -16,18 +16,22 @@ describe('commits of hooked ends', () => {
     keyedCommits.length = 0;
     const app = await h.startApp();
     const ownerId = await adminUserId();
-    await h.startWorker(app.pubsub, { concurrency: 8, batchSize: 16 });
+    // Queued before the worker starts, so that its first claim takes them all: a's and b's first
+    // ends at once, their next ones while the first turns still hold their commits (b's longer).
+    const holdMs = { a: 400, b: 800 };
     const ids: string[] = [];
-    // Two keys' ends at once, then more of each while the first turns hold their commits.
-    for (const key of ['a', 'b'])
-      ids.push(
-        (await enqueueTestTask(app.pubsub, testKeyedCommit, { key, holdMs: 400 }, { ownerId })).id,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    for (const key of ['a', 'b', 'a', 'b'])
-      ids.push(
-        (await enqueueTestTask(app.pubsub, testKeyedCommit, { key, holdMs: 400 }, { ownerId })).id,
-      );
+    const runs = [
+      ['a', 0],
+      ['b', 0],
+      ['a', 200],
+      ['b', 200],
+      ['b', 500],
+    ] as const;
+    for (const [key, runMs] of runs) {
+      const payload = { key, runMs, holdMs: holdMs[key] };
+      ids.push((await enqueueTestTask(app.pubsub, testKeyedCommit, payload, { ownerId })).id);
+    }
+    await h.startWorker(app.pubsub, { concurrency: 8, batchSize: 16 });
 
     const rows = await endedTasks(ids);
     for (const id of ids) expect(rows.get(id)!.status).toBe('COMPLETED');
