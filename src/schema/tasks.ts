@@ -18,6 +18,7 @@ import {
   attemptHistoryOf,
   cancelTask,
   listTasks,
+  TASK_COUNT_EXACT_CAP,
   type TaskAttemptRow,
   requireTaskForCaller,
   retryTask,
@@ -161,6 +162,10 @@ builder.prismaObjectFields(Task, (t) => ({
   ),
 }));
 
+/** A task list's count (listTasks), made when a field first asks for it. */
+const countOf = (connection: object) =>
+  (connection as { count: () => Promise<{ count: number; isEstimate: boolean }> }).count();
+
 /** What a task connection's selection loads with its page. */
 const taskSelection = (context: object, info: GraphQLResolveInfo) =>
   queryFromInfo({ context, info, typeName: 'Task', path: ['edges', 'node'] });
@@ -171,7 +176,13 @@ const TaskConnection = builder.connectionObject(
     name: 'TaskConnection',
     fields: (t) => ({
       totalCount: t.int({
-        resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount,
+        resolve: async (connection) => (await countOf(connection)).count,
+      }),
+      totalCountIsEstimate: t.boolean({
+        description:
+          `True when totalCount is the planner's estimate: past ` +
+          `${TASK_COUNT_EXACT_CAP.toLocaleString('en-US')} matching tasks they are not counted one by one.`,
+        resolve: async (connection) => (await countOf(connection)).isEstimate,
       }),
     }),
   },

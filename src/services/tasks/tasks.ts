@@ -23,7 +23,12 @@ export type { TaskRow } from '../../queue/task-row.js';
 import type { Caller } from '../auth/caller.js';
 import { readableTeamIds, requireWrite } from '../auth/permissions.js';
 import { taskVisibleTo } from '../auth/visibility.js';
-import { countTasks, selectTaskPage, type TaskPageFilter } from './sql/select-task-page.js';
+import {
+  countTasks,
+  selectTaskPage,
+  type TaskCount,
+  type TaskPageFilter,
+} from './sql/select-task-page.js';
 
 /** The task, if the caller may see it (as a `where`: a malformed id finds nothing). */
 export function visibleTaskWhere(taskId: string, caller: Caller): Prisma.TaskWhereInput {
@@ -136,6 +141,9 @@ async function withRelations(page: Task[], include: Prisma.TaskInclude) {
   return page.flatMap((row) => byId.get(row.id) ?? []);
 }
 
+/** Past this many matches, a task list's totalCount is the planner's estimate. */
+export const TASK_COUNT_EXACT_CAP = 10_000;
+
 /**
  * Newest first, keyset-paginated on (createdAt, id), by SQL (select-task-page.ts). `query`:
  * what the selection loads with the page (relations read for the whole page, no N+1).
@@ -148,17 +156,16 @@ export async function listTasks(
   const limit = pageSize(args.first);
   const cursor = newestFirstAfterKey(args.after);
   const filter = taskPageFilter(caller, args);
-  const [page, totalCount] = await Promise.all([
-    selectTaskPage(db(), filter, limit + 1, cursor),
-    countTasks(db(), filter),
-  ]);
+  const page = await selectTaskPage(db(), filter, limit + 1, cursor);
   const rows =
     query.include && Object.keys(query.include).length
       ? await withRelations(page, query.include)
       : page;
+  let counted: Promise<TaskCount> | undefined;
   return {
     ...connectionFromRows(rows, limit, args.after, newestFirstCursor),
-    totalCount,
+    /** Counted when first asked for (totalCount, totalCountIsEstimate), once for both. */
+    count: () => (counted ??= countTasks(db(), filter, TASK_COUNT_EXACT_CAP)),
   };
 }
 

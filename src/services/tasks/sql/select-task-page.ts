@@ -97,13 +97,36 @@ export async function selectTaskPage(
     ORDER BY t."createdAt" DESC, t.id DESC`;
 }
 
-/** How many tasks the filter matches. */
-export async function countTasks(client: Queryable, filter: TaskPageFilter): Promise<number> {
+export interface TaskCount {
+  count: number;
+  /** True when `count` is the planner's estimate (past the cap), not counted. */
+  isEstimate: boolean;
+}
+
+/**
+ * How many tasks the filter matches: exactly up to `cap` (each part's scan stops at cap + 1
+ * rows of the list's indexes), past it the planner's estimate, never below cap + 1. An exact
+ * count of every task (the operator's unfiltered list) read the whole table for each page.
+ */
+export async function countTasks(
+  client: Queryable,
+  filter: TaskPageFilter,
+  cap: number,
+): Promise<TaskCount> {
   const matching = conditions(filter);
-  const counts = parts(filter.status).map(
-    (part) => Prisma.sql`(SELECT count(*) FROM tasks ${where(part, matching)})`,
+  const selects = parts(filter.status).map(
+    (part) => Prisma.sql`SELECT 1 FROM tasks ${where(part, matching)}`,
+  );
+  const counts = selects.map(
+    (select) => Prisma.sql`(SELECT count(*) FROM (${select} LIMIT ${cap + 1}) capped)`,
   );
   const [row] = await client.$queryRaw<[{ total: number }]>`
     SELECT (${Prisma.join(counts, ' + ')})::int AS total`;
-  return row.total;
+  if (row.total <= cap) return { count: row.total, isEstimate: false };
+  const [plan] = await client.$queryRaw<
+    [{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }]
+  >`
+    EXPLAIN (FORMAT JSON) ${Prisma.join(selects, ' UNION ALL ')}`;
+  const estimate = Math.round(plan['QUERY PLAN'][0]!.Plan['Plan Rows']);
+  return { count: Math.max(estimate, cap + 1), isEstimate: true };
 }
