@@ -19,6 +19,7 @@ import {
   cancelTask,
   listTasks,
   TASK_COUNT_EXACT_CAP,
+  type TaskCount,
   type TaskAttemptRow,
   requireTaskForCaller,
   retryTask,
@@ -163,8 +164,7 @@ builder.prismaObjectFields(Task, (t) => ({
 }));
 
 /** A task list's count (listTasks), made when a field first asks for it. */
-const countOf = (connection: object) =>
-  (connection as { count: () => Promise<{ count: number; isEstimate: boolean }> }).count();
+const countOf = (connection: object) => (connection as { count: () => Promise<TaskCount> }).count();
 
 /** What a task connection's selection loads with its page. */
 const taskSelection = (context: object, info: GraphQLResolveInfo) =>

@@ -20,6 +20,7 @@ import type { TaskRow } from '../../queue/task-row.js';
 import { ATTEMPT_IN_ROW_STATUSES } from '../../queue/write-changes.js';
 
 export type { TaskRow } from '../../queue/task-row.js';
+export type { TaskCount } from './sql/select-task-page.js';
 import type { Caller } from '../auth/caller.js';
 import { readableTeamIds, requireWrite } from '../auth/permissions.js';
 import { taskVisibleTo } from '../auth/visibility.js';
