@@ -100,7 +100,8 @@ async function checkRoleSettings(statementTimeoutMs: number): Promise<void> {
 
 /** An API process's read replicas (docs/operations.md, "Read replicas"), when configured. */
 async function startReadReplicas(config: Config, stops: Stop[]): Promise<void> {
-  const { replicaUrls, replicaMaxLagMs, poolMax, poolTimeoutMs } = config.database;
+  const { replicaUrls, replicaMaxLagMs, poolMax, poolTimeoutMs, poolMin, poolIdleMs } =
+    config.database;
   if (!replicaUrls.length) return;
   const redis = config.redis
     ? await createRedisClient(config.redis, 'agent-growth:read-your-writes', {
@@ -112,6 +113,8 @@ async function startReadReplicas(config: Config, stops: Stop[]): Promise<void> {
     maxLagMs: replicaMaxLagMs,
     poolSize: poolMax,
     acquireTimeoutMs: poolTimeoutMs,
+    poolMin,
+    poolIdleMs,
     redis,
     keyPrefix: config.pubsubPrefix,
   });
@@ -141,11 +144,14 @@ async function startDatabase(
     );
   });
   if (applied.length) logger.info({ applied }, 'migrations applied');
-  const { pooler, poolMax, poolTimeoutMs, statementTimeoutMs } = config.database;
+  const { pooler, poolMax, poolTimeoutMs, poolMin, poolIdleMs, statementTimeoutMs } =
+    config.database;
   connectDatabase(databaseUrl, {
     pooler,
     poolSize: poolMax,
     acquireTimeoutMs: poolTimeoutMs,
+    poolMin,
+    poolIdleMs,
     statementTimeoutMs,
   });
   if (pooler === 'pgbouncer') await checkRoleSettings(statementTimeoutMs);

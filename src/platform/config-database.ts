@@ -2,6 +2,11 @@
 // (docs/operations.md, "Past one machine"). Part of config.ts's environment schema.
 import { z } from 'zod';
 
+/** Connections kept open however long they idle (DATABASE_POOL_MIN unset). */
+export const DEFAULT_POOL_MIN = 2;
+/** A connection past the pool's min idle this long is closed (node-postgres's own default). */
+export const DEFAULT_POOL_IDLE_MS = 10_000;
+
 export const databaseEnv = {
   DATABASE_URL: z
     .string()
@@ -16,6 +21,8 @@ export const databaseEnv = {
   DATABASE_POOLER: z.enum(['none', 'pgbouncer']).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1_000).default(10),
   DATABASE_POOL_TIMEOUT_MS: z.coerce.number().int().min(1).default(3_000),
+  DATABASE_POOL_MIN: z.coerce.number().int().min(0).max(1_000).default(DEFAULT_POOL_MIN),
+  DATABASE_POOL_IDLE_MS: z.coerce.number().int().min(100).default(DEFAULT_POOL_IDLE_MS),
   // 0: none (PostgreSQL's default).
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(0),
   // Streaming replicas for reads that may lag (docs/operations.md, "Read replicas").
@@ -48,6 +55,10 @@ export interface DatabaseSettings {
   poolMax: number;
   /** A statement waits at most this long for a connection, then is refused (DATABASE_POOL_TIMEOUT_MS). */
   poolTimeoutMs: number;
+  /** Connections kept open however long they idle, at most poolMax (DATABASE_POOL_MIN). */
+  poolMin: number;
+  /** A connection past poolMin idle this long is closed (DATABASE_POOL_IDLE_MS). */
+  poolIdleMs: number;
   /** PostgreSQL cancels a statement running longer (0: never; DATABASE_STATEMENT_TIMEOUT_MS). */
   statementTimeoutMs: number;
   /** Streaming replicas that serve reads that may lag (DATABASE_REPLICA_URLS). */
@@ -67,6 +78,8 @@ export function databaseSettings(e: DatabaseEnv): DatabaseSettings {
     pooler: e.DATABASE_POOLER ?? (onPgBouncerPort ? 'pgbouncer' : 'none'),
     poolMax: e.DATABASE_POOL_MAX,
     poolTimeoutMs: e.DATABASE_POOL_TIMEOUT_MS,
+    poolMin: Math.min(e.DATABASE_POOL_MIN, e.DATABASE_POOL_MAX),
+    poolIdleMs: e.DATABASE_POOL_IDLE_MS,
     statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
     replicaUrls: e.DATABASE_REPLICA_URLS,
     replicaMaxLagMs: e.DATABASE_REPLICA_MAX_LAG_MS,

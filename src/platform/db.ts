@@ -6,6 +6,7 @@ import pg from 'pg';
 import { poolTypes } from './timestamptz.js';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { logger } from './logger.js';
+import { DEFAULT_POOL_IDLE_MS, DEFAULT_POOL_MIN } from './config-database.js';
 
 let client: PrismaClient | undefined;
 /** The pool behind the adapter: made here so that its counts can be read (databasePoolStats). */
@@ -30,6 +31,10 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** A statement waits this long for a connection, then fails (DATABASE_POOL_TIMEOUT_MS); 3 s unset. */
   acquireTimeoutMs?: number;
+  /** Connections kept open however long they idle (DATABASE_POOL_MIN); 2 unset, at most poolSize. */
+  poolMin?: number;
+  /** A connection past poolMin idle this long is closed (DATABASE_POOL_IDLE_MS); 10 s unset. */
+  poolIdleMs?: number;
   /** PostgreSQL cancels a statement running longer (DATABASE_STATEMENT_TIMEOUT_MS); 0 or unset: never. */
   statementTimeoutMs?: number;
   /**
@@ -114,9 +119,15 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
   // threshold: it is paid on every execution, and was a large part of a search statement's
   // time over the GIN index (bench/README.md). An `options` in the URL takes precedence.
   // Behind PgBouncer both settings belong to the role (docs/operations.md).
+  const max = options.poolSize ?? 10;
   pool = new pg.Pool({
     connectionString: databaseUrl,
-    max: options.poolSize ?? 10,
+    max,
+    // A few connections stay however long the process idles: a new one cost 2.7 ms to open and
+    // its first statement 2 ms more (PostgreSQL's catalog caches start empty on each; measured
+    // on loopback), which the first request after every lull paid once all had timed out.
+    min: Math.min(options.poolMin ?? DEFAULT_POOL_MIN, max),
+    idleTimeoutMillis: options.poolIdleMs ?? DEFAULT_POOL_IDLE_MS,
     // A request waits at most this long for a connection (PostgreSQL away, the pool spent):
     // it is then refused as SERVICE_UNAVAILABLE rather than left hanging.
     connectionTimeoutMillis: options.acquireTimeoutMs ?? POOL_ACQUIRE_TIMEOUT_MS,
@@ -128,11 +139,17 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
   // checked out between two statements (a pooled transaction's) has no query to fail with it:
   // node-postgres then emits 'error' on the connection, and an 'error' nobody listens to ends
   // the process. Listened to here, the connection's next statement fails instead, and its
-  // holder gives it back broken. (The pool listens itself to its idle connections.)
+  // holder gives it back broken.
   pool.on('connect', (connection) =>
     connection.on('error', (err) =>
       logger.debug({ err: err.message }, 'a database connection ended'),
     ),
+  );
+  // An idle connection PostgreSQL ends is taken out of the pool, which then emits 'error':
+  // with no listener that ends the process. Prisma's adapter listens only once Prisma has
+  // run a statement; the pool's raw statements (poolQueryable) may come first, or alone.
+  pool.on('error', (err) =>
+    logger.debug({ err: err.message }, 'an idle database connection ended'),
   );
   poolClient = queryableOn(pool, options.onQuery);
   onQueryOfPool = options.onQuery;
@@ -357,11 +374,14 @@ export async function inPoolTransaction<T>(run: (tx: PoolTransaction) => Promise
 
 export async function disconnectDatabase(): Promise<void> {
   const current = client;
+  const currentPool = pool;
   client = undefined;
   pool = undefined;
   poolClient = undefined;
-  // Ends the pool too (disposeExternalPool).
+  // Ends the pool too (disposeExternalPool), once Prisma has connected; a pool only raw
+  // statements used is ended here, or its idle connections (DATABASE_POOL_MIN) would stay.
   await current?.$disconnect();
+  if (currentPool && !currentPool.ending) await currentPool.end();
 }
 
 export type { PrismaClient };

@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { DEFAULT_POOL_IDLE_MS, DEFAULT_POOL_MIN } from './config-database.js';
 import { db } from './db.js';
 import { logger } from './logger.js';
 import type { RedisConnection } from './redis.js';
@@ -19,6 +20,9 @@ export interface ReplicaOptions {
   pollMs?: number;
   poolSize?: number;
   acquireTimeoutMs?: number;
+  /** Connections kept open however long they idle, as the primary's pool (db.ts). */
+  poolMin?: number;
+  poolIdleMs?: number;
   /** Where writers' positions are shared between processes; unset: this process only. */
   redis?: RedisConnection;
   keyPrefix?: string;
@@ -141,6 +145,8 @@ export class ReadRouting {
           connectionString: url,
           max: options.poolSize ?? 10,
           connectionTimeoutMillis: options.acquireTimeoutMs ?? 3_000,
+          min: Math.min(options.poolMin ?? DEFAULT_POOL_MIN, options.poolSize ?? 10),
+          idleTimeoutMillis: options.poolIdleMs ?? DEFAULT_POOL_IDLE_MS,
         },
         primaryPool,
         () => this.markDown(replica),

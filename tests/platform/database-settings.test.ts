@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/platform/config.js';
 import {
   connectDatabase,
+  databasePoolStats,
   db,
   disconnectDatabase,
   inPoolTransaction,
@@ -120,6 +121,8 @@ describe('database settings', () => {
       pooler: 'none',
       poolMax: 10,
       poolTimeoutMs: 3_000,
+      poolMin: 2,
+      poolIdleMs: 10_000,
       statementTimeoutMs: 0,
       replicaUrls: [],
       replicaMaxLagMs: 1_000,
@@ -155,14 +158,75 @@ describe('database settings', () => {
         DIRECT_DATABASE_URL: direct,
         DATABASE_POOL_MAX: '4',
         DATABASE_POOL_TIMEOUT_MS: '500',
+        DATABASE_POOL_MIN: '8',
+        DATABASE_POOL_IDLE_MS: '60000',
         DATABASE_STATEMENT_TIMEOUT_MS: '30000',
       }).database,
     ).toMatchObject({
       pooler: 'pgbouncer',
       poolMax: 4,
       poolTimeoutMs: 500,
+      // Never more kept than the pool may open.
+      poolMin: 4,
+      poolIdleMs: 60_000,
       statementTimeoutMs: 30_000,
     });
     expect(() => loadConfig({ DATABASE_POOLER: 'pgpool' })).toThrow(/DATABASE_POOLER/);
+    expect(() => loadConfig({ DATABASE_POOL_MIN: '-1' })).toThrow(/DATABASE_POOL_MIN/);
+  });
+});
+
+describe('idle connections (DATABASE_POOL_MIN, DATABASE_POOL_IDLE_MS)', () => {
+  beforeAll(async () => {
+    await disconnectDatabase();
+    connectDatabase(h.databaseUrl, { poolSize: 4, poolMin: 2, poolIdleMs: 200 });
+  });
+  afterAll(async () => {
+    await disconnectDatabase();
+    connectDatabase(h.databaseUrl);
+  });
+
+  const backendPids = (count: number) =>
+    Promise.all(
+      Array.from({ length: count }, async () => {
+        // Held a moment, so that the statements need as many connections at once.
+        const [row] = await poolQueryable().$queryRaw<
+          [{ pid: number }]
+        >`SELECT pg_backend_pid() AS pid, pg_sleep(0.05)`;
+        return row.pid;
+      }),
+    );
+
+  it('keeps DATABASE_POOL_MIN connections open past the idle timeout, and closes the rest', async () => {
+    const opened = new Set(await backendPids(4));
+    expect(opened.size).toBe(4);
+    await sleep(800);
+    // Two of the four still open: the same PostgreSQL backends, not new ones.
+    expect(databasePoolStats()).toMatchObject({ inUse: 0, idle: 2 });
+    const reused = await backendPids(2);
+    for (const pid of reused) expect(opened).toContain(pid);
+    const [alive] = await poolQueryable().$queryRaw<[{ n: number }]>`
+      SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY(${[...opened]}::int[])`;
+    expect(alive.n).toBe(2);
+  });
+
+  it('takes out an idle connection PostgreSQL ends, before Prisma ran a statement on the pool', async () => {
+    // Only raw statements on this pool so far: Prisma's adapter has not added its listener.
+    const idle = new Set(await backendPids(2));
+    const terminator = new pg.Client({ connectionString: h.databaseUrl });
+    await terminator.connect();
+    try {
+      await terminator.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid', [
+        [...idle],
+      ]);
+    } finally {
+      await terminator.end();
+    }
+    await sleep(200);
+    // Out of the pool (an 'error' nobody listened to would have failed the run), and the next
+    // statement has a new connection.
+    expect(databasePoolStats()).toMatchObject({ idle: 0 });
+    const [pid] = await backendPids(1);
+    expect(idle).not.toContain(pid);
   });
 });
