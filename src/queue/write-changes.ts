@@ -158,12 +158,13 @@ export function changeCtes(
     ${changeRows(changes)},
     held AS (
       -- Each change with its task, found by key and locked, one change after the other in id
-      -- order (the changes are sorted by id), as renewLeases locks: multi-row updates in
-      -- different orders deadlock. OFFSET 0 keeps the lookup per change, and the status out of
-      -- it keeps the partial index of running tasks out of it: joined freely, the cached
-      -- generic plan (guessing one running task) scanned the whole change list once per task,
-      -- 71 of 80 ms at 512 changes (bench/README.md, "Queue"). A task with this worker's lease
-      -- is RUNNING: the status check below only guards that.
+      -- order (the changes are sorted by id), as a shutdown's hand-back locks: multi-row
+      -- updates in different orders deadlock (the heartbeat skips locked rows). OFFSET 0 keeps
+      -- the lookup per change, and the status out of it keeps the partial index of running
+      -- tasks out of it: joined freely, the cached generic plan (guessing one running task)
+      -- scanned the whole change list once per task, 71 of 80 ms at 512 changes
+      -- (bench/README.md, "Queue"). A task with this worker's lease is RUNNING: the status
+      -- check below only guards that.
       SELECT t.id, c.kind, c.result, c.error, c.message, c.percent, c.step, c.started_ms_ago,
              c.delay_ms,
              c.kind = 'RETRY' AND t.attempts - t."leaseLosses" >= t."maxAttempts" AS dead

@@ -11,7 +11,7 @@ import { insertTask } from '../../src/queue/insert-task.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 import { adminUserId, useTasks } from './fixture.js';
 
-useTasks();
+const { h } = useTasks();
 
 describe('retention', () => {
   it('deletes finished tasks older than the retention period with their events, and keeps the rest', async () => {
@@ -230,6 +230,46 @@ describe("the worker's statements", () => {
     const until = new Map(rows.map((row) => [row.id, row.lockedUntil!.getTime()]));
     expect(until.get(known!.id)!).toBeGreaterThan(Date.now());
     expect(until.get(unknown!.id)!).toBeLessThan(Date.now());
+  });
+
+  it('renews past a lease whose row another transaction holds, without waiting or losing it', async () => {
+    const { renewLeases } = await import('../../src/queue/renew-leases.js');
+    const pg = (await import('pg')).default;
+    const [first, second] = await claimAll('worker-l', 2);
+    const [lockedRow, freeRow] = [first!, second!].sort((a, b) => (a.id < b.id ? -1 : 1));
+    await db().task.updateMany({
+      where: { id: { in: [lockedRow!.id, freeRow!.id] } },
+      data: { lockedUntil: new Date(Date.now() + 1_000) },
+    });
+    // The first row in id order held by an open transaction (as a turn writing its end holds
+    // it): a heartbeat that waited for it would also keep the second from every other writer.
+    const locker = new pg.Client({ connectionString: h.databaseUrl });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [lockedRow!.id]);
+      const renewing = renewLeases(db(), 'worker-l', 60_000, [lockedRow!.id, freeRow!.id]);
+      const waited = await Promise.race([
+        renewing.then(() => false),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 5_000)),
+      ]);
+      expect(waited).toBe(false);
+      const rows = await renewing;
+      // Both still the worker's (neither lost): the free one renewed, the locked one left.
+      expect(rows.map((row) => [row.id, row.renewed]).sort()).toEqual(
+        [
+          [lockedRow!.id, false],
+          [freeRow!.id, true],
+        ].sort(),
+      );
+      const free = await db().task.findUniqueOrThrow({ where: { id: freeRow!.id } });
+      expect(free.lockedUntil!.getTime()).toBeGreaterThan(Date.now() + 30_000);
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+    // Not this worker's: neither renewed nor reported.
+    expect(await renewLeases(db(), 'worker-other', 60_000, [freeRow!.id])).toEqual([]);
   });
 
   it('finishes a batch while the heartbeat renews the same leases without deadlocking', async () => {
