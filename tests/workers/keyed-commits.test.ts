@@ -48,4 +48,29 @@ describe('commits of hooked ends', () => {
     expect(pairs.some(([a, b]) => overlap(a, b))).toBe(true);
     await h.stopWorkers();
   });
+
+  it("hold a key's next end back while a turn has room beside the one committing it", async () => {
+    // One key only: while a1's commit holds, one turn of the two is free, so only the key keeps
+    // a2's end out of a turn of its own until a1's commit is done. Both starts are written
+    // (10 ms in) before a1 ends: a turn carrying a2's start would hold its end back anyway.
+    keyedCommits.length = 0;
+    const app = await h.startApp();
+    const ownerId = await adminUserId();
+    const ids: string[] = [];
+    for (const runMs of [100, 300]) {
+      const payload = { key: 'a', runMs, holdMs: 600 };
+      ids.push((await enqueueTestTask(app.pubsub, testKeyedCommit, payload, { ownerId })).id);
+    }
+    await h.startWorker(app.pubsub, { concurrency: 8, batchSize: 16 });
+
+    const rows = await endedTasks(ids);
+    for (const id of ids) expect(rows.get(id)!.status).toBe('COMPLETED');
+    await expectLogsGapFree(rows);
+    const commits = [...keyedCommits].sort((x, y) => x.from - y.from);
+    expect(commits.flatMap((commit) => commit.ids).sort()).toEqual([...ids].sort());
+    // Two commits (a2 ended while a1's held), one after the other.
+    expect(commits).toHaveLength(2);
+    expect(overlap(commits[0]!, commits[1]!)).toBe(false);
+    await h.stopWorkers();
+  });
 });
