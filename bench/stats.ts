@@ -15,6 +15,13 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
+/** The middle value (the mean of the middle two for an even count): rounds' medians. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
 /** Non-finite samples (a stream without hits has no first-hit time) are left out. */
 export function summarize(samples: readonly number[]): Summary {
   const sorted = samples.filter(Number.isFinite).sort((a, b) => a - b);

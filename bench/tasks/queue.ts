@@ -15,7 +15,7 @@ import { enqueue } from '../../src/queue/enqueue.js';
 import { wakeWorkers } from '../../src/queue/signals.js';
 import { writeTaskChanges } from '../../src/queue/write-changes.js';
 import { cpuSince, cpuTicks, type CpuUsed } from '../host-cpu.js';
-import { heading, line, ms } from '../stats.js';
+import { heading, line, median, ms } from '../stats.js';
 import { openTaskBenchDatabase } from './database.js';
 import { noop } from './noop.js';
 import {
@@ -207,12 +207,6 @@ function drained(name: string, result: Drained): number {
   );
   return rate;
 }
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 export async function benchQueue(): Promise<void> {
   const redisUrl = process.env.REDIS_URL;

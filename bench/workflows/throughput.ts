@@ -8,7 +8,7 @@ import { db } from '../../src/platform/db.js';
 import { enqueue } from '../../src/queue/enqueue.js';
 import { wakeWorkers } from '../../src/queue/signals.js';
 import { cpuSince, cpuTicks, formatCpuPer, type CpuUsed } from '../host-cpu.js';
-import { formatSummary, line, summarize } from '../stats.js';
+import { formatSummary, line, median, summarize } from '../stats.js';
 import { noop } from '../tasks/noop.js';
 import { spawnWorkerScript, type BenchChild } from '../tasks/processes.js';
 import { chain, layered, type BenchWorkflows } from './fixture.js';
@@ -107,12 +107,6 @@ async function stepsThroughput(flows: BenchWorkflows): Promise<{
 }
 
 const ROUNDS = Number(process.env.BENCH_WORKFLOWS_ROUNDS ?? 3);
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /**
  * Bare tasks, then steps, first as they come (the bare tasks by new processes, the steps by

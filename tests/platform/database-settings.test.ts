@@ -14,20 +14,26 @@ import {
   inPoolTransaction,
   poolQueryable,
   PREPARED,
+  type DatabaseOptions,
 } from '../../src/platform/db.js';
 import { useHarness } from '../utils/harness.js';
 
 const h = useHarness();
 
-describe('database settings', () => {
+/** This describe's tests on a pool of their own with `options`; the harness's again after them. */
+function useOwnPool(options: DatabaseOptions): void {
   beforeAll(async () => {
     await disconnectDatabase();
-    connectDatabase(h.databaseUrl, { poolSize: 1, acquireTimeoutMs: 300, statementTimeoutMs: 250 });
+    connectDatabase(h.databaseUrl, options);
   });
   afterAll(async () => {
     await disconnectDatabase();
     connectDatabase(h.databaseUrl);
   });
+}
+
+describe('database settings', () => {
+  useOwnPool({ poolSize: 1, acquireTimeoutMs: 300, statementTimeoutMs: 250 });
 
   it('survives a connection ended between two statements of a pooled transaction', async () => {
     const terminator = new pg.Client({ connectionString: h.databaseUrl });
@@ -177,14 +183,7 @@ describe('database settings', () => {
 });
 
 describe('idle connections (DATABASE_POOL_MIN, DATABASE_POOL_IDLE_MS)', () => {
-  beforeAll(async () => {
-    await disconnectDatabase();
-    connectDatabase(h.databaseUrl, { poolSize: 4, poolMin: 2, poolIdleMs: 200 });
-  });
-  afterAll(async () => {
-    await disconnectDatabase();
-    connectDatabase(h.databaseUrl);
-  });
+  useOwnPool({ poolSize: 4, poolMin: 2, poolIdleMs: 200 });
 
   const backendPids = (count: number) =>
     Promise.all(
