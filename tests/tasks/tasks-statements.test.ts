@@ -437,14 +437,14 @@ describe("the worker's statements", () => {
 });
 
 describe('open tasks are found through their partial indexes, not by reading the table', () => {
-  /** Sequential scans of tasks by `read`, counted inside its own transaction. */
+  /** Sequential scans of tasks and workflow steps by `read`, counted inside its own transaction. */
   async function tasksScannedBy(read: (tx: Transaction) => Promise<unknown>): Promise<number> {
     return inTransaction(async (tx) => {
       const scans = async () =>
         (
           await tx.client.$queryRaw<[{ n: number }]>`
             SELECT coalesce(sum(seq_scan), 0)::int AS n FROM pg_stat_xact_user_tables
-            WHERE relname = 'tasks'`
+            WHERE relname IN ('tasks', 'workflow_steps')`
         )[0].n;
       const before = await scans();
       await read(tx);
@@ -454,7 +454,8 @@ describe('open tasks are found through their partial indexes, not by reading the
 
   /**
    * 5,000 tasks of `type`, finished; `analyzedWhile` they were PENDING (a burst's statistics)
-   * or once finished. As workflow steps, each with its step, SUCCEEDED, in one workflow.
+   * or once finished. As workflow steps, each with its step (PENDING or SUCCEEDED as its task,
+   * SUCCEEDED at the end), in one workflow.
    */
   async function finishedTasks(
     type: 'test_sleep' | 'workflow_step',
@@ -472,13 +473,15 @@ describe('open tasks are found through their partial indexes, not by reading the
         RETURNING id`;
       await db().$executeRaw`
         INSERT INTO workflow_steps ("workflowId", key, kind, status, "taskId")
-        SELECT ${workflow.id}::uuid, 's' || n, 'NOOP', 'SUCCEEDED', id
+        SELECT ${workflow.id}::uuid, 's' || n, 'NOOP',
+               ${analyzedWhile === 'PENDING' ? 'PENDING' : 'SUCCEEDED'}::"WorkflowStepStatus", id
         FROM unnest(${ids.map((row) => row.id)}::uuid[]) WITH ORDINALITY AS t(id, n)`;
     }
-    if (analyzedWhile === 'PENDING') await db().$executeRaw`ANALYZE tasks`;
+    if (analyzedWhile === 'PENDING') await db().$executeRaw`ANALYZE tasks, workflow_steps`;
     await db().$executeRaw`
       UPDATE tasks SET status = 'COMPLETED', "startedAt" = now(), "completedAt" = now()
       WHERE type = ${type}`;
+    await db().$executeRaw`UPDATE workflow_steps SET status = 'SUCCEEDED' WHERE status = 'PENDING'`;
     if (analyzedWhile === 'finished') await db().$executeRaw`ANALYZE tasks, workflow_steps`;
   }
 
@@ -525,9 +528,51 @@ describe('open tasks are found through their partial indexes, not by reading the
     expect(scans).toBe(0);
   });
 
-  it("runs the reconciler's sweep of tasks whose steps ended without reading every task", async () => {
-    await finishedTasks('workflow_step', 'finished');
-    const scans = await tasksScannedBy((tx) => cancelTasksOfEndedSteps(tx.client));
-    expect(scans).toBe(0);
+  it("cancels the open tasks of ended steps in the reconciler's sweep, and only those", async () => {
+    const { id: teamId } = await db().team.findUniqueOrThrow({ where: { slug: 'default' } });
+    const [workflow] = await db().$queryRaw<[{ id: string }]>`
+      INSERT INTO workflows ("teamId", "ownerId", goal, planner, status)
+      VALUES (${teamId}::uuid, ${await adminUserId()}::uuid, 'sweep', 'local', 'RUNNING')
+      RETURNING id`;
+    // [task status, step status]: the first two ended under their open tasks.
+    const cases = [
+      ['PENDING', 'SUCCEEDED'],
+      ['RUNNING', 'CANCELLED'],
+      ['PENDING', 'READY'],
+      ['RUNNING', 'RUNNING'],
+    ] as const;
+    const ids: string[] = [];
+    for (const [n, [taskStatus, stepStatus]] of cases.entries()) {
+      const [task] = await db().$queryRaw<[{ id: string }]>`
+        INSERT INTO tasks (type, payload, status, "lockedBy", "lockedUntil", "lastSequence", "teamId")
+        VALUES ('workflow_step', '{}'::jsonb, ${taskStatus}::"TaskStatus",
+                ${taskStatus === 'RUNNING' ? 'worker-x' : null},
+                ${taskStatus === 'RUNNING' ? new Date(Date.now() + 60_000) : null}, 1, ${teamId}::uuid)
+        RETURNING id`;
+      await db().$executeRaw`
+        INSERT INTO workflow_steps ("workflowId", key, kind, status, "taskId")
+        VALUES (${workflow.id}::uuid, ${`s${n}`}, 'NOOP', ${stepStatus}::"WorkflowStepStatus", ${task.id}::uuid)`;
+      ids.push(task.id);
+    }
+    const cancelled = await cancelTasksOfEndedSteps(db());
+    expect(cancelled.map((task) => task.id).sort()).toEqual([ids[0], ids[1]].sort());
+    const rows = await db().task.findMany({ where: { id: { in: ids } } });
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    expect(ids.map((id) => [byId.get(id)!.status, byId.get(id)!.cancellationRequested])).toEqual([
+      ['CANCELLED', true],
+      ['RUNNING', true],
+      ['PENDING', false],
+      ['RUNNING', false],
+    ]);
+    expect(await cancelTasksOfEndedSteps(db())).toEqual([]);
   });
+
+  it.each(['finished', 'PENDING'] as const)(
+    "runs the reconciler's sweep of tasks whose steps ended without reading every task or step (analyzed while %s)",
+    async (analyzedWhile) => {
+      await finishedTasks('workflow_step', analyzedWhile);
+      const scans = await tasksScannedBy((tx) => cancelTasksOfEndedSteps(tx.client));
+      expect(scans).toBe(0);
+    },
+  );
 });
