@@ -1,7 +1,7 @@
 // The soak's processes (a private Redis, the API with its inspector open, a worker) and its
 // calls to the API.
 import type { ChildProcess } from 'node:child_process';
-import { freePort } from '../../src/platform/free-port.js';
+import { freePort, freePorts } from '../../src/platform/free-port.js';
 import { start, startRedis } from '../spawn.js';
 import { benchAgent } from '../tasks/fixture.js';
 import { ADMIN_KEY, AGENTS, HEADERS } from './settings.js';
@@ -32,8 +32,7 @@ export async function startServices(databaseUrl: string) {
   const children: ChildProcess[] = [redis];
   const stop = () => children.forEach((child) => child.kill('SIGKILL'));
   try {
-    const port = await freePort();
-    const inspectPort = await freePort();
+    const [port, inspectPort] = await freePorts(2);
     const api = await start(
       process.execPath,
       [`--inspect=127.0.0.1:${inspectPort}`, 'scripts/start.mjs'],

@@ -13,3 +13,16 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * `count` free ports, all different: for processes started together, each port taken before
+ * any of them binds one (the kernel may hand a closed port out again at once).
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const picked: number[] = [];
+  while (picked.length < count) {
+    const port = await freePort();
+    if (!picked.includes(port)) picked.push(port);
+  }
+  return picked;
+}

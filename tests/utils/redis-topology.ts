@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from '../../src/platform/free-port.js';
+import { freePorts } from '../../src/platform/free-port.js';
 import type { RedisNode } from '../../src/platform/redis.js';
 import type { Harness } from './harness.js';
 import { track, type Child } from './processes.js';
@@ -43,16 +43,6 @@ function redisServer(h: Harness, binary: string, args: string[], port: number): 
   return { ...track(child, /Ready to accept connections|Sentinel ID is/, h), port };
 }
 
-/** `count` free ports, each once: freePort may hand out again a port no one listens on yet. */
-async function distinctFreePorts(count: number): Promise<number[]> {
-  const picked: number[] = [];
-  while (picked.length < count) {
-    const port = await freePort();
-    if (!picked.includes(port)) picked.push(port);
-  }
-  return picked;
-}
-
 /** A one-off command on a node (closed at once). */
 export async function onNode<T>(port: number, run: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis({ host: HOST, port, lazyConnect: true, maxRetriesPerRequest: 0 });
@@ -80,7 +70,7 @@ export async function startRedisCluster(h: Harness): Promise<RedisClusterFixture
   const dir = await tempDir(h, 'redis-cluster');
   // Each node listens on a client port and a cluster bus port. The bus defaults to the client
   // port + 10000, which nobody checked was free; every one is chosen free here instead.
-  const picked = await distinctFreePorts(12);
+  const picked = await freePorts(12);
   const ports = picked.slice(0, 6);
   const processes = new Map<number, RedisProcess>();
   for (const [i, port] of ports.entries()) {
@@ -186,7 +176,7 @@ export async function startRedisSentinels(h: Harness, name = 'main'): Promise<Se
   // Five ports, none twice: two Sentinels given one port would share one configuration file,
   // which one may read while the other's write has emptied it (the likely cause of the one
   // failure seen: a Sentinel that tried the default port, 26379).
-  const [primaryPort, replicaPort, ...sentinelPorts] = await distinctFreePorts(5);
+  const [primaryPort, replicaPort, ...sentinelPorts] = await freePorts(5);
   const base = (port: number) => [
     ...['--port', String(port), '--bind', HOST, '--dir', dir],
     ...['--save', '', '--appendonly', 'no'],
