@@ -481,7 +481,9 @@ describe('open tasks are found through their partial indexes, not by reading the
     await db().$executeRaw`
       UPDATE tasks SET status = 'COMPLETED', "startedAt" = now(), "completedAt" = now()
       WHERE type = ${type}`;
-    await db().$executeRaw`UPDATE workflow_steps SET status = 'SUCCEEDED' WHERE status = 'PENDING'`;
+    await db().$executeRaw`
+      UPDATE workflow_steps s SET status = 'SUCCEEDED' FROM tasks t
+      WHERE t.id = s."taskId" AND t.type = ${type} AND s.status = 'PENDING'`;
     if (analyzedWhile === 'finished') await db().$executeRaw`ANALYZE tasks, workflow_steps`;
   }
 
