@@ -14,11 +14,21 @@ export const WARM_UP_TASKS = RATE_PER_SECOND * WARM_UP_SECONDS;
 /** How many tasks steadily() adds, the warm-up's included. */
 export const STEADY_TASKS = WARM_UP_TASKS + RATE_PER_SECOND * RATE_SECONDS;
 
-export async function steadily(add: () => Promise<unknown>): Promise<void> {
+/** `count` calls of `run`, one at a time, each when its time comes at RATE_PER_SECOND; each one's time (ms). */
+export async function paced(count: number, run: () => Promise<unknown>): Promise<number[]> {
+  const took: number[] = [];
   const started = Date.now();
-  for (let i = 0; i < STEADY_TASKS; i++) {
-    await add();
+  for (let i = 0; i < count; i++) {
+    const before = performance.now();
+    await run();
+    took.push(performance.now() - before);
     const due = started + ((i + 1) * 1000) / RATE_PER_SECOND;
     if (due > Date.now()) await sleep(due - Date.now());
   }
+  return took;
+}
+
+/** STEADY_TASKS adds at RATE_PER_SECOND. */
+export async function steadily(add: () => Promise<unknown>): Promise<void> {
+  await paced(STEADY_TASKS, add);
 }

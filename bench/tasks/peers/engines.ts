@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { makeWorkerUtils } from 'graphile-worker';
 import { cpuSince, cpuTicks, type CpuUsed } from '../../host-cpu.js';
+import type { Summary } from '../../stats.js';
 import { spawnBenchScript, type BenchChild } from '../processes.js';
 import { STEADY_TASKS, steadily, WARM_UP_TASKS } from '../steady-rate.js';
 
@@ -30,7 +31,17 @@ export interface QueueEngine {
   name: string;
   drain(): Promise<Drains>;
   /** add→start at a steady rate; none for a reference that only drains. */
-  latency?(): Promise<{ p50: number; p99: number }>;
+  latency?(): Promise<{ p50: number; p99: number; parts?: LatencyParts }>;
+}
+
+/**
+ * Where ours' add→start goes (ms): the add itself (insert and commit, seen by the caller),
+ * from its return to the claim's start, and a bare round trip at the same pace, the worker idle.
+ */
+export interface LatencyParts {
+  add: Summary;
+  afterAdd: Summary;
+  roundTrip: Summary;
 }
 
 const percentile = (values: number[], p: number) => {
