@@ -23,6 +23,7 @@ import {
   graphileEngine,
   type Drained,
   type Drains,
+  type LatencyParts,
   type QueueEngine,
 } from './peers/engines.js';
 import { spawnBenchScript, spawnWorkerScript } from './processes.js';
@@ -229,6 +230,15 @@ function drained(name: string, result: Drained): number {
   return rate;
 }
 
+function latencyParts(name: string, { add, afterAdd, roundTrip }: LatencyParts): void {
+  line(
+    `${name}: add->start in parts`,
+    `the add p50=${ms(add.p50)} p99=${ms(add.p99)}; ` +
+      `from its return to the start p50=${ms(afterAdd.p50)} p99=${ms(afterAdd.p99)}; ` +
+      `SELECT 1 at that pace p50=${ms(roundTrip.p50)} p99=${ms(roundTrip.p99)}`,
+  );
+}
+
 export async function benchQueue(): Promise<void> {
   const redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
@@ -281,16 +291,9 @@ export async function benchQueue(): Promise<void> {
           `${engine.name}: add->start at ${RATE_PER_SECOND}/s`,
           `p50=${ms(latency.p50)} p99=${ms(latency.p99)}`,
         );
-        if (latency.parts) {
-          const { add, afterAdd, roundTrip } = latency.parts;
-          if (engine === ours) addP99s.push(add.p99);
-          line(
-            `${engine.name}: add->start in parts`,
-            `the add p50=${ms(add.p50)} p99=${ms(add.p99)}; ` +
-              `from its return to the start p50=${ms(afterAdd.p50)} p99=${ms(afterAdd.p99)}; ` +
-              `SELECT 1 at that pace p50=${ms(roundTrip.p50)} p99=${ms(roundTrip.p99)}`,
-          );
-        }
+        if (!latency.parts) continue;
+        latencyParts(engine.name, latency.parts);
+        if (engine === ours) addP99s.push(latency.parts.add.p99);
       }
     }
     heading(`queue: medians of ${ROUNDS} rounds`);
