@@ -16,8 +16,15 @@ const DEFAULT_EPHEMERAL_LOW = 32_768;
 /** Random picks tried before leaving the choice to the kernel. */
 const PICKS = 20;
 
+/** Read once: a topology fixture asks for a dozen ports at a time. */
+let rangeStart: number | undefined;
+
 /** The first port of the kernel's ephemeral range. */
 export function ephemeralRangeStart(): number {
+  return (rangeStart ??= readRangeStart());
+}
+
+function readRangeStart(): number {
   try {
     const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
       .trim()
