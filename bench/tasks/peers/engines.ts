@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { makeWorkerUtils } from 'graphile-worker';
 import { cpuSince, cpuTicks, type CpuUsed } from '../../host-cpu.js';
-import type { Summary } from '../../stats.js';
+import { summarize, type Summary } from '../../stats.js';
 import { spawnBenchScript, type BenchChild } from '../processes.js';
 import { STEADY_TASKS, steadily, WARM_UP_TASKS } from '../steady-rate.js';
 
@@ -43,11 +43,6 @@ export interface LatencyParts {
   afterAdd: Summary;
   roundTrip: Summary;
 }
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
-};
 
 const ADD_CHUNK = 1_000;
 
@@ -113,7 +108,8 @@ export function bullmqEngine(redisUrl: string, tasks: number): QueueEngine {
         await steadily(() => queue.add('noop', {}));
         // In start order, which at this rate is add order.
         const waits = (await report(worker, since)).waits.slice(WARM_UP_TASKS);
-        return { p50: percentile(waits, 0.5), p99: percentile(waits, 0.99) };
+        const { p50, p99 } = summarize(waits);
+        return { p50, p99 };
       }),
   };
 }
@@ -177,7 +173,8 @@ export function graphileEngine(databaseUrl: string, tasks: number): QueueEngine 
         const report = JSON.parse(await runner.waitFor(/^\{"waits".*\}$/m)) as { waits: number[] };
         // In start order, which at this rate is add order.
         const waits = report.waits.slice(WARM_UP_TASKS);
-        return { p50: percentile(waits, 0.5), p99: percentile(waits, 0.99) };
+        const { p50, p99 } = summarize(waits);
+        return { p50, p99 };
       }),
   };
 }
