@@ -1,11 +1,12 @@
 // A chaos worker: the service's worker (src/workers/index.ts) in its own process, configured
 // from the environment as ROLE=worker is, with the chaos task type added.
 import { loadConfig } from '../../src/platform/config.js';
-import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
+import { connectDatabase } from '../../src/platform/db.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
 import { startServiceWorker } from '../../src/workers/index.js';
 import { benchService } from '../service.js';
 import { chaosStepTask } from './tasks.js';
+import { serveUntilTerminated } from '../worker-lifecycle.js';
 
 const config = loadConfig({ ...process.env, ROLE: 'worker' });
 connectDatabase(config.databaseUrl!, { poolSize: 5 });
@@ -17,13 +18,4 @@ const worker = await startServiceWorker({
   registry: service.registry,
   workflows: config.workflows,
 });
-console.log(`ready ${worker.id}`);
-// A signal handler returns nothing: the shutdown runs on its own and exits when done.
-async function shutDown(): Promise<void> {
-  await worker.stop(1_000);
-  await service.close();
-  await pubsub.close();
-  await disconnectDatabase();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutDown());
+serveUntilTerminated(worker, service, pubsub);

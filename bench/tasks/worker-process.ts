@@ -1,12 +1,13 @@
 // A benchmark worker in its own OS process: the real engine running the bench task types.
 import { loadConfig } from '../../src/platform/config.js';
-import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
+import { connectDatabase } from '../../src/platform/db.js';
 import { preTouchYoungGeneration, setHeapGrowingPercent } from '../../src/platform/heap-growth.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
 import { taskRegistry } from '../../src/workers/task-registry.js';
 import { startWorker } from '../../src/workers/worker.js';
 import { logPublished } from '../published-log.js';
 import { benchTaskDefinitions } from './noop.js';
+import { serveUntilTerminated } from '../worker-lifecycle.js';
 
 setHeapGrowingPercent(
   loadConfig({ HEAP_GROWING_PERCENT: process.env.HEAP_GROWING_PERCENT }).heapGrowingPercent,
@@ -28,12 +29,4 @@ const worker = await startWorker({
   pubsub,
   registry: taskRegistry(benchTaskDefinitions),
 });
-console.log(`ready ${worker.id}`);
-// A signal handler returns nothing: the shutdown runs on its own and exits when done.
-async function shutDown(): Promise<void> {
-  await worker.stop(1_000);
-  await pubsub.close();
-  await disconnectDatabase();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutDown());
+serveUntilTerminated(worker, pubsub);

@@ -1,7 +1,7 @@
 // A workflow benchmark worker in its own OS process: the service's worker (workflow_step,
 // workflow_replan, ...) plus the bench's no-op type, as src/main.ts starts one. With
 // LOG_PUBLISHED it prints when each workflowEvents notification is handed to pub/sub.
-import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
+import { connectDatabase } from '../../src/platform/db.js';
 import { preTouchYoungGeneration } from '../../src/platform/heap-growth.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
@@ -9,6 +9,7 @@ import { startServiceWorker } from '../../src/workers/index.js';
 import { logPublished } from '../published-log.js';
 import { benchService } from '../service.js';
 import { benchTaskDefinitions } from '../tasks/noop.js';
+import { serveUntilTerminated } from '../worker-lifecycle.js';
 
 preTouchYoungGeneration(); // as ROLE=worker does
 connectDatabase(process.env.DATABASE_URL!, { poolSize: Number(process.env.POOL_SIZE ?? 10) });
@@ -42,12 +43,4 @@ const worker = await startServiceWorker({
     reconcileMs: Number(process.env.WORKFLOW_RECONCILE_MS ?? 5_000),
   },
 });
-console.log(`ready ${worker.id}`);
-async function shutDown(): Promise<void> {
-  await worker.stop(1_000);
-  await service.close();
-  await pubsub.close();
-  await disconnectDatabase();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutDown());
+serveUntilTerminated(worker, service, pubsub);
