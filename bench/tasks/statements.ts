@@ -7,7 +7,7 @@
 import { connectDatabase, disconnectDatabase, poolQueryable } from '../../src/platform/db.js';
 import { claimTasks } from '../../src/queue/claim.js';
 import { renewLeases } from '../../src/queue/renew-leases.js';
-import type { TaskRow } from '../../src/queue/task-row.js';
+import type { ClaimedTaskRow } from '../../src/queue/task-row.js';
 import { writeTaskChanges } from '../../src/queue/write-changes.js';
 import { processCpuMs } from '../host-cpu.js';
 import { heading, line } from '../stats.js';
@@ -33,7 +33,7 @@ async function backlog(): Promise<void> {
 const claim = (limit: number) =>
   claimTasks(q(), WORKER, { types: ['noop'], leaseMs: LEASE_MS, limit, startNow: 0 });
 
-const ends = (tasks: TaskRow[]) =>
+const ends = (tasks: ClaimedTaskRow[]) =>
   tasks.map((task) => ({
     kind: 'COMPLETED' as const,
     taskId: task.id,

@@ -9,7 +9,7 @@ import { checkPlan } from '../../src/reports/planner/workflow-check.js';
 import { estimatePlan } from '../../src/reports/planner/workflow-estimate.js';
 import { cancelTasksCtes } from '../../src/queue/cancel-tasks.js';
 import { claimTasks } from '../../src/queue/claim.js';
-import type { TaskRow } from '../../src/queue/task-row.js';
+import type { ClaimedTaskRow } from '../../src/queue/task-row.js';
 import { changedTask, writeTaskChanges } from '../../src/queue/write-changes.js';
 import { insertTasksCtes } from '../../src/queue/insert-tasks.js';
 import { cancelWorkflow } from '../../src/services/workflows/cancel.js';
@@ -27,7 +27,7 @@ const WORKER = 'bench-commits';
  * commit in one transaction, completeAndClaim), claiming nothing: every task the commit makes
  * is PENDING, as the bare baseline's are. Its time in ms.
  */
-async function commitEnds(registry: TaskRegistry, flows: BenchWorkflows, tasks: TaskRow[]) {
+async function commitEnds(registry: TaskRegistry, flows: BenchWorkflows, tasks: ClaimedTaskRow[]) {
   const claimed = new Map(tasks.map((task) => [task.id, task]));
   const hook = finishHookOf(registry, flows.deps.pubsub)!;
   const outcomes = tasks.map((task) => ({

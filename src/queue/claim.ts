@@ -9,7 +9,7 @@
 // its last change), on PostgreSQL's clock whichever process enqueued it.
 import { Prisma } from '../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../platform/db.js';
-import { taskColumns, type TaskRow } from './task-row.js';
+import { claimedTaskColumns, type ClaimedTaskRow } from './task-row.js';
 
 /**
  * The claim as CTEs (`claimed` holds the claimed rows), to run alone or after other CTEs;
@@ -67,10 +67,10 @@ export async function claimTasks(
   client: Queryable,
   workerId: string,
   claim: Claim,
-): Promise<TaskRow[]> {
-  return client.$queryRaw<TaskRow[]>`${PREPARED}
+): Promise<ClaimedTaskRow[]> {
+  return client.$queryRaw<ClaimedTaskRow[]>`${PREPARED}
     WITH ${claimCtes(workerId, claim)}
-    SELECT ${taskColumns('c')},
+    SELECT ${claimedTaskColumns('c')},
       greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8
         AS "queueWaitSeconds"
     FROM claimed c

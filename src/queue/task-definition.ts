@@ -6,11 +6,11 @@
 import type { PoolTransaction, Queryable, Transaction } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
-import type { TaskRow } from './task-row.js';
+import type { ClaimedTaskRow } from './task-row.js';
 import type { TaskSpec } from './task-spec.js';
 
 export interface TaskHelpers {
-  task: TaskRow;
+  task: ClaimedTaskRow;
   logger: Logger;
   /** Aborted on cancellation, timeout, lost lease or shutdown: stop promptly. */
   signal: AbortSignal;
@@ -22,7 +22,7 @@ export interface TaskHelpers {
 export interface TaskHandler<Payload> {
   run(payload: Payload, helpers: TaskHelpers): Promise<unknown>;
   /** After a task of this type ended (any terminal status, also when cancelled before it ran). */
-  onFinished?(task: TaskRow, pubsub: PubSub): Promise<void>;
+  onFinished?(task: ClaimedTaskRow, pubsub: PubSub): Promise<void>;
   /**
    * Inside the transaction that records attempts of this type ending (completed, failed,
    * cancelled, timed out), with the rows it ended: only tasks this worker still held at this
@@ -30,7 +30,7 @@ export interface TaskHandler<Payload> {
    * worker's end is refused by the fence and never reaches this).
    */
   finishInTransaction?(
-    finished: readonly TaskRow[],
+    finished: readonly ClaimedTaskRow[],
     tx: Transaction,
     pubsub: PubSub,
   ): Promise<void>;
@@ -41,7 +41,7 @@ export interface TaskHandler<Payload> {
    * Without it (or with other ends in the batch), finishInTransaction and the engine's claim.
    */
   completeAndClaim?(
-    completed: readonly TaskRow[],
+    completed: readonly ClaimedTaskRow[],
     tx: PoolTransaction,
     claim: WorkerClaim,
     pubsub: PubSub,
@@ -54,7 +54,7 @@ export interface TaskHandler<Payload> {
    * put off several times already): it waits for every lock and puts off none.
    */
   lockForCompletion?(
-    completed: readonly TaskRow[],
+    completed: readonly ClaimedTaskRow[],
     client: Queryable,
     wait: boolean,
   ): Promise<Set<string>>;
@@ -63,12 +63,12 @@ export interface TaskHandler<Payload> {
    * in one turn at a time, and turns of different keys side by side (a workflow step's: its
    * workflow). Unset: the type's name (its ends one turn at a time).
    */
-  commitKey?(task: TaskRow): string;
+  commitKey?(task: ClaimedTaskRow): string;
 }
 
 /** A type's commit's claim: the rows (as the worker starts them), of which it made `continued`. */
 export interface WorkerClaimed {
-  claimed: TaskRow[];
+  claimed: ClaimedTaskRow[];
   /** Tasks the commit itself made runnable, beside the claim's limit. */
   continued: number;
 }

@@ -19,6 +19,28 @@ export type TaskRow = Omit<Task, 'attemptLog'> & {
 };
 
 /**
+ * The columns a claim does not read: two it sets to the worker's own id (lockedBy, workerId)
+ * and four no attempt reads (createdAt, runAt, updatedAt, lockedUntil). An end's row brings
+ * back the four of them it changes (CHANGED_COLUMNS). Each was a string or a Date parsed per
+ * task; without them a worker's Node CPU per no-op task fell by about a sixth (bench/README.md,
+ * "Queue").
+ */
+const NOT_CLAIMED: ReadonlySet<string> = new Set([
+  'createdAt',
+  'runAt',
+  'updatedAt',
+  'lockedUntil',
+  'lockedBy',
+  'workerId',
+] satisfies Array<keyof Task>);
+
+/** A task as a claim returns it (claimedTaskColumns): what its attempt and its end read. */
+export type ClaimedTaskRow = Omit<
+  TaskRow,
+  'createdAt' | 'runAt' | 'updatedAt' | 'lockedUntil' | 'lockedBy' | 'workerId'
+>;
+
+/**
  * The columns of a TaskRow from the tasks row `alias`, for the results of prepared statements,
  * whose result type must not change while a release runs: a changed one fails every later run
  * ("cached plan must not change result type"). So the columns are named, never `*` (a
@@ -51,6 +73,17 @@ function columnList(key: string, build: () => string[]): Prisma.Sql {
 
 export function taskColumns(alias: string): Prisma.Sql {
   return columnList(`all ${alias}`, () => TASK_COLUMNS.map((name) => column(alias, name)));
+}
+
+/**
+ * A ClaimedTaskRow's columns from the tasks row `alias`: taskColumns, with NULL in place of
+ * those it does not read. NULL, not left out: every row then has the shape (V8's hidden class)
+ * it ends with once an end's row fills some in (changedTask), rather than changing it then.
+ */
+export function claimedTaskColumns(alias: string): Prisma.Sql {
+  return columnList(`claimed ${alias}`, () =>
+    TASK_COLUMNS.map((name) => (NOT_CLAIMED.has(name) ? `NULL AS "${name}"` : column(alias, name))),
+  );
 }
 
 /** Every column of the row, the attempt log too: a Task as Prisma reads it (the task list's page). */

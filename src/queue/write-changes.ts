@@ -10,7 +10,7 @@ import {
   changedColumns,
   type ChangedColumns,
   type TaskEventJson,
-  type TaskRow,
+  type ClaimedTaskRow,
 } from './task-row.js';
 
 interface ChangeBase {
@@ -46,14 +46,15 @@ export interface Backoff {
 export type TaskChangeRow = ChangedColumns & { kind: TaskChangeKind; event: TaskEventJson };
 
 /** A changed task whole: its claimed row with what the change made of it. */
-export type ChangedTask = TaskRow & { kind: TaskChangeKind; event: TaskEventJson };
+export type ChangedTask = ClaimedTaskRow &
+  ChangedColumns & { kind: TaskChangeKind; event: TaskEventJson };
 
 /**
  * What the change made of the task: its claimed row `task`, updated in place with every one of
  * the CHANGED_COLUMNS of `row`, each by name. In place: the attempt that claimed the row is
  * over, and a copy of its 27 columns per task cost as much as parsing them had.
  */
-export function changedTask(task: TaskRow, row: TaskChangeRow): ChangedTask {
+export function changedTask(task: ClaimedTaskRow, row: TaskChangeRow): ChangedTask {
   const changed = task as ChangedTask;
   changed.id = row.id;
   changed.status = row.status;

@@ -2,7 +2,7 @@
 // (or a test) and passed down, never held in module state.
 import type { LlmGateway } from '../llm/gateway.js';
 import type { PubSub } from '../platform/pubsub.js';
-import type { TaskRow } from '../queue/task-row.js';
+import type { ClaimedTaskRow } from '../queue/task-row.js';
 import type { KeySettings } from './api-keys/api-keys.js';
 import type { Presence } from './presence/presence.js';
 import type { ApiKeyAuthenticator } from './auth/authenticator.js';
@@ -24,7 +24,7 @@ export interface ServiceDeps {
   /** What minting a key does besides (AUTO_JOIN_DEFAULT_TEAM). */
   keySettings: KeySettings;
   /** A task's after-finish step, for tasks that end outside a worker (cancelled before they ran). */
-  taskFinished(task: TaskRow): Promise<void>;
+  taskFinished(task: ClaimedTaskRow): Promise<void>;
   /** Workflow limits (steps, replans, parallelism) and the token price. */
   workflows: WorkflowSettings;
   /** This process's counts (tasks enqueued, webhooks, LLM calls). */

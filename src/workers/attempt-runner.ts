@@ -9,7 +9,7 @@ import { noteTaskOutcome, taskAttemptSpan, tracingEnabled } from '../platform/tr
 import { handBackTasks } from '../queue/hand-back-tasks.js';
 import { announceTaskEvent } from '../queue/signals.js';
 import { parsePayload, type TaskHelpers } from '../queue/task-definition.js';
-import { isTerminal, type TaskRow } from '../queue/task-row.js';
+import { isTerminal, type ClaimedTaskRow } from '../queue/task-row.js';
 import type { ChangedTask } from '../queue/write-changes.js';
 import { endChangeOf } from './attempt-end.js';
 import type { AttemptOutcome, WorkerMetrics } from './metrics.js';
@@ -29,7 +29,7 @@ export interface AttemptRunnerOptions {
   turns: Turns;
   backoff: { baseMs: number; maxMs: number };
   /** Called with every task that reached a terminal status. */
-  onFinished?(task: TaskRow): Promise<void>;
+  onFinished?(task: ClaimedTaskRow): Promise<void>;
   /** A slot is free again. */
   slotFreed(): void;
   metrics?: WorkerMetrics;
@@ -51,7 +51,7 @@ export class AttemptRunner {
    * Starts a claimed task. `claimedToStart`: its claim set its startedAt (claimed for a free
    * slot); `waitedLocally`: seconds it waited in the local queue since its claim.
    */
-  start(task: TaskRow, claimedToStart: boolean, waitedLocally: number): void {
+  start(task: ClaimedTaskRow, claimedToStart: boolean, waitedLocally: number): void {
     const { running, turns, metrics } = this.options;
     const entry = running.add(task);
     turns.started(task.id, task.attempts, claimedToStart);
@@ -64,7 +64,7 @@ export class AttemptRunner {
   }
 
   /** A task cancelled while it waited in the local queue: it ends CANCELLED without running. */
-  cancelWaiting(task: TaskRow): void {
+  cancelWaiting(task: ClaimedTaskRow): void {
     const message = 'cancelled before it ran';
     const change = {
       kind: 'CANCELLED' as const,
@@ -171,7 +171,7 @@ export class AttemptRunner {
   }
 
   /** Back to PENDING for another worker; the attempt does not count. */
-  private async handBack(task: TaskRow): Promise<{ outcome: AttemptOutcome }> {
+  private async handBack(task: ClaimedTaskRow): Promise<{ outcome: AttemptOutcome }> {
     const { turns, workerId, pubsub } = this.options;
     await turns.idle();
     const recorded = turns.isRecorded(task.id, task.attempts);
@@ -184,7 +184,7 @@ export class AttemptRunner {
     return { outcome: 'handed_back' };
   }
 
-  private async afterFinish(finished: TaskRow, log: AttemptLogger): Promise<void> {
+  private async afterFinish(finished: ClaimedTaskRow, log: AttemptLogger): Promise<void> {
     // Checked first: the attempt's child logger is made when first used, and pino's child()
     // serializes its bindings (about 1 KB of garbage per task, for a line rarely written).
     if (this.options.log.isLevelEnabled('debug'))
@@ -205,7 +205,7 @@ class AttemptLogger {
 
   constructor(
     private readonly parent: Logger,
-    private readonly task: TaskRow,
+    private readonly task: ClaimedTaskRow,
   ) {}
 
   get(): Logger {
@@ -230,7 +230,7 @@ class AttemptHelpers implements TaskHelpers {
     private readonly log: AttemptLogger,
   ) {}
 
-  get task(): TaskRow {
+  get task(): ClaimedTaskRow {
     return this.entry.task;
   }
 

@@ -3,11 +3,11 @@
 // shared among the hooked turns that can run together, so that one worker's hooked commits
 // (each a transaction its slots would otherwise wait through) overlap: PostgreSQL writes one
 // while the worker runs what another claimed.
-import type { TaskRow } from '../queue/task-row.js';
+import type { ClaimedTaskRow } from '../queue/task-row.js';
 
-type KeyOf = (task: TaskRow) => string | undefined;
+type KeyOf = (task: ClaimedTaskRow) => string | undefined;
 
-function keysOf(ends: Iterable<{ task: TaskRow }>, keyOf: KeyOf): Set<string> {
+function keysOf(ends: Iterable<{ task: ClaimedTaskRow }>, keyOf: KeyOf): Set<string> {
   const keys = new Set<string>();
   for (const end of ends) {
     const key = keyOf(end.task);
@@ -22,7 +22,7 @@ function keysOf(ends: Iterable<{ task: TaskRow }>, keyOf: KeyOf): Set<string> {
  * came in), a `turns`-th of them rounded up.
  */
 export function shareOfKeys(
-  ends: Map<string, { task: TaskRow }>,
+  ends: Map<string, { task: ClaimedTaskRow }>,
   keyOf: KeyOf,
   turns: number,
 ): Set<string> {

@@ -10,31 +10,32 @@ import {
 } from '../platform/db.js';
 import type { PubSub } from '../platform/pubsub.js';
 import type { WorkerClaim, WorkerClaimed } from '../queue/task-definition.js';
-import type { TaskRow } from '../queue/task-row.js';
+import type { ClaimedTaskRow } from '../queue/task-row.js';
 import type { TaskChangeRow } from '../queue/write-changes.js';
 import type { TaskRegistry } from './task-registry.js';
 
 export interface FinishHook {
   types: ReadonlySet<string>;
   /** The rows an end of a hooked type commits with (its commitKey, else its name); else none. */
-  keyOf(task: TaskRow): string | undefined;
-  run(finished: readonly TaskRow[], tx: Transaction): Promise<void>;
+  keyOf(task: ClaimedTaskRow): string | undefined;
+  run(finished: readonly ClaimedTaskRow[], tx: Transaction): Promise<void>;
   /** The one hooked type that commits its completed attempts with the claim (completeAndClaim). */
   completing?: string;
   complete?(
-    completed: readonly TaskRow[],
+    completed: readonly ClaimedTaskRow[],
     tx: PoolTransaction,
     claim: WorkerClaim,
   ): Promise<WorkerClaimed>;
   /** The completing type's lockForCompletion (task-definition.ts), when it has one. */
   lockForCompletion?(
-    completed: readonly TaskRow[],
+    completed: readonly ClaimedTaskRow[],
     client: Queryable,
     wait: boolean,
   ): Promise<Set<string>>;
 }
 
-const ofType = (rows: readonly TaskRow[], name: string) => rows.filter((row) => row.type === name);
+const ofType = (rows: readonly ClaimedTaskRow[], name: string) =>
+  rows.filter((row) => row.type === name);
 
 /** The registry's types with a finishInTransaction step; undefined when there are none. */
 export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook | undefined {
@@ -97,9 +98,9 @@ export interface CompletingWritten extends WorkerClaimed {
  */
 export function inCompletingTransaction(
   hook: FinishHook,
-  completing: { tasks: readonly TaskRow[]; wait: boolean },
+  completing: { tasks: readonly ClaimedTaskRow[]; wait: boolean },
   write: (client: Queryable, deferred: ReadonlySet<string>) => Promise<TaskChangeRow[]>,
-  ended: (row: TaskChangeRow) => TaskRow | undefined,
+  ended: (row: TaskChangeRow) => ClaimedTaskRow | undefined,
   claim: WorkerClaim,
 ): Promise<CompletingWritten> {
   return pRetry(
@@ -110,7 +111,7 @@ export function inCompletingTransaction(
             ? await hook.lockForCompletion(completing.tasks, tx.client, completing.wait)
             : new Set<string>();
         const changed = await write(tx.client, deferred);
-        const completed: TaskRow[] = [];
+        const completed: ClaimedTaskRow[] = [];
         for (const row of changed) {
           const task = row.kind === 'COMPLETED' ? ended(row) : undefined;
           if (task && task.type === hook.completing) completed.push(task);
@@ -134,15 +135,15 @@ const ENDING = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT']);
 export function inHookedTransaction(
   hook: FinishHook,
   write: (tx: Transaction) => Promise<TaskChangeRow[]>,
-  ended: (row: TaskChangeRow) => TaskRow | undefined,
-  claim: (tx: Transaction) => Promise<TaskRow[]>,
-): Promise<{ changed: TaskChangeRow[]; claimed: TaskRow[] }> {
+  ended: (row: TaskChangeRow) => ClaimedTaskRow | undefined,
+  claim: (tx: Transaction) => Promise<ClaimedTaskRow[]>,
+): Promise<{ changed: TaskChangeRow[]; claimed: ClaimedTaskRow[] }> {
   return pRetry(
     () =>
       inTransaction(
         async (tx) => {
           const changed = await write(tx);
-          const finished: TaskRow[] = [];
+          const finished: ClaimedTaskRow[] = [];
           for (const row of changed) {
             const task = ENDING.has(row.kind) ? ended(row) : undefined;
             if (task) finished.push(task);

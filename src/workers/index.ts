@@ -26,7 +26,7 @@ import type { WorkerMetrics } from './metrics.js';
 import type { QueueMetrics } from '../queue/queue-metrics.js';
 import { deleteFinishedTasks } from '../queue/delete-finished.js';
 import { pruneWorkers, WORKER_RETENTION_MS } from '../queue/prune-workers.js';
-import type { TaskRow } from '../queue/task-row.js';
+import type { ClaimedTaskRow } from '../queue/task-row.js';
 import type { WebhookSettings } from '../services/webhooks/delivery.js';
 import type { TaskRegistry } from './task-registry.js';
 import { startWorker, type RunningWorker } from './worker.js';
@@ -60,7 +60,7 @@ export function taskFinishedStep(
   pubsub: PubSub,
   queueMetrics?: QueueMetrics,
   webhooks?: WebhookEmitSettings,
-): (task: TaskRow) => Promise<void> {
+): (task: ClaimedTaskRow) => Promise<void> {
   const deps = { pubsub, webhooks, metrics: queueMetrics, subscribers: taskSubscribers() };
   const workflowStepEnded = batchedWorkflowEnds(deps);
   return async (task) => {

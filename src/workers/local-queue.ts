@@ -3,15 +3,15 @@
 // are leased to this worker (RUNNING in PostgreSQL) while they wait: the heartbeat renews
 // them, a cancellation or a lost lease takes them out, and a shutdown hands them back.
 import type { TaskPriority } from '../generated/prisma/enums.js';
-import type { TaskRow } from '../queue/task-row.js';
+import type { ClaimedTaskRow } from '../queue/task-row.js';
 
 /** The claim order's first key (the enum's order: HIGH first). */
 const RANK: Record<TaskPriority, number> = { HIGH: 0, MEDIUM: 1, LOW: 2 };
 
 export class LocalQueue {
   /** One FIFO per priority; within one, claim order (runAt, then age). */
-  private readonly lanes: TaskRow[][] = [[], [], []];
-  private readonly byId = new Map<string, TaskRow>();
+  private readonly lanes: ClaimedTaskRow[][] = [[], [], []];
+  private readonly byId = new Map<string, ClaimedTaskRow>();
 
   get size(): number {
     return this.byId.size;
@@ -22,12 +22,12 @@ export class LocalQueue {
   }
 
   /** The task waiting to run; undefined: not here. */
-  get(taskId: string): TaskRow | undefined {
+  get(taskId: string): ClaimedTaskRow | undefined {
     return this.byId.get(taskId);
   }
 
   /** Claimed rows, in claim order. A task already here (claimed again) is replaced. */
-  add(tasks: readonly TaskRow[]): void {
+  add(tasks: readonly ClaimedTaskRow[]): void {
     for (const task of tasks) {
       if (this.byId.has(task.id)) this.remove(task.id);
       this.lanes[RANK[task.priority]]!.push(task);
@@ -36,7 +36,7 @@ export class LocalQueue {
   }
 
   /** The next task to start: the highest priority first. */
-  take(): TaskRow | undefined {
+  take(): ClaimedTaskRow | undefined {
     for (const lane of this.lanes) {
       const task = lane.shift();
       if (task) {
@@ -47,7 +47,7 @@ export class LocalQueue {
     return undefined;
   }
 
-  remove(taskId: string): TaskRow | undefined {
+  remove(taskId: string): ClaimedTaskRow | undefined {
     if (!this.byId.delete(taskId)) return undefined;
     for (const lane of this.lanes) {
       const at = lane.findIndex((task) => task.id === taskId);
@@ -57,7 +57,7 @@ export class LocalQueue {
   }
 
   /** Every waiting task, taken out (a shutdown hands them back). */
-  drain(): TaskRow[] {
+  drain(): ClaimedTaskRow[] {
     const all = this.lanes.flatMap((lane) => lane.splice(0));
     this.byId.clear();
     return all;

@@ -1,5 +1,5 @@
 // The attempts a worker's handlers run now, by task id, and how each is asked to stop.
-import type { TaskRow } from '../queue/task-row.js';
+import type { ClaimedTaskRow } from '../queue/task-row.js';
 
 /** Why an attempt was aborted; none: it ended by itself (completed or threw). */
 export type StopReason = 'cancelled' | 'timeout' | 'lease-lost' | 'shutdown';
@@ -22,7 +22,7 @@ export class RunningTask {
   private controller: AbortController | undefined;
   private onStop: ((reason: Error) => void) | undefined;
 
-  constructor(readonly task: TaskRow) {}
+  constructor(readonly task: ClaimedTaskRow) {}
 
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
@@ -80,7 +80,7 @@ export class RunningTasks {
     return this.byId.get(taskId);
   }
 
-  add(task: TaskRow): RunningTask {
+  add(task: ClaimedTaskRow): RunningTask {
     const entry = new RunningTask(task);
     this.byId.set(task.id, entry);
     return entry;

@@ -7,7 +7,7 @@
 // type's rows and the claim, so the tasks its commit made runnable are claimed first.
 import { poolQueryable } from '../platform/db.js';
 import { claimTasks, type Claim } from '../queue/claim.js';
-import type { TaskRow } from '../queue/task-row.js';
+import type { ClaimedTaskRow } from '../queue/task-row.js';
 import {
   changedTask,
   writeTaskChanges,
@@ -32,7 +32,7 @@ const NONE: ReadonlySet<string> = new Set();
 
 /** What a turn's claim brought: the rows, of which `continued` a hooked commit made runnable. */
 export interface Claimed {
-  claimed: TaskRow[];
+  claimed: ClaimedTaskRow[];
   continued: number;
 }
 
@@ -42,7 +42,7 @@ export interface TurnWrite {
   /** The ends among the changes, by task id, with the rows they were claimed as. */
   ends: ReadonlyMap<
     string,
-    { change: { kind: string }; task: TaskRow; putOff?: { times: number } }
+    { change: { kind: string }; task: ClaimedTaskRow; putOff?: { times: number } }
   >;
   /** `continuations`: a hooked turn's room for the tasks its commit makes (turns.ts, nextTurn). */
   claim: { limit: number; startNow: number; continuations?: number };
@@ -121,8 +121,8 @@ const PUT_OFF_TIMES_BEFORE_WAITING = 16;
  * The tasks, as claimed, whose ends in the turn complete an attempt of the completing type,
  * and whether the commit waits for their locks (one of them was put off often enough).
  */
-function completing(hook: FinishHook, turn: TurnWrite): { tasks: TaskRow[]; wait: boolean } {
-  const tasks: TaskRow[] = [];
+function completing(hook: FinishHook, turn: TurnWrite): { tasks: ClaimedTaskRow[]; wait: boolean } {
+  const tasks: ClaimedTaskRow[] = [];
   let wait = false;
   for (const end of turn.ends.values())
     if (end.change.kind === 'COMPLETED' && end.task.type === hook.completing) {

@@ -16,7 +16,7 @@
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { announceTaskEvents } from '../queue/signals.js';
-import type { TaskRow } from '../queue/task-row.js';
+import type { ClaimedTaskRow } from '../queue/task-row.js';
 import {
   changedTask,
   type Backoff,
@@ -62,7 +62,7 @@ export interface TurnsOptions {
   /** How many tasks run and wait in the local queue now (the claim's room). */
   load(): { running: number; waiting: number };
   /** Claimed rows, in the order to start them; those with a startedAt were claimed for free slots. */
-  claimed(tasks: TaskRow[]): void;
+  claimed(tasks: ClaimedTaskRow[]): void;
   /**
    * A claim came back: it asked for `asked` tasks and the queue gave `fromQueue`, beside
    * what a hooked commit made runnable itself (`total` counts both). For the claim counts.
@@ -73,7 +73,7 @@ export interface TurnsOptions {
 interface PendingEnd {
   change: AttemptEndChange;
   /** The task as claimed: with the changed columns, the row its end answers with. */
-  task: TaskRow;
+  task: ClaimedTaskRow;
   resolve(row: ChangedTask | undefined): void;
   /** Put off by a commit (its locks were another's): how many times, and not before when. */
   putOff?: { times: number; until: number };
@@ -126,7 +126,7 @@ export class Turns {
   }
 
   /** Records an attempt's end; resolves with the row, or undefined when the worker no longer held it. */
-  end(change: AttemptEndChange, task: TaskRow): Promise<ChangedTask | undefined> {
+  end(change: AttemptEndChange, task: ClaimedTaskRow): Promise<ChangedTask | undefined> {
     this.dropProgress(change.taskId, change.attempt);
     // An earlier attempt's end still waiting is fenced out by this one's claim: answered now.
     this.ends.get(change.taskId)?.resolve(undefined);
@@ -289,7 +289,7 @@ export class Turns {
     const ours = group
       ? (taskId: string) => group.has(taskId)
       : (taskId: string) => !this.refused.has(taskId);
-    const keyOf = (task: TaskRow) => this.options.hook?.keyOf(task);
+    const keyOf = (task: ClaimedTaskRow) => this.options.hook?.keyOf(task);
     const held = new Set([...this.hookedTurns].flatMap((turn) => [...turn.keys]));
     let putOffUntil: number | undefined;
     for (const [taskId, end] of this.ends) {

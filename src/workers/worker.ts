@@ -12,7 +12,7 @@ import { logger, type Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { handBackTasks } from '../queue/hand-back-tasks.js';
 import { markWorkerStopped } from '../queue/mark-worker-stopped.js';
-import type { TaskRow } from '../queue/task-row.js';
+import type { ClaimedTaskRow } from '../queue/task-row.js';
 import { AttemptRunner } from './attempt-runner.js';
 import { ClaimCounts } from './claim-counts.js';
 import { finishHookOf } from './finish-hook.js';
@@ -33,7 +33,7 @@ export interface WorkerOptions extends TaskEngineConfig {
   pubsub: PubSub;
   registry: TaskRegistry;
   /** Called with every task that reached a terminal status (the type's step, webhooks). */
-  onFinished?: (task: TaskRow) => Promise<void>;
+  onFinished?: (task: ClaimedTaskRow) => Promise<void>;
   /** Periodic clean-up (retention), run by every worker about once a minute. */
   maintenance?: () => Promise<void>;
   metrics?: WorkerMetrics;

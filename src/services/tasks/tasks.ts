@@ -16,7 +16,7 @@ import type { PubSub } from '../../platform/pubsub.js';
 import { requestCancellation } from '../../queue/cancel.js';
 import { retryFinishedTask } from '../../queue/retry-finished-task.js';
 import { announceTaskEvent, pushCancellation, wakeWorkers } from '../../queue/signals.js';
-import type { TaskRow } from '../../queue/task-row.js';
+import type { ClaimedTaskRow } from '../../queue/task-row.js';
 import { ATTEMPT_IN_ROW_STATUSES } from '../../queue/write-changes.js';
 
 export type { TaskRow } from '../../queue/task-row.js';
@@ -173,7 +173,7 @@ export async function listTasks(
 export interface CancelDeps {
   pubsub: PubSub;
   /** The after-finish step of the task's type, for a task cancelled before it ran (no worker sees it end). */
-  taskFinished(task: TaskRow): Promise<void>;
+  taskFinished(task: ClaimedTaskRow): Promise<void>;
 }
 
 export async function cancelTask(

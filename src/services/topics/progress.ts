@@ -6,7 +6,7 @@ import { db, type Transaction } from '../../platform/db.js';
 import { completeTopicsOfTasks } from './artifacts.js';
 import { logger } from '../../platform/logger.js';
 import type { PubSub } from '../../platform/pubsub.js';
-import type { TaskRow } from '../../queue/task-row.js';
+import type { ClaimedTaskRow } from '../../queue/task-row.js';
 import { failStuckTopics } from './sql/topic-fail-stuck.js';
 import { announceChanges } from '../../platform/changes.js';
 
@@ -77,7 +77,7 @@ function failedTopic(message: string) {
   };
 }
 
-function endMessage(task: Pick<TaskRow, 'status' | 'error'>): string {
+function endMessage(task: Pick<ClaimedTaskRow, 'status' | 'error'>): string {
   if (task.status === 'CANCELLED') return 'generation cancelled';
   if ((task.status === 'FAILED' || task.status === 'DEAD') && task.error)
     return `report generation failed: ${task.error}`;
@@ -89,7 +89,7 @@ function endMessage(task: Pick<TaskRow, 'status' | 'error'>): string {
  * still run by one of them ends with it, COMPLETED or FAILED, in the same commit.
  */
 export async function endTopicsOfTasks(
-  finished: readonly TaskRow[],
+  finished: readonly ClaimedTaskRow[],
   tx: Transaction,
   pubsub: PubSub,
 ): Promise<void> {
@@ -117,7 +117,7 @@ export async function endTopicsOfTasks(
  * itself: a timeout or cancel stops it).
  */
 export async function failTopicOfEndedTask(
-  task: Pick<TaskRow, 'id' | 'status' | 'error' | 'topicId'>,
+  task: Pick<ClaimedTaskRow, 'id' | 'status' | 'error' | 'topicId'>,
   pubsub: PubSub,
 ): Promise<void> {
   if (!task.topicId || task.status === 'COMPLETED') return;

@@ -2,7 +2,7 @@
 // downloads) or report.failed (the error), on every terminal state, to the team's subscribed
 // endpoints, the endpoint generateTopicReport named and its raw webhookUrl.
 import { publicId } from '../../platform/public-ids.js';
-import type { TaskRow } from '../../queue/task-row.js';
+import type { ClaimedTaskRow } from '../../queue/task-row.js';
 import { emitWebhookEvent, type EmitDeps } from '../webhooks/emit.js';
 
 interface ReportPayload {
@@ -23,7 +23,10 @@ interface ReportResult {
 const downloadPath = (artifactId: string, format: string) =>
   `/artifacts/${encodeURIComponent(artifactId)}/${encodeURIComponent(format)}`;
 
-export async function emitReportEnded(task: TaskRow, deps: Omit<EmitDeps, 'tx'>): Promise<void> {
+export async function emitReportEnded(
+  task: ClaimedTaskRow,
+  deps: Omit<EmitDeps, 'tx'>,
+): Promise<void> {
   if (!task.ownerId) return;
   const payload = task.payload as unknown as ReportPayload;
   const completed = task.status === 'COMPLETED';

@@ -3,7 +3,7 @@
 // and, as before endpoints existed, the outcome to the task's own webhookUrl on every end
 // (signed with WEBHOOK_SECRET).
 import { publicId } from '../../platform/public-ids.js';
-import type { TaskRow } from '../../queue/task-row.js';
+import type { ClaimedTaskRow } from '../../queue/task-row.js';
 import { emitWebhookEvent, type EmitDeps } from './emit.js';
 import type { WebhookEventType } from './event-types.js';
 import type { TaskSubscribers } from './subscribers.js';
@@ -17,7 +17,7 @@ const EVENT_OF_STATUS: Partial<Record<string, WebhookEventType>> = {
 };
 
 /** The outcome receivers get, with ids as clients know them. */
-function outcomeOf(task: TaskRow) {
+function outcomeOf(task: ClaimedTaskRow) {
   return {
     taskId: publicId('Task', task.id),
     agentId: task.agentId ? publicId('Agent', task.agentId) : null,
@@ -39,7 +39,7 @@ const namedEndpoint = (payload: unknown): string | null => {
  * the ends of teams without task endpoints a transaction each.
  */
 export async function emitTaskEnded(
-  task: TaskRow,
+  task: ClaimedTaskRow,
   deps: Omit<EmitDeps, 'tx'> & { subscribers: TaskSubscribers },
 ): Promise<void> {
   if (task.type === webhookDelivery.name || !task.ownerId) return;

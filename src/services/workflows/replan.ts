@@ -5,7 +5,7 @@ import type { Workflow } from '../../generated/prisma/client.js';
 import { inTransaction, type Transaction } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
 import type { PubSub } from '../../platform/pubsub.js';
-import type { TaskRow } from '../../queue/task-row.js';
+import type { ClaimedTaskRow } from '../../queue/task-row.js';
 import { checkPlan } from '../../reports/planner/workflow-check.js';
 import { estimatePlan } from '../../reports/planner/workflow-estimate.js';
 import {
@@ -200,7 +200,7 @@ async function swapTail(
  * A replan's task ended other than COMPLETED: the workflow it was to carry on fails, unless it
  * has moved on (another replan, or an end of its own).
  */
-export async function failWorkflowOfReplan(task: TaskRow, pubsub: PubSub): Promise<void> {
+export async function failWorkflowOfReplan(task: ClaimedTaskRow, pubsub: PubSub): Promise<void> {
   const { workflowId } = task.payload as { workflowId: string };
   await inTransaction(async (tx) => {
     const message = `its replan ended ${task.status}${task.error ? `: ${task.error}` : ''}`.slice(

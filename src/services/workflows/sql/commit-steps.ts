@@ -17,7 +17,11 @@
 import { Prisma } from '../../../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../../../platform/db.js';
 import { claimCtes, type Claim } from '../../../queue/claim.js';
-import { nullTaskColumns, taskColumns, type TaskRow } from '../../../queue/task-row.js';
+import {
+  claimedTaskColumns,
+  nullTaskColumns,
+  type ClaimedTaskRow,
+} from '../../../queue/task-row.js';
 import { STEP_TASKS } from './dispatch-ready.js';
 import { stepIsLive, stepToRunJson } from './read-steps-to-run.js';
 
@@ -39,7 +43,7 @@ export interface StepsClaim extends Claim {
 
 export interface CommittedSteps {
   /** Claimed tasks as the worker starts them: the queue's in claim order, then continuations. */
-  claimed: TaskRow[];
+  claimed: ClaimedTaskRow[];
   /** Workflow id → its log's new last sequence. */
   logs: Array<{ workflowId: string; lastSequence: number }>;
   /** Tasks made PENDING for any worker (their "enqueued" event is sequence 1). */
@@ -48,7 +52,7 @@ export interface CommittedSteps {
   continued: number;
 }
 
-type Row = TaskRow & { turn: 'claimed' | 'signals'; part: number };
+type Row = ClaimedTaskRow & { turn: 'claimed' | 'signals'; part: number };
 
 export async function commitSteps(
   client: Queryable,
@@ -70,7 +74,7 @@ export async function commitSteps(
     -- after it (they start in the free slots it left): the order the local queue starts them in.
     SELECT * FROM (
       SELECT 'claimed' AS turn, 0 AS part,
-             row_number() OVER (ORDER BY c.priority, c."runAt", c."createdAt", c.id) AS ord, ${taskColumns('c')},
+             row_number() OVER (ORDER BY c.priority, c."runAt", c."createdAt", c.id) AS ord, ${claimedTaskColumns('c')},
              greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8
                AS "queueWaitSeconds",
              q.prefetched
@@ -86,7 +90,7 @@ export async function commitSteps(
       ) q ON true
       UNION ALL
       SELECT 'claimed', 1, row_number() OVER (ORDER BY s."workflowId", s.position),
-             ${taskColumns('t')}, 0::float8,
+             ${claimedTaskColumns('t')}, 0::float8,
              -- What its run reads (read-steps-to-run.ts), as of the commit that made it READY.
              ${stepToRunJson('s', 'l')}
       -- By key lookups from the inserted rows: a join of two CTEs (each estimated at a row or

@@ -12,7 +12,7 @@ import type { PubSub } from '../../../platform/pubsub.js';
 import { requestCancellation } from '../../../queue/cancel.js';
 import { announceTaskEvent, pushCancellation } from '../../../queue/signals.js';
 import type { QueueMetrics } from '../../../queue/queue-metrics.js';
-import type { TaskRow } from '../../../queue/task-row.js';
+import type { ClaimedTaskRow } from '../../../queue/task-row.js';
 import type { ReportWriter } from '../../../reports/writers/types.js';
 import type { MeteringWriter } from '../../../llm/metering.js';
 import { ProviderError } from '../../../reports/writers/types.js';
@@ -92,7 +92,7 @@ function stepStarts(pubsub: PubSub) {
  * request reaches it (the push, else the next heartbeat).
  */
 async function cancelledBeforeStart(
-  task: TaskRow,
+  task: ClaimedTaskRow,
   signal: AbortSignal,
   pubsub: PubSub,
 ): Promise<never> {
