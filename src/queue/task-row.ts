@@ -25,20 +25,18 @@ export type TaskRow = Omit<Task, 'attemptLog'> & {
  * task; without them a worker's Node CPU per no-op task fell by about a sixth (bench/README.md,
  * "Queue").
  */
-const NOT_CLAIMED: ReadonlySet<string> = new Set([
+const NOT_CLAIMED_COLUMNS = [
   'createdAt',
   'runAt',
   'updatedAt',
   'lockedUntil',
   'lockedBy',
   'workerId',
-] satisfies Array<keyof Task>);
+] as const satisfies ReadonlyArray<keyof Task>;
+const NOT_CLAIMED: ReadonlySet<string> = new Set(NOT_CLAIMED_COLUMNS);
 
 /** A task as a claim returns it (claimedTaskColumns): what its attempt and its end read. */
-export type ClaimedTaskRow = Omit<
-  TaskRow,
-  'createdAt' | 'runAt' | 'updatedAt' | 'lockedUntil' | 'lockedBy' | 'workerId'
->;
+export type ClaimedTaskRow = Omit<TaskRow, (typeof NOT_CLAIMED_COLUMNS)[number]>;
 
 /**
  * The columns of a TaskRow from the tasks row `alias`, for the results of prepared statements,
