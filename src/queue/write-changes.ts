@@ -45,7 +45,7 @@ export interface Backoff {
 /** What a change statement returns of a row (its CHANGED_COLUMNS), the change and its event. */
 export type TaskChangeRow = ChangedColumns & { kind: TaskChangeKind; event: TaskEventJson };
 
-/** A changed task whole: its claimed row with what the change made of it. */
+/** A changed task: its claimed row (ClaimedTaskRow) with what the change made of it. */
 export type ChangedTask = ClaimedTaskRow &
   ChangedColumns & { kind: TaskChangeKind; event: TaskEventJson };
 
