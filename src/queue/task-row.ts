@@ -25,7 +25,7 @@ export type TaskRow = Omit<Task, 'attemptLog'> & {
  * task; without them a worker's Node CPU per no-op task fell by about a sixth (bench/README.md,
  * "Queue").
  */
-const NOT_CLAIMED_COLUMNS = [
+export const NOT_CLAIMED_COLUMNS = [
   'createdAt',
   'runAt',
   'updatedAt',

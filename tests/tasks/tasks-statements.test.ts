@@ -8,6 +8,7 @@ import { dueTasksRemain } from '../../src/queue/due-tasks-remain.js';
 import { cancelTasksOfEndedSteps } from '../../src/services/workflows/sql/cancel-tasks-of-ended-steps.js';
 import { createInProcessPubSub } from '../../src/platform/pubsub.js';
 import { insertTask } from '../../src/queue/insert-task.js';
+import { NOT_CLAIMED_COLUMNS } from '../../src/queue/task-row.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 import { adminUserId, useTasks } from './fixture.js';
 
@@ -121,12 +122,18 @@ describe("the worker's statements", () => {
     const owner = await adminUserId();
     for (let i = 0; i < count; i++)
       await enqueueTestTask(pubsub, testSleep, { ms: 1 }, { ownerId: owner });
-    return claimTasks(db(), workerId, {
+    const claimed = await claimTasks(db(), workerId, {
       types: ['test_sleep'],
       leaseMs: 60_000,
       limit: count,
       startNow: count,
     });
+    // The columns a claim does not read come back NULL (set in the rows: lockedBy is the lease).
+    for (const row of claimed)
+      for (const name of NOT_CLAIMED_COLUMNS) expect(row).toHaveProperty(name, null);
+    const leased = await db().task.findMany({ where: { id: { in: claimed.map((r) => r.id) } } });
+    expect(leased.map((row) => row.lockedBy)).toEqual(claimed.map(() => workerId));
+    return claimed;
   }
   const BACKOFF = { baseMs: 20, maxMs: 200 };
 

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { db, inTransaction } from '../../src/platform/db.js';
 import { claimTasks } from '../../src/queue/claim.js';
 import { commitSteps } from '../../src/services/workflows/sql/commit-steps.js';
+import { NOT_CLAIMED_COLUMNS } from '../../src/queue/task-row.js';
 import { step, useWorkflows } from './fixture.js';
 import { rowId } from '../utils/ids.js';
 
@@ -112,5 +113,8 @@ describe("a step commit's claim", () => {
     });
     expect(byTask.get(b.taskId!)).toMatchObject({ id: b.id, key: 'b', workflowId: first });
     expect(byTask.get(other.id)).toBeNull();
+    // Both parts of the claim leave out what no attempt reads (task-row.ts), as claimTasks does.
+    for (const row of committed.claimed)
+      for (const name of NOT_CLAIMED_COLUMNS) expect(row).toHaveProperty(name, null);
   });
 });
