@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import { builder } from './builder.js';
 import { db } from '../platform/db.js';
 import { checkAfterSequence } from './log-position.js';
+import { selectsAnyField } from './selection.js';
 import { rowIdWhere } from '../platform/ids.js';
 import { optionalRowId, rowIdOrNone } from './ids.js';
 import {
@@ -170,6 +171,11 @@ const countOf = (connection: object) => (connection as { count: () => Promise<Ta
 const taskSelection = (context: object, info: GraphQLResolveInfo) =>
   queryFromInfo({ context, info, typeName: 'Task', path: ['edges', 'node'] });
 
+/** Whether a task connection's selection wants its total: then counted beside the page. */
+const countNow = (info: GraphQLResolveInfo) => ({
+  countNow: selectsAnyField(info, ['totalCount', 'totalCountIsEstimate']),
+});
+
 const TaskConnection = builder.connectionObject(
   {
     type: Task,
@@ -195,7 +201,12 @@ builder.prismaObjectFields(Agent, (t) => ({
     description: "The agent's tasks visible to the caller, newest first.",
     args: { status: t.arg({ type: [TaskStatus] }), first: t.arg.int(), after: t.arg.string() },
     resolve: (agent, args, ctx, info) =>
-      listTasks(ctx.caller, { ...args, agentId: agent.id }, taskSelection(ctx, info)) as never,
+      listTasks(
+        ctx.caller,
+        { ...args, agentId: agent.id },
+        taskSelection(ctx, info),
+        countNow(info),
+      ) as never,
   }),
 }));
 
@@ -236,6 +247,7 @@ builder.queryField('tasks', (t) =>
         ctx.caller,
         { ...args, agentId: args.agentId ? rowIdOrNone('Agent', args.agentId) : undefined },
         taskSelection(ctx, info),
+        countNow(info),
       ) as never,
   }),
 );

@@ -1,10 +1,12 @@
 // The task list's totalCount: exact up to TASK_COUNT_EXACT_CAP matching tasks, then the
 // planner's estimate (totalCountIsEstimate), counted only when asked for and only among the
-// caller's teams. Real PostgreSQL.
+// caller's teams, beside the page when the selection asks for it. Real PostgreSQL.
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { TASK_COUNT_EXACT_CAP } from '../../src/services/tasks/tasks.js';
 import { teamWithMember } from '../utils/teams.js';
+import { waitFor } from '../utils/wait.js';
 import { useTasks } from './fixture.js';
 
 const { h } = useTasks();
@@ -71,5 +73,45 @@ describe('tasks totalCount', () => {
     const counted = await h.gql(`{ tasks(first: 1) { totalCount } }`, {}, team.member);
     expect(counted.data.tasks.totalCount).toBeGreaterThan(TASK_COUNT_EXACT_CAP);
     expect(h.queryLog.filter((sql) => sql.includes('count('))).toHaveLength(1);
+  });
+
+  it('counts beside the page when the selection asks for the total, through a fragment too', async () => {
+    await h.startApp();
+    const team = await teamWithMember(h, 'beside');
+    await insertTasks('count_beside', 3, team.teamRowId);
+    const lock = new pg.Client({ connectionString: h.databaseUrl });
+    await lock.connect();
+    try {
+      await lock.query('BEGIN; LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE');
+      const answer = h.gql(
+        `{ tasks(type: ["count_beside"], first: 2) { ...total edges { node { type } } } }
+         fragment total on TaskConnection { totalCount }`,
+        {},
+        team.member,
+      );
+      // The page and its count wait for the lock together: counted after the page, the count
+      // would not be sent before the lock went. Asked outside the locking transaction.
+      await waitFor(
+        async () => {
+          const waiting = await db().$queryRaw<Array<{ query: string }>>`
+            SELECT query FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+          const sent = (part: string) => waiting.some(({ query }) => query.includes(part));
+          return sent('WITH page AS') && sent('AS total');
+        },
+        'the page and its count to wait for the lock together',
+        5_000,
+      );
+      await lock.query('ROLLBACK');
+      const { data, errors } = await answer;
+      expect(errors).toBeUndefined();
+      expect(data.tasks.totalCount).toBe(3);
+      expect(data.tasks.edges).toEqual([
+        { node: { type: 'count_beside' } },
+        { node: { type: 'count_beside' } },
+      ]);
+    } finally {
+      await lock.end();
+    }
   });
 });

@@ -148,21 +148,27 @@ export const TASK_COUNT_EXACT_CAP = 10_000;
 /**
  * Newest first, keyset-paginated on (createdAt, id), by SQL (select-task-page.ts). `query`:
  * what the selection loads with the page (relations read for the whole page, no N+1).
+ * `countNow`: the selection wants the total, counted beside the page rather than after it.
  */
 export async function listTasks(
   caller: Caller,
   args: TaskListArgs,
   query: { include?: Prisma.TaskInclude } = {},
+  { countNow = false }: { countNow?: boolean } = {},
 ) {
   const limit = pageSize(args.first);
   const cursor = newestFirstAfterKey(args.after);
   const filter = taskPageFilter(caller, args);
+  let counted: Promise<TaskCount> | undefined = countNow
+    ? countTasks(db(), filter, TASK_COUNT_EXACT_CAP)
+    : undefined;
+  // Its failure is its readers' (totalCount's), not an unhandled rejection when the page fails.
+  counted?.catch(() => undefined);
   const page = await selectTaskPage(db(), filter, limit + 1, cursor);
   const rows =
     query.include && Object.keys(query.include).length
       ? await withRelations(page, query.include)
       : page;
-  let counted: Promise<TaskCount> | undefined;
   return {
     ...connectionFromRows(rows, limit, args.after, newestFirstCursor),
     /** Counted when first asked for (totalCount, totalCountIsEstimate), once for both. */
