@@ -1,6 +1,6 @@
-// What a field's own selection asks for, read off the operation (GraphQL spec, "Selection
-// Sets": fields, inline fragments and named fragments), for resolvers that start work beside
-// their main read only when a field of their result will need it.
+// What a field's own selection asks for, read off the operation: its fields, inline fragments
+// and named fragments (https://spec.graphql.org/October2021/#sec-Selection-Sets), for resolvers
+// that start work beside their main read only when a field of their result will need it.
 import { Kind, type GraphQLResolveInfo, type SelectionSetNode } from 'graphql';
 
 /**
