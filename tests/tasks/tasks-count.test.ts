@@ -70,9 +70,27 @@ describe('tasks totalCount', () => {
     expect(page.errors).toBeUndefined();
     expect(page.data.tasks.edges).toHaveLength(1);
     expect(h.queryLog.filter((sql) => sql.includes('count('))).toEqual([]);
+    // Nor does one whose totalCount @skip or @include leaves out, directly or in a fragment.
+    const skipped = await h.gql(
+      `query($skip: Boolean!, $want: Boolean!) { tasks(first: 1) {
+         totalCount @skip(if: $skip) ...total @include(if: $want) edges { node { id } } } }
+       fragment total on TaskConnection { totalCountIsEstimate }`,
+      { skip: true, want: false },
+      team.member,
+    );
+    expect(skipped.errors).toBeUndefined();
+    expect(skipped.data.tasks).not.toHaveProperty('totalCount');
+    expect(h.queryLog.filter((sql) => sql.includes('count('))).toEqual([]);
     const counted = await h.gql(`{ tasks(first: 1) { totalCount } }`, {}, team.member);
     expect(counted.data.tasks.totalCount).toBeGreaterThan(TASK_COUNT_EXACT_CAP);
     expect(h.queryLog.filter((sql) => sql.includes('count('))).toHaveLength(1);
+    const included = await h.gql(
+      `query($want: Boolean!) { tasks(first: 1) { totalCount @include(if: $want) } }`,
+      { want: true },
+      team.member,
+    );
+    expect(included.data.tasks.totalCount).toBeGreaterThan(TASK_COUNT_EXACT_CAP);
+    expect(h.queryLog.filter((sql) => sql.includes('count('))).toHaveLength(2);
   });
 
   it('counts beside the page when the selection asks for the total, through a fragment too', async () => {
