@@ -37,12 +37,21 @@ async function round(
   try {
     await clients.waitFor(/^subscribed$/m);
     await flows.start(id);
+    // The start's own events (the workflow RUNNING, its first step READY) are published by this
+    // process, not the worker: not timed (matched to the worker's first notification, they
+    // read as arriving before it was published). Read at once: the worker's first commit of
+    // the workflow comes 50 ms after it starts the first step at the earliest (its start record).
+    const { lastSequence: started } = await db().workflow.findUniqueOrThrow({
+      where: { id },
+      select: { lastSequence: true },
+    });
     const { arrivals } = JSON.parse(await clients.waitFor(/^\{"latencies".*\}\n/m)) as {
       arrivals: Record<string, number[]>;
     };
     const published = publishedAt(worker, id);
     const announcing = (sequence: number) => published.find(([seq]) => seq >= sequence)?.[1];
     const samples = Object.entries(arrivals).flatMap(([sequence, times]) => {
+      if (Number(sequence) <= started) return [];
       const at = announcing(Number(sequence));
       return at === undefined ? [] : times.map((time) => time - at);
     });
