@@ -21,6 +21,7 @@ import {
 } from './commits.js';
 import { benchWorkflows, type BenchWorkflows } from './fixture.js';
 import { benchLive } from './live.js';
+import { benchReruns } from './reruns.js';
 import { printTargets, type Target } from './targets.js';
 import { benchHop, benchThroughput, spawnWorkers } from './throughput.js';
 
@@ -89,6 +90,7 @@ export async function benchWorkflowsRun(): Promise<void> {
       await benchCancel(flows, targets);
     }
     line('load average (in-process part)', loadAverage());
+    const [{ since }] = await db().$queryRaw<[{ since: Date }]>`SELECT now() AS since`;
     workers = spawnWorkers(env, PROCESSES);
     await Promise.all(workers.map((worker) => worker.waitFor(/^ready /m)));
     await benchThroughput(flows, `${PROCESSES} worker processes x ${CONCURRENCY} slots`, targets);
@@ -117,6 +119,7 @@ export async function benchWorkflowsRun(): Promise<void> {
       await benchLive(`${server.baseUrl}/graphql/stream`, ADMIN_KEY, flows, workers[0]!, targets);
       line('load average (hop, live)', loadAverage());
     }
+    await benchReruns(since, targets);
     heading('workflow targets');
     printTargets(targets);
   } finally {
