@@ -9,10 +9,11 @@ import { check, type Target } from './targets.js';
 
 export async function benchReruns(since: Date, targets: Target[]): Promise<void> {
   const [row] = await db().$queryRaw<[{ attempts: number; leases: number; steps: number }]>`
-    SELECT (SELECT count(*)::int FROM tasks WHERE "createdAt" >= ${since} AND attempts > 1) AS attempts,
-           (SELECT count(*)::int FROM tasks WHERE "createdAt" >= ${since} AND "leaseLosses" > 0) AS leases,
+    SELECT count(*) FILTER (WHERE attempts > 1)::int AS attempts,
+           count(*) FILTER (WHERE "leaseLosses" > 0)::int AS leases,
            (SELECT count(*)::int FROM workflow_steps s JOIN workflows w ON w.id = s."workflowId"
-            WHERE w."createdAt" >= ${since} AND s.attempts > 1) AS steps`;
+            WHERE w."createdAt" >= ${since} AND s.attempts > 1) AS steps
+    FROM tasks WHERE "createdAt" >= ${since}`;
   line(
     'run again, no worker killed',
     `${row.attempts} tasks took a second attempt, ${row.leases} lost a lease, ` +
