@@ -172,6 +172,22 @@ describe('a workflow from goal to artifact', () => {
     expect(await db().workflowEvent.count({ where: { workflowId: kept } })).toBe(keptEvents);
   });
 
+  it('leaves a step with no task once its task is deleted (no foreign key: a statement trigger), only that step', async () => {
+    const planned = await w.planWith([step('gone', 'NOOP'), step('kept', 'NOOP')]);
+    await w.startWorker();
+    await w.gqlOk(START, { id: planned.id, v: planned.planVersion });
+    await w.waitForStatus(planned.id, ['SUCCEEDED']);
+    const workflowId = rowId(planned.id);
+    const taskOf = async (key: string) =>
+      (await db().workflowStep.findFirstOrThrow({ where: { workflowId, key } })).taskId;
+    const [gone, kept] = [await taskOf('gone'), await taskOf('kept')];
+    expect(await db().task.count({ where: { id: { in: [gone!, kept!] } } })).toBe(2);
+    await db().task.delete({ where: { id: gone! } });
+    expect([await taskOf('gone'), await taskOf('kept')]).toEqual([null, kept]);
+    const { workflow } = await w.gqlOk(WORKFLOW, { id: planned.id });
+    expect(workflow.steps.map((s: any) => s.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  });
+
   it("logs a failed step's start when only its end writes it, and makes none up", async () => {
     // Started without a worker: both READY with their tasks, no start written (a worker that
     // died before it was due, or whose start record failed).
