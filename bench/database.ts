@@ -3,6 +3,7 @@
 // Kept between runs so the corpus is generated once.
 import path from 'node:path';
 import pg from 'pg';
+import { db } from '../src/platform/db.js';
 import { startEmbeddedPostgres } from '../src/platform/embedded-postgres.js';
 
 export const BENCH_DATABASE = 'agent_growth_bench';
@@ -14,6 +15,15 @@ export interface BenchServer {
   adminUrl: string;
   embedded: boolean;
   stop(): Promise<void>;
+}
+
+/**
+ * The database's clock, for reading back a run's rows by their own times: a row a later
+ * statement writes has a createdAt (or startedAt) at or after it, whatever this host's clock says.
+ */
+export async function databaseNow(): Promise<Date> {
+  const [{ now }] = await db().$queryRaw<[{ now: Date }]>`SELECT now() AS now`;
+  return now;
 }
 
 export function withDatabase(serverUrl: string, database: string): string {

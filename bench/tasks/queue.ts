@@ -16,6 +16,7 @@ import { wakeWorkers } from '../../src/queue/signals.js';
 import { writeTaskChanges } from '../../src/queue/write-changes.js';
 import { cpuSince, cpuTicks, type CpuUsed } from '../host-cpu.js';
 import { heading, line, median, ms, summarize } from '../stats.js';
+import { databaseNow } from '../database.js';
 import { openTaskBenchDatabase } from './database.js';
 import { noop } from './noop.js';
 import {
@@ -152,7 +153,7 @@ function ourEngine(bench: Bench, processes: number): QueueEngine {
         await finishedHistory(TASKS);
         // The host's own round trip at the same pace, the worker idle: a floor under both parts.
         const roundTrips = await paced(1_000, () => poolQueryable().$queryRaw`SELECT 1`);
-        const [{ since }] = await db().$queryRaw<[{ since: Date }]>`SELECT now() AS since`;
+        const since = await databaseNow();
         // Each add's own time, and when it returned (this process's clock, ms since the epoch).
         const returnedAt = new Map<string, number>();
         const addMs = await paced(STEADY_TASKS, async () => {

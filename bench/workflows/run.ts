@@ -7,7 +7,7 @@ import { connectDatabase, db, disconnectDatabase } from '../../src/platform/db.j
 import { createPubSub } from '../../src/platform/pubsub.js';
 import { createAgent } from '../../src/services/agents/agents.js';
 import { createTaxonomy } from '../../src/services/taxonomy/taxonomy.js';
-import { openFreshBenchDatabase } from '../database.js';
+import { databaseNow, openFreshBenchDatabase } from '../database.js';
 import { listenBenchApp } from '../http-server.js';
 import { loadAverage, machine } from '../machine.js';
 import { benchApp } from '../service.js';
@@ -90,7 +90,7 @@ export async function benchWorkflowsRun(): Promise<void> {
       await benchCancel(flows, targets);
     }
     line('load average (in-process part)', loadAverage());
-    const [{ since }] = await db().$queryRaw<[{ since: Date }]>`SELECT now() AS since`;
+    const since = await databaseNow();
     workers = spawnWorkers(env, PROCESSES);
     await Promise.all(workers.map((worker) => worker.waitFor(/^ready /m)));
     await benchThroughput(flows, `${PROCESSES} worker processes x ${CONCURRENCY} slots`, targets);

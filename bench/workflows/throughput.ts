@@ -7,6 +7,7 @@ import os from 'node:os';
 import { db } from '../../src/platform/db.js';
 import { enqueue } from '../../src/queue/enqueue.js';
 import { wakeWorkers } from '../../src/queue/signals.js';
+import { databaseNow } from '../database.js';
 import { cpuSince, cpuTicks, formatCpuPer, type CpuUsed } from '../host-cpu.js';
 import { formatSummary, line, median, summarize } from '../stats.js';
 import { noop } from '../tasks/noop.js';
@@ -31,7 +32,7 @@ async function bareThroughput(
   flows: BenchWorkflows,
   count: number,
 ): Promise<{ rate: number; cpu: CpuUsed | undefined }> {
-  const [{ since }] = await db().$queryRaw<[{ since: Date }]>`SELECT now() AS since`;
+  const since = await databaseNow();
   await db().$executeRaw`
     INSERT INTO tasks (type, payload, "maxAttempts", "lastSequence", "currentStep", "teamId")
     SELECT 'noop', '{}'::jsonb, 1, 1, 'queued', (SELECT id FROM teams WHERE slug = 'default') FROM generate_series(1, ${count})`;
