@@ -14,9 +14,9 @@ import { claimTasks } from '../../src/queue/claim.js';
 import { enqueue } from '../../src/queue/enqueue.js';
 import { wakeWorkers } from '../../src/queue/signals.js';
 import { writeTaskChanges } from '../../src/queue/write-changes.js';
+import { databaseNow } from '../database.js';
 import { cpuSince, cpuTicks, type CpuUsed } from '../host-cpu.js';
 import { heading, line, median, ms, summarize } from '../stats.js';
-import { databaseNow } from '../database.js';
 import { openTaskBenchDatabase } from './database.js';
 import { noop } from './noop.js';
 import {
