@@ -35,6 +35,7 @@ import { waitFor } from '../utils/wait.js';
 const ADMIN = `outage-admin-${randomBytes(8).toString('hex')}`;
 const PROGRESS = 'subscription($id: ID!) { taskProgress(taskId: $id) { sequence status } }';
 const MULTIPART = 'multipart/mixed;boundary=graphql;subscriptionSpec=1.0,application/json;q=0.9';
+const LIVE_AGENTS = 'query @live { agents(first: 1) { totalCount } }';
 
 describe.skipIf(!privatePostgresAvailable)('PostgreSQL away', () => {
   let cluster: PrivatePostgres;
@@ -134,68 +135,85 @@ describe.skipIf(!privatePostgresAvailable)('PostgreSQL away', () => {
       expect(body.errors[0].extensions.retryAfter).toBeGreaterThan(0);
     }
     expect((await fetch(`${baseUrl}/ready`)).status).toBe(503);
-    // graphql-sse (both modes): refused before the stream opens, as GraphQL over HTTP is
-    // (the client's NetworkError carries the response), or in the operation's result.
-    for (const singleConnection of [false, true]) {
-      const client = sseClient({
-        url: `${baseUrl}/graphql/stream`,
-        key: unseenKey,
-        singleConnection,
-      });
-      const outcome = await collect(client, PROGRESS, { id: taskId }).catch((error) => error);
-      if (Array.isArray(outcome)) {
-        expect(outcome[0]?.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
-      } else {
-        const response = (outcome as { response?: Response }).response!;
-        expect(response.status).toBe(503);
-        expect(response.headers.get('retry-after')).not.toBeNull();
+    // graphql-sse (both modes) and multipart: refused before the stream opens, as GraphQL over
+    // HTTP is: whether the key could not be looked up (unseen), or it could and the operation's
+    // own start could not (cached, and the admin key, which needs no lookup).
+    for (const key of [unseenKey, cachedKey, ADMIN]) {
+      for (const singleConnection of [false, true]) {
+        const client = sseClient({ url: `${baseUrl}/graphql/stream`, key, singleConnection });
+        const outcome = await collect(client, PROGRESS, { id: taskId }).catch((error) => error);
+        client.dispose();
+        // graphql-sse's client keeps the refused response in its NetworkError.
+        const response = (outcome as { response?: Response }).response;
+        expect(response?.status, `${key} ${singleConnection}`).toBe(503);
+        expect(response!.headers.get('retry-after')).not.toBeNull();
       }
-      client.dispose();
+      for (const accept of ['text/event-stream', MULTIPART]) {
+        const response = await fetch(`${baseUrl}/graphql${accept === MULTIPART ? '' : '/stream'}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${key}` },
+          body: JSON.stringify({ query: PROGRESS, variables: { id: taskId } }),
+        });
+        expect(response.status, `${key} ${accept}`).toBe(503);
+        expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+        const body = (await response.json()) as any;
+        expect(body.errors[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+        expect(body.errors[0].extensions.retryAfter).toBeGreaterThan(0);
+      }
     }
-    // The body of graphql-sse's refusal (the client above keeps it to itself).
-    const sse = await fetch(`${baseUrl}/graphql/stream`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'text/event-stream',
-        authorization: `Bearer ${unseenKey}`,
-      },
-      body: JSON.stringify({ query: PROGRESS, variables: { id: taskId } }),
-    });
-    expect(sse.status).toBe(503);
-    expect(((await sse.json()) as any).errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
-    // graphql-ws: an error message for the operation (its connection init needs no database).
+    // A live query and a plain query over an event stream: refused alike (a live query whose
+    // first result failed would otherwise wait for changes to data it never read).
+    for (const query of [LIVE_AGENTS, '{ agents(first: 1) { totalCount } }']) {
+      const response = await fetch(`${baseUrl}/graphql/stream`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          authorization: `Bearer ${cachedKey}`,
+        },
+        body: JSON.stringify({ query }),
+      });
+
+      expect(response.status, query).toBe(503);
+      expect(response.headers.get('retry-after')).not.toBeNull();
+    }
+    // graphql-ws: the operation's error message (the connection's key was looked up before).
     const ws = createWsClient({
       url: `${baseUrl.replace('http', 'ws')}/graphql`,
       webSocketImpl: WebSocket,
       connectionParams: { Authorization: `Bearer ${cachedKey}` },
       retryAttempts: 0,
     });
-    const wsError = await new Promise<unknown>((resolve) =>
+    const wsOutcome = await new Promise<{ sink: string; value: unknown }>((resolve) =>
       ws.subscribe(
         { query: PROGRESS, variables: { id: taskId } },
         {
-          next: (result) => resolve(result.errors),
-          error: resolve,
-          complete: () => resolve(undefined),
+          next: (value) => resolve({ sink: 'next', value }),
+          error: (value) => resolve({ sink: 'error', value }),
+          complete: () => resolve({ sink: 'complete', value: undefined }),
         },
       ),
     );
     await ws.dispose();
-    expect(JSON.stringify(wsError)).toContain('SERVICE_UNAVAILABLE');
-    // Multipart: a status to say it, as GraphQL over HTTP.
-    const multipart = await fetch(`${baseUrl}/graphql`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: MULTIPART,
-        authorization: `Bearer ${unseenKey}`,
-      },
-      body: JSON.stringify({ query: PROGRESS, variables: { id: taskId } }),
+    expect(wsOutcome.sink).toBe('error');
+    expect((wsOutcome.value as any)[0].extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    // A key that cannot be looked up now: the connection closes with 1013 (Try Again Later),
+    // which graphql-ws' client retries (on its defaults, it is back once PostgreSQL is).
+    const unseenWs = createWsClient({
+      url: `${baseUrl.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { Authorization: `Bearer ${unseenKey}` },
+      retryAttempts: 0,
     });
-    expect(multipart.status).toBe(503);
-    expect(multipart.headers.get('retry-after')).not.toBeNull();
-    expect(await multipart.text()).toContain('SERVICE_UNAVAILABLE');
+    const closed = await new Promise<{ code?: number; reason?: string }>((resolve) =>
+      unseenWs.subscribe(
+        { query: '{ viewer { user } }' },
+        { next: () => {}, error: (value) => resolve(value as never), complete: () => resolve({}) },
+      ),
+    );
+    await unseenWs.dispose();
+    expect(closed.code).toBe(1013);
+    expect(closed.reason).toContain('SERVICE_UNAVAILABLE');
 
     await cluster.start();
     // Back by itself: the first request that follows passes (within the pool's reconnect).

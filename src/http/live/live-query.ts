@@ -8,7 +8,15 @@ import { isAsyncIterable } from 'graphql-yoga';
 import { streamLiveQuery } from '../live-query/store.js';
 import type { Context, LiveCore } from './core.js';
 import { errorJson, sharedJson, toJson, type OperationResults } from './operation-results.js';
-import { requestErrors, type OperationStart, type PreparedOperation } from './prepare-operation.js';
+import {
+  refusedForUnavailable,
+  requestErrors,
+  type OperationStart,
+  type PreparedOperation,
+  type Refusal,
+} from './prepare-operation.js';
+
+type Refuse = (errors: ExecutionResult['errors']) => Refusal | undefined;
 
 /** One live query's execution on the store, as `results` sends it; started again by `rerun`. */
 class LiveQueryRun {
@@ -22,7 +30,12 @@ class LiveQueryRun {
     private readonly results: OperationResults,
   ) {}
 
-  async start(contextValue: Context): Promise<void> {
+  /**
+   * Runs the query as `contextValue`, its results to `results` (the first one awaited, the
+   * rest pumped). `refuse`, on the first run: a first result it refuses (PostgreSQL away) is
+   * not sent but returned, the run ended, so the transport can refuse the operation instead.
+   */
+  async start(contextValue: Context, refuse?: Refuse): Promise<Refusal | undefined> {
     const generation = ++this.generation;
     streamLiveQuery(contextValue);
     let result: unknown;
@@ -31,14 +44,18 @@ class LiveQueryRun {
     } catch (error) {
       if (generation !== this.generation) return;
       this.results.send(errorJson(error));
-      return this.results.complete();
+      this.results.complete();
+      return;
     }
     const current = generation === this.generation && !this.stopped;
     if (!isAsyncIterable(result)) {
       // `@live(if: false)`, or refused before it ran: one result.
       if (!current) return;
+      const refusal = refuse?.((result as ExecutionResult).errors);
+      if (refusal) return refusal;
       this.results.send(toJson(result as ExecutionResult));
-      return this.results.complete();
+      this.results.complete();
+      return;
     }
     const iterator = (result as AsyncIterable<ExecutionResult>)[Symbol.asyncIterator]();
     if (!current) {
@@ -47,7 +64,30 @@ class LiveQueryRun {
       return;
     }
     this.iterator = iterator;
-    await this.pump(iterator, generation);
+    if (refuse) {
+      // A live query whose first result PostgreSQL's absence spoilt would wait for changes
+      // to data it never read: refused instead, as its query over HTTP would be.
+      let first: IteratorResult<ExecutionResult>;
+      try {
+        first = await iterator.next();
+      } catch (error) {
+        if (generation !== this.generation) return;
+        this.results.send(errorJson(error));
+        this.results.complete();
+        return;
+      }
+      if (first.done) {
+        this.results.complete();
+        return;
+      }
+      const refusal = refuse(first.value.errors);
+      if (refusal) {
+        this.stop();
+        return refusal;
+      }
+      if (generation === this.generation) this.results.send(sharedJson(first.value));
+    }
+    void this.pump(iterator, generation);
   }
 
   private async pump(iterator: AsyncIterator<ExecutionResult>, generation: number) {
@@ -79,11 +119,11 @@ class LiveQueryRun {
   }
 }
 
-export function startLiveQuery(
+export async function startLiveQuery(
   live: LiveCore,
   prepared: PreparedOperation,
   results: OperationResults,
-): OperationStart {
+): Promise<OperationStart> {
   const { args } = prepared;
   // The cap on a key's open subscriptions (MAX_OPEN_SUBSCRIPTIONS_PER_KEY) counts it too.
   const slot = live.rateLimits?.openSubscription(args.contextValue.caller, 'query');
@@ -92,14 +132,20 @@ export function startLiveQuery(
     live.metrics.errors(errors);
     return { kind: 'refused', status: 429, errors };
   }
+  const run = new LiveQueryRun(prepared, results);
+  const refusal = await run.start(args.contextValue, (errors) =>
+    refusedForUnavailable(live, errors, true),
+  );
+  if (refusal) {
+    slot?.release();
+    return refusal;
+  }
   const { transport } = results;
   live.metrics.liveQueryStarted(transport);
   results.whenEnded(() => {
     live.metrics.liveQueryEnded(transport);
     slot?.release();
   });
-  const run = new LiveQueryRun(prepared, results);
-  void run.start(args.contextValue);
   const stop = () => run.stop();
   live.streamGuard.guard({ args, results, stop, rerun: (contextValue) => run.rerun(contextValue) });
   return { kind: 'running', stop, type: 'query' };

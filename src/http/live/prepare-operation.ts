@@ -9,7 +9,7 @@ import {
   type ExecutionArgs,
   type OperationTypeNode,
 } from 'graphql';
-import { ErrorCode } from '../../platform/errors.js';
+import { databaseUnavailable, ErrorCode, ServiceUnavailableError } from '../../platform/errors.js';
 import { maskErrorForStream } from '../../schema/errors.js';
 import type { Context } from '../../schema/builder.js';
 import { checkInputBounds } from '../../schema/input-bounds.js';
@@ -56,6 +56,33 @@ const refused = (
   live.metrics.errors(masked);
   return { kind: 'refused', status, errors: masked, headers };
 };
+
+/** An error that says PostgreSQL is out of reach: as thrown, or masked already (a live query's). */
+const isUnavailable = (error: GraphQLError) => {
+  if (error.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE) return true;
+  const original = error.originalError ?? error;
+  return original instanceof ServiceUnavailableError || databaseUnavailable(original);
+};
+
+/**
+ * An operation whose start failed because PostgreSQL is away (a subscription's resolver, a
+ * live query's or a query's one result): refused as GraphQL over HTTP refuses it, 503 with
+ * Retry-After, before any stream opens, so that a client can tell "retry in a moment" from an
+ * answer (docs/operations.md, "Losing PostgreSQL"). `counted`: envelop's metrics plugin has
+ * counted its errors already (an executed query or mutation).
+ */
+export function refusedForUnavailable(
+  live: LiveCore,
+  errors: readonly GraphQLError[] | undefined,
+  counted: boolean,
+): Refusal | undefined {
+  if (!errors?.some(isUnavailable)) return undefined;
+  const masked = requestErrors(errors);
+  const retryAfter = masked.find((error) => error.extensions?.retryAfter)?.extensions.retryAfter;
+  const headers = { 'Retry-After': String(retryAfter ?? new ServiceUnavailableError().retryAfter) };
+  if (!counted) live.metrics.errors(masked);
+  return { kind: 'refused', status: 503, errors: masked, headers };
+}
 
 /** A parse or validation failure, which the metrics plugin counted in envelop. */
 const refusedInEnvelop = (errors: readonly GraphQLError[]): Refusal => ({

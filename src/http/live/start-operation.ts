@@ -18,6 +18,7 @@ import { startLiveQuery } from './live-query.js';
 import { errorJson, joinGroup, toJson, type OperationResults } from './operation-results.js';
 import {
   prepareOperation,
+  refusedForUnavailable,
   requestErrors,
   type OperationStart,
   type PreparedOperation,
@@ -86,6 +87,8 @@ async function runOperation(
     const result = await prepared.execute(prepared.args);
     if (isAsyncIterable(result))
       return streamResults(result, results, type, () => stopping.abort());
+    const unavailable = refusedForUnavailable(live, (result as ExecutionResult).errors, true);
+    if (unavailable) return unavailable;
     // One result, without the `http` hints yoga's masking leaves for a response's status
     // (a 429's Retry-After).
     results.send(toJson(result as ExecutionResult));
@@ -147,9 +150,12 @@ async function startSubscription(
   }
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) {
-    // The subscribe resolver refused (an unknown id, a missing scope): its errors are the one result.
+    // The subscribe resolver refused (an unknown id, a missing scope): its errors are the one
+    // result; PostgreSQL away, a refusal before the stream opens.
     slot?.release();
     live.metrics.operation('subscription', 'error');
+    const unavailable = refusedForUnavailable(live, source.errors, false);
+    if (unavailable) return unavailable;
     live.metrics.errors(source.errors ?? []);
     results.send(toJson(source));
     results.complete();

@@ -14,11 +14,15 @@ import { afterNextFlush, flushSoon, type AfterFlush, type Flushable } from '../l
 import { OperationResults } from '../live/operation-results.js';
 import { startOperation } from '../live/start-operation.js';
 import { admitLive, ANONYMOUS } from '../rate-limit/live.js';
+import { refusalOf, type Refusal } from '../refusal.js';
 import { textFrames } from './frames.js';
 
 /** graphql-ws's default: a client that does not initialise within this long is closed (4408). */
 const INIT_TIMEOUT_MS = 3_000;
 const SUFFIX = Buffer.from('}');
+/** RFC 6455 §7.4 (IANA's registry): the server is overloaded or away for now; try again later. */
+const TRY_AGAIN_LATER = 1013;
+const REFUSED = Symbol('refused');
 
 /** The result text of one event is shared by its subscriptions: encoded once per pass, not per subscription. */
 let lastJson: string | undefined;
@@ -172,7 +176,16 @@ export class WsConnection implements Flushable {
       headers: keyHeaders(payload),
     });
     this.live.rateLimits?.addresses.set(request, this.address);
-    if (!(await callerOf(request, this.live.contextOptions))) {
+    const caller = await this.callerOr(request, (refusal) =>
+      // PostgreSQL away: 1013 Try Again Later (RFC 6455's registry of close codes), which
+      // graphql-ws clients retry; not 4500, which they take as fatal and give up on.
+      this.close(
+        TRY_AGAIN_LATER,
+        `SERVICE_UNAVAILABLE: retry in ${refusal.headers['Retry-After'] ?? 1} s`,
+      ),
+    );
+    if (caller === REFUSED) return;
+    if (!caller) {
       const limited = await admitLive(this.live.rateLimits, request, undefined, ANONYMOUS);
       const retry = limited && `Rate limited: retry in ${limited.refusal.extensions.retryAfter} s`;
       return this.close(CloseCode.Forbidden, retry ?? 'Forbidden');
@@ -198,8 +211,13 @@ export class WsConnection implements Flushable {
     const results = new WsOperation(this, id);
     this.operations.set(id, { results });
     // A key revoked since the connection began ends it, as a revoked key ends HTTP access.
-    if (!(await callerOf(request, this.live.contextOptions)))
-      return this.close(CloseCode.Forbidden, 'Forbidden');
+    // PostgreSQL away: the operation's error message says SERVICE_UNAVAILABLE.
+    const caller = await this.callerOr(request, (refusal) => {
+      if (this.forget(results))
+        this.send({ id, type: MessageType.Error, payload: refusal.errors.map((e) => e.toJSON()) });
+    });
+    if (caller === REFUSED) return;
+    if (!caller) return this.close(CloseCode.Forbidden, 'Forbidden');
     const start = await startOperation(
       this.live,
       request,
@@ -230,6 +248,24 @@ export class WsConnection implements Flushable {
     const entry = this.operations.get(id);
     this.operations.delete(id);
     entry?.stop?.();
+  }
+
+  /**
+   * The key's caller (null: no valid key); when it cannot be looked up because PostgreSQL is
+   * away, `unavailable` answers and REFUSED is returned. Any other failure is thrown.
+   */
+  private async callerOr(
+    request: Request,
+    unavailable: (refusal: Refusal) => void,
+  ): Promise<Awaited<ReturnType<typeof callerOf>> | typeof REFUSED> {
+    try {
+      return await callerOf(request, this.live.contextOptions);
+    } catch (error) {
+      const refusal = refusalOf(error);
+      if (refusal.status !== 503) throw error;
+      unavailable(refusal);
+      return REFUSED;
+    }
   }
 
   private close(code: number, reason: string): void {
