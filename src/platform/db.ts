@@ -104,6 +104,12 @@ function preparedStatementName({ sql }: { sql: string }): string | undefined {
 
 const POOL_ACQUIRE_TIMEOUT_MS = 3_000;
 
+/**
+ * Prisma's errors without the call site (a source path and lines of code): their messages end
+ * up where a caller reads them (a task's error, written from what its handler threw).
+ */
+export const ERROR_FORMAT = 'minimal' as const;
+
 /** Session settings sent at connection start (`-c name=value`), where the pooler allows them. */
 function startupOptions(options: DatabaseOptions): string | undefined {
   if (options.pooler === 'pgbouncer') return undefined;
@@ -160,11 +166,15 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
   });
   if (options.onQuery) {
     const onQuery = options.onQuery;
-    const logged = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+    const logged = new PrismaClient({
+      adapter,
+      errorFormat: ERROR_FORMAT,
+      log: [{ emit: 'event', level: 'query' }],
+    });
     logged.$on('query', (event) => onQuery(event.query, event.duration));
     client = logged;
   } else {
-    client = new PrismaClient({ adapter });
+    client = new PrismaClient({ adapter, errorFormat: ERROR_FORMAT });
   }
   return client;
 }

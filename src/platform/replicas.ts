@@ -8,7 +8,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { DEFAULT_POOL_IDLE_MS, DEFAULT_POOL_MIN } from './config-database.js';
-import { db } from './db.js';
+import { db, ERROR_FORMAT } from './db.js';
 import { logger } from './logger.js';
 import type { RedisConnection } from './redis.js';
 
@@ -152,7 +152,10 @@ export class ReadRouting {
         () => this.markDown(replica),
       );
       replica.pool.on('error', () => this.markDown(replica));
-      replica.client = new PrismaClient({ adapter: new PrismaPg(replica.pool) });
+      replica.client = new PrismaClient({
+        adapter: new PrismaPg(replica.pool),
+        errorFormat: ERROR_FORMAT,
+      });
       return replica;
     });
   }

@@ -2,10 +2,13 @@
 // timed out (terminal), or a failure: FAILED when retrying cannot help (NonRetryableError),
 // else a retry after backoff, or DEAD once its attempts are spent (decided in SQL).
 // A lost lease and a shutdown write nothing here (attempt-runner.ts).
+import { databaseUnavailable } from '../platform/errors.js';
 import { NonRetryableError } from '../queue/task-definition.js';
 import { writableResult, writableText } from '../platform/storable.js';
 import type { RunningTask } from './running-tasks.js';
 import type { AttemptEndChange } from './turns.js';
+
+const DATABASE_UNAVAILABLE = 'the database was unavailable while it ran';
 
 /** The wait before the retry that follows attempt `attempt` (1-based), as the schedule says. */
 export const scheduledDelayMs = (schedule: readonly number[] | undefined, attempt: number) =>
@@ -44,8 +47,12 @@ export function endChangeOf(
   return { taskId, attempt, kind: 'RETRY', error: message, delayMs };
 }
 
-/** What a handler threw, as text PostgreSQL stores (src/platform/storable.ts). */
+/**
+ * What a handler threw, as text PostgreSQL stores (src/platform/storable.ts). PostgreSQL out of
+ * reach is said plainly: the driver's own text for it names sockets, hosts and codes.
+ */
 function errorText(error: unknown): string {
+  if (databaseUnavailable(error)) return DATABASE_UNAVAILABLE;
   try {
     return writableText(error instanceof Error ? String(error.message) : String(error));
   } catch {

@@ -2,6 +2,7 @@
 // cancel, timeout, retry and recovery paths can be driven on purpose. Declared and enqueued
 // the way the service's own types are (a spec, a handler, the one `enqueue`).
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { z } from 'zod';
 import type { TaskPriority } from '../../src/generated/prisma/enums.js';
 import type { TaskEngineConfig } from '../../src/platform/config.js';
@@ -86,6 +87,8 @@ export const testOutput = taskSpec({
       // Values a test's trigger makes PostgreSQL refuse (tests/workers/refused-changes.test.ts).
       'refused-result',
       'refused-progress',
+      // What a handler throws when PostgreSQL is out of reach: the driver's own error.
+      'unreachable-database',
     ]),
   }),
   maxAttempts: 1,
@@ -214,6 +217,12 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
           reportProgress(50, 'refuse me');
           await sleep(600);
           return { reported: true };
+        case 'unreachable-database': {
+          // Port 1: nothing listens there, so the connection is refused at once.
+          const client = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:1/x' });
+          await client.connect();
+          return { connected: true };
+        }
       }
     },
   }),

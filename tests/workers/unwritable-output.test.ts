@@ -57,4 +57,22 @@ describe("a handler's unstorable output", () => {
 
     await expectLogsGapFree(rows);
   });
+
+  it("is said in plain words when PostgreSQL was out of reach, without the driver's text", async () => {
+    const app = await h.startApp();
+    const ownerId = await adminUserId();
+    await h.startWorker(app.pubsub, { concurrency: 1, batchSize: 1 });
+    const task = await enqueueTestTask(
+      app.pubsub,
+      testOutput,
+      { output: 'unreachable-database' },
+      { ownerId },
+    );
+    const row = (await endedTasks([task.id])).get(task.id)!;
+    // The driver said "connect ECONNREFUSED 127.0.0.1:1": a host and port the caller has no use for.
+    expect(row).toMatchObject({
+      status: 'DEAD',
+      error: 'the database was unavailable while it ran',
+    });
+  });
 });
