@@ -17,6 +17,7 @@ import { waitFor } from '../utils/wait.js';
 import { claimTasks } from '../../src/queue/claim.js';
 import { insertTask } from '../../src/queue/insert-task.js';
 import { selectQueuePosition } from '../../src/queue/queue-position.js';
+import { requestCancellation } from '../../src/queue/cancel.js';
 import { reclaimExpiredLeases } from '../../src/queue/reclaim-expired.js';
 import { handBackTasks } from '../../src/queue/hand-back-tasks.js';
 import { rowId } from '../utils/ids.js';
@@ -247,5 +248,50 @@ describe('crash recovery', () => {
     expect(places).toEqual([...places].sort((a, b) => a! - b!));
     const order = (await claimTasks(db(), 'survivor', claim(5))).map((task) => task.id);
     expect(order).toEqual([first.id, second.id, ...later.map((task) => task.id)]);
+  });
+
+  it('ends CANCELLED, not requeued, a task whose cancellation was asked for after its worker died', async () => {
+    const owner = (await db().user.findUniqueOrThrow({ where: { name: 'admin' } })).id;
+    const type = 'test_cancelled_orphan';
+    const started = await addUnrunTask(type, owner);
+    const waiting = await addUnrunTask(type, owner);
+    // The doomed worker starts one and keeps the other in its local queue, then dies.
+    const claim = { types: [type], leaseMs: 10_000, limit: 2, startNow: 1 };
+    expect((await claimTasks(db(), 'doomed', claim)).map((task) => task.id)).toEqual([
+      started.id,
+      waiting.id,
+    ]);
+    for (const task of [started, waiting])
+      expect((await requestCancellation(db(), task.id))?.changed).toBe(true);
+    await db().$executeRaw`UPDATE tasks SET "lockedUntil" = now() - interval '1 second'
+                           WHERE id IN (${started.id}::uuid, ${waiting.id}::uuid)`;
+    const reclaimed = await reclaimExpiredLeases(db(), 3);
+    expect(reclaimed.filter((task) => task.id === started.id || task.id === waiting.id)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: started.id, status: 'CANCELLED' }),
+        expect.objectContaining({ id: waiting.id, status: 'CANCELLED' }),
+      ]),
+    );
+    // Nothing left for another worker to start, and each log ends with the cancellation.
+    expect(await claimTasks(db(), 'survivor', { ...claim, startNow: 2 })).toEqual([]);
+    for (const task of [started, waiting]) {
+      const row = await db().task.findUniqueOrThrow({ where: { id: task.id } });
+      expect(row).toMatchObject({ status: 'CANCELLED', currentStep: 'cancelled' });
+      expect(row.completedAt).not.toBeNull();
+      const events = await db().taskEvent.findMany({
+        where: { taskId: task.id },
+        orderBy: { sequence: 'asc' },
+      });
+      expect(events.map((event) => event.sequence)).toEqual(events.map((_, i) => i + 1));
+      expect(events.at(-1)).toMatchObject({
+        sequence: row.lastSequence,
+        status: 'CANCELLED',
+        message: 'lease expired: the worker stopped; cancelled as asked',
+      });
+    }
+    // The one that ran lost its lease (a history entry, its budget); the other only waited.
+    const ran = await db().task.findUniqueOrThrow({ where: { id: started.id } });
+    expect(ran).toMatchObject({ leaseLosses: 1, attempts: 1 });
+    expect((await db().task.findUniqueOrThrow({ where: { id: waiting.id } })).attempts).toBe(0);
   });
 });
