@@ -263,7 +263,9 @@ const RefreshCoverageInput = builder.inputType('RefreshCoverageInput', {
         "An endpoint of the caller's team to send the task's end to; another's: NOT_FOUND.",
     }),
     idempotencyKey: t.string({
-      description: 'The same key (per caller, 24 h) returns the same task.',
+      description:
+        'The same key (per caller, 24 h) with the same input returns the same task; with other ' +
+        'input it is a CONFLICT (reason IDEMPOTENCY_KEY_USED).',
     }),
   }),
 });

@@ -105,6 +105,22 @@ describe('background coverage refresh', () => {
     const theirs = (await h.gql(refresh, { input }, other)).data.refreshCoverage.task.id;
     expect(theirs).not.toBe(first);
     expect(await db().task.count({ where: { idempotencyKey: 'nightly-2026-11-21' } })).toBe(2);
+    // Other input under the key: a CONFLICT that names it, no task of it, none answered for it.
+    const elsewhere = await agentFixture();
+    for (const changed of [
+      { agentId: elsewhere.id },
+      { priority: 'HIGH' },
+      { webhookUrl: 'https://example.com/hook' },
+    ]) {
+      const response = await h.gql(refresh, { input: { ...input, ...changed } });
+      expect(response.data?.refreshCoverage ?? null).toBeNull();
+      expect(response.errors?.[0]?.extensions).toMatchObject({
+        code: 'CONFLICT',
+        reason: 'IDEMPOTENCY_KEY_USED',
+      });
+    }
+    expect(await db().task.count({ where: { idempotencyKey: 'nightly-2026-11-21' } })).toBe(2);
+    expect(await db().task.count({ where: { agentId: rowId(elsewhere.id) } })).toBe(0);
   });
 
   it('orders the queue by priority then age, and reports the position', async () => {

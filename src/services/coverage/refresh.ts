@@ -1,7 +1,7 @@
 // Refreshing an agent's coverage: in the background by default (a PENDING task at once, as an
 // HTTP 202 would), or computed now. The task type is coverage_refresh (tasks/refresh.ts).
 import type { TaskPriority } from '../../generated/prisma/enums.js';
-import { badUserInput, notFound, violatedForeignKey } from '../../platform/errors.js';
+import { badUserInput, conflict, notFound, violatedForeignKey } from '../../platform/errors.js';
 import { enqueue } from '../../queue/enqueue.js';
 import { idempotencyKeyOf } from '../../queue/idempotency-keys.js';
 import type { TaskRow } from '../../queue/task-row.js';
@@ -55,12 +55,13 @@ export async function refreshCoverage(
     ? await endpointOfTeam(input.webhookEndpointId, caller.teamId, caller)
     : null;
   // An agent deleted since is found by the foreign key.
-  const { task } = await enqueue(
+  const priority = input.priority ?? 'MEDIUM';
+  const { task, created } = await enqueue(
     coverageRefresh,
     {
       // The endpoint rides in the payload: the task's end is sent there (task-events.ts).
       payload: webhookEndpointId ? { agentId, webhookEndpointId } : { agentId },
-      priority: input.priority ?? 'MEDIUM',
+      priority,
       ownerId: caller.userId,
       teamId: caller.teamId,
       agentId,
@@ -72,5 +73,34 @@ export async function refreshCoverage(
     if (violatedForeignKey(error) === 'tasks_agentId_fkey') throw notFound('Agent');
     throw error;
   });
+  if (!created) sameRequestOrConflict(task, { agentId, priority, webhookUrl, webhookEndpointId });
   return { task, coverage: null };
+}
+
+/**
+ * An idempotency key names one request (as Stripe's Idempotency-Key): the task it named
+ * before answers only a request for the same refresh; for any other (another agent, priority,
+ * webhook, or another kind of task) it is a CONFLICT, not a silent answer about other work.
+ */
+function sameRequestOrConflict(
+  earlier: TaskRow,
+  wanted: {
+    agentId: string;
+    priority: TaskPriority;
+    webhookUrl: string | null;
+    webhookEndpointId: string | null;
+  },
+): void {
+  const endpoint = (earlier.payload as { webhookEndpointId?: string } | null)?.webhookEndpointId;
+  if (
+    earlier.type !== coverageRefresh.name ||
+    earlier.agentId !== wanted.agentId ||
+    earlier.priority !== wanted.priority ||
+    earlier.webhookUrl !== wanted.webhookUrl ||
+    (endpoint ?? null) !== wanted.webhookEndpointId
+  )
+    throw conflict('idempotencyKey was used for another request', {
+      field: 'idempotencyKey',
+      reason: 'IDEMPOTENCY_KEY_USED',
+    });
 }
