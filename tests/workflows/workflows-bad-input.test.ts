@@ -180,6 +180,34 @@ describe('bad input', () => {
     expect(ok.steps).toHaveLength(1_000);
   });
 
+  it('refuses more than 20,000 dependencies in all (TOO_MANY_DEPENDENCIES), nothing written', async () => {
+    // 300 steps each on every earlier one: 44,850 dependencies.
+    const dense = Array.from({ length: 300 }, (_, i) =>
+      step(`s${i}`, 'NOOP', { dependsOn: Array.from({ length: i }, (_, j) => `s${j}`) }),
+    );
+    const plan = await planned();
+    expect(await refusal(UPDATE, { id: plan.id, v: plan.planVersion, steps: dense })).toMatchObject(
+      {
+        code: 'BAD_USER_INPUT',
+        reason: 'TOO_MANY_DEPENDENCIES',
+        maxDependencies: 20_000,
+        dependencies: 44_850,
+      },
+    );
+    const after = await w.gqlOk(`query($id: ID!) { workflow(id: $id) { planVersion } }`, {
+      id: plan.id,
+    });
+    expect(after.workflow.planVersion).toBe(plan.planVersion);
+    // A fan-in of a thousand is well within it.
+    const fanIn = [
+      ...Array.from({ length: 999 }, (_, i) => step(`p${i}`, 'NOOP')),
+      step('join', 'NOOP', { dependsOn: Array.from({ length: 999 }, (_, i) => `p${i}`) }),
+    ];
+    const ok = (await w.gqlOk(UPDATE, { id: plan.id, v: plan.planVersion, steps: fanIn }))
+      .updateWorkflowPlan;
+    expect(ok.steps).toHaveLength(1_000);
+  });
+
   it('reports constraint violations before start, and refuses to start or run them (CONSTRAINT_VIOLATED)', async () => {
     const input = {
       goal: 'too big',

@@ -175,6 +175,16 @@ export function checkPlan(
         { maxSteps: limits.maxSteps, steps: steps.length },
       ),
     };
+  let dependencies = 0;
+  for (const step of steps) dependencies += new Set(step.dependsOn).size;
+  if (dependencies > WORKFLOW_LIMITS.dependencies)
+    return {
+      problem: problem(
+        'TOO_MANY_DEPENDENCIES',
+        `a plan has at most ${WORKFLOW_LIMITS.dependencies} dependencies in all (got ${dependencies})`,
+        { maxDependencies: WORKFLOW_LIMITS.dependencies, dependencies },
+      ),
+    };
   const keys = new Set<string>();
   for (const step of steps) {
     const found = limits.ran?.has(step.key) ? undefined : stepProblem(step, limits);

@@ -34,6 +34,12 @@ export const WORKFLOW_LIMITS = {
   /** A section's order and total, and a retrieval's topK (the search's own bound). */
   order: 1_000,
   topK: 100,
+  /**
+   * A plan's dependencies in all (each step's, one named twice counted once): a fan-in of a
+   * thousand is 1,000; a thousand steps each on every earlier one, 499,500, took a request
+   * seconds to store (past its transaction's bound) for a graph no one reads.
+   */
+  dependencies: 20_000,
 } as const;
 
 /** One step of a plan, before it is stored. */
@@ -118,6 +124,7 @@ export interface PlanProblem {
     | 'DUPLICATE_STEP_KEY'
     | 'UNKNOWN_DEPENDENCY'
     | 'TOO_MANY_STEPS'
+    | 'TOO_MANY_DEPENDENCIES'
     | 'INVALID_STEP'
     | 'INVALID_COMPLEXITY';
   message: string;
