@@ -22,8 +22,9 @@ export async function checkOutboundUrl(
   settings: { allowPrivateTargets: boolean },
   argument = 'webhookUrl',
 ): Promise<string> {
-  const refuse = (problem: string) =>
-    new BadInputError(`${argument} ${problem}`, { field: argument }, argument);
+  // The field's own name in the message and details; its place in the request in `argument`.
+  const field = argument.replace(/^.*\./, '');
+  const refuse = (problem: string) => new BadInputError(`${field} ${problem}`, { field }, argument);
   let url: URL;
   try {
     url = new URL(raw);

@@ -110,7 +110,10 @@ describe('workflow webhooks', () => {
       w.keys.alice,
     );
     expect(errorCodes(badUrl)).toEqual(['BAD_USER_INPUT']);
-    expect(badUrl.errors![0]!.extensions).toMatchObject({ argument: 'webhookUrl' });
+    expect(badUrl.errors![0]!.extensions).toMatchObject({
+      argument: 'input.webhookUrl',
+      field: 'webhookUrl',
+    });
     expect(await db().workflow.count()).toBe(before);
   });
 

@@ -39,17 +39,34 @@ describe('bad input', () => {
     expect(await refusal(RUN, { input: { goal: '', agentIds: [] } })).toMatchObject({
       code: 'BAD_USER_INPUT',
       reason: 'EMPTY',
-      argument: 'goal',
+      argument: 'input.goal',
     });
     expect(
       await refusal(PLAN, { input: { goal: '😀'.repeat(2_001), agentIds: [] } }),
-    ).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'TOO_LONG', argument: 'goal' });
+    ).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'TOO_LONG', argument: 'input.goal' });
     // 2,000 characters: accented, emoji (two UTF-16 units each), or with whitespace around.
     for (const goal of ['é'.repeat(2_000), '😀'.repeat(2_000), ` \n${'x'.repeat(2_000)}\n `])
       expect((await w.gqlOk(PLAN, { input: { goal, agentIds: [] } })).planWorkflow.goal).toBe(
         goal.trim(),
       );
     expect(await db().workflow.count()).toBe(before + 3);
+  });
+
+  it('names the input field at fault: constraints, parallelism', async () => {
+    const before = await db().workflow.count();
+    const input = { goal: 'bounded', agentIds: [] };
+    expect(
+      await refusal(RUN, { input: { ...input, constraints: { maxSteps: -1 } } }),
+    ).toMatchObject({
+      reason: 'INVALID_CONSTRAINT',
+      argument: 'input.constraints',
+      field: 'maxSteps',
+    });
+    expect(await refusal(PLAN, { input: { ...input, maxParallelSteps: 0 } })).toMatchObject({
+      reason: 'INVALID_PARALLELISM',
+      argument: 'input.maxParallelSteps',
+    });
+    expect(await db().workflow.count()).toBe(before);
   });
 
   it('refuses an agent the caller does not see (UNKNOWN_AGENT), in a plan and in an edit', async () => {

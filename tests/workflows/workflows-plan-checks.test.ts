@@ -200,13 +200,13 @@ describe('the goal', () => {
       expect(await refusal(PLAN, { input: { goal, agentIds: [] } })).toMatchObject({
         code: 'BAD_USER_INPUT',
         reason: 'EMPTY',
-        argument: 'goal',
+        argument: 'input.goal',
       });
     for (const goal of ['ring \u0007 the bell', 'del\u007f', 'c1\u0085x', 'esc\u001b[31m'])
       expect(await refusal(RUN, { input: { goal, agentIds: [] } })).toMatchObject({
         code: 'BAD_USER_INPUT',
         reason: 'CONTROL_CHARACTER',
-        argument: 'goal',
+        argument: 'input.goal',
       });
     // Whitespace (a tab, line breaks) still collapses; a joiner inside text is kept.
     expect((await planned({ goal: 'a\tb\r\nc\u200Dd' })).goal).toBe('a b c\u200Dd');

@@ -30,11 +30,12 @@ export interface WebhookTargetInput {
   webhookEndpointId?: string | null;
 }
 
-/** The webhook URL to store, or BAD_USER_INPUT saying why it is refused. */
+/** The webhook URL to store, or BAD_USER_INPUT naming `argument` and saying why it is refused. */
 export const checkWebhookUrl = (
   raw: string,
   settings: Pick<WebhookSettings, 'allowPrivateTargets'>,
-) => checkOutboundUrl(raw, settings, 'webhookUrl');
+  argument = 'input.webhookUrl',
+) => checkOutboundUrl(raw, settings, argument);
 
 export interface WebhookOutcome {
   succeeded: boolean;

@@ -9,9 +9,13 @@ export async function checkWebhookTargets(
   teamId: string,
   caller: Caller,
   settings: Pick<WebhookSettings, 'allowPrivateTargets'>,
+  /** The URL's place in the request, for refusals: a field of `input` unless said. */
+  urlArgument = 'input.webhookUrl',
 ): Promise<{ webhookUrl: string | null; webhookEndpointId: string | null }> {
   return {
-    webhookUrl: input.webhookUrl ? await checkWebhookUrl(input.webhookUrl, settings) : null,
+    webhookUrl: input.webhookUrl
+      ? await checkWebhookUrl(input.webhookUrl, settings, urlArgument)
+      : null,
     webhookEndpointId: input.webhookEndpointId
       ? await endpointOfTeam(input.webhookEndpointId, teamId, caller)
       : null,

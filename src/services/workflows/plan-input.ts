@@ -40,18 +40,22 @@ const INVISIBLE = /[\p{Cf}\s]/gu;
 export function validGoal(text: string): string {
   const goal = text.replace(/\s+/g, ' ').trim();
   if (!goal.replace(INVISIBLE, ''))
-    throw badWorkflowInput('EMPTY', 'goal must not be empty', { field: 'goal' });
+    throw badWorkflowInput('EMPTY', 'goal must not be empty', { field: 'goal' }, 'input.goal');
   if (CONTROL.test(goal))
     throw badWorkflowInput(
       'CONTROL_CHARACTER',
       'goal must not contain a control character (other than whitespace)',
       { field: 'goal' },
+      'input.goal',
     );
   const length = characterCount(goal, WORKFLOW_LIMITS.goal);
   if (length > WORKFLOW_LIMITS.goal)
-    throw badWorkflowInput('TOO_LONG', `goal must be at most ${WORKFLOW_LIMITS.goal} characters`, {
-      field: 'goal',
-    });
+    throw badWorkflowInput(
+      'TOO_LONG',
+      `goal must be at most ${WORKFLOW_LIMITS.goal} characters`,
+      { field: 'goal' },
+      'input.goal',
+    );
   return goal;
 }
 
@@ -61,9 +65,12 @@ export function validConstraints(constraints: Constraints | null | undefined): C
     const value = constraints?.[name];
     if (value == null) continue;
     if (!Number.isFinite(value) || value < 0)
-      throw badWorkflowInput('INVALID_CONSTRAINT', `constraints.${name} must be a number ≥ 0`, {
-        field: name,
-      });
+      throw badWorkflowInput(
+        'INVALID_CONSTRAINT',
+        `constraints.${name} must be a number ≥ 0`,
+        { field: name },
+        'input.constraints',
+      );
     checked[name] = value;
   }
   return checked;
@@ -75,9 +82,8 @@ export function validParallelism(value: number | null | undefined, fallback: num
     throw badWorkflowInput(
       'INVALID_PARALLELISM',
       `maxParallelSteps must be 1-${MAX_PARALLEL_STEPS}`,
-      {
-        field: 'maxParallelSteps',
-      },
+      { field: 'maxParallelSteps' },
+      'input.maxParallelSteps',
     );
   return value;
 }

@@ -45,9 +45,12 @@ async function makePlan(input: PlanWorkflowInput, caller: Caller, deps: Workflow
   await deps.topicSettings.planLimiter.consume(caller.userId, 'plans');
   const { context, templateId } = await planContext(input, goal, caller);
   if (input.planner === 'LLM' && !deps.llm.planner)
-    throw badWorkflowInput('NO_LLM_PLANNER', 'no LLM planner is configured (LLM_PROVIDER)', {
-      field: 'planner',
-    });
+    throw badWorkflowInput(
+      'NO_LLM_PLANNER',
+      'no LLM planner is configured (LLM_PROVIDER)',
+      { field: 'planner' },
+      'input.planner',
+    );
   const limits = {
     maxSteps: deps.workflows.maxSteps,
     agentIds: new Set(context.agents.map((agent) => agent.id)),

@@ -66,7 +66,13 @@ export async function startWorkflow(
 ): Promise<string> {
   const key = validIdempotencyKey(idempotencyKey);
   const workflow = await requireWritableWorkflow(workflowId, caller);
-  const targets = await checkWebhookTargets(webhooks, workflow.teamId, caller, deps.webhooks);
+  const targets = await checkWebhookTargets(
+    webhooks,
+    workflow.teamId,
+    caller,
+    deps.webhooks,
+    'webhookUrl',
+  );
   if ((await refuseUnlessStartable(workflow, planVersion, key, caller)) === 'started')
     return workflow.id;
   const { violations, writesSections } = await workflowEstimate(workflow.id);
