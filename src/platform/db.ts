@@ -7,6 +7,7 @@ import { poolTypes } from './timestamptz.js';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { logger } from './logger.js';
 import { DEFAULT_POOL_IDLE_MS, DEFAULT_POOL_MIN } from './config-database.js';
+import { noteDatabaseUrl } from './errors.js';
 
 let client: PrismaClient | undefined;
 /** The pool behind the adapter: made here so that its counts can be read (databasePoolStats). */
@@ -126,6 +127,7 @@ export function connectDatabase(databaseUrl: string, options: DatabaseOptions = 
   // time over the GIN index (bench/README.md). An `options` in the URL takes precedence.
   // Behind PgBouncer both settings belong to the role (docs/operations.md).
   const max = options.poolSize ?? 10;
+  noteDatabaseUrl(databaseUrl);
   pool = new pg.Pool({
     connectionString: databaseUrl,
     max,

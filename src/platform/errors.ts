@@ -135,15 +135,33 @@ const UNAVAILABLE_KINDS = new Set([
 // SQLSTATE (PostgreSQL appendix A): class 08 connection exceptions, 57P01-57P03 (shut down,
 // crashed, cannot connect now) and 53300 (too many connections).
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
-// node-postgres's own errors for a socket that went away.
-const UNAVAILABLE_MESSAGES =
-  /Connection terminated|ECONNREFUSED|ECONNRESET|connect ETIMEDOUT|timeout exceeded when trying to connect/;
+// node-postgres's own errors for a socket that went away (a statement on a connection the
+// server ended while it idled is "Client has encountered a connection error and is not queryable").
+const UNAVAILABLE_MESSAGES = new RegExp(
+  'Connection terminated|is not queryable|ECONNREFUSED|ECONNRESET|connect ETIMEDOUT|' +
+    'timeout exceeded when trying to connect',
+);
+
+/**
+ * The ports PostgreSQL is reached on (the primary's pool, each replica's). A socket's own error
+ * names the port it failed on: a refused connection to Redis or to an HTTP service a task calls
+ * is not the database's.
+ */
+const databasePorts = new Set<number>();
+
+export function noteDatabaseUrl(url: string): void {
+  const { port } = new URL(url);
+  databasePorts.add(port ? Number(port) : 5432);
+}
+
+const onDatabasePort = (port: unknown) => typeof port !== 'number' || databasePorts.has(port);
 
 /** Whether the error says PostgreSQL is unreachable now (not a fault of the statement). */
 export function databaseUnavailable(error: unknown): boolean {
   for (let cause = error, depth = 0; cause && depth < 5; depth++) {
-    const { code, meta, message } = cause as {
+    const { code, meta, message, port } = cause as {
       code?: unknown;
+      port?: unknown;
       meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string } } };
       message?: unknown;
     };
@@ -155,7 +173,8 @@ export function databaseUnavailable(error: unknown): boolean {
     const adapterCause = meta?.driverAdapterError?.cause;
     if (adapterCause?.kind && UNAVAILABLE_KINDS.has(adapterCause.kind)) return true;
     if (adapterCause?.code && UNAVAILABLE_SQLSTATE.test(adapterCause.code)) return true;
-    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message)) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message) && onDatabasePort(port))
+      return true;
     cause = (cause as { cause?: unknown }).cause;
   }
   return false;

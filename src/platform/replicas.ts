@@ -8,6 +8,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.js';
 import { DEFAULT_POOL_IDLE_MS, DEFAULT_POOL_MIN } from './config-database.js';
+import { noteDatabaseUrl } from './errors.js';
 import { db, ERROR_FORMAT } from './db.js';
 import { logger } from './logger.js';
 import type { RedisConnection } from './redis.js';
@@ -140,6 +141,7 @@ export class ReadRouting {
     this.replicas = options.urls.map((url, index) => {
       const name = `replica-${index}`;
       const replica = { name, up: false, replayed: 0n, lagMs: Infinity } as Replica;
+      noteDatabaseUrl(url);
       replica.pool = new ReplicaPool(
         {
           connectionString: url,

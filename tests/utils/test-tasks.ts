@@ -1,11 +1,12 @@
 // Task types that exist only in tests: slow, failing and crash-prone work, so the engine's
 // cancel, timeout, retry and recovery paths can be driven on purpose. Declared and enqueued
 // the way the service's own types are (a spec, a handler, the one `enqueue`).
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { z } from 'zod';
 import type { TaskPriority } from '../../src/generated/prisma/enums.js';
 import type { TaskEngineConfig } from '../../src/platform/config.js';
+import { db } from '../../src/platform/db.js';
 import type { PubSub } from '../../src/platform/pubsub.js';
 import { computeAndRecordCoverage } from '../../src/services/coverage/coverage.js';
 import { enqueue } from '../../src/queue/enqueue.js';
@@ -87,8 +88,10 @@ export const testOutput = taskSpec({
       // Values a test's trigger makes PostgreSQL refuse (tests/workers/refused-changes.test.ts).
       'refused-result',
       'refused-progress',
-      // What a handler throws when PostgreSQL is out of reach: the driver's own error.
+      // What a handler throws when PostgreSQL goes away while it runs: the driver's own error.
       'unreachable-database',
+      // A refused connection elsewhere (port 1: nothing listens there): not the database's.
+      'refused-connection',
     ]),
   }),
   maxAttempts: 1,
@@ -217,12 +220,17 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
           reportProgress(50, 'refuse me');
           await sleep(600);
           return { reported: true };
-        case 'unreachable-database': {
-          // Port 1: nothing listens there, so the connection is refused at once.
-          const client = new pg.Client({ connectionString: 'postgresql://postgres@127.0.0.1:1/x' });
-          await client.connect();
-          return { connected: true };
-        }
+        case 'unreachable-database':
+          // Its connection ended by the server under it (SQLSTATE 57P01, as at a shutdown).
+          return db().$transaction(async (tx) => {
+            const [own] = await tx.$queryRaw<
+              Array<{ pid: number }>
+            >`SELECT pg_backend_pid() AS pid`;
+            await db().$queryRaw`SELECT pg_terminate_backend(${own!.pid}::int)`;
+            return tx.$queryRaw`SELECT 1`;
+          });
+        case 'refused-connection':
+          return new Promise((_resolve, reject) => connect(1, '127.0.0.1').once('error', reject));
       }
     },
   }),

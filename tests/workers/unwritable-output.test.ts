@@ -68,11 +68,22 @@ describe("a handler's unstorable output", () => {
       { output: 'unreachable-database' },
       { ownerId },
     );
-    const row = (await endedTasks([task.id])).get(task.id)!;
-    // The driver said "connect ECONNREFUSED 127.0.0.1:1": a host and port the caller has no use for.
-    expect(row).toMatchObject({
+    const elsewhere = await enqueueTestTask(
+      app.pubsub,
+      testOutput,
+      { output: 'refused-connection' },
+      { ownerId },
+    );
+    const rows = await endedTasks([task.id, elsewhere.id]);
+    // The driver said "terminating connection due to administrator command" with its code.
+    expect(rows.get(task.id)).toMatchObject({
       status: 'DEAD',
       error: 'the database was unavailable while it ran',
+    });
+    // Another service refusing a connection is not the database: its own words stay.
+    expect(rows.get(elsewhere.id)).toMatchObject({
+      status: 'DEAD',
+      error: 'connect ECONNREFUSED 127.0.0.1:1',
     });
   });
 });
