@@ -41,7 +41,8 @@ async function commitEnds(registry: TaskRegistry, flows: BenchWorkflows, tasks: 
   await inCompletingTransaction(
     hook,
     { tasks, wait: false },
-    (client) => writeTaskChanges(client, WORKER, outcomes, { baseMs: 200, maxMs: 5_000 }),
+    (client) =>
+      writeTaskChanges(client, WORKER, outcomes, { baseMs: 200, maxMs: 5_000, maxLeaseLosses: 3 }),
     (row) => {
       const task = claimed.get(row.id);
       return task && changedTask(task, row);

@@ -1,6 +1,7 @@
 // What a worker records about its attempts, many tasks in one statement: a start, progress,
 // or the attempt's end (COMPLETED with a result; FAILED, CANCELLED or TIMEOUT with an error;
-// RETRY: back to PENDING after a backoff computed here, or DEAD once its attempts are spent),
+// RETRY: back to PENDING after a backoff computed here, or DEAD once its attempts are spent;
+// an interrupted one, PostgreSQL gone while it ran, spends the lost-lease budget instead),
 // each with its event. At most one change per task per statement (the worker folds a start
 // and progress into the end that follows them). Only while the worker still holds the task
 // at that attempt: a stale worker's change is left out, and its row is not returned.
@@ -31,15 +32,23 @@ export type TaskChange = ChangeBase &
         kind: 'RETRY';
         error: string;
         /** The type's own wait; unset: the backoff. */ delayMs?: number | null;
+        /**
+         * The run failed because PostgreSQL went away under it, no fault of the task: it
+         * spends the budget of lost leases (maxLeaseLosses), not its attempts, as a worker's
+         * death does (reclaim-expired.ts).
+         */
+        interrupted?: boolean;
       }
   );
 
 export type TaskChangeKind = TaskChange['kind'];
 
-/** A retry's backoff: exponential with full jitter, capped. */
+/** A retry's backoff: exponential with full jitter, capped; and the budget of interruptions. */
 export interface Backoff {
   baseMs: number;
   maxMs: number;
+  /** Lost leases and interrupted runs a task may have before it is DEAD (TASK_MAX_LEASE_LOSSES). */
+  maxLeaseLosses: number;
 }
 
 /** What a change statement returns of a row (its CHANGED_COLUMNS), the change and its event. */
@@ -142,12 +151,25 @@ function changeRows(changes: readonly TaskChange[]): Prisma.Sql {
   return Prisma.sql`
     change AS (
       SELECT c."taskId" AS id, c.attempt, c.kind, c.result, c.error, c.message, c.percent, c.step,
-             c."startedMsAgo" AS started_ms_ago, c."delayMs" AS delay_ms
+             c."startedMsAgo" AS started_ms_ago, c."delayMs" AS delay_ms,
+             coalesce(c.interrupted, false) AS interrupted
       FROM json_to_recordset(${JSON.stringify(byId)}::json) AS c(
         "taskId" uuid, attempt int, kind text, result jsonb, error text, message text,
-        percent int, step text, "startedMsAgo" float8, "delayMs" float8)
+        percent int, step text, "startedMsAgo" float8, "delayMs" float8, interrupted boolean)
     )`;
 }
+
+/** A changed row's event message (null: progress, whose event says it in its columns). */
+const eventMessage = (workerId: string) => Prisma.sql`
+  CASE kind
+    WHEN 'START' THEN 'attempt ' || attempts || ' started by ' || ${workerId}
+    WHEN 'PROGRESS' THEN NULL
+    WHEN 'RETRY' THEN CASE
+      WHEN interrupted AND status = 'DEAD' THEN 'interrupted ' || "leaseLosses" || ' times: ' || error
+      WHEN status = 'DEAD' THEN 'attempts exhausted: ' || error
+      ELSE 'attempt ' || attempts || CASE WHEN interrupted THEN ' interrupted' ELSE ' failed' END
+           || ', retry at ' || to_char("runAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END
+    ELSE "changeMessage" END`;
 
 /** The changes as CTEs (`described` holds the changed rows and their events' messages). */
 export function changeCtes(
@@ -167,8 +189,10 @@ export function changeCtes(
       -- (bench/README.md, "Queue"). A task with this worker's lease is RUNNING: the status
       -- check below only guards that.
       SELECT t.id, c.kind, c.result, c.error, c.message, c.percent, c.step, c.started_ms_ago,
-             c.delay_ms,
-             c.kind = 'RETRY' AND t.attempts - t."leaseLosses" >= t."maxAttempts" AS dead
+             c.delay_ms, c.interrupted,
+             c.kind = 'RETRY' AND CASE WHEN c.interrupted
+               THEN t."leaseLosses" + 1 >= ${backoff.maxLeaseLosses}
+               ELSE t.attempts - t."leaseLosses" >= t."maxAttempts" END AS dead
       FROM change c
       CROSS JOIN LATERAL (
         SELECT id, status, attempts, "leaseLosses", "maxAttempts" FROM tasks
@@ -198,10 +222,12 @@ export function changeCtes(
           "runAt" = CASE WHEN h.kind = 'RETRY' AND NOT h.dead AND h.delay_ms IS NOT NULL
             THEN now() + h.delay_ms * interval '1 millisecond'
             WHEN h.kind = 'RETRY' AND NOT h.dead
-            THEN now() + least(${backoff.maxMs}::float8,
-                               ${backoff.baseMs}::float8 * power(2, t.attempts - t."leaseLosses" - 1))
+            THEN now() + least(${backoff.maxMs}::float8, ${backoff.baseMs}::float8
+                               * power(2, greatest(t.attempts - t."leaseLosses" - 1
+                                                   - CASE WHEN h.interrupted THEN 1 ELSE 0 END, 0)))
                          * (0.5 + random() / 2) * interval '1 millisecond'
             ELSE t."runAt" END,
+          "leaseLosses" = t."leaseLosses" + CASE WHEN h.interrupted THEN 1 ELSE 0 END,
           "lockedBy" = CASE WHEN h.kind IN ('START', 'PROGRESS') THEN t."lockedBy" END,
           "lockedUntil" = CASE WHEN h.kind IN ('START', 'PROGRESS') THEN t."lockedUntil" END,
           "startedAt" = CASE WHEN h.started_ms_ago IS NULL THEN t."startedAt"
@@ -214,7 +240,8 @@ export function changeCtes(
             THEN t."attemptLog" || ${attemptEntry(
               Prisma.sql`CASE WHEN h.started_ms_ago IS NULL THEN t."startedAt"
                               ELSE now() - h.started_ms_ago * interval '1 millisecond' END`,
-              Prisma.sql`CASE WHEN h.kind = 'RETRY' THEN 'FAILED' ELSE h.kind END`,
+              Prisma.sql`CASE WHEN h.interrupted THEN 'INTERRUPTED'
+                              WHEN h.kind = 'RETRY' THEN 'FAILED' ELSE h.kind END`,
               Prisma.sql`h.error`,
             )} ELSE t."attemptLog" END,
           "lastSequence" = t."lastSequence" + 1, "updatedAt" = now()
@@ -224,18 +251,10 @@ export function changeCtes(
       -- scan of the table when the table looked small: 0.5 of a lone end's 0.8 ms).
       WHERE t.id = h.id AND t.id = ANY(ARRAY(SELECT id FROM held))
       -- The changed columns only: the rest is not read again (a row copied whole per task).
-      RETURNING ${changedColumns('t')}, h.kind, h.message AS "changeMessage"
+      RETURNING ${changedColumns('t')}, h.kind, h.message AS "changeMessage", h.interrupted
     ),
     described AS (
-      SELECT *,
-        CASE kind
-          WHEN 'START' THEN 'attempt ' || attempts || ' started by ' || ${workerId}
-          WHEN 'PROGRESS' THEN NULL
-          WHEN 'RETRY' THEN CASE WHEN status = 'DEAD' THEN 'attempts exhausted: ' || error
-            ELSE 'attempt ' || attempts || ' failed, retry at '
-                 || to_char("runAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END
-          ELSE "changeMessage" END AS "eventMessage"
-      FROM changed
+      SELECT *, ${eventMessage(workerId)} AS "eventMessage" FROM changed
     ),
     change_event AS (
       -- at: now(), the statement's, but a start's: when the attempt began (its startedAt, a

@@ -40,10 +40,20 @@ export const TaskPriority = builder.enumType('TaskPriority', {
 });
 
 const TaskAttemptOutcome = builder.enumType('TaskAttemptOutcome', {
-  values: ['COMPLETED', 'FAILED', 'TIMEOUT', 'CANCELLED', 'LEASE_LOST', 'HANDED_BACK'] as const,
+  values: [
+    'COMPLETED',
+    'FAILED',
+    'TIMEOUT',
+    'CANCELLED',
+    'LEASE_LOST',
+    'INTERRUPTED',
+    'HANDED_BACK',
+  ] as const,
   description:
     'FAILED: the handler threw (retried while attempts are left, else DEAD); LEASE_LOST: its ' +
-    'worker stopped renewing the lease (died, froze); HANDED_BACK: its worker shut down first.',
+    'worker stopped renewing the lease (died, froze); INTERRUPTED: the database went away ' +
+    'while it ran (retried as a lost lease is, within TASK_MAX_LEASE_LOSSES, not its ' +
+    'attempts); HANDED_BACK: its worker shut down first.',
 });
 
 const TaskAttempt = builder.objectRef<TaskAttemptRow>('TaskAttempt').implement({

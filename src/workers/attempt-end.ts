@@ -1,6 +1,7 @@
 // How an attempt's end is recorded, by why it stopped: completed (its result), cancelled or
 // timed out (terminal), or a failure: FAILED when retrying cannot help (NonRetryableError),
-// else a retry after backoff, or DEAD once its attempts are spent (decided in SQL).
+// else a retry after backoff, or DEAD once its attempts are spent (decided in SQL); a run that
+// PostgreSQL's absence broke is retried within the lost-lease budget instead (write-changes.ts).
 // A lost lease and a shutdown write nothing here (attempt-runner.ts).
 import { databaseUnavailable } from '../platform/errors.js';
 import { NonRetryableError } from '../queue/task-definition.js';
@@ -42,17 +43,16 @@ export function endChangeOf(
   const message = errorText(error);
   if (error instanceof NonRetryableError)
     return { taskId, attempt, kind: 'FAILED', error: message, message: `failed: ${message}` };
+  // PostgreSQL went away under the run: no fault of the task, so not one of its attempts.
+  if (databaseUnavailable(error))
+    return { taskId, attempt, kind: 'RETRY', error: DATABASE_UNAVAILABLE, interrupted: true };
   // Counted as the SQL backoff counts: attempts whose lease was lost do not move the schedule.
   const delayMs = scheduledDelayMs(retryDelaysMs, attempt - task.leaseLosses);
   return { taskId, attempt, kind: 'RETRY', error: message, delayMs };
 }
 
-/**
- * What a handler threw, as text PostgreSQL stores (src/platform/storable.ts). PostgreSQL out of
- * reach is said plainly: the driver's own text for it names sockets, hosts and codes.
- */
+/** What a handler threw, as text PostgreSQL stores (src/platform/storable.ts). */
 function errorText(error: unknown): string {
-  if (databaseUnavailable(error)) return DATABASE_UNAVAILABLE;
   try {
     return writableText(error instanceof Error ? String(error.message) : String(error));
   } catch {

@@ -10,7 +10,7 @@ import { handBackTasks } from '../queue/hand-back-tasks.js';
 import { announceTaskEvent } from '../queue/signals.js';
 import { parsePayload, type TaskHelpers } from '../queue/task-definition.js';
 import { isTerminal, type ClaimedTaskRow } from '../queue/task-row.js';
-import type { ChangedTask } from '../queue/write-changes.js';
+import type { Backoff, ChangedTask } from '../queue/write-changes.js';
 import { endChangeOf } from './attempt-end.js';
 import type { AttemptOutcome, WorkerMetrics } from './metrics.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -27,7 +27,7 @@ export interface AttemptRunnerOptions {
   registry: TaskRegistry;
   running: RunningTasks;
   turns: Turns;
-  backoff: { baseMs: number; maxMs: number };
+  backoff: Backoff;
   /** Called with every task that reached a terminal status. */
   onFinished?(task: ClaimedTaskRow): Promise<void>;
   /** A slot is free again. */

@@ -121,7 +121,11 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
     workerId: id,
     types: [...options.registry.keys()],
     leaseMs: options.leaseMs,
-    backoff: { baseMs: options.backoffBaseMs, maxMs: options.backoffMaxMs },
+    backoff: {
+      baseMs: options.backoffBaseMs,
+      maxMs: options.backoffMaxMs,
+      maxLeaseLosses: options.maxLeaseLosses,
+    },
     concurrency: options.concurrency,
     batchSize: options.batchSize,
     pubsub: options.pubsub,
@@ -158,7 +162,11 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
     running,
     turns: engine.turns,
     log,
-    backoff: { baseMs: options.backoffBaseMs, maxMs: options.backoffMaxMs },
+    backoff: {
+      baseMs: options.backoffBaseMs,
+      maxMs: options.backoffMaxMs,
+      maxLeaseLosses: options.maxLeaseLosses,
+    },
     slotFreed() {
       dispatch(engine, options.concurrency, false);
       engine.turns.refill();

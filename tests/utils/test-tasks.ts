@@ -90,6 +90,8 @@ export const testOutput = taskSpec({
       'refused-progress',
       // What a handler throws when PostgreSQL goes away while it runs: the driver's own error.
       'unreachable-database',
+      // As that on its first run only.
+      'unreachable-database-once',
       // A refused connection elsewhere (port 1: nothing listens there): not the database's.
       'refused-connection',
     ]),
@@ -97,6 +99,14 @@ export const testOutput = taskSpec({
   maxAttempts: 1,
   timeoutSeconds: 60,
 });
+
+/** A statement on a connection the server ended under it (SQLSTATE 57P01, as at a shutdown). */
+const loseConnection = () =>
+  db().$transaction(async (tx) => {
+    const [own] = await tx.$queryRaw<Array<{ pid: number }>>`SELECT pg_backend_pid() AS pid`;
+    await db().$queryRaw`SELECT pg_terminate_backend(${own!.pid}::int)`;
+    return tx.$queryRaw`SELECT 1`;
+  });
 
 /**
  * A poison task: it kills its worker's process the moment it starts, before the worker can
@@ -197,7 +207,7 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
     },
   }),
   defineTask(testOutput, {
-    async run({ output }, { reportProgress }) {
+    async run({ output }, { reportProgress, task }) {
       switch (output) {
         case 'nul-error':
           throw new Error('bad byte \u0000, a lone \uD800 half');
@@ -221,14 +231,10 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
           await sleep(600);
           return { reported: true };
         case 'unreachable-database':
-          // Its connection ended by the server under it (SQLSTATE 57P01, as at a shutdown).
-          return db().$transaction(async (tx) => {
-            const [own] = await tx.$queryRaw<
-              Array<{ pid: number }>
-            >`SELECT pg_backend_pid() AS pid`;
-            await db().$queryRaw`SELECT pg_terminate_backend(${own!.pid}::int)`;
-            return tx.$queryRaw`SELECT 1`;
-          });
+          return loseConnection();
+        case 'unreachable-database-once':
+          // Its first run's interruption is counted in leaseLosses, not in its attempts.
+          return task.leaseLosses === 0 ? loseConnection() : { ranAgain: true };
         case 'refused-connection':
           return new Promise((_resolve, reject) => connect(1, '127.0.0.1').once('error', reject));
       }

@@ -57,33 +57,4 @@ describe("a handler's unstorable output", () => {
 
     await expectLogsGapFree(rows);
   });
-
-  it("is said in plain words when PostgreSQL was out of reach, without the driver's text", async () => {
-    const app = await h.startApp();
-    const ownerId = await adminUserId();
-    await h.startWorker(app.pubsub, { concurrency: 1, batchSize: 1 });
-    const task = await enqueueTestTask(
-      app.pubsub,
-      testOutput,
-      { output: 'unreachable-database' },
-      { ownerId },
-    );
-    const elsewhere = await enqueueTestTask(
-      app.pubsub,
-      testOutput,
-      { output: 'refused-connection' },
-      { ownerId },
-    );
-    const rows = await endedTasks([task.id, elsewhere.id]);
-    // The driver said "terminating connection due to administrator command" with its code.
-    expect(rows.get(task.id)).toMatchObject({
-      status: 'DEAD',
-      error: 'the database was unavailable while it ran',
-    });
-    // Another service refusing a connection is not the database: its own words stay.
-    expect(rows.get(elsewhere.id)).toMatchObject({
-      status: 'DEAD',
-      error: 'connect ECONNREFUSED 127.0.0.1:1',
-    });
-  });
 });

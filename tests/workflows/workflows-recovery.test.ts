@@ -121,7 +121,7 @@ describe('recovery', () => {
           message: 'stale',
         },
       ],
-      { baseMs: 20, maxMs: 200 },
+      { baseMs: 20, maxMs: 200, maxLeaseLosses: 3 },
     );
     expect(stale).toEqual([]);
     const done = await w.waitForStatus(plan.id, ['SUCCEEDED', 'FAILED']);

@@ -73,7 +73,8 @@ export interface TaskAttemptRow {
   workerId: string | null;
   startedAt: Date | null;
   endedAt: Date;
-  outcome: 'COMPLETED' | 'FAILED' | 'TIMEOUT' | 'CANCELLED' | 'LEASE_LOST' | 'HANDED_BACK';
+  outcome:
+    'COMPLETED' | 'FAILED' | 'TIMEOUT' | 'CANCELLED' | 'LEASE_LOST' | 'INTERRUPTED' | 'HANDED_BACK';
   error: string | null;
 }
 
