@@ -27,6 +27,7 @@ import { collect, sseClient } from '../utils/sse.js';
 import {
   enqueueTestTask,
   FAST_TASK_ENGINE,
+  testOutput,
   testSleep,
   testTaskDefinitions,
 } from '../utils/test-tasks.js';
@@ -239,18 +240,36 @@ describe.skipIf(!privatePostgresAvailable)('PostgreSQL away', () => {
     const before = [];
     for (let i = 0; i < 20; i++)
       before.push(await enqueueTestTask(pubsub, testSleep, { ms: 200 }, { ownerId: owner.id }));
+    // Running when it goes, reading the database: one attempt allowed, and it is not spent.
+    const reading = await enqueueTestTask(
+      pubsub,
+      testOutput,
+      { output: 'database-away-once' },
+      { ownerId: owner.id },
+    );
+    await waitFor(async () => {
+      const row = await db().task.findUniqueOrThrow({ where: { id: reading.id } });
+      return row.startedAt ? row : undefined;
+    }, 'the reading task started');
     await cluster.stop();
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     await cluster.start();
     const after = [];
     for (let i = 0; i < 5; i++)
       after.push(await enqueueTestTask(pubsub, testSleep, { ms: 10 }, { ownerId: owner.id }));
-    const ids = [...before, ...after].map((task) => task.id);
+    const ids = [...before, reading, ...after].map((task) => task.id);
     const done = await waitFor(async () => {
       const rows = await db().task.findMany({ where: { id: { in: ids } } });
-      return rows.every((row) => row.status === 'COMPLETED') ? rows : undefined;
-    }, 'every task COMPLETED');
-    expect(done).toHaveLength(25);
+      return rows.every((row) => ['COMPLETED', 'DEAD'].includes(row.status)) ? rows : undefined;
+    }, 'every task ended');
+    expect(done.filter((row) => row.status === 'COMPLETED')).toHaveLength(26);
+    // Interrupted by the outage (or its lease lost meanwhile, whichever was written first):
+    // run again, its one attempt unspent.
+    const again = done.find((row) => row.id === reading.id)!;
+    expect(again).toMatchObject({ result: { ranAgain: true }, leaseLosses: 1, attempts: 2 });
+    expect(['INTERRUPTED', 'LEASE_LOST']).toContain(
+      (again.attemptLog as Array<{ outcome: string }>)[0]!.outcome,
+    );
     // Each log is gap- and duplicate-free, and ends COMPLETED.
     for (const id of ids) {
       const events = await db().taskEvent.findMany({

@@ -92,6 +92,8 @@ export const testOutput = taskSpec({
       'unreachable-database',
       // As that on its first run only.
       'unreachable-database-once',
+      // Its first run reads the database until it goes away (up to 20 s); the next one returns.
+      'database-away-once',
       // A refused connection elsewhere (port 1: nothing listens there): not the database's.
       'refused-connection',
     ]),
@@ -235,6 +237,13 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
         case 'unreachable-database-once':
           // Its first run's interruption is counted in leaseLosses, not in its attempts.
           return task.leaseLosses === 0 ? loseConnection() : { ranAgain: true };
+        case 'database-away-once':
+          if (task.leaseLosses > 0) return { ranAgain: true };
+          for (let read = 0; read < 400; read++) {
+            await db().$queryRaw`SELECT 1`;
+            await sleep(50);
+          }
+          return { ranAgain: false };
         case 'refused-connection':
           return new Promise((_resolve, reject) => connect(1, '127.0.0.1').once('error', reject));
       }
