@@ -98,7 +98,17 @@ export const Task = builder.prismaNode('Task', {
       },
       resolve: (task) => estimateCompletion(task),
     }),
-    attempts: t.exposeInt('attempts'),
+    attempts: t.exposeInt('attempts', {
+      description:
+        'Runs begun, counted at the claim (so 1 while its first run waits in a worker), ' +
+        'those a lost lease or the database going away ended (LEASE_LOST, INTERRUPTED) included.',
+    }),
+    maxAttempts: t.exposeInt('maxAttempts', {
+      description:
+        'Runs that may fail before it is DEAD. Runs ended by a lost lease or by the database ' +
+        'going away do not count against it: they spend a budget of their own ' +
+        '(TASK_MAX_LEASE_LOSSES), so `attempts` may exceed it.',
+    }),
     result: t.expose('result', { type: 'JSON', nullable: true }),
     error: t.exposeString('error', { nullable: true }),
     cancellationRequested: t.exposeBoolean('cancellationRequested'),

@@ -11,8 +11,8 @@ export const adminUserId = async () =>
   (await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })).id;
 
 export const refresh = `mutation($input: RefreshCoverageInput!) { refreshCoverage(input: $input) {
-  task { id status priority queuePosition progressPercent attempts webhookUrl agent { id } estimatedCompletionAt } coverage { overallCoverage } } }`;
-export const taskQuery = `query($id: ID!) { task(id: $id) { id type status progressPercent currentStep queuePosition attempts result error
+  task { id status priority queuePosition progressPercent attempts maxAttempts webhookUrl agent { id } estimatedCompletionAt } coverage { overallCoverage } } }`;
+export const taskQuery = `query($id: ID!) { task(id: $id) { id type status progressPercent currentStep queuePosition attempts maxAttempts result error
   cancellationRequested startedAt completedAt events(first: 100) { edges { node { sequence status progressPercent currentStep message } } } } }`;
 export const finished = (status: string) =>
   ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'DEAD'].includes(status);

@@ -4,6 +4,7 @@
 // connection refused by another service (not PostgreSQL's port) is the handler's own failure.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
+import { toGlobalId } from '../../src/schema/ids.js';
 import { adminUserId, endedTasks, expectLogsGapFree, useTasks } from '../tasks/fixture.js';
 import { enqueueTestTask, FAST_TASK_ENGINE, testOutput } from '../utils/test-tasks.js';
 
@@ -56,5 +57,19 @@ describe('a run PostgreSQL went away under', () => {
       leaseLosses: 0,
     });
     await expectLogsGapFree(rows);
+
+    // As clients read it: attempts past maxAttempts, each run said why it ended.
+    const read = await h.gql(
+      `query($id: ID!) { task(id: $id) { attempts maxAttempts attemptHistory { outcome } }
+         tasks(first: 10) { edges { node { id maxAttempts } } } }`,
+      { id: toGlobalId('Task', always.id) },
+    );
+    expect(read.errors).toBeUndefined();
+    expect(read.data.task).toEqual({
+      attempts: budget,
+      maxAttempts: 1,
+      attemptHistory: Array(budget).fill({ outcome: 'INTERRUPTED' }),
+    });
+    expect(read.data.tasks.edges.map((edge: any) => edge.node.maxAttempts)).toContain(1);
   });
 });
