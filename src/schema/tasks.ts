@@ -21,6 +21,7 @@ import {
   listTasks,
   TASK_COUNT_EXACT_CAP,
   type TaskCount,
+  TASK_ATTEMPT_OUTCOMES,
   type TaskAttemptRow,
   requireTaskForCaller,
   retryTask,
@@ -40,15 +41,7 @@ export const TaskPriority = builder.enumType('TaskPriority', {
 });
 
 const TaskAttemptOutcome = builder.enumType('TaskAttemptOutcome', {
-  values: [
-    'COMPLETED',
-    'FAILED',
-    'TIMEOUT',
-    'CANCELLED',
-    'LEASE_LOST',
-    'INTERRUPTED',
-    'HANDED_BACK',
-  ] as const,
+  values: TASK_ATTEMPT_OUTCOMES,
   description:
     'FAILED: the handler threw (retried while attempts are left, else DEAD); LEASE_LOST: its ' +
     'worker stopped renewing the lease (died, froze); INTERRUPTED: the database went away ' +

@@ -67,14 +67,24 @@ export interface TaskListArgs {
   agentId?: string;
 }
 
+/** How an attempt ended (TaskAttemptOutcome in the schema; attemptEntry writes them). */
+export const TASK_ATTEMPT_OUTCOMES = [
+  'COMPLETED',
+  'FAILED',
+  'TIMEOUT',
+  'CANCELLED',
+  'LEASE_LOST',
+  'INTERRUPTED',
+  'HANDED_BACK',
+] as const;
+
 /** One ended attempt of a task, as its attemptLog holds it (write-changes.ts attemptEntry). */
 export interface TaskAttemptRow {
   attempt: number;
   workerId: string | null;
   startedAt: Date | null;
   endedAt: Date;
-  outcome:
-    'COMPLETED' | 'FAILED' | 'TIMEOUT' | 'CANCELLED' | 'LEASE_LOST' | 'INTERRUPTED' | 'HANDED_BACK';
+  outcome: (typeof TASK_ATTEMPT_OUTCOMES)[number];
   error: string | null;
 }
 
