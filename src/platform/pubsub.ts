@@ -34,8 +34,11 @@ export interface PubSubTopics {
   taskEvents: { taskId: string; sequence: number; event?: TaskEventJson };
   /** Key 'queue': a task became runnable; idle workers try to claim. */
   taskReady: { type: string };
-  /** Key 'workers': cancellation was requested for a running task. */
-  taskCancel: { taskId: string };
+  /**
+   * Key 'workers': cancellation was requested for a running task; `sequence`, its log position
+   * once asked (a worker holding a later run of it, retried since, is not concerned).
+   */
+  taskCancel: { taskId: string; sequence?: number };
   /** A workflow's event log grew up to `sequence` (subscribers read the log). */
   workflowEvents: { workflowId: string; sequence: number };
   /** A topic's generation state changed (subscribers read the topic row). */

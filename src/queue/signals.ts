@@ -26,7 +26,15 @@ export function wakeWorkers(pubsub: PubSub, type: string): Promise<void> {
   return pubsub.publish('taskReady', 'queue', { type });
 }
 
-/** A running task was asked to stop: its worker aborts it now rather than at its next heartbeat. */
-export function pushCancellation(pubsub: PubSub, taskId: string): Promise<void> {
-  return pubsub.publish('taskCancel', 'workers', { taskId });
+/**
+ * A running task was asked to stop: its worker aborts it now rather than at its next heartbeat.
+ * `sequence`: the task's log position once the request was written; unset, the push concerns
+ * whichever run of the task a worker holds (a worker's own, about the run it holds).
+ */
+export function pushCancellation(pubsub: PubSub, taskId: string, sequence?: number): Promise<void> {
+  return pubsub.publish(
+    'taskCancel',
+    'workers',
+    sequence === undefined ? { taskId } : { taskId, sequence },
+  );
 }

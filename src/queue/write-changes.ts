@@ -1,7 +1,8 @@
 // What a worker records about its attempts, many tasks in one statement: a start, progress,
 // or the attempt's end (COMPLETED with a result; FAILED, CANCELLED or TIMEOUT with an error;
 // RETRY: back to PENDING after a backoff computed here, or DEAD once its attempts are spent;
-// an interrupted one, PostgreSQL gone while it ran, spends the lost-lease budget instead),
+// an interrupted one, PostgreSQL gone while it ran, spends the lost-lease budget instead; one
+// whose cancellation was asked for while it ran ends CANCELLED, not retried),
 // each with its event. At most one change per task per statement (the worker folds a start
 // and progress into the end that follows them). Only while the worker still holds the task
 // at that attempt: a stale worker's change is left out, and its row is not returned.
@@ -165,6 +166,8 @@ const eventMessage = (workerId: string) => Prisma.sql`
     WHEN 'START' THEN 'attempt ' || attempts || ' started by ' || ${workerId}
     WHEN 'PROGRESS' THEN NULL
     WHEN 'RETRY' THEN CASE
+      WHEN status = 'CANCELLED' THEN 'attempt ' || attempts
+           || CASE WHEN interrupted THEN ' interrupted' ELSE ' failed' END || '; cancelled as asked, not retried'
       WHEN interrupted AND status = 'DEAD' THEN 'interrupted ' || "leaseLosses" || ' times: ' || error
       WHEN status = 'DEAD' THEN 'attempts exhausted: ' || error
       ELSE 'attempt ' || attempts || CASE WHEN interrupted THEN ' interrupted' ELSE ' failed' END
@@ -190,12 +193,14 @@ export function changeCtes(
       -- check below only guards that.
       SELECT t.id, c.kind, c.result, c.error, c.message, c.percent, c.step, c.started_ms_ago,
              c.delay_ms, c.interrupted,
+             -- A failed run whose cancellation was asked for meanwhile is not run again.
+             c.kind = 'RETRY' AND t."cancellationRequested" AS cancelled,
              c.kind = 'RETRY' AND CASE WHEN c.interrupted
                THEN t."leaseLosses" + 1 >= ${backoff.maxLeaseLosses}
                ELSE t.attempts - t."leaseLosses" >= t."maxAttempts" END AS dead
       FROM change c
       CROSS JOIN LATERAL (
-        SELECT id, status, attempts, "leaseLosses", "maxAttempts" FROM tasks
+        SELECT id, status, attempts, "leaseLosses", "maxAttempts", "cancellationRequested" FROM tasks
         WHERE id = c.id AND "lockedBy" = ${workerId} AND attempts = c.attempt
         OFFSET 0
       ) t
@@ -206,6 +211,7 @@ export function changeCtes(
       UPDATE tasks t
       SET status = CASE
             WHEN h.kind IN ('START', 'PROGRESS') THEN t.status
+            WHEN h.cancelled THEN 'CANCELLED'::"TaskStatus"
             WHEN h.dead THEN 'DEAD'::"TaskStatus"
             WHEN h.kind = 'RETRY' THEN 'PENDING'::"TaskStatus"
             ELSE h.kind::"TaskStatus" END,
@@ -216,12 +222,13 @@ export function changeCtes(
           "currentStep" = CASE
             WHEN h.kind = 'START' THEN 'starting'
             WHEN h.kind = 'PROGRESS' THEN h.step
+            WHEN h.cancelled THEN 'cancelled'
             WHEN h.dead THEN 'dead'
             WHEN h.kind = 'RETRY' THEN 'waiting to retry'
             ELSE lower(h.kind) END,
-          "runAt" = CASE WHEN h.kind = 'RETRY' AND NOT h.dead AND h.delay_ms IS NOT NULL
+          "runAt" = CASE WHEN h.kind = 'RETRY' AND NOT h.dead AND NOT h.cancelled AND h.delay_ms IS NOT NULL
             THEN now() + h.delay_ms * interval '1 millisecond'
-            WHEN h.kind = 'RETRY' AND NOT h.dead
+            WHEN h.kind = 'RETRY' AND NOT h.dead AND NOT h.cancelled
             THEN now() + least(${backoff.maxMs}::float8, ${backoff.baseMs}::float8
                                * power(2, greatest(t.attempts - t."leaseLosses" - 1
                                                    - CASE WHEN h.interrupted THEN 1 ELSE 0 END, 0)))
@@ -233,7 +240,8 @@ export function changeCtes(
           "startedAt" = CASE WHEN h.started_ms_ago IS NULL THEN t."startedAt"
             ELSE now() - h.started_ms_ago * interval '1 millisecond' END,
           "completedAt" = CASE
-            WHEN h.kind IN ('START', 'PROGRESS') OR (h.kind = 'RETRY' AND NOT h.dead) THEN NULL
+            WHEN h.kind IN ('START', 'PROGRESS') OR (h.kind = 'RETRY' AND NOT h.dead AND NOT h.cancelled)
+            THEN NULL
             ELSE now() END,
           -- Only retries (dead or not) and cancellations: the row describes the rest (attemptEntry).
           "attemptLog" = CASE WHEN h.kind IN ('RETRY', 'CANCELLED')

@@ -6,11 +6,11 @@ import { db } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
 import { noteTaskOutcome, taskAttemptSpan, tracingEnabled } from '../platform/tracing.js';
-import { handBackTasks } from '../queue/hand-back-tasks.js';
+import { handBackTasks, type HandedBackTask } from '../queue/hand-back-tasks.js';
 import { announceTaskEvent } from '../queue/signals.js';
 import { parsePayload, type TaskHelpers } from '../queue/task-definition.js';
 import { isTerminal, type ClaimedTaskRow } from '../queue/task-row.js';
-import type { Backoff, ChangedTask } from '../queue/write-changes.js';
+import type { Backoff } from '../queue/write-changes.js';
 import { endChangeOf } from './attempt-end.js';
 import type { AttemptOutcome, WorkerMetrics } from './metrics.js';
 import { ProgressReporter } from './progress-reporter.js';
@@ -101,7 +101,7 @@ export class AttemptRunner {
       const timeout = setTimeout(stopForTimeout, task.timeoutSeconds * 1000, entry);
       const startedAt = performance.now();
       let outcome: AttemptOutcome;
-      let finished: ChangedTask | undefined;
+      let finished: ClaimedTaskRow | undefined;
       try {
         const error = await this.runHandler(entry, log);
         this.options.turns.ran(performance.now() - startedAt);
@@ -150,7 +150,7 @@ export class AttemptRunner {
     entry: RunningTask,
     error: unknown,
     log: AttemptLogger,
-  ): Promise<{ outcome: AttemptOutcome; finished?: ChangedTask }> {
+  ): Promise<{ outcome: AttemptOutcome; finished?: ClaimedTaskRow }> {
     const { task } = entry;
     const { turns } = this.options;
     // Superseded (claimed again here): its state went when the claim came; a later attempt
@@ -170,8 +170,13 @@ export class AttemptRunner {
     return { outcome: row.status.toLowerCase() as AttemptOutcome, finished: row };
   }
 
-  /** Back to PENDING for another worker; the attempt does not count. */
-  private async handBack(task: ClaimedTaskRow): Promise<{ outcome: AttemptOutcome }> {
+  /**
+   * Back to PENDING for another worker; the attempt does not count. One whose cancellation was
+   * asked for ends CANCELLED instead (hand-back-tasks.ts), and is followed up as any end.
+   */
+  private async handBack(
+    task: ClaimedTaskRow,
+  ): Promise<{ outcome: AttemptOutcome; finished?: ClaimedTaskRow }> {
     const { turns, workerId, pubsub } = this.options;
     await turns.idle();
     const recorded = turns.isRecorded(task.id, task.attempts);
@@ -180,8 +185,33 @@ export class AttemptRunner {
       { taskId: task.id, attempt: task.attempts, recorded },
     ]);
     if (!row) return { outcome: 'lease_lost' };
-    if (recorded) await announceTaskEvent(pubsub, row);
-    return { outcome: 'handed_back' };
+    if (row.announced) await announceTaskEvent(pubsub, row);
+    if (row.status !== 'CANCELLED') return { outcome: 'handed_back' };
+    return { outcome: 'cancelled', finished: handedBackCancelled(task, row) };
+  }
+
+  /**
+   * Hands back tasks that waited in the local queue (a shutdown); those whose cancellation was
+   * asked for end CANCELLED there, and are announced and followed up as any end.
+   */
+  async handBackWaiting(tasks: readonly ClaimedTaskRow[]): Promise<void> {
+    const { workerId, pubsub, log } = this.options;
+    const back = tasks.map((task) => ({
+      taskId: task.id,
+      attempt: task.attempts,
+      recorded: false,
+    }));
+    const rows = await handBackTasks(db(), workerId, back);
+    const byId = new Map(tasks.map((task) => [task.id, task]));
+    for (const row of rows) {
+      if (row.status !== 'CANCELLED') continue;
+      const task = handedBackCancelled(byId.get(row.id)!, row);
+      this.track(
+        announceTaskEvent(pubsub, row)
+          .then(() => this.afterFinish(task, new AttemptLogger(log, task)))
+          .catch((err) => log.warn({ err, taskId: task.id }, 'cancel not followed up')),
+      );
+    }
   }
 
   private async afterFinish(finished: ClaimedTaskRow, log: AttemptLogger): Promise<void> {
@@ -198,6 +228,12 @@ export class AttemptRunner {
 }
 
 const stopForTimeout = (entry: RunningTask) => entry.stop('timeout');
+
+/** The claimed row of a task handed back CANCELLED, as it ended (for its after-finish step). */
+function handedBackCancelled(task: ClaimedTaskRow, row: HandedBackTask): ClaimedTaskRow {
+  const { status, error, currentStep, completedAt, lastSequence } = row;
+  return { ...task, status, error, currentStep, completedAt, lastSequence };
+}
 
 /** The attempt's logger, made when first used (most attempts never log). */
 class AttemptLogger {

@@ -29,8 +29,11 @@ export interface HeldTasks {
    * may have ended while the renewal ran, or be only an end being written).
    */
   heldAs(taskId: string): object | undefined;
-  /** Asked to stop: cancel it. */
-  cancel(taskId: string): void;
+  /**
+   * Asked to stop: cancel it. `sequence` (a pushed cancellation's): the task's log position
+   * when it was asked for; a run claimed at or past it is not concerned. None: it is.
+   */
+  cancel(taskId: string, sequence?: number): void;
   /** No longer this worker's: drop it. */
   lost(taskId: string): void;
 }

@@ -10,7 +10,6 @@ import type { TaskEngineConfig } from '../platform/config.js';
 import { db } from '../platform/db.js';
 import { logger, type Logger } from '../platform/logger.js';
 import type { PubSub } from '../platform/pubsub.js';
-import { handBackTasks } from '../queue/hand-back-tasks.js';
 import { markWorkerStopped } from '../queue/mark-worker-stopped.js';
 import type { ClaimedTaskRow } from '../queue/task-row.js';
 import { AttemptRunner } from './attempt-runner.js';
@@ -24,7 +23,7 @@ import {
 } from './lease-keeper.js';
 import { LocalQueue } from './local-queue.js';
 import type { WorkerMetrics } from './metrics.js';
-import { RecentIds } from './recent-ids.js';
+import { concernsRun, PushedCancellations, type PushedSequence } from './pushed-cancellations.js';
 import { RunningTasks } from './running-tasks.js';
 import type { TaskRegistry } from './task-registry.js';
 import { Turns } from './turns.js';
@@ -63,8 +62,8 @@ interface Engine {
   claimCounts: ClaimCounts;
   /** When each waiting task was claimed (Date.now()), for its wait in the local queue. */
   claimedAt: Map<string, number>;
-  /** Cancellations pushed for tasks this worker did not hold (yet): see RecentIds. */
-  cancelledUnheld: RecentIds;
+  /** Cancellations pushed for tasks this worker did not hold (yet): see PushedCancellations. */
+  cancelledUnheld: PushedCancellations;
   stopping: boolean;
 }
 
@@ -111,7 +110,7 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
   const queue = new LocalQueue();
   const running = new RunningTasks();
   const claimedAt = new Map<string, number>();
-  const cancelledUnheld = new RecentIds(CANCELLED_UNHELD_MS);
+  const cancelledUnheld = new PushedCancellations(CANCELLED_UNHELD_MS);
   const claimCounts = new ClaimCounts([...options.registry.keys()], log, options.metrics);
   const engine = {
     ...{ id, log, queue, running, claimedAt, cancelledUnheld, claimCounts },
@@ -147,7 +146,7 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
       // A cancellation pushed while its claim was on its way ends it now, not when a slot
       // frees (a long wait when every slot is busy) or the next heartbeat reads the flag.
       const kept = tasks.filter((task) => {
-        if (!cancelledUnheld.take(task.id)) return true;
+        if (!cancelledUnheld.take(task.id, task.lastSequence)) return true;
         engine.runner.cancelWaiting(task);
         return false;
       });
@@ -190,7 +189,7 @@ function dispatch(engine: Engine, concurrency: number, fromClaim: boolean): void
     const recorded = fromClaim && task.startedAt !== null;
     const waited = recorded ? 0 : (Date.now() - (claimedAt.get(task.id) ?? Date.now())) / 1000;
     claimedAt.delete(task.id);
-    if (engine.cancelledUnheld.take(task.id)) {
+    if (engine.cancelledUnheld.take(task.id, task.lastSequence)) {
       runner.cancelWaiting(task);
       continue;
     }
@@ -206,12 +205,15 @@ function heldTasks(engine: Engine): HeldTasks {
     ids: () => [...running.ids(), ...queue.taskIds(), ...turns.endingTaskIds()],
     // The claimed row: the same object waiting and running, a new one for each claim.
     heldAs: (taskId) => running.get(taskId)?.task ?? queue.get(taskId),
-    cancel(taskId) {
+    cancel(taskId, sequence?: PushedSequence) {
+      const heldRow = running.get(taskId)?.task ?? queue.get(taskId);
+      // A push about an earlier run (the task ended and was retried since, then claimed here).
+      if (heldRow && !concernsRun(sequence, heldRow.lastSequence)) return;
       if (running.has(taskId)) return running.stop(taskId, 'cancelled');
       const waiting = queue.remove(taskId);
       if (waiting) runner.cancelWaiting(waiting);
       // Not here yet: its claim may still be on its way back (the push came first).
-      else engine.cancelledUnheld.add(taskId);
+      else engine.cancelledUnheld.add(taskId, sequence);
     },
     lost(taskId) {
       if (running.has(taskId)) return running.stop(taskId, 'lease-lost');
@@ -241,12 +243,9 @@ async function stopWorker(
   engine.stopping = true;
   turns.noMoreClaims();
   await turns.idle();
-  const waiting = queue.drain();
-  await handBackTasks(
-    db(),
-    id,
-    waiting.map((task) => ({ taskId: task.id, attempt: task.attempts, recorded: false })),
-  ).catch((err) => log.warn({ err: (err as Error).message }, 'could not hand back waiting tasks'));
+  await runner
+    .handBackWaiting(queue.drain())
+    .catch((err) => log.warn({ err: (err as Error).message }, 'could not hand back waiting tasks'));
   await Promise.race([
     running.allDone(),
     new Promise((resolve) => setTimeout(resolve, graceMs).unref()),
@@ -311,7 +310,7 @@ function followSignals(pubsub: PubSub, engine: Engine) {
     for await (const _ of wakeUps) engine.turns.claim();
   })().catch(() => {});
   void (async () => {
-    for await (const { taskId } of cancels) held.cancel(taskId);
+    for await (const { taskId, sequence } of cancels) held.cancel(taskId, sequence);
   })().catch(() => {});
   return {
     async stop() {

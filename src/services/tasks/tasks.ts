@@ -206,7 +206,8 @@ export async function cancelTask(
     throw conflict(`the task already finished (${outcome.task.status})`);
   }
   await announceTaskEvent(pubsub, outcome.task);
-  if (outcome.task.status === 'RUNNING') await pushCancellation(pubsub, task.id);
+  if (outcome.task.status === 'RUNNING')
+    await pushCancellation(pubsub, task.id, outcome.task.lastSequence);
   else await taskFinished(outcome.task);
   return outcome.task;
 }

@@ -20,8 +20,8 @@ export interface WorkflowSignals {
   tasks: Array<{ id: string; lastSequence: number }>;
   /** Task types to wake workers for. */
   wake: Set<string>;
-  /** Running tasks flagged for cancellation. */
-  cancel: string[];
+  /** Running tasks flagged for cancellation, and their log positions once flagged. */
+  cancel: Array<{ id: string; lastSequence: number }>;
   /**
    * Tasks ended here before they ran (cancelled while PENDING): no worker sees them end, so
    * their end is announced with the signals, as cancelTask's is (live queries read them again).
@@ -58,7 +58,7 @@ export function noteCancelledTasks(
 ): void {
   signals.tasks.push(...tasks);
   for (const task of tasks)
-    if (task.status === 'RUNNING') signals.cancel.push(task.id);
+    if (task.status === 'RUNNING') signals.cancel.push(task);
     // Cancelled while PENDING (a cancellation makes no other end: cancelTasksCtes).
     else if (task.status === 'CANCELLED') signals.ended.push(task.id);
 }
@@ -91,7 +91,8 @@ async function cancelAgain(pubsub: PubSub, taskId: string): Promise<void> {
   const requested = await requestCancellation(db(), taskId);
   if (!requested?.changed) return;
   await announceTaskEvent(pubsub, requested.task);
-  if (requested.task.status === 'RUNNING') await pushCancellation(pubsub, taskId);
+  if (requested.task.status === 'RUNNING')
+    await pushCancellation(pubsub, taskId, requested.task.lastSequence);
   else await announceChanges({ kind: 'task.ended', taskId });
 }
 
@@ -103,7 +104,7 @@ export function sendSignals(pubsub: PubSub, signals: WorkflowSignals): void {
   );
   void announceTaskEvents(pubsub, signals.tasks);
   for (const type of signals.wake) void wakeWorkers(pubsub, type);
-  for (const taskId of signals.cancel) void pushCancellation(pubsub, taskId);
+  for (const task of signals.cancel) void pushCancellation(pubsub, task.id, task.lastSequence);
   if (signals.ended.length)
     void announceChanges(
       ...signals.ended.map((taskId) => ({ kind: 'task.ended' as const, taskId })),
