@@ -35,6 +35,12 @@ export class LocalQueue {
     }
   }
 
+  /** The task take() would return next, left here. */
+  peek(): ClaimedTaskRow | undefined {
+    for (const lane of this.lanes) if (lane.length) return lane[0];
+    return undefined;
+  }
+
   /** The next task to start: the highest priority first. */
   take(): ClaimedTaskRow | undefined {
     for (const lane of this.lanes) {

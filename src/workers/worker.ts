@@ -64,6 +64,12 @@ interface Engine {
   claimedAt: Map<string, number>;
   /** Cancellations pushed for tasks this worker did not hold (yet): see PushedCancellations. */
   cancelledUnheld: PushedCancellations;
+  /** When the last heartbeat that renewed this worker's leases was sent (Date.now()). */
+  leasesRenewedAt: number;
+  /** How long a waiting task's lease is taken as good after its claim or the last renewal. */
+  leaseTrustMs: number;
+  /** A heartbeat now (none if one is under way): set once the worker is registered. */
+  renewLeasesNow: () => void;
   stopping: boolean;
 }
 
@@ -79,12 +85,26 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const engine = makeEngine(id, log, options);
   options.metrics?.observeSlots(() => engine.running.size, options.concurrency);
   await db().worker.create({ data: registration });
+  let beating: Promise<void> | undefined;
+  const beat = () =>
+    (beating ??= (async () => {
+      const sentAt = Date.now();
+      try {
+        await heartbeat(registration, options.leaseMs, heldTasks(engine), {
+          busySlots: engine.running.size,
+          claims: engine.claimCounts,
+        });
+      } finally {
+        beating = undefined;
+      }
+      engine.leasesRenewedAt = Math.max(engine.leasesRenewedAt, sentAt);
+      // What waited while its lease was in doubt starts now, if it is still this worker's.
+      dispatch(engine, options.concurrency, false);
+    })());
+  engine.renewLeasesNow = () =>
+    void beat().catch((err) => log.warn({ err: (err as Error).message }, 'heartbeat failed'));
   const timers = startTimers(options, log, {
-    heartbeat: () =>
-      heartbeat(registration, options.leaseMs, heldTasks(engine), {
-        busySlots: engine.running.size,
-        claims: engine.claimCounts,
-      }),
+    heartbeat: beat,
     poll: async () => {
       await reclaimExpired(options.pubsub, log, options.maxLeaseLosses);
       engine.turns.claim();
@@ -114,6 +134,10 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
   const claimCounts = new ClaimCounts([...options.registry.keys()], log, options.metrics);
   const engine = {
     ...{ id, log, queue, running, claimedAt, cancelledUnheld, claimCounts },
+    leasesRenewedAt: Date.now(),
+    // A lease less one heartbeat (at most a third of it: operations.md): a beat late by most of one.
+    leaseTrustMs: options.leaseMs - Math.min(options.heartbeatMs, options.leaseMs / 3),
+    renewLeasesNow: () => undefined,
     stopping: false,
   } as Engine;
   engine.turns = new Turns({
@@ -182,8 +206,17 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
 function dispatch(engine: Engine, concurrency: number, fromClaim: boolean): void {
   const { queue, running, runner, claimedAt } = engine;
   while (!engine.stopping && running.size < concurrency) {
-    const task = queue.take();
-    if (!task) break;
+    const next = queue.peek();
+    if (!next) break;
+    // Not renewed for most of a lease (the worker froze, or was cut off): another worker may
+    // have taken it back meanwhile. The leases are renewed first, and what is still this
+    // worker's starts then (the heartbeat takes out what it lost).
+    const trusted = Math.max(claimedAt.get(next.id) ?? 0, engine.leasesRenewedAt);
+    if (Date.now() - trusted > engine.leaseTrustMs) {
+      engine.renewLeasesNow();
+      break;
+    }
+    const task = queue.take()!;
     // A start its claim recorded began on the claim's clock (its queue wait is already the
     // row's); one that waited here adds the time since its claim came back.
     const recorded = fromClaim && task.startedAt !== null;
@@ -239,7 +272,9 @@ async function stopWorker(
 ): Promise<void> {
   const { id, log, queue, running, turns, runner } = engine;
   timers.stopClaiming();
-  await signals.stop();
+  // Pushed cancellations are still heard while running tasks finish: one asked for in the
+  // grace period stops its run now, not at the next heartbeat's poll.
+  await signals.stopWakeUps();
   engine.stopping = true;
   turns.noMoreClaims();
   await turns.idle();
@@ -252,6 +287,7 @@ async function stopWorker(
   ]);
   running.stopAll('shutdown');
   await running.allDone();
+  await signals.stopCancels();
   await runner.settled();
   await turns.stop();
   timers.stopHeartbeat();
@@ -313,8 +349,10 @@ function followSignals(pubsub: PubSub, engine: Engine) {
     for await (const { taskId, sequence } of cancels) held.cancel(taskId, sequence);
   })().catch(() => {});
   return {
-    async stop() {
+    async stopWakeUps() {
       await wakeUps.return?.();
+    },
+    async stopCancels() {
       await cancels.return?.();
     },
   };

@@ -19,6 +19,11 @@ export async function lockTableForWrites(h: Harness, table: string) {
   return holdLock(h, [`LOCK TABLE ${table} IN SHARE MODE`, []]);
 }
 
+/** Rows `sql` locks (FOR UPDATE, FOR SHARE...), held by another connection until released. */
+export function holdRow(h: Harness, sql: string, values: unknown[]) {
+  return holdLock(h, [sql, values]);
+}
+
 async function holdLock(h: Harness, [sql, values]: [string, unknown[]]) {
   const locker = new pg.Client({ connectionString: h.databaseUrl });
   await locker.connect();

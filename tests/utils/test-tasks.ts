@@ -123,6 +123,17 @@ export const testKillsItsWorker = taskSpec({
 });
 
 /**
+ * Runs `ms`, then records its run in the table `test_task_runs` (task id, attempt, process id),
+ * which the test that uses it creates: a side effect any process's run leaves.
+ */
+export const testRecordsRun = taskSpec({
+  name: 'test_records_run',
+  payload: z.object({ ms: z.number() }),
+  maxAttempts: 3,
+  timeoutSeconds: 60,
+});
+
+/**
  * Ends that commit with rows of their own, keyed by `key` (finishInTransaction, commitKey): each
  * runs `runMs`, and its commit holds its transaction `holdMs`, so that turns of one key and of
  * two can be told apart.
@@ -161,6 +172,14 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
         throw error;
       }
       return { attempt: task.attempts };
+    },
+  }),
+  defineTask(testRecordsRun, {
+    async run({ ms }, { task }) {
+      await sleep(ms);
+      await db().$executeRaw`INSERT INTO test_task_runs ("taskId", attempt, pid)
+                             VALUES (${task.id}::uuid, ${task.attempts}, ${process.pid})`;
+      return { pid: process.pid };
     },
   }),
   defineTask(testKillsItsWorker, {

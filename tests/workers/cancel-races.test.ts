@@ -14,6 +14,8 @@ import { pushCancellation } from '../../src/queue/signals.js';
 import { writeTaskChanges } from '../../src/queue/write-changes.js';
 import { toGlobalId } from '../../src/schema/ids.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
+import { graphql } from '../utils/graphql.js';
+import type { TestApp } from '../utils/harness.js';
 import { waitFor } from '../utils/wait.js';
 import { adminUserId, endedTasks, expectLogsGapFree, useTasks } from '../tasks/fixture.js';
 
@@ -38,6 +40,10 @@ const claim = (type: string, limit: number, startNow: number) => ({
   limit,
   startNow,
 });
+
+/** On the test's own app: its pushes reach the workers started on its pub/sub. */
+const asAdmin = (app: TestApp, query: string, variables: Record<string, unknown>) =>
+  graphql(app.fetch, query, variables, { key: h.adminKey });
 
 const lastEvent = (taskId: string) =>
   db().taskEvent.findFirstOrThrow({ where: { taskId }, orderBy: { sequence: 'desc' } });
@@ -136,6 +142,25 @@ describe('a cancellation racing a worker', () => {
     await expectLogsGapFree(rows);
   });
 
+  it('stops at once a run cancelled while its worker shuts down, within the grace period', async () => {
+    const app = await h.startApp();
+    const ownerId = await adminUserId();
+    // A heartbeat too rare to poll the flag: only the push can stop it before the grace ends.
+    const worker = await h.startWorker(app.pubsub, { heartbeatMs: 20_000, leaseMs: 60_000 });
+    const task = await enqueueTestTask(app.pubsub, testSleep, { ms: 10_000 }, { ownerId });
+    await waitForStatus(task.id, 'RUNNING');
+    const stopped = worker.stop(8_000);
+    await sleep(200);
+    const cancel = 'mutation($id: ID!) { cancelTask(id: $id) { status } }';
+    const asked = Date.now();
+    const id = toGlobalId('Task', task.id);
+    expect((await asAdmin(app, cancel, { id })).data.cancelTask.status).toBe('RUNNING');
+    const row = await waitForStatus(task.id, 'CANCELLED');
+    expect(row.error).toBe('cancelled while running');
+    expect(row.completedAt!.getTime() - asked).toBeLessThan(5_000);
+    await stopped;
+  });
+
   it('runs a retried task on a worker that kept the push of its earlier cancellation', async () => {
     const app = await h.startApp();
     const ownerId = await adminUserId();
@@ -146,14 +171,14 @@ describe('a cancellation racing a worker', () => {
     const second = await h.startWorker(app.pubsub, { concurrency: 1 });
     const cancel = 'mutation($id: ID!) { cancelTask(id: $id) { status } }';
     const id = toGlobalId('Task', task.id);
-    expect((await h.gql(cancel, { id })).data.cancelTask.status).toBe('RUNNING');
+    expect((await asAdmin(app, cancel, { id })).data.cancelTask.status).toBe('RUNNING');
     await waitForStatus(task.id, 'CANCELLED');
     await first.stop(0);
     // Retried at once, and only the second worker left to claim it: the push it kept was
     // about the run the first one stopped, not this one.
     await db().task.update({ where: { id: task.id }, data: { payload: { ms: 1 } } });
     const retry = 'mutation($id: ID!) { retryTask(id: $id) { status } }';
-    expect((await h.gql(retry, { id })).data.retryTask.status).toBe('PENDING');
+    expect((await asAdmin(app, retry, { id })).data.retryTask.status).toBe('PENDING');
     const ended = (await endedTasks([task.id])).get(task.id)!;
     expect(ended).toMatchObject({ status: 'COMPLETED', workerId: second.id, attempts: 1 });
   });
