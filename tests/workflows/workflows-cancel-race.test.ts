@@ -2,14 +2,15 @@
 // workflow was cancelled finds the step no longer its to run; it ends CANCELLED, as the
 // cancellation asked, not FAILED (a failure it never had). And racing a worker's write of the
 // task (its start recorded, its lease renewed): the cancellation is asked again once that
-// write commits, so the task stops without waiting for the reconciler.
+// write commits, so the task stops without waiting for the reconciler. And an edit of the plan
+// that a cancellation overtook is refused for what the workflow is now: finished.
 import { describe, expect, it } from 'vitest';
 import { db, inTransaction } from '../../src/platform/db.js';
 import { endWorkflow } from '../../src/services/workflows/sql/end-workflow.js';
 import { parseGlobalId } from '../../src/schema/ids.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
 import { lockWorkflows } from '../../src/services/workflows/sql/lock-workflows.js';
-import { CANCEL, START, step, useWorkflows } from './fixture.js';
+import { CANCEL, START, step, UPDATE, useWorkflows } from './fixture.js';
 import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
@@ -116,5 +117,38 @@ describe('cancelWorkflow racing a claim', () => {
       ['RUNNING', 'cancellation requested'],
       ['CANCELLED', 'cancelled while running'],
     ]);
+  });
+
+  it('refuses an edit a cancellation overtook as WORKFLOW_FINISHED, not a stale version', async () => {
+    const plan = await planned('edit meets a cancel');
+    const id = rowId(plan.id);
+    const edit = { id: plan.id, v: plan.planVersion, steps: [step('other', 'NOOP')] };
+    let editing: ReturnType<typeof w.h.gql> | undefined;
+    await inTransaction(
+      async (tx) => {
+        // The edit passes its checks, then waits for the row this cancellation holds.
+        await lockWorkflows(tx.client, [id]);
+        editing = w.h.gql(UPDATE, edit, w.keys.alice!);
+        await w.waitFor(async () => {
+          const [waiting] = await db().$queryRaw<Array<{ n: number }>>`
+            SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+          return waiting!.n > 0 || undefined;
+        }, 'the edit waiting for the workflow');
+        await endWorkflow(tx.client, id, {
+          from: ['PLANNED', 'RUNNING'],
+          to: 'CANCELLED',
+          message: 'cancelled by the test',
+          error: null,
+        });
+      },
+      { timeout: 30_000 },
+    );
+    // Answered once the cancellation committed.
+    const answer = await editing!;
+    expect(answer.errors?.map((e: any) => [e.extensions.code, e.extensions.reason])).toEqual([
+      ['CONFLICT', 'WORKFLOW_FINISHED'],
+    ]);
+    expect((await w.workflowOf(plan.id)).planVersion).toBe(plan.planVersion);
   });
 });

@@ -20,6 +20,18 @@ import { estimateInputs, numberedSteps } from './steps.js';
 
 const FINISHED = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
+/** Why an edit of `planVersion` is refused for the workflow as it stands; undefined: it is not. */
+function editRefusal(workflow: { status: string; planVersion: number }, planVersion: number) {
+  if (FINISHED.has(workflow.status)) return workflowFinished(workflow.status);
+  if (workflow.status !== 'PLANNED')
+    return conflict('a running workflow changes by replanWorkflow only', {
+      reason: 'ALREADY_STARTED',
+    });
+  if (workflow.planVersion !== planVersion)
+    return stalePlanVersion(planVersion, workflow.planVersion);
+  return undefined;
+}
+
 export async function updateWorkflowPlan(
   workflowId: string,
   planVersion: number,
@@ -28,13 +40,8 @@ export async function updateWorkflowPlan(
   deps: WorkflowDeps,
 ): Promise<string> {
   const workflow = await requireWritableWorkflow(workflowId, caller);
-  if (FINISHED.has(workflow.status)) throw workflowFinished(workflow.status);
-  if (workflow.status !== 'PLANNED')
-    throw conflict('a running workflow changes by replanWorkflow only', {
-      reason: 'ALREADY_STARTED',
-    });
-  if (workflow.planVersion !== planVersion)
-    throw stalePlanVersion(planVersion, workflow.planVersion);
+  const refused = editRefusal(workflow, planVersion);
+  if (refused) throw refused;
   const named = [...new Set(steps.flatMap((step) => step.agentId ?? []))];
   const agents = await visibleAgents(named, caller, {
     argument: 'steps',
@@ -61,10 +68,17 @@ export async function updateWorkflowPlan(
       where: { id: workflow.id, status: 'PLANNED', planVersion },
       data: { planVersion: { increment: 1 }, agentIds: [...agentIds] },
     });
-    if (count === 0)
-      throw conflict('the workflow changed meanwhile: read it again', {
-        reason: 'STALE_PLAN_VERSION',
+    // Changed since it was read (started, cancelled, edited): refused as it stands now.
+    if (count === 0) {
+      const now = await tx.client.workflow.findUniqueOrThrow({
+        where: { id: workflow.id },
+        select: { status: true, planVersion: true },
       });
+      throw (
+        editRefusal(now, planVersion) ??
+        conflict('the workflow changed meanwhile: read it again', { reason: 'STALE_PLAN_VERSION' })
+      );
+    }
     await tx.client.workflowStep.deleteMany({ where: { workflowId: workflow.id } });
     await insertSteps(tx.client, workflow.id, numberedSteps(steps, estimate.perStep));
     const signals = noSignals();
