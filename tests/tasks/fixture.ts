@@ -2,6 +2,7 @@
 // to refresh, the refresh and task operations, and a wait for a task's state.
 import { afterEach, expect } from 'vitest';
 import { db } from '../../src/platform/db.js';
+import { insertTask } from '../../src/queue/insert-task.js';
 import { CreateAgentMutation } from '../client/operations.js';
 import { createCorpus } from '../utils/corpus.js';
 import { useHarness } from '../utils/harness.js';
@@ -9,6 +10,19 @@ import { waitFor } from '../utils/wait.js';
 
 export const adminUserId = async () =>
   (await db().user.upsert({ where: { name: 'admin' }, create: { name: 'admin' }, update: {} })).id;
+
+/** A task of `type`, one no worker runs: only the test that adds it claims it. */
+export async function addUnrunTask(type: string, ownerId: string) {
+  const { task } = await insertTask(db(), {
+    type,
+    priority: 'MEDIUM',
+    payload: {},
+    maxAttempts: 3,
+    timeoutSeconds: 60,
+    ownerId,
+  });
+  return task;
+}
 
 export const refresh = `mutation($input: RefreshCoverageInput!) { refreshCoverage(input: $input) {
   task { id status priority queuePosition progressPercent attempts maxAttempts webhookUrl agent { id } estimatedCompletionAt } coverage { overallCoverage } } }`;

@@ -8,7 +8,6 @@ import { db } from '../../src/platform/db.js';
 import { requestCancellation } from '../../src/queue/cancel.js';
 import { claimTasks } from '../../src/queue/claim.js';
 import { handBackTasks } from '../../src/queue/hand-back-tasks.js';
-import { insertTask } from '../../src/queue/insert-task.js';
 import { enqueue } from '../../src/queue/enqueue.js';
 import { pushCancellation } from '../../src/queue/signals.js';
 import { writeTaskChanges } from '../../src/queue/write-changes.js';
@@ -17,22 +16,15 @@ import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 import { graphql } from '../utils/graphql.js';
 import type { TestApp } from '../utils/harness.js';
 import { waitFor } from '../utils/wait.js';
-import { adminUserId, endedTasks, expectLogsGapFree, useTasks } from '../tasks/fixture.js';
+import {
+  addUnrunTask,
+  adminUserId,
+  endedTasks,
+  expectLogsGapFree,
+  useTasks,
+} from '../tasks/fixture.js';
 
 const { h } = useTasks();
-
-/** A task of `type`, one no worker here runs: only the test that adds it claims it. */
-async function addUnrunTask(type: string) {
-  const { task } = await insertTask(db(), {
-    type,
-    priority: 'MEDIUM',
-    payload: {},
-    maxAttempts: 3,
-    timeoutSeconds: 60,
-    ownerId: await adminUserId(),
-  });
-  return task;
-}
 
 const claim = (type: string, limit: number, startNow: number) => ({
   types: [type],
@@ -59,7 +51,7 @@ const waitForStatus = (taskId: string, status: string) =>
 describe('a cancellation racing a worker', () => {
   it('ends CANCELLED, not retried, a run that failed after its cancellation was asked for', async () => {
     const type = 'test_cancel_then_fail';
-    const task = await addUnrunTask(type);
+    const task = await addUnrunTask(type, await adminUserId());
     expect(await claimTasks(db(), 'worker-a', claim(type, 1, 1))).toHaveLength(1);
     expect((await requestCancellation(db(), task.id))?.changed).toBe(true);
     // The run failed before the request reached it: a retry, as the worker writes it.
@@ -83,8 +75,8 @@ describe('a cancellation racing a worker', () => {
 
   it('ends CANCELLED, not handed back, what a shutting-down worker held after its cancellation', async () => {
     const type = 'test_cancel_then_shutdown';
-    const started = await addUnrunTask(type);
-    const waiting = await addUnrunTask(type);
+    const started = await addUnrunTask(type, await adminUserId());
+    const waiting = await addUnrunTask(type, await adminUserId());
     const claimed = await claimTasks(db(), 'worker-a', claim(type, 2, 1));
     expect(claimed.map((task) => task.id)).toEqual([started.id, waiting.id]);
     for (const task of [started, waiting])

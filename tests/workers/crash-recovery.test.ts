@@ -15,28 +15,15 @@ import {
 } from '../utils/test-tasks.js';
 import { waitFor } from '../utils/wait.js';
 import { claimTasks } from '../../src/queue/claim.js';
-import { insertTask } from '../../src/queue/insert-task.js';
 import { selectQueuePosition } from '../../src/queue/queue-position.js';
 import { requestCancellation } from '../../src/queue/cancel.js';
 import { reclaimExpiredLeases } from '../../src/queue/reclaim-expired.js';
 import { handBackTasks } from '../../src/queue/hand-back-tasks.js';
 import { rowId } from '../utils/ids.js';
-import { expectLogsGapFree } from '../tasks/fixture.js';
+import { addUnrunTask, expectLogsGapFree } from '../tasks/fixture.js';
 
 const h = useHarness();
 
-/** A task of `type`, one no worker of this file runs: only the test that adds it claims it. */
-async function addUnrunTask(type: string, ownerId: string) {
-  const { task } = await insertTask(db(), {
-    type,
-    priority: 'MEDIUM',
-    payload: {},
-    maxAttempts: 3,
-    timeoutSeconds: 60,
-    ownerId,
-  });
-  return task;
-}
 // A test's workers would take the next test's tasks.
 afterEach(() => h.stopWorkers());
 

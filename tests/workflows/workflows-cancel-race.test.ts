@@ -5,7 +5,7 @@
 // write commits, so the task stops without waiting for the reconciler. And an edit of the plan
 // that a cancellation overtook is refused for what the workflow is now: finished.
 import { describe, expect, it } from 'vitest';
-import { db, inTransaction } from '../../src/platform/db.js';
+import { db, inTransaction, type Queryable } from '../../src/platform/db.js';
 import { endWorkflow } from '../../src/services/workflows/sql/end-workflow.js';
 import { parseGlobalId } from '../../src/schema/ids.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
@@ -34,6 +34,24 @@ const ended = (workflowId: string) =>
     return tasks.every((t) => !['PENDING', 'RUNNING'].includes(t.status)) ? tasks : undefined;
   }, 'the step tasks ended');
 
+/** Until a statement of this test's database waits on a lock (the row a test holds). */
+const waitingForLock = (what: string) =>
+  w.waitFor(async () => {
+    const [waiting] = await db().$queryRaw<Array<{ n: number }>>`
+      SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE datname = current_database() AND wait_event_type = 'Lock'`;
+    return waiting!.n > 0 || undefined;
+  }, what);
+
+/** The workflow cancelled as cancelWorkflow's statement does, in the test's transaction. */
+const cancelIn = (client: Queryable, workflowId: string) =>
+  endWorkflow(client, workflowId, {
+    from: ['PLANNED', 'RUNNING'],
+    to: 'CANCELLED',
+    message: 'cancelled by the test',
+    error: null,
+  });
+
 describe('cancelWorkflow racing a claim', () => {
   it('ends a claimed task CANCELLED when its workflow was cancelled before the step started', async () => {
     const plan = await planned('cancel between claim and start');
@@ -45,20 +63,10 @@ describe('cancelWorkflow racing a claim', () => {
       async (tx) => {
         await lockWorkflows(tx.client, [id]);
         await w.startWorker();
-        await w.waitFor(async () => {
-          const [waiting] = await db().$queryRaw<Array<{ n: number }>>`
-            SELECT count(*)::int AS n FROM pg_stat_activity
-            WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-          return waiting!.n > 0 || undefined;
-        }, 'the step start waiting for the workflow');
+        await waitingForLock('the step start waiting for the workflow');
         const [task] = await stepTasksOf(id);
         expect(task!.status).toBe('RUNNING');
-        await endWorkflow(tx.client, id, {
-          from: ['PLANNED', 'RUNNING'],
-          to: 'CANCELLED',
-          message: 'cancelled by the test',
-          error: null,
-        });
+        await cancelIn(tx.client, id);
       },
       { timeout: 30_000 },
     );
@@ -129,18 +137,8 @@ describe('cancelWorkflow racing a claim', () => {
         // The edit passes its checks, then waits for the row this cancellation holds.
         await lockWorkflows(tx.client, [id]);
         editing = w.h.gql(UPDATE, edit, w.keys.alice!);
-        await w.waitFor(async () => {
-          const [waiting] = await db().$queryRaw<Array<{ n: number }>>`
-            SELECT count(*)::int AS n FROM pg_stat_activity
-            WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-          return waiting!.n > 0 || undefined;
-        }, 'the edit waiting for the workflow');
-        await endWorkflow(tx.client, id, {
-          from: ['PLANNED', 'RUNNING'],
-          to: 'CANCELLED',
-          message: 'cancelled by the test',
-          error: null,
-        });
+        await waitingForLock('the edit waiting for the workflow');
+        await cancelIn(tx.client, id);
       },
       { timeout: 30_000 },
     );
