@@ -36,6 +36,8 @@ export interface HeldTasks {
   cancel(taskId: string, sequence?: number): void;
   /** No longer this worker's: drop it. */
   lost(taskId: string): void;
+  /** Its lease was renewed by a statement sent at `sentAt` (Date.now()). */
+  renewed(taskId: string, sentAt: number): void;
 }
 
 /**
@@ -68,9 +70,15 @@ export async function heartbeat(
   // On the pool past Prisma, as a turn's statements: through Prisma a renewal of 1,000 leases
   // cost 3.7 ms of Node's CPU against 1.3, and a new worker's first ones 32 ms (compiling).
   // Renewed, or locked by another transaction at that moment (renewed at the next beat): still held.
+  const sentAt = Date.now();
   const stillHeld = await renewLeases(poolQueryable(), id, leaseMs, before);
   const heldIds = new Set(stillHeld.map((row) => row.id));
-  for (const row of stillHeld) if (row.cancellationRequested) held.cancel(row.id);
+  for (const row of stillHeld) {
+    // Only a renewed lease runs from this statement: a skipped one (its row locked by another
+    // transaction) may be one being taken back.
+    if (row.renewed) held.renewed(row.id, sentAt);
+    if (row.cancellationRequested) held.cancel(row.id);
+  }
   before.forEach((taskId, i) => {
     const holding = held.heldAs(taskId);
     if (holding !== undefined && holding === holdings[i] && !heldIds.has(taskId)) held.lost(taskId);

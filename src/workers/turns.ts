@@ -61,8 +61,8 @@ export interface TurnsOptions {
   hook?: FinishHook;
   /** How many tasks run and wait in the local queue now (the claim's room). */
   load(): { running: number; waiting: number };
-  /** Claimed rows, in the order to start them; those with a startedAt were claimed for free slots. */
-  claimed(tasks: ClaimedTaskRow[]): void;
+  /** Claimed rows in start order (a startedAt: for a free slot); sentAt: the claim's sending. */
+  claimed(tasks: ClaimedTaskRow[], sentAt: number): void;
   /**
    * A claim came back: it asked for `asked` tasks and the queue gave `fromQueue`, beside
    * what a hooked commit made runnable itself (`total` counts both). For the claim counts.
@@ -386,13 +386,14 @@ export class Turns {
       startNow: this.claiming.startNow + claim.startNow,
     };
     const started = claim.limit > 0 ? this.dry.claimStarted() : undefined;
+    const sentAt = Date.now();
     try {
       const [changes, claimed] = await Promise.allSettled(writeTurn(this.options, turn));
       if (changes.status === 'fulfilled') {
         this.putOff(turn, changes.value.deferred);
         this.recorded(turn, changes.value);
       }
-      if (claimed.status === 'fulfilled') this.claimedBack(turn, claimed.value, started);
+      if (claimed.status === 'fulfilled') this.claimedBack(turn, claimed.value, sentAt, started);
       else if (started) this.dry.claimFailed(started);
       const rejected = [changes, claimed].find(
         (settled): settled is PromiseRejectedResult => settled.status === 'rejected',
@@ -417,8 +418,9 @@ export class Turns {
   }
 
   /** A claim came back: its tasks to the local queue, and whether the queue ran dry. */
-  private claimedBack(turn: Turn, { claimed, continued }: Claimed, started?: ClaimStart): void {
+  private claimedBack(turn: Turn, back: Claimed, sentAt: number, started?: ClaimStart) {
     const { claim } = turn;
+    const { claimed, continued } = back;
     // What a hooked commit made runnable itself (continued) is not from the queue.
     const fromQueue = claimed.length - continued;
     const asked = askedOfQueue(claim.limit, continued);
@@ -426,7 +428,7 @@ export class Turns {
       this.dry.claimAnswered(started, { limit: claim.limit, claimed: claimed.length, continued });
     if (claim.limit > 0 || claimed.length)
       this.options.claimReturned?.({ asked, fromQueue, total: claimed.length });
-    if (claimed.length) this.options.claimed(claimed);
+    if (claimed.length) this.options.claimed(claimed, sentAt);
   }
 
   /** Parts of a turn failed (PostgreSQL away): its changes back in line, its claim wanted again. */
@@ -461,10 +463,7 @@ export class Turns {
     if (refused) this.refused.setApart(turn, this.waiting, error, this.options.log);
   }
 
-  /**
-   * Ends the turn's commit put off (their locks were another commit's): back in line for the
-   * next turn, unwritten, as a failed turn's are; their starts stay unrecorded.
-   */
+  /** Ends its commit put off (another commit's locks): back in line unwritten, as a failed turn's. */
   private putOff(turn: Turn, deferred: ReadonlySet<string>): void {
     const now = Date.now();
     for (const taskId of deferred) {

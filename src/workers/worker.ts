@@ -64,9 +64,12 @@ interface Engine {
   claimedAt: Map<string, number>;
   /** Cancellations pushed for tasks this worker did not hold (yet): see PushedCancellations. */
   cancelledUnheld: PushedCancellations;
-  /** When the last heartbeat that renewed this worker's leases was sent (Date.now()). */
-  leasesRenewedAt: number;
-  /** How long a waiting task's lease is taken as good after its claim or the last renewal. */
+  /**
+   * When each waiting task's lease last began (Date.now()): when the claim or the heartbeat
+   * renewal that set it was sent, so at or before PostgreSQL's now() in that statement.
+   */
+  leaseFrom: Map<string, number>;
+  /** How long a waiting task's lease is taken as good after its claim or its last renewal. */
   leaseTrustMs: number;
   /** A heartbeat now (none if one is under way): set once the worker is registered. */
   renewLeasesNow: () => void;
@@ -88,7 +91,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   let beating: Promise<void> | undefined;
   const beat = () =>
     (beating ??= (async () => {
-      const sentAt = Date.now();
       try {
         await heartbeat(registration, options.leaseMs, heldTasks(engine), {
           busySlots: engine.running.size,
@@ -97,7 +99,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       } finally {
         beating = undefined;
       }
-      engine.leasesRenewedAt = Math.max(engine.leasesRenewedAt, sentAt);
       // What waited while its lease was in doubt starts now, if it is still this worker's.
       dispatch(engine, options.concurrency, false);
     })());
@@ -134,7 +135,7 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
   const claimCounts = new ClaimCounts([...options.registry.keys()], log, options.metrics);
   const engine = {
     ...{ id, log, queue, running, claimedAt, cancelledUnheld, claimCounts },
-    leasesRenewedAt: Date.now(),
+    leaseFrom: new Map<string, number>(),
     // A lease less one heartbeat (at most a third of it: operations.md): a beat late by most of one.
     leaseTrustMs: options.leaseMs - Math.min(options.heartbeatMs, options.leaseMs / 3),
     renewLeasesNow: () => undefined,
@@ -156,7 +157,7 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
     hook: finishHookOf(options.registry, options.pubsub),
     load: () => ({ running: running.size, waiting: queue.size }),
     claimReturned: (claim) => claimCounts.returned(claim),
-    claimed(tasks) {
+    claimed(tasks, sentAt) {
       const now = Date.now();
       // A claim brings only runnable rows: a task still running here lost its lease (this
       // worker froze past it, another reclaimed it) before the heartbeat found out. That
@@ -174,7 +175,10 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
         engine.runner.cancelWaiting(task);
         return false;
       });
-      for (const task of kept) claimedAt.set(task.id, now);
+      for (const task of kept) {
+        claimedAt.set(task.id, now);
+        engine.leaseFrom.set(task.id, sentAt);
+      }
       queue.add(kept);
       dispatch(engine, options.concurrency, true);
     },
@@ -204,15 +208,14 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
  * (it waited here) is not: its start is written when it really began.
  */
 function dispatch(engine: Engine, concurrency: number, fromClaim: boolean): void {
-  const { queue, running, runner, claimedAt } = engine;
+  const { queue, running, runner, claimedAt, leaseFrom } = engine;
   while (!engine.stopping && running.size < concurrency) {
     const next = queue.peek();
     if (!next) break;
     // Not renewed for most of a lease (the worker froze, or was cut off): another worker may
     // have taken it back meanwhile. The leases are renewed first, and what is still this
     // worker's starts then (the heartbeat takes out what it lost).
-    const trusted = Math.max(claimedAt.get(next.id) ?? 0, engine.leasesRenewedAt);
-    if (Date.now() - trusted > engine.leaseTrustMs) {
+    if (Date.now() - (leaseFrom.get(next.id) ?? 0) > engine.leaseTrustMs) {
       engine.renewLeasesNow();
       break;
     }
@@ -222,6 +225,7 @@ function dispatch(engine: Engine, concurrency: number, fromClaim: boolean): void
     const recorded = fromClaim && task.startedAt !== null;
     const waited = recorded ? 0 : (Date.now() - (claimedAt.get(task.id) ?? Date.now())) / 1000;
     claimedAt.delete(task.id);
+    leaseFrom.delete(task.id);
     if (engine.cancelledUnheld.take(task.id, task.lastSequence)) {
       runner.cancelWaiting(task);
       continue;
@@ -232,7 +236,13 @@ function dispatch(engine: Engine, concurrency: number, fromClaim: boolean): void
 
 /** The heartbeat's view: running tasks and waiting ones alike. */
 function heldTasks(engine: Engine): HeldTasks {
-  const { queue, running, runner, turns, claimedAt } = engine;
+  const { queue, running, runner, turns } = engine;
+  const dropWaiting = (taskId: string) => {
+    const waiting = queue.remove(taskId);
+    engine.claimedAt.delete(taskId);
+    engine.leaseFrom.delete(taskId);
+    return waiting;
+  };
   return {
     // With the tasks whose end is being written: their leases hold until it is.
     ids: () => [...running.ids(), ...queue.taskIds(), ...turns.endingTaskIds()],
@@ -243,18 +253,19 @@ function heldTasks(engine: Engine): HeldTasks {
       // A push about an earlier run (the task ended and was retried since, then claimed here).
       if (heldRow && !concernsRun(sequence, heldRow.lastSequence)) return;
       if (running.has(taskId)) return running.stop(taskId, 'cancelled');
-      const waiting = queue.remove(taskId);
+      const waiting = dropWaiting(taskId);
       if (waiting) runner.cancelWaiting(waiting);
       // Not here yet: its claim may still be on its way back (the push came first).
       else engine.cancelledUnheld.add(taskId, sequence);
     },
     lost(taskId) {
       if (running.has(taskId)) return running.stop(taskId, 'lease-lost');
-      const waiting = queue.remove(taskId);
-      if (waiting) {
-        claimedAt.delete(taskId);
-        turns.forget(taskId, waiting.attempts);
-      }
+      const waiting = dropWaiting(taskId);
+      if (waiting) turns.forget(taskId, waiting.attempts);
+    },
+    renewed(taskId, sentAt) {
+      const from = engine.leaseFrom.get(taskId);
+      if (from !== undefined) engine.leaseFrom.set(taskId, Math.max(from, sentAt));
     },
   };
 }

@@ -11,6 +11,7 @@ import { logger } from '../../src/platform/logger.js';
 import { ClaimCounts } from '../../src/workers/claim-counts.js';
 import { heartbeat, type HeldTasks } from '../../src/workers/lease-keeper.js';
 import { adminUserId, useTasks } from '../tasks/fixture.js';
+import { holdRow } from '../utils/row-lock.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 
 const { h } = useTasks();
@@ -31,6 +32,7 @@ function heldOf(taskId: string, holdings: { before?: object; after?: object }) {
     },
     cancel: () => undefined,
     lost: (id) => void lost.push(id),
+    renewed: () => undefined,
   };
   return { held, lost };
 }
@@ -61,5 +63,40 @@ describe('the heartbeat', () => {
     const gone = heldOf(task.id, { before: attempt, after: attempt });
     await heartbeat(registration, 10_000, gone.held, activity);
     expect(gone.lost).toEqual([task.id]);
+  });
+
+  it('counts a lease from a renewal only when it renewed it', async () => {
+    const app = await h.startApp();
+    const ownerId = await adminUserId();
+    const task = await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, { ownerId });
+    const registration = { id: 'test-renewal', hostname: 'test', pid: 1, concurrency: 1 };
+    await db().$executeRaw`
+      UPDATE tasks SET status = 'RUNNING', "lockedBy" = ${registration.id},
+        "lockedUntil" = now() + interval '10 seconds'
+      WHERE id = ${task.id}::uuid`;
+    const activity = { busySlots: 0, claims: new ClaimCounts([testSleep.name], logger) };
+    const renewals: Array<{ taskId: string; sentAt: number }> = [];
+    const lost: string[] = [];
+    const holding = { attempt: 1 };
+    const held: HeldTasks = {
+      ids: () => [task.id],
+      heldAs: () => holding,
+      cancel: () => undefined,
+      lost: (id) => void lost.push(id),
+      renewed: (taskId, sentAt) => void renewals.push({ taskId, sentAt }),
+    };
+
+    // Its row locked by another transaction (one taking it back, for all the renewal knows):
+    // still held, but its lease runs from before, not from this renewal.
+    const row = await holdRow(h, 'SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE', [task.id]);
+    await heartbeat(registration, 10_000, held, activity);
+    expect({ renewals, lost }).toEqual({ renewals: [], lost: [] });
+
+    await row.release();
+    const before = Date.now();
+    await heartbeat(registration, 10_000, held, activity);
+    expect(renewals.map((renewal) => renewal.taskId)).toEqual([task.id]);
+    expect(renewals[0].sentAt).toBeGreaterThanOrEqual(before);
+    expect(lost).toEqual([]);
   });
 });
