@@ -162,4 +162,44 @@ describe('webhook endpoints', () => {
     expect(hook.received[1]!.headers['webhook-id']).toBe(hook.received[0]!.headers['webhook-id']);
     expect(verifies(endpoint.secret, hook.received[1]!)).toBe(true);
   });
+
+  it('numbers the attempts of redeliveries made at once one after another', async () => {
+    const team = await teamWithMember(h, 'hooks-redeliver-many');
+    const hook = await webhookReceiver(h);
+    const endpoint = await createEndpoint(h, team.owner, team.teamId, hook.url, ['task.completed']);
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const owner = { ownerId: team.ownerUserId, teamId: team.teamRowId };
+    await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, owner);
+    const deliveries = async () =>
+      (
+        await h.gql(ENDPOINT_DELIVERIES, { id: endpoint.id }, team.member)
+      ).data.webhookEndpoint.deliveries.edges.map((edge: any) => edge.node);
+    const [first] = await waitFor(async () => {
+      const rows = await deliveries();
+      return rows.length === 1 ? rows : undefined;
+    }, 'the first attempt');
+
+    // Their delivery tasks run side by side, and record their attempts at the same moment.
+    const redelivered = await Promise.all(
+      Array.from({ length: 8 }, () => h.gql(REDELIVER, { id: first.id }, team.owner)),
+    );
+    expect(redelivered.flatMap((result) => result.errors ?? [])).toEqual([]);
+    const taskIds = redelivered.map((result) => rowId(result.data.redeliverWebhook.task.id));
+    await waitFor(async () => {
+      const tasks = await db().task.findMany({ where: { id: { in: taskIds } } });
+      return tasks.every((task) => ['COMPLETED', 'FAILED', 'DEAD'].includes(task.status))
+        ? tasks
+        : undefined;
+    }, 'every redelivery to end');
+    const tasks = await db().task.findMany({ where: { id: { in: taskIds } } });
+    expect(tasks.map((task) => [task.status, task.error])).toEqual(
+      taskIds.map(() => ['COMPLETED', null]),
+    );
+    const rows = await deliveries();
+    expect(rows.map((row: any) => row.attempt).sort((a: number, b: number) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
+    expect(hook.received).toHaveLength(9);
+  });
 });

@@ -197,7 +197,7 @@ async function sendMessage(
   settings: WebhookSettings,
 ): Promise<WebhookAttempt> {
   if ('refused' in request) {
-    await recordAttempt(db(), {
+    await recordAttempt({
       messageId: message.id,
       taskId: message.taskId,
       endpointId: message.endpointId,
@@ -225,7 +225,7 @@ async function sendMessage(
   const started = performance.now();
   const outcome = await attemptDelivery(url, headers, body, settings);
   const durationMs = performance.now() - started;
-  await recordAttempt(db(), {
+  await recordAttempt({
     messageId: message.id,
     taskId: message.taskId,
     endpointId: message.endpointId,

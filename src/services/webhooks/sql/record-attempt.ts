@@ -1,6 +1,10 @@
 // One delivery attempt of a message, numbered after the message's last: a redelivery
-// continues the count, so every attempt keeps its row.
-import { PREPARED, type Queryable } from '../../../platform/db.js';
+// continues the count, so every attempt keeps its row. Attempts of one message running at once
+// (redeliveries side by side, or beside a retry) are numbered one at a time: each locks the
+// message's row first, so its insert, a statement of its own (READ COMMITTED), reads the
+// number the one before it committed. In one statement both read the same last number, and
+// the second failed on the unique (messageId, attempt) after its POST had gone out.
+import { db, PREPARED } from '../../../platform/db.js';
 
 export interface AttemptRow {
   messageId: string;
@@ -13,12 +17,18 @@ export interface AttemptRow {
   durationMs: number;
 }
 
-export async function recordAttempt(client: Queryable, row: AttemptRow): Promise<void> {
-  await client.$executeRaw`${PREPARED}
-    INSERT INTO webhook_deliveries
-      (id, "messageId", "taskId", "endpointId", url, attempt, "statusCode", error, succeeded, "durationMs")
-    SELECT gen_random_uuid(), ${row.messageId}::uuid, ${row.taskId}::uuid, ${row.endpointId}::uuid,
-           ${row.url}, coalesce(max(attempt), 0) + 1, ${row.statusCode}::int, ${row.error},
-           ${row.succeeded}, ${row.durationMs}::int
-    FROM webhook_deliveries WHERE "messageId" = ${row.messageId}::uuid`;
+export async function recordAttempt(row: AttemptRow): Promise<void> {
+  const client = db();
+  await client.$transaction([
+    client.$executeRaw`${PREPARED}
+      SELECT 1 FROM webhook_messages WHERE id = ${row.messageId}::uuid FOR NO KEY UPDATE`,
+    client.$executeRaw`${PREPARED}
+      INSERT INTO webhook_deliveries
+        (id, "messageId", "taskId", "endpointId", url, attempt, "statusCode", error, succeeded,
+         "durationMs")
+      SELECT gen_random_uuid(), ${row.messageId}::uuid, ${row.taskId}::uuid,
+             ${row.endpointId}::uuid, ${row.url}, coalesce(max(attempt), 0) + 1,
+             ${row.statusCode}::int, ${row.error}, ${row.succeeded}, ${row.durationMs}::int
+      FROM webhook_deliveries WHERE "messageId" = ${row.messageId}::uuid`,
+  ]);
 }
