@@ -2,8 +2,11 @@
 // subscribed to their end, signed with the endpoint's own secret and verified by a real
 // receiver with the `standardwebhooks` library; rotation with overlap; redelivery; the
 // endpoint's deliveries.
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
+import { toGlobalId } from '../../src/schema/ids.js';
 import { useHarness } from '../utils/harness.js';
 import { teamWithMember } from '../utils/teams.js';
 import { enqueueTestTask, testFail, testSleep } from '../utils/test-tasks.js';
@@ -201,5 +204,52 @@ describe('webhook endpoints', () => {
       1, 2, 3, 4, 5, 6, 7, 8, 9,
     ]);
     expect(hook.received).toHaveLength(9);
+  });
+
+  it('closes the POST of a delivery cancelled while it waits for the receiver', async () => {
+    const team = await teamWithMember(h, 'hooks-cancel');
+    // A receiver that never answers: the POST waits on it until the timeout (2 s here).
+    const requests: IncomingMessage[] = [];
+    const silent = createServer((request) => void requests.push(request));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    h.onCleanup(() => {
+      silent.closeAllConnections();
+      return new Promise<void>((resolve) => silent.close(() => resolve()));
+    });
+    const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hooks`;
+    const endpoint = await createEndpoint(h, team.owner, team.teamId, url, ['task.completed']);
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const owner = { ownerId: team.ownerUserId, teamId: team.teamRowId };
+    await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, owner);
+    await waitFor(async () => requests.length > 0, 'the POST to arrive');
+    const message = await db().webhookMessage.findFirstOrThrow({
+      where: { endpointId: rowId(endpoint.id) },
+    });
+    const delivery = await db().task.findFirstOrThrow({
+      where: { type: 'webhook_delivery', payload: { path: ['messageId'], equals: message.id } },
+    });
+    const closed = new Promise<void>((resolve) => requests[0]!.socket.once('close', resolve));
+    let closedYet = false;
+    void closed.then(() => (closedYet = true));
+
+    const cancelled = await h.gql(
+      'mutation($id: ID!) { cancelTask(id: $id) { cancellationRequested } }',
+      { id: toGlobalId('Task', delivery.id) },
+      h.adminKey,
+    );
+    expect(cancelled.errors, JSON.stringify(cancelled.errors)).toBeUndefined();
+    const ended = await waitFor(async () => {
+      const row = await db().task.findUniqueOrThrow({ where: { id: delivery.id } });
+      return row.status === 'RUNNING' || row.status === 'PENDING' ? undefined : row;
+    }, 'the delivery to end');
+    // Ended by its own run, its connection closed and its attempt recorded: not abandoned to
+    // its timeout, to record an attempt after the task's end.
+    expect(ended.status).toBe('CANCELLED');
+    expect(closedYet).toBe(true);
+    const attempts = await db().webhookDelivery.findMany({ where: { messageId: message.id } });
+    expect(attempts.map((attempt) => [attempt.succeeded, attempt.error])).toEqual([
+      [false, expect.stringMatching(/^stopped while the POST was under way/)],
+    ]);
   });
 });

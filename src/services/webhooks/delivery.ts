@@ -80,6 +80,7 @@ function post(
   body: string,
   timeoutMs: number,
   allowPrivate: boolean,
+  signal?: AbortSignal,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : http;
@@ -95,6 +96,7 @@ function post(
         },
         agent: allowPrivate ? undefined : useAgent(url.toString()),
         timeout: timeoutMs,
+        signal,
       },
       (response) => {
         response.resume();
@@ -108,15 +110,19 @@ function post(
   });
 }
 
-/** POSTs the signed body; the outcome says whether a retry can help. */
+/**
+ * POSTs the signed body; the outcome says whether a retry can help. `signal` (the task's,
+ * aborted when it is cancelled or stopped) closes the connection at once.
+ */
 async function attemptDelivery(
   url: URL,
   headers: Record<string, string>,
   body: string,
   { timeoutMs, allowPrivateTargets }: WebhookSettings,
+  signal?: AbortSignal,
 ): Promise<WebhookOutcome> {
   try {
-    const status = await post(url, headers, body, timeoutMs, allowPrivateTargets);
+    const status = await post(url, headers, body, timeoutMs, allowPrivateTargets, signal);
     const ok = status >= 200 && status < 300;
     return {
       succeeded: ok,
@@ -125,6 +131,11 @@ async function attemptDelivery(
       refused: false,
     };
   } catch (error) {
+    if (signal?.aborted) {
+      const error =
+        'stopped while the POST was under way (the delivery was cancelled or its worker stopped)';
+      return { succeeded: false, statusCode: null, error, refused: false };
+    }
     const message = (error as Error).message;
     const refused = /is not allowed|private|Forbidden/i.test(message) && !allowPrivateTargets;
     return {
@@ -160,6 +171,7 @@ export async function deliverMessage(
   settings: WebhookSettings,
   keyring: Keyring,
   owners?: EndpointOwners,
+  signal?: AbortSignal,
 ): Promise<WebhookAttempt | undefined> {
   const toSend = await messageToSend(messageId, settings, keyring);
   if (!toSend || toSend.message.endpoint?.enabled === false) return undefined;
@@ -183,7 +195,7 @@ export async function deliverMessage(
     const owned_ = await owners.request(owned, message);
     request = 'refusedBecause' in owned_ ? refusal(owned_.refusedBecause) : owned_;
   }
-  const attempt = await sendMessage(message, toSend.shownUrl, request, secrets, settings);
+  const attempt = await sendMessage(message, toSend.shownUrl, request, secrets, settings, signal);
   if (owned && owners) await owners.attempted(owned, attempt.succeeded);
   return attempt;
 }
@@ -195,6 +207,7 @@ async function sendMessage(
   request: OwnedRequest | WebhookOutcome,
   secrets: string[],
   settings: WebhookSettings,
+  signal?: AbortSignal,
 ): Promise<WebhookAttempt> {
   if ('refused' in request) {
     await recordAttempt({
@@ -223,7 +236,7 @@ async function sendMessage(
       .join(' '),
   };
   const started = performance.now();
-  const outcome = await attemptDelivery(url, headers, body, settings);
+  const outcome = await attemptDelivery(url, headers, body, settings, signal);
   const durationMs = performance.now() - started;
   await recordAttempt({
     messageId: message.id,

@@ -22,9 +22,9 @@ export function webhookDeliveryTask(
   return defineTask(
     { ...webhookDelivery, retryDelaysMs: settings.retryDelaysMs },
     {
-      async run({ messageId }, { task, reportProgress }) {
+      async run({ messageId }, { task, reportProgress, signal }) {
         reportProgress(10, `delivering (attempt ${task.attempts} of ${task.maxAttempts})`);
-        const outcome = await deliverMessage(messageId, settings, vault.keyring, owners);
+        const outcome = await deliverMessage(messageId, settings, vault.keyring, owners, signal);
         if (!outcome)
           throw new NonRetryableError('the message or its endpoint is gone or disabled');
         metrics?.attempted(outcome);
