@@ -4,6 +4,7 @@
 // replans is in workflows-llm.test.ts, where a writer keeps failing);
 // cancelWorkflow stops everything and is harmless to repeat. A step fails for real here: its
 // agent is deleted after planning.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { parseGlobalId } from '../../src/schema/ids.js';
 import { db } from '../../src/platform/db.js';
@@ -208,5 +209,37 @@ describe('failure policies', () => {
       async () => (await db().task.findUnique({ where: { id: taskId } }))?.status === 'CANCELLED',
       'the running task aborted',
     );
+  });
+
+  it('settles the running steps a cancel ends together, not a transaction each', async () => {
+    const keys = Array.from({ length: 32 }, (_, i) => `s${i}`);
+    const plan = await w.planWith(
+      keys.map((key) => step(key, 'NOOP', { input: { waitMs: 60_000 } })),
+      { maxParallelSteps: 32 },
+    );
+    await w.startWorker({ concurrency: 32, batchSize: 32 });
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    await w.waitFor(async () => {
+      const workflow = await w.workflowOf(plan.id);
+      return workflow.steps.every((s: any) => s.status === 'RUNNING');
+    }, 'every step running');
+    const taskIds = (await w.workflowOf(plan.id)).steps.map((s: any) => rowId(s.task.id));
+    const from = w.h.queryLog.length;
+
+    await w.gqlOk(CANCEL, { id: plan.id });
+    await w.waitFor(async () => {
+      const tasks = await db().task.findMany({ where: { id: { in: taskIds } } });
+      return tasks.every((task) => task.status === 'CANCELLED');
+    }, 'every task aborted');
+    // Each locks the workflow to settle: 32 transactions at once held as many pooled
+    // connections waiting on one lock (a pool of 10 ran dry: "after-finish hook failed").
+    const locks = () =>
+      w.h.queryLog
+        .slice(from)
+        .filter((sql) => /FROM workflows WHERE id = ANY\(.*FOR UPDATE/s.test(sql));
+    // Their after-finish steps follow their ends (given a moment: nothing announces them).
+    await w.waitFor(async () => locks().length > 0, 'the ends settled');
+    await sleep(500);
+    expect(locks().length).toBeLessThanOrEqual(8);
   });
 });

@@ -107,6 +107,7 @@ async function cancelledBeforeStart(
 
 export function workflowStepTask(settings: WorkflowTaskSettings) {
   let starts: ReturnType<typeof stepStarts> | undefined;
+  let settleEnded: ((task: ClaimedTaskRow) => Promise<void>) | undefined;
   const settleDeps = (pubsub: PubSub) => ({
     pubsub,
     settings: settings.workflows,
@@ -163,7 +164,34 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
     async onFinished(task, pubsub) {
       // Completed steps settled with their end; the others may have ended outside the hook.
       if (task.status === 'COMPLETED') return;
-      await inTransaction((tx) => settleStepTasks(tx, [task], settleDeps(pubsub)));
+      settleEnded ??= settleEndedSteps((tasks) =>
+        inTransaction((tx) => settleStepTasks(tx, tasks, settleDeps(pubsub))),
+      );
+      await settleEnded(task);
     },
   });
+}
+
+/**
+ * Steps that ended outside the engine's commit, settled together: a cancelled workflow's running
+ * steps all end at once, and each in a transaction of its own held a pooled connection while it
+ * waited for their workflow's lock (64 of them emptied a pool of 10). A batch that fails is
+ * settled again one step at a time, so that a step at fault fails alone.
+ */
+function settleEndedSteps(settle: (tasks: ClaimedTaskRow[]) => Promise<void>) {
+  const settleBatch = batchWrites(async (tasks: ClaimedTaskRow[]) => {
+    try {
+      await settle(tasks);
+      return tasks.map(() => undefined);
+    } catch (error) {
+      if (tasks.length === 1) return [error];
+      const errors: unknown[] = [];
+      for (const task of tasks) errors.push(await settle([task]).catch((alone: unknown) => alone));
+      return errors;
+    }
+  });
+  return async (task: ClaimedTaskRow) => {
+    const error = await settleBatch(task);
+    if (error !== undefined) throw error;
+  };
 }
