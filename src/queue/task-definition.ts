@@ -11,6 +11,8 @@ import type { TaskSpec } from './task-spec.js';
 
 export interface TaskHelpers {
   task: ClaimedTaskRow;
+  /** The worker running the attempt: its lease's holder (the row's lockedBy) while it runs. */
+  workerId: string;
   logger: Logger;
   /** Aborted on cancellation, timeout, lost lease or shutdown: stop promptly. */
   signal: AbortSignal;

@@ -262,12 +262,16 @@ class AttemptHelpers implements TaskHelpers {
 
   constructor(
     private readonly entry: RunningTask,
-    private readonly options: Pick<AttemptRunnerOptions, 'pubsub' | 'turns'>,
+    private readonly options: Pick<AttemptRunnerOptions, 'pubsub' | 'turns' | 'workerId'>,
     private readonly log: AttemptLogger,
   ) {}
 
   get task(): ClaimedTaskRow {
     return this.entry.task;
+  }
+
+  get workerId(): string {
+    return this.options.workerId;
   }
 
   get logger(): Logger {

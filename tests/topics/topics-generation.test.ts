@@ -192,6 +192,7 @@ describe('generateTopicReport', () => {
       { topicId },
       {
         task: task as never,
+        workerId: 'test-worker',
         logger,
         signal: new AbortController().signal,
         reportProgress: () => {},

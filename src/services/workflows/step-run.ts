@@ -58,14 +58,17 @@ const PROGRESS_INTERVAL_MS = 251;
  */
 function progressEvent(
   step: StartedStep,
-  taskId: string,
+  run: StepRunOf,
   progress: { percent: number; message: string },
 ): Promise<number | undefined> {
   return inTransaction(async (tx) => {
     await lockWorkflows(tx.client, [step.workflowId]);
-    return recordStepProgress(tx.client, { id: step.id, taskId, ...progress });
+    return recordStepProgress(tx.client, { id: step.id, ...progress }, run);
   });
 }
+
+/** Which run of the step's task reports: its attempt, under its worker's lease. */
+type StepRunOf = Pick<StepStart, 'taskId' | 'attempt' | 'workerId'>;
 
 /**
  * A step's reportProgress: at most one event per PROGRESS_INTERVAL_MS (the latest report wins),
@@ -73,7 +76,7 @@ function progressEvent(
  */
 export function stepProgress(
   step: StartedStep,
-  taskId: string,
+  run: StepRunOf,
   pubsub: PubSub,
   started: () => Promise<unknown>,
 ) {
@@ -94,7 +97,7 @@ export function stepProgress(
     pending = undefined;
     if (!next || settled) return;
     writing = started()
-      .then(() => progressEvent(step, taskId, next))
+      .then(() => progressEvent(step, run, next))
       .then((sequence) => {
         if (sequence !== undefined)
           void pubsub.publish('workflowEvents', step.workflowId, {

@@ -25,6 +25,12 @@ export interface StepStart {
   stepId: string;
   taskId: string;
   attempt: number;
+  /**
+   * The worker running it. A start is written only while the task is RUNNING at that attempt
+   * under that worker's lease: a run that lives on past its lease (its worker froze, another
+   * took the task back) writes no stale start after the next attempt's.
+   */
+  workerId: string;
   /** When its run began (Date.now() in this process); unset: now. */
   runStartedAt?: number;
 }
@@ -49,13 +55,15 @@ export async function markStepsRunning(
   const stepIds = starts.map((each) => each.stepId);
   const taskIds = starts.map((each) => each.taskId);
   const attempts = starts.map((each) => each.attempt);
+  const workerIds = starts.map((each) => each.workerId);
   // Written some time into the run (tasks/step.ts): its startedAt is when the run began.
   const now = Date.now();
   const msAgo = starts.map((each) => Math.max(0, now - (each.runStartedAt ?? now)));
   return client.$queryRaw`${PREPARED}
     WITH input AS (
-      SELECT * FROM unnest(${stepIds}::uuid[], ${taskIds}::uuid[], ${attempts}::int[], ${msAgo}::float8[])
-        AS i("stepId", "taskId", attempt, "msAgo")
+      SELECT * FROM unnest(${stepIds}::uuid[], ${taskIds}::uuid[], ${attempts}::int[],
+                           ${msAgo}::float8[], ${workerIds}::text[])
+        AS i("stepId", "taskId", attempt, "msAgo", "workerId")
     ),
     locked AS (
       SELECT w.id, w.goal, w."teamId", w."ownerId", w."planVersion", w."apiKeyId" FROM workflows w
@@ -72,6 +80,8 @@ export async function markStepsRunning(
       FROM input i
       WHERE s.id = i."stepId" AND s."taskId" = i."taskId" AND s.status IN ('READY', 'RUNNING')
         AND s."workflowId" IN (SELECT id FROM locked)
+        AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = i."taskId" AND t.status = 'RUNNING'
+                      AND t.attempts = i.attempt AND t."lockedBy" = i."workerId")
       RETURNING s.id, s."workflowId", s.key, s.kind::text AS kind, s."agentId", s.input, s."dependsOn", s.attempts
     ),
     ${appendEventsCtes(startEvents('started'))}

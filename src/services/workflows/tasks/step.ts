@@ -117,13 +117,16 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
     async run({ stepId }, helpers) {
       const { task, pubsub } = helpers;
       starts ??= stepStarts(pubsub);
-      const start = { stepId, taskId: task.id, attempt: task.attempts, runStartedAt: Date.now() };
+      const start = {
+        ...{ stepId, taskId: task.id, attempt: task.attempts, workerId: helpers.workerId },
+        runStartedAt: Date.now(),
+      };
       // A task claimed in a step commit carries its step, read by that commit (commit-steps.ts).
       const prefetched = task.prefetched as StartedStep | undefined;
       const step = prefetched?.id === stepId ? prefetched : await starts.read(start);
       if (!step) return cancelledBeforeStart(task, helpers.signal, pubsub);
       const recorder = starts.recorder(start);
-      const progress = stepProgress(step, task.id, pubsub, recorder.now);
+      const progress = stepProgress(step, start, pubsub, recorder.now);
       try {
         return await runStepKind({
           step,
