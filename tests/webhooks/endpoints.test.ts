@@ -22,6 +22,19 @@ const REDELIVER = `mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { webh
 const ROTATE = `mutation($id: ID!, $overlap: Int) {
   rotateWebhookEndpointSecret(id: $id, overlapSeconds: $overlap) { secret endpoint { id secretOverlapEndsAt } } }`;
 
+/** The endpoint's deliveries as a member of its team lists them, newest first. */
+async function deliveriesOf(endpointId: string, key: string) {
+  const listed = await h.gql(ENDPOINT_DELIVERIES, { id: endpointId }, key);
+  return listed.data.webhookEndpoint.deliveries.edges.map((edge: any) => edge.node);
+}
+
+/** The endpoint's first delivery attempt, once it is listed. */
+const firstAttempt = (endpointId: string, key: string) =>
+  waitFor(async () => {
+    const rows = await deliveriesOf(endpointId, key);
+    return rows.length === 1 ? rows[0] : undefined;
+  }, 'the first attempt');
+
 describe('webhook endpoints', () => {
   it('sends task.completed, task.failed and task.dead of its team, signed with its secret', async () => {
     const team = await teamWithMember(h, 'hooks-tasks');
@@ -133,14 +146,8 @@ describe('webhook endpoints', () => {
         teamId: team.teamRowId,
       },
     );
-    const deliveries = async () =>
-      (
-        await h.gql(ENDPOINT_DELIVERIES, { id: endpoint.id }, team.member)
-      ).data.webhookEndpoint.deliveries.edges.map((edge: any) => edge.node);
-    const [first] = await waitFor(async () => {
-      const rows = await deliveries();
-      return rows.length === 1 ? rows : undefined;
-    }, 'the first attempt');
+    const deliveries = () => deliveriesOf(endpoint.id, team.member);
+    const first = await firstAttempt(endpoint.id, team.member);
     expect(first).toMatchObject({ attempt: 1, status: 'FAILED', statusCode: 410, url: hook.url });
     expect(first.latencyMs).toBeGreaterThanOrEqual(0);
     // A 4xx other than 408 and 429 is not retried: the delivery task failed outright.
@@ -174,14 +181,8 @@ describe('webhook endpoints', () => {
     await h.startWorker(app.pubsub);
     const owner = { ownerId: team.ownerUserId, teamId: team.teamRowId };
     await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, owner);
-    const deliveries = async () =>
-      (
-        await h.gql(ENDPOINT_DELIVERIES, { id: endpoint.id }, team.member)
-      ).data.webhookEndpoint.deliveries.edges.map((edge: any) => edge.node);
-    const [first] = await waitFor(async () => {
-      const rows = await deliveries();
-      return rows.length === 1 ? rows : undefined;
-    }, 'the first attempt');
+    const deliveries = () => deliveriesOf(endpoint.id, team.member);
+    const first = await firstAttempt(endpoint.id, team.member);
 
     // Their delivery tasks run side by side, and record their attempts at the same moment.
     const redelivered = await Promise.all(

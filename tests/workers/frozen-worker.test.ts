@@ -24,10 +24,15 @@ afterEach(async () => {
   await db().$executeRawUnsafe('DROP TRIGGER IF EXISTS test_claim_gate ON tasks');
 });
 
-async function recordRuns() {
+/** The app, and `add`: a test_records_run task (each run recorded in test_task_runs). */
+async function recordingRuns() {
   await db().$executeRawUnsafe(
     'CREATE TABLE IF NOT EXISTS test_task_runs ("taskId" uuid, attempt int, pid int)',
   );
+  const app = await h.startApp();
+  const ownerId = await adminUserId();
+  const add = (ms: number) => enqueueTestTask(app.pubsub, testRecordsRun, { ms }, { ownerId });
+  return { app, add };
 }
 
 /** Each claim (a PENDING row made RUNNING) waits on advisory lock `key` while another holds it. */
@@ -43,10 +48,7 @@ async function gateClaims(key: number) {
 
 describe('a worker frozen past its leases', () => {
   it('starts nothing from its local queue that another worker took back meanwhile', async () => {
-    await recordRuns();
-    const app = await h.startApp();
-    const ownerId = await adminUserId();
-    const add = (ms: number) => enqueueTestTask(app.pubsub, testRecordsRun, { ms }, { ownerId });
+    const { app, add } = await recordingRuns();
     // Its 4 slots busy for 1.5 s, 4 tasks waiting behind them: one claim of 8 takes them all.
     const long = [await add(1_500), await add(1_500), await add(1_500), await add(1_500)];
     const waiting = [await add(1), await add(1), await add(1), await add(1)];
@@ -83,10 +85,7 @@ describe('a worker frozen past its leases', () => {
   });
 
   it('starts nothing from a claim whose answer it read only at the thaw', async () => {
-    await recordRuns();
-    const app = await h.startApp();
-    const ownerId = await adminUserId();
-    const add = (ms: number) => enqueueTestTask(app.pubsub, testRecordsRun, { ms }, { ownerId });
+    const { app, add } = await recordingRuns();
     // No more than its slots: what its claims take starts at once.
     const tasks = [await add(1), await add(1), await add(1), await add(1)];
     const ids = tasks.map((task) => task.id);
