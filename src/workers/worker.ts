@@ -99,8 +99,9 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       } finally {
         beating = undefined;
       }
-      // What waited while its lease was in doubt starts now, if it is still this worker's.
-      dispatch(engine, options.concurrency, false);
+      // What waited while its lease was in doubt starts now, if it is still this worker's. One
+      // still in doubt (its row was locked: not renewed) waits for the next beat, not another now.
+      dispatch(engine, options.concurrency, false, false);
     })());
   engine.renewLeasesNow = () =>
     void beat().catch((err) => log.warn({ err: (err as Error).message }, 'heartbeat failed'));
@@ -205,9 +206,15 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
 /**
  * Starts waiting tasks in free slots. `fromClaim`: a claim just brought them; those its
  * statement started (their startedAt set, for free slots) are recorded. A task started later
- * (it waited here) is not: its start is written when it really began.
+ * (it waited here) is not: its start is written when it really began. `renewInDoubt`: a lease
+ * in doubt asks for a heartbeat at once (not right after one: the next one comes in its time).
  */
-function dispatch(engine: Engine, concurrency: number, fromClaim: boolean): void {
+function dispatch(
+  engine: Engine,
+  concurrency: number,
+  fromClaim: boolean,
+  renewInDoubt = true,
+): void {
   const { queue, running, runner, claimedAt, leaseFrom } = engine;
   while (!engine.stopping && running.size < concurrency) {
     const next = queue.peek();
@@ -216,7 +223,7 @@ function dispatch(engine: Engine, concurrency: number, fromClaim: boolean): void
     // have taken it back meanwhile. The leases are renewed first, and what is still this
     // worker's starts then (the heartbeat takes out what it lost).
     if (Date.now() - (leaseFrom.get(next.id) ?? 0) > engine.leaseTrustMs) {
-      engine.renewLeasesNow();
+      if (renewInDoubt) engine.renewLeasesNow();
       break;
     }
     const task = queue.take()!;
