@@ -140,7 +140,12 @@ describe('a cancellation racing a worker', () => {
     // A heartbeat too rare to poll the flag: only the push can stop it before the grace ends.
     const worker = await h.startWorker(app.pubsub, { heartbeatMs: 20_000, leaseMs: 60_000 });
     const task = await enqueueTestTask(app.pubsub, testSleep, { ms: 10_000 }, { ownerId });
-    await waitForStatus(task.id, 'RUNNING');
+    // Running in the worker, not only claimed: a claim whose answer the shutdown outran is
+    // handed back unstarted (PENDING), and a cancel then ends it at once.
+    await waitFor(async () => {
+      const row = await db().task.findUniqueOrThrow({ where: { id: task.id } });
+      return row.currentStep === 'sleeping';
+    }, 'its run reporting progress');
     const stopped = worker.stop(8_000);
     await sleep(200);
     const cancel = 'mutation($id: ID!) { cancelTask(id: $id) { status } }';
