@@ -15,6 +15,7 @@ import { lockWorkflows } from '../../src/services/workflows/sql/lock-workflows.j
 import { deleteUnstartedSteps } from '../../src/services/workflows/sql/delete-unstarted.js';
 import { insertSteps } from '../../src/services/workflows/sql/insert-steps.js';
 import { spawnWorkerProcess } from '../utils/processes.js';
+import { lockTableForWrites } from '../utils/row-lock.js';
 import { CANCEL, START, step, useWorkflows } from './fixture.js';
 import { rowId } from '../utils/ids.js';
 
@@ -36,6 +37,15 @@ const waitingForALock = (what: string) =>
       WHERE datname = current_database() AND wait_event_type = 'Lock'`;
     return row.waiting > 0;
   }, `${what} waiting for the workflow's lock`);
+
+/** Step start records (markStepsRunning) of this test's database waiting on a lock. */
+async function startRecordsWaiting(): Promise<number> {
+  const [row] = await db().$queryRaw<[{ waiting: number }]>`
+    SELECT count(*)::int AS waiting FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'
+      AND query LIKE '%AS i("stepId", "taskId", attempt%'`;
+  return row.waiting;
+}
 
 /** A step's task ended well, as its worker's commit hands it to settleStepTasks. */
 const completed = (step: { id: string; workflowId: string; taskId: string | null }) => {
@@ -236,6 +246,63 @@ describe('recovery', () => {
     expect((await db().task.findUniqueOrThrow({ where: { id: b.taskId! } })).status).toBe(
       'CANCELLED',
     );
+  });
+
+  it('writes no start of a run that lived on past its lease after the next attempt took over', async () => {
+    // The queue to itself: a task an earlier case left queued (a workflow it never ran to its
+    // end) would be claimed by these workers too, and its end, waiting on the locked table,
+    // held up that worker's later turns, the one taking this task back among them.
+    await db().task.deleteMany({ where: { status: { in: ['PENDING', 'RUNNING'] } } });
+    await db().workflow.updateMany({ where: { status: 'RUNNING' }, data: { status: 'CANCELLED' } });
+    const plan = await w.planWith([step('s', 'NOOP', { input: { waitMs: 60_000 } })]);
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    // Every write to the steps waits: the frozen worker's start record is sent, then the next
+    // attempt's, and both run once the lock goes (before, the stale one logged "attempt 1
+    // started" beside attempt 2's, and set the step's attempts back to 1).
+    const steps = await lockTableForWrites(w.h, 'workflow_steps');
+    const frozen = spawnWorkerProcess(w.h, { redisUrl: w.h.redisUrl });
+    const workers = [frozen];
+    try {
+      await frozen.ready;
+      await w.waitFor(async () => (await startRecordsWaiting()) === 1, 'the first start record');
+      frozen.process.kill('SIGSTOP');
+      // Its lease (2 s) expires; another worker takes the task back and runs it again.
+      const other = spawnWorkerProcess(w.h, { redisUrl: w.h.redisUrl });
+      workers.push(other);
+      const otherId = (await other.ready).replace(/^ready /, '');
+      const taskId = rowId((await w.workflowOf(plan.id)).steps[0].task.id);
+      const task = await w.waitFor(
+        async () => {
+          const row = await db().task.findUniqueOrThrow({ where: { id: taskId } });
+          const ready = row.lockedBy === otherId && (await startRecordsWaiting()) === 2;
+          return ready ? row : undefined;
+        },
+        'the next run of the task and its start record',
+        15_000,
+        async () => {
+          const row = await db().task.findUniqueOrThrow({ where: { id: taskId } });
+          const activity = await db().$queryRaw<Array<Record<string, unknown>>>`
+          SELECT pid, state, wait_event_type, wait_event, left(query, 160) AS query
+          FROM pg_stat_activity WHERE datname = current_database() AND state <> 'idle'`;
+          return JSON.stringify({ otherId, task: row, activity });
+        },
+      );
+      await steps.release();
+      await w.waitFor(
+        async () => (await w.workflowOf(plan.id)).steps[0].status === 'RUNNING',
+        'the step running',
+      );
+      const starts = await db().workflowEvent.findMany({
+        where: { workflowId: rowId(plan.id), kind: 'STEP', status: 'RUNNING' },
+        orderBy: { sequence: 'asc' },
+      });
+      // Attempt 2, or 1 again when the frozen run's start was never recorded (reclaim-expired.ts).
+      expect(starts.map((event) => event.message)).toEqual([`attempt ${task.attempts} started`]);
+      expect((await w.workflowOf(plan.id)).steps[0].attempts).toBe(task.attempts);
+    } finally {
+      await steps.release();
+      for (const worker of workers) await worker.kill('SIGKILL');
+    }
   });
 
   it("a step's progress written behind the commit that cancelled its workflow is not logged after the end", async () => {
