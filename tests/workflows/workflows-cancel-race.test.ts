@@ -127,6 +127,48 @@ describe('cancelWorkflow racing a claim', () => {
     ]);
   });
 
+  it("never starts the steps waiting in a worker's local queue when their workflow is cancelled", async () => {
+    // Four slots, 32 steps: four run (every slot busy for a minute), the worker's claim holds
+    // more waiting behind them. The cancellation's pushes stop the running four; the slots they
+    // free must not start a waiting one before its own push is read.
+    const keys = Array.from({ length: 32 }, (_, i) => `s${i}`);
+    const plan = await w.planWith(
+      keys.map((key) => step(key, 'NOOP', { input: { waitMs: 60_000 } })),
+      { maxParallelSteps: 32 },
+    );
+    await w.startWorker({ concurrency: 4, batchSize: 32, heartbeatMs: 20_000, leaseMs: 60_000 });
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    const id = rowId(plan.id);
+    const state = async () => ({
+      steps: await db().workflowStep.findMany({ where: { workflowId: id } }),
+      tasks: await stepTasksOf(id),
+    });
+    const before = await w.waitFor(
+      async () => {
+        const now = await state();
+        const running = now.steps.filter((s) => s.status === 'RUNNING').length === 4;
+        const waiting = now.tasks.filter((t) => t.status === 'RUNNING').length > 4;
+        return running && waiting ? now : undefined;
+      },
+      'four steps running and more claimed behind them',
+      15_000,
+      async () => JSON.stringify(await state()),
+    );
+    const ran = new Set(before.steps.filter((s) => s.status === 'RUNNING').map((s) => s.taskId));
+    await w.gqlOk(CANCEL, { id: plan.id });
+    const tasks = await ended(id);
+    expect(tasks.map((t) => t.status)).toEqual(Array(32).fill('CANCELLED'));
+    // Cancelled while queued (no error: its log says so) or while waiting in the worker's
+    // local queue: none of them ran.
+    const unrun = tasks.filter((t) => !ran.has(t.id));
+    expect(unrun.filter((t) => t.error !== null && t.error !== 'cancelled before it ran')).toEqual(
+      [],
+    );
+    expect(tasks.filter((t) => ran.has(t.id)).map((t) => t.error)).toEqual(
+      Array(4).fill('cancelled while running'),
+    );
+  });
+
   it('refuses an edit a cancellation overtook as WORKFLOW_FINISHED, not a stale version', async () => {
     const plan = await planned('edit meets a cancel');
     const id = rowId(plan.id);
