@@ -60,15 +60,14 @@ interface Engine {
   turns: Turns;
   runner: AttemptRunner;
   claimCounts: ClaimCounts;
-  /** When each waiting task was claimed (Date.now()), for its wait in the local queue. */
-  claimedAt: Map<string, number>;
+  /**
+   * Each task waiting in the local queue (Date.now() values): `claimedAt`, when its claim came
+   * back, for its wait here; `leaseFrom`, when its lease last began: when the claim or the
+   * heartbeat renewal that set it was sent, so at or before PostgreSQL's now() in that statement.
+   */
+  waitingTimes: Map<string, { claimedAt: number; leaseFrom: number }>;
   /** Cancellations pushed for tasks this worker did not hold (yet): see PushedCancellations. */
   cancelledUnheld: PushedCancellations;
-  /**
-   * When each waiting task's lease last began (Date.now()): when the claim or the heartbeat
-   * renewal that set it was sent, so at or before PostgreSQL's now() in that statement.
-   */
-  leaseFrom: Map<string, number>;
   /** How long a waiting task's lease is taken as good after its claim or its last renewal. */
   leaseTrustMs: number;
   /** A heartbeat now (none if one is under way): set once the worker is registered. */
@@ -131,12 +130,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
 function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
   const queue = new LocalQueue();
   const running = new RunningTasks();
-  const claimedAt = new Map<string, number>();
+  const waitingTimes = new Map<string, { claimedAt: number; leaseFrom: number }>();
   const cancelledUnheld = new PushedCancellations(CANCELLED_UNHELD_MS);
   const claimCounts = new ClaimCounts([...options.registry.keys()], log, options.metrics);
   const engine = {
-    ...{ id, log, queue, running, claimedAt, cancelledUnheld, claimCounts },
-    leaseFrom: new Map<string, number>(),
+    ...{ id, log, queue, running, waitingTimes, cancelledUnheld, claimCounts },
     // A lease less one heartbeat (at most a third of it: operations.md): a beat late by most of one.
     leaseTrustMs: options.leaseMs - Math.min(options.heartbeatMs, options.leaseMs / 3),
     renewLeasesNow: () => undefined,
@@ -176,10 +174,7 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
         engine.runner.cancelWaiting(task);
         return false;
       });
-      for (const task of kept) {
-        claimedAt.set(task.id, now);
-        engine.leaseFrom.set(task.id, sentAt);
-      }
+      for (const task of kept) waitingTimes.set(task.id, { claimedAt: now, leaseFrom: sentAt });
       queue.add(kept);
       dispatch(engine, options.concurrency, true);
     },
@@ -215,14 +210,14 @@ function dispatch(
   fromClaim: boolean,
   renewInDoubt = true,
 ): void {
-  const { queue, running, runner, claimedAt, leaseFrom } = engine;
+  const { queue, running, runner, waitingTimes } = engine;
   while (!engine.stopping && running.size < concurrency) {
     const next = queue.peek();
     if (!next) break;
     // Not renewed for most of a lease (the worker froze, or was cut off): another worker may
     // have taken it back meanwhile. The leases are renewed first, and what is still this
     // worker's starts then (the heartbeat takes out what it lost).
-    if (Date.now() - (leaseFrom.get(next.id) ?? 0) > engine.leaseTrustMs) {
+    if (Date.now() - (waitingTimes.get(next.id)?.leaseFrom ?? 0) > engine.leaseTrustMs) {
       if (renewInDoubt) engine.renewLeasesNow();
       break;
     }
@@ -230,9 +225,9 @@ function dispatch(
     // A start its claim recorded began on the claim's clock (its queue wait is already the
     // row's); one that waited here adds the time since its claim came back.
     const recorded = fromClaim && task.startedAt !== null;
-    const waited = recorded ? 0 : (Date.now() - (claimedAt.get(task.id) ?? Date.now())) / 1000;
-    claimedAt.delete(task.id);
-    leaseFrom.delete(task.id);
+    const claimedAt = waitingTimes.get(task.id)?.claimedAt ?? Date.now();
+    const waited = recorded ? 0 : (Date.now() - claimedAt) / 1000;
+    waitingTimes.delete(task.id);
     if (engine.cancelledUnheld.take(task.id, task.lastSequence)) {
       runner.cancelWaiting(task);
       continue;
@@ -246,8 +241,7 @@ function heldTasks(engine: Engine): HeldTasks {
   const { queue, running, runner, turns } = engine;
   const dropWaiting = (taskId: string) => {
     const waiting = queue.remove(taskId);
-    engine.claimedAt.delete(taskId);
-    engine.leaseFrom.delete(taskId);
+    engine.waitingTimes.delete(taskId);
     return waiting;
   };
   return {
@@ -271,8 +265,8 @@ function heldTasks(engine: Engine): HeldTasks {
       if (waiting) turns.forget(taskId, waiting.attempts);
     },
     renewed(taskId, sentAt) {
-      const from = engine.leaseFrom.get(taskId);
-      if (from !== undefined) engine.leaseFrom.set(taskId, Math.max(from, sentAt));
+      const held = engine.waitingTimes.get(taskId);
+      if (held) held.leaseFrom = Math.max(held.leaseFrom, sentAt);
     },
   };
 }
