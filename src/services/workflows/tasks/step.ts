@@ -106,19 +106,27 @@ async function cancelledBeforeStart(
 }
 
 export function workflowStepTask(settings: WorkflowTaskSettings) {
-  let starts: ReturnType<typeof stepStarts> | undefined;
-  let settleEnded: ((task: ClaimedTaskRow) => Promise<void>) | undefined;
   const settleDeps = (pubsub: PubSub) => ({
     pubsub,
     settings: settings.workflows,
     queueMetrics: settings.queueMetrics,
   });
+  // Made per pub/sub: workers that share a registry (tests) each announce through their own.
+  const startsOf = perPubSub(stepStarts);
+  const settleEndedOf = perPubSub((pubsub) =>
+    settleEndedSteps((tasks) =>
+      inTransaction((tx) => settleStepTasks(tx, tasks, settleDeps(pubsub))),
+    ),
+  );
   return defineTask(workflowStep, {
     async run({ stepId }, helpers) {
       const { task, pubsub } = helpers;
-      starts ??= stepStarts(pubsub);
+      const starts = startsOf(pubsub);
       const start = {
-        ...{ stepId, taskId: task.id, attempt: task.attempts, workerId: helpers.workerId },
+        stepId,
+        taskId: task.id,
+        attempt: task.attempts,
+        workerId: helpers.workerId,
         runStartedAt: Date.now(),
       };
       // A task claimed in a step commit carries its step, read by that commit (commit-steps.ts).
@@ -167,12 +175,18 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
     async onFinished(task, pubsub) {
       // Completed steps settled with their end; the others may have ended outside the hook.
       if (task.status === 'COMPLETED') return;
-      settleEnded ??= settleEndedSteps((tasks) =>
-        inTransaction((tx) => settleStepTasks(tx, tasks, settleDeps(pubsub))),
-      );
-      await settleEnded(task);
+      await settleEndedOf(pubsub)(task);
     },
   });
+}
+
+/** `make`'s value for each pub/sub, made on first use. */
+function perPubSub<T>(make: (pubsub: PubSub) => T): (pubsub: PubSub) => T {
+  const made = new WeakMap<PubSub, T>();
+  return (pubsub) => {
+    if (!made.has(pubsub)) made.set(pubsub, make(pubsub));
+    return made.get(pubsub)!;
+  };
 }
 
 /**
