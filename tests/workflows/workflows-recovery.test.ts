@@ -249,9 +249,10 @@ describe('recovery', () => {
   });
 
   it('writes no start of a run that lived on past its lease after the next attempt took over', async () => {
-    // The queue to itself: a task an earlier case left queued (a workflow it never ran to its
-    // end) would be claimed by these workers too, and its end, waiting on the locked table,
-    // held up that worker's later turns, the one taking this task back among them.
+    // The queue to itself: a step task an earlier case left queued (a workflow it never ran to
+    // its end) would be claimed too, and the frozen worker's turn that ends it, waiting on the
+    // locked table, holds this task's row with it (a hooked turn writes every task change it
+    // has, this one's start too, in its transaction): no worker could take the task back.
     await db().task.deleteMany({ where: { status: { in: ['PENDING', 'RUNNING'] } } });
     await db().workflow.updateMany({ where: { status: 'RUNNING' }, data: { status: 'CANCELLED' } });
     const plan = await w.planWith([step('s', 'NOOP', { input: { waitMs: 60_000 } })]);
