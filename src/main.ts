@@ -84,18 +84,23 @@ async function downloadLinkSettings(config: Config): Promise<DownloadLinkSetting
 }
 
 /**
- * Behind PgBouncer a session setting cannot be sent: the role carries the statement timeout
- * (docs/operations.md, "Past one machine"). Said once at start when it does not.
+ * Behind PgBouncer a session setting cannot be sent: the role carries the statement and idle
+ * transaction timeouts (docs/operations.md, "Past one machine"). Said once at start when it does not.
  */
-async function checkRoleSettings(statementTimeoutMs: number): Promise<void> {
-  const [row] = await db().$queryRaw<Array<{ ms: number }>>`
-    SELECT setting::int AS ms FROM pg_settings WHERE name = 'statement_timeout'`;
-  if (row && row.ms !== statementTimeoutMs)
-    logger.warn(
-      { expected: statementTimeoutMs, actual: row.ms },
-      "DATABASE_STATEMENT_TIMEOUT_MS differs from the role's statement_timeout behind PgBouncer " +
-        '(ALTER ROLE <user> SET statement_timeout = <ms>)',
-    );
+async function checkRoleSettings(expected: {
+  statement_timeout: number;
+  idle_in_transaction_session_timeout: number;
+}): Promise<void> {
+  const rows = await db().$queryRaw<Array<{ name: keyof typeof expected; ms: number }>>`
+    SELECT name, setting::int AS ms FROM pg_settings
+    WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout')`;
+  for (const row of rows)
+    if (row.ms !== expected[row.name])
+      logger.warn(
+        { setting: row.name, expected: expected[row.name], actual: row.ms },
+        `the role's ${row.name} differs from this process's setting behind PgBouncer ` +
+          `(ALTER ROLE <user> SET ${row.name} = <ms>)`,
+      );
 }
 
 /** An API process's read replicas (docs/operations.md, "Read replicas"), when configured. */
@@ -144,8 +149,8 @@ async function startDatabase(
     );
   });
   if (applied.length) logger.info({ applied }, 'migrations applied');
-  const { pooler, poolMax, poolTimeoutMs, poolMin, poolIdleMs, statementTimeoutMs } =
-    config.database;
+  const { pooler, poolMax, poolTimeoutMs, poolMin, poolIdleMs } = config.database;
+  const { statementTimeoutMs, idleInTransactionTimeoutMs } = config.database;
   connectDatabase(databaseUrl, {
     pooler,
     poolSize: poolMax,
@@ -153,8 +158,13 @@ async function startDatabase(
     poolMin,
     poolIdleMs,
     statementTimeoutMs,
+    idleInTransactionTimeoutMs,
   });
-  if (pooler === 'pgbouncer') await checkRoleSettings(statementTimeoutMs);
+  if (pooler === 'pgbouncer')
+    await checkRoleSettings({
+      statement_timeout: statementTimeoutMs,
+      idle_in_transaction_session_timeout: idleInTransactionTimeoutMs,
+    });
   const adminApiKey =
     config.adminApiKey ?? (embedded ? await localAdminApiKey(config.dataDir) : undefined);
   if (config.loadDemoData) await loadDemoData();

@@ -7,6 +7,15 @@ export const DEFAULT_POOL_MIN = 2;
 /** A connection past the pool's min idle this long is closed (node-postgres's own default). */
 export const DEFAULT_POOL_IDLE_MS = 10_000;
 
+/**
+ * A transaction whose process stopped between two statements (frozen, paused, cut off) would
+ * otherwise stay open, its row locks with it, until the connection drops: a worker's turn holds
+ * the task rows it wrote, which no other worker can then take back when their leases run out
+ * (the reclaim skips locked rows). A minute: longer than any transaction this service runs
+ * waits between two of its statements (the longest allowed, an interactive one, ends at 60 s).
+ */
+export const DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
+
 export const databaseEnv = {
   DATABASE_URL: z
     .string()
@@ -25,6 +34,12 @@ export const databaseEnv = {
   DATABASE_POOL_IDLE_MS: z.coerce.number().int().min(100).default(DEFAULT_POOL_IDLE_MS),
   // 0: none (PostgreSQL's default).
   DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(0),
+  // 0: none. A transaction's session ends when it waits this long for its next statement.
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS),
   // Streaming replicas for reads that may lag (docs/operations.md, "Read replicas").
   DATABASE_REPLICA_URLS: z
     .string()
@@ -61,6 +76,11 @@ export interface DatabaseSettings {
   poolIdleMs: number;
   /** PostgreSQL cancels a statement running longer (0: never; DATABASE_STATEMENT_TIMEOUT_MS). */
   statementTimeoutMs: number;
+  /**
+   * PostgreSQL ends a session whose transaction waits longer for its next statement (0: never;
+   * DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS): a stopped process's locks do not outlive it.
+   */
+  idleInTransactionTimeoutMs: number;
   /** Streaming replicas that serve reads that may lag (DATABASE_REPLICA_URLS). */
   replicaUrls: string[];
   /** A replica further behind is skipped (DATABASE_REPLICA_MAX_LAG_MS). */
@@ -81,6 +101,7 @@ export function databaseSettings(e: DatabaseEnv): DatabaseSettings {
     poolMin: Math.min(e.DATABASE_POOL_MIN, e.DATABASE_POOL_MAX),
     poolIdleMs: e.DATABASE_POOL_IDLE_MS,
     statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+    idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     replicaUrls: e.DATABASE_REPLICA_URLS,
     replicaMaxLagMs: e.DATABASE_REPLICA_MAX_LAG_MS,
   };

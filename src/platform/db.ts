@@ -6,7 +6,11 @@ import pg from 'pg';
 import { poolTypes } from './timestamptz.js';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { logger } from './logger.js';
-import { DEFAULT_POOL_IDLE_MS, DEFAULT_POOL_MIN } from './config-database.js';
+import {
+  DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  DEFAULT_POOL_IDLE_MS,
+  DEFAULT_POOL_MIN,
+} from './config-database.js';
 import { noteDatabaseUrl } from './errors.js';
 
 let client: PrismaClient | undefined;
@@ -38,6 +42,11 @@ export interface DatabaseOptions {
   poolIdleMs?: number;
   /** PostgreSQL cancels a statement running longer (DATABASE_STATEMENT_TIMEOUT_MS); 0 or unset: never. */
   statementTimeoutMs?: number;
+  /**
+   * PostgreSQL ends a session whose transaction waits this long for its next statement
+   * (DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS); 0: never; unset: 60 s.
+   */
+  idleInTransactionTimeoutMs?: number;
   /**
    * 'pgbouncer': the URL is PgBouncer in transaction mode, where a server connection serves
    * another client between two transactions: no statement is prepared by name (PgBouncer 1.18
@@ -111,17 +120,22 @@ const POOL_ACQUIRE_TIMEOUT_MS = 3_000;
  */
 export const ERROR_FORMAT = 'minimal' as const;
 
+let idleInTransactionTimeoutMs = DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS;
+
 /** Session settings sent at connection start (`-c name=value`), where the pooler allows them. */
 function startupOptions(options: DatabaseOptions): string | undefined {
   if (options.pooler === 'pgbouncer') return undefined;
   const settings = ['jit_above_cost=5000000'];
   if (options.statementTimeoutMs) settings.push(`statement_timeout=${options.statementTimeoutMs}`);
+  settings.push(`idle_in_transaction_session_timeout=${idleInTransactionTimeoutMs}`);
   return settings.map((setting) => `-c ${setting}`).join(' ');
 }
 
 export function connectDatabase(databaseUrl: string, options: DatabaseOptions = {}): PrismaClient {
   if (client) throw new Error('The database is already connected');
   namedStatements = options.pooler !== 'pgbouncer';
+  idleInTransactionTimeoutMs =
+    options.idleInTransactionTimeoutMs ?? DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS;
   // JIT compilation only for statements the planner costs far above PostgreSQL's default
   // threshold: it is paid on every execution, and was a large part of a search statement's
   // time over the GIN index (bench/README.md). An `options` in the URL takes precedence.
@@ -351,8 +365,10 @@ export async function inPoolTransaction<T>(run: (tx: PoolTransaction) => Promise
     // per pooled connection before keeping that one, and a step commit's plan takes about
     // 3 ms: 120 of 660 commits were planned so in a run of 20,000 steps on 20 connections,
     // a tenth of those commits' time (bench/README.md, "Workflows").
+    // The idle bound again here: behind PgBouncer no session setting reaches PostgreSQL.
     await connection.query(
       `BEGIN; SET LOCAL statement_timeout = ${POOL_TRANSACTION_STATEMENT_TIMEOUT_MS}; ` +
+        `SET LOCAL idle_in_transaction_session_timeout = ${idleInTransactionTimeoutMs}; ` +
         'SET LOCAL plan_cache_mode = force_generic_plan',
     );
     try {

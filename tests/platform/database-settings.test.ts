@@ -12,6 +12,7 @@ import {
   db,
   disconnectDatabase,
   inPoolTransaction,
+  inTransaction,
   poolQueryable,
   PREPARED,
   type DatabaseOptions,
@@ -130,6 +131,7 @@ describe('database settings', () => {
       poolMin: 2,
       poolIdleMs: 10_000,
       statementTimeoutMs: 0,
+      idleInTransactionTimeoutMs: 60_000,
       replicaUrls: [],
       replicaMaxLagMs: 1_000,
     });
@@ -167,6 +169,7 @@ describe('database settings', () => {
         DATABASE_POOL_MIN: '8',
         DATABASE_POOL_IDLE_MS: '60000',
         DATABASE_STATEMENT_TIMEOUT_MS: '30000',
+        DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '0',
       }).database,
     ).toMatchObject({
       pooler: 'pgbouncer',
@@ -176,9 +179,79 @@ describe('database settings', () => {
       poolMin: 4,
       poolIdleMs: 60_000,
       statementTimeoutMs: 30_000,
+      idleInTransactionTimeoutMs: 0,
     });
     expect(() => loadConfig({ DATABASE_POOLER: 'pgpool' })).toThrow(/DATABASE_POOLER/);
     expect(() => loadConfig({ DATABASE_POOL_MIN: '-1' })).toThrow(/DATABASE_POOL_MIN/);
+  });
+});
+
+/**
+ * `run` holds the default team's row in a transaction, then waits as a stopped process would
+ * (no statement for 800 ms): another session can lock the row only once PostgreSQL has ended
+ * the idle transaction, which then fails rather than commit.
+ */
+async function expectIdleTransactionEnded(
+  hold: (locked: () => void, idle: () => Promise<unknown>) => Promise<unknown>,
+): Promise<void> {
+  const other = new pg.Client({ connectionString: h.databaseUrl });
+  await other.connect();
+  const lockable = async () =>
+    (await other.query(`SELECT id FROM teams WHERE slug = 'default' FOR UPDATE SKIP LOCKED`))
+      .rowCount;
+  let locked!: () => void;
+  const held = new Promise<void>((resolve) => (locked = resolve));
+  try {
+    const holding = hold(locked, () => sleep(800));
+    const settled = holding.then(
+      () => 'committed',
+      () => 'failed',
+    );
+    await held;
+    expect(await lockable()).toBe(0);
+    await sleep(600);
+    expect(await lockable()).toBe(1);
+    expect(await settled).toBe('failed');
+  } finally {
+    await other.end();
+  }
+  expect(await poolQueryable().$queryRaw`SELECT 1 AS one`).toEqual([{ one: 1 }]);
+}
+
+describe('a transaction idle past DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', () => {
+  describe('on a direct connection (a session setting)', () => {
+    useOwnPool({ idleInTransactionTimeoutMs: 300 });
+
+    it("ends an interactive transaction that stopped between two statements, and frees its rows' locks", async () => {
+      await expectIdleTransactionEnded((locked, idle) =>
+        inTransaction(async ({ client }) => {
+          await client.$queryRaw`SELECT id FROM teams WHERE slug = 'default' FOR UPDATE`;
+          locked();
+          await idle();
+          return client.$queryRaw`SELECT 1 AS one`;
+        }),
+      );
+    });
+  });
+
+  describe('behind a transaction pooler (set in the transaction itself)', () => {
+    useOwnPool({ idleInTransactionTimeoutMs: 300, pooler: 'pgbouncer' });
+
+    it("ends a worker's pooled transaction that stopped between two statements", async () => {
+      const [session] = await poolQueryable().$queryRaw<
+        [{ idle_in_transaction_session_timeout: string }]
+      >`SHOW idle_in_transaction_session_timeout`;
+      // Nothing on the session: only the transaction's own setting can end it.
+      expect(session.idle_in_transaction_session_timeout).toBe('0');
+      await expectIdleTransactionEnded((locked, idle) =>
+        inPoolTransaction(async ({ client }) => {
+          await client.$queryRaw`SELECT id FROM teams WHERE slug = 'default' FOR UPDATE`;
+          locked();
+          await idle();
+          return client.$queryRaw`SELECT 1 AS one`;
+        }),
+      );
+    });
   });
 });
 
