@@ -3,7 +3,7 @@
 // end is refused by the fence; and the reconciler repairs what a killed process can leave
 // between commits (a dead letter whose after-finish step never ran, a workflow whose steps all
 // ended, a READY step whose task is gone).
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { db, inTransaction, type Transaction } from '../../src/platform/db.js';
 import { writeTaskChanges } from '../../src/queue/write-changes.js';
 import { reconcileWorkflows } from '../../src/services/workflows/reconcile.js';
@@ -79,6 +79,16 @@ function heldTransaction(work: (tx: Transaction) => Promise<unknown>) {
 }
 
 describe('recovery', () => {
+  // Each case starts with the queue to itself. Several leave a workflow RUNNING with step tasks
+  // queued (they drive its commits by hand, no worker runs it to its end), and a later case's
+  // workers would claim those too: one whose table is locked then had its worker's turn, which
+  // ends such a task, hold its own task's row as well (a hooked turn writes every task change
+  // it has, that one's start too, in its transaction), and no worker could take it back.
+  beforeEach(async () => {
+    await db().task.deleteMany({ where: { status: { in: ['PENDING', 'RUNNING'] } } });
+    await db().workflow.updateMany({ where: { status: 'RUNNING' }, data: { status: 'CANCELLED' } });
+  });
+
   it('finishes a workflow whose worker was SIGKILLed mid-step: no step lost, none committed twice', async () => {
     const doomed = spawnWorkerProcess(w.h, { redisUrl: w.h.redisUrl });
     await doomed.ready;
@@ -249,12 +259,6 @@ describe('recovery', () => {
   });
 
   it('writes no start of a run that lived on past its lease after the next attempt took over', async () => {
-    // The queue to itself: a step task an earlier case left queued (a workflow it never ran to
-    // its end) would be claimed too, and the frozen worker's turn that ends it, waiting on the
-    // locked table, holds this task's row with it (a hooked turn writes every task change it
-    // has, this one's start too, in its transaction): no worker could take the task back.
-    await db().task.deleteMany({ where: { status: { in: ['PENDING', 'RUNNING'] } } });
-    await db().workflow.updateMany({ where: { status: 'RUNNING' }, data: { status: 'CANCELLED' } });
     const plan = await w.planWith([step('s', 'NOOP', { input: { waitMs: 60_000 } })]);
     await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
     // Every write to the steps waits: the frozen worker's start record is sent, then the next
