@@ -7,6 +7,7 @@
 // Only while this worker still holds them.
 import { Prisma } from '../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../platform/db.js';
+import { holdsLease } from './lease-fence.js';
 import { attemptEntry } from './write-changes.js';
 
 export interface HandedBackTask {
@@ -37,7 +38,7 @@ export async function handBackTasks(
     ),
     held AS (
       SELECT t.id, t."cancellationRequested" AS cancel FROM tasks t JOIN back b ON b.id = t.id
-      WHERE t.status = 'RUNNING' AND t."lockedBy" = ${workerId} AND t.attempts = b.attempt
+      WHERE ${holdsLease('t', workerId, Prisma.sql`b.attempt`)}
       ORDER BY t.id FOR UPDATE OF t
     ),
     updated AS (

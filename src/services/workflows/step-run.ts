@@ -4,7 +4,12 @@ import { inTransaction, poolQueryable } from '../../platform/db.js';
 import { progressPercent, writableText } from '../../platform/storable.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import { noSignals, noteLogs, sendSignals, type WorkflowSignals } from './signals.js';
-import { markStepsRunning, type StartedStep, type StepStart } from './sql/mark-running.js';
+import {
+  markStepsRunning,
+  type StartedStep,
+  type StepRun,
+  type StepStart,
+} from './sql/mark-running.js';
 import { readStepsToRun } from './sql/read-steps-to-run.js';
 import { lockWorkflows } from './sql/lock-workflows.js';
 import { recordStepProgress } from './sql/record-step-progress.js';
@@ -58,7 +63,7 @@ const PROGRESS_INTERVAL_MS = 251;
  */
 function progressEvent(
   step: StartedStep,
-  run: StepRunOf,
+  run: StepRun,
   progress: { percent: number; message: string },
 ): Promise<number | undefined> {
   return inTransaction(async (tx) => {
@@ -67,16 +72,13 @@ function progressEvent(
   });
 }
 
-/** Which run of the step's task reports: its attempt, under its worker's lease. */
-type StepRunOf = Pick<StepStart, 'taskId' | 'attempt' | 'workerId'>;
-
 /**
  * A step's reportProgress: at most one event per PROGRESS_INTERVAL_MS (the latest report wins),
  * each after the step's start is recorded (`started`: a progress event is only for a RUNNING step).
  */
 export function stepProgress(
   step: StartedStep,
-  run: StepRunOf,
+  run: StepRun,
   pubsub: PubSub,
   started: () => Promise<unknown>,
 ) {

@@ -3,6 +3,7 @@
 // worker's starts batch together). Returns what the run needs of each step and its workflow.
 import { Prisma } from '../../../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../../../platform/db.js';
+import { holdsLease } from '../../../queue/lease-fence.js';
 import { appendEventsCtes } from './append-events.js';
 
 export interface StartedStep {
@@ -21,16 +22,20 @@ export interface StartedStep {
   apiKeyId: string | null;
 }
 
-export interface StepStart {
-  stepId: string;
+/**
+ * Which run of a step's task writes: its attempt under its worker's lease. A start or progress
+ * is written only while the task is RUNNING at that attempt under that worker's lease
+ * (src/queue/lease-fence.ts): a run that lives on past its lease (its worker froze, another
+ * took the task back) writes no stale start after the next attempt's.
+ */
+export interface StepRun {
   taskId: string;
   attempt: number;
-  /**
-   * The worker running it. A start is written only while the task is RUNNING at that attempt
-   * under that worker's lease: a run that lives on past its lease (its worker froze, another
-   * took the task back) writes no stale start after the next attempt's.
-   */
   workerId: string;
+}
+
+export interface StepStart extends StepRun {
+  stepId: string;
   /** When its run began (Date.now() in this process); unset: now. */
   runStartedAt?: number;
 }
@@ -80,8 +85,8 @@ export async function markStepsRunning(
       FROM input i
       WHERE s.id = i."stepId" AND s."taskId" = i."taskId" AND s.status IN ('READY', 'RUNNING')
         AND s."workflowId" IN (SELECT id FROM locked)
-        AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = i."taskId" AND t.status = 'RUNNING'
-                      AND t.attempts = i.attempt AND t."lockedBy" = i."workerId")
+        AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = i."taskId"
+                      AND ${holdsLease('t', Prisma.sql`i."workerId"`, Prisma.sql`i.attempt`)})
       RETURNING s.id, s."workflowId", s.key, s.kind::text AS kind, s."agentId", s.input, s."dependsOn", s.attempts
     ),
     ${appendEventsCtes(startEvents('started'))}
