@@ -39,7 +39,10 @@ export function track(child: ChildProcess, readyPattern: RegExp, h: Harness): Ch
   return { process: child, ready, kill };
 }
 
-export function spawnWorkerProcess(h: Harness, env: { redisUrl?: string | null } = {}): Child {
+export function spawnWorkerProcess(
+  h: Harness,
+  env: { redisUrl?: string | null; idleInTransactionTimeoutMs?: number } = {},
+): Child {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', path.join(root, 'tests/utils/worker-process.ts')],
@@ -53,6 +56,9 @@ export function spawnWorkerProcess(h: Harness, env: { redisUrl?: string | null }
         LOG_LEVEL: 'warn',
         // test_kills_its_worker may kill this process, never the test runner (test-tasks.ts).
         TEST_WORKER_PROCESS: '1',
+        ...(env.idleInTransactionTimeoutMs === undefined
+          ? {}
+          : { DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: String(env.idleInTransactionTimeoutMs) }),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -13,7 +13,11 @@ import { startServiceWorker } from '../../src/workers/index.js';
 import { serviceTaskRegistry } from '../../src/workers/tasks/index.js';
 import { FAST_TASK_ENGINE, testTaskDefinitions } from './test-tasks.js';
 
-connectDatabase(process.env.DATABASE_URL!, { poolSize: 4 });
+const idleInTransaction = process.env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS;
+connectDatabase(process.env.DATABASE_URL!, {
+  poolSize: 4,
+  idleInTransactionTimeoutMs: idleInTransaction ? Number(idleInTransaction) : undefined,
+});
 const pubsub = createPubSub(
   process.env.REDIS_URL || undefined,
   process.env.PUBSUB_PREFIX ?? 'test:',

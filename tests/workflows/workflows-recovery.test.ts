@@ -47,6 +47,15 @@ async function startRecordsWaiting(): Promise<number> {
   return row.waiting;
 }
 
+/** Worker step commits (commit-steps.ts) of this test's database waiting on a lock. */
+async function stepCommitsWaiting(): Promise<number> {
+  const [row] = await db().$queryRaw<[{ waiting: number }]>`
+    SELECT count(*)::int AS waiting FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'
+      AND query LIKE '%One time for the steps ended here%'`;
+  return row.waiting;
+}
+
 /** A step's task ended well, as its worker's commit hands it to settleStepTasks. */
 const completed = (step: { id: string; workflowId: string; taskId: string | null }) => {
   const now = new Date();
@@ -304,6 +313,40 @@ describe('recovery', () => {
       // Attempt 2, or 1 again when the frozen run's start was never recorded (reclaim-expired.ts).
       expect(starts.map((event) => event.message)).toEqual([`attempt ${task.attempts} started`]);
       expect((await w.workflowOf(plan.id)).steps[0].attempts).toBe(task.attempts);
+    } finally {
+      await steps.release();
+      for (const worker of workers) await worker.kill('SIGKILL');
+    }
+  });
+
+  it("takes back the tasks a frozen worker's open turn held, once PostgreSQL ends its idle transaction", async () => {
+    const plan = await w.planWith([step('quick', 'NOOP')]);
+    await w.gqlOk(START, { id: plan.id, v: plan.planVersion });
+    const taskId = rowId((await w.workflowOf(plan.id)).steps[0].task.id);
+    // The step's commit waits on the locked table inside the worker's turn, which has written
+    // the task's end (its row locked until that transaction ends).
+    const steps = await lockTableForWrites(w.h, 'workflow_steps');
+    const frozen = spawnWorkerProcess(w.h, {
+      redisUrl: w.h.redisUrl,
+      idleInTransactionTimeoutMs: 1_000,
+    });
+    const workers = [frozen];
+    try {
+      await frozen.ready;
+      await w.waitFor(async () => (await stepCommitsWaiting()) === 1, "the step's commit waiting");
+      // Frozen mid-turn; the commit's statement then runs to its end, and its transaction waits
+      // idle for a next statement that never comes.
+      frozen.process.kill('SIGSTOP');
+      await steps.release();
+      // The lease (2 s) runs out; another worker takes the task back once the row is free.
+      const other = spawnWorkerProcess(w.h, { redisUrl: w.h.redisUrl });
+      workers.push(other);
+      const otherId = (await other.ready).replace(/^ready /, '');
+      await w.waitForStatus(plan.id, ['SUCCEEDED'], undefined, 15_000);
+      const task = await db().task.findUniqueOrThrow({ where: { id: taskId } });
+      expect(task).toMatchObject({ status: 'COMPLETED', workerId: otherId });
+      // Nothing of the frozen turn landed: the step's end committed once, by the other worker.
+      expect(await succeededEvents(plan.id)).toEqual(['quick']);
     } finally {
       await steps.release();
       for (const worker of workers) await worker.kill('SIGKILL');
