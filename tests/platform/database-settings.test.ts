@@ -16,6 +16,7 @@ import {
   poolQueryable,
   PREPARED,
   type DatabaseOptions,
+  type Queryable,
 } from '../../src/platform/db.js';
 import { useHarness } from '../utils/harness.js';
 
@@ -187,12 +188,12 @@ describe('database settings', () => {
 });
 
 /**
- * `run` holds the default team's row in a transaction, then waits as a stopped process would
- * (no statement for 800 ms): another session can lock the row only once PostgreSQL has ended
- * the idle transaction, which then fails rather than commit.
+ * A transaction (`inOne`: which kind) that holds the default team's row, then waits as a
+ * stopped process would (no statement for 800 ms): another session can lock the row only once
+ * PostgreSQL has ended the idle transaction, which then fails rather than commit.
  */
 async function expectIdleTransactionEnded(
-  hold: (locked: () => void, idle: () => Promise<unknown>) => Promise<unknown>,
+  inOne: (work: (client: Queryable) => Promise<unknown>) => Promise<unknown>,
 ): Promise<void> {
   const other = new pg.Client({ connectionString: h.databaseUrl });
   await other.connect();
@@ -202,8 +203,12 @@ async function expectIdleTransactionEnded(
   let locked!: () => void;
   const held = new Promise<void>((resolve) => (locked = resolve));
   try {
-    const holding = hold(locked, () => sleep(800));
-    const settled = holding.then(
+    const settled = inOne(async (client) => {
+      await client.$queryRaw`SELECT id FROM teams WHERE slug = 'default' FOR UPDATE`;
+      locked();
+      await sleep(800);
+      return client.$queryRaw`SELECT 1 AS one`;
+    }).then(
       () => 'committed',
       () => 'failed',
     );
@@ -223,14 +228,7 @@ describe('a transaction idle past DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', () =
     useOwnPool({ idleInTransactionTimeoutMs: 300 });
 
     it("ends an interactive transaction that stopped between two statements, and frees its rows' locks", async () => {
-      await expectIdleTransactionEnded((locked, idle) =>
-        inTransaction(async ({ client }) => {
-          await client.$queryRaw`SELECT id FROM teams WHERE slug = 'default' FOR UPDATE`;
-          locked();
-          await idle();
-          return client.$queryRaw`SELECT 1 AS one`;
-        }),
-      );
+      await expectIdleTransactionEnded((work) => inTransaction(({ client }) => work(client)));
     });
   });
 
@@ -243,14 +241,7 @@ describe('a transaction idle past DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', () =
       >`SHOW idle_in_transaction_session_timeout`;
       // Nothing on the session: only the transaction's own setting can end it.
       expect(session.idle_in_transaction_session_timeout).toBe('0');
-      await expectIdleTransactionEnded((locked, idle) =>
-        inPoolTransaction(async ({ client }) => {
-          await client.$queryRaw`SELECT id FROM teams WHERE slug = 'default' FOR UPDATE`;
-          locked();
-          await idle();
-          return client.$queryRaw`SELECT 1 AS one`;
-        }),
-      );
+      await expectIdleTransactionEnded((work) => inPoolTransaction(({ client }) => work(client)));
     });
   });
 });

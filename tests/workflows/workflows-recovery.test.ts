@@ -38,23 +38,19 @@ const waitingForALock = (what: string) =>
     return row.waiting > 0;
   }, `${what} waiting for the workflow's lock`);
 
-/** Step start records (markStepsRunning) of this test's database waiting on a lock. */
-async function startRecordsWaiting(): Promise<number> {
+/** Statements of this test's database waiting on a lock whose text holds `marker`. */
+async function waitingOnALock(marker: string): Promise<number> {
   const [row] = await db().$queryRaw<[{ waiting: number }]>`
     SELECT count(*)::int AS waiting FROM pg_stat_activity
     WHERE datname = current_database() AND wait_event_type = 'Lock'
-      AND query LIKE '%AS i("stepId", "taskId", attempt%'`;
+      AND strpos(query, ${marker}) > 0`;
   return row.waiting;
 }
 
-/** Worker step commits (commit-steps.ts) of this test's database waiting on a lock. */
-async function stepCommitsWaiting(): Promise<number> {
-  const [row] = await db().$queryRaw<[{ waiting: number }]>`
-    SELECT count(*)::int AS waiting FROM pg_stat_activity
-    WHERE datname = current_database() AND wait_event_type = 'Lock'
-      AND query LIKE '%One time for the steps ended here%'`;
-  return row.waiting;
-}
+/** Step start records (markStepsRunning) waiting on a lock. */
+const startRecordsWaiting = () => waitingOnALock('AS i("stepId", "taskId", attempt');
+/** Worker step commits (commit-steps.ts) waiting on a lock. */
+const stepCommitsWaiting = () => waitingOnALock('One time for the steps ended here');
 
 /** A step's task ended well, as its worker's commit hands it to settleStepTasks. */
 const completed = (step: { id: string; workflowId: string; taskId: string | null }) => {
