@@ -42,6 +42,8 @@ export interface LatencyParts {
   add: Summary;
   afterAdd: Summary;
   roundTrip: Summary;
+  /** A one-row insert's commit, the worker idle: the floor a durable add stands on. */
+  commit: Summary;
 }
 
 const ADD_CHUNK = 1_000;
