@@ -3,6 +3,7 @@
 // types and fast timings. Prints "ready <id>" once it is claiming.
 import { DEVELOPMENT_WEBHOOK_SECRET } from '../../src/platform/webhook-defaults.js';
 import { connectDatabase, disconnectDatabase } from '../../src/platform/db.js';
+import { databaseEnv } from '../../src/platform/config-database.js';
 import { createPubSub } from '../../src/platform/pubsub.js';
 import { openResponseStore } from '../../src/platform/response-cache/invalidation.js';
 import { dropChangedResponses } from '../../src/http/response-cache/changes.js';
@@ -13,10 +14,11 @@ import { startServiceWorker } from '../../src/workers/index.js';
 import { serviceTaskRegistry } from '../../src/workers/tasks/index.js';
 import { FAST_TASK_ENGINE, testTaskDefinitions } from './test-tasks.js';
 
-const idleInTransaction = process.env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS;
 connectDatabase(process.env.DATABASE_URL!, {
   poolSize: 4,
-  idleInTransactionTimeoutMs: idleInTransaction ? Number(idleInTransaction) : undefined,
+  idleInTransactionTimeoutMs: databaseEnv.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS.parse(
+    process.env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+  ),
 });
 const pubsub = createPubSub(
   process.env.REDIS_URL || undefined,

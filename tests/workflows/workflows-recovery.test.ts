@@ -31,14 +31,9 @@ async function succeededEvents(workflowId: string) {
 
 /** Until a session of this test's database waits for a row lock (`what` is behind one). */
 const waitingForALock = (what: string) =>
-  w.waitFor(async () => {
-    const [row] = await db().$queryRaw<[{ waiting: number }]>`
-      SELECT count(*)::int AS waiting FROM pg_stat_activity
-      WHERE datname = current_database() AND wait_event_type = 'Lock'`;
-    return row.waiting > 0;
-  }, `${what} waiting for the workflow's lock`);
+  w.waitFor(async () => (await waitingOnALock('')) > 0, `${what} waiting for the workflow's lock`);
 
-/** Statements of this test's database waiting on a lock whose text holds `marker`. */
+/** Statements of this test's database waiting on a lock whose text holds `marker` ('': any). */
 async function waitingOnALock(marker: string): Promise<number> {
   const [row] = await db().$queryRaw<[{ waiting: number }]>`
     SELECT count(*)::int AS waiting FROM pg_stat_activity
