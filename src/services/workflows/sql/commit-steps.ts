@@ -143,21 +143,17 @@ function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepT
                            ${attempts}::int[], ${startedAts}::timestamptz[])
         AS i("taskId", result, actual, attempt, "startedAt")
     ),
-    -- By task first (its index), in a CTE of its own: joined to the workflows in one query, the
-    -- planner (a generic plan, the unnest estimated at 10 rows) reached them from each
-    -- workflow's open steps instead, a scan of hundreds of steps per workflow.
+    -- Each ended task's step, found from the task (a probe of the taskId index each), in a CTE
+    -- of its own: joined to the workflows in one query, the planner (a generic plan, the unnest
+    -- estimated at 10 rows) reached them from each workflow's open steps instead, a scan of
+    -- hundreds of steps per workflow; and the steps found by their id list first, estimated at
+    -- a row, were joined to the unnest run again for each (a 280-step commit spent 20 of its
+    -- 78 ms there: bench/README.md, "Workflows").
     by_task AS MATERIALIZED (
-      SELECT s.id, s."workflowId", s.key, s.status, s.attempts, s."taskId"
-      FROM workflow_steps s
-      WHERE s."taskId" = ANY(${taskIds}::uuid[]) AND s.status IN ('READY', 'RUNNING')
-    ),
-    done AS MATERIALIZED (
-      SELECT s.id, s."workflowId", s.key, i.result, i.actual,
-             coalesce(i.attempt, s.attempts) AS attempts, i."startedAt",
-             -- Unstarted: its start (this attempt's, for a retried step) was never written.
-             s.status = 'READY' OR s.attempts < i.attempt AS unstarted
-      FROM by_task s JOIN input i ON i."taskId" = s."taskId"
-      JOIN workflows w ON w.id = s."workflowId" AND w.status = 'RUNNING'
+      SELECT s.id, s."workflowId", s.key, s.status, s.attempts,
+             i.result, i.actual, i.attempt, i."startedAt"
+      FROM input i JOIN workflow_steps s ON s."taskId" = i."taskId"
+      WHERE s.status IN ('READY', 'RUNNING')
     ),
     -- The workflows of the ended tasks, each step's live or not (dispatched, or ended).
     live AS MATERIALIZED (
@@ -165,6 +161,16 @@ function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepT
              w."apiKeyId"
       FROM workflows w
       WHERE w.id = ANY(${[...new Set(workflowIds)]}::uuid[]) AND w.status = 'RUNNING'
+    ),
+    -- A step's workflow from \`live\` (the few rows read once, by key): joined to \`workflows\`,
+    -- the generic plan read the index of RUNNING workflows once per step (keyed on updatedAt,
+    -- which every commit changes, so it holds a version per commit until vacuum).
+    done AS MATERIALIZED (
+      SELECT s.id, s."workflowId", s.key, s.result, s.actual,
+             coalesce(s.attempt, s.attempts) AS attempts, s."startedAt",
+             -- Unstarted: its start (this attempt's, for a retried step) was never written.
+             s.status = 'READY' OR s.attempts < s.attempt AS unstarted
+      FROM by_task s JOIN live w ON w.id = s."workflowId"
     ),
     released AS (
       SELECT e."childId", count(*)::int AS n FROM workflow_step_edges e JOIN done d ON d.id = e."parentId"
