@@ -154,8 +154,6 @@ function ourEngine(bench: Bench, processes: number): QueueEngine {
         // The host's own round trip at the same pace, the worker idle: a floor under both parts.
         const roundTrips = await paced(1_000, () => poolQueryable().$queryRaw`SELECT 1`);
         // And a one-row insert's commit (its WAL flushed, as the add's is): the disk's part.
-        await db()
-          .$executeRaw`CREATE TABLE IF NOT EXISTS bench_commits (at timestamptz DEFAULT now())`;
         const commits = await paced(
           1_000,
           () => poolQueryable().$executeRaw`INSERT INTO bench_commits DEFAULT VALUES`,
@@ -254,6 +252,12 @@ function latencyParts(name: string, { add, afterAdd, roundTrip, commit }: Latenc
   );
 }
 
+/** The bench's pool, and the table of the add→start's commit floor (ourEngine's latency). */
+async function connectQueueBench(url: string): Promise<void> {
+  connectDatabase(url, { poolSize: 10 });
+  await db().$executeRaw`CREATE TABLE IF NOT EXISTS bench_commits (at timestamptz DEFAULT now())`;
+}
+
 export async function benchQueue(): Promise<void> {
   const redisUrl = process.env.REDIS_URL;
   if (!redisUrl) {
@@ -261,7 +265,7 @@ export async function benchQueue(): Promise<void> {
     return;
   }
   const database = await openTaskBenchDatabase();
-  connectDatabase(database.url, { poolSize: 10 });
+  await connectQueueBench(database.url);
   const prefix = `bench:${randomUUID().slice(0, 8)}:`;
   const pubsub = createPubSub(redisUrl, prefix);
   const bench: Bench = { databaseUrl: database.url, redisUrl, prefix, pubsub };
