@@ -183,7 +183,7 @@ function judge(
     ['event p99 after warm-up (target < 100 ms)', `${steady.p99.toFixed(1)} ms`, steady.p99 < 100],
     [
       `API RSS trend after full collections over the last ${Math.min(300, SECONDS)} s (target: none upward, < 1 MB/min)`,
-      `${trend.toFixed(2)} MB/min (${lastFive.map(([t, m]) => `${m.rssMb.toFixed(0)} MB at ${t.toFixed(0)} s`).join(', ') || 'none'}; heap used ${heapTrend.toFixed(2)} MB/min)${TREND_JUDGED ? '' : ', not judged: run shorter than 6 min'}`,
+      `${trend.toFixed(2)} MB/min (${lastFive.map(([t, m]) => `${m.rssMb.toFixed(0)} MB at ${t.toFixed(0)} s`).join(', ') || 'none'}; heap used ${heapTrend.toFixed(2)} MB/min)${TREND_JUDGED ? '' : ', not judged: run shorter than 10 min'}`,
       !TREND_JUDGED || trend < 1,
     ],
   ];
