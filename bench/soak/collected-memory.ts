@@ -7,6 +7,10 @@ import WebSocket from 'ws';
 export interface CollectedMemory {
   rssMb: number;
   heapUsedMb: number;
+  /** V8's heap as reserved from the system (used or not): a step here is V8 sizing its heap. */
+  heapTotalMb: number;
+  /** Memory outside V8's heap that objects in it hold (Buffers, ArrayBuffers). */
+  externalMb: number;
 }
 
 /** The inspector's WebSocket URL for the process listening on that port. */
@@ -40,11 +44,13 @@ export async function openInspector(port: number) {
         expression: 'JSON.stringify(process.memoryUsage())',
         returnByValue: true,
       });
-      const usage = JSON.parse(evaluated.result.value as string) as {
-        rss: number;
-        heapUsed: number;
+      const usage = JSON.parse(evaluated.result.value as string) as NodeJS.MemoryUsage;
+      return {
+        rssMb: usage.rss / 2 ** 20,
+        heapUsedMb: usage.heapUsed / 2 ** 20,
+        heapTotalMb: usage.heapTotal / 2 ** 20,
+        externalMb: usage.external / 2 ** 20,
       };
-      return { rssMb: usage.rss / 2 ** 20, heapUsedMb: usage.heapUsed / 2 ** 20 };
     },
     close: () => socket.close(),
   };

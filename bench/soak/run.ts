@@ -52,7 +52,8 @@ function sampleCollected(
       into.push([at, memory]);
       line(
         `t=${Math.round(at)} s after a full collection`,
-        `API RSS ${memory.rssMb.toFixed(1)} MB, heap used ${memory.heapUsedMb.toFixed(1)} MB`,
+        `API RSS ${memory.rssMb.toFixed(1)} MB, heap used ${memory.heapUsedMb.toFixed(1)} MB ` +
+          `of ${memory.heapTotalMb.toFixed(1)} MB, external ${memory.externalMb.toFixed(1)} MB`,
       );
     },
     (error: unknown) => line('collected memory', `not read: ${String(error)}`),
