@@ -28,6 +28,7 @@ const worker = await startServiceWorker({
     leaseMs: Number(process.env.TASK_LEASE_MS ?? 10_000),
     heartbeatMs: 1_000,
     pollMs: Number(process.env.TASK_POLL_MS ?? 1_000),
+    endHoldMs: Number(process.env.TASK_END_HOLD_MS ?? 3),
     backoffBaseMs: 200,
     backoffMaxMs: 5_000,
     retentionMs: 86_400_000,

@@ -63,6 +63,7 @@ const envSchema = z.object({
   TASK_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
   TASK_HEARTBEAT_MS: z.coerce.number().int().min(100).default(1_000),
   TASK_POLL_MS: z.coerce.number().int().min(50).default(1_000),
+  TASK_END_HOLD_MS: z.coerce.number().int().min(0).max(1_000).default(3),
   TASK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1_000),
   TASK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(300_000),
   TASK_RETENTION_HOURS: z.coerce.number().positive().default(24),
@@ -282,6 +283,8 @@ export interface TaskEngineConfig {
   heartbeatMs: number;
   /** Idle workers look for work (and expired leases) this often, Redis or not. */
   pollMs: number;
+  /** With the queue dry, an end waits this long for a claim to be written with (0: never). */
+  endHoldMs: number;
   backoffBaseMs: number;
   backoffMaxMs: number;
   /** COMPLETED and CANCELLED tasks are deleted this long after they ended. */
@@ -463,6 +466,7 @@ function taskEngineConfig(e: Env): TaskEngineConfig {
     leaseMs: e.TASK_LEASE_MS,
     heartbeatMs: Math.min(e.TASK_HEARTBEAT_MS, Math.floor(e.TASK_LEASE_MS / 3)),
     pollMs: e.TASK_POLL_MS,
+    endHoldMs: e.TASK_END_HOLD_MS,
     backoffBaseMs: e.TASK_BACKOFF_BASE_MS,
     backoffMaxMs: e.TASK_BACKOFF_MAX_MS,
     retentionMs: e.TASK_RETENTION_HOURS * 3_600_000,

@@ -121,6 +121,17 @@ export function changedColumns(alias: string): Prisma.Sql {
   return columnList(`changed ${alias}`, () => CHANGED_COLUMNS.map((name) => column(alias, name)));
 }
 
+/**
+ * A TaskRow's columns in taskColumns' order: CHANGED_COLUMNS of the row `alias`, NULL for the
+ * rest (a changed row beside claimed ones in one result: change-and-claim.ts).
+ */
+export function changedTaskColumns(alias: string): Prisma.Sql {
+  const changed: ReadonlySet<string> = new Set(CHANGED_COLUMNS);
+  return columnList(`changed whole ${alias}`, () =>
+    TASK_COLUMNS.map((name) => (changed.has(name) ? column(alias, name) : `NULL AS "${name}"`)),
+  );
+}
+
 /** A TaskRow's columns in taskColumns' order, all NULL: a row of other results in a UNION of tasks. */
 export function nullTaskColumns(): Prisma.Sql {
   return columnList('null', () => TASK_COLUMNS.map((name) => `NULL AS "${name}"`));

@@ -7,7 +7,7 @@ import { databaseUnavailable } from '../platform/errors.js';
 import { NonRetryableError } from '../queue/task-definition.js';
 import { writableResult, writableText } from '../platform/storable.js';
 import type { RunningTask } from './running-tasks.js';
-import type { AttemptEndChange } from './turns.js';
+import type { AttemptEndChange } from './turn-types.js';
 
 const DATABASE_UNAVAILABLE = 'the database was unavailable while it ran';
 

@@ -3,9 +3,12 @@
 // that met rows another turn had just claimed locked them until the whole turn committed
 // (PostgreSQL locks the newest version of a row before rechecking it, and keeps the lock when
 // the recheck fails), and the next turn's ends of those very tasks waited for it
-// (bench/README.md, "Queue"). A hooked turn (finish-hook.ts) is one transaction: the ends, the
-// type's rows and the claim, so the tasks its commit made runnable are claimed first.
+// (bench/README.md, "Queue"). But for a few changes (tasks coming one at a time): then one
+// statement, whose commit waits for little (change-and-claim.ts). A hooked turn (finish-hook.ts)
+// is one transaction: the ends, the type's rows and the claim, so the tasks its commit made
+// runnable are claimed first.
 import { poolQueryable } from '../platform/db.js';
+import { CHANGES_WITH_A_CLAIM, writeChangesAndClaim } from '../queue/change-and-claim.js';
 import { claimTasks, type Claim } from '../queue/claim.js';
 import type { ClaimedTaskRow } from '../queue/task-row.js';
 import {
@@ -97,6 +100,13 @@ export function writeTurn(
     ];
   }
   const client = poolQueryable();
+  if (claim.limit > 0 && changes.length > 0 && changes.length <= CHANGES_WITH_A_CLAIM) {
+    const both = writeChangesAndClaim(client, workerId, changes, backoff, fullClaim);
+    return [
+      both.then(({ changed }) => ({ changed, deferred: NONE })),
+      both.then(({ claimed }) => ({ claimed, continued: 0 })),
+    ];
+  }
   return [
     changes.length
       ? writeTaskChanges(client, workerId, changes, backoff).then((changed) => ({

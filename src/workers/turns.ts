@@ -8,28 +8,32 @@
 // writes at once and a busy one writes hundreds of changes at a time. One task's changes are
 // written in order (a task with a change in flight waits for it). A start is recorded a moment late
 // (START_RECORD_DELAY_MS), so that a task that ends within it writes one event, its end
-// (unrecorded-starts.ts). A turn that fails (PostgreSQL away) is tried again with backoff, its
-// changes kept: nothing the handlers did is dropped; one PostgreSQL refused for its data has its
-// tasks written apart until the change at fault is found (refused-changes.ts), so one change cannot
-// hold every other back. Hooked ends go in turns by commit key (commit-keys.ts). How far ahead of
-// its slots the local queue claims: local-queue-aim.ts.
-import type { Logger } from '../platform/logger.js';
-import type { PubSub } from '../platform/pubsub.js';
+// (unrecorded-starts.ts). With the queue dry (tasks come one at a time), an end waits a moment
+// (endHoldMs, TASK_END_HOLD_MS) for the next claim, a wake-up's or a poll's, and the two are one
+// statement and one commit (change-and-claim.ts) where they were two of each. A turn that fails
+// (PostgreSQL away) is tried again with backoff, its changes kept: nothing the handlers did is
+// dropped; one PostgreSQL refused for its data has its tasks written apart until the change at
+// fault is found (refused-changes.ts), so one change cannot hold every other back. Hooked ends
+// go in turns by commit key (commit-keys.ts). How far ahead of its slots the local queue claims:
+// local-queue-aim.ts.
 import { announceTaskEvents } from '../queue/signals.js';
 import type { ClaimedTaskRow } from '../queue/task-row.js';
-import {
-  changedTask,
-  type Backoff,
-  type ChangedTask,
-  type TaskChange,
-} from '../queue/write-changes.js';
-import { endsHooked, type FinishHook } from './finish-hook.js';
+import { changedTask, type ChangedTask, type TaskChange } from '../queue/write-changes.js';
+import { endsHooked } from './finish-hook.js';
 import { shareOfKeys } from './commit-keys.js';
 import { askedOfQueue, QueueDry, type ClaimStart } from './queue-dry.js';
 import { LocalQueueAim } from './local-queue-aim.js';
 import { RefusedChanges, refusedForData } from './refused-changes.js';
 import { START_RECORD_DELAY_MS, UnrecordedStarts } from './unrecorded-starts.js';
-import { writeTurn, type Claimed, type TurnWrite, type TurnWritten } from './turn-statements.js';
+import { firstHeldUntil, onlyHeld, someNotHeld } from './held-ends.js';
+import { writeTurn, type Claimed, type TurnWritten } from './turn-statements.js';
+import type {
+  AttemptEndChange,
+  PendingEnd,
+  ProgressChange,
+  Turn,
+  TurnsOptions,
+} from './turn-types.js';
 
 const MAX_IN_FLIGHT = 2;
 const RETRY_MIN_MS = 50;
@@ -37,57 +41,6 @@ const RETRY_MAX_MS = 2_000;
 /** An end put off by its commit is tried again after this, doubling each time it is put off again. */
 const PUT_OFF_MIN_MS = 2;
 const PUT_OFF_MAX_MS = 200;
-
-/** An attempt's end, as the runner reports it. */
-export type AttemptEndChange = Extract<
-  TaskChange,
-  { kind: 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TIMEOUT' | 'RETRY' }
->;
-
-type ProgressChange = Extract<TaskChange, { kind: 'PROGRESS' }>;
-
-export interface TurnsOptions {
-  workerId: string;
-  types: string[];
-  leaseMs: number;
-  backoff: Backoff;
-  /** Slots: tasks running at once. */
-  concurrency: number;
-  /** Tasks claimed in one statement, at most; the local queue holds up to twice this many. */
-  batchSize: number;
-  pubsub: PubSub;
-  log: Logger;
-  /** Types whose ends commit with their own rows; their turns run in a transaction. */
-  hook?: FinishHook;
-  /** How many tasks run and wait in the local queue now (the claim's room). */
-  load(): { running: number; waiting: number };
-  /** Claimed rows in start order (a startedAt: for a free slot); sentAt: the claim's sending. */
-  claimed(tasks: ClaimedTaskRow[], sentAt: number): void;
-  /**
-   * A claim came back: it asked for `asked` tasks and the queue gave `fromQueue`, beside
-   * what a hooked commit made runnable itself (`total` counts both). For the claim counts.
-   */
-  claimReturned?(claim: { asked: number; fromQueue: number; total: number }): void;
-}
-
-interface PendingEnd {
-  change: AttemptEndChange;
-  /** The task as claimed: with the changed columns, the row its end answers with. */
-  task: ClaimedTaskRow;
-  resolve(row: ChangedTask | undefined): void;
-  /** Put off by a commit (its locks were another's): how many times, and not before when. */
-  putOff?: { times: number; until: number };
-}
-
-/** What one turn writes: its changes, the ends among them, and its claim. */
-interface Turn extends TurnWrite {
-  /** The commit keys of its hooked ends (FinishHook.keyOf): no other turn writes those. */
-  keys: ReadonlySet<string>;
-  ends: Map<string, PendingEnd>;
-  progress: Map<string, ProgressChange>;
-  /** The unrecorded starts its changes carry: written, it records those and no later one. */
-  carried: ReadonlyMap<string, object>;
-}
 
 export class Turns {
   private readonly ends = new Map<string, PendingEnd>();
@@ -111,6 +64,8 @@ export class Turns {
   private stopping = false;
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (epoch ms). */
+  private timerDue = 0;
   private failures = 0;
   /**
    * The hooked turns under way: a hooked end whose commit key is one of theirs waits for that
@@ -131,9 +86,31 @@ export class Turns {
     // An earlier attempt's end still waiting is fenced out by this one's claim: answered now.
     this.ends.get(change.taskId)?.resolve(undefined);
     return new Promise((resolve) => {
-      this.ends.set(change.taskId, { change, task, resolve });
-      this.schedule();
+      if (this.holdsEnd(task)) {
+        const heldUntil = Date.now() + this.options.endHoldMs;
+        this.ends.set(change.taskId, { change, task, resolve, heldUntil });
+        this.scheduleAt(this.options.endHoldMs);
+      } else {
+        this.ends.set(change.taskId, { change, task, resolve });
+        this.schedule();
+      }
     });
+  }
+
+  /**
+   * Whether an end waits for a claim: the queue ran dry (a wake-up will bring the next task),
+   * nothing waits in the local queue, the last turn did not fail, and no hook commits it (a
+   * workflow step's end makes its dependents runnable: it does not wait).
+   */
+  private holdsEnd(task: ClaimedTaskRow): boolean {
+    return (
+      this.options.endHoldMs > 0 &&
+      !this.stopping &&
+      this.failures === 0 &&
+      this.dry.lastClaimShort &&
+      this.options.hook?.keyOf(task) === undefined &&
+      this.options.load().waiting === 0
+    );
   }
 
   report(taskId: string, attempt: number, percent: number, step: string | null): void {
@@ -204,6 +181,8 @@ export class Turns {
   noMoreClaims(): void {
     this.stopping = true;
     this.wantClaim = false;
+    // No claim will take the ends that waited for one: written now.
+    if (this.ends.size) this.schedule();
   }
 
   /** Claims no more; settles once every change handed in so far is written (or given up). */
@@ -219,8 +198,14 @@ export class Turns {
     clearTimeout(this.timer);
   }
 
+  /** A turn in `delayMs`, or sooner if one is due sooner already. */
   private scheduleAt(delayMs: number): void {
-    if (this.timer) return;
+    const due = Date.now() + delayMs;
+    if (this.timer) {
+      if (this.timerDue <= due) return;
+      clearTimeout(this.timer);
+    }
+    this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.schedule();
@@ -251,8 +236,10 @@ export class Turns {
     });
   }
 
+  /** Whether a turn has something to write now (not counting ends held for a claim). */
   private hasWork(): boolean {
-    return this.ends.size > 0 || this.progress.size > 0 || this.wantClaim;
+    if (this.progress.size > 0 || this.wantClaim) return true;
+    return someNotHeld(this.ends.values(), Date.now(), this.stopping);
   }
 
   private afterTurn(): void {
@@ -266,6 +253,13 @@ export class Turns {
     }
     const due = this.unrecorded.nextDue(this.inFlightTasks);
     if (due !== undefined) this.scheduleAt(due);
+    this.scheduleHeldEnds();
+  }
+
+  /** A turn when the first held end's wait is over (unless a claim takes it first). */
+  private scheduleHeldEnds(): void {
+    const first = firstHeldUntil(this.ends.values());
+    if (first !== undefined) this.scheduleAt(Math.max(0, first - Date.now()));
   }
 
   /** The next turn, out of the waiting changes (undefined: none); tasks set apart first. */
@@ -335,6 +329,12 @@ export class Turns {
     const promised = this.dry.lastClaimShort ? Math.ceil(free / 2) : free;
     const startNow = limit > 0 && waiting === 0 ? Math.min(limit, Math.max(0, promised)) : 0;
     if (changes.length === 0 && limit === 0) return undefined;
+    if (limit === 0 && !group && onlyHeld(changes, ends, now, this.stopping)) {
+      // Nothing but ends waiting for a claim: back in line until one comes or their wait ends.
+      for (const [taskId, end] of ends) this.ends.set(taskId, end);
+      this.scheduleHeldEnds();
+      return undefined;
+    }
     for (const change of changes) this.inFlightTasks.add(change.taskId);
     // What a hooked commit makes runnable goes to this worker first, within its room as if no
     // claim were under way: one that is (a poll's, a refill's) would otherwise take the room

@@ -151,6 +151,7 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
     },
     concurrency: options.concurrency,
     batchSize: options.batchSize,
+    endHoldMs: options.endHoldMs,
     pubsub: options.pubsub,
     log,
     hook: finishHookOf(options.registry, options.pubsub),

@@ -25,6 +25,7 @@ export const FAST_TASK_ENGINE: TaskEngineConfig = {
   leaseMs: 2_000,
   heartbeatMs: 200,
   pollMs: 100,
+  endHoldMs: 3,
   backoffBaseMs: 20,
   backoffMaxMs: 200,
   retentionMs: 24 * 3_600_000,
