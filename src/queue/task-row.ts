@@ -126,10 +126,12 @@ export function changedColumns(alias: string): Prisma.Sql {
  * rest (a changed row beside claimed ones in one result: change-and-claim.ts).
  */
 export function changedTaskColumns(alias: string): Prisma.Sql {
-  const changed: ReadonlySet<string> = new Set(CHANGED_COLUMNS);
-  return columnList(`changed whole ${alias}`, () =>
-    TASK_COLUMNS.map((name) => (changed.has(name) ? column(alias, name) : `NULL AS "${name}"`)),
-  );
+  return columnList(`changed whole ${alias}`, () => {
+    const changed: ReadonlySet<string> = new Set(CHANGED_COLUMNS);
+    return TASK_COLUMNS.map((name) =>
+      changed.has(name) ? column(alias, name) : `NULL AS "${name}"`,
+    );
+  });
 }
 
 /** A TaskRow's columns in taskColumns' order, all NULL: a row of other results in a UNION of tasks. */
