@@ -4,7 +4,7 @@
 // HTTP's rule for validation errors). Field suggestions ("Did you mean …?") stay on: every
 // caller is authenticated, and GraphiQL users rely on them.
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError, type ValidationContext } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type ValidationContext } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { badUserInput } from '../platform/errors.js';
 import { graphQLErrorOf } from '../schema/errors.js';
@@ -60,8 +60,8 @@ export const operationLimits = () =>
  * Input bounds (src/schema/input-bounds.ts) before execution: a refusal is a request error
  * (HTTP 400 under every JSON media type, BAD_USER_INPUT naming the argument).
  */
-export const inputBounds = (): Plugin => ({
-  onExecute({ args }) {
+export const inputBounds = (): Plugin => {
+  const check = ({ args }: { args: ExecutionArgs }) => {
     const refusal = checkInputBounds(
       args.schema,
       args.document,
@@ -69,8 +69,10 @@ export const inputBounds = (): Plugin => ({
       args.variableValues as Record<string, unknown> | undefined,
     );
     if (refusal) throw withStatus(refusal, 400);
-  },
-});
+  };
+  // Subscribe too: a subscription POSTed for a JSON answer runs through it, not through execute.
+  return { onExecute: check, onSubscribe: check };
+};
 
 const withStatus = (error: GraphQLError, status: number) =>
   new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });

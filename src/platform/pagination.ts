@@ -1,6 +1,7 @@
 // Relay connections over keyset (seek) pagination: opaque cursors that carry the sort
 // key of the last row, so pages stay stable while rows are added.
 import { badUserInput } from './errors.js';
+import { isStorableDate } from './date-time.js';
 import { isUuid } from './ids.js';
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -33,7 +34,35 @@ export function decodeCursor<T extends unknown[]>(
   } catch {
     // fall through
   }
-  throw badUserInput('after: not a cursor of this connection', { field: 'after' });
+  throw notACursor();
+}
+
+/** The cursor refused: made by hand, or by another connection. */
+export const notACursor = () =>
+  badUserInput('after: not a cursor of this connection', { field: 'after' });
+
+/**
+ * A cursor's date: an ISO string of an instant a DateTime may name (date-time.ts), else
+ * undefined (a hand-made cursor's year 0 reached PostgreSQL, which refused it).
+ */
+export function cursorDate(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  const date = new Date(value);
+  return isStorableDate(date) ? date : undefined;
+}
+
+/**
+ * For connections that page forward only (first, after): `last` and `before`, which the
+ * Relay connection arguments include, refused rather than ignored.
+ */
+export function forwardOnly(args: { last?: number | null; before?: string | null }): void {
+  for (const field of ['last', 'before'] as const) {
+    if (args[field] !== null && args[field] !== undefined)
+      throw badUserInput(
+        `${field}: this connection pages forward only (first and after); ${field} is not supported`,
+        { field },
+      );
+  }
 }
 
 /**
@@ -51,11 +80,11 @@ export function newestFirstAfter(after: string | null | undefined) {
 export function newestFirstAfterKey(
   after: string | null | undefined,
 ): { createdAt: Date; id: string } | undefined {
-  const cursor = decodeCursor<[string, string]>(after, 2);
+  const cursor = decodeCursor<[unknown, unknown]>(after, 2);
   if (!cursor) return undefined;
-  if (!isUuid(cursor[1]) || Number.isNaN(Date.parse(cursor[0])))
-    throw badUserInput('after: not a cursor of this connection', { field: 'after' });
-  return { createdAt: new Date(cursor[0]), id: cursor[1] };
+  const createdAt = cursorDate(cursor[0]);
+  if (!createdAt || !isUuid(cursor[1])) throw notACursor();
+  return { createdAt, id: cursor[1] };
 }
 
 /** The cursor of a row of a newest-first (createdAt, id) connection. */

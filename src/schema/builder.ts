@@ -4,7 +4,7 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import { isObjectType, type GraphQLSchema } from 'graphql';
+import { GraphQLError, GraphQLScalarType, isObjectType, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { StateFeed } from '../feeds/state-feed.js';
 import type { LogFeed } from '../feeds/log-feed.js';
@@ -13,6 +13,7 @@ import type { Agent } from '../generated/prisma/client.js';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
 import { forbidden } from '../platform/errors.js';
+import { EARLIEST_DATE_TIME, isStorableDate, LATEST_DATE_TIME } from '../platform/date-time.js';
 import type { Caller } from '../services/auth/caller.js';
 import type { ServiceDeps } from '../services/deps.js';
 import type { TopicGenerationEvent } from '../services/topics/generation-state.js';
@@ -93,5 +94,24 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.addScalarType('DateTime', DateTimeResolver);
+builder.addScalarType('DateTime', storableDateTime(DateTimeResolver));
 builder.addScalarType('JSON', JSONResolver);
+
+/**
+ * graphql-scalars' DateTime, refusing an instant outside RFC 3339's years as it refuses a
+ * malformed one (src/platform/date-time.ts): PostgreSQL cannot take them as Prisma writes them.
+ */
+function storableDateTime(scalar: GraphQLScalarType<Date, Date>): GraphQLScalarType {
+  const config = scalar.toConfig();
+  const storable = (date: Date) => {
+    if (isStorableDate(date)) return date;
+    throw new GraphQLError(
+      `DateTime must be between ${EARLIEST_DATE_TIME} and ${LATEST_DATE_TIME}`,
+    );
+  };
+  return new GraphQLScalarType({
+    ...config,
+    parseValue: (value) => storable(config.parseValue!(value)),
+    parseLiteral: (ast, variables) => storable(config.parseLiteral!(ast, variables)),
+  });
+}

@@ -108,7 +108,8 @@ builder.prismaObjectFields(Agent, (t) => ({
   coverageHistory: t.connection(
     {
       type: CoverageHistoryEntry,
-      description: 'Newest first.',
+      description:
+        'Newest first. Pages forward only: `last` and `before` are refused (BAD_USER_INPUT).',
       args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
       resolve: (agent, args) => coverageHistory(agent.id, args),
     },

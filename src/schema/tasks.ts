@@ -169,7 +169,9 @@ builder.prismaObjectFields(Task, (t) => ({
   events: t.connection(
     {
       type: TaskEvent,
-      description: 'The append-only log of every change, oldest first.',
+      description:
+        'The append-only log of every change, oldest first. Pages forward only: `last` and ' +
+        '`before` are refused (BAD_USER_INPUT).',
       resolve: (task, args) => taskEventPage(task.id, args),
     },
     { name: 'TaskEventConnection' },

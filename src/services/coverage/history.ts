@@ -3,7 +3,12 @@
 import { readDb } from '../../platform/replicas.js';
 import { db } from '../../platform/db.js';
 import { badUserInput } from '../../platform/errors.js';
-import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import {
+  connectionFromRows,
+  forwardOnly,
+  newestFirstAfterKey,
+  pageSize,
+} from '../../platform/pagination.js';
 import { announceChanges } from '../../platform/changes.js';
 
 export interface HistoryArgs {
@@ -11,12 +16,16 @@ export interface HistoryArgs {
   to?: Date | null;
   first?: number | null;
   after?: string | null;
+  last?: number | null;
+  before?: string | null;
 }
 
 export async function coverageHistory(agentId: string, args: HistoryArgs) {
   if (args.from && args.to && args.from > args.to) throw badUserInput('from must not be after to');
+  forwardOnly(args);
   const limit = pageSize(args.first);
-  const cursor = decodeCursor<[string, string]>(args.after, 2);
+  // Newest first on (timestamp, id): the cursor's date is the timestamp.
+  const cursor = newestFirstAfterKey(args.after);
   const window = {
     agentId,
     timestamp: { ...(args.from ? { gte: args.from } : {}), ...(args.to ? { lte: args.to } : {}) },
@@ -27,8 +36,8 @@ export async function coverageHistory(agentId: string, args: HistoryArgs) {
         ? {
             ...window,
             OR: [
-              { timestamp: { lt: new Date(cursor[0]) } },
-              { timestamp: new Date(cursor[0]), id: { lt: cursor[1] } },
+              { timestamp: { lt: cursor.createdAt } },
+              { timestamp: cursor.createdAt, id: { lt: cursor.id } },
             ],
           }
         : window,

@@ -3,8 +3,7 @@
 import { readDb } from '../../platform/replicas.js';
 import type { LlmCallOutcome, LlmService, Prisma } from '../../generated/prisma/client.js';
 import { BadInputError } from '../../platform/errors.js';
-import { isUuid } from '../../platform/ids.js';
-import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import { connectionFromRows, newestFirstAfter, pageSize } from '../../platform/pagination.js';
 import type { Caller } from '../auth/caller.js';
 import { readableTeamIds } from '../auth/permissions.js';
 import { selectUsageRows, type UsageGroup } from './sql/usage-rows.js';
@@ -48,22 +47,12 @@ export async function listLlmCalls(
   args: { first?: number | null; after?: string | null; filter?: LlmCallFilter | null },
 ) {
   const limit = pageSize(args.first);
-  const cursor = decodeCursor<[string, string]>(args.after, 2);
-  if (cursor && (!isUuid(cursor[1]) || Number.isNaN(Date.parse(cursor[0]))))
-    throw new BadInputError('after: not a cursor of this connection', {}, 'after');
   const teams = readableTeamIds(caller);
   const where: Prisma.LlmCallWhereInput = {
     AND: [
       teams ? { teamId: { in: teams } } : {},
       filterWhere(args.filter),
-      cursor
-        ? {
-            OR: [
-              { createdAt: { lt: new Date(cursor[0]) } },
-              { createdAt: new Date(cursor[0]), id: { lt: cursor[1] } },
-            ],
-          }
-        : {},
+      newestFirstAfter(args.after) ?? {},
     ],
   };
   const rows = await readDb().llmCall.findMany({

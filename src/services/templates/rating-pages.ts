@@ -1,8 +1,13 @@
 // Template.ratings: newest first, keyset cursors [createdAt, userId]. Every template of a
 // response that asks for the same page is served by one statement (sql/select-template-ratings.ts).
 import { db } from '../../platform/db.js';
-import { badUserInput } from '../../platform/errors.js';
-import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import {
+  connectionFromRows,
+  cursorDate,
+  decodeCursor,
+  notACursor,
+  pageSize,
+} from '../../platform/pagination.js';
 import { isUuid } from '../../platform/ids.js';
 import { groupBy, loadInBatch } from './request-batch.js';
 import { selectTemplateRatings } from './sql/select-template-ratings.js';
@@ -21,11 +26,10 @@ function ratingPage(args: RatingPageArgs): RatingPage {
   const limit = pageSize(args.first);
   const cursor = decodeCursor<[unknown, unknown]>(args.after, 2);
   if (!cursor) return { limit, cursor: undefined };
-  const [createdAt, userId] = cursor;
-  if (typeof createdAt !== 'string' || Number.isNaN(Date.parse(createdAt)) || !isUuid(userId)) {
-    throw badUserInput('after: not a cursor of this connection', { field: 'after' });
-  }
-  return { limit, cursor: { createdAt: new Date(createdAt), userId } };
+  const createdAt = cursorDate(cursor[0]);
+  const userId = cursor[1];
+  if (!createdAt || !isUuid(userId)) throw notACursor();
+  return { limit, cursor: { createdAt, userId } };
 }
 
 /**

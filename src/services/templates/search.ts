@@ -13,7 +13,12 @@ import type { Prisma } from '../../generated/prisma/client.js';
 import type { TemplateCategory } from '../../generated/prisma/enums.js';
 import type { Caller } from '../auth/caller.js';
 import { readableTeamIds } from '../auth/permissions.js';
-import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import {
+  connectionFromRows,
+  cursorDate,
+  decodeCursor,
+  pageSize,
+} from '../../platform/pagination.js';
 import { isUuid } from '../../platform/ids.js';
 import { normaliseTags } from './templates.js';
 
@@ -166,7 +171,7 @@ function decodeTemplateCursor(
     );
   const keyOk =
     order === 'NEWEST'
-      ? typeof key === 'string' && !Number.isNaN(Date.parse(key))
+      ? cursorDate(key) !== undefined
       : order === 'RATING'
         ? key === null || typeof key === 'number'
         : Number.isInteger(key);

@@ -1,0 +1,182 @@
+// Input a probe found answered as a fault of ours (INTERNAL_SERVER_ERROR) or silently ignored:
+// instants before year 1 (a DateTime or a cursor's date, which PostgreSQL refused as Prisma
+// wrote them), Task.events cursors that hold no sequence, `last` and `before` on connections
+// that page forward only, and a subscription POSTed for a JSON answer past an input bound.
+// Each is now the caller's error: BAD_USER_INPUT naming its argument.
+import { describe, expect, it } from 'vitest';
+import { encodeCursor } from '../../src/platform/pagination.js';
+import { CreateAgentMutation } from '../client/operations.js';
+import { createCorpus } from '../utils/corpus.js';
+import { useHarness } from '../utils/harness.js';
+
+const h = useHarness();
+
+const refusal = async (query: string, variables: Record<string, unknown> = {}) => {
+  const response = await h.gql(query, variables);
+  expect(response.errors, query).toBeDefined();
+  return response.errors![0]!;
+};
+
+/** An agent with one coverage history entry, and the task that computed it (with its events). */
+async function agentWithHistory(): Promise<{ agentId: string }> {
+  const corpus = await createCorpus(h);
+  const agent = await h.gql(CreateAgentMutation, {
+    input: {
+      name: 'Range agent',
+      taxonomyVersion: corpus.version,
+      taxonomyNodeIds: [corpus.nodeIds.ai!],
+    },
+  });
+  expect(agent.errors).toBeUndefined();
+  const agentId = agent.data!.createAgentFromTaxonomy.id;
+  const refreshed = await h.gql(
+    'mutation($id: ID!) { refreshCoverage(input: { agentId: $id, background: false }) { coverage { overallCoverage } } }',
+    { id: agentId },
+  );
+  expect(refreshed.errors).toBeUndefined();
+  return { agentId };
+}
+
+describe('DateTime before year 1', () => {
+  // A literal is checked when the document is validated (as a malformed one is): a
+  // validation error; a variable's value is the caller's BAD_USER_INPUT.
+  it('is refused as input, as a variable and as a literal, and year 1 is taken', async () => {
+    const { agentId } = await agentWithHistory();
+    const tasks = 'query($from: DateTime) { tasks(from: $from, first: 1) { totalCount } }';
+    for (const from of ['0000-01-01T00:00:00Z', '0000-12-31T23:59:59.999Z']) {
+      const error = await refusal(tasks, { from });
+      expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+      expect(error.message).toContain('0001-01-01T00:00:00.000Z');
+    }
+    const literal = await refusal('{ tasks(to: "0000-06-01T00:00:00Z", first: 1) { totalCount } }');
+    expect(literal.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED' });
+    expect(literal.message).toContain('0001-01-01T00:00:00.000Z');
+    const history = await refusal(
+      `query($id: ID!, $from: DateTime) { agent(id: $id) {
+        coverageHistory(from: $from, to: "2030-01-01T00:00:00Z") { totalCount }
+      } }`,
+      { id: agentId, from: '0000-01-01T00:00:00Z' },
+    );
+    expect(history.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+
+    const yearOne = await h.gql(tasks, { from: '0001-01-01T00:00:00Z' });
+    expect(yearOne.errors).toBeUndefined();
+    expect(yearOne.data.tasks.totalCount).toBeGreaterThanOrEqual(0);
+  });
+});
+
+describe('forged cursors', () => {
+  it('with a date before year 1 are not cursors of the connection', async () => {
+    const { agentId } = await agentWithHistory();
+    const id = '00000000-0000-4000-8000-000000000000';
+    for (const date of [
+      '0000-01-01T00:00:00Z',
+      '-000100-01-01T00:00:00Z',
+      '-271821-04-20T00:00:00Z',
+    ]) {
+      const after = encodeCursor([date, id]);
+      for (const [query, variables] of [
+        ['query($after: String) { tasks(first: 1, after: $after) { totalCount } }', { after }],
+        ['query($after: String) { workflows(first: 1, after: $after) { totalCount } }', { after }],
+        [
+          'query($id: ID!, $after: String) { agent(id: $id) { coverageHistory(first: 1, after: $after) { totalCount } } }',
+          { id: agentId, after },
+        ],
+        [
+          'query($id: ID!, $after: String) { agent(id: $id) { coverageHistory(first: 1, after: $after) { totalCount } } }',
+          { id: agentId, after: encodeCursor(['2026-01-01T00:00:00Z', 'not-a-uuid']) },
+        ],
+      ] as const) {
+        const error = await refusal(query, variables);
+        expect(error.extensions, `${date}: ${query}`).toMatchObject({
+          code: 'BAD_USER_INPUT',
+          argument: 'after',
+        });
+      }
+    }
+  });
+
+  it('of Task.events hold a sequence (a whole number from 1), or are refused', async () => {
+    const { agentId } = await agentWithHistory();
+    const started = await h.gql(
+      'mutation($id: ID!) { refreshCoverage(input: { agentId: $id }) { task { id } } }',
+      { id: agentId },
+    );
+    expect(started.errors).toBeUndefined();
+    const taskId = started.data.refreshCoverage.task.id;
+    const events =
+      'query($id: ID!, $after: String) { task(id: $id) { events(first: 5, after: $after) { edges { cursor node { sequence } } } } }';
+    const firstPage = await h.gql(events, { id: taskId });
+    expect(firstPage.errors).toBeUndefined();
+    const [first] = firstPage.data.task.events.edges;
+    expect(first.node.sequence).toBe(1);
+    const next = await h.gql(events, { id: taskId, after: first.cursor });
+    expect(next.errors).toBeUndefined();
+    expect(next.data.task.events.edges.every((edge: any) => edge.node.sequence > 1)).toBe(true);
+
+    for (const forged of [['x'], [1e30], [-1], [0], [1.5], [null]]) {
+      const error = await refusal(events, { id: taskId, after: encodeCursor(forged) });
+      expect(error.extensions, JSON.stringify(forged)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argument: 'after',
+      });
+    }
+  });
+});
+
+describe('connections that page forward only', () => {
+  it('refuse last and before instead of ignoring them', async () => {
+    const { agentId } = await agentWithHistory();
+    const task = await h.gql(
+      'mutation($id: ID!) { refreshCoverage(input: { agentId: $id }) { task { id } } }',
+      { id: agentId },
+    );
+    const taskId = task.data.refreshCoverage.task.id;
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      [
+        'query($id: ID!) { task(id: $id) { events(last: 1) { edges { cursor } } } }',
+        { id: taskId },
+        'last',
+      ],
+      [
+        'query($id: ID!) { task(id: $id) { events(before: "WzJd") { edges { cursor } } } }',
+        { id: taskId },
+        'before',
+      ],
+      [
+        'query($id: ID!) { agent(id: $id) { coverageHistory(last: 1) { totalCount } } }',
+        { id: agentId },
+        'last',
+      ],
+    ];
+    for (const [query, variables, argument] of cases) {
+      const error = await refusal(query, variables);
+      expect(error.extensions, query).toMatchObject({ code: 'BAD_USER_INPUT', argument });
+      expect(error.message).toContain('pages forward only');
+    }
+  });
+});
+
+describe('a subscription POSTed for a JSON answer', () => {
+  it('is held to the input bounds as on every other transport', async () => {
+    const app = await h.startApp();
+    const response = await fetch(`${app.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json',
+        authorization: `Bearer ${h.adminKey}`,
+      },
+      body: JSON.stringify({
+        query: 'subscription($id: ID!) { taskProgress(taskId: $id) { sequence } }',
+        variables: { id: 'a'.repeat(5_000) },
+      }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: Array<{ extensions: unknown }> };
+    expect(body.errors[0]!.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      reason: 'TOO_LONG',
+    });
+  });
+});
