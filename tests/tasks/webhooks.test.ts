@@ -28,6 +28,7 @@ async function deliveryOf(taskId: string, statuses: string[]) {
 afterEach(async () => {
   await h.stopWorkers();
   h.webhooks.allowPrivateTargets = true;
+  h.webhooks.timeoutMs = 2_000;
 });
 
 interface Received {
@@ -127,6 +128,47 @@ describe('webhooks', () => {
     const task = (await h.gql(deliveries, { id: taskId })).data.task;
     expect(task.status).toBe('COMPLETED');
     expect(task.webhookDeliveries.map((d: any) => d.attempt)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('times out an answer that trickles past WEBHOOK_TIMEOUT_MS, and retries it', async () => {
+    // The first answer: its headers at once, then a byte every 100 ms for 5 s (a socket
+    // timeout, which counts from the last byte, never fires); the second: 200 at once.
+    let requests = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (++requests > 1) return res.end();
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const trickle = setInterval(() => res.write('.'), 100);
+        setTimeout(() => (clearInterval(trickle), res.end()), 5_000);
+        res.on('close', () => clearInterval(trickle));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    h.onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+    const subject = await agent();
+    const app = await h.startApp();
+    const taskId = (await h.gql(refresh, { input: { agentId: subject.id, webhookUrl: url } })).data
+      .refreshCoverage.task.id;
+    h.webhooks.timeoutMs = 300;
+    await h.startWorker(app.pubsub);
+    const delivery = await waitFor(
+      () => deliveryOf(taskId, ['COMPLETED', 'DEAD', 'FAILED', 'TIMEOUT']),
+      'the delivery to end',
+    );
+    expect(delivery.status).toBe('COMPLETED');
+    const task = (await h.gql(deliveries, { id: taskId })).data.task;
+    expect(task.webhookDeliveries).toEqual([
+      {
+        attempt: 1,
+        statusCode: null,
+        succeeded: false,
+        error: 'timed out after 300 ms (the whole answer, headers and body)',
+      },
+      { attempt: 2, statusCode: 200, succeeded: true, error: null },
+    ]);
+    expect(requests).toBe(2);
   });
 
   it('refuses private targets and plain http in production mode, at enqueue and at delivery', async () => {

@@ -74,13 +74,18 @@ export interface EndpointOwners {
   attempted(endpointId: string, succeeded: boolean): Promise<void>;
 }
 
+/**
+ * The POST and its whole answer, headers and body, within `signal` (the attempt's deadline,
+ * with the task's own signal). A socket timeout would not do: it counts from the last byte
+ * received, so a receiver that trickles its body held the attempt, and a worker's slot, until
+ * the task's own timeout ended it unretried.
+ */
 function post(
   url: URL,
   headers: Record<string, string>,
   body: string,
-  timeoutMs: number,
   allowPrivate: boolean,
-  signal?: AbortSignal,
+  signal: AbortSignal,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const transport = url.protocol === 'https:' ? https : http;
@@ -95,16 +100,18 @@ function post(
           'user-agent': 'agent-growth-webhooks/1',
         },
         agent: allowPrivate ? undefined : useAgent(url.toString()),
-        timeout: timeoutMs,
         signal,
       },
       (response) => {
         response.resume();
         response.on('end', () => resolve(response.statusCode ?? 0));
         response.on('error', reject);
+        // Cut short (the deadline, a reset): no 'end', and not always an 'error'.
+        response.on('close', () => {
+          if (!response.complete) reject(new Error('the answer was cut short'));
+        });
       },
     );
-    request.on('timeout', () => request.destroy(new Error(`timed out after ${timeoutMs} ms`)));
     request.on('error', reject);
     request.end(body);
   });
@@ -121,8 +128,15 @@ async function attemptDelivery(
   { timeoutMs, allowPrivateTargets }: WebhookSettings,
   signal?: AbortSignal,
 ): Promise<WebhookOutcome> {
+  const deadline = AbortSignal.timeout(timeoutMs);
   try {
-    const status = await post(url, headers, body, timeoutMs, allowPrivateTargets, signal);
+    const status = await post(
+      url,
+      headers,
+      body,
+      allowPrivateTargets,
+      signal ? AbortSignal.any([signal, deadline]) : deadline,
+    );
     const ok = status >= 200 && status < 300;
     return {
       succeeded: ok,
@@ -133,7 +147,12 @@ async function attemptDelivery(
   } catch (error) {
     if (signal?.aborted) {
       const error =
-        'stopped while the POST was under way (the delivery was cancelled or its worker stopped)';
+        'stopped while the POST was under way (its task was cancelled or timed out, or its ' +
+        'worker stopped)';
+      return { succeeded: false, statusCode: null, error, refused: false };
+    }
+    if (deadline.aborted) {
+      const error = `timed out after ${timeoutMs} ms (the whole answer, headers and body)`;
       return { succeeded: false, statusCode: null, error, refused: false };
     }
     const message = (error as Error).message;
