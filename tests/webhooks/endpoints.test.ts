@@ -173,7 +173,7 @@ describe('webhook endpoints', () => {
     expect(verifies(endpoint.secret, hook.received[1]!)).toBe(true);
   });
 
-  it('numbers the attempts of redeliveries made at once one after another', async () => {
+  it('sends redeliveries made at once one at a time, each one attempt, numbered on', async () => {
     const team = await teamWithMember(h, 'hooks-redeliver-many');
     const hook = await webhookReceiver(h);
     const endpoint = await createEndpoint(h, team.owner, team.teamId, hook.url, ['task.completed']);
@@ -184,12 +184,14 @@ describe('webhook endpoints', () => {
     const deliveries = () => deliveriesOf(endpoint.id, team.member);
     const first = await firstAttempt(endpoint.id, team.member);
 
-    // Their delivery tasks run side by side, and record their attempts at the same moment.
+    // Those that find a redelivery still open are given it: never two tasks of one message.
     const redelivered = await Promise.all(
       Array.from({ length: 8 }, () => h.gql(REDELIVER, { id: first.id }, team.owner)),
     );
     expect(redelivered.flatMap((result) => result.errors ?? [])).toEqual([]);
-    const taskIds = redelivered.map((result) => rowId(result.data.redeliverWebhook.task.id));
+    const taskIds = [
+      ...new Set(redelivered.map((result) => rowId(result.data.redeliverWebhook.task.id))),
+    ];
     await waitFor(async () => {
       const tasks = await db().task.findMany({ where: { id: { in: taskIds } } });
       return tasks.every((task) => ['COMPLETED', 'FAILED', 'DEAD'].includes(task.status))
@@ -197,14 +199,52 @@ describe('webhook endpoints', () => {
         : undefined;
     }, 'every redelivery to end');
     const tasks = await db().task.findMany({ where: { id: { in: taskIds } } });
-    expect(tasks.map((task) => [task.status, task.error])).toEqual(
-      taskIds.map(() => ['COMPLETED', null]),
+    expect(tasks.map((task) => [task.status, task.error, task.maxAttempts])).toEqual(
+      taskIds.map(() => ['COMPLETED', null, 1]),
     );
     const rows = await deliveries();
-    expect(rows.map((row: any) => row.attempt).sort((a: number, b: number) => a - b)).toEqual([
-      1, 2, 3, 4, 5, 6, 7, 8, 9,
+    expect(rows.map((row: any) => row.attempt).sort((a: number, b: number) => a - b)).toEqual(
+      Array.from({ length: taskIds.length + 1 }, (_, i) => i + 1),
+    );
+    expect(hook.received).toHaveLength(taskIds.length + 1);
+  });
+
+  it('redelivers a message still retrying as its waiting retry, now, within its attempts', async () => {
+    const team = await teamWithMember(h, 'hooks-redeliver-retrying');
+    const hook = await webhookReceiver(h, () => 500);
+    const endpoint = await createEndpoint(h, team.owner, team.teamId, hook.url, ['task.completed']);
+    const delays = h.webhooks.retryDelaysMs;
+    // A retry a minute away: the redelivery must not wait for it, nor run beside it.
+    h.webhooks.retryDelaysMs = [60_000];
+    h.onCleanup(() => void (h.webhooks.retryDelaysMs = delays));
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const owner = { ownerId: team.ownerUserId, teamId: team.teamRowId };
+    await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, owner);
+    const first = await firstAttempt(endpoint.id, team.member);
+    const message = await db().webhookMessage.findFirstOrThrow({
+      where: { endpointId: rowId(endpoint.id) },
+    });
+    const ofMessage = {
+      type: 'webhook_delivery',
+      payload: { path: ['messageId'], equals: message.id },
+    };
+    const chain = await waitFor(
+      () => db().task.findFirst({ where: { ...ofMessage, status: 'PENDING' } }),
+      'the retry to wait',
+    );
+    expect(chain.maxAttempts).toBe(h.webhooks.maxAttempts);
+
+    const redelivered = await h.gql(REDELIVER, { id: first.id }, team.owner);
+    expect(redelivered.errors).toBeUndefined();
+    expect(rowId(redelivered.data.redeliverWebhook.task.id)).toBe(chain.id);
+    await waitFor(async () => hook.received.length === 2, 'the redelivery, sent now');
+    expect(await db().task.count({ where: ofMessage })).toBe(1);
+    const rows = await deliveriesOf(endpoint.id, team.member);
+    expect(rows.map((row: any) => [row.attempt, row.statusCode])).toEqual([
+      [2, 500],
+      [1, 500],
     ]);
-    expect(hook.received).toHaveLength(9);
   });
 
   it('closes the POST of a delivery cancelled while it waits for the receiver', async () => {

@@ -178,8 +178,10 @@ builder.mutationField('redeliverWebhook', (t) =>
   t.field({
     type: RedeliverWebhookPayload,
     description:
-      "Sends a delivery's message again under the same webhook-id; its attempts continue " +
-      "the count. Another team's delivery is NOT_FOUND.",
+      "Sends a delivery's message again now under the same webhook-id, as one attempt (not " +
+      'retried), numbered on from its last. While a delivery of the message is still open (a ' +
+      "retry waiting) that one is sent now and returned instead. Another team's delivery is " +
+      'NOT_FOUND.',
     authScopes: { read: true },
     args: { deliveryId: t.arg.id({ required: true }) },
     resolve: (_root, { deliveryId }, ctx) =>

@@ -120,6 +120,8 @@ export function enqueueDelivery(
   owner: { ownerId: string; teamId: string | null },
   deps: Pick<EmitDeps, 'pubsub' | 'webhooks' | 'metrics'>,
   tx?: Transaction,
+  /** Unset: WEBHOOK_MAX_ATTEMPTS (a redelivery is one attempt). */
+  maxAttempts?: number,
 ) {
   return enqueue(
     webhookDelivery,
@@ -128,7 +130,7 @@ export function enqueueDelivery(
       priority: 'HIGH',
       ownerId: owner.ownerId,
       teamId: owner.teamId,
-      maxAttempts: deps.webhooks?.maxAttempts,
+      maxAttempts: maxAttempts ?? deps.webhooks?.maxAttempts,
     },
     { pubsub: deps.pubsub, metrics: deps.metrics, tx },
   );
