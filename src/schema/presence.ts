@@ -61,7 +61,7 @@ const PresenceEvent = builder.objectRef<PresenceChange>('PresenceEvent').impleme
  */
 function channelOf(kind: PresenceChannelKind, id: string, ctx: Context): Promise<string> {
   const rowId = parseGlobalId(TYPENAMES[kind], id);
-  if (!rowId) throw new BadInputError(`id: not a ${TYPENAMES[kind]} id`, {}, 'id');
+  if (!rowId) throw new BadInputError(`id: not an id of type ${TYPENAMES[kind]}`, {}, 'id');
   return requirePresenceChannel(kind, rowId, ctx.caller);
 }
 

@@ -2,6 +2,8 @@
 // contract), here for the refusals a probe found without it: page sizes and cursors of the
 // connections, key minting, templates' names, contents, tags and no-op updates, empty bulk ids.
 import { describe, expect, it } from 'vitest';
+import { CreateAgentMutation } from '../client/operations.js';
+import { createCorpus } from '../utils/corpus.js';
 import { useHarness } from '../utils/harness.js';
 
 const h = useHarness();
@@ -66,5 +68,43 @@ describe('BAD_USER_INPUT names its argument', () => {
         { id },
       ),
     ).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'input' });
+  });
+
+  it('on search, ratings and coverage history', async () => {
+    const corpus = await createCorpus(h);
+    const agent = await h.gql(CreateAgentMutation, {
+      input: {
+        name: 'Arg agent',
+        taxonomyVersion: corpus.version,
+        taxonomyNodeIds: [corpus.nodeIds.ai!],
+      },
+    });
+    const agentId = agent.data!.createAgentFromTaxonomy.id;
+    const template = await h.gql(
+      'mutation { createTemplate(input: { name: "arg-rated", content: "x", category: DOCS }) { id } }',
+    );
+    const templateId = template.data.createTemplate.id;
+    const search =
+      'query($id: ID!, $q: String!, $k: Int) { queryAgent(agentId: $id, query: $q, topK: $k) { queryTimeMs } }';
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      [search, { id: agentId, q: 'x', k: -5 }, 'topK'],
+      [search, { id: agentId, q: '   ' }, 'query'],
+      [
+        'mutation($id: ID!) { rateTemplate(id: $id, stars: 9) { id } }',
+        { id: templateId },
+        'stars',
+      ],
+      [
+        `query($id: ID!) { agent(id: $id) {
+          coverageHistory(from: "2026-02-01T00:00:00Z", to: "2026-01-01T00:00:00Z") { totalCount } } }`,
+        { id: agentId },
+        'from',
+      ],
+    ];
+    for (const [query, variables, argument] of cases)
+      expect(await refusal(query, variables), query).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argument,
+      });
   });
 });

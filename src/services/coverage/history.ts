@@ -21,7 +21,8 @@ export interface HistoryArgs {
 }
 
 export async function coverageHistory(agentId: string, args: HistoryArgs) {
-  if (args.from && args.to && args.from > args.to) throw badUserInput('from must not be after to');
+  if (args.from && args.to && args.from > args.to)
+    throw badUserInput('from must not be after to', { field: 'from' });
   forwardOnly(args);
   const limit = pageSize(args.first);
   // Newest first on (timestamp, id): the cursor's date is the timestamp.

@@ -55,14 +55,15 @@ async function prepareSearch(
   });
   if (!agent) throw notFound('Agent');
   const text = query.trim();
-  if (!text) throw badUserInput('query must not be empty');
-  if (text.length > 1_000) throw badUserInput('query must be at most 1000 characters');
+  if (!text) throw badUserInput('query must not be empty', { field: 'query' });
+  if (text.length > 1_000)
+    throw badUserInput('query must be at most 1000 characters', { field: 'query' });
   if (
     topK !== null &&
     topK !== undefined &&
     (!Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K)
   ) {
-    throw badUserInput(`topK must be between 1 and ${MAX_TOP_K}`);
+    throw badUserInput(`topK must be between 1 and ${MAX_TOP_K}`, { field: 'topK' });
   }
   const parsed = parseQuery(text);
   const statistics = await selectScopeStatistics(

@@ -24,10 +24,10 @@ export async function rateTemplate(
   caller: Caller,
 ): Promise<string> {
   if (!Number.isInteger(stars) || stars < 1 || stars > 5)
-    throw badUserInput('stars must be an integer from 1 to 5');
+    throw badUserInput('stars must be an integer from 1 to 5', { field: 'stars' });
   const text = review?.trim() || null;
   if (text && text.length > MAX_REVIEW)
-    throw badUserInput(`review must be at most ${MAX_REVIEW} characters`);
+    throw badUserInput(`review must be at most ${MAX_REVIEW} characters`, { field: 'review' });
   const template = await requireVisibleTemplate(templateId, caller);
   if (template.ownerId === caller.userId) throw forbidden('You cannot rate your own template');
   await db().$transaction(
