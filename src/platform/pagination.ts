@@ -38,8 +38,23 @@ export function decodeCursor<T extends unknown[]>(
 }
 
 /** The cursor refused: made by hand, or by another connection. */
-export const notACursor = () =>
-  badUserInput('after: not a cursor of this connection', { field: 'after' });
+export const notACursor = (field: 'after' | 'before' = 'after') =>
+  badUserInput(`${field}: not a cursor of this connection`, { field });
+
+/**
+ * For Pothos's Prisma connections on a uuid `id` (cursors `GPC:S:<id>`, base64): `after` and
+ * `before` refused unless they are such a cursor. Pothos decodes any tagged value (`GPC:N:5`,
+ * `GPC:S:zzz`) and hands it to Prisma, which failed on it as a fault of ours.
+ */
+export function checkIdCursors(args: { after?: string | null; before?: string | null }): void {
+  for (const field of ['after', 'before'] as const) {
+    const cursor = args[field];
+    if (cursor === null || cursor === undefined) continue;
+    const decoded = Buffer.from(cursor, 'base64').toString('utf8');
+    if (!decoded.startsWith('GPC:S:') || !isUuid(decoded.slice('GPC:S:'.length)))
+      throw notACursor(field);
+  }
+}
 
 /**
  * A cursor's date: an ISO string of an instant a DateTime may name (date-time.ts), else

@@ -3,7 +3,7 @@ import { builder } from './builder.js';
 import { db } from '../platform/db.js';
 import { badUserInput } from '../platform/errors.js';
 import { cloneAgent, createAgent, deleteAgent, updateAgent } from '../services/agents/agents.js';
-import { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '../platform/pagination.js';
+import { checkIdCursors, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../platform/pagination.js';
 import { rowIdWhere } from '../platform/ids.js';
 import type { Caller } from '../services/auth/caller.js';
 import { readableTeamIds } from '../services/auth/permissions.js';
@@ -100,6 +100,7 @@ builder.queryField('agents', (t) =>
       args: { search: t.arg.string() },
       totalCount: async (_root, args, ctx) => (await agentMatches(ctx, args.search)).count,
       resolve: async (query, _root, args, ctx, info) => {
+        checkIdCursors(args);
         searchesOf(ctx).set(pathKey(info.path), args.search);
         if (
           args.first !== null &&

@@ -124,6 +124,47 @@ describe('forged cursors', () => {
   });
 });
 
+describe('forged cursors of the Prisma connections (agents, deliveries)', () => {
+  it('are not cursors of the connection, after or before; a real one pages on', async () => {
+    await agentWithHistory();
+    await agentWithHistory();
+    const page =
+      'query($after: String, $before: String, $first: Int, $last: Int) { agents(first: $first, last: $last, after: $after, before: $before) { edges { node { id } } pageInfo { endCursor } } }';
+    const first = await h.gql(page, { first: 1 });
+    expect(first.errors).toBeUndefined();
+    const next = await h.gql(page, { first: 1, after: first.data.agents.pageInfo.endCursor });
+    expect(next.errors).toBeUndefined();
+    expect(next.data.agents.edges[0].node.id).not.toBe(first.data.agents.edges[0].node.id);
+
+    const endpoint = await h.gql(
+      'mutation { createWebhookEndpoint(input: { url: "http://127.0.0.1:9/hooks", eventTypes: ["task.completed"] }) { endpoint { id } } }',
+    );
+    expect(endpoint.errors).toBeUndefined();
+    const id = endpoint.data.createWebhookEndpoint.endpoint.id;
+    const deliveries =
+      'query($id: ID!, $after: String, $before: String, $first: Int, $last: Int) { webhookEndpoint(id: $id) { deliveries(first: $first, last: $last, after: $after, before: $before) { edges { cursor } } } }';
+    // Not Pothos's format at all: Pothos refuses it first (BAD_USER_INPUT, no argument named).
+    const garbage = await refusal(page, { first: 1, after: 'garbage' });
+    expect(garbage.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    const forged = ['GPC:N:5', 'GPC:S:zzz', 'GPC:D:2026'].map((text) =>
+      Buffer.from(text).toString('base64'),
+    );
+    for (const cursor of forged)
+      for (const field of ['after', 'before'] as const)
+        // `before` pages backward: with `last` (Pothos refuses it beside `first`).
+        for (const [query, variables] of [
+          [page, { [field]: cursor, [field === 'after' ? 'first' : 'last']: 1 }],
+          [deliveries, { id, [field]: cursor, [field === 'after' ? 'first' : 'last']: 1 }],
+        ] as const) {
+          const error = await refusal(query, variables);
+          expect(error.extensions, `${field} ${cursor}`).toMatchObject({
+            code: 'BAD_USER_INPUT',
+            argument: field,
+          });
+        }
+  });
+});
+
 describe('connections that page forward only', () => {
   it('refuse last and before instead of ignoring them', async () => {
     const { agentId } = await agentWithHistory();
