@@ -92,7 +92,8 @@ builder.subscriptionField('presence', (t) =>
     description:
       'Being subscribed makes the caller present on the object (one member however many ' +
       'streams). The members now first (all of them in `joined`), then an event for every ' +
-      'join and leave; a member whose API process stopped leaves within PRESENCE_TTL_MS. ' +
+      'join and leave; a member whose API process stopped leaves within PRESENCE_TTL_MS ' +
+      'plus PRESENCE_REFRESH_MS (20 s by default). ' +
       'NOT_FOUND for an object the caller cannot read.',
     authScopes: { read: true },
     args: presenceArgs,
