@@ -1,7 +1,8 @@
 // Presence: who is looking at a topic, workflow, agent or template now. Being subscribed to
 // `presence` is being present (docs/architecture.md#presence, docs/clients.md#presence).
 import { pushFeed } from '../feeds/push-feed.js';
-import { BadInputError } from '../platform/errors.js';
+import { BadInputError, NotFoundError } from '../platform/errors.js';
+import { publicId } from '../platform/public-ids.js';
 import {
   PRESENCE_CHANNELS,
   requirePresenceChannel,
@@ -60,9 +61,42 @@ const PresenceEvent = builder.objectRef<PresenceChange>('PresenceEvent').impleme
  * for an object the caller cannot read.
  */
 function channelOf(kind: PresenceChannelKind, id: string, ctx: Context): Promise<string> {
+  return requirePresenceChannel(kind, rowIdOf(kind, id), ctx.caller);
+}
+
+function rowIdOf(kind: PresenceChannelKind, id: string): string {
   const rowId = parseGlobalId(TYPENAMES[kind], id);
   if (!rowId) throw new BadInputError(`id: not an id of type ${TYPENAMES[kind]}`, {}, 'id');
-  return requirePresenceChannel(kind, rowId, ctx.caller);
+  return rowId;
+}
+
+/**
+ * Completes the stream (as agentUpdated does on a deletion) once its object is no longer the
+ * caller's to read: deleted, or made private to another team. Checked again whenever a
+ * committed change touches the object or its type, as live queries learn it in every API
+ * process (`liveQueryInvalidated`: `Agent:<global id>`, `Template`); the caller as the stream
+ * guard keeps it (a team left ends the stream there). Returns how to stop following.
+ */
+function completeWhenUnreadable(
+  kind: PresenceChannelKind,
+  rowId: string,
+  ctx: Context,
+  complete: () => void,
+): () => void {
+  const typename = TYPENAMES[kind];
+  const touched = new Set([typename, `${typename}:${publicId(typename, rowId)}`]);
+  const changes = ctx.pubsub.subscribe('liveQueryInvalidated', 'all');
+  void (async () => {
+    for await (const { identifiers } of changes) {
+      if (!identifiers.some((identifier) => touched.has(identifier))) continue;
+      const readable = await requirePresenceChannel(kind, rowId, ctx.caller).then(
+        () => true,
+        (error: unknown) => !(error instanceof NotFoundError),
+      );
+      if (!readable) return complete();
+    }
+  })().catch(() => undefined);
+  return () => void changes.return?.();
 }
 
 const presenceArgs = builder.args((t) => ({
@@ -93,18 +127,33 @@ builder.subscriptionField('presence', (t) =>
       'Being subscribed makes the caller present on the object (one member however many ' +
       'streams). The members now first (all of them in `joined`), then an event for every ' +
       'join and leave; a member whose API process stopped leaves within PRESENCE_TTL_MS ' +
-      'plus PRESENCE_REFRESH_MS (20 s by default). ' +
+      'plus PRESENCE_REFRESH_MS (20 s by default). Completes once the object is deleted or ' +
+      'no longer readable by the caller. ' +
       'NOT_FOUND for an object the caller cannot read.',
     authScopes: { read: true },
     args: presenceArgs,
     subscribe: async (_root, { channel, id }, ctx) => {
-      const key = await channelOf(channel, id, ctx);
+      const rowId = rowIdOf(channel, id);
+      const key = await requirePresenceChannel(channel, rowId, ctx.caller);
       const { userId, userName } = ctx.caller;
       // Present from when the stream starts (not when the resolver runs: a check of rights
       // runs it again without starting it) until it stops.
-      return pushFeed<PresenceChange>((observer) =>
-        ctx.presence.join(key, { userId, name: userName }, observer),
-      );
+      return pushFeed<PresenceChange>((observer) => {
+        const leave = ctx.presence.join(key, { userId, name: userName }, observer);
+        let stopped = false;
+        const stop = () => {
+          if (stopped) return;
+          stopped = true;
+          unfollow();
+          leave();
+        };
+        // A completed feed is not stopped by its consumer: it leaves first.
+        const unfollow = completeWhenUnreadable(channel, rowId, ctx, () => {
+          stop();
+          observer.complete();
+        });
+        return stop;
+      });
     },
     resolve: (change) => change,
   }),

@@ -73,6 +73,8 @@ export async function presenceWorld(h: Harness, slug: string): Promise<PresenceW
 export interface Watcher {
   events: PresenceEvent[];
   errors: unknown[];
+  /** The server completed the stream (graphql-ws watchers). */
+  completed: boolean;
   /** The latest event's member names. */
   names(): string[];
   /** Waits for an event that `matches`. */
@@ -86,6 +88,7 @@ function watcher(): Watcher & { push(result: unknown): void } {
   const w = {
     events,
     errors,
+    completed: false,
     stop: () => {},
     push(result: unknown) {
       const r = result as { data?: { presence: PresenceEvent } | null; errors?: unknown[] };
@@ -128,7 +131,11 @@ export function watchWs(h: Harness, url: string, key: string, channel: string, i
   const w = watcher();
   const unsubscribe = client.subscribe(
     { query: PRESENCE, variables: { channel, id } },
-    { next: (r) => w.push(r), error: (error) => w.errors.push(error), complete: () => {} },
+    {
+      next: (r) => w.push(r),
+      error: (error) => w.errors.push(error),
+      complete: () => (w.completed = true),
+    },
   );
   w.stop = () => {
     unsubscribe();

@@ -145,4 +145,43 @@ describe('presence in one process', () => {
     );
     for (const watcher of [alice, bob, outsider]) watcher.stop();
   });
+
+  it('completes a stream once its object is deleted, or no longer readable by its team', async () => {
+    const app = await h.startApp();
+    const w = await presenceWorld(h, 'pres-gone');
+    const templateId = w.objects.TEMPLATE;
+    await db().template.update({
+      where: { id: parseGlobalId('Template', templateId)! },
+      data: { isPublic: true },
+    });
+    const outsider = watchWs(h, app.baseUrl, w.outsider, 'TEMPLATE', templateId);
+    await outsider.until('the outsider alone', hasMembers('pres-gone-outsider'));
+    const bob = watchWs(h, app.baseUrl, w.bob, 'TEMPLATE', templateId);
+    await bob.until('bob alone', hasMembers('pres-gone-bob'));
+    const madePrivate = await graphql(
+      app.fetch,
+      'mutation($id: ID!) { updateTemplate(id: $id, input: { isPublic: false }) { id } }',
+      { id: templateId },
+      { key: w.alice },
+    );
+    expect(madePrivate.errors).toBeUndefined();
+    // The outsider's team may no longer read it: its stream completes; bob's team still may.
+    await waitFor(async () => outsider.completed, 'the outsider’s stream to complete');
+    expect(outsider.errors).toEqual([]);
+    expect(bob.completed).toBe(false);
+
+    const agentId = w.objects.AGENT;
+    const watching = watchWs(h, app.baseUrl, w.bob, 'AGENT', agentId);
+    await watching.until('bob alone on the agent', hasMembers('pres-gone-bob'));
+    const deleted = await graphql(
+      app.fetch,
+      'mutation($id: ID!) { deleteAgent(id: $id) }',
+      { id: agentId },
+      { key: w.alice },
+    );
+    expect(deleted.errors).toBeUndefined();
+    await waitFor(async () => watching.completed, 'the stream on the deleted agent to complete');
+    expect(watching.errors).toEqual([]);
+    for (const watcher of [outsider, bob, watching]) watcher.stop();
+  });
 });
