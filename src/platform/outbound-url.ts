@@ -15,7 +15,7 @@ export function isPublicTarget(address: string): boolean {
 
 /**
  * The URL to store, or BAD_USER_INPUT naming `argument` and saying why it is refused: http(s),
- * no credentials, and unless private targets are allowed https to public addresses only.
+ * no credentials, no fragment, and unless private targets are allowed https to public addresses only.
  */
 export async function checkOutboundUrl(
   raw: string,
@@ -33,6 +33,9 @@ export async function checkOutboundUrl(
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw refuse('must be http(s)');
   if (url.username || url.password) throw refuse('must not carry credentials');
+  // A fragment is never sent in a request (RFC 9110, section 4.2.4): kept, it would say the
+  // request goes somewhere it does not.
+  if (url.hash || raw.includes('#')) throw refuse('must not carry a fragment (#…)');
   if (settings.allowPrivateTargets) return url.toString();
   if (url.protocol !== 'https:') throw refuse('must use https');
   const host = url.hostname.replace(/^\[|\]$/g, '');

@@ -78,6 +78,32 @@ describe('webhook endpoint refusals', () => {
     ]);
   });
 
+  it('refuses a URL with a fragment or credentials, naming url, private targets allowed', async () => {
+    const team = await teamWithMember(h, 'hooks-fragment');
+    const hook = await webhookReceiver(h);
+    const endpoint = await createEndpoint(h, team.owner, team.teamId, hook.url, ['task.completed']);
+    const withCredentials = hook.url.replace('http://', 'http://user:secret@');
+    for (const [url, problem] of [
+      [`${hook.url}#fragment`, 'fragment'],
+      [`${hook.url}#`, 'fragment'],
+      [withCredentials, 'credentials'],
+    ] as const) {
+      const created = await h.gql(
+        CREATE_ENDPOINT,
+        { input: { teamId: team.teamId, url, eventTypes: ['task.completed'] } },
+        team.owner,
+      );
+      expect(errorCodes(created), url).toEqual(['BAD_USER_INPUT']);
+      expect(created.errors![0]!.extensions).toMatchObject({ argument: 'url', field: 'url' });
+      expect(created.errors![0]!.message, url).toContain(problem);
+      const updated = await h.gql(UPDATE, { id: endpoint.id, input: { url } }, team.owner);
+      expect(errorCodes(updated), url).toEqual(['BAD_USER_INPUT']);
+    }
+    const row = await db().webhookEndpoint.findUniqueOrThrow({ where: { id: rowId(endpoint.id) } });
+    expect(row.url).toBe(hook.url);
+    expect(await db().webhookEndpoint.count({ where: { teamId: team.teamRowId } })).toBe(1);
+  });
+
   it('refuses a URL failing the SSRF check, naming url, at registration and update', async () => {
     const team = await teamWithMember(h, 'hooks-ssrf');
     const hook = await webhookReceiver(h);

@@ -15,7 +15,7 @@ const CREDENTIAL_PARAMETER = new RegExp(
 const refuse = (problem: string) =>
   new BadInputError(`baseUrl ${problem}`, { field: 'baseUrl' }, 'baseUrl');
 
-/** The URL to store: http(s), no credentials (userinfo, query), no fragment; see above. */
+/** The URL to store: checkOutboundUrl's (http(s), no credentials, no fragment), no key in its query. */
 export async function checkBaseUrl(raw: string, allowPrivate: boolean): Promise<string> {
   const checked = await checkOutboundUrl(raw, { allowPrivateTargets: allowPrivate }, 'baseUrl');
   const url = new URL(checked);
@@ -24,6 +24,5 @@ export async function checkBaseUrl(raw: string, allowPrivate: boolean): Promise<
     throw refuse(
       'must not carry credentials (a query parameter named like a key, token or secret)',
     );
-  if (url.href.includes('#')) throw refuse('must not have a fragment (#…)');
   return checked;
 }
