@@ -57,6 +57,28 @@ export function checkIdCursors(args: { after?: string | null; before?: string | 
 }
 
 /**
+ * A Pothos Prisma connection's arguments checked as the other connections check theirs:
+ * `first` and `last` at most MAX_PAGE_SIZE (Pothos's `maxSize` would cut a larger page short
+ * without a word), and checkIdCursors.
+ */
+export function checkPrismaPage(args: {
+  first?: number | null;
+  last?: number | null;
+  after?: string | null;
+  before?: string | null;
+}): void {
+  for (const field of ['first', 'last'] as const) {
+    const size = args[field];
+    if (size !== null && size !== undefined && (size < 0 || size > MAX_PAGE_SIZE))
+      throw badUserInput(`${field} must be between 0 and ${MAX_PAGE_SIZE}`, {
+        field,
+        max: MAX_PAGE_SIZE,
+      });
+  }
+  checkIdCursors(args);
+}
+
+/**
  * A cursor's date: an ISO string of an instant a DateTime may name (date-time.ts), else
  * undefined (a hand-made cursor's year 0 reached PostgreSQL, which refused it).
  */

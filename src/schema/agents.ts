@@ -1,9 +1,8 @@
 import { readDb } from '../platform/replicas.js';
 import { builder } from './builder.js';
 import { db } from '../platform/db.js';
-import { badUserInput } from '../platform/errors.js';
 import { cloneAgent, createAgent, deleteAgent, updateAgent } from '../services/agents/agents.js';
-import { checkIdCursors, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../platform/pagination.js';
+import { checkPrismaPage, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../platform/pagination.js';
 import { rowIdWhere } from '../platform/ids.js';
 import type { Caller } from '../services/auth/caller.js';
 import { readableTeamIds } from '../services/auth/permissions.js';
@@ -99,19 +98,9 @@ builder.queryField('agents', (t) =>
       authScopes: { read: true },
       args: { search: t.arg.string() },
       totalCount: async (_root, args, ctx) => (await agentMatches(ctx, args.search)).count,
+      extensions: { checkArguments: checkPrismaPage },
       resolve: async (query, _root, args, ctx, info) => {
-        checkIdCursors(args);
         searchesOf(ctx).set(pathKey(info.path), args.search);
-        if (
-          args.first !== null &&
-          args.first !== undefined &&
-          (args.first < 0 || args.first > MAX_PAGE_SIZE)
-        ) {
-          throw badUserInput(`first must be between 0 and ${MAX_PAGE_SIZE}`, {
-            field: 'first',
-            max: MAX_PAGE_SIZE,
-          });
-        }
         const where = await nameFilter(ctx, args.search);
         return readDb().agent.findMany({
           ...query,

@@ -4,6 +4,7 @@ import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import ArgumentChecksPlugin from './argument-checks.js';
 import { GraphQLError, GraphQLScalarType, isObjectType, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver, JSONResolver } from 'graphql-scalars';
 import type { StateFeed } from '../feeds/state-feed.js';
@@ -56,8 +57,9 @@ export const builder = new SchemaBuilder<{
   DefaultEdgesNullability: false;
   DefaultNodeNullability: false;
 }>({
-  // scope-auth after relay, so auth functions see decoded global ids (Pothos docs).
-  plugins: [RelayPlugin, ScopeAuthPlugin, PrismaPlugin],
+  // scope-auth after relay, so auth functions see decoded global ids (Pothos docs); argument
+  // checks last, so they run after the auth check, just before the field's resolver.
+  plugins: [RelayPlugin, ScopeAuthPlugin, PrismaPlugin, ArgumentChecksPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,

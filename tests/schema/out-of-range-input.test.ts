@@ -143,9 +143,15 @@ describe('forged cursors of the Prisma connections (agents, deliveries)', () => 
     const id = endpoint.data.createWebhookEndpoint.endpoint.id;
     const deliveries =
       'query($id: ID!, $after: String, $before: String, $first: Int, $last: Int) { webhookEndpoint(id: $id) { deliveries(first: $first, last: $last, after: $after, before: $before) { edges { cursor } } } }';
-    // Not Pothos's format at all: Pothos refuses it first (BAD_USER_INPUT, no argument named).
-    const garbage = await refusal(page, { first: 1, after: 'garbage' });
-    expect(garbage.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    // Not Pothos's format at all: refused naming the argument on agents. On deliveries Pothos
+    // decodes it first, while it loads the endpoint: BAD_USER_INPUT, no argument named.
+    for (const field of ['after', 'before'] as const) {
+      const variables = { [field]: 'garbage', [field === 'after' ? 'first' : 'last']: 1 };
+      const garbage = await refusal(page, variables);
+      expect(garbage.extensions, field).toMatchObject({ code: 'BAD_USER_INPUT', argument: field });
+      const garbageDeliveries = await refusal(deliveries, { id, ...variables });
+      expect(garbageDeliveries.extensions, field).toMatchObject({ code: 'BAD_USER_INPUT' });
+    }
     const forged = ['GPC:N:5', 'GPC:S:zzz', 'GPC:D:2026'].map((text) =>
       Buffer.from(text).toString('base64'),
     );
@@ -162,6 +168,23 @@ describe('forged cursors of the Prisma connections (agents, deliveries)', () => 
             argument: field,
           });
         }
+    // A page larger than the connection's 100: refused, where Pothos's maxSize cut it short.
+    for (const [size, field] of [
+      [101, 'first'],
+      [1_000_000, 'first'],
+      [101, 'last'],
+    ] as const)
+      for (const [query, variables] of [
+        [page, { [field]: size }],
+        [deliveries, { id, [field]: size }],
+      ] as const) {
+        const error = await refusal(query, variables);
+        expect(error.extensions, `${field} ${size}`).toMatchObject({
+          code: 'BAD_USER_INPUT',
+          argument: field,
+          max: 100,
+        });
+      }
   });
 });
 

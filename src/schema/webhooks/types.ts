@@ -1,5 +1,5 @@
 // A team's webhook endpoints and their deliveries (one row per attempt, newest first).
-import { checkIdCursors, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../platform/pagination.js';
+import { checkPrismaPage, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../platform/pagination.js';
 import { rowIdWhere } from '../../platform/ids.js';
 import { webhookEndpointVisibleTo } from '../../services/auth/visibility.js';
 import { builder } from '../builder.js';
@@ -71,8 +71,10 @@ export const WebhookEndpoint = builder.prismaNode('WebhookEndpoint', {
       defaultSize: DEFAULT_PAGE_SIZE,
       maxSize: MAX_PAGE_SIZE,
       description: "Every attempt at this endpoint's messages, newest first.",
+      // Checked in `query`: Pothos reads a related connection's arguments while it loads the
+      // endpoint, before any resolver of this field runs.
       query: (args) => {
-        checkIdCursors(args);
+        checkPrismaPage(args);
         return { orderBy: [{ deliveredAt: 'desc' }, { id: 'desc' }] };
       },
     }),
