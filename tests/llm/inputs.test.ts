@@ -60,6 +60,13 @@ describe('LLM platform input', () => {
       `${base}?client_secret=${secret}`,
       `${base}?X-Api-Key=${secret}`,
       `${base}?api%5Fkey=${secret}`,
+      // Named by one of its words: cloud providers' signed URLs.
+      `${base}?X-Amz-Signature=${secret}`,
+      `${base}?X-Amz-Credential=${secret}`,
+      `${base}?X-Amz-Security-Token=${secret}`,
+      `${base}?X-Goog-Signature=${secret}`,
+      `${base}?x_signature=${secret}`,
+      `${base}?accessToken=${secret}`,
       `${base}#${secret}`,
     ];
     for (const baseUrl of refused) {

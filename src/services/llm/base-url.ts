@@ -5,12 +5,30 @@
 import { BadInputError } from '../../platform/errors.js';
 import { checkOutboundUrl } from '../../platform/outbound-url.js';
 
-// A query parameter named like a credential (`?api_key=`, `?sig=`, `?client_secret=`): shown
-// to every member with the deployment. Others stay (Azure OpenAI's `?api-version=`).
-const CREDENTIAL_PARAMETER = new RegExp(
-  '^(?:key|api[-_]?key|x-api-key|access[-_]token|token|secret|password|passwd|pass|pwd|auth|' +
-    'authorization|sig|signature|code|credentials?)$|[-_](?:key|token|secret)$',
-);
+// A query parameter named like a credential, whole (`?code=`, `?pass=`) or by one of its words
+// (`?api_key=`, `?sig=`, `?client_secret=`, `?X-Amz-Signature=`, `?X-Goog-Credential=`):
+// shown to every member with the deployment. Others stay (Azure OpenAI's `?api-version=`).
+const CREDENTIAL_NAMES = new Set(['code', 'pass']);
+const CREDENTIAL_WORDS = new Set([
+  'key',
+  'apikey',
+  'token',
+  'secret',
+  'password',
+  'passwd',
+  'pwd',
+  'auth',
+  'authorization',
+  'sig',
+  'signature',
+  'credential',
+  'credentials',
+]);
+
+/** Its words: split at `-`, `_` and `.`, and where a lower-case letter meets a capital. */
+const namesCredential = (name: string) =>
+  CREDENTIAL_NAMES.has(name.toLowerCase()) ||
+  name.split(/[-_.]|(?<=[a-z])(?=[A-Z])/).some((word) => CREDENTIAL_WORDS.has(word.toLowerCase()));
 
 const refuse = (problem: string) =>
   new BadInputError(`baseUrl ${problem}`, { field: 'baseUrl' }, 'baseUrl');
@@ -20,7 +38,7 @@ export async function checkBaseUrl(raw: string, allowPrivate: boolean): Promise<
   const checked = await checkOutboundUrl(raw, { allowPrivateTargets: allowPrivate }, 'baseUrl');
   const url = new URL(checked);
   // Neither the name nor the value is repeated back: either may be the secret.
-  if ([...url.searchParams.keys()].some((name) => CREDENTIAL_PARAMETER.test(name.toLowerCase())))
+  if ([...url.searchParams.keys()].some(namesCredential))
     throw refuse(
       'must not carry credentials (a query parameter named like a key, token or secret)',
     );
