@@ -41,6 +41,7 @@ export interface StandIn {
 /**
  * A local stand-in for a plugin's service. The last path segment (or the `city` query
  * parameter) says how it answers: `ok` (200 "ok"), `400`, `404`, `429` (Retry-After: 7),
+ * `429-far` (Retry-After: 99999999999, past GraphQL's Int), `503-far` (Retry-After: a date in 2099),
  * `slow` (after 3 s, past the tests' 2 s bound), `huge` (300 KB, over the 256 KB bound);
  * anything else 200 with a JSON echo of what it got.
  */
@@ -58,6 +59,10 @@ export async function standIn(h: Pick<Harness, 'onCleanup'>): Promise<StandIn> {
       if (how === '400') return res.writeHead(400).end('{"error":"invalid_payload"}');
       if (how === '404') return res.writeHead(404).end('no_service');
       if (how === '429') return res.writeHead(429, { 'retry-after': '7' }).end('rate_limited');
+      if (how === '429-far')
+        return res.writeHead(429, { 'retry-after': '99999999999' }).end('rate_limited');
+      if (how === '503-far')
+        return res.writeHead(503, { 'retry-after': 'Wed, 21 Oct 2099 07:28:00 GMT' }).end('down');
       if (how === 'slow') {
         const timer = setTimeout(() => res.end('late'), 3_000);
         timers.add(timer);

@@ -54,6 +54,13 @@ describe('tool plugins', () => {
       { status: 404, output: 'no_service' },
       { status: 429, output: 'rate_limited', retryAfterSeconds: 7 },
     ]);
+    // Past what GraphQL's Int holds: reported as its largest, not a failed field.
+    const far = await Promise.all(['429-far', '503-far'].map((city) => run({ city })));
+    expect(far.map((r) => r.errors)).toEqual([undefined, undefined]);
+    expect(far.map((r) => r.data.runPluginTool)).toMatchObject([
+      { status: 429, output: 'rate_limited', retryAfterSeconds: 2_147_483_647 },
+      { status: 503, output: 'down', retryAfterSeconds: 2_147_483_647 },
+    ]);
   });
 
   it('refuses a reply past the time bound or over the size bound, naming which', async () => {

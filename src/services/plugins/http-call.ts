@@ -52,12 +52,19 @@ export function connectUrl(url: URL, network: PluginNetwork): URL {
 }
 
 /** RFC 9110 §10.2.3: seconds, or an HTTP date. */
+/**
+ * The most a Retry-After is reported as: GraphQL's Int holds no more (about 68 years). A
+ * service's later date, or larger number, says "not soon" as well as this does.
+ */
+const MAX_RETRY_AFTER_SECONDS = 2_147_483_647;
+
 function retryAfterOf(header: string | string[] | undefined): number | null {
   const text = Array.isArray(header) ? header[0] : header;
   if (!text) return null;
-  if (/^\d+$/.test(text.trim())) return Number(text.trim());
+  if (/^\d+$/.test(text.trim())) return Math.min(Number(text.trim()), MAX_RETRY_AFTER_SECONDS);
   const at = Date.parse(text);
-  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+  if (Number.isNaN(at)) return null;
+  return Math.min(Math.max(0, Math.ceil((at - Date.now()) / 1000)), MAX_RETRY_AFTER_SECONDS);
 }
 
 export interface PluginRequest {
