@@ -45,7 +45,7 @@ async function waitingOnALock(marker: string): Promise<number> {
 /** Step start records (markStepsRunning) waiting on a lock. */
 const startRecordsWaiting = () => waitingOnALock('AS i("stepId", "taskId", attempt');
 /** Worker step commits (commit-steps.ts) waiting on a lock. */
-const stepCommitsWaiting = () => waitingOnALock('One time for the steps ended here');
+const stepCommitsWaiting = () => waitingOnALock("Each ended task's step, found from the task");
 
 /** A step's task ended well, as its worker's commit hands it to settleStepTasks. */
 const completed = (step: { id: string; workflowId: string; taskId: string | null }) => {

@@ -114,7 +114,15 @@ describe('a workflow from goal to artifact', () => {
       const row = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key } });
       at[key]!.startedAt = row.startedAt!.getTime();
       expect(row.startedAt!.getTime()).toBeLessThanOrEqual(row.completedAt!.getTime());
+      // A step ends when its task does, as its SUCCEEDED event says.
+      const task = await db().task.findUniqueOrThrow({ where: { id: row.taskId! } });
+      expect(row.completedAt!.getTime(), key).toBe(task.completedAt!.getTime());
+      expect(row.completedAt!.getTime(), key).toBe(at[key]!.SUCCEEDED);
+      at[key]!.completedAt = row.completedAt!.getTime();
     }
+    // And the workflow, no sooner than its last step.
+    const ended = await db().workflow.findUniqueOrThrow({ where: { id: workflowId } });
+    expect(ended.completedAt!.getTime()).toBeGreaterThanOrEqual(at.slow!.completedAt!);
     // The fast step's start was written by its end's commit (an event's `at` is its
     // transaction's start); the slow one's 50 ms into its run, dated when the run began.
     expect(at.fast!.RUNNING).toBe(at.fast!.SUCCEEDED);

@@ -14,6 +14,11 @@
 // The rest of the claim takes the queue in its order (rows this statement inserts are not in
 // its snapshot) and starts first: continuations take the free slots it leaves. Every claimed
 // step task comes with what its run reads of its step, so no run reads it again.
+//
+// Every time it writes is its transaction's (now()), as its tasks' ends, its events and its
+// workflows' ends are: a step ends when its task does, and a continuation starts then (a time
+// of its own, clock_timestamp(), put a step's end after its task's, its events' and its
+// workflow's end, by as long as the transaction had taken to reach it).
 import { Prisma } from '../../../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../../../platform/db.js';
 import { claimCtes, type Claim } from '../../../queue/claim.js';
@@ -135,9 +140,6 @@ function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepT
   const attempts = ends.map((each) => each.attempt);
   const startedAts = ends.map((each) => each.startedAt?.toISOString() ?? null);
   return Prisma.sql`
-    -- One time for the steps ended here and the dependents started here: a dependent never
-    -- starts before its parent ends.
-    stamp AS MATERIALIZED (SELECT clock_timestamp() AS at),
     input AS (
       SELECT * FROM unnest(${taskIds}::uuid[], ${results}::jsonb[], ${actuals}::jsonb[],
                            ${attempts}::int[], ${startedAts}::timestamptz[])
@@ -237,8 +239,9 @@ function dispatchCtes(): Prisma.Sql {
           actual = CASE WHEN x.change = 'done' THEN x.actual ELSE s.actual END,
           attempts = coalesce(x.attempts, s.attempts),
           "startedAt" = CASE WHEN x.change = 'done'
-            THEN coalesce(s."startedAt", x."startedAt", (SELECT at FROM stamp)) ELSE s."startedAt" END,
-          "completedAt" = CASE WHEN x.change = 'done' THEN (SELECT at FROM stamp) ELSE s."completedAt" END
+            THEN coalesce(s."startedAt", x."startedAt", now()::timestamptz(3)) ELSE s."startedAt" END,
+          -- To the millisecond, as its task's (a column of microseconds would read 1 ms off).
+          "completedAt" = CASE WHEN x.change = 'done' THEN now()::timestamptz(3) ELSE s."completedAt" END
       FROM step_change x WHERE s.id = x.id
       RETURNING s.id
     )`;
@@ -324,7 +327,7 @@ function continuationCtes(claim: StepsClaim): Prisma.Sql {
              CASE WHEN c.mine THEN ${claim.workerId} END,
              CASE WHEN c.mine THEN ${claim.workerId} END,
              CASE WHEN c.mine THEN ${lease} END,
-             CASE WHEN c.mine AND c."startsNow" THEN (SELECT at FROM stamp) END,
+             CASE WHEN c.mine AND c."startsNow" THEN now() END,
              CASE WHEN c.mine THEN 0 ELSE 1 END,
              'queued'
       FROM continued c

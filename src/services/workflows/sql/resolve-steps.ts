@@ -63,9 +63,11 @@ export async function resolveSteps(
     ),
     done AS (
       UPDATE workflow_steps s
-      SET status = i.status, result = i.result, error = i.error, actual = i.actual, "completedAt" = clock_timestamp(),
+      -- Its task's end, its events' and its workflow's time: the transaction's (commit-steps.ts).
+      SET status = i.status, result = i.result, error = i.error, actual = i.actual,
+          "completedAt" = now()::timestamptz(3),
           attempts = coalesce(i.attempt, s.attempts),
-          "startedAt" = coalesce(s."startedAt", i."startedAt", clock_timestamp())
+          "startedAt" = coalesce(s."startedAt", i."startedAt", now()::timestamptz(3))
       FROM target t JOIN input i ON i."taskId" = t."taskId"
       WHERE s.id = t.id AND s."taskId" = t."taskId" AND s.status IN ('READY', 'RUNNING')
         AND t."workflowId" IN (SELECT id FROM locked)
