@@ -1,17 +1,25 @@
 // Idempotency keys, per owner: the same key within 24 h names the task it named first, so a
 // retried request does not run twice (as Stripe's Idempotency-Key).
 import { db, type Queryable } from '../platform/db.js';
-import { badUserInput } from '../platform/errors.js';
+import { BadInputError } from '../platform/errors.js';
 
 const MAX_IDEMPOTENCY_KEY = 200;
 
-/** The key to store: trimmed, none when blank, BAD_USER_INPUT when too long. */
-export function idempotencyKeyOf(raw: string | null | undefined): string | null {
+/**
+ * The key to store: trimmed, none when blank, BAD_USER_INPUT when too long, naming `argument`
+ * (where the key is in the request: an input's field, by default).
+ */
+export function idempotencyKeyOf(
+  raw: string | null | undefined,
+  argument = 'input.idempotencyKey',
+): string | null {
   const key = raw?.trim() || null;
   if (key && key.length > MAX_IDEMPOTENCY_KEY)
-    throw badUserInput(`idempotencyKey must be at most ${MAX_IDEMPOTENCY_KEY} characters`, {
-      field: 'idempotencyKey',
-    });
+    throw new BadInputError(
+      `idempotencyKey must be at most ${MAX_IDEMPOTENCY_KEY} characters`,
+      { field: 'idempotencyKey' },
+      argument,
+    );
   return key;
 }
 

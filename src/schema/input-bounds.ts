@@ -150,11 +150,25 @@ export function describeInputBounds(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
-function refuse(argument: string, coordinate: string, problem: string): GraphQLError {
+/**
+ * `argument`: its path among the field's arguments (`input.content`, `search`), as every
+ * resolver's refusal names it; the message names the field too (`createTemplate(input:).content`).
+ */
+function refuse(
+  fieldName: string,
+  argument: string,
+  coordinate: string,
+  problem: string,
+): GraphQLError {
   // A reason clients can switch on, as the services' refusals carry (a goal too long: TOO_LONG).
   const reason = /^must be at most [\d,]+ characters/.test(problem) ? 'TOO_LONG' : 'INVALID_VALUE';
+  const [, name, rest] = /^([^.[]+)(.*)$/.exec(argument)!;
   return graphQLErrorOf(
-    new BadInputError(`${argument}: ${problem}`, { coordinate, reason }, argument),
+    new BadInputError(
+      `${fieldName}(${name}:)${rest}: ${problem}`,
+      { coordinate, reason },
+      argument,
+    ),
   );
 }
 
@@ -195,8 +209,12 @@ function jsonProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** Checks one coerced value against its input type; `argument` names it for the caller (`input.name`). */
+/**
+ * Checks one coerced value of field `fieldName`'s arguments against its input type; `argument`
+ * names it for the caller (`input.name`).
+ */
 function checkValue(
+  fieldName: string,
   value: unknown,
   type: GraphQLInputType,
   argument: string,
@@ -205,9 +223,16 @@ function checkValue(
   if (value === null || value === undefined) return undefined;
   const nullable = getNullableType(type);
   if (isListType(nullable)) {
-    if (!Array.isArray(value)) return checkValue(value, nullable.ofType, argument, coordinate);
+    if (!Array.isArray(value))
+      return checkValue(fieldName, value, nullable.ofType, argument, coordinate);
     for (const [index, item] of value.entries()) {
-      const error = checkValue(item, nullable.ofType, `${argument}[${index}]`, coordinate);
+      const error = checkValue(
+        fieldName,
+        item,
+        nullable.ofType,
+        `${argument}[${index}]`,
+        coordinate,
+      );
       if (error) return error;
     }
     return undefined;
@@ -215,6 +240,7 @@ function checkValue(
   if (isInputObjectType(nullable)) {
     for (const field of Object.values(nullable.getFields())) {
       const error = checkValue(
+        fieldName,
         (value as Record<string, unknown>)[field.name],
         field.type,
         `${argument}.${field.name}`,
@@ -227,11 +253,11 @@ function checkValue(
   const name = getNamedType(nullable).name;
   if ((name === 'String' || name === 'ID') && typeof value === 'string') {
     const problem = stringProblem(value, maxLengthOf(coordinate, name));
-    return problem ? refuse(argument, coordinate, problem) : undefined;
+    return problem ? refuse(fieldName, argument, coordinate, problem) : undefined;
   }
   if (name === 'JSON') {
     const problem = jsonProblem(value);
-    return problem ? refuse(argument, coordinate, problem) : undefined;
+    return problem ? refuse(fieldName, argument, coordinate, problem) : undefined;
   }
   return undefined;
 }
@@ -333,9 +359,10 @@ export function checkInputBounds(
         }
         for (const arg of field.args) {
           found = checkValue(
+            field.name,
             values[arg.name],
             arg.type,
-            `${field.name}(${arg.name}:)`,
+            arg.name,
             `${parent.name}.${field.name}(${arg.name})`,
           );
           if (found) return;

@@ -68,6 +68,31 @@ describe('BAD_USER_INPUT names its argument', () => {
         { id },
       ),
     ).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'input' });
+    const placeholders = await h.gql(
+      'mutation { createTemplate(input: { name: "arg-vars", content: "Hi {{who}}", category: DOCS }) { id } }',
+    );
+    const withVariables = placeholders.data.createTemplate.id;
+    const more: Array<[string, Record<string, unknown>, string]> = [
+      // forkTemplate's name is its own argument, not an input's field.
+      ['mutation($id: ID!) { forkTemplate(id: $id, name: " ") { id } }', { id }, 'name'],
+      [
+        'mutation($id: ID!, $v: JSON!) { renderTemplate(id: $id, variables: $v) { content } }',
+        { id, v: [1] },
+        'variables',
+      ],
+      [
+        'mutation($id: ID!, $v: JSON!) { renderTemplate(id: $id, variables: $v) { content } }',
+        { id: withVariables, v: {} },
+        'variables',
+      ],
+      ['mutation($id: ID!) { setTemplateFlags(id: $id) { id } }', { id }, 'isOfficial'],
+      ['mutation { planTopic(input: { topic: "   " }) { estimatedSectionsCount } }', {}, 'input.topic'],
+    ];
+    for (const [query, variables, argument] of more)
+      expect(await refusal(query, variables), query).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argument,
+      });
   });
 
   it('on search, ratings and coverage history', async () => {
@@ -99,6 +124,16 @@ describe('BAD_USER_INPUT names its argument', () => {
           coverageHistory(from: "2026-02-01T00:00:00Z", to: "2026-01-01T00:00:00Z") { totalCount } } }`,
         { id: agentId },
         'from',
+      ],
+      [
+        'mutation($id: ID!) { refreshCoverage(input: { agentId: $id, background: false, idempotencyKey: "k" }) { task { id } } }',
+        { id: agentId },
+        'input.idempotencyKey',
+      ],
+      [
+        'mutation($id: ID!, $key: String) { refreshCoverage(input: { agentId: $id, idempotencyKey: $key }) { task { id } } }',
+        { id: agentId, key: 'k'.repeat(201) },
+        'input.idempotencyKey',
       ],
     ];
     for (const [query, variables, argument] of cases)

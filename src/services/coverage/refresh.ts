@@ -1,7 +1,7 @@
 // Refreshing an agent's coverage: in the background by default (a PENDING task at once, as an
 // HTTP 202 would), or computed now. The task type is coverage_refresh (tasks/refresh.ts).
 import type { TaskPriority } from '../../generated/prisma/enums.js';
-import { badUserInput, conflict, notFound, violatedForeignKey } from '../../platform/errors.js';
+import { BadInputError, conflict, notFound, violatedForeignKey } from '../../platform/errors.js';
 import { enqueue } from '../../queue/enqueue.js';
 import { idempotencyKeyOf } from '../../queue/idempotency-keys.js';
 import type { TaskRow } from '../../queue/task-row.js';
@@ -36,8 +36,15 @@ export async function refreshCoverage(
   deps: { pubsub: PubSub; webhooks: WebhookSettings; metrics: { queue: QueueMetrics } },
 ): Promise<{ task: TaskRow | null; coverage: CoverageReport | null }> {
   if (input.background === false) {
-    if (input.webhookUrl || input.webhookEndpointId || input.idempotencyKey)
-      throw badUserInput('webhookUrl, webhookEndpointId and idempotencyKey need background: true');
+    const given = (['webhookUrl', 'webhookEndpointId', 'idempotencyKey'] as const).find(
+      (field) => input[field],
+    );
+    if (given)
+      throw new BadInputError(
+        'webhookUrl, webhookEndpointId and idempotencyKey need background: true',
+        { field: given },
+        `input.${given}`,
+      );
     const agent = await requireWritableAgent(input.agentId, caller);
     return {
       task: null,

@@ -2,7 +2,7 @@
 // content (of the current version, or of a pinned one), then count the use. A render that
 // fails (missing or invalid values, unknown version) is not a use.
 import { db } from '../../platform/db.js';
-import { badUserInput, notFound } from '../../platform/errors.js';
+import { BadInputError, badUserInput, notFound } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
 import { incrementTemplateUsage } from './sql/increment-template-usage.js';
 import { substituteVariables } from './variables.js';
@@ -32,7 +32,7 @@ export async function renderTemplate(
   version?: number | null,
 ): Promise<RenderedTemplate> {
   if (!isPlainObject(variables))
-    throw badUserInput('variables must be a JSON object of name → value');
+    throw badUserInput('variables must be a JSON object of name → value', { field: 'variables' });
   const template = await requireVisibleTemplate(templateId, caller);
   const source =
     version == null
@@ -40,7 +40,11 @@ export async function renderTemplate(
       : await requireTemplateVersion(template.id, version, readableTeamIds(caller));
   const { content, missing, invalid } = substituteVariables(source.content, variables);
   if (missing.length)
-    throw badUserInput(`missing variables: ${missing.join(', ')}`, { missingVariables: missing });
+    throw new BadInputError(
+      `missing variables: ${missing.join(', ')}`,
+      { missingVariables: missing },
+      'variables',
+    );
   if (invalid.length) {
     throw badUserInput(`variables must be strings, numbers or booleans: ${invalid.join(', ')}`, {
       invalidVariables: invalid,

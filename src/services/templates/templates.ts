@@ -4,7 +4,13 @@
 // template the caller may not see is NOT_FOUND to mutations and null to queries, so its
 // existence does not leak. Changing one needs write in its team (FORBIDDEN when only seen).
 import { db } from '../../platform/db.js';
-import { badUserInput, conflict, forbidden, notFound } from '../../platform/errors.js';
+import {
+  BadInputError,
+  badUserInput,
+  conflict,
+  forbidden,
+  notFound,
+} from '../../platform/errors.js';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { TemplateCategory } from '../../generated/prisma/enums.js';
 import { emitTemplateVersion, type TemplateWebhookDeps } from './version-webhooks.js';
@@ -76,12 +82,11 @@ export async function requireVisibleTemplate(templateId: string, caller: Who) {
   return template;
 }
 
-function validName(name: string): string {
+/** `argument`: where the name is in the request (createTemplate's input, forkTemplate's own). */
+function validName(name: string, argument = 'input.name'): string {
   const trimmed = name.trim();
   if (!trimmed || trimmed.length > TEMPLATE_LIMITS.name)
-    throw badUserInput(`name must be 1-${TEMPLATE_LIMITS.name} characters`, {
-      field: 'input.name',
-    });
+    throw badUserInput(`name must be 1-${TEMPLATE_LIMITS.name} characters`, { field: argument });
   return trimmed;
 }
 
@@ -274,7 +279,10 @@ export async function forkTemplate(
       ownerId: caller.userId,
       parentId: source.id,
       parentVersion: source.version,
-      name: name != null ? validName(name) : `${source.name} (fork)`.slice(0, TEMPLATE_LIMITS.name),
+      name:
+        name != null
+          ? validName(name, 'name')
+          : `${source.name} (fork)`.slice(0, TEMPLATE_LIMITS.name),
       description: source.description,
       category: source.category,
       tags: source.tags,
@@ -297,7 +305,8 @@ export async function setTemplateFlags(
   const data: Prisma.TemplateUpdateManyMutationInput = {};
   if (flags.isOfficial != null) data.isOfficial = flags.isOfficial;
   if (flags.isFeatured != null) data.isFeatured = flags.isFeatured;
-  if (Object.keys(data).length === 0) throw badUserInput('set isOfficial, isFeatured or both');
+  if (Object.keys(data).length === 0)
+    throw new BadInputError('set isOfficial, isFeatured or both', {}, 'isOfficial');
   const where = rowIdWhere(templateId);
   const { count } = await db().template.updateMany({ where, data });
   if (count === 0) throw notFound('Template');

@@ -3,7 +3,7 @@
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { TaskPriority } from '../../generated/prisma/enums.js';
 import { db, inTransaction } from '../../platform/db.js';
-import { badUserInput, conflict } from '../../platform/errors.js';
+import { BadInputError, conflict } from '../../platform/errors.js';
 import { logger } from '../../platform/logger.js';
 import { sectionsFromPlan, type PlanSection } from '../../reports/planner/index.js';
 import { enqueue } from '../../queue/enqueue.js';
@@ -46,15 +46,25 @@ function approvedPlan(
 ) {
   const plan = input.plan.trim();
   if (!plan)
-    throw badUserInput('plan is required (generation follows the approved plan)', {
-      field: 'plan',
-    });
+    throw new BadInputError(
+      'plan is required (generation follows the approved plan)',
+      { field: 'plan' },
+      'input.plan',
+    );
   if (plan.length > TOPIC_LIMITS.plan)
-    throw badUserInput(`plan must be at most ${TOPIC_LIMITS.plan} characters`, { field: 'plan' });
+    throw new BadInputError(
+      `plan must be at most ${TOPIC_LIMITS.plan} characters`,
+      { field: 'plan' },
+      'input.plan',
+    );
   const sections: PlanSection[] =
     plan === stored.plan?.trim() ? parseSections(stored.sections) : sectionsFromPlan(plan);
   if (sections.length === 0)
-    throw badUserInput('plan must have at least one "## " section heading', { field: 'plan' });
+    throw new BadInputError(
+      'plan must have at least one "## " section heading',
+      { field: 'plan' },
+      'input.plan',
+    );
   return { plan, sections };
 }
 

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { db } from '../../platform/db.js';
-import { badUserInput, notFound } from '../../platform/errors.js';
+import { BadInputError, badUserInput, notFound } from '../../platform/errors.js';
 import { rowIdWhere } from '../../platform/ids.js';
 import { logger } from '../../platform/logger.js';
 import {
@@ -89,7 +89,11 @@ function validTopic(text: string): string {
   const topic = text.replace(/\s+/g, ' ').trim();
   const length = [...topic].length;
   if (length < 1 || length > TOPIC_LIMITS.topic)
-    throw badUserInput(`topic must be 1-${TOPIC_LIMITS.topic} characters`, { field: 'topic' });
+    throw new BadInputError(
+      `topic must be 1-${TOPIC_LIMITS.topic} characters`,
+      { field: 'topic' },
+      'input.topic',
+    );
   return topic;
 }
 
