@@ -244,7 +244,8 @@ builder.queryField('tasks', (t) =>
     type: TaskConnection,
     description:
       "The tasks of the caller's teams (the operator: every task), newest first, filtered by " +
-      'every argument given (each list: any of its values; from/to: created in [from, to)).',
+      'every argument given (each list: any of its values, so an empty one matches none; ' +
+      'from/to: created in [from, to)).',
     authScopes: { read: true },
     args: {
       status: t.arg({ type: [TaskStatus] }),

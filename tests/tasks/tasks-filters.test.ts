@@ -87,6 +87,12 @@ describe('tasks(...) filters', () => {
     );
     expect(await listIds({ workerId: worker.id })).toEqual(all);
     expect(await listIds({ workerId: 'no-such-worker' })).toEqual([]);
+    // A list is any of its values: an empty one matches no task; "" names no worker.
+    for (const none of [{ status: [] }, { type: [] }, { priority: [] }, { workerId: '' }]) {
+      expect(await listIds(none), JSON.stringify(none)).toEqual([]);
+      const counted = await h.gql(LIST, { first: 1, ...none });
+      expect(counted.data!.tasks.totalCount, JSON.stringify(none)).toBe(0);
+    }
     expect(
       await listIds({ type: ['test_sleep'], priority: ['LOW'], status: ['COMPLETED'] }),
     ).toEqual([globalId(sleepLow.id)]);

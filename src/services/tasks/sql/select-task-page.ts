@@ -24,7 +24,7 @@ export interface TaskPageFilter {
 
 const { rest: NOT_RUNNING, running: RUNNING } = TASK_LIST_PARTS;
 
-/** The parts a status filter reads: without one, both. */
+/** The parts a status filter reads: without one, both (an empty one matches nothing anyway). */
 function parts(status: readonly TaskStatus[] | undefined): Prisma.Sql[] {
   if (!status?.length) return [NOT_RUNNING, RUNNING];
   return [
@@ -44,16 +44,20 @@ function oneOf(column: string, values: readonly string[], type: string): Prisma.
     : Prisma.sql`${Prisma.raw(column)} = ANY(${[...values]}::${Prisma.raw(type)}[])`;
 }
 
+/**
+ * Each filter given, as given: a list is any of its values, so an empty one matches no task
+ * (as `teamIds` of a caller in no team), and a workerId is that worker's, "" none's.
+ */
 function conditions(filter: TaskPageFilter): Prisma.Sql[] {
   const { teamIds, status, type, priority, from, to, workerId, agentId } = filter;
   return [
     ...(teamIds ? [oneOf('"teamId"', teamIds, 'uuid')] : []),
-    ...(status?.length ? [oneOf('status', status, '"TaskStatus"')] : []),
-    ...(type?.length ? [oneOf('type', type, 'text')] : []),
-    ...(priority?.length ? [oneOf('priority', priority, '"TaskPriority"')] : []),
+    ...(status ? [oneOf('status', status, '"TaskStatus"')] : []),
+    ...(type ? [oneOf('type', type, 'text')] : []),
+    ...(priority ? [oneOf('priority', priority, '"TaskPriority"')] : []),
     ...(from ? [Prisma.sql`"createdAt" >= ${from}`] : []),
     ...(to ? [Prisma.sql`"createdAt" < ${to}`] : []),
-    ...(workerId ? [Prisma.sql`"workerId" = ${workerId}`] : []),
+    ...(workerId !== undefined ? [Prisma.sql`"workerId" = ${workerId}`] : []),
     ...(agentId ? [Prisma.sql`"agentId" = ${agentId}::uuid`] : []),
   ];
 }
