@@ -83,6 +83,7 @@ const MAX_LENGTH: Record<string, number> = {
   'UpdateWebhookEndpointInput.description': 500,
   'UpdateWebhookEndpointInput.eventTypes': 50,
   'RefreshCoverageInput.idempotencyKey': 200,
+  'GenerateTopicReportInput.idempotencyKey': 200,
   // A ceiling only: validGoal counts the 2,000 characters (user-perceived ones, after whitespace
   // is collapsed and trimmed); 16 UTF-16 units each leaves room for emoji sequences.
   'PlanWorkflowInput.goal': 32_000,

@@ -104,7 +104,7 @@ describe('generateTopicReport with an idempotency key', () => {
       keys.alice!,
     );
     expect(errorCodes(long)).toEqual(['BAD_USER_INPUT']);
-    expect(long.errors![0]!.extensions!.field).toBe('idempotencyKey');
+    expect(long.errors![0]!.extensions!.argument).toBe('input.idempotencyKey');
     const priority = await generate(
       { topicId: planned.topic.id, plan: planned.plan, priority: 'URGENT' },
       keys.alice!,
