@@ -261,5 +261,12 @@ describe('downloadFilename', () => {
     );
     expect(downloadFilename(' .. ', 'markdown')).toBe('report.md');
     expect(downloadFilename('가'.repeat(300), 'hwpx')).toBe(`${'가'.repeat(100)}.hwpx`);
+    // Device names Windows keeps, whatever follows their first dot; other names that start so stay.
+    expect(downloadFilename('CON', 'docx')).toBe('CON_.docx');
+    expect(downloadFilename('nul', 'markdown')).toBe('nul_.md');
+    expect(downloadFilename('Com1.v2', 'hwpx')).toBe('Com1_.v2.hwpx');
+    expect(downloadFilename('lpt9', 'docx')).toBe('lpt9_.docx');
+    expect(downloadFilename('Console plan', 'docx')).toBe('Console plan.docx');
+    expect(downloadFilename('COM10', 'docx')).toBe('COM10.docx');
   });
 });

@@ -10,9 +10,16 @@ const extensionOf = (format: string) =>
   EXPORT_FORMATS.find((entry) => entry.format === format)?.extension ?? 'bin';
 
 /**
+ * The names Windows keeps for devices, whatever follows their first dot (`CON.docx` opens the
+ * console): https://learn.microsoft.com/windows/win32/fileio/naming-a-file#naming-conventions
+ */
+const WINDOWS_DEVICE = /^(?:con|prn|aux|nul|com[1-9]|lpt[1-9])(?=\.|$)/i;
+
+/**
  * `<title>.<extension>`: path separators and characters Windows refuses become `-`, control
  * and bidirectional-format characters go, spaces collapse, leading and trailing dots are
- * dropped (no hidden files, no `..`); `report` when nothing is left.
+ * dropped (no hidden files, no `..`), a device name Windows keeps gets a `_` (`CON_`);
+ * `report` when nothing is left.
  */
 export function downloadFilename(title: string, format: string): string {
   const stem = [
@@ -27,7 +34,7 @@ export function downloadFilename(title: string, format: string): string {
     .slice(0, MAX_STEM_CHARACTERS)
     .join('')
     .trimEnd();
-  return `${stem || 'report'}.${extensionOf(format)}`;
+  return `${stem.replace(WINDOWS_DEVICE, '$&_') || 'report'}.${extensionOf(format)}`;
 }
 
 /**
