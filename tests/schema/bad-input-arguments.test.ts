@@ -86,13 +86,60 @@ describe('BAD_USER_INPUT names its argument', () => {
         'variables',
       ],
       ['mutation($id: ID!) { setTemplateFlags(id: $id) { id } }', { id }, 'isOfficial'],
-      ['mutation { planTopic(input: { topic: "   " }) { estimatedSectionsCount } }', {}, 'input.topic'],
+      [
+        'mutation { planTopic(input: { topic: "   " }) { estimatedSectionsCount } }',
+        {},
+        'input.topic',
+      ],
     ];
     for (const [query, variables, argument] of more)
       expect(await refusal(query, variables), query).toMatchObject({
         code: 'BAD_USER_INPUT',
         argument,
       });
+  });
+
+  it('on names and titles others read: controls, bidi overrides, nothing visible', async () => {
+    const team = (name: string) =>
+      h.gql(
+        'mutation($name: String!, $slug: String!) { createTeam(input: { name: $name, slug: $slug }) { id } }',
+        {
+          name,
+          slug: `shown-${Math.random().toString(36).slice(2, 8)}`,
+        },
+      );
+    const key = (name: string) =>
+      h.gql(
+        'mutation($name: String!) { createApiKey(input: { user: "shown-user", name: $name, scopes: [READ] }) { key } }',
+        {
+          name,
+        },
+      );
+    const topic = (title: string) =>
+      h.gql(
+        'mutation($t: String!) { planTopic(input: { topic: $t }) { estimatedSectionsCount } }',
+        {
+          t: title,
+        },
+      );
+    for (const [ask, text, argument] of [
+      [team, 'Ops\u0007', 'input.name'],
+      [team, 'Ops \u202egnp.exe', 'input.name'],
+      [team, '\u200b\u2800', 'input.name'],
+      [key, 'ci\u2066', 'input.name'],
+      [key, '\u3164', 'input.name'],
+      [topic, '\u200b\u2800', 'input.topic'],
+      [topic, 'Plan\u001b[31m', 'input.topic'],
+    ] as const) {
+      const response = await ask(text);
+      expect(response.errors?.[0]?.extensions, JSON.stringify(text)).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argument,
+      });
+    }
+    // Joiners between visible characters stay (an emoji sequence).
+    const emoji = await team('🧑\u200d💻 Devs');
+    expect(emoji.errors).toBeUndefined();
   });
 
   it('on search, ratings and coverage history', async () => {

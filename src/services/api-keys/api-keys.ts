@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Prisma } from '../../generated/prisma/client.js';
 import type { Scope } from '../../generated/prisma/enums.js';
 import { db, inTransaction } from '../../platform/db.js';
+import { displayTextProblem } from '../../platform/display-text.js';
 import { BadInputError, badUserInput, forbidden, notFound } from '../../platform/errors.js';
 import { rowIdWhere } from '../../platform/ids.js';
 import type { PubSub } from '../../platform/pubsub.js';
@@ -61,6 +62,8 @@ function validInput(input: CreateApiKeyInput) {
     });
   if (!name || name.length > 100)
     throw badUserInput('name must be 1-100 characters', { field: 'input.name' });
+  const problem = displayTextProblem(name);
+  if (problem) throw badUserInput(`name ${problem}`, { field: 'input.name' });
   if (input.scopes.length === 0)
     throw badUserInput('scopes must not be empty', { field: 'input.scopes' });
   return { user, name, scopes: [...new Set(input.scopes)] };

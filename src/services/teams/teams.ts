@@ -2,6 +2,7 @@
 // membership (the operator reads every team).
 import type { Prisma } from '../../generated/prisma/client.js';
 import { inTransaction } from '../../platform/db.js';
+import { displayTextProblem } from '../../platform/display-text.js';
 import { BadInputError, conflict, mapPrismaError, ConflictError } from '../../platform/errors.js';
 import { rowIdWhere } from '../../platform/ids.js';
 import type { Caller } from '../auth/caller.js';
@@ -21,6 +22,8 @@ function validTeamInput(input: CreateTeamInput): CreateTeamInput {
   const name = input.name.trim();
   if (!name || name.length > MAX_TEAM_NAME)
     throw new BadInputError(`name must be 1-${MAX_TEAM_NAME} characters`, {}, 'input.name');
+  const problem = displayTextProblem(name);
+  if (problem) throw new BadInputError(`name ${problem}`, {}, 'input.name');
   if (!TEAM_SLUG.test(input.slug)) {
     throw new BadInputError(
       'slug must be 3-40 lower-case letters, digits or hyphens',

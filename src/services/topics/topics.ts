@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { db } from '../../platform/db.js';
+import { displayTextProblem } from '../../platform/display-text.js';
 import { BadInputError, badUserInput, notFound } from '../../platform/errors.js';
 import { rowIdWhere } from '../../platform/ids.js';
 import { logger } from '../../platform/logger.js';
@@ -94,6 +95,8 @@ function validTopic(text: string): string {
       { field: 'topic' },
       'input.topic',
     );
+  const problem = displayTextProblem(topic);
+  if (problem) throw new BadInputError(`topic ${problem}`, { field: 'topic' }, 'input.topic');
   return topic;
 }
 
