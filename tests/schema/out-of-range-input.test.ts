@@ -143,18 +143,11 @@ describe('forged cursors of the Prisma connections (agents, deliveries)', () => 
     const id = endpoint.data.createWebhookEndpoint.endpoint.id;
     const deliveries =
       'query($id: ID!, $after: String, $before: String, $first: Int, $last: Int) { webhookEndpoint(id: $id) { deliveries(first: $first, last: $last, after: $after, before: $before) { edges { cursor } } } }';
-    // Not Pothos's format at all: refused naming the argument on agents. On deliveries Pothos
-    // decodes it first, while it loads the endpoint: BAD_USER_INPUT, no argument named.
-    for (const field of ['after', 'before'] as const) {
-      const variables = { [field]: 'garbage', [field === 'after' ? 'first' : 'last']: 1 };
-      const garbage = await refusal(page, variables);
-      expect(garbage.extensions, field).toMatchObject({ code: 'BAD_USER_INPUT', argument: field });
-      const garbageDeliveries = await refusal(deliveries, { id, ...variables });
-      expect(garbageDeliveries.extensions, field).toMatchObject({ code: 'BAD_USER_INPUT' });
-    }
+    // Not Pothos's format at all (`garbage`), or its format naming no row id.
     const forged = ['GPC:N:5', 'GPC:S:zzz', 'GPC:D:2026'].map((text) =>
       Buffer.from(text).toString('base64'),
     );
+    forged.push('garbage');
     for (const cursor of forged)
       for (const field of ['after', 'before'] as const)
         // `before` pages backward: with `last` (Pothos refuses it beside `first`).

@@ -1,6 +1,7 @@
 // A team's webhook endpoints and their deliveries (one row per attempt, newest first).
 import { checkPrismaPage, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../platform/pagination.js';
 import { rowIdWhere } from '../../platform/ids.js';
+import { readDb } from '../../platform/replicas.js';
 import { webhookEndpointVisibleTo } from '../../services/auth/visibility.js';
 import { builder } from '../builder.js';
 import { toGlobalId } from '../ids.js';
@@ -66,17 +67,25 @@ export const WebhookEndpoint = builder.prismaNode('WebhookEndpoint', {
       nullable: true,
       description: 'Until then the secret a rotation replaced signs too (its overlap).',
     }),
-    deliveries: t.relatedConnection('deliveries', {
-      cursor: 'id',
-      defaultSize: DEFAULT_PAGE_SIZE,
-      maxSize: MAX_PAGE_SIZE,
-      description: "Every attempt at this endpoint's messages, newest first.",
-      // Checked in `query`: Pothos reads a related connection's arguments while it loads the
-      // endpoint, before any resolver of this field runs.
-      query: (args) => {
-        checkPrismaPage(args);
-        return { orderBy: [{ deliveredAt: 'desc' }, { id: 'desc' }] };
+    // Loaded by the field itself, not joined into the endpoint's query: Pothos decodes a joined
+    // connection's cursor while it loads the parent, before checkArguments could name it.
+    deliveries: t.prismaConnection(
+      {
+        type: 'WebhookDelivery',
+        cursor: 'id',
+        defaultSize: DEFAULT_PAGE_SIZE,
+        maxSize: MAX_PAGE_SIZE,
+        description: "Every attempt at this endpoint's messages, newest first.",
+        extensions: { checkArguments: checkPrismaPage },
+        resolve: (query, endpoint) =>
+          readDb().webhookDelivery.findMany({
+            ...query,
+            where: { endpointId: endpoint.id },
+            orderBy: [{ deliveredAt: 'desc' }, { id: 'desc' }],
+          }),
       },
-    }),
+      { name: 'WebhookEndpointDeliveriesConnection' },
+      { name: 'WebhookEndpointDeliveriesConnectionEdge' },
+    ),
   }),
 });
