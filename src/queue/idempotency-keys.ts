@@ -6,19 +6,16 @@ import { BadInputError } from '../platform/errors.js';
 const MAX_IDEMPOTENCY_KEY = 200;
 
 /**
- * The key to store: trimmed, none when blank, BAD_USER_INPUT when too long, naming `argument`
- * (where the key is in the request: an input's field, by default).
+ * The key to store: trimmed, none when blank, BAD_USER_INPUT when too long, naming
+ * `input.idempotencyKey` (where every mutation that takes a key has it).
  */
-export function idempotencyKeyOf(
-  raw: string | null | undefined,
-  argument = 'input.idempotencyKey',
-): string | null {
+export function idempotencyKeyOf(raw: string | null | undefined): string | null {
   const key = raw?.trim() || null;
   if (key && key.length > MAX_IDEMPOTENCY_KEY)
     throw new BadInputError(
       `idempotencyKey must be at most ${MAX_IDEMPOTENCY_KEY} characters`,
       { field: 'idempotencyKey' },
-      argument,
+      'input.idempotencyKey',
     );
   return key;
 }

@@ -27,6 +27,25 @@ const GET = `query($id: ID!) { webhookEndpoint(id: $id) { id url } }`;
 const LIST = `query($teamId: ID) { webhookEndpoints(teamId: $teamId) { id } }`;
 const REDELIVER = `mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { webhookId } }`;
 
+/** Registering `url` and moving `endpointId` to it are both BAD_USER_INPUT naming url. */
+async function expectUrlRefused(
+  team: Awaited<ReturnType<typeof teamWithMember>>,
+  endpointId: string,
+  url: string,
+) {
+  const created = await h.gql(
+    CREATE_ENDPOINT,
+    { input: { teamId: team.teamId, url, eventTypes: ['task.completed'] } },
+    team.owner,
+  );
+  expect(errorCodes(created), url).toEqual(['BAD_USER_INPUT']);
+  expect(created.errors![0]!.extensions).toMatchObject({ argument: 'url', field: 'url' });
+  const updated = await h.gql(UPDATE, { id: endpointId, input: { url } }, team.owner);
+  expect(errorCodes(updated), url).toEqual(['BAD_USER_INPUT']);
+  expect(updated.errors![0]!.extensions).toMatchObject({ argument: 'url' });
+  return { created, updated };
+}
+
 describe('webhook endpoint refusals', () => {
   it("answers NOT_FOUND for another team's endpoint and delivery, whatever is asked", async () => {
     const a = await teamWithMember(h, 'hooks-team-a');
@@ -88,16 +107,8 @@ describe('webhook endpoint refusals', () => {
       [`${hook.url}#`, 'fragment'],
       [withCredentials, 'credentials'],
     ] as const) {
-      const created = await h.gql(
-        CREATE_ENDPOINT,
-        { input: { teamId: team.teamId, url, eventTypes: ['task.completed'] } },
-        team.owner,
-      );
-      expect(errorCodes(created), url).toEqual(['BAD_USER_INPUT']);
-      expect(created.errors![0]!.extensions).toMatchObject({ argument: 'url', field: 'url' });
+      const { created } = await expectUrlRefused(team, endpoint.id, url);
       expect(created.errors![0]!.message, url).toContain(problem);
-      const updated = await h.gql(UPDATE, { id: endpoint.id, input: { url } }, team.owner);
-      expect(errorCodes(updated), url).toEqual(['BAD_USER_INPUT']);
     }
     const row = await db().webhookEndpoint.findUniqueOrThrow({ where: { id: rowId(endpoint.id) } });
     expect(row.url).toBe(hook.url);
@@ -110,16 +121,7 @@ describe('webhook endpoint refusals', () => {
     const endpoint = await createEndpoint(h, team.owner, team.teamId, hook.url, ['task.completed']);
     h.webhooks.allowPrivateTargets = false;
     for (const url of ['https://127.0.0.1/hook', 'https://169.254.169.254/latest', hook.url]) {
-      const created = await h.gql(
-        CREATE_ENDPOINT,
-        { input: { teamId: team.teamId, url, eventTypes: ['task.completed'] } },
-        team.owner,
-      );
-      expect(errorCodes(created), url).toEqual(['BAD_USER_INPUT']);
-      expect(created.errors![0]!.extensions).toMatchObject({ argument: 'url', field: 'url' });
-      const updated = await h.gql(UPDATE, { id: endpoint.id, input: { url } }, team.owner);
-      expect(errorCodes(updated), url).toEqual(['BAD_USER_INPUT']);
-      expect(updated.errors![0]!.extensions).toMatchObject({ argument: 'url' });
+      await expectUrlRefused(team, endpoint.id, url);
     }
     expect(await db().webhookEndpoint.count({ where: { teamId: team.teamRowId } })).toBe(1);
     const row = await db().webhookEndpoint.findUniqueOrThrow({
