@@ -27,7 +27,12 @@ export const CHANGES_WITH_A_CLAIM = 8;
 
 /** A row of the statement: a changed task's (part 0) or a claimed one's (part 1). */
 type Row =
-  | (ChangedColumns & { part: 0; kind: TaskChangeKind; eventMessage: string | null })
+  | (ChangedColumns & {
+      part: 0;
+      kind: TaskChangeKind;
+      eventMessage: string | null;
+      startEventAt: Date | null;
+    })
   | (ClaimedTaskRow & { part: 1 });
 
 export async function writeChangesAndClaim(
@@ -41,11 +46,11 @@ export async function writeChangesAndClaim(
     WITH ${changeCtes(workerId, changes, backoff)}, ${claimCtes(workerId, claim)}
     SELECT * FROM (
       SELECT 0 AS part, 0::bigint AS ord, ${changedTaskColumns('d')}, d.kind, d."eventMessage",
-             NULL::float8 AS "queueWaitSeconds"
+             d."startEventAt", NULL::float8 AS "queueWaitSeconds"
       FROM described d
       UNION ALL
       SELECT 1, row_number() OVER (ORDER BY c.priority, c."runAt", c."createdAt", c.id),
-             ${claimedTaskColumns('c')}, NULL, NULL,
+             ${claimedTaskColumns('c')}, NULL, NULL, NULL,
              greatest(extract(epoch FROM coalesce(c."startedAt", now()) - c."readyAt"), 0)::float8
       FROM claimed c
     ) r ORDER BY part, ord`;

@@ -88,13 +88,16 @@ export function changedTask(task: ClaimedTaskRow, row: TaskChangeRow): ChangedTa
 }
 
 /**
- * Puts on a changed row (as its statement returned it, `eventMessage` beside its columns) the
- * event it wrote: its `at` is the row's updatedAt, the statement's now(), except a start's,
- * which is the attempt's startedAt (recorded a moment after it began); each rounded to the
- * millisecond.
+ * Puts on a changed row (as its statement returned it, `eventMessage` and `startEventAt` beside
+ * its columns) the event it wrote: its `at` is the row's updatedAt, the statement's now(),
+ * except a start's, `startEventAt` (changeCtes's `described`); each rounded to the millisecond.
  */
 export function withChangeEvent<
-  T extends ChangedColumns & { kind: TaskChangeKind; eventMessage: string | null },
+  T extends ChangedColumns & {
+    kind: TaskChangeKind;
+    eventMessage: string | null;
+    startEventAt: Date | null;
+  },
 >(row: T): T & { event: TaskEventJson } {
   const changed = row as T & { event: TaskEventJson };
   changed.event = {
@@ -104,7 +107,7 @@ export function withChangeEvent<
     progressPercent: row.progressPercent,
     currentStep: row.currentStep,
     message: row.eventMessage,
-    at: (row.kind === 'START' && row.startedAt ? row.startedAt : row.updatedAt).toISOString(),
+    at: (row.startEventAt ?? row.updatedAt).toISOString(),
   };
   return changed;
 }
@@ -192,7 +195,7 @@ export function changeCtes(
       -- (bench/README.md, "Queue"). A task with this worker's lease is RUNNING: the status
       -- check below only guards that.
       SELECT t.id, c.kind, c.result, c.error, c.message, c.percent, c.step, c.started_ms_ago,
-             c.delay_ms, c.interrupted,
+             c.delay_ms, c.interrupted, t."updatedAt" AS previous_update,
              -- A failed run whose cancellation was asked for meanwhile is not run again.
              c.kind = 'RETRY' AND t."cancellationRequested" AS cancelled,
              c.kind = 'RETRY' AND CASE WHEN c.interrupted
@@ -200,7 +203,8 @@ export function changeCtes(
                ELSE t.attempts - t."leaseLosses" >= t."maxAttempts" END AS dead
       FROM change c
       CROSS JOIN LATERAL (
-        SELECT id, status, attempts, "leaseLosses", "maxAttempts", "cancellationRequested" FROM tasks
+        SELECT id, status, attempts, "leaseLosses", "maxAttempts", "cancellationRequested",
+               "updatedAt" FROM tasks
         WHERE id = c.id AND "lockedBy" = ${workerId} AND attempts = c.attempt
         OFFSET 0
       ) t
@@ -259,17 +263,29 @@ export function changeCtes(
       -- scan of the table when the table looked small: 0.5 of a lone end's 0.8 ms).
       WHERE t.id = h.id AND t.id = ANY(ARRAY(SELECT id FROM held))
       -- The changed columns only: the rest is not read again (a row copied whole per task).
-      RETURNING ${changedColumns('t')}, h.kind, h.message AS "changeMessage", h.interrupted
+      RETURNING ${changedColumns('t')}, h.kind, h.message AS "changeMessage", h.interrupted,
+                h.previous_update
     ),
+    ${eventCtes(workerId)}`;
+}
+
+/** Each changed row's event (`changed` to `described`, written as `change_event`). */
+function eventCtes(workerId: string): Prisma.Sql {
+  return Prisma.sql`
     described AS (
-      SELECT *, ${eventMessage(workerId)} AS "eventMessage" FROM changed
+      -- A start's event is dated when the attempt began (its startedAt, a moment before this
+      -- record), but never before the task's last event: one written meanwhile (a cancellation
+      -- asked for) has the smaller sequence, and the log's times go forward with its sequence.
+      SELECT *, ${eventMessage(workerId)} AS "eventMessage",
+             CASE WHEN kind = 'START'
+               THEN greatest(coalesce("startedAt", now()), previous_update) END AS "startEventAt"
+      FROM changed
     ),
     change_event AS (
-      -- at: now(), the statement's, but a start's: when the attempt began (its startedAt, a
-      -- moment before this record); as the copy below says (withChangeEvent).
+      -- at: now(), the statement's, but a start's (above); as the copy says (withChangeEvent).
       INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message, at)
       SELECT id, "lastSequence", status, "progressPercent", "currentStep", "eventMessage",
-             CASE WHEN kind = 'START' THEN coalesce("startedAt", now()) ELSE now() END
+             coalesce("startEventAt", now())
       FROM described
     )`;
 }
@@ -283,9 +299,15 @@ export async function writeTaskChanges(
 ): Promise<TaskChangeRow[]> {
   if (changes.length === 0) return [];
   const rows = await client.$queryRaw<
-    Array<ChangedColumns & { kind: TaskChangeKind; eventMessage: string | null }>
+    Array<
+      ChangedColumns & {
+        kind: TaskChangeKind;
+        eventMessage: string | null;
+        startEventAt: Date | null;
+      }
+    >
   >`${PREPARED}
     WITH ${changeCtes(workerId, changes, backoff)}
-    SELECT ${changedColumns('c')}, c.kind, c."eventMessage" FROM described c`;
+    SELECT ${changedColumns('c')}, c.kind, c."eventMessage", c."startEventAt" FROM described c`;
   return rows.map(withChangeEvent);
 }

@@ -1,10 +1,13 @@
 // A worker's few changes and its claim in one statement (src/queue/change-and-claim.ts): the
-// changes written as alone, the claim answered as alone, one commit for both.
+// changes written as alone, the claim answered as alone, one commit for both. And a start
+// recorded after an event written meanwhile: its time no earlier than that event's.
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { createInProcessPubSub } from '../../src/platform/pubsub.js';
 import { writeChangesAndClaim } from '../../src/queue/change-and-claim.js';
+import { requestCancellation } from '../../src/queue/cancel.js';
 import { claimTasks } from '../../src/queue/claim.js';
+import { writeTaskChanges } from '../../src/queue/write-changes.js';
 import { NOT_CLAIMED_COLUMNS } from '../../src/queue/task-row.js';
 import { enqueueTestTask, testSleep } from '../utils/test-tasks.js';
 import { adminUserId, useTasks } from './fixture.js';
@@ -92,5 +95,37 @@ describe("a worker's changes with its claim", () => {
       [1, 'PENDING'],
       [2, 'COMPLETED'],
     ]);
+  });
+});
+
+describe('a start recorded late', () => {
+  it('dates a start recorded late no earlier than an event written meanwhile, as its sequence says', async () => {
+    const [task] = await claimAll('worker-s', 1);
+    // The claim set its startedAt; its start is recorded a moment later (a worker's turn), and a
+    // cancellation asked for in that moment took the next sequence first.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await requestCancellation(db(), task!.id))?.changed).toBe(true);
+    const [changed] = await writeTaskChanges(
+      db(),
+      'worker-s',
+      [{ kind: 'START', taskId: task!.id, attempt: 1, startedMsAgo: null }],
+      BACKOFF,
+    );
+    const row = await db().task.findUniqueOrThrow({ where: { id: task!.id } });
+    const events = await db().taskEvent.findMany({
+      where: { taskId: task!.id },
+      orderBy: { sequence: 'asc' },
+    });
+    expect(events.map((e) => [e.sequence, e.message])).toEqual([
+      [1, 'enqueued'],
+      [2, 'cancellation requested'],
+      [3, 'attempt 1 started by worker-s'],
+    ]);
+    const times = events.map((e) => e.at.getTime());
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(events[2]!.at).toEqual(events[1]!.at);
+    // The task keeps when it began; the live feed's copy of the event is the stored one.
+    expect(row.startedAt!.getTime()).toBeLessThan(events[1]!.at.getTime());
+    expect(changed!.event).toMatchObject({ sequence: 3, at: events[2]!.at.toISOString() });
   });
 });
