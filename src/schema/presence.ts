@@ -73,9 +73,10 @@ function rowIdOf(kind: PresenceChannelKind, id: string): string {
 /**
  * Completes the stream (as agentUpdated does on a deletion) once its object is no longer the
  * caller's to read: deleted, or made private to another team. Checked again whenever a
- * committed change touches the object or its type, as live queries learn it in every API
- * process (`liveQueryInvalidated`: `Agent:<global id>`, `Template`); the caller as the stream
- * guard keeps it (a team left ends the stream there). Returns how to stop following.
+ * committed change touches the object, as live queries learn it in every API process
+ * (`liveQueryInvalidated`: `Agent:<global id>`; not a whole type's tag, which any other
+ * object's change sends); the caller as the stream guard keeps it (a team left ends the
+ * stream there). Returns how to stop following.
  */
 function completeWhenUnreadable(
   kind: PresenceChannelKind,
@@ -84,11 +85,11 @@ function completeWhenUnreadable(
   complete: () => void,
 ): () => void {
   const typename = TYPENAMES[kind];
-  const touched = new Set([typename, `${typename}:${publicId(typename, rowId)}`]);
+  const touched = `${typename}:${publicId(typename, rowId)}`;
   const changes = ctx.pubsub.subscribe('liveQueryInvalidated', 'all');
   void (async () => {
     for await (const { identifiers } of changes) {
-      if (!identifiers.some((identifier) => touched.has(identifier))) continue;
+      if (!identifiers.includes(touched)) continue;
       const readable = await requirePresenceChannel(kind, rowId, ctx.caller).then(
         () => true,
         (error: unknown) => !(error instanceof NotFoundError),

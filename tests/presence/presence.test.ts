@@ -146,6 +146,47 @@ describe('presence in one process', () => {
     for (const watcher of [alice, bob, outsider]) watcher.stop();
   });
 
+  it("checks a stream again on its own object's changes, not on another object's of its type", async () => {
+    const app = await h.startApp();
+    const w = await presenceWorld(h, 'pres-own');
+    const templateId = w.objects.TEMPLATE;
+    const rowId = parseGlobalId('Template', templateId)!;
+    await db().template.update({ where: { id: rowId }, data: { isPublic: true } });
+    const outsider = watchWs(h, app.baseUrl, w.outsider, 'TEMPLATE', templateId);
+    await outsider.until('the outsider alone', hasMembers('pres-own-outsider'));
+    // Made private without a word (no change announced): nothing tells the stream yet.
+    await db().template.update({ where: { id: rowId }, data: { isPublic: false } });
+    const other = await graphql(
+      app.fetch,
+      'mutation { createTemplate(input: { name: "Other", category: DOCS, content: "y" }) { id } }',
+      {},
+      { key: w.alice },
+    );
+    expect(other.errors).toBeUndefined();
+    const rewritten = await graphql(
+      app.fetch,
+      'mutation($id: ID!) { updateTemplate(id: $id, input: { content: "z" }) { id } }',
+      { id: other.data.createTemplate.id },
+      { key: w.alice },
+    );
+    expect(rewritten.errors).toBeUndefined();
+    // Another template's rewrite is not this stream's: it was not checked again (it would
+    // have completed well within this).
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(outsider.completed).toBe(false);
+    // Its own template's rewrite is: checked again, no longer readable, completed.
+    const own = await graphql(
+      app.fetch,
+      'mutation($id: ID!) { updateTemplate(id: $id, input: { content: "w" }) { id } }',
+      { id: templateId },
+      { key: w.alice },
+    );
+    expect(own.errors).toBeUndefined();
+    await waitFor(async () => outsider.completed, 'the outsider’s stream to complete');
+    expect(outsider.errors).toEqual([]);
+    outsider.stop();
+  });
+
   it('completes a stream once its object is deleted, or no longer readable by its team', async () => {
     const app = await h.startApp();
     const w = await presenceWorld(h, 'pres-gone');

@@ -44,7 +44,13 @@ export function cacheTagsOf(change: DomainChange): string[] {
       return [row('Template', change.templateId), TEMPLATE_LISTS];
     case 'template.rewritten':
       // Its forks (upstreamVersion, parent) and every diff of it: every template's answers go.
-      return ['Template', TEMPLATE_LISTS, rootFieldTag('templateDiff')];
+      // Its own tag too: what follows one template (a presence stream) needs no more.
+      return [
+        row('Template', change.templateId),
+        'Template',
+        TEMPLATE_LISTS,
+        rootFieldTag('templateDiff'),
+      ];
     case 'task.ended':
       // Tasks are never cached (DEFAULT_TTL_PER_COORDINATE): nothing to drop, no round trip.
       return [];
