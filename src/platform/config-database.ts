@@ -1,6 +1,7 @@
 // PostgreSQL settings besides DATABASE_URL: the pool, and a transaction pooler in front
 // (docs/operations.md, "Past one machine"). Part of config.ts's environment schema.
 import { z } from 'zod';
+import { milliseconds } from './config-milliseconds.js';
 
 /** Connections kept open however long they idle (DATABASE_POOL_MIN unset). */
 export const DEFAULT_POOL_MIN = 2;
@@ -29,17 +30,13 @@ export const databaseEnv = {
     .optional(),
   DATABASE_POOLER: z.enum(['none', 'pgbouncer']).optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1_000).default(10),
-  DATABASE_POOL_TIMEOUT_MS: z.coerce.number().int().min(1).default(3_000),
+  DATABASE_POOL_TIMEOUT_MS: milliseconds(1, 3_000),
   DATABASE_POOL_MIN: z.coerce.number().int().min(0).max(1_000).default(DEFAULT_POOL_MIN),
-  DATABASE_POOL_IDLE_MS: z.coerce.number().int().min(100).default(DEFAULT_POOL_IDLE_MS),
+  DATABASE_POOL_IDLE_MS: milliseconds(100, DEFAULT_POOL_IDLE_MS),
   // 0: none (PostgreSQL's default).
-  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(0),
+  DATABASE_STATEMENT_TIMEOUT_MS: milliseconds(0, 0),
   // 0: none. A transaction's session ends when it waits this long for its next statement.
-  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .default(DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: milliseconds(0, DEFAULT_IDLE_IN_TRANSACTION_TIMEOUT_MS),
   // Streaming replicas for reads that may lag (docs/operations.md, "Read replicas").
   DATABASE_REPLICA_URLS: z
     .string()
@@ -52,7 +49,7 @@ export const databaseEnv = {
           .filter(Boolean) ?? [],
     )
     .pipe(z.array(z.string().regex(/^postgres(ql)?:\/\//, 'each must be a postgresql:// URL'))),
-  DATABASE_REPLICA_MAX_LAG_MS: z.coerce.number().int().min(0).default(1_000),
+  DATABASE_REPLICA_MAX_LAG_MS: milliseconds(0, 1_000),
 };
 
 type DatabaseEnv = z.infer<z.ZodObject<typeof databaseEnv>>;

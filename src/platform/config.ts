@@ -1,6 +1,7 @@
 // Every setting the service reads from the environment, parsed once with typed defaults.
 // A bad value stops the process with a message naming the variable (see main.ts).
 import { databaseEnv, databaseSettings, type DatabaseSettings } from './config-database.js';
+import { MAX_TIMER_MS, milliseconds } from './config-milliseconds.js';
 import { redisCombinationProblem, redisEnv, redisTargetOf } from './config-redis.js';
 import type { RedisTarget } from './config-redis.js';
 import { availableParallelism } from 'node:os';
@@ -53,19 +54,19 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   PUBSUB_PREFIX: z.string().default('agent-growth:'),
   SSE_MAX_BUFFERED_BYTES: wholeNumber(65_536, DEFAULT_SSE_MAX_BUFFERED_BYTES),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  SHUTDOWN_TIMEOUT_MS: milliseconds(1, 10_000),
   HEAP_GROWING_PERCENT: wholeNumber(0, DEFAULT_HEAP_GROWING_PERCENT, 1_000),
   LOAD_DEMO_DATA: booleanFromEnv.optional(),
   // Unset: sized to the machine (defaultTaskEngineSizes).
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1_024).optional(),
   TASK_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).optional(),
   TASK_MAX_LEASE_LOSSES: z.coerce.number().int().min(1).max(100).default(5),
-  TASK_LEASE_MS: z.coerce.number().int().min(500).default(10_000),
-  TASK_HEARTBEAT_MS: z.coerce.number().int().min(100).default(1_000),
-  TASK_POLL_MS: z.coerce.number().int().min(50).default(1_000),
+  TASK_LEASE_MS: milliseconds(500, 10_000),
+  TASK_HEARTBEAT_MS: milliseconds(100, 1_000),
+  TASK_POLL_MS: milliseconds(50, 1_000),
   TASK_END_HOLD_MS: z.coerce.number().int().min(0).max(1_000).default(3),
-  TASK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).default(1_000),
-  TASK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).default(300_000),
+  TASK_BACKOFF_BASE_MS: milliseconds(1, 1_000),
+  TASK_BACKOFF_MAX_MS: milliseconds(1, 300_000),
   TASK_RETENTION_HOURS: z.coerce.number().positive().default(24),
   TASK_RETENTION_FAILED_HOURS: z.coerce
     .number()
@@ -83,11 +84,15 @@ const envSchema = z.object({
     .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must be whsec_ followed by base64 (Standard Webhooks)')
     .optional(),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: booleanFromEnv.optional(),
-  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  WEBHOOK_TIMEOUT_MS: milliseconds(1, 10_000),
   WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(12),
   WEBHOOK_RETRY_DELAYS_MS: z
     .string()
     .regex(/^\d+(,\d+)*$/, 'must be milliseconds separated by commas')
+    .refine(
+      (delays) => delays.split(',').every((delay) => Number(delay) <= MAX_TIMER_MS),
+      `each delay must be at most ${MAX_TIMER_MS} ms`,
+    )
     .optional(),
   WEBHOOK_RETENTION_DAYS: z.coerce.number().positive().default(30),
   PLUGIN_ORIGIN_OVERRIDES: originOverridesFromEnv,
@@ -95,8 +100,8 @@ const envSchema = z.object({
   LLM_BASE_URL: z.string().url().optional(),
   LLM_API_KEY: z.string().min(1).optional(),
   LLM_MODEL: z.string().min(1).optional(),
-  LLM_PLAN_BUDGET_MS: z.coerce.number().int().positive().default(2_000),
-  LLM_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  LLM_PLAN_BUDGET_MS: milliseconds(1, 2_000),
+  LLM_ATTEMPT_TIMEOUT_MS: milliseconds(1, 30_000),
   LLM_INPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   LLM_OUTPUT_PRICE_PER_MTOK: z.coerce.number().min(0).default(0),
   KEY_VAULT_MASTER_KEYS: z.string().optional().transform(keyringFromEnv),
@@ -104,10 +109,10 @@ const envSchema = z.object({
   WORKFLOW_MAX_STEPS: z.coerce.number().int().min(1).max(100_000).default(1_000),
   WORKFLOW_MAX_REPLANS: z.coerce.number().int().min(0).max(100).default(2),
   WORKFLOW_MAX_PARALLEL_STEPS: z.coerce.number().int().min(1).max(1_000).default(16),
-  WORKFLOW_RECONCILE_MS: z.coerce.number().int().min(100).default(5_000),
+  WORKFLOW_RECONCILE_MS: milliseconds(100, 5_000),
   AUTO_JOIN_DEFAULT_TEAM: booleanFromEnv.default(true),
   RESPONSE_CACHE: booleanFromEnv.default(false),
-  RESPONSE_CACHE_TTL_MS: z.coerce.number().int().positive().default(60_000),
+  RESPONSE_CACHE_TTL_MS: milliseconds(1, 60_000),
   RESPONSE_CACHE_TTL_PER_TYPE: z
     .string()
     .regex(
@@ -133,8 +138,8 @@ const envSchema = z.object({
   DOWNLOAD_LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   // At most a week: a link outlives its page by this much.
   DOWNLOAD_LINK_TTL_SECONDS: wholeNumber(1, DEFAULT_DOWNLOAD_LINK_TTL_SECONDS, 7 * 24 * 3_600),
-  PRESENCE_REFRESH_MS: wholeNumber(50, DEFAULT_PRESENCE_SETTINGS.refreshMs),
-  PRESENCE_TTL_MS: wholeNumber(100, DEFAULT_PRESENCE_SETTINGS.ttlMs),
+  PRESENCE_REFRESH_MS: milliseconds(50, DEFAULT_PRESENCE_SETTINGS.refreshMs),
+  PRESENCE_TTL_MS: milliseconds(100, DEFAULT_PRESENCE_SETTINGS.ttlMs),
 });
 
 export type Role = 'all' | 'api' | 'worker';

@@ -121,6 +121,33 @@ describe('config', () => {
       expect(message).toContain(name);
   });
 
+  it('refuses a duration longer than a timer keeps, naming it; takes the longest one', () => {
+    // Node turns a longer setTimeout into 1 ms: every LLM attempt timed out at once.
+    const names = [
+      'LLM_ATTEMPT_TIMEOUT_MS',
+      'LLM_PLAN_BUDGET_MS',
+      'SHUTDOWN_TIMEOUT_MS',
+      'TASK_LEASE_MS',
+      'WEBHOOK_TIMEOUT_MS',
+      'PRESENCE_TTL_MS',
+      'DATABASE_POOL_TIMEOUT_MS',
+      'DATABASE_STATEMENT_TIMEOUT_MS',
+    ];
+    for (const name of names) {
+      for (const value of ['2147483648', '3000000000', '1e12'])
+        expect(() => loadConfig({ [name]: value }), `${name}=${value}`).toThrow(
+          new RegExp(`${name}: .*2147483647`),
+        );
+      expect(() => loadConfig({ [name]: '2147483647' }), name).not.toThrow();
+    }
+    expect(loadConfig({ LLM_ATTEMPT_TIMEOUT_MS: '2147483647' }).llm.attemptTimeoutMs).toBe(
+      2_147_483_647,
+    );
+    expect(() => loadConfig({ WEBHOOK_RETRY_DELAYS_MS: '1000,2147483648' })).toThrow(
+      /WEBHOOK_RETRY_DELAYS_MS/,
+    );
+  });
+
   it('reads the trusted-documents and tracing settings: off unless set', () => {
     expect(loadConfig({})).toMatchObject({
       trustedDocuments: { only: false, manifestPath: undefined },
