@@ -98,8 +98,13 @@ function planCall(
 
 type CallPlan = ReturnType<typeof planCall>;
 
-/** Nothing answered: the local provider, the budget's refusal, or the last error. */
+/**
+ * Nothing answered: the local provider, the budget's refusal, or the last error. None tried: a
+ * retryable refusal, with when the first cooldown among the route's deployments ends (a
+ * cooldown passes: a caller that retries then tries them again).
+ */
 async function giveUp(
+  deps: RouterDeps,
   service: LlmService,
   call: CallPlan,
   state: LoopState,
@@ -111,9 +116,21 @@ async function giveUp(
   if (state.budgetRefused && state.attempts === 0) throw await budgetExceededError(call.budgets);
   if (state.lastError) throw state.lastError;
   const reasons = call.ranked.map((c) => c.excludedReason ?? 'untried').join(', ');
+  const cooldownEnds = call.ranked
+    .filter((candidate) => candidate.excludedReason === 'COOLDOWN')
+    .map((candidate) => deps.cooldowns.until(candidate.deploymentId) ?? Date.now());
+  const cooldownEndsInMs = cooldownEnds.length
+    ? Math.max(0, Math.min(...cooldownEnds) - Date.now())
+    : undefined;
+  const passes =
+    cooldownEndsInMs === undefined
+      ? ''
+      : `; the first cooldown ends in ${Math.ceil(cooldownEndsInMs / 1000)} s`;
   throw new ProviderError(
-    `no deployment of the ${service} route is available (${reasons || 'none named'})`,
+    `no deployment of the ${service} route is available (${reasons || 'none named'})${passes}`,
     true,
+    undefined,
+    cooldownEndsInMs === undefined ? {} : { cooldownEndsInMs },
   );
 }
 
@@ -262,7 +279,7 @@ async function* routeCall(
       noteFailure(state, deployment, result!);
       if ((await afterFailure(deps, deployment, result!)) === 'stop') throw result!.error;
     }
-    await giveUp(service, call, state, request);
+    await giveUp(deps, service, call, state, request);
   } catch (error) {
     if (error instanceof LocalProviderChosen) outcome = localChosen(deps, service, request, error);
     throw error;

@@ -102,6 +102,21 @@ export class NonRetryableError extends Error {
   override name = 'NonRetryableError';
 }
 
+/**
+ * A failure that a retry can fix, but not before `delayMs` (what it waits on says when it
+ * passes: a provider's cooldown): the retry waits that long, or its schedule's wait if longer.
+ */
+export class RetryLaterError extends Error {
+  override name = 'RetryLaterError';
+
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
+}
+
 /** The task's payload as its type declares it; one that does not parse can never succeed. */
 export function parsePayload<Payload>(
   definition: TaskDefinition<Payload>,

@@ -1,10 +1,11 @@
 // How an attempt's end is recorded, by why it stopped: completed (its result), cancelled or
 // timed out (terminal), or a failure: FAILED when retrying cannot help (NonRetryableError),
-// else a retry after backoff, or DEAD once its attempts are spent (decided in SQL); a run that
-// PostgreSQL's absence broke is retried within the lost-lease budget instead (write-changes.ts).
+// else a retry after backoff (not sooner than a RetryLaterError says), or DEAD once its
+// attempts are spent (decided in SQL); a run that PostgreSQL's absence broke is retried within
+// the lost-lease budget instead (write-changes.ts).
 // A lost lease and a shutdown write nothing here (attempt-runner.ts).
 import { databaseUnavailable } from '../platform/errors.js';
-import { NonRetryableError } from '../queue/task-definition.js';
+import { NonRetryableError, RetryLaterError } from '../queue/task-definition.js';
 import { writableResult, writableText } from '../platform/storable.js';
 import type { RunningTask } from './running-tasks.js';
 import type { AttemptEndChange } from './turn-types.js';
@@ -47,7 +48,10 @@ export function endChangeOf(
   if (databaseUnavailable(error))
     return { taskId, attempt, kind: 'RETRY', error: DATABASE_UNAVAILABLE, interrupted: true };
   // Counted as the SQL backoff counts: attempts whose lease was lost do not move the schedule.
-  const delayMs = scheduledDelayMs(retryDelaysMs, attempt - task.leaseLosses);
+  const scheduled = scheduledDelayMs(retryDelaysMs, attempt - task.leaseLosses);
+  // Not before what it waits on passes (in place of the backoff when no schedule is set).
+  const delayMs =
+    error instanceof RetryLaterError ? Math.max(scheduled ?? 0, error.delayMs) : scheduled;
   return { taskId, attempt, kind: 'RETRY', error: message, delayMs };
 }
 

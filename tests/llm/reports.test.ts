@@ -71,6 +71,41 @@ describe('routed reports', () => {
     expect(markdown).toContain(lastOfFirst);
   });
 
+  it('waits out the cooldown of the only deployment before the next attempt, then completes', async () => {
+    await t.configure();
+    t.primary.reset();
+    // One 429 asking for 2 s: the deployment cools down 2 s; then it answers.
+    t.primary.behave({ fail: { status: 429, message: 'slow down', retryAfter: '2', times: 1 } });
+    const only = await t.deployment(t.alice.key, {
+      name: 'only',
+      baseUrl: t.primary.openaiBaseUrl,
+    });
+    await t.route(t.alice.key, { service: 'WRITE', deploymentIds: [only], maxAttempts: 1 });
+    const topic = await planned(t.alice.key, 'Cooled down report');
+    await generate(t.alice.key, topic);
+    const client = sseClient({ url: `${t.app.baseUrl}/graphql/stream`, key: t.alice.key });
+    t.h.onCleanup(() => client.dispose());
+    const feed = collect<any>(client, FEED, { topicId: topic.topicId });
+    await t.h.startWorker(t.app.pubsub);
+    const events = (await feed).map((r) => r.data!.topicGeneration);
+    expect(events.at(-1).artifact.markdown).toContain('STUB-SECTION-1-OF-');
+    // Attempt 1 met the 429; attempt 2 found the deployment cooling down and waited for it
+    // (not retried at once into the same refusal, which spent every attempt within a second).
+    const { taskId } = await db().topic.findUniqueOrThrow({ where: { id: rowId(topic.topicId) } });
+    const task = await db().task.findUniqueOrThrow({ where: { id: taskId! } });
+    expect(task).toMatchObject({ status: 'COMPLETED', attempts: 3 });
+    const waits = await db().taskEvent.findMany({
+      where: { taskId: taskId!, message: { contains: 'retry at' } },
+      orderBy: { sequence: 'asc' },
+    });
+    expect(waits).toHaveLength(2);
+    expect(events.some((e) => e.currentStep?.includes('the first cooldown ends in'))).toBe(true);
+    const retryAt = new Date(/retry at (\S+)$/.exec(waits[1]!.message!)![1]!);
+    expect(retryAt.getTime() - waits[1]!.at.getTime()).toBeGreaterThan(1_000);
+    // The 429, then the report's calls once the cooldown passed.
+    expect(t.primary.requests.length).toBeGreaterThan(1);
+  });
+
   it('a subscriber joining midway first gets the section text so far, then deltas', async () => {
     await t.configure();
     t.secondary.reset();

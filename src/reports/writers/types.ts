@@ -101,7 +101,13 @@ export class ProviderError extends Error {
     message: string,
     readonly retryable: boolean,
     readonly status?: number,
-    readonly detail: { retryAfterMs?: number; cut?: boolean; network?: boolean } = {},
+    readonly detail: {
+      retryAfterMs?: number;
+      cut?: boolean;
+      network?: boolean;
+      /** No deployment of the route tried, each cooling down: the first passes in this long. */
+      cooldownEndsInMs?: number;
+    } = {},
   ) {
     super(message);
   }

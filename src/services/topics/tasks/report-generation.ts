@@ -26,7 +26,12 @@ import {
   startTopicRun,
 } from '../progress.js';
 import { parseSections } from '../sections.js';
-import { defineTask, NonRetryableError, type TaskHelpers } from '../../../queue/task-definition.js';
+import {
+  defineTask,
+  NonRetryableError,
+  RetryLaterError,
+  type TaskHelpers,
+} from '../../../queue/task-definition.js';
 import { readableTeamsOfKey } from '../../auth/key-readers.js';
 import type { EmitDeps } from '../../webhooks/emit.js';
 import { emitReportEnded } from '../report-webhooks.js';
@@ -230,11 +235,15 @@ export function reportGenerationTask(
       } catch (caught) {
         // A provider's refusal (bad key, unknown model) will not pass on a retry.
         // So will a budget that is spent.
+        // Every deployment of the route cooling down: retried once the first cooldown ends,
+        // not at once into the same refusal.
         const error =
           (caught instanceof ProviderError && !caught.retryable) ||
           caught instanceof RateLimitedError
             ? new NonRetryableError(caught.message)
-            : caught;
+            : caught instanceof ProviderError && caught.detail.cooldownEndsInMs !== undefined
+              ? new RetryLaterError(caught.message, caught.detail.cooldownEndsInMs)
+              : caught;
         // Cancel, timeout, lost lease and shutdown are the engine's to record (the after-finish step fails the topic).
         if (!helpers.signal.aborted && !(error instanceof Superseded))
           await recordFailure(topicId, error, helpers);
