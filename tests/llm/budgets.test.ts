@@ -193,17 +193,18 @@ describe('budgets', () => {
       const refused = await attempt({ limitUsd });
       expect(refused.errors?.[0]?.extensions, String(limitUsd)).toMatchObject({
         code: 'BAD_USER_INPUT',
-        argument: 'limitUsd',
+        argument: 'input.limitUsd',
       });
     }
     const soft = await attempt({ softLimitPercent: 0 });
     expect(soft.errors?.[0]?.extensions).toMatchObject({
       code: 'BAD_USER_INPUT',
-      argument: 'softLimitPercent',
+      argument: 'input.softLimitPercent',
     });
     const period = await attempt({ period: 'YEAR' });
     expect(period.errors?.[0]?.extensions).toMatchObject({
       code: 'BAD_USER_INPUT',
+      // Refused by its variable's type (an enum): the input field alone (src/schema/errors.ts).
       argument: 'period',
     });
     const theirs = await attempt({}, t.bob.key);

@@ -71,7 +71,7 @@ describe('LLM platform input', () => {
     ];
     for (const baseUrl of refused) {
       const response = await create({ baseUrl });
-      expectRefused(response, 'baseUrl', baseUrl);
+      expectRefused(response, 'input.baseUrl', baseUrl);
       expect(response.errors?.[0]?.message, baseUrl).not.toContain(secret);
     }
     // Other parameters stay (Azure OpenAI's api-version).
@@ -80,8 +80,8 @@ describe('LLM platform input', () => {
     expect(created.errors).toBeUndefined();
     expect(created.data.createLlmDeployment.baseUrl).toBe(azure);
     const id = created.data.createLlmDeployment.id;
-    expectRefused(await update(id, { baseUrl: `${base}?token=${secret}` }), 'baseUrl');
-    expectRefused(await update(id, { baseUrl: `${base}#frag` }), 'baseUrl');
+    expectRefused(await update(id, { baseUrl: `${base}?token=${secret}` }), 'input.baseUrl');
+    expectRefused(await update(id, { baseUrl: `${base}#frag` }), 'input.baseUrl');
     const row = await db().llmDeployment.findUniqueOrThrow({ where: { id: rowId(id) } });
     expect(row.baseUrl).toBe(azure);
   });
@@ -96,7 +96,7 @@ describe('LLM platform input', () => {
         { input: { kind: 'OPENAI_COMPATIBLE', name: 'k', secret } },
         t.alice.key,
       );
-      expectRefused(added, 'secret', label);
+      expectRefused(added, 'input.secret', label);
       expect(added.errors?.[0]?.message, label).not.toContain('sk-ctl');
       const rotated = await t.h.gql(ROTATE, { id: key.id, s: secret }, t.alice.key);
       expectRefused(rotated, 'secret', label);
@@ -128,7 +128,7 @@ describe('LLM platform input', () => {
     for (const response of responses) {
       expect(response.errors?.[0]?.extensions).toMatchObject({
         code: 'CONFLICT',
-        argument: 'name',
+        argument: 'input.name',
       });
       expect(response.errors?.[0]?.message).toBe(`a deployment named ${name} exists in this team`);
     }
@@ -140,14 +140,14 @@ describe('LLM platform input', () => {
     const key = await t.addKey(t.alice.key, 'sk-local-0123456789-ffff');
     const local = (input: Record<string, unknown>) =>
       t.h.gql(CREATE, { input: { name: unique('local'), kind: 'LOCAL', ...input } }, t.alice.key);
-    expectRefused(await local({ model: 'x' }), 'model');
-    expectRefused(await local({ baseUrl: t.primary.openaiBaseUrl }), 'baseUrl');
-    expectRefused(await local({ providerKeyId: key.id }), 'providerKeyId');
-    expectRefused(await local({ inputUsdPerMTok: 1 }), 'inputUsdPerMTok');
+    expectRefused(await local({ model: 'x' }), 'input.model');
+    expectRefused(await local({ baseUrl: t.primary.openaiBaseUrl }), 'input.baseUrl');
+    expectRefused(await local({ providerKeyId: key.id }), 'input.providerKeyId');
+    expectRefused(await local({ inputUsdPerMTok: 1 }), 'input.inputUsdPerMTok');
     const plain = await local({});
     expect(plain.errors).toBeUndefined();
     const id = plain.data.createLlmDeployment.id;
-    expectRefused(await update(id, { model: 'x' }), 'model');
+    expectRefused(await update(id, { model: 'x' }), 'input.model');
     // Made LOCAL, a deployment keeps none of what only a provider uses.
     const remote = await t.deployment(t.alice.key, {
       name: unique('remote'),
@@ -173,8 +173,11 @@ describe('LLM platform input', () => {
     });
     expectRefused(await update(id, {}), 'input');
     expectRefused(await update(id, { name: null }), 'input');
-    expectRefused(await update(id, { name: unique('moved'), teamId: t.bob.teamId }), 'teamId');
-    expectRefused(await update(id, { teamId: t.alice.teamId }), 'teamId');
+    expectRefused(
+      await update(id, { name: unique('moved'), teamId: t.bob.teamId }),
+      'input.teamId',
+    );
+    expectRefused(await update(id, { teamId: t.alice.teamId }), 'input.teamId');
     expect((await update(id, { baseUrl: null })).errors).toBeUndefined();
   });
 
@@ -195,8 +198,8 @@ describe('LLM platform input', () => {
       where: { id: rowId(expiring.id) },
       data: { expiresAt: new Date(Date.now() - 1_000) },
     });
-    expectRefused(await create({ providerKeyId: expiring.id }), 'providerKeyId');
-    expectRefused(await update(id, { providerKeyId: expiring.id }), 'providerKeyId');
+    expectRefused(await create({ providerKeyId: expiring.id }), 'input.providerKeyId');
+    expectRefused(await update(id, { providerKeyId: expiring.id }), 'input.providerKeyId');
   });
 
   it('GET /api/metrics/routing names the service parameter it refuses', async () => {

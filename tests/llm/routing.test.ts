@@ -207,7 +207,11 @@ describe('routing', () => {
       t.bob.key,
     );
     expect(refused.errors?.[0]).toMatchObject({
-      extensions: { code: 'BAD_USER_INPUT', argument: 'deploymentIds', invalidIds: [primaryId] },
+      extensions: {
+        code: 'BAD_USER_INPUT',
+        argument: 'input.deploymentIds',
+        invalidIds: [primaryId],
+      },
     });
     expect(refused.errors?.[0]?.message).toContain('deploymentIds');
     const garbage = await t.h.gql(
@@ -217,7 +221,7 @@ describe('routing', () => {
     );
     expect(garbage.errors?.[0]?.extensions).toMatchObject({
       code: 'BAD_USER_INPUT',
-      argument: 'deploymentIds',
+      argument: 'input.deploymentIds',
     });
     const theirs = await t.ok(
       '{ llmDeployments { id } providerKeys { id } llmCalls { edges { node { id } } } }',

@@ -103,7 +103,11 @@ describe('plugin manifests', () => {
       { input: { ...input, manifest: { ...input.manifest, ...change } } },
       team.owner,
     );
-    expect(refusal(response)).toEqual({ code: 'BAD_USER_INPUT', argument: 'manifest', path });
+    expect(refusal(response)).toEqual({
+      code: 'BAD_USER_INPUT',
+      argument: 'input.manifest',
+      path,
+    });
     expect(await db().pluginInstallation.count({ where: { teamId: team.teamRowId } })).toBe(0);
   });
 
@@ -136,7 +140,7 @@ describe('plugin manifests', () => {
       const response = await h.gql(INSTALL, { input: { ...input, ...change } }, team.owner);
       expect(refusal(response), JSON.stringify(change)).toEqual({
         code: 'BAD_USER_INPUT',
-        argument,
+        argument: `input.${argument}`,
         path,
       });
     }
@@ -242,7 +246,7 @@ describe('plugin installations', () => {
     const refused = await h.gql(UPDATE, { id: installed.id, input: { manifest: v2 } }, team.owner);
     expect(refusal(refused)).toEqual({
       code: 'BAD_USER_INPUT',
-      argument: 'grantedScopes',
+      argument: 'input.grantedScopes',
       path: 'grantedScopes',
     });
     expect(refused.errors![0]!.extensions!.newScopes).toEqual(['events:report.failed']);

@@ -67,10 +67,10 @@ describe('taxonomy', () => {
       },
     });
     expect(errorCodes(cycle)).toEqual(['BAD_USER_INPUT']);
-    // Each names the argument at fault.
+    // Each names the argument at fault, by its path to the first node at fault.
     expect(
       [unknownParent, duplicate, cycle].map((r) => r.errors![0]!.extensions!.argument),
-    ).toEqual(['parentKey', 'key', 'parentKey']);
+    ).toEqual(['input.nodes[0].parentKey', 'input.nodes[1].key', 'input.nodes[1].parentKey']);
     expect(await db().taxonomy.count({ where: { version: { startsWith: 'bad-' } } })).toBe(0);
   });
 });

@@ -74,7 +74,7 @@ describe('createApiKey', () => {
     for (const invisible of ['\u200b', '\u3164', '\u034f', '\ufe0f', '\u2800'])
       expect(
         (await mintAs(undefined, `adm-me${invisible}mber`, ['READ'])).errors?.[0]?.extensions,
-      ).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'user' });
+      ).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'input.user' });
     const notMember = await mintAs(owner.key, 'adm-stranger', ['READ'], teamId);
     expect(errorCodes(notMember)).toEqual(['BAD_USER_INPUT']);
     expect(notMember.errors![0]!.extensions!.argument).toBe('input.user');

@@ -1,6 +1,6 @@
 // What endpoints refuse: another team's endpoint or delivery is NOT_FOUND whatever is asked of
-// it, a URL that fails the SSRF check is BAD_USER_INPUT naming url, an unknown event type is
-// BAD_USER_INPUT naming eventTypes, and a member who does not administer the team may not
+// it, a URL that fails the SSRF check is BAD_USER_INPUT naming input.url, an unknown event type is
+// BAD_USER_INPUT naming input.eventTypes, and a member who does not administer the team may not
 // register one.
 import { afterEach, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
@@ -27,7 +27,7 @@ const GET = `query($id: ID!) { webhookEndpoint(id: $id) { id url } }`;
 const LIST = `query($teamId: ID) { webhookEndpoints(teamId: $teamId) { id } }`;
 const REDELIVER = `mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { webhookId } }`;
 
-/** Registering `url` and moving `endpointId` to it are both BAD_USER_INPUT naming url. */
+/** Registering `url` and moving `endpointId` to it are both BAD_USER_INPUT naming input.url. */
 async function expectUrlRefused(
   team: Awaited<ReturnType<typeof teamWithMember>>,
   endpointId: string,
@@ -39,10 +39,10 @@ async function expectUrlRefused(
     team.owner,
   );
   expect(errorCodes(created), url).toEqual(['BAD_USER_INPUT']);
-  expect(created.errors![0]!.extensions).toMatchObject({ argument: 'url', field: 'url' });
+  expect(created.errors![0]!.extensions).toMatchObject({ argument: 'input.url', field: 'url' });
   const updated = await h.gql(UPDATE, { id: endpointId, input: { url } }, team.owner);
   expect(errorCodes(updated), url).toEqual(['BAD_USER_INPUT']);
-  expect(updated.errors![0]!.extensions).toMatchObject({ argument: 'url' });
+  expect(updated.errors![0]!.extensions).toMatchObject({ argument: 'input.url' });
   return { created, updated };
 }
 
@@ -97,7 +97,7 @@ describe('webhook endpoint refusals', () => {
     ]);
   });
 
-  it('refuses a URL with a fragment or credentials, naming url, private targets allowed', async () => {
+  it('refuses a URL with a fragment or credentials, naming input.url, private targets allowed', async () => {
     const team = await teamWithMember(h, 'hooks-fragment');
     const hook = await webhookReceiver(h);
     const endpoint = await createEndpoint(h, team.owner, team.teamId, hook.url, ['task.completed']);
@@ -115,7 +115,7 @@ describe('webhook endpoint refusals', () => {
     expect(await db().webhookEndpoint.count({ where: { teamId: team.teamRowId } })).toBe(1);
   });
 
-  it('refuses a URL failing the SSRF check, naming url, at registration and update', async () => {
+  it('refuses a URL failing the SSRF check, naming input.url, at registration and update', async () => {
     const team = await teamWithMember(h, 'hooks-ssrf');
     const hook = await webhookReceiver(h);
     const endpoint = await createEndpoint(h, team.owner, team.teamId, hook.url, ['task.completed']);
@@ -130,7 +130,7 @@ describe('webhook endpoint refusals', () => {
     expect(row.url).toBe(hook.url);
   });
 
-  it('refuses an unknown event type, naming eventTypes, and a member registering one', async () => {
+  it('refuses an unknown event type, naming input.eventTypes, and a member registering one', async () => {
     const team = await teamWithMember(h, 'hooks-types');
     const hook = await webhookReceiver(h);
     const unknown = await h.gql(
@@ -146,7 +146,7 @@ describe('webhook endpoint refusals', () => {
     );
     expect(errorCodes(unknown)).toEqual(['BAD_USER_INPUT']);
     expect(unknown.errors![0]!.extensions).toMatchObject({
-      argument: 'eventTypes',
+      argument: 'input.eventTypes',
       unknown: ['task.exploded'],
     });
     const endpoint = await createEndpoint(h, team.owner, team.teamId, hook.url, ['task.completed']);
@@ -156,7 +156,7 @@ describe('webhook endpoint refusals', () => {
       team.owner,
     );
     expect(errorCodes(updated)).toEqual(['BAD_USER_INPUT']);
-    expect(updated.errors![0]!.extensions).toMatchObject({ argument: 'eventTypes' });
+    expect(updated.errors![0]!.extensions).toMatchObject({ argument: 'input.eventTypes' });
 
     const byMember = await h.gql(
       CREATE_ENDPOINT,

@@ -138,7 +138,7 @@ async function deploymentData(
   };
 }
 
-/** The write, with a name another live deployment of the owner has as CONFLICT naming `name`. */
+/** The write, with a name another live deployment of the owner has as CONFLICT naming `input.name`. */
 async function namedWrite<T>(
   name: string | undefined,
   owner: string | null,
@@ -151,7 +151,7 @@ async function namedWrite<T>(
     if (name !== undefined && mapPrismaError(error) instanceof ConflictError)
       throw conflict(
         `a deployment named ${name} exists ${owner ? 'in this team' : "among the operator's"}`,
-        { argument: 'name', reason: 'NAME_TAKEN' },
+        { argument: 'input.name', reason: 'NAME_TAKEN' },
       );
     throw error;
   }

@@ -2,7 +2,7 @@
 // so that "a node and all its descendants" is one indexed array containment.
 import { randomUUID } from 'node:crypto';
 import { db } from '../../platform/db.js';
-import { badUserInput, conflict } from '../../platform/errors.js';
+import { BadInputError, badUserInput, conflict } from '../../platform/errors.js';
 import type { Caller } from '../auth/caller.js';
 import { announceChanges } from '../../platform/changes.js';
 
@@ -36,24 +36,39 @@ export function planTaxonomyNodes(nodes: readonly TaxonomyNodeInput[]): PlannedN
   if (nodes.length === 0) throw badUserInput('nodes must not be empty', { field: 'nodes' });
   if (nodes.length > MAX_TAXONOMY_NODES)
     throw badUserInput(`at most ${MAX_TAXONOMY_NODES} nodes per taxonomy`, { field: 'nodes' });
+  // Each refusal names the first node at fault by its path (nodes[2].parentKey).
   const byKey = new Map<string, TaxonomyNodeInput>();
   const duplicates = new Set<string>();
-  for (const node of nodes) {
+  let firstDuplicate = -1;
+  for (const [index, node] of nodes.entries()) {
     if (!node.key.trim() || !node.label.trim())
-      throw badUserInput('every node needs a non-empty key and label', { field: 'nodes' });
-    if (byKey.has(node.key)) duplicates.add(node.key);
+      throw new BadInputError(
+        'every node needs a non-empty key and label',
+        { field: 'nodes' },
+        `nodes[${index}]`,
+      );
+    if (byKey.has(node.key)) {
+      duplicates.add(node.key);
+      if (firstDuplicate < 0) firstDuplicate = index;
+    }
     byKey.set(node.key, node);
   }
   if (duplicates.size)
-    throw badUserInput(`duplicate node keys: ${[...duplicates].join(', ')}`, { field: 'key' });
+    throw new BadInputError(
+      `duplicate node keys: ${[...duplicates].join(', ')}`,
+      { field: 'key' },
+      `nodes[${firstDuplicate}].key`,
+    );
   const unknownParents = nodes
     .filter((n) => n.parentKey && !byKey.has(n.parentKey))
     .map((n) => n.parentKey!);
   if (unknownParents.length) {
-    throw badUserInput(`unknown parentKey: ${[...new Set(unknownParents)].join(', ')}`, {
-      field: 'parentKey',
-      unknownParentKeys: [...new Set(unknownParents)],
-    });
+    const first = nodes.findIndex((n) => n.parentKey && !byKey.has(n.parentKey));
+    throw new BadInputError(
+      `unknown parentKey: ${[...new Set(unknownParents)].join(', ')}`,
+      { field: 'parentKey', unknownParentKeys: [...new Set(unknownParents)] },
+      `nodes[${first}].parentKey`,
+    );
   }
   const children = new Map<string | null, TaxonomyNodeInput[]>();
   for (const node of nodes) {
@@ -83,7 +98,11 @@ export function planTaxonomyNodes(nodes: readonly TaxonomyNodeInput[]): PlannedN
   if (planned.length !== nodes.length) {
     const reached = new Set(planned.map((n) => n.key));
     const cyclic = nodes.filter((n) => !reached.has(n.key)).map((n) => n.key);
-    throw badUserInput(`nodes in a parent cycle: ${cyclic.join(', ')}`, { field: 'parentKey' });
+    throw new BadInputError(
+      `nodes in a parent cycle: ${cyclic.join(', ')}`,
+      { field: 'parentKey' },
+      `nodes[${nodes.findIndex((n) => !reached.has(n.key))}].parentKey`,
+    );
   }
   return planned;
 }
