@@ -86,6 +86,27 @@ describe('LLM platform input', () => {
     expect(row.baseUrl).toBe(azure);
   });
 
+  it('refuses deployment and key names that hide or reverse what they show, naming input.name', async () => {
+    const { id } = (await create({})).data.createLlmDeployment;
+    for (const name of ['a\nb', 'bell\u0007', 'pay\u202eevil', 'x\u2066y', '\u200b\u200b']) {
+      const label = JSON.stringify(name);
+      expectRefused(await create({ name }), 'input.name', label);
+      expectRefused(await update(id, { name }), 'input.name', label);
+      const added = await t.h.gql(
+        ADD_KEY,
+        { input: { kind: 'OPENAI_COMPATIBLE', name, secret: 'sk-names-0123456789' } },
+        t.alice.key,
+      );
+      expectRefused(added, 'input.name', label);
+    }
+    expect(await db().llmDeployment.count({ where: { name: { contains: '\u202e' } } })).toBe(0);
+    expect(await db().providerKey.count({ where: { name: { contains: '\u202e' } } })).toBe(0);
+    // Joiners between visible characters stay (an emoji sequence).
+    expect(
+      (await create({ name: unique('team \u{1F468}\u200d\u{1F469}') })).errors,
+    ).toBeUndefined();
+  });
+
   it('refuses a provider secret holding a control character, naming secret, not echoing it', async () => {
     const key = await t.addKey(t.alice.key, 'sk-controls-0123456789-eeee');
     for (const control of ['\r\n', '\n', '\t', '\u001b', '\u007f', '\u0085', '\u009f', '€', '🔑']) {

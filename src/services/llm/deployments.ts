@@ -3,6 +3,7 @@
 // every team's routes). LLM_* becomes the operator's deployment `env` at start-up.
 import type { LlmProviderKind } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
+import { displayTextProblem } from '../../platform/display-text.js';
 import {
   BadInputError,
   conflict,
@@ -103,6 +104,9 @@ async function deploymentData(
   const kind = input.kind ?? current?.kind;
   if (!kind) throw new BadInputError('kind is required', {}, 'kind');
   const name = checkText(input.name, 'name', 100);
+  // Others read it (routing snapshots, usage, a report's step): text that shows itself.
+  const nameProblem = name === undefined ? undefined : displayTextProblem(name);
+  if (nameProblem) throw new BadInputError(`name ${nameProblem}`, {}, 'name');
   if (kind === 'LOCAL') {
     checkLocal(input);
     return {

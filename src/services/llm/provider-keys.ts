@@ -8,6 +8,7 @@ import type { LlmProviderKind } from '../../generated/prisma/enums.js';
 import { announceLlmConfigChanged } from '../../llm/catalog.js';
 import { auditKey } from '../../llm/key-audit.js';
 import { db, inTransaction } from '../../platform/db.js';
+import { displayTextProblem } from '../../platform/display-text.js';
 import { BadInputError, notFound } from '../../platform/errors.js';
 import type { PubSub } from '../../platform/pubsub.js';
 import {
@@ -104,6 +105,8 @@ export async function addProviderKey(input: AddProviderKeyInput, caller: Caller,
   const name = input.name.trim();
   if (name.length < 1 || name.length > 100)
     throw new BadInputError('name must be 1-100 characters', {}, 'name');
+  const nameProblem = displayTextProblem(name);
+  if (nameProblem) throw new BadInputError(`name ${nameProblem}`, {}, 'name');
   if (input.kind === 'LOCAL') throw new BadInputError('kind: LOCAL needs no key', {}, 'kind');
   checkSecret(input.secret, 'secret');
   checkExpiry(input.expiresAt);
