@@ -240,7 +240,11 @@ describe('webhook endpoints', () => {
     expect(rowId(redelivered.data.redeliverWebhook.task.id)).toBe(chain.id);
     await waitFor(async () => hook.received.length === 2, 'the redelivery, sent now');
     expect(await db().task.count({ where: ofMessage })).toBe(1);
-    const rows = await deliveriesOf(endpoint.id, team.member);
+    // Recorded once the receiver's answer is in: a moment after the receiver saw the POST.
+    const rows = await waitFor(async () => {
+      const listed = await deliveriesOf(endpoint.id, team.member);
+      return listed.length === 2 ? listed : undefined;
+    }, 'the redelivery recorded');
     expect(rows.map((row: any) => [row.attempt, row.statusCode])).toEqual([
       [2, 500],
       [1, 500],
