@@ -25,6 +25,22 @@ const hasMembers =
   (event: PresenceEvent) =>
     JSON.stringify(event.members.map((m) => m.user).sort()) === JSON.stringify(expected.sort());
 
+/** Rewrites a template as `key`'s caller and expects no error. */
+async function updateTemplate(
+  app: { fetch: (request: Request) => Promise<Response> },
+  key: string,
+  id: string,
+  input: string,
+): Promise<void> {
+  const result = await graphql(
+    app.fetch,
+    `mutation($id: ID!) { updateTemplate(id: $id, input: ${input}) { id } }`,
+    { id },
+    { key },
+  );
+  expect(result.errors).toBeUndefined();
+}
+
 describe('presence in one process', () => {
   it('announces joins and leaves to each transport, and counts a user with two streams once', async () => {
     const app = await h.startApp();
@@ -163,25 +179,13 @@ describe('presence in one process', () => {
       { key: w.alice },
     );
     expect(other.errors).toBeUndefined();
-    const rewritten = await graphql(
-      app.fetch,
-      'mutation($id: ID!) { updateTemplate(id: $id, input: { content: "z" }) { id } }',
-      { id: other.data.createTemplate.id },
-      { key: w.alice },
-    );
-    expect(rewritten.errors).toBeUndefined();
+    await updateTemplate(app, w.alice, other.data.createTemplate.id, '{ content: "z" }');
     // Another template's rewrite is not this stream's: it was not checked again (it would
     // have completed well within this).
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(outsider.completed).toBe(false);
     // Its own template's rewrite is: checked again, no longer readable, completed.
-    const own = await graphql(
-      app.fetch,
-      'mutation($id: ID!) { updateTemplate(id: $id, input: { content: "w" }) { id } }',
-      { id: templateId },
-      { key: w.alice },
-    );
-    expect(own.errors).toBeUndefined();
+    await updateTemplate(app, w.alice, templateId, '{ content: "w" }');
     await waitFor(async () => outsider.completed, 'the outsider’s stream to complete');
     expect(outsider.errors).toEqual([]);
     outsider.stop();
@@ -199,13 +203,7 @@ describe('presence in one process', () => {
     await outsider.until('the outsider alone', hasMembers('pres-gone-outsider'));
     const bob = watchWs(h, app.baseUrl, w.bob, 'TEMPLATE', templateId);
     await bob.until('bob alone', hasMembers('pres-gone-bob'));
-    const madePrivate = await graphql(
-      app.fetch,
-      'mutation($id: ID!) { updateTemplate(id: $id, input: { isPublic: false }) { id } }',
-      { id: templateId },
-      { key: w.alice },
-    );
-    expect(madePrivate.errors).toBeUndefined();
+    await updateTemplate(app, w.alice, templateId, '{ isPublic: false }');
     // The outsider's team may no longer read it: its stream completes; bob's team still may.
     await waitFor(async () => outsider.completed, 'the outsider’s stream to complete');
     expect(outsider.errors).toEqual([]);
