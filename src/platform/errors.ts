@@ -41,6 +41,40 @@ export abstract class DomainError extends Error {
   }
 }
 
+/**
+ * The request's client went away while it was being answered (its connection closed, its
+ * operation stopped), and what it waited on stopped with it. Not the caller's mistake nor a
+ * fault of ours: src/schema/errors.ts logs it as an event, not as an unexpected error.
+ */
+export class RequestAbandonedError extends Error {
+  constructor() {
+    super('the request was abandoned by its client');
+    this.name = 'RequestAbandonedError';
+  }
+}
+
+/**
+ * `work`, whose failure once `signal` (the request's, Context.signal) has aborted is the
+ * request's abandonment, whatever the work threw then.
+ */
+export async function unlessAbandoned<T>(
+  signal: AbortSignal | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    // throwIfAborted, not `aborted`: @whatwg-node/server's request signal keeps its own
+    // `aborted` false once it has made a native AbortController (as AbortSignal.any does).
+    try {
+      signal?.throwIfAborted();
+    } catch {
+      throw new RequestAbandonedError();
+    }
+    throw error;
+  }
+}
+
 /** No such thing for this caller (unknown, malformed, or not theirs to see). */
 export class NotFoundError extends DomainError {
   readonly code = ErrorCode.NOT_FOUND;

@@ -10,6 +10,7 @@ import {
   ErrorCode,
   mapPrismaError,
   RateLimitedError,
+  RequestAbandonedError,
   ServiceUnavailableError,
   UnauthenticatedError,
 } from '../platform/errors.js';
@@ -157,6 +158,14 @@ export function maskError(error: unknown): Error {
   }
   const mapped = mapPrismaError(original);
   if (mapped) return graphQLErrorOf(mapped, location);
+  // No client reads this answer: an event of the request's, not an unexpected error.
+  if (original instanceof RequestAbandonedError) {
+    logger.info({ path: outer?.path }, original.message);
+    return new GraphQLError(original.message, {
+      ...location,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    });
+  }
   logger.error({ err: original }, 'unexpected error');
   return new GraphQLError('Internal server error', {
     ...location,

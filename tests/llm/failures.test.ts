@@ -4,11 +4,14 @@
 // 200 is metered for the prompt it took; an estimate never exceeds the max_tokens asked for;
 // a key this keyring cannot open is KEY_UNREADABLE; a budget counts its window’s calls; a
 // plan’s calls are metered against its topic; a key the provider echoes never reaches the caller;
-// a LOCAL deployment's calls are metered; a deleted deployment is named in the snapshot.
+// a LOCAL deployment's calls are metered; a deleted deployment is named in the snapshot; a
+// plan whose client goes away stops its attempt (ABORTED) and stores nothing.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { generateKeyringText, parseKeyring, type Keyring } from '../../src/platform/vault.js';
 import { makePlan } from '../../src/reports/planner/index.js';
+import { createAgent } from '../utils/response-cache.js';
+import { waitFor } from '../utils/wait.js';
 import { rowId, useLlm } from './fixture.js';
 
 const t = useLlm();
@@ -300,5 +303,43 @@ describe('a plan’s calls', () => {
     expect(calls.llmCalls.edges.map((e: any) => e.node)).toEqual([
       { service: 'PLAN', outcome: 'OK' },
     ]);
+  });
+});
+
+describe('a plan whose client goes away', () => {
+  it('stops its LLM attempt at once, metered ABORTED, and stores no plan', async () => {
+    // Budgets far past the test's waits: only the client's going away can end these attempts.
+    await t.configure({ llm: { attemptTimeoutMs: 60_000 }, planBudgetMs: 120_000 });
+    await t.route(t.alice.key, { service: 'PLAN', deploymentIds: [pair.primaryId] });
+    t.primary.behave({ headersDelayMs: 120_000 });
+    const before = (await t.meteredCalls(t.alice.scope.teamId!)).length;
+    const agentId = await createAgent(t.h, t.alice.key, 'Abandoned planner agent');
+    const plans = [
+      'mutation { planTopic(input: { topic: "Abandoned plan" }) { topic { id } } }',
+      `mutation { planWorkflow(input: { goal: "Abandoned workflow", planner: LLM,
+         agentIds: ["${agentId}"] }) { id } }`,
+    ];
+    for (const [i, query] of plans.entries()) {
+      const client = new AbortController();
+      const answered = fetch(`${t.app.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.alice.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ query }),
+        signal: client.signal,
+      }).then(
+        () => 'answered',
+        () => 'abandoned',
+      );
+      await waitFor(async () => t.primary.requests.length === i + 1, 'the planner’s request');
+      client.abort();
+      expect(await answered).toBe('abandoned');
+      const calls = await waitFor(async () => {
+        const metered = await t.meteredCalls(t.alice.scope.teamId!);
+        return metered.length === before + i + 1 && metered;
+      }, 'the abandoned attempt metered');
+      expect(calls.at(-1)).toMatchObject({ service: 'PLAN', outcome: 'ABORTED', attempt: 1 });
+    }
+    expect(await db().topic.count({ where: { topic: 'Abandoned plan' } })).toBe(0);
+    expect(await db().workflow.count({ where: { goal: 'Abandoned workflow' } })).toBe(0);
   });
 });

@@ -2,6 +2,7 @@
 // one is configured, abandoned for the local planner when it is late or fails.
 import { LocalProviderChosen, type ChatClient, type LlmCallScope } from '../writers/types.js';
 import { planAttemptTimeoutMs } from './attempt-timeout.js';
+import { planBudget } from './budget.js';
 import { planWithLlm } from './llm.js';
 import { planLocally } from './local.js';
 import type { PlanContext, PlanOutcome } from './types.js';
@@ -18,6 +19,8 @@ export interface PlannerSettings {
   onFallback?: (planner: string, reason: string) => void;
   /** Whom the plan is for (a routed planner's team, key and budgets). */
   call?: LlmCallScope;
+  /** The caller's request: once it is abandoned, the LLM planner stops and no plan is made. */
+  signal?: AbortSignal;
 }
 
 export async function makePlan(
@@ -25,17 +28,18 @@ export async function makePlan(
   settings: PlannerSettings,
 ): Promise<PlanOutcome> {
   if (!settings.chat) return { ...planLocally(context), planner: 'local', fellBack: false };
-  const budget = AbortSignal.timeout(settings.budgetMs);
+  const { budget, signal, throwIfCallerGone } = planBudget(settings.budgetMs, settings.signal);
   try {
     const plan = await planWithLlm(
       settings.chat,
       context,
-      budget,
+      signal,
       settings.call,
       planAttemptTimeoutMs(settings.budgetMs),
     );
     return { ...plan, fellBack: false };
   } catch (error) {
+    throwIfCallerGone();
     // The route says local (a LOCAL deployment, or its fallback once every LLM failed).
     if (error instanceof LocalProviderChosen) {
       if (error.fellBack) settings.onFallback?.(settings.chat.name, error.message);

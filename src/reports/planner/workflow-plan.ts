@@ -2,6 +2,7 @@
 // like any other; a late, failed or invalid one gives way to the local plan (fellBack).
 import { LocalProviderChosen, type ChatClient, type LlmCallScope } from '../writers/types.js';
 import { planAttemptTimeoutMs } from './attempt-timeout.js';
+import { planBudget } from './budget.js';
 import type { PlannerName } from './types.js';
 import { checkPlan, type PlanLimits } from './workflow-check.js';
 import { planWorkflowWithLlm } from './workflow-llm.js';
@@ -17,6 +18,8 @@ export interface WorkflowPlannerSettings {
   onFallback?: (planner: string, reason: string) => void;
   /** Whom the plan is for (a routed planner's team, key and budgets). */
   call?: LlmCallScope;
+  /** The caller's request: once it is abandoned, the LLM planner stops and no plan is made. */
+  signal?: AbortSignal;
 }
 
 export interface WorkflowPlanOutcome {
@@ -35,13 +38,14 @@ async function withFallback(
   local: () => PlannedStep[],
 ): Promise<WorkflowPlanOutcome> {
   if (!settings.chat) return { steps: local(), planner: 'local', fellBack: false };
-  const budget = AbortSignal.timeout(settings.budgetMs);
+  const { budget, signal, throwIfCallerGone } = planBudget(settings.budgetMs, settings.signal);
   try {
-    const { steps, planner } = await llm(settings.chat, budget);
+    const { steps, planner } = await llm(settings.chat, signal);
     const problem = check(steps);
     if (problem) throw new Error(`invalid plan: ${problem}`);
     return { steps, planner, fellBack: false };
   } catch (error) {
+    throwIfCallerGone();
     // The route says local (a LOCAL deployment, or its fallback once every LLM failed).
     if (error instanceof LocalProviderChosen) {
       if (error.fellBack) settings.onFallback?.(settings.chat.name, error.message);

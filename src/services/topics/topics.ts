@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { db } from '../../platform/db.js';
 import { displayTextProblem } from '../../platform/display-text.js';
-import { BadInputError, badUserInput, notFound } from '../../platform/errors.js';
+import { BadInputError, badUserInput, notFound, unlessAbandoned } from '../../platform/errors.js';
 import { rowIdWhere } from '../../platform/ids.js';
 import { logger } from '../../platform/logger.js';
 import {
@@ -132,7 +132,8 @@ export async function planTopic(
   {
     topicSettings: settings,
     llm,
-  }: { topicSettings: TopicSettings; llm: Pick<LlmGateway, 'planner'> },
+    signal,
+  }: { topicSettings: TopicSettings; llm: Pick<LlmGateway, 'planner'>; signal?: AbortSignal },
 ): Promise<PlanPayload> {
   const topic = validTopic(input.topic);
   // At most 10 plans per minute per user by default (429), counted before any work.
@@ -149,13 +150,16 @@ export async function planTopic(
   };
   // The topic's id before its row: the plan's LLM calls are metered against it (llmCalls topicId).
   const topicId = randomUUID();
-  const outcome = await makePlan(context, {
-    chat: llm.planner,
-    budgetMs: settings.planBudgetMs,
-    call: { teamId: caller.teamId, apiKeyId: caller.apiKeyId, topicId },
-    onFallback: (planner, reason) =>
-      logger.warn({ planner, reason }, 'LLM planner fell back to the local planner'),
-  });
+  const outcome = await unlessAbandoned(signal, () =>
+    makePlan(context, {
+      chat: llm.planner,
+      budgetMs: settings.planBudgetMs,
+      call: { teamId: caller.teamId, apiKeyId: caller.apiKeyId, topicId },
+      signal,
+      onFallback: (planner, reason) =>
+        logger.warn({ planner, reason }, 'LLM planner fell back to the local planner'),
+    }),
+  );
   const row = await db().topic.create({
     data: {
       id: topicId,

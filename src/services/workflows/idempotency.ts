@@ -24,6 +24,8 @@ export interface WorkflowDeps {
   metrics?: { queue: QueueMetrics };
   /** Checking the webhookUrl a run names (private targets outside production). */
   webhooks: Pick<WebhookSettings, 'allowPrivateTargets' | 'maxAttempts'>;
+  /** The request's own (Context.signal): a plan stops once its client is gone. */
+  signal?: AbortSignal;
 }
 
 export const advanceDepsOf = (deps: Pick<WorkflowDeps, 'pubsub' | 'metrics'>): AdvanceDeps => ({

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Prisma } from '../../generated/prisma/client.js';
 import { inTransaction, type Transaction } from '../../platform/db.js';
+import { unlessAbandoned } from '../../platform/errors.js';
 import { logger } from '../../platform/logger.js';
 import { checkPlan } from '../../reports/planner/workflow-check.js';
 import { constraintViolations, estimatePlan } from '../../reports/planner/workflow-estimate.js';
@@ -57,14 +58,17 @@ async function makePlan(input: PlanWorkflowInput, caller: Caller, deps: Workflow
   };
   // The workflow's id before its row: the plan's LLM calls are metered against it.
   const id = randomUUID();
-  const outcome = await makeWorkflowPlan(context, {
-    chat: input.planner === 'LOCAL' ? undefined : deps.llm.planner,
-    budgetMs: deps.topicSettings.planBudgetMs,
-    limits,
-    call: { teamId: caller.teamId, apiKeyId: caller.apiKeyId, workflowId: id },
-    onFallback: (planner, reason) =>
-      logger.warn({ planner, reason }, 'LLM workflow planner fell back to the local planner'),
-  });
+  const outcome = await unlessAbandoned(deps.signal, () =>
+    makeWorkflowPlan(context, {
+      chat: input.planner === 'LOCAL' ? undefined : deps.llm.planner,
+      budgetMs: deps.topicSettings.planBudgetMs,
+      limits,
+      call: { teamId: caller.teamId, apiKeyId: caller.apiKeyId, workflowId: id },
+      signal: deps.signal,
+      onFallback: (planner, reason) =>
+        logger.warn({ planner, reason }, 'LLM workflow planner fell back to the local planner'),
+    }),
+  );
   const checked = checkPlan(outcome.steps, limits);
   if ('problem' in checked) throw planRefused(checked.problem, 'input');
   const inputs = await estimateInputs(deps.workflows, {
