@@ -228,6 +228,7 @@ describe('a key this keyring cannot open', () => {
       reason: 'NO_USABLE_DEPLOYMENT',
       service: 'WRITE',
       excluded: ['KEY_UNREADABLE'],
+      deployments: [{ id: pair.primaryId, reason: 'KEY_UNREADABLE' }],
     });
   });
 });

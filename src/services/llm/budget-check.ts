@@ -1,11 +1,13 @@
 // Before work that will call the LLM (generateTopicReport, a workflow that writes sections):
 // when every deployment of the service's route is out for good (deleted, its key revoked,
 // expired, rejected or unreadable here) and the route does not fall back to local, the request
-// is refused at once (CONFLICT, NO_USABLE_DEPLOYMENT); so it is when the team's and key's
-// budgets leave no deployment usable (RATE_LIMITED, BUDGET_EXCEEDED), rather than queued to fail.
+// is refused at once (CONFLICT, NO_USABLE_DEPLOYMENT, naming each deployment and why); so it is
+// when the team's and key's budgets leave no deployment usable (RATE_LIMITED, BUDGET_EXCEEDED),
+// rather than queued to fail.
 import type { LlmService } from '../../generated/prisma/enums.js';
 import { db } from '../../platform/db.js';
 import { conflict } from '../../platform/errors.js';
+import { publicId } from '../../platform/public-ids.js';
 import type { LlmCallScope } from '../../reports/writers/types.js';
 import { budgetExceededError, budgetsFor, budgetState } from '../../llm/budget-reservations.js';
 import type { LlmGateway } from '../../llm/gateway.js';
@@ -32,7 +34,16 @@ export async function requireUsableRoute(
     throw conflict(
       `no deployment of the ${service} route can be used ` +
         `(${excluded.join(', ') || 'none named'}), and it does not fall back to local`,
-      { reason: 'NO_USABLE_DEPLOYMENT', service, excluded },
+      {
+        reason: 'NO_USABLE_DEPLOYMENT',
+        service,
+        excluded,
+        // The same, each with its deployment: which one to fix (a key to rotate, one to replace).
+        deployments: route.deploymentIds.map((id, i) => ({
+          id: publicId('LlmDeployment', id),
+          reason: excluded[i],
+        })),
+      },
     );
   const budgetIds = budgetsFor(view.budgets, scope.apiKeyId).map((budget) => budget.id);
   if (budgetIds.length === 0) return;
