@@ -95,6 +95,8 @@ export interface Measured {
   firstTokenMs: number | undefined;
   chars: number;
   result: AttemptResult | undefined;
+  /** The HTTP status its stream opened with (a stream then cut or silent still answered). */
+  status?: number;
 }
 
 /** The attempt's llm_calls row. */
@@ -129,7 +131,7 @@ function callRow(
     latencyMs: Math.round(measured.latencyMs),
     timeToFirstTokenMs: m.firstTokenMs === undefined ? null : Math.round(m.firstTokenMs),
     outcome: measured.outcome,
-    httpStatus: m.result?.status ?? null,
+    httpStatus: m.result?.status ?? m.status ?? null,
     createdAt: measured.at,
   };
 }
@@ -227,6 +229,7 @@ export class Attempt {
 
   open(): AsyncIterable<string> {
     const onUsage = (usage: TokenUsage) => (this.m.usage = usage);
+    const onResponse = (status: number) => (this.m.status = status);
     const limit = Math.min(this.deps.attemptTimeoutMs, this.request.attemptTimeoutMs ?? Infinity);
     this.timer = setTimeout(() => {
       this.silent = true;
@@ -235,7 +238,13 @@ export class Attempt {
     if (this.request.signal.aborted) this.follow();
     else this.request.signal.addEventListener('abort', this.follow, { once: true });
     const signal = this.controller.signal;
-    return this.client.client.streamChat({ ...this.request, signal, maxRetries: 0, onUsage });
+    return this.client.client.streamChat({
+      ...this.request,
+      signal,
+      maxRetries: 0,
+      onUsage,
+      onResponse,
+    });
   }
 
   /**

@@ -54,15 +54,26 @@ describe('a provider that hangs', () => {
     t.primary.behave({ headersDelayMs: 10_000 });
     expect(await t.call(t.alice.scope)).toContain('STUB-SECTION-1-OF-1');
     const calls = await t.meteredCalls(t.alice.scope.teamId!);
-    expect(calls.slice(-2).map((c) => [c.deploymentId, c.outcome])).toEqual([
-      [rowId(pair.primaryId), 'TIMEOUT'],
-      [rowId(pair.secondaryId), 'OK'],
+    // No answer, no status; the secondary's 200.
+    expect(calls.slice(-2).map((c) => [c.deploymentId, c.outcome, c.httpStatus])).toEqual([
+      [rowId(pair.primaryId), 'TIMEOUT', null],
+      [rowId(pair.secondaryId), 'OK', 200],
     ]);
     expect((await reasons())[pair.primaryId]).toBe('COOLDOWN');
     // The next call goes straight to the secondary.
     await t.call(t.alice.scope);
     expect(t.primary.requests).toHaveLength(1);
     expect(t.secondary.requests).toHaveLength(2);
+  });
+
+  it('is metered TIMEOUT with the 200 it answered when it goes silent midway', async () => {
+    t.primary.behave({ chunkSize: 5, chunkDelayMs: 10_000 });
+    expect(await t.call(t.alice.scope)).toContain('STUB-SECTION-1-OF-1');
+    const calls = await t.meteredCalls(t.alice.scope.teamId!);
+    expect(calls.slice(-2).map((c) => [c.deploymentId, c.outcome, c.httpStatus])).toEqual([
+      [rowId(pair.primaryId), 'TIMEOUT', 200],
+      [rowId(pair.secondaryId), 'OK', 200],
+    ]);
   });
 
   it('leaves a plan time for the next deployment within its budget (half the budget each)', async () => {
@@ -89,7 +100,11 @@ describe('metering', () => {
     t.primary.behave({ cutAfterChunks: 0, usage: 'none' });
     await t.call(t.alice.scope);
     const cut = (await t.meteredCalls(t.alice.scope.teamId!)).at(-2)!;
-    expect(cut).toMatchObject({ deploymentId: rowId(pair.primaryId), outcome: 'CUT' });
+    expect(cut).toMatchObject({
+      deploymentId: rowId(pair.primaryId),
+      outcome: 'CUT',
+      httpStatus: 200,
+    });
     expect(cut.inputTokens).toBeGreaterThan(0);
     expect(cut.usageEstimated).toBe(true);
     expect(cut.costUsd).toBeGreaterThan(0);

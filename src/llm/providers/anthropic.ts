@@ -21,23 +21,26 @@ function createAnthropicChat(settings: AdapterSettings): ChatClient {
   return {
     name: LABEL,
     model: settings.model,
-    async *streamChat({ system, user, maxTokens, signal, maxRetries, onUsage }) {
+    async *streamChat({ system, user, maxTokens, signal, maxRetries, onUsage, onResponse }) {
       let stopped = false;
       let answered = false;
       // message_start counts the input, message_delta the output so far (Messages streaming).
       const usage = { inputTokens: 0, outputTokens: 0 };
       try {
-        const stream = await made(sdk.loaded() ?? (await sdk.load())).messages.create(
-          {
-            model: settings.model,
-            max_tokens: maxTokens,
-            system,
-            messages: [{ role: 'user', content: user }],
-            stream: true,
-          },
-          { signal, maxRetries: maxRetries ?? 0 },
-        );
+        const { data: stream, response } = await made(sdk.loaded() ?? (await sdk.load()))
+          .messages.create(
+            {
+              model: settings.model,
+              max_tokens: maxTokens,
+              system,
+              messages: [{ role: 'user', content: user }],
+              stream: true,
+            },
+            { signal, maxRetries: maxRetries ?? 0 },
+          )
+          .withResponse();
         answered = true;
+        onResponse?.(response.status);
         for await (const event of stream) {
           if (event.type === 'content_block_delta' && event.delta.type === 'text_delta')
             yield event.delta.text;

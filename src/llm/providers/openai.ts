@@ -22,25 +22,28 @@ function createOpenAiChat(settings: AdapterSettings): ChatClient {
   return {
     name: LABEL,
     model: settings.model,
-    async *streamChat({ system, user, maxTokens, signal, maxRetries, onUsage }) {
+    async *streamChat({ system, user, maxTokens, signal, maxRetries, onUsage, onResponse }) {
       let finished = false;
       let answered = false;
       try {
-        const stream = await made(sdk.loaded() ?? (await sdk.load())).chat.completions.create(
-          {
-            model: settings.model,
-            stream: true,
-            // The last chunk then carries the usage (and no choices).
-            stream_options: { include_usage: true },
-            max_tokens: maxTokens,
-            messages: [
-              { role: 'system', content: system },
-              { role: 'user', content: user },
-            ],
-          },
-          { signal, maxRetries: maxRetries ?? 0 },
-        );
+        const { data: stream, response } = await made(sdk.loaded() ?? (await sdk.load()))
+          .chat.completions.create(
+            {
+              model: settings.model,
+              stream: true,
+              // The last chunk then carries the usage (and no choices).
+              stream_options: { include_usage: true },
+              max_tokens: maxTokens,
+              messages: [
+                { role: 'system', content: system },
+                { role: 'user', content: user },
+              ],
+            },
+            { signal, maxRetries: maxRetries ?? 0 },
+          )
+          .withResponse();
         answered = true;
+        onResponse?.(response.status);
         for await (const chunk of stream) {
           const choice = chunk.choices[0];
           const text = choice?.delta?.content;

@@ -15,6 +15,8 @@ export interface ChatRequest {
   maxRetries?: number;
   /** Told the tokens the provider counted, once its stream has said (for metrics and cost). */
   onUsage?(usage: TokenUsage): void;
+  /** Told the HTTP status of the provider's answer once its stream opens (before any text). */
+  onResponse?(status: number): void;
   /**
    * Told when a routed call whose stream broke after text restarts on another deployment:
    * the text received so far is void, the reply starts again.
