@@ -3,7 +3,16 @@
 // maskError applies it to every error of a result (yoga's and our own transports'), and
 // turns anything unexpected into INTERNAL_SERVER_ERROR without its message or stack.
 import { PothosError, PothosValidationError } from '@pothos/core';
-import { GraphQLError, type ASTNode } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  parse,
+  visit,
+  type ASTNode,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type Source,
+} from 'graphql';
 import {
   BadInputError,
   DomainError,
@@ -87,20 +96,80 @@ function maskCodedError(original: GraphQLError, outer: GraphQLError | undefined)
 }
 
 /**
- * The input field a variable's refused value was for, as graphql-js's message says it: the
- * last field of `at "input.kind"`. A whole variable refused names the variable only (the
- * message's `$g`), which need not be the argument's name, so no argument is claimed then.
+ * What a refused request names in `extensions.argument`: for a variable graphql-js could not
+ * coerce, the argument it feeds and the path inside it (`input.kind` from
+ * `Variable "$input" got invalid value … at "input.kind"`), the same path a service's own check
+ * names (docs/clients.md); for Pothos's connection checks (`Argument "first" must be …`), that
+ * argument.
  */
-function refusedArgument(message: string): { argument: string } | object {
-  const at = /^Variable "\$\w+" got invalid value .*? at "([^"]+)";/s.exec(message)?.[1];
-  const field = at
-    ?.split('.')
-    .at(-1)
-    ?.replace(/\[\d+\]$/, '');
-  // Pothos's connection checks say `Argument "first" must be …`.
-  const named = /^Argument "(\w+)"/.exec(message)?.[1];
-  const argument = field ?? named;
-  return argument ? { argument } : {};
+function refusedArgument(error: GraphQLError): { argument: string } | object {
+  const variable = /^Variable "\$(\w+)"/.exec(error.message)?.[1];
+  if (variable) {
+    const argument = argumentFedBy(error, variable);
+    if (!argument) return {};
+    // The path within the variable's value, past its name: `.kind`, `.nodes[1].parentKey`.
+    const at = /^Variable "\$\w+" got invalid value .*? at "([^"]+)";/s.exec(error.message)?.[1];
+    const inside = at?.startsWith(variable) ? at.slice(variable.length) : '';
+    return { argument: `${argument}${inside}` };
+  }
+  const named = /^Argument "(\w+)"/.exec(error.message)?.[1];
+  return named ? { argument: named } : {};
+}
+
+/** Each request's document, parsed once for all of its refused variables (one Source each). */
+const parsedSources = new WeakMap<Source, DocumentNode | null>();
+
+function documentOf(source: Source): DocumentNode | undefined {
+  if (!parsedSources.has(source)) {
+    let document: DocumentNode | null = null;
+    try {
+      document = parse(source);
+    } catch {
+      // Not a document (it was one when graphql-js refused the variable): nothing to name.
+    }
+    parsedSources.set(source, document);
+  }
+  return parsedSources.get(source) ?? undefined;
+}
+
+/**
+ * The one field argument the operation defining `$variable` (the one the error points at)
+ * passes it to (`input: $input`), in the operation or the fragments it spreads; undefined when
+ * it feeds none or several, or sits deeper (inside a list or an input object) or in a
+ * directive, where no field argument is its own.
+ */
+function argumentFedBy(error: GraphQLError, variable: string): string | undefined {
+  const at = error.positions?.[0];
+  const document = error.source && at !== undefined ? documentOf(error.source) : undefined;
+  const operation = document?.definitions.find(
+    (definition) =>
+      definition.kind === Kind.OPERATION_DEFINITION &&
+      definition.loc !== undefined &&
+      definition.loc.start <= at! &&
+      at! < definition.loc.end,
+  );
+  if (!document || !operation) return undefined;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions)
+    if (definition.kind === Kind.FRAGMENT_DEFINITION)
+      fragments.set(definition.name.value, definition);
+  const names = new Set<string>();
+  const spread = new Set<string>();
+  const pending: ASTNode[] = [operation];
+  for (let node = pending.pop(); node; node = pending.pop())
+    visit(node, {
+      Directive: () => false,
+      Argument(argument) {
+        if (argument.value.kind === Kind.VARIABLE && argument.value.name.value === variable)
+          names.add(argument.name.value);
+      },
+      FragmentSpread({ name: { value: name } }) {
+        const fragment = fragments.get(name);
+        if (fragment && !spread.has(name)) pending.push(fragment);
+        spread.add(name);
+      },
+    });
+  return names.size === 1 ? [...names][0] : undefined;
 }
 
 /** graphql-js could not coerce a variable (a wrong type, a missing one): a request error. */
@@ -138,7 +207,7 @@ export function maskError(error: unknown): Error {
         ...location,
         extensions: {
           code: code ?? ErrorCode.BAD_USER_INPUT,
-          ...refusedArgument(outer!.message),
+          ...refusedArgument(outer!),
           ...extensions,
           ...(isVariableRefusal(outer!) ? VARIABLE_REFUSAL_HTTP : {}),
         },
@@ -151,7 +220,7 @@ export function maskError(error: unknown): Error {
       ...location,
       extensions: {
         code: ErrorCode.BAD_USER_INPUT,
-        ...refusedArgument(outer.message),
+        ...refusedArgument(outer),
         ...VARIABLE_REFUSAL_HTTP,
       },
     });

@@ -204,8 +204,8 @@ describe('budgets', () => {
     const period = await attempt({ period: 'YEAR' });
     expect(period.errors?.[0]?.extensions).toMatchObject({
       code: 'BAD_USER_INPUT',
-      // Refused by its variable's type (an enum): the input field alone (src/schema/errors.ts).
-      argument: 'period',
+      // Refused by its variable's type (an enum): named by the same path (src/schema/errors.ts).
+      argument: 'input.period',
     });
     const theirs = await attempt({}, t.bob.key);
     expect(theirs.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');

@@ -183,11 +183,11 @@ describe('the key vault', () => {
     ];
     for (const [input, argument] of problems) {
       const response = await add(input);
-      // Its path among the field's arguments (`input.secret`); a value its variable's type
-      // refuses (an enum's unknown value), the input field alone (src/schema/errors.ts).
+      // Its path among the field's arguments (`input.secret`), whether a service's check or its
+      // variable's type (an enum's unknown value) refused it (src/schema/errors.ts).
       expect(response.errors?.[0]?.extensions, argument).toMatchObject({
         code: 'BAD_USER_INPUT',
-        argument: input.kind === 'MISTRAL' ? argument : `input.${argument}`,
+        argument: `input.${argument}`,
       });
       expect(response.errors?.[0]?.message, argument).toContain(argument);
     }
@@ -209,7 +209,7 @@ describe('the key vault', () => {
       const response = await create(input);
       expect(response.errors?.[0]?.extensions, argument).toMatchObject({
         code: 'BAD_USER_INPUT',
-        argument: 'kind' in input ? argument : `input.${argument}`,
+        argument: `input.${argument}`,
       });
     }
     const theirs = await t.addKey(t.bob.key, 'sk-bob-0123456789-dddd');
