@@ -34,6 +34,9 @@ export async function createContext(request: Request, options: ContextOptions): 
     ...options,
     caller,
     requestId: request.headers.get('x-request-id') ?? randomUUID(),
-    signal: request.signal,
+    // A native signal of its own: @whatwg-node/server's request signal fires only its native
+    // controller once one exists (as AbortSignal.any makes), so its own `aborted` and
+    // listeners added to it directly would then stay silent. This one follows it either way.
+    signal: AbortSignal.any([request.signal]),
   };
 }

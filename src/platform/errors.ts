@@ -47,8 +47,8 @@ export abstract class DomainError extends Error {
  * fault of ours: src/schema/errors.ts logs it as an event, not as an unexpected error.
  */
 export class RequestAbandonedError extends Error {
-  constructor() {
-    super('the request was abandoned by its client');
+  constructor(cause?: unknown) {
+    super('the request was abandoned by its client', { cause });
     this.name = 'RequestAbandonedError';
   }
 }
@@ -64,13 +64,7 @@ export async function unlessAbandoned<T>(
   try {
     return await work();
   } catch (error) {
-    // throwIfAborted, not `aborted`: @whatwg-node/server's request signal keeps its own
-    // `aborted` false once it has made a native AbortController (as AbortSignal.any does).
-    try {
-      signal?.throwIfAborted();
-    } catch {
-      throw new RequestAbandonedError();
-    }
+    if (signal?.aborted) throw new RequestAbandonedError(error);
     throw error;
   }
 }

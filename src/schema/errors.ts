@@ -229,7 +229,7 @@ export function maskError(error: unknown): Error {
   if (mapped) return graphQLErrorOf(mapped, location);
   // No client reads this answer: an event of the request's, not an unexpected error.
   if (original instanceof RequestAbandonedError) {
-    logger.info({ path: outer?.path }, original.message);
+    logger.info({ path: outer?.path, cause: String(original.cause) }, original.message);
     return new GraphQLError(original.message, {
       ...location,
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
