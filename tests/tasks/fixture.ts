@@ -1,11 +1,15 @@
 // What the task test files share: the harness with no worker outliving its test, an agent
-// to refresh, the refresh and task operations, and a wait for a task's state.
+// to refresh, the refresh and task operations, a wait for a task's state, and a test task of the
+// admin's added with the app and a worker started.
 import { afterEach, expect } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { insertTask } from '../../src/queue/insert-task.js';
 import { CreateAgentMutation } from '../client/operations.js';
+import { toGlobalId } from '../../src/schema/ids.js';
+import type { TaskSpec } from '../../src/queue/task-spec.js';
 import { createCorpus } from '../utils/corpus.js';
 import { useHarness } from '../utils/harness.js';
+import { enqueueTestTask } from '../utils/test-tasks.js';
 import { waitFor } from '../utils/wait.js';
 
 export const adminUserId = async () =>
@@ -78,5 +82,23 @@ export function useTasks() {
     }, `task ${id}`);
   }
 
-  return { h, agentFixture, taskUntil };
+  /**
+   * The app and a worker started, and a test task of the admin's added: its row and its
+   * global id. `options`: the task's own limits.
+   */
+  async function adminTaskRunning<Payload>(
+    spec: TaskSpec<Payload>,
+    payload: Payload,
+    options: { timeoutSeconds?: number } = {},
+  ) {
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    const row = await enqueueTestTask(app.pubsub, spec, payload, {
+      ownerId: await adminUserId(),
+      ...options,
+    });
+    return { row, id: toGlobalId('Task', row.id) };
+  }
+
+  return { h, agentFixture, taskUntil, adminTaskRunning };
 }

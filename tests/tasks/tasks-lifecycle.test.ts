@@ -17,7 +17,7 @@ import { waitFor } from '../utils/wait.js';
 import { adminUserId, finished, refresh, taskQuery, useTasks } from './fixture.js';
 import { rowId } from '../utils/ids.js';
 
-const { h, agentFixture, taskUntil } = useTasks();
+const { h, agentFixture, taskUntil, adminTaskRunning } = useTasks();
 
 describe('cancel', () => {
   it('cancels a PENDING task at once, and it never runs', async () => {
@@ -81,15 +81,7 @@ describe('cancel', () => {
   });
 
   it('stops a RUNNING task through its AbortSignal, ending CANCELLED', async () => {
-    const app = await h.startApp();
-    await h.startWorker(app.pubsub);
-    const row = await enqueueTestTask(
-      app.pubsub,
-      testSleep,
-      { ms: 60_000 },
-      { ownerId: await adminUserId() },
-    );
-    const id = toGlobalId('Task', row.id);
+    const { id } = await adminTaskRunning(testSleep, { ms: 60_000 });
     await taskUntil(id, (t) => t.status === 'RUNNING');
     const asked = await h.gql(
       'mutation($id: ID!) { cancelTask(id: $id) { status cancellationRequested } }',
@@ -119,15 +111,7 @@ describe('cancel', () => {
   });
 
   it("records a cancelled task's end once its handler has wound down", async () => {
-    const app = await h.startApp();
-    await h.startWorker(app.pubsub);
-    const row = await enqueueTestTask(
-      app.pubsub,
-      testSlowCleanup,
-      { cleanupMs: 200 },
-      { ownerId: await adminUserId() },
-    );
-    const id = toGlobalId('Task', row.id);
+    const { row, id } = await adminTaskRunning(testSlowCleanup, { cleanupMs: 200 });
     await taskUntil(id, (t) => t.status === 'RUNNING');
     await h.gql('mutation($id: ID!) { cancelTask(id: $id) { status } }', { id });
     const done = await taskUntil(id, (t) => finished(t.status));
@@ -137,15 +121,7 @@ describe('cancel', () => {
   });
 
   it('answers a finished task with CONFLICT and an unknown one with NOT_FOUND', async () => {
-    const app = await h.startApp();
-    await h.startWorker(app.pubsub);
-    const row = await enqueueTestTask(
-      app.pubsub,
-      testSleep,
-      { ms: 1 },
-      { ownerId: await adminUserId() },
-    );
-    const id = toGlobalId('Task', row.id);
+    const { id } = await adminTaskRunning(testSleep, { ms: 1 });
     await taskUntil(id, (t) => t.status === 'COMPLETED');
     const cancel = 'mutation($id: ID!) { cancelTask(id: $id) { status } }';
     expect(errorCodes(await h.gql(cancel, { id }))).toEqual(['CONFLICT']);
@@ -159,28 +135,14 @@ describe('cancel', () => {
 
 describe('timeouts, retries and the dead letter', () => {
   it('ends a task that overruns its timeout as TIMEOUT', async () => {
-    const app = await h.startApp();
-    await h.startWorker(app.pubsub);
-    const row = await enqueueTestTask(
-      app.pubsub,
-      testSleep,
-      { ms: 60_000 },
-      { ownerId: await adminUserId(), timeoutSeconds: 1 },
-    );
-    const done = await taskUntil(toGlobalId('Task', row.id), (t) => finished(t.status));
+    const { id } = await adminTaskRunning(testSleep, { ms: 60_000 }, { timeoutSeconds: 1 });
+    const done = await taskUntil(id, (t) => finished(t.status));
     expect(done).toMatchObject({ status: 'TIMEOUT', error: 'timed out after 1 s' });
   });
 
   it('retries a transient failure with backoff, then succeeds', async () => {
-    const app = await h.startApp();
-    await h.startWorker(app.pubsub);
-    const row = await enqueueTestTask(
-      app.pubsub,
-      testFail,
-      { failAttempts: 2 },
-      { ownerId: await adminUserId() },
-    );
-    const done = await taskUntil(toGlobalId('Task', row.id), (t) => finished(t.status));
+    const { id } = await adminTaskRunning(testFail, { failAttempts: 2 });
+    const done = await taskUntil(id, (t) => finished(t.status));
     expect(done).toMatchObject({
       status: 'COMPLETED',
       attempts: 3,
@@ -192,15 +154,7 @@ describe('timeouts, retries and the dead letter', () => {
   });
 
   it('dead-letters after the last attempt, and retryTask brings it back', async () => {
-    const app = await h.startApp();
-    await h.startWorker(app.pubsub);
-    const row = await enqueueTestTask(
-      app.pubsub,
-      testFail,
-      { failAttempts: 5 },
-      { ownerId: await adminUserId() },
-    );
-    const id = toGlobalId('Task', row.id);
+    const { row, id } = await adminTaskRunning(testFail, { failAttempts: 5 });
     const dead = await taskUntil(id, (t) => finished(t.status));
     expect(dead).toMatchObject({
       status: 'DEAD',
@@ -227,15 +181,8 @@ describe('timeouts, retries and the dead letter', () => {
   });
 
   it('fails a non-retryable error at once', async () => {
-    const app = await h.startApp();
-    await h.startWorker(app.pubsub);
-    const row = await enqueueTestTask(
-      app.pubsub,
-      testFail,
-      { failAttempts: 0, nonRetryable: true },
-      { ownerId: await adminUserId() },
-    );
-    expect(await taskUntil(toGlobalId('Task', row.id), (t) => finished(t.status))).toMatchObject({
+    const { id } = await adminTaskRunning(testFail, { failAttempts: 0, nonRetryable: true });
+    expect(await taskUntil(id, (t) => finished(t.status))).toMatchObject({
       status: 'FAILED',
       attempts: 1,
       error: 'this can never work',
