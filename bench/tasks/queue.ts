@@ -15,7 +15,7 @@ import { enqueue } from '../../src/queue/enqueue.js';
 import { wakeWorkers } from '../../src/queue/signals.js';
 import { writeTaskChanges } from '../../src/queue/write-changes.js';
 import { databaseNow } from '../database.js';
-import { cpuSince, cpuTicks, type CpuUsed } from '../host-cpu.js';
+import { cpuSince, cpuTicks, formatCpuPer, type CpuUsed } from '../host-cpu.js';
 import { heading, line, median, ms, summarize } from '../stats.js';
 import { openTaskBenchDatabase } from './database.js';
 import { noop } from './noop.js';
@@ -143,65 +143,77 @@ function ourEngine(bench: Bench, processes: number): QueueEngine {
         };
         return { first: await once(), warm: await once() };
       }),
-    latency: () =>
-      withWorkers(async () => {
-        const owner = await db().user.upsert({
-          where: { name: 'bench' },
-          create: { name: 'bench' },
-          update: {},
-        });
-        await finishedHistory(TASKS);
-        // The host's own round trip at the same pace, the worker idle: a floor under both parts.
-        const roundTrips = await paced(1_000, () => poolQueryable().$queryRaw`SELECT 1`);
-        // And a one-row insert's commit (its WAL flushed, as the add's is): the disk's part.
-        const commits = await paced(
-          1_000,
-          () => poolQueryable().$executeRaw`INSERT INTO bench_commits DEFAULT VALUES`,
-        );
-        const since = await databaseNow();
-        // Each add's own time, and when it returned (this process's clock, ms since the epoch).
-        const returnedAt = new Map<string, number>();
-        const addMs = await paced(STEADY_TASKS, async () => {
-          const { task } = await enqueue(
-            noop,
-            { payload: {}, ownerId: owner.id, teamId: null },
-            { pubsub: bench.pubsub },
-          );
-          returnedAt.set(task.id, Date.now());
-        });
-        await waitUntilDone();
-        // The counted tasks read once: their percentiles (interpolated, as ever) and each start.
-        const [latency] = await db().$queryRaw<
-          [{ p50: number; p99: number; starts: Array<{ id: string; startedAt: number }> }]
-        >`
-          WITH counted AS MATERIALIZED (
-            SELECT id, extract(epoch FROM "startedAt" - "createdAt") * 1000 AS ms,
-                   (extract(epoch FROM "startedAt") * 1000)::float8 AS "startedAt"
-            FROM tasks WHERE status = 'COMPLETED' AND "createdAt" >= ${since}
-            ORDER BY "createdAt", id OFFSET ${WARM_UP_TASKS}
-          )
-          SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
-                 percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99,
-                 coalesce(json_agg(json_build_object('id', id, 'startedAt', "startedAt")), '[]') AS starts
-          FROM counted`;
-        const { starts, ...percentiles } = latency;
-        const afterAdd = starts.map(({ id, startedAt }) => startedAt - returnedAt.get(id)!);
-        return {
-          ...percentiles,
-          parts: {
-            add: summarize(addMs.slice(WARM_UP_TASKS)),
-            afterAdd: summarize(afterAdd),
-            roundTrip: summarize(roundTrips),
-            commit: summarize(commits),
-          },
-        };
-      }),
+    latency: () => withWorkers(() => addToStart(bench)),
+  };
+}
+
+/**
+ * add→start at RATE_PER_SECOND through whichever worker is running (its wake-ups by our
+ * enqueue's signal), the first WARM_UP_TASKS left out, in parts (LatencyParts).
+ */
+async function addToStart(
+  bench: Bench,
+): Promise<{ p50: number; p99: number; parts: LatencyParts }> {
+  const owner = await db().user.upsert({
+    where: { name: 'bench' },
+    create: { name: 'bench' },
+    update: {},
+  });
+  await finishedHistory(TASKS);
+  // The host's own round trip at the same pace, the worker idle: a floor under both parts.
+  const roundTrips = await paced(1_000, () => poolQueryable().$queryRaw`SELECT 1`);
+  // And a one-row insert's commit (its WAL flushed, as the add's is): the disk's part.
+  const commits = await paced(
+    1_000,
+    () => poolQueryable().$executeRaw`INSERT INTO bench_commits DEFAULT VALUES`,
+  );
+  const since = await databaseNow();
+  // Each add's own time, and when it returned (this process's clock, ms since the epoch).
+  const returnedAt = new Map<string, number>();
+  const before = cpuTicks();
+  const addMs = await paced(STEADY_TASKS, async () => {
+    const { task } = await enqueue(
+      noop,
+      { payload: {}, ownerId: owner.id, teamId: null },
+      { pubsub: bench.pubsub },
+    );
+    returnedAt.set(task.id, Date.now());
+  });
+  await waitUntilDone();
+  const cpu = cpuSince(before);
+  // The counted tasks read once: their percentiles (interpolated, as ever) and each start.
+  const [latency] = await db().$queryRaw<
+    [{ p50: number; p99: number; starts: Array<{ id: string; startedAt: number }> }]
+  >`
+    WITH counted AS MATERIALIZED (
+      SELECT id, extract(epoch FROM "startedAt" - "createdAt") * 1000 AS ms,
+             (extract(epoch FROM "startedAt") * 1000)::float8 AS "startedAt"
+      FROM tasks WHERE status = 'COMPLETED' AND "createdAt" >= ${since}
+      ORDER BY "createdAt", id OFFSET ${WARM_UP_TASKS}
+    )
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
+           percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99,
+           coalesce(json_agg(json_build_object('id', id, 'startedAt', "startedAt")), '[]') AS starts
+    FROM counted`;
+  const { starts, ...percentiles } = latency;
+  const afterAdd = starts.map(({ id, startedAt }) => startedAt - returnedAt.get(id)!);
+  return {
+    ...percentiles,
+    parts: {
+      add: summarize(addMs.slice(WARM_UP_TASKS)),
+      afterAdd: summarize(afterAdd),
+      roundTrip: summarize(roundTrips),
+      commit: summarize(commits),
+      cpu: cpu && { used: cpu, tasks: STEADY_TASKS },
+    },
   };
 }
 
 /**
  * The floor of our tables' design (peers/floor-worker.ts): drained as ours is, by a new process
- * only (it starts on the backlog at once; its Node side is a tenth of ours); no add→start.
+ * only (it starts on the backlog at once; its Node side is a tenth of ours); and add→start as
+ * ours is measured, each wake-up answered by a claim at once: what the design's durable add,
+ * a Redis hop and one claim cost on this host, with no engine around them.
  */
 function floorEngine(bench: Bench): QueueEngine {
   return {
@@ -217,6 +229,20 @@ function floorEngine(bench: Bench): QueueEngine {
         await waitUntilDone();
         const cpu = cpuSince(before);
         return { first: await drainedSince(cpu) };
+      } finally {
+        await worker.stop();
+        await db().$executeRaw`TRUNCATE tasks CASCADE`;
+      }
+    },
+    latency: async () => {
+      const worker = spawnBenchScript('bench/tasks/peers/floor-worker.ts', {
+        DATABASE_URL: bench.databaseUrl,
+        REDIS_URL: bench.redisUrl,
+        WAKE_CHANNEL: `${bench.prefix}taskReady:queue`,
+      });
+      try {
+        await worker.waitFor(/^ready$/m);
+        return await addToStart(bench);
       } finally {
         await worker.stop();
         await db().$executeRaw`TRUNCATE tasks CASCADE`;
@@ -242,7 +268,7 @@ function drained(name: string, result: Drained): number {
   return rate;
 }
 
-function latencyParts(name: string, { add, afterAdd, roundTrip, commit }: LatencyParts): void {
+function latencyParts(name: string, { add, afterAdd, roundTrip, commit, cpu }: LatencyParts): void {
   line(
     `${name}: add->start in parts`,
     `the add p50=${ms(add.p50)} p99=${ms(add.p99)}; ` +
@@ -250,6 +276,8 @@ function latencyParts(name: string, { add, afterAdd, roundTrip, commit }: Latenc
       `at that pace, the worker idle: SELECT 1 p50=${ms(roundTrip.p50)} p99=${ms(roundTrip.p99)}, ` +
       `a one-row insert's commit p50=${ms(commit.p50)} p99=${ms(commit.p99)}`,
   );
+  if (cpu)
+    line(`${name}: host CPU a task at ${RATE_PER_SECOND}/s`, formatCpuPer(cpu.used, cpu.tasks));
 }
 
 /** The bench's pool, and the table of the add→start's commit floor (ourEngine's latency). */
@@ -349,8 +377,8 @@ export async function benchQueue(): Promise<void> {
       `TARGET add->start p99 at ${RATE_PER_SECOND}/s`,
       `${ms(p99)} (target <= 5 ms): ${p99 <= 5 ? 'MET' : 'MISSED'}; ` +
         `the add alone p99 ${ms(median(ourParts.map((parts) => parts.add.p99)))}, a one-row ` +
-        `insert's commit alone p99 ${ms(median(ourParts.map((parts) => parts.commit.p99)))} ` +
-        '(medians of rounds)',
+        `insert's commit alone p99 ${ms(median(ourParts.map((parts) => parts.commit.p99)))}, ` +
+        `the floor's add->start p99 ${ms(median(p99s.get(floor.name)!))} (medians of rounds)`,
     );
   } finally {
     await pubsub.close();

@@ -44,6 +44,8 @@ export interface LatencyParts {
   roundTrip: Summary;
   /** A one-row insert's commit, the worker idle: the floor a durable add stands on. */
   commit: Summary;
+  /** The host's CPU over the adds at that pace (the adding process's included), and their count. */
+  cpu?: { used: CpuUsed; tasks: number };
 }
 
 const ADD_CHUNK = 1_000;

@@ -4,6 +4,10 @@
 // with LANES (2) batches in flight, on node-postgres alone: no local queue, handler, lease renewal,
 // retry, metrics or pub/sub. What ours costs beyond it is the engine; what it costs is the
 // design (a task row updated twice, non-HOT, and an event row per task).
+// With WAKE_CHANNEL set it takes tasks as they come instead (the add→start floor): each
+// wake-up on that Redis channel (our enqueue's, src/queue/signals.ts) sends a claim at once,
+// beside any under way, and the claimed tasks' end follows unawaited; a poll every second.
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 const BATCH = Number(process.env.BATCH ?? 512);
@@ -69,9 +73,51 @@ async function lane(): Promise<void> {
   }
 }
 
-const lanes = Array.from({ length: Number(process.env.LANES ?? 2) }, () => lane());
+/** A claim sent now (a wake-up's), its tasks' end sent as soon as it returns. */
+async function claimAndEnd(): Promise<void> {
+  const { rows } = await pool.query<{ id: string; attempts: number }>({
+    name: 'floor-claim',
+    text: CLAIM,
+    values: [workerId, BATCH],
+  });
+  if (rows.length === 0) return;
+  await pool.query({
+    name: 'floor-end',
+    text: END,
+    values: [workerId, rows.map((row) => row.id), rows.map((row) => row.attempts)],
+  });
+}
+
+const claims = new Set<Promise<void>>();
+function claimNow(): void {
+  if (stopping) return;
+  const claim: Promise<void> = claimAndEnd()
+    .catch((error: Error) => console.error(`floor claim failed: ${error.message}`))
+    .finally(() => claims.delete(claim));
+  claims.add(claim);
+}
+
+async function takeAsTheyCome(channel: string): Promise<() => Promise<unknown>> {
+  const subscriber = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+  subscriber.on('message', claimNow);
+  await subscriber.subscribe(channel);
+  const poll = setInterval(claimNow, 1_000);
+  return async () => {
+    clearInterval(poll);
+    await subscriber.quit();
+    await Promise.allSettled([...claims]);
+  };
+}
+
+function drainBacklog(): () => Promise<unknown> {
+  const lanes = Array.from({ length: Number(process.env.LANES ?? 2) }, () => lane());
+  return () => Promise.allSettled(lanes);
+}
+
+const channel = process.env.WAKE_CHANNEL;
+const stop = channel ? await takeAsTheyCome(channel) : drainBacklog();
 console.log('ready');
 process.on('SIGTERM', () => {
   stopping = true;
-  void Promise.allSettled(lanes).then(() => pool.end().then(() => process.exit(0)));
+  void stop().then(() => pool.end().then(() => process.exit(0)));
 });
