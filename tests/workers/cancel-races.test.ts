@@ -115,16 +115,21 @@ describe('a cancellation racing a worker', () => {
     const ownerId = await adminUserId();
     // One slot, busy for a moment; a heartbeat too rare to read the flag before the stop.
     const worker = await h.startWorker(app.pubsub, { concurrency: 1, heartbeatMs: 20_000 });
-    const busy = await enqueueTestTask(app.pubsub, testSleep, { ms: 1_000 }, { ownerId });
-    const waiting = await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, { ownerId });
-    // The busy one running in the worker, not only claimed (a claim whose answer the shutdown
-    // outran is handed back unstarted), and the other claimed behind it.
+    const busy = await enqueueTestTask(app.pubsub, testSleep, { ms: 3_000 }, { ownerId });
+    // Running in the worker, not only claimed (a claim whose answer the shutdown outran is
+    // handed back unstarted).
     await waitFor(async () => {
-      const rows = await db().task.findMany({ where: { id: { in: [busy.id, waiting.id] } } });
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      const running = byId.get(busy.id)?.currentStep === 'sleeping';
-      return running && byId.get(waiting.id)?.status === 'RUNNING' ? true : undefined;
-    }, 'the first running and the second claimed');
+      const row = await db().task.findUniqueOrThrow({ where: { id: busy.id } });
+      return row.currentStep === 'sleeping';
+    }, 'the first running');
+    // Added only now, so that it can only be claimed behind the busy slot: two claims under way
+    // at once (a poll's and a wake-up's) may take two tasks added together in either order.
+    const waiting = await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, { ownerId });
+    const claimed = await waitFor(async () => {
+      const row = await db().task.findUniqueOrThrow({ where: { id: waiting.id } });
+      return row.status === 'RUNNING' ? row : undefined;
+    }, 'the second claimed');
+    expect(claimed.startedAt).toBeNull();
     // Asked for in the database only: no push reaches the worker.
     expect((await requestCancellation(db(), waiting.id))?.changed).toBe(true);
     await worker.stop(5_000);
