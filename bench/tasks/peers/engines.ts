@@ -35,8 +35,9 @@ export interface QueueEngine {
 }
 
 /**
- * Where ours' add→start goes (ms): the add itself (insert and commit, seen by the caller),
- * from its return to the claim's start, and a bare round trip at the same pace, the worker idle.
+ * Where an add→start through our enqueue goes (ms; ours' and the floor's): the add itself
+ * (insert and commit, seen by the caller), from its return to the claim's start, and a bare
+ * round trip at the same pace, the worker idle.
  */
 export interface LatencyParts {
   add: Summary;
