@@ -125,10 +125,7 @@ describe('a cancellation racing a worker', () => {
     // Added only now, so that it can only be claimed behind the busy slot: two claims under way
     // at once (a poll's and a wake-up's) may take two tasks added together in either order.
     const waiting = await enqueueTestTask(app.pubsub, testSleep, { ms: 1 }, { ownerId });
-    const claimed = await waitFor(async () => {
-      const row = await db().task.findUniqueOrThrow({ where: { id: waiting.id } });
-      return row.status === 'RUNNING' ? row : undefined;
-    }, 'the second claimed');
+    const claimed = await waitForStatus(waiting.id, 'RUNNING');
     expect(claimed.startedAt).toBeNull();
     // Asked for in the database only: no push reaches the worker.
     expect((await requestCancellation(db(), waiting.id))?.changed).toBe(true);
