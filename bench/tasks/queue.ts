@@ -216,38 +216,35 @@ async function addToStart(
  * a Redis hop and one claim cost on this host, with no engine around them.
  */
 function floorEngine(bench: Bench): QueueEngine {
+  /** `run` with a floor worker up (`env`: its mode), the tasks emptied after. */
+  const withFloorWorker = async <T>(env: Record<string, string>, run: () => Promise<T>) => {
+    const worker = spawnBenchScript('bench/tasks/peers/floor-worker.ts', {
+      DATABASE_URL: bench.databaseUrl,
+      ...env,
+    });
+    try {
+      await worker.waitFor(/^ready$/m);
+      return await run();
+    } finally {
+      await worker.stop();
+      await db().$executeRaw`TRUNCATE tasks CASCADE`;
+    }
+  };
   return {
     name: 'floor: our statements alone (node-postgres, batch 512)',
     drain: async (): Promise<Drains> => {
       await prefill(TASKS);
-      const worker = spawnBenchScript('bench/tasks/peers/floor-worker.ts', {
-        DATABASE_URL: bench.databaseUrl,
-      });
-      try {
-        await worker.waitFor(/^ready$/m);
+      return withFloorWorker({}, async () => {
         const before = cpuTicks();
         await waitUntilDone();
-        const cpu = cpuSince(before);
-        return { first: await drainedSince(cpu) };
-      } finally {
-        await worker.stop();
-        await db().$executeRaw`TRUNCATE tasks CASCADE`;
-      }
-    },
-    latency: async () => {
-      const worker = spawnBenchScript('bench/tasks/peers/floor-worker.ts', {
-        DATABASE_URL: bench.databaseUrl,
-        REDIS_URL: bench.redisUrl,
-        WAKE_CHANNEL: `${bench.prefix}taskReady:queue`,
+        return { first: await drainedSince(cpuSince(before)) };
       });
-      try {
-        await worker.waitFor(/^ready$/m);
-        return await addToStart(bench);
-      } finally {
-        await worker.stop();
-        await db().$executeRaw`TRUNCATE tasks CASCADE`;
-      }
     },
+    latency: () =>
+      withFloorWorker(
+        { REDIS_URL: bench.redisUrl, WAKE_CHANNEL: `${bench.prefix}taskReady:queue` },
+        () => addToStart(bench),
+      ),
   };
 }
 
