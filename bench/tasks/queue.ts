@@ -85,7 +85,7 @@ async function bareSql(): Promise<number> {
   await prefill(2_000);
   const workerId = `baseline:${randomUUID()}`;
   const claim = { types: ['noop'], leaseMs: 10_000, limit: 1, startNow: 1 };
-  const backoff = { baseMs: 1_000, maxMs: 60_000, maxLeaseLosses: 3 };
+  const backoff = { baseMs: 1_000, maxMs: 60_000, maxLeaseLosses: 3, maxPostponements: 3 };
   const started = performance.now();
   let done = 0;
   for (;;) {

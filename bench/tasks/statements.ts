@@ -18,7 +18,7 @@ import { prefill } from './queue.js';
 const TASKS = 20_000;
 const WORKER = 'bench-statements';
 const LEASE_MS = 30_000;
-const BACKOFF = { baseMs: 1_000, maxMs: 60_000, maxLeaseLosses: 3 };
+const BACKOFF = { baseMs: 1_000, maxMs: 60_000, maxLeaseLosses: 3, maxPostponements: 3 };
 const MODES = ['auto', 'force_custom_plan'] as const;
 type Mode = (typeof MODES)[number];
 

@@ -42,7 +42,12 @@ async function commitEnds(registry: TaskRegistry, flows: BenchWorkflows, tasks: 
     hook,
     { tasks, wait: false },
     (client) =>
-      writeTaskChanges(client, WORKER, outcomes, { baseMs: 200, maxMs: 5_000, maxLeaseLosses: 3 }),
+      writeTaskChanges(client, WORKER, outcomes, {
+        baseMs: 200,
+        maxMs: 5_000,
+        maxLeaseLosses: 3,
+        maxPostponements: 3,
+      }),
     (row) => {
       const task = claimed.get(row.id);
       return task && changedTask(task, row);

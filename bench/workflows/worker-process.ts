@@ -25,6 +25,7 @@ const worker = await startServiceWorker({
     concurrency: Number(process.env.WORKER_CONCURRENCY ?? 8),
     batchSize: Number(process.env.TASK_BATCH_SIZE ?? 32),
     maxLeaseLosses: 3,
+    maxPostponements: 3,
     leaseMs: Number(process.env.TASK_LEASE_MS ?? 10_000),
     heartbeatMs: 1_000,
     pollMs: Number(process.env.TASK_POLL_MS ?? 1_000),

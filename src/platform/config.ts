@@ -61,6 +61,7 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1_024).optional(),
   TASK_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).optional(),
   TASK_MAX_LEASE_LOSSES: z.coerce.number().int().min(1).max(100).default(5),
+  TASK_MAX_POSTPONEMENTS: z.coerce.number().int().min(1).max(1_000).default(30),
   TASK_LEASE_MS: milliseconds(500, 10_000),
   TASK_HEARTBEAT_MS: milliseconds(100, 1_000),
   TASK_POLL_MS: milliseconds(50, 1_000),
@@ -283,6 +284,8 @@ export interface TaskEngineConfig {
   batchSize: number;
   /** Lost leases (its worker died while running it) a task survives; the next one makes it DEAD. */
   maxLeaseLosses: number;
+  /** Runs a task may end asking to run later (RetryLaterError), not spending attempts; then DEAD. */
+  maxPostponements: number;
   /** A claimed task is another worker's to take over this long after its last heartbeat. */
   leaseMs: number;
   heartbeatMs: number;
@@ -468,6 +471,7 @@ function taskEngineConfig(e: Env): TaskEngineConfig {
     concurrency,
     batchSize: e.TASK_BATCH_SIZE ?? claimBatchFor(concurrency),
     maxLeaseLosses: e.TASK_MAX_LEASE_LOSSES,
+    maxPostponements: e.TASK_MAX_POSTPONEMENTS,
     leaseMs: e.TASK_LEASE_MS,
     heartbeatMs: Math.min(e.TASK_HEARTBEAT_MS, Math.floor(e.TASK_LEASE_MS / 3)),
     pollMs: e.TASK_POLL_MS,

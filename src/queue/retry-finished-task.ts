@@ -20,7 +20,7 @@ export async function retryFinishedTask(
               Prisma.sql`t.error`,
               { workerId: Prisma.sql`t."workerId"`, endedAt: Prisma.sql`t."completedAt"` },
             )} ELSE t."attemptLog" END,
-          status = 'PENDING', attempts = 0, "leaseLosses" = 0, "unstartedLeaseLosses" = 0,
+          status = 'PENDING', attempts = 0, "leaseLosses" = 0, "unstartedLeaseLosses" = 0, postponements = 0,
           "runAt" = now(), error = NULL, result = NULL, "completedAt" = NULL,
           "startedAt" = NULL, "cancellationRequested" = false, "progressPercent" = 0, "currentStep" = 'queued',
           "lastSequence" = "lastSequence" + 1, "updatedAt" = now()

@@ -103,8 +103,9 @@ export class NonRetryableError extends Error {
 }
 
 /**
- * A failure that a retry can fix, but not before `delayMs` (what it waits on says when it
- * passes: a provider's cooldown): the retry waits that long, or its schedule's wait if longer.
+ * Not a failure of the task: what it waits on is unavailable for `delayMs` (it says when that
+ * passes: a provider's cooldown). The task runs again after that wait; the run is POSTPONED and
+ * spends the budget of postponements (TASK_MAX_POSTPONEMENTS), not an attempt.
  */
 export class RetryLaterError extends Error {
   override name = 'RetryLaterError';

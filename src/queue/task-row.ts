@@ -103,6 +103,7 @@ export const CHANGED_COLUMNS = [
   'currentStep',
   'attempts',
   'leaseLosses',
+  'postponements',
   'runAt',
   'lockedBy',
   'lockedUntil',

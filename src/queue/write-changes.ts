@@ -39,6 +39,13 @@ export type TaskChange = ChangeBase &
          * death does (reclaim-expired.ts).
          */
         interrupted?: boolean;
+        /**
+         * The run asked to run again later because what it waits on is unavailable for a
+         * while (RetryLaterError: an LLM route cooling down), no fault of the task: it spends
+         * the budget of postponements (maxPostponements), not its attempts, and `delayMs` is
+         * that wait, not the backoff's.
+         */
+        postponed?: boolean;
       }
   );
 
@@ -50,6 +57,8 @@ export interface Backoff {
   maxMs: number;
   /** Lost leases and interrupted runs a task may have before it is DEAD (TASK_MAX_LEASE_LOSSES). */
   maxLeaseLosses: number;
+  /** Postponed runs a task may have before it is DEAD (TASK_MAX_POSTPONEMENTS). */
+  maxPostponements: number;
 }
 
 /** What a change statement returns of a row (its CHANGED_COLUMNS), the change and its event. */
@@ -156,10 +165,11 @@ function changeRows(changes: readonly TaskChange[]): Prisma.Sql {
     change AS (
       SELECT c."taskId" AS id, c.attempt, c.kind, c.result, c.error, c.message, c.percent, c.step,
              c."startedMsAgo" AS started_ms_ago, c."delayMs" AS delay_ms,
-             coalesce(c.interrupted, false) AS interrupted
+             coalesce(c.interrupted, false) AS interrupted, coalesce(c.postponed, false) AS postponed
       FROM json_to_recordset(${JSON.stringify(byId)}::json) AS c(
         "taskId" uuid, attempt int, kind text, result jsonb, error text, message text,
-        percent int, step text, "startedMsAgo" float8, "delayMs" float8, interrupted boolean)
+        percent int, step text, "startedMsAgo" float8, "delayMs" float8, interrupted boolean,
+        postponed boolean)
     )`;
 }
 
@@ -170,10 +180,13 @@ const eventMessage = (workerId: string) => Prisma.sql`
     WHEN 'PROGRESS' THEN NULL
     WHEN 'RETRY' THEN CASE
       WHEN status = 'CANCELLED' THEN 'attempt ' || attempts
-           || CASE WHEN interrupted THEN ' interrupted' ELSE ' failed' END || '; cancelled as asked, not retried'
+           || CASE WHEN interrupted THEN ' interrupted' WHEN postponed THEN ' postponed' ELSE ' failed' END
+           || '; cancelled as asked, not retried'
       WHEN interrupted AND status = 'DEAD' THEN 'interrupted ' || "leaseLosses" || ' times: ' || error
+      WHEN postponed AND status = 'DEAD' THEN 'postponed ' || postponements || ' times: ' || error
       WHEN status = 'DEAD' THEN 'attempts exhausted: ' || error
-      ELSE 'attempt ' || attempts || CASE WHEN interrupted THEN ' interrupted' ELSE ' failed' END
+      ELSE 'attempt ' || attempts
+           || CASE WHEN interrupted THEN ' interrupted' WHEN postponed THEN ' postponed' ELSE ' failed' END
            || ', retry at ' || to_char("runAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END
     ELSE "changeMessage" END`;
 
@@ -195,16 +208,17 @@ export function changeCtes(
       -- (bench/README.md, "Queue"). A task with this worker's lease is RUNNING: the status
       -- check below only guards that.
       SELECT t.id, c.kind, c.result, c.error, c.message, c.percent, c.step, c.started_ms_ago,
-             c.delay_ms, c.interrupted, t."updatedAt" AS previous_update,
+             c.delay_ms, c.interrupted, c.postponed, t."updatedAt" AS previous_update,
              -- A failed run whose cancellation was asked for meanwhile is not run again.
              c.kind = 'RETRY' AND t."cancellationRequested" AS cancelled,
              c.kind = 'RETRY' AND CASE WHEN c.interrupted
                THEN t."leaseLosses" + 1 >= ${backoff.maxLeaseLosses}
-               ELSE t.attempts - t."leaseLosses" >= t."maxAttempts" END AS dead
+               WHEN c.postponed THEN t.postponements + 1 >= ${backoff.maxPostponements}
+               ELSE t.attempts - t."leaseLosses" - t.postponements >= t."maxAttempts" END AS dead
       FROM change c
       CROSS JOIN LATERAL (
-        SELECT id, status, attempts, "leaseLosses", "maxAttempts", "cancellationRequested",
-               "updatedAt" FROM tasks
+        SELECT id, status, attempts, "leaseLosses", postponements, "maxAttempts",
+               "cancellationRequested", "updatedAt" FROM tasks
         WHERE id = c.id AND "lockedBy" = ${workerId} AND attempts = c.attempt
         OFFSET 0
       ) t
@@ -234,11 +248,12 @@ export function changeCtes(
             THEN now() + h.delay_ms * interval '1 millisecond'
             WHEN h.kind = 'RETRY' AND NOT h.dead AND NOT h.cancelled
             THEN now() + least(${backoff.maxMs}::float8, ${backoff.baseMs}::float8
-                               * power(2, greatest(t.attempts - t."leaseLosses" - 1
+                               * power(2, greatest(t.attempts - t."leaseLosses" - t.postponements - 1
                                                    - CASE WHEN h.interrupted THEN 1 ELSE 0 END, 0)))
                          * (0.5 + random() / 2) * interval '1 millisecond'
             ELSE t."runAt" END,
           "leaseLosses" = t."leaseLosses" + CASE WHEN h.interrupted THEN 1 ELSE 0 END,
+          postponements = t.postponements + CASE WHEN h.postponed THEN 1 ELSE 0 END,
           "lockedBy" = CASE WHEN h.kind IN ('START', 'PROGRESS') THEN t."lockedBy" END,
           "lockedUntil" = CASE WHEN h.kind IN ('START', 'PROGRESS') THEN t."lockedUntil" END,
           "startedAt" = CASE WHEN h.started_ms_ago IS NULL THEN t."startedAt"
@@ -252,7 +267,7 @@ export function changeCtes(
             THEN t."attemptLog" || ${attemptEntry(
               Prisma.sql`CASE WHEN h.started_ms_ago IS NULL THEN t."startedAt"
                               ELSE now() - h.started_ms_ago * interval '1 millisecond' END`,
-              Prisma.sql`CASE WHEN h.interrupted THEN 'INTERRUPTED'
+              Prisma.sql`CASE WHEN h.interrupted THEN 'INTERRUPTED' WHEN h.postponed THEN 'POSTPONED'
                               WHEN h.kind = 'RETRY' THEN 'FAILED' ELSE h.kind END`,
               Prisma.sql`h.error`,
             )} ELSE t."attemptLog" END,
@@ -264,7 +279,7 @@ export function changeCtes(
       WHERE t.id = h.id AND t.id = ANY(ARRAY(SELECT id FROM held))
       -- The changed columns only: the rest is not read again (a row copied whole per task).
       RETURNING ${changedColumns('t')}, h.kind, h.message AS "changeMessage", h.interrupted,
-                h.previous_update
+                h.postponed, h.previous_update
     ),
     ${eventCtes(workerId)}`;
 }

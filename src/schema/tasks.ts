@@ -46,6 +46,8 @@ const TaskAttemptOutcome = builder.enumType('TaskAttemptOutcome', {
     'FAILED: the handler threw (retried while attempts are left, else DEAD); LEASE_LOST: its ' +
     'worker stopped renewing the lease (died, froze); INTERRUPTED: the database went away ' +
     'while it ran (retried as a lost lease is, within TASK_MAX_LEASE_LOSSES, not its ' +
+    'attempts); POSTPONED: it asked to run again once what it waits on is available (an LLM ' +
+    'route cooling down; retried after that wait, within TASK_MAX_POSTPONEMENTS, not its ' +
     'attempts); HANDED_BACK: its worker shut down first.',
 });
 
@@ -94,13 +96,15 @@ export const Task = builder.prismaNode('Task', {
     attempts: t.exposeInt('attempts', {
       description:
         'Runs begun, counted at the claim (so 1 while its first run waits in a worker), ' +
-        'those a lost lease or the database going away ended (LEASE_LOST, INTERRUPTED) included.',
+        'those a lost lease or the database going away ended, or that were postponed ' +
+        '(LEASE_LOST, INTERRUPTED, POSTPONED), included.',
     }),
     maxAttempts: t.exposeInt('maxAttempts', {
       description:
         'Runs that may fail before it is DEAD. Runs ended by a lost lease or by the database ' +
         'going away do not count against it: they spend a budget of their own ' +
-        '(TASK_MAX_LEASE_LOSSES), so `attempts` may exceed it.',
+        '(TASK_MAX_LEASE_LOSSES), and so do postponed runs (TASK_MAX_POSTPONEMENTS), so ' +
+        '`attempts` may exceed it.',
     }),
     result: t.expose('result', { type: 'JSON', nullable: true }),
     error: t.exposeString('error', { nullable: true }),

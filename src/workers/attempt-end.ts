@@ -1,8 +1,10 @@
 // How an attempt's end is recorded, by why it stopped: completed (its result), cancelled or
 // timed out (terminal), or a failure: FAILED when retrying cannot help (NonRetryableError),
-// else a retry after backoff (not sooner than a RetryLaterError says), or DEAD once its
-// attempts are spent (decided in SQL); a run that PostgreSQL's absence broke is retried within
-// the lost-lease budget instead (write-changes.ts).
+// else a retry after backoff, or DEAD once its attempts are spent (decided in SQL); a run that
+// PostgreSQL's absence broke is retried within the lost-lease budget instead, and one that asked
+// to run later (RetryLaterError: what it waits on is unavailable for a while) after that wait,
+// within the budget of postponements (write-changes.ts), as BullMQ's RateLimitError moves a job
+// back without spending its attempts.
 // A lost lease and a shutdown write nothing here (attempt-runner.ts).
 import { databaseUnavailable } from '../platform/errors.js';
 import { NonRetryableError, RetryLaterError } from '../queue/task-definition.js';
@@ -47,11 +49,19 @@ export function endChangeOf(
   // PostgreSQL went away under the run: no fault of the task, so not one of its attempts.
   if (databaseUnavailable(error))
     return { taskId, attempt, kind: 'RETRY', error: DATABASE_UNAVAILABLE, interrupted: true };
-  // Counted as the SQL backoff counts: attempts whose lease was lost do not move the schedule.
-  const scheduled = scheduledDelayMs(retryDelaysMs, attempt - task.leaseLosses);
-  // Not before what it waits on passes (in place of the backoff when no schedule is set).
-  const delayMs =
-    error instanceof RetryLaterError ? Math.max(scheduled ?? 0, error.delayMs) : scheduled;
+  // No fault of the task: once what it waits on passes, and the schedule does not move.
+  if (error instanceof RetryLaterError)
+    return {
+      taskId,
+      attempt,
+      kind: 'RETRY',
+      error: message,
+      delayMs: error.delayMs,
+      postponed: true,
+    };
+  // Counted as the SQL backoff counts: attempts whose lease was lost, or that were postponed,
+  // do not move the schedule.
+  const delayMs = scheduledDelayMs(retryDelaysMs, attempt - task.leaseLosses - task.postponements);
   return { taskId, attempt, kind: 'RETRY', error: message, delayMs };
 }
 

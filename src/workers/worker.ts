@@ -148,6 +148,7 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
       baseMs: options.backoffBaseMs,
       maxMs: options.backoffMaxMs,
       maxLeaseLosses: options.maxLeaseLosses,
+      maxPostponements: options.maxPostponements,
     },
     concurrency: options.concurrency,
     batchSize: options.batchSize,
@@ -190,6 +191,7 @@ function makeEngine(id: string, log: Logger, options: WorkerOptions): Engine {
       baseMs: options.backoffBaseMs,
       maxMs: options.backoffMaxMs,
       maxLeaseLosses: options.maxLeaseLosses,
+      maxPostponements: options.maxPostponements,
     },
     slotFreed() {
       dispatch(engine, options.concurrency, false);

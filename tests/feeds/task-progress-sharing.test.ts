@@ -137,7 +137,7 @@ describe('taskProgress', () => {
     expect((await feed.next()).value).toMatchObject({ sequence: 1, status: 'PENDING' });
     // The follower has read the latest event and caught up from it.
     await waitFor(async () => eventReads() >= 2, "the follower's reads");
-    const BACKOFF = { baseMs: 20, maxMs: 200, maxLeaseLosses: 3 };
+    const BACKOFF = { baseMs: 20, maxMs: 200, maxLeaseLosses: 3, maxPostponements: 3 };
     const announce = (event: TaskEventJson) =>
       app.pubsub.publish('taskEvents', row.id, { taskId: row.id, sequence: event.sequence, event });
 

@@ -249,7 +249,7 @@ describe('taskProgress', () => {
       db(),
       'test-worker',
       [{ kind: 'COMPLETED', taskId: row.id, attempt: 1, result: {}, message: 'completed' }],
-      { baseMs: 10, maxMs: 10, maxLeaseLosses: 3 },
+      { baseMs: 10, maxMs: 10, maxLeaseLosses: 3, maxPostponements: 3 },
     );
     const { announceTaskEvent } = await import('../../src/queue/signals.js');
     await announceTaskEvent(app.pubsub, ended!);

@@ -90,15 +90,19 @@ describe('routed reports', () => {
     const events = await generatedWhileFollowed(topic);
     expect(events.at(-1).artifact.markdown).toContain('STUB-SECTION-1-OF-');
     // Attempt 1 met the 429; attempt 2 found the deployment cooling down and waited for it
-    // (not retried at once into the same refusal, which spent every attempt within a second).
+    // (not retried at once into the same refusal, which spent every attempt within a second),
+    // postponed: that run spent none of the task's attempts.
     const { taskId } = await db().topic.findUniqueOrThrow({ where: { id: rowId(topic.topicId) } });
     const task = await db().task.findUniqueOrThrow({ where: { id: taskId! } });
-    expect(task).toMatchObject({ status: 'COMPLETED', attempts: 3 });
+    expect(task).toMatchObject({ status: 'COMPLETED', attempts: 3, postponements: 1 });
     const waits = await db().taskEvent.findMany({
       where: { taskId: taskId!, message: { contains: 'retry at' } },
       orderBy: { sequence: 'asc' },
     });
-    expect(waits).toHaveLength(2);
+    expect(waits.map((wait) => wait.message)).toEqual([
+      expect.stringMatching(/^attempt 1 failed, retry at /),
+      expect.stringMatching(/^attempt 2 postponed, retry at /),
+    ]);
     expect(events.some((e) => e.currentStep?.includes('the first cooldown ends in'))).toBe(true);
     const retryAt = new Date(/retry at (\S+)$/.exec(waits[1]!.message!)![1]!);
     expect(retryAt.getTime() - waits[1]!.at.getTime()).toBeGreaterThan(1_000);

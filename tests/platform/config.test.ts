@@ -18,15 +18,23 @@ describe('config', () => {
     expect(defaultTaskEngineSizes(1)).toEqual({ concurrency: 16, batchSize: 512 });
     expect(defaultTaskEngineSizes(2)).toEqual({ concurrency: 32, batchSize: 1_024 });
     expect(defaultTaskEngineSizes(8)).toEqual({ concurrency: 128, batchSize: 2_000 });
-    expect(loadConfig({}).tasks).toMatchObject({ ...defaultTaskEngineSizes(), maxLeaseLosses: 5 });
+    expect(loadConfig({}).tasks).toMatchObject({
+      ...defaultTaskEngineSizes(),
+      maxLeaseLosses: 5,
+      maxPostponements: 30,
+    });
     expect(loadConfig({ WORKER_CONCURRENCY: '10' }).tasks).toMatchObject({
       concurrency: 10,
       batchSize: 320,
     });
     expect(
-      loadConfig({ WORKER_CONCURRENCY: '10', TASK_BATCH_SIZE: '7', TASK_MAX_LEASE_LOSSES: '1' })
-        .tasks,
-    ).toMatchObject({ concurrency: 10, batchSize: 7, maxLeaseLosses: 1 });
+      loadConfig({
+        WORKER_CONCURRENCY: '10',
+        TASK_BATCH_SIZE: '7',
+        TASK_MAX_LEASE_LOSSES: '1',
+        TASK_MAX_POSTPONEMENTS: '2',
+      }).tasks,
+    ).toMatchObject({ concurrency: 10, batchSize: 7, maxLeaseLosses: 1, maxPostponements: 2 });
   });
 
   it('reads every variable', () => {

@@ -15,7 +15,7 @@ import { adminUserId, useTasks } from './fixture.js';
 useTasks();
 
 const pubsub = createInProcessPubSub('change-and-claim:');
-const BACKOFF = { baseMs: 20, maxMs: 200, maxLeaseLosses: 3 };
+const BACKOFF = { baseMs: 20, maxMs: 200, maxLeaseLosses: 3, maxPostponements: 3 };
 
 async function claimAll(workerId: string, count: number) {
   const owner = await adminUserId();

@@ -135,7 +135,7 @@ describe("the worker's statements", () => {
     expect(leased.map((row) => row.lockedBy)).toEqual(claimed.map(() => workerId));
     return claimed;
   }
-  const BACKOFF = { baseMs: 20, maxMs: 200, maxLeaseLosses: 3 };
+  const BACKOFF = { baseMs: 20, maxMs: 200, maxLeaseLosses: 3, maxPostponements: 3 };
 
   it('finishes attempts, each change with its event, and claims the freed slots beside them', async () => {
     const { writeTaskChanges } = await import('../../src/queue/write-changes.js');
@@ -520,7 +520,7 @@ describe('open tasks are found through their partial indexes, not by reading the
         tx.client,
         'worker-s',
         [{ kind: 'COMPLETED', taskId: task!.id, attempt: 1, result: null, message: 'completed' }],
-        { baseMs: 20, maxMs: 200, maxLeaseLosses: 3 },
+        { baseMs: 20, maxMs: 200, maxLeaseLosses: 3, maxPostponements: 3 },
       );
       expect(changed.map((row) => row.status)).toEqual(['COMPLETED']);
     });

@@ -14,6 +14,7 @@ import { taskSpec, type TaskSpec } from '../../src/queue/task-spec.js';
 import {
   defineTask,
   NonRetryableError,
+  RetryLaterError,
   type TaskDefinition,
 } from '../../src/queue/task-definition.js';
 
@@ -22,6 +23,7 @@ export const FAST_TASK_ENGINE: TaskEngineConfig = {
   concurrency: 4,
   batchSize: 8,
   maxLeaseLosses: 3,
+  maxPostponements: 3,
   leaseMs: 2_000,
   heartbeatMs: 200,
   pollMs: 100,
@@ -46,6 +48,18 @@ export const testFail = taskSpec({
   name: 'test_fail',
   payload: z.object({ failAttempts: z.number(), nonRetryable: z.boolean().optional() }),
   maxAttempts: 3,
+  timeoutSeconds: 60,
+});
+
+/**
+ * Its first `postponedRuns` runs find what they wait on unavailable for `waitMs` (they throw
+ * RetryLaterError, as a report's run whose LLM route cools down does), the next `failedRuns`
+ * fail, and the one after completes.
+ */
+export const testWaitsOn = taskSpec({
+  name: 'test_waits_on',
+  payload: z.object({ postponedRuns: z.number(), failedRuns: z.number(), waitMs: z.number() }),
+  maxAttempts: 2,
   timeoutSeconds: 60,
 });
 
@@ -226,6 +240,14 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
       if (task.attempts <= failAttempts)
         throw new Error(`transient failure on attempt ${task.attempts}`);
       return { succeededOnAttempt: task.attempts };
+    },
+  }),
+  defineTask(testWaitsOn, {
+    async run({ postponedRuns, failedRuns, waitMs }, { task }) {
+      if (task.attempts <= postponedRuns) throw new RetryLaterError('route cooling down', waitMs);
+      if (task.attempts <= postponedRuns + failedRuns)
+        throw new Error(`transient failure on run ${task.attempts}`);
+      return { ranOn: task.attempts };
     },
   }),
   defineTask(testOutput, {

@@ -59,7 +59,7 @@ describe('a cancellation racing a worker', () => {
       db(),
       'worker-a',
       [{ kind: 'RETRY', taskId: task.id, attempt: 1, error: 'failed meanwhile' }],
-      { baseMs: 10, maxMs: 10, maxLeaseLosses: 3 },
+      { baseMs: 10, maxMs: 10, maxLeaseLosses: 3, maxPostponements: 3 },
     );
     expect(row).toMatchObject({ status: 'CANCELLED', currentStep: 'cancelled' });
     expect(await claimTasks(db(), 'worker-b', claim(type, 1, 1))).toEqual([]);

@@ -141,7 +141,7 @@ describe('recovery', () => {
           message: 'stale',
         },
       ],
-      { baseMs: 20, maxMs: 200, maxLeaseLosses: 3 },
+      { baseMs: 20, maxMs: 200, maxLeaseLosses: 3, maxPostponements: 3 },
     );
     expect(stale).toEqual([]);
     const done = await w.waitForStatus(plan.id, ['SUCCEEDED', 'FAILED']);

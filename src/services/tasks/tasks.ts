@@ -75,6 +75,7 @@ export const TASK_ATTEMPT_OUTCOMES = [
   'CANCELLED',
   'LEASE_LOST',
   'INTERRUPTED',
+  'POSTPONED',
   'HANDED_BACK',
 ] as const;
 
