@@ -173,21 +173,21 @@ function changeRows(changes: readonly TaskChange[]): Prisma.Sql {
     )`;
 }
 
+/** How a retried attempt ended, as its event says it: "attempt N interrupted" and the like. */
+const retriedAttempt = Prisma.sql`'attempt ' || attempts
+  || CASE WHEN interrupted THEN ' interrupted' WHEN postponed THEN ' postponed' ELSE ' failed' END`;
+
 /** A changed row's event message (null: progress, whose event says it in its columns). */
 const eventMessage = (workerId: string) => Prisma.sql`
   CASE kind
     WHEN 'START' THEN 'attempt ' || attempts || ' started by ' || ${workerId}
     WHEN 'PROGRESS' THEN NULL
     WHEN 'RETRY' THEN CASE
-      WHEN status = 'CANCELLED' THEN 'attempt ' || attempts
-           || CASE WHEN interrupted THEN ' interrupted' WHEN postponed THEN ' postponed' ELSE ' failed' END
-           || '; cancelled as asked, not retried'
+      WHEN status = 'CANCELLED' THEN ${retriedAttempt} || '; cancelled as asked, not retried'
       WHEN interrupted AND status = 'DEAD' THEN 'interrupted ' || "leaseLosses" || ' times: ' || error
       WHEN postponed AND status = 'DEAD' THEN 'postponed ' || postponements || ' times: ' || error
       WHEN status = 'DEAD' THEN 'attempts exhausted: ' || error
-      ELSE 'attempt ' || attempts
-           || CASE WHEN interrupted THEN ' interrupted' WHEN postponed THEN ' postponed' ELSE ' failed' END
-           || ', retry at ' || to_char("runAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END
+      ELSE ${retriedAttempt} || ', retry at ' || to_char("runAt", 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END
     ELSE "changeMessage" END`;
 
 /** The changes as CTEs (`described` holds the changed rows and their events' messages). */
