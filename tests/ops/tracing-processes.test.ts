@@ -10,8 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
-import { CreateAgentMutation } from '../client/operations.js';
-import { createCorpus } from '../utils/corpus.js';
+import { createAgent } from '../utils/response-cache.js';
 import { graphql } from '../utils/graphql.js';
 import { useHarness } from '../utils/harness.js';
 import { spawnServiceProcess } from '../utils/processes.js';
@@ -60,13 +59,8 @@ async function collector(): Promise<{
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, spans, contentTypes };
 }
 
-/** An agent over a corpus of its own (through the first in-process app). */
-async function newAgent(name: string): Promise<string> {
-  const corpus = await createCorpus(h);
-  const input = { name, taxonomyVersion: corpus.version, taxonomyNodeIds: [corpus.nodeIds.ml] };
-  const created = await h.gql(CreateAgentMutation, { input });
-  return created.data!.createAgentFromTaxonomy.id;
-}
+/** An agent over a taxonomy of its own (through the first in-process app). */
+const newAgent = (name: string) => createAgent(h, h.adminKey, name);
 
 /** OTLP JSON's key/value list as an object. */
 function attributesOf(list: Array<{ key: string; value: Record<string, unknown> }> = []) {

@@ -2,8 +2,7 @@
 // contract), here for the refusals a probe found without it: page sizes and cursors of the
 // connections, key minting, templates' names, contents, tags and no-op updates, empty bulk ids.
 import { describe, expect, it } from 'vitest';
-import { CreateAgentMutation } from '../client/operations.js';
-import { createCorpus } from '../utils/corpus.js';
+import { createAgent } from '../utils/response-cache.js';
 import { useHarness } from '../utils/harness.js';
 
 const h = useHarness();
@@ -143,15 +142,7 @@ describe('BAD_USER_INPUT names its argument', () => {
   });
 
   it('on search, ratings and coverage history', async () => {
-    const corpus = await createCorpus(h);
-    const agent = await h.gql(CreateAgentMutation, {
-      input: {
-        name: 'Arg agent',
-        taxonomyVersion: corpus.version,
-        taxonomyNodeIds: [corpus.nodeIds.ai!],
-      },
-    });
-    const agentId = agent.data!.createAgentFromTaxonomy.id;
+    const agentId = await createAgent(h, h.adminKey, 'Arg agent');
     const template = await h.gql(
       'mutation { createTemplate(input: { name: "arg-rated", content: "x", category: DOCS }) { id } }',
     );

@@ -5,8 +5,7 @@
 // Each is now the caller's error: BAD_USER_INPUT naming its argument.
 import { describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/platform/pagination.js';
-import { CreateAgentMutation } from '../client/operations.js';
-import { createCorpus } from '../utils/corpus.js';
+import { createAgent } from '../utils/response-cache.js';
 import { useHarness } from '../utils/harness.js';
 
 const h = useHarness();
@@ -19,16 +18,7 @@ const refusal = async (query: string, variables: Record<string, unknown> = {}) =
 
 /** An agent with one coverage history entry, and the task that computed it (with its events). */
 async function agentWithHistory(): Promise<{ agentId: string }> {
-  const corpus = await createCorpus(h);
-  const agent = await h.gql(CreateAgentMutation, {
-    input: {
-      name: 'Range agent',
-      taxonomyVersion: corpus.version,
-      taxonomyNodeIds: [corpus.nodeIds.ai!],
-    },
-  });
-  expect(agent.errors).toBeUndefined();
-  const agentId = agent.data!.createAgentFromTaxonomy.id;
+  const agentId = await createAgent(h, h.adminKey, 'Range agent');
   const refreshed = await h.gql(
     'mutation($id: ID!) { refreshCoverage(input: { agentId: $id, background: false }) { coverage { overallCoverage } } }',
     { id: agentId },
