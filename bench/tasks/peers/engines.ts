@@ -29,7 +29,8 @@ export interface Drains {
 
 export interface QueueEngine {
   name: string;
-  drain(): Promise<Drains>;
+  /** None for a reference of add→start only. */
+  drain?(): Promise<Drains>;
   /** add→start at a steady rate; none for a reference that only drains. */
   latency?(): Promise<{ p50: number; p99: number; parts?: LatencyParts }>;
 }

@@ -7,6 +7,9 @@
 // With WAKE_CHANNEL set it takes tasks as they come instead (the add→start floor): each
 // wake-up on that Redis channel (our enqueue's, src/queue/signals.ts) sends a claim at once,
 // beside any under way, and the claimed tasks' end follows unawaited; a poll every second.
+// With NOTIFY_CHANNEL set instead, the wake-ups are PostgreSQL's: a LISTEN on a connection of
+// its own, notified by a trigger the bench puts on `tasks` at the add's commit (the wake-up
+// leaves with the commit, before the add's caller has its answer, as graphile-worker's do).
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
@@ -114,8 +117,26 @@ function drainBacklog(): () => Promise<unknown> {
   return () => Promise.allSettled(lanes);
 }
 
-const channel = process.env.WAKE_CHANNEL;
-const stop = channel ? await takeAsTheyCome(channel) : drainBacklog();
+async function takeOnNotify(channel: string): Promise<() => Promise<unknown>> {
+  const listener = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await listener.connect();
+  listener.on('notification', claimNow);
+  await listener.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+  const poll = setInterval(claimNow, 1_000);
+  return async () => {
+    clearInterval(poll);
+    await listener.end();
+    await Promise.allSettled([...claims]);
+  };
+}
+
+const redisChannel = process.env.WAKE_CHANNEL;
+const notifyChannel = process.env.NOTIFY_CHANNEL;
+const stop = redisChannel
+  ? await takeAsTheyCome(redisChannel)
+  : notifyChannel
+    ? await takeOnNotify(notifyChannel)
+    : drainBacklog();
 console.log('ready');
 process.on('SIGTERM', () => {
   stopping = true;
