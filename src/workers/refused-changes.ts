@@ -60,7 +60,16 @@ export function plainEnd(change: TaskChange, error: unknown): TaskChange {
       // The result was the only value it carried: the attempt fails, as an unstorable result does.
       return { taskId, attempt, kind: 'FAILED', error: note, message: `failed: ${note}` };
     case 'RETRY':
-      return { taskId, attempt, kind: 'RETRY', error: note, delayMs: change.delayMs };
+      // Still an interrupted or postponed run (their budgets, not the attempts, pay for it).
+      return {
+        taskId,
+        attempt,
+        kind: 'RETRY',
+        error: note,
+        delayMs: change.delayMs,
+        interrupted: change.interrupted,
+        postponed: change.postponed,
+      };
     case 'FAILED':
     case 'CANCELLED':
     case 'TIMEOUT':

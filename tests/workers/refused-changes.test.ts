@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { logger } from '../../src/platform/logger.js';
 import type { TaskChange } from '../../src/queue/write-changes.js';
-import { RefusedChanges, refusedForData } from '../../src/workers/refused-changes.js';
+import { plainEnd, RefusedChanges, refusedForData } from '../../src/workers/refused-changes.js';
 import { adminUserId, endedTasks, expectLogsGapFree, useTasks } from '../tasks/fixture.js';
 import { enqueueTestTask, testOutput, testSleep } from '../utils/test-tasks.js';
 
@@ -132,6 +132,28 @@ describe('RefusedChanges', () => {
     expect(waiting.ends.has('a')).toBe(false);
     expect(resolved).toEqual([undefined]);
     expect(refused.size).toBe(0);
+  });
+
+  it("keeps a refused retry's postponed or interrupted run as it was", () => {
+    // Rewritten plainly, a postponed run must not become a failure that spends an attempt.
+    for (const flag of ['postponed', 'interrupted'] as const) {
+      const retry: TaskChange = {
+        kind: 'RETRY',
+        taskId: 'a',
+        attempt: 2,
+        error: 'waiting',
+        delayMs: 1_500,
+        [flag]: true,
+      };
+      expect(plainEnd(retry, refusedError)).toEqual({
+        kind: 'RETRY',
+        taskId: 'a',
+        attempt: 2,
+        error: 'its end could not be recorded (22023: refused)',
+        delayMs: 1_500,
+        [flag]: true,
+      });
+    }
   });
 
   it('tells a refusal for the data from a database away', () => {
