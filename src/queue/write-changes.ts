@@ -81,6 +81,7 @@ export function changedTask(task: ClaimedTaskRow, row: TaskChangeRow): ChangedTa
   changed.currentStep = row.currentStep;
   changed.attempts = row.attempts;
   changed.leaseLosses = row.leaseLosses;
+  changed.postponements = row.postponements;
   changed.runAt = row.runAt;
   changed.lockedBy = row.lockedBy;
   changed.lockedUntil = row.lockedUntil;

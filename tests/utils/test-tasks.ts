@@ -56,6 +56,9 @@ export const testFail = taskSpec({
  * RetryLaterError, as a report's run whose LLM route cools down does), the next `failedRuns`
  * fail, and the one after completes.
  */
+/** What testWaitsOn's onFinished step was handed of each task that ended (by its id). */
+export const waitsOnFinished = new Map<string, { status: string; postponements: number }>();
+
 export const testWaitsOn = taskSpec({
   name: 'test_waits_on',
   payload: z.object({ postponedRuns: z.number(), failedRuns: z.number(), waitMs: z.number() }),
@@ -248,6 +251,9 @@ export const testTaskDefinitions: readonly TaskDefinition[] = [
       if (task.attempts <= postponedRuns + failedRuns)
         throw new Error(`transient failure on run ${task.attempts}`);
       return { ranOn: task.attempts };
+    },
+    async onFinished(task) {
+      waitsOnFinished.set(task.id, { status: task.status, postponements: task.postponements });
     },
   }),
   defineTask(testOutput, {

@@ -3,11 +3,16 @@
 // again once that wait passes, POSTPONED in its history, spending the budget of postponements
 // (TASK_MAX_POSTPONEMENTS) rather than its attempts; a task that is never let through still
 // ends DEAD, in plain words.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { db } from '../../src/platform/db.js';
 import { toGlobalId } from '../../src/schema/ids.js';
 import { adminUserId, endedTasks, expectLogsGapFree, useTasks } from '../tasks/fixture.js';
-import { enqueueTestTask, FAST_TASK_ENGINE, testWaitsOn } from '../utils/test-tasks.js';
+import {
+  enqueueTestTask,
+  FAST_TASK_ENGINE,
+  testWaitsOn,
+  waitsOnFinished,
+} from '../utils/test-tasks.js';
 
 const { h } = useTasks();
 
@@ -71,6 +76,9 @@ describe('a run that asks to run later', () => {
       orderBy: { sequence: 'asc' },
     });
     expect(events.at(-1)!.message).toBe(`postponed ${budget} times: route cooling down`);
+    // The row its finishing step is handed is the ended one, its last postponement counted.
+    await vi.waitFor(() => expect(waitsOnFinished.get(never.id)).toBeDefined());
+    expect(waitsOnFinished.get(never.id)).toEqual({ status: 'DEAD', postponements: budget });
     expect(events.filter((event) => event.status === 'PENDING').map((e) => e.message)).toEqual([
       'enqueued',
       expect.stringMatching(/^attempt 1 postponed, retry at \d{4}-\d\d-\d\dT/),
