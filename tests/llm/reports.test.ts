@@ -79,8 +79,8 @@ describe('routed reports', () => {
   it('waits out the cooldown of the only deployment before the next attempt, then completes', async () => {
     await t.configure();
     t.primary.reset();
-    // One 429 asking for 2 s: the deployment cools down 2 s; then it answers.
-    t.primary.behave({ fail: { status: 429, message: 'slow down', retryAfter: '2', times: 1 } });
+    // Two 429s asking for 2 s each: the deployment cools down 2 s each time; then it answers.
+    t.primary.behave({ fail: { status: 429, message: 'slow down', retryAfter: '2', times: 2 } });
     const only = await t.deployment(t.alice.key, {
       name: 'only',
       baseUrl: t.primary.openaiBaseUrl,
@@ -89,12 +89,17 @@ describe('routed reports', () => {
     const topic = await planned(t.alice.key, 'Cooled down report');
     const events = await generatedWhileFollowed(topic);
     expect(events.at(-1).artifact.markdown).toContain('STUB-SECTION-1-OF-');
-    // Attempt 1 met the 429; attempt 2 found the deployment cooling down and waited for it
-    // (not retried at once into the same refusal, which spent every attempt within a second),
-    // postponed: that run spent none of the task's attempts.
+    // Runs 1 and 3 met a 429; runs 2 and 4 found the deployment cooling down and waited for
+    // it (not retried at once into the same refusal, which spent every attempt within a
+    // second), postponed: those runs spent none of the task's 3 attempts.
     const { taskId } = await db().topic.findUniqueOrThrow({ where: { id: rowId(topic.topicId) } });
     const task = await db().task.findUniqueOrThrow({ where: { id: taskId! } });
-    expect(task).toMatchObject({ status: 'COMPLETED', attempts: 3, postponements: 1 });
+    expect(task).toMatchObject({
+      status: 'COMPLETED',
+      attempts: 5,
+      postponements: 2,
+      maxAttempts: 3,
+    });
     const waits = await db().taskEvent.findMany({
       where: { taskId: taskId!, message: { contains: 'retry at' } },
       orderBy: { sequence: 'asc' },
@@ -102,8 +107,12 @@ describe('routed reports', () => {
     expect(waits.map((wait) => wait.message)).toEqual([
       expect.stringMatching(/^attempt 1 failed, retry at /),
       expect.stringMatching(/^attempt 2 postponed, retry at /),
+      expect.stringMatching(/^attempt 3 failed, retry at /),
+      expect.stringMatching(/^attempt 4 postponed, retry at /),
     ]);
     expect(events.some((e) => e.currentStep?.includes('the first cooldown ends in'))).toBe(true);
+    // Run 3 was the second of 3 attempts (run 2 spent none): the topic said it would retry.
+    expect(events.some((e) => e.currentStep?.startsWith('attempt 3 failed; retrying'))).toBe(true);
     const retryAt = new Date(/retry at (\S+)$/.exec(waits[1]!.message!)![1]!);
     expect(retryAt.getTime() - waits[1]!.at.getTime()).toBeGreaterThan(1_000);
     // The 429, then the report's calls once the cooldown passed.

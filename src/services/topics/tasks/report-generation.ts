@@ -201,12 +201,18 @@ async function generate(
 
 /**
  * Records a failed attempt that will be retried on the topic (the step says so). The last
- * attempt's failure is the engine's to record: the topic fails with its task's end.
+ * attempt's failure is the engine's to record: the topic fails with its task's end. Runs
+ * that lost their lease or were postponed spent no attempt (the engine's count, write-changes.ts),
+ * and a postponed run is not the last one (a task whose postponements ran out ends DEAD, and
+ * the topic fails with it).
  */
 async function recordFailure(topicId: string, error: unknown, helpers: TaskHelpers): Promise<void> {
   const { task, pubsub, logger } = helpers;
   const message = error instanceof Error ? error.message : String(error);
-  const last = error instanceof NonRetryableError || task.attempts >= task.maxAttempts;
+  const spent = task.attempts - task.leaseLosses - task.postponements;
+  const last =
+    error instanceof NonRetryableError ||
+    (!(error instanceof RetryLaterError) && spent >= task.maxAttempts);
   logger.warn({ err: message, last }, 'report generation attempt failed');
   if (last) return;
   await recordTopicStep(
