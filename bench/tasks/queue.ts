@@ -235,21 +235,21 @@ async function withFloorWorker<T>(
  * a Redis hop and one claim cost on this host, with no engine around them.
  */
 function floorEngine(bench: Bench): QueueEngine {
-  const withFloor = <T>(env: Record<string, string>, run: () => Promise<T>) =>
-    withFloorWorker(bench, env, run);
   return {
     name: 'floor: our statements alone (node-postgres, batch 512)',
     drain: async (): Promise<Drains> => {
       await prefill(TASKS);
-      return withFloor({}, async () => {
+      return withFloorWorker(bench, {}, async () => {
         const before = cpuTicks();
         await waitUntilDone();
         return { first: await drainedSince(cpuSince(before)) };
       });
     },
     latency: () =>
-      withFloor({ REDIS_URL: bench.redisUrl, WAKE_CHANNEL: `${bench.prefix}taskReady:queue` }, () =>
-        addToStart(bench),
+      withFloorWorker(
+        bench,
+        { REDIS_URL: bench.redisUrl, WAKE_CHANNEL: `${bench.prefix}taskReady:queue` },
+        () => addToStart(bench),
       ),
   };
 }
@@ -257,8 +257,8 @@ function floorEngine(bench: Bench): QueueEngine {
 /**
  * The same floor woken by PostgreSQL instead (add→start only): a statement trigger on `tasks`
  * notifies at the add's commit and the floor worker LISTENs, so the wake-up needs neither the
- * add's answer nor Redis (graphile-worker's path). The fewest hops a durable add in PostgreSQL
- * can take to a claim: what no engine on our tables can beat on this host.
+ * add's answer nor Redis (graphile-worker's path): the fewest hops a durable add in PostgreSQL
+ * can take to a claim that it waits for.
  */
 function notifiedFloorEngine(bench: Bench): QueueEngine {
   return {
