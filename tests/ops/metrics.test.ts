@@ -232,6 +232,9 @@ describe('/metrics', () => {
     await h.configureLlm({
       llm: { ...stubProvider(stub), prices: prices },
       planRateLimitPerMinute: 1_000,
+      // On a loaded host the plan outlasted the 2 s default (the first call also imports the
+      // provider's SDK) and fell back to the local planner: not what this test counts.
+      planBudgetMs: 60_000,
       keyPrefix: h.pubsubPrefix,
       metrics: app.app.serviceMetrics.llm,
     });
