@@ -51,14 +51,14 @@ export const testFail = taskSpec({
   timeoutSeconds: 60,
 });
 
+/** What testWaitsOn's onFinished step was handed of each task that ended (by its id). */
+export const waitsOnFinished = new Map<string, { status: string; postponements: number }>();
+
 /**
  * Its first `postponedRuns` runs find what they wait on unavailable for `waitMs` (they throw
  * RetryLaterError, as a report's run whose LLM route cools down does), the next `failedRuns`
  * fail, and the one after completes.
  */
-/** What testWaitsOn's onFinished step was handed of each task that ended (by its id). */
-export const waitsOnFinished = new Map<string, { status: string; postponements: number }>();
-
 export const testWaitsOn = taskSpec({
   name: 'test_waits_on',
   payload: z.object({ postponedRuns: z.number(), failedRuns: z.number(), waitMs: z.number() }),
