@@ -332,7 +332,9 @@ builder.mutationField('cancelTask', (t) =>
   t.prismaField({
     type: Task,
     description:
-      'PENDING: cancelled at once, never runs. RUNNING: asked to stop (within a second). Finished: CONFLICT.',
+      'PENDING: cancelled at once, never runs. RUNNING: asked to stop (within a second); ' +
+      'the answer is read once the worker was told, so a run that stopped already shows CANCELLED. ' +
+      'Finished: CONFLICT.',
     authScopes: { write: true },
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, { id }, ctx) => {
