@@ -35,6 +35,9 @@ async function startApi(role: 'api' | 'all', extra: Record<string, string> = {})
       KEY_VAULT_MASTER_KEYS: keyringText(t.h.keyring),
       LOAD_DEMO_DATA: 'false',
       TASK_POLL_MS: '100',
+      // A new process's first call loads its provider's client: under load that outlasts the
+      // default budget's attempt timeout (1 s), and the deployment would cool down for it.
+      LLM_PLAN_BUDGET_MS: '60000',
       ...extra,
     },
     /"port":(\d+)[^\n]*API listening/,
