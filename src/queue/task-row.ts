@@ -39,6 +39,14 @@ const NOT_CLAIMED: ReadonlySet<string> = new Set(NOT_CLAIMED_COLUMNS);
 export type ClaimedTaskRow = Omit<TaskRow, (typeof NOT_CLAIMED_COLUMNS)[number]>;
 
 /**
+ * The attempts a task has spent of its maxAttempts, its current run's included: runs that lost
+ * their lease or were postponed spend none. The same count as the SQL that decides a retry or
+ * DEAD and its backoff (write-changes.ts).
+ */
+export const attemptsSpent = (task: Pick<Task, 'attempts' | 'leaseLosses' | 'postponements'>) =>
+  task.attempts - task.leaseLosses - task.postponements;
+
+/**
  * The columns of a TaskRow from the tasks row `alias`, for the results of prepared statements,
  * whose result type must not change while a release runs: a changed one fails every later run
  * ("cached plan must not change result type"). So the columns are named, never `*` (a

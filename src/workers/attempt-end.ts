@@ -9,6 +9,7 @@
 import { databaseUnavailable } from '../platform/errors.js';
 import { NonRetryableError, RetryLaterError } from '../queue/task-definition.js';
 import { writableResult, writableText } from '../platform/storable.js';
+import { attemptsSpent } from '../queue/task-row.js';
 import type { RunningTask } from './running-tasks.js';
 import type { AttemptEndChange } from './turn-types.js';
 
@@ -61,7 +62,7 @@ export function endChangeOf(
     };
   // Counted as the SQL backoff counts: attempts whose lease was lost, or that were postponed,
   // do not move the schedule.
-  const delayMs = scheduledDelayMs(retryDelaysMs, attempt - task.leaseLosses - task.postponements);
+  const delayMs = scheduledDelayMs(retryDelaysMs, attemptsSpent(task));
   return { taskId, attempt, kind: 'RETRY', error: message, delayMs };
 }
 

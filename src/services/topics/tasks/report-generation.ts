@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { db } from '../../../platform/db.js';
 import { taskSpec } from '../../../queue/task-spec.js';
+import { attemptsSpent } from '../../../queue/task-row.js';
 import { publicId } from '../../../platform/public-ids.js';
 import { exportReport } from '../../../reports/export/index.js';
 import { languageOf, type PlanSection } from '../../../reports/planner/types.js';
@@ -209,10 +210,9 @@ async function generate(
 async function recordFailure(topicId: string, error: unknown, helpers: TaskHelpers): Promise<void> {
   const { task, pubsub, logger } = helpers;
   const message = error instanceof Error ? error.message : String(error);
-  const spent = task.attempts - task.leaseLosses - task.postponements;
   const last =
     error instanceof NonRetryableError ||
-    (!(error instanceof RetryLaterError) && spent >= task.maxAttempts);
+    (!(error instanceof RetryLaterError) && attemptsSpent(task) >= task.maxAttempts);
   logger.warn({ err: message, last }, 'report generation attempt failed');
   if (last) return;
   await recordTopicStep(
