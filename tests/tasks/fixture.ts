@@ -35,6 +35,12 @@ export const taskQuery = `query($id: ID!) { task(id: $id) { id type status progr
 export const finished = (status: string) =>
   ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'DEAD'].includes(status);
 
+/**
+ * What cancelTask answers for a running task: read once the worker was told, it is RUNNING
+ * (asked to stop) or, when the worker stopped the run before that read, already CANCELLED.
+ */
+export const stillRunningOrStopped = ['RUNNING', 'CANCELLED'];
+
 /** The tasks' rows by id, once every one of them ended (finished). */
 export async function endedTasks(ids: readonly string[]) {
   return waitFor(async () => {

@@ -21,6 +21,7 @@ import {
   adminUserId,
   endedTasks,
   expectLogsGapFree,
+  stillRunningOrStopped,
   useTasks,
 } from '../tasks/fixture.js';
 
@@ -39,12 +40,6 @@ const asAdmin = (app: TestApp, query: string, variables: Record<string, unknown>
 
 const lastEvent = (taskId: string) =>
   db().taskEvent.findFirstOrThrow({ where: { taskId }, orderBy: { sequence: 'desc' } });
-
-/**
- * What cancelTask answers for a running task: read once the worker was told, it is RUNNING
- * (asked to stop) or, when the worker stopped the run before that read, already CANCELLED.
- */
-const stillRunningOrStopped = ['RUNNING', 'CANCELLED'];
 
 const outcomes = (log: unknown) => (log as Array<{ outcome: string }>).map((each) => each.outcome);
 
