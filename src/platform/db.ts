@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { runDescribed } from './described-query.js';
 import { poolTypes } from './timestamptz.js';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { logger } from './logger.js';
@@ -217,54 +218,20 @@ function queryableOn(
   const run = async (query: TemplateStringsArray | Prisma.Sql, values: unknown[]) => {
     const sql = query instanceof Prisma.Sql ? query : Prisma.sql(query, ...values);
     const text = sql.text;
-    const statement = {
-      text,
-      values: sql.values,
-      name: preparedStatementName({ sql: text }),
-      rowMode: 'array' as const,
-    };
-    if (!onQuery) return target.query<unknown[]>(statement);
+    const name = preparedStatementName({ sql: text });
+    if (!onQuery) return runDescribed(target, text, sql.values, name);
     const started = performance.now();
     try {
-      return await target.query<unknown[]>(statement);
+      return await runDescribed(target, text, sql.values, name);
     } finally {
       onQuery(text, performance.now() - started);
     }
   };
   return {
-    $queryRaw: async <T>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) => {
-      const result = await run(query, values);
-      return rowsOf(result) as T;
-    },
-    $executeRaw: async (query, ...values) => (await run(query, values)).rowCount ?? 0,
+    $queryRaw: async <T>(query: TemplateStringsArray | Prisma.Sql, ...values: unknown[]) =>
+      (await run(query, values)).rows as T,
+    $executeRaw: async (query, ...values) => (await run(query, values)).rowCount,
   };
-}
-
-/** Row constructors by column list (see rowsOf); a statement's list never varies. */
-const rowConstructors = new Map<string, new (values: unknown[]) => object>();
-const MAX_ROW_CONSTRUCTORS = 500;
-
-/**
- * The rows as objects of one shape per column list, made by a constructor that assigns each
- * column by name: node-postgres copies a template object per row, and V8 gave each copy a
- * hidden class of its own, so every property added to or read from a row was a lookup by
- * name (a fifth of a busy worker's garbage: docs/architecture.md). Written with new Function
- * because a constructor of named stores is what gives every row one shape; the names are
- * quoted as JSON.
- */
-function rowsOf(result: pg.QueryResult<unknown[]>): object[] {
-  if (result.rows.length === 0 || !result.fields) return [];
-  const names = result.fields.map((field) => field.name);
-  const key = names.join('\u0000');
-  let Row = rowConstructors.get(key);
-  if (!Row) {
-    const body = names.map((name, i) => `this[${JSON.stringify(name)}] = values[${i}];`);
-    Row = new Function('values', body.join('\n')) as unknown as new (values: unknown[]) => object;
-    if (rowConstructors.size < MAX_ROW_CONSTRUCTORS) rowConstructors.set(key, Row);
-  }
-  const rows = new Array<object>(result.rows.length);
-  for (let i = 0; i < rows.length; i++) rows[i] = new Row(result.rows[i]!);
-  return rows;
 }
 
 /** The pool itself, for a module that runs beside Prisma on the primary (read replicas' polls). */
