@@ -80,7 +80,7 @@ interface QueryInternals {
   rows?: number;
   callback?: (err: Error | null, result?: unknown) => void;
   _canceledDueToError: Error | false;
-  _result: { _types?: TypeSource; rowCount: number | null; addCommandComplete(msg: unknown): void };
+  _result: { _types?: TypeSource; rowCount: number | null };
   hasBeenParsed(connection: Connection): boolean;
   _getRows(connection: Connection, rows?: number): void;
   handleError(err: Error, connection: Connection): void;
@@ -180,11 +180,13 @@ export function runDescribed(
   name: string | undefined,
 ): Promise<DescribedResult> {
   const query = new DescribedQuery(text, values, name);
-  return new Promise((resolve, reject) => {
-    // With a callback, both the pool (which then releases its client) and a client hand the
-    // statement's end to it; the query object is what they run (a Submittable).
-    const done = (err: Error | null, result?: unknown) =>
-      err ? reject(err) : resolve(result as DescribedResult);
-    (target.query as unknown as (query: object, callback: typeof done) => void)(query, done);
-  });
+  // With a callback, both the pool (which then releases its client) and a client hand the
+  // statement's end to it; the query object is what they run (a Submittable). Their typings
+  // give a Submittable no callback.
+  const runner = target as unknown as {
+    query(query: DescribedQuery, callback: (err: Error | null, result?: unknown) => void): void;
+  };
+  return new Promise((resolve, reject) =>
+    runner.query(query, (err, result) => (err ? reject(err) : resolve(result as DescribedResult))),
+  );
 }
