@@ -28,10 +28,23 @@ async function waitUntil(probe: () => Promise<boolean>): Promise<void> {
   while (!(await probe())) await sleep(100);
 }
 
+/**
+ * Each run starts on tables vacuumed of the runs before it, as the queue benchmark's start on an
+ * emptied table (bench/tasks/queue.ts) and as autovacuum leaves them where it runs (it is off on
+ * the CI server). Without it every run's claims walked the dead claim-index entries of all the
+ * runs before (docs/operations.md, "Vacuuming the queue"), a cost that grew from round to round
+ * and fell on the steps' small commits more than on the bare queue's batches. The rows stay,
+ * so the statements' plans are those of a full table.
+ */
+async function vacuumQueueTables(): Promise<void> {
+  await db().$executeRaw`VACUUM tasks, task_events, workflows, workflow_steps, workflow_events`;
+}
+
 async function bareThroughput(
   flows: BenchWorkflows,
   count: number,
 ): Promise<{ rate: number; cpu: CpuUsed | undefined }> {
+  await vacuumQueueTables();
   const since = await databaseNow();
   await db().$executeRaw`
     INSERT INTO tasks (type, payload, "maxAttempts", "lastSequence", "currentStep", "teamId")
@@ -89,6 +102,7 @@ async function stepsThroughput(flows: BenchWorkflows): Promise<{
   seconds: number;
   workflows: number;
 }> {
+  await vacuumQueueTables();
   const ids: string[] = [];
   for (let i = 0; i < WORKFLOWS; i++) ids.push(await flows.make(layered(25, 40), 100));
   await db().$executeRaw`ANALYZE workflows, workflow_steps, workflow_step_edges, workflow_events`;
