@@ -33,8 +33,8 @@ async function waitUntil(probe: () => Promise<boolean>): Promise<void> {
  * emptied table (bench/tasks/queue.ts) and as autovacuum leaves them where it runs (it is off on
  * the CI server). Without it every run's claims walked the dead claim-index entries of all the
  * runs before (docs/operations.md, "Vacuuming the queue"), a cost that grew from round to round
- * and fell on the steps' small commits more than on the bare queue's batches. The rows stay,
- * so the statements' plans are those of a full table.
+ * (bench/README.md, "Workflows"). The rows stay, so the statements' plans are those of a full
+ * table.
  */
 async function vacuumQueueTables(): Promise<void> {
   await db().$executeRaw`VACUUM tasks, task_events, workflows, workflow_steps, workflow_events`;
