@@ -4,38 +4,24 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Prisma } from '../../src/generated/prisma/client.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/platform/config.js';
 import {
-  connectDatabase,
   databasePoolStats,
   db,
-  disconnectDatabase,
   inPoolTransaction,
   inTransaction,
   poolQueryable,
   PREPARED,
-  type DatabaseOptions,
   type Queryable,
 } from '../../src/platform/db.js';
 import { useHarness } from '../utils/harness.js';
+import { useOwnPool } from '../utils/own-pool.js';
 
 const h = useHarness();
 
-/** This describe's tests on a pool of their own with `options`; the harness's again after them. */
-function useOwnPool(options: DatabaseOptions): void {
-  beforeAll(async () => {
-    await disconnectDatabase();
-    connectDatabase(h.databaseUrl, options);
-  });
-  afterAll(async () => {
-    await disconnectDatabase();
-    connectDatabase(h.databaseUrl);
-  });
-}
-
 describe('database settings', () => {
-  useOwnPool({ poolSize: 1, acquireTimeoutMs: 300, statementTimeoutMs: 250 });
+  useOwnPool(h, { poolSize: 1, acquireTimeoutMs: 300, statementTimeoutMs: 250 });
 
   it('survives a connection ended between two statements of a pooled transaction', async () => {
     const terminator = new pg.Client({ connectionString: h.databaseUrl });
@@ -225,7 +211,7 @@ async function expectIdleTransactionEnded(
 
 describe('a transaction idle past DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', () => {
   describe('on a direct connection (a session setting)', () => {
-    useOwnPool({ idleInTransactionTimeoutMs: 300 });
+    useOwnPool(h, { idleInTransactionTimeoutMs: 300 });
 
     it("ends an interactive transaction that stopped between two statements, and frees its rows' locks", async () => {
       await expectIdleTransactionEnded((work) => inTransaction(({ client }) => work(client)));
@@ -233,7 +219,7 @@ describe('a transaction idle past DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', () =
   });
 
   describe('behind a transaction pooler (set in the transaction itself)', () => {
-    useOwnPool({ idleInTransactionTimeoutMs: 300, pooler: 'pgbouncer' });
+    useOwnPool(h, { idleInTransactionTimeoutMs: 300, pooler: 'pgbouncer' });
 
     it("ends a worker's pooled transaction that stopped between two statements", async () => {
       const [session] = await poolQueryable().$queryRaw<
@@ -247,7 +233,7 @@ describe('a transaction idle past DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', () =
 });
 
 describe('idle connections (DATABASE_POOL_MIN, DATABASE_POOL_IDLE_MS)', () => {
-  useOwnPool({ poolSize: 4, poolMin: 2, poolIdleMs: 200 });
+  useOwnPool(h, { poolSize: 4, poolMin: 2, poolIdleMs: 200 });
 
   const backendPids = (count: number) =>
     Promise.all(

@@ -3,23 +3,16 @@
 // with the right types every run, and a statement that fails, before or among its rows, fails
 // alone. Counted by the RowDescription messages the pool's connection receives.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  connectDatabase,
-  databasePool,
-  disconnectDatabase,
-  inPoolTransaction,
-  poolQueryable,
-  PREPARED,
-} from '../../src/platform/db.js';
+import { databasePool, inPoolTransaction, poolQueryable, PREPARED } from '../../src/platform/db.js';
 import { useHarness } from '../utils/harness.js';
+import { useOwnPool } from '../utils/own-pool.js';
 
 const h = useHarness();
 let descriptions = 0;
 
 describe('raw statements on the pool', () => {
+  useOwnPool(h, { poolSize: 1, poolMin: 0 });
   beforeAll(async () => {
-    await disconnectDatabase();
-    connectDatabase(h.databaseUrl, { poolSize: 1, poolMin: 0 });
     databasePool().on('connect', (client) => {
       const { connection } = client as unknown as {
         connection: { on(event: string, listener: () => void): void };
@@ -32,8 +25,6 @@ describe('raw statements on the pool', () => {
   });
   afterAll(async () => {
     await poolQueryable().$executeRaw`DROP TABLE IF EXISTS described_statements_test`;
-    await disconnectDatabase();
-    connectDatabase(h.databaseUrl);
   });
 
   it('describes a prepared statement once, and parses its rows every run', async () => {
