@@ -32,7 +32,21 @@ export interface QueueEngine {
   /** None for a reference of add→start only. */
   drain?(): Promise<Drains>;
   /** add→start at a steady rate; none for a reference that only drains. */
-  latency?(): Promise<{ p50: number; p99: number; parts?: LatencyParts }>;
+  latency?(): Promise<Latency>;
+}
+
+/** add→start (ms) after the warm-up; `startP99`: the warm-up's own (steady-rate.ts). */
+export interface Latency {
+  p50: number;
+  p99: number;
+  startP99: number;
+  parts?: LatencyParts;
+}
+
+/** A latency from every task's add→start in add order (the warm-up's first). */
+export function latencyOf(waits: number[]): Latency {
+  const { p50, p99 } = summarize(waits.slice(WARM_UP_TASKS));
+  return { p50, p99, startP99: summarize(waits.slice(0, WARM_UP_TASKS)).p99 };
 }
 
 /**
@@ -113,9 +127,7 @@ export function bullmqEngine(redisUrl: string, tasks: number): QueueEngine {
         const since = worker.output().length;
         await steadily(() => queue.add('noop', {}));
         // In start order, which at this rate is add order.
-        const waits = (await report(worker, since)).waits.slice(WARM_UP_TASKS);
-        const { p50, p99 } = summarize(waits);
-        return { p50, p99 };
+        return latencyOf((await report(worker, since)).waits);
       }),
   };
 }
@@ -178,9 +190,7 @@ export function graphileEngine(databaseUrl: string, tasks: number): QueueEngine 
         runner.child.kill('SIGUSR2');
         const report = JSON.parse(await runner.waitFor(/^\{"waits".*\}$/m)) as { waits: number[] };
         // In start order, which at this rate is add order.
-        const waits = report.waits.slice(WARM_UP_TASKS);
-        const { p50, p99 } = summarize(waits);
-        return { p50, p99 };
+        return latencyOf(report.waits);
       }),
   };
 }
