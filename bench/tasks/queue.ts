@@ -338,10 +338,7 @@ async function measure(
   figures: {
     firstRates: Map<string, number[]>;
     warmRates: Map<string, number[]>;
-    p99s: Map<string, number[]>;
-    startP99s: Map<string, number[]>;
-    /** Where its add→start parts go (ours'), or false. */
-    ourParts: LatencyParts[] | false;
+    latencies: Map<string, Latency[]>;
   },
 ): Promise<void> {
   const drains = await engine.drain?.();
@@ -355,15 +352,12 @@ async function measure(
       .push(drained(`${engine.name}: throughput, warm`, drains.warm));
   if (!engine.latency) return;
   const latency = await engine.latency();
-  figures.p99s.get(engine.name)!.push(latency.p99);
-  figures.startP99s.get(engine.name)!.push(latency.startP99);
+  figures.latencies.get(engine.name)!.push(latency);
   line(
     `${engine.name}: add->start at ${RATE_PER_SECOND}/s`,
     `p50=${ms(latency.p50)} p99=${ms(latency.p99)}; ${WARM_UP_LABEL} p99=${ms(latency.startP99)}`,
   );
-  if (!latency.parts) return;
-  latencyParts(engine.name, latency.parts);
-  if (figures.ourParts) figures.ourParts.push(latency.parts);
+  if (latency.parts) latencyParts(engine.name, latency.parts);
 }
 
 export async function benchQueue(): Promise<void> {
@@ -391,10 +385,11 @@ export async function benchQueue(): Promise<void> {
   // Each engine's drains by a new process, and warm (none for the floor).
   const firstRates = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
   const warmRates = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
-  const p99s = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
-  const startP99s = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
-  /** Our add→start in parts, a round each (the add: the part before the worker can know). */
-  const ourParts: LatencyParts[] = [];
+  // Each engine's add→start, a round each (ours' in parts: the add, the part before the worker
+  // can know, and the rest).
+  const latencies = new Map<string, Latency[]>(engines.map((engine) => [engine.name, []]));
+  const latency = (engine: QueueEngine, pick: (latency: Latency) => number) =>
+    median(latencies.get(engine.name)!.map(pick));
   try {
     line(
       'baseline: bare claim + record, one task at a time',
@@ -405,13 +400,7 @@ export async function benchQueue(): Promise<void> {
       // Rotated: each engine runs early and late once in three rounds.
       const order = engines.map((_, i) => engines[(i + round) % engines.length]!);
       for (const engine of order.filter(runs))
-        await measure(engine, {
-          firstRates,
-          warmRates,
-          p99s,
-          startP99s,
-          ourParts: engine === ours && ourParts,
-        });
+        await measure(engine, { firstRates, warmRates, latencies });
     }
     heading(`queue: medians of ${ROUNDS} rounds`);
     const warm = (engine: QueueEngine) => median(warmRates.get(engine.name)!);
@@ -423,8 +412,8 @@ export async function benchQueue(): Promise<void> {
           warmRates.get(engine.name)!.length ? `${warm(engine).toFixed(0)} tasks/s warm` : '',
           engine.drain ? `${first(engine).toFixed(0)} by a new process` : '',
           engine.latency
-            ? `add->start p99 ${ms(median(p99s.get(engine.name)!))} ` +
-              `(${WARM_UP_LABEL} ${ms(median(startP99s.get(engine.name)!))})`
+            ? `add->start p99 ${ms(latency(engine, (l) => l.p99))} ` +
+              `(${WARM_UP_LABEL} ${ms(latency(engine, (l) => l.startP99))})`
             : '',
         ]
           .filter(Boolean)
@@ -449,10 +438,7 @@ export async function benchQueue(): Promise<void> {
       `${(first(floor) / first(bullmq)).toFixed(2)}x; defaults vs floor ` +
         `${(first(ours) / first(floor)).toFixed(2)}x (each a new process)`,
     );
-    printLatencyTarget(
-      { ours, bullmq, graphile, floor, notifiedFloor },
-      { p99s, startP99s, ourParts },
-    );
+    printLatencyTarget({ ours, bullmq, graphile, floor, notifiedFloor }, latency);
   } finally {
     await pubsub.close();
     await disconnectDatabase();
@@ -460,30 +446,25 @@ export async function benchQueue(): Promise<void> {
   }
 }
 
-/** The add→start target and what stands beside it: the rounds' medians. */
+/** The add→start target and what stands beside it: the rounds' medians (`latency`). */
 function printLatencyTarget(
   engines: Record<'ours' | 'bullmq' | 'graphile' | 'floor' | 'notifiedFloor', QueueEngine>,
-  figures: {
-    p99s: Map<string, number[]>;
-    startP99s: Map<string, number[]>;
-    ourParts: LatencyParts[];
-  },
+  latency: (engine: QueueEngine, pick: (latency: Latency) => number) => number,
 ): void {
   const { ours, bullmq, graphile, floor, notifiedFloor } = engines;
-  const { p99s, startP99s, ourParts } = figures;
-  const p99 = median(p99s.get(ours.name)!);
+  const p99 = latency(ours, (l) => l.p99);
   line(
     `TARGET add->start p99 at ${RATE_PER_SECOND}/s`,
     `${ms(p99)} (target <= 5 ms): ${p99 <= 5 ? 'MET' : 'MISSED'}; ` +
-      `the add alone p99 ${ms(median(ourParts.map((parts) => parts.add.p99)))}, a one-row ` +
-      `insert's commit alone p99 ${ms(median(ourParts.map((parts) => parts.commit.p99)))}, ` +
-      `the floor's add->start p99 ${ms(median(p99s.get(floor.name)!))}, woken by ` +
-      `PostgreSQL ${ms(median(p99s.get(notifiedFloor.name)!))} (medians of rounds)`,
+      `the add alone p99 ${ms(latency(ours, (l) => l.parts!.add.p99))}, a one-row ` +
+      `insert's commit alone p99 ${ms(latency(ours, (l) => l.parts!.commit.p99))}, ` +
+      `the floor's add->start p99 ${ms(latency(floor, (l) => l.p99))}, woken by ` +
+      `PostgreSQL ${ms(latency(notifiedFloor, (l) => l.p99))} (medians of rounds)`,
   );
   line(
     `add->start p99, ${WARM_UP_LABEL}`,
-    `ours ${ms(median(startP99s.get(ours.name)!))}, BullMQ ` +
-      `${ms(median(startP99s.get(bullmq.name)!))}, graphile-worker ` +
-      `${ms(median(startP99s.get(graphile.name)!))} (medians of rounds; not in the target)`,
+    `ours ${ms(latency(ours, (l) => l.startP99))}, BullMQ ` +
+      `${ms(latency(bullmq, (l) => l.startP99))}, graphile-worker ` +
+      `${ms(latency(graphile, (l) => l.startP99))} (medians of rounds; not in the target)`,
   );
 }
