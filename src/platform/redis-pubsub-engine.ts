@@ -99,7 +99,7 @@ function redisConnections(source: RedisSource): {
   // below instead, bounded). No auto-pipelining: a worker's publishes already leave a turn at a
   // time (publishMany), and ioredis builds a Pipeline object per tick for it, whose garbage
   // outlived young-generation collections: with it off, a worker's scavenges at 500 tasks/s
-  // stopped it 4–8 ms instead of 8–14, promoting a third as much (bench/README.md, "Queue").
+  // stopped it 4–8 ms instead of 8–14, promoting half as much or less (bench/README.md, "Queue").
   const publisher = createRedisConnection(source, {
     connectionName: 'agent-growth:publisher',
     offlineQueue: false,
