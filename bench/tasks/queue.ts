@@ -41,6 +41,8 @@ const TASKS = Number(process.env.BENCH_QUEUE_TASKS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_QUEUE_ROUNDS ?? 3);
 /** BENCH_QUEUE_ENGINES=ours,bullmq: only the engines whose names hold one of these (profiling). */
 const ONLY = process.env.BENCH_QUEUE_ENGINES?.split(',').filter(Boolean);
+/** BENCH_QUEUE_LATENCY_ONLY=1: the add→start phase alone, no drains (with BENCH_QUEUE_ENGINES). */
+const LATENCY_ONLY = process.env.BENCH_QUEUE_LATENCY_ONLY === '1';
 
 interface Bench {
   databaseUrl: string;
@@ -341,7 +343,7 @@ async function measure(
     latencies: Map<string, Latency[]>;
   },
 ): Promise<void> {
-  const drains = await engine.drain?.();
+  const drains = LATENCY_ONLY ? undefined : await engine.drain?.();
   if (drains)
     figures.firstRates
       .get(engine.name)!
@@ -410,7 +412,7 @@ export async function benchQueue(): Promise<void> {
         engine.name,
         [
           warmRates.get(engine.name)!.length ? `${warm(engine).toFixed(0)} tasks/s warm` : '',
-          engine.drain ? `${first(engine).toFixed(0)} by a new process` : '',
+          firstRates.get(engine.name)!.length ? `${first(engine).toFixed(0)} by a new process` : '',
           engine.latency
             ? `add->start p99 ${ms(latency(engine, (l) => l.p99))} ` +
               `(${WARM_UP_LABEL} ${ms(latency(engine, (l) => l.startP99))})`
@@ -419,7 +421,7 @@ export async function benchQueue(): Promise<void> {
           .filter(Boolean)
           .join('; '),
       );
-    if (ONLY) return;
+    if (ONLY || LATENCY_ONLY) return;
     // Exactly `defaults: <n> tasks/s`, unpadded: the line a reader (or a script) looks for.
     console.log(`defaults: ${warm(ours).toFixed(0)} tasks/s`);
     line(
