@@ -61,6 +61,17 @@ export interface TaskHandler<Payload> {
     wait: boolean,
   ): Promise<Set<string>>;
   /**
+   * With completeAndClaim, when its claims may be `unwritten` (task-row.ts): writes those rows
+   * as claimed (RUNNING under the worker's lease, not yet started unless `startedAt`), where
+   * the type's own rows still expect them; a row written already is left as it is. Before
+   * any other change of their attempts is written (the engine's turns, a hand-back).
+   */
+  writeUnwritten?(
+    client: Queryable,
+    tasks: readonly ClaimedTaskRow[],
+    claim: { workerId: string; leaseMs: number },
+  ): Promise<void>;
+  /**
    * The rows an end of this type commits with, as a key: a worker writes the ends of one key
    * in one turn at a time, and turns of different keys side by side (a workflow step's: its
    * workflow). Unset: the type's name (its ends one turn at a time).
@@ -73,6 +84,8 @@ export interface WorkerClaimed {
   claimed: ClaimedTaskRow[];
   /** Tasks the commit itself made runnable, beside the claim's limit. */
   continued: number;
+  /** The completed attempts whose unwritten rows the commit wrote, and its now(). */
+  written?: { ids: string[]; at: Date };
 }
 
 /** What a worker claims in a turn (see claim.ts), and who it is. */

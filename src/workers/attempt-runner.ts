@@ -179,6 +179,7 @@ export class AttemptRunner {
   ): Promise<{ outcome: AttemptOutcome; finished?: ClaimedTaskRow }> {
     const { turns, workerId, pubsub } = this.options;
     await turns.idle();
+    await turns.writeUnwritten([task]);
     const recorded = turns.isRecorded(task.id, task.attempts);
     turns.forget(task.id, task.attempts);
     const [row] = await handBackTasks(db(), workerId, [
@@ -195,7 +196,8 @@ export class AttemptRunner {
    * asked for end CANCELLED there, and are announced and followed up as any end.
    */
   async handBackWaiting(tasks: readonly ClaimedTaskRow[]): Promise<void> {
-    const { workerId, pubsub, log } = this.options;
+    const { workerId, pubsub, log, turns } = this.options;
+    await turns.writeUnwritten(tasks);
     const back = tasks.map((task) => ({
       taskId: task.id,
       attempt: task.attempts,

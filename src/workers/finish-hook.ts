@@ -32,6 +32,12 @@ export interface FinishHook {
     client: Queryable,
     wait: boolean,
   ): Promise<Set<string>>;
+  /** The completing type's writeUnwritten (task-definition.ts), when it has one. */
+  writeUnwritten?(
+    client: Queryable,
+    tasks: readonly ClaimedTaskRow[],
+    claim: { workerId: string; leaseMs: number },
+  ): Promise<void>;
 }
 
 const ofType = (rows: readonly ClaimedTaskRow[], name: string) =>
@@ -62,6 +68,7 @@ export function finishHookOf(registry: TaskRegistry, pubsub: PubSub): FinishHook
     complete:
       completing && ((rows, tx, claim) => completing.completeAndClaim!(rows, tx, claim, pubsub)),
     lockForCompletion: completing?.lockForCompletion?.bind(completing),
+    writeUnwritten: completing?.writeUnwritten?.bind(completing),
   };
 }
 
@@ -94,7 +101,9 @@ export interface CompletingWritten extends WorkerClaimed {
  * waiting unless `completing.wait` (`lockForCompletion`); the changes but those of the ends
  * put off (`write`); then the type's rows for the attempts they completed (each whole:
  * `ended`) with the worker's claim, in one transaction on a pooled connection; tried again on
- * failure as inHookedTransaction is.
+ * failure as inHookedTransaction is. `unwritten`: completed attempts whose rows were never
+ * written (task-row.ts), each with its end: the type's commit writes them, and they are
+ * answered as written rows.
  */
 export function inCompletingTransaction(
   hook: FinishHook,
@@ -102,6 +111,7 @@ export function inCompletingTransaction(
   write: (client: Queryable, deferred: ReadonlySet<string>) => Promise<TaskChangeRow[]>,
   ended: (row: TaskChangeRow) => ClaimedTaskRow | undefined,
   claim: WorkerClaim,
+  unwritten: readonly ClaimedTaskRow[] = [],
 ): Promise<CompletingWritten> {
   return pRetry(
     () =>
@@ -116,7 +126,16 @@ export function inCompletingTransaction(
           const task = row.kind === 'COMPLETED' ? ended(row) : undefined;
           if (task && task.type === hook.completing) completed.push(task);
         }
-        return { changed, deferred, ...(await hook.complete!(completed, tx, claim)) };
+        const ends = new Map<string, ClaimedTaskRow>();
+        for (const task of unwritten)
+          if (!deferred.has(task.id)) {
+            completed.push(task);
+            ends.set(task.id, task);
+          }
+        const { written, ...claimed } = await hook.complete!(completed, tx, claim);
+        for (const id of written?.ids ?? [])
+          changed.push(writtenEndRow(ends.get(id)!, written!.at));
+        return { changed, deferred, ...claimed };
       }),
     { retries: 3, minTimeout: 5, maxTimeout: 50 },
   );
@@ -166,4 +185,37 @@ export function endsHooked(
   if (!hook) return false;
   for (const end of ends) if (hook.types.has(end.task.type)) return true;
   return false;
+}
+
+/** A completed attempt's row as its type's commit wrote it (`unwritten` above), as a change's. */
+function writtenEndRow(task: ClaimedTaskRow, at: Date): TaskChangeRow {
+  return {
+    id: task.id,
+    status: 'COMPLETED',
+    progressPercent: 100,
+    currentStep: 'completed',
+    attempts: task.attempts,
+    leaseLosses: 0,
+    postponements: 0,
+    runAt: at,
+    lockedBy: null,
+    lockedUntil: null,
+    result: task.result,
+    error: null,
+    cancellationRequested: false,
+    lastSequence: 1,
+    updatedAt: at,
+    startedAt: task.startedAt,
+    completedAt: at,
+    kind: 'COMPLETED',
+    event: {
+      taskId: task.id,
+      sequence: 1,
+      status: 'COMPLETED',
+      progressPercent: 100,
+      currentStep: 'completed',
+      message: task.endMessage ?? null,
+      at: at.toISOString(),
+    },
+  };
 }

@@ -84,7 +84,7 @@ export async function startServiceWorker(options: ServiceWorkerOptions): Promise
   };
   const reconciler = setInterval(() => {
     void notifyWorkflowEnds(null, webhookDeps);
-    reconcileWorkflows(deps).catch((err) =>
+    reconcileWorkflows(deps, undefined, options.tasks.maxLeaseLosses).catch((err) =>
       logger.warn(
         { err: (err as Error).message },
         'workflow reconcile failed; the next round retries',

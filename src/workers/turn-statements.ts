@@ -7,7 +7,7 @@
 // statement, whose commit waits for little (change-and-claim.ts). A hooked turn (finish-hook.ts)
 // is one transaction: the ends, the type's rows and the claim, so the tasks its commit made
 // runnable are claimed first.
-import { poolQueryable } from '../platform/db.js';
+import { poolQueryable, type Queryable } from '../platform/db.js';
 import { CHANGES_WITH_A_CLAIM, writeChangesAndClaim } from '../queue/change-and-claim.js';
 import { claimTasks, type Claim } from '../queue/claim.js';
 import type { ClaimedTaskRow } from '../queue/task-row.js';
@@ -24,6 +24,7 @@ import {
   inHookedTransaction,
   type FinishHook,
 } from './finish-hook.js';
+import type { UnwrittenTasks } from './unwritten-tasks.js';
 
 /** What a turn wrote, and the tasks whose ends it put off to the next turn (their changes unwritten). */
 export interface TurnWritten {
@@ -58,6 +59,8 @@ export interface TurnWriter {
   leaseMs: number;
   backoff: Backoff;
   hook?: FinishHook;
+  /** Claimed tasks whose rows are not written yet (unwritten-tasks.ts). */
+  unwritten?: UnwrittenTasks;
 }
 
 /** The turn's changes and its claim, each settling on its own (one transaction when hooked). */
@@ -66,30 +69,42 @@ export function writeTurn(
   turn: TurnWrite,
 ): [Promise<TurnWritten>, Promise<Claimed>] {
   const { workerId, types, leaseMs, backoff, hook } = writer;
-  const { changes, claim } = turn;
+  const { claim } = turn;
   const fullClaim: Claim & { continuations?: number } = { types, leaseMs, ...claim };
+  const completesAlone = hook !== undefined && turn.hooked && completesOnly(hook, endKinds(turn));
+  const { changes, unwritten, endsUnwritten } = splitUnwritten(writer, turn, completesAlone);
+  const writeRows = (client: Queryable) =>
+    unwritten.length && hook?.writeUnwritten
+      ? hook.writeUnwritten(client, unwritten, { workerId, leaseMs })
+      : Promise.resolve();
   if (hook && turn.hooked) {
     const ended = (row: TaskChangeRow) => {
       const end = turn.ends.get(row.id);
       return end && changedTask(end.task, row);
     };
-    const together = completesOnly(hook, endKinds(turn))
+    const together = completesAlone
       ? inCompletingTransaction(
           hook,
           completing(hook, turn),
-          (client, deferred) =>
-            writeTaskChanges(
+          async (client, deferred) => {
+            await writeRows(client);
+            return writeTaskChanges(
               client,
               workerId,
               deferred.size ? changes.filter((change) => !deferred.has(change.taskId)) : changes,
               backoff,
-            ),
+            );
+          },
           ended,
           { workerId, ...fullClaim },
+          endsUnwritten,
         )
       : inHookedTransaction(
           hook,
-          (tx) => writeTaskChanges(tx.client, workerId, changes, backoff),
+          async (tx) => {
+            await writeRows(tx.client);
+            return writeTaskChanges(tx.client, workerId, changes, backoff);
+          },
           ended,
           (tx) =>
             claim.limit > 0 ? claimTasks(tx.client, workerId, fullClaim) : Promise.resolve([]),
@@ -100,6 +115,22 @@ export function writeTurn(
     ];
   }
   const client = poolQueryable();
+  if (unwritten.length) {
+    // Rare (a continuation's first change outside a hooked turn: its start, its progress):
+    // its row first, then the turn as it would have gone.
+    const rowsWritten = writeRows(client);
+    const written = rowsWritten.then(() => writeTaskChanges(client, workerId, changes, backoff));
+    return [
+      written.then((changed) => ({ changed, deferred: NONE })),
+      rowsWritten
+        .catch(() => undefined)
+        .then(() =>
+          claim.limit > 0
+            ? claimTasks(client, workerId, fullClaim).then((claimed) => ({ claimed, continued: 0 }))
+            : { claimed: [], continued: 0 },
+        ),
+    ];
+  }
   if (claim.limit > 0 && changes.length > 0 && changes.length <= CHANGES_WITH_A_CLAIM) {
     const both = writeChangesAndClaim(client, workerId, changes, backoff, fullClaim);
     return [
@@ -144,4 +175,49 @@ function completing(hook: FinishHook, turn: TurnWrite): { tasks: ClaimedTaskRow[
 
 function* endKinds(turn: TurnWrite): Iterable<{ kind: string; type: string }> {
   for (const end of turn.ends.values()) yield { kind: end.change.kind, type: end.task.type };
+}
+
+/**
+ * The turn's changes of tasks whose rows are not written yet (writer.unwritten): their rows,
+ * written first (`unwritten`); but a completed attempt of the completing type in a turn that
+ * completes alone, whose row its commit writes (`endsUnwritten`: its claimed row with the end
+ * put on a copy), and which leaves `changes`.
+ */
+function splitUnwritten(
+  writer: TurnWriter,
+  turn: TurnWrite,
+  completesAlone: boolean,
+): { changes: TaskChange[]; unwritten: ClaimedTaskRow[]; endsUnwritten: ClaimedTaskRow[] } {
+  const rows = writer.unwritten;
+  if (!rows?.size) return { changes: turn.changes, unwritten: [], endsUnwritten: [] };
+  const changes: TaskChange[] = [];
+  const unwritten: ClaimedTaskRow[] = [];
+  const endsUnwritten: ClaimedTaskRow[] = [];
+  const now = Date.now();
+  for (const change of turn.changes) {
+    const task = rows.get(change.taskId);
+    if (!task || task.attempts !== change.attempt) {
+      changes.push(change);
+    } else if (
+      completesAlone &&
+      change.kind === 'COMPLETED' &&
+      task.type === writer.hook?.completing
+    ) {
+      const startedAt =
+        task.startedAt ??
+        (change.startedMsAgo == null ? null : new Date(now - change.startedMsAgo));
+      endsUnwritten.push({
+        ...task,
+        status: 'COMPLETED',
+        result: change.result ?? null,
+        startedAt,
+        completedAt: new Date(now),
+        endMessage: change.message,
+      });
+    } else {
+      unwritten.push(task);
+      changes.push(change);
+    }
+  }
+  return { changes, unwritten, endsUnwritten };
 }

@@ -25,7 +25,8 @@ import { askedOfQueue, QueueDry, type ClaimStart } from './queue-dry.js';
 import { LocalQueueAim } from './local-queue-aim.js';
 import { RefusedChanges, refusedForData } from './refused-changes.js';
 import { START_RECORD_DELAY_MS, UnrecordedStarts } from './unrecorded-starts.js';
-import { firstHeldUntil, onlyHeld, someNotHeld } from './held-ends.js';
+import { firstHeldUntil, onlyHeld, putOff, someNotHeld } from './held-ends.js';
+import { UnwrittenTasks } from './unwritten-tasks.js';
 import { writeTurn, type Claimed, type TurnWritten } from './turn-statements.js';
 import type {
   AttemptEndChange,
@@ -38,9 +39,6 @@ import type {
 const MAX_IN_FLIGHT = 2;
 const RETRY_MIN_MS = 50;
 const RETRY_MAX_MS = 2_000;
-/** An end put off by its commit is tried again after this, doubling each time it is put off again. */
-const PUT_OFF_MIN_MS = 2;
-const PUT_OFF_MAX_MS = 200;
 
 export class Turns {
   private readonly ends = new Map<string, PendingEnd>();
@@ -75,9 +73,19 @@ export class Turns {
   /** Hooked turns failed in a row (any other turn's success does not reset it). */
   private hookedFailures = 0;
   private readonly aim: LocalQueueAim;
+  /** Claimed tasks whose rows are not written yet: the heartbeat leaves them out. */
+  readonly unwritten = new UnwrittenTasks();
+  private readonly writer: TurnsOptions & { unwritten: UnwrittenTasks };
 
   constructor(private readonly options: TurnsOptions) {
     this.aim = new LocalQueueAim(options);
+    this.writer = { ...options, unwritten: this.unwritten };
+  }
+
+  /** Writes the rows of those of `tasks` not written yet (before a hand-back). */
+  writeUnwritten(tasks: readonly ClaimedTaskRow[]): Promise<void> {
+    const { hook, workerId, leaseMs } = this.options;
+    return this.unwritten.write(tasks, hook, { workerId, leaseMs });
   }
 
   /** Records an attempt's end; resolves with the row, or undefined when the worker no longer held it. */
@@ -149,6 +157,7 @@ export class Turns {
 
   /** The attempt is no longer this worker's (lease lost, handed back): nothing more of it to write. */
   forget(taskId: string, attempt: number): void {
+    this.unwritten.forget(taskId, attempt);
     this.unrecorded.delete(taskId, attempt);
     this.dropProgress(taskId, attempt);
   }
@@ -388,9 +397,9 @@ export class Turns {
     const started = claim.limit > 0 ? this.dry.claimStarted() : undefined;
     const sentAt = Date.now();
     try {
-      const [changes, claimed] = await Promise.allSettled(writeTurn(this.options, turn));
+      const [changes, claimed] = await Promise.allSettled(writeTurn(this.writer, turn));
       if (changes.status === 'fulfilled') {
-        this.putOff(turn, changes.value.deferred);
+        putOff(turn, changes.value.deferred, this.ends);
         this.recorded(turn, changes.value);
       }
       if (claimed.status === 'fulfilled') this.claimedBack(turn, claimed.value, sentAt, started);
@@ -428,6 +437,7 @@ export class Turns {
       this.dry.claimAnswered(started, { limit: claim.limit, claimed: claimed.length, continued });
     if (claim.limit > 0 || claimed.length)
       this.options.claimReturned?.({ asked, fromQueue, total: claimed.length });
+    this.unwritten.claimed(claimed);
     if (claimed.length) this.options.claimed(claimed, sentAt);
   }
 
@@ -463,25 +473,12 @@ export class Turns {
     if (refused) this.refused.setApart(turn, this.waiting, error, this.options.log);
   }
 
-  /** Ends its commit put off (another commit's locks): back in line unwritten, as a failed turn's. */
-  private putOff(turn: Turn, deferred: ReadonlySet<string>): void {
-    const now = Date.now();
-    for (const taskId of deferred) {
-      const end = turn.ends.get(taskId);
-      if (!end) continue;
-      turn.ends.delete(taskId);
-      const times = (end.putOff?.times ?? 0) + 1;
-      const delay = Math.min(PUT_OFF_MAX_MS, PUT_OFF_MIN_MS * 2 ** (times - 1));
-      end.putOff = { times, until: now + delay };
-      if (this.ends.has(taskId)) end.resolve(undefined);
-      else this.ends.set(taskId, end);
-    }
-  }
-
   /** After a turn committed: its starts are recorded, its ends answered, its events announced. */
   private recorded(turn: Turn, { changed, deferred }: TurnWritten): void {
     for (const change of turn.changes) {
       if (deferred.has(change.taskId)) continue;
+      // Written before its change, or with its end (or refused: not the worker's any more).
+      if (this.unwritten.size) this.unwritten.written(change.taskId);
       if (this.refused.size) this.refused.forget(change.taskId);
       this.unrecorded.recorded(change.taskId, turn.carried.get(change.taskId));
     }

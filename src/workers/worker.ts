@@ -249,7 +249,11 @@ function heldTasks(engine: Engine): HeldTasks {
   };
   return {
     // With the tasks whose end is being written: their leases hold until it is.
-    ids: () => [...running.ids(), ...queue.taskIds(), ...turns.endingTaskIds()],
+    // Not those whose rows are not written yet: no lease of theirs to renew (task-row.ts).
+    ids: () =>
+      [...running.ids(), ...queue.taskIds(), ...turns.endingTaskIds()].filter(
+        (taskId) => !turns.unwritten.has(taskId),
+      ),
     // The claimed row: the same object waiting and running, a new one for each claim.
     heldAs: (taskId) => running.get(taskId)?.task ?? queue.get(taskId),
     cancel(taskId, sequence?: PushedSequence) {

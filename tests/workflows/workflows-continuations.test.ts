@@ -1,13 +1,20 @@
 // A step's commit claims the dependents it makes runnable for its own worker (continuations):
-// their tasks are written claimed, never PENDING, and run where their parents ran; past the
+// their tasks are never PENDING and run where their parents ran; their rows are written when
+// the run outlives its first moments (RUNNING, under the worker's lease) or by the commit of
+// its end (COMPLETED, with its one event), and meanwhile the step holds the lease; past the
 // worker's room they are PENDING for any worker. Every step task the commit claims comes with
-// what its run reads of its step. Rows and task logs, two real workers; the commit statement.
+// what its run reads of its step. Rows and task logs, two real workers; the statements; the
+// reconciler for a run lost before its row was written.
 import { describe, expect, it } from 'vitest';
 import { db, inTransaction } from '../../src/platform/db.js';
 import { claimTasks } from '../../src/queue/claim.js';
 import { commitSteps } from '../../src/services/workflows/sql/commit-steps.js';
+import { writeUnwrittenSteps } from '../../src/services/workflows/sql/write-unwritten-steps.js';
+import { reconcileWorkflows } from '../../src/services/workflows/reconcile.js';
+import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
+import { poolQueryable } from '../../src/platform/db.js';
 import { NOT_CLAIMED_COLUMNS } from '../../src/queue/task-row.js';
-import { step, useWorkflows } from './fixture.js';
+import { CANCEL, step, useWorkflows } from './fixture.js';
 import { rowId } from '../utils/ids.js';
 
 const w = useWorkflows();
@@ -116,5 +123,151 @@ describe("a step commit's claim", () => {
     // Both parts of the claim leave out what no attempt reads (task-row.ts), as claimTasks does.
     for (const row of committed.claimed)
       for (const name of NOT_CLAIMED_COLUMNS) expect(row).toHaveProperty(name, null);
+  });
+});
+
+describe('a continuation before its task row is written', () => {
+  const claim = { types: ['workflow_step'], leaseMs: 60_000, startNow: 8 };
+  const worker = 'test-worker';
+
+  /** A started a → b workflow, a's task claimed and ended by a commit that claims b for `worker`. */
+  async function continued() {
+    const started = await w.startWith([step('a', 'NOOP'), step('b', 'NOOP', { dependsOn: ['a'] })]);
+    const workflowId = rowId(started.id);
+    const committed = await inTransaction(async (tx) => {
+      const [a] = await claimTasks(tx.client, worker, { ...claim, limit: 1 });
+      return commitSteps(
+        tx.client,
+        [workflowId],
+        [{ taskId: a!.id, result: {}, actual: null, attempt: 1, startedAt: new Date() }],
+        { ...claim, workerId: worker, limit: 8, continuations: 8 },
+      );
+    });
+    const b = await db().workflowStep.findFirstOrThrow({ where: { workflowId, key: 'b' } });
+    const [task] = committed.claimed;
+    expect(committed.claimed).toHaveLength(1);
+    expect(task).toMatchObject({ id: b.taskId, status: 'RUNNING', attempts: 1, unwritten: true });
+    // No row yet; the step holds the lease the commit set.
+    expect(await db().task.findUnique({ where: { id: b.taskId! } })).toBeNull();
+    expect(b.leaseUntil!.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    return { apiId: started.id, workflowId, b, task: task! };
+  }
+
+  /** b's end, as its worker's commit writes it when the row was never written. */
+  const endB = (workflowId: string, taskId: string, startedAt: Date) =>
+    inTransaction((tx) =>
+      commitSteps(
+        tx.client,
+        [workflowId],
+        [
+          {
+            taskId,
+            result: { done: true },
+            actual: null,
+            attempt: 1,
+            startedAt,
+            write: { message: 'completed', taskStartedAt: startedAt },
+          },
+        ],
+        { ...claim, workerId: worker, limit: 0, continuations: 0 },
+      ),
+    );
+
+  it('is written by the commit of its end: COMPLETED with its one event, and only once', async () => {
+    const { workflowId, b } = await continued();
+    const startedAt = new Date(Date.now() - 5);
+    const ended = await endB(workflowId, b.taskId!, startedAt);
+    expect(ended.written.ids).toEqual([b.taskId]);
+    const row = await db().task.findUniqueOrThrow({ where: { id: b.taskId! } });
+    expect(row).toMatchObject({
+      type: 'workflow_step',
+      status: 'COMPLETED',
+      attempts: 1,
+      workerId: worker,
+      lockedBy: null,
+      result: { done: true },
+      progressPercent: 100,
+      lastSequence: 1,
+      payload: { workflowId, stepId: b.id },
+    });
+    expect(row.startedAt!.getTime()).toBe(startedAt.getTime());
+    expect(row.createdAt.getTime()).toBeLessThanOrEqual(row.startedAt!.getTime());
+    const events = await db().taskEvent.findMany({ where: { taskId: b.taskId! } });
+    expect(events.map((e) => [e.sequence, e.status, e.message])).toEqual([
+      [1, 'COMPLETED', 'completed'],
+    ]);
+    const after = await db().workflowStep.findUniqueOrThrow({ where: { id: b.id } });
+    expect(after).toMatchObject({ status: 'SUCCEEDED', leaseUntil: null });
+    const workflow = await db().workflow.findUniqueOrThrow({ where: { id: workflowId } });
+    expect(workflow.status).toBe('SUCCEEDED');
+    // The same end again (a retried turn whose first try committed): the step is no longer
+    // live on it, so nothing is written and nothing fails.
+    expect((await endB(workflowId, b.taskId!, startedAt)).written.ids).toEqual([]);
+    expect(await db().taskEvent.count({ where: { taskId: b.taskId! } })).toBe(1);
+  });
+
+  it('is written as claimed before anything else of its run, once, and not for a step no longer live', async () => {
+    const { workflowId, b, task } = await continued();
+    const lease = { workerId: worker, leaseMs: 60_000 };
+    await writeUnwrittenSteps(poolQueryable(), [task], lease);
+    await writeUnwrittenSteps(poolQueryable(), [task], lease);
+    const row = await db().task.findUniqueOrThrow({ where: { id: b.taskId! } });
+    expect(row).toMatchObject({
+      status: 'RUNNING',
+      attempts: 1,
+      lockedBy: worker,
+      workerId: worker,
+      lastSequence: 0,
+      payload: { workflowId, stepId: b.id },
+    });
+    expect(row.lockedUntil!.getTime()).toBeGreaterThan(Date.now() + 50_000);
+    expect(await db().taskEvent.count({ where: { taskId: b.taskId! } })).toBe(0);
+    // Another continuation, its workflow cancelled before its row was written: none.
+    const other = await continued();
+    await w.gqlOk(CANCEL, { id: other.apiId });
+    await writeUnwrittenSteps(poolQueryable(), [other.task], lease);
+    expect(await db().task.findUnique({ where: { id: other.b.taskId! } })).toBeNull();
+  });
+
+  it('is left to its worker while the lease holds, runs again once it is over, and a step that keeps losing its runs fails', async () => {
+    const { workflowId, b } = await continued();
+    const deps = { pubsub: w.app.pubsub, settings: DEFAULT_WORKFLOW_SETTINGS };
+    expect((await reconcileWorkflows(deps, 0, 2)).requeued).toBe(0);
+    expect(await db().workflowStep.findUniqueOrThrow({ where: { id: b.id } })).toMatchObject({
+      status: 'READY',
+      taskId: b.taskId,
+      lostRuns: 0,
+    });
+    // Its worker died: the lease runs out with no row written.
+    const expire = () =>
+      db().$executeRaw`UPDATE workflow_steps SET "leaseUntil" = now() - interval '1 second'
+                       WHERE id = ${b.id}::uuid`;
+    await expire();
+    expect((await reconcileWorkflows(deps, 0, 2)).requeued).toBe(1);
+    const again = await db().workflowStep.findUniqueOrThrow({ where: { id: b.id } });
+    // Run again: a new task for any worker (the stalled workflow's dispatch, same pass).
+    expect(again).toMatchObject({ status: 'READY', lostRuns: 1 });
+    expect(again.taskId).not.toBe(b.taskId);
+    const requeued = await db().task.findUniqueOrThrow({ where: { id: again.taskId! } });
+    expect(requeued.status).toBe('PENDING');
+    // Lost again, as a continuation: past the budget (2) its task is written DEAD.
+    const lostTask = crypto.randomUUID();
+    await db().$executeRaw`DELETE FROM tasks WHERE id = ${again.taskId}::uuid`;
+    await db().$executeRaw`UPDATE workflow_steps SET "taskId" = ${lostTask}::uuid
+                           WHERE id = ${b.id}::uuid`;
+    await expire();
+    expect((await reconcileWorkflows(deps, 0, 2)).requeued).toBe(0);
+    const dead = await db().task.findUniqueOrThrow({ where: { id: lostTask } });
+    expect(dead).toMatchObject({ status: 'DEAD', leaseLosses: 2 });
+    expect(dead.error).toMatch(/worker was lost 2 times/);
+    // The next pass settles it by its policy (FAIL_WORKFLOW): the step and the workflow fail.
+    expect((await reconcileWorkflows(deps, 0, 2)).settled).toBe(1);
+    expect(await db().workflowStep.findUniqueOrThrow({ where: { id: b.id } })).toMatchObject({
+      status: 'FAILED',
+      lostRuns: 2,
+    });
+    expect((await db().workflow.findUniqueOrThrow({ where: { id: workflowId } })).status).toBe(
+      'FAILED',
+    );
   });
 });

@@ -45,7 +45,10 @@ export async function completeStepTasks(
   const workflowIds = tasks.map(workflowOf);
   const ends = tasks.map((task) => {
     const { metered: _metered, ...actual } = actuals.get(task.id)!;
-    return { taskId: task.id, result: task.result, actual, ...startOf(task) };
+    const write = task.unwritten
+      ? { message: task.endMessage ?? 'completed', taskStartedAt: task.startedAt }
+      : undefined;
+    return { taskId: task.id, result: task.result, actual, ...startOf(task), write };
   });
   const committed = await commitSteps(tx.client, workflowIds, ends, {
     ...claim,
@@ -65,5 +68,5 @@ export async function completeStepTasks(
       for (let i = 0; i < dispatched; i++) queueMetrics.enqueued(STEP_TASKS);
     });
   signalAfterCommit(tx, deps.pubsub, signals);
-  return { claimed: committed.claimed, continued: committed.continued };
+  return { claimed: committed.claimed, continued: committed.continued, written: committed.written };
 }

@@ -30,9 +30,11 @@ export interface ReconcileReport {
 }
 
 /** `quietMs`: a workflow changed more recently than this is left to the commits under way. */
+/** `maxLostRuns`: runs a step may lose with their worker before its task was written (TASK_MAX_LEASE_LOSSES). */
 export async function reconcileWorkflows(
   deps: SettleDeps,
   quietMs = 2_000,
+  maxLostRuns = 5,
 ): Promise<ReconcileReport> {
   const orphans = await selectOrphanedSteps(db());
   const ended: EndedStepTask[] = orphans.flatMap((row) =>
@@ -42,9 +44,10 @@ export async function reconcileWorkflows(
     await repairing({ taskId: task.id }, () =>
       inTransaction((tx) => settleStepTasks(tx, [task], deps)),
     );
-  const requeued = await requeueStepsWithoutTask(
+  const { requeued } = await requeueStepsWithoutTask(
     db(),
     orphans.filter((row) => !row.status).map((row) => row.stepId),
+    maxLostRuns,
   );
   const stalled = await selectStalledWorkflows(db(), quietMs);
   let advanced = 0;

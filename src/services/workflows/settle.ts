@@ -27,6 +27,9 @@ export interface EndedStepTask {
   completedAt: Date | null;
   /** The attempt that ended (a step whose start was not recorded takes it); unset: unknown. */
   attempts?: number | null;
+  /** Its row not written yet (task-row.ts): the commit of its end writes it, with this message. */
+  unwritten?: boolean;
+  endMessage?: string;
 }
 
 export interface SettleDeps extends AdvanceDeps {

@@ -8,9 +8,13 @@
 // its own end).
 //
 // The steps this commit makes runnable go to the worker (continuations: it ran their parents
-// and has room), up to `continuations`, their tasks written claimed by it (RUNNING under its
-// lease, no PENDING row version, no "enqueued" event: their log starts with their start or
-// their end; taskProgress shows the row until then). The others are PENDING for any worker.
+// and has room), up to `continuations`, their tasks claimed by it and not written yet: the
+// step carries their lease ("leaseUntil") and the worker writes the row, RUNNING under its
+// lease, before anything else of the run (its start, progress, a failure, a hand-back:
+// writeUnwrittenSteps); a run that ends first has its row written by the commit of its end,
+// already COMPLETED with its one event (`ends[].write`). One insert where a RUNNING insert and
+// its end's update were, the most of what a step wrote (bench/README.md, "Workflows"). The
+// others are PENDING for any worker, with their "enqueued" event.
 // The rest of the claim takes the queue in its order (rows this statement inserts are not in
 // its snapshot) and starts first: continuations take the free slots it leaves. Every claimed
 // step task comes with what its run reads of its step, so no run reads it again.
@@ -24,6 +28,7 @@ import { PREPARED, type Queryable } from '../../../platform/db.js';
 import { claimCtes, type Claim } from '../../../queue/claim.js';
 import {
   claimedTaskColumns,
+  claimedTaskColumnsOf,
   nullTaskColumns,
   type ClaimedTaskRow,
 } from '../../../queue/task-row.js';
@@ -38,6 +43,8 @@ export interface CompletedStepTask {
   /** Its task's attempt and start, for a step whose start was not recorded; null: unknown. */
   attempt: number | null;
   startedAt: Date | null;
+  /** A continuation whose task row was never written: written now, COMPLETED, with its event. */
+  write?: { message: string; taskStartedAt: Date | null };
 }
 
 export interface StepsClaim extends Claim {
@@ -55,6 +62,8 @@ export interface CommittedSteps {
   queued: Array<{ id: string; lastSequence: number }>;
   /** How many of the claimed tasks this commit made (the first ones). */
   continued: number;
+  /** The ends whose task rows it wrote (`write`), with the statement's now(). */
+  written: { ids: string[]; at: Date };
 }
 
 type Row = ClaimedTaskRow & { turn: 'claimed' | 'signals'; part: number };
@@ -67,14 +76,15 @@ export async function commitSteps(
 ): Promise<CommittedSteps> {
   const rows = await client.$queryRaw<Row[]>`${PREPARED}
     WITH ${endedCtes(workflowIds, ends)},
-         ${dispatchCtes()},
+         ${dispatchCtes(claim)},
          ${logCtes()},
          ${claimCtes(claim.workerId, claim, {
            limit: Prisma.sql`greatest(0, ${claim.limit}
              - (SELECT count(*) FROM dispatched WHERE n <= ${Math.max(0, claim.continuations)}))`,
            startNow: Prisma.sql`${claim.startNow}`,
          })},
-         ${continuationCtes(claim)}
+         ${continuationCtes(claim)},
+         ${writtenEndCtes(claim.workerId)}
     -- The queue's claim first (in claim order: its first startNow started), the continuations
     -- after it (they start in the free slots it left): the order the local queue starts them in.
     SELECT * FROM (
@@ -95,33 +105,50 @@ export async function commitSteps(
       ) q ON true
       UNION ALL
       SELECT 'claimed', 1, row_number() OVER (ORDER BY s."workflowId", s.position),
-             ${claimedTaskColumns('t')}, 0::float8,
+             ${unwrittenTaskColumns()}, 0::float8,
              -- What its run reads (read-steps-to-run.ts), as of the commit that made it READY.
              ${stepToRunJson('s', 'l')}
-      -- By key lookups from the inserted rows: a join of two CTEs (each estimated at a row or
+      -- Each step by key from the continuation: a join of two CTEs (each estimated at a row or
       -- two) was a nested loop over both, a million comparisons in a fan-out of a thousand.
-      FROM inserted_tasks t JOIN workflow_steps s ON s.id = (t.payload->>'stepId')::uuid
+      FROM continued c JOIN workflow_steps s ON s.id = c.id
       JOIN workflows l ON l.id = s."workflowId"
-      WHERE t.status = 'RUNNING'
+      WHERE c.mine
       UNION ALL
       -- The signals in one row (a fan-out's thousand new tasks are one array, not rows).
       SELECT 'signals', 2, 0, ${nullTaskColumns()}, NULL,
              json_build_object(
-               'queued', (SELECT coalesce(json_agg(t.id), '[]') FROM inserted_tasks t WHERE t.status = 'PENDING'),
+               'queued', (SELECT coalesce(json_agg(t.id), '[]') FROM inserted_tasks t),
+               'written', (SELECT coalesce(json_agg(t.id), '[]') FROM written_tasks t),
+               'at', now(),
                'logs', (SELECT coalesce(json_agg(json_build_object('workflowId', b.id,
                                                                    'lastSequence', b."lastSequence")), '[]')
                         FROM bumped b))
     ) r ORDER BY part, ord`;
-  const committed: CommittedSteps = { claimed: [], logs: [], queued: [], continued: 0 };
+  const committed: CommittedSteps = {
+    claimed: [],
+    logs: [],
+    queued: [],
+    continued: 0,
+    written: { ids: [], at: new Date() },
+  };
   for (const row of rows) {
     if (row.turn === 'claimed') {
       committed.claimed.push(row);
-      if (row.part === 1) committed.continued++;
+      if (row.part === 1) {
+        committed.continued++;
+        row.unwritten = true;
+      }
     } else {
-      const signals = row.prefetched as { queued: string[]; logs: CommittedSteps['logs'] };
+      const signals = row.prefetched as {
+        queued: string[];
+        logs: CommittedSteps['logs'];
+        written: string[];
+        at: string;
+      };
       // Each queued task's log is its "enqueued" event.
       committed.queued = signals.queued.map((id) => ({ id, lastSequence: 1 }));
       committed.logs = signals.logs;
+      committed.written = { ids: signals.written, at: new Date(signals.at) };
     }
   }
   return committed;
@@ -139,11 +166,15 @@ function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepT
   const actuals = ends.map((each) => JSON.stringify(each.actual ?? null));
   const attempts = ends.map((each) => each.attempt);
   const startedAts = ends.map((each) => each.startedAt?.toISOString() ?? null);
+  const writes = ends.map((each) => each.write !== undefined);
+  const messages = ends.map((each) => each.write?.message ?? null);
+  const taskStartedAts = ends.map((each) => each.write?.taskStartedAt?.toISOString() ?? null);
   return Prisma.sql`
     input AS (
       SELECT * FROM unnest(${taskIds}::uuid[], ${results}::jsonb[], ${actuals}::jsonb[],
-                           ${attempts}::int[], ${startedAts}::timestamptz[])
-        AS i("taskId", result, actual, attempt, "startedAt")
+                           ${attempts}::int[], ${startedAts}::timestamptz[], ${writes}::boolean[],
+                           ${messages}::text[], ${taskStartedAts}::timestamptz[])
+        AS i("taskId", result, actual, attempt, "startedAt", write, message, "taskStartedAt")
     ),
     -- Each ended task's step, found from the task (a probe of the taskId index each), in a CTE
     -- of its own: joined to the workflows in one query, the planner (a generic plan, the unnest
@@ -153,7 +184,8 @@ function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepT
     -- 78 ms there: bench/README.md, "Workflows").
     by_task AS MATERIALIZED (
       SELECT s.id, s."workflowId", s.key, s.status, s.attempts,
-             i.result, i.actual, i.attempt, i."startedAt"
+             i.result, i.actual, i.attempt, i."startedAt", i."taskId", i.write, i.message,
+             i."taskStartedAt"
       FROM input i JOIN workflow_steps s ON s."taskId" = i."taskId"
       WHERE s.status IN ('READY', 'RUNNING')
     ),
@@ -169,7 +201,8 @@ function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepT
     -- which every commit changes, so it holds a version per commit until vacuum).
     done AS MATERIALIZED (
       SELECT s.id, s."workflowId", s.key, s.result, s.actual,
-             coalesce(s.attempt, s.attempts) AS attempts, s."startedAt",
+             coalesce(s.attempt, s.attempts) AS attempts, s."startedAt", s."taskId", s.write,
+             s.message, s."taskStartedAt", w."teamId", w."ownerId",
              -- Unstarted: its start (this attempt's, for a retried step) was never written.
              s.status = 'READY' OR s.attempts < s.attempt AS unstarted
       FROM by_task s JOIN live w ON w.id = s."workflowId"
@@ -189,7 +222,10 @@ function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepT
  * READY steps given tasks within each workflow's room (`dispatched`, numbered `n` in the order
  * the worker takes them), and every step row changed once (`steps_changed`).
  */
-function dispatchCtes(): Prisma.Sql {
+function dispatchCtes(claim: StepsClaim): Prisma.Sql {
+  // The continuations' lease, on their steps until their task rows are written.
+  const leaseUntil = Prisma.sql`CASE WHEN p.n <= ${Math.max(0, claim.continuations)}
+    THEN now() + ${claim.leaseMs} * interval '1 millisecond' END`;
   return Prisma.sql`
     -- Each workflow's room: maxParallelSteps less its steps with a task that stay open (the
     -- ended ones close here); none while it awaits a replan (what has not started waits).
@@ -219,13 +255,13 @@ function dispatchCtes(): Prisma.Sql {
     ),
     step_change AS (
       SELECT d.id, 'done' AS change, NULL::int AS "waitingOn", false AS ready, NULL::uuid AS "taskId",
-             d.result, d.actual, d.attempts, d."startedAt"
+             NULL::timestamptz AS "leaseUntil", d.result, d.actual, d.attempts, d."startedAt"
       FROM done d
       UNION ALL
-      SELECT c.id, 'child', c."waitingOn", c.ready, p."taskId", NULL, NULL, NULL, NULL
+      SELECT c.id, 'child', c."waitingOn", c.ready, p."taskId", ${leaseUntil}, NULL, NULL, NULL, NULL
       FROM children c LEFT JOIN dispatched p ON p.id = c.id
       UNION ALL
-      SELECT p.id, 'dispatch', NULL, false, p."taskId", NULL, NULL, NULL, NULL
+      SELECT p.id, 'dispatch', NULL, false, p."taskId", ${leaseUntil}, NULL, NULL, NULL, NULL
       FROM dispatched p WHERE NOT p.fresh
     ),
     steps_changed AS (
@@ -234,6 +270,8 @@ function dispatchCtes(): Prisma.Sql {
                         WHEN x.ready THEN 'READY'::"WorkflowStepStatus" ELSE s.status END,
           "waitingOn" = coalesce(x."waitingOn", s."waitingOn"),
           "taskId" = coalesce(x."taskId", s."taskId"),
+          "leaseUntil" = CASE WHEN x.change = 'done' THEN NULL WHEN x."taskId" IS NOT NULL
+            THEN x."leaseUntil" ELSE s."leaseUntil" END,
           result = CASE WHEN x.change = 'done' THEN x.result ELSE s.result END,
           error = CASE WHEN x.change = 'done' THEN NULL ELSE s.error END,
           actual = CASE WHEN x.change = 'done' THEN x.actual ELSE s.actual END,
@@ -301,13 +339,13 @@ function logCtes(): Prisma.Sql {
 }
 
 /**
- * The tasks of the dispatched steps (`inserted_tasks`): the first `continuations` claimed by
- * the worker (`continued` says which; started in the free slots the queue's claim left), the
- * others PENDING with their "enqueued" events. After the claim's CTEs: it counts their starts.
+ * The tasks of the dispatched steps: the first `continuations` (`mine`) claimed by the worker
+ * and not written (unwrittenTaskColumns; started in the free slots the queue's claim left), the
+ * others PENDING with their "enqueued" events (`inserted_tasks`). After the claim's CTEs: it
+ * counts their starts.
  */
 function continuationCtes(claim: StepsClaim): Prisma.Sql {
   const continuations = Math.max(0, claim.continuations);
-  const lease = Prisma.sql`now() + ${claim.leaseMs} * interval '1 millisecond'`;
   return Prisma.sql`
     continued AS MATERIALIZED (
       SELECT p.*, p.n <= ${continuations} AS mine,
@@ -317,24 +355,67 @@ function continuationCtes(claim: StepsClaim): Prisma.Sql {
     ),
     inserted_tasks AS (
       INSERT INTO tasks (id, type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId",
-                         status, attempts, "lockedBy", "workerId", "lockedUntil", "startedAt", "lastSequence",
-                         "currentStep")
+                         status, "lastSequence", "currentStep")
       SELECT c."taskId", ${STEP_TASKS.type}, ${STEP_TASKS.priority}::"TaskPriority",
              jsonb_build_object('workflowId', c."workflowId", 'stepId', c.id),
              ${STEP_TASKS.maxAttempts}, ${STEP_TASKS.timeoutSeconds}, c."ownerId", c."teamId",
-             CASE WHEN c.mine THEN 'RUNNING' ELSE 'PENDING' END::"TaskStatus",
-             CASE WHEN c.mine THEN 1 ELSE 0 END,
-             CASE WHEN c.mine THEN ${claim.workerId} END,
-             CASE WHEN c.mine THEN ${claim.workerId} END,
-             CASE WHEN c.mine THEN ${lease} END,
-             CASE WHEN c.mine AND c."startsNow" THEN now() END,
-             CASE WHEN c.mine THEN 0 ELSE 1 END,
-             'queued'
-      FROM continued c
-      RETURNING *
+             'PENDING', 1, 'queued'
+      FROM continued c WHERE NOT c.mine
+      RETURNING id
     ),
     inserted_task_events AS (
       INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
-      SELECT id, 1, status, 0, 'queued', 'enqueued' FROM inserted_tasks WHERE status = 'PENDING'
+      SELECT id, 1, 'PENDING', 0, 'queued', 'enqueued' FROM inserted_tasks
     )`;
+}
+
+/**
+ * The task rows of the ends that carry them (`write`: continuations that ended before their
+ * row was written), COMPLETED as the worker's end would have left them, each with its one
+ * event: only for a step still live on that task (`done`), else nothing (a stale end).
+ */
+function writtenEndCtes(workerId: string): Prisma.Sql {
+  return Prisma.sql`
+    written_tasks AS (
+      INSERT INTO tasks (id, type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId",
+                         status, attempts, "workerId", "startedAt", "completedAt", result,
+                         "progressPercent", "currentStep", "lastSequence", "createdAt", "updatedAt")
+      SELECT d."taskId", ${STEP_TASKS.type}, ${STEP_TASKS.priority}::"TaskPriority",
+             jsonb_build_object('workflowId', d."workflowId", 'stepId', d.id),
+             ${STEP_TASKS.maxAttempts}, ${STEP_TASKS.timeoutSeconds}, d."ownerId", d."teamId",
+             'COMPLETED', d.attempts, ${workerId}, d."taskStartedAt", now(), coalesce(d.result, 'null'),
+             100, 'completed', 1, least(coalesce(d."taskStartedAt", now()), now()), now()
+      FROM done d WHERE d.write
+      RETURNING id
+    ),
+    written_task_events AS (
+      INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
+      SELECT t.id, 1, 'COMPLETED', 100, 'completed', d.message
+      FROM written_tasks t JOIN done d ON d."taskId" = t.id
+    )`;
+}
+
+/** A continuation `c`'s claimed row, as its insert would have written it (write-unwritten-steps.ts). */
+function unwrittenTaskColumns(): Prisma.Sql {
+  return claimedTaskColumnsOf({
+    id: Prisma.sql`c."taskId"`,
+    type: Prisma.sql`${STEP_TASKS.type}::text`,
+    status: Prisma.sql`'RUNNING'::"TaskStatus"`,
+    priority: Prisma.sql`${STEP_TASKS.priority}::"TaskPriority"`,
+    payload: Prisma.sql`jsonb_build_object('workflowId', c."workflowId", 'stepId', c.id)`,
+    progressPercent: Prisma.sql`0`,
+    currentStep: Prisma.sql`'queued'::text`,
+    attempts: Prisma.sql`1`,
+    maxAttempts: Prisma.sql`${STEP_TASKS.maxAttempts}::int`,
+    timeoutSeconds: Prisma.sql`${STEP_TASKS.timeoutSeconds}::int`,
+    cancellationRequested: Prisma.sql`false`,
+    lastSequence: Prisma.sql`0`,
+    ownerId: Prisma.sql`c."ownerId"`,
+    teamId: Prisma.sql`c."teamId"`,
+    // To the millisecond, as the column stores it (a step's start is its task's).
+    startedAt: Prisma.sql`CASE WHEN c."startsNow" THEN now()::timestamptz(3) END`,
+    leaseLosses: Prisma.sql`0`,
+    unstartedLeaseLosses: Prisma.sql`0`,
+    postponements: Prisma.sql`0`,
+  });
 }

@@ -3,6 +3,7 @@
 // worker's starts batch together). Returns what the run needs of each step and its workflow.
 import { Prisma } from '../../../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../../../platform/db.js';
+import { runsOnTask } from './run-fence.js';
 import { holdsLease } from '../../../queue/lease-fence.js';
 import { appendEventsCtes } from './append-events.js';
 
@@ -85,8 +86,7 @@ export async function markStepsRunning(
       FROM input i
       WHERE s.id = i."stepId" AND s."taskId" = i."taskId" AND s.status IN ('READY', 'RUNNING')
         AND s."workflowId" IN (SELECT id FROM locked)
-        AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = i."taskId"
-                      AND ${holdsLease('t', Prisma.sql`i."workerId"`, Prisma.sql`i.attempt`)})
+        AND ${runsOnTask('s', Prisma.sql`i."taskId"`, holdsLease('t', Prisma.sql`i."workerId"`, Prisma.sql`i.attempt`))}
       RETURNING s.id, s."workflowId", s.key, s.kind::text AS kind, s."agentId", s.input, s."dependsOn", s.attempts
     ),
     ${appendEventsCtes(startEvents('started'))}

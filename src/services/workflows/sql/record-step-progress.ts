@@ -3,6 +3,7 @@
 // cancelled attempt writes nothing, nor does a run that lives on past its lost lease).
 import { Prisma } from '../../../generated/prisma/client.js';
 import type { Queryable } from '../../../platform/db.js';
+import { runsOnTask } from './run-fence.js';
 import { holdsLease } from '../../../queue/lease-fence.js';
 import { appendEventsCtes } from './append-events.js';
 import type { StepRun } from './mark-running.js';
@@ -19,8 +20,11 @@ export async function recordStepProgress(
       FROM workflow_steps s JOIN workflows w ON w.id = s."workflowId"
       WHERE s.id = ${step.id}::uuid AND s."taskId" = ${run.taskId}::uuid AND s.status = 'RUNNING'
         AND w.status = 'RUNNING'
-        AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = ${run.taskId}::uuid
-                      AND ${holdsLease('t', run.workerId, Prisma.sql`${run.attempt}::int`)})`)}
+        AND ${runsOnTask(
+          's',
+          Prisma.sql`${run.taskId}::uuid`,
+          holdsLease('t', run.workerId, Prisma.sql`${run.attempt}::int`),
+        )}`)}
     SELECT max(sequence)::int AS "lastSequence" FROM appended`;
   return rows[0]?.lastSequence ?? undefined;
 }

@@ -1,5 +1,6 @@
 // What the reconciler looks for first (what a killed process can leave between commits): live
-// steps whose task has ended or is gone.
+// steps whose task has ended or is gone (no row, and no lease on the step: requeue-steps-without-
+// task.ts).
 import type { TaskStatus } from '../../../generated/prisma/enums.js';
 import type { Queryable } from '../../../platform/db.js';
 
@@ -24,6 +25,7 @@ export function selectOrphanedSteps(client: Queryable, limit = 500): Promise<Orp
     WHERE s.status IN ('READY', 'RUNNING')
       AND ((s."taskId" IS NULL AND s.status = 'RUNNING')
         OR (s."taskId" IS NOT NULL
-            AND (t.id IS NULL OR t.status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'DEAD'))))
+            AND ((t.id IS NULL AND (s."leaseUntil" IS NULL OR s."leaseUntil" < now()))
+              OR t.status IN ('COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'DEAD'))))
     LIMIT ${limit}`;
 }

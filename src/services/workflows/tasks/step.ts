@@ -19,6 +19,7 @@ import { ProviderError } from '../../../reports/writers/types.js';
 import type { WorkflowSettings } from '../settings.js';
 import { completeStepTasks, lockWorkflowsToComplete } from '../complete.js';
 import { settleStepTasks, workflowOf } from '../settle.js';
+import { writeUnwrittenSteps } from '../sql/write-unwritten-steps.js';
 import { runStepKind, StepCannotRun } from '../step-kinds.js';
 import {
   readSteps,
@@ -170,6 +171,7 @@ export function workflowStepTask(settings: WorkflowTaskSettings) {
       return completeStepTasks(tx, completed, claim, settleDeps(pubsub));
     },
     lockForCompletion: lockWorkflowsToComplete,
+    writeUnwritten: writeUnwrittenSteps,
     // Its commit locks its workflow: one worker's commits of different workflows go side by side.
     commitKey: workflowOf,
     async onFinished(task, pubsub) {
