@@ -5,6 +5,7 @@
 import type { TaskStatus } from '../../generated/prisma/enums.js';
 import type { Queryable, Transaction } from '../../platform/db.js';
 import { enqueue } from '../../queue/enqueue.js';
+import type { TaskRow } from '../../queue/task-row.js';
 import { advanceWorkflows, type AdvanceDeps } from './progress.js';
 import type { WorkflowSettings } from './settings.js';
 import { noSignals, noteLogs, noteWorkflowChange, type WorkflowSignals } from './signals.js';
@@ -17,7 +18,7 @@ import { resolveSteps } from './sql/resolve-steps.js';
 import { skipBranch } from './sql/skip-branch.js';
 import { workflowReplan } from './tasks/specs.js';
 
-export interface EndedStepTask {
+export interface EndedStepTask extends Pick<TaskRow, 'unwritten' | 'endMessage'> {
   id: string;
   status: TaskStatus;
   result: unknown;
@@ -27,9 +28,6 @@ export interface EndedStepTask {
   completedAt: Date | null;
   /** The attempt that ended (a step whose start was not recorded takes it); unset: unknown. */
   attempts?: number | null;
-  /** Its row not written yet (task-row.ts): the commit of its end writes it, with this message. */
-  unwritten?: boolean;
-  endMessage?: string;
 }
 
 export interface SettleDeps extends AdvanceDeps {

@@ -32,7 +32,7 @@ import {
   nullTaskColumns,
   type ClaimedTaskRow,
 } from '../../../queue/task-row.js';
-import { STEP_TASKS } from './dispatch-ready.js';
+import { STEP_TASK_COLUMNS, STEP_TASKS, stepTaskValues } from './dispatch-ready.js';
 import { stepIsLive, stepToRunJson } from './read-steps-to-run.js';
 
 export interface CompletedStepTask {
@@ -354,12 +354,8 @@ function continuationCtes(claim: StepsClaim): Prisma.Sql {
       FROM dispatched p
     ),
     inserted_tasks AS (
-      INSERT INTO tasks (id, type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId",
-                         status, "lastSequence", "currentStep")
-      SELECT c."taskId", ${STEP_TASKS.type}, ${STEP_TASKS.priority}::"TaskPriority",
-             jsonb_build_object('workflowId', c."workflowId", 'stepId', c.id),
-             ${STEP_TASKS.maxAttempts}, ${STEP_TASKS.timeoutSeconds}, c."ownerId", c."teamId",
-             'PENDING', 1, 'queued'
+      INSERT INTO tasks (${STEP_TASK_COLUMNS}, status, "lastSequence", "currentStep")
+      SELECT ${stepTaskValues(stepTaskOf('c'))}, 'PENDING', 1, 'queued'
       FROM continued c WHERE NOT c.mine
       RETURNING id
     ),
@@ -377,12 +373,9 @@ function continuationCtes(claim: StepsClaim): Prisma.Sql {
 function writtenEndCtes(workerId: string): Prisma.Sql {
   return Prisma.sql`
     written_tasks AS (
-      INSERT INTO tasks (id, type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId",
-                         status, attempts, "workerId", "startedAt", "completedAt", result,
+      INSERT INTO tasks (${STEP_TASK_COLUMNS}, status, attempts, "workerId", "startedAt", "completedAt", result,
                          "progressPercent", "currentStep", "lastSequence", "createdAt", "updatedAt")
-      SELECT d."taskId", ${STEP_TASKS.type}, ${STEP_TASKS.priority}::"TaskPriority",
-             jsonb_build_object('workflowId', d."workflowId", 'stepId', d.id),
-             ${STEP_TASKS.maxAttempts}, ${STEP_TASKS.timeoutSeconds}, d."ownerId", d."teamId",
+      SELECT ${stepTaskValues(stepTaskOf('d'))},
              'COMPLETED', d.attempts, ${workerId}, d."taskStartedAt", now(), coalesce(d.result, 'null'),
              100, 'completed', 1, least(coalesce(d."taskStartedAt", now()), now()), now()
       FROM done d WHERE d.write
@@ -394,6 +387,15 @@ function writtenEndCtes(workerId: string): Prisma.Sql {
       FROM written_tasks t JOIN done d ON d."taskId" = t.id
     )`;
 }
+
+/** The step task of the step `alias` (a dispatched or a done one: its taskId, workflow, owner, team). */
+const stepTaskOf = (alias: string) => ({
+  taskId: Prisma.raw(`${alias}."taskId"`),
+  workflowId: Prisma.raw(`${alias}."workflowId"`),
+  stepId: Prisma.raw(`${alias}.id`),
+  ownerId: Prisma.raw(`${alias}."ownerId"`),
+  teamId: Prisma.raw(`${alias}."teamId"`),
+});
 
 /** A continuation `c`'s claimed row, as its insert would have written it (write-unwritten-steps.ts). */
 function unwrittenTaskColumns(): Prisma.Sql {

@@ -6,6 +6,7 @@
 // locked first (a commit holds them already); dispatching changes no step's status, so
 // "nothing left" reads the same before and after it.
 
+import { Prisma } from '../../../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../../../platform/db.js';
 import { insertTasksCtes, type TaskBatchSpec } from '../../../queue/insert-tasks.js';
 import { workflowStep } from '../tasks/specs.js';
@@ -17,6 +18,27 @@ export const STEP_TASKS: TaskBatchSpec = {
   maxAttempts: workflowStep.maxAttempts,
   timeoutSeconds: workflowStep.timeoutSeconds,
 };
+
+/**
+ * The columns every step task row is inserted with (STEP_TASKS's, its step in its payload, its
+ * workflow's owner and team), before each insert's own (its status and what goes with it);
+ * their values: stepTaskValues.
+ */
+export const STEP_TASK_COLUMNS = Prisma.sql`id, type, priority, payload, "maxAttempts", "timeoutSeconds",
+  "ownerId", "teamId"`;
+
+/** The values of STEP_TASK_COLUMNS, each an expression of the insert's own rows. */
+export function stepTaskValues(row: {
+  taskId: Prisma.Sql;
+  workflowId: Prisma.Sql;
+  stepId: Prisma.Sql;
+  ownerId: Prisma.Sql;
+  teamId: Prisma.Sql;
+}): Prisma.Sql {
+  return Prisma.sql`${row.taskId}, ${STEP_TASKS.type}, ${STEP_TASKS.priority}::"TaskPriority",
+    jsonb_build_object('workflowId', ${row.workflowId}, 'stepId', ${row.stepId}),
+    ${STEP_TASKS.maxAttempts}, ${STEP_TASKS.timeoutSeconds}, ${row.ownerId}, ${row.teamId}`;
+}
 
 export interface AdvancedRow {
   change: 'task' | 'workflow';

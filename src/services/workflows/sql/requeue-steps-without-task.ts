@@ -7,7 +7,7 @@
 // settles the step by its policy, as any dead letter's.
 import { Prisma } from '../../../generated/prisma/client.js';
 import type { Queryable } from '../../../platform/db.js';
-import { STEP_TASKS } from './dispatch-ready.js';
+import { STEP_TASK_COLUMNS, stepTaskValues } from './dispatch-ready.js';
 
 /** A step whose task row is missing and whose lease is over (or that never had one). */
 const taskGone = (step: string) => Prisma.sql`
@@ -36,11 +36,15 @@ export async function requeueStepsWithoutTask(
       RETURNING 1
     ),
     dead AS (
-      INSERT INTO tasks (id, type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId",
-                         status, attempts, "leaseLosses", error, "currentStep", "lastSequence", "completedAt")
-      SELECT l."taskId", ${STEP_TASKS.type}, ${STEP_TASKS.priority}::"TaskPriority",
-             jsonb_build_object('workflowId', l."workflowId", 'stepId', l.id),
-             ${STEP_TASKS.maxAttempts}, ${STEP_TASKS.timeoutSeconds}, w."ownerId", w."teamId",
+      INSERT INTO tasks (${STEP_TASK_COLUMNS}, status, attempts, "leaseLosses", error, "currentStep", "lastSequence",
+                         "completedAt")
+      SELECT ${stepTaskValues({
+        taskId: Prisma.sql`l."taskId"`,
+        workflowId: Prisma.sql`l."workflowId"`,
+        stepId: Prisma.sql`l.id`,
+        ownerId: Prisma.sql`w."ownerId"`,
+        teamId: Prisma.sql`w."teamId"`,
+      })},
              'DEAD', 1, l.runs, 'its worker was lost ' || l.runs || ' times before its run was recorded',
              'dead', 1, now()
       FROM lost l JOIN workflows w ON w.id = l."workflowId"

@@ -4,9 +4,10 @@
 // step of a running workflow): a step the reconciler gave up on, or a cancelled one, gets no
 // row, and its worker's next write for the attempt finds none (a stale attempt). A row written
 // already (an earlier turn's, tried again) stays as it is.
+import { Prisma } from '../../../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../../../platform/db.js';
 import type { ClaimedTaskRow } from '../../../queue/task-row.js';
-import { STEP_TASKS } from './dispatch-ready.js';
+import { STEP_TASK_COLUMNS, stepTaskValues } from './dispatch-ready.js';
 
 export async function writeUnwrittenSteps(
   client: Queryable,
@@ -19,12 +20,15 @@ export async function writeUnwrittenSteps(
   const attempts = tasks.map((task) => task.attempts);
   const startedAts = tasks.map((task) => task.startedAt?.toISOString() ?? null);
   await client.$executeRaw`${PREPARED}
-    INSERT INTO tasks (id, type, priority, payload, "maxAttempts", "timeoutSeconds", "ownerId", "teamId",
-                       status, attempts, "lockedBy", "workerId", "lockedUntil", "startedAt", "lastSequence",
-                       "currentStep", "createdAt")
-    SELECT i.id, ${STEP_TASKS.type}, ${STEP_TASKS.priority}::"TaskPriority",
-           jsonb_build_object('workflowId', s."workflowId", 'stepId', s.id),
-           ${STEP_TASKS.maxAttempts}, ${STEP_TASKS.timeoutSeconds}, w."ownerId", w."teamId",
+    INSERT INTO tasks (${STEP_TASK_COLUMNS}, status, attempts, "lockedBy", "workerId", "lockedUntil", "startedAt",
+                       "lastSequence", "currentStep", "createdAt")
+    SELECT ${stepTaskValues({
+      taskId: Prisma.sql`i.id`,
+      workflowId: Prisma.sql`s."workflowId"`,
+      stepId: Prisma.sql`s.id`,
+      ownerId: Prisma.sql`w."ownerId"`,
+      teamId: Prisma.sql`w."teamId"`,
+    })},
            'RUNNING', i.attempt, ${claim.workerId}, ${claim.workerId},
            now() + ${claim.leaseMs} * interval '1 millisecond', i."startedAt", 0, 'queued',
            least(coalesce(i."startedAt", now()), now())
