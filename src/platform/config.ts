@@ -24,6 +24,8 @@ export const DEFAULT_SSE_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 /** DOWNLOAD_LINK_TTL_SECONDS's default, also what createApp uses when given none (1 hour). */
 export const DEFAULT_DOWNLOAD_LINK_TTL_SECONDS = 3_600;
+/** TASK_MAX_LEASE_LOSSES unset: lost leases (and a step's lost runs) before a task is DEAD. */
+export const DEFAULT_MAX_LEASE_LOSSES = 5;
 
 /** A whole number of at least `min` (at most `max`), `fallback` when unset. */
 const wholeNumber = (min: number, fallback: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -60,7 +62,7 @@ const envSchema = z.object({
   // Unset: sized to the machine (defaultTaskEngineSizes).
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1_024).optional(),
   TASK_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).optional(),
-  TASK_MAX_LEASE_LOSSES: z.coerce.number().int().min(1).max(100).default(5),
+  TASK_MAX_LEASE_LOSSES: z.coerce.number().int().min(1).max(100).default(DEFAULT_MAX_LEASE_LOSSES),
   TASK_MAX_POSTPONEMENTS: z.coerce.number().int().min(1).max(1_000).default(30),
   TASK_LEASE_MS: milliseconds(500, 10_000),
   TASK_HEARTBEAT_MS: milliseconds(100, 1_000),

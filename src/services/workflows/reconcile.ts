@@ -3,6 +3,7 @@
 // after-finish step never ran) are settled; steps whose task is gone run again; stalled
 // running workflows are dispatched or ended; tasks of ended steps are cancelled. Each repair
 // takes the workflow's row lock (skipping one a commit holds), so it never races a commit.
+import { DEFAULT_MAX_LEASE_LOSSES } from '../../platform/config.js';
 import { db, inTransaction } from '../../platform/db.js';
 import { logger } from '../../platform/logger.js';
 import { advanceWorkflows } from './progress.js';
@@ -29,12 +30,15 @@ export interface ReconcileReport {
   cancelledTasks: number;
 }
 
-/** `quietMs`: a workflow changed more recently than this is left to the commits under way. */
-/** `maxLostRuns`: runs a step may lose with their worker before its task was written (TASK_MAX_LEASE_LOSSES). */
+/**
+ * `quietMs`: a workflow changed more recently than this is left to the commits under way.
+ * `maxLostRuns`: runs a step may lose with their worker before its task was written
+ * (TASK_MAX_LEASE_LOSSES).
+ */
 export async function reconcileWorkflows(
   deps: SettleDeps,
   quietMs = 2_000,
-  maxLostRuns = 5,
+  maxLostRuns = DEFAULT_MAX_LEASE_LOSSES,
 ): Promise<ReconcileReport> {
   const orphans = await selectOrphanedSteps(db());
   const ended: EndedStepTask[] = orphans.flatMap((row) =>
