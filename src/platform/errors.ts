@@ -165,10 +165,10 @@ const UNAVAILABLE_KINDS = new Set([
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/;
 // node-postgres's own errors for a socket that went away (a statement on a connection the
 // server ended while it idled is "Client has encountered a connection error and is not queryable").
-const UNAVAILABLE_MESSAGES = new RegExp(
-  'Connection terminated|is not queryable|ECONNREFUSED|ECONNRESET|connect ETIMEDOUT|' +
-    'timeout exceeded when trying to connect',
-);
+const POOL_MESSAGES =
+  /Connection terminated|is not queryable|timeout exceeded when trying to connect/;
+// Node's socket errors, by their code: a refused, reset or timed-out connection.
+const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT']);
 
 /**
  * The ports PostgreSQL is reached on (the primary's pool, each replica's). A socket's own error
@@ -182,14 +182,21 @@ export function noteDatabaseUrl(url: string): void {
   databasePorts.add(port ? Number(port) : 5432);
 }
 
-const onDatabasePort = (port: unknown) => typeof port !== 'number' || databasePorts.has(port);
+/**
+ * Whether a socket error is the database's: a connection's error names its port (an
+ * AggregateError of the addresses tried, each of theirs); a reset names none and counts.
+ */
+function onDatabasePort(error: { port?: unknown; errors?: unknown }): boolean {
+  const tried = Array.isArray(error.errors) ? (error.errors as Array<{ port?: unknown }>) : [error];
+  const ports = tried.map((each) => each.port).filter((port) => typeof port === 'number');
+  return ports.length === 0 || ports.some((port) => databasePorts.has(port));
+}
 
 /** Whether the error says PostgreSQL is unreachable now (not a fault of the statement). */
 export function databaseUnavailable(error: unknown): boolean {
   for (let cause = error, depth = 0; cause && depth < 5; depth++) {
-    const { code, meta, message, port } = cause as {
+    const { code, meta, message } = cause as {
       code?: unknown;
-      port?: unknown;
       meta?: { driverAdapterError?: { cause?: { kind?: string; code?: string } } };
       message?: unknown;
     };
@@ -201,8 +208,10 @@ export function databaseUnavailable(error: unknown): boolean {
     const adapterCause = meta?.driverAdapterError?.cause;
     if (adapterCause?.kind && UNAVAILABLE_KINDS.has(adapterCause.kind)) return true;
     if (adapterCause?.code && UNAVAILABLE_SQLSTATE.test(adapterCause.code)) return true;
-    if (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message) && onDatabasePort(port))
-      return true;
+    if (typeof message === 'string' && POOL_MESSAGES.test(message)) return true;
+    // By the code Node gave it, not by its words: a handler's error that quotes another
+    // service's refusal ("connect ECONNREFUSED ...") is that handler's failure.
+    if (typeof code === 'string' && SOCKET_CODES.has(code) && onDatabasePort(cause)) return true;
     cause = (cause as { cause?: unknown }).cause;
   }
   return false;

@@ -23,6 +23,8 @@ export interface WebhookReceiver {
 export async function webhookReceiver(
   h: Pick<Harness, 'onCleanup'>,
   statusFor: (index: number, request: ReceivedWebhook) => number = () => 200,
+  /** Unset: any free port. */
+  port = 0,
 ): Promise<WebhookReceiver> {
   const receiver: WebhookReceiver = { url: '', received: [], statusFor };
   const server = createServer((req, res) => {
@@ -35,7 +37,7 @@ export async function webhookReceiver(
       res.end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   h.onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
   receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
   return receiver;

@@ -251,6 +251,62 @@ describe('webhook endpoints', () => {
     ]);
   });
 
+  it('retries a receiver that refuses connections on its schedule, and delivers once it is back', async () => {
+    const team = await teamWithMember(h, 'hooks-refused');
+    // A port nothing listens on for now: each attempt's connection is refused.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const url = `http://127.0.0.1:${port}/hooks`;
+    const endpoint = await createEndpoint(h, team.owner, team.teamId, url, ['task.completed']);
+    const { maxAttempts, retryDelaysMs } = h.webhooks;
+    h.webhooks.maxAttempts = 12;
+    h.webhooks.retryDelaysMs = [200];
+    h.onCleanup(() => void Object.assign(h.webhooks, { maxAttempts, retryDelaysMs }));
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    await enqueueTestTask(
+      app.pubsub,
+      testSleep,
+      { ms: 1 },
+      { ownerId: team.ownerUserId, teamId: team.teamRowId },
+    );
+    // More refusals than a worker may lose leases (FAST_TASK_ENGINE): each is the attempt's own
+    // failure, not the database's absence.
+    const refusals = 5;
+    await waitFor(
+      async () => (await deliveriesOf(endpoint.id, team.member)).length >= refusals,
+      'the refused attempts',
+    );
+    const hook = await webhookReceiver(h, () => 200, port);
+    await waitFor(async () => hook.received.length === 1, 'the message, once the receiver is back');
+    expect(verifies(endpoint.secret, hook.received[0]!)).toBe(true);
+    const message = await db().webhookMessage.findFirstOrThrow({
+      where: { endpointId: rowId(endpoint.id) },
+    });
+    const task = await waitFor(
+      () =>
+        db().task.findFirst({
+          where: {
+            type: 'webhook_delivery',
+            status: 'COMPLETED',
+            payload: { path: ['messageId'], equals: message.id },
+          },
+        }),
+      'the delivery task to complete',
+    );
+    expect(task.attempts).toBeGreaterThan(refusals);
+    expect(task.leaseLosses).toBe(0);
+    const outcomes = (task.attemptLog as Array<{ outcome: string }>).map((each) => each.outcome);
+    expect(new Set(outcomes)).toEqual(new Set(['FAILED']));
+    const rows = await deliveriesOf(endpoint.id, team.member);
+    expect(rows[0]).toMatchObject({ attempt: task.attempts, status: 'SUCCEEDED', statusCode: 200 });
+    expect(
+      rows.slice(1).every((row: any) => row.status === 'FAILED' && row.statusCode === null),
+    ).toBe(true);
+  });
+
   it('closes the POST of a delivery cancelled while it waits for the receiver', async () => {
     const team = await teamWithMember(h, 'hooks-cancel');
     // A receiver that never answers: the POST waits on it until the timeout (2 s here).
