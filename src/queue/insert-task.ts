@@ -1,6 +1,10 @@
 // The insert behind enqueue (enqueue.ts): the task row and its first event in one statement.
-// With an idempotency key the caller's existing task (of the last 24 h) is returned instead.
+// With an idempotency key the caller's existing task (of the last 24 h) is returned instead,
+// when it is of the same team: a key is its owner's across their teams, and one they spent in
+// another team is a CONFLICT, never that team's task (docs/teams.md).
+import { Prisma } from '../generated/prisma/client.js';
 import { PREPARED, type Queryable } from '../platform/db.js';
+import { conflict } from '../platform/errors.js';
 import type { TaskPriority } from '../generated/prisma/enums.js';
 import { taskColumns, type TaskRow } from './task-row.js';
 
@@ -33,7 +37,7 @@ export async function insertTask(
                          "currentStep", "traceParent")
       VALUES (${task.type}, ${task.priority}::"TaskPriority", ${JSON.stringify(task.payload ?? {})}::jsonb,
               ${task.maxAttempts}, ${task.timeoutSeconds}, ${task.ownerId}::uuid,
-              coalesce(${task.teamId ?? null}::uuid, (SELECT id FROM teams WHERE slug = 'default')),
+              ${teamOf(task)},
               ${task.agentId ?? null}::uuid, ${task.topicId ?? null}::uuid,
               ${task.webhookUrl ?? null}, ${task.idempotencyKey ?? null},
               coalesce(${task.runAt ?? null}::timestamptz, now()), 1, 'queued',
@@ -50,6 +54,7 @@ export async function insertTask(
     SELECT ${taskColumns('tasks')}, false AS created FROM tasks
     WHERE ${task.idempotencyKey ?? null}::text IS NOT NULL
       AND "ownerId" = ${task.ownerId}::uuid AND "idempotencyKey" = ${task.idempotencyKey ?? null}
+      AND "teamId" = ${teamOf(task)}
       AND NOT EXISTS (SELECT 1 FROM inserted)`;
   // A concurrent request's insert with the same key committed while this statement waited
   // for it: its row is newer than this statement's snapshot, so a second statement reads it.
@@ -59,10 +64,24 @@ export async function insertTask(
   return { task: taskRow, created };
 }
 
+/** The task's team: the one given, else the `default` team. */
+const teamOf = (task: NewTask) =>
+  Prisma.sql`coalesce(${task.teamId ?? null}::uuid, (SELECT id FROM teams WHERE slug = 'default'))`;
+
+/** The task the key names, read anew; CONFLICT when it is of another team. */
 async function keptTask(client: Queryable, task: NewTask) {
   if (!task.idempotencyKey) return undefined;
-  const rows = await client.$queryRaw<Array<TaskRow & { created: boolean }>>`
-    SELECT ${taskColumns('tasks')}, false AS created FROM tasks
+  const rows = await client.$queryRaw<Array<TaskRow & { created: boolean; sameTeam: boolean }>>`
+    SELECT ${taskColumns('tasks')}, false AS created, "teamId" = ${teamOf(task)} AS "sameTeam"
+    FROM tasks
     WHERE "ownerId" = ${task.ownerId}::uuid AND "idempotencyKey" = ${task.idempotencyKey}`;
-  return rows[0];
+  const [row] = rows;
+  if (row && !row.sameTeam)
+    throw conflict('idempotencyKey was used for another request', {
+      field: 'idempotencyKey',
+      reason: 'IDEMPOTENCY_KEY_USED',
+    });
+  if (!row) return undefined;
+  const { sameTeam: _sameTeam, ...kept } = row;
+  return kept;
 }

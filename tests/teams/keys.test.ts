@@ -226,6 +226,41 @@ describe('idempotency keys across a user’s teams', () => {
     });
     expect((await h.gql(RUN, { key: 'idem-2' }, delegated)).errors).toBeUndefined();
   });
+
+  it('never answer with the task of another team than the key’s', async () => {
+    const owner = await mint(h, 'idem-task-owner', ['ADMIN']);
+    const teamX = await createTeam(h, owner.key, 'idem-task-x');
+    const ownerInX = await mint(h, 'idem-task-owner', ['ADMIN'], teamX, owner.key);
+    const member = await mint(h, 'idem-task-member', ['WRITE']);
+    await join(h, ownerInX.key, teamX, member.key, 'MEMBER');
+    const agentId = await createAgent(h, ownerInX.key, 'idem-task-agent');
+    const REFRESH = `mutation($agentId: ID!, $key: String) {
+      refreshCoverage(input: { agentId: $agentId, background: true, idempotencyKey: $key }) {
+        task { id } } }`;
+    // The member's own key (every team of theirs) spends the key in their personal team.
+    const first = await h.gql(REFRESH, { agentId, key: 'idem-task-1' }, member.key);
+    expect(first.errors).toBeUndefined();
+    const firstTask = first.data.refreshCoverage.task.id;
+    expect((await h.gql(REFRESH, { agentId, key: 'idem-task-1' }, member.key)).data).toEqual({
+      refreshCoverage: { task: { id: firstTask } },
+    });
+    // A key the OWNER minted for them acts in team X only: that task is not its to see.
+    const delegated = (await mintAs(ownerInX.key, 'idem-task-member', ['WRITE'], teamX)).data
+      .createApiKey.key;
+    expect(
+      (await h.gql('query($id: ID!) { task(id: $id) { id } }', { id: firstTask }, delegated)).data,
+    ).toEqual({ task: null });
+    const replay = await h.gql(REFRESH, { agentId, key: 'idem-task-1' }, delegated);
+    expect(replay.data).toBeNull();
+    expect(replay.errors?.[0]?.extensions).toMatchObject({
+      code: 'CONFLICT',
+      reason: 'IDEMPOTENCY_KEY_USED',
+    });
+    expect(await db().task.count({ where: { idempotencyKey: 'idem-task-1' } })).toBe(1);
+    const fresh = await h.gql(REFRESH, { agentId, key: 'idem-task-2' }, delegated);
+    expect(fresh.errors).toBeUndefined();
+    expect(fresh.data.refreshCoverage.task.id).not.toBe(firstTask);
+  });
 });
 
 describe('apiKeys and revokeApiKey', () => {
