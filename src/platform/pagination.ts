@@ -37,6 +37,13 @@ export function decodeCursor<T extends unknown[]>(
   throw notACursor();
 }
 
+/**
+ * A cursor's whole number as PostgreSQL's integer holds it: a key past that range came from no
+ * row, and comparing it to the column failed in the database (a fault of ours, not the caller's).
+ */
+export const isInt4 = (value: unknown): value is number =>
+  Number.isInteger(value) && (value as number) >= -(2 ** 31) && (value as number) < 2 ** 31;
+
 /** The cursor refused: made by hand, or by another connection. */
 export const notACursor = (field: 'after' | 'before' = 'after') =>
   badUserInput(`${field}: not a cursor of this connection`, { field });

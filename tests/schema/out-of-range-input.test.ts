@@ -86,6 +86,33 @@ describe('forged cursors', () => {
     }
   });
 
+  it('of templates and their versions hold an integer PostgreSQL can compare, or are refused', async () => {
+    const created = await h.gql(
+      'mutation { createTemplate(input: { name: "cursor", category: DOCS, content: "x" }) { id } }',
+    );
+    expect(created.errors).toBeUndefined();
+    const id = '00000000-0000-4000-8000-000000000000';
+    const templates =
+      'query($after: String) { templates(first: 1, orderBy: USAGE, after: $after) { totalCount } }';
+    const versions =
+      'query($id: ID!, $after: String) { template(id: $id) { versions(first: 1, after: $after) { totalCount } } }';
+    for (const key of [2 ** 31, -(2 ** 31) - 1, 1e30]) {
+      const usage = await refusal(templates, { after: encodeCursor(['USAGE', key, id]) });
+      expect(usage.extensions, `USAGE ${key}`).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argument: 'after',
+      });
+      const version = await refusal(versions, {
+        id: created.data.createTemplate.id,
+        after: encodeCursor([key]),
+      });
+      expect(version.extensions, `version ${key}`).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        argument: 'after',
+      });
+    }
+  });
+
   it('of Task.events hold a sequence (a whole number from 1), or are refused', async () => {
     const { agentId } = await agentWithHistory();
     const started = await h.gql(
@@ -104,7 +131,7 @@ describe('forged cursors', () => {
     expect(next.errors).toBeUndefined();
     expect(next.data.task.events.edges.every((edge: any) => edge.node.sequence > 1)).toBe(true);
 
-    for (const forged of [['x'], [1e30], [-1], [0], [1.5], [null]]) {
+    for (const forged of [['x'], [1e30], [2 ** 31], [-1], [0], [1.5], [null]]) {
       const error = await refusal(events, { id: taskId, after: encodeCursor(forged) });
       expect(error.extensions, JSON.stringify(forged)).toMatchObject({
         code: 'BAD_USER_INPUT',

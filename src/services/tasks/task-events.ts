@@ -3,6 +3,7 @@ import {
   connectionFromRows,
   decodeCursor,
   forwardOnly,
+  isInt4,
   notACursor,
   pageSize,
 } from '../../platform/pagination.js';
@@ -24,7 +25,7 @@ export async function taskEventPage(
   const cursor = decodeCursor<[unknown]>(args.after, 1);
   // A sequence: a whole number from 1 (a task's first event), as the cursors made here hold.
   const sequence = cursor?.[0];
-  if (cursor && !(Number.isSafeInteger(sequence) && (sequence as number) >= 1)) throw notACursor();
+  if (cursor && !(isInt4(sequence) && sequence >= 1)) throw notACursor();
   const rows = await selectTaskEventsAfter(
     taskId,
     (sequence as number | undefined) ?? 0,

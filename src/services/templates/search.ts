@@ -17,6 +17,7 @@ import {
   connectionFromRows,
   cursorDate,
   decodeCursor,
+  isInt4,
   pageSize,
 } from '../../platform/pagination.js';
 import { isUuid } from '../../platform/ids.js';
@@ -174,7 +175,7 @@ function decodeTemplateCursor(
       ? cursorDate(key) !== undefined
       : order === 'RATING'
         ? key === null || typeof key === 'number'
-        : Number.isInteger(key);
+        : isInt4(key);
   if (!keyOk || !isUuid(id))
     throw badUserInput('after: not a cursor of this connection', { field: 'after' });
   return { key: key as SortKey, id };

@@ -2,8 +2,13 @@
 // template of a response asking for the same page, or the same version, is served by one
 // statement (request-batch.ts), so a list of templates costs no query per template.
 import { db } from '../../platform/db.js';
-import { badUserInput } from '../../platform/errors.js';
-import { connectionFromRows, decodeCursor, pageSize } from '../../platform/pagination.js';
+import {
+  connectionFromRows,
+  decodeCursor,
+  isInt4,
+  notACursor,
+  pageSize,
+} from '../../platform/pagination.js';
 import { groupBy, loadInBatch } from './request-batch.js';
 import { countTemplateVersions } from './sql/count-template-versions.js';
 import { selectTemplateVersionPages } from './sql/select-template-version-pages.js';
@@ -19,8 +24,7 @@ function versionPage(args: VersionPageArgs) {
   const limit = pageSize(args.first);
   const cursor = decodeCursor<[unknown]>(args.after, 1);
   // A version is an int4: anything else did not come from this connection.
-  if (cursor && !(Number.isInteger(cursor[0]) && Math.abs(cursor[0] as number) < 2 ** 31))
-    throw badUserInput('after: not a cursor of this connection');
+  if (cursor && !isInt4(cursor[0])) throw notACursor();
   return { limit, before: cursor?.[0] as number | undefined };
 }
 
