@@ -126,6 +126,13 @@ describe('a signed download link', () => {
     const bobKeyId = (await mint(h, 'bob', ['READ'])).id;
     await expectRefused(changed(hwpx.url, (l) => l.searchParams.set('keyId', bobKeyId)));
     await expectRefused(changed(hwpx.url, (l) => l.searchParams.delete('signature')));
+    // The signature as signed, not another spelling that decodes to the same bytes.
+    for (const extra of ['!', '.', '=', '=='])
+      await expectRefused(
+        changed(hwpx.url, (l) =>
+          l.searchParams.set('signature', l.searchParams.get('signature')! + extra),
+        ),
+      );
     await expectRefused(changed(hwpx.url, (l) => l.searchParams.set('expires', 'soon')));
     // The API-key way is as before: a member's key opens the path, another team's gets 404.
     const withKey = (key: string | null) =>

@@ -65,15 +65,21 @@ export function signDownload(
   return { grant, signature: signature.toString('base64url') };
 }
 
-/** The signature is the grant's, compared in constant time. */
+/**
+ * The signature is the grant's, as its link spells it (base64url, unpadded), compared in
+ * constant time: decoding it first took other spellings too (Node's decoder skips characters
+ * outside the alphabet and padding).
+ */
 function signatureMatches(
   secret: string,
   grant: DownloadGrant,
   signature: string,
   operatorFingerprint: string,
 ): boolean {
-  const given = Buffer.from(signature, 'base64url');
-  const expected = signatureOf(secret, grant, operatorFingerprint);
+  const given = Buffer.from(signature);
+  const expected = Buffer.from(
+    signatureOf(secret, grant, operatorFingerprint).toString('base64url'),
+  );
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
