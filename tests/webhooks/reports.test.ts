@@ -56,6 +56,17 @@ describe('report and template webhooks', () => {
     );
     expect(verifyWith(endpoint.secret, hook.received[0]!)).toEqual(body);
     expect(verifies(h.webhooks.secret, hook.received[0]!)).toBe(false);
+    // The raw URL was the generation's own: its attempts are listed on the report's task.
+    const attempts = await waitFor(async () => {
+      const read = await h.gql(
+        'query($id: ID!) { task(id: $id) { webhookDeliveries { url attempt status statusCode } } }',
+        { id: generated.data.generateTopicReport.task.id },
+        keys.alice,
+      );
+      const listed = read.data.task.webhookDeliveries;
+      return listed.length ? listed : undefined;
+    }, 'the raw URL attempt on the task');
+    expect(attempts).toEqual([{ url: raw.url, attempt: 1, status: 'SUCCEEDED', statusCode: 200 }]);
   });
 
   it('sends report.failed to the endpoint generateTopicReport named', async () => {

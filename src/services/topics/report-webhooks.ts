@@ -52,7 +52,12 @@ export async function emitReportEnded(
         completedAt: task.completedAt?.toISOString() ?? null,
       },
     },
-    { endpointId: payload.webhookEndpointId ?? null, url: payload.webhookUrl ?? null },
+    {
+      endpointId: payload.webhookEndpointId ?? null,
+      url: payload.webhookUrl ?? null,
+      // generateTopicReport's own URL: its attempts are listed on the generation's task.
+      taskId: task.id,
+    },
     deps,
   );
 }
