@@ -307,6 +307,58 @@ describe('webhook endpoints', () => {
     ).toBe(true);
   });
 
+  it('ends a delivery whose endpoint is deleted while its POST is out, without a retry', async () => {
+    const team = await teamWithMember(h, 'hooks-deleted');
+    // A receiver that answers 500 (a retryable failure) once the test has deleted the endpoint.
+    const waiting: Array<() => void> = [];
+    const held = createServer((request, response) => {
+      request.resume();
+      waiting.push(() => response.writeHead(500).end());
+    });
+    await new Promise<void>((resolve) => held.listen(0, '127.0.0.1', resolve));
+    h.onCleanup(() => {
+      held.closeAllConnections();
+      return new Promise<void>((resolve) => held.close(() => resolve()));
+    });
+    const url = `http://127.0.0.1:${(held.address() as AddressInfo).port}/hooks`;
+    const endpoint = await createEndpoint(h, team.owner, team.teamId, url, ['task.completed']);
+    const app = await h.startApp();
+    await h.startWorker(app.pubsub);
+    await enqueueTestTask(
+      app.pubsub,
+      testSleep,
+      { ms: 1 },
+      { ownerId: team.ownerUserId, teamId: team.teamRowId },
+    );
+    await waitFor(async () => waiting.length > 0, 'the POST to arrive');
+    const message = await db().webhookMessage.findFirstOrThrow({
+      where: { endpointId: rowId(endpoint.id) },
+    });
+    const deleted = await h.gql(
+      'mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }',
+      { id: endpoint.id },
+      team.owner,
+    );
+    expect(deleted.errors).toBeUndefined();
+    waiting.shift()!();
+    const ofMessage = {
+      type: 'webhook_delivery',
+      payload: { path: ['messageId'], equals: message.id },
+    };
+    const task = await waitFor(
+      () => db().task.findFirst({ where: { ...ofMessage, status: { in: ['FAILED', 'DEAD'] } } }),
+      'the delivery to end',
+    );
+    // Its one attempt: the message went with the endpoint, so nothing is left to retry.
+    expect(task).toMatchObject({
+      status: 'FAILED',
+      attempts: 1,
+      error: 'the message or its endpoint is gone or disabled',
+    });
+    expect(await db().webhookDelivery.count({ where: { messageId: message.id } })).toBe(0);
+    expect(waiting).toHaveLength(0);
+  });
+
   it('closes the POST of a delivery cancelled while it waits for the receiver', async () => {
     const team = await teamWithMember(h, 'hooks-cancel');
     // A receiver that never answers: the POST waits on it until the timeout (2 s here).

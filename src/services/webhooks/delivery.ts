@@ -183,7 +183,7 @@ async function messageToSend(messageId: string, settings: WebhookSettings, keyri
 /**
  * One attempt to deliver a message, recorded in webhook_deliveries under the message's next
  * attempt number (a redelivery continues the count). Undefined: the message or its endpoint
- * is gone, or the endpoint is disabled: nothing is sent.
+ * is gone, or the endpoint is disabled (nothing is sent), or they went while it was sent.
  */
 export async function deliverMessage(
   messageId: string,
@@ -215,11 +215,14 @@ export async function deliverMessage(
     request = 'refusedBecause' in owned_ ? refusal(owned_.refusedBecause) : owned_;
   }
   const attempt = await sendMessage(message, toSend.shownUrl, request, secrets, settings, signal);
-  if (owned && owners) await owners.attempted(owned, attempt.succeeded);
+  if (attempt && owned && owners) await owners.attempted(owned, attempt.succeeded);
   return attempt;
 }
 
-/** Signs and POSTs the request (or records the owner's refusal of it). */
+/**
+ * Signs and POSTs the request (or records the owner's refusal of it); undefined: the message
+ * was deleted meanwhile (its endpoint with it), so there is nothing to record or retry.
+ */
 async function sendMessage(
   message: { id: string; taskId: string | null; endpointId: string | null },
   shownUrl: string,
@@ -227,9 +230,9 @@ async function sendMessage(
   secrets: string[],
   settings: WebhookSettings,
   signal?: AbortSignal,
-): Promise<WebhookAttempt> {
+): Promise<WebhookAttempt | undefined> {
   if ('refused' in request) {
-    await recordAttempt({
+    const recorded = await recordAttempt({
       messageId: message.id,
       taskId: message.taskId,
       endpointId: message.endpointId,
@@ -239,7 +242,7 @@ async function sendMessage(
       succeeded: false,
       durationMs: 0,
     });
-    return { ...request, seconds: 0 };
+    return recorded ? { ...request, seconds: 0 } : undefined;
   }
   const { url, body } = request;
   // The same id on every attempt and redelivery: receivers de-duplicate on it (Standard Webhooks).
@@ -257,7 +260,7 @@ async function sendMessage(
   const started = performance.now();
   const outcome = await attemptDelivery(url, headers, body, settings, signal);
   const durationMs = performance.now() - started;
-  await recordAttempt({
+  const recorded = await recordAttempt({
     messageId: message.id,
     taskId: message.taskId,
     endpointId: message.endpointId,
@@ -267,5 +270,5 @@ async function sendMessage(
     succeeded: outcome.succeeded,
     durationMs: Math.round(durationMs),
   });
-  return { ...outcome, seconds: durationMs / 1000 };
+  return recorded ? { ...outcome, seconds: durationMs / 1000 } : undefined;
 }

@@ -17,18 +17,23 @@ export interface AttemptRow {
   durationMs: number;
 }
 
-export async function recordAttempt(row: AttemptRow): Promise<void> {
+/**
+ * Whether it was recorded: false when the message is gone (its endpoint was deleted while the
+ * POST was out), and with it every attempt it had.
+ */
+export async function recordAttempt(row: AttemptRow): Promise<boolean> {
   const client = db();
-  await client.$transaction([
+  const [, inserted] = await client.$transaction([
     client.$executeRaw`${PREPARED}
       SELECT 1 FROM webhook_messages WHERE id = ${row.messageId}::uuid FOR NO KEY UPDATE`,
     client.$executeRaw`${PREPARED}
       INSERT INTO webhook_deliveries
         (id, "messageId", "taskId", "endpointId", url, attempt, "statusCode", error, succeeded,
          "durationMs")
-      SELECT gen_random_uuid(), ${row.messageId}::uuid, ${row.taskId}::uuid,
-             ${row.endpointId}::uuid, ${row.url}, coalesce(max(attempt), 0) + 1,
+      SELECT gen_random_uuid(), m.id, ${row.taskId}::uuid, ${row.endpointId}::uuid, ${row.url},
+             (SELECT coalesce(max(d.attempt), 0) + 1 FROM webhook_deliveries d WHERE d."messageId" = m.id),
              ${row.statusCode}::int, ${row.error}, ${row.succeeded}, ${row.durationMs}::int
-      FROM webhook_deliveries WHERE "messageId" = ${row.messageId}::uuid`,
+      FROM webhook_messages m WHERE m.id = ${row.messageId}::uuid`,
   ]);
+  return inserted > 0;
 }
