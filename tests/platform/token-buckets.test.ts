@@ -69,6 +69,17 @@ describe.skipIf(!redisAvailable)('token buckets with leases, on real Redis', () 
     expect(await tokensInRedis(keyPrefix)).toBe(0);
   });
 
+  it('serves exactly the burst to takes all made at once (subscriptions on one socket)', async () => {
+    const keyPrefix = prefix();
+    const buckets = store(keyPrefix);
+    expect((await buckets.take([bucket(120)], 1)).allowed).toBe(true);
+    // Each take is short of the lease when it starts, and leases ahead; what the others leased
+    // meanwhile serves one that Redis then refuses.
+    expect(await takeMany(buckets, 120, 200, 200)).toBe(119);
+    await sleep(LEASE_IDLE_MS * 3);
+    expect(await tokensInRedis(keyPrefix)).toBe(0);
+  });
+
   it('serves exactly the burst to a fast caller of two processes together', async () => {
     const keyPrefix = prefix();
     const [a, b] = [store(keyPrefix), store(keyPrefix)];

@@ -4,7 +4,8 @@
 // @upstash/ratelimit nor limiter leases. What it trades, and where it does not:
 // - a bucket is leased from only while its caller is fast (it took in the last LEASE_WINDOW_MS)
 //   and the bucket held more than half its burst; near the limit every take is exact, and a
-//   process is refused only once its lease is spent, so one process alone serves exactly the burst;
+//   process is refused only once its lease is spent (a take Redis refused is served from what
+//   takes beside it leased meanwhile), so one process alone serves exactly the burst;
 // - a lease holds at most 1/32 of the burst (at most MAX_LEASE): what another process may be
 //   refused early while this one holds it, until this one spends it or gives it back;
 // - a lease unused for LEASE_IDLE_MS goes back to Redis (at most one lease above the burst
@@ -103,6 +104,12 @@ export class LeasedBuckets implements BucketStore {
           if (!this.leases.has(lease.name)) this.leases.set(lease.name, lease);
         });
       short.forEach((lease, i) => (lease.state = taken!.buckets[i]));
+      // Refused, while takes side by side (each short of its lease when it began) leased ahead:
+      // those tokens are this process's, taken from these buckets, and serve this take.
+      if (!taken.allowed && short.every((lease) => lease.tokens >= cost)) {
+        short.forEach((lease) => (lease.tokens -= cost));
+        taken = { allowed: true, buckets: taken.buckets };
+      }
     } finally {
       if (!taken?.allowed) leases.forEach((lease, i) => held[i] && (lease.tokens += cost));
     }
