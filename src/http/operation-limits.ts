@@ -74,7 +74,8 @@ export const inputBounds = (): Plugin => {
   return { onExecute: check, onSubscribe: check };
 };
 
-const withStatus = (error: GraphQLError, status: number) =>
+/** The error with the HTTP status yoga answers it with (a request error: 400). */
+export const withStatus = (error: GraphQLError, status: number) =>
   new GraphQLError(error.message, { extensions: { ...error.extensions, http: { status } } });
 
 /** Brackets, braces and parentheses open at once in a document, at most. */

@@ -339,6 +339,37 @@ describe('live queries: refusals and ends', () => {
     });
   });
 
+  it('refuses what a live query may not ask only when @live(if:) says it is live', async () => {
+    const app = await h.startApp();
+    const agentId = await createAgent(h, h.adminKey, 'Maybe live');
+    const documents = [
+      'query($live: Boolean!) @live(if: $live) { agents(first: 1) { totalCount } ... @defer { agentCount: agents(first: 1) { totalCount } } }',
+      `query($live: Boolean!) @live(if: $live) { agent(id: "${agentId}") { coverage { overallCoverage } } }`,
+    ];
+    for (const query of documents) {
+      const off = await h.gql(query, { live: false });
+      expect([off.status, off.errors], query).toEqual([200, undefined]);
+      const on = await h.gql(query, { live: true });
+      expect(on.status, query).toBe(400);
+      expect(on.errors?.[0]?.extensions?.code, query).toBe('BAD_USER_INPUT');
+      // graphql-ws: the operation's `error` message.
+      const followed = follow(liveClient(h, app, 'ws', h.adminKey), query, { live: true });
+      const refusal = await followed.ended.then(
+        () => followed.results.flatMap((result) => result.errors ?? []),
+        (error: unknown) => error,
+      );
+      expect(refusal, query).toEqual([
+        expect.objectContaining({
+          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+        }),
+      ]);
+    }
+    const literal = await h.gql(
+      'query @live(if: false) { ... @defer { agents(first: 1) { totalCount } } }',
+    );
+    expect([literal.status, literal.errors]).toEqual([200, undefined]);
+  });
+
   it('ends the live queries of a revoked key with UNAUTHENTICATED, as its subscriptions', async () => {
     const app = await h.startApp();
     const key = await mint(h, 'live-revoked', ['READ']);

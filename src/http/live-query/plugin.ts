@@ -1,14 +1,15 @@
 // Live queries in the app: @envelop/live-query's plugin on our store (store.ts), which runs a
 // `@live` query as a stream on the live transports (a query or mutation whose execution is a
-// stream is sent as one `next` per result: live/start-operation.ts), the validation rules
-// (no @defer or @stream with @live, the library's; no field that writes when read, ours), and
-// this process following the invalidations every process publishes (announce.ts).
+// stream is sent as one `next` per result: live/start-operation.ts), what @live is refused on
+// (rules.ts: by validation, and before execution once the variables say whether it is live),
+// and this process following the invalidations every process publishes (announce.ts).
 import { useLiveQuery } from '@envelop/live-query';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, type Registry } from 'prom-client';
 import type { PubSub } from '../../platform/pubsub.js';
 import { followLiveInvalidations } from './announce.js';
-import { liveOnQueriesOnly, noWritesInLiveQueries, liveRefusals } from './rules.js';
+import { withStatus } from '../operation-limits.js';
+import { liveOnQueriesOnly, liveQueryRefusal, liveRefusals } from './rules.js';
 import { LiveQueryStore } from './store.js';
 
 export interface LiveQueries {
@@ -41,14 +42,26 @@ export function createLiveQueries(options: {
   const rules: Plugin = {
     onValidate({ addValidationRule }) {
       addValidationRule(liveOnQueriesOnly);
-      addValidationRule(noWritesInLiveQueries);
       return ({ result, setResult }) => {
         if (result.length) setResult(liveRefusals(result));
       };
     },
+    // A request error (HTTP 400 under every JSON media type), as the input bounds' refusals.
+    onExecute({ args }) {
+      const refusal = liveQueryRefusal(
+        args.schema,
+        args.document,
+        args.operationName,
+        args.variableValues as Record<string, unknown> | undefined,
+      );
+      if (refusal) throw withStatus(refusal, 400);
+    },
   };
+  // The library's validation rule (no @defer or @stream beside @live) left out: it refuses them
+  // whatever `if` says; liveQueryRefusal says it once the variables are known.
+  const { onValidate: _mixedRule, ...liveQueryPlugin } = useLiveQuery({ liveQueryStore: store });
   return {
-    plugins: [useLiveQuery({ liveQueryStore: store }), rules],
+    plugins: [liveQueryPlugin, rules],
     ready: following.ready,
     close: following.stop,
   };

@@ -13,6 +13,7 @@ import { databaseUnavailable, ErrorCode, ServiceUnavailableError } from '../../p
 import { maskErrorForStream } from '../../schema/errors.js';
 import type { Context } from '../../schema/builder.js';
 import { checkInputBounds } from '../../schema/input-bounds.js';
+import { liveQueryRefusal } from '../live-query/rules.js';
 import { admitLive, ANONYMOUS } from '../rate-limit/live.js';
 import { resolveTrustedOperation } from '../trusted-documents/plugin.js';
 import type { LiveCore, OperationParams } from './core.js';
@@ -165,12 +166,9 @@ export async function prepareOperation(
     params.variables ?? {},
   );
   if (variables.errors) return refused(live, 400, variables.errors);
-  const outOfBounds = checkInputBounds(
-    enveloped.schema,
-    document,
-    params.operationName,
-    params.variables,
-  );
+  const outOfBounds =
+    checkInputBounds(enveloped.schema, document, params.operationName, params.variables) ??
+    liveQueryRefusal(enveloped.schema, document, params.operationName, params.variables);
   if (outOfBounds) return refused(live, 400, [outOfBounds]);
   const context = await admittedContext(live, request, enveloped, document, params.operationName);
   if ((context as Refusal).kind === 'refused') return context as Refusal;
