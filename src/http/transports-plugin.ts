@@ -8,6 +8,7 @@
 // JSON only.
 import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, processRegularResult, type FetchAPI, type Plugin } from 'graphql-yoga';
+import { ErrorCode } from '../platform/errors.js';
 import { mergeIncrementalResults } from './incremental.js';
 import type { NodeResponse } from './live/response-stream.js';
 import type { OperationParams } from './live/core.js';
@@ -53,6 +54,27 @@ const DEFER_SPEC = 'deferSpec=20220824';
 
 /** A subscription or a live query: our multipart transport runs it (not yoga's processor). */
 const runsAsStream = (kind: OperationKind) => kind === 'subscription' || kind === 'live';
+
+/**
+ * What yoga's own refusals of a request's form say, which it answers with an empty body: every
+ * error carries `extensions.code` (docs/clients.md), so these get a GraphQL error too (JSON,
+ * whatever the Accept header asked: none of it could carry one).
+ */
+const EMPTY_REFUSALS: Partial<Record<number, string>> = {
+  406:
+    'Accept names no media type this operation can be sent as: a query or mutation as ' +
+    'application/graphql-response+json, application/json or text/event-stream (with @defer or ' +
+    '@stream also multipart/mixed), a subscription or a live query as text/event-stream or ' +
+    'multipart/mixed',
+  415: 'Send GraphQL as a GET or as a POST of application/json',
+};
+
+function codedRefusal(fetchAPI: FetchAPI, response: Response, message: string): Response {
+  const headers = new fetchAPI.Headers(response.headers);
+  headers.set('content-type', 'application/json; charset=utf-8');
+  const body = { errors: [{ message, extensions: { code: ErrorCode.BAD_USER_INPUT } }] };
+  return new fetchAPI.Response(JSON.stringify(body), { status: response.status, headers });
+}
 
 export function liveTransports(options: TransportsOptions): Plugin {
   const chosen = new WeakMap<
@@ -100,7 +122,10 @@ export function liveTransports(options: TransportsOptions): Plugin {
         if (choice) setResultProcessor(processRegularResult, json);
       } else if (!subscriptions.has(request)) setResultProcessor(mergedJson, json);
     },
-    onResponse({ request, response }) {
+    onResponse({ request, response, setResponse, fetchAPI }) {
+      const refusal = EMPTY_REFUSALS[response.status];
+      if (refusal && response.body === null)
+        return setResponse(codedRefusal(fetchAPI, response, refusal));
       if (chosen.get(request)?.kind !== 'incremental') return;
       const type = response.headers.get('content-type');
       if (!type?.startsWith('multipart/mixed') || type.includes('deferSpec')) return;

@@ -173,6 +173,26 @@ describe('request errors', () => {
     expect(codes(batch.body)).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('codes the refusals of /graphql that yoga answers with an empty body: 415 and 406', async () => {
+    const graphql = `${(await app()).baseUrl}/graphql`;
+    const query = JSON.stringify({ query: '{ viewer { user } }' });
+    // A bare fetch() of a JSON string sends text/plain.
+    const plain = await post(graphql, query, { 'content-type': 'text/plain;charset=UTF-8' });
+    expect(plain.status).toBe(415);
+    expect(codes(plain.body)).toEqual(['BAD_USER_INPUT']);
+    const unknown = Buffer.from('Agent:00000000-0000-0000-0000-000000000000').toString('base64');
+    const subscription = JSON.stringify({
+      query: `subscription { agentQueryStream(agentId: "${unknown}", query: "x") { __typename } }`,
+    });
+    const jsonOnly = await post(graphql, subscription, { accept: 'application/json' });
+    expect(jsonOnly.status).toBe(406);
+    expect(codes(jsonOnly.body)).toEqual(['BAD_USER_INPUT']);
+    const deferred = JSON.stringify({ query: '{ ... @defer { viewer { user } } }' });
+    const html = await post(graphql, deferred, { accept: 'text/html' });
+    expect(html.status).toBe(406);
+    expect(codes(html.body)).toEqual(['BAD_USER_INPUT']);
+  });
+
   it('answers an operation-limit refusal with HTTP 400, as the README says', async () => {
     const deep = `{ agents { edges { node { tasks { edges { node { agent { tasks { edges { node { agent { tasks { edges { node { id } } } } } } } } } } } } } } }`;
     const { status, body } = await post(
