@@ -95,6 +95,18 @@ describe('plugin manifests', () => {
       { config: { type: 'object', properties: { c: { type: 'string', pattern: '(a+)+$' } } } },
       'manifest.config.properties.c.pattern',
     ],
+    // A value checked against a schema that refers back to itself overflowed the stack.
+    ['a schema that refers to itself', { config: { $ref: '#' } }, 'manifest.config.$ref'],
+    [
+      'schemas that refer to each other',
+      {
+        config: {
+          $defs: { a: { $ref: '#/$defs/b' }, b: { $ref: '#/$defs/a' } },
+          $ref: '#/$defs/a',
+        },
+      },
+      'manifest.config.$defs.b.$ref',
+    ],
   ])('refuses %s: BAD_USER_INPUT at the path', async (_what, change, path) => {
     const team = await teamWithMember(h, `bad-${path.replace(/\W/g, '').slice(-12)}`);
     const input = slackInput(team.teamId, SLACK_URL);
