@@ -179,6 +179,35 @@ describe('search index maintenance', () => {
     expect(await indexDrift()).toEqual(noDrift);
   });
 
+  it('cuts a run-on text between words, never inside a word or a character', async () => {
+    const corpus = await createCorpus(h);
+    // No sentence end in 2,800 characters: the hard limit cuts it.
+    const content =
+      `${'x'.repeat(995)} needleword more words ${'y'.repeat(300)} ` +
+      `${'a'.repeat(999)}😀${'b'.repeat(500)} emojisplit`;
+    const ingested = await h.gql(IngestDocumentsMutation, {
+      taxonomyVersion: corpus.version,
+      documents: [{ title: 'Run-on', content, taxonomyNodeIds: [corpus.nodeIds.pg!] }],
+    });
+    expect(ingested.errors).toBeUndefined();
+    const [documentId] = ingested.data!.ingestDocuments.documentIds;
+    const chunks = (
+      await db().chunk.findMany({ where: { documentId }, orderBy: { ordinal: 'asc' } })
+    ).map((chunk) => chunk.content);
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const chunk of chunks) {
+      expect(chunk.length).toBeLessThanOrEqual(1_000);
+      expect(chunk).not.toContain('\uFFFD');
+    }
+    // Every word that fits a chunk is whole in one; a longer one is cut, but not inside the emoji.
+    for (const word of content.split(' ').filter((each) => each.length <= 1_000))
+      expect(
+        chunks.some((chunk) => chunk.split(/\s+/).includes(word)),
+        word.slice(0, 12),
+      ).toBe(true);
+    expect(chunks.join('').replace(/\s+/g, '')).toBe(content.replace(/\s+/g, ''));
+  });
+
   it('indexes Korean words without their particles, as syllable pairs', async () => {
     const corpus = await createCorpus(h);
     await h.gql(IngestDocumentsMutation, {
