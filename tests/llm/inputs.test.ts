@@ -67,6 +67,9 @@ describe('LLM platform input', () => {
       `${base}?X-Goog-Signature=${secret}`,
       `${base}?x_signature=${secret}`,
       `${base}?accessToken=${secret}`,
+      // Named in a form's array syntax: its words are the same.
+      `${base}?access_token[]=${secret}`,
+      `${base}?apiKey[0]=${secret}`,
       `${base}#${secret}`,
     ];
     for (const baseUrl of refused) {
@@ -126,6 +129,17 @@ describe('LLM platform input', () => {
     // Printable text, spaces inside included, is a secret like any other.
     const fine = await t.h.gql(ROTATE, { id: key.id, s: 'sk-with space-0123456789' }, t.alice.key);
     expect(fine.errors).toBeUndefined();
+    // Not at either end: an HTTP header drops them, so the provider would get another key.
+    for (const secret of [' sk-padded-0123456789', 'sk-padded-0123456789 ']) {
+      const label = JSON.stringify(secret);
+      const added = await t.h.gql(
+        ADD_KEY,
+        { input: { kind: 'OPENAI_COMPATIBLE', name: 'k', secret } },
+        t.alice.key,
+      );
+      expectRefused(added, 'input.secret', label);
+      expectRefused(await t.h.gql(ROTATE, { id: key.id, s: secret }, t.alice.key), 'secret', label);
+    }
   });
 
   it('a name taken in the team is CONFLICT naming name, not an error in the log', async () => {

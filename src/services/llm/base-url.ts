@@ -25,10 +25,15 @@ const CREDENTIAL_WORDS = new Set([
   'credentials',
 ]);
 
-/** Its words: split at `-`, `_` and `.`, and where a lower-case letter meets a capital. */
+/**
+ * Its words: split at anything but a letter or a digit (`-`, `_`, `.`, a form's `[]`), and where
+ * a lower-case letter meets a capital.
+ */
 const namesCredential = (name: string) =>
   CREDENTIAL_NAMES.has(name.toLowerCase()) ||
-  name.split(/[-_.]|(?<=[a-z])(?=[A-Z])/).some((word) => CREDENTIAL_WORDS.has(word.toLowerCase()));
+  name
+    .split(/[^\p{L}\p{N}]+|(?<=[a-z])(?=[A-Z])/u)
+    .some((word) => CREDENTIAL_WORDS.has(word.toLowerCase()));
 
 const refuse = (problem: string) =>
   new BadInputError(`baseUrl ${problem}`, { field: 'baseUrl' }, 'baseUrl');

@@ -62,6 +62,9 @@ const BEYOND_HEADER_BYTES = /[^\p{Cc}\u0020-\u00ff]/u;
 function checkSecret(secret: string, argument: string): void {
   if (secret.trim().length === 0)
     throw new BadInputError(`${argument} must not be empty`, {}, argument);
+  // An HTTP header's value drops them: the provider would be sent another key than the one stored.
+  if (secret.trim() !== secret)
+    throw new BadInputError(`${argument} must not start or end with a space`, {}, argument);
   if (CONTROL_CHARACTER.test(secret))
     throw new BadInputError(
       `${argument} must not contain a control character (a line break, a tab, …)`,
