@@ -72,6 +72,10 @@ describe('templates: create, read, update, delete', () => {
     const cases: TemplateInput[] = [
       { name: '   ' },
       { name: 'x'.repeat(201) },
+      // Read by other teams: a name that shows itself (docs/teams.md).
+      { name: 'bell\u0007' },
+      { name: 'pay\u202eevil' },
+      { name: '\u200b\u2800' },
       { content: '  \n ' },
       { content: 'x'.repeat(100_001) },
       { tags: Array.from({ length: 21 }, (_, i) => `t${i}`) },

@@ -3,6 +3,7 @@
 // Visibility: a public template is seen by everyone, a private one by its team only; a
 // template the caller may not see is NOT_FOUND to mutations and null to queries, so its
 // existence does not leak. Changing one needs write in its team (FORBIDDEN when only seen).
+import { displayTextProblem } from '../../platform/display-text.js';
 import { db } from '../../platform/db.js';
 import {
   BadInputError,
@@ -87,6 +88,9 @@ function validName(name: string, argument = 'input.name'): string {
   const trimmed = name.trim();
   if (!trimmed || trimmed.length > TEMPLATE_LIMITS.name)
     throw badUserInput(`name must be 1-${TEMPLATE_LIMITS.name} characters`, { field: argument });
+  // Read by other teams in the marketplace: a name that shows itself, as a team's does.
+  const problem = displayTextProblem(trimmed);
+  if (problem) throw badUserInput(`name ${problem}`, { field: argument });
   return trimmed;
 }
 
