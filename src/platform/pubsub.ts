@@ -24,6 +24,12 @@ export interface TaskEventJson {
 }
 
 /** Topic → payload. Channels are `<prefix><topic>:<key>`. */
+/** A cancellation pushed to workers: the task, and its log position once asked (if known). */
+export interface PushedCancellation {
+  taskId: string;
+  sequence?: number;
+}
+
 export interface PubSubTopics {
   /** An agent's stored fields or coverage changed. */
   agentUpdated: { agentId: string; deleted: boolean };
@@ -35,10 +41,12 @@ export interface PubSubTopics {
   /** Key 'queue': a task became runnable; idle workers try to claim. */
   taskReady: { type: string };
   /**
-   * Key 'workers': cancellation was requested for a running task; `sequence`, its log position
-   * once asked (a worker holding a later run of it, retried since, is not concerned).
+   * Key 'workers': cancellation was requested for running tasks; `sequence`, a task's log
+   * position once asked (a worker holding a later run of it, retried since, is not concerned).
+   * Tasks cancelled together come in one message, applied in one pass: a slot that one's stop
+   * frees must not start another of them still waiting in the worker's local queue.
    */
-  taskCancel: { taskId: string; sequence?: number };
+  taskCancel: { tasks: PushedCancellation[] };
   /** A workflow's event log grew up to `sequence` (subscribers read the log). */
   workflowEvents: { workflowId: string; sequence: number };
   /** A topic's generation state changed (subscribers read the topic row). */

@@ -1,6 +1,6 @@
 // The queue's pub/sub signals, sent after a change has committed. Signals say "look again":
 // subscribers read the event log and workers poll, so a lost one costs a poll interval.
-import type { PubSub, TaskEventJson } from '../platform/pubsub.js';
+import type { PubSub, PushedCancellation, TaskEventJson } from '../platform/pubsub.js';
 
 type AnnouncedTask = { id: string; lastSequence: number; event?: TaskEventJson };
 
@@ -27,14 +27,24 @@ export function wakeWorkers(pubsub: PubSub, type: string): Promise<void> {
 }
 
 /**
- * A running task was asked to stop: its worker aborts it now rather than at its next heartbeat.
- * `sequence`: the task's log position once the request was written; unset, the push concerns
- * whichever run of the task a worker holds (a worker's own, about the run it holds).
+ * Running tasks were asked to stop: their workers abort them now rather than at their next
+ * heartbeat. `sequence`: a task's log position once the request was written; unset, the push
+ * concerns whichever run of the task a worker holds (a worker's own, about the run it holds).
+ * Tasks cancelled together go in one message (see `taskCancel` in src/platform/pubsub.ts).
  */
+export function pushCancellations(
+  pubsub: PubSub,
+  tasks: ReadonlyArray<PushedCancellation>,
+): Promise<void> {
+  if (tasks.length === 0) return Promise.resolve();
+  return pubsub.publish('taskCancel', 'workers', {
+    tasks: tasks.map(({ taskId, sequence }) =>
+      sequence === undefined ? { taskId } : { taskId, sequence },
+    ),
+  });
+}
+
+/** One running task was asked to stop (see pushCancellations). */
 export function pushCancellation(pubsub: PubSub, taskId: string, sequence?: number): Promise<void> {
-  return pubsub.publish(
-    'taskCancel',
-    'workers',
-    sequence === undefined ? { taskId } : { taskId, sequence },
-  );
+  return pushCancellations(pubsub, [{ taskId, sequence }]);
 }

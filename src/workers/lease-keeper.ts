@@ -4,7 +4,7 @@
 // died, froze or were cut off).
 import { poolQueryable } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
-import type { PubSub } from '../platform/pubsub.js';
+import type { PubSub, PushedCancellation } from '../platform/pubsub.js';
 import { reclaimExpiredLeases } from '../queue/reclaim-expired.js';
 import { renewLeases } from '../queue/renew-leases.js';
 import { announceTaskEvent } from '../queue/signals.js';
@@ -30,10 +30,10 @@ export interface HeldTasks {
    */
   heldAs(taskId: string): object | undefined;
   /**
-   * Asked to stop: cancel it. `sequence` (a pushed cancellation's): the task's log position
-   * when it was asked for; a run claimed at or past it is not concerned. None: it is.
+   * Asked to stop: cancel them, together. `sequence` (a pushed cancellation's): a task's log
+   * position when it was asked for; a run claimed at or past it is not concerned. None: it is.
    */
-  cancel(taskId: string, sequence?: number): void;
+  cancel(tasks: readonly PushedCancellation[]): void;
   /** No longer this worker's: drop it. */
   lost(taskId: string): void;
   /** Its lease was renewed by a statement sent at `sentAt` (Date.now()). */
@@ -77,8 +77,10 @@ export async function heartbeat(
     // Only a renewed lease runs from this statement: a skipped one (its row locked by another
     // transaction) may be one being taken back.
     if (row.renewed) held.renewed(row.id, sentAt);
-    if (row.cancellationRequested) held.cancel(row.id);
   }
+  held.cancel(
+    stillHeld.filter((row) => row.cancellationRequested).map((row) => ({ taskId: row.id })),
+  );
   before.forEach((taskId, i) => {
     const holding = held.heldAs(taskId);
     if (holding !== undefined && holding === holdings[i] && !heldIds.has(taskId)) held.lost(taskId);

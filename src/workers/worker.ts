@@ -23,7 +23,7 @@ import {
 } from './lease-keeper.js';
 import { LocalQueue } from './local-queue.js';
 import type { WorkerMetrics } from './metrics.js';
-import { concernsRun, PushedCancellations, type PushedSequence } from './pushed-cancellations.js';
+import { concernsRun, PushedCancellations } from './pushed-cancellations.js';
 import { RunningTasks } from './running-tasks.js';
 import type { TaskRegistry } from './task-registry.js';
 import { Turns } from './turns.js';
@@ -256,15 +256,23 @@ function heldTasks(engine: Engine): HeldTasks {
       ),
     // The claimed row: the same object waiting and running, a new one for each claim.
     heldAs: (taskId) => running.get(taskId)?.task ?? queue.get(taskId),
-    cancel(taskId, sequence?: PushedSequence) {
-      const heldRow = running.get(taskId)?.task ?? queue.get(taskId);
-      // A push about an earlier run (the task ended and was retried since, then claimed here).
-      if (heldRow && !concernsRun(sequence, heldRow.lastSequence)) return;
-      if (running.has(taskId)) return running.stop(taskId, 'cancelled');
-      const waiting = dropWaiting(taskId);
-      if (waiting) runner.cancelWaiting(waiting);
-      // Not here yet: its claim may still be on its way back (the push came first).
-      else engine.cancelledUnheld.add(taskId, sequence);
+    cancel(tasks) {
+      const concerned = tasks.filter(({ taskId, sequence }) => {
+        const heldRow = running.get(taskId)?.task ?? queue.get(taskId);
+        // A push about an earlier run (the task ended and was retried since, then claimed here).
+        return !heldRow || concernsRun(sequence, heldRow.lastSequence);
+      });
+      // Those waiting or not here yet first: a slot that a running one's stop frees must not
+      // start one of them.
+      for (const { taskId, sequence } of concerned) {
+        if (running.has(taskId)) continue;
+        const waiting = dropWaiting(taskId);
+        if (waiting) runner.cancelWaiting(waiting);
+        // Not here yet: its claim may still be on its way back (the push came first).
+        else engine.cancelledUnheld.add(taskId, sequence);
+      }
+      for (const { taskId } of concerned)
+        if (running.has(taskId)) running.stop(taskId, 'cancelled');
     },
     lost(taskId) {
       if (running.has(taskId)) return running.stop(taskId, 'lease-lost');
@@ -365,7 +373,7 @@ function followSignals(pubsub: PubSub, engine: Engine) {
     for await (const _ of wakeUps) engine.turns.claim();
   })().catch(() => {});
   void (async () => {
-    for await (const { taskId, sequence } of cancels) held.cancel(taskId, sequence);
+    for await (const { tasks } of cancels) held.cancel(tasks);
   })().catch(() => {});
   return {
     async stopWakeUps() {

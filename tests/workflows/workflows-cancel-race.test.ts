@@ -6,6 +6,7 @@
 // that a cancellation overtook is refused for what the workflow is now: finished.
 import { describe, expect, it } from 'vitest';
 import { db, inTransaction, type Queryable } from '../../src/platform/db.js';
+import type { PubSubTopics } from '../../src/platform/pubsub.js';
 import { endWorkflow } from '../../src/services/workflows/sql/end-workflow.js';
 import { parseGlobalId } from '../../src/schema/ids.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
@@ -155,7 +156,15 @@ describe('cancelWorkflow racing a claim', () => {
       async () => JSON.stringify(await state()),
     );
     const ran = new Set(before.steps.filter((s) => s.status === 'RUNNING').map((s) => s.taskId));
+    const claimed = before.tasks.filter((t) => t.status === 'RUNNING').map((t) => t.id);
+    const pushes = w.app.pubsub.subscribe('taskCancel', 'workers');
+    await pushes.ready;
     await w.gqlOk(CANCEL, { id: plan.id });
+    // Told in one push, read in one pass: a slot freed by one's stop cannot start another
+    // before that other's own push is read (as happened with a push per task, under load).
+    const pushed = (await pushes.next()).value as PubSubTopics['taskCancel'];
+    expect(pushed.tasks.map((t) => t.taskId).sort()).toEqual(expect.arrayContaining(claimed));
+    await pushes.return?.();
     const tasks = await ended(id);
     expect(tasks.map((t) => t.status)).toEqual(Array(32).fill('CANCELLED'));
     // Cancelled while queued (no error: its log says so) or while waiting in the worker's

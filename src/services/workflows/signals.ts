@@ -10,6 +10,7 @@ import {
   announceTaskEvent,
   announceTaskEvents,
   pushCancellation,
+  pushCancellations,
   wakeWorkers,
 } from '../../queue/signals.js';
 
@@ -104,7 +105,11 @@ export function sendSignals(pubsub: PubSub, signals: WorkflowSignals): void {
   );
   void announceTaskEvents(pubsub, signals.tasks);
   for (const type of signals.wake) void wakeWorkers(pubsub, type);
-  for (const task of signals.cancel) void pushCancellation(pubsub, task.id, task.lastSequence);
+  // One message: its worker drops the waiting ones before a stopped one's slot takes another.
+  void pushCancellations(
+    pubsub,
+    signals.cancel.map((task) => ({ taskId: task.id, sequence: task.lastSequence })),
+  );
   if (signals.ended.length)
     void announceChanges(
       ...signals.ended.map((taskId) => ({ kind: 'task.ended' as const, taskId })),
