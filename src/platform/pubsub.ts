@@ -44,9 +44,10 @@ export interface PubSubTopics {
    * Key 'workers': cancellation was requested for running tasks; `sequence`, a task's log
    * position once asked (a worker holding a later run of it, retried since, is not concerned).
    * Tasks cancelled together come in one message, applied in one pass: a slot that one's stop
-   * frees must not start another of them still waiting in the worker's local queue.
+   * frees must not start another of them still waiting in the worker's local queue. (One task
+   * alone is what processes of the previous release send; workers still read it.)
    */
-  taskCancel: { tasks: PushedCancellation[] };
+  taskCancel: { tasks: PushedCancellation[] } | PushedCancellation;
   /** A workflow's event log grew up to `sequence` (subscribers read the log). */
   workflowEvents: { workflowId: string; sequence: number };
   /** A topic's generation state changed (subscribers read the topic row). */

@@ -373,7 +373,7 @@ function followSignals(pubsub: PubSub, engine: Engine) {
     for await (const _ of wakeUps) engine.turns.claim();
   })().catch(() => {});
   void (async () => {
-    for await (const { tasks } of cancels) held.cancel(tasks);
+    for await (const pushed of cancels) held.cancel('tasks' in pushed ? pushed.tasks : [pushed]);
   })().catch(() => {});
   return {
     async stopWakeUps() {

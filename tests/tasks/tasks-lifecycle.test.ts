@@ -87,6 +87,23 @@ describe('cancel', () => {
     expect(messages).toEqual(['enqueued', 'cancelled before it ran']);
   });
 
+  it("stops a RUNNING task on a push in the previous release's one-task form", async () => {
+    const app = await h.startApp();
+    // No heartbeat within the test: only the push can stop it.
+    await h.startWorker(app.pubsub, { heartbeatMs: 60_000 });
+    const task = await enqueueTestTask(
+      app.pubsub,
+      testSleep,
+      { ms: 60_000 },
+      { ownerId: await adminUserId() },
+    );
+    const id = toGlobalId('Task', task.id);
+    await taskUntil(id, (t) => t.status === 'RUNNING');
+    await app.pubsub.publish('taskCancel', 'workers', { taskId: task.id });
+    const done = await taskUntil(id, (t) => finished(t.status));
+    expect(done).toMatchObject({ status: 'CANCELLED', error: 'cancelled while running' });
+  });
+
   it('stops a RUNNING task through its AbortSignal, ending CANCELLED', async () => {
     const { id } = await adminTaskRunning(testSleep, { ms: 60_000 });
     await taskUntil(id, (t) => t.status === 'RUNNING');

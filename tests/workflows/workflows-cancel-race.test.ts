@@ -6,7 +6,7 @@
 // that a cancellation overtook is refused for what the workflow is now: finished.
 import { describe, expect, it } from 'vitest';
 import { db, inTransaction, type Queryable } from '../../src/platform/db.js';
-import type { PubSubTopics } from '../../src/platform/pubsub.js';
+import type { PushedCancellation } from '../../src/platform/pubsub.js';
 import { endWorkflow } from '../../src/services/workflows/sql/end-workflow.js';
 import { parseGlobalId } from '../../src/schema/ids.js';
 import { DEFAULT_WORKFLOW_SETTINGS } from '../../src/services/workflows/settings.js';
@@ -162,7 +162,7 @@ describe('cancelWorkflow racing a claim', () => {
     await w.gqlOk(CANCEL, { id: plan.id });
     // Told in one push, read in one pass: a slot freed by one's stop cannot start another
     // before that other's own push is read (as happened with a push per task, under load).
-    const pushed = (await pushes.next()).value as PubSubTopics['taskCancel'];
+    const pushed = (await pushes.next()).value as { tasks: PushedCancellation[] };
     expect(pushed.tasks.map((t) => t.taskId).sort()).toEqual(expect.arrayContaining(claimed));
     await pushes.return?.();
     const tasks = await ended(id);
