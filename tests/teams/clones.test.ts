@@ -16,6 +16,8 @@ const INGEST = `mutation($v: String!, $documents: [DocumentInput!]!) {
 const CLONE = `mutation($id: ID!) { cloneAgent(id: $id) { id } }`;
 const QUERY = `query($id: ID!, $q: String!) { queryAgent(agentId: $id, query: $q) { totalResults hits { title } } }`;
 const REMOVE = 'mutation($t: ID!, $u: String!) { removeTeamMember(teamId: $t, user: $u) }';
+const COVERAGE = `query($id: ID!) { agent(id: $id) { coverage { totalDocuments nodes { documentCount } } } }`;
+const RECORDED = `query($id: ID!) { agent(id: $id) { coveragePercent totalDocuments } }`;
 
 async function ok(query: string, variables: Record<string, unknown>, key: string) {
   const response = await h.gql(query, variables, key);
@@ -83,6 +85,35 @@ describe('a clone of another team’s agent', () => {
         (hit: { title: string }) => hit.title,
       ),
     ).toEqual(['Board minutes']);
+  });
+
+  it('counts in its coverage only the documents every member of its team may read', async () => {
+    const { teamId, ownerKey, agent, carol, carolName } = await teamWithSecret('clone-coverage');
+    const clone = (await ok(CLONE, { id: agent }, carol)).cloneAgent.id;
+    const coverage = async (id: string, key: string) =>
+      (await ok(COVERAGE, { id }, key)).agent as {
+        coverage: { totalDocuments: number; nodes: Array<{ documentCount: number }> };
+      };
+    // Carol's own team is Carol alone, and she reads the first team: its document counts.
+    expect((await coverage(clone, carol)).coverage.totalDocuments).toBe(1);
+    // Eve joins Carol's team, never the first: its documents count no more, for anyone.
+    const carolsTeam = (await ok('{ viewer { team { id } } }', {}, carol)).viewer.team.id;
+    const eve = await mint(h, 'clone-coverage-eve', ['READ']);
+    await join(h, carol, carolsTeam, eve.key, 'VIEWER');
+    const seen = await coverage(clone, carol);
+    expect(seen.coverage).toMatchObject({ totalDocuments: 0, nodes: [{ documentCount: 0 }] });
+    // And what it recorded, which every member reads.
+    expect((await ok(RECORDED, { id: clone }, eve.key)).agent).toEqual({
+      coveragePercent: 0,
+      totalDocuments: 0,
+    });
+    expect((await coverage(clone, eve.key)).coverage.totalDocuments).toBe(0);
+    // Nor once Carol is alone again but out of the first team.
+    await ok(REMOVE, { t: carolsTeam, u: 'clone-coverage-eve' }, carol);
+    await ok(REMOVE, { t: teamId, u: carolName }, ownerKey);
+    expect((await coverage(clone, carol)).coverage.totalDocuments).toBe(0);
+    // The original counts it for its own team.
+    expect((await coverage(agent, ownerKey)).coverage.totalDocuments).toBe(1);
   });
 
   it('writes a report from the documents its asker may read now, not a team they left', async () => {

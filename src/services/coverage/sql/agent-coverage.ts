@@ -2,6 +2,9 @@
 // documents (and their chunks) in its subtree, plus the distinct totals over the whole
 // scope. Subtrees come from the materialised path (GIN on taxonomy_nodes.ancestorIds);
 // chunk counts from documents.chunkCount, so the chunks table is never scanned.
+// A scope node of another team's taxonomy (a clone's) counts its documents only while every
+// member of the agent's team may read that taxonomy: the figures are recorded in the agent's
+// row and history, which all of them read (docs/teams.md).
 import type { Queryable } from '../../../platform/db.js';
 
 export interface NodeCoverageRow {
@@ -27,8 +30,17 @@ export function selectAgentCoverage(
   // MATERIALIZED: computed once. Inlined, PostgreSQL re-ran `totals` for every output row,
   // which made a root-scoped agent many times slower (bench/README.md).
   return client.$queryRaw<NodeCoverageRow[]>`
-    WITH scope AS (
-      SELECT an."nodeId" AS id, an.position AS scope_position
+    WITH scope AS MATERIALIZED (
+      SELECT an."nodeId" AS id, an.position AS scope_position,
+             -- Per scope node, by its keys (a join here took the subtrees' plan with it).
+             (SELECT t."teamId" = a."teamId"
+                     OR NOT EXISTS (
+                          SELECT 1 FROM team_members m
+                          WHERE m."teamId" = a."teamId"
+                            AND NOT EXISTS (SELECT 1 FROM team_members r
+                                            WHERE r."teamId" = t."teamId" AND r."userId" = m."userId"))
+              FROM taxonomy_nodes sn, taxonomies t, agents a
+              WHERE sn.id = an."nodeId" AND t.id = sn."taxonomyId" AND a.id = an."agentId") AS counted
       FROM agent_nodes an
       WHERE an."agentId" = ${agentId}::uuid
     ),
@@ -39,6 +51,7 @@ export function selectAgentCoverage(
         FROM scope s
         JOIN taxonomy_nodes n ON n."ancestorIds" @> ARRAY[s.id]
         JOIN document_nodes dn ON dn."nodeId" = n.id
+        WHERE s.counted
       ) sd
       JOIN documents d ON d.id = sd.document_id
     ),
