@@ -68,6 +68,22 @@ describe('coverage', () => {
     });
   }
 
+  it('counts the same when planned as a large scope (hash joins, no JIT)', async () => {
+    const corpus = await createCorpus(h);
+    const agent = await createAgent(corpus, ['tech'], { coverageTarget: 3 });
+    // Its last computation found a large scope: the next one is planned for one.
+    await db().agent.update({ where: { id: rowId(agent.id) }, data: { totalDocuments: 50_000 } });
+    const expected = expectedCoverage(corpus, ['tech'], 3, 50);
+    const response = await h.gql(CoverageQuery, { id: agent.id });
+    expect(response.errors).toBeUndefined();
+    const report = response.data!.agent!.coverage;
+    expect([report.overallCoverage, report.totalDocuments, report.totalChunks]).toEqual([
+      expected.overallCoverage,
+      expected.totalDocuments,
+      expected.totalChunks,
+    ]);
+  });
+
   it('appends a history entry and updates the agent in the same computation', async () => {
     const corpus = await createCorpus(h);
     const agent = await createAgent(corpus, ['ai', 'db'], { coverageTarget: 2 });

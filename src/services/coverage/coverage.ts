@@ -126,9 +126,11 @@ async function computeInTransaction(
   // A large scope (known from the last computation): hash joins. The planner's subtree
   // estimates are far too low there, and its nested loops probe documents once per
   // (node, document) pair. A small scope keeps the nested loops, where hash joins would
-  // read far more than it holds (bench/README.md).
+  // read far more than it holds (bench/README.md). And no JIT: the nested loops it must keep
+  // (the subtrees' containment) are costed with PostgreSQL's penalty for a disabled plan, far
+  // above any jit_above_cost, and compiling took 0.5 s of a 1 s statement.
   if (agent.totalDocuments > LARGE_SCOPE_DOCUMENTS)
-    await tx.$executeRaw`SET LOCAL enable_nestloop = off`;
+    await tx.$queryRaw`SELECT set_config('enable_nestloop', 'off', true), set_config('jit', 'off', true)`;
   return cancellableOn(tx, signal, () => recordComputation(tx, agentId, agent, taskId));
 }
 
