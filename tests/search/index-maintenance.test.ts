@@ -252,4 +252,39 @@ describe('search index maintenance', () => {
     >`SELECT unnest(tsvector_to_array(to_tsvector('english', search_text('보고서를 작성했다')))) AS l`;
     expect(lexemes.map((row) => row.l).sort()).toEqual(['고서', '보고', '성했', '작성', '했다']);
   });
+
+  it('finds a one-syllable noun under any of its particles', async () => {
+    const corpus = await createCorpus(h);
+    const documents = [
+      ['책을', '그는 책을 읽었다.'],
+      ['책에서', '우리는 책에서 배웠다.'],
+      ['법은', '법은 모두에게 같다.'],
+      ['돈이', '돈이 부족했다.'],
+    ].map(([title, content]) => ({ title, content, taxonomyNodeIds: [corpus.nodeIds.fin!] }));
+    await h.gql(IngestDocumentsMutation, { taxonomyVersion: corpus.version, documents });
+    const agent = (
+      await h.gql(CreateAgentMutation, {
+        input: {
+          name: 'Nouns',
+          taxonomyVersion: corpus.version,
+          taxonomyNodeIds: [corpus.nodeIds.fin!],
+        },
+      })
+    ).data!.createAgentFromTaxonomy;
+    const titles = async (query: string) =>
+      (
+        (await h.gql(search, { agentId: agent.id, query })).data.queryAgent.hits.map(
+          (hit: any) => hit.title,
+        ) as string[]
+      ).sort();
+    for (const query of ['책', '책을', '책은', '책에서'])
+      expect(await titles(query), query).toEqual(['책에서', '책을']);
+    expect(await titles('법')).toEqual(['법은']);
+    expect(await titles('돈')).toEqual(['돈이']);
+    // A word that keeps two syllables after its particle is indexed as before.
+    const lexemes = await db().$queryRaw<
+      Array<{ l: string }>
+    >`SELECT unnest(tsvector_to_array(to_tsvector('english', search_text('책을 회의에서')))) AS l`;
+    expect(lexemes.map((row) => row.l).sort()).toEqual(['책', '책을', '회의']);
+  });
 });
