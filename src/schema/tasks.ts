@@ -15,6 +15,7 @@ import { refreshCoverage } from '../services/coverage/refresh.js';
 import type { CoverageReport as CoverageReportShape } from '../services/coverage/coverage.js';
 import { estimateCompletion, queuePosition } from '../services/tasks/queue-info.js';
 import { taskEventPage, type TaskEventRow } from '../services/tasks/task-events.js';
+import { reportWebhookUrl } from '../services/topics/tasks/report-generation.js';
 import {
   attemptHistoryOf,
   cancelTask,
@@ -109,7 +110,14 @@ export const Task = builder.prismaNode('Task', {
     result: t.expose('result', { type: 'JSON', nullable: true }),
     error: t.exposeString('error', { nullable: true }),
     cancellationRequested: t.exposeBoolean('cancellationRequested'),
-    webhookUrl: t.exposeString('webhookUrl', { nullable: true }),
+    webhookUrl: t.string({
+      nullable: true,
+      description:
+        "Where its end is posted: the URL it was enqueued with (a report generation's, the " +
+        'webhookUrl generateTopicReport was given).',
+      select: { webhookUrl: true, type: true, payload: true },
+      resolve: (task) => task.webhookUrl ?? reportWebhookUrl(task),
+    }),
     workerId: t.exposeString('workerId', {
       nullable: true,
       description: 'The worker that ran (or runs) its latest attempt; null until one claims it.',

@@ -67,6 +67,13 @@ describe('report and template webhooks', () => {
       return listed.length ? listed : undefined;
     }, 'the raw URL attempt on the task');
     expect(attempts).toEqual([{ url: raw.url, attempt: 1, status: 'SUCCEEDED', statusCode: 200 }]);
+    // And the task says where its end went.
+    const task = await h.gql(
+      'query($id: ID!) { task(id: $id) { webhookUrl } }',
+      { id: generated.data.generateTopicReport.task.id },
+      keys.alice,
+    );
+    expect(task.data.task.webhookUrl).toBe(raw.url);
   });
 
   it('sends report.failed to the endpoint generateTopicReport named', async () => {

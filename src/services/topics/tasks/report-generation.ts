@@ -51,6 +51,17 @@ export const reportGeneration = taskSpec({
   timeoutSeconds: 600,
 });
 
+/**
+ * The raw URL generateTopicReport asked a generation's end to be posted to: it rides in the
+ * task's payload, not in its `webhookUrl` column (the task's own outcome would be posted there
+ * too).
+ */
+export function reportWebhookUrl(task: { type: string; payload: unknown }): string | null {
+  if (task.type !== reportGeneration.name) return null;
+  const payload = reportGeneration.payload.safeParse(task.payload);
+  return payload.success ? (payload.data.webhookUrl ?? null) : null;
+}
+
 /** Progress bands: sections fill 5–85 %, export and save the rest. */
 const WRITING_FROM = 5;
 const WRITING_TO = 85;
