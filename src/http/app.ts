@@ -32,7 +32,12 @@ import { createAppFeeds } from './feeds.js';
 import { createApiMetrics } from './metrics.js';
 import { getParamsCheck } from './get-params.js';
 import { maskIncrementalErrors } from './incremental.js';
-import { documentNestingLimit, inputBounds, operationLimits } from './operation-limits.js';
+import {
+  documentNestingLimit,
+  inputBounds,
+  operationLimits,
+  validationBudget,
+} from './operation-limits.js';
 import { DEFAULT_MAX_REQUEST_BODY_BYTES, requestBodyLimit } from './request-body-limit.js';
 import { readRouting } from './read-routing.js';
 import { responseCachePlugins, type ResponseCacheOptions } from './response-cache/plugin.js';
@@ -179,6 +184,7 @@ const requestLimits = (maxBodyBytes: number) => [
   getParamsCheck(),
   documentNestingLimit(),
   operationLimits(),
+  validationBudget(),
   inputBounds(),
 ];
 

@@ -57,6 +57,30 @@ export const operationLimits = () =>
   });
 
 /**
+ * graphql-js stops validating a document whose fields take too much work to compare (the same
+ * field asked for hundreds of times, directly or through fragments: its budget for
+ * OverlappingFieldsCanBeMerged and for fragment spreads) with a bare "Validation aborted.",
+ * which names no limit. Said here as armor's refusals say theirs.
+ */
+export const validationBudget = (): Plugin => ({
+  onValidate:
+    () =>
+    ({ result, setResult }) => {
+      const aborted = (error: unknown) =>
+        error instanceof GraphQLError && error.message === 'Validation aborted.' && !error.nodes;
+      if (!result.some(aborted)) return;
+      const refusal = graphQLErrorOf(
+        badUserInput(
+          'The document repeats fields too often to be validated (graphql-js spent its ' +
+            'validation budget comparing them): ask for each field once',
+        ),
+        { extensions: { http: { status: 400 } } },
+      );
+      setResult(result.map((error) => (aborted(error) ? refusal : error)));
+    },
+});
+
+/**
  * Input bounds (src/schema/input-bounds.ts) before execution: a refusal is a request error
  * (HTTP 400 under every JSON media type, BAD_USER_INPUT naming the argument).
  */

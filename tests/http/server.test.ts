@@ -399,7 +399,7 @@ describe('operation limits', () => {
     ]);
 
     // Within the depth, alias and token limits, but wide at every level: armor's cost grows 1.5× a level.
-    // (Much wider, and graphql-js itself aborts validation: too many overlapping fields to compare.)
+    // (Much wider, and graphql-js itself aborts validation: below.)
     const typenames = '__typename '.repeat(200);
     const wide = (depth: number): string =>
       depth === 0 ? typenames : `${typenames} parent { ${wide(depth - 1)} }`;
@@ -407,6 +407,15 @@ describe('operation limits', () => {
     expect(costly.status).toBe(400);
     expect(codesAndMessages(costly)).toEqual([
       ['BAD_USER_INPUT', expect.stringContaining('Query Cost limit of 50000 exceeded')],
+    ]);
+  });
+
+  it("refuses a field repeated past graphql-js's validation budget, saying so", async () => {
+    // Within every limit of ours; graphql-js gives up comparing the fields pairwise.
+    const repeated = await h.gql(`{ viewer { ${'user '.repeat(800)} } }`);
+    expect(repeated.status).toBe(400);
+    expect(codesAndMessages(repeated)).toEqual([
+      ['BAD_USER_INPUT', expect.stringContaining('repeats fields too often to be validated')],
     ]);
   });
 
