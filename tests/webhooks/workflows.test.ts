@@ -48,6 +48,23 @@ describe('workflow webhooks', () => {
     expect(verifies(h.webhooks.secret, hook.received[0]!)).toBe(false);
     // Sent once, whoever noticed the end first (the worker or the reconciler's sweep).
     expect(await db().webhookMessage.count({ where: { eventType: 'workflow.completed' } })).toBe(2);
+    // Its own URL's attempts are listed on it (the endpoint's on the endpoint).
+    const attempts = await w.waitFor(async () => {
+      const read = await w.gqlOk(
+        'query($id: ID!) { workflow(id: $id) { webhookDeliveries { url attempt status statusCode } } }',
+        { id },
+      );
+      const listed = read.workflow.webhookDeliveries;
+      return listed.length ? listed : undefined;
+    }, 'the raw URL attempt on the workflow');
+    expect(attempts).toEqual([{ url: raw.url, attempt: 1, status: 'SUCCEEDED', statusCode: 200 }]);
+    // Not to another team's reader.
+    const bob = await h.gql(
+      'query($id: ID!) { workflow(id: $id) { webhookDeliveries { url } } }',
+      { id },
+      w.keys.bob,
+    );
+    expect(bob.data?.workflow ?? null).toBeNull();
   });
 
   it('sends workflow.failed with the failed step and its error to the endpoint startWorkflow named', async () => {

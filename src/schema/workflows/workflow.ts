@@ -10,6 +10,7 @@ import {
   artifactVisibleTo,
   isTeamRowVisibleTo,
   taskVisibleTo,
+  webhookDeliveryVisibleTo,
 } from '../../services/auth/visibility.js';
 import { progressPercentOf, selectWorkflowEventsAfter } from '../../services/workflows/events.js';
 import { listWorkflows, ownWorkflowWhere, totalsOf } from '../../services/workflows/read.js';
@@ -109,6 +110,15 @@ export const Workflow = builder.prismaNode('Workflow', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    webhookDeliveries: t.relation('webhookDeliveries', {
+      description:
+        'Attempts to post its end to its own webhookUrl, oldest first (its endpoints list ' +
+        'theirs: WebhookEndpoint.deliveries).',
+      query: (_args, ctx) => ({
+        where: webhookDeliveryVisibleTo(ctx.caller),
+        orderBy: [{ deliveredAt: 'asc' }, { attempt: 'asc' }],
+      }),
+    }),
   }),
 });
 

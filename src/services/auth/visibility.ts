@@ -43,7 +43,10 @@ export const documentVisibleTo = (caller: Who): Prisma.DocumentWhereInput =>
 /** Tasks: their team's. */
 export const taskVisibleTo = (caller: Who): Prisma.TaskWhereInput => inCallerTeams(caller);
 
-/** Webhook deliveries: as their task (its own webhookUrl), or their message's team. */
+/**
+ * Webhook deliveries: as their task (its own webhookUrl), or their message's team (a
+ * workflow's own webhookUrl's too: the message is of the workflow's team).
+ */
 export const webhookDeliveryVisibleTo = (caller: Who): Prisma.WebhookDeliveryWhereInput =>
   caller.isOperator
     ? {}

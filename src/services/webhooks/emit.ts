@@ -41,12 +41,15 @@ export interface ExtraTargets {
   urlBody?: unknown;
   /** The raw URL is this task's own: its attempts are listed on the task. */
   taskId?: string | null;
+  /** The raw URL is this workflow's own: its attempts are listed on the workflow. */
+  workflowId?: string | null;
 }
 
 interface NewMessage {
   endpointId: string | null;
   url: string | null;
   taskId: string | null;
+  workflowId: string | null;
   body: unknown;
 }
 
@@ -75,6 +78,7 @@ async function targetsOf(
     endpointId: id,
     url: null,
     taskId: null,
+    workflowId: null,
     body,
   }));
   if (extra.url)
@@ -82,6 +86,7 @@ async function targetsOf(
       endpointId: null,
       url: extra.url,
       taskId: extra.taskId ?? null,
+      workflowId: extra.workflowId ?? null,
       body: extra.urlBody ?? body,
     });
   return messages;
@@ -103,6 +108,7 @@ async function insertAndEnqueue(
         endpointId: message.endpointId,
         url: message.url,
         taskId: message.taskId,
+        workflowId: message.workflowId,
         eventType: event.type,
         payload: message.body as object,
       },

@@ -69,7 +69,8 @@ function emitEnd(workflow: EndedWorkflowToNotify, deps: EmitDeps) {
         completedAt: new Date(workflow.completedAt).toISOString(),
       },
     },
-    { endpointId: workflow.webhookEndpointId, url: workflow.webhookUrl },
+    // Its own URL's attempts are listed on the workflow.
+    { endpointId: workflow.webhookEndpointId, url: workflow.webhookUrl, workflowId: workflow.id },
     deps,
   );
 }

@@ -28,9 +28,10 @@ export async function recordAttempt(row: AttemptRow): Promise<boolean> {
       SELECT 1 FROM webhook_messages WHERE id = ${row.messageId}::uuid FOR NO KEY UPDATE`,
     client.$executeRaw`${PREPARED}
       INSERT INTO webhook_deliveries
-        (id, "messageId", "taskId", "endpointId", url, attempt, "statusCode", error, succeeded,
-         "durationMs")
-      SELECT gen_random_uuid(), m.id, ${row.taskId}::uuid, ${row.endpointId}::uuid, ${row.url},
+        (id, "messageId", "taskId", "workflowId", "endpointId", url, attempt, "statusCode", error,
+         succeeded, "durationMs")
+      SELECT gen_random_uuid(), m.id, ${row.taskId}::uuid, m."workflowId", ${row.endpointId}::uuid,
+             ${row.url},
              (SELECT coalesce(max(d.attempt), 0) + 1 FROM webhook_deliveries d WHERE d."messageId" = m.id),
              ${row.statusCode}::int, ${row.error}, ${row.succeeded}, ${row.durationMs}::int
       FROM webhook_messages m WHERE m.id = ${row.messageId}::uuid`,
