@@ -6,7 +6,10 @@ import {
 } from '../services/coverage/coverage.js';
 import { coverageHistory, coverageTrend } from '../services/coverage/history.js';
 import { rowIdWhere } from '../platform/ids.js';
-import { coverageHistoryVisibleTo } from '../services/auth/visibility.js';
+import {
+  coverageHistoryCountedFor,
+  coverageHistoryVisibleTo,
+} from '../services/auth/visibility.js';
 import { Agent } from './agents.js';
 import { TaxonomyNode } from './taxonomy.js';
 import { writesWhenRead } from './writes-when-read.js';
@@ -111,7 +114,8 @@ builder.prismaObjectFields(Agent, (t) => ({
       description:
         'Newest first. Pages forward only: `last` and `before` are refused (BAD_USER_INPUT).',
       args: { from: t.arg({ type: 'DateTime' }), to: t.arg({ type: 'DateTime' }) },
-      resolve: (agent, args) => coverageHistory(agent.id, args),
+      resolve: (agent, args, ctx) =>
+        coverageHistory(agent.id, args, coverageHistoryCountedFor(ctx.caller)),
     },
     {
       name: 'CoverageHistoryConnection',
@@ -122,6 +126,7 @@ builder.prismaObjectFields(Agent, (t) => ({
   coverageTrend: t.field({
     type: CoverageTrend,
     args: { period: t.arg({ type: TrendPeriod, required: true }) },
-    resolve: (agent, { period }) => coverageTrend(agent.id, period),
+    resolve: (agent, { period }, ctx) =>
+      coverageTrend(agent.id, period, coverageHistoryCountedFor(ctx.caller)),
   }),
 }));

@@ -18,6 +18,10 @@ const QUERY = `query($id: ID!, $q: String!) { queryAgent(agentId: $id, query: $q
 const REMOVE = 'mutation($t: ID!, $u: String!) { removeTeamMember(teamId: $t, user: $u) }';
 const COVERAGE = `query($id: ID!) { agent(id: $id) { coverage { totalDocuments nodes { documentCount } } } }`;
 const RECORDED = `query($id: ID!) { agent(id: $id) { coveragePercent totalDocuments } }`;
+const HISTORY = `query($id: ID!) { agent(id: $id) {
+  coverageHistory(first: 10) { totalCount edges { node { id totalDocuments } } }
+  coverageTrend(period: WEEK) { entries } } }`;
+const ENTRY = `query($id: ID!) { node(id: $id) { ... on CoverageHistoryEntry { totalDocuments } } }`;
 
 async function ok(query: string, variables: Record<string, unknown>, key: string) {
   const response = await h.gql(query, variables, key);
@@ -114,6 +118,53 @@ describe('a clone of another team’s agent', () => {
     expect((await coverage(clone, carol)).coverage.totalDocuments).toBe(0);
     // The original counts it for its own team.
     expect((await coverage(agent, ownerKey)).coverage.totalDocuments).toBe(1);
+  });
+
+  it('lists a history entry that counted that team’s documents only to its members now', async () => {
+    const { teamId, ownerKey, agent, carol, carolName } = await teamWithSecret('clone-history');
+    const clone = (await ok(CLONE, { id: agent }, carol)).cloneAgent.id;
+    const history = async (key: string) => {
+      const read = (await ok(HISTORY, { id: clone }, key)).agent;
+      return {
+        totalCount: read.coverageHistory.totalCount,
+        documents: read.coverageHistory.edges.map(
+          (edge: { node: { totalDocuments: number } }) => edge.node.totalDocuments,
+        ),
+        trendEntries: read.coverageTrend.entries,
+        ids: read.coverageHistory.edges.map((edge: { node: { id: string } }) => edge.node.id),
+      };
+    };
+    // Recorded while Carol's team is Carol alone: it counted the first team's document.
+    await ok(COVERAGE, { id: clone }, carol);
+    const [counted] = (await history(carol)).ids;
+    // Eve joins Carol's team, never the first: the entry is not hers to read, by any way.
+    const carolsTeam = (await ok('{ viewer { team { id } } }', {}, carol)).viewer.team.id;
+    const eve = await mint(h, 'clone-history-eve', ['READ']);
+    await join(h, carol, carolsTeam, eve.key, 'VIEWER');
+    expect(await history(eve.key)).toEqual({
+      totalCount: 0,
+      documents: [],
+      trendEntries: 0,
+      ids: [],
+    });
+    expect((await ok(ENTRY, { id: counted }, eve.key)).node).toBeNull();
+    // What is recorded now counts none of it: Eve reads that one; Carol, in both teams, both.
+    await ok(COVERAGE, { id: clone }, carol);
+    expect(await history(eve.key)).toMatchObject({
+      totalCount: 1,
+      documents: [0],
+      trendEntries: 1,
+    });
+    expect(await history(carol)).toMatchObject({
+      totalCount: 2,
+      documents: [0, 1],
+      trendEntries: 2,
+    });
+    expect((await ok(ENTRY, { id: counted }, carol)).node).toEqual({ totalDocuments: 1 });
+    // Out of the first team, Carol reads it no more either.
+    await ok(REMOVE, { t: teamId, u: carolName }, ownerKey);
+    expect(await history(carol)).toMatchObject({ totalCount: 1, documents: [0], trendEntries: 1 });
+    expect((await ok(ENTRY, { id: counted }, carol)).node).toBeNull();
   });
 
   it('writes a report from the documents its asker may read now, not a team they left', async () => {

@@ -22,9 +22,18 @@ export const isTeamRowVisibleTo = (row: { teamId: string }, caller: Who) =>
 /** Agents: their team's. */
 export const agentVisibleTo = (caller: Who): Prisma.AgentWhereInput => inCallerTeams(caller);
 
-/** Coverage history: as its agent. */
+/**
+ * Coverage history entries of a visible agent: those that counted no other team's documents,
+ * or only teams the caller is in now (docs/teams.md).
+ */
+export function coverageHistoryCountedFor(caller: Who): Prisma.CoverageHistoryWhereInput {
+  const teams = readableTeamIds(caller);
+  return teams ? { countedTeams: { every: { teamId: { in: teams } } } } : {};
+}
+
+/** Coverage history: as its agent, and what it counted. */
 export const coverageHistoryVisibleTo = (caller: Who): Prisma.CoverageHistoryWhereInput =>
-  caller.isOperator ? {} : { agent: agentVisibleTo(caller) };
+  caller.isOperator ? {} : { agent: agentVisibleTo(caller), ...coverageHistoryCountedFor(caller) };
 
 /** Taxonomies: their team's. */
 export const taxonomyVisibleTo = (caller: Who): Prisma.TaxonomyWhereInput => inCallerTeams(caller);

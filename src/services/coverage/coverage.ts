@@ -12,7 +12,10 @@ import { selectAgentCoverage, type NodeCoverageRow } from './sql/agent-coverage.
 import { announceChanges } from '../../platform/changes.js';
 
 export interface NodeCoverage {
-  node: Omit<NodeCoverageRow, 'documents' | 'chunks' | 'totalDocuments' | 'totalChunks'>;
+  node: Omit<
+    NodeCoverageRow,
+    'documents' | 'chunks' | 'totalDocuments' | 'totalChunks' | 'countedTeamId'
+  >;
   documentCount: number;
   chunkCount: number;
   targetDocuments: number;
@@ -28,6 +31,8 @@ export interface CoverageReport {
   nodes: NodeCoverage[];
   gaps: NodeCoverage[];
   computedAt: Date;
+  /** Teams other than the agent's whose documents it counted (docs/teams.md). */
+  countedTeamIds: string[];
 }
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
@@ -41,23 +46,25 @@ export function buildCoverageReport(
   computedAt: Date,
 ): CoverageReport {
   const { target, gapThreshold } = coverageSettings(featuresConfig);
-  const nodes = rows.map(({ documents, chunks, totalDocuments: _d, totalChunks: _c, ...node }) => {
-    const coverage = round2(Math.min(100, (100 * documents) / target));
-    const missing = Math.max(0, target - documents);
-    return {
-      node,
-      documentCount: documents,
-      chunkCount: chunks,
-      targetDocuments: target,
-      missingDocuments: missing,
-      coverage,
-      recommendation:
-        coverage < gapThreshold
-          ? `Ingest ${missing} more document${missing === 1 ? '' : 's'} about ` +
-            `"${node.path.join(' > ')}" to reach the target of ${target}.`
-          : null,
-    };
-  });
+  const nodes = rows.map(
+    ({ documents, chunks, totalDocuments: _d, totalChunks: _c, countedTeamId: _t, ...node }) => {
+      const coverage = round2(Math.min(100, (100 * documents) / target));
+      const missing = Math.max(0, target - documents);
+      return {
+        node,
+        documentCount: documents,
+        chunkCount: chunks,
+        targetDocuments: target,
+        missingDocuments: missing,
+        coverage,
+        recommendation:
+          coverage < gapThreshold
+            ? `Ingest ${missing} more document${missing === 1 ? '' : 's'} about ` +
+              `"${node.path.join(' > ')}" to reach the target of ${target}.`
+            : null,
+      };
+    },
+  );
   const overall = nodes.length
     ? round2(nodes.reduce((sum, n) => sum + n.coverage, 0) / nodes.length)
     : 0;
@@ -68,6 +75,9 @@ export function buildCoverageReport(
     nodes,
     gaps: nodes.filter((n) => n.coverage < gapThreshold),
     computedAt,
+    countedTeamIds: [
+      ...new Set(rows.flatMap((row) => (row.countedTeamId ? [row.countedTeamId] : []))),
+    ],
   };
 }
 
@@ -104,6 +114,7 @@ async function recordHistory(
     totalChunks: report.totalChunks,
     nodeCoverage: nodeCoverage as Prisma.InputJsonValue,
     taxonomyVersion: agent.taxonomyVersion,
+    countedTeams: { create: report.countedTeamIds.map((teamId) => ({ teamId })) },
   };
   if (taskId) {
     await tx.coverageHistory.upsert({ where: { taskId }, create: history, update: {} });

@@ -10,6 +10,13 @@ import {
   pageSize,
 } from '../../platform/pagination.js';
 import { announceChanges } from '../../platform/changes.js';
+import type { Prisma } from '../../generated/prisma/client.js';
+
+/** Which of an agent's entries its reader is shown: `coverageHistoryCountedFor` (docs/teams.md). */
+type Counted = Prisma.CoverageHistoryWhereInput;
+
+/** Reads that must agree (a page and its count) see one snapshot: one transaction. */
+const SNAPSHOT = { isolationLevel: 'RepeatableRead' } as const;
 
 export interface HistoryArgs {
   from?: Date | null;
@@ -20,7 +27,7 @@ export interface HistoryArgs {
   before?: string | null;
 }
 
-export async function coverageHistory(agentId: string, args: HistoryArgs) {
+export async function coverageHistory(agentId: string, args: HistoryArgs, counted: Counted) {
   if (args.from && args.to && args.from > args.to)
     throw badUserInput('from must not be after to', { field: 'from' });
   forwardOnly(args);
@@ -30,23 +37,27 @@ export async function coverageHistory(agentId: string, args: HistoryArgs) {
   const window = {
     agentId,
     timestamp: { ...(args.from ? { gte: args.from } : {}), ...(args.to ? { lte: args.to } : {}) },
+    ...counted,
   };
-  const [rows, totalCount] = await Promise.all([
-    readDb().coverageHistory.findMany({
-      where: cursor
-        ? {
-            ...window,
-            OR: [
-              { timestamp: { lt: cursor.createdAt } },
-              { timestamp: cursor.createdAt, id: { lt: cursor.id } },
-            ],
-          }
-        : window,
-      orderBy: [{ timestamp: 'desc' }, { id: 'desc' }],
-      take: limit + 1,
-    }),
-    readDb().coverageHistory.count({ where: window }),
-  ]);
+  const [rows, totalCount] = await readDb().$transaction(
+    [
+      readDb().coverageHistory.findMany({
+        where: cursor
+          ? {
+              ...window,
+              OR: [
+                { timestamp: { lt: cursor.createdAt } },
+                { timestamp: cursor.createdAt, id: { lt: cursor.id } },
+              ],
+            }
+          : window,
+        orderBy: [{ timestamp: 'desc' }, { id: 'desc' }],
+        take: limit + 1,
+      }),
+      readDb().coverageHistory.count({ where: window }),
+    ],
+    SNAPSHOT,
+  );
   return {
     ...connectionFromRows(rows, limit, args.after, (row) => [row.timestamp.toISOString(), row.id]),
     totalCount,
@@ -57,22 +68,30 @@ export type TrendPeriod = 'WEEK' | 'MONTH';
 const PERIOD_DAYS: Record<TrendPeriod, number> = { WEEK: 7, MONTH: 30 };
 
 /** First and last overall coverage inside the window ending now, and the change between them. */
-export async function coverageTrend(agentId: string, period: TrendPeriod, now = new Date()) {
+export async function coverageTrend(
+  agentId: string,
+  period: TrendPeriod,
+  counted: Counted,
+  now = new Date(),
+) {
   const since = new Date(now.getTime() - PERIOD_DAYS[period] * 24 * 3600 * 1000);
-  const where = { agentId, timestamp: { gte: since, lte: now } };
-  const [first, last, entries] = await Promise.all([
-    readDb().coverageHistory.findFirst({
-      where,
-      orderBy: [{ timestamp: 'asc' }, { id: 'asc' }],
-      select: { overallCoverage: true },
-    }),
-    readDb().coverageHistory.findFirst({
-      where,
-      orderBy: [{ timestamp: 'desc' }, { id: 'desc' }],
-      select: { overallCoverage: true },
-    }),
-    readDb().coverageHistory.count({ where }),
-  ]);
+  const where = { agentId, timestamp: { gte: since, lte: now }, ...counted };
+  const [first, last, entries] = await readDb().$transaction(
+    [
+      readDb().coverageHistory.findFirst({
+        where,
+        orderBy: [{ timestamp: 'asc' }, { id: 'asc' }],
+        select: { overallCoverage: true },
+      }),
+      readDb().coverageHistory.findFirst({
+        where,
+        orderBy: [{ timestamp: 'desc' }, { id: 'desc' }],
+        select: { overallCoverage: true },
+      }),
+      readDb().coverageHistory.count({ where }),
+    ],
+    SNAPSHOT,
+  );
   const start = first?.overallCoverage ?? null;
   const end = last?.overallCoverage ?? null;
   return {

@@ -4,7 +4,8 @@
 // chunk counts from documents.chunkCount, so the chunks table is never scanned.
 // A scope node of another team's taxonomy (a clone's) counts its documents only while every
 // member of the agent's team may read that taxonomy: the figures are recorded in the agent's
-// row and history, which all of them read (docs/teams.md).
+// row and history, which all of them read (docs/teams.md). Each row names that other team when
+// its node counted (`countedTeamId`): the history entry lists its reader only in such teams.
 import type { Queryable } from '../../../platform/db.js';
 
 export interface NodeCoverageRow {
@@ -21,6 +22,8 @@ export interface NodeCoverageRow {
   chunks: number;
   totalDocuments: number;
   totalChunks: number;
+  /** Another team's taxonomy whose documents this node counted; null: the agent's own team's, or none counted. */
+  countedTeamId: string | null;
 }
 
 export function selectAgentCoverage(
@@ -40,7 +43,10 @@ export function selectAgentCoverage(
                             AND NOT EXISTS (SELECT 1 FROM team_members r
                                             WHERE r."teamId" = t."teamId" AND r."userId" = m."userId"))
               FROM taxonomy_nodes sn, taxonomies t, agents a
-              WHERE sn.id = an."nodeId" AND t.id = sn."taxonomyId" AND a.id = an."agentId") AS counted
+              WHERE sn.id = an."nodeId" AND t.id = sn."taxonomyId" AND a.id = an."agentId") AS counted,
+             (SELECT nullif(t."teamId", a."teamId")
+              FROM taxonomy_nodes sn, taxonomies t, agents a
+              WHERE sn.id = an."nodeId" AND t.id = sn."taxonomyId" AND a.id = an."agentId") AS other_team_id
       FROM agent_nodes an
       WHERE an."agentId" = ${agentId}::uuid
     ),
@@ -66,7 +72,8 @@ export function selectAgentCoverage(
     )
     SELECT n.id, n."taxonomyId", n.key, n.label, n."parentId", n.path, n."ancestorIds", n.depth, n.position,
            coalesce(p.documents, 0) AS documents, coalesce(p.chunks, 0) AS chunks,
-           t.documents AS "totalDocuments", t.chunks AS "totalChunks"
+           t.documents AS "totalDocuments", t.chunks AS "totalChunks",
+           CASE WHEN s.counted THEN s.other_team_id END AS "countedTeamId"
     FROM scope s
     JOIN taxonomy_nodes n ON n.id = s.id
     LEFT JOIN per_node p ON p.scope_id = s.id
