@@ -24,6 +24,11 @@ export type TaskRow = Omit<Task, 'attemptLog'> & {
   unwritten?: boolean;
   /** An unwritten task's end, as its type's commit writes it: the end's event message. */
   endMessage?: string;
+  /**
+   * Ended while unwritten, and recorded by its type's commit on its own rows alone (a workflow
+   * step's): no task row, task event or task webhook ever names it (docs/workflows.md).
+   */
+  rowless?: true;
 };
 
 /**

@@ -62,7 +62,12 @@ export interface Backoff {
 }
 
 /** What a change statement returns of a row (its CHANGED_COLUMNS), the change and its event. */
-export type TaskChangeRow = ChangedColumns & { kind: TaskChangeKind; event: TaskEventJson };
+export type TaskChangeRow = ChangedColumns & {
+  kind: TaskChangeKind;
+  event: TaskEventJson;
+  /** Recorded by its type's commit on its own rows, with no task row (task-row.ts, `rowless`). */
+  rowless?: true;
+};
 
 /** A changed task: its claimed row (ClaimedTaskRow) with what the change made of it. */
 export type ChangedTask = ClaimedTaskRow &
@@ -94,6 +99,7 @@ export function changedTask(task: ClaimedTaskRow, row: TaskChangeRow): ChangedTa
   changed.completedAt = row.completedAt;
   changed.kind = row.kind;
   changed.event = row.event;
+  if (row.rowless) changed.rowless = true;
   return changed;
 }
 

@@ -102,8 +102,8 @@ export interface CompletingWritten extends WorkerClaimed {
  * put off (`write`); then the type's rows for the attempts they completed (each whole:
  * `ended`) with the worker's claim, in one transaction on a pooled connection; tried again on
  * failure as inHookedTransaction is. `unwritten`: completed attempts whose rows were never
- * written (task-row.ts), each with its end: the type's commit writes them, and they are
- * answered as written rows.
+ * written (task-row.ts), each with its end: the type's commit records them on its own rows
+ * (no task row is written), and they are answered as ended rows marked `rowless`.
  */
 export function inCompletingTransaction(
   hook: FinishHook,
@@ -187,7 +187,7 @@ export function endsHooked(
   return false;
 }
 
-/** A completed attempt's row as its type's commit wrote it (`unwritten` above), as a change's. */
+/** A completed attempt's end as its type's commit recorded it (`unwritten` above), as a change's. */
 function writtenEndRow(task: ClaimedTaskRow, at: Date): TaskChangeRow {
   return {
     id: task.id,
@@ -208,6 +208,7 @@ function writtenEndRow(task: ClaimedTaskRow, at: Date): TaskChangeRow {
     startedAt: task.startedAt,
     completedAt: at,
     kind: 'COMPLETED',
+    rowless: true,
     event: {
       taskId: task.id,
       sequence: 1,

@@ -65,10 +65,11 @@ export function taskFinishedStep(
   const workflowStepEnded = batchedWorkflowEnds(deps);
   return async (task) => {
     await registry.get(task.type)?.onFinished?.(task, pubsub);
-    await emitTaskEnded(task, deps);
+    // A rowless end (a step recorded on its step alone) is no task anyone can read or be told of.
+    if (!task.rowless) await emitTaskEnded(task, deps);
     const workflowId = WORKFLOW_TASKS.has(task.type) ? workflowOfTask(task.payload) : undefined;
     if (workflowId) workflowStepEnded(workflowId);
-    await announceChanges({ kind: 'task.ended', taskId: task.id });
+    if (!task.rowless) await announceChanges({ kind: 'task.ended', taskId: task.id });
   };
 }
 

@@ -482,7 +482,11 @@ export class Turns {
       if (this.refused.size) this.refused.forget(change.taskId);
       this.unrecorded.recorded(change.taskId, turn.carried.get(change.taskId));
     }
-    void announceTaskEvents(this.options.pubsub, changed);
+    // A rowless end has no task row, so no feed of its own to tell.
+    void announceTaskEvents(
+      this.options.pubsub,
+      changed.some((row) => row.rowless) ? changed.filter((row) => !row.rowless) : changed,
+    );
     for (const row of changed) {
       const end = turn.ends.get(row.id);
       if (end) {

@@ -153,7 +153,7 @@ describe('a continuation before its task row is written', () => {
     return { apiId: started.id, workflowId, b, task: task! };
   }
 
-  /** b's end, as its worker's commit writes it when the row was never written. */
+  /** b's end, as its worker's commit records it when the row was never written. */
   const endB = (workflowId: string, taskId: string, startedAt: Date) =>
     inTransaction((tx) =>
       commitSteps(
@@ -166,44 +166,56 @@ describe('a continuation before its task row is written', () => {
             actual: null,
             attempt: 1,
             startedAt,
-            write: { message: 'completed', taskStartedAt: startedAt },
+            unwritten: true,
           },
         ],
         { ...claim, workerId: worker, limit: 0, continuations: 0 },
       ),
     );
 
-  it('is written by the commit of its end: COMPLETED with its one event, and only once', async () => {
-    const { workflowId, b } = await continued();
+  it('ends on its step alone, with no task row, and only once', async () => {
+    const { apiId, workflowId, b } = await continued();
     const startedAt = new Date(Date.now() - 5);
     const ended = await endB(workflowId, b.taskId!, startedAt);
     expect(ended.written.ids).toEqual([b.taskId]);
-    const row = await db().task.findUniqueOrThrow({ where: { id: b.taskId! } });
-    expect(row).toMatchObject({
-      type: 'workflow_step',
-      status: 'COMPLETED',
-      attempts: 1,
-      workerId: worker,
-      lockedBy: null,
-      result: { done: true },
-      progressPercent: 100,
-      lastSequence: 1,
-      payload: { workflowId, stepId: b.id },
-    });
-    expect(row.startedAt!.getTime()).toBe(startedAt.getTime());
-    expect(row.createdAt.getTime()).toBeLessThanOrEqual(row.startedAt!.getTime());
-    const events = await db().taskEvent.findMany({ where: { taskId: b.taskId! } });
-    expect(events.map((e) => [e.sequence, e.status, e.message])).toEqual([
-      [1, 'COMPLETED', 'completed'],
-    ]);
+    // The step holds the run: its attempt, start, end and result. No task row nor event.
     const after = await db().workflowStep.findUniqueOrThrow({ where: { id: b.id } });
-    expect(after).toMatchObject({ status: 'SUCCEEDED', leaseUntil: null });
+    expect(after).toMatchObject({
+      status: 'SUCCEEDED',
+      leaseUntil: null,
+      taskId: b.taskId,
+      attempts: 1,
+      result: { done: true },
+    });
+    expect(after.startedAt!.getTime()).toBe(startedAt.getTime());
+    expect(after.completedAt!.getTime()).toBeGreaterThanOrEqual(startedAt.getTime());
+    expect(await db().task.findUnique({ where: { id: b.taskId! } })).toBeNull();
+    expect(await db().taskEvent.count({ where: { taskId: b.taskId! } })).toBe(0);
     const workflow = await db().workflow.findUniqueOrThrow({ where: { id: workflowId } });
     expect(workflow.status).toBe('SUCCEEDED');
+    // Its log reads as any step's: ready, started, then succeeded.
+    const events = await db().workflowEvent.findMany({
+      where: { workflowId, stepKey: 'b' },
+      orderBy: { sequence: 'asc' },
+    });
+    expect(events.map((e) => e.status)).toEqual(['READY', 'RUNNING', 'SUCCEEDED']);
+    // Read through the API: the step, with no task.
+    const read = await w.gqlOk(
+      `query($id: ID!) { workflow(id: $id) { steps { key status attempts task { id } } } }`,
+      { id: apiId },
+    );
+    expect(read.workflow.steps.find((s: { key: string }) => s.key === 'b')).toEqual({
+      key: 'b',
+      status: 'SUCCEEDED',
+      attempts: 1,
+      task: null,
+    });
     // The same end again (a retried turn whose first try committed): the step is no longer
-    // live on it, so nothing is written and nothing fails.
+    // live on it, so nothing is recorded and nothing fails.
     expect((await endB(workflowId, b.taskId!, startedAt)).written.ids).toEqual([]);
-    expect(await db().taskEvent.count({ where: { taskId: b.taskId! } })).toBe(1);
+    expect(
+      await db().workflowEvent.count({ where: { workflowId, stepKey: 'b', status: 'SUCCEEDED' } }),
+    ).toBe(1);
   });
 
   it('is written as claimed before anything else of its run, once, and not for a step no longer live', async () => {

@@ -45,10 +45,8 @@ export async function completeStepTasks(
   const workflowIds = tasks.map(workflowOf);
   const ends = tasks.map((task) => {
     const { metered: _metered, ...actual } = actuals.get(task.id)!;
-    const write = task.unwritten
-      ? { message: task.endMessage ?? 'completed', taskStartedAt: task.startedAt }
-      : undefined;
-    return { taskId: task.id, result: task.result, actual, ...startOf(task), write };
+    const unwritten = task.unwritten === true;
+    return { taskId: task.id, result: task.result, actual, ...startOf(task), unwritten };
   });
   const committed = await commitSteps(tx.client, workflowIds, ends, {
     ...claim,

@@ -18,7 +18,7 @@ import { resolveSteps } from './sql/resolve-steps.js';
 import { skipBranch } from './sql/skip-branch.js';
 import { workflowReplan } from './tasks/specs.js';
 
-export interface EndedStepTask extends Pick<TaskRow, 'unwritten' | 'endMessage'> {
+export interface EndedStepTask extends Pick<TaskRow, 'unwritten'> {
   id: string;
   status: TaskStatus;
   result: unknown;

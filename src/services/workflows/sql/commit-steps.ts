@@ -11,10 +11,11 @@
 // and has room), up to `continuations`, their tasks claimed by it and not written yet: the
 // step carries their lease ("leaseUntil") and the worker writes the row, RUNNING under its
 // lease, before anything else of the run (its start, progress, a failure, a hand-back:
-// writeUnwrittenSteps); a run that ends first has its row written by the commit of its end,
-// already COMPLETED with its one event (`ends[].write`). One insert where a RUNNING insert and
-// its end's update were, the most of what a step wrote (bench/README.md, "Workflows"). The
-// others are PENDING for any worker, with their "enqueued" event.
+// writeUnwrittenSteps); a run that ends first never has one: its end is recorded on its step
+// alone (`ends[].unwritten`), which holds all a task row would (attempt, start, end, result).
+// A task row, its event and their index entries were a third of what a no-op step cost
+// (bench/README.md, "Workflows"). The others are PENDING for any worker, with their "enqueued"
+// event.
 // The rest of the claim takes the queue in its order (rows this statement inserts are not in
 // its snapshot) and starts first: continuations take the free slots it leaves. Every claimed
 // step task comes with what its run reads of its step, so no run reads it again.
@@ -43,8 +44,8 @@ export interface CompletedStepTask {
   /** Its task's attempt and start, for a step whose start was not recorded; null: unknown. */
   attempt: number | null;
   startedAt: Date | null;
-  /** A continuation whose task row was never written: written now, COMPLETED, with its event. */
-  write?: { message: string; taskStartedAt: Date | null };
+  /** A continuation whose task row was never written: none is, the step records its run. */
+  unwritten?: boolean;
 }
 
 export interface StepsClaim extends Claim {
@@ -62,7 +63,7 @@ export interface CommittedSteps {
   queued: Array<{ id: string; lastSequence: number }>;
   /** How many of the claimed tasks this commit made (the first ones). */
   continued: number;
-  /** The ends whose task rows it wrote (`write`), with the statement's now(). */
+  /** The ends recorded on their steps alone (`unwritten`, on a live step), at the statement's now(). */
   written: { ids: string[]; at: Date };
 }
 
@@ -83,8 +84,7 @@ export async function commitSteps(
              - (SELECT count(*) FROM dispatched WHERE n <= ${Math.max(0, claim.continuations)}))`,
            startNow: Prisma.sql`${claim.startNow}`,
          })},
-         ${continuationCtes(claim)},
-         ${writtenEndCtes(claim.workerId)}
+         ${continuationCtes(claim)}
     -- The queue's claim first (in claim order: its first startNow started), the continuations
     -- after it (they start in the free slots it left): the order the local queue starts them in.
     SELECT * FROM (
@@ -118,7 +118,7 @@ export async function commitSteps(
       SELECT 'signals', 2, 0, ${nullTaskColumns()}, NULL,
              json_build_object(
                'queued', (SELECT coalesce(json_agg(t.id), '[]') FROM inserted_tasks t),
-               'written', (SELECT coalesce(json_agg(t.id), '[]') FROM written_tasks t),
+               'written', (SELECT coalesce(json_agg(d."taskId"), '[]') FROM done d WHERE d.unwritten),
                'at', now(),
                'logs', (SELECT coalesce(json_agg(json_build_object('workflowId', b.id,
                                                                    'lastSequence', b."lastSequence")), '[]')
@@ -166,15 +166,12 @@ function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepT
   const actuals = ends.map((each) => JSON.stringify(each.actual ?? null));
   const attempts = ends.map((each) => each.attempt);
   const startedAts = ends.map((each) => each.startedAt?.toISOString() ?? null);
-  const writes = ends.map((each) => each.write !== undefined);
-  const messages = ends.map((each) => each.write?.message ?? null);
-  const taskStartedAts = ends.map((each) => each.write?.taskStartedAt?.toISOString() ?? null);
+  const unwritten = ends.map((each) => each.unwritten === true);
   return Prisma.sql`
     input AS (
       SELECT * FROM unnest(${taskIds}::uuid[], ${results}::jsonb[], ${actuals}::jsonb[],
-                           ${attempts}::int[], ${startedAts}::timestamptz[], ${writes}::boolean[],
-                           ${messages}::text[], ${taskStartedAts}::timestamptz[])
-        AS i("taskId", result, actual, attempt, "startedAt", write, message, "taskStartedAt")
+                           ${attempts}::int[], ${startedAts}::timestamptz[], ${unwritten}::boolean[])
+        AS i("taskId", result, actual, attempt, "startedAt", unwritten)
     ),
     -- Each ended task's step, found from the task (a probe of the taskId index each), in a CTE
     -- of its own: joined to the workflows in one query, the planner (a generic plan, the unnest
@@ -184,8 +181,7 @@ function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepT
     -- 78 ms there: bench/README.md, "Workflows").
     by_task AS MATERIALIZED (
       SELECT s.id, s."workflowId", s.key, s.status, s.attempts,
-             i.result, i.actual, i.attempt, i."startedAt", i."taskId", i.write, i.message,
-             i."taskStartedAt"
+             i.result, i.actual, i.attempt, i."startedAt", i."taskId", i.unwritten
       FROM input i JOIN workflow_steps s ON s."taskId" = i."taskId"
       WHERE s.status IN ('READY', 'RUNNING')
     ),
@@ -201,8 +197,8 @@ function endedCtes(workflowIds: readonly string[], ends: readonly CompletedStepT
     -- which every commit changes, so it holds a version per commit until vacuum).
     done AS MATERIALIZED (
       SELECT s.id, s."workflowId", s.key, s.result, s.actual,
-             coalesce(s.attempt, s.attempts) AS attempts, s."startedAt", s."taskId", s.write,
-             s.message, s."taskStartedAt", w."teamId", w."ownerId",
+             coalesce(s.attempt, s.attempts) AS attempts, s."startedAt", s."taskId", s.unwritten,
+             w."teamId", w."ownerId",
              -- Unstarted: its start (this attempt's, for a retried step) was never written.
              s.status = 'READY' OR s.attempts < s.attempt AS unstarted
       FROM by_task s JOIN live w ON w.id = s."workflowId"
@@ -362,29 +358,6 @@ function continuationCtes(claim: StepsClaim): Prisma.Sql {
     inserted_task_events AS (
       INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
       SELECT id, 1, 'PENDING', 0, 'queued', 'enqueued' FROM inserted_tasks
-    )`;
-}
-
-/**
- * The task rows of the ends that carry them (`write`: continuations that ended before their
- * row was written), COMPLETED as the worker's end would have left them, each with its one
- * event: only for a step still live on that task (`done`), else nothing (a stale end).
- */
-function writtenEndCtes(workerId: string): Prisma.Sql {
-  return Prisma.sql`
-    written_tasks AS (
-      INSERT INTO tasks (${STEP_TASK_COLUMNS}, status, attempts, "workerId", "startedAt", "completedAt", result,
-                         "progressPercent", "currentStep", "lastSequence", "createdAt", "updatedAt")
-      SELECT ${stepTaskValues(stepTaskOf('d'))},
-             'COMPLETED', d.attempts, ${workerId}, d."taskStartedAt", now(), coalesce(d.result, 'null'),
-             100, 'completed', 1, least(coalesce(d."taskStartedAt", now()), now()), now()
-      FROM done d WHERE d.write
-      RETURNING id
-    ),
-    written_task_events AS (
-      INSERT INTO task_events ("taskId", sequence, status, "progressPercent", "currentStep", message)
-      SELECT t.id, 1, 'COMPLETED', 100, 'completed', d.message
-      FROM written_tasks t JOIN done d ON d."taskId" = t.id
     )`;
 }
 
