@@ -71,7 +71,10 @@ builder.prismaObject('WorkflowStep', {
     task: t.prismaField({
       type: Task,
       nullable: true,
-      description: 'The task of its latest run (null once task retention has deleted it).',
+      description:
+        'The task of its latest run. Null before its task row is written: a run that ended before ' +
+        'anything else of it was written never has one (the step records it), and task ' +
+        'retention deletes the others in time.',
       select: { taskId: true },
       resolve: (query, step, _args, ctx) =>
         step.taskId
