@@ -209,40 +209,11 @@ describe('search index maintenance', () => {
   });
 
   it('indexes Korean words without their particles, as syllable pairs', async () => {
-    const corpus = await createCorpus(h);
-    await h.gql(IngestDocumentsMutation, {
-      taxonomyVersion: corpus.version,
-      documents: [
-        {
-          title: '보고서',
-          content: '분기 보고서는 매출과 비용을 정리한다.',
-          taxonomyNodeIds: [corpus.nodeIds.fin!],
-        },
-        {
-          title: '주간보고서',
-          content: '팀은 주간보고서를 금요일에 작성했다.',
-          taxonomyNodeIds: [corpus.nodeIds.fin!],
-        },
-        {
-          title: '회의록',
-          content: '회의에서 예산을 논의했다.',
-          taxonomyNodeIds: [corpus.nodeIds.fin!],
-        },
-      ],
-    });
-    const agent = (
-      await h.gql(CreateAgentMutation, {
-        input: {
-          name: 'Finance',
-          taxonomyVersion: corpus.version,
-          taxonomyNodeIds: [corpus.nodeIds.fin!],
-        },
-      })
-    ).data!.createAgentFromTaxonomy;
-    const titles = async (query: string) =>
-      (await h.gql(search, { agentId: agent.id, query })).data.queryAgent.hits.map(
-        (hit: any) => hit.title,
-      );
+    const titles = await searchOfFinance('Finance', [
+      ['보고서', '분기 보고서는 매출과 비용을 정리한다.'],
+      ['주간보고서', '팀은 주간보고서를 금요일에 작성했다.'],
+      ['회의록', '회의에서 예산을 논의했다.'],
+    ]);
     for (const query of ['보고서', '보고서를', '보고서는', '보고서의'])
       expect(await titles(query), query).toEqual(['보고서', '주간보고서']);
     expect(await titles('작성한 보고서')).toEqual(['주간보고서', '보고서']);
@@ -254,29 +225,13 @@ describe('search index maintenance', () => {
   });
 
   it('finds a one-syllable noun under any of its particles', async () => {
-    const corpus = await createCorpus(h);
-    const documents = [
+    const found = await searchOfFinance('Nouns', [
       ['책을', '그는 책을 읽었다.'],
       ['책에서', '우리는 책에서 배웠다.'],
       ['법은', '법은 모두에게 같다.'],
       ['돈이', '돈이 부족했다.'],
-    ].map(([title, content]) => ({ title, content, taxonomyNodeIds: [corpus.nodeIds.fin!] }));
-    await h.gql(IngestDocumentsMutation, { taxonomyVersion: corpus.version, documents });
-    const agent = (
-      await h.gql(CreateAgentMutation, {
-        input: {
-          name: 'Nouns',
-          taxonomyVersion: corpus.version,
-          taxonomyNodeIds: [corpus.nodeIds.fin!],
-        },
-      })
-    ).data!.createAgentFromTaxonomy;
-    const titles = async (query: string) =>
-      (
-        (await h.gql(search, { agentId: agent.id, query })).data.queryAgent.hits.map(
-          (hit: any) => hit.title,
-        ) as string[]
-      ).sort();
+    ]);
+    const titles = async (query: string) => (await found(query)).sort();
     for (const query of ['책', '책을', '책은', '책에서'])
       expect(await titles(query), query).toEqual(['책에서', '책을']);
     expect(await titles('법')).toEqual(['법은']);
@@ -288,3 +243,28 @@ describe('search index maintenance', () => {
     expect(lexemes.map((row) => row.l).sort()).toEqual(['책', '책을', '회의']);
   });
 });
+
+/**
+ * An agent over a new corpus's finance node holding `documents` ([title, content] each): the
+ * titles a query finds there, in rank order.
+ */
+async function searchOfFinance(name: string, documents: Array<[string, string]>) {
+  const corpus = await createCorpus(h);
+  await h.gql(IngestDocumentsMutation, {
+    taxonomyVersion: corpus.version,
+    documents: documents.map(([title, content]) => ({
+      title,
+      content,
+      taxonomyNodeIds: [corpus.nodeIds.fin!],
+    })),
+  });
+  const agent = (
+    await h.gql(CreateAgentMutation, {
+      input: { name, taxonomyVersion: corpus.version, taxonomyNodeIds: [corpus.nodeIds.fin!] },
+    })
+  ).data!.createAgentFromTaxonomy;
+  return async (query: string): Promise<string[]> =>
+    (await h.gql(search, { agentId: agent.id, query })).data.queryAgent.hits.map(
+      (hit: any) => hit.title,
+    );
+}
