@@ -84,8 +84,8 @@ export interface WorkerClaimed {
   claimed: ClaimedTaskRow[];
   /** Tasks the commit itself made runnable, beside the claim's limit. */
   continued: number;
-  /** The completed attempts whose unwritten rows the commit wrote, and its now(). */
-  written?: { ids: string[]; at: Date };
+  /** The completed attempts never written that the commit recorded on its own rows, and its now(). */
+  rowless?: { ids: string[]; at: Date };
 }
 
 /** What a worker claims in a turn (see claim.ts), and who it is. */

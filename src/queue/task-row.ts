@@ -19,11 +19,9 @@ export type TaskRow = Omit<Task, 'attemptLog'> & {
   /**
    * Claimed by a commit that did not write its row (a type's continuation, completeAndClaim):
    * the type writes it (TaskDefinition.writeUnwritten) before anything else of the attempt is,
-   * or with its end. True until then.
+   * or its commit records the end without one (`rowless`). True until then.
    */
   unwritten?: boolean;
-  /** An unwritten task's end, as its type's commit writes it: the end's event message. */
-  endMessage?: string;
   /**
    * Ended while unwritten, and recorded by its type's commit on its own rows alone (a workflow
    * step's): no task row, task event or task webhook ever names it (docs/workflows.md).

@@ -132,9 +132,9 @@ export function inCompletingTransaction(
             completed.push(task);
             ends.set(task.id, task);
           }
-        const { written, ...claimed } = await hook.complete!(completed, tx, claim);
-        for (const id of written?.ids ?? [])
-          changed.push(writtenEndRow(ends.get(id)!, written!.at));
+        const { rowless, ...claimed } = await hook.complete!(completed, tx, claim);
+        for (const id of rowless?.ids ?? [])
+          changed.push(rowlessEndRow(ends.get(id)!, rowless!.at));
         return { changed, deferred, ...claimed };
       }),
     { retries: 3, minTimeout: 5, maxTimeout: 50 },
@@ -188,7 +188,7 @@ export function endsHooked(
 }
 
 /** A completed attempt's end as its type's commit recorded it (`unwritten` above), as a change's. */
-function writtenEndRow(task: ClaimedTaskRow, at: Date): TaskChangeRow {
+function rowlessEndRow(task: ClaimedTaskRow, at: Date): TaskChangeRow {
   return {
     id: task.id,
     status: 'COMPLETED',
@@ -215,7 +215,7 @@ function writtenEndRow(task: ClaimedTaskRow, at: Date): TaskChangeRow {
       status: 'COMPLETED',
       progressPercent: 100,
       currentStep: 'completed',
-      message: task.endMessage ?? null,
+      message: null,
       at: at.toISOString(),
     },
   };

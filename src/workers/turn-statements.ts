@@ -180,8 +180,8 @@ function* endKinds(turn: TurnWrite): Iterable<{ kind: string; type: string }> {
 /**
  * The turn's changes of tasks whose rows are not written yet (writer.unwritten): their rows,
  * written first (`unwritten`); but a completed attempt of the completing type in a turn that
- * completes alone, whose row its commit writes (`endsUnwritten`: its claimed row with the end
- * put on a copy), and which leaves `changes`.
+ * completes alone, which its commit records on the type's own rows with no task row
+ * (`endsUnwritten`: its claimed row with the end put on a copy), and which leaves `changes`.
  */
 function splitUnwritten(
   writer: TurnWriter,
@@ -212,7 +212,6 @@ function splitUnwritten(
         result: change.result ?? null,
         startedAt,
         completedAt: new Date(now),
-        endMessage: change.message,
       });
     } else {
       unwritten.push(task);

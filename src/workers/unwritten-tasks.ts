@@ -1,7 +1,8 @@
 // Claimed tasks whose rows are not written yet (task-row.ts, `unwritten`: a workflow step
 // commit's continuations), by id. A turn writes a row before the first change of its attempt
-// (turn-statements.ts), or the type's commit writes it with the attempt's end; a hand-back
-// writes it first. The heartbeat leaves them out: there is no lease of theirs to renew.
+// (turn-statements.ts), or the type's commit records the attempt's end on its own rows and
+// none is ever written; a hand-back writes it first. The heartbeat leaves them out: there is
+// no lease of theirs to renew.
 import { poolQueryable } from '../platform/db.js';
 import type { ClaimedTaskRow } from '../queue/task-row.js';
 import type { FinishHook } from './finish-hook.js';

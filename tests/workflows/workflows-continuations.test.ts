@@ -177,7 +177,7 @@ describe('a continuation before its task row is written', () => {
     const { apiId, workflowId, b } = await continued();
     const startedAt = new Date(Date.now() - 5);
     const ended = await endB(workflowId, b.taskId!, startedAt);
-    expect(ended.written.ids).toEqual([b.taskId]);
+    expect(ended.rowless.ids).toEqual([b.taskId]);
     // The step holds the run: its attempt, start, end and result. No task row nor event.
     const after = await db().workflowStep.findUniqueOrThrow({ where: { id: b.id } });
     expect(after).toMatchObject({
@@ -212,7 +212,7 @@ describe('a continuation before its task row is written', () => {
     });
     // The same end again (a retried turn whose first try committed): the step is no longer
     // live on it, so nothing is recorded and nothing fails.
-    expect((await endB(workflowId, b.taskId!, startedAt)).written.ids).toEqual([]);
+    expect((await endB(workflowId, b.taskId!, startedAt)).rowless.ids).toEqual([]);
     expect(
       await db().workflowEvent.count({ where: { workflowId, stepKey: 'b', status: 'SUCCEEDED' } }),
     ).toBe(1);

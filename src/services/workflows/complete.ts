@@ -66,5 +66,5 @@ export async function completeStepTasks(
       for (let i = 0; i < dispatched; i++) queueMetrics.enqueued(STEP_TASKS);
     });
   signalAfterCommit(tx, deps.pubsub, signals);
-  return { claimed: committed.claimed, continued: committed.continued, written: committed.written };
+  return { claimed: committed.claimed, continued: committed.continued, rowless: committed.rowless };
 }

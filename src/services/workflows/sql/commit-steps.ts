@@ -64,7 +64,7 @@ export interface CommittedSteps {
   /** How many of the claimed tasks this commit made (the first ones). */
   continued: number;
   /** The ends recorded on their steps alone (`unwritten`, on a live step), at the statement's now(). */
-  written: { ids: string[]; at: Date };
+  rowless: { ids: string[]; at: Date };
 }
 
 type Row = ClaimedTaskRow & { turn: 'claimed' | 'signals'; part: number };
@@ -118,7 +118,7 @@ export async function commitSteps(
       SELECT 'signals', 2, 0, ${nullTaskColumns()}, NULL,
              json_build_object(
                'queued', (SELECT coalesce(json_agg(t.id), '[]') FROM inserted_tasks t),
-               'written', (SELECT coalesce(json_agg(d."taskId"), '[]') FROM done d WHERE d.unwritten),
+               'rowless', (SELECT coalesce(json_agg(d."taskId"), '[]') FROM done d WHERE d.unwritten),
                'at', now(),
                'logs', (SELECT coalesce(json_agg(json_build_object('workflowId', b.id,
                                                                    'lastSequence', b."lastSequence")), '[]')
@@ -129,7 +129,7 @@ export async function commitSteps(
     logs: [],
     queued: [],
     continued: 0,
-    written: { ids: [], at: new Date() },
+    rowless: { ids: [], at: new Date() },
   };
   for (const row of rows) {
     if (row.turn === 'claimed') {
@@ -142,13 +142,13 @@ export async function commitSteps(
       const signals = row.prefetched as {
         queued: string[];
         logs: CommittedSteps['logs'];
-        written: string[];
+        rowless: string[];
         at: string;
       };
       // Each queued task's log is its "enqueued" event.
       committed.queued = signals.queued.map((id) => ({ id, lastSequence: 1 }));
       committed.logs = signals.logs;
-      committed.written = { ids: signals.written, at: new Date(signals.at) };
+      committed.rowless = { ids: signals.rowless, at: new Date(signals.at) };
     }
   }
   return committed;
